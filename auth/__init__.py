@@ -1,0 +1,31 @@
+"""Access control: who may see Telemetry, and which teams. Enforced once, over the whole server."""
+
+from __future__ import annotations
+
+import dash
+from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from auth import cli, gate, session, views
+from auth.store import Store
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["telemetry_store"] = Store(app.config["ACCOUNTS_DB"])
+    if app.config["TRUSTED_PROXIES"]:
+        # Only behind proxies we were told about is X-Forwarded-For believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=1)
+    session.init_app(app)
+    gate.init_app(app)
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+
+
+def init_dash(app: Flask, dash_app: dash.Dash) -> None:
+    """A CSP allowing exactly Dash's inline scripts; Dash adds some at its first request."""
+
+    def headers(response: Response) -> Response:
+        policy = gate.content_security_policy(list(dash_app.csp_hashes()))
+        return gate.security_headers(response, policy)
+
+    app.after_request(headers)

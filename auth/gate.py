@@ -1,0 +1,119 @@
+"""One gate over the whole server: deny by default, open only the login page and static files."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+from flask import Flask, Response, current_app, jsonify, redirect, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from auth.views import access_notice_page
+
+# Files that hold no data: the login page's and Dash's own scripts and styles.
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/static/")
+PUBLIC_PATHS = ("/login", "/_favicon.ico", "/favicon.ico")
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def is_page(path: str) -> bool:
+    """Routes a person opens in the browser: they redirect to login rather than answer 401."""
+    return path == "/" or path == "/telemetry" or path.startswith("/telemetry/")
+
+
+def same_origin() -> bool:
+    """Whether an unsafe request comes from one of our own pages (Origin, else Referer)."""
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source or source == "null":
+        return False
+    parts = urlsplit(source)
+    return f"{parts.scheme}://{parts.netloc}" == request.host_url.rstrip("/")
+
+
+def gate() -> Response | None:
+    path = request.path
+    # The login form carries its own CSRF token; everything else unsafe must come from our pages.
+    cross_site = request.method in UNSAFE_METHODS and not same_origin() and not _has_bearer()
+    if cross_site and path != "/login":
+        return _deny(403, "cross-site request refused")
+    if is_public(path):
+        return None
+    if not current_user.is_authenticated:
+        if is_page(path) and request.method == "GET":
+            query = f"?{request.query_string.decode()}" if request.query_string else ""
+            return redirect(f"/login?next={quote(path + query, safe='/')}")
+        return _deny(401, "authentication required")
+    if not current_user.may_view:
+        return access_notice_page() if is_page(path) else _deny(403, "forbidden")
+    return None
+
+
+def _has_bearer() -> bool:
+    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+
+
+def _deny(status: int, reason: str) -> Response:
+    response = jsonify({"error": reason})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="telemetry"'
+    return response
+
+
+def security_headers(response: Response, csp: str) -> Response:
+    headers = response.headers
+    headers["Content-Security-Policy"] = csp
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if not is_public(request.path) or request.path == "/login":
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def content_security_policy(script_hashes: list[str]) -> str:
+    # Plotly and Dash components set inline styles; scripts are only ours, by file or by hash.
+    scripts = " ".join(["'self'", *script_hashes])  # Dash gives them quoted: 'sha256-…'
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def generic_error(error: Exception) -> Response:
+    """Never a traceback: the status and a short reason, as JSON or a plain page."""
+    status = error.code if isinstance(error, HTTPException) and error.code else 500
+    reason = error.name if isinstance(error, HTTPException) else "Internal Server Error"
+    if is_page(request.path) and request.method == "GET":
+        return Response(
+            f"<!doctype html><title>{status}</title><h1>{status} {reason}</h1>", status, mimetype="text/html"
+        )
+    return _deny(status, reason.lower())
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(gate)
+    app.register_error_handler(HTTPException, generic_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return generic_error(error)
+    current_app.logger.exception("unhandled error on %s", request.path)
+    return generic_error(error)

@@ -1,0 +1,1 @@
+"""Telemetry's data: the on-disk schema, the demo organization and (later) ingestion."""

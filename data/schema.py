@@ -1,0 +1,81 @@
+"""The on-disk data contract (documented in docs/schema.md): column names and types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+COST = pl.Decimal(18, 6)
+UTC_TS = pl.Datetime("us", "UTC")
+
+EVENTS = pl.Schema(
+    {
+        "event_id": pl.String,
+        "ts": UTC_TS,
+        "user_id": pl.String,
+        "team_id": pl.String,
+        "agent_id": pl.String,
+        "model": pl.String,
+        "conversation_id": pl.String,
+        "input_tokens": pl.Int64,
+        "output_tokens": pl.Int64,
+        "cost_usd": COST,
+        "latency_ms": pl.Int32,
+        "status": pl.String,
+    }
+)
+STATUSES = ("ok", "error")
+
+# Events are hive-partitioned by the UTC calendar date of `ts` so a date-range query prunes files.
+PARTITION_COLUMN = "utc_date"
+
+USERS = pl.Schema(
+    {
+        "user_id": pl.String,
+        "name": pl.String,
+        "email": pl.String,
+        "team_id": pl.String,
+        "role": pl.String,
+        "created_at": UTC_TS,
+        "active": pl.Boolean,
+    }
+)
+ROLES = ("admin", "manager", "member")
+
+TEAMS = pl.Schema({"team_id": pl.String, "name": pl.String})
+TEAM_MANAGERS = pl.Schema({"user_id": pl.String, "team_id": pl.String})
+AGENTS = pl.Schema(
+    {"agent_id": pl.String, "name": pl.String, "owner_team_id": pl.String, "created_at": UTC_TS}
+)
+
+DIRECTORY = {"users": USERS, "teams": TEAMS, "team_managers": TEAM_MANAGERS, "agents": AGENTS}
+
+# directory/prices.parquet: the price list events' cost_usd was computed from, one row per model and
+# validity range (valid_to null = still in force).
+PRICES = pl.Schema(
+    {
+        "model": pl.String,
+        "input_usd_per_mtok": COST,
+        "output_usd_per_mtok": COST,
+        "valid_from": pl.Date,
+        "valid_to": pl.Date,
+    }
+)
+
+
+def events_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "events"
+
+
+def directory_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "directory"
+
+
+def partition_dir(data_dir: Path, utc_date: str) -> Path:
+    """Folder of one day's events, e.g. events/utc_date=2026-10-01."""
+    return events_dir(data_dir) / f"{PARTITION_COLUMN}={utc_date}"
+
+
+def has_events(data_dir: Path) -> bool:
+    return any(events_dir(data_dir).glob("*/*.parquet"))

@@ -1,0 +1,12 @@
+"""Analytics tab. Its content arrives with its own issue; the route is a public contract already."""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+dash.register_page(__name__, path="/telemetry/analytics", name="Analytics", title="Telemetry · Analytics")
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(html.P("Analytics", className="text-muted"), id="analytics-page")

@@ -1,0 +1,12 @@
+"""Billing tab. Its content arrives with its own issue; the route is a public contract already."""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+dash.register_page(__name__, path="/telemetry/billing", name="Billing", title="Telemetry · Billing")
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(html.P("Billing", className="text-muted"), id="billing-page")

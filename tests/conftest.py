@@ -1,0 +1,135 @@
+"""Fixtures: the tiny org on disk, the app on it, accounts for each role, and a login helper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from auth.passwords import hash_password
+from tests import org
+
+ORIGIN = "http://localhost"
+
+ACCOUNTS = {
+    "admin": ("admin@test.example", "u1", "admin"),
+    "manager": ("manager@test.example", "u2", "manager"),
+    "legal_manager": ("legal.manager@test.example", "u3", "manager"),
+    "member": ("member@test.example", "u4", "member"),
+    "idle_manager": ("ivy@test.example", "u7", "manager"),
+}
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(org.PASSWORD)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    return folder
+
+
+def make_app(data_dir: Path, password_hash: str, **config) -> Flask:
+    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test", **config})
+    store = app.extensions["telemetry_store"]
+    for email, user_id, role in ACCOUNTS.values():
+        store.create_account(email, user_id, role, password_hash)
+    return app
+
+
+@pytest.fixture
+def app(data_dir: Path, password_hash: str) -> Flask:
+    return make_app(data_dir, password_hash)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def csrf_token(self) -> str:
+        page = self._client.get("/login").get_data(as_text=True)
+        marker = 'name="csrf_token" type="hidden" value="'
+        start = page.index(marker) + len(marker)
+        return page[start : page.index('"', start)]
+
+    def login(self, who: str = "admin", password: str = org.PASSWORD, next_url: str = ""):
+        email = ACCOUNTS[who][0] if who in ACCOUNTS else who
+        token = self.csrf_token()
+        target = f"/login?next={next_url}" if next_url else "/login"
+        return self._client.post(
+            target,
+            data={"email": email, "password": password, "csrf_token": token},
+            headers={"Origin": ORIGIN},
+        )
+
+    def logout(self):
+        return self._client.get("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+# Browser tests: the real app on a local port, driven by Debian's headless Chromium.
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory, password_hash):
+    """The tiny org served over HTTP by a threaded Werkzeug server on a free local port."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    folder = tmp_path_factory.mktemp("live") / "data"
+    org.write_org(folder)
+    app = make_app(folder, password_hash)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()

@@ -1,0 +1,73 @@
+"""Each role signs in through the real login page in headless Chromium and sees what it should."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests import org
+from tests.conftest import ACCOUNTS
+
+pytestmark = pytest.mark.browser
+
+WEEK = "?start=2026-03-02&end=2026-03-08"
+
+
+def sign_in(browser, base: str, who: str, path: str = "/telemetry" + WEEK) -> None:
+    browser.get(base + path)
+    WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.NAME, "email")))
+    browser.find_element(By.NAME, "email").send_keys(ACCOUNTS[who][0])
+    browser.find_element(By.NAME, "password").send_keys(org.PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+
+
+def text_of(browser, element_id: str, timeout: float = 20) -> str:
+    wait = WebDriverWait(browser, timeout)
+    wait.until(lambda b: b.find_elements(By.ID, element_id) and b.find_element(By.ID, element_id).text.strip())
+    return browser.find_element(By.ID, element_id).text
+
+
+def csp_violations(browser) -> list[str]:
+    logs = browser.get_log("browser")
+    return [entry["message"] for entry in logs if "Content Security Policy" in entry["message"]]
+
+
+def test_admin_signs_in_and_sees_the_organization(browser, live_server):
+    sign_in(browser, live_server, "admin")
+    assert text_of(browser, "dashboard-kpi-interactions-value") == "6"
+    assert text_of(browser, "dashboard-kpi-active-users-value") == "4"
+    assert text_of(browser, "dashboard-kpi-cost-value") == "$3.72"
+    assert browser.current_url.endswith("/telemetry" + WEEK)
+    assert "admin@test.example" in text_of(browser, "shell-user")
+    nav = browser.find_element(By.ID, "shell-nav-billing").get_attribute("href")
+    assert nav.endswith("/telemetry/billing" + WEEK)
+    assert csp_violations(browser) == []
+
+
+def test_manager_sees_only_their_teams(browser, live_server):
+    sign_in(browser, live_server, "manager")
+    assert text_of(browser, "dashboard-kpi-interactions-value") == "5"
+    assert text_of(browser, "dashboard-kpi-cost-value") == "$1.72"
+    browser.find_element(By.CSS_SELECTOR, "#dashboard-teams").click()
+    options = WebDriverWait(browser, 10).until(
+        lambda b: [o.text for o in b.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option[role=option]")] or None
+    )
+    assert sorted(options) == ["Engineering", "Sales"]
+
+
+def test_member_gets_the_access_notice(browser, live_server):
+    sign_in(browser, live_server, "member", "/telemetry/billing")
+    notice = text_of(browser, "access-notice")
+    assert "available only to Admin and Manager roles" in notice
+    assert "contact your organization administrator" in notice
+    assert "$" not in browser.page_source
+
+
+def test_wrong_password_shows_the_generic_message(browser, live_server):
+    browser.get(live_server + "/login")
+    browser.find_element(By.NAME, "email").send_keys("nobody@test.example")
+    browser.find_element(By.NAME, "password").send_keys("not the password")
+    browser.find_element(By.ID, "login-submit").click()
+    assert text_of(browser, "login-error") == "Invalid email or password."
