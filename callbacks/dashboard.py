@@ -1,55 +1,175 @@
-"""Dashboard tab: period and team filter in, KPI cards out."""
+"""Dashboard tab: the URL's filters in; KPI cards, usage trend, cost and top agents out."""
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+import polars as pl
 from dash import Input, Output
-from flask import current_app
 
-from auth.scope import current_scope
+from callbacks._common import auto_grain, resolve
+from callbacks._figures import NO_INTERACTIONS, base_layout, message_figure
 from layouts import ids
-from layouts._components import format_change, format_count, format_usd, kpi_card, message
-from queries import directory, usage
-from queries.period import PeriodError, parse_period
+from layouts._components import format_change, format_count, format_percent, format_usd, kpi_card, message
+from queries import usage
+from queries.period import PeriodError
+
+TOP = 5
 
 
-def update_team_options(_start: str | None) -> list[dict]:
-    """Only the teams the viewer may see; the server decides, not the browser."""
-    teams = directory.teams_in_scope(current_scope())
-    return [{"label": row["name"], "value": row["team_id"]} for row in teams.iter_rows(named=True)]
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
 
 
-def update_kpis(start: str | None, end: str | None, teams: list[str] | None) -> tuple:
+def update_kpis(query: dict | None) -> tuple:
+    """Interactions, active users, cost and adoption, each against the previous period."""
     try:
-        period = parse_period(start, end, current_app.config["ORG_TIMEZONE"])
+        filters, scope = resolve(query)
     except PeriodError as error:
-        return message(str(error)), None
-    scope = current_scope().narrow(teams)
+        return message(str(error), "danger"), None
+    period = filters.period
     now = usage.summary(period, scope).row(0, named=True)
     before = usage.summary(period.previous(), scope).row(0, named=True)
+    adopted_now = usage.adoption(period, scope).row(0, named=True)
+    adopted_before = usage.adoption(period.previous(), scope).row(0, named=True)
+    adoption_now = _ratio(adopted_now["active_users"], adopted_now["users_with_access"])
+    adoption_before = _ratio(adopted_before["active_users"], adopted_before["users_with_access"])
     cards = [
-        ("Total interactions", format_count(now["interactions"]), "interactions", "dashboard-kpi-interactions"),
-        ("Active users", format_count(now["active_users"]), "active_users", "dashboard-kpi-active-users"),
-        ("Cost (USD)", format_usd(now["cost_usd"]), "cost_usd", "dashboard-kpi-cost"),
-    ]
-    row = dbc.Row(
-        [
-            dbc.Col(kpi_card(title, value, format_change(now[key], before[key]), card_id), md=4)
-            for title, value, key, card_id in cards
-        ],
-        className="g-3",
-    )
-    note = None if now["interactions"] else message("No interactions in this period.", "info")
+        kpi_card("Total interactions", format_count(now["interactions"]),
+                 format_change(now["interactions"], before["interactions"]), "dashboard-kpi-interactions"),
+        kpi_card("Active users", format_count(now["active_users"]),
+                 format_change(now["active_users"], before["active_users"]), "dashboard-kpi-active-users"),
+        kpi_card("Cost (USD)", format_usd(now["cost_usd"]),
+                 format_change(now["cost_usd"], before["cost_usd"]), "dashboard-kpi-cost"),
+        kpi_card("Adoption", format_percent(adoption_now), format_change(adoption_now, adoption_before),
+                 "dashboard-kpi-adoption",
+                 f"{adopted_now['active_users']:,} of {adopted_now['users_with_access']:,} people with access"),
+    ]  # fmt: skip
+    row = dbc.Row([dbc.Col(card, md=6, xl=3) for card in cards], className="g-3")
+    note = None if now["interactions"] else message(f"{NO_INTERACTIONS}.", "info")
     return note, row
 
 
+def trend_figure(current: pl.DataFrame, previous: pl.DataFrame, grain: str) -> go.Figure:
+    """Interactions and active users per bucket, with the previous period faint behind them."""
+    fig = go.Figure()
+    x = current["key"].to_list()
+    prev_dates = [d.isoformat() for d in previous["key"].to_list()][: len(x)]
+    for column, name, axis in (("interactions", "Interactions", "y"), ("active_users", "Active users", "y2")):
+        fig.add_scatter(
+            x=x[: len(prev_dates)], y=previous[column].to_list()[: len(x)], name=f"{name} (previous period)",
+            yaxis=axis, mode="lines", line={"width": 1.5, "dash": "dot"}, opacity=0.35, customdata=prev_dates,
+            hovertemplate="%{y:,} on %{customdata}<extra>" + name + " (previous)</extra>",
+        )  # fmt: skip
+        fig.add_scatter(
+            x=x, y=current[column].to_list(), name=name, yaxis=axis, mode="lines+markers",
+            line={"width": 2.5}, marker={"size": 4}, hovertemplate="%{y:,}<extra>" + name + "</extra>",
+        )  # fmt: skip
+    base_layout(fig, 340)
+    fig.update_traces(selector={"yaxis": "y2"}, line={"color": "#f97316"})
+    fig.update_traces(selector={"yaxis": "y"}, line={"color": "#2563eb"})
+    fig.update_layout(
+        yaxis={"title": "Interactions", "rangemode": "tozero", "tickformat": "~s"},
+        yaxis2={
+            "title": "Active users", "overlaying": "y", "side": "right", "rangemode": "tozero",
+            "showgrid": False, "tickmode": "auto", "nticks": 6, "tickformat": ",d",
+        },
+        xaxis={"title": {"day": None, "week": "Week starting", "month": "Month"}[grain]},
+        legend={"orientation": "h", "y": -0.22},
+    )  # fmt: skip
+    return fig
+
+
+def update_trend(query: dict | None) -> go.Figure:
+    try:
+        filters, scope = resolve(query)
+    except PeriodError as error:
+        return message_figure(str(error))
+    grain = auto_grain(filters.period.days)
+    current = usage.interactions_over_time(filters.period, grain, scope)
+    if current["interactions"].sum() == 0:
+        return message_figure(NO_INTERACTIONS)
+    previous = usage.interactions_over_time(filters.period.previous(), grain, scope)
+    return trend_figure(current, previous, grain)
+
+
+def cost_figure(frame: pl.DataFrame, grain: str) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=frame["key"].to_list(),
+            y=[float(v) for v in frame["cost_usd"]],
+            customdata=[format_usd(v) for v in frame["cost_usd"]],
+            hovertemplate="%{x}: %{customdata}<extra></extra>",
+            marker_color="#10b981",
+        )
+    )
+    base_layout(fig, 220)
+    fig.update_layout(yaxis={"tickprefix": "$", "rangemode": "tozero"}, showlegend=False, margin={"t": 8})
+    return fig
+
+
+def update_cost(query: dict | None) -> tuple:
+    """Total cost of the period and a small bar chart of cost per day (or week/month)."""
+    try:
+        filters, scope = resolve(query)
+    except PeriodError as error:
+        return "—", message_figure(str(error), 220)
+    grain = auto_grain(filters.period.days)
+    frame = usage.interactions_over_time(filters.period, grain, scope)
+    total = frame["cost_usd"].sum()
+    if frame["interactions"].sum() == 0:
+        return format_usd(total), message_figure(NO_INTERACTIONS, 220)
+    return format_usd(total), cost_figure(frame, grain)
+
+
+def top_figure(frame: pl.DataFrame, colour: str) -> go.Figure:
+    """The five keys with the most interactions, largest on top."""
+    top = frame.head(TOP).reverse()
+    fig = go.Figure(
+        go.Bar(
+            x=top["interactions"].to_list(),
+            y=top["label"].to_list(),
+            orientation="h",
+            text=[format_count(v) for v in top["interactions"]],
+            textposition="auto",
+            customdata=[[u, format_usd(c)] for u, c in zip(top["active_users"], top["cost_usd"], strict=True)],
+            hovertemplate="%{y}: %{x:,} interactions, %{customdata[0]:,} users, %{customdata[1]}<extra></extra>",
+            marker_color=colour,
+        )
+    )
+    base_layout(fig, 260)
+    fig.update_layout(hovermode="closest", showlegend=False, margin={"l": 160, "t": 8}, xaxis={"title": "Interactions"})
+    return fig
+
+
+def _top(by: str, query: dict | None) -> go.Figure:
+    try:
+        filters, scope = resolve(query)
+    except PeriodError as error:
+        return message_figure(str(error), 260)
+    frame = usage.interactions_by_key(by, filters.period, scope)
+    if frame.is_empty():
+        return message_figure(NO_INTERACTIONS, 260)
+    return top_figure(frame, "#2563eb" if by == "agent" else "#a855f7")
+
+
+def update_top_agents(query: dict | None) -> go.Figure:
+    return _top("agent", query)
+
+
+def update_top_teams(query: dict | None) -> go.Figure:
+    return _top("team", query)
+
+
 def register_callbacks(app: dash.Dash) -> None:
-    app.callback(Output(ids.DASHBOARD_TEAMS, "options"), Input(ids.DASHBOARD_START, "id"))(update_team_options)
-    app.callback(
-        Output(ids.DASHBOARD_MESSAGE, "children"),
-        Output(ids.DASHBOARD_KPIS, "children"),
-        Input(ids.DASHBOARD_START, "value"),
-        Input(ids.DASHBOARD_END, "value"),
-        Input(ids.DASHBOARD_TEAMS, "value"),
-    )(update_kpis)
+    query = Input(ids.DASHBOARD_QUERY, "data")
+    app.callback(Output(ids.DASHBOARD_MESSAGE, "children"), Output(ids.DASHBOARD_KPIS, "children"), query)(
+        update_kpis
+    )
+    app.callback(Output(ids.DASHBOARD_TREND, "figure"), query)(update_trend)
+    app.callback(Output(ids.DASHBOARD_COST_TOTAL, "children"), Output(ids.DASHBOARD_COST_DAILY, "figure"), query)(
+        update_cost
+    )
+    app.callback(Output(ids.DASHBOARD_TOP_AGENTS, "figure"), query)(update_top_agents)
+    app.callback(Output(ids.DASHBOARD_TOP_TEAMS, "figure"), query)(update_top_teams)

@@ -1,13 +1,21 @@
-"""The frame: tab links keep the period, and the header says who is signed in."""
+"""The frame: the filter bar and the URL kept in step, tab links that keep the filters, who is in."""
 
 from __future__ import annotations
 
-import dash
-from dash import Input, Output
+import datetime as dt
 
+import dash
+from dash import Input, Output, ctx, no_update
+
+from auth.scope import current_scope
 from auth.session import current_account
+from callbacks._common import org_timezone
 from layouts import ids
+from layouts._components import message
 from layouts.shell import TABS
+from queries import directory, usage
+from queries.filters import parse_filters, query_from_search, search_with
+from queries.period import DEFAULT_PRESET, Period, PeriodError, matching_preset, preset_period, today_local
 
 
 def update_nav_links(search: str | None) -> list[str]:
@@ -16,9 +24,87 @@ def update_nav_links(search: str | None) -> list[str]:
     return [f"{path}{suffix}" for _slug, _label, path in TABS]
 
 
-def update_user_label(_pathname: str | None) -> str:
+def update_user_label(_pathname: str | None) -> tuple[str, str]:
     account = current_account()
-    return f"{account.email} · {account.role.capitalize()}"
+    scope = current_scope()
+    if scope.is_organization:
+        label = "Whole organization"
+    else:
+        names = directory.teams_in_scope(scope)["name"].to_list()
+        label = "Your teams: " + (", ".join(names) if names else "none yet")
+    return f"{account.email} · {account.role.capitalize()}", label
+
+
+def update_filter_options(_pathname: str | None) -> tuple[list[dict], list[dict]]:
+    """Only the teams the viewer may see; the server decides, never the browser."""
+    teams = directory.teams_in_scope(current_scope())
+    agents = directory.agents()
+    return (
+        [{"label": row["name"], "value": row["team_id"]} for row in teams.iter_rows(named=True)],
+        [{"label": row["name"], "value": row["agent_id"]} for row in agents.iter_rows(named=True)],
+    )
+
+
+def _first_day() -> dt.date | None:
+    return usage.data_bounds(current_scope(), org_timezone())["first_day"][0]
+
+
+def controls_from_search(search: str | None, today: dt.date, tz: str) -> tuple:
+    """The filter bar as the URL says (first load, a shared link, the back button)."""
+    query = query_from_search(search)
+    try:
+        filters = parse_filters(query, tz, today)
+    except PeriodError as error:
+        note = message(f"{error} Pick a period above.", "danger")
+        return no_update, "custom", None, None, no_update, no_update, note
+    explicit = bool(query.get("start") or query.get("end"))
+    preset = matching_preset(filters.period, today, _first_day()) if explicit else DEFAULT_PRESET
+    return (
+        no_update,
+        preset,
+        filters.period.start.isoformat(),
+        filters.period.end.isoformat(),
+        list(filters.teams),
+        list(filters.agents),
+        None,
+    )
+
+
+def search_from_controls(
+    trigger: str, search: str | None, preset: str, start: str | None, end: str | None, teams, agents, tz: str
+) -> tuple:
+    """The URL as the filter bar says, after the user changed one of its controls."""
+    today = today_local(tz)
+    try:
+        if trigger == ids.FILTER_PRESET and preset != "custom":
+            period = preset_period(preset, today, tz, _first_day())
+        elif start and end:
+            period = Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]), tz)
+            preset = matching_preset(period, today, _first_day()) if trigger == ids.FILTER_RANGE else preset
+        else:
+            return (no_update,) * 6 + (None,)
+    except (PeriodError, ValueError) as error:
+        return (no_update,) * 6 + (message(str(error), "danger"),)
+    new_search = search_with(
+        search, start=period.start.isoformat(), end=period.end.isoformat(), teams=teams or None, agents=agents or None
+    )
+    return (
+        new_search if new_search != (search or "") else no_update,
+        preset,
+        period.start.isoformat(),
+        period.end.isoformat(),
+        no_update,
+        no_update,
+        None,
+    )
+
+
+def update_filters(search, preset, start, end, teams, agents) -> tuple:
+    tz = org_timezone()
+    trigger = ctx.triggered_id
+    if trigger in (None, ids.SHELL_LOCATION):
+        return controls_from_search(search, today_local(tz), tz)
+    return search_from_controls(trigger, search, preset, start, end, teams, agents, tz)
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -26,4 +112,28 @@ def register_callbacks(app: dash.Dash) -> None:
         [Output(ids.NAV_LINKS[slug], "href") for slug, _label, _path in TABS],
         Input(ids.SHELL_LOCATION, "search"),
     )(update_nav_links)
-    app.callback(Output(ids.SHELL_USER, "children"), Input(ids.SHELL_LOCATION, "pathname"))(update_user_label)
+    app.callback(
+        Output(ids.SHELL_USER, "children"),
+        Output(ids.SHELL_SCOPE, "children"),
+        Input(ids.SHELL_LOCATION, "pathname"),
+    )(update_user_label)
+    app.callback(
+        Output(ids.FILTER_TEAMS, "options"),
+        Output(ids.FILTER_AGENTS, "options"),
+        Input(ids.SHELL_LOCATION, "pathname"),
+    )(update_filter_options)
+    app.callback(
+        Output(ids.SHELL_LOCATION, "search"),
+        Output(ids.FILTER_PRESET, "value"),
+        Output(ids.FILTER_RANGE, "start_date"),
+        Output(ids.FILTER_RANGE, "end_date"),
+        Output(ids.FILTER_TEAMS, "value"),
+        Output(ids.FILTER_AGENTS, "value"),
+        Output(ids.FILTER_MESSAGE, "children"),
+        Input(ids.SHELL_LOCATION, "search"),
+        Input(ids.FILTER_PRESET, "value"),
+        Input(ids.FILTER_RANGE, "start_date"),
+        Input(ids.FILTER_RANGE, "end_date"),
+        Input(ids.FILTER_TEAMS, "value"),
+        Input(ids.FILTER_AGENTS, "value"),
+    )(update_filters)

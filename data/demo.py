@@ -267,7 +267,7 @@ INPUT_MICRO_PER_MTOK = np.array([int(m.input_usd_per_mtok * 10**6) for m in MODE
 OUTPUT_MICRO_PER_MTOK = np.array([int(m.output_usd_per_mtok * 10**6) for m in MODELS], np.int64)
 MS_PER_OUTPUT_TOKEN = np.array([m.ms_per_output_token for m in MODELS])
 EVENTS_ARROW = pl.DataFrame(schema=schema.EVENTS).to_arrow().schema
-DIRECTORY_SCHEMAS = {**schema.DIRECTORY, "prices": schema.PRICES}
+DIRECTORY_SCHEMAS = schema.DIRECTORY
 
 
 @dataclass(frozen=True)
@@ -359,9 +359,9 @@ def write_demo(
             "pass overwrite=True (--overwrite) to replace it"
         )
     end = end or datetime.now(ZoneInfo(tz)).date()
-    org = plan_org(users, days, seed, end - timedelta(days=days - 1), tz)
+    org = _plan_org(users, days, seed, end - timedelta(days=days - 1), tz)
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".seed-demo-", dir=out_dir))
+    staging = Path(tempfile.mkdtemp(prefix=".demo-staging-", dir=out_dir))
     try:
         events = _write_events(org, schema.events_dir(staging))
         _write_directory(org, schema.directory_dir(staging))
@@ -387,7 +387,7 @@ def has_data(out_dir: Path) -> bool:
     return schema.has_events(out_dir) or any(schema.directory_dir(out_dir).glob("*.parquet"))
 
 
-def plan_org(users: int, days: int, seed: int, first_date: date, tz: str) -> _Org:
+def _plan_org(users: int, days: int, seed: int, first_date: date, tz: str) -> _Org:
     """Everything about the org except its events, which are drawn day by day when written."""
     rng = np.random.default_rng([seed, 0])
     teams = TEAMS[: int(np.clip(round(5 * math.log10(users)), 5, len(TEAMS)))]
@@ -527,8 +527,10 @@ def _uniform_int(u: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray
 
 def _created_days(rng: np.random.Generator, users: int, days: int) -> tuple[np.ndarray, np.ndarray]:
     """Account creation day and whether the person was hired during the window."""
-    hired = (rng.random(users) < min(0.25, HIRED_SHARE_PER_180_DAYS * days / 180)) & (days >= 2)
-    hired[:2] = False
+    hired = np.zeros(users, dtype=bool)
+    if days >= 2:  # a hire needs a day to be created on before their first day of use
+        count = max(1, round(min(0.25, HIRED_SHARE_PER_180_DAYS * days / 180) * users))
+        hired[2 + rng.choice(users - 2, count, replace=False)] = True
     # A growing company: more people joined recently than years ago.
     before = -1 - np.floor(1500 * rng.beta(1.0, 1.8, users)).astype(np.int64)
     during = rng.integers(0, max(days - 1, 1), users)
@@ -809,7 +811,9 @@ def _conversations(org: _Org, day: int, rng: np.random.Generator) -> dict[str, n
     return {"user": user, "agent": agent, "model": model, "spike": spike, "start": start}
 
 
-def cost_micro_usd(input_tokens: np.ndarray, output_tokens: np.ndarray, model: np.ndarray):
+def cost_micro_usd(
+    input_tokens: np.ndarray, output_tokens: np.ndarray, model: np.ndarray
+) -> np.ndarray:
     """Exact cost in whole micro-dollars.
 
     tokens × (micro-dollars per million tokens) is an exact integer in units of 1e-12 dollars;
@@ -820,37 +824,57 @@ def cost_micro_usd(input_tokens: np.ndarray, output_tokens: np.ndarray, model: n
     return (exact + 500_000) // 1_000_000
 
 
-def _tokens_and_status(agents: _Agents, conv: dict, turn: np.ndarray, rng: np.random.Generator):
-    """Input/output tokens and error flag per interaction; context grows with each turn."""
+def _tokens_and_status(
+    agents: _Agents,
+    agent: np.ndarray,
+    spike: np.ndarray,
+    turn: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Input tokens, output tokens and error flag per interaction."""
     size = turn.size
-    agent, spike = conv["agent"], conv["spike"]
+    # Each turn resends the conversation so far, so input grows along the conversation.
     input_scale = np.where(spike, SPIKE_INPUT_FACTOR, 1.0) * (1.0 + 0.3 * turn)
     input_tokens = agents.input_tokens[agent] * rng.lognormal(0.0, 0.7, size) * input_scale
     output_scale = np.where(spike, SPIKE_OUTPUT_FACTOR, 1.0)
     output_tokens = agents.output_tokens[agent] * rng.lognormal(0.0, 0.6, size) * output_scale
     error = rng.random(size) < agents.error_rate[agent]
-    # A failed call was still sent its input; it returns nothing or a few tokens.
+    # A failed call was still sent (and billed) its input; it returns nothing or a few tokens.
     error_output = np.where(rng.random(size) < 0.75, 0, rng.integers(1, 41, size))
     output_tokens = np.where(error, error_output, np.clip(np.rint(output_tokens), 1, 32_000))
-    return np.clip(np.rint(input_tokens), 20, 400_000).astype(np.int64), output_tokens.astype(
-        np.int64
-    ), error
+    input_tokens = np.clip(np.rint(input_tokens), 20, 400_000)
+    return input_tokens.astype(np.int64), output_tokens.astype(np.int64), error
 
 
-def _latency_ms(model, input_tokens, output_tokens, error, rng: np.random.Generator) -> np.ndarray:
+def _latency_ms(
+    model: np.ndarray,
+    input_tokens: np.ndarray,
+    output_tokens: np.ndarray,
+    error: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Mostly streaming time of the output; failed calls either time out or fail fast."""
     size = error.size
-    ok = (350 + output_tokens * MS_PER_OUTPUT_TOKEN[model] + 0.02 * input_tokens) * rng.lognormal(
-        0.0, 0.25, size
-    )
-    failed = np.where(
-        rng.random(size) < 0.35, rng.uniform(30_000, 60_000, size), rng.uniform(150, 2_500, size)
-    )
+    streaming = 350 + output_tokens * MS_PER_OUTPUT_TOKEN[model] + 0.02 * input_tokens
+    ok = streaming * rng.lognormal(0.0, 0.25, size)
+    timeout = rng.random(size) < 0.35
+    failed = np.where(timeout, rng.uniform(30_000, 60_000, size), rng.uniform(150, 2_500, size))
     return np.clip(np.rint(np.where(error, failed, ok)), 50, 120_000).astype(np.int32)
 
 
-def _wall_us(start, turns, first, conv_of, latency, rng: np.random.Generator) -> np.ndarray:
-    """Local µs after midnight of each interaction; conversations are kept inside the day."""
+def _wall_us(
+    start: np.ndarray,
+    turns: np.ndarray,
+    first: np.ndarray,
+    conv_of: np.ndarray,
+    latency: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Local µs after midnight of each interaction; conversations are kept inside the day.
+
+    `start` and `turns` are per conversation; `first` is the row of each one's first turn and
+    `conv_of` the conversation of each row.
+    """
     think = np.minimum(rng.lognormal(math.log(40.0), 0.9, conv_of.size), 1800.0)
     step = think + np.concatenate([[0.0], latency[:-1] / 1000.0])  # wait for the previous reply
     step[first] = 0.0
@@ -862,7 +886,7 @@ def _wall_us(start, turns, first, conv_of, latency, rng: np.random.Generator) ->
     return np.minimum(((start[conv_of] + elapsed) * 1e6).astype(np.int64), DAY_US - 1)
 
 
-def day_events(org: _Org, day: int) -> dict[str, np.ndarray]:
+def _day_events(org: _Org, day: int) -> dict[str, np.ndarray]:
     """Events of one local window day as numpy columns (indices into the directory), by ts."""
     rng = np.random.default_rng([org.seed, 1, day])
     conv = _conversations(org, day, rng)
@@ -871,7 +895,9 @@ def day_events(org: _Org, day: int) -> dict[str, np.ndarray]:
     first = np.cumsum(turns) - turns
     turn = np.arange(conv_of.size) - first[conv_of]
     per_turn = {name: values[conv_of] for name, values in conv.items()}
-    input_tokens, output_tokens, error = _tokens_and_status(org.agents, per_turn, turn, rng)
+    input_tokens, output_tokens, error = _tokens_and_status(
+        org.agents, per_turn["agent"], per_turn["spike"], turn, rng
+    )
     model = per_turn["model"]
     latency = _latency_ms(model, input_tokens, output_tokens, error, rng)
     wall_us = _wall_us(conv["start"], turns, first, conv_of, latency, rng)
@@ -960,7 +986,7 @@ class _Lookups:
         )
 
 
-def events_table(
+def _events_table(
     lookups: _Lookups, columns: dict[str, np.ndarray], first_event: int, first_conversation: int
 ) -> pa.Table:
     """The day's columns as an Arrow table in the exact schema.EVENTS layout."""
@@ -1037,8 +1063,8 @@ def _write_events(org: _Org, events_dir: Path) -> int:
     writer = _PartitionWriter(events_dir)
     events = conversations = 0
     for day in range(org.days):
-        columns = day_events(org, day)
-        writer.add(events_table(lookups, columns, events, conversations), columns["ts"])
+        columns = _day_events(org, day)
+        writer.add(_events_table(lookups, columns, events, conversations), columns["ts"])
         events += columns["ts"].size
         conversations += int(columns["conversation"].max(initial=-1)) + 1
     writer.flush()

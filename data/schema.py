@@ -49,7 +49,6 @@ AGENTS = pl.Schema(
     {"agent_id": pl.String, "name": pl.String, "owner_team_id": pl.String, "created_at": UTC_TS}
 )
 
-DIRECTORY = {"users": USERS, "teams": TEAMS, "team_managers": TEAM_MANAGERS, "agents": AGENTS}
 
 # directory/prices.parquet: the price list events' cost_usd was computed from, one row per model and
 # validity range (valid_to null = still in force).
@@ -62,6 +61,14 @@ PRICES = pl.Schema(
         "valid_to": pl.Date,
     }
 )
+
+DIRECTORY = {
+    "users": USERS,
+    "teams": TEAMS,
+    "team_managers": TEAM_MANAGERS,
+    "agents": AGENTS,
+    "prices": PRICES,
+}
 
 
 def events_dir(data_dir: Path) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import dash_bootstrap_components as dbc
@@ -30,52 +29,35 @@ def format_change(current: float, previous: float) -> tuple[str, str]:
     return f"{arrow} {abs(change):.1f}%", colour
 
 
-def kpi_card(title: str, value: str, change: tuple[str, str], card_id: str) -> dbc.Card:
+def kpi_card(title: str, value: str, change: tuple[str, str], card_id: str, note: str | None = None) -> dbc.Card:
     text, colour = change
-    return dbc.Card(
-        dbc.CardBody(
-            [
-                html.Div(title, className="text-muted small text-uppercase"),
-                html.Div(value, className="fs-3 fw-semibold", id=f"{card_id}-value"),
-                html.Div([html.Span(text, className=colour), " vs previous period"], className="small"),
-            ]
-        ),
-        id=card_id,
-        className="h-100",
-    )
+    lines = [
+        html.Div(title, className="text-muted small text-uppercase"),
+        html.Div(value, className="fs-3 fw-semibold", id=f"{card_id}-value"),
+        html.Div([html.Span(text, className=colour, id=f"{card_id}-change"), " vs previous period"], className="small"),
+    ]
+    if note:
+        lines.append(html.Div(note, className="small text-muted"))
+    return dbc.Card(dbc.CardBody(lines), id=card_id, className="h-100")
+
+
+def format_percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
 
 
 def message(text: str, colour: str = "warning") -> dbc.Alert:
     return dbc.Alert(text, color=colour, className="my-2")
 
 
-def period_filter(start_id: str, end_id: str, teams_id: str, start: dt.date, end: dt.date) -> dbc.Row:
-    """Date range and team filter; team options are filled by the server from the viewer's scope."""
-    return dbc.Row(
-        [
-            dbc.Col(
-                [
-                    dbc.Label("From", html_for=start_id, className="small mb-0"),
-                    dcc.Input(
-                        id=start_id, type="date", value=start.isoformat(), className="form-control", debounce=True
-                    ),
-                ],
-                md=2,
-            ),
-            dbc.Col(
-                [
-                    dbc.Label("To", html_for=end_id, className="small mb-0"),
-                    dcc.Input(id=end_id, type="date", value=end.isoformat(), className="form-control", debounce=True),
-                ],
-                md=2,
-            ),
-            dbc.Col(
-                [
-                    dbc.Label("Teams", html_for=teams_id, className="small mb-0"),
-                    dcc.Dropdown(id=teams_id, multi=True, placeholder="All teams in your scope"),
-                ],
-                md=5,
-            ),
-        ],
-        className="g-3 mb-3 align-items-end",
-    )
+def section(title: str, body, subtitle: str | None = None) -> dbc.Card:
+    """A titled card around a chart or table."""
+    header = [html.Div(title, className="fw-semibold")]
+    if subtitle:
+        header.append(html.Div(subtitle, className="text-muted small"))
+    return dbc.Card([dbc.CardHeader(header, className="bg-white"), dbc.CardBody(body)], className="h-100")
+
+
+def loading_graph(graph_id: str, height: int = 260) -> dcc.Loading:
+    """A chart area with a spinner while its callback runs."""
+    graph = dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": f"{height}px"})
+    return dcc.Loading(graph, type="dot")

@@ -1,4 +1,4 @@
-"""The frame around every tab: breadcrumb, tab navigation and the page container."""
+"""The frame around every tab: breadcrumb, tab navigation, the shared filter bar, the page."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from queries.period import PRESETS
 
 TABS = (
     ("dashboard", "Dashboard", "/telemetry"),
@@ -18,9 +19,38 @@ TABS = (
 
 def _nav() -> dbc.Nav:
     links = [
-        dbc.NavItem(dbc.NavLink(label, href=path, id=ids.NAV_LINKS[slug], active="exact")) for slug, label, path in TABS
+        dbc.NavItem(dbc.NavLink(label, href=path, id=ids.NAV_LINKS[slug], active="exact"))
+        for slug, label, path in TABS
     ]
-    return dbc.Nav(links, pills=True, id=ids.SHELL_NAV, className="mb-3")
+    return dbc.Nav(links, pills=True, id=ids.SHELL_NAV)
+
+
+def _labelled(label: str, control, width: int, control_id: str) -> dbc.Col:
+    return dbc.Col([dbc.Label(label, html_for=control_id, className="small text-muted mb-1"), control], md=width)
+
+
+def filter_bar() -> dbc.Row:
+    """Period preset, date range, teams and agents; the callbacks keep it and the URL in step."""
+    preset = dcc.Dropdown(
+        id=ids.FILTER_PRESET,
+        options=[{"label": label, "value": value} for value, label in PRESETS.items()],
+        clearable=False,
+        searchable=False,
+    )
+    dates = dcc.DatePickerRange(
+        id=ids.FILTER_RANGE, display_format="YYYY-MM-DD", first_day_of_week=1, minimum_nights=0
+    )
+    teams = dcc.Dropdown(id=ids.FILTER_TEAMS, multi=True, placeholder="All teams in your scope")
+    agents = dcc.Dropdown(id=ids.FILTER_AGENTS, multi=True, placeholder="All agents")
+    return dbc.Row(
+        [
+            _labelled("Period", preset, 2, ids.FILTER_PRESET),
+            _labelled("Dates", dates, 3, ids.FILTER_RANGE),
+            _labelled("Teams", teams, 3, ids.FILTER_TEAMS),
+            _labelled("Agents", agents, 4, ids.FILTER_AGENTS),
+        ],
+        className="g-3 align-items-end",
+    )
 
 
 def shell() -> html.Div:
@@ -33,15 +63,24 @@ def shell() -> html.Div:
             ),
             html.Div(
                 [
+                    html.Span(id=ids.SHELL_SCOPE, className="badge text-bg-light border me-2"),
                     html.Span(id=ids.SHELL_USER, className="me-3 text-muted small"),
                     html.A("Log out", href="/logout", className="btn btn-outline-secondary btn-sm"),
-                ]
+                ],
+                className="d-flex align-items-center",
             ),
         ],
         className="d-flex justify-content-between align-items-center py-3 border-bottom mb-3",
     )
     return dbc.Container(
-        [dcc.Location(id=ids.SHELL_LOCATION), header, _nav(), dash.page_container],
+        [
+            dcc.Location(id=ids.SHELL_LOCATION, refresh="callback-nav"),
+            header,
+            html.Div(_nav(), className="mb-3"),
+            html.Div(filter_bar(), className="bg-light border rounded p-3 mb-2"),
+            html.Div(id=ids.FILTER_MESSAGE),
+            html.Div(dash.page_container, className="mt-3"),
+        ],
         fluid=True,
-        className="px-4",
+        className="px-4 pb-5",
     )

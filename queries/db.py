@@ -72,22 +72,22 @@ class Database:
         folder = schema.directory_dir(self.data_dir)
         for name, columns in schema.DIRECTORY.items():
             path = folder / f"{name}.parquet"
-            body = f"select * from read_parquet({_literal(path)})" if path.exists() else _empty_select(columns)
+            body = f"select * from read_parquet({_literal(path)})" if path.exists() else _empty_select(columns)  # noqa: S608
             # Names come from the schema and paths from configuration, never from a request.
-            self._con.sql(f"create or replace view {name} as {body}")  # noqa: S608
+            self._con.sql(f"create or replace view {name} as {body}")
 
     def _create_events_view(self) -> None:
         self._events_present = schema.has_events(self.data_dir)
         if self._events_present:
             glob = schema.events_dir(self.data_dir) / "*" / "*.parquet"
             body = (
-                f"select * from read_parquet({_literal(glob)}, hive_partitioning = true, "
+                f"select * from read_parquet({_literal(glob)}, hive_partitioning = true, "  # noqa: S608
                 f"hive_types = {{'{schema.PARTITION_COLUMN}': date}})"
             )
         else:
             columns = pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date})
             body = _empty_select(columns)
-        self._con.sql(f"create or replace view events as {body}")  # noqa: S608
+        self._con.sql(f"create or replace view events as {body}")
 
     def refresh(self) -> None:
         """Re-read the folder's layout, e.g. after the first events or a new directory arrive."""

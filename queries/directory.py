@@ -21,3 +21,8 @@ def managed_team_ids(user_id: str) -> list[str]:
 def teams_in_scope(scope: Scope) -> pl.DataFrame:
     """Rows of team_id, name, members for the teams the viewer may see."""
     return run(cursor(), "teams_in_scope", scope.params())
+
+
+def agents() -> pl.DataFrame:
+    """Rows of agent_id, name, owner_team_id, created_at for every agent."""
+    return run(cursor(), "agents")

@@ -85,6 +85,46 @@ def parse_grain(text: str | None) -> str:
     return text
 
 
+PRESETS = {
+    "last_7": "Last 7 days",
+    "last_30": "Last 30 days",
+    "last_90": "Last 90 days",
+    "mtd": "Month to date",
+    "last_month": "Last month",
+    "qtd": "Quarter to date",
+    "ytd": "Year to date",
+    "all": "All time",
+    "custom": "Custom range",
+}
+DEFAULT_PRESET = "last_30"
+
+
+def preset_period(name: str, today: dt.date, tz: str, first_day: dt.date | None = None) -> Period:
+    """The dates a preset means today; "all" starts at the first day with data (`first_day`)."""
+    if name.startswith("last_") and name[5:].isdigit():
+        return Period(today - dt.timedelta(days=int(name[5:]) - 1), today, tz)
+    if name == "mtd":
+        return Period(today.replace(day=1), today, tz)
+    if name == "last_month":
+        end = today.replace(day=1) - dt.timedelta(days=1)
+        return Period(end.replace(day=1), end, tz)
+    if name == "qtd":
+        return Period(dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today, tz)
+    if name == "ytd":
+        return Period(dt.date(today.year, 1, 1), today, tz)
+    if name == "all":
+        return Period(min(first_day or today, today), today, tz)
+    raise PeriodError(f"Unknown period preset {name!r}.")
+
+
+def matching_preset(period: Period, today: dt.date, first_day: dt.date | None = None) -> str:
+    """The preset that gives exactly these dates today, else "custom"."""
+    for name in PRESETS:
+        if name != "custom" and preset_period(name, today, period.tz, first_day) == period:
+            return name
+    return "custom"
+
+
 def today_local(tz: str) -> dt.date:
     return dt.datetime.now(ZoneInfo(tz)).date()
 

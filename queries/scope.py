@@ -1,17 +1,18 @@
-"""Which teams a viewer may see. Built on the server by auth/, applied by every query."""
+"""Which rows a view may show: the viewer's teams (decided by auth/) narrowed by their filters."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
 class Scope:
-    """`team_ids` None means the whole organization; an empty set means nothing at all."""
+    """`team_ids` None means every team; an empty set means nothing at all. Same for agents."""
 
     team_ids: frozenset[str] | None
     label: str = ""
+    agent_ids: frozenset[str] | None = None
 
     @classmethod
     def organization(cls) -> Scope:
@@ -23,23 +24,32 @@ class Scope:
 
     @property
     def is_organization(self) -> bool:
-        return self.team_ids is None
+        return self.team_ids is None and self.agent_ids is None
 
-    def narrow(self, requested: Iterable[str] | None) -> Scope:
-        """Apply a team filter from the browser: it can only ever shrink the scope."""
-        wanted = frozenset(requested or ())
-        if not wanted:
-            return self
-        allowed = wanted if self.team_ids is None else wanted & self.team_ids
-        return Scope(allowed, "Selected teams")
+    def narrow(self, teams: Iterable[str] | None = None, agents: Iterable[str] | None = None) -> Scope:
+        """Apply filters from the browser: they can only ever shrink the scope."""
+        scope = self
+        wanted_teams = frozenset(teams or ())
+        if wanted_teams:
+            allowed = wanted_teams if self.team_ids is None else wanted_teams & self.team_ids
+            scope = replace(scope, team_ids=allowed, label="Selected teams")
+        wanted_agents = frozenset(agents or ())
+        if wanted_agents:
+            allowed = wanted_agents if self.agent_ids is None else wanted_agents & self.agent_ids
+            scope = replace(scope, agent_ids=allowed)
+        return scope
 
     def params(self) -> dict:
-        """Bound parameters for the `($all_teams or team_id in (...))` filter in every query."""
+        """Bound parameters of the team and agent filter that every events query applies."""
         return {
             "all_teams": self.team_ids is None,
             "team_ids": sorted(self.team_ids or ()),
+            "all_agents": self.agent_ids is None,
+            "agent_ids": sorted(self.agent_ids or ()),
         }
 
     def key(self) -> tuple:
         """A hashable identity, for caches keyed by scope."""
-        return ("org",) if self.team_ids is None else ("teams", *sorted(self.team_ids))
+        teams = ("all",) if self.team_ids is None else tuple(sorted(self.team_ids))
+        agents = ("all",) if self.agent_ids is None else tuple(sorted(self.agent_ids))
+        return (teams, agents)

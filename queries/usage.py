@@ -28,6 +28,16 @@ def interactions_by_key(by: str, period: Period, scope: Scope) -> pl.DataFrame:
     return run(cursor(), "interactions_by_key", _params(period, scope, by=by))
 
 
+def adoption(period: Period, scope: Scope) -> pl.DataFrame:
+    """One row: active_users and users_with_access (in the directory by the period's end)."""
+    return run(cursor(), "adoption", _params(period, scope))
+
+
+def data_bounds(scope: Scope, tz: str) -> pl.DataFrame:
+    """One row: first_day and last_day with interactions (local dates; null when none)."""
+    return run(cursor(), "data_bounds", {**scope.params(), "tz": tz})
+
+
 def interactions_over_time(period: Period, grain: str, scope: Scope) -> pl.DataFrame:
     """Rows of key (bucket start date), label, interactions, active_users, cost_usd; no gaps."""
     return run(cursor(), "interactions_over_time", _params(period, scope, grain=parse_grain(grain)))

@@ -12,7 +12,12 @@ from tests.conftest import ACCOUNTS, ORIGIN
 
 PAGES = ["/telemetry", "/telemetry/analytics", "/telemetry/users", "/telemetry/billing"]
 NOTICE = "This section is available only to Admin and Manager roles."
-WEEK = {"dashboard-start.value": "2026-03-02", "dashboard-end.value": "2026-03-08"}
+WEEK_QUERY = {"start": "2026-03-02", "end": "2026-03-08"}
+WEEK = {"dashboard-query.data": WEEK_QUERY}
+
+
+def week_for_teams(*teams: str) -> dict:
+    return {"dashboard-query.data": {**WEEK_QUERY, "teams": ",".join(teams)}}
 
 
 def dependencies(app) -> list[dict]:
@@ -99,17 +104,17 @@ def test_manager_cannot_widen_scope_with_a_forged_team_filter(app, client, auth)
     kpis = dp.find(deps, "dashboard-kpis")
     own = kpi_text(dp.post(client, dp.payload(kpis, WEEK)))
     assert '"5"' in own and "$1.72" in own  # Engineering and Sales only
-    forged = kpi_text(dp.post(client, dp.payload(kpis, {**WEEK, "dashboard-teams.value": ["t_legal"]})))
+    forged = kpi_text(dp.post(client, dp.payload(kpis, week_for_teams("t_legal"))))
     assert "$0.00" in forged and "$2.00" not in forged
-    mixed = kpi_text(dp.post(client, dp.payload(kpis, {**WEEK, "dashboard-teams.value": ["t_eng", "t_legal"]})))
+    mixed = kpi_text(dp.post(client, dp.payload(kpis, week_for_teams("t_eng", "t_legal"))))
     assert '"4"' in mixed and "$0.72" in mixed  # t_eng alone; Legal dropped
 
 
 def test_team_options_list_only_the_managers_teams(app, client, auth):
     deps = dependencies(app)
     auth.login("manager")
-    body = dp.payload(dp.find(deps, "dashboard-teams.options"), {"dashboard-start.id": "dashboard-start"})
-    options = dp.post(client, body).get_json()["response"]["dashboard-teams"]["options"]
+    body = dp.payload(dp.find(deps, "filter-teams.options"), {"shell-location.pathname": "/telemetry"})
+    options = dp.post(client, body).get_json()["response"]["filter-teams"]["options"]
     assert [o["value"] for o in options] == ["t_eng", "t_sales"]
     assert "Legal" not in str(options)
 

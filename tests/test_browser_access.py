@@ -50,7 +50,7 @@ def test_manager_sees_only_their_teams(browser, live_server):
     sign_in(browser, live_server, "manager")
     assert text_of(browser, "dashboard-kpi-interactions-value") == "5"
     assert text_of(browser, "dashboard-kpi-cost-value") == "$1.72"
-    browser.find_element(By.CSS_SELECTOR, "#dashboard-teams").click()
+    browser.find_element(By.CSS_SELECTOR, "#filter-teams").click()
     options = WebDriverWait(browser, 10).until(
         lambda b: [o.text for o in b.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option[role=option]")] or None
     )

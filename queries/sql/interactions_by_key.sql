@@ -8,6 +8,7 @@ with scoped as (
     where ts >= $from_ts and ts < $to_ts
         and utc_date between $from_utc_date and $to_utc_date
         and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
 ),
 labels as (
     select 'team' as kind, team_id as key, name as label from teams

@@ -10,3 +10,4 @@ from events
 where ts >= $from_ts and ts < $to_ts
     and utc_date between $from_utc_date and $to_utc_date
     and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+    and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))

@@ -1,0 +1,19 @@
+-- Active users against the people who had access by the end of the period, within the scope.
+with active_in_period as (
+    select distinct user_id
+    from events
+    where ts >= $from_ts and ts < $to_ts
+        and utc_date between $from_utc_date and $to_utc_date
+        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+),
+with_access as (
+    select user_id
+    from users
+    where created_at < $to_ts
+        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and (active or user_id in (select user_id from active_in_period))
+)
+select
+    (select count(*) from active_in_period) as active_users,
+    (select count(*) from with_access) as users_with_access
