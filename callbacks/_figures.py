@@ -36,3 +36,16 @@ def message_figure(text: str, height: int = 320) -> go.Figure:
 
 
 NO_INTERACTIONS = "No interactions in this period"
+
+
+def count_axis(max_value: float, title: str | None = None) -> dict:
+    """A y axis for counts: whole numbers only, thousands separated."""
+    axis = {"title": title, "rangemode": "tozero", "tickformat": ",d"}
+    if max_value <= 10:
+        axis["dtick"] = 1 if max_value <= 5 else 2
+    return axis
+
+
+def money_axis(max_value: float) -> dict:
+    """A y axis in dollars: cents shown only where the amounts are small."""
+    return {"rangemode": "tozero", "tickformat": "$,.2f" if max_value < 10 else "$,.0f"}

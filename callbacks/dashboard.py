@@ -9,7 +9,7 @@ import polars as pl
 from dash import Input, Output
 
 from callbacks._common import auto_grain, resolve
-from callbacks._figures import NO_INTERACTIONS, base_layout, message_figure
+from callbacks._figures import NO_INTERACTIONS, base_layout, count_axis, message_figure, money_axis
 from layouts import ids
 from layouts._components import format_change, format_count, format_percent, format_usd, kpi_card, message
 from queries import usage
@@ -70,10 +70,10 @@ def trend_figure(current: pl.DataFrame, previous: pl.DataFrame, grain: str) -> g
     fig.update_traces(selector={"yaxis": "y2"}, line={"color": "#f97316"})
     fig.update_traces(selector={"yaxis": "y"}, line={"color": "#2563eb"})
     fig.update_layout(
-        yaxis={"title": "Interactions", "rangemode": "tozero", "tickformat": "~s"},
+        yaxis=count_axis(max(current["interactions"].max(), previous["interactions"].max()), "Interactions"),
         yaxis2={
-            "title": "Active users", "overlaying": "y", "side": "right", "rangemode": "tozero",
-            "showgrid": False, "tickmode": "auto", "nticks": 6, "tickformat": ",d",
+            **count_axis(max(current["active_users"].max(), previous["active_users"].max()), "Active users"),
+            "overlaying": "y", "side": "right", "showgrid": False,
         },
         xaxis={"title": {"day": None, "week": "Week starting", "month": "Month"}[grain]},
         legend={"orientation": "h", "y": -0.22},
@@ -105,7 +105,7 @@ def cost_figure(frame: pl.DataFrame, grain: str) -> go.Figure:
         )
     )
     base_layout(fig, 220)
-    fig.update_layout(yaxis={"tickprefix": "$", "rangemode": "tozero"}, showlegend=False, margin={"t": 8})
+    fig.update_layout(yaxis=money_axis(float(frame["cost_usd"].max())), showlegend=False, margin={"t": 8})
     return fig
 
 

@@ -71,10 +71,14 @@ def controls_from_search(search: str | None, today: dt.date, tz: str) -> tuple:
 
 
 def search_from_controls(
-    trigger: str, search: str | None, preset: str, start: str | None, end: str | None, teams, agents, tz: str
+    trigger: str,
+    search: str | None,
+    controls: tuple[str, str | None, str | None, list | None, list | None],
+    today: dt.date,
+    tz: str,
 ) -> tuple:
     """The URL as the filter bar says, after the user changed one of its controls."""
-    today = today_local(tz)
+    preset, start, end, teams, agents = controls
     try:
         if trigger == ids.FILTER_PRESET and preset != "custom":
             period = preset_period(preset, today, tz, _first_day())
@@ -104,7 +108,7 @@ def update_filters(search, preset, start, end, teams, agents) -> tuple:
     trigger = ctx.triggered_id
     if trigger in (None, ids.SHELL_LOCATION):
         return controls_from_search(search, today_local(tz), tz)
-    return search_from_controls(trigger, search, preset, start, end, teams, agents, tz)
+    return search_from_controls(trigger, search, (preset, start, end, teams, agents), today_local(tz), tz)
 
 
 def register_callbacks(app: dash.Dash) -> None:

@@ -133,3 +133,23 @@ def browser(tmp_path):
     driver.implicitly_wait(0)
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def signed_in(app):
+    """A request context signed in as one of ACCOUNTS, for calling callbacks as plain functions."""
+    from contextlib import contextmanager
+
+    from flask_login import login_user
+
+    from auth.session import Account
+
+    @contextmanager
+    def as_role(who: str = "admin"):
+        store = app.extensions["telemetry_store"]
+        row = store.account_by_email(ACCOUNTS[who][0])
+        with app.test_request_context("/_dash-update-component", method="POST"):
+            login_user(Account(row, sid=store.open_session(row.id)))
+            yield
+
+    return as_role

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -23,10 +24,15 @@ def sign_in(browser, base: str, who: str, path: str = "/telemetry" + WEEK) -> No
     browser.find_element(By.ID, "login-submit").click()
 
 
+def wait(browser, timeout: float = 20) -> WebDriverWait:
+    """Dash re-renders often: an element found a moment ago may be gone, so look again."""
+    return WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,))
+
+
 def text_of(browser, element_id: str, timeout: float = 20) -> str:
-    wait = WebDriverWait(browser, timeout)
-    wait.until(lambda b: b.find_elements(By.ID, element_id) and b.find_element(By.ID, element_id).text.strip())
-    return browser.find_element(By.ID, element_id).text
+    return wait(browser, timeout).until(
+        lambda b: b.find_elements(By.ID, element_id) and b.find_element(By.ID, element_id).text.strip()
+    )
 
 
 def csp_violations(browser) -> list[str]:

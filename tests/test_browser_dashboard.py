@@ -1,0 +1,67 @@
+"""The Dashboard and the shared filter bar in headless Chromium: presets, the URL, the back button."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
+
+pytestmark = pytest.mark.browser
+
+
+def kpi(browser, name: str, expected: str) -> None:
+    element_id = f"dashboard-kpi-{name}-value"
+    wait(browser).until(
+        lambda b: b.find_elements(By.ID, element_id) and b.find_element(By.ID, element_id).text == expected,
+        f"{element_id} never showed {expected}",
+    )
+
+
+def choose(browser, dropdown_id: str, label: str) -> None:
+    browser.find_element(By.CSS_SELECTOR, f"#{dropdown_id}").click()
+    option = wait(browser, 10).until(
+        lambda b: next((o for o in b.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.text == label), None)
+    )
+    option.click()
+
+
+def test_presets_the_url_and_the_back_button(browser, live_server):
+    sign_in(browser, live_server, "admin")
+    kpi(browser, "interactions", "6")
+    assert "Custom range" in text_of(browser, "filter-preset")
+    choose(browser, "filter-preset", "All time")
+    kpi(browser, "interactions", "9")
+    wait(browser, 10).until(lambda b: "start=2026-02-25" in b.current_url)
+    browser.back()
+    kpi(browser, "interactions", "6")
+    assert browser.current_url.endswith(WEEK)
+    browser.find_element(By.ID, "shell-nav-analytics").click()
+    wait(browser, 10).until(lambda b: "/telemetry/analytics" in b.current_url)
+    assert browser.current_url.endswith("/telemetry/analytics" + WEEK)
+    assert csp_violations(browser) == []
+
+
+def test_team_filter_narrows_the_numbers(browser, live_server):
+    sign_in(browser, live_server, "admin")
+    kpi(browser, "interactions", "6")
+    choose(browser, "filter-teams", "Legal")
+    kpi(browser, "interactions", "1")
+    kpi(browser, "cost", "$2.00")
+    assert "teams=t_legal" in browser.current_url
+
+
+def test_a_backwards_range_in_a_link_is_explained(browser, live_server):
+    sign_in(browser, live_server, "admin", "/telemetry?start=2026-03-08&end=2026-03-01")
+    assert "ends (2026-03-01) before it starts (2026-03-08)" in text_of(browser, "dashboard-message")
+    assert "before it starts" in text_of(browser, "filter-message")
+
+
+def test_charts_draw(browser, live_server):
+    sign_in(browser, live_server, "manager")
+    kpi(browser, "interactions", "5")
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#dashboard-trend .scatterlayer .trace"))
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#dashboard-top-agents .barlayer .point"))
+    browser.save_screenshot("/tmp/telemetry-dashboard-manager.png")
+    labels = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#dashboard-top-teams .ytick text")]
+    assert sorted(labels) == ["Engineering", "Sales"]
