@@ -75,7 +75,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     dash_app.layout = shell
     callbacks.register_all(dash_app)
     auth.init_dash(server, dash_app)
+    _finish_dash_setup(server)
     return server
+
+
+def _finish_dash_setup(server: Flask) -> None:
+    """Dash completes its set-up on the first request, unguarded against threads; do it now, alone."""
+    with server.test_request_context("/_favicon.ico"):
+        server.preprocess_request()
 
 
 def _root_to_dashboard() -> Response | None:

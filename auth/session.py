@@ -96,3 +96,8 @@ def load_token(req: Request) -> Account | None:
         return None
     store().audit(row.email, "token_use", {"path": req.path, "query": req.query_string.decode()}, request.remote_addr)
     return Account(row, via_token=True)
+
+
+def audit(action: str, detail: dict) -> None:
+    """Append to the audit log as the signed-in account, from this request's address."""
+    store().audit(current_account().email or "?", action, detail, request.remote_addr)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dash
 
-from callbacks import dashboard, shell
+from callbacks import analytics, dashboard, shell, users
 
 
 def register_all(app: dash.Dash) -> None:
     shell.register_callbacks(app)
     dashboard.register_callbacks(app)
+    analytics.register_callbacks(app)
+    users.register_callbacks(app)

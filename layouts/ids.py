@@ -27,3 +27,48 @@ DASHBOARD_COST_TOTAL = "dashboard-cost-total"
 DASHBOARD_COST_DAILY = "dashboard-cost-daily"
 DASHBOARD_TOP_AGENTS = "dashboard-top-agents"
 DASHBOARD_TOP_TEAMS = "dashboard-top-teams"
+
+# Users
+USERS_QUERY = "users-query"
+USERS_MESSAGE = "users-message"
+USERS_CARDS = "users-cards"
+USERS_VIEW = "users-view"
+USERS_VIEWS = {"all": "All users", "not_adopted": "Not adopted yet"}  # values of USERS_VIEW, also in the URL
+USERS_SEARCH = "users-search"
+USERS_GRID = "users-grid"
+USERS_EXPORT = "users-export"
+USERS_DOWNLOAD = "users-download"
+USERS_DISTRIBUTION = "users-distribution"
+USERS_CONCENTRATION = "users-concentration"
+USERS_ADOPTION = "users-adoption"
+USERS_DETAIL = "users-detail"
+USERS_DETAIL_BODY = "users-detail-body"
+USERS_FREQUENCY_HELP = "users-frequency-help"
+
+# Analytics
+ANALYTICS_QUERY = "analytics-query"
+ANALYTICS_CHIPS = "analytics-chips"
+ANALYTICS_CHIP = "analytics-chip"  # pattern-matching type: {"type": ANALYTICS_CHIP, "key": "agents", "value": id}
+ANALYTICS_AGENT_CHART = "analytics-agent-chart"
+ANALYTICS_AGENT_TABLE = "analytics-agent-table"  # holds the grid, or a message
+ANALYTICS_AGENT_GRID = "analytics-agent-grid"
+ANALYTICS_TEAM_CHART = "analytics-team-chart"
+ANALYTICS_TEAM_TABLE = "analytics-team-table"
+ANALYTICS_TEAM_GRID = "analytics-team-grid"
+ANALYTICS_GRAIN = "analytics-grain"
+ANALYTICS_STACK = "analytics-stack"
+ANALYTICS_OVER_TIME = "analytics-over-time"
+ANALYTICS_HEATMAP = "analytics-heatmap"
+
+# Billing
+BILLING_QUERY = "billing-query"
+BILLING_PERIOD = "billing-period"
+BILLING_PERIOD_NOTE = "billing-period-note"
+BILLING_MESSAGE = "billing-message"
+BILLING_KPIS = "billing-kpis"
+BILLING_DAILY = "billing-daily"
+BILLING_MODEL_CHART = "billing-model-chart"
+BILLING_TEAM_CHART = "billing-team-chart"
+BILLING_TEAM_GRID = "billing-team-grid"
+BILLING_AGENT_CHART = "billing-agent-chart"
+BILLING_AGENT_GRID = "billing-agent-grid"

@@ -1,12 +1,114 @@
-"""Users tab. Its content arrives with its own issue; the route is a public contract already."""
+"""Users tab: who uses the agents, how often, and who has not adopted yet."""
 
 from __future__ import annotations
 
 import dash
-from dash import html
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts._components import loading_graph, section
+from queries.users import FREQUENCY_CLASSES
 
 dash.register_page(__name__, path="/telemetry/users", name="Users", title="Telemetry · Users")
 
+def frequency_help() -> html.Span:
+    """The class definitions, from the one place they are defined, behind a help mark."""
+    items = [html.Div([html.Strong(name.capitalize()), f": {text}"]) for name, text in FREQUENCY_CLASSES.items()]
+    return html.Span(
+        [
+            html.Span([html.Span("?", className="badge rounded-pill text-bg-secondary me-1"), "Frequency classes"],
+                      id=ids.USERS_FREQUENCY_HELP, className="text-primary small", style={"cursor": "help"}),
+            dbc.Tooltip(items, target=ids.USERS_FREQUENCY_HELP, placement="bottom", style={"textAlign": "left"}),
+        ]
+    )  # fmt: skip
 
-def layout(**_query: str) -> html.Div:
-    return html.Div(html.P("Users", className="text-muted"), id="users-page")
+
+def grid() -> dag.AgGrid:
+    return dag.AgGrid(
+        id=ids.USERS_GRID,
+        rowData=[],
+        columnDefs=[],
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110},
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": 20,
+            "animateRows": False,
+            "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+        },
+        columnSize="responsiveSizeToFit",
+        style={"height": "560px"},
+        className="ag-theme-quartz",
+    )
+
+
+def layout(**query: str) -> html.Div:
+    view = query.get("view") if query.get("view") in ids.USERS_VIEWS else "all"
+    toolbar = dbc.Row(
+        [
+            dbc.Col(
+                dbc.RadioItems(
+                    id=ids.USERS_VIEW,
+                    options=[{"label": label, "value": value} for value, label in ids.USERS_VIEWS.items()],
+                    value=view,
+                    inline=True,
+                    className="btn-group",
+                    inputClassName="btn-check",
+                    labelClassName="btn btn-outline-primary btn-sm",
+                    labelCheckedClassName="active",
+                ),
+                width="auto",
+            ),
+            dbc.Col(dcc.Input(id=ids.USERS_SEARCH, type="search", placeholder="Search name, email, team…",
+                              className="form-control form-control-sm", debounce=False), md=3),  # fmt: skip
+            dbc.Col(frequency_help(), width="auto"),
+            dbc.Col(
+                [
+                    dbc.Button("Export CSV", id=ids.USERS_EXPORT, color="secondary", outline=True, size="sm"),
+                    dcc.Download(id=ids.USERS_DOWNLOAD),
+                ],
+                className="ms-auto",
+                width="auto",
+            ),
+        ],
+        className="g-2 align-items-center mb-2",
+    )
+    charts = dbc.Row(
+        [
+            dbc.Col(
+                section(
+                    "Interactions per user",
+                    [html.Div(id=ids.USERS_CONCENTRATION, className="small text-muted mb-1"),
+                     loading_graph(ids.USERS_DISTRIBUTION)],
+                    "How concentrated usage is: active users by how many interactions they made",
+                ),
+                lg=6,
+            ),
+            dbc.Col(
+                section("Adoption over time", loading_graph(ids.USERS_ADOPTION),
+                        "People who have used an agent at least once, against people with access"),
+                lg=6,
+            ),
+        ],
+        className="g-3 mt-1",
+    )  # fmt: skip
+    detail = dbc.Offcanvas(
+        dcc.Loading(html.Div(id=ids.USERS_DETAIL_BODY), type="dot"),
+        id=ids.USERS_DETAIL,
+        title="User",
+        placement="end",
+        is_open=False,
+        style={"width": "560px"},
+    )
+    return html.Div(
+        [
+            dcc.Store(id=ids.USERS_QUERY, data=query),
+            html.Div(id=ids.USERS_MESSAGE),
+            dcc.Loading(html.Div(id=ids.USERS_CARDS, className="mb-3"), type="dot"),
+            toolbar,
+            dcc.Loading(grid(), type="dot"),
+            charts,
+            detail,
+        ]
+    )

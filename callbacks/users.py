@@ -1,0 +1,280 @@
+"""Users tab: the URL's filters in; people, their frequency class, adoption and one person's detail out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+import polars as pl
+from dash import Input, Output, Patch, State, dcc, html, no_update
+
+from auth.session import audit
+from callbacks._common import org_timezone, resolve
+from callbacks._export import spreadsheet_safe
+from callbacks._figures import NO_INTERACTIONS, base_layout, count_axis, message_figure
+from layouts import ids
+from layouts._components import format_count, format_percent, format_usd, message
+from queries import users
+from queries.filters import search_with
+from queries.period import PeriodError
+
+ALL_COLUMNS = [
+    {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 160},
+    {"field": "email", "headerName": "Email", "minWidth": 200},
+    {"field": "team", "headerName": "Team"},
+    {"field": "interactions", "headerName": "Interactions", "type": "rightAligned", "filter": "agNumberColumnFilter"},
+    {"field": "active_days", "headerName": "Active days", "type": "rightAligned", "filter": "agNumberColumnFilter"},
+    {"field": "last_active", "headerName": "Last active (local)", "minWidth": 150},
+    {"field": "most_used_agent", "headerName": "Most-used agent", "minWidth": 160},
+    {"field": "frequency", "headerName": "Frequency", "headerTooltip": "See Frequency classes above the table"},
+]  # fmt: skip
+NOT_ADOPTED_COLUMNS = [
+    {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 160},
+    {"field": "email", "headerName": "Email", "minWidth": 200},
+    {"field": "team", "headerName": "Team"},
+    {"field": "access_since", "headerName": "Has had access since"},
+    {"field": "days_with_access", "headerName": "Days with access", "type": "rightAligned",
+     "filter": "agNumberColumnFilter"},
+]  # fmt: skip
+
+
+def view_rows(activity: pl.DataFrame, view: str, tz: str, end: dt.date) -> pl.DataFrame:
+    """The table's rows for a view, as a person reads them: local times, "never", days with access."""
+    since = pl.col("created_at").dt.convert_time_zone(tz).dt.date()
+    frame = activity.with_columns(
+        pl.col("last_active").dt.strftime("%Y-%m-%d %H:%M").fill_null("never"),
+        pl.col("most_used_agent").fill_null("—"),
+        since.dt.strftime("%Y-%m-%d").alias("access_since"),
+        (pl.lit(end) - since).dt.total_days().alias("days_with_access"),
+    )
+    if view != "not_adopted":
+        return frame.select(["user_id", *(c["field"] for c in ALL_COLUMNS)])
+    fields = ["user_id", *(c["field"] for c in NOT_ADOPTED_COLUMNS)]
+    return frame.filter(pl.col("frequency") == "not adopted").sort("access_since", "name").select(fields)
+
+
+def summary_cards(activity: pl.DataFrame) -> dbc.Row:
+    counts = activity["frequency"].value_counts()
+    by_class = dict(zip(counts["frequency"], counts["count"], strict=True))
+    total = activity.height
+    adopted = total - by_class.get("not adopted", 0)
+    cards = [
+        ("Users in scope", format_count(total), "People in the directory you can see", "users-card-total"),
+        ("Adopted", format_count(adopted), f"{format_percent(adopted / total if total else 0)} have used an agent",
+         "users-card-adopted"),
+        ("Not adopted yet", format_count(by_class.get("not adopted", 0)), "Never used an agent",
+         "users-card-not-adopted"),
+        ("Inactive this period", format_count(by_class.get("inactive", 0)), "Used before, not in this period",
+         "users-card-inactive"),
+    ]  # fmt: skip
+    return dbc.Row(
+        [
+            dbc.Col(
+                dbc.Card(
+                    dbc.CardBody(
+                        [
+                            html.Div(title, className="text-muted small text-uppercase"),
+                            html.Div(value, className="fs-3 fw-semibold", id=f"{card_id}-value"),
+                            html.Div(note, className="small text-muted"),
+                        ]
+                    ),
+                    id=card_id,
+                    className="h-100",
+                ),
+                md=6,
+                xl=3,
+            )
+            for title, value, note, card_id in cards
+        ],
+        className="g-3",
+    )
+
+
+def _view(query: dict | None) -> str:
+    view = (query or {}).get("view")
+    return view if view in ids.USERS_VIEWS else "all"
+
+
+def update_table(query: dict | None) -> tuple:
+    """Summary cards and the table of people, for the view in the URL."""
+    try:
+        filters, scope = resolve(query)
+    except PeriodError as error:
+        return message(str(error), "danger"), None, no_update, []
+    view = _view(query)
+    activity = users.user_activity(filters.period, scope)
+    if activity.is_empty():
+        return message("Nobody in your scope yet.", "info"), summary_cards(activity), ALL_COLUMNS, []
+    rows = view_rows(activity, view, org_timezone(), filters.period.end)
+    columns = NOT_ADOPTED_COLUMNS if view == "not_adopted" else ALL_COLUMNS
+    return None, summary_cards(activity), columns, rows.to_dicts()
+
+
+def update_view(view: str, search: str | None) -> str:
+    """One click for the not-adopted list: the view is part of the URL, so it can be shared."""
+    return search_with(search, view=None if view == "all" else view)
+
+
+def update_search(text: str | None) -> Patch:
+    options = Patch()
+    options["quickFilterText"] = text or ""
+    return options
+
+
+def export_csv(n_clicks: int | None, query: dict | None):
+    """The current view as CSV, audited; formula-looking cells made plain text."""
+    if not n_clicks:
+        return no_update
+    try:
+        filters, scope = resolve(query)
+    except PeriodError:
+        return no_update
+    view = _view(query)
+    activity = users.user_activity(filters.period, scope)
+    rows = view_rows(activity, view, org_timezone(), filters.period.end).drop("user_id")
+    period = filters.period
+    audit("export", {"what": f"users:{view}", "format": "csv", "start": str(period.start), "end": str(period.end),
+                     "rows": rows.height})  # fmt: skip
+    name = f"telemetry-{'not-adopted' if view == 'not_adopted' else 'users'}-{period.start}-to-{period.end}.csv"
+    return dcc.send_string(spreadsheet_safe(rows).write_csv(), name)
+
+
+def distribution_figure(activity: pl.DataFrame) -> go.Figure:
+    buckets = users.usage_buckets(activity)
+    fig = go.Figure(
+        go.Bar(
+            x=buckets["band"].to_list(), y=buckets["users"].to_list(), marker_color="#2563eb",
+            hovertemplate="%{y:,} users made %{x} interactions<extra></extra>",
+        )
+    )  # fmt: skip
+    base_layout(fig, 260)
+    fig.update_layout(
+        hovermode="closest", showlegend=False, yaxis=count_axis(buckets["users"].max(), "Active users"),
+        xaxis={"title": "Interactions in the period", "type": "category"},
+    )  # fmt: skip
+    return fig
+
+
+def update_distribution(query: dict | None) -> tuple:
+    try:
+        filters, scope = resolve(query)
+    except PeriodError as error:
+        return None, message_figure(str(error), 260)
+    activity = users.user_activity(filters.period, scope)
+    active = activity.filter(pl.col("interactions") > 0)
+    if active.is_empty():
+        return None, message_figure(NO_INTERACTIONS, 260)
+    share = users.top_share(activity, 0.1)
+    text = f"The most active 10% of active users made {format_percent(share)} of all interactions."
+    return text, distribution_figure(activity)
+
+
+def adoption_figure(curve: pl.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_scatter(
+        x=curve["day"].to_list(), y=curve["users_with_access"].to_list(), name="People with access",
+        mode="lines", line={"color": "#94a3b8", "width": 2, "dash": "dot"},
+    )  # fmt: skip
+    fig.add_scatter(
+        x=curve["day"].to_list(), y=curve["adopted_users"].to_list(), name="Adopted (used an agent at least once)",
+        mode="lines", line={"color": "#10b981", "width": 3}, fill="tozeroy", fillcolor="rgba(16,185,129,0.12)",
+    )  # fmt: skip
+    base_layout(fig, 260)
+    fig.update_layout(yaxis=count_axis(curve["users_with_access"].max(), "People"))
+    return fig
+
+
+def update_adoption(query: dict | None) -> go.Figure:
+    try:
+        filters, scope = resolve(query)
+    except PeriodError as error:
+        return message_figure(str(error), 260)
+    curve = users.adoption_curve(filters.period, scope)
+    if curve["users_with_access"].max() == 0:
+        return message_figure("Nobody in your scope had access in this period", 260)
+    return adoption_figure(curve)
+
+
+def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
+    """Title and body of the side panel: one person's daily activity and agents, in scope only."""
+    filters, scope = resolve(query)
+    person = users.user_in_scope(user_id, scope)
+    if person is None:
+        return "User", [message("This person is not in your scope.", "warning")]
+    daily = users.user_daily_activity(user_id, filters.period, scope)
+    agents = users.user_agents(user_id, filters.period, scope)
+    fig = go.Figure(go.Bar(x=daily["day"].to_list(), y=daily["interactions"].to_list(), marker_color="#2563eb",
+                           hovertemplate="%{x}: %{y:,} interactions<extra></extra>"))  # fmt: skip
+    base_layout(fig, 220)
+    fig.update_layout(yaxis=count_axis(daily["interactions"].max(), "Interactions"), showlegend=False)
+    table = dbc.Table(
+        [html.Thead(html.Tr([html.Th("Agent"), html.Th("Interactions", className="text-end"),
+                             html.Th("Errors", className="text-end"), html.Th("Cost", className="text-end")]))]
+        + [html.Tbody([
+            html.Tr([html.Td(r["agent"]), html.Td(format_count(r["interactions"]), className="text-end"),
+                     html.Td(format_count(r["errors"]), className="text-end"),
+                     html.Td(format_usd(r["cost_usd"]), className="text-end")])
+            for r in agents.iter_rows(named=True)
+        ])],
+        size="sm", hover=True, id="users-detail-agents",
+    )  # fmt: skip
+    body = [
+        html.Div([html.Div(person["email"], className="text-muted"), html.Div(f"Team: {person['team']}")],
+                 className="mb-3"),
+        html.H6("Daily activity"),
+        dcc.Graph(figure=fig, config={"displayModeBar": False}),
+        html.H6("Agents used", className="mt-3"),
+        table if agents.height else html.P("No interactions in this period.", className="text-muted"),
+    ]  # fmt: skip
+    return person["name"], body
+
+
+def open_detail(selected: list[dict] | None, query: dict | None) -> tuple:
+    """A click on a row selects it; the side panel shows that person (re-checked against the scope)."""
+    if not selected or not selected[0].get("user_id"):
+        return no_update, no_update, no_update
+    try:
+        title, body = user_detail(str(selected[0]["user_id"]), query)
+    except PeriodError as error:
+        return True, "User", [message(str(error), "danger")]
+    return True, title, body
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    query = Input(ids.USERS_QUERY, "data")
+    app.callback(
+        Output(ids.USERS_MESSAGE, "children"),
+        Output(ids.USERS_CARDS, "children"),
+        Output(ids.USERS_GRID, "columnDefs"),
+        Output(ids.USERS_GRID, "rowData"),
+        query,
+    )(update_table)
+    app.callback(
+        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Input(ids.USERS_VIEW, "value"),
+        State(ids.SHELL_LOCATION, "search"),
+        prevent_initial_call=True,
+    )(update_view)
+    app.callback(
+        Output(ids.USERS_GRID, "dashGridOptions"), Input(ids.USERS_SEARCH, "value"), prevent_initial_call=True
+    )(update_search)
+    app.callback(
+        Output(ids.USERS_DOWNLOAD, "data"),
+        Input(ids.USERS_EXPORT, "n_clicks"),
+        State(ids.USERS_QUERY, "data"),
+        prevent_initial_call=True,
+    )(export_csv)
+    app.callback(Output(ids.USERS_CONCENTRATION, "children"), Output(ids.USERS_DISTRIBUTION, "figure"), query)(
+        update_distribution
+    )
+    app.callback(Output(ids.USERS_ADOPTION, "figure"), query)(update_adoption)
+    app.callback(
+        Output(ids.USERS_DETAIL, "is_open"),
+        Output(ids.USERS_DETAIL, "title"),
+        Output(ids.USERS_DETAIL_BODY, "children"),
+        Input(ids.USERS_GRID, "selectedRows"),
+        State(ids.USERS_QUERY, "data"),
+        prevent_initial_call=True,
+    )(open_detail)

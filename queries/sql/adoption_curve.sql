@@ -1,0 +1,26 @@
+-- Per local day of the period: people with access so far, and how many of them had adopted by then.
+with scoped_users as (
+    select user_id, timezone($tz, created_at)::date as since
+    from users
+    where $all_teams or team_id in (select unnest($team_ids::varchar[]))
+),
+firsts as (
+    select events.user_id, min(timezone($tz, events.ts))::date as first_day
+    from events
+    join scoped_users on scoped_users.user_id = events.user_id
+    where events.ts < $to_ts
+        and events.utc_date <= $to_utc_date
+        and ($all_teams or events.team_id in (select unnest($team_ids::varchar[])))
+        and ($all_agents or events.agent_id in (select unnest($agent_ids::varchar[])))
+    group by events.user_id
+),
+days as (
+    select day::date as day
+    from range($start_date::timestamp, $end_date::timestamp + interval 1 day, interval 1 day) as t(day)
+)
+select
+    days.day,
+    (select count(*) from firsts where first_day <= days.day)::bigint as adopted_users,
+    (select count(*) from scoped_users where since <= days.day)::bigint as users_with_access
+from days
+order by days.day

@@ -1,0 +1,61 @@
+-- Every user in the scope, with or without interactions: activity in the period and ever before its end.
+with scoped_users as (
+    select user_id, name, email, team_id, created_at, active
+    from users
+    where $all_teams or team_id in (select unnest($team_ids::varchar[]))
+),
+in_period as (
+    select user_id, agent_id, timezone($tz, ts)::date as day
+    from events
+    where ts >= $from_ts and ts < $to_ts
+        and utc_date between $from_utc_date and $to_utc_date
+        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+),
+per_user as (
+    select
+        user_id,
+        count(*) as interactions,
+        count(distinct day) as active_days,
+        count(distinct day) filter (where isodow(day) <= 5) as active_working_days
+    from in_period
+    group by user_id
+),
+agent_rank as (
+    select
+        user_id,
+        agent_id,
+        row_number() over (partition by user_id order by count(*) desc, agent_id) as position
+    from in_period
+    group by user_id, agent_id
+),
+ever as (
+    select user_id, min(ts) as first_ts, max(ts) as last_ts
+    from events
+    where ts < $to_ts
+        and utc_date <= $to_utc_date
+        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+    group by user_id
+)
+select
+    scoped_users.user_id,
+    scoped_users.name,
+    scoped_users.email,
+    scoped_users.team_id,
+    coalesce(teams.name, scoped_users.team_id) as team,
+    scoped_users.created_at,
+    scoped_users.active,
+    coalesce(per_user.interactions, 0) as interactions,
+    coalesce(per_user.active_days, 0) as active_days,
+    coalesce(per_user.active_working_days, 0) as active_working_days,
+    timezone($tz, ever.first_ts) as first_active,
+    timezone($tz, ever.last_ts) as last_active,
+    coalesce(agents.name, agent_rank.agent_id) as most_used_agent
+from scoped_users
+left join teams on teams.team_id = scoped_users.team_id
+left join per_user on per_user.user_id = scoped_users.user_id
+left join ever on ever.user_id = scoped_users.user_id
+left join agent_rank on agent_rank.user_id = scoped_users.user_id and agent_rank.position = 1
+left join agents on agents.agent_id = agent_rank.agent_id
+order by interactions desc, scoped_users.name, scoped_users.user_id

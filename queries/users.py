@@ -1,0 +1,96 @@
+"""Who uses the agents and how often: per-user activity, adoption, and one user's detail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from queries import cursor
+from queries.db import run
+from queries.period import Period
+from queries.scope import Scope
+
+# The frequency classes, defined here and nowhere else; the Users tab shows these texts as tooltips.
+DAILY_SHARE_OF_WORKING_DAYS = 0.6
+FREQUENCY_CLASSES = {
+    "daily": "Active on at least 60% of the working days (Monday to Friday) of the period.",
+    "weekly": "Active on at least one day per week of the period on average, but not daily.",
+    "occasional": "Some activity in the period, less than one day per week on average.",
+    "inactive": "Used an agent before this period, but not during it.",
+    "not adopted": "Has never used an agent, up to the end of the period.",
+}
+USAGE_BUCKETS = ((1, 1), (2, 5), (6, 20), (21, 50), (51, 100), (101, 250), (251, 500), (501, None))
+
+
+def working_days(period: Period) -> int:
+    """Monday-to-Friday days in the period (public holidays are not known here)."""
+    return int(np.busday_count(period.start, period.end + dt.timedelta(days=1)))
+
+
+def frequency_class(period: Period) -> pl.Expr:
+    """The class of each user row of `user_activity`, by the definitions above."""
+    workdays = working_days(period)
+    daily = (pl.col("active_working_days") * 5 >= workdays * 3) if workdays else pl.lit(False)
+    return (
+        pl.when(pl.col("first_active").is_null())
+        .then(pl.lit("not adopted"))
+        .when(pl.col("interactions") == 0)
+        .then(pl.lit("inactive"))
+        .when(daily)
+        .then(pl.lit("daily"))
+        .when(pl.col("active_days") * 7 >= period.days)
+        .then(pl.lit("weekly"))
+        .otherwise(pl.lit("occasional"))
+        .alias("frequency")
+    )
+
+
+def _params(period: Period, scope: Scope, **extra) -> dict:
+    return {**period.params(), **scope.params(), **extra}
+
+
+def user_activity(period: Period, scope: Scope) -> pl.DataFrame:
+    """Every user in scope (also those with no interactions) with activity and frequency class."""
+    frame = run(cursor(), "user_activity", _params(period, scope))
+    return frame.with_columns(frequency_class(period))
+
+
+def adoption_curve(period: Period, scope: Scope) -> pl.DataFrame:
+    """Per local day: adopted_users so far and users_with_access so far."""
+    return run(cursor(), "adoption_curve", _params(period, scope))
+
+
+def user_in_scope(user_id: str, scope: Scope) -> dict | None:
+    """The directory row of a user the viewer may see, else None (never another team's person)."""
+    rows = run(cursor(), "user_in_scope", {**scope.params(), "user_id": user_id}).to_dicts()
+    return rows[0] if rows else None
+
+
+def user_daily_activity(user_id: str, period: Period, scope: Scope) -> pl.DataFrame:
+    return run(cursor(), "user_daily_activity", _params(period, scope, user_id=user_id))
+
+
+def user_agents(user_id: str, period: Period, scope: Scope) -> pl.DataFrame:
+    return run(cursor(), "user_agents", _params(period, scope, user_id=user_id))
+
+
+def usage_buckets(activity: pl.DataFrame) -> pl.DataFrame:
+    """How many active users fall in each band of interactions per user (1, 2-5, 6-20, …)."""
+    counts = activity["interactions"]
+    rows = []
+    for low, high in USAGE_BUCKETS:
+        inside = (counts >= low) if high is None else ((counts >= low) & (counts <= high))
+        label = f"{low}+" if high is None else (str(low) if low == high else f"{low}–{high}")
+        rows.append({"band": label, "users": int(inside.sum())})
+    return pl.DataFrame(rows, schema={"band": pl.String, "users": pl.Int64})
+
+
+def top_share(activity: pl.DataFrame, share_of_users: float = 0.1) -> float:
+    """The share of interactions made by the most active `share_of_users` of active users."""
+    counts = activity.filter(pl.col("interactions") > 0)["interactions"].sort(descending=True)
+    if counts.is_empty():
+        return 0.0
+    top = max(1, int(np.ceil(len(counts) * share_of_users)))
+    return float(counts.head(top).sum() / counts.sum())

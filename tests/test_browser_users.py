@@ -1,0 +1,45 @@
+"""The Users tab in headless Chromium: cards, the not-adopted view, one person's detail."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
+
+pytestmark = pytest.mark.browser
+
+
+def grid_names(browser) -> list[str]:
+    cells = browser.find_elements(By.CSS_SELECTOR, "#users-grid .ag-center-cols-container .ag-row [col-id=name]")
+    cells += browser.find_elements(By.CSS_SELECTOR, "#users-grid .ag-pinned-left-cols-container .ag-row [col-id=name]")
+    return sorted(c.text for c in cells if c.text)
+
+
+def test_users_tab(browser, live_server):
+    sign_in(browser, live_server, "admin", "/telemetry/users" + WEEK)
+    assert text_of(browser, "users-card-total-value") == "7"
+    assert text_of(browser, "users-card-not-adopted-value") == "3"
+    wait(browser).until(lambda b: len(grid_names(b)) == 7)
+    browser.find_element(By.XPATH, "//label[normalize-space()='Not adopted yet']").click()
+    wait(browser).until(lambda b: grid_names(b) == ["Ada Admin", "Ivy Idle", "Noa Never"])
+    assert "view=not_adopted" in browser.current_url
+    browser.find_element(By.XPATH, "//label[normalize-space()='All users']").click()
+    wait(browser).until(lambda b: len(grid_names(b)) == 7)
+    row = wait(browser).until(
+        lambda b: next(
+            (c for c in b.find_elements(By.CSS_SELECTOR, "#users-grid [col-id=name]") if c.text == "Mia Member"), None
+        )
+    )
+    row.click()
+    wait(browser).until(lambda b: b.find_elements(By.ID, "users-detail-agents"))
+    assert "Code Helper" in text_of(browser, "users-detail-agents")
+    browser.save_screenshot("/tmp/telemetry-users-detail.png")
+    assert csp_violations(browser) == []
+
+
+def test_a_manager_lists_only_their_people(browser, live_server):
+    sign_in(browser, live_server, "manager", "/telemetry/users" + WEEK)
+    assert text_of(browser, "users-card-total-value") == "5"
+    wait(browser).until(lambda b: len(grid_names(b)) == 5)
+    assert "Lee Legal" not in grid_names(browser) and "Noa Never" not in grid_names(browser)

@@ -1,0 +1,133 @@
+"""Users queries on the tiny org, and the frequency classes at each boundary; numbers worked by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from queries import users
+from queries.period import Period
+from queries.scope import Scope
+
+ORG = Scope.organization()
+MAX = Scope.teams({"t_eng", "t_sales"})
+NY = "America/New_York"
+WEEK = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8))
+
+
+@pytest.fixture(autouse=True)
+def _context(app):
+    with app.app_context():
+        yield
+
+
+def by_user(frame: pl.DataFrame) -> dict[str, dict]:
+    return {row["user_id"]: row for row in frame.iter_rows(named=True)}
+
+
+def test_every_person_is_listed_with_or_without_interactions():
+    rows = by_user(users.user_activity(WEEK, ORG))
+    assert sorted(rows) == ["u1", "u2", "u3", "u4", "u5", "u6", "u7"]
+    assert {u: r["frequency"] for u, r in rows.items()} == {
+        "u1": "not adopted",
+        "u2": "weekly",  # one active day in a 7-day period is one per week
+        "u3": "weekly",
+        "u4": "weekly",
+        "u5": "weekly",
+        "u6": "not adopted",
+        "u7": "not adopted",
+    }
+    mia = rows["u4"]
+    assert (mia["interactions"], mia["active_days"], mia["active_working_days"]) == (3, 2, 1)  # 2 and 8 March
+    assert mia["most_used_agent"] == "Code Helper"
+    assert mia["last_active"] == dt.datetime(2026, 3, 8, 6, 30)
+
+
+def test_local_times_in_new_york_across_dst():
+    rows = by_user(users.user_activity(Period(WEEK.start, WEEK.end, NY), ORG))
+    sam = rows["u5"]
+    # e3 09:00Z is 04:00 EST on the 3rd; e7 03:30Z on the 9th is 23:30 EDT on the 8th; e8 is after the period
+    assert sam["first_active"] == dt.datetime(2026, 3, 3, 4, 0)
+    assert sam["last_active"] == dt.datetime(2026, 3, 8, 23, 30)
+    assert (sam["interactions"], sam["active_days"], sam["active_working_days"]) == (2, 2, 1)
+    assert rows["u4"]["first_active"] == dt.datetime(2026, 2, 25, 7, 0)
+
+
+def test_inactive_means_used_before_but_not_in_the_period():
+    rows = by_user(users.user_activity(Period(dt.date(2026, 3, 9), dt.date(2026, 3, 15)), ORG))
+    assert {u: r["frequency"] for u, r in rows.items() if r["frequency"] == "inactive"} == {
+        "u2": "inactive",
+        "u3": "inactive",
+        "u4": "inactive",
+    }
+    assert rows["u5"]["frequency"] == "weekly"  # e7 and e8 on 9 March (UTC)
+
+
+def test_a_manager_sees_only_people_of_their_teams():
+    assert sorted(users.user_activity(WEEK, MAX)["user_id"]) == ["u1", "u2", "u4", "u5", "u7"]
+    assert users.user_in_scope("u3", MAX) is None
+    assert users.user_in_scope("u3", Scope.teams({"t_legal"}))["name"] == "Lee Legal"
+
+
+FOUR_WEEKS = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 29))  # 28 days, 20 working days
+
+
+@pytest.mark.parametrize(
+    ("active_days", "active_working_days", "expected"),
+    [
+        (12, 12, "daily"),  # 12 of 20 working days is exactly 60%
+        (14, 11, "weekly"),  # 55% of working days; 14 days in 4 weeks is more than one a week
+        (4, 4, "weekly"),  # exactly one day per week on average
+        (3, 3, "occasional"),  # less than one a week
+        (1, 0, "occasional"),  # a single weekend day
+    ],
+)
+def test_frequency_class_boundaries(active_days, active_working_days, expected):
+    assert users.working_days(FOUR_WEEKS) == 20
+    frame = pl.DataFrame(
+        {
+            "first_active": [dt.datetime(2026, 1, 1)],
+            "interactions": [active_days * 3],
+            "active_days": [active_days],
+            "active_working_days": [active_working_days],
+        }
+    )
+    assert frame.select(users.frequency_class(FOUR_WEEKS))["frequency"][0] == expected
+
+
+def test_no_interactions_ever_and_none_in_the_period():
+    frame = pl.DataFrame(
+        {
+            "first_active": [None, dt.datetime(2026, 1, 1)],
+            "interactions": [0, 0],
+            "active_days": [0, 0],
+            "active_working_days": [0, 0],
+        },
+        schema_overrides={"first_active": pl.Datetime},
+    )
+    assert frame.select(users.frequency_class(FOUR_WEEKS))["frequency"].to_list() == ["not adopted", "inactive"]
+
+
+def test_adoption_curve():
+    curve = users.adoption_curve(WEEK, ORG)
+    assert curve["adopted_users"].to_list() == [1, 3, 4, 4, 4, 4, 4]  # u4 (25 Feb), u5 and u2 (3rd), u3 (4th)
+    assert curve["users_with_access"].to_list() == [7] * 7
+    assert users.adoption_curve(WEEK, MAX)["adopted_users"].to_list() == [1, 3, 3, 3, 3, 3, 3]
+
+
+def test_one_users_detail():
+    daily = users.user_daily_activity("u4", WEEK, ORG)
+    assert daily["interactions"].to_list() == [2, 0, 0, 0, 0, 0, 1]
+    agents = users.user_agents("u4", WEEK, ORG)
+    assert agents.select("agent", "interactions", "errors").rows() == [("Code Helper", 3, 1)]
+    assert str(agents["cost_usd"][0]) == "0.390000"
+    assert users.user_agents("u4", WEEK, Scope.teams({"t_legal"})).is_empty()
+
+
+def test_concentration():
+    activity = users.user_activity(WEEK, ORG)
+    bands = dict(users.usage_buckets(activity).rows())
+    assert (bands["1"], bands["2–5"], bands["501+"]) == (3, 1, 0)
+    assert users.top_share(activity, 0.1) == 0.5  # the top 1 of 4 active users (Mia) made 3 of 6
