@@ -358,12 +358,14 @@ def write_demo(
             f"{out_dir} already holds Telemetry data (events/ or directory/); "
             "pass overwrite=True (--overwrite) to replace it"
         )
+    # With the default end (today), stop at this moment: no events from later today.
+    until_us = None if end else int(datetime.now(ZoneInfo("UTC")).timestamp() * 1_000_000)
     end = end or datetime.now(ZoneInfo(tz)).date()
     org = _plan_org(users, days, seed, end - timedelta(days=days - 1), tz)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".demo-staging-", dir=out_dir))
     try:
-        events = _write_events(org, schema.events_dir(staging))
+        events = _write_events(org, schema.events_dir(staging), until_us)
         _write_directory(org, schema.directory_dir(staging))
         _swap_into_place(staging, out_dir)
     finally:
@@ -1057,13 +1059,16 @@ class _PartitionWriter:
         self.rows += table.num_rows
 
 
-def _write_events(org: _Org, events_dir: Path) -> int:
-    """Generate and write the events one local day at a time; returns how many."""
+def _write_events(org: _Org, events_dir: Path, until_us: int | None = None) -> int:
+    """Generate and write the events one local day at a time, none at or after `until_us`."""
     lookups = _Lookups.of(org)
     writer = _PartitionWriter(events_dir)
     events = conversations = 0
     for day in range(org.days):
         columns = _day_events(org, day)
+        if until_us is not None:
+            keep = columns["ts"] < until_us
+            columns = {name: values[keep] for name, values in columns.items()}
         writer.add(_events_table(lookups, columns, events, conversations), columns["ts"])
         events += columns["ts"].size
         conversations += int(columns["conversation"].max(initial=-1)) + 1
