@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 
-from callbacks import analytics, dashboard, shell, users
+from callbacks import analytics, billing, dashboard, shell, users
 
 
 def register_all(app: dash.Dash) -> None:
@@ -12,3 +12,4 @@ def register_all(app: dash.Dash) -> None:
     dashboard.register_callbacks(app)
     analytics.register_callbacks(app)
     users.register_callbacks(app)
+    billing.register_callbacks(app)

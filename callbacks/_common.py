@@ -20,10 +20,3 @@ def resolve(query: dict | None) -> tuple[Filters, Scope]:
     """
     filters = parse_filters(query or {}, org_timezone())
     return filters, filters.scope(current_scope())
-
-
-def auto_grain(days: int) -> str:
-    """Day up to ~3 months, week up to a year, month beyond."""
-    if days <= 92:
-        return "day"
-    return "week" if days <= 366 else "month"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import plotly.graph_objects as go
 
 PALETTE = (
@@ -24,10 +26,16 @@ def base_layout(fig: go.Figure, height: int = 320) -> go.Figure:
     return fig
 
 
-def message_figure(text: str, height: int = 320) -> go.Figure:
+def _escape(text: str) -> str:
+    """Plotly reads annotation text as markup; what users typed (a bad date) must not become tags."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def message_figure(text: str, height: int = 320, wrap: int = 80) -> go.Figure:
     """A chart area that says why there is nothing to draw, instead of empty axes."""
+    lines = "<br>".join(_escape(line) for line in textwrap.wrap(text, wrap))
     fig = go.Figure()
-    fig.add_annotation(text=text, showarrow=False, font={"size": 15, "color": "#64748b"}, x=0.5, y=0.5,
+    fig.add_annotation(text=lines, showarrow=False, font={"size": 15, "color": "#64748b"}, x=0.5, y=0.5,
                        xref="paper", yref="paper")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -38,12 +46,18 @@ def message_figure(text: str, height: int = 320) -> go.Figure:
 NO_INTERACTIONS = "No interactions in this period"
 
 
-def count_axis(max_value: float, title: str | None = None) -> dict:
-    """A y axis for counts: whole numbers only, thousands separated."""
-    axis = {"title": title, "rangemode": "tozero", "tickformat": ",d"}
-    if max_value <= 10:
-        axis["dtick"] = 1 if max_value <= 5 else 2
-    return axis
+def count_ticks(largest: float) -> dict:
+    """Ticks for counts: no 0.5 for small counts, 20k rather than 20,000 for big ones."""
+    if largest <= 6:
+        return {"tickformat": ",d", "dtick": 1}
+    if largest <= 10:
+        return {"tickformat": ",d", "dtick": 2}
+    return {"tickformat": "~s"} if largest >= 10_000 else {"tickformat": ",d"}
+
+
+def count_axis(largest: float, title: str | None = None) -> dict:
+    """An axis for counts, from zero."""
+    return {"title": title, "rangemode": "tozero", **count_ticks(largest)}
 
 
 def money_axis(max_value: float) -> dict:

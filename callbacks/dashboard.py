@@ -8,12 +8,12 @@ import plotly.graph_objects as go
 import polars as pl
 from dash import Input, Output
 
-from callbacks._common import auto_grain, resolve
+from callbacks._common import resolve
 from callbacks._figures import NO_INTERACTIONS, base_layout, count_axis, message_figure, money_axis
 from layouts import ids
 from layouts._components import format_change, format_count, format_percent, format_usd, kpi_card, message
 from queries import usage
-from queries.period import PeriodError
+from queries.period import PeriodError, auto_grain
 
 TOP = 5
 
@@ -41,7 +41,7 @@ def update_kpis(query: dict | None) -> tuple:
         kpi_card("Active users", format_count(now["active_users"]),
                  format_change(now["active_users"], before["active_users"]), "dashboard-kpi-active-users"),
         kpi_card("Cost (USD)", format_usd(now["cost_usd"]),
-                 format_change(now["cost_usd"], before["cost_usd"]), "dashboard-kpi-cost"),
+                 format_change(now["cost_usd"], before["cost_usd"], up_is_good=False), "dashboard-kpi-cost"),
         kpi_card("Adoption", format_percent(adoption_now), format_change(adoption_now, adoption_before),
                  "dashboard-kpi-adoption",
                  f"{adopted_now['active_users']:,} of {adopted_now['users_with_access']:,} people with access"),

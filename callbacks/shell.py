@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import dash
 from dash import Input, Output, ctx, no_update
+from flask import current_app
 
 from auth.scope import current_scope
 from auth.session import current_account
@@ -14,8 +16,11 @@ from layouts import ids
 from layouts._components import message
 from layouts.shell import TABS
 from queries import directory, usage
+from queries.billing_periods import billing_period_containing
 from queries.filters import parse_filters, query_from_search, search_with
 from queries.period import DEFAULT_PRESET, Period, PeriodError, matching_preset, preset_period, today_local
+
+BILLING_PATH = "/telemetry/billing"
 
 
 def update_nav_links(search: str | None) -> list[str]:
@@ -49,8 +54,8 @@ def _first_day() -> dt.date | None:
     return usage.data_bounds(current_scope(), org_timezone())["first_day"][0]
 
 
-def controls_from_search(search: str | None, today: dt.date, tz: str) -> tuple:
-    """The filter bar as the URL says (first load, a shared link, the back button)."""
+def controls_from_search(search: str | None, today: dt.date, tz: str, pathname: str | None = None) -> tuple:
+    """The filter bar as the URL says (first load, a shared link, the back button, another tab)."""
     query = query_from_search(search)
     try:
         filters = parse_filters(query, tz, today)
@@ -58,6 +63,11 @@ def controls_from_search(search: str | None, today: dt.date, tz: str) -> tuple:
         note = message(f"{error} Pick a period above.", "danger")
         return no_update, "custom", None, None, no_update, no_update, note
     explicit = bool(query.get("start") or query.get("end"))
+    if not explicit and pathname == BILLING_PATH:
+        # The Billing tab's own default is the current billing period; show the same dates here.
+        period = billing_period_containing(today, current_app.config["BILLING_ANCHOR_DAY"], tz)
+        filters = replace(filters, period=period)
+        explicit = True
     preset = matching_preset(filters.period, today, _first_day()) if explicit else DEFAULT_PRESET
     return (
         no_update,
@@ -103,11 +113,11 @@ def search_from_controls(
     )
 
 
-def update_filters(search, preset, start, end, teams, agents) -> tuple:
+def update_filters(search, pathname, preset, start, end, teams, agents) -> tuple:
     tz = org_timezone()
     trigger = ctx.triggered_id
     if trigger in (None, ids.SHELL_LOCATION):
-        return controls_from_search(search, today_local(tz), tz)
+        return controls_from_search(search, today_local(tz), tz, pathname)
     return search_from_controls(trigger, search, (preset, start, end, teams, agents), today_local(tz), tz)
 
 
@@ -135,6 +145,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.FILTER_AGENTS, "value"),
         Output(ids.FILTER_MESSAGE, "children"),
         Input(ids.SHELL_LOCATION, "search"),
+        Input(ids.SHELL_LOCATION, "pathname"),
         Input(ids.FILTER_PRESET, "value"),
         Input(ids.FILTER_RANGE, "start_date"),
         Input(ids.FILTER_RANGE, "end_date"),

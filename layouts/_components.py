@@ -18,15 +18,16 @@ def format_usd(value: Decimal) -> str:
     return f"${cents:,.2f}"
 
 
-def format_change(current: float, previous: float) -> tuple[str, str]:
-    """Text and Bootstrap colour for the change against the previous period."""
+def format_change(current: float, previous: float, up_is_good: bool = True) -> tuple[str, str]:
+    """Text and Bootstrap colour for the change against the previous period; costs pass up_is_good=False."""
     if previous == 0:
         return ("new", "text-muted") if current else ("no change", "text-muted")
     change = (float(current) - float(previous)) / float(previous) * 100
     if abs(change) < 0.05:
         return "0.0%", "text-muted"
-    arrow, colour = ("▲", "text-success") if change > 0 else ("▼", "text-danger")
-    return f"{arrow} {abs(change):.1f}%", colour
+    good, bad = ("text-success", "text-danger") if up_is_good else ("text-danger", "text-success")
+    arrow, colour = ("▲", good) if change > 0 else ("▼", bad)
+    return f"{arrow} {abs(change):,.1f}%", colour
 
 
 def kpi_card(title: str, value: str, change: tuple[str, str], card_id: str, note: str | None = None) -> dbc.Card:

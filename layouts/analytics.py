@@ -1,12 +1,113 @@
-"""Analytics tab. Its content arrives with its own issue; the route is a public contract already."""
+"""Analytics tab: which agents and teams drive usage, how it moves over time and over the week."""
 
 from __future__ import annotations
 
 import dash
-from dash import html
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from flask import current_app
+
+from layouts import ids
+from layouts._components import loading_graph, section
+from queries.filters import parse_filters
+from queries.period import GRAINS, PeriodError, auto_grain
 
 dash.register_page(__name__, path="/telemetry/analytics", name="Analytics", title="Telemetry · Analytics")
 
+GRAIN_LABELS = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
+STACK_LABELS = {"agent": "By agent", "team": "By team"}
+CHART_HEIGHT = 340
 
-def layout(**_query: str) -> html.Div:
-    return html.Div(html.P("Analytics", className="text-muted"), id="analytics-page")
+
+def _toggle(control_id: str, options: dict[str, str], value: str, label: str) -> html.Div:
+    """A keyboard-reachable button group (radio inputs styled as buttons)."""
+    radios = dbc.RadioItems(
+        id=control_id,
+        options=[{"label": text, "value": key} for key, text in options.items()],
+        value=value,
+        className="btn-group btn-group-sm",
+        inputClassName="btn-check",
+        labelClassName="btn btn-outline-primary",
+        labelCheckedClassName="active",
+        # Each option sits in a .form-check with a 1.5em gutter for a radio dot that btn-check hides.
+        labelStyle={"marginLeft": "-1.5em", "marginRight": "-1px", "borderRadius": 0},
+    )
+    return html.Div(radios, role="group", **{"aria-label": label})
+
+
+def _initial_grain(query: dict) -> str:
+    """The grain in the URL, else the one that fits the period's length (as the chart's callback does)."""
+    if query.get("grain") in GRAINS:
+        return query["grain"]
+    try:
+        days = parse_filters(query, current_app.config["ORG_TIMEZONE"]).period.days
+    except PeriodError:
+        return "day"
+    return auto_grain(days)
+
+
+def _table(table_id: str) -> dcc.Loading:
+    """Where the callback puts the sortable grid, or a message saying why there is none."""
+    return dcc.Loading(html.Div(id=table_id, style={"minHeight": f"{CHART_HEIGHT}px"}), type="dot")
+
+
+def _chart_and_table(title: str, hint: str, chart_id: str, table_title: str, table_hint: str, table_id: str):
+    return dbc.Row(
+        [
+            dbc.Col(section(title, loading_graph(chart_id, CHART_HEIGHT), hint), lg=4),
+            dbc.Col(section(table_title, _table(table_id), table_hint), lg=8),
+        ],
+        className="g-3 mb-3",
+    )
+
+
+def _over_time(query: dict) -> dbc.Card:
+    stack = query.get("stack") if query.get("stack") in STACK_LABELS else ids.ANALYTICS_DEFAULT_STACK
+    title = html.Div(
+        [
+            html.Div("Interactions over time", className="fw-semibold"),
+            html.Div("Top 5 and Other; click a series to filter the tab to it", className="text-muted small"),
+        ]
+    )
+    controls = html.Div(
+        [
+            _toggle(ids.ANALYTICS_GRAIN, GRAIN_LABELS, _initial_grain(query), "Time grain"),
+            _toggle(ids.ANALYTICS_STACK, STACK_LABELS, stack, "Stack by"),
+        ],
+        className="d-flex gap-3 flex-wrap",
+    )
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                [title, controls],
+                className="bg-white d-flex justify-content-between align-items-center flex-wrap gap-2",
+            ),
+            dbc.CardBody(loading_graph(ids.ANALYTICS_OVER_TIME, height=CHART_HEIGHT)),
+        ]
+    )
+
+
+def layout(**query: str) -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id=ids.ANALYTICS_QUERY, data=query),
+            html.Div(id=ids.ANALYTICS_CHIPS, className="d-flex align-items-center flex-wrap gap-2 mb-3"),
+            _chart_and_table(
+                "Top agents by interactions", "Click a bar to filter the tab to that agent", ids.ANALYTICS_AGENT_CHART,
+                "All agents", "Click a column header to sort", ids.ANALYTICS_AGENT_TABLE,
+            ),
+            _chart_and_table(
+                "Share of interactions by team", "Click a bar to filter the tab to that team", ids.ANALYTICS_TEAM_CHART,
+                "All teams", "Adoption: active users out of the team's members", ids.ANALYTICS_TEAM_TABLE,
+            ),
+            dbc.Row(dbc.Col(_over_time(query)), className="g-3 mb-3"),
+            dbc.Row(
+                dbc.Col(
+                    section("Activity by weekday and hour", loading_graph(ids.ANALYTICS_HEATMAP, 300),
+                            "Interactions in the organization's local time")
+                ),
+                className="g-3",
+            ),
+        ],
+        id="analytics-page",
+    )  # fmt: skip

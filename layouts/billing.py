@@ -1,12 +1,117 @@
-"""Billing tab. Its content arrives with its own issue; the route is a public contract already."""
+"""Billing tab: what a billing period cost, where the current one is heading, and who spent it."""
 
 from __future__ import annotations
 
 import dash
-from dash import html
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from layouts import ids
+from layouts._components import loading_graph, section
 
 dash.register_page(__name__, path="/telemetry/billing", name="Billing", title="Telemetry · Billing")
 
+CUSTOM_DATES = "Custom dates — pick a billing period"
+CHART_HEIGHT = 340
+BREAKDOWN_HEIGHT = 420  # teams and agents: up to 15 bars, and their tables
 
-def layout(**_query: str) -> html.Div:
-    return html.Div(html.P("Billing", className="text-muted"), id="billing-page")
+
+def _number(field: str, header: str, **extra) -> dict:
+    """A right-aligned column sorted on the number and shown as the server formatted it (`<field>_text`)."""
+    return {
+        "field": field,
+        "headerName": header,
+        "type": "rightAligned",
+        "valueFormatter": {"function": f"params.data.{field}_text"},
+        "sortingOrder": ["desc", "asc", None],
+        "flex": 1,
+        "minWidth": 100,
+        **extra,
+    }
+
+
+def columns(key_header: str) -> list[dict]:
+    return [
+        {"field": "label", "headerName": key_header, "flex": 2, "minWidth": 150, "tooltipField": "label"},
+        _number("cost", "Cost (USD)", sort="desc"),
+        _number("share", "Share of total", headerTooltip="This row's part of the total cost of the period"),
+        _number("interactions", "Interactions"),
+    ]
+
+
+def _grid(grid_id: str, key_header: str) -> dcc.Loading:
+    grid = dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns(key_header),
+        rowData=[],
+        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True},
+        dashGridOptions={
+            "animateRows": False,
+            "tooltipShowDelay": 300,
+            "localeText": {"noRowsToShow": "No cost to show"},
+        },
+        getRowId="params.data.key",
+        columnSize="responsiveSizeToFit",
+        style={"height": f"{BREAKDOWN_HEIGHT}px"},
+    )
+    return dcc.Loading(grid, type="dot")
+
+
+def _selector() -> dbc.Row:
+    dropdown = dcc.Dropdown(
+        id=ids.BILLING_PERIOD,
+        clearable=False,
+        searchable=False,
+        placeholder=CUSTOM_DATES,
+    )
+    return dbc.Row(
+        [
+            dbc.Col(
+                [dbc.Label("Billing period", html_for=ids.BILLING_PERIOD, className="small text-muted mb-1"), dropdown],
+                md=5,
+                xl=4,
+            ),
+            dbc.Col(html.Div(id=ids.BILLING_PERIOD_NOTE, className="small text-muted pb-2"), md=7, xl=8),
+        ],
+        className="g-3 align-items-end mb-3",
+    )
+
+
+def layout(**query: str) -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id=ids.BILLING_QUERY, data=query),
+            _selector(),
+            html.Div(id=ids.BILLING_MESSAGE),
+            dcc.Loading(html.Div(id=ids.BILLING_KPIS, className="mb-3"), type="dot"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        section("Cost per day", loading_graph(ids.BILLING_DAILY, CHART_HEIGHT),
+                                "Local days in the organization's time zone"),
+                        lg=8,
+                    ),
+                    dbc.Col(section("Cost per model", loading_graph(ids.BILLING_MODEL_CHART, CHART_HEIGHT)), lg=4),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(section("Cost per team", loading_graph(ids.BILLING_TEAM_CHART, BREAKDOWN_HEIGHT)), lg=5),
+                    dbc.Col(section("Teams", _grid(ids.BILLING_TEAM_GRID, "Team"),
+                                    "Cents allocated so the rows add up to the total exactly"), lg=7),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(section("Cost per agent", loading_graph(ids.BILLING_AGENT_CHART, BREAKDOWN_HEIGHT)), lg=5),
+                    dbc.Col(section("Agents", _grid(ids.BILLING_AGENT_GRID, "Agent"),
+                                    "Cents allocated so the rows add up to the total exactly"), lg=7),
+                ],
+                className="g-3",
+            ),
+        ],
+        id="billing-page",
+    )  # fmt: skip

@@ -57,6 +57,7 @@ ANALYTICS_TEAM_TABLE = "analytics-team-table"
 ANALYTICS_TEAM_GRID = "analytics-team-grid"
 ANALYTICS_GRAIN = "analytics-grain"
 ANALYTICS_STACK = "analytics-stack"
+ANALYTICS_DEFAULT_STACK = "agent"  # the value of ANALYTICS_STACK that the URL leaves out
 ANALYTICS_OVER_TIME = "analytics-over-time"
 ANALYTICS_HEATMAP = "analytics-heatmap"
 

@@ -85,6 +85,13 @@ def parse_grain(text: str | None) -> str:
     return text
 
 
+def auto_grain(days: int) -> str:
+    """The grain that fits a period's length: day up to ~3 months, week up to a year, month beyond."""
+    if days <= 92:
+        return "day"
+    return "week" if days <= 366 else "month"
+
+
 PRESETS = {
     "last_7": "Last 7 days",
     "last_30": "Last 30 days",

@@ -30,7 +30,7 @@ def test_kpis_for_an_admin(signed_in):
         # previous week (23 Feb - 1 Mar): e0 only, 1 interaction by 1 user for $0.05
         "dashboard-kpi-interactions": ("6", "▲ 500.0%"),
         "dashboard-kpi-active-users": ("4", "▲ 300.0%"),
-        "dashboard-kpi-cost": ("$3.72", "▲ 7346.7%"),  # 3.723334 / 0.05 - 1
+        "dashboard-kpi-cost": ("$3.72", "▲ 7,346.7%"),  # 3.723334 / 0.05 - 1
         "dashboard-kpi-adoption": ("57.1%", "▲ 300.0%"),  # 4 of the 7 people, against 1 of 7
     }
 
@@ -118,3 +118,9 @@ def test_team_options_and_scope_label_for_a_manager(signed_in):
     assert [t["label"] for t in teams] == ["Engineering", "Sales"]
     assert [a["value"] for a in agents] == ["a_code", "a_draft"]
     assert (user, scope) == ("manager@test.example · Manager", "Your teams: Engineering, Sales")
+
+
+def test_on_billing_without_dates_the_bar_shows_the_current_billing_period(signed_in):
+    with signed_in("admin"):
+        outputs = shell.controls_from_search("", dt.date(2026, 3, 18), "UTC", "/telemetry/billing")
+    assert outputs[1:4] == ("custom", "2026-03-01", "2026-03-31")

@@ -1,0 +1,505 @@
+"""Analytics tab: the URL's filters in; agents, teams, usage over time and the week's rhythm out.
+
+Clicking an agent or a team in a chart writes it into the URL (`agents=` / `teams=`), which every
+tab reads, so the whole tab follows; the chips above the charts take it out again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+import polars as pl
+from dash import ALL, Input, Output, State, ctx, html, no_update
+
+from callbacks._common import org_timezone, resolve
+from callbacks._figures import NO_INTERACTIONS, OTHER_COLOUR, PALETTE, base_layout, count_ticks, message_figure
+from layouts import ids
+from layouts._components import format_count, format_percent, format_usd
+from queries import analytics
+from queries.filters import parse_filters, parse_ids, query_from_search, search_with
+from queries.period import Period, PeriodError, auto_grain
+
+TOP_AGENTS = 10
+TOP_TEAMS = 12
+TOP_SERIES = 5
+BAR_SLOTS = 6
+NARROW = 38  # characters per line of a message in a third-width chart
+CHART_HEIGHT = 340
+HEATMAP_HEIGHT = 300
+AGENT_COLOUR = "#2563eb"
+TEAM_COLOUR = "#a855f7"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+FILTER_KINDS = {"agents": "Agent", "teams": "Team"}
+DASH = "–"
+GRID_THEME = {  # read by dash-ag-grid's own expression parser (no eval, so the CSP holds)
+    "function": "themeQuartz.withParams({cellHorizontalPadding: 10, headerFontSize: 13, fontSize: 13})"
+}
+
+
+def _number(field: str, header: str, **extra) -> dict:
+    """A right-aligned column sorted on the number and shown as the server formatted it (`<field>_text`)."""
+    return {
+        "field": field,
+        "headerName": header,
+        "type": "rightAligned",
+        "valueFormatter": {"function": f"params.data.{field}_text"},
+        "sortingOrder": ["desc", "asc", None],
+        "flex": 1,
+        "minWidth": 70,
+        **extra,
+    }
+
+
+AGENT_COLUMNS = [
+    {"field": "label", "headerName": "Agent", "flex": 2, "minWidth": 170, "tooltipField": "label"},
+    _number("interactions", "Interactions", sort="desc", minWidth=118),
+    _number("active_users", "Active users"),
+    _number("per_user", "Per active user", headerTooltip="Interactions per active user"),
+    _number("error_rate", "Error rate"),
+    _number("latency", "Avg latency"),
+    _number("tokens", "Tokens", tooltipField="tokens_detail", headerTooltip="Input + output tokens"),
+    _number("cost", "Cost"),
+]
+TEAM_COLUMNS = [
+    {"field": "label", "headerName": "Team", "flex": 2, "minWidth": 150, "tooltipField": "label"},
+    _number("members", "Members", headerTooltip="People with access by the end of the period"),
+    _number("active_users", "Active users"),
+    _number("adoption", "Adoption", headerTooltip="Active users / members"),
+    _number("interactions", "Interactions", sort="desc", minWidth=118),
+    _number("share", "Share", headerTooltip="Share of the interactions in scope"),
+    _number("per_member", "Per member", headerTooltip="Interactions per member"),
+    _number("cost", "Cost"),
+]
+
+
+def grid(grid_id: str, columns: list[dict], rows: list[dict]) -> dag.AgGrid:
+    """A sortable grid; built per update, as the whole page is rebuilt on every URL change anyway."""
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns,
+        rowData=rows,
+        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "wrapHeaderText": True,
+                       "autoHeaderHeight": True},
+        dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, "theme": GRID_THEME},
+        getRowId="params.data.key",
+        columnSize="responsiveSizeToFit",
+        style={"height": f"{CHART_HEIGHT}px"},
+    )  # fmt: skip
+
+
+def table_message(text: str) -> html.Div:
+    """Where a grid would be, the reason there is none, in the charts' empty-state style."""
+    return html.Div(
+        text,
+        className="d-flex align-items-center justify-content-center text-center text-secondary px-4",
+        style={"height": f"{CHART_HEIGHT}px", "fontSize": "15px"},
+    )
+
+
+def _bar_slots(count: int) -> dict:
+    """A category axis with room for at least BAR_SLOTS bars, so two agents are not two slabs."""
+    return {"automargin": True, "ticksuffix": " ", "range": [count - 0.5 - max(count, BAR_SLOTS), count - 0.5]}
+
+
+def _or_dash(value: float | None, text) -> str:
+    return DASH if value is None else text(value)
+
+
+# By agent
+
+
+def format_tokens(value: int) -> str:
+    """Token counts run to millions: 4,800, 182.2k, 1.02M (the exact count is in the cell's tooltip)."""
+    if value < 10_000:
+        return f"{value:,}"
+    if value < 1_000_000:
+        return f"{value / 1000:,.1f}k"
+    if value < 1_000_000_000:
+        return f"{value / 1_000_000:,.2f}M"
+    return f"{value / 1_000_000_000:,.2f}B"
+
+
+def agent_rows(frame: pl.DataFrame) -> list[dict]:
+    """Grid rows: numbers to sort on, and next to each the text to show (`<field>_text`)."""
+    rows = []
+    for row in frame.iter_rows(named=True):
+        tokens = row["input_tokens"] + row["output_tokens"]
+        rows.append(
+            {
+                "key": row["key"],
+                "label": row["label"],
+                "interactions": row["interactions"],
+                "interactions_text": format_count(row["interactions"]),
+                "active_users": row["active_users"],
+                "active_users_text": format_count(row["active_users"]),
+                "per_user": row["interactions_per_active_user"],
+                "per_user_text": _or_dash(row["interactions_per_active_user"], lambda v: f"{v:,.1f}"),
+                "error_rate": row["error_rate"],
+                "error_rate_text": _or_dash(row["error_rate"], format_percent),
+                "latency": row["avg_latency_ms"],
+                "latency_text": _or_dash(row["avg_latency_ms"], lambda v: f"{v / 1000:,.1f} s"),
+                "tokens": tokens,
+                "tokens_text": format_tokens(tokens),
+                "tokens_detail": f"{tokens:,}: {row['input_tokens']:,} in · {row['output_tokens']:,} out",
+                "cost": float(row["cost_usd"]),
+                "cost_text": format_usd(row["cost_usd"]),
+            }
+        )
+    return rows
+
+
+def agent_figure(frame: pl.DataFrame) -> go.Figure:
+    """The most used agents as horizontal bars, largest on top; customdata[0] is the agent id."""
+    top = frame.filter(pl.col("interactions") > 0).head(TOP_AGENTS).reverse()
+    fig = go.Figure(
+        go.Bar(
+            x=top["interactions"].to_list(),
+            y=top["label"].to_list(),
+            orientation="h",
+            text=[format_count(v) for v in top["interactions"]],
+            textposition="auto",
+            customdata=[
+                [row["key"], format_count(row["active_users"]), format_usd(row["cost_usd"]),
+                 _or_dash(row["error_rate"], format_percent)]
+                for row in top.iter_rows(named=True)
+            ],
+            hovertemplate="<b>%{y}</b><br>%{x:,} interactions · %{customdata[1]} active users"
+            "<br>%{customdata[2]} · %{customdata[3]} errors<extra></extra>",
+            marker_color=AGENT_COLOUR,
+        )
+    )  # fmt: skip
+    base_layout(fig, CHART_HEIGHT)
+    fig.update_layout(
+        hovermode="closest",
+        showlegend=False,
+        margin={"t": 28, "l": 8},
+        xaxis={"title": "Interactions", "rangemode": "tozero", **count_ticks(top["interactions"].max())},
+        yaxis=_bar_slots(top.height),
+    )
+    return fig
+
+
+def update_agents(query: dict | None) -> tuple:
+    """Top agents chart, and every agent in the grid."""
+    try:
+        filters, scope = resolve(query)
+    except PeriodError as error:
+        return message_figure(str(error), CHART_HEIGHT, wrap=NARROW), table_message(str(error))
+    frame = analytics.agent_stats(filters.period, scope)
+    if frame.is_empty():
+        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message(f"{NO_INTERACTIONS}.")
+    table = grid(ids.ANALYTICS_AGENT_GRID, AGENT_COLUMNS, agent_rows(frame))
+    if frame["interactions"].sum() == 0:  # agents nobody used: still listed, with zeros
+        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table
+    return agent_figure(frame), table
+
+
+# By team
+
+
+def team_rows(frame: pl.DataFrame) -> list[dict]:
+    rows = []
+    for row in frame.iter_rows(named=True):
+        rows.append(
+            {
+                "key": row["key"],
+                "label": row["label"],
+                "members": row["members"],
+                "members_text": format_count(row["members"]),
+                "active_users": row["active_users"],
+                "active_users_text": format_count(row["active_users"]),
+                "adoption": row["adoption"],
+                "adoption_text": _or_dash(row["adoption"], format_percent),
+                "interactions": row["interactions"],
+                "interactions_text": format_count(row["interactions"]),
+                "share": row["share"],
+                "share_text": _or_dash(row["share"], format_percent),
+                "per_member": row["interactions_per_member"],
+                "per_member_text": _or_dash(row["interactions_per_member"], lambda v: f"{v:,.1f}"),
+                "cost": float(row["cost_usd"]),
+                "cost_text": format_usd(row["cost_usd"]),
+            }
+        )
+    return rows
+
+
+def team_figure(frame: pl.DataFrame) -> go.Figure:
+    """Each team's share of the interactions, largest on top; customdata[0] is the team id."""
+    top = frame.head(TOP_TEAMS).reverse()
+    fig = go.Figure(
+        go.Bar(
+            x=top["share"].to_list(),
+            y=top["label"].to_list(),
+            orientation="h",
+            text=[format_percent(v or 0) for v in top["share"]],
+            textposition="auto",
+            customdata=[
+                [row["key"], format_count(row["interactions"]), format_count(row["active_users"]),
+                 format_count(row["members"]), _or_dash(row["adoption"], format_percent)]
+                for row in top.iter_rows(named=True)
+            ],
+            hovertemplate="<b>%{y}</b><br>%{customdata[1]} interactions (%{x:.1%})"
+            "<br>%{customdata[2]} of %{customdata[3]} members active (%{customdata[4]})<extra></extra>",
+            marker_color=TEAM_COLOUR,
+        )
+    )  # fmt: skip
+    base_layout(fig, CHART_HEIGHT)
+    fig.update_layout(
+        hovermode="closest",
+        showlegend=False,
+        margin={"t": 28, "l": 8},
+        xaxis={"title": "Share of interactions", "tickformat": ".0%", "rangemode": "tozero"},
+        yaxis=_bar_slots(top.height),
+    )
+    return fig
+
+
+def update_teams(query: dict | None) -> tuple:
+    """Share of interactions per team, and every team in scope (also unused ones) in the grid."""
+    try:
+        filters, scope = resolve(query)
+    except PeriodError as error:
+        return message_figure(str(error), CHART_HEIGHT, wrap=NARROW), table_message(str(error))
+    frame = analytics.team_stats(filters.period, scope)
+    if frame.is_empty():
+        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message("No teams in your scope.")
+    table = grid(ids.ANALYTICS_TEAM_GRID, TEAM_COLUMNS, team_rows(frame))
+    if frame["interactions"].sum() == 0:
+        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table
+    return team_figure(frame), table
+
+
+# Over time
+
+
+def _grain_and_stack(query: dict, days: int) -> tuple[str, str]:
+    return query.get("grain") or auto_grain(days), query.get("stack") or ids.ANALYTICS_DEFAULT_STACK
+
+
+def _tallest_bucket(frame: pl.DataFrame) -> int:
+    return frame.group_by("bucket").agg(pl.col("interactions").sum())["interactions"].max()
+
+
+def _partial(bucket: dt.date, grain: str, period: Period) -> bool:
+    """A week or month that the period only partly covers (its bar is lower for that reason alone)."""
+    if grain == "day":
+        return False
+    if grain == "week":
+        last = bucket + dt.timedelta(days=6)
+    else:
+        last = (bucket.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return bucket < period.start or last > period.end
+
+
+def over_time_figure(frame: pl.DataFrame, grain: str, period: Period) -> go.Figure:
+    """Stacked bars per bucket, one trace per series in rank order, Other in grey last; partial buckets faint."""
+    fig = go.Figure()
+    for (rank, key, label), part in frame.group_by("rank", "key", "label", maintain_order=True):
+        colour = OTHER_COLOUR if key == analytics.OTHER_KEY and label == "Other" else PALETTE[(rank - 1) % len(PALETTE)]
+        partial = [_partial(bucket, grain, period) for bucket in part["bucket"]]
+        fig.add_bar(
+            x=part["bucket"].to_list(),
+            y=part["interactions"].to_list(),
+            name=label,
+            marker={"color": colour, "opacity": [0.45 if p else 1 for p in partial]},
+            customdata=[
+                [key, format_usd(cost), " (partly outside the period)" if p else ""]
+                for cost, p in zip(part["cost_usd"], partial, strict=True)
+            ],
+            hovertemplate="%{y:,} interactions · %{customdata[1]}%{customdata[2]}<extra>%{fullData.name}</extra>",
+        )
+    base_layout(fig, CHART_HEIGHT)
+    tick = {"day": "%b %d", "week": "%b %d", "month": "%b %Y"}[grain]
+    fig.update_layout(
+        barmode="stack",
+        showlegend=True,  # also for a single series: the legend names it
+        xaxis={"title": {"day": "Day", "week": "Week starting", "month": "Month"}[grain], "tickformat": tick,
+               "hoverformat": {"day": "%a %b %d, %Y", "week": "Week of %b %d, %Y", "month": "%B %Y"}[grain]},
+        yaxis={"title": "Interactions", "rangemode": "tozero", **count_ticks(_tallest_bucket(frame))},
+        legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
+        margin={"b": 56},
+    )  # fmt: skip
+    if grain != "day":
+        fig.update_xaxes(tickvals=frame["bucket"].unique(maintain_order=True).to_list())
+    return fig
+
+
+def update_over_time(query: dict | None) -> go.Figure:
+    """Interactions per day, week or month, stacked by the top agents or teams and Other."""
+    try:
+        filters, scope = resolve(query)
+        grain, by = _grain_and_stack(query or {}, filters.period.days)
+        frame = analytics.interactions_over_time_by(filters.period, grain, by, scope, TOP_SERIES)
+    except ValueError as error:  # PeriodError, or a grain or stack from a hand-edited URL
+        return message_figure(str(error), CHART_HEIGHT)
+    if frame["interactions"].sum() == 0:
+        return message_figure(NO_INTERACTIONS, CHART_HEIGHT)
+    return over_time_figure(frame, grain, filters.period)
+
+
+# Weekday x hour
+
+
+def _compact(value: int) -> str:
+    if value == 0:
+        return ""
+    return f"{value:,}" if value < 1000 else f"{value / 1000:,.1f}k"
+
+
+def heatmap_figure(frame: pl.DataFrame, tz: str) -> go.Figure:
+    """A 7 x 24 grid of interactions, Monday on top; counts written in the busy cells."""
+    counts = [frame.filter(pl.col("weekday") == day)["interactions"].to_list() for day in range(1, 8)]
+    hours = [f"{hour:02d}" for hour in range(24)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts,
+            x=hours,
+            y=list(WEEKDAYS),
+            text=[[_compact(v) for v in row] for row in counts],
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            xgap=2,
+            ygap=2,
+            colorbar={"thickness": 12, **count_ticks(frame["interactions"].max())},
+            hovertemplate="%{y} %{x}:00–%{x}:59<br>%{z:,} interactions<extra></extra>",
+        )
+    )
+    base_layout(fig, HEATMAP_HEIGHT)
+    fig.update_layout(
+        hovermode="closest",
+        xaxis={"title": f"Hour of day ({tz})", "showgrid": False, "type": "category"},
+        yaxis={"autorange": "reversed", "showgrid": False, "type": "category"},
+        margin={"t": 28, "l": 48},
+    )
+    return fig
+
+
+def update_heatmap(query: dict | None) -> go.Figure:
+    try:
+        filters, scope = resolve(query)
+    except PeriodError as error:
+        return message_figure(str(error), HEATMAP_HEIGHT)
+    frame = analytics.activity_heatmap(filters.period, scope)
+    if frame["interactions"].sum() == 0:
+        return message_figure(NO_INTERACTIONS, HEATMAP_HEIGHT)
+    return heatmap_figure(frame, filters.period.tz)
+
+
+# Cross-filtering: chips, clicks and the page's own controls, all through the URL
+
+
+def chip(key: str, value: str, label: str) -> dbc.Button:
+    kind = FILTER_KINDS[key]
+    return dbc.Button(
+        [f"{kind}: ", html.Strong(label), html.Span(" ×", className="ms-1", **{"aria-hidden": "true"})],
+        id={"type": ids.ANALYTICS_CHIP, "key": key, "value": value},
+        color="primary",
+        outline=True,
+        size="sm",
+        className="rounded-pill",
+        title=f"Clear the {kind.lower()} filter",
+    )
+
+
+def update_chips(query: dict | None) -> list:
+    """One chip per team and agent the tab is filtered to, named as the viewer may see them."""
+    try:
+        filters, scope = resolve(query)
+    except PeriodError:
+        return []
+    if not filters.teams and not filters.agents:
+        return [html.Span("Tip: click an agent or a team in a chart to filter this tab to it.",
+                          className="text-muted small")]  # fmt: skip
+    names = {(row["kind"], row["key"]): row["label"] for row in analytics.filter_labels(scope).iter_rows(named=True)}
+    chips = [chip("teams", team, names.get(("team", team), team)) for team in filters.teams]
+    chips += [chip("agents", agent, names.get(("agent", agent), agent)) for agent in filters.agents]
+    return [html.Span("Filtered to", className="text-muted small me-1"), *chips]
+
+
+def clear_filter(search: str | None, key: str, value: str) -> str:
+    """The query string without one team or agent id."""
+    if key not in FILTER_KINDS:
+        raise ValueError(f"Unknown filter {key!r}.")
+    remaining = [item for item in parse_ids(query_from_search(search).get(key)) if item != value]
+    return search_with(search, **{key: remaining or None})
+
+
+def _changed(search: str | None, new_search: str):
+    return no_update if new_search == (search or "") else new_search
+
+
+def _clicked_key(click: dict | None) -> str | None:
+    points = (click or {}).get("points") or []
+    data = points[0].get("customdata") if points else None
+    key = data[0] if isinstance(data, list) and data else None
+    return key if isinstance(key, str) and key else None
+
+
+def update_search_from_agent_click(click: dict | None, search: str | None):
+    key = _clicked_key(click)
+    return _changed(search, search_with(search, agents=key)) if key else no_update
+
+
+def update_search_from_team_click(click: dict | None, search: str | None):
+    key = _clicked_key(click)
+    return _changed(search, search_with(search, teams=key)) if key else no_update
+
+
+def update_search_from_time_click(click: dict | None, search: str | None):
+    """A series of the stacked chart is an agent or a team, as the chart is stacked; Other is not one."""
+    key = _clicked_key(click)
+    if not key or key == analytics.OTHER_KEY:
+        return no_update
+    target = "teams" if query_from_search(search).get("stack") == "team" else "agents"
+    return _changed(search, search_with(search, **{target: key}))
+
+
+def update_search_from_chip(n_clicks: list[int | None], search: str | None):
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(n_clicks or []):
+        return no_update
+    return _changed(search, clear_filter(search, trigger["key"], trigger["value"]))
+
+
+def update_search_from_grain(grain: str | None, search: str | None):
+    """The grain goes into the URL only when it differs from the period's default (no history noise)."""
+    try:
+        default = auto_grain(parse_filters(query_from_search(search), org_timezone()).period.days)
+    except PeriodError:
+        default = None
+    return _changed(search, search_with(search, grain=None if grain == default else grain))
+
+
+def update_search_from_stack(stack: str | None, search: str | None):
+    return _changed(search, search_with(search, stack=None if stack == ids.ANALYTICS_DEFAULT_STACK else stack))
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    query = Input(ids.ANALYTICS_QUERY, "data")
+    for update, chart, table in (
+        (update_agents, ids.ANALYTICS_AGENT_CHART, ids.ANALYTICS_AGENT_TABLE),
+        (update_teams, ids.ANALYTICS_TEAM_CHART, ids.ANALYTICS_TEAM_TABLE),
+    ):
+        app.callback(Output(chart, "figure"), Output(table, "children"), query)(update)
+    app.callback(Output(ids.ANALYTICS_OVER_TIME, "figure"), query)(update_over_time)
+    app.callback(Output(ids.ANALYTICS_HEATMAP, "figure"), query)(update_heatmap)
+    app.callback(Output(ids.ANALYTICS_CHIPS, "children"), query)(update_chips)
+
+    search = State(ids.SHELL_LOCATION, "search")
+    writers = (
+        (update_search_from_agent_click, Input(ids.ANALYTICS_AGENT_CHART, "clickData")),
+        (update_search_from_team_click, Input(ids.ANALYTICS_TEAM_CHART, "clickData")),
+        (update_search_from_time_click, Input(ids.ANALYTICS_OVER_TIME, "clickData")),
+        (update_search_from_chip, Input({"type": ids.ANALYTICS_CHIP, "key": ALL, "value": ALL}, "n_clicks")),
+        (update_search_from_grain, Input(ids.ANALYTICS_GRAIN, "value")),
+        (update_search_from_stack, Input(ids.ANALYTICS_STACK, "value")),
+    )
+    for writer, trigger in writers:
+        app.callback(
+            Output(ids.SHELL_LOCATION, "search", allow_duplicate=True), trigger, search, prevent_initial_call=True
+        )(writer)

@@ -1,0 +1,473 @@
+"""Billing tab: the URL's filters and the billing cycle in; totals, projection, comparison and cost breakdowns out.
+
+Without start/end in the URL this tab shows the current billing period (its default, instead of the
+filter bar's "Last 30 days"). Choosing a billing period writes its dates into the URL, so the filter
+bar and the URL stay the one source of truth. Every callback takes an optional `today` for tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+import polars as pl
+from dash import Input, Output, State, html, no_update
+from flask import current_app
+
+from auth.scope import current_scope
+from callbacks._common import org_timezone, resolve
+from callbacks._figures import OTHER_COLOUR, base_layout, message_figure, money_axis
+from layouts import ids
+from layouts._components import format_change, format_count, format_usd, message
+from queries import billing, usage
+from queries.billing_periods import (
+    billing_period_containing,
+    billing_periods,
+    is_billing_period,
+    period_label,
+    previous_billing_period,
+)
+from queries.filters import Filters, query_from_search, search_with
+from queries.money import to_cents
+from queries.period import Period, PeriodError, parse_period, today_local
+from queries.scope import Scope
+
+NO_COST = "No cost in this period"
+NO_COST_TO_SHOW = "No cost to show"  # the tables' empty text (AG Grid reads it once, at start)
+MAX_BARS = 15  # bars per chart; past that, the smallest are summed into one "Other" bar
+HEIGHT = 340  # chart heights, as in layouts/billing.py
+BREAKDOWN_HEIGHT = 420
+COLOURS = {"team": "#a855f7", "agent": "#2563eb", "model": "#0ea5e9"}
+PROJECTED_INFO = "billing-projected-info"
+
+
+# --- What this tab shows: the URL's period, else the current billing period --------------------
+
+
+def anchor_day() -> int:
+    return int(current_app.config["BILLING_ANCHOR_DAY"])
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or today_local(org_timezone())
+
+
+def current_period(today: dt.date) -> Period:
+    return billing_period_containing(today, anchor_day(), org_timezone())
+
+
+def with_default_period(query: dict | None, today: dt.date) -> dict:
+    """The query, with the current billing period when it names no dates (this tab's default)."""
+    query = dict(query or {})
+    if not query.get("start") and not query.get("end"):
+        period = current_period(today)
+        query.update(start=period.start.isoformat(), end=period.end.isoformat())
+    return query
+
+
+def resolve_billing(query: dict | None, today: dt.date) -> tuple[Filters, Scope]:
+    """Like `resolve`, with this tab's default period; raises PeriodError for a bad one."""
+    return resolve(with_default_period(query, today))
+
+
+def period_value(period: Period) -> str:
+    return f"{period.start.isoformat()}/{period.end.isoformat()}"
+
+
+def total_label(scope: Scope) -> str:
+    if scope.is_organization:
+        return "Organization total"
+    if scope.team_ids is None:
+        return "Total for the selected agents"
+    return "Total for selected teams" if scope.label == "Selected teams" else "Total for your teams"
+
+
+# --- Money at the edge ---------------------------------------------------------------------------
+
+
+def format_signed_usd(amount: Decimal) -> str:
+    """`+$1,234.56`, `−$0.05` (a real minus sign), `$0.00`."""
+    cents = to_cents(amount)
+    if cents == 0:
+        return "$0.00"
+    return f"{'+' if cents > 0 else '−'}{format_usd(abs(cents))}"
+
+
+def cost_change(current: Decimal, previous: Decimal) -> tuple[str, str]:
+    """Percent change of the displayed (cent) amounts; for costs, up is red and down is green."""
+    return format_change(to_cents(current), to_cents(previous), up_is_good=False)
+
+
+def format_share(share: float | None) -> str:
+    if not share:
+        return "0.0%"
+    return "<0.1%" if share < 0.0005 else f"{share * 100:.1f}%"
+
+
+def short_day(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+# --- The period selector and the URL -------------------------------------------------------------
+
+
+def update_period_options(query: dict | None, today: dt.date | None = None) -> tuple[list[dict], str | None, str]:
+    """Billing periods with data (and the current one), newest first; the one the URL shows selected."""
+    today = _today(today)
+    tz, anchor = org_timezone(), anchor_day()
+    current = current_period(today)
+    try:
+        filters, scope = resolve_billing(query, today)
+        shown = filters.period
+    except PeriodError:
+        scope, shown = current_scope(), None
+    bounds = usage.data_bounds(scope, tz).row(0, named=True)
+    periods = billing_periods(bounds["first_day"], bounds["last_day"], anchor, tz) if bounds["first_day"] else []
+    extra = [current] + ([shown] if shown is not None and is_billing_period(shown, anchor) else [])
+    periods = sorted(set(periods) | set(extra), key=lambda p: p.start, reverse=True)
+    options = [
+        {"label": period_label(p) + (" (current)" if p == current else ""), "value": period_value(p)} for p in periods
+    ]
+    if shown is None:
+        return options, None, ""
+    if not is_billing_period(shown, anchor):
+        return options, None, f"Showing {period_label(shown)} ({shown.days:,} days) from the dates above."
+    if shown == current:
+        elapsed = (today - shown.start).days + 1
+        note = f"{shown.days} days · today is day {elapsed} of {shown.days}"
+        if not (query or {}).get("start") and not (query or {}).get("end"):
+            note += " · this tab opens on the current billing period"
+        return options, period_value(shown), note
+    return options, period_value(shown), f"{shown.days} days"
+
+
+def update_url(value: str | None, search: str | None, today: dt.date | None = None) -> str:
+    """The URL with the chosen billing period's dates; nothing when it already shows that period."""
+    if not value or "/" not in value:
+        return no_update
+    today = _today(today)
+    try:
+        chosen = parse_period(*value.split("/", 1), org_timezone())
+    except PeriodError:
+        return no_update
+    if not is_billing_period(chosen, anchor_day()):
+        return no_update
+    try:
+        shown = resolve_billing(query_from_search(search), today)[0].period
+    except PeriodError:
+        shown = None
+    if chosen == shown:
+        return no_update  # the selector was only set to what the URL (or this tab's default) shows
+    return search_with(search, start=chosen.start.isoformat(), end=chosen.end.isoformat())
+
+
+# --- Cards: total, projection (or daily average), previous period, change ------------------------
+
+
+def _card(title, value: str, lines: list, card_id: str) -> dbc.Card:
+    body = [
+        html.Div(title, className="text-muted small text-uppercase"),
+        html.Div(value, className="fs-3 fw-semibold", id=f"{card_id}-value"),
+        *[html.Div(line, className="small") for line in lines],
+    ]
+    return dbc.Card(dbc.CardBody(body), id=card_id, className="h-100")
+
+
+def _projection_card(projection: billing.Projection) -> list:
+    rate = projection.rate_period
+    method = (
+        f"Projected = cost to date ({format_usd(projection.to_date)}, {projection.elapsed_days} days including "
+        f"today so far) + the mean daily cost of the last {rate.days} complete days "
+        f"({period_label(rate)}: {format_usd(projection.rate_total)} ÷ {rate.days} = "
+        f"{format_usd(projection.run_rate)}/day) × {projection.remaining_days} days left after today. "
+        "Days without use count as $0. An estimate, not an invoice."
+    )
+    title = html.Span(
+        [
+            "Projected ",
+            html.Span("i", id=PROJECTED_INFO, tabIndex=0, role="button", className="badge rounded-pill text-bg-primary",
+                      style={"cursor": "help", "fontFamily": "Georgia, serif", "fontStyle": "italic"},
+                      **{"aria-label": "How the projection is made"}),
+        ]
+    )  # fmt: skip
+    card = _card(
+        title,
+        format_usd(projection.projected),
+        [
+            f"by {short_day(projection.period.end)}",
+            html.Span(f"at {format_usd(projection.run_rate)}/day, the last {rate.days} days' average",
+                      className="text-muted"),
+        ],
+        "billing-kpi-projected",
+    )  # fmt: skip
+    tooltip = dbc.Tooltip(
+        method, target=PROJECTED_INFO, placement="bottom", id="billing-projected-method",
+        style={"--bs-tooltip-max-width": "360px", "textAlign": "left"},
+    )  # fmt: skip
+    return [card, tooltip]
+
+
+def _amount(text: str, element_id: str | None = None, colour: str = "") -> html.Span:
+    """An amount or percent that never breaks over two lines."""
+    extra = {"id": element_id} if element_id else {}
+    return html.Span(text, className=f"text-nowrap {colour}".strip(), **extra)
+
+
+def _change_line(current: Decimal, previous: Decimal, card_id: str) -> list:
+    text, colour = cost_change(current, previous)
+    delta = format_signed_usd(to_cents(current) - to_cents(previous))
+    return [_amount(delta, f"{card_id}-delta"), " ", _amount(text, f"{card_id}-percent", colour)]
+
+
+def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
+    """The period's total, the projection (current period) or daily average, and the previous period."""
+    today = _today(today)
+    try:
+        filters, scope = resolve_billing(query, today)
+    except PeriodError as error:
+        return message(str(error), "danger"), None
+    period, anchor = filters.period, anchor_day()
+    is_current = period == current_period(today)
+    if is_billing_period(period, anchor):
+        previous, previous_title = previous_billing_period(period, anchor), "Previous billing period"
+    else:
+        previous, previous_title = period.previous(), "Previous period (same length)"
+    total = billing.total_cost(period, scope)
+    previous_total = billing.total_cost(previous, scope)
+
+    if is_current:
+        projection = billing.projection(period, scope, today)
+        total_lines = [
+            period_label(period),
+            html.Span(f"Month to date: day {projection.elapsed_days} of {period.days}", className="text-muted"),
+        ]
+        second = _projection_card(projection)
+        compared, compared_label = projection.projected, "Projected vs previous"
+        same_days = Period(previous.start, min(previous.end, previous.start + (today - period.start)), period.tz)
+        so_far = html.Span([
+            html.Span("So far: ", className="text-muted"),
+            *_change_line(total, billing.total_cost(same_days, scope), "billing-kpi-so-far"),
+            html.Span(f" vs the first {same_days.days} days of the previous period", className="text-muted"),
+        ])  # fmt: skip
+    else:
+        status = "Closed billing period" if is_billing_period(period, anchor) else "Custom dates"
+        if period.start > today:
+            status = "Not started yet"
+        elif period.end >= today:
+            status = "Includes today: still growing"
+        total_lines = [period_label(period), html.Span(status, className="text-muted")]
+        second = [
+            _card(
+                "Average per day", format_usd(total / period.days), [f"over {period.days} days"], "billing-kpi-average"
+            )
+        ]
+        compared, compared_label, so_far = total, "Change vs previous", None
+    text, colour = cost_change(compared, previous_total)
+    change_lines = [html.Span([
+        _amount(text, "billing-kpi-change-percent", colour),
+        html.Span(" · ", className="text-muted"),
+        _amount(format_usd(compared), colour="text-muted"), html.Span(" vs ", className="text-muted"),
+        _amount(format_usd(previous_total), colour="text-muted"),
+    ])]  # fmt: skip
+    if so_far is not None:
+        change_lines.append(so_far)
+    cards = [
+        _card(total_label(scope), format_usd(total), total_lines, "billing-kpi-total"),
+        second,
+        _card(previous_title, format_usd(previous_total), [period_label(previous)], "billing-kpi-previous"),
+        _card(compared_label, format_signed_usd(to_cents(compared) - to_cents(previous_total)), change_lines,
+              "billing-kpi-change"),
+    ]  # fmt: skip
+    row = dbc.Row([dbc.Col(card, md=6, xl=3) for card in cards], className="g-3")
+    note = None if total else message(f"{NO_COST} ({period_label(period)}).", "info")
+    return note, row
+
+
+# --- Cost per day --------------------------------------------------------------------------------
+
+
+def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> go.Figure:
+    cents = frame["cost_cents"].to_list()
+    fig = go.Figure(
+        go.Bar(
+            x=frame["key"].to_list(),
+            y=[float(c) for c in cents],
+            customdata=[format_usd(c) for c in cents],
+            hovertemplate="%{x|%a %-d %b %Y}: %{customdata}<extra></extra>",
+            marker_color="#10b981",
+            name="Cost",
+        )
+    )
+    top = max(float(max(cents)), 0.0)
+    if projection is not None and projection.remaining_days > 0:
+        days = [projection.today + dt.timedelta(days=i) for i in range(1, projection.remaining_days + 1)]
+        rate = float(to_cents(projection.run_rate))
+        fig.add_scatter(
+            x=days, y=[rate] * len(days), mode="lines", line={"dash": "dash", "color": "#64748b", "width": 2},
+            name=f"Projected at {format_usd(projection.run_rate)}/day",
+            hovertemplate="%{x|%a %-d %b}: projected " + format_usd(projection.run_rate) + "<extra></extra>",
+        )  # fmt: skip
+        top = max(top, rate)
+    base_layout(fig, HEIGHT)
+    start, end = frame["key"][0], frame["key"][-1]
+    fig.update_layout(
+        yaxis={**money_axis(top), "ticklabelstandoff": 6},
+        xaxis={"range": [start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)], "tickformat": "%-d %b"},
+        hovermode="closest",
+        showlegend=projection is not None and projection.remaining_days > 0,
+        legend={"orientation": "h", "y": 1.02, "x": 0, "xanchor": "left", "yanchor": "bottom"},
+        margin={"t": 40},
+        bargap=0.15,
+    )
+    return fig
+
+
+def update_daily(query: dict | None, today: dt.date | None = None) -> go.Figure:
+    today = _today(today)
+    try:
+        filters, scope = resolve_billing(query, today)
+    except PeriodError as error:
+        return message_figure(str(error), HEIGHT)
+    period = filters.period
+    frame = billing.cost_by_day(period, scope)
+    if frame["interactions"].sum() == 0:
+        return message_figure(NO_COST, HEIGHT)
+    projection = billing.projection(period, scope, today) if period == current_period(today) else None
+    return daily_figure(frame, projection)
+
+
+# --- Cost per team, agent and model: bar charts and tables ---------------------------------------
+
+
+def grid_rows(frame: pl.DataFrame) -> list[dict]:
+    """Rows for a table: numbers to sort on and the server's text (allocated cents) to show."""
+    return [
+        {
+            "key": row["key"],
+            "label": row["label"],
+            "cost": float(row["cost_cents"]),
+            "cost_text": format_usd(row["cost_cents"]),
+            "share": row["share"] or 0.0,
+            "share_text": format_share(row["share"]),
+            "interactions": row["interactions"],
+            "interactions_text": format_count(row["interactions"]),
+        }
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def total_row(frame: pl.DataFrame) -> dict:
+    """The table's pinned last row: the sum of the rows' cents, which is the rounded total."""
+    cents = sum(frame["cost_cents"].to_list(), Decimal(0))
+    interactions = int(frame["interactions"].sum())
+    return {
+        "key": "__total__", "label": "Total", "cost": float(cents), "cost_text": format_usd(cents),
+        "share": 1.0, "share_text": "100.0%", "interactions": interactions,
+        "interactions_text": format_count(interactions),
+    }  # fmt: skip
+
+
+def grid_options(frame: pl.DataFrame | None) -> dict:
+    """The tables' options, with the pinned total row when there are rows."""
+    options = {"animateRows": False, "tooltipShowDelay": 300, "localeText": {"noRowsToShow": NO_COST_TO_SHOW}}
+    if frame is not None and not frame.is_empty():
+        options["pinnedBottomRowData"] = [total_row(frame)]
+    return options
+
+
+def bar_figure(frame: pl.DataFrame, colour: str, height: int = HEIGHT, top: int = MAX_BARS) -> go.Figure:
+    """Cost per key, most expensive on top; past `top` keys, the rest as one "Other" bar."""
+    labels, cents = frame["label"].to_list(), frame["cost_cents"].to_list()
+    shares = [s or 0.0 for s in frame["share"].to_list()]
+    colours = [colour] * len(labels)
+    if len(labels) > top:
+        rest = len(labels) - (top - 1)
+        labels = labels[: top - 1] + [f"Other ({rest})"]
+        cents = cents[: top - 1] + [sum(cents[top - 1 :], Decimal(0))]
+        shares = shares[: top - 1] + [sum(shares[top - 1 :])]
+        colours = colours[: top - 1] + [OTHER_COLOUR]
+    text = [f"{format_usd(c)} · {format_share(s)}" for c, s in zip(cents, shares, strict=True)]
+    fig = go.Figure(
+        go.Bar(
+            x=[float(c) for c in cents][::-1],
+            y=labels[::-1],
+            orientation="h",
+            text=text[::-1],
+            textposition="auto",
+            insidetextanchor="end",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{text}<extra></extra>",
+            marker_color=colours[::-1],
+        )
+    )
+    base_layout(fig, height)
+    longest = max(len(label) for label in labels)
+    fig.update_layout(
+        hovermode="closest",
+        showlegend=False,
+        margin={"l": min(220, 24 + 7 * longest), "r": 16, "t": 32, "b": 40},
+        xaxis={**money_axis(float(max(cents))), "title": None},
+        yaxis={"automargin": True},
+        uniformtext={"minsize": 10, "mode": "hide"},
+        bargap=max(0.2, 1 - len(labels) / 8),  # a few bars stay slim instead of filling the chart
+    )
+    return fig
+
+
+def _breakdown(by: str, query: dict | None, today: dt.date | None) -> tuple[go.Figure, list[dict], dict]:
+    height = HEIGHT if by == "model" else BREAKDOWN_HEIGHT
+    today = _today(today)
+    try:
+        filters, scope = resolve_billing(query, today)
+    except PeriodError as error:
+        return message_figure(str(error), height), [], grid_options(None)
+    frame = billing.cost_by_key(by, filters.period, scope)
+    if frame.is_empty():
+        return message_figure(NO_COST, height), [], grid_options(None)
+    return bar_figure(frame, COLOURS[by], height), grid_rows(frame), grid_options(frame)
+
+
+def update_teams(query: dict | None, today: dt.date | None = None) -> tuple[go.Figure, list[dict], dict]:
+    return _breakdown("team", query, today)
+
+
+def update_agents(query: dict | None, today: dt.date | None = None) -> tuple[go.Figure, list[dict], dict]:
+    return _breakdown("agent", query, today)
+
+
+def update_models(query: dict | None, today: dt.date | None = None) -> go.Figure:
+    return _breakdown("model", query, today)[0]
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    query = Input(ids.BILLING_QUERY, "data")
+    app.callback(
+        Output(ids.BILLING_PERIOD, "options"),
+        Output(ids.BILLING_PERIOD, "value"),
+        Output(ids.BILLING_PERIOD_NOTE, "children"),
+        query,
+    )(update_period_options)
+    app.callback(
+        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Input(ids.BILLING_PERIOD, "value"),
+        State(ids.SHELL_LOCATION, "search"),
+        prevent_initial_call=True,
+    )(update_url)
+    app.callback(Output(ids.BILLING_MESSAGE, "children"), Output(ids.BILLING_KPIS, "children"), query)(update_summary)
+    app.callback(Output(ids.BILLING_DAILY, "figure"), query)(update_daily)
+    app.callback(Output(ids.BILLING_MODEL_CHART, "figure"), query)(update_models)
+    app.callback(
+        Output(ids.BILLING_TEAM_CHART, "figure"),
+        Output(ids.BILLING_TEAM_GRID, "rowData"),
+        Output(ids.BILLING_TEAM_GRID, "dashGridOptions"),
+        query,
+    )(update_teams)
+    app.callback(
+        Output(ids.BILLING_AGENT_CHART, "figure"),
+        Output(ids.BILLING_AGENT_GRID, "rowData"),
+        Output(ids.BILLING_AGENT_GRID, "dashGridOptions"),
+        query,
+    )(update_agents)

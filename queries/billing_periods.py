@@ -1,0 +1,62 @@
+"""Billing periods: the organization's cycle from `BILLING_ANCHOR_DAY` of one month to the day before it in the next.
+
+Pure date math on local dates in the organization's time zone; no data read here.
+With anchor 15, 15 Jan – 14 Feb, 15 Feb – 14 Mar (28 days, 29 in a leap year), 15 Dec – 14 Jan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from queries.period import Period
+
+MIN_ANCHOR, MAX_ANCHOR = 1, 28  # every month has these days, so a period always starts on its anchor
+
+
+def _check_anchor(anchor: int) -> int:
+    if not isinstance(anchor, int) or not MIN_ANCHOR <= anchor <= MAX_ANCHOR:
+        raise ValueError(f"The billing anchor day must be a day of the month from {MIN_ANCHOR} to {MAX_ANCHOR}.")
+    return anchor
+
+
+def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + months
+    return index // 12, index % 12 + 1
+
+
+def billing_period_containing(day: dt.date, anchor: int, tz: str) -> Period:
+    """The billing period that `day` (a local date) falls in."""
+    _check_anchor(anchor)
+    year, month = (day.year, day.month) if day.day >= anchor else _add_months(day.year, day.month, -1)
+    start = dt.date(year, month, anchor)
+    next_year, next_month = _add_months(year, month, 1)
+    return Period(start, dt.date(next_year, next_month, anchor) - dt.timedelta(days=1), tz)
+
+
+def previous_billing_period(period: Period, anchor: int) -> Period:
+    """The billing period just before the one that starts on `period.start`."""
+    return billing_period_containing(period.start - dt.timedelta(days=1), anchor, period.tz)
+
+
+def is_billing_period(period: Period, anchor: int) -> bool:
+    """Whether these dates are exactly one billing period of the cycle."""
+    return billing_period_containing(period.start, anchor, period.tz) == period
+
+
+def billing_periods(first_day: dt.date, last_day: dt.date, anchor: int, tz: str) -> list[Period]:
+    """Every billing period from the one holding `first_day` to the one holding `last_day`, newest first."""
+    if last_day < first_day:
+        raise ValueError(f"The last day ({last_day:%Y-%m-%d}) is before the first ({first_day:%Y-%m-%d}).")
+    period = billing_period_containing(last_day, anchor, tz)
+    periods = [period]
+    while period.start > first_day:
+        period = previous_billing_period(period, anchor)
+        periods.append(period)
+    return periods
+
+
+def period_label(period: Period) -> str:
+    """`15 Oct – 14 Nov 2026`; both years when the period crosses a year end: `15 Dec 2026 – 14 Jan 2027`."""
+    start, end = period.start, period.end
+    first = f"{start.day} {start:%b}" if start.year == end.year else f"{start.day} {start:%b %Y}"
+    return f"{first} – {end.day} {end:%b %Y}"

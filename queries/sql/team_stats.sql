@@ -1,0 +1,53 @@
+-- Usage, adoption and cost per team in the period; every team in scope listed, also those with no interactions.
+with scoped as (
+    select team_id, user_id, cost_usd
+    from events
+    where ts >= $from_ts and ts < $to_ts
+        and utc_date between $from_utc_date and $to_utc_date
+        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+),
+active_in_period as (
+    select distinct user_id from scoped
+),
+totals as (
+    select
+        team_id,
+        count(*) as interactions,
+        count(distinct user_id) as active_users,
+        sum(cost_usd)::decimal(38, 6) as cost_usd
+    from scoped
+    group by team_id
+),
+members as (
+    -- People with access by the end of the period, as in adoption.sql, counted in their current team.
+    select team_id, count(*) as members
+    from users
+    where created_at < $to_ts
+        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and (active or user_id in (select user_id from active_in_period))
+    group by team_id
+),
+listed as (
+    select team_id from teams
+    where $all_teams or team_id in (select unnest($team_ids::varchar[]))
+    union
+    select team_id from totals
+    union
+    select team_id from members
+)
+select
+    listed.team_id as key,
+    coalesce(teams.name, listed.team_id) as label,
+    coalesce(members.members, 0) as members,
+    coalesce(totals.active_users, 0) as active_users,
+    coalesce(totals.active_users, 0) / nullif(members.members, 0) as adoption,
+    coalesce(totals.interactions, 0) as interactions,
+    coalesce(totals.interactions, 0) / nullif(sum(coalesce(totals.interactions, 0)) over (), 0) as share,
+    coalesce(totals.interactions, 0) / nullif(members.members, 0) as interactions_per_member,
+    coalesce(totals.cost_usd, 0)::decimal(38, 6) as cost_usd
+from listed
+left join totals on totals.team_id = listed.team_id
+left join members on members.team_id = listed.team_id
+left join teams on teams.team_id = listed.team_id
+order by interactions desc, label, key
