@@ -15,6 +15,7 @@ import auth
 import callbacks
 import data.cli
 import queries
+import reports
 from layouts.shell import shell
 
 DEFAULTS = {
@@ -42,6 +43,9 @@ ENVIRONMENT = {
     "TELEMETRY_ACCOUNTS_DB": ("ACCOUNTS_DB", str),
     "TELEMETRY_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "TELEMETRY_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true")),
+    "TELEMETRY_INGEST_TOKEN": ("INGEST_TOKEN", str),
+    "TELEMETRY_TEAM_ATTRIBUTE": ("TEAM_ATTRIBUTE", str),
+    "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", int),
 }
 
 
@@ -49,7 +53,8 @@ class ConfigError(RuntimeError):
     """A setting the app cannot start with; the message says which and why."""
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, with_dash: bool = True) -> Flask:
+    """The server; `with_dash=False` gives the data and account layers only (for background jobs)."""
     server = Flask(__name__)
     server.config.update(DEFAULTS)
     server.config.update(_from_environment())
@@ -61,7 +66,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     data.cli.init_app(server)
     auth.init_app(server)
     api.init_app(server)
+    reports.init_app(server)
+    if with_dash:
+        _add_dash(server)
+    return server
 
+
+def _add_dash(server: Flask) -> None:
     dash_app = dash.Dash(
         __name__,
         server=server,
@@ -76,7 +87,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     callbacks.register_all(dash_app)
     auth.init_dash(server, dash_app)
     _finish_dash_setup(server)
-    return server
 
 
 def _finish_dash_setup(server: Flask) -> None:

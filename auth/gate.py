@@ -14,6 +14,8 @@ from auth.views import access_notice_page
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/static/")
 PUBLIC_PATHS = ("/login", "/_favicon.ico", "/favicon.ico")
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# Machine endpoints (path -> view) that check their own token instead of a session: api/otlp.py.
+TOKEN_PATHS = {"/v1/traces": "otlp.traces"}
 
 
 def is_public(path: str) -> bool:
@@ -36,6 +38,9 @@ def same_origin() -> bool:
 
 def gate() -> Response | None:
     path = request.path
+    if path in TOKEN_PATHS:
+        # The view refuses anything without its token; with no token configured it is not registered.
+        return None if TOKEN_PATHS[path] in current_app.view_functions else _deny(404, "not found")
     # The login form carries its own CSRF token; everything else unsafe must come from our pages.
     cross_site = request.method in UNSAFE_METHODS and not same_origin() and not _has_bearer()
     if cross_site and path != "/login":

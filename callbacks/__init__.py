@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 
-from callbacks import analytics, billing, dashboard, shell, users
+from callbacks import analytics, billing, dashboard, report, shell, users
 
 
 def register_all(app: dash.Dash) -> None:
@@ -13,3 +13,4 @@ def register_all(app: dash.Dash) -> None:
     analytics.register_callbacks(app)
     users.register_callbacks(app)
     billing.register_callbacks(app)
+    report.register_callbacks(app)

@@ -12,13 +12,13 @@ from dash import Input, Output, Patch, State, dcc, html, no_update
 
 from auth.session import audit
 from callbacks._common import org_timezone, resolve
-from callbacks._export import spreadsheet_safe
 from callbacks._figures import NO_INTERACTIONS, base_layout, count_axis, message_figure
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, message
 from queries import users
 from queries.filters import search_with
 from queries.period import PeriodError
+from reports.safe import spreadsheet_safe
 
 ALL_COLUMNS = [
     {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 160},

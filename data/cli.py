@@ -1,4 +1,5 @@
-"""Data commands: `flask --app app seed-demo` writes the demo organization into DATA_DIR."""
+"""Data commands: `seed-demo` writes the demo organization into DATA_DIR; `ingest`, `compact` and
+`import-directory` bring real events and the directory in (data/ingest.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,17 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+import queries
 from data.demo import DemoDataExistsError, check_arguments, write_demo
+from data.ingest import (
+    DEFAULT_COMPACT_AFTER_FILES,
+    FORMATS,
+    DirectoryImportError,
+    IngestError,
+    compact,
+    import_directory,
+    ingest_files,
+)
 
 
 @click.command("seed-demo")
@@ -57,5 +68,89 @@ def _as_date(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Format of every file  [default: from each file's extension: .jsonl .csv .parquet .json]",
+)
+@with_appcontext
+def ingest_command(paths: tuple[Path, ...], fmt: str | None) -> None:
+    """Import interaction events; records that break the contract go to quarantine with the reason.
+
+    Exits with status 1 if any record was quarantined.
+    """
+    config = current_app.config
+    started = time.perf_counter()
+    try:
+        summary = ingest_files(
+            Path(config["DATA_DIR"]),
+            paths,
+            fmt,
+            compact_after_files=int(config.get("COMPACT_AFTER_FILES", DEFAULT_COMPACT_AFTER_FILES)),
+            team_attribute=config.get("TEAM_ATTRIBUTE", "team.id"),
+        )
+    except IngestError as error:
+        raise click.ClickException(str(error)) from None
+    queries.database().refresh()
+    counts = f"read {summary.read:,}, written {summary.written:,}, duplicates {summary.duplicates:,}, "
+    counts += f"quarantined {summary.quarantined:,}"
+    if summary.ignored:
+        counts += f", ignored spans {summary.ignored:,}"
+    click.echo(f"{counts} ({time.perf_counter() - started:.1f} s)")
+    if summary.compacted:
+        click.echo(f"compacted: {', '.join(summary.compacted)}")
+    for reason, count in summary.reasons[:10]:
+        click.echo(f"  {count:,} × {reason}", err=True)
+    for path in summary.quarantine_files:
+        click.echo(f"quarantine: {path}", err=True)
+    if summary.quarantined:
+        click.get_current_context().exit(1)
+
+
+@click.command("compact")
+@click.option(
+    "--date",
+    "dates",
+    multiple=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="UTC date of a partition to compact (repeatable)  [default: every date with 2+ files]",
+)
+@with_appcontext
+def compact_command(dates: tuple[datetime, ...]) -> None:
+    """Merge each event partition's files into one file sorted by time."""
+    done = compact(Path(current_app.config["DATA_DIR"]), [d.date().isoformat() for d in dates] or None)
+    queries.database().refresh()
+    if not done:
+        click.echo("Nothing to compact.")
+    for item in done:
+        click.echo(f"{item.utc_date}: {item.files_before} files -> {item.files_after} ({item.rows:,} rows)")
+
+
+@click.command("import-directory")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def import_directory_command(files: tuple[Path, ...]) -> None:
+    """Replace directory files (users, teams, team_managers, agents, prices; .csv or .parquet).
+
+    All of them are validated first; if anything is wrong, nothing is replaced.
+    """
+    try:
+        written = import_directory(Path(current_app.config["DATA_DIR"]), files)
+    except DirectoryImportError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException("Nothing was imported.") from None
+    queries.database().refresh()
+    for name, rows in written.items():
+        click.echo(f"{name}: {rows:,} rows")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(ingest_command)
+    app.cli.add_command(compact_command)
+    app.cli.add_command(import_directory_command)

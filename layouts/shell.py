@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts._report import report_button, report_dialog
 from queries.period import PRESETS
 
 TABS = (
@@ -63,6 +64,7 @@ def shell() -> html.Div:
             ),
             html.Div(
                 [
+                    report_button(),
                     html.Span(id=ids.SHELL_SCOPE, className="badge text-bg-light border me-2"),
                     html.Span(id=ids.SHELL_USER, className="me-3 text-muted small"),
                     html.A("Log out", href="/logout", className="btn btn-outline-secondary btn-sm"),
@@ -80,6 +82,7 @@ def shell() -> html.Div:
             html.Div(filter_bar(), className="bg-light border rounded p-3 mb-2"),
             html.Div(id=ids.FILTER_MESSAGE),
             html.Div(dash.page_container, className="mt-3"),
+            report_dialog(),
         ],
         fluid=True,
         className="px-4 pb-5",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from callbacks import users
-from callbacks._export import spreadsheet_safe
+from reports.safe import spreadsheet_safe
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
 

@@ -1,0 +1,186 @@
+"""Generate Report: the dialog's choices become a signed ticket; a background job turns it into a file."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import dash
+import diskcache
+import multiprocess
+from dash import DiskcacheManager, Input, Output, State, ctx, no_update
+from flask import current_app
+
+from auth.scope import current_scope
+from auth.session import current_account, store
+from callbacks._common import org_timezone
+from layouts import ids
+from queries import usage
+from queries.billing_periods import billing_periods, period_label
+from queries.filters import parse_filters, query_from_search
+from queries.period import PRESETS, Period, PeriodError, auto_grain, preset_period, today_local
+from reports.build import report_for_account
+from reports.request import ReportError, ReportRequest, read_ticket, sign_ticket
+
+SHOWN = "shown"
+BILLING_PREFIX = "billing:"
+BILLING_CHOICES = 12
+
+
+def toggle_dialog(_open: int | None, _close: int | None) -> bool:
+    return ctx.triggered_id == ids.REPORT_OPEN
+
+
+def update_period_options(is_open: bool, search: str | None) -> tuple[list[dict], str]:
+    """The period on screen first, then the presets, then recent billing periods."""
+    if not is_open:
+        return no_update, no_update
+    tz = org_timezone()
+    try:
+        shown = parse_filters(query_from_search(search), tz).period
+        options = [{"label": f"As shown: {shown.start} to {shown.end}", "value": SHOWN}]
+    except PeriodError:
+        options = []
+    options += [{"label": label, "value": key} for key, label in PRESETS.items() if key != "custom"]
+    today = today_local(tz)
+    anchor = current_app.config["BILLING_ANCHOR_DAY"]
+    first = usage.data_bounds(current_scope(), tz)["first_day"][0] or today
+    for period in billing_periods(first, today, anchor, tz)[:BILLING_CHOICES]:
+        current = " (current)" if period.start <= today <= period.end else ""
+        options.append({"label": f"Billing period {period_label(period)}{current}",
+                        "value": f"{BILLING_PREFIX}{period.start}:{period.end}"})  # fmt: skip
+    return options, options[0]["value"]
+
+
+def chosen_period(choice: str | None, search: str | None, tz: str) -> tuple[Period, tuple, tuple]:
+    """The period, teams and agents a choice stands for; the on-screen filters come along with "shown"."""
+    if not choice:
+        raise PeriodError("Choose a period.")
+    if choice == SHOWN:
+        filters = parse_filters(query_from_search(search), tz)
+        return filters.period, filters.teams, filters.agents
+    if choice.startswith(BILLING_PREFIX):
+        start, _, end = choice.removeprefix(BILLING_PREFIX).partition(":")
+        try:
+            return Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end), tz), (), ()
+        except ValueError:
+            raise PeriodError(f"Unknown period {choice!r}.") from None
+    first = usage.data_bounds(current_scope(), tz)["first_day"][0]
+    return preset_period(choice, today_local(tz), tz, first), (), ()
+
+
+def prepare_ticket(points: list[str] | None, choice: str | None, grain: str, fmt: str, search: str | None) -> tuple:
+    """Check the choices and sign them with who asks; Generate stays off, with the reason, until they hold."""
+    tz = org_timezone()
+    try:
+        period, teams, agents = chosen_period(choice, search, tz)
+        ask = ReportRequest(
+            start=period.start, end=period.end, points=tuple(points or ()), format=fmt,
+            grain=auto_grain(period.days) if grain == "auto" else grain, teams=teams, agents=agents,
+        )  # fmt: skip
+    except (PeriodError, ReportError) as error:
+        return None, True, str(error)
+    account = current_account()
+    ticket = sign_ticket(current_app.config["SECRET_KEY"], ask, account.email, getattr(account, "sid", None))
+    return ticket, False, ""
+
+
+def generate_report(set_progress: Callable, n_clicks: int | None, ticket: str | None) -> tuple:
+    """Verify the ticket and its session, then build the file in the account's own scope."""
+    if not n_clicks or not ticket:
+        return no_update, ""
+    try:
+        ask, email, sid = read_ticket(current_app.config["SECRET_KEY"], ticket)
+        account = store().account_by_email(email)
+        session = store().session(sid) if sid else None
+        if account is None or session is None or session.revoked or session.account.id != account.id:
+            raise ReportError("Your session has ended; sign in again to generate reports.")
+
+        def progress(done: int, total: int, step: str) -> None:
+            set_progress((int(100 * done / max(total, 1)), f"{step}…"))
+
+        report = report_for_account(ask, account, progress)
+    except ReportError as error:
+        return no_update, str(error)
+    content = base64.b64encode(report.content).decode()
+    download = {"content": content, "filename": report.filename, "type": report.mimetype, "base64": True}
+    return download, f"Done: {report.filename} ({len(report.content):,} bytes)."
+
+
+class SpawningDiskcacheManager(DiskcacheManager):
+    """Dash's disk-cache manager, but each job starts a fresh interpreter ("spawn", not "fork"):
+    Polars' and DuckDB's thread pools do not survive a fork (a forked job hangs in Polars)."""
+
+    def call_job_fn(self, key, job_fn, args, context):
+        process = multiprocess.get_context("spawn").Process(
+            target=job_fn, args=(key, self._make_progress_key(key), args, context)
+        )
+        process.start()
+        return process.pid
+
+
+JOB_CONFIG_KEYS = ("DATA_DIR", "ORG_TIMEZONE", "BILLING_ANCHOR_DAY", "SECRET_KEY", "ACCOUNTS_DB", "DUCKDB_THREADS")
+
+
+def _background_job(config: dict) -> Callable:
+    """The job's own app (no Dash), built in the child from the parent's settings."""
+
+    def generate_report_job(set_progress, n_clicks, ticket):
+        from app import create_app
+
+        server = create_app({**config, "TESTING": False}, with_dash=False)
+        with server.app_context():
+            return generate_report(set_progress, n_clicks, ticket)
+
+    return generate_report_job
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    server = app.server
+    cache = diskcache.Cache(str(Path(server.config["DATA_DIR"]) / ".cache" / "reports"))
+    manager = SpawningDiskcacheManager(cache, expire=3600)
+    job_config = {key: str(server.config[key]) if key == "DATA_DIR" else server.config[key] for key in JOB_CONFIG_KEYS}
+    app.callback(
+        Output(ids.REPORT_DIALOG, "is_open"),
+        Input(ids.REPORT_OPEN, "n_clicks"),
+        Input(ids.REPORT_CLOSE, "n_clicks"),
+        prevent_initial_call=True,
+    )(toggle_dialog)
+    app.callback(
+        Output(ids.REPORT_PERIOD, "options"),
+        Output(ids.REPORT_PERIOD, "value"),
+        Input(ids.REPORT_DIALOG, "is_open"),
+        State(ids.SHELL_LOCATION, "search"),
+    )(update_period_options)
+    app.callback(
+        Output(ids.REPORT_TICKET, "data"),
+        Output(ids.REPORT_GENERATE, "disabled"),
+        Output(ids.REPORT_REASON, "children"),
+        Input(ids.REPORT_POINTS, "value"),
+        Input(ids.REPORT_PERIOD, "value"),
+        Input(ids.REPORT_GRAIN, "value"),
+        Input(ids.REPORT_FORMAT, "value"),
+        State(ids.SHELL_LOCATION, "search"),
+    )(prepare_ticket)
+    app.callback(
+        Output(ids.REPORT_DOWNLOAD, "data"),
+        Output(ids.REPORT_STATUS, "children"),
+        Input(ids.REPORT_GENERATE, "n_clicks"),
+        State(ids.REPORT_TICKET, "data"),
+        background=True,
+        manager=manager,
+        running=[
+            (Output(ids.REPORT_GENERATE, "disabled"), True, False),
+            (Output(ids.REPORT_CANCEL, "style"), {"display": "inline-block"}, {"display": "none"}),
+            (Output(ids.REPORT_PROGRESS, "style"), {"visibility": "visible"}, {"visibility": "hidden"}),
+        ],
+        progress=[
+            Output(ids.REPORT_PROGRESS, "value"),
+            Output(ids.REPORT_PROGRESS, "label"),
+        ],
+        cancel=[Input(ids.REPORT_CANCEL, "n_clicks")],
+        interval=500,
+        prevent_initial_call=True,
+    )(_background_job(job_config))

@@ -1,0 +1,753 @@
+"""Getting events and the directory into the data folder, safely.
+
+`ingest_files(data_dir, paths, fmt)` reads JSONL, CSV, Parquet or OTLP/JSON files, `ingest_otlp`
+takes decoded OTLP requests (the live receiver, api/otlp.py); both validate every record
+(data/validate.py), write the valid ones and put the others in quarantine, and return an
+`IngestSummary`. `compact(data_dir)` merges a partition's files; `import_directory` replaces
+directory files.
+
+What a reader (the running app, whose `events` view globs `events/*/*.parquet` on every query) can
+see, and what a crash can leave:
+
+- Appending: each UTC date's new rows become one new file, written as a hidden
+  `.part-….parquet.tmp` in the partition folder (the glob does not match it), flushed to disk and
+  renamed into place. A reader sees the whole file or nothing; a crash leaves at most a temp file,
+  removed by the next import. Partitions are written one after the other, so a crash between two
+  leaves some dates updated and the others as before; running the same import again writes only
+  what is missing, because…
+- Idempotence: `event_id` is the key. A batch keeps the first record of each id, and before writing
+  a date it drops the ids already in that date's files. (An event re-sent with a different `ts`
+  on another UTC date is not caught; OTLP re-sends keep their start time.)
+- One writer at a time: every write (ingest, compaction, directory import) holds an exclusive
+  `flock` on `$DATA_DIR/.ingest.lock`, so the CLI and the receiver's workers never interleave a
+  duplicate check and a write.
+- Compaction swaps the whole partition folder in one step. The merged file (plus hard links to
+  any files not being merged) is built in a folder under `$DATA_DIR/.staging/`, outside the glob,
+  and exchanged with the partition folder by `renameat2(RENAME_EXCHANGE)`: one atomic operation,
+  so a reader lists either the old set of files or the new one, never both and never neither, and
+  nothing has to be counted twice. The old files end up in the staging folder and are deleted.
+  We chose this over a per-partition manifest because the app's view is a plain glob and stays one.
+  Two costs, both accepted: a query that listed the old files but had not opened one of them yet
+  when the swap happened fails with "file not found" and must be re-run (it never returns a wrong
+  number); and where the exchange is not available (not Linux, or a filesystem without it) the
+  swap is two renames, old folder out then new folder in, so a reader may briefly see the date
+  with no rows (never doubled); a crash between them is repaired by the next writer, which puts
+  the old folder back.
+- Automatic compaction after an import, for every date it touched that now has more than
+  `compact_after_files` files: the files smaller than one row group (100,000 rows) are merged,
+  so a live feed does not rewrite a whole large day on every request; if the date still has too
+  many files, all of them are merged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from data import otlp, schema
+from data.validate import DAY_US, Directory, EventValidator, Invalid, directory_problems, directory_value
+
+FORMATS = ("jsonl", "csv", "parquet", "otlp-json")
+EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".json": "otlp-json"}
+DEFAULT_COMPACT_AFTER_FILES = 8
+ROW_GROUP_ROWS = 100_000  # as data/demo.py: DuckDB skips row groups by their ts min/max
+MAX_ROWS_IN_MEMORY = 2_000_000  # a larger import is written in several rounds
+EVENTS_ARROW = pl.DataFrame(schema=schema.EVENTS).to_arrow().schema
+LOCK_FILE = ".ingest.lock"
+STAGING = ".staging"
+QUARANTINE = "quarantine"
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """read = written + duplicates + quarantined; `ignored` counts OTLP spans that are not events."""
+
+    read: int = 0
+    written: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    ignored: int = 0
+    partitions: tuple[str, ...] = ()  # UTC dates that got new rows
+    quarantine_files: tuple[Path, ...] = ()
+    compacted: tuple[str, ...] = ()  # UTC dates compacted afterwards
+    reasons: tuple[tuple[str, int], ...] = ()  # why records were quarantined, most frequent first
+
+
+@dataclass(frozen=True)
+class Compaction:
+    utc_date: str
+    files_before: int
+    files_after: int
+    rows: int
+
+
+class IngestError(Exception):
+    """A whole input that cannot be read (not a per-record problem), e.g. a missing or non-UTF-8 file.
+
+    Raised before anything is written, except for an unreadable stretch deep inside a CSV file of
+    more than MAX_ROWS_IN_MEMORY records, whose earlier rounds stay written (re-running is safe).
+    """
+
+
+class IngestBusy(IngestError):
+    """Another import or compaction holds the data folder longer than we were willing to wait."""
+
+
+class DirectoryImportError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+# --- Entry points ----------------------------------------------------------------------------------
+
+
+def detect_format(path: Path) -> str:
+    found = EXTENSIONS.get(Path(path).suffix.lower())
+    if found is None:
+        raise IngestError(f"{path}: cannot tell the format from the extension; pass --format ({'|'.join(FORMATS)})")
+    return found
+
+
+def ingest_files(
+    data_dir: Path,
+    paths: Iterable[Path],
+    fmt: str | None = None,
+    *,
+    compact_after_files: int = DEFAULT_COMPACT_AFTER_FILES,
+    team_attribute: str = "team.id",
+    now: datetime | None = None,
+) -> IngestSummary:
+    """Import event files (fmt: jsonl | csv | parquet | otlp-json; None = by extension)."""
+    data_dir = Path(data_dir)
+    paths = [Path(p) for p in paths]
+    formats = [fmt or detect_format(p) for p in paths]
+    for path, kind in zip(paths, formats, strict=True):
+        if kind not in FORMATS:
+            raise IngestError(f"unknown format {kind!r}; use one of {', '.join(FORMATS)}")
+        if not path.is_file():
+            raise IngestError(f"{path}: no such file")
+    directory = Directory.load(data_dir)
+    sources = [
+        _Source(
+            path.name, *_reader(path, kind, directory, team_attribute), position="row" if kind == "parquet" else "line"
+        )
+        for path, kind in zip(paths, formats, strict=True)
+    ]
+    return _ingest(data_dir, sources, EventValidator(directory, now), compact_after_files)
+
+
+def ingest_otlp(
+    data_dir: Path,
+    requests: Iterable,
+    *,
+    source: str = "otlp-http",
+    team_attribute: str = "team.id",
+    compact_after_files: int = DEFAULT_COMPACT_AFTER_FILES,
+    lock_timeout: float | None = None,
+    now: datetime | None = None,
+) -> IngestSummary:
+    """Import decoded OTLP ExportTraceServiceRequests (what the live receiver gets)."""
+    data_dir = Path(data_dir)
+    directory = Directory.load(data_dir)
+    found, ignored = otlp.candidates(requests, team_attribute)
+    items = (_candidate_item(c) for c in found)
+    source_ = _Source(source, items, text_mode=False, ignored=ignored, daily=True)
+    return _ingest(data_dir, [source_], EventValidator(directory, now), compact_after_files, lock_timeout)
+
+
+def compact(
+    data_dir: Path, partitions: Iterable[str] | None = None, *, lock_timeout: float | None = None
+) -> list[Compaction]:
+    """Merge each partition's files into one file sorted by ts; by default every date with 2+ files."""
+    data_dir = Path(data_dir)
+    done = []
+    with _locked(data_dir, lock_timeout):
+        if partitions is None:
+            dates = [d for d in _partition_dates(data_dir) if len(_files(data_dir, d)) > 1]
+        else:
+            dates = [str(date.fromisoformat(str(d))) for d in partitions]
+        for utc_date in dates:
+            files = _files(data_dir, utc_date)
+            if files:
+                done.append(_compact_partition(data_dir, utc_date, files))
+    return done
+
+
+def import_directory(data_dir: Path, paths: Iterable[Path]) -> dict[str, int]:
+    """Validate directory files (users.csv, teams.parquet, ...) and replace each one atomically.
+
+    Every file is checked (types, required cells, roles) and so is the directory as it would be
+    afterwards (unique keys, team and user references, price ranges); any problem and nothing is
+    replaced. Answers rows per table written.
+    """
+    data_dir = Path(data_dir)
+    problems: list[str] = []
+    new: dict[str, pl.DataFrame] = {}
+    for path in map(Path, paths):
+        name = path.name.split(".", 1)[0]
+        if name not in schema.DIRECTORY:
+            problems.append(f"{path.name}: not a directory file (use {', '.join(schema.DIRECTORY)} .csv or .parquet)")
+        elif name in new:
+            problems.append(f"{path.name}: {name} given twice")
+        elif not path.is_file():
+            problems.append(f"{path}: no such file")
+        else:
+            frame, found = _read_directory_file(name, path)
+            problems.extend(found)
+            new[name] = frame
+    if problems:
+        raise DirectoryImportError(problems)
+    folder = schema.directory_dir(data_dir)
+    merged = {}
+    for name, columns in schema.DIRECTORY.items():
+        path = folder / f"{name}.parquet"
+        merged[name] = new.get(name, pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=columns))
+    problems = directory_problems(merged)
+    if problems:
+        raise DirectoryImportError(problems)
+    with _locked(data_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, frame in new.items():
+            draft = folder / f".{name}.parquet.{secrets.token_hex(4)}.tmp"
+            frame.write_parquet(draft, compression="zstd")
+            _fsync(draft)
+            os.replace(draft, folder / f"{name}.parquet")
+        _fsync(folder)
+    return {name: frame.height for name, frame in new.items()}
+
+
+# --- Reading sources -------------------------------------------------------------------------------
+
+# position (line or row, None for OTLP), record (None when it could not be read), original (what the
+# quarantine shows), reasons found while reading, agent name to look up when there is no agent_id.
+Item = tuple[int | None, object, object, list[str], str | None]
+
+
+class RawJson(str):
+    """JSON text as it arrived: the quarantine file embeds it verbatim, numbers and all."""
+
+
+@dataclass
+class _Source:
+    name: str
+    items: Iterator[Item]
+    text_mode: bool = False
+    ignored: int = 0
+    position: str = "line"
+    daily: bool = False  # one quarantine file per UTC day (the receiver: many small requests)
+
+
+def _reader(path: Path, kind: str, directory: Directory, team_attribute: str) -> tuple[Iterator[Item], bool, int]:
+    if kind == "jsonl":
+        return _jsonl_items(path), False, 0
+    if kind == "csv":
+        return _csv_items(path), True, 0
+    if kind == "parquet":
+        return _parquet_items(path), False, 0
+    try:
+        requests = otlp.read_json_file(path)
+    except otlp.OtlpDecodeError as error:
+        raise IngestError(f"{path}: {error}") from None
+    found, ignored = otlp.candidates(requests, team_attribute)
+    return (_candidate_item(c) for c in found), False, ignored
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number")
+
+
+def _jsonl_items(path: Path) -> Iterator[Item]:
+    decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant)
+    scan = decoder.scan_once  # the C scanner; the line is stripped, so no whitespace to skip
+
+    def decode(text: str) -> object:
+        try:
+            value, end = scan(text, 0)
+        except StopIteration:
+            raise ValueError("Expecting value: line 1 column 1 (char 0)") from None
+        if end != len(text):
+            return decoder.decode(text)  # raises "Extra data" with the position
+        return value
+
+    with open(path, "rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, None, line.decode("utf-8", "backslashreplace"), ["not UTF-8 text"], None
+                continue
+            try:
+                record = decode(text)
+            except ValueError as error:
+                yield number, None, text, [f"not valid JSON: {error}"], None
+                continue
+            yield number, record, RawJson(text), [], None
+
+
+def _csv_items(path: Path) -> Iterator[Item]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                reasons = []
+                extra = row.pop(None, None)  # type: ignore[call-overload]
+                if extra:
+                    reasons.append(f"{len(extra)} more cell(s) than the header has columns")
+                yield reader.line_num, {k: v for k, v in row.items() if v is not None}, row, reasons, None
+    except UnicodeDecodeError as error:
+        raise IngestError(f"{path}: not UTF-8 text ({error})") from None
+    except csv.Error as error:
+        raise IngestError(f"{path}: not readable as CSV ({error})") from None
+
+
+def _parquet_items(path: Path) -> Iterator[Item]:
+    try:
+        handle = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as error:
+        raise IngestError(f"{path}: not readable as Parquet ({error})") from None
+    number = 0
+    with handle:
+        for batch in handle.iter_batches(batch_size=ROW_GROUP_ROWS):
+            for record in pl.from_arrow(batch).iter_rows(named=True):
+                number += 1
+                yield number, record, record, [], None
+
+
+def _candidate_item(candidate: otlp.Candidate) -> Item:
+    return None, candidate.record, candidate.original, candidate.reasons, candidate.agent_name
+
+
+# --- The pipeline ----------------------------------------------------------------------------------
+
+
+def _ingest(
+    data_dir: Path,
+    sources: list[_Source],
+    validator: EventValidator,
+    compact_after_files: int,
+    lock_timeout: float | None = None,
+) -> IngestSummary:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    rows: list[tuple] = []
+    counts = {"read": 0, "written": 0, "duplicates": 0, "quarantined": 0}
+    partitions: set[str] = set()
+    quarantine_files = []
+    reason_counts: Counter[str] = Counter()
+    validate = validator.validate
+    for source in sources:
+        with _Quarantine(data_dir, stamp, source.name, source.position, source.daily) as quarantine:
+            for position, record, original, reasons, agent_name in source.items:
+                counts["read"] += 1
+                row = None
+                if record is not None:
+                    row, found = validate(record, source.text_mode, agent_name)
+                    if reasons or found:
+                        row, reasons = None, reasons + found
+                if row is None:
+                    quarantine.add(position, original, reasons)
+                    continue
+                rows.append(row)
+                if len(rows) >= MAX_ROWS_IN_MEMORY:
+                    _commit(data_dir, rows, counts, partitions, lock_timeout)
+                    rows = []
+        counts["quarantined"] += quarantine.count
+        reason_counts.update(quarantine.reasons)
+        if quarantine.path:
+            quarantine_files.append(quarantine.path)
+    compacted: list[str] = []
+    if rows or partitions:
+        _commit(data_dir, rows, counts, partitions, lock_timeout, compact_after_files, compacted)
+    return IngestSummary(
+        **counts,
+        ignored=sum(s.ignored for s in sources),
+        partitions=tuple(sorted(partitions)),
+        quarantine_files=tuple(quarantine_files),
+        compacted=tuple(compacted),
+        reasons=tuple(reason_counts.most_common()),
+    )
+
+
+def _commit(
+    data_dir: Path,
+    rows: list[tuple],
+    counts: dict,
+    partitions: set[str],
+    lock_timeout: float | None,
+    compact_after_files: int | None = None,
+    compacted: list[str] | None = None,
+) -> None:
+    """Write rows (valid, maybe duplicated) into their dates' partitions; then maybe compact."""
+    table = _events_table(rows) if rows else None
+    with _locked(data_dir, lock_timeout):
+        if table is not None:
+            first = pl.from_arrow(table.select(["event_id"]))["event_id"].is_first_distinct().to_arrow()
+            counts["duplicates"] += table.num_rows - pc.sum(first).as_py()
+            table = table.filter(first)
+            days = table.column("ts").cast(pa.int64()).to_numpy() // DAY_US
+            order = np.argsort(days, kind="stable")
+            bounds = np.flatnonzero(np.diff(days[order])) + 1
+            for chunk in np.split(order, bounds):
+                utc_date = str(_EPOCH_DAY + timedelta(days=int(days[chunk[0]])))
+                written = _append_partition(data_dir, utc_date, table.take(chunk), counts)
+                if written:
+                    partitions.add(utc_date)
+        if compact_after_files is not None and compacted is not None:
+            for utc_date in sorted(partitions):
+                if _auto_compact(data_dir, utc_date, compact_after_files):
+                    compacted.append(utc_date)
+
+
+def _append_partition(data_dir: Path, utc_date: str, table: pa.Table, counts: dict) -> int:
+    """Drop ids the date has already, write the rest as one new file; answers rows written."""
+    existing = _existing_ids(_files(data_dir, utc_date))
+    if existing is not None:
+        seen = pc.is_in(table.column("event_id"), value_set=existing)
+        counts["duplicates"] += pc.sum(seen).as_py() or 0
+        table = table.filter(pc.invert(seen))
+    if table.num_rows == 0:
+        return 0
+    table = table.sort_by([("ts", "ascending"), ("event_id", "ascending")])
+    _write_partition_file(schema.partition_dir(data_dir, utc_date), table)
+    counts["written"] += table.num_rows
+    return table.num_rows
+
+
+def _existing_ids(files: list[Path]) -> pa.Array | None:
+    if not files:
+        return None
+    chunks = []
+    for path in files:
+        column = pq.read_table(path, columns=["event_id"]).column("event_id")
+        chunks.extend(chunk.cast(pa.large_string()) for chunk in column.chunks)
+    return pa.concat_arrays(chunks) if chunks else None
+
+
+def _events_table(rows: list[tuple]) -> pa.Table:
+    columns = list(zip(*rows, strict=True))
+    names = EVENTS_ARROW.names
+    arrays = []
+    for name, values in zip(names, columns, strict=True):
+        kind = EVENTS_ARROW.field(name).type
+        if name == "cost_usd":
+            arrays.append(decimal_usd(np.fromiter(values, dtype=np.int64, count=len(values))))
+        else:
+            arrays.append(pa.array(values, type=kind))
+    return pa.Table.from_arrays(arrays, schema=EVENTS_ARROW)
+
+
+def decimal_usd(micro: np.ndarray) -> pa.Array:
+    """Decimal(18, 6) dollars from integer micro-dollars, exactly (as data/demo.py writes them)."""
+    words = np.empty((micro.size, 2), dtype=np.int64)
+    words[:, 0] = micro
+    words[:, 1] = micro >> 63
+    return pa.Array.from_buffers(pa.decimal128(18, 6), micro.size, [None, pa.py_buffer(words)])
+
+
+def _write_partition_file(folder: Path, table: pa.Table) -> Path:
+    """A new file in the partition: written hidden, flushed, renamed into place."""
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    if created:
+        _fsync(folder.parent)
+    name = f"part-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}.parquet"
+    draft = folder / f".{name}.tmp"
+    pq.write_table(table, draft, compression="zstd", row_group_size=ROW_GROUP_ROWS, store_decimal_as_integer=True)
+    _fsync(draft)
+    os.replace(draft, folder / name)
+    _fsync(folder)
+    return folder / name
+
+
+# --- Quarantine --------------------------------------------------------------------------------------
+
+
+MAX_DISTINCT_REASONS = 1000
+
+
+class _Quarantine:
+    """`$DATA_DIR/quarantine/<UTC time>-<source>.jsonl`, one JSON object per refused record.
+
+    Written as a hidden temp file and renamed when the source is done; for the live receiver the
+    lines are appended to `<UTC date>-otlp-http.jsonl` instead, so a chatty sender makes one file a day.
+    """
+
+    def __init__(self, data_dir: Path, stamp: str, source: str, position: str = "line", daily: bool = False) -> None:
+        self.folder = Path(data_dir) / QUARANTINE
+        self.source = source
+        self.position = position  # "line" of a text file, "row" of a Parquet file
+        self.daily = daily  # append to <UTC date>-<source>.jsonl (the live receiver) instead
+        self.name = f"{stamp}-{re.sub(r'[^A-Za-z0-9._-]+', '_', Path(source).stem)[:80]}.jsonl"
+        self.count = 0
+        self.reasons: Counter[str] = Counter()
+        self.path: Path | None = None
+        self._draft: Path | None = None
+        self._out = None
+
+    def __enter__(self) -> _Quarantine:
+        return self
+
+    def add(self, position: int | None, original: object, reasons: list[str]) -> None:
+        if self._out is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._draft = self.folder / f".{self.name}.{secrets.token_hex(4)}.tmp"
+            self._out = open(self._draft, "w", encoding="utf-8")  # noqa: SIM115 (closed in __exit__)
+        if callable(original):
+            original = original()
+        head = {"reason": "; ".join(reasons), "source": self.source}
+        if len(self.reasons) < MAX_DISTINCT_REASONS or head["reason"] in self.reasons:
+            self.reasons[head["reason"]] += 1
+        if position is not None:
+            head[self.position] = position
+        if isinstance(original, RawJson):
+            record = original
+        else:
+            record = json.dumps(original, default=_json_value, ensure_ascii=False)
+        self._out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "record": ' + record + "}\n")
+        self.count += 1
+
+    def __exit__(self, *exc) -> None:
+        if self._out is None:
+            return
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        self._out.close()
+        if self.daily:
+            self.path = self._append_to_daily_file()
+            return
+        target = self.folder / self.name
+        serial = 1
+        while target.exists():
+            serial += 1
+            target = self.folder / self.name.replace(".jsonl", f"-{serial}.jsonl")
+        os.replace(self._draft, target)
+        self.path = target
+
+    def _append_to_daily_file(self) -> Path:
+        """The receiver's refusals go to one file per UTC day, appended whole under a lock."""
+        target = self.folder / f"{self.name.split('T', 1)[0]}-{self.source}.jsonl"
+        content = self._draft.read_bytes()
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._draft.unlink()
+        return target
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+# --- Locking, recovery, compaction -----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
+    """The data folder's one-writer lock (flock: between processes and between threads alike)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if deadline is not None else 0))
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IngestBusy("another import or compaction is running; try again shortly") from None
+                time.sleep(0.02)
+        _recover(data_dir)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _recover(data_dir: Path) -> None:
+    """Undo what a crashed writer left: temp files, staging folders, a half-done fallback swap."""
+    for draft in [*schema.events_dir(data_dir).glob("*/.*.tmp"), *schema.directory_dir(data_dir).glob(".*.tmp")]:
+        draft.unlink(missing_ok=True)
+    staging = data_dir / STAGING
+    if not staging.is_dir():
+        return
+    for entry in staging.iterdir():
+        if entry.name.startswith("old-"):
+            target = schema.events_dir(data_dir) / entry.name[len("old-") :].rsplit("-", 1)[0]
+            if not target.exists():
+                entry.rename(target)
+                continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _partition_dates(data_dir: Path) -> list[str]:
+    prefix = f"{schema.PARTITION_COLUMN}="
+    folder = schema.events_dir(data_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[len(prefix) :] for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix))
+
+
+def _files(data_dir: Path, utc_date: str) -> list[Path]:
+    return sorted(schema.partition_dir(data_dir, utc_date).glob("*.parquet"))
+
+
+def _auto_compact(data_dir: Path, utc_date: str, limit: int) -> bool:
+    files = _files(data_dir, utc_date)
+    if len(files) <= max(limit, 1):
+        return False
+    small = [f for f in files if pq.read_metadata(f).num_rows < ROW_GROUP_ROWS]
+    merge = small if len(small) >= 2 and len(files) - len(small) + 1 <= limit else files
+    _compact_partition(data_dir, utc_date, merge)
+    return True
+
+
+def _compact_partition(data_dir: Path, utc_date: str, merge: list[Path]) -> Compaction:
+    folder = schema.partition_dir(data_dir, utc_date)
+    files = _files(data_dir, utc_date)
+    keep = [f for f in files if f not in merge]
+    tables = [pq.read_table(f).select(EVENTS_ARROW.names).cast(EVENTS_ARROW) for f in merge]
+    merged = pa.concat_tables(tables).sort_by([("ts", "ascending"), ("event_id", "ascending")])
+    staging = data_dir / STAGING / f"compact-{folder.name}-{secrets.token_hex(4)}"
+    staging.mkdir(parents=True)
+    for path in keep:
+        try:
+            os.link(path, staging / path.name)
+        except OSError:
+            shutil.copy2(path, staging / path.name)
+    _write_partition_file(staging, merged)
+    _swap_folders(staging, folder)
+    _fsync(folder.parent)
+    shutil.rmtree(staging, ignore_errors=True)  # now the old files
+    rows = sum(pq.read_metadata(f).num_rows for f in _files(data_dir, utc_date))
+    return Compaction(utc_date, len(files), len(keep) + 1, rows)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _swap_folders(new: Path, current: Path) -> None:
+    """Afterwards `current` holds what `new` held and `new` holds the old contents."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = getattr(libc, "renameat2", None)
+        if renameat2 is not None:
+            done = renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(current), _RENAME_EXCHANGE)
+            if done == 0:
+                return
+            code = ctypes.get_errno()
+            if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise OSError(code, os.strerror(code), str(current))
+    _swap_by_renames(new, current)
+
+
+def _swap_by_renames(new: Path, current: Path) -> None:
+    """The fallback: the date is briefly absent, never doubled; `_recover` repairs a crash here."""
+    old = new.parent / f"old-{current.name}-{secrets.token_hex(4)}"
+    os.rename(current, old)
+    os.rename(new, current)
+    os.rename(old, new)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- Directory files -------------------------------------------------------------------------------
+
+MAX_LISTED_PROBLEMS = 20
+
+
+def _read_directory_file(name: str, path: Path) -> tuple[pl.DataFrame, list[str]]:
+    columns = schema.DIRECTORY[name]
+    problems: list[str] = []
+    text_mode = path.suffix.lower() == ".csv"
+    try:
+        header, records = _directory_records(path, text_mode)
+    except (IngestError, pa.ArrowException, OSError, UnicodeDecodeError, csv.Error) as error:
+        return pl.DataFrame(schema=columns), [f"{path.name}: cannot read it ({error})"]
+    missing = [c for c in columns if c not in header]
+    extra = [c for c in header if c not in columns]
+    if missing or extra:
+        detail = ", ".join(filter(None, [missing and f"missing {missing}", extra and f"unexpected {extra}"]))
+        return pl.DataFrame(schema=columns), [f"{path.name}: columns must be {list(columns)} ({detail})"]
+    values: dict[str, list] = {c: [] for c in columns}
+    for position, record in records:
+        row, reasons = {}, []
+        for column in columns:
+            try:
+                row[column] = directory_value(name, column, record.get(column), text_mode)
+            except Invalid as error:
+                reasons.append(str(error))
+        if reasons:
+            problems.append(f"{path.name} {position}: {'; '.join(reasons)}")
+            continue
+        for column in columns:
+            values[column].append(row[column])
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        problems = [*problems[:MAX_LISTED_PROBLEMS], f"{path.name}: … and {len(problems) - MAX_LISTED_PROBLEMS} more"]
+    return _directory_frame(columns, values), problems
+
+
+def _directory_records(path: Path, text_mode: bool) -> tuple[list[str], Iterator[tuple[str, dict]]]:
+    if text_mode:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            rows = [(f"line {reader.line_num}", row) for row in reader]
+            return list(reader.fieldnames or []), iter(rows)
+    frame = pl.read_parquet(path, hive_partitioning=False)
+    return frame.columns, ((f"row {i}", r) for i, r in enumerate(frame.iter_rows(named=True), start=1))
+
+
+def _directory_frame(columns: pl.Schema, values: dict[str, list]) -> pl.DataFrame:
+    series = []
+    for column, dtype in columns.items():
+        data = values[column]
+        if isinstance(dtype, pl.Decimal):
+            series.append(pl.Series(column, decimal_usd(np.array(data, dtype=np.int64))))
+        elif isinstance(dtype, pl.Datetime):
+            series.append(pl.Series(column, data, dtype=pl.Int64).cast(dtype))
+        else:
+            series.append(pl.Series(column, data, dtype=dtype))
+    return pl.DataFrame(series).cast(dict(columns))

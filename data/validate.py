@@ -1,0 +1,472 @@
+"""Checks of incoming records against the data contract (docs/schema.md), one value at a time.
+
+Every function here takes a value as it arrived (a JSON value, a CSV cell, a Parquet value) and
+returns it in the contract's terms, or raises `Invalid` with a reason a person can act on.
+
+- Text cells (CSV) may spell numbers, flags and dates as text; JSON and Parquet values must have
+  the right type already (`"12"` is not a token count in JSON, `12.0` is not one anywhere).
+- Money is exact: a JSON number is read as a decimal from its text (never through a float), a
+  string is read as a decimal, and more than 6 decimal places is an error, not a rounding.
+- A timestamp must carry its zone (`Z` or an offset); a naive one is refused rather than guessed.
+
+`EventValidator` applies these to an interaction event, fills `team_id` and `cost_usd` from the
+directory, and answers the contract's row or every reason the record is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from data import schema
+
+MICROS_PER_DOLLAR = 1_000_000
+MAX_COST_MICRO = 10**18 - 1  # DECIMAL(18, 6)
+MAX_INT64 = 2**63 - 1
+MAX_INT32 = 2**31 - 1
+MAX_TEXT = 512  # ids, names and models longer than this are a sender's bug, not data
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
+DAY_US = 86_400_000_000
+# Timestamps outside [EARLIEST, now + FUTURE_SLACK) are a broken clock, not an interaction.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL_TEXT = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?|[+-]?\.[0-9]+")
+_TRUE, _FALSE = ("true", "1", "yes", "t", "y"), ("false", "0", "no", "f", "n")
+
+EVENT_FIELDS = tuple(schema.EVENTS.names())
+REQUIRED_EVENT_FIELDS = (
+    "event_id", "ts", "user_id", "agent_id", "model",
+    "input_tokens", "output_tokens", "latency_ms", "status",
+)  # fmt: skip
+OPTIONAL_EVENT_FIELDS = ("team_id", "conversation_id", "cost_usd")
+
+
+class Invalid(ValueError):
+    """A value that does not meet the contract; the message is the reason shown in quarantine."""
+
+
+def is_missing(value: object, text_mode: bool) -> bool:
+    return value is None or (text_mode and isinstance(value, str) and value.strip() == "")
+
+
+def text(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be a string, got {_kind(value)}")
+    if value.strip() == "":
+        raise Invalid(f"{name} is empty")
+    if len(value) > MAX_TEXT:
+        raise Invalid(f"{name} is longer than {MAX_TEXT} characters")
+    return value
+
+
+def whole(value: object, name: str, text_mode: bool, maximum: int = MAX_INT64) -> int:
+    """A non-negative whole number (tokens, milliseconds)."""
+    if isinstance(value, str) and text_mode:
+        if not _INTEGER_TEXT.fullmatch(value.strip()):
+            raise Invalid(f"{name} must be a whole number, got {value!r}")
+        value = int(value)
+    elif type(value) is not int:  # bool is an int in Python, and not a count
+        raise Invalid(f"{name} must be a whole number, got {_kind(value)} {_show(value)}")
+    if value < 0:
+        raise Invalid(f"{name} is negative ({value})")
+    if value > maximum:
+        raise Invalid(f"{name} is too large ({value} > {maximum})")
+    return value
+
+
+def micro_usd(value: object, name: str) -> int:
+    """An exact, non-negative amount of dollars with at most 6 decimal places, in micro-dollars."""
+    shown = value.strip() if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        if not _DECIMAL_TEXT.fullmatch(value.strip()):
+            raise Invalid(f"{name} must be a decimal number like 0.012345, got {value!r}")
+        value = Decimal(value.strip())
+    elif type(value) is int:
+        value = Decimal(value)
+    elif isinstance(value, float):
+        raise Invalid(f"{name} is a binary floating-point number ({value!r}); send an exact decimal")
+    elif not isinstance(value, Decimal):
+        raise Invalid(f"{name} must be a decimal number, got {_kind(value)}")
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise Invalid(f"{name} is not a number ({shown})")
+    if sign and any(digits):
+        raise Invalid(f"{name} is negative ({shown})")
+    if exponent > 18:
+        raise Invalid(f"{name} is too large for DECIMAL(18,6) ({shown})")
+    unscaled = int("".join(map(str, digits)) or "0")
+    if exponent >= -6:
+        micro = unscaled * 10 ** (exponent + 6)
+    else:
+        cut = 10 ** (-6 - exponent)
+        if unscaled % cut:
+            raise Invalid(f"{name} has more than 6 decimal places ({shown})")
+        micro = unscaled // cut
+    if micro > MAX_COST_MICRO:
+        raise Invalid(f"{name} is too large for DECIMAL(18,6) ({shown})")
+    return micro
+
+
+def instant_us(value: object, name: str) -> int:
+    """Microseconds since the Unix epoch (UTC) of a timestamp that states its zone."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise Invalid(f"{name} is not an ISO 8601 timestamp: {_show(value)}") from None
+    elif not isinstance(value, datetime):
+        raise Invalid(f"{name} must be an ISO 8601 timestamp with a time zone, got {_kind(value)}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise Invalid(f"{name} has no time zone (naive timestamp {value.isoformat()}); add Z or an offset")
+    return (value - EPOCH) // ONE_US
+
+
+def day(value: object, name: str) -> date:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise Invalid(f"{name} is not a date (YYYY-MM-DD): {_show(value)}") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise Invalid(f"{name} must be a date (YYYY-MM-DD), got {_kind(value)}")
+
+
+def flag(value: object, name: str, text_mode: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and text_mode:
+        word = value.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+    raise Invalid(f"{name} must be true or false, got {_show(value)}")
+
+
+def one_of(value: object, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise Invalid(f"{name} must be one of {', '.join(allowed)}, got {_show(value)}")
+    return value  # type: ignore[return-value]
+
+
+def cost_micro_usd(input_tokens: int, output_tokens: int, input_micro_per_mtok: int, output_micro_per_mtok: int) -> int:
+    """data/demo.py's rule on one record: exact sum in 1e-12 dollars, rounded once, half up."""
+    exact = input_tokens * input_micro_per_mtok + output_tokens * output_micro_per_mtok
+    return (exact + 500_000) // 1_000_000
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _show(value: object) -> str:
+    shown = str(value) if isinstance(value, Decimal) else repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+# --- The directory, as ingestion needs it --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Price:
+    valid_from: date
+    valid_to: date | None  # inclusive; None = still in force
+    input_micro_per_mtok: int
+    output_micro_per_mtok: int
+
+
+@dataclass
+class Directory:
+    """Who and what exists, read once per import from directory/*.parquet."""
+
+    user_teams: dict[str, str] = field(default_factory=dict)  # user_id -> current team_id
+    team_ids: frozenset[str] = frozenset()
+    agent_ids: frozenset[str] = frozenset()
+    agents_by_name: dict[str, list[str]] = field(default_factory=dict)  # name -> agent_ids
+    prices: dict[str, list[Price]] = field(default_factory=dict)  # model -> price ranges
+
+    @classmethod
+    def load(cls, data_dir: Path) -> Directory:
+        """The directory as on disk now; re-read only when one of its files changed."""
+        folder = schema.directory_dir(data_dir)
+        key = tuple(_stat(folder / f"{name}.parquet") for name in ("users", "teams", "agents", "prices"))
+        with _CACHE_LOCK:
+            cached = _CACHE.get(folder)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+        directory = cls._read(folder)
+        with _CACHE_LOCK:
+            _CACHE[folder] = (key, directory)
+        return directory
+
+    @classmethod
+    def _read(cls, folder: Path) -> Directory:
+
+        def frame(name: str) -> pl.DataFrame:
+            path = folder / f"{name}.parquet"
+            return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=schema.DIRECTORY[name])
+
+        users, teams, agents, prices = frame("users"), frame("teams"), frame("agents"), frame("prices")
+        by_name: dict[str, list[str]] = {}
+        for agent_id, name in agents.select("agent_id", "name").iter_rows():
+            by_name.setdefault(name, []).append(agent_id)
+        price_lists: dict[str, list[Price]] = {}
+        for row in prices.iter_rows(named=True):
+            price_lists.setdefault(row["model"], []).append(
+                Price(
+                    row["valid_from"],
+                    row["valid_to"],
+                    micro_usd(row["input_usd_per_mtok"], "input_usd_per_mtok"),
+                    micro_usd(row["output_usd_per_mtok"], "output_usd_per_mtok"),
+                )
+            )
+        return cls(
+            user_teams=dict(users.select("user_id", "team_id").iter_rows()),
+            team_ids=frozenset(teams["team_id"].to_list()),
+            agent_ids=frozenset(agents["agent_id"].to_list()),
+            agents_by_name=by_name,
+            prices=price_lists,
+        )
+
+    def price(self, model: str, on: date) -> Price | None:
+        for price in self.prices.get(model, ()):
+            if price.valid_from <= on and (price.valid_to is None or on <= price.valid_to):
+                return price
+        return None
+
+    def agent_by_name(self, name: str) -> str:
+        found = self.agents_by_name.get(name, [])
+        if not found:
+            raise Invalid(f"unknown agent name {name!r} (not in directory/agents.parquet)")
+        if len(found) > 1:
+            raise Invalid(f"agent name {name!r} matches several agents ({', '.join(sorted(found))})")
+        return found[0]
+
+
+_CACHE: dict[Path, tuple[tuple, Directory]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    """Identity of a directory file's version: files are replaced by rename, never edited."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return (found.st_ino, found.st_mtime_ns, found.st_size)
+
+
+# --- Events ----------------------------------------------------------------------------------------
+
+_TEXT, _WHOLE, _INSTANT, _MONEY, _STATUS = range(5)
+_KINDS = {"ts": _INSTANT, "input_tokens": _WHOLE, "output_tokens": _WHOLE, "latency_ms": _WHOLE,
+          "cost_usd": _MONEY, "status": _STATUS}  # fmt: skip
+_CHECKS = tuple(
+    (name, _KINDS.get(name, _TEXT), MAX_INT32 if name == "latency_ms" else MAX_INT64, name in REQUIRED_EVENT_FIELDS)
+    for name in EVENT_FIELDS
+)
+_EVENT_FIELD_SET = frozenset(EVENT_FIELDS)
+
+
+def _check(kind: int, raw: object, name: str, text_mode: bool, maximum: int) -> object:
+    if kind == _INSTANT:
+        return instant_us(raw, name)
+    if kind == _WHOLE:
+        return whole(raw, name, text_mode, maximum)
+    if kind == _MONEY:
+        return micro_usd(raw, name)
+    if kind == _STATUS:
+        return one_of(raw, name, schema.STATUSES)
+    return text(raw, name)
+
+
+# A valid event as the writer takes it: the contract's columns, ts in UTC µs, cost in micro-dollars.
+Row = tuple[str, int, str, str, str, str, str | None, int, int, int, int, str]
+
+
+class EventValidator:
+    """Turns a raw record (a dict) into a `Row` or the list of everything wrong with it."""
+
+    def __init__(self, directory: Directory, now: datetime | None = None) -> None:
+        self.directory = directory
+        now = now or datetime.now(UTC)
+        self.earliest_us = (EARLIEST - EPOCH) // ONE_US
+        self.latest_us = (now + FUTURE_SLACK - EPOCH) // ONE_US
+        self._price_cache: dict[tuple[str, int], Price | None] = {}
+
+    def validate(
+        self, record: object, text_mode: bool = False, agent_name: str | None = None
+    ) -> tuple[Row | None, list[str]]:
+        """`agent_name`: look the agent up by name when the record has no agent_id (OTLP)."""
+        if not isinstance(record, dict):
+            return None, [f"not a JSON object but {_kind(record)}"]
+        reasons: list[str] = []
+        if agent_name is not None and is_missing(record.get("agent_id"), text_mode):
+            try:
+                record = {**record, "agent_id": self.directory.agent_by_name(agent_name)}
+            except Invalid as error:
+                return None, [str(error)]
+        if not record.keys() <= _EVENT_FIELD_SET:
+            unknown = [key for key in record if key not in _EVENT_FIELD_SET]
+            reasons.append(f"unknown field(s): {', '.join(map(str, unknown))}")
+        values: dict[str, object] = {}
+        get = record.get
+        for name, kind, maximum, required in _CHECKS:
+            raw = get(name)
+            # The common case first, inline: this loop runs for every record of a large import.
+            if kind == _TEXT:
+                if type(raw) is str and 0 < len(raw) <= MAX_TEXT and not raw.isspace():
+                    values[name] = raw
+                    continue
+            elif kind == _WHOLE:
+                if type(raw) is int and 0 <= raw <= maximum:
+                    values[name] = raw
+                    continue
+            elif kind == _STATUS and raw in schema.STATUSES:
+                values[name] = raw
+                continue
+            if is_missing(raw, text_mode):
+                if required:
+                    reasons.append(f"{name} is missing")
+                values[name] = None
+                continue
+            try:
+                values[name] = _check(kind, raw, name, text_mode, maximum)
+            except Invalid as error:
+                reasons.append(str(error))
+        if reasons:
+            return None, reasons
+        ts_us = values["ts"]
+        if ts_us < self.earliest_us:
+            reasons.append(f"ts is before {EARLIEST.date()} (an unset clock?)")
+        elif ts_us >= self.latest_us:
+            reasons.append("ts is more than a day in the future")
+        user_team = self.directory.user_teams.get(values["user_id"])
+        if user_team is None:
+            reasons.append(f"unknown user {values['user_id']!r}")
+        team_id = values["team_id"] or user_team
+        if values["team_id"] is not None and values["team_id"] not in self.directory.team_ids:
+            reasons.append(f"unknown team {values['team_id']!r}")
+        if values["agent_id"] not in self.directory.agent_ids:
+            reasons.append(f"unknown agent {values['agent_id']!r}")
+        cost = values["cost_usd"]
+        if cost is None and not reasons:
+            cost, reason = self._cost(values["model"], ts_us, values["input_tokens"], values["output_tokens"])
+            if reason:
+                reasons.append(reason)
+        if reasons:
+            return None, reasons
+        row = (
+            values["event_id"], ts_us, values["user_id"], team_id, values["agent_id"], values["model"],
+            values["conversation_id"], values["input_tokens"], values["output_tokens"], cost,
+            values["latency_ms"], values["status"],
+        )  # fmt: skip
+        return row, []
+
+    def _cost(self, model: str, ts_us: int, input_tokens: int, output_tokens: int) -> tuple[int, str | None]:
+        utc_day = ts_us // DAY_US
+        key = (model, utc_day)
+        if key not in self._price_cache:
+            self._price_cache[key] = self.directory.price(model, date(1970, 1, 1) + timedelta(days=utc_day))
+        price = self._price_cache[key]
+        if price is None:
+            on = date(1970, 1, 1) + timedelta(days=utc_day)
+            return 0, f"no price for model {model!r} on {on} in directory/prices.parquet (cost_usd missing)"
+        cost = cost_micro_usd(input_tokens, output_tokens, price.input_micro_per_mtok, price.output_micro_per_mtok)
+        if cost > MAX_COST_MICRO:
+            return 0, "computed cost_usd is too large for DECIMAL(18,6)"
+        return cost, None
+
+
+# --- The directory files ---------------------------------------------------------------------------
+
+# Columns that may be empty; every other directory column is required.
+NULLABLE = {("prices", "valid_to")}
+DIRECTORY_CHOICES = {("users", "role"): schema.ROLES}
+
+
+def directory_value(table: str, name: str, raw: object, text_mode: bool) -> object:
+    """One directory cell in its contract type (money in micro-dollars, timestamps in UTC µs)."""
+    if is_missing(raw, text_mode):
+        if (table, name) in NULLABLE:
+            return None
+        raise Invalid(f"{name} is missing")
+    dtype = schema.DIRECTORY[table][name]
+    if (table, name) in DIRECTORY_CHOICES:
+        return one_of(raw.strip() if isinstance(raw, str) and text_mode else raw, name, DIRECTORY_CHOICES[table, name])
+    if isinstance(dtype, pl.Decimal):
+        return micro_usd(raw, name)
+    if isinstance(dtype, pl.Datetime):
+        return instant_us(raw, name)
+    if dtype == pl.Date:
+        return day(raw, name)
+    if dtype == pl.Boolean:
+        return flag(raw, name, text_mode)
+    value = text(raw, name)
+    if name == "email" and "@" not in value:
+        raise Invalid(f"email {value!r} is not an email address")
+    return value
+
+
+def directory_problems(frames: dict[str, pl.DataFrame]) -> list[str]:
+    """Keys unique, references resolved, price ranges sane: over the directory as it would be."""
+    problems: list[str] = []
+
+    def unique(table: str, columns: list[str], label: str, lower: bool = False) -> None:
+        frame = frames[table].select(columns)
+        if lower:
+            frame = frame.with_columns(pl.col(columns[0]).str.to_lowercase())
+        repeated = frame.filter(frame.is_duplicated()).unique(maintain_order=True)
+        for row in repeated.head(5).iter_rows():
+            problems.append(f"{table}: {label} {', '.join(map(repr, row))} appears more than once")
+
+    def resolved(table: str, column: str, target: str, key: str) -> None:
+        known = set(frames[target][key].to_list())
+        missing = sorted({v for v in frames[table][column].to_list() if v not in known})
+        if missing:
+            shown = ", ".join(map(repr, missing[:5])) + (" …" if len(missing) > 5 else "")
+            problems.append(f"{table}: {column} not in {target}.{key}: {shown}")
+
+    unique("users", ["user_id"], "user_id")
+    unique("users", ["email"], "email (case-insensitive)", lower=True)
+    unique("teams", ["team_id"], "team_id")
+    unique("agents", ["agent_id"], "agent_id")
+    unique("team_managers", ["user_id", "team_id"], "row")
+    resolved("users", "team_id", "teams", "team_id")
+    resolved("team_managers", "user_id", "users", "user_id")
+    resolved("team_managers", "team_id", "teams", "team_id")
+    resolved("agents", "owner_team_id", "teams", "team_id")
+    by_model: dict[str, list[tuple[date, date | None]]] = {}
+    for model, start, end in frames["prices"].select("model", "valid_from", "valid_to").iter_rows():
+        if end is not None and end < start:
+            problems.append(f"prices: {model!r} valid_to {end} is before valid_from {start}")
+        by_model.setdefault(model, []).append((start, end))
+    for model, ranges in sorted(by_model.items()):
+        ranges.sort(key=lambda r: r[0])
+        latest_end: date | None = ranges[0][1]
+        for start, end in ranges[1:]:
+            if latest_end is None or latest_end >= start:
+                problems.append(f"prices: {model!r} has overlapping validity ranges (from {start})")
+            if latest_end is not None:
+                latest_end = None if end is None else max(latest_end, end)
+    return problems

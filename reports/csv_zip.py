@@ -1,0 +1,30 @@
+"""CSV: one file per data point with a header row; several are zipped together."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable
+
+import polars as pl
+
+from reports.safe import spreadsheet_safe
+from reports.tables import Table
+
+
+def table_csv(table: Table) -> bytes:
+    """Exact values (money keeps its decimals, dates ISO), formula-looking text neutralised."""
+    frame = table.frame.select(table.columns)
+    frame = frame.with_columns(pl.col(pl.Decimal).cast(pl.String))
+    frame = spreadsheet_safe(frame).rename({c: table.header(c) for c in table.columns})
+    return frame.write_csv(datetime_format="%Y-%m-%d %H:%M").encode()
+
+
+def file_name(index: int, table: Table) -> str:
+    return f"{index:02d}-{table.key.replace('_', '-')}.csv"
+
+
+def write_csv_zip(out: io.BufferedIOBase, tables: Iterable[Table]) -> None:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for index, table in enumerate(tables, start=1):
+            archive.writestr(file_name(index, table), table_csv(table))

@@ -1,0 +1,194 @@
+"""The data points a report can hold, each a typed table drawn from the query layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from queries import analytics, billing, usage, users
+from queries.period import Period
+from queries.scope import Scope
+
+# Column kinds say how a cell is written: a number, money, a share, a date or text.
+TEXT, INT, FLOAT, PERCENT, USD, DATE, DATETIME = "text", "int", "float", "percent", "usd", "date", "datetime"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A native chart for the sheet: `kind` is line (over time) or bar (a breakdown)."""
+
+    kind: str
+    category: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    title: str
+    frame: pl.DataFrame
+    kinds: dict[str, str]
+    chart: Chart | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    unit_column: str | None = None  # names each row's kind for its FLOAT columns (the KPI table mixes units)
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c != self.unit_column]
+
+    def kind(self, column: str, row: dict) -> str:
+        kind = self.kinds.get(column, TEXT)
+        return row[self.unit_column] if self.unit_column and kind == FLOAT else kind
+
+    def header(self, column: str) -> str:
+        return self.headers.get(column, column.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class Context:
+    period: Period
+    scope: Scope
+    grain: str
+
+
+def _summary(ctx: Context) -> Table:
+    now = usage.summary(ctx.period, ctx.scope).row(0, named=True)
+    before = usage.summary(ctx.period.previous(), ctx.scope).row(0, named=True)
+    adopted = usage.adoption(ctx.period, ctx.scope).row(0, named=True)
+    adopted_before = usage.adoption(ctx.period.previous(), ctx.scope).row(0, named=True)
+
+    def rate(row: dict) -> float:
+        return row["active_users"] / row["users_with_access"] if row["users_with_access"] else 0.0
+
+    rows = [
+        ("Total interactions", float(now["interactions"]), float(before["interactions"]), INT),
+        ("Active users", float(now["active_users"]), float(before["active_users"]), INT),
+        ("Cost (USD)", float(now["cost_usd"]), float(before["cost_usd"]), USD),
+        ("Adoption (active / people with access)", rate(adopted), rate(adopted_before), PERCENT),
+        ("Errors", float(now["errors"]), float(before["errors"]), INT),
+        ("Input tokens", float(now["input_tokens"]), float(before["input_tokens"]), INT),
+        ("Output tokens", float(now["output_tokens"]), float(before["output_tokens"]), INT),
+    ]
+    frame = pl.DataFrame(
+        {
+            "metric": [r[0] for r in rows],
+            "value": [r[1] for r in rows],
+            "previous_period": [r[2] for r in rows],
+            "change": [(r[1] - r[2]) / r[2] if r[2] else None for r in rows],
+            "unit": [r[3] for r in rows],
+        }
+    )
+    kinds = {"metric": TEXT, "value": FLOAT, "previous_period": FLOAT, "change": PERCENT}
+    headers = {"previous_period": "Previous period"}
+    return Table("summary", "Summary KPIs", frame, kinds, headers=headers, unit_column="unit")
+
+
+def days_in_period(bucket: dt.date, grain: str, period: Period) -> int:
+    """How many days of a day/week/month bucket fall inside the period (edge buckets can be partial)."""
+    if grain == "day":
+        end = bucket
+    elif grain == "week":
+        end = bucket + dt.timedelta(days=6)
+    else:
+        end = (bucket.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return (min(end, period.end) - max(bucket, period.start)).days + 1
+
+
+def _usage_over_time(ctx: Context) -> Table:
+    frame = usage.interactions_over_time(ctx.period, ctx.grain, ctx.scope)
+    frame = frame.select(
+        pl.col("key").alias("period_start"),
+        pl.Series("days_in_period", [days_in_period(b, ctx.grain, ctx.period) for b in frame["key"]], pl.Int64),
+        "interactions", "active_users", "cost_usd",
+    )  # fmt: skip
+    kinds = {"period_start": DATE, "days_in_period": INT, "interactions": INT, "active_users": INT, "cost_usd": USD}
+    chart = Chart("line", "period_start", ("interactions", "active_users"))
+    title = {"day": "Usage per day", "week": "Usage per week", "month": "Usage per month"}[ctx.grain]
+    headers = {"period_start": f"{ctx.grain.capitalize()} starting", "days_in_period": "Days in period",
+               "cost_usd": "Cost (USD)"}  # fmt: skip
+    return Table("usage_over_time", title, frame, kinds, chart, headers)
+
+
+def _by_agent(ctx: Context) -> Table:
+    frame = analytics.agent_stats(ctx.period, ctx.scope).select(
+        pl.col("label").alias("agent"), "interactions", "active_users", "interactions_per_active_user",
+        "error_rate", "avg_latency_ms", "input_tokens", "output_tokens", "cost_usd",
+    )  # fmt: skip
+    kinds = {
+        "agent": TEXT, "interactions": INT, "active_users": INT, "interactions_per_active_user": FLOAT,
+        "error_rate": PERCENT, "avg_latency_ms": FLOAT, "input_tokens": INT, "output_tokens": INT, "cost_usd": USD,
+    }  # fmt: skip
+    headers = {"avg_latency_ms": "Avg latency (ms)", "cost_usd": "Cost (USD)"}
+    return Table("by_agent", "Usage by agent", frame, kinds, Chart("bar", "agent", ("interactions",)), headers)
+
+
+def _by_team(ctx: Context) -> Table:
+    frame = analytics.team_stats(ctx.period, ctx.scope).select(
+        pl.col("label").alias("team"), "members", "active_users", "adoption", "interactions", "share",
+        "interactions_per_member", "cost_usd",
+    )  # fmt: skip
+    kinds = {
+        "team": TEXT, "members": INT, "active_users": INT, "adoption": PERCENT, "interactions": INT,
+        "share": PERCENT, "interactions_per_member": FLOAT, "cost_usd": USD,
+    }  # fmt: skip
+    headers = {"share": "Share of interactions", "cost_usd": "Cost (USD)"}
+    return Table("by_team", "Usage by team", frame, kinds, Chart("bar", "team", ("interactions",)), headers)
+
+
+def _per_user(ctx: Context) -> Table:
+    frame = users.user_activity(ctx.period, ctx.scope).select(
+        "name", "email", "team", "interactions", "active_days", "last_active", "most_used_agent", "frequency"
+    )
+    kinds = {
+        "name": TEXT, "email": TEXT, "team": TEXT, "interactions": INT, "active_days": INT,
+        "last_active": DATETIME, "most_used_agent": TEXT, "frequency": TEXT,
+    }  # fmt: skip
+    return Table("per_user", "Per-user activity", frame, kinds, headers={"last_active": "Last active (local)"})
+
+
+def _not_adopted(ctx: Context) -> Table:
+    since = pl.col("created_at").dt.convert_time_zone(ctx.period.tz).dt.date()
+    frame = (
+        users.user_activity(ctx.period, ctx.scope)
+        .filter(pl.col("frequency") == "not adopted")
+        .select("name", "email", "team", since.alias("access_since"),
+                (pl.lit(ctx.period.end) - since).dt.total_days().alias("days_with_access"))  # fmt: skip
+        .sort("access_since", "name")
+    )
+    kinds = {"name": TEXT, "email": TEXT, "team": TEXT, "access_since": DATE, "days_with_access": INT}
+    headers = {"access_since": "Has had access since"}
+    return Table("not_adopted", "Not adopted yet", frame, kinds, headers=headers)
+
+
+def _billing_by(by: str, title: str) -> Callable[[Context], Table]:
+    def build(ctx: Context) -> Table:
+        frame = billing.cost_by_key(by, ctx.period, ctx.scope).select(
+            pl.col("label").alias(by), "interactions", pl.col("cost_cents").alias("cost_usd"), "share"
+        )
+        kinds = {by: TEXT, "interactions": INT, "cost_usd": USD, "share": PERCENT}
+        headers = {"cost_usd": "Cost (USD)", "share": "Share of total"}
+        return Table(f"billing_by_{by}", title, frame, kinds, Chart("bar", by, ("cost_usd",)), headers)
+
+    return build
+
+
+POINTS: dict[str, tuple[str, Callable[[Context], Table]]] = {
+    "summary": ("Summary KPIs", _summary),
+    "usage_over_time": ("Usage over time", _usage_over_time),
+    "by_agent": ("Usage by agent", _by_agent),
+    "by_team": ("Usage by team", _by_team),
+    "per_user": ("Per-user activity", _per_user),
+    "not_adopted": ("Not-adopted users", _not_adopted),
+    "billing_by_team": ("Billing by team", _billing_by("team", "Cost by team")),
+    "billing_by_agent": ("Billing by agent", _billing_by("agent", "Cost by agent")),
+    "billing_by_model": ("Billing by model", _billing_by("model", "Cost by model")),
+}
+
+
+def build_table(point: str, ctx: Context) -> Table:
+    if point not in POINTS:
+        raise ValueError(f"Unknown data point {point!r}; use some of {', '.join(POINTS)}.")
+    return POINTS[point][1](ctx)
