@@ -182,7 +182,8 @@ def _projection_card(projection: billing.Projection) -> list:
         f"Projected = cost to date ({format_usd(projection.to_date)}, {projection.elapsed_days} days including "
         f"today so far) + the mean daily cost of the last {rate.days} complete days "
         f"({period_label(rate)}: {format_usd(projection.rate_total)} ÷ {rate.days} = "
-        f"{format_usd(projection.run_rate)}/day) × {projection.remaining_days} days left after today. "
+        f"{format_usd(projection.run_rate)}/day) for the rest of today (a full day at that rate, less what "
+        f"today has cost so far) and the {projection.remaining_days} days left after today. "
         "Days without use count as $0. An estimate, not an invoice."
     )
     title = html.Span(

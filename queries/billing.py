@@ -57,9 +57,11 @@ def cost_by_day(period: Period, scope: Scope) -> pl.DataFrame:
 class Projection:
     """Where the current billing period's cost is heading at the recent daily run rate.
 
-    projected = to_date + run_rate × remaining_days, where to_date is the cost from the period's
-    first day up to now (today so far included), run_rate the mean daily cost of the RUN_RATE_DAYS
-    complete days before today (days without use count as $0), and remaining_days the days after today.
+    projected = to_date + the rest of today + run_rate × remaining_days, where to_date is the cost from
+    the period's first day up to now (today so far included), run_rate the mean daily cost of the
+    RUN_RATE_DAYS complete days before today (days without use count as $0), the rest of today what a
+    day at the run rate would still add to today's cost so far (nothing once today has passed it), and
+    remaining_days the days after today.
     """
 
     period: Period
@@ -67,6 +69,7 @@ class Projection:
     to_date: Decimal
     rate_period: Period
     rate_total: Decimal
+    today_so_far: Decimal = Decimal(0)
 
     @property
     def run_rate(self) -> Decimal:
@@ -81,8 +84,12 @@ class Projection:
         return (self.period.end - self.today).days
 
     @property
+    def rest_of_today(self) -> Decimal:
+        return max(Decimal(0), self.run_rate - self.today_so_far)
+
+    @property
     def projected(self) -> Decimal:
-        return self.to_date + self.run_rate * self.remaining_days
+        return self.to_date + self.rest_of_today + self.run_rate * self.remaining_days
 
 
 def run_rate_period(today: dt.date, tz: str) -> Period:
@@ -96,4 +103,5 @@ def projection(period: Period, scope: Scope, today: dt.date) -> Projection:
         raise ValueError(f"Only a period containing today ({today:%Y-%m-%d}) can be projected.")
     rate_period = run_rate_period(today, period.tz)
     to_date = total_cost(Period(period.start, today, period.tz), scope)
-    return Projection(period, today, to_date, rate_period, total_cost(rate_period, scope))
+    today_so_far = total_cost(Period(today, today, period.tz), scope)
+    return Projection(period, today, to_date, rate_period, total_cost(rate_period, scope), today_so_far)

@@ -9,7 +9,7 @@ import polars as pl
 
 from queries import cursor
 from queries.db import run
-from queries.period import Period
+from queries.period import Period, today_local
 from queries.scope import Scope
 
 # The frequency classes, defined here and nowhere else; the Users tab shows these texts as tooltips.
@@ -29,8 +29,13 @@ def working_days(period: Period) -> int:
     return int(np.busday_count(period.start, period.end + dt.timedelta(days=1)))
 
 
+def elapsed(period: Period, today: dt.date) -> Period:
+    """The part of the period up to today: days still to come cannot count against anyone."""
+    return Period(period.start, max(period.start, min(period.end, today)), period.tz)
+
+
 def frequency_class(period: Period) -> pl.Expr:
-    """The class of each user row of `user_activity`, by the definitions above."""
+    """The class of each user row of `user_activity`, by the definitions above (pass the elapsed period)."""
     workdays = working_days(period)
     daily = (pl.col("active_working_days") * 5 >= workdays * 3) if workdays else pl.lit(False)
     return (
@@ -51,10 +56,11 @@ def _params(period: Period, scope: Scope, **extra) -> dict:
     return {**period.params(), **scope.params(), **extra}
 
 
-def user_activity(period: Period, scope: Scope) -> pl.DataFrame:
-    """Every user in scope (also those with no interactions) with activity and frequency class."""
+def user_activity(period: Period, scope: Scope, today: dt.date | None = None) -> pl.DataFrame:
+    """Everyone in scope with access in the period (also those with no interactions), with activity and
+    frequency class; the class is judged on the days of the period up to today."""
     frame = run(cursor(), "user_activity", _params(period, scope))
-    return frame.with_columns(frequency_class(period))
+    return frame.with_columns(frequency_class(elapsed(period, today or today_local(period.tz))))
 
 
 def adoption_curve(period: Period, scope: Scope) -> pl.DataFrame:

@@ -160,25 +160,27 @@ def test_a_closed_period_against_the_previous_one(signed_in):
 
 def test_the_current_period_is_projected_anchor_15(signed_in, anchor_15):
     # Today 10 April, anchor 15: 15 Mar - 14 Apr, day 27 of 31. To date: the awkward April, 2.004999.
-    # Run rate: 3-9 April hold the same 2.004999, / 7 = 0.286428.../day; 4 days after today:
-    # 2.004999 + 4 × 2.004999 / 7 = 3.150713 -> $3.15. Previous period 15 Feb - 14 Mar: e0..e8 = 4.973334.
+    # Run rate: 3-9 April hold the same 2.004999, / 7 = 0.286428.../day; nothing spent yet today, so today
+    # and the 4 days after it: 2.004999 + 5 × 2.004999 / 7 = 3.437141 -> $3.44. Previous period
+    # 15 Feb - 14 Mar: e0..e8 = 4.973334.
     with signed_in("admin"):
         note, row = cb.update_summary({}, dt.date(2026, 4, 10))
     shown = by_id(row)
     assert note is None
     assert shown["billing-kpi-total-value"] == "$2.00"
     assert "Month to date: day 27 of 31" in shown["billing-kpi-total"]
-    assert shown["billing-kpi-projected-value"] == "$3.15"
+    assert shown["billing-kpi-projected-value"] == "$3.44"
     assert "by 14 Apr 2026" in shown["billing-kpi-projected"]
     assert shown["billing-projected-method"] == (
         "Projected = cost to date ($2.00, 27 days including today so far) + the mean daily cost of the last 7 "
-        "complete days (3 Apr – 9 Apr 2026: $2.00 ÷ 7 = $0.29/day) × 4 days left after today. "
+        "complete days (3 Apr – 9 Apr 2026: $2.00 ÷ 7 = $0.29/day) for the rest of today (a full day at that rate, "
+        "less what today has cost so far) and the 4 days left after today. "
         "Days without use count as $0. An estimate, not an invoice."
     )
     assert shown["billing-kpi-previous-value"] == "$4.97"
     assert "15 Feb – 14 Mar 2026" in shown["billing-kpi-previous"]
-    assert shown["billing-kpi-change"].startswith("Projected vs previous−$1.82")
-    assert shown["billing-kpi-change-percent"] == "▼ 36.6%"  # 1.82 / 4.97
+    assert shown["billing-kpi-change"].startswith("Projected vs previous−$1.53")
+    assert shown["billing-kpi-change-percent"] == "▼ 30.8%"  # 1.53 / 4.97
     # So far against the same 27 days of the previous period (15 Feb - 13 Mar, e0..e8 too): 2.00 - 4.97
     assert (shown["billing-kpi-so-far-delta"], shown["billing-kpi-so-far-percent"]) == ("−$2.97", "▼ 59.8%")
 

@@ -157,21 +157,23 @@ def test_awkward_decimals_add_up_to_the_cent():
 
 def test_projection_from_the_last_seven_complete_days():
     # Today 10 March: to date e1..e8 = 4.923334; 3..9 March e3..e8 = 4.573334, so 0.653333.../day;
-    # 21 days after today: 4.923334 + 21 × 4.573334 / 7 = 4.923334 + 13.720002 = 18.643336.
+    # nothing spent yet on the 10th, so a whole day for today plus 21 days after it:
+    # 4.923334 + 22 × 4.573334 / 7 = 4.923334 + 14.373335 = 19.296669 (to the micro-dollar).
     projection = billing.projection(MARCH, ORG, dt.date(2026, 3, 10))
     assert (projection.to_date, projection.rate_total) == (D("4.923334"), D("4.573334"))
     assert (projection.rate_period.start, projection.rate_period.end) == (dt.date(2026, 3, 3), dt.date(2026, 3, 9))
     assert (projection.elapsed_days, projection.remaining_days) == (10, 21)
-    assert projection.projected == D("18.643336")
+    assert projection.today_so_far == D("0")
+    assert projection.projected.quantize(D("0.000001")) == D("19.296669")
     assert to_cents(projection.run_rate) == D("0.65")
 
 
 def test_projection_on_the_first_and_last_day():
-    # 1 March: nothing yet this period; the last 7 days (22-28 Feb) hold e0, 0.05, so 30 × 0.05 / 7.
+    # 1 March: nothing yet this period; the last 7 days (22-28 Feb) hold e0, 0.05, so (1 + 30) × 0.05 / 7.
     first = billing.projection(MARCH, ORG, dt.date(2026, 3, 1))
     assert (first.to_date, first.rate_total, first.remaining_days) == (D("0"), D("0.050000"), 30)
-    assert to_cents(first.projected) == D("0.21")
-    # 31 March: nothing left to project; the projection is the cost so far.
+    assert to_cents(first.projected) == D("0.22")
+    # 31 March: no days left, and the last 7 days (24-30 March) cost nothing: the cost so far.
     last = billing.projection(MARCH, ORG, dt.date(2026, 3, 31))
     assert (last.remaining_days, last.projected) == (0, D("4.923334"))
     with pytest.raises(ValueError, match="containing today"):
@@ -201,3 +203,11 @@ def test_demo_breakdowns_add_up_to_the_total(demo_app, anchor, count):
                 assert sum(frame["cost_cents"].to_list()) == total, (period, by)
                 assert abs(frame["share"].sum() - 1) < 1e-9
             assert sum(billing.cost_by_day(period, ORG)["cost_cents"].to_list()) == total, period
+
+
+def test_projection_counts_the_rest_of_today_but_never_less_than_today_so_far():
+    # Today 3 March: 2 and 3 March so far 0.35 + 1.333334; run rate of 24 Feb - 2 Mar: e0 + e1 + e2 = 0.40 / 7.
+    projection = billing.projection(MARCH, ORG, dt.date(2026, 3, 3))
+    assert projection.today_so_far == D("1.333334")  # e3 and e4, more than a day at the run rate
+    assert projection.rest_of_today == D("0")
+    assert projection.projected == projection.to_date + projection.run_rate * 28

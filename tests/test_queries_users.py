@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from data import schema
 from queries import users
 from queries.period import Period
 from queries.scope import Scope
@@ -131,3 +132,31 @@ def test_concentration():
     bands = dict(users.usage_buckets(activity).rows())
     assert (bands["1"], bands["2–5"], bands["501+"]) == (3, 1, 0)
     assert users.top_share(activity, 0.1) == 0.5  # the top 1 of 4 active users (Mia) made 3 of 6
+
+
+def test_days_still_to_come_do_not_count_against_anyone():
+    # The week of 2-8 March seen on Wednesday the 4th: 3 days so far, 3 working days.
+    period = users.elapsed(WEEK, dt.date(2026, 3, 4))
+    assert (period.start, period.end, users.working_days(period)) == (dt.date(2026, 3, 2), dt.date(2026, 3, 4), 3)
+    frame = pl.DataFrame(
+        {"first_active": [dt.datetime(2026, 1, 1)], "interactions": [2], "active_days": [2], "active_working_days": [2]}
+    )
+    assert frame.select(users.frequency_class(period))["frequency"][0] == "daily"  # 2 of 3 working days
+    assert frame.select(users.frequency_class(WEEK))["frequency"][0] == "weekly"  # 2 of 5 had the week ended
+
+
+def test_people_without_access_in_the_period_are_not_listed(data_dir):
+    path = schema.directory_dir(data_dir) / "users.parquet"
+    people = pl.read_parquet(path)
+    late = people.with_columns(
+        pl.when(pl.col("user_id") == "u6")
+        .then(pl.lit(dt.datetime(2026, 6, 1, tzinfo=dt.UTC)))
+        .otherwise(pl.col("created_at"))
+        .alias("created_at"),
+        pl.when(pl.col("user_id") == "u7").then(False).otherwise(pl.col("active")).alias("active"),
+    )
+    late.write_parquet(path)
+    rows = users.user_activity(WEEK, ORG)
+    # Noa joins in June and Ivy has left with no use in the week: neither had access then
+    assert sorted(rows["user_id"]) == ["u1", "u2", "u3", "u4", "u5"]
+    assert users.adoption_curve(WEEK, ORG)["users_with_access"].to_list() == [5] * 7

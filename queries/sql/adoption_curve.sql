@@ -1,8 +1,18 @@
 -- Per local day of the period: people with access so far, and how many of them had adopted by then.
-with scoped_users as (
+-- Access as in adoption.sql: created by then, and still with the company or active in the period.
+with active_in_period as (
+    select distinct user_id
+    from events
+    where ts >= $from_ts and ts < $to_ts
+        and utc_date between $from_utc_date and $to_utc_date
+        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+),
+scoped_users as (
     select user_id, timezone($tz, created_at)::date as since
     from users
-    where $all_teams or team_id in (select unnest($team_ids::varchar[]))
+    where ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and (active or user_id in (select user_id from active_in_period))
 ),
 firsts as (
     select events.user_id, min(timezone($tz, events.ts))::date as first_day

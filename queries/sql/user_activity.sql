@@ -1,10 +1,7 @@
--- Every user in the scope, with or without interactions: activity in the period and ever before its end.
-with scoped_users as (
-    select user_id, name, email, team_id, created_at, active
-    from users
-    where $all_teams or team_id in (select unnest($team_ids::varchar[]))
-),
-in_period as (
+-- Everyone in the scope who had access in the period, with or without interactions: activity in the
+-- period and ever before its end. Access, as in adoption.sql: created before the period ends, and still
+-- with the company or active in the period.
+with in_period as (
     select user_id, agent_id, timezone($tz, ts)::date as day
     from events
     where ts >= $from_ts and ts < $to_ts
@@ -20,6 +17,13 @@ per_user as (
         count(distinct day) filter (where isodow(day) <= 5) as active_working_days
     from in_period
     group by user_id
+),
+scoped_users as (
+    select user_id, name, email, team_id, created_at, active
+    from users
+    where ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and created_at < $to_ts
+        and (active or user_id in (select user_id from per_user))
 ),
 agent_rank as (
     select

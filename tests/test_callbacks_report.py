@@ -1,0 +1,68 @@
+"""The Generate Report dialog's callbacks as plain functions."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import openpyxl
+
+from callbacks import report
+from reports.request import read_ticket
+
+SEARCH = "?start=2026-03-02&end=2026-03-08&teams=t_eng"
+
+
+def test_choices_become_a_ticket_with_the_on_screen_filters(app, signed_in):
+    with signed_in("manager"):
+        ticket, disabled, reason = report.prepare_ticket(["summary", "by_team"], "shown", "auto", "xlsx", SEARCH)
+    assert (disabled, reason) == (False, "")
+    ask, email, sid = read_ticket(app.config["SECRET_KEY"], ticket)
+    assert (str(ask.start), str(ask.end), ask.teams, ask.grain, email) == (
+        "2026-03-02", "2026-03-08", ("t_eng",), "day", "manager@test.example",
+    )  # fmt: skip
+    assert sid
+
+
+def test_generate_stays_off_with_a_reason(signed_in):
+    with signed_in("admin"):
+        nothing = report.prepare_ticket([], "shown", "auto", "xlsx", SEARCH)
+        assert nothing[1:] == (True, "Choose at least one data point.")
+        backwards = report.prepare_ticket(["summary"], "shown", "auto", "xlsx", "?start=2026-03-08&end=2026-03-01")
+        assert backwards[1] is True and "before it starts" in backwards[2]
+        assert report.prepare_ticket(["summary"], None, "auto", "xlsx", SEARCH)[1:] == (True, "Choose a period.")
+
+
+def test_period_choices(signed_in):
+    with signed_in("admin"):
+        options, value = report.update_period_options(True, SEARCH)
+    assert value == "shown" and options[0]["label"] == "As shown: 2026-03-02 to 2026-03-08"
+    labels = [o["label"] for o in options]
+    assert "Last 30 days" in labels and any(label.startswith("Billing period") for label in labels)
+    assert "Custom range" not in labels
+
+
+def test_generate_builds_the_file_in_the_askers_scope(app, signed_in):
+    steps = []
+    with signed_in("manager"):
+        ticket = report.prepare_ticket(["by_team"], "shown", "auto", "xlsx", "?start=2026-03-02&end=2026-03-08")[0]
+        download, status = report.generate_report(steps.append, 1, ticket)
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
+    assert {row[0].value for row in book["Usage by team"].iter_rows(min_row=2)} == {"Engineering", "Sales"}
+    assert download["filename"] == "telemetry-report-2026-03-02-to-2026-03-08.xlsx"
+    assert status.startswith("Done: telemetry-report-2026-03-02-to-2026-03-08.xlsx")
+    assert steps[0] == (0, "Usage by team…") and steps[-1] == (100, "Writing the file…")
+
+
+def test_a_ticket_dies_with_its_session(app, signed_in, client, auth):
+    with signed_in("manager"):
+        ticket = report.prepare_ticket(["by_team"], "shown", "auto", "csv", SEARCH)[0]
+    store = app.extensions["telemetry_store"]
+    manager = store.account_by_email("manager@test.example")
+    store.set_password_hash(manager.id, manager.password_hash)  # ends every session of the account
+    with app.app_context():
+        download, status = report.generate_report(lambda _p: None, 1, ticket)
+    assert download is report.no_update
+    assert status == "Your session has ended; sign in again to generate reports."
+    with app.app_context():
+        assert report.generate_report(lambda _p: None, 1, "forged")[1].startswith("This report request has expired")
