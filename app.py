@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dash
 from flask import Flask, Response, redirect, request
@@ -16,7 +15,9 @@ import callbacks
 import data.cli
 import queries
 import reports
+from callbacks._errors import show_callback_error
 from layouts.shell import shell
+from queries.period import known_timezone
 
 DEFAULTS = {
     "DATA_DIR": "data",
@@ -32,6 +33,7 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "telemetry_session",
     "PREFERRED_URL_SCHEME": "http",
+    "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; the OTLP receiver has its own OTLP_MAX_BYTES
 }
 
 # Environment variable -> config key, with the type it is read as.
@@ -82,6 +84,7 @@ def _add_dash(server: Flask) -> None:
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
+        on_error=show_callback_error,
     )
     dash_app.layout = shell
     callbacks.register_all(dash_app)
@@ -119,10 +122,11 @@ def _from_environment() -> dict:
 def _finish_config(server: Flask) -> None:
     config = server.config
     config["DATA_DIR"] = Path(config["DATA_DIR"]).resolve()
-    try:
-        ZoneInfo(config["ORG_TIMEZONE"])
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"ORG_TIMEZONE={config['ORG_TIMEZONE']!r} is not a known time zone.") from None
+    if not known_timezone(config["ORG_TIMEZONE"]):
+        # Checked against DuckDB too, which converts every query: `localtime` passes Python's check alone.
+        raise ConfigError(
+            f"ORG_TIMEZONE={config['ORG_TIMEZONE']!r} is not a known time zone; use an IANA name like Europe/Paris."
+        )
     if not 1 <= int(config["BILLING_ANCHOR_DAY"]) <= 28:
         raise ConfigError("BILLING_ANCHOR_DAY must be a day of the month from 1 to 28.")
     config.setdefault("ACCOUNTS_DB", str(config["DATA_DIR"] / "telemetry.sqlite"))

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from auth.scope import current_scope
 from queries import usage
+from queries.db import DataFolderError
 from queries.period import GRAINS, Period, PeriodError, parse_date
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -25,6 +26,13 @@ class BadParameter(ValueError):
 @bp.errorhandler(BadParameter)
 def bad_parameter(error: BadParameter) -> ResponseReturnValue:
     return jsonify({"error": str(error), "parameter": error.parameter}), 400
+
+
+@bp.errorhandler(DataFolderError)
+def unreadable_data(error: DataFolderError) -> ResponseReturnValue:
+    """Not the caller's fault, and not over until someone fixes the file: 503, naming it."""
+    current_app.logger.error("API: %s", error, exc_info=error)
+    return jsonify({"error": str(error)}), 503
 
 
 def _period() -> Period:

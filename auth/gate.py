@@ -15,7 +15,11 @@ PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/static/")
 PUBLIC_PATHS = ("/login", "/_favicon.ico", "/favicon.ico")
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Machine endpoints (path -> view) that check their own token instead of a session: api/otlp.py.
+# They also enforce their own body size (OTLP_MAX_BYTES), above the app-wide MAX_CONTENT_LENGTH.
 TOKEN_PATHS = {"/v1/traces": "otlp.traces"}
+_NO_APP_LIMIT = 2**63 - 1  # request.max_content_length cannot be reset to None per request
+LOGOUT_PATH = "/logout"
+HSTS = "max-age=31536000"
 
 
 def is_public(path: str) -> bool:
@@ -40,13 +44,20 @@ def gate() -> Response | None:
     path = request.path
     if path in TOKEN_PATHS:
         # The view refuses anything without its token; with no token configured it is not registered.
-        return None if TOKEN_PATHS[path] in current_app.view_functions else _deny(404, "not found")
-    # The login form carries its own CSRF token; everything else unsafe must come from our pages.
-    cross_site = request.method in UNSAFE_METHODS and not same_origin() and not _has_bearer()
+        if TOKEN_PATHS[path] not in current_app.view_functions:
+            return _deny(404, "not found")
+        request.max_content_length = _NO_APP_LIMIT
+        return None
+    # The login form carries its own CSRF token; everything else unsafe must come from our pages,
+    # unless an API token (never sent by a browser on its own) authenticated the request.
+    cross_site = request.method in UNSAFE_METHODS and not same_origin() and not _via_token()
     if cross_site and path != "/login":
         return _deny(403, "cross-site request refused")
     if is_public(path):
         return None
+    if path == LOGOUT_PATH:
+        # Any signed-in account may sign out (the view asks first on GET); strangers have nothing to end.
+        return None if current_user.is_authenticated else redirect("/login")
     if not current_user.is_authenticated:
         if is_page(path) and request.method == "GET":
             query = f"?{request.query_string.decode()}" if request.query_string else ""
@@ -57,8 +68,8 @@ def gate() -> Response | None:
     return None
 
 
-def _has_bearer() -> bool:
-    return request.headers.get("Authorization", "").lower().startswith("bearer ")
+def _via_token() -> bool:
+    return bool(getattr(current_user, "via_token", False))
 
 
 def _deny(status: int, reason: str) -> Response:
@@ -76,6 +87,8 @@ def security_headers(response: Response, csp: str) -> Response:
     headers["Referrer-Policy"] = "same-origin"
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers["Strict-Transport-Security"] = HSTS  # served over HTTPS: browsers keep to it
     if not is_public(request.path) or request.path == "/login":
         headers["Cache-Control"] = "no-store"
     return response

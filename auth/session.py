@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import ipaddress
 from dataclasses import dataclass
 
-from flask import Flask, Request, current_app, request
-from flask_login import AnonymousUserMixin, LoginManager, current_user
+from flask import Flask, Request, current_app, request, session
+from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user
 
 from auth.store import AccountRow, Store, utcnow
 
 VIEWER_ROLES = ("admin", "manager")
 _TOUCH_EVERY = dt.timedelta(minutes=1)
+_REJECTED_TOKEN_AUDIT_EVERY = dt.timedelta(minutes=1)
+_FINGERPRINT = "_fingerprint"  # key in the (signed) session cookie
 
 
 @dataclass(frozen=True)
@@ -62,14 +66,52 @@ def current_account() -> Account | Anonymous:
 
 def init_app(app: Flask) -> None:
     manager = LoginManager(app)
-    manager.session_protection = "strong"
+    # "Strong" session protection is done in load_session, not by Flask-Login: its fingerprint believes
+    # X-Forwarded-For from anyone, and it would refuse a token request over an unrelated cookie.
+    manager.session_protection = None
     manager.anonymous_user = Anonymous
     manager.user_loader(load_session)
     manager.request_loader(load_token)
 
 
+def session_fingerprint() -> str:
+    """Where a session may be used from: the client's address (as ProxyFix vouched for it, and only
+    with TRUSTED_PROXIES) and its User-Agent, hashed. A spoofed X-Forwarded-For changes nothing."""
+    seen = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
+    return hashlib.sha512(seen.encode("utf-8", "replace")).hexdigest()
+
+
+def sign_in(account: Account) -> None:
+    """Start a session for an account, pinned to this client's fingerprint."""
+    login_user(account)
+    session[_FINGERPRINT] = session_fingerprint()
+
+
+def address_key(address: str | None) -> str:
+    """The client an address stands for: an IPv4 address, or an IPv6 /64 (what one host is given)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return (address or "?")[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+def presents_token(req: Request) -> bool:
+    """An `Authorization: Bearer …` request is authenticated by that token alone, never by a cookie."""
+    scheme, _, _token = req.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer"
+
+
 def load_session(sid: str) -> Account | None:
     """The account behind a session cookie, unless revoked, disabled, idle or too old."""
+    if presents_token(request):
+        return None  # Flask-Login then asks load_token, and only it
+    if session.get(_FINGERPRINT) != session_fingerprint():
+        return None  # the cookie was issued to another address or browser: replayed, or stale
     found = store().session(sid)
     if found is None or found.revoked or found.account.disabled:
         return None
@@ -86,13 +128,15 @@ def load_session(sid: str) -> Account | None:
 
 def load_token(req: Request) -> Account | None:
     """`Authorization: Bearer tlm_…` for the JSON API: the owner's role and scope, audited."""
-    header = req.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if not presents_token(req):
         return None
-    row = store().account_by_token(token.strip())
+    token = req.headers["Authorization"].partition(" ")[2].strip()
+    row = store().account_by_token(token) if token else None
     if row is None or row.disabled:
-        store().audit("?", "token_rejected", {"path": req.path}, request.remote_addr)
+        if token:  # anyone can send these: one entry per address a minute
+            key = f"address:{address_key(req.remote_addr)}"
+            detail = {"path": req.path[:200]}
+            store().audit_once(key, "?", "token_rejected", detail, req.remote_addr, _REJECTED_TOKEN_AUDIT_EVERY)
         return None
     store().audit(row.email, "token_use", {"path": req.path, "query": req.query_string.decode()}, request.remote_addr)
     return Account(row, via_token=True)

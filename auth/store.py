@@ -42,6 +42,7 @@ create table if not exists api_tokens (
 );
 create table if not exists login_failures (key text not null, at text not null);
 create index if not exists login_failures_key on login_failures(key, at);
+create index if not exists login_failures_at on login_failures(at);
 create table if not exists audit (
     id integer primary key,
     at text not null,
@@ -50,6 +51,7 @@ create table if not exists audit (
     detail text not null,
     remote_addr text
 );
+create index if not exists audit_action_at on audit(action, at);
 """
 
 
@@ -64,6 +66,15 @@ class AccountRow:
 
 
 @dataclass(frozen=True)
+class LoginAttempt:
+    """A login attempt let through (its rows in login_failures), or refused for `wait` seconds."""
+
+    rowids: tuple[int, ...] = ()
+    wait: int = 0
+    blocked_by: str | None = None
+
+
+@dataclass(frozen=True)
 class SessionRow:
     account: AccountRow
     created_at: dt.datetime
@@ -73,6 +84,11 @@ class SessionRow:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    """Fixed-width ISO text, so stored times compare as strings in their order."""
+    return moment.isoformat(timespec="microseconds")
 
 
 def _digest(secret: str) -> str:
@@ -200,33 +216,67 @@ class Store:
             cur = db.execute("update api_tokens set revoked = 1 where account_id = ? and revoked = 0", (account_id,))
             return cur.rowcount
 
-    # Login throttling: failures per key ("account:…", "address:…") within a window
+    # Login throttling: attempts per key ("account:…", "address:…") within a window
 
-    def record_failure(self, *keys: str) -> None:
-        now = utcnow().isoformat()
+    def begin_login_attempt(self, limits: dict[str, int], window: dt.timedelta) -> LoginAttempt:
+        """Check every key's count and record the attempt in one transaction, before the password is
+        verified, so concurrent guesses cannot all pass the check. Rows older than the window go."""
+        now = utcnow()
+        since = _stamp(now - window)
         with self._tx() as db:
-            db.executemany("insert into login_failures (key, at) values (?, ?)", [(k, now) for k in keys])
+            db.execute("delete from login_failures where at <= ?", (since,))
+            wait, blocked_by = 0, None
+            for key, limit in limits.items():
+                count, oldest = db.execute(
+                    "select count(*), min(at) from login_failures where key = ? and at > ?", (key, since)
+                ).fetchone()
+                if count >= limit and oldest is not None:
+                    seconds = int((dt.datetime.fromisoformat(oldest) + window - now).total_seconds()) + 1
+                    if seconds > wait:
+                        wait, blocked_by = seconds, key
+            if wait:
+                return LoginAttempt(wait=wait, blocked_by=blocked_by)
+            stamp = _stamp(now)
+            rowids = tuple(
+                db.execute("insert into login_failures (key, at) values (?, ?)", (key, stamp)).lastrowid
+                for key in limits
+            )
+        return LoginAttempt(rowids=rowids)
 
-    def failures_since(self, key: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
-        """How many failures for key since a moment, and the oldest of them."""
+    def forget_login_attempt(self, attempt: LoginAttempt, *clear_keys: str) -> None:
+        """After a right password: the attempt was no failure, and the keys' earlier failures are cleared."""
         with self._tx() as db:
-            count, oldest = db.execute(
-                "select count(*), min(at) from login_failures where key = ? and at > ?", (key, since.isoformat())
-            ).fetchone()
-        return count, dt.datetime.fromisoformat(oldest) if oldest else None
-
-    def clear_failures(self, key: str) -> None:
-        with self._tx() as db:
-            db.execute("delete from login_failures where key = ?", (key,))
+            db.executemany("delete from login_failures where rowid = ?", [(rowid,) for rowid in attempt.rowids])
+            db.executemany("delete from login_failures where key = ?", [(key,) for key in clear_keys])
 
     # Audit log
 
     def audit(self, actor: str, action: str, detail: dict, remote_addr: str | None) -> None:
         with self._tx() as db:
-            db.execute(
-                "insert into audit (at, actor, action, detail, remote_addr) values (?, ?, ?, ?, ?)",
-                (utcnow().isoformat(), actor, action, json.dumps(detail, sort_keys=True, default=str), remote_addr),
-            )
+            self._append_audit(db, actor, action, detail, remote_addr)
+
+    def audit_once(
+        self, key: str, actor: str, action: str, detail: dict, remote_addr: str | None, every: dt.timedelta
+    ) -> bool:
+        """Append unless an entry with this action and key (kept in the detail) is younger than `every`:
+        what strangers can repeat at will (throttled logins, rejected tokens) is written once a while."""
+        since = _stamp(utcnow() - every)
+        with self._tx() as db:
+            recent = db.execute(
+                "select 1 from audit where action = ? and at > ? and json_extract(detail, '$.key') = ? limit 1",
+                (action, since, key),
+            ).fetchone()
+            if recent:
+                return False
+            self._append_audit(db, actor, action, {**detail, "key": key}, remote_addr)
+        return True
+
+    @staticmethod
+    def _append_audit(db: sqlite3.Connection, actor: str, action: str, detail: dict, remote_addr: str | None) -> None:
+        db.execute(
+            "insert into audit (at, actor, action, detail, remote_addr) values (?, ?, ?, ?, ?)",
+            (_stamp(utcnow()), actor, action, json.dumps(detail, sort_keys=True, default=str), remote_addr),
+        )
 
     def audit_entries(self, limit: int = 100) -> list[dict]:
         with self._tx() as db:

@@ -6,18 +6,20 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, session
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from auth.passwords import verify_password
-from auth.session import Account, current_account, store
-from auth.store import utcnow
+from auth.session import Account, address_key, current_account, sign_in, store
+from auth.store import LoginAttempt
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 INVALID = "Invalid email or password."
+MAX_EMAIL = 320  # 64 + "@" + 255: the longest address; longer ones are refused before anything is stored
+THROTTLE_AUDIT_EVERY = dt.timedelta(minutes=1)  # one login_throttled entry per key a minute
 ACCESS_NOTICE = (
     "This section is available only to Admin and Manager roles. "
     "To request access, contact your organization administrator."
@@ -25,7 +27,7 @@ ACCESS_NOTICE = (
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=MAX_EMAIL)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
@@ -39,21 +41,14 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def throttled_for(email: str, address: str) -> int:
-    """Seconds to wait before another try, or 0: failures per account and per address."""
+def begin_attempt(email: str, address: str) -> LoginAttempt:
+    """Throttle, then count this attempt as a failure until the password proves right."""
     config = current_app.config
-    window = dt.timedelta(seconds=config["LOGIN_LOCK_SECONDS"])
-    since = utcnow() - window
-    limits = (
-        (f"account:{email.lower()}", config["LOGIN_MAX_FAILURES"]),
-        (f"address:{address}", config["LOGIN_MAX_FAILURES"] * 4),
-    )
-    wait = 0
-    for key, limit in limits:
-        count, oldest = store().failures_since(key, since)
-        if count >= limit and oldest is not None:
-            wait = max(wait, int((oldest + window - utcnow()).total_seconds()) + 1)
-    return wait
+    limits = {
+        f"account:{email.lower()}": config["LOGIN_MAX_FAILURES"],
+        f"address:{address_key(address)}": config["LOGIN_MAX_FAILURES"] * 4,
+    }
+    return store().begin_login_attempt(limits, dt.timedelta(seconds=config["LOGIN_LOCK_SECONDS"]))
 
 
 def access_notice_page(status: int = 403):
@@ -66,38 +61,44 @@ def login():
     next_url = safe_next(request.args.get("next"))
     if request.method == "GET":
         return render_template("login.html", form=form, error=None, next_url=next_url)
-    email = (form.email.data or "").strip()
-    address = request.remote_addr or "?"
-    wait = throttled_for(email, address)
-    if wait:
-        store().audit(email or "?", "login_throttled", {}, address)
-        response = make_response(
-            render_template("login.html", form=form, error="Too many attempts. Try again later.", next_url=next_url),
-            429,
-        )
-        response.headers["Retry-After"] = str(wait)
-        return response
+    # The form first (cheap, and nothing is written for a request without a valid token and fields).
     if not form.validate_on_submit():
         return render_template(
             "login.html", form=form, error="The form expired or was incomplete; please try again.", next_url=next_url
         ), 400
+    email = (form.email.data or "").strip()[:MAX_EMAIL]
+    address = request.remote_addr or "?"
+    attempt = begin_attempt(email, address)
+    if attempt.wait:
+        store().audit_once(attempt.blocked_by or "?", email, "login_throttled", {}, address, THROTTLE_AUDIT_EVERY)
+        response = make_response(
+            render_template("login.html", form=form, error="Too many attempts. Try again later.", next_url=next_url),
+            429,
+        )
+        response.headers["Retry-After"] = str(attempt.wait)
+        return response
     row = store().account_by_email(email)
     if not verify_password(row.password_hash if row else None, form.password.data or ""):
-        store().record_failure(f"account:{email.lower()}", f"address:{address}")
-        store().audit(email, "login_failed", {}, address)
+        store().audit(email, "login_failed", {}, address)  # the attempt's rows stay, as the failure
         return render_template("login.html", form=form, error=INVALID, next_url=next_url), 401
-    store().clear_failures(f"account:{email.lower()}")
+    store().forget_login_attempt(attempt, f"account:{email.lower()}")
     if row.disabled:
         store().audit(email, "login_disabled", {}, address)
         return access_notice_page()
     session.clear()  # a fresh session at login, nothing carried over from before
-    login_user(Account(row, sid=store().open_session(row.id)))
+    sign_in(Account(row, sid=store().open_session(row.id)))
     store().audit(row.email, "login", {"role": row.role}, address)
     return redirect(next_url)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    """GET asks (a link from anywhere must not sign anyone out); POST, from our pages only, signs out.
+
+    The gate lets only signed-in accounts this far, and refuses a POST from another site's page.
+    """
+    if request.method == "GET":
+        return render_template("logout.html", email=current_account().email)
     account = current_account()
     if getattr(account, "sid", None):
         store().revoke_session(account.sid)

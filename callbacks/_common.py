@@ -16,7 +16,8 @@ def org_timezone() -> str:
 def resolve(query: dict | None) -> tuple[Filters, Scope]:
     """Filters from the page's query (untrusted) and the scope they narrow, decided on the server.
 
-    Raises PeriodError (its message is for the user) when the period is malformed or backwards.
+    Raises PeriodError (its message is for the user) when the period is malformed or backwards, or
+    the query is not what a page sends (not a mapping, ids that are not text): the browser is not trusted.
     """
     filters = parse_filters(query or {}, org_timezone())
     return filters, filters.scope(current_scope())

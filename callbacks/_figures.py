@@ -6,11 +6,16 @@ import textwrap
 
 import plotly.graph_objects as go
 
-PALETTE = (
-    "#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#0ea5e9", "#eab308", "#14b8a6",
-    "#ec4899", "#64748b", "#84cc16", "#6366f1",
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies. Colour never carries meaning
+# alone: series are named in legends and hovers, changes carry ▲/▼.
+BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, YELLOW, BLACK = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000",
 )  # fmt: skip
-OTHER_COLOUR = "#cbd5e1"
+PALETTE = (BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, "#8C6D31", "#4D4D4D", YELLOW, "#6A3D9A", "#B2DF8A", BLACK)
+OTHER_COLOUR = "#BBBBBB"
+MUTED = "#64748B"
+# What each kind of thing is drawn in, on every tab.
+AGENT_COLOUR, TEAM_COLOUR, MODEL_COLOUR, USERS_COLOUR, COST_COLOUR = BLUE, PURPLE, SKY, ORANGE, GREEN
 
 
 def base_layout(fig: go.Figure, height: int = 320) -> go.Figure:

@@ -21,7 +21,7 @@ from layouts import ids
 from layouts._components import format_count, format_percent, format_usd
 from queries import analytics
 from queries.filters import parse_filters, parse_ids, query_from_search, search_with
-from queries.period import Period, PeriodError, auto_grain
+from queries.period import GRAINS, Period, PeriodError, auto_grain
 
 TOP_AGENTS = 10
 TOP_TEAMS = 12
@@ -429,25 +429,31 @@ def clear_filter(search: str | None, key: str, value: str) -> str:
     return search_with(search, **{key: remaining or None})
 
 
-def _changed(search: str | None, new_search: str):
+def _write(search: str | None, **updates: str | list[str] | None):
+    """The URL with `updates`; no_update when nothing changes or the browser sent a malformed URL."""
+    try:
+        new_search = search_with(search, **updates)
+    except PeriodError:
+        return no_update
     return no_update if new_search == (search or "") else new_search
 
 
 def _clicked_key(click: dict | None) -> str | None:
-    points = (click or {}).get("points") or []
-    data = points[0].get("customdata") if points else None
+    points = click.get("points") if isinstance(click, dict) else None
+    point = points[0] if isinstance(points, list) and points else None
+    data = point.get("customdata") if isinstance(point, dict) else None
     key = data[0] if isinstance(data, list) and data else None
     return key if isinstance(key, str) and key else None
 
 
 def update_search_from_agent_click(click: dict | None, search: str | None):
     key = _clicked_key(click)
-    return _changed(search, search_with(search, agents=key)) if key else no_update
+    return _write(search, agents=key) if key else no_update
 
 
 def update_search_from_team_click(click: dict | None, search: str | None):
     key = _clicked_key(click)
-    return _changed(search, search_with(search, teams=key)) if key else no_update
+    return _write(search, teams=key) if key else no_update
 
 
 def update_search_from_time_click(click: dict | None, search: str | None):
@@ -455,28 +461,42 @@ def update_search_from_time_click(click: dict | None, search: str | None):
     key = _clicked_key(click)
     if not key or key == analytics.OTHER_KEY:
         return no_update
-    target = "teams" if query_from_search(search).get("stack") == "team" else "agents"
-    return _changed(search, search_with(search, **{target: key}))
+    try:
+        target = "teams" if query_from_search(search).get("stack") == "team" else "agents"
+    except PeriodError:
+        return no_update
+    return _write(search, **{target: key})
 
 
 def update_search_from_chip(n_clicks: list[int | None], search: str | None):
     trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not any(n_clicks or []):
+    if not isinstance(trigger, dict) or not isinstance(n_clicks, list) or not any(n_clicks):
         return no_update
-    return _changed(search, clear_filter(search, trigger["key"], trigger["value"]))
+    key, value = trigger.get("key"), trigger.get("value")
+    if key not in FILTER_KINDS or not isinstance(value, str):
+        return no_update  # not a chip this page made
+    try:
+        new_search = clear_filter(search, key, value)
+    except PeriodError:  # a malformed URL or ids from the browser
+        return no_update
+    return no_update if new_search == (search or "") else new_search
 
 
 def update_search_from_grain(grain: str | None, search: str | None):
     """The grain goes into the URL only when it differs from the period's default (no history noise)."""
+    if grain is not None and grain not in GRAINS:
+        return no_update
     try:
         default = auto_grain(parse_filters(query_from_search(search), org_timezone()).period.days)
     except PeriodError:
         default = None
-    return _changed(search, search_with(search, grain=None if grain == default else grain))
+    return _write(search, grain=None if grain == default else grain)
 
 
 def update_search_from_stack(stack: str | None, search: str | None):
-    return _changed(search, search_with(search, stack=None if stack == ids.ANALYTICS_DEFAULT_STACK else stack))
+    if stack is not None and stack not in analytics.STACK_KEYS:
+        return no_update
+    return _write(search, stack=None if stack == ids.ANALYTICS_DEFAULT_STACK else stack)
 
 
 def register_callbacks(app: dash.Dash) -> None:

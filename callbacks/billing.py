@@ -37,6 +37,7 @@ from queries.scope import Scope
 
 NO_COST = "No cost in this period"
 NO_COST_TO_SHOW = "No cost to show"  # the tables' empty text (AG Grid reads it once, at start)
+MAX_PERIOD_OPTIONS = 36  # billing periods in the selector, newest first
 MAX_BARS = 15  # bars per chart; past that, the smallest are summed into one "Other" bar
 HEIGHT = 340  # chart heights, as in layouts/billing.py
 BREAKDOWN_HEIGHT = 420
@@ -61,6 +62,8 @@ def current_period(today: dt.date) -> Period:
 
 def with_default_period(query: dict | None, today: dt.date) -> dict:
     """The query, with the current billing period when it names no dates (this tab's default)."""
+    if query is not None and not isinstance(query, dict):
+        return query  # not what the page sends: resolve() says so
     query = dict(query or {})
     if not query.get("start") and not query.get("end"):
         period = current_period(today)
@@ -115,7 +118,8 @@ def short_day(day: dt.date) -> str:
 
 
 def update_period_options(query: dict | None, today: dt.date | None = None) -> tuple[list[dict], str | None, str]:
-    """Billing periods with data (and the current one), newest first; the one the URL shows selected."""
+    """The newest MAX_PERIOD_OPTIONS billing periods with data (and the current one, and the one the URL
+    shows), newest first; the one the URL shows selected."""
     today = _today(today)
     tz, anchor = org_timezone(), anchor_day()
     current = current_period(today)
@@ -126,8 +130,9 @@ def update_period_options(query: dict | None, today: dt.date | None = None) -> t
         scope, shown = current_scope(), None
     bounds = usage.data_bounds(scope, tz).row(0, named=True)
     periods = billing_periods(bounds["first_day"], bounds["last_day"], anchor, tz) if bounds["first_day"] else []
-    extra = [current] + ([shown] if shown is not None and is_billing_period(shown, anchor) else [])
-    periods = sorted(set(periods) | set(extra), key=lambda p: p.start, reverse=True)
+    periods = sorted(set(periods) | {current}, key=lambda p: p.start, reverse=True)[:MAX_PERIOD_OPTIONS]
+    if shown is not None and is_billing_period(shown, anchor) and shown not in periods:
+        periods = sorted([*periods, shown], key=lambda p: p.start, reverse=True)  # the one the URL asks for
     options = [
         {"label": period_label(p) + (" (current)" if p == current else ""), "value": period_value(p)} for p in periods
     ]
@@ -146,7 +151,7 @@ def update_period_options(query: dict | None, today: dt.date | None = None) -> t
 
 def update_url(value: str | None, search: str | None, today: dt.date | None = None) -> str:
     """The URL with the chosen billing period's dates; nothing when it already shows that period."""
-    if not value or "/" not in value:
+    if not isinstance(value, str) or "/" not in value:
         return no_update
     today = _today(today)
     try:
@@ -161,7 +166,10 @@ def update_url(value: str | None, search: str | None, today: dt.date | None = No
         shown = None
     if chosen == shown:
         return no_update  # the selector was only set to what the URL (or this tab's default) shows
-    return search_with(search, start=chosen.start.isoformat(), end=chosen.end.isoformat())
+    try:
+        return search_with(search, start=chosen.start.isoformat(), end=chosen.end.isoformat())
+    except PeriodError:  # a malformed URL from the browser
+        return no_update
 
 
 # --- Cards: total, projection (or daily average), previous period, change ------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from layouts import ids
 from queries import usage
 from queries.billing_periods import billing_periods, period_label
 from queries.filters import parse_filters, query_from_search
-from queries.period import PRESETS, Period, PeriodError, auto_grain, preset_period, today_local
+from queries.period import PRESETS, Period, PeriodError, auto_grain, parse_date, preset_period, today_local
 from reports.build import report_for_account
 from reports.request import ReportError, ReportRequest, read_ticket, sign_ticket
 
@@ -56,17 +55,14 @@ def update_period_options(is_open: bool, search: str | None) -> tuple[list[dict]
 
 def chosen_period(choice: str | None, search: str | None, tz: str) -> tuple[Period, tuple, tuple]:
     """The period, teams and agents a choice stands for; the on-screen filters come along with "shown"."""
-    if not choice:
+    if not choice or not isinstance(choice, str):
         raise PeriodError("Choose a period.")
     if choice == SHOWN:
         filters = parse_filters(query_from_search(search), tz)
         return filters.period, filters.teams, filters.agents
     if choice.startswith(BILLING_PREFIX):
         start, _, end = choice.removeprefix(BILLING_PREFIX).partition(":")
-        try:
-            return Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end), tz), (), ()
-        except ValueError:
-            raise PeriodError(f"Unknown period {choice!r}.") from None
+        return Period(parse_date(start, "start"), parse_date(end, "end"), tz), (), ()
     first = usage.data_bounds(current_scope(), tz)["first_day"][0]
     return preset_period(choice, today_local(tz), tz, first), (), ()
 
@@ -74,6 +70,10 @@ def chosen_period(choice: str | None, search: str | None, tz: str) -> tuple[Peri
 def prepare_ticket(points: list[str] | None, choice: str | None, grain: str, fmt: str, search: str | None) -> tuple:
     """Check the choices and sign them with who asks; Generate stays off, with the reason, until they hold."""
     tz = org_timezone()
+    if not isinstance(points, list | None) or not all(isinstance(p, str) for p in points or ()):
+        return None, True, "Choose at least one data point."
+    if not isinstance(grain, str) or not isinstance(fmt, str):
+        return None, True, "Choose a grain and a format."
     try:
         period, teams, agents = chosen_period(choice, search, tz)
         ask = ReportRequest(
@@ -91,6 +91,8 @@ def generate_report(set_progress: Callable, n_clicks: int | None, ticket: str | 
     """Verify the ticket and its session, then build the file in the account's own scope."""
     if not n_clicks or not ticket:
         return no_update, ""
+    if not isinstance(ticket, str):
+        return no_update, "This report request has expired or was not issued here; choose Generate again."
     try:
         ask, email, sid = read_ticket(current_app.config["SECRET_KEY"], ticket)
         account = store().account_by_email(email)

@@ -17,8 +17,17 @@ from layouts._components import message
 from layouts.shell import TABS
 from queries import directory, usage
 from queries.billing_periods import billing_period_containing
-from queries.filters import parse_filters, query_from_search, search_with
-from queries.period import DEFAULT_PRESET, Period, PeriodError, matching_preset, preset_period, today_local
+from queries.filters import parse_filters, parse_ids, query_from_search, search_with
+from queries.period import (
+    DEFAULT_PRESET,
+    PRESETS,
+    Period,
+    PeriodError,
+    matching_preset,
+    parse_date,
+    preset_period,
+    today_local,
+)
 
 BILLING_PATH = "/telemetry/billing"
 
@@ -56,8 +65,8 @@ def _first_day() -> dt.date | None:
 
 def controls_from_search(search: str | None, today: dt.date, tz: str, pathname: str | None = None) -> tuple:
     """The filter bar as the URL says (first load, a shared link, the back button, another tab)."""
-    query = query_from_search(search)
     try:
+        query = query_from_search(search)
         filters = parse_filters(query, tz, today)
     except PeriodError as error:
         note = message(f"{error} Pick a period above.", "danger")
@@ -87,30 +96,42 @@ def search_from_controls(
     today: dt.date,
     tz: str,
 ) -> tuple:
-    """The URL as the filter bar says, after the user changed one of its controls."""
+    """The URL as the filter bar says, after the user changed one of its controls.
+
+    The controls' values come from the browser: anything malformed gives a message, never a new URL.
+    """
     preset, start, end, teams, agents = controls
     try:
         if trigger == ids.FILTER_PRESET and preset != "custom":
             period = preset_period(preset, today, tz, _first_day())
         elif start and end:
-            period = Period(dt.date.fromisoformat(start[:10]), dt.date.fromisoformat(end[:10]), tz)
+            period = Period(_picked_date(start, "start"), _picked_date(end, "end"), tz)
             preset = matching_preset(period, today, _first_day()) if trigger == ids.FILTER_RANGE else preset
         else:
             return (no_update,) * 6 + (None,)
-    except (PeriodError, ValueError) as error:
+        new_search = search_with(
+            search,
+            start=period.start.isoformat(),
+            end=period.end.isoformat(),
+            teams=list(parse_ids(teams, "teams")) or None,
+            agents=list(parse_ids(agents, "agents")) or None,
+        )
+    except PeriodError as error:
         return (no_update,) * 6 + (message(str(error), "danger"),)
-    new_search = search_with(
-        search, start=period.start.isoformat(), end=period.end.isoformat(), teams=teams or None, agents=agents or None
-    )
     return (
         new_search if new_search != (search or "") else no_update,
-        preset,
+        preset if isinstance(preset, str) and preset in PRESETS else "custom",
         period.start.isoformat(),
         period.end.isoformat(),
         no_update,
         no_update,
         None,
     )
+
+
+def _picked_date(value: str, name: str) -> dt.date:
+    """A date picker's value: `YYYY-MM-DD`, possibly followed by a time."""
+    return parse_date(value[:10] if isinstance(value, str) else value, name)
 
 
 def update_filters(search, pathname, preset, start, end, teams, agents) -> tuple:

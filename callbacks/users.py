@@ -93,8 +93,8 @@ def summary_cards(activity: pl.DataFrame) -> dbc.Row:
 
 
 def _view(query: dict | None) -> str:
-    view = (query or {}).get("view")
-    return view if view in ids.USERS_VIEWS else "all"
+    view = query.get("view") if isinstance(query, dict) else None
+    return view if isinstance(view, str) and view in ids.USERS_VIEWS else "all"
 
 
 def update_table(query: dict | None) -> tuple:
@@ -114,12 +114,17 @@ def update_table(query: dict | None) -> tuple:
 
 def update_view(view: str, search: str | None) -> str:
     """One click for the not-adopted list: the view is part of the URL, so it can be shared."""
-    return search_with(search, view=None if view == "all" else view)
+    if not isinstance(view, str) or view not in ids.USERS_VIEWS:
+        return no_update
+    try:
+        return search_with(search, view=None if view == "all" else view)
+    except PeriodError:  # a malformed URL from the browser
+        return no_update
 
 
 def update_search(text: str | None) -> Patch:
     options = Patch()
-    options["quickFilterText"] = text or ""
+    options["quickFilterText"] = text if isinstance(text, str) else ""
     return options
 
 
@@ -233,10 +238,12 @@ def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
 
 def open_detail(selected: list[dict] | None, query: dict | None) -> tuple:
     """A click on a row selects it; the side panel shows that person (re-checked against the scope)."""
-    if not selected or not selected[0].get("user_id"):
+    row = selected[0] if isinstance(selected, list) and selected else None
+    user_id = row.get("user_id") if isinstance(row, dict) else None
+    if not isinstance(user_id, str) or not user_id:
         return no_update, no_update, no_update
     try:
-        title, body = user_detail(str(selected[0]["user_id"]), query)
+        title, body = user_detail(user_id, query)
     except PeriodError as error:
         return True, "User", [message(str(error), "danger")]
     return True, title, body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from pathlib import Path
 
 import polars as pl
@@ -69,6 +71,15 @@ DIRECTORY = {
     "agents": AGENTS,
     "prices": PRICES,
 }
+# The key of each directory table: `import-directory` refuses duplicates, and the app reads one row
+# per key even from a hand-made file that has some (queries/db.py).
+DIRECTORY_KEYS = {
+    "users": ("user_id",),
+    "teams": ("team_id",),
+    "team_managers": ("user_id", "team_id"),
+    "agents": ("agent_id",),
+    "prices": ("model", "valid_from"),
+}
 
 
 def events_dir(data_dir: Path) -> Path:
@@ -84,5 +95,29 @@ def partition_dir(data_dir: Path, utc_date: str) -> Path:
     return events_dir(data_dir) / f"{PARTITION_COLUMN}={utc_date}"
 
 
+# The event files, relative to events/: Parquet files in partition folders, nothing else.
+EVENT_FILES = f"{PARTITION_COLUMN}=*/*.parquet"
+
+
 def has_events(data_dir: Path) -> bool:
-    return any(events_dir(data_dir).glob("*/*.parquet"))
+    return any(events_dir(data_dir).glob(EVENT_FILES))
+
+
+def partition_dates(data_dir: Path) -> list[dt.date]:
+    """The UTC dates of the partition folders (events/utc_date=YYYY-MM-DD), oldest first.
+
+    Read from the folder names alone (one directory listing); a folder may still hold no event file.
+    """
+    prefix = f"{PARTITION_COLUMN}="
+    dates = []
+    try:
+        entries = list(os.scandir(events_dir(data_dir)))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        if entry.name.startswith(prefix) and entry.is_dir():
+            try:
+                dates.append(dt.date.fromisoformat(entry.name[len(prefix) :]))
+            except ValueError:
+                continue
+    return sorted(dates)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import duckdb
 from flask import Flask, current_app, g
 
 from queries.db import Database
 
 _EXTENSION = "telemetry_db"
+_opening = threading.Lock()
 
 
 def init_app(app: Flask) -> None:
@@ -15,11 +18,18 @@ def init_app(app: Flask) -> None:
 
 
 def database() -> Database:
-    """This process's database, opened on first use (so forked workers each open their own)."""
+    """This process's database, opened on first use (so forked workers each open their own).
+
+    Opened under a lock: the first requests of a threaded server arrive together, and each would
+    otherwise open its own DuckDB (all but one left open, unused).
+    """
     db = current_app.extensions.get(_EXTENSION)
     if db is None:
-        db = Database(current_app.config["DATA_DIR"], threads=current_app.config["DUCKDB_THREADS"])
-        current_app.extensions[_EXTENSION] = db
+        with _opening:
+            db = current_app.extensions.get(_EXTENSION)
+            if db is None:
+                db = Database(current_app.config["DATA_DIR"], threads=current_app.config["DUCKDB_THREADS"])
+                current_app.extensions[_EXTENSION] = db
     return db
 
 

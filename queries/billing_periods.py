@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from queries.period import Period
+from queries.period import MAX_DAYS, Period
 
 MIN_ANCHOR, MAX_ANCHOR = 1, 28  # every month has these days, so a period always starts on its anchor
 
@@ -44,9 +44,14 @@ def is_billing_period(period: Period, anchor: int) -> bool:
 
 
 def billing_periods(first_day: dt.date, last_day: dt.date, anchor: int, tz: str) -> list[Period]:
-    """Every billing period from the one holding `first_day` to the one holding `last_day`, newest first."""
+    """Every billing period from the one holding `first_day` to the one holding `last_day`, newest first.
+
+    At most MAX_DAYS back from `last_day`, as "All time": one stray, very old event does not make
+    hundreds of periods.
+    """
     if last_day < first_day:
         raise ValueError(f"The last day ({last_day:%Y-%m-%d}) is before the first ({first_day:%Y-%m-%d}).")
+    first_day = max(first_day, last_day - dt.timedelta(days=MAX_DAYS - 1))
     period = billing_period_containing(last_day, anchor, tz)
     periods = [period]
     while period.start > first_day:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -47,6 +49,37 @@ def _literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+class DataFolderError(RuntimeError):
+    """A file in the data folder that DuckDB cannot read (corrupt, cut short, not Parquet).
+
+    The message names the file (from the data folder down) and is meant for people: the pages show it,
+    the API answers 503 with it.
+    """
+
+
+# DuckDB names the file it failed on in quotes: "No magic bytes found at end of file '/…/x.parquet'".
+_QUOTED_PATH = re.compile(r"""['"]([^'"]*/[^'"]+)['"]""")
+
+
+@contextmanager
+def reading_data() -> Iterator[None]:
+    """Turn DuckDB's errors about a file it cannot read into a DataFolderError naming that file."""
+    try:
+        yield
+    except (duckdb.IOException, duckdb.InvalidInputException) as error:
+        found = _QUOTED_PATH.search(str(error))
+        if found is None:
+            raise
+        path = found.group(1)
+        for folder in ("/events/", "/directory/"):
+            if folder in path:
+                path = folder.lstrip("/") + path.split(folder, 1)[1]
+                break
+        else:
+            path = Path(path).name
+        raise DataFolderError(f"The data folder has an unreadable file: {path}") from error
+
+
 class Database:
     """Views over the Parquet data folder, on an in-memory DuckDB that cannot touch anything else."""
 
@@ -55,31 +88,55 @@ class Database:
         self._con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
         self._lock = threading.Lock()
         self._events_present = False
+        self._directory_present = tuple(False for _name in schema.DIRECTORY)
         self._con.sql("set TimeZone = 'UTC'")
-        self._create_directory_views()
-        self._create_events_view()
+        try:
+            with reading_data():
+                self._create_directory_views()
+                self._create_events_view()
+        except Exception:
+            self._con.close()  # the next request tries again, e.g. once the unreadable file is replaced
+            raise
         self._lock_down()
 
     def _lock_down(self) -> None:
         # Order matters: once external access is off, allowed_directories can no longer be set.
-        self._con.sql(f"set allowed_directories = [{_literal(self.data_dir)}]")
+        self._con.sql(  # the Parquet folders only: the data folder also holds .secret_key and the accounts
+            f"set allowed_directories = [{_literal(schema.events_dir(self.data_dir))}, "
+            f"{_literal(schema.directory_dir(self.data_dir))}]"
+        )
         self._con.sql("set enable_external_access = false")
         self._con.sql("set autoinstall_known_extensions = false")
         self._con.sql("set autoload_known_extensions = false")
         self._con.sql("set lock_configuration = true")
 
-    def _create_directory_views(self) -> None:
+    def _directory_files(self) -> tuple[bool, ...]:
+        """Which directory files exist, in schema order: a few stat calls."""
         folder = schema.directory_dir(self.data_dir)
-        for name, columns in schema.DIRECTORY.items():
-            path = folder / f"{name}.parquet"
-            body = f"select * from read_parquet({_literal(path)})" if path.exists() else _empty_select(columns)  # noqa: S608
+        return tuple((folder / f"{name}.parquet").exists() for name in schema.DIRECTORY)
+
+    def _create_directory_views(self) -> None:
+        """A view per directory file, one row per key (a hand-made file may repeat a key, and a repeated
+        team would count its events twice in every join); a typed, empty stand-in for a missing file."""
+        folder = schema.directory_dir(self.data_dir)
+        present = self._directory_files()
+        for (name, columns), exists in zip(schema.DIRECTORY.items(), present, strict=True):
+            if exists:
+                keys = ", ".join(schema.DIRECTORY_KEYS[name])
+                body = (
+                    f"select * from read_parquet({_literal(folder / f'{name}.parquet')}) "  # noqa: S608
+                    f"qualify row_number() over (partition by {keys} order by {', '.join(columns)}) = 1"
+                )
+            else:
+                body = _empty_select(columns)
             # Names come from the schema and paths from configuration, never from a request.
             self._con.sql(f"create or replace view {name} as {body}")
+        self._directory_present = present  # only once every view is in place
 
     def _create_events_view(self) -> None:
-        self._events_present = schema.has_events(self.data_dir)
-        if self._events_present:
-            glob = schema.events_dir(self.data_dir) / "*" / "*.parquet"
+        present = schema.has_events(self.data_dir)
+        if present:
+            glob = schema.events_dir(self.data_dir) / schema.EVENT_FILES
             body = (
                 f"select * from read_parquet({_literal(glob)}, hive_partitioning = true, "  # noqa: S608
                 f"hive_types = {{'{schema.PARTITION_COLUMN}': date}})"
@@ -88,16 +145,26 @@ class Database:
             columns = pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date})
             body = _empty_select(columns)
         self._con.sql(f"create or replace view events as {body}")
+        self._events_present = present  # only once the view reads the files
 
-    def refresh(self) -> None:
-        """Re-read the folder's layout, e.g. after the first events or a new directory arrive."""
-        with self._lock:
+    def _stale(self) -> bool:
+        """Whether a stand-in view has a file to read now (or a directory file went away)."""
+        if not self._events_present and schema.has_events(self.data_dir):
+            return True
+        return self._directory_files() != self._directory_present
+
+    def refresh(self, only_if_stale: bool = False) -> None:
+        """Re-read the folder's layout, e.g. after the first events or a new directory file arrive."""
+        with self._lock, reading_data():
+            if only_if_stale and not self._stale():  # another thread did it while this one waited
+                return
             self._create_directory_views()
             self._create_events_view()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        if not self._events_present and schema.has_events(self.data_dir):
-            self.refresh()
+        """A cursor for one request or thread; views follow files that appeared since the last one."""
+        if self._stale():
+            self.refresh(only_if_stale=True)
         return self._con.cursor()
 
     def close(self) -> None:
@@ -117,4 +184,5 @@ def run(cursor: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
     if missing:
         raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
     bound = {key: given[key] for key in sql_parameters(name)}
-    return cursor.sql(sql_text(name), params=bound).pl()
+    with reading_data():
+        return cursor.sql(sql_text(name), params=bound).pl()

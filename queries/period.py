@@ -1,13 +1,27 @@
-"""A reporting period: inclusive local dates in the organization's time zone."""
+"""A reporting period: inclusive local dates in the organization's time zone.
+
+Local dates follow DuckDB's time-zone rules (ICU), the ones every query uses to give an event its
+local date (`timezone($tz, ts)`); see `_local_midnight`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+import polars as pl
 
 GRAINS = ("day", "week", "month")
 MAX_DAYS = 3660
+# Dates a person may ask for (parse_date). A Period itself may reach further, e.g. the period before
+# one that starts on MIN_DATE, but never to where date arithmetic overflows (year 1 or 9999).
+MIN_DATE, MAX_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+_EARLIEST, _LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
 class PeriodError(ValueError):
@@ -21,6 +35,10 @@ class Period:
     tz: str = "UTC"
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.start, dt.date) and isinstance(self.end, dt.date)):
+            raise PeriodError("A period needs a start and an end date.")
+        if self.start < _EARLIEST or self.end > _LATEST:
+            raise PeriodError(f"Dates must be between {MIN_DATE:%Y-%m-%d} and {MAX_DATE:%Y-%m-%d}.")
         if self.end < self.start:
             raise PeriodError(f"The period ends ({self.end:%Y-%m-%d}) before it starts ({self.start:%Y-%m-%d}).")
         if self.days > MAX_DAYS:
@@ -59,19 +77,84 @@ class Period:
         }
 
 
+# Local midnight and today are asked of DuckDB, not computed with Python's zoneinfo: the queries give
+# each event its local date with DuckDB's ICU rules, and the system's tz database that zoneinfo reads
+# can differ from ICU's (America/Vancouver from November 2026, Africa/Casablanca, historical changes
+# at midnight in Havana or the Azores…). With Python's midnights, an event in such an hour would be
+# counted in a period but on none of its days. One tiny in-memory DuckDB per process answers; each
+# (day, zone) is asked once and kept.
+_MIDNIGHT_SQL = """
+with probes as (
+    select timezone('UTC', $day::timestamp + probe) as probe_ts
+    from unnest([interval '-1 day', interval '1 day']) as p(probe)
+),
+candidates as (
+    select timezone('UTC', $day::timestamp - (timezone($tz, probe_ts) - timezone('UTC', probe_ts))) as instant
+    from probes
+)
+select epoch_us(coalesce(
+    min(instant) filter (where timezone($tz, instant)::date >= $day),
+    timezone($tz, $day::timestamp)
+)) as first_instant
+from candidates
+"""
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_icu_lock = threading.Lock()
+_icu: tuple[int, duckdb.DuckDBPyConnection] | None = None
+
+
+def _ask_icu(sql: str, params: dict) -> object:
+    """The one value `sql` answers, from this process's small, file-less DuckDB."""
+    global _icu
+    with _icu_lock:
+        if _icu is None or _icu[0] != os.getpid():  # a forked worker opens its own
+            con = duckdb.connect(":memory:", config={"threads": 1, "enable_external_access": False})
+            _icu = (os.getpid(), con)
+        return _icu[1].sql(sql, params=params).fetchall()[0][0]
+
+
+@lru_cache(maxsize=8192)
 def _local_midnight(day: dt.date, tz: str) -> dt.datetime:
-    local = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(tz))
-    return local.astimezone(dt.UTC)
+    """The first instant of local day `day` in zone `tz`, as UTC, by DuckDB's (ICU) rules.
+
+    That is local 00:00 at the UTC offset in force the day before or the day after, the earlier one
+    that DuckDB reads as on `day` or later: when clocks go back from 01:00 to 00:00 the day starts at
+    the first 00:00 (DuckDB's `timezone(tz, timestamp)` alone would give the second), and when they
+    skip from 00:00 to 01:00 it starts at the change. So `[from_ts, to_ts)` holds exactly the events
+    that `timezone($tz, ts)::date` puts on the period's days.
+    """
+    micros = _ask_icu(_MIDNIGHT_SQL, {"day": day, "tz": tz})
+    return _EPOCH + dt.timedelta(microseconds=micros)
+
+
+def known_timezone(tz: str) -> bool:
+    """Whether DuckDB (the queries), Python (the demo) and Polars (local times in tables) all know the
+    zone `tz` by this name: `localtime` is a zone to Python only, `Factory` not to Polars."""
+    if not isinstance(tz, str):
+        return False
+    try:
+        ZoneInfo(tz)
+        pl.Series([_EPOCH]).dt.convert_time_zone(tz)
+    except (ZoneInfoNotFoundError, ValueError, pl.exceptions.PolarsError):
+        return False
+    return bool(_ask_icu("select count(*) from pg_timezone_names() where name = $tz", {"tz": tz}))
 
 
 def parse_date(text: str | None, name: str) -> dt.date:
     """An ISO date from a URL or form, with a message that names the field."""
     if not text:
         raise PeriodError(f"Missing {name} date; use YYYY-MM-DD.")
+    if not isinstance(text, str):
+        raise PeriodError(f"The {name} date must be text in the form YYYY-MM-DD.")
     try:
-        return dt.date.fromisoformat(str(text).strip())
+        day = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise PeriodError(f"The {name} date {text!r} is not a date; use YYYY-MM-DD.") from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise PeriodError(
+            f"The {name} date {text!r} is out of range; pick a date from {MIN_DATE:%Y-%m-%d} to {MAX_DATE:%Y-%m-%d}."
+        )
+    return day
 
 
 def parse_period(start: str | None, end: str | None, tz: str) -> Period:
@@ -107,9 +190,15 @@ DEFAULT_PRESET = "last_30"
 
 
 def preset_period(name: str, today: dt.date, tz: str, first_day: dt.date | None = None) -> Period:
-    """The dates a preset means today; "all" starts at the first day with data (`first_day`)."""
+    """The dates a preset means today; "all" starts at the first day with data (`first_day`), but
+    never more than MAX_DAYS days before today (one stray, very old event must not break it)."""
+    if not isinstance(name, str):
+        raise PeriodError("Unknown period preset.")
     if name.startswith("last_") and name[5:].isdigit():
-        return Period(today - dt.timedelta(days=int(name[5:]) - 1), today, tz)
+        days = int(name[5:])
+        if not 1 <= days <= MAX_DAYS:
+            raise PeriodError(f"A period runs from 1 to {MAX_DAYS} days.")
+        return Period(today - dt.timedelta(days=days - 1), today, tz)
     if name == "mtd":
         return Period(today.replace(day=1), today, tz)
     if name == "last_month":
@@ -120,7 +209,8 @@ def preset_period(name: str, today: dt.date, tz: str, first_day: dt.date | None 
     if name == "ytd":
         return Period(dt.date(today.year, 1, 1), today, tz)
     if name == "all":
-        return Period(min(first_day or today, today), today, tz)
+        earliest = today - dt.timedelta(days=MAX_DAYS - 1)
+        return Period(min(max(first_day or today, earliest), today), today, tz)
     raise PeriodError(f"Unknown period preset {name!r}.")
 
 
@@ -133,7 +223,8 @@ def matching_preset(period: Period, today: dt.date, first_day: dt.date | None = 
 
 
 def today_local(tz: str) -> dt.date:
-    return dt.datetime.now(ZoneInfo(tz)).date()
+    """Today's local date, by the same (DuckDB) rules as `_local_midnight`."""
+    return _ask_icu("select timezone($tz, now())::date", {"tz": tz})
 
 
 def last_days(days: int, tz: str, today: dt.date | None = None) -> Period:

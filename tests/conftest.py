@@ -79,7 +79,7 @@ class AuthActions:
         )
 
     def logout(self):
-        return self._client.get("/logout")
+        return self._client.post("/logout", headers={"Origin": ORIGIN})
 
 
 @pytest.fixture

@@ -40,6 +40,10 @@ def test_configuration_from_the_environment(monkeypatch, data_dir):
     ("variable", "value", "message"),
     [
         ("ORG_TIMEZONE", "Mars/Olympus", "not a known time zone"),
+        ("ORG_TIMEZONE", "localtime", "'localtime' is not a known time zone"),  # Python knows it, DuckDB does not
+        ("ORG_TIMEZONE", "posixrules", "'posixrules' is not a known time zone"),
+        ("ORG_TIMEZONE", "utc", "'utc' is not a known time zone"),  # DuckDB would take it, Python not
+        ("ORG_TIMEZONE", "Factory", "'Factory' is not a known time zone"),  # Polars does not know it
         ("BILLING_ANCHOR_DAY", "31", "from 1 to 28"),
         ("BILLING_ANCHOR_DAY", "first", "BILLING_ANCHOR_DAY='first' is not valid"),
     ],

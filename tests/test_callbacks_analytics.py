@@ -15,6 +15,7 @@ from flask_login import login_user
 
 from auth.session import Account
 from callbacks import analytics
+from callbacks._figures import OTHER_COLOUR
 from layouts import ids
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, make_app
@@ -179,7 +180,7 @@ def test_over_time_groups_the_rest_as_other(signed_in, monkeypatch):
     with signed_in("admin"):
         fig = analytics.update_over_time({**WEEK, "stack": "team"})
     assert traces(fig) == {"Engineering": [2, 1, 0, 0, 0, 0, 1], "Other": [0, 1, 1, 0, 0, 0, 0]}  # e3, e5
-    assert fig.data[1].marker.color == "#cbd5e1"
+    assert fig.data[1].marker.color == OTHER_COLOUR
 
 
 def test_over_time_messages(signed_in):

@@ -1,0 +1,22 @@
+"""A callback that fails shows a message in the page, never a traceback or a blank frame."""
+
+from __future__ import annotations
+
+from callbacks import dashboard
+from tests import dash_payloads as dp
+from tests.test_access import WEEK, dependencies
+
+
+def test_a_failing_callback_shows_an_alert(app, client, auth, monkeypatch):
+    deps = dependencies(app)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(dashboard.usage, "summary", broken)
+    auth.login("admin")
+    response = dp.post(client, dp.payload(dp.find(deps, "dashboard-kpis"), WEEK))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Part of this page could not be loaded" in text
+    assert "disk on fire" not in text and "Traceback" not in text
