@@ -40,8 +40,9 @@ def message_figure(text: str, height: int = 320, wrap: int = 80) -> go.Figure:
     """A chart area that says why there is nothing to draw, instead of empty axes."""
     lines = "<br>".join(_escape(line) for line in textwrap.wrap(text, wrap))
     fig = go.Figure()
-    fig.add_annotation(text=lines, showarrow=False, font={"size": 15, "color": "#64748b"}, x=0.5, y=0.5,
-                       xref="paper", yref="paper")
+    fig.add_annotation(
+        text=lines, showarrow=False, font={"size": 15, "color": "#64748b"}, x=0.5, y=0.5, xref="paper", yref="paper"
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.update_layout(template="plotly_white", height=height, margin={"l": 16, "r": 16, "t": 16, "b": 16})

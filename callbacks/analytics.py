@@ -16,9 +16,18 @@ import polars as pl
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from callbacks._common import org_timezone, resolve
-from callbacks._figures import NO_INTERACTIONS, OTHER_COLOUR, PALETTE, base_layout, count_ticks, message_figure
+from callbacks._figures import (
+    AGENT_COLOUR,
+    NO_INTERACTIONS,
+    OTHER_COLOUR,
+    PALETTE,
+    TEAM_COLOUR,
+    base_layout,
+    count_ticks,
+    message_figure,
+)
 from layouts import ids
-from layouts._components import format_count, format_percent, format_usd
+from layouts._components import format_count, format_percent, format_usd, number_column
 from queries import analytics
 from queries.filters import parse_filters, parse_ids, query_from_search, search_with
 from queries.period import GRAINS, Period, PeriodError, auto_grain
@@ -30,8 +39,6 @@ BAR_SLOTS = 6
 NARROW = 38  # characters per line of a message in a third-width chart
 CHART_HEIGHT = 340
 HEATMAP_HEIGHT = 300
-AGENT_COLOUR = "#2563eb"
-TEAM_COLOUR = "#a855f7"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 FILTER_KINDS = {"agents": "Agent", "teams": "Team"}
 DASH = "–"
@@ -41,17 +48,7 @@ GRID_THEME = {  # read by dash-ag-grid's own expression parser (no eval, so the 
 
 
 def _number(field: str, header: str, **extra) -> dict:
-    """A right-aligned column sorted on the number and shown as the server formatted it (`<field>_text`)."""
-    return {
-        "field": field,
-        "headerName": header,
-        "type": "rightAligned",
-        "valueFormatter": {"function": f"params.data.{field}_text"},
-        "sortingOrder": ["desc", "asc", None],
-        "flex": 1,
-        "minWidth": 70,
-        **extra,
-    }
+    return number_column(field, header, **{"minWidth": 70, **extra})
 
 
 AGENT_COLUMNS = [

@@ -19,7 +19,17 @@ from flask import current_app
 
 from auth.scope import current_scope
 from callbacks._common import org_timezone, resolve
-from callbacks._figures import OTHER_COLOUR, base_layout, message_figure, money_axis
+from callbacks._figures import (
+    AGENT_COLOUR,
+    COST_COLOUR,
+    MODEL_COLOUR,
+    MUTED,
+    OTHER_COLOUR,
+    TEAM_COLOUR,
+    base_layout,
+    message_figure,
+    money_axis,
+)
 from layouts import ids
 from layouts._components import format_change, format_count, format_usd, message
 from queries import billing, usage
@@ -41,7 +51,7 @@ MAX_PERIOD_OPTIONS = 36  # billing periods in the selector, newest first
 MAX_BARS = 15  # bars per chart; past that, the smallest are summed into one "Other" bar
 HEIGHT = 340  # chart heights, as in layouts/billing.py
 BREAKDOWN_HEIGHT = 420
-COLOURS = {"team": "#a855f7", "agent": "#2563eb", "model": "#0ea5e9"}
+COLOURS = {"team": TEAM_COLOUR, "agent": AGENT_COLOUR, "model": MODEL_COLOUR}
 PROJECTED_INFO = "billing-projected-info"
 
 
@@ -306,7 +316,7 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
             y=[float(c) for c in cents],
             customdata=[format_usd(c) for c in cents],
             hovertemplate="%{x|%a %-d %b %Y}: %{customdata}<extra></extra>",
-            marker_color="#10b981",
+            marker_color=COST_COLOUR,
             name="Cost",
         )
     )
@@ -315,7 +325,7 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
         days = [projection.today + dt.timedelta(days=i) for i in range(1, projection.remaining_days + 1)]
         rate = float(to_cents(projection.run_rate))
         fig.add_scatter(
-            x=days, y=[rate] * len(days), mode="lines", line={"dash": "dash", "color": "#64748b", "width": 2},
+            x=days, y=[rate] * len(days), mode="lines", line={"dash": "dash", "color": MUTED, "width": 2},
             name=f"Projected at {format_usd(projection.run_rate)}/day",
             hovertemplate="%{x|%a %-d %b}: projected " + format_usd(projection.run_rate) + "<extra></extra>",
         )  # fmt: skip

@@ -9,7 +9,17 @@ import polars as pl
 from dash import Input, Output
 
 from callbacks._common import resolve
-from callbacks._figures import NO_INTERACTIONS, base_layout, count_axis, message_figure, money_axis
+from callbacks._figures import (
+    AGENT_COLOUR,
+    COST_COLOUR,
+    NO_INTERACTIONS,
+    TEAM_COLOUR,
+    USERS_COLOUR,
+    base_layout,
+    count_axis,
+    message_figure,
+    money_axis,
+)
 from layouts import ids
 from layouts._components import format_change, format_count, format_percent, format_usd, kpi_card, message
 from queries import usage
@@ -67,13 +77,13 @@ def trend_figure(current: pl.DataFrame, previous: pl.DataFrame, grain: str) -> g
             line={"width": 2.5}, marker={"size": 4}, hovertemplate="%{y:,}<extra>" + name + "</extra>",
         )  # fmt: skip
     base_layout(fig, 340)
-    fig.update_traces(selector={"yaxis": "y2"}, line={"color": "#f97316"})
-    fig.update_traces(selector={"yaxis": "y"}, line={"color": "#2563eb"})
+    fig.update_traces(selector={"yaxis": "y2"}, line={"color": USERS_COLOUR})
+    fig.update_traces(selector={"yaxis": "y"}, line={"color": AGENT_COLOUR})
     fig.update_layout(
         yaxis=count_axis(max(current["interactions"].max(), previous["interactions"].max()), "Interactions"),
         yaxis2={
             **count_axis(max(current["active_users"].max(), previous["active_users"].max()), "Active users"),
-            "overlaying": "y", "side": "right", "showgrid": False,
+            "overlaying": "y", "side": "right", "showgrid": False, "tickmode": "auto",
         },
         xaxis={"title": {"day": None, "week": "Week starting", "month": "Month"}[grain]},
         legend={"orientation": "h", "y": -0.22},
@@ -101,7 +111,7 @@ def cost_figure(frame: pl.DataFrame, grain: str) -> go.Figure:
             y=[float(v) for v in frame["cost_usd"]],
             customdata=[format_usd(v) for v in frame["cost_usd"]],
             hovertemplate="%{x}: %{customdata}<extra></extra>",
-            marker_color="#10b981",
+            marker_color=COST_COLOUR,
         )
     )
     base_layout(fig, 220)
@@ -151,7 +161,7 @@ def _top(by: str, query: dict | None) -> go.Figure:
     frame = usage.interactions_by_key(by, filters.period, scope)
     if frame.is_empty():
         return message_figure(NO_INTERACTIONS, 260)
-    return top_figure(frame, "#2563eb" if by == "agent" else "#a855f7")
+    return top_figure(frame, AGENT_COLOUR if by == "agent" else TEAM_COLOUR)
 
 
 def update_top_agents(query: dict | None) -> go.Figure:

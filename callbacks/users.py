@@ -12,7 +12,7 @@ from dash import Input, Output, Patch, State, dcc, html, no_update
 
 from auth.session import audit
 from callbacks._common import org_timezone, resolve
-from callbacks._figures import NO_INTERACTIONS, base_layout, count_axis, message_figure
+from callbacks._figures import AGENT_COLOUR, GREEN, MUTED, NO_INTERACTIONS, base_layout, count_axis, message_figure
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, message
 from queries import users
@@ -150,7 +150,7 @@ def distribution_figure(activity: pl.DataFrame) -> go.Figure:
     buckets = users.usage_buckets(activity)
     fig = go.Figure(
         go.Bar(
-            x=buckets["band"].to_list(), y=buckets["users"].to_list(), marker_color="#2563eb",
+            x=buckets["band"].to_list(), y=buckets["users"].to_list(), marker_color=AGENT_COLOUR,
             hovertemplate="%{y:,} users made %{x} interactions<extra></extra>",
         )
     )  # fmt: skip
@@ -180,11 +180,11 @@ def adoption_figure(curve: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_scatter(
         x=curve["day"].to_list(), y=curve["users_with_access"].to_list(), name="People with access",
-        mode="lines", line={"color": "#94a3b8", "width": 2, "dash": "dot"},
+        mode="lines", line={"color": MUTED, "width": 2, "dash": "dot"},
     )  # fmt: skip
     fig.add_scatter(
         x=curve["day"].to_list(), y=curve["adopted_users"].to_list(), name="Adopted (used an agent at least once)",
-        mode="lines", line={"color": "#10b981", "width": 3}, fill="tozeroy", fillcolor="rgba(16,185,129,0.12)",
+        mode="lines", line={"color": GREEN, "width": 3}, fill="tozeroy", fillcolor="rgba(0,158,115,0.12)",
     )  # fmt: skip
     base_layout(fig, 260)
     fig.update_layout(yaxis=count_axis(curve["users_with_access"].max(), "People"))
@@ -210,7 +210,7 @@ def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
         return "User", [message("This person is not in your scope.", "warning")]
     daily = users.user_daily_activity(user_id, filters.period, scope)
     agents = users.user_agents(user_id, filters.period, scope)
-    fig = go.Figure(go.Bar(x=daily["day"].to_list(), y=daily["interactions"].to_list(), marker_color="#2563eb",
+    fig = go.Figure(go.Bar(x=daily["day"].to_list(), y=daily["interactions"].to_list(), marker_color=AGENT_COLOUR,
                            hovertemplate="%{x}: %{y:,} interactions<extra></extra>"))  # fmt: skip
     base_layout(fig, 220)
     fig.update_layout(yaxis=count_axis(daily["interactions"].max(), "Interactions"), showlegend=False)

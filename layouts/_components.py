@@ -62,3 +62,17 @@ def loading_graph(graph_id: str, height: int = 260) -> dcc.Loading:
     """A chart area with a spinner while its callback runs."""
     graph = dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": f"{height}px"})
     return dcc.Loading(graph, type="dot")
+
+
+def number_column(field: str, header: str, **extra) -> dict:
+    """An AG Grid column sorted on the number and shown as the server formatted it (`<field>_text`)."""
+    return {
+        "field": field,
+        "headerName": header,
+        "type": "rightAligned",
+        "valueFormatter": {"function": f"params.data.{field}_text"},
+        "sortingOrder": ["desc", "asc", None],
+        "flex": 1,
+        "minWidth": 100,
+        **extra,
+    }

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts._components import loading_graph, section
+from layouts._components import loading_graph, number_column, section
 
 dash.register_page(__name__, path="/telemetry/billing", name="Billing", title="Telemetry · Billing")
 
@@ -17,26 +17,12 @@ CHART_HEIGHT = 340
 BREAKDOWN_HEIGHT = 420  # teams and agents: up to 15 bars, and their tables
 
 
-def _number(field: str, header: str, **extra) -> dict:
-    """A right-aligned column sorted on the number and shown as the server formatted it (`<field>_text`)."""
-    return {
-        "field": field,
-        "headerName": header,
-        "type": "rightAligned",
-        "valueFormatter": {"function": f"params.data.{field}_text"},
-        "sortingOrder": ["desc", "asc", None],
-        "flex": 1,
-        "minWidth": 100,
-        **extra,
-    }
-
-
 def columns(key_header: str) -> list[dict]:
     return [
         {"field": "label", "headerName": key_header, "flex": 2, "minWidth": 150, "tooltipField": "label"},
-        _number("cost", "Cost (USD)", sort="desc"),
-        _number("share", "Share of total", headerTooltip="This row's part of the total cost of the period"),
-        _number("interactions", "Interactions"),
+        number_column("cost", "Cost (USD)", sort="desc"),
+        number_column("share", "Share of total", headerTooltip="This row's part of the total cost of the period"),
+        number_column("interactions", "Interactions"),
     ]
 
 
