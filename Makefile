@@ -48,8 +48,12 @@ lint: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev browser-deps lint
 	$(BIN)/python -m pytest -n 2 -q
 
+## Tab response times at about EVENTS demo events (generated once into benchmarks/out/); needs pandas.
+EVENTS ?= 1000000
+SAMPLES ?= 20
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/seed_demo.py --users $(DEMO_USERS) --days $(DEMO_DAYS)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --samples $(SAMPLES)
 
 clean-data:
 	rm -rf $(DATA_DIR)/events $(DATA_DIR)/directory $(DATA_DIR)/telemetry.sqlite* $(DATA_DIR)/.secret_key

@@ -598,6 +598,14 @@ def _locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+        _data_changed()
+
+
+def _data_changed() -> None:
+    """This process's query cache takes the data version again (other processes do within a second)."""
+    from queries import cache  # here: the data package does not need the query layer otherwise
+
+    cache.bump()
 
 
 def _recover(data_dir: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -13,6 +14,7 @@ import duckdb
 import polars as pl
 
 from data import schema
+from queries import cache as query_cache
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -165,10 +167,16 @@ class Database:
         """A cursor for one request or thread; views follow files that appeared since the last one."""
         if self._stale():
             self.refresh(only_if_stale=True)
-        return self._con.cursor()
+        cur = self._con.cursor()
+        _data_dirs[cur] = self.data_dir  # so `run` can key its results by this folder's data version
+        return cur
 
     def close(self) -> None:
         self._con.close()
+
+
+# The data folder of each open cursor handed out by a Database (weak: gone with the cursor).
+_data_dirs: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, Path] = weakref.WeakKeyDictionary()
 
 
 @cache
@@ -178,11 +186,26 @@ def sql_parameters(name: str) -> frozenset[str]:
 
 
 def run(cursor: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> pl.DataFrame:
-    """Run the named SQL file with bound parameters and fetch the whole result."""
+    """Run the named SQL file with bound parameters and fetch the whole result.
+
+    The answer comes from this process's result cache when the same file was run with the same
+    parameters (the scope is among them) on the same data version; see `queries.cache`.
+    """
     given = params or {}
     missing = sql_parameters(name) - given.keys()
     if missing:
         raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
     bound = {key: given[key] for key in sql_parameters(name)}
+    data_dir = _data_dirs.get(cursor)
+    results = query_cache.result_cache()
+    if data_dir is None or not results.enabled or query_cache.is_bypassed():
+        return execute(cursor, name, bound)
+    # The version is taken before the query runs, so the rows are never older than their key says.
+    key = (data_dir, results.version(data_dir), name, query_cache.params_key(bound))
+    return results.get_or_compute(key, lambda: execute(cursor, name, bound))
+
+
+def execute(cursor: duckdb.DuckDBPyConnection, name: str, bound: dict) -> pl.DataFrame:
+    """Run the named SQL file on DuckDB, no cache."""
     with reading_data():
         return cursor.sql(sql_text(name), params=bound).pl()

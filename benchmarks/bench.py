@@ -1,0 +1,444 @@
+"""How fast each tab answers, through the real HTTP callback endpoint; run by hand, not in CI.
+
+    make bench EVENTS=1000000
+    python benchmarks/bench.py --events 1000000 --samples 20
+
+Generates the demo organization at about --events events over --days days into
+benchmarks/out/<events>/ (kept for the next run), serves the app in this process on loopback (a
+threaded Werkzeug server), logs in as an admin and as a manager, and for each tab sends all of its
+data callbacks at once (as the browser does) for randomized 30-day and full-year periods and scopes:
+cold (result cache cleared) and warm (the same request again). Baselines in the same run: the same
+callbacks with the result cache turned off (DuckDB straight over the raw events), and pandas reading
+the Parquet and grouping per question, for the Dashboard KPIs and the by-agent breakdown.
+Prints a Markdown table and writes it to benchmarks/RESULTS.md with the machine description.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import random
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+OUT = PROJECT / "benchmarks" / "out"
+RESULTS = PROJECT / "benchmarks" / "RESULTS.md"
+EVENTS_PER_USER_DAY = 8.3  # the demo org's rate (1,000 users × 180 days ≈ 1.5M events)
+END = date(2026, 11, 20)
+TZ = "America/New_York"
+PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway account in a throwaway store)
+TABS = ("dashboard", "analytics", "users", "billing")
+SPANS = {"30 days": 30, "full year": 365}
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="about this many events")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--samples", type=int, default=20, help="randomized periods and scopes per cell")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--duckdb-threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+# --- Data ------------------------------------------------------------------------------------------
+
+
+def ensure_data(events: int, days: int) -> tuple[Path, float | None]:
+    """The demo org of about `events` events, generated once; answers the folder and the seconds taken."""
+    from data.demo import has_data, write_demo
+
+    folder = OUT / str(events)
+    if has_data(folder):
+        return folder, None
+    users = max(10, round(events / (EVENTS_PER_USER_DAY * days)))
+    started = time.perf_counter()
+    write_demo(folder, users, days, seed=42, end=END, tz=TZ)
+    return folder, time.perf_counter() - started
+
+
+def count_events(folder: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in (folder / "events").glob("*/*.parquet"))
+
+
+# --- The app on loopback ---------------------------------------------------------------------------
+
+
+def people(folder: Path) -> tuple[dict, dict]:
+    """An admin (anyone in the directory) and a manager of at least one team, as directory rows."""
+    import polars as pl
+
+    users = pl.read_parquet(folder / "directory" / "users.parquet")
+    managers = pl.read_parquet(folder / "directory" / "team_managers.parquet")
+    manager_id = managers["user_id"].sort()[0]
+    manager = users.filter(pl.col("user_id") == manager_id).row(0, named=True)
+    admin = users.filter(pl.col("user_id") != manager_id).row(0, named=True)
+    return admin, manager
+
+
+def start_server(folder: Path, accounts_db: Path, duckdb_threads: int):
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from auth.passwords import hash_password
+
+    app = create_app(
+        {
+            "DATA_DIR": str(folder),
+            "SECRET_KEY": "bench",
+            "ACCOUNTS_DB": str(accounts_db),
+            "ORG_TIMEZONE": TZ,
+            "DUCKDB_THREADS": duckdb_threads,
+        }
+    )
+    store = app.extensions["telemetry_store"]
+    admin, manager = people(folder)
+    hashed = hash_password(PASSWORD)
+    store.create_account(admin["email"], admin["user_id"], "admin", hashed)
+    store.create_account(manager["email"], manager["user_id"], "manager", hashed)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return app, server, f"http://127.0.0.1:{server.server_port}", {"admin": admin, "manager": manager}
+
+
+def login(base: str, email: str):
+    import requests
+
+    session = requests.Session()
+    page = session.get(f"{base}/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    answer = session.post(
+        f"{base}/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        headers={"Origin": base},
+        allow_redirects=False,
+    )
+    if answer.status_code not in (302, 303):
+        raise RuntimeError(f"login as {email} failed: HTTP {answer.status_code}")
+    return session
+
+
+def tab_callbacks(session, base: str) -> dict[str, list[dict]]:
+    """Per tab, the callbacks whose only input is the page's `<tab>-query` Store."""
+    dependencies = session.get(f"{base}/_dash-dependencies").json()
+    found = {}
+    for tab in TABS:
+        wanted = [{"id": f"{tab}-query", "property": "data"}]
+        found[tab] = [d for d in dependencies if [dict(i) for i in d["inputs"]] == wanted]
+    return found
+
+
+def answer_tab(session, base: str, callbacks: list[dict], query: dict, pool: ThreadPoolExecutor) -> float:
+    """Seconds to answer all the tab's callbacks, sent together (as the browser does)."""
+    sys.path.insert(0, str(PROJECT))
+    from tests.dash_payloads import CALLBACK_URL, payload
+
+    bodies = [payload(d, {next(f"{i['id']}.{i['property']}" for i in d["inputs"]): query}) for d in callbacks]
+
+    def post(body: dict) -> None:
+        answer = session.post(base + CALLBACK_URL, json=body, headers={"Origin": base})
+        if answer.status_code not in (200, 204):
+            raise RuntimeError(f"{body['output']}: HTTP {answer.status_code} {answer.text[:200]}")
+
+    started = time.perf_counter()
+    list(pool.map(post, bodies))
+    return time.perf_counter() - started
+
+
+# --- Sampling --------------------------------------------------------------------------------------
+
+
+def random_query(rng: random.Random, span: int, first: date, last: date, teams: list[str]) -> dict:
+    """A period of `span` days ending on a random day of the data (clamped to its start), maybe narrowed."""
+    latest_start = max(first, last - timedelta(days=span - 1))
+    start = latest_start - timedelta(days=rng.randint(0, min(60, (latest_start - first).days)))
+    query = {"start": f"{start:%Y-%m-%d}", "end": f"{start + timedelta(days=span - 1):%Y-%m-%d}"}
+    if teams and rng.random() < 0.3:
+        query["teams"] = rng.sample(teams, k=min(len(teams), rng.randint(1, 2)))
+    return query
+
+
+def quantiles(seconds: list[float]) -> tuple[float, float]:
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+# --- pandas baseline -------------------------------------------------------------------------------
+
+
+def pandas_kpis_and_agents(folder: Path, query: dict, team_ids: list[str] | None) -> float:
+    """What a plain Dash app does per callback: read the period's columns, filter, group by."""
+    import pandas as pd
+
+    from queries.period import Period
+
+    period = Period(date.fromisoformat(query["start"]), date.fromisoformat(query["end"]), TZ)
+    started = time.perf_counter()
+    frame = pd.read_parquet(
+        folder / "events",
+        columns=["ts", "user_id", "team_id", "agent_id", "status", "cost_usd", "input_tokens", "output_tokens"],
+        filters=[
+            ("utc_date", ">=", f"{period.from_ts.date()}"),
+            ("utc_date", "<=", f"{period.to_ts.date()}"),
+        ],
+    )
+    frame = frame[(frame["ts"] >= pd.Timestamp(period.from_ts)) & (frame["ts"] < pd.Timestamp(period.to_ts))]
+    if team_ids is not None:
+        frame = frame[frame["team_id"].isin(team_ids)]
+    _kpis = {
+        "interactions": len(frame),
+        "active_users": frame["user_id"].nunique(),
+        "cost_usd": frame["cost_usd"].sum(),
+        "errors": int((frame["status"] == "error").sum()),
+        "input_tokens": frame["input_tokens"].sum(),
+        "output_tokens": frame["output_tokens"].sum(),
+    }
+    kpis_done = time.perf_counter()
+    frame2 = pd.read_parquet(
+        folder / "events",
+        columns=["ts", "user_id", "team_id", "agent_id", "cost_usd"],
+        filters=[("utc_date", ">=", f"{period.from_ts.date()}"), ("utc_date", "<=", f"{period.to_ts.date()}")],
+    )
+    frame2 = frame2[(frame2["ts"] >= pd.Timestamp(period.from_ts)) & (frame2["ts"] < pd.Timestamp(period.to_ts))]
+    if team_ids is not None:
+        frame2 = frame2[frame2["team_id"].isin(team_ids)]
+    _agents = frame2.groupby("agent_id").agg(
+        interactions=("user_id", "size"), active_users=("user_id", "nunique"), cost_usd=("cost_usd", "sum")
+    )
+    return kpis_done - started, time.perf_counter() - kpis_done
+
+
+def ours_kpis_and_agents(app, query: dict, scope) -> tuple[float, float]:
+    """The same two questions through the query layer (the cache as it is)."""
+    from queries import usage
+    from queries.period import Period
+
+    period = Period(date.fromisoformat(query["start"]), date.fromisoformat(query["end"]), TZ)
+    with app.app_context():
+        started = time.perf_counter()
+        usage.summary(period, scope)
+        usage.summary(period.previous(), scope)
+        usage.adoption(period, scope)
+        usage.adoption(period.previous(), scope)
+        kpis_done = time.perf_counter()
+        usage.interactions_by_key("agent", period, scope)
+        return kpis_done - started, time.perf_counter() - kpis_done
+
+
+# --- Report ----------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    import duckdb
+    import polars
+
+    model = "unknown"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as info:
+        total_kib = int(info.readline().split()[1])
+    try:
+        import pandas
+
+        pandas_version = pandas.__version__
+    except ImportError:
+        pandas_version = "not installed"
+    return (
+        f"- CPU: {model}, {os.cpu_count()} logical CPUs (nproc {len(os.sched_getaffinity(0))})\n"
+        f"- Memory: {total_kib / 2**20:.1f} GiB\n"
+        f"- {platform.platform()}; Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
+        f"Polars {polars.__version__}, pandas {pandas_version}"
+    )
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> None:
+    sys.path.insert(0, str(PROJECT))
+    args = parse_arguments(argv)
+    rng = random.Random(args.seed)
+    folder, generated = ensure_data(args.events, args.days)
+    events = count_events(folder)
+    print(f"data: {folder} ({events:,} events{'' if generated is None else f', generated in {generated:.0f} s'})")
+
+    import polars as pl
+
+    from queries import cache
+    from queries.scope import Scope
+
+    results = cache.result_cache()
+    with tempfile.TemporaryDirectory() as scratch:
+        app, server, base, who = start_server(folder, Path(scratch) / "accounts.sqlite", args.duckdb_threads)
+        sessions = {role: login(base, who[role]["email"]) for role in who}
+        callbacks = tab_callbacks(sessions["admin"], base)
+        teams = pl.read_parquet(folder / "directory" / "teams.parquet")["team_id"].sort().to_list()
+        managed = (
+            pl.read_parquet(folder / "directory" / "team_managers.parquet")
+            .filter(pl.col("user_id") == who["manager"]["user_id"])["team_id"]
+            .to_list()
+        )
+        with app.app_context():
+            from queries import usage
+
+            bounds = usage.data_bounds(Scope.organization(), TZ).row(0, named=True)
+        first, last = bounds["first_day"], bounds["last_day"]
+        print(f"period of the data: {first} .. {last}; callbacks per tab: "
+              + ", ".join(f"{tab} {len(found)}" for tab, found in callbacks.items()))
+
+        rows = []
+        pool = ThreadPoolExecutor(max_workers=8)
+        for tab in TABS:  # warm-up: first-request work (imports, views, connections) is not measured
+            answer_tab(sessions["admin"], base, callbacks[tab], random_query(rng, 30, first, last, []), pool)
+        for tab in TABS:
+            for span_name, span in SPANS.items():
+                cold, warm, raw = [], [], []
+                for _ in range(args.samples):
+                    role = rng.choice(("admin", "manager"))
+                    query = random_query(rng, span, first, last, teams if role == "admin" else managed)
+                    results.max_bytes = 0  # baseline: DuckDB straight over the raw events
+                    raw.append(answer_tab(sessions[role], base, callbacks[tab], query, pool))
+                    results.max_bytes = cache.DEFAULT_MB * 2**20
+                    results.clear()
+                    cold.append(answer_tab(sessions[role], base, callbacks[tab], query, pool))
+                    warm.append(answer_tab(sessions[role], base, callbacks[tab], query, pool))
+                row = (tab, span_name, *quantiles(cold), *quantiles(warm), *quantiles(raw))
+                rows.append(row)
+                print("  " + " | ".join(str(v) if isinstance(v, str) else f"{v:.1f}" for v in row), flush=True)
+        server_rss = rss_mib()
+
+        pandas_rows = []
+        try:
+            import pandas  # noqa: F401
+
+            have_pandas = True
+        except ImportError:
+            have_pandas = False
+        if have_pandas:
+            for span_name, span in SPANS.items():
+                ours_cold_k, ours_cold_a, ours_warm_k, ours_warm_a, pd_k, pd_a = [], [], [], [], [], []
+                for _ in range(args.samples):
+                    role = rng.choice(("admin", "manager"))
+                    query = random_query(rng, span, first, last, teams if role == "admin" else managed)
+                    chosen = query.get("teams")
+                    team_ids = managed if role == "manager" else chosen
+                    scope = Scope.organization() if team_ids is None else Scope.teams(team_ids)
+                    results.clear()
+                    k, a = ours_kpis_and_agents(app, query, scope)
+                    ours_cold_k.append(k)
+                    ours_cold_a.append(a)
+                    k, a = ours_kpis_and_agents(app, query, scope)
+                    ours_warm_k.append(k)
+                    ours_warm_a.append(a)
+                    k, a = pandas_kpis_and_agents(folder, query, team_ids)
+                    pd_k.append(k)
+                    pd_a.append(a)
+                for question, cold_s, warm_s, pd_s in (
+                    ("KPIs", ours_cold_k, ours_warm_k, pd_k),
+                    ("by agent", ours_cold_a, ours_warm_a, pd_a),
+                ):
+                    pandas_rows.append((question, span_name, quantiles(cold_s), quantiles(warm_s), quantiles(pd_s)))
+        server.shutdown()
+        pool.shutdown()
+
+    table = render(args, events, folder, generated, rows, pandas_rows, server_rss, rss_mib())
+    print(table)
+    args.out.write_text(merge(args.out.read_text() if args.out.exists() else "", args.events, table))
+    print(f"written to {args.out}")
+
+
+HEADER = """# Benchmark results
+
+Written by `make bench EVENTS=…` (`benchmarks/bench.py`); one section per data size, the latest run of
+each. Times are milliseconds for the server to answer all of a tab's data callbacks, sent together over
+HTTP on loopback by a logged-in session (as the browser sends them when the period changes), over
+randomized periods and scopes (admin, admin narrowed to one or two teams, a manager). Cold: the result
+cache cleared first; warm: the same request again; raw DuckDB: the result cache off (there are no
+rollups yet, so cold and raw do the same scans; cold is lower where a tab asks one question twice).
+"""
+
+
+def merge(existing: str, events: int, section: str) -> str:
+    """RESULTS.md with this size's section put in (replacing the previous run's) and the header renewed."""
+    found = {
+        int(m.group(1)): m.group(0)
+        for m in re.finditer(r"<!-- events:(\d+) -->.*?<!-- /events:\1 -->\n", existing, flags=re.DOTALL)
+    }
+    found[events] = section
+    return "\n".join([HEADER, "## Machine", "", machine(), "", *(found[size] for size in sorted(found))])
+
+
+def render(args, events, folder, generated, rows, pandas_rows, server_rss, total_rss) -> str:
+    lines = [
+        f"<!-- events:{args.events} -->",
+        f"## {events:,} events (`--events {args.events}`)",
+        "",
+        f"`python benchmarks/bench.py --events {args.events} --samples {args.samples}` on {date.today():%Y-%m-%d}: "
+        f"{events:,} demo events over {args.days} days (org time zone {TZ}), {args.samples} samples per cell.",
+        "",
+        "### Tabs",
+        "",
+        "| tab | period | cold median | cold p95 | warm median | warm p95 | raw DuckDB median | raw DuckDB p95 "
+        "| cold / raw (p95) | warm / raw (p95) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for tab, span, cm, cp, wm, wp, rm, rp in rows:
+        lines.append(
+            f"| {tab} | {span} | {cm:.0f} | {cp:.0f} | {wm:.1f} | {wp:.1f} | {rm:.0f} | {rp:.0f} "
+            f"| {cp / rp:.2f} | {wp / rp:.3f} |"
+        )
+    if pandas_rows:
+        lines += [
+            "",
+            "### Against pandas (read the period's Parquet columns, filter, group by; per question)",
+            "",
+            "In process, no HTTP. KPIs: ours runs the four queries the KPI callback runs (summary and adoption, "
+            "period and previous period); pandas computes the period's KPIs once. By agent: interactions, "
+            "active users and cost per agent.",
+            "",
+            "| question | period | ours cold median | ours cold p95 | ours warm median | ours warm p95 "
+            "| pandas median | pandas p95 | cold / pandas (p95) | warm / pandas (p95) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for question, span, (cm, cp), (wm, wp), (pm, pp) in pandas_rows:
+            lines.append(
+                f"| {question} | {span} | {cm:.0f} | {cp:.0f} | {wm:.2f} | {wp:.2f} | {pm:.0f} | {pp:.0f} "
+                f"| {cp / pp:.2f} | {wp / pp:.4f} |"
+            )
+    lines += [
+        "",
+        "### Memory",
+        "",
+        f"- Peak RSS of the process after the tab measurements (server, DuckDB, cache, HTTP clients): "
+        f"{server_rss:,.0f} MiB",
+        f"- Peak RSS at the end (including the pandas baseline, which loads events into memory): {total_rss:,.0f} MiB",
+        f"- Data: {folder.relative_to(PROJECT)}"
+        + ("" if generated is None else f", generated in {generated:.0f} s"),
+        f"<!-- /events:{args.events} -->",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

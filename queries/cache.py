@@ -1,0 +1,269 @@
+"""A per-process cache of query results, keyed by SQL file, bound parameters and data version.
+
+The key is (data folder, SQL file name, bound parameters, data version). The viewer's scope is part
+of the bound parameters (`all_teams`, `team_ids`, `all_agents`, `agent_ids`: see `Scope.params`), so
+an answer computed for one scope is never served to another: a manager's rows cannot reach an admin
+or another manager.
+
+The data version is a fingerprint of the data folder's files, taken with stat calls only: for the
+events folder, each partition folder and each Parquet file in it, and each directory file, the
+(name, inode, mtime_ns, size). Every write Telemetry makes is a rename of a new file or folder into
+place (ingestion, compaction, directory import, the demo generator), and each of those changes an
+inode, a folder's mtime or a file's size; a file copied in by hand changes them too. The top level
+(the events folder's own stat, which changes when a partition folder appears or a compaction swaps
+one in, and the directory files) is looked at on every query, a few stat calls; the whole fingerprint,
+which lists every partition, at most once per `VERSION_TTL` seconds per data folder. So a new file in
+an existing partition written by another process is seen within that second; a write made in this
+process (`data.ingest` bumps the cache when it releases its lock) is seen at once. Each distinct
+fingerprint gets a serial number, the version in the keys; entries of an old version are dropped.
+
+Memory is bounded: entries are evicted least recently used first once their estimated size
+(`DataFrame.estimated_size`) passes the limit, `TELEMETRY_CACHE_MB` (256 MiB by default; 0 turns the
+cache off), read when the cache is first used. Frames are handed out as `clone()`s: a clone shares the
+data and is copy-on-write, so a caller that changes its frame in place cannot change the cached one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+
+from data import schema
+
+DEFAULT_MB = 256
+VERSION_TTL = 1.0  # seconds a data version is reused before the folder is looked at again
+KEY_OVERHEAD = 512  # bytes counted per entry on top of its frame: the key, the node, the frame object
+
+
+def _stat(entry: os.DirEntry) -> tuple:
+    info = entry.stat(follow_symlinks=False)
+    return (entry.name, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _listing(folder: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entries, key=lambda entry: entry.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _stat_path(path: Path) -> tuple | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _directory_files(data_dir: Path) -> tuple:
+    return tuple(_stat(f) for f in _listing(schema.directory_dir(data_dir)) if f.name.endswith(".parquet"))
+
+
+def top_level(data_dir: Path) -> tuple:
+    """The events folder (its partition folders come and go) and the directory files: a few stat calls."""
+    events, directory = schema.events_dir(data_dir), schema.directory_dir(data_dir)
+    return (_stat_path(events), _stat_path(directory), _directory_files(data_dir))
+
+
+def fingerprint(data_dir: Path) -> tuple:
+    """What the events and directory files look like now: a few stat calls per partition."""
+    events = []
+    for partition in _listing(schema.events_dir(data_dir)):
+        if partition.name.startswith("."):
+            continue  # staging and temp folders: not read by the events view
+        files = tuple(_stat(f) for f in _listing(Path(partition.path)) if f.name.endswith(".parquet"))
+        events.append((_stat(partition), files))
+    return (tuple(events), _directory_files(data_dir))
+
+
+def _frozen(value: object) -> object:
+    """A hashable, type-preserving form of a bound parameter (lists of ids become tuples)."""
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_frozen(item) for item in value))
+    if isinstance(value, set | frozenset):
+        return ("set", tuple(sorted(_frozen(item) for item in value)))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    return (type(value).__name__, value)
+
+
+def params_key(params: dict) -> tuple:
+    return tuple(sorted((name, _frozen(value)) for name, value in params.items()))
+
+
+class ResultCache:
+    """A thread-safe LRU of result frames, bounded by their estimated size in bytes."""
+
+    def __init__(self, max_bytes: int, version_ttl: float = VERSION_TTL) -> None:
+        self.max_bytes = max_bytes
+        self.version_ttl = version_ttl
+        self._entries: OrderedDict[tuple, tuple[pl.DataFrame, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        # folder -> (taken at, generation, top level, fingerprint, serial)
+        self._versions: dict[Path, tuple[float, int, tuple, tuple, int]] = {}
+        self._generation = 0  # bumped by writes made in this process
+        self._version_lock = threading.Lock()
+        self._computing: dict[tuple, threading.Lock] = {}
+        self.hits = self.misses = self.evictions = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def version(self, data_dir: Path) -> int:
+        """The data version of a folder: a number that changes whenever its fingerprint does.
+
+        The folder's top level (a new partition folder, a compaction's swap, any directory file) is
+        looked at on every call; the whole fingerprint once it is `version_ttl` seconds old, or after
+        `bump`, or when the top level changed.
+        """
+        top = top_level(data_dir)
+        seen = self._versions.get(data_dir)
+        if self._current(seen, top):
+            return seen[4]
+        with self._version_lock:
+            seen = self._versions.get(data_dir)
+            if self._current(seen, top):
+                return seen[4]  # another thread took it while this one waited
+            generation = self._generation
+            found = fingerprint(data_dir)
+            if seen is not None and seen[1] == generation and seen[3] == found:
+                serial = seen[4]
+            else:
+                serial = next(_serials)
+                if seen is not None:
+                    self._forget(data_dir, seen[4])
+            self._versions[data_dir] = (time.monotonic(), generation, top, found, serial)
+            return serial
+
+    def _current(self, seen: tuple | None, top: tuple) -> bool:
+        return (
+            seen is not None
+            and seen[1] == self._generation
+            and seen[2] == top
+            and time.monotonic() - seen[0] < self.version_ttl
+        )
+
+    def _forget(self, data_dir: Path, serial: int) -> None:
+        """Drop the entries of a folder's old version: nobody can ask for them again."""
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == data_dir and k[1] == serial]:
+                self._bytes -= self._entries.pop(key)[1]
+
+    def bump(self) -> None:
+        """Take the data versions again on next use: this process has just written to a data folder."""
+        with self._version_lock:
+            self._generation += 1
+
+    def get(self, key: tuple) -> pl.DataFrame | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found[0].clone()
+
+    def put(self, key: tuple, frame: pl.DataFrame) -> None:
+        size = frame.estimated_size() + KEY_OVERHEAD
+        if size > self.max_bytes:
+            return  # bigger than the whole cache: not kept
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._entries[key] = (frame.clone(), size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _key, (_frame, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
+                self.evictions += 1
+
+    def get_or_compute(self, key: tuple, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """The cached frame for `key`, else `compute()` once (other threads asking for it wait)."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            found = self._peek(key)
+            if found is not None:
+                return found  # another thread computed it while this one waited
+            try:
+                frame = compute()  # errors are not cached
+                self.put(key, frame)
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+            return frame
+
+    def _peek(self, key: tuple) -> pl.DataFrame | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+            return found[0].clone()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+        self.bump()
+
+
+_serials = itertools.count(1)  # data versions, unique in the process
+_cache: ResultCache | None = None
+_creating = threading.Lock()
+_bypass = threading.local()
+
+
+def result_cache() -> ResultCache:
+    """This process's cache, made on first use with TELEMETRY_CACHE_MB MiB (default 256; 0: off)."""
+    global _cache
+    if _cache is None:
+        with _creating:
+            if _cache is None:
+                megabytes = float(os.environ.get("TELEMETRY_CACHE_MB", DEFAULT_MB))
+                _cache = ResultCache(int(megabytes * 2**20))
+    return _cache
+
+
+def bump() -> None:
+    """Tell this process's cache that the data changed (ingestion calls it after each write)."""
+    if _cache is not None:
+        _cache.bump()
+
+
+@contextmanager
+def bypassed() -> Iterator[None]:
+    """Queries in this thread, inside the block, go straight to DuckDB (benchmarks, comparisons)."""
+    before = getattr(_bypass, "on", False)
+    _bypass.on = True
+    try:
+        yield
+    finally:
+        _bypass.on = before
+
+
+def is_bypassed() -> bool:
+    return getattr(_bypass, "on", False)

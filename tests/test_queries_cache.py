@@ -1,0 +1,245 @@
+"""The result cache (queries/cache.py): hits, invalidation by new data, scopes apart, bounded memory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from data import schema
+from data.ingest import ingest_files
+from queries import cache, db, usage
+from queries.period import Period
+from queries.scope import Scope
+from tests import org
+from tests.test_ingest import with_prices
+
+ORG = Scope.organization()
+MAX = Scope.teams({"t_eng", "t_sales"})  # u2 manages Engineering and Sales
+LEE = Scope.teams({"t_legal"})  # u3 manages Legal
+WEEK = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8))  # UTC: e1..e6
+
+
+@pytest.fixture
+def results(monkeypatch) -> cache.ResultCache:
+    """A fresh cache for this test, in place of the process's one."""
+    fresh = cache.ResultCache(64 * 2**20)
+    monkeypatch.setattr(cache, "_cache", fresh)
+    return fresh
+
+
+@pytest.fixture
+def executions(monkeypatch) -> list[str]:
+    """The SQL files DuckDB actually ran, in order."""
+    ran: list[str] = []
+    execute = db.execute
+
+    def counting(cursor, name, bound):
+        ran.append(name)
+        return execute(cursor, name, bound)
+
+    monkeypatch.setattr(db, "execute", counting)
+    return ran
+
+
+def totals(period: Period, scope: Scope) -> tuple:
+    row = usage.summary(period, scope).row(0, named=True)
+    return row["interactions"], row["active_users"], row["cost_usd"], row["errors"]
+
+
+def event_frame(event_id: str, at: str, user: str = "u4", team: str = "t_eng", cost: str = "1.000000") -> pl.DataFrame:
+    row = {
+        "event_id": event_id,
+        "ts": dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC),
+        "user_id": user,
+        "team_id": team,
+        "agent_id": "a_code",
+        "model": "claude-sonnet-4.5",
+        "conversation_id": f"c_{event_id}",
+        "input_tokens": 1000,
+        "output_tokens": 200,
+        "cost_usd": Decimal(cost),
+        "latency_ms": 900,
+        "status": "ok",
+    }
+    return pl.DataFrame([row], schema=schema.EVENTS)
+
+
+def write_by_hand(data_dir: Path, frame: pl.DataFrame, name: str) -> None:
+    """As a person or another program would: a new file renamed into its date's partition folder."""
+    folder = schema.partition_dir(data_dir, f"{frame['ts'][0]:%Y-%m-%d}")
+    folder.mkdir(parents=True, exist_ok=True)
+    draft = folder / f".{name}.tmp"
+    frame.write_parquet(draft)
+    draft.rename(folder / name)
+
+
+def test_a_repeated_query_is_answered_from_the_cache(app, results, executions):
+    with app.app_context():
+        first = totals(WEEK, ORG)
+    with app.app_context():  # the next request
+        again = totals(WEEK, ORG)
+    assert first == again == (6, 4, Decimal("3.723334"), 1)
+    assert executions == ["summary"]
+    assert (results.hits, results.misses, len(results)) == (1, 1, 1)
+
+
+def test_other_parameters_are_other_entries(app, results, executions):
+    with app.app_context():
+        assert totals(WEEK, ORG)[0] == 6
+        assert totals(Period(dt.date(2026, 3, 2), dt.date(2026, 3, 9)), ORG)[0] == 8
+        assert usage.interactions_by_key("agent", WEEK, ORG)["interactions"].to_list() == [4, 2]
+        assert usage.interactions_by_key("team", WEEK, ORG)["interactions"].to_list() == [4, 1, 1]
+    assert executions == ["summary", "summary", "interactions_by_key", "interactions_by_key"]
+
+
+def test_scopes_never_share_an_entry(app, results, executions):
+    # Each viewer's numbers, worked out from tests/org.py: Max sees e1-e4 and e6 (u4, u5, u2);
+    # Lee sees e5 (u3); the organization all six.
+    with app.app_context():
+        assert totals(WEEK, MAX) == (5, 3, Decimal("1.723334"), 1)
+        assert totals(WEEK, ORG) == (6, 4, Decimal("3.723334"), 1)
+        assert totals(WEEK, LEE) == (1, 1, Decimal("2.000000"), 0)
+        # Asked again, in another order: each is served its own answer.
+        assert totals(WEEK, LEE) == (1, 1, Decimal("2.000000"), 0)
+        assert totals(WEEK, ORG) == (6, 4, Decimal("3.723334"), 1)
+        assert totals(WEEK, MAX) == (5, 3, Decimal("1.723334"), 1)
+        # A manager narrowing to a team they do not manage gets nothing, not the organization's entry.
+        assert totals(WEEK, LEE.narrow(teams=["t_eng"])) == (0, 0, Decimal("0"), 0)
+    assert executions == ["summary"] * 4
+    assert len(results) == 4
+
+
+def test_a_managers_answer_is_not_served_to_others_through_the_callbacks(app, signed_in, results, executions):
+    from callbacks.dashboard import update_kpis
+
+    query = {"start": "2026-03-02", "end": "2026-03-08"}
+    answers = {}
+    for who in ("manager", "admin", "legal_manager", "manager"):
+        with signed_in(who):
+            answers.setdefault(who, []).append(str(update_kpis(query)))
+    assert answers["manager"][0] == answers["manager"][1]
+    assert len({answers["manager"][0], answers["admin"][0], answers["legal_manager"][0]}) == 3
+    # The KPIs run summary and adoption for the period and the one before: 4 queries per viewer, the
+    # second visit of Max's none.
+    assert len([name for name in executions if name in ("summary", "adoption")]) == 12
+
+
+def test_a_new_partition_folder_is_seen_at_once(app, data_dir, results, executions):
+    with app.app_context():
+        assert totals(WEEK, ORG)[0] == 6
+    write_by_hand(data_dir, event_frame("n1", "2026-03-05 12:00"), "part-9.parquet")
+    with app.app_context():
+        assert totals(WEEK, ORG) == (7, 4, Decimal("4.723334"), 1)
+    assert executions == ["summary", "summary"]
+
+
+def test_a_new_file_in_a_partition_is_seen_once_the_version_is_taken_again(app, data_dir, results, executions):
+    results.version_ttl = 3600  # the second, made long enough for a slow test machine
+    with app.app_context():
+        assert totals(WEEK, ORG)[0] == 6
+    write_by_hand(data_dir, event_frame("n2", "2026-03-03 12:00", user="u6", team="t_legal"), "part-9.parquet")
+    with app.app_context():
+        assert totals(WEEK, ORG)[0] == 6  # within that time another process's new file is not seen yet
+    results.version_ttl = 0  # as if that second had passed
+    with app.app_context():
+        assert totals(WEEK, ORG) == (7, 5, Decimal("4.723334"), 1)
+    assert executions == ["summary", "summary"]
+
+
+def test_an_import_in_this_process_is_seen_at_once(app, data_dir, results, executions, tmp_path):
+    with_prices(data_dir)
+    with app.app_context():
+        assert totals(WEEK, ORG)[0] == 6
+    record = {
+        "event_id": "n3",
+        "ts": "2026-03-03T12:00:00Z",
+        "user_id": "u4",
+        "agent_id": "a_code",
+        "model": "claude-sonnet-4.5",
+        "conversation_id": "c_n3",
+        "input_tokens": 1000,
+        "output_tokens": 200,
+        "latency_ms": 700,
+        "status": "ok",
+    }
+    source = tmp_path / "n3.jsonl"
+    source.write_text(json.dumps(record) + "\n")
+    summary = ingest_files(data_dir, [source], now=dt.datetime(2026, 3, 10, tzinfo=dt.UTC))
+    assert summary.written == 1
+    with app.app_context():
+        assert totals(WEEK, ORG)[0] == 7
+    assert executions == ["summary", "summary"]
+
+
+def test_a_new_directory_file_is_seen_at_once(app, data_dir, results):
+    managers = schema.directory_dir(data_dir) / "team_managers.parquet"
+    with app.app_context():
+        assert usage.adoption(WEEK, ORG)["users_with_access"][0] == 7
+    users = pl.read_parquet(schema.directory_dir(data_dir) / "users.parquet")
+    extra = users.head(1).with_columns(pl.lit("u8").alias("user_id"), pl.lit("new@test.example").alias("email"))
+    draft = managers.with_name(".users.tmp")
+    pl.concat([users, extra]).write_parquet(draft)
+    draft.rename(managers.with_name("users.parquet"))
+    with app.app_context():
+        assert usage.adoption(WEEK, ORG)["users_with_access"][0] == 8
+
+
+def test_a_frame_changed_by_its_caller_leaves_the_cached_one_alone(app, results):
+    with app.app_context():
+        frame = usage.interactions_by_key("agent", WEEK, ORG)
+        frame.insert_column(0, pl.Series("scratch", [0, 0]))
+        frame.columns = [f"x{n}" for n in range(frame.width)]
+        again = usage.interactions_by_key("agent", WEEK, ORG)
+    assert again.columns[0] == "key"
+    assert again["interactions"].to_list() == [4, 2]
+
+
+def test_errors_are_not_cached(app, data_dir, results):
+    (data_dir / "events/utc_date=2026-03-03/zz-bad.parquet").write_bytes(b"PAR1 cut short")
+    with app.app_context(), pytest.raises(db.DataFolderError):
+        usage.summary(WEEK, ORG)
+    assert len(results) == 0
+
+
+def test_the_memory_bound_evicts_the_least_recently_used():
+    frame = pl.DataFrame({"n": range(1000)})  # 8,000 bytes of Int64
+    size = frame.estimated_size() + cache.KEY_OVERHEAD
+    results = cache.ResultCache(max_bytes=3 * size)
+    for key in ("a", "b", "c"):
+        results.put((key,), frame)
+    assert results.get(("a",)) is not None  # a is now the most recently used
+    results.put(("d",), frame)
+    assert results.get(("b",)) is None  # the least recently used went
+    assert [results.get((key,)) is not None for key in ("a", "c", "d")] == [True, True, True]
+    assert results.size_bytes == 3 * size <= results.max_bytes
+    assert results.evictions == 1
+    results.put(("huge",), pl.DataFrame({"n": range(10_000)}))  # bigger than the whole cache: not kept
+    assert results.get(("huge",)) is None
+    assert len(results) == 3
+
+
+def test_a_zero_limit_turns_the_cache_off(app, results, executions):
+    results.max_bytes = 0
+    with app.app_context():
+        totals(WEEK, ORG)
+        totals(WEEK, ORG)
+    assert executions == ["summary", "summary"]
+    assert len(results) == 0
+
+
+def test_the_limit_comes_from_the_environment(monkeypatch):
+    monkeypatch.setattr(cache, "_cache", None)
+    monkeypatch.setenv("TELEMETRY_CACHE_MB", "3")
+    assert cache.result_cache().max_bytes == 3 * 2**20
+    monkeypatch.setattr(cache, "_cache", None)
+    monkeypatch.delenv("TELEMETRY_CACHE_MB")
+    assert cache.result_cache().max_bytes == cache.DEFAULT_MB * 2**20
+
+
+def test_org_fixture_unchanged():
+    assert len(org.EVENTS) == 9  # the expectations above count on tests/org.py as it is
