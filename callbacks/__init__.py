@@ -5,9 +5,11 @@ from __future__ import annotations
 import dash
 
 from callbacks import analytics, billing, dashboard, report, shell, users
+from callbacks._figures import use_house_template
 
 
 def register_all(app: dash.Dash) -> None:
+    use_house_template()
     shell.register_callbacks(app)
     dashboard.register_callbacks(app)
     analytics.register_callbacks(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies. Colour never carries meaning
 # alone: series are named in legends and hovers, changes carry ▲/▼.
@@ -18,9 +19,17 @@ MUTED = "#64748B"
 AGENT_COLOUR, TEAM_COLOUR, MODEL_COLOUR, USERS_COLOUR, COST_COLOUR = BLUE, PURPLE, SKY, ORANGE, GREEN
 
 
+TEMPLATE = "plotly_white"
+
+
+def use_house_template() -> None:
+    """Make the house template Plotly's default, once at start-up: assigning a template to each figure
+    deep-copies it (measured: 9.3 ms a figure against 1.0 ms with the default), the bulk of a warm callback."""
+    pio.templates.default = TEMPLATE
+
+
 def base_layout(fig: go.Figure, height: int = 320) -> go.Figure:
     fig.update_layout(
-        template="plotly_white",
         height=height,
         margin={"l": 48, "r": 16, "t": 24, "b": 40},
         legend={"orientation": "h", "y": -0.18},
@@ -45,7 +54,7 @@ def message_figure(text: str, height: int = 320, wrap: int = 80) -> go.Figure:
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(template="plotly_white", height=height, margin={"l": 16, "r": 16, "t": 16, "b": 16})
+    fig.update_layout(height=height, margin={"l": 16, "r": 16, "t": 16, "b": 16})
     return fig
 
 

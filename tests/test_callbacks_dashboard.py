@@ -124,3 +124,11 @@ def test_on_billing_without_dates_the_bar_shows_the_current_billing_period(signe
     with signed_in("admin"):
         outputs = shell.controls_from_search("", dt.date(2026, 3, 18), "UTC", "/telemetry/billing")
     assert outputs[1:4] == ("custom", "2026-03-01", "2026-03-31")
+
+
+def test_charts_carry_the_house_template(signed_in):
+    import plotly.io as pio
+
+    with signed_in("admin"):
+        fig = dashboard.update_trend(WEEK)
+    assert fig.to_plotly_json()["layout"]["template"] == pio.templates["plotly_white"].to_plotly_json()
