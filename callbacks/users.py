@@ -61,7 +61,7 @@ def summary_cards(activity: pl.DataFrame) -> dbc.Row:
     total = activity.height
     adopted = total - by_class.get("not adopted", 0)
     cards = [
-        ("Users in scope", format_count(total), "People in the directory you can see", "users-card-total"),
+        ("Users in scope", format_count(total), "People with access in this period", "users-card-total"),
         ("Adopted", format_count(adopted), f"{format_percent(adopted / total if total else 0)} have used an agent",
          "users-card-adopted"),
         ("Not adopted yet", format_count(by_class.get("not adopted", 0)), "Never used an agent",
