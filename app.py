@@ -34,6 +34,7 @@ DEFAULTS = {
     "SESSION_COOKIE_NAME": "telemetry_session",
     "PREFERRED_URL_SCHEME": "http",
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; the OTLP receiver has its own OTLP_MAX_BYTES
+    "CALLBACK_CACHE_MB": 64,  # the tabs' outputs kept per scope and data version (callbacks/_memo.py); 0: off
 }
 
 # Environment variable -> config key, with the type it is read as.
@@ -48,6 +49,7 @@ ENVIRONMENT = {
     "TELEMETRY_INGEST_TOKEN": ("INGEST_TOKEN", str),
     "TELEMETRY_TEAM_ATTRIBUTE": ("TEAM_ATTRIBUTE", str),
     "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", int),
+    "TELEMETRY_CALLBACK_CACHE_MB": ("CALLBACK_CACHE_MB", float),
 }
 
 

@@ -116,6 +116,14 @@ class Store:
                 raise
             db.execute("commit")
 
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """For one SELECT on the path of every request: no write lock (`begin immediate` would make
+        concurrent requests queue for it, and wait in SQLite's busy handler); a single statement is its
+        own consistent read."""
+        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
+            yield db
+
     # Accounts
 
     def create_account(self, email: str, user_id: str, role: str, password_hash: str) -> int:
@@ -166,7 +174,7 @@ class Store:
         return sid
 
     def session(self, sid: str) -> SessionRow | None:
-        with self._tx() as db:
+        with self._read() as db:
             row = db.execute(
                 "select a.id, a.email, a.user_id, a.role, a.password_hash, a.disabled,"
                 " s.created_at, s.last_seen, s.revoked"

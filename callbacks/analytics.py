@@ -26,6 +26,7 @@ from callbacks._figures import (
     count_ticks,
     message_figure,
 )
+from callbacks._memo import memoised
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, number_column
 from queries import analytics
@@ -502,10 +503,10 @@ def register_callbacks(app: dash.Dash) -> None:
         (update_agents, ids.ANALYTICS_AGENT_CHART, ids.ANALYTICS_AGENT_TABLE),
         (update_teams, ids.ANALYTICS_TEAM_CHART, ids.ANALYTICS_TEAM_TABLE),
     ):
-        app.callback(Output(chart, "figure"), Output(table, "children"), query)(update)
-    app.callback(Output(ids.ANALYTICS_OVER_TIME, "figure"), query)(update_over_time)
-    app.callback(Output(ids.ANALYTICS_HEATMAP, "figure"), query)(update_heatmap)
-    app.callback(Output(ids.ANALYTICS_CHIPS, "children"), query)(update_chips)
+        app.callback(Output(chart, "figure"), Output(table, "children"), query)(memoised(update))
+    app.callback(Output(ids.ANALYTICS_OVER_TIME, "figure"), query)(memoised(update_over_time))
+    app.callback(Output(ids.ANALYTICS_HEATMAP, "figure"), query)(memoised(update_heatmap))
+    app.callback(Output(ids.ANALYTICS_CHIPS, "children"), query)(memoised(update_chips))
 
     search = State(ids.SHELL_LOCATION, "search")
     writers = (

@@ -18,7 +18,7 @@ from dash import Input, Output, State, html, no_update
 from flask import current_app
 
 from auth.scope import current_scope
-from callbacks._common import org_timezone, resolve
+from callbacks._common import local_today, org_timezone, resolve
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
@@ -30,6 +30,7 @@ from callbacks._figures import (
     message_figure,
     money_axis,
 )
+from callbacks._memo import memoised
 from layouts import ids
 from layouts._components import format_change, format_count, format_usd, message
 from queries import billing, usage
@@ -42,7 +43,7 @@ from queries.billing_periods import (
 )
 from queries.filters import Filters, query_from_search, search_with
 from queries.money import to_cents
-from queries.period import Period, PeriodError, parse_period, today_local
+from queries.period import Period, PeriodError, parse_period
 from queries.scope import Scope
 
 NO_COST = "No cost in this period"
@@ -63,7 +64,7 @@ def anchor_day() -> int:
 
 
 def _today(today: dt.date | None) -> dt.date:
-    return today or today_local(org_timezone())
+    return today or local_today(org_timezone())
 
 
 def current_period(today: dt.date) -> Period:
@@ -468,25 +469,27 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.BILLING_PERIOD, "value"),
         Output(ids.BILLING_PERIOD_NOTE, "children"),
         query,
-    )(update_period_options)
+    )(memoised(update_period_options))
     app.callback(
         Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
         Input(ids.BILLING_PERIOD, "value"),
         State(ids.SHELL_LOCATION, "search"),
         prevent_initial_call=True,
     )(update_url)
-    app.callback(Output(ids.BILLING_MESSAGE, "children"), Output(ids.BILLING_KPIS, "children"), query)(update_summary)
-    app.callback(Output(ids.BILLING_DAILY, "figure"), query)(update_daily)
-    app.callback(Output(ids.BILLING_MODEL_CHART, "figure"), query)(update_models)
+    app.callback(Output(ids.BILLING_MESSAGE, "children"), Output(ids.BILLING_KPIS, "children"), query)(
+        memoised(update_summary)
+    )
+    app.callback(Output(ids.BILLING_DAILY, "figure"), query)(memoised(update_daily))
+    app.callback(Output(ids.BILLING_MODEL_CHART, "figure"), query)(memoised(update_models))
     app.callback(
         Output(ids.BILLING_TEAM_CHART, "figure"),
         Output(ids.BILLING_TEAM_GRID, "rowData"),
         Output(ids.BILLING_TEAM_GRID, "dashGridOptions"),
         query,
-    )(update_teams)
+    )(memoised(update_teams))
     app.callback(
         Output(ids.BILLING_AGENT_CHART, "figure"),
         Output(ids.BILLING_AGENT_GRID, "rowData"),
         Output(ids.BILLING_AGENT_GRID, "dashGridOptions"),
         query,
-    )(update_agents)
+    )(memoised(update_agents))

@@ -20,6 +20,7 @@ from callbacks._figures import (
     message_figure,
     money_axis,
 )
+from callbacks._memo import memoised
 from layouts import ids
 from layouts._components import format_change, format_count, format_percent, format_usd, kpi_card, message
 from queries import usage
@@ -175,11 +176,11 @@ def update_top_teams(query: dict | None) -> go.Figure:
 def register_callbacks(app: dash.Dash) -> None:
     query = Input(ids.DASHBOARD_QUERY, "data")
     app.callback(Output(ids.DASHBOARD_MESSAGE, "children"), Output(ids.DASHBOARD_KPIS, "children"), query)(
-        update_kpis
+        memoised(update_kpis)
     )
-    app.callback(Output(ids.DASHBOARD_TREND, "figure"), query)(update_trend)
+    app.callback(Output(ids.DASHBOARD_TREND, "figure"), query)(memoised(update_trend))
     app.callback(Output(ids.DASHBOARD_COST_TOTAL, "children"), Output(ids.DASHBOARD_COST_DAILY, "figure"), query)(
-        update_cost
+        memoised(update_cost)
     )
-    app.callback(Output(ids.DASHBOARD_TOP_AGENTS, "figure"), query)(update_top_agents)
-    app.callback(Output(ids.DASHBOARD_TOP_TEAMS, "figure"), query)(update_top_teams)
+    app.callback(Output(ids.DASHBOARD_TOP_AGENTS, "figure"), query)(memoised(update_top_agents))
+    app.callback(Output(ids.DASHBOARD_TOP_TEAMS, "figure"), query)(memoised(update_top_teams))

@@ -13,6 +13,7 @@ from dash import Input, Output, Patch, State, dcc, html, no_update
 from auth.session import audit
 from callbacks._common import org_timezone, resolve
 from callbacks._figures import AGENT_COLOUR, GREEN, MUTED, NO_INTERACTIONS, base_layout, count_axis, message_figure
+from callbacks._memo import memoised
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, message
 from queries import users
@@ -257,7 +258,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.USERS_GRID, "columnDefs"),
         Output(ids.USERS_GRID, "rowData"),
         query,
-    )(update_table)
+    )(memoised(update_table))
     app.callback(
         Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
         Input(ids.USERS_VIEW, "value"),
@@ -274,9 +275,9 @@ def register_callbacks(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )(export_csv)
     app.callback(Output(ids.USERS_CONCENTRATION, "children"), Output(ids.USERS_DISTRIBUTION, "figure"), query)(
-        update_distribution
+        memoised(update_distribution)
     )
-    app.callback(Output(ids.USERS_ADOPTION, "figure"), query)(update_adoption)
+    app.callback(Output(ids.USERS_ADOPTION, "figure"), query)(memoised(update_adoption))
     app.callback(
         Output(ids.USERS_DETAIL, "is_open"),
         Output(ids.USERS_DETAIL, "title"),

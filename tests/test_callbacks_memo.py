@@ -1,0 +1,176 @@
+"""The tabs' outputs kept between requests (callbacks/_memo.py): never across scopes, never past new data,
+the same bytes as a fresh answer, bounded, and behind the gate on every request."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from callbacks import _common
+from callbacks._memo import MISSING, OutputMemo, output_memo
+from queries import cache
+from queries.period import today_local
+from tests import dash_payloads as dp
+from tests.conftest import ACCOUNTS, AuthActions, make_app
+from tests.test_access import WEEK, WEEK_QUERY, dependencies
+from tests.test_queries_cache import event_frame, write_by_hand
+
+TABS = ("dashboard", "analytics", "users", "billing")
+
+
+@pytest.fixture
+def results(monkeypatch) -> cache.ResultCache:
+    """A fresh result cache for this test (the memo follows its data versions)."""
+    fresh = cache.ResultCache(64 * 2**20)
+    monkeypatch.setattr(cache, "_cache", fresh)
+    return fresh
+
+
+def signed_in_client(app, who: str):
+    client = app.test_client()
+    AuthActions(client).login(who)
+    return client
+
+
+def top_teams(client, deps: list[dict], values: dict = WEEK) -> dict[str, int]:
+    """The Dashboard's top-teams chart as {team: interactions}; {} for the empty-state message."""
+    response = dp.post(client, dp.payload(dp.find(deps, "dashboard-top-teams"), values))
+    assert response.status_code == 200
+    figure = response.get_json()["response"]["dashboard-top-teams"]["figure"]
+    if not figure["data"]:
+        return {}
+    bar = figure["data"][0]
+    return dict(zip(bar["y"], bar["x"], strict=True))
+
+
+def tab_bodies(deps: list[dict], query: dict) -> list[dict]:
+    """Every data callback of every tab (those whose only input is the tab's query store), for `query`."""
+    bodies = []
+    for tab in TABS:
+        wanted = [{"id": f"{tab}-query", "property": "data"}]
+        for dependency in deps:
+            if [dict(item) for item in dependency["inputs"]] == wanted:
+                bodies.append(dp.payload(dependency, {f"{tab}-query.data": query}))
+    return bodies
+
+
+def test_a_managers_output_never_reaches_another_viewer(app, results):
+    # Worked out from tests/org.py for 2 to 8 March 2026 (UTC): Engineering has e1, e2, e4 and e6,
+    # Sales e3, Legal e5. Max (u2) manages Engineering and Sales, Lee (u3) Legal, Ivy (u7) nothing.
+    deps = dependencies(app)
+    memo_hits = []
+    expected = {
+        "manager": {"Engineering": 4, "Sales": 1},
+        "admin": {"Engineering": 4, "Sales": 1, "Legal": 1},
+        "legal_manager": {"Legal": 1},
+        "idle_manager": {},
+    }
+    clients = {who: signed_in_client(app, who) for who in expected}
+    for who in ("manager", "manager", "admin", "legal_manager", "idle_manager", "admin", "manager"):
+        assert top_teams(clients[who], deps) == expected[who], who
+        with app.app_context():
+            memo_hits.append(output_memo().hits)
+    # Max's second visit, the admin's second and Max's third were answered from the memo; nobody else's.
+    assert memo_hits == [0, 1, 1, 1, 1, 2, 3]
+
+
+def test_an_admin_narrowed_to_a_managers_teams_is_not_served_the_managers_entry(app, results):
+    deps = dependencies(app)
+    narrowed = {"dashboard-query.data": {**WEEK_QUERY, "teams": "t_eng,t_legal"}}
+    # Max asks for Engineering and Legal: he manages only Engineering. The admin sees both.
+    assert top_teams(signed_in_client(app, "manager"), deps, narrowed) == {"Engineering": 4}
+    assert top_teams(signed_in_client(app, "admin"), deps, narrowed) == {"Engineering": 4, "Legal": 1}
+    assert top_teams(signed_in_client(app, "manager"), deps, narrowed) == {"Engineering": 4}
+
+
+def test_warm_answers_are_the_bytes_of_fresh_ones(data_dir, password_hash, results, tmp_path):
+    fresh_app = make_app(data_dir, password_hash, CALLBACK_CACHE_MB=0)
+    memo_app = make_app(data_dir, password_hash, ACCOUNTS_DB=str(tmp_path / "accounts.sqlite"))
+    for who in ("admin", "manager"):
+        for query in (WEEK_QUERY, {**WEEK_QUERY, "teams": "t_sales"}, {"start": "2026-03-09", "end": "2026-03-02"}):
+            fresh, warm = signed_in_client(fresh_app, who), signed_in_client(memo_app, who)
+            bodies = tab_bodies(dependencies(fresh_app), query)
+            assert len(bodies) == 19
+            for body in bodies:
+                expected = dp.post(fresh, body).get_data()
+                assert dp.post(warm, body).get_data() == expected, body["output"]  # computed, then kept
+                assert dp.post(warm, body).get_data() == expected, body["output"]  # from the memo
+    with memo_app.app_context():
+        assert output_memo().hits == 2 * 3 * 19
+    with fresh_app.app_context():
+        assert len(output_memo()) == 0
+
+
+def test_new_data_is_seen_at_once(app, data_dir, results):
+    deps = dependencies(app)
+    client = signed_in_client(app, "admin")
+    assert top_teams(client, deps) == {"Engineering": 4, "Sales": 1, "Legal": 1}
+    write_by_hand(data_dir, event_frame("n1", "2026-03-05 12:00", team="t_legal"), "part-9.parquet")
+    assert top_teams(client, deps) == {"Engineering": 4, "Sales": 1, "Legal": 2}
+
+
+def test_nothing_is_kept_while_the_result_cache_is_off(app, data_dir, results):
+    deps = dependencies(app)
+    client = signed_in_client(app, "admin")
+    results.max_bytes = 0
+    assert top_teams(client, deps) == {"Engineering": 4, "Sales": 1, "Legal": 1}
+    write_by_hand(data_dir, event_frame("n1", "2026-03-05 12:00", team="t_legal"), "part-9.parquet")
+    assert top_teams(client, deps) == {"Engineering": 4, "Sales": 1, "Legal": 2}
+    with app.app_context():
+        assert len(output_memo()) == 0
+
+
+def test_the_gate_still_answers_every_request(app, results):
+    deps = dependencies(app)
+    body = dp.payload(dp.find(deps, "dashboard-top-teams"), WEEK)
+    admin = signed_in_client(app, "admin")
+    assert dp.post(admin, body).status_code == 200
+    assert dp.post(admin, body).status_code == 200  # now kept
+    assert dp.post(app.test_client(), body).status_code == 401  # a stranger
+    assert dp.post(signed_in_client(app, "member"), body).status_code == 403
+    assert dp.post(admin, body, origin="https://evil.example").status_code == 403  # cross-site
+    store = app.extensions["telemetry_store"]
+    store.set_disabled(store.account_by_email(ACCOUNTS["admin"][0]).id)  # ends the admin's sessions
+    assert dp.post(admin, body).status_code == 401
+
+
+def test_the_memory_bound_evicts_the_least_recently_used():
+    memo = OutputMemo(max_bytes=3 * 2048)
+    for name in ("a", "b", "c"):
+        memo.put((name,), name, 1024)  # 2048 bytes each with the key's overhead
+    assert memo.get(("a",)) == "a"  # a is now the most recently used
+    memo.put(("d",), "d", 1024)
+    assert memo.get(("b",)) is MISSING
+    assert [memo.get((name,)) for name in ("a", "c", "d")] == ["a", "c", "d"]
+    assert memo.size_bytes == 3 * 2048 and memo.evictions == 1
+    memo.put(("huge",), "x", 10 * 2048)  # bigger than the whole memo: not kept, nothing evicted
+    assert len(memo) == 3
+
+
+def test_today_is_asked_of_duckdb_once_a_day(monkeypatch):
+    asked = []
+
+    def counting(tz: str) -> dt.date:
+        asked.append(tz)
+        return today_local(tz)
+
+    monkeypatch.setattr(_common, "today_local", counting)
+    monkeypatch.setattr(_common, "_days", {})
+    assert _common.local_today("Pacific/Auckland") == today_local("Pacific/Auckland")
+    assert _common.local_today("Pacific/Auckland") == today_local("Pacific/Auckland")
+    assert asked == ["Pacific/Auckland"]
+    today, _start, _until = _common._days["Pacific/Auckland"]
+    _common._days["Pacific/Auckland"] = (today, _start, dt.datetime.now(dt.UTC))  # midnight has passed
+    _common.local_today("Pacific/Auckland")
+    assert asked == ["Pacific/Auckland"] * 2
+
+
+def test_inputs_that_differ_in_type_are_other_entries(app, results):
+    deps = dependencies(app)
+    client = signed_in_client(app, "admin")
+    as_list = {"dashboard-query.data": {**WEEK_QUERY, "teams": ["t_legal"]}}
+    as_text = {"dashboard-query.data": {**WEEK_QUERY, "teams": "t_legal"}}
+    assert top_teams(client, deps, as_list) == top_teams(client, deps, as_text) == {"Legal": 1}
+    with app.app_context():
+        assert len(output_memo()) == 2
