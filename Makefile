@@ -51,9 +51,10 @@ test: $(VENV)/.installed-dev browser-deps lint
 ## Tab response times at about EVENTS demo events (generated once into benchmarks/out/); needs pandas.
 EVENTS ?= 1000000
 SAMPLES ?= 20
+RAW_SAMPLES ?= 5
 bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
-	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --samples $(SAMPLES)
+	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --samples $(SAMPLES) --raw-samples $(RAW_SAMPLES)
 
 clean-data:
-	rm -rf $(DATA_DIR)/events $(DATA_DIR)/directory $(DATA_DIR)/telemetry.sqlite* $(DATA_DIR)/.secret_key
+	rm -rf $(DATA_DIR)/events $(DATA_DIR)/directory $(DATA_DIR)/rollups $(DATA_DIR)/telemetry.sqlite* $(DATA_DIR)/.secret_key

@@ -23,7 +23,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from google.protobuf import json_format
 
 import queries
-from data import otlp
+from data import otlp, rollup
 from data.ingest import DEFAULT_COMPACT_AFTER_FILES, IngestBusy, ingest_otlp
 
 bp = Blueprint("otlp", __name__)
@@ -84,6 +84,7 @@ def traces() -> Response:
         answer.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return answer
     if summary.written:
+        _rollup_refresher().written(summary.partitions)
         queries.database().refresh()
     message = ""
     if summary.quarantined:
@@ -91,6 +92,17 @@ def traces() -> Response:
         message = f"{summary.quarantined} span(s) refused and kept in quarantine: {shown}"
         current_app.logger.warning("OTLP: %s", message)
     return _encode(otlp.response(summary.quarantined, message), 200, kind)
+
+
+def _rollup_refresher() -> rollup.Refresher:
+    """This process's debounced rollup updater (one update for many small requests)."""
+    found = current_app.extensions.get("telemetry_rollup_refresher")
+    if found is None:
+        config = current_app.config
+        delay = float(config.get("ROLLUP_REFRESH_SECONDS", 10.0))
+        found = rollup.Refresher(Path(config["DATA_DIR"]), config["ORG_TIMEZONE"], delay)
+        current_app.extensions["telemetry_rollup_refresher"] = found
+    return found
 
 
 def _authorized(token: str) -> bool:

@@ -47,6 +47,10 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=1_000_000, help="about this many events")
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--samples", type=int, default=20, help="randomized periods and scopes per cell")
+    parser.add_argument(
+        "--raw-samples", type=int, default=None, help="samples of the raw baselines per cell [default: --samples]"
+    )
+    parser.add_argument("--rebuild-rollups", action="store_true", help="time a full rollup build even if current")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--duckdb-threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -67,6 +71,36 @@ def ensure_data(events: int, days: int) -> tuple[Path, float | None]:
     started = time.perf_counter()
     write_demo(folder, users, days, seed=42, end=END, tz=TZ)
     return folder, time.perf_counter() - started
+
+
+def ensure_rollups(folder: Path, rebuild: bool) -> tuple[float | None, int]:
+    """Rollups current for the data (built if not, or if asked); the seconds a build took and peak RSS."""
+    from queries.rollups import current_manifest
+
+    if current_manifest(folder) is not None and not rebuild:
+        return None, 0
+    return _timed_command(folder, ["rollup"])
+
+
+def _timed_command(folder: Path, arguments: list[str]) -> tuple[float, int]:
+    """Seconds and peak RSS (MiB) of `flask --app app <arguments>` run on the data folder."""
+    import subprocess
+
+    env = {**os.environ, "TELEMETRY_DATA_DIR": str(folder), "ORG_TIMEZONE": TZ, "SECRET_KEY": "bench"}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", *arguments], cwd=PROJECT, env=env, check=True)
+    seconds = time.perf_counter() - started
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+
+
+def time_export(folder: Path, first: date, last: date) -> tuple[float, int, int]:
+    """Seconds, peak RSS (MiB) and bytes of a full-year per-user Excel report made by the CLI."""
+    start = max(first, last - timedelta(days=364))
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "per-user.xlsx"
+        arguments = ["report", "--start", f"{start}", "--end", f"{last}", "--points", "summary,per_user,not_adopted"]
+        seconds, peak = _timed_command(folder, [*arguments, "--format", "xlsx", "--out", str(out)])
+        return seconds, peak, out.stat().st_size
 
 
 def count_events(folder: Path) -> int:
@@ -281,10 +315,16 @@ def main(argv: list[str] | None = None) -> None:
     folder, generated = ensure_data(args.events, args.days)
     events = count_events(folder)
     print(f"data: {folder} ({events:,} events{'' if generated is None else f', generated in {generated:.0f} s'})")
+    rollup_build = ensure_rollups(folder, args.rebuild_rollups)
+    if rollup_build[0] is not None:
+        print(f"rollups built in {rollup_build[0]:.1f} s (peak RSS {rollup_build[1]:,} MiB)")
+    raw_samples = args.samples if args.raw_samples is None else args.raw_samples
 
     import polars as pl
 
+    import queries
     from queries import cache
+    from queries.db import use_rollups
     from queries.scope import Scope
 
     results = cache.result_cache()
@@ -313,16 +353,21 @@ def main(argv: list[str] | None = None) -> None:
         for tab in TABS:
             for span_name, span in SPANS.items():
                 cold, warm, raw = [], [], []
-                for _ in range(args.samples):
+                for sample in range(args.samples):
                     role = rng.choice(("admin", "manager"))
                     query = random_query(rng, span, first, last, teams if role == "admin" else managed)
-                    results.max_bytes = 0  # baseline: DuckDB straight over the raw events
-                    raw.append(answer_tab(sessions[role], base, callbacks[tab], query, pool))
-                    results.max_bytes = cache.DEFAULT_MB * 2**20
-                    results.clear()
+                    if sample < raw_samples:  # baseline: DuckDB straight over the raw events, nothing kept
+                        results.max_bytes = 0
+                        use_rollups(False)
+                        raw.append(answer_tab(sessions[role], base, callbacks[tab], query, pool))
+                        use_rollups(True)
+                        results.max_bytes = cache.DEFAULT_MB * 2**20
+                    results.clear()  # cold: no kept results, callback outputs or row selections
+                    with app.app_context():
+                        queries.database().forget_selections()
                     cold.append(answer_tab(sessions[role], base, callbacks[tab], query, pool))
                     warm.append(answer_tab(sessions[role], base, callbacks[tab], query, pool))
-                row = (tab, span_name, *quantiles(cold), *quantiles(warm), *quantiles(raw))
+                row = (tab, span_name, *quantiles(cold), *quantiles(warm), *(quantiles(raw) if raw else (0, 0)))
                 rows.append(row)
                 print("  " + " | ".join(str(v) if isinstance(v, str) else f"{v:.1f}" for v in row), flush=True)
         server_rss = rss_mib()
@@ -334,16 +379,18 @@ def main(argv: list[str] | None = None) -> None:
             have_pandas = True
         except ImportError:
             have_pandas = False
-        if have_pandas:
+        if have_pandas and raw_samples:
             for span_name, span in SPANS.items():
                 ours_cold_k, ours_cold_a, ours_warm_k, ours_warm_a, pd_k, pd_a = [], [], [], [], [], []
-                for _ in range(args.samples):
+                for _ in range(raw_samples):
                     role = rng.choice(("admin", "manager"))
                     query = random_query(rng, span, first, last, teams if role == "admin" else managed)
                     chosen = query.get("teams")
                     team_ids = managed if role == "manager" else chosen
                     scope = Scope.organization() if team_ids is None else Scope.teams(team_ids)
                     results.clear()
+                    with app.app_context():
+                        queries.database().forget_selections()
                     k, a = ours_kpis_and_agents(app, query, scope)
                     ours_cold_k.append(k)
                     ours_cold_a.append(a)
@@ -360,8 +407,11 @@ def main(argv: list[str] | None = None) -> None:
                     pandas_rows.append((question, span_name, quantiles(cold_s), quantiles(warm_s), quantiles(pd_s)))
         server.shutdown()
         pool.shutdown()
+    export = time_export(folder, first, last)
+    print(f"full-year per-user Excel report: {export[0]:.1f} s, peak RSS {export[1]:,} MiB, {export[2]:,} bytes")
 
-    table = render(args, events, folder, generated, rows, pandas_rows, server_rss, rss_mib())
+    extra = {"rollup_build": rollup_build, "export": export, "raw_samples": raw_samples}
+    table = render(args, events, folder, generated, rows, pandas_rows, server_rss, rss_mib(), extra)
     print(table)
     args.out.write_text(merge(args.out.read_text() if args.out.exists() else "", args.events, table))
     print(f"written to {args.out}")
@@ -373,28 +423,37 @@ Written by `make bench EVENTS=…` (`benchmarks/bench.py`); one section per data
 each. Times are milliseconds for the server to answer all of a tab's data callbacks, sent together over
 HTTP on loopback by a logged-in session (as the browser sends them when the period changes), over
 randomized periods and scopes (admin, admin narrowed to one or two teams, a manager). Cold: the result
-cache cleared first; warm: the same request again; raw DuckDB: the result cache off (there are no
-rollups yet, so cold and raw do the same scans; cold is lower where a tab asks one question twice).
+cache, the callback outputs and the user index's row selections cleared first (the rollups and the
+memory-mapped user index stay, as on a running server); warm: the same request again; raw DuckDB: no
+rollups and nothing kept, DuckDB straight over the raw events, as before rollups existed.
 """
+
+
+def _rollup_line(build: tuple[float | None, int]) -> str:
+    if build[0] is None:
+        return "- Rollup build: not timed in this run (current already; `--rebuild-rollups` times one)"
+    return f"- Full rollup build (`flask --app app rollup`): {build[0]:.1f} s, peak RSS {build[1]:,} MiB"
 
 
 def merge(existing: str, events: int, section: str) -> str:
     """RESULTS.md with this size's section put in (replacing the previous run's) and the header renewed."""
     found = {
-        int(m.group(1)): m.group(0)
-        for m in re.finditer(r"<!-- events:(\d+) -->.*?<!-- /events:\1 -->\n", existing, flags=re.DOTALL)
+        (m.group(1), int(m.group(2))): m.group(0)
+        for m in re.finditer(r"<!-- (\w+):(\d+) -->.*?<!-- /\1:\2 -->\n", existing, flags=re.DOTALL)
     }
-    found[events] = section
-    return "\n".join([HEADER, "## Machine", "", machine(), "", *(found[size] for size in sorted(found))])
+    found[("events", events)] = section
+    ordered = sorted(found, key=lambda kind_size: (kind_size[0] != "events", kind_size[1]))
+    return "\n".join([HEADER, "## Machine", "", machine(), "", *(found[key] for key in ordered)])
 
 
-def render(args, events, folder, generated, rows, pandas_rows, server_rss, total_rss) -> str:
+def render(args, events, folder, generated, rows, pandas_rows, server_rss, total_rss, extra) -> str:
     lines = [
         f"<!-- events:{args.events} -->",
         f"## {events:,} events (`--events {args.events}`)",
         "",
         f"`python benchmarks/bench.py --events {args.events} --samples {args.samples}` on {date.today():%Y-%m-%d}: "
-        f"{events:,} demo events over {args.days} days (org time zone {TZ}), {args.samples} samples per cell.",
+        f"{events:,} demo events over {args.days} days (org time zone {TZ}), {args.samples} samples per cell "
+        f"({extra['raw_samples']} for the raw baselines).",
         "",
         "### Tabs",
         "",
@@ -403,9 +462,10 @@ def render(args, events, folder, generated, rows, pandas_rows, server_rss, total
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for tab, span, cm, cp, wm, wp, rm, rp in rows:
+        rp = rp or float("nan")  # no raw baseline in this run
         lines.append(
             f"| {tab} | {span} | {cm:.0f} | {cp:.0f} | {wm:.1f} | {wp:.1f} | {rm:.0f} | {rp:.0f} "
-            f"| {cp / rp:.2f} | {wp / rp:.3f} |"
+            f"| {cp / rp:.3f} | {wp / rp:.4f} |"
         )
     if pandas_rows:
         lines += [
@@ -434,6 +494,12 @@ def render(args, events, folder, generated, rows, pandas_rows, server_rss, total
         f"- Peak RSS at the end (including the pandas baseline, which loads events into memory): {total_rss:,.0f} MiB",
         f"- Data: {folder.relative_to(PROJECT)}"
         + ("" if generated is None else f", generated in {generated:.0f} s"),
+        "",
+        "### Rollups and export",
+        "",
+        _rollup_line(extra["rollup_build"]),
+        f"- Full-year per-user Excel report (`flask report --format xlsx`, summary + per user + not adopted): "
+        f"{extra['export'][0]:.1f} s, peak RSS {extra['export'][1]:,} MiB, {extra['export'][2] / 2**20:.1f} MiB file",
         f"<!-- /events:{args.events} -->",
         "",
     ]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import queries
+from data import rollup
 from data.demo import DemoDataExistsError, check_arguments, write_demo
 from data.ingest import (
     DEFAULT_COMPACT_AFTER_FILES,
@@ -21,6 +23,9 @@ from data.ingest import (
     compact,
     import_directory,
     ingest_files,
+)
+from data.ingest import (
+    _locked as locked,
 )
 
 
@@ -57,10 +62,12 @@ def seed_demo_command(
         summary = write_demo(out_dir, users, days, seed, _as_date(end), tz, overwrite)
     except DemoDataExistsError as error:
         raise click.ClickException(str(error)) from None
+    with locked(out_dir):
+        rollup.build(out_dir, tz)
     click.echo(
         f"Seeded {summary.events:,} events, {summary.users:,} users, {summary.teams} teams, "
         f"{summary.agents} agents, {summary.first_date}..{summary.last_date} ({tz}) "
-        f"into {out_dir} in {time.perf_counter() - started:.1f} s."
+        f"into {out_dir}, rolled up, in {time.perf_counter() - started:.1f} s."
     )
 
 
@@ -95,6 +102,7 @@ def ingest_command(paths: tuple[Path, ...], fmt: str | None) -> None:
         )
     except IngestError as error:
         raise click.ClickException(str(error)) from None
+    _refresh_rollups(summary.partitions)
     queries.database().refresh()
     counts = f"read {summary.read:,}, written {summary.written:,}, duplicates {summary.duplicates:,}, "
     counts += f"quarantined {summary.quarantined:,}"
@@ -123,11 +131,20 @@ def ingest_command(paths: tuple[Path, ...], fmt: str | None) -> None:
 def compact_command(dates: tuple[datetime, ...]) -> None:
     """Merge each event partition's files into one file sorted by time."""
     done = compact(Path(current_app.config["DATA_DIR"]), [d.date().isoformat() for d in dates] or None)
+    _refresh_rollups([item.utc_date for item in done])
     queries.database().refresh()
     if not done:
         click.echo("Nothing to compact.")
     for item in done:
         click.echo(f"{item.utc_date}: {item.files_before} files -> {item.files_after} ({item.rows:,} rows)")
+
+
+def _refresh_rollups(utc_dates: Iterable[str]) -> None:
+    """Bring the rollups up to date with events just written (if there are rollups to keep)."""
+    config = current_app.config
+    done = rollup.refresh(Path(config["DATA_DIR"]), config["ORG_TIMEZONE"], utc_dates)
+    if done is not None:
+        click.echo(f"rollups: {done.days} local days updated ({done.seconds:.1f} s)")
 
 
 @click.command("import-directory")
@@ -149,8 +166,29 @@ def import_directory_command(files: tuple[Path, ...]) -> None:
         click.echo(f"{name}: {rows:,} rows")
 
 
+@click.command("rollup")
+@click.option(
+    "--day",
+    "days",
+    multiple=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Local day to re-aggregate (repeatable)  [default: all of them, from scratch]",
+)
+@with_appcontext
+def rollup_command(days: tuple[datetime, ...]) -> None:
+    """Build the rollups the tabs read (per local day × team × agent, × model, × hour, × user)."""
+    config = current_app.config
+    data_dir = Path(config["DATA_DIR"])
+    with locked(data_dir):
+        done = rollup.build(data_dir, config["ORG_TIMEZONE"], [d.date() for d in days] or None)
+    queries.database().refresh()
+    rows = ", ".join(f"{table} {count:,} rows" for table, count in done.rows.items())
+    click.echo(f"Rolled up {done.days:,} local days in {done.months} months ({rows}) in {done.seconds:.1f} s.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(ingest_command)
     app.cli.add_command(compact_command)
     app.cli.add_command(import_directory_command)
+    app.cli.add_command(rollup_command)

@@ -76,13 +76,18 @@ def top_level(data_dir: Path) -> tuple:
 
 def fingerprint(data_dir: Path) -> tuple:
     """What the events and directory files look like now: a few stat calls per partition."""
+    return (events_fingerprint(data_dir), _directory_files(data_dir))
+
+
+def events_fingerprint(data_dir: Path) -> tuple:
+    """What the event files look like now: each partition folder's and each Parquet file's stat."""
     events = []
     for partition in _listing(schema.events_dir(data_dir)):
         if partition.name.startswith("."):
             continue  # staging and temp folders: not read by the events view
         files = tuple(_stat(f) for f in _listing(Path(partition.path)) if f.name.endswith(".parquet"))
         events.append((_stat(partition), files))
-    return (tuple(events), _directory_files(data_dir))
+    return tuple(events)
 
 
 def _frozen(value: object) -> object:

@@ -15,8 +15,19 @@ import polars as pl
 
 from data import schema
 from queries import cache as query_cache
+from queries.rollups import (
+    MANIFEST,
+    ROLLUP_SCHEMAS,
+    TABLES,
+    current_manifest,
+    index_folder,
+    rollups_dir,
+    table_files,
+)
+from queries.user_index import RELATIONS, IndexHolder, UserIndex
 
 SQL_DIR = Path(__file__).parent / "sql"
+ROLLUP_SQL = "from_rollups"  # queries/sql/from_rollups/<name>.sql: the same question answered from rollups
 
 _DUCKDB_TYPES = {
     pl.String: "varchar",
@@ -33,6 +44,36 @@ def sql_text(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
+@cache
+def has_rollup_variant(name: str) -> bool:
+    return (SQL_DIR / ROLLUP_SQL / f"{name}.sql").exists()
+
+
+@cache
+def index_relations(name: str) -> tuple[str, ...]:
+    """The `idx_*` relations (queries/user_index.py) a SQL file reads."""
+    return tuple(sorted(set(re.findall(r"\b(idx_[a-z_]+)\b", sql_text(name))) & RELATIONS.keys()))
+
+
+def rollup_view_sql(data_dir: Path, table: str) -> str:
+    """The select a rollup table's view stands for: its monthly files, or a typed, empty stand-in."""
+    if not any(rollups_dir(data_dir).glob(f"{table}/month=*/*.parquet")):
+        return empty_select(ROLLUP_SCHEMAS[table])
+    return (
+        f"select * from read_parquet({literal(table_files(data_dir, table))}, "  # noqa: S608
+        "hive_partitioning = true, hive_types = {'month': varchar})"
+    )
+
+
+def events_view_sql(data_dir: Path) -> str:
+    """The select the `events` view stands for: every event file of the data folder."""
+    glob = schema.events_dir(Path(data_dir).resolve()) / schema.EVENT_FILES
+    return (
+        f"select * from read_parquet({literal(glob)}, hive_partitioning = true, "  # noqa: S608
+        f"hive_types = {{'{schema.PARTITION_COLUMN}': date}})"
+    )
+
+
 def _duckdb_type(dtype: pl.DataType) -> str:
     if isinstance(dtype, pl.Decimal):
         return f"decimal({dtype.precision}, {dtype.scale})"
@@ -41,13 +82,13 @@ def _duckdb_type(dtype: pl.DataType) -> str:
     return _DUCKDB_TYPES[dtype.base_type()]
 
 
-def _empty_select(columns: pl.Schema) -> str:
+def empty_select(columns: pl.Schema) -> str:
     """A typed, empty relation, standing in for data that does not exist yet."""
     cols = ", ".join(f"null::{_duckdb_type(t)} as {name}" for name, t in columns.items())
     return f"select {cols} where false"
 
 
-def _literal(path: Path) -> str:
+def literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
@@ -90,12 +131,16 @@ class Database:
         self._con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
         self._lock = threading.Lock()
         self._events_present = False
-        self._directory_present = tuple(False for _name in schema.DIRECTORY)
+        self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
+        self._rollups_present = tuple(False for _name in TABLES)
+        self._rollups_checked: tuple[tuple, dict | None] | None = None
+        self._index = IndexHolder()
         self._con.sql("set TimeZone = 'UTC'")
         try:
             with reading_data():
                 self._create_directory_views()
                 self._create_events_view()
+                self._create_rollup_views()
         except Exception:
             self._con.close()  # the next request tries again, e.g. once the unreadable file is replaced
             raise
@@ -103,55 +148,95 @@ class Database:
 
     def _lock_down(self) -> None:
         # Order matters: once external access is off, allowed_directories can no longer be set.
-        self._con.sql(  # the Parquet folders only: the data folder also holds .secret_key and the accounts
-            f"set allowed_directories = [{_literal(schema.events_dir(self.data_dir))}, "
-            f"{_literal(schema.directory_dir(self.data_dir))}]"
-        )
+        folders = (schema.events_dir(self.data_dir), schema.directory_dir(self.data_dir), rollups_dir(self.data_dir))
+        # The Parquet folders only: the data folder also holds .secret_key and the accounts.
+        self._con.sql(f"set allowed_directories = [{', '.join(literal(f) for f in folders)}]")
         self._con.sql("set enable_external_access = false")
         self._con.sql("set autoinstall_known_extensions = false")
         self._con.sql("set autoload_known_extensions = false")
         self._con.sql("set lock_configuration = true")
 
-    def _directory_files(self) -> tuple[bool, ...]:
-        """Which directory files exist, in schema order: a few stat calls."""
+    def _directory_files(self) -> tuple[tuple | None, ...]:
+        """Each directory file's (inode, mtime, size), None if missing, in schema order: a few stat calls."""
         folder = schema.directory_dir(self.data_dir)
-        return tuple((folder / f"{name}.parquet").exists() for name in schema.DIRECTORY)
+        return tuple(_file_stat(folder / f"{name}.parquet") for name in schema.DIRECTORY)
 
     def _create_directory_views(self) -> None:
-        """A view per directory file, one row per key (a hand-made file may repeat a key, and a repeated
-        team would count its events twice in every join); a typed, empty stand-in for a missing file."""
+        """A table per directory file, one row per key (a hand-made file may repeat a key, and a repeated
+        team would count its events twice in every join); a typed, empty stand-in for a missing file.
+
+        Tables, read again whenever a file changes (`_stale`): the directory is small, and deduplicating
+        its 30,000 users on every query that joins them took 15 ms each time.
+        """
         folder = schema.directory_dir(self.data_dir)
         present = self._directory_files()
-        for (name, columns), exists in zip(schema.DIRECTORY.items(), present, strict=True):
-            if exists:
+        for (name, columns), found in zip(schema.DIRECTORY.items(), present, strict=True):
+            if found is not None:
                 keys = ", ".join(schema.DIRECTORY_KEYS[name])
                 body = (
-                    f"select * from read_parquet({_literal(folder / f'{name}.parquet')}) "  # noqa: S608
+                    f"select * from read_parquet({literal(folder / f'{name}.parquet')}) "  # noqa: S608
                     f"qualify row_number() over (partition by {keys} order by {', '.join(columns)}) = 1"
                 )
             else:
-                body = _empty_select(columns)
+                body = empty_select(columns)
             # Names come from the schema and paths from configuration, never from a request.
-            self._con.sql(f"create or replace view {name} as {body}")
-        self._directory_present = present  # only once every view is in place
+            self._con.sql(f"create or replace table {name} as {body}")
+        self._directory_present = present  # only once every table is in place
 
     def _create_events_view(self) -> None:
         present = schema.has_events(self.data_dir)
         if present:
-            glob = schema.events_dir(self.data_dir) / schema.EVENT_FILES
-            body = (
-                f"select * from read_parquet({_literal(glob)}, hive_partitioning = true, "  # noqa: S608
-                f"hive_types = {{'{schema.PARTITION_COLUMN}': date}})"
-            )
+            body = events_view_sql(self.data_dir)
         else:
             columns = pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date})
-            body = _empty_select(columns)
+            body = empty_select(columns)
         self._con.sql(f"create or replace view events as {body}")
         self._events_present = present  # only once the view reads the files
+
+    def _rollup_files(self) -> tuple[bool, ...]:
+        """Which rollup tables have files: a glob each."""
+        return tuple(any(rollups_dir(self.data_dir).glob(f"{table}/month=*/*.parquet")) for table in TABLES)
+
+    def _create_rollup_views(self) -> None:
+        """A view per rollup table over its monthly files; a typed, empty stand-in before the first build."""
+        present = self._rollup_files()
+        for table in TABLES:
+            self._con.sql(f"create or replace view {table} as {rollup_view_sql(self.data_dir, table)}")
+        self._rollups_present = present
+
+    def uses_rollups(self, tz: object) -> bool:
+        """Whether the rollups answer for the event files there now, in zone `tz` (see data/rollup.py).
+
+        Looked at again when the data version or the manifest file changes, not on every query.
+        """
+        try:
+            info = (rollups_dir(self.data_dir) / MANIFEST).stat()
+        except FileNotFoundError:
+            return False
+        key = (query_cache.result_cache().version(self.data_dir), info.st_ino, info.st_mtime_ns, info.st_size)
+        seen = self._rollups_checked
+        if seen is None or seen[0] != key:
+            seen = (key, current_manifest(self.data_dir))
+            self._rollups_checked = seen
+        return seen[1] is not None and seen[1].get("tz") == tz and all(self._rollups_present)
+
+    def forget_selections(self) -> None:
+        """Drop the user index's kept row selections (a benchmark's cold start)."""
+        holder = self._index.current()
+        if holder is not None:
+            holder.forget_selections()
+
+    def user_index(self, cursor: duckdb.DuckDBPyConnection) -> UserIndex:
+        """The index of the rollups' user_day rows (ask `uses_rollups` first): the one the build saved,
+        memory-mapped, else read from the rollups once."""
+        key, manifest = self._rollups_checked
+        return self._index.get(key, index_folder(self.data_dir, manifest), cursor)
 
     def _stale(self) -> bool:
         """Whether a stand-in view has a file to read now (or a directory file went away)."""
         if not self._events_present and schema.has_events(self.data_dir):
+            return True
+        if not all(self._rollups_present) and self._rollup_files() != self._rollups_present:
             return True
         return self._directory_files() != self._directory_present
 
@@ -162,21 +247,51 @@ class Database:
                 return
             self._create_directory_views()
             self._create_events_view()
+            self._create_rollup_views()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one request or thread; views follow files that appeared since the last one."""
         if self._stale():
             self.refresh(only_if_stale=True)
         cur = self._con.cursor()
-        _data_dirs[cur] = self.data_dir  # so `run` can key its results by this folder's data version
+        _databases[cur] = self  # so `run` can key its results by this folder's data version
         return cur
 
     def close(self) -> None:
         self._con.close()
 
 
-# The data folder of each open cursor handed out by a Database (weak: gone with the cursor).
-_data_dirs: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, Path] = weakref.WeakKeyDictionary()
+def _file_stat(path: Path) -> tuple | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+# The Database of each open cursor it handed out (weak: gone with the cursor).
+_databases: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, Database] = weakref.WeakKeyDictionary()
+_raw = threading.local()
+_rollups_off = threading.Event()  # set: every thread reads raw events (benchmark baselines)
+
+
+def use_rollups(enabled: bool) -> None:
+    """Turn reading the rollups on or off for the whole process (the benchmark's raw baseline)."""
+    if enabled:
+        _rollups_off.clear()
+    else:
+        _rollups_off.set()
+
+
+@contextmanager
+def raw_events() -> Iterator[None]:
+    """Queries in this thread, inside the block, read the raw events, never the rollups (comparisons)."""
+    before = getattr(_raw, "on", False)
+    _raw.on = True
+    try:
+        yield
+    finally:
+        _raw.on = before
 
 
 @cache
@@ -188,24 +303,51 @@ def sql_parameters(name: str) -> frozenset[str]:
 def run(cursor: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> pl.DataFrame:
     """Run the named SQL file with bound parameters and fetch the whole result.
 
-    The answer comes from this process's result cache when the same file was run with the same
-    parameters (the scope is among them) on the same data version; see `queries.cache`.
+    Read from the rollups (queries/sql/from_rollups/<name>.sql, the same question and the same answer)
+    while they are current, else from the raw events. The answer comes from this process's result
+    cache when the same file was run with the same parameters (the scope is among them) on the same
+    data version; see `queries.cache`.
     """
     given = params or {}
     missing = sql_parameters(name) - given.keys()
     if missing:
         raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
     bound = {key: given[key] for key in sql_parameters(name)}
-    data_dir = _data_dirs.get(cursor)
+    db = _databases.get(cursor)
+    if _rollups_answer(db, name, given):
+        source = f"{ROLLUP_SQL}/{name}"
+        answer = lambda: _execute_on_rollups(db, cursor, source, given)  # noqa: E731
+    else:
+        answer = lambda: execute_on(cursor, name, given)  # noqa: E731
     results = query_cache.result_cache()
-    if data_dir is None or not results.enabled or query_cache.is_bypassed():
-        return execute(cursor, name, bound)
+    if db is None or not results.enabled or query_cache.is_bypassed():
+        return answer()
     # The version is taken before the query runs, so the rows are never older than their key says.
-    key = (data_dir, results.version(data_dir), name, query_cache.params_key(bound))
-    return results.get_or_compute(key, lambda: execute(cursor, name, bound))
+    key = (db.data_dir, results.version(db.data_dir), name, query_cache.params_key(bound))
+    return results.get_or_compute(key, answer)
 
 
-def execute(cursor: duckdb.DuckDBPyConnection, name: str, bound: dict) -> pl.DataFrame:
-    """Run the named SQL file on DuckDB, no cache."""
+def _execute_on_rollups(db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
+    """Run a rollup SQL file, with the index relations it reads registered on this cursor meanwhile."""
+    registered = []
+    try:
+        for relation in index_relations(name):
+            cursor.register(relation, RELATIONS[relation](db.user_index(cursor), params))
+            registered.append(relation)
+        return execute_on(cursor, name, params)
+    finally:
+        for relation in registered:
+            cursor.unregister(relation)
+
+
+def _rollups_answer(db: Database | None, name: str, params: dict) -> bool:
+    if db is None or not has_rollup_variant(name) or getattr(_raw, "on", False) or _rollups_off.is_set():
+        return False
+    return db.uses_rollups(params.get("tz"))
+
+
+def execute_on(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
+    """Run the named SQL file on DuckDB, no cache, binding the parameters it uses."""
+    bound = {key: params[key] for key in sql_parameters(name)}
     with reading_data():
         return cursor.sql(sql_text(name), params=bound).pl()

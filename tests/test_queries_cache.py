@@ -36,13 +36,13 @@ def results(monkeypatch) -> cache.ResultCache:
 def executions(monkeypatch) -> list[str]:
     """The SQL files DuckDB actually ran, in order."""
     ran: list[str] = []
-    execute = db.execute
+    execute = db.execute_on
 
-    def counting(cursor, name, bound):
+    def counting(cursor, name, params):
         ran.append(name)
-        return execute(cursor, name, bound)
+        return execute(cursor, name, params)
 
-    monkeypatch.setattr(db, "execute", counting)
+    monkeypatch.setattr(db, "execute_on", counting)
     return ran
 
 

@@ -1,0 +1,270 @@
+"""Rollups: the events pre-aggregated per local day, kept as Parquet beside them in `rollups/`.
+
+Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`),
+built by the named questions `queries/sql/rollup_<table>.sql`:
+- `cube`: per local day × team × agent × model: interactions, errors, tokens, cost, latency sum and count;
+- `hours`: per local day × hour × team × agent: interactions (the weekday × hour heat map);
+- `user_day`: per local day × user × team × agent: interactions, errors, cost, first and last instant.
+Distinct users are counted from `user_day` rows, never added up, so they stay exact over any period.
+
+`rollups/manifest.json` records the time zone the local days are in and a signature of the event
+files the rollups were built from (each partition folder's and file's name, inode, mtime and size).
+The app reads the rollups only while both still hold (`is_current`); otherwise it reads the raw
+events, slower but never wrong, until `flask --app app rollup` or the next ingestion brings them up
+to date. Writers hold the data folder's ingestion lock; every file is written aside and renamed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from data import schema
+from queries.db import empty_select, events_view_sql, execute_on, rollup_view_sql
+from queries.period import Period
+from queries.rollups import (
+    FORMAT,
+    INDEX_PREFIX,
+    MANIFEST,
+    TABLES,
+    read_manifest,
+    rollups_dir,
+    signature,
+)
+from queries.user_index import UserIndex
+
+ROW_GROUP_ROWS = 100_000
+logger = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Build:
+    months: int
+    days: int
+    rows: dict[str, int]
+    seconds: float
+
+
+def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, threads: int = 2) -> Build:
+    """Build the rollups: all of them (`days` None), or only the local days given, in place.
+
+    The caller holds the data folder's ingestion lock (`data.ingest.locked`). The events' signature
+    is taken before they are read: if they change during the build, the manifest no longer matches
+    and the app keeps reading raw events until the next build.
+    """
+    started = time.perf_counter()
+    data_dir = Path(data_dir)
+    stamp = signature(data_dir)
+    manifest = read_manifest(data_dir)
+    full = days is None or manifest is None or manifest.get("tz") != tz
+    con = _connect(data_dir, threads)
+    try:
+        if full:
+            span = _local_span(con, tz)
+            months = _months(span) if span else {}
+            rows = _build_all(con, data_dir, tz, months)
+            changed = sum(len(d) for d in months.values())
+        else:
+            by_month = _months(sorted(set(days)))
+            rows = _update(con, data_dir, tz, by_month)
+            months, changed = by_month, len(set(days))
+        index = _save_index(con, data_dir)
+    finally:
+        con.close()
+    manifest = {"format": FORMAT, "tz": tz, "events": stamp, "index": index.name, "built_at": _now()}
+    _write_manifest(data_dir, manifest)
+    _remove_old_indexes(data_dir, keep=index)
+    return Build(len(months), changed, rows, time.perf_counter() - started)
+
+
+def _save_index(con: duckdb.DuckDBPyConnection, data_dir: Path) -> Path:
+    """The user index of the rollups now in place, saved in a new folder the manifest will name."""
+    con.sql(f"create or replace view user_day as {rollup_view_sql(data_dir, 'user_day')}")
+    folder = rollups_dir(data_dir) / f"{INDEX_PREFIX}{uuid.uuid4().hex}"
+    staging = folder.with_name(f".{folder.name}")
+    UserIndex.from_rollups(con).save(staging)
+    os.replace(staging, folder)
+    return folder
+
+
+def _remove_old_indexes(data_dir: Path, keep: Path) -> None:
+    """All but the newest two: a reader that read the previous manifest may still be opening its index."""
+    folders = sorted(rollups_dir(data_dir).glob(f"{INDEX_PREFIX}*"), key=lambda f: f.stat().st_mtime_ns)
+    for folder in [f for f in folders if f != keep][:-1]:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def local_days_of(utc_dates: Iterable[dt.date]) -> list[dt.date]:
+    """The local days (any zone) whose events can lie in these UTC dates: a local day spans up to two."""
+    found = set()
+    for utc_date in utc_dates:
+        found.update(utc_date + dt.timedelta(days=shift) for shift in (-1, 0, 1))
+    return sorted(found)
+
+
+def _connect(data_dir: Path, threads: int) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:", config={"threads": threads})
+    con.sql("set TimeZone = 'UTC'")
+    if schema.has_events(data_dir):
+        con.sql(f"create view events as {events_view_sql(data_dir)}")
+    else:
+        con.sql(f"create view events as {empty_select(pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date}))}")
+    return con
+
+
+def _local_span(con: duckdb.DuckDBPyConnection, tz: str) -> list[dt.date]:
+    """Every local day from the first event's to the last's (none without events)."""
+    first, last = con.sql(
+        "select timezone($tz, min(ts))::date, timezone($tz, max(ts))::date from events", params={"tz": tz}
+    ).fetchall()[0]
+    if first is None:
+        return []
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _months(days: list[dt.date]) -> dict[str, list[dt.date]]:
+    months: dict[str, list[dt.date]] = {}
+    for day in days:
+        months.setdefault(f"{day:%Y-%m}", []).append(day)
+    return months
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, table: str, period: Period) -> pl.DataFrame:
+    return execute_on(con, f"rollup_{table}", period.params())
+
+
+def _build_all(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]) -> dict:
+    """Every month into a new folder, then swapped in whole."""
+    target = rollups_dir(data_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".rollups-", dir=target.parent))
+    rows = dict.fromkeys(TABLES, 0)
+    try:
+        for month, days in months.items():
+            period = Period(days[0], days[-1], tz)
+            for table in TABLES:
+                frame = _aggregate(con, table, period)
+                rows[table] += frame.height
+                _write(frame, staging / table / f"month={month}" / "part-0.parquet")
+        _swap_in(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return rows
+
+
+def _update(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]) -> dict:
+    """Re-aggregate only the days given; the other days of their months are kept from the files there."""
+    rows = dict.fromkeys(TABLES, 0)
+    for month, days in months.items():
+        period = Period(days[0], days[-1], tz)
+        for table in TABLES:
+            path = rollups_dir(data_dir) / table / f"month={month}" / "part-0.parquet"
+            fresh = _aggregate(con, table, period)
+            if path.exists():
+                kept = pl.read_parquet(path, hive_partitioning=False).filter(
+                    ~pl.col("day").is_between(period.start, period.end)
+                )
+                fresh = pl.concat([kept, fresh]).sort(_sort_columns(table))
+            rows[table] += fresh.height
+            _write(fresh, path)
+    return rows
+
+
+def _sort_columns(table: str) -> list[str]:
+    return {
+        "cube": ["day", "team_id", "agent_id", "model"],
+        "hours": ["day", "hour", "team_id", "agent_id"],
+        "user_day": ["day", "user_id", "team_id", "agent_id"],
+    }[table]
+
+
+def _write(frame: pl.DataFrame, path: Path) -> None:
+    """One month's file, written aside and renamed in (readers see the old file or the new one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=".part-", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        frame.write_parquet(temp, compression="zstd", row_group_size=ROW_GROUP_ROWS, statistics=True)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _swap_in(new: Path, current: Path) -> None:
+    """Replace the rollups folder by a new one; readers in between fall back to raw events."""
+    (current / MANIFEST).unlink(missing_ok=True)  # first, so nobody opens an index about to go
+    old = current.with_name(f".rollups-old-{os.getpid()}")
+    if current.exists():
+        os.replace(current, old)
+    os.replace(new, current)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_manifest(data_dir: Path, manifest: dict) -> None:
+    folder = rollups_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / f".{MANIFEST}.tmp"
+    temp.write_text(json.dumps(manifest, indent=2) + "\n")
+    os.replace(temp, folder / MANIFEST)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def refresh(
+    data_dir: Path, tz: str, utc_dates: Iterable[str | dt.date], lock_timeout: float | None = None
+) -> Build | None:
+    """After events were written: re-aggregate the local days their UTC dates touch, if there are
+    rollups in this zone to keep up to date (none until `flask --app app rollup` made them)."""
+    dates = [d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in utc_dates]
+    manifest = read_manifest(data_dir)
+    if not dates or manifest is None or manifest.get("tz") != tz:
+        return None
+    from data.ingest import _locked  # here: data.ingest is the writer, and it may come to call this module
+
+    with _locked(Path(data_dir), lock_timeout):
+        return build(data_dir, tz, local_days_of(dates))
+
+
+class Refresher:
+    """Rollup updates for a receiver of small, frequent writes: days collected, one update after `delay` s.
+
+    Each OTLP request writes a few events; re-aggregating their days and re-saving the user index on
+    every request would cost more than the write. Until the update runs, the app reads raw events.
+    """
+
+    def __init__(self, data_dir: Path, tz: str, delay: float = 10.0) -> None:
+        self.data_dir, self.tz, self.delay = Path(data_dir), tz, delay
+        self._pending: set[dt.date] = set()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def written(self, utc_dates: Iterable[str]) -> None:
+        with self._lock:
+            self._pending.update(dt.date.fromisoformat(d) for d in utc_dates)
+            if self._timer is None and self._pending:
+                self._timer = threading.Timer(self.delay, self._run)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _run(self) -> None:
+        with self._lock:
+            dates, self._pending, self._timer = sorted(self._pending), set(), None
+        try:
+            refresh(self.data_dir, self.tz, dates)
+        except Exception:
+            logger.exception("Updating the rollups for %s failed; raw events are read until the next update", dates)

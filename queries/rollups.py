@@ -1,0 +1,107 @@
+"""Where the rollups live and how to tell whether they are current (written by data/rollup.py).
+
+Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`).
+`rollups/manifest.json` records the time zone their local days are in and a signature of the event
+files they were built from (each partition folder's and file's name, inode, mtime and size); they
+answer only while both still hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import polars as pl
+
+from data import schema
+from queries.cache import events_fingerprint
+
+FORMAT = 1
+TABLES = ("cube", "hours", "user_day")
+MANIFEST = "manifest.json"
+INDEX_PREFIX = "index-"
+# Table schemas, for the typed, empty stand-in views the app uses before the first build.
+ROLLUP_SCHEMAS = {
+    "cube": pl.Schema(
+        {
+            "day": pl.Date,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "model": pl.String,
+            "interactions": pl.Int64,
+            "errors": pl.Int64,
+            "input_tokens": pl.Int64,
+            "output_tokens": pl.Int64,
+            "cost_usd": pl.Decimal(38, 6),
+            "latency_sum": pl.Int64,
+            "latency_count": pl.Int64,
+            "month": pl.String,
+        }
+    ),
+    "hours": pl.Schema(
+        {
+            "day": pl.Date,
+            "hour": pl.Int32,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "interactions": pl.Int64,
+            "month": pl.String,
+        }
+    ),
+    "user_day": pl.Schema(
+        {
+            "day": pl.Date,
+            "user_id": pl.String,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "interactions": pl.Int64,
+            "errors": pl.Int64,
+            "cost_usd": pl.Decimal(38, 6),
+            "first_ts": schema.UTC_TS,
+            "last_ts": schema.UTC_TS,
+            "month": pl.String,
+        }
+    ),
+}
+
+
+def rollups_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "rollups"
+
+
+def table_files(data_dir: Path, table: str) -> Path:
+    """The glob of one table's files."""
+    return rollups_dir(data_dir) / table / "month=*" / "*.parquet"
+
+
+def signature(data_dir: Path) -> str:
+    """A digest of the event files as they are now (stat calls only)."""
+    return hashlib.sha256(repr(events_fingerprint(data_dir)).encode()).hexdigest()
+
+
+def read_manifest(data_dir: Path) -> dict | None:
+    try:
+        manifest = json.loads((rollups_dir(data_dir) / MANIFEST).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
+
+
+def current_manifest(data_dir: Path) -> dict | None:
+    """The rollups' manifest if they answer for the event files there now, else None."""
+    manifest = read_manifest(data_dir)
+    if manifest is None or manifest.get("events") != signature(data_dir):
+        return None
+    return manifest
+
+
+def index_folder(data_dir: Path, manifest: dict) -> Path | None:
+    """The folder of the saved user index (queries/user_index.py) a manifest names, if any."""
+    name = manifest.get("index")
+    if not isinstance(name, str) or not name.startswith(INDEX_PREFIX) or "/" in name:
+        return None
+    folder = rollups_dir(data_dir) / name
+    return folder if folder.is_dir() else None
+
+

@@ -1,0 +1,25 @@
+-- Headline numbers for a period and scope, from the rollups: one row (as ../summary.sql).
+with totals as (
+    select
+        coalesce(sum(interactions), 0)::bigint as interactions,
+        coalesce(sum(cost_usd), 0)::decimal(38, 6) as cost_usd,
+        coalesce(sum(errors), 0)::bigint as errors,
+        coalesce(sum(input_tokens), 0)::bigint as input_tokens,
+        coalesce(sum(output_tokens), 0)::bigint as output_tokens
+    from cube
+    where day between $start_date and $end_date
+        and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
+        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+),
+users as (
+    select count(*) as active_users from idx_active_users
+)
+select
+    totals.interactions,
+    users.active_users,
+    totals.cost_usd,
+    totals.errors,
+    totals.input_tokens,
+    totals.output_tokens
+from totals, users

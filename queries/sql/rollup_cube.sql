@@ -1,0 +1,18 @@
+-- Rollup: per local day × team × agent × model, the additive measures of the period's events.
+select
+    timezone($tz, ts)::date as day,
+    team_id,
+    agent_id,
+    model,
+    count(*) as interactions,
+    count(*) filter (where status = 'error') as errors,
+    sum(input_tokens)::bigint as input_tokens,
+    sum(output_tokens)::bigint as output_tokens,
+    sum(cost_usd)::decimal(38, 6) as cost_usd,
+    sum(latency_ms)::bigint as latency_sum,
+    count(latency_ms) as latency_count
+from events
+where ts >= $from_ts and ts < $to_ts
+    and utc_date between $from_utc_date and $to_utc_date
+group by all
+order by day, team_id, agent_id, model

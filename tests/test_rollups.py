@@ -1,0 +1,297 @@
+"""The rollups answer every question exactly as the raw events do, and only while they are current."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from flask import Flask
+from polars.testing import assert_frame_equal
+
+import queries
+from app import create_app
+from data import rollup
+from data.demo import write_demo
+from queries import analytics, billing, usage, users
+from queries import cache as query_cache
+from queries.db import raw_events
+from queries.period import Period
+from queries.rollups import read_manifest
+from queries.scope import Scope
+from tests import org
+from tests.test_ingest import event, jsonl, with_prices
+
+TZ = "America/New_York"
+END = dt.date(2026, 4, 20)  # the demo's 120 days cross the DST change of 2026-03-08
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("rollups") / "data"
+    write_demo(folder, 80, 120, seed=5, end=END, tz=TZ)
+    rollup.build(folder, TZ)
+    return folder
+
+
+def _app(folder: Path, tz: str) -> Flask:
+    config = {"TESTING": True, "DATA_DIR": str(folder), "SECRET_KEY": "t", "ORG_TIMEZONE": tz}
+    return create_app(config, with_dash=False)
+
+
+@pytest.fixture(scope="module")
+def demo_app(demo_dir: Path):
+    return _app(demo_dir, TZ)
+
+
+def _teams_and_agents(app) -> tuple[list[str], list[str]]:
+    with app.app_context():
+        cur = queries.cursor()
+        teams = [row[0] for row in cur.sql("select team_id from teams order by team_id").fetchall()]
+        agents = [row[0] for row in cur.sql("select agent_id from agents order by agent_id").fetchall()]
+    return teams, agents
+
+
+def _periods() -> list[Period]:
+    return [
+        Period(END - dt.timedelta(days=119), END, TZ),  # everything
+        Period(dt.date(2026, 2, 25), dt.date(2026, 3, 26), TZ),  # 30 days over the DST change
+        Period(dt.date(2026, 3, 8), dt.date(2026, 3, 8), TZ),  # the 23-hour day
+        Period(dt.date(2026, 3, 30), dt.date(2026, 4, 5), TZ),  # one week, across a month's end
+        Period(END - dt.timedelta(days=10), END + dt.timedelta(days=20), TZ),  # runs past the data
+        Period(dt.date(2025, 1, 1), dt.date(2025, 1, 31), TZ),  # before any data
+    ]
+
+
+def _scopes(teams: list[str], agents: list[str]) -> list[Scope]:
+    organization = Scope.organization()
+    return [
+        organization,
+        Scope.teams(teams[:2]),
+        organization.narrow(agents=agents[:3]),
+        Scope.teams(teams[1:4]).narrow(agents=agents[1:6]),
+        Scope.teams([]),
+    ]
+
+
+def _questions(user_id: str) -> dict[str, Callable[[Period, Scope], pl.DataFrame]]:
+    today = END
+    return {
+        "summary": usage.summary,
+        "adoption": usage.adoption,
+        "by team": lambda p, s: usage.interactions_by_key("team", p, s),
+        "by agent": lambda p, s: usage.interactions_by_key("agent", p, s),
+        "by user": lambda p, s: usage.interactions_by_key("user", p, s),
+        "daily": lambda p, s: usage.interactions_over_time(p, "day", s),
+        "weekly": lambda p, s: usage.interactions_over_time(p, "week", s),
+        "monthly": lambda p, s: usage.interactions_over_time(p, "month", s),
+        "agent stats": analytics.agent_stats,
+        "team stats": analytics.team_stats,
+        "stacked by agent": lambda p, s: analytics.interactions_over_time_by(p, "week", "agent", s, top_n=3),
+        "stacked by team": lambda p, s: analytics.interactions_over_time_by(p, "day", "team", s, top_n=2),
+        "heat map": analytics.activity_heatmap,
+        "user activity": lambda p, s: users.user_activity(p, s, today=today),
+        "adoption curve": users.adoption_curve,
+        "one user by day": lambda p, s: users.user_daily_activity(user_id, p, s),
+        "one user's agents": lambda p, s: users.user_agents(user_id, p, s),
+        "cost by team": lambda p, s: billing.cost_by_key("team", p, s),
+        "cost by agent": lambda p, s: billing.cost_by_key("agent", p, s),
+        "cost by model": lambda p, s: billing.cost_by_key("model", p, s),
+        "cost by day": billing.cost_by_day,
+    }
+
+
+def _busiest_user(app) -> str:
+    with app.app_context():
+        busiest = "select user_id from events group by 1 order by count(*) desc, 1 limit 1"
+        return queries.cursor().sql(busiest).fetchall()[0][0]
+
+
+def test_every_question_answers_the_same_from_rollups_as_from_raw_events(demo_app) -> None:
+    teams, agents = _teams_and_agents(demo_app)
+    compared = 0
+    with demo_app.app_context(), query_cache.bypassed():
+        assert queries.database().uses_rollups(TZ)
+        for name, question in _questions(_busiest_user(demo_app)).items():
+            for period in _periods():
+                for scope in _scopes(teams, agents):
+                    from_rollups = question(period, scope)
+                    with raw_events():
+                        from_raw = question(period, scope)
+                    assert from_rollups.height == from_raw.height, (name, period, scope)
+                    assert_frame_equal(from_rollups, from_raw, check_exact=False, rel_tol=1e-12, abs_tol=0)
+                    compared += 1
+    assert compared == 21 * 6 * 5
+
+
+def test_the_data_bounds_are_the_same_from_rollups(demo_app) -> None:
+    teams, agents = _teams_and_agents(demo_app)
+    with demo_app.app_context(), query_cache.bypassed():
+        for scope in _scopes(teams, agents):
+            from_rollups = usage.data_bounds(scope, TZ)
+            with raw_events():
+                assert_frame_equal(from_rollups, usage.data_bounds(scope, TZ))
+
+
+def test_the_rollups_are_read_when_current(demo_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+    original = queries.db.execute_on
+    def spy(cur, name: str, params: dict) -> pl.DataFrame:
+        ran.append(name)
+        return original(cur, name, params)
+
+    monkeypatch.setattr(queries.db, "execute_on", spy)
+    with demo_app.app_context(), query_cache.bypassed():
+        usage.summary(_periods()[0], Scope.organization())
+        with raw_events():
+            usage.summary(_periods()[0], Scope.organization())
+    assert ran == ["from_rollups/summary", "summary"]
+
+
+def _copy(demo_dir: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(demo_dir, folder)
+    rollup.build(folder, TZ)  # copies have new inodes: the manifest must describe these files
+    return folder
+
+
+def test_new_event_files_turn_the_rollups_off_until_they_are_updated(demo_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(demo_dir, tmp_path)
+    app = _app(folder, TZ)
+    period = Period(END - dt.timedelta(days=6), END, TZ)
+    with app.app_context():
+        db = queries.database()
+        assert db.uses_rollups(TZ)
+        before = usage.summary(period, Scope.organization())
+        last = sorted((folder / "events").iterdir())[-1]
+        events = pl.read_parquet(next(last.glob("*.parquet")))
+        extra = events.head(3).with_columns(pl.col("event_id") + "-again")
+        extra.write_parquet(last / "part-extra.parquet")
+        query_cache.result_cache().clear()
+        assert not db.uses_rollups(TZ)
+        with_raw = usage.summary(period, Scope.organization())
+        assert with_raw["interactions"][0] == before["interactions"][0] + 3
+        local_days = rollup.local_days_of([dt.date.fromisoformat(last.name.split("=")[1])])
+        done = rollup.build(folder, TZ, local_days)
+        assert done.days == 3
+        query_cache.result_cache().clear()
+        assert db.uses_rollups(TZ)
+        assert_frame_equal(usage.summary(period, Scope.organization()), with_raw)
+
+
+def test_rollups_of_another_time_zone_are_not_used(demo_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(demo_dir, tmp_path)
+    app = _app(folder, "UTC")
+    with app.app_context():
+        assert not queries.database().uses_rollups("UTC")
+        assert not queries.database().uses_rollups(TZ) or read_manifest(folder)["tz"] == TZ
+
+
+def test_an_incremental_update_writes_the_same_files_as_a_full_build(demo_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(demo_dir, tmp_path)
+    days = [dt.date(2026, 3, 7), dt.date(2026, 3, 8), dt.date(2026, 3, 9), dt.date(2026, 4, 1)]
+    rollup.build(folder, TZ, days)
+    for table in rollup.TABLES:
+        for full in sorted((demo_dir / "rollups" / table).glob("month=*/*.parquet")):
+            part = folder / "rollups" / table / full.parent.name / full.name
+            assert_frame_equal(pl.read_parquet(part), pl.read_parquet(full))
+
+
+def test_the_hand_made_org_answers_the_same_with_rollups(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    rollup.build(folder, "America/New_York")
+    app = _app(folder, TZ)
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), TZ)
+    with app.app_context(), query_cache.bypassed():
+        assert queries.database().uses_rollups(TZ)
+        for question in _questions("u1").values():
+            for scope in (Scope.organization(), Scope.teams(["t_legal"])):
+                with raw_events():
+                    expected = question(period, scope)
+                assert_frame_equal(question(period, scope), expected, check_exact=False, rel_tol=1e-12)
+
+
+def test_the_rollup_command_builds_and_reports(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    app = _app(folder, TZ)
+    result = app.test_cli_runner().invoke(args=["rollup"])
+    assert result.exit_code == 0, result.output
+    assert "Rolled up" in result.output and "user_day" in result.output
+    assert read_manifest(folder)["tz"] == TZ
+    assert not any(name.startswith(".") for name in os.listdir(folder / "rollups"))
+
+
+def test_the_user_index_is_saved_by_the_build_and_memory_mapped_by_the_app(demo_app, demo_dir: Path) -> None:
+    manifest = read_manifest(demo_dir)
+    assert (demo_dir / "rollups" / manifest["index"] / "rows.user.npy").is_file()
+    with demo_app.app_context():
+        db = queries.database()
+        assert db.uses_rollups(TZ)
+        index = db.user_index(queries.cursor())
+    rows, pairs = index.levels["rows"], index.levels["pairs"]
+    assert isinstance(rows["user"], np.memmap) and len(rows["user"]) == len(rows["day"]) > len(pairs["day"]) > 0
+
+
+def test_an_update_keeps_the_newest_two_user_indexes(demo_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(demo_dir, tmp_path)
+    for _ in range(3):
+        rollup.build(folder, TZ, [END])
+    indexes = sorted(p.name for p in (folder / "rollups").glob("index-*"))
+    assert len(indexes) == 2 and read_manifest(folder)["index"] in indexes
+
+
+def test_ingesting_events_updates_the_rollups(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    app = _app(folder, TZ)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["rollup"]).exit_code == 0
+    late = (event("late-1", "2026-03-08T05:30:00Z"), event("late-2", "2026-03-09T03:00:00Z"))
+    batch = jsonl(tmp_path / "late.jsonl", *late)
+    result = runner.invoke(args=["ingest", str(batch)])
+    assert result.exit_code == 0, result.output
+    assert "rollups: " in result.output
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), TZ)
+    with app.app_context(), query_cache.bypassed():
+        assert queries.database().uses_rollups(TZ)
+        for question in _questions("u4").values():
+            for scope in (Scope.organization(), Scope.teams(["t_eng"])):
+                with raw_events():
+                    expected = question(period, scope)
+                assert_frame_equal(question(period, scope), expected, check_exact=False, rel_tol=1e-12)
+
+
+def test_the_receiver_updates_the_rollups_once_for_many_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    rollup.build(folder, TZ)
+    calls = []
+    original = rollup.build
+    monkeypatch.setattr(rollup, "build", lambda *args, **kw: calls.append(args) or original(*args, **kw))
+    refresher = rollup.Refresher(folder, TZ, delay=0.2)
+    refresher.written(["2026-03-02"])
+    refresher.written(["2026-03-09"])
+    deadline = time.monotonic() + 30
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert len(calls) == 1
+    assert dt.date(2026, 3, 1) in calls[0][2] and dt.date(2026, 3, 10) in calls[0][2]
+
+
+def test_seeding_the_demo_builds_its_rollups(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    app = _app(folder, TZ)
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--users", "20", "--days", "10"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert queries.database().uses_rollups(TZ)
