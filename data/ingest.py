@@ -46,6 +46,7 @@ import csv
 import ctypes
 import errno
 import fcntl
+import itertools
 import json
 import os
 import re
@@ -55,7 +56,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -64,6 +65,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from data import otlp, schema
@@ -150,14 +152,14 @@ def ingest_files(
             raise IngestError(f"unknown format {kind!r}; use one of {', '.join(FORMATS)}")
         if not path.is_file():
             raise IngestError(f"{path}: no such file")
-    directory = Directory.load(data_dir)
+    validator = EventValidator(Directory.load(data_dir), now)
     sources = [
         _Source(
-            path.name, *_reader(path, kind, directory, team_attribute), position="row" if kind == "parquet" else "line"
+            path.name, *_reader(path, kind, validator, team_attribute), position="row" if kind == "parquet" else "line"
         )
         for path, kind in zip(paths, formats, strict=True)
     ]
-    return _ingest(data_dir, sources, EventValidator(directory, now), compact_after_files)
+    return _ingest(data_dir, sources, validator, compact_after_files)
 
 
 def ingest_otlp(
@@ -252,18 +254,32 @@ class RawJson(str):
 
 
 @dataclass
+class _Checked:
+    """A block of a JSONL file: rows already accepted column-wise, and the lines left to check."""
+
+    rows: list[pa.Table] = field(default_factory=list)  # contract rows (EVENTS_ARROW), in line order
+    lines: list[np.ndarray] = field(default_factory=list)  # the line number of each of those rows
+    # (line number, bytes) of the lines to read with json and check one by one, in order; kept as
+    # bytes so a block's worth of parsed records never piles up for the garbage collector
+    left: list[tuple[int, bytes]] = field(default_factory=list)
+    refused_often: bool = False  # Arrow refused lines all over the block (see _read_stretch)
+
+
+@dataclass
 class _Source:
     name: str
-    items: Iterator[Item]
+    items: Iterator[Item | _Checked]
     text_mode: bool = False
     ignored: int = 0
     position: str = "line"
     daily: bool = False  # one quarantine file per UTC day (the receiver: many small requests)
 
 
-def _reader(path: Path, kind: str, directory: Directory, team_attribute: str) -> tuple[Iterator[Item], bool, int]:
+def _reader(
+    path: Path, kind: str, validator: EventValidator, team_attribute: str
+) -> tuple[Iterator[Item | _Checked], bool, int]:
     if kind == "jsonl":
-        return _jsonl_items(path), False, 0
+        return _jsonl_blocks(path, validator), False, 0
     if kind == "csv":
         return _csv_items(path), True, 0
     if kind == "parquet":
@@ -280,35 +296,195 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number")
 
 
-def _jsonl_items(path: Path) -> Iterator[Item]:
-    decoder = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant)
-    scan = decoder.scan_once  # the C scanner; the line is stripped, so no whitespace to skip
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant)
 
-    def decode(text: str) -> object:
-        try:
-            value, end = scan(text, 0)
-        except StopIteration:
-            raise ValueError("Expecting value: line 1 column 1 (char 0)") from None
-        if end != len(text):
-            return decoder.decode(text)  # raises "Extra data" with the position
-        return value
 
-    with open(path, "rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            line = raw.strip()
-            if not line:
-                continue
+def _decode_json(text: str) -> object:
+    try:
+        value, end = _DECODER.scan_once(text, 0)  # the C scanner; the line is stripped, no whitespace to skip
+    except StopIteration:
+        raise ValueError("Expecting value: line 1 column 1 (char 0)") from None
+    if end != len(text):
+        return _DECODER.decode(text)  # raises "Extra data" with the position
+    return value
+
+
+def _jsonl_item(number: int, raw: bytes) -> Item | None:
+    """One line read the exact way (numbers as Decimal, never a float); None for a blank line."""
+    line = raw.strip()
+    if not line:
+        return None
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return number, None, line.decode("utf-8", "backslashreplace"), ["not UTF-8 text"], None
+    try:
+        record = _decode_json(text)
+    except ValueError as error:
+        return number, None, text, [f"not valid JSON: {error}"], None
+    return number, record, RawJson(text), [], None
+
+
+# --- JSONL, a block at a time ------------------------------------------------------------------------
+#
+# Reading a line with json and checking it in Python costs ~10 µs; a large file is read in blocks by
+# Arrow's JSON reader instead and checked as columns (EventValidator.accept_columns). Arrow is only
+# trusted where it reads exactly what json reads: each line one object whose values have the types
+# below (a string where text is due, an integer for counts, no unknown or repeated field, valid UTF-8);
+# a stretch it refuses is split and retried, and what is left, like every record the column check
+# does not accept, goes through `_jsonl_item` and `validate`, so reasons and quarantine are as before.
+
+JSONL_BLOCK_BYTES = 16 << 20
+SPLIT_INTO = 16  # a refused stretch is retried in this many parts ...
+ONE_BY_ONE_LINES = 256  # ... until it is this short: then every line is read on its own
+_JSON_FIELDS = pa.schema(
+    [
+        (name, pa.int64() if name in ("input_tokens", "output_tokens", "latency_ms") else pa.string())
+        for name in schema.EVENTS.names()
+    ]
+).set(schema.EVENTS.names().index("cost_usd"), pa.field("cost_usd", pa.decimal128(18, 6)))
+_JSON_OPTIONS = pj.ParseOptions(explicit_schema=_JSON_FIELDS, unexpected_field_behavior="error")
+_LBRACE, _RBRACE, _CR = ord("{"), ord("}"), ord("\r")
+# cost_usd spelt so that Arrow's decimal and micro_usd read the same value: a JSON number without
+# sign or exponent, or a string of digits, each with at most 6 decimals. (Outside a key, `"cost_usd"`
+# followed by `:` cannot occur in a line Arrow took: inside a string every quote is escaped.)
+_PLAIN_COST = (
+    r'"cost_usd"[ \t\r\n]*:[ \t\r\n]*'
+    r'(?:(?:0|[1-9][0-9]*)(?:\.[0-9]{1,6})?[ \t\r\n]*[,}]|"\+?(?:[0-9]+(?:\.[0-9]{1,6})?|\.[0-9]{1,6})")'
+)
+
+
+def _jsonl_blocks(path: Path, validator: EventValidator) -> Iterator[_Checked]:
+    with open(path, "rb") as handle:
+        first_line, refused_often = 1, False
+        while block := handle.read(JSONL_BLOCK_BYTES):
+            if not block.endswith(b"\n"):
+                block += handle.readline()  # whole lines only
+            checked = _jsonl_block(block, first_line, validator, refused_often)
+            yield checked
+            first_line += block.count(b"\n")
+            refused_often = checked.refused_often
+
+
+def _jsonl_block(block: bytes, first_line: int, validator: EventValidator, split_first: bool = False) -> _Checked:
+    """Runs of lines that look like one object each go to Arrow; any other line is read on its own.
+
+    `split_first`: the previous block had refused lines all over, so do not try a run whole first.
+    """
+    data = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(data == ord("\n"))
+    starts = np.concatenate(([0], ends + 1))
+    ends = np.concatenate((ends, [len(block)]))
+    last = ends - 1 - (data[np.maximum(ends - 1, 0)] == _CR)  # the last byte before "\r\n" or "\n"
+    blank = last < starts
+    whole = ~blank & (data[np.minimum(starts, len(block) - 1)] == _LBRACE) & (data[np.maximum(last, 0)] == _RBRACE)
+    lines = _Lines(block, starts, ends, blank, first_line, block.isascii())
+    checked = _Checked()
+    odd = np.flatnonzero(~(whole | blank))
+    begin = 0
+    for stop in [*odd.tolist(), len(starts)]:
+        if begin < stop:
+            _read_stretch(lines, begin, stop, validator, checked, split_first)
+        if stop < len(starts):
+            lines.one_by_one(stop, stop + 1, checked)
+        begin = stop + 1
+    checked.refused_often = len(checked.left) > len(starts) // 10
+    return checked
+
+
+@dataclass
+class _Lines:
+    """A block's lines by index: byte ranges, which are blank, their numbers in the file."""
+
+    block: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+    blank: np.ndarray
+    first_line: int
+    ascii: bool
+
+    def one_by_one(self, begin: int, stop: int, checked: _Checked) -> None:
+        numbers = range(self.first_line + begin, self.first_line + stop)
+        bounds = zip(self.starts[begin:stop].tolist(), self.ends[begin:stop].tolist(), strict=True)
+        for number, (start, end) in zip(numbers, bounds, strict=True):
+            checked.left.append((number, self.block[start:end]))
+
+    def records(self, begin: int, stop: int) -> np.ndarray:
+        """Indexes of the lines that hold a record (not blank)."""
+        return begin + np.flatnonzero(~self.blank[begin:stop])
+
+    def text(self, begin: int, stop: int) -> pa.Buffer | None:
+        """The bytes of lines begin..stop-1, or None when they are not all UTF-8."""
+        low, high = int(self.starts[begin]), int(self.ends[stop - 1])
+        if not self.ascii:
             try:
-                text = line.decode("utf-8")
+                self.block[low:high].decode("utf-8")
             except UnicodeDecodeError:
-                yield number, None, line.decode("utf-8", "backslashreplace"), ["not UTF-8 text"], None
-                continue
-            try:
-                record = decode(text)
-            except ValueError as error:
-                yield number, None, text, [f"not valid JSON: {error}"], None
-                continue
-            yield number, record, RawJson(text), [], None
+                return None
+        return pa.py_buffer(self.block).slice(low, high - low)
+
+
+def _read_stretch(
+    lines: _Lines, begin: int, stop: int, validator: EventValidator, checked: _Checked, split_first: bool = False
+) -> None:
+    """Lines begin..stop-1, each blank or `{...}`: column-wise if Arrow reads one record per line.
+
+    A refused stretch is split and its parts retried, down to ONE_BY_ONE_LINES (below that Arrow's
+    cost per call outweighs it). Where refused lines are everywhere, every level is read in vain,
+    so after such a block the next one starts from the parts (`split_first`).
+    """
+    records = lines.records(begin, stop)
+    if len(records) == 0:
+        return
+    short = stop - begin <= ONE_BY_ONE_LINES
+    table = _arrow_records(lines.text(begin, stop), len(records)) if short or not split_first else None
+    if table is None:
+        if short:
+            lines.one_by_one(begin, stop, checked)
+            return
+        step = -(-(stop - begin) // SPLIT_INTO)
+        for low in range(begin, stop, step):
+            _read_stretch(lines, low, min(low + step, stop), validator, checked)
+        return
+    rows, accepted = validator.accept_columns(pl.from_arrow(table), _exact_cost(lines, records, table))
+    if rows.height:
+        checked.rows.append(_rows_table(rows))
+        checked.lines.append(lines.first_line + records[accepted])
+    for index in records[~accepted].tolist():
+        lines.one_by_one(index, index + 1, checked)
+
+
+def _arrow_records(text: pa.Buffer | None, expected: int) -> pa.Table | None:
+    """The records as Arrow reads them, or None if it refuses them or does not find one per line."""
+    if text is None:
+        return None
+    try:
+        table = pj.read_json(pa.BufferReader(text), parse_options=_JSON_OPTIONS)
+    except (pa.ArrowException, ValueError):  # ValueError: Arrow quoting bytes that are not UTF-8
+        return None
+    # Every line starts with "{" and ends with "}" and a string cannot hold a raw newline, so an
+    # object cannot span two lines: one record per line exactly when the counts agree.
+    return table if table.num_rows == expected else None
+
+
+def _exact_cost(lines: _Lines, records: np.ndarray, table: pa.Table) -> pl.Series | None:
+    """Which records spell cost_usd plainly (see _PLAIN_COST); None when none has one."""
+    if table.column("cost_usd").null_count == table.num_rows:
+        return None
+    # each record's text runs to the next record's start (the blank lines between are whitespace)
+    offsets = np.append(lines.starts[records], lines.ends[records[-1]]).astype(np.int64)
+    texts = pa.LargeStringArray.from_buffers(len(records), pa.py_buffer(offsets), pa.py_buffer(lines.block))
+    return pl.Series(texts).str.contains(_PLAIN_COST)
+
+
+def _rows_table(rows: pl.DataFrame) -> pa.Table:
+    """Accepted rows as the writer takes them: ts from UTC µs, cost_usd exact from micro-dollars."""
+    table = rows.to_arrow()
+    ts = table.column("ts").cast(pa.int64()).cast(EVENTS_ARROW.field("ts").type)
+    table = table.set_column(EVENTS_ARROW.get_field_index("ts"), "ts", ts)
+    cost = decimal_usd(rows["cost_usd"].to_numpy())
+    table = table.set_column(EVENTS_ARROW.get_field_index("cost_usd"), "cost_usd", cost)
+    return table.cast(EVENTS_ARROW)
 
 
 def _csv_items(path: Path) -> Iterator[Item]:
@@ -355,35 +531,30 @@ def _ingest(
     lock_timeout: float | None = None,
 ) -> IngestSummary:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    rows: list[tuple] = []
+    pending = _Pending()
     counts = {"read": 0, "written": 0, "duplicates": 0, "quarantined": 0}
     partitions: set[str] = set()
     quarantine_files = []
     reason_counts: Counter[str] = Counter()
-    validate = validator.validate
     for source in sources:
         with _Quarantine(data_dir, stamp, source.name, source.position, source.daily) as quarantine:
-            for position, record, original, reasons, agent_name in source.items:
-                counts["read"] += 1
-                row = None
-                if record is not None:
-                    row, found = validate(record, source.text_mode, agent_name)
-                    if reasons or found:
-                        row, reasons = None, reasons + found
-                if row is None:
-                    quarantine.add(position, original, reasons)
-                    continue
-                rows.append(row)
-                if len(rows) >= MAX_ROWS_IN_MEMORY:
-                    _commit(data_dir, rows, counts, partitions, lock_timeout)
-                    rows = []
+            for entry in source.items:
+                if isinstance(entry, _Checked):
+                    _add_checked(entry, validator, quarantine, pending, counts)
+                else:
+                    counts["read"] += 1
+                    row = _checked_row(entry, validator, source.text_mode, quarantine)
+                    if row is not None:
+                        pending.add_row(row)
+                while pending.size >= MAX_ROWS_IN_MEMORY:
+                    _commit(data_dir, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions, lock_timeout)
         counts["quarantined"] += quarantine.count
         reason_counts.update(quarantine.reasons)
         if quarantine.path:
             quarantine_files.append(quarantine.path)
     compacted: list[str] = []
-    if rows or partitions:
-        _commit(data_dir, rows, counts, partitions, lock_timeout, compact_after_files, compacted)
+    if pending.size or partitions:
+        _commit(data_dir, pending.take(), counts, partitions, lock_timeout, compact_after_files, compacted)
     return IngestSummary(
         **counts,
         ignored=sum(s.ignored for s in sources),
@@ -394,9 +565,86 @@ def _ingest(
     )
 
 
+def _checked_row(item: Item, validator: EventValidator, text_mode: bool, quarantine: _Quarantine) -> tuple | None:
+    """One record through `validate`: its row, or None once it is in quarantine with every reason."""
+    position, record, original, reasons, agent_name = item
+    row = None
+    if record is not None:
+        row, found = validator.validate(record, text_mode, agent_name)
+        if reasons or found:
+            row, reasons = None, reasons + found
+    if row is None:
+        quarantine.add(position, original, reasons)
+    return row
+
+
+def _add_checked(
+    checked: _Checked, validator: EventValidator, quarantine: _Quarantine, pending: _Pending, counts: dict
+) -> None:
+    """A JSONL block: the lines left over one by one, then all its rows in line order."""
+    counts["read"] += sum(t.num_rows for t in checked.rows)
+    rows, lines = [], []
+    for number, raw in checked.left:
+        item = _jsonl_item(number, raw)
+        if item is None:  # blank
+            continue
+        counts["read"] += 1
+        row = _checked_row(item, validator, False, quarantine)
+        if row is not None:
+            rows.append(row)
+            lines.append(number)
+    tables, numbers = list(checked.rows), list(checked.lines)
+    if rows:
+        tables.append(_events_table(rows))
+        numbers.append(np.array(lines, dtype=np.int64))
+    if not tables:
+        return
+    table = pa.concat_tables(tables)
+    if rows and len(tables) > 1:  # the first record of an id wins, so keep the file's order
+        table = table.take(np.argsort(np.concatenate(numbers), kind="stable"))
+    pending.add_table(table)
+
+
+class _Pending:
+    """Valid rows waiting to be written, in the order they arrived (the first of an id wins)."""
+
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
+        self.rows: list[tuple] = []
+        self.size = 0
+
+    def add_row(self, row: tuple) -> None:
+        self.rows.append(row)
+        self.size += 1
+
+    def add_table(self, table: pa.Table) -> None:
+        self._flush()
+        self.tables.append(table)
+        self.size += table.num_rows
+
+    def take(self, limit: int | None = None) -> pa.Table | None:
+        """The first `limit` rows (all by default), as one table; the rest stay pending."""
+        self._flush()
+        if not self.tables:
+            return None
+        table = pa.concat_tables(self.tables)
+        if limit is not None and table.num_rows > limit:
+            self.tables = [table.slice(limit)]
+            table = table.slice(0, limit)
+        else:
+            self.tables = []
+        self.size -= table.num_rows
+        return table
+
+    def _flush(self) -> None:
+        if self.rows:
+            self.tables.append(_events_table(self.rows))
+            self.rows = []
+
+
 def _commit(
     data_dir: Path,
-    rows: list[tuple],
+    table: pa.Table | None,
     counts: dict,
     partitions: set[str],
     lock_timeout: float | None,
@@ -404,18 +652,16 @@ def _commit(
     compacted: list[str] | None = None,
 ) -> None:
     """Write rows (valid, maybe duplicated) into their dates' partitions; then maybe compact."""
-    table = _events_table(rows) if rows else None
+    if table is not None:
+        table = _first_of_each_id(table, counts)
     with _locked(data_dir, lock_timeout):
-        if table is not None:
-            first = pl.from_arrow(table.select(["event_id"]))["event_id"].is_first_distinct().to_arrow()
-            counts["duplicates"] += table.num_rows - pc.sum(first).as_py()
-            table = table.filter(first)
+        if table is not None and table.num_rows:
+            # sorted by ts, so each UTC date's rows are one slice, the dates in order
             days = table.column("ts").cast(pa.int64()).to_numpy() // DAY_US
-            order = np.argsort(days, kind="stable")
-            bounds = np.flatnonzero(np.diff(days[order])) + 1
-            for chunk in np.split(order, bounds):
-                utc_date = str(_EPOCH_DAY + timedelta(days=int(days[chunk[0]])))
-                written = _append_partition(data_dir, utc_date, table.take(chunk), counts)
+            bounds = [0, *(np.flatnonzero(np.diff(days)) + 1).tolist(), len(days)]
+            for start, stop in itertools.pairwise(bounds):
+                utc_date = str(_EPOCH_DAY + timedelta(days=int(days[start])))
+                written = _append_partition(data_dir, utc_date, table.slice(start, stop - start), counts)
                 if written:
                     partitions.add(utc_date)
         if compact_after_files is not None and compacted is not None:
@@ -424,8 +670,23 @@ def _commit(
                     compacted.append(utc_date)
 
 
+def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:
+    """The first row of each event_id, sorted by (ts, event_id): the order of every partition file."""
+    keys = pl.from_arrow(table.select(["ts", "event_id"])).with_row_index("row")
+    keep = keys.filter(pl.col("event_id").is_first_distinct()).sort("ts", "event_id")["row"].to_numpy()
+    keep = keep.astype(np.int64)
+    counts["duplicates"] += table.num_rows - len(keep)
+    # An export in time order moves only a few rows (equal ts, duplicates): keep the runs of rows
+    # that stay together as slices of the table instead of copying every column.
+    breaks = np.flatnonzero(np.diff(keep) != 1) + 1
+    if len(breaks) > len(keep) // 1000:
+        return table.take(keep)
+    runs = itertools.pairwise([0, *breaks.tolist(), len(keep)])
+    return pa.concat_tables([table.slice(int(keep[start]), stop - start) for start, stop in runs])
+
+
 def _append_partition(data_dir: Path, utc_date: str, table: pa.Table, counts: dict) -> int:
-    """Drop ids the date has already, write the rest as one new file; answers rows written."""
+    """Drop ids the date has already, write the rest (sorted already) as one new file; answers rows written."""
     existing = _existing_ids(_files(data_dir, utc_date))
     if existing is not None:
         seen = pc.is_in(table.column("event_id"), value_set=existing)
@@ -433,7 +694,6 @@ def _append_partition(data_dir: Path, utc_date: str, table: pa.Table, counts: di
         table = table.filter(pc.invert(seen))
     if table.num_rows == 0:
         return 0
-    table = table.sort_by([("ts", "ascending"), ("event_id", "ascending")])
     _write_partition_file(schema.partition_dir(data_dir, utc_date), table)
     counts["written"] += table.num_rows
     return table.num_rows

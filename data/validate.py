@@ -10,7 +10,10 @@ returns it in the contract's terms, or raises `Invalid` with a reason a person c
 - A timestamp must carry its zone (`Z` or an offset); a naive one is refused rather than guessed.
 
 `EventValidator` applies these to an interaction event, fills `team_id` and `cost_usd` from the
-directory, and answers the contract's row or every reason the record is refused.
+directory, and answers the contract's row or every reason the record is refused. For large imports
+`EventValidator.accept_columns` checks a whole batch as column expressions first; it accepts only
+records the per-record check accepts, with the same row, and leaves every other record to it (so
+the reasons a person reads come from one place).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from data import schema
@@ -65,7 +69,17 @@ def text(value: object, name: str) -> str:
         raise Invalid(f"{name} is empty")
     if len(value) > MAX_TEXT:
         raise Invalid(f"{name} is longer than {MAX_TEXT} characters")
+    if not value.isascii() and _has_lone_surrogate(value):  # JSON's "\ud800" alone: not text Parquet can hold
+        raise Invalid(f"{name} is not valid Unicode text (a lone surrogate)")
     return value
+
+
+def _has_lone_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def whole(value: object, name: str, text_mode: bool, maximum: int = MAX_INT64) -> int:
@@ -313,6 +327,7 @@ class EventValidator:
         self.earliest_us = (EARLIEST - EPOCH) // ONE_US
         self.latest_us = (now + FUTURE_SLACK - EPOCH) // ONE_US
         self._price_cache: dict[tuple[str, int], Price | None] = {}
+        self._user_frame: pl.DataFrame | None = None
 
     def validate(
         self, record: object, text_mode: bool = False, agent_name: str | None = None
@@ -335,7 +350,8 @@ class EventValidator:
             raw = get(name)
             # The common case first, inline: this loop runs for every record of a large import.
             if kind == _TEXT:
-                if type(raw) is str and 0 < len(raw) <= MAX_TEXT and not raw.isspace():
+                plain = type(raw) is str and 0 < len(raw) <= MAX_TEXT and not raw.isspace()
+                if plain and (raw.isascii() or not _has_lone_surrogate(raw)):
                     values[name] = raw
                     continue
             elif kind == _WHOLE:
@@ -383,12 +399,15 @@ class EventValidator:
         )  # fmt: skip
         return row, []
 
-    def _cost(self, model: str, ts_us: int, input_tokens: int, output_tokens: int) -> tuple[int, str | None]:
-        utc_day = ts_us // DAY_US
+    def _price_on(self, model: str, utc_day: int) -> Price | None:
         key = (model, utc_day)
         if key not in self._price_cache:
             self._price_cache[key] = self.directory.price(model, date(1970, 1, 1) + timedelta(days=utc_day))
-        price = self._price_cache[key]
+        return self._price_cache[key]
+
+    def _cost(self, model: str, ts_us: int, input_tokens: int, output_tokens: int) -> tuple[int, str | None]:
+        utc_day = ts_us // DAY_US
+        price = self._price_on(model, utc_day)
         if price is None:
             on = date(1970, 1, 1) + timedelta(days=utc_day)
             return 0, f"no price for model {model!r} on {on} in directory/prices.parquet (cost_usd missing)"
@@ -396,6 +415,126 @@ class EventValidator:
         if cost > MAX_COST_MICRO:
             return 0, "computed cost_usd is too large for DECIMAL(18,6)"
         return cost, None
+
+    # --- A batch at a time ------------------------------------------------------------------------
+
+    def accept_columns(
+        self, batch: pl.DataFrame, exact_cost: pl.Series | None = None
+    ) -> tuple[pl.DataFrame, np.ndarray]:
+        """The records of `batch` that `validate` would accept, as the same rows, and which they are.
+
+        `batch` has the event fields as columns, as a JSON reader typed them (text, whole numbers,
+        cost as an exact Decimal(18, 6)). `exact_cost` marks the records whose cost_usd, when present,
+        was written in a form the per-record check reads to the same value (None: no record has one).
+        The answer: accepted rows (the contract's columns, ts in UTC µs, cost_usd in micro-dollars)
+        and a mask over `batch`; records outside the mask still need `validate`, which may accept
+        them (an unusual but valid spelling) or give every reason they are refused.
+        """
+        cost_ok, cost = _cost_columns(exact_cost)
+        accepted = pl.all_horizontal(*self._checks(), cost_ok).fill_null(False)  # null: a value missing
+        frame = self._with_lookups(batch).with_columns(_accepted=accepted)
+        rows = frame.filter("_accepted").select(
+            "event_id", pl.col("ts_us").alias("ts"), "user_id", pl.coalesce("team_id", "user_team").alias("team_id"),
+            "agent_id", "model", "conversation_id", "input_tokens", "output_tokens", cost.alias("cost_usd"),
+            "latency_ms", "status",
+        )  # fmt: skip
+        return rows, frame["_accepted"].to_numpy()
+
+    def _with_lookups(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """The batch with ts in UTC µs, its UTC day, the user's team and the model's price that day."""
+        frame = batch.with_columns(ts_us=_iso_utc_us(pl.col("ts"))).with_columns(utc_day=pl.col("ts_us") // DAY_US)
+        frame = frame.join(self._user_teams(), on="user_id", how="left", maintain_order="left")
+        prices, models = self._prices_for(frame)
+        # one integer key per (model, UTC day): a join on it is three times as fast as on both columns
+        key = pl.col("model").replace_strict(models, default=None, return_dtype=pl.Int64) * _DAYS + pl.col("utc_day")
+        return frame.with_columns(_price_key=key).join(prices, on="_price_key", how="left", maintain_order="left")
+
+    def _checks(self) -> list[pl.Expr]:
+        """What `validate` checks besides the cost, each only in the form it accepts without a reason."""
+        return [
+            *(_plain_text(name) for name in ("event_id", "user_id", "agent_id", "model")),
+            *(pl.col(name).is_null() | _plain_text(name) for name in ("team_id", "conversation_id")),
+            pl.col("status").is_in(schema.STATUSES),
+            pl.col("input_tokens") >= 0,
+            pl.col("output_tokens") >= 0,
+            pl.col("latency_ms").is_between(0, MAX_INT32),
+            pl.col("ts_us").is_between(self.earliest_us, self.latest_us, closed="left"),
+            pl.col("user_team").is_not_null(),
+            pl.col("agent_id").is_in(self._known("agent_ids")),
+            pl.col("team_id").is_null() | pl.col("team_id").is_in(self._known("team_ids")),
+        ]
+
+    def _user_teams(self) -> pl.DataFrame:
+        """user_id -> team as `validate` looks it up (a user whose team is null counts as unknown)."""
+        if self._user_frame is None:
+            users = self.directory.user_teams
+            self._user_frame = pl.DataFrame(
+                {"user_id": list(users), "user_team": list(users.values())},
+                schema={"user_id": pl.String, "user_team": pl.String},
+            )
+        return self._user_frame
+
+    def _known(self, name: str) -> pl.Series:
+        return pl.Series(name, sorted(getattr(self.directory, name)), dtype=pl.String).implode()
+
+    def _prices_for(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
+        """The price of each (model, UTC day) the batch needs, found by `_price_on` like one record's,
+        keyed by model number × _DAYS + UTC day; and the models' numbers."""
+        needed = frame.filter(pl.col("cost_usd").is_null()).select("model", "utc_day").drop_nulls().unique()
+        models: dict[str, int] = {}
+        found = []
+        for model, utc_day in needed.iter_rows():
+            price = self._price_on(model, utc_day)
+            if price is not None:
+                number = models.setdefault(model, len(models))
+                found.append((number * _DAYS + utc_day, price.input_micro_per_mtok, price.output_micro_per_mtok))
+        columns = {"_price_key": pl.Int64, "input_micro": pl.Int64, "output_micro": pl.Int64}
+        return pl.DataFrame(found, schema=columns, orient="row"), models
+
+
+def _cost_columns(exact_cost: pl.Series | None) -> tuple[pl.Expr, pl.Expr]:
+    """Whether each record's cost is accepted as it is, and the cost in micro-dollars.
+
+    Given: when spelt plainly (`exact_cost`) and not negative. Missing: `cost_micro_usd` with the
+    price that day, in int64 only where the exact sum is surely below 2**63 (a float estimate, far
+    from the limit); other records keep 0 tokens here so nothing overflows, and go one by one.
+    """
+    fits = (pl.col("input_tokens").cast(pl.Float64) * pl.col("input_micro")
+            + pl.col("output_tokens").cast(pl.Float64) * pl.col("output_micro")) < 4e18  # fmt: skip
+    tokens_in, tokens_out = (
+        pl.when(fits).then(pl.col(name)).otherwise(0) for name in ("input_tokens", "output_tokens")
+    )
+    computed = (tokens_in * pl.col("input_micro") + tokens_out * pl.col("output_micro") + 500_000) // 1_000_000
+    given = pl.col("cost_usd").to_physical().cast(pl.Int64)
+    trusted = pl.lit(True) if exact_cost is None else pl.lit(exact_cost)
+    missing = pl.col("cost_usd").is_null()
+    accepted = pl.when(missing).then(pl.col("input_micro").is_not_null() & fits).otherwise(trusted & (given >= 0))
+    return accepted, pl.coalesce(given, computed)
+
+
+_DAYS = 1 << 32  # more UTC days than any timestamp has (year 9999 is day 2,932,896)
+
+# A timestamp spelt the way platforms send it: `2026-03-02T09:15:30.25Z` or `...+05:30`. Only the
+# spellings `datetime.fromisoformat` reads to the same instant (years 1000-9999, fields in range,
+# no leap second, 1-6 decimals); anything else goes to the per-record check.
+_ISO_UTC = (
+    r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+
+
+def _iso_utc_us(text: pl.Expr) -> pl.Expr:
+    """Microseconds since the epoch (UTC) of an `_ISO_UTC` timestamp; null for anything else."""
+    # strict=False: a day that does not exist (30 February) becomes null, as fromisoformat refuses it
+    parsed = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", time_unit="us", time_zone="UTC", strict=False)
+    return pl.when(text.str.contains(_ISO_UTC)).then(parsed.dt.epoch("us"))
+
+
+def _plain_text(name: str) -> pl.Expr:
+    """A text `text()` accepts as it is, conservatively: at most MAX_TEXT bytes (so characters) and
+    one printable ASCII character (so not blank, by any definition of whitespace)."""
+    column = pl.col(name)
+    return (column.str.len_bytes() <= MAX_TEXT) & column.str.contains("[!-~]")
 
 
 # --- The directory files ---------------------------------------------------------------------------

@@ -54,6 +54,7 @@ join agents on agents.id = user_day.agent_id
 order by day, user, team, agent
 """
 _SELECTIONS_KEPT = 16
+_SELECTIONS_BYTES = 256 * 2**20  # columns gathered for masked scopes are copies: at most this many bytes kept
 KEYS = ("users", "teams", "agents")  # sorted ids; a code is a position among them
 COLUMNS = {  # per row of a level, in (day, user, team) order
     "day": np.int32,
@@ -144,6 +145,14 @@ class Selection:
                 self._answers[name] = found
         return found
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the columns gathered so far that are copies (an unmasked period is a view)."""
+        if self._rows is None:
+            return 0
+        with self._lock:
+            return sum(column.nbytes for column in self._columns.values())
+
     day = property(lambda self: self.column("day"))
     user = property(lambda self: self.column("user"))
     team = property(lambda self: self.column("team"))
@@ -225,8 +234,10 @@ class UserIndex:
         found = Selection(self.levels[level], self, params, from_start)
         with self._lock:
             self._selections[key] = found
-            while len(self._selections) > _SELECTIONS_KEPT:
-                self._selections.popitem(last=False)
+            kept = sum(selection.nbytes for selection in self._selections.values())
+            while len(self._selections) > _SELECTIONS_KEPT or (kept > _SELECTIONS_BYTES and len(self._selections) > 1):
+                _key, dropped = self._selections.popitem(last=False)
+                kept -= dropped.nbytes
         return found
 
     def forget_selections(self) -> None:

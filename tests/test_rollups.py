@@ -295,3 +295,17 @@ def test_seeding_the_demo_builds_its_rollups(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert queries.database().uses_rollups(TZ)
+
+
+def test_the_user_index_keeps_a_bounded_number_of_bytes_of_selections(demo_app, monkeypatch) -> None:
+    from queries import user_index
+
+    monkeypatch.setattr(user_index, "_SELECTIONS_BYTES", 1)
+    teams, _agents = _teams_and_agents(demo_app)
+    with demo_app.app_context(), query_cache.bypassed():
+        assert queries.database().uses_rollups(TZ)
+        index = queries.database().user_index(queries.cursor())
+        index.forget_selections()
+        for team in teams[:4]:
+            usage.summary(_periods()[0], Scope.teams([team]))
+        assert len(index._selections) == 1  # each masked selection is over budget alone: only the newest stays
