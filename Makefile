@@ -30,6 +30,7 @@ demo: $(VENV)/.installed
 	else \
 		$(BIN)/flask --app app seed-demo --users $(DEMO_USERS) --days $(DEMO_DAYS) --seed 42; \
 	fi
+	@$(BIN)/flask --app app rollup --if-stale
 	@$(BIN)/flask --app app create-demo-accounts
 
 run: demo

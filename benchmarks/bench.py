@@ -16,6 +16,7 @@ Prints a Markdown table and writes it to benchmarks/RESULTS.md with the machine 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import platform
@@ -27,8 +28,9 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date, timedelta
+from multiprocessing import get_context
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -83,14 +85,22 @@ def ensure_rollups(folder: Path, rebuild: bool) -> tuple[float | None, int]:
 
 
 def _timed_command(folder: Path, arguments: list[str]) -> tuple[float, int]:
-    """Seconds and peak RSS (MiB) of `flask --app app <arguments>` run on the data folder."""
+    """Seconds and peak RSS (MiB, sampled every 50 ms) of `flask --app app <arguments>` on the data folder."""
     import subprocess
+
+    import psutil
 
     env = {**os.environ, "TELEMETRY_DATA_DIR": str(folder), "ORG_TIMEZONE": TZ, "SECRET_KEY": "bench"}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", *arguments], cwd=PROJECT, env=env, check=True)
-    seconds = time.perf_counter() - started
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", *arguments], cwd=PROJECT, env=env)
+    watched, peak = psutil.Process(child.pid), 0
+    while child.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, watched.memory_info().rss)
+        time.sleep(0.05)
+    if child.returncode:
+        raise RuntimeError(f"flask {' '.join(arguments)} failed with exit code {child.returncode}")
+    return time.perf_counter() - started, peak // 2**20
 
 
 def time_export(folder: Path, first: date, last: date) -> tuple[float, int, int]:
@@ -258,6 +268,23 @@ def pandas_kpis_and_agents(folder: Path, query: dict, team_ids: list[str] | None
     return kpis_done - started, time.perf_counter() - kpis_done
 
 
+PANDAS_MEMORY_GIB = 16  # the pandas baseline's address-space cap: at 100M events a year does not fit
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (PANDAS_MEMORY_GIB * 2**30, PANDAS_MEMORY_GIB * 2**30))
+
+
+def pandas_in_child(pool, folder: Path, query: dict, team_ids: list[str] | None) -> tuple[float, float] | None:
+    """`pandas_kpis_and_agents` in a process capped at PANDAS_MEMORY_GIB; None if it ran out of memory."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return pool.submit(pandas_kpis_and_agents, folder, query, team_ids).result()
+    except (MemoryError, BrokenProcessPool):
+        return None
+
+
 def ours_kpis_and_agents(app, query: dict, scope) -> tuple[float, float]:
     """The same two questions through the query layer (the cache as it is)."""
     from queries import usage
@@ -397,14 +424,21 @@ def main(argv: list[str] | None = None) -> None:
                     k, a = ours_kpis_and_agents(app, query, scope)
                     ours_warm_k.append(k)
                     ours_warm_a.append(a)
-                    k, a = pandas_kpis_and_agents(folder, query, team_ids)
-                    pd_k.append(k)
-                    pd_a.append(a)
+                    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_cap_memory) as child:
+                        timed = pandas_in_child(child, folder, query, team_ids)
+                    if timed is not None:
+                        pd_k.append(timed[0])
+                        pd_a.append(timed[1])
+                    else:
+                        print(f"  pandas ran out of memory ({PANDAS_MEMORY_GIB} GiB) on {span_name}", flush=True)
                 for question, cold_s, warm_s, pd_s in (
                     ("KPIs", ours_cold_k, ours_warm_k, pd_k),
                     ("by agent", ours_cold_a, ours_warm_a, pd_a),
                 ):
-                    pandas_rows.append((question, span_name, quantiles(cold_s), quantiles(warm_s), quantiles(pd_s)))
+                    # None: pandas did not finish within its memory cap in any sample
+                    pandas_rows.append(
+                        (question, span_name, quantiles(cold_s), quantiles(warm_s), quantiles(pd_s) if pd_s else None)
+                    )
         server.shutdown()
         pool.shutdown()
     export = time_export(folder, first, last)
@@ -480,10 +514,17 @@ def render(args, events, folder, generated, rows, pandas_rows, server_rss, total
             "| pandas median | pandas p95 | cold / pandas (p95) | warm / pandas (p95) |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for question, span, (cm, cp), (wm, wp), (pm, pp) in pandas_rows:
+        for question, span, (cm, cp), (wm, wp), found in pandas_rows:
+            if found is None:
+                lines.append(
+                    f"| {question} | {span} | {cm:.0f} | {cp:.0f} | {wm:.2f} | {wp:.2f} "
+                    f"| out of memory ({PANDAS_MEMORY_GIB} GiB cap) | | | |"
+                )
+                continue
+            pm, pp = found
             lines.append(
                 f"| {question} | {span} | {cm:.0f} | {cp:.0f} | {wm:.2f} | {wp:.2f} | {pm:.0f} | {pp:.0f} "
-                f"| {cp / pp:.2f} | {wp / pp:.4f} |"
+                f"| {cp / pp:.4f} | {wp / pp:.5f} |"
             )
     lines += [
         "",
@@ -499,7 +540,7 @@ def render(args, events, folder, generated, rows, pandas_rows, server_rss, total
         "",
         _rollup_line(extra["rollup_build"]),
         f"- Full-year per-user Excel report (`flask report --format xlsx`, summary + per user + not adopted): "
-        f"{extra['export'][0]:.1f} s, peak RSS {extra['export'][1]:,} MiB, {extra['export'][2] / 2**20:.1f} MiB file",
+        f"{extra['export'][0]:.1f} s, peak RSS {extra['export'][1]:,} MiB, {extra['export'][2] / 1024:,.0f} KiB file",
         f"<!-- /events:{args.events} -->",
         "",
     ]

@@ -174,14 +174,18 @@ class MemoryWatch:
     """The peak of the summed RSS of a process and all its descendants, sampled every `every` seconds."""
 
     def __init__(self, pid: int, every: float = 0.25) -> None:
-        self.root, self.every, self.peak = psutil.Process(pid), every, 0
+        self.root, self.every, self.peak, self.peak_pss = psutil.Process(pid), every, 0, 0
 
     def sample(self) -> int:
-        total = 0
+        """RSS summed; also PSS summed (pages shared between processes, like the memory-mapped user index
+        that every worker maps, counted once in all instead of once per process)."""
+        total = shared_once = 0
         for process in [self.root, *self.root.children(recursive=True)]:
             with contextlib.suppress(psutil.NoSuchProcess):
                 total += process.memory_info().rss
+                shared_once += process.memory_full_info().pss
         self.peak = max(self.peak, total)
+        self.peak_pss = max(self.peak_pss, shared_once)
         return total
 
     def run(self) -> None:
@@ -356,7 +360,8 @@ def render(args: argparse.Namespace, events: int, folder: Path, plan: Plan, took
         f"browser does; gunicorn's keep-alive is 2 s): {len(RESENT)}",
         f"- Peak RSS of gunicorn (master + {args.workers} workers, summed, sampled every 0.25 s): "
         f"{server['peak'] / 2**20:,.0f} MiB; the sum of each process's own peak (VmHWM): "
-        f"{server['hwm'] / 2**20:,.0f} MiB; gunicorn's exit code after SIGTERM: {server['exit']}",
+        f"{server['hwm'] / 2**20:,.0f} MiB; peak PSS summed (shared pages counted once): "
+        f"{server['pss'] / 2**20:,.0f} MiB; gunicorn's exit code after SIGTERM: {server['exit']}",
         f"- Data: {folder.relative_to(PROJECT) if folder.is_relative_to(PROJECT) else folder} ({folders(folder)})",
         f"<!-- /load:{args.events} -->",
         "",
@@ -434,7 +439,8 @@ def measure(folder: Path, scratch: Path, args: argparse.Namespace) -> tuple[Plan
         plan = Plan(list(reversed(who)), callbacks, *data_days(folder), args.seed, roles=roles(who))
         workers, load_before = worker_pids(server), os.getloadavg()[0]
         took = run_users(base, plan, args)
-        figures = {"load": (load_before, os.getloadavg()[0]), "peak": max(watch.peak, watch.sample())}
+        peak = max(watch.peak, watch.sample())
+        figures = {"load": (load_before, os.getloadavg()[0]), "peak": peak, "pss": watch.peak_pss}
         watcher.kill()
         figures["hwm"] = watch.high_water_marks()
         if worker_pids(server) != workers:

@@ -27,6 +27,7 @@ from data.ingest import (
 from data.ingest import (
     _locked as locked,
 )
+from queries.rollups import current_manifest
 
 
 @click.command("seed-demo")
@@ -174,11 +175,16 @@ def import_directory_command(files: tuple[Path, ...]) -> None:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Local day to re-aggregate (repeatable)  [default: all of them, from scratch]",
 )
+@click.option("--if-stale", is_flag=True, help="Only if the rollups do not match the events (for `make run`).")
 @with_appcontext
-def rollup_command(days: tuple[datetime, ...]) -> None:
+def rollup_command(days: tuple[datetime, ...], if_stale: bool) -> None:
     """Build the rollups the tabs read (per local day × team × agent, × model, × hour, × user)."""
     config = current_app.config
     data_dir = Path(config["DATA_DIR"])
+    manifest = current_manifest(data_dir)
+    if if_stale and manifest is not None and manifest.get("tz") == config["ORG_TIMEZONE"]:
+        click.echo("Rollups are up to date.")
+        return
     with locked(data_dir):
         done = rollup.build(data_dir, config["ORG_TIMEZONE"], [d.date() for d in days] or None)
     queries.database().refresh()

@@ -18,7 +18,7 @@ process (`data.ingest` bumps the cache when it releases its lock) is seen at onc
 fingerprint gets a serial number, the version in the keys; entries of an old version are dropped.
 
 Memory is bounded: entries are evicted least recently used first once their estimated size
-(`DataFrame.estimated_size`) passes the limit, `TELEMETRY_CACHE_MB` (256 MiB by default; 0 turns the
+(`DataFrame.estimated_size`) passes the limit, `TELEMETRY_CACHE_MB` (128 MiB by default; 0 turns the
 cache off), read when the cache is first used. Frames are handed out as `clone()`s: a clone shares the
 data and is copy-on-write, so a caller that changes its frame in place cannot change the cached one.
 """
@@ -38,7 +38,7 @@ import polars as pl
 
 from data import schema
 
-DEFAULT_MB = 256
+DEFAULT_MB = 128
 VERSION_TTL = 1.0  # seconds a data version is reused before the folder is looked at again
 KEY_OVERHEAD = 512  # bytes counted per entry on top of its frame: the key, the node, the frame object
 
@@ -243,7 +243,7 @@ _bypass = threading.local()
 
 
 def result_cache() -> ResultCache:
-    """This process's cache, made on first use with TELEMETRY_CACHE_MB MiB (default 256; 0: off)."""
+    """This process's cache, made on first use with TELEMETRY_CACHE_MB MiB (default 128; 0: off)."""
     global _cache
     if _cache is None:
         with _creating:

@@ -28,6 +28,7 @@ from queries.user_index import RELATIONS, IndexHolder, UserIndex
 
 SQL_DIR = Path(__file__).parent / "sql"
 ROLLUP_SQL = "from_rollups"  # queries/sql/from_rollups/<name>.sql: the same question answered from rollups
+IN_MEMORY = ("cube",)  # the rollup table read by most questions, kept in each process's DuckDB (100M events: 20 MB)
 
 _DUCKDB_TYPES = {
     pl.String: "varchar",
@@ -135,6 +136,7 @@ class Database:
         self._rollups_present = tuple(False for _name in TABLES)
         self._rollups_checked: tuple[tuple, dict | None] | None = None
         self._index = IndexHolder()
+        self._tables_of: str | None = None  # the build (its index name) whose small rollup tables are in memory
         self._con.sql("set TimeZone = 'UTC'")
         try:
             with reading_data():
@@ -198,11 +200,28 @@ class Database:
         return tuple(any(rollups_dir(self.data_dir).glob(f"{table}/month=*/*.parquet")) for table in TABLES)
 
     def _create_rollup_views(self) -> None:
-        """A view per rollup table over its monthly files; a typed, empty stand-in before the first build."""
+        """A view per rollup table over its monthly files (`<table>_files`), a typed, empty stand-in before
+        the first build; `user_day` reads its files directly, the small ones are copied into memory."""
         present = self._rollup_files()
         for table in TABLES:
-            self._con.sql(f"create or replace view {table} as {rollup_view_sql(self.data_dir, table)}")
+            files = rollup_view_sql(self.data_dir, table)
+            if table in IN_MEMORY:
+                self._con.sql(f"create or replace view {table}_files as {files}")
+                if self._tables_of is None:
+                    self._con.sql(f"create or replace table {table} as {empty_select(ROLLUP_SCHEMAS[table])}")
+            else:
+                self._con.sql(f"create or replace view {table} as {files}")
         self._rollups_present = present
+
+    def _load_tables(self, manifest: dict) -> None:
+        """The `cube` rollup into memory, once per build: a scan of memory instead of opening and reading
+        a dozen Parquet files on each of a tab's queries (3.7 ms instead of 15 ms at 1M events)."""
+        with self._lock, reading_data():
+            if self._tables_of == manifest.get("index"):
+                return  # another thread did it while this one waited
+            for table in IN_MEMORY:
+                self._con.sql(f"create or replace table {table} as select * from {table}_files")  # noqa: S608
+            self._tables_of = manifest.get("index")
 
     def uses_rollups(self, tz: object) -> bool:
         """Whether the rollups answer for the event files there now, in zone `tz` (see data/rollup.py).
@@ -218,7 +237,12 @@ class Database:
         if seen is None or seen[0] != key:
             seen = (key, current_manifest(self.data_dir))
             self._rollups_checked = seen
-        return seen[1] is not None and seen[1].get("tz") == tz and all(self._rollups_present)
+        manifest = seen[1]
+        if manifest is None or manifest.get("tz") != tz or not all(self._rollups_present):
+            return False
+        if self._tables_of != manifest.get("index"):
+            self._load_tables(manifest)
+        return True
 
     def forget_selections(self) -> None:
         """Drop the user index's kept row selections (a benchmark's cold start)."""

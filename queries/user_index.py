@@ -27,6 +27,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from queries import day_sets
+from queries.day_sets import DaySets
+
 _EPOCH = dt.date(1970, 1, 1)
 _TS = pl.Datetime("us", "UTC")
 # Ids become codes in DuckDB (positions among the sorted distinct ids), so no id strings per row reach Python.
@@ -54,7 +57,7 @@ join agents on agents.id = user_day.agent_id
 order by day, user, team, agent
 """
 _SELECTIONS_KEPT = 16
-_SELECTIONS_BYTES = 256 * 2**20  # columns gathered for masked scopes are copies: at most this many bytes kept
+_SELECTIONS_BYTES = 64 * 2**20  # columns gathered for masked scopes are copies: at most this many bytes kept
 KEYS = ("users", "teams", "agents")  # sorted ids; a code is a position among them
 COLUMNS = {  # per row of a level, in (day, user, team) order
     "day": np.int32,
@@ -93,6 +96,16 @@ def _buckets(days: np.ndarray, grain: str) -> tuple[np.ndarray, int, int]:
         return buckets, 0, 0
     first = int(buckets[0])
     return buckets, first, int(buckets[-1]) - first + 1
+
+
+def _bucket_starts(days: int, first: int, grain: str) -> tuple[np.ndarray, np.ndarray]:
+    """For `days` consecutive days from `first`: each bucket's first day (days since 1970) and the
+    index of its first day among them."""
+    buckets = _bucket_days(np.arange(first, first + days, dtype=np.int64), grain)
+    if days == 0:
+        return buckets, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    return buckets[starts], starts
 
 
 def _as_dates(days: np.ndarray) -> pl.Series:
@@ -181,6 +194,8 @@ class UserIndex:
         self.users, self.teams, self.agents = (arrays[name] for name in KEYS)
         self.user_ids = pl.Series("user_id", self.users, dtype=pl.String)  # converted once, gathered per answer
         self.levels = {level: {c: arrays[f"{level}.{c}"] for c in columns} for level, columns in LEVELS.items()}
+        self._sets_arrays = {name: arrays[name] for name in day_sets.NAMES}
+        self.sets = DaySets(self._sets_arrays, self.teams, self.agents)
         self._selections: OrderedDict[tuple, Selection] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -195,6 +210,7 @@ class UserIndex:
         rows = {name: np.asarray(found[name]).astype(dtype, copy=False) for name, dtype in COLUMNS.items()}
         arrays.update({f"rows.{name}": column for name, column in rows.items()})
         arrays.update({f"pairs.{name}": column for name, column in _pairs(rows).items()})
+        arrays.update(day_sets.build(rows, *(len(arrays[name]) for name in KEYS)))
         return cls(arrays)
 
     def save(self, folder: Path) -> None:
@@ -204,11 +220,13 @@ class UserIndex:
         for level, columns in self.levels.items():
             for name, column in columns.items():
                 np.save(folder / f"{level}.{name}.npy", column, allow_pickle=False)
+        for name, column in self._sets_arrays.items():
+            np.save(folder / f"{name}.npy", column, allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path) -> UserIndex:
         """The index a rollup build saved, memory-mapped: read once into the page cache, shared by workers."""
-        names = [*KEYS, *(f"{level}.{c}" for level, columns in LEVELS.items() for c in columns)]
+        names = [*KEYS, *(f"{level}.{c}" for level, columns in LEVELS.items() for c in columns), *day_sets.NAMES]
         return cls({name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in names})
 
     @property
@@ -252,7 +270,26 @@ class UserIndex:
         seen[groups, users] = True
         return seen.sum(axis=1)
 
+    def _sets(self, params: dict, by: str | None = None) -> tuple[np.ndarray, int] | None:
+        """The day sets of the period and scope, day × key × word (keys outside the scope emptied), and
+        the first day; None when the scope has no sets (teams and agents both narrowed)."""
+        plan = self.sets.plan(params, by)
+        if plan is None:
+            return None
+        sets, allowed = plan
+        part, first = self.sets.days(_days(params["start_date"]), _days(params["end_date"]))
+        chosen = np.asarray(sets[part])
+        if allowed is not None:
+            chosen = chosen * allowed[None, :, None].astype(np.uint64)
+        return chosen, first
+
     def active_users(self, params: dict) -> pl.DataFrame:
+        found = self._sets(params)
+        if found is not None:
+            sets = found[0]
+            union = np.bitwise_or.reduce(sets, axis=(0, 1)) if sets.size else np.zeros(sets.shape[-1], np.uint64)
+            present = day_sets.members(union, len(self.users))
+            return self.user_ids.filter(pl.Series(present)).to_frame()
         rows = self.select(params, _level(params))
         present = np.zeros(len(self.users), dtype=bool)
         present[rows.user[rows.new_pair]] = True
@@ -260,15 +297,31 @@ class UserIndex:
 
     def active_by(self, params: dict, by: str) -> pl.DataFrame:
         """Distinct users per agent or team with rows in the period and scope."""
-        rows = self.select(params, _level(params, by_agent=by == "agent"))
-        codes, known = (rows.agent, self.agents) if by == "agent" else (rows.team, self.teams)
-        counts = self._distinct_by(rows.user, codes, len(known))
+        known = self.agents if by == "agent" else self.teams
+        found = self._sets(params, by)
+        if found is not None:
+            per_key = np.bitwise_or.reduce(found[0], axis=0) if len(found[0]) else found[0][:1] * 0
+            counts = day_sets.count(per_key) if len(found[0]) else np.zeros(len(known), dtype=np.int64)
+        else:
+            rows = self.select(params, _level(params, by_agent=by == "agent"))
+            codes = rows.agent if by == "agent" else rows.team
+            counts = self._distinct_by(rows.user, codes, len(known))
         used = counts > 0
         return pl.DataFrame(
             {"key": pl.Series(known[used], dtype=pl.String), "active_users": pl.Series(counts[used], dtype=pl.Int64)}
         )
 
     def active_by_bucket(self, params: dict) -> pl.DataFrame:
+        found = self._sets(params)
+        if found is not None:
+            sets, first = found
+            days = np.bitwise_or.reduce(sets, axis=1) if len(sets) else sets[:, 0, :]  # day × word
+            buckets, starts = _bucket_starts(len(days), first, params["grain"])
+            counts = day_sets.count(np.bitwise_or.reduceat(days, starts, axis=0)) if len(days) else buckets
+            used = counts > 0
+            return pl.DataFrame(
+                {"bucket": _as_dates(buckets[used]), "active_users": pl.Series(counts[used], dtype=pl.Int64)}
+            )
         rows = self.select(params, _level(params))
         pairs = rows.new_pair  # a bucket holds whole days: one row per (day, user) is enough
         buckets, first, size = _buckets(rows.day[pairs], params["grain"])
@@ -281,6 +334,9 @@ class UserIndex:
     def active_by_bucket_and_series(self, params: dict) -> pl.DataFrame:
         """Distinct users per bucket and series: the $top_n agents or teams ($by) by interactions, then 'other'."""
         by_agent = params["by"] == "agent"
+        found = self._sets(params, params["by"])
+        if found is not None:
+            return self._series_from_sets(params, *found)
         rows = self.select(params, _level(params, by_agent=by_agent))
         codes, known = (rows.agent, self.agents) if by_agent else (rows.team, self.teams)
         per_key = _sums(codes, rows.interactions, len(known))
@@ -298,6 +354,36 @@ class UserIndex:
                 "bucket": _as_dates(used // width + first),
                 "key": pl.Series([labels[i] for i in used % width], dtype=pl.String),
                 "active_users": pl.Series(counts[used], dtype=pl.Int64),
+            }
+        )
+
+    def _series_from_sets(self, params: dict, sets: np.ndarray, first: int) -> pl.DataFrame:
+        known = self.agents if params["by"] == "agent" else self.teams
+        part, _first = self.sets.days(_days(params["start_date"]), _days(params["end_date"]))
+        per_key = self.sets.interactions_by(params, params["by"], part)
+        order = sorted(np.flatnonzero(per_key), key=lambda code: (-per_key[code], known[code]))
+        top_n = params["top_n"]
+        labels = [str(known[code]) for code in order[:top_n]] + ["other"]
+        members = [[code] for code in order[:top_n]] + [order[top_n:]]
+        buckets, starts = _bucket_starts(len(sets), first, params["grain"])
+        if len(sets) == 0:
+            return pl.DataFrame(schema={"bucket": pl.Date, "key": pl.String, "active_users": pl.Int64})
+        per_bucket = np.bitwise_or.reduceat(sets, starts, axis=0)  # bucket × key × word
+        columns: dict[str, list] = {"bucket": [], "key": [], "active_users": []}
+        for bucket_index, bucket in enumerate(buckets):
+            for label, codes in zip(labels, members, strict=True):
+                if not codes:
+                    continue
+                users = int(day_sets.count(np.bitwise_or.reduce(per_bucket[bucket_index, codes], axis=0)))
+                if users:
+                    columns["bucket"].append(int(bucket))
+                    columns["key"].append(label)
+                    columns["active_users"].append(users)
+        return pl.DataFrame(
+            {
+                "bucket": _as_dates(np.asarray(columns["bucket"], dtype=np.int64)),
+                "key": pl.Series(columns["key"], dtype=pl.String),
+                "active_users": pl.Series(columns["active_users"], dtype=pl.Int64),
             }
         )
 

@@ -227,6 +227,8 @@ def test_the_rollup_command_builds_and_reports(tmp_path: Path) -> None:
     assert "Rolled up" in result.output and "user_day" in result.output
     assert read_manifest(folder)["tz"] == TZ
     assert not any(name.startswith(".") for name in os.listdir(folder / "rollups"))
+    again = app.test_cli_runner().invoke(args=["rollup", "--if-stale"])
+    assert again.exit_code == 0 and "up to date" in again.output
 
 
 def test_the_user_index_is_saved_by_the_build_and_memory_mapped_by_the_app(demo_app, demo_dir: Path) -> None:
@@ -307,5 +309,53 @@ def test_the_user_index_keeps_a_bounded_number_of_bytes_of_selections(demo_app, 
         index = queries.database().user_index(queries.cursor())
         index.forget_selections()
         for team in teams[:4]:
-            usage.summary(_periods()[0], Scope.teams([team]))
+            users.user_activity(_periods()[0], Scope.teams([team]), today=END)  # per user: from rows
         assert len(index._selections) == 1  # each masked selection is over budget alone: only the newest stays
+
+
+def test_the_user_index_answers_periods_without_data_for_many_users() -> None:
+    """Sets of more than one 64-bit word, and periods before, inside and after the data."""
+    from queries import day_sets
+    from queries.user_index import COLUMNS, UserIndex, _pairs
+
+    day0, users, rows = 20_500, 150, 400
+    rng = np.random.default_rng(3)
+    columns = {
+        "day": np.sort(rng.integers(day0, day0 + 20, rows)),
+        "user": rng.integers(0, users, rows),
+        "team": rng.integers(0, 3, rows),
+        "agent": rng.integers(0, 4, rows),
+        "interactions": rng.integers(1, 5, rows),
+        "cost_micros": rng.integers(0, 10_000, rows),
+        "first_us": rng.integers(0, 10**12, rows),
+        "last_us": rng.integers(10**12, 2 * 10**12, rows),
+    }
+    order = np.lexsort((columns["agent"], columns["team"], columns["user"], columns["day"]))
+    rows_level = {name: columns[name][order].astype(dtype) for name, dtype in COLUMNS.items()}
+    keys = {"users": [f"u{i:03d}" for i in range(users)], "teams": ["t0", "t1", "t2"], "agents": ["a0", "a1", "a2"]}
+    keys["agents"].append("a3")
+
+    arrays = {name: np.asarray(ids) for name, ids in keys.items()}
+    arrays.update({f"rows.{name}": column for name, column in rows_level.items()})
+    arrays.update({f"pairs.{name}": column for name, column in _pairs(rows_level).items()})
+    arrays.update(day_sets.build(rows_level, users, 3, 4))
+    index = UserIndex(arrays)
+    epoch = dt.date(1970, 1, 1)
+    for start, end in ((day0 - 40, day0 - 30), (day0 + 3, day0 + 9), (day0 + 30, day0 + 40)):
+        for all_teams, team_ids in ((True, []), (False, ["t1"])):
+            params = {
+                "start_date": epoch + dt.timedelta(days=start), "end_date": epoch + dt.timedelta(days=end),
+                "all_teams": all_teams, "team_ids": team_ids, "all_agents": True, "agent_ids": [], "grain": "week",
+            }  # fmt: skip
+            inside = (rows_level["day"] >= start) & (rows_level["day"] <= end)
+            if not all_teams:
+                inside &= rows_level["team"] == 1
+            expected = sorted({keys["users"][u] for u in rows_level["user"][inside]})
+            assert index.active_users(params)["user_id"].to_list() == expected
+            weeks = {}
+            for day, user in zip(rows_level["day"][inside], rows_level["user"][inside], strict=True):
+                weeks.setdefault(epoch + dt.timedelta(days=int(day - (day + 3) % 7)), set()).add(user)
+            by_week = index.active_by_bucket(params)
+            assert dict(zip(by_week["bucket"], by_week["active_users"], strict=True)) == {
+                week: len(people) for week, people in weeks.items()
+            }
