@@ -17,7 +17,9 @@ import polars as pl
 from data import schema
 from queries.cache import events_fingerprint
 
-FORMAT = 1
+# The layout's version: rollups of another version are not read (raw events are) until rebuilt.
+# 2: the user index holds day sets.
+FORMAT = 2
 TABLES = ("cube", "hours", "user_day")
 MANIFEST = "manifest.json"
 INDEX_PREFIX = "index-"

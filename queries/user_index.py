@@ -5,7 +5,9 @@ over a year of `user_day` rows takes about a second at 100M events. So the rollu
 table as numpy columns (integer codes for users, teams and agents, in the order of their ids; days
 since 1970) in (day, user) order, at two levels: `rows` (day × user × team × agent) and `pairs`
 (day × user × team, about a third as many), which answer every question whose scope and grouping
-do not involve agents. Each process memory-maps them (shared through the page cache by all workers)
+do not involve agents, and day sets (`queries/day_sets.py`: who was active each day, as bitsets),
+which answer distinct users unless the scope narrows teams and agents at once. Each process
+memory-maps them (shared through the page cache by all workers)
 and answers with vectorised passes: the period is a slice found by binary search, the scope a mask,
 distinct users per agent, team or bucket a key × user boolean matrix, and sums, minima and maxima
 per user `ufunc.at` over integer arrays (exact, unlike `bincount`'s float weights).
@@ -17,6 +19,7 @@ directory; see `RELATIONS`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections import OrderedDict
@@ -515,6 +518,11 @@ class IndexHolder:
         with self._lock:
             if self._index is None or self._index[0] != key:
                 self._index = None  # drop the old arrays before the new ones are read
-                found = UserIndex.load(folder) if folder is not None else UserIndex.from_rollups(cursor)
+                found = None
+                if folder is not None:
+                    with contextlib.suppress(FileNotFoundError):  # pruned meanwhile, or cut short
+                        found = UserIndex.load(folder)
+                if found is None:
+                    found = UserIndex.from_rollups(cursor)
                 self._index = (key, found)
             return self._index[1]

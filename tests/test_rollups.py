@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import time
@@ -359,3 +360,29 @@ def test_the_user_index_answers_periods_without_data_for_many_users() -> None:
             assert dict(zip(by_week["bucket"], by_week["active_users"], strict=True)) == {
                 week: len(people) for week, people in weeks.items()
             }
+
+
+def test_rollups_of_an_older_layout_are_not_read_until_rebuilt(demo_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(demo_dir, tmp_path)
+    manifest_path = folder / "rollups" / "manifest.json"
+    old = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**old, "format": 1}))
+    app = _app(folder, TZ)
+    with app.app_context():
+        assert not queries.database().uses_rollups(TZ)
+    result = app.test_cli_runner().invoke(args=["rollup", "--if-stale"])
+    assert result.exit_code == 0 and "Rolled up" in result.output
+    with app.app_context():
+        assert queries.database().uses_rollups(TZ)
+
+
+def test_an_index_folder_missing_a_file_is_read_from_the_rollups_instead(demo_app, demo_dir: Path, tmp_path) -> None:
+    from queries.user_index import IndexHolder
+
+    with demo_app.app_context():
+        assert queries.database().uses_rollups(TZ)
+        broken = tmp_path / "index-broken"
+        shutil.copytree(demo_dir / "rollups" / read_manifest(demo_dir)["index"], broken)
+        (broken / "sets.all.npy").unlink()
+        index = IndexHolder().get("key", broken, queries.cursor())
+        assert len(index.levels["rows"]["day"]) > 0 and index.sets is not None
