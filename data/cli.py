@@ -23,9 +23,7 @@ from data.ingest import (
     compact,
     import_directory,
     ingest_files,
-)
-from data.ingest import (
-    _locked as locked,
+    locked,
 )
 from queries.rollups import current_manifest
 

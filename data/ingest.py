@@ -187,7 +187,7 @@ def compact(
     """Merge each partition's files into one file sorted by ts; by default every date with 2+ files."""
     data_dir = Path(data_dir)
     done = []
-    with _locked(data_dir, lock_timeout):
+    with locked(data_dir, lock_timeout):
         if partitions is None:
             dates = [d for d in _partition_dates(data_dir) if len(_files(data_dir, d)) > 1]
         else:
@@ -231,7 +231,7 @@ def import_directory(data_dir: Path, paths: Iterable[Path]) -> dict[str, int]:
     problems = directory_problems(merged)
     if problems:
         raise DirectoryImportError(problems)
-    with _locked(data_dir):
+    with locked(data_dir):
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in new.items():
             draft = folder / f".{name}.parquet.{secrets.token_hex(4)}.tmp"
@@ -654,7 +654,7 @@ def _commit(
     """Write rows (valid, maybe duplicated) into their dates' partitions; then maybe compact."""
     if table is not None:
         table = _first_of_each_id(table, counts)
-    with _locked(data_dir, lock_timeout):
+    with locked(data_dir, lock_timeout):
         if table is not None and table.num_rows:
             # sorted by ts, so each UTC date's rows are one slice, the dates in order
             days = table.column("ts").cast(pa.int64()).to_numpy() // DAY_US
@@ -840,7 +840,7 @@ def _json_value(value: object) -> object:
 
 
 @contextlib.contextmanager
-def _locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
+def locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
     """The data folder's one-writer lock (flock: between processes and between threads alike)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)

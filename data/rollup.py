@@ -33,6 +33,7 @@ import duckdb
 import polars as pl
 
 from data import schema
+from data.ingest import locked
 from queries.db import empty_select, events_view_sql, execute_on, rollup_view_sql
 from queries.period import Period
 from queries.rollups import (
@@ -234,9 +235,7 @@ def refresh(
     manifest = read_manifest(data_dir)
     if not dates or manifest is None or manifest.get("tz") != tz:
         return None
-    from data.ingest import _locked  # here: data.ingest is the writer, and it may come to call this module
-
-    with _locked(Path(data_dir), lock_timeout):
+    with locked(Path(data_dir), lock_timeout):
         return build(data_dir, tz, local_days_of(dates))
 
 

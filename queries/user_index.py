@@ -303,8 +303,8 @@ class UserIndex:
         known = self.agents if by == "agent" else self.teams
         found = self._sets(params, by)
         if found is not None:
-            per_key = np.bitwise_or.reduce(found[0], axis=0) if len(found[0]) else found[0][:1] * 0
-            counts = day_sets.count(per_key) if len(found[0]) else np.zeros(len(known), dtype=np.int64)
+            sets = found[0]
+            counts = day_sets.count(np.bitwise_or.reduce(sets, axis=0)) if len(sets) else np.zeros(len(known), np.int64)
         else:
             rows = self.select(params, _level(params, by_agent=by == "agent"))
             codes = rows.agent if by == "agent" else rows.team
