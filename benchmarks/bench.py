@@ -4,10 +4,11 @@
     python benchmarks/bench.py --events 1000000 --samples 20
 
 Generates the demo organization at about --events events over --days days into
-benchmarks/out/<events>/ (kept for the next run), serves the app in this process on loopback (a
-threaded Werkzeug server), logs in as an admin and as a manager, and for each tab sends all of its
-data callbacks at once (as the browser does) for randomized 30-day and full-year periods and scopes:
-cold (result cache cleared) and warm (the same request again). Baselines in the same run: the same
+benchmarks/out/<events>/ (kept for the next run), serves the app with gunicorn on loopback in its own
+process (one worker, 8 threads; benchmarks/bench_server.py adds the paths that empty its caches), logs
+in as an admin and as a manager, and for each tab sends all of its data callbacks at once (as the
+browser does) for randomized 30-day and full-year periods and scopes: cold (result cache, callback
+outputs and user index selections emptied) and warm (the same request again). Baselines in the same run: the same
 callbacks with the result cache turned off (DuckDB straight over the raw events), and pandas reading
 the Parquet and grouping per question, for the Dashboard KPIs and the by-agent breakdown.
 Prints a Markdown table and writes it to benchmarks/RESULTS.md with the machine description.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import platform
 import random
@@ -26,12 +26,13 @@ import resource
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date, timedelta
 from multiprocessing import get_context
 from pathlib import Path
+
+import serving  # benchmarks/serving.py, beside this file
 
 PROJECT = Path(__file__).resolve().parents[1]
 OUT = PROJECT / "benchmarks" / "out"
@@ -42,6 +43,7 @@ TZ = "America/New_York"
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway account in a throwaway store)
 TABS = ("dashboard", "analytics", "users", "billing")
 SPANS = {"30 days": 30, "full year": 365}
+THREADS = 8  # gunicorn threads of the one worker: a tab sends up to 8 callbacks at once
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -134,30 +136,42 @@ def people(folder: Path) -> tuple[dict, dict]:
     return admin, manager
 
 
-def start_server(folder: Path, accounts_db: Path, duckdb_threads: int):
-    from werkzeug.serving import make_server
-
-    from app import create_app
+def start_server(folder: Path, scratch: Path, duckdb_threads: int):
+    """The app under gunicorn in its own process (one worker, THREADS threads), as in production; answers
+    the process, its URL and the admin and manager it has accounts for."""
     from auth.passwords import hash_password
+    from auth.store import Store
 
-    app = create_app(
-        {
-            "DATA_DIR": str(folder),
-            "SECRET_KEY": "bench",
-            "ACCOUNTS_DB": str(accounts_db),
-            "ORG_TIMEZONE": TZ,
-            "DUCKDB_THREADS": duckdb_threads,
-        }
-    )
-    store = app.extensions["telemetry_store"]
+    accounts_db = scratch / "accounts.sqlite"
+    store, hashed = Store(accounts_db), hash_password(PASSWORD)
     admin, manager = people(folder)
-    hashed = hash_password(PASSWORD)
     store.create_account(admin["email"], admin["user_id"], "admin", hashed)
     store.create_account(manager["email"], manager["user_id"], "manager", hashed)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return app, server, f"http://127.0.0.1:{server.server_port}", {"admin": admin, "manager": manager}
+    env = {"TELEMETRY_DATA_DIR": str(folder), "TELEMETRY_ACCOUNTS_DB": str(accounts_db), "SECRET_KEY": "bench",
+           "ORG_TIMEZONE": TZ, "TELEMETRY_DUCKDB_THREADS": str(duckdb_threads)}  # fmt: skip
+    port, log = serving.free_port(), scratch / "gunicorn.log"
+    server = serving.serve("benchmarks.bench_server:create()", env, port, 1, THREADS, log)
+    base = f"http://127.0.0.1:{port}"
+    serving.wait_until_up(base, server, log)
+    return server, base, {"admin": admin, "manager": manager}
+
+
+def control(base: str, action: str) -> None:
+    """One of benchmarks/bench_server.py's paths: cold, raw or ours."""
+    import requests
+
+    requests.post(f"{base}/__bench__/{action}", timeout=60).raise_for_status()
+
+
+def in_process_app(folder: Path, scratch: Path, duckdb_threads: int):
+    """The app in this process, for the per-question comparison with pandas (no HTTP)."""
+    from app import create_app
+
+    return create_app(
+        {"DATA_DIR": str(folder), "SECRET_KEY": "bench", "ACCOUNTS_DB": str(scratch / "in-process.sqlite"),
+         "ORG_TIMEZONE": TZ, "DUCKDB_THREADS": duckdb_threads},  # fmt: skip
+        with_dash=False,
+    )
 
 
 def login(base: str, email: str):
@@ -351,12 +365,13 @@ def main(argv: list[str] | None = None) -> None:
 
     import queries
     from queries import cache
-    from queries.db import use_rollups
     from queries.scope import Scope
 
     results = cache.result_cache()
-    with tempfile.TemporaryDirectory() as scratch:
-        app, server, base, who = start_server(folder, Path(scratch) / "accounts.sqlite", args.duckdb_threads)
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        server, base, who = start_server(folder, scratch, args.duckdb_threads)
+        app = in_process_app(folder, scratch, args.duckdb_threads)
         sessions = {role: login(base, who[role]["email"]) for role in who}
         callbacks = tab_callbacks(sessions["admin"], base)
         teams = pl.read_parquet(folder / "directory" / "teams.parquet")["team_id"].sort().to_list()
@@ -384,20 +399,18 @@ def main(argv: list[str] | None = None) -> None:
                     role = rng.choice(("admin", "manager"))
                     query = random_query(rng, span, first, last, teams if role == "admin" else managed)
                     if sample < raw_samples:  # baseline: DuckDB straight over the raw events, nothing kept
-                        results.max_bytes = 0
-                        use_rollups(False)
+                        control(base, "raw")
                         raw.append(answer_tab(sessions[role], base, callbacks[tab], query, pool))
-                        use_rollups(True)
-                        results.max_bytes = cache.DEFAULT_MB * 2**20
-                    results.clear()  # cold: no kept results, callback outputs or row selections
-                    with app.app_context():
-                        queries.database().forget_selections()
+                        control(base, "ours")
+                    control(base, "cold")  # no kept results, callback outputs or row selections
                     cold.append(answer_tab(sessions[role], base, callbacks[tab], query, pool))
                     warm.append(answer_tab(sessions[role], base, callbacks[tab], query, pool))
                 row = (tab, span_name, *quantiles(cold), *quantiles(warm), *(quantiles(raw) if raw else (0, 0)))
                 rows.append(row)
                 print("  " + " | ".join(str(v) if isinstance(v, str) else f"{v:.1f}" for v in row), flush=True)
-        server_rss = rss_mib()
+        server_rss = serving.high_water_marks(server.pid) / 2**20
+        server_now = [value / 2**20 for value in serving.rss_and_pss(server.pid)]
+        serving.stop(server)
 
         pandas_rows = []
         try:
@@ -439,12 +452,12 @@ def main(argv: list[str] | None = None) -> None:
                     pandas_rows.append(
                         (question, span_name, quantiles(cold_s), quantiles(warm_s), quantiles(pd_s) if pd_s else None)
                     )
-        server.shutdown()
         pool.shutdown()
     export = time_export(folder, first, last)
     print(f"full-year per-user Excel report: {export[0]:.1f} s, peak RSS {export[1]:,} MiB, {export[2]:,} bytes")
 
     extra = {"rollup_build": rollup_build, "export": export, "raw_samples": raw_samples}
+    extra["server_now"] = server_now
     table = render(args, events, folder, generated, rows, pandas_rows, server_rss, rss_mib(), extra)
     print(table)
     args.out.write_text(merge(args.out.read_text() if args.out.exists() else "", args.events, table))
@@ -530,9 +543,11 @@ def render(args, events, folder, generated, rows, pandas_rows, server_rss, total
         "",
         "### Memory",
         "",
-        f"- Peak RSS of the process after the tab measurements (server, DuckDB, cache, HTTP clients): "
-        f"{server_rss:,.0f} MiB",
-        f"- Peak RSS at the end (including the pandas baseline, which loads events into memory): {total_rss:,.0f} MiB",
+        f"- Server (gunicorn, master and its one worker): peak RSS {server_rss:,.0f} MiB (the sum of each "
+        f"process's VmHWM); at the end of the tab measurements RSS {extra['server_now'][0]:,.0f} MiB, "
+        f"PSS {extra['server_now'][1]:,.0f} MiB",
+        f"- This benchmark's own process (HTTP clients, the in-process comparison with pandas): peak RSS "
+        f"{total_rss:,.0f} MiB; pandas runs in a child capped at {PANDAS_MEMORY_GIB} GiB",
         f"- Data: {folder.relative_to(PROJECT)}"
         + ("" if generated is None else f", generated in {generated:.0f} s"),
         "",

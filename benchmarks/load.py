@@ -19,11 +19,8 @@ Exits 1 if there was any error. Uses bench.py's helpers (data, password, login, 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,13 +33,13 @@ from pathlib import Path
 import bench  # benchmarks/bench.py, beside this file
 import gevent
 import psutil
+import serving  # benchmarks/serving.py
 from locust import HttpUser, between, task
 from locust.clients import LocustHttpAdapter
 from locust.env import Environment
 from urllib3.util.retry import Retry
 
 PROJECT = bench.PROJECT
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 SHELL_ERROR = "shell-error"  # layouts.ids.SHELL_ERROR: where a failed callback shows its alert
 RESENT: list[str] = []  # requests sent again by BrowserResend, for the report
 
@@ -113,55 +110,11 @@ def data_days(folder: Path) -> tuple[date, date]:
 # --- gunicorn -------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def serve(folder: Path, accounts_db: Path, port: int, args: argparse.Namespace, log: Path) -> subprocess.Popen:
-    """gunicorn as `make run` starts it; no control socket, so a `make run` elsewhere keeps its own."""
-    env = {
-        **os.environ,
-        "TELEMETRY_DATA_DIR": str(folder),
-        "TELEMETRY_ACCOUNTS_DB": str(accounts_db),
-        "SECRET_KEY": "load",
-        "ORG_TIMEZONE": bench.TZ,
-    }
-    command = [str(GUNICORN), "app:create_app()", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-               "--threads", str(args.threads), "--access-logfile", "-", "--no-control-socket"]  # fmt: skip
-    with log.open("w") as out:
-        return subprocess.Popen(command, cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def wait_until_up(base: str, server: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(f"{base}/login", timeout=5).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s")
-
-
-def stop(server: subprocess.Popen) -> int:
-    """A graceful shutdown (SIGTERM, as a process manager sends it); answers gunicorn's exit code."""
-    server.send_signal(signal.SIGTERM)
-    try:
-        return server.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        return server.wait()
-
-
-def worker_pids(server: subprocess.Popen) -> set[int]:
-    return {child.pid for child in psutil.Process(server.pid).children()}
+    """gunicorn as `make run` starts it."""
+    env = {"TELEMETRY_DATA_DIR": str(folder), "TELEMETRY_ACCOUNTS_DB": str(accounts_db), "SECRET_KEY": "load",
+           "ORG_TIMEZONE": bench.TZ}  # fmt: skip
+    return serving.serve("app:create_app()", env, port, args.workers, args.threads, log)
 
 
 def logged_errors(log: Path) -> list[str]:
@@ -177,13 +130,8 @@ class MemoryWatch:
         self.root, self.every, self.peak, self.peak_pss = psutil.Process(pid), every, 0, 0
 
     def sample(self) -> int:
-        """RSS summed; also PSS summed (pages shared between processes, like the memory-mapped user index
-        that every worker maps, counted once in all instead of once per process)."""
-        total = shared_once = 0
-        for process in [self.root, *self.root.children(recursive=True)]:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                total += process.memory_info().rss
-                shared_once += process.memory_full_info().pss
+        """RSS summed; also PSS summed (see serving.rss_and_pss)."""
+        total, shared_once = serving.rss_and_pss(self.root.pid)
         self.peak = max(self.peak, total)
         self.peak_pss = max(self.peak_pss, shared_once)
         return total
@@ -195,11 +143,7 @@ class MemoryWatch:
 
     def high_water_marks(self) -> int:
         """The sum of each process's own peak RSS (VmHWM): an upper bound of the sampled peak."""
-        total = 0
-        for process in [self.root, *self.root.children(recursive=True)]:
-            status = Path(f"/proc/{process.pid}/status").read_text()
-            total += next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM"))
-        return total
+        return serving.high_water_marks(self.root.pid)
 
 
 # --- The simulated people --------------------------------------------------------------------------
@@ -427,26 +371,26 @@ def measure(folder: Path, scratch: Path, args: argparse.Namespace) -> tuple[Plan
     who = people(folder, args.users)
     accounts_db = scratch / "accounts.sqlite"
     create_accounts(accounts_db, who)
-    port, log = free_port(), scratch / "gunicorn.log"
+    port, log = serving.free_port(), scratch / "gunicorn.log"
     base = f"http://127.0.0.1:{port}"
     server = serve(folder, accounts_db, port, args, log)
     try:
-        wait_until_up(base, server, log)
+        serving.wait_until_up(base, server, log)
         watch = MemoryWatch(server.pid)
         watcher = gevent.spawn(watch.run)
         callbacks = bench.tab_callbacks(bench.login(base, who[0].email), base)
         print("callbacks per tab: " + ", ".join(f"{tab} {len(found)}" for tab, found in callbacks.items()), flush=True)
         plan = Plan(list(reversed(who)), callbacks, *data_days(folder), args.seed, roles=roles(who))
-        workers, load_before = worker_pids(server), os.getloadavg()[0]
+        workers, load_before = serving.worker_pids(server), os.getloadavg()[0]
         took = run_users(base, plan, args)
         peak = max(watch.peak, watch.sample())
         figures = {"load": (load_before, os.getloadavg()[0]), "peak": peak, "pss": watch.peak_pss}
         watcher.kill()
         figures["hwm"] = watch.high_water_marks()
-        if worker_pids(server) != workers:
+        if serving.worker_pids(server) != workers:
             plan.errors.append(f"a worker was replaced during the run (died or timed out): see {log.name}")
     finally:
-        exit_code = stop(server)
+        exit_code = serving.stop(server)
     plan.errors += logged_errors(log)
     return plan, took, {**figures, "exit": exit_code}
 

@@ -29,6 +29,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+import orjson
 from dash import no_update
 from flask import current_app
 from plotly.io.json import to_json_plotly
@@ -133,7 +134,7 @@ def _as_json(value: object) -> tuple[object, int]:
     if isinstance(value, NoUpdate):
         return no_update, 0
     text = to_json_plotly(value)
-    return json.loads(text), len(text)
+    return orjson.loads(text), len(text)
 
 
 def _plain(value: object) -> tuple[object, int]:

@@ -48,7 +48,7 @@ def _stat(entry: os.DirEntry) -> tuple:
     return (entry.name, info.st_ino, info.st_mtime_ns, info.st_size)
 
 
-def _listing(folder: Path) -> list[os.DirEntry]:
+def _listing(folder: Path | str) -> list[os.DirEntry]:
     try:
         with os.scandir(folder) as entries:
             return sorted(entries, key=lambda entry: entry.name)
@@ -85,7 +85,7 @@ def events_fingerprint(data_dir: Path) -> tuple:
     for partition in _listing(schema.events_dir(data_dir)):
         if partition.name.startswith("."):
             continue  # staging and temp folders: not read by the events view
-        files = tuple(_stat(f) for f in _listing(Path(partition.path)) if f.name.endswith(".parquet"))
+        files = tuple(_stat(f) for f in _listing(partition.path) if f.name.endswith(".parquet"))
         events.append((_stat(partition), files))
     return tuple(events)
 

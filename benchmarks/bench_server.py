@@ -1,0 +1,63 @@
+"""The app as bench.py serves it: `gunicorn "benchmarks.bench_server:create()"`, loopback only.
+
+The production app, unchanged, behind a WSGI wrapper that answers a few benchmark-only paths under
+/__bench__/ before the app sees the request (so never in production, where this module is not used):
+
+- POST /__bench__/cold: forget kept results, callback outputs and the user index's row selections
+  (a cold start; the rollups and the memory-mapped index stay, as on a running server);
+- POST /__bench__/raw: no rollups and nothing kept, DuckDB straight over the raw events (the baseline);
+- POST /__bench__/ours: back to rollups and caches.
+
+Run with one worker, so that what a path does reaches the process that answers the tabs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+PREFIX = "/__bench__/"
+
+
+def create() -> Callable:
+    from app import create_app
+
+    app = create_app()
+    inner = app.wsgi_app
+    kept = {}
+
+    def control(action: str) -> None:
+        import queries
+        from callbacks._memo import output_memo
+        from queries import cache
+        from queries.db import use_rollups
+
+        results = cache.result_cache()
+        with app.app_context():
+            if action == "cold":
+                results.clear()
+                output_memo().clear()
+                queries.database().forget_selections()
+            elif action == "raw":
+                kept.setdefault("max_bytes", results.max_bytes)
+                results.max_bytes = 0
+                use_rollups(False)
+            elif action == "ours":
+                results.max_bytes = kept.pop("max_bytes", results.max_bytes)
+                use_rollups(True)
+            else:
+                raise KeyError(action)
+
+    def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(PREFIX) or environ.get("REMOTE_ADDR") != "127.0.0.1":
+            return inner(environ, start_response)
+        try:
+            control(path[len(PREFIX):])
+        except KeyError:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"unknown\n"]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"done\n"]
+
+    app.wsgi_app = wsgi
+    return app
