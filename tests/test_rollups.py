@@ -386,3 +386,17 @@ def test_an_index_folder_missing_a_file_is_read_from_the_rollups_instead(demo_ap
         (broken / "sets.all.npy").unlink()
         index = IndexHolder().get("key", broken, queries.cursor())
         assert len(index.levels["rows"]["day"]) > 0 and index.sets is not None
+
+
+def test_per_group_sums_are_exact_in_32_and_64_bits() -> None:
+    from queries.user_index import _sums
+
+    groups = np.array([0, 1, 0, 2, 1], dtype=np.int32)
+    small = np.array([1, 2, 3, 4, 5], dtype=np.int32)
+    assert _sums(groups, small, 4).tolist() == [4, 7, 4, 0]  # summed in 32 bits
+    big = np.array([2**31 - 1, 1, 2**31 - 1, 0, 0], dtype=np.int32)  # the total does not fit 32 bits
+    assert _sums(groups, big, 3).tolist() == [2**32 - 2, 1, 0]
+    negative = np.array([-5, 1, 2**31 - 1, 0, 0], dtype=np.int32)
+    assert _sums(groups, negative, 3).tolist() == [2**31 - 6, 1, 0]
+    micros = np.array([10**15, 1, 10**15, 0, 0], dtype=np.int64)
+    assert _sums(groups, micros, 3).tolist() == [2 * 10**15, 1, 0]
