@@ -8,7 +8,7 @@ import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 import polars as pl
-from dash import Input, Output, Patch, State, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from auth.session import audit
 from callbacks._common import org_timezone, resolve
@@ -16,7 +16,7 @@ from callbacks._figures import AGENT_COLOUR, GREEN, MUTED, NO_INTERACTIONS, base
 from callbacks._memo import memoised
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, message
-from queries import users
+from queries import grid_rows, users
 from queries.filters import search_with
 from queries.period import PeriodError
 from reports.safe import spreadsheet_safe
@@ -39,6 +39,15 @@ NOT_ADOPTED_COLUMNS = [
     {"field": "days_with_access", "headerName": "Days with access", "type": "rightAligned",
      "filter": "agNumberColumnFilter"},
 ]  # fmt: skip
+
+
+SEARCH_FIELDS = ("name", "email", "team")
+
+
+def filter_kinds(columns: list[dict]) -> dict[str, str]:
+    """What each column of the table can be filtered and sorted as, for queries.grid_rows."""
+    number = "agNumberColumnFilter"
+    return {c["field"]: grid_rows.NUMBER if c.get("filter") == number else grid_rows.TEXT for c in columns}
 
 
 def view_rows(activity: pl.DataFrame, view: str, tz: str, end: dt.date) -> pl.DataFrame:
@@ -98,19 +107,37 @@ def _view(query: dict | None) -> str:
     return view if isinstance(view, str) and view in ids.USERS_VIEWS else "all"
 
 
+def _columns(view: str) -> list[dict]:
+    return NOT_ADOPTED_COLUMNS if view == "not_adopted" else ALL_COLUMNS
+
+
 def update_table(query: dict | None) -> tuple:
-    """Summary cards and the table of people, for the view in the URL."""
+    """Summary cards and the table's columns, for the view in the URL; the rows come a block at a time
+    (`update_rows`), so a 25,000-person organization does not send 25,000 rows for each period."""
     try:
         filters, scope = resolve(query)
     except PeriodError as error:
-        return message(str(error), "danger"), None, no_update, []
-    view = _view(query)
+        return message(str(error), "danger"), None, no_update
     activity = users.user_activity(filters.period, scope)
     if activity.is_empty():
-        return message("Nobody in your scope yet.", "info"), summary_cards(activity), ALL_COLUMNS, []
+        return message("Nobody in your scope yet.", "info"), summary_cards(activity), ALL_COLUMNS
+    return None, summary_cards(activity), _columns(_view(query))
+
+
+def update_rows(request: dict | None, query: dict | None, search: str | None) -> dict:
+    """One block of the table's rows as the grid asks for it (AG Grid's infinite row model): the view's
+    people searched, filtered and sorted on the server, and how many there are."""
+    if not isinstance(request, dict):
+        return no_update
+    try:
+        filters, scope = resolve(query)
+    except PeriodError:
+        return {"rowData": [], "rowCount": 0}
+    view = _view(query)
+    activity = users.user_activity(filters.period, scope)
     rows = view_rows(activity, view, org_timezone(), filters.period.end)
-    columns = NOT_ADOPTED_COLUMNS if view == "not_adopted" else ALL_COLUMNS
-    return None, summary_cards(activity), columns, rows.to_dicts()
+    page, count = grid_rows.block(rows, request, filter_kinds(_columns(view)), search, SEARCH_FIELDS)
+    return {"rowData": page.to_dicts(), "rowCount": count}
 
 
 def update_view(view: str, search: str | None) -> str:
@@ -121,12 +148,6 @@ def update_view(view: str, search: str | None) -> str:
         return search_with(search, view=None if view == "all" else view)
     except PeriodError:  # a malformed URL from the browser
         return no_update
-
-
-def update_search(text: str | None) -> Patch:
-    options = Patch()
-    options["quickFilterText"] = text if isinstance(text, str) else ""
-    return options
 
 
 def export_csv(n_clicks: int | None, query: dict | None):
@@ -256,18 +277,29 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.USERS_MESSAGE, "children"),
         Output(ids.USERS_CARDS, "children"),
         Output(ids.USERS_GRID, "columnDefs"),
-        Output(ids.USERS_GRID, "rowData"),
         query,
     )(memoised(update_table))
+    app.callback(
+        Output(ids.USERS_GRID, "getRowsResponse"),
+        Input(ids.USERS_GRID, "getRowsRequest"),
+        State(ids.USERS_QUERY, "data"),
+        State(ids.USERS_SEARCH, "value"),
+        prevent_initial_call=True,
+    )(update_rows)
+    # A new period, view or search: the grid forgets its blocks and asks again (assets/users_grid.js).
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "refreshUsersGrid"),
+        Output(ids.USERS_GRID_REFRESHED, "data"),
+        query,
+        Input(ids.USERS_SEARCH, "value"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
         Input(ids.USERS_VIEW, "value"),
         State(ids.SHELL_LOCATION, "search"),
         prevent_initial_call=True,
     )(update_view)
-    app.callback(
-        Output(ids.USERS_GRID, "dashGridOptions"), Input(ids.USERS_SEARCH, "value"), prevent_initial_call=True
-    )(update_search)
     app.callback(
         Output(ids.USERS_DOWNLOAD, "data"),
         Input(ids.USERS_EXPORT, "n_clicks"),

@@ -37,6 +37,7 @@ USERS_VIEW = "users-view"
 USERS_VIEWS = {"all": "All users", "not_adopted": "Not adopted yet"}  # values of USERS_VIEW, also in the URL
 USERS_SEARCH = "users-search"
 USERS_GRID = "users-grid"
+USERS_GRID_REFRESHED = "users-grid-refreshed"  # when the grid last forgot its rows (clientside)
 USERS_EXPORT = "users-export"
 USERS_DOWNLOAD = "users-download"
 USERS_DISTRIBUTION = "users-distribution"

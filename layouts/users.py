@@ -26,14 +26,19 @@ def frequency_help() -> html.Span:
 
 
 def grid() -> dag.AgGrid:
+    """People a block at a time from the server (infinite row model): searched, filtered and sorted there."""
     return dag.AgGrid(
         id=ids.USERS_GRID,
-        rowData=[],
+        rowModelType="infinite",
+        getRowId="params.data.user_id",
         columnDefs=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110},
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110,
+                       "filterParams": {"buttons": ["reset"], "maxNumConditions": 2}},
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 20,
+            "cacheBlockSize": 100,
+            "maxBlocksInCache": 20,
             "animateRows": False,
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
         },
@@ -61,7 +66,7 @@ def layout(**query: str) -> html.Div:
                 width="auto",
             ),
             dbc.Col(dcc.Input(id=ids.USERS_SEARCH, type="search", placeholder="Search name, email, team…",
-                              className="form-control form-control-sm", debounce=False), md=3),  # fmt: skip
+                              className="form-control form-control-sm", debounce=0.3), md=3),  # fmt: skip
             dbc.Col(frequency_help(), width="auto"),
             dbc.Col(
                 [
@@ -104,6 +109,7 @@ def layout(**query: str) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.USERS_QUERY, data=query),
+            dcc.Store(id=ids.USERS_GRID_REFRESHED),
             html.Div(id=ids.USERS_MESSAGE),
             dcc.Loading(html.Div(id=ids.USERS_CARDS, className="mb-3"), type="dot"),
             toolbar,

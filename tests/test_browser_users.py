@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
 
@@ -43,3 +44,19 @@ def test_a_manager_lists_only_their_people(browser, live_server):
     assert text_of(browser, "users-card-total-value") == "5"
     wait(browser).until(lambda b: len(grid_names(b)) == 5)
     assert "Lee Legal" not in grid_names(browser) and "Noa Never" not in grid_names(browser)
+
+
+def test_the_grid_is_searched_and_sorted_by_the_server(browser, live_server):
+    sign_in(browser, live_server, "admin", "/telemetry/users" + WEEK)
+    wait(browser).until(lambda b: len(grid_names(b)) == 7)
+    browser.find_element(By.ID, "users-search").send_keys("LEGAL")
+    wait(browser).until(lambda b: grid_names(b) == ["Lee Legal", "Noa Never"])
+    browser.find_element(By.ID, "users-search").send_keys(Keys.BACKSPACE * 5)  # .clear() sends no input event
+    wait(browser).until(lambda b: len(grid_names(b)) == 7)
+    header = browser.find_element(By.CSS_SELECTOR, "#users-grid .ag-header-cell[col-id=name] .ag-header-cell-label")
+    header.click()  # ascending by name, sorted on the server
+    first = "#users-grid .ag-pinned-left-cols-container .ag-row[row-index='0'] [col-id=name]"
+    wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, first).text == "Ada Admin")
+    header.click()
+    wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, first).text == "Sam Sales")
+    assert csp_violations(browser) == []

@@ -8,6 +8,14 @@ from callbacks import users
 from reports.safe import spreadsheet_safe
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
+FIRST_BLOCK = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}
+
+
+def all_rows(query: dict, search: str | None = None, **request) -> list[dict]:
+    """The rows the grid would get in its first block."""
+    answer = users.update_rows({**FIRST_BLOCK, **request}, query, search)
+    assert answer["rowCount"] == len(answer["rowData"])
+    return answer["rowData"]
 
 
 def card_values(row) -> dict[str, str]:
@@ -16,7 +24,8 @@ def card_values(row) -> dict[str, str]:
 
 def test_table_and_cards_for_an_admin(signed_in):
     with signed_in("admin"):
-        note, cards, columns, rows = users.update_table(WEEK)
+        note, cards, columns = users.update_table(WEEK)
+        rows = all_rows(WEEK)
     assert note is None
     assert card_values(cards) == {
         "users-card-total": "7",
@@ -33,7 +42,8 @@ def test_table_and_cards_for_an_admin(signed_in):
 
 def test_not_adopted_view(signed_in):
     with signed_in("admin"):
-        _note, _cards, columns, rows = users.update_table({**WEEK, "view": "not_adopted"})
+        _note, _cards, columns = users.update_table({**WEEK, "view": "not_adopted"})
+        rows = all_rows({**WEEK, "view": "not_adopted"})
     assert [c["headerName"] for c in columns][-2:] == ["Has had access since", "Days with access"]
     assert [(r["name"], r["team"], r["access_since"], r["days_with_access"]) for r in rows] == [
         ("Ada Admin", "Engineering", "2026-01-05", 62),  # 5 January to 8 March
@@ -44,7 +54,8 @@ def test_not_adopted_view(signed_in):
 
 def test_a_manager_sees_and_exports_only_their_teams(app, signed_in):
     with signed_in("manager"):
-        _note, cards, _columns, rows = users.update_table(WEEK)
+        _note, cards, _columns = users.update_table(WEEK)
+        rows = all_rows(WEEK)
         download = users.export_csv(1, {**WEEK, "view": "not_adopted"})
     assert card_values(cards)["users-card-total"] == "5"
     assert {r["team"] for r in rows} == {"Engineering", "Sales"}
@@ -89,8 +100,38 @@ def test_distribution_and_adoption(signed_in):
 
 def test_backwards_period_is_explained(signed_in):
     with signed_in("admin"):
-        note, cards, _columns, rows = users.update_table({"start": "2026-03-08", "end": "2026-03-01"})
-    assert "before it starts" in note.children and cards is None and rows == []
+        note, cards, _columns = users.update_table({"start": "2026-03-08", "end": "2026-03-01"})
+        rows = users.update_rows(FIRST_BLOCK, {"start": "2026-03-08", "end": "2026-03-01"}, None)
+    assert "before it starts" in note.children and cards is None and rows == {"rowData": [], "rowCount": 0}
+
+
+def test_the_grid_gets_its_rows_a_block_at_a_time(signed_in):
+    with signed_in("admin"):
+        everyone = all_rows(WEEK)
+        second = users.update_rows({**FIRST_BLOCK, "startRow": 2, "endRow": 4}, WEEK, None)
+    assert len(everyone) == 7
+    assert second == {"rowData": everyone[2:4], "rowCount": 7}
+
+
+def test_the_grid_is_searched_filtered_and_sorted_on_the_server(signed_in):
+    with signed_in("admin"):
+        searched = [r["name"] for r in all_rows(WEEK, "ENGINEERING")]
+        by_email = [r["name"] for r in all_rows(WEEK, "  Member@TEST ")]
+        more_than_one = {"filterType": "number", "type": "greaterThan", "filter": 1}
+        busy = all_rows(WEEK, filterModel={"interactions": more_than_one})
+        either = all_rows(WEEK, filterModel={"name": {"filterType": "text", "operator": "OR", "conditions": [
+            {"filterType": "text", "type": "startsWith", "filter": "ada"},
+            {"filterType": "text", "type": "endsWith", "filter": "never"}]}})  # fmt: skip
+        by_name = [r["name"] for r in all_rows(WEEK, sortModel=[{"colId": "name", "sort": "desc"}])]
+        forged = all_rows(WEEK, filterModel={"user_id": {"type": "equals", "filter": "u1"}, "name": "x"},
+                          sortModel=[{"colId": "created_at", "sort": "asc"}], endRow=10**9)  # fmt: skip
+    assert sorted(searched) == ["Ada Admin", "Ivy Idle", "Max Manager", "Mia Member"]
+    assert by_email == ["Mia Member"]
+    assert busy and all(r["interactions"] > 1 for r in busy)
+    assert sorted(r["name"] for r in either) == ["Ada Admin", "Noa Never"]
+    assert by_name == sorted(by_name, reverse=True)
+    assert len(forged) == 7  # filters on columns the table does not show, and bad specs, are ignored
+
 
 
 def test_formula_looking_cells_become_text():

@@ -1,0 +1,124 @@
+"""One block of a table's rows, as AG Grid's infinite row model asks for it: searched, filtered, sorted, sliced.
+
+The request comes from the browser, so nothing in it is trusted: only the columns the caller names can
+be filtered or sorted, a condition that is not one AG Grid's text or number filters send is ignored,
+and a block is at most MAX_BLOCK rows. Text matching is case-insensitive and literal, as in the grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+MAX_BLOCK = 1000
+TEXT, NUMBER = "text", "number"
+
+
+def block(
+    frame: pl.DataFrame,
+    request: Mapping,
+    kinds: Mapping[str, str],
+    search: str | None = None,
+    search_fields: Sequence[str] = (),
+) -> tuple[pl.DataFrame, int]:
+    """The rows from `startRow` to `endRow` of `frame` searched, filtered by `filterModel` and sorted by
+    `sortModel`, and how many rows there are in all. `kinds` maps each filterable column to TEXT or NUMBER."""
+    conditions = [_search(search, search_fields)] if isinstance(search, str) and search.strip() else []
+    model = request.get("filterModel")
+    if isinstance(model, Mapping):
+        conditions += [_filter(field, kinds[field], spec) for field, spec in model.items() if field in kinds]
+    conditions = [condition for condition in conditions if condition is not None]
+    if conditions:
+        frame = frame.filter(pl.all_horizontal(conditions))
+    by, descending = _sort(request.get("sortModel"), kinds)
+    if by:
+        frame = frame.sort(by, descending=descending, nulls_last=True, maintain_order=True)
+    start, end = _bounds(request)
+    return frame.slice(start, end - start), frame.height
+
+
+def _bounds(request: Mapping) -> tuple[int, int]:
+    start, end = request.get("startRow"), request.get("endRow")
+    start = start if isinstance(start, int) and not isinstance(start, bool) and start > 0 else 0
+    if not isinstance(end, int) or isinstance(end, bool) or end < start:
+        end = start
+    return start, min(end, start + MAX_BLOCK)
+
+
+def _sort(model: object, kinds: Mapping[str, str]) -> tuple[list[str], list[bool]]:
+    by, descending = [], []
+    for item in model if isinstance(model, list) else []:
+        if isinstance(item, Mapping) and item.get("colId") in kinds and item.get("sort") in ("asc", "desc"):
+            by.append(item["colId"])
+            descending.append(item["sort"] == "desc")
+    return by, descending
+
+
+def _search(text: str, fields: Sequence[str]) -> pl.Expr | None:
+    needle = text.strip().lower()
+    found = [pl.col(field).cast(pl.String).str.to_lowercase().str.contains(needle, literal=True) for field in fields]
+    return pl.any_horizontal(found).fill_null(False) if found else None
+
+
+def _filter(field: str, kind: str, spec: object) -> pl.Expr | None:
+    """A column's filter: one condition, or several joined by AND / OR."""
+    if not isinstance(spec, Mapping):
+        return None
+    if "conditions" in spec:
+        given = spec["conditions"] if isinstance(spec["conditions"], list) else []
+        parts = [_condition(field, kind, part) for part in given if isinstance(part, Mapping)]
+        parts = [part for part in parts if part is not None]
+        if not parts:
+            return None
+        return pl.all_horizontal(parts) if spec.get("operator") != "OR" else pl.any_horizontal(parts)
+    return _condition(field, kind, spec)
+
+
+def _condition(field: str, kind: str, spec: Mapping) -> pl.Expr | None:
+    column, kind_of, value = pl.col(field), spec.get("type"), spec.get("filter")
+    if kind_of == "blank":
+        return column.is_null() | (column.cast(pl.String) == "") if kind == TEXT else column.is_null()
+    if kind_of == "notBlank":
+        return column.is_not_null() & (column.cast(pl.String) != "") if kind == TEXT else column.is_not_null()
+    if kind == TEXT:
+        return _text(column, kind_of, value)
+    return _number(column, kind_of, value, spec.get("filterTo"))
+
+
+def _text(column: pl.Expr, kind_of: object, value: object) -> pl.Expr | None:
+    if not isinstance(value, str):
+        return None
+    text, needle = column.cast(pl.String).str.to_lowercase(), value.lower()
+    tests = {
+        "contains": lambda: text.str.contains(needle, literal=True),
+        "notContains": lambda: ~text.str.contains(needle, literal=True),
+        "equals": lambda: text == needle,
+        "notEqual": lambda: text != needle,
+        "startsWith": lambda: text.str.starts_with(needle),
+        "endsWith": lambda: text.str.ends_with(needle),
+    }
+    test = tests.get(kind_of) if isinstance(kind_of, str) else None
+    return None if test is None else test().fill_null(False)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value  # not NaN
+
+
+def _number(column: pl.Expr, kind_of: object, value: object, upper: object) -> pl.Expr | None:
+    if not _is_number(value):
+        return None
+    tests = {
+        "equals": lambda: column == value,
+        "notEqual": lambda: column != value,
+        "lessThan": lambda: column < value,
+        "lessThanOrEqual": lambda: column <= value,
+        "greaterThan": lambda: column > value,
+        "greaterThanOrEqual": lambda: column >= value,
+        # AG Grid's inRange leaves out both ends unless told otherwise
+        "inRange": lambda: (column > value) & (column < upper) if _is_number(upper) else None,
+    }
+    test = tests.get(kind_of) if isinstance(kind_of, str) else None
+    found = None if test is None else test()
+    return None if found is None else found.fill_null(False)

@@ -1,0 +1,57 @@
+"""A block of rows as AG Grid's infinite row model asks for it, on a hand-made frame."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from queries.grid_rows import MAX_BLOCK, NUMBER, TEXT, block
+
+FRAME = pl.DataFrame(
+    {"name": ["Ann", "bob", "Cy", None, "Dee"], "n": [5, 1, None, 3, 10], "secret": ["a", "b", "c", "d", "e"]}
+)
+KINDS = {"name": TEXT, "n": NUMBER}
+
+
+def names(request: dict, search: str | None = None) -> tuple[list, int]:
+    rows, count = block(FRAME, {"startRow": 0, "endRow": 100, **request}, KINDS, search, ("name",))
+    return rows["name"].to_list(), count
+
+
+def number(kind: str, value, **more) -> dict:
+    return {"filterModel": {"n": {"filterType": "number", "type": kind, "filter": value, **more}}}
+
+
+def test_blocks_are_slices_with_the_whole_count() -> None:
+    rows, count = block(FRAME, {"startRow": 1, "endRow": 3}, KINDS)
+    assert (rows["name"].to_list(), count) == (["bob", "Cy"], 5)
+    assert block(FRAME, {"startRow": 4, "endRow": 2}, KINDS)[0].height == 0  # backwards: nothing
+    assert block(FRAME, {"startRow": -3, "endRow": True}, KINDS)[0].height == 0
+    big = pl.DataFrame({"i": range(MAX_BLOCK + 5)})
+    assert block(big, {"startRow": 0, "endRow": 10**9}, {})[0].height == MAX_BLOCK
+
+
+def test_number_filters() -> None:
+    assert names(number("greaterThan", 3)) == (["Ann", "Dee"], 2)
+    assert names(number("lessThanOrEqual", 3)) == (["bob", None], 2)
+    assert names(number("inRange", 1, filterTo=5)) == ([None], 1)  # both ends left out, as in the grid
+    assert names(number("notEqual", 5)) == (["bob", None, "Dee"], 3)  # the blank one is not "not 5"
+    assert names({"filterModel": {"n": {"type": "blank"}}}) == (["Cy"], 1)
+    assert names(number("greaterThan", "3")) == (["Ann", "bob", "Cy", None, "Dee"], 5)  # not a number: ignored
+
+
+def test_text_filters_search_and_sort() -> None:
+    contains = {"filterModel": {"name": {"filterType": "text", "type": "contains", "filter": "B"}}}
+    assert names(contains) == (["bob"], 1)
+    either = {"filterModel": {"name": {"operator": "OR", "conditions": [
+        {"type": "startsWith", "filter": "a"}, {"type": "endsWith", "filter": "EE"}]}}}  # fmt: skip
+    assert names(either) == (["Ann", "Dee"], 2)
+    assert names({"filterModel": {"name": {"type": "notBlank"}}})[1] == 4
+    assert names({}, search=" Y ") == (["Cy"], 1)  # trimmed, any case
+    assert names({}, search="   ") == (["Ann", "bob", "Cy", None, "Dee"], 5)
+    assert names({"sortModel": [{"colId": "n", "sort": "desc"}]})[0] == ["Dee", "Ann", None, "bob", "Cy"]
+
+
+def test_columns_not_offered_and_junk_are_ignored() -> None:
+    junk = {"filterModel": {"secret": {"type": "equals", "filter": "a"}, "name": [1], "n": {"type": "drop"}},
+            "sortModel": [{"colId": "secret", "sort": "asc"}, "x", {"colId": "n", "sort": "sideways"}]}  # fmt: skip
+    assert names(junk) == (["Ann", "bob", "Cy", None, "Dee"], 5)
