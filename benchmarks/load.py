@@ -212,7 +212,7 @@ class TabUser(HttpUser):
         tab = self.rng.choice(bench.TABS)
         span_name, span = self.rng.choice(list(bench.SPANS.items()))
         query = bench.random_query(self.rng, span, self.plan.first, self.plan.last, list(self.person.teams))
-        bodies = [callback_body(d, query) for d in self.plan.callbacks[tab]]
+        bodies = [bench.callback_body(d, tab, query) for d in self.plan.callbacks[tab]]
         started = time.perf_counter()
         gevent.joinall([gevent.spawn(self.post, body, f"{tab} {span_name}") for body in bodies])
         self.plan.tab_opens.append(time.perf_counter() - started)
@@ -225,14 +225,6 @@ class TabUser(HttpUser):
             problem = is_answer(answer)
             if problem:
                 answer.failure(problem)
-
-
-def callback_body(dependency: dict, query: dict) -> dict:
-    """The request dash-renderer sends for a callback whose one input is the tab's query Store."""
-    from tests.dash_payloads import payload
-
-    item = dependency["inputs"][0]
-    return payload(dependency, {f"{item['id']}.{item['property']}": query})
 
 
 def record(plan: Plan) -> tuple[Callable, Callable]:

@@ -15,7 +15,8 @@ its JSON form (plain dicts and lists, which Dash serialises in a fraction of a m
 - the organization's local date, since the Billing tab and any query without dates depend on "today".
 
 Only callbacks whose output depends on nothing else are wrapped (the tabs' `update_*` of their
-`<tab>-query` store); the access gate still runs on every request, before Dash is reached. Nothing is
+`<tab>-query` store, and the Users grid's blocks: the grid's request, that store and the search text
+are all inputs or states); the access gate still runs on every request, before Dash is reached. Nothing is
 kept when the result cache is off (`TELEMETRY_CACHE_MB=0`) or bypassed, nor for a callback that raises.
 Memory is bounded per app: least recently used outputs go first once their estimated size passes
 `CALLBACK_CACHE_MB` (64 MiB by default, `TELEMETRY_CALLBACK_CACHE_MB` in the environment; 0 turns this off).

@@ -285,7 +285,7 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ids.USERS_QUERY, "data"),
         State(ids.USERS_SEARCH, "value"),
         prevent_initial_call=True,
-    )(update_rows)
+    )(memoised(update_rows))
     # A new period, view or search: the grid forgets its blocks and asks again (assets/users_grid.js).
     app.clientside_callback(
         ClientsideFunction("telemetry", "refreshUsersGrid"),

@@ -254,7 +254,10 @@ class Database:
         """The index of the rollups' user_day rows (ask `uses_rollups` first): the one the build saved,
         memory-mapped, else read from the rollups once."""
         key, manifest = self._rollups_checked
-        return self._index.get(key, index_folder(self.data_dir, manifest), cursor)
+        folder = index_folder(self.data_dir, manifest)
+        # A saved index's folder name is new with each build, so it names its contents: a new data
+        # version with the same build (the caches emptied, a file touched) keeps the index open.
+        return self._index.get(key if folder is None else folder, folder, cursor)
 
     def _stale(self) -> bool:
         """Whether a stand-in view has a file to read now (or a directory file went away)."""

@@ -196,6 +196,7 @@ class UserIndex:
     def __init__(self, arrays: dict[str, np.ndarray]) -> None:
         self.users, self.teams, self.agents = (arrays[name] for name in KEYS)
         self.user_ids = pl.Series("user_id", self.users, dtype=pl.String)  # converted once, gathered per answer
+        self.agent_ids = pl.Series("top_agent_id", self.agents, dtype=pl.String)
         self.levels = {level: {c: arrays[f"{level}.{c}"] for c in columns} for level, columns in LEVELS.items()}
         self._sets_arrays = {name: arrays[name] for name in day_sets.NAMES}
         self.sets = DaySets(self._sets_arrays, self.teams, self.agents)
@@ -412,7 +413,7 @@ class UserIndex:
                 "cost_micros": pl.Series(_sums(rows.user, rows.cost_micros, size)[keep]),
                 "active_days": pl.Series(active_days[keep].astype(np.int64)),
                 "active_working_days": pl.Series(working_days[keep].astype(np.int64)),
-                "top_agent_id": pl.Series(self.agents[top_agent[keep]], dtype=pl.String),
+                "top_agent_id": self.agent_ids.gather(top_agent[keep]),
             }
         )
 
