@@ -19,25 +19,36 @@ MUTED = "#64748B"
 AGENT_COLOUR, TEAM_COLOUR, MODEL_COLOUR, USERS_COLOUR, COST_COLOUR = BLUE, PURPLE, SKY, ORANGE, GREEN
 
 
-TEMPLATE = "plotly_white"
+TEMPLATE = "telemetry"  # plotly_white with the house layout below
+HOUSE_LAYOUT = {
+    "margin": {"l": 48, "r": 16, "t": 24, "b": 40},
+    "legend": {"orientation": "h", "y": -0.18},
+    "hovermode": "x unified",
+    "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+    "colorway": PALETTE,
+}
 
 
 def use_house_template() -> None:
-    """Make the house template Plotly's default, once at start-up: assigning a template to each figure
-    deep-copies it (measured: 9.3 ms a figure against 1.0 ms with the default), the bulk of a warm callback."""
+    """Make the house template Plotly's default, once at start-up. Assigning a template to each figure
+    deep-copies it (measured: 9.3 ms a figure against 1.0 ms with the default), and the house layout set
+    on each figure is validated property by property (6 ms a figure): in the template, it is neither."""
+    house = go.layout.Template(pio.templates["plotly_white"])
+    house.layout.update(HOUSE_LAYOUT)
+    pio.templates[TEMPLATE] = house
     pio.templates.default = TEMPLATE
 
 
 def base_layout(fig: go.Figure, height: int = 320) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        margin={"l": 48, "r": 16, "t": 24, "b": 40},
-        legend={"orientation": "h", "y": -0.18},
-        hovermode="x unified",
-        font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
-        colorway=PALETTE,
-    )
+    """A figure of the house look (the default template) at this height."""
+    fig.update_layout(height=height)
     return fig
+
+
+def figure_json(fig: go.Figure) -> dict:
+    """A figure as Dash sends it, without `to_dict`'s deep copy of every property: for a figure made to
+    be answered and thrown away (measured: the copy was a third of building a tab's figures)."""
+    return {"data": fig._data, "layout": fig._layout}  # noqa: SLF001 (the figure's own JSON-ready dicts)
 
 
 def _escape(text: str) -> str:

@@ -131,4 +131,8 @@ def test_charts_carry_the_house_template(signed_in):
 
     with signed_in("admin"):
         fig = dashboard.update_trend(WEEK)
-    assert fig.to_plotly_json()["layout"]["template"] == pio.templates["plotly_white"].to_plotly_json()
+    template = fig.to_plotly_json()["layout"]["template"]
+    assert template == pio.templates["telemetry"].to_plotly_json()
+    white = pio.templates["plotly_white"].to_plotly_json()
+    assert template["data"] == white["data"] and template["layout"]["plot_bgcolor"] == white["layout"]["plot_bgcolor"]
+    assert template["layout"]["colorway"][:2] == ["#0072B2", "#E69F00"]  # Okabe-Ito, colour-blind safe
