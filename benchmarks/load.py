@@ -3,7 +3,7 @@
     pip install -r requirements-bench.txt
     python benchmarks/load.py --events 10000000 --seconds 60
 
-Serves the app with `gunicorn "app:create_app()" --workers 2 --threads 4` on a free loopback port, over
+Serves the app with `gunicorn "app:create_app()" --workers 1 --threads 8` on a free loopback port, over
 the data folder given by --data (default: benchmarks/out/<events>/, generated once as bench.py does),
 with a throwaway accounts database holding one account per simulated user (half admins, half
 managers). Then locust (headless, in this process) runs --users simulated people for --seconds: each
@@ -52,8 +52,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=20, help="simulated people at once")
     parser.add_argument("--seconds", type=float, default=60, help="how long the users keep opening tabs")
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 5.0), metavar=("MIN", "MAX"))
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1, help="as `make run`")
+    parser.add_argument("--threads", type=int, default=8, help="as `make run`")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=bench.RESULTS)
     return parser.parse_args(argv)
