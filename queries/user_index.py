@@ -3,14 +3,16 @@
 Counting distinct users cannot add up pre-counted numbers, and DuckDB's grouped `count(distinct)`
 over a year of `user_day` rows takes about a second at 100M events. So the rollup build saves that
 table as numpy columns (integer codes for users, teams and agents, in the order of their ids; days
-since 1970) in (day, user) order, at two levels: `rows` (day × user × team × agent) and `pairs`
+since 1970) in (day, user) order, at three levels: `rows` (day × user × team × agent); `pairs`
 (day × user × team, about a third as many), which answer every question whose scope and grouping
-do not involve agents, and day sets (`queries/day_sets.py`: who was active each day, as bitsets),
-which answer distinct users unless the scope narrows teams and agents at once. Each process
-memory-maps them (shared through the page cache by all workers)
-and answers with vectorised passes: the period is a slice found by binary search, the scope a mask,
-distinct users per agent, team or bucket a key × user boolean matrix, and sums, minima and maxima
-per user `ufunc.at` over integer arrays (exact, unlike `bincount`'s float weights).
+do not involve agents; and `months` (local month × user × team, a tenth of the pairs), which answers
+questions that read from the first day (each user's first and last activity) up to the period's last
+month. Besides, day sets (`queries/day_sets.py`: who was active each day, as bitsets) answer distinct
+users unless the scope narrows teams and agents at once. Each process memory-maps them (shared
+through the page cache by all workers) and answers with vectorised passes: the period is a slice
+found by binary search, the scope a mask, distinct users per agent, team or bucket a key × user
+boolean matrix, and sums, minima and maxima per user `ufunc.at` over integer arrays (exact, unlike
+`bincount`'s float weights).
 
 The answers are Polars frames the rollup SQL files read as relations named `idx_*` (registered on
 the request's cursor for one statement), so each question is still one SQL file joining the
@@ -62,7 +64,7 @@ order by day, user, team, agent
 _SELECTIONS_KEPT = 16
 _SELECTIONS_BYTES = 64 * 2**20  # columns gathered for masked scopes are copies: at most this many bytes kept
 KEYS = ("users", "teams", "agents")  # sorted ids; a code is a position among them
-COLUMNS = {  # per row of a level, in (day, user, team) order
+COLUMNS = {  # per row of `user_day`, in (day, user, team) order
     "day": np.int32,
     "user": np.int32,
     "team": np.int16,
@@ -72,7 +74,13 @@ COLUMNS = {  # per row of a level, in (day, user, team) order
     "first_us": np.int64,
     "last_us": np.int64,
 }
-LEVELS = {"rows": tuple(COLUMNS), "pairs": tuple(c for c in COLUMNS if c != "agent")}
+LEVELS = {
+    "rows": tuple(COLUMNS),
+    "pairs": tuple(c for c in COLUMNS if c != "agent"),
+    # per (local month, user, team), in that order; `day` is the month's first day, `first_day` the first
+    # day with rows: what questions reading from the first day need before the period's last month
+    "months": ("day", "user", "team", "first_day", "first_us", "last_us"),
+}
 
 
 def _days(value: dt.date) -> int:
@@ -175,6 +183,8 @@ class Selection:
     agent = property(lambda self: self.column("agent"))
     interactions = property(lambda self: self.column("interactions"))
     cost_micros = property(lambda self: self.column("cost_micros"))
+    names = property(lambda self: self._source.keys())
+    first_day = property(lambda self: self.column("first_day"))
     first_us = property(lambda self: self.column("first_us"))
     last_us = property(lambda self: self.column("last_us"))
 
@@ -213,7 +223,9 @@ class UserIndex:
         found = cursor.sql(_LOAD_SQL).fetchnumpy()
         rows = {name: np.asarray(found[name]).astype(dtype, copy=False) for name, dtype in COLUMNS.items()}
         arrays.update({f"rows.{name}": column for name, column in rows.items()})
-        arrays.update({f"pairs.{name}": column for name, column in _pairs(rows).items()})
+        pairs = _pairs(rows)
+        arrays.update({f"pairs.{name}": column for name, column in pairs.items()})
+        arrays.update({f"months.{name}": column for name, column in _months(pairs).items()})
         arrays.update(day_sets.build(rows, *(len(arrays[name]) for name in KEYS)))
         return cls(arrays)
 
@@ -426,15 +438,28 @@ class UserIndex:
             keys = rows.user.astype(np.int64) * agents + rows.agent
         return _sums(keys, rows.interactions, size * agents).reshape(size, agents).argmax(axis=1)
 
+    def _from_start(self, params: dict) -> list[Selection]:
+        """The rows in scope from the first day to the period's end: the months level before the end's
+        month and the days of that month (a tenth of the rows of a year at 100M), unless agents are in
+        the scope (then the rows)."""
+        level = _level(params)
+        if level == "rows":
+            return [self.select(params, level, from_start=False)]
+        end = params["end_date"]
+        month = end.replace(day=1)
+        before = {**params, "end_date": month - dt.timedelta(days=1)}
+        return [self.select(before, "months", from_start=False), self.select({**params, "start_date": month}, "pairs")]
+
     def ever(self, params: dict) -> pl.DataFrame:
         """Per user with rows in the scope up to the period's end: first and last instant."""
-        rows = self.select(params, _level(params), from_start=False)
         size = len(self.users)
-        present = np.bincount(rows.user[rows.new_pair], minlength=size) > 0
+        present = np.zeros(size, dtype=bool)
         first = np.full(size, np.iinfo(np.int64).max)
-        np.minimum.at(first, rows.user, rows.first_us)
         last = np.full(size, np.iinfo(np.int64).min)
-        np.maximum.at(last, rows.user, rows.last_us)
+        for rows in self._from_start(params):
+            present[rows.user] = True
+            np.minimum.at(first, rows.user, rows.first_us)
+            np.maximum.at(last, rows.user, rows.last_us)
         return pl.DataFrame(
             {
                 "user_id": self.user_ids.filter(pl.Series(present)),
@@ -445,10 +470,11 @@ class UserIndex:
 
     def firsts(self, params: dict) -> pl.DataFrame:
         """Per user with rows in the scope up to the period's end: the first local day."""
-        rows = self.select(params, _level(params), from_start=False)
         size = len(self.users)
         first = np.full(size, np.iinfo(np.int64).max)
-        np.minimum.at(first, rows.user[rows.new_pair], rows.day[rows.new_pair].astype(np.int64))
+        for rows in self._from_start(params):
+            days = rows.first_day if "first_day" in rows.names else rows.day
+            np.minimum.at(first, rows.user, days.astype(np.int64))
         present = first < np.iinfo(np.int64).max
         first_days = _as_dates(first[present])
         return pl.DataFrame({"user_id": self.user_ids.filter(pl.Series(present)), "first_day": first_days})
@@ -468,6 +494,27 @@ def _pairs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "cost_micros": np.add.reduceat(rows["cost_micros"], starts),
         "first_us": np.minimum.reduceat(rows["first_us"], starts),
         "last_us": np.maximum.reduceat(rows["last_us"], starts),
+    }
+
+
+def _months(pairs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The pairs per (local month, user, team), in that order: first day with rows, first and last instant."""
+    months = pairs["day"].astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int32)
+    order = np.lexsort((pairs["team"], pairs["user"], months))
+    month, user, team = months[order], pairs["user"][order], pairs["team"][order]
+    if len(order) == 0:
+        return {"day": month, "user": user, "team": team, "first_day": month, "first_us": pairs["first_us"][:0],
+                "last_us": pairs["last_us"][:0]}  # fmt: skip
+    starts = np.flatnonzero(
+        np.r_[True, (month[1:] != month[:-1]) | (user[1:] != user[:-1]) | (team[1:] != team[:-1])]
+    )
+    return {
+        "day": month[starts],
+        "user": user[starts],
+        "team": team[starts],
+        "first_day": np.minimum.reduceat(pairs["day"][order], starts),
+        "first_us": np.minimum.reduceat(pairs["first_us"][order], starts),
+        "last_us": np.maximum.reduceat(pairs["last_us"][order], starts),
     }
 
 

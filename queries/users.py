@@ -60,6 +60,8 @@ def user_activity(period: Period, scope: Scope, today: dt.date | None = None) ->
     """Everyone in scope with access in the period (also those with no interactions), with activity and
     frequency class; the class is judged on the days of the period up to today."""
     frame = run(cursor(), "user_activity", _params(period, scope))
+    # Busiest first, then by name: sorted here rather than in SQL (DuckDB took 10 of 50 ms to sort 30k rows).
+    frame = frame.sort(["interactions", "name", "user_id"], descending=[True, False, False], nulls_last=True)
     return frame.with_columns(frequency_class(elapsed(period, today or today_local(period.tz))))
 
 

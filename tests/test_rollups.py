@@ -317,7 +317,7 @@ def test_the_user_index_keeps_a_bounded_number_of_bytes_of_selections(demo_app, 
 def test_the_user_index_answers_periods_without_data_for_many_users() -> None:
     """Sets of more than one 64-bit word, and periods before, inside and after the data."""
     from queries import day_sets
-    from queries.user_index import COLUMNS, UserIndex, _pairs
+    from queries.user_index import COLUMNS, UserIndex, _months, _pairs
 
     day0, users, rows = 20_500, 150, 400
     rng = np.random.default_rng(3)
@@ -338,11 +338,14 @@ def test_the_user_index_answers_periods_without_data_for_many_users() -> None:
 
     arrays = {name: np.asarray(ids) for name, ids in keys.items()}
     arrays.update({f"rows.{name}": column for name, column in rows_level.items()})
-    arrays.update({f"pairs.{name}": column for name, column in _pairs(rows_level).items()})
+    pairs = _pairs(rows_level)
+    arrays.update({f"pairs.{name}": column for name, column in pairs.items()})
+    arrays.update({f"months.{name}": column for name, column in _months(pairs).items()})
     arrays.update(day_sets.build(rows_level, users, 3, 4))
     index = UserIndex(arrays)
     epoch = dt.date(1970, 1, 1)
-    for start, end in ((day0 - 40, day0 - 30), (day0 + 3, day0 + 9), (day0 + 30, day0 + 40)):
+    # day0 is 2026-02-17: the data run into March, and the periods end before, in and after them
+    for start, end in ((day0 - 40, day0 - 30), (day0 + 3, day0 + 9), (day0 + 12, day0 + 16), (day0 + 30, day0 + 40)):
         for all_teams, team_ids in ((True, []), (False, ["t1"])):
             params = {
                 "start_date": epoch + dt.timedelta(days=start), "end_date": epoch + dt.timedelta(days=end),
@@ -360,6 +363,23 @@ def test_the_user_index_answers_periods_without_data_for_many_users() -> None:
             assert dict(zip(by_week["bucket"], by_week["active_users"], strict=True)) == {
                 week: len(people) for week, people in weeks.items()
             }
+            _check_from_the_start(index, params, rows_level, keys["users"], end, all_teams)
+
+
+def _check_from_the_start(index, params: dict, rows: dict, users: list[str], end: int, all_teams: bool) -> None:
+    """Each user's first day and first and last instant up to the period's end, worked out row by row."""
+    upto = (rows["day"] <= end) & (True if all_teams else rows["team"] == 1)
+    expected: dict[str, list[int]] = {}
+    for day, user, first, last in zip(*(rows[c][upto] for c in ("day", "user", "first_us", "last_us")), strict=True):
+        seen = expected.setdefault(users[user], [day, first, last])
+        seen[:] = [min(seen[0], day), min(seen[1], first), max(seen[2], last)]
+    firsts = index.firsts(params)
+    epoch = dt.date(1970, 1, 1)
+    assert dict(zip(firsts["user_id"], firsts["first_day"], strict=True)) == {
+        u: epoch + dt.timedelta(days=int(v[0])) for u, v in expected.items()
+    }
+    ever = index.ever(params).with_columns(pl.col("first_ts", "last_ts").dt.epoch("us"))
+    assert {u: (f, la) for u, f, la in ever.iter_rows()} == {u: (v[1], v[2]) for u, v in expected.items()}
 
 
 def test_rollups_of_an_older_layout_are_not_read_until_rebuilt(demo_dir: Path, tmp_path: Path) -> None:

@@ -62,4 +62,3 @@ left join per_user on per_user.user_id = scoped_users.user_id
 left join ever on ever.user_id = scoped_users.user_id
 left join agent_rank on agent_rank.user_id = scoped_users.user_id and agent_rank.position = 1
 left join agents on agents.agent_id = agent_rank.agent_id
-order by interactions desc, scoped_users.name, scoped_users.user_id

@@ -32,4 +32,3 @@ left join teams on teams.team_id = scoped_users.team_id
 left join per_user on per_user.user_id = scoped_users.user_id
 left join ever on ever.user_id = scoped_users.user_id
 left join agents on agents.agent_id = per_user.top_agent_id
-order by interactions desc, scoped_users.name, scoped_users.user_id
