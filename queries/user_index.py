@@ -80,6 +80,9 @@ LEVELS = {
     # per (local month, user, team), in that order; `day` is the month's first day, `first_day` the first
     # day with rows: what questions reading from the first day need before the period's last month
     "months": ("day", "user", "team", "first_day", "first_us", "last_us"),
+    # per (local month, user, team, agent), in that order: interactions, for each user's most-used agent
+    # over the whole months of a period (a quarter of the rows)
+    "agent_months": ("day", "user", "team", "agent", "interactions"),
 }
 
 
@@ -247,6 +250,7 @@ class UserIndex:
         pairs = _pairs(rows)
         arrays.update({f"pairs.{name}": column for name, column in pairs.items()})
         arrays.update({f"months.{name}": column for name, column in _months(pairs).items()})
+        arrays.update({f"agent_months.{name}": column for name, column in _agent_months(rows).items()})
         arrays.update(day_sets.build(rows, *(len(arrays[name]) for name in KEYS)))
         return cls(arrays)
 
@@ -455,7 +459,7 @@ class UserIndex:
         active_days = np.bincount(pair_users, minlength=size)
         working_days = np.bincount(pair_users[working], minlength=size)
         keep = np.flatnonzero(active_days)
-        top_agent = self._top_agent(self.select(params, "rows"), size)
+        top_agent = self._top_agent(params, size)
         return pl.DataFrame(
             {
                 "user_id": self.user_ids.gather(keep),
@@ -467,14 +471,35 @@ class UserIndex:
             }
         )
 
-    def _top_agent(self, rows: Selection, size: int) -> np.ndarray:
-        """Per user, the agent code with the most interactions (ties: the first agent id)."""
+    def _top_agent(self, params: dict, size: int) -> np.ndarray:
+        """Per user, the agent code with the most interactions (ties: the first agent id): the period's
+        whole months from the agent_months level, its other days from the rows."""
         agents = len(self.agents)
-        if size * agents < 2**31:  # 32-bit keys: half the memory traffic of 64-bit ones
-            keys = rows.user * np.int32(agents) + rows.agent
-        else:
-            keys = rows.user.astype(np.int64) * agents + rows.agent
-        return _sums(keys, rows.interactions, size * agents).reshape(size, agents).argmax(axis=1)
+        totals = np.zeros(size * agents, dtype=np.int64)
+        for rows in self._by_months(params, "agent_months", "rows"):
+            if size * agents < 2**31:  # 32-bit keys: half the memory traffic of 64-bit ones
+                keys = rows.user * np.int32(agents) + rows.agent
+            else:
+                keys = rows.user.astype(np.int64) * agents + rows.agent
+            totals += _sums(keys, rows.interactions, size * agents)
+        return totals.reshape(size, agents).argmax(axis=1)
+
+    def _by_months(self, params: dict, months: str, days: str) -> list[Selection]:
+        """The period in scope as selections: its whole local months from the level `months` (whose `day`
+        is a month's first day), the days before and after them from the level `days`."""
+        start, end = params["start_date"], params["end_date"]
+        first = start if start.day == 1 else _next_month(start)
+        last = _next_month(end) - dt.timedelta(days=1)  # the last day of the end's month
+        if last != end:
+            last = end.replace(day=1) - dt.timedelta(days=1)
+        if first > last:  # no whole month inside
+            return [self.select(params, days)]
+        found = [self.select({**params, "start_date": first, "end_date": last}, months)]
+        if start < first:
+            found.append(self.select({**params, "end_date": first - dt.timedelta(days=1)}, days))
+        if last < end:
+            found.append(self.select({**params, "start_date": last + dt.timedelta(days=1)}, days))
+        return found
 
     def _from_start(self, params: dict) -> list[Selection]:
         """The rows in scope from the first day to the period's end: the months level before the end's
@@ -532,6 +557,31 @@ def _pairs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "cost_micros": np.add.reduceat(rows["cost_micros"], starts),
         "first_us": np.minimum.reduceat(rows["first_us"], starts),
         "last_us": np.maximum.reduceat(rows["last_us"], starts),
+    }
+
+
+def _next_month(day: dt.date) -> dt.date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _agent_months(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The rows' interactions per (local month, user, team, agent), in that order."""
+    months = rows["day"].astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int32)
+    order = np.lexsort((rows["agent"], rows["team"], rows["user"], months))
+    month, user, team, agent = months[order], rows["user"][order], rows["team"][order], rows["agent"][order]
+    if len(order) == 0:
+        return {"day": month, "user": user, "team": team, "agent": agent, "interactions": rows["interactions"][:0]}
+    changed = (month[1:] != month[:-1]) | (user[1:] != user[:-1]) | (team[1:] != team[:-1]) | (agent[1:] != agent[:-1])
+    starts = np.flatnonzero(np.r_[True, changed])
+    interactions = np.add.reduceat(rows["interactions"][order].astype(np.int64), starts)
+    return {
+        "day": month[starts],
+        "user": user[starts],
+        "team": team[starts],
+        "agent": agent[starts],
+        # 32 bits, as the rows', unless a user's month with one agent passes 2**31 (then 64)
+        "interactions": interactions.astype(np.int32) if interactions.max() < 2**31 else interactions,
     }
 
 
