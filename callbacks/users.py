@@ -150,20 +150,23 @@ def update_view(view: str, search: str | None) -> str:
         return no_update
 
 
-def export_csv(n_clicks: int | None, query: dict | None):
-    """The current view as CSV, audited; formula-looking cells made plain text."""
+def export_csv(n_clicks: int | None, query: dict | None, search: str | None = None, filters: dict | None = None):
+    """The current view as CSV, as the grid shows it (its search and column filters), audited;
+    formula-looking cells made plain text."""
     if not n_clicks:
         return no_update
     try:
-        filters, scope = resolve(query)
+        period_filters, scope = resolve(query)
     except PeriodError:
         return no_update
     view = _view(query)
-    activity = users.user_activity(filters.period, scope)
-    rows = view_rows(activity, view, org_timezone(), filters.period.end).drop("user_id")
-    period = filters.period
+    activity = users.user_activity(period_filters.period, scope)
+    rows = view_rows(activity, view, org_timezone(), period_filters.period.end)
+    rows = grid_rows.matching(rows, filters, filter_kinds(_columns(view)), search, SEARCH_FIELDS).drop("user_id")
+    period = period_filters.period
+    narrowed = bool(isinstance(search, str) and search.strip()) or bool(filters)
     audit("export", {"what": f"users:{view}", "format": "csv", "start": str(period.start), "end": str(period.end),
-                     "rows": rows.height})  # fmt: skip
+                     "rows": rows.height, "narrowed": narrowed})  # fmt: skip
     name = f"telemetry-{'not-adopted' if view == 'not_adopted' else 'users'}-{period.start}-to-{period.end}.csv"
     return dcc.send_string(spreadsheet_safe(rows).write_csv(), name)
 
@@ -304,6 +307,8 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.USERS_DOWNLOAD, "data"),
         Input(ids.USERS_EXPORT, "n_clicks"),
         State(ids.USERS_QUERY, "data"),
+        State(ids.USERS_SEARCH, "value"),
+        State(ids.USERS_GRID, "filterModel"),
         prevent_initial_call=True,
     )(export_csv)
     app.callback(Output(ids.USERS_CONCENTRATION, "children"), Output(ids.USERS_DISTRIBUTION, "figure"), query)(

@@ -24,18 +24,23 @@ def block(
 ) -> tuple[pl.DataFrame, int]:
     """The rows from `startRow` to `endRow` of `frame` searched, filtered by `filterModel` and sorted by
     `sortModel`, and how many rows there are in all. `kinds` maps each filterable column to TEXT or NUMBER."""
-    conditions = [_search(search, search_fields)] if isinstance(search, str) and search.strip() else []
-    model = request.get("filterModel")
-    if isinstance(model, Mapping):
-        conditions += [_filter(field, kinds[field], spec) for field, spec in model.items() if field in kinds]
-    conditions = [condition for condition in conditions if condition is not None]
-    if conditions:
-        frame = frame.filter(pl.all_horizontal(conditions))
+    frame = matching(frame, request.get("filterModel"), kinds, search, search_fields)
     by, descending = _sort(request.get("sortModel"), kinds)
     if by:
         frame = frame.sort(by, descending=descending, nulls_last=True, maintain_order=True)
     start, end = _bounds(request)
     return frame.slice(start, end - start), frame.height
+
+
+def matching(
+    frame: pl.DataFrame, model: object, kinds: Mapping[str, str], search: str | None, search_fields: Sequence[str]
+) -> pl.DataFrame:
+    """The rows of `frame` that the search text and the grid's filter model (as in `block`) let through."""
+    conditions = [_search(search, search_fields)] if isinstance(search, str) and search.strip() else []
+    if isinstance(model, Mapping):
+        conditions += [_filter(field, kinds[field], spec) for field, spec in model.items() if field in kinds]
+    conditions = [condition for condition in conditions if condition is not None]
+    return frame.filter(pl.all_horizontal(conditions)) if conditions else frame
 
 
 def _bounds(request: Mapping) -> tuple[int, int]:

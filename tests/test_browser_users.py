@@ -17,6 +17,10 @@ def grid_names(browser) -> list[str]:
     return sorted(c.text for c in cells if c.text)
 
 
+def csv_files(browser) -> list:
+    return [f for f in browser.download_dir.glob("*.csv") if f.stat().st_size]
+
+
 def test_users_tab(browser, live_server):
     sign_in(browser, live_server, "admin", "/telemetry/users" + WEEK)
     assert text_of(browser, "users-card-total-value") == "7"
@@ -51,7 +55,19 @@ def test_the_grid_is_searched_and_sorted_by_the_server(browser, live_server):
     wait(browser).until(lambda b: len(grid_names(b)) == 7)
     browser.find_element(By.ID, "users-search").send_keys("LEGAL")
     wait(browser).until(lambda b: grid_names(b) == ["Lee Legal", "Noa Never"])
+    browser.find_element(By.ID, "users-export").click()  # the export is what the grid shows
+    files = wait(browser, 30).until(csv_files)
+    assert sorted(line.split(",")[0] for line in files[0].read_text().splitlines()[1:]) == ["Lee Legal", "Noa Never"]
     browser.find_element(By.ID, "users-search").send_keys(Keys.BACKSPACE * 5)  # .clear() sends no input event
+    wait(browser).until(lambda b: len(grid_names(b)) == 7)
+    sales = {"team": {"filterType": "text", "type": "equals", "filter": "sales"}}
+    browser.execute_script("dash_ag_grid.getApi('users-grid').setFilterModel(arguments[0])", sales)
+    wait(browser).until(lambda b: grid_names(b) == ["Sam Sales"])  # filtered by the server
+    browser.find_element(By.ID, "users-export").click()
+    both = wait(browser, 30).until(lambda b: len(csv_files(b)) == 2 and csv_files(b))
+    newest = max(both, key=lambda f: f.stat().st_mtime_ns)
+    assert [line.split(",")[0] for line in newest.read_text().splitlines()] == ["name", "Sam Sales"]
+    browser.execute_script("dash_ag_grid.getApi('users-grid').setFilterModel(null)")
     wait(browser).until(lambda b: len(grid_names(b)) == 7)
     header = browser.find_element(By.CSS_SELECTOR, "#users-grid .ag-header-cell[col-id=name] .ag-header-cell-label")
     header.click()  # ascending by name, sorted on the server

@@ -139,3 +139,14 @@ def test_formula_looking_cells_become_text():
     assert spreadsheet_safe(frame)["name"].to_list() == [
         "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@a", "'\tx", "'|cmd", "'%x", "Ann",
     ]  # fmt: skip
+
+
+def test_the_export_is_what_the_grid_shows(app, signed_in):
+    legal = {"team": {"filterType": "text", "type": "equals", "filter": "legal"}}
+    with signed_in("admin"):
+        searched = users.export_csv(1, WEEK, "  sam ", None)
+        filtered = users.export_csv(1, WEEK, None, legal)
+    assert [line.split(",")[0] for line in searched["content"].splitlines()] == ["name", "Sam Sales"]
+    assert sorted(line.split(",")[0] for line in filtered["content"].splitlines()[1:]) == ["Lee Legal", "Noa Never"]
+    entry = app.extensions["telemetry_store"].audit_entries(1)[0]
+    assert (entry["detail"]["rows"], entry["detail"]["narrowed"]) == (2, True)
