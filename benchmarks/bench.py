@@ -483,9 +483,12 @@ HEADER = """# Benchmark results
 
 Written by `make bench EVENTS=…` (`benchmarks/bench.py`); one section per data size, the latest run of
 each. Times are milliseconds for the server to answer all of a tab's data callbacks, sent together over
-HTTP on loopback by a logged-in session (as the browser sends them when the period changes), over
-randomized periods and scopes (admin, admin narrowed to one or two teams, a manager). Cold: the result
-cache, the callback outputs and the user index's row selections cleared first (the rollups and the
+HTTP on loopback by a logged-in session (as the browser sends them when the period changes; on the Users
+tab with the grid's first block of rows), over randomized periods and scopes (admin, admin narrowed to
+one or two teams, a manager). The server is the app under gunicorn in its own process (one worker,
+8 threads, as `make run`), so the benchmark's HTTP clients do not share its CPU time or memory.
+Cold: the result cache, the callback outputs and the user index's row selections emptied first
+(through a loopback-only path that `benchmarks/bench_server.py` adds; the rollups and the
 memory-mapped user index stay, as on a running server); warm: the same request again; raw DuckDB: no
 rollups and nothing kept, DuckDB straight over the raw events, as before rollups existed.
 """
