@@ -151,8 +151,8 @@ def update_view(view: str, search: str | None) -> str:
 
 
 def export_csv(n_clicks: int | None, query: dict | None, search: str | None = None, filters: dict | None = None):
-    """The current view as CSV, as the grid shows it (its search and column filters), audited;
-    formula-looking cells made plain text."""
+    """The current view as CSV: the rows the grid shows (its search and column filters), busiest first,
+    audited; formula-looking cells made plain text."""
     if not n_clicks:
         return no_update
     try:

@@ -39,6 +39,8 @@ def grid() -> dag.AgGrid:
             "paginationPageSize": 20,
             "cacheBlockSize": 100,
             "maxBlocksInCache": 20,
+            # dash-ag-grid answers the newest request only: a second one in flight would never be answered
+            "maxConcurrentDatasourceRequests": 1,
             "animateRows": False,
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
         },

@@ -61,9 +61,13 @@ def _sort(model: object, kinds: Mapping[str, str]) -> tuple[list[str], list[bool
 
 
 def _search(text: str, fields: Sequence[str]) -> pl.Expr | None:
-    needle = text.strip().lower()
-    found = [pl.col(field).cast(pl.String).str.to_lowercase().str.contains(needle, literal=True) for field in fields]
-    return pl.any_horizontal(found).fill_null(False) if found else None
+    """Every word of the text in one of the fields (so "ada engineering" finds Ada in Engineering)."""
+    if not fields:
+        return None
+    texts = [pl.col(field).cast(pl.String).str.to_lowercase() for field in fields]
+    words = [pl.any_horizontal([t.str.contains(word, literal=True) for t in texts]).fill_null(False)
+             for word in text.lower().split()]  # fmt: skip
+    return pl.all_horizontal(words)
 
 
 def _filter(field: str, kind: str, spec: object) -> pl.Expr | None:
@@ -82,10 +86,12 @@ def _filter(field: str, kind: str, spec: object) -> pl.Expr | None:
 
 def _condition(field: str, kind: str, spec: Mapping) -> pl.Expr | None:
     column, kind_of, value = pl.col(field), spec.get("type"), spec.get("filter")
-    if kind_of == "blank":
-        return column.is_null() | (column.cast(pl.String) == "") if kind == TEXT else column.is_null()
-    if kind_of == "notBlank":
-        return column.is_not_null() & (column.cast(pl.String) != "") if kind == TEXT else column.is_not_null()
+    if kind_of in ("blank", "notBlank"):
+        # as AG Grid: a text of spaces only is blank too
+        blank = column.is_null()
+        if kind == TEXT:
+            blank = blank | (column.cast(pl.String).str.strip_chars() == "")
+        return blank if kind_of == "blank" else ~blank
     if kind == TEXT:
         return _text(column, kind_of, value)
     return _number(column, kind_of, value, spec.get("filterTo"))
@@ -104,11 +110,15 @@ def _text(column: pl.Expr, kind_of: object, value: object) -> pl.Expr | None:
         "endsWith": lambda: text.str.ends_with(needle),
     }
     test = tests.get(kind_of) if isinstance(kind_of, str) else None
-    return None if test is None else test().fill_null(False)
+    # as AG Grid: an empty cell does not contain or equal anything, so it passes the negative tests
+    return None if test is None else test().fill_null(kind_of in ("notContains", "notEqual"))
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == value  # not NaN
+    """A finite number a column can be compared with (not NaN, not an integer too big for 64 bits)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return abs(value) < 2**63 if isinstance(value, int) else value == value and abs(value) != float("inf")
 
 
 def _number(column: pl.Expr, kind_of: object, value: object, upper: object) -> pl.Expr | None:

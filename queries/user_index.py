@@ -177,22 +177,6 @@ class Selection:
                 self._answers[name] = found
         return found
 
-    def prefault(self) -> None:
-        """Read one byte of each page of the memory-mapped columns, so that the first questions after a
-        build or a start do not stop on page faults (measured: a year of rows first touched by a question
-        took 330 ms instead of 25). Run in a background thread when the index is opened. Not the rows'
-        instants (144 MB at 100M events), read only when agents narrow the scope: they stay out of memory
-        until then."""
-        arrays = [
-            column
-            for level, columns in self.levels.items()
-            for name, column in columns.items()
-            if level != "rows" or name not in ("first_us", "last_us")
-        ]
-        for array in [*arrays, *self._sets_arrays.values()]:
-            if isinstance(array, np.memmap) and array.size:
-                int(np.asarray(array).reshape(-1).view(np.uint8)[::4096].sum())
-
     @property
     def nbytes(self) -> int:
         """Bytes of the columns gathered so far that are copies (an unmasked period is a view)."""

@@ -117,6 +117,7 @@ def test_the_grid_is_searched_filtered_and_sorted_on_the_server(signed_in):
     with signed_in("admin"):
         searched = [r["name"] for r in all_rows(WEEK, "ENGINEERING")]
         by_email = [r["name"] for r in all_rows(WEEK, "  Member@TEST ")]
+        two_words = [r["name"] for r in all_rows(WEEK, "max engineering")]  # each word in some column
         more_than_one = {"filterType": "number", "type": "greaterThan", "filter": 1}
         busy = all_rows(WEEK, filterModel={"interactions": more_than_one})
         either = all_rows(WEEK, filterModel={"name": {"filterType": "text", "operator": "OR", "conditions": [
@@ -127,6 +128,7 @@ def test_the_grid_is_searched_filtered_and_sorted_on_the_server(signed_in):
                           sortModel=[{"colId": "created_at", "sort": "asc"}], endRow=10**9)  # fmt: skip
     assert sorted(searched) == ["Ada Admin", "Ivy Idle", "Max Manager", "Mia Member"]
     assert by_email == ["Mia Member"]
+    assert two_words == ["Max Manager"]
     assert busy and all(r["interactions"] > 1 for r in busy)
     assert sorted(r["name"] for r in either) == ["Ada Admin", "Noa Never"]
     assert by_name == sorted(by_name, reverse=True)

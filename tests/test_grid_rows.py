@@ -55,3 +55,14 @@ def test_columns_not_offered_and_junk_are_ignored() -> None:
     junk = {"filterModel": {"secret": {"type": "equals", "filter": "a"}, "name": [1], "n": {"type": "drop"}},
             "sortModel": [{"colId": "secret", "sort": "asc"}, "x", {"colId": "n", "sort": "sideways"}]}  # fmt: skip
     assert names(junk) == (["Ann", "bob", "Cy", None, "Dee"], 5)
+
+
+def test_empty_cells_and_odd_numbers_as_ag_grid_treats_them() -> None:
+    spaces = pl.DataFrame({"name": ["Ann", "  ", None], "n": [1, 2, 3]})
+    rows = lambda model: block(spaces, {"startRow": 0, "endRow": 9, "filterModel": model}, KINDS)[0]["n"].to_list()  # noqa: E731
+    assert rows({"name": {"type": "blank"}}) == [2, 3]
+    assert rows({"name": {"type": "notBlank"}}) == [1]
+    assert rows({"name": {"type": "notContains", "filter": "an"}}) == [2, 3]  # empty cells pass negative tests
+    assert rows({"name": {"type": "notEqual", "filter": "ann"}}) == [2, 3]
+    assert rows({"n": {"type": "greaterThan", "filter": 10**40}}) == [1, 2, 3]  # too big to compare: ignored
+    assert rows({"n": {"type": "lessThan", "filter": float("inf")}}) == [1, 2, 3]
