@@ -403,28 +403,36 @@ def main(argv: list[str] | None = None) -> None:
         print(f"period of the data: {first} .. {last}; callbacks per tab: "
               + ", ".join(f"{tab} {len(found)}" for tab, found in callbacks.items()))
 
-        rows = []
         pool = ThreadPoolExecutor(max_workers=8)
         for tab in TABS:  # warm-up: first-request work (imports, views, connections) is not measured
             answer_tab(sessions["admin"], base, tab, callbacks[tab], random_query(rng, 30, first, last, []), pool)
-        for tab in TABS:
-            for span_name, span in SPANS.items():
-                cold, warm, raw = [], [], []
-                for sample in range(args.samples):
-                    role = rng.choice(("admin", "manager"))
-                    query = random_query(rng, span, first, last, teams if role == "admin" else managed)
-                    if sample < raw_samples:  # baseline: DuckDB straight over the raw events, nothing kept
-                        control(base, "raw")
-                        raw.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
-                        control(base, "ours")
-                    control(base, "cold")  # no kept results, callback outputs or row selections
-                    cold.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
-                    warm.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
-                row = (tab, span_name, *quantiles(cold), *quantiles(warm), *(quantiles(raw) if raw else (0, 0)))
-                rows.append(row)
-                print("  " + " | ".join(str(v) if isinstance(v, str) else f"{v:.1f}" for v in row), flush=True)
+        plan = {  # the same randomized periods and scopes for ours and for the raw baseline
+            (tab, span_name): [(role := rng.choice(("admin", "manager")),
+                                random_query(rng, span, first, last, teams if role == "admin" else managed))
+                               for _sample in range(args.samples)]
+            for tab in TABS for span_name, span in SPANS.items()
+        }  # fmt: skip
+        ours = {}
+        for (tab, span_name), samples in plan.items():
+            cold, warm = [], []
+            for role, query in samples:
+                control(base, "cold")  # no kept results, callback outputs or row selections
+                cold.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
+                warm.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
+            ours[tab, span_name] = (*quantiles(cold), *quantiles(warm))
+            print(f"  {tab} | {span_name} | " + " | ".join(f"{v:.1f}" for v in ours[tab, span_name]), flush=True)
+        # the server's memory before the raw baseline, whose scans of the raw events use much more
         server_rss = serving.high_water_marks(server.pid) / 2**20
         server_now = [value / 2**20 for value in serving.rss_and_pss(server.pid)]
+        rows = []
+        for (tab, span_name), samples in plan.items():
+            raw = []
+            for role, query in samples[:raw_samples]:  # DuckDB straight over the raw events, nothing kept
+                control(base, "raw")
+                raw.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
+                control(base, "ours")
+            rows.append((tab, span_name, *ours[tab, span_name], *(quantiles(raw) if raw else (0, 0))))
+            print("  raw " + " | ".join(str(v) if isinstance(v, str) else f"{v:.1f}" for v in rows[-1]), flush=True)
         serving.stop(server)
 
         pandas_rows = []
@@ -561,9 +569,9 @@ def render(args, events, folder, generated, rows, pandas_rows, server_rss, total
         "",
         "### Memory",
         "",
-        f"- Server (gunicorn, master and its one worker): peak RSS {server_rss:,.0f} MiB (the sum of each "
-        f"process's VmHWM); at the end of the tab measurements RSS {extra['server_now'][0]:,.0f} MiB, "
-        f"PSS {extra['server_now'][1]:,.0f} MiB",
+        f"- Server (gunicorn, master and its one worker), after every tab's measurements and before the raw "
+        f"baseline (which reads the raw events with far more memory): peak RSS {server_rss:,.0f} MiB (the sum "
+        f"of each process's VmHWM); RSS then {extra['server_now'][0]:,.0f} MiB, PSS {extra['server_now'][1]:,.0f} MiB",
         f"- This benchmark's own process (HTTP clients, the in-process comparison with pandas): peak RSS "
         f"{total_rss:,.0f} MiB; pandas runs in a child capped at {PANDAS_MEMORY_GIB} GiB",
         f"- Data: {folder.relative_to(PROJECT)}"
