@@ -292,6 +292,7 @@ def render(args: argparse.Namespace, events: int, folder: Path, plan: Plan, took
         "",
         f"- Logins: {plan.logins}; errors (an answer other than 200, a callback that failed on the server, no "
         f"answer, an error in the server's log, a worker replaced): **{len(plan.errors)}**",
+        *(f"  - {error[:300]}" for error in plan.errors[:5]),
         f"- Requests sent again after the server closed their kept-alive connection without answering (as a "
         f"browser does; gunicorn's keep-alive is 2 s): {len(RESENT)}",
         f"- Peak RSS of gunicorn (master + {args.workers} workers, summed, sampled every 0.25 s): "
