@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -327,13 +327,21 @@ def sql_parameters(name: str) -> frozenset[str]:
     return frozenset(re.findall(r"\$([a-z_][a-z0-9_]*)", sql_text(name)))
 
 
-def run(cursor: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> pl.DataFrame:
+def run(
+    cursor: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict | None = None,
+    then: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    then_depends_on: tuple = (),
+) -> pl.DataFrame:
     """Run the named SQL file with bound parameters and fetch the whole result.
 
     Read from the rollups (queries/sql/from_rollups/<name>.sql, the same question and the same answer)
     while they are current, else from the raw events. The answer comes from this process's result
     cache when the same file was run with the same parameters (the scope is among them) on the same
-    data version; see `queries.cache`.
+    data version; see `queries.cache`. `then`, if given, finishes the answer in Polars before it is kept
+    (so callers sharing an answer do not each redo it); it may depend only on the parameters and on
+    `then_depends_on`, which is part of the key.
     """
     given = params or {}
     missing = sql_parameters(name) - given.keys()
@@ -343,14 +351,17 @@ def run(cursor: duckdb.DuckDBPyConnection, name: str, params: dict | None = None
     db = _databases.get(cursor)
     if _rollups_answer(db, name, given):
         source = f"{ROLLUP_SQL}/{name}"
-        answer = lambda: _execute_on_rollups(db, cursor, source, given)  # noqa: E731
+        query = lambda: _execute_on_rollups(db, cursor, source, given)  # noqa: E731
     else:
-        answer = lambda: execute_on(cursor, name, given)  # noqa: E731
+        query = lambda: execute_on(cursor, name, given)  # noqa: E731
+    answer = query if then is None else lambda: then(query())
     results = query_cache.result_cache()
     if db is None or not results.enabled or query_cache.is_bypassed():
         return answer()
     # The version is taken before the query runs, so the rows are never older than their key says.
     key = (db.data_dir, results.version(db.data_dir), name, query_cache.params_key(bound))
+    if then is not None:
+        key += (then.__module__, then.__qualname__, then_depends_on)
     return results.get_or_compute(key, answer)
 
 

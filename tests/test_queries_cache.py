@@ -243,3 +243,23 @@ def test_the_limit_comes_from_the_environment(monkeypatch):
 
 def test_org_fixture_unchanged():
     assert len(org.EVENTS) == 9  # the expectations above count on tests/org.py as it is
+
+
+def test_a_finished_answer_is_kept_finished_per_what_it_depends_on(app, results, executions):
+    from queries import cursor
+
+    finished: list[object] = []
+
+    def finish(frame: pl.DataFrame) -> pl.DataFrame:
+        finished.append(frame.height)
+        return frame.with_columns(pl.lit("done").alias("state"))
+
+    params = {**WEEK.params(), **ORG.params()}
+    with app.app_context():
+        first = db.run(cursor(), "summary", params, then=finish, then_depends_on=("monday",))
+        again = db.run(cursor(), "summary", params, then=finish, then_depends_on=("monday",))
+        other_day = db.run(cursor(), "summary", params, then=finish, then_depends_on=("tuesday",))
+        plain = db.run(cursor(), "summary", params)
+    assert first["state"].to_list() == again["state"].to_list() == other_day["state"].to_list() == ["done"]
+    assert finished == [1, 1]  # once per day it depends on; the repeat came finished from the cache
+    assert "state" not in plain.columns and executions == ["summary", "summary", "summary"]
