@@ -7,6 +7,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ def _digest(secret: str) -> str:
 class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._readers = threading.local()  # each thread's kept connection for `_read`
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=10)) as db:
             db.executescript(SCHEMA)
@@ -120,9 +122,13 @@ class Store:
     def _read(self) -> Iterator[sqlite3.Connection]:
         """For one SELECT on the path of every request: no write lock (`begin immediate` would make
         concurrent requests queue for it, and wait in SQLite's busy handler); a single statement is its
-        own consistent read."""
-        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
-            yield db
+        own consistent read, and sees every commit made before it (autocommit, WAL). The connection is
+        kept per thread: opening one and reading the schema again cost 0.5 ms of a 1.5 ms warm request."""
+        db = getattr(self._readers, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            self._readers.db = db
+        yield db
 
     # Accounts
 

@@ -117,3 +117,29 @@ def test_the_sign_out_button_works_in_a_browser(browser, live_server, who):
     browser.get(live_server + "/telemetry")
     WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.NAME, "email"))
     assert "/login?next=/telemetry" in browser.current_url
+
+
+def test_a_thread_that_read_a_session_sees_its_revocation_at_once(tmp_path):
+    """Each thread keeps its reading connection (auth/store.py): a commit from elsewhere is still seen."""
+    import threading
+
+    from auth.store import Store
+
+    store, other = Store(tmp_path / "accounts.sqlite"), Store(tmp_path / "accounts.sqlite")
+    sid = store.open_session(store.create_account("a@x.example", "u1", "admin", "hash"))
+    seen: list[bool] = []
+    step = threading.Event()
+    done = threading.Event()
+
+    def reader() -> None:
+        seen.append(store.session(sid).revoked)  # the thread's connection is opened and kept
+        step.wait(10)
+        seen.append(store.session(sid).revoked)
+        done.set()
+
+    threading.Thread(target=reader).start()
+    while not seen:
+        threading.Event().wait(0.01)
+    other.revoke_session(sid)  # another process's connection, as another worker would
+    step.set()
+    assert done.wait(10) and seen == [False, True]
