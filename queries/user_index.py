@@ -549,41 +549,37 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
+def _by_month(level: dict[str, np.ndarray], keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A level's rows ordered by (local month, *keys): the order, where each group starts, and each group's
+    month (its first day, as `day`) and keys."""
+    months = level["day"].astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int32)
+    order = np.lexsort(tuple(level[key] for key in reversed(keys)) + (months,))
+    columns = {"day": months[order], **{key: level[key][order] for key in keys}}
+    changed = np.zeros(max(len(order) - 1, 0), dtype=bool)
+    for column in columns.values():
+        changed |= column[1:] != column[:-1]
+    starts = np.flatnonzero(np.r_[True, changed]) if len(order) else np.zeros(0, dtype=np.int64)
+    return order, starts, {name: column[starts] for name, column in columns.items()}
+
+
 def _agent_months(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The rows' interactions per (local month, user, team, agent), in that order."""
-    months = rows["day"].astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int32)
-    order = np.lexsort((rows["agent"], rows["team"], rows["user"], months))
-    month, user, team, agent = months[order], rows["user"][order], rows["team"][order], rows["agent"][order]
+    order, starts, groups = _by_month(rows, ("user", "team", "agent"))
     if len(order) == 0:
-        return {"day": month, "user": user, "team": team, "agent": agent, "interactions": rows["interactions"][:0]}
-    changed = (month[1:] != month[:-1]) | (user[1:] != user[:-1]) | (team[1:] != team[:-1]) | (agent[1:] != agent[:-1])
-    starts = np.flatnonzero(np.r_[True, changed])
+        return {**groups, "interactions": rows["interactions"][:0]}
     interactions = np.add.reduceat(rows["interactions"][order].astype(np.int64), starts)
-    return {
-        "day": month[starts],
-        "user": user[starts],
-        "team": team[starts],
-        "agent": agent[starts],
-        # 32 bits, as the rows', unless a user's month with one agent passes 2**31 (then 64)
-        "interactions": interactions.astype(np.int32) if interactions.max() < 2**31 else interactions,
-    }
+    # 32 bits, as the rows', unless a user's month with one agent passes 2**31 (then 64)
+    return {**groups, "interactions": interactions.astype(np.int32) if interactions.max() < 2**31 else interactions}
 
 
 def _months(pairs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The pairs per (local month, user, team), in that order: first day with rows, first and last instant."""
-    months = pairs["day"].astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int32)
-    order = np.lexsort((pairs["team"], pairs["user"], months))
-    month, user, team = months[order], pairs["user"][order], pairs["team"][order]
+    order, starts, groups = _by_month(pairs, ("user", "team"))
     if len(order) == 0:
-        return {"day": month, "user": user, "team": team, "first_day": month, "first_us": pairs["first_us"][:0],
+        return {**groups, "first_day": groups["day"], "first_us": pairs["first_us"][:0],
                 "last_us": pairs["last_us"][:0]}  # fmt: skip
-    starts = np.flatnonzero(
-        np.r_[True, (month[1:] != month[:-1]) | (user[1:] != user[:-1]) | (team[1:] != team[:-1])]
-    )
     return {
-        "day": month[starts],
-        "user": user[starts],
-        "team": team[starts],
+        **groups,
         "first_day": np.minimum.reduceat(pairs["day"][order], starts),
         "first_us": np.minimum.reduceat(pairs["first_us"][order], starts),
         "last_us": np.maximum.reduceat(pairs["last_us"][order], starts),
