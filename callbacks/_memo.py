@@ -31,14 +31,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import orjson
-import plotly.graph_objects as go
 from dash import no_update
 from flask import current_app
 from plotly.io.json import to_json_plotly
 
 from auth.scope import current_scope
 from callbacks._common import local_today, org_timezone
-from callbacks._figures import figure_json
 from queries import cache as query_cache
 
 _EXTENSION = "telemetry_callback_memo"
@@ -136,7 +134,7 @@ def _as_json(value: object) -> tuple[object, int]:
     """A value as Dash will send it: parsed JSON, and the length of its text. `no_update` stays itself."""
     if isinstance(value, NoUpdate):
         return no_update, 0
-    text = to_json_plotly(figure_json(value) if isinstance(value, go.Figure) else value)
+    text = to_json_plotly(value)
     return orjson.loads(text), len(text)
 
 

@@ -11,20 +11,22 @@ import datetime as dt
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 import polars as pl
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
 from callbacks._common import org_timezone, resolve
 from callbacks._figures import (
     AGENT_COLOUR,
+    BLUES,
     NO_INTERACTIONS,
     OTHER_COLOUR,
     PALETTE,
     TEAM_COLOUR,
-    base_layout,
+    Figure,
     count_ticks,
+    figure,
     message_figure,
+    title,
 )
 from callbacks._memo import memoised
 from layouts import ids
@@ -150,35 +152,34 @@ def agent_rows(frame: pl.DataFrame) -> list[dict]:
     return rows
 
 
-def agent_figure(frame: pl.DataFrame) -> go.Figure:
+def agent_figure(frame: pl.DataFrame) -> Figure:
     """The most used agents as horizontal bars, largest on top; customdata[0] is the agent id."""
     top = frame.filter(pl.col("interactions") > 0).head(TOP_AGENTS).reverse()
-    fig = go.Figure(
-        go.Bar(
-            x=top["interactions"].to_list(),
-            y=top["label"].to_list(),
-            orientation="h",
-            text=[format_count(v) for v in top["interactions"]],
-            textposition="auto",
-            customdata=[
-                [row["key"], format_count(row["active_users"]), format_usd(row["cost_usd"]),
-                 _or_dash(row["error_rate"], format_percent)]
-                for row in top.iter_rows(named=True)
-            ],
-            hovertemplate="<b>%{y}</b><br>%{x:,} interactions · %{customdata[1]} active users"
-            "<br>%{customdata[2]} · %{customdata[3]} errors<extra></extra>",
-            marker_color=AGENT_COLOUR,
-        )
-    )  # fmt: skip
-    base_layout(fig, CHART_HEIGHT)
-    fig.update_layout(
+    bars = {
+        "type": "bar",
+        "x": top["interactions"].to_list(),
+        "y": top["label"].to_list(),
+        "orientation": "h",
+        "text": [format_count(v) for v in top["interactions"]],
+        "textposition": "auto",
+        "customdata": [
+            [row["key"], format_count(row["active_users"]), format_usd(row["cost_usd"]),
+             _or_dash(row["error_rate"], format_percent)]
+            for row in top.iter_rows(named=True)
+        ],
+        "hovertemplate": "<b>%{y}</b><br>%{x:,} interactions · %{customdata[1]} active users"
+        "<br>%{customdata[2]} · %{customdata[3]} errors<extra></extra>",
+        "marker": {"color": AGENT_COLOUR},
+    }  # fmt: skip
+    return figure(
+        [bars],
+        CHART_HEIGHT,
         hovermode="closest",
         showlegend=False,
         margin={"t": 28, "l": 8},
-        xaxis={"title": "Interactions", "rangemode": "tozero", **count_ticks(top["interactions"].max())},
+        xaxis={"title": title("Interactions"), "rangemode": "tozero", **count_ticks(top["interactions"].max())},
         yaxis=_bar_slots(top.height),
     )
-    return fig
 
 
 def update_agents(query: dict | None) -> tuple:
@@ -225,35 +226,34 @@ def team_rows(frame: pl.DataFrame) -> list[dict]:
     return rows
 
 
-def team_figure(frame: pl.DataFrame) -> go.Figure:
+def team_figure(frame: pl.DataFrame) -> Figure:
     """Each team's share of the interactions, largest on top; customdata[0] is the team id."""
     top = frame.head(TOP_TEAMS).reverse()
-    fig = go.Figure(
-        go.Bar(
-            x=top["share"].to_list(),
-            y=top["label"].to_list(),
-            orientation="h",
-            text=[format_percent(v or 0) for v in top["share"]],
-            textposition="auto",
-            customdata=[
-                [row["key"], format_count(row["interactions"]), format_count(row["active_users"]),
-                 format_count(row["members"]), _or_dash(row["adoption"], format_percent)]
-                for row in top.iter_rows(named=True)
-            ],
-            hovertemplate="<b>%{y}</b><br>%{customdata[1]} interactions (%{x:.1%})"
-            "<br>%{customdata[2]} of %{customdata[3]} members active (%{customdata[4]})<extra></extra>",
-            marker_color=TEAM_COLOUR,
-        )
-    )  # fmt: skip
-    base_layout(fig, CHART_HEIGHT)
-    fig.update_layout(
+    bars = {
+        "type": "bar",
+        "x": top["share"].to_list(),
+        "y": top["label"].to_list(),
+        "orientation": "h",
+        "text": [format_percent(v or 0) for v in top["share"]],
+        "textposition": "auto",
+        "customdata": [
+            [row["key"], format_count(row["interactions"]), format_count(row["active_users"]),
+             format_count(row["members"]), _or_dash(row["adoption"], format_percent)]
+            for row in top.iter_rows(named=True)
+        ],
+        "hovertemplate": "<b>%{y}</b><br>%{customdata[1]} interactions (%{x:.1%})"
+        "<br>%{customdata[2]} of %{customdata[3]} members active (%{customdata[4]})<extra></extra>",
+        "marker": {"color": TEAM_COLOUR},
+    }  # fmt: skip
+    return figure(
+        [bars],
+        CHART_HEIGHT,
         hovermode="closest",
         showlegend=False,
         margin={"t": 28, "l": 8},
-        xaxis={"title": "Share of interactions", "tickformat": ".0%", "rangemode": "tozero"},
+        xaxis={"title": title("Share of interactions"), "tickformat": ".0%", "rangemode": "tozero"},
         yaxis=_bar_slots(top.height),
     )
-    return fig
 
 
 def update_teams(query: dict | None) -> tuple:
@@ -293,40 +293,42 @@ def _partial(bucket: dt.date, grain: str, period: Period) -> bool:
     return bucket < period.start or last > period.end
 
 
-def over_time_figure(frame: pl.DataFrame, grain: str, period: Period) -> go.Figure:
+def over_time_figure(frame: pl.DataFrame, grain: str, period: Period) -> Figure:
     """Stacked bars per bucket, one trace per series in rank order, Other in grey last; partial buckets faint."""
-    fig = go.Figure()
+    traces = []
     for (rank, key, label), part in frame.group_by("rank", "key", "label", maintain_order=True):
         colour = OTHER_COLOUR if key == analytics.OTHER_KEY and label == "Other" else PALETTE[(rank - 1) % len(PALETTE)]
         partial = [_partial(bucket, grain, period) for bucket in part["bucket"]]
-        fig.add_bar(
-            x=part["bucket"].to_list(),
-            y=part["interactions"].to_list(),
-            name=label,
-            marker={"color": colour, "opacity": [0.45 if p else 1 for p in partial]},
-            customdata=[
+        traces.append({
+            "type": "bar",
+            "x": part["bucket"].to_list(),
+            "y": part["interactions"].to_list(),
+            "name": label,
+            "marker": {"color": colour, "opacity": [0.45 if p else 1 for p in partial]},
+            "customdata": [
                 [key, format_usd(cost), " (partly outside the period)" if p else ""]
                 for cost, p in zip(part["cost_usd"], partial, strict=True)
             ],
-            hovertemplate="%{y:,} interactions · %{customdata[1]}%{customdata[2]}<extra>%{fullData.name}</extra>",
-        )
-    base_layout(fig, CHART_HEIGHT)
+            "hovertemplate": "%{y:,} interactions · %{customdata[1]}%{customdata[2]}<extra>%{fullData.name}</extra>",
+        })  # fmt: skip
     tick = {"day": "%b %d", "week": "%b %d", "month": "%b %Y"}[grain]
-    fig.update_layout(
+    xaxis = {"title": title({"day": "Day", "week": "Week starting", "month": "Month"}[grain]), "tickformat": tick,
+             "hoverformat": {"day": "%a %b %d, %Y", "week": "Week of %b %d, %Y", "month": "%B %Y"}[grain]}  # fmt: skip
+    if grain != "day":
+        xaxis["tickvals"] = frame["bucket"].unique(maintain_order=True).to_list()
+    return figure(
+        traces,
+        CHART_HEIGHT,
         barmode="stack",
         showlegend=True,  # also for a single series: the legend names it
-        xaxis={"title": {"day": "Day", "week": "Week starting", "month": "Month"}[grain], "tickformat": tick,
-               "hoverformat": {"day": "%a %b %d, %Y", "week": "Week of %b %d, %Y", "month": "%B %Y"}[grain]},
-        yaxis={"title": "Interactions", "rangemode": "tozero", **count_ticks(_tallest_bucket(frame))},
+        xaxis=xaxis,
+        yaxis={"title": title("Interactions"), "rangemode": "tozero", **count_ticks(_tallest_bucket(frame))},
         legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
         margin={"b": 56},
-    )  # fmt: skip
-    if grain != "day":
-        fig.update_xaxes(tickvals=frame["bucket"].unique(maintain_order=True).to_list())
-    return fig
+    )
 
 
-def update_over_time(query: dict | None) -> go.Figure:
+def update_over_time(query: dict | None) -> Figure:
     """Interactions per day, week or month, stacked by the top agents or teams and Other."""
     try:
         filters, scope = resolve(query)
@@ -348,36 +350,35 @@ def _compact(value: int) -> str:
     return f"{value:,}" if value < 1000 else f"{value / 1000:,.1f}k"
 
 
-def heatmap_figure(frame: pl.DataFrame, tz: str) -> go.Figure:
+def heatmap_figure(frame: pl.DataFrame, tz: str) -> Figure:
     """A 7 x 24 grid of interactions, Monday on top; counts written in the busy cells."""
     counts = [frame.filter(pl.col("weekday") == day)["interactions"].to_list() for day in range(1, 8)]
     hours = [f"{hour:02d}" for hour in range(24)]
-    fig = go.Figure(
-        go.Heatmap(
-            z=counts,
-            x=hours,
-            y=list(WEEKDAYS),
-            text=[[_compact(v) for v in row] for row in counts],
-            texttemplate="%{text}",
-            colorscale="Blues",
-            zmin=0,
-            xgap=2,
-            ygap=2,
-            colorbar={"thickness": 12, **count_ticks(frame["interactions"].max())},
-            hovertemplate="%{y} %{x}:00–%{x}:59<br>%{z:,} interactions<extra></extra>",
-        )
-    )
-    base_layout(fig, HEATMAP_HEIGHT)
-    fig.update_layout(
+    cells = {
+        "type": "heatmap",
+        "z": counts,
+        "x": hours,
+        "y": list(WEEKDAYS),
+        "text": [[_compact(v) for v in row] for row in counts],
+        "texttemplate": "%{text}",
+        "colorscale": BLUES,
+        "zmin": 0,
+        "xgap": 2,
+        "ygap": 2,
+        "colorbar": {"thickness": 12, **count_ticks(frame["interactions"].max())},
+        "hovertemplate": "%{y} %{x}:00–%{x}:59<br>%{z:,} interactions<extra></extra>",
+    }
+    return figure(
+        [cells],
+        HEATMAP_HEIGHT,
         hovermode="closest",
-        xaxis={"title": f"Hour of day ({tz})", "showgrid": False, "type": "category"},
+        xaxis={"title": title(f"Hour of day ({tz})"), "showgrid": False, "type": "category"},
         yaxis={"autorange": "reversed", "showgrid": False, "type": "category"},
         margin={"t": 28, "l": 48},
     )
-    return fig
 
 
-def update_heatmap(query: dict | None) -> go.Figure:
+def update_heatmap(query: dict | None) -> Figure:
     try:
         filters, scope = resolve(query)
     except PeriodError as error:

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import dash
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 import polars as pl
 from dash import Input, Output, State, html, no_update
 from flask import current_app
@@ -26,7 +25,8 @@ from callbacks._figures import (
     MUTED,
     OTHER_COLOUR,
     TEAM_COLOUR,
-    base_layout,
+    Figure,
+    figure,
     message_figure,
     money_axis,
 )
@@ -309,43 +309,44 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
 # --- Cost per day --------------------------------------------------------------------------------
 
 
-def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> go.Figure:
+def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> Figure:
     cents = frame["cost_cents"].to_list()
-    fig = go.Figure(
-        go.Bar(
-            x=frame["key"].to_list(),
-            y=[float(c) for c in cents],
-            customdata=[format_usd(c) for c in cents],
-            hovertemplate="%{x|%a %-d %b %Y}: %{customdata}<extra></extra>",
-            marker_color=COST_COLOUR,
-            name="Cost",
-        )
-    )
+    traces = [{
+        "type": "bar",
+        "x": frame["key"].to_list(),
+        "y": [float(c) for c in cents],
+        "customdata": [format_usd(c) for c in cents],
+        "hovertemplate": "%{x|%a %-d %b %Y}: %{customdata}<extra></extra>",
+        "marker": {"color": COST_COLOUR},
+        "name": "Cost",
+    }]  # fmt: skip
     top = max(float(max(cents)), 0.0)
-    if projection is not None and projection.remaining_days > 0:
+    projected = projection is not None and projection.remaining_days > 0
+    if projected:
         days = [projection.today + dt.timedelta(days=i) for i in range(1, projection.remaining_days + 1)]
         rate = float(to_cents(projection.run_rate))
-        fig.add_scatter(
-            x=days, y=[rate] * len(days), mode="lines", line={"dash": "dash", "color": MUTED, "width": 2},
-            name=f"Projected at {format_usd(projection.run_rate)}/day",
-            hovertemplate="%{x|%a %-d %b}: projected " + format_usd(projection.run_rate) + "<extra></extra>",
-        )  # fmt: skip
+        traces.append({
+            "type": "scatter", "x": days, "y": [rate] * len(days), "mode": "lines",
+            "line": {"dash": "dash", "color": MUTED, "width": 2},
+            "name": f"Projected at {format_usd(projection.run_rate)}/day",
+            "hovertemplate": "%{x|%a %-d %b}: projected " + format_usd(projection.run_rate) + "<extra></extra>",
+        })  # fmt: skip
         top = max(top, rate)
-    base_layout(fig, HEIGHT)
     start, end = frame["key"][0], frame["key"][-1]
-    fig.update_layout(
+    return figure(
+        traces,
+        HEIGHT,
         yaxis={**money_axis(top), "ticklabelstandoff": 6},
         xaxis={"range": [start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)], "tickformat": "%-d %b"},
         hovermode="closest",
-        showlegend=projection is not None and projection.remaining_days > 0,
+        showlegend=projected,
         legend={"orientation": "h", "y": 1.02, "x": 0, "xanchor": "left", "yanchor": "bottom"},
         margin={"t": 40},
         bargap=0.15,
     )
-    return fig
 
 
-def update_daily(query: dict | None, today: dt.date | None = None) -> go.Figure:
+def update_daily(query: dict | None, today: dt.date | None = None) -> Figure:
     today = _today(today)
     try:
         filters, scope = resolve_billing(query, today)
@@ -398,7 +399,7 @@ def grid_options(frame: pl.DataFrame | None) -> dict:
     return options
 
 
-def bar_figure(frame: pl.DataFrame, colour: str, height: int = HEIGHT, top: int = MAX_BARS) -> go.Figure:
+def bar_figure(frame: pl.DataFrame, colour: str, height: int = HEIGHT, top: int = MAX_BARS) -> Figure:
     """Cost per key, most expensive on top; past `top` keys, the rest as one "Other" bar."""
     labels, cents = frame["label"].to_list(), frame["cost_cents"].to_list()
     shares = [s or 0.0 for s in frame["share"].to_list()]
@@ -410,34 +411,33 @@ def bar_figure(frame: pl.DataFrame, colour: str, height: int = HEIGHT, top: int 
         shares = shares[: top - 1] + [sum(shares[top - 1 :])]
         colours = colours[: top - 1] + [OTHER_COLOUR]
     text = [f"{format_usd(c)} · {format_share(s)}" for c, s in zip(cents, shares, strict=True)]
-    fig = go.Figure(
-        go.Bar(
-            x=[float(c) for c in cents][::-1],
-            y=labels[::-1],
-            orientation="h",
-            text=text[::-1],
-            textposition="auto",
-            insidetextanchor="end",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{text}<extra></extra>",
-            marker_color=colours[::-1],
-        )
-    )
-    base_layout(fig, height)
+    bars = {
+        "type": "bar",
+        "x": [float(c) for c in cents][::-1],
+        "y": labels[::-1],
+        "orientation": "h",
+        "text": text[::-1],
+        "textposition": "auto",
+        "insidetextanchor": "end",
+        "cliponaxis": False,
+        "hovertemplate": "%{y}: %{text}<extra></extra>",
+        "marker": {"color": colours[::-1]},
+    }
     longest = max(len(label) for label in labels)
-    fig.update_layout(
+    return figure(
+        [bars],
+        height,
         hovermode="closest",
         showlegend=False,
         margin={"l": min(220, 24 + 7 * longest), "r": 16, "t": 32, "b": 40},
-        xaxis={**money_axis(float(max(cents))), "title": None},
+        xaxis=money_axis(float(max(cents))),
         yaxis={"automargin": True},
         uniformtext={"minsize": 10, "mode": "hide"},
         bargap=max(0.2, 1 - len(labels) / 8),  # a few bars stay slim instead of filling the chart
     )
-    return fig
 
 
-def _breakdown(by: str, query: dict | None, today: dt.date | None) -> tuple[go.Figure, list[dict], dict]:
+def _breakdown(by: str, query: dict | None, today: dt.date | None) -> tuple[Figure, list[dict], dict]:
     height = HEIGHT if by == "model" else BREAKDOWN_HEIGHT
     today = _today(today)
     try:
@@ -450,15 +450,15 @@ def _breakdown(by: str, query: dict | None, today: dt.date | None) -> tuple[go.F
     return bar_figure(frame, COLOURS[by], height), grid_rows(frame), grid_options(frame)
 
 
-def update_teams(query: dict | None, today: dt.date | None = None) -> tuple[go.Figure, list[dict], dict]:
+def update_teams(query: dict | None, today: dt.date | None = None) -> tuple[Figure, list[dict], dict]:
     return _breakdown("team", query, today)
 
 
-def update_agents(query: dict | None, today: dt.date | None = None) -> tuple[go.Figure, list[dict], dict]:
+def update_agents(query: dict | None, today: dt.date | None = None) -> tuple[Figure, list[dict], dict]:
     return _breakdown("agent", query, today)
 
 
-def update_models(query: dict | None, today: dt.date | None = None) -> go.Figure:
+def update_models(query: dict | None, today: dt.date | None = None) -> Figure:
     return _breakdown("model", query, today)[0]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 import polars as pl
 from dash import Input, Output
 
@@ -15,10 +14,12 @@ from callbacks._figures import (
     NO_INTERACTIONS,
     TEAM_COLOUR,
     USERS_COLOUR,
-    base_layout,
+    Figure,
     count_axis,
+    figure,
     message_figure,
     money_axis,
+    title,
 )
 from callbacks._memo import memoised
 from layouts import ids
@@ -62,37 +63,39 @@ def update_kpis(query: dict | None) -> tuple:
     return note, row
 
 
-def trend_figure(current: pl.DataFrame, previous: pl.DataFrame, grain: str) -> go.Figure:
+def trend_figure(current: pl.DataFrame, previous: pl.DataFrame, grain: str) -> Figure:
     """Interactions and active users per bucket, with the previous period faint behind them."""
-    fig = go.Figure()
+    traces = []
     x = current["key"].to_list()
     prev_dates = [d.isoformat() for d in previous["key"].to_list()][: len(x)]
-    for column, name, axis in (("interactions", "Interactions", "y"), ("active_users", "Active users", "y2")):
-        fig.add_scatter(
-            x=x[: len(prev_dates)], y=previous[column].to_list()[: len(x)], name=f"{name} (previous period)",
-            yaxis=axis, mode="lines", line={"width": 1.5, "dash": "dot"}, opacity=0.35, customdata=prev_dates,
-            hovertemplate="%{y:,} on %{customdata}<extra>" + name + " (previous)</extra>",
-        )  # fmt: skip
-        fig.add_scatter(
-            x=x, y=current[column].to_list(), name=name, yaxis=axis, mode="lines+markers",
-            line={"width": 2.5}, marker={"size": 4}, hovertemplate="%{y:,}<extra>" + name + "</extra>",
-        )  # fmt: skip
-    base_layout(fig, 340)
-    fig.update_traces(selector={"yaxis": "y2"}, line={"color": USERS_COLOUR})
-    fig.update_traces(selector={"yaxis": "y"}, line={"color": AGENT_COLOUR})
-    fig.update_layout(
+    for column, name, axis, colour in (("interactions", "Interactions", "y", AGENT_COLOUR),
+                                       ("active_users", "Active users", "y2", USERS_COLOUR)):  # fmt: skip
+        traces.append({
+            "type": "scatter", "x": x[: len(prev_dates)], "y": previous[column].to_list()[: len(x)],
+            "name": f"{name} (previous period)", "yaxis": axis, "mode": "lines",
+            "line": {"width": 1.5, "dash": "dot", "color": colour}, "opacity": 0.35, "customdata": prev_dates,
+            "hovertemplate": "%{y:,} on %{customdata}<extra>" + name + " (previous)</extra>",
+        })  # fmt: skip
+        traces.append({
+            "type": "scatter", "x": x, "y": current[column].to_list(), "name": name, "yaxis": axis,
+            "mode": "lines+markers", "line": {"width": 2.5, "color": colour}, "marker": {"size": 4},
+            "hovertemplate": "%{y:,}<extra>" + name + "</extra>",
+        })  # fmt: skip
+    x_title = {"week": "Week starting", "month": "Month"}.get(grain)
+    return figure(
+        traces,
+        340,
+        **({} if x_title is None else {"xaxis": {"title": title(x_title)}}),
         yaxis=count_axis(max(current["interactions"].max(), previous["interactions"].max()), "Interactions"),
         yaxis2={
             **count_axis(max(current["active_users"].max(), previous["active_users"].max()), "Active users"),
             "overlaying": "y", "side": "right", "showgrid": False, "tickmode": "auto",
         },
-        xaxis={"title": {"day": None, "week": "Week starting", "month": "Month"}[grain]},
         legend={"orientation": "h", "y": -0.22},
     )  # fmt: skip
-    return fig
 
 
-def update_trend(query: dict | None) -> go.Figure:
+def update_trend(query: dict | None) -> Figure:
     try:
         filters, scope = resolve(query)
     except PeriodError as error:
@@ -105,19 +108,16 @@ def update_trend(query: dict | None) -> go.Figure:
     return trend_figure(current, previous, grain)
 
 
-def cost_figure(frame: pl.DataFrame, grain: str) -> go.Figure:
-    fig = go.Figure(
-        go.Bar(
-            x=frame["key"].to_list(),
-            y=[float(v) for v in frame["cost_usd"]],
-            customdata=[format_usd(v) for v in frame["cost_usd"]],
-            hovertemplate="%{x}: %{customdata}<extra></extra>",
-            marker_color=COST_COLOUR,
-        )
-    )
-    base_layout(fig, 220)
-    fig.update_layout(yaxis=money_axis(float(frame["cost_usd"].max())), showlegend=False, margin={"t": 8})
-    return fig
+def cost_figure(frame: pl.DataFrame, grain: str) -> Figure:
+    bars = {
+        "type": "bar",
+        "x": frame["key"].to_list(),
+        "y": [float(v) for v in frame["cost_usd"]],
+        "customdata": [format_usd(v) for v in frame["cost_usd"]],
+        "hovertemplate": "%{x}: %{customdata}<extra></extra>",
+        "marker": {"color": COST_COLOUR},
+    }
+    return figure([bars], 220, yaxis=money_axis(float(frame["cost_usd"].max())), showlegend=False, margin={"t": 8})
 
 
 def update_cost(query: dict | None) -> tuple:
@@ -134,27 +134,25 @@ def update_cost(query: dict | None) -> tuple:
     return format_usd(total), cost_figure(frame, grain)
 
 
-def top_figure(frame: pl.DataFrame, colour: str) -> go.Figure:
+def top_figure(frame: pl.DataFrame, colour: str) -> Figure:
     """The five keys with the most interactions, largest on top."""
     top = frame.head(TOP).reverse()
-    fig = go.Figure(
-        go.Bar(
-            x=top["interactions"].to_list(),
-            y=top["label"].to_list(),
-            orientation="h",
-            text=[format_count(v) for v in top["interactions"]],
-            textposition="auto",
-            customdata=[[u, format_usd(c)] for u, c in zip(top["active_users"], top["cost_usd"], strict=True)],
-            hovertemplate="%{y}: %{x:,} interactions, %{customdata[0]:,} users, %{customdata[1]}<extra></extra>",
-            marker_color=colour,
-        )
-    )
-    base_layout(fig, 260)
-    fig.update_layout(hovermode="closest", showlegend=False, margin={"l": 160, "t": 8}, xaxis={"title": "Interactions"})
-    return fig
+    bars = {
+        "type": "bar",
+        "x": top["interactions"].to_list(),
+        "y": top["label"].to_list(),
+        "orientation": "h",
+        "text": [format_count(v) for v in top["interactions"]],
+        "textposition": "auto",
+        "customdata": [[u, format_usd(c)] for u, c in zip(top["active_users"], top["cost_usd"], strict=True)],
+        "hovertemplate": "%{y}: %{x:,} interactions, %{customdata[0]:,} users, %{customdata[1]}<extra></extra>",
+        "marker": {"color": colour},
+    }
+    return figure([bars], 260, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8},
+                  xaxis={"title": title("Interactions")})  # fmt: skip
 
 
-def _top(by: str, query: dict | None) -> go.Figure:
+def _top(by: str, query: dict | None) -> Figure:
     try:
         filters, scope = resolve(query)
     except PeriodError as error:
@@ -165,11 +163,11 @@ def _top(by: str, query: dict | None) -> go.Figure:
     return top_figure(frame, AGENT_COLOUR if by == "agent" else TEAM_COLOUR)
 
 
-def update_top_agents(query: dict | None) -> go.Figure:
+def update_top_agents(query: dict | None) -> Figure:
     return _top("agent", query)
 
 
-def update_top_teams(query: dict | None) -> go.Figure:
+def update_top_teams(query: dict | None) -> Figure:
     return _top("team", query)
 
 

@@ -6,13 +6,22 @@ import datetime as dt
 
 import dash
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 import polars as pl
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from auth.session import audit
 from callbacks._common import org_timezone, resolve
-from callbacks._figures import AGENT_COLOUR, GREEN, MUTED, NO_INTERACTIONS, base_layout, count_axis, message_figure
+from callbacks._figures import (
+    AGENT_COLOUR,
+    GREEN,
+    MUTED,
+    NO_INTERACTIONS,
+    Figure,
+    count_axis,
+    figure,
+    message_figure,
+    title,
+)
 from callbacks._memo import memoised
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, message
@@ -171,20 +180,16 @@ def export_csv(n_clicks: int | None, query: dict | None, search: str | None = No
     return dcc.send_string(spreadsheet_safe(rows).write_csv(), name)
 
 
-def distribution_figure(activity: pl.DataFrame) -> go.Figure:
+def distribution_figure(activity: pl.DataFrame) -> Figure:
     buckets = users.usage_buckets(activity)
-    fig = go.Figure(
-        go.Bar(
-            x=buckets["band"].to_list(), y=buckets["users"].to_list(), marker_color=AGENT_COLOUR,
-            hovertemplate="%{y:,} users made %{x} interactions<extra></extra>",
-        )
+    bars = {
+        "type": "bar", "x": buckets["band"].to_list(), "y": buckets["users"].to_list(),
+        "marker": {"color": AGENT_COLOUR}, "hovertemplate": "%{y:,} users made %{x} interactions<extra></extra>",
+    }  # fmt: skip
+    return figure(
+        [bars], 260, hovermode="closest", showlegend=False, yaxis=count_axis(buckets["users"].max(), "Active users"),
+        xaxis={"title": title("Interactions in the period"), "type": "category"},
     )  # fmt: skip
-    base_layout(fig, 260)
-    fig.update_layout(
-        hovermode="closest", showlegend=False, yaxis=count_axis(buckets["users"].max(), "Active users"),
-        xaxis={"title": "Interactions in the period", "type": "category"},
-    )  # fmt: skip
-    return fig
 
 
 def update_distribution(query: dict | None) -> tuple:
@@ -201,22 +206,21 @@ def update_distribution(query: dict | None) -> tuple:
     return text, distribution_figure(activity)
 
 
-def adoption_figure(curve: pl.DataFrame) -> go.Figure:
-    fig = go.Figure()
-    fig.add_scatter(
-        x=curve["day"].to_list(), y=curve["users_with_access"].to_list(), name="People with access",
-        mode="lines", line={"color": MUTED, "width": 2, "dash": "dot"},
-    )  # fmt: skip
-    fig.add_scatter(
-        x=curve["day"].to_list(), y=curve["adopted_users"].to_list(), name="Adopted (used an agent at least once)",
-        mode="lines", line={"color": GREEN, "width": 3}, fill="tozeroy", fillcolor="rgba(0,158,115,0.12)",
-    )  # fmt: skip
-    base_layout(fig, 260)
-    fig.update_layout(yaxis=count_axis(curve["users_with_access"].max(), "People"))
-    return fig
+def adoption_figure(curve: pl.DataFrame) -> Figure:
+    days = curve["day"].to_list()
+    access = {
+        "type": "scatter", "x": days, "y": curve["users_with_access"].to_list(), "name": "People with access",
+        "mode": "lines", "line": {"color": MUTED, "width": 2, "dash": "dot"},
+    }  # fmt: skip
+    adopted = {
+        "type": "scatter", "x": days, "y": curve["adopted_users"].to_list(),
+        "name": "Adopted (used an agent at least once)", "mode": "lines", "line": {"color": GREEN, "width": 3},
+        "fill": "tozeroy", "fillcolor": "rgba(0,158,115,0.12)",
+    }  # fmt: skip
+    return figure([access, adopted], 260, yaxis=count_axis(curve["users_with_access"].max(), "People"))
 
 
-def update_adoption(query: dict | None) -> go.Figure:
+def update_adoption(query: dict | None) -> Figure:
     try:
         filters, scope = resolve(query)
     except PeriodError as error:
@@ -235,10 +239,9 @@ def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
         return "User", [message("This person is not in your scope.", "warning")]
     daily = users.user_daily_activity(user_id, filters.period, scope)
     agents = users.user_agents(user_id, filters.period, scope)
-    fig = go.Figure(go.Bar(x=daily["day"].to_list(), y=daily["interactions"].to_list(), marker_color=AGENT_COLOUR,
-                           hovertemplate="%{x}: %{y:,} interactions<extra></extra>"))  # fmt: skip
-    base_layout(fig, 220)
-    fig.update_layout(yaxis=count_axis(daily["interactions"].max(), "Interactions"), showlegend=False)
+    bars = {"type": "bar", "x": daily["day"].to_list(), "y": daily["interactions"].to_list(),
+            "marker": {"color": AGENT_COLOUR}, "hovertemplate": "%{x}: %{y:,} interactions<extra></extra>"}  # fmt: skip
+    fig = figure([bars], 220, yaxis=count_axis(daily["interactions"].max(), "Interactions"), showlegend=False)
     table = dbc.Table(
         [html.Thead(html.Tr([html.Th("Agent"), html.Th("Interactions", className="text-end"),
                              html.Th("Errors", className="text-end"), html.Th("Cost", className="text-end")]))]

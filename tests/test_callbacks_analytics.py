@@ -19,6 +19,7 @@ from callbacks._figures import OTHER_COLOUR
 from layouts import ids
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, make_app
+from tests.figures import as_figure
 from tests.test_access import dependencies
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
@@ -31,7 +32,7 @@ def grid_rows(table, *fields: str) -> list[tuple]:
 
 
 def annotation(fig) -> str:
-    return fig.layout.annotations[0].text
+    return as_figure(fig).layout.annotations[0].text
 
 
 # By agent
@@ -40,6 +41,7 @@ def annotation(fig) -> str:
 def test_agents_chart_and_grid(signed_in):
     with signed_in("admin"):
         fig, table = analytics.update_agents(WEEK)
+        fig = as_figure(fig)
     bars = fig.data[0]
     assert (list(bars.y), list(bars.x)) == (["Drafting", "Code Helper"], [2, 4])  # largest on top
     assert [point[0] for point in bars.customdata] == ["a_draft", "a_code"]  # what a click puts in the URL
@@ -73,6 +75,7 @@ def test_agents_for_a_manager(signed_in):
 def test_unused_agents_stay_in_the_grid_but_not_in_the_chart(signed_in):
     with signed_in("admin"):
         fig, table = analytics.update_agents({"start": "2026-04-01", "end": "2026-04-30"})
+        fig = as_figure(fig)
     assert annotation(fig) == "No interactions in this period"
     assert grid_rows(table, "label", "interactions", "per_user", "error_rate", "latency", "cost") == [
         ("Code Helper", "0", "–", "–", "–", "$0.00"),
@@ -86,6 +89,7 @@ def test_unused_agents_stay_in_the_grid_but_not_in_the_chart(signed_in):
 def test_teams_chart_and_grid(signed_in):
     with signed_in("admin"):
         fig, table = analytics.update_teams(WEEK)
+        fig = as_figure(fig)
     bars = fig.data[0]
     assert list(bars.y) == ["Sales", "Legal", "Engineering"]
     assert list(bars.text) == ["16.7%", "16.7%", "66.7%"]  # 1, 1 and 4 of 6
@@ -111,7 +115,8 @@ def test_a_team_without_interactions_is_listed(signed_in):
 def test_a_manager_never_sees_other_teams(signed_in):
     with signed_in("manager"):
         fig, table = analytics.update_teams(WEEK)
-        stacked = analytics.update_over_time({**WEEK, "stack": "team", "grain": "week"})
+        fig = as_figure(fig)
+        stacked = as_figure(analytics.update_over_time({**WEEK, "stack": "team", "grain": "week"}))
         forged = analytics.update_teams({**WEEK, "teams": "t_legal"})
         chips = analytics.update_chips({**WEEK, "teams": "t_legal"})
     assert list(fig.data[0].y) == ["Sales", "Engineering"]
@@ -144,7 +149,7 @@ def traces(fig) -> dict[str, list[int]]:
 
 def test_daily_stacked_by_agent(signed_in):
     with signed_in("admin"):
-        fig = analytics.update_over_time(WEEK)  # 7 days: the grain is day by default
+        fig = as_figure(analytics.update_over_time(WEEK))  # 7 days: the grain is day by default
     assert traces(fig) == {
         "Code Helper": [2, 1, 0, 0, 0, 0, 1],  # e1 e2 | e3 | e6
         "Drafting": [0, 1, 1, 0, 0, 0, 0],  # e4 (23:30 on the 3rd) | e5 (02:00 on the 4th)
@@ -155,9 +160,9 @@ def test_daily_stacked_by_agent(signed_in):
 
 def test_weekly_and_monthly_by_team(signed_in):
     with signed_in("admin"):
-        weekly = analytics.update_over_time({**WEEK, "grain": "week", "stack": "team"})
+        weekly = as_figure(analytics.update_over_time({**WEEK, "grain": "week", "stack": "team"}))
         spring = {"start": "2026-02-01", "end": "2026-03-31"}
-        monthly = analytics.update_over_time({**spring, "grain": "month", "stack": "team"})
+        monthly = as_figure(analytics.update_over_time({**spring, "grain": "month", "stack": "team"}))
     assert traces(weekly) == {"Engineering": [4], "Legal": [1], "Sales": [1]}
     # February: e0 (Engineering); March: Engineering e1 e2 e4 e6, Sales e3 e7 e8, Legal e5.
     assert traces(monthly) == {"Engineering": [1, 4], "Sales": [0, 3], "Legal": [0, 1]}
@@ -166,8 +171,8 @@ def test_weekly_and_monthly_by_team(signed_in):
 
 def test_weeks_the_period_only_partly_covers_are_faint(signed_in):
     with signed_in("admin"):
-        whole = analytics.update_over_time({**WEEK, "grain": "week"})
-        part = analytics.update_over_time({"start": "2026-03-04", "end": "2026-03-10", "grain": "week"})
+        whole = as_figure(analytics.update_over_time({**WEEK, "grain": "week"}))
+        part = as_figure(analytics.update_over_time({"start": "2026-03-04", "end": "2026-03-10", "grain": "week"}))
     assert list(whole.data[0].marker.opacity) == [1]
     # Wed 4 .. Tue 10 March: the weeks of 2 and 9 March are both cut; Code Helper has e6 then e7 e8.
     assert traces(part) == {"Code Helper": [1, 2], "Drafting": [1, 0]}
@@ -178,7 +183,7 @@ def test_weeks_the_period_only_partly_covers_are_faint(signed_in):
 def test_over_time_groups_the_rest_as_other(signed_in, monkeypatch):
     monkeypatch.setattr(analytics, "TOP_SERIES", 1)
     with signed_in("admin"):
-        fig = analytics.update_over_time({**WEEK, "stack": "team"})
+        fig = as_figure(analytics.update_over_time({**WEEK, "stack": "team"}))
     assert traces(fig) == {"Engineering": [2, 1, 0, 0, 0, 0, 1], "Other": [0, 1, 1, 0, 0, 0, 0]}  # e3, e5
     assert fig.data[1].marker.color == OTHER_COLOUR
 
@@ -212,7 +217,7 @@ def test_a_bad_period_is_explained_everywhere_and_typed_markup_is_not_rendered(s
 
 def test_heatmap_in_utc(signed_in):
     with signed_in("admin"):
-        fig = analytics.update_heatmap(WEEK)
+        fig = as_figure(analytics.update_heatmap(WEEK))
     z = fig.data[0].z
     busy = {(day, hour) for day in range(7) for hour in range(24) if z[day][hour]}
     # Mon 10:00 and 15:30, Tue 09:00 and 23:30, Wed 02:00, Sun 06:30 (weekday 0 = Monday)
@@ -227,7 +232,7 @@ def test_heatmap_in_new_york_local_time(data_dir, password_hash):
     row = store.account_by_email(ACCOUNTS["admin"][0])
     with app.test_request_context("/_dash-update-component", method="POST"):
         login_user(Account(row, sid=store.open_session(row.id)))
-        fig = analytics.update_heatmap(WEEK)
+        fig = as_figure(analytics.update_heatmap(WEEK))
     z = fig.data[0].z
     busy = {(day, hour) for day in range(7) for hour in range(24) if z[day][hour]}
     # e1 05:00 and e2 10:30 Mon, e3 04:00 e4 18:30 e5 21:00 Tue, e6 01:30 EST and e7 23:30 EDT Sun

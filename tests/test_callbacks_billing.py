@@ -20,6 +20,7 @@ from callbacks import billing as cb
 from data.demo import write_demo
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, make_app
+from tests.figures import as_figure
 from tests.org import write_org
 from tests.test_access import dependencies
 from tests.test_queries_billing import write_awkward_events
@@ -225,15 +226,17 @@ def test_nothing_to_show_and_a_bad_period_say_so(signed_in):
     with signed_in("idle_manager"):
         note, row = cb.update_summary(MARCH, TODAY)
         figure, rows, options = cb.update_teams(MARCH, TODAY)
-        daily = cb.update_daily(MARCH, TODAY)
+        figure = as_figure(figure)
+        daily = as_figure(cb.update_daily(MARCH, TODAY))
     assert note.children == "No cost in this period (1 Mar – 31 Mar 2026)."
     assert by_id(row)["billing-kpi-total"].startswith("Total for your teams$0.00")
     assert figure.layout.annotations[0].text == daily.layout.annotations[0].text == "No cost in this period"
     assert rows == [] and "pinnedBottomRowData" not in options
     with signed_in("admin"):
         note, row = cb.update_summary(BACKWARDS, TODAY)
-        figures = [cb.update_daily(BACKWARDS, TODAY), cb.update_models(BACKWARDS, TODAY)]
+        figures = [as_figure(cb.update_daily(BACKWARDS, TODAY)), as_figure(cb.update_models(BACKWARDS, TODAY))]
         figure, rows, _options = cb.update_agents(BACKWARDS, TODAY)
+        figure = as_figure(figure)
     assert (note.children, row) == (BACKWARDS_TEXT, None)
     assert [f.layout.annotations[0].text for f in [*figures, figure]] == [BACKWARDS_TEXT] * 3
     assert rows == []
@@ -247,8 +250,8 @@ def test_awkward_april_every_breakdown_adds_up_to_the_total_shown(signed_in):
         _note, row = cb.update_summary(APRIL, TODAY)
         _fig, teams, team_options = cb.update_teams(APRIL, TODAY)
         _fig, agents, agent_options = cb.update_agents(APRIL, TODAY)
-        models = cb.update_models(APRIL, TODAY)
-        daily = cb.update_daily(APRIL, TODAY)
+        models = as_figure(cb.update_models(APRIL, TODAY))
+        daily = as_figure(cb.update_daily(APRIL, TODAY))
     assert by_id(row)["billing-kpi-total-value"] == "$2.00"  # 2.004999
     assert [(r["label"], r["cost_text"]) for r in teams] == [
         ("Engineering", "$0.67"),
@@ -272,7 +275,7 @@ def test_awkward_april_every_breakdown_adds_up_to_the_total_shown(signed_in):
 
 def test_the_current_period_chart_has_the_run_rate_for_the_days_left(signed_in, anchor_15):
     with signed_in("admin"):
-        daily = cb.update_daily({}, dt.date(2026, 4, 10))
+        daily = as_figure(cb.update_daily({}, dt.date(2026, 4, 10)))
     bars, projected = daily.data
     assert len(bars.x) == 31 and cents(bars.customdata) == Decimal("2.00")
     assert [d.isoformat() for d in projected.x] == ["2026-04-11", "2026-04-12", "2026-04-13", "2026-04-14"]
@@ -291,7 +294,7 @@ def test_bar_charts_fold_the_smallest_into_other():
         },
         schema={"label": pl.String, "cost_cents": pl.Decimal(38, 2), "share": pl.Float64},
     )
-    bars = cb.bar_figure(frame, "#000").data[0]
+    bars = as_figure(cb.bar_figure(frame, "#000")).data[0]
     assert len(bars.y) == 15 and bars.y[0] == "Other (6)"
     assert bars.x[0] == 1 + 2 + 3 + 4 + 5 + 6  # the six smallest
     assert bars.text[-1] == "$20.00 · 9.5%"
@@ -349,8 +352,8 @@ def test_demo_every_period_adds_up_on_screen(demo_app, anchor):
             total = by_id(cb.update_summary(query, today)[1])["billing-kpi-total-value"]
             _fig, teams, team_options = cb.update_teams(query, today)
             _fig, agents, agent_options = cb.update_agents(query, today)
-            daily = cb.update_daily(query, today)
-            models = cb.update_models(query, today)
+            daily = as_figure(cb.update_daily(query, today))
+            models = as_figure(cb.update_models(query, today))
             assert cents(r["cost_text"] for r in teams) == cents([total]), option
             assert cents(r["cost_text"] for r in agents) == cents([total]), option
             assert team_options["pinnedBottomRowData"][0]["cost_text"] == total

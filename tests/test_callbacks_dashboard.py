@@ -8,6 +8,7 @@ from dash import no_update
 
 from callbacks import dashboard, shell
 from layouts import ids
+from tests.figures import as_figure
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
 
@@ -57,7 +58,7 @@ def test_kpis_for_an_empty_period_and_a_backwards_one(signed_in):
 
 def test_trend_has_every_day_and_the_previous_period(signed_in):
     with signed_in("admin"):
-        fig = dashboard.update_trend(WEEK)
+        fig = as_figure(dashboard.update_trend(WEEK))
     traces = {trace.name: trace for trace in fig.data}
     assert list(traces["Interactions"].y) == [2, 2, 1, 0, 0, 0, 1]
     assert list(traces["Interactions (previous period)"].y) == [0, 0, 1, 0, 0, 0, 0]  # e0 on 25 Feb
@@ -66,21 +67,22 @@ def test_trend_has_every_day_and_the_previous_period(signed_in):
 
 def test_trend_says_when_there_is_nothing(signed_in):
     with signed_in("idle_manager"):
-        fig = dashboard.update_trend(WEEK)
+        fig = as_figure(dashboard.update_trend(WEEK))
     assert fig.layout.annotations[0].text == "No interactions in this period"
 
 
 def test_cost_total_and_per_day(signed_in):
     with signed_in("admin"):
         total, fig = dashboard.update_cost(WEEK)
+    fig = as_figure(fig)
     assert total == "$3.72"
     assert list(fig.data[0].customdata) == ["$0.35", "$1.33", "$2.00", "$0.00", "$0.00", "$0.00", "$0.04"]
 
 
 def test_top_agents_and_teams(signed_in):
     with signed_in("admin"):
-        agents = dashboard.update_top_agents(WEEK)
-        teams = dashboard.update_top_teams(WEEK)
+        agents = as_figure(dashboard.update_top_agents(WEEK))
+        teams = as_figure(dashboard.update_top_teams(WEEK))
     assert (list(agents.data[0].y), list(agents.data[0].x)) == (["Drafting", "Code Helper"], [2, 4])
     assert (list(teams.data[0].y), list(teams.data[0].x)) == (["Sales", "Legal", "Engineering"], [1, 1, 4])
 
@@ -130,7 +132,7 @@ def test_charts_carry_the_house_template(signed_in):
     import plotly.io as pio
 
     with signed_in("admin"):
-        fig = dashboard.update_trend(WEEK)
+        fig = as_figure(dashboard.update_trend(WEEK))
     template = fig.to_plotly_json()["layout"]["template"]
     assert template == pio.templates["telemetry"].to_plotly_json()
     white = pio.templates["plotly_white"].to_plotly_json()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import polars as pl
+from dash import dcc
 
 from callbacks import users
 from reports.safe import spreadsheet_safe
+from tests.figures import as_figure
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
 FIRST_BLOCK = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}
@@ -77,6 +79,8 @@ def test_user_detail_is_checked_against_the_scope(signed_in):
     with signed_in("manager"):
         is_open, title, body = users.open_detail([{"user_id": "u4"}], WEEK)
         assert (is_open, title) == (True, "Mia Member")
+        daily = next(part.figure for part in body if isinstance(part, dcc.Graph))
+        assert list(as_figure(daily).data[0].y) == [2, 0, 0, 0, 0, 0, 1]  # e1, e2 on Monday; e6 on Sunday
         _open, title, body = users.open_detail([{"user_id": "u3"}], WEEK)  # Legal is not theirs
     assert title == "User"
     assert body[0].children == "This person is not in your scope."
@@ -92,7 +96,8 @@ def test_view_is_written_to_the_url():
 def test_distribution_and_adoption(signed_in):
     with signed_in("admin"):
         text, fig = users.update_distribution(WEEK)
-        adoption = users.update_adoption(WEEK)
+        fig = as_figure(fig)
+        adoption = as_figure(users.update_adoption(WEEK))
     assert text == "The most active 10% of active users made 50.0% of all interactions."
     assert list(fig.data[0].y)[:2] == [3, 1]
     assert list(adoption.data[1].y) == [1, 3, 4, 4, 4, 4, 4]
