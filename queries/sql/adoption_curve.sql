@@ -5,13 +5,13 @@ with active_in_period as (
     from events
     where ts >= $from_ts and ts < $to_ts
         and utc_date between $from_utc_date and $to_utc_date
-        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
-        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
 ),
 scoped_users as (
     select user_id, timezone($tz, created_at)::date as since
     from users
-    where ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+    where ($all_teams or list_contains($team_ids::varchar[], team_id))
         and (active or user_id in (select user_id from active_in_period))
 ),
 firsts as (
@@ -20,8 +20,8 @@ firsts as (
     join scoped_users on scoped_users.user_id = events.user_id
     where events.ts < $to_ts
         and events.utc_date <= $to_utc_date
-        and ($all_teams or events.team_id in (select unnest($team_ids::varchar[])))
-        and ($all_agents or events.agent_id in (select unnest($agent_ids::varchar[])))
+        and ($all_teams or list_contains($team_ids::varchar[], events.team_id))
+        and ($all_agents or list_contains($agent_ids::varchar[], events.agent_id))
     group by events.user_id
 ),
 days as (

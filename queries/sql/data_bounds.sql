@@ -5,8 +5,8 @@ with scoped as (
     select ts, utc_date
     from events
     where (utc_date between $head_from and $head_to or utc_date between $tail_from and $tail_to)
-        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
-        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
 )
 select
     timezone($tz, min(ts) filter (where utc_date between $head_from and $head_to))::date as first_day,

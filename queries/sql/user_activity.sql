@@ -6,8 +6,8 @@ with in_period as (
     from events
     where ts >= $from_ts and ts < $to_ts
         and utc_date between $from_utc_date and $to_utc_date
-        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
-        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
 ),
 per_user as (
     select
@@ -21,7 +21,7 @@ per_user as (
 scoped_users as (
     select user_id, name, email, team_id, created_at, active
     from users
-    where ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+    where ($all_teams or list_contains($team_ids::varchar[], team_id))
         and created_at < $to_ts
         and (active or user_id in (select user_id from per_user))
 ),
@@ -38,8 +38,8 @@ ever as (
     from events
     where ts < $to_ts
         and utc_date <= $to_utc_date
-        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
-        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
     group by user_id
 )
 select
@@ -53,8 +53,8 @@ select
     coalesce(per_user.interactions, 0) as interactions,
     coalesce(per_user.active_days, 0) as active_days,
     coalesce(per_user.active_working_days, 0) as active_working_days,
-    timezone($tz, ever.first_ts) as first_active,
-    timezone($tz, ever.last_ts) as last_active,
+    ever.first_ts as first_active,  -- an instant: queries/users.py shows it in local time
+    ever.last_ts as last_active,
     coalesce(agents.name, agent_rank.agent_id) as most_used_agent
 from scoped_users
 left join teams on teams.team_id = scoped_users.team_id

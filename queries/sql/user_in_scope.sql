@@ -3,4 +3,4 @@ select users.user_id, users.name, users.email, coalesce(teams.name, users.team_i
 from users
 left join teams on teams.team_id = users.team_id
 where users.user_id = $user_id
-    and ($all_teams or users.team_id in (select unnest($team_ids::varchar[])))
+    and ($all_teams or list_contains($team_ids::varchar[], users.team_id))

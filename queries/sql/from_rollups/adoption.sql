@@ -6,7 +6,7 @@ with_access as (
     select user_id
     from users
     where created_at < $to_ts
-        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
         and (active or user_id in (select user_id from active_in_period))
 )
 select

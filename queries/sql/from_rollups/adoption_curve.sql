@@ -6,7 +6,7 @@ with active_in_period as (
 scoped_users as (
     select user_id, timezone($tz, created_at)::date as since
     from users
-    where ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+    where ($all_teams or list_contains($team_ids::varchar[], team_id))
         and (active or user_id in (select user_id from active_in_period))
 ),
 firsts as (

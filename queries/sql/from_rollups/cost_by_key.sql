@@ -7,8 +7,8 @@ with scoped as (
     from cube
     where day between $start_date and $end_date
         and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
-        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
-        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
 ),
 labels as (
     select 'team' as kind, team_id as key, name as label from teams

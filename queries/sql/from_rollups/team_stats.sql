@@ -5,8 +5,8 @@ with sums as (
     from cube
     where day between $start_date and $end_date
         and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
-        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
-        and ($all_agents or agent_id in (select unnest($agent_ids::varchar[])))
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
     group by team_id
 ),
 active_in_period as (
@@ -22,13 +22,13 @@ members as (
     select team_id, count(*) as members
     from users
     where created_at < $to_ts
-        and ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
         and (active or user_id in (select user_id from active_in_period))
     group by team_id
 ),
 listed as (
     select team_id from teams
-    where $all_teams or team_id in (select unnest($team_ids::varchar[]))
+    where $all_teams or list_contains($team_ids::varchar[], team_id)
     union
     select team_id from totals
     union

@@ -6,7 +6,7 @@ with per_user as (
 scoped_users as (
     select user_id, name, email, team_id, created_at, active
     from users
-    where ($all_teams or team_id in (select unnest($team_ids::varchar[])))
+    where ($all_teams or list_contains($team_ids::varchar[], team_id))
         and created_at < $to_ts
         and (active or user_id in (select user_id from per_user))
 ),
@@ -24,8 +24,8 @@ select
     coalesce(per_user.interactions, 0) as interactions,
     coalesce(per_user.active_days, 0) as active_days,
     coalesce(per_user.active_working_days, 0) as active_working_days,
-    timezone($tz, ever.first_ts) as first_active,
-    timezone($tz, ever.last_ts) as last_active,
+    ever.first_ts as first_active,  -- an instant: queries/users.py shows it in local time
+    ever.last_ts as last_active,
     coalesce(agents.name, per_user.top_agent_id) as most_used_agent
 from scoped_users
 left join teams on teams.team_id = scoped_users.team_id
