@@ -32,11 +32,13 @@ from pathlib import Path
 
 import bench  # benchmarks/bench.py, beside this file
 import gevent
+import gevent.pool
 import psutil
 import serving  # benchmarks/serving.py
 from locust import HttpUser, between, task
 from locust.clients import LocustHttpAdapter
 from locust.env import Environment
+from locust.exception import StopUser
 from urllib3.util.retry import Retry
 
 PROJECT = bench.PROJECT
@@ -163,6 +165,10 @@ class Plan:
     errors: list[str] = field(default_factory=list)
     logins: int = 0
     roles: str = ""  # e.g. "10 admins and 10 managers"
+    # Every callback request, so the end waits for them: stopping kills the users, and a user killed while
+    # waiting for its tab would leave its requests running into the server's shutdown (refused).
+    inflight: gevent.pool.Group = field(default_factory=gevent.pool.Group)
+    stopping: bool = False  # set at the end: no new tab opens
 
 
 def is_answer(response) -> str | None:
@@ -185,8 +191,9 @@ class BrowserResend(Retry):
     """
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        again = super().increment(method, url, response, error, _pool, _stacktrace)  # raises when not resent
         RESENT.append(f"{url}: {error!r}")
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        return again
 
 
 def resending_adapter() -> LocustHttpAdapter:
@@ -209,12 +216,14 @@ class TabUser(HttpUser):
 
     @task
     def open_tab(self) -> None:
+        if self.plan.stopping:
+            raise StopUser()
         tab = self.rng.choice(bench.TABS)
         span_name, span = self.rng.choice(list(bench.SPANS.items()))
         query = bench.random_query(self.rng, span, self.plan.first, self.plan.last, list(self.person.teams))
         bodies = [bench.callback_body(d, tab, query) for d in self.plan.callbacks[tab]]
         started = time.perf_counter()
-        gevent.joinall([gevent.spawn(self.post, body, f"{tab} {span_name}") for body in bodies])
+        gevent.joinall([self.plan.inflight.spawn(self.post, body, f"{tab} {span_name}") for body in bodies])
         self.plan.tab_opens.append(time.perf_counter() - started)
 
     def post(self, body: dict, name: str) -> None:
@@ -252,7 +261,10 @@ def run_users(base: str, plan: Plan, args: argparse.Namespace) -> float:
     started = time.perf_counter()
     runner.start(args.users, spawn_rate=max(1.0, args.users / 4))  # all logged in within about 4 s
     gevent.sleep(args.seconds)
+    plan.stopping = True
     runner.quit()
+    if not plan.inflight.join(timeout=120):
+        plan.errors.append(f"{len(plan.inflight)} requests still unanswered 120 s after the end")
     return time.perf_counter() - started
 
 
