@@ -15,6 +15,7 @@ import polars as pl
 
 from data import schema
 from queries import cache as query_cache
+from queries.index_answers import ANSWERS
 from queries.rollups import (
     MANIFEST,
     ROLLUP_SCHEMAS,
@@ -47,7 +48,8 @@ def sql_text(name: str) -> str:
 
 @cache
 def has_rollup_variant(name: str) -> bool:
-    return (SQL_DIR / ROLLUP_SQL / f"{name}.sql").exists()
+    """Whether the rollups answer the question: a SQL file in from_rollups/, or Polars (`ANSWERS`)."""
+    return name in ANSWERS or (SQL_DIR / ROLLUP_SQL / f"{name}.sql").exists()
 
 
 @cache
@@ -136,6 +138,7 @@ class Database:
         self._rollups_present = tuple(False for _name in TABLES)
         self._rollups_checked: tuple[tuple, dict | None] | None = None
         self._index = IndexHolder()
+        self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
         self._tables_of: str | None = None  # the build (its index name) whose small rollup tables are in memory
         self._con.sql("set TimeZone = 'UTC'")
         try:
@@ -184,6 +187,18 @@ class Database:
             # Names come from the schema and paths from configuration, never from a request.
             self._con.sql(f"create or replace table {name} as {body}")
         self._directory_present = present  # only once every table is in place
+
+    def directory(self, name: str) -> pl.DataFrame:
+        """A directory table (users, teams, agents, team_managers) as a Polars frame, read once per version
+        of the directory files."""
+        if name not in schema.DIRECTORY:
+            raise KeyError(name)
+        present = self._directory_present  # set only once every table is in place: never older than the table
+        kept = self._frames.get(name)
+        if kept is None or kept[0] != present:
+            with self._con.cursor() as cursor:
+                kept = self._frames[name] = (present, cursor.sql(f"select * from {name}").pl())  # noqa: S608
+        return kept[1]
 
     def _create_events_view(self) -> None:
         present = schema.has_events(self.data_dir)
@@ -349,7 +364,9 @@ def run(
         raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
     bound = {key: given[key] for key in sql_parameters(name)}
     db = _databases.get(cursor)
-    if _rollups_answer(db, name, given):
+    if _rollups_answer(db, name, given) and name in ANSWERS:
+        query = lambda: ANSWERS[name](db.user_index(cursor), db.directory, given)  # noqa: E731
+    elif _rollups_answer(db, name, given):
         source = f"{ROLLUP_SQL}/{name}"
         query = lambda: _execute_on_rollups(db, cursor, source, given)  # noqa: E731
     else:

@@ -81,50 +81,66 @@ class Period:
 # each event its local date with DuckDB's ICU rules, and the system's tz database that zoneinfo reads
 # can differ from ICU's (America/Vancouver from November 2026, Africa/Casablanca, historical changes
 # at midnight in Havana or the Azores…). With Python's midnights, an event in such an hour would be
-# counted in a period but on none of its days. One tiny in-memory DuckDB per process answers; each
-# (day, zone) is asked once and kept.
-_MIDNIGHT_SQL = """
-with probes as (
-    select timezone('UTC', $day::timestamp + probe) as probe_ts
-    from unnest([interval '-1 day', interval '1 day']) as p(probe)
+# counted in a period but on none of its days. One tiny in-memory DuckDB per process answers, for a
+# whole year of days at once (each statement costs a few milliseconds, whatever its size), and the
+# answers are kept.
+_MIDNIGHTS_SQL = """
+with days as (
+    select unnest(generate_series($first, $last, interval 1 day))::date as day
+),
+probes as (
+    select day, timezone('UTC', day::timestamp + probe) as probe_ts
+    from days, unnest([interval '-1 day', interval '1 day']) as p(probe)
 ),
 candidates as (
-    select timezone('UTC', $day::timestamp - (timezone($tz, probe_ts) - timezone('UTC', probe_ts))) as instant
+    select day, timezone('UTC', day::timestamp - (timezone($tz, probe_ts) - timezone('UTC', probe_ts))) as instant
     from probes
 )
-select epoch_us(coalesce(
-    min(instant) filter (where timezone($tz, instant)::date >= $day),
-    timezone($tz, $day::timestamp)
+select day, epoch_us(coalesce(
+    min(instant) filter (where timezone($tz, instant)::date >= day),
+    timezone($tz, any_value(day)::timestamp)
 )) as first_instant
 from candidates
+group by day
 """
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _icu_lock = threading.Lock()
 _icu: tuple[int, duckdb.DuckDBPyConnection] | None = None
 
 
-def _ask_icu(sql: str, params: dict) -> object:
-    """The one value `sql` answers, from this process's small, file-less DuckDB."""
+def _ask_icu_rows(sql: str, params: dict) -> list[tuple]:
+    """The rows `sql` answers, from this process's small, file-less DuckDB."""
     global _icu
     with _icu_lock:
         if _icu is None or _icu[0] != os.getpid():  # a forked worker opens its own
             con = duckdb.connect(":memory:", config={"threads": 1, "enable_external_access": False})
             _icu = (os.getpid(), con)
-        return _icu[1].sql(sql, params=params).fetchall()[0][0]
+        return _icu[1].sql(sql, params=params).fetchall()
 
 
-@lru_cache(maxsize=8192)
-def _local_midnight(day: dt.date, tz: str) -> dt.datetime:
-    """The first instant of local day `day` in zone `tz`, as UTC, by DuckDB's (ICU) rules.
+def _ask_icu(sql: str, params: dict) -> object:
+    """The one value `sql` answers."""
+    return _ask_icu_rows(sql, params)[0][0]
+
+
+@lru_cache(maxsize=256)
+def _local_midnights(year: int, tz: str) -> dict[dt.date, dt.datetime]:
+    """The first instant of each local day of `year` in zone `tz`, as UTC, by DuckDB's (ICU) rules.
 
     That is local 00:00 at the UTC offset in force the day before or the day after, the earlier one
-    that DuckDB reads as on `day` or later: when clocks go back from 01:00 to 00:00 the day starts at
-    the first 00:00 (DuckDB's `timezone(tz, timestamp)` alone would give the second), and when they
+    that DuckDB reads as on that day or later: when clocks go back from 01:00 to 00:00 the day starts
+    at the first 00:00 (DuckDB's `timezone(tz, timestamp)` alone would give the second), and when they
     skip from 00:00 to 01:00 it starts at the change. So `[from_ts, to_ts)` holds exactly the events
     that `timezone($tz, ts)::date` puts on the period's days.
     """
-    micros = _ask_icu(_MIDNIGHT_SQL, {"day": day, "tz": tz})
-    return _EPOCH + dt.timedelta(microseconds=micros)
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    rows = _ask_icu_rows(_MIDNIGHTS_SQL, {"first": first, "last": last, "tz": tz})
+    return {day: _EPOCH + dt.timedelta(microseconds=micros) for day, micros in rows}
+
+
+def _local_midnight(day: dt.date, tz: str) -> dt.datetime:
+    """The first instant of local day `day` in zone `tz`, as UTC (see `_local_midnights`)."""
+    return _local_midnights(day.year, tz)[day]
 
 
 def known_timezone(tz: str) -> bool:
@@ -222,9 +238,17 @@ def matching_preset(period: Period, today: dt.date, first_day: dt.date | None = 
     return "custom"
 
 
+_today: dict[str, tuple[dt.date, dt.datetime]] = {}  # zone -> (local today, the instant it ends)
+
+
 def today_local(tz: str) -> dt.date:
-    """Today's local date, by the same (DuckDB) rules as `_local_midnight`."""
-    return _ask_icu("select timezone($tz, now())::date", {"tz": tz})
+    """Today's local date, by the same (DuckDB) rules as `_local_midnight`; asked again once it ends."""
+    now = dt.datetime.now(dt.UTC)
+    kept = _today.get(tz)
+    if kept is None or not now < kept[1]:
+        today = _ask_icu("select timezone($tz, $now)::date", {"tz": tz, "now": now})
+        kept = _today[tz] = (today, _local_midnight(today + dt.timedelta(days=1), tz))
+    return kept[0]
 
 
 def last_days(days: int, tz: str, today: dt.date | None = None) -> Period:

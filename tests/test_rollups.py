@@ -186,6 +186,26 @@ def test_new_event_files_turn_the_rollups_off_until_they_are_updated(demo_dir: P
         assert_frame_equal(usage.summary(period, Scope.organization()), with_raw)
 
 
+def test_the_per_person_list_from_the_rollups_follows_a_new_directory_file(demo_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(demo_dir, tmp_path)
+    app = _app(folder, TZ)
+    period = Period(END - dt.timedelta(days=29), END, TZ)
+    with app.app_context():
+        assert queries.database().uses_rollups(TZ)
+        before = users.user_activity(period, Scope.organization())
+    busiest = before.row(0, named=True)
+    people = pl.read_parquet(folder / "directory" / "users.parquet")
+    new_name = pl.when(pl.col("user_id") == busiest["user_id"]).then(pl.lit("Renamed Person")).otherwise("name")
+    people.with_columns(new_name.alias("name")).write_parquet(folder / "directory" / "users.tmp")
+    os.replace(folder / "directory" / "users.tmp", folder / "directory" / "users.parquet")
+    with app.app_context():  # a new request
+        after = users.user_activity(period, Scope.organization())
+        with raw_events():
+            assert_frame_equal(after, users.user_activity(period, Scope.organization()))
+    assert after.row(0, named=True) == {**busiest, "name": "Renamed Person"}
+    assert after.height == before.height
+
+
 def test_rollups_of_another_time_zone_are_not_used(demo_dir: Path, tmp_path: Path) -> None:
     folder = _copy(demo_dir, tmp_path)
     app = _app(folder, "UTC")
