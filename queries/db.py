@@ -351,8 +351,9 @@ def run(
 ) -> pl.DataFrame:
     """Run the named SQL file with bound parameters and fetch the whole result.
 
-    Read from the rollups (queries/sql/from_rollups/<name>.sql, the same question and the same answer)
-    while they are current, else from the raw events. The answer comes from this process's result
+    Read from the rollups (queries/sql/from_rollups/<name>.sql, or for a few questions Polars:
+    queries/index_answers.py; the same question and the same answer) while they are current, else from
+    the raw events. The answer comes from this process's result
     cache when the same file was run with the same parameters (the scope is among them) on the same
     data version; see `queries.cache`. `then`, if given, finishes the answer in Polars before it is kept
     (so callers sharing an answer do not each redo it); it may depend only on the parameters and on
@@ -364,9 +365,11 @@ def run(
         raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
     bound = {key: given[key] for key in sql_parameters(name)}
     db = _databases.get(cursor)
-    if _rollups_answer(db, name, given) and name in ANSWERS:
-        query = lambda: ANSWERS[name](db.user_index(cursor), db.directory, given)  # noqa: E731
-    elif _rollups_answer(db, name, given):
+    on_rollups = _rollups_answer(db, name, given)
+    if on_rollups and name in ANSWERS:
+        sql = lambda part, params: _execute_on_rollups(db, cursor, f"{ROLLUP_SQL}/{part}", params)  # noqa: E731
+        query = lambda: ANSWERS[name](db.user_index(cursor), db.directory, sql, given)  # noqa: E731
+    elif on_rollups:
         source = f"{ROLLUP_SQL}/{name}"
         query = lambda: _execute_on_rollups(db, cursor, source, given)  # noqa: E731
     else:

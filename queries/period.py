@@ -86,7 +86,7 @@ class Period:
 # answers are kept.
 _MIDNIGHTS_SQL = """
 with days as (
-    select unnest(generate_series($first, $last, interval 1 day))::date as day
+    select unnest(generate_series($first::timestamp, $last::timestamp, interval 1 day))::date as day
 ),
 probes as (
     select day, timezone('UTC', day::timestamp + probe) as probe_ts
@@ -98,7 +98,7 @@ candidates as (
 )
 select day, epoch_us(coalesce(
     min(instant) filter (where timezone($tz, instant)::date >= day),
-    timezone($tz, any_value(day)::timestamp)
+    timezone($tz, day::timestamp)
 )) as first_instant
 from candidates
 group by day
@@ -238,17 +238,9 @@ def matching_preset(period: Period, today: dt.date, first_day: dt.date | None = 
     return "custom"
 
 
-_today: dict[str, tuple[dt.date, dt.datetime]] = {}  # zone -> (local today, the instant it ends)
-
-
 def today_local(tz: str) -> dt.date:
-    """Today's local date, by the same (DuckDB) rules as `_local_midnight`; asked again once it ends."""
-    now = dt.datetime.now(dt.UTC)
-    kept = _today.get(tz)
-    if kept is None or not now < kept[1]:
-        today = _ask_icu("select timezone($tz, $now)::date", {"tz": tz, "now": now})
-        kept = _today[tz] = (today, _local_midnight(today + dt.timedelta(days=1), tz))
-    return kept[0]
+    """Today's local date, by the same (DuckDB) rules as `_local_midnight`."""
+    return _ask_icu("select timezone($tz, now())::date", {"tz": tz})
 
 
 def last_days(days: int, tz: str, today: dt.date | None = None) -> Period:

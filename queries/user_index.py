@@ -16,7 +16,7 @@ boolean matrix, and sums, minima and maxima per user `ufunc.at` over integer arr
 
 The answers are Polars frames the rollup SQL files read as relations named `idx_*` (registered on
 the request's cursor for one statement), so each question is still one SQL file joining the
-directory; see `RELATIONS`. The per-person list is joined in Polars instead (`queries/index_answers.py`).
+directory; see `RELATIONS`. A few answers are joined in Polars instead (`queries/index_answers.py`).
 """
 
 from __future__ import annotations

@@ -53,8 +53,8 @@ select
     coalesce(per_user.interactions, 0) as interactions,
     coalesce(per_user.active_days, 0) as active_days,
     coalesce(per_user.active_working_days, 0) as active_working_days,
-    ever.first_ts as first_active,  -- an instant: queries/users.py shows it in local time
-    ever.last_ts as last_active,
+    timezone($tz, ever.first_ts) as first_active,
+    timezone($tz, ever.last_ts) as last_active,
     coalesce(agents.name, agent_rank.agent_id) as most_used_agent
 from scoped_users
 left join teams on teams.team_id = scoped_users.team_id
