@@ -105,6 +105,12 @@ def _bar_slots(count: int) -> dict:
     return {"automargin": True, "ticksuffix": " ", "range": [count - 0.5 - max(count, BAR_SLOTS), count - 0.5]}
 
 
+def _bar_chart(bars: dict, xaxis: dict, count: int) -> Figure:
+    """One horizontal bar trace (`count` bars) in a chart of this tab: hover on the bar, no legend."""
+    return figure([bars], CHART_HEIGHT, hovermode="closest", showlegend=False, margin={"t": 28, "l": 8},
+                  xaxis=xaxis, yaxis=_bar_slots(count))  # fmt: skip
+
+
 def _or_dash(value: float | None, text) -> str:
     return DASH if value is None else text(value)
 
@@ -171,15 +177,8 @@ def agent_figure(frame: pl.DataFrame) -> Figure:
         "<br>%{customdata[2]} · %{customdata[3]} errors<extra></extra>",
         "marker": {"color": AGENT_COLOUR},
     }  # fmt: skip
-    return figure(
-        [bars],
-        CHART_HEIGHT,
-        hovermode="closest",
-        showlegend=False,
-        margin={"t": 28, "l": 8},
-        xaxis={"title": title("Interactions"), "rangemode": "tozero", **count_ticks(top["interactions"].max())},
-        yaxis=_bar_slots(top.height),
-    )
+    xaxis = {"title": title("Interactions"), "rangemode": "tozero", **count_ticks(top["interactions"].max())}
+    return _bar_chart(bars, xaxis, top.height)
 
 
 def update_agents(query: dict | None) -> tuple:
@@ -245,15 +244,8 @@ def team_figure(frame: pl.DataFrame) -> Figure:
         "<br>%{customdata[2]} of %{customdata[3]} members active (%{customdata[4]})<extra></extra>",
         "marker": {"color": TEAM_COLOUR},
     }  # fmt: skip
-    return figure(
-        [bars],
-        CHART_HEIGHT,
-        hovermode="closest",
-        showlegend=False,
-        margin={"t": 28, "l": 8},
-        xaxis={"title": title("Share of interactions"), "tickformat": ".0%", "rangemode": "tozero"},
-        yaxis=_bar_slots(top.height),
-    )
+    xaxis = {"title": title("Share of interactions"), "tickformat": ".0%", "rangemode": "tozero"}
+    return _bar_chart(bars, xaxis, top.height)
 
 
 def update_teams(query: dict | None) -> tuple:
