@@ -28,7 +28,7 @@ from callbacks._figures import (
     message_figure,
     title,
 )
-from callbacks._memo import memoised
+from callbacks._tab import register_tab
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, number_column
 from queries import analytics
@@ -491,15 +491,13 @@ def update_search_from_stack(stack: str | None, search: str | None):
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    query = Input(ids.ANALYTICS_QUERY, "data")
-    for update, chart, table in (
-        (update_agents, ids.ANALYTICS_AGENT_CHART, ids.ANALYTICS_AGENT_TABLE),
-        (update_teams, ids.ANALYTICS_TEAM_CHART, ids.ANALYTICS_TEAM_TABLE),
-    ):
-        app.callback(Output(chart, "figure"), Output(table, "children"), query)(memoised(update))
-    app.callback(Output(ids.ANALYTICS_OVER_TIME, "figure"), query)(memoised(update_over_time))
-    app.callback(Output(ids.ANALYTICS_HEATMAP, "figure"), query)(memoised(update_heatmap))
-    app.callback(Output(ids.ANALYTICS_CHIPS, "children"), query)(memoised(update_chips))
+    register_tab(app, Input(ids.ANALYTICS_QUERY, "data"), [
+        ((Output(ids.ANALYTICS_AGENT_CHART, "figure"), Output(ids.ANALYTICS_AGENT_TABLE, "children")), update_agents),
+        ((Output(ids.ANALYTICS_TEAM_CHART, "figure"), Output(ids.ANALYTICS_TEAM_TABLE, "children")), update_teams),
+        ((Output(ids.ANALYTICS_OVER_TIME, "figure"),), update_over_time),
+        ((Output(ids.ANALYTICS_HEATMAP, "figure"),), update_heatmap),
+        ((Output(ids.ANALYTICS_CHIPS, "children"),), update_chips),
+    ])  # fmt: skip
 
     search = State(ids.SHELL_LOCATION, "search")
     writers = (

@@ -30,7 +30,7 @@ from callbacks._figures import (
     message_figure,
     money_axis,
 )
-from callbacks._memo import memoised
+from callbacks._tab import register_tab
 from layouts import ids
 from layouts._components import format_change, format_count, format_usd, message
 from queries import billing, usage
@@ -463,33 +463,20 @@ def update_models(query: dict | None, today: dt.date | None = None) -> Figure:
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    query = Input(ids.BILLING_QUERY, "data")
-    app.callback(
-        Output(ids.BILLING_PERIOD, "options"),
-        Output(ids.BILLING_PERIOD, "value"),
-        Output(ids.BILLING_PERIOD_NOTE, "children"),
-        query,
-    )(memoised(update_period_options))
+    register_tab(app, Input(ids.BILLING_QUERY, "data"), [
+        ((Output(ids.BILLING_PERIOD, "options"), Output(ids.BILLING_PERIOD, "value"),
+          Output(ids.BILLING_PERIOD_NOTE, "children")), update_period_options),
+        ((Output(ids.BILLING_MESSAGE, "children"), Output(ids.BILLING_KPIS, "children")), update_summary),
+        ((Output(ids.BILLING_DAILY, "figure"),), update_daily),
+        ((Output(ids.BILLING_MODEL_CHART, "figure"),), update_models),
+        ((Output(ids.BILLING_TEAM_CHART, "figure"), Output(ids.BILLING_TEAM_GRID, "rowData"),
+          Output(ids.BILLING_TEAM_GRID, "dashGridOptions")), update_teams),
+        ((Output(ids.BILLING_AGENT_CHART, "figure"), Output(ids.BILLING_AGENT_GRID, "rowData"),
+          Output(ids.BILLING_AGENT_GRID, "dashGridOptions")), update_agents),
+    ])  # fmt: skip
     app.callback(
         Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
         Input(ids.BILLING_PERIOD, "value"),
         State(ids.SHELL_LOCATION, "search"),
         prevent_initial_call=True,
     )(update_url)
-    app.callback(Output(ids.BILLING_MESSAGE, "children"), Output(ids.BILLING_KPIS, "children"), query)(
-        memoised(update_summary)
-    )
-    app.callback(Output(ids.BILLING_DAILY, "figure"), query)(memoised(update_daily))
-    app.callback(Output(ids.BILLING_MODEL_CHART, "figure"), query)(memoised(update_models))
-    app.callback(
-        Output(ids.BILLING_TEAM_CHART, "figure"),
-        Output(ids.BILLING_TEAM_GRID, "rowData"),
-        Output(ids.BILLING_TEAM_GRID, "dashGridOptions"),
-        query,
-    )(memoised(update_teams))
-    app.callback(
-        Output(ids.BILLING_AGENT_CHART, "figure"),
-        Output(ids.BILLING_AGENT_GRID, "rowData"),
-        Output(ids.BILLING_AGENT_GRID, "dashGridOptions"),
-        query,
-    )(memoised(update_agents))

@@ -21,7 +21,7 @@ from callbacks._figures import (
     money_axis,
     title,
 )
-from callbacks._memo import memoised
+from callbacks._tab import register_tab
 from layouts import ids
 from layouts._components import format_change, format_count, format_percent, format_usd, kpi_card, message
 from queries import usage
@@ -172,13 +172,10 @@ def update_top_teams(query: dict | None) -> Figure:
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    query = Input(ids.DASHBOARD_QUERY, "data")
-    app.callback(Output(ids.DASHBOARD_MESSAGE, "children"), Output(ids.DASHBOARD_KPIS, "children"), query)(
-        memoised(update_kpis)
-    )
-    app.callback(Output(ids.DASHBOARD_TREND, "figure"), query)(memoised(update_trend))
-    app.callback(Output(ids.DASHBOARD_COST_TOTAL, "children"), Output(ids.DASHBOARD_COST_DAILY, "figure"), query)(
-        memoised(update_cost)
-    )
-    app.callback(Output(ids.DASHBOARD_TOP_AGENTS, "figure"), query)(memoised(update_top_agents))
-    app.callback(Output(ids.DASHBOARD_TOP_TEAMS, "figure"), query)(memoised(update_top_teams))
+    register_tab(app, Input(ids.DASHBOARD_QUERY, "data"), [
+        ((Output(ids.DASHBOARD_MESSAGE, "children"), Output(ids.DASHBOARD_KPIS, "children")), update_kpis),
+        ((Output(ids.DASHBOARD_TREND, "figure"),), update_trend),
+        ((Output(ids.DASHBOARD_COST_TOTAL, "children"), Output(ids.DASHBOARD_COST_DAILY, "figure")), update_cost),
+        ((Output(ids.DASHBOARD_TOP_AGENTS, "figure"),), update_top_agents),
+        ((Output(ids.DASHBOARD_TOP_TEAMS, "figure"),), update_top_teams),
+    ])  # fmt: skip

@@ -23,6 +23,7 @@ from callbacks._figures import (
     title,
 )
 from callbacks._memo import memoised
+from callbacks._tab import register_tab
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, message
 from queries import grid_rows, users
@@ -279,12 +280,12 @@ def open_detail(selected: list[dict] | None, query: dict | None) -> tuple:
 
 def register_callbacks(app: dash.Dash) -> None:
     query = Input(ids.USERS_QUERY, "data")
-    app.callback(
-        Output(ids.USERS_MESSAGE, "children"),
-        Output(ids.USERS_CARDS, "children"),
-        Output(ids.USERS_GRID, "columnDefs"),
-        query,
-    )(memoised(update_table))
+    register_tab(app, query, [
+        ((Output(ids.USERS_MESSAGE, "children"), Output(ids.USERS_CARDS, "children"),
+          Output(ids.USERS_GRID, "columnDefs")), update_table),
+        ((Output(ids.USERS_CONCENTRATION, "children"), Output(ids.USERS_DISTRIBUTION, "figure")), update_distribution),
+        ((Output(ids.USERS_ADOPTION, "figure"),), update_adoption),
+    ])  # fmt: skip
     app.callback(
         Output(ids.USERS_GRID, "getRowsResponse"),
         Input(ids.USERS_GRID, "getRowsRequest"),
@@ -314,10 +315,6 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ids.USERS_GRID, "filterModel"),
         prevent_initial_call=True,
     )(export_csv)
-    app.callback(Output(ids.USERS_CONCENTRATION, "children"), Output(ids.USERS_DISTRIBUTION, "figure"), query)(
-        memoised(update_distribution)
-    )
-    app.callback(Output(ids.USERS_ADOPTION, "figure"), query)(memoised(update_adoption))
     app.callback(
         Output(ids.USERS_DETAIL, "is_open"),
         Output(ids.USERS_DETAIL, "title"),

@@ -20,3 +20,17 @@ def test_a_failing_callback_shows_an_alert(app, client, auth, monkeypatch):
     assert response.status_code == 200
     assert "Part of this page could not be loaded" in text
     assert "disk on fire" not in text and "Traceback" not in text
+
+
+def test_a_failing_part_of_a_tab_leaves_the_other_parts_shown(app, client, auth, monkeypatch):
+    deps = dependencies(app)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(dashboard.usage, "summary", broken)
+    auth.login("admin")
+    answer = dp.post(client, dp.payload(dp.find(deps, "dashboard-kpis"), WEEK)).get_json()
+    assert "dashboard-kpis" not in answer["response"]  # left as it was
+    assert answer["response"]["dashboard-top-teams"]["figure"]["data"][0]["y"]  # still drawn
+    assert "Part of this page could not be loaded" in str(answer["sideUpdate"])

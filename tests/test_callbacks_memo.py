@@ -71,8 +71,9 @@ def test_a_managers_output_never_reaches_another_viewer(app, results):
         assert top_teams(clients[who], deps) == expected[who], who
         with app.app_context():
             memo_hits.append(output_memo().hits)
-    # Max's second visit, the admin's second and Max's third were answered from the memo; nobody else's.
-    assert memo_hits == [0, 1, 1, 1, 1, 2, 3]
+    # Max's second visit, the admin's second and Max's third were answered from the memo (the five parts
+    # of the Dashboard's one callback each); nobody else's.
+    assert memo_hits == [0, 5, 5, 5, 5, 10, 15]
 
 
 def test_an_admin_narrowed_to_a_managers_teams_is_not_served_the_managers_entry(app, results):
@@ -91,7 +92,7 @@ def test_warm_answers_are_the_bytes_of_fresh_ones(data_dir, password_hash, resul
         for query in (WEEK_QUERY, {**WEEK_QUERY, "teams": "t_sales"}, {"start": "2026-03-09", "end": "2026-03-02"}):
             fresh, warm = signed_in_client(fresh_app, who), signed_in_client(memo_app, who)
             bodies = tab_bodies(dependencies(fresh_app), query)
-            assert len(bodies) == 19
+            assert len(bodies) == 4  # one callback a tab, of 19 parts in all
             for body in bodies:
                 expected = dp.post(fresh, body).get_data()
                 assert dp.post(warm, body).get_data() == expected, body["output"]  # computed, then kept
@@ -173,4 +174,4 @@ def test_inputs_that_differ_in_type_are_other_entries(app, results):
     as_text = {"dashboard-query.data": {**WEEK_QUERY, "teams": "t_legal"}}
     assert top_teams(client, deps, as_list) == top_teams(client, deps, as_text) == {"Legal": 1}
     with app.app_context():
-        assert len(output_memo()) == 2
+        assert len(output_memo()) == 2 * 5  # the five parts of the Dashboard, for each input
