@@ -36,8 +36,9 @@ from flask import current_app
 from plotly.io.json import to_json_plotly
 
 from auth.scope import current_scope
-from callbacks._common import local_today, org_timezone
+from callbacks._common import org_timezone
 from queries import cache as query_cache
+from queries.period import today_local
 
 _EXTENSION = "telemetry_callback_memo"
 # Parsed JSON (dicts, lists, str, float) takes several times the bytes of its text in CPython: measured
@@ -127,7 +128,7 @@ def _key(update: Callable, args: tuple) -> tuple | None:
     version = query_cache.result_cache().version(data_dir)
     tz = org_timezone()
     return (update.__module__, update.__qualname__, inputs, scope.key(), scope.label, data_dir, version,
-            local_today(tz))  # fmt: skip
+            today_local(tz))  # fmt: skip
 
 
 def _as_json(value: object) -> tuple[object, int]:

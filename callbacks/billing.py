@@ -17,7 +17,7 @@ from dash import Input, Output, State, html, no_update
 from flask import current_app
 
 from auth.scope import current_scope
-from callbacks._common import local_today, org_timezone, resolve
+from callbacks._common import org_timezone, resolve
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
@@ -43,7 +43,7 @@ from queries.billing_periods import (
 )
 from queries.filters import Filters, query_from_search, search_with
 from queries.money import to_cents
-from queries.period import Period, PeriodError, parse_period
+from queries.period import Period, PeriodError, parse_period, today_local
 from queries.scope import Scope
 
 NO_COST = "No cost in this period"
@@ -64,7 +64,7 @@ def anchor_day() -> int:
 
 
 def _today(today: dt.date | None) -> dt.date:
-    return today or local_today(org_timezone())
+    return today or today_local(org_timezone())
 
 
 def current_period(today: dt.date) -> Period:

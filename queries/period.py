@@ -238,9 +238,20 @@ def matching_preset(period: Period, today: dt.date, first_day: dt.date | None = 
     return "custom"
 
 
+# zone -> (today, its first instant, the next day's): "today" stays the same until the next local
+# midnight by the same rules, so DuckDB is asked again only then (it took 4-5 ms a time).
+_days: dict[str, tuple[dt.date, dt.datetime, dt.datetime]] = {}
+
+
 def today_local(tz: str) -> dt.date:
     """Today's local date, by the same (DuckDB) rules as `_local_midnight`."""
-    return _ask_icu("select timezone($tz, now())::date", {"tz": tz})
+    now = dt.datetime.now(dt.UTC)
+    known = _days.get(tz)
+    if known is not None and known[1] <= now < known[2]:
+        return known[0]
+    today = _ask_icu("select timezone($tz, now())::date", {"tz": tz})
+    _days[tz] = (today, _local_midnight(today, tz), _local_midnight(today + dt.timedelta(days=1), tz))
+    return today
 
 
 def last_days(days: int, tz: str, today: dt.date | None = None) -> Period:

@@ -7,10 +7,8 @@ import datetime as dt
 
 import pytest
 
-from callbacks import _common
 from callbacks._memo import MISSING, OutputMemo, output_memo
-from queries import cache
-from queries.period import today_local
+from queries import cache, period
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, AuthActions, make_app
 from tests.test_access import WEEK, WEEK_QUERY, dependencies
@@ -152,18 +150,20 @@ def test_the_memory_bound_evicts_the_least_recently_used():
 def test_today_is_asked_of_duckdb_once_a_day(monkeypatch):
     asked = []
 
-    def counting(tz: str) -> dt.date:
-        asked.append(tz)
-        return today_local(tz)
+    def counting(sql: str, params: dict) -> dt.date:
+        asked.append(params["tz"])
+        return ask(sql, params)
 
-    monkeypatch.setattr(_common, "today_local", counting)
-    monkeypatch.setattr(_common, "_days", {})
-    assert _common.local_today("Pacific/Auckland") == today_local("Pacific/Auckland")
-    assert _common.local_today("Pacific/Auckland") == today_local("Pacific/Auckland")
+    ask = period._ask_icu
+    monkeypatch.setattr(period, "_ask_icu", counting)
+    monkeypatch.setattr(period, "_days", {})
+    first = period.today_local("Pacific/Auckland")
+    assert period.today_local("Pacific/Auckland") == first
     assert asked == ["Pacific/Auckland"]
-    today, _start, _until = _common._days["Pacific/Auckland"]
-    _common._days["Pacific/Auckland"] = (today, _start, dt.datetime.now(dt.UTC))  # midnight has passed
-    _common.local_today("Pacific/Auckland")
+    today, start, until = period._days["Pacific/Auckland"]
+    assert start <= dt.datetime.now(dt.UTC) < until and until - start in (dt.timedelta(hours=h) for h in (23, 24, 25))
+    period._days["Pacific/Auckland"] = (today, start, dt.datetime.now(dt.UTC))  # midnight has passed
+    assert period.today_local("Pacific/Auckland") == first
     assert asked == ["Pacific/Auckland"] * 2
 
 
