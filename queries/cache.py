@@ -158,6 +158,11 @@ class ResultCache:
             self._versions[data_dir] = (time.monotonic(), generation, top, found, serial)
             return serial
 
+    def events_seen(self, data_dir: Path, version: int) -> tuple | None:
+        """The event files' fingerprint that data version `version` was taken from, while it is current."""
+        seen = self._versions.get(data_dir)
+        return seen[3][0] if seen is not None and seen[4] == version else None
+
     def _current(self, seen: tuple | None, top: tuple) -> bool:
         return (
             seen is not None

@@ -77,9 +77,9 @@ def table_files(data_dir: Path, table: str) -> Path:
     return rollups_dir(data_dir) / table / "month=*" / "*.parquet"
 
 
-def signature(data_dir: Path) -> str:
-    """A digest of the event files as they are now (stat calls only)."""
-    return hashlib.sha256(repr(events_fingerprint(data_dir)).encode()).hexdigest()
+def signature(data_dir: Path, events: tuple | None = None) -> str:
+    """A digest of the event files as they are now (stat calls only), or as `events_fingerprint` saw them."""
+    return hashlib.sha256(repr(events if events is not None else events_fingerprint(data_dir)).encode()).hexdigest()
 
 
 def read_manifest(data_dir: Path) -> dict | None:
@@ -90,10 +90,10 @@ def read_manifest(data_dir: Path) -> dict | None:
     return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
 
 
-def current_manifest(data_dir: Path) -> dict | None:
-    """The rollups' manifest if they answer for the event files there now, else None."""
+def current_manifest(data_dir: Path, events: tuple | None = None) -> dict | None:
+    """The rollups' manifest if they answer for the event files there now (or as `events` saw them), else None."""
     manifest = read_manifest(data_dir)
-    if manifest is None or manifest.get("events") != signature(data_dir):
+    if manifest is None or manifest.get("events") != signature(data_dir, events):
         return None
     return manifest
 
