@@ -70,12 +70,12 @@ class OutputMemo:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: tuple) -> object:
+    def get(self, key: tuple, count_miss: bool = True) -> object:
         """The kept output, or MISSING (an output may be None)."""
         with self._lock:
             found = self._entries.get(key)
             if found is None:
-                self.misses += 1
+                self.misses += count_miss
                 return MISSING
             self._entries.move_to_end(key)
             self.hits += 1
@@ -148,20 +148,26 @@ def _plain(value: object) -> tuple[object, int]:
     return tuple(part for part, _size in parts), sum(size for _part, size in parts)
 
 
+def _memo_and_key(update: Callable, args: tuple) -> tuple[OutputMemo, tuple | None]:
+    """The memo, and the key of `update(*args)` in it; no key when nothing may be kept."""
+    memo = output_memo()
+    results = query_cache.result_cache()
+    if not memo.enabled or not results.enabled or query_cache.is_bypassed():
+        return memo, None
+    return memo, _key(update, args)
+
+
 def memoised(update: Callable) -> Callable:
     """Wrap a data callback for `app.callback(...)`: its output kept as described above.
 
     The callback itself is unchanged (tests call it directly); the wrapper answers its JSON form, which
-    Dash serialises to the same text.
+    Dash serialises to the same text. `wrapper.kept(*args)` is the kept output, or MISSING, without
+    computing anything.
     """
 
     @functools.wraps(update)
     def answer(*args):
-        memo = output_memo()
-        results = query_cache.result_cache()
-        if not memo.enabled or not results.enabled or query_cache.is_bypassed():
-            return update(*args)
-        key = _key(update, args)
+        memo, key = _memo_and_key(update, args)
         if key is None:
             return update(*args)
         found = memo.get(key)
@@ -172,4 +178,9 @@ def memoised(update: Callable) -> Callable:
         memo.put(key, plain, size * PARSED_PER_TEXT_BYTE)
         return plain
 
+    def kept(*args) -> object:
+        memo, key = _memo_and_key(update, args)
+        return MISSING if key is None else memo.get(key, count_miss=False)
+
+    answer.kept = kept
     return answer

@@ -2,9 +2,13 @@
 
 When a tab's period changes, dash-renderer sends one request per callback that reads the tab's
 `<tab>-query` store. Each request pays the same fixed price before any work is done (HTTP, the session
-and access gate, Dash's dispatch: 2-3 ms of the server's time), and on two cores the requests do not
-run faster side by side than one after another (measured: a tab's callbacks sent at once or in turn
-took the same time). So a tab registers its parts as one callback with all their outputs.
+and access gate, Dash's dispatch: 2-3 ms of the server's time), which made a warm tab (every output
+kept) cost 17-25 ms. So a tab registers its parts as one callback with all their outputs.
+
+The parts still run side by side, as the separate requests did: DuckDB and numpy release Python's
+lock, and a full-year tab answered its parts one after another took a third longer. They run on a small
+pool shared by the process; a part no pool thread has started yet is run by the request's own thread,
+so a busy pool never makes a tab wait longer than answering its parts in turn.
 
 Each part stays its own function (tests call them directly) and is memoised on its own
 (`callbacks._memo`), and a part that fails does what a failed callback did before: its outputs stay
@@ -14,38 +18,75 @@ are still shown.
 
 from __future__ import annotations
 
+import contextvars
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import dash
 from dash import Input, Output, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks._errors import show_callback_error
-from callbacks._memo import memoised
+from callbacks._memo import MISSING, memoised
 
 Part = tuple[Sequence[Output], Callable]
+PART_THREADS = 4  # per process; each request's own thread works too
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool() -> ThreadPoolExecutor:
+    """This process's pool: a forked worker makes its own (a pool's threads do not survive a fork)."""
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        pool = _pools.setdefault(os.getpid(), ThreadPoolExecutor(PART_THREADS, thread_name_prefix="tab-part"))
+    return pool
+
+
+def _answer(update: Callable, count: int, args: tuple) -> list:
+    """One part's outputs as a list; on failure its outputs unchanged and the error shown."""
+    try:
+        value = update(*args)
+    except PreventUpdate:
+        return [no_update] * count
+    except Exception as error:  # noqa: BLE001 - shown and logged, as Dash's on_error would
+        show_callback_error(error)
+        return [no_update] * count
+    return _as_list(value, count)
 
 
 def _as_list(value: object, count: int) -> list:
     return list(value) if count > 1 else [value]
 
 
+def _answer_side_by_side(parts: list[tuple[int, Callable, int]], args: tuple, answers: list) -> None:
+    """Answer the parts (position, update, outputs) into `answers`: all but the first on the pool."""
+    # Each task runs in a copy of this request's context: Flask's request and app context and Dash's
+    # callback context (set_props) are context variables. DuckDB cursors are per thread (queries.cursor).
+    pool = _pool()
+    started = [(i, update, count, pool.submit(contextvars.copy_context().run, _answer, update, count, args))
+               for i, update, count in parts[1:]]  # fmt: skip
+    first, update, count = parts[0]
+    answers[first] = _answer(update, count, args)
+    for i, update, count, future in started:
+        answers[i] = _answer(update, count, args) if future.cancel() else future.result()
+
+
 def together(parts: Sequence[Part]) -> Callable:
     """One callback function answering every part's outputs, in order."""
-    memoised_parts = [(len(outputs), memoised(update)) for outputs, update in parts]
+    memoised_parts = [(memoised(update), len(outputs)) for outputs, update in parts]
 
     def update_tab(*args):
-        answer = []
-        for count, update in memoised_parts:
-            try:
-                value = update(*args)
-            except PreventUpdate:
-                value = (no_update,) * count if count > 1 else no_update
-            except Exception as error:  # noqa: BLE001 - shown and logged, as Dash's on_error would
-                show_callback_error(error)
-                value = (no_update,) * count if count > 1 else no_update
-            answer.extend(_as_list(value, count))
-        return tuple(answer)
+        # A warm tab (every part kept) is answered here; only parts to compute go to the pool.
+        answers = [None if value is MISSING else _as_list(value, count)
+                   for value, count in ((update.kept(*args), count) for update, count in memoised_parts)]  # fmt: skip
+        missing = [(i, *memoised_parts[i]) for i, answer in enumerate(answers) if answer is None]
+        if len(missing) == 1:
+            i, update, count = missing[0]
+            answers[i] = _answer(update, count, args)
+        elif missing:
+            _answer_side_by_side(missing, args, answers)
+        return tuple(value for answer in answers for value in answer)
 
     return update_tab
 

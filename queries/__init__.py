@@ -34,13 +34,19 @@ def database() -> Database:
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
-    """The cursor of this app context (one per request or thread), closed at its teardown."""
-    if "telemetry_cursor" not in g:
-        g.telemetry_cursor = database().cursor()
-    return g.telemetry_cursor
+    """This thread's cursor in this app context, closed at its teardown.
+
+    One per thread, not one per context: a tab's parts may run side by side in one request
+    (callbacks/_tab.py), and a DuckDB cursor answers one statement at a time.
+    """
+    cursors = g.setdefault("telemetry_cursors", {})  # dict operations are atomic: no lock needed
+    thread = threading.get_ident()
+    found = cursors.get(thread)
+    if found is None:
+        found = cursors[thread] = database().cursor()
+    return found
 
 
 def _close_cursor(_exc: BaseException | None) -> None:
-    cur = g.pop("telemetry_cursor", None)
-    if cur is not None:
+    for cur in g.pop("telemetry_cursors", {}).values():
         cur.close()
