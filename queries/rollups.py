@@ -18,8 +18,8 @@ from data import schema
 from queries.cache import events_fingerprint
 
 # The layout's version: rollups of another version are not read (raw events are) until rebuilt.
-# 2: the user index holds day sets; 3: and month levels.
-FORMAT = 3
+# 2: the user index holds day sets; 3: and month levels; 4: and per-month sums and days.
+FORMAT = 4
 TABLES = ("cube", "hours", "user_day")
 MANIFEST = "manifest.json"
 INDEX_PREFIX = "index-"

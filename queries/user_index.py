@@ -78,8 +78,10 @@ LEVELS = {
     "rows": tuple(COLUMNS),
     "pairs": tuple(c for c in COLUMNS if c != "agent"),
     # per (local month, user, team), in that order; `day` is the month's first day, `first_day` the first
-    # day with rows: what questions reading from the first day need before the period's last month
-    "months": ("day", "user", "team", "first_day", "first_us", "last_us"),
+    # day with rows: what questions reading from the first day need before the period's last month; and
+    # the month's sums and (working) days with rows, for per-user figures over the period's whole months
+    "months": ("day", "user", "team", "first_day", "first_us", "last_us", "interactions", "cost_micros", "days",
+               "working_days"),
     # per (local month, user, team, agent), in that order: interactions, for each user's most-used agent
     # over the whole months of a period (a quarter of the rows)
     "agent_months": ("day", "user", "team", "agent", "interactions"),
@@ -192,6 +194,7 @@ class Selection:
     interactions = property(lambda self: self.column("interactions"))
     cost_micros = property(lambda self: self.column("cost_micros"))
     names = property(lambda self: self._source.keys())
+    level = property(lambda self: self._source)  # the columns of the level it selects from
     first_day = property(lambda self: self.column("first_day"))
     first_us = property(lambda self: self.column("first_us"))
     last_us = property(lambda self: self.column("last_us"))
@@ -438,22 +441,52 @@ class UserIndex:
 
     def _per_user(self, params: dict, rows: Selection) -> pl.DataFrame:
         size = len(self.users)
-        pair_users = rows.user[rows.new_pair]
-        working = ((rows.day[rows.new_pair] + 3) % 7) < 5  # Monday to Friday
-        active_days = np.bincount(pair_users, minlength=size)
-        working_days = np.bincount(pair_users[working], minlength=size)
+        sums = self._month_sums(params, size) if _level(params) == "pairs" else None
+        if sums is None:
+            sums = self._day_sums(rows, size)
+        interactions, cost, active_days, working_days = sums
         keep = np.flatnonzero(active_days)
         top_agent = self._top_agent(params, size)
         return pl.DataFrame(
             {
                 "user_id": self.user_ids.gather(keep),
-                "interactions": pl.Series(_sums(rows.user, rows.interactions, size)[keep]),
-                "cost_micros": pl.Series(_sums(rows.user, rows.cost_micros, size)[keep]),
+                "interactions": pl.Series(interactions[keep]),
+                "cost_micros": pl.Series(cost[keep]),
                 "active_days": pl.Series(active_days[keep].astype(np.int64)),
                 "active_working_days": pl.Series(working_days[keep].astype(np.int64)),
                 "top_agent_id": self.agent_ids.gather(top_agent[keep]),
             }
         )
+
+    @staticmethod
+    def _day_sums(rows: Selection, size: int) -> list[np.ndarray]:
+        """Per user code: interactions, cost, active days and active working days of a pairs or rows selection."""
+        pair_users = rows.user[rows.new_pair]
+        working = ((rows.day[rows.new_pair] + 3) % 7) < 5  # Monday to Friday
+        return [
+            _sums(rows.user, rows.interactions, size),
+            _sums(rows.user, rows.cost_micros, size),
+            np.bincount(pair_users, minlength=size),
+            np.bincount(pair_users[working], minlength=size),
+        ]
+
+    def _month_sums(self, params: dict, size: int) -> list[np.ndarray] | None:
+        """`_day_sums` over the period's whole months from the months level (a tenth of the rows of a year),
+        its other days from the pairs. None when the period holds no whole month, or when someone was in
+        two teams of the scope in one of its months (their days in each could be the same days)."""
+        parts = self._by_months(params, "months", "pairs")
+        months = parts[0]
+        if months.level is not self.levels["months"]:
+            return None
+        user, day = months.user, months.day
+        if np.any((user[1:] == user[:-1]) & (day[1:] == day[:-1])):
+            return None
+        totals = [_sums(user, months.column(name), size)
+                  for name in ("interactions", "cost_micros", "days", "working_days")]  # fmt: skip
+        for edge in parts[1:]:
+            for total, part in zip(totals, self._day_sums(edge, size), strict=True):
+                total += part
+        return totals
 
     def _top_agent(self, params: dict, size: int) -> np.ndarray:
         """Per user, the agent code with the most interactions (ties: the first agent id): the period's
@@ -576,13 +609,20 @@ def _months(pairs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The pairs per (local month, user, team), in that order: first day with rows, first and last instant."""
     order, starts, groups = _by_month(pairs, ("user", "team"))
     if len(order) == 0:
-        return {**groups, "first_day": groups["day"], "first_us": pairs["first_us"][:0],
-                "last_us": pairs["last_us"][:0]}  # fmt: skip
+        empty = {name: pairs[name][:0] for name in ("first_us", "last_us", "interactions", "cost_micros")}
+        return {**groups, **empty, "first_day": groups["day"], "days": groups["day"], "working_days": groups["day"]}
+    days = pairs["day"][order]
+    interactions = np.add.reduceat(pairs["interactions"][order].astype(np.int64), starts)
     return {
         **groups,
-        "first_day": np.minimum.reduceat(pairs["day"][order], starts),
+        "first_day": np.minimum.reduceat(days, starts),
         "first_us": np.minimum.reduceat(pairs["first_us"][order], starts),
         "last_us": np.maximum.reduceat(pairs["last_us"][order], starts),
+        "interactions": interactions.astype(np.int32) if interactions.max() < 2**31 else interactions,
+        "cost_micros": np.add.reduceat(pairs["cost_micros"][order], starts),
+        # a pair is one (day, user, team): the group's rows are its days
+        "days": np.diff(np.r_[starts, len(order)]).astype(np.int32),
+        "working_days": np.add.reduceat((((days + 3) % 7) < 5).astype(np.int32), starts),
     }
 
 

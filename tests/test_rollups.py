@@ -395,17 +395,21 @@ def test_the_user_index_answers_periods_without_data_for_many_users() -> None:
 
 
 def _check_per_user(index, params: dict, rows: dict, keys: dict, inside: np.ndarray) -> None:
-    """Each user's interactions, active days and most-used agent in the period, worked out row by row."""
+    """Each user's interactions, cost, active (working) days and most-used agent in the period, worked out row
+    by row. Users here change teams within days: with every team in the scope the per-month sums cannot
+    answer (the pairs do), with one team they can."""
     expected: dict[str, tuple] = {}
     for user in sorted(set(rows["user"][inside].tolist())):
         mine = inside & (rows["user"] == user)
         per_agent = np.bincount(rows["agent"][mine], weights=rows["interactions"][mine], minlength=4)
         top = int(np.argmax(per_agent))  # ties: the first agent id, as the index
-        expected[keys["users"][user]] = (int(rows["interactions"][mine].sum()), len(set(rows["day"][mine].tolist())),
-                                         keys["agents"][top])  # fmt: skip
+        days = set(rows["day"][mine].tolist())
+        working = sum((day + 3) % 7 < 5 for day in days)
+        sums = (int(rows["interactions"][mine].sum()), int(rows["cost_micros"][mine].sum()))
+        expected[keys["users"][user]] = (*sums, len(days), working, keys["agents"][top])
     found = index.per_user(params)
-    assert {r["user_id"]: (r["interactions"], r["active_days"], r["top_agent_id"]) for r in found.iter_rows(
-        named=True)} == expected  # fmt: skip
+    columns = ("interactions", "cost_micros", "active_days", "active_working_days", "top_agent_id")
+    assert {r["user_id"]: tuple(r[c] for c in columns) for r in found.iter_rows(named=True)} == expected
 
 
 def _check_from_the_start(index, params: dict, rows: dict, users: list[str], end: int, all_teams: bool) -> None:
