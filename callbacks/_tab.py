@@ -46,17 +46,21 @@ def _pool() -> ThreadPoolExecutor:
 def _answer(update: Callable, count: int, args: tuple) -> list:
     """One part's outputs as a list; on failure its outputs unchanged and the error shown."""
     try:
-        value = update(*args)
+        return _as_list(update(*args), count)
     except PreventUpdate:
         return [no_update] * count
     except Exception as error:  # noqa: BLE001 - shown and logged, as Dash's on_error would
         show_callback_error(error)
         return [no_update] * count
-    return _as_list(value, count)
 
 
 def _as_list(value: object, count: int) -> list:
-    return list(value) if count > 1 else [value]
+    """A part's value as its list of outputs; a value that is not `count` outputs is the part's error."""
+    if count == 1:
+        return [value]
+    if not isinstance(value, list | tuple) or len(value) != count:
+        raise TypeError(f"a part with {count} outputs returned {type(value).__name__}")
+    return list(value)
 
 
 def _answer_side_by_side(parts: list[tuple[int, Callable, int]], args: tuple, answers: list) -> None:
@@ -66,10 +70,28 @@ def _answer_side_by_side(parts: list[tuple[int, Callable, int]], args: tuple, an
     pool = _pool()
     started = [(i, update, count, pool.submit(contextvars.copy_context().run, _answer, update, count, args))
                for i, update, count in parts[1:]]  # fmt: skip
-    first, update, count = parts[0]
-    answers[first] = _answer(update, count, args)
-    for i, update, count, future in started:
-        answers[i] = _answer(update, count, args) if future.cancel() else future.result()
+    try:
+        first, update, count = parts[0]
+        answers[first] = _answer(update, count, args)
+        # what no pool thread has started yet is answered here, before waiting for what one has
+        for i, update, count, future in started:
+            if future.cancel():
+                answers[i] = _answer(update, count, args)
+    finally:  # never leave a part running past the request: its cursor is closed at the request's end
+        for i, _update, _count, future in started:
+            if not future.cancelled():
+                answers[i] = future.result()
+
+
+def _kept(update: Callable, count: int, args: tuple) -> list | None:
+    """A memoised part's kept outputs as a list, else None (to compute, and to show its error if it has one)."""
+    value = update.kept(*args)
+    if value is MISSING:
+        return None
+    try:
+        return _as_list(value, count)
+    except TypeError:
+        return None
 
 
 def together(parts: Sequence[Part]) -> Callable:
@@ -78,8 +100,7 @@ def together(parts: Sequence[Part]) -> Callable:
 
     def update_tab(*args):
         # A warm tab (every part kept) is answered here; only parts to compute go to the pool.
-        answers = [None if value is MISSING else _as_list(value, count)
-                   for value, count in ((update.kept(*args), count) for update, count in memoised_parts)]  # fmt: skip
+        answers = [_kept(update, count, args) for update, count in memoised_parts]
         missing = [(i, *memoised_parts[i]) for i, answer in enumerate(answers) if answer is None]
         if len(missing) == 1:
             i, update, count = missing[0]

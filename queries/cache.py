@@ -32,6 +32,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import polars as pl
@@ -244,7 +245,7 @@ class ResultCache:
 _serials = itertools.count(1)  # data versions, unique in the process
 _cache: ResultCache | None = None
 _creating = threading.Lock()
-_bypass = threading.local()
+_bypass: ContextVar[bool] = ContextVar("telemetry_cache_bypassed", default=False)  # follows a tab's parts
 
 
 def result_cache() -> ResultCache:
@@ -266,14 +267,13 @@ def bump() -> None:
 
 @contextmanager
 def bypassed() -> Iterator[None]:
-    """Queries in this thread, inside the block, go straight to DuckDB (benchmarks, comparisons)."""
-    before = getattr(_bypass, "on", False)
-    _bypass.on = True
+    """Queries in this context, inside the block, go straight to DuckDB (benchmarks, comparisons)."""
+    token = _bypass.set(True)
     try:
         yield
     finally:
-        _bypass.on = before
+        _bypass.reset(token)
 
 
 def is_bypassed() -> bool:
-    return getattr(_bypass, "on", False)
+    return _bypass.get()

@@ -8,6 +8,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
@@ -320,7 +321,7 @@ def _file_stat(path: Path) -> tuple | None:
 
 # The Database of each open cursor it handed out (weak: gone with the cursor).
 _databases: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, Database] = weakref.WeakKeyDictionary()
-_raw = threading.local()
+_raw: ContextVar[bool] = ContextVar("telemetry_raw_events", default=False)  # follows a tab's parts
 _rollups_off = threading.Event()  # set: every thread reads raw events (benchmark baselines)
 
 
@@ -334,13 +335,12 @@ def use_rollups(enabled: bool) -> None:
 
 @contextmanager
 def raw_events() -> Iterator[None]:
-    """Queries in this thread, inside the block, read the raw events, never the rollups (comparisons)."""
-    before = getattr(_raw, "on", False)
-    _raw.on = True
+    """Queries in this context, inside the block, read the raw events, never the rollups (comparisons)."""
+    token = _raw.set(True)
     try:
         yield
     finally:
-        _raw.on = before
+        _raw.reset(token)
 
 
 @cache
@@ -406,7 +406,7 @@ def _execute_on_rollups(db: Database, cursor: duckdb.DuckDBPyConnection, name: s
 
 
 def _rollups_answer(db: Database | None, name: str, params: dict) -> bool:
-    if db is None or not has_rollup_variant(name) or getattr(_raw, "on", False) or _rollups_off.is_set():
+    if db is None or not has_rollup_variant(name) or _raw.get() or _rollups_off.is_set():
         return False
     return db.uses_rollups(params.get("tz"))
 

@@ -194,7 +194,6 @@ class Selection:
     interactions = property(lambda self: self.column("interactions"))
     cost_micros = property(lambda self: self.column("cost_micros"))
     names = property(lambda self: self._source.keys())
-    level = property(lambda self: self._source)  # the columns of the level it selects from
     first_day = property(lambda self: self.column("first_day"))
     first_us = property(lambda self: self.column("first_us"))
     last_us = property(lambda self: self.column("last_us"))
@@ -461,28 +460,34 @@ class UserIndex:
     @staticmethod
     def _day_sums(rows: Selection, size: int) -> list[np.ndarray]:
         """Per user code: interactions, cost, active days and active working days of a pairs or rows selection."""
-        pair_users = rows.user[rows.new_pair]
-        working = ((rows.day[rows.new_pair] + 3) % 7) < 5  # Monday to Friday
         return [
             _sums(rows.user, rows.interactions, size),
             _sums(rows.user, rows.cost_micros, size),
-            np.bincount(pair_users, minlength=size),
-            np.bincount(pair_users[working], minlength=size),
+            *_days_of(rows.user[rows.new_pair], rows.day[rows.new_pair], size),
         ]
 
     def _month_sums(self, params: dict, size: int) -> list[np.ndarray] | None:
         """`_day_sums` over the period's whole months from the months level (a tenth of the rows of a year),
-        its other days from the pairs. None when the period holds no whole month, or when someone was in
-        two teams of the scope in one of its months (their days in each could be the same days)."""
+        its other days from the pairs; None when the period holds no whole month."""
+        whole = _whole_months(params["start_date"], params["end_date"])
+        if whole is None:
+            return None
         parts = self._by_months(params, "months", "pairs")
         months = parts[0]
-        if months.level is not self.levels["months"]:
-            return None
         user, day = months.user, months.day
-        if np.any((user[1:] == user[:-1]) & (day[1:] == day[:-1])):
-            return None
         totals = [_sums(user, months.column(name), size)
                   for name in ("interactions", "cost_micros", "days", "working_days")]  # fmt: skip
+        shared = (user[1:] == user[:-1]) & (day[1:] == day[:-1])
+        if shared.any():
+            # in two teams of the scope in one month: the same days may be in both, so the pairs count them
+            movers = np.unique(user[1:][shared])
+            pairs = self.select({**params, "start_date": whole[0], "end_date": whole[1]}, "pairs")
+            theirs = np.isin(pairs.user, movers)
+            user_day = np.stack([pairs.user[theirs], pairs.day[theirs]])
+            new_pair = np.ones(user_day.shape[1], dtype=bool)  # pairs are in (day, user) order: still so here
+            new_pair[1:] = (user_day[:, 1:] != user_day[:, :-1]).any(axis=0)
+            days, working = _days_of(*user_day[:, new_pair], size)
+            totals[2][movers], totals[3][movers] = days[movers], working[movers]
         for edge in parts[1:]:
             for total, part in zip(totals, self._day_sums(edge, size), strict=True):
                 total += part
@@ -505,12 +510,10 @@ class UserIndex:
         """The period in scope as selections: its whole local months from the level `months` (whose `day`
         is a month's first day), the days before and after them from the level `days`."""
         start, end = params["start_date"], params["end_date"]
-        first = start if start.day == 1 else _next_month(start)
-        last = _next_month(end) - dt.timedelta(days=1)  # the last day of the end's month
-        if last != end:
-            last = end.replace(day=1) - dt.timedelta(days=1)
-        if first > last:  # no whole month inside
+        whole = _whole_months(start, end)
+        if whole is None:
             return [self.select(params, days)]
+        first, last = whole
         found = [self.select({**params, "start_date": first, "end_date": last}, months)]
         if start < first:
             found.append(self.select({**params, "end_date": first - dt.timedelta(days=1)}, days))
@@ -575,6 +578,21 @@ def _pairs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "first_us": np.minimum.reduceat(rows["first_us"], starts),
         "last_us": np.maximum.reduceat(rows["last_us"], starts),
     }
+
+
+def _whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of the whole months from `start` to `end`, if there is one."""
+    first = start if start.day == 1 else _next_month(start)
+    last = _next_month(end) - dt.timedelta(days=1)  # the last day of the end's month
+    if last != end:
+        last = end.replace(day=1) - dt.timedelta(days=1)
+    return None if first > last else (first, last)
+
+
+def _days_of(users: np.ndarray, days: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per user code, the days and the working days (Monday to Friday) among distinct (user, day) pairs."""
+    working = ((days + 3) % 7) < 5
+    return np.bincount(users, minlength=size), np.bincount(users[working], minlength=size)
 
 
 def _next_month(day: dt.date) -> dt.date:

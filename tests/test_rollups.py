@@ -396,8 +396,8 @@ def test_the_user_index_answers_periods_without_data_for_many_users() -> None:
 
 def _check_per_user(index, params: dict, rows: dict, keys: dict, inside: np.ndarray) -> None:
     """Each user's interactions, cost, active (working) days and most-used agent in the period, worked out row
-    by row. Users here change teams within days: with every team in the scope the per-month sums cannot
-    answer (the pairs do), with one team they can."""
+    by row. Users here change teams within days: with every team in the scope their days over whole months
+    are counted from the pairs (the same day can be in two teams' months), with one team from the months."""
     expected: dict[str, tuple] = {}
     for user in sorted(set(rows["user"][inside].tolist())):
         mine = inside & (rows["user"] == user)
