@@ -3,9 +3,11 @@
 Saved with the user index (`queries/user_index.py`): per day the set of everyone active, per day and
 team, per day and agent, and interactions per day × team × agent (for ranking). Distinct users over
 any days, and per agent, team or bucket, are then ORs of a few kilobytes per day and a popcount, so a
-full year costs the same whatever the number of events. A scope narrowed to teams and agents at once
-has no set of its own (a set per day × team × agent would be 20 times larger); `plan` says None and
-the index counts from its rows instead.
+full year costs the same whatever the number of events. A scope narrowed to teams and agents at once,
+or teams grouped by agent, has no set of its own (a set per day × team × agent would be 20 times
+larger): the agents' sets answer it for the people who stayed in the scope's teams through the period
+(`only_in_teams`); when someone moved in or out of them, `plan` says None and the index counts from its
+rows instead.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 NAMES = ("sets.first_day", "sets.all", "sets.team", "sets.agent", "sets.interactions")
+Plan = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]  # sets, keys allowed, users allowed (a set)
 _WORD = 64
 
 
@@ -69,23 +72,38 @@ class DaySets:
         high = min(max(end - self.first_day + 1, low), len(self.every))
         return slice(low, high), self.first_day + low
 
-    def plan(self, params: dict, by: str | None = None) -> tuple[np.ndarray, np.ndarray | None] | None:
-        """The day × key × word sets for a scope, grouped `by` agent or team (or None: every user),
-        with the keys the scope allows; None when the scope narrows both teams and agents."""
+    def plan(self, params: dict, part: slice, by: str | None = None) -> Plan | None:
+        """The day × key × word sets for a scope, grouped `by` agent or team (or None: every user), with
+        the keys the scope allows and the users it allows (None: all); None when only rows can tell."""
         all_teams, all_agents = params["all_teams"], params["all_agents"]
+        if by == "agent" or (by is None and not all_agents):
+            allowed = None if all_agents else np.isin(self.agents, list(params["agent_ids"]))
+            if all_teams:
+                return self.per_agent, allowed, None
+            users = self.only_in_teams(params, part)
+            return None if users is None else (self.per_agent, allowed, users)
         if not all_teams and not all_agents:
             return None
-        if by == "agent" or (by is None and not all_agents):
-            if not all_teams:
-                return None
-            allowed = None if all_agents else np.isin(self.agents, list(params["agent_ids"]))
-            return self.per_agent, allowed
         if by == "team" or (by is None and not all_teams):
             if not all_agents:
                 return None
             allowed = None if all_teams else np.isin(self.teams, list(params["team_ids"]))
-            return self.per_team, allowed
-        return self.every[:, None, :], None
+            return self.per_team, allowed, None
+        return self.every[:, None, :], None, None
+
+    def only_in_teams(self, params: dict, part: slice) -> np.ndarray | None:
+        """The set of users active on the days `part` in the scope's teams, if none of them was also active
+        in another team on those days; else None.
+
+        Then anyone's rows on those days are all in the scope's teams, so who used an agent in the scope
+        is who used it at all, among these users: per-agent sets answer a scope of teams, exactly. A user
+        who changed teams in the period could have used the agent in the other team: only rows can tell.
+        """
+        per_team = np.bitwise_or.reduce(np.asarray(self.per_team[part]), axis=0)  # team × word
+        inside = np.isin(self.teams, list(params["team_ids"]))
+        ours = np.bitwise_or.reduce(per_team[inside], axis=0)
+        theirs = np.bitwise_or.reduce(per_team[~inside], axis=0)
+        return None if np.any(ours & theirs) else ours
 
     def interactions_by(self, params: dict, by: str, part: slice) -> np.ndarray:
         """Interactions per agent or team code over the days `part`, in the scope."""

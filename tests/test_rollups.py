@@ -337,8 +337,10 @@ def test_the_user_index_keeps_a_bounded_number_of_bytes_of_selections(demo_app, 
         assert {key[4] for key in index._selections} == {(teams[3],)}
 
 
-def test_the_user_index_answers_periods_without_data_for_many_users() -> None:
-    """Sets of more than one 64-bit word, and periods before, inside and after the data."""
+@pytest.mark.parametrize("moving", [True, False], ids=["people change teams", "everyone stays in one team"])
+def test_the_user_index_answers_periods_without_data_for_many_users(moving: bool) -> None:
+    """Sets of more than one 64-bit word, and periods before, inside and after the data. When people change
+    teams, a scope of teams by agent is counted from the rows; when nobody does, from the agents' sets."""
     from queries import day_sets
     from queries.user_index import COLUMNS, UserIndex, _agent_months, _months, _pairs
 
@@ -354,6 +356,8 @@ def test_the_user_index_answers_periods_without_data_for_many_users() -> None:
         "first_us": rng.integers(0, 10**12, rows),
         "last_us": rng.integers(10**12, 2 * 10**12, rows),
     }
+    if not moving:
+        columns["team"] = columns["user"] % 3
     order = np.lexsort((columns["agent"], columns["team"], columns["user"], columns["day"]))
     rows_level = {name: columns[name][order].astype(dtype) for name, dtype in COLUMNS.items()}
     keys = {"users": [f"u{i:03d}" for i in range(users)], "teams": ["t0", "t1", "t2"], "agents": ["a0", "a1", "a2"]}
@@ -392,6 +396,23 @@ def test_the_user_index_answers_periods_without_data_for_many_users() -> None:
             }
             _check_from_the_start(index, params, rows_level, keys["users"], end, all_teams)
             _check_per_user(index, params, rows_level, keys, inside)
+            _check_by_agent(index, params, rows_level, keys, inside)
+            if not all_teams and start <= day0 + 100 and end >= day0:
+                part = index.sets.days(start, end)[0]
+                assert (index.sets.only_in_teams(params, part) is None) == moving
+
+
+def _check_by_agent(index, params: dict, rows: dict, keys: dict, inside: np.ndarray) -> None:
+    """Distinct users per agent, and with agents narrowed too, worked out row by row."""
+    per_agent: dict[str, set] = {}
+    for user, agent in zip(rows["user"][inside], rows["agent"][inside], strict=True):
+        per_agent.setdefault(keys["agents"][agent], set()).add(user)
+    found = index.active_by(params, "agent")
+    assert dict(zip(found["key"], found["active_users"], strict=True)) == {k: len(v) for k, v in per_agent.items()}
+    narrowed = {**params, "all_agents": False, "agent_ids": ["a1", "a2"]}
+    both = inside & np.isin(rows["agent"], [1, 2])
+    expected = sorted({keys["users"][u] for u in rows["user"][both]})
+    assert index.active_users(narrowed)["user_id"].to_list() == expected
 
 
 def _check_per_user(index, params: dict, rows: dict, keys: dict, inside: np.ndarray) -> None:
