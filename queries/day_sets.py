@@ -12,9 +12,12 @@ rows instead.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 NAMES = ("sets.first_day", "sets.all", "sets.team", "sets.agent", "sets.interactions")
+_KEPT = 32  # answers of `only_in_teams` kept
 Plan = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]  # sets, keys allowed, users allowed (a set)
 _WORD = 64
 
@@ -65,6 +68,8 @@ class DaySets:
         self.every, self.per_team, self.per_agent = arrays["sets.all"], arrays["sets.team"], arrays["sets.agent"]
         self.interactions = arrays["sets.interactions"]
         self.teams, self.agents = teams, agents
+        self._only_in_teams: dict[tuple, np.ndarray | None] = {}  # oldest first
+        self._lock = threading.Lock()
 
     def days(self, start: int, end: int) -> tuple[slice, int]:
         """The sets' rows for local days `start..end` (days since 1970), and the first of those days."""
@@ -99,11 +104,20 @@ class DaySets:
         is who used it at all, among these users: per-agent sets answer a scope of teams, exactly. A user
         who changed teams in the period could have used the agent in the other team: only rows can tell.
         """
+        key = (part.start, part.stop, tuple(sorted(params["team_ids"])))
+        with self._lock:
+            if key in self._only_in_teams:
+                return self._only_in_teams[key]
         per_team = np.bitwise_or.reduce(np.asarray(self.per_team[part]), axis=0)  # team × word
         inside = np.isin(self.teams, list(params["team_ids"]))
         ours = np.bitwise_or.reduce(per_team[inside], axis=0)
         theirs = np.bitwise_or.reduce(per_team[~inside], axis=0)
-        return None if np.any(ours & theirs) else ours
+        found = None if np.any(ours & theirs) else ours
+        with self._lock:  # a tab asks three or four times (a year: 28 MB read each time)
+            self._only_in_teams[key] = found
+            while len(self._only_in_teams) > _KEPT:
+                self._only_in_teams.pop(next(iter(self._only_in_teams)))
+        return found
 
     def interactions_by(self, params: dict, by: str, part: slice) -> np.ndarray:
         """Interactions per agent or team code over the days `part`, in the scope."""

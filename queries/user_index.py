@@ -307,9 +307,13 @@ class UserIndex:
                 found = self._selections.get(key)
             if found is not None:
                 return found
-            found = Selection(self.levels[level], self, params, from_start)
+            try:
+                found = Selection(self.levels[level], self, params, from_start)
+            finally:
+                with self._lock:
+                    if self._building.get(key) is building:
+                        del self._building[key]
             with self._lock:
-                self._building.pop(key, None)
                 self._selections[key] = found
                 kept = sum(selection.nbytes for selection in self._selections.values())
                 while len(self._selections) > _SELECTIONS_KEPT or (
@@ -431,7 +435,7 @@ class UserIndex:
     def _series_from_sets(self, params: dict, sets: np.ndarray, first: int, users: np.ndarray) -> pl.DataFrame:
         known = self.agents if params["by"] == "agent" else self.teams
         part, _first = self.sets.days(_days(params["start_date"]), _days(params["end_date"]))
-        per_key = self.sets.interactions_by(params, params["by"], part)
+        per_key = self.sets.interactions_by(params, params["by"], part)  # zero for keys outside the scope
         order = sorted(np.flatnonzero(per_key), key=lambda code: (-per_key[code], known[code]))
         top_n = params["top_n"]
         labels = [str(known[code]) for code in order[:top_n]] + ["other"]
@@ -445,11 +449,11 @@ class UserIndex:
             for label, codes in zip(labels, members, strict=True):
                 if not codes:
                     continue
-                users = int(day_sets.count(np.bitwise_or.reduce(per_bucket[bucket_index, codes], axis=0)))
-                if users:
+                active = int(day_sets.count(np.bitwise_or.reduce(per_bucket[bucket_index, codes], axis=0)))
+                if active:
                     columns["bucket"].append(int(bucket))
                     columns["key"].append(label)
-                    columns["active_users"].append(users)
+                    columns["active_users"].append(active)
         return pl.DataFrame(
             {
                 "bucket": _as_dates(np.asarray(columns["bucket"], dtype=np.int64)),

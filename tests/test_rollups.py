@@ -413,6 +413,22 @@ def _check_by_agent(index, params: dict, rows: dict, keys: dict, inside: np.ndar
     both = inside & np.isin(rows["agent"], [1, 2])
     expected = sorted({keys["users"][u] for u in rows["user"][both]})
     assert index.active_users(narrowed)["user_id"].to_list() == expected
+    epoch = dt.date(1970, 1, 1)
+    weeks: dict[dt.date, set] = {}
+    for day, user in zip(rows["day"][both], rows["user"][both], strict=True):
+        weeks.setdefault(epoch + dt.timedelta(days=int(day - (day + 3) % 7)), set()).add(user)
+    found = index.active_by_bucket(narrowed)
+    assert dict(zip(found["bucket"], found["active_users"], strict=True)) == {w: len(u) for w, u in weeks.items()}
+    # the two agents with most interactions (ties: the first id), then 'other', per week
+    per_agent_total = np.bincount(rows["agent"][inside], weights=rows["interactions"][inside], minlength=4)
+    ranked = sorted(np.flatnonzero(per_agent_total), key=lambda a: (-per_agent_total[a], a))
+    label = {a: keys["agents"][a] if a in ranked[:2] else "other" for a in range(4)}
+    series: dict[tuple, set] = {}
+    for day, user, agent in zip(rows["day"][inside], rows["user"][inside], rows["agent"][inside], strict=True):
+        week = epoch + dt.timedelta(days=int(day - (day + 3) % 7))
+        series.setdefault((week, label[int(agent)]), set()).add(user)
+    found = index.active_by_bucket_and_series({**params, "by": "agent", "top_n": 2})
+    assert {(b, k): n for b, k, n in found.iter_rows()} == {key: len(u) for key, u in series.items()}
 
 
 def _check_per_user(index, params: dict, rows: dict, keys: dict, inside: np.ndarray) -> None:
