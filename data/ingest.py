@@ -12,9 +12,9 @@ see, and what a crash can leave:
 - Appending: each UTC date's new rows become one new file, written as a hidden
   `.part-….parquet.tmp` in the partition folder (the glob does not match it), flushed to disk and
   renamed into place. A reader sees the whole file or nothing; a crash leaves at most a temp file,
-  removed by the next import. Partitions are written one after the other, so a crash between two
-  leaves some dates updated and the others as before; running the same import again writes only
-  what is missing, because…
+  removed by the next import. Partitions are written two at a time (WRITERS), each on its own, so
+  a crash or a failed write leaves some dates updated and the others as before; running the same
+  import again writes only what is missing, because…
 - Idempotence: `event_id` is the key. A batch keeps the first record of each id, and before writing
   a date it drops the ids already in that date's files. (An event re-sent with a different `ts`
   on another UTC date is not caught; OTLP re-sends keep their start time.)
@@ -57,6 +57,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -77,6 +78,7 @@ EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": 
 DEFAULT_COMPACT_AFTER_FILES = 8
 ROW_GROUP_ROWS = 100_000  # as data/demo.py: DuckDB skips row groups by their ts min/max
 MAX_ROWS_IN_MEMORY = 2_000_000  # a larger import is written in several rounds
+WRITERS = 2  # dates written at once
 EVENTS_ARROW = pl.DataFrame(schema=schema.EVENTS).to_arrow().schema
 LOCK_FILE = ".ingest.lock"
 STAGING = ".staging"
@@ -662,9 +664,17 @@ def _commit(
             # sorted by ts, so each UTC date's rows are one slice, the dates in order
             days = table.column("ts").cast(pa.int64()).to_numpy() // DAY_US
             bounds = [0, *(np.flatnonzero(np.diff(days)) + 1).tolist(), len(days)]
-            for start, stop in itertools.pairwise(bounds):
-                utc_date = str(_EPOCH_DAY + timedelta(days=int(days[start])))
-                written = _append_partition(data_dir, utc_date, table.slice(start, stop - start), counts)
+            dates = [
+                (str(_EPOCH_DAY + timedelta(days=int(days[start]))), table.slice(start, stop - start))
+                for start, stop in itertools.pairwise(bounds)
+            ]
+            # Arrow compresses and writes without Python's lock: two dates at a time (1M events a year:
+            # writing 75 dates took 1.3 of the import's 4.2 s one at a time)
+            with ThreadPoolExecutor(WRITERS) as pool:
+                done = list(pool.map(lambda item: _append_partition(data_dir, *item), dates))
+            for (utc_date, _rows), (written, duplicates) in zip(dates, done, strict=True):
+                counts["written"] += written
+                counts["duplicates"] += duplicates
                 if written:
                     partitions.add(utc_date)
         if compact_after_files is not None and compacted is not None:
@@ -688,18 +698,19 @@ def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:
     return pa.concat_tables([table.slice(int(keep[start]), stop - start) for start, stop in runs])
 
 
-def _append_partition(data_dir: Path, utc_date: str, table: pa.Table, counts: dict) -> int:
-    """Drop ids the date has already, write the rest (sorted already) as one new file; answers rows written."""
+def _append_partition(data_dir: Path, utc_date: str, table: pa.Table) -> tuple[int, int]:
+    """Drop ids the date has already, write the rest (sorted already) as one new file; answers rows written
+    and duplicates dropped."""
     existing = _existing_ids(_files(data_dir, utc_date))
+    duplicates = 0
     if existing is not None:
         seen = pc.is_in(table.column("event_id"), value_set=existing)
-        counts["duplicates"] += pc.sum(seen).as_py() or 0
+        duplicates = pc.sum(seen).as_py() or 0
         table = table.filter(pc.invert(seen))
     if table.num_rows == 0:
-        return 0
+        return 0, duplicates
     _write_partition_file(schema.partition_dir(data_dir, utc_date), table)
-    counts["written"] += table.num_rows
-    return table.num_rows
+    return table.num_rows, duplicates
 
 
 def _existing_ids(files: list[Path]) -> pa.Array | None:

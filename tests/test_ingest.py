@@ -332,11 +332,25 @@ def test_a_failure_between_partitions_leaves_each_partition_whole(org_dir, tmp_p
     with pytest.raises(OSError, match="disk full"):
         run(org_dir, three_days(tmp_path))
     assert_readable(org_dir)
-    assert sorted(events(org_dir).filter(pl.col("event_id").str.starts_with("x"))["event_id"]) == ["x1"]
+    # dates are written two at a time: the one that failed is absent, the others whole or absent
+    kept = _whole_dates(org_dir)
+    assert len(kept) == 2 or kept in ([], [["x1"]], [["x2", "x3"]], [["x4"]])
     monkeypatch.setattr(ingest, "_write_partition_file", original)
     rerun = run(org_dir, three_days(tmp_path))
-    assert (rerun.written, rerun.duplicates) == (3, 1)
+    already = sum(len(ids) for ids in kept)
+    assert (rerun.written, rerun.duplicates) == (4 - already, already)
     assert events(org_dir).height == len(org.EVENTS) + 4 and events(org_dir)["event_id"].is_unique().all()
+
+
+def _whole_dates(data_dir: Path) -> list[list[str]]:
+    """The three_days events on disk, per date; each date is all of its events or none of them."""
+    found = events(data_dir).filter(pl.col("event_id").str.starts_with("x"))
+    per_date = {"x1": "05", "x2": "06", "x3": "06", "x4": "07"}
+    dates: dict[str, list[str]] = {}
+    for event_id in sorted(found["event_id"]):
+        dates.setdefault(per_date[event_id], []).append(event_id)
+    assert dates.get("06", ["x2", "x3"]) == ["x2", "x3"]
+    return [dates[day] for day in sorted(dates)]
 
 
 KILLER = textwrap.dedent(
@@ -365,12 +379,15 @@ def test_an_import_killed_midway_leaves_readable_consistent_data(org_dir, tmp_pa
     script = KILLER.format(project=str(PROJECT), data=str(org_dir), path=str(path))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert done.returncode == -9, done.stderr.decode()
+    # the second file written is on disk, not renamed into place; another may be half written: both
+    # are hidden temp files, invisible to the *.parquet glob
     leftovers = list(schema.events_dir(org_dir).glob("*/.*.tmp"))
-    assert [p.parent.name for p in leftovers] == ["utc_date=2026-03-06"]  # invisible to the *.parquet glob
+    assert 1 <= len(leftovers) <= 2
     assert_readable(org_dir)
-    assert sorted(events(org_dir).filter(pl.col("event_id").str.starts_with("x"))["event_id"]) == ["x1"]
+    already = sum(len(ids) for ids in _whole_dates(org_dir))
+    assert already <= 3
     rerun = run(org_dir, path)
-    assert (rerun.written, rerun.duplicates) == (3, 1)
+    assert (rerun.written, rerun.duplicates) == (4 - already, already)
     assert not list(schema.events_dir(org_dir).glob("*/.*.tmp"))
     assert events(org_dir).height == len(org.EVENTS) + 4 and events(org_dir)["event_id"].is_unique().all()
 
