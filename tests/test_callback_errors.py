@@ -7,15 +7,19 @@ from tests import dash_payloads as dp
 from tests.test_access import WEEK, dependencies
 
 
-def test_a_failing_callback_shows_an_alert(app, client, auth, monkeypatch):
-    deps = dependencies(app)
+def _broken(*_args, **_kwargs):
+    raise RuntimeError("disk on fire")
 
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(dashboard.usage, "summary", broken)
+def _dashboard_with_broken(app, client, auth, monkeypatch, query: str):
+    """The Dashboard's answer (one request) as the admin, with `usage.<query>` failing."""
+    monkeypatch.setattr(dashboard.usage, query, _broken)
     auth.login("admin")
-    response = dp.post(client, dp.payload(dp.find(deps, "dashboard-kpis"), WEEK))
+    return dp.post(client, dp.payload(dp.find(dependencies(app), "dashboard-kpis"), WEEK))
+
+
+def test_a_failing_callback_shows_an_alert(app, client, auth, monkeypatch):
+    response = _dashboard_with_broken(app, client, auth, monkeypatch, "summary")
     text = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Part of this page could not be loaded" in text
@@ -23,15 +27,8 @@ def test_a_failing_callback_shows_an_alert(app, client, auth, monkeypatch):
 
 
 def test_a_failing_part_of_a_tab_leaves_the_other_parts_shown(app, client, auth, monkeypatch):
-    deps = dependencies(app)
-
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("disk on fire")
-
     # the top agents and teams: parts after the first, computed on the pool (callbacks/_tab.py)
-    monkeypatch.setattr(dashboard.usage, "interactions_by_key", broken)
-    auth.login("admin")
-    answer = dp.post(client, dp.payload(dp.find(deps, "dashboard-kpis"), WEEK)).get_json()
+    answer = _dashboard_with_broken(app, client, auth, monkeypatch, "interactions_by_key").get_json()
     assert "dashboard-top-teams" not in answer["response"] and "dashboard-top-agents" not in answer["response"]
     assert "Total interactions" in str(answer["response"]["dashboard-kpis"])  # still shown
     assert "Part of this page could not be loaded" in str(answer["sideUpdate"])
