@@ -9,11 +9,14 @@ DuckDB's (queries/sql/from_rollups/local_activity_times.sql): Polars' time-zone 
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import wait
 
 import polars as pl
 
+from queries.pools import process_pool
 from queries.user_index import UserIndex
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -44,9 +47,18 @@ def adoption(index: UserIndex, directory: Directory, sql: Sql, params: dict) -> 
 def user_activity(index: UserIndex, directory: Directory, sql: Sql, params: dict) -> pl.DataFrame:
     """As queries/sql/user_activity.sql: everyone in the scope with access by the period's end who is still
     active or had interactions in it, with their figures, first and last activity, and most used agent."""
-    per_user = index.per_user(params).select("user_id", "interactions", "active_days", "active_working_days",
-                                             "top_agent_id")  # fmt: skip
-    ever = sql("local_activity_times", params)
+    # Local times (DuckDB, on the request's cursor) while this thread sums per user (numpy): neither
+    # holds Python's lock for long, and nothing else uses the cursor meanwhile.
+    # (measured: the per-person list 85 -> 71-79 ms for 30 days at 100M). Not started yet: run it here.
+    times = process_pool("index-answer", 2).submit(contextvars.copy_context().run, sql, "local_activity_times", params)
+    try:
+        per_user = index.per_user(params).select("user_id", "interactions", "active_days", "active_working_days",
+                                                 "top_agent_id")  # fmt: skip
+    except BaseException:
+        if not times.cancel():
+            wait([times])  # never leave the cursor busy past the request
+        raise
+    ever = sql("local_activity_times", params) if times.cancel() else times.result()
     users = _with_access(directory, params)
     teams = directory("teams").lazy().select("team_id", pl.col("name").alias("team_name"))
     agents = directory("agents").lazy().select(pl.col("agent_id").alias("top_agent_id"), pl.col("name").alias("agent"))

@@ -12,6 +12,7 @@ import pytest
 import queries
 from callbacks import _tab
 from queries import cache
+from queries.pools import process_pool
 
 
 @pytest.fixture
@@ -25,7 +26,8 @@ def test_each_thread_of_a_context_has_its_own_cursor_and_all_are_closed(app):
     with app.app_context():
         mine = queries.cursor()
         assert queries.cursor() is mine
-        theirs = _tab._pool().submit(contextvars.copy_context().run, queries.cursor).result()
+        pool = process_pool("tab-part", _tab.PART_THREADS)
+        theirs = pool.submit(contextvars.copy_context().run, queries.cursor).result()
         assert theirs is not mine
         assert mine.sql("select 1").fetchall() == theirs.sql("select 1").fetchall() == [(1,)]
     for closed in (mine, theirs):
