@@ -117,8 +117,12 @@ def output_memo() -> OutputMemo:
     return memo
 
 
-def _key(update: Callable, args: tuple) -> tuple | None:
-    """What the output depends on, or None when it cannot be told (then nothing is kept)."""
+def request_key(args: tuple) -> tuple | None:
+    """What an output depends on besides its callback, the same for every callback of one request (inputs,
+    scope, data version, day); None when nothing may be kept (the memo or result cache off or bypassed,
+    or inputs that are not what a browser sends)."""
+    if not output_memo().enabled or not query_cache.result_cache().enabled or query_cache.is_bypassed():
+        return None
     try:
         inputs = json.dumps(args, sort_keys=True, separators=(",", ":"))
     except (TypeError, ValueError):
@@ -126,9 +130,7 @@ def _key(update: Callable, args: tuple) -> tuple | None:
     scope = current_scope()
     data_dir = current_app.config["DATA_DIR"]
     version = query_cache.result_cache().version(data_dir)
-    tz = org_timezone()
-    return (update.__module__, update.__qualname__, inputs, scope.key(), scope.label, data_dir, version,
-            today_local(tz))  # fmt: skip
+    return inputs, scope.key(), scope.label, data_dir, version, today_local(org_timezone())
 
 
 def _as_json(value: object) -> tuple[object, int]:
@@ -148,39 +150,36 @@ def _plain(value: object) -> tuple[object, int]:
     return tuple(part for part, _size in parts), sum(size for _part, size in parts)
 
 
-def _memo_and_key(update: Callable, args: tuple) -> tuple[OutputMemo, tuple | None]:
-    """The memo, and the key of `update(*args)` in it; no key when nothing may be kept."""
-    memo = output_memo()
-    results = query_cache.result_cache()
-    if not memo.enabled or not results.enabled or query_cache.is_bypassed():
-        return memo, None
-    return memo, _key(update, args)
-
-
 def memoised(update: Callable) -> Callable:
     """Wrap a data callback for `app.callback(...)`: its output kept as described above.
 
     The callback itself is unchanged (tests call it directly); the wrapper answers its JSON form, which
-    Dash serialises to the same text. `wrapper.kept(*args)` is the kept output, or MISSING, without
-    computing anything.
+    Dash serialises to the same text. A tab answering several callbacks in one request takes their
+    `request_key` once: `wrapper.given(shared, *args)` answers with it, and `wrapper.kept(shared)` is the
+    kept output, or MISSING, without computing anything.
     """
+
+    def key(shared: tuple) -> tuple:
+        return (update.__module__, update.__qualname__, *shared)
 
     @functools.wraps(update)
     def answer(*args):
-        memo, key = _memo_and_key(update, args)
-        if key is None:
+        return given(request_key(args), *args)
+
+    def given(shared: tuple | None, *args):
+        if shared is None:
             return update(*args)
-        found = memo.get(key)
+        memo = output_memo()
+        found = memo.get(key(shared))
         if found is not MISSING:
             return found
         value = update(*args)
         plain, size = _plain(value)
-        memo.put(key, plain, size * PARSED_PER_TEXT_BYTE)
+        memo.put(key(shared), plain, size * PARSED_PER_TEXT_BYTE)
         return plain
 
-    def kept(*args) -> object:
-        memo, key = _memo_and_key(update, args)
-        return MISSING if key is None else memo.get(key, count_miss=False)
+    def kept(shared: tuple | None) -> object:
+        return MISSING if shared is None else output_memo().get(key(shared), count_miss=False)
 
-    answer.kept = kept
+    answer.given, answer.kept = given, kept
     return answer

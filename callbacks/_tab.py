@@ -19,6 +19,7 @@ are still shown.
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable, Sequence
 
 import dash
@@ -26,7 +27,7 @@ from dash import Input, Output, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks._errors import show_callback_error
-from callbacks._memo import MISSING, memoised
+from callbacks._memo import MISSING, memoised, request_key
 from queries.pools import process_pool
 
 Part = tuple[Sequence[Output], Callable]
@@ -73,9 +74,9 @@ def _answer_side_by_side(parts: list[tuple[int, Callable, int]], args: tuple, an
                 answers[i] = future.result()
 
 
-def _kept(update: Callable, count: int, args: tuple) -> list | None:
+def _kept(update: Callable, count: int, shared: tuple | None) -> list | None:
     """A memoised part's kept outputs as a list, else None (to compute, and to show its error if it has one)."""
-    value = update.kept(*args)
+    value = update.kept(shared)
     if value is MISSING:
         return None
     try:
@@ -89,9 +90,11 @@ def together(parts: Sequence[Part]) -> Callable:
     memoised_parts = [(memoised(update), len(outputs)) for outputs, update in parts]
 
     def update_tab(*args):
+        shared = request_key(args)  # once for all the parts: scope, data version and day
         # A warm tab (every part kept) is answered here; only parts to compute go to the pool.
-        answers = [_kept(update, count, args) for update, count in memoised_parts]
-        missing = [(i, *memoised_parts[i]) for i, answer in enumerate(answers) if answer is None]
+        answers = [_kept(update, count, shared) for update, count in memoised_parts]
+        missing = [(i, functools.partial(update.given, shared), count)
+                   for i, (update, count) in enumerate(memoised_parts) if answers[i] is None]  # fmt: skip
         if len(missing) == 1:
             i, update, count = missing[0]
             answers[i] = _answer(update, count, args)

@@ -48,8 +48,8 @@ def user_activity(index: UserIndex, directory: Directory, sql: Sql, params: dict
     """As queries/sql/user_activity.sql: everyone in the scope with access by the period's end who is still
     active or had interactions in it, with their figures, first and last activity, and most used agent."""
     # Local times (DuckDB, on the request's cursor) while this thread sums per user (numpy): neither
-    # holds Python's lock for long, and nothing else uses the cursor meanwhile.
-    # (measured: the per-person list 85 -> 71-79 ms for 30 days at 100M). Not started yet: run it here.
+    # holds Python's lock for long, and nothing else uses the cursor meanwhile (the per-person list for
+    # 30 days at 100M: 85 -> 71-79 ms). If no pool thread has started it by then, it runs here.
     times = process_pool("index-answer", 2).submit(contextvars.copy_context().run, sql, "local_activity_times", params)
     try:
         per_user = index.per_user(params).select("user_id", "interactions", "active_days", "active_working_days",
