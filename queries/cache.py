@@ -11,11 +11,15 @@ events folder, each partition folder and each Parquet file in it, and each direc
 place (ingestion, compaction, directory import, the demo generator), and each of those changes an
 inode, a folder's mtime or a file's size; a file copied in by hand changes them too. The top level
 (the events folder's own stat, which changes when a partition folder appears or a compaction swaps
-one in, and the directory files) is looked at on every query, a few stat calls; the whole fingerprint,
-which lists every partition, at most once per `VERSION_TTL` seconds per data folder. So a new file in
-an existing partition written by another process is seen within that second; a write made in this
-process (`data.ingest` bumps the cache when it releases its lock) is seen at once. Each distinct
-fingerprint gets a serial number, the version in the keys; entries of an old version are dropped.
+one in, and the directory files) is looked at on every query, a few stat calls. The whole fingerprint,
+which lists every partition (750 stat calls at a year of data, 8-17 ms, more when the folder's entries
+have left the kernel's cache), is taken again every `VERSION_TTL` seconds by a thread of this process,
+for each folder asked about in the last `KEEP_FRESH` seconds, so a question does not wait for it. So a
+new file in an existing partition written by another process is seen within about that second; a
+question after a quiet spell (no refresh for `STALE_LIMIT` seconds) takes the fingerprint itself
+first; a write made in this process (`data.ingest` bumps the cache when it releases its lock) is seen
+at once. Each distinct fingerprint gets a serial number, the version in the keys; entries of an old
+version are dropped.
 
 Memory is bounded: entries are evicted least recently used first once their estimated size
 (`DataFrame.estimated_size`) passes the limit, `TELEMETRY_CACHE_MB` (128 MiB by default; 0 turns the
@@ -41,6 +45,9 @@ from data import schema
 
 DEFAULT_MB = 128
 VERSION_TTL = 1.0  # seconds a data version is reused before the folder is looked at again
+STALE_LIMIT = 5.0  # a version this old is taken again before answering, refreshed in the background or not
+KEEP_FRESH = 60.0  # seconds after the last question about a folder that its version is still refreshed
+KEPT_FRESH = 4  # folders refreshed at most: the most recently asked about (a server has one)
 KEY_OVERHEAD = 512  # bytes counted per entry on top of its frame: the key, the node, the frame object
 
 
@@ -120,6 +127,10 @@ class ResultCache:
         self._generation = 0  # bumped by writes made in this process
         self._version_lock = threading.Lock()
         self._computing: dict[tuple, threading.Lock] = {}
+        self.stale_limit = STALE_LIMIT
+        self._asked: dict[Path, float] = {}  # folder -> when its version was last asked for
+        self._refresher: tuple[int, threading.Thread] | None = None  # (process id, thread)
+        self._refresher_lock = threading.Lock()
         self.hits = self.misses = self.evictions = 0
 
     @property
@@ -137,18 +148,29 @@ class ResultCache:
         """The data version of a folder: a number that changes whenever its fingerprint does.
 
         The folder's top level (a new partition folder, a compaction's swap, any directory file) is
-        looked at on every call; the whole fingerprint once it is `version_ttl` seconds old, or after
-        `bump`, or when the top level changed.
+        looked at on every call. The whole fingerprint is taken here after `bump`, when the top level
+        changed, or when it is older than `version_ttl` with no refresher keeping it (or older than
+        `stale_limit` anyway); otherwise the refresher takes it again in the background.
         """
         top = top_level(data_dir)
         seen = self._versions.get(data_dir)
-        if self._current(seen, top):
+        self._asked[data_dir] = time.monotonic()
+        if self._current(seen, top, self.version_ttl) or (
+            self._current(seen, top, self.stale_limit) and self._refreshing()
+        ):
             return seen[4]
+        serial = self._take(data_dir, top)
+        self._keep_fresh()
+        return serial
+
+    def _take(self, data_dir: Path, top: tuple | None = None) -> int:
+        """Take the folder's fingerprint now (unless another thread just did, given the `top` seen)."""
         with self._version_lock:
             seen = self._versions.get(data_dir)
-            if self._current(seen, top):
+            if top is not None and self._current(seen, top, self.version_ttl):
                 return seen[4]  # another thread took it while this one waited
             generation = self._generation
+            top = top_level(data_dir)
             found = fingerprint(data_dir)
             if seen is not None and seen[1] == generation and seen[3] == found:
                 serial = seen[4]
@@ -159,17 +181,47 @@ class ResultCache:
             self._versions[data_dir] = (time.monotonic(), generation, top, found, serial)
             return serial
 
+    def _refreshing(self) -> bool:
+        running = self._refresher
+        return running is not None and running[0] == os.getpid() and running[1].is_alive()
+
+    def _keep_fresh(self) -> None:
+        """Start this process's refresher, unless it runs (a forked worker starts its own)."""
+        with self._refresher_lock:
+            if not self._refreshing():
+                thread = threading.Thread(target=self._refresh, name="data-version", daemon=True)
+                self._refresher = (os.getpid(), thread)
+                thread.start()
+
+    def _refresh(self) -> None:
+        """Take the fingerprint of the folders asked about lately, every `version_ttl` seconds; stop when
+        there are none (the next question starts it again)."""
+        while True:
+            time.sleep(max(self.version_ttl, 0.05))
+            with self._refresher_lock:
+                now, asked = time.monotonic(), list(self._asked.items())
+                for folder, at in asked:
+                    if now - at >= KEEP_FRESH and self._asked.get(folder) == at:
+                        del self._asked[folder]
+                recent = sorted((item for item in asked if now - item[1] < KEEP_FRESH), key=lambda item: item[1])
+                folders = [folder for folder, _at in recent[-KEPT_FRESH:]]
+                if not folders:
+                    self._refresher = None
+                    return
+            for folder in folders:
+                self._take(folder)
+
     def events_seen(self, data_dir: Path, version: int) -> tuple | None:
         """The event files' fingerprint that data version `version` was taken from, while it is current."""
         seen = self._versions.get(data_dir)
         return seen[3][0] if seen is not None and seen[4] == version else None
 
-    def _current(self, seen: tuple | None, top: tuple) -> bool:
+    def _current(self, seen: tuple | None, top: tuple, within: float) -> bool:
         return (
             seen is not None
             and seen[1] == self._generation
             and seen[2] == top
-            and time.monotonic() - seen[0] < self.version_ttl
+            and time.monotonic() - seen[0] < within
         )
 
     def _forget(self, data_dir: Path, serial: int) -> None:
@@ -236,10 +288,10 @@ class ResultCache:
             return found[0].clone()
 
     def clear(self) -> None:
+        """Drop every entry (the data versions stay: `bump` says the data changed)."""
         with self._lock:
             self._entries.clear()
             self._bytes = 0
-        self.bump()
 
 
 _serials = itertools.count(1)  # data versions, unique in the process

@@ -32,6 +32,12 @@ def block(
     return frame.slice(start, end - start), frame.height
 
 
+def is_plain(request: Mapping, search: str | None = None) -> bool:
+    """Whether the grid asks for rows in the frame's own order: no search, filter or sort."""
+    searched = isinstance(search, str) and bool(search.strip())
+    return not searched and not request.get("filterModel") and not request.get("sortModel")
+
+
 def matching(
     frame: pl.DataFrame, model: object, kinds: Mapping[str, str], search: str | None, search_fields: Sequence[str]
 ) -> pl.DataFrame:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -145,10 +147,54 @@ def test_a_new_file_in_a_partition_is_seen_once_the_version_is_taken_again(app, 
     write_by_hand(data_dir, event_frame("n2", "2026-03-03 12:00", user="u6", team="t_legal"), "part-9.parquet")
     with app.app_context():
         assert totals(WEEK, ORG)[0] == 6  # within that time another process's new file is not seen yet
-    results.version_ttl = 0  # as if that second had passed
+    results.version_ttl = results.stale_limit = 0  # as if that second had passed, and no refresh since
     with app.app_context():
         assert totals(WEEK, ORG) == (7, 5, Decimal("4.723334"), 1)
     assert executions == ["summary", "summary"]
+
+
+def test_the_version_is_taken_again_in_the_background_while_questions_do_not_wait(
+    app, data_dir, results, executions, monkeypatch
+):
+    takers = []
+    take = cache.fingerprint
+
+    def fingerprint(folder: Path) -> tuple:
+        takers.append(threading.current_thread().name)
+        return take(folder)
+
+    monkeypatch.setattr(cache, "fingerprint", fingerprint)
+    results.version_ttl = 0.1
+    with app.app_context():
+        assert totals(WEEK, ORG)[0] == 6
+    write_by_hand(data_dir, event_frame("n2", "2026-03-03 12:00", user="u6", team="t_legal"), "part-9.parquet")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with app.app_context():
+            if totals(WEEK, ORG)[0] == 7:
+                break
+        time.sleep(0.05)
+    with app.app_context():
+        assert totals(WEEK, ORG) == (7, 5, Decimal("4.723334"), 1)
+    assert executions == ["summary", "summary"]
+    # the first question took it (nothing was known), every later look was the refresher's
+    assert takers[0] == threading.current_thread().name
+    assert set(takers[1:]) == {"data-version"}
+
+
+def test_the_refresher_stops_when_nobody_asks(app, data_dir, results, monkeypatch):
+    monkeypatch.setattr(cache, "KEEP_FRESH", 0.3)
+    results.version_ttl = 0.05
+    with app.app_context():
+        totals(WEEK, ORG)
+    assert results._refreshing()
+    deadline = time.monotonic() + 10
+    while results._refreshing() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not results._refreshing()
+    with app.app_context():
+        assert totals(WEEK, ORG)[0] == 6  # and the next question starts it again
+    assert results._refreshing()
 
 
 def test_an_import_in_this_process_is_seen_at_once(app, data_dir, results, executions, tmp_path):

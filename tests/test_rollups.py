@@ -174,14 +174,14 @@ def test_new_event_files_turn_the_rollups_off_until_they_are_updated(demo_dir: P
         events = pl.read_parquet(next(last.glob("*.parquet")))
         extra = events.head(3).with_columns(pl.col("event_id") + "-again")
         extra.write_parquet(last / "part-extra.parquet")
-        query_cache.result_cache().clear()
+        query_cache.bump()
         assert not db.uses_rollups(TZ)
         with_raw = usage.summary(period, Scope.organization())
         assert with_raw["interactions"][0] == before["interactions"][0] + 3
         local_days = rollup.local_days_of([dt.date.fromisoformat(last.name.split("=")[1])])
         done = rollup.build(folder, TZ, local_days)
         assert done.days == 3
-        query_cache.result_cache().clear()
+        query_cache.bump()
         assert db.uses_rollups(TZ)
         assert_frame_equal(usage.summary(period, Scope.organization()), with_raw)
 
