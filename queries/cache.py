@@ -14,12 +14,13 @@ inode, a folder's mtime or a file's size; a file copied in by hand changes them 
 one in, and the directory files) is looked at on every query, a few stat calls. The whole fingerprint,
 which lists every partition (750 stat calls at a year of data, 8-17 ms, more when the folder's entries
 have left the kernel's cache), is taken again every `VERSION_TTL` seconds by a thread of this process,
-for each folder asked about in the last `KEEP_FRESH` seconds, so a question does not wait for it. So a
-new file in an existing partition written by another process is seen within about that second; a
-question after a quiet spell (no refresh for `STALE_LIMIT` seconds) takes the fingerprint itself
-first; a write made in this process (`data.ingest` bumps the cache when it releases its lock) is seen
-at once. Each distinct fingerprint gets a serial number, the version in the keys; entries of an old
-version are dropped.
+for the `KEPT_FRESH` folders asked about most recently in the last `KEEP_FRESH` seconds, so a question
+does not wait for it. So a new file in an existing partition written by another process is seen within
+about that second (at most `STALE_LIMIT` seconds, should the thread fall behind). A question about a
+folder the thread does not keep (the first after a quiet minute) takes the fingerprint itself once it
+is `VERSION_TTL` old, as does the first question after a write made in this process (`data.ingest`
+bumps the cache when it releases its lock): that write is seen at once. Each distinct fingerprint gets
+a serial number, the version in the keys; entries of an old version are dropped.
 
 Memory is bounded: entries are evicted least recently used first once their estimated size
 (`DataFrame.estimated_size`) passes the limit, `TELEMETRY_CACHE_MB` (128 MiB by default; 0 turns the
@@ -35,7 +36,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -130,7 +131,9 @@ class ResultCache:
         self.stale_limit = STALE_LIMIT
         self._asked: dict[Path, float] = {}  # folder -> when its version was last asked for
         self._refresher: tuple[int, threading.Thread] | None = None  # (process id, thread)
+        self._refreshed: frozenset[Path] = frozenset()  # the folders it keeps fresh
         self._refresher_lock = threading.Lock()
+        self._closed = threading.Event()
         self.hits = self.misses = self.evictions = 0
 
     @property
@@ -156,7 +159,7 @@ class ResultCache:
         seen = self._versions.get(data_dir)
         self._asked[data_dir] = time.monotonic()
         if self._current(seen, top, self.version_ttl) or (
-            self._current(seen, top, self.stale_limit) and self._refreshing()
+            self._current(seen, top, self.stale_limit) and data_dir in self._refreshed and self._refreshing()
         ):
             return seen[4]
         serial = self._take(data_dir, top)
@@ -188,7 +191,7 @@ class ResultCache:
     def _keep_fresh(self) -> None:
         """Start this process's refresher, unless it runs (a forked worker starts its own)."""
         with self._refresher_lock:
-            if not self._refreshing():
+            if not self._refreshing() and not self._closed.is_set():
                 thread = threading.Thread(target=self._refresh, name="data-version", daemon=True)
                 self._refresher = (os.getpid(), thread)
                 thread.start()
@@ -196,8 +199,7 @@ class ResultCache:
     def _refresh(self) -> None:
         """Take the fingerprint of the folders asked about lately, every `version_ttl` seconds; stop when
         there are none (the next question starts it again)."""
-        while True:
-            time.sleep(max(self.version_ttl, 0.05))
+        while not self._closed.wait(max(self.version_ttl, 0.05)):
             with self._refresher_lock:
                 now, asked = time.monotonic(), list(self._asked.items())
                 for folder, at in asked:
@@ -205,11 +207,20 @@ class ResultCache:
                         del self._asked[folder]
                 recent = sorted((item for item in asked if now - item[1] < KEEP_FRESH), key=lambda item: item[1])
                 folders = [folder for folder, _at in recent[-KEPT_FRESH:]]
+                self._refreshed = frozenset(folders)
                 if not folders:
                     self._refresher = None
                     return
             for folder in folders:
-                self._take(folder)
+                # a file gone between listing and stat (a compaction's swap): looked at again next turn
+                with suppress(OSError):
+                    self._take(folder)
+        with self._refresher_lock:
+            self._refreshed = frozenset()
+
+    def close(self) -> None:
+        """Stop the refresher for good (a cache that is no longer used: tests)."""
+        self._closed.set()
 
     def events_seen(self, data_dir: Path, version: int) -> tuple | None:
         """The event files' fingerprint that data version `version` was taken from, while it is current."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from auth.passwords import hash_password
+from queries import cache
 from tests import org
 
 ORIGIN = "http://localhost"
@@ -159,3 +161,12 @@ def signed_in(app):
             yield
 
     return as_role
+
+
+@pytest.fixture
+def results(monkeypatch) -> Iterator[cache.ResultCache]:
+    """A fresh result cache for this test, in place of the process's one; its refresher stopped after."""
+    fresh = cache.ResultCache(64 * 2**20)
+    monkeypatch.setattr(cache, "_cache", fresh)
+    yield fresh
+    fresh.close()

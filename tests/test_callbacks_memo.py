@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from callbacks._memo import MISSING, OutputMemo, output_memo
-from queries import cache, period
+from queries import period
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, AuthActions, make_app
 from tests.test_access import WEEK, WEEK_QUERY, dependencies
 from tests.test_queries_cache import event_frame, write_by_hand
 
 TABS = ("dashboard", "analytics", "users", "billing")
-
-
-@pytest.fixture
-def results(monkeypatch) -> cache.ResultCache:
-    """A fresh result cache for this test (the memo follows its data versions)."""
-    fresh = cache.ResultCache(64 * 2**20)
-    monkeypatch.setattr(cache, "_cache", fresh)
-    return fresh
 
 
 def signed_in_client(app, who: str):

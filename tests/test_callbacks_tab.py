@@ -11,15 +11,7 @@ import pytest
 
 import queries
 from callbacks import _tab
-from queries import cache
 from queries.pools import process_pool
-
-
-@pytest.fixture
-def results(monkeypatch) -> cache.ResultCache:
-    fresh = cache.ResultCache(64 * 2**20)
-    monkeypatch.setattr(cache, "_cache", fresh)
-    return fresh
 
 
 def test_each_thread_of_a_context_has_its_own_cursor_and_all_are_closed(app):

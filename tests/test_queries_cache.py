@@ -27,14 +27,6 @@ WEEK = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8))  # UTC: e1..e6
 
 
 @pytest.fixture
-def results(monkeypatch) -> cache.ResultCache:
-    """A fresh cache for this test, in place of the process's one."""
-    fresh = cache.ResultCache(64 * 2**20)
-    monkeypatch.setattr(cache, "_cache", fresh)
-    return fresh
-
-
-@pytest.fixture
 def executions(monkeypatch) -> list[str]:
     """The SQL files DuckDB actually ran, in order."""
     ran: list[str] = []
@@ -156,11 +148,12 @@ def test_a_new_file_in_a_partition_is_seen_once_the_version_is_taken_again(app, 
 def test_the_version_is_taken_again_in_the_background_while_questions_do_not_wait(
     app, data_dir, results, executions, monkeypatch
 ):
-    takers = []
+    takers = []  # who looked over this test's folder (other tests' refreshers may still look at theirs)
     take = cache.fingerprint
 
     def fingerprint(folder: Path) -> tuple:
-        takers.append(threading.current_thread().name)
+        if Path(folder).resolve() == Path(data_dir).resolve():
+            takers.append(threading.current_thread())
         return take(folder)
 
     monkeypatch.setattr(cache, "fingerprint", fingerprint)
@@ -177,9 +170,9 @@ def test_the_version_is_taken_again_in_the_background_while_questions_do_not_wai
     with app.app_context():
         assert totals(WEEK, ORG) == (7, 5, Decimal("4.723334"), 1)
     assert executions == ["summary", "summary"]
-    # the first question took it (nothing was known), every later look was the refresher's
-    assert takers[0] == threading.current_thread().name
-    assert set(takers[1:]) == {"data-version"}
+    # the first question took it (nothing was known), every later look was this cache's refresher
+    assert takers[0] is threading.current_thread()
+    assert set(takers[1:]) == {results._refresher[1]}
 
 
 def test_the_refresher_stops_when_nobody_asks(app, data_dir, results, monkeypatch):
