@@ -26,7 +26,9 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -37,6 +39,7 @@ from queries.day_sets import DaySets
 
 _EPOCH = dt.date(1970, 1, 1)
 _TS = pl.Datetime("us", "UTC")
+_Answer = TypeVar("_Answer")
 # Ids become codes in DuckDB (positions among the sorted distinct ids), so no id strings per row reach Python.
 _KEYS_SQL = "select distinct {column} as id from user_day order by id"
 _LOAD_SQL = """
@@ -130,6 +133,18 @@ def _bucket_starts(days: int, first: int, grain: str) -> tuple[np.ndarray, np.nd
     return buckets[starts], starts
 
 
+@dataclass(frozen=True)
+class UserSums:
+    """Per user code (the index's `users`), over a period in a scope: zero for users without rows there;
+    `top_agent` is an agent code, meaningful only where `active_days` is not zero."""
+
+    interactions: np.ndarray
+    cost_micros: np.ndarray
+    active_days: np.ndarray
+    working_days: np.ndarray
+    top_agent: np.ndarray
+
+
 def _as_dates(days: np.ndarray) -> pl.Series:
     return pl.Series(days.astype(np.int32)).cast(pl.Date)
 
@@ -156,7 +171,7 @@ class Selection:
             mask = agents if mask is None else mask & agents
         self._rows = None if mask is None else np.flatnonzero(mask)
         self._columns: dict[str, np.ndarray] = {}
-        self._answers: dict[str, pl.DataFrame] = {}
+        self._answers: dict[str, object] = {}
         self._lock = threading.Lock()
         self._gathering: dict[str, threading.Lock] = {}
 
@@ -177,7 +192,7 @@ class Selection:
                     self._columns[name] = found
         return found
 
-    def kept(self, name: str, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    def kept(self, name: str, compute: Callable[[], _Answer]) -> _Answer:
         """An answer computed once per selection (two questions of a tab often want the same one)."""
         with self._lock:
             found = self._answers.get(name)
@@ -467,24 +482,30 @@ class UserIndex:
     def per_user(self, params: dict) -> pl.DataFrame:
         """Per user with rows in the period and scope: interactions, cost, active (working) days, top agent."""
         rows = self.select(params, _level(params))
-        return rows.kept("per_user", lambda: self._per_user(params, rows))
+        return rows.kept("per_user", lambda: self._per_user(self.user_sums(params)))
 
-    def _per_user(self, params: dict, rows: Selection) -> pl.DataFrame:
+    def user_sums(self, params: dict) -> UserSums:
+        """`per_user`'s figures as arrays over every user code (zero for users without rows)."""
+        rows = self.select(params, _level(params))
+        return rows.kept("user_sums", lambda: self._user_sums(params, rows))
+
+    def _user_sums(self, params: dict, rows: Selection) -> UserSums:
         size = len(self.users)
         sums = self._month_sums(params, size) if _level(params) == "pairs" else None
         if sums is None:
             sums = self._day_sums(rows, size)
-        interactions, cost, active_days, working_days = sums
-        keep = np.flatnonzero(active_days)
-        top_agent = self._top_agent(params, size)
+        return UserSums(*sums, top_agent=self._top_agent(params, size))
+
+    def _per_user(self, sums: UserSums) -> pl.DataFrame:
+        keep = np.flatnonzero(sums.active_days)
         return pl.DataFrame(
             {
                 "user_id": self.user_ids.gather(keep),
-                "interactions": pl.Series(interactions[keep]),
-                "cost_micros": pl.Series(cost[keep]),
-                "active_days": pl.Series(active_days[keep].astype(np.int64)),
-                "active_working_days": pl.Series(working_days[keep].astype(np.int64)),
-                "top_agent_id": self.agent_ids.gather(top_agent[keep]),
+                "interactions": pl.Series(sums.interactions[keep]),
+                "cost_micros": pl.Series(sums.cost_micros[keep]),
+                "active_days": pl.Series(sums.active_days[keep].astype(np.int64)),
+                "active_working_days": pl.Series(sums.working_days[keep].astype(np.int64)),
+                "top_agent_id": self.agent_ids.gather(sums.top_agent[keep]),
             }
         )
 
@@ -528,13 +549,16 @@ class UserIndex:
         """Per user, the agent code with the most interactions (ties: the first agent id): the period's
         whole months from the agent_months level, its other days from the rows."""
         agents = len(self.agents)
-        totals = np.zeros(size * agents, dtype=np.int64)
+        # 32-bit keys when they fit: half the memory traffic of 64-bit ones
+        key_type = np.int32 if size * agents < 2**31 else np.int64
+        totals = None
         for rows in self._by_months(params, "agent_months", "rows"):
-            if size * agents < 2**31:  # 32-bit keys: half the memory traffic of 64-bit ones
-                keys = rows.user * np.int32(agents) + rows.agent
-            else:
-                keys = rows.user.astype(np.int64) * agents + rows.agent
-            totals += _sums(keys, rows.interactions, size * agents)
+            keys = np.multiply(rows.user, agents, dtype=key_type)
+            keys += rows.agent
+            sums = _sums(keys, rows.interactions, size * agents)
+            totals = sums if totals is None else totals + sums
+        if totals is None:
+            return np.zeros(size, dtype=np.int64)
         return totals.reshape(size, agents).argmax(axis=1)
 
     def _by_months(self, params: dict, months: str, days: str) -> list[Selection]:
@@ -577,6 +601,7 @@ class UserIndex:
         return pl.DataFrame(
             {
                 "user_id": self.user_ids.filter(pl.Series(present)),
+                "user_code": pl.Series(np.flatnonzero(present), dtype=pl.Int64),
                 "first_ts": pl.Series(first[present]).cast(_TS),
                 "last_ts": pl.Series(last[present]).cast(_TS),
             }

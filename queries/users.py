@@ -58,14 +58,10 @@ def _params(period: Period, scope: Scope, **extra) -> dict:
 
 def user_activity(period: Period, scope: Scope, today: dt.date | None = None) -> pl.DataFrame:
     """Everyone in scope with access in the period (also those with no interactions), with activity and
-    frequency class; the class is judged on the days of the period up to today."""
+    frequency class, busiest first, then by name; the class is judged on the days of the period up to today."""
     today = today or today_local(period.tz)
 
     def finish(frame: pl.DataFrame) -> pl.DataFrame:
-        # Busiest first, then by name: sorted here rather than in SQL (DuckDB took 10 of 50 ms to sort 30k rows).
-        # nulls last only where there can be any (a missing name): 4 ms instead of 9 for 30k rows
-        frame = frame.sort(["interactions", "name", "user_id"], descending=[True, False, False],
-                           nulls_last=[False, True, False])  # fmt: skip
         return frame.with_columns(frequency_class(elapsed(period, today)))
 
     # kept finished: the Users tab's cards, grid and charts all read it

@@ -194,8 +194,14 @@ def test_the_per_person_list_from_the_rollups_follows_a_new_directory_file(demo_
         assert queries.database().uses_rollups(TZ)
         before = users.user_activity(period, Scope.organization())
     busiest = before.row(0, named=True)
+    idle = before.filter(pl.col("interactions") == 0)["user_id"].to_list()
     people = pl.read_parquet(folder / "directory" / "users.parquet")
-    new_name = pl.when(pl.col("user_id") == busiest["user_id"]).then(pl.lit("Renamed Person")).otherwise("name")
+    new_name = (
+        pl.when(pl.col("user_id") == busiest["user_id"]).then(pl.lit("Renamed Person"))
+        .when(pl.col("user_id").is_in(idle[:2])).then(None)  # no name: listed after the named
+        .when(pl.col("user_id").is_in(idle[2:5])).then(pl.lit("Same Name"))  # then by user id
+        .otherwise("name")
+    )  # fmt: skip
     people.with_columns(new_name.alias("name")).write_parquet(folder / "directory" / "users.tmp")
     os.replace(folder / "directory" / "users.tmp", folder / "directory" / "users.parquet")
     with app.app_context():  # a new request
@@ -204,6 +210,9 @@ def test_the_per_person_list_from_the_rollups_follows_a_new_directory_file(demo_
             assert_frame_equal(after, users.user_activity(period, Scope.organization()))
     assert after.row(0, named=True) == {**busiest, "name": "Renamed Person"}
     assert after.height == before.height
+    assert after["user_id"].tail(2).sort().to_list() == sorted(idle[:2]) and after["name"].tail(2).is_null().all()
+    same = after.filter(pl.col("name") == "Same Name")["user_id"].to_list()
+    assert same == sorted(idle[2:5])
 
 
 def test_rollups_of_another_time_zone_are_not_used(demo_dir: Path, tmp_path: Path) -> None:
@@ -462,7 +471,8 @@ def _check_from_the_start(index, params: dict, rows: dict, users: list[str], end
         u: epoch + dt.timedelta(days=int(v[0])) for u, v in expected.items()
     }
     ever = index.ever(params).with_columns(pl.col("first_ts", "last_ts").dt.epoch("us"))
-    assert {u: (f, la) for u, f, la in ever.iter_rows()} == {u: (v[1], v[2]) for u, v in expected.items()}
+    assert {u: (f, la) for u, _code, f, la in ever.iter_rows()} == {u: (v[1], v[2]) for u, v in expected.items()}
+    assert [users[code] for code in ever["user_code"]] == ever["user_id"].to_list()
 
 
 def test_rollups_of_an_older_layout_are_not_read_until_rebuilt(demo_dir: Path, tmp_path: Path) -> None:

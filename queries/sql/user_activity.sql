@@ -1,6 +1,7 @@
 -- Everyone in the scope who had access in the period, with or without interactions: activity in the
 -- period and ever before its end. Access, as in adoption.sql: created before the period ends, and still
--- with the company or active in the period.
+-- with the company or active in the period. Busiest first, then by name (missing names last), as the
+-- Users tab lists them.
 with in_period as (
     select user_id, agent_id, timezone($tz, ts)::date as day
     from events
@@ -62,3 +63,5 @@ left join per_user on per_user.user_id = scoped_users.user_id
 left join ever on ever.user_id = scoped_users.user_id
 left join agent_rank on agent_rank.user_id = scoped_users.user_id and agent_rank.position = 1
 left join agents on agents.agent_id = agent_rank.agent_id
+-- busiest first, then by name
+order by interactions desc, scoped_users.name asc nulls last, scoped_users.user_id asc

@@ -3,7 +3,7 @@
 -- differs in some zones (America/Vancouver from November 2026). Read by the per-person list's rollup
 -- answer (queries/index_answers.py), whose question is ../user_activity.sql.
 select
-    user_id,
+    user_code,
     timezone($tz, first_ts) as first_active,
     timezone($tz, last_ts) as last_active
 from idx_ever
