@@ -374,8 +374,7 @@ def run(
     db = _databases.get(cursor)
     on_rollups = _rollups_answer(db, name, given)
     if on_rollups and name in ANSWERS:
-        sql = lambda part, params: _execute_on_rollups(db, cursor, f"{ROLLUP_SQL}/{part}", params)  # noqa: E731
-        query = lambda: ANSWERS[name](db.user_index(cursor), db.directory, sql, given)  # noqa: E731
+        query = lambda: _answer_on_rollups(db, cursor, name, given)  # noqa: E731
     elif on_rollups:
         source = f"{ROLLUP_SQL}/{name}"
         query = lambda: _execute_on_rollups(db, cursor, source, given)  # noqa: E731
@@ -392,12 +391,25 @@ def run(
     return results.get_or_compute(key, answer)
 
 
-def _execute_on_rollups(db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
-    """Run a rollup SQL file, with the index relations it reads registered on this cursor meanwhile."""
+def _answer_on_rollups(db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
+    """A question answered in Polars (queries/index_answers.py): its SQL parts read the same index as it
+    does, even if a new rollup build is opened meanwhile (user codes differ between builds)."""
+    index = db.user_index(cursor)
+    sql = lambda part, given: _execute_on_rollups(db, cursor, f"{ROLLUP_SQL}/{part}", given, index)  # noqa: E731
+    return ANSWERS[name](index, db.directory, sql, params)
+
+
+def _execute_on_rollups(
+    db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict, index: UserIndex | None = None
+) -> pl.DataFrame:
+    """Run a rollup SQL file, with the index relations it reads (from one index) registered on this cursor
+    meanwhile."""
     registered = []
     try:
         for relation in index_relations(name):
-            cursor.register(relation, RELATIONS[relation](db.user_index(cursor), params))
+            if index is None:
+                index = db.user_index(cursor)
+            cursor.register(relation, RELATIONS[relation](index, params))
             registered.append(relation)
         return execute_on(cursor, name, params)
     finally:

@@ -60,18 +60,10 @@ class _People:
     agents: pl.Series  # per agent code of the index: its directory name, else its id
 
 
-_people_kept: list[tuple[tuple, _People]] = []  # the last one worked out, with the objects it came from
-
-
 def _people(index: UserIndex, directory: Directory) -> _People:
     """`_People` of this directory version and index: worked out once (12 ms at 30,000 people), not per answer."""
-    sources = (directory("users"), directory("teams"), directory("agents"), index)
-    for kept_sources, people in list(_people_kept):
-        if all(a is b for a, b in zip(kept_sources, sources, strict=True)):
-            return people
-    people = _work_out_people(*sources)
-    _people_kept[:] = [(sources, people)]  # held, so no source's id can be reused while it is kept
-    return people
+    sources = (directory("users"), directory("teams"), directory("agents"))
+    return index.derived("people", sources, lambda: _work_out_people(*sources, index))
 
 
 def _work_out_people(users: pl.DataFrame, teams: pl.DataFrame, agents: pl.DataFrame, index: UserIndex) -> _People:
@@ -104,6 +96,13 @@ def _work_out_people(users: pl.DataFrame, teams: pl.DataFrame, agents: pl.DataFr
     )
 
 
+def _where(chosen: np.ndarray, values: np.ndarray, code: np.ndarray, otherwise: int = 0) -> np.ndarray:
+    """`values` at `code` where `chosen`, else `otherwise` (as int64; codes elsewhere are not looked at)."""
+    found = np.full(len(code), otherwise, dtype=np.int64)
+    found[chosen] = values[code[chosen]]
+    return found
+
+
 def _gather(column: pl.Series, positions: np.ndarray) -> pl.Series:
     """`column` at `positions`, null where a position is -1."""
     at = pl.Series(positions)
@@ -133,23 +132,23 @@ def user_activity(index: UserIndex, directory: Directory, sql: Sql, params: dict
     if not params["all_teams"]:
         access &= people.frame["team_id"].is_in(params["team_ids"]).fill_null(False).to_numpy()
     known = people.code >= 0
-    code = np.where(known, people.code, 0)
-    had = known & (sums.active_days[code] > 0)  # rows in the period and scope
+    had = known.copy()  # rows in the period and scope
+    had[known] = sums.active_days[people.code[known]] > 0
     listed = np.flatnonzero(access & (people.active | had))
-    interactions = np.where(had[listed], sums.interactions[code[listed]], 0)
+    code, had = people.code[listed], had[listed]
+    interactions = _where(had, sums.interactions, code)
     order = np.lexsort((people.place[listed], -interactions))  # busiest first, then by name
-    listed, interactions = listed[order], interactions[order]
-    known, code, had = known[listed], code[listed], had[listed]
+    listed, code, had, interactions = listed[order], code[order], had[order], interactions[order]
     ever_at = np.full(len(index.users), -1, dtype=np.int64)
     ever_at[ever["user_code"].to_numpy()] = np.arange(ever.height)
-    ever_rows = np.where(known, ever_at[code], -1)
+    ever_rows = _where(code >= 0, ever_at, code, -1)
     return people.frame[listed].with_columns(
         pl.Series("interactions", interactions, dtype=pl.Int64),
-        pl.Series("active_days", np.where(had, sums.active_days[code], 0), dtype=pl.Int64),
-        pl.Series("active_working_days", np.where(had, sums.working_days[code], 0), dtype=pl.Int64),
+        pl.Series("active_days", _where(had, sums.active_days, code), dtype=pl.Int64),
+        pl.Series("active_working_days", _where(had, sums.working_days, code), dtype=pl.Int64),
         _gather(ever["first_active"], ever_rows),
         _gather(ever["last_active"], ever_rows),
-        _gather(people.agents, np.where(had, sums.top_agent[code], -1)).alias("most_used_agent"),
+        _gather(people.agents, _where(had, sums.top_agent, code, -1)).alias("most_used_agent"),
     )
 
 

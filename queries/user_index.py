@@ -133,6 +133,14 @@ def _bucket_starts(days: int, first: int, grain: str) -> tuple[np.ndarray, np.nd
     return buckets[starts], starts
 
 
+def _answer_bytes(answer: object) -> int:
+    if isinstance(answer, pl.DataFrame):
+        return answer.estimated_size()
+    if isinstance(answer, UserSums):
+        return sum(array.nbytes for array in vars(answer).values())
+    return 0
+
+
 @dataclass(frozen=True)
 class UserSums:
     """Per user code (the index's `users`), over a period in a scope: zero for users without rows there;
@@ -204,11 +212,13 @@ class Selection:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the columns gathered so far that are copies (an unmasked period is a view)."""
-        if self._rows is None:
-            return 0
+        """Bytes of the answers kept and of the columns gathered so far that are copies (an unmasked period
+        is a view)."""
         with self._lock:
-            return sum(column.nbytes for column in self._columns.values())
+            answers = sum(_answer_bytes(answer) for answer in self._answers.values())
+            if self._rows is None:
+                return answers
+            return answers + sum(column.nbytes for column in self._columns.values())
 
     day = property(lambda self: self.column("day"))
     user = property(lambda self: self.column("user"))
@@ -246,6 +256,17 @@ class UserIndex:
         self._selections: OrderedDict[tuple, Selection] = OrderedDict()
         self._building: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._derived: dict[str, tuple[tuple, object]] = {}
+
+    def derived(self, name: str, sources: tuple, compute: Callable[[], _Answer]) -> _Answer:
+        """Something worked out from this index and `sources` (compared by identity: held meanwhile, so
+        none's id can be reused), kept with the index so that it goes when the index does."""
+        kept = self._derived.get(name)
+        if kept is not None and all(a is b for a, b in zip(kept[0], sources, strict=True)):
+            return kept[1]
+        value = compute()
+        self._derived[name] = (sources, value)
+        return value
 
     @classmethod
     def from_rollups(cls, cursor: duckdb.DuckDBPyConnection) -> UserIndex:

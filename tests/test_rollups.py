@@ -131,6 +131,28 @@ def test_every_question_answers_the_same_from_rollups_as_from_raw_events(demo_ap
     assert compared == 21 * 6 * 5
 
 
+def test_an_answer_and_its_sql_parts_read_one_index(demo_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    # user codes differ between rollup builds: the per-person list's local times (SQL over idx_ever) must
+    # come from the index its sums came from, even if a new build is opened meanwhile
+    period = _periods()[0]
+    with demo_app.app_context(), query_cache.bypassed():
+        db = queries.database()
+        assert db.uses_rollups(TZ)
+        index, asked = db.user_index(queries.cursor()), []
+
+        def once(self, cursor) -> object:
+            asked.append(cursor)
+            assert len(asked) == 1, "the index was looked up again for a part of the answer"
+            return index
+
+        monkeypatch.setattr(type(db), "user_index", once)
+        found = users.user_activity(period, Scope.organization(), today=END)
+        monkeypatch.undo()
+        with raw_events():
+            assert_frame_equal(found, users.user_activity(period, Scope.organization(), today=END))
+    assert len(asked) == 1
+
+
 def test_the_data_bounds_are_the_same_from_rollups(demo_app) -> None:
     teams, agents = _teams_and_agents(demo_app)
     with demo_app.app_context(), query_cache.bypassed():
