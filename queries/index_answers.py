@@ -4,9 +4,9 @@ The question itself is still its SQL file (queries/sql/<name>.sql, over the raw 
 here must be the same frame, rows in the same order: tests/test_rollups.py compares the two for every
 period and scope. What differs is only the join: 30,000 people to their figures took DuckDB 70-80 ms
 (four hash joins of registered frames, and materialising the strings again), Polars joins and a sort
-20-40 ms, numpy by user code (the directory lined up with the index once per version) 5-10 ms. Local
-times are still DuckDB's (queries/sql/from_rollups/local_activity_times.sql): Polars' time-zone data
-is not ICU's.
+18 ms (20-40 beside a tab's other work), numpy by user code (the directory lined up with the index once
+per version) 12 ms. Local times are still DuckDB's (queries/sql/from_rollups/local_activity_times.sql):
+Polars' time-zone data is not ICU's.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class _People:
 
 
 def _people(index: UserIndex, directory: Directory) -> _People:
-    """`_People` of this directory version and index: worked out once (12 ms at 30,000 people), not per answer."""
+    """`_People` of this directory version and index: worked out once (15-40 ms at 30,000 people), not per answer."""
     sources = (directory("users"), directory("teams"), directory("agents"))
     return index.derived("people", sources, lambda: _work_out_people(*sources, index))
 
