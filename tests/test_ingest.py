@@ -324,7 +324,7 @@ def test_a_failure_between_partitions_leaves_each_partition_whole(org_dir, tmp_p
 
     def fail_on_second(folder, table):
         calls.append(folder.name)
-        if len(calls) == 2:
+        if len(calls) >= 2:  # not == : a third date may begin before this writer looks
             raise OSError("disk full")
         return original(folder, table)
 
@@ -332,7 +332,7 @@ def test_a_failure_between_partitions_leaves_each_partition_whole(org_dir, tmp_p
     with pytest.raises(OSError, match="disk full"):
         run(org_dir, three_days(tmp_path))
     assert_readable(org_dir)
-    # dates are written two at a time: the one that failed is absent, the others whole or absent
+    # dates are written two at a time: those that failed are absent, the others whole or absent
     kept = _whole_dates(org_dir)
     assert len(kept) == 2 or kept in ([], [["x1"]], [["x2", "x3"]], [["x4"]])
     monkeypatch.setattr(ingest, "_write_partition_file", original)
