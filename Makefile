@@ -12,7 +12,7 @@ DEMO_DAYS ?= 180
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TELEMETRY_DATA_DIR := $(DATA_DIR)
 
-.PHONY: run test lint browser-deps demo bench clean-data
+.PHONY: run test test-long lint browser-deps demo bench clean-data
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ lint: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev browser-deps lint
 	$(BIN)/python -m pytest -n 2 -q
+
+## The long variants of tests that `make test` runs shorter (CI runs both).
+test-long: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -n 2 -q -m long
 
 ## Tab response times at about EVENTS demo events (generated once into benchmarks/out/); needs pandas.
 EVENTS ?= 1000000

@@ -14,22 +14,25 @@ from tests.conftest import ACCOUNTS
 pytestmark = pytest.mark.browser
 
 WEEK = "?start=2026-03-02&end=2026-03-08"
+# How long a wait may take before a test fails. Every wait ends as soon as its condition holds, so this
+# costs nothing when the machine is idle and keeps a busy one (CI beside other work) from failing a test.
+PATIENCE = 120
 
 
 def sign_in(browser, base: str, who: str, path: str = "/telemetry" + WEEK) -> None:
     browser.get(base + path)
-    WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.NAME, "email")))
+    WebDriverWait(browser, PATIENCE).until(EC.presence_of_element_located((By.NAME, "email")))
     browser.find_element(By.NAME, "email").send_keys(ACCOUNTS[who][0])
     browser.find_element(By.NAME, "password").send_keys(org.PASSWORD)
     browser.find_element(By.ID, "login-submit").click()
 
 
-def wait(browser, timeout: float = 20) -> WebDriverWait:
+def wait(browser, timeout: float = PATIENCE) -> WebDriverWait:
     """Dash re-renders often: an element found a moment ago may be gone, so look again."""
     return WebDriverWait(browser, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
 
-def text_of(browser, element_id: str, timeout: float = 20) -> str:
+def text_of(browser, element_id: str, timeout: float = PATIENCE) -> str:
     return wait(browser, timeout).until(
         lambda b: b.find_elements(By.ID, element_id) and b.find_element(By.ID, element_id).text.strip()
     )
@@ -57,7 +60,7 @@ def test_manager_sees_only_their_teams(browser, live_server):
     assert text_of(browser, "dashboard-kpi-interactions-value") == "5"
     assert text_of(browser, "dashboard-kpi-cost-value") == "$1.72"
     browser.find_element(By.CSS_SELECTOR, "#filter-teams").click()
-    options = WebDriverWait(browser, 10).until(
+    options = WebDriverWait(browser, PATIENCE).until(
         lambda b: [o.text for o in b.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option[role=option]")] or None
     )
     assert sorted(options) == ["Engineering", "Sales"]

@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 
 from queries.billing_periods import billing_period_containing, period_label
 from queries.period import today_local
-from tests.test_browser_access import sign_in, text_of, wait
+from tests.test_browser_access import PATIENCE, sign_in, text_of, wait
 from tests.test_browser_dashboard import choose
 
 pytestmark = pytest.mark.browser
@@ -17,7 +17,7 @@ MARCH = "1 Mar – 31 Mar 2026"
 FEBRUARY = "1 Feb – 28 Feb 2026"
 
 
-def shows(browser, element_id: str, expected: str, timeout: float = 20) -> None:
+def shows(browser, element_id: str, expected: str, timeout: float = PATIENCE) -> None:
     wait(browser, timeout).until(
         lambda b: b.find_elements(By.ID, element_id) and b.find_element(By.ID, element_id).text == expected,
         f"{element_id} never showed {expected!r}",
@@ -59,16 +59,16 @@ def test_admin_switches_billing_period(browser, live_server):
     assert "No cost in this period" in text_of(browser, "billing-message")
     assert "start=" not in browser.current_url
     ActionChains(browser).move_to_element(browser.find_element(By.ID, "billing-projected-info")).perform()
-    tooltip = wait(browser, 10).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".tooltip"))
+    tooltip = wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".tooltip"))
     assert "Projected = cost to date ($0.00" in tooltip[0].text
 
     choose(browser, "billing-period", MARCH)
-    wait(browser, 10).until(lambda b: b.current_url.endswith("/telemetry/billing?start=2026-03-01&end=2026-03-31"))
+    wait(browser).until(lambda b: b.current_url.endswith("/telemetry/billing?start=2026-03-01&end=2026-03-31"))
     shows(browser, "billing-kpi-total-value", "$4.92")
     shows(browser, "billing-kpi-previous-value", "$0.05")
     shows(browser, "billing-kpi-change-value", "+$4.87")
     assert selected_period(browser) == MARCH
-    wait(browser, 10).until(lambda b: filter_dates(b) == ["2026-03-01", "2026-03-31"])  # the filter bar follows
+    wait(browser).until(lambda b: filter_dates(b) == ["2026-03-01", "2026-03-31"])  # the filter bar follows
     wait(browser).until(lambda b: len(grid_rows(b, "billing-team-grid")) == 3)
     assert grid_rows(browser, "billing-team-grid") == [
         "Sales $2.20 44.7% 3",
@@ -81,13 +81,13 @@ def test_admin_switches_billing_period(browser, live_server):
     browser.save_screenshot("/tmp/telemetry-billing-admin.png")
 
     choose(browser, "billing-period", FEBRUARY)
-    wait(browser, 10).until(lambda b: "start=2026-02-01&end=2026-02-28" in b.current_url)
+    wait(browser).until(lambda b: "start=2026-02-01&end=2026-02-28" in b.current_url)
     shows(browser, "billing-kpi-total-value", "$0.05")
     browser.back()
-    wait(browser, 10).until(lambda b: "start=2026-03-01&end=2026-03-31" in b.current_url)
+    wait(browser).until(lambda b: "start=2026-03-01&end=2026-03-31" in b.current_url)
     shows(browser, "billing-kpi-total-value", "$4.92")
     browser.back()  # to the address with no dates: not sent forward again
-    wait(browser, 10).until(lambda b: b.current_url.endswith("/telemetry/billing"))
+    wait(browser).until(lambda b: b.current_url.endswith("/telemetry/billing"))
     shows(browser, "billing-kpi-total-value", "$0.00")
     assert browser.current_url.endswith("/telemetry/billing")
     assert console_problems(browser) == []
@@ -105,7 +105,7 @@ def test_manager_sees_only_their_teams(browser, live_server):
     assert "Legal" not in browser.page_source
     browser.save_screenshot("/tmp/telemetry-billing-manager.png")
     choose(browser, "billing-period", FEBRUARY)
-    wait(browser, 10).until(lambda b: "start=2026-02-01&end=2026-02-28" in b.current_url)
+    wait(browser).until(lambda b: "start=2026-02-01&end=2026-02-28" in b.current_url)
     shows(browser, "billing-kpi-total-value", "$0.05")
     assert console_problems(browser) == []
 

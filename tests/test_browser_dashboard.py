@@ -20,7 +20,7 @@ def kpi(browser, name: str, expected: str) -> None:
 
 def choose(browser, dropdown_id: str, label: str) -> None:
     browser.find_element(By.CSS_SELECTOR, f"#{dropdown_id}").click()
-    option = wait(browser, 10).until(
+    option = wait(browser).until(
         lambda b: next((o for o in b.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option") if o.text == label), None)
     )
     option.click()
@@ -32,12 +32,12 @@ def test_presets_the_url_and_the_back_button(browser, live_server):
     assert "Custom range" in text_of(browser, "filter-preset")
     choose(browser, "filter-preset", "All time")
     kpi(browser, "interactions", "9")
-    wait(browser, 10).until(lambda b: "start=2026-02-25" in b.current_url)
+    wait(browser).until(lambda b: "start=2026-02-25" in b.current_url)
     browser.back()
     kpi(browser, "interactions", "6")
     assert browser.current_url.endswith(WEEK)
     browser.find_element(By.ID, "shell-nav-analytics").click()
-    wait(browser, 10).until(lambda b: "/telemetry/analytics" in b.current_url)
+    wait(browser).until(lambda b: "/telemetry/analytics" in b.current_url)
     assert browser.current_url.endswith("/telemetry/analytics" + WEEK)
     assert csp_violations(browser) == []
 

@@ -63,7 +63,7 @@ def test_every_tab_draws_and_fits_1280_pixels(browser, demo_server, email):
     role = "admin" if email == DEMO_ADMIN_EMAIL else "manager"
     for slug, (path, drawn) in TABS.items():
         browser.get(f"{demo_server}{path}?start=2026-02-19&end=2026-03-20")
-        wait(browser, 30).until(lambda b, drawn=drawn: b.find_elements(By.CSS_SELECTOR, drawn))
+        wait(browser).until(lambda b, drawn=drawn: b.find_elements(By.CSS_SELECTOR, drawn))
         overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{slug} scrolls sideways by {overflow}px at 1280px"
         height = browser.execute_script("return document.body.scrollHeight")

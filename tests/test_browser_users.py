@@ -56,7 +56,7 @@ def test_the_grid_is_searched_and_sorted_by_the_server(browser, live_server):
     browser.find_element(By.ID, "users-search").send_keys("LEGAL")
     wait(browser).until(lambda b: grid_names(b) == ["Lee Legal", "Noa Never"])
     browser.find_element(By.ID, "users-export").click()  # the export is what the grid shows
-    files = wait(browser, 30).until(csv_files)
+    files = wait(browser).until(csv_files)
     assert sorted(line.split(",")[0] for line in files[0].read_text().splitlines()[1:]) == ["Lee Legal", "Noa Never"]
     browser.find_element(By.ID, "users-search").send_keys(Keys.BACKSPACE * 5)  # .clear() sends no input event
     wait(browser).until(lambda b: len(grid_names(b)) == 7)
@@ -64,7 +64,7 @@ def test_the_grid_is_searched_and_sorted_by_the_server(browser, live_server):
     browser.execute_script("dash_ag_grid.getApi('users-grid').setFilterModel(arguments[0])", sales)
     wait(browser).until(lambda b: grid_names(b) == ["Sam Sales"])  # filtered by the server
     browser.find_element(By.ID, "users-export").click()
-    both = wait(browser, 30).until(lambda b: len(csv_files(b)) == 2 and csv_files(b))
+    both = wait(browser).until(lambda b: len(csv_files(b)) == 2 and csv_files(b))
     newest = max(both, key=lambda f: f.stat().st_mtime_ns)
     assert [line.split(",")[0] for line in newest.read_text().splitlines()] == ["name", "Sam Sales"]
     browser.execute_script("dash_ag_grid.getApi('users-grid').setFilterModel(null)")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -77,11 +76,13 @@ def test_a_directory_file_added_after_start_is_read(data_dir, password_hash):
 
 def test_concurrent_first_requests_open_one_database(app, monkeypatch):
     opened = []
+    callers = threading.Semaphore(0)
 
     class SlowToOpen(queries.Database):
         def __init__(self, *args, **kwargs) -> None:
             opened.append(self)
-            time.sleep(0.2)  # every thread is inside database() by now
+            for _ in range(4):  # every thread has called database() before the first one opens it
+                assert callers.acquire(timeout=120), "a thread never asked for the database"
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(queries, "Database", SlowToOpen)
@@ -90,6 +91,7 @@ def test_concurrent_first_requests_open_one_database(app, monkeypatch):
 
     def first_request() -> None:
         with app.app_context():
+            callers.release()
             got.append(queries.database())
 
     threads = [threading.Thread(target=first_request) for _ in range(4)]

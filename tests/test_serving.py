@@ -60,12 +60,12 @@ def server_environment(data_dir: Path) -> dict[str, str]:
     return {**env, "TELEMETRY_DATA_DIR": str(data_dir), "SECRET_KEY": "serving-test"}
 
 
-def wait_until_up(server: Gunicorn, timeout: float = 60) -> None:
+def wait_until_up(server: Gunicorn, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert server.process.poll() is None, server.error_log.read_text()
         try:
-            if requests.get(f"{server.base}/login", timeout=5).status_code == 200:
+            if requests.get(f"{server.base}/login", timeout=120).status_code == 200:
                 return
         except requests.ConnectionError:
             time.sleep(0.2)
@@ -96,7 +96,7 @@ def gunicorn(data_dir: Path, tmp_path: Path, password_hash: str) -> Iterator[Gun
 def login(base: str, who: str) -> requests.Session:
     """Signed in through the login form, CSRF token and all, as a browser does."""
     session = requests.Session()
-    page = session.get(f"{base}/login", timeout=10).text
+    page = session.get(f"{base}/login", timeout=120).text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     answer = session.post(
         f"{base}/login",
@@ -112,7 +112,7 @@ def login(base: str, who: str) -> requests.Session:
 def kpis(base: str, session: requests.Session, body: dict) -> requests.Response:
     """The Dashboard KPI callback on a new connection each time, so the workers take turns accepting."""
     headers = {"Origin": base, "Connection": "close"}
-    return session.post(base + dp.CALLBACK_URL, json=body, headers=headers, timeout=30)
+    return session.post(base + dp.CALLBACK_URL, json=body, headers=headers, timeout=120)
 
 
 def send_together(server: Gunicorn, sessions: dict[str, requests.Session], body: dict, rounds: int) -> None:
@@ -129,17 +129,17 @@ def send_together(server: Gunicorn, sessions: dict[str, requests.Session], body:
 
 def test_gunicorn_workers_answer_concurrent_callbacks_and_shut_down_cleanly(gunicorn: Gunicorn):
     sessions = {role: login(gunicorn.base, role) for role in EXPECTED}
-    dependencies = sessions["admin"].get(f"{gunicorn.base}/_dash-dependencies", timeout=10).json()
+    dependencies = sessions["admin"].get(f"{gunicorn.base}/_dash-dependencies", timeout=120).json()
     body = dp.payload(dp.find(dependencies, "dashboard-kpis"), WEEK)
     send_together(gunicorn, sessions, body, rounds=6)
     workers = gunicorn.workers()
     assert len(workers) == 2
-    deadline = time.monotonic() + 30  # a worker still importing the app accepts nothing: give it time
+    deadline = time.monotonic() + 120  # a worker still importing the app accepts nothing: give it time
     while gunicorn.callback_pids() != workers and time.monotonic() < deadline:
         send_together(gunicorn, sessions, body, rounds=2)
     assert gunicorn.callback_pids() == workers  # both processes answered (each with its own DuckDB)
 
     gunicorn.process.send_signal(signal.SIGTERM)
-    assert gunicorn.process.wait(timeout=30) == 0
+    assert gunicorn.process.wait(timeout=120) == 0
     assert not any(psutil.pid_exists(pid) for pid in workers)
     assert "Shutting down: Master" in gunicorn.error_log.read_text()
