@@ -201,3 +201,36 @@ def test_a_success_clears_only_its_own_address_failures_on_the_account(app):
     left = [f"account:admin@test.example|address:{ATTACKER_ADDRESS}"] * 2 + [f"address:{ATTACKER_ADDRESS}"] * 2
     assert sorted(key for key, _at in failure_rows(app)) == sorted([*left, f"address:{OWNER_ADDRESS}"])
 
+
+@pytest.mark.parametrize(
+    "header", [{"X-Forwarded-For": "192.0.2.1"}, {"Forwarded": "for=192.0.2.1"}, {"X-Real-IP": "192.0.2.1"}]
+)
+def test_forwarded_headers_without_trusted_proxies_are_warned_about_once(app, client, caplog, header):
+    client.get("/login")
+    assert not [r for r in caplog.records if "TELEMETRY_TRUSTED_PROXIES" in r.getMessage()]
+    for _ in range(3):
+        client.get("/login", headers=header)
+    client.get("/telemetry", headers=header)
+    [warning] = [r for r in caplog.records if "TELEMETRY_TRUSTED_PROXIES" in r.getMessage()]
+    assert warning.levelname == "WARNING" and warning.name == app.logger.name
+    assert next(iter(header)) in warning.getMessage() and "127.0.0.1" in warning.getMessage()
+    assert "192.0.2.1" not in warning.getMessage()  # a header's value is the sender's to choose: not logged
+
+
+def test_forwarded_headers_from_a_trusted_proxy_are_not_warned_about(data_dir, password_hash, caplog):
+    app = make_app(data_dir, password_hash, TRUSTED_PROXIES=1)
+    app.test_client().get("/login", headers={"X-Forwarded-For": "192.0.2.1"})
+    assert not [r for r in caplog.records if "TELEMETRY_TRUSTED_PROXIES" in r.getMessage()]
+
+
+def test_the_forwarded_header_warning_is_logged_once_by_concurrent_requests(app, caplog):
+    clients = [app.test_client() for _ in range(8)]
+    start = threading.Barrier(len(clients))
+
+    def get(client) -> int:
+        start.wait()
+        return client.get("/login", headers={"X-Forwarded-For": "192.0.2.1"}).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        assert set(pool.map(get, clients)) == {200}
+    assert len([r for r in caplog.records if "TELEMETRY_TRUSTED_PROXIES" in r.getMessage()]) == 1
