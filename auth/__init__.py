@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import dash
 from flask import Flask, Response
-from werkzeug.middleware.proxy_fix import ProxyFix
 
-from auth import cli, gate, session, views
+from auth import cli, gate, proxies, session, views
 from auth.store import Store
 
 
 def init_app(app: Flask) -> None:
     app.extensions["telemetry_store"] = Store(app.config["ACCOUNTS_DB"])
-    if app.config["TRUSTED_PROXIES"]:
-        # Only behind proxies we were told about is X-Forwarded-For believed.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=1)
+    proxies.init_app(app)
     session.init_app(app)
     gate.init_app(app)
     app.register_blueprint(views.bp)

@@ -15,6 +15,20 @@ from auth.session import store
 from auth.store import ROLES
 from queries import directory
 
+# What a terminal acts on rather than shows: C0 controls (ESC begins sequences that retitle the window,
+# move the cursor or rewrite earlier lines), DEL and C1 controls (0x9B is a one-byte CSI), and the
+# bidirectional marks that reorder a line as displayed. Shown as escapes; the backslash is doubled so
+# an email cannot spell a fake escape.
+_CONTROLS = (*range(0x20), 0x7F, *range(0x80, 0xA0))  # C0, DEL, C1
+_BIDI_MARKS = (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_TERMINAL_ESCAPES = {code: f"\\x{code:02x}" for code in _CONTROLS} | {code: f"\\u{code:04x}" for code in _BIDI_MARKS}
+_TERMINAL_ESCAPES[ord("\\")] = "\\\\"
+
+
+def printable(value: object) -> str:
+    """Text safe to print on a terminal: control characters escaped (ESC as \\x1b)."""
+    return str(value).translate(_TERMINAL_ESCAPES)
+
 
 def _read_password(confirm: bool = True) -> str:
     """From a prompt on a terminal, else the first line of stdin; never from argv."""
@@ -108,15 +122,15 @@ def revoke_tokens_command(email: str) -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def audit_command(limit: int, as_json: bool) -> None:
-    """The newest audit entries: logins, exports and token use."""
+    """The newest audit entries: logins, exports and token use (control characters shown as \\xNN)."""
     for entry in store().audit_entries(limit):
         if as_json:
-            click.echo(json.dumps(entry))
+            click.echo(json.dumps(entry))  # ensure_ascii: every control character is a \uXXXX escape
         else:
-            detail = " ".join(f"{k}={v}" for k, v in entry["detail"].items())
-            click.echo(
-                f"{entry['at']}  {entry['actor']:<28} {entry['action']:<16} {entry['remote_addr'] or '-':<15} {detail}"
-            )
+            # Emails, paths and addresses come from strangers (a failed login is audited as typed).
+            actor, address = printable(entry["actor"]), printable(entry["remote_addr"] or "-")
+            detail = " ".join(f"{printable(k)}={printable(v)}" for k, v in entry["detail"].items())
+            click.echo(f"{entry['at']}  {actor:<28} {printable(entry['action']):<16} {address:<15} {detail}")
 
 
 @click.command("create-demo-accounts")

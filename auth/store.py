@@ -230,7 +230,7 @@ class Store:
             cur = db.execute("update api_tokens set revoked = 1 where account_id = ? and revoked = 0", (account_id,))
             return cur.rowcount
 
-    # Login throttling: attempts per key ("account:…", "address:…") within a window
+    # Login throttling: attempts per key ("account:…|address:…", "address:…") within a window
 
     def begin_login_attempt(self, limits: dict[str, int], window: dt.timedelta) -> LoginAttempt:
         """Check every key's count and record the attempt in one transaction, before the password is

@@ -41,11 +41,21 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def pair_key(email: str, address: str) -> str:
+    """The throttle key of one account tried from one client."""
+    return f"account:{email.lower()}|address:{address_key(address)}"
+
+
 def begin_attempt(email: str, address: str) -> LoginAttempt:
-    """Throttle, then count this attempt as a failure until the password proves right."""
+    """Throttle, then count this attempt as a failure until the password proves right.
+
+    Limits are per (account, client) and per client, never per account alone: anyone can send
+    failures for a guessable email, so a per-account limit (or a ceiling an attacker with many
+    addresses can reach; an IPv6 /56 is 256 clients) would let a stranger lock the owner out.
+    Guessing from many addresses is slowed per address instead, and audited (login_failed)."""
     config = current_app.config
     limits = {
-        f"account:{email.lower()}": config["LOGIN_MAX_FAILURES"],
+        pair_key(email, address): config["LOGIN_MAX_FAILURES"],
         f"address:{address_key(address)}": config["LOGIN_MAX_FAILURES"] * 4,
     }
     return store().begin_login_attempt(limits, dt.timedelta(seconds=config["LOGIN_LOCK_SECONDS"]))
@@ -81,7 +91,7 @@ def login():
     if not verify_password(row.password_hash if row else None, form.password.data or ""):
         store().audit(email, "login_failed", {}, address)  # the attempt's rows stay, as the failure
         return render_template("login.html", form=form, error=INVALID, next_url=next_url), 401
-    store().forget_login_attempt(attempt, f"account:{email.lower()}")
+    store().forget_login_attempt(attempt, pair_key(email, address))
     if row.disabled:
         store().audit(email, "login_disabled", {}, address)
         return access_notice_page()

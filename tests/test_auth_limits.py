@@ -147,7 +147,10 @@ def test_old_failures_are_deleted_when_an_attempt_is_recorded(app, auth):
             "insert into login_failures (key, at) values (?, ?)", [(f"address:198.51.100.{i}", old) for i in range(100)]
         )
     assert auth.login("admin", password=WRONG).status_code == 401
-    assert sorted(key for key, _at in failure_rows(app)) == ["account:admin@test.example", "address:127.0.0.1"]
+    assert sorted(key for key, _at in failure_rows(app)) == [
+        "account:admin@test.example|address:127.0.0.1",
+        "address:127.0.0.1",
+    ]
 
 
 def test_throttle_audit_entries_say_which_key_was_hit(app, auth):
@@ -155,4 +158,79 @@ def test_throttle_audit_entries_say_which_key_was_hit(app, auth):
         auth.login("manager", password=WRONG)
     [entry] = [e for e in store(app).audit_entries(20) if e["action"] == "login_throttled"]
     assert entry["actor"] == ACCOUNTS["manager"][0]
-    assert json.dumps(entry["detail"]) == json.dumps({"key": "account:manager@test.example"})
+    assert json.dumps(entry["detail"]) == json.dumps({"key": "account:manager@test.example|address:127.0.0.1"})
+
+
+OWNER_ADDRESS = "198.51.100.10"
+ATTACKER_ADDRESS = "203.0.113.66"
+
+
+def client_at(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client, AuthActions(client)
+
+
+def test_a_stranger_cannot_lock_the_owner_out(app):
+    _attacker, attacker = client_at(app, ATTACKER_ADDRESS)
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    statuses = [attacker.login("admin", password=WRONG).status_code for _ in range(50)]
+    assert statuses == [401] * limit + [429] * (50 - limit)
+    _owner, owner = client_at(app, OWNER_ADDRESS)
+    assert owner.login("admin").status_code == 302
+    assert attacker.login("admin").status_code == 429  # the right password does not open a throttled pair
+
+
+def test_an_address_stays_throttled_across_accounts(app):
+    _attacker, attacker = client_at(app, ATTACKER_ADDRESS)
+    per_address = app.config["LOGIN_MAX_FAILURES"] * 4
+    for i in range(per_address):
+        assert attacker.login(f"guess{i}@test.example", password=WRONG).status_code == 401
+    assert attacker.login("manager").status_code == 429
+    _owner, owner = client_at(app, OWNER_ADDRESS)
+    assert owner.login("manager").status_code == 302
+
+
+def test_a_success_clears_only_its_own_address_failures_on_the_account(app):
+    _elsewhere, elsewhere = client_at(app, ATTACKER_ADDRESS)
+    for _ in range(2):
+        assert elsewhere.login("admin", password=WRONG).status_code == 401
+    _owner, owner = client_at(app, OWNER_ADDRESS)
+    assert owner.login("admin", password=WRONG).status_code == 401
+    assert owner.login("admin").status_code == 302
+    left = [f"account:admin@test.example|address:{ATTACKER_ADDRESS}"] * 2 + [f"address:{ATTACKER_ADDRESS}"] * 2
+    assert sorted(key for key, _at in failure_rows(app)) == sorted([*left, f"address:{OWNER_ADDRESS}"])
+
+
+@pytest.mark.parametrize(
+    "header", [{"X-Forwarded-For": "192.0.2.1"}, {"Forwarded": "for=192.0.2.1"}, {"X-Real-IP": "192.0.2.1"}]
+)
+def test_forwarded_headers_without_trusted_proxies_are_warned_about_once(app, client, caplog, header):
+    client.get("/login")
+    assert not [r for r in caplog.records if "TELEMETRY_TRUSTED_PROXIES" in r.getMessage()]
+    for _ in range(3):
+        client.get("/login", headers=header)
+    client.get("/telemetry", headers=header)
+    [warning] = [r for r in caplog.records if "TELEMETRY_TRUSTED_PROXIES" in r.getMessage()]
+    assert warning.levelname == "WARNING" and warning.name == app.logger.name
+    assert next(iter(header)) in warning.getMessage() and "127.0.0.1" in warning.getMessage()
+    assert "192.0.2.1" not in warning.getMessage()  # a header's value is the sender's to choose: not logged
+
+
+def test_forwarded_headers_from_a_trusted_proxy_are_not_warned_about(data_dir, password_hash, caplog):
+    app = make_app(data_dir, password_hash, TRUSTED_PROXIES=1)
+    app.test_client().get("/login", headers={"X-Forwarded-For": "192.0.2.1"})
+    assert not [r for r in caplog.records if "TELEMETRY_TRUSTED_PROXIES" in r.getMessage()]
+
+
+def test_the_forwarded_header_warning_is_logged_once_by_concurrent_requests(app, caplog):
+    clients = [app.test_client() for _ in range(8)]
+    start = threading.Barrier(len(clients))
+
+    def get(client) -> int:
+        start.wait()
+        return client.get("/login", headers={"X-Forwarded-For": "192.0.2.1"}).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        assert set(pool.map(get, clients)) == {200}
+    assert len([r for r in caplog.records if "TELEMETRY_TRUSTED_PROXIES" in r.getMessage()]) == 1

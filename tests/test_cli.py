@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from auth.cli import printable
 from auth.passwords import verify_password
 from tests import org
 
@@ -63,3 +66,23 @@ def test_audit_lists_logins(runner, auth):
     auth.login("admin")
     output = runner.invoke(args=["audit", "--limit", "5"]).output
     assert "login_failed" in output and "admin@test.example" in output
+
+
+TERMINAL_CONTROLS = {*map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0))} - {"\n"}
+
+
+def test_audit_prints_control_characters_escaped(app, runner, auth):
+    hostile = "\x1b]0;pwned\x07@x"
+    auth.login(hostile, password="wrong password here")
+    auth.login("\x9b2J\x7f\u202e@x", password="wrong password here")  # C1 CSI, DEL, a right-to-left override
+    text = runner.invoke(args=["audit", "--limit", "5"]).output
+    assert not TERMINAL_CONTROLS & set(text) and "\u202e" not in text
+    assert r"\x1b]0;pwned\x07@x" in text and r"\x9b2J\x7f\u202e@x" in text
+    lines = runner.invoke(args=["audit", "--limit", "5", "--json"]).output
+    assert not TERMINAL_CONTROLS & set(lines)
+    assert {hostile, "\x9b2J\x7f\u202e@x"} <= {json.loads(line)["actor"] for line in lines.splitlines()}
+
+
+def test_escaped_text_cannot_be_spelt_and_leaves_letters_alone():
+    assert printable("\x1b@x") == r"\x1b@x" and printable(r"\x1b@x") == r"\\x1b@x"
+    assert printable("zoë.日本@x") == "zoë.日本@x"
