@@ -18,6 +18,7 @@ from polars.testing import assert_frame_equal
 import queries
 from data import ingest, purge, rollup, schema
 from queries import cache as query_cache
+from queries import usage
 from queries.db import raw_events
 from queries.period import Period
 from queries.scope import Scope
@@ -338,3 +339,14 @@ def test_an_erased_person_leaves_no_copy_once_the_old_files_are_retired(
             assert "u4" not in frame["user_id"].to_list(), path
     for users in folder.rglob("users.npy"):
         assert "u4" not in np.load(users).tolist(), users
+
+
+def test_the_running_app_answers_after_every_event_is_purged(folder: Path) -> None:
+    app = _app(folder, TZ)
+    period = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31), TZ)
+    with app.app_context(), query_cache.bypassed():
+        assert usage.summary(period, Scope.organization())["interactions"][0] == len(ALL)
+    purge.purge(folder, purge.Selection(first=dt.date(2000, 1, 1)), TZ)  # as another process would
+    assert not any(schema.events_dir(folder).iterdir())
+    with app.app_context(), query_cache.bypassed(), raw_events():  # a new request: no "unreadable file"
+        assert usage.summary(period, Scope.organization())["interactions"][0] == 0
