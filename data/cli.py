@@ -1,5 +1,6 @@
 """Data commands: `seed-demo` writes the demo organization into DATA_DIR; `ingest`, `compact` and
-`import-directory` bring real events and the directory in (data/ingest.py)."""
+`import-directory` bring real events and the directory in (data/ingest.py); `purge` removes events
+(data/purge.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import queries
-from data import rollup
+from auth.session import store
+from data import purge, rollup
 from data.demo import DemoDataExistsError, check_arguments, write_demo
 from data.ingest import (
     DEFAULT_COMPACT_AFTER_FILES,
@@ -190,9 +192,87 @@ def rollup_command(days: tuple[datetime, ...], if_stale: bool) -> None:
     click.echo(f"Rolled up {done.days:,} local days in {done.months} months ({rows}) in {done.seconds:.1f} s.")
 
 
+@click.command("purge")
+@click.option("--event-id", "event_ids", multiple=True, help="An event id to remove (repeatable).")
+@click.option(
+    "--event-ids", "ids_file", type=click.Path(dir_okay=False, path_type=Path), help="A file of event ids, one a line."
+)
+@click.option(
+    "--source",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An input file (any format ingest reads): the events whose event_id appears in it.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default=None, help="Format of --source  [default: by its extension]"
+)
+@click.option("--user", "user_id", default=None, help="The events of this user_id (e.g. an erasure request).")
+@click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="First UTC date of ts.")
+@click.option("--to", "last", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Last UTC date of ts.")
+@click.option("--dry-run", is_flag=True, help="Only show what would be removed.")
+@with_appcontext
+def purge_command(
+    event_ids: tuple[str, ...],
+    ids_file: Path | None,
+    source: Path | None,
+    fmt: str | None,
+    user_id: str | None,
+    first: datetime | None,
+    last: datetime | None,
+    dry_run: bool,
+) -> None:
+    """Remove events: those every selector given matches (AND); at least one selector is required.
+
+    Each UTC date is rewritten atomically and the rollups updated; audited. Try --dry-run first.
+    """
+    config = current_app.config
+    data_dir = Path(config["DATA_DIR"])
+    try:
+        ids = None
+        if event_ids or ids_file:
+            ids = frozenset(event_ids) | (purge.read_id_list(ids_file) if ids_file else frozenset())
+        from_source = None
+        if source is not None:
+            from_source = purge.source_ids(data_dir, source, fmt, config.get("TEAM_ATTRIBUTE", "team.id"))
+        selection = purge.Selection(ids, from_source, user_id, _as_date(first), _as_date(last))
+        done = purge.purge(data_dir, selection, config["ORG_TIMEZONE"], dry_run=dry_run)
+    except purge.PurgeError as error:
+        raise click.ClickException(str(error)) from None
+    for item in done.dates:
+        left = "date left empty" if item.kept == 0 else f"{item.kept:,} left"
+        click.echo(f"{item.utc_date}: {item.events:,} interactions, ${item.cost_usd:,} ({left})")
+    totals = f"{done.events:,} interactions (${done.cost_usd:,}) from {len(done.dates)} UTC dates"
+    if dry_run:
+        click.echo(f"Dry run: would remove {totals}; nothing changed.")
+        return
+    queries.database().refresh()
+    if done.rollups is not None:
+        click.echo(f"rollups: {done.rollups.days} local days updated ({done.rollups.seconds:.1f} s)")
+    if done.rollup_error:
+        click.echo(
+            f"rollups: not updated ({done.rollup_error}); the app reads raw events until "
+            "`flask --app app rollup` succeeds",
+            err=True,
+        )
+    files = {"event_ids_file": ids_file, "source": source}
+    detail = {
+        "selectors": {**selection.describe(), **{k: str(v) for k, v in files.items() if v is not None}},
+        "events": done.events,
+        "cost_usd": str(done.cost_usd),
+        "utc_dates": len(done.dates),
+        "first_date": done.dates[0].utc_date if done.dates else None,
+        "last_date": done.dates[-1].utc_date if done.dates else None,
+        **({"rollup_error": done.rollup_error} if done.rollup_error else {}),
+    }
+    store().audit("cli", "purge_events", detail, None)
+    click.echo(f"Purged {totals}.")
+    if done.rollup_error:
+        click.get_current_context().exit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(ingest_command)
     app.cli.add_command(compact_command)
     app.cli.add_command(import_directory_command)
     app.cli.add_command(rollup_command)
+    app.cli.add_command(purge_command)

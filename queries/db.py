@@ -139,6 +139,7 @@ class Database:
         self._con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
         self._lock = threading.Lock()
         self._events_present = False
+        self._events_listing: tuple | None = None  # the events folder's stat when the view was made
         self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
         self._rollups_present = tuple(False for _name in TABLES)
         self._rollups_checked: tuple[tuple, dict | None] | None = None
@@ -214,6 +215,7 @@ class Database:
             body = empty_select(columns)
         self._con.sql(f"create or replace view events as {body}")
         self._events_present = present  # only once the view reads the files
+        self._events_listing = _file_stat(schema.events_dir(self.data_dir))
 
     def _rollup_files(self) -> tuple[bool, ...]:
         """Which rollup tables have files: a glob each."""
@@ -286,9 +288,22 @@ class Database:
         """Whether a stand-in view has a file to read now (or a directory file went away)."""
         if not self._events_present and schema.has_events(self.data_dir):
             return True
+        if self._events_present and self._events_gone():
+            return True
         if not all(self._rollups_present) and self._rollup_files() != self._rollups_present:
             return True
         return self._directory_files() != self._directory_present
+
+    def _events_gone(self) -> bool:
+        """Whether the last event file went (a purge of everything): the view's glob would then fail.
+        Looked for only when the events folder's listing changed (a stat; a glob costs ms per request)."""
+        listing = _file_stat(schema.events_dir(self.data_dir))
+        if listing == self._events_listing:
+            return False
+        if schema.has_events(self.data_dir):
+            self._events_listing = listing  # a date came or went, events remain: nothing to redo
+            return False
+        return True
 
     def refresh(self, only_if_stale: bool = False) -> None:
         """Re-read the folder's layout, e.g. after the first events or a new directory file arrive."""
