@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 1
 THREADS ?= 8
-DATA_DIR := $(or $(TELEMETRY_DATA_DIR),data)
+DATA_DIR := $(or $(TELEMETRY_DATA_DIR),var)
 DEMO_USERS ?= 1000
 DEMO_DAYS ?= 180
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -57,5 +57,22 @@ bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --samples $(SAMPLES) --raw-samples $(RAW_SAMPLES)
 
+## Everything in the data folder goes: events, directory, rollups, accounts, the cookie key, quarantine, caches
+## and locks (DRY_RUN=1 lists them). A folder that holds code, the repository, one of its parents, / or the home
+## folder is refused: the data folder is only ever data.
 clean-data:
-	rm -rf $(DATA_DIR)/events $(DATA_DIR)/directory $(DATA_DIR)/rollups $(DATA_DIR)/telemetry.sqlite* $(DATA_DIR)/.secret_key
+	@dir="$$TELEMETRY_DATA_DIR"; \
+	refuse() { echo "clean-data: not removing $$dir: $$1. Set DATA_DIR to the data folder." >&2; exit 1; }; \
+	[ -n "$$dir" ] || refuse "DATA_DIR is empty"; \
+	[ -e "$$dir" ] || { echo "clean-data: $$dir does not exist; nothing to remove."; exit 0; }; \
+	[ -d "$$dir" ] || refuse "it is not a folder"; \
+	real=$$(realpath -- "$$dir"); \
+	[ "$$real" != / ] || refuse "it is /"; \
+	[ "$$real" != "$$(realpath -- ~ 2>/dev/null)" ] || refuse "it is the home folder"; \
+	case "$$(realpath -- "$(CURDIR)")/" in "$$real"/*) refuse "it holds this repository";; esac; \
+	for code in app.py pyproject.toml Makefile .git __init__.py; do \
+		[ ! -e "$$real/$$code" ] || refuse "it holds $$code (source code)"; \
+	done; \
+	! ls "$$real"/*.py >/dev/null 2>&1 || refuse "it holds Python files"; \
+	if [ -n "$(DRY_RUN)" ]; then find "$$real" -mindepth 1 -maxdepth 1 -exec echo "would remove" {} \; ; \
+	else find "$$real" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} + && echo "Emptied the data folder $$real."; fi
