@@ -1,9 +1,13 @@
-"""Setting up: the default data folder holds no code, and `make clean-data` empties all of it safely."""
+"""Setting up: the default data folder holds no code, `make clean-data` empties all of it safely, and
+installs come from hashed lock files that match requirements*.txt."""
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import subprocess
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,9 @@ import pytest
 from app import DEFAULTS
 
 REPO = Path(__file__).resolve().parent.parent
+APP_PACKAGES = ["api", "auth", "callbacks", "data", "layouts", "queries", "reports"]
+LOCKS = {"requirements.txt": "requirements.lock", "requirements-dev.txt": "requirements-dev.lock",
+         "requirements-bench.txt": "requirements-bench.lock"}
 needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
 
@@ -123,3 +130,75 @@ def test_clean_data_refuses_the_repository_its_parents_and_root(tmp_path, relati
     repo = tmp_path / "work" / "repo"
     (repo / "sub").mkdir(parents=True)
     assert "not removing" in _refused(tmp_path, relative, cwd=repo).stderr
+
+
+# --- Dependencies --------------------------------------------------------------------------------------
+
+def _pins(requirements: Path) -> dict[str, str]:
+    """name -> version of the `name==version` lines of a requirements file, following `-r` includes."""
+    pins: dict[str, str] = {}
+    for line in requirements.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            pins.update(_pins(requirements.parent / line[3:].strip()))
+        elif "==" in line:
+            name, version = line.rstrip("\\ ").split("==")
+            pins[_normal(name)] = version.strip()
+    return pins
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+def _locked(lock: Path) -> dict[str, tuple[str, int]]:
+    """name -> (version, number of hashes) of a lock file."""
+    locked: dict[str, tuple[str, int]] = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", lock.read_text()):
+        first = block.split("\n", 1)[0]
+        if "==" in first and not first.startswith("#"):
+            name, version = first.rstrip("\\ ").split("==")
+            locked[_normal(name)] = (version.strip(), block.count("--hash=sha256:"))
+    return locked
+
+
+@pytest.mark.parametrize(("source", "lock"), LOCKS.items())
+def test_every_pin_is_locked_at_its_version_with_hashes(source, lock):
+    locked = _locked(REPO / lock)
+    stale = {name: version for name, version in _pins(REPO / source).items() if locked.get(name, ("",))[0] != version}
+    assert stale == {}, f"{lock} is not up to date with {source}: run `make lock`"
+    assert all(hashes for _version, hashes in locked.values()), "every package, transitive ones too, has hashes"
+
+
+def test_the_dev_and_bench_locks_agree_with_the_runtime_lock():
+    runtime = _locked(REPO / "requirements.lock")
+    for lock in ("requirements-dev.lock", "requirements-bench.lock"):
+        other = _locked(REPO / lock)
+        assert {name: runtime[name][0] for name in runtime} == {name: other[name][0] for name in runtime}, lock
+
+
+def _imported_top_names() -> set[str]:
+    names = set()
+    for path in [REPO / "app.py", *(p for package in APP_PACKAGES for p in (REPO / package).rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_runtime_set_is_what_the_app_imports():
+    """Each direct runtime requirement is imported by the app (gunicorn: the server that runs it)."""
+    imported = {_normal(d) for name in _imported_top_names() for d in packages_distributions().get(name, [])}
+    unused = set(_pins(REPO / "requirements.txt")) - imported - {"gunicorn"}
+    assert unused == set(), f"not imported by the app; move to requirements-dev.txt or -bench.txt: {unused}"
+
+
+def test_installs_come_from_the_locks_with_hashes():
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^\$\(VENV\)/\.installed: requirements\.lock$", makefile, re.M)
+    assert re.search(r"^\$\(VENV\)/\.installed-dev: requirements-dev\.lock ", makefile, re.M)
+    assert re.search(r"^PIP_INSTALL := .*pip install .*--require-hashes", makefile, re.M)
+    installs = [line.strip() for line in makefile.splitlines() if " -r requirements" in line]
+    assert installs and all(re.fullmatch(r"\$\(PIP_INSTALL\) -r requirements(-\w+)?\.lock", i) for i in installs)
