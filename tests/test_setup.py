@@ -1,5 +1,5 @@
-"""Setting up: the default data folder holds no code, `make clean-data` empties all of it safely, and
-installs come from hashed lock files that match requirements*.txt."""
+"""Setting up: the default data folder holds no code, `make clean-data` empties all of it safely, installs
+come from hashed lock files that match requirements*.txt, and the docs' shell blocks run when pasted."""
 
 from __future__ import annotations
 
@@ -202,3 +202,28 @@ def test_installs_come_from_the_locks_with_hashes():
     assert re.search(r"^PIP_INSTALL := .*pip install .*--require-hashes", makefile, re.M)
     installs = [line.strip() for line in makefile.splitlines() if " -r requirements" in line]
     assert installs and all(re.fullmatch(r"\$\(PIP_INSTALL\) -r requirements(-\w+)?\.lock", i) for i in installs)
+
+
+# --- Docs ------------------------------------------------------------------------------------------------
+
+def _shell_commands(markdown: str) -> list[str]:
+    """The commands of the ```sh / ```bash / ```shell blocks, continuation lines joined, comments cut."""
+    commands = []
+    for block in re.findall(r"^ *```(?:sh|bash|shell)\n(.*?)^ *```", markdown, re.S | re.M):
+        for command in block.replace("\\\n", " ").splitlines():
+            command = re.sub(r"(^|\s)#.*$", "", command).strip()
+            if command:
+                commands.append(command)
+    return commands
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/schema.md"])
+def test_the_docs_shell_blocks_run_when_pasted(doc):
+    commands = _shell_commands((REPO / doc).read_text())
+    assert commands
+    for command in commands:
+        assert not re.search(r"\[-", command), f"optional argument in brackets: {command}"  # `[ -e` is a test
+        assert not re.search(r"[\w-]\|[\w-]", command), f"alternatives with |: {command}"
+        assert not re.search(r"(^|[;&|]\s*)flask\s", command), f"flask outside the venv: {command}"
+        assert not re.search(r"(^|[;&|(]\s*)python\s", command), f"no `python` on Debian, say python3: {command}"
+        assert "…" not in command and "<" not in command.replace("<<", ""), f"a placeholder: {command}"
