@@ -6,22 +6,37 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 1
 THREADS ?= 8
-DATA_DIR := $(or $(TELEMETRY_DATA_DIR),data)
+DATA_DIR := $(or $(TELEMETRY_DATA_DIR),var)
 DEMO_USERS ?= 1000
 DEMO_DAYS ?= 180
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TELEMETRY_DATA_DIR := $(DATA_DIR)
 
-.PHONY: run test test-long lint browser-deps demo bench clean-data
+.PHONY: run test test-long lint lock browser-deps demo bench clean-data
 
-$(VENV)/.installed: requirements.txt
+PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes
+
+## Installs come from the lock files: every package, transitive ones included, at a pinned version and hash.
+$(VENV)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PIP_INSTALL) -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(PIP_INSTALL) -r requirements-dev.lock
 	touch $@
+
+## The lock files again from requirements*.txt (after changing a pin there), by uv in a throwaway venv.
+## The dev and bench locks are constrained to the runtime one, so one venv can take them in turn.
+UV_VERSION ?= 0.13.9
+LOCK_TOOLS := .tmp/lock-tools
+UV_COMPILE = $(LOCK_TOOLS)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" $(LOCK_FLAGS)
+lock:
+	test -x $(LOCK_TOOLS)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install --quiet uv==$(UV_VERSION); }
+	$(UV_COMPILE) requirements.txt -o requirements.lock
+	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
+	$(UV_COMPILE) requirements-bench.txt -c requirements.lock -o requirements-bench.lock
 
 ## The demo organization, made once: only when the data folder has no events yet.
 demo: $(VENV)/.installed
@@ -58,8 +73,25 @@ EVENTS ?= 1000000
 SAMPLES ?= 20
 RAW_SAMPLES ?= 5
 bench: $(VENV)/.installed
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(PIP_INSTALL) -r requirements-bench.lock
 	$(BIN)/python benchmarks/bench.py --events $(EVENTS) --samples $(SAMPLES) --raw-samples $(RAW_SAMPLES)
 
+## Everything in the data folder goes: events, directory, rollups, accounts, the cookie key, quarantine, caches
+## and locks (DRY_RUN=1 lists them). A folder that holds code, the repository, one of its parents, / or the home
+## folder is refused: the data folder is only ever data.
 clean-data:
-	rm -rf $(DATA_DIR)/events $(DATA_DIR)/directory $(DATA_DIR)/rollups $(DATA_DIR)/telemetry.sqlite* $(DATA_DIR)/.secret_key
+	@dir="$$TELEMETRY_DATA_DIR"; \
+	refuse() { echo "clean-data: not removing $$dir: $$1. Set DATA_DIR to the data folder." >&2; exit 1; }; \
+	[ -n "$$dir" ] || refuse "DATA_DIR is empty"; \
+	[ -e "$$dir" ] || { echo "clean-data: $$dir does not exist; nothing to remove."; exit 0; }; \
+	[ -d "$$dir" ] || refuse "it is not a folder"; \
+	real=$$(realpath -- "$$dir"); \
+	[ "$$real" != / ] || refuse "it is /"; \
+	[ "$$real" != "$$(realpath -- ~ 2>/dev/null)" ] || refuse "it is the home folder"; \
+	case "$$(realpath -- "$(CURDIR)")/" in "$$real"/*) refuse "it holds this repository";; esac; \
+	for code in app.py pyproject.toml Makefile .git __init__.py; do \
+		[ ! -e "$$real/$$code" ] || refuse "it holds $$code (source code)"; \
+	done; \
+	! ls "$$real"/*.py >/dev/null 2>&1 || refuse "it holds Python files"; \
+	if [ -n "$(DRY_RUN)" ]; then find "$$real" -mindepth 1 -maxdepth 1 -exec echo "would remove" {} \; ; \
+	else find "$$real" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} + && echo "Emptied the data folder $$real."; fi

@@ -21,7 +21,7 @@ from layouts.shell import shell
 from queries.period import known_timezone
 
 DEFAULTS = {
-    "DATA_DIR": "data",
+    "DATA_DIR": "var",  # not "data": that is the package data/, and emptying the data folder must not touch code
     "ORG_TIMEZONE": "UTC",
     "BILLING_ANCHOR_DAY": 1,
     "DUCKDB_THREADS": 2,
