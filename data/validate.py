@@ -36,7 +36,6 @@ MAX_COST_MICRO = 10**18 - 1  # DECIMAL(18, 6)
 MAX_EVENT_COST_MICRO = int(schema.MAX_COST_USD * MICROS_PER_DOLLAR)
 MAX_PRICE_MICRO = int(schema.MAX_PRICE_USD_PER_MTOK * MICROS_PER_DOLLAR)
 MAX_INT64 = 2**63 - 1
-MAX_INT32 = 2**31 - 1
 MAX_TEXT = 512  # ids, names and models longer than this are a sender's bug, not data
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
