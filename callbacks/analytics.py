@@ -133,7 +133,7 @@ def agent_rows(frame: pl.DataFrame) -> list[dict]:
     """Grid rows: numbers to sort on, and next to each the text to show (`<field>_text`)."""
     rows = []
     for row in frame.iter_rows(named=True):
-        tokens = row["input_tokens"] + row["output_tokens"]
+        tokens = int(row["input_tokens"] + row["output_tokens"])  # exact sums arrive as DECIMAL(38,0)
         rows.append(
             {
                 "key": row["key"],
@@ -150,7 +150,7 @@ def agent_rows(frame: pl.DataFrame) -> list[dict]:
                 "latency_text": _or_dash(row["avg_latency_ms"], lambda v: f"{v / 1000:,.1f} s"),
                 "tokens": tokens,
                 "tokens_text": format_tokens(tokens),
-                "tokens_detail": f"{tokens:,}: {row['input_tokens']:,} in · {row['output_tokens']:,} out",
+                "tokens_detail": f"{tokens:,}: {int(row['input_tokens']):,} in · {int(row['output_tokens']):,} out",
                 "cost": float(row["cost_usd"]),
                 "cost_text": format_usd(row["cost_usd"]),
             }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -28,6 +29,20 @@ EVENTS = pl.Schema(
     }
 )
 STATUSES = ("ok", "error")
+
+# The most one interaction can plausibly hold (docs/schema.md, "Interaction events"). A larger value is
+# a sender's bug (a counter read as a token count, a clock read as a duration): validation quarantines
+# it, and every sum over valid events stays far inside 64 bits (2**63 / 10**7 is 9.2e11 events).
+MAX_TOKENS = 10_000_000  # input or output tokens: five times the largest context window offered today
+MAX_COST_USD = Decimal(100_000)  # US dollars for one interaction
+MAX_LATENCY_MS = 86_400_000  # one day
+MAX_PRICE_USD_PER_MTOK = Decimal(100_000)  # directory/prices.parquet: a thousand times today's dearest
+EVENT_MAXIMA = {
+    "input_tokens": MAX_TOKENS,
+    "output_tokens": MAX_TOKENS,
+    "cost_usd": MAX_COST_USD,
+    "latency_ms": MAX_LATENCY_MS,
+}
 
 # Events are hive-partitioned by the UTC calendar date of `ts` so a date-range query prunes files.
 PARTITION_COLUMN = "utc_date"

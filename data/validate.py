@@ -32,8 +32,10 @@ from data import schema
 
 MICROS_PER_DOLLAR = 1_000_000
 MAX_COST_MICRO = 10**18 - 1  # DECIMAL(18, 6)
+# The plausible most for one interaction (data/schema.py): tokens, latency, cost in micro-dollars
+MAX_EVENT_COST_MICRO = int(schema.MAX_COST_USD * MICROS_PER_DOLLAR)
+MAX_PRICE_MICRO = int(schema.MAX_PRICE_USD_PER_MTOK * MICROS_PER_DOLLAR)
 MAX_INT64 = 2**63 - 1
-MAX_INT32 = 2**31 - 1
 MAX_TEXT = 512  # ids, names and models longer than this are a sender's bug, not data
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
@@ -93,12 +95,13 @@ def whole(value: object, name: str, text_mode: bool, maximum: int = MAX_INT64) -
     if value < 0:
         raise Invalid(f"{name} is negative ({value})")
     if value > maximum:
-        raise Invalid(f"{name} is too large ({value} > {maximum})")
+        raise Invalid(f"{name} is too large for one interaction ({value} > {maximum})")
     return value
 
 
-def micro_usd(value: object, name: str) -> int:
-    """An exact, non-negative amount of dollars with at most 6 decimal places, in micro-dollars."""
+def micro_usd(value: object, name: str, maximum: int = MAX_COST_MICRO, what: str = "") -> int:
+    """An exact, non-negative amount of dollars with at most 6 decimal places, in micro-dollars, at
+    most `maximum` micro-dollars (the plausible most `what` it prices, e.g. "for one interaction")."""
     shown = value.strip() if isinstance(value, str) else str(value)
     if isinstance(value, str):
         if not _DECIMAL_TEXT.fullmatch(value.strip()):
@@ -127,7 +130,13 @@ def micro_usd(value: object, name: str) -> int:
         micro = unscaled // cut
     if micro > MAX_COST_MICRO:
         raise Invalid(f"{name} is too large for DECIMAL(18,6) ({shown})")
+    if micro > maximum:
+        raise Invalid(f"{name} is too large{' ' + what if what else ''} ({shown} > {_dollars(maximum)})")
     return micro
+
+
+def _dollars(micro: int) -> str:
+    return format(Decimal(micro).scaleb(-6).normalize(), "f")
 
 
 def instant_us(value: object, name: str) -> int:
@@ -295,8 +304,15 @@ def _stat(path: Path) -> tuple[int, int, int] | None:
 _TEXT, _WHOLE, _INSTANT, _MONEY, _STATUS = range(5)
 _KINDS = {"ts": _INSTANT, "input_tokens": _WHOLE, "output_tokens": _WHOLE, "latency_ms": _WHOLE,
           "cost_usd": _MONEY, "status": _STATUS}  # fmt: skip
+# The most each number may be: the plausible most for one interaction (data/schema.py)
+_MAXIMA = {
+    "input_tokens": schema.MAX_TOKENS,
+    "output_tokens": schema.MAX_TOKENS,
+    "latency_ms": schema.MAX_LATENCY_MS,
+    "cost_usd": MAX_EVENT_COST_MICRO,
+}
 _CHECKS = tuple(
-    (name, _KINDS.get(name, _TEXT), MAX_INT32 if name == "latency_ms" else MAX_INT64, name in REQUIRED_EVENT_FIELDS)
+    (name, _KINDS.get(name, _TEXT), _MAXIMA.get(name, MAX_INT64), name in REQUIRED_EVENT_FIELDS)
     for name in EVENT_FIELDS
 )
 _EVENT_FIELD_SET = frozenset(EVENT_FIELDS)
@@ -308,7 +324,7 @@ def _check(kind: int, raw: object, name: str, text_mode: bool, maximum: int) -> 
     if kind == _WHOLE:
         return whole(raw, name, text_mode, maximum)
     if kind == _MONEY:
-        return micro_usd(raw, name)
+        return micro_usd(raw, name, maximum, "for one interaction")
     if kind == _STATUS:
         return one_of(raw, name, schema.STATUSES)
     return text(raw, name)
@@ -412,8 +428,9 @@ class EventValidator:
             on = date(1970, 1, 1) + timedelta(days=utc_day)
             return 0, f"no price for model {model!r} on {on} in directory/prices.parquet (cost_usd missing)"
         cost = cost_micro_usd(input_tokens, output_tokens, price.input_micro_per_mtok, price.output_micro_per_mtok)
-        if cost > MAX_COST_MICRO:
-            return 0, "computed cost_usd is too large for DECIMAL(18,6)"
+        if cost > MAX_EVENT_COST_MICRO:
+            most = _dollars(MAX_EVENT_COST_MICRO)
+            return 0, f"computed cost_usd is too large for one interaction ({_dollars(cost)} > {most})"
         return cost, None
 
     # --- A batch at a time ------------------------------------------------------------------------
@@ -455,9 +472,9 @@ class EventValidator:
             *(_plain_text(name) for name in ("event_id", "user_id", "agent_id", "model")),
             *(pl.col(name).is_null() | _plain_text(name) for name in ("team_id", "conversation_id")),
             pl.col("status").is_in(schema.STATUSES),
-            pl.col("input_tokens") >= 0,
-            pl.col("output_tokens") >= 0,
-            pl.col("latency_ms").is_between(0, MAX_INT32),
+            pl.col("input_tokens").is_between(0, schema.MAX_TOKENS),
+            pl.col("output_tokens").is_between(0, schema.MAX_TOKENS),
+            pl.col("latency_ms").is_between(0, schema.MAX_LATENCY_MS),
             pl.col("ts_us").is_between(self.earliest_us, self.latest_us, closed="left"),
             pl.col("user_team").is_not_null(),
             pl.col("agent_id").is_in(self._known("agent_ids")),
@@ -508,7 +525,12 @@ def _cost_columns(exact_cost: pl.Series | None) -> tuple[pl.Expr, pl.Expr]:
     given = pl.col("cost_usd").to_physical().cast(pl.Int64)
     trusted = pl.lit(True) if exact_cost is None else pl.lit(exact_cost)
     missing = pl.col("cost_usd").is_null()
-    accepted = pl.when(missing).then(pl.col("input_micro").is_not_null() & fits).otherwise(trusted & (given >= 0))
+    plausible = computed <= MAX_EVENT_COST_MICRO
+    accepted = (
+        pl.when(missing)
+        .then(pl.col("input_micro").is_not_null() & fits & plausible)
+        .otherwise(trusted & given.is_between(0, MAX_EVENT_COST_MICRO))
+    )
     return accepted, pl.coalesce(given, computed)
 
 
@@ -554,7 +576,7 @@ def directory_value(table: str, name: str, raw: object, text_mode: bool) -> obje
     if (table, name) in DIRECTORY_CHOICES:
         return one_of(raw.strip() if isinstance(raw, str) and text_mode else raw, name, DIRECTORY_CHOICES[table, name])
     if isinstance(dtype, pl.Decimal):
-        return micro_usd(raw, name)
+        return micro_usd(raw, name, MAX_PRICE_MICRO, "for a price per million tokens")
     if isinstance(dtype, pl.Datetime):
         return instant_us(raw, name)
     if dtype == pl.Date:

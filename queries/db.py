@@ -27,7 +27,7 @@ from queries.rollups import (
     rollups_dir,
     table_files,
 )
-from queries.user_index import RELATIONS, IndexHolder, UserIndex
+from queries.user_index import RELATIONS, CostsOutOfRange, IndexHolder, UserIndex
 
 SQL_DIR = Path(__file__).parent / "sql"
 # DuckDB warns that Arrow from a cursor's result copies the rows once more: answers here are small (and
@@ -391,8 +391,7 @@ def run(
     if on_rollups and name in ANSWERS:
         query = lambda: _answer_on_rollups(db, cursor, name, given)  # noqa: E731
     elif on_rollups:
-        source = f"{ROLLUP_SQL}/{name}"
-        query = lambda: _execute_on_rollups(db, cursor, source, given)  # noqa: E731
+        query = lambda: _rollups_else_raw(db, cursor, name, given)  # noqa: E731
     else:
         query = lambda: execute_on(cursor, name, given)  # noqa: E731
     answer = query if then is None else lambda: then(query())
@@ -412,6 +411,15 @@ def _answer_on_rollups(db: Database, cursor: duckdb.DuckDBPyConnection, name: st
     index = db.user_index(cursor)
     sql = lambda part, given: _execute_on_rollups(db, cursor, f"{ROLLUP_SQL}/{part}", given, index)  # noqa: E731
     return ANSWERS[name](index, db.directory, sql, params)
+
+
+def _rollups_else_raw(db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
+    """A SQL question on the rollups; on the raw events where the user index cannot hold its costs
+    exactly (costs beyond any plausible interaction, copied in by hand): slower, never wrong."""
+    try:
+        return _execute_on_rollups(db, cursor, f"{ROLLUP_SQL}/{name}", params)
+    except CostsOutOfRange:
+        return execute_on(cursor, name, params)
 
 
 def _execute_on_rollups(

@@ -18,8 +18,9 @@ from data import schema
 from queries.cache import events_fingerprint
 
 # The layout's version: rollups of another version are not read (raw events are) until rebuilt.
-# 2: the user index holds day sets; 3: and month levels; 4: and per-month sums and days.
-FORMAT = 4
+# 2: the user index holds day sets; 3: and month levels; 4: and per-month sums and days;
+# 5: token and latency sums are DECIMAL(38,0), exact over any value (Parquet keeps no 128-bit integer).
+FORMAT = 5
 TABLES = ("cube", "hours", "user_day")
 MANIFEST = "manifest.json"
 INDEX_PREFIX = "index-"
@@ -33,10 +34,10 @@ ROLLUP_SCHEMAS = {
             "model": pl.String,
             "interactions": pl.Int64,
             "errors": pl.Int64,
-            "input_tokens": pl.Int64,
-            "output_tokens": pl.Int64,
+            "input_tokens": pl.Decimal(38, 0),
+            "output_tokens": pl.Decimal(38, 0),
             "cost_usd": pl.Decimal(38, 6),
-            "latency_sum": pl.Int64,
+            "latency_sum": pl.Decimal(38, 0),
             "latency_count": pl.Int64,
             "month": pl.String,
         }

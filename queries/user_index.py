@@ -55,7 +55,7 @@ select
     teams.code as team,
     agents.code as agent,
     user_day.interactions::integer as interactions,
-    (user_day.cost_usd * 1000000)::bigint as cost_micros,
+    {cost_micros} as cost_micros,
     epoch_us(user_day.first_ts) as first_us,
     epoch_us(user_day.last_ts) as last_us
 from user_day
@@ -64,10 +64,16 @@ join teams on teams.id = user_day.team_id
 join agents on agents.id = user_day.agent_id
 order by day, user, team, agent
 """
+# Costs are summed per user in int64 micro-dollars, exact while all costs together are below 2**63
+# micro-dollars (9.2 trillion USD; valid events cost at most 100,000 USD each, data/schema.py): then
+# no partial sum can wrap around. Beyond that (a hand-made file), per-user costs are not given at all.
+_COSTS_FIT_SQL = "select coalesce(sum(abs(cost_usd)), 0) < 9223372036854.775807 from user_day"
+_COST_MICROS = {True: "(user_day.cost_usd * 1000000)::bigint", False: "0::bigint"}
 SetsInScope = tuple[np.ndarray, int, np.ndarray | None, np.ndarray]  # see UserIndex._sets
 _SELECTIONS_KEPT = 16
 _SELECTIONS_BYTES = 64 * 2**20  # columns gathered for masked scopes are copies: at most this many bytes kept
 KEYS = ("users", "teams", "agents")  # sorted ids; a code is a position among them
+COSTS_FIT = "costs_fit"
 COLUMNS = {  # per row of `user_day`, in (day, user, team) order
     "day": np.int32,
     "user": np.int32,
@@ -90,6 +96,10 @@ LEVELS = {
     # over the whole months of a period (a quarter of the rows)
     "agent_months": ("day", "user", "team", "agent", "interactions"),
 }
+
+
+class CostsOutOfRange(ArithmeticError):
+    """The rollups' costs together pass what int64 micro-dollars hold, so per-user costs are not exact."""
 
 
 def _days(value: dt.date) -> int:
@@ -252,6 +262,7 @@ class UserIndex:
         self.agent_ids = pl.Series("top_agent_id", self.agents, dtype=pl.String)
         self.levels = {level: {c: arrays[f"{level}.{c}"] for c in columns} for level, columns in LEVELS.items()}
         self._sets_arrays = {name: arrays[name] for name in day_sets.NAMES}
+        self._costs_fit = arrays[COSTS_FIT]  # one boolean: whether `cost_micros` holds the costs (see _COSTS_FIT_SQL)
         self.sets = DaySets(self._sets_arrays, self.teams, self.agents)
         self._selections: OrderedDict[tuple, Selection] = OrderedDict()
         self._building: dict[tuple, threading.Lock] = {}
@@ -275,7 +286,9 @@ class UserIndex:
             name: cursor.sql(_KEYS_SQL.format(column=column)).pl().to_series().to_numpy().astype(str)
             for name, column in zip(KEYS, ("user_id", "team_id", "agent_id"), strict=True)
         }
-        found = cursor.sql(_LOAD_SQL).fetchnumpy()
+        fits = bool(cursor.sql(_COSTS_FIT_SQL).fetchall()[0][0])
+        arrays[COSTS_FIT] = np.array([fits])
+        found = cursor.sql(_LOAD_SQL.format(cost_micros=_COST_MICROS[fits])).fetchnumpy()
         rows = {name: np.asarray(found[name]).astype(dtype, copy=False) for name, dtype in COLUMNS.items()}
         arrays.update({f"rows.{name}": column for name, column in rows.items()})
         pairs = _pairs(rows)
@@ -294,11 +307,13 @@ class UserIndex:
                 np.save(folder / f"{level}.{name}.npy", column, allow_pickle=False)
         for name, column in self._sets_arrays.items():
             np.save(folder / f"{name}.npy", column, allow_pickle=False)
+        np.save(folder / f"{COSTS_FIT}.npy", self._costs_fit, allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path) -> UserIndex:
         """The index a rollup build saved, memory-mapped: read once into the page cache, shared by workers."""
         names = [*KEYS, *(f"{level}.{c}" for level, columns in LEVELS.items() for c in columns), *day_sets.NAMES]
+        names.append(COSTS_FIT)
         return cls({name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in names})
 
     def prefault(self) -> None:
@@ -501,7 +516,12 @@ class UserIndex:
     # --- Per user --------------------------------------------------------------------------------
 
     def per_user(self, params: dict) -> pl.DataFrame:
-        """Per user with rows in the period and scope: interactions, cost, active (working) days, top agent."""
+        """Per user with rows in the period and scope: interactions, cost, active (working) days, top agent.
+
+        Raises CostsOutOfRange where the index could not hold the costs (a wrong cost is worse than none).
+        """
+        if not self._costs_fit[0]:
+            raise CostsOutOfRange("the costs in the rollups are too large to add up per person")
         rows = self.select(params, _level(params))
         return rows.kept("per_user", lambda: self._per_user(self.user_sums(params)))
 
@@ -736,7 +756,8 @@ def _months(pairs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def _sums(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Exact integer sums per group, as int64. numpy's add.at is fast only when the sums have the values'
     own type (15× slower otherwise), so 32-bit counts are summed in 32 bits when their total fits (no
-    partial sum of counts exceeds it)."""
+    partial sum of counts exceeds it). int64 wraps around silently: the index holds only counts and
+    costs whose total fits in it (`_COSTS_FIT_SQL`)."""
     if values.dtype == np.int32 and len(values) and values.min() >= 0 and int(values.sum(dtype=np.int64)) < 2**31:
         sums = np.zeros(size, dtype=np.int32)
         np.add.at(sums, groups, values)

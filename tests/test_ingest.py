@@ -158,10 +158,10 @@ def test_valid_rows_are_written_exactly(org_dir, tmp_path):
     records = [
         # u5 without team_id: Sam's team from the directory; ts with an offset, stored in UTC
         event("v1", ts="2026-03-02T09:15:30.250-05:00", user_id="u5", cost_usd="0.000001", status="error"),
-        # the largest DECIMAL(18,6) value, as a JSON number that a float could not hold
+        # the most one interaction may cost (data/schema.py), as a JSON number read as a decimal
         '{"event_id": "v2", "ts": "2026-03-02T20:00:00Z", "user_id": "u3", "team_id": "t_legal", '
         '"agent_id": "a_draft", "model": "claude-sonnet-4.5", "input_tokens": 0, "output_tokens": 0, '
-        '"cost_usd": 999999999999.999999, "latency_ms": 0, "status": "ok"}',
+        '"cost_usd": 100000.000000, "latency_ms": 0, "status": "ok"}',
         event("v3", ts="2026-03-02T21:00:00Z", cost_usd="1.10", conversation_id=None),
     ]
     summary = run(org_dir, jsonl(tmp_path / "v.jsonl", *records))
@@ -171,7 +171,7 @@ def test_valid_rows_are_written_exactly(org_dir, tmp_path):
         ("v1", dt.datetime(2026, 3, 2, 14, 15, 30, 250000, tzinfo=dt.UTC), "u5", "t_sales", "a_code", SONNET,
          "c_v1", 1000, 200, Decimal("0.000001"), 700, "error"),
         ("v2", dt.datetime(2026, 3, 2, 20, tzinfo=dt.UTC), "u3", "t_legal", "a_draft", SONNET,
-         None, 0, 0, Decimal("999999999999.999999"), 0, "ok"),
+         None, 0, 0, Decimal("100000.000000"), 0, "ok"),
         ("v3", dt.datetime(2026, 3, 2, 21, tzinfo=dt.UTC), "u4", "t_eng", "a_code", SONNET,
          None, 1000, 200, Decimal("1.100000"), 700, "ok"),
     ]  # fmt: skip

@@ -405,7 +405,7 @@ def test_the_user_index_answers_periods_without_data_for_many_users(moving: bool
     """Sets of more than one 64-bit word, and periods before, inside and after the data. When people change
     teams, a scope of teams by agent is counted from the rows; when nobody does, from the agents' sets."""
     from queries import day_sets
-    from queries.user_index import COLUMNS, UserIndex, _agent_months, _months, _pairs
+    from queries.user_index import COLUMNS, COSTS_FIT, UserIndex, _agent_months, _months, _pairs
 
     day0, users, rows = 20_500, 150, 3000
     rng = np.random.default_rng(3)
@@ -433,6 +433,7 @@ def test_the_user_index_answers_periods_without_data_for_many_users(moving: bool
     arrays.update({f"months.{name}": column for name, column in _months(pairs).items()})
     arrays.update({f"agent_months.{name}": column for name, column in _agent_months(rows_level).items()})
     arrays.update(day_sets.build(rows_level, users, 3, 4))
+    arrays[COSTS_FIT] = np.array([True])
     index = UserIndex(arrays)
     epoch = dt.date(1970, 1, 1)
     # day0 is 2026-02-17: the data run to the end of May, and the periods end before, in and after them,

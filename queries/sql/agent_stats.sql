@@ -14,8 +14,8 @@ totals as (
         count(distinct user_id) as active_users,
         count(*) filter (where status = 'error') as errors,
         avg(latency_ms) as avg_latency_ms,
-        sum(input_tokens)::bigint as input_tokens,
-        sum(output_tokens)::bigint as output_tokens,
+        sum(input_tokens)::decimal(38, 0) as input_tokens,
+        sum(output_tokens)::decimal(38, 0) as output_tokens,
         sum(cost_usd)::decimal(38, 6) as cost_usd
     from scoped
     group by agent_id

@@ -6,10 +6,10 @@ select
     model,
     count(*) as interactions,
     count(*) filter (where status = 'error') as errors,
-    sum(input_tokens)::bigint as input_tokens,
-    sum(output_tokens)::bigint as output_tokens,
+    sum(input_tokens)::decimal(38, 0) as input_tokens,
+    sum(output_tokens)::decimal(38, 0) as output_tokens,
     sum(cost_usd)::decimal(38, 6) as cost_usd,
-    sum(latency_ms)::bigint as latency_sum,
+    sum(latency_ms)::decimal(38, 0) as latency_sum,
     count(latency_ms) as latency_count
 from events
 where ts >= $from_ts and ts < $to_ts

@@ -5,8 +5,8 @@ with sums as (
         sum(interactions)::bigint as interactions,
         sum(errors)::bigint as errors,
         sum(latency_sum) / nullif(sum(latency_count), 0) as avg_latency_ms,
-        sum(input_tokens)::bigint as input_tokens,
-        sum(output_tokens)::bigint as output_tokens,
+        sum(input_tokens)::decimal(38, 0) as input_tokens,
+        sum(output_tokens)::decimal(38, 0) as output_tokens,
         sum(cost_usd)::decimal(38, 6) as cost_usd
     from cube
     where day between $start_date and $end_date

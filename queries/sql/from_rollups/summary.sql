@@ -4,8 +4,8 @@ with totals as (
         coalesce(sum(interactions), 0)::bigint as interactions,
         coalesce(sum(cost_usd), 0)::decimal(38, 6) as cost_usd,
         coalesce(sum(errors), 0)::bigint as errors,
-        coalesce(sum(input_tokens), 0)::bigint as input_tokens,
-        coalesce(sum(output_tokens), 0)::bigint as output_tokens
+        coalesce(sum(input_tokens), 0)::decimal(38, 0) as input_tokens,
+        coalesce(sum(output_tokens), 0)::decimal(38, 0) as output_tokens
     from cube
     where day between $start_date and $end_date
         and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
