@@ -66,7 +66,7 @@ AGENT_COLUMNS = [
 ]
 TEAM_COLUMNS = [
     {"field": "label", "headerName": "Team", "flex": 2, "minWidth": 150, "tooltipField": "label"},
-    _number("members", "Members", headerTooltip="People with access by the end of the period"),
+    _number("members", "Members", headerTooltip="Active in the team in the period, or in it with access"),
     _number("active_users", "Active users"),
     _number("adoption", "Adoption", headerTooltip="Active users / members"),
     _number("interactions", "Interactions", sort="desc", minWidth=118),

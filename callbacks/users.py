@@ -81,7 +81,7 @@ def summary_cards(activity: pl.DataFrame) -> dbc.Row:
     total = activity.height
     adopted = total - by_class.get("not adopted", 0)
     cards = [
-        ("Users in scope", format_count(total), "People with access in this period", "users-card-total"),
+        ("Users in scope", format_count(total), "Active in your scope, or in its teams", "users-card-total"),
         ("Adopted", format_count(adopted), f"{format_percent(adopted / total if total else 0)} have used an agent",
          "users-card-adopted"),
         ("Not adopted yet", format_count(by_class.get("not adopted", 0)), "Never used an agent",
@@ -239,7 +239,7 @@ def update_adoption(query: dict | None) -> Figure:
 def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
     """Title and body of the side panel: one person's daily activity and agents, in scope only."""
     filters, scope = resolve(query)
-    person = users.user_in_scope(user_id, scope)
+    person = users.user_in_scope(user_id, filters.period, scope)
     if person is None:
         return "User", [message("This person is not in your scope.", "warning")]
     daily = users.user_daily_activity(user_id, filters.period, scope)
@@ -259,14 +259,14 @@ def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
         size="sm", hover=True, id="users-detail-agents",
     )  # fmt: skip
     body = [
-        html.Div([html.Div(person["email"], className="text-muted"), html.Div(f"Team: {person['team']}")],
+        html.Div([html.Div(person["email"], className="text-muted"), html.Div(f"Team: {person['team'] or '—'}")],
                  className="mb-3"),
         html.H6("Daily activity"),
         dcc.Graph(figure=fig, config={"displayModeBar": False}),
         html.H6("Agents used", className="mt-3"),
         table if agents.height else html.P("No interactions in this period.", className="text-muted"),
     ]  # fmt: skip
-    return person["name"], body
+    return person["name"] or user_id, body
 
 
 def open_detail(selected: list[dict] | None, query: dict | None) -> tuple:

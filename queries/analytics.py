@@ -31,8 +31,9 @@ def team_stats(period: Period, scope: Scope) -> pl.DataFrame:
     """Per team in scope, also those with no interactions, most used first: key, label, members,
     active_users, adoption, interactions, share, interactions_per_member, cost_usd.
 
-    `members` are the people with access by the period's end (as in `usage.adoption`), in their
-    current team; `adoption` and `interactions_per_member` are null for a team with no members.
+    `members` are the team's people as `usage.adoption` lists a scope's (docs/schema.md, "Who is counted
+    where"): active in the team in the period, or in it today with access by the period's end and still
+    with the company; `adoption` and `interactions_per_member` are null for a team with no members.
     """
     return run(cursor(), "team_stats", _params(period, scope))
 

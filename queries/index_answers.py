@@ -26,6 +26,7 @@ from queries.user_index import UserIndex
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 Directory = Callable[[str], pl.DataFrame]  # a directory table by name (users, teams, agents), as DuckDB has it
 Sql = Callable[[str, dict], pl.DataFrame]  # runs queries/sql/from_rollups/<name>.sql, with the idx_* it reads
+ANOTHER_TEAM = "Another team"  # a listed person's current team outside the scope (queries/sql/user_activity.sql)
 
 
 def _before(column: str, instant: dt.datetime) -> pl.Expr:
@@ -33,18 +34,20 @@ def _before(column: str, instant: dt.datetime) -> pl.Expr:
     return pl.col(column).dt.epoch("us") < (instant - _EPOCH) // dt.timedelta(microseconds=1)
 
 
-def _with_access(directory: Directory, params: dict) -> pl.LazyFrame:
-    """The directory's people in the scope who had access by the period's end (still active or not)."""
-    users = directory("users").lazy().filter(_before("created_at", params["to_ts"]))
+def _listed_by_directory(directory: Directory, params: dict) -> pl.LazyFrame:
+    """The directory's people of the scope's teams who had access by the period's end and are still with
+    the company: with those active in the scope, the people a scope lists (docs/schema.md)."""
+    users = directory("users").lazy().filter(_before("created_at", params["to_ts"]) & pl.col("active"))
     return users if params["all_teams"] else users.filter(pl.col("team_id").is_in(params["team_ids"]))
 
 
 def adoption(index: UserIndex, directory: Directory, sql: Sql, params: dict) -> pl.DataFrame:
-    """As queries/sql/adoption.sql: active users, and the people with access (active ones, and anyone
-    with interactions in the period)."""
+    """As queries/sql/adoption.sql: active users, and the people listed (the active ones, and the
+    directory's people of the scope's teams with access)."""
     active = index.active_users(params)["user_id"]
-    with_access = _with_access(directory, params).filter(pl.col("active") | pl.col("user_id").is_in(active.implode()))
-    counts = {"active_users": active.len(), "users_with_access": with_access.select(pl.len()).collect().item()}
+    others = _listed_by_directory(directory, params).filter(~pl.col("user_id").is_in(active.implode()))
+    listed = active.len() + others.select(pl.len()).collect().item()
+    counts = {"active_users": active.len(), "users_with_access": listed}
     return pl.DataFrame(counts, schema={"active_users": pl.Int64, "users_with_access": pl.Int64})
 
 
@@ -57,6 +60,7 @@ class _People:
     place: np.ndarray  # each person's place in the list's order of people: name (missing last), user_id
     created_us: np.ndarray  # created_at as microseconds since the epoch (none: never before a period's end)
     active: np.ndarray  # still with the company (missing: no)
+    coded: np.ndarray  # per user code of the index: whether a person of the directory has it
     agents: pl.Series  # per agent code of the index: its directory name, else its id
 
 
@@ -92,6 +96,7 @@ def _work_out_people(users: pl.DataFrame, teams: pl.DataFrame, agents: pl.DataFr
         place=place,
         created_us=frame["created_at"].dt.epoch("us").fill_null(np.iinfo(np.int64).max).to_numpy(),
         active=frame["active"].fill_null(False).to_numpy(),
+        coded=np.isin(np.arange(len(index.user_ids)), frame["code"].drop_nulls().to_numpy()),
         agents=labels,
     )
 
@@ -110,9 +115,9 @@ def _gather(column: pl.Series, positions: np.ndarray) -> pl.Series:
 
 
 def user_activity(index: UserIndex, directory: Directory, sql: Sql, params: dict) -> pl.DataFrame:
-    """As queries/sql/user_activity.sql: everyone in the scope with access by the period's end who is still
-    active or had interactions in it, with their figures, first and last activity, and most used agent;
-    busiest first, then by name.
+    """As queries/sql/user_activity.sql: everyone the scope lists (active in it in the period, or of its
+    teams with access by the period's end and still with the company), with their figures in the scope,
+    first and last activity, and most used agent; busiest first, then by name.
 
     Put together by user code, with numpy, rather than by joining on user ids: the joins and the sort of
     30,000 people took 20-40 ms, as long as the sums themselves."""
@@ -128,27 +133,59 @@ def user_activity(index: UserIndex, directory: Directory, sql: Sql, params: dict
             wait([times])  # never leave the cursor busy past the request
         raise
     ever = sql("local_activity_times", params) if times.cancel() else times.result()
-    access = people.created_us < (params["to_ts"] - _EPOCH) // dt.timedelta(microseconds=1)
+    frame, code, place = people.frame, people.code, people.place
+    in_scope = np.ones(frame.height, dtype=bool)
     if not params["all_teams"]:
-        access &= people.frame["team_id"].is_in(params["team_ids"]).fill_null(False).to_numpy()
-    known = people.code >= 0
+        in_scope = frame["team_id"].is_in(params["team_ids"]).fill_null(False).to_numpy()
+    access = (people.created_us < (params["to_ts"] - _EPOCH) // dt.timedelta(microseconds=1)) & people.active
+    known = code >= 0
     had = known.copy()  # rows in the period and scope
-    had[known] = sums.active_days[people.code[known]] > 0
-    listed = np.flatnonzero(access & (people.active | had))
-    code, had = people.code[listed], had[listed]
+    had[known] = sums.active_days[code[known]] > 0
+    unknown = np.flatnonzero((sums.active_days > 0) & ~people.coded)
+    if len(unknown):  # active in the scope but gone from the directory: listed too, by user id
+        frame, code, place = _with_unknown(people, index, unknown)
+        in_scope, access = np.r_[in_scope, np.zeros(len(unknown), bool)], np.r_[access, np.zeros(len(unknown), bool)]
+        had = np.r_[had, np.ones(len(unknown), bool)]
+    listed = np.flatnonzero((access & in_scope) | had)
+    code, had = code[listed], had[listed]
     interactions = _where(had, sums.interactions, code)
-    order = np.lexsort((people.place[listed], -interactions))  # busiest first, then by name
+    order = np.lexsort((place[listed], -interactions))  # busiest first, then by name
     listed, code, had, interactions = listed[order], code[order], had[order], interactions[order]
     ever_at = np.full(len(index.users), -1, dtype=np.int64)
     ever_at[ever["user_code"].to_numpy()] = np.arange(ever.height)
     ever_rows = _where(code >= 0, ever_at, code, -1)
-    return people.frame[listed].with_columns(
+    return _teams_seen(frame[listed], in_scope[listed]).with_columns(
         pl.Series("interactions", interactions, dtype=pl.Int64),
         pl.Series("active_days", _where(had, sums.active_days, code), dtype=pl.Int64),
         pl.Series("active_working_days", _where(had, sums.working_days, code), dtype=pl.Int64),
         _gather(ever["first_active"], ever_rows),
         _gather(ever["last_active"], ever_rows),
         _gather(people.agents, _where(had, sums.top_agent, code, -1)).alias("most_used_agent"),
+    )
+
+
+def _with_unknown(people: _People, index: UserIndex, codes: np.ndarray) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """The people, then the user codes `codes` as people known only by their user id; the codes and the
+    places in the list's order (name, missing last, then user id) of them all."""
+    blank = [pl.lit(None, dtype).alias(name) for name, dtype in people.frame.schema.items() if name != "user_id"]
+    extra = index.user_ids.gather(codes).to_frame().with_columns(blank).select(people.frame.columns)
+    frame = pl.concat([people.frame, extra])
+    by_name = frame.select(pl.arg_sort_by(["name", "user_id"], nulls_last=[True, False])).to_series().to_numpy()
+    place = np.empty(frame.height, dtype=np.int64)
+    place[by_name] = np.arange(frame.height)
+    return frame, np.r_[people.code, codes], place
+
+
+def _teams_seen(rows: pl.DataFrame, in_scope: np.ndarray) -> pl.DataFrame:
+    """A person's current team as the viewer may see it: outside the scope, ANOTHER_TEAM and no id (as
+    queries/sql/user_activity.sql)."""
+    if in_scope.all():
+        return rows
+    inside = pl.Series(in_scope)
+    return rows.with_columns(
+        pl.when(inside).then(pl.col("team_id")).alias("team_id"),
+        pl.when(pl.col("team_id").is_null()).then(None).when(inside).then(pl.col("team"))
+        .otherwise(pl.lit(ANOTHER_TEAM)).alias("team"),
     )
 
 

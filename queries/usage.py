@@ -32,7 +32,7 @@ def interactions_by_key(by: str, period: Period, scope: Scope) -> pl.DataFrame:
 
 
 def adoption(period: Period, scope: Scope) -> pl.DataFrame:
-    """One row: active_users and users_with_access (in the directory by the period's end)."""
+    """One row: active_users and users_with_access (the people the scope lists: docs/schema.md)."""
     return run(cursor(), "adoption", _params(period, scope))
 
 

@@ -433,6 +433,26 @@ class UserIndex:
             {"key": pl.Series(known[used], dtype=pl.String), "active_users": pl.Series(counts[used], dtype=pl.Int64)}
         )
 
+    def active_user_teams(self, params: dict) -> pl.DataFrame:
+        """Each (user, team) with rows in the period and scope: who is among each team's people
+        (docs/schema.md, "Who is counted where"), and each team's active users."""
+        found = self._sets(params, "team")
+        if found is not None:
+            sets, _first, allowed, users = found
+            per_team = np.bitwise_or.reduce(sets, axis=0) & users  # team × word
+            seen = np.unpackbits(np.ascontiguousarray(per_team).view(np.uint8), axis=-1, bitorder="little")
+            seen = seen[:, : len(self.users)].astype(bool)
+            if allowed is not None:
+                seen &= allowed[:, None]
+        else:
+            rows = self.select(params, _level(params))
+            seen = np.zeros((len(self.teams), len(self.users)), dtype=bool)
+            seen[rows.team, rows.user] = True
+        team, user = np.nonzero(seen)
+        return pl.DataFrame(
+            {"user_id": self.user_ids.gather(user), "team_id": pl.Series(self.teams[team], dtype=pl.String)}
+        )
+
     def active_by_bucket(self, params: dict) -> pl.DataFrame:
         found = self._sets(params)
         if found is not None:
@@ -781,10 +801,10 @@ _PER_USER = {
 RELATIONS: dict[str, Callable[[UserIndex, dict], pl.DataFrame]] = {
     "idx_active_users": UserIndex.active_users,
     "idx_active_by_agent": lambda index, params: index.active_by(params, "agent"),
-    "idx_active_by_team": lambda index, params: index.active_by(params, "team"),
     "idx_active_by_key": lambda index, params: (
         index.active_by(params, params["by"]) if params["by"] != "user" else pl.DataFrame(schema=_ACTIVE_BY)
     ),
+    "idx_active_user_teams": UserIndex.active_user_teams,
     "idx_active_by_bucket": UserIndex.active_by_bucket,
     "idx_active_by_bucket_and_series": UserIndex.active_by_bucket_and_series,
     "idx_per_user": UserIndex.per_user,

@@ -18,8 +18,8 @@ FREQUENCY_CLASSES = {
     "daily": "Active on at least 60% of the working days (Monday to Friday) of the period.",
     "weekly": "Active on at least one day per week of the period on average, but not daily.",
     "occasional": "Some activity in the period, less than one day per week on average.",
-    "inactive": "Used an agent before this period, but not during it.",
-    "not adopted": "Has never used an agent, up to the end of the period.",
+    "inactive": "Used an agent in this scope before this period, but not during it.",
+    "not adopted": "Has never used an agent in this scope, up to the end of the period.",
 }
 USAGE_BUCKETS = ((1, 1), (2, 5), (6, 20), (21, 50), (51, 100), (101, 250), (251, 500), (501, None))
 
@@ -57,8 +57,9 @@ def _params(period: Period, scope: Scope, **extra) -> dict:
 
 
 def user_activity(period: Period, scope: Scope, today: dt.date | None = None) -> pl.DataFrame:
-    """Everyone in scope with access in the period (also those with no interactions), with activity and
-    frequency class, busiest first, then by name; the class is judged on the days of the period up to today."""
+    """Everyone the scope lists in the period (docs/schema.md, "Who is counted where"; also those with no
+    interactions), with their activity in the scope and frequency class, busiest first, then by name; the
+    class is judged on the days of the period up to today."""
     today = today or today_local(period.tz)
 
     def finish(frame: pl.DataFrame) -> pl.DataFrame:
@@ -73,10 +74,11 @@ def adoption_curve(period: Period, scope: Scope) -> pl.DataFrame:
     return run(cursor(), "adoption_curve", _params(period, scope))
 
 
-def user_in_scope(user_id: str, scope: Scope) -> dict | None:
-    """The directory row of a user the viewer may see, else None (never another team's person)."""
-    rows = run(cursor(), "user_in_scope", {**scope.params(), "user_id": user_id}).to_dicts()
-    return rows[0] if rows else None
+def user_in_scope(user_id: str, period: Period, scope: Scope) -> dict | None:
+    """The row of `user_activity` of a person the viewer's scope lists in the period, else None (never
+    another team's person: only someone with activity in the scope, or of its teams)."""
+    rows = user_activity(period, scope).filter(pl.col("user_id") == user_id)
+    return rows.row(0, named=True) if rows.height else None
 
 
 def user_daily_activity(user_id: str, period: Period, scope: Scope) -> pl.DataFrame:

@@ -68,8 +68,8 @@ def test_inactive_means_used_before_but_not_in_the_period():
 
 def test_a_manager_sees_only_people_of_their_teams():
     assert sorted(users.user_activity(WEEK, MAX)["user_id"]) == ["u1", "u2", "u4", "u5", "u7"]
-    assert users.user_in_scope("u3", MAX) is None
-    assert users.user_in_scope("u3", Scope.teams({"t_legal"}))["name"] == "Lee Legal"
+    assert users.user_in_scope("u3", WEEK, MAX) is None
+    assert users.user_in_scope("u3", WEEK, Scope.teams({"t_legal"}))["name"] == "Lee Legal"
 
 
 FOUR_WEEKS = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 29))  # 28 days, 20 working days

@@ -27,6 +27,7 @@ from queries.rollups import read_manifest
 from queries.scope import Scope
 from tests import org
 from tests.test_ingest import event, jsonl, with_prices
+from tests.test_people_scope import write_org_with_a_mover
 
 TZ = "America/New_York"
 END = dt.date(2026, 4, 20)  # the demo's 120 days cross the DST change of 2026-03-08
@@ -568,3 +569,75 @@ def test_per_group_sums_are_exact_in_32_and_64_bits() -> None:
     assert _sums(groups, negative, 3).tolist() == [2**31 - 6, 1, 0]
     micros = np.array([10**15, 1, 10**15, 0, 0], dtype=np.int64)
     assert _sums(groups, micros, 3).tolist() == [2 * 10**15, 1, 0]
+
+
+def _same(from_rollups: pl.DataFrame, from_raw: pl.DataFrame, *asked: object) -> None:
+    try:
+        assert_frame_equal(from_rollups, from_raw, check_exact=False, rel_tol=1e-12, abs_tol=0)
+    except AssertionError as error:
+        raise AssertionError(f"{asked}: {error}") from None
+
+
+def _people_questions() -> dict[str, Callable[[Period, Scope], pl.DataFrame]]:
+    """The questions that list people or count them against a list (docs/schema.md, "Who is counted where")."""
+    return {
+        "adoption": usage.adoption,
+        "team stats": analytics.team_stats,
+        "by user": lambda p, s: usage.interactions_by_key("user", p, s),
+        "user activity": lambda p, s: users.user_activity(p, s, today=END),
+        "adoption curve": users.adoption_curve,
+    }
+
+
+def test_people_who_moved_teams_are_listed_the_same_from_rollups(tmp_path: Path) -> None:
+    # Kim moved from Sales to Legal mid-week (tests/test_people_scope.py): seen by each manager and the org
+    folder = tmp_path / "data"
+    write_org_with_a_mover(folder)
+    rollup.build(folder, TZ)
+    app = _app(folder, TZ)
+    days = ((1, 31), (2, 8), (4, 4))  # March: the month, Kim's week, the day between her teams
+    periods = [Period(dt.date(2026, 3, first), dt.date(2026, 3, last), TZ) for first, last in days]
+    scopes = (Scope.organization(), Scope.teams(["t_eng", "t_sales"]), Scope.teams(["t_legal"]),
+              Scope.teams(["t_sales"]).narrow(agents=["a_code"]))  # fmt: skip
+    with app.app_context(), query_cache.bypassed():
+        assert queries.database().uses_rollups(TZ)
+        for name, question in _people_questions().items():
+            for period in periods:
+                for scope in scopes:
+                    with raw_events():
+                        expected = question(period, scope)
+                    _same(question(period, scope), expected, name, period, scope)
+
+
+def _move_people(folder: Path, teams: list[str], since: dt.date) -> None:
+    """Every fifth person of the demo works for the next team (in id order) from `since` on, the directory
+    unchanged: people who moved, or work for two teams."""
+    users_ids = sorted(pl.read_parquet(folder / "directory" / "users.parquet")["user_id"])
+    movers = users_ids[::5]
+    next_team = pl.DataFrame({"team_id": teams, "moved_to": teams[1:] + teams[:1]})
+    for part in sorted((folder / "events").glob("utc_date=*/*.parquet")):
+        if dt.date.fromisoformat(part.parent.name.split("=")[1]) < since:
+            continue
+        events = pl.read_parquet(part)
+        moved = events.join(next_team, on="team_id", how="left", maintain_order="left").with_columns(
+            pl.when(pl.col("user_id").is_in(movers)).then("moved_to").otherwise("team_id").alias("team_id")
+        )
+        moved.select(events.columns).write_parquet(part)
+
+
+def test_people_of_the_demo_who_moved_teams_are_listed_the_same_from_rollups(demo_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    shutil.copytree(demo_dir, folder)
+    app = _app(folder, TZ)
+    teams, agents = _teams_and_agents(app)
+    _move_people(folder, teams, dt.date(2026, 3, 1))
+    rollup.build(folder, TZ)
+    with app.app_context(), query_cache.bypassed():
+        assert queries.database().uses_rollups(TZ)
+        for name, question in _people_questions().items():
+            for period in _periods():
+                for scope in _scopes(teams, agents):
+                    from_rollups = question(period, scope)
+                    with raw_events():
+                        from_raw = question(period, scope)
+                    _same(from_rollups, from_raw, name, period, scope)

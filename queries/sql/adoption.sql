@@ -1,4 +1,6 @@
--- Active users against the people who had access by the end of the period, within the scope.
+-- Active users against the people listed in the scope (docs/schema.md, "Who is counted where"): anyone
+-- with activity in the scope in the period, and the directory's people of the scope's teams who had access
+-- by the period's end and are still with the company. The active are among them: never above 100 %.
 with active_in_period as (
     select distinct user_id
     from events
@@ -8,11 +10,13 @@ with active_in_period as (
         and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
 ),
 with_access as (
+    select user_id from active_in_period
+    union
     select user_id
     from users
     where created_at < $to_ts
+        and active
         and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and (active or user_id in (select user_id from active_in_period))
 )
 select
     (select count(*) from active_in_period) as active_users,

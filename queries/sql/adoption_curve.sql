@@ -1,5 +1,7 @@
--- Per local day of the period: people with access so far, and how many of them had adopted by then.
--- Access as in adoption.sql: created by then, and still with the company or active in the period.
+-- Per local day of the period: the people listed in the scope (as in adoption.sql) who had access by then,
+-- and how many of them had adopted (their first activity in the scope) by then. Access starts when the
+-- directory says, or at the first activity in the scope if that came earlier (or the directory has no
+-- row): nobody counts as adopted before they count as having access.
 with active_in_period as (
     select distinct user_id
     from events
@@ -8,21 +10,30 @@ with active_in_period as (
         and ($all_teams or list_contains($team_ids::varchar[], team_id))
         and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
 ),
-scoped_users as (
-    select user_id, timezone($tz, created_at)::date as since
+listed as (
+    select user_id from active_in_period
+    union
+    select user_id
     from users
-    where ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and (active or user_id in (select user_id from active_in_period))
+    where created_at < $to_ts
+        and active
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
 ),
 firsts as (
     select events.user_id, min(timezone($tz, events.ts))::date as first_day
     from events
-    join scoped_users on scoped_users.user_id = events.user_id
+    join listed on listed.user_id = events.user_id
     where events.ts < $to_ts
         and events.utc_date <= $to_utc_date
         and ($all_teams or list_contains($team_ids::varchar[], events.team_id))
         and ($all_agents or list_contains($agent_ids::varchar[], events.agent_id))
     group by events.user_id
+),
+scoped_users as (
+    select listed.user_id, least(timezone($tz, users.created_at)::date, firsts.first_day) as since
+    from listed
+    left join users on users.user_id = listed.user_id
+    left join firsts on firsts.user_id = listed.user_id
 ),
 days as (
     select day::date as day

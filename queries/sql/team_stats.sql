@@ -7,9 +7,6 @@ with scoped as (
         and ($all_teams or list_contains($team_ids::varchar[], team_id))
         and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
 ),
-active_in_period as (
-    select distinct user_id from scoped
-),
 totals as (
     select
         team_id,
@@ -20,12 +17,18 @@ totals as (
     group by team_id
 ),
 members as (
-    -- People with access by the end of the period, as in adoption.sql, counted in their current team.
+    -- Each team's people, as adoption.sql lists a scope's: anyone with activity in the team in the
+    -- period, and the people the directory puts in it who had access by the end and are still here.
     select team_id, count(*) as members
-    from users
-    where created_at < $to_ts
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and (active or user_id in (select user_id from active_in_period))
+    from (
+        select distinct team_id, user_id from scoped
+        union
+        select team_id, user_id
+        from users
+        where created_at < $to_ts
+            and active
+            and ($all_teams or list_contains($team_ids::varchar[], team_id))
+    )
     group by team_id
 ),
 listed as (

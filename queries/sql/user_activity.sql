@@ -1,7 +1,7 @@
--- Everyone in the scope who had access in the period, with or without interactions: activity in the
--- period and ever before its end. Access, as in adoption.sql: created before the period ends, and still
--- with the company or active in the period. Busiest first, then by name (missing names last), as the
--- Users tab lists them.
+-- Everyone listed in the scope (as in adoption.sql: activity in the scope in the period, or the directory's
+-- people of its teams with access and still with the company), with their activity in the scope only: in
+-- the period and ever before its end. A person whose current team is outside the scope shows as 'Another
+-- team', its id hidden. Busiest first, then by name (missing names last), as the Users tab lists them.
 with in_period as (
     select user_id, agent_id, timezone($tz, ts)::date as day
     from events
@@ -19,12 +19,26 @@ per_user as (
     from in_period
     group by user_id
 ),
-scoped_users as (
-    select user_id, name, email, team_id, created_at, active
+listed as (
+    select user_id from per_user
+    union
+    select user_id
     from users
-    where ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and created_at < $to_ts
-        and (active or user_id in (select user_id from per_user))
+    where created_at < $to_ts
+        and active
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+),
+scoped_users as (
+    select
+        listed.user_id,
+        users.name,
+        users.email,
+        users.team_id,
+        coalesce($all_teams or list_contains($team_ids::varchar[], users.team_id), false) as team_in_scope,
+        users.created_at,
+        users.active
+    from listed
+    left join users on users.user_id = listed.user_id
 ),
 agent_rank as (
     select
@@ -47,8 +61,12 @@ select
     scoped_users.user_id,
     scoped_users.name,
     scoped_users.email,
-    scoped_users.team_id,
-    coalesce(teams.name, scoped_users.team_id) as team,
+    case when scoped_users.team_in_scope then scoped_users.team_id end as team_id,
+    case
+        when scoped_users.team_id is null then null
+        when scoped_users.team_in_scope then coalesce(teams.name, scoped_users.team_id)
+        else 'Another team'
+    end as team,
     scoped_users.created_at,
     scoped_users.active,
     coalesce(per_user.interactions, 0) as interactions,

@@ -1,18 +1,24 @@
--- Per local day of the period: people with access so far, and how many had adopted by then; from the
--- rollups (as ../adoption_curve.sql).
-with active_in_period as (
+-- Per local day of the period: the people listed in the scope who had access by then, and how many had
+-- adopted by then; from the rollups (as ../adoption_curve.sql).
+with listed as (
     select user_id from idx_active_users
-),
-scoped_users as (
-    select user_id, timezone($tz, created_at)::date as since
+    union
+    select user_id
     from users
-    where ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and (active or user_id in (select user_id from active_in_period))
+    where created_at < $to_ts
+        and active
+        and ($all_teams or list_contains($team_ids::varchar[], team_id))
 ),
 firsts as (
     select idx_firsts.user_id, idx_firsts.first_day
     from idx_firsts
-    join scoped_users on scoped_users.user_id = idx_firsts.user_id
+    join listed on listed.user_id = idx_firsts.user_id
+),
+scoped_users as (
+    select listed.user_id, least(timezone($tz, users.created_at)::date, firsts.first_day) as since
+    from listed
+    left join users on users.user_id = listed.user_id
+    left join firsts on firsts.user_id = listed.user_id
 ),
 days as (
     select day::date as day

@@ -9,21 +9,27 @@ with sums as (
         and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
     group by team_id
 ),
-active_in_period as (
-    select user_id from idx_active_users
+active_pairs as (
+    select user_id, team_id from idx_active_user_teams
 ),
 totals as (
     select sums.team_id, sums.interactions, active.active_users, sums.cost_usd
     from sums
-    join idx_active_by_team as active on active.key = sums.team_id
+    join (select team_id, count(*) as active_users from active_pairs group by team_id) as active
+        on active.team_id = sums.team_id
 ),
 members as (
-    -- People with access by the end of the period, as in adoption.sql, counted in their current team.
+    -- Each team's people, as in ../team_stats.sql.
     select team_id, count(*) as members
-    from users
-    where created_at < $to_ts
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and (active or user_id in (select user_id from active_in_period))
+    from (
+        select team_id, user_id from active_pairs
+        union
+        select team_id, user_id
+        from users
+        where created_at < $to_ts
+            and active
+            and ($all_teams or list_contains($team_ids::varchar[], team_id))
+    )
     group by team_id
 ),
 listed as (
