@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
+from dash.exceptions import DependencyException
 from flask import Flask, Response, current_app, jsonify, redirect, request
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from auth.views import access_notice_page
 
@@ -46,6 +47,11 @@ def gate() -> Response | None:
         # The view refuses anything without its token; with no token configured it is not registered.
         if TOKEN_PATHS[path] not in current_app.view_functions:
             return _deny(404, "not found")
+        if request.method != "POST":
+            # Only the receiver answers here: never Dash's catch-all page (it names Python's and Dash's versions).
+            answer = _deny(405, "method not allowed; send POST with the ingest token")
+            answer.headers["Allow"] = "POST"
+            return answer
         request.max_content_length = _NO_APP_LIMIT
         return None
     # The login form carries its own CSRF token; everything else unsafe must come from our pages,
@@ -128,6 +134,7 @@ def init_app(app: Flask) -> None:
     app.before_request(gate)
     app.register_error_handler(HTTPException, generic_error)
     app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(DependencyException, _unknown_dash_file)
 
 
 def _unexpected(error: Exception) -> Response:
@@ -135,3 +142,10 @@ def _unexpected(error: Exception) -> Response:
         return generic_error(error)
     current_app.logger.exception("unhandled error on %s", request.path)
     return generic_error(error)
+
+
+def _unknown_dash_file(error: DependencyException) -> Response:
+    """Dash raises this for a file it does not serve: a plain 404 then, nothing logged."""
+    if request.path.startswith("/_dash-component-suites/"):
+        return generic_error(NotFound())
+    return _unexpected(error)
