@@ -35,6 +35,7 @@ DEFAULTS = {
     "SESSION_COOKIE_NAME": "telemetry_session",
     "PREFERRED_URL_SCHEME": "http",
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; the OTLP receiver has its own OTLP_MAX_BYTES
+    "CALLBACK_MAX_BYTES": 64 * 1024,  # tighter, for Dash callbacks and /api/ (auth/gate.py)
     "CALLBACK_CACHE_MB": 64,  # the tabs' outputs kept per scope and data version (callbacks/_memo.py); 0: off
 }
 # A thread back from DuckDB or numpy (which run without Python's lock) waits up to this long for the lock
