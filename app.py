@@ -35,6 +35,8 @@ DEFAULTS = {
     "SESSION_COOKIE_NAME": "telemetry_session",
     "PREFERRED_URL_SCHEME": "http",
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; the OTLP receiver has its own OTLP_MAX_BYTES
+    "CALLBACK_MAX_BYTES": 64 * 1024,  # tighter, for Dash callbacks and /api/ (auth/gate.py)
+    "REPORT_MAX_JOBS": 2,  # report jobs running at once, all workers together (reports/jobs.py); one an account
     "CALLBACK_CACHE_MB": 64,  # the tabs' outputs kept per scope and data version (callbacks/_memo.py); 0: off
 }
 # A thread back from DuckDB or numpy (which run without Python's lock) waits up to this long for the lock
@@ -56,6 +58,7 @@ ENVIRONMENT = {
     "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", int),
     "TELEMETRY_CALLBACK_CACHE_MB": ("CALLBACK_CACHE_MB", float),
     "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", int),
+    "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", int),
 }
 
 
@@ -138,6 +141,8 @@ def _finish_config(server: Flask) -> None:
         )
     if not 1 <= int(config["BILLING_ANCHOR_DAY"]) <= 28:
         raise ConfigError("BILLING_ANCHOR_DAY must be a day of the month from 1 to 28.")
+    if int(config["REPORT_MAX_JOBS"]) < 1:
+        raise ConfigError(f"TELEMETRY_REPORT_MAX_JOBS={config['REPORT_MAX_JOBS']!r}: allow at least 1 report job.")
     config.setdefault("ACCOUNTS_DB", str(config["DATA_DIR"] / "telemetry.sqlite"))
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(config["DATA_DIR"])

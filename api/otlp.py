@@ -126,6 +126,8 @@ def _body(limit: int) -> bytes:
     if encoding == "deflate":
         try:
             return _inflate(raw, zlib.decompressobj(), limit)
+        except _TooLarge:
+            raise  # a zlib stream that inflates past the limit: not worth a second try as raw deflate
         except ValueError:
             return _inflate(raw, zlib.decompressobj(-zlib.MAX_WBITS), limit)  # raw deflate, as some send
     raise ValueError(f"unsupported Content-Encoding {encoding!r}; use gzip, deflate or none")

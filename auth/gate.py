@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
+from dash.exceptions import DependencyException
 from flask import Flask, Response, current_app, jsonify, redirect, request
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from auth.views import access_notice_page
 
@@ -18,6 +19,12 @@ UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # They also enforce their own body size (OTLP_MAX_BYTES), above the app-wide MAX_CONTENT_LENGTH.
 TOKEN_PATHS = {"/v1/traces": "otlp.traces"}
 _NO_APP_LIMIT = 2**63 - 1  # request.max_content_length cannot be reset to None per request
+# Dash callbacks and the JSON API take CALLBACK_MAX_BYTES at most: a real callback body is a few KB
+# (the largest, the Users grid's block request with a filter on every column, about 2.4 KB; a filter of
+# hundreds of teams and agents goes in twice, as the URL and as the dropdowns' values), so a bigger one
+# is not from our pages and would only cost time and memory to read and parse.
+CAPPED_PATHS = ("/_dash-update-component",)
+CAPPED_PREFIXES = ("/api/",)
 LOGOUT_PATH = "/logout"
 HSTS = "max-age=31536000"
 
@@ -46,8 +53,17 @@ def gate() -> Response | None:
         # The view refuses anything without its token; with no token configured it is not registered.
         if TOKEN_PATHS[path] not in current_app.view_functions:
             return _deny(404, "not found")
+        if request.method != "POST":
+            # Only the receiver answers here: never Dash's catch-all page (it names Python's and Dash's versions).
+            answer = _deny(405, "method not allowed; send POST with the ingest token")
+            answer.headers["Allow"] = "POST"
+            return answer
         request.max_content_length = _NO_APP_LIMIT
         return None
+    if path in CAPPED_PATHS or path.startswith(CAPPED_PREFIXES):
+        limit = int(current_app.config["CALLBACK_MAX_BYTES"])
+        if _body_over(limit):
+            return _deny(413, f"request body over {limit:,} bytes")
     # The login form carries its own CSRF token; everything else unsafe must come from our pages,
     # unless an API token (never sent by a browser on its own) authenticated the request.
     cross_site = request.method in UNSAFE_METHODS and not same_origin() and not _via_token()
@@ -66,6 +82,16 @@ def gate() -> Response | None:
     if not current_user.may_view:
         return access_notice_page() if is_page(path) else _deny(403, "forbidden")
     return None
+
+
+def _body_over(limit: int) -> bool:
+    """Whether the body is over `limit` bytes; one sent without Content-Length is read up to one byte past."""
+    if request.content_length is not None:
+        request.max_content_length = limit
+        return request.content_length > limit
+    # Werkzeug cuts such a stream at max_content_length without saying so: read one byte more to know.
+    request.max_content_length = limit + 1
+    return len(request.get_data(cache=True)) > limit
 
 
 def _via_token() -> bool:
@@ -128,6 +154,7 @@ def init_app(app: Flask) -> None:
     app.before_request(gate)
     app.register_error_handler(HTTPException, generic_error)
     app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(DependencyException, _unknown_dash_file)
 
 
 def _unexpected(error: Exception) -> Response:
@@ -135,3 +162,10 @@ def _unexpected(error: Exception) -> Response:
         return generic_error(error)
     current_app.logger.exception("unhandled error on %s", request.path)
     return generic_error(error)
+
+
+def _unknown_dash_file(error: DependencyException) -> Response:
+    """Dash raises this for a file it does not serve: a plain 404 then, nothing logged."""
+    if request.path.startswith("/_dash-component-suites/"):
+        return generic_error(NotFound())
+    return _unexpected(error)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from flask import Flask, Request, current_app, request, session
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user
 
-from auth.store import AccountRow, Store, utcnow
+from auth.store import AccountRow, SessionRow, Store, utcnow
 
 VIEWER_ROLES = ("admin", "manager")
 _TOUCH_EVERY = dt.timedelta(minutes=1)
@@ -116,14 +116,24 @@ def load_session(sid: str) -> Account | None:
     if found is None or found.revoked or found.account.disabled:
         return None
     now = utcnow()
-    idle = dt.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-    lifetime = dt.timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
-    if now - found.last_seen > idle or now - found.created_at > lifetime:
+    if _expired(found, now):
         store().revoke_session(sid)
         return None
     if now - found.last_seen > _TOUCH_EVERY:
         store().touch_session(sid)
     return Account(found.account, sid=sid)
+
+
+def _expired(found: SessionRow, now: dt.datetime) -> bool:
+    idle = dt.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    lifetime = dt.timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    return now - found.last_seen > idle or now - found.created_at > lifetime
+
+
+def session_ended(sid: str) -> bool:
+    """Whether a session is over (unknown, revoked, its account disabled, idle or too old): its report jobs stop."""
+    found = store().session(sid)
+    return found is None or found.revoked or found.account.disabled or _expired(found, utcnow())
 
 
 def load_token(req: Request) -> Account | None:

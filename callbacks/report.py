@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +12,11 @@ import dash
 import diskcache
 import multiprocess
 from dash import DiskcacheManager, Input, Output, State, ctx, no_update
-from flask import current_app
+from flask import Flask, current_app
+from flask_login import user_logged_out
 
 from auth.scope import current_scope
-from auth.session import current_account, store
+from auth.session import current_account, session_ended, store
 from callbacks._common import org_timezone
 from layouts import ids
 from queries import usage
@@ -21,9 +24,13 @@ from queries.billing_periods import billing_periods, period_label
 from queries.filters import parse_filters, query_from_search
 from queries.period import PRESETS, Period, PeriodError, auto_grain, parse_date, preset_period, today_local
 from reports.build import report_for_account
+from reports.jobs import JobRefused, ReportJobs
 from reports.request import ReportError, ReportRequest, read_ticket, sign_ticket
 
 SHOWN = "shown"
+SESSION_ENDED = "Your session has ended; sign in again to generate reports."
+JOBS_EXTENSION = "telemetry_report_jobs"
+NO_JOB = -1  # the job handle of a refused request: nothing to poll, cancel or kill
 BILLING_PREFIX = "billing:"
 BILLING_CHOICES = 12
 
@@ -98,9 +105,11 @@ def generate_report(set_progress: Callable, n_clicks: int | None, ticket: str | 
         account = store().account_by_email(email)
         session = store().session(sid) if sid else None
         if account is None or session is None or session.revoked or session.account.id != account.id:
-            raise ReportError("Your session has ended; sign in again to generate reports.")
+            raise ReportError(SESSION_ENDED)
 
         def progress(done: int, total: int, step: str) -> None:
+            if session_ended(sid):  # signed out, or timed out, while the report was being built
+                raise ReportError(SESSION_ENDED)
             set_progress((int(100 * done / max(total, 1)), f"{step}…"))
 
         report = report_for_account(ask, account, progress)
@@ -111,19 +120,58 @@ def generate_report(set_progress: Callable, n_clicks: int | None, ticket: str | 
     return download, f"Done: {report.filename} ({len(report.content):,} bytes)."
 
 
+def spawn_job(job_fn: Callable, args: tuple) -> int:
+    """Start a job in a fresh interpreter ("spawn", not "fork"): Polars' and DuckDB's thread pools do not
+    survive a fork (a forked job hangs in Polars)."""
+    process = multiprocess.get_context("spawn").Process(target=job_fn, args=args)
+    process.start()
+    return process.pid
+
+
 class SpawningDiskcacheManager(DiskcacheManager):
-    """Dash's disk-cache manager, but each job starts a fresh interpreter ("spawn", not "fork"):
-    Polars' and DuckDB's thread pools do not survive a fork (a forked job hangs in Polars)."""
+    """Dash's disk-cache manager, with each job in a fresh interpreter (`spawn_job`), started only when
+    the register of running jobs (reports/jobs.py) has a slot for it: one an account, REPORT_MAX_JOBS in
+    all, across workers. Refused, no process starts and the dialog's status says why."""
+
+    def __init__(self, cache: diskcache.Cache, jobs: ReportJobs, expire: int | None = None) -> None:
+        super().__init__(cache, expire=expire)
+        self.jobs = jobs
 
     def call_job_fn(self, key, job_fn, args, context):
-        process = multiprocess.get_context("spawn").Process(
-            target=job_fn, args=(key, self._make_progress_key(key), args, context)
-        )
-        process.start()
-        return process.pid
+        account = current_account()
+
+        def spawn() -> int:
+            return spawn_job(job_fn, (key, self._make_progress_key(key), args, context))
+
+        try:
+            return self.jobs.start(account.email, getattr(account, "sid", None), spawn, session_ended)
+        except JobRefused as refused:
+            self.handle.set(key, (no_update, str(refused)))  # the first poll answers with this
+            return NO_JOB
+
+    def terminate_job(self, job):
+        """Cancel: only a job in the register is ended (never "no job", nor a pid now used by another process)."""
+        if job is None or int(job) <= 0:
+            return
+        self.jobs.stop(int(job))
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(int(job), os.WNOHANG)  # reap it if it was this worker's child and has ended
+
+    def job_running(self, job):
+        return job is not None and int(job) > 0 and super().job_running(job)
 
 
-JOB_CONFIG_KEYS = ("DATA_DIR", "ORG_TIMEZONE", "BILLING_ANCHOR_DAY", "SECRET_KEY", "ACCOUNTS_DB", "DUCKDB_THREADS")
+def stop_jobs_at_logout(sender: Flask, user: object = None, **_extra) -> None:
+    """Flask-Login's user_logged_out: the session's report jobs end with it, in whichever worker they run."""
+    jobs, sid = sender.extensions.get(JOBS_EXTENSION), getattr(user, "sid", None)
+    if jobs is not None and sid:
+        jobs.stop_session(sid)
+
+
+JOB_CONFIG_KEYS = (
+    "DATA_DIR", "ORG_TIMEZONE", "BILLING_ANCHOR_DAY", "SECRET_KEY", "ACCOUNTS_DB", "DUCKDB_THREADS",
+    "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
+)  # fmt: skip
 
 
 def _background_job(config: dict) -> Callable:
@@ -141,8 +189,11 @@ def _background_job(config: dict) -> Callable:
 
 def register_callbacks(app: dash.Dash) -> None:
     server = app.server
-    cache = diskcache.Cache(str(Path(server.config["DATA_DIR"]) / ".cache" / "reports"))
-    manager = SpawningDiskcacheManager(cache, expire=3600)
+    folder = Path(server.config["DATA_DIR"]) / ".cache" / "reports"
+    jobs = ReportJobs(folder / "jobs", int(server.config["REPORT_MAX_JOBS"]))
+    server.extensions[JOBS_EXTENSION] = jobs
+    user_logged_out.connect(stop_jobs_at_logout, server)
+    manager = SpawningDiskcacheManager(diskcache.Cache(str(folder)), jobs, expire=3600)
     job_config = {key: str(server.config[key]) if key == "DATA_DIR" else server.config[key] for key in JOB_CONFIG_KEYS}
     app.callback(
         Output(ids.REPORT_DIALOG, "is_open"),

@@ -150,8 +150,20 @@ def update_rows(request: dict | None, query: dict | None, search: str | None) ->
         page, count = grid_rows.block(activity, request, {})
         return {"rowData": view_rows(page, view, org_timezone(), filters.period.end).to_dicts(), "rowCount": count}
     rows = view_rows(activity, view, org_timezone(), filters.period.end)
-    page, count = grid_rows.block(rows, request, filter_kinds(_columns(view)), search, SEARCH_FIELDS)
+    try:
+        page, count = grid_rows.block(rows, request, filter_kinds(_columns(view)), search, SEARCH_FIELDS)
+    except grid_rows.TooMuchAsked:  # said next to the search box (update_search_note)
+        return {"rowData": [], "rowCount": 0}
     return {"rowData": page.to_dicts(), "rowCount": count}
+
+
+def update_search_note(search: str | None, model: dict | None) -> str:
+    """Why the table shows nobody when the search or the column filters ask too much; else nothing."""
+    try:
+        grid_rows.check(model, search)
+    except grid_rows.TooMuchAsked as error:
+        return str(error)
+    return ""
 
 
 def update_view(view: str, search: str | None) -> str:
@@ -172,6 +184,10 @@ def export_csv(n_clicks: int | None, query: dict | None, search: str | None = No
     try:
         period_filters, scope = resolve(query)
     except PeriodError:
+        return no_update
+    try:
+        grid_rows.check(filters, search)  # before any work: the note by the search box says why
+    except grid_rows.TooMuchAsked:
         return no_update
     view = _view(query)
     activity = users.user_activity(period_filters.period, scope)
@@ -305,6 +321,12 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.USERS_SEARCH, "value"),
         prevent_initial_call=True,
     )
+    app.callback(
+        Output(ids.USERS_SEARCH_NOTE, "children"),
+        Input(ids.USERS_SEARCH, "value"),
+        Input(ids.USERS_GRID, "filterModel"),
+        prevent_initial_call=True,
+    )(update_search_note)
     app.callback(
         Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
         Input(ids.USERS_VIEW, "value"),

@@ -44,6 +44,8 @@ USER_ATTRIBUTES = ("user.id", "enduser.id")
 MODEL_ATTRIBUTES = ("gen_ai.request.model", "gen_ai.response.model")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+# Deeper nesting than Python's parsers can follow is a malformed body (400), not a server error.
+TOO_DEEP = "nested too deeply to be an OTLP trace export"
 
 
 class OtlpDecodeError(ValueError):
@@ -59,6 +61,8 @@ def decode_protobuf(body: bytes) -> ExportTraceServiceRequest:
         request.ParseFromString(body)
     except (DecodeError, ValueError) as error:
         raise OtlpDecodeError(f"not an OTLP protobuf ExportTraceServiceRequest: {error}") from None
+    except RecursionError:
+        raise OtlpDecodeError(TOO_DEEP) from None
     return request
 
 
@@ -67,6 +71,8 @@ def decode_json(body: bytes | str) -> ExportTraceServiceRequest:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise OtlpDecodeError(f"not JSON: {error}") from None
+    except RecursionError:
+        raise OtlpDecodeError(TOO_DEEP) from None
     return from_json_document(document)
 
 
@@ -79,6 +85,8 @@ def from_json_document(document: object) -> ExportTraceServiceRequest:
         return json_format.ParseDict(document, ExportTraceServiceRequest(), ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError, TypeError, AttributeError) as error:
         raise OtlpDecodeError(f"not an OTLP/JSON ExportTraceServiceRequest: {error}") from None
+    except RecursionError:
+        raise OtlpDecodeError(TOO_DEEP) from None
 
 
 def read_json_file(path: Path) -> list[ExportTraceServiceRequest]:

@@ -36,6 +36,7 @@ USERS_CARDS = "users-cards"
 USERS_VIEW = "users-view"
 USERS_VIEWS = {"all": "All users", "not_adopted": "Not adopted yet"}  # values of USERS_VIEW, also in the URL
 USERS_SEARCH = "users-search"
+USERS_SEARCH_NOTE = "users-search-note"  # why the table is empty when the search or filters ask too much
 USERS_GRID = "users-grid"
 USERS_GRID_REFRESHED = "users-grid-refreshed"  # when the grid last forgot its rows (clientside)
 USERS_EXPORT = "users-export"

@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts._components import loading_graph, section
+from queries.grid_rows import MAX_FILTER_CONDITIONS, MAX_SEARCH_CHARS
 from queries.users import FREQUENCY_CLASSES
 
 dash.register_page(__name__, path="/telemetry/users", name="Users", title="Telemetry · Users")
@@ -33,7 +34,7 @@ def grid() -> dag.AgGrid:
         getRowId="params.data.user_id",
         columnDefs=[],
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110,
-                       "filterParams": {"buttons": ["reset"], "maxNumConditions": 2}},
+                       "filterParams": {"buttons": ["reset"], "maxNumConditions": MAX_FILTER_CONDITIONS}},
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 20,
@@ -68,7 +69,8 @@ def layout(**query: str) -> html.Div:
                 width="auto",
             ),
             dbc.Col(dcc.Input(id=ids.USERS_SEARCH, type="search", placeholder="Search name, email, team…",
-                              className="form-control form-control-sm", debounce=0.3), md=3),  # fmt: skip
+                              className="form-control form-control-sm", debounce=0.3,
+                              maxLength=MAX_SEARCH_CHARS), md=3),  # fmt: skip
             dbc.Col(frequency_help(), width="auto"),
             dbc.Col(
                 [
@@ -115,6 +117,7 @@ def layout(**query: str) -> html.Div:
             html.Div(id=ids.USERS_MESSAGE),
             dcc.Loading(html.Div(id=ids.USERS_CARDS, className="mb-3"), type="dot"),
             toolbar,
+            html.Div(id=ids.USERS_SEARCH_NOTE, className="small text-danger mb-1", role="status"),
             dcc.Loading(grid(), type="dot"),
             charts,
             detail,

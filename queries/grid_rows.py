@@ -13,6 +13,46 @@ import polars as pl
 
 MAX_BLOCK = 1000
 TEXT, NUMBER = "text", "number"
+# What one request may ask, so that no search or filter costs more than a normal tab load: each word
+# and each condition is one pass over the rows. The grid offers two conditions a column (layouts/users.py).
+MAX_SEARCH_CHARS = 200
+MAX_SEARCH_WORDS = 10
+MAX_FILTER_COLUMNS = 20
+MAX_FILTER_CONDITIONS = 2
+MAX_FILTER_TEXT = 200
+SEARCH_TOO_LONG = (
+    f"Search is limited to {MAX_SEARCH_CHARS} characters and {MAX_SEARCH_WORDS} words; shorten it to see people."
+)
+FILTER_TOO_LONG = (
+    f"The table's filters are limited to {MAX_FILTER_CONDITIONS} conditions a column and {MAX_FILTER_TEXT} "
+    "characters a value; reset a filter to see people."
+)
+
+
+class TooMuchAsked(ValueError):
+    """A search or filter model over the limits above; the message is for the person who typed it."""
+
+
+def check(model: object, search: object) -> None:
+    """Raise TooMuchAsked when the search text or the grid's filter model is over the limits."""
+    if isinstance(search, str) and (len(search) > MAX_SEARCH_CHARS or len(search.split()) > MAX_SEARCH_WORDS):
+        raise TooMuchAsked(SEARCH_TOO_LONG)
+    if not isinstance(model, Mapping):
+        return
+    if len(model) > MAX_FILTER_COLUMNS or not all(_within_limits(spec) for spec in model.values()):
+        raise TooMuchAsked(FILTER_TOO_LONG)
+
+
+def _within_limits(spec: object) -> bool:
+    if not isinstance(spec, Mapping):
+        return True  # ignored by _filter
+    parts = spec.get("conditions") if "conditions" in spec else [spec]
+    if not isinstance(parts, list):
+        return True
+    if len(parts) > MAX_FILTER_CONDITIONS:
+        return False
+    values = [part.get(key) for part in parts if isinstance(part, Mapping) for key in ("filter", "filterTo")]
+    return all(len(value) <= MAX_FILTER_TEXT for value in values if isinstance(value, str))
 
 
 def block(
@@ -23,7 +63,8 @@ def block(
     search_fields: Sequence[str] = (),
 ) -> tuple[pl.DataFrame, int]:
     """The rows from `startRow` to `endRow` of `frame` searched, filtered by `filterModel` and sorted by
-    `sortModel`, and how many rows there are in all. `kinds` maps each filterable column to TEXT or NUMBER."""
+    `sortModel`, and how many rows there are in all. `kinds` maps each filterable column to TEXT or NUMBER.
+    Raises TooMuchAsked for a search or filter model over the limits."""
     frame = matching(frame, request.get("filterModel"), kinds, search, search_fields)
     by, descending = _sort(request.get("sortModel"), kinds)
     if by:
@@ -42,6 +83,7 @@ def matching(
     frame: pl.DataFrame, model: object, kinds: Mapping[str, str], search: str | None, search_fields: Sequence[str]
 ) -> pl.DataFrame:
     """The rows of `frame` that the search text and the grid's filter model (as in `block`) let through."""
+    check(model, search)
     conditions = [_search(search, search_fields)] if isinstance(search, str) and search.strip() else []
     if isinstance(model, Mapping):
         conditions += [_filter(field, kinds[field], spec) for field, spec in model.items() if field in kinds]
@@ -60,7 +102,8 @@ def _bounds(request: Mapping) -> tuple[int, int]:
 def _sort(model: object, kinds: Mapping[str, str]) -> tuple[list[str], list[bool]]:
     by, descending = [], []
     for item in model if isinstance(model, list) else []:
-        if isinstance(item, Mapping) and item.get("colId") in kinds and item.get("sort") in ("asc", "desc"):
+        column = item.get("colId") if isinstance(item, Mapping) else None
+        if isinstance(column, str) and column in kinds and column not in by and item.get("sort") in ("asc", "desc"):
             by.append(item["colId"])
             descending.append(item["sort"] == "desc")
     return by, descending

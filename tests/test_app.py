@@ -70,3 +70,13 @@ def test_an_empty_data_folder_still_serves(tmp_path, password_hash):
     # no directory: nobody can be linked, but the pages and the login still answer
     assert client.get("/login").status_code == 200
     assert AuthActions(client).login("admin").status_code == 302
+
+
+def test_an_unknown_dash_file_is_not_found_without_a_traceback(client, caplog):
+    for path in ("/_dash-component-suites/dash/nope.js", "/_dash-component-suites/no_such_package/x.js",
+                 "/_dash-component-suites/dash/../../app.py"):  # fmt: skip
+        with caplog.at_level("DEBUG"):
+            answer = client.get(path)
+        assert answer.status_code == 404, path
+    assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+    assert client.get("/_dash-component-suites/dash/dcc/dash_core_components.js").status_code == 200

@@ -76,3 +76,16 @@ def test_the_grid_is_searched_and_sorted_by_the_server(browser, live_server):
     header.click()
     wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, first).text == "Sam Sales")
     assert csp_violations(browser) == []
+
+
+def test_a_search_over_the_limits_is_explained(browser, live_server):
+    sign_in(browser, live_server, "admin", "/telemetry/users" + WEEK)
+    wait(browser).until(lambda b: len(grid_names(b)) == 7)
+    search = browser.find_element(By.ID, "users-search")
+    assert search.get_attribute("maxlength") == "200"
+    search.send_keys(" ".join(["a"] * 11))
+    note = wait(browser).until(lambda b: b.find_element(By.ID, "users-search-note").text)
+    assert note.startswith("Search is limited to 200 characters and 10 words")
+    wait(browser).until(lambda b: grid_names(b) == [])
+    search.send_keys(Keys.BACKSPACE * 2)  # ten words: searched again, the note gone
+    wait(browser).until(lambda b: len(grid_names(b)) == 7 and not b.find_element(By.ID, "users-search-note").text)

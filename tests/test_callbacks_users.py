@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import polars as pl
-from dash import dcc
+from dash import dcc, no_update
 
 from callbacks import users
+from queries.grid_rows import FILTER_TOO_LONG, SEARCH_TOO_LONG
 from reports.safe import spreadsheet_safe
 from tests.figures import as_figure
 
@@ -167,3 +168,18 @@ def test_the_export_is_what_the_grid_shows(app, signed_in):
     assert sorted(line.split(",")[0] for line in filtered["content"].splitlines()[1:]) == ["Lee Legal", "Noa Never"]
     entry = app.extensions["telemetry_store"].audit_entries(1)[0]
     assert (entry["detail"]["rows"], entry["detail"]["narrowed"]) == (2, True)
+
+
+def test_a_search_or_filter_over_the_limits_finds_nobody_and_says_why(signed_in):
+    huge = " ".join(["engineering"] * 48_000)
+    three = {"name": {"operator": "OR", "conditions": [{"type": "contains", "filter": "a"}] * 3}}
+    with signed_in("admin"):
+        assert users.update_rows(FIRST_BLOCK, WEEK, huge) == {"rowData": [], "rowCount": 0}
+        assert users.update_rows({**FIRST_BLOCK, "filterModel": three}, WEEK, None) == {"rowData": [], "rowCount": 0}
+        assert users.export_csv(1, WEEK, huge, None) is no_update
+        assert users.export_csv(1, WEEK, None, three) is no_update
+        assert len(all_rows(WEEK, "ada engineering")) == 1
+    assert users.update_search_note(huge, None) == SEARCH_TOO_LONG
+    assert users.update_search_note("ada", three) == FILTER_TOO_LONG
+    assert users.update_search_note("ada engineering", {"name": {"type": "contains", "filter": "a"}}) == ""
+    assert users.update_search_note(None, None) == ""

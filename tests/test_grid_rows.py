@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
-from queries.grid_rows import MAX_BLOCK, NUMBER, TEXT, block
+from queries.grid_rows import MAX_BLOCK, MAX_SEARCH_CHARS, NUMBER, TEXT, TooMuchAsked, block
 
 FRAME = pl.DataFrame(
     {"name": ["Ann", "bob", "Cy", None, "Dee"], "n": [5, 1, None, 3, 10], "secret": ["a", "b", "c", "d", "e"]}
@@ -66,3 +67,29 @@ def test_empty_cells_and_odd_numbers_as_ag_grid_treats_them() -> None:
     assert rows({"name": {"type": "notEqual", "filter": "ann"}}) == [2, 3]
     assert rows({"n": {"type": "greaterThan", "filter": 10**40}}) == [1, 2, 3]  # too big to compare: ignored
     assert rows({"n": {"type": "lessThan", "filter": float("inf")}}) == [1, 2, 3]
+
+
+def test_searches_and_filters_over_the_limits_are_refused() -> None:
+    ten_words = " ".join(["nn"] * 10)
+    assert names({}, search=ten_words) == (["Ann"], 1)
+    assert names({}, search="n" * MAX_SEARCH_CHARS)[1] == 0
+    two = {"name": {"operator": "OR", "conditions": [{"type": "equals", "filter": "x" * 200}] * 2}}
+    assert names({"filterModel": two})[1] == 0
+    refused = [
+        {"search": ten_words + " nn"},
+        {"search": "n" * (MAX_SEARCH_CHARS + 1)},
+        {"search": " ".join(["w"] * 48_000)},  # the 325 KB search of issue 17
+        {"filterModel": {"name": {"conditions": [{"type": "contains", "filter": "a"}] * 3}}},
+        {"filterModel": {"name": {"type": "contains", "filter": "a" * 201}}},
+        {"filterModel": {"n": {"type": "inRange", "filter": 1, "filterTo": "9" * 201}}},
+        {"filterModel": {f"c{n}": {"type": "contains", "filter": "a"} for n in range(21)}},
+    ]
+    for asked in refused:
+        search = asked.pop("search", None)
+        with pytest.raises(TooMuchAsked):
+            block(FRAME, {"startRow": 0, "endRow": 100, **asked}, KINDS, search, ("name",))
+
+
+def test_a_column_sorted_twice_is_sorted_once() -> None:
+    twice = [{"colId": "n", "sort": "desc"}, {"colId": "n", "sort": "asc"}, {"colId": ["n"], "sort": "asc"}]
+    assert names({"sortModel": twice * 1000})[0] == ["Dee", "Ann", None, "bob", "Cy"]

@@ -13,6 +13,7 @@ import gzip
 import json
 import re
 import threading
+import zlib
 from decimal import Decimal
 
 import polars as pl
@@ -30,7 +31,7 @@ from opentelemetry.trace import Status, StatusCode
 from werkzeug.serving import make_server
 
 from app import create_app
-from data import schema
+from data import otlp, schema
 from data.ingest import ingest_files
 from queries import usage
 from queries.period import Period
@@ -328,3 +329,47 @@ def test_otlp_json_files_import_with_the_cli_rules(tmp_path, data_dir):
     rows = events(data_dir).filter(pl_starts("otel-")).sort("event_id").select("user_id", "team_id").rows()
     assert rows == [("u4", "t_eng"), ("u5", "t_sales")]
     assert schema.partition_dir(data_dir, "2026-03-04").is_dir()
+
+
+@pytest.fixture
+def token_client(data_dir, password_hash):
+    """The test client of an app with the receiver on, and the headers that reach it."""
+    return make_app(data_dir, password_hash, INGEST_TOKEN=TOKEN).test_client(), {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_deeply_nested_json_is_a_bad_request(token_client):
+    client, headers = token_client
+    value = '{"intValue": 1}'
+    for _ in range(400):  # 400 levels of kvlistValue: 1,600 of JSON, past what json.loads can follow
+        value = '{"kvlistValue": {"values": [{"key": "k", "value": ' + value + "}]}}"
+    span = '{"traceId": "' + "ab" * 16 + '", "spanId": "' + "cd" * 8 + '", "name": "chat"'
+    body = '{"resourceSpans": [{"scopeSpans": [{"spans": [' + span + ', "attributes": [{"key": "a", "value": '
+    body += value + "}]}]}]}]}"
+    for document in (body, '{"resourceSpans": ' + "[" * 5000 + "]" * 5000 + "}"):
+        answer = client.post("/v1/traces", data=document, content_type="application/json", headers=headers)
+        assert answer.status_code == 400
+        assert answer.get_json() == {"code": 3, "message": otlp.TOO_DEEP}
+
+
+@pytest.mark.parametrize("wrap", [zlib.compress, lambda raw: zlib.compress(raw)[2:-4]], ids=["zlib", "raw"])
+def test_a_deflate_bomb_is_too_large(data_dir, password_hash, wrap):
+    client = make_app(data_dir, password_hash, INGEST_TOKEN=TOKEN, OTLP_MAX_BYTES=1000).test_client()
+    bomb = wrap(b" " * 100_000)  # 100 kB of JSON whitespace in a few hundred bytes
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Encoding": "deflate"}
+    answer = client.post("/v1/traces", data=bomb, content_type="application/json", headers=headers)
+    assert len(bomb) < 1000 and answer.status_code == 413
+    small = wrap(b'{"resourceSpans": []}')  # under the limit, both framings still read
+    assert client.post("/v1/traces", data=small, content_type="application/json", headers=headers).status_code == 200
+
+
+def test_only_a_post_with_the_token_reaches_the_receiver(token_client):
+    client, headers = token_client
+    for method in ("get", "put", "delete", "patch"):
+        for sent in ({}, headers):
+            answer = getattr(client, method)("/v1/traces", headers=sent)
+            assert answer.status_code == 405 and answer.headers["Allow"] == "POST"
+            assert b"<html" not in answer.data.lower() and b"dash" not in answer.data.lower()
+    answer = client.post("/v1/traces", data='{"resourceSpans": []}', content_type="application/json")
+    assert answer.status_code == 401
+    ok = client.post("/v1/traces", data='{"resourceSpans": []}', content_type="application/json", headers=headers)
+    assert ok.status_code == 200

@@ -1,0 +1,186 @@
+"""Report jobs: one running an account, REPORT_MAX_JOBS in all across workers, ended with their session.
+
+A job here is a small process that waits on its stdin: it runs until the test closes that pipe or
+the register kills it, so nothing depends on how long anything takes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import ConfigError, create_app
+from callbacks import report
+from reports.jobs import OWN_JOB_RUNNING, JobRefused, ReportJobs, server_busy
+from tests import dash_payloads as dp
+from tests.conftest import ACCOUNTS
+
+WAITS = [sys.executable, "-c", "import sys; sys.stdin.read()"]
+
+
+@pytest.fixture
+def processes():
+    """Start waiting processes; every one left is ended after the test."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        started.append(subprocess.Popen(WAITS, stdin=subprocess.PIPE))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.stdin.close()
+        process.wait()
+
+
+def never_ended(_sid: str) -> bool:
+    return False
+
+
+def finish(process: subprocess.Popen) -> None:
+    """The job ends by itself: its input closes and it returns."""
+    process.stdin.close()
+    process.wait()
+
+
+def ended(process: subprocess.Popen) -> bool:
+    """Whether the process has gone though its input is still open: killed. The register kills a process
+    of this one's and reaps it before it returns, so there is nothing to wait for."""
+    return process.poll() is not None and not process.stdin.closed
+
+
+def test_one_job_an_account_and_the_setting_in_all(tmp_path, processes):
+    jobs = ReportJobs(tmp_path / "jobs", max_jobs=2)
+    spawned = []
+
+    def spawn() -> int:
+        spawned.append(processes())
+        return spawned[-1].pid
+
+    ada = jobs.start("ada@x", "s1", spawn, never_ended)
+    with pytest.raises(JobRefused, match="^" + OWN_JOB_RUNNING):
+        jobs.start("ada@x", "s1-other-tab", spawn, never_ended)
+    bob = jobs.start("bob@x", "s2", spawn, never_ended)
+    with pytest.raises(JobRefused) as refused:
+        jobs.start("cy@x", "s3", spawn, never_ended)
+    assert str(refused.value) == server_busy(2)
+    assert len(spawned) == 2  # nothing was started for the refused ones
+    assert sorted(job.pid for job in jobs.running()) == sorted([ada, bob])
+    finish(spawned[0])  # Ada's report is done: her slot is free again, without anyone freeing it
+    assert jobs.start("cy@x", "s3", spawn, never_ended) == spawned[2].pid
+    with pytest.raises(JobRefused, match="^The server is already generating 2 reports"):
+        jobs.start("ada@x", "s1", spawn, never_ended)
+
+
+def test_every_worker_sees_one_register(tmp_path, processes):
+    folder = tmp_path / "jobs"
+    job = processes()
+    ReportJobs(folder, 1).start("ada@x", "s1", lambda: job.pid, never_ended)
+    other_worker = (
+        "import sys; from pathlib import Path; from reports.jobs import ReportJobs, JobRefused\n"
+        "try:\n"
+        "    ReportJobs(Path(sys.argv[1]), 1).start('bob@x', 's2', lambda: 1 / 0, lambda sid: False)\n"
+        "except JobRefused as refused:\n"
+        "    print(refused)\n"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", other_worker, str(folder)], capture_output=True, text=True, check=True,
+        cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    assert answer.stdout.strip() == server_busy(1)
+
+
+def test_a_pid_used_by_another_process_is_not_a_job(tmp_path):
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    me = {"pid": subprocess.os.getpid(), "started": 1.0, "account": "ada@x", "sid": "s1"}
+    (folder / f"{me['pid']}.json").write_text(json.dumps(me))  # a job long gone; its pid is now this test
+    jobs = ReportJobs(folder, 1)
+    jobs.stop(me["pid"])  # does not kill this process
+    assert jobs.running() == [] and not list(folder.glob("*.json"))
+
+
+def test_jobs_end_with_their_session(tmp_path, processes):
+    jobs = ReportJobs(tmp_path / "jobs", max_jobs=3)
+    ada, bob = processes(), processes()
+    jobs.start("ada@x", "s1", lambda: ada.pid, never_ended)
+    jobs.start("bob@x", "s2", lambda: bob.pid, never_ended)
+    assert jobs.stop_session("s1") == 1 and ended(ada)  # logout
+    # Bob's session timed out: the next admission ends his job before counting
+    cy = processes()
+    jobs.start("cy@x", "s3", lambda: cy.pid, lambda sid: sid == "s2")
+    assert ended(bob) and [job.account for job in jobs.running()] == ["cy@x"]
+
+
+@pytest.fixture
+def fake_spawn(monkeypatch, processes):
+    """Report jobs in the app start a waiting process instead of a report-building interpreter."""
+    spawned: list[subprocess.Popen] = []
+
+    def spawn(_job_fn, _args) -> int:
+        spawned.append(processes())
+        return spawned[-1].pid
+
+    monkeypatch.setattr(report, "spawn_job", spawn)
+    return spawned
+
+
+def generate(client, query: str = "") -> dict:
+    body = dp.payload(
+        dp.find(client.get("/_dash-dependencies").get_json(), r"report-download\.data"),
+        {"report-generate.n_clicks": 1, "report-ticket.data": "a ticket"},
+    )
+    answer = client.post(dp.CALLBACK_URL + query, json=body, headers={"Origin": dp.ORIGIN})
+    assert answer.status_code == 200
+    return answer.get_json()
+
+
+def test_a_second_report_of_the_same_account_is_refused_in_the_dialog(client, auth, fake_spawn):
+    auth.login("manager")
+    first = generate(client)
+    assert len(fake_spawn) == 1 and fake_spawn[0].poll() is None
+    second = generate(client)  # another click, or another tab: no second process
+    assert len(fake_spawn) == 1
+    polled = generate(client, f"?cacheKey={second['cacheKey']}&job={second['job']}")
+    assert polled["response"]["report-status"]["children"] == OWN_JOB_RUNNING
+    generate(client, f"?oldJob={first['job']}")  # Cancel: the running job ends
+    assert ended(fake_spawn[0])
+
+
+def test_logging_out_ends_the_sessions_jobs(app, client, auth, fake_spawn):
+    auth.login("manager")
+    generate(client)
+    jobs = app.extensions[report.JOBS_EXTENSION]
+    assert [job.account for job in jobs.running()] == [ACCOUNTS["manager"][0]]
+    assert auth.logout().status_code == 302
+    assert ended(fake_spawn[0]) and jobs.running() == []
+
+
+def test_a_job_stops_at_its_next_step_once_its_session_has_ended(app, signed_in):
+    store = app.extensions["telemetry_store"]
+    with signed_in("manager"):
+        search = "?start=2026-03-02&end=2026-03-08"
+        ticket = report.prepare_ticket(["summary", "by_team"], "shown", "auto", "csv", search)[0]
+        sid = report.current_account().sid
+        steps = []
+
+        def progress(value) -> None:
+            steps.append(value)
+            store.revoke_session(sid)  # signed out (or timed out) in another tab while the report is built
+
+        download, status = report.generate_report(progress, 1, ticket)
+    assert len(steps) == 1
+    assert (download, status) == (report.no_update, report.SESSION_ENDED)
+
+
+def test_the_total_is_a_setting(monkeypatch, data_dir):
+    monkeypatch.setenv("TELEMETRY_REPORT_MAX_JOBS", "5")
+    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test"})
+    assert app.extensions[report.JOBS_EXTENSION].max_jobs == 5
+    monkeypatch.setenv("TELEMETRY_REPORT_MAX_JOBS", "0")
+    with pytest.raises(ConfigError, match="TELEMETRY_REPORT_MAX_JOBS"):
+        create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test"})
