@@ -7,6 +7,7 @@ import ast
 import re
 import shutil
 import subprocess
+import sys
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -193,6 +194,16 @@ def test_the_runtime_set_is_what_the_app_imports():
     imported = {_normal(d) for name in _imported_top_names() for d in packages_distributions().get(name, [])}
     unused = set(_pins(REPO / "requirements.txt")) - imported - {"gunicorn"}
     assert unused == set(), f"not imported by the app; move to requirements-dev.txt or -bench.txt: {unused}"
+
+
+def test_every_package_the_app_imports_is_in_the_runtime_lock():
+    """`make run` installs only requirements.lock: a package the app imports must be there (psutil was not)."""
+    local = {*APP_PACKAGES, "app", "tests"}
+    third_party = _imported_top_names() - set(sys.stdlib_module_names) - local
+    distributions = packages_distributions()
+    locked = _locked(REPO / "requirements.lock")
+    missing = {name for name in third_party if not any(_normal(d) in locked for d in distributions.get(name, []))}
+    assert missing == set(), f"imported by the app but not in requirements.lock: {missing}"
 
 
 def test_installs_come_from_the_locks_with_hashes():
