@@ -1,4 +1,4 @@
-"""Cells that a spreadsheet would run as formulas are made plain text (CSV/formula injection)."""
+"""Names made inert where they are shown: as spreadsheet cells (formula injection) and as chart text."""
 
 from __future__ import annotations
 
@@ -53,3 +53,13 @@ def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
         for name in text_columns
     )
 
+
+def chart_text(value: object) -> object:
+    """Text Plotly draws (tick labels, legend entries, hover, bar text) with its markup escaped, so a name
+    like `<a href=...>Eng</a>` shows as written and never becomes a link; Plotly shows `&lt;` as `<`.
+    Lists are escaped item by item; numbers, dates and None pass unchanged."""
+    if isinstance(value, str):
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if isinstance(value, list | tuple):
+        return [chart_text(item) for item in value]
+    return value

@@ -202,6 +202,20 @@ def test_hostile_names_arrive_as_text(app, name):
         teams.write_parquet(path)
 
 
+def test_html_report_draws_a_markup_name_as_text(app):
+    """A team named as a link is text in the HTML report: escaped in its table, and escaped in the chart's data
+    (Plotly draws <a href> in labels as a link; the JSON of the old page held it as \\u003ca href)."""
+    name = '<a href="https://evil.example/">Engineering</a>'
+    path, teams = rename_team(app, name)
+    try:
+        page = make(app, "admin", "html", points=("by_team",)).content.decode()
+    finally:
+        teams.write_parquet(path)
+    assert "<td>&lt;a href=&quot;https://evil.example/&quot;&gt;Engineering&lt;/a&gt;</td>" in page
+    assert '"&lt;a href=\\"https:\\u002f\\u002fevil.example\\u002f\\"&gt;Engineering&lt;\\u002fa&gt;"' in page
+    assert "\\u003ca href" not in page
+
+
 @pytest.mark.parametrize(
     "name",
     [" =1+1", "\n=HYPERLINK(\"https://evil.example\")", "\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20SUM(A1)",
