@@ -15,6 +15,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import make_colorscale, sequential
 
+from reports.safe import chart_text
+
 Figure = dict  # {"data": [trace, ...], "layout": {...}}, each in Plotly's JSON form
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies. Colour never carries meaning
@@ -58,10 +60,24 @@ def house_template() -> dict:
     return pio.templates[TEMPLATE].to_plotly_json()
 
 
+# Trace properties whose strings Plotly draws as its HTML-like markup (<a href>, <b>, <br>, <span>):
+# categories on an axis, a legend entry, bar and hover text. Names of teams, agents, models and people
+# reach charts only through these. `customdata` is left as it is: it holds the ids a click maps back to,
+# and hover templates show from it only numbers and text the code wrote.
+DRAWN_TEXT = ("x", "y", "name", "text", "hovertext", "labels")
+
+
+def as_text(trace: dict) -> dict:
+    """The trace with the text Plotly draws escaped, so a name shows as typed and never becomes a link."""
+    return {key: chart_text(value) if key in DRAWN_TEXT else value for key, value in trace.items()}
+
+
 def figure(traces: list[dict], height: int = 320, **layout: object) -> Figure:
     """A figure of the house look at this height. Traces and layout are Plotly JSON: nested dicts
-    (`marker={"color": c}`, not `marker_color`), and a title is `{"text": ...}`."""
-    return {"data": traces, "layout": {"template": house_template(), "height": height, **layout}}
+    (`marker={"color": c}`, not `marker_color`), and a title is `{"text": ...}`. Every figure is made
+    here, so this is where names become text: layout text (titles, annotations) is the code's own."""
+    return {"data": [as_text(trace) for trace in traces],
+            "layout": {"template": house_template(), "height": height, **layout}}  # fmt: skip
 
 
 def title(text: str) -> dict:
@@ -69,14 +85,10 @@ def title(text: str) -> dict:
     return {"text": text}
 
 
-def _escape(text: str) -> str:
-    """Plotly reads annotation text as markup; what users typed (a bad date) must not become tags."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def message_figure(text: str, height: int = 320, wrap: int = 80) -> Figure:
     """A chart area that says why there is nothing to draw, instead of empty axes."""
-    lines = "<br>".join(_escape(line) for line in textwrap.wrap(text, wrap))
+    # Plotly reads annotation text as markup; what users typed (a bad date) must not become tags.
+    lines = "<br>".join(chart_text(line) for line in textwrap.wrap(text, wrap))
     note = {"text": lines, "showarrow": False, "font": {"size": 15, "color": "#64748b"},
             "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"}  # fmt: skip
     return figure([], height, annotations=[note], xaxis={"visible": False}, yaxis={"visible": False},

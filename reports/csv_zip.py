@@ -14,9 +14,9 @@ from reports.tables import Table
 
 def table_csv(table: Table) -> bytes:
     """Exact values (money keeps its decimals, dates ISO), formula-looking text neutralised."""
-    frame = table.frame.select(table.columns)
-    frame = frame.with_columns(pl.col(pl.Decimal).cast(pl.String))
-    frame = spreadsheet_safe(frame).rename({c: table.header(c) for c in table.columns})
+    # Text is neutralised before money becomes text, so a negative amount (-5.00) stays a number.
+    frame = spreadsheet_safe(table.frame.select(table.columns))
+    frame = frame.with_columns(pl.col(pl.Decimal).cast(pl.String)).rename({c: table.header(c) for c in table.columns})
     return frame.write_csv(datetime_format="%Y-%m-%d %H:%M").encode()
 
 

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from reports.meta import ReportMeta
+from reports.safe import chart_text
 from reports.tables import DATE, DATETIME, FLOAT, INT, PERCENT, USD, Table
 
 STYLE = """
@@ -72,7 +73,8 @@ def _cards(summary: Table) -> str:
 def _figure(table: Table) -> str:
     chart = table.chart
     frame = table.frame.head(len(table.frame) if chart.kind == "line" else 15)
-    x = frame[chart.category].to_list()
+    # Plotly draws category names (teams, agents, models) as markup: escaped, a name is text, never a link.
+    x = chart_text(frame[chart.category].to_list())
     fig = go.Figure()
     for number, value in enumerate(chart.values):
         y = [float(v) if v is not None else None for v in frame[value].to_list()]

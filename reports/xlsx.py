@@ -8,11 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from reports.meta import ReportMeta
-from reports.safe import safe_text
+from reports.safe import looks_like_formula
 from reports.tables import DATE, DATETIME, FLOAT, INT, PERCENT, TEXT, USD, Table
 
 NUMBER_FORMATS = {
@@ -35,6 +36,12 @@ class _Formats:
         self.label = book.add_format({"bold": True})
         self.by_kind = {kind: book.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
         self.text = book.add_format({})
+        # Excel's hidden quote prefix: the cell shows the text as typed, no "'", and stays text when edited.
+        self.formula_like = book.add_format({"quote_prefix": True})
+
+    def text_format(self, text: str) -> Format:
+        """The format for a text cell: quote-prefixed where the text starts like a formula."""
+        return self.formula_like if looks_like_formula(text) else self.text
 
 
 def write_xlsx(path: Path, meta: ReportMeta, summary: Table, tables: Iterable[Table]) -> None:
@@ -68,7 +75,7 @@ def _summary_sheet(book: Workbook, formats: _Formats, meta: ReportMeta, summary:
     sheet.write_string(0, 0, "Telemetry report", formats.title)
     for row, (label, value) in enumerate(meta.lines(), start=2):
         sheet.write_string(row, 0, label, formats.label)
-        sheet.write_string(row, 1, safe_text(value))
+        sheet.write_string(row, 1, value, formats.text_format(value))
     first = len(meta.lines()) + 3
     _write_rows(sheet, formats, summary, first)
     sheet.set_column(0, 0, 40)
@@ -108,8 +115,9 @@ def _write_cell(sheet: Worksheet, formats: _Formats, row: int, col: int, value, 
         sheet.write_blank(row, col, None)
         return 0
     if kind == TEXT or isinstance(value, str):
-        text = safe_text(str(value))
-        sheet.write_string(row, col, text, formats.text)
+        # Every text cell through write_string: a string cell, which no reader runs as a formula.
+        text = str(value)
+        sheet.write_string(row, col, text, formats.text_format(text))
         return len(text)
     if kind in (DATE, DATETIME):
         moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())

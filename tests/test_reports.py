@@ -6,10 +6,14 @@ import csv
 import datetime as dt
 import io
 import re
+import sys
+import unicodedata
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,7 +21,7 @@ from hypothesis import strategies as st
 from auth.store import AccountRow
 from reports.build import build_report, report_for_account
 from reports.request import ReportError, ReportRequest, read_ticket, sign_ticket
-from reports.safe import FORMULA_STARTS
+from reports.safe import FORMULA_SIGNS, LEADING_SPACE, looks_like_formula, safe_text, spreadsheet_safe
 from tests.conftest import ACCOUNTS
 
 WEEK = {"start": dt.date(2026, 3, 2), "end": dt.date(2026, 3, 8), "grain": "day"}
@@ -152,29 +156,122 @@ def test_members_may_not_export(app):
         report_for_account(ask, account(app, "member"))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.tuples(st.sampled_from(FORMULA_STARTS), st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=30)))
-def test_hostile_names_arrive_as_text(app, hostile):
-    """A person named like a formula stays text in Excel and CSV (CSV/formula injection)."""
-    import polars as pl
-
+def rename_team(app, name: str) -> tuple[Path, pl.DataFrame]:
+    """Give Engineering (t_eng) another name in the directory; returns what to write back."""
     from data import schema
 
-    name = hostile[0] + hostile[1]
     path = schema.directory_dir(Path(app.config["DATA_DIR"])) / "teams.parquet"
     teams = pl.read_parquet(path)
     teams.with_columns(pl.when(pl.col("team_id") == "t_eng").then(pl.lit(name)).otherwise(pl.col("name"))
                        .alias("name")).write_parquet(path)  # fmt: skip
+    return path, teams
+
+
+def xlsx_text(cell) -> str:
+    """A cell's text as Excel shows it: Excel reads XlsxWriter's _xHHHH_ escapes back as the characters."""
+    return re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), cell.value or "")
+
+
+def csv_rows(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode(), newline="")))
+
+
+REST = st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=30)
+# A formula sign after any leading whitespace, or a tab or carriage return first (OWASP's list).
+FORMULA_LIKE = st.one_of(
+    st.tuples(st.text(alphabet=LEADING_SPACE, max_size=3), st.sampled_from(FORMULA_SIGNS), REST),
+    st.tuples(st.sampled_from("\t\r"), REST),
+).map("".join)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(FORMULA_LIKE)
+def test_hostile_names_arrive_as_text(app, name):
+    """A team named like a formula, after any leading whitespace and in full-width forms too, stays text
+    (CSV/formula injection): in Excel a string cell showing the name as typed, no visible "'"; in CSV,
+    which has no other way, the name behind a "'"."""
+    path, teams = rename_team(app, name)
     try:
         book = workbook(make(app, "admin", "xlsx", points=("by_team",)))
-        cell = next(c for c in book["Usage by team"]["A"][1:] if c.value and c.value.startswith("'"))
-        # Excel reads XlsxWriter's _xHHHH_ escapes of control characters back as the characters
-        value = re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), cell.value)
-        assert cell.data_type == "s" and value == "'" + name
-        single = make(app, "admin", "csv", points=("by_team",)).content.decode()
-        assert "'" + hostile[0] in single
+        cell = next(c for c in book["Usage by team"]["A"][1:] if xlsx_text(c) == name)
+        assert cell.data_type == "s" and cell.quotePrefix
+        assert [c.value for c in book["Usage by team"]["A"][1:]].count(None) == 0
+        single = csv_rows(make(app, "admin", "csv", points=("by_team",)).content)
+        assert "'" + name in [row[0] for row in single[1:]]
     finally:
         teams.write_parquet(path)
+
+
+def test_html_report_draws_a_markup_name_as_text(app):
+    """A team named as a link is text in the HTML report: escaped in its table, and escaped in the chart's data
+    (Plotly draws <a href> in labels as a link; the JSON of the old page held it as \\u003ca href)."""
+    name = '<a href="https://evil.example/">Engineering</a>'
+    path, teams = rename_team(app, name)
+    try:
+        page = make(app, "admin", "html", points=("by_team",)).content.decode()
+    finally:
+        teams.write_parquet(path)
+    assert "<td>&lt;a href=&quot;https://evil.example/&quot;&gt;Engineering&lt;/a&gt;</td>" in page
+    assert '"&lt;a href=\\"https:\\u002f\\u002fevil.example\\u002f\\"&gt;Engineering&lt;\\u002fa&gt;"' in page
+    assert "\\u003ca href" not in page
+
+
+@pytest.mark.parametrize(
+    "name",
+    [" =1+1", "\n=HYPERLINK(\"https://evil.example\")", "\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20SUM(A1)",
+     "\u3000\uff1d1", "\t x", "\rx", " \r\n@x", "-5", "+1", "@x", "%x", "|x"],
+)  # fmt: skip
+def test_every_formula_start_is_caught(name):
+    """OWASP's starts (=, +, -, @, tab, carriage return), after leading whitespace, and full-width."""
+    assert looks_like_formula(name) and safe_text(name) == "'" + name
+    frame = spreadsheet_safe(pl.DataFrame({"name": [name]}))
+    assert frame["name"].to_list() == ["'" + name]
+
+
+@pytest.mark.parametrize("name", ["Engineering", "R&D", "x=1", " Sales", "\nLegal", "", "   ", "5-3", "\u2212 minus"])
+def test_plain_text_is_left_alone(name):
+    assert not looks_like_formula(name) and safe_text(name) == name
+    assert spreadsheet_safe(pl.DataFrame({"name": [name]}))["name"].to_list() == [name]
+
+
+def test_formula_signs_are_every_form_nfkc_folds_into_one():
+    """The written-out lists are what Unicode says (this Python's tables): signs and their NFKC forms,
+    and every character str.isspace() accepts."""
+    every = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    signs = {c for c in every if unicodedata.normalize("NFKC", c)[:1] in "=+-@|%"}
+    assert set(FORMULA_SIGNS) == signs
+    assert set(LEADING_SPACE) == {c for c in every if c.isspace()}
+
+
+def test_negative_numbers_stay_numbers_and_text_stays_text(tmp_path):
+    """Only text is neutralised: a negative amount or count is a number in Excel and unprefixed in CSV."""
+    from reports.csv_zip import table_csv
+    from reports.meta import ReportMeta
+    from reports.tables import INT, TEXT, USD, Table
+    from reports.xlsx import write_xlsx
+
+    frame = pl.DataFrame(
+        {"name": ["-5", "\uff1dSUM(A1)", "Credit"], "cost": [Decimal("-5.00"), Decimal("1.50"), Decimal("-0.25")],
+         "count": [-3, 4, 0]},
+        schema={"name": pl.String, "cost": pl.Decimal(38, 2), "count": pl.Int64},
+    )  # fmt: skip
+    table = Table("by_team", "Usage by team", frame, {"name": TEXT, "cost": USD, "count": INT})
+    assert csv_rows(table_csv(table)) == [
+        ["Name", "Cost", "Count"], ["'-5", "-5.00", "-3"], ["'\uff1dSUM(A1)", "1.50", "4"], ["Credit", "-0.25", "0"],
+    ]  # fmt: skip
+    meta = ReportMeta("=cmd|' /C calc'!A0", "2026-03-02 to 2026-03-08", dt.datetime(2026, 3, 9, tzinfo=dt.UTC),
+                      "@someone", "UTC")  # fmt: skip
+    summary = Table("summary", "Summary", pl.DataFrame({"metric": ["Errors"], "value": [-1.0]}), {"value": INT})
+    out = tmp_path / "r.xlsx"
+    write_xlsx(out, meta, summary, [table])
+    book = openpyxl.load_workbook(out)
+    sheet = book["Usage by team"]
+    assert rows(sheet)[1:] == [["-5", -5, -3], ["\uff1dSUM(A1)", 1.5, 4], ["Credit", -0.25, 0]]
+    assert [c.data_type for c in sheet[2]] == ["s", "n", "n"] and sheet["A2"].quotePrefix
+    assert not sheet["A4"].quotePrefix
+    facts = {r[0]: r[1] for r in rows(book["Summary"])[2:7]}
+    assert facts["Scope"] == "=cmd|' /C calc'!A0" and facts["Generated by"] == "@someone"
+    assert book["Summary"]["B3"].data_type == "s" and book["Summary"]["B3"].quotePrefix
 
 
 def test_report_command(runner, tmp_path):
