@@ -136,8 +136,8 @@ def _finish_config(server: Flask) -> None:
         raise ConfigError(
             f"ORG_TIMEZONE={config['ORG_TIMEZONE']!r} is not a known time zone; use an IANA name like Europe/Paris."
         )
-    if not 1 <= int(config["BILLING_ANCHOR_DAY"]) <= 28:
-        raise ConfigError("BILLING_ANCHOR_DAY must be a day of the month from 1 to 28.")
+    if not 1 <= int(config["BILLING_ANCHOR_DAY"]) <= 31:
+        raise ConfigError("BILLING_ANCHOR_DAY must be a day of the month from 1 to 31.")
     config.setdefault("ACCOUNTS_DB", str(config["DATA_DIR"] / "telemetry.sqlite"))
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(config["DATA_DIR"])

@@ -44,7 +44,8 @@ def test_configuration_from_the_environment(monkeypatch, data_dir):
         ("ORG_TIMEZONE", "posixrules", "'posixrules' is not a known time zone"),
         ("ORG_TIMEZONE", "utc", "'utc' is not a known time zone"),  # DuckDB would take it, Python not
         ("ORG_TIMEZONE", "Factory", "'Factory' is not a known time zone"),  # Polars does not know it
-        ("BILLING_ANCHOR_DAY", "31", "from 1 to 28"),
+        ("BILLING_ANCHOR_DAY", "32", "from 1 to 31"),
+        ("BILLING_ANCHOR_DAY", "0", "from 1 to 31"),
         ("BILLING_ANCHOR_DAY", "first", "BILLING_ANCHOR_DAY='first' is not valid"),
     ],
 )
@@ -53,6 +54,13 @@ def test_bad_configuration_is_explained(monkeypatch, data_dir, variable, value, 
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError, match=message):
         create_app({"TESTING": True})
+
+
+@pytest.mark.parametrize("day", ["29", "30", "31"])
+def test_a_billing_anchor_late_in_the_month_is_accepted(monkeypatch, data_dir, day):
+    monkeypatch.setenv("TELEMETRY_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("BILLING_ANCHOR_DAY", day)
+    assert create_app({"TESTING": True}, with_dash=False).config["BILLING_ANCHOR_DAY"] == int(day)
 
 
 def test_an_empty_data_folder_still_serves(tmp_path, password_hash):
