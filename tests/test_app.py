@@ -112,6 +112,19 @@ def test_settings_given_to_the_factory_are_checked_too(data_dir, key, value, mes
         create_app({"TESTING": True, "DATA_DIR": str(data_dir), key: value}, with_dash=False)
 
 
+def test_a_setting_listed_with_a_bare_type_is_read_with_it(monkeypatch, data_dir):
+    """ENVIRONMENT entries may still name a plain type (int): a value it cannot read stops the app too."""
+    import app as app_module
+
+    monkeypatch.setitem(app_module.ENVIRONMENT, "TELEMETRY_SOMETHING", ("SOMETHING", int))
+    monkeypatch.setenv("TELEMETRY_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("TELEMETRY_SOMETHING", "3")
+    assert create_app({"TESTING": True}, with_dash=False).config["SOMETHING"] == 3
+    monkeypatch.setenv("TELEMETRY_SOMETHING", "three")
+    with pytest.raises(ConfigError, match="TELEMETRY_SOMETHING='three' is not valid; use a value of the right type"):
+        create_app({"TESTING": True}, with_dash=False)
+
+
 def test_good_settings_are_read_as_their_types(monkeypatch, data_dir):
     settings = {
         "TELEMETRY_DATA_DIR": str(data_dir),
