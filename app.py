@@ -205,8 +205,26 @@ def _finish_config(server: Flask) -> None:
             config[key] = _checked(key, config[key], setting)
     config["DATA_DIR"] = Path(config["DATA_DIR"]).resolve()
     config.setdefault("ACCOUNTS_DB", str(config["DATA_DIR"] / "telemetry.sqlite"))
+    _make_folder("TELEMETRY_DATA_DIR", config["DATA_DIR"], config["DATA_DIR"])
+    _make_folder("TELEMETRY_ACCOUNTS_DB", Path(config["ACCOUNTS_DB"]), Path(config["ACCOUNTS_DB"]).parent)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(config["DATA_DIR"])
+
+
+def _make_folder(variable: str, setting: Path, folder: Path) -> None:
+    """The folder a setting needs, made if missing; one that cannot be stops the app in one line."""
+    problem = None
+    if setting != folder and setting.is_dir():
+        problem = "it is a folder"
+    elif folder.exists() and not folder.is_dir():
+        problem = f"{folder} is a file"
+    else:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            problem = f"{folder} cannot be made: {error.strerror}"
+    if problem:
+        raise ConfigError(f"{variable}={str(setting)!r} is not valid: {problem}.")
 
 
 def _persistent_secret(data_dir: Path) -> str:

@@ -99,6 +99,30 @@ def test_every_setting_is_checked_at_start_in_one_line(monkeypatch, data_dir, va
     assert "\n" not in str(raised.value)
 
 
+def test_data_and_accounts_paths_that_cannot_be_used_stop_the_app(monkeypatch, tmp_path):
+    """These used to end in a traceback from mkdir or SQLite."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    cases = [
+        ({"TELEMETRY_DATA_DIR": str(a_file)}, f"TELEMETRY_DATA_DIR='{a_file}' is not valid: {a_file} is a file."),
+        (
+            {"TELEMETRY_DATA_DIR": str(tmp_path / "d"), "TELEMETRY_ACCOUNTS_DB": str(a_file / "x.sqlite")},
+            f"TELEMETRY_ACCOUNTS_DB='{a_file / 'x.sqlite'}' is not valid: {a_file} is a file.",
+        ),
+        (
+            {"TELEMETRY_DATA_DIR": str(tmp_path / "d"), "TELEMETRY_ACCOUNTS_DB": str(tmp_path)},
+            f"TELEMETRY_ACCOUNTS_DB='{tmp_path}' is not valid: it is a folder.",
+        ),
+    ]
+    for settings, message in cases:
+        for variable, value in settings.items():
+            monkeypatch.setenv(variable, value)
+        with pytest.raises(ConfigError) as raised:
+            create_app({"TESTING": True, "SECRET_KEY": "t"}, with_dash=False)
+        assert str(raised.value) == message
+        monkeypatch.delenv("TELEMETRY_ACCOUNTS_DB", raising=False)
+
+
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
