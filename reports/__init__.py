@@ -117,7 +117,8 @@ def _check_out(out: Path, ask: ReportRequest) -> None:
         return
     folder = out.parent
     if not folder.is_dir():
-        raise click.ClickException(f"--out {out}: the folder {folder} does not exist.")
+        problem = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise click.ClickException(f"--out {out}: the folder {folder} {problem}.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise click.ClickException(f"--out {out}: cannot write in the folder {folder}.")
 

@@ -217,10 +217,12 @@ def exports(app) -> list[dict]:
 def test_the_out_path_is_checked_before_the_report_is_made(app, runner, tmp_path):
     """A missing folder used to surface as a traceback once the whole report was built (and audited)."""
     (tmp_path / "a-file").write_text("")
-    for out, folder in [("/nonexistent/x.xlsx", "/nonexistent"), (tmp_path / "a-file" / "x.xlsx", tmp_path / "a-file")]:
+    cases = [(tmp_path / "nonexistent", "does not exist"), (tmp_path / "a-file", "is a file, not a folder")]
+    for folder, problem in cases:
+        out = folder / "x.xlsx"
         result = runner.invoke(args=report_args(out))
         assert result.exit_code == 1 and not isinstance(result.exception, OSError), result.exception
-        assert result.output.splitlines() == [f"Error: --out {out}: the folder {folder} does not exist."]
+        assert result.output.splitlines() == [f"Error: --out {out}: the folder {folder} {problem}."]
     assert exports(app) == []  # refused before anything was made
 
 
