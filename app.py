@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
+import click
 import dash
 from flask import Flask, Response, redirect, request
+from gunicorn.errors import AppImportError
 
 import api
 import auth
@@ -44,26 +48,79 @@ DEFAULTS = {
 # callbacks sent at once: median 30-day Analytics 123 to 110 ms, Users 126 to 107 ms.
 GIL_SWITCH_SECONDS = 0.001
 
-# Environment variable -> config key, with the type it is read as.
+
+class Setting(NamedTuple):
+    """How a setting's text is read, which values are allowed, and how to say so."""
+
+    read: Callable[[str], Any]  # raises ValueError for text that is not of the type
+    ok: Callable[[Any], bool]
+    allowed: str  # "use ..." in the one-line message
+    problem: str = "is not valid"
+
+
+def _whole(low: int, high: int) -> Setting:
+    def ok(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+    return Setting(int, ok, f"a whole number from {low} to {high}")
+
+
+def _number(low: float, high: float, allowed: str) -> Setting:
+    def ok(value: Any) -> bool:  # false for NaN and infinities too
+        return isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+
+    return Setting(float, ok, allowed)
+
+
+_FLAG_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _flag(text: str) -> bool:
+    try:
+        return _FLAG_WORDS[text.strip().lower()]
+    except KeyError:
+        raise ValueError(text) from None
+
+
+TEXT = Setting(str, lambda v: isinstance(v, str | Path) and str(v).strip() != "", "some text")
+FLAG = Setting(_flag, lambda v: isinstance(v, bool), "1, true, yes, on or 0, false, no, off")
+TIMEZONE = Setting(str, known_timezone, "an IANA name like Europe/Paris", "is not a known time zone")
+MEGABYTES = _number(0, 2**20, "a number of MiB from 0 (off) to 1048576")
+SECONDS = _number(0, 86400, "a number of seconds from 0 to 86400")
+
+# Environment variable -> config key, with how it is read and checked (at start, in _finish_config).
 ENVIRONMENT = {
-    "TELEMETRY_DATA_DIR": ("DATA_DIR", str),
-    "ORG_TIMEZONE": ("ORG_TIMEZONE", str),
-    "BILLING_ANCHOR_DAY": ("BILLING_ANCHOR_DAY", int),
-    "SECRET_KEY": ("SECRET_KEY", str),
-    "TELEMETRY_ACCOUNTS_DB": ("ACCOUNTS_DB", str),
-    "TELEMETRY_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
-    "TELEMETRY_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true")),
-    "TELEMETRY_INGEST_TOKEN": ("INGEST_TOKEN", str),
-    "TELEMETRY_TEAM_ATTRIBUTE": ("TEAM_ATTRIBUTE", str),
-    "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", int),
-    "TELEMETRY_CALLBACK_CACHE_MB": ("CALLBACK_CACHE_MB", float),
-    "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", int),
-    "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", int),
+    "TELEMETRY_DATA_DIR": ("DATA_DIR", TEXT),
+    "ORG_TIMEZONE": ("ORG_TIMEZONE", TIMEZONE),
+    "BILLING_ANCHOR_DAY": ("BILLING_ANCHOR_DAY", _whole(1, 31)),
+    "SECRET_KEY": ("SECRET_KEY", TEXT),
+    "TELEMETRY_ACCOUNTS_DB": ("ACCOUNTS_DB", TEXT),
+    "TELEMETRY_TRUSTED_PROXIES": ("TRUSTED_PROXIES", _whole(0, 10)),
+    "TELEMETRY_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", FLAG),
+    "TELEMETRY_INGEST_TOKEN": ("INGEST_TOKEN", TEXT),
+    "TELEMETRY_TEAM_ATTRIBUTE": ("TEAM_ATTRIBUTE", TEXT),
+    "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", _whole(1, 1000)),
+    "TELEMETRY_CALLBACK_CACHE_MB": ("CALLBACK_CACHE_MB", MEGABYTES),
+    "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", _whole(1, 256)),
+    "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", _whole(1, 64)),
+}
+# Read by the process's result cache itself (queries/cache.py: one per process, made at first use); checked here.
+PROCESS_ENVIRONMENT = {"TELEMETRY_CACHE_MB": MEGABYTES}
+# Config keys with no variable of their own (set through create_app's test_config), checked too.
+CONFIG_ONLY = {
+    "ROLLUP_REFRESH_SECONDS": SECONDS,
+    "OTLP_MAX_BYTES": _whole(1, 2**31),
+    "CALLBACK_MAX_BYTES": _whole(1024, 2**24),
 }
 
 
-class ConfigError(RuntimeError):
-    """A setting the app cannot start with; the message says which and why."""
+class ConfigError(click.ClickException, AppImportError, RuntimeError):
+    """A setting the app cannot start with; the message, one line, says which, its value and what is allowed.
+
+    Shown without a traceback: `flask` prints a ClickException as `Error: <message>`, a gunicorn worker
+    prints an AppImportError's message and the server stops ("App failed to load"), and gunicorn
+    with --preload prints a RuntimeError as `Error: <message>`.
+    """
 
 
 def create_app(test_config: dict | None = None, with_dash: bool = True) -> Flask:
@@ -119,33 +176,62 @@ def _root_to_dashboard() -> Response | None:
 
 
 def _from_environment() -> dict:
+    """The settings found in the environment, as text: _finish_config reads and checks them."""
     found = {}
-    for variable, (key, kind) in ENVIRONMENT.items():
+    for variable, (key, _setting) in ENVIRONMENT.items():
         raw = os.environ.get(variable)
-        if raw is None or raw == "":
-            continue
-        try:
-            found[key] = kind(raw)
-        except ValueError:
-            raise ConfigError(f"{variable}={raw!r} is not valid.") from None
+        if raw is not None and raw != "":
+            found[key] = raw
     return found
+
+
+def _checked(name: str, value: Any, setting: Setting | Callable[[str], Any]) -> Any:
+    """The value as its type, or a ConfigError naming the setting, the value and what is allowed."""
+    if not isinstance(setting, Setting):  # a bare type: read it, no range
+        setting = Setting(setting, lambda _value: True, "a value of the right type")
+    try:
+        typed = setting.read(value) if isinstance(value, str) else value
+        ok = setting.ok(typed)
+    except (ValueError, TypeError, OverflowError):
+        ok = False
+    if not ok:
+        raise ConfigError(f"{name}={value!r} {setting.problem}; use {setting.allowed}.")
+    return typed
 
 
 def _finish_config(server: Flask) -> None:
     config = server.config
+    for variable, (key, setting) in ENVIRONMENT.items():
+        if config.get(key) not in (None, ""):  # unset: its default, or made below
+            config[key] = _checked(variable, config[key], setting)
+    for variable, setting in PROCESS_ENVIRONMENT.items():
+        if os.environ.get(variable):
+            _checked(variable, os.environ[variable], setting)
+    for key, setting in CONFIG_ONLY.items():
+        if config.get(key) is not None:
+            config[key] = _checked(key, config[key], setting)
     config["DATA_DIR"] = Path(config["DATA_DIR"]).resolve()
-    if not known_timezone(config["ORG_TIMEZONE"]):
-        # Checked against DuckDB too, which converts every query: `localtime` passes Python's check alone.
-        raise ConfigError(
-            f"ORG_TIMEZONE={config['ORG_TIMEZONE']!r} is not a known time zone; use an IANA name like Europe/Paris."
-        )
-    if not 1 <= int(config["BILLING_ANCHOR_DAY"]) <= 28:
-        raise ConfigError("BILLING_ANCHOR_DAY must be a day of the month from 1 to 28.")
-    if int(config["REPORT_MAX_JOBS"]) < 1:
-        raise ConfigError(f"TELEMETRY_REPORT_MAX_JOBS={config['REPORT_MAX_JOBS']!r}: allow at least 1 report job.")
     config.setdefault("ACCOUNTS_DB", str(config["DATA_DIR"] / "telemetry.sqlite"))
+    _make_folder("TELEMETRY_DATA_DIR", config["DATA_DIR"], config["DATA_DIR"])
+    _make_folder("TELEMETRY_ACCOUNTS_DB", Path(config["ACCOUNTS_DB"]), Path(config["ACCOUNTS_DB"]).parent)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(config["DATA_DIR"])
+
+
+def _make_folder(variable: str, setting: Path, folder: Path) -> None:
+    """The folder a setting needs, made if missing; one that cannot be stops the app in one line."""
+    problem = None
+    if setting != folder and setting.is_dir():
+        problem = "it is a folder"
+    elif folder.exists() and not folder.is_dir():
+        problem = f"{folder} is a file"
+    else:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            problem = f"{folder} cannot be made: {error.strerror}"
+    if problem:
+        raise ConfigError(f"{variable}={str(setting)!r} is not valid: {problem}.")
 
 
 def _persistent_secret(data_dir: Path) -> str:

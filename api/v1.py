@@ -8,9 +8,11 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from auth.scope import current_scope
-from queries import usage
+from queries import directory, usage
 from queries.db import DataFolderError
+from queries.filters import parse_ids
 from queries.period import GRAINS, Period, PeriodError, parse_date
+from queries.scope import Scope
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -48,6 +50,21 @@ def _period() -> Period:
         raise BadParameter("end", str(error)) from None
 
 
+def _scope() -> Scope:
+    """The caller's scope, narrowed by `teams` and `agents` (comma-separated ids), each of which it must see."""
+    wanted = {}
+    for name in ("teams", "agents"):
+        try:
+            wanted[name] = parse_ids(request.args.get(name), name)
+        except PeriodError as error:
+            raise BadParameter(name, str(error)) from None
+    viewer = current_scope()
+    unknown = directory.unknown_ids(viewer, wanted["teams"], wanted["agents"])
+    if unknown:
+        raise BadParameter(*unknown)
+    return viewer.narrow(wanted["teams"], wanted["agents"])
+
+
 def _money(value: Decimal) -> str:
     return format(Decimal(value), "f")
 
@@ -55,7 +72,7 @@ def _money(value: Decimal) -> str:
 @bp.get("/summary")
 def summary() -> ResponseReturnValue:
     period = _period()
-    row = usage.summary(period, current_scope()).row(0, named=True)
+    row = usage.summary(period, _scope()).row(0, named=True)
     return jsonify(
         {
             "interactions": row["interactions"],
@@ -73,7 +90,7 @@ def breakdown() -> ResponseReturnValue:
     if by not in BREAKDOWNS:
         raise BadParameter("by", f"Unknown breakdown {by!r}; use one of {', '.join(BREAKDOWNS)}.")
     period = _period()
-    scope = current_scope()
+    scope = _scope()
     if by in GRAINS:
         frame = usage.interactions_over_time(period, by, scope)
     else:

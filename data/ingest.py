@@ -71,7 +71,15 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from data import otlp, schema
-from data.validate import DAY_US, Directory, EventValidator, Invalid, directory_problems, directory_value
+from data.validate import (
+    DAY_US,
+    EVENT_FIELDS,
+    Directory,
+    EventValidator,
+    Invalid,
+    directory_problems,
+    directory_value,
+)
 
 FORMATS = ("jsonl", "csv", "parquet", "otlp-json")
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".json": "otlp-json"}
@@ -157,14 +165,47 @@ def ingest_files(
             raise IngestError(f"unknown format {kind!r}; use one of {', '.join(FORMATS)}")
         if not path.is_file():
             raise IngestError(f"{path}: no such file")
+    for path, kind in zip(paths, formats, strict=True):
+        if kind == "csv" and not _csv_has_rows_or_event_header(path):
+            problem = "no records, only a first line that is not a header of event columns"
+            raise _read_as_wrong_format(path, kind, fmt, problem)
     validator = EventValidator(Directory.load(data_dir), now)
     sources = [
         _Source(
-            path.name, *_reader(path, kind, validator, team_attribute), position="row" if kind == "parquet" else "line"
+            path.name,
+            *_reader(path, kind, fmt, validator, team_attribute),
+            position="row" if kind == "parquet" else "line",
         )
         for path, kind in zip(paths, formats, strict=True)
     ]
     return _ingest(data_dir, sources, validator, compact_after_files)
+
+
+FORMAT_NAMES = {"jsonl": "JSON Lines", "csv": "CSV", "parquet": "Parquet", "otlp-json": "OTLP/JSON"}
+
+
+def _read_as_wrong_format(path: Path, kind: str, fmt: str | None, problem: str) -> IngestError:
+    """A file that yields no record as `kind`: most likely another format, so say how to name it."""
+    assumed = f"--format {fmt}" if fmt else f"from its extension {path.suffix}"
+    others = "|".join(f for f in FORMATS if f != kind)
+    return IngestError(
+        f"{path}: read as {FORMAT_NAMES[kind]} ({assumed}): {problem}. "
+        f"Nothing was imported; if it is another format, pass --format {others}."
+    )
+
+
+def _csv_has_rows_or_event_header(path: Path) -> bool:
+    """Whether a CSV file has a data row, or is empty, or is only a header of event columns (an empty export)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            has_row = any(any(cell.strip() for cell in row) for row in reader)
+    except (UnicodeDecodeError, csv.Error):
+        return True  # the reader says what is wrong, with the line
+    if header is None or has_row or not any(cell.strip() for cell in header):
+        return True
+    return set(header) <= set(EVENT_FIELDS)
 
 
 def ingest_otlp(
@@ -281,7 +322,7 @@ class _Source:
 
 
 def _reader(
-    path: Path, kind: str, validator: EventValidator, team_attribute: str
+    path: Path, kind: str, fmt: str | None, validator: EventValidator, team_attribute: str
 ) -> tuple[Iterator[Item | _Checked], bool, int]:
     if kind == "jsonl":
         return _jsonl_blocks(path, validator), False, 0
@@ -292,8 +333,11 @@ def _reader(
     try:
         requests = otlp.read_json_file(path)
     except otlp.OtlpDecodeError as error:
-        raise IngestError(f"{path}: {error}") from None
+        raise _read_as_wrong_format(path, kind, fmt, str(error)) from None
     found, ignored = otlp.candidates(requests, team_attribute)
+    if requests and not found and not ignored:
+        # Other JSON (event records, one per line) parses as exports of nothing: unknown keys are skipped.
+        raise _read_as_wrong_format(path, kind, fmt, "no records, not one OTLP span")
     return (_candidate_item(c) for c in found), False, ignored
 
 

@@ -2,15 +2,18 @@
 
 Pure date math on local dates in the organization's time zone; no data read here.
 With anchor 15, 15 Jan – 14 Feb, 15 Feb – 14 Mar (28 days, 29 in a leap year), 15 Dec – 14 Jan.
+An anchor past a month's last day starts that month's period on its last day, as card billing does:
+with anchor 31, 31 Jan – 27 Feb, 28 Feb – 30 Mar, 31 Mar – 29 Apr, 30 Apr – 30 May (29 Feb in a leap year).
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from queries.period import MAX_DAYS, Period
 
-MIN_ANCHOR, MAX_ANCHOR = 1, 28  # every month has these days, so a period always starts on its anchor
+MIN_ANCHOR, MAX_ANCHOR = 1, 31  # a month shorter than the anchor starts its period on its last day
 
 
 def _check_anchor(anchor: int) -> int:
@@ -24,13 +27,20 @@ def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+def _period_start(year: int, month: int, anchor: int) -> dt.date:
+    """The day the month's period starts: its anchor day, or its last day if the month is shorter."""
+    return dt.date(year, month, min(anchor, calendar.monthrange(year, month)[1]))
+
+
 def billing_period_containing(day: dt.date, anchor: int, tz: str) -> Period:
     """The billing period that `day` (a local date) falls in."""
     _check_anchor(anchor)
-    year, month = (day.year, day.month) if day.day >= anchor else _add_months(day.year, day.month, -1)
-    start = dt.date(year, month, anchor)
+    year, month = day.year, day.month
+    if day < _period_start(year, month, anchor):
+        year, month = _add_months(year, month, -1)
     next_year, next_month = _add_months(year, month, 1)
-    return Period(start, dt.date(next_year, next_month, anchor) - dt.timedelta(days=1), tz)
+    end = _period_start(next_year, next_month, anchor) - dt.timedelta(days=1)
+    return Period(_period_start(year, month, anchor), end, tz)
 
 
 def previous_billing_period(period: Period, anchor: int) -> Period:

@@ -96,10 +96,14 @@ def build_report(
         return ReportFile(path.name, MIMETYPES["xlsx"], path.read_bytes())
 
 
-def report_for_account(ask: ReportRequest, account: AccountRow, progress: Progress | None = None) -> ReportFile:
-    """A report in the account's own scope, written to the audit log."""
+def check_may_export(account: AccountRow) -> None:
     if account.disabled or account.role not in ("admin", "manager"):
         raise ReportError("This account may not export reports.")
+
+
+def report_for_account(ask: ReportRequest, account: AccountRow, progress: Progress | None = None) -> ReportFile:
+    """A report in the account's own scope, written to the audit log."""
+    check_may_export(account)
     report = build_report(ask, scope_for(account.role, account.user_id), account.email, progress)
     _audit(account.email, ask, report)
     return report

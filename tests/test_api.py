@@ -79,3 +79,33 @@ def test_revoked_tokens_stop_working_and_use_is_audited(app, client):
     assert client.get(f"/api/v1/summary?{WEEK}", headers=bearer(token)).status_code == 401
     actions = [e["action"] for e in store.audit_entries(5)]
     assert "token_use" in actions and "token_rejected" in actions
+
+
+@pytest.mark.parametrize(
+    ("who", "query", "expected"),
+    [
+        ("admin", "teams=t_sales", {"interactions": 1, "active_users": 1, "cost_usd": "1.000001"}),
+        ("admin", "agents=a_draft", {"interactions": 2, "active_users": 2, "cost_usd": "2.333333"}),
+        ("manager", "teams=t_eng,t_sales&agents=a_code", {"interactions": 4, "cost_usd": "1.390001"}),
+    ],
+)
+def test_teams_and_agents_narrow_the_answer(app, client, who, query, expected):
+    # tests/org.py, 2-8 March: Sales e3; Drafting e4 (u2) and e5 (u3); Max's teams with Code Helper e1 e2 e3 e6.
+    answer = client.get(f"/api/v1/summary?{WEEK}&{query}", headers=bearer(token_for(app, who))).get_json()
+    assert {key: answer[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("who", "query", "parameter", "message"),
+    [
+        ("admin", "teams=t_nope", "teams", "Unknown team 't_nope': not in the directory."),
+        ("admin", "agents=a_sales,a_code,a_x", "agents", "Unknown agents 'a_sales', 'a_x': not in the directory."),
+        ("manager", "teams=t_legal", "teams", "Unknown team 't_legal': not in the teams you can see."),
+        ("manager", "teams=t_nope", "teams", "Unknown team 't_nope': not in the teams you can see."),
+    ],
+)
+def test_unknown_team_or_agent_ids_get_a_400_naming_them(app, client, who, query, parameter, message):
+    for path in ("summary?", "breakdown?by=team&"):
+        response = client.get(f"/api/v1/{path}{WEEK}&{query}", headers=bearer(token_for(app, who)))
+        assert response.status_code == 400
+        assert response.get_json() == {"error": message, "parameter": parameter}

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from app import ConfigError, create_app
+from app import ENVIRONMENT, PROCESS_ENVIRONMENT, ConfigError, create_app
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 PAGES = ["/telemetry", "/telemetry/analytics", "/telemetry/users", "/telemetry/billing"]
 
@@ -44,7 +51,8 @@ def test_configuration_from_the_environment(monkeypatch, data_dir):
         ("ORG_TIMEZONE", "posixrules", "'posixrules' is not a known time zone"),
         ("ORG_TIMEZONE", "utc", "'utc' is not a known time zone"),  # DuckDB would take it, Python not
         ("ORG_TIMEZONE", "Factory", "'Factory' is not a known time zone"),  # Polars does not know it
-        ("BILLING_ANCHOR_DAY", "31", "from 1 to 28"),
+        ("BILLING_ANCHOR_DAY", "32", "from 1 to 31"),
+        ("BILLING_ANCHOR_DAY", "0", "from 1 to 31"),
         ("BILLING_ANCHOR_DAY", "first", "BILLING_ANCHOR_DAY='first' is not valid"),
     ],
 )
@@ -53,6 +61,154 @@ def test_bad_configuration_is_explained(monkeypatch, data_dir, variable, value, 
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError, match=message):
         create_app({"TESTING": True})
+
+
+@pytest.mark.parametrize("day", ["29", "30", "31"])
+def test_a_billing_anchor_late_in_the_month_is_accepted(monkeypatch, data_dir, day):
+    monkeypatch.setenv("TELEMETRY_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("BILLING_ANCHOR_DAY", day)
+    assert create_app({"TESTING": True}, with_dash=False).config["BILLING_ANCHOR_DAY"] == int(day)
+
+
+MIB = "use a number of MiB from 0 (off) to 1048576."
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("TELEMETRY_CACHE_MB", "lots", f"TELEMETRY_CACHE_MB='lots' is not valid; {MIB}"),
+        ("TELEMETRY_CACHE_MB", "-1", f"TELEMETRY_CACHE_MB='-1' is not valid; {MIB}"),
+        ("TELEMETRY_CACHE_MB", "nan", f"TELEMETRY_CACHE_MB='nan' is not valid; {MIB}"),
+        ("TELEMETRY_CALLBACK_CACHE_MB", "inf", f"TELEMETRY_CALLBACK_CACHE_MB='inf' is not valid; {MIB}"),
+        ("TELEMETRY_DUCKDB_THREADS", "0", "TELEMETRY_DUCKDB_THREADS='0' is not valid; use a whole number from 1 to 25"),
+        ("TELEMETRY_DUCKDB_THREADS", "two", "TELEMETRY_DUCKDB_THREADS='two' is not valid; use a whole number from 1"),
+        ("TELEMETRY_TRUSTED_PROXIES", "-1", "TELEMETRY_TRUSTED_PROXIES='-1' is not valid; use a whole number from 0"),
+        ("TELEMETRY_COMPACT_AFTER_FILES", "0", "TELEMETRY_COMPACT_AFTER_FILES='0' is not valid; use a whole number"),
+        ("TELEMETRY_SECURE_COOKIES", "maybe", "TELEMETRY_SECURE_COOKIES='maybe' is not valid; use 1, true, yes, on or"),
+        ("BILLING_ANCHOR_DAY", "15.5", "BILLING_ANCHOR_DAY='15.5' is not valid; use a whole number from 1 to 31."),
+        ("TELEMETRY_TEAM_ATTRIBUTE", "  ", "TELEMETRY_TEAM_ATTRIBUTE='  ' is not valid; use some text."),
+        ("ORG_TIMEZONE", "Mars/Olympus", "ORG_TIMEZONE='Mars/Olympus' is not a known time zone; use an IANA name"),
+    ],
+)
+def test_every_setting_is_checked_at_start_in_one_line(monkeypatch, data_dir, variable, value, message):
+    monkeypatch.setenv("TELEMETRY_DATA_DIR", str(data_dir))
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        create_app({"TESTING": True}, with_dash=False)
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+
+
+def test_data_and_accounts_paths_that_cannot_be_used_stop_the_app(monkeypatch, tmp_path):
+    """These used to end in a traceback from mkdir or SQLite."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    cases = [
+        ({"TELEMETRY_DATA_DIR": str(a_file)}, f"TELEMETRY_DATA_DIR='{a_file}' is not valid: {a_file} is a file."),
+        (
+            {"TELEMETRY_DATA_DIR": str(tmp_path / "d"), "TELEMETRY_ACCOUNTS_DB": str(a_file / "x.sqlite")},
+            f"TELEMETRY_ACCOUNTS_DB='{a_file / 'x.sqlite'}' is not valid: {a_file} is a file.",
+        ),
+        (
+            {"TELEMETRY_DATA_DIR": str(tmp_path / "d"), "TELEMETRY_ACCOUNTS_DB": str(tmp_path)},
+            f"TELEMETRY_ACCOUNTS_DB='{tmp_path}' is not valid: it is a folder.",
+        ),
+    ]
+    for settings, message in cases:
+        for variable, value in settings.items():
+            monkeypatch.setenv(variable, value)
+        with pytest.raises(ConfigError) as raised:
+            create_app({"TESTING": True, "SECRET_KEY": "t"}, with_dash=False)
+        assert str(raised.value) == message
+        monkeypatch.delenv("TELEMETRY_ACCOUNTS_DB", raising=False)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("DUCKDB_THREADS", 0, "TELEMETRY_DUCKDB_THREADS=0 is not valid; use a whole number from 1 to 256."),
+        ("ROLLUP_REFRESH_SECONDS", -1, "ROLLUP_REFRESH_SECONDS=-1 is not valid; use a number of seconds from 0"),
+        ("OTLP_MAX_BYTES", 0, "OTLP_MAX_BYTES=0 is not valid; use a whole number from 1"),
+    ],
+)
+def test_settings_given_to_the_factory_are_checked_too(data_dir, key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app({"TESTING": True, "DATA_DIR": str(data_dir), key: value}, with_dash=False)
+
+
+def test_a_setting_listed_with_a_bare_type_is_read_with_it(monkeypatch, data_dir):
+    """ENVIRONMENT entries may still name a plain type (int): a value it cannot read stops the app too."""
+    import app as app_module
+
+    monkeypatch.setitem(app_module.ENVIRONMENT, "TELEMETRY_SOMETHING", ("SOMETHING", int))
+    monkeypatch.setenv("TELEMETRY_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("TELEMETRY_SOMETHING", "3")
+    assert create_app({"TESTING": True}, with_dash=False).config["SOMETHING"] == 3
+    monkeypatch.setenv("TELEMETRY_SOMETHING", "three")
+    with pytest.raises(ConfigError, match="TELEMETRY_SOMETHING='three' is not valid; use a value of the right type"):
+        create_app({"TESTING": True}, with_dash=False)
+
+
+def test_good_settings_are_read_as_their_types(monkeypatch, data_dir):
+    settings = {
+        "TELEMETRY_DATA_DIR": str(data_dir),
+        "TELEMETRY_DUCKDB_THREADS": "4",
+        "TELEMETRY_CACHE_MB": "0",
+        "TELEMETRY_CALLBACK_CACHE_MB": "0.5",
+        "TELEMETRY_SECURE_COOKIES": "yes",
+        "TELEMETRY_TRUSTED_PROXIES": "1",
+    }
+    for variable, value in settings.items():
+        monkeypatch.setenv(variable, value)
+    config = create_app({"TESTING": True}, with_dash=False).config
+    assert (config["DUCKDB_THREADS"], config["CALLBACK_CACHE_MB"], config["TRUSTED_PROXIES"]) == (4, 0.5, 1)
+    assert config["SESSION_COOKIE_SECURE"] is True
+    monkeypatch.setenv("TELEMETRY_SECURE_COOKIES", "off")
+    assert create_app({"TESTING": True}, with_dash=False).config["SESSION_COOKIE_SECURE"] is False
+
+
+def without_settings(data_dir: Path, **settings: str) -> dict[str, str]:
+    """This machine's environment without any Telemetry setting, then the tiny org's and `settings`."""
+    names = {*ENVIRONMENT, *PROCESS_ENVIRONMENT}
+    env = {key: value for key, value in os.environ.items() if key not in names}
+    return {**env, "TELEMETRY_DATA_DIR": str(data_dir), "SECRET_KEY": "test", **settings}
+
+
+BAD = [
+    ("TELEMETRY_CACHE_MB", "lots"),
+    ("TELEMETRY_DUCKDB_THREADS", "0"),
+    ("ORG_TIMEZONE", "Mars/Olympus"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value"), BAD)
+@pytest.mark.parametrize("command", [["routes"], ["ingest", "events.jsonl"]])
+def test_flask_says_a_bad_setting_in_one_line(data_dir, variable, value, command):
+    flask = Path(sys.executable).parent / "flask"
+    done = subprocess.run(
+        [str(flask), "--app", "app", *command],
+        cwd=PROJECT,
+        env=without_settings(data_dir, **{variable: value}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"Error: {variable}={value!r} is not ")
+
+
+def test_gunicorn_says_a_bad_setting_in_one_line_and_stops(data_dir):
+    command = [sys.executable, "-m", "gunicorn", "app:create_app()", "--bind", "127.0.0.1:0",
+               "--workers", "1", "--no-control-socket"]  # fmt: skip
+    env = without_settings(data_dir, TELEMETRY_CACHE_MB="lots")
+    # Safety net only: gunicorn stops by itself once its worker fails to load the app.
+    done = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    message = f"TELEMETRY_CACHE_MB='lots' is not valid; {MIB}"
+    assert done.stderr.splitlines().count(message) == 1, done.stderr
 
 
 def test_an_empty_data_folder_still_serves(tmp_path, password_hash):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import pytest
@@ -78,10 +79,47 @@ def test_the_period_keeps_the_organization_time_zone():
     assert period.to_ts == dt.datetime(2026, 4, 1, 4, tzinfo=dt.UTC)
 
 
-@pytest.mark.parametrize("anchor", [0, 29, 31, -1])
-def test_anchor_outside_1_to_28_is_refused(anchor):
-    with pytest.raises(ValueError, match="from 1 to 28"):
+@pytest.mark.parametrize("anchor", [0, 32, -1])
+def test_anchor_outside_1_to_31_is_refused(anchor):
+    with pytest.raises(ValueError, match="from 1 to 31"):
         billing_period_containing(D(2026, 3, 1), anchor, "UTC")
+
+
+# Late anchors start a shorter month's period on its last day (card billing), worked out on a calendar:
+# February 2027 has 28 days, February 2028 has 29. Newest first, from January's period to April's.
+LATE_ANCHORS = {
+    (2027, 29): [(D(2027, 3, 29), D(2027, 4, 28)), (D(2027, 2, 28), D(2027, 3, 28)), (D(2027, 1, 29), D(2027, 2, 27))],
+    (2027, 30): [(D(2027, 3, 30), D(2027, 4, 29)), (D(2027, 2, 28), D(2027, 3, 29)), (D(2027, 1, 30), D(2027, 2, 27))],
+    (2027, 31): [(D(2027, 3, 31), D(2027, 4, 29)), (D(2027, 2, 28), D(2027, 3, 30)), (D(2027, 1, 31), D(2027, 2, 27))],
+    (2028, 29): [(D(2028, 3, 29), D(2028, 4, 28)), (D(2028, 2, 29), D(2028, 3, 28)), (D(2028, 1, 29), D(2028, 2, 28))],
+    (2028, 30): [(D(2028, 3, 30), D(2028, 4, 29)), (D(2028, 2, 29), D(2028, 3, 29)), (D(2028, 1, 30), D(2028, 2, 28))],
+    (2028, 31): [(D(2028, 3, 31), D(2028, 4, 29)), (D(2028, 2, 29), D(2028, 3, 30)), (D(2028, 1, 31), D(2028, 2, 28))],
+}
+
+
+@pytest.mark.parametrize(("year", "anchor"), list(LATE_ANCHORS))
+def test_late_anchors_around_february_in_common_and_leap_years(year, anchor):
+    expected = LATE_ANCHORS[(year, anchor)]
+    periods = billing_periods(expected[-1][0], expected[0][0], anchor, "UTC")
+    assert [bounds(p) for p in periods] == expected
+    for newer, older in zip(periods, periods[1:], strict=False):
+        assert older.end + dt.timedelta(days=1) == newer.start  # no gap, no overlap
+    for day, (start, end) in [(start, (start, end)) for start, end in expected] + [
+        (end, (start, end)) for start, end in expected
+    ]:
+        assert bounds(billing_period_containing(day, anchor, "UTC")) == (start, end)
+
+
+def test_anchor_31_follows_each_month_end():
+    """Jan 31 -> Feb 28 (29 in a leap year) -> Mar 31 -> Apr 30 -> May 31, as a card statement does."""
+    for year, february in ((2027, 28), (2028, 29)):
+        starts = [billing_period_containing(D(year, m, 15), 31, "UTC").start for m in range(2, 7)]
+        assert starts == [D(year, 1, 31), D(year, 2, february), D(year, 3, 31), D(year, 4, 30), D(year, 5, 31)]
+        assert is_billing_period(Period(D(year, 2, february), D(year, 3, 30)), 31)
+        assert bounds(previous_billing_period(Period(D(year, 3, 31), D(year, 4, 29)), 31)) == (
+            D(year, 2, february),
+            D(year, 3, 30),
+        )
 
 
 def test_periods_between_two_days_newest_first_over_a_year_end():
@@ -131,10 +169,11 @@ def test_labels():
 @given(
     st.dates(min_value=D(2000, 1, 1), max_value=D(2100, 12, 31)),
     st.integers(min_value=0, max_value=800),
-    st.integers(min_value=1, max_value=28),
+    st.integers(min_value=1, max_value=31),
 )
 def test_periods_tile_the_calendar(first, length, anchor):
-    """No gap, no overlap: each period starts the day after the next-older one ends, on the anchor day."""
+    """No gap, no overlap: each period starts the day after the next-older one ends, on the anchor day
+    or, in a shorter month, on its last day."""
     last = first + dt.timedelta(days=length)
     periods = billing_periods(first, last, anchor, "UTC")
     assert periods[0].start <= last <= periods[0].end
@@ -142,5 +181,6 @@ def test_periods_tile_the_calendar(first, length, anchor):
     for newer, older in zip(periods, periods[1:], strict=False):
         assert older.end + dt.timedelta(days=1) == newer.start
     for period in periods:
-        assert period.start.day == anchor
+        month_days = calendar.monthrange(period.start.year, period.start.month)[1]
+        assert period.start.day == min(anchor, month_days)
         assert 28 <= period.days <= 31

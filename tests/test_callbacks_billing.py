@@ -104,6 +104,23 @@ def test_options_with_anchor_15(signed_in, anchor_15):
     assert note.startswith("31 days · today is day 27 of 31")
 
 
+def test_options_with_anchor_31_follow_the_month_ends(signed_in, app):
+    """Anchor 31 in 2026: 31 Jan, then 28 Feb (no 31st), then 31 Mar; the data start on 25 Feb."""
+    app.config["BILLING_ANCHOR_DAY"] = 31
+    try:
+        with signed_in("admin"):
+            options, value, note = cb.update_period_options({}, dt.date(2026, 4, 10))
+    finally:
+        app.config["BILLING_ANCHOR_DAY"] = 1
+    assert [o["label"] for o in options] == [
+        "31 Mar – 29 Apr 2026 (current)",
+        "28 Feb – 30 Mar 2026",
+        "31 Jan – 27 Feb 2026",
+    ]
+    assert value == "2026-03-31/2026-04-29"
+    assert note.startswith("30 days · today is day 11 of 30")
+
+
 def test_the_selector_shows_the_urls_period_or_the_placeholder(signed_in):
     with signed_in("admin"):
         assert cb.update_period_options(MARCH, TODAY)[1:] == ("2026-03-01/2026-03-31", "31 days")

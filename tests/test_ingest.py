@@ -300,6 +300,36 @@ def test_cli_ingest_prints_the_summary_and_fails_on_quarantine(runner, org_dir, 
     assert unknown.exit_code != 0 and "cannot tell the format" in unknown.output
 
 
+def test_a_file_of_another_format_gives_no_records_and_is_an_error(runner, org_dir, tmp_path):
+    """JSON Lines named .json used to be read as OTLP, each line an export of nothing: `read 0`, exit 0."""
+    lines = jsonl(tmp_path / "events.json", event("w1"), event("w2"))
+    result = runner.invoke(args=["ingest", str(lines)])
+    assert result.exit_code == 1
+    assert f"{lines}: read as OTLP/JSON (from its extension .json): no records, not one OTLP span." in result.output
+    assert "Nothing was imported; if it is another format, pass --format jsonl|csv|parquet." in result.output
+    assert "read 0" not in result.output
+    one_line = jsonl(tmp_path / "one.json", event("w3"))  # a single line is one JSON document
+    result = runner.invoke(args=["ingest", "--format", "otlp-json", str(one_line)])
+    assert result.exit_code == 1 and "read as OTLP/JSON (--format otlp-json): no records" in result.output
+    assert events(org_dir).filter(pl.col("event_id").is_in(["w1", "w2", "w3"])).height == 0
+    result = runner.invoke(args=["ingest", "--format", "jsonl", str(lines)])
+    assert result.exit_code == 0 and result.output.startswith("read 2, written 2"), result.output
+
+
+def test_a_csv_file_with_no_records_is_an_error_unless_it_is_an_empty_export(runner, org_dir, tmp_path):
+    one_line = jsonl(tmp_path / "events.csv", event("w4"))  # one JSON line: a CSV "header" and no rows
+    result = runner.invoke(args=["ingest", str(one_line)])
+    assert result.exit_code == 1
+    assert f"{one_line}: read as CSV (from its extension .csv): no records, only a first line that is not" in (
+        result.output
+    )
+    assert "pass --format jsonl|parquet|otlp-json." in result.output
+    empty_export = tmp_path / "none.csv"
+    empty_export.write_text("event_id,ts,user_id,agent_id,model,input_tokens,output_tokens,latency_ms,status\n")
+    result = runner.invoke(args=["ingest", str(empty_export)])
+    assert result.exit_code == 0 and result.output.startswith("read 0, written 0"), result.output
+
+
 # --- Crashes ---------------------------------------------------------------------------------------
 
 

@@ -301,6 +301,78 @@ def test_organization_report_from_the_command_line(app, runner, tmp_path):
         assert app.extensions["telemetry_store"].audit_entries(1)[0]["actor"] == "command line"
 
 
+def report_args(out, *extra: str, points: str = "summary,by_team", fmt: str = "xlsx") -> list[str]:
+    return ["report", "--start", "2026-03-02", "--end", "2026-03-08", "--points", points, "--format", fmt,
+            "--out", str(out), *extra]  # fmt: skip
+
+
+def exports(app) -> list[dict]:
+    with app.app_context():
+        return [e for e in app.extensions["telemetry_store"].audit_entries() if e["action"] == "export"]
+
+
+def test_the_out_path_is_checked_before_the_report_is_made(app, runner, tmp_path):
+    """A missing folder used to surface as a traceback once the whole report was built (and audited)."""
+    (tmp_path / "a-file").write_text("")
+    cases = [(tmp_path / "nonexistent", "does not exist"), (tmp_path / "a-file", "is a file, not a folder")]
+    for folder, problem in cases:
+        out = folder / "x.xlsx"
+        result = runner.invoke(args=report_args(out))
+        assert result.exit_code == 1 and not isinstance(result.exception, OSError), result.exception
+        assert result.output.splitlines() == [f"Error: --out {out}: the folder {folder} {problem}."]
+    assert exports(app) == []  # refused before anything was made
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--teams", "t_nope"], "Error: --teams: Unknown team 't_nope': not in the directory."),
+        (["--teams", "t_eng,t_x,t_y"], "Error: --teams: Unknown teams 't_x', 't_y': not in the directory."),
+        (["--agents", "a_nope"], "Error: --agents: Unknown agent 'a_nope': not in the directory."),
+        (
+            ["--teams", "t_legal", "--as", "manager@test.example"],
+            "Error: --teams: Unknown team 't_legal': not in the teams you can see.",
+        ),  # fmt: skip
+    ],
+)
+def test_unknown_team_or_agent_ids_are_refused_by_name(app, runner, tmp_path, extra, message):
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(args=report_args(out, *extra))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [message]
+    assert not out.exists() and exports(app) == []
+
+
+def test_known_ids_narrow_the_report(runner, tmp_path):
+    out = tmp_path / "sales.csv"
+    result = runner.invoke(args=report_args(out, "--teams", " t_sales ", "--agents", "a_code", points="by_team",
+                                            fmt="csv"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [row[0] for row in csv.reader(io.StringIO(out.read_text()))][1:] == ["Sales"]
+
+
+@pytest.mark.parametrize(
+    ("name", "points", "fmt", "message"),
+    [
+        ("r.csv", "summary,by_team", "csv", "several points in CSV make a zip of CSV files; name it {}/r.zip."),
+        ("r.zip", "by_team", "csv", "one point in CSV makes a CSV file; name it {}/r.csv."),
+        ("r.csv", "summary", "xlsx", "an xlsx report is an Excel workbook; name it {}/r.xlsx."),
+        ("r.xlsx", "summary", "html", "an html report is one HTML page; name it {}/r.html."),
+    ],
+)
+def test_the_out_name_says_what_the_file_holds(runner, tmp_path, name, points, fmt, message):
+    """CSV with several points used to write a zip into a file named .csv."""
+    result = runner.invoke(args=report_args(tmp_path / name, points=points, fmt=fmt))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"Error: --out {tmp_path / name}: " + message.format(tmp_path)]
+    assert not (tmp_path / name).exists()
+
+
+def test_the_help_says_several_csv_points_make_a_zip(runner):
+    text = " ".join(runner.invoke(args=["report", "--help"]).output.split())
+    assert "a .zip of CSV files for several (name --out *.zip)" in text
+
+
 def test_build_report_narrows_to_the_requested_teams(app):
     from queries.scope import Scope
 
