@@ -268,7 +268,7 @@ def source_ids(data_dir: Path, path: Path, fmt: str | None = None, team_attribut
         if not path.is_file():
             raise IngestError(f"{path}: no such file")
         validator = EventValidator(Directory.load(Path(data_dir)))
-        items, _text_mode, _ignored = _reader(path, kind, validator, team_attribute)
+        items, _text_mode, _ignored = _reader(path, kind, fmt, validator, team_attribute)
         ids = frozenset(_ids(items))
     except IngestError as error:
         raise PurgeError(str(error)) from None
