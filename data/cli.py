@@ -234,7 +234,13 @@ def purge_command(
         if source is not None:
             from_source = purge.source_ids(data_dir, source, fmt, config.get("TEAM_ATTRIBUTE", "team.id"))
         selection = purge.Selection(ids, from_source, user_id, _as_date(first), _as_date(last))
-        done = purge.purge(data_dir, selection, config["ORG_TIMEZONE"], dry_run=dry_run)
+        files = {"event_ids_file": ids_file, "source": source}
+        selectors = {**selection.describe(), **{k: str(v) for k, v in files.items() if v is not None}}
+
+        def audit(action: str, done: purge.Purge) -> None:
+            store().audit("cli", action, _purge_detail(selectors, done), None)
+
+        done = purge.purge(data_dir, selection, config["ORG_TIMEZONE"], dry_run=dry_run, audit=audit)
     except purge.PurgeError as error:
         raise click.ClickException(str(error)) from None
     for item in done.dates:
@@ -253,17 +259,8 @@ def purge_command(
             "`flask --app app rollup` succeeds",
             err=True,
         )
-    files = {"event_ids_file": ids_file, "source": source}
-    detail = {
-        "selectors": {**selection.describe(), **{k: str(v) for k, v in files.items() if v is not None}},
-        "events": done.events,
-        "cost_usd": str(done.cost_usd),
-        "utc_dates": len(done.dates),
-        "first_date": done.dates[0].utc_date if done.dates else None,
-        "last_date": done.dates[-1].utc_date if done.dates else None,
-        **({"rollup_error": done.rollup_error} if done.rollup_error else {}),
-    }
-    store().audit("cli", "purge_events", detail, None)
+    if done.rollup_error:
+        store().audit("cli", "purge_rollups_failed", {"error": done.rollup_error}, None)
     click.echo(f"Purged {totals}.")
     if done.rollup_error:
         click.get_current_context().exit(1)
@@ -276,3 +273,15 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_directory_command)
     app.cli.add_command(rollup_command)
     app.cli.add_command(purge_command)
+
+
+def _purge_detail(selectors: dict, done: purge.Purge) -> dict:
+    """What a purge's audit entries record: its selectors and what it removed."""
+    return {
+        "selectors": selectors,
+        "events": done.events,
+        "cost_usd": str(done.cost_usd),
+        "utc_dates": len(done.dates),
+        "first_date": done.dates[0].utc_date if done.dates else None,
+        "last_date": done.dates[-1].utc_date if done.dates else None,
+    }

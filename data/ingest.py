@@ -335,7 +335,7 @@ def _reader(
     except otlp.OtlpDecodeError as error:
         raise _read_as_wrong_format(path, kind, fmt, str(error)) from None
     found, ignored = otlp.candidates(requests, team_attribute)
-    if requests and not found and not ignored:
+    if requests and not found and not ignored and not otlp.has_export_shape(path):
         # Other JSON (event records, one per line) parses as exports of nothing: unknown keys are skipped.
         raise _read_as_wrong_format(path, kind, fmt, "no records, not one OTLP span")
     return (_candidate_item(c) for c in found), False, ignored

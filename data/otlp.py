@@ -106,6 +106,20 @@ def read_json_file(path: Path) -> list[ExportTraceServiceRequest]:
     return requests
 
 
+def has_export_shape(path: Path) -> bool:
+    """Whether the file's first document is an export request (has resourceSpans, even an empty list):
+    other JSON, e.g. event records one per line, also decodes, as exports of nothing."""
+    content = Path(path).read_bytes()
+    first = next((line for line in content.splitlines() if line.strip()), b"")
+    for text in (content, first):
+        try:
+            document = json.loads(text)
+        except ValueError:  # RecursionError is one too
+            continue
+        return isinstance(document, dict) and any(key in document for key in ("resourceSpans", "resource_spans"))
+    return False
+
+
 def _hex_ids_to_base64(document: dict) -> None:
     for resource_spans in _list(document, "resourceSpans", "resource_spans"):
         for scope_spans in _list(resource_spans, "scopeSpans", "scope_spans"):

@@ -21,7 +21,7 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -150,9 +150,20 @@ class Purge:
 
 
 def purge(
-    data_dir: Path, selection: Selection, tz: str, *, dry_run: bool = False, lock_timeout: float | None = None
+    data_dir: Path,
+    selection: Selection,
+    tz: str,
+    *,
+    dry_run: bool = False,
+    lock_timeout: float | None = None,
+    audit: Callable[[str, Purge], None] | None = None,
 ) -> Purge:
-    """Remove the selected events (or, with dry_run, only count them); then update the rollups."""
+    """Remove the selected events (or, with dry_run, only count them); then update the rollups.
+
+    `audit(action, purge)` is told, under the writer's lock, before the first date is rewritten
+    ("purge_started", nothing counted yet) and once every date is ("purge_events"), so no removal
+    goes unrecorded, whatever happens to the process afterwards.
+    """
     data_dir = Path(data_dir)
     found = []
     with locked(data_dir, lock_timeout):
@@ -164,9 +175,13 @@ def purge(
             masks = {path: mask for path, mask in masks.items() if mask is not None}
             if not masks:
                 continue
+            if not dry_run and not found and audit is not None:
+                audit("purge_started", Purge((), dry_run))
             found.append(_count(utc_date, files, masks))
             if not dry_run:
                 _rewrite_partition(data_dir, utc_date, files, masks)
+        if not dry_run and audit is not None:
+            audit("purge_events", Purge(tuple(found), dry_run))
     if dry_run or not found:
         return Purge(tuple(found), dry_run)
     try:

@@ -317,7 +317,7 @@ def result_cache() -> ResultCache:
     if _cache is None:
         with _creating:
             if _cache is None:
-                megabytes = float(os.environ.get("TELEMETRY_CACHE_MB", DEFAULT_MB))
+                megabytes = float(os.environ.get("TELEMETRY_CACHE_MB") or DEFAULT_MB)  # empty: unset, as at start
                 _cache = ResultCache(int(megabytes * 2**20))
     return _cache
 

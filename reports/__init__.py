@@ -14,6 +14,7 @@ from auth.scope import scope_for
 from auth.session import store
 from auth.store import AccountRow
 from queries import directory
+from queries.filters import parse_ids
 from queries.period import GRAINS, PeriodError, auto_grain, parse_date
 from queries.scope import Scope
 from reports.build import check_may_export, report_for_account, report_for_organization
@@ -67,9 +68,9 @@ def report_command(start, end, points, fmt, grain, teams, agents, out: Path, as_
         ask = ReportRequest(
             start=first, end=last, points=tuple(p.strip() for p in points.split(",") if p.strip()), format=fmt,
             grain=grain or auto_grain((last - first).days + 1),
-            teams=_ids(teams), agents=_ids(agents),
+            teams=parse_ids(teams, "team"), agents=parse_ids(agents, "agent"),
         )  # fmt: skip
-    except ReportError as error:
+    except (ReportError, PeriodError) as error:
         raise click.ClickException(str(error)) from None
     _check_out(out, ask)
     try:
@@ -86,10 +87,6 @@ def report_command(start, end, points, fmt, grain, teams, agents, out: Path, as_
     except OSError as error:
         raise click.ClickException(f"Could not write {out}: {error.strerror or error}.") from None
     click.echo(f"Wrote {out} ({len(report.content):,} bytes, {report.mimetype}).")
-
-
-def _ids(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))
 
 
 def _account(email: str | None) -> AccountRow | None:

@@ -7,7 +7,6 @@ import re
 import polars as pl
 
 # OWASP's list (=, +, -, @, tab, carriage return), and | and % that older spreadsheets also run.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "|", "%")
 # The signs, and every character NFKC folds into one of them (full-width ＝ ＋ － ＠ ｜ ％, small ﹦ ﹢ ﹣ ﹫ ﹪,
 # super- and subscript ⁼ ⁺ ₌ ₊, ⩵ ⩶ ﬩): a spreadsheet that folds widths (East Asian locales) may run ＝1+1.
 # Written out, not derived at start (scanning Unicode is slow); a test derives them again.

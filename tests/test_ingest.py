@@ -316,6 +316,16 @@ def test_a_file_of_another_format_gives_no_records_and_is_an_error(runner, org_d
     assert result.exit_code == 0 and result.output.startswith("read 2, written 2"), result.output
 
 
+def test_an_otlp_export_of_no_spans_is_read_as_nothing_not_refused(runner, org_dir, tmp_path):
+    """A Collector flushing nothing writes exports with empty resourceSpans: that is OTLP, with no records."""
+    exports = {"one.json": '{"resourceSpans": []}', "lines.json": '{"resourceSpans":[]}\n{"resourceSpans":[]}\n'}
+    for name, text in exports.items():
+        path = tmp_path / name
+        path.write_text(text)
+        result = runner.invoke(args=["ingest", str(path)])
+        assert result.exit_code == 0 and result.output.startswith("read 0, written 0"), result.output
+
+
 def test_a_csv_file_with_no_records_is_an_error_unless_it_is_an_empty_export(runner, org_dir, tmp_path):
     one_line = jsonl(tmp_path / "events.csv", event("w4"))  # one JSON line: a CSV "header" and no rows
     result = runner.invoke(args=["ingest", str(one_line)])

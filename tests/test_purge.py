@@ -57,11 +57,11 @@ def snapshot(data_dir: Path) -> dict[str, bytes]:
     }
 
 
-def audit_entries(runner) -> list[dict]:
+def audit_entries(runner, action: str = "purge_events") -> list[dict]:
     result = runner.invoke(args=["audit", "--json"])
     assert result.exit_code == 0, result.output
     entries = [json.loads(line) for line in result.output.splitlines()]
-    return [e for e in entries if e["action"] == "purge_events"]
+    return [e for e in entries if e["action"] == action]
 
 
 # --- Selectors -------------------------------------------------------------------------------------
@@ -249,7 +249,21 @@ def test_a_failed_rollup_update_leaves_the_purge_done_and_audited(cli, folder: P
     assert result.output.splitlines()[-1] == "Purged 1 interactions ($2.000000) from 1 UTC dates."
     assert "e5" not in left(folder)
     (entry,) = audit_entries(cli)
-    assert entry["detail"]["events"] == 1 and entry["detail"]["rollup_error"] == "Overflow in SUM"
+    assert entry["detail"]["events"] == 1
+    assert audit_entries(cli, "purge_rollups_failed")[0]["detail"] == {"error": "Overflow in SUM"}
+
+
+def test_a_purge_is_audited_before_and_as_soon_as_the_files_change(cli, folder: Path, monkeypatch) -> None:
+    """Recorded under the writer's lock, before the rollups: a process killed after the swap left its trace."""
+    def killed(*args, **kwargs) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rollup, "refresh", killed)
+    result = cli.invoke(args=["purge", "--event-id", "e5"])
+    assert result.exit_code != 0  # click turns the interrupt into an abort
+    assert "e5" not in left(folder)
+    assert [e["detail"]["events"] for e in audit_entries(cli, "purge_started")] == [0]
+    assert [e["detail"]["events"] for e in audit_entries(cli)] == [1]
 
 
 # --- Refusals --------------------------------------------------------------------------------------

@@ -302,3 +302,15 @@ def test_a_finished_answer_is_kept_finished_per_what_it_depends_on(app, results,
     assert first["state"].to_list() == again["state"].to_list() == other_day["state"].to_list() == ["done"]
     assert finished == [1, 1]  # once per day it depends on; the repeat came finished from the cache
     assert "state" not in plain.columns and executions == ["summary", "summary", "summary"]
+
+
+@pytest.mark.parametrize(("setting", "limit"), [("", 128 * 2**20), ("0", 0), ("1.5", int(1.5 * 2**20))])
+def test_the_cache_reads_its_setting_as_the_start_up_check_does(monkeypatch, setting, limit):
+    """An empty TELEMETRY_CACHE_MB is unset at start (the default), so it must be here too, not a crash."""
+    monkeypatch.setenv("TELEMETRY_CACHE_MB", setting)
+    monkeypatch.setattr(cache, "_cache", None)
+    made = cache.result_cache()
+    try:
+        assert made.max_bytes == limit
+    finally:
+        made.close()
