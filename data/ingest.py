@@ -28,9 +28,11 @@ see, and what a crash can leave:
   nothing has to be counted twice. The old files end up in the staging folder and are deleted by
   a later writer after RETIRE_SECONDS (a reader may still be listing them: `_retire`).
   We chose this over a per-partition manifest because the app's view is a plain glob and stays one.
-  Two costs, both accepted: a query that listed the old files but had not opened one of them yet
-  when the swap happened fails with "file not found" and must be re-run (it never returns a wrong
-  number); and where the exchange is not available (not Linux, or a filesystem without it) the
+  Two costs, both accepted: a query that listed the folder while it was exchanged finds the names
+  it listed gone, and either fails with "file not found" or, worse, counts the date as empty with no
+  error (DuckDB skips a listed name it cannot stat); so every swap is counted in `.swaps` (odd while
+  under way) and the app runs a query again that saw the count change (queries/db.py,
+  `read_consistently`); and where the exchange is not available (not Linux, or a filesystem without it) the
   swap is two renames, old folder out then new folder in, so a reader may briefly see the date
   with no rows (never doubled); a crash between them is repaired by the next writer, which puts
   the old folder back.
@@ -930,6 +932,9 @@ def _recover(data_dir: Path) -> None:
     """Undo what a crashed writer left: temp files, staging folders, a half-done fallback swap."""
     for draft in [*schema.events_dir(data_dir).glob("*/.*.tmp"), *schema.directory_dir(data_dir).glob(".*.tmp")]:
         draft.unlink(missing_ok=True)
+    count = schema.swap_count(data_dir)
+    if count % 2:  # a writer died between the two counts of a swap; its folders are repaired below
+        _set_swap_count(data_dir, count + 1)
     staging = data_dir / STAGING
     if not staging.is_dir():
         return
@@ -1004,8 +1009,25 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
+def _set_swap_count(data_dir: Path, count: int) -> None:
+    draft = data_dir / f"{schema.SWAPS_FILE}.{os.getpid()}.tmp"
+    draft.write_text(str(count))
+    os.replace(draft, data_dir / schema.SWAPS_FILE)
+
+
 def _swap_folders(new: Path, current: Path) -> None:
-    """Afterwards `current` holds what `new` held and `new` holds the old contents."""
+    """Afterwards `current` holds what `new` held and `new` holds the old contents; the swap count says
+    when that happens (odd meanwhile), for readers to run a query again that listed the folder then."""
+    data_dir = current.parent.parent  # events/utc_date=… → the data folder
+    count = schema.swap_count(data_dir)
+    _set_swap_count(data_dir, count + 1 + count % 2)
+    try:
+        _exchange(new, current)
+    finally:
+        _set_swap_count(data_dir, count + 2 + count % 2)
+
+
+def _exchange(new: Path, current: Path) -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = getattr(libc, "renameat2", None)

@@ -110,6 +110,21 @@ def partition_dir(data_dir: Path, utc_date: str) -> Path:
     return events_dir(data_dir) / f"{PARTITION_COLUMN}={utc_date}"
 
 
+# A count of partition-folder swaps (compaction, purge), raised to an odd number just before a writer swaps a
+# folder and to the next even one just after. A reader that lists the folder while it is exchanged can see
+# none of its files (the names it listed are gone when it looks at them), so a query over the events that
+# saw the count change, or odd, is run again (queries/db.py: `read_consistently`).
+SWAPS_FILE = ".swaps"
+
+
+def swap_count(data_dir: Path) -> int:
+    """The partition-swap count (0 before any swap); odd while a swap is under way."""
+    try:
+        return int((Path(data_dir) / SWAPS_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
 # The event files, relative to events/: Parquet files in partition folders, nothing else.
 EVENT_FILES = f"{PARTITION_COLUMN}=*/*.parquet"
 
