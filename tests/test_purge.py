@@ -15,7 +15,6 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-import queries
 from data import ingest, purge, rollup, schema
 from queries import cache as query_cache
 from queries import usage
@@ -24,7 +23,7 @@ from queries.period import Period
 from queries.scope import Scope
 from tests import org
 from tests.test_ingest import assert_readable, event, events, jsonl, with_prices
-from tests.test_rollups import TZ, _app, _questions
+from tests.test_rollups import TZ, _app, assert_rollups_answer_as_raw
 
 ALL = [e[0] for e in org.EVENTS]  # e0 .. e8; see tests/org.py for their dates, users and costs
 
@@ -209,13 +208,7 @@ def test_the_rollups_after_a_purge_equal_a_full_rebuild(folder: Path, tmp_path: 
     for table, frame in _rollup_frames(folder).items():
         assert_frame_equal(frame, _rollup_frames(rebuilt)[table], check_row_order=False)
     period = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31), TZ)
-    with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
-        for question in _questions("u4").values():
-            for scope in (Scope.organization(), Scope.teams(["t_eng"])):
-                with raw_events():
-                    expected = question(period, scope)
-                assert_frame_equal(question(period, scope), expected, check_exact=False, rel_tol=1e-12)
+    assert_rollups_answer_as_raw(app, "u4", period, (Scope.organization(), Scope.teams(["t_eng"])))
 
 
 def test_a_purge_is_audited_with_its_selectors_and_counts(cli, folder: Path, tmp_path: Path) -> None:

@@ -139,6 +139,17 @@ def _compare(app, name: str, every_pair: bool) -> int:
     return compared
 
 
+def assert_rollups_answer_as_raw(app, user_id: str, period: Period, scopes: tuple[Scope, ...]) -> None:
+    """Every question, in each scope, answers from the rollups exactly as from the raw events."""
+    with app.app_context(), query_cache.bypassed():
+        assert queries.database().uses_rollups(TZ)
+        for question in _questions(user_id).values():
+            for scope in scopes:
+                with raw_events():
+                    expected = question(period, scope)
+                assert_frame_equal(question(period, scope), expected, check_exact=False, rel_tol=1e-12)
+
+
 QUESTIONS = list(_questions("u"))
 
 
@@ -283,13 +294,7 @@ def test_the_hand_made_org_answers_the_same_with_rollups(tmp_path: Path) -> None
     rollup.build(folder, "America/New_York")
     app = _app(folder, TZ)
     period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), TZ)
-    with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
-        for question in _questions("u1").values():
-            for scope in (Scope.organization(), Scope.teams(["t_legal"])):
-                with raw_events():
-                    expected = question(period, scope)
-                assert_frame_equal(question(period, scope), expected, check_exact=False, rel_tol=1e-12)
+    assert_rollups_answer_as_raw(app, "u1", period, (Scope.organization(), Scope.teams(["t_legal"])))
 
 
 def test_the_rollup_command_builds_and_reports(tmp_path: Path) -> None:
@@ -337,13 +342,7 @@ def test_ingesting_events_updates_the_rollups(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "rollups: " in result.output
     period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), TZ)
-    with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
-        for question in _questions("u4").values():
-            for scope in (Scope.organization(), Scope.teams(["t_eng"])):
-                with raw_events():
-                    expected = question(period, scope)
-                assert_frame_equal(question(period, scope), expected, check_exact=False, rel_tol=1e-12)
+    assert_rollups_answer_as_raw(app, "u4", period, (Scope.organization(), Scope.teams(["t_eng"])))
 
 
 def test_the_receiver_updates_the_rollups_once_for_many_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
