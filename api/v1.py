@@ -10,9 +10,8 @@ from flask.typing import ResponseReturnValue
 from auth.scope import current_scope
 from queries import directory, usage
 from queries.db import DataFolderError
-from queries.filters import parse_ids
-from queries.period import GRAINS, Period, PeriodError, parse_date
-from queries.scope import Scope
+from queries.filters import Filters, parse_filters
+from queries.period import GRAINS, PeriodError
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -37,32 +36,19 @@ def unreadable_data(error: DataFolderError) -> ResponseReturnValue:
     return jsonify({"error": str(error)}), 503
 
 
-def _period() -> Period:
-    dates = {}
-    for name in ("start", "end"):
-        try:
-            dates[name] = parse_date(request.args.get(name), name)
-        except PeriodError as error:
-            raise BadParameter(name, str(error)) from None
-    try:
-        return Period(dates["start"], dates["end"], current_app.config["ORG_TIMEZONE"])
-    except PeriodError as error:
-        raise BadParameter("end", str(error)) from None
-
-
-def _scope() -> Scope:
-    """The caller's scope, narrowed by `teams` and `agents` (comma-separated ids), each of which it must see."""
-    wanted = {}
-    for name in ("teams", "agents"):
-        try:
-            wanted[name] = parse_ids(request.args.get(name), name)
-        except PeriodError as error:
-            raise BadParameter(name, str(error)) from None
+def _filters(grain: str | None = None) -> Filters:
+    """`start` and `end` (both required), and `teams` and `agents` (comma-separated ids, each of which the
+    caller must see), in the caller's scope."""
+    values = {name: request.args.get(name) for name in ("start", "end", "teams", "agents")}
     viewer = current_scope()
-    unknown = directory.unknown_ids(viewer, wanted["teams"], wanted["agents"])
+    try:
+        filters = parse_filters({**values, "grain": grain}, viewer, current_app.config["ORG_TIMEZONE"])
+    except PeriodError as error:
+        raise BadParameter(error.field or "start", str(error)) from None
+    unknown = directory.unknown_ids(viewer, filters.teams, filters.agents)
     if unknown:
         raise BadParameter(*unknown)
-    return viewer.narrow(wanted["teams"], wanted["agents"])
+    return filters
 
 
 def _money(value: Decimal) -> str:
@@ -71,8 +57,9 @@ def _money(value: Decimal) -> str:
 
 @bp.get("/summary")
 def summary() -> ResponseReturnValue:
-    period = _period()
-    row = usage.summary(period, _scope()).row(0, named=True)
+    filters = _filters()
+    period = filters.period
+    row = usage.summary(filters).row(0, named=True)
     return jsonify(
         {
             "interactions": row["interactions"],
@@ -89,12 +76,9 @@ def breakdown() -> ResponseReturnValue:
     by = request.args.get("by", "")
     if by not in BREAKDOWNS:
         raise BadParameter("by", f"Unknown breakdown {by!r}; use one of {', '.join(BREAKDOWNS)}.")
-    period = _period()
-    scope = _scope()
-    if by in GRAINS:
-        frame = usage.interactions_over_time(period, by, scope)
-    else:
-        frame = usage.interactions_by_key(by, period, scope)
+    filters = _filters(by if by in GRAINS else None)
+    period = filters.period
+    frame = usage.interactions_over_time(filters) if by in GRAINS else usage.interactions_by_key(filters, by)
     rows = [
         {
             "key": str(row["key"]),

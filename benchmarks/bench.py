@@ -259,9 +259,9 @@ def pandas_kpis_and_agents(folder: Path, query: dict, team_ids: list[str] | None
     """What a plain Dash app does per callback: read the period's columns, filter, group by."""
     import pandas as pd
 
-    from queries.period import Period
+    from queries.filters import parse_period
 
-    period = Period(date.fromisoformat(query["start"]), date.fromisoformat(query["end"]), TZ)
+    period = parse_period(query["start"], query["end"], TZ)
     started = time.perf_counter()
     frame = pd.read_parquet(
         folder / "events",
@@ -317,17 +317,18 @@ def pandas_in_child(pool, folder: Path, query: dict, team_ids: list[str] | None)
 def ours_kpis_and_agents(app, query: dict, scope) -> tuple[float, float]:
     """The same two questions through the query layer (the cache as it is)."""
     from queries import usage
-    from queries.period import Period
+    from queries.filters import Filters, parse_period
 
-    period = Period(date.fromisoformat(query["start"]), date.fromisoformat(query["end"]), TZ)
+    filters = Filters.asking(parse_period(query["start"], query["end"], TZ), scope)
+    previous = filters.for_period(filters.period.previous())
     with app.app_context():
         started = time.perf_counter()
-        usage.summary(period, scope)
-        usage.summary(period.previous(), scope)
-        usage.adoption(period, scope)
-        usage.adoption(period.previous(), scope)
+        usage.summary(filters)
+        usage.summary(previous)
+        usage.adoption(filters)
+        usage.adoption(previous)
         kpis_done = time.perf_counter()
-        usage.interactions_by_key("agent", period, scope)
+        usage.interactions_by_key(filters, "agent")
         return kpis_done - started, time.perf_counter() - kpis_done
 
 

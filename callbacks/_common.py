@@ -1,23 +1,25 @@
-"""What every tab's callbacks share: reading the URL's filters and the viewer's scope."""
+"""What every tab's callbacks share: the URL's filters, in the viewer's scope."""
 
 from __future__ import annotations
 
 from flask import current_app
 
 from auth.scope import current_scope
-from queries.filters import Filters, parse_filters
-from queries.scope import Scope
+from queries.filters import Filters, default_period, parse_filters
+from queries.period import Period
 
 
 def org_timezone() -> str:
     return current_app.config["ORG_TIMEZONE"]
 
 
-def resolve(query: dict | None) -> tuple[Filters, Scope]:
-    """Filters from the page's query (untrusted) and the scope they narrow, decided on the server.
+def page_filters(query: dict | None, default: Period | None = None, read_grain: bool = False) -> Filters:
+    """Filters from the page's query (untrusted), in the viewer's scope, decided on the server.
 
-    Raises PeriodError (its message is for the user) when the period is malformed or backwards, or
-    the query is not what a page sends (not a mapping, ids that are not text): the browser is not trusted.
+    Without dates the period is `default` (else the one every tab opens on); only a tab with a grain
+    control reads `grain` from the URL. Raises PeriodError (its message is for the user) when the period
+    is malformed or backwards, or the query is not what a page sends (not a mapping, ids that are not
+    text): the browser is not trusted.
     """
-    filters = parse_filters(query or {}, org_timezone())
-    return filters, filters.scope(current_scope())
+    tz = org_timezone()
+    return parse_filters(query or {}, current_scope(), tz, default=default or default_period(tz), read_grain=read_grain)

@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import ALL, Input, Output, State, ctx, html, no_update
 
-from callbacks._common import org_timezone, resolve
+from callbacks._common import org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     BLUES,
@@ -32,8 +32,8 @@ from callbacks._tab import register_tab
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, number_column
 from queries import analytics
-from queries.filters import parse_filters, parse_ids, query_from_search, search_with
-from queries.period import GRAINS, Period, PeriodError, auto_grain
+from queries.filters import asked_period, default_grain, default_period, parse_ids, query_from_search, search_with
+from queries.period import GRAINS, Period, PeriodError
 
 TOP_AGENTS = 10
 TOP_TEAMS = 12
@@ -184,10 +184,10 @@ def agent_figure(frame: pl.DataFrame) -> Figure:
 def update_agents(query: dict | None) -> tuple:
     """Top agents chart, and every agent in the grid."""
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError as error:
         return message_figure(str(error), CHART_HEIGHT, wrap=NARROW), table_message(str(error))
-    frame = analytics.agent_stats(filters.period, scope)
+    frame = analytics.agent_stats(filters)
     if frame.is_empty():
         return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message(f"{NO_INTERACTIONS}.")
     table = grid(ids.ANALYTICS_AGENT_GRID, AGENT_COLUMNS, agent_rows(frame))
@@ -251,10 +251,10 @@ def team_figure(frame: pl.DataFrame) -> Figure:
 def update_teams(query: dict | None) -> tuple:
     """Share of interactions per team, and every team in scope (also unused ones) in the grid."""
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError as error:
         return message_figure(str(error), CHART_HEIGHT, wrap=NARROW), table_message(str(error))
-    frame = analytics.team_stats(filters.period, scope)
+    frame = analytics.team_stats(filters)
     if frame.is_empty():
         return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message("No teams in your scope.")
     table = grid(ids.ANALYTICS_TEAM_GRID, TEAM_COLUMNS, team_rows(frame))
@@ -264,10 +264,6 @@ def update_teams(query: dict | None) -> tuple:
 
 
 # Over time
-
-
-def _grain_and_stack(query: dict, days: int) -> tuple[str, str]:
-    return query.get("grain") or auto_grain(days), query.get("stack") or ids.ANALYTICS_DEFAULT_STACK
 
 
 def _tallest_bucket(frame: pl.DataFrame) -> int:
@@ -323,14 +319,14 @@ def over_time_figure(frame: pl.DataFrame, grain: str, period: Period) -> Figure:
 def update_over_time(query: dict | None) -> Figure:
     """Interactions per day, week or month, stacked by the top agents or teams and Other."""
     try:
-        filters, scope = resolve(query)
-        grain, by = _grain_and_stack(query or {}, filters.period.days)
-        frame = analytics.interactions_over_time_by(filters.period, grain, by, scope, TOP_SERIES)
+        filters = page_filters(query, read_grain=True)  # the one part with a grain control
+        by = (query or {}).get("stack") or ids.ANALYTICS_DEFAULT_STACK
+        frame = analytics.interactions_over_time_by(filters, by, TOP_SERIES)
     except ValueError as error:  # PeriodError, or a grain or stack from a hand-edited URL
         return message_figure(str(error), CHART_HEIGHT)
     if frame["interactions"].sum() == 0:
         return message_figure(NO_INTERACTIONS, CHART_HEIGHT)
-    return over_time_figure(frame, grain, filters.period)
+    return over_time_figure(frame, filters.grain, filters.period)
 
 
 # Weekday x hour
@@ -372,10 +368,10 @@ def heatmap_figure(frame: pl.DataFrame, tz: str) -> Figure:
 
 def update_heatmap(query: dict | None) -> Figure:
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError as error:
         return message_figure(str(error), HEATMAP_HEIGHT)
-    frame = analytics.activity_heatmap(filters.period, scope)
+    frame = analytics.activity_heatmap(filters)
     if frame["interactions"].sum() == 0:
         return message_figure(NO_INTERACTIONS, HEATMAP_HEIGHT)
     return heatmap_figure(frame, filters.period.tz)
@@ -400,13 +396,14 @@ def chip(key: str, value: str, label: str) -> dbc.Button:
 def update_chips(query: dict | None) -> list:
     """One chip per team and agent the tab is filtered to, named as the viewer may see them."""
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError:
         return []
     if not filters.teams and not filters.agents:
         return [html.Span("Tip: click an agent or a team in a chart to filter this tab to it.",
                           className="text-muted small")]  # fmt: skip
-    names = {(row["kind"], row["key"]): row["label"] for row in analytics.filter_labels(scope).iter_rows(named=True)}
+    labels = analytics.filter_labels(filters.scope)
+    names = {(row["kind"], row["key"]): row["label"] for row in labels.iter_rows(named=True)}
     chips = [chip("teams", team, names.get(("team", team), team)) for team in filters.teams]
     chips += [chip("agents", agent, names.get(("agent", agent), agent)) for agent in filters.agents]
     return [html.Span("Filtered to", className="text-muted small me-1"), *chips]
@@ -478,7 +475,8 @@ def update_search_from_grain(grain: str | None, search: str | None):
     if grain is not None and grain not in GRAINS:
         return no_update
     try:
-        default = auto_grain(parse_filters(query_from_search(search), org_timezone()).period.days)
+        tz = org_timezone()
+        default = default_grain(asked_period(query_from_search(search), tz, default_period(tz)))
     except PeriodError:
         default = None
     return _write(search, grain=None if grain == default else grain)

@@ -17,7 +17,7 @@ from dash import Input, Output, State, html, no_update
 from flask import current_app
 
 from auth.scope import current_scope
-from callbacks._common import org_timezone, resolve
+from callbacks._common import org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
@@ -35,15 +35,14 @@ from layouts import ids
 from layouts._components import format_change, format_count, format_usd, message
 from queries import billing, usage
 from queries.billing_periods import (
-    billing_period_containing,
     billing_periods,
     is_billing_period,
     period_label,
     previous_billing_period,
 )
-from queries.filters import Filters, query_from_search, search_with
+from queries.filters import Filters, default_period, parse_period_text, period_text, query_from_search, search_with
 from queries.money import to_cents
-from queries.period import Period, PeriodError, parse_period, today_local
+from queries.period import Period, PeriodError, today_local
 from queries.scope import Scope
 
 NO_COST = "No cost in this period"
@@ -68,27 +67,12 @@ def _today(today: dt.date | None) -> dt.date:
 
 
 def current_period(today: dt.date) -> Period:
-    return billing_period_containing(today, anchor_day(), org_timezone())
+    return default_period(org_timezone(), today, anchor_day())
 
 
-def with_default_period(query: dict | None, today: dt.date) -> dict:
-    """The query, with the current billing period when it names no dates (this tab's default)."""
-    if query is not None and not isinstance(query, dict):
-        return query  # not what the page sends: resolve() says so
-    query = dict(query or {})
-    if not query.get("start") and not query.get("end"):
-        period = current_period(today)
-        query.update(start=period.start.isoformat(), end=period.end.isoformat())
-    return query
-
-
-def resolve_billing(query: dict | None, today: dt.date) -> tuple[Filters, Scope]:
-    """Like `resolve`, with this tab's default period; raises PeriodError for a bad one."""
-    return resolve(with_default_period(query, today))
-
-
-def period_value(period: Period) -> str:
-    return f"{period.start.isoformat()}/{period.end.isoformat()}"
+def billing_filters(query: dict | None, today: dt.date) -> Filters:
+    """The page's filters, with this tab's default period (the current billing period); PeriodError for a bad one."""
+    return page_filters(query, default=current_period(today))
 
 
 def total_label(scope: Scope) -> str:
@@ -135,8 +119,8 @@ def update_period_options(query: dict | None, today: dt.date | None = None) -> t
     tz, anchor = org_timezone(), anchor_day()
     current = current_period(today)
     try:
-        filters, scope = resolve_billing(query, today)
-        shown = filters.period
+        filters = billing_filters(query, today)
+        scope, shown = filters.scope, filters.period
     except PeriodError:
         scope, shown = current_scope(), None
     bounds = usage.data_bounds(scope, tz).row(0, named=True)
@@ -145,7 +129,7 @@ def update_period_options(query: dict | None, today: dt.date | None = None) -> t
     if shown is not None and is_billing_period(shown, anchor) and shown not in periods:
         periods = sorted([*periods, shown], key=lambda p: p.start, reverse=True)  # the one the URL asks for
     options = [
-        {"label": period_label(p) + (" (current)" if p == current else ""), "value": period_value(p)} for p in periods
+        {"label": period_label(p) + (" (current)" if p == current else ""), "value": period_text(p)} for p in periods
     ]
     if shown is None:
         return options, None, ""
@@ -156,8 +140,8 @@ def update_period_options(query: dict | None, today: dt.date | None = None) -> t
         note = f"{shown.days} days · today is day {elapsed} of {shown.days}"
         if not (query or {}).get("start") and not (query or {}).get("end"):
             note += " · this tab opens on the current billing period"
-        return options, period_value(shown), note
-    return options, period_value(shown), f"{shown.days} days"
+        return options, period_text(shown), note
+    return options, period_text(shown), f"{shown.days} days"
 
 
 def update_url(value: str | None, search: str | None, today: dt.date | None = None) -> str:
@@ -166,13 +150,13 @@ def update_url(value: str | None, search: str | None, today: dt.date | None = No
         return no_update
     today = _today(today)
     try:
-        chosen = parse_period(*value.split("/", 1), org_timezone())
+        chosen = parse_period_text(value, org_timezone())
     except PeriodError:
         return no_update
     if not is_billing_period(chosen, anchor_day()):
         return no_update
     try:
-        shown = resolve_billing(query_from_search(search), today)[0].period
+        shown = billing_filters(query_from_search(search), today).period
     except PeriodError:
         shown = None
     if chosen == shown:
@@ -246,20 +230,20 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
     """The period's total, the projection (current period) or daily average, and the previous period."""
     today = _today(today)
     try:
-        filters, scope = resolve_billing(query, today)
+        filters = billing_filters(query, today)
     except PeriodError as error:
         return message(str(error), "danger"), None
-    period, anchor = filters.period, anchor_day()
+    period, anchor, scope = filters.period, anchor_day(), filters.scope
     is_current = period == current_period(today)
     if is_billing_period(period, anchor):
         previous, previous_title = previous_billing_period(period, anchor), "Previous billing period"
     else:
         previous, previous_title = period.previous(), "Previous period (same length)"
-    total = billing.total_cost(period, scope)
-    previous_total = billing.total_cost(previous, scope)
+    total = billing.total_cost(filters)
+    previous_total = billing.total_cost(filters.for_period(previous))
 
     if is_current:
-        projection = billing.projection(period, scope, today)
+        projection = billing.projection(filters, today)
         total_lines = [
             period_label(period),
             html.Span(f"Month to date: day {projection.elapsed_days} of {period.days}", className="text-muted"),
@@ -269,7 +253,7 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
         same_days = Period(previous.start, min(previous.end, previous.start + (today - period.start)), period.tz)
         so_far = html.Span([
             html.Span("So far: ", className="text-muted"),
-            *_change_line(total, billing.total_cost(same_days, scope), "billing-kpi-so-far"),
+            *_change_line(total, billing.total_cost(filters.for_period(same_days)), "billing-kpi-so-far"),
             html.Span(f" vs the first {same_days.days} days of the previous period", className="text-muted"),
         ])  # fmt: skip
     else:
@@ -349,14 +333,13 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
 def update_daily(query: dict | None, today: dt.date | None = None) -> Figure:
     today = _today(today)
     try:
-        filters, scope = resolve_billing(query, today)
+        filters = billing_filters(query, today)
     except PeriodError as error:
         return message_figure(str(error), HEIGHT)
-    period = filters.period
-    frame = billing.cost_by_day(period, scope)
+    frame = billing.cost_by_day(filters)
     if frame["interactions"].sum() == 0:
         return message_figure(NO_COST, HEIGHT)
-    projection = billing.projection(period, scope, today) if period == current_period(today) else None
+    projection = billing.projection(filters, today) if filters.period == current_period(today) else None
     return daily_figure(frame, projection)
 
 
@@ -441,10 +424,10 @@ def _breakdown(by: str, query: dict | None, today: dt.date | None) -> tuple[Figu
     height = HEIGHT if by == "model" else BREAKDOWN_HEIGHT
     today = _today(today)
     try:
-        filters, scope = resolve_billing(query, today)
+        filters = billing_filters(query, today)
     except PeriodError as error:
         return message_figure(str(error), height), [], grid_options(None)
-    frame = billing.cost_by_key(by, filters.period, scope)
+    frame = billing.cost_by_key(filters, by)
     if frame.is_empty():
         return message_figure(NO_COST, height), [], grid_options(None)
     return bar_figure(frame, COLOURS[by], height), grid_rows(frame), grid_options(frame)

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output
 
-from callbacks._common import resolve
+from callbacks._common import page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
@@ -25,7 +25,7 @@ from callbacks._tab import register_tab
 from layouts import ids
 from layouts._components import format_change, format_count, format_percent, format_usd, kpi_card, message
 from queries import usage
-from queries.period import PeriodError, auto_grain
+from queries.period import PeriodError
 
 TOP = 5
 
@@ -37,14 +37,15 @@ def _ratio(part: int, whole: int) -> float:
 def update_kpis(query: dict | None) -> tuple:
     """Interactions, active users, cost and adoption, each against the previous period."""
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError as error:
         return message(str(error), "danger"), None
     period = filters.period
-    now = usage.summary(period, scope).row(0, named=True)
-    before = usage.summary(period.previous(), scope).row(0, named=True)
-    adopted_now = usage.adoption(period, scope).row(0, named=True)
-    adopted_before = usage.adoption(period.previous(), scope).row(0, named=True)
+    previous = filters.for_period(period.previous())
+    now = usage.summary(filters).row(0, named=True)
+    before = usage.summary(previous).row(0, named=True)
+    adopted_now = usage.adoption(filters).row(0, named=True)
+    adopted_before = usage.adoption(previous).row(0, named=True)
     adoption_now = _ratio(adopted_now["active_users"], adopted_now["users_with_access"])
     adoption_before = _ratio(adopted_before["active_users"], adopted_before["users_with_access"])
     cards = [
@@ -97,15 +98,14 @@ def trend_figure(current: pl.DataFrame, previous: pl.DataFrame, grain: str) -> F
 
 def update_trend(query: dict | None) -> Figure:
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)  # the grain that fits the period: this tab has no grain control
     except PeriodError as error:
         return message_figure(str(error))
-    grain = auto_grain(filters.period.days)
-    current = usage.interactions_over_time(filters.period, grain, scope)
+    current = usage.interactions_over_time(filters)
     if current["interactions"].sum() == 0:
         return message_figure(NO_INTERACTIONS)
-    previous = usage.interactions_over_time(filters.period.previous(), grain, scope)
-    return trend_figure(current, previous, grain)
+    previous = usage.interactions_over_time(filters.for_period(filters.period.previous()))
+    return trend_figure(current, previous, filters.grain)
 
 
 def cost_figure(frame: pl.DataFrame, grain: str) -> Figure:
@@ -123,15 +123,14 @@ def cost_figure(frame: pl.DataFrame, grain: str) -> Figure:
 def update_cost(query: dict | None) -> tuple:
     """Total cost of the period and a small bar chart of cost per day (or week/month)."""
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError as error:
         return "—", message_figure(str(error), 220)
-    grain = auto_grain(filters.period.days)
-    frame = usage.interactions_over_time(filters.period, grain, scope)
+    frame = usage.interactions_over_time(filters)
     total = frame["cost_usd"].sum()
     if frame["interactions"].sum() == 0:
         return format_usd(total), message_figure(NO_INTERACTIONS, 220)
-    return format_usd(total), cost_figure(frame, grain)
+    return format_usd(total), cost_figure(frame, filters.grain)
 
 
 def top_figure(frame: pl.DataFrame, colour: str) -> Figure:
@@ -154,10 +153,10 @@ def top_figure(frame: pl.DataFrame, colour: str) -> Figure:
 
 def _top(by: str, query: dict | None) -> Figure:
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError as error:
         return message_figure(str(error), 260)
-    frame = usage.interactions_by_key(by, filters.period, scope)
+    frame = usage.interactions_by_key(filters, by)
     if frame.is_empty():
         return message_figure(NO_INTERACTIONS, 260)
     return top_figure(frame, AGENT_COLOUR if by == "agent" else TEAM_COLOUR)

@@ -21,8 +21,16 @@ from callbacks._common import org_timezone
 from layouts import ids
 from queries import usage
 from queries.billing_periods import billing_periods, period_label
-from queries.filters import parse_filters, query_from_search
-from queries.period import PRESETS, Period, PeriodError, auto_grain, parse_date, preset_period, today_local
+from queries.filters import (
+    Filters,
+    asked_period,
+    default_period,
+    parse_filters,
+    parse_period_text,
+    period_text,
+    query_from_search,
+)
+from queries.period import PRESETS, PeriodError, preset_period, today_local
 from reports.build import report_for_account
 from reports.jobs import JobRefused, ReportJobs
 from reports.request import ReportError, ReportRequest, read_ticket, sign_ticket
@@ -31,7 +39,6 @@ SHOWN = "shown"
 SESSION_ENDED = "Your session has ended; sign in again to generate reports."
 JOBS_EXTENSION = "telemetry_report_jobs"
 NO_JOB = -1  # the job handle of a refused request: nothing to poll, cancel or kill
-BILLING_PREFIX = "billing:"
 BILLING_CHOICES = 12
 
 
@@ -45,7 +52,7 @@ def update_period_options(is_open: bool, search: str | None) -> tuple[list[dict]
         return no_update, no_update
     tz = org_timezone()
     try:
-        shown = parse_filters(query_from_search(search), tz).period
+        shown = asked_period(query_from_search(search), tz, default_period(tz))
         options = [{"label": f"As shown: {shown.start} to {shown.end}", "value": SHOWN}]
     except PeriodError:
         options = []
@@ -56,22 +63,25 @@ def update_period_options(is_open: bool, search: str | None) -> tuple[list[dict]
     for period in billing_periods(first, today, anchor, tz)[:BILLING_CHOICES]:
         current = " (current)" if period.start <= today <= period.end else ""
         options.append({"label": f"Billing period {period_label(period)}{current}",
-                        "value": f"{BILLING_PREFIX}{period.start}:{period.end}"})  # fmt: skip
+                        "value": period_text(period)})  # fmt: skip
     return options, options[0]["value"]
 
 
-def chosen_period(choice: str | None, search: str | None, tz: str) -> tuple[Period, tuple, tuple]:
-    """The period, teams and agents a choice stands for; the on-screen filters come along with "shown"."""
+def chosen_filters(choice: str | None, grain: str, search: str | None, tz: str) -> Filters:
+    """What the dialog's choices ask: a period (the one on screen, with its teams and agents; a billing
+    period; a preset) and a grain ("auto": the one that fits the period)."""
     if not choice or not isinstance(choice, str):
         raise PeriodError("Choose a period.")
+    asked = {"grain": None if grain == "auto" else grain}
     if choice == SHOWN:
-        filters = parse_filters(query_from_search(search), tz)
-        return filters.period, filters.teams, filters.agents
-    if choice.startswith(BILLING_PREFIX):
-        start, _, end = choice.removeprefix(BILLING_PREFIX).partition(":")
-        return Period(parse_date(start, "start"), parse_date(end, "end"), tz), (), ()
-    first = usage.data_bounds(current_scope(), tz)["first_day"][0]
-    return preset_period(choice, today_local(tz), tz, first), (), ()
+        query = {**query_from_search(search), **asked}
+        return parse_filters(query, current_scope(), tz, default=default_period(tz))
+    if "/" in choice:  # a billing period
+        period = parse_period_text(choice, tz)
+    else:
+        first = usage.data_bounds(current_scope(), tz)["first_day"][0]
+        period = preset_period(choice, today_local(tz), tz, first)
+    return parse_filters(asked, current_scope(), tz, default=period)
 
 
 def prepare_ticket(points: list[str] | None, choice: str | None, grain: str, fmt: str, search: str | None) -> tuple:
@@ -82,11 +92,7 @@ def prepare_ticket(points: list[str] | None, choice: str | None, grain: str, fmt
     if not isinstance(grain, str) or not isinstance(fmt, str):
         return None, True, "Choose a grain and a format."
     try:
-        period, teams, agents = chosen_period(choice, search, tz)
-        ask = ReportRequest(
-            start=period.start, end=period.end, points=tuple(points or ()), format=fmt,
-            grain=auto_grain(period.days) if grain == "auto" else grain, teams=teams, agents=agents,
-        )  # fmt: skip
+        ask = ReportRequest.asking(chosen_filters(choice, grain, search, tz), tuple(points or ()), fmt)
     except (PeriodError, ReportError) as error:
         return None, True, str(error)
     account = current_account()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 import dash
 from dash import Input, Output, ctx, no_update
@@ -16,18 +15,16 @@ from layouts import ids
 from layouts._components import message
 from layouts.shell import TABS
 from queries import directory, usage
-from queries.billing_periods import billing_period_containing
-from queries.filters import parse_filters, parse_ids, query_from_search, search_with
-from queries.period import (
+from queries.filters import (
     DEFAULT_PRESET,
-    PRESETS,
-    Period,
-    PeriodError,
-    matching_preset,
-    parse_date,
-    preset_period,
-    today_local,
+    default_period,
+    parse_filters,
+    parse_ids,
+    parse_period,
+    query_from_search,
+    search_with,
 )
+from queries.period import PRESETS, PeriodError, matching_preset, preset_period, today_local
 
 BILLING_PATH = "/telemetry/billing"
 
@@ -65,18 +62,16 @@ def _first_day() -> dt.date | None:
 
 def controls_from_search(search: str | None, today: dt.date, tz: str, pathname: str | None = None) -> tuple:
     """The filter bar as the URL says (first load, a shared link, the back button, another tab)."""
+    # The Billing tab's own default is the current billing period; show the same dates here.
+    on_billing = pathname == BILLING_PATH
+    anchor = current_app.config["BILLING_ANCHOR_DAY"] if on_billing else None
     try:
         query = query_from_search(search)
-        filters = parse_filters(query, tz, today)
+        filters = parse_filters(query, current_scope(), tz, default=default_period(tz, today, anchor))
     except PeriodError as error:
         note = message(f"{error} Pick a period above.", "danger")
         return no_update, "custom", None, None, no_update, no_update, note
-    explicit = bool(query.get("start") or query.get("end"))
-    if not explicit and pathname == BILLING_PATH:
-        # The Billing tab's own default is the current billing period; show the same dates here.
-        period = billing_period_containing(today, current_app.config["BILLING_ANCHOR_DAY"], tz)
-        filters = replace(filters, period=period)
-        explicit = True
+    explicit = on_billing or bool(query.get("start") or query.get("end"))
     preset = matching_preset(filters.period, today, _first_day()) if explicit else DEFAULT_PRESET
     return (
         no_update,
@@ -105,7 +100,7 @@ def search_from_controls(
         if trigger == ids.FILTER_PRESET and preset != "custom":
             period = preset_period(preset, today, tz, _first_day())
         elif start and end:
-            period = Period(_picked_date(start, "start"), _picked_date(end, "end"), tz)
+            period = parse_period(_picked_date(start), _picked_date(end), tz)
             preset = matching_preset(period, today, _first_day()) if trigger == ids.FILTER_RANGE else preset
         else:
             return (no_update,) * 6 + (None,)
@@ -129,9 +124,9 @@ def search_from_controls(
     )
 
 
-def _picked_date(value: str, name: str) -> dt.date:
-    """A date picker's value: `YYYY-MM-DD`, possibly followed by a time."""
-    return parse_date(value[:10] if isinstance(value, str) else value, name)
+def _picked_date(value: object) -> object:
+    """A date picker's value, `YYYY-MM-DD` possibly followed by a time, as the date's text."""
+    return value[:10] if isinstance(value, str) else value
 
 
 def update_filters(search, pathname, preset, start, end, teams, agents) -> tuple:

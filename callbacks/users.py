@@ -10,7 +10,7 @@ import polars as pl
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from auth.session import audit
-from callbacks._common import org_timezone, resolve
+from callbacks._common import org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     GREEN,
@@ -125,10 +125,10 @@ def update_table(query: dict | None) -> tuple:
     """Summary cards and the table's columns, for the view in the URL; the rows come a block at a time
     (`update_rows`), so a 25,000-person organization does not send 25,000 rows for each period."""
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError as error:
         return message(str(error), "danger"), None, no_update
-    activity = users.user_activity(filters.period, scope)
+    activity = users.user_activity(filters)
     if activity.is_empty():
         return message("Nobody in your scope yet.", "info"), summary_cards(activity), ALL_COLUMNS
     return None, summary_cards(activity), _columns(_view(query))
@@ -140,11 +140,11 @@ def update_rows(request: dict | None, query: dict | None, search: str | None) ->
     if not isinstance(request, dict):
         return no_update
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError:
         return {"rowData": [], "rowCount": 0}
     view = _view(query)
-    activity = users.user_activity(filters.period, scope)
+    activity = users.user_activity(filters)
     if view == "all" and grid_rows.is_plain(request, search):
         # the rows in their own order: only the block is put as a person reads it (30,000 people: 6 ms)
         page, count = grid_rows.block(activity, request, {})
@@ -182,7 +182,7 @@ def export_csv(n_clicks: int | None, query: dict | None, search: str | None = No
     if not n_clicks:
         return no_update
     try:
-        period_filters, scope = resolve(query)
+        period_filters = page_filters(query)
     except PeriodError:
         return no_update
     try:
@@ -190,7 +190,7 @@ def export_csv(n_clicks: int | None, query: dict | None, search: str | None = No
     except grid_rows.TooMuchAsked:
         return no_update
     view = _view(query)
-    activity = users.user_activity(period_filters.period, scope)
+    activity = users.user_activity(period_filters)
     rows = view_rows(activity, view, org_timezone(), period_filters.period.end)
     rows = grid_rows.matching(rows, filters, filter_kinds(_columns(view)), search, SEARCH_FIELDS).drop("user_id")
     period = period_filters.period
@@ -215,10 +215,10 @@ def distribution_figure(activity: pl.DataFrame) -> Figure:
 
 def update_distribution(query: dict | None) -> tuple:
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError as error:
         return None, message_figure(str(error), 260)
-    activity = users.user_activity(filters.period, scope)
+    activity = users.user_activity(filters)
     active = activity.filter(pl.col("interactions") > 0)
     if active.is_empty():
         return None, message_figure(NO_INTERACTIONS, 260)
@@ -243,10 +243,10 @@ def adoption_figure(curve: pl.DataFrame) -> Figure:
 
 def update_adoption(query: dict | None) -> Figure:
     try:
-        filters, scope = resolve(query)
+        filters = page_filters(query)
     except PeriodError as error:
         return message_figure(str(error), 260)
-    curve = users.adoption_curve(filters.period, scope)
+    curve = users.adoption_curve(filters)
     if curve["users_with_access"].max() == 0:
         return message_figure("Nobody in your scope had access in this period", 260)
     return adoption_figure(curve)
@@ -254,12 +254,12 @@ def update_adoption(query: dict | None) -> Figure:
 
 def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
     """Title and body of the side panel: one person's daily activity and agents, in scope only."""
-    filters, scope = resolve(query)
-    person = users.user_in_scope(user_id, filters.period, scope)
+    filters = page_filters(query)
+    person = users.user_in_scope(filters, user_id)
     if person is None:
         return "User", [message("This person is not in your scope.", "warning")]
-    daily = users.user_daily_activity(user_id, filters.period, scope)
-    agents = users.user_agents(user_id, filters.period, scope)
+    daily = users.user_daily_activity(filters, user_id)
+    agents = users.user_agents(filters, user_id)
     bars = {"type": "bar", "x": daily["day"].to_list(), "y": daily["interactions"].to_list(),
             "marker": {"color": AGENT_COLOUR}, "hovertemplate": "%{x}: %{y:,} interactions<extra></extra>"}  # fmt: skip
     fig = figure([bars], 220, yaxis=count_axis(daily["interactions"].max(), "Interactions"), showlegend=False)

@@ -9,8 +9,8 @@ from flask import current_app
 
 from layouts import ids
 from layouts._components import loading_graph, section
-from queries.filters import parse_filters
-from queries.period import GRAINS, PeriodError, auto_grain
+from queries.filters import asked_period, default_grain, default_period
+from queries.period import GRAINS, PeriodError
 
 dash.register_page(__name__, path="/telemetry/analytics", name="Analytics", title="Telemetry · Analytics")
 
@@ -39,11 +39,11 @@ def _initial_grain(query: dict) -> str:
     """The grain in the URL, else the one that fits the period's length (as the chart's callback does)."""
     if query.get("grain") in GRAINS:
         return query["grain"]
+    tz = current_app.config["ORG_TIMEZONE"]
     try:
-        days = parse_filters(query, current_app.config["ORG_TIMEZONE"]).period.days
+        return default_grain(asked_period(query, tz, default_period(tz)))
     except PeriodError:
         return "day"
-    return auto_grain(days)
 
 
 def _table(table_id: str) -> dcc.Loading:

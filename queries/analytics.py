@@ -6,7 +6,7 @@ import polars as pl
 
 from queries import cursor
 from queries.db import run
-from queries.period import Period, parse_grain
+from queries.filters import Filters
 from queries.scope import Scope
 
 STACK_KEYS = ("agent", "team")
@@ -14,20 +14,16 @@ OTHER_KEY = "other"
 MAX_TOP_N = 20
 
 
-def _params(period: Period, scope: Scope, **extra) -> dict:
-    return {**period.params(), **scope.params(), **extra}
-
-
-def agent_stats(period: Period, scope: Scope) -> pl.DataFrame:
+def agent_stats(filters: Filters) -> pl.DataFrame:
     """Per agent, most used first: key, label, interactions, active_users, interactions_per_active_user,
     errors, error_rate, avg_latency_ms, input_tokens, output_tokens, cost_usd, share.
 
     Agents of the directory that nobody in scope used are listed with zeros (rates null).
     """
-    return run(cursor(), "agent_stats", _params(period, scope))
+    return run(cursor(), "agent_stats", filters.params())
 
 
-def team_stats(period: Period, scope: Scope) -> pl.DataFrame:
+def team_stats(filters: Filters) -> pl.DataFrame:
     """Per team in scope, also those with no interactions, most used first: key, label, members,
     active_users, adoption, interactions, share, interactions_per_member, cost_usd.
 
@@ -35,13 +31,13 @@ def team_stats(period: Period, scope: Scope) -> pl.DataFrame:
     where"): active in the team in the period, or in it today with access by the period's end and still
     with the company; `adoption` and `interactions_per_member` are null for a team with no members.
     """
-    return run(cursor(), "team_stats", _params(period, scope))
+    return run(cursor(), "team_stats", filters.params())
 
 
-def interactions_over_time_by(period: Period, grain: str, by: str, scope: Scope, top_n: int = 5) -> pl.DataFrame:
+def interactions_over_time_by(filters: Filters, by: str, top_n: int = 5) -> pl.DataFrame:
     """Rows of bucket, bucket_label, key, label, rank, interactions, active_users, cost_usd.
 
-    One row per bucket of the period and per series: the `top_n` agents or teams (`by`) with the
+    One row per bucket (`filters.grain`) of the period and per series: the `top_n` agents or teams (`by`) with the
     most interactions in the whole period, then 'other' (label 'Other') for the rest, if any.
     No rows when nothing happened in the period.
     """
@@ -49,13 +45,12 @@ def interactions_over_time_by(period: Period, grain: str, by: str, scope: Scope,
         raise ValueError(f"Unknown breakdown {by!r}; use one of {', '.join(STACK_KEYS)}.")
     if not isinstance(top_n, int) or not 1 <= top_n <= MAX_TOP_N:
         raise ValueError(f"top_n must be a whole number from 1 to {MAX_TOP_N}.")
-    params = _params(period, scope, grain=parse_grain(grain), by=by, top_n=top_n)
-    return run(cursor(), "interactions_over_time_by", params)
+    return run(cursor(), "interactions_over_time_by", filters.params(by=by, top_n=top_n))
 
 
-def activity_heatmap(period: Period, scope: Scope) -> pl.DataFrame:
+def activity_heatmap(filters: Filters) -> pl.DataFrame:
     """168 rows of weekday (ISO, 1 = Monday), hour (0..23, local time), interactions."""
-    return run(cursor(), "activity_heatmap", _params(period, scope))
+    return run(cursor(), "activity_heatmap", filters.params())
 
 
 def filter_labels(scope: Scope) -> pl.DataFrame:

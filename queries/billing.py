@@ -14,17 +14,13 @@ import polars as pl
 
 from queries import cursor
 from queries.db import run
+from queries.filters import Filters
 from queries.money import allocate_cents
 from queries.period import Period
-from queries.scope import Scope
 
 COST_KEYS = ("team", "agent", "model")
 RUN_RATE_DAYS = 7  # the projection's run rate: mean daily cost over this many complete days before today
 CENTS = pl.Decimal(38, 2)
-
-
-def _params(period: Period, scope: Scope, **extra) -> dict:
-    return {**period.params(), **scope.params(), **extra}
 
 
 def with_cents(frame: pl.DataFrame) -> pl.DataFrame:
@@ -33,24 +29,24 @@ def with_cents(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.Series("cost_cents", cents, dtype=CENTS))
 
 
-def total_cost(period: Period, scope: Scope) -> Decimal:
+def total_cost(filters: Filters) -> Decimal:
     """The exact cost of the period in the scope (summary.sql's cost_usd)."""
-    return run(cursor(), "summary", _params(period, scope))["cost_usd"][0]
+    return run(cursor(), "summary", filters.params())["cost_usd"][0]
 
 
-def cost_by_key(by: str, period: Period, scope: Scope) -> pl.DataFrame:
+def cost_by_key(filters: Filters, by: str) -> pl.DataFrame:
     """Rows of key, label, interactions, cost_usd, share, cost_cents per team, agent or model; most expensive first.
 
     Only keys with interactions in the period; `share` is the key's part of the scope's exact total (null if $0).
     """
     if by not in COST_KEYS:
         raise ValueError(f"Unknown breakdown {by!r}; use one of {', '.join(COST_KEYS)}.")
-    return with_cents(run(cursor(), "cost_by_key", _params(period, scope, by=by)))
+    return with_cents(run(cursor(), "cost_by_key", filters.params(by=by)))
 
 
-def cost_by_day(period: Period, scope: Scope) -> pl.DataFrame:
+def cost_by_day(filters: Filters) -> pl.DataFrame:
     """Rows of key (local date), label, interactions, cost_usd, cost_cents for every day of the period."""
-    return with_cents(run(cursor(), "cost_by_day", _params(period, scope)))
+    return with_cents(run(cursor(), "cost_by_day", filters.params()))
 
 
 @dataclass(frozen=True)
@@ -97,11 +93,13 @@ def run_rate_period(today: dt.date, tz: str) -> Period:
     return Period(today - dt.timedelta(days=RUN_RATE_DAYS), today - dt.timedelta(days=1), tz)
 
 
-def projection(period: Period, scope: Scope, today: dt.date) -> Projection:
-    """The projection of `period`, which must contain `today` (the current billing period)."""
+def projection(filters: Filters, today: dt.date) -> Projection:
+    """The projection of `filters.period`, which must contain `today` (the current billing period)."""
+    period = filters.period
     if not period.start <= today <= period.end:
         raise ValueError(f"Only a period containing today ({today:%Y-%m-%d}) can be projected.")
     rate_period = run_rate_period(today, period.tz)
-    to_date = total_cost(Period(period.start, today, period.tz), scope)
-    today_so_far = total_cost(Period(today, today, period.tz), scope)
-    return Projection(period, today, to_date, rate_period, total_cost(rate_period, scope), today_so_far)
+    to_date = total_cost(filters.for_period(Period(period.start, today, period.tz)))
+    today_so_far = total_cost(filters.for_period(Period(today, today, period.tz)))
+    rate_total = total_cost(filters.for_period(rate_period))
+    return Projection(period, today, to_date, rate_period, rate_total, today_so_far)

@@ -18,14 +18,21 @@ import polars as pl
 
 GRAINS = ("day", "week", "month")
 MAX_DAYS = 3660
-# Dates a person may ask for (parse_date). A Period itself may reach further, e.g. the period before
+# Dates a person may ask for (queries.filters.parse_date). A Period itself may reach further, e.g. the period before
 # one that starts on MIN_DATE, but never to where date arithmetic overflows (year 1 or 9999).
 MIN_DATE, MAX_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 _EARLIEST, _LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
 class PeriodError(ValueError):
-    """A period the user asked for that cannot be shown; the message is shown to them."""
+    """A period (or filter) the user asked for that cannot be shown; the message is shown to them.
+
+    `field` names what was wrong (start, end, grain, teams, agents) when known: the API answers with it.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -156,41 +163,6 @@ def known_timezone(tz: str) -> bool:
     return bool(_ask_icu("select count(*) from pg_timezone_names() where name = $tz", {"tz": tz}))
 
 
-def parse_date(text: str | None, name: str) -> dt.date:
-    """An ISO date from a URL or form, with a message that names the field."""
-    if not text:
-        raise PeriodError(f"Missing {name} date; use YYYY-MM-DD.")
-    if not isinstance(text, str):
-        raise PeriodError(f"The {name} date must be text in the form YYYY-MM-DD.")
-    try:
-        day = dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise PeriodError(f"The {name} date {text!r} is not a date; use YYYY-MM-DD.") from None
-    if not MIN_DATE <= day <= MAX_DATE:
-        raise PeriodError(
-            f"The {name} date {text!r} is out of range; pick a date from {MIN_DATE:%Y-%m-%d} to {MAX_DATE:%Y-%m-%d}."
-        )
-    return day
-
-
-def parse_period(start: str | None, end: str | None, tz: str) -> Period:
-    """The one place query-string or form dates become a Period."""
-    return Period(parse_date(start, "start"), parse_date(end, "end"), tz)
-
-
-def parse_grain(text: str | None) -> str:
-    if text not in GRAINS:
-        raise PeriodError(f"Unknown grain {text!r}; use one of {', '.join(GRAINS)}.")
-    return text
-
-
-def auto_grain(days: int) -> str:
-    """The grain that fits a period's length: day up to ~3 months, week up to a year, month beyond."""
-    if days <= 92:
-        return "day"
-    return "week" if days <= 366 else "month"
-
-
 PRESETS = {
     "last_7": "Last 7 days",
     "last_30": "Last 30 days",
@@ -202,7 +174,6 @@ PRESETS = {
     "all": "All time",
     "custom": "Custom range",
 }
-DEFAULT_PRESET = "last_30"
 
 
 def preset_period(name: str, today: dt.date, tz: str, first_day: dt.date | None = None) -> Period:
@@ -255,6 +226,6 @@ def today_local(tz: str) -> dt.date:
 
 
 def last_days(days: int, tz: str, today: dt.date | None = None) -> Period:
-    """The `days` local days ending today, the default view."""
+    """The `days` local days ending today."""
     end = today or today_local(tz)
     return Period(end - dt.timedelta(days=days - 1), end, tz)

@@ -9,31 +9,27 @@ import polars as pl
 from data import schema
 from queries import cursor, database
 from queries.db import run
-from queries.period import Period, parse_grain
+from queries.filters import Filters
 from queries.scope import Scope
 
 BREAKDOWN_KEYS = ("team", "agent", "user")
 
 
-def _params(period: Period, scope: Scope, **extra) -> dict:
-    return {**period.params(), **scope.params(), **extra}
-
-
-def summary(period: Period, scope: Scope) -> pl.DataFrame:
+def summary(filters: Filters) -> pl.DataFrame:
     """One row: interactions, active_users, cost_usd, errors, input_tokens, output_tokens."""
-    return run(cursor(), "summary", _params(period, scope))
+    return run(cursor(), "summary", filters.params())
 
 
-def interactions_by_key(by: str, period: Period, scope: Scope) -> pl.DataFrame:
+def interactions_by_key(filters: Filters, by: str) -> pl.DataFrame:
     """Rows of key, label, interactions, active_users, cost_usd per team, agent or user."""
     if by not in BREAKDOWN_KEYS:
         raise ValueError(f"Unknown breakdown {by!r}; use one of {', '.join(BREAKDOWN_KEYS)}.")
-    return run(cursor(), "interactions_by_key", _params(period, scope, by=by))
+    return run(cursor(), "interactions_by_key", filters.params(by=by))
 
 
-def adoption(period: Period, scope: Scope) -> pl.DataFrame:
+def adoption(filters: Filters) -> pl.DataFrame:
     """One row: active_users and users_with_access (the people the scope lists: docs/schema.md)."""
-    return run(cursor(), "adoption", _params(period, scope))
+    return run(cursor(), "adoption", filters.params())
 
 
 def data_bounds(scope: Scope, tz: str) -> pl.DataFrame:
@@ -72,6 +68,6 @@ def _bounds_among(scope: Scope, tz: str, head: list[dt.date], tail: list[dt.date
     return run(cursor(), "data_bounds", params).row(0)
 
 
-def interactions_over_time(period: Period, grain: str, scope: Scope) -> pl.DataFrame:
-    """Rows of key (bucket start date), label, interactions, active_users, cost_usd; no gaps."""
-    return run(cursor(), "interactions_over_time", _params(period, scope, grain=parse_grain(grain)))
+def interactions_over_time(filters: Filters) -> pl.DataFrame:
+    """Rows of key (start of each `filters.grain` bucket), label, interactions, active_users, cost_usd; no gaps."""
+    return run(cursor(), "interactions_over_time", filters.params())

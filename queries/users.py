@@ -9,8 +9,8 @@ import polars as pl
 
 from queries import cursor
 from queries.db import run
+from queries.filters import Filters
 from queries.period import Period, today_local
-from queries.scope import Scope
 
 # The frequency classes, defined here and nowhere else; the Users tab shows these texts as tooltips.
 DAILY_SHARE_OF_WORKING_DAYS = 0.6
@@ -52,41 +52,38 @@ def frequency_class(period: Period) -> pl.Expr:
     )
 
 
-def _params(period: Period, scope: Scope, **extra) -> dict:
-    return {**period.params(), **scope.params(), **extra}
-
-
-def user_activity(period: Period, scope: Scope, today: dt.date | None = None) -> pl.DataFrame:
+def user_activity(filters: Filters, today: dt.date | None = None) -> pl.DataFrame:
     """Everyone the scope lists in the period (docs/schema.md, "Who is counted where"; also those with no
     interactions), with their activity in the scope and frequency class, busiest first, then by name; the
     class is judged on the days of the period up to today."""
+    period = filters.period
     today = today or today_local(period.tz)
 
     def finish(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(frequency_class(elapsed(period, today)))
 
     # kept finished: the Users tab's cards, grid and charts all read it
-    return run(cursor(), "user_activity", _params(period, scope), then=finish, then_depends_on=(today, period.tz))
+    return run(cursor(), "user_activity", filters.params(), then=finish, then_depends_on=(today, period.tz))
 
 
-def adoption_curve(period: Period, scope: Scope) -> pl.DataFrame:
+def adoption_curve(filters: Filters) -> pl.DataFrame:
     """Per local day: adopted_users so far and users_with_access so far."""
-    return run(cursor(), "adoption_curve", _params(period, scope))
+    return run(cursor(), "adoption_curve", filters.params())
 
 
-def user_in_scope(user_id: str, period: Period, scope: Scope) -> dict | None:
+def user_in_scope(filters: Filters, user_id: str) -> dict | None:
     """The row of `user_activity` of a person the viewer's scope lists in the period, else None (never
     another team's person: only someone with activity in the scope, or of its teams)."""
-    rows = user_activity(period, scope).filter(pl.col("user_id") == user_id)
+    rows = user_activity(filters).filter(pl.col("user_id") == user_id)
     return rows.row(0, named=True) if rows.height else None
 
 
-def user_daily_activity(user_id: str, period: Period, scope: Scope) -> pl.DataFrame:
-    return run(cursor(), "user_daily_activity", _params(period, scope, user_id=user_id))
+def user_daily_activity(filters: Filters, user_id: str) -> pl.DataFrame:
+    return run(cursor(), "user_daily_activity", filters.params(user_id=user_id))
 
 
-def user_agents(user_id: str, period: Period, scope: Scope) -> pl.DataFrame:
-    return run(cursor(), "user_agents", _params(period, scope, user_id=user_id))
+def user_agents(filters: Filters, user_id: str) -> pl.DataFrame:
+    return run(cursor(), "user_agents", filters.params(user_id=user_id))
 
 
 def usage_buckets(activity: pl.DataFrame) -> pl.DataFrame:

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from auth.scope import scope_for
 from auth.session import store
 from auth.store import AccountRow
 from queries import directory
-from queries.filters import parse_ids
-from queries.period import GRAINS, PeriodError, auto_grain, parse_date
+from queries.filters import Filters, parse_filters
+from queries.period import GRAINS, PeriodError
 from queries.scope import Scope
 from reports.build import check_may_export, report_for_account, report_for_organization
 from reports.request import FORMATS, ReportError, ReportRequest
 from reports.tables import POINTS
-
-
-def _date(value: str, name: str) -> dt.date:
-    try:
-        return parse_date(value, name)
-    except PeriodError as error:
-        raise click.BadParameter(str(error), param_hint=f"--{name}") from None
-
 
 FORMAT_HELP = (
     "xlsx: one workbook; html: one self-contained page; csv: one .csv file for one point, a .zip of CSV files "
@@ -63,19 +54,18 @@ def report_command(start, end, points, fmt, grain, teams, agents, out: Path, as_
     Everything is checked before the report is made: the dates, points, team and agent ids, and
     that --out can be written with the name of what it will hold.
     """
-    first, last = _date(start, "start"), _date(end, "end")
     try:
-        ask = ReportRequest(
-            start=first, end=last, points=tuple(p.strip() for p in points.split(",") if p.strip()), format=fmt,
-            grain=grain or auto_grain((last - first).days + 1),
-            teams=parse_ids(teams, "team"), agents=parse_ids(agents, "agent"),
-        )  # fmt: skip
-    except (ReportError, PeriodError) as error:
+        account = _account(as_email)
+    except ReportError as error:
+        raise click.ClickException(str(error)) from None
+    viewer = scope_for(account.role, account.user_id) if account else Scope.organization()
+    filters = _filters({"start": start, "end": end, "grain": grain, "teams": teams, "agents": agents}, viewer)
+    try:
+        ask = ReportRequest.asking(filters, tuple(p.strip() for p in points.split(",") if p.strip()), fmt)
+    except ReportError as error:
         raise click.ClickException(str(error)) from None
     _check_out(out, ask)
     try:
-        account = _account(as_email)
-        viewer = scope_for(account.role, account.user_id) if account else Scope.organization()
         unknown = directory.unknown_ids(viewer, ask.teams, ask.agents)
         if unknown:
             raise ReportError(f"--{unknown[0]}: {unknown[1]}")
@@ -87,6 +77,16 @@ def report_command(start, end, points, fmt, grain, teams, agents, out: Path, as_
     except OSError as error:
         raise click.ClickException(f"Could not write {out}: {error.strerror or error}.") from None
     click.echo(f"Wrote {out} ({len(report.content):,} bytes, {report.mimetype}).")
+
+
+def _filters(options: dict[str, str | None], viewer: Scope) -> Filters:
+    """The options' period, grain, teams and agents, by the parser every way in shares."""
+    try:
+        return parse_filters(options, viewer, current_app.config["ORG_TIMEZONE"])
+    except PeriodError as error:
+        if error.field:
+            raise click.BadParameter(str(error), param_hint=f"--{error.field}") from None
+        raise click.ClickException(str(error)) from None
 
 
 def _account(email: str | None) -> AccountRow | None:

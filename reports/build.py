@@ -15,12 +15,13 @@ from auth.scope import scope_for
 from auth.session import store
 from auth.store import AccountRow
 from queries import directory
+from queries.filters import Filters
 from queries.scope import Scope
 from reports.csv_zip import table_csv, write_csv_zip
 from reports.html import write_html
 from reports.meta import ReportMeta
 from reports.request import ReportError, ReportRequest
-from reports.tables import POINTS, Context, Table, build_table
+from reports.tables import POINTS, Table, build_table
 from reports.xlsx import write_xlsx
 
 Progress = Callable[[int, int, str], None]
@@ -53,11 +54,11 @@ def scope_label(scope: Scope) -> str:
     return label
 
 
-def _tables(points: tuple[str, ...], ctx: Context, progress: Progress | None) -> Iterator[Table]:
+def _tables(points: tuple[str, ...], filters: Filters, progress: Progress | None) -> Iterator[Table]:
     for done, point in enumerate(points):
         if progress:
             progress(done, len(points), POINTS[point][0])
-        yield build_table(point, ctx)
+        yield build_table(point, filters)
     if progress:
         progress(len(points), len(points), "Writing the file")
 
@@ -67,16 +68,16 @@ def build_report(
 ) -> ReportFile:
     """The report as asked, within `scope` (already decided on the server for whoever asked)."""
     tz = current_app.config["ORG_TIMEZONE"]
-    ctx = Context(ask.period(tz), scope.narrow(ask.teams, ask.agents), ask.grain)
+    filters = ask.filters(scope, tz)
     meta = ReportMeta(
-        scope_label=scope_label(ctx.scope),
+        scope_label=scope_label(filters.scope),
         period_label=f"{ask.start.isoformat()} to {ask.end.isoformat()}",
         generated_at=dt.datetime.now(dt.UTC),
         generated_by=generated_by,
         timezone=tz,
     )
     stem = f"telemetry-report-{ask.start.isoformat()}-to-{ask.end.isoformat()}"
-    tables = _tables(ask.points, ctx, progress)
+    tables = _tables(ask.points, filters, progress)
     if ask.format == "csv":
         if len(ask.points) == 1:
             only = next(tables)
@@ -85,7 +86,7 @@ def build_report(
         out = io.BytesIO()
         write_csv_zip(out, tables)
         return ReportFile(f"{stem}.zip", MIMETYPES["zip"], out.getvalue())
-    summary = build_table("summary", ctx)
+    summary = build_table("summary", filters)
     if ask.format == "html":
         out = io.BytesIO()
         write_html(out, meta, summary, tables)

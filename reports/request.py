@@ -7,7 +7,9 @@ from dataclasses import asdict, dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from queries.filters import Filters, parse_period
 from queries.period import GRAINS, Period, PeriodError
+from queries.scope import Scope
 from reports.tables import POINTS
 
 FORMATS = {"xlsx": "Excel (.xlsx)", "csv": "CSV (zip when several)", "html": "HTML (one self-contained file)"}
@@ -44,8 +46,19 @@ class ReportRequest:
         except PeriodError as error:
             raise ReportError(str(error)) from None
 
+    @classmethod
+    def asking(cls, filters: Filters, points: tuple[str, ...], format: str) -> ReportRequest:  # noqa: A002
+        """The request for `points` in `format` over what `filters` ask (the teams and agents as asked:
+        the report is made in the scope of whoever runs it)."""
+        period = filters.period
+        return cls(period.start, period.end, points, format, filters.grain, filters.teams, filters.agents)
+
     def period(self, tz: str) -> Period:
         return Period(self.start, self.end, tz)
+
+    def filters(self, viewer: Scope, tz: str) -> Filters:
+        """What the report asks, in `viewer`'s scope (narrowed by the teams and agents asked)."""
+        return Filters.asking(self.period(tz), viewer, self.grain, self.teams, self.agents)
 
 
 def sign_ticket(secret: str, request: ReportRequest, email: str, sid: str | None) -> str:
@@ -61,9 +74,10 @@ def read_ticket(secret: str, ticket: str) -> tuple[ReportRequest, str, str | Non
     except BadSignature:
         raise ReportError("This report request has expired or was not issued here; choose Generate again.") from None
     body = data["request"]
+    period = parse_period(body["start"], body["end"], "UTC")  # signed here: the dates are ours
     request = ReportRequest(
-        start=dt.date.fromisoformat(body["start"]),
-        end=dt.date.fromisoformat(body["end"]),
+        start=period.start,
+        end=period.end,
         points=tuple(body["points"]),
         format=body["format"],
         grain=body["grain"],

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from queries import analytics, billing, usage, users
+from queries.filters import Filters
 from queries.period import Period
-from queries.scope import Scope
 
 # Column kinds say how a cell is written: a number, money, a share, a date or text.
 TEXT, INT, FLOAT, PERCENT, USD, DATE, DATETIME = "text", "int", "float", "percent", "usd", "date", "datetime"
@@ -47,18 +47,12 @@ class Table:
         return self.headers.get(column, column.replace("_", " ").capitalize())
 
 
-@dataclass(frozen=True)
-class Context:
-    period: Period
-    scope: Scope
-    grain: str
-
-
-def _summary(ctx: Context) -> Table:
-    now = usage.summary(ctx.period, ctx.scope).row(0, named=True)
-    before = usage.summary(ctx.period.previous(), ctx.scope).row(0, named=True)
-    adopted = usage.adoption(ctx.period, ctx.scope).row(0, named=True)
-    adopted_before = usage.adoption(ctx.period.previous(), ctx.scope).row(0, named=True)
+def _summary(filters: Filters) -> Table:
+    previous = filters.for_period(filters.period.previous())
+    now = usage.summary(filters).row(0, named=True)
+    before = usage.summary(previous).row(0, named=True)
+    adopted = usage.adoption(filters).row(0, named=True)
+    adopted_before = usage.adoption(previous).row(0, named=True)
 
     def rate(row: dict) -> float:
         return row["active_users"] / row["users_with_access"] if row["users_with_access"] else 0.0
@@ -97,23 +91,23 @@ def days_in_period(bucket: dt.date, grain: str, period: Period) -> int:
     return (min(end, period.end) - max(bucket, period.start)).days + 1
 
 
-def _usage_over_time(ctx: Context) -> Table:
-    frame = usage.interactions_over_time(ctx.period, ctx.grain, ctx.scope)
+def _usage_over_time(filters: Filters) -> Table:
+    frame = usage.interactions_over_time(filters)
     frame = frame.select(
         pl.col("key").alias("period_start"),
-        pl.Series("days_in_period", [days_in_period(b, ctx.grain, ctx.period) for b in frame["key"]], pl.Int64),
+        pl.Series("days_in_period", [days_in_period(b, filters.grain, filters.period) for b in frame["key"]], pl.Int64),
         "interactions", "active_users", "cost_usd",
     )  # fmt: skip
     kinds = {"period_start": DATE, "days_in_period": INT, "interactions": INT, "active_users": INT, "cost_usd": USD}
     chart = Chart("line", "period_start", ("interactions", "active_users"))
-    title = {"day": "Usage per day", "week": "Usage per week", "month": "Usage per month"}[ctx.grain]
-    headers = {"period_start": f"{ctx.grain.capitalize()} starting", "days_in_period": "Days in period",
+    title = {"day": "Usage per day", "week": "Usage per week", "month": "Usage per month"}[filters.grain]
+    headers = {"period_start": f"{filters.grain.capitalize()} starting", "days_in_period": "Days in period",
                "cost_usd": "Cost (USD)"}  # fmt: skip
     return Table("usage_over_time", title, frame, kinds, chart, headers)
 
 
-def _by_agent(ctx: Context) -> Table:
-    frame = analytics.agent_stats(ctx.period, ctx.scope).select(
+def _by_agent(filters: Filters) -> Table:
+    frame = analytics.agent_stats(filters).select(
         pl.col("label").alias("agent"), "interactions", "active_users", "interactions_per_active_user",
         "error_rate", "avg_latency_ms", "input_tokens", "output_tokens", "cost_usd",
     )  # fmt: skip
@@ -125,8 +119,8 @@ def _by_agent(ctx: Context) -> Table:
     return Table("by_agent", "Usage by agent", frame, kinds, Chart("bar", "agent", ("interactions",)), headers)
 
 
-def _by_team(ctx: Context) -> Table:
-    frame = analytics.team_stats(ctx.period, ctx.scope).select(
+def _by_team(filters: Filters) -> Table:
+    frame = analytics.team_stats(filters).select(
         pl.col("label").alias("team"), "members", "active_users", "adoption", "interactions", "share",
         "interactions_per_member", "cost_usd",
     )  # fmt: skip
@@ -138,8 +132,8 @@ def _by_team(ctx: Context) -> Table:
     return Table("by_team", "Usage by team", frame, kinds, Chart("bar", "team", ("interactions",)), headers)
 
 
-def _per_user(ctx: Context) -> Table:
-    frame = users.user_activity(ctx.period, ctx.scope).select(
+def _per_user(filters: Filters) -> Table:
+    frame = users.user_activity(filters).select(
         "name", "email", "team", "interactions", "active_days", "last_active", "most_used_agent", "frequency"
     )
     kinds = {
@@ -149,13 +143,13 @@ def _per_user(ctx: Context) -> Table:
     return Table("per_user", "Per-user activity", frame, kinds, headers={"last_active": "Last active (local)"})
 
 
-def _not_adopted(ctx: Context) -> Table:
-    since = pl.col("created_at").dt.convert_time_zone(ctx.period.tz).dt.date()
+def _not_adopted(filters: Filters) -> Table:
+    since = pl.col("created_at").dt.convert_time_zone(filters.period.tz).dt.date()
     frame = (
-        users.user_activity(ctx.period, ctx.scope)
+        users.user_activity(filters)
         .filter(pl.col("frequency") == "not adopted")
         .select("name", "email", "team", since.alias("access_since"),
-                (pl.lit(ctx.period.end) - since).dt.total_days().alias("days_with_access"))  # fmt: skip
+                (pl.lit(filters.period.end) - since).dt.total_days().alias("days_with_access"))  # fmt: skip
         .sort("access_since", "name")
     )
     kinds = {"name": TEXT, "email": TEXT, "team": TEXT, "access_since": DATE, "days_with_access": INT}
@@ -163,9 +157,9 @@ def _not_adopted(ctx: Context) -> Table:
     return Table("not_adopted", "Not adopted yet", frame, kinds, headers=headers)
 
 
-def _billing_by(by: str, title: str) -> Callable[[Context], Table]:
-    def build(ctx: Context) -> Table:
-        frame = billing.cost_by_key(by, ctx.period, ctx.scope).select(
+def _billing_by(by: str, title: str) -> Callable[[Filters], Table]:
+    def build(filters: Filters) -> Table:
+        frame = billing.cost_by_key(filters, by).select(
             pl.col("label").alias(by), "interactions", pl.col("cost_cents").alias("cost_usd"), "share"
         )
         kinds = {by: TEXT, "interactions": INT, "cost_usd": USD, "share": PERCENT}
@@ -175,7 +169,7 @@ def _billing_by(by: str, title: str) -> Callable[[Context], Table]:
     return build
 
 
-POINTS: dict[str, tuple[str, Callable[[Context], Table]]] = {
+POINTS: dict[str, tuple[str, Callable[[Filters], Table]]] = {
     "summary": ("Summary KPIs", _summary),
     "usage_over_time": ("Usage over time", _usage_over_time),
     "by_agent": ("Usage by agent", _by_agent),
@@ -188,7 +182,7 @@ POINTS: dict[str, tuple[str, Callable[[Context], Table]]] = {
 }
 
 
-def build_table(point: str, ctx: Context) -> Table:
+def build_table(point: str, filters: Filters) -> Table:
     if point not in POINTS:
         raise ValueError(f"Unknown data point {point!r}; use some of {', '.join(POINTS)}.")
-    return POINTS[point][1](ctx)
+    return POINTS[point][1](filters)

@@ -1,7 +1,7 @@
 """Every callback, posted junk through the real HTTP endpoint: a clear message or no update, never a failure.
 
 The browser is not trusted: a hand-made request can send any JSON as any input. The shared parsers
-(resolve, parse_filters, parse_ids, parse_date, preset_period) turn it into a PeriodError with a
+(page_filters, parse_filters, parse_ids, parse_date, preset_period) turn it into a PeriodError with a
 message, and the callbacks that write the URL leave it alone.
 """
 

@@ -34,6 +34,7 @@ from app import create_app
 from data import otlp, schema
 from data.ingest import ingest_files
 from queries import usage
+from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from tests import org
@@ -154,7 +155,7 @@ def emit_agent_work(provider: TracerProvider) -> None:
 def test_sdk_spans_become_events_the_dashboard_counts(receiver):
     app, url, folder = receiver
     with app.test_request_context():
-        before = usage.summary(MARCH_4, Scope.organization()).row(0, named=True)
+        before = usage.summary(Filters.asking(MARCH_4, Scope.organization())).row(0, named=True)
     assert (before["interactions"], before["cost_usd"]) == (1, Decimal("2.000000"))
     provider = TracerProvider(resource=Resource.create({"service.name": "agent-platform"}))
     provider.add_span_processor(BatchSpanProcessor(exporter(url)))
@@ -184,8 +185,8 @@ def test_sdk_spans_become_events_the_dashboard_counts(receiver):
     assert len(refused["record"]["span"]["traceId"]) == 32  # hex, as OTLP/JSON writes it
 
     with app.test_request_context():
-        after = usage.summary(MARCH_4, Scope.organization()).row(0, named=True)
-        by_agent = usage.interactions_by_key("agent", MARCH_4, Scope.organization())
+        after = usage.summary(Filters.asking(MARCH_4, Scope.organization())).row(0, named=True)
+        by_agent = usage.interactions_by_key(Filters.asking(MARCH_4, Scope.organization()), "agent")
     # e5 plus A, B, C: users u3 (e5, B), u4, u5; B is the one error; 2 + 0.005 + 0.0125 + 0.00625
     assert (after["interactions"], after["active_users"], after["errors"]) == (4, 3, 1)
     assert after["cost_usd"] == Decimal("2.023750")

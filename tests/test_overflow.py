@@ -20,6 +20,7 @@ import queries
 from callbacks import analytics, billing, dashboard, users
 from data import schema
 from queries import usage
+from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from tests import org
@@ -67,7 +68,8 @@ def everything_answers(app, client, auth, signed_in) -> None:
         "interactions": 10, "active_users": 4, "cost_usd": "6.923334", "start": "2026-03-01", "end": "2026-03-09",
     }  # fmt: skip
     with app.app_context():
-        summary = usage.summary(Period(dt.date(2026, 3, 1), dt.date(2026, 3, 9), "UTC"), Scope.organization()).row(0)
+        nine_days = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 9), "UTC")
+        summary = usage.summary(Filters.asking(nine_days, Scope.organization())).row(0)
     assert summary[-2:] == (8 * 1000 + 2 * INT64_MAX, 8 * 200 + 2 * INT64_MAX)  # input, output tokens
     with signed_in("admin"):
         for update in (dashboard.update_kpis, dashboard.update_trend, dashboard.update_cost,

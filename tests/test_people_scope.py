@@ -22,6 +22,7 @@ import queries
 from auth.scope import scope_for
 from data import rollup, schema
 from queries import analytics, usage, users
+from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from reports.build import report_for_account
@@ -98,10 +99,10 @@ def test_every_view_lists_the_people_its_active_users_count(mover_app: Flask, wh
     listed, active = EXPECTED[who]
     with mover_app.app_context():
         scope = viewer_scope(who)
-        summary = usage.summary(WEEK, scope).row(0, named=True)
-        adoption = usage.adoption(WEEK, scope).row(0, named=True)
-        people = users.user_activity(WEEK, scope)
-        curve = users.adoption_curve(WEEK, scope)
+        summary = usage.summary(Filters.asking(WEEK, scope)).row(0, named=True)
+        adoption = usage.adoption(Filters.asking(WEEK, scope)).row(0, named=True)
+        people = users.user_activity(Filters.asking(WEEK, scope))
+        curve = users.adoption_curve(Filters.asking(WEEK, scope))
     with_activity = people.filter(pl.col("interactions") > 0)
     assert set(people["user_id"]) == listed and people.height == len(listed)  # each person once
     assert dict(with_activity.select("user_id", "interactions").rows()) == active
@@ -127,27 +128,29 @@ def test_kim_is_in_both_managers_lists_with_only_their_teams_activity(mover_app:
         for who, agent, days in (("manager", "Code Helper", [1, 1, 0, 0, 0, 0, 0]),
                                  ("legal_manager", "Drafting", [0, 0, 0, 1, 0, 0, 0])):  # fmt: skip
             scope = viewer_scope(who)
-            kim = users.user_activity(WEEK, scope).filter(pl.col("user_id") == "u8").row(0, named=True)
+            kim = users.user_activity(Filters.asking(WEEK, scope)).filter(pl.col("user_id") == "u8").row(0, named=True)
             assert kim["most_used_agent"] == agent
-            assert users.user_in_scope("u8", WEEK, scope)["name"] == "Kim Mover"  # her detail opens
-            assert users.user_daily_activity("u8", WEEK, scope)["interactions"].to_list() == days
-        manager = users.user_activity(WEEK, viewer_scope("manager")).filter(pl.col("user_id") == "u8")
+            assert users.user_in_scope(Filters.asking(WEEK, scope), "u8")["name"] == "Kim Mover"  # her detail opens
+            assert users.user_daily_activity(Filters.asking(WEEK, scope), "u8")["interactions"].to_list() == days
+        manager = users.user_activity(Filters.asking(WEEK, viewer_scope("manager"))).filter(pl.col("user_id") == "u8")
         # her current team is not Max's: he sees that she is elsewhere, not where
         assert manager.select("team_id", "team").row(0) == (None, "Another team")
-        legal = users.user_activity(WEEK, viewer_scope("legal_manager")).filter(pl.col("user_id") == "u8")
+        legal = users.user_activity(Filters.asking(WEEK, viewer_scope("legal_manager")))
+        legal = legal.filter(pl.col("user_id") == "u8")
         assert legal.select("team_id", "team").row(0) == ("t_legal", "Legal")
         # the week after, Kim has no Sales activity: she is no longer in Max's lists, nor can he open her
         later = Period(dt.date(2026, 3, 9), dt.date(2026, 3, 15))
-        assert "u8" not in users.user_activity(later, viewer_scope("manager"))["user_id"].to_list()
-        assert users.user_in_scope("u8", later, viewer_scope("manager")) is None
+        assert "u8" not in users.user_activity(Filters.asking(later, viewer_scope("manager")))["user_id"].to_list()
+        assert users.user_in_scope(Filters.asking(later, viewer_scope("manager")), "u8") is None
 
 
 def test_adoption_never_passes_100_percent(mover_app: Flask) -> None:
     sales = Scope.teams({"t_sales"})
     with mover_app.app_context():
-        adoption = usage.adoption(WEEK, sales).row(0, named=True)
-        teams = {row["key"]: row for row in analytics.team_stats(WEEK, viewer_scope("manager")).iter_rows(named=True)}
-        curve = users.adoption_curve(WEEK, viewer_scope("manager"))
+        adoption = usage.adoption(Filters.asking(WEEK, sales)).row(0, named=True)
+        stats = analytics.team_stats(Filters.asking(WEEK, viewer_scope("manager")))
+        teams = {row["key"]: row for row in stats.iter_rows(named=True)}
+        curve = users.adoption_curve(Filters.asking(WEEK, viewer_scope("manager")))
     # Sam and Kim used an agent in Sales; Sam is its only member in the directory: both are its people
     assert (adoption["active_users"], adoption["users_with_access"]) == (2, 2)
     assert (teams["t_sales"]["members"], teams["t_sales"]["active_users"], teams["t_sales"]["adoption"]) == (2, 2, 1.0)
@@ -163,9 +166,9 @@ def test_someone_gone_from_the_directory_is_still_listed_with_their_activity(mov
     for who in ("admin", "manager"):
         with mover_app.app_context():
             scope = viewer_scope(who)
-            summary = usage.summary(WEEK, scope).row(0, named=True)
-            adoption = usage.adoption(WEEK, scope).row(0, named=True)
-            people = users.user_activity(WEEK, scope)
+            summary = usage.summary(Filters.asking(WEEK, scope)).row(0, named=True)
+            adoption = usage.adoption(Filters.asking(WEEK, scope)).row(0, named=True)
+            people = users.user_activity(Filters.asking(WEEK, scope))
         sam = people.filter(pl.col("user_id") == "u5").row(0, named=True)
         assert (sam["name"], sam["team"], sam["interactions"], sam["frequency"]) == (None, None, 1, "weekly")
         assert people.filter(pl.col("interactions") > 0).height == summary["active_users"]

@@ -19,6 +19,7 @@ from data import ingest, purge, rollup, schema
 from queries import cache as query_cache
 from queries import usage
 from queries.db import raw_events
+from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from tests import org
@@ -352,8 +353,8 @@ def test_the_running_app_answers_after_every_event_is_purged(folder: Path) -> No
     app = _app(folder, TZ)
     period = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31), TZ)
     with app.app_context(), query_cache.bypassed():
-        assert usage.summary(period, Scope.organization())["interactions"][0] == len(ALL)
+        assert usage.summary(Filters.asking(period, Scope.organization()))["interactions"][0] == len(ALL)
     purge.purge(folder, purge.Selection(first=dt.date(2000, 1, 1)), TZ)  # as another process would
     assert not any(schema.events_dir(folder).iterdir())
     with app.app_context(), query_cache.bypassed(), raw_events():  # a new request: no "unreadable file"
-        assert usage.summary(period, Scope.organization())["interactions"][0] == 0
+        assert usage.summary(Filters.asking(period, Scope.organization()))["interactions"][0] == 0

@@ -18,6 +18,7 @@ from data import schema
 from data.demo import write_demo
 from queries import billing
 from queries.billing_periods import billing_periods
+from queries.filters import Filters
 from queries.money import to_cents
 from queries.period import Period
 from queries.scope import Scope
@@ -83,31 +84,31 @@ def cents_by_label(frame: pl.DataFrame) -> dict[str, Decimal]:
 
 def test_cost_per_team_agent_model_in_march():
     # Engineering e1 .10 + e2 .25 + e4 .333333 + e6 .04; Sales e3 1.000001 + e7 .50 + e8 .70; Legal e5 2.00
-    teams = billing.cost_by_key("team", MARCH, ORG)
+    teams = billing.cost_by_key(Filters.asking(MARCH, ORG), "team")
     assert teams.select("label", "interactions", "cost_usd").rows() == [
         ("Sales", 3, D("2.200001")),
         ("Legal", 1, D("2.000000")),
         ("Engineering", 4, D("0.723333")),
     ]
     assert [round(s, 4) for s in teams["share"]] == [0.4469, 0.4062, 0.1469]  # of 4.923334
-    agents = billing.cost_by_key("agent", MARCH, ORG)
+    agents = billing.cost_by_key(Filters.asking(MARCH, ORG), "agent")
     assert agents.select("label", "cost_usd").rows() == [("Code Helper", D("2.590001")), ("Drafting", D("2.333333"))]
-    models = billing.cost_by_key("model", MARCH, ORG)
+    models = billing.cost_by_key(Filters.asking(MARCH, ORG), "model")
     assert models.select("label", "cost_usd", "share").rows() == [(SONNET, D("4.923334"), 1.0)]
-    assert billing.total_cost(MARCH, ORG) == D("4.923334")
+    assert billing.total_cost(Filters.asking(MARCH, ORG)) == D("4.923334")
 
 
 def test_a_manager_sees_only_their_teams():
-    teams = billing.cost_by_key("team", MARCH, MAX)
+    teams = billing.cost_by_key(Filters.asking(MARCH, MAX), "team")
     assert teams.select("label", "cost_usd").rows() == [("Sales", D("2.200001")), ("Engineering", D("0.723333"))]
-    assert billing.total_cost(MARCH, MAX) == D("2.923334")
+    assert billing.total_cost(Filters.asking(MARCH, MAX)) == D("2.923334")
     assert [round(s, 4) for s in teams["share"]] == [0.7526, 0.2474]  # shares of their own total
-    assert billing.cost_by_key("team", MARCH, NOBODY).is_empty()
+    assert billing.cost_by_key(Filters.asking(MARCH, NOBODY), "team").is_empty()
 
 
 def test_an_agent_filter_narrows_every_breakdown():
     drafting = ORG.narrow(agents=["a_draft"])
-    assert billing.cost_by_key("team", MARCH, drafting).select("label", "cost_usd").rows() == [
+    assert billing.cost_by_key(Filters.asking(MARCH, drafting), "team").select("label", "cost_usd").rows() == [
         ("Legal", D("2.000000")),
         ("Engineering", D("0.333333")),
     ]
@@ -115,11 +116,11 @@ def test_an_agent_filter_narrows_every_breakdown():
 
 def test_unknown_breakdown_is_refused():
     with pytest.raises(ValueError, match="Unknown breakdown"):
-        billing.cost_by_key("user", MARCH, ORG)
+        billing.cost_by_key(Filters.asking(MARCH, ORG), "user")
 
 
 def test_cost_per_day_lists_every_day_in_local_time():
-    frame = billing.cost_by_day(Period(MARCH.start, MARCH.end, NY), ORG)
+    frame = billing.cost_by_day(Filters.asking(Period(MARCH.start, MARCH.end, NY), ORG))
     assert frame.height == 31
     nonzero = {row["label"]: row["cost_usd"] for row in frame.iter_rows(named=True) if row["interactions"]}
     assert nonzero == {
@@ -132,25 +133,25 @@ def test_cost_per_day_lists_every_day_in_local_time():
 
 
 def test_awkward_decimals_add_up_to_the_cent():
-    total = billing.total_cost(APRIL, ORG)
+    total = billing.total_cost(Filters.asking(APRIL, ORG))
     assert total == D("2.004999")  # shown as $2.00
-    teams = billing.cost_by_key("team", APRIL, ORG)
+    teams = billing.cost_by_key(Filters.asking(APRIL, ORG), "team")
     assert set(teams["cost_usd"]) == {D("0.668333")}  # each rounds to 0.67: 3 × 0.67 = 2.01
     # Equal costs: the extra cents go to the earlier rows (by label: Engineering, Legal, Sales).
     assert cents_by_label(teams) == {"Engineering": D("0.67"), "Legal": D("0.67"), "Sales": D("0.66")}
-    agents = billing.cost_by_key("agent", APRIL, ORG)
+    agents = billing.cost_by_key(Filters.asking(APRIL, ORG), "agent")
     # Code Helper 1.337166 (rounds to 1.34) + Drafting 0.667833 (0.67) = 2.01; the cent goes to the larger remainder
     assert cents_by_label(agents) == {"Code Helper": D("1.33"), "Drafting": D("0.67")}
-    models = billing.cost_by_key("model", APRIL, ORG)
+    models = billing.cost_by_key(Filters.asking(APRIL, ORG), "model")
     assert set(models["cost_usd"]) == {D("0.668333")}
     assert sum(models["cost_cents"].to_list()) == D("2.00")
-    days = billing.cost_by_day(APRIL, ORG).filter(pl.col("interactions") > 0)
+    days = billing.cost_by_day(Filters.asking(APRIL, ORG)).filter(pl.col("interactions") > 0)
     # 6 April 1.169916 (1.17) and 7 April 0.835083 (0.84) = 2.01 one by one; 1.17 + 0.83 allocated
     assert days.select("label", "cost_usd", "cost_cents").rows() == [
         ("2026-04-06", D("1.169916"), D("1.17")),
         ("2026-04-07", D("0.835083"), D("0.83")),
     ]
-    for frame in (teams, agents, models, billing.cost_by_day(APRIL, ORG)):
+    for frame in (teams, agents, models, billing.cost_by_day(Filters.asking(APRIL, ORG))):
         assert sum(to_cents(c) for c in frame["cost_usd"]) != to_cents(total)  # plain rounding would not add up
         assert sum(frame["cost_cents"].to_list()) == to_cents(total) == D("2.00")
 
@@ -159,7 +160,7 @@ def test_projection_from_the_last_seven_complete_days():
     # Today 10 March: to date e1..e8 = 4.923334; 3..9 March e3..e8 = 4.573334, so 0.653333.../day;
     # nothing spent yet on the 10th, so a whole day for today plus 21 days after it:
     # 4.923334 + 22 × 4.573334 / 7 = 4.923334 + 14.373335 = 19.296669 (to the micro-dollar).
-    projection = billing.projection(MARCH, ORG, dt.date(2026, 3, 10))
+    projection = billing.projection(Filters.asking(MARCH, ORG), dt.date(2026, 3, 10))
     assert (projection.to_date, projection.rate_total) == (D("4.923334"), D("4.573334"))
     assert (projection.rate_period.start, projection.rate_period.end) == (dt.date(2026, 3, 3), dt.date(2026, 3, 9))
     assert (projection.elapsed_days, projection.remaining_days) == (10, 21)
@@ -170,14 +171,14 @@ def test_projection_from_the_last_seven_complete_days():
 
 def test_projection_on_the_first_and_last_day():
     # 1 March: nothing yet this period; the last 7 days (22-28 Feb) hold e0, 0.05, so (1 + 30) × 0.05 / 7.
-    first = billing.projection(MARCH, ORG, dt.date(2026, 3, 1))
+    first = billing.projection(Filters.asking(MARCH, ORG), dt.date(2026, 3, 1))
     assert (first.to_date, first.rate_total, first.remaining_days) == (D("0"), D("0.050000"), 30)
     assert to_cents(first.projected) == D("0.22")
     # 31 March: no days left, and the last 7 days (24-30 March) cost nothing: the cost so far.
-    last = billing.projection(MARCH, ORG, dt.date(2026, 3, 31))
+    last = billing.projection(Filters.asking(MARCH, ORG), dt.date(2026, 3, 31))
     assert (last.remaining_days, last.projected) == (0, D("4.923334"))
     with pytest.raises(ValueError, match="containing today"):
-        billing.projection(FEBRUARY, ORG, dt.date(2026, 3, 10))
+        billing.projection(Filters.asking(FEBRUARY, ORG), dt.date(2026, 3, 10))
 
 
 # --- A demo organization: every breakdown of every billing period adds up to the cent ------------
@@ -196,18 +197,18 @@ def test_demo_breakdowns_add_up_to_the_total(demo_app, anchor, count):
         periods = billing_periods(dt.date(2026, 2, 9), dt.date(2026, 3, 20), anchor, "UTC")
         assert len(periods) == count
         for period in periods:
-            total = to_cents(billing.total_cost(period, ORG))
+            total = to_cents(billing.total_cost(Filters.asking(period, ORG)))
             assert total > 0
             for by in billing.COST_KEYS:
-                frame = billing.cost_by_key(by, period, ORG)
+                frame = billing.cost_by_key(Filters.asking(period, ORG), by)
                 assert sum(frame["cost_cents"].to_list()) == total, (period, by)
                 assert abs(frame["share"].sum() - 1) < 1e-9
-            assert sum(billing.cost_by_day(period, ORG)["cost_cents"].to_list()) == total, period
+            assert sum(billing.cost_by_day(Filters.asking(period, ORG))["cost_cents"].to_list()) == total, period
 
 
 def test_projection_counts_the_rest_of_today_but_never_less_than_today_so_far():
     # Today 3 March: 2 and 3 March so far 0.35 + 1.333334; run rate of 24 Feb - 2 Mar: e0 + e1 + e2 = 0.40 / 7.
-    projection = billing.projection(MARCH, ORG, dt.date(2026, 3, 3))
+    projection = billing.projection(Filters.asking(MARCH, ORG), dt.date(2026, 3, 3))
     assert projection.today_so_far == D("1.333334")  # e3 and e4, more than a day at the run rate
     assert projection.rest_of_today == D("0")
     assert projection.projected == projection.to_date + projection.run_rate * 28

@@ -15,6 +15,7 @@ import pytest
 from data import schema
 from data.ingest import ingest_files
 from queries import cache, db, usage
+from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from tests import org
@@ -41,7 +42,7 @@ def executions(monkeypatch) -> list[str]:
 
 
 def totals(period: Period, scope: Scope) -> tuple:
-    row = usage.summary(period, scope).row(0, named=True)
+    row = usage.summary(Filters.asking(period, scope)).row(0, named=True)
     return row["interactions"], row["active_users"], row["cost_usd"], row["errors"]
 
 
@@ -86,8 +87,8 @@ def test_other_parameters_are_other_entries(app, results, executions):
     with app.app_context():
         assert totals(WEEK, ORG)[0] == 6
         assert totals(Period(dt.date(2026, 3, 2), dt.date(2026, 3, 9)), ORG)[0] == 8
-        assert usage.interactions_by_key("agent", WEEK, ORG)["interactions"].to_list() == [4, 2]
-        assert usage.interactions_by_key("team", WEEK, ORG)["interactions"].to_list() == [4, 1, 1]
+        assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "agent")["interactions"].to_list() == [4, 2]
+        assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "team")["interactions"].to_list() == [4, 1, 1]
     assert executions == ["summary", "summary", "interactions_by_key", "interactions_by_key"]
 
 
@@ -218,22 +219,22 @@ def test_an_import_in_this_process_is_seen_at_once(app, data_dir, results, execu
 def test_a_new_directory_file_is_seen_at_once(app, data_dir, results):
     managers = schema.directory_dir(data_dir) / "team_managers.parquet"
     with app.app_context():
-        assert usage.adoption(WEEK, ORG)["users_with_access"][0] == 7
+        assert usage.adoption(Filters.asking(WEEK, ORG))["users_with_access"][0] == 7
     users = pl.read_parquet(schema.directory_dir(data_dir) / "users.parquet")
     extra = users.head(1).with_columns(pl.lit("u8").alias("user_id"), pl.lit("new@test.example").alias("email"))
     draft = managers.with_name(".users.tmp")
     pl.concat([users, extra]).write_parquet(draft)
     draft.rename(managers.with_name("users.parquet"))
     with app.app_context():
-        assert usage.adoption(WEEK, ORG)["users_with_access"][0] == 8
+        assert usage.adoption(Filters.asking(WEEK, ORG))["users_with_access"][0] == 8
 
 
 def test_a_frame_changed_by_its_caller_leaves_the_cached_one_alone(app, results):
     with app.app_context():
-        frame = usage.interactions_by_key("agent", WEEK, ORG)
+        frame = usage.interactions_by_key(Filters.asking(WEEK, ORG), "agent")
         frame.insert_column(0, pl.Series("scratch", [0, 0]))
         frame.columns = [f"x{n}" for n in range(frame.width)]
-        again = usage.interactions_by_key("agent", WEEK, ORG)
+        again = usage.interactions_by_key(Filters.asking(WEEK, ORG), "agent")
     assert again.columns[0] == "key"
     assert again["interactions"].to_list() == [4, 2]
 
@@ -241,7 +242,7 @@ def test_a_frame_changed_by_its_caller_leaves_the_cached_one_alone(app, results)
 def test_errors_are_not_cached(app, data_dir, results):
     (data_dir / "events/utc_date=2026-03-03/zz-bad.parquet").write_bytes(b"PAR1 cut short")
     with app.app_context(), pytest.raises(db.DataFolderError):
-        usage.summary(WEEK, ORG)
+        usage.summary(Filters.asking(WEEK, ORG))
     assert len(results) == 0
 
 

@@ -17,6 +17,7 @@ import queries
 from data import schema
 from queries import analytics, billing, directory, usage, users
 from queries.db import DataFolderError
+from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from tests import dash_payloads as dp
@@ -67,11 +68,13 @@ def test_a_directory_file_added_after_start_is_read(data_dir, password_hash):
     app = make_app(data_dir, password_hash)
     with app.app_context():
         assert directory.teams_in_scope(ORG).is_empty()
-        assert usage.interactions_by_key("team", WEEK, ORG)["label"].to_list() == ["t_eng", "t_legal", "t_sales"]
+        by_team = usage.interactions_by_key(Filters.asking(WEEK, ORG), "team")
+        assert by_team["label"].to_list() == ["t_eng", "t_legal", "t_sales"]
     write_atomically(pl.DataFrame(org.TEAMS, schema=schema.TEAMS, orient="row"), teams)
     with app.app_context():  # the next request
         assert directory.teams_in_scope(ORG)["name"].to_list() == ["Engineering", "Legal", "Sales"]
-        assert usage.interactions_by_key("team", WEEK, ORG)["label"].to_list() == ["Engineering", "Legal", "Sales"]
+        by_team = usage.interactions_by_key(Filters.asking(WEEK, ORG), "team")
+        assert by_team["label"].to_list() == ["Engineering", "Legal", "Sales"]
 
 
 def test_concurrent_first_requests_open_one_database(app, monkeypatch):
@@ -129,27 +132,27 @@ def app_with_repeats(repeated_keys, password_hash):
 
 @pytest.mark.usefixtures("app_with_repeats")
 def test_a_repeated_key_is_one_row_and_counts_once():
-    assert usage.interactions_by_key("team", WEEK, ORG).rows() == [
+    assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "team").rows() == [
         ("t_eng", "Engineering", 4, 2, Decimal("0.723333")),  # e1 e2 e4 e6, by Mia and Max
         ("t_legal", "Legal", 1, 1, Decimal("2.000000")),
         ("t_sales", "Sales", 1, 1, Decimal("1.000001")),
     ]
-    assert usage.interactions_by_key("agent", WEEK, ORG).rows() == [
+    assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "agent").rows() == [
         ("a_code", "Code Helper", 4, 2, Decimal("1.390001")),
         ("a_draft", "Drafting", 2, 2, Decimal("2.333333")),
     ]
-    assert usage.interactions_by_key("user", WEEK, ORG).filter(pl.col("key") == "u4").rows() == [
+    assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "user").filter(pl.col("key") == "u4").rows() == [
         ("u4", "Mia Member", 3, 1, Decimal("0.390000"))
     ]
-    cost = billing.cost_by_key("team", WEEK, ORG)
+    cost = billing.cost_by_key(Filters.asking(WEEK, ORG), "team")
     assert cost["key"].to_list() == ["t_legal", "t_sales", "t_eng"]
     assert cost["cost_usd"].sum() == Decimal("3.723334")
-    assert billing.cost_by_key("agent", WEEK, ORG)["key"].to_list() == ["a_draft", "a_code"]
+    assert billing.cost_by_key(Filters.asking(WEEK, ORG), "agent")["key"].to_list() == ["a_draft", "a_code"]
 
 
 @pytest.mark.usefixtures("app_with_repeats")
 def test_a_repeated_person_is_one_member():
-    teams = analytics.team_stats(WEEK, ORG)
+    teams = analytics.team_stats(Filters.asking(WEEK, ORG))
     assert teams.select("key", "members", "interactions").rows() == [
         ("t_eng", 4, 4),  # Ada, Max, Mia, Ivy
         ("t_legal", 2, 1),
@@ -157,13 +160,13 @@ def test_a_repeated_person_is_one_member():
     ]
     assert directory.teams_in_scope(ORG).rows() == [("t_eng", "Engineering", 4), ("t_legal", "Legal", 2),
                                                     ("t_sales", "Sales", 1)]  # fmt: skip
-    assert usage.adoption(WEEK, ORG).rows() == [(4, 7)]  # Mia, Sam, Max, Lee of the 7 people
-    assert analytics.agent_stats(WEEK, ORG)["key"].to_list() == ["a_code", "a_draft"]
-    assert users.user_agents("u4", WEEK, ORG).select("agent_id", "agent", "interactions").rows() == [
+    assert usage.adoption(Filters.asking(WEEK, ORG)).rows() == [(4, 7)]  # Mia, Sam, Max, Lee of the 7 people
+    assert analytics.agent_stats(Filters.asking(WEEK, ORG))["key"].to_list() == ["a_code", "a_draft"]
+    assert users.user_agents(Filters.asking(WEEK, ORG), "u4").select("agent_id", "agent", "interactions").rows() == [
         ("a_code", "Code Helper", 3)
     ]
     assert directory.managed_team_ids("u2") == ["t_eng", "t_sales"]
-    over_time = analytics.interactions_over_time_by(WEEK, "day", "team", ORG)
+    over_time = analytics.interactions_over_time_by(Filters.asking(WEEK, ORG, "day"), "team")
     assert over_time.height == 7 * 3 and over_time["interactions"].sum() == 6
     labels = analytics.filter_labels(ORG.narrow(["t_eng"], ["a_code"]))
     assert labels.rows() == [("agent", "a_code", "Code Helper"), ("team", "t_eng", "Engineering")]
@@ -181,7 +184,7 @@ def test_only_parquet_files_in_partition_folders_are_events(data_dir, password_h
     )
     app = make_app(data_dir, password_hash)
     with app.app_context():
-        assert usage.summary(WEEK, ORG)["interactions"][0] == 6
+        assert usage.summary(Filters.asking(WEEK, ORG))["interactions"][0] == 6
 
 
 def test_an_unreadable_event_file_is_named(data_dir, password_hash):
@@ -189,9 +192,9 @@ def test_an_unreadable_event_file_is_named(data_dir, password_hash):
     app = make_app(data_dir, password_hash)
     with app.app_context():
         with pytest.raises(DataFolderError, match=f"^The data folder has an unreadable file: {BAD_FILE}$"):
-            usage.summary(WEEK, ORG)
+            usage.summary(Filters.asking(WEEK, ORG))
         monday = Period(dt.date(2026, 3, 9), dt.date(2026, 3, 9))  # its partitions are fine
-        assert usage.summary(monday, ORG)["interactions"][0] == 2
+        assert usage.summary(Filters.asking(monday, ORG))["interactions"][0] == 2
 
 
 def test_an_unreadable_directory_file_is_named(data_dir, password_hash):

@@ -8,8 +8,9 @@ import duckdb
 import pytest
 
 from queries.billing_periods import billing_periods
-from queries.filters import parse_filters, parse_ids
-from queries.period import MAX_DAYS, Period, PeriodError, matching_preset, parse_period, preset_period
+from queries.filters import parse_filters, parse_ids, parse_period
+from queries.period import MAX_DAYS, Period, PeriodError, matching_preset, preset_period
+from queries.scope import Scope
 
 TODAY = dt.date(2026, 11, 25)
 EPOCH = dt.date(1970, 1, 1)
@@ -85,7 +86,7 @@ def test_periods_where_date_arithmetic_would_overflow_are_refused():
 )
 def test_malformed_filters_are_a_period_error(query):
     with pytest.raises(PeriodError):
-        parse_filters(query, "UTC", TODAY)
+        parse_filters(query, Scope.organization(), "UTC", default=Period(TODAY, TODAY))
 
 
 def test_ids_from_a_list_or_text():

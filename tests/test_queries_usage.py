@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from queries import directory, usage
-from queries.period import Period, PeriodError, parse_grain, parse_period
+from queries.filters import Filters, parse_grain, parse_period
+from queries.period import Period, PeriodError
 from queries.scope import Scope
 
 ORG = Scope.organization()
@@ -23,7 +24,7 @@ def week(tz: str = "UTC") -> Period:
 
 
 def totals(period: Period, scope: Scope) -> tuple:
-    row = usage.summary(period, scope).row(0, named=True)
+    row = usage.summary(Filters.asking(period, scope)).row(0, named=True)
     return row["interactions"], row["active_users"], row["cost_usd"], row["errors"]
 
 
@@ -64,7 +65,7 @@ def test_previous_period_is_the_week_before():
 
 
 def test_daily_in_new_york_has_every_local_day():
-    frame = usage.interactions_over_time(week(NY), "day", ORG)
+    frame = usage.interactions_over_time(Filters.asking(week(NY), ORG, "day"))
     counts = dict(zip(frame["label"], frame["interactions"], strict=False))
     assert counts == {
         "2026-03-02": 2,
@@ -78,22 +79,22 @@ def test_daily_in_new_york_has_every_local_day():
 
 
 def test_daily_in_utc():
-    frame = usage.interactions_over_time(week(), "day", ORG)
+    frame = usage.interactions_over_time(Filters.asking(week(), ORG, "day"))
     counts = {label: n for label, n in zip(frame["label"], frame["interactions"], strict=False) if n}
     assert counts == {"2026-03-02": 2, "2026-03-03": 2, "2026-03-04": 1, "2026-03-08": 1}
 
 
 def test_weekly_and_monthly_buckets():
-    weekly = usage.interactions_over_time(week(), "week", ORG)
+    weekly = usage.interactions_over_time(Filters.asking(week(), ORG, "week"))
     assert weekly.select("label", "interactions", "active_users").rows() == [("2026-03-02", 6, 4)]
     month = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31))
-    monthly = usage.interactions_over_time(month, "month", ORG)
+    monthly = usage.interactions_over_time(Filters.asking(month, ORG, "month"))
     assert monthly.select("label", "interactions").rows() == [("2026-02-01", 1), ("2026-03-01", 8)]
     assert monthly["cost_usd"].sum() == Decimal("4.973334")
 
 
 def test_by_team():
-    frame = usage.interactions_by_key("team", week(), ORG)
+    frame = usage.interactions_by_key(Filters.asking(week(), ORG), "team")
     assert frame.select("key", "label", "interactions", "active_users", "cost_usd").rows() == [
         ("t_eng", "Engineering", 4, 2, Decimal("0.723333")),
         ("t_legal", "Legal", 1, 1, Decimal("2.000000")),
@@ -102,7 +103,7 @@ def test_by_team():
 
 
 def test_by_agent_within_a_managers_scope():
-    frame = usage.interactions_by_key("agent", week(), MAX)
+    frame = usage.interactions_by_key(Filters.asking(week(), MAX), "agent")
     assert frame.select("key", "label", "interactions", "active_users", "cost_usd").rows() == [
         ("a_code", "Code Helper", 4, 2, Decimal("1.390001")),
         ("a_draft", "Drafting", 1, 1, Decimal("0.333333")),
@@ -110,20 +111,20 @@ def test_by_agent_within_a_managers_scope():
 
 
 def test_by_user():
-    frame = usage.interactions_by_key("user", week(), LEGAL)
+    frame = usage.interactions_by_key(Filters.asking(week(), LEGAL), "user")
     assert frame.select("key", "label", "interactions").rows() == [("u3", "Lee Legal", 1)]
 
 
 def test_breakdowns_add_up_to_the_summary():
     total = totals(week(NY), ORG)[2]
     for by in ("team", "agent", "user"):
-        assert usage.interactions_by_key(by, week(NY), ORG)["cost_usd"].sum() == total
-    assert usage.interactions_over_time(week(NY), "day", ORG)["cost_usd"].sum() == total
+        assert usage.interactions_by_key(Filters.asking(week(NY), ORG), by)["cost_usd"].sum() == total
+    assert usage.interactions_over_time(Filters.asking(week(NY), ORG, "day"))["cost_usd"].sum() == total
 
 
 def test_unknown_breakdown_is_refused():
     with pytest.raises(ValueError, match="Unknown breakdown"):
-        usage.interactions_by_key("model; drop table x", week(), ORG)
+        usage.interactions_by_key(Filters.asking(week(), ORG), "model; drop table x")
     with pytest.raises(PeriodError, match="Unknown grain"):
         parse_grain("hour")
 

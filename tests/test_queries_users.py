@@ -9,6 +9,7 @@ import pytest
 
 from data import schema
 from queries import users
+from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 
@@ -29,7 +30,7 @@ def by_user(frame: pl.DataFrame) -> dict[str, dict]:
 
 
 def test_every_person_is_listed_with_or_without_interactions():
-    rows = by_user(users.user_activity(WEEK, ORG))
+    rows = by_user(users.user_activity(Filters.asking(WEEK, ORG)))
     assert sorted(rows) == ["u1", "u2", "u3", "u4", "u5", "u6", "u7"]
     assert {u: r["frequency"] for u, r in rows.items()} == {
         "u1": "not adopted",
@@ -47,7 +48,7 @@ def test_every_person_is_listed_with_or_without_interactions():
 
 
 def test_local_times_in_new_york_across_dst():
-    rows = by_user(users.user_activity(Period(WEEK.start, WEEK.end, NY), ORG))
+    rows = by_user(users.user_activity(Filters.asking(Period(WEEK.start, WEEK.end, NY), ORG)))
     sam = rows["u5"]
     # e3 09:00Z is 04:00 EST on the 3rd; e7 03:30Z on the 9th is 23:30 EDT on the 8th; e8 is after the period
     assert sam["first_active"] == dt.datetime(2026, 3, 3, 4, 0)
@@ -57,7 +58,7 @@ def test_local_times_in_new_york_across_dst():
 
 
 def test_inactive_means_used_before_but_not_in_the_period():
-    rows = by_user(users.user_activity(Period(dt.date(2026, 3, 9), dt.date(2026, 3, 15)), ORG))
+    rows = by_user(users.user_activity(Filters.asking(Period(dt.date(2026, 3, 9), dt.date(2026, 3, 15)), ORG)))
     assert {u: r["frequency"] for u, r in rows.items() if r["frequency"] == "inactive"} == {
         "u2": "inactive",
         "u3": "inactive",
@@ -67,9 +68,9 @@ def test_inactive_means_used_before_but_not_in_the_period():
 
 
 def test_a_manager_sees_only_people_of_their_teams():
-    assert sorted(users.user_activity(WEEK, MAX)["user_id"]) == ["u1", "u2", "u4", "u5", "u7"]
-    assert users.user_in_scope("u3", WEEK, MAX) is None
-    assert users.user_in_scope("u3", WEEK, Scope.teams({"t_legal"}))["name"] == "Lee Legal"
+    assert sorted(users.user_activity(Filters.asking(WEEK, MAX))["user_id"]) == ["u1", "u2", "u4", "u5", "u7"]
+    assert users.user_in_scope(Filters.asking(WEEK, MAX), "u3") is None
+    assert users.user_in_scope(Filters.asking(WEEK, Scope.teams({"t_legal"})), "u3")["name"] == "Lee Legal"
 
 
 FOUR_WEEKS = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 29))  # 28 days, 20 working days
@@ -112,23 +113,23 @@ def test_no_interactions_ever_and_none_in_the_period():
 
 
 def test_adoption_curve():
-    curve = users.adoption_curve(WEEK, ORG)
+    curve = users.adoption_curve(Filters.asking(WEEK, ORG))
     assert curve["adopted_users"].to_list() == [1, 3, 4, 4, 4, 4, 4]  # u4 (25 Feb), u5 and u2 (3rd), u3 (4th)
     assert curve["users_with_access"].to_list() == [7] * 7
-    assert users.adoption_curve(WEEK, MAX)["adopted_users"].to_list() == [1, 3, 3, 3, 3, 3, 3]
+    assert users.adoption_curve(Filters.asking(WEEK, MAX))["adopted_users"].to_list() == [1, 3, 3, 3, 3, 3, 3]
 
 
 def test_one_users_detail():
-    daily = users.user_daily_activity("u4", WEEK, ORG)
+    daily = users.user_daily_activity(Filters.asking(WEEK, ORG), "u4")
     assert daily["interactions"].to_list() == [2, 0, 0, 0, 0, 0, 1]
-    agents = users.user_agents("u4", WEEK, ORG)
+    agents = users.user_agents(Filters.asking(WEEK, ORG), "u4")
     assert agents.select("agent", "interactions", "errors").rows() == [("Code Helper", 3, 1)]
     assert str(agents["cost_usd"][0]) == "0.390000"
-    assert users.user_agents("u4", WEEK, Scope.teams({"t_legal"})).is_empty()
+    assert users.user_agents(Filters.asking(WEEK, Scope.teams({"t_legal"})), "u4").is_empty()
 
 
 def test_concentration():
-    activity = users.user_activity(WEEK, ORG)
+    activity = users.user_activity(Filters.asking(WEEK, ORG))
     bands = dict(users.usage_buckets(activity).rows())
     assert (bands["1"], bands["2–5"], bands["501+"]) == (3, 1, 0)
     assert users.top_share(activity, 0.1) == 0.5  # the top 1 of 4 active users (Mia) made 3 of 6
@@ -156,7 +157,7 @@ def test_people_without_access_in_the_period_are_not_listed(data_dir):
         pl.when(pl.col("user_id") == "u7").then(False).otherwise(pl.col("active")).alias("active"),
     )
     late.write_parquet(path)
-    rows = users.user_activity(WEEK, ORG)
+    rows = users.user_activity(Filters.asking(WEEK, ORG))
     # Noa joins in June and Ivy has left with no use in the week: neither had access then
     assert sorted(rows["user_id"]) == ["u1", "u2", "u3", "u4", "u5"]
-    assert users.adoption_curve(WEEK, ORG)["users_with_access"].to_list() == [5] * 7
+    assert users.adoption_curve(Filters.asking(WEEK, ORG))["users_with_access"].to_list() == [5] * 7

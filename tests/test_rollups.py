@@ -22,6 +22,7 @@ from data.demo import write_demo
 from queries import analytics, billing, usage, users
 from queries import cache as query_cache
 from queries.db import raw_events
+from queries.filters import Filters
 from queries.period import Period
 from queries.rollups import read_manifest
 from queries.scope import Scope
@@ -84,27 +85,27 @@ def _scopes(teams: list[str], agents: list[str]) -> list[Scope]:
 def _questions(user_id: str) -> dict[str, Callable[[Period, Scope], pl.DataFrame]]:
     today = END
     return {
-        "summary": usage.summary,
-        "adoption": usage.adoption,
-        "by team": lambda p, s: usage.interactions_by_key("team", p, s),
-        "by agent": lambda p, s: usage.interactions_by_key("agent", p, s),
-        "by user": lambda p, s: usage.interactions_by_key("user", p, s),
-        "daily": lambda p, s: usage.interactions_over_time(p, "day", s),
-        "weekly": lambda p, s: usage.interactions_over_time(p, "week", s),
-        "monthly": lambda p, s: usage.interactions_over_time(p, "month", s),
-        "agent stats": analytics.agent_stats,
-        "team stats": analytics.team_stats,
-        "stacked by agent": lambda p, s: analytics.interactions_over_time_by(p, "week", "agent", s, top_n=3),
-        "stacked by team": lambda p, s: analytics.interactions_over_time_by(p, "day", "team", s, top_n=2),
-        "heat map": analytics.activity_heatmap,
-        "user activity": lambda p, s: users.user_activity(p, s, today=today),
-        "adoption curve": users.adoption_curve,
-        "one user by day": lambda p, s: users.user_daily_activity(user_id, p, s),
-        "one user's agents": lambda p, s: users.user_agents(user_id, p, s),
-        "cost by team": lambda p, s: billing.cost_by_key("team", p, s),
-        "cost by agent": lambda p, s: billing.cost_by_key("agent", p, s),
-        "cost by model": lambda p, s: billing.cost_by_key("model", p, s),
-        "cost by day": billing.cost_by_day,
+        "summary": lambda p, s: usage.summary(Filters.asking(p, s)),
+        "adoption": lambda p, s: usage.adoption(Filters.asking(p, s)),
+        "by team": lambda p, s: usage.interactions_by_key(Filters.asking(p, s), "team"),
+        "by agent": lambda p, s: usage.interactions_by_key(Filters.asking(p, s), "agent"),
+        "by user": lambda p, s: usage.interactions_by_key(Filters.asking(p, s), "user"),
+        "daily": lambda p, s: usage.interactions_over_time(Filters.asking(p, s, "day")),
+        "weekly": lambda p, s: usage.interactions_over_time(Filters.asking(p, s, "week")),
+        "monthly": lambda p, s: usage.interactions_over_time(Filters.asking(p, s, "month")),
+        "agent stats": lambda p, s: analytics.agent_stats(Filters.asking(p, s)),
+        "team stats": lambda p, s: analytics.team_stats(Filters.asking(p, s)),
+        "stacked by agent": lambda p, s: analytics.interactions_over_time_by(Filters.asking(p, s, "week"), "agent", 3),
+        "stacked by team": lambda p, s: analytics.interactions_over_time_by(Filters.asking(p, s, "day"), "team", 2),
+        "heat map": lambda p, s: analytics.activity_heatmap(Filters.asking(p, s)),
+        "user activity": lambda p, s: users.user_activity(Filters.asking(p, s), today=today),
+        "adoption curve": lambda p, s: users.adoption_curve(Filters.asking(p, s)),
+        "one user by day": lambda p, s: users.user_daily_activity(Filters.asking(p, s), user_id),
+        "one user's agents": lambda p, s: users.user_agents(Filters.asking(p, s), user_id),
+        "cost by team": lambda p, s: billing.cost_by_key(Filters.asking(p, s), "team"),
+        "cost by agent": lambda p, s: billing.cost_by_key(Filters.asking(p, s), "agent"),
+        "cost by model": lambda p, s: billing.cost_by_key(Filters.asking(p, s), "model"),
+        "cost by day": lambda p, s: billing.cost_by_day(Filters.asking(p, s)),
     }
 
 
@@ -179,10 +180,10 @@ def test_an_answer_and_its_sql_parts_read_one_index(demo_app, monkeypatch: pytes
             return index
 
         monkeypatch.setattr(type(db), "user_index", once)
-        found = users.user_activity(period, Scope.organization(), today=END)
+        found = users.user_activity(Filters.asking(period, Scope.organization()), today=END)
         monkeypatch.undo()
         with raw_events():
-            assert_frame_equal(found, users.user_activity(period, Scope.organization(), today=END))
+            assert_frame_equal(found, users.user_activity(Filters.asking(period, Scope.organization()), today=END))
     assert len(asked) == 1
 
 
@@ -204,9 +205,9 @@ def test_the_rollups_are_read_when_current(demo_app, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(queries.db, "execute_on", spy)
     with demo_app.app_context(), query_cache.bypassed():
-        usage.summary(_periods()[0], Scope.organization())
+        usage.summary(Filters.asking(_periods()[0], Scope.organization()))
         with raw_events():
-            usage.summary(_periods()[0], Scope.organization())
+            usage.summary(Filters.asking(_periods()[0], Scope.organization()))
     assert ran == ["from_rollups/summary", "summary"]
 
 
@@ -224,21 +225,21 @@ def test_new_event_files_turn_the_rollups_off_until_they_are_updated(demo_dir: P
     with app.app_context():
         db = queries.database()
         assert db.uses_rollups(TZ)
-        before = usage.summary(period, Scope.organization())
+        before = usage.summary(Filters.asking(period, Scope.organization()))
         last = sorted((folder / "events").iterdir())[-1]
         events = pl.read_parquet(next(last.glob("*.parquet")))
         extra = events.head(3).with_columns(pl.col("event_id") + "-again")
         extra.write_parquet(last / "part-extra.parquet")
         query_cache.bump()
         assert not db.uses_rollups(TZ)
-        with_raw = usage.summary(period, Scope.organization())
+        with_raw = usage.summary(Filters.asking(period, Scope.organization()))
         assert with_raw["interactions"][0] == before["interactions"][0] + 3
         local_days = rollup.local_days_of([dt.date.fromisoformat(last.name.split("=")[1])])
         done = rollup.build(folder, TZ, local_days)
         assert done.days == 3
         query_cache.bump()
         assert db.uses_rollups(TZ)
-        assert_frame_equal(usage.summary(period, Scope.organization()), with_raw)
+        assert_frame_equal(usage.summary(Filters.asking(period, Scope.organization())), with_raw)
 
 
 def test_the_per_person_list_from_the_rollups_follows_a_new_directory_file(demo_dir: Path, tmp_path: Path) -> None:
@@ -247,7 +248,7 @@ def test_the_per_person_list_from_the_rollups_follows_a_new_directory_file(demo_
     period = Period(END - dt.timedelta(days=29), END, TZ)
     with app.app_context():
         assert queries.database().uses_rollups(TZ)
-        before = users.user_activity(period, Scope.organization())
+        before = users.user_activity(Filters.asking(period, Scope.organization()))
     busiest = before.row(0, named=True)
     idle = before.filter(pl.col("interactions") == 0)["user_id"].to_list()
     people = pl.read_parquet(folder / "directory" / "users.parquet")
@@ -260,9 +261,9 @@ def test_the_per_person_list_from_the_rollups_follows_a_new_directory_file(demo_
     people.with_columns(new_name.alias("name")).write_parquet(folder / "directory" / "users.tmp")
     os.replace(folder / "directory" / "users.tmp", folder / "directory" / "users.parquet")
     with app.app_context():  # a new request
-        after = users.user_activity(period, Scope.organization())
+        after = users.user_activity(Filters.asking(period, Scope.organization()))
         with raw_events():
-            assert_frame_equal(after, users.user_activity(period, Scope.organization()))
+            assert_frame_equal(after, users.user_activity(Filters.asking(period, Scope.organization())))
     assert after.row(0, named=True) == {**busiest, "name": "Renamed Person"}
     assert after.height == before.height
     assert after["user_id"].tail(2).sort().to_list() == sorted(idle[:2]) and after["name"].tail(2).is_null().all()
@@ -393,7 +394,7 @@ def test_the_user_index_keeps_a_bounded_number_of_bytes_of_selections(demo_app, 
         index = queries.database().user_index(queries.cursor())
         index.forget_selections()
         for team in teams[:4]:
-            users.user_activity(_periods()[0], Scope.teams([team]), today=END)  # per user: from rows
+            users.user_activity(Filters.asking(_periods()[0], Scope.teams([team])), today=END)  # per user: from rows
         # each masked selection is over budget alone: only the last question's stay (at most its whole
         # months and the days either side), all of the last team
         assert 1 <= len(index._selections) <= 3
@@ -580,11 +581,11 @@ def _same(from_rollups: pl.DataFrame, from_raw: pl.DataFrame, *asked: object) ->
 def _people_questions() -> dict[str, Callable[[Period, Scope], pl.DataFrame]]:
     """The questions that list people or count them against a list (docs/schema.md, "Who is counted where")."""
     return {
-        "adoption": usage.adoption,
-        "team stats": analytics.team_stats,
-        "by user": lambda p, s: usage.interactions_by_key("user", p, s),
-        "user activity": lambda p, s: users.user_activity(p, s, today=END),
-        "adoption curve": users.adoption_curve,
+        "adoption": lambda p, s: usage.adoption(Filters.asking(p, s)),
+        "team stats": lambda p, s: analytics.team_stats(Filters.asking(p, s)),
+        "by user": lambda p, s: usage.interactions_by_key(Filters.asking(p, s), "user"),
+        "user activity": lambda p, s: users.user_activity(Filters.asking(p, s), today=END),
+        "adoption curve": lambda p, s: users.adoption_curve(Filters.asking(p, s)),
     }
 
 
