@@ -109,3 +109,142 @@ def test_unknown_team_or_agent_ids_get_a_400_naming_them(app, client, who, query
         response = client.get(f"/api/v1/{path}{WEEK}&{query}", headers=bearer(token_for(app, who)))
         assert response.status_code == 400
         assert response.get_json() == {"error": message, "parameter": parameter}
+
+
+# --- Paging ------------------------------------------------------------------------------------------
+
+
+def walk(client, query: str, headers: dict, limit: int) -> list[dict]:
+    """Every page of `query`, following next_cursor to the end."""
+    rows, cursor = [], None
+    while True:
+        url = f"/api/v1/breakdown?{query}&limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        answer = client.get(url, headers=headers).get_json()
+        assert len(answer["rows"]) <= limit
+        assert answer["has_more"] == (answer["next_cursor"] is not None)
+        rows += answer["rows"]
+        if answer["next_cursor"] is None:
+            return rows
+        assert len(answer["rows"]) == limit
+        cursor = answer["next_cursor"]
+
+
+@pytest.mark.parametrize("by", ["user", "team", "agent", "day"])
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_pages_hold_every_row_once_in_the_answers_order(app, client, by, limit):
+    headers = bearer(token_for(app, "admin"))
+    whole = client.get(f"/api/v1/breakdown?by={by}&{WEEK}", headers=headers).get_json()
+    assert whole["next_cursor"] is None and whole["has_more"] is False
+    assert walk(client, f"by={by}&{WEEK}", headers, limit) == whole["rows"]
+
+
+def test_users_come_busiest_first_then_by_id(app, client):
+    # tests/org.py, 2-8 March: Mia (u4) e1 e2 e6; Max (u2) e4, Lee (u3) e5, Sam (u5) e3: one each.
+    rows = walk(client, f"by=user&{WEEK}", bearer(token_for(app, "admin")), 1)
+    assert [(r["key"], r["interactions"]) for r in rows] == [("u4", 3), ("u2", 1), ("u3", 1), ("u5", 1)]
+
+
+def test_a_page_has_at_most_limit_rows_and_a_cursor_while_more_remain(app, client):
+    headers = bearer(token_for(app, "admin"))
+    first = client.get(f"/api/v1/breakdown?by=day&{WEEK}&limit=5", headers=headers).get_json()
+    assert [r["key"] for r in first["rows"]] == [f"2026-03-0{d}" for d in range(2, 7)]
+    assert first["has_more"] is True
+    rest = client.get(f"/api/v1/breakdown?by=day&{WEEK}&limit=10000&cursor={first['next_cursor']}", headers=headers)
+    assert [r["key"] for r in rest.get_json()["rows"]] == ["2026-03-07", "2026-03-08"]
+    assert rest.get_json()["next_cursor"] is None
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "10001", "abc", "1.5", "", "٣"])
+def test_a_limit_out_of_bounds_gets_a_400(client, auth, limit):
+    auth.login("admin")
+    response = client.get(f"/api/v1/breakdown?by=user&{WEEK}&limit={limit}")
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "limit must be a whole number from 1 to 10000 (default 1000).",
+        "parameter": "limit",
+    }
+
+
+def first_cursor(client, query: str, headers: dict) -> str:
+    cursor = client.get(f"/api/v1/breakdown?{query}&limit=1", headers=headers).get_json()["next_cursor"]
+    assert cursor
+    return cursor
+
+
+UNKNOWN_CURSOR = {"error": "Unknown cursor: pass the next_cursor of a previous page unchanged.", "parameter": "cursor"}
+
+
+def test_a_changed_or_forged_cursor_gets_a_400(app, client):
+    from itsdangerous import URLSafeSerializer
+
+    headers = bearer(token_for(app, "admin"))
+    cursor = first_cursor(client, f"by=user&{WEEK}", headers)
+    payload = URLSafeSerializer("test", salt="api.v1.cursor").loads(cursor)
+    forged = URLSafeSerializer("another key", salt="api.v1.cursor").dumps(payload)
+    changed = URLSafeSerializer("x").dumps({**payload, "after": [0, "u0"]}).split(".")[0] + "." + cursor.split(".")[1]
+    for bad in ("nonsense", cursor[:-1], changed, forged):
+        response = client.get(f"/api/v1/breakdown?by=user&{WEEK}&cursor={bad}", headers=headers)
+        assert response.status_code == 400
+        assert response.get_json() == UNKNOWN_CURSOR
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "by=team&" + WEEK,  # another breakdown
+        "by=user&start=2026-03-02&end=2026-03-09",  # another period
+        f"by=user&{WEEK}&teams=t_eng",  # a narrower scope
+    ],
+)
+def test_a_cursor_of_another_question_gets_a_400(app, client, other):
+    headers = bearer(token_for(app, "admin"))
+    cursor = first_cursor(client, f"by=user&{WEEK}", headers)
+    response = client.get(f"/api/v1/breakdown?{other}&cursor={cursor}", headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["parameter"] == "cursor"
+    assert response.get_json()["error"].startswith("This cursor belongs to another question")
+    # The same question with another limit goes on.
+    assert client.get(f"/api/v1/breakdown?by=user&{WEEK}&limit=2&cursor={cursor}", headers=headers).status_code == 200
+
+
+def test_a_cursor_never_carries_its_scope_to_another_caller(app, client):
+    admins = first_cursor(client, f"by=user&{WEEK}", bearer(token_for(app, "admin")))
+    for who in ("manager", "legal_manager"):
+        response = client.get(f"/api/v1/breakdown?by=user&{WEEK}&cursor={admins}", headers=bearer(token_for(app, who)))
+        assert response.status_code == 400
+        assert "rows" not in response.get_json()
+    # Max (u2) manages Engineering and Sales: his pages hold their people only, Lee (u3) of Legal never.
+    managers = walk(client, f"by=user&{WEEK}", bearer(token_for(app, "manager")), 1)
+    assert [r["key"] for r in managers] == ["u4", "u2", "u5"]
+
+
+# --- The JSON itself ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"summary?{WEEK}",
+        f"summary?{WEEK}&teams=t_sales",
+        *(f"breakdown?by={by}&{WEEK}" for by in ("team", "agent", "user", "day", "week", "month")),
+        f"breakdown?by=user&{WEEK}&limit=2",
+        "breakdown?by=nope",
+        f"breakdown?by=user&{WEEK}&limit=0",
+    ],
+)
+def test_answers_are_byte_for_byte_what_flasks_jsonify_gave(app, client, path):
+    response = client.get(f"/api/v1/{path}", headers=bearer(token_for(app, "admin")))
+    assert response.mimetype == "application/json"
+    with app.app_context():  # what jsonify made of the same body: key order, separators, newline
+        assert response.data == app.json.response(response.get_json()).get_data()
+
+
+def test_text_outside_ascii_is_sent_as_utf8_json():
+    import json
+
+    from api.v1 import _json
+
+    body = {"label": "José Ødegård — 研究", "cost_usd": "0.000001", "rows": [], "next_cursor": None}
+    data = _json(body).get_data()
+    assert json.loads(data) == body
+    assert "José".encode() in data
