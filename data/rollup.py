@@ -34,7 +34,7 @@ import polars as pl
 
 from data import schema
 from data.ingest import locked
-from queries.db import empty_select, events_view_sql, execute_on, rollup_view_sql
+from queries.db import create_macros, empty_select, events_view_sql, execute_on, rollup_view_sql
 from queries.period import Period
 from queries.rollups import (
     FORMAT,
@@ -118,6 +118,7 @@ def local_days_of(utc_dates: Iterable[dt.date]) -> list[dt.date]:
 def _connect(data_dir: Path, threads: int) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:", config={"threads": threads})
     con.sql("set TimeZone = 'UTC'")
+    create_macros(con)
     if schema.has_events(data_dir):
         con.sql(f"create view events as {events_view_sql(data_dir)}")
     else:

@@ -1,7 +1,7 @@
 """A per-process cache of query results, keyed by SQL file, bound parameters and data version.
 
 The key is (data folder, SQL file name, bound parameters, data version). The viewer's scope is part
-of the bound parameters (`all_teams`, `team_ids`, `all_agents`, `agent_ids`: see `Scope.params`), so
+of the bound parameters (`team_ids`, `agent_ids`: see `Scope.params`; None, every one, apart from []), so
 an answer computed for one scope is never served to another: a manager's rows cannot reach an admin
 or another manager.
 

@@ -80,7 +80,7 @@ class DaySets:
     def plan(self, params: dict, part: slice, by: str | None = None) -> Plan | None:
         """The day × key × word sets for a scope, grouped `by` agent or team (or None: every user), with
         the keys the scope allows and the users it allows (None: all); None when only rows can tell."""
-        all_teams, all_agents = params["all_teams"], params["all_agents"]
+        all_teams, all_agents = params["team_ids"] is None, params["agent_ids"] is None
         if by == "agent" or (by is None and not all_agents):
             allowed = None if all_agents else np.isin(self.agents, list(params["agent_ids"]))
             if all_teams:
@@ -122,8 +122,8 @@ class DaySets:
     def interactions_by(self, params: dict, by: str, part: slice) -> np.ndarray:
         """Interactions per agent or team code over the days `part`, in the scope."""
         counts = self.interactions[part].sum(axis=0)  # team × agent
-        if not params["all_teams"]:
+        if params["team_ids"] is not None:
             counts = counts * np.isin(self.teams, list(params["team_ids"]))[:, None]
-        if not params["all_agents"]:
+        if params["agent_ids"] is not None:
             counts = counts * np.isin(self.agents, list(params["agent_ids"]))[None, :]
         return counts.sum(axis=1) if by == "team" else counts.sum(axis=0)

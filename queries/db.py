@@ -66,6 +66,11 @@ def index_relations(name: str) -> tuple[str, ...]:
     return tuple(sorted(set(re.findall(r"\b(idx_[a-z_]+)\b", sql_text(name))) & RELATIONS.keys()))
 
 
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The macros the questions call (queries/sql/macros.sql: the scope predicate), on this connection."""
+    con.execute(sql_text("macros"))
+
+
 def rollup_view_sql(data_dir: Path, table: str) -> str:
     """The select a rollup table's view stands for: its monthly files, or a typed, empty stand-in."""
     if not any(rollups_dir(data_dir).glob(f"{table}/month=*/*.parquet")):
@@ -150,6 +155,7 @@ class Database:
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
         self._tables_of: str | None = None  # the build (its index name) whose small rollup tables are in memory
         self._con.sql("set TimeZone = 'UTC'")
+        create_macros(self._con)  # in the catalogue, so every cursor of this database has them
         try:
             with reading_data():
                 self._create_directory_views()

@@ -38,7 +38,7 @@ def _listed_by_directory(directory: Directory, params: dict) -> pl.LazyFrame:
     """The directory's people of the scope's teams who had access by the period's end and are still with
     the company: with those active in the scope, the people a scope lists (docs/schema.md)."""
     users = directory("users").lazy().filter(_before("created_at", params["to_ts"]) & pl.col("active"))
-    return users if params["all_teams"] else users.filter(pl.col("team_id").is_in(params["team_ids"]))
+    return users if params["team_ids"] is None else users.filter(pl.col("team_id").is_in(params["team_ids"]))
 
 
 def adoption(index: UserIndex, directory: Directory, sql: Sql, params: dict) -> pl.DataFrame:
@@ -135,7 +135,7 @@ def user_activity(index: UserIndex, directory: Directory, sql: Sql, params: dict
     ever = sql("local_activity_times", params) if times.cancel() else times.result()
     frame, code, place = people.frame, people.code, people.place
     in_scope = np.ones(frame.height, dtype=bool)
-    if not params["all_teams"]:
+    if params["team_ids"] is not None:
         in_scope = frame["team_id"].is_in(params["team_ids"]).fill_null(False).to_numpy()
     access = (people.created_us < (params["to_ts"] - _EPOCH) // dt.timedelta(microseconds=1)) & people.active
     known = code >= 0

@@ -40,12 +40,11 @@ class Scope:
         return scope
 
     def params(self) -> dict:
-        """Bound parameters of the team and agent filter that every events query applies."""
+        """Bound parameters of the scope predicate every question applies (queries/sql/macros.sql):
+        None for every team (agent), else the sorted ids; an empty list allows nothing."""
         return {
-            "all_teams": self.team_ids is None,
-            "team_ids": sorted(self.team_ids or ()),
-            "all_agents": self.agent_ids is None,
-            "agent_ids": sorted(self.agent_ids or ()),
+            "team_ids": None if self.team_ids is None else sorted(self.team_ids),
+            "agent_ids": None if self.agent_ids is None else sorted(self.agent_ids),
         }
 
     def key(self) -> tuple:

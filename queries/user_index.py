@@ -106,6 +106,11 @@ def _days(value: dt.date) -> int:
     return (value - _EPOCH).days
 
 
+def _ids_key(ids: list[str] | None) -> tuple | None:
+    """A scope parameter (`Scope.params`) as part of a key: None (every one) apart from () (none)."""
+    return None if ids is None else tuple(ids)
+
+
 def _bucket_days(days: np.ndarray, grain: str) -> np.ndarray:
     """date_trunc(grain, day) as days since 1970 (weeks start on Monday, as DuckDB's), for sorted days."""
     if grain == "day" or len(days) == 0:
@@ -169,7 +174,7 @@ def _as_dates(days: np.ndarray) -> pl.Series:
 
 def _level(params: dict, by_agent: bool = False) -> str:
     """The smaller level answers unless agents are in the scope or the grouping."""
-    return "rows" if by_agent or not params["all_agents"] else "pairs"
+    return "rows" if by_agent or params["agent_ids"] is not None else "pairs"
 
 
 class Selection:
@@ -182,9 +187,9 @@ class Selection:
         high = np.searchsorted(days, days.dtype.type(_days(params["end_date"])), side="right")
         self._source, self._part = columns, slice(int(low), int(high))
         mask = None
-        if not params["all_teams"]:
+        if params["team_ids"] is not None:
             mask = _allowed_rows(columns["team"][self._part], np.isin(index.teams, list(params["team_ids"])))
-        if not params["all_agents"]:
+        if params["agent_ids"] is not None:
             agents = _allowed_rows(columns["agent"][self._part], np.isin(index.agents, list(params["agent_ids"])))
             mask = agents if mask is None else mask & agents
         self._rows = None if mask is None else np.flatnonzero(mask)
@@ -342,10 +347,8 @@ class UserIndex:
             level,
             params["start_date"] if from_start else None,
             params["end_date"],
-            params["all_teams"],
-            tuple(params["team_ids"]),
-            params["all_agents"],
-            tuple(params["agent_ids"]),
+            _ids_key(params["team_ids"]),
+            _ids_key(params["agent_ids"]),
         )
         with self._lock:
             found = self._selections.get(key)

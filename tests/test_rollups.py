@@ -398,7 +398,7 @@ def test_the_user_index_keeps_a_bounded_number_of_bytes_of_selections(demo_app, 
         # each masked selection is over budget alone: only the last question's stay (at most its whole
         # months and the days either side), all of the last team
         assert 1 <= len(index._selections) <= 3
-        assert {key[4] for key in index._selections} == {(teams[3],)}
+        assert {key[3] for key in index._selections} == {(teams[3],)}  # (level, start, end, teams, agents)
 
 
 @pytest.mark.parametrize("moving", [True, False], ids=["people change teams", "everyone stays in one team"])
@@ -442,10 +442,11 @@ def test_the_user_index_answers_periods_without_data_for_many_users(moving: bool
     periods = ((day0 - 40, day0 - 30), (day0 + 3, day0 + 9), (day0 + 12, day0 + 16), (day0 + 30, day0 + 40),
                (day0 + 5, day0 + 80), (day0 + 12, day0 + 72), (day0 - 10, day0 + 130))  # fmt: skip
     for start, end in periods:
-        for all_teams, team_ids in ((True, []), (False, ["t1"])):
+        for team_ids in (None, ["t1"]):
+            all_teams = team_ids is None
             params = {
                 "start_date": epoch + dt.timedelta(days=start), "end_date": epoch + dt.timedelta(days=end),
-                "all_teams": all_teams, "team_ids": team_ids, "all_agents": True, "agent_ids": [], "grain": "week",
+                "team_ids": team_ids, "agent_ids": None, "grain": "week",
             }  # fmt: skip
             inside = (rows_level["day"] >= start) & (rows_level["day"] <= end)
             if not all_teams:
@@ -474,7 +475,7 @@ def _check_by_agent(index, params: dict, rows: dict, keys: dict, inside: np.ndar
         per_agent.setdefault(keys["agents"][agent], set()).add(user)
     found = index.active_by(params, "agent")
     assert dict(zip(found["key"], found["active_users"], strict=True)) == {k: len(v) for k, v in per_agent.items()}
-    narrowed = {**params, "all_agents": False, "agent_ids": ["a1", "a2"]}
+    narrowed = {**params, "agent_ids": ["a1", "a2"]}
     both = inside & np.isin(rows["agent"], [1, 2])
     expected = sorted({keys["users"][u] for u in rows["user"][both]})
     assert index.active_users(narrowed)["user_id"].to_list() == expected

@@ -10,8 +10,7 @@ scoped as (
     from events
     where ts >= $from_ts and ts < $to_ts
         and utc_date between $from_utc_date and $to_utc_date
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 totals as (
     select weekday, hour, count(*) as interactions

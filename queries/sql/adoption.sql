@@ -6,8 +6,7 @@ with active_in_period as (
     from events
     where ts >= $from_ts and ts < $to_ts
         and utc_date between $from_utc_date and $to_utc_date
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 with_access as (
     select user_id from active_in_period
@@ -16,7 +15,7 @@ with_access as (
     from users
     where created_at < $to_ts
         and active
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+        and team_in_scope(team_id, $team_ids)
 )
 select
     (select count(*) from active_in_period) as active_users,

@@ -7,8 +7,7 @@ with active_in_period as (
     from events
     where ts >= $from_ts and ts < $to_ts
         and utc_date between $from_utc_date and $to_utc_date
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 listed as (
     select user_id from active_in_period
@@ -17,7 +16,7 @@ listed as (
     from users
     where created_at < $to_ts
         and active
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+        and team_in_scope(team_id, $team_ids)
 ),
 firsts as (
     select events.user_id, min(timezone($tz, events.ts))::date as first_day
@@ -25,8 +24,7 @@ firsts as (
     join listed on listed.user_id = events.user_id
     where events.ts < $to_ts
         and events.utc_date <= $to_utc_date
-        and ($all_teams or list_contains($team_ids::varchar[], events.team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], events.agent_id))
+        and in_scope(events.team_id, events.agent_id, $team_ids, $agent_ids)
     group by events.user_id
 ),
 scoped_users as (

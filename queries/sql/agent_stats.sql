@@ -4,8 +4,7 @@ with scoped as (
     from events
     where ts >= $from_ts and ts < $to_ts
         and utc_date between $from_utc_date and $to_utc_date
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 totals as (
     select
@@ -25,8 +24,8 @@ listed as (
     select agent_id
     from agents
     where created_at < $to_ts
-        and ($all_teams or len($team_ids::varchar[]) > 0)
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and any_team_in_scope($team_ids)
+        and agent_in_scope(agent_id, $agent_ids)
     union
     select agent_id from totals
 )

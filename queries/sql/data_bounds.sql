@@ -5,8 +5,7 @@ with scoped as (
     select ts, utc_date
     from events
     where (utc_date between $head_from and $head_to or utc_date between $tail_from and $tail_to)
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 )
 select
     timezone($tz, min(ts) filter (where utc_date between $head_from and $head_to))::date as first_day,

@@ -4,8 +4,7 @@ with scoped as (
     from events
     where ts >= $from_ts and ts < $to_ts
         and utc_date between $from_utc_date and $to_utc_date
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 totals as (
     select
@@ -27,13 +26,13 @@ members as (
         from users
         where created_at < $to_ts
             and active
-            and ($all_teams or list_contains($team_ids::varchar[], team_id))
+            and team_in_scope(team_id, $team_ids)
     )
     group by team_id
 ),
 listed as (
     select team_id from teams
-    where $all_teams or list_contains($team_ids::varchar[], team_id)
+    where team_in_scope(team_id, $team_ids)
     union
     select team_id from totals
     union

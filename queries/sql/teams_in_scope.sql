@@ -5,6 +5,6 @@ select
     count(users.user_id) as members
 from teams
 left join users on users.team_id = teams.team_id
-where $all_teams or list_contains($team_ids::varchar[], teams.team_id)
+where team_in_scope(teams.team_id, $team_ids)
 group by teams.team_id, teams.name
 order by teams.name

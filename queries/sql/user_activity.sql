@@ -7,8 +7,7 @@ with in_period as (
     from events
     where ts >= $from_ts and ts < $to_ts
         and utc_date between $from_utc_date and $to_utc_date
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 per_user as (
     select
@@ -26,7 +25,7 @@ listed as (
     from users
     where created_at < $to_ts
         and active
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+        and team_in_scope(team_id, $team_ids)
 ),
 scoped_users as (
     select
@@ -34,7 +33,7 @@ scoped_users as (
         users.name,
         users.email,
         users.team_id,
-        coalesce($all_teams or list_contains($team_ids::varchar[], users.team_id), false) as team_in_scope,
+        coalesce(team_in_scope(users.team_id, $team_ids), false) as team_in_scope,
         users.created_at,
         users.active
     from listed
@@ -53,8 +52,7 @@ ever as (
     from events
     where ts < $to_ts
         and utc_date <= $to_utc_date
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
     group by user_id
 )
 select

@@ -10,7 +10,6 @@ left join agents on agents.agent_id = events.agent_id
 where events.user_id = $user_id
     and events.ts >= $from_ts and events.ts < $to_ts
     and events.utc_date between $from_utc_date and $to_utc_date
-    and ($all_teams or list_contains($team_ids::varchar[], events.team_id))
-    and ($all_agents or list_contains($agent_ids::varchar[], events.agent_id))
+    and in_scope(events.team_id, events.agent_id, $team_ids, $agent_ids)
 group by events.agent_id
 order by interactions desc, events.agent_id

@@ -7,7 +7,7 @@ with listed as (
     from users
     where created_at < $to_ts
         and active
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
+        and team_in_scope(team_id, $team_ids)
 ),
 firsts as (
     select idx_firsts.user_id, idx_firsts.first_day

@@ -11,8 +11,7 @@ with sums as (
     from cube
     where day between $start_date and $end_date
         and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
     group by agent_id
 ),
 users as (
@@ -28,8 +27,8 @@ listed as (
     select agent_id
     from agents
     where created_at < $to_ts
-        and ($all_teams or len($team_ids::varchar[]) > 0)
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and any_team_in_scope($team_ids)
+        and agent_in_scope(agent_id, $agent_ids)
     union
     select agent_id from totals
 )

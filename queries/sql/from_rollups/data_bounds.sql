@@ -4,5 +4,4 @@ select
     case when $head_from is not null then min(day) end as first_day,
     case when $tail_from is not null then max(day) end as last_day
 from cube
-where ($all_teams or list_contains($team_ids::varchar[], team_id))
-    and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+where in_scope(team_id, agent_id, $team_ids, $agent_ids)

@@ -5,8 +5,7 @@ with sums as (
     from cube
     where day between $start_date and $end_date
         and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
     group by team_id
 ),
 active_pairs as (
@@ -28,13 +27,13 @@ members as (
         from users
         where created_at < $to_ts
             and active
-            and ($all_teams or list_contains($team_ids::varchar[], team_id))
+            and team_in_scope(team_id, $team_ids)
     )
     group by team_id
 ),
 listed as (
     select team_id from teams
-    where $all_teams or list_contains($team_ids::varchar[], team_id)
+    where team_in_scope(team_id, $team_ids)
     union
     select team_id from totals
     union

@@ -9,8 +9,7 @@ per_day as (
     from user_day
     where day between $start_date and $end_date
         and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
-        and ($all_teams or list_contains($team_ids::varchar[], team_id))
-        and ($all_agents or list_contains($agent_ids::varchar[], agent_id))
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
         and user_id = $user_id
     group by day
 )

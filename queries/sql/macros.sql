@@ -1,0 +1,26 @@
+-- The scope predicate, written once: which teams' and agents' rows a viewer's scope (queries/scope.py)
+-- lets a question read. Every question calls it with its bound parameters:
+--     where ... and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+-- `team_ids` NULL means every team, an empty list means no team at all, a list means those teams; the
+-- same for `agent_ids`. Created on every DuckDB connection that runs the questions (queries/db.py's
+-- Database, data/rollup.py's builder) before any question runs; not a question itself.
+--
+-- Plain expressions only, so a ClickHouse backend can define the same names as lambda functions:
+--     CREATE FUNCTION team_in_scope AS (team_id, team_ids) -> (isNull(team_ids) OR has(team_ids, team_id))
+--     CREATE FUNCTION in_scope AS (team_id, agent_id, team_ids, agent_ids)
+--         -> (team_in_scope(team_id, team_ids) AND agent_in_scope(agent_id, agent_ids))
+-- (ClickHouse has no Nullable(Array): there the backend writes a literal NULL for "every team".)
+
+-- A team the scope allows; a row with no team is allowed only when every team is.
+create or replace macro team_in_scope(team_id, team_ids) as
+    team_ids::varchar[] is null or list_contains(team_ids::varchar[], team_id);
+
+create or replace macro agent_in_scope(agent_id, agent_ids) as
+    agent_ids::varchar[] is null or list_contains(agent_ids::varchar[], agent_id);
+
+create or replace macro in_scope(team_id, agent_id, team_ids, agent_ids) as
+    team_in_scope(team_id, team_ids) and agent_in_scope(agent_id, agent_ids);
+
+-- Whether the scope allows any team at all (a scope of no team sees nothing, not even the agent catalogue).
+create or replace macro any_team_in_scope(team_ids) as
+    team_ids::varchar[] is null or len(team_ids::varchar[]) > 0;
