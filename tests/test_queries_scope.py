@@ -13,6 +13,7 @@ import queries
 from data import rollup
 from queries import analytics, directory, usage, users
 from queries.cache import bypassed
+from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from tests import org
@@ -64,22 +65,22 @@ def test_params_are_the_ids_or_none():
 )
 def test_the_summary_counts_what_the_scope_allows(scoped_app, teams, agents, expected):
     with scoped_app.app_context(), bypassed():
-        row = usage.summary(WEEK, scope(teams, agents)).row(0, named=True)
+        row = usage.summary(Filters.asking(WEEK, scope(teams, agents))).row(0, named=True)
     assert (row["interactions"], row["active_users"]) == expected
 
 
 def test_the_catalogue_and_directory_follow_the_scope(scoped_app):
     with scoped_app.app_context(), bypassed():
         # every agent of the catalogue, used or not, unless the scope allows no team or no agent
-        legal = analytics.agent_stats(WEEK, scope(["t_legal"], None))
+        legal = analytics.agent_stats(Filters.asking(WEEK, scope(["t_legal"], None)))
         assert list(zip(legal["key"], legal["interactions"], strict=True)) == [("a_draft", 1), ("a_code", 0)]
-        assert analytics.agent_stats(WEEK, scope([], None)).is_empty()
-        assert analytics.agent_stats(WEEK, scope(None, [])).is_empty()
+        assert analytics.agent_stats(Filters.asking(WEEK, scope([], None))).is_empty()
+        assert analytics.agent_stats(Filters.asking(WEEK, scope(None, []))).is_empty()
         # teams and their members (the directory's people of each team)
-        every = analytics.team_stats(WEEK, scope(None, None))
+        every = analytics.team_stats(Filters.asking(WEEK, scope(None, None)))
         assert dict(zip(every["key"], every["members"], strict=True)) == {"t_eng": 4, "t_sales": 1, "t_legal": 2}
-        assert analytics.team_stats(WEEK, scope(["t_legal"], None))["key"].to_list() == ["t_legal"]
-        assert analytics.team_stats(WEEK, scope([], None)).is_empty()
+        assert analytics.team_stats(Filters.asking(WEEK, scope(["t_legal"], None)))["key"].to_list() == ["t_legal"]
+        assert analytics.team_stats(Filters.asking(WEEK, scope([], None))).is_empty()
         assert directory.teams_in_scope(scope(None, None))["team_id"].sort().to_list() == [
             "t_eng",
             "t_legal",
@@ -88,10 +89,10 @@ def test_the_catalogue_and_directory_follow_the_scope(scoped_app):
         assert directory.teams_in_scope(scope(["t_sales"], None))["team_id"].to_list() == ["t_sales"]
         assert directory.teams_in_scope(scope([], None)).is_empty()
         # the people listed: all seven with every team; Lee (active) and Noa (never) in Legal; none in no team
-        assert users.user_activity(WEEK, scope(None, None), today=WEEK.end).height == 7
-        legal_people = users.user_activity(WEEK, scope(["t_legal"], None), today=WEEK.end)
+        assert users.user_activity(Filters.asking(WEEK, scope(None, None)), today=WEEK.end).height == 7
+        legal_people = users.user_activity(Filters.asking(WEEK, scope(["t_legal"], None)), today=WEEK.end)
         assert sorted(legal_people["user_id"]) == ["u3", "u6"]
-        assert users.user_activity(WEEK, scope([], None), today=WEEK.end).is_empty()
+        assert users.user_activity(Filters.asking(WEEK, scope([], None)), today=WEEK.end).is_empty()
         # the filter chips name only what the scope is narrowed to
         assert analytics.filter_labels(scope(None, None)).is_empty()
         assert analytics.filter_labels(scope(["t_legal"], [])).rows() == [("team", "t_legal", "Legal")]
