@@ -156,7 +156,7 @@ def _add_dash(server: Flask) -> None:
         on_error=show_callback_error,
     )
     dash_app.layout = shell
-    callbacks.register_all(dash_app)
+    callbacks.register_all(dash_app, create_app)
     auth.init_dash(server, dash_app)
     _finish_dash_setup(server)
 

@@ -23,8 +23,8 @@ from flask import Blueprint, Flask, Response, current_app, request
 from google.protobuf import json_format
 
 import queries
-from data import otlp, rollup
-from data.ingest import DEFAULT_COMPACT_AFTER_FILES, IngestBusy, ingest_otlp
+from data.ingest import DEFAULT_COMPACT_AFTER_FILES, IngestBusy, ingest_otlp, otlp
+from data.rollups import build as rollup
 
 bp = Blueprint("otlp", __name__)
 

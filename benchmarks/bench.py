@@ -79,7 +79,7 @@ def ensure_data(events: int, days: int) -> tuple[Path, float | None]:
 
 def ensure_rollups(folder: Path, rebuild: bool) -> tuple[float | None, int]:
     """Rollups current for the data (built if not, or if asked); the seconds a build took and peak RSS."""
-    from queries.rollups import current_manifest
+    from data.rollups.manifest import current_manifest
 
     if current_manifest(folder) is not None and not rebuild:
         return None, 0

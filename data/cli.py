@@ -1,6 +1,6 @@
 """Data commands: `seed-demo` writes the demo organization into DATA_DIR; `ingest`, `compact` and
-`import-directory` bring real events and the directory in (data/ingest.py); `purge` removes events
-(data/purge.py)."""
+`import-directory` bring real events and the directory in (data/ingest/); `purge` removes events
+(data/ingest/purge.py); `rollup` builds the rollups (data/rollups/)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from flask.cli import with_appcontext
 
 import queries
 from auth.session import store
-from data import purge, rollup
 from data.demo import DemoDataExistsError, check_arguments, write_demo
 from data.ingest import (
     DEFAULT_COMPACT_AFTER_FILES,
@@ -26,8 +25,10 @@ from data.ingest import (
     import_directory,
     ingest_files,
     locked,
+    purge,
 )
-from queries.rollups import current_manifest
+from data.rollups import build as rollup
+from data.rollups.manifest import current_manifest
 
 
 @click.command("seed-demo")

@@ -151,3 +151,41 @@ def partition_dates(data_dir: Path) -> list[dt.date]:
             except ValueError:
                 continue
     return sorted(dates)
+
+
+# --- SQL over the files: how DuckDB reads them (the app's views and the rollup builder) ---------------
+
+_DUCKDB_TYPES = {
+    pl.String: "varchar",
+    pl.Int64: "bigint",
+    pl.Int32: "integer",
+    pl.Boolean: "boolean",
+    pl.Date: "date",
+}
+
+
+def events_view_sql(data_dir: Path) -> str:
+    """The select the `events` view stands for: every event file of the data folder."""
+    glob = events_dir(Path(data_dir).resolve()) / EVENT_FILES
+    return (
+        f"select * from read_parquet({literal(glob)}, hive_partitioning = true, "  # noqa: S608
+        f"hive_types = {{'{PARTITION_COLUMN}': date}})"
+    )
+
+
+def _duckdb_type(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Decimal):
+        return f"decimal({dtype.precision}, {dtype.scale})"
+    if isinstance(dtype, pl.Datetime):
+        return "timestamptz"
+    return _DUCKDB_TYPES[dtype.base_type()]
+
+
+def empty_select(columns: pl.Schema) -> str:
+    """A typed, empty relation, standing in for data that does not exist yet."""
+    cols = ", ".join(f"null::{_duckdb_type(t)} as {name}" for name, t in columns.items())
+    return f"select {cols} where false"
+
+
+def literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"

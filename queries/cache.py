@@ -43,6 +43,7 @@ from pathlib import Path
 import polars as pl
 
 from data import schema
+from data.rollups.manifest import _listing, _stat, events_fingerprint
 
 DEFAULT_MB = 128
 VERSION_TTL = 1.0  # seconds a data version is reused before the folder is looked at again
@@ -50,19 +51,6 @@ STALE_LIMIT = 5.0  # a version this old is taken again before answering, refresh
 KEEP_FRESH = 60.0  # seconds after the last question about a folder that its version is still refreshed
 KEPT_FRESH = 4  # folders refreshed at most: the most recently asked about (a server has one)
 KEY_OVERHEAD = 512  # bytes counted per entry on top of its frame: the key, the node, the frame object
-
-
-def _stat(entry: os.DirEntry) -> tuple:
-    info = entry.stat(follow_symlinks=False)
-    return (entry.name, info.st_ino, info.st_mtime_ns, info.st_size)
-
-
-def _listing(folder: Path | str) -> list[os.DirEntry]:
-    try:
-        with os.scandir(folder) as entries:
-            return sorted(entries, key=lambda entry: entry.name)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
 
 
 def _stat_path(path: Path) -> tuple | None:
@@ -86,17 +74,6 @@ def top_level(data_dir: Path) -> tuple:
 def fingerprint(data_dir: Path) -> tuple:
     """What the events and directory files look like now: a few stat calls per partition."""
     return (events_fingerprint(data_dir), _directory_files(data_dir))
-
-
-def events_fingerprint(data_dir: Path) -> tuple:
-    """What the event files look like now: each partition folder's and each Parquet file's stat."""
-    events = []
-    for partition in _listing(schema.events_dir(data_dir)):
-        if partition.name.startswith("."):
-            continue  # staging and temp folders: not read by the events view
-        files = tuple(_stat(f) for f in _listing(partition.path) if f.name.endswith(".parquet"))
-        events.append((_stat(partition), files))
-    return tuple(events)
 
 
 def _frozen(value: object) -> object:

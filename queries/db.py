@@ -18,17 +18,18 @@ import duckdb
 import polars as pl
 
 from data import schema
-from queries import cache as query_cache
-from queries.index_answers import ANSWERS
-from queries.rollups import (
+from data.rollups.manifest import (
     MANIFEST,
     ROLLUP_SCHEMAS,
     TABLES,
     current_manifest,
     index_folder,
+    rollup_view_sql,
     rollups_dir,
-    table_files,
 )
+from data.schema import empty_select, events_view_sql, literal
+from queries import cache as query_cache
+from queries.index_answers import ANSWERS
 from queries.user_index import RELATIONS, CostsOutOfRange, IndexHolder, UserIndex
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -38,15 +39,6 @@ warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning
 ROLLUP_SQL = "from_rollups"  # queries/sql/from_rollups/<name>.sql: the same question answered from rollups
 T = TypeVar("T")
 IN_MEMORY = ("cube",)  # the rollup table read by most questions, kept in each process's DuckDB (100M events: 20 MB)
-
-_DUCKDB_TYPES = {
-    pl.String: "varchar",
-    pl.Int64: "bigint",
-    pl.Int32: "integer",
-    pl.Boolean: "boolean",
-    pl.Date: "date",
-}
-
 
 @cache
 def sql_text(name: str) -> str:
@@ -64,43 +56,6 @@ def has_rollup_variant(name: str) -> bool:
 def index_relations(name: str) -> tuple[str, ...]:
     """The `idx_*` relations (queries/user_index.py) a SQL file reads."""
     return tuple(sorted(set(re.findall(r"\b(idx_[a-z_]+)\b", sql_text(name))) & RELATIONS.keys()))
-
-
-def rollup_view_sql(data_dir: Path, table: str) -> str:
-    """The select a rollup table's view stands for: its monthly files, or a typed, empty stand-in."""
-    if not any(rollups_dir(data_dir).glob(f"{table}/month=*/*.parquet")):
-        return empty_select(ROLLUP_SCHEMAS[table])
-    return (
-        f"select * from read_parquet({literal(table_files(data_dir, table))}, "  # noqa: S608
-        "hive_partitioning = true, hive_types = {'month': varchar})"
-    )
-
-
-def events_view_sql(data_dir: Path) -> str:
-    """The select the `events` view stands for: every event file of the data folder."""
-    glob = schema.events_dir(Path(data_dir).resolve()) / schema.EVENT_FILES
-    return (
-        f"select * from read_parquet({literal(glob)}, hive_partitioning = true, "  # noqa: S608
-        f"hive_types = {{'{schema.PARTITION_COLUMN}': date}})"
-    )
-
-
-def _duckdb_type(dtype: pl.DataType) -> str:
-    if isinstance(dtype, pl.Decimal):
-        return f"decimal({dtype.precision}, {dtype.scale})"
-    if isinstance(dtype, pl.Datetime):
-        return "timestamptz"
-    return _DUCKDB_TYPES[dtype.base_type()]
-
-
-def empty_select(columns: pl.Schema) -> str:
-    """A typed, empty relation, standing in for data that does not exist yet."""
-    cols = ", ".join(f"null::{_duckdb_type(t)} as {name}" for name, t in columns.items())
-    return f"select {cols} where false"
-
-
-def literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 class DataFolderError(RuntimeError):
@@ -249,7 +204,7 @@ class Database:
             self._tables_of = manifest.get("index")
 
     def uses_rollups(self, tz: object) -> bool:
-        """Whether the rollups answer for the event files there now, in zone `tz` (see data/rollup.py).
+        """Whether the rollups answer for the event files there now, in zone `tz` (see data/rollups/build.py).
 
         Looked at again when the data version or the manifest file changes, not on every query.
         """

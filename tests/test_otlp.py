@@ -31,8 +31,8 @@ from opentelemetry.trace import Status, StatusCode
 from werkzeug.serving import make_server
 
 from app import create_app
-from data import otlp, schema
-from data.ingest import ingest_files
+from data import schema
+from data.ingest import ingest_files, otlp
 from queries import usage
 from queries.period import Period
 from queries.scope import Scope

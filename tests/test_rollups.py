@@ -17,13 +17,13 @@ from polars.testing import assert_frame_equal
 
 import queries
 from app import create_app
-from data import rollup
 from data.demo import write_demo
+from data.rollups import build as rollup
+from data.rollups.manifest import read_manifest
 from queries import analytics, billing, usage, users
 from queries import cache as query_cache
 from queries.db import raw_events
 from queries.period import Period
-from queries.rollups import read_manifest
 from queries.scope import Scope
 from tests import org
 from tests.test_ingest import event, jsonl, with_prices

@@ -1,4 +1,4 @@
-"""Where the rollups live and how to tell whether they are current (written by data/rollup.py).
+"""Where the rollups live and how to tell whether they are current (written by data/rollups/build.py).
 
 Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`).
 `rollups/manifest.json` records the time zone their local days are in and a signature of the event
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import polars as pl
 
 from data import schema
-from queries.cache import events_fingerprint
+from data.schema import empty_select, literal
 
 # The layout's version: rollups of another version are not read (raw events are) until rebuilt.
 # 2: the user index holds day sets; 3: and month levels; 4: and per-month sums and days;
@@ -108,3 +109,35 @@ def index_folder(data_dir: Path, manifest: dict) -> Path | None:
     return folder if folder.is_dir() else None
 
 
+def rollup_view_sql(data_dir: Path, table: str) -> str:
+    """The select a rollup table's view stands for: its monthly files, or a typed, empty stand-in."""
+    if not any(rollups_dir(data_dir).glob(f"{table}/month=*/*.parquet")):
+        return empty_select(ROLLUP_SCHEMAS[table])
+    return (
+        f"select * from read_parquet({literal(table_files(data_dir, table))}, "  # noqa: S608
+        "hive_partitioning = true, hive_types = {'month': varchar})"
+    )
+
+
+def _stat(entry: os.DirEntry) -> tuple:
+    info = entry.stat(follow_symlinks=False)
+    return (entry.name, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _listing(folder: Path | str) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entries, key=lambda entry: entry.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def events_fingerprint(data_dir: Path) -> tuple:
+    """What the event files look like now: each partition folder's and each Parquet file's stat."""
+    events = []
+    for partition in _listing(schema.events_dir(data_dir)):
+        if partition.name.startswith("."):
+            continue  # staging and temp folders: not read by the events view
+        files = tuple(_stat(f) for f in _listing(partition.path) if f.name.endswith(".parquet"))
+        events.append((_stat(partition), files))
+    return tuple(events)

@@ -1,7 +1,7 @@
 """Rollups: the events pre-aggregated per local day, kept as Parquet beside them in `rollups/`.
 
 Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`),
-built by the named questions `queries/sql/rollup_<table>.sql`:
+built by the SQL files `data/rollups/sql/<table>.sql`:
 - `cube`: per local day × team × agent × model: interactions, errors, tokens, cost, latency sum and count;
 - `hours`: per local day × hour × team × agent: interactions (the weekday × hour heat map);
 - `user_day`: per local day × user × team × agent: interactions, errors, cost, first and last instant.
@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -33,21 +34,23 @@ import duckdb
 import polars as pl
 
 from data import schema
-from data.ingest import locked
-from queries.db import empty_select, events_view_sql, execute_on, rollup_view_sql
-from queries.period import Period
-from queries.rollups import (
+from data.ingest.storage import locked
+from data.rollups.manifest import (
     FORMAT,
     INDEX_PREFIX,
     MANIFEST,
     TABLES,
     read_manifest,
+    rollup_view_sql,
     rollups_dir,
     signature,
 )
+from data.schema import empty_select, events_view_sql
+from queries.period import Period
 from queries.user_index import UserIndex
 
 ROW_GROUP_ROWS = 100_000
+SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
 logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
@@ -143,7 +146,11 @@ def _months(days: list[dt.date]) -> dict[str, list[dt.date]]:
 
 
 def _aggregate(con: duckdb.DuckDBPyConnection, table: str, period: Period) -> pl.DataFrame:
-    return execute_on(con, f"rollup_{table}", period.params())
+    """One table's rows for the period's local days, from its builder SQL and the parameters it uses."""
+    text = (SQL_DIR / f"{table}.sql").read_text()
+    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
+    con.execute(text, {key: value for key, value in period.params().items() if key in used})
+    return pl.from_arrow(con.to_arrow_table())
 
 
 def _build_all(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]) -> dict:

@@ -4,7 +4,7 @@ A `Selection` names the events to remove by up to four selectors, combined with 
 list, a source file (the events whose event_id appears in an input file ingest could read), a user,
 and a range of UTC dates of `ts`. Nothing is selected without a selector.
 
-Atomic the way ingest's compaction is (data/ingest.py), under the data folder's one-writer lock:
+Atomic the way ingest's compaction is (data/ingest/compaction.py), under the data folder's one-writer lock:
 each UTC date with rows to remove gets a new partition folder, built under `.staging/` (hard links
 to its files with nothing to remove, plus one new file of the rows kept from the others) and
 exchanged with the old folder in one `renameat2(RENAME_EXCHANGE)`. A reader lists the date's old
@@ -31,25 +31,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from data import rollup, schema
-from data.ingest import (
+from data import schema
+from data.ingest.jsonl import _Checked, _jsonl_item
+from data.ingest.readers import FORMATS, _reader, detect_format
+from data.ingest.storage import (
     EVENTS_ARROW,
-    FORMATS,
     STAGING,
     IngestError,
-    _Checked,
     _files,
     _fsync,
-    _jsonl_item,
     _partition_dates,
-    _reader,
     _retire,
     _swap_folders,
     _write_partition_file,
-    detect_format,
     locked,
 )
-from data.validate import Directory, EventValidator
+from data.ingest.validate import Directory, EventValidator
+from data.rollups import build as rollup
 
 _MASK_COLUMNS = ["event_id", "ts", "user_id", "cost_usd"]
 logger = logging.getLogger(__name__)
