@@ -81,7 +81,7 @@ def ensure_rollups(folder: Path, rebuild: bool) -> tuple[float | None, int]:
     """Rollups current for the data (built if not, or if asked); the seconds a build took and peak RSS."""
     from data.rollups.manifest import current_manifest
 
-    if current_manifest(folder) is not None and not rebuild:
+    if current_manifest(folder, TZ) is not None and not rebuild:
         return None, 0
     return _timed_command(folder, ["rollup"])
 

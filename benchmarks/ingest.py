@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(PROJECT))
     import polars as pl
 
-    # Loaded as `flask ingest` has it, with the app: a write tells the query cache (data/ingest/storage.py
-    # `_data_changed`), whose first import (Flask and the query layer, 0.3 s) is not the import's work.
+    # Loaded as `flask ingest` has it, with the app: the query layer's first import (Flask, DuckDB, the
+    # rollup builder's user index: 0.3 s) is not the import's work.
     import queries  # noqa: F401
     from data import schema
     from data.demo import write_demo

@@ -32,7 +32,6 @@ RULES = [
 ALLOWED = {
     ("data.rollups.build", "queries.period"),
     ("data.rollups.build", "queries.user_index"),
-    ("data.ingest.storage", "queries"),  # tells the result cache of a write; replaced by the version file next
 }
 
 

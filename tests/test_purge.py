@@ -253,7 +253,7 @@ def test_a_purge_is_audited_before_and_as_soon_as_the_files_change(cli, folder: 
     def killed(*args, **kwargs) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(rollup, "refresh", killed)
+    monkeypatch.setattr(rollup, "build", killed)
     result = cli.invoke(args=["purge", "--event-id", "e5"])
     assert result.exit_code != 0  # click turns the interrupt into an abort
     assert "e5" not in left(folder)

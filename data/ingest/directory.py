@@ -17,7 +17,8 @@ import pyarrow as pa
 
 from data import schema
 from data.ingest.checks import MAX_PRICE_MICRO, Invalid, day, flag, instant_us, is_missing, micro_usd, one_of, text
-from data.ingest.storage import IngestError, _fsync, decimal_usd, locked
+from data.ingest.commit import writing
+from data.ingest.storage import IngestError, _fsync, decimal_usd
 
 
 class DirectoryImportError(Exception):
@@ -58,7 +59,8 @@ def import_directory(data_dir: Path, paths: Iterable[Path]) -> dict[str, int]:
     problems = directory_problems(merged)
     if problems:
         raise DirectoryImportError(problems)
-    with locked(data_dir):
+    with writing(data_dir) as write:
+        write.directory_changed()
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in new.items():
             draft = folder / f".{name}.parquet.{secrets.token_hex(4)}.tmp"

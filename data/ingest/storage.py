@@ -81,7 +81,10 @@ class IngestBusy(IngestError):
 
 @contextlib.contextmanager
 def locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
-    """The data folder's one-writer lock (flock: between processes and between threads alike)."""
+    """The data folder's one-writer lock (flock: between processes and between threads alike).
+
+    Writers take it through `data.ingest.commit.writing`, which also keeps the rollups and the data
+    version; alone, it is for work that writes neither (or writes them itself: `flask rollup`)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -98,14 +101,6 @@ def locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
-        _data_changed()
-
-
-def _data_changed() -> None:
-    """This process's query cache takes the data version again (other processes do within a second)."""
-    from queries import cache  # here: the data package does not need the query layer otherwise
-
-    cache.bump()
 
 
 def _recover(data_dir: Path) -> None:

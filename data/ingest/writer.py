@@ -12,7 +12,7 @@ import itertools
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from data import schema
 from data.ingest import otlp
+from data.ingest.commit import Write, writing
 from data.ingest.compaction import _auto_compact
 from data.ingest.jsonl import Item, _Checked, _jsonl_item
 from data.ingest.quarantine import _Quarantine
@@ -36,12 +37,13 @@ from data.ingest.readers import (
     _Source,
     detect_format,
 )
-from data.ingest.storage import EVENTS_ARROW, IngestError, _files, _write_partition_file, decimal_usd, locked
+from data.ingest.storage import EVENTS_ARROW, IngestError, _files, _write_partition_file, decimal_usd
 from data.ingest.validate import (
     DAY_US,
     Directory,
     EventValidator,
 )
+from data.rollups.build import Build
 
 DEFAULT_COMPACT_AFTER_FILES = 8
 MAX_ROWS_IN_MEMORY = 2_000_000  # a larger import is written in several rounds
@@ -62,6 +64,18 @@ class IngestSummary:
     quarantine_files: tuple[Path, ...] = ()
     compacted: tuple[str, ...] = ()  # UTC dates compacted afterwards
     reasons: tuple[tuple[str, int], ...] = ()  # why records were quarantined, most frequent first
+    rollups: tuple[Build, ...] = ()  # the rollup updates made inside the write (one per round)
+    rollup_error: str | None = None  # an update failed: the events are written, the rollups behind them
+
+
+@dataclass
+class _Target:
+    """Where a write goes and how: the data folder, the organization's zone, how long to wait for the lock."""
+
+    data_dir: Path
+    tz: str | None
+    lock_timeout: float | None = None
+    writes: list[Write] = field(default_factory=list)
 
 
 def ingest_files(
@@ -72,8 +86,12 @@ def ingest_files(
     compact_after_files: int = DEFAULT_COMPACT_AFTER_FILES,
     team_attribute: str = "team.id",
     now: datetime | None = None,
+    tz: str | None = None,
 ) -> IngestSummary:
-    """Import event files (fmt: jsonl | csv | parquet | otlp-json; None = by extension)."""
+    """Import event files (fmt: jsonl | csv | parquet | otlp-json; None = by extension).
+
+    `tz`: the organization's zone (ORG_TIMEZONE), for the rollups the write keeps (data/ingest/commit.py).
+    """
     data_dir = Path(data_dir)
     paths = [Path(p) for p in paths]
     formats = [fmt or detect_format(p) for p in paths]
@@ -95,7 +113,7 @@ def ingest_files(
         )
         for path, kind in zip(paths, formats, strict=True)
     ]
-    return _ingest(data_dir, sources, validator, compact_after_files)
+    return _ingest(_Target(data_dir, tz), sources, validator, compact_after_files)
 
 
 def ingest_otlp(
@@ -107,23 +125,23 @@ def ingest_otlp(
     compact_after_files: int = DEFAULT_COMPACT_AFTER_FILES,
     lock_timeout: float | None = None,
     now: datetime | None = None,
+    tz: str | None = None,
 ) -> IngestSummary:
-    """Import decoded OTLP ExportTraceServiceRequests (what the live receiver gets)."""
+    """Import decoded OTLP ExportTraceServiceRequests (what the live receiver gets); when it returns, the
+    events are on disk and the rollups include them (or the summary says why not)."""
     data_dir = Path(data_dir)
     directory = Directory.load(data_dir)
     found, ignored = otlp.candidates(requests, team_attribute)
     items = (_candidate_item(c) for c in found)
     source_ = _Source(source, items, text_mode=False, ignored=ignored, daily=True)
-    return _ingest(data_dir, [source_], EventValidator(directory, now), compact_after_files, lock_timeout)
+    target = _Target(data_dir, tz, lock_timeout)
+    return _ingest(target, [source_], EventValidator(directory, now), compact_after_files)
 
 
 def _ingest(
-    data_dir: Path,
-    sources: list[_Source],
-    validator: EventValidator,
-    compact_after_files: int,
-    lock_timeout: float | None = None,
+    target: _Target, sources: list[_Source], validator: EventValidator, compact_after_files: int
 ) -> IngestSummary:
+    data_dir = target.data_dir
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     pending = _Pending()
     counts = {"read": 0, "written": 0, "duplicates": 0, "quarantined": 0}
@@ -141,14 +159,14 @@ def _ingest(
                     if row is not None:
                         pending.add_row(row)
                 while pending.size >= MAX_ROWS_IN_MEMORY:
-                    _commit(data_dir, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions, lock_timeout)
+                    _commit(target, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions)
         counts["quarantined"] += quarantine.count
         reason_counts.update(quarantine.reasons)
         if quarantine.path:
             quarantine_files.append(quarantine.path)
     compacted: list[str] = []
     if pending.size or partitions:
-        _commit(data_dir, pending.take(), counts, partitions, lock_timeout, compact_after_files, compacted)
+        _commit(target, pending.take(), counts, partitions, compact_after_files, compacted)
     return IngestSummary(
         **counts,
         ignored=sum(s.ignored for s in sources),
@@ -156,6 +174,8 @@ def _ingest(
         quarantine_files=tuple(quarantine_files),
         compacted=tuple(compacted),
         reasons=tuple(reason_counts.most_common()),
+        rollups=tuple(w.rollups for w in target.writes if w.rollups is not None),
+        rollup_error=next((w.rollup_error for w in reversed(target.writes) if w.rollup_error), None),
     )
 
 
@@ -237,18 +257,20 @@ class _Pending:
 
 
 def _commit(
-    data_dir: Path,
+    target: _Target,
     table: pa.Table | None,
     counts: dict,
     partitions: set[str],
-    lock_timeout: float | None,
     compact_after_files: int | None = None,
     compacted: list[str] | None = None,
 ) -> None:
-    """Write rows (valid, maybe duplicated) into their dates' partitions; then maybe compact."""
+    """Write rows (valid, maybe duplicated) into their dates' partitions, maybe compact; and, in the same
+    write, update the rollups of the days that got rows."""
     if table is not None:
         table = _first_of_each_id(table, counts)
-    with locked(data_dir, lock_timeout):
+    data_dir = target.data_dir
+    with writing(data_dir, target.tz, target.lock_timeout) as write:
+        target.writes.append(write)
         if table is not None and table.num_rows:
             # sorted by ts, so each UTC date's rows are one slice, the dates in order
             days = table.column("ts").cast(pa.int64()).to_numpy() // DAY_US
@@ -259,13 +281,18 @@ def _commit(
             ]
             # Arrow compresses and writes without Python's lock: two dates at a time (1M events a year:
             # writing 75 dates took 1.3 of the import's 4.2 s one at a time)
-            with ThreadPoolExecutor(WRITERS) as pool:
-                done = list(pool.map(lambda item: _append_partition(data_dir, *item), dates))
+            try:
+                with ThreadPoolExecutor(WRITERS) as pool:
+                    done = list(pool.map(lambda item: _append_partition(data_dir, *item), dates))
+            except BaseException:
+                write.events_changed(utc_date for utc_date, _rows in dates)  # some may be written
+                raise
             for (utc_date, _rows), (written, duplicates) in zip(dates, done, strict=True):
                 counts["written"] += written
                 counts["duplicates"] += duplicates
                 if written:
                     partitions.add(utc_date)
+                    write.events_changed([utc_date])
         if compact_after_files is not None and compacted is not None:
             for utc_date in sorted(partitions):
                 if _auto_compact(data_dir, utc_date, compact_after_files):

@@ -1,16 +1,15 @@
 """Where the rollups live and how to tell whether they are current (written by data/rollups/build.py).
 
 Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`).
-`rollups/manifest.json` records the time zone their local days are in and a signature of the event
-files they were built from (each partition folder's and file's name, inode, mtime and size); they
-answer only while both still hold.
+`rollups/manifest.json` records the layout's format, the time zone their local days are in and the
+events version they were built from (`events_version`, the counter of the data folder's version file,
+data/schema.py). They answer while all three hold and the events folder is as the writer left it:
+`rollups_state` reads two small files and stats one folder, whatever the data's size.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from pathlib import Path
 
 import polars as pl
@@ -20,8 +19,9 @@ from data.schema import empty_select, literal
 
 # The layout's version: rollups of another version are not read (raw events are) until rebuilt.
 # 2: the user index holds day sets; 3: and month levels; 4: and per-month sums and days;
-# 5: token and latency sums are DECIMAL(38,0), exact over any value (Parquet keeps no 128-bit integer).
-FORMAT = 5
+# 5: token and latency sums are DECIMAL(38,0), exact over any value (Parquet keeps no 128-bit integer);
+# 6: the manifest names the events version it was built from, not a signature of the event files.
+FORMAT = 6
 TABLES = ("cube", "hours", "user_day")
 MANIFEST = "manifest.json"
 INDEX_PREFIX = "index-"
@@ -79,25 +79,44 @@ def table_files(data_dir: Path, table: str) -> Path:
     return rollups_dir(data_dir) / table / "month=*" / "*.parquet"
 
 
-def signature(data_dir: Path, events: tuple | None = None) -> str:
-    """A digest of the event files as they are now (stat calls only), or as `events_fingerprint` saw them."""
-    return hashlib.sha256(repr(events if events is not None else events_fingerprint(data_dir)).encode()).hexdigest()
-
-
 def read_manifest(data_dir: Path) -> dict | None:
+    """The manifest of rollups in this layout's format, else None."""
+    manifest = _read_json(rollups_dir(data_dir) / MANIFEST)
+    return manifest if manifest is not None and manifest.get("format") == FORMAT else None
+
+
+def _read_json(path: Path) -> dict | None:
     try:
-        manifest = json.loads((rollups_dir(data_dir) / MANIFEST).read_text())
+        found = json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
         return None
-    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
+    return found if isinstance(found, dict) else None
 
 
-def current_manifest(data_dir: Path, events: tuple | None = None) -> dict | None:
-    """The rollups' manifest if they answer for the event files there now (or as `events` saw them), else None."""
-    manifest = read_manifest(data_dir)
-    if manifest is None or manifest.get("events") != signature(data_dir, events):
-        return None
-    return manifest
+RAW_SCANS = "the tabs read the raw events (slower, never wrong) until `flask --app app rollup` is run"
+
+
+def rollups_state(data_dir: Path, tz: object, version: dict | None = None) -> tuple[dict | None, str | None]:
+    """The manifest if the rollups answer for the events there now in zone `tz`, else None and why not,
+    in words for the page's notice and the log. `version`: the data version file as already read."""
+    version = schema.read_version(data_dir) if version is None else version
+    manifest = _read_json(rollups_dir(data_dir) / MANIFEST)
+    if manifest is None:
+        return None, f"The rollups are missing; {RAW_SCANS}." if schema.has_events(data_dir) else None
+    if manifest.get("format") != FORMAT:
+        return None, f"The rollups were built by another version of Telemetry; {RAW_SCANS}."
+    if manifest.get("tz") != tz:
+        return None, f"The rollups are in time zone {manifest.get('tz')}, not {tz} (ORG_TIMEZONE); {RAW_SCANS}."
+    if int(manifest.get("events_version", -1)) < int(version.get("events", 0)):
+        return None, f"The rollups are older than the events (their update failed; see the log); {RAW_SCANS}."
+    if schema.changed_by_hand(data_dir, version):
+        return None, f"Event files were added or removed outside Telemetry's writer; {RAW_SCANS}."
+    return manifest, None
+
+
+def current_manifest(data_dir: Path, tz: object) -> dict | None:
+    """The rollups' manifest if they answer for the events there now in zone `tz`, else None."""
+    return rollups_state(data_dir, tz)[0]
 
 
 def index_folder(data_dir: Path, manifest: dict) -> Path | None:
@@ -117,27 +136,3 @@ def rollup_view_sql(data_dir: Path, table: str) -> str:
         f"select * from read_parquet({literal(table_files(data_dir, table))}, "  # noqa: S608
         "hive_partitioning = true, hive_types = {'month': varchar})"
     )
-
-
-def _stat(entry: os.DirEntry) -> tuple:
-    info = entry.stat(follow_symlinks=False)
-    return (entry.name, info.st_ino, info.st_mtime_ns, info.st_size)
-
-
-def _listing(folder: Path | str) -> list[os.DirEntry]:
-    try:
-        with os.scandir(folder) as entries:
-            return sorted(entries, key=lambda entry: entry.name)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-
-
-def events_fingerprint(data_dir: Path) -> tuple:
-    """What the event files look like now: each partition folder's and each Parquet file's stat."""
-    events = []
-    for partition in _listing(schema.events_dir(data_dir)):
-        if partition.name.startswith("."):
-            continue  # staging and temp folders: not read by the events view
-        files = tuple(_stat(f) for f in _listing(partition.path) if f.name.endswith(".parquet"))
-        events.append((_stat(partition), files))
-    return tuple(events)
