@@ -38,6 +38,7 @@ from data.ingest.readers import (
     detect_format,
 )
 from data.ingest.storage import EVENTS_ARROW, IngestError, _files, _write_partition_file, decimal_usd
+from data.ingest.together import run_together
 from data.ingest.validate import (
     DAY_US,
     Directory,
@@ -75,6 +76,7 @@ class _Target:
     data_dir: Path
     tz: str | None
     lock_timeout: float | None = None
+    together: bool = False  # written with the other requests queued meanwhile (data/ingest/together.py)
     writes: list[Write] = field(default_factory=list)
 
 
@@ -128,13 +130,14 @@ def ingest_otlp(
     tz: str | None = None,
 ) -> IngestSummary:
     """Import decoded OTLP ExportTraceServiceRequests (what the live receiver gets); when it returns, the
-    events are on disk and the rollups include them (or the summary says why not)."""
+    events are on disk and the rollups include them (or the summary says why not). Requests that arrive
+    while a write is under way are written together in the next one (data/ingest/together.py)."""
     data_dir = Path(data_dir)
     directory = Directory.load(data_dir)
     found, ignored = otlp.candidates(requests, team_attribute)
     items = (_candidate_item(c) for c in found)
     source_ = _Source(source, items, text_mode=False, ignored=ignored, daily=True)
-    target = _Target(data_dir, tz, lock_timeout)
+    target = _Target(data_dir, tz, lock_timeout, together=True)
     return _ingest(target, [source_], EventValidator(directory, now), compact_after_files)
 
 
@@ -269,8 +272,8 @@ def _commit(
     if table is not None:
         table = _first_of_each_id(table, counts)
     data_dir = target.data_dir
-    with writing(data_dir, target.tz, target.lock_timeout) as write:
-        target.writes.append(write)
+
+    def rows(write: Write) -> None:
         if table is not None and table.num_rows:
             # sorted by ts, so each UTC date's rows are one slice, the dates in order
             days = table.column("ts").cast(pa.int64()).to_numpy() // DAY_US
@@ -297,6 +300,13 @@ def _commit(
             for utc_date in sorted(partitions):
                 if _auto_compact(data_dir, utc_date, compact_after_files):
                     compacted.append(utc_date)
+
+    if target.together:  # the receiver: one write, one rollup update, for the requests queued meanwhile
+        target.writes.append(run_together(data_dir, rows, target.tz, target.lock_timeout))
+        return
+    with writing(data_dir, target.tz, target.lock_timeout) as write:
+        target.writes.append(write)
+        rows(write)
 
 
 def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:
