@@ -502,9 +502,9 @@ one or two teams, a manager). The server is the app under gunicorn in its own pr
 8 threads, as `make run`), so the benchmark's HTTP clients do not share its CPU time or memory.
 Cold: the result cache, the callback outputs and the user index's row selections emptied first
 (through a loopback-only path that `benchmarks/bench_server.py` adds; the rollups, the
-memory-mapped user index and the data version stay, as on a running server in use, whose worker
-looks over the data folder in the background); warm: the same request again; raw DuckDB: no
-rollups and nothing kept, DuckDB straight over the raw events, as before rollups existed.
+memory-mapped user index and the data version stay, as on a running server in use); warm: the same
+request again; raw DuckDB: no rollups and nothing kept, DuckDB straight over the raw events, as before
+rollups existed.
 """
 
 
