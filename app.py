@@ -86,7 +86,6 @@ TEXT = Setting(str, lambda v: isinstance(v, str | Path) and str(v).strip() != ""
 FLAG = Setting(_flag, lambda v: isinstance(v, bool), "1, true, yes, on or 0, false, no, off")
 TIMEZONE = Setting(str, known_timezone, "an IANA name like Europe/Paris", "is not a known time zone")
 MEGABYTES = _number(0, 2**20, "a number of MiB from 0 (off) to 1048576")
-SECONDS = _number(0, 86400, "a number of seconds from 0 to 86400")
 
 # Environment variable -> config key, with how it is read and checked (at start, in _finish_config).
 ENVIRONMENT = {
@@ -108,7 +107,6 @@ ENVIRONMENT = {
 PROCESS_ENVIRONMENT = {"TELEMETRY_CACHE_MB": MEGABYTES}
 # Config keys with no variable of their own (set through create_app's test_config), checked too.
 CONFIG_ONLY = {
-    "ROLLUP_REFRESH_SECONDS": SECONDS,
     "OTLP_MAX_BYTES": _whole(1, 2**31),
     "CALLBACK_MAX_BYTES": _whole(1024, 2**24),
 }
@@ -156,7 +154,7 @@ def _add_dash(server: Flask) -> None:
         on_error=show_callback_error,
     )
     dash_app.layout = shell
-    callbacks.register_all(dash_app)
+    callbacks.register_all(dash_app, create_app)
     auth.init_dash(server, dash_app)
     _finish_dash_setup(server)
 

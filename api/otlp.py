@@ -23,8 +23,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from google.protobuf import json_format
 
 import queries
-from data import otlp, rollup
-from data.ingest import DEFAULT_COMPACT_AFTER_FILES, IngestBusy, ingest_otlp
+from data.ingest import DEFAULT_COMPACT_AFTER_FILES, IngestBusy, ingest_otlp, otlp
 
 bp = Blueprint("otlp", __name__)
 
@@ -78,13 +77,13 @@ def traces() -> Response:
             team_attribute=config.get("TEAM_ATTRIBUTE", "team.id"),
             compact_after_files=int(config.get("COMPACT_AFTER_FILES", DEFAULT_COMPACT_AFTER_FILES)),
             lock_timeout=LOCK_WAIT_SECONDS,
+            tz=config["ORG_TIMEZONE"],
         )
     except IngestBusy as error:
         answer = _status(503, str(error), kind)
         answer.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return answer
     if summary.written:
-        _rollup_refresher().written(summary.partitions)
         queries.database().refresh()
     message = ""
     if summary.quarantined:
@@ -92,17 +91,6 @@ def traces() -> Response:
         message = f"{summary.quarantined} span(s) refused and kept in quarantine: {shown}"
         current_app.logger.warning("OTLP: %s", message)
     return _encode(otlp.response(summary.quarantined, message), 200, kind)
-
-
-def _rollup_refresher() -> rollup.Refresher:
-    """This process's debounced rollup updater (one update for many small requests)."""
-    found = current_app.extensions.get("telemetry_rollup_refresher")
-    if found is None:
-        config = current_app.config
-        delay = float(config.get("ROLLUP_REFRESH_SECONDS", 10.0))
-        found = rollup.Refresher(Path(config["DATA_DIR"]), config["ORG_TIMEZONE"], delay)
-        current_app.extensions["telemetry_rollup_refresher"] = found
-    return found
 
 
 def _authorized(token: str) -> bool:

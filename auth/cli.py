@@ -137,7 +137,7 @@ def audit_command(limit: int, as_json: bool) -> None:
 @with_appcontext
 def create_demo_accounts_command() -> None:
     """On a new install: one admin and one manager of the demo org, passwords printed once."""
-    from data.demo import DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL
+    from data.demo.cast import DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL
 
     if store().count_accounts():
         click.echo("Accounts exist already; sign in with yours (set-password to reset one).")

@@ -30,10 +30,11 @@ from flask import Flask, jsonify
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from queries.rollups import current_manifest  # noqa: E402
+
 import api.paging  # noqa: E402
 import api.v1  # noqa: E402
 from app import create_app  # noqa: E402
-from queries.rollups import current_manifest  # noqa: E402
 from queries.scope import Scope  # noqa: E402
 
 

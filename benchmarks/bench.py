@@ -79,9 +79,9 @@ def ensure_data(events: int, days: int) -> tuple[Path, float | None]:
 
 def ensure_rollups(folder: Path, rebuild: bool) -> tuple[float | None, int]:
     """Rollups current for the data (built if not, or if asked); the seconds a build took and peak RSS."""
-    from queries.rollups import current_manifest
+    from data.rollups.manifest import current_manifest
 
-    if current_manifest(folder) is not None and not rebuild:
+    if current_manifest(folder, TZ) is not None and not rebuild:
         return None, 0
     return _timed_command(folder, ["rollup"])
 
@@ -503,9 +503,9 @@ one or two teams, a manager). The server is the app under gunicorn in its own pr
 8 threads, as `make run`), so the benchmark's HTTP clients do not share its CPU time or memory.
 Cold: the result cache, the callback outputs and the user index's row selections emptied first
 (through a loopback-only path that `benchmarks/bench_server.py` adds; the rollups, the
-memory-mapped user index and the data version stay, as on a running server in use, whose worker
-looks over the data folder in the background); warm: the same request again; raw DuckDB: no
-rollups and nothing kept, DuckDB straight over the raw events, as before rollups existed.
+memory-mapped user index and the data version stay, as on a running server in use); warm: the same
+request again; raw DuckDB: no rollups and nothing kept, DuckDB straight over the raw events, as before
+rollups existed.
 """
 
 

@@ -2,7 +2,7 @@
 
     python benchmarks/ingest.py --events 1000000
 
-Makes a demo organization (data/demo.py), writes its first N events as JSONL in the platform's
+Makes a demo organization (data/demo/), writes its first N events as JSONL in the platform's
 format (ISO timestamps with Z, no cost_usd unless --with-cost, so every record is priced from
 directory/prices.parquet), then imports the file with `ingest_files` into a fresh folder that has
 only the directory. Prints the import's throughput, then a re-import (every record a duplicate) and
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(PROJECT))
     import polars as pl
 
-    # Loaded as `flask ingest` has it, with the app: a write tells the query cache (data/ingest.py's
-    # `_data_changed`), whose first import (Flask and the query layer, 0.3 s) is not the import's work.
+    # Loaded as `flask ingest` has it, with the app: the query layer's first import (Flask, DuckDB, the
+    # rollup builder's user index: 0.3 s) is not the import's work.
     import queries  # noqa: F401
     from data import schema
     from data.demo import write_demo

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dash
+from flask import Flask
 
 from callbacks import analytics, billing, dashboard, report, shell, users
 from callbacks._figures import use_house_template
 
 
-def register_all(app: dash.Dash) -> None:
+def register_all(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
+    """Every page's callbacks; `make_app` is the app factory, for the report jobs' own processes."""
     use_house_template()
     shell.register_callbacks(app)
     dashboard.register_callbacks(app)
     analytics.register_callbacks(app)
     users.register_callbacks(app)
     billing.register_callbacks(app)
-    report.register_callbacks(app)
+    report.register_callbacks(app, make_app)

@@ -180,20 +180,20 @@ JOB_CONFIG_KEYS = (
 )  # fmt: skip
 
 
-def _background_job(config: dict) -> Callable:
-    """The job's own app (no Dash), built in the child from the parent's settings."""
+def _background_job(config: dict, make_app: Callable[..., Flask]) -> Callable:
+    """The job's own app (no Dash), built in the child from the parent's settings by the factory the app
+    passed in (`register_callbacks`): callbacks never import the app module."""
 
     def generate_report_job(set_progress, n_clicks, ticket):
-        from app import create_app
-
-        server = create_app({**config, "TESTING": False}, with_dash=False)
+        server = make_app({**config, "TESTING": False}, with_dash=False)
         with server.app_context():
             return generate_report(set_progress, n_clicks, ticket)
 
     return generate_report_job
 
 
-def register_callbacks(app: dash.Dash) -> None:
+def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
+    """Wire the dialog; `make_app` (the app factory) builds each report job's own app in its process."""
     server = app.server
     folder = Path(server.config["DATA_DIR"]) / ".cache" / "reports"
     jobs = ReportJobs(folder / "jobs", int(server.config["REPORT_MAX_JOBS"]))
@@ -242,4 +242,4 @@ def register_callbacks(app: dash.Dash) -> None:
         cancel=[Input(ids.REPORT_CANCEL, "n_clicks")],
         interval=500,
         prevent_initial_call=True,
-    )(_background_job(job_config))
+    )(_background_job(job_config, make_app))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import Input, Output, ctx, no_update
 from flask import current_app
 
+import queries
 from auth.scope import current_scope
 from auth.session import current_account
 from callbacks._common import org_timezone
@@ -44,6 +46,13 @@ def update_user_label(_pathname: str | None) -> tuple[str, str]:
         names = directory.teams_in_scope(scope)["name"].to_list()
         label = "Your teams: " + (", ".join(names) if names else "none yet")
     return f"{account.email} · {account.role.capitalize()}", label
+
+
+def update_data_notice(_pathname: str | None) -> dbc.Alert | None:
+    """A banner while the tabs read raw events because the rollups do not answer (and why); the query
+    layer logs it too."""
+    notice = queries.data_notice()
+    return None if notice is None else dbc.Alert(notice, color="warning", className="my-2 small")
 
 
 def update_filter_options(_pathname: str | None) -> tuple[list[dict], list[dict]]:
@@ -147,6 +156,10 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.SHELL_SCOPE, "children"),
         Input(ids.SHELL_LOCATION, "pathname"),
     )(update_user_label)
+    app.callback(
+        Output(ids.SHELL_NOTICE, "children"),
+        Input(ids.SHELL_LOCATION, "pathname"),
+    )(update_data_notice)
     app.callback(
         Output(ids.FILTER_TEAMS, "options"),
         Output(ids.FILTER_AGENTS, "options"),

@@ -10,6 +10,7 @@ import polars as pl
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from auth.session import audit
+from callbacks import grid_rows
 from callbacks._common import org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
@@ -26,7 +27,7 @@ from callbacks._memo import memoised
 from callbacks._tab import register_tab
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, message
-from queries import grid_rows, users
+from queries import users
 from queries.filters import search_with
 from queries.period import PeriodError
 from reports.safe import spreadsheet_safe
@@ -55,7 +56,7 @@ SEARCH_FIELDS = ("name", "email", "team")
 
 
 def filter_kinds(columns: list[dict]) -> dict[str, str]:
-    """What each column of the table can be filtered and sorted as, for queries.grid_rows."""
+    """What each column of the table can be filtered and sorted as, for callbacks.grid_rows."""
     number = "agNumberColumnFilter"
     return {c["field"]: grid_rows.NUMBER if c.get("filter") == number else grid_rows.TEXT for c in columns}
 

@@ -1,6 +1,6 @@
 """Data commands: `seed-demo` writes the demo organization into DATA_DIR; `ingest`, `compact` and
-`import-directory` bring real events and the directory in (data/ingest.py); `purge` removes events
-(data/purge.py)."""
+`import-directory` bring real events and the directory in (data/ingest/); `purge` removes events
+(data/ingest/purge.py); `rollup` builds the rollups (data/rollups/)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from flask.cli import with_appcontext
 
 import queries
 from auth.session import store
-from data import purge, rollup
 from data.demo import DemoDataExistsError, check_arguments, write_demo
 from data.ingest import (
     DEFAULT_COMPACT_AFTER_FILES,
@@ -26,8 +25,10 @@ from data.ingest import (
     import_directory,
     ingest_files,
     locked,
+    purge,
 )
-from queries.rollups import current_manifest
+from data.rollups import build as rollup
+from data.rollups.manifest import current_manifest
 
 
 @click.command("seed-demo")
@@ -100,16 +101,17 @@ def ingest_command(paths: tuple[Path, ...], fmt: str | None) -> None:
             fmt,
             compact_after_files=int(config.get("COMPACT_AFTER_FILES", DEFAULT_COMPACT_AFTER_FILES)),
             team_attribute=config.get("TEAM_ATTRIBUTE", "team.id"),
+            tz=config["ORG_TIMEZONE"],
         )
     except IngestError as error:
         raise click.ClickException(str(error)) from None
-    _refresh_rollups(summary.partitions)
     queries.database().refresh()
     counts = f"read {summary.read:,}, written {summary.written:,}, duplicates {summary.duplicates:,}, "
     counts += f"quarantined {summary.quarantined:,}"
     if summary.ignored:
         counts += f", ignored spans {summary.ignored:,}"
     click.echo(f"{counts} ({time.perf_counter() - started:.1f} s)")
+    _echo_rollups(summary.rollups, summary.rollup_error)
     if summary.compacted:
         click.echo(f"compacted: {', '.join(summary.compacted)}")
     for reason, count in summary.reasons[:10]:
@@ -132,7 +134,6 @@ def ingest_command(paths: tuple[Path, ...], fmt: str | None) -> None:
 def compact_command(dates: tuple[datetime, ...]) -> None:
     """Merge each event partition's files into one file sorted by time."""
     done = compact(Path(current_app.config["DATA_DIR"]), [d.date().isoformat() for d in dates] or None)
-    _refresh_rollups([item.utc_date for item in done])
     queries.database().refresh()
     if not done:
         click.echo("Nothing to compact.")
@@ -140,12 +141,13 @@ def compact_command(dates: tuple[datetime, ...]) -> None:
         click.echo(f"{item.utc_date}: {item.files_before} files -> {item.files_after} ({item.rows:,} rows)")
 
 
-def _refresh_rollups(utc_dates: Iterable[str]) -> None:
-    """Bring the rollups up to date with events just written (if there are rollups to keep)."""
-    config = current_app.config
-    done = rollup.refresh(Path(config["DATA_DIR"]), config["ORG_TIMEZONE"], utc_dates)
-    if done is not None:
+def _echo_rollups(builds: Iterable[rollup.Build], error: str | None) -> None:
+    """What the write did to the rollups (it keeps them: data/ingest/commit.py)."""
+    for done in builds:
         click.echo(f"rollups: {done.days} local days updated ({done.seconds:.1f} s)")
+    if error:
+        click.echo(f"rollups: not updated ({error}); the app reads raw events until `flask --app app rollup` succeeds",
+                   err=True)  # fmt: skip
 
 
 @click.command("import-directory")
@@ -178,11 +180,14 @@ def import_directory_command(files: tuple[Path, ...]) -> None:
 @click.option("--if-stale", is_flag=True, help="Only if the rollups do not match the events (for `make run`).")
 @with_appcontext
 def rollup_command(days: tuple[datetime, ...], if_stale: bool) -> None:
-    """Build the rollups the tabs read (per local day × team × agent, × model, × hour, × user)."""
+    """Build the rollups the tabs read (per local day × team × agent, × model, × hour, × user).
+
+    Every write keeps them up to date by itself; run this after event files were copied into the data
+    folder by hand, or after ORG_TIMEZONE changed (the pages say when it is needed).
+    """
     config = current_app.config
     data_dir = Path(config["DATA_DIR"])
-    manifest = current_manifest(data_dir)
-    if if_stale and manifest is not None and manifest.get("tz") == config["ORG_TIMEZONE"]:
+    if if_stale and current_manifest(data_dir, config["ORG_TIMEZONE"]) is not None:
         click.echo("Rollups are up to date.")
         return
     with locked(data_dir):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -125,6 +126,57 @@ def swap_count(data_dir: Path) -> int:
         return 0
 
 
+# The data version: a small JSON file every write under the ingestion lock writes last (data/ingest/commit.py,
+# data/rollups/build.py), so a reader knows what changed by reading one file instead of looking over every
+# partition. `version` goes up with every write that changes what a question can answer (events, directory,
+# a rebuild), `events` with every write that changes events (the rollups' manifest names the `events` it
+# was built from), and `events_folder` is the events folder's (inode, mtime) as the writer left it: a
+# partition folder added or removed by hand changes it, and readers say so (see `changed_by_hand`).
+VERSION_FILE = ".version"
+
+
+def read_version(data_dir: Path) -> dict:
+    """The data version as the last write left it (zeros before any write by Telemetry's writer)."""
+    try:
+        found = json.loads((Path(data_dir) / VERSION_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        found = None
+    if not isinstance(found, dict):
+        return {"version": 0, "events": 0, "events_folder": None}
+    return found
+
+
+def write_version(data_dir: Path, *, data_changed: bool, events_changed: bool) -> dict:
+    """Record a write: raise the counters it changed and the events folder as it is now (written aside,
+    renamed in). The caller holds the ingestion lock."""
+    version = read_version(data_dir)
+    version = {
+        "version": int(version.get("version", 0)) + (data_changed or events_changed),
+        "events": int(version.get("events", 0)) + events_changed,
+        "events_folder": folder_stat(events_dir(data_dir)),
+    }
+    draft = Path(data_dir) / f"{VERSION_FILE}.{os.getpid()}.tmp"
+    draft.write_text(json.dumps(version))
+    os.replace(draft, Path(data_dir) / VERSION_FILE)
+    return version
+
+
+def folder_stat(path: Path) -> list[int] | None:
+    """A folder's (inode, mtime): they change when an entry is added, removed or renamed in it."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return [info.st_ino, info.st_mtime_ns]
+
+
+def changed_by_hand(data_dir: Path, version: dict) -> bool:
+    """Whether the events folder is not as the last write left it: a partition folder copied in or removed
+    by hand (or a writer that died mid-way). One stat; a file copied into an existing partition folder is
+    not seen here (`flask --app app rollup` takes it in)."""
+    return folder_stat(events_dir(data_dir)) != version.get("events_folder")
+
+
 # The event files, relative to events/: Parquet files in partition folders, nothing else.
 EVENT_FILES = f"{PARTITION_COLUMN}=*/*.parquet"
 
@@ -151,3 +203,41 @@ def partition_dates(data_dir: Path) -> list[dt.date]:
             except ValueError:
                 continue
     return sorted(dates)
+
+
+# --- SQL over the files: how DuckDB reads them (the app's views and the rollup builder) ---------------
+
+_DUCKDB_TYPES = {
+    pl.String: "varchar",
+    pl.Int64: "bigint",
+    pl.Int32: "integer",
+    pl.Boolean: "boolean",
+    pl.Date: "date",
+}
+
+
+def events_view_sql(data_dir: Path) -> str:
+    """The select the `events` view stands for: every event file of the data folder."""
+    glob = events_dir(Path(data_dir).resolve()) / EVENT_FILES
+    return (
+        f"select * from read_parquet({literal(glob)}, hive_partitioning = true, "  # noqa: S608
+        f"hive_types = {{'{PARTITION_COLUMN}': date}})"
+    )
+
+
+def _duckdb_type(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Decimal):
+        return f"decimal({dtype.precision}, {dtype.scale})"
+    if isinstance(dtype, pl.Datetime):
+        return "timestamptz"
+    return _DUCKDB_TYPES[dtype.base_type()]
+
+
+def empty_select(columns: pl.Schema) -> str:
+    """A typed, empty relation, standing in for data that does not exist yet."""
+    cols = ", ".join(f"null::{_duckdb_type(t)} as {name}" for name, t in columns.items())
+    return f"select {cols} where false"
+
+
+def literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"

@@ -6,6 +6,7 @@ SHELL_NAV = "shell-nav"
 SHELL_USER = "shell-user"
 SHELL_SCOPE = "shell-scope"
 SHELL_ERROR = "shell-error"
+SHELL_NOTICE = "shell-notice"  # what the pages should know about the data folder (rollups behind)
 FILTER_PRESET = "filter-preset"
 FILTER_RANGE = "filter-range"
 FILTER_TEAMS = "filter-teams"

@@ -87,6 +87,7 @@ def shell() -> html.Div:
             html.Div(filter_bar(), className="bg-light border rounded p-3 mb-2"),
             html.Div(id=ids.FILTER_MESSAGE),
             html.Div(id=ids.SHELL_ERROR, role="alert"),
+            html.Div(id=ids.SHELL_NOTICE, role="status"),
             html.Div(dash.page_container, className="mt-3"),
             report_dialog(),
         ],

@@ -7,9 +7,9 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from callbacks.grid_rows import MAX_FILTER_CONDITIONS, MAX_SEARCH_CHARS
 from layouts import ids
 from layouts._components import loading_graph, section
-from queries.grid_rows import MAX_FILTER_CONDITIONS, MAX_SEARCH_CHARS
 from queries.users import FREQUENCY_CLASSES
 
 dash.register_page(__name__, path="/telemetry/users", name="Users", title="Telemetry · Users")

@@ -50,3 +50,8 @@ def cursor() -> duckdb.DuckDBPyConnection:
 def _close_cursor(_exc: BaseException | None) -> None:
     for cur in g.pop("telemetry_cursors", {}).values():
         cur.close()
+
+
+def data_notice() -> str | None:
+    """What every page should say about the data folder now (rollups missing or behind), else None."""
+    return database().notice(current_app.config["ORG_TIMEZONE"])

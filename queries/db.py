@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -18,17 +19,18 @@ import duckdb
 import polars as pl
 
 from data import schema
-from queries import cache as query_cache
-from queries.index_answers import ANSWERS
-from queries.rollups import (
+from data.rollups.manifest import (
     MANIFEST,
     ROLLUP_SCHEMAS,
     TABLES,
-    current_manifest,
     index_folder,
+    rollup_view_sql,
     rollups_dir,
-    table_files,
+    rollups_state,
 )
+from data.schema import empty_select, events_view_sql, literal
+from queries import cache as query_cache
+from queries.index_answers import ANSWERS
 from queries.user_index import RELATIONS, CostsOutOfRange, IndexHolder, UserIndex
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -37,16 +39,8 @@ SQL_DIR = Path(__file__).parent / "sql"
 warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
 ROLLUP_SQL = "from_rollups"  # queries/sql/from_rollups/<name>.sql: the same question answered from rollups
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 IN_MEMORY = ("cube",)  # the rollup table read by most questions, kept in each process's DuckDB (100M events: 20 MB)
-
-_DUCKDB_TYPES = {
-    pl.String: "varchar",
-    pl.Int64: "bigint",
-    pl.Int32: "integer",
-    pl.Boolean: "boolean",
-    pl.Date: "date",
-}
-
 
 @cache
 def sql_text(name: str) -> str:
@@ -69,43 +63,6 @@ def index_relations(name: str) -> tuple[str, ...]:
 def create_macros(con: duckdb.DuckDBPyConnection) -> None:
     """The macros the questions call (queries/sql/macros.sql: the scope predicate), on this connection."""
     con.execute(sql_text("macros"))
-
-
-def rollup_view_sql(data_dir: Path, table: str) -> str:
-    """The select a rollup table's view stands for: its monthly files, or a typed, empty stand-in."""
-    if not any(rollups_dir(data_dir).glob(f"{table}/month=*/*.parquet")):
-        return empty_select(ROLLUP_SCHEMAS[table])
-    return (
-        f"select * from read_parquet({literal(table_files(data_dir, table))}, "  # noqa: S608
-        "hive_partitioning = true, hive_types = {'month': varchar})"
-    )
-
-
-def events_view_sql(data_dir: Path) -> str:
-    """The select the `events` view stands for: every event file of the data folder."""
-    glob = schema.events_dir(Path(data_dir).resolve()) / schema.EVENT_FILES
-    return (
-        f"select * from read_parquet({literal(glob)}, hive_partitioning = true, "  # noqa: S608
-        f"hive_types = {{'{schema.PARTITION_COLUMN}': date}})"
-    )
-
-
-def _duckdb_type(dtype: pl.DataType) -> str:
-    if isinstance(dtype, pl.Decimal):
-        return f"decimal({dtype.precision}, {dtype.scale})"
-    if isinstance(dtype, pl.Datetime):
-        return "timestamptz"
-    return _DUCKDB_TYPES[dtype.base_type()]
-
-
-def empty_select(columns: pl.Schema) -> str:
-    """A typed, empty relation, standing in for data that does not exist yet."""
-    cols = ", ".join(f"null::{_duckdb_type(t)} as {name}" for name, t in columns.items())
-    return f"select {cols} where false"
-
-
-def literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 class DataFolderError(RuntimeError):
@@ -150,7 +107,7 @@ class Database:
         self._events_listing: tuple | None = None  # the events folder's stat when the view was made
         self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
         self._rollups_present = tuple(False for _name in TABLES)
-        self._rollups_checked: tuple[tuple, dict | None] | None = None
+        self._rollups_checked: tuple[tuple, dict | None, str | None] | None = None
         self._index = IndexHolder()
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
         self._tables_of: str | None = None  # the build (its index name) whose small rollup tables are in memory
@@ -255,28 +212,33 @@ class Database:
             self._tables_of = manifest.get("index")
 
     def uses_rollups(self, tz: object) -> bool:
-        """Whether the rollups answer for the event files there now, in zone `tz` (see data/rollup.py).
-
-        Looked at again when the data version or the manifest file changes, not on every query.
-        """
-        try:
-            info = (rollups_dir(self.data_dir) / MANIFEST).stat()
-        except FileNotFoundError:
-            return False
-        results = query_cache.result_cache()
-        version = results.version(self.data_dir)
-        key = (version, info.st_ino, info.st_mtime_ns, info.st_size)
-        seen = self._rollups_checked
-        if seen is None or seen[0] != key:
-            # the files the version was just taken from, without listing them again (8 ms at 100M)
-            seen = (key, current_manifest(self.data_dir, results.events_seen(self.data_dir, version)))
-            self._rollups_checked = seen
-        manifest = seen[1]
-        if manifest is None or manifest.get("tz") != tz or not all(self._rollups_present):
+        """Whether the rollups answer for the events there now, in zone `tz` (data/rollups/manifest.py)."""
+        _key, manifest, _why_not = self.rollups_state(tz)
+        if manifest is None or not all(self._rollups_present):
             return False
         if self._tables_of != manifest.get("index"):
             self._load_tables(manifest)
         return True
+
+    def rollups_state(self, tz: object) -> tuple[tuple, dict | None, str | None]:
+        """(key, the rollups' manifest if they answer, else None and why not), looked at again only when the
+        data version, the manifest file or the zone changes: a small file read and a few stat calls.
+
+        Rollups that do not answer are logged once per version, and said on the pages (`notice`): the
+        tabs then read raw events, slower but never wrong, and nobody should have to guess why.
+        """
+        key = (query_cache.data_version(self.data_dir), _file_stat(rollups_dir(self.data_dir) / MANIFEST), tz)
+        seen = self._rollups_checked
+        if seen is None or seen[0] != key:
+            manifest, why_not = rollups_state(self.data_dir, tz)
+            if why_not is not None:
+                logger.warning("%s (data folder %s)", why_not, self.data_dir)
+            seen = self._rollups_checked = (key, manifest, why_not)
+        return seen
+
+    def notice(self, tz: object) -> str | None:
+        """What the pages should say about the data folder (rollups that do not answer), else None."""
+        return None if _rollups_off.is_set() else self.rollups_state(tz)[2]
 
     def forget_selections(self) -> None:
         """Drop the user index's kept row selections (a benchmark's cold start)."""
@@ -287,7 +249,7 @@ class Database:
     def user_index(self, cursor: duckdb.DuckDBPyConnection) -> UserIndex:
         """The index of the rollups' user_day rows (ask `uses_rollups` first): the one the build saved,
         memory-mapped, else read from the rollups once."""
-        key, manifest = self._rollups_checked
+        key, manifest, _why_not = self._rollups_checked
         folder = index_folder(self.data_dir, manifest)
         # A saved index's folder name is new with each build, so it names its contents: a new data
         # version with the same build (the caches emptied, a file touched) keeps the index open.

@@ -165,8 +165,7 @@ def signed_in(app):
 
 @pytest.fixture
 def results(monkeypatch) -> Iterator[cache.ResultCache]:
-    """A fresh result cache for this test, in place of the process's one; its refresher stopped after."""
+    """A fresh result cache for this test, in place of the process's one."""
     fresh = cache.ResultCache(64 * 2**20)
     monkeypatch.setattr(cache, "_cache", fresh)
     yield fresh
-    fresh.close()

@@ -127,7 +127,6 @@ def test_data_and_accounts_paths_that_cannot_be_used_stop_the_app(monkeypatch, t
     ("key", "value", "message"),
     [
         ("DUCKDB_THREADS", 0, "TELEMETRY_DUCKDB_THREADS=0 is not valid; use a whole number from 1 to 256."),
-        ("ROLLUP_REFRESH_SECONDS", -1, "ROLLUP_REFRESH_SECONDS=-1 is not valid; use a number of seconds from 0"),
         ("OTLP_MAX_BYTES", 0, "OTLP_MAX_BYTES=0 is not valid; use a whole number from 1"),
     ],
 )

@@ -13,7 +13,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from werkzeug.serving import make_server
 
-from data.demo import DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL, write_demo
+from data.demo import write_demo
+from data.demo.cast import DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL
 from tests import org
 from tests.conftest import make_app
 from tests.test_browser_access import wait

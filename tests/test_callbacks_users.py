@@ -6,7 +6,7 @@ import polars as pl
 from dash import dcc, no_update
 
 from callbacks import users
-from queries.grid_rows import FILTER_TOO_LONG, SEARCH_TOO_LONG
+from callbacks.grid_rows import FILTER_TOO_LONG, SEARCH_TOO_LONG
 from reports.safe import spreadsheet_safe
 from tests.figures import as_figure
 

@@ -15,17 +15,9 @@ from flask import Flask
 
 from data import schema
 from data.cli import init_app
-from data.demo import (
-    AGENTS,
-    DEMO_ADMIN_EMAIL,
-    DEMO_MANAGER_EMAIL,
-    MIN_USERS,
-    MODEL_INDEX,
-    ROW_GROUP_ROWS,
-    DemoDataExistsError,
-    cost_micro_usd,
-    write_demo,
-)
+from data.demo import DemoDataExistsError, write_demo
+from data.demo.cast import AGENTS, DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL, MIN_USERS, MODEL_INDEX, ROW_GROUP_ROWS
+from data.demo.events import cost_micro_usd
 
 # A New York org over the 2026 switch to daylight saving time (March 8).
 ORG = {"users": 120, "days": 30, "seed": 7, "end": date(2026, 3, 20), "tz": "America/New_York"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from queries.grid_rows import MAX_BLOCK, MAX_SEARCH_CHARS, NUMBER, TEXT, TooMuchAsked, block
+from callbacks.grid_rows import MAX_BLOCK, MAX_SEARCH_CHARS, NUMBER, TEXT, TooMuchAsked, block
 
 FRAME = pl.DataFrame(
     {"name": ["Ann", "bob", "Cy", None, "Dee"], "n": [5, 1, None, 3, 10], "secret": ["a", "b", "c", "d", "e"]}

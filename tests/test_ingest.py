@@ -1,4 +1,4 @@
-"""Ingestion (data/ingest.py) on the tiny org: validation and quarantine, exact cost, idempotence,
+"""Ingestion (data/ingest/) on the tiny org: validation and quarantine, exact cost, idempotence,
 late events, crash safety, compaction and directory import. Every number is worked out by hand.
 
 Prices used below (directory/prices.parquet, written by `with_prices`), in USD per million tokens:
@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from data import ingest, schema
-from data.ingest import DirectoryImportError, compact, import_directory, ingest_files
+from data.ingest import DirectoryImportError, compact, import_directory, ingest_files, storage, writer
 from queries.db import read_consistently
 from tests import org
 
@@ -177,7 +177,7 @@ def test_valid_rows_are_written_exactly(org_dir, tmp_path):
          None, 1000, 200, Decimal("1.100000"), 700, "ok"),
     ]  # fmt: skip
     new_file = [f for f in schema.partition_dir(org_dir, "2026-03-02").glob("*.parquet") if f.name != "part-0.parquet"]
-    assert pq.read_schema(new_file[0]).equals(ingest.EVENTS_ARROW)
+    assert pq.read_schema(new_file[0]).equals(storage.EVENTS_ARROW)
 
 
 def test_cost_comes_from_the_price_valid_on_the_events_utc_date(org_dir, tmp_path):
@@ -360,7 +360,7 @@ def assert_readable(data_dir: Path) -> None:
 
 
 def test_a_failure_between_partitions_leaves_each_partition_whole(org_dir, tmp_path, monkeypatch):
-    original = ingest._write_partition_file
+    original = writer._write_partition_file
     calls = []
 
     def fail_on_second(folder, table):
@@ -369,14 +369,14 @@ def test_a_failure_between_partitions_leaves_each_partition_whole(org_dir, tmp_p
             raise OSError("disk full")
         return original(folder, table)
 
-    monkeypatch.setattr(ingest, "_write_partition_file", fail_on_second)
+    monkeypatch.setattr(writer, "_write_partition_file", fail_on_second)
     with pytest.raises(OSError, match="disk full"):
         run(org_dir, three_days(tmp_path))
     assert_readable(org_dir)
     # dates are written two at a time: those that failed are absent, the others whole or absent
     kept = _whole_dates(org_dir)
     assert len(kept) == 2 or kept in ([], [["x1"]], [["x2", "x3"]], [["x4"]])
-    monkeypatch.setattr(ingest, "_write_partition_file", original)
+    monkeypatch.setattr(writer, "_write_partition_file", original)
     rerun = run(org_dir, three_days(tmp_path))
     already = sum(len(ids) for ids in kept)
     assert (rerun.written, rerun.duplicates) == (4 - already, already)
@@ -400,7 +400,8 @@ KILLER = textwrap.dedent(
     sys.path.insert(0, {project!r})
     import datetime as dt
     from data import ingest
-    real = ingest.pq.write_table
+    from data.ingest import writer
+    real = writer.pq.write_table
     calls = []
 
     def write_then_die(table, where, **options):
@@ -411,7 +412,7 @@ KILLER = textwrap.dedent(
         if len(calls) >= 2:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    ingest.pq.write_table = write_then_die
+    writer.pq.write_table = write_then_die
     ingest.ingest_files({data!r}, [{path!r}], "jsonl", now=dt.datetime(2026, 3, 10, tzinfo=dt.UTC))
     """
 )
@@ -453,9 +454,9 @@ def test_compaction_keeps_every_row_and_sorts_them(org_dir, tmp_path, monkeypatc
     assert events(org_dir).sort("event_id").equals(before)
     # the old files wait a while in the staging folder (readers may still list them), then a writer deletes them
     [retired] = (org_dir / ".staging").iterdir()
-    assert retired.name.startswith(ingest.RETIRED) and len(list(retired.glob("*.parquet"))) == 4
+    assert retired.name.startswith(storage.RETIRED) and len(list(retired.glob("*.parquet"))) == 4
     assert compact(org_dir) == [] and retired.exists()
-    monkeypatch.setattr(ingest, "RETIRE_SECONDS", 0)
+    monkeypatch.setattr(storage, "RETIRE_SECONDS", 0)
     compact(org_dir)
     assert not any((org_dir / ".staging").iterdir())
 
@@ -513,7 +514,7 @@ def test_a_crash_inside_the_fallback_swap_is_repaired(org_dir):
 
 def test_the_fallback_swap_gives_the_same_result(org_dir, tmp_path, monkeypatch):
     run(org_dir, jsonl(tmp_path / "s.jsonl", event("s1")))
-    monkeypatch.setattr(ingest.sys, "platform", "darwin")
+    monkeypatch.setattr(storage.sys, "platform", "darwin")
     [done] = compact(org_dir)
     assert (done.files_before, done.files_after, done.rows) == (2, 1, 3)
     assert events(org_dir).height == len(org.EVENTS) + 1

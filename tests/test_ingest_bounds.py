@@ -20,6 +20,7 @@ import pytest
 from app import create_app
 from data import ingest, schema
 from data.ingest import DirectoryImportError, import_directory
+from data.ingest import jsonl as jsonl_reader
 from tests.test_ingest import event, events, jsonl, quarantine_lines, run, with_prices, write
 from tests.test_otlp import TOKEN, otlp_json, otlp_json_span
 
@@ -69,7 +70,7 @@ def assert_refused_with_reasons(data_dir: Path, summary: ingest.IngestSummary) -
 @pytest.mark.parametrize("columns", [True, False], ids=["columns", "one_by_one"])
 def test_jsonl_records_beyond_the_bounds_are_quarantined(bounds_dir, tmp_path, monkeypatch, columns):
     if not columns:  # the reference path: every line read by json and checked by `validate`
-        monkeypatch.setattr(ingest, "_arrow_records", lambda text, expected: None)
+        monkeypatch.setattr(jsonl_reader, "_arrow_records", lambda text, expected: None)
     assert_refused_with_reasons(bounds_dir, run(bounds_dir, jsonl(tmp_path / "b.jsonl", *records())))
 
 

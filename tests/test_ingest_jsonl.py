@@ -1,4 +1,4 @@
-"""JSONL read a block at a time (data/ingest.py `_jsonl_blocks`, data/validate.py `accept_columns`).
+"""JSONL read a block at a time (data/ingest/jsonl.py `_jsonl_blocks`, data/ingest/validate.py `accept_columns`).
 
 The column-wise path is an optimisation only: for any file it must give what reading every line
 with json and `EventValidator.validate` gives (the reference below): the same rows on disk, the same
@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data import ingest, schema
-from data.validate import Directory, EventValidator
+from data.ingest import jsonl, writer
+from data.ingest.validate import Directory, EventValidator
 from tests.test_ingest import NOW, event, events, with_prices
 
 # Lines a platform (or a broken exporter) might send; the comment says which way each must go.
@@ -93,14 +94,14 @@ def lines_file(path: Path, lines: list[str], raw_tail: bytes = b"") -> Path:
 
 def one_by_one(monkeypatch) -> None:
     """The reference: Arrow never used, every line read by json and checked by `validate`."""
-    monkeypatch.setattr(ingest, "_arrow_records", lambda text, expected: None)
+    monkeypatch.setattr(jsonl, "_arrow_records", lambda text, expected: None)
 
 
 def small_blocks(monkeypatch) -> None:
     """Many blocks and a deep split of refused stretches, so every path runs on a small file."""
-    monkeypatch.setattr(ingest, "JSONL_BLOCK_BYTES", 2000)
-    monkeypatch.setattr(ingest, "SPLIT_INTO", 2)
-    monkeypatch.setattr(ingest, "ONE_BY_ONE_LINES", 1)
+    monkeypatch.setattr(jsonl, "JSONL_BLOCK_BYTES", 2000)
+    monkeypatch.setattr(jsonl, "SPLIT_INTO", 2)
+    monkeypatch.setattr(jsonl, "ONE_BY_ONE_LINES", 1)
 
 
 def outcome(data_dir: Path, summary: ingest.IngestSummary) -> tuple:
@@ -145,17 +146,17 @@ def test_the_column_path_is_taken_for_plain_records(data_dir, tmp_path, monkeypa
     with_prices(data_dir)
     validator = EventValidator(Directory.load(data_dir), NOW)
     source = lines_file(tmp_path / "plain.jsonl", [json.dumps(event(f"p{n}")) for n in range(50)])
-    [block] = list(ingest._jsonl_blocks(source, validator))
+    [block] = list(jsonl._jsonl_blocks(source, validator))
     assert sum(table.num_rows for table in block.rows) == 50 and block.left == []
 
 
 def test_a_bad_line_sends_only_its_short_stretch_one_by_one(data_dir, tmp_path, monkeypatch):
     with_prices(data_dir)
-    monkeypatch.setattr(ingest, "ONE_BY_ONE_LINES", 4)
+    monkeypatch.setattr(jsonl, "ONE_BY_ONE_LINES", 4)
     validator = EventValidator(Directory.load(data_dir), NOW)
     lines = [json.dumps(event(f"p{n}")) for n in range(64)]
     lines[40] = json.dumps(event("p40", input_tokens="1000"))  # Arrow refuses the whole block
-    [block] = list(ingest._jsonl_blocks(lines_file(tmp_path / "one_bad.jsonl", lines), validator))
+    [block] = list(jsonl._jsonl_blocks(lines_file(tmp_path / "one_bad.jsonl", lines), validator))
     # 65 lines (the last one empty) in 16 stretches of 5, the refused one in 5 stretches of 1:
     # only line 41 is read on its own, the other 63 records still column-wise
     assert [number for number, _ in block.left] == [41]
@@ -180,7 +181,7 @@ def test_lines_and_duplicates_follow_the_file_across_blocks(data_dir, tmp_path, 
 def test_a_large_import_is_written_in_rounds_as_before(data_dir, tmp_path, monkeypatch):
     with_prices(data_dir)
     small_blocks(monkeypatch)
-    monkeypatch.setattr(ingest, "MAX_ROWS_IN_MEMORY", 7)  # rounds end inside blocks
+    monkeypatch.setattr(writer, "MAX_ROWS_IN_MEMORY", 7)  # rounds end inside blocks
     lines = [json.dumps(event(f"r{n}", ts=f"2026-03-0{2 + n % 2}T12:{n:02}:00Z")) for n in range(40)]
     lines[9] = json.dumps(event("r9", ts="2026-03-02 12:09:00+00:00"))  # read one by one
     fast, slow = both_ways(data_dir, tmp_path, lines_file(tmp_path / "rounds.jsonl", lines), monkeypatch)
@@ -227,12 +228,12 @@ def test_any_records_give_what_reading_one_by_one_gives(data_dir, tmp_path_facto
     validator = EventValidator(Directory.load(data_dir), NOW)
     path = lines_file(tmp_path_factory.mktemp("any") / "any.jsonl", lines)
     fast, slow = [], []
-    for block in ingest._jsonl_blocks(path, validator):
+    for block in jsonl._jsonl_blocks(path, validator):
         for table, numbers in zip(block.rows, block.lines, strict=True):
             fast.extend(zip(numbers.tolist(), table.to_pylist(), strict=True))
-        fast.extend(checked(validator, [ingest._jsonl_item(n, raw) for n, raw in block.left]))
+        fast.extend(checked(validator, [jsonl._jsonl_item(n, raw) for n, raw in block.left]))
     with open(path, "rb") as handle:
-        items = [ingest._jsonl_item(n, raw) for n, raw in enumerate(handle, start=1)]
+        items = [jsonl._jsonl_item(n, raw) for n, raw in enumerate(handle, start=1)]
     slow.extend(checked(validator, items))
     assert sorted(fast, key=lambda x: x[0]) == slow
 
@@ -245,7 +246,7 @@ def checked(validator: EventValidator, items: list) -> list[tuple[int, object]]:
         if row is None:
             out.append((position, reasons + found))
         else:
-            out.append((position, ingest._events_table([row]).to_pylist()[0]))
+            out.append((position, writer._events_table([row]).to_pylist()[0]))
     return out
 
 

@@ -13,6 +13,7 @@ import gzip
 import json
 import re
 import threading
+import time
 import zlib
 from decimal import Decimal
 
@@ -31,8 +32,10 @@ from opentelemetry.trace import Status, StatusCode
 from werkzeug.serving import make_server
 
 from app import create_app
-from data import otlp, schema
-from data.ingest import ingest_files
+from data import schema
+from data.ingest import ingest_files, ingest_otlp, otlp, storage, together
+from data.rollups import build as rollup_build
+from data.rollups.manifest import read_manifest
 from queries import usage
 from queries.filters import Filters
 from queries.period import Period
@@ -374,3 +377,44 @@ def test_only_a_post_with_the_token_reaches_the_receiver(token_client):
     assert answer.status_code == 401
     ok = client.post("/v1/traces", data='{"resourceSpans": []}', content_type="application/json", headers=headers)
     assert ok.status_code == 200
+
+
+def _wait_until(condition) -> None:
+    """Wait for a condition another thread brings about (no guess of how long it takes)."""
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
+
+
+def test_requests_that_arrive_during_a_write_share_the_next_one(tmp_path, monkeypatch):
+    """A group commit: one lock, one rollup update for the requests queued meanwhile; each request's
+    counts its own, and each acknowledged only once its events are in the rollups."""
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    builds = []
+    real = rollup_build.build
+    monkeypatch.setattr(rollup_build, "build", lambda *args, **kw: builds.append(args) or real(*args, **kw))
+    shared = together.group(folder)
+    answers = {}
+
+    def send(number: int, user: str) -> None:
+        request = otlp.decode_json(json.dumps(otlp_json(otlp_json_span(f"{number:016x}", user))))
+        answers[number] = ingest_otlp(folder, [request], tz="UTC")
+        answers[number, "manifest"] = read_manifest(folder)["events_version"]
+
+    with storage.locked(folder):  # another writer (the CLI, another worker) holds the data folder
+        first = threading.Thread(target=send, args=(1, "u4"))
+        first.start()
+        _wait_until(lambda: shared.writing)  # the first request writes, waiting for the lock
+        others = [threading.Thread(target=send, args=(n, user)) for n, user in ((2, "u5"), (3, "u6"))]
+        for thread in others:
+            thread.start()
+        _wait_until(lambda: len(shared.waiting) == 2)
+    for thread in [first, *others]:
+        thread.join(timeout=120)
+    assert [answers[n].written for n in (1, 2, 3)] == [1, 1, 1]
+    assert len(builds) == 2  # the first request alone, then the two that waited, together
+    assert answers[1, "manifest"] == 1 and answers[2, "manifest"] == answers[3, "manifest"] == 2
+    assert not shared.writing and not shared.waiting

@@ -20,7 +20,8 @@ from flask import Flask
 
 import queries
 from auth.scope import scope_for
-from data import rollup, schema
+from data import schema
+from data.rollups import build as rollup
 from queries import analytics, usage, users
 from queries.filters import Filters
 from queries.period import Period

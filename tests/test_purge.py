@@ -1,4 +1,4 @@
-"""`flask --app app purge` (data/purge.py) on the tiny org: each selector removes exactly the events
+"""`flask --app app purge` (data/ingest/purge.py) on the tiny org: each selector removes exactly the events
 worked out by hand below, dry runs and refusals change nothing, dates are rewritten atomically, the
 rollups follow, the audit log records it, and an erased person leaves no copy behind."""
 
@@ -15,7 +15,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from data import ingest, purge, rollup, schema
+from data import schema
+from data.ingest import purge, storage
+from data.rollups import build as rollup
 from queries import cache as query_cache
 from queries import usage
 from queries.db import raw_events
@@ -53,7 +55,7 @@ def snapshot(data_dir: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(data_dir)): p.read_bytes()
         for p in sorted(data_dir.rglob("*"))
-        if p.is_file() and p.name != ingest.LOCK_FILE and not p.name.startswith("telemetry.sqlite")
+        if p.is_file() and p.name != storage.LOCK_FILE and not p.name.startswith("telemetry.sqlite")
     }
 
 
@@ -252,7 +254,7 @@ def test_a_purge_is_audited_before_and_as_soon_as_the_files_change(cli, folder: 
     def killed(*args, **kwargs) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(rollup, "refresh", killed)
+    monkeypatch.setattr(rollup, "build", killed)
     result = cli.invoke(args=["purge", "--event-id", "e5"])
     assert result.exit_code != 0  # click turns the interrupt into an abort
     assert "e5" not in left(folder)
@@ -325,11 +327,11 @@ def test_a_failure_between_dates_leaves_each_date_old_or_new(folder: Path, monke
     monkeypatch.setattr(purge, "_swap_folders", original)
     again = purge.purge(folder, purge.Selection(user_id="u4"), TZ)  # the next writer clears the staging
     assert again.events == 3 and left(folder) == sorted(set(ALL) - {"e0", "e1", "e2", "e6"})
-    assert [p.name for p in (folder / ingest.STAGING).iterdir() if not p.name.startswith(ingest.RETIRED)] == []
+    assert [p.name for p in (folder / storage.STAGING).iterdir() if not p.name.startswith(storage.RETIRED)] == []
 
 
 def test_the_fallback_swap_gives_the_same_result(folder: Path, monkeypatch) -> None:
-    monkeypatch.setattr(purge, "_swap_folders", ingest._swap_by_renames)
+    monkeypatch.setattr(purge, "_swap_folders", storage._swap_by_renames)
     purge.purge(folder, purge.Selection(first=dt.date(2026, 3, 3), last=dt.date(2026, 3, 4)), TZ)
     assert left(folder) == sorted(set(ALL) - {"e3", "e4", "e5"})
     assert not schema.partition_dir(folder, "2026-03-03").exists()
@@ -339,7 +341,7 @@ def test_an_erased_person_leaves_no_copy_once_the_old_files_are_retired(
     cli, folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert cli.invoke(args=["purge", "--user", "u4"]).exit_code == 0
-    monkeypatch.setattr(ingest, "RETIRE_SECONDS", 0)  # "a minute later"
+    monkeypatch.setattr(storage, "RETIRE_SECONDS", 0)  # "a minute later"
     assert cli.invoke(args=["rollup"]).exit_code == 0  # as the docs say: clears the retired files and old index
     for path in folder.rglob("*.parquet"):
         frame = pl.read_parquet(path, hive_partitioning=False)

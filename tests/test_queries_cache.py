@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import polars as pl
 import pytest
 
 from data import schema
-from data.ingest import ingest_files
+from data.ingest import compact, import_directory, ingest_files
 from queries import cache, db, usage
 from queries.filters import Filters
 from queries.period import Period
@@ -25,6 +23,18 @@ ORG = Scope.organization()
 MAX = Scope.teams({"t_eng", "t_sales"})  # u2 manages Engineering and Sales
 LEE = Scope.teams({"t_legal"})  # u3 manages Legal
 WEEK = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8))  # UTC: e1..e6
+RECORD = {
+    "event_id": "n3",
+    "ts": "2026-03-03T12:00:00Z",
+    "user_id": "u4",
+    "agent_id": "a_code",
+    "model": "claude-sonnet-4.5",
+    "conversation_id": "c_n3",
+    "input_tokens": 1000,
+    "output_tokens": 200,
+    "latency_ms": 700,
+    "status": "ok",
+}
 
 
 @pytest.fixture
@@ -133,82 +143,48 @@ def test_a_new_partition_folder_is_seen_at_once(app, data_dir, results, executio
     assert executions == ["summary", "summary"]
 
 
-def test_a_new_file_in_a_partition_is_seen_once_the_version_is_taken_again(app, data_dir, results, executions):
-    results.version_ttl = 3600  # the second, made long enough for a slow test machine
+def test_a_file_copied_into_a_partition_by_hand_is_taken_in_by_flask_rollup(app, data_dir, results, executions):
+    """No poll over the data folder: a file put by hand into an existing partition folder is not seen until
+    `flask --app app rollup` records the folder as it is (README: "Speed at scale")."""
     with app.app_context():
         assert totals(WEEK, ORG)[0] == 6
     write_by_hand(data_dir, event_frame("n2", "2026-03-03 12:00", user="u6", team="t_legal"), "part-9.parquet")
     with app.app_context():
-        assert totals(WEEK, ORG)[0] == 6  # within that time another process's new file is not seen yet
-    results.version_ttl = results.stale_limit = 0  # as if that second had passed, and no refresh since
+        assert totals(WEEK, ORG)[0] == 6  # the cached answer: nothing told the readers
+    result = app.test_cli_runner().invoke(args=["rollup"])
+    assert result.exit_code == 0, result.output
     with app.app_context():
         assert totals(WEEK, ORG) == (7, 5, Decimal("4.723334"), 1)
-    assert executions == ["summary", "summary"]
+    assert executions == ["summary", "from_rollups/summary"]  # and the rollups answer from now on
 
 
-def test_the_version_is_taken_again_in_the_background_while_questions_do_not_wait(
-    app, data_dir, results, executions, monkeypatch
-):
-    takers = []  # who looked over this test's folder (other tests' refreshers may still look at theirs)
-    take = cache.fingerprint
-
-    def fingerprint(folder: Path) -> tuple:
-        if Path(folder).resolve() == Path(data_dir).resolve():
-            takers.append(threading.current_thread())
-        return take(folder)
-
-    monkeypatch.setattr(cache, "fingerprint", fingerprint)
-    results.version_ttl = 0.1
-    with app.app_context():
-        assert totals(WEEK, ORG)[0] == 6
-    write_by_hand(data_dir, event_frame("n2", "2026-03-03 12:00", user="u6", team="t_legal"), "part-9.parquet")
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with app.app_context():
-            if totals(WEEK, ORG)[0] == 7:
-                break
-        time.sleep(0.05)
-    with app.app_context():
-        assert totals(WEEK, ORG) == (7, 5, Decimal("4.723334"), 1)
-    assert executions == ["summary", "summary"]
-    # the first question took it (nothing was known), every later look was this cache's refresher
-    assert takers[0] is threading.current_thread()
-    assert set(takers[1:]) == {results._refresher[1]}
-
-
-def test_the_refresher_stops_when_nobody_asks(app, data_dir, results, monkeypatch):
-    monkeypatch.setattr(cache, "KEEP_FRESH", 0.3)
-    results.version_ttl = 0.05
-    with app.app_context():
-        totals(WEEK, ORG)
-    assert results._refreshing()
-    deadline = time.monotonic() + 120
-    while results._refreshing() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not results._refreshing()
-    with app.app_context():
-        assert totals(WEEK, ORG)[0] == 6  # and the next question starts it again
-    assert results._refreshing()
+def test_the_data_version_changes_exactly_when_a_writer_changes_the_data(data_dir, results, tmp_path):
+    """Read from the version file on each question (no thread refreshes it): the same until a write that
+    changes what a question can answer, and new at once after it, in this process or another."""
+    with_prices(data_dir)
+    first = results.version(data_dir)
+    assert results.version(data_dir) == first
+    write_by_hand(data_dir, event_frame("n4", "2026-03-03 13:00"), "part-8.parquet")  # an existing partition
+    assert results.version(data_dir) == first
+    source = tmp_path / "n3.jsonl"
+    source.write_text(json.dumps({**RECORD, "event_id": "n3"}) + "\n")
+    assert ingest_files(data_dir, [source], now=dt.datetime(2026, 3, 10, tzinfo=dt.UTC)).written == 1
+    after_ingest = results.version(data_dir)
+    assert after_ingest != first and results.version(data_dir) == after_ingest
+    assert compact(data_dir)  # merges files, changes no row: the answers stand
+    assert results.version(data_dir) == after_ingest
+    assert ingest_files(data_dir, [source], now=dt.datetime(2026, 3, 10, tzinfo=dt.UTC)).duplicates == 1
+    assert results.version(data_dir) == after_ingest  # a write that wrote nothing
+    import_directory(data_dir, [schema.directory_dir(data_dir) / "teams.parquet"])
+    assert results.version(data_dir) not in (first, after_ingest)
 
 
 def test_an_import_in_this_process_is_seen_at_once(app, data_dir, results, executions, tmp_path):
     with_prices(data_dir)
     with app.app_context():
         assert totals(WEEK, ORG)[0] == 6
-    record = {
-        "event_id": "n3",
-        "ts": "2026-03-03T12:00:00Z",
-        "user_id": "u4",
-        "agent_id": "a_code",
-        "model": "claude-sonnet-4.5",
-        "conversation_id": "c_n3",
-        "input_tokens": 1000,
-        "output_tokens": 200,
-        "latency_ms": 700,
-        "status": "ok",
-    }
     source = tmp_path / "n3.jsonl"
-    source.write_text(json.dumps(record) + "\n")
+    source.write_text(json.dumps(RECORD) + "\n")
     summary = ingest_files(data_dir, [source], now=dt.datetime(2026, 3, 10, tzinfo=dt.UTC))
     assert summary.written == 1
     with app.app_context():
@@ -310,8 +286,4 @@ def test_the_cache_reads_its_setting_as_the_start_up_check_does(monkeypatch, set
     """An empty TELEMETRY_CACHE_MB is unset at start (the default), so it must be here too, not a crash."""
     monkeypatch.setenv("TELEMETRY_CACHE_MB", setting)
     monkeypatch.setattr(cache, "_cache", None)
-    made = cache.result_cache()
-    try:
-        assert made.max_bytes == limit
-    finally:
-        made.close()
+    assert cache.result_cache().max_bytes == limit

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from callbacks.grid_rows import FILTER_TOO_LONG, SEARCH_TOO_LONG
 from queries.filters import MAX_IDS
-from queries.grid_rows import FILTER_TOO_LONG, SEARCH_TOO_LONG
 from tests import dash_payloads as dp
 from tests.conftest import ORIGIN
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import shutil
 from collections.abc import Callable
@@ -17,17 +18,20 @@ from polars.testing import assert_frame_equal
 
 import queries
 from app import create_app
-from data import rollup
+from callbacks.shell import update_data_notice
+from data import schema
 from data.demo import write_demo
+from data.rollups import build as rollup
+from data.rollups.manifest import read_manifest
 from queries import analytics, billing, usage, users
 from queries import cache as query_cache
 from queries.db import raw_events
 from queries.filters import Filters
 from queries.period import Period
-from queries.rollups import read_manifest
 from queries.scope import Scope
 from tests import org
 from tests.test_ingest import event, jsonl, with_prices
+from tests.test_otlp import TOKEN, otlp_json, otlp_json_span
 from tests.test_people_scope import write_org_with_a_mover
 
 TZ = "America/New_York"
@@ -218,27 +222,33 @@ def _copy(demo_dir: Path, tmp_path: Path) -> Path:
     return folder
 
 
-def test_new_event_files_turn_the_rollups_off_until_they_are_updated(demo_dir: Path, tmp_path: Path) -> None:
-    folder = _copy(demo_dir, tmp_path)
+def test_a_partition_copied_in_by_hand_is_reported_not_silently_read_raw(
+    demo_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "data"
+    shutil.copytree(demo_dir, folder)
+    day = schema.partition_dir(folder, END.isoformat())
+    day.rename(tmp_path / day.name)
+    rollup.build(folder, TZ)  # without that day's events
     app = _app(folder, TZ)
     period = Period(END - dt.timedelta(days=6), END, TZ)
     with app.app_context():
         db = queries.database()
-        assert db.uses_rollups(TZ)
+        assert db.uses_rollups(TZ) and queries.data_notice() is None
         before = usage.summary(Filters.asking(period, Scope.organization()))
-        last = sorted((folder / "events").iterdir())[-1]
-        events = pl.read_parquet(next(last.glob("*.parquet")))
-        extra = events.head(3).with_columns(pl.col("event_id") + "-again")
-        extra.write_parquet(last / "part-extra.parquet")
-        query_cache.bump()
-        assert not db.uses_rollups(TZ)
+        (tmp_path / day.name).rename(day)  # by hand, not through the writer
+        caplog.set_level(logging.WARNING, logger="queries.db")
+        assert not db.uses_rollups(TZ) and not db.uses_rollups(TZ)
+        notice = queries.data_notice()
+        assert "outside Telemetry's writer" in notice and "`flask --app app rollup`" in notice
+        assert [r.getMessage() for r in caplog.records].count(f"{notice} (data folder {db.data_dir})") == 1
+        assert update_data_notice("/telemetry/dashboard").children == notice  # the banner on every page
         with_raw = usage.summary(Filters.asking(period, Scope.organization()))
-        assert with_raw["interactions"][0] == before["interactions"][0] + 3
-        local_days = rollup.local_days_of([dt.date.fromisoformat(last.name.split("=")[1])])
-        done = rollup.build(folder, TZ, local_days)
-        assert done.days == 3
-        query_cache.bump()
-        assert db.uses_rollups(TZ)
+        assert with_raw["interactions"][0] > before["interactions"][0]
+    assert app.test_cli_runner().invoke(args=["rollup"]).exit_code == 0
+    with app.app_context():
+        assert db.uses_rollups(TZ) and queries.data_notice() is None
+        assert update_data_notice("/telemetry/dashboard") is None
         assert_frame_equal(usage.summary(Filters.asking(period, Scope.organization())), with_raw)
 
 
@@ -346,33 +356,55 @@ def test_ingesting_events_updates_the_rollups(tmp_path: Path) -> None:
     assert_rollups_answer_as_raw(app, "u4", period, (Scope.organization(), Scope.teams(["t_eng"])))
 
 
-def test_the_receiver_updates_the_rollups_once_for_many_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_first_ingestion_creates_the_rollups_with_no_separate_call(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     org.write_org(folder)
-    rollup.build(folder, TZ)
-    calls = []
-    original = rollup.build
-    monkeypatch.setattr(rollup, "build", lambda *args, **kw: calls.append(args) or original(*args, **kw))
-    timers = []
+    with_prices(folder)
+    app = _app(folder, TZ)
+    batch = jsonl(tmp_path / "late.jsonl", event("late-1", "2026-03-08T05:30:00Z"))
+    result = app.test_cli_runner().invoke(args=["ingest", str(batch)])
+    assert result.exit_code == 0, result.output
+    assert read_manifest(folder)["tz"] == TZ and read_manifest(folder)["events_version"] == 1
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), TZ)
+    assert_rollups_answer_as_raw(app, "u4", period, (Scope.organization(), Scope.teams(["t_eng"])))
 
-    class HeldTimer:  # the test says when the delay is over, so a slow machine changes nothing
-        def __init__(self, delay: float, function) -> None:
-            self.delay, self.function, self.daemon = delay, function, False
-            timers.append(self)
 
-        def start(self) -> None:
-            pass
+def test_the_receiver_keeps_the_rollups_current_with_each_request(tmp_path: Path) -> None:
+    """An acknowledged OTLP request is on disk and in the rollups: no timer, no separate update."""
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    config = {"TESTING": True, "DATA_DIR": str(folder), "SECRET_KEY": "t", "ORG_TIMEZONE": TZ, "INGEST_TOKEN": TOKEN}
+    app = create_app(config, with_dash=False)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), TZ)
+    for number, user in enumerate(("u4", "u5"), start=1):
+        body = json.dumps(otlp_json(otlp_json_span(f"{number:016x}", user))).encode()
+        assert app.test_client().post("/v1/traces", data=body, headers=headers).status_code == 200
+        assert read_manifest(folder)["events_version"] == number
+        assert_rollups_answer_as_raw(app, user, period, (Scope.organization(), Scope.teams(["t_eng"])))
 
-    monkeypatch.setattr(rollup.threading, "Timer", HeldTimer)
-    refresher = rollup.Refresher(folder, TZ, delay=10)
-    refresher.written(["2026-03-02"])
-    refresher.written(["2026-03-09"])
-    assert [timer.delay for timer in timers] == [10]  # one update planned for both writes
-    timers[0].function()
-    assert len(calls) == 1
-    assert dt.date(2026, 3, 1) in calls[0][2] and dt.date(2026, 3, 10) in calls[0][2]
-    refresher.written(["2026-03-16"])  # a write after the update plans the next one
-    assert len(timers) == 2
+
+def test_a_compaction_changes_no_row_and_keeps_the_rollups_current(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    app = _app(folder, TZ)
+    runner = app.test_cli_runner()
+    for number in (1, 2):  # two more files on a date
+        batch = jsonl(tmp_path / f"b{number}.jsonl", event(f"late-{number}", "2026-03-04T15:00:00Z"))
+        assert runner.invoke(args=["ingest", str(batch)]).exit_code == 0
+    manifest, events = read_manifest(folder), schema.read_version(folder)["events"]
+    with app.app_context():
+        db = queries.database()
+        assert db.uses_rollups(TZ)
+        version = query_cache.result_cache().version(db.data_dir)
+    result = runner.invoke(args=["compact"])
+    assert "2026-03-04: 3 files -> 1" in result.output, result.output
+    assert read_manifest(folder) == manifest and schema.read_version(folder)["events"] == events
+    with app.app_context():
+        assert db.uses_rollups(TZ) and queries.data_notice() is None
+        assert query_cache.result_cache().version(db.data_dir) == version  # the cached answers stand
 
 
 def test_seeding_the_demo_builds_its_rollups(tmp_path: Path) -> None:

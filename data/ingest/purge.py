@@ -4,20 +4,20 @@ A `Selection` names the events to remove by up to four selectors, combined with 
 list, a source file (the events whose event_id appears in an input file ingest could read), a user,
 and a range of UTC dates of `ts`. Nothing is selected without a selector.
 
-Atomic the way ingest's compaction is (data/ingest.py), under the data folder's one-writer lock:
+Atomic the way ingest's compaction is (data/ingest/compaction.py), under the data folder's one-writer lock:
 each UTC date with rows to remove gets a new partition folder, built under `.staging/` (hard links
 to its files with nothing to remove, plus one new file of the rows kept from the others) and
 exchanged with the old folder in one `renameat2(RENAME_EXCHANGE)`. A reader lists the date's old
 files or its new ones; a crash leaves each date old or new (the next writer clears the staging
 folder), and running the purge again removes what is left. A date left without rows is exchanged
 with an empty folder, which is then removed. The rollups of the local days touched are brought up
-to date afterwards (`rollup.refresh`); until then the app reads raw events, never a stale figure.
+to date in the same write, under the same lock (data/ingest/commit.py); if that fails, the purge
+stands and the app reads raw events, saying so, never a stale figure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import secrets
 import shutil
@@ -31,28 +31,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from data import rollup, schema
-from data.ingest import (
+from data import schema
+from data.ingest.commit import writing
+from data.ingest.jsonl import _Checked, _jsonl_item
+from data.ingest.readers import FORMATS, _reader, detect_format
+from data.ingest.storage import (
     EVENTS_ARROW,
-    FORMATS,
     STAGING,
     IngestError,
-    _Checked,
     _files,
     _fsync,
-    _jsonl_item,
     _partition_dates,
-    _reader,
     _retire,
     _swap_folders,
     _write_partition_file,
-    detect_format,
-    locked,
 )
-from data.validate import Directory, EventValidator
+from data.ingest.validate import Directory, EventValidator
+from data.rollups.build import Build
 
 _MASK_COLUMNS = ["event_id", "ts", "user_id", "cost_usd"]
-logger = logging.getLogger(__name__)
 
 
 class PurgeError(Exception):
@@ -137,7 +134,7 @@ class DatePurge:
 class Purge:
     dates: tuple[DatePurge, ...]
     dry_run: bool
-    rollups: rollup.Build | None = None  # the rollup update, if there were rollups to keep
+    rollups: Build | None = None  # the rollup update, if there were rollups to keep
     rollup_error: str | None = None  # the update failed: the events are purged all the same
 
     @property
@@ -166,7 +163,7 @@ def purge(
     """
     data_dir = Path(data_dir)
     found = []
-    with locked(data_dir, lock_timeout):
+    with writing(data_dir, tz, lock_timeout) as write:
         if selection.user_id is not None:
             _check_user(data_dir, selection.user_id)
         for utc_date in selection.dates(data_dir):
@@ -179,17 +176,14 @@ def purge(
                 audit("purge_started", Purge((), dry_run))
             found.append(_count(utc_date, files, masks))
             if not dry_run:
+                write.events_changed([utc_date])
                 _rewrite_partition(data_dir, utc_date, files, masks)
         if not dry_run and audit is not None:
             audit("purge_events", Purge(tuple(found), dry_run))
     if dry_run or not found:
         return Purge(tuple(found), dry_run)
-    try:
-        done = rollup.refresh(data_dir, tz, [d.utc_date for d in found], lock_timeout)
-    except Exception as error:  # e.g. other bad rows in those days: the purge stands, the app reads raw events
-        logger.exception("Updating the rollups after a purge failed")
-        return Purge(tuple(found), dry_run, rollup_error=str(error) or type(error).__name__)
-    return Purge(tuple(found), dry_run, done)
+    # e.g. other bad rows in those days: the purge stands, the app reads raw events and says so
+    return Purge(tuple(found), dry_run, write.rollups, write.rollup_error)
 
 
 def _midnight(day: dt.date) -> dt.datetime:

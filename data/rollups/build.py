@@ -1,28 +1,28 @@
 """Rollups: the events pre-aggregated per local day, kept as Parquet beside them in `rollups/`.
 
 Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`),
-built by the named questions `queries/sql/rollup_<table>.sql`:
+built by the SQL files `data/rollups/sql/<table>.sql`:
 - `cube`: per local day × team × agent × model: interactions, errors, tokens, cost, latency sum and count;
 - `hours`: per local day × hour × team × agent: interactions (the weekday × hour heat map);
 - `user_day`: per local day × user × team × agent: interactions, errors, cost, first and last instant.
 Distinct users are counted from `user_day` rows, never added up, so they stay exact over any period.
 
-`rollups/manifest.json` records the time zone the local days are in and a signature of the event
-files the rollups were built from (each partition folder's and file's name, inode, mtime and size).
-The app reads the rollups only while both still hold (`is_current`); otherwise it reads the raw
-events, slower but never wrong, until `flask --app app rollup` or the next ingestion brings them up
-to date. Writers hold the data folder's ingestion lock; every file is written aside and renamed in.
+The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
+touched inside the same write, under the same ingestion lock (data/ingest/commit.py), and creates them
+all on the first write; `flask --app app rollup` builds them all again (after files were copied in by
+hand, or ORG_TIMEZONE changed). Each build writes `rollups/manifest.json` (the time zone, the format,
+the events version it answers for) and then, last, the data folder's version file (data/schema.py),
+which readers check in O(1) (data/rollups/manifest.py). Every file is written aside and renamed in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
+import re
 import shutil
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -33,22 +33,21 @@ import duckdb
 import polars as pl
 
 from data import schema
-from data.ingest import locked
-from queries.db import create_macros, empty_select, events_view_sql, execute_on, rollup_view_sql
-from queries.period import Period
-from queries.rollups import (
+from data.rollups.manifest import (
     FORMAT,
     INDEX_PREFIX,
     MANIFEST,
     TABLES,
     read_manifest,
+    rollup_view_sql,
     rollups_dir,
-    signature,
 )
+from data.schema import empty_select, events_view_sql
+from queries.period import Period
 from queries.user_index import UserIndex
 
 ROW_GROUP_ROWS = 100_000
-logger = logging.getLogger(__name__)
+SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
 
 @dataclass(frozen=True)
 class Build:
@@ -59,15 +58,14 @@ class Build:
 
 
 def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, threads: int = 2) -> Build:
-    """Build the rollups: all of them (`days` None), or only the local days given, in place.
+    """Build the rollups: all of them (`days` None), or only the local days given, in place; then record
+    them current: the manifest, then the data version (events counter raised), written last.
 
-    The caller holds the data folder's ingestion lock (`data.ingest.locked`). The events' signature
-    is taken before they are read: if they change during the build, the manifest no longer matches
-    and the app keeps reading raw events until the next build.
+    The caller holds the data folder's ingestion lock (`data.ingest.locked`): no event changes meanwhile.
+    Only local days are updated when rollups in this format and zone exist; otherwise all are built.
     """
     started = time.perf_counter()
     data_dir = Path(data_dir)
-    stamp = signature(data_dir)
     manifest = read_manifest(data_dir)
     full = days is None or manifest is None or manifest.get("tz") != tz
     con = _connect(data_dir, threads)
@@ -84,8 +82,12 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
         index = _save_index(con, data_dir)
     finally:
         con.close()
-    manifest = {"format": FORMAT, "tz": tz, "events": stamp, "index": index.name, "built_at": _now()}
+    # The manifest first, naming the events version the version file is about to get: a reader between
+    # the two renames finds rollups ahead of the version it knows, never behind it.
+    events = int(schema.read_version(data_dir).get("events", 0)) + 1
+    manifest = {"format": FORMAT, "tz": tz, "events_version": events, "index": index.name, "built_at": _now()}
     _write_manifest(data_dir, manifest)
+    schema.write_version(data_dir, data_changed=True, events_changed=True)
     _remove_old_indexes(data_dir, keep=index)
     return Build(len(months), changed, rows, time.perf_counter() - started)
 
@@ -118,7 +120,6 @@ def local_days_of(utc_dates: Iterable[dt.date]) -> list[dt.date]:
 def _connect(data_dir: Path, threads: int) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:", config={"threads": threads})
     con.sql("set TimeZone = 'UTC'")
-    create_macros(con)
     if schema.has_events(data_dir):
         con.sql(f"create view events as {events_view_sql(data_dir)}")
     else:
@@ -144,7 +145,11 @@ def _months(days: list[dt.date]) -> dict[str, list[dt.date]]:
 
 
 def _aggregate(con: duckdb.DuckDBPyConnection, table: str, period: Period) -> pl.DataFrame:
-    return execute_on(con, f"rollup_{table}", period.params())
+    """One table's rows for the period's local days, from its builder SQL and the parameters it uses."""
+    text = (SQL_DIR / f"{table}.sql").read_text()
+    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
+    con.execute(text, {key: value for key, value in period.params().items() if key in used})
+    return pl.from_arrow(con.to_arrow_table())
 
 
 def _build_all(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]) -> dict:
@@ -225,46 +230,3 @@ def _write_manifest(data_dir: Path, manifest: dict) -> None:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def refresh(
-    data_dir: Path, tz: str, utc_dates: Iterable[str | dt.date], lock_timeout: float | None = None
-) -> Build | None:
-    """After events were written: re-aggregate the local days their UTC dates touch, if there are
-    rollups in this zone to keep up to date (none until `flask --app app rollup` made them)."""
-    dates = [d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in utc_dates]
-    manifest = read_manifest(data_dir)
-    if not dates or manifest is None or manifest.get("tz") != tz:
-        return None
-    with locked(Path(data_dir), lock_timeout):
-        return build(data_dir, tz, local_days_of(dates))
-
-
-class Refresher:
-    """Rollup updates for a receiver of small, frequent writes: days collected, one update after `delay` s.
-
-    Each OTLP request writes a few events; re-aggregating their days and re-saving the user index on
-    every request would cost more than the write. Until the update runs, the app reads raw events.
-    """
-
-    def __init__(self, data_dir: Path, tz: str, delay: float = 10.0) -> None:
-        self.data_dir, self.tz, self.delay = Path(data_dir), tz, delay
-        self._pending: set[dt.date] = set()
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
-
-    def written(self, utc_dates: Iterable[str]) -> None:
-        with self._lock:
-            self._pending.update(dt.date.fromisoformat(d) for d in utc_dates)
-            if self._timer is None and self._pending:
-                self._timer = threading.Timer(self.delay, self._run)
-                self._timer.daemon = True
-                self._timer.start()
-
-    def _run(self) -> None:
-        with self._lock:
-            dates, self._pending, self._timer = sorted(self._pending), set(), None
-        try:
-            refresh(self.data_dir, self.tz, dates)
-        except Exception:
-            logger.exception("Updating the rollups for %s failed; raw events are read until the next update", dates)

@@ -1,0 +1,82 @@
+"""One write to the data folder, whole: under the ingestion lock, the event or directory files, then the
+rollups of the local days they touched (data/rollups/build.py), then the data version, written last.
+
+Every writer goes through `writing`: ingestion (files and OTLP), compaction, purge, directory import.
+A reader that sees the new version (data/schema.py, one small file) sees rollups that include the write,
+or is told they do not (data/rollups/manifest.py, `rollups_state`) and reads the raw events meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from data import schema
+from data.ingest.storage import locked
+from data.rollups import build as rollup_build
+from data.rollups.build import Build
+from data.rollups.manifest import read_manifest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Write:
+    """What a write changed, told by the writer as it goes; the rollups' update once it is done."""
+
+    tz: str | None  # the organization's zone (ORG_TIMEZONE); None: the rollups' own, if there are any
+    utc_dates: set[str] = field(default_factory=set)  # UTC dates whose events changed
+    directory: bool = False
+    rollups: Build | None = None
+    rollup_error: str | None = None
+
+    def events_changed(self, utc_dates: Iterable[str]) -> None:
+        """Told before the files are replaced: a write that fails half-way has still changed them."""
+        self.utc_dates.update(str(d) for d in utc_dates)
+
+    def directory_changed(self) -> None:
+        self.directory = True
+
+
+@contextlib.contextmanager
+def writing(data_dir: Path, tz: str | None = None, lock_timeout: float | None = None) -> Iterator[Write]:
+    """Hold the ingestion lock for one write; at its end (even a failed one) update the rollups of the local
+    days it touched and write the data version last."""
+    data_dir = Path(data_dir)
+    with locked(data_dir, lock_timeout):
+        write = Write(tz)
+        try:
+            yield write
+        finally:
+            _finish(data_dir, write)
+
+
+def _finish(data_dir: Path, write: Write) -> None:
+    """The rollups of the days touched (all of them on the first write, or in a new zone), then the version.
+
+    A failed update leaves the rollups behind the events, which readers see and say (the write itself
+    stands: its files are in place); the next successful update or `flask --app app rollup` mends it.
+    """
+    tz = write.tz or (read_manifest(data_dir) or {}).get("tz")
+    built = False
+    try:
+        if write.utc_dates and tz is None:
+            logger.warning("No time zone given and no rollups to follow: the rollups are not updated")
+        elif write.utc_dates:
+            write.rollups = rollup_build.build(data_dir, tz, rollup_build.local_days_of(_dates(write.utc_dates)))
+            built = True  # the build wrote the version
+    except Exception as error:
+        logger.exception("Updating the rollups for %s failed; raw events are read", sorted(write.utc_dates))
+        write.rollup_error = str(error) or type(error).__name__
+    finally:  # even when interrupted: the files changed, and readers must know
+        if not built:
+            schema.write_version(data_dir, data_changed=bool(write.utc_dates) or write.directory,
+                                 events_changed=bool(write.utc_dates))  # fmt: skip
+
+
+def _dates(utc_dates: Iterable[str]) -> list[dt.date]:
+    return sorted(dt.date.fromisoformat(d) for d in utc_dates)

@@ -1,0 +1,224 @@
+"""The data folder as the writers keep it: one writer at a time, files written aside and renamed
+in, partition folders swapped whole, and what a crashed writer left repaired.
+
+What a reader (the running app, whose `events` view globs `events/*/*.parquet` on every query) can
+see, and what a crash can leave:
+
+- Appending: each UTC date's new rows become one new file, written as a hidden
+  `.part-….parquet.tmp` in the partition folder (the glob does not match it), flushed to disk and
+  renamed into place. A reader sees the whole file or nothing; a crash leaves at most a temp file,
+  removed by the next import. Partitions are written two at a time (WRITERS), each on its own, so
+  a crash or a failed write leaves some dates updated and the others as before; running the same
+  import again writes only what is missing, because…
+- Idempotence: `event_id` is the key. A batch keeps the first record of each id, and before writing
+  a date it drops the ids already in that date's files. (An event re-sent with a different `ts`
+  on another UTC date is not caught; OTLP re-sends keep their start time.)
+- One writer at a time: every write (ingest, compaction, directory import) holds an exclusive
+  `flock` on `$DATA_DIR/.ingest.lock`, so the CLI and the receiver's workers never interleave a
+  duplicate check and a write.
+- Compaction swaps the whole partition folder in one step. The merged file (plus hard links to
+  any files not being merged) is built in a folder under `$DATA_DIR/.staging/`, outside the glob,
+  and exchanged with the partition folder by `renameat2(RENAME_EXCHANGE)`: one atomic operation,
+  so a reader lists either the old set of files or the new one, never both and never neither, and
+  nothing has to be counted twice. The old files end up in the staging folder and are deleted by
+  a later writer after RETIRE_SECONDS (a reader may still be listing them: `_retire`).
+  We chose this over a per-partition manifest because the app's view is a plain glob and stays one.
+  Two costs, both accepted: a query that listed the folder while it was exchanged finds the names
+  it listed gone, and either fails with "file not found" or, worse, counts the date as empty with no
+  error (DuckDB skips a listed name it cannot stat); so every swap is counted in `.swaps` (odd while
+  under way) and the app runs a query again that saw the count change (queries/db.py,
+  `read_consistently`); and where the exchange is not available (not Linux, or a filesystem without it) the
+  swap is two renames, old folder out then new folder in, so a reader may briefly see the date
+  with no rows (never doubled); a crash between them is repaired by the next writer, which puts
+  the old folder back.
+- Automatic compaction after an import, for every date it touched that now has more than
+  `compact_after_files` files: the files smaller than one row group (100,000 rows) are merged,
+  so a live feed does not rewrite a whole large day on every request; if the date still has too
+  many files, all of them are merged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import os
+import secrets
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data import schema
+
+ROW_GROUP_ROWS = 100_000  # as data/demo/ writes them: DuckDB skips row groups by their ts min/max
+EVENTS_ARROW = pl.DataFrame(schema=schema.EVENTS).to_arrow().schema
+LOCK_FILE = ".ingest.lock"
+STAGING = ".staging"
+RETIRED = "retired-"  # in STAGING: old files swapped out by a compaction, deleted by a writer after a while
+RETIRE_SECONDS = 60
+
+
+class IngestError(Exception):
+    """A whole input that cannot be read (not a per-record problem), e.g. a missing or non-UTF-8 file.
+
+    Raised before anything is written, except for an unreadable stretch deep inside a CSV file of
+    more than MAX_ROWS_IN_MEMORY records, whose earlier rounds stay written (re-running is safe).
+    """
+
+
+class IngestBusy(IngestError):
+    """Another import or compaction holds the data folder longer than we were willing to wait."""
+
+
+@contextlib.contextmanager
+def locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
+    """The data folder's one-writer lock (flock: between processes and between threads alike).
+
+    Writers take it through `data.ingest.commit.writing`, which also keeps the rollups and the data
+    version; alone, it is for work that writes neither (or writes them itself: `flask rollup`)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if deadline is not None else 0))
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IngestBusy("another import or compaction is running; try again shortly") from None
+                time.sleep(0.02)
+        _recover(data_dir)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _recover(data_dir: Path) -> None:
+    """Undo what a crashed writer left: temp files, staging folders, a half-done fallback swap."""
+    for draft in [*schema.events_dir(data_dir).glob("*/.*.tmp"), *schema.directory_dir(data_dir).glob(".*.tmp")]:
+        draft.unlink(missing_ok=True)
+    count = schema.swap_count(data_dir)
+    if count % 2:  # a writer died between the two counts of a swap; its folders are repaired below
+        _set_swap_count(data_dir, count + 1)
+    staging = data_dir / STAGING
+    if not staging.is_dir():
+        return
+    for entry in staging.iterdir():
+        if entry.name.startswith(RETIRED) and not _retired_long_ago(entry):
+            continue  # a reader may still be listing it
+        if entry.name.startswith("old-"):
+            target = schema.events_dir(data_dir) / entry.name[len("old-") :].rsplit("-", 1)[0]
+            if not target.exists():
+                entry.rename(target)
+                continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _retire(old_files: Path) -> None:
+    """Keep a swapped-out folder for RETIRE_SECONDS before a writer deletes it: a reader that opened the
+    partition folder just before the swap lists its files after it, and deleting them then would have
+    it count the date without them, silently (seen: 7 events of 15). Kept, it lists them and fails to
+    open them ("file not found"), and the query is run again."""
+    old_files.rename(old_files.parent / f"{RETIRED}{time.time_ns()}-{old_files.name}")
+
+
+def _retired_long_ago(entry: Path) -> bool:
+    stamp = entry.name[len(RETIRED) :].split("-", 1)[0]
+    return not stamp.isdigit() or time.time_ns() - int(stamp) > RETIRE_SECONDS * 1e9
+
+
+def _partition_dates(data_dir: Path) -> list[str]:
+    prefix = f"{schema.PARTITION_COLUMN}="
+    folder = schema.events_dir(data_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[len(prefix) :] for p in folder.iterdir() if p.is_dir() and p.name.startswith(prefix))
+
+
+def _files(data_dir: Path, utc_date: str) -> list[Path]:
+    return sorted(schema.partition_dir(data_dir, utc_date).glob("*.parquet"))
+
+
+def decimal_usd(micro: np.ndarray) -> pa.Array:
+    """Decimal(18, 6) dollars from integer micro-dollars, exactly (as data/demo/ writes them)."""
+    words = np.empty((micro.size, 2), dtype=np.int64)
+    words[:, 0] = micro
+    words[:, 1] = micro >> 63
+    return pa.Array.from_buffers(pa.decimal128(18, 6), micro.size, [None, pa.py_buffer(words)])
+
+
+def _write_partition_file(folder: Path, table: pa.Table) -> Path:
+    """A new file in the partition: written hidden, flushed, renamed into place."""
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    if created:
+        _fsync(folder.parent)
+    name = f"part-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}.parquet"
+    draft = folder / f".{name}.tmp"
+    pq.write_table(table, draft, compression="zstd", row_group_size=ROW_GROUP_ROWS, store_decimal_as_integer=True)
+    _fsync(draft)
+    os.replace(draft, folder / name)
+    _fsync(folder)
+    return folder / name
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _set_swap_count(data_dir: Path, count: int) -> None:
+    draft = data_dir / f"{schema.SWAPS_FILE}.{os.getpid()}.tmp"
+    draft.write_text(str(count))
+    os.replace(draft, data_dir / schema.SWAPS_FILE)
+
+
+def _swap_folders(new: Path, current: Path) -> None:
+    """Afterwards `current` holds what `new` held and `new` holds the old contents; the swap count says
+    when that happens (odd meanwhile), for readers to run a query again that listed the folder then."""
+    data_dir = current.parent.parent  # events/utc_date=… → the data folder
+    count = schema.swap_count(data_dir)
+    _set_swap_count(data_dir, count + 1 + count % 2)
+    try:
+        _exchange(new, current)
+    finally:
+        _set_swap_count(data_dir, count + 2 + count % 2)
+
+
+def _exchange(new: Path, current: Path) -> None:
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = getattr(libc, "renameat2", None)
+        if renameat2 is not None:
+            done = renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(current), _RENAME_EXCHANGE)
+            if done == 0:
+                return
+            code = ctypes.get_errno()
+            if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise OSError(code, os.strerror(code), str(current))
+    _swap_by_renames(new, current)
+
+
+def _swap_by_renames(new: Path, current: Path) -> None:
+    """The fallback: the date is briefly absent, never doubled; `_recover` repairs a crash here."""
+    old = new.parent / f"old-{current.name}-{secrets.token_hex(4)}"
+    os.rename(current, old)
+    os.rename(new, current)
+    os.rename(old, new)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,138 @@
+"""Where the rollups live and how to tell whether they are current (written by data/rollups/build.py).
+
+Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`).
+`rollups/manifest.json` records the layout's format, the time zone their local days are in and the
+events version they were built from (`events_version`, the counter of the data folder's version file,
+data/schema.py). They answer while all three hold and the events folder is as the writer left it:
+`rollups_state` reads two small files and stats one folder, whatever the data's size.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from data import schema
+from data.schema import empty_select, literal
+
+# The layout's version: rollups of another version are not read (raw events are) until rebuilt.
+# 2: the user index holds day sets; 3: and month levels; 4: and per-month sums and days;
+# 5: token and latency sums are DECIMAL(38,0), exact over any value (Parquet keeps no 128-bit integer);
+# 6: the manifest names the events version it was built from, not a signature of the event files.
+FORMAT = 6
+TABLES = ("cube", "hours", "user_day")
+MANIFEST = "manifest.json"
+INDEX_PREFIX = "index-"
+# Table schemas, for the typed, empty stand-in views the app uses before the first build.
+ROLLUP_SCHEMAS = {
+    "cube": pl.Schema(
+        {
+            "day": pl.Date,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "model": pl.String,
+            "interactions": pl.Int64,
+            "errors": pl.Int64,
+            "input_tokens": pl.Decimal(38, 0),
+            "output_tokens": pl.Decimal(38, 0),
+            "cost_usd": pl.Decimal(38, 6),
+            "latency_sum": pl.Decimal(38, 0),
+            "latency_count": pl.Int64,
+            "month": pl.String,
+        }
+    ),
+    "hours": pl.Schema(
+        {
+            "day": pl.Date,
+            "hour": pl.Int32,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "interactions": pl.Int64,
+            "month": pl.String,
+        }
+    ),
+    "user_day": pl.Schema(
+        {
+            "day": pl.Date,
+            "user_id": pl.String,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "interactions": pl.Int64,
+            "errors": pl.Int64,
+            "cost_usd": pl.Decimal(38, 6),
+            "first_ts": schema.UTC_TS,
+            "last_ts": schema.UTC_TS,
+            "month": pl.String,
+        }
+    ),
+}
+
+
+def rollups_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "rollups"
+
+
+def table_files(data_dir: Path, table: str) -> Path:
+    """The glob of one table's files."""
+    return rollups_dir(data_dir) / table / "month=*" / "*.parquet"
+
+
+def read_manifest(data_dir: Path) -> dict | None:
+    """The manifest of rollups in this layout's format, else None."""
+    manifest = _read_json(rollups_dir(data_dir) / MANIFEST)
+    return manifest if manifest is not None and manifest.get("format") == FORMAT else None
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        found = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+RAW_SCANS = "the tabs read the raw events (slower, never wrong) until `flask --app app rollup` is run"
+
+
+def rollups_state(data_dir: Path, tz: object, version: dict | None = None) -> tuple[dict | None, str | None]:
+    """The manifest if the rollups answer for the events there now in zone `tz`, else None and why not,
+    in words for the page's notice and the log. `version`: the data version file as already read."""
+    version = schema.read_version(data_dir) if version is None else version
+    manifest = _read_json(rollups_dir(data_dir) / MANIFEST)
+    if manifest is None:
+        return None, f"The rollups are missing; {RAW_SCANS}." if schema.has_events(data_dir) else None
+    if manifest.get("format") != FORMAT:
+        return None, f"The rollups were built by another version of Telemetry; {RAW_SCANS}."
+    if manifest.get("tz") != tz:
+        return None, f"The rollups are in time zone {manifest.get('tz')}, not {tz} (ORG_TIMEZONE); {RAW_SCANS}."
+    if int(manifest.get("events_version", -1)) < int(version.get("events", 0)):
+        return None, f"The rollups are older than the events (their update failed; see the log); {RAW_SCANS}."
+    if schema.changed_by_hand(data_dir, version):
+        return None, f"Event files were added or removed outside Telemetry's writer; {RAW_SCANS}."
+    return manifest, None
+
+
+def current_manifest(data_dir: Path, tz: object) -> dict | None:
+    """The rollups' manifest if they answer for the events there now in zone `tz`, else None."""
+    return rollups_state(data_dir, tz)[0]
+
+
+def index_folder(data_dir: Path, manifest: dict) -> Path | None:
+    """The folder of the saved user index (queries/user_index.py) a manifest names, if any."""
+    name = manifest.get("index")
+    if not isinstance(name, str) or not name.startswith(INDEX_PREFIX) or "/" in name:
+        return None
+    folder = rollups_dir(data_dir) / name
+    return folder if folder.is_dir() else None
+
+
+def rollup_view_sql(data_dir: Path, table: str) -> str:
+    """The select a rollup table's view stands for: its monthly files, or a typed, empty stand-in."""
+    if not any(rollups_dir(data_dir).glob(f"{table}/month=*/*.parquet")):
+        return empty_select(ROLLUP_SCHEMAS[table])
+    return (
+        f"select * from read_parquet({literal(table_files(data_dir, table))}, "  # noqa: S608
+        "hive_partitioning = true, hive_types = {'month': varchar})"
+    )
