@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 import queries
-from data import rollup
+from data.rollups import build as rollup
 from queries import analytics, directory, usage, users
 from queries.cache import bypassed
 from queries.filters import Filters
