@@ -674,3 +674,31 @@ def test_people_of_the_demo_who_moved_teams_are_listed_the_same_from_rollups(dem
                     with raw_events():
                         from_raw = question(period, scope)
                     _same(from_rollups, from_raw, name, period, scope)
+
+
+def test_an_update_after_one_that_failed_rebuilds_the_days_it_missed(tmp_path: Path, monkeypatch) -> None:
+    """A purge whose rollup update failed, then another that updates only its own day: the first day must
+    not stay in the rollups while the manifest says they are current."""
+    import duckdb
+
+    from data.ingest import commit
+    from data.ingest import purge as purge_module
+    from data.rollups.manifest import rollups_state
+
+    folder = tmp_path / "data"
+    write_demo(folder, 20, 20, seed=5, end=END, tz="UTC")
+    rollup.build(folder, "UTC")
+    first, second = END - dt.timedelta(days=10), END - dt.timedelta(days=2)
+
+    def fails(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(commit.rollup_build, "build", fails)
+        purge_module.purge(folder, purge_module.Selection(first=first, last=first), "UTC")
+    assert rollups_state(folder, "UTC")[0] is None  # behind, and said so
+    purge_module.purge(folder, purge_module.Selection(first=second, last=second), "UTC")
+    assert rollups_state(folder, "UTC")[0] is not None
+    cube = f"{folder}/rollups/cube/month=*/*.parquet"
+    left = duckdb.sql(f"select count(*) from read_parquet('{cube}') where day = $day", params={"day": first})  # noqa: S608
+    assert left.fetchall()[0][0] == 0

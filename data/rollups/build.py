@@ -62,12 +62,16 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     them current: the manifest, then the data version (events counter raised), written last.
 
     The caller holds the data folder's ingestion lock (`data.ingest.locked`): no event changes meanwhile.
-    Only local days are updated when rollups in this format and zone exist; otherwise all are built.
+    Only local days are updated when rollups in this format and zone exist and have followed every write
+    so far; otherwise all are built (an earlier update that failed left days behind that are not these).
     """
     started = time.perf_counter()
     data_dir = Path(data_dir)
     manifest = read_manifest(data_dir)
-    full = days is None or manifest is None or manifest.get("tz") != tz
+    behind = manifest is not None and int(manifest.get("events_version", -1)) < int(
+        schema.read_version(data_dir).get("events", 0)
+    )
+    full = days is None or manifest is None or manifest.get("tz") != tz or behind
     con = _connect(data_dir, threads)
     try:
         if full:
