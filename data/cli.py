@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 
 import queries
 from auth.session import store
+from data import schema
 from data.demo import DemoDataExistsError, check_arguments, write_demo
 from data.ingest import (
     DEFAULT_COMPACT_AFTER_FILES,
@@ -55,6 +56,9 @@ def seed_demo_command(
     """Write a realistic demo organization (people, teams, agents, events) into the data folder."""
     out_dir = out or Path(current_app.config["DATA_DIR"])
     tz = current_app.config["ORG_TIMEZONE"]
+    package = schema.code_package_holding(out_dir)
+    if package is not None:
+        raise click.BadParameter(f"{out_dir} is inside the code's {package}/ package; use a folder of its own.")
     try:
         check_arguments(users, days, tz)
     except ValueError as error:

@@ -241,3 +241,19 @@ def empty_select(columns: pl.Schema) -> str:
 
 def literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+PROJECT = Path(__file__).resolve().parents[1]
+CODE_PACKAGES = ("api", "auth", "callbacks", "data", "layouts", "queries", "reports", "tests")
+
+
+def code_package_holding(folder: Path) -> str | None:
+    """The code package `folder` is, or is inside, if any. A data folder there would mix data with code,
+    and a rollup rebuild, which replaces `<data folder>/rollups` whole, would delete data/rollups/ (the
+    data folder's old default was ./data)."""
+    folder = Path(folder).resolve()
+    for package in CODE_PACKAGES:
+        code = PROJECT / package
+        if folder == code or code in folder.parents:
+            return package
+    return None

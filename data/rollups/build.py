@@ -67,6 +67,9 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     """
     started = time.perf_counter()
     data_dir = Path(data_dir)
+    package = schema.code_package_holding(data_dir)
+    if package is not None:  # the swap below replaces <data_dir>/rollups whole: never code
+        raise ValueError(f"{data_dir} is inside the code's {package}/ package: not a data folder.")
     manifest = read_manifest(data_dir)
     behind = manifest is not None and int(manifest.get("events_version", -1)) < int(
         schema.read_version(data_dir).get("events", 0)
