@@ -87,7 +87,7 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     events = int(schema.read_version(data_dir).get("events", 0)) + 1
     manifest = {"format": FORMAT, "tz": tz, "events_version": events, "index": index.name, "built_at": _now()}
     _write_manifest(data_dir, manifest)
-    schema.write_version(data_dir, data_changed=True, events_changed=True)
+    schema.write_version(data_dir, data_changed=True, events_changed=True, rebuilt=full)  # full: takes in all
     _remove_old_indexes(data_dir, keep=index)
     return Build(len(months), changed, rows, time.perf_counter() - started)
 
