@@ -813,3 +813,28 @@ def test_a_version_read_just_before_a_write_began_is_not_taken_for_a_change_by_h
         schema.write_version(folder, data_changed=True, events_changed=False)
     schema.partition_dir(folder, "2026-03-26").mkdir()  # by hand
     assert schema.changed_by_hand(folder, schema.read_version(folder)) and BY_HAND in _why_not(folder)
+
+
+def test_an_update_after_a_failed_one_takes_in_the_days_the_failed_one_missed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _org_with_rollups(tmp_path)
+    working = rollup.build
+
+    def broken(*args, **kwargs) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(rollup, "build", broken)
+    purged = purge_events(folder, Selection(first=dt.date(2026, 3, 3), last=dt.date(2026, 3, 3)), TZ)
+    assert purged.events and purged.rollup_error == "disk full"
+    assert "older than the events" in _why_not(folder)
+    monkeypatch.setattr(rollup, "build", working)
+    assert purge_events(folder, Selection(first=dt.date(2026, 3, 9), last=dt.date(2026, 3, 9)), TZ).events
+    assert _why_not(folder) is None
+    app = _app(folder, TZ)
+    period = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31), TZ)
+    with app.app_context(), query_cache.bypassed():
+        assert queries.database().uses_rollups(TZ)
+        with_rollups = usage.summary(Filters.asking(period, Scope.organization()))
+        with raw_events():
+            assert_frame_equal(with_rollups, usage.summary(Filters.asking(period, Scope.organization())))

@@ -62,7 +62,8 @@ def _finish(data_dir: Path, write: Write) -> None:
     """The rollups of the days touched (all of them on the first write, or in a new zone), then the version.
 
     A failed update leaves the rollups behind the events, which readers see and say (the write itself
-    stands: its files are in place); the next successful update or `flask --app app rollup` mends it.
+    stands: its files are in place); the next successful update (then a full build: data/rollups/build.py) or
+    `flask --app app rollup` mends it.
     """
     tz = write.tz or (read_manifest(data_dir) or {}).get("tz")
     built = False
