@@ -132,13 +132,14 @@ def swap_count(data_dir: Path) -> int:
 # a rebuild), `events` with every write that changes events (the rollups' manifest names the `events` it
 # was built from), and `events_folder` is the events folder's (inode, mtime) as the writer left it: a
 # partition folder added or removed by hand changes it, and readers say so (see `changed_by_hand`).
-# Two marks make that last until a full rollup build takes the folder in (it clears them):
+# Two marks, so that readers say so exactly as long as they should:
 # - `by_hand`: the folder had been changed by hand (or a writer died mid-write) when a write began. A
 #   write stores the folder as it leaves it, so without the mark it would pass the hand-made change off
-#   as its own and the rollups would answer without it.
+#   as its own and the rollups would answer without it. Only a full rollup build clears it.
 # - `writing`: a write is under way (the writer's pid), set under the lock before it touches any
-#   folder: the partition folders it adds or swaps meanwhile are its own, not a change by hand. A
-#   writer that dies leaves it behind; the next holder of the lock turns it into `by_hand`
+#   folder: the partition folders it adds or swaps meanwhile are its own, not a change by hand. The
+#   write's end removes it; a writer that dies leaves it behind, and the next holder of the lock (the
+#   next write, `flask --app app rollup`) turns it into `by_hand`
 #   (`recover_version`: the dead write's files are not in the rollups).
 VERSION_FILE = ".version"
 

@@ -838,3 +838,14 @@ def test_an_update_after_a_failed_one_takes_in_the_days_the_failed_one_missed(
         with_rollups = usage.summary(Filters.asking(period, Scope.organization()))
         with raw_events():
             assert_frame_equal(with_rollups, usage.summary(Filters.asking(period, Scope.organization())))
+
+
+def test_the_rollup_command_if_stale_rebuilds_after_a_writer_that_died(tmp_path: Path) -> None:
+    folder = _org_with_rollups(tmp_path)
+    with locked(folder):  # a write's first steps, by hand; then it dies before writing the version
+        schema.begin_write(folder, rollups=True)
+        schema.partition_dir(folder, "2026-03-03").rename(tmp_path / "2026-03-03")
+    runner = _app(folder, TZ).test_cli_runner()
+    assert "Rolled up" in runner.invoke(args=["rollup", "--if-stale"]).output  # as `make run` starts
+    assert _why_not(folder) is None and not schema.read_version(folder)["by_hand"]
+    assert "up to date" in runner.invoke(args=["rollup", "--if-stale"]).output
