@@ -191,10 +191,10 @@ def rollup_command(days: tuple[datetime, ...], if_stale: bool) -> None:
     """
     config = current_app.config
     data_dir = Path(config["DATA_DIR"])
-    if if_stale and current_manifest(data_dir, config["ORG_TIMEZONE"]) is not None:
-        click.echo("Rollups are up to date.")
-        return
-    with locked(data_dir):
+    with locked(data_dir):  # first: taking it marks what a writer that died left (data/ingest/storage.py)
+        if if_stale and current_manifest(data_dir, config["ORG_TIMEZONE"]) is not None:
+            click.echo("Rollups are up to date.")
+            return
         done = rollup.build(data_dir, config["ORG_TIMEZONE"], [d.date() for d in days] or None)
     queries.database().refresh()
     rows = ", ".join(f"{table} {count:,} rows" for table, count in done.rows.items())

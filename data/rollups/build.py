@@ -62,8 +62,8 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     them current: the manifest, then the data version (events counter raised), written last.
 
     The caller holds the data folder's ingestion lock (`data.ingest.locked`): no event changes meanwhile.
-    Only local days are updated when rollups in this format and zone exist and have followed every write
-    so far; otherwise all are built (an earlier update that failed left days behind that are not these).
+    Only local days are updated when rollups in this format and zone exist and are not behind the events
+    (an update that failed: the days it missed are not known); otherwise all are built.
     """
     started = time.perf_counter()
     data_dir = Path(data_dir)
@@ -71,10 +71,7 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     if package is not None:  # the swap below replaces <data_dir>/rollups whole: never code
         raise ValueError(f"{data_dir} is inside the code's {package}/ package: not a data folder.")
     manifest = read_manifest(data_dir)
-    behind = manifest is not None and int(manifest.get("events_version", -1)) < int(
-        schema.read_version(data_dir).get("events", 0)
-    )
-    full = days is None or manifest is None or manifest.get("tz") != tz or behind
+    full = days is None or manifest is None or manifest.get("tz") != tz or _behind(data_dir, manifest)
     con = _connect(data_dir, threads)
     try:
         if full:
@@ -94,9 +91,15 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     events = int(schema.read_version(data_dir).get("events", 0)) + 1
     manifest = {"format": FORMAT, "tz": tz, "events_version": events, "index": index.name, "built_at": _now()}
     _write_manifest(data_dir, manifest)
-    schema.write_version(data_dir, data_changed=True, events_changed=True)
+    schema.write_version(data_dir, data_changed=True, events_changed=True, rebuilt=full)  # full: takes in all
     _remove_old_indexes(data_dir, keep=index)
     return Build(len(months), changed, rows, time.perf_counter() - started)
+
+
+def _behind(data_dir: Path, manifest: dict) -> bool:
+    """Whether the rollups missed a write's update: updating only this write's days would then record
+    them current without the days the failed one touched."""
+    return int(manifest.get("events_version", -1)) < int(schema.read_version(data_dir).get("events", 0))
 
 
 def _save_index(con: duckdb.DuckDBPyConnection, data_dir: Path) -> Path:
