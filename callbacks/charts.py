@@ -209,13 +209,15 @@ def chart_csv(chart: object, query: dict) -> dict | None:
               "teams": ",".join(filters.teams), "agents": ",".join(filters.agents),
               "rows": table.frame.height}  # fmt: skip
     audit("export", detail)
-    return dcc.send_bytes(table_csv(table), f"telemetry-{chart}-{period.start}-to-{period.end}.csv")
+    return dcc.send_string(table_csv(table).decode(), f"telemetry-{chart}-{period.start}-to-{period.end}.csv")
 
 
 def download_csv(n_clicks: int | None, search: str | None):
     """The menu's "Download data (CSV)": which card from the clicked item's id, what it shows from the URL."""
+    if not n_clicks:
+        return no_update
     trigger = ctx.triggered_id
-    if not n_clicks or not isinstance(trigger, dict):
+    if not isinstance(trigger, dict):
         return no_update
     try:
         query = query_from_search(search)
