@@ -8,17 +8,11 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from reports.chart_style import PLOTLY_CONFIG
 
-# Every chart's Plotly config: no mode bar (its "Share chart…" would upload the organization's data to
-# Plotly's cloud, and its buttons took most of a tab's tab stops), and no address of that cloud for
-# anything to send to. The card's menu (chart_menu) offers the PNG and the data instead.
-GRAPH_CONFIG = {
-    "displayModeBar": False,
-    "displaylogo": False,
-    "showSendToCloud": False,
-    "plotlyServerURL": "",
-    "responsive": True,
-}
+# Every chart's Plotly config: no mode bar (reports/chart_style.py says why; its buttons also took most of
+# a tab's tab stops). The card's menu (chart_menu) offers the PNG and the data instead.
+GRAPH_CONFIG = {**PLOTLY_CONFIG, "responsive": True}
 
 
 def format_count(value: int) -> str:

@@ -17,6 +17,9 @@ MUTED = "#64748B"
 # What each kind of thing is drawn in, on every tab and in the report.
 AGENT_COLOUR, TEAM_COLOUR, MODEL_COLOUR, USERS_COLOUR, COST_COLOUR = BLUE, PURPLE, SKY, ORANGE, GREEN
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
+# Plotly's config for every chart, on the tabs and in the HTML report: no mode bar (its "Share chart…"
+# would upload the organization's data to Plotly's cloud), and no address of that cloud to send to.
+PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "showSendToCloud": False, "plotlyServerURL": ""}
 
 
 def count_ticks(largest: float) -> dict:

@@ -124,3 +124,24 @@ def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, 
     ActionChains(browser).move_to_element(value).click().perform()
     wait(browser).until(lambda b: "agents=a_draft" in b.current_url, "a click on the value never filtered")
     wait(browser).until(lambda b: text_of(b, "dashboard-kpi-interactions-value") == "2")
+
+
+def test_the_html_report_draws_in_the_apps_look_without_a_toolbar(app, browser, tmp_path):
+    from reports.chart_style import AGENT_COLOUR, TEAM_COLOUR
+    from tests.test_reports import make
+
+    page = tmp_path / "report.html"
+    page.write_bytes(make(app, "admin", "html", points=("usage_over_time", "by_agent", "by_team")).content)
+    browser.get(page.as_uri())
+    wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")) >= 3)
+    assert browser.find_elements(By.CSS_SELECTOR, ".modebar, .modebar-btn") == []
+    fills = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.barlayer .point path')).map(p => p.style.fill)"
+    )
+    rgb = [f"rgb({int(c[1:3], 16)}, {int(c[3:5], 16)}, {int(c[5:7], 16)})" for c in (AGENT_COLOUR, TEAM_COLOUR)]
+    assert set(fills) == set(rgb)  # agents and teams in the tabs' colours, not Plotly's default blue
+    ticks = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".xtick text") if t.text]
+    counts = [t for t in ticks if not t.startswith(("Mar", "Feb"))]  # the agents' and teams' interactions
+    assert counts and all(t.isdigit() for t in counts), counts  # 0, 1, 2, … never 0.5
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
