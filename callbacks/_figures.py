@@ -15,29 +15,31 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import make_colorscale, sequential
 
+from reports.chart_style import (  # noqa: F401 - the tabs take the colours from here
+    AGENT_COLOUR,
+    COST_COLOUR,
+    FONT,
+    GREEN,
+    MODEL_COLOUR,
+    MUTED,
+    OTHER_COLOUR,
+    PALETTE,
+    TEAM_COLOUR,
+    USERS_COLOUR,
+    count_ticks,
+)
 from reports.safe import chart_text
 
 Figure = dict  # {"data": [trace, ...], "layout": {...}}, each in Plotly's JSON form
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies. Colour never carries meaning
-# alone: series are named in legends and hovers, changes carry ▲/▼.
-BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, YELLOW, BLACK = (
-    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000",
-)  # fmt: skip
-PALETTE = (BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, "#8C6D31", "#4D4D4D", YELLOW, "#6A3D9A", "#B2DF8A", BLACK)
-OTHER_COLOUR = "#BBBBBB"
 BLUES = make_colorscale(sequential.Blues)  # the heat map's scale, as Plotly's Python names it
-MUTED = "#64748B"
-# What each kind of thing is drawn in, on every tab.
-AGENT_COLOUR, TEAM_COLOUR, MODEL_COLOUR, USERS_COLOUR, COST_COLOUR = BLUE, PURPLE, SKY, ORANGE, GREEN
-
 
 TEMPLATE = "telemetry"  # plotly_white with the house layout below
 HOUSE_LAYOUT = {
     "margin": {"l": 48, "r": 16, "t": 24, "b": 40},
     "legend": {"orientation": "h", "y": -0.18},
     "hovermode": "x unified",
-    "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+    "font": FONT,
     "colorway": PALETTE,
 }
 
@@ -96,15 +98,6 @@ def message_figure(text: str, height: int = 320, wrap: int = 80) -> Figure:
 
 
 NO_INTERACTIONS = "No interactions in this period"
-
-
-def count_ticks(largest: float) -> dict:
-    """Ticks for counts: no 0.5 for small counts, 20k rather than 20,000 for big ones."""
-    if largest <= 6:
-        return {"tickformat": ",d", "dtick": 1}
-    if largest <= 10:
-        return {"tickformat": ",d", "dtick": 2}
-    return {"tickformat": "~s"} if largest >= 10_000 else {"tickformat": ",d"}
 
 
 def count_axis(largest: float, text: str | None = None) -> dict:

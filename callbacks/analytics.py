@@ -158,9 +158,14 @@ def agent_rows(frame: pl.DataFrame) -> list[dict]:
     return rows
 
 
+def agents_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """The agents the chart draws (and its CSV holds): the most used, busiest first."""
+    return frame.filter(pl.col("interactions") > 0).head(TOP_AGENTS)
+
+
 def agent_figure(frame: pl.DataFrame) -> Figure:
     """The most used agents as horizontal bars, largest on top; customdata[0] is the agent id."""
-    top = frame.filter(pl.col("interactions") > 0).head(TOP_AGENTS).reverse()
+    top = agents_shown(frame).reverse()
     bars = {
         "type": "bar",
         "x": top["interactions"].to_list(),
@@ -225,9 +230,14 @@ def team_rows(frame: pl.DataFrame) -> list[dict]:
     return rows
 
 
+def teams_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """The teams the chart draws (and its CSV holds), largest share first."""
+    return frame.head(TOP_TEAMS)
+
+
 def team_figure(frame: pl.DataFrame) -> Figure:
     """Each team's share of the interactions, largest on top; customdata[0] is the team id."""
-    top = frame.head(TOP_TEAMS).reverse()
+    top = teams_shown(frame).reverse()
     bars = {
         "type": "bar",
         "x": top["share"].to_list(),

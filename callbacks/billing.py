@@ -382,17 +382,22 @@ def grid_options(frame: pl.DataFrame | None) -> dict:
     return options
 
 
-def bar_figure(frame: pl.DataFrame, colour: str, height: int = HEIGHT, top: int = MAX_BARS) -> Figure:
-    """Cost per key, most expensive on top; past `top` keys, the rest as one "Other" bar."""
+def bars_shown(frame: pl.DataFrame, top: int = MAX_BARS) -> tuple[list[str], list[Decimal], list[float]]:
+    """Labels, cents and shares of the bars: past `top` keys, the rest as one "Other (n)" bar (the CSV's rows too)."""
     labels, cents = frame["label"].to_list(), frame["cost_cents"].to_list()
     shares = [s or 0.0 for s in frame["share"].to_list()]
-    colours = [colour] * len(labels)
     if len(labels) > top:
         rest = len(labels) - (top - 1)
         labels = labels[: top - 1] + [f"Other ({rest})"]
         cents = cents[: top - 1] + [sum(cents[top - 1 :], Decimal(0))]
         shares = shares[: top - 1] + [sum(shares[top - 1 :])]
-        colours = colours[: top - 1] + [OTHER_COLOUR]
+    return labels, cents, shares
+
+
+def bar_figure(frame: pl.DataFrame, colour: str, height: int = HEIGHT, top: int = MAX_BARS) -> Figure:
+    """Cost per key, most expensive on top; past `top` keys, the rest as one "Other" bar."""
+    labels, cents, shares = bars_shown(frame, top)
+    colours = [colour] * len(labels) if frame.height <= top else [colour] * (top - 1) + [OTHER_COLOUR]
     text = [f"{format_usd(c)} · {format_share(s)}" for c, s in zip(cents, shares, strict=True)]
     bars = {
         "type": "bar",

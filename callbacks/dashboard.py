@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output
+from dash import Input, Output, State
 
 from callbacks._common import page_filters
 from callbacks._figures import (
@@ -16,12 +16,14 @@ from callbacks._figures import (
     USERS_COLOUR,
     Figure,
     count_axis,
+    count_ticks,
     figure,
     message_figure,
     money_axis,
     title,
 )
 from callbacks._tab import register_tab
+from callbacks.analytics import update_search_from_agent_click, update_search_from_team_click
 from layouts import ids
 from layouts._components import format_change, format_count, format_percent, format_usd, kpi_card, message
 from queries import usage
@@ -133,9 +135,19 @@ def update_cost(query: dict | None) -> tuple:
     return format_usd(total), cost_figure(frame, filters.grain)
 
 
+def top_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """The keys a top chart draws (and its CSV holds): the five with the most interactions."""
+    return frame.head(TOP)
+
+
+def top_title(things: str, count: int) -> str:
+    """A top-5 card's title: "Top 5" only when there are more than five (a manager of two teams: "(2)")."""
+    return f"Top {TOP} {things} by interactions" if count > TOP else f"{things.capitalize()} by interactions ({count})"
+
+
 def top_figure(frame: pl.DataFrame, colour: str) -> Figure:
-    """The five keys with the most interactions, largest on top."""
-    top = frame.head(TOP).reverse()
+    """The five keys with the most interactions, largest on top; customdata[0] is the key a click filters to."""
+    top = top_rows(frame).reverse()
     bars = {
         "type": "bar",
         "x": top["interactions"].to_list(),
@@ -143,30 +155,35 @@ def top_figure(frame: pl.DataFrame, colour: str) -> Figure:
         "orientation": "h",
         "text": [format_count(v) for v in top["interactions"]],
         "textposition": "auto",
-        "customdata": [[u, format_usd(c)] for u, c in zip(top["active_users"], top["cost_usd"], strict=True)],
-        "hovertemplate": "%{y}: %{x:,} interactions, %{customdata[0]:,} users, %{customdata[1]}<extra></extra>",
+        "customdata": [[k, u, format_usd(c)] for k, u, c in zip(top["key"], top["active_users"], top["cost_usd"],
+                                                                 strict=True)],
+        "hovertemplate": "%{y}: %{x:,} interactions, %{customdata[1]:,} users, %{customdata[2]}<extra></extra>",
         "marker": {"color": colour},
-    }
-    return figure([bars], 260, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8},
-                  xaxis={"title": title("Interactions")})  # fmt: skip
+    }  # fmt: skip
+    # Room for five bars, so two are not two slabs (as on the Analytics tab).
+    slots = {"range": [top.height - 0.5 - max(top.height, TOP), top.height - 0.5]}
+    xaxis = {"title": title("Interactions"), **count_ticks(top["interactions"].max())}
+    return figure([bars], 260, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8}, xaxis=xaxis,
+                  yaxis=slots)  # fmt: skip
 
 
-def _top(by: str, query: dict | None) -> Figure:
+def _top(by: str, query: dict | None) -> tuple[Figure, str]:
+    things = f"{by}s"
     try:
         filters = page_filters(query)
     except PeriodError as error:
-        return message_figure(str(error), 260)
+        return message_figure(str(error), 260), top_title(things, TOP + 1)
     frame = usage.interactions_by_key(filters, by)
     if frame.is_empty():
-        return message_figure(NO_INTERACTIONS, 260)
-    return top_figure(frame, AGENT_COLOUR if by == "agent" else TEAM_COLOUR)
+        return message_figure(NO_INTERACTIONS, 260), top_title(things, TOP + 1)
+    return top_figure(frame, AGENT_COLOUR if by == "agent" else TEAM_COLOUR), top_title(things, frame.height)
 
 
-def update_top_agents(query: dict | None) -> Figure:
+def update_top_agents(query: dict | None) -> tuple[Figure, str]:
     return _top("agent", query)
 
 
-def update_top_teams(query: dict | None) -> Figure:
+def update_top_teams(query: dict | None) -> tuple[Figure, str]:
     return _top("team", query)
 
 
@@ -175,6 +192,18 @@ def register_callbacks(app: dash.Dash) -> None:
         ((Output(ids.DASHBOARD_MESSAGE, "children"), Output(ids.DASHBOARD_KPIS, "children")), update_kpis),
         ((Output(ids.DASHBOARD_TREND, "figure"),), update_trend),
         ((Output(ids.DASHBOARD_COST_TOTAL, "children"), Output(ids.DASHBOARD_COST_DAILY, "figure")), update_cost),
-        ((Output(ids.DASHBOARD_TOP_AGENTS, "figure"),), update_top_agents),
-        ((Output(ids.DASHBOARD_TOP_TEAMS, "figure"),), update_top_teams),
+        ((Output(ids.DASHBOARD_TOP_AGENTS, "figure"), Output(ids.DASHBOARD_TOP_AGENTS_TITLE, "children")),
+         update_top_agents),
+        ((Output(ids.DASHBOARD_TOP_TEAMS, "figure"), Output(ids.DASHBOARD_TOP_TEAMS_TITLE, "children")),
+         update_top_teams),
     ])  # fmt: skip
+    # A click on a bar (or its label or value: assets/charts.js) filters to it, as on the Analytics tab.
+    search = State(ids.SHELL_LOCATION, "search")
+    for writer, chart in ((update_search_from_agent_click, ids.DASHBOARD_TOP_AGENTS),
+                          (update_search_from_team_click, ids.DASHBOARD_TOP_TEAMS)):  # fmt: skip
+        app.callback(
+            Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+            Input(chart, "clickData"),
+            search,
+            prevent_initial_call=True,
+        )(writer)

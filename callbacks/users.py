@@ -26,7 +26,7 @@ from callbacks._figures import (
 from callbacks._memo import memoised
 from callbacks._tab import register_tab
 from layouts import ids
-from layouts._components import format_count, format_percent, format_usd, message
+from layouts._components import GRAPH_CONFIG, format_count, format_percent, format_usd, message
 from queries import users
 from queries.filters import search_with
 from queries.period import PeriodError
@@ -279,7 +279,7 @@ def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
         html.Div([html.Div(person["email"], className="text-muted"), html.Div(f"Team: {person['team'] or '—'}")],
                  className="mb-3"),
         html.H6("Daily activity"),
-        dcc.Graph(figure=fig, config={"displayModeBar": False}),
+        dcc.Graph(figure=fig, config=GRAPH_CONFIG),
         html.H6("Agents used", className="mt-3"),
         table if agents.height else html.P("No interactions in this period.", className="text-muted"),
     ]  # fmt: skip

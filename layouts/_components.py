@@ -7,6 +7,13 @@ from decimal import Decimal
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from layouts import ids
+from reports.chart_style import PLOTLY_CONFIG
+
+# Every chart's Plotly config: no mode bar (reports/chart_style.py says why; its buttons also took most of
+# a tab's tab stops). The card's menu (chart_menu) offers the PNG and the data instead.
+GRAPH_CONFIG = {**PLOTLY_CONFIG, "responsive": True}
+
 
 def format_count(value: int) -> str:
     return f"{value:,}"
@@ -50,17 +57,45 @@ def message(text: str, colour: str = "warning") -> dbc.Alert:
     return dbc.Alert(text, color=colour, className="my-2")
 
 
-def section(title: str, body, subtitle: str | None = None) -> dbc.Card:
-    """A titled card around a chart or table."""
-    header = [html.Div(title, className="fw-semibold")]
+def section(title: str, body, subtitle: str | None = None, chart: str | None = None, title_id: str | None = None):
+    """A titled card around a chart or table; with `chart` (the graph's id), the chart's download menu."""
+    header = [html.Div(title, className="fw-semibold", **({"id": title_id} if title_id else {}))]
     if subtitle:
         header.append(html.Div(subtitle, className="text-muted small"))
-    return dbc.Card([dbc.CardHeader(header, className="bg-white"), dbc.CardBody(body)], className="h-100")
+    if chart:
+        header = [html.Div(header), chart_menu(chart, title)]
+    header_class = "bg-white d-flex justify-content-between align-items-start gap-2" if chart else "bg-white"
+    return dbc.Card([dbc.CardHeader(header, className=header_class), dbc.CardBody(body)], className="h-100")
+
+
+def chart_section(title: str, graph_id: str, height: int = 260, subtitle: str | None = None) -> dbc.Card:
+    """A card of one chart, with its download menu."""
+    return section(title, loading_graph(graph_id, height), subtitle, chart=graph_id)
+
+
+def chart_menu(graph_id: str, title: str) -> html.Div:
+    """A chart card's menu: the chart as a PNG (drawn in the browser) and its data as CSV (from the server)."""
+    items = [
+        dbc.DropdownMenuItem("Download PNG", id={"type": ids.CHART_PNG, "chart": graph_id}),
+        dbc.DropdownMenuItem("Download data (CSV)", id={"type": ids.CHART_CSV, "chart": graph_id}),
+    ]
+    label = [html.Span("⋯", **{"aria-hidden": "true"}), html.Span(f"Download: {title}", className="visually-hidden")]
+    menu = dbc.DropdownMenu(
+        items,
+        label=label,
+        id={"type": ids.CHART_MENU, "chart": graph_id},
+        size="sm",
+        color="link",
+        caret=False,
+        align_end=True,
+        toggle_class_name="py-0 px-2 text-secondary fs-5 lh-1",
+    )
+    return html.Div([menu, dcc.Download(id={"type": ids.CHART_DOWNLOAD, "chart": graph_id})], className="flex-shrink-0")
 
 
 def loading_graph(graph_id: str, height: int = 260) -> dcc.Loading:
     """A chart area with a spinner while its callback runs."""
-    graph = dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": f"{height}px"})
+    graph = dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"})
     return dcc.Loading(graph, type="dot")
 
 

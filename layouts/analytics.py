@@ -8,7 +8,7 @@ from dash import dcc, html
 from flask import current_app
 
 from layouts import ids
-from layouts._components import loading_graph, section
+from layouts._components import chart_menu, loading_graph, section
 from queries.filters import asked_period, default_grain, default_period
 from queries.period import GRAINS, PeriodError
 
@@ -54,7 +54,7 @@ def _table(table_id: str) -> dcc.Loading:
 def _chart_and_table(title: str, hint: str, chart_id: str, table_title: str, table_hint: str, table_id: str):
     return dbc.Row(
         [
-            dbc.Col(section(title, loading_graph(chart_id, CHART_HEIGHT), hint), lg=4),
+            dbc.Col(section(title, loading_graph(chart_id, CHART_HEIGHT), hint, chart=chart_id), lg=4),
             dbc.Col(section(table_title, _table(table_id), table_hint), lg=8),
         ],
         className="g-3 mb-3",
@@ -73,6 +73,7 @@ def _over_time(query: dict) -> dbc.Card:
         [
             _toggle(ids.ANALYTICS_GRAIN, GRAIN_LABELS, _initial_grain(query), "Time grain"),
             _toggle(ids.ANALYTICS_STACK, STACK_LABELS, stack, "Stack by"),
+            chart_menu(ids.ANALYTICS_OVER_TIME, "Interactions over time"),
         ],
         className="d-flex gap-3 flex-wrap",
     )
@@ -104,7 +105,7 @@ def layout(**query: str) -> html.Div:
             dbc.Row(
                 dbc.Col(
                     section("Activity by weekday and hour", loading_graph(ids.ANALYTICS_HEATMAP, 300),
-                            "Interactions in the organization's local time")
+                            "Interactions in the organization's local time", chart=ids.ANALYTICS_HEATMAP)
                 ),
                 className="g-3",
             ),

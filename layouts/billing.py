@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts._components import loading_graph, number_column, section
+from layouts._components import chart_section, loading_graph, number_column, section
 
 dash.register_page(__name__, path="/telemetry/billing", name="Billing", title="Telemetry · Billing")
 
@@ -75,16 +75,16 @@ def layout(**query: str) -> html.Div:
                 [
                     dbc.Col(
                         section("Cost per day", loading_graph(ids.BILLING_DAILY, CHART_HEIGHT),
-                                "Local days in the organization's time zone"),
+                                "Local days in the organization's time zone", chart=ids.BILLING_DAILY),
                         lg=8,
                     ),
-                    dbc.Col(section("Cost per model", loading_graph(ids.BILLING_MODEL_CHART, CHART_HEIGHT)), lg=4),
+                    dbc.Col(chart_section("Cost per model", ids.BILLING_MODEL_CHART, CHART_HEIGHT), lg=4),
                 ],
                 className="g-3 mb-3",
             ),
             dbc.Row(
                 [
-                    dbc.Col(section("Cost per team", loading_graph(ids.BILLING_TEAM_CHART, BREAKDOWN_HEIGHT)), lg=5),
+                    dbc.Col(chart_section("Cost per team", ids.BILLING_TEAM_CHART, BREAKDOWN_HEIGHT), lg=5),
                     dbc.Col(section("Teams", _grid(ids.BILLING_TEAM_GRID, "Team"),
                                     "Cents allocated so the rows add up to the total exactly"), lg=7),
                 ],
@@ -92,7 +92,7 @@ def layout(**query: str) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(section("Cost per agent", loading_graph(ids.BILLING_AGENT_CHART, BREAKDOWN_HEIGHT)), lg=5),
+                    dbc.Col(chart_section("Cost per agent", ids.BILLING_AGENT_CHART, BREAKDOWN_HEIGHT), lg=5),
                     dbc.Col(section("Agents", _grid(ids.BILLING_AGENT_GRID, "Agent"),
                                     "Cents allocated so the rows add up to the total exactly"), lg=7),
                 ],

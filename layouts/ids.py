@@ -13,6 +13,12 @@ FILTER_TEAMS = "filter-teams"
 FILTER_AGENTS = "filter-agents"
 FILTER_MESSAGE = "filter-message"
 
+# Every chart card's menu, pattern-matching types: {"type": CHART_PNG, "chart": <the graph's id>}
+CHART_MENU = "chart-menu"
+CHART_PNG = "chart-png"
+CHART_CSV = "chart-csv"
+CHART_DOWNLOAD = "chart-download"
+
 NAV_LINKS = {
     "dashboard": "shell-nav-dashboard",
     "analytics": "shell-nav-analytics",
@@ -29,6 +35,8 @@ DASHBOARD_COST_TOTAL = "dashboard-cost-total"
 DASHBOARD_COST_DAILY = "dashboard-cost-daily"
 DASHBOARD_TOP_AGENTS = "dashboard-top-agents"
 DASHBOARD_TOP_TEAMS = "dashboard-top-teams"
+DASHBOARD_TOP_AGENTS_TITLE = "dashboard-top-agents-title"
+DASHBOARD_TOP_TEAMS_TITLE = "dashboard-top-teams-title"
 
 # Users
 USERS_QUERY = "users-query"

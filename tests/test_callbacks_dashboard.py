@@ -81,10 +81,29 @@ def test_cost_total_and_per_day(signed_in):
 
 def test_top_agents_and_teams(signed_in):
     with signed_in("admin"):
-        agents = as_figure(dashboard.update_top_agents(WEEK))
-        teams = as_figure(dashboard.update_top_teams(WEEK))
+        agents, agents_title = dashboard.update_top_agents(WEEK)
+        teams, teams_title = dashboard.update_top_teams(WEEK)
+    agents, teams = as_figure(agents), as_figure(teams)
     assert (list(agents.data[0].y), list(agents.data[0].x)) == (["Drafting", "Code Helper"], [2, 4])
     assert (list(teams.data[0].y), list(teams.data[0].x)) == (["Sales", "Legal", "Engineering"], [1, 1, 4])
+    # a click on a bar filters to its key (customdata[0]), as on the Analytics tab
+    assert [point[0] for point in agents.data[0].customdata] == ["a_draft", "a_code"]
+    assert [point[0] for point in teams.data[0].customdata] == ["t_sales", "t_legal", "t_eng"]
+    # three teams are not a "Top 5": the title says how many there are
+    assert (agents_title, teams_title) == ("Agents by interactions (2)", "Teams by interactions (3)")
+
+
+def test_top_title_says_top_5_only_when_there_are_more():
+    assert dashboard.top_title("teams", 6) == "Top 5 teams by interactions"
+    assert dashboard.top_title("teams", 5) == "Teams by interactions (5)"
+    assert dashboard.top_title("agents", 1) == "Agents by interactions (1)"
+
+
+def test_manager_with_two_teams_gets_no_top_5(signed_in):
+    with signed_in("manager"):
+        teams, title = dashboard.update_top_teams(WEEK)
+    assert title == "Teams by interactions (2)"
+    assert sorted(as_figure(teams).data[0].y) == ["Engineering", "Sales"]
 
 
 def test_filter_bar_follows_the_url(signed_in):
