@@ -6,7 +6,7 @@ import datetime as dt
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, ctx, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from flask import current_app
 
 import queries
@@ -29,12 +29,6 @@ from queries.filters import (
 from queries.period import PRESETS, PeriodError, matching_preset, preset_period, today_local
 
 BILLING_PATH = "/telemetry/billing"
-
-
-def update_nav_links(search: str | None) -> list[str]:
-    """Carry the query string (the period and filters) across tabs."""
-    suffix = search or ""
-    return [f"{path}{suffix}" for _slug, _label, path in TABS]
 
 
 def update_user_label(_pathname: str | None) -> tuple[str, str]:
@@ -63,6 +57,11 @@ def update_filter_options(_pathname: str | None) -> tuple[list[dict], list[dict]
         [{"label": row["name"], "value": row["team_id"]} for row in teams.iter_rows(named=True)],
         [{"label": row["name"], "value": row["agent_id"]} for row in agents.iter_rows(named=True)],
     )
+
+
+def update_frame(pathname: str | None) -> tuple:
+    """Who is in, the data notice and the filter bar's choices: one request when a tab opens, not three."""
+    return (*update_user_label(pathname), update_data_notice(pathname), *update_filter_options(pathname))
 
 
 def _first_day() -> dt.date | None:
@@ -147,24 +146,21 @@ def update_filters(search, pathname, preset, start, end, teams, agents) -> tuple
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
+    # Carry the query string (the period and filters) across tabs: in the browser (assets/shell.js).
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "navLinks"),
         [Output(ids.NAV_LINKS[slug], "href") for slug, _label, _path in TABS],
         Input(ids.SHELL_LOCATION, "search"),
-    )(update_nav_links)
+        [State(ids.NAV_LINKS[slug], "href") for slug, _label, _path in TABS],
+    )
     app.callback(
         Output(ids.SHELL_USER, "children"),
         Output(ids.SHELL_SCOPE, "children"),
-        Input(ids.SHELL_LOCATION, "pathname"),
-    )(update_user_label)
-    app.callback(
         Output(ids.SHELL_NOTICE, "children"),
-        Input(ids.SHELL_LOCATION, "pathname"),
-    )(update_data_notice)
-    app.callback(
         Output(ids.FILTER_TEAMS, "options"),
         Output(ids.FILTER_AGENTS, "options"),
         Input(ids.SHELL_LOCATION, "pathname"),
-    )(update_filter_options)
+    )(update_frame)
     app.callback(
         Output(ids.SHELL_LOCATION, "search"),
         Output(ids.FILTER_PRESET, "value"),

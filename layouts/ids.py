@@ -32,6 +32,7 @@ DASHBOARD_TOP_TEAMS = "dashboard-top-teams"
 
 # Users
 USERS_QUERY = "users-query"
+USERS_NEW_SEARCH = "users-new-search"  # the URL this tab asks for, passed on to the shell (assets/shell.js)
 USERS_MESSAGE = "users-message"
 USERS_CARDS = "users-cards"
 USERS_VIEW = "users-view"
@@ -51,6 +52,7 @@ USERS_FREQUENCY_HELP = "users-frequency-help"
 
 # Analytics
 ANALYTICS_QUERY = "analytics-query"
+ANALYTICS_NEW_SEARCH = "analytics-new-search"  # the URL a click or control asks for, passed on to the shell
 ANALYTICS_CHIPS = "analytics-chips"
 ANALYTICS_CHIP = "analytics-chip"  # pattern-matching type: {"type": ANALYTICS_CHIP, "key": "agents", "value": id}
 ANALYTICS_AGENT_CHART = "analytics-agent-chart"
