@@ -77,6 +77,8 @@ def test_grids_separate_thousands_and_every_tab_writes_dates_alike(browser, live
     assert cells(browser, "users-grid", "access_since") == ["5 Jan 2026"] * 3
     browser.get(live_server + "/telemetry/users" + WEEK)
     wait(browser).until(lambda b: "8 Mar 2026 06:30" in cells(b, "users-grid", "last_active"))
+    assert cells(browser, "users-grid", "interactions")  # shown through the formatter, which was not refused:
+    assert not [e for e in browser.get_log("browser") if "Blocked a string" in e["message"]]
     for path, graph in (("/telemetry", "dashboard-trend"), ("/telemetry/analytics", "analytics-over-time"),
                         ("/telemetry/billing", "billing-daily"), ("/telemetry", "dashboard-cost-daily")):  # fmt: skip
         browser.get(live_server + path + WEEK)
