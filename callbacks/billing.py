@@ -25,10 +25,14 @@ from callbacks._figures import (
     MUTED,
     OTHER_COLOUR,
     TEAM_COLOUR,
+    UNFINISHED,
     Figure,
     figure,
+    hatched,
     message_figure,
     money_axis,
+    unfinished_bucket,
+    unfinished_note,
 )
 from callbacks._tab import register_tab
 from layouts import ids
@@ -238,7 +242,7 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
     if is_billing_period(period, anchor):
         previous, previous_title = previous_billing_period(period, anchor), "Previous billing period"
     else:
-        previous, previous_title = period.previous(), "Previous period (same length)"
+        previous, previous_title = period.previous(), f"Previous: {period.comparison_shift().text}"
     total = billing.total_cost(filters)
     previous_total = billing.total_cost(filters.for_period(previous))
 
@@ -293,17 +297,21 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
 # --- Cost per day --------------------------------------------------------------------------------
 
 
-def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> Figure:
+def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None, unfinished: int | None = None) -> Figure:
+    """Cost per day, the projection's days to come dashed, and today's bar (position `unfinished`:
+    still filling) hatched and labelled."""
     cents = frame["cost_cents"].to_list()
-    traces = [{
+    hover = "%{x|%a %-d %b %Y}: %{customdata}<extra></extra>"
+    so_far = None if unfinished is None else hover.replace("<extra>", f" ({UNFINISHED['day']})<extra>")
+    traces = [hatched({
         "type": "bar",
         "x": frame["key"].to_list(),
         "y": [float(c) for c in cents],
         "customdata": [format_usd(c) for c in cents],
-        "hovertemplate": "%{x|%a %-d %b %Y}: %{customdata}<extra></extra>",
+        "hovertemplate": [so_far if i == unfinished else hover for i in range(len(cents))] if so_far else hover,
         "marker": {"color": COST_COLOUR},
         "name": "Cost",
-    }]  # fmt: skip
+    }, unfinished)]  # fmt: skip
     top = max(float(max(cents)), 0.0)
     projected = projection is not None and projection.remaining_days > 0
     if projected:
@@ -317,6 +325,7 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
         })  # fmt: skip
         top = max(top, rate)
     start, end = frame["key"][0], frame["key"][-1]
+    notes = [] if unfinished is None else [unfinished_note(traces[0]["x"][unfinished], float(cents[unfinished]), "day")]
     return figure(
         traces,
         HEIGHT,
@@ -327,6 +336,7 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
         legend={"orientation": "h", "y": 1.02, "x": 0, "xanchor": "left", "yanchor": "bottom"},
         margin={"t": 40},
         bargap=0.15,
+        **({"annotations": notes} if notes else {}),
     )
 
 
@@ -340,7 +350,7 @@ def update_daily(query: dict | None, today: dt.date | None = None) -> Figure:
     if frame["interactions"].sum() == 0:
         return message_figure(NO_COST, HEIGHT)
     projection = billing.projection(filters, today) if filters.period == current_period(today) else None
-    return daily_figure(frame, projection)
+    return daily_figure(frame, projection, unfinished_bucket(frame["key"].to_list(), "day", filters.period, today))
 
 
 # --- Cost per team, agent and model: bar charts and tables ---------------------------------------

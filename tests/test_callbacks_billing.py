@@ -300,6 +300,20 @@ def test_the_current_period_chart_has_the_run_rate_for_the_days_left(signed_in, 
     assert projected.name == "Projected at $0.29/day"
 
 
+def test_todays_bar_is_hatched_and_labelled_as_still_filling(signed_in, anchor_15):
+    with signed_in("admin"):
+        daily = as_figure(cb.update_daily({}, dt.date(2026, 4, 10)))
+        closed = as_figure(cb.update_daily(MARCH, TODAY))
+    bars = daily.data[0]
+    days = [d.isoformat() for d in bars.x]
+    shapes = list(bars.marker.pattern.shape)
+    assert [days[i] for i, shape in enumerate(shapes) if shape] == ["2026-04-10"]
+    assert bars.hovertemplate[days.index("2026-04-10")].endswith("(today so far)<extra></extra>")
+    assert bars.hovertemplate[days.index("2026-04-09")].endswith("%{customdata}<extra></extra>")
+    assert [(a.text, a.x) for a in daily.layout.annotations] == [("today so far", dt.date(2026, 4, 10))]
+    assert closed.data[0].marker.pattern.shape is None and not closed.layout.annotations
+
+
 def test_bar_charts_fold_the_smallest_into_other():
     import polars as pl
 
