@@ -159,13 +159,13 @@ def trend_figure(
     unfinished: int | None = None,
 ) -> Figure:
     """Interactions and active users per bucket, with the comparison period (`compared` says which) faint
-    behind them, bucket for bucket; its buckets before the first data are left out, and the bucket still
-    filling (`unfinished`) is drawn dotted and labelled."""
+    behind them, bucket for bucket; when it starts before the first data (`first_day`), its buckets before
+    that are left out, and the bucket still filling (`unfinished`) is drawn dotted and labelled."""
     traces = []
     x = current["key"].to_list()
     prev_keys = previous["key"].to_list()[: len(x)]
     prev_dates = [d.isoformat() for d in prev_keys]
-    missing = first_day is not None and bool(prev_keys) and prev_keys[0] < first_day
+    missing = first_day is not None and bool(prev_keys)
     label = f"{compared}, no data before {_day(first_day)}" if missing else compared
     for column, name, axis, colour in (("interactions", "Interactions", "y", AGENT_COLOUR),
                                        ("active_users", "Active users", "y2", USERS_COLOUR)):  # fmt: skip
@@ -211,12 +211,13 @@ def update_trend(query: dict | None, today: dt.date | None = None) -> Figure:
     current = usage.interactions_over_time(filters)
     if current["interactions"].sum() == 0:
         return message_figure(NO_INTERACTIONS)
-    period = filters.period
-    previous = usage.interactions_over_time(filters.for_period(period.previous()))
+    period, before = filters.period, filters.period.previous()
+    previous = usage.interactions_over_time(filters.for_period(before))
     first_day = usage.data_bounds(filters.scope, period.tz)["first_day"][0]
+    gap = first_day if first_day is not None and before.start < first_day else None
     unfinished = unfinished_bucket(current["key"].to_list(), filters.grain, period, today or today_local(period.tz))
-    compared = f"{_dates(period.previous())}: {period.comparison_shift().text}"
-    return trend_figure(current, previous, filters.grain, compared, first_day, unfinished)
+    compared = f"{_dates(before)}: {period.comparison_shift().text}"
+    return trend_figure(current, previous, filters.grain, compared, gap, unfinished)
 
 
 def cost_figure(frame: pl.DataFrame, grain: str, unfinished: int | None = None) -> Figure:
