@@ -36,7 +36,7 @@ from callbacks._figures import (
 )
 from callbacks._tab import register_tab
 from layouts import ids
-from layouts._components import format_change, format_count, format_usd, message
+from layouts._components import format_change, format_count, format_usd, info_tip, message
 from queries import billing, usage
 from queries.billing_periods import (
     billing_periods,
@@ -183,6 +183,12 @@ def _card(title, value: str, lines: list, card_id: str) -> dbc.Card:
     return dbc.Card(dbc.CardBody(body), id=card_id, className="h-100")
 
 
+def _defined(title: str, value: str, lines: list, card_id: str, definition: str) -> list:
+    """A card whose title has its definition behind an "i" (hover or keyboard focus)."""
+    badge, tooltip = info_tip(f"{card_id}-info", title, definition)
+    return [_card(html.Span([title, badge]), value, lines, card_id), tooltip]
+
+
 def _projection_card(projection: billing.Projection) -> list:
     rate = projection.rate_period
     method = (
@@ -224,8 +230,8 @@ def _amount(text: str, element_id: str | None = None, colour: str = "") -> html.
     return html.Span(text, className=f"text-nowrap {colour}".strip(), **extra)
 
 
-def _change_line(current: Decimal, previous: Decimal, card_id: str) -> list:
-    text, colour = cost_change(current, previous)
+def _change_line(current: Decimal, previous: Decimal, card_id: str, no_data: str | None = None) -> list:
+    text, colour = cost_change(current, previous) if no_data is None else (no_data, "text-muted")
     delta = format_signed_usd(to_cents(current) - to_cents(previous))
     return [_amount(delta, f"{card_id}-delta"), " ", _amount(text, f"{card_id}-percent", colour)]
 
@@ -245,6 +251,9 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
         previous, previous_title = period.previous(), f"Previous: {period.comparison_shift().text}"
     total = billing.total_cost(filters)
     previous_total = billing.total_cost(filters.for_period(previous))
+    first_day = usage.data_bounds(scope, period.tz)["first_day"][0]
+    # a previous period that starts before the first data would show a large rise from nothing
+    no_data = f"no data before {short_day(first_day)}" if first_day is not None and previous.start < first_day else None
 
     if is_current:
         projection = billing.projection(filters, today)
@@ -257,7 +266,7 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
         same_days = Period(previous.start, min(previous.end, previous.start + (today - period.start)), period.tz)
         so_far = html.Span([
             html.Span("So far: ", className="text-muted"),
-            *_change_line(total, billing.total_cost(filters.for_period(same_days)), "billing-kpi-so-far"),
+            *_change_line(total, billing.total_cost(filters.for_period(same_days)), "billing-kpi-so-far", no_data),
             html.Span(f" vs the first {same_days.days} days of the previous period", className="text-muted"),
         ])  # fmt: skip
     else:
@@ -267,13 +276,11 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
         elif period.end >= today:
             status = "Includes today: still growing"
         total_lines = [period_label(period), html.Span(status, className="text-muted")]
-        second = [
-            _card(
-                "Average per day", format_usd(total / period.days), [f"over {period.days} days"], "billing-kpi-average"
-            )
-        ]
+        average = "The period's total divided by its days, days without use included."
+        second = _defined("Average per day", format_usd(total / period.days), [f"over {period.days} days"],
+                          "billing-kpi-average", average)  # fmt: skip
         compared, compared_label, so_far = total, "Change vs previous", None
-    text, colour = cost_change(compared, previous_total)
+    text, colour = cost_change(compared, previous_total) if no_data is None else (no_data, "text-muted")
     change_lines = [html.Span([
         _amount(text, "billing-kpi-change-percent", colour),
         html.Span(" · ", className="text-muted"),
@@ -282,12 +289,24 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
     ])]  # fmt: skip
     if so_far is not None:
         change_lines.append(so_far)
+    if is_billing_period(period, anchor):
+        previous_definition = "What the whole billing period before this one cost."
+    else:  # the one rule of every comparison (docs/architecture.md, "Comparisons")
+        previous_definition = f"What the same days earlier cost: the {period.comparison_shift().text}."
+    change_definition = (
+        "The projection minus the previous billing period's cost, and as a share of it. “So far” compares the "
+        "cost to date with the same first days of the previous period."
+        if is_current else "This period's cost minus the previous period's, and as a share of it."
+    )  # fmt: skip
     cards = [
-        _card(total_label(scope), format_usd(total), total_lines, "billing-kpi-total"),
+        _defined(total_label(scope), format_usd(total), total_lines, "billing-kpi-total",
+                 "What the period's interactions in the scope cost, in US dollars; the teams, agents, models and "
+                 "days below add up to it to the cent."),
         second,
-        _card(previous_title, format_usd(previous_total), [period_label(previous)], "billing-kpi-previous"),
-        _card(compared_label, format_signed_usd(to_cents(compared) - to_cents(previous_total)), change_lines,
-              "billing-kpi-change"),
+        _defined(previous_title, format_usd(previous_total), [period_label(previous)], "billing-kpi-previous",
+                 previous_definition),
+        _defined(compared_label, format_signed_usd(to_cents(compared) - to_cents(previous_total)), change_lines,
+                 "billing-kpi-change", change_definition),
     ]  # fmt: skip
     row = dbc.Row([dbc.Col(card, md=6, xl=3) for card in cards], className="g-3")
     note = None if total else message(f"{NO_COST} ({period_label(period)}).", "info")
