@@ -104,3 +104,5 @@ def test_the_bucket_still_filling_is_marked_on_every_chart_over_time(browser, li
     wait(browser).until(lambda b: chart_notes(b, "billing-daily") == ["today so far"])
     hatched = "#billing-daily .barlayer .point path[style*='url(']"  # a pattern fill
     assert len(browser.find_elements(By.CSS_SELECTOR, hatched)) == 1
+    # its previous period (the same days 10 months earlier) is before the data: no percentage from nothing
+    assert text_of(browser, "billing-kpi-change-percent") == "no data before 25 Feb 2026"
