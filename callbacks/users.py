@@ -278,9 +278,9 @@ def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
     body = [
         html.Div([html.Div(person["email"], className="text-muted"), html.Div(f"Team: {person['team'] or '—'}")],
                  className="mb-3"),
-        html.H6("Daily activity"),
+        html.H3("Daily activity", className="h6"),  # under the panel's h2 title
         dcc.Graph(figure=fig, config={"displayModeBar": False}),
-        html.H6("Agents used", className="mt-3"),
+        html.H3("Agents used", className="h6 mt-3"),
         table if agents.height else html.P("No interactions in this period.", className="text-muted"),
     ]  # fmt: skip
     return person["name"] or user_id, body
@@ -295,8 +295,13 @@ def open_detail(selected: list[dict] | None, query: dict | None) -> tuple:
     try:
         title, body = user_detail(user_id, query)
     except PeriodError as error:
-        return True, "User", [message(str(error), "danger")]
-    return True, title, body
+        return True, _title("User"), [message(str(error), "danger")]
+    return True, _title(title), body
+
+
+def _title(text: str) -> html.H2:
+    """The panel's title, a heading under the page's h1, which names the panel (its dialog is labelled by it)."""
+    return html.H2(text, id=ids.USERS_DETAIL_TITLE, className="h5 m-0")
 
 
 def register_callbacks(app: dash.Dash) -> None:

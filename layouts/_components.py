@@ -55,7 +55,7 @@ def section(title: str, body, subtitle: str | None = None) -> dbc.Card:
     header = [html.Div(title, className="fw-semibold")]
     if subtitle:
         header.append(html.Div(subtitle, className="text-muted small"))
-    return dbc.Card([dbc.CardHeader(header, className="bg-white"), dbc.CardBody(body)], className="h-100")
+    return dbc.Card([dbc.CardHeader(header, className="bg-body"), dbc.CardBody(body)], className="h-100")
 
 
 def loading_graph(graph_id: str, height: int = 260) -> dcc.Loading:

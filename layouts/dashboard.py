@@ -25,6 +25,7 @@ def layout(**query: str) -> html.Div:
     )
     return html.Div(
         [
+            html.H1("Dashboard", className="visually-hidden"),  # the tab pills name it for the eye
             dcc.Store(id=ids.DASHBOARD_QUERY, data=query),
             html.Div(id=ids.DASHBOARD_MESSAGE),
             dcc.Loading(html.Div(id=ids.DASHBOARD_KPIS, className="mb-3"), type="dot"),
