@@ -43,8 +43,11 @@ def axe_violations(browser) -> dict[str, list[str]]:
 
 
 def settled(browser) -> bool:
-    """No Dash callback under way."""
-    return not browser.execute_script("return document.querySelector('[data-dash-is-loading=true]')")
+    """No Dash callback under way, and no transition (a dialog fading in has colours half-way)."""
+    return browser.execute_script(
+        "return !document.querySelector('[data-dash-is-loading=true]')"
+        " && !document.getAnimations().some(a => a instanceof CSSTransition && a.playState === 'running')"
+    )
 
 
 def open_tab(browser, base: str, slug: str) -> None:
@@ -83,6 +86,7 @@ def test_axe_finds_nothing_on_any_tab_dialog_or_panel(browser, live_server, who)
     wait(browser).until(lambda b: "As shown" in b.find_element(By.ID, "report-period").text)
     # The Cancel button shows only while a report is being made; shown here, its colours are checked too.
     browser.execute_script("document.getElementById('report-cancel').style.display = 'inline-block'")
+    wait(browser).until(settled)
     found["report dialog"] = axe_violations(browser)
     report(who, found)
     assert {where: rules for where, rules in found.items() if rules} == {}
