@@ -56,6 +56,15 @@ def open_tab(browser, base: str, slug: str) -> None:
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, drawn) and settled(b))
 
 
+def dark(browser, on: bool) -> None:
+    """The system's colour scheme, as Chromium's DevTools emulate it; assets/theme.js follows it."""
+    scheme = "dark" if on else "light"
+    media = {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", media)
+    wait(browser).until(lambda b: b.execute_script("return document.documentElement.dataset.bsTheme") == scheme)
+    wait(browser).until(settled)
+
+
 def grid_cell(browser, grid: str, column: str, text: str):
     cells = f"#{grid} .ag-row [col-id={column}]"
     return wait(browser).until(
@@ -78,6 +87,9 @@ def test_axe_finds_nothing_on_any_tab_dialog_or_panel(browser, live_server, who)
     for slug in TABS:
         open_tab(browser, live_server, slug)
         found[slug] = axe_violations(browser)
+        dark(browser, True)  # the same page in the system's dark mode: its colours are checked too
+        found[f"{slug} dark"] = axe_violations(browser)
+        dark(browser, False)
         if slug == "users":
             grid_cell(browser, "users-grid", "name", "Sam Sales").click()
             wait(browser).until(lambda b: b.find_elements(By.ID, "users-detail-agents") and settled(b))
