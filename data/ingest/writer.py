@@ -198,15 +198,16 @@ def _checked_row(item: Item, validator: EventValidator, text_mode: bool, quarant
 def _add_checked(
     checked: _Checked, validator: EventValidator, quarantine: _Quarantine, pending: _Pending, counts: dict
 ) -> None:
-    """A JSONL block: the lines left over one by one, then all its rows in line order."""
+    """A block: the lines or records left over one by one, then all its rows in line (row) order."""
     counts["read"] += sum(t.num_rows for t in checked.rows)
     rows, lines = [], []
-    for number, raw in checked.left:
-        item = _jsonl_item(number, raw)
+    left = (_jsonl_item(number, raw) for number, raw in checked.left)
+    for item in itertools.chain(left, checked.items):
         if item is None:  # blank
             continue
+        number = item[0]
         counts["read"] += 1
-        row = _checked_row(item, validator, False, quarantine)
+        row = _checked_row(item, validator, checked.text_mode, quarantine)
         if row is not None:
             rows.append(row)
             lines.append(number)
