@@ -274,3 +274,19 @@ def test_parquet_the_column_path_takes_typed_rows(data_dir, tmp_path):
     validator = ingest.validate.EventValidator(ingest.validate.Directory.load(data_dir), NOW)
     [block] = list(readers._parquet_blocks(source, validator))
     assert sum(t.num_rows for t in block.rows) == 50 and block.items == []
+
+
+def test_an_import_of_many_rounds_is_one_write_with_one_rollup_update(data_dir, tmp_path, monkeypatch):
+    """Memory follows MAX_ROWS_IN_MEMORY: each round's rows are written before more are read; the rounds
+    share one write, so the rollups are updated once, for every day touched."""
+    with_prices(data_dir)
+    monkeypatch.setattr(ingest.writer, "MAX_ROWS_IN_MEMORY", 4)
+    days = ["2026-03-02", "2026-03-03", "2026-03-04"]
+    records = [event(f"m{n}", ts=f"{days[n % 3]}T12:{n:02}:00Z") for n in range(10)]
+    summary = ingest.ingest_files(data_dir, [as_parquet(tmp_path / "m.parquet", records)], now=NOW, tz="UTC")
+    assert (summary.read, summary.written) == (10, 10)
+    # rounds m0-m3, m4-m7, m8-m9: a new file per round and date; the last round has no 3 March (m8: 4th, m9: 2nd)
+    new = [len(list(schema.partition_dir(data_dir, day).glob("part-2*.parquet"))) for day in days]
+    assert new == [3, 2, 3]
+    [update] = summary.rollups
+    assert update.days >= 3 and summary.rollup_error is None
