@@ -205,16 +205,20 @@ def repeated_parquet(source: Path, target: Path, times: int) -> int:
 
 
 def child(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, float, float]:
-    """Output, wall seconds and peak RSS (MiB) of a child process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output = process.stdout.read().decode()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode not in (0, 1):  # 1: something was quarantined
-        raise RuntimeError(f"{command} failed ({process.returncode}):\n{output}")
-    return output, wall, usage.ru_maxrss / 1024
+    """Output, wall seconds and peak RSS (MiB) of a child process.
+
+    The peak comes from GNU time (`/usr/bin/time -f %M`): the rusage of a child forked from this process
+    starts at this process's own peak (Linux keeps it across exec), so `wait4` alone would floor it there."""
+    with tempfile.NamedTemporaryFile(prefix="rss-") as peak:
+        timed = ["/usr/bin/time", "-f", "%M", "-o", peak.name, *command] if Path("/usr/bin/time").exists() else command
+        started = time.perf_counter()
+        process = subprocess.run(timed, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        wall = time.perf_counter() - started
+        output = process.stdout.decode()
+        if process.returncode not in (0, 1):  # 1: something was quarantined
+            raise RuntimeError(f"{command} failed ({process.returncode}):\n{output}")
+        lines = Path(peak.name).read_text().split()
+    return output, wall, int(lines[-1]) / 1024 if lines else float("nan")
 
 
 def ingest(code: Path, data_dir: Path, path: Path, fmt: str, args: argparse.Namespace) -> tuple:

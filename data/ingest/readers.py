@@ -1,4 +1,5 @@
-"""Reading event files (JSONL, CSV, Parquet, OTLP/JSON) and OTLP requests as records to validate."""
+"""Reading event files (JSONL, CSV, Parquet, OTLP/JSON) and OTLP requests: a batch of columns at a time
+for the column check (`EventValidator.accept_columns`), records for `validate` where it does not accept them."""
 
 from __future__ import annotations
 
