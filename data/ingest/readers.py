@@ -115,10 +115,12 @@ def _parquet_blocks(path: Path, validator: EventValidator) -> Iterator[_Checked]
         raise IngestError(f"{path}: not readable as Parquet ({error})") from None
     first_row = 1
     with handle:
-        for batch in handle.iter_batches(batch_size=ROW_GROUP_ROWS):
-            frame = pl.from_arrow(batch)
-            yield _parquet_block(frame, first_row, validator)
-            first_row += frame.height
+        # a reader per row group: one reader over the whole file keeps what it read until it is closed
+        for group in range(handle.num_row_groups):
+            for batch in handle.iter_batches(batch_size=ROW_GROUP_ROWS, row_groups=[group]):
+                frame = pl.from_arrow(batch)
+                yield _parquet_block(frame, first_row, validator)
+                first_row += frame.height
 
 
 def _parquet_block(frame: pl.DataFrame, first_row: int, validator: EventValidator) -> _Checked:
