@@ -360,7 +360,7 @@ def assert_readable(data_dir: Path) -> None:
 
 
 def test_a_failure_between_partitions_leaves_each_partition_whole(org_dir, tmp_path, monkeypatch):
-    original = writer._write_partition_file
+    original = writer._draft_partition_file
     calls = []
 
     def fail_on_second(folder, table):
@@ -369,14 +369,15 @@ def test_a_failure_between_partitions_leaves_each_partition_whole(org_dir, tmp_p
             raise OSError("disk full")
         return original(folder, table)
 
-    monkeypatch.setattr(writer, "_write_partition_file", fail_on_second)
+    monkeypatch.setattr(writer, "_draft_partition_file", fail_on_second)
     with pytest.raises(OSError, match="disk full"):
         run(org_dir, three_days(tmp_path))
     assert_readable(org_dir)
-    # dates are written two at a time: those that failed are absent, the others whole or absent
+    # every date is written hidden before any is renamed in: one failed, so none is there, and no draft is left
     kept = _whole_dates(org_dir)
-    assert len(kept) == 2 or kept in ([], [["x1"]], [["x2", "x3"]], [["x4"]])
-    monkeypatch.setattr(writer, "_write_partition_file", original)
+    assert kept == []
+    assert not list(schema.events_dir(org_dir).glob("*/.*.tmp"))
+    monkeypatch.setattr(writer, "_draft_partition_file", original)
     rerun = run(org_dir, three_days(tmp_path))
     already = sum(len(ids) for ids in kept)
     assert (rerun.written, rerun.duplicates) == (4 - already, already)

@@ -12,7 +12,7 @@ import contextlib
 import itertools
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,7 +38,15 @@ from data.ingest.readers import (
     _Source,
     detect_format,
 )
-from data.ingest.storage import EVENTS_ARROW, IngestError, _files, _write_partition_file, decimal_usd
+from data.ingest.storage import (
+    EVENTS_ARROW,
+    Draft,
+    IngestError,
+    _draft_partition_file,
+    _files,
+    _publish,
+    decimal_usd,
+)
 from data.ingest.together import run_together
 from data.ingest.validate import (
     DAY_US,
@@ -221,10 +229,11 @@ def _add_checked(
     counts["read"] += sum(t.num_rows for t in checked.rows)
     rows, lines = [], []
     left = (_jsonl_item(number, raw) for number, raw in checked.left)
-    for item in itertools.chain(left, checked.items):
+    places = itertools.chain((None for _ in checked.left), checked.item_order or (None for _ in checked.items))
+    for item, place in zip(itertools.chain(left, checked.items), places, strict=True):
         if item is None:  # blank
             continue
-        number = item[0]
+        number = item[0] if place is None else place
         counts["read"] += 1
         row = _checked_row(item, validator, checked.text_mode, quarantine)
         if row is not None:
@@ -303,10 +312,9 @@ def _commit(
                 for start, stop in itertools.pairwise(bounds)
             ]
             # Arrow compresses and writes without Python's lock: two dates at a time (1M events a year:
-            # writing 75 dates took 1.3 of the import's 4.2 s one at a time)
+            # writing 75 dates took 1.3 of the import's 4.2 s one at a time); then all are flushed at once
             try:
-                with ThreadPoolExecutor(WRITERS) as pool:
-                    done = list(pool.map(lambda item: _append_partition(data_dir, *item), dates))
+                done = _append_partitions(data_dir, dates)
             except BaseException:
                 write.events_changed(utc_date for utc_date, _rows in dates)  # some may be written
                 raise
@@ -344,9 +352,27 @@ def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:
     return pa.concat_tables([table.slice(int(keep[start]), stop - start) for start, stop in runs])
 
 
-def _append_partition(data_dir: Path, utc_date: str, table: pa.Table) -> tuple[int, int]:
-    """Drop ids the date has already, write the rest (sorted already) as one new file; answers rows written
-    and duplicates dropped."""
+def _append_partitions(data_dir: Path, dates: list[tuple[str, pa.Table]]) -> list[tuple[int, int]]:
+    """Each date's new rows as one new file in its partition, all written hidden first, then flushed and
+    renamed in together (storage.py, `_publish`); answers rows written and duplicates dropped per date.
+    A date that fails leaves no file: the drafts of the others are removed too, and nothing is renamed."""
+    with ThreadPoolExecutor(WRITERS) as pool:
+        futures = [pool.submit(_draft_partition, data_dir, *item) for item in dates]
+        wait(futures)
+    drafts = [future.result()[0] for future in futures if future.exception() is None]
+    failed = next((future.exception() for future in futures if future.exception() is not None), None)
+    if failed is not None:
+        for draft in drafts:
+            if draft is not None:
+                draft.path.unlink(missing_ok=True)
+        raise failed
+    _publish([draft for draft in drafts if draft is not None])
+    return [future.result()[1] for future in futures]
+
+
+def _draft_partition(data_dir: Path, utc_date: str, table: pa.Table) -> tuple[Draft | None, tuple[int, int]]:
+    """Drop ids the date has already, write the rest (sorted already) as a hidden new file; answers it
+    (None if no row is new), and rows written and duplicates dropped."""
     existing = _existing_ids(_files(data_dir, utc_date))
     duplicates = 0
     if existing is not None:
@@ -354,9 +380,8 @@ def _append_partition(data_dir: Path, utc_date: str, table: pa.Table) -> tuple[i
         duplicates = pc.sum(seen).as_py() or 0
         table = table.filter(pc.invert(seen))
     if table.num_rows == 0:
-        return 0, duplicates
-    _write_partition_file(schema.partition_dir(data_dir, utc_date), table)
-    return table.num_rows, duplicates
+        return None, (0, duplicates)
+    return _draft_partition_file(schema.partition_dir(data_dir, utc_date), table), (table.num_rows, duplicates)
 
 
 def _existing_ids(files: list[Path]) -> pa.Array | None:
