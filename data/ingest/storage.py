@@ -67,6 +67,8 @@ LOCK_FILE = ".ingest.lock"
 STAGING = ".staging"
 RETIRED = "retired-"  # in STAGING: old files swapped out by a compaction, deleted by a writer after a while
 RETIRE_SECONDS = 60
+WAITING = ".ingest.waiting-"  # one empty file per writer waiting for the lock with a time limit
+STALE_WAITING_SECONDS = 120  # longer than any writer waits with a time limit (the receiver: 20 s)
 FLUSHERS = 16  # files flushed to disk at once (each fsync waits for the disk, not the CPU)
 
 
@@ -90,6 +92,7 @@ def locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
     version; alone, it is for work that writes neither (or writes them itself: `flask rollup`)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    waiting = None
     try:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -99,11 +102,41 @@ def locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise IngestBusy("another import or compaction is running; try again shortly") from None
+                waiting = waiting or _announce_waiting(data_dir)
                 time.sleep(0.02)
+        if waiting is not None:
+            waiting.unlink(missing_ok=True)  # in: a file import waiting for our turn to end goes on after us
         _recover(data_dir)
         yield
     finally:
+        if waiting is not None:
+            waiting.unlink(missing_ok=True)
         os.close(fd)  # releases the lock
+
+
+def _announce_waiting(data_dir: Path) -> Path:
+    """A writer that waits for the lock with a time limit (the receiver) says so with a file, for a file
+    import to let it in between two rounds (`writers_waiting`); removed once it has the lock or gives up."""
+    path = data_dir / f"{WAITING}{os.getpid()}-{secrets.token_hex(8)}"
+    path.touch()
+    return path
+
+
+def writers_waiting(data_dir: Path) -> list[Path]:
+    """The writers waiting for the lock now (a file left by one that died is taken for none after a while)."""
+    found = []
+    for path in data_dir.glob(f"{WAITING}*"):
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - path.stat().st_mtime < STALE_WAITING_SECONDS:
+                found.append(path)
+    return found
+
+
+def after_writers(waiting: list[Path], timeout: float = STALE_WAITING_SECONDS) -> None:
+    """Return once each of these writers has the lock (or gave up waiting for it); the lock is free."""
+    deadline = time.monotonic() + timeout
+    while any(path.exists() for path in waiting) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _recover(data_dir: Path) -> None:

@@ -45,7 +45,9 @@ from data.ingest.storage import (
     _draft_partition_file,
     _files,
     _publish,
+    after_writers,
     decimal_usd,
+    writers_waiting,
 )
 from data.ingest.together import run_together
 from data.ingest.validate import (
@@ -87,9 +89,12 @@ class _Target:
     lock_timeout: float | None = None
     together: bool = False  # written with the other requests queued meanwhile (data/ingest/together.py)
     writes: list[Write] = field(default_factory=list)
-    # A file import's one write, entered at its first round and left when the import ends: an import of
-    # several rounds (MAX_ROWS_IN_MEMORY each) updates the rollups once, for every day it touched.
+    # A file import's write, entered at its first round and left when the import ends: an import of
+    # several rounds (MAX_ROWS_IN_MEMORY each) updates the rollups once, for every day it touched; unless
+    # another writer waits for the lock (`_give_way`): then that write ends after a round, and a new one
+    # begins with the next.
     open_write: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    current: Write | None = None
 
 
 def ingest_files(
@@ -203,6 +208,7 @@ def _read_sources(
                         pending.add_row(row)
                 while pending.size >= MAX_ROWS_IN_MEMORY:
                     _commit(target, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions)
+                    _give_way(target)
         counts["quarantined"] += quarantine.count
         reason_counts.update(quarantine.reasons)
         if quarantine.path:
@@ -332,9 +338,24 @@ def _commit(
     if target.together:  # the receiver: one write, one rollup update, for the requests queued meanwhile
         target.writes.append(run_together(data_dir, rows, target.tz, target.lock_timeout))
         return
-    if not target.writes:
-        target.writes.append(target.open_write.enter_context(writing(data_dir, target.tz, target.lock_timeout)))
-    rows(target.writes[0])
+    if target.current is None:
+        target.current = target.open_write.enter_context(writing(data_dir, target.tz, target.lock_timeout))
+        target.writes.append(target.current)
+    rows(target.current)
+
+
+def _give_way(target: _Target) -> None:
+    """Between two rounds of a file import: if another writer waits for the lock (the receiver, which
+    answers 503 after its timeout), end this write here, as any write ends (the rollups of the days its
+    rounds touched, then the data version: readers see whole rounds), let the waiting writers have the
+    lock first, and go on in a new write."""
+    if target.current is None:
+        return
+    waiting = writers_waiting(target.data_dir)
+    if waiting:
+        target.open_write.close()
+        target.current = None
+        after_writers(waiting)
 
 
 def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:
