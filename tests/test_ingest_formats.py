@@ -349,6 +349,7 @@ OTLP_DOCUMENTS = [
     }]},
     # refusals: each for its own reason
     {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {"name": "bad"}, "spans": [
+        _span(7, 22, "http post"),  # ignored, before the others of its document
         _span(7, 14, "invoke_agent", attributes={"gen_ai.agent.id": _text("a_code"), "user.id": _text("ghost"),
               "gen_ai.request.model": _text(SONNET_MODEL), **_usage({"intValue": "1"}, {"intValue": "1"})}),
         _span(7, 15, "invoke_agent", latency_ns=-5, attributes={"gen_ai.agent.id": _text("a_code"), **WHO,

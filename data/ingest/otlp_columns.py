@@ -140,8 +140,8 @@ def _conform(array: pa.Array, target: pa.DataType, name: str = "") -> pa.Array:
 
 
 def _spans(documents: pl.DataFrame) -> pl.DataFrame:
-    """One row per span, in file order: its document (line), resource and scope number, ids, times, status,
-    attributes and its resource's attributes."""
+    """One row per span, in file order: its document (line) and place in it, resource number, ids, times,
+    status, attributes and its resource's attributes; _NotColumnar when one is not in the shape read here."""
     frame = (
         documents.with_row_index("document")
         .explode("resourceSpans")
@@ -168,6 +168,7 @@ def _spans(documents: pl.DataFrame) -> pl.DataFrame:
     return frame.select(
         "span",
         "document",
+        (pl.col("span") - pl.col("span").min().over("document")).alias("within"),  # the span's place in it
         "resource_number",
         "scope_name",
         pl.col("traceId").str.to_lowercase().alias("trace_id"),
@@ -302,7 +303,7 @@ def _events(spans: pl.DataFrame, team_attribute: str) -> tuple[pl.DataFrame, int
     events = frame.select(
         "span",
         "document",
-        (pl.col("span") - pl.col("span").min().over("document")).alias("within"),
+        "within",
         pl.concat_str(pl.lit("otel-"), "key").alias("event_id"),
         (pl.col("start_ns") // 1000).cast(pl.Datetime("us", "UTC")).alias("ts"),
         attribute(*otlp.USER_ATTRIBUTES).alias("user_id"),
