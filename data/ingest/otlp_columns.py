@@ -133,10 +133,14 @@ def _conform(array: pa.Array, target: pa.DataType, name: str = "") -> pa.Array:
         return pa.LargeListArray.from_arrays(offsets, values, type=target, mask=array.is_null())
     if array.type == target:
         return array
-    number = pa.types.is_integer(array.type) or pa.types.is_floating(array.type)
-    if not number or (pa.types.is_string(target) or pa.types.is_large_string(target)) and name not in _NUMBERS_AS_TEXT:
-        raise _NotColumnar  # e.g. an object where a value is due, a number for an id: protobuf's reader says so
-    return array.cast(target)
+    text, number = _is_text(array.type), pa.types.is_integer(array.type) or pa.types.is_floating(array.type)
+    if (text and _is_text(target)) or (number and (not _is_text(target) or name in _NUMBERS_AS_TEXT)):
+        return array.cast(target)
+    raise _NotColumnar  # e.g. an object where a value is due, a number for an id: protobuf's reader says so
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _spans(documents: pl.DataFrame) -> pl.DataFrame:
