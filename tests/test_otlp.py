@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 import re
 import threading
 import time
@@ -469,3 +470,18 @@ def test_a_file_import_lets_a_waiting_request_in_between_its_rounds(tmp_path, mo
     assert summary.written == 6 and len(summary.rollups) == 2  # two writes: the first round, then the rest
     assert not storage.writers_waiting(folder)
     assert events(folder).filter(pl_starts("r")).height == 6
+
+
+def test_a_waiting_writer_that_died_does_not_hold_up_an_import(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    left = folder / f"{storage.WAITING}12345-dead"
+    left.touch()
+    os.utime(left, (time.time() - 60, time.time() - 60))  # untouched for a minute: its writer is gone
+    monkeypatch.setattr(writer, "MAX_ROWS_IN_MEMORY", 2)
+    source = tmp_path / "six.jsonl"
+    source.write_text("".join(json.dumps(event(f"d{n}", ts=f"2026-03-0{n}T12:00:00Z")) + "\n" for n in range(1, 7)))
+    summary = ingest_files(folder, [source], tz="UTC")
+    assert summary.written == 6 and len(summary.rollups) == 1  # one write: nobody was let in
+    assert not left.exists()  # removed by the writer that took the lock

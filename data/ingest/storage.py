@@ -68,7 +68,7 @@ STAGING = ".staging"
 RETIRED = "retired-"  # in STAGING: old files swapped out by a compaction, deleted by a writer after a while
 RETIRE_SECONDS = 60
 WAITING = ".ingest.waiting-"  # one empty file per writer waiting for the lock with a time limit
-STALE_WAITING_SECONDS = 120  # longer than any writer waits with a time limit (the receiver: 20 s)
+STALE_WAITING_SECONDS = 2  # a waiting writer's file untouched this long: it died (it touches it every 20 ms)
 FLUSHERS = 16  # files flushed to disk at once (each fsync waits for the disk, not the CPU)
 
 
@@ -102,7 +102,7 @@ def locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise IngestBusy("another import or compaction is running; try again shortly") from None
-                waiting = waiting or _announce_waiting(data_dir)
+                waiting = _announce_waiting(data_dir, waiting)
                 time.sleep(0.02)
         if waiting is not None:
             waiting.unlink(missing_ok=True)  # in: a file import waiting for our turn to end goes on after us
@@ -114,28 +114,30 @@ def locked(data_dir: Path, timeout: float | None = None) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _announce_waiting(data_dir: Path) -> Path:
-    """A writer that waits for the lock with a time limit (the receiver) says so with a file, for a file
-    import to let it in between two rounds (`writers_waiting`); removed once it has the lock or gives up."""
-    path = data_dir / f"{WAITING}{os.getpid()}-{secrets.token_hex(8)}"
+def _announce_waiting(data_dir: Path, path: Path | None) -> Path:
+    """A writer that waits for the lock with a time limit (the receiver) says so with a file, touched at
+    each try, for a file import to let it in between two rounds (`writers_waiting`); removed once it has
+    the lock or gives up, and taken for none once untouched for a while (its writer died)."""
+    path = path or data_dir / f"{WAITING}{os.getpid()}-{secrets.token_hex(8)}"
     path.touch()
     return path
 
 
+def _waiting_now(path: Path) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < STALE_WAITING_SECONDS
+    except FileNotFoundError:
+        return False
+
+
 def writers_waiting(data_dir: Path) -> list[Path]:
-    """The writers waiting for the lock now (a file left by one that died is taken for none after a while)."""
-    found = []
-    for path in data_dir.glob(f"{WAITING}*"):
-        with contextlib.suppress(FileNotFoundError):
-            if time.time() - path.stat().st_mtime < STALE_WAITING_SECONDS:
-                found.append(path)
-    return found
+    """The writers waiting for the lock now."""
+    return [path for path in data_dir.glob(f"{WAITING}*") if _waiting_now(path)]
 
 
-def after_writers(waiting: list[Path], timeout: float = STALE_WAITING_SECONDS) -> None:
-    """Return once each of these writers has the lock (or gave up waiting for it); the lock is free."""
-    deadline = time.monotonic() + timeout
-    while any(path.exists() for path in waiting) and time.monotonic() < deadline:
+def after_writers(waiting: list[Path]) -> None:
+    """Return once each of these writers has had the lock (or gave up waiting, or died); the lock is free."""
+    while any(_waiting_now(path) for path in waiting):
         time.sleep(0.01)
 
 
@@ -144,6 +146,9 @@ def _recover(data_dir: Path) -> None:
     for draft in [*schema.events_dir(data_dir).glob("*/.*.tmp"), *schema.directory_dir(data_dir).glob(".*.tmp")]:
         draft.unlink(missing_ok=True)
     schema.recover_version(data_dir)  # a write mark left behind: the folder is marked changed by hand
+    for path in data_dir.glob(f"{WAITING}*"):
+        if not _waiting_now(path):
+            path.unlink(missing_ok=True)  # left by a waiting writer that died
     count = schema.swap_count(data_dir)
     if count % 2:  # a writer died between the two counts of a swap; its folders are repaired below
         _set_swap_count(data_dir, count + 1)
