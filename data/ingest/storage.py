@@ -7,8 +7,9 @@ see, and what a crash can leave:
 - Appending: each UTC date's new rows become one new file, written as a hidden
   `.part-….parquet.tmp` in the partition folder (the glob does not match it), flushed to disk and
   renamed into place. A reader sees the whole file or nothing; a crash leaves at most a temp file,
-  removed by the next import. Partitions are written two at a time (WRITERS), each on its own, so
-  a crash or a failed write leaves some dates updated and the others as before; running the same
+  removed by the next import. A round's dates are written two at a time (WRITERS), all hidden
+  first, then flushed together and renamed in (`_append_partitions`): a failed write leaves no date
+  changed, a crash while renaming some dates updated and the others as before; running the same
   import again writes only what is missing, because…
 - Idempotence: `event_id` is the key. A batch keeps the first record of each id, and before writing
   a date it drops the ids already in that date's files. (An event re-sent with a different `ts`
@@ -49,7 +50,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from data import schema
@@ -69,6 +71,7 @@ RETIRED = "retired-"  # in STAGING: old files swapped out by a compaction, delet
 RETIRE_SECONDS = 60
 WAITING = ".ingest.waiting-"  # one empty file per writer waiting for the lock with a time limit
 STALE_WAITING_SECONDS = 2  # a waiting writer's file untouched this long: it died (it touches it every 20 ms)
+WRITERS = 2  # dates written at once (Arrow encodes and compresses without Python's lock)
 FLUSHERS = 16  # files flushed to disk at once (each fsync waits for the disk, not the CPU)
 
 
@@ -235,6 +238,48 @@ def _publish(drafts: list[Draft]) -> None:
             os.replace(draft.path, draft.final)
         folders = {draft.final.parent for draft in drafts}
         list(pool.map(_fsync, [*folders, *{folder.parent for folder in folders}]))
+
+
+def _append_partitions(data_dir: Path, dates: list[tuple[str, pa.Table]]) -> list[tuple[int, int]]:
+    """Each date's new rows as one new file in its partition, all written hidden first, then flushed and
+    renamed in together (storage.py, `_publish`); answers rows written and duplicates dropped per date.
+    A date that fails leaves no file: the drafts of the others are removed too, and nothing is renamed."""
+    with ThreadPoolExecutor(WRITERS) as pool:
+        futures = [pool.submit(_draft_partition, data_dir, *item) for item in dates]
+        wait(futures)
+    drafts = [future.result()[0] for future in futures if future.exception() is None]
+    failed = next((future.exception() for future in futures if future.exception() is not None), None)
+    if failed is not None:
+        for draft in drafts:
+            if draft is not None:
+                draft.path.unlink(missing_ok=True)
+        raise failed
+    _publish([draft for draft in drafts if draft is not None])
+    return [future.result()[1] for future in futures]
+
+
+def _draft_partition(data_dir: Path, utc_date: str, table: pa.Table) -> tuple[Draft | None, tuple[int, int]]:
+    """Drop ids the date has already, write the rest (sorted already) as a hidden new file; answers it
+    (None if no row is new), and rows written and duplicates dropped."""
+    existing = _existing_ids(_files(data_dir, utc_date))
+    duplicates = 0
+    if existing is not None:
+        seen = pc.is_in(table.column("event_id"), value_set=existing)
+        duplicates = pc.sum(seen).as_py() or 0
+        table = table.filter(pc.invert(seen))
+    if table.num_rows == 0:
+        return None, (0, duplicates)
+    return _draft_partition_file(schema.partition_dir(data_dir, utc_date), table), (table.num_rows, duplicates)
+
+
+def _existing_ids(files: list[Path]) -> pa.Array | None:
+    if not files:
+        return None
+    chunks = []
+    for path in files:
+        column = pq.read_table(path, columns=["event_id"]).column("event_id")
+        chunks.extend(chunk.cast(pa.large_string()) for chunk in column.chunks)
+    return pa.concat_arrays(chunks) if chunks else None
 
 
 _RENAME_EXCHANGE = 2

@@ -12,7 +12,6 @@ import contextlib
 import itertools
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,10 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from data import schema
 from data.ingest import otlp
 from data.ingest.commit import Write, writing
 from data.ingest.compaction import _auto_compact
@@ -40,11 +36,8 @@ from data.ingest.readers import (
 )
 from data.ingest.storage import (
     EVENTS_ARROW,
-    Draft,
     IngestError,
-    _draft_partition_file,
-    _files,
-    _publish,
+    _append_partitions,
     after_writers,
     decimal_usd,
     writers_waiting,
@@ -59,7 +52,6 @@ from data.rollups.build import Build
 
 DEFAULT_COMPACT_AFTER_FILES = 8
 MAX_ROWS_IN_MEMORY = 500_000  # a larger import is written in several rounds (memory: rows, not the file)
-WRITERS = 2  # dates written at once
 _EPOCH_DAY = date(1970, 1, 1)
 
 
@@ -371,48 +363,6 @@ def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:
         return table.take(keep)
     runs = itertools.pairwise([0, *breaks.tolist(), len(keep)])
     return pa.concat_tables([table.slice(int(keep[start]), stop - start) for start, stop in runs])
-
-
-def _append_partitions(data_dir: Path, dates: list[tuple[str, pa.Table]]) -> list[tuple[int, int]]:
-    """Each date's new rows as one new file in its partition, all written hidden first, then flushed and
-    renamed in together (storage.py, `_publish`); answers rows written and duplicates dropped per date.
-    A date that fails leaves no file: the drafts of the others are removed too, and nothing is renamed."""
-    with ThreadPoolExecutor(WRITERS) as pool:
-        futures = [pool.submit(_draft_partition, data_dir, *item) for item in dates]
-        wait(futures)
-    drafts = [future.result()[0] for future in futures if future.exception() is None]
-    failed = next((future.exception() for future in futures if future.exception() is not None), None)
-    if failed is not None:
-        for draft in drafts:
-            if draft is not None:
-                draft.path.unlink(missing_ok=True)
-        raise failed
-    _publish([draft for draft in drafts if draft is not None])
-    return [future.result()[1] for future in futures]
-
-
-def _draft_partition(data_dir: Path, utc_date: str, table: pa.Table) -> tuple[Draft | None, tuple[int, int]]:
-    """Drop ids the date has already, write the rest (sorted already) as a hidden new file; answers it
-    (None if no row is new), and rows written and duplicates dropped."""
-    existing = _existing_ids(_files(data_dir, utc_date))
-    duplicates = 0
-    if existing is not None:
-        seen = pc.is_in(table.column("event_id"), value_set=existing)
-        duplicates = pc.sum(seen).as_py() or 0
-        table = table.filter(pc.invert(seen))
-    if table.num_rows == 0:
-        return None, (0, duplicates)
-    return _draft_partition_file(schema.partition_dir(data_dir, utc_date), table), (table.num_rows, duplicates)
-
-
-def _existing_ids(files: list[Path]) -> pa.Array | None:
-    if not files:
-        return None
-    chunks = []
-    for path in files:
-        column = pq.read_table(path, columns=["event_id"]).column("event_id")
-        chunks.extend(chunk.cast(pa.large_string()) for chunk in column.chunks)
-    return pa.concat_arrays(chunks) if chunks else None
 
 
 def _events_table(rows: list[tuple]) -> pa.Table:
