@@ -46,6 +46,7 @@ from layouts._components import (
     grid_overlays,
     info_tip,
     message,
+    no_data_before,
 )
 from queries import billing, usage
 from queries.billing_periods import (
@@ -261,8 +262,7 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
     previous_total = billing.total_cost(filters.for_period(previous))
     first_day = usage.data_bounds(scope, period.tz)["first_day"][0]
     # a previous period that starts before the first data would show a large rise from nothing
-    before_data = first_day is not None and previous.start < first_day
-    no_data = f"no data before {format_day(first_day)}" if before_data else None
+    no_data = no_data_before(previous.start, first_day)
 
     if is_current:
         projection = billing.projection(filters, today)
