@@ -18,6 +18,7 @@ GRAPH_CONFIG = {**PLOTLY_CONFIG, "responsive": True}
 # One date style on every tab, "3 Mar 2026": these strftime patterns read the same in Python, Polars,
 # Plotly's axes and hovers (d3-time-format), so cards, grids and charts all take them from here.
 # DAY itself (and format_day) is in reports/formats.py, shared with the report files.
+DAY_PICKER = "D MMM YYYY"  # DAY in the date range's tokens (Dash's, moment-style): it shows "3 Mar 2026"
 DAY_TIME = "%-d %b %Y %H:%M"
 DAY_TICK = "%-d %b"  # an axis of days: the year is in the hover
 DAY_HOVER = "%a %-d %b %Y"
