@@ -86,6 +86,12 @@ def test_admin_switches_billing_period(browser, live_server):
     browser.back()
     wait(browser).until(lambda b: "start=2026-03-01&end=2026-03-31" in b.current_url)
     shows(browser, "billing-kpi-total-value", "$4.92")
+    choose(browser, "billing-period", FEBRUARY)  # the same choice again, after Back: written again
+    wait(browser).until(lambda b: "start=2026-02-01&end=2026-02-28" in b.current_url)
+    shows(browser, "billing-kpi-total-value", "$0.05")
+    browser.back()
+    wait(browser).until(lambda b: "start=2026-03-01&end=2026-03-31" in b.current_url)
+    shows(browser, "billing-kpi-total-value", "$4.92")
     browser.back()  # to the address with no dates: not sent forward again
     wait(browser).until(lambda b: b.current_url.endswith("/telemetry/billing"))
     shows(browser, "billing-kpi-total-value", "$0.00")
