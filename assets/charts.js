@@ -95,16 +95,11 @@ document.addEventListener("click", function (event) {
         return title ? title.textContent.trim() : "Chart";
     }
 
-    function draw(plot) {
+    // Where each label is, read for every chart first (one layout of the page), then the buttons put in.
+    function measure(plot) {
         const container = plot.querySelector(".svg-container");
-        const old = plot.querySelector(".telemetry-bar-keys");
-        const focused = old && old.contains(document.activeElement)
-            ? Array.from(old.querySelectorAll("button")).indexOf(document.activeElement) : -1;
-        if (old) {
-            old.remove();
-        }
         if (!container || !filterable(plot)) {
-            return;
+            return {plot, places: []};
         }
         const trace = plot.data[0];
         const labels = Array.from(plot.querySelectorAll(".yaxislayer-above .ytick text"));
@@ -114,6 +109,16 @@ document.addEventListener("click", function (event) {
             .map((label, index) => ({index, box: label.getBoundingClientRect()}))
             .filter((place) => place.box.width > 0)
             .sort((a, b) => a.box.top - b.box.top);
+        return {plot, container, trace, origin, places};
+    }
+
+    function draw({plot, container, trace, origin, places}) {
+        const old = plot.querySelector(".telemetry-bar-keys");
+        const focused = old && old.contains(document.activeElement)
+            ? Array.from(old.querySelectorAll("button")).indexOf(document.activeElement) : -1;
+        if (old) {
+            old.remove();
+        }
         if (!places.length) {
             return;
         }
@@ -145,15 +150,29 @@ document.addEventListener("click", function (event) {
         }
     }
 
+    // Drawn before the next paint, all charts at once: measuring a chart's labels between two charts that
+    // Plotly draws in one go would make the browser lay the page out once more for each.
+    const pending = new Set();
+    function later(plot) {
+        if (!pending.size) {
+            requestAnimationFrame(() => {
+                const plots = Array.from(pending);
+                pending.clear();
+                plots.filter((p) => p.isConnected).map(measure).forEach(draw);
+            });
+        }
+        pending.add(plot);
+    }
+
     function watch() {
         document.querySelectorAll(".dash-graph .js-plotly-plot").forEach((plot) => {
             if (plot.__telemetryBarKeys || typeof plot.on !== "function") {
                 return;
             }
             plot.__telemetryBarKeys = true;
-            plot.on("plotly_afterplot", () => draw(plot));
+            plot.on("plotly_afterplot", () => later(plot));
             if (plot._fullLayout && plot.querySelector(".main-svg")) {
-                draw(plot);
+                later(plot);
             }
         });
     }
