@@ -53,8 +53,9 @@ FILTER_KINDS = {"agents": "Agent", "teams": "Team"}
 DASH = "–"
 # Above this luminance black text has at least 4.5:1 on a cell, below it white has (they meet at 0.179).
 LABEL_SWITCH = 0.179
-GRID_THEME = {  # read by dash-ag-grid's own expression parser (no eval, so the CSP holds)
-    "function": "themeQuartz.withParams({cellHorizontalPadding: 10, headerFontSize: 13, fontSize: 13})"
+GRID_THEME = {  # read by dash-ag-grid's own expression parser (no eval, so the CSP holds); one theme object
+    # for every grid of the visit (assets/grids.js says why)
+    "function": "sharedTheme(themeQuartz, {cellHorizontalPadding: 10, headerFontSize: 13, fontSize: 13})"
 }
 
 

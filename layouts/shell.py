@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dash
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts._components import DAY_PICKER
 from layouts._report import report_button, report_dialog
 from queries.period import PRESETS
 
@@ -46,8 +48,9 @@ def filter_bar() -> dbc.Row:
         clearable=False,
         searchable=False,
     )
+    # Shown as every tab writes a day; its values (start_date, end_date) and the URL stay ISO dates.
     dates = dcc.DatePickerRange(
-        id=ids.FILTER_RANGE, display_format="YYYY-MM-DD", first_day_of_week=1, minimum_nights=0
+        id=ids.FILTER_RANGE, display_format=DAY_PICKER, first_day_of_week=1, minimum_nights=0
     )
     teams = dcc.Dropdown(id=ids.FILTER_TEAMS, multi=True, placeholder="All teams in your scope")
     agents = dcc.Dropdown(id=ids.FILTER_AGENTS, multi=True, placeholder="All agents")
@@ -105,6 +108,10 @@ def shell() -> html.Div:
                 ]
             ),
             report_dialog(),
+            # AG Grid takes its styles (25 <style> elements) out of the page with the last grid, and puts them
+            # back when the next grid opens, each one restyling the whole page: the Dashboard has no grid, so
+            # that was on most visits of another tab. This grid, never shown, keeps them for the visit.
+            dag.AgGrid(id=ids.SHELL_GRID_STYLES, columnDefs=[], rowData=[], style={"display": "none"}),
         ],
         fluid=True,
         className="px-4 pb-5",

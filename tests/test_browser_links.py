@@ -10,6 +10,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from queries.billing_periods import billing_period_containing, period_label
 from queries.filters import DEFAULT_PRESET
 from queries.period import preset_period, today_local
+from reports.formats import format_day
 from tests.test_browser_access import PATIENCE, WEEK, sign_in, text_of, wait
 from tests.test_browser_dashboard import choose
 
@@ -23,7 +24,7 @@ LOADS = {"full": 3, "teams alone": 1, "agents alone": 1, "dates alone": 1}
 LONG_LOADS = 10
 TABS = ("/telemetry", "/telemetry/analytics", "/telemetry/users", "/telemetry/billing")
 TEAMS = {"t_eng": "Engineering", "t_sales": "Sales", "t_legal": "Legal"}
-WEEK_DATES = ("2026-03-02", "2026-03-08")
+WEEK_DATES = ("2 Mar 2026", "8 Mar 2026")  # as the date range shows them (the URL keeps ISO dates)
 AGENTS = {"a_code": "Code Helper", "a_draft": "Drafting"}
 LINKS = {  # query string -> (dates shown, or None for the tab's default; teams; agents)
     "full": (f"{WEEK}&teams=t_eng,t_sales&agents=a_code", WEEK_DATES, ["t_eng", "t_sales"], ["a_code"]),
@@ -66,7 +67,7 @@ def default_dates(path: str) -> tuple[str, str]:
         period = billing_period_containing(today, 1, "UTC")
     else:
         period = preset_period(DEFAULT_PRESET, today, "UTC")
-    return period.start.isoformat(), period.end.isoformat()
+    return format_day(period.start), format_day(period.end)
 
 
 @pytest.mark.parametrize(
