@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 from collections.abc import Iterator
@@ -149,8 +150,10 @@ def live_server(tmp_path_factory, password_hash):
     server.shutdown()
 
 
-@pytest.fixture
-def browser(tmp_path):
+WINDOW = (1400, 1000)
+
+
+def _start_chromium(folder: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -166,21 +169,70 @@ def browser(tmp_path):
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path / 'chromium'}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        f"--user-data-dir={folder / 'chromium'}",
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
+    downloads = folder / "downloads"
+    downloads.mkdir(exist_ok=True)
     options.add_experimental_option(
         "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
     )
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    driver.implicitly_wait(0)
     driver.download_dir = downloads
-    yield driver
-    driver.quit()
+    return driver
+
+
+def _fresh_tab(driver) -> None:
+    """What a test may have changed, back as a new Chromium has it: one new tab (no page, scripts added to
+    pages, emulated width or colour scheme), no cookies (nobody signed in), no permissions granted, the
+    window's size, the timeouts, an empty browser log and no file downloaded."""
+    old = driver.window_handles
+    driver.switch_to.new_window("tab")
+    tab = driver.current_window_handle
+    for handle in old:
+        driver.switch_to.window(handle)
+        driver.close()
+    driver.switch_to.window(tab)
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.execute_cdp_cmd("Browser.resetPermissions", {})
+    driver.set_window_size(*WINDOW)
+    driver.implicitly_wait(0)
+    driver.set_script_timeout(30)  # WebDriver's defaults
+    driver.set_page_load_timeout(300)
+    driver.get_log("browser")
+    for download in driver.download_dir.iterdir():
+        download.unlink()
+
+
+@pytest.fixture(scope="session")
+def _chromium(tmp_path_factory):
+    """One Chromium per test process, shared by its browser tests: starting one took 1-3 s each."""
+    held = {"driver": None, "folder": tmp_path_factory.mktemp("chromium")}
+    yield held
+    if held["driver"] is not None:
+        held["driver"].quit()
+
+
+@pytest.fixture
+def browser(_chromium):
+    """Headless Chromium in a fresh tab, as a new one would be (_fresh_tab); a browser that cannot give one
+    (a crashed page, a dialog left open) is replaced."""
+    from selenium.common.exceptions import WebDriverException
+
+    driver = _chromium["driver"]
+    if driver is not None:
+        try:
+            _fresh_tab(driver)
+        except WebDriverException:
+            with contextlib.suppress(WebDriverException):
+                driver.quit()
+            driver = _chromium["driver"] = None
+    if driver is None:
+        driver = _chromium["driver"] = _start_chromium(_chromium["folder"])
+        _fresh_tab(driver)
+    return driver
 
 
 @pytest.fixture
