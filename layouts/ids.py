@@ -7,7 +7,6 @@ SHELL_USER = "shell-user"
 SHELL_SCOPE = "shell-scope"
 SHELL_ERROR = "shell-error"
 SHELL_NOTICE = "shell-notice"  # what the pages should know about the data folder (rollups behind)
-SHELL_GRID_STYLES = "shell-grid-styles"  # a hidden grid that keeps AG Grid's styles in the page (layouts/shell.py)
 FILTER_PRESET = "filter-preset"
 FILTER_RANGE = "filter-range"
 FILTER_TEAMS = "filter-teams"

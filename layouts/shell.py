@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -108,10 +107,6 @@ def shell() -> html.Div:
                 ]
             ),
             report_dialog(),
-            # AG Grid takes its styles (25 <style> elements) out of the page with the last grid, and puts them
-            # back when the next grid opens, each one restyling the whole page: the Dashboard has no grid, so
-            # that was on most visits of another tab. This grid, never shown, keeps them for the visit.
-            dag.AgGrid(id=ids.SHELL_GRID_STYLES, columnDefs=[], rowData=[], style={"display": "none"}),
         ],
         fluid=True,
         className="px-4 pb-5",
