@@ -339,8 +339,9 @@ def over_time_figure(frame: pl.DataFrame, grain: str, period: Period, today: dt.
         showlegend=True,  # also for a single series: the legend names it
         xaxis=xaxis,
         yaxis={"title": title("Interactions"), "rangemode": "tozero", **count_ticks(_tallest_bucket(frame))},
-        legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
-        margin={"b": 56},
+        # at the figure's foot, under the axis title (in the plot's own units it ran into "Day")
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "traceorder": "normal"},
+        margin={"b": 84},
         **({"annotations": notes} if notes else {}),
     )
 
