@@ -112,7 +112,6 @@ def verified_identity() -> Identity:
     if request.args.get("error"):
         error = request.args["error"][:64]
         raise SignInRefused(f"provider:{error}", f"{provider_name()} did not sign you in ({error}).", status=400)
-    metadata()
     config = current_app.config
     claims_options = {
         "iss": {"essential": True, "value": metadata()["issuer"]},

@@ -254,6 +254,15 @@ def test_the_sso_session_of_a_person_taken_out_of_the_directory_ends(sso_client,
     assert not signed_in(sso_client)
 
 
+def test_the_api_token_of_a_person_who_left_stops_working(sso_app, sso_client, data_dir):
+    store_ = store(sso_app)
+    token = store_.create_token(store_.account_by_email(ACCOUNTS["manager"][0]).id)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert sso_client.get(f"/api/v1/summary?{WEEK}", headers=headers).status_code == 200
+    set_active(data_dir, "u2", False)
+    assert sso_client.get(f"/api/v1/summary?{WEEK}", headers=headers).status_code == 401
+
+
 def test_a_disabled_persons_sso_session_ends_at_the_next_request(sso_app, sso_client, provider):
     email = ACCOUNTS["manager"][0]
     provider.set_user(email, email_verified=True)
