@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import polars as pl
 import pytest
+import requests
 
 from app import ConfigError, create_app
 from data import schema
@@ -169,6 +170,13 @@ def test_an_id_token_that_does_not_verify_is_refused(sso_app, sso_client, provid
     refused(sso_sign_in(sso_client, provider, ACCOUNTS["admin"][0]), 400, "could not be verified")
     assert not signed_in(sso_client)
     assert last_audit(sso_app, "login_refused")["detail"]["reason"].startswith("id_token:")
+
+
+def test_a_person_who_denies_at_the_provider_is_told_so(sso_app, sso_client, provider):
+    answer = requests.post(start(sso_client), data={"action": "deny"}, allow_redirects=False, timeout=10)
+    refused(sso_client.get(answer.headers["Location"]), 400, "Acme ID did not sign you in (access_denied)")
+    assert not signed_in(sso_client)
+    assert last_audit(sso_app, "login_refused")["detail"] == {"via": "sso", "reason": "provider:access_denied"}
 
 
 def test_an_unknown_email_is_refused(sso_app, sso_client, provider):
