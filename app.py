@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import click
 import dash
+from authlib.common.security import is_secure_transport
 from flask import Flask, Response, redirect, request
 from gunicorn.errors import AppImportError
 
@@ -42,6 +43,9 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; the OTLP receiver has its own OTLP_MAX_BYTES
     "CALLBACK_MAX_BYTES": 64 * 1024,  # tighter, for Dash callbacks and /api/ (auth/gate.py)
     "REPORT_MAX_JOBS": 2,  # report jobs running at once, all workers together (reports/jobs.py); one an account
+    "PASSWORD_LOGIN": True,  # off (PASSWORD_LOGIN=0): only the break-glass admin signs in with a password
+    "OIDC_PROVIDER_NAME": "SSO",  # "Sign in with SSO" unless named
+    "OIDC_TIMEOUT_SECONDS": 10,  # each request to the identity provider (discovery, keys, token)
 }
 # A thread back from DuckDB or numpy (which run without Python's lock) waits up to this long for the lock
 # while another thread builds a figure: 1 ms instead of CPython's 5 ms. Measured at 100M events, a tab's
@@ -106,6 +110,8 @@ TEXT = Setting(str, lambda v: isinstance(v, str | Path) and str(v).strip() != ""
 FLAG = Setting(_flag, lambda v: isinstance(v, bool), "1, true, yes, on or 0, false, no, off")
 TIMEZONE = Setting(str, known_timezone, "an IANA name like Europe/Paris", "is not a known time zone")
 MEGABYTES = _number(0, 2**20, "a number of MiB from 0 (off) to 1048576")
+# The provider's address: HTTPS, or plain HTTP on this machine only (a provider in a test).
+ISSUER = Setting(str, lambda v: isinstance(v, str) and is_secure_transport(v), "an https:// URL", "is not an HTTPS URL")
 
 # Environment variable -> config key, with how it is read and checked (at start, in _finish_config).
 ENVIRONMENT = {
@@ -121,6 +127,17 @@ ENVIRONMENT = {
     "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", _whole(1, 1000)),
     "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", _whole(1, 256)),
     "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", _whole(1, 64)),
+    # Single sign-on (auth/oidc.py); checked together in _check_sign_in.
+    "OIDC_ISSUER": ("OIDC_ISSUER", ISSUER),
+    "OIDC_CLIENT_ID": ("OIDC_CLIENT_ID", TEXT),
+    "OIDC_CLIENT_SECRET": ("OIDC_CLIENT_SECRET", TEXT),
+    "OIDC_PROVIDER_NAME": ("OIDC_PROVIDER_NAME", TEXT),
+    "OIDC_ALLOWED_DOMAINS": ("OIDC_ALLOWED_DOMAINS", TEXT),
+    "OIDC_GROUPS_CLAIM": ("OIDC_GROUPS_CLAIM", TEXT),
+    "OIDC_ADMIN_GROUPS": ("OIDC_ADMIN_GROUPS", TEXT),
+    "OIDC_MANAGER_GROUPS": ("OIDC_MANAGER_GROUPS", TEXT),
+    "PASSWORD_LOGIN": ("PASSWORD_LOGIN", FLAG),
+    "BREAK_GLASS_ADMIN": ("BREAK_GLASS_ADMIN", TEXT),
 }
 # Read by the process's one result cache itself (queries/cache.py: answers and the tabs' outputs, made at first
 # use); checked here.
@@ -129,6 +146,7 @@ PROCESS_ENVIRONMENT = {"TELEMETRY_CACHE_MB": MEGABYTES}
 CONFIG_ONLY = {
     "OTLP_MAX_BYTES": _whole(1, 2**31),
     "CALLBACK_MAX_BYTES": _whole(1024, 2**24),
+    "OIDC_TIMEOUT_SECONDS": _number(0.1, 300, "a number of seconds from 0.1 to 300"),
 }
 
 
@@ -236,6 +254,24 @@ def _finish_config(server: Flask) -> None:
     _make_folder("TELEMETRY_ACCOUNTS_DB", Path(config["ACCOUNTS_DB"]), Path(config["ACCOUNTS_DB"]).parent)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(config["DATA_DIR"])
+    _check_sign_in(config)
+
+
+def _check_sign_in(config: dict) -> None:
+    """Single sign-on's settings go together: an issuer needs its client, password login off needs SSO, and
+    a group mapping needs both the claim and at least one group."""
+    client = [key for key in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not config.get(key)]
+    if config.get("OIDC_ISSUER") and client:
+        raise ConfigError(f"OIDC_ISSUER is set but {' and '.join(client)} not; set all three for single sign-on.")
+    if not config.get("OIDC_ISSUER") and config.get("OIDC_CLIENT_ID"):
+        raise ConfigError("OIDC_CLIENT_ID is set but OIDC_ISSUER not; set the provider's issuer URL.")
+    if not config["PASSWORD_LOGIN"] and not config.get("OIDC_ISSUER"):
+        raise ConfigError("PASSWORD_LOGIN=0 needs single sign-on (OIDC_ISSUER); nobody could sign in otherwise.")
+    groups = config.get("OIDC_ADMIN_GROUPS") or config.get("OIDC_MANAGER_GROUPS")
+    if bool(config.get("OIDC_GROUPS_CLAIM")) != bool(groups):
+        raise ConfigError(
+            "OIDC_GROUPS_CLAIM and OIDC_ADMIN_GROUPS/OIDC_MANAGER_GROUPS go together: name the claim and its groups."
+        )
 
 
 def _outside_the_code(variable: str, folder: Path) -> None:
