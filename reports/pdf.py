@@ -1,0 +1,343 @@
+"""PDF: a report to read, print or forward, drawn by ReportLab with no browser and no network.
+
+A title page (whose data, which period, when and by whom), the KPI table, then each chosen point as a
+vector chart (ReportLab's own charts, in the app's colours) and its table, which splits across pages
+with its header repeated; "Page n of m" at the foot of every page. Names are text: each is escaped
+before ReportLab's paragraph markup reads it, so `<a href=…>` or `=1+1` is printed as typed. The fonts
+are Debian's DejaVu Sans (fonts-dejavu-core) with Symbola (fonts-symbola) for the emoji DejaVu lacks;
+right-to-left and other scripts that need shaping are shaped by HarfBuzz (uharfbuzz).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import uharfbuzz  # noqa: F401 (ReportLab shapes with it when it can import it: here it must)
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    LongTable,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    TableStyle,
+)
+
+from reports.chart_style import MUTED, PALETTE, count_ticks
+from reports.html import BAR_COLOURS, SERIES_COLOURS, display
+from reports.meta import ReportMeta
+from reports.tables import FLOAT, INT, PERCENT, USD, Table
+
+FONT_FILES = {
+    "DejaVuSans": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "DejaVuSans-Bold": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+}
+EMOJI_FONT = ("Symbola", "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf")
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+TEXT_COLOUR, LINE_COLOUR, HEADER_FILL = colors.HexColor("#1e293b"), colors.HexColor("#e2e8f0"), "#f1f5f9"
+PAGE = A4
+MARGIN = 15 * mm
+WIDTH = PAGE[0] - 2 * MARGIN - 12  # within the page's frame, which keeps 6 pt on each side
+CELL_PAD = 3
+MIN_TEXT = 110.0  # the narrowest a column of names gets, before the number columns give up room
+BAR_ROWS = 15  # a breakdown's chart shows its first 15 rows, as in the HTML report; the table has them all
+LABEL_CHARS = 40  # longer names are cut in a chart's labels (with "…"); the table beside it has them whole
+NUMERIC = (INT, FLOAT, USD, PERCENT)
+# Right-to-left letters (Hebrew, Arabic, ...) and combining marks need HarfBuzz to be drawn right.
+SHAPED_BIDI = frozenset(("R", "AL", "AN", "NSM"))
+
+
+class FontMissing(RuntimeError):
+    """A font the PDF needs is not installed; the message names the Debian package."""
+
+
+_reportlab_cmap = ttfonts.makeToUnicodeCMap
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """ReportLab's map from glyphs back to text, with characters beyond U+FFFF (emoji) written in UTF-16 as
+    PDF requires: ReportLab writes five hex digits, which readers cut to four (🚀 read back as Ὠ)."""
+    return re.sub(r"(?<=> )<([0-9A-F]{5,6})>$", _utf16, _reportlab_cmap(fontname, subset), flags=re.MULTILINE)
+
+
+def _utf16(match: re.Match) -> str:
+    return "<" + chr(int(match.group(1), 16)).encode("utf-16-be").hex().upper() + ">"
+
+
+@cache
+def _fonts() -> frozenset[str]:
+    """Register the fonts once per process; the characters DejaVu Sans has (others go to the emoji font)."""
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+    for name, path in FONT_FILES.items():
+        if not Path(path).is_file():
+            raise FontMissing(f"The PDF report needs {path} (Debian's fonts-dejavu-core; `make run` installs it).")
+        pdfmetrics.registerFont(TTFont(name, path))
+    if Path(EMOJI_FONT[1]).is_file():
+        pdfmetrics.registerFont(TTFont(*EMOJI_FONT))
+    return frozenset(chr(code) for code in pdfmetrics.getFont(FONT).face.charToGlyph)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("cell", fontName=FONT, fontSize=7.5, leading=9.5, textColor=TEXT_COLOUR)
+    return {
+        "cell": base,
+        "head": ParagraphStyle("head", base, fontName=BOLD),
+        "num": ParagraphStyle("num", base, alignment=2),
+        "numhead": ParagraphStyle("numhead", base, fontName=BOLD, alignment=2),
+        "title": ParagraphStyle("title", base, fontName=BOLD, fontSize=24, leading=30, spaceAfter=18),
+        "h2": ParagraphStyle("h2", base, fontName=BOLD, fontSize=14, leading=18, spaceBefore=6, spaceAfter=8),
+        "fact": ParagraphStyle("fact", base, fontSize=11, leading=15),
+        "factlabel": ParagraphStyle("factlabel", base, fontSize=11, leading=15, textColor=colors.HexColor(MUTED)),
+        "muted": ParagraphStyle("muted", base, fontSize=9, leading=12, textColor=colors.HexColor(MUTED)),
+    }
+
+
+def _needs_shaping(text: str) -> bool:
+    return not text.isascii() and any(unicodedata.bidirectional(c) in SHAPED_BIDI for c in text)
+
+
+def markup(text: str, has_glyph: frozenset[str]) -> str:
+    """Text as ReportLab paragraph markup that prints it as typed: escaped, with the characters DejaVu
+    Sans lacks (emoji) set in the emoji font."""
+    if text.isascii() or EMOJI_FONT[0] not in pdfmetrics.getRegisteredFontNames():
+        return escape(text)
+    parts, run, fallback = [], [], False
+    for char in text:
+        missing = char not in has_glyph and not char.isspace()
+        if missing != fallback and run:
+            parts.append(_run("".join(run), fallback))
+            run = []
+        run.append(char)
+        fallback = missing
+    parts.append(_run("".join(run), fallback))
+    return "".join(parts)
+
+
+def _run(text: str, fallback: bool) -> str:
+    return f'<font name="{EMOJI_FONT[0]}">{escape(text)}</font>' if fallback else escape(text)
+
+
+class _Writer:
+    """Turns the report's tables into ReportLab flowables, with one set of styles and fonts."""
+
+    def __init__(self) -> None:
+        self.glyphs = _fonts()
+        self.styles = _styles()
+        self._shaped: dict[str, ParagraphStyle] = {}
+
+    def para(self, text: str, style: str = "cell") -> Paragraph:
+        chosen = self.styles[style]
+        if _needs_shaping(text):
+            chosen = self._shaped.setdefault(style, ParagraphStyle(f"{style}-shaped", chosen, shaping=1))
+        return Paragraph(markup(text, self.glyphs), chosen)
+
+    def title_page(self, meta: ReportMeta) -> list:
+        facts = [[self.para(label, "factlabel"), self.para(value, "fact")] for label, value in meta.lines()]
+        table = LongTable(facts, colWidths=[45 * mm, WIDTH - 45 * mm])
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+        return [Spacer(1, 40 * mm), self.para("Telemetry report", "title"), table, PageBreak()]
+
+    def table(self, table: Table) -> LongTable:
+        """The table whole, its header repeated on every page it runs onto."""
+        columns = table.columns
+        kinds = [table.kinds.get(c) for c in columns]
+        head = [
+            self.para(table.header(c), "numhead" if k in NUMERIC else "head")
+            for c, k in zip(columns, kinds, strict=True)
+        ]
+        rows = [head]
+        texts: list[list[str]] = [[] for _ in columns]
+        for row in table.frame.iter_rows(named=True):
+            cells = []
+            for index, column in enumerate(columns):
+                kind = table.kind(column, row)
+                text = display(row[column], kind)
+                texts[index].append(text)
+                cells.append(self.para(text, "num" if kind in NUMERIC else "cell"))
+            rows.append(cells)
+        widths = _widths([table.header(c) for c in columns], texts, [k in NUMERIC for k in kinds])
+        out = LongTable(rows, colWidths=widths, repeatRows=1)
+        out.setStyle(TableStyle([
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(HEADER_FILL)),
+            ("LINEBELOW", (0, 0), (-1, 0), 1, colors.HexColor("#cbd5e1")),
+            ("LINEBELOW", (0, 1), (-1, -1), 0.25, LINE_COLOUR),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
+            ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]))  # fmt: skip
+        return out
+
+    def section(self, table: Table) -> list:
+        heading = self.para(table.title, "h2")
+        if not table.frame.height:
+            return [CondPageBreak(40 * mm), heading, self.para("Nothing in this period.", "muted")]
+        top = [heading, _chart(table)] if table.chart else [heading]
+        return [CondPageBreak(110 * mm), KeepTogether(top), Spacer(1, 4 * mm), self.table(table), Spacer(1, 8 * mm)]
+
+
+def _widths(headers: list[str], texts: list[list[str]], numeric: list[bool]) -> list[float]:
+    """Numbers, dates and short texts as wide as their longest value (their header wraps if it must); longer
+    texts share the rest by their natural widths, so a long name wraps in its cell, on the page."""
+    size, pad = 7.5, 2 * CELL_PAD + 1
+
+    def natural(values: Iterable[str], font: str = FONT) -> float:
+        return max((pdfmetrics.stringWidth(v, font, size) for v in values), default=0.0) + pad
+
+    def header(i: int, whole: bool = True) -> float:
+        return natural([headers[i]] if whole else headers[i].split(), BOLD)
+
+    narrow = [i for i, is_number in enumerate(numeric) if is_number or all(len(v) <= 16 for v in texts[i])]
+    free = [i for i in range(len(headers)) if i not in narrow]
+    fixed = {i: min(max(natural(texts[i]), header(i)), 90.0) for i in narrow}
+    if WIDTH - sum(fixed.values()) < MIN_TEXT * len(free):  # headers wrap at their words before anything else
+        fixed = {i: min(max(natural(texts[i]), header(i, whole=False)), 90.0) for i in narrow}
+    if not free:  # stretch the text columns, if any, to the page's width; or every column
+        free = [i for i in fixed if not numeric[i]] or list(fixed)
+        fixed = {i: w for i, w in fixed.items() if i not in free}
+    wants = {i: max(natural(texts[i]), header(i)) for i in free}
+    room = WIDTH - sum(fixed.values())
+    if room < MIN_TEXT * len(free):  # many number columns: they give up room, evenly, for the text
+        squeeze = (WIDTH - MIN_TEXT * len(free)) / sum(fixed.values())
+        fixed = {i: w * squeeze for i, w in fixed.items()}
+        room = MIN_TEXT * len(free)
+    total = sum(wants.values()) or 1.0
+    return [fixed[i] if i in fixed else room * wants[i] / total for i in range(len(headers))]
+
+
+def _label(value: object, kind: str | None) -> str:
+    text = display(value, kind or "text")
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def _axis_format(table: Table, column: str, largest: float):
+    """Value axis labels as the tabs write them: whole counts with separators or 20k, dollars for money."""
+    if table.kinds.get(column) == USD:
+        return (lambda v: f"${v:,.2f}") if largest < 10 else (lambda v: f"${v:,.0f}")
+    if count_ticks(largest).get("tickformat") == "~s":
+        return lambda v: f"{v / 1000:,.0f}k" if v else "0"
+    return lambda v: f"{v:,.0f}"
+
+
+def _chart(table: Table) -> Drawing:
+    return _line_chart(table) if table.chart.kind == "line" else _bar_chart(table)
+
+
+def _bar_chart(table: Table) -> Drawing:
+    """A breakdown's first rows as horizontal bars, the largest on top, in the colour of what they are."""
+    chart = table.chart
+    frame = table.frame.head(BAR_ROWS)
+    value = chart.values[0]
+    values = [float(v or 0) for v in frame[value].to_list()][::-1]
+    labels = [_label(v, table.kinds.get(chart.category)) for v in frame[chart.category].to_list()][::-1]
+    label_width = min(max(pdfmetrics.stringWidth(t, FONT, 7) for t in labels) + 6, WIDTH * 0.4)
+    height = 30 + 14 * len(values)
+    drawing = Drawing(WIDTH, height + 18)
+    bars = HorizontalBarChart()
+    bars.x, bars.y, bars.width, bars.height = label_width, 18, WIDTH - label_width - 20, height - 10
+    bars.data = [values]
+    bars.bars[0].fillColor = colors.HexColor(BAR_COLOURS.get(chart.category, PALETTE[0]))
+    bars.bars.strokeColor = None
+    bars.categoryAxis.categoryNames = labels
+    bars.categoryAxis.labels.fontName, bars.categoryAxis.labels.fontSize = FONT, 7
+    bars.categoryAxis.labels.boxAnchor = "e"
+    bars.categoryAxis.strokeColor = LINE_COLOUR
+    _value_axis(bars.valueAxis, table, value, max(values, default=0.0))
+    drawing.add(bars)
+    drawing.add(String(label_width, height + 8, table.header(value), fontName=BOLD, fontSize=8, fillColor=TEXT_COLOUR))
+    return drawing
+
+
+def _line_chart(table: Table) -> Drawing:
+    """Each series over time in a chart of its own, side by side (their scales differ too much for one axis)."""
+    chart = table.chart
+    frame = table.frame
+    dates = [display(v, table.kinds.get(chart.category)) for v in frame[chart.category].to_list()]
+    step = max(1, len(dates) // 8)  # about eight date labels on an axis
+    names = [d if i % step == 0 else "" for i, d in enumerate(dates)]
+    gap = 24
+    width = (WIDTH - gap * (len(chart.values) - 1)) / len(chart.values)
+    drawing = Drawing(WIDTH, 200)
+    for number, value in enumerate(chart.values):
+        values = [float(v or 0) for v in frame[value].to_list()]
+        line = HorizontalLineChart()
+        line.x, line.y = number * (width + gap) + 40, 40
+        line.width, line.height = width - 48, 130
+        line.data = [values]
+        colour = colors.HexColor(SERIES_COLOURS.get(value, PALETTE[number]))
+        line.lines[0].strokeColor, line.lines[0].strokeWidth = colour, 1.5
+        line.joinedLines = 1
+        line.categoryAxis.categoryNames = names
+        line.categoryAxis.labels.fontName, line.categoryAxis.labels.fontSize = FONT, 6.5
+        line.categoryAxis.labels.angle, line.categoryAxis.labels.boxAnchor = 30, "ne"
+        line.categoryAxis.strokeColor = LINE_COLOUR
+        _value_axis(line.valueAxis, table, value, max(values, default=0.0))
+        drawing.add(line)
+        drawing.add(String(line.x, 182, table.header(value), fontName=BOLD, fontSize=8, fillColor=colour))
+    return drawing
+
+
+def _value_axis(axis, table: Table, column: str, largest: float) -> None:
+    axis.valueMin = 0
+    if largest <= 6 and table.kinds.get(column) == INT:
+        axis.valueStep = 1  # no 0.5 interactions
+    axis.labelTextFormat = _axis_format(table, column, largest)
+    axis.labels.fontName, axis.labels.fontSize = FONT, 6.5
+    axis.strokeColor, axis.visibleGrid = LINE_COLOUR, 1
+    axis.gridStrokeColor, axis.gridStrokeWidth = LINE_COLOUR, 0.5
+
+
+class _NumberedCanvas(Canvas):
+    """Says "Page n of m" on every page: the pages are kept until the total is known (ReportLab's recipe)."""
+
+    footer = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._page_states: list[dict] = []
+
+    def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
+        self._page_states.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        for page in self._page_states:
+            self.__dict__.update(page)
+            self.setFont(FONT, 7.5)
+            self.setFillColor(colors.HexColor(MUTED))
+            self.drawString(MARGIN, 8 * mm, self.footer)
+            self.drawRightString(PAGE[0] - MARGIN, 8 * mm, f"Page {self._pageNumber} of {len(self._page_states)}")
+            super().showPage()
+        super().save()
+
+
+def write_pdf(out, meta: ReportMeta, summary: Table, tables: Iterable[Table]) -> None:
+    """Write the report as PDF to a binary stream: title page, KPIs, then each point's chart and table."""
+    writer = _Writer()
+    story = writer.title_page(meta)
+    story += [writer.para("Summary KPIs", "h2"), writer.table(summary), Spacer(1, 8 * mm)]
+    for table in tables:
+        if table.key != "summary":
+            story += writer.section(table)
+    canvas = type("ReportCanvas", (_NumberedCanvas,), {"footer": f"Telemetry report · {meta.period_label}"})
+    document = SimpleDocTemplate(
+        out, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN + 4 * mm,
+        title=f"Telemetry report · {meta.period_label}", author=meta.generated_by, creator="Telemetry",
+        subject=meta.scope_label,
+    )  # fmt: skip
+    document.build(story, canvasmaker=canvas)
