@@ -42,7 +42,7 @@ from reportlab.platypus import (
 from reports.chart_style import MUTED, PALETTE, count_ticks
 from reports.html import BAR_COLOURS, SERIES_COLOURS, display
 from reports.meta import ReportMeta
-from reports.tables import FLOAT, INT, PERCENT, USD, Table
+from reports.tables import DATE, DATETIME, FLOAT, INT, PERCENT, USD, Table
 
 FONT_FILES = {
     "DejaVuSans": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -55,7 +55,7 @@ PAGE = A4
 MARGIN = 15 * mm
 WIDTH = PAGE[0] - 2 * MARGIN - 12  # within the page's frame, which keeps 6 pt on each side
 CELL_PAD = 3
-MIN_TEXT = 110.0  # the narrowest a column of names gets, before the number columns give up room
+MIN_TEXT, MAX_TEXT = 60.0, 250.0  # a column of names wraps within these widths before numbers give up room
 BAR_ROWS = 15  # a breakdown's chart shows its first 15 rows, as in the HTML report; the table has them all
 LABEL_CHARS = 40  # longer names are cut in a chart's labels (with "…"); the table beside it has them whole
 NUMERIC = (INT, FLOAT, USD, PERCENT)
@@ -157,6 +157,7 @@ class _Writer:
         """The table whole, its header repeated on every page it runs onto."""
         columns = table.columns
         kinds = [table.kinds.get(c) for c in columns]
+        unbroken = [k in (*NUMERIC, DATE, DATETIME) for k in kinds]
         head = [
             self.para(table.header(c), "numhead" if k in NUMERIC else "head")
             for c, k in zip(columns, kinds, strict=True)
@@ -169,15 +170,18 @@ class _Writer:
                 kind = table.kind(column, row)
                 text = display(row[column], kind)
                 texts[index].append(text)
-                cells.append(self.para(text, "num" if kind in NUMERIC else "cell"))
+                # numbers and dates as plain strings (drawn as they are, several times faster than paragraphs)
+                cells.append(text if unbroken[index] else self.para(text))
             rows.append(cells)
-        widths = _widths([table.header(c) for c in columns], texts, [k in NUMERIC for k in kinds])
+        widths = _widths([table.header(c) for c in columns], texts, unbroken)
         out = LongTable(rows, colWidths=widths, repeatRows=1)
         out.setStyle(TableStyle([
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(HEADER_FILL)),
             ("LINEBELOW", (0, 0), (-1, 0), 1, colors.HexColor("#cbd5e1")),
             ("LINEBELOW", (0, 1), (-1, -1), 0.25, LINE_COLOUR),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONT", (0, 1), (-1, -1), FONT, 7.5, 9.5),
+            ("TEXTCOLOR", (0, 1), (-1, -1), TEXT_COLOUR),
+            *(("ALIGN", (i, 1), (i, -1), "RIGHT") for i, kind in enumerate(kinds) if kind in NUMERIC),
             ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
             ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ]))  # fmt: skip
@@ -191,33 +195,33 @@ class _Writer:
         return [CondPageBreak(110 * mm), KeepTogether(top), Spacer(1, 4 * mm), self.table(table), Spacer(1, 8 * mm)]
 
 
-def _widths(headers: list[str], texts: list[list[str]], numeric: list[bool]) -> list[float]:
-    """Numbers, dates and short texts as wide as their longest value (their header wraps if it must); longer
-    texts share the rest by their natural widths, so a long name wraps in its cell, on the page."""
+def _widths(headers: list[str], texts: list[list[str]], unbroken: list[bool]) -> list[float]:
+    """Columns as wide as their widest value; numbers, dates and short texts never wrap, longer texts
+    share what is left and wrap in their cells; the table spans the page."""
     size, pad = 7.5, 2 * CELL_PAD + 1
 
     def natural(values: Iterable[str], font: str = FONT) -> float:
         return max((pdfmetrics.stringWidth(v, font, size) for v in values), default=0.0) + pad
 
-    def header(i: int, whole: bool = True) -> float:
-        return natural([headers[i]] if whole else headers[i].split(), BOLD)
-
-    narrow = [i for i, is_number in enumerate(numeric) if is_number or all(len(v) <= 16 for v in texts[i])]
-    free = [i for i in range(len(headers)) if i not in narrow]
-    fixed = {i: min(max(natural(texts[i]), header(i)), 90.0) for i in narrow}
-    if WIDTH - sum(fixed.values()) < MIN_TEXT * len(free):  # headers wrap at their words before anything else
-        fixed = {i: min(max(natural(texts[i]), header(i, whole=False)), 90.0) for i in narrow}
-    if not free:  # stretch the text columns, if any, to the page's width; or every column
-        free = [i for i in fixed if not numeric[i]] or list(fixed)
-        fixed = {i: w for i, w in fixed.items() if i not in free}
-    wants = {i: max(natural(texts[i]), header(i)) for i in free}
-    room = WIDTH - sum(fixed.values())
-    if room < MIN_TEXT * len(free):  # many number columns: they give up room, evenly, for the text
-        squeeze = (WIDTH - MIN_TEXT * len(free)) / sum(fixed.values())
-        fixed = {i: w * squeeze for i, w in fixed.items()}
-        room = MIN_TEXT * len(free)
-    total = sum(wants.values()) or 1.0
-    return [fixed[i] if i in fixed else room * wants[i] / total for i in range(len(headers))]
+    count = range(len(headers))
+    nowrap = [unbroken[i] or all(len(v) <= 16 for v in texts[i]) for i in count]
+    words = [natural(h.split(), BOLD) for h in headers]  # a header may wrap at its words
+    wants = [max(natural(texts[i]), words[i]) for i in count]
+    wants = [w if nowrap[i] else min(w, MAX_TEXT) for i, w in enumerate(wants)]
+    whole = [max(w, min(natural([h], BOLD), 90.0)) for w, h in zip(wants, headers, strict=True)]
+    if sum(whole) <= WIDTH:  # headers on one line where the page has room
+        wants = whole
+    wrapping = [i for i in count if not nowrap[i]]
+    spare = WIDTH - sum(wants)
+    if spare >= 0:  # stretch the text columns (or every column) to the page's width
+        grow = wrapping or [i for i in count if not unbroken[i]] or list(count)
+        total = sum(wants[i] for i in grow) or 1.0
+        return [w + spare * w / total if i in grow else w for i, w in enumerate(wants)]
+    room = WIDTH - sum(wants[i] for i in count if nowrap[i])
+    if wrapping and room >= MIN_TEXT * len(wrapping):  # the long texts wrap
+        total = sum(wants[i] for i in wrapping)
+        return [room * w / total if i in wrapping else w for i, w in enumerate(wants)]
+    return [w * WIDTH / sum(wants) for w in wants]  # too many columns: every one gives up room
 
 
 def _label(value: object, kind: str | None) -> str:
