@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import uharfbuzz  # noqa: F401 (ReportLab shapes with it when it can import it: here it must)
+from reportlab.graphics import renderPDF
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, String
@@ -30,6 +31,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
+    Flowable,
     KeepTogether,
     LongTable,
     PageBreak,
@@ -104,6 +106,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle("h2", base, fontName=BOLD, fontSize=14, leading=18, spaceBefore=6, spaceAfter=8),
         "fact": ParagraphStyle("fact", base, fontSize=11, leading=15),
         "factlabel": ParagraphStyle("factlabel", base, fontSize=11, leading=15, textColor=colors.HexColor(MUTED)),
+        "label": ParagraphStyle("label", base, fontSize=7, leading=8.5, alignment=2),
         "muted": ParagraphStyle("muted", base, fontSize=9, leading=12, textColor=colors.HexColor(MUTED)),
     }
 
@@ -191,7 +194,8 @@ class _Writer:
         heading = self.para(table.title, "h2")
         if not table.frame.height:
             return [CondPageBreak(40 * mm), heading, self.para("Nothing in this period.", "muted")]
-        top = [heading, _chart(table)] if table.chart else [heading]
+        chart = table.chart and (_line_chart(table) if table.chart.kind == "line" else _bar_chart(table, self.para))
+        top = [heading, chart] if chart else [heading]
         return [CondPageBreak(110 * mm), KeepTogether(top), Spacer(1, 4 * mm), self.table(table), Spacer(1, 8 * mm)]
 
 
@@ -238,18 +242,14 @@ def _axis_format(table: Table, column: str, largest: float):
     return lambda v: f"{v:,.0f}"
 
 
-def _chart(table: Table) -> Drawing:
-    return _line_chart(table) if table.chart.kind == "line" else _bar_chart(table)
-
-
-def _bar_chart(table: Table) -> Drawing:
+def _bar_chart(table: Table, para: Callable[[str, str], Paragraph]) -> Flowable:
     """A breakdown's first rows as horizontal bars, the largest on top, in the colour of what they are."""
     chart = table.chart
     frame = table.frame.head(BAR_ROWS)
     value = chart.values[0]
     values = [float(v or 0) for v in frame[value].to_list()][::-1]
     labels = [_label(v, table.kinds.get(chart.category)) for v in frame[chart.category].to_list()][::-1]
-    label_width = min(max(pdfmetrics.stringWidth(t, FONT, 7) for t in labels) + 6, WIDTH * 0.4)
+    label_width = min(max(pdfmetrics.stringWidth(t, FONT, 7) for t in labels) + 12, WIDTH * 0.4)
     height = 30 + 14 * len(values)
     drawing = Drawing(WIDTH, height + 18)
     bars = HorizontalBarChart()
@@ -257,14 +257,34 @@ def _bar_chart(table: Table) -> Drawing:
     bars.data = [values]
     bars.bars[0].fillColor = colors.HexColor(BAR_COLOURS.get(chart.category, PALETTE[0]))
     bars.bars.strokeColor = None
-    bars.categoryAxis.categoryNames = labels
-    bars.categoryAxis.labels.fontName, bars.categoryAxis.labels.fontSize = FONT, 7
-    bars.categoryAxis.labels.boxAnchor = "e"
+    bars.categoryAxis.categoryNames = [""] * len(labels)  # the names are paragraphs, drawn by _Bars
     bars.categoryAxis.strokeColor = LINE_COLOUR
     _value_axis(bars.valueAxis, table, value, max(values, default=0.0))
     drawing.add(bars)
-    drawing.add(String(label_width, height + 8, table.header(value), fontName=BOLD, fontSize=8, fillColor=TEXT_COLOUR))
-    return drawing
+    title = table.header(value)
+    if len(table.frame) > len(frame):
+        title += f" (the first {len(frame)} of {len(table.frame)}; all in the table)"
+    drawing.add(String(label_width, height + 8, title, fontName=BOLD, fontSize=8, fillColor=TEXT_COLOUR))
+    return _Bars(drawing, [para(label, "label") for label in labels], bars)
+
+
+class _Bars(Flowable):
+    """A bar chart whose names are paragraphs, like the table's: a chart's own labels are drawn unshaped
+    (a right-to-left name reversed) and in one font (an emoji as a box)."""
+
+    def __init__(self, drawing: Drawing, labels: list[Paragraph], bars: HorizontalBarChart) -> None:
+        super().__init__()
+        self.drawing, self.labels, self.bars = drawing, labels, bars
+
+    def wrap(self, _width: float, _height: float) -> tuple[float, float]:
+        return self.drawing.width, self.drawing.height
+
+    def draw(self) -> None:
+        renderPDF.draw(self.drawing, self.canv, 0, 0)
+        step = self.bars.height / len(self.labels)
+        for index, label in enumerate(self.labels):
+            _width, height = label.wrap(self.bars.x - 6, step * 2)
+            label.drawOn(self.canv, 0, self.bars.y + (index + 0.5) * step - height / 2)
 
 
 def _line_chart(table: Table) -> Drawing:
