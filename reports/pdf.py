@@ -17,7 +17,9 @@ from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import uharfbuzz  # noqa: F401 (ReportLab shapes with it when it can import it: here it must)
+# ReportLab uses these when it can import them: here it must (shaping; its C accelerator, twice the speed).
+import _rl_accel  # noqa: F401
+import uharfbuzz  # noqa: F401
 from reportlab.graphics import renderPDF
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
@@ -56,7 +58,7 @@ TEXT_COLOUR, LINE_COLOUR, HEADER_FILL = colors.HexColor("#1e293b"), colors.HexCo
 PAGE = A4
 MARGIN = 15 * mm
 WIDTH = PAGE[0] - 2 * MARGIN - 12  # within the page's frame, which keeps 6 pt on each side
-CELL_PAD = 3
+CELL_PAD, V_PAD, FONT_SIZE, LEADING = 3, 2, 7.5, 9.5  # a table's cells
 MIN_TEXT, MAX_TEXT = 60.0, 250.0  # a column of names wraps within these widths before numbers give up room
 BAR_ROWS = 15  # a breakdown's chart shows its first 15 rows, as in the HTML report; the table has them all
 LABEL_CHARS = 40  # longer names are cut in a chart's labels (with "…"); the table beside it has them whole
@@ -156,7 +158,7 @@ class _Writer:
         table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
         return [Spacer(1, 40 * mm), self.para("Telemetry report", "title"), table, PageBreak()]
 
-    def table(self, table: Table) -> LongTable:
+    def table(self, table: Table) -> Flowable:
         """The table whole, its header repeated on every page it runs onto."""
         columns = table.columns
         kinds = [table.kinds.get(c) for c in columns]
@@ -165,30 +167,27 @@ class _Writer:
             self.para(table.header(c), "numhead" if k in NUMERIC else "head")
             for c, k in zip(columns, kinds, strict=True)
         ]
-        rows = [head]
-        texts: list[list[str]] = [[] for _ in columns]
-        for row in table.frame.iter_rows(named=True):
-            cells = []
-            for index, column in enumerate(columns):
-                kind = table.kind(column, row)
-                text = display(row[column], kind)
-                texts[index].append(text)
-                # numbers and dates as plain strings (drawn as they are, several times faster than paragraphs)
-                cells.append(text if unbroken[index] else self.para(text))
-            rows.append(cells)
-        widths = _widths([table.header(c) for c in columns], texts, unbroken)
-        out = LongTable(rows, colWidths=widths, repeatRows=1)
-        out.setStyle(TableStyle([
+        texts = [[display(row[c], table.kind(c, row)) for c in columns] for row in table.frame.iter_rows(named=True)]
+        widths = _widths([table.header(c) for c in columns], [list(c) for c in zip(*texts, strict=True)], unbroken)
+        room = [width - 2 * CELL_PAD for width in widths]
+        # Plain strings where they fit on one line as they are (drawn as typed, several times faster than
+        # paragraphs): numbers, dates, and printable ASCII that fits; paragraphs for the rest, which wrap, take
+        # another font for emoji or are shaped.
+        rows = [head] + [
+            [text if unbroken[i] or _fits(text, room[i]) else self.para(text) for i, text in enumerate(cells)]
+            for cells in texts
+        ]
+        style = TableStyle([
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(HEADER_FILL)),
             ("LINEBELOW", (0, 0), (-1, 0), 1, colors.HexColor("#cbd5e1")),
             ("LINEBELOW", (0, 1), (-1, -1), 0.25, LINE_COLOUR),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONT", (0, 1), (-1, -1), FONT, 7.5, 9.5),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONT", (0, 1), (-1, -1), FONT, FONT_SIZE, LEADING),
             ("TEXTCOLOR", (0, 1), (-1, -1), TEXT_COLOUR),
             *(("ALIGN", (i, 1), (i, -1), "RIGHT") for i, kind in enumerate(kinds) if kind in NUMERIC),
             ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
-            ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]))  # fmt: skip
-        return out
+            ("TOPPADDING", (0, 0), (-1, -1), V_PAD), ("BOTTOMPADDING", (0, 0), (-1, -1), V_PAD),
+        ])  # fmt: skip
+        return _PagedTable(rows, [_row_height(cells, widths) for cells in rows], widths, style)
 
     def section(self, table: Table) -> list:
         heading = self.para(table.title, "h2")
@@ -197,6 +196,53 @@ class _Writer:
         chart = table.chart and (_line_chart(table) if table.chart.kind == "line" else _bar_chart(table, self.para))
         top = [heading, chart] if chart else [heading]
         return [CondPageBreak(110 * mm), KeepTogether(top), Spacer(1, 4 * mm), self.table(table), Spacer(1, 8 * mm)]
+
+
+def _fits(text: str, room: float) -> bool:
+    return text.isascii() and text.isprintable() and pdfmetrics.stringWidth(text, FONT, FONT_SIZE) <= room
+
+
+def _row_height(cells: list, widths: list[float]) -> float:
+    """A row's height: its tallest cell, a paragraph as wrapped in its column, a plain string one line."""
+    tallest = LEADING
+    for cell, width in zip(cells, widths, strict=True):
+        if isinstance(cell, Paragraph):
+            tallest = max(tallest, cell.wrap(width - 2 * CELL_PAD, PAGE[1])[1])
+    return tallest + 2 * V_PAD
+
+
+class _PagedTable(Flowable):
+    """A table cut into one LongTable a page, the header first on each. ReportLab's own split builds a new
+    table of every row left at each page, so time grew with the square of the rows (10,000 people: 20 s);
+    this one knows each row's height and cuts at the page's end, in time that follows the rows."""
+
+    def __init__(self, rows: list, heights: list[float], widths: list[float], style: TableStyle, start: int = 1):
+        super().__init__()
+        self.rows, self.heights, self.widths, self.style, self.start = rows, heights, widths, style, start
+
+    def _table(self, end: int) -> LongTable:
+        rows, heights = [self.rows[0], *self.rows[self.start : end]], [self.heights[0], *self.heights[self.start : end]]
+        table = LongTable(rows, colWidths=self.widths, rowHeights=heights, repeatRows=1)
+        table.setStyle(self.style)
+        return table
+
+    def wrap(self, _width: float, _height: float) -> tuple[float, float]:
+        return sum(self.widths), self.heights[0] + sum(self.heights[self.start :])
+
+    def split(self, _width: float, height: float) -> list[Flowable]:
+        used, end = self.heights[0], self.start
+        while end < len(self.rows) and used + self.heights[end] <= height:
+            used += self.heights[end]
+            end += 1
+        if end == self.start:
+            return []  # not one row fits under the header here: all on the next page
+        rest = _PagedTable(self.rows, self.heights, self.widths, self.style, end)
+        return [self._table(end), rest] if end < len(self.rows) else [self._table(end)]
+
+    def draw(self) -> None:
+        table = self._table(len(self.rows))
+        table.wrapOn(self.canv, sum(self.widths), PAGE[1])
+        table.drawOn(self.canv, 0, 0)
 
 
 def _widths(headers: list[str], texts: list[list[str]], unbroken: list[bool]) -> list[float]:
