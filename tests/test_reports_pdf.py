@@ -3,6 +3,7 @@ pdftotext; numbers and names from tests/org.py."""
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import subprocess
@@ -141,3 +142,19 @@ def test_pdf_from_the_command_line(app, runner, tmp_path):
     wrong = runner.invoke(args=report_args(tmp_path / "r.xlsx", fmt="pdf"))
     assert wrong.output.splitlines() == [f"Error: --out {tmp_path}/r.xlsx: a pdf report is one PDF document; "
                                          f"name it {tmp_path}/r.pdf."]  # fmt: skip
+
+
+def test_the_dialog_makes_a_pdf_in_the_askers_scope(app, signed_in, tmp_path):
+    """Generate Report with PDF chosen: the same job as the other formats, the manager's teams only, audited."""
+    from callbacks import report
+
+    with signed_in("manager"):
+        ticket = report.prepare_ticket(["by_team"], "shown", "auto", "pdf", "?start=2026-03-02&end=2026-03-08")[0]
+        download, status = report.generate_report(lambda _step: None, 1, ticket)
+    assert (download["filename"], download["type"]) == ("telemetry-report-2026-03-02-to-2026-03-08.pdf",
+                                                        "application/pdf")  # fmt: skip
+    assert status.startswith("Done: telemetry-report-2026-03-02-to-2026-03-08.pdf")
+    text = poppler_text(base64.b64decode(download["content"]), tmp_path)
+    assert "Engineering" in text and "Sales" in text and "Legal" not in text
+    last = exports(app)[0]  # the newest
+    assert (last["actor"], last["detail"]["format"]) == (account(app, "manager").email, "pdf")
