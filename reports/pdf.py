@@ -61,6 +61,7 @@ WIDTH = PAGE[0] - 2 * MARGIN - 12  # within the page's frame, which keeps 6 pt o
 CELL_PAD, V_PAD, FONT_SIZE, LEADING = 3, 2, 7.5, 9.5  # a table's cells
 MIN_TEXT, MAX_TEXT = 60.0, 250.0  # a column of names wraps within these widths before numbers give up room
 BAR_ROWS = 15  # a breakdown's chart shows its first 15 rows, as in the HTML report; the table has them all
+MAX_CELL_CHARS = 1000  # a name longer than this is cut in a table's cell (a row must fit on a page)
 LABEL_CHARS = 40  # longer names are cut in a chart's labels (with "…"); the table beside it has them whole
 NUMERIC = (INT, FLOAT, USD, PERCENT)
 # Right-to-left letters (Hebrew, Arabic, ...) and combining marks need HarfBuzz to be drawn right.
@@ -154,7 +155,7 @@ class _Writer:
 
     def title_page(self, meta: ReportMeta) -> list:
         facts = [[self.para(label, "factlabel"), self.para(value, "fact")] for label, value in meta.lines()]
-        table = LongTable(facts, colWidths=[45 * mm, WIDTH - 45 * mm])
+        table = LongTable(facts, colWidths=[45 * mm, WIDTH - 45 * mm], splitInRow=1)  # a scope of many teams
         table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
         return [Spacer(1, 40 * mm), self.para("Telemetry report", "title"), table, PageBreak()]
 
@@ -174,7 +175,7 @@ class _Writer:
         # paragraphs): numbers, dates, and printable ASCII that fits; paragraphs for the rest, which wrap, take
         # another font for emoji or are shaped.
         rows = [head] + [
-            [text if unbroken[i] or _fits(text, room[i]) else self.para(text) for i, text in enumerate(cells)]
+            [text if unbroken[i] or _fits(text, room[i]) else self.para(_cut(text)) for i, text in enumerate(cells)]
             for cells in texts
         ]
         style = TableStyle([
@@ -196,6 +197,11 @@ class _Writer:
         chart = table.chart and (_line_chart(table) if table.chart.kind == "line" else _bar_chart(table, self.para))
         top = [heading, chart] if chart else [heading]
         return [CondPageBreak(110 * mm), KeepTogether(top), Spacer(1, 4 * mm), self.table(table), Spacer(1, 8 * mm)]
+
+
+def _cut(text: str) -> str:
+    """A cell's text, cut after MAX_CELL_CHARS: a row must fit on a page (the other formats have it whole)."""
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
 
 
 def _fits(text: str, room: float) -> bool:

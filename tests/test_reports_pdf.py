@@ -158,3 +158,23 @@ def test_the_dialog_makes_a_pdf_in_the_askers_scope(app, signed_in, tmp_path):
     assert "Engineering" in text and "Sales" in text and "Legal" not in text
     last = exports(app)[0]  # the newest
     assert (last["actor"], last["detail"]["format"]) == (account(app, "manager").email, "pdf")
+
+
+def test_a_scope_longer_than_a_page_and_a_huge_name_still_make_a_pdf():
+    """A row of a table must fit on a page: a name of 6,000 characters is cut in its cell (at 1,000, with "…");
+    the title page's scope of 600 teams runs onto the next page."""
+    import datetime as dt
+
+    scope = "Teams: " + ", ".join(f"Team number {i}" for i in range(600))
+    meta = ReportMeta(scope, "2026-03-02 to 2026-03-08", dt.datetime(2026, 12, 6, tzinfo=dt.UTC), "me", "UTC")
+    summary = Table("summary", "Summary KPIs", pl.DataFrame({"metric": ["x"]}), {"metric": TEXT})
+    name = "Team " + "y" * 6000
+    teams = Table("by_team", "Usage by team", pl.DataFrame({"team": [name, "Sales"], "interactions": [1, 2]}),
+                  {"team": TEXT, "interactions": INT})  # fmt: skip
+    out = io.BytesIO()
+    pdf.write_pdf(out, meta, summary, [teams])
+    text = re.sub(
+        r"Telemetryreport·2026-03-02to2026-03-08|Page\d+of\d+", "", squeeze("".join(pages_text(out.getvalue())))
+    )
+    assert re.findall(r"Teamnumber(\d+)", text) == [str(i) for i in range(600)]  # every team, in order
+    assert ("Team" + "y" * (pdf.MAX_CELL_CHARS - 6) + "…") in text and "y" * pdf.MAX_CELL_CHARS not in text
