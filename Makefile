@@ -61,11 +61,14 @@ browser-deps:
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-## Debian's fonts for the PDF report: DejaVu Sans, and Symbola for the emoji DejaVu lacks (reports/pdf.py).
-PDF_FONTS := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf
+## Debian's fonts for the PDF report (reports/pdf.py): DejaVu Sans, and for what it lacks Droid Sans Fallback
+## (Chinese, Japanese, Korean) and Symbola (emoji).
+PDF_FONTS := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf \
+	/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf
 pdf-deps:
 	@if ls $(PDF_FONTS) >/dev/null 2>&1; then :; else \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-symbola; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			fonts-dejavu-core fonts-droid-fallback fonts-symbola; \
 	fi
 
 ## Poppler's pdftoppm and pdftotext, with which the tests draw and read the PDF report.

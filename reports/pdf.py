@@ -4,8 +4,9 @@ A title page (whose data, which period, when and by whom), the KPI table, then e
 vector chart (ReportLab's own charts, in the app's colours) and its table, which splits across pages
 with its header repeated; "Page n of m" at the foot of every page. Names are text: each is escaped
 before ReportLab's paragraph markup reads it, so `<a href=…>` or `=1+1` is printed as typed. The fonts
-are Debian's DejaVu Sans (fonts-dejavu-core) with Symbola (fonts-symbola) for the emoji DejaVu lacks;
-right-to-left and other scripts that need shaping are shaped by HarfBuzz (uharfbuzz).
+are Debian's DejaVu Sans (fonts-dejavu-core), and for what it lacks Droid Sans Fallback
+(fonts-droid-fallback: Chinese, Japanese, Korean) and Symbola (fonts-symbola: emoji); right-to-left and
+other scripts that need shaping are shaped by HarfBuzz (uharfbuzz).
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ FONT_FILES = {
     "DejaVuSans": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "DejaVuSans-Bold": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
 }
-EMOJI_FONT = ("Symbola", "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf")
+# For the characters DejaVu Sans lacks, the first of these that has them; registered when first needed.
+FALLBACK_FONTS = {
+    "DroidSansFallback": "/usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf",  # Chinese, Japanese, Korean
+    "Symbola": "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",  # emoji and symbols
+}
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 TEXT_COLOUR, LINE_COLOUR, HEADER_FILL = colors.HexColor("#1e293b"), colors.HexColor("#e2e8f0"), "#f1f5f9"
 PAGE = A4
@@ -86,16 +91,38 @@ def _utf16(match: re.Match) -> str:
 
 
 @cache
-def _fonts() -> frozenset[str]:
-    """Register the fonts once per process; the characters DejaVu Sans has (others go to the emoji font)."""
+def _fonts() -> None:
+    """Register the main fonts once per process."""
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
     for name, path in FONT_FILES.items():
         if not Path(path).is_file():
             raise FontMissing(f"The PDF report needs {path} (Debian's fonts-dejavu-core; `make run` installs it).")
-        pdfmetrics.registerFont(TTFont(name, path))
-    if Path(EMOJI_FONT[1]).is_file():
-        pdfmetrics.registerFont(TTFont(*EMOJI_FONT))
-    return frozenset(chr(code) for code in pdfmetrics.getFont(FONT).face.charToGlyph)
+        _register(name, path)
+
+
+def _register(name: str, path: str) -> None:
+    font = TTFont(name, path)
+    font.hbFont()  # ReportLab sets up a font for shaping there: a shaped paragraph in several fonts needs each
+    pdfmetrics.registerFont(font)
+
+
+@cache
+def _has(font: str) -> frozenset[int]:
+    """The characters a font has, registering a fallback font the first time (none if it is not installed)."""
+    _fonts()
+    if font in FALLBACK_FONTS:
+        if not Path(FALLBACK_FONTS[font]).is_file():
+            return frozenset()
+        _register(font, FALLBACK_FONTS[font])
+    return frozenset(pdfmetrics.getFont(font).face.charToGlyph)
+
+
+def _font_for(char: str) -> str:
+    """DejaVu Sans when it has the character (or for a space), else the first fallback font that has it."""
+    code = ord(char)
+    if code in _has(FONT) or char.isspace():
+        return FONT
+    return next((font for font in FALLBACK_FONTS if code in _has(font)), FONT)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -118,32 +145,32 @@ def _needs_shaping(text: str) -> bool:
     return not text.isascii() and any(unicodedata.bidirectional(c) in SHAPED_BIDI for c in text)
 
 
-def markup(text: str, has_glyph: frozenset[str]) -> str:
-    """Text as ReportLab paragraph markup that prints it as typed: escaped, with the characters DejaVu
-    Sans lacks (emoji) set in the emoji font."""
-    if text.isascii() or EMOJI_FONT[0] not in pdfmetrics.getRegisteredFontNames():
+def markup(text: str) -> str:
+    """Text as ReportLab paragraph markup that prints it as typed: escaped, and the characters DejaVu Sans
+    lacks (Chinese, Japanese, Korean, emoji) set in a font that has them."""
+    if text.isascii():
         return escape(text)
-    parts, run, fallback = [], [], False
+    parts, run, font = [], [], FONT
     for char in text:
-        missing = char not in has_glyph and not char.isspace()
-        if missing != fallback and run:
-            parts.append(_run("".join(run), fallback))
+        wanted = _font_for(char)
+        if wanted != font and run:
+            parts.append(_run("".join(run), font))
             run = []
         run.append(char)
-        fallback = missing
-    parts.append(_run("".join(run), fallback))
+        font = wanted
+    parts.append(_run("".join(run), font))
     return "".join(parts)
 
 
-def _run(text: str, fallback: bool) -> str:
-    return f'<font name="{EMOJI_FONT[0]}">{escape(text)}</font>' if fallback else escape(text)
+def _run(text: str, font: str) -> str:
+    return escape(text) if font == FONT else f'<font name="{font}">{escape(text)}</font>'
 
 
 class _Writer:
     """Turns the report's tables into ReportLab flowables, with one set of styles and fonts."""
 
     def __init__(self) -> None:
-        self.glyphs = _fonts()
+        _fonts()
         self.styles = _styles()
         self._shaped: dict[str, ParagraphStyle] = {}
 
@@ -151,7 +178,7 @@ class _Writer:
         chosen = self.styles[style]
         if _needs_shaping(text):
             chosen = self._shaped.setdefault(style, ParagraphStyle(f"{style}-shaped", chosen, shaping=1))
-        return Paragraph(markup(text, self.glyphs), chosen)
+        return Paragraph(markup(text), chosen)
 
     def title_page(self, meta: ReportMeta) -> list:
         facts = [[self.para(label, "factlabel"), self.para(value, "fact")] for label, value in meta.lines()]

@@ -89,8 +89,9 @@ def test_a_managers_pdf_holds_only_their_teams(app, tmp_path):
         "Engineering-" + "x" * 300,
         "הנדסה",
         "🚀 Rocket team 🎉",
+        "研发部 개발팀 開発",
     ],
-    ids=["formula", "link", "script", "markup", "long", "rtl", "emoji"],
+    ids=["formula", "link", "script", "markup", "long", "rtl", "emoji", "cjk"],
 )
 def test_hostile_names_stay_text_in_the_pdf(app, tmp_path, name):
     """A team's name is printed as typed (ReportLab reads <b>, <font>, <a href> in paragraphs as markup), in
