@@ -126,11 +126,10 @@ def _font_for(char: str) -> str:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("cell", fontName=FONT, fontSize=7.5, leading=9.5, textColor=TEXT_COLOUR)
+    base = ParagraphStyle("cell", fontName=FONT, fontSize=FONT_SIZE, leading=LEADING, textColor=TEXT_COLOUR)
     return {
         "cell": base,
         "head": ParagraphStyle("head", base, fontName=BOLD),
-        "num": ParagraphStyle("num", base, alignment=2),
         "numhead": ParagraphStyle("numhead", base, fontName=BOLD, alignment=2),
         "title": ParagraphStyle("title", base, fontName=BOLD, fontSize=24, leading=30, spaceAfter=18),
         "h2": ParagraphStyle("h2", base, fontName=BOLD, fontSize=14, leading=18, spaceBefore=6, spaceAfter=8),
@@ -196,7 +195,8 @@ class _Writer:
             for c, k in zip(columns, kinds, strict=True)
         ]
         texts = [[display(row[c], table.kind(c, row)) for c in columns] for row in table.frame.iter_rows(named=True)]
-        widths = _widths([table.header(c) for c in columns], [list(c) for c in zip(*texts, strict=True)], unbroken)
+        by_column = [[cells[i] for cells in texts] for i in range(len(columns))]
+        widths = _widths([table.header(c) for c in columns], by_column, unbroken)
         room = [width - 2 * CELL_PAD for width in widths]
         # Plain strings where they fit on one line as they are (drawn as typed, several times faster than
         # paragraphs): numbers, dates, and printable ASCII that fits; paragraphs for the rest, which wrap, take
@@ -281,10 +281,10 @@ class _PagedTable(Flowable):
 def _widths(headers: list[str], texts: list[list[str]], unbroken: list[bool]) -> list[float]:
     """Columns as wide as their widest value; numbers, dates and short texts never wrap, longer texts
     share what is left and wrap in their cells; the table spans the page."""
-    size, pad = 7.5, 2 * CELL_PAD + 1
+    pad = 2 * CELL_PAD + 1
 
     def natural(values: Iterable[str], font: str = FONT) -> float:
-        return max((pdfmetrics.stringWidth(v, font, size) for v in values), default=0.0) + pad
+        return max((pdfmetrics.stringWidth(v, font, FONT_SIZE) for v in values), default=0.0) + pad
 
     count = range(len(headers))
     nowrap = [unbroken[i] or all(len(v) <= 16 for v in texts[i]) for i in count]
@@ -317,8 +317,16 @@ def _axis_format(table: Table, column: str, largest: float):
     if table.kinds.get(column) == USD:
         return (lambda v: f"${v:,.2f}") if largest < 10 else (lambda v: f"${v:,.0f}")
     if count_ticks(largest).get("tickformat") == "~s":
-        return lambda v: f"{v / 1000:,.0f}k" if v else "0"
+        return _si
     return lambda v: f"{v:,.0f}"
+
+
+def _si(value: float) -> str:
+    """A count as Plotly's "~s" writes it on the tabs: 20k, 1.5M, 2G."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.0f}"
 
 
 def _bar_chart(table: Table, para: Callable[[str, str], Paragraph]) -> Flowable:
