@@ -14,6 +14,7 @@ import dash
 from flask import Flask, Response, redirect, request
 from gunicorn.errors import AppImportError
 
+import alerts
 import api
 import auth
 import callbacks
@@ -42,6 +43,17 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; the OTLP receiver has its own OTLP_MAX_BYTES
     "CALLBACK_MAX_BYTES": 64 * 1024,  # tighter, for Dash callbacks and /api/ (auth/gate.py)
     "REPORT_MAX_JOBS": 2,  # report jobs running at once, all workers together (reports/jobs.py); one an account
+    # Budgets and alerts (alerts/): links in alerts point at PUBLIC_URL; the checker thread runs in a serving
+    # process every ALERTS_EVERY_SECONDS (0: not at all; `make run` sets it); a claimed delivery whose sender
+    # stopped is sent again after ALERTS_LEASE_SECONDS; a failed one is retried after ALERTS_RETRY_SECONDS × 2^n.
+    "PUBLIC_URL": "http://127.0.0.1:8050",
+    "SMTP_PORT": 587,
+    "SMTP_STARTTLS": True,
+    "WEBHOOK_ALLOW_LOCAL": False,
+    "WEBHOOK_TIMEOUT": 10.0,
+    "ALERTS_EVERY_SECONDS": 0,
+    "ALERTS_LEASE_SECONDS": 300,
+    "ALERTS_RETRY_SECONDS": 30,
 }
 # A thread back from DuckDB or numpy (which run without Python's lock) waits up to this long for the lock
 # while another thread builds a figure: 1 ms instead of CPython's 5 ms. Measured at 100M events, a tab's
@@ -121,6 +133,15 @@ ENVIRONMENT = {
     "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", _whole(1, 1000)),
     "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", _whole(1, 256)),
     "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", _whole(1, 64)),
+    "TELEMETRY_PUBLIC_URL": ("PUBLIC_URL", TEXT),
+    "TELEMETRY_ALERTS_EVERY": ("ALERTS_EVERY_SECONDS", _whole(0, 86400)),
+    "TELEMETRY_WEBHOOK_ALLOW_LOCAL": ("WEBHOOK_ALLOW_LOCAL", FLAG),
+    "SMTP_HOST": ("SMTP_HOST", TEXT),
+    "SMTP_PORT": ("SMTP_PORT", _whole(1, 65535)),
+    "SMTP_USER": ("SMTP_USER", TEXT),
+    "SMTP_PASSWORD": ("SMTP_PASSWORD", TEXT),
+    "SMTP_STARTTLS": ("SMTP_STARTTLS", FLAG),
+    "SMTP_FROM": ("SMTP_FROM", TEXT),
 }
 # Read by the process's one result cache itself (queries/cache.py: answers and the tabs' outputs, made at first
 # use); checked here.
@@ -129,6 +150,9 @@ PROCESS_ENVIRONMENT = {"TELEMETRY_CACHE_MB": MEGABYTES}
 CONFIG_ONLY = {
     "OTLP_MAX_BYTES": _whole(1, 2**31),
     "CALLBACK_MAX_BYTES": _whole(1024, 2**24),
+    "ALERTS_LEASE_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
+    "ALERTS_RETRY_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
+    "WEBHOOK_TIMEOUT": _number(0.01, 600, "seconds from 0.01 to 600"),
 }
 
 
@@ -155,6 +179,7 @@ def create_app(test_config: dict | None = None, with_dash: bool = True) -> Flask
     auth.init_app(server)
     api.init_app(server)
     reports.init_app(server)
+    alerts.init_app(server, serving=with_dash)
     if with_dash:
         sys.setswitchinterval(GIL_SWITCH_SECONDS)  # for the process serving requests, not for CLI jobs
         _add_dash(server)
