@@ -156,7 +156,7 @@ def deliver_due(store: AlertStore) -> tuple[int, int, int]:
     config = current_app.config
     lease = dt.timedelta(seconds=config["ALERTS_LEASE_SECONDS"])
     worker = _worker()
-    sent = failed = retrying = 0
+    outcomes: dict[int, str] = {}  # each delivery's last outcome: sent, failed (given up) or retry
     while (delivery := store.claim(worker, utcnow(), lease)) is not None:
         try:
             send(delivery)
@@ -166,12 +166,13 @@ def deliver_due(store: AlertStore) -> tuple[int, int, int]:
                 wait = config["ALERTS_RETRY_SECONDS"] * 2 ** (delivery.attempts - 1)
                 retry = utcnow() + dt.timedelta(seconds=wait)
             store.mark_failed(delivery.id, worker, str(error), retry)
-            failed, retrying = failed + (retry is None), retrying + (retry is not None)
+            outcomes[delivery.id] = "retry" if retry else "failed"
             logger.warning("Alert delivery %s failed (attempt %s): %s", delivery.id, delivery.attempts, error)
         else:
             store.mark_sent(delivery.id, worker, utcnow())
-            sent += 1
-    return sent, failed, retrying
+            outcomes[delivery.id] = "sent"
+    counts = list(outcomes.values())
+    return counts.count("sent"), counts.count("failed"), counts.count("retry")
 
 
 def delivery_key(delivery: Delivery) -> str:
