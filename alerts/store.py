@@ -64,6 +64,8 @@ create table if not exists alert_deliveries (
     unique (alert_id, channel_id)
 );
 create index if not exists alert_deliveries_due on alert_deliveries(status, next_attempt_at);
+create table if not exists alert_version (id integer primary key check (id = 1), n integer not null);
+insert or ignore into alert_version values (1, 0);
 """
 SCOPE_KINDS = ("org", "team", "agent")
 CADENCES = ("billing", "month")
@@ -124,6 +126,10 @@ class Delivery:
     channel: Channel | None  # None: the channel was removed since
 
 
+def _bump(db: sqlite3.Connection) -> None:
+    db.execute("update alert_version set n = n + 1")
+
+
 class AlertStore(Store):
     """The accounts' Store (its transactions and audit log) with the alerts' tables."""
 
@@ -148,6 +154,7 @@ class AlertStore(Store):
                 " do update set amount_usd = excluded.amount_usd, updated_at = excluded.updated_at",
                 (scope_kind, scope_id, cadence, str(amount), now, now),
             )
+            _bump(db)
             row = db.execute(
                 "select id from budgets where scope_kind = ? and scope_id = ? and cadence = ?",
                 (scope_kind, scope_id, cadence),
@@ -168,6 +175,7 @@ class AlertStore(Store):
                 "delete from budgets where scope_kind = ? and scope_id = ? and (? is null or cadence = ?)",
                 (scope_kind, scope_id, cadence, cadence),
             )
+            _bump(db)
             return cur.rowcount
 
     # Channels
@@ -181,6 +189,7 @@ class AlertStore(Store):
                 " created_by, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
                 (kind, target, fmt, secret, scope_kind, scope_id, created_by, _stamp(utcnow())),
             )
+            _bump(db)
             return int(cur.lastrowid) if cur.rowcount else None
 
     def channels(self) -> list[Channel]:
@@ -192,6 +201,7 @@ class AlertStore(Store):
 
     def remove_channel(self, channel_id: int) -> int:
         with self._tx() as db:
+            _bump(db)
             return db.execute("delete from alert_channels where id = ?", (channel_id,)).rowcount
 
     # Alerts and the outbox
@@ -209,6 +219,7 @@ class AlertStore(Store):
             if not cur.rowcount:
                 return False
             alert_id = cur.lastrowid
+            _bump(db)
             db.executemany(
                 "insert into alert_deliveries (alert_id, channel_id, next_attempt_at) values (?, ?, ?)",
                 [(alert_id, c.id, _stamp(now)) for c in channels if c.receives(alert.scope_kind, alert.scope_id)],
@@ -247,6 +258,7 @@ class AlertStore(Store):
                 " where id = ? and claimed_by = ?",
                 (_stamp(now), delivery_id, worker),
             )
+            _bump(db)
 
     def mark_failed(self, delivery_id: int, worker: str, error: str, retry_at: dt.datetime | None) -> None:
         """A failed attempt: tried again from `retry_at`, or given up (None)."""
@@ -257,6 +269,12 @@ class AlertStore(Store):
                 ("pending" if retry_at else "failed", error[:500], retry_at and _stamp(retry_at), delivery_id,
                  worker),
             )  # fmt: skip
+            _bump(db)
+
+    def version(self) -> int:
+        """A number that changes with every change of budgets, channels, alerts or deliveries (kept outputs)."""
+        with self._read() as db:
+            return db.execute("select n from alert_version").fetchone()[0]
 
     def deliveries(self, limit: int = 200) -> list[dict]:
         """The newest deliveries with their alert and channel, for the list in the app and the CLI."""

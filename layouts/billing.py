@@ -108,6 +108,7 @@ def layout(**query: str) -> html.Div:
                 ],
                 className="g-3",
             ),
+            dcc.Loading(html.Div(id=ids.BILLING_BUDGETS, className="mt-3"), type="dot"),
         ],
         id="billing-page",
     )  # fmt: skip

@@ -97,6 +97,7 @@ BILLING_TEAM_CHART = "billing-team-chart"
 BILLING_TEAM_GRID = "billing-team-grid"
 BILLING_AGENT_CHART = "billing-agent-chart"
 BILLING_AGENT_GRID = "billing-agent-grid"
+BILLING_BUDGETS = "billing-budgets"  # budgets against spend and the alerts sent (callbacks/budgets.py)
 
 # Generate Report (a dialog on every tab, in the shell)
 REPORT_OPEN = "report-open"
