@@ -3,6 +3,7 @@ method, `queries.billing.Projection`) and the day it is projected to run out. Re
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import math
@@ -33,13 +34,33 @@ def budget_period(cadence: str, day: dt.date, anchor: int, tz: str) -> Period:
 
 
 @dataclass(frozen=True)
+class Daily:
+    """One scope's days of a period in order, with each day's cost and the running total (Python lists: a
+    few hundred budgets are read one by one, where a Polars filter each would cost more than the SQL)."""
+
+    days: list[dt.date]
+    cost_usd: list[Decimal]
+    cumulative_usd: list[Decimal]
+
+    def frame(self) -> pl.DataFrame:
+        money = pl.Decimal(38, 6)
+        return pl.DataFrame({"day": self.days, "cost_usd": pl.Series(self.cost_usd, dtype=money),
+                             "cumulative_usd": pl.Series(self.cumulative_usd, dtype=money)})  # fmt: skip
+
+
+@dataclass(frozen=True)
 class BudgetStatus:
     budget: Budget
     period: Period
     today: dt.date
     spent: Decimal  # from the period's first day up to today (the whole period once it is over)
-    daily: pl.DataFrame  # day, cost_usd, cumulative_usd: every day of the period
+    days: Daily  # every day of the period
     projection: Projection | None  # None for a period that does not hold today
+
+    @property
+    def daily(self) -> pl.DataFrame:
+        """day, cost_usd, cumulative_usd: every day of the period."""
+        return self.days.frame()
 
     @property
     def used(self) -> Decimal:
@@ -52,8 +73,8 @@ class BudgetStatus:
         period; None if it lasts the period."""
         amount = self.budget.amount_usd
         if self.spent >= amount:
-            over = self.daily.filter(pl.col("cumulative_usd") >= amount)
-            return over["day"][0] if over.height else self.today
+            over = [d for d, total in zip(self.days.days, self.days.cumulative_usd, strict=True) if total >= amount]
+            return over[0] if over else self.today
         if self.projection is None or self.projection.run_rate <= 0:
             return None
         left = amount - self.spent - self.projection.rest_of_today
@@ -61,24 +82,30 @@ class BudgetStatus:
         return day if day <= self.period.end else None
 
 
-def _by_scope(frame: pl.DataFrame) -> dict[tuple[str, str], pl.DataFrame]:
-    frame = frame.with_columns(pl.col("scope_id").fill_null(""))
-    return {key: part for key, part in frame.partition_by(["scope_kind", "scope_id"], as_dict=True).items()}
+def _by_scope(frame: pl.DataFrame) -> dict[tuple[str, str], Daily]:
+    found: dict[tuple[str, str], Daily] = {}
+    for kind, ident, day, cost, total in frame.iter_rows():
+        daily = found.get((kind, ident or ""))
+        if daily is None:
+            daily = found[(kind, ident or "")] = Daily([], [], [])
+        daily.days.append(day)
+        daily.cost_usd.append(cost)
+        daily.cumulative_usd.append(total)
+    return found
 
 
-def _empty(period: Period) -> pl.DataFrame:
-    days = pl.date_range(period.start, period.end, eager=True).alias("day")
-    zero = pl.lit(Decimal(0)).cast(pl.Decimal(38, 6))
-    return pl.DataFrame(days).with_columns(cost_usd=zero, cumulative_usd=zero)
+def _empty(period: Period) -> Daily:
+    days = [period.start + dt.timedelta(days=i) for i in range(period.days)]
+    return Daily(days, [Decimal(0)] * len(days), [Decimal(0)] * len(days))
 
 
 @dataclass(frozen=True)
 class Spend:
-    """The spend frames the statuses are read from: one per budget period, and the days before today."""
+    """The spend the statuses are read from: per budget period, and the days before today; by scope."""
 
     today: dt.date
-    periods: dict[Period, dict[tuple[str, str], pl.DataFrame]]
-    window: dict[tuple[str, str], pl.DataFrame]
+    periods: dict[Period, dict[tuple[str, str], Daily]]
+    window: dict[tuple[str, str], Daily]
 
     @classmethod
     def read(cls, periods: set[Period], today: dt.date, tz: str) -> Spend:
@@ -87,21 +114,21 @@ class Spend:
         window = Period(today - dt.timedelta(days=WINDOW_DAYS), today, tz)
         return cls(today, frames, _by_scope(budget_spend_by_day(Filters.asking(window, org, "day"))))
 
-    def daily(self, period: Period, scope: tuple[str, str]) -> pl.DataFrame:
+    def daily(self, period: Period, scope: tuple[str, str]) -> Daily:
         found = self.periods[period].get(scope)
-        return _empty(period) if found is None else found.select("day", "cost_usd", "cumulative_usd")
+        return _empty(period) if found is None else found
 
     def window_costs(self, scope: tuple[str, str]) -> dict[dt.date, Decimal]:
         found = self.window.get(scope)
-        return {} if found is None else dict(zip(found["day"], found["cost_usd"], strict=True))
+        return {} if found is None else dict(zip(found.days, found.cost_usd, strict=True))
 
 
 def budget_status(budget: Budget, period: Period, spend: Spend) -> BudgetStatus:
     today = spend.today
     scope = (budget.scope_kind, budget.scope_id)
     daily = spend.daily(period, scope)
-    upto = daily.filter(pl.col("day") <= min(today, period.end))
-    spent = upto["cumulative_usd"][-1] if upto.height else Decimal(0)
+    upto = bisect.bisect_right(daily.days, min(today, period.end))
+    spent = daily.cumulative_usd[upto - 1] if upto else Decimal(0)
     projection = None
     if period.start <= today <= period.end:
         costs = spend.window_costs(scope)
@@ -118,6 +145,6 @@ def _days(period: Period) -> list[dt.date]:
 def statuses(budgets: list[Budget], today: dt.date, anchor: int, tz: str) -> tuple[list[BudgetStatus], Spend]:
     """Every budget's status in its current period, from one query per distinct period and one for the days
     before today."""
-    periods = {b.id: budget_period(b.cadence, today, anchor, tz) for b in budgets}
+    periods = {cadence: budget_period(cadence, today, anchor, tz) for cadence in {b.cadence for b in budgets}}
     spend = Spend.read(set(periods.values()), today, tz)
-    return [budget_status(b, periods[b.id], spend) for b in budgets], spend
+    return [budget_status(b, periods[b.cadence], spend) for b in budgets], spend

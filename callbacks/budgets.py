@@ -53,7 +53,8 @@ def budget_names() -> dict[tuple[str, str], str]:
 
 def budget_figure(status: BudgetStatus, name: str) -> Figure:
     """Cumulative spend to today, the projection dashed to the period's end, and the budget drawn across."""
-    daily = status.daily.filter(status.daily["day"] <= status.today)
+    frame = status.daily
+    daily = frame.filter(frame["day"] <= status.today)
     days, spent = daily["day"].to_list(), [float(to_cents(v)) for v in daily["cumulative_usd"]]
     hover = f"%{{x|{DAY_HOVER}}}: %{{customdata}} spent<extra></extra>"
     traces = [

@@ -10,6 +10,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 from email import policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +24,8 @@ from alerts.schedule import Checker
 from auth.store import utcnow
 from tests.conftest import make_app
 from tests.test_alerts_budgets import TODAY, check, cli, store
-from tests.test_ingest import event, jsonl
+from tests.test_ingest import event, jsonl, with_prices
+from tests.test_otlp import TOKEN, otlp_json, otlp_json_span
 
 SALES_ALERTS = {  # team:t_sales at $2 on 9 March (tests/test_alerts_budgets.py)
     "Sales (team) has used 50% of its budget",
@@ -254,6 +256,35 @@ def test_slack_and_teams_bodies() -> None:
     card = teams["attachments"][0]
     assert teams["type"] == "message" and card["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert card["content"]["actions"][0]["url"] == "https://x.example/telemetry/billing"
+
+
+def test_an_otlp_span_crossing_a_threshold_is_emailed_by_the_serving_process(data_dir, password_hash, inbox) -> None:
+    """The whole way: an exporter's span, its write, the checker woken, the email in the SMTP server's hands.
+    The delay is printed (-s) for the closing note; the test waits for the email, however long it takes."""
+    messages, port = inbox
+    with_prices(data_dir)
+    app = make_app(data_dir, password_hash, INGEST_TOKEN=TOKEN, SMTP_HOST="127.0.0.1", SMTP_PORT=port,
+                   SMTP_STARTTLS=False, ALERTS_EVERY_SECONDS=3600)  # fmt: skip
+    cli(app, "budget-set", "--scope", "team:t_eng", "--usd", "15", "--cadence", "month")
+    cli(app, "alert-channel-add", "--email", "eng@acme.example", "--scope", "team:t_eng")
+    checker = Checker(app, every=3600)
+    checker.start()
+    try:
+        span = otlp_json_span("eee19b7ec3c1b176", "u4")
+        span["attributes"][3]["value"]["intValue"] = "4000000"  # 4M × 2.5 + 80 × 12.5 per million: $10.001
+        at = utcnow() - dt.timedelta(minutes=1)
+        span["startTimeUnixNano"] = str(int(at.timestamp() * 1e9))
+        span["endTimeUnixNano"] = str(int(at.timestamp() * 1e9) + 250_000_000)
+        started = time.perf_counter()
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+        answer = app.test_client().post("/v1/traces", data=json.dumps(otlp_json(span)), headers=headers)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        messages.wait_for(1)  # $10.001 of $15: 66.7 %
+        delay = time.perf_counter() - started
+    finally:
+        checker.stop()
+    print(f"OTLP span to email: {delay:.2f} s")
+    assert [m["Subject"] for m in messages.messages] == ["Engineering (team) has used 50% of its budget"]
 
 
 def test_a_write_wakes_the_checker_of_the_serving_process(app, inbox, tmp_path: Path) -> None:
