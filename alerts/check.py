@@ -2,8 +2,9 @@
 what is due from the outbox. Run by `flask --app app check-alerts`, by the schedule (alerts/schedule.py) and
 after each write that changes the day's spend.
 
-Thresholds: 50, 80 and 100 % of a budget in its current period, and "projected to exceed" (the Billing tab's
-projection above the budget while under it). An anomaly: a team's or agent's cost on a day (today or
+Thresholds: 50, 80 and 100 % of a budget in its current period (and, LATE_DAYS into a period, in the one
+before: a late event may still cross one), and "projected to exceed" (the Billing tab's projection above the
+budget while under it). An anomaly: a team's or agent's cost on a day (today or
 yesterday) above ANOMALY_MULTIPLE times the median of its ANOMALY_DAYS days before (days without use count
 as $0; a median of $0 raises nothing).
 
@@ -39,6 +40,7 @@ from reports.formats import format_day
 
 THRESHOLDS = (50, 80, 100)
 ANOMALY_MULTIPLE = Decimal(3)
+LATE_DAYS = 2  # a period's thresholds are still checked this many days into the next (late events)
 MAX_ATTEMPTS = 5  # a delivery that failed this many times is given up, and listed as failed
 logger = logging.getLogger(__name__)
 
@@ -127,12 +129,27 @@ def anomaly_alerts(spend: Spend, names: dict[tuple[str, str], str], tz: str) -> 
 
 
 def evaluate(store: AlertStore, today: dt.date) -> tuple[list[BudgetStatus], list[Alert]]:
-    """Every budget's status and every alert that holds now (raised before or not)."""
+    """Every budget's status and every alert that holds now (raised before or not); in the first LATE_DAYS
+    days of a period also the thresholds of the period before, which late events may still cross."""
     config = current_app.config
-    found, spend = statuses(store.budgets(), today, config["BILLING_ANCHOR_DAY"], config["ORG_TIMEZONE"])
+    anchor, tz = config["BILLING_ANCHOR_DAY"], config["ORG_TIMEZONE"]
+    budgets = store.budgets()
+    found, spend = statuses(budgets, today, anchor, tz)
     names = _names()
     alerts = [alert for status in found for alert in budget_alerts(status, names)]
-    return found, alerts + anomaly_alerts(spend, names, config["ORG_TIMEZONE"])
+    for period_start, late in _new_periods(found, today).items():
+        before, _spend = statuses(late, period_start - dt.timedelta(days=1), anchor, tz)
+        alerts += [a for s in before for a in budget_alerts(s, names) if a.kind == "threshold"]
+    return found, alerts + anomaly_alerts(spend, names, tz)
+
+
+def _new_periods(found: list[BudgetStatus], today: dt.date) -> dict[dt.date, list]:
+    """The budgets whose period began less than LATE_DAYS ago, by the day it began."""
+    late: dict[dt.date, list] = {}
+    for status in found:
+        if (today - status.period.start).days < LATE_DAYS:
+            late.setdefault(status.period.start, []).append(status.budget)
+    return late
 
 
 def check_alerts(today: dt.date | None = None) -> CheckResult:

@@ -220,8 +220,9 @@ def test_thresholds_and_projection_on_the_hand_made_org(app) -> None:
     ])  # fmt: skip
     assert "8 new alert(s)" in check(app)
     assert "0 new alert(s)" in check(app)  # idempotent
-    # On 1 April a new period starts: nothing spent yet, nothing to say.
-    assert alerts_now(app, dt.date(2026, 4, 1)) == []
+    # On 1 April a new period starts: nothing spent yet; March's thresholds, still checked, were told already.
+    assert "0 new alert(s)" in check(app, dt.date(2026, 4, 1))
+    assert alerts_now(app, dt.date(2026, 4, 3)) == []
 
 
 def test_a_budget_changed_mid_period_alerts_only_thresholds_not_yet_told(app) -> None:
@@ -246,6 +247,16 @@ def test_a_late_event_crossing_a_threshold_is_alerted_at_the_next_check(app, tmp
     ingest(app, tmp_path, event("late1", "2026-03-05T10:00:00Z", user_id="u3", agent_id="a_draft", cost_usd="0.5"))
     check(app)
     assert raised(app)[3:] == ["Legal (team) has used 100% of its budget"]
+
+
+def test_a_late_event_of_the_period_just_ended_is_alerted_in_the_next_two_days(app, tmp_path: Path) -> None:
+    cli(app, "budget-set", "--scope", "team:t_legal", "--usd", "2.5", "--cadence", "month")
+    check(app, dt.date(2026, 4, 1))  # March: 2.00 of 2.50 (no projection: the period is over); April: nothing
+    assert raised(app) == ["Legal (team) has used 50% of its budget", "Legal (team) has used 80% of its budget"]
+    ingest(app, tmp_path, event("late3", "2026-03-31T10:00:00Z", user_id="u3", agent_id="a_draft", cost_usd="0.5"))
+    check(app, dt.date(2026, 4, 2))
+    assert raised(app)[2:] == ["Legal (team) has used 100% of its budget"]
+    assert alerts_now(app, dt.date(2026, 4, 3)) == []  # three days in, March is no longer checked
 
 
 def test_a_team_renamed_keeps_its_alerts_and_is_named_anew(app, data_dir: Path, tmp_path: Path) -> None:
