@@ -509,7 +509,9 @@ def register_callbacks(app: dash.Dash) -> None:
           Output(ids.BILLING_TEAM_GRID, "dashGridOptions")), update_teams),
         ((Output(ids.BILLING_AGENT_CHART, "figure"), Output(ids.BILLING_AGENT_GRID, "rowData"),
           Output(ids.BILLING_AGENT_GRID, "dashGridOptions")), update_agents),
-        ((Output(ids.BILLING_BUDGETS, "children"),), update_budgets),
+        ((Output(ids.BILLING_BUDGETS, "children"), Output(ids.BILLING_BUDGET_FORM, "style"),
+          Output(ids.BILLING_BUDGET_SCOPE, "options"), Output(ids.BILLING_RECIPIENT_SCOPE, "options"),
+          Output(ids.BILLING_RECIPIENT_SCOPE, "value")), update_budgets),
     ])  # fmt: skip
     # The selector set by the tab asks nothing; a period chosen there goes to the server for its URL, into a
     # store of this page (not the shell's location, which would fire it each time the page is drawn).

@@ -7,15 +7,21 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html, no_update
 from flask import current_app
 
+from alerts import rules
+from alerts.cli import known_scope
 from alerts.rules import shown_url
 from alerts.status import BudgetStatus, statuses
 from alerts.store import AlertStore, Budget
+from auth.scope import current_scope
+from auth.session import audit, current_account
 from callbacks._common import org_timezone, page_filters
 from callbacks._figures import COST_COLOUR, MUTED, Figure, figure, money_axis
+from layouts import ids
 from layouts._components import DAY_HOVER, DAY_TICK, GRAPH_CONFIG, format_day, format_usd
 from queries import directory
 from queries.billing_periods import period_label
@@ -203,15 +209,31 @@ def _alerts_sent(scope: Scope) -> html.Div:
     return dbc.Table([head, html.Tbody(rows)], size="sm", responsive=True, className="mb-0", id="billing-alerts-sent")
 
 
-def update_budgets(query: dict | None, today: dt.date | None = None) -> list:
-    """The budgets section: charts of the most used budgets, a table of all, and the alerts sent."""
+def update_budgets(query: dict | None, today: dt.date | None = None) -> tuple:
+    """The budgets section (charts of the most used budgets, a table of all, the alerts sent), whether the
+    budget form shows (Admins), and what the forms' scope lists offer."""
+    account = current_account()
+    if account.role not in ("admin", "manager"):
+        return [], HIDDEN, [], [], None
+    options = _scope_options(current_scope())
+    budget_form = {} if account.role == "admin" else HIDDEN
+    return section(query, today), budget_form, options, options, options[0]["value"] if options else None
+
+
+HIDDEN = {"display": "none"}
+
+
+def section(query: dict | None, today: dt.date | None = None) -> list:
     try:
         scope = page_filters(query).scope
     except PeriodError:
         return []
-    budgets: list[Budget] = [b for b in _store().budgets() if visible((b.scope_kind, b.scope_id), scope)]
-    if not budgets:
+    if current_account().role not in ("admin", "manager"):
         return []
+    budgets: list[Budget] = [b for b in _store().budgets() if visible((b.scope_kind, b.scope_id), scope)]
+    title = html.H2("Budgets", className="h5 mt-2")
+    if not budgets:
+        return [title, html.P("No budgets in this view.", className="small text-muted")]
     tz = org_timezone()
     today = today or today_local(tz)
     found, _spend = statuses(budgets, today, int(current_app.config["BILLING_ANCHOR_DAY"]), tz)
@@ -221,7 +243,6 @@ def update_budgets(query: dict | None, today: dt.date | None = None) -> list:
         _card(s, names.get((s.budget.scope_kind, s.budget.scope_id), s.budget.scope), i)
         for i, s in enumerate(found[:CHARTS])
     ]
-    title = html.H2("Budgets", className="h5 mt-2")
     note = html.P(
         "Each budget in its current period; projected at the run rate shown above.", className="small text-muted"
     )
@@ -234,6 +255,85 @@ def update_budgets(query: dict | None, today: dt.date | None = None) -> list:
     )
     table = dbc.Card(dbc.CardBody(_table(found, names)), className="mt-3")
     return [title, note, dbc.Row(charts, className="g-3"), table, alerts]
+
+
+def _scope_options(viewer: Scope) -> list[dict]:
+    """What the viewer may name: an Admin the organization, every team and agent; a Manager their teams."""
+    names = budget_names()
+    options = [{"label": "Organization", "value": "org"}] if viewer.is_organization else []
+    teams = directory.teams_in_scope(viewer)
+    options += [{"label": names.get(("team", t), t), "value": f"team:{t}"} for t in teams["team_id"]]
+    if viewer.is_organization:
+        options += [{"label": n, "value": f"{k}:{i}"} for (k, i), n in names.items() if k == "agent"]
+    return options
+
+
+def set_budget(clicks: int | None, scope_text: str | None, usd: str | None, cadence: str | None, query: dict | None):
+    """An Admin sets a budget from the form; checked and audited as `budget-set` is."""
+    if not clicks:
+        return no_update, no_update
+    if current_account().role != "admin":
+        return _told(query, "Only an admin can set budgets.", "text-danger")
+    try:
+        amount = rules.parse_amount(_typed(usd))
+        kind, ident = known_scope(_typed(scope_text), current_scope())
+        if cadence not in ("billing", "month"):
+            raise ValueError("Choose billing period or calendar month.")
+    except ValueError as error:
+        return _told(query, str(error), "text-danger")
+    budget, before = _store().set_budget(kind, ident, cadence, amount)
+    audit("budget_set", {"scope": budget.scope, "cadence": cadence, "usd": str(amount), "before": before})
+    return _told(query, f"Budget for {budget.scope} set to {format_usd(amount)}.", "text-success")
+
+
+def add_recipient(clicks: int | None, email: str | None, scope_text: str | None, query: dict | None):
+    """An Admin, or a Manager for their own teams, adds an email recipient of alerts; audited."""
+    if not clicks:
+        return no_update, no_update
+    try:
+        kind, ident = known_scope(_typed(scope_text), current_scope())
+        address = rules.check_email(_typed(email))
+    except ValueError as error:
+        return _told(query, str(error), "text-danger")
+    scope = "org" if kind == "org" else f"{kind}:{ident}"
+    added = _store().add_channel("email", address, "", "", kind, ident, current_account().email)
+    if added is None:
+        return _told(query, f"{address} receives the alerts of {scope} already.", "text-muted")
+    audit("alert_channel_add", {"channel": added, "kind": "email", "to": address, "scope": scope})
+    return _told(query, f"{address} will receive the alerts of {scope}.", "text-success")
+
+
+def _typed(value: object) -> str:
+    """What the browser sent, if it is text (anything else is as good as nothing)."""
+    return value if isinstance(value, str) else ""
+
+
+def _told(query: dict | None, text: str, colour: str) -> tuple:
+    """The section drawn again (a change shows at once) and what the form says."""
+    return section(query), html.Span(text, className=colour)
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    """The forms' buttons (the section itself is a part of the Billing tab's one callback)."""
+    app.callback(
+        Output(ids.BILLING_BUDGETS, "children", allow_duplicate=True),
+        Output(ids.BILLING_BUDGET_FEEDBACK, "children"),
+        Input(ids.BILLING_BUDGET_SET, "n_clicks"),
+        State(ids.BILLING_BUDGET_SCOPE, "value"),
+        State(ids.BILLING_BUDGET_USD, "value"),
+        State(ids.BILLING_BUDGET_CADENCE, "value"),
+        State(ids.BILLING_QUERY, "data"),
+        prevent_initial_call=True,
+    )(set_budget)
+    app.callback(
+        Output(ids.BILLING_BUDGETS, "children", allow_duplicate=True),
+        Output(ids.BILLING_BUDGET_FEEDBACK, "children", allow_duplicate=True),
+        Input(ids.BILLING_RECIPIENT_ADD, "n_clicks"),
+        State(ids.BILLING_RECIPIENT_EMAIL, "value"),
+        State(ids.BILLING_RECIPIENT_SCOPE, "value"),
+        State(ids.BILLING_QUERY, "data"),
+        prevent_initial_call=True,
+    )(add_recipient)
 
 
 def org_budget_line(scope: Scope, today: dt.date) -> str | None:

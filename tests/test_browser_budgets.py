@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from queries.period import today_local
 from tests import org
@@ -79,3 +80,18 @@ def test_a_manager_sees_their_teams_budgets_only(browser, budget_server) -> None
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#billing-budget-table tbody tr") and settled(b))
     table = browser.find_element(By.ID, "billing-budget-table").text
     assert "Team Engineering" in table and "Team Sales" in table and "Organization" not in table
+
+
+def test_an_admin_sets_a_budget_in_the_form_and_sees_it_at_once(browser, budget_server) -> None:
+    base, _today = budget_server
+    sign_in(browser, base, "admin", "/telemetry/billing")
+    wait(browser).until(lambda b: b.find_elements(By.ID, "billing-budget-usd") and settled(b))
+    Select(browser.find_element(By.ID, "billing-budget-scope")).select_by_visible_text("Team Legal")
+    browser.find_element(By.ID, "billing-budget-usd").send_keys("12.34")
+    button = browser.find_element(By.ID, "billing-budget-set")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    wait(browser).until(settled)
+    browser.execute_script("arguments[0].click()", button)  # the click a person makes (a layer may cover it)
+    wait(browser).until(lambda b: "set to $12.34" in b.find_element(By.ID, "billing-budget-feedback").text)
+    table = browser.find_element(By.ID, "billing-budget-table").text
+    assert "Team Legal" in table and "$12.34" in table

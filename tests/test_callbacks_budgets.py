@@ -73,7 +73,7 @@ def test_a_manager_sees_only_their_teams_budgets_and_alerts(app, signed_in) -> N
     with signed_in("legal_manager"):
         assert "Team Sales" not in _text(cb.update_budgets(QUERY, TODAY))
     with signed_in("member"):
-        assert cb.update_budgets(QUERY, TODAY) == []
+        assert cb.update_budgets(QUERY, TODAY)[0] == []
 
 
 def test_the_alerts_sent_list_says_when_what_to_whom_by_which_channel_and_failures(app, signed_in) -> None:
@@ -96,3 +96,39 @@ def test_the_dashboard_cost_card_shows_the_organization_budget_used_to_admins_on
     assert '"children": "$4.92"' in kpis  # the card's figure itself is unchanged
     with signed_in("manager"):
         assert "Budget:" not in _text(dashboard.update_kpis(QUERY, TODAY))
+
+
+def test_an_admin_sets_a_budget_from_the_form_checked_and_audited(app, signed_in) -> None:
+    with signed_in("admin"):
+        refused = _text(cb.set_budget(1, "team:t_sales", "-3", "billing", QUERY))
+        assert "The budget must be more than $0 (got -3)." in refused and store_budgets(app) == []
+        done = _text(cb.set_budget(1, "team:t_sales", "2.50", "month", QUERY))
+    assert "Budget for team:t_sales set to $2.50." in done and "Team Sales" in done
+    assert store_budgets(app) == [("team:t_sales", "month", "2.50")]
+    entry = app.extensions["telemetry_store"].audit_entries(1)[0]
+    assert (entry["actor"], entry["action"], entry["detail"]["usd"]) == ("admin@test.example", "budget_set", "2.50")
+
+
+def test_a_manager_cannot_set_budgets_and_adds_recipients_for_their_teams_only(app, signed_in) -> None:
+    with signed_in("manager"):
+        assert "Only an admin can set budgets." in _text(cb.set_budget(1, "team:t_eng", "5", "billing", QUERY))
+        other = _text(cb.add_recipient(1, "x@test.example", "team:t_legal", QUERY))
+        assert "Unknown team 't_legal': not in your teams." in other
+        assert "is not an email address" in _text(cb.add_recipient(1, "nope", "team:t_eng", QUERY))
+        assert "x@test.example will receive the alerts of team:t_eng." in _text(
+            cb.add_recipient(1, "x@test.example", "team:t_eng", QUERY)
+        )
+    assert store_budgets(app) == []
+    assert [(c.target, c.scope) for c in app.extensions["telemetry_alerts"].channels()] == [
+        ("x@test.example", "team:t_eng")
+    ]
+    entry = app.extensions["telemetry_store"].audit_entries(1)[0]
+    assert (entry["actor"], entry["action"], entry["detail"]["scope"]) == (
+        "manager@test.example",
+        "alert_channel_add",
+        "team:t_eng",
+    )
+
+
+def store_budgets(app) -> list[tuple[str, str, str]]:
+    return [(b.scope, b.cadence, str(b.amount_usd)) for b in app.extensions["telemetry_alerts"].budgets()]
