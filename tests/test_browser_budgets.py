@@ -91,7 +91,7 @@ def test_an_admin_sets_a_budget_in_the_form_and_sees_it_at_once(browser, budget_
     button = browser.find_element(By.ID, "billing-budget-set")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
     wait(browser).until(settled)
-    browser.execute_script("arguments[0].click()", button)  # the click a person makes (a layer may cover it)
+    button.click()
     wait(browser).until(lambda b: "set to $12.34" in b.find_element(By.ID, "billing-budget-feedback").text)
     table = browser.find_element(By.ID, "billing-budget-table").text
     assert "Team Legal" in table and "$12.34" in table
