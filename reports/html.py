@@ -89,7 +89,8 @@ def _cards(summary: Table) -> str:
             f'<div class="change">{escape(row["change"])} · previous period: '
             f"{escape(display(row['previous_period'], unit))}</div></div>"
         )
-    return f'<div class="cards">{"".join(cards)}</div>'
+    compares = summary.frame["compared"][0] if summary.frame.height else ""
+    return f'<div class="cards">{"".join(cards)}</div><p class="meta">Change compares {escape(compares)}</p>'
 
 
 @cache
