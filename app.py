@@ -58,6 +58,9 @@ DEFAULTS = {
     "ALERTS_EVERY_SECONDS": 0,
     "ALERTS_LEASE_SECONDS": 300,
     "ALERTS_RETRY_SECONDS": 30,
+    # Scheduled reports (reports/schedule_run.py) use the alerts' SMTP, lease and retry settings; a run sent
+    # more than SCHEDULES_LATE_SECONDS after its due time (the runner was not running) is marked late.
+    "SCHEDULES_LATE_SECONDS": 900,
 }
 # A thread back from DuckDB or numpy (which run without Python's lock) waits up to this long for the lock
 # while another thread builds a figure: 1 ms instead of CPython's 5 ms. Measured at 100M events, a tab's
@@ -170,6 +173,7 @@ CONFIG_ONLY = {
     "OIDC_TIMEOUT_SECONDS": _number(0.1, 300, "a number of seconds from 0.1 to 300"),
     "ALERTS_LEASE_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
     "ALERTS_RETRY_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
+    "SCHEDULES_LATE_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
     "WEBHOOK_TIMEOUT": _number(0.01, 600, "seconds from 0.01 to 600"),
 }
 

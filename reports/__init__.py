@@ -122,4 +122,11 @@ def _check_out(out: Path, ask: ReportRequest) -> None:
 
 
 def init_app(app: Flask) -> None:
+    """The report command; the schedules' store and commands (reports/schedule_cli.py)."""
+    from reports import schedule_cli
+    from reports.schedule_store import ScheduleStore
+
+    app.extensions["telemetry_schedules"] = ScheduleStore(app.config["ACCOUNTS_DB"])
     app.cli.add_command(report_command)
+    for command in schedule_cli.COMMANDS:
+        app.cli.add_command(command)
