@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 
 from data import schema
 from reports.schedule_run import run_schedules
+from reports.schedule_thread import Scheduler
 from tests.conftest import ACCOUNTS, make_app
 from tests.test_alerts_delivery import Inbox, _free_port
 from tests.test_reports_pdf import pages_text
@@ -241,3 +242,19 @@ def test_schedules_are_listed_per_owner_and_removed_by_owner_or_admin_audited(ap
     assert [s["schedule"] for s in audit(app, "schedule_add")] == [2, 1]
     assert audit(app, "schedule_remove") == [{"schedule": 1, "owner": MANAGER}]
     assert cli(app, "schedule-list").output.startswith("2    active  admin@test.example")
+
+
+def test_the_servers_scheduler_thread_sends_what_is_due(app, inbox) -> None:
+    """The thread runs on the real clock: a daily schedule made yesterday is due at today's 00:00 UTC."""
+    messages, _port = inbox
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()
+    add(app, "--points", "summary", "--format", "csv", "--period", "last_7_days", "--cadence", "daily", "--at",
+        "00:00", made=yesterday)  # fmt: skip
+    scheduler = Scheduler(app, 0.05)
+    scheduler.start()
+    try:
+        messages.wait_for(1)
+    finally:
+        scheduler.stop()
+    assert messages.subjects()[0].startswith("Telemetry report: ")
+    assert len(audit(app, "schedule_delivery")) == 1  # its later rounds found it sent
