@@ -63,6 +63,9 @@ DEFAULTS = {
     # process sends what is due every SCHEDULES_EVERY_SECONDS (0: not at all, cron runs `run-schedules`).
     "SCHEDULES_LATE_SECONDS": 900,
     "SCHEDULES_EVERY_SECONDS": 0,
+    # A report larger than this is not attached: the email links to it, kept on the server, for SCHEDULES_LINK_DAYS.
+    "SCHEDULES_ATTACH_MAX_BYTES": 10_000_000,
+    "SCHEDULES_LINK_DAYS": 7,
 }
 # A thread back from DuckDB or numpy (which run without Python's lock) waits up to this long for the lock
 # while another thread builds a figure: 1 ms instead of CPython's 5 ms. Measured at 100M events, a tab's
@@ -177,6 +180,8 @@ CONFIG_ONLY = {
     "ALERTS_LEASE_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
     "ALERTS_RETRY_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
     "SCHEDULES_LATE_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
+    "SCHEDULES_ATTACH_MAX_BYTES": _whole(0, 2**31),
+    "SCHEDULES_LINK_DAYS": _number(0.001, 366, "days from 0.001 to 366"),
     "WEBHOOK_TIMEOUT": _number(0.01, 600, "seconds from 0.01 to 600"),
 }
 

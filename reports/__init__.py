@@ -124,10 +124,11 @@ def _check_out(out: Path, ask: ReportRequest) -> None:
 def init_app(app: Flask, serving: bool = False) -> None:
     """The report command; the schedules' store and commands (reports/schedule_cli.py); in a serving process
     with TELEMETRY_SCHEDULES_EVERY set, the scheduler thread."""
-    from reports import schedule_cli
+    from reports import schedule_cli, schedule_links
     from reports.schedule_store import ScheduleStore
 
     app.extensions["telemetry_schedules"] = ScheduleStore(app.config["ACCOUNTS_DB"])
+    app.register_blueprint(schedule_links.bp)
     app.cli.add_command(report_command)
     for command in schedule_cli.COMMANDS:
         app.cli.add_command(command)

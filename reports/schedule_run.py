@@ -22,8 +22,9 @@ from flask import current_app
 from alerts import mail
 from auth.scope import scope_for
 from auth.session import store as accounts
-from auth.store import AccountRow
+from auth.store import AccountRow, utcnow
 from queries.filters import default_grain
+from reports import schedule_links
 from reports.build import report_for_account, scope_label
 from reports.html import display
 from reports.request import ReportError, ReportRequest
@@ -111,8 +112,12 @@ def deliver(schedule: Schedule, run: Run, worker: str, now: dt.datetime) -> str:
     try:
         report = report_for_account(ask, account)
         summary = build_table("summary", filters)
-        message = _message(schedule, run, period, scope_label(filters.scope), summary, lost)
-        message.add_attachment(report.content, *report.mimetype.split("/", 1), filename=report.filename)
+        link = None
+        if len(report.content) > config["SCHEDULES_ATTACH_MAX_BYTES"]:
+            link = schedule_links.keep(run.id, report, utcnow())
+        message = _message(schedule, run, period, scope_label(filters.scope), summary, lost, link)
+        if link is None:
+            message.add_attachment(report.content, *report.mimetype.split("/", 1), filename=report.filename)
         mail.send(mail.SmtpSettings.from_config(config), message)
     except (mail.MailError, ReportError) as error:
         return _failed(schedule, run, worker, str(error), now)
@@ -139,7 +144,8 @@ def _failed(schedule: Schedule, run: Run, worker: str, error: str, now: dt.datet
     return "retry" if retry else "failed"
 
 
-def _message(schedule: Schedule, run: Run, period, scope_text: str, summary, lost: list[str]):
+def _message(schedule: Schedule, run: Run, period, scope_text: str, summary, lost: list[str],
+             link: tuple[str, dt.datetime] | None):  # fmt: skip
     """The email: the period's KPIs as text and HTML, the late or narrowed notice, the key of the run."""
     settings = mail.SmtpSettings.from_config(current_app.config)
     label = f"{period.start.isoformat()} to {period.end.isoformat()}"
@@ -156,10 +162,19 @@ def _message(schedule: Schedule, run: Run, period, scope_text: str, summary, los
                    for m, v, c in kpis)  # fmt: skip
     body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
     page = (f"{body}<table><tr><th>Metric</th><th>Value</th><th>Change</th></tr>{rows}</table>"
-            f"<p>The full report is attached. Scheduled by {html.escape(schedule.owner)}.</p>")  # fmt: skip
-    text += f"\n\nThe full report is attached. Scheduled by {schedule.owner}."
+            f"<p>{_where(link, as_html=True)} Scheduled by {html.escape(schedule.owner)}.</p>")  # fmt: skip
+    text += f"\n\n{_where(link, as_html=False)} Scheduled by {schedule.owner}."
     key = f"schedule:{schedule.id}:{run.due_at.isoformat()}"
     return mail.build_message(settings, ", ".join(schedule.recipients), subject, text, page, key)
+
+
+def _where(link: tuple[str, dt.datetime] | None, as_html: bool) -> str:
+    """Where the file is: attached, or behind the signed link (until it expires)."""
+    if link is None:
+        return "The full report is attached."
+    url, expires = link
+    shown = f'<a href="{html.escape(url)}">{html.escape(url)}</a>' if as_html else url
+    return f"The full report is too large to attach; download it until {expires:%Y-%m-%d %H:%M} UTC: {shown}"
 
 
 def _tell_owner(schedule: Schedule, subject: str, text: str) -> None:

@@ -12,14 +12,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import threading
+import time
 from pathlib import Path
 
 import polars as pl
 import pytest
 from aiosmtpd.controller import Controller
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from data import schema
+from reports import schedule_links
 from reports.schedule_run import run_schedules
 from reports.schedule_thread import Scheduler
 from tests.conftest import ACCOUNTS, make_app
@@ -258,3 +262,39 @@ def test_the_servers_scheduler_thread_sends_what_is_due(app, inbox) -> None:
         scheduler.stop()
     assert messages.subjects()[0].startswith("Telemetry report: ")
     assert len(audit(app, "schedule_delivery")) == 1  # its later rounds found it sent
+
+
+@pytest.fixture
+def small_mail_app(data_dir: Path, password_hash: str, inbox):
+    """Reports over 100 bytes go as a signed link instead of an attachment."""
+    _handler, port = inbox
+    return make_app(data_dir, password_hash, SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False,
+                    PUBLIC_URL="https://telemetry.example", SCHEDULES_ATTACH_MAX_BYTES=100)  # fmt: skip
+
+
+def test_a_report_too_large_to_attach_is_a_signed_link_that_expires(small_mail_app, inbox) -> None:
+    app, (messages, _port) = small_mail_app, inbox
+    add(app, "--points", "by_team", "--format", "csv", "--period", "last_week", "--cadence", "weekly:mon")
+    assert run(app, "2026-03-09T08:00") == "1 sent (0 late), 0 stopped, 0 failed."
+    (message,) = messages.messages
+    assert not list(message.iter_attachments())
+    body = text(message)
+    assert "The full report is too large to attach; download it until 2026-" in body  # 7 days from the real now
+    link = re.search(r"https://telemetry\.example(/scheduled-reports/\S+)", body)[1]
+    client = app.test_client()  # no session: the signature is the access, to this one file
+    response = client.get(link)
+    assert response.status_code == 200
+    assert "telemetry-by-team-2026-03-02-to-2026-03-08.csv" in response.headers["Content-Disposition"]
+    assert {row[0] for row in csv_rows(response.data)[1:]} == {"Engineering", "Sales"}
+    assert audit(app, "schedule_download")[0]["file"].endswith("telemetry-by-team-2026-03-02-to-2026-03-08.csv")
+    assert client.get(link[:-3] + "abc").status_code == 404  # not signed here
+
+    class EightDaysAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 8 * 86400
+
+    with app.app_context():
+        signed = schedule_links._serializer().loads(link.rsplit("/", 1)[1])
+    old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="telemetry-scheduled-report", signer=EightDaysAgo)
+    token = old.dumps(signed)  # the same file's link, signed eight days ago: expired after seven
+    assert client.get(f"/scheduled-reports/{token}").status_code == 410
