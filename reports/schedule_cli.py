@@ -22,7 +22,7 @@ from queries.filters import parse_ids
 from queries.period import PeriodError
 from reports.build import check_may_export
 from reports.request import FORMATS, ReportError, ReportRequest
-from reports.schedule_run import next_run, run_schedules, schedule_store
+from reports.schedule_run import next_run, run_schedules, schedule_store, send_now
 from reports.schedules import CADENCE_HELP, PERIODS, Cadence, check_period
 from reports.tables import POINTS
 
@@ -129,13 +129,50 @@ def schedule_list_command(as_email: str | None) -> None:
 @with_appcontext
 def schedule_remove_command(schedule_id: int, as_email: str) -> None:
     """Delete a schedule (its runs go with it; the audit log keeps its deliveries)."""
+    account, schedule = _own(schedule_id, as_email)
+    schedule_store().remove(schedule_id)
+    accounts().audit(account.email, "schedule_remove", {"schedule": schedule_id, "owner": schedule.owner}, None)
+    click.echo(f"Removed schedule {schedule_id}.")
+
+
+def _own(schedule_id: int, as_email: str):
+    """The schedule, if `as_email` owns it or is an admin (an account that may export either way)."""
     account = _owner(as_email)
     schedule = schedule_store().schedule(schedule_id)
     if schedule is None or (account.role != "admin" and schedule.owner != account.email):
         raise click.ClickException(f"No schedule {schedule_id} of yours.")
-    schedule_store().remove(schedule_id)
-    accounts().audit(account.email, "schedule_remove", {"schedule": schedule_id, "owner": schedule.owner}, None)
-    click.echo(f"Removed schedule {schedule_id}.")
+    return account, schedule
+
+
+@click.command("schedule-pause")
+@click.option("--id", "schedule_id", required=True, type=int)
+@click.option("--as", "as_email", required=True, help="The owner, or an admin.")
+@click.option("--resume", is_flag=True, help="Run it again from its next due time (nothing missed is sent).")
+@click.option("--now", "now_text", default=None, hidden=True, help="As of this instant (tests).")
+@with_appcontext
+def schedule_pause_command(schedule_id: int, as_email: str, resume: bool, now_text: str | None) -> None:
+    """Pause a schedule, or resume it (a stopped one too: its owner's access is checked again at each run)."""
+    account, schedule = _own(schedule_id, as_email)
+    status = "active" if resume else "paused"
+    schedule_store().set_status(schedule_id, status, since=_moment(now_text) if resume else None)
+    accounts().audit(account.email, "schedule_resume" if resume else "schedule_pause",
+                     {"schedule": schedule_id, "owner": schedule.owner, "was": schedule.status}, None)  # fmt: skip
+    click.echo(f"Schedule {schedule_id} is {status}.")
+
+
+@click.command("schedule-send")
+@click.option("--id", "schedule_id", required=True, type=int)
+@click.option("--as", "as_email", required=True, help="The owner, or an admin.")
+@click.option("--now", "now_text", default=None, hidden=True, help="As of this instant (tests).")
+@with_appcontext
+def schedule_send_command(schedule_id: int, as_email: str, now_text: str | None) -> None:
+    """Send a schedule's report now ("Send now"), over its period as of now, in its owner's scope."""
+    account, schedule = _own(schedule_id, as_email)
+    accounts().audit(account.email, "schedule_send", {"schedule": schedule_id, "owner": schedule.owner}, None)
+    outcome = send_now(schedule, _moment(now_text))
+    if outcome != "sent":
+        raise click.ClickException(f"Schedule {schedule_id}: {outcome}; see schedule-list.")
+    click.echo(f"Sent schedule {schedule_id} to {', '.join(schedule.recipients)}.")
 
 
 @click.command("run-schedules")
@@ -147,4 +184,11 @@ def run_schedules_command(now_text: str | None) -> None:
     click.echo(f"{result.sent} sent ({result.late} late), {result.stopped} stopped, {result.failed} failed.")
 
 
-COMMANDS = (schedule_add_command, schedule_list_command, schedule_remove_command, run_schedules_command)
+COMMANDS = (
+    schedule_add_command,
+    schedule_list_command,
+    schedule_pause_command,
+    schedule_send_command,
+    schedule_remove_command,
+    run_schedules_command,
+)

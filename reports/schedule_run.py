@@ -65,7 +65,7 @@ def run_schedules(now: dt.datetime) -> RunResult:
     lease = dt.timedelta(seconds=config["ALERTS_LEASE_SECONDS"])
     for schedule in store.schedules():
         due = Cadence.parse(schedule.cadence, schedule.at).last_due(now, tz)
-        if schedule.status != "active" or due is None or due < schedule.created_at:
+        if schedule.status != "active" or due is None or due < schedule.active_since:
             continue
         late = now - due > dt.timedelta(seconds=config["SCHEDULES_LATE_SECONDS"])
         run = store.claim(schedule.id, due, late, worker, now, lease, MAX_ATTEMPTS)
@@ -76,6 +76,14 @@ def run_schedules(now: dt.datetime) -> RunResult:
             result.sent += outcome == "sent"
             result.late += outcome == "sent" and run.late
     return result
+
+
+def send_now(schedule: Schedule, now: dt.datetime) -> str:
+    """Send one schedule's report as if due at `now` (paused or not): sent, stopped, failed or retry."""
+    config, worker = current_app.config, _worker()
+    lease = dt.timedelta(seconds=config["ALERTS_LEASE_SECONDS"])
+    run = schedule_store().claim(schedule.id, now, False, worker, now, lease, MAX_ATTEMPTS)
+    return deliver(schedule, run, worker, now) if run else "busy"
 
 
 def _may_export(account: AccountRow | None) -> str | None:

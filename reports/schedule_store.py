@@ -30,7 +30,7 @@ create table if not exists report_schedules (
     recipients text not null,
     status text not null default 'active' check (status in ('active', 'paused', 'stopped')),
     note text not null default '',
-    created_at text not null
+    active_since text not null  -- made or last resumed: runs due before are not sent
 );
 create table if not exists report_schedule_runs (
     id integer primary key,
@@ -71,7 +71,7 @@ class Schedule:
     recipients: tuple[str, ...]
     status: str  # active, paused or stopped (its owner may no longer export)
     note: str
-    created_at: dt.datetime
+    active_since: dt.datetime  # made or last resumed: runs due before it are not sent
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,9 @@ class Run:
 
 
 def _schedule(row: tuple) -> Schedule:
-    i, owner, points, fmt, teams, agents, period, cadence, at, to, status, note, created = row
+    i, owner, points, fmt, teams, agents, period, cadence, at, to, status, note, since = row
     return Schedule(i, owner, _split(points), fmt, _split(teams), _split(agents), period, cadence, at, _split(to),
-                    status, note, dt.datetime.fromisoformat(created))  # fmt: skip
+                    status, note, dt.datetime.fromisoformat(since))  # fmt: skip
 
 
 def _run(row: tuple) -> Run:
@@ -110,7 +110,7 @@ class ScheduleStore(Store):
         with self._tx() as db:
             cur = db.execute(
                 "insert into report_schedules (owner, points, format, teams, agents, period, cadence, at, recipients,"
-                " status, note, created_at) values"
+                " status, note, active_since) values"
                 " (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', '', ?)",
                 (owner, ",".join(points), fmt, ",".join(teams), ",".join(agents), period, cadence, at,
                  ",".join(recipients), _stamp(now)),
@@ -122,7 +122,7 @@ class ScheduleStore(Store):
         with self._tx() as db:
             rows = db.execute(
                 "select id, owner, points, format, teams, agents, period, cadence, at, recipients, status, note,"
-                " created_at from report_schedules where ? is null or owner = ? order by id",
+                " active_since from report_schedules where ? is null or owner = ? order by id",
                 (owner, owner),
             ).fetchall()
         return [_schedule(row) for row in rows]
@@ -131,7 +131,7 @@ class ScheduleStore(Store):
         with self._tx() as db:
             row = db.execute(
                 "select id, owner, points, format, teams, agents, period, cadence, at, recipients, status, note,"
-                " created_at from report_schedules where id = ?",
+                " active_since from report_schedules where id = ?",
                 (schedule_id,),
             ).fetchone()
         return _schedule(row) if row else None
@@ -141,9 +141,14 @@ class ScheduleStore(Store):
             db.execute("delete from report_schedule_runs where schedule_id = ?", (schedule_id,))
             return bool(db.execute("delete from report_schedules where id = ?", (schedule_id,)).rowcount)
 
-    def set_status(self, schedule_id: int, status: str, note: str = "") -> None:
+    def set_status(self, schedule_id: int, status: str, note: str = "", since: dt.datetime | None = None) -> None:
+        """Pause, stop or resume; resumed `since` a moment, the runs due while it was not active are not sent."""
         with self._tx() as db:
-            db.execute("update report_schedules set status = ?, note = ? where id = ?", (status, note, schedule_id))
+            db.execute(
+                "update report_schedules set status = ?, note = ?, active_since = coalesce(?, active_since)"
+                " where id = ?",
+                (status, note, since and _stamp(since), schedule_id),
+            )
 
     def claim(self, schedule_id: int, due: dt.datetime, late: bool, worker: str, now: dt.datetime,
               lease: dt.timedelta, max_attempts: int) -> Run | None:  # fmt: skip

@@ -298,3 +298,30 @@ def test_a_report_too_large_to_attach_is_a_signed_link_that_expires(small_mail_a
     old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="telemetry-scheduled-report", signer=EightDaysAgo)
     token = old.dumps(signed)  # the same file's link, signed eight days ago: expired after seven
     assert client.get(f"/scheduled-reports/{token}").status_code == 410
+
+
+def test_a_paused_schedule_sends_nothing_and_resumes_from_its_next_due_time(app, inbox) -> None:
+    messages, _port = inbox
+    add(app, "--points", "by_team", "--format", "csv", "--period", "last_week", "--cadence", "weekly:mon")
+    other = cli(app, "schedule-pause", "--id", "1", "--as", ACCOUNTS["legal_manager"][0])
+    assert other.exit_code != 0 and "No schedule 1 of yours." in other.output
+    assert cli(app, "schedule-pause", "--id", "1", "--as", MANAGER).output == "Schedule 1 is paused.\n"
+    assert run(app, "2026-03-09T08:00") == "0 sent (0 late), 0 stopped, 0 failed."
+    resumed = cli(app, "schedule-pause", "--id", "1", "--as", MANAGER, "--resume", "--now", "2026-03-10T09:00")
+    assert resumed.output == "Schedule 1 is active.\n"
+    assert run(app, "2026-03-10T09:05") == "0 sent (0 late), 0 stopped, 0 failed."  # 9 March was paused
+    assert run(app, "2026-03-16T08:00") == "1 sent (0 late), 0 stopped, 0 failed."
+    assert [m["Subject"] for m in messages.messages] == ["Telemetry report: 2026-03-09 to 2026-03-15"]
+    assert [d["schedule"] for d in audit(app, "schedule_pause") + audit(app, "schedule_resume")] == [1, 1]
+
+
+def test_send_now_sends_the_period_as_of_now_even_when_paused(app, inbox) -> None:
+    messages, _port = inbox
+    add(app, "--points", "by_team", "--format", "csv", "--period", "last_7_days", "--cadence", "monthly:1")
+    assert cli(app, "schedule-pause", "--id", "1", "--as", MANAGER).exit_code == 0
+    sent = cli(app, "schedule-send", "--id", "1", "--as", ACCOUNTS["admin"][0], "--now", "2026-03-09T15:00")
+    assert sent.output == "Sent schedule 1 to board@acme.example, cfo@acme.example.\n", sent.output
+    assert [m["Subject"] for m in messages.messages] == ["Telemetry report: 2026-03-02 to 2026-03-08"]
+    # the admin pressed it; the report is still Max's: his teams only
+    assert {row[0] for row in csv_rows(attachment(messages.messages[0])[1])[1:]} == {"Engineering", "Sales"}
+    assert audit(app, "schedule_send") == [{"schedule": 1, "owner": MANAGER}]
