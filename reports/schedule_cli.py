@@ -18,7 +18,7 @@ from auth.scope import scope_for
 from auth.session import store as accounts
 from auth.store import AccountRow, utcnow
 from queries import directory
-from queries.filters import parse_ids
+from queries.filters import parse_ids, parse_instant
 from queries.period import PeriodError
 from reports.build import check_may_export
 from reports.request import FORMATS, ReportError, ReportRequest
@@ -45,10 +45,9 @@ def _moment(text: str | None) -> dt.datetime:
     if not text:
         return utcnow()
     try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO date and time.", param_hint="--now") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+        return parse_instant(text, "--now")
+    except PeriodError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _recipients(text: str) -> tuple[str, ...]:

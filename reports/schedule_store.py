@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auth.store import Store, utcnow
+from queries.filters import parse_instant
 
 SCHEMA = """
 create table if not exists report_schedules (
@@ -89,12 +90,12 @@ class Run:
 def _schedule(row: tuple) -> Schedule:
     i, owner, points, fmt, teams, agents, period, cadence, at, to, status, note, since = row
     return Schedule(i, owner, _split(points), fmt, _split(teams), _split(agents), period, cadence, at, _split(to),
-                    status, note, dt.datetime.fromisoformat(since))  # fmt: skip
+                    status, note, parse_instant(since, "active_since"))  # fmt: skip
 
 
 def _run(row: tuple) -> Run:
     i, schedule_id, due, late, status, attempts, finished, detail = row
-    return Run(i, schedule_id, dt.datetime.fromisoformat(due), bool(late), status, attempts, finished, detail)
+    return Run(i, schedule_id, parse_instant(due, "due_at"), bool(late), status, attempts, finished, detail)
 
 
 class ScheduleStore(Store):

@@ -325,3 +325,9 @@ def test_send_now_sends_the_period_as_of_now_even_when_paused(app, inbox) -> Non
     # the admin pressed it; the report is still Max's: his teams only
     assert {row[0] for row in csv_rows(attachment(messages.messages[0])[1])[1:]} == {"Engineering", "Sales"}
     assert audit(app, "schedule_send") == [{"schedule": 1, "owner": MANAGER}]
+
+
+def test_run_schedules_refuses_a_now_that_is_not_a_time(app) -> None:
+    result = cli(app, "run-schedules", "--now", "next monday")
+    assert result.exit_code != 0
+    assert result.output == "Error: The --now 'next monday' is not a date and time; use YYYY-MM-DDTHH:MM.\n"
