@@ -19,7 +19,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from aiosmtpd.controller import Controller
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from data import schema
@@ -27,19 +26,9 @@ from reports import schedule_links
 from reports.schedule_run import run_schedules
 from reports.schedule_thread import Scheduler
 from tests.conftest import ACCOUNTS, make_app
-from tests.test_alerts_delivery import Inbox, _free_port
 from tests.test_reports_pdf import pages_text
 
 MANAGER = ACCOUNTS["manager"][0]  # Max: Engineering and Sales
-
-
-@pytest.fixture
-def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
 
 
 @pytest.fixture
