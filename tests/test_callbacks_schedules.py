@@ -245,8 +245,8 @@ def test_over_http_the_page_lists_and_acts_for_its_viewer_only(app, client, inbo
         for kind in (ids.SCHEDULES_SEND, ids.SCHEDULES_PAUSE):
             answer = dp.post(client, _row_click(deps, kind, forged)).get_data(as_text=True)
             assert "of yours" in answer and "schedules-row-2" not in answer
-    delete = dp.payload(dp.find(deps, f"^..{ids.SCHEDULES_TABLE}.children@.*{ids.SCHEDULES_CONFIRM}.is_open"),
-                        {f"{ids.SCHEDULES_CONFIRM_DELETE}.n_clicks": 1, f"{ids.SCHEDULES_PENDING}.data": 2})  # fmt: skip
+    confirm = dp.find(deps, f"^..{ids.SCHEDULES_TABLE}.children@.*{ids.SCHEDULES_CONFIRM}.is_open")
+    delete = dp.payload(confirm, {f"{ids.SCHEDULES_CONFIRM_DELETE}.n_clicks": 1, f"{ids.SCHEDULES_PENDING}.data": 2})
     assert "No schedule 2 of yours." in dp.post(client, delete).get_data(as_text=True)
     assert store(app).schedule(2).status == "active" and messages.messages == []
     assert [e["actor"] for e in app.extensions["telemetry_store"].audit_entries(50)
