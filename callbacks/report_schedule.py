@@ -14,7 +14,7 @@ from flask import request
 from auth.store import utcnow
 from callbacks._common import org_timezone
 from callbacks.report import SHOWN, chosen_filters
-from callbacks.schedules import NOT_ALLOWED, local_time, viewer
+from callbacks.schedules import NOT_ALLOWED, local_time, scope_words, viewer
 from layouts import ids
 from layouts._schedule_form import cadence_label
 from queries.period import PeriodError
@@ -43,10 +43,9 @@ def update_schedule_scope(is_open: bool, choice: object, search: str | None, pat
         teams, agents = _asked(choice, search, pathname)
     except PeriodError:
         teams, agents = (), ()
-    parts = [f"teams {', '.join(teams)}"] if teams else []
-    parts += [f"agents {', '.join(agents)}"] if agents else []
-    covers = "; ".join(parts) if parts else "everything in your scope"
-    source = " (the view on screen)" if parts else ""
+    named = scope_words(teams, agents)
+    covers = named or "everything in your scope"
+    source = " (the view on screen)" if named else ""
     return (f"Each report holds the data points and format chosen above, for {covers}{source}, made in your "
             f"scope at every run. Times are local to {org_timezone()}.")  # fmt: skip
 

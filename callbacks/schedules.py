@@ -23,6 +23,8 @@ from callbacks._common import org_timezone
 from layouts import ids
 from layouts._components import DAY_TIME
 from layouts._schedule_form import cadence_label
+from queries import directory
+from queries.scope import Scope
 from reports import schedule_changes as changes
 from reports.request import FORMATS
 from reports.schedule_run import next_run, schedule_store
@@ -47,11 +49,19 @@ def local_time(moment: dt.datetime | None) -> str:
     return moment.astimezone(ZoneInfo(org_timezone())).strftime(DAY_TIME) if moment else "–"
 
 
+def scope_words(teams: tuple[str, ...], agents: tuple[str, ...]) -> str:
+    """ "teams Engineering, Sales; agents Drafting" by their directory names ("" for the owner's whole scope)."""
+    team_names = dict(directory.teams_in_scope(Scope.organization()).select("team_id", "name").iter_rows())
+    agent_names = dict(directory.agents().select("agent_id", "name").iter_rows())
+    parts = [f"teams {', '.join(team_names.get(t, t) for t in teams)}"] if teams else []
+    parts += [f"agents {', '.join(agent_names.get(a, a) for a in agents)}"] if agents else []
+    return "; ".join(parts)
+
+
 def report_text(schedule: Schedule) -> str:
     points = ", ".join(POINTS[p][0] if p in POINTS else p for p in schedule.points)
-    scope = [f"teams {', '.join(schedule.teams)}"] if schedule.teams else []
-    scope += [f"agents {', '.join(schedule.agents)}"] if schedule.agents else []
-    return f"{points} · {FORMATS[schedule.format].split(' ')[0]}" + (f" · {'; '.join(scope)}" if scope else "")
+    scope = scope_words(schedule.teams, schedule.agents)
+    return f"{points} · {FORMATS[schedule.format].split(' ')[0]}" + (f" · {scope}" if scope else "")
 
 
 def result_text(schedule: Schedule, run: Run | None) -> str:
@@ -102,7 +112,7 @@ def schedules_table(actor: AccountRow | None, now: dt.datetime | None = None):
     if not found:
         return html.P("No scheduled reports yet.", className="text-muted", id="schedules-empty")
     with_owner, now, last = actor.role == "admin", now or utcnow(), schedule_store().last_runs()
-    heads = ["ID", *(["Owner"] if with_owner else []), "Report", "Period", "Sent", "To", "Status", "Last run",
+    heads = ["ID", *(["Owner"] if with_owner else []), "Report", "Period", "When", "To", "Status", "Last run",
              "Last result", "Next run", "Actions"]  # fmt: skip
     head = html.Thead(html.Tr([html.Th(h, scope="col") for h in heads]))
     rows = [_row(s, last.get(s.id), now, with_owner) for s in found]
@@ -185,10 +195,10 @@ def editor_values(schedule_id: object) -> tuple:
         s = changes.owned(actor, schedule_id)
     except changes.ScheduleError as error:
         return (False, None, no_update, no_update, *(no_update,) * 6, "", told(str(error), "danger"))
-    scope = [f"Teams: {', '.join(s.teams)}"] if s.teams else []
-    scope += [f"Agents: {', '.join(s.agents)}"] if s.agents else []
-    note = (f"Owner: {s.owner}. Made in the owner's scope" + (f" ({'; '.join(scope)})" if scope else "")
-            + f"; times local to {org_timezone()}.")  # fmt: skip
+    scope = scope_words(s.teams, s.agents)
+    note = (
+        f"Owner: {s.owner}. Made in the owner's scope{f' ({scope})' if scope else ''}; times local to {org_timezone()}."
+    )
     fields = (list(s.points), s.format, s.period, s.cadence, s.at, ", ".join(s.recipients))
     return (True, s.id, f"Edit schedule {s.id}", note, *fields, "", no_update)
 

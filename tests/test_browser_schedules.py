@@ -45,7 +45,7 @@ def test_schedule_from_the_dialog_then_send_pause_and_delete_it_on_the_schedules
     click(browser, browser.find_element(By.ID, "report-schedule-open"))
     to = wait(browser).until(lambda b: b.find_element(By.ID, "report-schedule-to").is_displayed() and
                              b.find_element(By.ID, "report-schedule-to"))  # fmt: skip
-    assert "for teams t_eng (the view on screen)" in text_of(browser, "report-schedule-scope")
+    assert "for teams Engineering (the view on screen)" in text_of(browser, "report-schedule-scope")
     Select(browser.find_element(By.ID, "report-schedule-period")).select_by_value("last_7_days")
     Select(browser.find_element(By.ID, "report-schedule-cadence")).select_by_value("weekly:fri")
     to.send_keys("board@")
@@ -59,7 +59,7 @@ def test_schedule_from_the_dialog_then_send_pause_and_delete_it_on_the_schedules
     wait(browser).until(lambda b: "Not run yet" in row_text(b))
     row = row_text(browser)
     assert "Every Friday at 08:00" in row and "board@acme.example" in row and "Last 7 days" in row
-    assert "teams t_eng" in row and "Active" in row
+    assert "Excel · teams Engineering" in row and "Active" in row
     assert not browser.find_element(By.ID, "filter-bar").is_displayed()  # no filters on this page
 
     click(browser, button(browser, "Send now"))

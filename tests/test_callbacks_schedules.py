@@ -83,6 +83,11 @@ def test_pause_and_resume_from_the_page_change_the_status_and_are_audited(app, s
     assert "Schedule 1 is active." in text(said) and '"Pause"' in text(table)
     assert audit(app, "schedule_pause") == [{"schedule": 1, "owner": MANAGER, "was": "active"}]
     assert audit(app, "schedule_resume") == [{"schedule": 1, "owner": MANAGER, "was": "paused"}]
+    with signed_in("admin"):  # an Admin may act on anyone's: audited in the Admin's name
+        assert "Schedule 2 is paused." in text(page.pause_clicked(2)[1])
+    (entry,) = [e for e in app.extensions["telemetry_store"].audit_entries(50) if e["detail"].get("schedule") == 2
+                and e["action"] == "schedule_pause"]  # fmt: skip
+    assert entry["actor"] == ADMIN and entry["detail"]["owner"] == LEGAL
 
 
 def test_edit_opens_with_the_schedule_and_saves_what_changed_audited(app, signed_in) -> None:
@@ -160,7 +165,7 @@ def test_schedule_from_the_dialog_saves_its_choices_in_the_signed_in_persons_nam
         said, saved = dialog.save_schedule(1, ["summary", "by_agent"], "pdf", "shown", "last_month", "monthly:1",
                                            "06:30", "board@acme.example\ncfo@acme.example; ceo@acme.example",
                                            WEEK_SEARCH, "/telemetry")  # fmt: skip
-    assert "for teams t_eng (the view on screen)" in note and "Times are local to UTC." in note
+    assert "for teams Engineering (the view on screen)" in note and "Times are local to UTC." in note
     assert saved == 1
     assert "Saved schedule 1: Monthly on the 1st at 06:30 to board@acme.example, cfo@acme.example, " in text(said)
     s = store(app).schedule(1)
