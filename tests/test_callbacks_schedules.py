@@ -16,6 +16,7 @@ from layouts import ids
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, ORIGIN, AuthActions, make_app
 from tests.test_access import NOTICE, dependencies
+from tests.test_alerts_delivery import _free_port as free_port
 from tests.test_schedules import add, audit, cli
 
 ADMIN, MANAGER, LEGAL = ACCOUNTS["admin"][0], ACCOUNTS["manager"][0], ACCOUNTS["legal_manager"][0]
@@ -71,6 +72,16 @@ def test_send_now_from_the_page_delivers_in_the_owners_scope_and_is_audited(app,
     assert "Sent" in text(table)  # the last result
     assert audit(app, "schedule_send") == [{"schedule": 1, "owner": MANAGER}]
     assert audit(app, "schedule_delivery")[0]["schedule"] == 1
+
+
+def test_send_now_that_fails_says_why_and_is_listed_as_failed_not_retrying(app, signed_in) -> None:
+    add(app, "--points", "summary", "--format", "csv", "--period", "last_week", "--cadence", "weekly:mon")
+    app.config["SMTP_PORT"] = free_port()  # nothing listens there
+    with signed_in("manager"):
+        table, said = page.send_clicked(1)
+    assert "Schedule 1 was not sent: SMTP 127.0.0.1:" in text(said)  # nothing listens on that port
+    assert '"Failed: SMTP 127.0.0.1:' in text(table)
+    assert cli(app, "run-schedules", "--now", "2026-03-02T07:00").output.startswith("0 sent")  # nothing left over
 
 
 def test_pause_and_resume_from_the_page_change_the_status_and_are_audited(app, signed_in) -> None:
