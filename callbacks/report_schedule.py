@@ -44,10 +44,9 @@ def update_schedule_scope(is_open: bool, choice: object, search: str | None, pat
     except PeriodError:
         teams, agents = (), ()
     named = scope_words(teams, agents)
-    covers = named or "everything in your scope"
-    source = " (the view on screen)" if named else ""
-    return (f"Each report holds the data points and format chosen above, for {covers}{source}, made in your "
-            f"scope at every run. Times are local to {org_timezone()}.")  # fmt: skip
+    covers = f"{named} (the view on screen)" if named else "everything you can see"
+    return (f"Each report holds the data points and format chosen above, for {covers}, as your access allows at "
+            f"each run. Times are local to {org_timezone()}.")  # fmt: skip
 
 
 def save_schedule(clicks, points, fmt, choice, period, cadence, at, to, search, pathname=None) -> tuple:
