@@ -14,9 +14,11 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
+from alerts.store import AlertStore
 from app import create_app
 from auth.store import Store
 from queries import cache
+from reports.schedule_store import ScheduleStore
 from tests import org
 
 ORIGIN = "http://localhost"
@@ -89,7 +91,8 @@ def _template_folder(tmp_path_factory) -> None:
 
 
 def _template(password_hash: str) -> Path | None:
-    """A folder with telemetry.sqlite holding ACCOUNTS with this hash, and .cache/reports: made at first use."""
+    """A folder with telemetry.sqlite holding ACCOUNTS with this hash (and the alerts' and schedules' tables), and
+    .cache/reports: made at first use."""
     if not _TEMPLATES:
         return None
     folder = _TEMPLATES[0] / hashlib.sha256(password_hash.encode()).hexdigest()[:16]
@@ -98,6 +101,8 @@ def _template(password_hash: str) -> Path | None:
         store = Store(draft / "telemetry.sqlite")
         for email, user_id, role in ACCOUNTS.values():
             store.create_account(email, user_id, role, password_hash)
+        for more_tables in (AlertStore, ScheduleStore):  # made by each app otherwise, with their fsyncs
+            more_tables(store.path)
         diskcache.Cache(str(draft / ".cache" / "reports")).close()
         draft.rename(folder)
     return folder
