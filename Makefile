@@ -95,12 +95,15 @@ TEST_TMP_ROOT := $(shell [ "$$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 {print
 PYTEST := $(if $(TEST_TMP_ROOT),tmp=$$(mktemp -d -p $(TEST_TMP_ROOT) telemetry-tests.XXXXXX) && trap 'rm -rf "$$tmp"' EXIT HUP INT TERM && \
 	$(BIN)/python -m pytest --basetemp="$$tmp",$(BIN)/python -m pytest)
 
+## Two workers; `worksteal`: one that runs out of tests takes half of what the other has left. xdist's `load` sent
+## a worker a quarter of the suite at a time, and once all the browser tests in one go: the other then sat idle for
+## the last 2-3 minutes.
 test: $(VENV)/.installed-dev browser-deps pdf-deps poppler-deps axe-deps lint
-	$(PYTEST) -n 2 -q
+	$(PYTEST) -n 2 --dist worksteal -q
 
 ## The long variants of tests that `make test` runs shorter (CI runs both).
 test-long: $(VENV)/.installed-dev
-	$(PYTEST) -n 2 -q -m long
+	$(PYTEST) -n 2 --dist worksteal -q -m long
 
 ## Tab response times at about EVENTS demo events (generated once into benchmarks/out/); needs pandas.
 EVENTS ?= 1000000
