@@ -213,6 +213,7 @@ _DUCKDB_TYPES = {
     pl.Int32: "integer",
     pl.Boolean: "boolean",
     pl.Date: "date",
+    pl.Binary: "blob",
 }
 
 

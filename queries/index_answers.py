@@ -29,28 +29,6 @@ Sql = Callable[[str, dict], pl.DataFrame]  # runs queries/sql/from_rollups/<name
 ANOTHER_TEAM = "Another team"  # a listed person's current team outside the scope (queries/sql/user_activity.sql)
 
 
-def _before(column: str, instant: dt.datetime) -> pl.Expr:
-    """`column` (an instant) earlier than `instant`, whatever names their zones carry (UTC, Etc/UTC)."""
-    return pl.col(column).dt.epoch("us") < (instant - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-def _listed_by_directory(directory: Directory, params: dict) -> pl.LazyFrame:
-    """The directory's people of the scope's teams who had access by the period's end and are still with
-    the company: with those active in the scope, the people a scope lists (docs/schema.md)."""
-    users = directory("users").lazy().filter(_before("created_at", params["to_ts"]) & pl.col("active"))
-    return users if params["team_ids"] is None else users.filter(pl.col("team_id").is_in(params["team_ids"]))
-
-
-def adoption(index: UserIndex, directory: Directory, sql: Sql, params: dict) -> pl.DataFrame:
-    """As queries/sql/adoption.sql: active users, and the people listed (the active ones, and the
-    directory's people of the scope's teams with access)."""
-    active = index.active_users(params)["user_id"]
-    others = _listed_by_directory(directory, params).filter(~pl.col("user_id").is_in(active.implode()))
-    listed = active.len() + others.select(pl.len()).collect().item()
-    counts = {"active_users": active.len(), "users_with_access": listed}
-    return pl.DataFrame(counts, schema={"active_users": pl.Int64, "users_with_access": pl.Int64})
-
-
 @dataclass(frozen=True)
 class _People:
     """The directory's people as the per-person list needs them, lined up with the index's user codes."""
@@ -190,6 +168,5 @@ def _teams_seen(rows: pl.DataFrame, in_scope: np.ndarray) -> pl.DataFrame:
 
 
 ANSWERS: dict[str, Callable[[UserIndex, Directory, Sql, dict], pl.DataFrame]] = {
-    "adoption": adoption,
     "user_activity": user_activity,
 }

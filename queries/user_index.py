@@ -1,22 +1,20 @@
-"""Distinct users and per-user figures, exact over any period and scope, from the `user_day` rollup in memory.
+"""Per-person figures, exact over any period and scope, from the `user_day` rollup in memory: who was
+active (their ids, for the people a scope lists), each person's sums, active days and most used agent,
+and their first and last activity. Distinct-user counts are not here: SQL counts them from the rollups'
+bitmaps (`user_sets`, queries/sql/cover.sql).
 
-Counting distinct users cannot add up pre-counted numbers, and DuckDB's grouped `count(distinct)`
-over a year of `user_day` rows takes about a second at 100M events. So the rollup build saves that
-table as numpy columns (integer codes for users, teams and agents, in the order of their ids; days
-since 1970) in (day, user) order, at three levels: `rows` (day × user × team × agent); `pairs`
-(day × user × team, about a third as many), which answer every question whose scope and grouping
-do not involve agents; and `months` (local month × user × team, a tenth of the pairs), which answers
-questions that read from the first day (each user's first and last activity) up to the period's last
-month. Besides, day sets (`queries/day_sets.py`: who was active each day, as bitsets) answer distinct
-users unless the scope narrows teams and agents at once. Each process memory-maps them (shared
-through the page cache by all workers) and answers with vectorised passes: the period is a slice
-found by binary search, the scope a mask, distinct users per agent, team or bucket a key × user
-boolean matrix, and sums, minima and maxima per user `ufunc.at` over integer arrays (exact, unlike
-`bincount`'s float weights).
+The rollup build saves `user_day` as numpy columns (integer codes for users, teams and agents, in the
+order of their ids; days since 1970) in (day, user) order, at three levels: `rows` (day × user × team ×
+agent); `pairs` (day × user × team, about a third as many), which answer questions whose scope does not
+involve agents; and `months` (local month × user × team), which answer questions that read from the
+first day up to the period's last month. Each process memory-maps them (shared through the page cache by
+all workers) and answers with vectorised passes: the period is a slice found by binary search, the scope
+a mask, and sums, minima and maxima per user `ufunc.at` over integer arrays (exact, unlike `bincount`'s
+float weights).
 
 The answers are Polars frames the rollup SQL files read as relations named `idx_*` (registered on
 the request's cursor for one statement), so each question is still one SQL file joining the
-directory; see `RELATIONS`. A few answers are joined in Polars instead (`queries/index_answers.py`).
+directory; see `RELATIONS`. The per-person list is joined in Python instead (`queries/index_answers.py`).
 """
 
 from __future__ import annotations
@@ -33,9 +31,6 @@ from typing import TypeVar
 import duckdb
 import numpy as np
 import polars as pl
-
-from queries import day_sets
-from queries.day_sets import DaySets
 
 _EPOCH = dt.date(1970, 1, 1)
 _TS = pl.Datetime("us", "UTC")
@@ -69,7 +64,6 @@ order by day, user, team, agent
 # no partial sum can wrap around. Beyond that (a hand-made file), per-user costs are not given at all.
 _COSTS_FIT_SQL = "select coalesce(sum(abs(cost_usd)), 0) < 9223372036854.775807 from user_day"
 _COST_MICROS = {True: "(user_day.cost_usd * 1000000)::bigint", False: "0::bigint"}
-SetsInScope = tuple[np.ndarray, int, np.ndarray | None, np.ndarray]  # see UserIndex._sets
 _SELECTIONS_KEPT = 16
 _SELECTIONS_BYTES = 64 * 2**20  # columns gathered for masked scopes are copies: at most this many bytes kept
 KEYS = ("users", "teams", "agents")  # sorted ids; a code is a position among them
@@ -109,43 +103,6 @@ def _days(value: dt.date) -> int:
 def _ids_key(ids: list[str] | None) -> tuple | None:
     """A scope parameter (`Scope.params`) as part of a key: None (every one) apart from () (none)."""
     return None if ids is None else tuple(ids)
-
-
-def _bucket_days(days: np.ndarray, grain: str) -> np.ndarray:
-    """date_trunc(grain, day) as days since 1970 (weeks start on Monday, as DuckDB's), for sorted days."""
-    if grain == "day" or len(days) == 0:
-        return days.astype(np.int64)
-    first, last = int(days[0]), int(days[-1])
-    span = np.arange(first, last + 1, dtype=np.int64)  # worked out once per day, then looked up per row
-    if grain == "week":
-        table = span - (span + 3) % 7  # 1970-01-01 was a Thursday
-    else:
-        table = span.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    return table[days - first]
-
-
-def _buckets(days: np.ndarray, grain: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's bucket as a code 0, 1, ... in order, and each code's bucket (days since 1970), for
-    sorted days: codes rather than days keep a week or month grouping 7 or 30 times smaller. Worked out
-    per day of the span, then looked up per row (32-bit: the rows are millions)."""
-    if len(days) == 0:
-        return days.astype(np.int32), np.zeros(0, dtype=np.int64)
-    first = int(days[0])
-    starts = _bucket_days(np.arange(first, int(days[-1]) + 1, dtype=np.int64), grain)
-    new = np.empty(len(starts), dtype=bool)
-    new[0], new[1:] = True, starts[1:] != starts[:-1]
-    per_day = (np.cumsum(new) - 1).astype(np.int32)
-    return per_day[days - days.dtype.type(first)], starts[new]
-
-
-def _bucket_starts(days: int, first: int, grain: str) -> tuple[np.ndarray, np.ndarray]:
-    """For `days` consecutive days from `first`: each bucket's first day (days since 1970) and the
-    index of its first day among them."""
-    buckets = _bucket_days(np.arange(first, first + days, dtype=np.int64), grain)
-    if days == 0:
-        return buckets, np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
-    return buckets[starts], starts
 
 
 def _answer_bytes(answer: object) -> int:
@@ -266,9 +223,7 @@ class UserIndex:
         self.user_ids = pl.Series("user_id", self.users, dtype=pl.String)  # converted once, gathered per answer
         self.agent_ids = pl.Series("top_agent_id", self.agents, dtype=pl.String)
         self.levels = {level: {c: arrays[f"{level}.{c}"] for c in columns} for level, columns in LEVELS.items()}
-        self._sets_arrays = {name: arrays[name] for name in day_sets.NAMES}
         self._costs_fit = arrays[COSTS_FIT]  # one boolean: whether `cost_micros` holds the costs (see _COSTS_FIT_SQL)
-        self.sets = DaySets(self._sets_arrays, self.teams, self.agents)
         self._selections: OrderedDict[tuple, Selection] = OrderedDict()
         self._building: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -300,7 +255,6 @@ class UserIndex:
         arrays.update({f"pairs.{name}": column for name, column in pairs.items()})
         arrays.update({f"months.{name}": column for name, column in _months(pairs).items()})
         arrays.update({f"agent_months.{name}": column for name, column in _agent_months(rows).items()})
-        arrays.update(day_sets.build(rows, *(len(arrays[name]) for name in KEYS)))
         return cls(arrays)
 
     def save(self, folder: Path) -> None:
@@ -310,14 +264,12 @@ class UserIndex:
         for level, columns in self.levels.items():
             for name, column in columns.items():
                 np.save(folder / f"{level}.{name}.npy", column, allow_pickle=False)
-        for name, column in self._sets_arrays.items():
-            np.save(folder / f"{name}.npy", column, allow_pickle=False)
         np.save(folder / f"{COSTS_FIT}.npy", self._costs_fit, allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path) -> UserIndex:
         """The index a rollup build saved, memory-mapped: read once into the page cache, shared by workers."""
-        names = [*KEYS, *(f"{level}.{c}" for level, columns in LEVELS.items() for c in columns), *day_sets.NAMES]
+        names = [*KEYS, *(f"{level}.{c}" for level, columns in LEVELS.items() for c in columns)]
         names.append(COSTS_FIT)
         return cls({name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in names})
 
@@ -333,7 +285,7 @@ class UserIndex:
             for name, column in columns.items()
             if level != "rows" or name not in ("first_us", "last_us")
         ]
-        for array in [*arrays, *self._sets_arrays.values()]:
+        for array in arrays:
             if isinstance(array, np.memmap) and array.size:
                 int(np.asarray(array).reshape(-1).view(np.uint8)[::4096].sum())
 
@@ -381,160 +333,14 @@ class UserIndex:
         with self._lock:
             self._selections.clear()
 
-    # --- Distinct users --------------------------------------------------------------------------
-
-    def _distinct_by(self, users: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
-        """Distinct users per group code 0..size-1 (a group × user boolean matrix)."""
-        seen = np.zeros((size, len(self.users)), dtype=bool)
-        seen[groups, users] = True
-        return seen.sum(axis=1)
-
-    def _sets(self, params: dict, by: str | None = None) -> SetsInScope | None:
-        """The day sets of the period, day × key × word (a view: keys outside the scope are not emptied,
-        each answer leaves them out after reducing over days, on far fewer words), the first day, the keys
-        the scope allows (None: all) and the users it allows (a set, all ones when all: to AND with any union
-        of the sets); None when only the rows can tell (see queries/day_sets.py)."""
-        part, first = self.sets.days(_days(params["start_date"]), _days(params["end_date"]))
-        plan = self.sets.plan(params, part, by)
-        if plan is None:
-            return None
-        sets, allowed, users = plan
-        chosen = np.asarray(sets[part])
-        if users is None:
-            users = np.full(chosen.shape[-1], np.iinfo(np.uint64).max, dtype=np.uint64)
-        return chosen, first, allowed, users
+    # --- Who was active ---------------------------------------------------------------------------
 
     def active_users(self, params: dict) -> pl.DataFrame:
-        found = self._sets(params)
-        if found is not None:
-            sets, _first, allowed, users = found
-            per_key = np.bitwise_or.reduce(sets, axis=0)  # key × word
-            if allowed is not None:
-                per_key = per_key[allowed]
-            present = day_sets.members(np.bitwise_or.reduce(per_key, axis=0) & users, len(self.users))
-            return self.user_ids.filter(pl.Series(present)).to_frame()
+        """The users with rows in the period and scope (the people a scope lists need their ids)."""
         rows = self.select(params, _level(params))
         present = np.zeros(len(self.users), dtype=bool)
         present[rows.user[rows.new_pair]] = True
         return self.user_ids.filter(pl.Series(present)).to_frame()
-
-    def active_by(self, params: dict, by: str) -> pl.DataFrame:
-        """Distinct users per agent or team with rows in the period and scope."""
-        known = self.agents if by == "agent" else self.teams
-        found = self._sets(params, by)
-        if found is not None:
-            sets, _first, allowed, users = found
-            counts = day_sets.count(np.bitwise_or.reduce(sets, axis=0) & users)
-            if allowed is not None:
-                counts = counts * allowed
-        else:
-            rows = self.select(params, _level(params, by_agent=by == "agent"))
-            codes = rows.agent if by == "agent" else rows.team
-            counts = self._distinct_by(rows.user, codes, len(known))
-        used = counts > 0
-        return pl.DataFrame(
-            {"key": pl.Series(known[used], dtype=pl.String), "active_users": pl.Series(counts[used], dtype=pl.Int64)}
-        )
-
-    def active_user_teams(self, params: dict) -> pl.DataFrame:
-        """Each (user, team) with rows in the period and scope: who is among each team's people
-        (docs/schema.md, "Who is counted where"), and each team's active users."""
-        found = self._sets(params, "team")
-        if found is not None:
-            sets, _first, allowed, users = found
-            per_team = np.bitwise_or.reduce(sets, axis=0) & users  # team × word
-            seen = np.unpackbits(np.ascontiguousarray(per_team).view(np.uint8), axis=-1, bitorder="little")
-            seen = seen[:, : len(self.users)].astype(bool)
-            if allowed is not None:
-                seen &= allowed[:, None]
-        else:
-            rows = self.select(params, _level(params))
-            seen = np.zeros((len(self.teams), len(self.users)), dtype=bool)
-            seen[rows.team, rows.user] = True
-        team, user = np.nonzero(seen)
-        return pl.DataFrame(
-            {"user_id": self.user_ids.gather(user), "team_id": pl.Series(self.teams[team], dtype=pl.String)}
-        )
-
-    def active_by_bucket(self, params: dict) -> pl.DataFrame:
-        found = self._sets(params)
-        if found is not None:
-            sets, first, allowed, users = found
-            if allowed is not None:
-                sets = sets[:, allowed]  # a copy of the allowed keys only
-            days = np.bitwise_or.reduce(sets, axis=1) & users  # day × word
-            buckets, starts = _bucket_starts(len(days), first, params["grain"])
-            counts = day_sets.count(np.bitwise_or.reduceat(days, starts, axis=0)) if len(days) else buckets
-            used = counts > 0
-            return pl.DataFrame(
-                {"bucket": _as_dates(buckets[used]), "active_users": pl.Series(counts[used], dtype=pl.Int64)}
-            )
-        rows = self.select(params, _level(params))
-        pairs = rows.new_pair  # a bucket holds whole days: one row per (day, user) is enough
-        codes, buckets = _buckets(rows.day[pairs], params["grain"])
-        counts = self._distinct_by(rows.user[pairs], codes, len(buckets))
-        used = np.flatnonzero(counts)
-        return pl.DataFrame(
-            {"bucket": _as_dates(buckets[used]), "active_users": pl.Series(counts[used], dtype=pl.Int64)}
-        )
-
-    def active_by_bucket_and_series(self, params: dict) -> pl.DataFrame:
-        """Distinct users per bucket and series: the $top_n agents or teams ($by) by interactions, then 'other'."""
-        by_agent = params["by"] == "agent"
-        found = self._sets(params, params["by"])
-        if found is not None:
-            sets, first, _allowed, users = found  # only keys with interactions in the scope are series
-            return self._series_from_sets(params, sets, first, users)
-        rows = self.select(params, _level(params, by_agent=by_agent))
-        codes, known = (rows.agent, self.agents) if by_agent else (rows.team, self.teams)
-        per_key = _sums(codes, rows.interactions, len(known))
-        order = sorted(np.flatnonzero(per_key), key=lambda code: (-per_key[code], known[code]))
-        top_n = params["top_n"]
-        series = np.full(len(known), top_n, dtype=np.int64)  # rank top_n and beyond: 'other'
-        series[order[:top_n]] = np.arange(min(top_n, len(order)))
-        labels = [str(known[code]) for code in order[:top_n]] + ["other"]
-        bucket_codes, buckets = _buckets(rows.day, params["grain"])
-        width = top_n + 1
-        groups = bucket_codes * np.int32(width) + series.astype(np.int32)[codes]
-        counts = self._distinct_by(rows.user, groups, len(buckets) * width)
-        used = np.flatnonzero(counts)
-        return pl.DataFrame(
-            {
-                "bucket": _as_dates(buckets[used // width]),
-                "key": pl.Series([labels[i] for i in used % width], dtype=pl.String),
-                "active_users": pl.Series(counts[used], dtype=pl.Int64),
-            }
-        )
-
-    def _series_from_sets(self, params: dict, sets: np.ndarray, first: int, users: np.ndarray) -> pl.DataFrame:
-        known = self.agents if params["by"] == "agent" else self.teams
-        part, _first = self.sets.days(_days(params["start_date"]), _days(params["end_date"]))
-        per_key = self.sets.interactions_by(params, params["by"], part)  # zero for keys outside the scope
-        order = sorted(np.flatnonzero(per_key), key=lambda code: (-per_key[code], known[code]))
-        top_n = params["top_n"]
-        labels = [str(known[code]) for code in order[:top_n]] + ["other"]
-        members = [[code] for code in order[:top_n]] + [order[top_n:]]
-        buckets, starts = _bucket_starts(len(sets), first, params["grain"])
-        if len(sets) == 0:
-            return pl.DataFrame(schema={"bucket": pl.Date, "key": pl.String, "active_users": pl.Int64})
-        per_bucket = np.bitwise_or.reduceat(sets, starts, axis=0) & users  # bucket × key × word
-        columns: dict[str, list] = {"bucket": [], "key": [], "active_users": []}
-        for bucket_index, bucket in enumerate(buckets):
-            for label, codes in zip(labels, members, strict=True):
-                if not codes:
-                    continue
-                active = int(day_sets.count(np.bitwise_or.reduce(per_bucket[bucket_index, codes], axis=0)))
-                if active:
-                    columns["bucket"].append(int(bucket))
-                    columns["key"].append(label)
-                    columns["active_users"].append(active)
-        return pl.DataFrame(
-            {
-                "bucket": _as_dates(np.asarray(columns["bucket"], dtype=np.int64)),
-                "key": pl.Series(columns["key"], dtype=pl.String),
-                "active_users": pl.Series(columns["active_users"], dtype=pl.Int64),
-            }
-        )
 
     # --- Per user --------------------------------------------------------------------------------
 
@@ -790,7 +596,6 @@ def _sums(groups: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return sums
 
 
-_ACTIVE_BY = {"key": pl.String, "active_users": pl.Int64}
 _PER_USER = {
     "user_id": pl.String,
     "interactions": pl.Int64,
@@ -803,13 +608,6 @@ _PER_USER = {
 # The relations a rollup SQL file may read, and how each is computed from the statement's parameters.
 RELATIONS: dict[str, Callable[[UserIndex, dict], pl.DataFrame]] = {
     "idx_active_users": UserIndex.active_users,
-    "idx_active_by_agent": lambda index, params: index.active_by(params, "agent"),
-    "idx_active_by_key": lambda index, params: (
-        index.active_by(params, params["by"]) if params["by"] != "user" else pl.DataFrame(schema=_ACTIVE_BY)
-    ),
-    "idx_active_user_teams": UserIndex.active_user_teams,
-    "idx_active_by_bucket": UserIndex.active_by_bucket,
-    "idx_active_by_bucket_and_series": UserIndex.active_by_bucket_and_series,
     "idx_per_user": UserIndex.per_user,
     "idx_per_user_if_by_user": lambda index, params: (
         index.per_user(params) if params["by"] == "user" else pl.DataFrame(schema=_PER_USER)

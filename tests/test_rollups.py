@@ -435,9 +435,7 @@ def test_the_user_index_keeps_a_bounded_number_of_bytes_of_selections(demo_app, 
 
 @pytest.mark.parametrize("moving", [True, False], ids=["people change teams", "everyone stays in one team"])
 def test_the_user_index_answers_periods_without_data_for_many_users(moving: bool) -> None:
-    """Sets of more than one 64-bit word, and periods before, inside and after the data. When people change
-    teams, a scope of teams by agent is counted from the rows; when nobody does, from the agents' sets."""
-    from queries import day_sets
+    """Periods before, inside and after the data, with people who change teams and people who do not."""
     from queries.user_index import COLUMNS, COSTS_FIT, UserIndex, _agent_months, _months, _pairs
 
     day0, users, rows = 20_500, 150, 3000
@@ -465,7 +463,6 @@ def test_the_user_index_answers_periods_without_data_for_many_users(moving: bool
     arrays.update({f"pairs.{name}": column for name, column in pairs.items()})
     arrays.update({f"months.{name}": column for name, column in _months(pairs).items()})
     arrays.update({f"agent_months.{name}": column for name, column in _agent_months(rows_level).items()})
-    arrays.update(day_sets.build(rows_level, users, 3, 4))
     arrays[COSTS_FIT] = np.array([True])
     index = UserIndex(arrays)
     epoch = dt.date(1970, 1, 1)
@@ -485,48 +482,8 @@ def test_the_user_index_answers_periods_without_data_for_many_users(moving: bool
                 inside &= rows_level["team"] == 1
             expected = sorted({keys["users"][u] for u in rows_level["user"][inside]})
             assert index.active_users(params)["user_id"].to_list() == expected
-            weeks = {}
-            for day, user in zip(rows_level["day"][inside], rows_level["user"][inside], strict=True):
-                weeks.setdefault(epoch + dt.timedelta(days=int(day - (day + 3) % 7)), set()).add(user)
-            by_week = index.active_by_bucket(params)
-            assert dict(zip(by_week["bucket"], by_week["active_users"], strict=True)) == {
-                week: len(people) for week, people in weeks.items()
-            }
             _check_from_the_start(index, params, rows_level, keys["users"], end, all_teams)
             _check_per_user(index, params, rows_level, keys, inside)
-            _check_by_agent(index, params, rows_level, keys, inside)
-            if not all_teams and start <= day0 + 100 and end >= day0:
-                part = index.sets.days(start, end)[0]
-                assert (index.sets.only_in_teams(params, part) is None) == moving
-
-
-def _check_by_agent(index, params: dict, rows: dict, keys: dict, inside: np.ndarray) -> None:
-    """Distinct users per agent, and with agents narrowed too, worked out row by row."""
-    per_agent: dict[str, set] = {}
-    for user, agent in zip(rows["user"][inside], rows["agent"][inside], strict=True):
-        per_agent.setdefault(keys["agents"][agent], set()).add(user)
-    found = index.active_by(params, "agent")
-    assert dict(zip(found["key"], found["active_users"], strict=True)) == {k: len(v) for k, v in per_agent.items()}
-    narrowed = {**params, "agent_ids": ["a1", "a2"]}
-    both = inside & np.isin(rows["agent"], [1, 2])
-    expected = sorted({keys["users"][u] for u in rows["user"][both]})
-    assert index.active_users(narrowed)["user_id"].to_list() == expected
-    epoch = dt.date(1970, 1, 1)
-    weeks: dict[dt.date, set] = {}
-    for day, user in zip(rows["day"][both], rows["user"][both], strict=True):
-        weeks.setdefault(epoch + dt.timedelta(days=int(day - (day + 3) % 7)), set()).add(user)
-    found = index.active_by_bucket(narrowed)
-    assert dict(zip(found["bucket"], found["active_users"], strict=True)) == {w: len(u) for w, u in weeks.items()}
-    # the two agents with most interactions (ties: the first id), then 'other', per week
-    per_agent_total = np.bincount(rows["agent"][inside], weights=rows["interactions"][inside], minlength=4)
-    ranked = sorted(np.flatnonzero(per_agent_total), key=lambda a: (-per_agent_total[a], a))
-    label = {a: keys["agents"][a] if a in ranked[:2] else "other" for a in range(4)}
-    series: dict[tuple, set] = {}
-    for day, user, agent in zip(rows["day"][inside], rows["user"][inside], rows["agent"][inside], strict=True):
-        week = epoch + dt.timedelta(days=int(day - (day + 3) % 7))
-        series.setdefault((week, label[int(agent)]), set()).add(user)
-    found = index.active_by_bucket_and_series({**params, "by": "agent", "top_n": 2})
-    assert {(b, k): n for b, k, n in found.iter_rows()} == {key: len(u) for key, u in series.items()}
 
 
 def _check_per_user(index, params: dict, rows: dict, keys: dict, inside: np.ndarray) -> None:
@@ -585,9 +542,9 @@ def test_an_index_folder_missing_a_file_is_read_from_the_rollups_instead(demo_ap
         assert queries.database().uses_rollups(TZ)
         broken = tmp_path / "index-broken"
         shutil.copytree(demo_dir / "rollups" / read_manifest(demo_dir)["index"], broken)
-        (broken / "sets.all.npy").unlink()
+        (broken / "pairs.day.npy").unlink()
         index = IndexHolder().get("key", broken, queries.cursor())
-        assert len(index.levels["rows"]["day"]) > 0 and index.sets is not None
+        assert len(index.levels["pairs"]["day"]) > 0
 
 
 def test_per_group_sums_are_exact_in_32_and_64_bits() -> None:

@@ -5,7 +5,10 @@ built by the SQL files `data/rollups/sql/<table>.sql`:
 - `cube`: per local day × team × agent × model: interactions, errors, tokens, cost, latency sum and count;
 - `hours`: per local day × hour × team × agent: interactions (the weekday × hour heat map);
 - `user_day`: per local day × user × team × agent: interactions, errors, cost, first and last instant.
-Distinct users are counted from `user_day` rows, never added up, so they stay exact over any period.
+Built from `user_day` after it: `user_sets`, who was active per local day, ISO week and month, for every
+team × agent, team, agent and everyone, as bitmaps of user codes (`user_codes.parquet`, kept from build
+to build; their length, `capacity` in the manifest, grows by a full rebuild of the sets). Distinct users
+are the bit count of the OR of the bitmaps covering a period (queries/sql/cover.sql), never added up.
 
 The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
 touched inside the same write, under the same ingestion lock (data/ingest/commit.py), and creates them
@@ -34,20 +37,42 @@ import polars as pl
 
 from data import schema
 from data.rollups.manifest import (
+    CODES_FILE,
+    CODES_SCHEMA,
     FORMAT,
     INDEX_PREFIX,
     MANIFEST,
+    SETS,
     TABLES,
     read_manifest,
     rollup_view_sql,
     rollups_dir,
 )
-from data.schema import empty_select, events_view_sql
+from data.schema import empty_select, events_view_sql, literal
 from queries.period import Period
 from queries.user_index import UserIndex
 
 ROW_GROUP_ROWS = 100_000
+SETS_ROW_GROUP_ROWS = 512  # bitmaps of a few KB each: a question reads the units it needs, not a month's
 SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
+# New people get the next codes; the order puts a team's people side by side (their first team), so a
+# team's bitmaps have their bits close together and compress well.
+CODES_SQL = """
+with seen as (
+    select user_id, arg_min(team_id, day) as first_team from user_day group by user_id
+),
+new as (
+    select seen.user_id, seen.first_team from seen anti join kept_codes on kept_codes.user_id = seen.user_id
+)
+select user_id, code from kept_codes
+union all
+select
+    user_id,
+    ((select coalesce(max(code) + 1, 0) from kept_codes)
+        + row_number() over (order by first_team, user_id) - 1)::integer
+from new
+order by code
+"""
 
 @dataclass(frozen=True)
 class Build:
@@ -73,11 +98,11 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
         if full:
             span = _local_span(con, tz)
             months = _months(span) if span else {}
-            rows = _build_all(con, data_dir, tz, months)
+            rows, capacity = _build_all(con, data_dir, tz, months)
             changed = sum(len(d) for d in months.values())
         else:
             by_month = _months(sorted(set(days)))
-            rows = _update(con, data_dir, tz, by_month)
+            rows, capacity = _update(con, data_dir, tz, by_month, manifest.get("capacity"))
             months, changed = by_month, len(set(days))
         index = _save_index(con, data_dir)
     finally:
@@ -85,7 +110,14 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     # The manifest first, naming the events version the version file is about to get: a reader between
     # the two renames finds rollups ahead of the version it knows, never behind it.
     events = int(schema.read_version(data_dir).get("events", 0)) + 1
-    manifest = {"format": FORMAT, "tz": tz, "events_version": events, "index": index.name, "built_at": _now()}
+    manifest = {
+        "format": FORMAT,
+        "tz": tz,
+        "events_version": events,
+        "index": index.name,
+        "capacity": capacity,
+        "built_at": _now(),
+    }
     _write_manifest(data_dir, manifest)
     schema.write_version(data_dir, data_changed=True, events_changed=True)
     _remove_old_indexes(data_dir, keep=index)
@@ -144,15 +176,17 @@ def _months(days: list[dt.date]) -> dict[str, list[dt.date]]:
     return months
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, table: str, period: Period) -> pl.DataFrame:
-    """One table's rows for the period's local days, from its builder SQL and the parameters it uses."""
+def _aggregate(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> pl.DataFrame:
+    """One table's rows from its builder SQL, given the parameters it uses."""
     text = (SQL_DIR / f"{table}.sql").read_text()
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
-    con.execute(text, {key: value for key, value in period.params().items() if key in used})
+    con.execute(text, {key: value for key, value in params.items() if key in used})
     return pl.from_arrow(con.to_arrow_table())
 
 
-def _build_all(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]) -> dict:
+def _build_all(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]
+) -> tuple[dict, int]:
     """Every month into a new folder, then swapped in whole."""
     target = rollups_dir(data_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -162,23 +196,26 @@ def _build_all(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: 
         for month, days in months.items():
             period = Period(days[0], days[-1], tz)
             for table in TABLES:
-                frame = _aggregate(con, table, period)
+                frame = _aggregate(con, table, period.params())
                 rows[table] += frame.height
                 _write(frame, staging / table / f"month={month}" / "part-0.parquet")
+        capacity = _build_sets(con, staging, list(months), None)
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return rows
+    return rows, capacity
 
 
-def _update(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]) -> dict:
+def _update(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]], capacity: int | None
+) -> tuple[dict, int]:
     """Re-aggregate only the days given; the other days of their months are kept from the files there."""
     rows = dict.fromkeys(TABLES, 0)
     for month, days in months.items():
         period = Period(days[0], days[-1], tz)
         for table in TABLES:
             path = rollups_dir(data_dir) / table / f"month={month}" / "part-0.parquet"
-            fresh = _aggregate(con, table, period)
+            fresh = _aggregate(con, table, period.params())
             if path.exists():
                 kept = pl.read_parquet(path, hive_partitioning=False).filter(
                     ~pl.col("day").is_between(period.start, period.end)
@@ -186,7 +223,58 @@ def _update(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dic
                 fresh = pl.concat([kept, fresh]).sort(_sort_columns(table))
             rows[table] += fresh.height
             _write(fresh, path)
-    return rows
+    capacity = _build_sets(con, rollups_dir(data_dir), _set_months(months), capacity)
+    return rows, capacity
+
+
+def _set_months(months: dict[str, list[dt.date]]) -> list[str]:
+    """The months whose set files hold a unit of these days: a week is kept with the month it ends in."""
+    found = set(months)
+    for days in months.values():
+        found.update(f"{day - dt.timedelta(days=day.weekday()) + dt.timedelta(days=6):%Y-%m}" for day in days)
+    return sorted(found)
+
+
+def _build_sets(con: duckdb.DuckDBPyConnection, folder: Path, months: list[str], capacity: int | None) -> int:
+    """The user codes, then the `user_sets` files of these months, from the `user_day` files in `folder`;
+    all of them when the codes outgrow `capacity` (the bitmaps' length; None: there are none yet).
+    Returns the capacity the sets now have."""
+    con.sql(f"create or replace view user_day as {rollup_view_sql(folder.parent, 'user_day', folder)}")
+    people = _update_codes(con, folder, fresh=capacity is None)
+    if capacity is None or people > capacity:
+        capacity = -(-people * 5 // 4 // 64) * 64 or 64  # room to grow before every set is rebuilt
+        months = sorted(path.name.removeprefix("month=") for path in (folder / "user_day").glob("month=*"))
+        shutil.rmtree(folder / SETS, ignore_errors=True)
+    for month in months:
+        first = dt.date.fromisoformat(f"{month}-01")
+        params = {
+            "first_day": first - dt.timedelta(days=first.weekday()),
+            "last_day": (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1),
+            "own_from": first,
+            "capacity": capacity,
+        }
+        frame = _aggregate(con, SETS, params)
+        path = folder / SETS / f"month={month}" / "part-0.parquet"
+        if frame.height:
+            _write(frame, path, SETS_ROW_GROUP_ROWS)
+        else:
+            path.unlink(missing_ok=True)
+    return capacity
+
+
+def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, fresh: bool) -> int:
+    """Give every person in `user_day` a code (`user_codes`, their bit in the sets): kept ones stay, new
+    ones follow. Returns how many codes there are."""
+    path = folder / CODES_FILE
+    kept = pl.read_parquet(path) if not fresh and path.exists() else pl.DataFrame(schema=CODES_SCHEMA)
+    con.register("kept_codes", kept)
+    try:
+        codes = con.sql(CODES_SQL).pl()
+    finally:
+        con.unregister("kept_codes")
+    _write(codes, path)
+    con.sql(f"create or replace view user_codes as select * from read_parquet({literal(path)})")  # noqa: S608
+    return codes.height
 
 
 def _sort_columns(table: str) -> list[str]:
@@ -197,13 +285,13 @@ def _sort_columns(table: str) -> list[str]:
     }[table]
 
 
-def _write(frame: pl.DataFrame, path: Path) -> None:
+def _write(frame: pl.DataFrame, path: Path, row_group_rows: int = ROW_GROUP_ROWS) -> None:
     """One month's file, written aside and renamed in (readers see the old file or the new one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=".part-", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        frame.write_parquet(temp, compression="zstd", row_group_size=ROW_GROUP_ROWS, statistics=True)
+        frame.write_parquet(temp, compression="zstd", row_group_size=row_group_rows, statistics=True)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 """Where the rollups live and how to tell whether they are current (written by data/rollups/build.py).
 
-Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`).
+Three tables (and the bitmaps of who was active, `user_sets`, with the codes they use), each one Parquet
+file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`).
 `rollups/manifest.json` records the layout's format, the time zone their local days are in and the
 events version they were built from (`events_version`, the counter of the data folder's version file,
 data/schema.py). They answer while all three hold and the events folder is as the writer left it:
@@ -20,9 +21,13 @@ from data.schema import empty_select, literal
 # The layout's version: rollups of another version are not read (raw events are) until rebuilt.
 # 2: the user index holds day sets; 3: and month levels; 4: and per-month sums and days;
 # 5: token and latency sums are DECIMAL(38,0), exact over any value (Parquet keeps no 128-bit integer);
-# 6: the manifest names the events version it was built from, not a signature of the event files.
-FORMAT = 6
+# 6: the manifest names the events version it was built from, not a signature of the event files;
+# 7: and user_sets with user_codes (distinct users counted in SQL, from bitmaps).
+FORMAT = 7
 TABLES = ("cube", "hours", "user_day")
+SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
+CODES_FILE = "user_codes.parquet"  # each person's bit in the sets
+CODES_SCHEMA = pl.Schema({"user_id": pl.String, "code": pl.Int32})
 MANIFEST = "manifest.json"
 INDEX_PREFIX = "index-"
 # Table schemas, for the typed, empty stand-in views the app uses before the first build.
@@ -53,6 +58,16 @@ ROLLUP_SCHEMAS = {
             "month": pl.String,
         }
     ),
+    SETS: pl.Schema(
+        {
+            "kind": pl.String,
+            "start": pl.Date,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "users": pl.Binary,
+            "month": pl.String,
+        }
+    ),
     "user_day": pl.Schema(
         {
             "day": pl.Date,
@@ -74,9 +89,9 @@ def rollups_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "rollups"
 
 
-def table_files(data_dir: Path, table: str) -> Path:
-    """The glob of one table's files."""
-    return rollups_dir(data_dir) / table / "month=*" / "*.parquet"
+def table_files(data_dir: Path, table: str, folder: Path | None = None) -> Path:
+    """The glob of one table's files (in `folder`, by default the data folder's rollups)."""
+    return (folder or rollups_dir(data_dir)) / table / "month=*" / "*.parquet"
 
 
 def read_manifest(data_dir: Path) -> dict | None:
@@ -128,11 +143,12 @@ def index_folder(data_dir: Path, manifest: dict) -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def rollup_view_sql(data_dir: Path, table: str) -> str:
-    """The select a rollup table's view stands for: its monthly files, or a typed, empty stand-in."""
-    if not any(rollups_dir(data_dir).glob(f"{table}/month=*/*.parquet")):
+def rollup_view_sql(data_dir: Path, table: str, folder: Path | None = None) -> str:
+    """The select a rollup table's view stands for: its monthly files (in `folder`, by default the data
+    folder's rollups), or a typed, empty stand-in."""
+    if not any((folder or rollups_dir(data_dir)).glob(f"{table}/month=*/*.parquet")):
         return empty_select(ROLLUP_SCHEMAS[table])
     return (
-        f"select * from read_parquet({literal(table_files(data_dir, table))}, "  # noqa: S608
+        f"select * from read_parquet({literal(table_files(data_dir, table, folder))}, "  # noqa: S608
         "hive_partitioning = true, hive_types = {'month': varchar})"
     )

@@ -15,7 +15,9 @@ with sums as (
     group by agent_id
 ),
 users as (
-    select key as agent_id, active_users from idx_active_by_agent
+    select agent_id, bit_count(bit_or(users)) as active_users
+    from active_sets($start_date, $end_date, 'period', $team_ids, $agent_ids, false, true)
+    group by agent_id
 ),
 totals as (
     select sums.*, users.active_users

@@ -18,10 +18,16 @@ labels as (
     union all
     select 'user' as kind, user_id as key, name as label from users
 ),
+active as (
+    select case $by when 'team' then team_id else agent_id end as key, bit_count(bit_or(users)) as active_users
+    from active_sets($start_date, $end_date, 'period', $team_ids, $agent_ids, $by = 'team', $by = 'agent')
+    where $by <> 'user'
+    group by key
+),
 totals as (
     select sums.key, sums.interactions, active.active_users, sums.cost_usd
     from sums
-    join idx_active_by_key as active on active.key = sums.key
+    join active on active.key = sums.key
     union all
     select user_id, interactions, 1, (cost_micros * 0.000001::decimal(18, 6))::decimal(38, 6)
     from idx_per_user_if_by_user

@@ -15,10 +15,15 @@ sums as (
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
     group by bucket
 ),
+active as (
+    select bucket, bit_count(bit_or(users)) as active_users
+    from active_sets($start_date, $end_date, $grain, $team_ids, $agent_ids, false, false)
+    group by bucket
+),
 totals as (
     select sums.bucket, sums.interactions, active.active_users, sums.cost_usd
     from sums
-    join idx_active_by_bucket as active on active.bucket = sums.bucket
+    join active on active.bucket = sums.bucket
 )
 select
     buckets.bucket as key,

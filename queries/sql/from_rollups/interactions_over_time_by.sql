@@ -40,10 +40,22 @@ sums as (
     from grouped
     group by bucket, key
 ),
+active as (
+    select
+        sets.bucket,
+        case when ranked.rank <= $top_n then sets.key else 'other' end as key,
+        bit_count(bit_or(sets.users)) as active_users
+    from (
+        select bucket, case $by when 'team' then team_id else agent_id end as key, users
+        from active_sets($start_date, $end_date, $grain, $team_ids, $agent_ids, $by = 'team', $by = 'agent')
+    ) as sets
+    join ranked on ranked.key = sets.key
+    group by all
+),
 totals as (
     select sums.bucket, sums.key, sums.interactions, active.active_users, sums.cost_usd
     from sums
-    join idx_active_by_bucket_and_series as active on active.bucket = sums.bucket and active.key = sums.key
+    join active on active.bucket = sums.bucket and active.key = sums.key
 ),
 labels as (
     select 'team' as kind, team_id as key, name as label from teams

@@ -12,7 +12,8 @@ with totals as (
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 users as (
-    select count(*) as active_users from idx_active_users
+    select coalesce(bit_count(bit_or(users)), 0) as active_users
+    from active_sets($start_date, $end_date, 'period', $team_ids, $agent_ids, false, false)
 )
 select
     totals.interactions,

@@ -8,28 +8,35 @@ with sums as (
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
     group by team_id
 ),
-active_pairs as (
-    select user_id, team_id from idx_active_user_teams
+active as (
+    select team_id, bit_or(users) as users
+    from active_sets($start_date, $end_date, 'period', $team_ids, $agent_ids, true, false)
+    group by team_id
 ),
 totals as (
-    select sums.team_id, sums.interactions, active.active_users, sums.cost_usd
+    select sums.team_id, sums.interactions, bit_count(active.users) as active_users, sums.cost_usd
     from sums
-    join (select team_id, count(*) as active_users from active_pairs group by team_id) as active
-        on active.team_id = sums.team_id
+    join active on active.team_id = sums.team_id
+),
+listed_by_directory as (
+    -- The directory's people of each team (as in ../team_stats.sql) not already active in it.
+    select users.team_id, count(*) as people
+    from users
+    left join user_codes as codes on codes.user_id = users.user_id
+    left join active on active.team_id = users.team_id
+    where users.created_at < $to_ts
+        and users.active
+        and team_in_scope(users.team_id, $team_ids)
+        and (codes.code is null or active.users is null or get_bit(active.users, codes.code) = 0)
+    group by users.team_id
 ),
 members as (
-    -- Each team's people, as in ../team_stats.sql.
-    select team_id, count(*) as members
-    from (
-        select team_id, user_id from active_pairs
-        union
-        select team_id, user_id
-        from users
-        where created_at < $to_ts
-            and active
-            and team_in_scope(team_id, $team_ids)
-    )
-    group by team_id
+    -- Each team's people, as in ../team_stats.sql: those active in it, and the directory's others.
+    select
+        coalesce(active.team_id, listed_by_directory.team_id) as team_id,
+        coalesce(bit_count(active.users), 0) + coalesce(listed_by_directory.people, 0) as members
+    from active
+    full join listed_by_directory on listed_by_directory.team_id = active.team_id
 ),
 listed as (
     select team_id from teams

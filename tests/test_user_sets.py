@@ -1,0 +1,115 @@
+"""Distinct users from the rollups' bitmaps: the units that cover a period, and bitmaps that grow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from data import schema
+from data.rollups import build as rollup
+from data.rollups.manifest import ROLLUP_SCHEMAS, SETS, read_manifest
+from data.schema import empty_select
+from queries.db import sql_text
+from queries.period import Period
+from queries.scope import Scope
+from tests import org
+from tests.test_ingest import event, jsonl, with_prices
+from tests.test_rollups import TZ, _app, assert_rollups_answer_as_raw
+
+GRAINS = ("period", "day", "week", "month")
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for table in (f"{SETS}_units", f"{SETS}_files"):  # what the macros read, empty: only cover runs here
+        con.sql(f"create table {table} as {empty_select(ROLLUP_SCHEMAS[SETS])}")
+    for name in ("macros", "cover"):
+        con.sql(sql_text(name))
+    return con
+
+
+def _periods() -> list[tuple[dt.date, dt.date]]:
+    starts = [dt.date(2025, 12, 1), dt.date(2025, 12, 6), dt.date(2026, 2, 23), dt.date(2026, 3, 31)]
+    lengths = [1, 6, 7, 13, 28, 31, 45, 92, 365, 400]
+    return [(start, start + dt.timedelta(days=n - 1)) for start in starts for n in lengths]
+
+
+def _bucket(day: dt.date, start: dt.date, grain: str) -> dt.date:
+    if grain == "period":
+        return start
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _days_of(kind: str, first: dt.date) -> set[dt.date]:
+    if kind == "day":
+        return {first}
+    if kind == "week":
+        return {first + dt.timedelta(days=i) for i in range(7)}
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return {first + dt.timedelta(days=i) for i in range((following - first).days)}
+
+
+@pytest.mark.parametrize("grain", GRAINS)
+def test_the_units_of_each_bucket_cover_exactly_its_days_in_the_period(con, grain: str) -> None:
+    for start, end in _periods():
+        rows = con.sql("select * from cover($s, $e, $g)", params={"s": start, "e": end, "g": grain}).fetchall()
+        wanted: dict[dt.date, set[dt.date]] = {}
+        for i in range((end - start).days + 1):
+            day = start + dt.timedelta(days=i)
+            wanted.setdefault(_bucket(day, start, grain), set()).add(day)
+        covered: dict[dt.date, set[dt.date]] = {}
+        for bucket, kind, first in rows:
+            covered.setdefault(bucket, set()).update(_days_of(kind, first))
+        assert covered == wanted, (start, end, grain)
+
+
+def test_whole_months_and_weeks_are_one_unit_each(con) -> None:
+    query = "select kind, start from cover(date '2025-12-06', date '2026-12-05', 'period') order by 2"
+    rows = con.sql(query).fetchall()
+    kinds = [kind for kind, _ in rows]
+    assert kinds.count("month") == 11  # January to November 2026
+    assert kinds.count("day") <= 12  # only the ends' partial weeks
+    assert len(rows) < 30
+
+
+def test_new_people_beyond_the_bitmaps_length_are_counted(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    app = _app(folder, TZ)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["rollup"]).exit_code == 0
+    before = read_manifest(folder)["capacity"]
+    users_file = schema.directory_dir(folder) / "users.parquet"
+    joined = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    people = [(f"newcomer-{i:03}", f"N {i}", f"n{i}@x", "t_eng", "member", joined, True) for i in range(before + 1)]
+    added = pl.concat([pl.read_parquet(users_file), pl.DataFrame(people, schema=schema.USERS, orient="row")])
+    added.write_parquet(users_file)
+    newcomers = [event(f"new-{i}", "2026-03-10T15:00:00Z", user_id=f"newcomer-{i:03}") for i in range(before + 1)]
+    result = runner.invoke(args=["ingest", str(jsonl(tmp_path / "new.jsonl", *newcomers))])
+    assert result.exit_code == 0, result.output
+    assert read_manifest(folder)["capacity"] > before
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), TZ)
+    assert_rollups_answer_as_raw(app, "newcomer-001", period, (Scope.organization(), Scope.teams(["t_eng"])))
+
+
+def test_an_update_keeps_the_codes_people_had(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    rollup.build(folder, TZ)
+    codes = pl.read_parquet(folder / "rollups" / "user_codes.parquet")
+    rollup.build(folder, TZ, [dt.date(2026, 3, 10)])
+    again = pl.read_parquet(folder / "rollups" / "user_codes.parquet")
+    assert again.head(codes.height).equals(codes)
+    assert json.loads((folder / "rollups" / "manifest.json").read_text())["capacity"] % 64 == 0
