@@ -24,6 +24,8 @@ from callbacks._errors import show_callback_error
 from layouts.shell import shell
 from queries.period import known_timezone
 
+PROJECT = Path(__file__).resolve().parent
+CODE_PACKAGES = ("api", "auth", "callbacks", "data", "layouts", "queries", "reports", "tests")
 DEFAULTS = {
     "DATA_DIR": "var",  # not "data": that is the package data/, and emptying the data folder must not touch code
     "ORG_TIMEZONE": "UTC",
@@ -209,11 +211,25 @@ def _finish_config(server: Flask) -> None:
         if config.get(key) is not None:
             config[key] = _checked(key, config[key], setting)
     config["DATA_DIR"] = Path(config["DATA_DIR"]).resolve()
+    _outside_the_code("TELEMETRY_DATA_DIR", config["DATA_DIR"])
     config.setdefault("ACCOUNTS_DB", str(config["DATA_DIR"] / "telemetry.sqlite"))
     _make_folder("TELEMETRY_DATA_DIR", config["DATA_DIR"], config["DATA_DIR"])
     _make_folder("TELEMETRY_ACCOUNTS_DB", Path(config["ACCOUNTS_DB"]), Path(config["ACCOUNTS_DB"]).parent)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(config["DATA_DIR"])
+
+
+def _outside_the_code(variable: str, folder: Path) -> None:
+    """A data folder in one of the code's packages would mix data with code, and a rollup rebuild, which
+    replaces `<data folder>/rollups` whole, would delete the package data/rollups/ (the old default was
+    ./data)."""
+    for package in CODE_PACKAGES:
+        code = PROJECT / package
+        if folder == code or code in folder.parents:
+            raise ConfigError(
+                f"{variable}={str(folder)!r} is not valid: it is inside the code's {package}/ package; "
+                "use a folder of its own, such as ./var (the default)."
+            )
 
 
 def _make_folder(variable: str, setting: Path, folder: Path) -> None:

@@ -18,6 +18,7 @@ from flask_login import user_logged_out
 from auth.scope import current_scope
 from auth.session import current_account, session_ended, store
 from callbacks._common import org_timezone
+from callbacks.shell import BILLING_PATH
 from layouts import ids
 from queries import usage
 from queries.billing_periods import billing_periods, period_label
@@ -30,7 +31,7 @@ from queries.filters import (
     period_text,
     query_from_search,
 )
-from queries.period import PRESETS, PeriodError, preset_period, today_local
+from queries.period import PRESETS, Period, PeriodError, preset_period, today_local
 from reports.build import report_for_account
 from reports.jobs import JobRefused, ReportJobs
 from reports.request import ReportError, ReportRequest, read_ticket, sign_ticket
@@ -46,13 +47,19 @@ def toggle_dialog(_open: int | None, _close: int | None) -> bool:
     return ctx.triggered_id == ids.REPORT_OPEN
 
 
-def update_period_options(is_open: bool, search: str | None) -> tuple[list[dict], str]:
+def _shown_by_default(pathname: str | None, tz: str) -> Period:
+    """The period a page shows when its address names none: the Billing tab's is the current billing period."""
+    anchor = current_app.config["BILLING_ANCHOR_DAY"] if pathname == BILLING_PATH else None
+    return default_period(tz, billing_anchor=anchor)
+
+
+def update_period_options(is_open: bool, search: str | None, pathname: str | None = None) -> tuple[list[dict], str]:
     """The period on screen first, then the presets, then recent billing periods."""
     if not is_open:
         return no_update, no_update
     tz = org_timezone()
     try:
-        shown = asked_period(query_from_search(search), tz, default_period(tz))
+        shown = asked_period(query_from_search(search), tz, _shown_by_default(pathname, tz))
         options = [{"label": f"As shown: {shown.start} to {shown.end}", "value": SHOWN}]
     except PeriodError:
         options = []
@@ -67,7 +74,7 @@ def update_period_options(is_open: bool, search: str | None) -> tuple[list[dict]
     return options, options[0]["value"]
 
 
-def chosen_filters(choice: str | None, grain: str, search: str | None, tz: str) -> Filters:
+def chosen_filters(choice: str | None, grain: str, search: str | None, tz: str, pathname: str | None = None) -> Filters:
     """What the dialog's choices ask: a period (the one on screen, with its teams and agents; a billing
     period; a preset) and a grain ("auto": the one that fits the period)."""
     if not choice or not isinstance(choice, str):
@@ -75,7 +82,7 @@ def chosen_filters(choice: str | None, grain: str, search: str | None, tz: str) 
     asked = {"grain": None if grain == "auto" else grain}
     if choice == SHOWN:
         query = {**query_from_search(search), **asked}
-        return parse_filters(query, current_scope(), tz, default=default_period(tz))
+        return parse_filters(query, current_scope(), tz, default=_shown_by_default(pathname, tz))
     if "/" in choice:  # a billing period
         period = parse_period_text(choice, tz)
     else:
@@ -84,7 +91,9 @@ def chosen_filters(choice: str | None, grain: str, search: str | None, tz: str) 
     return parse_filters(asked, current_scope(), tz, default=period)
 
 
-def prepare_ticket(points: list[str] | None, choice: str | None, grain: str, fmt: str, search: str | None) -> tuple:
+def prepare_ticket(
+    points: list[str] | None, choice: str | None, grain: str, fmt: str, search: str | None, pathname: str | None = None
+) -> tuple:
     """Check the choices and sign them with who asks; Generate stays off, with the reason, until they hold."""
     tz = org_timezone()
     if not isinstance(points, list | None) or not all(isinstance(p, str) for p in points or ()):
@@ -92,7 +101,7 @@ def prepare_ticket(points: list[str] | None, choice: str | None, grain: str, fmt
     if not isinstance(grain, str) or not isinstance(fmt, str):
         return None, True, "Choose a grain and a format."
     try:
-        ask = ReportRequest.asking(chosen_filters(choice, grain, search, tz), tuple(points or ()), fmt)
+        ask = ReportRequest.asking(chosen_filters(choice, grain, search, tz, pathname), tuple(points or ()), fmt)
     except (PeriodError, ReportError) as error:
         return None, True, str(error)
     account = current_account()
@@ -212,6 +221,7 @@ def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
         Output(ids.REPORT_PERIOD, "value"),
         Input(ids.REPORT_DIALOG, "is_open"),
         State(ids.SHELL_LOCATION, "search"),
+        State(ids.SHELL_LOCATION, "pathname"),
     )(update_period_options)
     app.callback(
         Output(ids.REPORT_TICKET, "data"),
@@ -222,6 +232,7 @@ def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
         Input(ids.REPORT_GRAIN, "value"),
         Input(ids.REPORT_FORMAT, "value"),
         State(ids.SHELL_LOCATION, "search"),
+        State(ids.SHELL_LOCATION, "pathname"),
     )(prepare_ticket)
     app.callback(
         Output(ids.REPORT_DOWNLOAD, "data"),

@@ -236,3 +236,15 @@ def test_an_unknown_dash_file_is_not_found_without_a_traceback(client, caplog):
         assert answer.status_code == 404, path
     assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
     assert client.get("/_dash-component-suites/dash/dcc/dash_core_components.js").status_code == 200
+
+
+def test_a_data_folder_inside_the_code_stops_the_app(monkeypatch):
+    """The old default ./data is the package data/ now: a rollup rebuild there would replace data/rollups/."""
+    import app as app_module
+
+    for folder in (app_module.PROJECT / "data", app_module.PROJECT / "queries" / "x"):
+        monkeypatch.setenv("TELEMETRY_DATA_DIR", str(folder))
+        with pytest.raises(ConfigError) as raised:
+            create_app({"TESTING": True, "SECRET_KEY": "t"}, with_dash=False)
+        assert "is inside the code's" in str(raised.value) and "./var" in str(raised.value)
+    assert not (app_module.PROJECT / "queries" / "x").exists()

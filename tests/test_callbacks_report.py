@@ -66,3 +66,21 @@ def test_a_ticket_dies_with_its_session(app, signed_in, client, auth):
     assert status == "Your session has ended; sign in again to generate reports."
     with app.app_context():
         assert report.generate_report(lambda _p: None, 1, "forged")[1].startswith("This report request has expired")
+
+
+def test_as_shown_on_the_billing_tab_is_the_billing_period_it_shows(app, signed_in):
+    from queries.billing_periods import billing_period_containing
+    from queries.filters import default_period
+    from queries.period import today_local
+
+    tz = app.config["ORG_TIMEZONE"]
+    with signed_in("admin"):
+        shown = billing_period_containing(today_local(tz), app.config["BILLING_ANCHOR_DAY"], tz)
+        options, _value = report.update_period_options(True, "", "/telemetry/billing")
+        elsewhere, _value = report.update_period_options(True, "", "/telemetry/dashboard")
+        ticket, _off, _reason = report.prepare_ticket(["summary"], "shown", "auto", "csv", "", "/telemetry/billing")
+    last_30 = default_period(tz)  # what the other tabs open on
+    assert options[0]["label"] == f"As shown: {shown.start} to {shown.end}"
+    assert elsewhere[0]["label"] == f"As shown: {last_30.start} to {last_30.end}"
+    ask, _email, _sid = read_ticket(app.config["SECRET_KEY"], ticket)
+    assert (ask.start, ask.end) == (shown.start, shown.end)
