@@ -53,7 +53,7 @@ from queries.period import Period
 from queries.user_index import UserIndex
 
 ROW_GROUP_ROWS = 100_000
-SETS_ROW_GROUP_ROWS = 512  # bitmaps of a few KB each: a question reads the units it needs, not a month's
+SETS_ROW_GROUP_ROWS = 256  # bitmaps of a few KB each: a question reads the units it needs, not a month's
 SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
 # New people get the next codes; the order puts a team's people side by side (their first team), so a
 # team's bitmaps have their bits close together and compress well.

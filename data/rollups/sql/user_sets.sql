@@ -29,4 +29,6 @@ inside as (
 select kind, start, team_id, agent_id, bitstring_agg(code, 0, $capacity - 1)::blob as users
 from inside
 group by grouping sets ((kind, start, team_id, agent_id), (kind, start, team_id), (kind, start, agent_id), (kind, start))
-order by kind, start, team_id nulls first, agent_id nulls first
+-- a team's bitmaps side by side, day after day: a scope of a few teams reads few row groups of the days'
+-- team × agent bitmaps, the ones read from the files (queries/db.py)
+order by kind, team_id nulls first, start, agent_id nulls first
