@@ -81,10 +81,10 @@ COLUMNS = {  # per row of `user_day`, in (day, user, team) order
 LEVELS = {
     "rows": tuple(COLUMNS),
     "pairs": tuple(c for c in COLUMNS if c != "agent"),
-    # per (local month, user, team), in that order; `day` is the month's first day, `first_day` the first
-    # day with rows: what questions reading from the first day need before the period's last month; and
-    # the month's sums and (working) days with rows, for per-user figures over the period's whole months
-    "months": ("day", "user", "team", "first_day", "first_us", "last_us", "interactions", "cost_micros", "days",
+    # per (local month, user, team), in that order; `day` is the month's first day: first and last instant
+    # (what questions reading from the first day need before the period's last month), and the month's sums
+    # and (working) days with rows, for per-user figures over the period's whole months
+    "months": ("day", "user", "team", "first_us", "last_us", "interactions", "cost_micros", "days",
                "working_days"),
     # per (local month, user, team, agent), in that order: interactions, for each user's most-used agent
     # over the whole months of a period (a quarter of the rows)
@@ -199,7 +199,6 @@ class Selection:
     interactions = property(lambda self: self.column("interactions"))
     cost_micros = property(lambda self: self.column("cost_micros"))
     names = property(lambda self: self._source.keys())
-    first_day = property(lambda self: self.column("first_day"))
     first_us = property(lambda self: self.column("first_us"))
     last_us = property(lambda self: self.column("last_us"))
 
@@ -332,15 +331,6 @@ class UserIndex:
     def forget_selections(self) -> None:
         with self._lock:
             self._selections.clear()
-
-    # --- Who was active ---------------------------------------------------------------------------
-
-    def active_users(self, params: dict) -> pl.DataFrame:
-        """The users with rows in the period and scope (the people a scope lists need their ids)."""
-        rows = self.select(params, _level(params))
-        present = np.zeros(len(self.users), dtype=bool)
-        present[rows.user[rows.new_pair]] = True
-        return self.user_ids.filter(pl.Series(present)).to_frame()
 
     # --- Per user --------------------------------------------------------------------------------
 
@@ -477,17 +467,6 @@ class UserIndex:
             }
         )
 
-    def firsts(self, params: dict) -> pl.DataFrame:
-        """Per user with rows in the scope up to the period's end: the first local day."""
-        size = len(self.users)
-        first = np.full(size, np.iinfo(np.int64).max)
-        for rows in self._from_start(params):
-            days = rows.first_day if "first_day" in rows.names else rows.day
-            np.minimum.at(first, rows.user, days.astype(np.int64))
-        present = first < np.iinfo(np.int64).max
-        first_days = _as_dates(first[present])
-        return pl.DataFrame({"user_id": self.user_ids.filter(pl.Series(present)), "first_day": first_days})
-
 
 def _pairs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The rows summed over agents: one per (day, user, team), in the same order (rows come sorted so)."""
@@ -562,16 +541,15 @@ def _agent_months(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _months(pairs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The pairs per (local month, user, team), in that order: first day with rows, first and last instant."""
+    """The pairs per (local month, user, team), in that order: first and last instant, sums and days."""
     order, starts, groups = _by_month(pairs, ("user", "team"))
     if len(order) == 0:
         empty = {name: pairs[name][:0] for name in ("first_us", "last_us", "interactions", "cost_micros")}
-        return {**groups, **empty, "first_day": groups["day"], "days": groups["day"], "working_days": groups["day"]}
+        return {**groups, **empty, "days": groups["day"], "working_days": groups["day"]}
     days = pairs["day"][order]
     interactions = np.add.reduceat(pairs["interactions"][order].astype(np.int64), starts)
     return {
         **groups,
-        "first_day": np.minimum.reduceat(days, starts),
         "first_us": np.minimum.reduceat(pairs["first_us"][order], starts),
         "last_us": np.maximum.reduceat(pairs["last_us"][order], starts),
         "interactions": interactions.astype(np.int32) if interactions.max() < 2**31 else interactions,
@@ -607,13 +585,11 @@ _PER_USER = {
 
 # The relations a rollup SQL file may read, and how each is computed from the statement's parameters.
 RELATIONS: dict[str, Callable[[UserIndex, dict], pl.DataFrame]] = {
-    "idx_active_users": UserIndex.active_users,
     "idx_per_user": UserIndex.per_user,
     "idx_per_user_if_by_user": lambda index, params: (
         index.per_user(params) if params["by"] == "user" else pl.DataFrame(schema=_PER_USER)
     ),
     "idx_ever": UserIndex.ever,
-    "idx_firsts": UserIndex.firsts,
 }
 
 

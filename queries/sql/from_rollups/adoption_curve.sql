@@ -1,7 +1,8 @@
 -- Per local day of the period: the people listed in the scope who had access by then, and how many had
 -- adopted by then; from the rollups (as ../adoption_curve.sql).
 with listed as (
-    select user_id from idx_active_users
+    -- active in the scope in the period: their last activity up to its end is in it
+    select user_id from idx_ever where last_ts >= $from_ts
     union
     select user_id
     from users
@@ -10,9 +11,9 @@ with listed as (
         and team_in_scope(team_id, $team_ids)
 ),
 firsts as (
-    select idx_firsts.user_id, idx_firsts.first_day
-    from idx_firsts
-    join listed on listed.user_id = idx_firsts.user_id
+    select idx_ever.user_id, timezone($tz, idx_ever.first_ts)::date as first_day
+    from idx_ever
+    join listed on listed.user_id = idx_ever.user_id
 ),
 scoped_users as (
     select listed.user_id, least(timezone($tz, users.created_at)::date, firsts.first_day) as since

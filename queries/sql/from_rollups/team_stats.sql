@@ -19,22 +19,28 @@ totals as (
     join active on active.team_id = sums.team_id
 ),
 listed_by_directory as (
-    -- The directory's people of each team (as in ../team_stats.sql) not already active in it.
-    select users.team_id, count(*) as people
+    -- The directory's people of each team (as in ../team_stats.sql): their bits, and those with none.
+    select
+        users.team_id,
+        bitstring_agg(codes.code, 0, user_capacity() - 1) filter (where codes.code is not null) as coded,
+        count(*) filter (where codes.code is null) as uncoded
     from users
     left join user_codes as codes on codes.user_id = users.user_id
-    left join active on active.team_id = users.team_id
     where users.created_at < $to_ts
         and users.active
         and team_in_scope(users.team_id, $team_ids)
-        and (codes.code is null or active.users is null or get_bit(active.users, codes.code) = 0)
     group by users.team_id
 ),
 members as (
-    -- Each team's people, as in ../team_stats.sql: those active in it, and the directory's others.
+    -- Each team's people, as in ../team_stats.sql: those active in it or listed in it by the directory.
     select
         coalesce(active.team_id, listed_by_directory.team_id) as team_id,
-        coalesce(bit_count(active.users), 0) + coalesce(listed_by_directory.people, 0) as members
+        coalesce(
+            bit_count(active.users | listed_by_directory.coded),
+            bit_count(active.users),
+            bit_count(listed_by_directory.coded),
+            0
+        ) + coalesce(listed_by_directory.uncoded, 0) as members
     from active
     full join listed_by_directory on listed_by_directory.team_id = active.team_id
 ),
