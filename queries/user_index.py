@@ -1,6 +1,6 @@
 """Per-person figures, exact over any period and scope, from the `user_day` rollup in memory: each
-person's sums, active days and most used agent, and their first and last activity. Distinct-user counts are not here: SQL counts them from the rollups'
-bitmaps (`user_sets`, queries/sql/cover.sql).
+person's sums, active days and most used agent, and their first and last activity. Distinct-user counts
+are not here: SQL counts them from the rollups' bitmaps (`user_sets`, queries/sql/cover.sql).
 
 The rollup build saves `user_day` as numpy columns (integer codes for users, teams and agents, in the
 order of their ids; days since 1970) in (day, user) order, at three levels: `rows` (day × user × team ×

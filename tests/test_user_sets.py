@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 
 from data import schema
-from data.rollups import build as rollup
 from data.rollups.manifest import ROLLUP_SCHEMAS, SETS, read_manifest
 from data.schema import empty_select
 from queries.db import sql_text
@@ -103,13 +102,29 @@ def test_new_people_beyond_the_bitmaps_length_are_counted(tmp_path: Path) -> Non
     assert_rollups_answer_as_raw(app, "newcomer-001", period, (Scope.organization(), Scope.teams(["t_eng"])))
 
 
-def test_an_update_keeps_the_codes_people_had(tmp_path: Path) -> None:
+def test_updates_and_rebuilds_keep_the_codes_people_had(tmp_path: Path) -> None:
+    """A newcomer is appended, and keeps their code through a full rebuild (a fresh numbering would put
+    them first: their team and id sort first); a reader may pair one build's bitmaps with the next's codes."""
     folder = tmp_path / "data"
     org.write_org(folder)
     with_prices(folder)
-    rollup.build(folder, TZ)
-    codes = pl.read_parquet(folder / "rollups" / "user_codes.parquet")
-    rollup.build(folder, TZ, [dt.date(2026, 3, 10)])
-    again = pl.read_parquet(folder / "rollups" / "user_codes.parquet")
-    assert again.head(codes.height).equals(codes)
+    app = _app(folder, TZ)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["rollup"]).exit_code == 0
+    codes_file = folder / "rollups" / "user_codes.parquet"
+    codes = pl.read_parquet(codes_file)
+    users_file = schema.directory_dir(folder) / "users.parquet"
+    users = pl.read_parquet(users_file)
+    first_team = users["team_id"].drop_nulls().min()
+    joined = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    row = ("0000-new", "N", "n@x", first_team, "member", joined, True)
+    newcomer = pl.DataFrame([row], schema=schema.USERS, orient="row")
+    pl.concat([users, newcomer]).write_parquet(users_file)
+    batch = jsonl(tmp_path / "new.jsonl", event("new-1", "2026-03-10T15:00:00Z", user_id="0000-new"))
+    assert runner.invoke(args=["ingest", str(batch)]).exit_code == 0
+    updated = pl.read_parquet(codes_file)
+    assert updated.head(codes.height).equals(codes)
+    assert updated.row(-1) == ("0000-new", codes.height)
+    assert runner.invoke(args=["rollup"]).exit_code == 0
+    assert pl.read_parquet(codes_file).equals(updated)
     assert json.loads((folder / "rollups" / "manifest.json").read_text())["capacity"] % 64 == 0

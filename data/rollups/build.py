@@ -199,7 +199,7 @@ def _build_all(
                 frame = _aggregate(con, table, period.params())
                 rows[table] += frame.height
                 _write(frame, staging / table / f"month={month}" / "part-0.parquet")
-        capacity = _build_sets(con, staging, list(months), None)
+        capacity = _build_sets(con, staging, list(months), None, kept_from=target)
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -223,7 +223,7 @@ def _update(
                 fresh = pl.concat([kept, fresh]).sort(_sort_columns(table))
             rows[table] += fresh.height
             _write(fresh, path)
-    capacity = _build_sets(con, rollups_dir(data_dir), _set_months(months), capacity)
+    capacity = _build_sets(con, rollups_dir(data_dir), _set_months(months), capacity, kept_from=rollups_dir(data_dir))
     return rows, capacity
 
 
@@ -235,12 +235,14 @@ def _set_months(months: dict[str, list[dt.date]]) -> list[str]:
     return sorted(found)
 
 
-def _build_sets(con: duckdb.DuckDBPyConnection, folder: Path, months: list[str], capacity: int | None) -> int:
+def _build_sets(
+    con: duckdb.DuckDBPyConnection, folder: Path, months: list[str], capacity: int | None, kept_from: Path
+) -> int:
     """The user codes, then the `user_sets` files of these months, from the `user_day` files in `folder`;
     all of them when the codes outgrow `capacity` (the bitmaps' length; None: there are none yet).
     Returns the capacity the sets now have."""
     con.sql(f"create or replace view user_day as {rollup_view_sql(folder.parent, 'user_day', folder)}")
-    people = _update_codes(con, folder, fresh=capacity is None)
+    people = _update_codes(con, folder, kept_from)
     if capacity is None or people > capacity:
         capacity = -(-people * 5 // 4 // 64) * 64 or 64  # room to grow before every set is rebuilt
         months = sorted(path.name.removeprefix("month=") for path in (folder / "user_day").glob("month=*"))
@@ -262,11 +264,12 @@ def _build_sets(con: duckdb.DuckDBPyConnection, folder: Path, months: list[str],
     return capacity
 
 
-def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, fresh: bool) -> int:
-    """Give every person in `user_day` a code (`user_codes`, their bit in the sets): kept ones stay, new
-    ones follow. Returns how many codes there are."""
-    path = folder / CODES_FILE
-    kept = pl.read_parquet(path) if not fresh and path.exists() else pl.DataFrame(schema=CODES_SCHEMA)
+def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path) -> int:
+    """Give every person in `user_day` a code (`user_codes`, their bit in the sets): the codes in `kept_from`
+    stay, through full rebuilds too (a reader may pair one build's bitmaps with the next one's codes), new
+    people follow. Returns how many codes there are (they run from 0)."""
+    path, kept_path = folder / CODES_FILE, kept_from / CODES_FILE
+    kept = pl.read_parquet(kept_path) if kept_path.exists() else pl.DataFrame(schema=CODES_SCHEMA)
     con.register("kept_codes", kept)
     try:
         codes = con.sql(CODES_SQL).pl()

@@ -7,10 +7,9 @@ with active as (
 ),
 listed_by_directory as (
     select
-        bitstring_agg(codes.code, 0, user_capacity() - 1) filter (where codes.code is not null) as coded,
-        count(*) filter (where codes.code is null) as uncoded
-    from users
-    left join user_codes as codes on codes.user_id = users.user_id
+        bitstring_agg(code, 0, user_capacity() - 1) filter (where code is not null) as coded,
+        count(*) filter (where code is null) as uncoded
+    from people_codes as users
     where users.created_at < $to_ts
         and users.active
         and team_in_scope(users.team_id, $team_ids)
