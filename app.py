@@ -43,7 +43,6 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; the OTLP receiver has its own OTLP_MAX_BYTES
     "CALLBACK_MAX_BYTES": 64 * 1024,  # tighter, for Dash callbacks and /api/ (auth/gate.py)
     "REPORT_MAX_JOBS": 2,  # report jobs running at once, all workers together (reports/jobs.py); one an account
-    "CALLBACK_CACHE_MB": 64,  # the tabs' outputs kept per scope and data version (callbacks/_memo.py); 0: off
 }
 # A thread back from DuckDB or numpy (which run without Python's lock) waits up to this long for the lock
 # while another thread builds a figure: 1 ms instead of CPython's 5 ms. Measured at 100M events, a tab's
@@ -101,11 +100,11 @@ ENVIRONMENT = {
     "TELEMETRY_INGEST_TOKEN": ("INGEST_TOKEN", TEXT),
     "TELEMETRY_TEAM_ATTRIBUTE": ("TEAM_ATTRIBUTE", TEXT),
     "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", _whole(1, 1000)),
-    "TELEMETRY_CALLBACK_CACHE_MB": ("CALLBACK_CACHE_MB", MEGABYTES),
     "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", _whole(1, 256)),
     "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", _whole(1, 64)),
 }
-# Read by the process's result cache itself (queries/cache.py: one per process, made at first use); checked here.
+# Read by the process's one result cache itself (queries/cache.py: answers and the tabs' outputs, made at first
+# use); checked here.
 PROCESS_ENVIRONMENT = {"TELEMETRY_CACHE_MB": MEGABYTES}
 # Config keys with no variable of their own (set through create_app's test_config), checked too.
 CONFIG_ONLY = {

@@ -3,7 +3,7 @@
 The production app, unchanged, behind a WSGI wrapper that answers a few benchmark-only paths under
 /__bench__/ before the app sees the request (so never in production, where this module is not used):
 
-- POST /__bench__/cold: forget kept results, callback outputs and the user index's row selections
+- POST /__bench__/cold: forget kept answers and callback outputs (one cache) and the user index's row selections
   (a cold start; the rollups and the memory-mapped index stay, as on a running server);
 - POST /__bench__/raw: no rollups and nothing kept, DuckDB straight over the raw events (the baseline);
 - POST /__bench__/ours: back to rollups and caches.
@@ -27,7 +27,6 @@ def create() -> Callable:
 
     def control(action: str) -> None:
         import queries
-        from callbacks._memo import output_memo
         from queries import cache
         from queries.db import use_rollups
 
@@ -35,7 +34,6 @@ def create() -> Callable:
         with app.app_context():
             if action == "cold":
                 results.clear()
-                output_memo().clear()
                 queries.database().forget_selections()
             elif action == "raw":
                 kept.setdefault("max_bytes", results.max_bytes)

@@ -1,42 +1,51 @@
-"""A per-process cache of query results, keyed by SQL file, bound parameters and data version.
+"""The process's one result cache (cachetools): answers to questions and the tabs' finished outputs.
 
-The key is (data folder, SQL file name, bound parameters, data version). The viewer's scope is part
-of the bound parameters (`team_ids`, `agent_ids`: see `Scope.params`; None, every one, apart from []), so
-an answer computed for one scope is never served to another: a manager's rows cannot reach an admin
-or another manager.
+Two kinds of entries, each keyed by what it depends on:
+
+- a question's answer (`queries.db.run`): ("question", data folder, data version, SQL file name, its
+  bound parameters from `Filters.params()`), plus the Polars step that finishes it, if any;
+- a tab's finished output (`callbacks/_memo.py`): ("output", the app, the callback, its inputs as the
+  browser sent them, the viewer's scope, data folder, data version, the local date).
+
+The viewer's scope is in both keys (the bound `team_ids` and `agent_ids`, see `Scope.params`: None,
+every one, apart from []; `Scope.key()` for outputs), so an answer computed for one scope is never
+served to another: a manager's rows cannot reach an admin or another manager.
 
 The data version is read from the data folder's version file (data/schema.py), which every write made
-through Telemetry's writer (ingestion, OTLP, compaction, purge, directory import, a rollup build) writes
-last, under the ingestion lock: one small file read per question, whatever the data's size, and no
-thread. Two things written behind the writer's back are seen too, for a few stat calls: a partition folder
-added or removed by hand (the events folder is then not as the writer left it) and a directory file
-replaced by hand. A file copied by hand into an existing partition folder is not seen until
-`flask --app app rollup` (README, "Speed at scale"). Each distinct version gets a serial number, the
-version in the keys; entries of an old version are dropped.
+through Telemetry's writer (ingestion, OTLP, purge, directory import, a rollup build) writes last, under
+the ingestion lock: one small file read per question, whatever the data's size, and no thread. Two things
+written behind the writer's back are seen too, for a few stat calls: a partition folder added or removed
+by hand and a directory file replaced by hand. A file copied by hand into an existing partition folder is
+not seen until `flask --app app rollup` (README, "Speed at scale"). Entries of an old version are never
+asked for again and are the first to go.
 
-Memory is bounded: entries are evicted least recently used first once their estimated size
-(`DataFrame.estimated_size`) passes the limit, `TELEMETRY_CACHE_MB` (128 MiB by default; 0 turns the
-cache off), read when the cache is first used. Frames are handed out as `clone()`s: a clone shares the
-data and is copy-on-write, so a caller that changes its frame in place cannot change the cached one.
+Memory is bounded: least recently used entries go once their sizes (a frame's `estimated_size`, an
+output's estimate) pass `TELEMETRY_CACHE_MB` (192 MiB by default; 0 turns caching off), read when the
+cache is first used. Two threads asking the same question compute it once: the second waits for the
+first's answer (cachetools' `cached` with a condition). Errors are not kept. Frames are handed out as
+`clone()`s: a clone shares the data and is copy-on-write, so a caller that changes its frame in place
+cannot change the kept one.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import threading
-from collections import OrderedDict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import NamedTuple
 
+import cachetools
 import polars as pl
 
 from data import schema
 
-DEFAULT_MB = 128
-KEY_OVERHEAD = 512  # bytes counted per entry on top of its frame: the key, the node, the frame object
+DEFAULT_MB = 192  # what the result cache (128) and the kept outputs (64) had when they were two caches
+KEY_OVERHEAD = 512  # bytes counted per frame on top of its data: the key, the cache's node, the frame object
+MISSING = object()  # nothing kept (a kept output may be None)
 
 
 def _stat_path(path: Path) -> tuple | None:
@@ -51,7 +60,9 @@ def data_version(data_dir: Path) -> tuple:
     """What the data folder's version is now: the version file's counter, the events folder if it is not as
     the writer left it, and each directory file's stat (one small read, a few stat calls)."""
     version = schema.read_version(data_dir)
-    by_hand = schema.folder_stat(schema.events_dir(data_dir)) if schema.changed_by_hand(data_dir, version) else None
+    by_hand = None
+    if schema.changed_by_hand(data_dir, version):
+        by_hand = tuple(schema.folder_stat(schema.events_dir(data_dir)) or ())  # a key's part: hashable
     directory = schema.directory_dir(data_dir)
     files = tuple(_stat_path(directory / f"{name}.parquet") for name in schema.DIRECTORY)
     return (version.get("version", 0), by_hand, files)
@@ -72,18 +83,34 @@ def params_key(params: dict) -> tuple:
     return tuple(sorted((name, _frozen(value)) for name, value in params.items()))
 
 
+class Kept(NamedTuple):
+    """An entry: the value and the bytes it counts against the limit."""
+
+    value: object
+    nbytes: int
+
+
+def _computed(_key: tuple, compute: Callable[[], Kept]) -> Kept:
+    return compute()
+
+
 class ResultCache:
-    """A thread-safe LRU of result frames, bounded by their estimated size in bytes."""
+    """A thread-safe LRU (cachetools) of answers and outputs, bounded by their estimated size in bytes.
+
+    Keys are tuples whose first item names their kind ("question", "output"); `hits` and `misses`
+    count per kind.
+    """
 
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple, tuple[pl.DataFrame, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self._versions: dict[Path, tuple[tuple, int]] = {}  # folder -> (data version seen, its serial)
-        self._version_lock = threading.Lock()
-        self._computing: dict[tuple, threading.Lock] = {}
-        self.hits = self.misses = self.evictions = 0
+        self.max_bytes = max_bytes  # 0 (or set to 0 later, as the benchmark's raw baseline does): off
+        self._entries = cachetools.LRUCache(max_bytes, getsizeof=lambda kept: kept.nbytes)
+        self._condition = threading.Condition()
+        # A key being computed makes the other threads asking for it wait for that answer.
+        self._single_flight = cachetools.cached(
+            self._entries, key=lambda key, _compute: key, condition=self._condition
+        )(_computed)
+        self.hits: Counter[str] = Counter()
+        self.misses: Counter[str] = Counter()
 
     @property
     def enabled(self) -> bool:
@@ -91,100 +118,55 @@ class ResultCache:
 
     @property
     def size_bytes(self) -> int:
-        return self._bytes
+        return self._entries.currsize
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def version(self, data_dir: Path) -> int:
-        """The data version of a folder: a serial number that changes whenever `data_version` does."""
-        found = data_version(data_dir)
-        seen = self._versions.get(data_dir)
-        if seen is not None and seen[0] == found:
-            return seen[1]
-        with self._version_lock:
-            seen = self._versions.get(data_dir)
-            if seen is not None and seen[0] == found:
-                return seen[1]  # another thread saw it first
-            serial = next(_serials)
-            if seen is not None:
-                self._forget(data_dir, seen[1])
-            self._versions[data_dir] = (found, serial)
-            return serial
+    def get_or_compute(self, key: tuple, compute: Callable[[], Kept]) -> object:
+        """The value kept for `key`, else `compute()`'s, computed once however many threads ask."""
+        ran = []
 
-    def _forget(self, data_dir: Path, serial: int) -> None:
-        """Drop the entries of a folder's old version: nobody can ask for them again."""
-        with self._lock:
-            for key in [k for k in self._entries if k[0] == data_dir and k[1] == serial]:
-                self._bytes -= self._entries.pop(key)[1]
+        def counted() -> Kept:
+            ran.append(True)
+            return compute()
 
-    def get(self, key: tuple) -> pl.DataFrame | None:
-        with self._lock:
+        value = self._single_flight(key, counted).value  # a value bigger than the whole cache is not kept
+        with self._condition:
+            (self.misses if ran else self.hits)[key[0]] += 1
+        return value
+
+    def kept(self, key: tuple) -> object:
+        """The value kept for `key`, or MISSING; computes nothing (a miss is not counted)."""
+        with self._condition:
             found = self._entries.get(key)
             if found is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found[0].clone()
+                return MISSING
+            self.hits[key[0]] += 1
+            return found.value
 
-    def put(self, key: tuple, frame: pl.DataFrame) -> None:
-        size = frame.estimated_size() + KEY_OVERHEAD
-        if size > self.max_bytes:
-            return  # bigger than the whole cache: not kept
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old[1]
-            self._entries[key] = (frame.clone(), size)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _key, (_frame, dropped) = self._entries.popitem(last=False)
-                self._bytes -= dropped
-                self.evictions += 1
+    def frame(self, key: tuple, query: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """A question's answer: kept by its estimated size, handed out as a clone."""
 
-    def get_or_compute(self, key: tuple, compute: Callable[[], pl.DataFrame]) -> pl.DataFrame:
-        """The cached frame for `key`, else `compute()` once (other threads asking for it wait)."""
-        found = self.get(key)
-        if found is not None:
-            return found
-        with self._lock:
-            computing = self._computing.setdefault(key, threading.Lock())
-        with computing:
-            found = self._peek(key)
-            if found is not None:
-                return found  # another thread computed it while this one waited
-            try:
-                frame = compute()  # errors are not cached
-                self.put(key, frame)
-            finally:
-                with self._lock:
-                    self._computing.pop(key, None)
-            return frame
+        def entry() -> Kept:
+            frame = query()
+            return Kept(frame, frame.estimated_size() + KEY_OVERHEAD)
 
-    def _peek(self, key: tuple) -> pl.DataFrame | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            self._entries.move_to_end(key)
-            return found[0].clone()
+        return self.get_or_compute(key, entry).clone()
 
     def clear(self) -> None:
-        """Drop every entry (the data versions stay)."""
-        with self._lock:
+        """Drop every entry."""
+        with self._condition:
             self._entries.clear()
-            self._bytes = 0
 
 
-_serials = itertools.count(1)  # data versions, unique in the process
 _cache: ResultCache | None = None
 _creating = threading.Lock()
 _bypass: ContextVar[bool] = ContextVar("telemetry_cache_bypassed", default=False)  # follows a tab's parts
 
 
 def result_cache() -> ResultCache:
-    """This process's cache, made on first use with TELEMETRY_CACHE_MB MiB (default 128; 0: off)."""
+    """This process's cache, made on first use with TELEMETRY_CACHE_MB MiB (default 192; 0: off)."""
     global _cache
     if _cache is None:
         with _creating:
@@ -192,6 +174,12 @@ def result_cache() -> ResultCache:
                 megabytes = float(os.environ.get("TELEMETRY_CACHE_MB") or DEFAULT_MB)  # empty: unset, as at start
                 _cache = ResultCache(int(megabytes * 2**20))
     return _cache
+
+
+def in_use() -> ResultCache | None:
+    """The cache, unless it is off or bypassed in this context."""
+    results = result_cache()
+    return results if results.enabled and not _bypass.get() else None
 
 
 @contextmanager

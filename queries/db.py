@@ -396,14 +396,14 @@ def run(
     else:
         query = lambda: execute_on(cursor, name, given)  # noqa: E731
     answer = query if then is None else lambda: then(query())
-    results = query_cache.result_cache()
-    if db is None or not results.enabled or query_cache.is_bypassed():
+    results = query_cache.in_use()
+    if db is None or results is None:
         return answer()
     # The version is taken before the query runs, so the rows are never older than their key says.
-    key = (db.data_dir, results.version(db.data_dir), name, query_cache.params_key(bound))
+    key = ("question", db.data_dir, query_cache.data_version(db.data_dir), name, query_cache.params_key(bound))
     if then is not None:
         key += (then.__module__, then.__qualname__, then_depends_on)
-    return results.get_or_compute(key, answer)
+    return results.frame(key, answer)
 
 
 def _answer_on_rollups(db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:

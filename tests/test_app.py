@@ -79,7 +79,7 @@ MIB = "use a number of MiB from 0 (off) to 1048576."
         ("TELEMETRY_CACHE_MB", "lots", f"TELEMETRY_CACHE_MB='lots' is not valid; {MIB}"),
         ("TELEMETRY_CACHE_MB", "-1", f"TELEMETRY_CACHE_MB='-1' is not valid; {MIB}"),
         ("TELEMETRY_CACHE_MB", "nan", f"TELEMETRY_CACHE_MB='nan' is not valid; {MIB}"),
-        ("TELEMETRY_CALLBACK_CACHE_MB", "inf", f"TELEMETRY_CALLBACK_CACHE_MB='inf' is not valid; {MIB}"),
+        ("TELEMETRY_CACHE_MB", "inf", f"TELEMETRY_CACHE_MB='inf' is not valid; {MIB}"),
         ("TELEMETRY_DUCKDB_THREADS", "0", "TELEMETRY_DUCKDB_THREADS='0' is not valid; use a whole number from 1 to 25"),
         ("TELEMETRY_DUCKDB_THREADS", "two", "TELEMETRY_DUCKDB_THREADS='two' is not valid; use a whole number from 1"),
         ("TELEMETRY_TRUSTED_PROXIES", "-1", "TELEMETRY_TRUSTED_PROXIES='-1' is not valid; use a whole number from 0"),
@@ -153,14 +153,13 @@ def test_good_settings_are_read_as_their_types(monkeypatch, data_dir):
         "TELEMETRY_DATA_DIR": str(data_dir),
         "TELEMETRY_DUCKDB_THREADS": "4",
         "TELEMETRY_CACHE_MB": "0",
-        "TELEMETRY_CALLBACK_CACHE_MB": "0.5",
         "TELEMETRY_SECURE_COOKIES": "yes",
         "TELEMETRY_TRUSTED_PROXIES": "1",
     }
     for variable, value in settings.items():
         monkeypatch.setenv(variable, value)
     config = create_app({"TESTING": True}, with_dash=False).config
-    assert (config["DUCKDB_THREADS"], config["CALLBACK_CACHE_MB"], config["TRUSTED_PROXIES"]) == (4, 0.5, 1)
+    assert (config["DUCKDB_THREADS"], config["TRUSTED_PROXIES"]) == (4, 1)
     assert config["SESSION_COOKIE_SECURE"] is True
     monkeypatch.setenv("TELEMETRY_SECURE_COOKIES", "off")
     assert create_app({"TESTING": True}, with_dash=False).config["SESSION_COOKIE_SECURE"] is False

@@ -1,11 +1,10 @@
-"""The tabs' outputs kept between requests (callbacks/_memo.py): never across scopes, never past new data,
-the same bytes as a fresh answer, bounded, and behind the gate on every request."""
+"""The tabs' outputs kept between requests in the result cache (callbacks/_memo.py): never across scopes, never
+past new data, the same bytes as a fresh answer, and behind the gate on every request."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from callbacks._memo import MISSING, OutputMemo, output_memo
 from queries import period
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, AuthActions, make_app
@@ -57,8 +56,7 @@ def test_a_managers_output_never_reaches_another_viewer(app, results):
     clients = {who: signed_in_client(app, who) for who in expected}
     for who in ("manager", "manager", "admin", "legal_manager", "idle_manager", "admin", "manager"):
         assert top_teams(clients[who], deps) == expected[who], who
-        with app.app_context():
-            memo_hits.append(output_memo().hits)
+        memo_hits.append(results.hits["output"])
     # Max's second visit, the admin's second and Max's third were answered from the memo (the five parts
     # of the Dashboard's one callback each); nobody else's.
     assert memo_hits == [0, 5, 5, 5, 5, 10, 15]
@@ -74,7 +72,7 @@ def test_an_admin_narrowed_to_a_managers_teams_is_not_served_the_managers_entry(
 
 
 def test_warm_answers_are_the_bytes_of_fresh_ones(data_dir, password_hash, results, tmp_path):
-    fresh_app = make_app(data_dir, password_hash, CALLBACK_CACHE_MB=0)
+    fresh_app = make_app(data_dir, password_hash)  # another app: its outputs are its own
     memo_app = make_app(data_dir, password_hash, ACCOUNTS_DB=str(tmp_path / "accounts.sqlite"))
     for who in ("admin", "manager"):
         for query in (WEEK_QUERY, {**WEEK_QUERY, "teams": "t_sales"}, {"start": "2026-03-09", "end": "2026-03-02"}):
@@ -85,10 +83,8 @@ def test_warm_answers_are_the_bytes_of_fresh_ones(data_dir, password_hash, resul
                 expected = dp.post(fresh, body).get_data()
                 assert dp.post(warm, body).get_data() == expected, body["output"]  # computed, then kept
                 assert dp.post(warm, body).get_data() == expected, body["output"]  # from the memo
-    with memo_app.app_context():
-        assert output_memo().hits == 2 * 3 * 19
-    with fresh_app.app_context():
-        assert len(output_memo()) == 0
+    assert results.hits["output"] == 2 * 3 * 19  # each warm app's second answer; never the other app's
+    assert results.misses["output"] == 2 * 2 * 3 * 19
 
 
 def test_new_data_is_seen_at_once(app, data_dir, results):
@@ -106,8 +102,7 @@ def test_nothing_is_kept_while_the_result_cache_is_off(app, data_dir, results):
     assert top_teams(client, deps) == {"Engineering": 4, "Sales": 1, "Legal": 1}
     write_by_hand(data_dir, event_frame("n1", "2026-03-05 12:00", team="t_legal"), "part-9.parquet")
     assert top_teams(client, deps) == {"Engineering": 4, "Sales": 1, "Legal": 2}
-    with app.app_context():
-        assert len(output_memo()) == 0
+    assert len(results) == 0
 
 
 def test_the_gate_still_answers_every_request(app, results):
@@ -122,19 +117,6 @@ def test_the_gate_still_answers_every_request(app, results):
     store = app.extensions["telemetry_store"]
     store.set_disabled(store.account_by_email(ACCOUNTS["admin"][0]).id)  # ends the admin's sessions
     assert dp.post(admin, body).status_code == 401
-
-
-def test_the_memory_bound_evicts_the_least_recently_used():
-    memo = OutputMemo(max_bytes=3 * 2048)
-    for name in ("a", "b", "c"):
-        memo.put((name,), name, 1024)  # 2048 bytes each with the key's overhead
-    assert memo.get(("a",)) == "a"  # a is now the most recently used
-    memo.put(("d",), "d", 1024)
-    assert memo.get(("b",)) is MISSING
-    assert [memo.get((name,)) for name in ("a", "c", "d")] == ["a", "c", "d"]
-    assert memo.size_bytes == 3 * 2048 and memo.evictions == 1
-    memo.put(("huge",), "x", 10 * 2048)  # bigger than the whole memo: not kept, nothing evicted
-    assert len(memo) == 3
 
 
 def test_today_is_asked_of_duckdb_once_a_day(monkeypatch):
@@ -163,5 +145,4 @@ def test_inputs_that_differ_in_type_are_other_entries(app, results):
     as_list = {"dashboard-query.data": {**WEEK_QUERY, "teams": ["t_legal"]}}
     as_text = {"dashboard-query.data": {**WEEK_QUERY, "teams": "t_legal"}}
     assert top_teams(client, deps, as_list) == top_teams(client, deps, as_text) == {"Legal": 1}
-    with app.app_context():
-        assert len(output_memo()) == 2 * 5  # the five parts of the Dashboard, for each input
+    assert results.misses["output"] == 2 * 5  # the five parts of the Dashboard, for each input

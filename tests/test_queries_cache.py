@@ -1,9 +1,11 @@
-"""The result cache (queries/cache.py): hits, invalidation by new data, scopes apart, bounded memory."""
+"""The result cache (queries/cache.py): hits, invalidation by new data, scopes apart, bounded memory, one
+computation for threads asking the same."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -90,7 +92,7 @@ def test_a_repeated_query_is_answered_from_the_cache(app, results, executions):
         again = totals(WEEK, ORG)
     assert first == again == (6, 4, Decimal("3.723334"), 1)
     assert executions == ["summary"]
-    assert (results.hits, results.misses, len(results)) == (1, 1, 1)
+    assert (results.hits["question"], results.misses["question"], len(results)) == (1, 1, 1)
 
 
 def test_other_parameters_are_other_entries(app, results, executions):
@@ -158,25 +160,25 @@ def test_a_file_copied_into_a_partition_by_hand_is_taken_in_by_flask_rollup(app,
     assert executions == ["summary", "from_rollups/summary"]  # and the rollups answer from now on
 
 
-def test_the_data_version_changes_exactly_when_a_writer_changes_the_data(data_dir, results, tmp_path):
+def test_the_data_version_changes_exactly_when_a_writer_changes_the_data(data_dir, tmp_path):
     """Read from the version file on each question (no thread refreshes it): the same until a write that
     changes what a question can answer, and new at once after it, in this process or another."""
     with_prices(data_dir)
-    first = results.version(data_dir)
-    assert results.version(data_dir) == first
+    first = cache.data_version(data_dir)
+    assert cache.data_version(data_dir) == first
     write_by_hand(data_dir, event_frame("n4", "2026-03-03 13:00"), "part-8.parquet")  # an existing partition
-    assert results.version(data_dir) == first
+    assert cache.data_version(data_dir) == first
     source = tmp_path / "n3.jsonl"
     source.write_text(json.dumps({**RECORD, "event_id": "n3"}) + "\n")
     assert ingest_files(data_dir, [source], now=dt.datetime(2026, 3, 10, tzinfo=dt.UTC)).written == 1
-    after_ingest = results.version(data_dir)
-    assert after_ingest != first and results.version(data_dir) == after_ingest
+    after_ingest = cache.data_version(data_dir)
+    assert after_ingest != first and cache.data_version(data_dir) == after_ingest
     assert compact(data_dir)  # merges files, changes no row: the answers stand
-    assert results.version(data_dir) == after_ingest
+    assert cache.data_version(data_dir) == after_ingest
     assert ingest_files(data_dir, [source], now=dt.datetime(2026, 3, 10, tzinfo=dt.UTC)).duplicates == 1
-    assert results.version(data_dir) == after_ingest  # a write that wrote nothing
+    assert cache.data_version(data_dir) == after_ingest  # a write that wrote nothing
     import_directory(data_dir, [schema.directory_dir(data_dir) / "teams.parquet"])
-    assert results.version(data_dir) not in (first, after_ingest)
+    assert cache.data_version(data_dir) not in (first, after_ingest)
 
 
 def test_an_import_in_this_process_is_seen_at_once(app, data_dir, results, executions, tmp_path):
@@ -222,21 +224,70 @@ def test_errors_are_not_cached(app, data_dir, results):
     assert len(results) == 0
 
 
-def test_the_memory_bound_evicts_the_least_recently_used():
+def test_the_memory_bound_evicts_the_least_recently_used_of_either_kind():
     frame = pl.DataFrame({"n": range(1000)})  # 8,000 bytes of Int64
     size = frame.estimated_size() + cache.KEY_OVERHEAD
     results = cache.ResultCache(max_bytes=3 * size)
-    for key in ("a", "b", "c"):
-        results.put((key,), frame)
-    assert results.get(("a",)) is not None  # a is now the most recently used
-    results.put(("d",), frame)
-    assert results.get(("b",)) is None  # the least recently used went
-    assert [results.get((key,)) is not None for key in ("a", "c", "d")] == [True, True, True]
+    results.frame(("question", "a"), lambda: frame)
+    results.get_or_compute(("output", "b"), lambda: cache.Kept({"figure": "b"}, size))  # a tab's output
+    results.frame(("question", "c"), lambda: frame)
+    assert results.kept(("question", "a")) is not cache.MISSING  # a is now the most recently used
+    results.frame(("question", "d"), lambda: frame)
+    assert results.kept(("output", "b")) is cache.MISSING  # the least recently used went
+    assert [results.kept(("question", key)) is not cache.MISSING for key in "acd"] == [True, True, True]
     assert results.size_bytes == 3 * size <= results.max_bytes
-    assert results.evictions == 1
-    results.put(("huge",), pl.DataFrame({"n": range(10_000)}))  # bigger than the whole cache: not kept
-    assert results.get(("huge",)) is None
+    results.frame(("question", "huge"), lambda: pl.DataFrame({"n": range(10_000)}))  # bigger than the cache
+    assert results.kept(("question", "huge")) is cache.MISSING  # not kept, and nothing went for it
     assert len(results) == 3
+
+
+def test_threads_asking_the_same_question_compute_it_once(monkeypatch):
+    waiting, started, release, computed = threading.Event(), threading.Event(), threading.Event(), []
+
+    class Watched(threading.Condition):
+        """The cache's condition, telling when a thread waits on it for another's answer."""
+
+        def wait(self, timeout: float | None = None) -> bool:
+            waiting.set()
+            return super().wait(timeout)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cache.threading, "Condition", Watched)
+        results = cache.ResultCache(max_bytes=2**20)
+
+    def slow() -> pl.DataFrame:
+        computed.append("first")
+        started.set()
+        assert release.wait(30)
+        return pl.DataFrame({"n": [1]})
+
+    def fast() -> pl.DataFrame:
+        computed.append("second")
+        return pl.DataFrame({"n": [2]})
+
+    answers = {}
+    first = threading.Thread(target=lambda: answers.setdefault(1, results.frame(("question", "q"), slow)))
+    second = threading.Thread(target=lambda: answers.setdefault(2, results.frame(("question", "q"), fast)))
+    first.start()
+    assert started.wait(30)
+    second.start()
+    assert waiting.wait(30)  # the second thread waits for the first one's answer
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert computed == ["first"]
+    assert answers[1]["n"].to_list() == answers[2]["n"].to_list() == [1]
+    assert (results.misses["question"], results.hits["question"]) == (1, 1)
+
+
+def test_a_failed_computation_is_not_kept_and_the_next_asker_computes(results):
+    def failing() -> pl.DataFrame:
+        raise RuntimeError("unreadable")
+
+    with pytest.raises(RuntimeError):
+        results.frame(("question", "q"), failing)
+    assert results.frame(("question", "q"), lambda: pl.DataFrame({"n": [3]}))["n"].to_list() == [3]
+    assert len(results) == 1
 
 
 def test_a_zero_limit_turns_the_cache_off(app, results, executions):
@@ -281,7 +332,7 @@ def test_a_finished_answer_is_kept_finished_per_what_it_depends_on(app, results,
     assert "state" not in plain.columns and executions == ["summary", "summary", "summary"]
 
 
-@pytest.mark.parametrize(("setting", "limit"), [("", 128 * 2**20), ("0", 0), ("1.5", int(1.5 * 2**20))])
+@pytest.mark.parametrize(("setting", "limit"), [("", 192 * 2**20), ("0", 0), ("1.5", int(1.5 * 2**20))])
 def test_the_cache_reads_its_setting_as_the_start_up_check_does(monkeypatch, setting, limit):
     """An empty TELEMETRY_CACHE_MB is unset at start (the default), so it must be here too, not a crash."""
     monkeypatch.setenv("TELEMETRY_CACHE_MB", setting)

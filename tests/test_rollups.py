@@ -398,13 +398,13 @@ def test_a_compaction_changes_no_row_and_keeps_the_rollups_current(tmp_path: Pat
     with app.app_context():
         db = queries.database()
         assert db.uses_rollups(TZ)
-        version = query_cache.result_cache().version(db.data_dir)
+        version = query_cache.data_version(db.data_dir)
     result = runner.invoke(args=["compact"])
     assert "2026-03-04: 3 files -> 1" in result.output, result.output
     assert read_manifest(folder) == manifest and schema.read_version(folder)["events"] == events
     with app.app_context():
         assert db.uses_rollups(TZ) and queries.data_notice() is None
-        assert query_cache.result_cache().version(db.data_dir) == version  # the cached answers stand
+        assert query_cache.data_version(db.data_dir) == version  # the cached answers stand
 
 
 def test_seeding_the_demo_builds_its_rollups(tmp_path: Path) -> None:
