@@ -21,11 +21,10 @@ import data.cli
 import queries
 import reports
 from callbacks._errors import show_callback_error
+from data import schema
 from layouts.shell import shell
 from queries.period import known_timezone
 
-PROJECT = Path(__file__).resolve().parent
-CODE_PACKAGES = ("api", "auth", "callbacks", "data", "layouts", "queries", "reports", "tests")
 DEFAULTS = {
     "DATA_DIR": "var",  # not "data": that is the package data/, and emptying the data folder must not touch code
     "ORG_TIMEZONE": "UTC",
@@ -219,16 +218,12 @@ def _finish_config(server: Flask) -> None:
 
 
 def _outside_the_code(variable: str, folder: Path) -> None:
-    """A data folder in one of the code's packages would mix data with code, and a rollup rebuild, which
-    replaces `<data folder>/rollups` whole, would delete the package data/rollups/ (the old default was
-    ./data)."""
-    for package in CODE_PACKAGES:
-        code = PROJECT / package
-        if folder == code or code in folder.parents:
-            raise ConfigError(
-                f"{variable}={str(folder)!r} is not valid: it is inside the code's {package}/ package; "
-                "use a folder of its own, such as ./var (the default)."
-            )
+    package = schema.code_package_holding(folder)
+    if package is not None:
+        raise ConfigError(
+            f"{variable}={str(folder)!r} is not valid: it is inside the code's {package}/ package; "
+            "use a folder of its own, such as ./var (the default)."
+        )
 
 
 def _make_folder(variable: str, setting: Path, folder: Path) -> None:

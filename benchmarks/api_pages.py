@@ -30,11 +30,10 @@ from flask import Flask, jsonify
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from queries.rollups import current_manifest  # noqa: E402
-
 import api.paging  # noqa: E402
 import api.v1  # noqa: E402
 from app import create_app  # noqa: E402
+from data.rollups.manifest import current_manifest  # noqa: E402
 from queries.scope import Scope  # noqa: E402
 
 
@@ -43,6 +42,7 @@ def scratch_copy(source: Path, into: Path) -> Path:
     (into / "events").symlink_to((source / "events").resolve(), target_is_directory=True)
     for name in ("directory", "rollups"):
         shutil.copytree(source / name, into / name, symlinks=True)
+    shutil.copy2(source / ".version", into / ".version")  # what the rollups were built for
     return into
 
 
@@ -82,7 +82,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="api-pages-") as scratch:
         folder = scratch_copy(source, Path(scratch))
         app = create_app({"DATA_DIR": str(folder), "ORG_TIMEZONE": tz, "SECRET_KEY": "bench"}, with_dash=False)
-        assert current_manifest(folder) is not None, "the rollups do not answer for these events"
+        assert current_manifest(folder, tz) is not None, "the rollups do not answer for these events"
         last = max(dt.date.fromisoformat(p.name.split("=")[1]) for p in (folder / "events").iterdir())
         year = f"start={last - dt.timedelta(days=364)}&end={last}"
         before = module_at(args.before)

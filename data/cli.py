@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 
 import queries
 from auth.session import store
+from data import schema
 from data.demo import DemoDataExistsError, check_arguments, write_demo
 from data.ingest import (
     DEFAULT_COMPACT_AFTER_FILES,
@@ -55,6 +56,9 @@ def seed_demo_command(
     """Write a realistic demo organization (people, teams, agents, events) into the data folder."""
     out_dir = out or Path(current_app.config["DATA_DIR"])
     tz = current_app.config["ORG_TIMEZONE"]
+    package = schema.code_package_holding(out_dir)
+    if package is not None:
+        raise click.BadParameter(f"{out_dir} is inside the code's {package}/ package; use a folder of its own.")
     try:
         check_arguments(users, days, tz)
     except ValueError as error:
@@ -187,10 +191,10 @@ def rollup_command(days: tuple[datetime, ...], if_stale: bool) -> None:
     """
     config = current_app.config
     data_dir = Path(config["DATA_DIR"])
-    if if_stale and current_manifest(data_dir, config["ORG_TIMEZONE"]) is not None:
-        click.echo("Rollups are up to date.")
-        return
-    with locked(data_dir):
+    with locked(data_dir):  # first: taking it marks what a writer that died left (data/ingest/storage.py)
+        if if_stale and current_manifest(data_dir, config["ORG_TIMEZONE"]) is not None:
+            click.echo("Rollups are up to date.")
+            return
         done = rollup.build(data_dir, config["ORG_TIMEZONE"], [d.date() for d in days] or None)
     queries.database().refresh()
     rows = ", ".join(f"{table} {count:,} rows" for table, count in done.rows.items())

@@ -132,6 +132,15 @@ def swap_count(data_dir: Path) -> int:
 # a rebuild), `events` with every write that changes events (the rollups' manifest names the `events` it
 # was built from), and `events_folder` is the events folder's (inode, mtime) as the writer left it: a
 # partition folder added or removed by hand changes it, and readers say so (see `changed_by_hand`).
+# Two marks, so that readers say so exactly as long as they should:
+# - `by_hand`: the folder had been changed by hand (or a writer died mid-write) when a write began. A
+#   write stores the folder as it leaves it, so without the mark it would pass the hand-made change off
+#   as its own and the rollups would answer without it. Only a full rollup build clears it.
+# - `writing`: a write is under way (the writer's pid), set under the lock before it touches any
+#   folder: the partition folders it adds or swaps meanwhile are its own, not a change by hand. The
+#   write's end removes it; a writer that dies leaves it behind, and the next holder of the lock (the
+#   next write, `flask --app app rollup`) turns it into `by_hand`
+#   (`recover_version`: the dead write's files are not in the rollups).
 VERSION_FILE = ".version"
 
 
@@ -146,19 +155,54 @@ def read_version(data_dir: Path) -> dict:
     return found
 
 
-def write_version(data_dir: Path, *, data_changed: bool, events_changed: bool) -> dict:
-    """Record a write: raise the counters it changed and the events folder as it is now (written aside,
-    renamed in). The caller holds the ingestion lock."""
-    version = read_version(data_dir)
-    version = {
-        "version": int(version.get("version", 0)) + (data_changed or events_changed),
-        "events": int(version.get("events", 0)) + events_changed,
-        "events_folder": folder_stat(events_dir(data_dir)),
-    }
+def _store_version(data_dir: Path, version: dict) -> dict:
+    """The version file replaced whole: written aside, renamed in (a reader sees the old one or the new)."""
     draft = Path(data_dir) / f"{VERSION_FILE}.{os.getpid()}.tmp"
     draft.write_text(json.dumps(version))
     os.replace(draft, Path(data_dir) / VERSION_FILE)
     return version
+
+
+def begin_write(data_dir: Path, rollups: bool) -> dict:
+    """Mark a write under way, before it touches any folder; a change by hand found now is kept as
+    `by_hand` if there are `rollups` it could be missing from (without, the first build takes in all).
+    The caller holds the ingestion lock."""
+    version = read_version(data_dir)
+    return _store_version(
+        data_dir,
+        {
+            "version": int(version.get("version", 0)),
+            "events": int(version.get("events", 0)),
+            "events_folder": folder_stat(events_dir(data_dir)),
+            "by_hand": rollups and changed_by_hand(data_dir, version),
+            "writing": os.getpid(),
+        },
+    )
+
+
+def write_version(data_dir: Path, *, data_changed: bool, events_changed: bool, rebuilt: bool = False) -> dict:
+    """Record a write: raise the counters it changed and the events folder as it is now; the `writing`
+    mark goes, `by_hand` stays unless the rollups were `rebuilt` whole from the folder as it is. The
+    caller holds the ingestion lock."""
+    version = read_version(data_dir)
+    return _store_version(
+        data_dir,
+        {
+            "version": int(version.get("version", 0)) + (data_changed or events_changed),
+            "events": int(version.get("events", 0)) + events_changed,
+            "events_folder": folder_stat(events_dir(data_dir)),
+            # a write that did not begin with `begin_write` (a build under the bare lock) checks here
+            "by_hand": not rebuilt and changed_by_hand(data_dir, version),
+        },
+    )
+
+
+def recover_version(data_dir: Path) -> None:
+    """A `writing` mark left by a writer that died: now `by_hand` (its files may be missing from the
+    rollups, or a rollup update half done). The caller holds the ingestion lock, so no write is under way."""
+    version = read_version(data_dir)
+    if version.get("writing"):
+        _store_version(data_dir, {**{k: v for k, v in version.items() if k != "writing"}, "by_hand": True})
 
 
 def folder_stat(path: Path) -> list[int] | None:
@@ -171,9 +215,23 @@ def folder_stat(path: Path) -> list[int] | None:
 
 
 def changed_by_hand(data_dir: Path, version: dict) -> bool:
-    """Whether the events folder is not as the last write left it: a partition folder copied in or removed
-    by hand (or a writer that died mid-way). One stat; a file copied into an existing partition folder is
-    not seen here (`flask --app app rollup` takes it in)."""
+    """Whether the events folder may hold what the rollups do not: marked `by_hand`, or not as the last
+    write left it (a partition folder copied in or removed by hand) unless a write is under way (its
+    folder changes are its own). One stat; a file copied into an existing partition folder is not seen
+    here (`flask --app app rollup` takes it in)."""
+    if not _differs(data_dir, version):
+        return False
+    # `version` may have been read just before a write began and changed the folder: the file as it is
+    # now says. Read only on a difference, so a reader still reads one small file and stats one folder.
+    now = read_version(data_dir)
+    return now == version or _differs(data_dir, now)
+
+
+def _differs(data_dir: Path, version: dict) -> bool:
+    if version.get("by_hand"):
+        return True
+    if version.get("writing"):
+        return False
     return folder_stat(events_dir(data_dir)) != version.get("events_folder")
 
 
@@ -242,3 +300,19 @@ def empty_select(columns: pl.Schema) -> str:
 
 def literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+PROJECT = Path(__file__).resolve().parents[1]
+CODE_PACKAGES = ("api", "auth", "callbacks", "data", "layouts", "queries", "reports", "tests")
+
+
+def code_package_holding(folder: Path) -> str | None:
+    """The code package `folder` is, or is inside, if any. A data folder there would mix data with code,
+    and a rollup rebuild, which replaces `<data folder>/rollups` whole, would delete data/rollups/ (the
+    data folder's old default was ./data)."""
+    folder = Path(folder).resolve()
+    for package in CODE_PACKAGES:
+        code = PROJECT / package
+        if folder == code or code in folder.parents:
+            return package
+    return None

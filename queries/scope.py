@@ -48,7 +48,8 @@ class Scope:
         }
 
     def key(self) -> tuple:
-        """A hashable identity, for caches keyed by scope."""
-        teams = ("all",) if self.team_ids is None else tuple(sorted(self.team_ids))
-        agents = ("all",) if self.agent_ids is None else tuple(sorted(self.agent_ids))
+        """A hashable identity, for caches keyed by scope: None for every team (or agent), which no list of
+        ids can equal (a team whose id is "all" is not every team)."""
+        teams = None if self.team_ids is None else tuple(sorted(self.team_ids))
+        agents = None if self.agent_ids is None else tuple(sorted(self.agent_ids))
         return (teams, agents)

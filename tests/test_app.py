@@ -237,13 +237,21 @@ def test_an_unknown_dash_file_is_not_found_without_a_traceback(client, caplog):
     assert client.get("/_dash-component-suites/dash/dcc/dash_core_components.js").status_code == 200
 
 
-def test_a_data_folder_inside_the_code_stops_the_app(monkeypatch):
+def test_a_data_folder_inside_the_code_stops_the_app_and_the_rollup_build(monkeypatch, tmp_path):
     """The old default ./data is the package data/ now: a rollup rebuild there would replace data/rollups/."""
-    import app as app_module
+    from data import schema
+    from data.rollups import build
 
-    for folder in (app_module.PROJECT / "data", app_module.PROJECT / "queries" / "x"):
+    project = schema.PROJECT
+    with pytest.raises(ValueError, match="inside the code's data/ package"):
+        build.build(project / "data", "UTC")
+    assert (project / "data" / "rollups" / "build.py").exists()
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATA_DIR": str(tmp_path / "d")}, with_dash=False)
+    seeded = app.test_cli_runner().invoke(args=["seed-demo", "--out", str(project / "data")])
+    assert seeded.exit_code != 0 and "inside the code's data/ package" in seeded.output
+    for folder in (project / "data", project / "queries" / "x"):
         monkeypatch.setenv("TELEMETRY_DATA_DIR", str(folder))
         with pytest.raises(ConfigError) as raised:
             create_app({"TESTING": True, "SECRET_KEY": "t"}, with_dash=False)
         assert "is inside the code's" in str(raised.value) and "./var" in str(raised.value)
-    assert not (app_module.PROJECT / "queries" / "x").exists()
+    assert not (project / "queries" / "x").exists()

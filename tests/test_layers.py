@@ -23,7 +23,8 @@ RULES = [
     ("data.schema", ("queries", "callbacks", "layouts", "api", "reports", "auth", "app", "data.ingest"), "contract"),
     ("data.rollups.manifest", ("queries", "callbacks", "layouts", "api", "reports", "app", "data.ingest", "data.demo",
                                "data.rollups.build"), "read by queries: must not pull the writer in"),
-    ("data.rollups", ("callbacks", "layouts", "api", "reports", "auth", "app", "data.demo"), "the rollup builder"),
+    ("data.rollups", ("queries", "callbacks", "layouts", "api", "reports", "auth", "app", "data.demo"),
+     "the rollup builder, called by the writer"),
     ("callbacks.report", ("app",), "a callback gets the app from Flask, not by importing it"),
     ("callbacks", ("app", "api"), "callbacks serve the pages"),
 ]

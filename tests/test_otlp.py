@@ -418,3 +418,21 @@ def test_requests_that_arrive_during_a_write_share_the_next_one(tmp_path, monkey
     assert len(builds) == 2  # the first request alone, then the two that waited, together
     assert answers[1, "manifest"] == 1 and answers[2, "manifest"] == answers[3, "manifest"] == 2
     assert not shared.writing and not shared.waiting
+
+
+def test_a_request_queued_behind_a_write_gives_up_at_its_lock_timeout(tmp_path):
+    """Waiting for the shared write counts against the request's lock timeout: a 503 (IngestBusy), not a
+    wait as long as the write in progress, and the request is not written later behind its caller's back."""
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    shared = together.group(folder)
+    ran = []
+    with shared.turn:
+        shared.writing = True  # a shared write under way in another thread
+    try:
+        with pytest.raises(storage.IngestBusy):
+            together.run_together(folder, ran.append, "UTC", lock_timeout=0)
+    finally:
+        with shared.turn:
+            shared.writing = False
+    assert ran == [] and shared.waiting == []

@@ -96,3 +96,9 @@ def test_the_catalogue_and_directory_follow_the_scope(scoped_app):
         # the filter chips name only what the scope is narrowed to
         assert analytics.filter_labels(scope(None, None)).is_empty()
         assert analytics.filter_labels(scope(["t_legal"], [])).rows() == [("team", "t_legal", "Legal")]
+
+
+def test_every_team_has_a_cache_key_no_list_of_ids_has() -> None:
+    every = Scope.organization()
+    named_all = Scope.teams(["all"]).narrow(agents=["all"])
+    assert every.key() != named_all.key() and every.key() != Scope.teams(["all"]).key()

@@ -21,8 +21,15 @@ from app import create_app
 from callbacks.shell import update_data_notice
 from data import schema
 from data.demo import write_demo
+from data.ingest import compaction
+from data.ingest.compaction import compact
+from data.ingest.directory import import_directory
+from data.ingest.purge import Selection
+from data.ingest.purge import purge as purge_events
+from data.ingest.storage import locked
+from data.ingest.writer import ingest_files
 from data.rollups import build as rollup
-from data.rollups.manifest import read_manifest
+from data.rollups.manifest import read_manifest, rollups_state
 from queries import analytics, billing, usage, users
 from queries import cache as query_cache
 from queries.db import raw_events
@@ -624,3 +631,171 @@ def test_people_of_the_demo_who_moved_teams_are_listed_the_same_from_rollups(dem
                     with raw_events():
                         from_raw = question(period, scope)
                     _same(from_rollups, from_raw, name, period, scope)
+
+
+# --- The version file: a change by hand lasts until a full build; a write under way is no change by hand ---
+
+BY_HAND = "outside Telemetry's writer"
+
+
+def _org_with_rollups(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    with locked(folder):
+        rollup.build(folder, TZ)
+    return folder
+
+
+def _why_not(folder: Path) -> str | None:
+    manifest, why_not = rollups_state(folder, TZ)
+    assert (manifest is None) == (why_not is not None)
+    return why_not
+
+
+@pytest.mark.parametrize("change", ["added", "removed"])
+def test_a_partition_folder_changed_by_hand_stays_noticed_through_later_writes_until_a_full_build(
+    tmp_path: Path, change: str
+) -> None:
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    day = schema.partition_dir(folder, "2026-03-03")
+    aside = tmp_path / day.name
+    if change == "added":
+        day.rename(aside)
+    with locked(folder):
+        rollup.build(folder, TZ)
+    day.rename(aside) if change == "removed" else aside.rename(day)  # by hand
+    assert BY_HAND in _why_not(folder)
+    app = _app(folder, TZ)
+    writes = {
+        "a compaction that changes nothing": lambda: compact(folder, partitions=[]),
+        "an ingest of another date": lambda: ingest_files(
+            folder, [jsonl(tmp_path / "other.jsonl", event("other-1", "2026-03-20T12:00:00Z"))], tz=TZ
+        ),
+        "a directory import": lambda: import_directory(folder, [schema.directory_dir(folder) / "teams.parquet"]),
+        "a rebuild of a few days": lambda: app.test_cli_runner().invoke(args=["rollup", "--day", "2026-03-20"]),
+    }
+    for write in writes.values():
+        write()
+        assert BY_HAND in _why_not(folder), write
+    with app.app_context():
+        assert BY_HAND in queries.data_notice() and not queries.database().uses_rollups(TZ)
+    assert app.test_cli_runner().invoke(args=["rollup"]).exit_code == 0
+    assert _why_not(folder) is None and not schema.read_version(folder)["by_hand"]
+    with app.app_context():
+        assert queries.data_notice() is None and queries.database().uses_rollups(TZ)
+        period = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31), TZ)
+        with_rollups = usage.summary(Filters.asking(period, Scope.organization()))
+        with raw_events():
+            assert_frame_equal(with_rollups, usage.summary(Filters.asking(period, Scope.organization())))
+
+
+def _look_during(monkeypatch: pytest.MonkeyPatch, module: object, name: str, look: Callable[[], None]) -> None:
+    """Have `module.name`, which a writer calls after changing folders and before writing the version, look first."""
+    original = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        look()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+
+
+@pytest.mark.parametrize("write", ["ingest into a new date", "compaction", "purge of a whole date"])
+def test_a_write_under_way_is_not_taken_for_a_change_by_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, write: str
+) -> None:
+    folder = _org_with_rollups(tmp_path)
+    if write == "compaction":  # a second file on 2026-03-04
+        ingest_files(folder, [jsonl(tmp_path / "more.jsonl", event("more-1", "2026-03-04T15:00:00Z"))], tz=TZ)
+    app = _app(folder, TZ)
+    before = query_cache.data_version(folder)
+    listing = schema.folder_stat(schema.events_dir(folder))
+    seen: list[tuple] = []
+
+    def look() -> None:
+        with app.app_context():
+            notice = queries.data_notice()
+        changed = schema.folder_stat(schema.events_dir(folder)) != listing  # the write's own folder change
+        seen.append((changed, _why_not(folder), notice, query_cache.data_version(folder)))
+
+    caplog.set_level(logging.WARNING, logger="queries.db")
+    if write == "ingest into a new date":
+        _look_during(monkeypatch, rollup, "build", look)
+        ingest_files(folder, [jsonl(tmp_path / "new.jsonl", event("new-1", "2026-03-25T12:00:00Z"))], tz=TZ)
+    elif write == "compaction":
+        _look_during(monkeypatch, compaction, "_retire", look)  # right after the folder swap
+        assert compact(folder)
+    else:
+        _look_during(monkeypatch, rollup, "build", look)  # after the date's folder went
+        done = purge_events(folder, Selection(first=dt.date(2026, 3, 3), last=dt.date(2026, 3, 3)), TZ)
+        assert done.events and not schema.partition_dir(folder, "2026-03-03").exists()
+    assert seen == [(True, None, None, before)]
+    assert not [r for r in caplog.records if r.name == "queries.db"]
+    assert _why_not(folder) is None and "writing" not in schema.read_version(folder)
+
+
+def test_a_writer_that_died_mid_write_leaves_the_folder_noticed_from_the_next_lock_holder(tmp_path: Path) -> None:
+    folder = _org_with_rollups(tmp_path)
+    day = schema.partition_dir(folder, "2026-03-03")
+    with locked(folder):  # a write's first steps, by hand; then it dies before writing the version
+        schema.begin_write(folder, rollups=True)
+        day.rename(tmp_path / day.name)
+    assert _why_not(folder) is None  # taken for a write under way, until the lock is next taken
+    compact(folder, partitions=[])
+    assert BY_HAND in _why_not(folder) and "writing" not in schema.read_version(folder)
+    compact(folder, partitions=[])
+    assert BY_HAND in _why_not(folder)
+    assert _app(folder, TZ).test_cli_runner().invoke(args=["rollup"]).exit_code == 0
+    assert _why_not(folder) is None
+
+
+def test_a_version_read_just_before_a_write_began_is_not_taken_for_a_change_by_hand(tmp_path: Path) -> None:
+    folder = _org_with_rollups(tmp_path)
+    read_before = schema.read_version(folder)  # a reader reads the version file, then a write begins
+    with locked(folder):
+        schema.begin_write(folder, rollups=True)
+        schema.partition_dir(folder, "2026-03-25").mkdir()  # the write's new date; then the reader's stat
+        assert not schema.changed_by_hand(folder, read_before)
+        assert rollups_state(folder, TZ, read_before)[1] is None
+        schema.write_version(folder, data_changed=True, events_changed=False)
+    schema.partition_dir(folder, "2026-03-26").mkdir()  # by hand
+    assert schema.changed_by_hand(folder, schema.read_version(folder)) and BY_HAND in _why_not(folder)
+
+
+def test_an_update_after_a_failed_one_takes_in_the_days_the_failed_one_missed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _org_with_rollups(tmp_path)
+    working = rollup.build
+
+    def broken(*args, **kwargs) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(rollup, "build", broken)
+    purged = purge_events(folder, Selection(first=dt.date(2026, 3, 3), last=dt.date(2026, 3, 3)), TZ)
+    assert purged.events and purged.rollup_error == "disk full"
+    assert "older than the events" in _why_not(folder)
+    monkeypatch.setattr(rollup, "build", working)
+    assert purge_events(folder, Selection(first=dt.date(2026, 3, 9), last=dt.date(2026, 3, 9)), TZ).events
+    assert _why_not(folder) is None
+    app = _app(folder, TZ)
+    period = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31), TZ)
+    with app.app_context(), query_cache.bypassed():
+        assert queries.database().uses_rollups(TZ)
+        with_rollups = usage.summary(Filters.asking(period, Scope.organization()))
+        with raw_events():
+            assert_frame_equal(with_rollups, usage.summary(Filters.asking(period, Scope.organization())))
+
+
+def test_the_rollup_command_if_stale_rebuilds_after_a_writer_that_died(tmp_path: Path) -> None:
+    folder = _org_with_rollups(tmp_path)
+    with locked(folder):  # a write's first steps, by hand; then it dies before writing the version
+        schema.begin_write(folder, rollups=True)
+        schema.partition_dir(folder, "2026-03-03").rename(tmp_path / "2026-03-03")
+    runner = _app(folder, TZ).test_cli_runner()
+    assert "Rolled up" in runner.invoke(args=["rollup", "--if-stale"]).output  # as `make run` starts
+    assert _why_not(folder) is None and not schema.read_version(folder)["by_hand"]
+    assert "up to date" in runner.invoke(args=["rollup", "--if-stale"]).output

@@ -44,10 +44,13 @@ class Write:
 
 @contextlib.contextmanager
 def writing(data_dir: Path, tz: str | None = None, lock_timeout: float | None = None) -> Iterator[Write]:
-    """Hold the ingestion lock for one write; at its end (even a failed one) update the rollups of the local
-    days it touched and write the data version last."""
+    """Hold the ingestion lock for one write, marked under way in the data version; at its end (even a
+    failed one) update the rollups of the local days it touched and write the data version last."""
     data_dir = Path(data_dir)
     with locked(data_dir, lock_timeout):
+        # Before any folder changes: readers then take the partition folders this write adds or swaps
+        # for its own, not for a change by hand (data/schema.py, `begin_write`).
+        schema.begin_write(data_dir, rollups=read_manifest(data_dir) is not None)
         write = Write(tz)
         try:
             yield write
@@ -59,7 +62,8 @@ def _finish(data_dir: Path, write: Write) -> None:
     """The rollups of the days touched (all of them on the first write, or in a new zone), then the version.
 
     A failed update leaves the rollups behind the events, which readers see and say (the write itself
-    stands: its files are in place); the next successful update or `flask --app app rollup` mends it.
+    stands: its files are in place); the next successful update (then a full build: data/rollups/build.py) or
+    `flask --app app rollup` mends it.
     """
     tz = write.tz or (read_manifest(data_dir) or {}).get("tz")
     built = False

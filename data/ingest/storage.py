@@ -107,6 +107,7 @@ def _recover(data_dir: Path) -> None:
     """Undo what a crashed writer left: temp files, staging folders, a half-done fallback swap."""
     for draft in [*schema.events_dir(data_dir).glob("*/.*.tmp"), *schema.directory_dir(data_dir).glob(".*.tmp")]:
         draft.unlink(missing_ok=True)
+    schema.recover_version(data_dir)  # a write mark left behind: the folder is marked changed by hand
     count = schema.swap_count(data_dir)
     if count % 2:  # a writer died between the two counts of a swap; its folders are repaired below
         _set_swap_count(data_dir, count + 1)

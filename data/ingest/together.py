@@ -11,16 +11,18 @@ process; other processes still take turns on the ingestion lock.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from data.ingest.commit import Write, writing
+from data.ingest.storage import IngestBusy
 
 Job = Callable[[Write], None]
 
 
-@dataclass
+@dataclass(eq=False)  # an entry is itself: found and removed by identity
 class _Entry:
     job: Job
     write: Write | None = None
@@ -49,14 +51,20 @@ def group(data_dir: Path) -> _Group:
 
 def run_together(data_dir: Path, job: Job, tz: str | None, lock_timeout: float | None) -> Write:
     """Run `job(write)` inside a write shared with the jobs queued meanwhile; the first to find no shared
-    write under way writes the queue; the others wait for theirs. Raises what the job (or the lock) raised."""
+    write under way writes the queue; the others wait for theirs. Raises what the job (or the lock) raised;
+    IngestBusy when `lock_timeout` passes before a write took the job in (as the lock itself would)."""
     shared = group(data_dir)
     entry = _Entry(job)
+    deadline = None if lock_timeout is None else time.monotonic() + lock_timeout
     with shared.turn:
         shared.waiting.append(entry)
         while not entry.finished:
             if shared.writing:
-                shared.turn.wait()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0 and entry in shared.waiting:  # not taken in: give up
+                    shared.waiting.remove(entry)
+                    raise IngestBusy("another import or compaction is running; try again shortly")
+                shared.turn.wait(left if left is None or left > 0 else None)
                 continue
             shared.writing = True
             batch, shared.waiting = shared.waiting, []

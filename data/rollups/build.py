@@ -87,12 +87,16 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     them current: the manifest, then the data version (events counter raised), written last.
 
     The caller holds the data folder's ingestion lock (`data.ingest.locked`): no event changes meanwhile.
-    Only local days are updated when rollups in this format and zone exist; otherwise all are built.
+    Only local days are updated when rollups in this format and zone exist and are not behind the events
+    (an update that failed: the days it missed are not known); otherwise all are built.
     """
     started = time.perf_counter()
     data_dir = Path(data_dir)
+    package = schema.code_package_holding(data_dir)
+    if package is not None:  # the swap below replaces <data_dir>/rollups whole: never code
+        raise ValueError(f"{data_dir} is inside the code's {package}/ package: not a data folder.")
     manifest = read_manifest(data_dir)
-    full = days is None or manifest is None or manifest.get("tz") != tz
+    full = days is None or manifest is None or manifest.get("tz") != tz or _behind(data_dir, manifest)
     con = _connect(data_dir, threads)
     try:
         if full:
@@ -119,9 +123,15 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
         "built_at": _now(),
     }
     _write_manifest(data_dir, manifest)
-    schema.write_version(data_dir, data_changed=True, events_changed=True)
+    schema.write_version(data_dir, data_changed=True, events_changed=True, rebuilt=full)  # full: takes in all
     _remove_old_indexes(data_dir, keep=index)
     return Build(len(months), changed, rows, time.perf_counter() - started)
+
+
+def _behind(data_dir: Path, manifest: dict) -> bool:
+    """Whether the rollups missed a write's update: updating only this write's days would then record
+    them current without the days the failed one touched."""
+    return int(manifest.get("events_version", -1)) < int(schema.read_version(data_dir).get("events", 0))
 
 
 def _save_index(con: duckdb.DuckDBPyConnection, data_dir: Path) -> Path:

@@ -4,7 +4,8 @@ Three tables (and the bitmaps of who was active, `user_sets`, with the codes the
 file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`).
 `rollups/manifest.json` records the layout's format, the time zone their local days are in and the
 events version they were built from (`events_version`, the counter of the data folder's version file,
-data/schema.py). They answer while all three hold and the events folder is as the writer left it:
+data/schema.py). They answer while all three hold and the events folder is as the writer left it (or a
+write is under way) and not marked changed by hand since the last full build (`schema.changed_by_hand`):
 `rollups_state` reads two small files and stats one folder, whatever the data's size.
 """
 

@@ -2,8 +2,8 @@
 -- lets a question read. Every question calls it with its bound parameters:
 --     where ... and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 -- `team_ids` NULL means every team, an empty list means no team at all, a list means those teams; the
--- same for `agent_ids`. Created on the DuckDB database that runs the questions (queries/db.py) before any
--- question runs; not a question itself.
+-- same for `agent_ids`. Created on the DuckDB database that runs the questions (queries/db.py) before
+-- any question runs; not a question itself.
 --
 -- Plain expressions only, so a ClickHouse backend can define the same names as lambda functions:
 --     CREATE FUNCTION team_in_scope AS (team_id, team_ids) -> (isNull(team_ids) OR has(team_ids, team_id))
