@@ -64,7 +64,9 @@ with seen as (
 new as (
     select seen.user_id, seen.first_team from seen anti join kept_codes on kept_codes.user_id = seen.user_id
 )
-select user_id, code from kept_codes
+select kept_codes.user_id, kept_codes.code
+from kept_codes
+semi join seen on seen.user_id = kept_codes.user_id  -- people erased from the events lose theirs
 union all
 select
     user_id,
@@ -252,9 +254,9 @@ def _build_sets(
     all of them when the codes outgrow `capacity` (the bitmaps' length; None: there are none yet).
     Returns the capacity the sets now have."""
     con.sql(f"create or replace view user_day as {rollup_view_sql(folder.parent, 'user_day', folder)}")
-    people = _update_codes(con, folder, kept_from)
-    if capacity is None or people > capacity:
-        capacity = -(-people * 5 // 4 // 64) * 64 or 64  # room to grow before every set is rebuilt
+    needed = _update_codes(con, folder, kept_from)
+    if capacity is None or needed > capacity:
+        capacity = -(-needed * 5 // 4 // 64) * 64 or 64  # room to grow before every set is rebuilt
         months = sorted(path.name.removeprefix("month=") for path in (folder / "user_day").glob("month=*"))
         shutil.rmtree(folder / SETS, ignore_errors=True)
     for month in months:
@@ -276,8 +278,9 @@ def _build_sets(
 
 def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path) -> int:
     """Give every person in `user_day` a code (`user_codes`, their bit in the sets): the codes in `kept_from`
-    stay, through full rebuilds too (a reader may pair one build's bitmaps with the next one's codes), new
-    people follow. Returns how many codes there are (they run from 0)."""
+    stay, through full rebuilds too (a reader may pair one build's bitmaps with the next one's codes), but
+    for people no longer in the events (erased: no trace of them may stay); new people follow. Returns the
+    length the bitmaps need (the highest code + 1)."""
     path, kept_path = folder / CODES_FILE, kept_from / CODES_FILE
     kept = pl.read_parquet(kept_path) if kept_path.exists() else pl.DataFrame(schema=CODES_SCHEMA)
     con.register("kept_codes", kept)
@@ -287,7 +290,7 @@ def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path)
         con.unregister("kept_codes")
     _write(codes, path)
     con.sql(f"create or replace view user_codes as select * from read_parquet({literal(path)})")  # noqa: S608
-    return codes.height
+    return int(codes["code"].max()) + 1 if codes.height else 0  # erased people leave holes
 
 
 def _sort_columns(table: str) -> list[str]:
