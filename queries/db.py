@@ -47,9 +47,6 @@ IN_MEMORY = ("cube",)  # the rollup table read by most questions, kept in each p
 # user_sets in memory (loaded with the cube) but for the days' team × agent bitmaps, the bulk of them: read
 # from their files (queries/sql/cover.sql) only when a scope or grouping needs both, for a period's edge days.
 SETS_ON_DISK = "kind = 'day' and team_id is not null and agent_id is not null"
-# The length of the sets' bitmaps, for a question that makes a bitmap of its own (bitstring_agg needs it
-# as a constant); the manifest's, set with the tables of its build.
-CAPACITY = "create or replace macro user_capacity() as {bits}"
 # The directory's people with their bit in the sets (none: never active), made again when the directory or
 # the rollups change: joined per question, 33,000 people cost 4 ms each time.
 PEOPLE_CODES = (
@@ -135,7 +132,6 @@ class Database:
                 self._create_events_view()
                 self._create_rollup_views()
             self._con.execute(sql_text("cover"))  # after the views: a table macro names the tables it reads
-            self._con.execute(CAPACITY.format(bits=64))
             self._con.execute(PEOPLE_CODES)
         except Exception:
             self._con.close()  # the next request tries again, e.g. once the unreadable file is replaced
@@ -236,7 +232,6 @@ class Database:
                 self._con.sql(f"create or replace table {table} as select * from {table}_files")  # noqa: S608
             kept = f"select * from {SETS}_files where not ({SETS_ON_DISK})"  # noqa: S608
             self._con.sql(f"create or replace table {SETS}_units as {kept}")
-            self._con.execute(CAPACITY.format(bits=int(manifest.get("capacity") or 64)))
             self._con.execute(PEOPLE_CODES)
             self._tables_of = manifest.get("index")
 

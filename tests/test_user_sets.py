@@ -6,14 +6,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from data import schema
-from data.rollups.manifest import ROLLUP_SCHEMAS, SETS, read_manifest
-from data.schema import empty_select
-from queries.db import sql_text
+from data.rollups.manifest import read_manifest
 from queries.period import Period
 from queries.scope import Scope
 from tests import org
@@ -21,16 +18,6 @@ from tests.test_ingest import event, jsonl, with_prices
 from tests.test_rollups import TZ, _app, assert_rollups_answer_as_raw
 
 GRAINS = ("period", "day", "week", "month")
-
-
-@pytest.fixture(scope="module")
-def con() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    for table in (f"{SETS}_units", f"{SETS}_files"):  # what the macros read, empty: only cover runs here
-        con.sql(f"create table {table} as {empty_select(ROLLUP_SCHEMAS[SETS])}")
-    for name in ("macros", "cover"):
-        con.sql(sql_text(name))
-    return con
 
 
 def _periods() -> list[tuple[dt.date, dt.date]]:
@@ -59,9 +46,9 @@ def _days_of(kind: str, first: dt.date) -> set[dt.date]:
 
 
 @pytest.mark.parametrize("grain", GRAINS)
-def test_the_units_of_each_bucket_cover_exactly_its_days_in_the_period(con, grain: str) -> None:
+def test_the_units_of_each_bucket_cover_exactly_its_days_in_the_period(grain: str) -> None:
     for start, end in _periods():
-        rows = con.sql("select * from cover($s, $e, $g)", params={"s": start, "e": end, "g": grain}).fetchall()
+        rows = [(unit["bucket"], unit["kind"], unit["start"]) for unit in Period(start, end).units(grain)]
         wanted: dict[dt.date, set[dt.date]] = {}
         for i in range((end - start).days + 1):
             day = start + dt.timedelta(days=i)
@@ -72,10 +59,9 @@ def test_the_units_of_each_bucket_cover_exactly_its_days_in_the_period(con, grai
         assert covered == wanted, (start, end, grain)
 
 
-def test_whole_months_and_weeks_are_one_unit_each(con) -> None:
-    query = "select kind, start from cover(date '2025-12-06', date '2026-12-05', 'period') order by 2"
-    rows = con.sql(query).fetchall()
-    kinds = [kind for kind, _ in rows]
+def test_whole_months_and_weeks_are_one_unit_each() -> None:
+    rows = Period(dt.date(2025, 12, 6), dt.date(2026, 12, 5)).units("period")
+    kinds = [unit["kind"] for unit in rows]
     assert kinds.count("month") == 11  # January to November 2026
     assert kinds.count("day") <= 12  # only the ends' partial weeks
     assert len(rows) < 30

@@ -13,7 +13,7 @@ with totals as (
 ),
 users as (
     select coalesce(bit_count(bit_or(users)), 0) as active_users
-    from active_sets($start_date, $end_date, 'period', $team_ids, $agent_ids, false, false)
+    from active_sets($period_units, $start_date, $end_date, 'period', $team_ids, $agent_ids, false, false)
 )
 select
     totals.interactions,

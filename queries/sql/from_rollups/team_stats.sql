@@ -10,7 +10,7 @@ with sums as (
 ),
 active as (
     select team_id, bit_or(users) as users
-    from active_sets($start_date, $end_date, 'period', $team_ids, $agent_ids, true, false)
+    from active_sets($period_units, $start_date, $end_date, 'period', $team_ids, $agent_ids, true, false)
     group by team_id
 ),
 totals as (
@@ -19,12 +19,14 @@ totals as (
     join active on active.team_id = sums.team_id
 ),
 listed_by_directory as (
-    -- The directory's people of each team (as in ../team_stats.sql): their bits, and those with none.
+    -- The directory's people of each team (as in ../team_stats.sql), and how many of them were active in it.
     select
         users.team_id,
-        bitstring_agg(code, 0, user_capacity() - 1) filter (where code is not null) as coded,
-        count(*) filter (where code is null) as uncoded
+        count(*) as listed,
+        count(*) filter (where users.code < bit_length(active.users) and get_bit(active.users, users.code) = 1)
+            as listed_and_active
     from people_codes as users
+    left join active on active.team_id = users.team_id
     where users.created_at < $to_ts
         and users.active
         and team_in_scope(users.team_id, $team_ids)
@@ -34,12 +36,8 @@ members as (
     -- Each team's people, as in ../team_stats.sql: those active in it or listed in it by the directory.
     select
         coalesce(active.team_id, listed_by_directory.team_id) as team_id,
-        coalesce(
-            bit_count(active.users | listed_by_directory.coded),
-            bit_count(active.users),
-            bit_count(listed_by_directory.coded),
-            0
-        ) + coalesce(listed_by_directory.uncoded, 0) as members
+        coalesce(bit_count(active.users), 0)
+            + coalesce(listed_by_directory.listed - listed_by_directory.listed_and_active, 0) as members
     from active
     full join listed_by_directory on listed_by_directory.team_id = active.team_id
 ),
