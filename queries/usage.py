@@ -16,7 +16,7 @@ BREAKDOWN_KEYS = ("team", "agent", "user")
 
 
 def summary(filters: Filters) -> pl.DataFrame:
-    """One row: interactions, active_users, cost_usd, errors, input_tokens, output_tokens."""
+    """One row: interactions, active_users, cost_usd, errors, input_tokens, output_tokens, users_with_access."""
     return run(cursor(), "summary", filters.params())
 
 
@@ -28,8 +28,9 @@ def interactions_by_key(filters: Filters, by: str) -> pl.DataFrame:
 
 
 def adoption(filters: Filters) -> pl.DataFrame:
-    """One row: active_users and users_with_access (the people the scope lists: docs/schema.md)."""
-    return run(cursor(), "adoption", filters.params())
+    """One row: active_users and users_with_access (the people the scope lists: docs/schema.md); the
+    summary's answer, so a page asking both runs one question."""
+    return summary(filters).select("active_users", "users_with_access")
 
 
 def data_bounds(scope: Scope, tz: str) -> pl.DataFrame:

@@ -1,4 +1,4 @@
--- Per local day of the period: the people listed in the scope (as in adoption.sql) who had access by then,
+-- Per local day of the period: the people listed in the scope (as in summary.sql) who had access by then,
 -- and how many of them had adopted (their first activity in the scope) by then. Access starts when the
 -- directory says, or at the first activity in the scope if that came earlier (or the directory has no
 -- row): nobody counts as adopted before they count as having access.

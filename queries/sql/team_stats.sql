@@ -16,7 +16,7 @@ totals as (
     group by team_id
 ),
 members as (
-    -- Each team's people, as adoption.sql lists a scope's: anyone with activity in the team in the
+    -- Each team's people, as summary.sql lists a scope's: anyone with activity in the team in the
     -- period, and the people the directory puts in it who had access by the end and are still here.
     select team_id, count(*) as members
     from (

@@ -1,4 +1,4 @@
--- Everyone listed in the scope (as in adoption.sql: activity in the scope in the period, or the directory's
+-- Everyone listed in the scope (as in summary.sql: activity in the scope in the period, or the directory's
 -- people of its teams with access and still with the company), with their activity in the scope only: in
 -- the period and ever before its end. A person whose current team is outside the scope shows as 'Another
 -- team', its id hidden. Busiest first, then by name (missing names last), as the Users tab lists them.

@@ -1,4 +1,7 @@
--- Headline numbers for a period and scope, from the rollups: one row (as ../summary.sql).
+-- Headline numbers for a period and scope, from the rollups: one row (as ../summary.sql). Active users
+-- are the bits of the OR of the period's bitmaps; the people the scope lists are those, plus the
+-- directory's people of the scope's teams with access whose bit is not set (or who have none: never
+-- active anywhere).
 with totals as (
     select
         coalesce(sum(interactions), 0)::bigint as interactions,
@@ -11,15 +14,27 @@ with totals as (
         and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
-users as (
-    select coalesce(bit_count(bit_or(users)), 0) as active_users
+active as (
+    select bit_or(users) as users
     from active_sets($period_units, $start_date, $end_date, 'period', $team_ids, $agent_ids, false, false)
+),
+listed_by_directory as (
+    select
+        count(*) as listed,
+        count(*) filter (where users.code < bit_length(active.users) and get_bit(active.users, users.code) = 1)
+            as listed_and_active
+    from people_codes as users, active
+    where users.created_at < $to_ts
+        and users.active
+        and team_in_scope(users.team_id, $team_ids)
 )
 select
     totals.interactions,
-    users.active_users,
+    coalesce(bit_count(active.users), 0) as active_users,
     totals.cost_usd,
     totals.errors,
     totals.input_tokens,
-    totals.output_tokens
-from totals, users
+    totals.output_tokens,
+    coalesce(bit_count(active.users), 0) + listed_by_directory.listed - listed_by_directory.listed_and_active
+        as users_with_access
+from totals, active, listed_by_directory
