@@ -114,7 +114,8 @@ def short_day(day: dt.date) -> str:
 
 def update_period_options(query: dict | None, today: dt.date | None = None) -> tuple[list[dict], str | None, str]:
     """The newest MAX_PERIOD_OPTIONS billing periods with data (and the current one, and the one the URL
-    shows), newest first; the one the URL shows selected."""
+    shows), newest first; the one the URL shows selected, named even when it is not a billing period: the
+    tab's one period control (the filter bar's preset is hidden here) always says what is shown."""
     today = _today(today)
     tz, anchor = org_timezone(), anchor_day()
     current = current_period(today)
@@ -134,7 +135,9 @@ def update_period_options(query: dict | None, today: dt.date | None = None) -> t
     if shown is None:
         return options, None, ""
     if not is_billing_period(shown, anchor):
-        return options, None, f"Showing {period_label(shown)} ({shown.days:,} days) from the dates above."
+        custom = {"label": f"{period_label(shown)} (custom dates)", "value": period_text(shown)}
+        note = f"Showing {period_label(shown)} ({shown.days:,} days) from the dates above."
+        return [custom, *options], period_text(shown), note
     if shown == current:
         elapsed = (today - shown.start).days + 1
         note = f"{shown.days} days · today is day {elapsed} of {shown.days}"

@@ -12,7 +12,7 @@ from layouts._components import chart_section, loading_graph, number_column, sec
 
 dash.register_page(__name__, path="/telemetry/billing", name="Billing", title="Telemetry · Billing")
 
-CUSTOM_DATES = "Custom dates — pick a billing period"
+PICK_PERIOD = "Pick a billing period"  # shown only when the URL's period cannot be read
 CHART_HEIGHT = 340
 BREAKDOWN_HEIGHT = 420  # teams and agents: up to 15 bars, and their tables
 
@@ -49,12 +49,12 @@ def _selector() -> dbc.Row:
         id=ids.BILLING_PERIOD,
         clearable=False,
         searchable=False,
-        placeholder=CUSTOM_DATES,
+        placeholder=PICK_PERIOD,
     )
     return dbc.Row(
         [
             dbc.Col(
-                [dbc.Label("Billing period", html_for=ids.BILLING_PERIOD, className="small text-muted mb-1"), dropdown],
+                [dbc.Label("Period", html_for=ids.BILLING_PERIOD, className="small text-muted mb-1"), dropdown],
                 md=5,
                 xl=4,
             ),

@@ -12,6 +12,8 @@ FILTER_RANGE = "filter-range"
 FILTER_TEAMS = "filter-teams"
 FILTER_AGENTS = "filter-agents"
 FILTER_MESSAGE = "filter-message"
+FILTER_PERIOD = "filter-period"  # the column of the period preset (hidden on Billing, which has its own)
+FILTER_COPY_LINK = "filter-copy-link"  # "Copy link": copies the page's address, filters included
 
 # Every chart card's menu, pattern-matching types: {"type": CHART_PNG, "chart": <the graph's id>}
 CHART_MENU = "chart-menu"

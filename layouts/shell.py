@@ -26,8 +26,16 @@ def _nav() -> dbc.Nav:
     return dbc.Nav(links, pills=True, id=ids.SHELL_NAV)
 
 
-def _labelled(label: str, control, width: int, control_id: str) -> dbc.Col:
-    return dbc.Col([dbc.Label(label, html_for=control_id, className="small text-muted mb-1"), control], md=width)
+def _labelled(label: str, control, width: int | bool, control_id: str, **col) -> dbc.Col:
+    return dbc.Col([dbc.Label(label, html_for=control_id, className="small text-muted mb-1"), control], md=width, **col)
+
+
+def copy_link() -> html.Button:
+    """Copies the page's address, filters included (assets/copy_link.js); its text says when it has."""
+    return html.Button(
+        "Copy link", id=ids.FILTER_COPY_LINK, type="button", className="btn btn-outline-secondary",
+        title="Copy the address of this view, with its filters", **{"aria-live": "polite"},
+    )  # fmt: skip
 
 
 def filter_bar() -> dbc.Row:
@@ -45,10 +53,11 @@ def filter_bar() -> dbc.Row:
     agents = dcc.Dropdown(id=ids.FILTER_AGENTS, multi=True, placeholder="All agents")
     return dbc.Row(
         [
-            _labelled("Period", preset, 2, ids.FILTER_PRESET),
+            _labelled("Period", preset, 2, ids.FILTER_PRESET, id=ids.FILTER_PERIOD),
             _labelled("Dates", dates, 3, ids.FILTER_RANGE),
             _labelled("Teams", teams, 3, ids.FILTER_TEAMS),
-            _labelled("Agents", agents, 4, ids.FILTER_AGENTS),
+            _labelled("Agents", agents, True, ids.FILTER_AGENTS),  # the rest of the row, beside "Copy link"
+            dbc.Col(copy_link(), md="auto"),
         ],
         className="g-3 align-items-end",
     )

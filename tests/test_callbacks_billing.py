@@ -121,11 +121,13 @@ def test_options_with_anchor_31_follow_the_month_ends(signed_in, app):
     assert note.startswith("30 days · today is day 11 of 30")
 
 
-def test_the_selector_shows_the_urls_period_or_the_placeholder(signed_in):
+def test_the_selector_names_the_urls_period_or_shows_the_placeholder(signed_in):
     with signed_in("admin"):
         assert cb.update_period_options(MARCH, TODAY)[1:] == ("2026-03-01/2026-03-31", "31 days")
-        _options, value, note = cb.update_period_options({"start": "2026-03-02", "end": "2026-03-08"}, TODAY)
-        assert (value, note) == (None, "Showing 2 Mar – 8 Mar 2026 (7 days) from the dates above.")
+        options, value, note = cb.update_period_options({"start": "2026-03-02", "end": "2026-03-08"}, TODAY)
+        assert (value, note) == ("2026-03-02/2026-03-08", "Showing 2 Mar – 8 Mar 2026 (7 days) from the dates above.")
+        assert options[0] == {"label": "2 Mar – 8 Mar 2026 (custom dates)", "value": "2026-03-02/2026-03-08"}
+        assert cb.update_url("2026-03-02/2026-03-08", "?start=2026-03-02&end=2026-03-08", TODAY) is no_update
         options, value, note = cb.update_period_options(BACKWARDS, TODAY)
     assert (len(options), value, note) == (4, None, "")
 

@@ -141,6 +141,18 @@ def test_team_options_and_scope_label_for_a_manager(signed_in):
     assert (user, scope) == ("manager@test.example · Manager", "Your teams: Engineering, Sales")
 
 
+def test_ids_a_link_asks_for_that_the_viewer_cannot_see_stay_marked_and_explained(signed_in):
+    with signed_in("manager"):
+        teams, agents, note = shell.link_filters(["t_legal", "t_sales"], ["a_gone", "a_code"])
+        assert shell.link_filters(["t_sales"], ["a_code"])[2] is None
+    assert [t["label"] for t in teams] == ["Engineering", "Sales", "t_legal (not available)"]
+    assert agents[-1] == {"label": "a_gone (not available)", "value": "a_gone"}
+    assert note.children == (
+        "Not every filter in this link can apply: team t_legal is not among the teams you can see; agent a_gone "
+        "is not in the directory. It matches no data here; remove it from the filter above."
+    )
+
+
 def test_on_billing_without_dates_the_bar_shows_the_current_billing_period(signed_in):
     with signed_in("admin"):
         outputs = shell.controls_from_search("", dt.date(2026, 3, 18), "UTC", "/telemetry/billing")
