@@ -12,7 +12,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import ALL, Input, Output, State, ctx, html, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
 
 from callbacks._common import org_timezone, page_filters
 from callbacks._figures import (
@@ -516,7 +516,15 @@ def register_callbacks(app: dash.Dash) -> None:
         (update_search_from_grain, Input(ids.ANALYTICS_GRAIN, "value")),
         (update_search_from_stack, Input(ids.ANALYTICS_STACK, "value")),
     )
+    # Into a store of this page, not the shell's location: a callback whose output is outside the page
+    # would fire, with nothing clicked, each time the page is drawn (one request per writer).
     for writer, trigger in writers:
         app.callback(
-            Output(ids.SHELL_LOCATION, "search", allow_duplicate=True), trigger, search, prevent_initial_call=True
+            Output(ids.ANALYTICS_NEW_SEARCH, "data", allow_duplicate=True), trigger, search, prevent_initial_call=True
         )(writer)
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "passSearchOn"),
+        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Input(ids.ANALYTICS_NEW_SEARCH, "data"),
+        prevent_initial_call=True,
+    )

@@ -222,6 +222,7 @@ def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
         Input(ids.REPORT_DIALOG, "is_open"),
         State(ids.SHELL_LOCATION, "search"),
         State(ids.SHELL_LOCATION, "pathname"),
+        prevent_initial_call=True,  # the dialog opens closed; these two run when it opens
     )(update_period_options)
     app.callback(
         Output(ids.REPORT_TICKET, "data"),
@@ -233,6 +234,7 @@ def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
         Input(ids.REPORT_FORMAT, "value"),
         State(ids.SHELL_LOCATION, "search"),
         State(ids.SHELL_LOCATION, "pathname"),
+        prevent_initial_call=True,
     )(prepare_ticket)
     app.callback(
         Output(ids.REPORT_DOWNLOAD, "data"),

@@ -6,7 +6,7 @@ import datetime as dt
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ClientsideFunction, Input, Output, ctx, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from flask import current_app
 
 import queries
@@ -29,12 +29,6 @@ from queries.filters import (
 from queries.period import PRESETS, PeriodError, matching_preset, preset_period, today_local
 
 BILLING_PATH = "/telemetry/billing"
-
-
-def update_nav_links(search: str | None) -> list[str]:
-    """Carry the query string (the period and filters) across tabs."""
-    suffix = search or ""
-    return [f"{path}{suffix}" for _slug, _label, path in TABS]
 
 
 def update_user_label(_pathname: str | None) -> tuple[str, str]:
@@ -101,6 +95,12 @@ def _missing(asked: list[str], options: list[dict]) -> list[str]:
 def _ids_text(kind: str, missing: list[str]) -> str:
     shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
     return f"{kind} {shown} is" if len(missing) == 1 else f"{kind}s {shown} are"
+
+
+def update_frame(pathname: str | None) -> tuple:
+    """Who is in and the data notice: one request when a tab opens, not two (the filter bar's choices go
+    with its values: `link_filters`)."""
+    return (*update_user_label(pathname), update_data_notice(pathname))
 
 
 def _first_day() -> dt.date | None:
@@ -198,19 +198,19 @@ def period_preset_class(pathname: str | None) -> str:
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
+    # Carry the query string (the period and filters) across tabs: in the browser (assets/shell.js).
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "navLinks"),
         [Output(ids.NAV_LINKS[slug], "href") for slug, _label, _path in TABS],
         Input(ids.SHELL_LOCATION, "search"),
-    )(update_nav_links)
+        [State(ids.NAV_LINKS[slug], "href") for slug, _label, _path in TABS],
+    )
     app.callback(
         Output(ids.SHELL_USER, "children"),
         Output(ids.SHELL_SCOPE, "children"),
-        Input(ids.SHELL_LOCATION, "pathname"),
-    )(update_user_label)
-    app.callback(
         Output(ids.SHELL_NOTICE, "children"),
         Input(ids.SHELL_LOCATION, "pathname"),
-    )(update_data_notice)
+    )(update_frame)
     app.callback(
         Output(ids.SHELL_LOCATION, "search"),
         Output(ids.FILTER_PRESET, "value"),

@@ -328,12 +328,19 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.USERS_GRID, "filterModel"),
         prevent_initial_call=True,
     )(update_search_note)
+    # Into a store of this page, not the shell's location, which would fire it each time the page is drawn.
     app.callback(
-        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Output(ids.USERS_NEW_SEARCH, "data"),
         Input(ids.USERS_VIEW, "value"),
         State(ids.SHELL_LOCATION, "search"),
         prevent_initial_call=True,
     )(update_view)
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "passSearchOn"),
+        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Input(ids.USERS_NEW_SEARCH, "data"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(ids.USERS_DOWNLOAD, "data"),
         Input(ids.USERS_EXPORT, "n_clicks"),

@@ -92,6 +92,7 @@ def layout(**query: str) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.ANALYTICS_QUERY, data=query),
+            dcc.Store(id=ids.ANALYTICS_NEW_SEARCH),
             html.Div(id=ids.ANALYTICS_CHIPS, className="d-flex align-items-center flex-wrap gap-2 mb-3"),
             _chart_and_table(
                 "Top agents by interactions", "Click a bar to filter the tab to that agent", ids.ANALYTICS_AGENT_CHART,

@@ -42,6 +42,7 @@ DASHBOARD_TOP_TEAMS_TITLE = "dashboard-top-teams-title"
 
 # Users
 USERS_QUERY = "users-query"
+USERS_NEW_SEARCH = "users-new-search"  # the URL this tab asks for, passed on to the shell (assets/shell.js)
 USERS_MESSAGE = "users-message"
 USERS_CARDS = "users-cards"
 USERS_VIEW = "users-view"
@@ -61,6 +62,7 @@ USERS_FREQUENCY_HELP = "users-frequency-help"
 
 # Analytics
 ANALYTICS_QUERY = "analytics-query"
+ANALYTICS_NEW_SEARCH = "analytics-new-search"  # the URL a click or control asks for, passed on to the shell
 ANALYTICS_CHIPS = "analytics-chips"
 ANALYTICS_CHIP = "analytics-chip"  # pattern-matching type: {"type": ANALYTICS_CHIP, "key": "agents", "value": id}
 ANALYTICS_AGENT_CHART = "analytics-agent-chart"

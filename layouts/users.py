@@ -115,6 +115,7 @@ def layout(**query: str) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.USERS_QUERY, data=query),
+            dcc.Store(id=ids.USERS_NEW_SEARCH),
             dcc.Store(id=ids.USERS_GRID_REFRESHED),
             html.Div(id=ids.USERS_MESSAGE),
             dcc.Loading(html.Div(id=ids.USERS_CARDS, className="mb-3"), type="dot"),

@@ -153,4 +153,4 @@ def test_a_chip_with_an_unknown_key_changes_nothing(admin_client):
     response = dp.post(client, body)
     assert response.status_code in (200, 204)
     text = response.get_data(as_text=True)
-    assert "shell-location" not in text and FAILURE not in text  # no update: the URL stays as it is
+    assert "analytics-new-search" not in text and FAILURE not in text  # no update: the URL stays as it is
