@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State
+from dash import ClientsideFunction, Input, Output, State
 
 from callbacks._common import page_filters
 from callbacks._figures import (
@@ -197,13 +197,20 @@ def register_callbacks(app: dash.Dash) -> None:
         ((Output(ids.DASHBOARD_TOP_TEAMS, "figure"), Output(ids.DASHBOARD_TOP_TEAMS_TITLE, "children")),
          update_top_teams),
     ])  # fmt: skip
-    # A click on a bar (or its label or value: assets/charts.js) filters to it, as on the Analytics tab.
+    # A click on a bar (or its label or value: assets/charts.js) filters to it, as on the Analytics tab;
+    # into a store of this page, as there, so that drawing the page sends no request for them.
     search = State(ids.SHELL_LOCATION, "search")
     for writer, chart in ((update_search_from_agent_click, ids.DASHBOARD_TOP_AGENTS),
                           (update_search_from_team_click, ids.DASHBOARD_TOP_TEAMS)):  # fmt: skip
         app.callback(
-            Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+            Output(ids.DASHBOARD_NEW_SEARCH, "data", allow_duplicate=True),
             Input(chart, "clickData"),
             search,
             prevent_initial_call=True,
         )(writer)
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "passSearchOn"),
+        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Input(ids.DASHBOARD_NEW_SEARCH, "data"),
+        prevent_initial_call=True,
+    )

@@ -38,6 +38,7 @@ def layout(**query: str) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.DASHBOARD_QUERY, data=query),
+            dcc.Store(id=ids.DASHBOARD_NEW_SEARCH),
             html.Div(id=ids.DASHBOARD_MESSAGE),
             dcc.Loading(html.Div(id=ids.DASHBOARD_KPIS, className="mb-3"), type="dot"),
             dbc.Row(

@@ -62,6 +62,7 @@ USERS_FREQUENCY_HELP = "users-frequency-help"
 
 # Analytics
 ANALYTICS_QUERY = "analytics-query"
+DASHBOARD_NEW_SEARCH = "dashboard-new-search"  # the URL a bar click asks for, passed on to the shell
 ANALYTICS_NEW_SEARCH = "analytics-new-search"  # the URL a click or control asks for, passed on to the shell
 ANALYTICS_CHIPS = "analytics-chips"
 ANALYTICS_CHIP = "analytics-chip"  # pattern-matching type: {"type": ANALYTICS_CHIP, "key": "agents", "value": id}
