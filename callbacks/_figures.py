@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import make_colorscale, sequential
 
+from layouts._components import DAY_HOVER, DAY_TICK, MONTH, MONTH_HOVER, WEEK_HOVER
 from reports.chart_style import (  # noqa: F401 - the tabs take the colours from here
     AGENT_COLOUR,
     COST_COLOUR,
@@ -109,3 +110,10 @@ def count_axis(largest: float, text: str | None = None) -> dict:
 def money_axis(max_value: float) -> dict:
     """A y axis in dollars: cents shown only where the amounts are small."""
     return {"rangemode": "tozero", "tickformat": "$,.2f" if max_value < 10 else "$,.0f"}
+
+
+def date_axis(grain: str = "day") -> dict:
+    """An x axis of days, weeks or months in the one date style (layouts/_components.py)."""
+    tick = MONTH if grain == "month" else DAY_TICK
+    hover = {"day": DAY_HOVER, "week": WEEK_HOVER, "month": MONTH_HOVER}[grain]
+    return {"tickformat": tick, "hoverformat": hover}

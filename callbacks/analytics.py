@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
 
-from callbacks._common import org_timezone, page_filters
+from callbacks._common import empty_period, org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     BLUES,
@@ -24,13 +24,14 @@ from callbacks._figures import (
     TEAM_COLOUR,
     Figure,
     count_ticks,
+    date_axis,
     figure,
     message_figure,
     title,
 )
 from callbacks._tab import register_tab
 from layouts import ids
-from layouts._components import format_count, format_percent, format_usd, number_column
+from layouts._components import format_count, format_percent, format_usd, grid_overlays, number_column
 from queries import analytics
 from queries.filters import asked_period, default_grain, default_period, parse_ids, query_from_search, search_with
 from queries.period import GRAINS, Period, PeriodError
@@ -84,7 +85,8 @@ def grid(grid_id: str, columns: list[dict], rows: list[dict]) -> dag.AgGrid:
         rowData=rows,
         defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "wrapHeaderText": True,
                        "autoHeaderHeight": True},
-        dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, "theme": GRID_THEME},
+        dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, "theme": GRID_THEME,
+                         **grid_overlays(f"{NO_INTERACTIONS}.")},
         getRowId="params.data.key",
         columnSize="responsiveSizeToFit",
         style={"height": f"{CHART_HEIGHT}px"},
@@ -194,10 +196,10 @@ def update_agents(query: dict | None) -> tuple:
         return message_figure(str(error), CHART_HEIGHT, wrap=NARROW), table_message(str(error))
     frame = analytics.agent_stats(filters)
     if frame.is_empty():
-        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message(f"{NO_INTERACTIONS}.")
+        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message(empty_period(filters))
     table = grid(ids.ANALYTICS_AGENT_GRID, AGENT_COLUMNS, agent_rows(frame))
     if frame["interactions"].sum() == 0:  # agents nobody used: still listed, with zeros
-        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table
+        return message_figure(empty_period(filters), CHART_HEIGHT, wrap=NARROW), table
     return agent_figure(frame), table
 
 
@@ -269,7 +271,7 @@ def update_teams(query: dict | None) -> tuple:
         return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message("No teams in your scope.")
     table = grid(ids.ANALYTICS_TEAM_GRID, TEAM_COLUMNS, team_rows(frame))
     if frame["interactions"].sum() == 0:
-        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table
+        return message_figure(empty_period(filters), CHART_HEIGHT, wrap=NARROW), table
     return team_figure(frame), table
 
 
@@ -309,9 +311,7 @@ def over_time_figure(frame: pl.DataFrame, grain: str, period: Period) -> Figure:
             ],
             "hovertemplate": "%{y:,} interactions · %{customdata[1]}%{customdata[2]}<extra>%{fullData.name}</extra>",
         })  # fmt: skip
-    tick = {"day": "%b %d", "week": "%b %d", "month": "%b %Y"}[grain]
-    xaxis = {"title": title({"day": "Day", "week": "Week starting", "month": "Month"}[grain]), "tickformat": tick,
-             "hoverformat": {"day": "%a %b %d, %Y", "week": "Week of %b %d, %Y", "month": "%B %Y"}[grain]}  # fmt: skip
+    xaxis = {"title": title({"day": "Day", "week": "Week starting", "month": "Month"}[grain]), **date_axis(grain)}
     if grain != "day":
         xaxis["tickvals"] = frame["bucket"].unique(maintain_order=True).to_list()
     return figure(

@@ -17,7 +17,7 @@ from dash import Input, Output, State, html, no_update
 from flask import current_app
 
 from auth.scope import current_scope
-from callbacks._common import org_timezone, page_filters
+from callbacks._common import empty_period, org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
@@ -32,7 +32,16 @@ from callbacks._figures import (
 )
 from callbacks._tab import register_tab
 from layouts import ids
-from layouts._components import format_change, format_count, format_usd, message
+from layouts._components import (
+    DAY_HOVER,
+    DAY_TICK,
+    format_change,
+    format_count,
+    format_day,
+    format_usd,
+    grid_overlays,
+    message,
+)
 from queries import billing, usage
 from queries.billing_periods import (
     billing_periods,
@@ -46,7 +55,6 @@ from queries.period import Period, PeriodError, today_local
 from queries.scope import Scope
 
 NO_COST = "No cost in this period"
-NO_COST_TO_SHOW = "No cost to show"  # the tables' empty text (AG Grid reads it once, at start)
 MAX_PERIOD_OPTIONS = 36  # billing periods in the selector, newest first
 MAX_BARS = 15  # bars per chart; past that, the smallest are summed into one "Other" bar
 HEIGHT = 340  # chart heights, as in layouts/billing.py
@@ -103,10 +111,6 @@ def format_share(share: float | None) -> str:
     if not share:
         return "0.0%"
     return "<0.1%" if share < 0.0005 else f"{share * 100:.1f}%"
-
-
-def short_day(day: dt.date) -> str:
-    return f"{day.day} {day:%b %Y}"
 
 
 # --- The period selector and the URL -------------------------------------------------------------
@@ -204,7 +208,7 @@ def _projection_card(projection: billing.Projection) -> list:
         title,
         format_usd(projection.projected),
         [
-            f"by {short_day(projection.period.end)}",
+            f"by {format_day(projection.period.end)}",
             html.Span(f"at {format_usd(projection.run_rate)}/day, the last {rate.days} days' average",
                       className="text-muted"),
         ],
@@ -289,7 +293,7 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
               "billing-kpi-change"),
     ]  # fmt: skip
     row = dbc.Row([dbc.Col(card, md=6, xl=3) for card in cards], className="g-3")
-    note = None if total else message(f"{NO_COST} ({period_label(period)}).", "info")
+    note = None if total else message(empty_period(filters, f"{NO_COST} ({period_label(period)})."), "info")
     return note, row
 
 
@@ -303,7 +307,7 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
         "x": frame["key"].to_list(),
         "y": [float(c) for c in cents],
         "customdata": [format_usd(c) for c in cents],
-        "hovertemplate": "%{x|%a %-d %b %Y}: %{customdata}<extra></extra>",
+        "hovertemplate": f"%{{x|{DAY_HOVER}}}: %{{customdata}}<extra></extra>",
         "marker": {"color": COST_COLOUR},
         "name": "Cost",
     }]  # fmt: skip
@@ -316,7 +320,7 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
             "type": "scatter", "x": days, "y": [rate] * len(days), "mode": "lines",
             "line": {"dash": "dash", "color": MUTED, "width": 2},
             "name": f"Projected at {format_usd(projection.run_rate)}/day",
-            "hovertemplate": "%{x|%a %-d %b}: projected " + format_usd(projection.run_rate) + "<extra></extra>",
+            "hovertemplate": f"%{{x|{DAY_HOVER}}}: projected {format_usd(projection.run_rate)}<extra></extra>",
         })  # fmt: skip
         top = max(top, rate)
     start, end = frame["key"][0], frame["key"][-1]
@@ -324,7 +328,7 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
         traces,
         HEIGHT,
         yaxis={**money_axis(top), "ticklabelstandoff": 6},
-        xaxis={"range": [start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)], "tickformat": "%-d %b"},
+        xaxis={"range": [start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)], "tickformat": DAY_TICK},
         hovermode="closest",
         showlegend=projected,
         legend={"orientation": "h", "y": 1.02, "x": 0, "xanchor": "left", "yanchor": "bottom"},
@@ -379,7 +383,7 @@ def total_row(frame: pl.DataFrame) -> dict:
 
 def grid_options(frame: pl.DataFrame | None) -> dict:
     """The tables' options, with the pinned total row when there are rows."""
-    options = {"animateRows": False, "tooltipShowDelay": 300, "localeText": {"noRowsToShow": NO_COST_TO_SHOW}}
+    options = {"animateRows": False, "tooltipShowDelay": 300, **grid_overlays(f"{NO_COST}.")}
     if frame is not None and not frame.is_empty():
         options["pinnedBottomRowData"] = [total_row(frame)]
     return options

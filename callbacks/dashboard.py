@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import ClientsideFunction, Input, Output, State
 
-from callbacks._common import page_filters
+from callbacks._common import empty_period, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
@@ -17,6 +17,7 @@ from callbacks._figures import (
     Figure,
     count_axis,
     count_ticks,
+    date_axis,
     figure,
     message_figure,
     money_axis,
@@ -25,7 +26,15 @@ from callbacks._figures import (
 from callbacks._tab import register_tab
 from callbacks.analytics import update_search_from_agent_click, update_search_from_team_click
 from layouts import ids
-from layouts._components import format_change, format_count, format_percent, format_usd, kpi_card, message
+from layouts._components import (
+    format_change,
+    format_count,
+    format_day,
+    format_percent,
+    format_usd,
+    kpi_card,
+    message,
+)
 from queries import usage
 from queries.period import PeriodError
 
@@ -62,7 +71,7 @@ def update_kpis(query: dict | None) -> tuple:
                  f"{adopted_now['active_users']:,} of {adopted_now['users_with_access']:,} people with access"),
     ]  # fmt: skip
     row = dbc.Row([dbc.Col(card, md=6, xl=3) for card in cards], className="g-3")
-    note = None if now["interactions"] else message(f"{NO_INTERACTIONS}.", "info")
+    note = None if now["interactions"] else message(empty_period(filters), "info")
     return note, row
 
 
@@ -70,7 +79,7 @@ def trend_figure(current: pl.DataFrame, previous: pl.DataFrame, grain: str) -> F
     """Interactions and active users per bucket, with the previous period faint behind them."""
     traces = []
     x = current["key"].to_list()
-    prev_dates = [d.isoformat() for d in previous["key"].to_list()][: len(x)]
+    prev_dates = [format_day(d) for d in previous["key"].to_list()][: len(x)]
     for column, name, axis, colour in (("interactions", "Interactions", "y", AGENT_COLOUR),
                                        ("active_users", "Active users", "y2", USERS_COLOUR)):  # fmt: skip
         traces.append({
@@ -85,10 +94,11 @@ def trend_figure(current: pl.DataFrame, previous: pl.DataFrame, grain: str) -> F
             "hovertemplate": "%{y:,}<extra>" + name + "</extra>",
         })  # fmt: skip
     x_title = {"week": "Week starting", "month": "Month"}.get(grain)
+    xaxis = date_axis(grain) if x_title is None else {"title": title(x_title), **date_axis(grain)}
     return figure(
         traces,
         340,
-        **({} if x_title is None else {"xaxis": {"title": title(x_title)}}),
+        xaxis=xaxis,
         yaxis=count_axis(max(current["interactions"].max(), previous["interactions"].max()), "Interactions"),
         yaxis2={
             **count_axis(max(current["active_users"].max(), previous["active_users"].max()), "Active users"),
@@ -119,7 +129,8 @@ def cost_figure(frame: pl.DataFrame, grain: str) -> Figure:
         "hovertemplate": "%{x}: %{customdata}<extra></extra>",
         "marker": {"color": COST_COLOUR},
     }
-    return figure([bars], 220, yaxis=money_axis(float(frame["cost_usd"].max())), showlegend=False, margin={"t": 8})
+    return figure([bars], 220, xaxis=date_axis(grain), yaxis=money_axis(float(frame["cost_usd"].max())),
+                  showlegend=False, margin={"t": 8})  # fmt: skip
 
 
 def update_cost(query: dict | None) -> tuple:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import dash_bootstrap_components as dbc
@@ -14,9 +15,24 @@ from reports.chart_style import PLOTLY_CONFIG
 # a tab's tab stops). The card's menu (chart_menu) offers the PNG and the data instead.
 GRAPH_CONFIG = {**PLOTLY_CONFIG, "responsive": True}
 
+# One date style on every tab, "3 Mar 2026": these strftime patterns read the same in Python, Polars,
+# Plotly's axes and hovers (d3-time-format), so cards, grids and charts all take them from here.
+DAY = "%-d %b %Y"
+DAY_TIME = "%-d %b %Y %H:%M"
+DAY_TICK = "%-d %b"  # an axis of days: the year is in the hover
+DAY_HOVER = "%a %-d %b %Y"
+WEEK_HOVER = "Week of %-d %b %Y"
+MONTH = "%b %Y"
+MONTH_HOVER = "%B %Y"
+
 
 def format_count(value: int) -> str:
     return f"{value:,}"
+
+
+def format_day(day: dt.date) -> str:
+    """A local date as every tab writes it: 3 Mar 2026."""
+    return day.strftime(DAY)
 
 
 def format_usd(value: Decimal) -> str:
@@ -97,6 +113,29 @@ def loading_graph(graph_id: str, height: int = 260) -> dcc.Loading:
     """A chart area with a spinner while its callback runs."""
     graph = dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"})
     return dcc.Loading(graph, type="dot")
+
+
+def grid_overlays(empty: str) -> dict:
+    """AG Grid options for the product's own loading and empty texts instead of AG Grid's "No Rows To Show".
+    Text, not AG Grid's HTML templates: dash-ag-grid refuses those (they are markup it would evaluate), and
+    AG Grid reads these once, when the grid starts; what depends on the period is said beside the grid."""
+    return {"localeText": {"loadingOoo": "Loading…", "noRowsToShow": empty}}
+
+
+def loading_placeholder(height: int | None = None) -> html.Div:
+    """What a table's place says while it loads, instead of a blank card (dcc.Loading's dots alone, small
+    and pale in the middle of an empty card, read as nothing there)."""
+    return html.Div(
+        [html.Span(className="spinner-border spinner-border-sm me-2", **{"aria-hidden": "true"}), "Loading…"],
+        className="d-flex align-items-center justify-content-center text-secondary telemetry-loading",
+        style={"height": f"{height}px"} if height else {},
+        role="status",
+    )
+
+
+def loading_table(table) -> dcc.Loading:
+    """A grid or table that says "Loading…" while its callback runs, from the first paint on."""
+    return dcc.Loading(table, custom_spinner=loading_placeholder())
 
 
 def number_column(field: str, header: str, **extra) -> dict:

@@ -8,7 +8,7 @@ from dash import dcc, html
 from flask import current_app
 
 from layouts import ids
-from layouts._components import chart_menu, loading_graph, section
+from layouts._components import chart_menu, loading_graph, loading_placeholder, loading_table, section
 from queries.filters import asked_period, default_grain, default_period
 from queries.period import GRAINS, PeriodError
 
@@ -48,7 +48,8 @@ def _initial_grain(query: dict) -> str:
 
 def _table(table_id: str) -> dcc.Loading:
     """Where the callback puts the sortable grid, or a message saying why there is none."""
-    return dcc.Loading(html.Div(id=table_id, style={"minHeight": f"{CHART_HEIGHT}px"}), type="dot")
+    place = html.Div(loading_placeholder(CHART_HEIGHT), id=table_id, style={"minHeight": f"{CHART_HEIGHT}px"})
+    return loading_table(place)
 
 
 def _chart_and_table(title: str, hint: str, chart_id: str, table_title: str, table_hint: str, table_id: str):

@@ -8,7 +8,14 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts._components import chart_section, loading_graph, number_column, section
+from layouts._components import (
+    chart_section,
+    grid_overlays,
+    loading_graph,
+    loading_table,
+    number_column,
+    section,
+)
 
 dash.register_page(__name__, path="/telemetry/billing", name="Billing", title="Telemetry · Billing")
 
@@ -29,19 +36,18 @@ def columns(key_header: str) -> list[dict]:
 def _grid(grid_id: str, key_header: str) -> dcc.Loading:
     grid = dag.AgGrid(
         id=grid_id,
-        columnDefs=columns(key_header),
-        rowData=[],
+        columnDefs=columns(key_header),  # no rowData yet: AG Grid shows the loading overlay until the callback
         defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True},
         dashGridOptions={
             "animateRows": False,
             "tooltipShowDelay": 300,
-            "localeText": {"noRowsToShow": "No cost to show"},
+            **grid_overlays("No cost in this period."),
         },
         getRowId="params.data.key",
         columnSize="responsiveSizeToFit",
         style={"height": f"{BREAKDOWN_HEIGHT}px"},
     )
-    return dcc.Loading(grid, type="dot")
+    return loading_table(grid)
 
 
 def _selector() -> dbc.Row:

@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from callbacks.grid_rows import MAX_FILTER_CONDITIONS, MAX_SEARCH_CHARS
 from layouts import ids
-from layouts._components import loading_graph, section
+from layouts._components import grid_overlays, loading_graph, loading_table, section
 from queries.users import FREQUENCY_CLASSES
 
 dash.register_page(__name__, path="/telemetry/users", name="Users", title="Telemetry · Users")
@@ -44,6 +44,7 @@ def grid() -> dag.AgGrid:
             "maxConcurrentDatasourceRequests": 1,
             "animateRows": False,
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+            **grid_overlays("Nobody here matches the search or the table's filters."),
         },
         columnSize="responsiveSizeToFit",
         style={"height": "560px"},
@@ -110,7 +111,7 @@ def layout(**query: str) -> html.Div:
         title="User",
         placement="end",
         is_open=False,
-        style={"width": "560px"},
+        style={"width": "min(560px, 100vw)"},
     )
     return html.Div(
         [
@@ -121,7 +122,7 @@ def layout(**query: str) -> html.Div:
             dcc.Loading(html.Div(id=ids.USERS_CARDS, className="mb-3"), type="dot"),
             toolbar,
             html.Div(id=ids.USERS_SEARCH_NOTE, className="small text-danger mb-1", role="status"),
-            dcc.Loading(grid(), type="dot"),
+            loading_table(grid()),
             charts,
             detail,
         ]

@@ -76,7 +76,9 @@ def test_unused_agents_stay_in_the_grid_but_not_in_the_chart(signed_in):
     with signed_in("admin"):
         fig, table = analytics.update_agents({"start": "2026-04-01", "end": "2026-04-30"})
         fig = as_figure(fig)
-    assert annotation(fig) == "No interactions in this period"
+    # after the last data: the empty chart says where the data are
+    said = annotation(fig).replace("<br>", " ")
+    assert said == "No interactions in this period. The latest data are from 9 Mar 2026."
     assert grid_rows(table, "label", "interactions", "per_user", "error_rate", "latency", "cost") == [
         ("Code Helper", "0", "–", "–", "–", "$0.00"),
         ("Drafting", "0", "–", "–", "–", "$0.00"),
@@ -136,7 +138,7 @@ def test_an_idle_manager_sees_nothing(signed_in):
         teams = analytics.update_teams(WEEK)
         heatmap = analytics.update_heatmap(WEEK)
     assert annotation(agents[0]) == annotation(teams[0]) == annotation(heatmap) == "No interactions in this period"
-    assert agents[1].children == "No interactions in this period."
+    assert agents[1].children == "No interactions in this period. There are no data in your scope yet."
     assert "Code Helper" not in str(agents)
 
 

@@ -247,7 +247,7 @@ def test_nothing_to_show_and_a_bad_period_say_so(signed_in):
         figure, rows, options = cb.update_teams(MARCH, TODAY)
         figure = as_figure(figure)
         daily = as_figure(cb.update_daily(MARCH, TODAY))
-    assert note.children == "No cost in this period (1 Mar – 31 Mar 2026)."
+    assert note.children == "No cost in this period (1 Mar – 31 Mar 2026). There are no data in your scope yet."
     assert by_id(row)["billing-kpi-total"].startswith("Total for your teams$0.00")
     assert figure.layout.annotations[0].text == daily.layout.annotations[0].text == "No cost in this period"
     assert rows == [] and "pinnedBottomRowData" not in options

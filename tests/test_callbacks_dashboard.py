@@ -49,7 +49,7 @@ def test_kpis_for_a_manager_count_only_their_teams(signed_in):
 def test_kpis_for_an_empty_period_and_a_backwards_one(signed_in):
     with signed_in("admin"):
         note, row = dashboard.update_kpis({"start": "2025-01-01", "end": "2025-01-31"})
-        assert note.children == "No interactions in this period."
+        assert note.children == "No interactions in this period. Data start on 25 Feb 2026."
         assert card_values(row)["dashboard-kpi-cost"] == ("$0.00", "no change")
         note, row = dashboard.update_kpis({"start": "2026-03-08", "end": "2026-03-01"})
     assert row is None
