@@ -28,7 +28,9 @@ WATCHER = r"""
     return (gd.data && gd.data.length > 0) || notes.length > 0;
   }
   function gridDrawn(grid) {
-    if (grid.querySelector(".ag-overlay-loading-wrapper, .ag-loading, .ag-skeleton-container")) return false;
+    // AG Grid may keep a hidden loading overlay in the page once rows are shown: only a visible one counts
+    const loading = grid.querySelectorAll(".ag-overlay-loading-wrapper, .ag-loading, .ag-skeleton-container");
+    if ([...loading].some((element) => element.offsetParent !== null)) return false;
     return !!grid.querySelector(".ag-row, .ag-overlay-no-rows-wrapper, .ag-overlay-no-rows-center");
   }
   function ready(path) {
