@@ -8,6 +8,7 @@ instead (`tests/figures.py`: Plotly must read it back unchanged), so a misspelt 
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from functools import cache
 
@@ -16,6 +17,7 @@ import plotly.io as pio
 from plotly.colors import make_colorscale, sequential
 
 from layouts._components import DAY_HOVER, DAY_TICK, MONTH, MONTH_HOVER, WEEK_HOVER
+from queries.period import Period
 from reports.chart_style import (  # noqa: F401 - the tabs take the colours from here
     AGENT_COLOUR,
     COST_COLOUR,
@@ -117,3 +119,40 @@ def date_axis(grain: str = "day") -> dict:
     tick = MONTH if grain == "month" else DAY_TICK
     hover = {"day": DAY_HOVER, "week": WEEK_HOVER, "month": MONTH_HOVER}[grain]
     return {"tickformat": tick, "hoverformat": hover}
+
+
+# --- The bucket that holds today: still filling, drawn as such (dotted, hatched, labelled) ------------
+
+UNFINISHED = {"day": "today so far", "week": "this week so far", "month": "this month so far"}
+HATCH = "/"
+
+
+def bucket_end(key: dt.date, grain: str) -> dt.date:
+    """The first day after the day, week or month that starts on `key`."""
+    if grain == "day":
+        return key + dt.timedelta(days=1)
+    if grain == "week":
+        return key + dt.timedelta(days=7)
+    return (key.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def unfinished_bucket(keys: list[dt.date], grain: str, period: Period, today: dt.date) -> int | None:
+    """The position of the bucket that holds today when the period reaches today, else None: its
+    number is only so far, and would read as a drop."""
+    if not period.start <= today <= period.end:
+        return None
+    return next((i for i, key in enumerate(keys) if key <= today < bucket_end(key, grain)), None)
+
+
+def hatched(trace: dict, index: int | None) -> dict:
+    """A bar trace whose bar at `index` (the unfinished bucket) is hatched."""
+    if index is None:
+        return trace
+    shapes = [HATCH if i == index else "" for i in range(len(trace["x"]))]
+    return {**trace, "marker": {**trace.get("marker", {}), "pattern": {"shape": shapes, "solidity": 0.35}}}
+
+
+def unfinished_note(x: object, y: float, grain: str, yref: str = "y") -> dict:
+    """The label above the unfinished bucket: "today so far", "this week so far"."""
+    return {"text": UNFINISHED[grain], "x": x, "y": y, "xref": "x", "yref": yref, "showarrow": False,
+            "yanchor": "bottom", "yshift": 4, "font": {"size": 11, "color": MUTED}}  # fmt: skip

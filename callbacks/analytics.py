@@ -22,19 +22,23 @@ from callbacks._figures import (
     OTHER_COLOUR,
     PALETTE,
     TEAM_COLOUR,
+    UNFINISHED,
     Figure,
     count_ticks,
     date_axis,
     figure,
+    hatched,
     message_figure,
     title,
+    unfinished_bucket,
+    unfinished_note,
 )
 from callbacks._tab import register_tab
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, grid_overlays, number_column
 from queries import analytics
 from queries.filters import asked_period, default_grain, default_period, parse_ids, query_from_search, search_with
-from queries.period import GRAINS, Period, PeriodError
+from queries.period import GRAINS, Period, PeriodError, today_local
 
 TOP_AGENTS = 10
 TOP_TEAMS = 12
@@ -69,7 +73,7 @@ TEAM_COLUMNS = [
     {"field": "label", "headerName": "Team", "flex": 2, "minWidth": 150, "tooltipField": "label"},
     _number("members", "Members", headerTooltip="Active in the team in the period, or in it with access"),
     _number("active_users", "Active users"),
-    _number("adoption", "Adoption", headerTooltip="Active users / members"),
+    _number("adoption", "Active share", headerTooltip="Active users / members (as the Dashboard's Active share)"),
     _number("interactions", "Interactions", sort="desc", minWidth=118),
     _number("share", "Share", headerTooltip="Share of the interactions in scope"),
     _number("per_member", "Per member", headerTooltip="Interactions per member"),
@@ -293,24 +297,32 @@ def _partial(bucket: dt.date, grain: str, period: Period) -> bool:
     return bucket < period.start or last > period.end
 
 
-def over_time_figure(frame: pl.DataFrame, grain: str, period: Period) -> Figure:
-    """Stacked bars per bucket, one trace per series in rank order, Other in grey last; partial buckets faint."""
+def over_time_figure(frame: pl.DataFrame, grain: str, period: Period, today: dt.date | None = None) -> Figure:
+    """Stacked bars per bucket, one trace per series in rank order, Other in grey last; partial buckets faint,
+    the one still filling (it holds `today`) hatched and labelled."""
     traces = []
     for (rank, key, label), part in frame.group_by("rank", "key", "label", maintain_order=True):
         colour = OTHER_COLOUR if key == analytics.OTHER_KEY and label == "Other" else PALETTE[(rank - 1) % len(PALETTE)]
         partial = [_partial(bucket, grain, period) for bucket in part["bucket"]]
-        traces.append({
+        unfinished = None if today is None else unfinished_bucket(part["bucket"].to_list(), grain, period, today)
+        traces.append(hatched({
             "type": "bar",
             "x": part["bucket"].to_list(),
             "y": part["interactions"].to_list(),
             "name": label,
             "marker": {"color": colour, "opacity": [0.45 if p else 1 for p in partial]},
             "customdata": [
-                [key, format_usd(cost), " (partly outside the period)" if p else ""]
-                for cost, p in zip(part["cost_usd"], partial, strict=True)
+                [key, format_usd(cost), (" (partly outside the period)" if p else "")
+                 + (f" ({UNFINISHED[grain]})" if i == unfinished else "")]
+                for i, (cost, p) in enumerate(zip(part["cost_usd"], partial, strict=True))
             ],
             "hovertemplate": "%{y:,} interactions · %{customdata[1]}%{customdata[2]}<extra>%{fullData.name}</extra>",
-        })  # fmt: skip
+        }, unfinished))  # fmt: skip
+    notes = []
+    buckets = frame.group_by("bucket", maintain_order=True).agg(pl.col("interactions").sum())
+    unfinished = None if today is None else unfinished_bucket(buckets["bucket"].to_list(), grain, period, today)
+    if unfinished is not None:
+        notes.append(unfinished_note(buckets["bucket"][unfinished], buckets["interactions"][unfinished], grain))
     xaxis = {"title": title({"day": "Day", "week": "Week starting", "month": "Month"}[grain]), **date_axis(grain)}
     if grain != "day":
         xaxis["tickvals"] = frame["bucket"].unique(maintain_order=True).to_list()
@@ -323,10 +335,11 @@ def over_time_figure(frame: pl.DataFrame, grain: str, period: Period) -> Figure:
         yaxis={"title": title("Interactions"), "rangemode": "tozero", **count_ticks(_tallest_bucket(frame))},
         legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
         margin={"b": 56},
+        **({"annotations": notes} if notes else {}),
     )
 
 
-def update_over_time(query: dict | None) -> Figure:
+def update_over_time(query: dict | None, today: dt.date | None = None) -> Figure:
     """Interactions per day, week or month, stacked by the top agents or teams and Other."""
     try:
         filters = page_filters(query, read_grain=True)  # the one part with a grain control
@@ -336,7 +349,7 @@ def update_over_time(query: dict | None) -> Figure:
         return message_figure(str(error), CHART_HEIGHT)
     if frame["interactions"].sum() == 0:
         return message_figure(NO_INTERACTIONS, CHART_HEIGHT)
-    return over_time_figure(frame, filters.grain, filters.period)
+    return over_time_figure(frame, filters.grain, filters.period, today or today_local(filters.period.tz))
 
 
 # Weekday x hour

@@ -25,10 +25,14 @@ from callbacks._figures import (
     MUTED,
     OTHER_COLOUR,
     TEAM_COLOUR,
+    UNFINISHED,
     Figure,
     figure,
+    hatched,
     message_figure,
     money_axis,
+    unfinished_bucket,
+    unfinished_note,
 )
 from callbacks._tab import register_tab
 from layouts import ids
@@ -40,6 +44,7 @@ from layouts._components import (
     format_day,
     format_usd,
     grid_overlays,
+    info_tip,
     message,
 )
 from queries import billing, usage
@@ -186,6 +191,12 @@ def _card(title, value: str, lines: list, card_id: str) -> dbc.Card:
     return dbc.Card(dbc.CardBody(body), id=card_id, className="h-100")
 
 
+def _defined(title: str, value: str, lines: list, card_id: str, definition: str) -> list:
+    """A card whose title has its definition behind an "i" (hover or keyboard focus)."""
+    badge, tooltip = info_tip(f"{card_id}-info", title, definition)
+    return [_card(html.Span([title, badge]), value, lines, card_id), tooltip]
+
+
 def _projection_card(projection: billing.Projection) -> list:
     rate = projection.rate_period
     method = (
@@ -227,8 +238,8 @@ def _amount(text: str, element_id: str | None = None, colour: str = "") -> html.
     return html.Span(text, className=f"text-nowrap {colour}".strip(), **extra)
 
 
-def _change_line(current: Decimal, previous: Decimal, card_id: str) -> list:
-    text, colour = cost_change(current, previous)
+def _change_line(current: Decimal, previous: Decimal, card_id: str, no_data: str | None = None) -> list:
+    text, colour = cost_change(current, previous) if no_data is None else (no_data, "text-muted")
     delta = format_signed_usd(to_cents(current) - to_cents(previous))
     return [_amount(delta, f"{card_id}-delta"), " ", _amount(text, f"{card_id}-percent", colour)]
 
@@ -245,9 +256,13 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
     if is_billing_period(period, anchor):
         previous, previous_title = previous_billing_period(period, anchor), "Previous billing period"
     else:
-        previous, previous_title = period.previous(), "Previous period (same length)"
+        previous, previous_title = period.previous(), f"Previous: {period.comparison_shift().text}"
     total = billing.total_cost(filters)
     previous_total = billing.total_cost(filters.for_period(previous))
+    first_day = usage.data_bounds(scope, period.tz)["first_day"][0]
+    # a previous period that starts before the first data would show a large rise from nothing
+    before_data = first_day is not None and previous.start < first_day
+    no_data = f"no data before {format_day(first_day)}" if before_data else None
 
     if is_current:
         projection = billing.projection(filters, today)
@@ -260,7 +275,7 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
         same_days = Period(previous.start, min(previous.end, previous.start + (today - period.start)), period.tz)
         so_far = html.Span([
             html.Span("So far: ", className="text-muted"),
-            *_change_line(total, billing.total_cost(filters.for_period(same_days)), "billing-kpi-so-far"),
+            *_change_line(total, billing.total_cost(filters.for_period(same_days)), "billing-kpi-so-far", no_data),
             html.Span(f" vs the first {same_days.days} days of the previous period", className="text-muted"),
         ])  # fmt: skip
     else:
@@ -270,13 +285,11 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
         elif period.end >= today:
             status = "Includes today: still growing"
         total_lines = [period_label(period), html.Span(status, className="text-muted")]
-        second = [
-            _card(
-                "Average per day", format_usd(total / period.days), [f"over {period.days} days"], "billing-kpi-average"
-            )
-        ]
+        average = "The period's total divided by its days, days without use included."
+        second = _defined("Average per day", format_usd(total / period.days), [f"over {period.days} days"],
+                          "billing-kpi-average", average)  # fmt: skip
         compared, compared_label, so_far = total, "Change vs previous", None
-    text, colour = cost_change(compared, previous_total)
+    text, colour = cost_change(compared, previous_total) if no_data is None else (no_data, "text-muted")
     change_lines = [html.Span([
         _amount(text, "billing-kpi-change-percent", colour),
         html.Span(" · ", className="text-muted"),
@@ -285,12 +298,24 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
     ])]  # fmt: skip
     if so_far is not None:
         change_lines.append(so_far)
+    if is_billing_period(period, anchor):
+        previous_definition = "What the whole billing period before this one cost."
+    else:  # the one rule of every comparison (docs/architecture.md, "Comparisons")
+        previous_definition = f"What the same days earlier cost: the {period.comparison_shift().text}."
+    change_definition = (
+        "The projection minus the previous billing period's cost, and as a share of it. “So far” compares the "
+        "cost to date with the same first days of the previous period."
+        if is_current else "This period's cost minus the previous period's, and as a share of it."
+    )  # fmt: skip
     cards = [
-        _card(total_label(scope), format_usd(total), total_lines, "billing-kpi-total"),
+        _defined(total_label(scope), format_usd(total), total_lines, "billing-kpi-total",
+                 "What the period's interactions in the scope cost, in US dollars; the teams, agents, models and "
+                 "days below add up to it to the cent."),
         second,
-        _card(previous_title, format_usd(previous_total), [period_label(previous)], "billing-kpi-previous"),
-        _card(compared_label, format_signed_usd(to_cents(compared) - to_cents(previous_total)), change_lines,
-              "billing-kpi-change"),
+        _defined(previous_title, format_usd(previous_total), [period_label(previous)], "billing-kpi-previous",
+                 previous_definition),
+        _defined(compared_label, format_signed_usd(to_cents(compared) - to_cents(previous_total)), change_lines,
+                 "billing-kpi-change", change_definition),
     ]  # fmt: skip
     row = dbc.Row([dbc.Col(card, md=6, xl=3) for card in cards], className="g-3")
     note = None if total else message(empty_period(filters, f"{NO_COST} ({period_label(period)})."), "info")
@@ -300,17 +325,21 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
 # --- Cost per day --------------------------------------------------------------------------------
 
 
-def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> Figure:
+def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None, unfinished: int | None = None) -> Figure:
+    """Cost per day, the projection's days to come dashed, and today's bar (position `unfinished`:
+    still filling) hatched and labelled."""
     cents = frame["cost_cents"].to_list()
-    traces = [{
+    hover = f"%{{x|{DAY_HOVER}}}: %{{customdata}}<extra></extra>"
+    so_far = None if unfinished is None else hover.replace("<extra>", f" ({UNFINISHED['day']})<extra>")
+    traces = [hatched({
         "type": "bar",
         "x": frame["key"].to_list(),
         "y": [float(c) for c in cents],
         "customdata": [format_usd(c) for c in cents],
-        "hovertemplate": f"%{{x|{DAY_HOVER}}}: %{{customdata}}<extra></extra>",
+        "hovertemplate": [so_far if i == unfinished else hover for i in range(len(cents))] if so_far else hover,
         "marker": {"color": COST_COLOUR},
         "name": "Cost",
-    }]  # fmt: skip
+    }, unfinished)]  # fmt: skip
     top = max(float(max(cents)), 0.0)
     projected = projection is not None and projection.remaining_days > 0
     if projected:
@@ -324,6 +353,7 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
         })  # fmt: skip
         top = max(top, rate)
     start, end = frame["key"][0], frame["key"][-1]
+    notes = [] if unfinished is None else [unfinished_note(traces[0]["x"][unfinished], float(cents[unfinished]), "day")]
     return figure(
         traces,
         HEIGHT,
@@ -334,6 +364,7 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
         legend={"orientation": "h", "y": 1.02, "x": 0, "xanchor": "left", "yanchor": "bottom"},
         margin={"t": 40},
         bargap=0.15,
+        **({"annotations": notes} if notes else {}),
     )
 
 
@@ -347,7 +378,7 @@ def update_daily(query: dict | None, today: dt.date | None = None) -> Figure:
     if frame["interactions"].sum() == 0:
         return message_figure(NO_COST, HEIGHT)
     projection = billing.projection(filters, today) if filters.period == current_period(today) else None
-    return daily_figure(frame, projection)
+    return daily_figure(frame, projection, unfinished_bucket(frame["key"].to_list(), "day", filters.period, today))
 
 
 # --- Cost per team, agent and model: bar charts and tables ---------------------------------------

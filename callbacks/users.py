@@ -36,6 +36,7 @@ from layouts._components import (
     format_count,
     format_percent,
     format_usd,
+    info_tip,
     message,
 )
 from queries import users
@@ -110,15 +111,29 @@ def with_texts(rows: list[dict]) -> list[dict]:
     return rows
 
 
+# What each card counts (docs/schema.md, "Who is counted where"): "Adopted" is ever, up to the period's end,
+# and so not the Dashboard's "Active share" (active in the period).
+CARD_DEFINITIONS = {
+    "users-card-total": "Everyone listed in your scope for the period: anyone with activity in it, and the "
+    "directory's people of its teams who had access by the period's end and are still with the company.",
+    "users-card-adopted": "People in scope who have used an agent in this scope at least once, up to the "
+    "period's end, whether or not in the period. Not the Dashboard's “Active share”, which counts only use "
+    "in the period.",
+    "users-card-not-adopted": "People in scope who have never used an agent in this scope, up to the end of the "
+    "period.",
+    "users-card-inactive": "People in scope who used an agent in this scope before this period, but not during it.",
+}
+
+
 def summary_cards(activity: pl.DataFrame) -> dbc.Row:
     counts = activity["frequency"].value_counts()
     by_class = dict(zip(counts["frequency"], counts["count"], strict=True))
     total = activity.height
     adopted = total - by_class.get("not adopted", 0)
+    share = format_percent(adopted / total if total else 0)
     cards = [
         ("Users in scope", format_count(total), "Active in your scope, or in its teams", "users-card-total"),
-        ("Adopted", format_count(adopted), f"{format_percent(adopted / total if total else 0)} have used an agent",
-         "users-card-adopted"),
+        ("Adopted", format_count(adopted), f"{share} have ever used an agent", "users-card-adopted"),
         ("Not adopted yet", format_count(by_class.get("not adopted", 0)), "Never used an agent",
          "users-card-not-adopted"),
         ("Inactive this period", format_count(by_class.get("inactive", 0)), "Used before, not in this period",
@@ -130,7 +145,10 @@ def summary_cards(activity: pl.DataFrame) -> dbc.Row:
                 dbc.Card(
                     dbc.CardBody(
                         [
-                            html.Div(title, className="text-muted small text-uppercase"),
+                            html.Div(
+                                [title, *info_tip(f"{card_id}-info", title, CARD_DEFINITIONS[card_id])],
+                                className="text-muted small text-uppercase",
+                            ),
                             html.Div(value, className="fs-3 fw-semibold", id=f"{card_id}-value"),
                             html.Div(note, className="small text-muted"),
                         ]

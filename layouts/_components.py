@@ -53,13 +53,47 @@ def format_change(current: float, previous: float, up_is_good: bool = True) -> t
     return f"{arrow} {abs(change):,.1f}%", colour
 
 
-def kpi_card(title: str, value: str, change: tuple[str, str], card_id: str, note: str | None = None) -> dbc.Card:
+def format_point_change(current: float, previous: float) -> tuple[str, str]:
+    """Text and colour for the change of a rate (a share of 0..1), in percentage points: 74.4% -> 75.6%
+    is "▲ 1.2 pp", not a relative 1.7%."""
+    points = (float(current) - float(previous)) * 100
+    if abs(points) < 0.05:
+        return "0.0 pp", "text-muted"
+    arrow, colour = ("▲", "text-success") if points > 0 else ("▼", "text-danger")
+    return f"{arrow} {abs(points):,.1f} pp", colour
+
+
+def info_tip(element_id: str, name: str, definition: str) -> list:
+    """An "i" that shows `definition` on hover and on keyboard focus (a tab stop, read out as its name)."""
+    badge = html.Span(
+        "i", id=element_id, tabIndex=0, role="button",
+        className="badge rounded-pill text-bg-primary text-lowercase ms-1",
+        style={"cursor": "help", "fontFamily": "Georgia, serif", "fontStyle": "italic"},
+        **{"aria-label": f"What {name} means"},
+    )  # fmt: skip
+    tooltip = dbc.Tooltip(definition, target=element_id, placement="bottom", id=f"{element_id}-text",
+                          style={"--bs-tooltip-max-width": "340px", "textAlign": "left"})  # fmt: skip
+    return [badge, tooltip]
+
+
+def kpi_card(
+    title: str,
+    value: str,
+    change: tuple[str, str],
+    card_id: str,
+    note: str | None = None,
+    compared: str = "vs previous period",
+    definition: str | None = None,
+) -> dbc.Card:
+    """A KPI: title (with its definition behind an "i"), value, its change and what that compares."""
     text, colour = change
+    heading = [title, *info_tip(f"{card_id}-info", title, definition)] if definition else title
     lines = [
-        html.Div(title, className="text-muted small text-uppercase"),
+        html.Div(heading, className="text-muted small text-uppercase"),
         html.Div(value, className="fs-3 fw-semibold", id=f"{card_id}-value"),
-        html.Div([html.Span(text, className=colour, id=f"{card_id}-change"), " vs previous period"], className="small"),
-    ]
+        html.Div([html.Span(text, className=colour, id=f"{card_id}-change"), " ",
+                  html.Span(compared, id=f"{card_id}-compared")], className="small"),
+    ]  # fmt: skip
     if note:
         lines.append(html.Div(note, className="small text-muted"))
     return dbc.Card(dbc.CardBody(lines), id=card_id, className="h-100")

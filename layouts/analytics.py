@@ -101,7 +101,7 @@ def layout(**query: str) -> html.Div:
             ),
             _chart_and_table(
                 "Share of interactions by team", "Click a bar to filter the tab to that team", ids.ANALYTICS_TEAM_CHART,
-                "All teams", "Adoption: active users out of the team's members", ids.ANALYTICS_TEAM_TABLE,
+                "All teams", "Active share: active users out of the team's members", ids.ANALYTICS_TEAM_TABLE,
             ),
             dbc.Row(dbc.Col(_over_time(query)), className="g-3 mb-3"),
             dbc.Row(

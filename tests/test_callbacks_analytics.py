@@ -342,3 +342,18 @@ def test_over_http_a_manager_gets_only_their_teams(app, client, auth):
     text = response.get_data(as_text=True)
     assert "Engineering" in text and "$0.72" in text
     assert "Legal" not in text and "t_legal" not in text
+
+
+def test_over_time_hatches_and_labels_the_bucket_still_filling(signed_in):
+    two_weeks = {"start": "2026-03-02", "end": "2026-03-15"}
+    with signed_in("admin"):
+        daily = as_figure(analytics.update_over_time(two_weeks, dt.date(2026, 3, 9)))
+        weekly = as_figure(analytics.update_over_time({**two_weeks, "grain": "week"}, dt.date(2026, 3, 11)))
+        over = as_figure(analytics.update_over_time(two_weeks, dt.date(2026, 3, 16)))
+    for trace in daily.data:  # each series' bar on 9 March
+        shapes = list(trace.marker.pattern.shape)
+        assert [trace.x[i] for i, shape in enumerate(shapes) if shape] == [dt.date(2026, 3, 9)]
+        assert trace.customdata[shapes.index("/")][2] == " (today so far)"
+    assert [(a.text, a.x, a.y) for a in daily.layout.annotations] == [("today so far", dt.date(2026, 3, 9), 2)]
+    assert [(a.text, a.x) for a in weekly.layout.annotations] == [("this week so far", dt.date(2026, 3, 9))]
+    assert all(trace.marker.pattern.shape is None for trace in over.data) and not over.layout.annotations

@@ -183,3 +183,19 @@ def test_a_search_or_filter_over_the_limits_finds_nobody_and_says_why(signed_in)
     assert users.update_search_note("ada", three) == FILTER_TOO_LONG
     assert users.update_search_note("ada engineering", {"name": {"type": "contains", "filter": "a"}}) == ""
     assert users.update_search_note(None, None) == ""
+
+
+def test_every_card_has_its_definition_and_adopted_says_ever(signed_in):
+    with signed_in("admin"):
+        _note, cards, _columns = users.update_table(WEEK)
+    tips = {}
+    for col in cards.children:
+        heading, _value, note = col.children.children.children
+        _title, badge, tooltip = heading.children
+        assert (badge.tabIndex, badge.role, tooltip.target) == (0, "button", badge.id)
+        tips[col.children.id] = (tooltip.children, note.children)
+    assert list(tips) == ["users-card-total", "users-card-adopted", "users-card-not-adopted", "users-card-inactive"]
+    definition, note = tips["users-card-adopted"]
+    assert note == "57.1% have ever used an agent"  # 4 of 7: u2, u3, u4, u5 by 8 March
+    assert "at least once, up to the period's end, whether or not in the period" in definition
+    assert "Not the Dashboard's “Active share”" in definition
