@@ -125,7 +125,7 @@ def test_the_trend_lines_up_weekdays(signed_in):
     with signed_in("admin"):
         fig = as_figure(dashboard.update_trend(eight_days, TODAY))
     previous = next(t for t in fig.data if t.name.startswith("Interactions (17 Feb – 24 Feb 2026: same weekdays"))
-    days = [dt.date.fromisoformat(d) for d in previous.customdata]
+    days = [dt.datetime.strptime(d, "%d %b %Y").date() for d in previous.customdata]  # as format_day writes them
     assert [d.weekday() for d in days] == [x.weekday() for x in fig.data[1].x]
     assert previous.name.endswith("2 weeks earlier, no data before 25 Feb 2026)")
     assert list(previous.y) == [None] * 8  # all before the first data

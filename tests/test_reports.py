@@ -131,7 +131,7 @@ def test_csv_counts_are_integers_in_every_file(app):
     assert by_metric["Errors"] == ["1", "0"]
     assert (by_metric["Input tokens"], by_metric["Output tokens"]) == (["6000", "1000"], ["1200", "200"])
     assert by_metric["Cost (USD)"] == ["3.723334", "0.05"]  # money and rates keep their decimals
-    assert by_metric["Adoption (active / people with access)"][0] == str(4 / 7)
+    assert by_metric["Active share (active users / people with access)"][0] == str(4 / 7)
     from queries.filters import Filters
     from queries.period import Period
     from queries.scope import Scope
