@@ -13,6 +13,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
+from plotly.colors import sample_colorscale
 
 from callbacks._common import empty_period, org_timezone, page_filters
 from callbacks._figures import (
@@ -50,6 +51,8 @@ HEATMAP_HEIGHT = 300
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 FILTER_KINDS = {"agents": "Agent", "teams": "Team"}
 DASH = "–"
+# Above this luminance black text has at least 4.5:1 on a cell, below it white has (they meet at 0.179).
+LABEL_SWITCH = 0.179
 GRID_THEME = {  # read by dash-ag-grid's own expression parser (no eval, so the CSP holds)
     "function": "themeQuartz.withParams({cellHorizontalPadding: 10, headerFontSize: 13, fontSize: 13})"
 }
@@ -93,6 +96,8 @@ def grid(grid_id: str, columns: list[dict], rows: list[dict]) -> dag.AgGrid:
                          **grid_overlays(f"{NO_INTERACTIONS}.")},
         getRowId="params.data.key",
         columnSize="responsiveSizeToFit",
+        # Enter on a row filters the tab to it, as a click on its bar does: the keyboard's way (assets/a11y.js).
+        eventListeners={"cellKeyDown": ["filterOnEnter(params, setEventData)"]},
         style={"height": f"{CHART_HEIGHT}px"},
     )  # fmt: skip
 
@@ -361,6 +366,35 @@ def _compact(value: int) -> str:
     return f"{value:,}" if value < 1000 else f"{value / 1000:,.1f}k"
 
 
+def _cell_labels(counts: list[list[int]], hours: list[str]) -> dict:
+    """The counts written over the heat map, each black or white, whichever contrasts with its cell.
+
+    Plotly's own heat-map text picks #444 or white, and neither reaches 4.5:1 on the mid blues (3k
+    on a scale to 6k: 3.1:1); a text trace takes one colour per label, and black or white always does.
+    """
+    top = max(max(row) for row in counts) or 1
+    cells = [(hour, day, value) for day, row in zip(WEEKDAYS, counts, strict=True)
+             for hour, value in zip(hours, row, strict=True) if value]  # fmt: skip
+    shades = sample_colorscale(BLUES, [value / top for _hour, _day, value in cells]) if cells else []
+    return {
+        "type": "scatter",
+        "mode": "text",
+        "x": [hour for hour, _day, _value in cells],
+        "y": [day for _hour, day, _value in cells],
+        "text": [_compact(value) for _hour, _day, value in cells],
+        "textfont": {"color": ["#000000" if _luminance(shade) > LABEL_SWITCH else "#ffffff" for shade in shades]},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+
+
+def _luminance(rgb: str) -> float:
+    """WCAG relative luminance of Plotly's 'rgb(r, g, b)'."""
+    channels = [float(part) / 255 for part in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
 def heatmap_figure(frame: pl.DataFrame, tz: str) -> Figure:
     """A 7 x 24 grid of interactions, Monday on top; counts written in the busy cells."""
     counts = [frame.filter(pl.col("weekday") == day)["interactions"].to_list() for day in range(1, 8)]
@@ -370,8 +404,6 @@ def heatmap_figure(frame: pl.DataFrame, tz: str) -> Figure:
         "z": counts,
         "x": hours,
         "y": list(WEEKDAYS),
-        "text": [[_compact(v) for v in row] for row in counts],
-        "texttemplate": "%{text}",
         "colorscale": BLUES,
         "zmin": 0,
         "xgap": 2,
@@ -380,7 +412,7 @@ def heatmap_figure(frame: pl.DataFrame, tz: str) -> Figure:
         "hovertemplate": "%{y} %{x}:00–%{x}:59<br>%{z:,} interactions<extra></extra>",
     }
     return figure(
-        [cells],
+        [cells, _cell_labels(counts, hours)],
         HEATMAP_HEIGHT,
         hovermode="closest",
         xaxis={"title": title(f"Hour of day ({tz})"), "showgrid": False, "type": "category"},
@@ -423,7 +455,8 @@ def update_chips(query: dict | None) -> list:
     except PeriodError:
         return []
     if not filters.teams and not filters.agents:
-        return [html.Span("Tip: click an agent or a team in a chart to filter this tab to it.",
+        return [html.Span("Tip: click an agent or a team in a chart, or press Enter on its row in a table, to filter "
+                          "this tab to it.",
                           className="text-muted small")]  # fmt: skip
     labels = analytics.filter_labels(filters.scope)
     names = {(row["kind"], row["key"]): row["label"] for row in labels.iter_rows(named=True)}
@@ -464,6 +497,22 @@ def update_search_from_agent_click(click: dict | None, search: str | None):
 
 def update_search_from_team_click(click: dict | None, search: str | None):
     key = _clicked_key(click)
+    return _write(search, teams=key) if key else no_update
+
+
+def _entered_key(event: dict | None) -> str | None:
+    data = event.get("data") if isinstance(event, dict) else None
+    key = data.get("key") if isinstance(data, dict) else None
+    return key if isinstance(key, str) and key else None
+
+
+def update_search_from_agent_row(event: dict | None, search: str | None):
+    key = _entered_key(event)
+    return _write(search, agents=key) if key else no_update
+
+
+def update_search_from_team_row(event: dict | None, search: str | None):
+    key = _entered_key(event)
     return _write(search, teams=key) if key else no_update
 
 
@@ -525,6 +574,8 @@ def register_callbacks(app: dash.Dash) -> None:
         (update_search_from_agent_click, Input(ids.ANALYTICS_AGENT_CHART, "clickData")),
         (update_search_from_team_click, Input(ids.ANALYTICS_TEAM_CHART, "clickData")),
         (update_search_from_time_click, Input(ids.ANALYTICS_OVER_TIME, "clickData")),
+        (update_search_from_agent_row, Input(ids.ANALYTICS_AGENT_GRID, "eventData")),
+        (update_search_from_team_row, Input(ids.ANALYTICS_TEAM_GRID, "eventData")),
         (update_search_from_chip, Input({"type": ids.ANALYTICS_CHIP, "key": ALL, "value": ALL}, "n_clicks")),
         (update_search_from_grain, Input(ids.ANALYTICS_GRAIN, "value")),
         (update_search_from_stack, Input(ids.ANALYTICS_STACK, "value")),

@@ -354,10 +354,10 @@ def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
         html.Div(person["email"], className="text-muted text-break"),
         html.Div(f"Team: {person['team'] or '—'}", className="mb-3"),
         _totals(daily),
-        html.H6("Daily activity"),
+        html.H3("Daily activity", className="h6"),  # under the panel's h2 title
         # responsive (GRAPH_CONFIG): drawn to the panel's width, not Plotly's default 700 px (wider than the panel)
         dcc.Graph(figure=fig, config=GRAPH_CONFIG, style={"width": "100%"}),
-        html.H6("Agents used", className="mt-3"),
+        html.H3("Agents used", className="h6 mt-3"),
         _agents_table(agents) if agents.height else html.P("No interactions in this period.", className="text-muted"),
     ]
     return person["name"] or user_id, body
@@ -372,8 +372,13 @@ def open_detail(selected: list[dict] | None, query: dict | None) -> tuple:
     try:
         title, body = user_detail(user_id, query)
     except PeriodError as error:
-        return True, "User", [message(str(error), "danger")]
-    return True, title, body
+        return True, _title("User"), [message(str(error), "danger")]
+    return True, _title(title), body
+
+
+def _title(text: str) -> html.H2:
+    """The panel's title, a heading under the page's h1, which names the panel (its dialog is labelled by it)."""
+    return html.H2(text, id=ids.USERS_DETAIL_TITLE, className="h5 m-0")
 
 
 def register_callbacks(app: dash.Dash) -> None:

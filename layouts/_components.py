@@ -114,7 +114,7 @@ def section(title: str, body, subtitle: str | None = None, chart: str | None = N
         header.append(html.Div(subtitle, className="text-muted small"))
     if chart:
         header = [html.Div(header), chart_menu(chart, title)]
-    header_class = "bg-white d-flex justify-content-between align-items-start gap-2" if chart else "bg-white"
+    header_class = "bg-body d-flex justify-content-between align-items-start gap-2" if chart else "bg-body"
     return dbc.Card([dbc.CardHeader(header, className=header_class), dbc.CardBody(body)], className="h-100")
 
 

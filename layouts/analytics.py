@@ -82,7 +82,7 @@ def _over_time(query: dict) -> dbc.Card:
         [
             dbc.CardHeader(
                 [title, controls],
-                className="bg-white d-flex justify-content-between align-items-center flex-wrap gap-2",
+                className="bg-body d-flex justify-content-between align-items-center flex-wrap gap-2",
             ),
             dbc.CardBody(loading_graph(ids.ANALYTICS_OVER_TIME, height=CHART_HEIGHT)),
         ]
@@ -92,12 +92,13 @@ def _over_time(query: dict) -> dbc.Card:
 def layout(**query: str) -> html.Div:
     return html.Div(
         [
+            html.H1("Analytics", className="visually-hidden"),  # the tab pills name it for the eye
             dcc.Store(id=ids.ANALYTICS_QUERY, data=query),
             dcc.Store(id=ids.ANALYTICS_NEW_SEARCH),
             html.Div(id=ids.ANALYTICS_CHIPS, className="d-flex align-items-center flex-wrap gap-2 mb-3"),
             _chart_and_table(
                 "Top agents by interactions", "Click a bar to filter the tab to that agent", ids.ANALYTICS_AGENT_CHART,
-                "All agents", "Click a column header to sort", ids.ANALYTICS_AGENT_TABLE,
+                "All agents", "Click a column header to sort; Enter on a row filters to it", ids.ANALYTICS_AGENT_TABLE,
             ),
             _chart_and_table(
                 "Share of interactions by team", "Click a bar to filter the tab to that team", ids.ANALYTICS_TEAM_CHART,

@@ -73,6 +73,7 @@ def _selector() -> dbc.Row:
 def layout(**query: str) -> html.Div:
     return html.Div(
         [
+            html.H1("Billing", className="visually-hidden"),  # the tab pills name it for the eye
             dcc.Store(id=ids.BILLING_QUERY, data=query),
             _selector(),
             html.Div(id=ids.BILLING_MESSAGE),

@@ -37,6 +37,7 @@ def layout(**query: str) -> html.Div:
     )
     return html.Div(
         [
+            html.H1("Dashboard", className="visually-hidden"),  # the tab pills name it for the eye
             dcc.Store(id=ids.DASHBOARD_QUERY, data=query),
             dcc.Store(id=ids.DASHBOARD_NEW_SEARCH),
             html.Div(id=ids.DASHBOARD_MESSAGE),

@@ -58,7 +58,9 @@ USERS_CONCENTRATION = "users-concentration"
 USERS_ADOPTION = "users-adoption"
 USERS_DETAIL = "users-detail"
 USERS_DETAIL_BODY = "users-detail-body"
+USERS_DETAIL_TITLE = "users-detail-title"
 USERS_FREQUENCY_HELP = "users-frequency-help"
+USERS_FREQUENCY_TIP = "users-frequency-tip"
 
 # Analytics
 ANALYTICS_QUERY = "analytics-query"
@@ -94,6 +96,7 @@ BILLING_AGENT_GRID = "billing-agent-grid"
 # Generate Report (a dialog on every tab, in the shell)
 REPORT_OPEN = "report-open"
 REPORT_DIALOG = "report-dialog"
+REPORT_TITLE = "report-title"
 REPORT_POINTS = "report-points"
 REPORT_PERIOD = "report-period"
 REPORT_GRAIN = "report-grain"

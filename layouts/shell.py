@@ -65,7 +65,7 @@ def filter_bar() -> dbc.Row:
 
 def shell() -> html.Div:
     """Built per request (Dash calls it), so nothing user-specific is baked in at start-up."""
-    header = html.Div(
+    header = html.Header(
         [
             html.Div(
                 [html.Span("Settings", className="text-muted"), html.Span(" › "), html.Strong("Telemetry")],
@@ -75,7 +75,7 @@ def shell() -> html.Div:
                 [
                     report_button(),
                     html.Span(id=ids.SHELL_SCOPE, className="badge text-bg-light border me-2"),
-                    html.Span(id=ids.SHELL_USER, className="me-3 text-muted small"),
+                    html.Span(id=ids.SHELL_USER, className="me-3 text-muted small text-break"),
                     html.Form(  # a POST from this page (Origin-checked), so no link elsewhere signs anyone out
                         html.Button("Log out", type="submit", className="btn btn-outline-secondary btn-sm"),
                         method="post",
@@ -83,21 +83,27 @@ def shell() -> html.Div:
                         className="m-0",
                     ),
                 ],
-                className="d-flex align-items-center",
+                className="d-flex flex-wrap align-items-center row-gap-2",
             ),
         ],
-        className="d-flex justify-content-between align-items-center py-3 border-bottom mb-3",
+        # Wraps rather than scrolls sideways: at 390 px the account and Log out go below the title.
+        className="d-flex flex-wrap justify-content-between align-items-center row-gap-2 py-3 border-bottom mb-3",
     )
     return dbc.Container(
         [
             dcc.Location(id=ids.SHELL_LOCATION, refresh="callback-nav"),
             header,
-            html.Div(_nav(), className="mb-3"),
-            html.Div(filter_bar(), className="bg-light border rounded p-3 mb-2"),
-            html.Div(id=ids.FILTER_MESSAGE),
-            html.Div(id=ids.SHELL_ERROR, role="alert"),
-            html.Div(id=ids.SHELL_NOTICE, role="status"),
-            html.Div(dash.page_container, className="mt-3"),
+            html.Nav(_nav(), className="mb-3", **{"aria-label": "Telemetry tabs"}),
+            # Every tab's content is in the one main landmark; each page names itself in an h1.
+            html.Main(
+                [
+                    html.Div(filter_bar(), className="bg-body-tertiary border rounded p-3 mb-2"),
+                    html.Div(id=ids.FILTER_MESSAGE),
+                    html.Div(id=ids.SHELL_ERROR, role="alert"),
+                    html.Div(id=ids.SHELL_NOTICE, role="status"),
+                    html.Div(dash.page_container, className="mt-3"),
+                ]
+            ),
             report_dialog(),
         ],
         fluid=True,

@@ -19,9 +19,12 @@ def frequency_help() -> html.Span:
     items = [html.Div([html.Strong(name.capitalize()), f": {text}"]) for name, text in FREQUENCY_CLASSES.items()]
     return html.Span(
         [
-            html.Span([html.Span("?", className="badge rounded-pill text-bg-secondary me-1"), "Frequency classes"],
-                      id=ids.USERS_FREQUENCY_HELP, className="text-primary small", style={"cursor": "help"}),
-            dbc.Tooltip(items, target=ids.USERS_FREQUENCY_HELP, placement="bottom", style={"textAlign": "left"}),
+            # A button, so the keyboard reaches it and the tooltip opens on focus as on hover.
+            html.Button([html.Span("?", className="badge rounded-pill text-bg-secondary me-1"), "Frequency classes"],
+                        id=ids.USERS_FREQUENCY_HELP, type="button", className="btn btn-link btn-sm p-0 small",
+                        style={"cursor": "help"}, **{"aria-describedby": ids.USERS_FREQUENCY_TIP}),
+            dbc.Tooltip(items, id=ids.USERS_FREQUENCY_TIP, target=ids.USERS_FREQUENCY_HELP, placement="bottom",
+                        style={"textAlign": "left"}),
         ]
     )  # fmt: skip
 
@@ -47,6 +50,7 @@ def grid() -> dag.AgGrid:
             **grid_overlays("Nobody here matches the search or the table's filters."),
         },
         columnSize="responsiveSizeToFit",
+        eventListeners={"cellKeyDown": ["selectRowOnEnter(params)"]},  # Space selects already (assets/a11y.js)
         style={"height": "560px"},
         className="ag-theme-quartz",
     )
@@ -106,8 +110,10 @@ def layout(**query: str) -> html.Div:
         className="g-3 mt-1",
     )  # fmt: skip
     detail = dbc.Offcanvas(
-        dcc.Loading(html.Div(id=ids.USERS_DETAIL_BODY), type="dot"),
+        # Focusable, so a keyboard scrolls a long panel (the charts and tables in it take no focus).
+        dcc.Loading(html.Div(id=ids.USERS_DETAIL_BODY, tabIndex="0", **{"aria-label": "Activity"}), type="dot"),
         id=ids.USERS_DETAIL,
+        labelledby=ids.USERS_DETAIL_TITLE,
         title="User",
         placement="end",
         is_open=False,
@@ -115,6 +121,7 @@ def layout(**query: str) -> html.Div:
     )
     return html.Div(
         [
+            html.H1("Users", className="visually-hidden"),  # the tab pills name it for the eye
             dcc.Store(id=ids.USERS_QUERY, data=query),
             dcc.Store(id=ids.USERS_NEW_SEARCH),
             dcc.Store(id=ids.USERS_GRID_REFRESHED),

@@ -79,11 +79,11 @@ def test_a_manager_sees_and_exports_only_their_teams(app, signed_in):
 def test_user_detail_is_checked_against_the_scope(signed_in):
     with signed_in("manager"):
         is_open, title, body = users.open_detail([{"user_id": "u4"}], WEEK)
-        assert (is_open, title) == (True, "Mia Member")
+        assert (is_open, title.children, title.id) == (True, "Mia Member", "users-detail-title")
         daily = next(part.figure for part in body if isinstance(part, dcc.Graph))
         assert list(as_figure(daily).data[0].y) == [2, 0, 0, 0, 0, 0, 1]  # e1, e2 on Monday; e6 on Sunday
         _open, title, body = users.open_detail([{"user_id": "u3"}], WEEK)  # Legal is not theirs
-    assert title == "User"
+    assert title.children == "User"
     assert body[0].children == "This person is not in your scope."
 
 
