@@ -574,8 +574,8 @@ def register_callbacks(app: dash.Dash) -> None:
         (update_search_from_agent_click, Input(ids.ANALYTICS_AGENT_CHART, "clickData")),
         (update_search_from_team_click, Input(ids.ANALYTICS_TEAM_CHART, "clickData")),
         (update_search_from_time_click, Input(ids.ANALYTICS_OVER_TIME, "clickData")),
-        (update_search_from_agent_row, Input(ids.ANALYTICS_AGENT_GRID, "eventData")),
-        (update_search_from_team_row, Input(ids.ANALYTICS_TEAM_GRID, "eventData")),
+        (update_search_from_agent_row, Input(ids.ANALYTICS_AGENT_ENTER, "data")),
+        (update_search_from_team_row, Input(ids.ANALYTICS_TEAM_ENTER, "data")),
         (update_search_from_chip, Input({"type": ids.ANALYTICS_CHIP, "key": ALL, "value": ALL}, "n_clicks")),
         (update_search_from_grain, Input(ids.ANALYTICS_GRAIN, "value")),
         (update_search_from_stack, Input(ids.ANALYTICS_STACK, "value")),
@@ -592,3 +592,13 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.ANALYTICS_NEW_SEARCH, "data"),
         prevent_initial_call=True,
     )
+    # A grid's Enter (its eventData) through a store of the page, in the browser: the grids are drawn by a
+    # callback, and a server callback on an input inside them would fire, with no key pressed, each time.
+    for grid_id, store_id in ((ids.ANALYTICS_AGENT_GRID, ids.ANALYTICS_AGENT_ENTER),
+                              (ids.ANALYTICS_TEAM_GRID, ids.ANALYTICS_TEAM_ENTER)):  # fmt: skip
+        app.clientside_callback(
+            "(event) => event || window.dash_clientside.no_update",
+            Output(store_id, "data"),
+            Input(grid_id, "eventData"),
+            prevent_initial_call=True,
+        )

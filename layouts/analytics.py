@@ -95,6 +95,8 @@ def layout(**query: str) -> html.Div:
             html.H1("Analytics", className="visually-hidden"),  # the tab pills name it for the eye
             dcc.Store(id=ids.ANALYTICS_QUERY, data=query),
             dcc.Store(id=ids.ANALYTICS_NEW_SEARCH),
+            dcc.Store(id=ids.ANALYTICS_AGENT_ENTER),
+            dcc.Store(id=ids.ANALYTICS_TEAM_ENTER),
             html.Div(id=ids.ANALYTICS_CHIPS, className="d-flex align-items-center flex-wrap gap-2 mb-3"),
             _chart_and_table(
                 "Top agents by interactions", "Click a bar to filter the tab to that agent", ids.ANALYTICS_AGENT_CHART,

@@ -30,7 +30,11 @@ def chart_notes(browser, graph_id: str) -> list[str]:
 
 
 def weekday(text: str) -> int:
-    return dt.date.fromisoformat(text[:10]).weekday()
+    """The weekday of an ISO date (the chart's x) or of a date as the app writes it ("17 Feb 2026")."""
+    try:
+        return dt.date.fromisoformat(text[:10]).weekday()
+    except ValueError:
+        return dt.datetime.strptime(text, "%d %b %Y").weekday()
 
 
 def tab_to(browser, element_id: str) -> None:
@@ -63,7 +67,7 @@ def test_the_trend_lines_up_weekdays_and_says_what_it_compares(browser, live_ser
     shown = next(t for t in drawn if t["name"] == "Interactions")
     behind = next(t for t in drawn if t["name"].startswith("Interactions ("))
     assert [weekday(d) for d in behind["customdata"]] == [weekday(x) for x in shown["x"]]
-    assert behind["customdata"][0] == "2026-02-17"
+    assert behind["customdata"][0] == "17 Feb 2026"  # the one date style
     legend = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#dashboard-trend .legendtext")]
     assert any("same weekdays 2 weeks earlier" in text for text in legend), legend
 
