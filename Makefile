@@ -12,7 +12,7 @@ DEMO_DAYS ?= 180
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TELEMETRY_DATA_DIR := $(DATA_DIR)
 
-.PHONY: run test test-long lint lock browser-deps demo bench clean-data
+.PHONY: run test test-long lint lock browser-deps axe-deps demo bench clean-data
 
 PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes
 
@@ -58,10 +58,16 @@ browser-deps:
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
 
+## axe-core for the accessibility tests, from the npm registry at the version and hash in tests/axe/package-lock.json.
+axe-deps: tests/axe/node_modules/.installed
+tests/axe/node_modules/.installed: tests/axe/package-lock.json
+	npm ci --prefix tests/axe --no-audit --no-fund --loglevel=error
+	touch $@
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-test: $(VENV)/.installed-dev browser-deps lint
+test: $(VENV)/.installed-dev browser-deps axe-deps lint
 	$(BIN)/python -m pytest -n 2 -q
 
 ## The long variants of tests that `make test` runs shorter (CI runs both).

@@ -49,6 +49,26 @@ DEFAULTS = {
 GIL_SWITCH_SECONDS = 0.001
 
 
+# Dash's own page with the language named (screen readers pick their voice from it).
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
 class Setting(NamedTuple):
     """How a setting's text is read, which values are allowed, and how to say so."""
 
@@ -152,6 +172,7 @@ def _add_dash(server: Flask) -> None:
         suppress_callback_exceptions=True,
         serve_locally=True,
         on_error=show_callback_error,
+        index_string=INDEX_STRING,
     )
     dash_app.layout = shell
     callbacks.register_all(dash_app, create_app)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import current_app
 
 from auth.scope import current_scope
+from layouts._components import format_day
+from queries import usage
 from queries.filters import Filters, default_period, parse_filters
 from queries.period import Period
 
@@ -23,3 +25,16 @@ def page_filters(query: dict | None, default: Period | None = None, read_grain: 
     """
     tz = org_timezone()
     return parse_filters(query or {}, current_scope(), tz, default=default or default_period(tz), read_grain=read_grain)
+
+
+def empty_period(filters: Filters, nothing: str = "No interactions in this period.") -> str:
+    """What a tab says for a period with nothing in it, and where its data are (they may start later)."""
+    bounds = usage.data_bounds(filters.scope, filters.period.tz).row(0, named=True)
+    first, last = bounds["first_day"], bounds["last_day"]
+    if first is None:
+        return f"{nothing} There are no data in your scope yet."
+    if filters.period.end < first:
+        return f"{nothing} Data start on {format_day(first)}."
+    if filters.period.start > last:
+        return f"{nothing} The latest data are from {format_day(last)}."
+    return nothing

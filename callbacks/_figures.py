@@ -8,6 +8,7 @@ instead (`tests/figures.py`: Plotly must read it back unchanged), so a misspelt 
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from functools import cache
 
@@ -15,29 +16,33 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import make_colorscale, sequential
 
+from layouts._components import DAY_HOVER, DAY_TICK, MONTH, MONTH_HOVER, WEEK_HOVER
+from queries.period import Period
+from reports.chart_style import (  # noqa: F401 - the tabs take the colours from here
+    AGENT_COLOUR,
+    COST_COLOUR,
+    FONT,
+    GREEN,
+    MODEL_COLOUR,
+    MUTED,
+    OTHER_COLOUR,
+    PALETTE,
+    TEAM_COLOUR,
+    USERS_COLOUR,
+    count_ticks,
+)
 from reports.safe import chart_text
 
 Figure = dict  # {"data": [trace, ...], "layout": {...}}, each in Plotly's JSON form
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies. Colour never carries meaning
-# alone: series are named in legends and hovers, changes carry ▲/▼.
-BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, YELLOW, BLACK = (
-    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000",
-)  # fmt: skip
-PALETTE = (BLUE, ORANGE, GREEN, VERMILLION, SKY, PURPLE, "#8C6D31", "#4D4D4D", YELLOW, "#6A3D9A", "#B2DF8A", BLACK)
-OTHER_COLOUR = "#BBBBBB"
 BLUES = make_colorscale(sequential.Blues)  # the heat map's scale, as Plotly's Python names it
-MUTED = "#64748B"
-# What each kind of thing is drawn in, on every tab.
-AGENT_COLOUR, TEAM_COLOUR, MODEL_COLOUR, USERS_COLOUR, COST_COLOUR = BLUE, PURPLE, SKY, ORANGE, GREEN
-
 
 TEMPLATE = "telemetry"  # plotly_white with the house layout below
 HOUSE_LAYOUT = {
     "margin": {"l": 48, "r": 16, "t": 24, "b": 40},
     "legend": {"orientation": "h", "y": -0.18},
     "hovermode": "x unified",
-    "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+    "font": FONT,
     "colorway": PALETTE,
 }
 
@@ -98,15 +103,6 @@ def message_figure(text: str, height: int = 320, wrap: int = 80) -> Figure:
 NO_INTERACTIONS = "No interactions in this period"
 
 
-def count_ticks(largest: float) -> dict:
-    """Ticks for counts: no 0.5 for small counts, 20k rather than 20,000 for big ones."""
-    if largest <= 6:
-        return {"tickformat": ",d", "dtick": 1}
-    if largest <= 10:
-        return {"tickformat": ",d", "dtick": 2}
-    return {"tickformat": "~s"} if largest >= 10_000 else {"tickformat": ",d"}
-
-
 def count_axis(largest: float, text: str | None = None) -> dict:
     """An axis for counts, from zero."""
     axis = {"rangemode": "tozero", **count_ticks(largest)}
@@ -116,3 +112,47 @@ def count_axis(largest: float, text: str | None = None) -> dict:
 def money_axis(max_value: float) -> dict:
     """A y axis in dollars: cents shown only where the amounts are small."""
     return {"rangemode": "tozero", "tickformat": "$,.2f" if max_value < 10 else "$,.0f"}
+
+
+def date_axis(grain: str = "day") -> dict:
+    """An x axis of days, weeks or months in the one date style (layouts/_components.py)."""
+    tick = MONTH if grain == "month" else DAY_TICK
+    hover = {"day": DAY_HOVER, "week": WEEK_HOVER, "month": MONTH_HOVER}[grain]
+    return {"tickformat": tick, "hoverformat": hover}
+
+
+# --- The bucket that holds today: still filling, drawn as such (dotted, hatched, labelled) ------------
+
+UNFINISHED = {"day": "today so far", "week": "this week so far", "month": "this month so far"}
+HATCH = "/"
+
+
+def bucket_end(key: dt.date, grain: str) -> dt.date:
+    """The first day after the day, week or month that starts on `key`."""
+    if grain == "day":
+        return key + dt.timedelta(days=1)
+    if grain == "week":
+        return key + dt.timedelta(days=7)
+    return (key.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def unfinished_bucket(keys: list[dt.date], grain: str, period: Period, today: dt.date) -> int | None:
+    """The position of the bucket that holds today when the period reaches today, else None: its
+    number is only so far, and would read as a drop."""
+    if not period.start <= today <= period.end:
+        return None
+    return next((i for i, key in enumerate(keys) if key <= today < bucket_end(key, grain)), None)
+
+
+def hatched(trace: dict, index: int | None) -> dict:
+    """A bar trace whose bar at `index` (the unfinished bucket) is hatched."""
+    if index is None:
+        return trace
+    shapes = [HATCH if i == index else "" for i in range(len(trace["x"]))]
+    return {**trace, "marker": {**trace.get("marker", {}), "pattern": {"shape": shapes, "solidity": 0.35}}}
+
+
+def unfinished_note(x: object, y: float, grain: str, yref: str = "y") -> dict:
+    """The label above the unfinished bucket: "today so far", "this week so far"."""
+    return {"text": UNFINISHED[grain], "x": x, "y": y, "xref": "x", "yref": yref, "showarrow": False,
+            "yanchor": "bottom", "yshift": 4, "font": {"size": 11, "color": MUTED}}  # fmt: skip

@@ -12,9 +12,10 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import ALL, Input, Output, State, ctx, html, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
+from plotly.colors import sample_colorscale
 
-from callbacks._common import org_timezone, page_filters
+from callbacks._common import empty_period, org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     BLUES,
@@ -22,18 +23,23 @@ from callbacks._figures import (
     OTHER_COLOUR,
     PALETTE,
     TEAM_COLOUR,
+    UNFINISHED,
     Figure,
     count_ticks,
+    date_axis,
     figure,
+    hatched,
     message_figure,
     title,
+    unfinished_bucket,
+    unfinished_note,
 )
 from callbacks._tab import register_tab
 from layouts import ids
-from layouts._components import format_count, format_percent, format_usd, number_column
+from layouts._components import format_count, format_percent, format_usd, grid_overlays, number_column
 from queries import analytics
 from queries.filters import asked_period, default_grain, default_period, parse_ids, query_from_search, search_with
-from queries.period import GRAINS, Period, PeriodError
+from queries.period import GRAINS, Period, PeriodError, today_local
 
 TOP_AGENTS = 10
 TOP_TEAMS = 12
@@ -45,6 +51,8 @@ HEATMAP_HEIGHT = 300
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 FILTER_KINDS = {"agents": "Agent", "teams": "Team"}
 DASH = "–"
+# Above this luminance black text has at least 4.5:1 on a cell, below it white has (they meet at 0.179).
+LABEL_SWITCH = 0.179
 GRID_THEME = {  # read by dash-ag-grid's own expression parser (no eval, so the CSP holds)
     "function": "themeQuartz.withParams({cellHorizontalPadding: 10, headerFontSize: 13, fontSize: 13})"
 }
@@ -68,7 +76,7 @@ TEAM_COLUMNS = [
     {"field": "label", "headerName": "Team", "flex": 2, "minWidth": 150, "tooltipField": "label"},
     _number("members", "Members", headerTooltip="Active in the team in the period, or in it with access"),
     _number("active_users", "Active users"),
-    _number("adoption", "Adoption", headerTooltip="Active users / members"),
+    _number("adoption", "Active share", headerTooltip="Active users / members (as the Dashboard's Active share)"),
     _number("interactions", "Interactions", sort="desc", minWidth=118),
     _number("share", "Share", headerTooltip="Share of the interactions in scope"),
     _number("per_member", "Per member", headerTooltip="Interactions per member"),
@@ -84,9 +92,12 @@ def grid(grid_id: str, columns: list[dict], rows: list[dict]) -> dag.AgGrid:
         rowData=rows,
         defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "wrapHeaderText": True,
                        "autoHeaderHeight": True},
-        dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, "theme": GRID_THEME},
+        dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, "theme": GRID_THEME,
+                         **grid_overlays(f"{NO_INTERACTIONS}.")},
         getRowId="params.data.key",
         columnSize="responsiveSizeToFit",
+        # Enter on a row filters the tab to it, as a click on its bar does: the keyboard's way (assets/a11y.js).
+        eventListeners={"cellKeyDown": ["filterOnEnter(params, setEventData)"]},
         style={"height": f"{CHART_HEIGHT}px"},
     )  # fmt: skip
 
@@ -158,9 +169,14 @@ def agent_rows(frame: pl.DataFrame) -> list[dict]:
     return rows
 
 
+def agents_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """The agents the chart draws (and its CSV holds): the most used, busiest first."""
+    return frame.filter(pl.col("interactions") > 0).head(TOP_AGENTS)
+
+
 def agent_figure(frame: pl.DataFrame) -> Figure:
     """The most used agents as horizontal bars, largest on top; customdata[0] is the agent id."""
-    top = frame.filter(pl.col("interactions") > 0).head(TOP_AGENTS).reverse()
+    top = agents_shown(frame).reverse()
     bars = {
         "type": "bar",
         "x": top["interactions"].to_list(),
@@ -189,10 +205,10 @@ def update_agents(query: dict | None) -> tuple:
         return message_figure(str(error), CHART_HEIGHT, wrap=NARROW), table_message(str(error))
     frame = analytics.agent_stats(filters)
     if frame.is_empty():
-        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message(f"{NO_INTERACTIONS}.")
+        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message(empty_period(filters))
     table = grid(ids.ANALYTICS_AGENT_GRID, AGENT_COLUMNS, agent_rows(frame))
     if frame["interactions"].sum() == 0:  # agents nobody used: still listed, with zeros
-        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table
+        return message_figure(empty_period(filters), CHART_HEIGHT, wrap=NARROW), table
     return agent_figure(frame), table
 
 
@@ -225,9 +241,14 @@ def team_rows(frame: pl.DataFrame) -> list[dict]:
     return rows
 
 
+def teams_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """The teams the chart draws (and its CSV holds), largest share first."""
+    return frame.head(TOP_TEAMS)
+
+
 def team_figure(frame: pl.DataFrame) -> Figure:
     """Each team's share of the interactions, largest on top; customdata[0] is the team id."""
-    top = frame.head(TOP_TEAMS).reverse()
+    top = teams_shown(frame).reverse()
     bars = {
         "type": "bar",
         "x": top["share"].to_list(),
@@ -259,7 +280,7 @@ def update_teams(query: dict | None) -> tuple:
         return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message("No teams in your scope.")
     table = grid(ids.ANALYTICS_TEAM_GRID, TEAM_COLUMNS, team_rows(frame))
     if frame["interactions"].sum() == 0:
-        return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table
+        return message_figure(empty_period(filters), CHART_HEIGHT, wrap=NARROW), table
     return team_figure(frame), table
 
 
@@ -281,27 +302,33 @@ def _partial(bucket: dt.date, grain: str, period: Period) -> bool:
     return bucket < period.start or last > period.end
 
 
-def over_time_figure(frame: pl.DataFrame, grain: str, period: Period) -> Figure:
-    """Stacked bars per bucket, one trace per series in rank order, Other in grey last; partial buckets faint."""
+def over_time_figure(frame: pl.DataFrame, grain: str, period: Period, today: dt.date | None = None) -> Figure:
+    """Stacked bars per bucket, one trace per series in rank order, Other in grey last; partial buckets faint,
+    the one still filling (it holds `today`) hatched and labelled."""
     traces = []
     for (rank, key, label), part in frame.group_by("rank", "key", "label", maintain_order=True):
         colour = OTHER_COLOUR if key == analytics.OTHER_KEY and label == "Other" else PALETTE[(rank - 1) % len(PALETTE)]
         partial = [_partial(bucket, grain, period) for bucket in part["bucket"]]
-        traces.append({
+        unfinished = None if today is None else unfinished_bucket(part["bucket"].to_list(), grain, period, today)
+        traces.append(hatched({
             "type": "bar",
             "x": part["bucket"].to_list(),
             "y": part["interactions"].to_list(),
             "name": label,
             "marker": {"color": colour, "opacity": [0.45 if p else 1 for p in partial]},
             "customdata": [
-                [key, format_usd(cost), " (partly outside the period)" if p else ""]
-                for cost, p in zip(part["cost_usd"], partial, strict=True)
+                [key, format_usd(cost), (" (partly outside the period)" if p else "")
+                 + (f" ({UNFINISHED[grain]})" if i == unfinished else "")]
+                for i, (cost, p) in enumerate(zip(part["cost_usd"], partial, strict=True))
             ],
             "hovertemplate": "%{y:,} interactions · %{customdata[1]}%{customdata[2]}<extra>%{fullData.name}</extra>",
-        })  # fmt: skip
-    tick = {"day": "%b %d", "week": "%b %d", "month": "%b %Y"}[grain]
-    xaxis = {"title": title({"day": "Day", "week": "Week starting", "month": "Month"}[grain]), "tickformat": tick,
-             "hoverformat": {"day": "%a %b %d, %Y", "week": "Week of %b %d, %Y", "month": "%B %Y"}[grain]}  # fmt: skip
+        }, unfinished))  # fmt: skip
+    notes = []
+    buckets = frame.group_by("bucket", maintain_order=True).agg(pl.col("interactions").sum())
+    unfinished = None if today is None else unfinished_bucket(buckets["bucket"].to_list(), grain, period, today)
+    if unfinished is not None:
+        notes.append(unfinished_note(buckets["bucket"][unfinished], buckets["interactions"][unfinished], grain))
+    xaxis = {"title": title({"day": "Day", "week": "Week starting", "month": "Month"}[grain]), **date_axis(grain)}
     if grain != "day":
         xaxis["tickvals"] = frame["bucket"].unique(maintain_order=True).to_list()
     return figure(
@@ -313,10 +340,11 @@ def over_time_figure(frame: pl.DataFrame, grain: str, period: Period) -> Figure:
         yaxis={"title": title("Interactions"), "rangemode": "tozero", **count_ticks(_tallest_bucket(frame))},
         legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
         margin={"b": 56},
+        **({"annotations": notes} if notes else {}),
     )
 
 
-def update_over_time(query: dict | None) -> Figure:
+def update_over_time(query: dict | None, today: dt.date | None = None) -> Figure:
     """Interactions per day, week or month, stacked by the top agents or teams and Other."""
     try:
         filters = page_filters(query, read_grain=True)  # the one part with a grain control
@@ -326,7 +354,7 @@ def update_over_time(query: dict | None) -> Figure:
         return message_figure(str(error), CHART_HEIGHT)
     if frame["interactions"].sum() == 0:
         return message_figure(NO_INTERACTIONS, CHART_HEIGHT)
-    return over_time_figure(frame, filters.grain, filters.period)
+    return over_time_figure(frame, filters.grain, filters.period, today or today_local(filters.period.tz))
 
 
 # Weekday x hour
@@ -338,6 +366,35 @@ def _compact(value: int) -> str:
     return f"{value:,}" if value < 1000 else f"{value / 1000:,.1f}k"
 
 
+def _cell_labels(counts: list[list[int]], hours: list[str]) -> dict:
+    """The counts written over the heat map, each black or white, whichever contrasts with its cell.
+
+    Plotly's own heat-map text picks #444 or white, and neither reaches 4.5:1 on the mid blues (3k
+    on a scale to 6k: 3.1:1); a text trace takes one colour per label, and black or white always does.
+    """
+    top = max(max(row) for row in counts) or 1
+    cells = [(hour, day, value) for day, row in zip(WEEKDAYS, counts, strict=True)
+             for hour, value in zip(hours, row, strict=True) if value]  # fmt: skip
+    shades = sample_colorscale(BLUES, [value / top for _hour, _day, value in cells]) if cells else []
+    return {
+        "type": "scatter",
+        "mode": "text",
+        "x": [hour for hour, _day, _value in cells],
+        "y": [day for _hour, day, _value in cells],
+        "text": [_compact(value) for _hour, _day, value in cells],
+        "textfont": {"color": ["#000000" if _luminance(shade) > LABEL_SWITCH else "#ffffff" for shade in shades]},
+        "hoverinfo": "skip",
+        "showlegend": False,
+    }
+
+
+def _luminance(rgb: str) -> float:
+    """WCAG relative luminance of Plotly's 'rgb(r, g, b)'."""
+    channels = [float(part) / 255 for part in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
 def heatmap_figure(frame: pl.DataFrame, tz: str) -> Figure:
     """A 7 x 24 grid of interactions, Monday on top; counts written in the busy cells."""
     counts = [frame.filter(pl.col("weekday") == day)["interactions"].to_list() for day in range(1, 8)]
@@ -347,8 +404,6 @@ def heatmap_figure(frame: pl.DataFrame, tz: str) -> Figure:
         "z": counts,
         "x": hours,
         "y": list(WEEKDAYS),
-        "text": [[_compact(v) for v in row] for row in counts],
-        "texttemplate": "%{text}",
         "colorscale": BLUES,
         "zmin": 0,
         "xgap": 2,
@@ -357,7 +412,7 @@ def heatmap_figure(frame: pl.DataFrame, tz: str) -> Figure:
         "hovertemplate": "%{y} %{x}:00–%{x}:59<br>%{z:,} interactions<extra></extra>",
     }
     return figure(
-        [cells],
+        [cells, _cell_labels(counts, hours)],
         HEATMAP_HEIGHT,
         hovermode="closest",
         xaxis={"title": title(f"Hour of day ({tz})"), "showgrid": False, "type": "category"},
@@ -400,7 +455,8 @@ def update_chips(query: dict | None) -> list:
     except PeriodError:
         return []
     if not filters.teams and not filters.agents:
-        return [html.Span("Tip: click an agent or a team in a chart to filter this tab to it.",
+        return [html.Span("Tip: click an agent or a team in a chart, or press Enter on its row in a table, to filter "
+                          "this tab to it.",
                           className="text-muted small")]  # fmt: skip
     labels = analytics.filter_labels(filters.scope)
     names = {(row["kind"], row["key"]): row["label"] for row in labels.iter_rows(named=True)}
@@ -441,6 +497,22 @@ def update_search_from_agent_click(click: dict | None, search: str | None):
 
 def update_search_from_team_click(click: dict | None, search: str | None):
     key = _clicked_key(click)
+    return _write(search, teams=key) if key else no_update
+
+
+def _entered_key(event: dict | None) -> str | None:
+    data = event.get("data") if isinstance(event, dict) else None
+    key = data.get("key") if isinstance(data, dict) else None
+    return key if isinstance(key, str) and key else None
+
+
+def update_search_from_agent_row(event: dict | None, search: str | None):
+    key = _entered_key(event)
+    return _write(search, agents=key) if key else no_update
+
+
+def update_search_from_team_row(event: dict | None, search: str | None):
+    key = _entered_key(event)
     return _write(search, teams=key) if key else no_update
 
 
@@ -502,11 +574,31 @@ def register_callbacks(app: dash.Dash) -> None:
         (update_search_from_agent_click, Input(ids.ANALYTICS_AGENT_CHART, "clickData")),
         (update_search_from_team_click, Input(ids.ANALYTICS_TEAM_CHART, "clickData")),
         (update_search_from_time_click, Input(ids.ANALYTICS_OVER_TIME, "clickData")),
+        (update_search_from_agent_row, Input(ids.ANALYTICS_AGENT_ENTER, "data")),
+        (update_search_from_team_row, Input(ids.ANALYTICS_TEAM_ENTER, "data")),
         (update_search_from_chip, Input({"type": ids.ANALYTICS_CHIP, "key": ALL, "value": ALL}, "n_clicks")),
         (update_search_from_grain, Input(ids.ANALYTICS_GRAIN, "value")),
         (update_search_from_stack, Input(ids.ANALYTICS_STACK, "value")),
     )
+    # Into a store of this page, not the shell's location: a callback whose output is outside the page
+    # would fire, with nothing clicked, each time the page is drawn (one request per writer).
     for writer, trigger in writers:
         app.callback(
-            Output(ids.SHELL_LOCATION, "search", allow_duplicate=True), trigger, search, prevent_initial_call=True
+            Output(ids.ANALYTICS_NEW_SEARCH, "data", allow_duplicate=True), trigger, search, prevent_initial_call=True
         )(writer)
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "passSearchOn"),
+        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Input(ids.ANALYTICS_NEW_SEARCH, "data"),
+        prevent_initial_call=True,
+    )
+    # A grid's Enter (its eventData) through a store of the page, in the browser: the grids are drawn by a
+    # callback, and a server callback on an input inside them would fire, with no key pressed, each time.
+    for grid_id, store_id in ((ids.ANALYTICS_AGENT_GRID, ids.ANALYTICS_AGENT_ENTER),
+                              (ids.ANALYTICS_TEAM_GRID, ids.ANALYTICS_TEAM_ENTER)):  # fmt: skip
+        app.clientside_callback(
+            "(event) => event || window.dash_clientside.no_update",
+            Output(store_id, "data"),
+            Input(grid_id, "eventData"),
+            prevent_initial_call=True,
+        )

@@ -17,7 +17,7 @@ from dash import Input, Output, State, html, no_update
 from flask import current_app
 
 from auth.scope import current_scope
-from callbacks._common import org_timezone, page_filters
+from callbacks._common import empty_period, org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
@@ -25,14 +25,28 @@ from callbacks._figures import (
     MUTED,
     OTHER_COLOUR,
     TEAM_COLOUR,
+    UNFINISHED,
     Figure,
     figure,
+    hatched,
     message_figure,
     money_axis,
+    unfinished_bucket,
+    unfinished_note,
 )
 from callbacks._tab import register_tab
 from layouts import ids
-from layouts._components import format_change, format_count, format_usd, message
+from layouts._components import (
+    DAY_HOVER,
+    DAY_TICK,
+    format_change,
+    format_count,
+    format_day,
+    format_usd,
+    grid_overlays,
+    info_tip,
+    message,
+)
 from queries import billing, usage
 from queries.billing_periods import (
     billing_periods,
@@ -46,7 +60,6 @@ from queries.period import Period, PeriodError, today_local
 from queries.scope import Scope
 
 NO_COST = "No cost in this period"
-NO_COST_TO_SHOW = "No cost to show"  # the tables' empty text (AG Grid reads it once, at start)
 MAX_PERIOD_OPTIONS = 36  # billing periods in the selector, newest first
 MAX_BARS = 15  # bars per chart; past that, the smallest are summed into one "Other" bar
 HEIGHT = 340  # chart heights, as in layouts/billing.py
@@ -105,16 +118,13 @@ def format_share(share: float | None) -> str:
     return "<0.1%" if share < 0.0005 else f"{share * 100:.1f}%"
 
 
-def short_day(day: dt.date) -> str:
-    return f"{day.day} {day:%b %Y}"
-
-
 # --- The period selector and the URL -------------------------------------------------------------
 
 
 def update_period_options(query: dict | None, today: dt.date | None = None) -> tuple[list[dict], str | None, str]:
     """The newest MAX_PERIOD_OPTIONS billing periods with data (and the current one, and the one the URL
-    shows), newest first; the one the URL shows selected."""
+    shows), newest first; the one the URL shows selected, named even when it is not a billing period: the
+    tab's one period control (the filter bar's preset is hidden here) always says what is shown."""
     today = _today(today)
     tz, anchor = org_timezone(), anchor_day()
     current = current_period(today)
@@ -134,7 +144,9 @@ def update_period_options(query: dict | None, today: dt.date | None = None) -> t
     if shown is None:
         return options, None, ""
     if not is_billing_period(shown, anchor):
-        return options, None, f"Showing {period_label(shown)} ({shown.days:,} days) from the dates above."
+        custom = {"label": f"{period_label(shown)} (custom dates)", "value": period_text(shown)}
+        note = f"Showing {period_label(shown)} ({shown.days:,} days) from the dates above."
+        return [custom, *options], period_text(shown), note
     if shown == current:
         elapsed = (today - shown.start).days + 1
         note = f"{shown.days} days · today is day {elapsed} of {shown.days}"
@@ -179,6 +191,12 @@ def _card(title, value: str, lines: list, card_id: str) -> dbc.Card:
     return dbc.Card(dbc.CardBody(body), id=card_id, className="h-100")
 
 
+def _defined(title: str, value: str, lines: list, card_id: str, definition: str) -> list:
+    """A card whose title has its definition behind an "i" (hover or keyboard focus)."""
+    badge, tooltip = info_tip(f"{card_id}-info", title, definition)
+    return [_card(html.Span([title, badge]), value, lines, card_id), tooltip]
+
+
 def _projection_card(projection: billing.Projection) -> list:
     rate = projection.rate_period
     method = (
@@ -201,7 +219,7 @@ def _projection_card(projection: billing.Projection) -> list:
         title,
         format_usd(projection.projected),
         [
-            f"by {short_day(projection.period.end)}",
+            f"by {format_day(projection.period.end)}",
             html.Span(f"at {format_usd(projection.run_rate)}/day, the last {rate.days} days' average",
                       className="text-muted"),
         ],
@@ -220,8 +238,8 @@ def _amount(text: str, element_id: str | None = None, colour: str = "") -> html.
     return html.Span(text, className=f"text-nowrap {colour}".strip(), **extra)
 
 
-def _change_line(current: Decimal, previous: Decimal, card_id: str) -> list:
-    text, colour = cost_change(current, previous)
+def _change_line(current: Decimal, previous: Decimal, card_id: str, no_data: str | None = None) -> list:
+    text, colour = cost_change(current, previous) if no_data is None else (no_data, "text-muted")
     delta = format_signed_usd(to_cents(current) - to_cents(previous))
     return [_amount(delta, f"{card_id}-delta"), " ", _amount(text, f"{card_id}-percent", colour)]
 
@@ -238,9 +256,13 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
     if is_billing_period(period, anchor):
         previous, previous_title = previous_billing_period(period, anchor), "Previous billing period"
     else:
-        previous, previous_title = period.previous(), "Previous period (same length)"
+        previous, previous_title = period.previous(), f"Previous: {period.comparison_shift().text}"
     total = billing.total_cost(filters)
     previous_total = billing.total_cost(filters.for_period(previous))
+    first_day = usage.data_bounds(scope, period.tz)["first_day"][0]
+    # a previous period that starts before the first data would show a large rise from nothing
+    before_data = first_day is not None and previous.start < first_day
+    no_data = f"no data before {format_day(first_day)}" if before_data else None
 
     if is_current:
         projection = billing.projection(filters, today)
@@ -253,7 +275,7 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
         same_days = Period(previous.start, min(previous.end, previous.start + (today - period.start)), period.tz)
         so_far = html.Span([
             html.Span("So far: ", className="text-muted"),
-            *_change_line(total, billing.total_cost(filters.for_period(same_days)), "billing-kpi-so-far"),
+            *_change_line(total, billing.total_cost(filters.for_period(same_days)), "billing-kpi-so-far", no_data),
             html.Span(f" vs the first {same_days.days} days of the previous period", className="text-muted"),
         ])  # fmt: skip
     else:
@@ -263,13 +285,11 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
         elif period.end >= today:
             status = "Includes today: still growing"
         total_lines = [period_label(period), html.Span(status, className="text-muted")]
-        second = [
-            _card(
-                "Average per day", format_usd(total / period.days), [f"over {period.days} days"], "billing-kpi-average"
-            )
-        ]
+        average = "The period's total divided by its days, days without use included."
+        second = _defined("Average per day", format_usd(total / period.days), [f"over {period.days} days"],
+                          "billing-kpi-average", average)  # fmt: skip
         compared, compared_label, so_far = total, "Change vs previous", None
-    text, colour = cost_change(compared, previous_total)
+    text, colour = cost_change(compared, previous_total) if no_data is None else (no_data, "text-muted")
     change_lines = [html.Span([
         _amount(text, "billing-kpi-change-percent", colour),
         html.Span(" · ", className="text-muted"),
@@ -278,32 +298,48 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
     ])]  # fmt: skip
     if so_far is not None:
         change_lines.append(so_far)
+    if is_billing_period(period, anchor):
+        previous_definition = "What the whole billing period before this one cost."
+    else:  # the one rule of every comparison (docs/architecture.md, "Comparisons")
+        previous_definition = f"What the same days earlier cost: the {period.comparison_shift().text}."
+    change_definition = (
+        "The projection minus the previous billing period's cost, and as a share of it. “So far” compares the "
+        "cost to date with the same first days of the previous period."
+        if is_current else "This period's cost minus the previous period's, and as a share of it."
+    )  # fmt: skip
     cards = [
-        _card(total_label(scope), format_usd(total), total_lines, "billing-kpi-total"),
+        _defined(total_label(scope), format_usd(total), total_lines, "billing-kpi-total",
+                 "What the period's interactions in the scope cost, in US dollars; the teams, agents, models and "
+                 "days below add up to it to the cent."),
         second,
-        _card(previous_title, format_usd(previous_total), [period_label(previous)], "billing-kpi-previous"),
-        _card(compared_label, format_signed_usd(to_cents(compared) - to_cents(previous_total)), change_lines,
-              "billing-kpi-change"),
+        _defined(previous_title, format_usd(previous_total), [period_label(previous)], "billing-kpi-previous",
+                 previous_definition),
+        _defined(compared_label, format_signed_usd(to_cents(compared) - to_cents(previous_total)), change_lines,
+                 "billing-kpi-change", change_definition),
     ]  # fmt: skip
     row = dbc.Row([dbc.Col(card, md=6, xl=3) for card in cards], className="g-3")
-    note = None if total else message(f"{NO_COST} ({period_label(period)}).", "info")
+    note = None if total else message(empty_period(filters, f"{NO_COST} ({period_label(period)})."), "info")
     return note, row
 
 
 # --- Cost per day --------------------------------------------------------------------------------
 
 
-def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> Figure:
+def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None, unfinished: int | None = None) -> Figure:
+    """Cost per day, the projection's days to come dashed, and today's bar (position `unfinished`:
+    still filling) hatched and labelled."""
     cents = frame["cost_cents"].to_list()
-    traces = [{
+    hover = f"%{{x|{DAY_HOVER}}}: %{{customdata}}<extra></extra>"
+    so_far = None if unfinished is None else hover.replace("<extra>", f" ({UNFINISHED['day']})<extra>")
+    traces = [hatched({
         "type": "bar",
         "x": frame["key"].to_list(),
         "y": [float(c) for c in cents],
         "customdata": [format_usd(c) for c in cents],
-        "hovertemplate": "%{x|%a %-d %b %Y}: %{customdata}<extra></extra>",
+        "hovertemplate": [so_far if i == unfinished else hover for i in range(len(cents))] if so_far else hover,
         "marker": {"color": COST_COLOUR},
         "name": "Cost",
-    }]  # fmt: skip
+    }, unfinished)]  # fmt: skip
     top = max(float(max(cents)), 0.0)
     projected = projection is not None and projection.remaining_days > 0
     if projected:
@@ -313,20 +349,22 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None) -> 
             "type": "scatter", "x": days, "y": [rate] * len(days), "mode": "lines",
             "line": {"dash": "dash", "color": MUTED, "width": 2},
             "name": f"Projected at {format_usd(projection.run_rate)}/day",
-            "hovertemplate": "%{x|%a %-d %b}: projected " + format_usd(projection.run_rate) + "<extra></extra>",
+            "hovertemplate": f"%{{x|{DAY_HOVER}}}: projected {format_usd(projection.run_rate)}<extra></extra>",
         })  # fmt: skip
         top = max(top, rate)
     start, end = frame["key"][0], frame["key"][-1]
+    notes = [] if unfinished is None else [unfinished_note(traces[0]["x"][unfinished], float(cents[unfinished]), "day")]
     return figure(
         traces,
         HEIGHT,
         yaxis={**money_axis(top), "ticklabelstandoff": 6},
-        xaxis={"range": [start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)], "tickformat": "%-d %b"},
+        xaxis={"range": [start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)], "tickformat": DAY_TICK},
         hovermode="closest",
         showlegend=projected,
         legend={"orientation": "h", "y": 1.02, "x": 0, "xanchor": "left", "yanchor": "bottom"},
         margin={"t": 40},
         bargap=0.15,
+        **({"annotations": notes} if notes else {}),
     )
 
 
@@ -340,7 +378,7 @@ def update_daily(query: dict | None, today: dt.date | None = None) -> Figure:
     if frame["interactions"].sum() == 0:
         return message_figure(NO_COST, HEIGHT)
     projection = billing.projection(filters, today) if filters.period == current_period(today) else None
-    return daily_figure(frame, projection)
+    return daily_figure(frame, projection, unfinished_bucket(frame["key"].to_list(), "day", filters.period, today))
 
 
 # --- Cost per team, agent and model: bar charts and tables ---------------------------------------
@@ -376,23 +414,28 @@ def total_row(frame: pl.DataFrame) -> dict:
 
 def grid_options(frame: pl.DataFrame | None) -> dict:
     """The tables' options, with the pinned total row when there are rows."""
-    options = {"animateRows": False, "tooltipShowDelay": 300, "localeText": {"noRowsToShow": NO_COST_TO_SHOW}}
+    options = {"animateRows": False, "tooltipShowDelay": 300, **grid_overlays(f"{NO_COST}.")}
     if frame is not None and not frame.is_empty():
         options["pinnedBottomRowData"] = [total_row(frame)]
     return options
 
 
-def bar_figure(frame: pl.DataFrame, colour: str, height: int = HEIGHT, top: int = MAX_BARS) -> Figure:
-    """Cost per key, most expensive on top; past `top` keys, the rest as one "Other" bar."""
+def bars_shown(frame: pl.DataFrame, top: int = MAX_BARS) -> tuple[list[str], list[Decimal], list[float]]:
+    """Labels, cents and shares of the bars: past `top` keys, the rest as one "Other (n)" bar (the CSV's rows too)."""
     labels, cents = frame["label"].to_list(), frame["cost_cents"].to_list()
     shares = [s or 0.0 for s in frame["share"].to_list()]
-    colours = [colour] * len(labels)
     if len(labels) > top:
         rest = len(labels) - (top - 1)
         labels = labels[: top - 1] + [f"Other ({rest})"]
         cents = cents[: top - 1] + [sum(cents[top - 1 :], Decimal(0))]
         shares = shares[: top - 1] + [sum(shares[top - 1 :])]
-        colours = colours[: top - 1] + [OTHER_COLOUR]
+    return labels, cents, shares
+
+
+def bar_figure(frame: pl.DataFrame, colour: str, height: int = HEIGHT, top: int = MAX_BARS) -> Figure:
+    """Cost per key, most expensive on top; past `top` keys, the rest as one "Other" bar."""
+    labels, cents, shares = bars_shown(frame, top)
+    colours = [colour] * len(labels) if frame.height <= top else [colour] * (top - 1) + [OTHER_COLOUR]
     text = [f"{format_usd(c)} · {format_share(s)}" for c, s in zip(cents, shares, strict=True)]
     bars = {
         "type": "bar",

@@ -2,30 +2,50 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output
+from dash import ClientsideFunction, Input, Output, State
 
-from callbacks._common import page_filters
+from callbacks._common import empty_period, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
     NO_INTERACTIONS,
     TEAM_COLOUR,
+    UNFINISHED,
     USERS_COLOUR,
     Figure,
+    bucket_end,
     count_axis,
+    count_ticks,
+    date_axis,
     figure,
+    hatched,
     message_figure,
     money_axis,
     title,
+    unfinished_bucket,
+    unfinished_note,
 )
 from callbacks._tab import register_tab
+from callbacks.analytics import update_search_from_agent_click, update_search_from_team_click
 from layouts import ids
-from layouts._components import format_change, format_count, format_percent, format_usd, kpi_card, message
+from layouts._components import (
+    format_change,
+    format_count,
+    format_day,
+    format_percent,
+    format_point_change,
+    format_usd,
+    kpi_card,
+    message,
+)
 from queries import usage
-from queries.period import PeriodError
+from queries.billing_periods import period_label
+from queries.period import Comparison, Period, PeriodError, comparison, today_local
 
 TOP = 5
 
@@ -34,69 +54,157 @@ def _ratio(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def update_kpis(query: dict | None) -> tuple:
-    """Interactions, active users, cost and adoption, each against the previous period."""
+def _dates(period: Period) -> str:
+    """`2 Mar – 8 Mar 2026`, or one day: `2 Mar 2026`."""
+    return format_day(period.start) if period.days == 1 else period_label(period)
+
+
+# What each card counts; the Users tab's "Adopted" is another number and says so (docs/schema.md).
+DEFINITIONS = {
+    "interactions": "Requests to the agents in the period and your scope (the teams and agents filtered), errors "
+    "included.",
+    "active-users": "People with at least one interaction in the period and scope.",
+    "cost": "What the period's interactions in the scope cost, in US dollars.",
+    "adoption": "Active users out of the people with access: anyone active in the scope in the period, and "
+    "the directory's people of its teams who had access by the period's end and are still with the company. "
+    "Not the Users tab's “Adopted”, which also counts people who used an agent before the period but not in "
+    "it. Its change is in percentage points (pp).",
+}
+
+
+def compared_text(compared: Comparison, first_day: dt.date | None) -> tuple[str | None, str]:
+    """What the cards' change lines say: why there is no change to show (None: there is one), then what
+    is compared with what."""
+    if compared.current is None:
+        return "no complete day yet", "to compare (today is partial)" if compared.partial else ""
+    previous = compared.previous
+    if first_day is not None and previous.start < first_day:
+        return f"no data before {format_day(first_day)}", f"to compare with {_dates(previous)}"
+    if compared.partial:
+        return None, f"up to yesterday vs {_dates(previous)} (today is partial)"
+    return None, f"vs {_dates(previous)}"
+
+
+def basis_text(compared: Comparison) -> str:
+    """The sentence each definition ends with: what its change compares."""
+    days = " up to yesterday (today is still filling)" if compared.partial else ""
+    return f" The change compares the period's days{days} with the {compared.shift.text}."
+
+
+def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
+    """Interactions, active users, cost and active share, each against the same days earlier (like for like)."""
     try:
         filters = page_filters(query)
     except PeriodError as error:
         return message(str(error), "danger"), None
     period = filters.period
-    previous = filters.for_period(period.previous())
+    compared = comparison(period, today or today_local(period.tz))
     now = usage.summary(filters).row(0, named=True)
-    before = usage.summary(previous).row(0, named=True)
     adopted_now = usage.adoption(filters).row(0, named=True)
-    adopted_before = usage.adoption(previous).row(0, named=True)
-    adoption_now = _ratio(adopted_now["active_users"], adopted_now["users_with_access"])
-    adoption_before = _ratio(adopted_before["active_users"], adopted_before["users_with_access"])
+    share_now = _ratio(adopted_now["active_users"], adopted_now["users_with_access"])
+    first_day = usage.data_bounds(filters.scope, period.tz)["first_day"][0]
+    reason, against = compared_text(compared, first_day)
+    if reason is None:
+        current, previous = filters.for_period(compared.current), filters.for_period(compared.previous)
+        so_far, adopted_so_far = (now, adopted_now) if current == filters else (
+            usage.summary(current).row(0, named=True), usage.adoption(current).row(0, named=True))  # fmt: skip
+        before = usage.summary(previous).row(0, named=True)
+        adopted_before = usage.adoption(previous).row(0, named=True)
+        share_so_far = _ratio(adopted_so_far["active_users"], adopted_so_far["users_with_access"])
+        share_before = _ratio(adopted_before["active_users"], adopted_before["users_with_access"])
+        changes = {
+            "interactions": format_change(so_far["interactions"], before["interactions"]),
+            "active-users": format_change(so_far["active_users"], before["active_users"]),
+            "cost": format_change(so_far["cost_usd"], before["cost_usd"], up_is_good=False),
+            "adoption": format_point_change(share_so_far, share_before),
+        }
+    else:
+        changes = dict.fromkeys(DEFINITIONS, (reason, "text-muted"))
+    basis = basis_text(compared)
+
+    def card(key: str, title: str, value: str, note: str | None = None) -> dbc.Card:
+        return kpi_card(title, value, changes[key], f"dashboard-kpi-{key}", note, against, DEFINITIONS[key] + basis)
+
     cards = [
-        kpi_card("Total interactions", format_count(now["interactions"]),
-                 format_change(now["interactions"], before["interactions"]), "dashboard-kpi-interactions"),
-        kpi_card("Active users", format_count(now["active_users"]),
-                 format_change(now["active_users"], before["active_users"]), "dashboard-kpi-active-users"),
-        kpi_card("Cost (USD)", format_usd(now["cost_usd"]),
-                 format_change(now["cost_usd"], before["cost_usd"], up_is_good=False), "dashboard-kpi-cost"),
-        kpi_card("Adoption", format_percent(adoption_now), format_change(adoption_now, adoption_before),
-                 "dashboard-kpi-adoption",
-                 f"{adopted_now['active_users']:,} of {adopted_now['users_with_access']:,} people with access"),
+        card("interactions", "Total interactions", format_count(now["interactions"])),
+        card("active-users", "Active users", format_count(now["active_users"])),
+        card("cost", "Cost (USD)", format_usd(now["cost_usd"])),
+        card("adoption", "Active share", format_percent(share_now),
+             f"{adopted_now['active_users']:,} of {adopted_now['users_with_access']:,} people with access"),
     ]  # fmt: skip
-    row = dbc.Row([dbc.Col(card, md=6, xl=3) for card in cards], className="g-3")
-    note = None if now["interactions"] else message(f"{NO_INTERACTIONS}.", "info")
+    row = dbc.Row([dbc.Col(c, md=6, xl=3) for c in cards], className="g-3")
+    note = None if now["interactions"] else message(empty_period(filters), "info")
     return note, row
 
 
-def trend_figure(current: pl.DataFrame, previous: pl.DataFrame, grain: str) -> Figure:
-    """Interactions and active users per bucket, with the previous period faint behind them."""
+def _so_far_traces(x: list, y: list, index: int, name: str, axis: str, colour: str, grain: str) -> list[dict]:
+    """The unfinished bucket's point: a dotted segment to it and an open marker that says "so far"."""
+    segment = slice(max(index - 1, 0), index + 1)
+    line = {"type": "scatter", "x": x[segment], "y": y[segment], "yaxis": axis, "mode": "lines", "name": name,
+            "legendgroup": name, "showlegend": False, "hoverinfo": "skip",
+            "line": {"width": 2.5, "dash": "dot", "color": colour}}  # fmt: skip
+    point = {"type": "scatter", "x": [x[index]], "y": [y[index]], "yaxis": axis, "mode": "markers",
+             "name": f"{name} ({UNFINISHED[grain]})", "legendgroup": name, "showlegend": False,
+             "marker": {"size": 9, "symbol": "circle-open", "color": colour, "line": {"width": 2}},
+             "hovertemplate": "%{y:,} " + UNFINISHED[grain] + "<extra>" + name + "</extra>"}  # fmt: skip
+    return [line, point]
+
+
+def trend_figure(
+    current: pl.DataFrame,
+    previous: pl.DataFrame,
+    grain: str,
+    compared: str = "previous period",
+    first_day: dt.date | None = None,
+    unfinished: int | None = None,
+) -> Figure:
+    """Interactions and active users per bucket, with the comparison period (`compared` says which) faint
+    behind them, bucket for bucket; when it starts before the first data (`first_day`), its buckets before
+    that are left out, and the bucket still filling (`unfinished`) is drawn dotted and labelled."""
     traces = []
     x = current["key"].to_list()
-    prev_dates = [d.isoformat() for d in previous["key"].to_list()][: len(x)]
+    prev_keys = previous["key"].to_list()[: len(x)]
+    prev_dates = [format_day(d) for d in prev_keys]
+    missing = first_day is not None and bool(prev_keys)
+    label = f"{compared}, no data before {format_day(first_day)}" if missing else compared
     for column, name, axis, colour in (("interactions", "Interactions", "y", AGENT_COLOUR),
                                        ("active_users", "Active users", "y2", USERS_COLOUR)):  # fmt: skip
+        before = previous[column].to_list()[: len(x)]
+        if missing:  # before the first data there is nothing to compare with: no line, not a line at zero
+            before = [None if bucket_end(k, grain) <= first_day else v for k, v in zip(prev_keys, before, strict=True)]
         traces.append({
-            "type": "scatter", "x": x[: len(prev_dates)], "y": previous[column].to_list()[: len(x)],
-            "name": f"{name} (previous period)", "yaxis": axis, "mode": "lines",
+            "type": "scatter", "x": x[: len(prev_dates)], "y": before,
+            "name": f"{name} ({label})", "yaxis": axis, "mode": "lines",
             "line": {"width": 1.5, "dash": "dot", "color": colour}, "opacity": 0.35, "customdata": prev_dates,
-            "hovertemplate": "%{y:,} on %{customdata}<extra>" + name + " (previous)</extra>",
+            "hovertemplate": "%{y:,} on %{customdata}<extra>" + name + " (" + compared + ")</extra>",
         })  # fmt: skip
+        y = current[column].to_list()
+        shown = y if unfinished is None else [None if i == unfinished else v for i, v in enumerate(y)]
         traces.append({
-            "type": "scatter", "x": x, "y": current[column].to_list(), "name": name, "yaxis": axis,
+            "type": "scatter", "x": x, "y": shown, "name": name, "yaxis": axis, "legendgroup": name,
             "mode": "lines+markers", "line": {"width": 2.5, "color": colour}, "marker": {"size": 4},
             "hovertemplate": "%{y:,}<extra>" + name + "</extra>",
         })  # fmt: skip
+        if unfinished is not None:
+            traces.extend(_so_far_traces(x, y, unfinished, name, axis, colour, grain))
     x_title = {"week": "Week starting", "month": "Month"}.get(grain)
+    xaxis = date_axis(grain) if x_title is None else {"title": title(x_title), **date_axis(grain)}
+    notes = [] if unfinished is None else [unfinished_note(x[unfinished], current["interactions"][unfinished], grain)]
     return figure(
         traces,
         340,
-        **({} if x_title is None else {"xaxis": {"title": title(x_title)}}),
+        xaxis=xaxis,
         yaxis=count_axis(max(current["interactions"].max(), previous["interactions"].max()), "Interactions"),
         yaxis2={
             **count_axis(max(current["active_users"].max(), previous["active_users"].max()), "Active users"),
             "overlaying": "y", "side": "right", "showgrid": False, "tickmode": "auto",
         },
         legend={"orientation": "h", "y": -0.22},
+        **({"annotations": notes} if notes else {}),
     )  # fmt: skip
 
 
-def update_trend(query: dict | None) -> Figure:
+def update_trend(query: dict | None, today: dt.date | None = None) -> Figure:
     try:
         filters = page_filters(query)  # the grain that fits the period: this tab has no grain control
     except PeriodError as error:
@@ -104,23 +212,34 @@ def update_trend(query: dict | None) -> Figure:
     current = usage.interactions_over_time(filters)
     if current["interactions"].sum() == 0:
         return message_figure(NO_INTERACTIONS)
-    previous = usage.interactions_over_time(filters.for_period(filters.period.previous()))
-    return trend_figure(current, previous, filters.grain)
+    period, before = filters.period, filters.period.previous()
+    previous = usage.interactions_over_time(filters.for_period(before))
+    first_day = usage.data_bounds(filters.scope, period.tz)["first_day"][0]
+    gap = first_day if first_day is not None and before.start < first_day else None
+    unfinished = unfinished_bucket(current["key"].to_list(), filters.grain, period, today or today_local(period.tz))
+    compared = f"{_dates(before)}: {period.comparison_shift().text}"
+    return trend_figure(current, previous, filters.grain, compared, gap, unfinished)
 
 
-def cost_figure(frame: pl.DataFrame, grain: str) -> Figure:
+def cost_figure(frame: pl.DataFrame, grain: str, unfinished: int | None = None) -> Figure:
     bars = {
         "type": "bar",
         "x": frame["key"].to_list(),
         "y": [float(v) for v in frame["cost_usd"]],
-        "customdata": [format_usd(v) for v in frame["cost_usd"]],
+        "customdata": [
+            format_usd(v) + (f" ({UNFINISHED[grain]})" if i == unfinished else "")
+            for i, v in enumerate(frame["cost_usd"])
+        ],
         "hovertemplate": "%{x}: %{customdata}<extra></extra>",
         "marker": {"color": COST_COLOUR},
     }
-    return figure([bars], 220, yaxis=money_axis(float(frame["cost_usd"].max())), showlegend=False, margin={"t": 8})
+    notes = [] if unfinished is None else [unfinished_note(bars["x"][unfinished], bars["y"][unfinished], grain)]
+    return figure([hatched(bars, unfinished)], 220, xaxis=date_axis(grain),
+                  yaxis=money_axis(float(frame["cost_usd"].max())), showlegend=False, margin={"t": 8},
+                  **({"annotations": notes} if notes else {}))  # fmt: skip
 
 
-def update_cost(query: dict | None) -> tuple:
+def update_cost(query: dict | None, today: dt.date | None = None) -> tuple:
     """Total cost of the period and a small bar chart of cost per day (or week/month)."""
     try:
         filters = page_filters(query)
@@ -130,12 +249,24 @@ def update_cost(query: dict | None) -> tuple:
     total = frame["cost_usd"].sum()
     if frame["interactions"].sum() == 0:
         return format_usd(total), message_figure(NO_INTERACTIONS, 220)
-    return format_usd(total), cost_figure(frame, filters.grain)
+    period = filters.period
+    unfinished = unfinished_bucket(frame["key"].to_list(), filters.grain, period, today or today_local(period.tz))
+    return format_usd(total), cost_figure(frame, filters.grain, unfinished)
+
+
+def top_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """The keys a top chart draws (and its CSV holds): the five with the most interactions."""
+    return frame.head(TOP)
+
+
+def top_title(things: str, count: int) -> str:
+    """A top-5 card's title: "Top 5" only when there are more than five (a manager of two teams: "(2)")."""
+    return f"Top {TOP} {things} by interactions" if count > TOP else f"{things.capitalize()} by interactions ({count})"
 
 
 def top_figure(frame: pl.DataFrame, colour: str) -> Figure:
-    """The five keys with the most interactions, largest on top."""
-    top = frame.head(TOP).reverse()
+    """The five keys with the most interactions, largest on top; customdata[0] is the key a click filters to."""
+    top = top_rows(frame).reverse()
     bars = {
         "type": "bar",
         "x": top["interactions"].to_list(),
@@ -143,30 +274,35 @@ def top_figure(frame: pl.DataFrame, colour: str) -> Figure:
         "orientation": "h",
         "text": [format_count(v) for v in top["interactions"]],
         "textposition": "auto",
-        "customdata": [[u, format_usd(c)] for u, c in zip(top["active_users"], top["cost_usd"], strict=True)],
-        "hovertemplate": "%{y}: %{x:,} interactions, %{customdata[0]:,} users, %{customdata[1]}<extra></extra>",
+        "customdata": [[k, u, format_usd(c)] for k, u, c in zip(top["key"], top["active_users"], top["cost_usd"],
+                                                                 strict=True)],
+        "hovertemplate": "%{y}: %{x:,} interactions, %{customdata[1]:,} users, %{customdata[2]}<extra></extra>",
         "marker": {"color": colour},
-    }
-    return figure([bars], 260, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8},
-                  xaxis={"title": title("Interactions")})  # fmt: skip
+    }  # fmt: skip
+    # Room for five bars, so two are not two slabs (as on the Analytics tab).
+    slots = {"range": [top.height - 0.5 - max(top.height, TOP), top.height - 0.5]}
+    xaxis = {"title": title("Interactions"), **count_ticks(top["interactions"].max())}
+    return figure([bars], 260, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8}, xaxis=xaxis,
+                  yaxis=slots)  # fmt: skip
 
 
-def _top(by: str, query: dict | None) -> Figure:
+def _top(by: str, query: dict | None) -> tuple[Figure, str]:
+    things = f"{by}s"
     try:
         filters = page_filters(query)
     except PeriodError as error:
-        return message_figure(str(error), 260)
+        return message_figure(str(error), 260), top_title(things, TOP + 1)
     frame = usage.interactions_by_key(filters, by)
     if frame.is_empty():
-        return message_figure(NO_INTERACTIONS, 260)
-    return top_figure(frame, AGENT_COLOUR if by == "agent" else TEAM_COLOUR)
+        return message_figure(NO_INTERACTIONS, 260), top_title(things, TOP + 1)
+    return top_figure(frame, AGENT_COLOUR if by == "agent" else TEAM_COLOUR), top_title(things, frame.height)
 
 
-def update_top_agents(query: dict | None) -> Figure:
+def update_top_agents(query: dict | None) -> tuple[Figure, str]:
     return _top("agent", query)
 
 
-def update_top_teams(query: dict | None) -> Figure:
+def update_top_teams(query: dict | None) -> tuple[Figure, str]:
     return _top("team", query)
 
 
@@ -175,6 +311,25 @@ def register_callbacks(app: dash.Dash) -> None:
         ((Output(ids.DASHBOARD_MESSAGE, "children"), Output(ids.DASHBOARD_KPIS, "children")), update_kpis),
         ((Output(ids.DASHBOARD_TREND, "figure"),), update_trend),
         ((Output(ids.DASHBOARD_COST_TOTAL, "children"), Output(ids.DASHBOARD_COST_DAILY, "figure")), update_cost),
-        ((Output(ids.DASHBOARD_TOP_AGENTS, "figure"),), update_top_agents),
-        ((Output(ids.DASHBOARD_TOP_TEAMS, "figure"),), update_top_teams),
+        ((Output(ids.DASHBOARD_TOP_AGENTS, "figure"), Output(ids.DASHBOARD_TOP_AGENTS_TITLE, "children")),
+         update_top_agents),
+        ((Output(ids.DASHBOARD_TOP_TEAMS, "figure"), Output(ids.DASHBOARD_TOP_TEAMS_TITLE, "children")),
+         update_top_teams),
     ])  # fmt: skip
+    # A click on a bar (or its label or value: assets/charts.js) filters to it, as on the Analytics tab;
+    # into a store of this page, as there, so that drawing the page sends no request for them.
+    search = State(ids.SHELL_LOCATION, "search")
+    for writer, chart in ((update_search_from_agent_click, ids.DASHBOARD_TOP_AGENTS),
+                          (update_search_from_team_click, ids.DASHBOARD_TOP_TEAMS)):  # fmt: skip
+        app.callback(
+            Output(ids.DASHBOARD_NEW_SEARCH, "data", allow_duplicate=True),
+            Input(chart, "clickData"),
+            search,
+            prevent_initial_call=True,
+        )(writer)
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "passSearchOn"),
+        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Input(ids.DASHBOARD_NEW_SEARCH, "data"),
+        prevent_initial_call=True,
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 import dash
 import diskcache
 import multiprocess
-from dash import DiskcacheManager, Input, Output, State, ctx, no_update
+from dash import ClientsideFunction, DiskcacheManager, Input, Output, State, ctx, no_update
 from flask import Flask, current_app
 from flask_login import user_logged_out
 
@@ -20,11 +20,10 @@ from auth.session import current_account, session_ended, store
 from callbacks._common import org_timezone
 from callbacks.shell import BILLING_PATH
 from layouts import ids
-from queries import usage
+from queries import directory, usage
 from queries.billing_periods import billing_periods, period_label
 from queries.filters import (
     Filters,
-    asked_period,
     default_period,
     parse_filters,
     parse_period_text,
@@ -53,14 +52,27 @@ def _shown_by_default(pathname: str | None, tz: str) -> Period:
     return default_period(tz, billing_anchor=anchor)
 
 
+def shown_label(filters: Filters) -> str:
+    """The view on screen in words: its dates and every team and agent filter in effect."""
+    parts = [f"As shown: {period_label(filters.period)}"]
+    if filters.teams:
+        names = dict(directory.teams_in_scope(current_scope()).select("team_id", "name").iter_rows())
+        parts.append("Teams: " + ", ".join(names.get(team, team) for team in filters.teams))
+    if filters.agents:
+        names = dict(directory.agents().select("agent_id", "name").iter_rows())
+        parts.append("Agents: " + ", ".join(names.get(agent, agent) for agent in filters.agents))
+    return " · ".join(parts)
+
+
 def update_period_options(is_open: bool, search: str | None, pathname: str | None = None) -> tuple[list[dict], str]:
-    """The period on screen first, then the presets, then recent billing periods."""
+    """The view on screen first (its period, teams and agents), then the presets, then recent billing periods."""
     if not is_open:
         return no_update, no_update
     tz = org_timezone()
     try:
-        shown = asked_period(query_from_search(search), tz, _shown_by_default(pathname, tz))
-        options = [{"label": f"As shown: {shown.start} to {shown.end}", "value": SHOWN}]
+        shown = parse_filters(query_from_search(search), current_scope(), tz,
+                              default=_shown_by_default(pathname, tz), read_grain=False)  # fmt: skip
+        options = [{"label": shown_label(shown), "value": SHOWN}]
     except PeriodError:
         options = []
     options += [{"label": label, "value": key} for key, label in PRESETS.items() if key != "custom"]
@@ -222,6 +234,7 @@ def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
         Input(ids.REPORT_DIALOG, "is_open"),
         State(ids.SHELL_LOCATION, "search"),
         State(ids.SHELL_LOCATION, "pathname"),
+        prevent_initial_call=True,  # the dialog opens closed; these two run when it opens
     )(update_period_options)
     app.callback(
         Output(ids.REPORT_TICKET, "data"),
@@ -233,7 +246,15 @@ def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
         Input(ids.REPORT_FORMAT, "value"),
         State(ids.SHELL_LOCATION, "search"),
         State(ids.SHELL_LOCATION, "pathname"),
+        prevent_initial_call=True,
     )(prepare_ticket)
+    # A new file starts: the last one's "Done" goes at once (the job's own answer comes when it ends).
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "clearReportStatus"),
+        Output(ids.REPORT_STATUS, "children", allow_duplicate=True),
+        Input(ids.REPORT_GENERATE, "n_clicks"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(ids.REPORT_DOWNLOAD, "data"),
         Output(ids.REPORT_STATUS, "children"),

@@ -6,7 +6,7 @@ import datetime as dt
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, ctx, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from flask import current_app
 
 import queries
@@ -29,12 +29,6 @@ from queries.filters import (
 from queries.period import PRESETS, PeriodError, matching_preset, preset_period, today_local
 
 BILLING_PATH = "/telemetry/billing"
-
-
-def update_nav_links(search: str | None) -> list[str]:
-    """Carry the query string (the period and filters) across tabs."""
-    suffix = search or ""
-    return [f"{path}{suffix}" for _slug, _label, path in TABS]
 
 
 def update_user_label(_pathname: str | None) -> tuple[str, str]:
@@ -63,6 +57,50 @@ def update_filter_options(_pathname: str | None) -> tuple[list[dict], list[dict]
         [{"label": row["name"], "value": row["team_id"]} for row in teams.iter_rows(named=True)],
         [{"label": row["name"], "value": row["agent_id"]} for row in agents.iter_rows(named=True)],
     )
+
+
+def link_filters(teams: list[str], agents: list[str]) -> tuple[list[dict], list[dict], dbc.Alert | None]:
+    """The dropdowns' options, with any id the URL asks for that the viewer cannot see, and a note naming those.
+
+    They go out with the dropdowns' values in one response: a dropdown drops a value it has no option for
+    and that change is written back into the URL, which lost a shared link's filters whenever the options
+    arrived after the values. An id the viewer cannot see (another manager's team, an unknown agent) stays
+    selected, marked and explained, never silently dropped; it matches no data (`Scope.narrow`). A team
+    outside a manager's teams is treated as one that does not exist, as `directory.unknown_ids` does.
+    """
+    team_options, agent_options = update_filter_options(None)
+    missing_teams = _missing(teams, team_options)
+    missing_agents = _missing(agents, agent_options)
+    team_options += [{"label": f"{team} (not available)", "value": team} for team in missing_teams]
+    agent_options += [{"label": f"{agent} (not available)", "value": agent} for agent in missing_agents]
+    problems = []
+    if missing_teams:
+        problems.append(f"{_ids_text('team', missing_teams)} not among the teams you can see")
+    if missing_agents:
+        problems.append(f"{_ids_text('agent', missing_agents)} not in the directory")
+    if not problems:
+        return team_options, agent_options, None
+    text = (
+        f"Not every filter in this link can apply: {'; '.join(problems)}. "
+        "It matches no data here; remove it from the filter above."
+    )
+    return team_options, agent_options, message(text, "warning")
+
+
+def _missing(asked: list[str], options: list[dict]) -> list[str]:
+    known = {option["value"] for option in options}
+    return [item for item in asked if item not in known]
+
+
+def _ids_text(kind: str, missing: list[str]) -> str:
+    shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+    return f"{kind} {shown} is" if len(missing) == 1 else f"{kind}s {shown} are"
+
+
+def update_frame(pathname: str | None) -> tuple:
+    """Who is in and the data notice: one request when a tab opens, not two (the filter bar's choices go
+    with its values: `link_filters`)."""
+    return (*update_user_label(pathname), update_data_notice(pathname))
 
 
 def _first_day() -> dt.date | None:
@@ -139,32 +177,40 @@ def _picked_date(value: object) -> object:
 
 
 def update_filters(search, pathname, preset, start, end, teams, agents) -> tuple:
+    """The filter bar from the URL (with its options and the period preset's visibility), or the URL
+    from the filter bar."""
     tz = org_timezone()
     trigger = ctx.triggered_id
     if trigger in (None, ids.SHELL_LOCATION):
-        return controls_from_search(search, today_local(tz), tz, pathname)
-    return search_from_controls(trigger, search, (preset, start, end, teams, agents), today_local(tz), tz)
+        controls = controls_from_search(search, today_local(tz), tz, pathname)
+        if controls[4] is no_update:  # a malformed URL: the controls stay as they are, and their options
+            return (*controls, no_update, no_update, period_preset_class(pathname))
+        team_options, agent_options, note = link_filters(controls[4], controls[5])
+        return (*controls[:-1], controls[-1] or note, team_options, agent_options, period_preset_class(pathname))
+    controls = search_from_controls(trigger, search, (preset, start, end, teams, agents), today_local(tz), tz)
+    return (*controls, no_update, no_update, no_update)
+
+
+def period_preset_class(pathname: str | None) -> str:
+    """The Billing tab names its period in its own selector (billing periods), so the bar's preset is hidden
+    there: one period control per page."""
+    return "d-none" if pathname == BILLING_PATH else ""
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
+    # Carry the query string (the period and filters) across tabs: in the browser (assets/shell.js).
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "navLinks"),
         [Output(ids.NAV_LINKS[slug], "href") for slug, _label, _path in TABS],
         Input(ids.SHELL_LOCATION, "search"),
-    )(update_nav_links)
+        [State(ids.NAV_LINKS[slug], "href") for slug, _label, _path in TABS],
+    )
     app.callback(
         Output(ids.SHELL_USER, "children"),
         Output(ids.SHELL_SCOPE, "children"),
-        Input(ids.SHELL_LOCATION, "pathname"),
-    )(update_user_label)
-    app.callback(
         Output(ids.SHELL_NOTICE, "children"),
         Input(ids.SHELL_LOCATION, "pathname"),
-    )(update_data_notice)
-    app.callback(
-        Output(ids.FILTER_TEAMS, "options"),
-        Output(ids.FILTER_AGENTS, "options"),
-        Input(ids.SHELL_LOCATION, "pathname"),
-    )(update_filter_options)
+    )(update_frame)
     app.callback(
         Output(ids.SHELL_LOCATION, "search"),
         Output(ids.FILTER_PRESET, "value"),
@@ -173,6 +219,9 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.FILTER_TEAMS, "value"),
         Output(ids.FILTER_AGENTS, "value"),
         Output(ids.FILTER_MESSAGE, "children"),
+        Output(ids.FILTER_TEAMS, "options"),
+        Output(ids.FILTER_AGENTS, "options"),
+        Output(ids.FILTER_PERIOD, "className"),
         Input(ids.SHELL_LOCATION, "search"),
         Input(ids.SHELL_LOCATION, "pathname"),
         Input(ids.FILTER_PRESET, "value"),
@@ -181,3 +230,11 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.FILTER_TEAMS, "value"),
         Input(ids.FILTER_AGENTS, "value"),
     )(update_filters)
+    app.clientside_callback(  # "Copy link", in the browser alone (assets/copy_link.js)
+        ClientsideFunction("telemetry", "copyLink"),
+        Output(ids.FILTER_COPY_LINK, "children"),
+        Input(ids.FILTER_COPY_LINK, "n_clicks"),
+        Input(ids.SHELL_LOCATION, "pathname"),
+        Input(ids.SHELL_LOCATION, "search"),
+        prevent_initial_call=True,
+    )

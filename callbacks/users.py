@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import dash
 import dash_bootstrap_components as dbc
@@ -11,7 +12,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from auth.session import audit
 from callbacks import grid_rows
-from callbacks._common import org_timezone, page_filters
+from callbacks._common import empty_period, org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
     GREEN,
@@ -19,6 +20,7 @@ from callbacks._figures import (
     NO_INTERACTIONS,
     Figure,
     count_axis,
+    date_axis,
     figure,
     message_figure,
     title,
@@ -26,19 +28,39 @@ from callbacks._figures import (
 from callbacks._memo import memoised
 from callbacks._tab import register_tab
 from layouts import ids
-from layouts._components import format_count, format_percent, format_usd, message
+from layouts._components import (
+    DAY,
+    DAY_HOVER,
+    DAY_TIME,
+    GRAPH_CONFIG,
+    format_count,
+    format_percent,
+    format_usd,
+    info_tip,
+    message,
+)
 from queries import users
 from queries.filters import search_with
 from queries.period import PeriodError
 from reports.safe import spreadsheet_safe
 
+
+def shown_as_text(field: str) -> dict:
+    """The grid shows the text the server wrote next to the value (`<field>_text`): 1,997 and 3 Mar 2026,
+    while filters and sorting work on the value itself."""
+    # no data while the block of an infinite grid's row is on its way
+    return {"valueFormatter": {"function": f"params.data ? params.data.{field}_text : ''"}}
+
+
 ALL_COLUMNS = [
     {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 160},
     {"field": "email", "headerName": "Email", "minWidth": 200},
     {"field": "team", "headerName": "Team"},
-    {"field": "interactions", "headerName": "Interactions", "type": "rightAligned", "filter": "agNumberColumnFilter"},
-    {"field": "active_days", "headerName": "Active days", "type": "rightAligned", "filter": "agNumberColumnFilter"},
-    {"field": "last_active", "headerName": "Last active (local)", "minWidth": 150},
+    {"field": "interactions", "headerName": "Interactions", "type": "rightAligned", "filter": "agNumberColumnFilter",
+     **shown_as_text("interactions")},
+    {"field": "active_days", "headerName": "Active days", "type": "rightAligned", "filter": "agNumberColumnFilter",
+     **shown_as_text("active_days")},
+    {"field": "last_active", "headerName": "Last active (local)", "minWidth": 150, **shown_as_text("last_active")},
     {"field": "most_used_agent", "headerName": "Most-used agent", "minWidth": 160},
     {"field": "frequency", "headerName": "Frequency", "headerTooltip": "See Frequency classes above the table"},
 ]  # fmt: skip
@@ -46,10 +68,11 @@ NOT_ADOPTED_COLUMNS = [
     {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 160},
     {"field": "email", "headerName": "Email", "minWidth": 200},
     {"field": "team", "headerName": "Team"},
-    {"field": "access_since", "headerName": "Has had access since"},
+    {"field": "access_since", "headerName": "Has had access since", **shown_as_text("access_since")},
     {"field": "days_with_access", "headerName": "Days with access", "type": "rightAligned",
-     "filter": "agNumberColumnFilter"},
+     "filter": "agNumberColumnFilter", **shown_as_text("days_with_access")},
 ]  # fmt: skip
+COUNT_FIELDS = ("interactions", "active_days", "days_with_access")
 
 
 SEARCH_FIELDS = ("name", "email", "team")
@@ -66,14 +89,40 @@ def view_rows(activity: pl.DataFrame, view: str, tz: str, end: dt.date) -> pl.Da
     since = pl.col("created_at").dt.convert_time_zone(tz).dt.date()
     frame = activity.with_columns(
         pl.col("last_active").dt.strftime("%Y-%m-%d %H:%M").fill_null("never"),
+        pl.col("last_active").dt.strftime(DAY_TIME).fill_null("never").alias("last_active_text"),
         pl.col("most_used_agent").fill_null("—"),
         since.dt.strftime("%Y-%m-%d").alias("access_since"),
+        since.dt.strftime(DAY).alias("access_since_text"),
         (pl.lit(end) - since).dt.total_days().alias("days_with_access"),
     )
     if view != "not_adopted":
-        return frame.select(["user_id", *(c["field"] for c in ALL_COLUMNS)])
-    fields = ["user_id", *(c["field"] for c in NOT_ADOPTED_COLUMNS)]
+        return frame.select(["user_id", *(c["field"] for c in ALL_COLUMNS), "last_active_text"])
+    fields = ["user_id", *(c["field"] for c in NOT_ADOPTED_COLUMNS), "access_since_text"]
     return frame.filter(pl.col("frequency") == "not adopted").sort("access_since", "name").select(fields)
+
+
+def with_texts(rows: list[dict]) -> list[dict]:
+    """A block's rows with the text the grid shows beside each count (`shown_as_text`; the dates' texts
+    come from `view_rows`)."""
+    for row in rows:
+        for field in COUNT_FIELDS:
+            if row.get(field) is not None:
+                row[f"{field}_text"] = format_count(row[field])
+    return rows
+
+
+# What each card counts (docs/schema.md, "Who is counted where"): "Adopted" is ever, up to the period's end,
+# and so not the Dashboard's "Active share" (active in the period).
+CARD_DEFINITIONS = {
+    "users-card-total": "Everyone listed in your scope for the period: anyone with activity in it, and the "
+    "directory's people of its teams who had access by the period's end and are still with the company.",
+    "users-card-adopted": "People in scope who have used an agent in this scope at least once, up to the "
+    "period's end, whether or not in the period. Not the Dashboard's “Active share”, which counts only use "
+    "in the period.",
+    "users-card-not-adopted": "People in scope who have never used an agent in this scope, up to the end of the "
+    "period.",
+    "users-card-inactive": "People in scope who used an agent in this scope before this period, but not during it.",
+}
 
 
 def summary_cards(activity: pl.DataFrame) -> dbc.Row:
@@ -81,10 +130,10 @@ def summary_cards(activity: pl.DataFrame) -> dbc.Row:
     by_class = dict(zip(counts["frequency"], counts["count"], strict=True))
     total = activity.height
     adopted = total - by_class.get("not adopted", 0)
+    share = format_percent(adopted / total if total else 0)
     cards = [
         ("Users in scope", format_count(total), "Active in your scope, or in its teams", "users-card-total"),
-        ("Adopted", format_count(adopted), f"{format_percent(adopted / total if total else 0)} have used an agent",
-         "users-card-adopted"),
+        ("Adopted", format_count(adopted), f"{share} have ever used an agent", "users-card-adopted"),
         ("Not adopted yet", format_count(by_class.get("not adopted", 0)), "Never used an agent",
          "users-card-not-adopted"),
         ("Inactive this period", format_count(by_class.get("inactive", 0)), "Used before, not in this period",
@@ -96,7 +145,10 @@ def summary_cards(activity: pl.DataFrame) -> dbc.Row:
                 dbc.Card(
                     dbc.CardBody(
                         [
-                            html.Div(title, className="text-muted small text-uppercase"),
+                            html.Div(
+                                [title, *info_tip(f"{card_id}-info", title, CARD_DEFINITIONS[card_id])],
+                                className="text-muted small text-uppercase",
+                            ),
                             html.Div(value, className="fs-3 fw-semibold", id=f"{card_id}-value"),
                             html.Div(note, className="small text-muted"),
                         ]
@@ -132,7 +184,8 @@ def update_table(query: dict | None) -> tuple:
     activity = users.user_activity(filters)
     if activity.is_empty():
         return message("Nobody in your scope yet.", "info"), summary_cards(activity), ALL_COLUMNS
-    return None, summary_cards(activity), _columns(_view(query))
+    note = None if activity["interactions"].sum() else message(empty_period(filters), "info")
+    return note, summary_cards(activity), _columns(_view(query))
 
 
 def update_rows(request: dict | None, query: dict | None, search: str | None) -> dict:
@@ -149,13 +202,14 @@ def update_rows(request: dict | None, query: dict | None, search: str | None) ->
     if view == "all" and grid_rows.is_plain(request, search):
         # the rows in their own order: only the block is put as a person reads it (30,000 people: 6 ms)
         page, count = grid_rows.block(activity, request, {})
-        return {"rowData": view_rows(page, view, org_timezone(), filters.period.end).to_dicts(), "rowCount": count}
+        rows = view_rows(page, view, org_timezone(), filters.period.end).to_dicts()
+        return {"rowData": with_texts(rows), "rowCount": count}
     rows = view_rows(activity, view, org_timezone(), filters.period.end)
     try:
         page, count = grid_rows.block(rows, request, filter_kinds(_columns(view)), search, SEARCH_FIELDS)
     except grid_rows.TooMuchAsked:  # said next to the search box (update_search_note)
         return {"rowData": [], "rowCount": 0}
-    return {"rowData": page.to_dicts(), "rowCount": count}
+    return {"rowData": with_texts(page.to_dicts()), "rowCount": count}
 
 
 def update_search_note(search: str | None, model: dict | None) -> str:
@@ -193,7 +247,8 @@ def export_csv(n_clicks: int | None, query: dict | None, search: str | None = No
     view = _view(query)
     activity = users.user_activity(period_filters)
     rows = view_rows(activity, view, org_timezone(), period_filters.period.end)
-    rows = grid_rows.matching(rows, filters, filter_kinds(_columns(view)), search, SEARCH_FIELDS).drop("user_id")
+    rows = grid_rows.matching(rows, filters, filter_kinds(_columns(view)), search, SEARCH_FIELDS)
+    rows = rows.select(c["field"] for c in _columns(view))  # the values, not the texts shown beside them
     period = period_filters.period
     narrowed = bool(isinstance(search, str) and search.strip()) or bool(filters)
     audit("export", {"what": f"users:{view}", "format": "csv", "start": str(period.start), "end": str(period.end),
@@ -239,7 +294,8 @@ def adoption_figure(curve: pl.DataFrame) -> Figure:
         "name": "Adopted (used an agent at least once)", "mode": "lines", "line": {"color": GREEN, "width": 3},
         "fill": "tozeroy", "fillcolor": "rgba(0,158,115,0.12)",
     }  # fmt: skip
-    return figure([access, adopted], 260, yaxis=count_axis(curve["users_with_access"].max(), "People"))
+    return figure([access, adopted], 260, xaxis=date_axis(),
+                  yaxis=count_axis(curve["users_with_access"].max(), "People"))  # fmt: skip
 
 
 def update_adoption(query: dict | None) -> Figure:
@@ -253,8 +309,36 @@ def update_adoption(query: dict | None) -> Figure:
     return adoption_figure(curve)
 
 
+def _agents_table(agents: pl.DataFrame) -> dbc.Table:
+    """One row per agent the person used, and their totals in the last row."""
+    right = {"className": "text-end text-nowrap"}
+    head = html.Thead(html.Tr([html.Th("Agent"), html.Th("Interactions", **right), html.Th("Errors", **right),
+                               html.Th("Cost", **right)]))  # fmt: skip
+    body = html.Tbody([
+        html.Tr([html.Td(r["agent"], className="text-break"), html.Td(format_count(r["interactions"]), **right),
+                 html.Td(format_count(r["errors"]), **right), html.Td(format_usd(r["cost_usd"]), **right)])
+        for r in agents.iter_rows(named=True)
+    ])  # fmt: skip
+    cost = sum(agents["cost_usd"].to_list(), Decimal(0))
+    total = html.Tfoot(html.Tr([
+        html.Th("Total"), html.Th(format_count(int(agents["interactions"].sum())), **right),
+        html.Th(format_count(int(agents["errors"].sum())), **right), html.Th(format_usd(cost), **right),
+    ]), id="users-detail-total")  # fmt: skip
+    return dbc.Table([head, body, total], size="sm", hover=True, id="users-detail-agents", className="mb-0")
+
+
+def _totals(daily: pl.DataFrame) -> html.Div:
+    """The person's period at a glance, above the chart."""
+    interactions = int(daily["interactions"].sum())
+    active_days = int((daily["interactions"] > 0).sum())
+    cost = sum(daily["cost_usd"].to_list(), Decimal(0))
+    parts = [f"{format_count(interactions)} interactions", f"{format_count(active_days)} active days",
+             format_usd(cost)]  # fmt: skip
+    return html.Div(" · ".join(parts), className="fw-semibold mb-2", id="users-detail-totals")
+
+
 def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
-    """Title and body of the side panel: one person's daily activity and agents, in scope only."""
+    """Title and body of the side panel: one person's totals, daily activity and agents, in scope only."""
     filters = page_filters(query)
     person = users.user_in_scope(filters, user_id)
     if person is None:
@@ -262,27 +346,20 @@ def user_detail(user_id: str, query: dict | None) -> tuple[str, list]:
     daily = users.user_daily_activity(filters, user_id)
     agents = users.user_agents(filters, user_id)
     bars = {"type": "bar", "x": daily["day"].to_list(), "y": daily["interactions"].to_list(),
-            "marker": {"color": AGENT_COLOUR}, "hovertemplate": "%{x}: %{y:,} interactions<extra></extra>"}  # fmt: skip
-    fig = figure([bars], 220, yaxis=count_axis(daily["interactions"].max(), "Interactions"), showlegend=False)
-    table = dbc.Table(
-        [html.Thead(html.Tr([html.Th("Agent"), html.Th("Interactions", className="text-end"),
-                             html.Th("Errors", className="text-end"), html.Th("Cost", className="text-end")]))]
-        + [html.Tbody([
-            html.Tr([html.Td(r["agent"]), html.Td(format_count(r["interactions"]), className="text-end"),
-                     html.Td(format_count(r["errors"]), className="text-end"),
-                     html.Td(format_usd(r["cost_usd"]), className="text-end")])
-            for r in agents.iter_rows(named=True)
-        ])],
-        size="sm", hover=True, id="users-detail-agents",
-    )  # fmt: skip
+            "marker": {"color": AGENT_COLOUR},
+            "hovertemplate": f"%{{x|{DAY_HOVER}}}: %{{y:,}} interactions<extra></extra>"}  # fmt: skip
+    fig = figure([bars], 220, xaxis=date_axis(), yaxis=count_axis(daily["interactions"].max(), "Interactions"),
+                 showlegend=False)  # fmt: skip
     body = [
-        html.Div([html.Div(person["email"], className="text-muted"), html.Div(f"Team: {person['team'] or '—'}")],
-                 className="mb-3"),
-        html.H6("Daily activity"),
-        dcc.Graph(figure=fig, config={"displayModeBar": False}),
-        html.H6("Agents used", className="mt-3"),
-        table if agents.height else html.P("No interactions in this period.", className="text-muted"),
-    ]  # fmt: skip
+        html.Div(person["email"], className="text-muted text-break"),
+        html.Div(f"Team: {person['team'] or '—'}", className="mb-3"),
+        _totals(daily),
+        html.H3("Daily activity", className="h6"),  # under the panel's h2 title
+        # responsive (GRAPH_CONFIG): drawn to the panel's width, not Plotly's default 700 px (wider than the panel)
+        dcc.Graph(figure=fig, config=GRAPH_CONFIG, style={"width": "100%"}),
+        html.H3("Agents used", className="h6 mt-3"),
+        _agents_table(agents) if agents.height else html.P("No interactions in this period.", className="text-muted"),
+    ]
     return person["name"] or user_id, body
 
 
@@ -295,8 +372,13 @@ def open_detail(selected: list[dict] | None, query: dict | None) -> tuple:
     try:
         title, body = user_detail(user_id, query)
     except PeriodError as error:
-        return True, "User", [message(str(error), "danger")]
-    return True, title, body
+        return True, _title("User"), [message(str(error), "danger")]
+    return True, _title(title), body
+
+
+def _title(text: str) -> html.H2:
+    """The panel's title, a heading under the page's h1, which names the panel (its dialog is labelled by it)."""
+    return html.H2(text, id=ids.USERS_DETAIL_TITLE, className="h5 m-0")
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -328,12 +410,19 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.USERS_GRID, "filterModel"),
         prevent_initial_call=True,
     )(update_search_note)
+    # Into a store of this page, not the shell's location, which would fire it each time the page is drawn.
     app.callback(
-        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Output(ids.USERS_NEW_SEARCH, "data"),
         Input(ids.USERS_VIEW, "value"),
         State(ids.SHELL_LOCATION, "search"),
         prevent_initial_call=True,
     )(update_view)
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "passSearchOn"),
+        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Input(ids.USERS_NEW_SEARCH, "data"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(ids.USERS_DOWNLOAD, "data"),
         Input(ids.USERS_EXPORT, "n_clicks"),

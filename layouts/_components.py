@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from layouts import ids
+from reports.chart_style import PLOTLY_CONFIG
+
+# Every chart's Plotly config: no mode bar (reports/chart_style.py says why; its buttons also took most of
+# a tab's tab stops). The card's menu (chart_menu) offers the PNG and the data instead.
+GRAPH_CONFIG = {**PLOTLY_CONFIG, "responsive": True}
+
+# One date style on every tab, "3 Mar 2026": these strftime patterns read the same in Python, Polars,
+# Plotly's axes and hovers (d3-time-format), so cards, grids and charts all take them from here.
+DAY = "%-d %b %Y"
+DAY_TIME = "%-d %b %Y %H:%M"
+DAY_TICK = "%-d %b"  # an axis of days: the year is in the hover
+DAY_HOVER = "%a %-d %b %Y"
+WEEK_HOVER = "Week of %-d %b %Y"
+MONTH = "%b %Y"
+MONTH_HOVER = "%B %Y"
+
 
 def format_count(value: int) -> str:
     return f"{value:,}"
+
+
+def format_day(day: dt.date) -> str:
+    """A local date as every tab writes it: 3 Mar 2026."""
+    return day.strftime(DAY)
 
 
 def format_usd(value: Decimal) -> str:
@@ -30,13 +53,47 @@ def format_change(current: float, previous: float, up_is_good: bool = True) -> t
     return f"{arrow} {abs(change):,.1f}%", colour
 
 
-def kpi_card(title: str, value: str, change: tuple[str, str], card_id: str, note: str | None = None) -> dbc.Card:
+def format_point_change(current: float, previous: float) -> tuple[str, str]:
+    """Text and colour for the change of a rate (a share of 0..1), in percentage points: 74.4% -> 75.6%
+    is "▲ 1.2 pp", not a relative 1.7%."""
+    points = (float(current) - float(previous)) * 100
+    if abs(points) < 0.05:
+        return "0.0 pp", "text-muted"
+    arrow, colour = ("▲", "text-success") if points > 0 else ("▼", "text-danger")
+    return f"{arrow} {abs(points):,.1f} pp", colour
+
+
+def info_tip(element_id: str, name: str, definition: str) -> list:
+    """An "i" that shows `definition` on hover and on keyboard focus (a tab stop, read out as its name)."""
+    badge = html.Span(
+        "i", id=element_id, tabIndex=0, role="button",
+        className="badge rounded-pill text-bg-primary text-lowercase ms-1",
+        style={"cursor": "help", "fontFamily": "Georgia, serif", "fontStyle": "italic"},
+        **{"aria-label": f"What {name} means"},
+    )  # fmt: skip
+    tooltip = dbc.Tooltip(definition, target=element_id, placement="bottom", id=f"{element_id}-text",
+                          style={"--bs-tooltip-max-width": "340px", "textAlign": "left"})  # fmt: skip
+    return [badge, tooltip]
+
+
+def kpi_card(
+    title: str,
+    value: str,
+    change: tuple[str, str],
+    card_id: str,
+    note: str | None = None,
+    compared: str = "vs previous period",
+    definition: str | None = None,
+) -> dbc.Card:
+    """A KPI: title (with its definition behind an "i"), value, its change and what that compares."""
     text, colour = change
+    heading = [title, *info_tip(f"{card_id}-info", title, definition)] if definition else title
     lines = [
-        html.Div(title, className="text-muted small text-uppercase"),
+        html.Div(heading, className="text-muted small text-uppercase"),
         html.Div(value, className="fs-3 fw-semibold", id=f"{card_id}-value"),
-        html.Div([html.Span(text, className=colour, id=f"{card_id}-change"), " vs previous period"], className="small"),
-    ]
+        html.Div([html.Span(text, className=colour, id=f"{card_id}-change"), " ",
+                  html.Span(compared, id=f"{card_id}-compared")], className="small"),
+    ]  # fmt: skip
     if note:
         lines.append(html.Div(note, className="small text-muted"))
     return dbc.Card(dbc.CardBody(lines), id=card_id, className="h-100")
@@ -50,18 +107,69 @@ def message(text: str, colour: str = "warning") -> dbc.Alert:
     return dbc.Alert(text, color=colour, className="my-2")
 
 
-def section(title: str, body, subtitle: str | None = None) -> dbc.Card:
-    """A titled card around a chart or table."""
-    header = [html.Div(title, className="fw-semibold")]
+def section(title: str, body, subtitle: str | None = None, chart: str | None = None, title_id: str | None = None):
+    """A titled card around a chart or table; with `chart` (the graph's id), the chart's download menu."""
+    header = [html.Div(title, className="fw-semibold", **({"id": title_id} if title_id else {}))]
     if subtitle:
         header.append(html.Div(subtitle, className="text-muted small"))
-    return dbc.Card([dbc.CardHeader(header, className="bg-white"), dbc.CardBody(body)], className="h-100")
+    if chart:
+        header = [html.Div(header), chart_menu(chart, title)]
+    header_class = "bg-body d-flex justify-content-between align-items-start gap-2" if chart else "bg-body"
+    return dbc.Card([dbc.CardHeader(header, className=header_class), dbc.CardBody(body)], className="h-100")
+
+
+def chart_section(title: str, graph_id: str, height: int = 260, subtitle: str | None = None) -> dbc.Card:
+    """A card of one chart, with its download menu."""
+    return section(title, loading_graph(graph_id, height), subtitle, chart=graph_id)
+
+
+def chart_menu(graph_id: str, title: str) -> html.Div:
+    """A chart card's menu: the chart as a PNG (drawn in the browser) and its data as CSV (from the server)."""
+    items = [
+        dbc.DropdownMenuItem("Download PNG", id={"type": ids.CHART_PNG, "chart": graph_id}),
+        dbc.DropdownMenuItem("Download data (CSV)", id={"type": ids.CHART_CSV, "chart": graph_id}),
+    ]
+    label = [html.Span("⋯", **{"aria-hidden": "true"}), html.Span(f"Download: {title}", className="visually-hidden")]
+    menu = dbc.DropdownMenu(
+        items,
+        label=label,
+        id={"type": ids.CHART_MENU, "chart": graph_id},
+        size="sm",
+        color="link",
+        caret=False,
+        align_end=True,
+        toggle_class_name="py-0 px-2 text-secondary fs-5 lh-1",
+    )
+    return html.Div([menu, dcc.Download(id={"type": ids.CHART_DOWNLOAD, "chart": graph_id})], className="flex-shrink-0")
 
 
 def loading_graph(graph_id: str, height: int = 260) -> dcc.Loading:
     """A chart area with a spinner while its callback runs."""
-    graph = dcc.Graph(id=graph_id, config={"displaylogo": False, "responsive": True}, style={"height": f"{height}px"})
+    graph = dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"})
     return dcc.Loading(graph, type="dot")
+
+
+def grid_overlays(empty: str) -> dict:
+    """AG Grid options for the product's own loading and empty texts instead of AG Grid's "No Rows To Show".
+    Text, not AG Grid's HTML templates: dash-ag-grid refuses those (they are markup it would evaluate), and
+    AG Grid reads these once, when the grid starts; what depends on the period is said beside the grid."""
+    return {"localeText": {"loadingOoo": "Loading…", "noRowsToShow": empty}}
+
+
+def loading_placeholder(height: int | None = None) -> html.Div:
+    """What a table's place says while it loads, instead of a blank card (dcc.Loading's dots alone, small
+    and pale in the middle of an empty card, read as nothing there)."""
+    return html.Div(
+        [html.Span(className="spinner-border spinner-border-sm me-2", **{"aria-hidden": "true"}), "Loading…"],
+        className="d-flex align-items-center justify-content-center text-secondary telemetry-loading",
+        style={"height": f"{height}px"} if height else {},
+        role="status",
+    )
+
+
+def loading_table(table) -> dcc.Loading:
+    """A grid or table that says "Loading…" while its callback runs, from the first paint on."""
+    return dcc.Loading(table, custom_spinner=loading_placeholder())
 
 
 def number_column(field: str, header: str, **extra) -> dict:

@@ -54,14 +54,16 @@ def report_dialog() -> html.Div:
     footer = dbc.ModalFooter(
         [
             dbc.Button("Close", id=ids.REPORT_CLOSE, color="secondary", outline=True),
-            dbc.Button("Cancel", id=ids.REPORT_CANCEL, color="warning", outline=True, style={"display": "none"}),
+            # Danger, not warning: the warning outline is yellow on white (1.6:1), unreadable.
+            dbc.Button("Cancel", id=ids.REPORT_CANCEL, color="danger", outline=True, style={"display": "none"}),
             dbc.Button("Generate", id=ids.REPORT_GENERATE, color="primary", disabled=True),
         ]
     )
     return html.Div(
         [
-            dbc.Modal([dbc.ModalHeader(dbc.ModalTitle("Generate Report")), body, footer], id=ids.REPORT_DIALOG,
-                      is_open=False, size="lg", backdrop="static"),  # fmt: skip
+            dbc.Modal([dbc.ModalHeader(dbc.ModalTitle("Generate Report", id=ids.REPORT_TITLE)), body, footer],
+                      id=ids.REPORT_DIALOG, labelledby=ids.REPORT_TITLE, is_open=False, size="lg",
+                      backdrop="static"),  # fmt: skip
             dcc.Store(id=ids.REPORT_TICKET),
             dcc.Download(id=ids.REPORT_DOWNLOAD),
         ]

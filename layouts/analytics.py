@@ -8,7 +8,7 @@ from dash import dcc, html
 from flask import current_app
 
 from layouts import ids
-from layouts._components import loading_graph, section
+from layouts._components import chart_menu, loading_graph, loading_placeholder, loading_table, section
 from queries.filters import asked_period, default_grain, default_period
 from queries.period import GRAINS, PeriodError
 
@@ -48,13 +48,14 @@ def _initial_grain(query: dict) -> str:
 
 def _table(table_id: str) -> dcc.Loading:
     """Where the callback puts the sortable grid, or a message saying why there is none."""
-    return dcc.Loading(html.Div(id=table_id, style={"minHeight": f"{CHART_HEIGHT}px"}), type="dot")
+    place = html.Div(loading_placeholder(CHART_HEIGHT), id=table_id, style={"minHeight": f"{CHART_HEIGHT}px"})
+    return loading_table(place)
 
 
 def _chart_and_table(title: str, hint: str, chart_id: str, table_title: str, table_hint: str, table_id: str):
     return dbc.Row(
         [
-            dbc.Col(section(title, loading_graph(chart_id, CHART_HEIGHT), hint), lg=4),
+            dbc.Col(section(title, loading_graph(chart_id, CHART_HEIGHT), hint, chart=chart_id), lg=4),
             dbc.Col(section(table_title, _table(table_id), table_hint), lg=8),
         ],
         className="g-3 mb-3",
@@ -73,6 +74,7 @@ def _over_time(query: dict) -> dbc.Card:
         [
             _toggle(ids.ANALYTICS_GRAIN, GRAIN_LABELS, _initial_grain(query), "Time grain"),
             _toggle(ids.ANALYTICS_STACK, STACK_LABELS, stack, "Stack by"),
+            chart_menu(ids.ANALYTICS_OVER_TIME, "Interactions over time"),
         ],
         className="d-flex gap-3 flex-wrap",
     )
@@ -80,7 +82,7 @@ def _over_time(query: dict) -> dbc.Card:
         [
             dbc.CardHeader(
                 [title, controls],
-                className="bg-white d-flex justify-content-between align-items-center flex-wrap gap-2",
+                className="bg-body d-flex justify-content-between align-items-center flex-wrap gap-2",
             ),
             dbc.CardBody(loading_graph(ids.ANALYTICS_OVER_TIME, height=CHART_HEIGHT)),
         ]
@@ -90,21 +92,25 @@ def _over_time(query: dict) -> dbc.Card:
 def layout(**query: str) -> html.Div:
     return html.Div(
         [
+            html.H1("Analytics", className="visually-hidden"),  # the tab pills name it for the eye
             dcc.Store(id=ids.ANALYTICS_QUERY, data=query),
+            dcc.Store(id=ids.ANALYTICS_NEW_SEARCH),
+            dcc.Store(id=ids.ANALYTICS_AGENT_ENTER),
+            dcc.Store(id=ids.ANALYTICS_TEAM_ENTER),
             html.Div(id=ids.ANALYTICS_CHIPS, className="d-flex align-items-center flex-wrap gap-2 mb-3"),
             _chart_and_table(
                 "Top agents by interactions", "Click a bar to filter the tab to that agent", ids.ANALYTICS_AGENT_CHART,
-                "All agents", "Click a column header to sort", ids.ANALYTICS_AGENT_TABLE,
+                "All agents", "Click a column header to sort; Enter on a row filters to it", ids.ANALYTICS_AGENT_TABLE,
             ),
             _chart_and_table(
                 "Share of interactions by team", "Click a bar to filter the tab to that team", ids.ANALYTICS_TEAM_CHART,
-                "All teams", "Adoption: active users out of the team's members", ids.ANALYTICS_TEAM_TABLE,
+                "All teams", "Active share: active users out of the team's members", ids.ANALYTICS_TEAM_TABLE,
             ),
             dbc.Row(dbc.Col(_over_time(query)), className="g-3 mb-3"),
             dbc.Row(
                 dbc.Col(
                     section("Activity by weekday and hour", loading_graph(ids.ANALYTICS_HEATMAP, 300),
-                            "Interactions in the organization's local time")
+                            "Interactions in the organization's local time", chart=ids.ANALYTICS_HEATMAP)
                 ),
                 className="g-3",
             ),

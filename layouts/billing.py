@@ -8,11 +8,18 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts._components import loading_graph, number_column, section
+from layouts._components import (
+    chart_section,
+    grid_overlays,
+    loading_graph,
+    loading_table,
+    number_column,
+    section,
+)
 
 dash.register_page(__name__, path="/telemetry/billing", name="Billing", title="Telemetry · Billing")
 
-CUSTOM_DATES = "Custom dates — pick a billing period"
+PICK_PERIOD = "Pick a billing period"  # shown only when the URL's period cannot be read
 CHART_HEIGHT = 340
 BREAKDOWN_HEIGHT = 420  # teams and agents: up to 15 bars, and their tables
 
@@ -29,19 +36,18 @@ def columns(key_header: str) -> list[dict]:
 def _grid(grid_id: str, key_header: str) -> dcc.Loading:
     grid = dag.AgGrid(
         id=grid_id,
-        columnDefs=columns(key_header),
-        rowData=[],
+        columnDefs=columns(key_header),  # no rowData yet: AG Grid shows the loading overlay until the callback
         defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True},
         dashGridOptions={
             "animateRows": False,
             "tooltipShowDelay": 300,
-            "localeText": {"noRowsToShow": "No cost to show"},
+            **grid_overlays("No cost in this period."),
         },
         getRowId="params.data.key",
         columnSize="responsiveSizeToFit",
         style={"height": f"{BREAKDOWN_HEIGHT}px"},
     )
-    return dcc.Loading(grid, type="dot")
+    return loading_table(grid)
 
 
 def _selector() -> dbc.Row:
@@ -49,12 +55,12 @@ def _selector() -> dbc.Row:
         id=ids.BILLING_PERIOD,
         clearable=False,
         searchable=False,
-        placeholder=CUSTOM_DATES,
+        placeholder=PICK_PERIOD,
     )
     return dbc.Row(
         [
             dbc.Col(
-                [dbc.Label("Billing period", html_for=ids.BILLING_PERIOD, className="small text-muted mb-1"), dropdown],
+                [dbc.Label("Period", html_for=ids.BILLING_PERIOD, className="small text-muted mb-1"), dropdown],
                 md=5,
                 xl=4,
             ),
@@ -67,6 +73,7 @@ def _selector() -> dbc.Row:
 def layout(**query: str) -> html.Div:
     return html.Div(
         [
+            html.H1("Billing", className="visually-hidden"),  # the tab pills name it for the eye
             dcc.Store(id=ids.BILLING_QUERY, data=query),
             _selector(),
             html.Div(id=ids.BILLING_MESSAGE),
@@ -75,16 +82,16 @@ def layout(**query: str) -> html.Div:
                 [
                     dbc.Col(
                         section("Cost per day", loading_graph(ids.BILLING_DAILY, CHART_HEIGHT),
-                                "Local days in the organization's time zone"),
+                                "Local days in the organization's time zone", chart=ids.BILLING_DAILY),
                         lg=8,
                     ),
-                    dbc.Col(section("Cost per model", loading_graph(ids.BILLING_MODEL_CHART, CHART_HEIGHT)), lg=4),
+                    dbc.Col(chart_section("Cost per model", ids.BILLING_MODEL_CHART, CHART_HEIGHT), lg=4),
                 ],
                 className="g-3 mb-3",
             ),
             dbc.Row(
                 [
-                    dbc.Col(section("Cost per team", loading_graph(ids.BILLING_TEAM_CHART, BREAKDOWN_HEIGHT)), lg=5),
+                    dbc.Col(chart_section("Cost per team", ids.BILLING_TEAM_CHART, BREAKDOWN_HEIGHT), lg=5),
                     dbc.Col(section("Teams", _grid(ids.BILLING_TEAM_GRID, "Team"),
                                     "Cents allocated so the rows add up to the total exactly"), lg=7),
                 ],
@@ -92,7 +99,7 @@ def layout(**query: str) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(section("Cost per agent", loading_graph(ids.BILLING_AGENT_CHART, BREAKDOWN_HEIGHT)), lg=5),
+                    dbc.Col(chart_section("Cost per agent", ids.BILLING_AGENT_CHART, BREAKDOWN_HEIGHT), lg=5),
                     dbc.Col(section("Agents", _grid(ids.BILLING_AGENT_GRID, "Agent"),
                                     "Cents allocated so the rows add up to the total exactly"), lg=7),
                 ],

@@ -12,6 +12,14 @@ FILTER_RANGE = "filter-range"
 FILTER_TEAMS = "filter-teams"
 FILTER_AGENTS = "filter-agents"
 FILTER_MESSAGE = "filter-message"
+FILTER_PERIOD = "filter-period"  # the column of the period preset (hidden on Billing, which has its own)
+FILTER_COPY_LINK = "filter-copy-link"  # "Copy link": copies the page's address, filters included
+
+# Every chart card's menu, pattern-matching types: {"type": CHART_PNG, "chart": <the graph's id>}
+CHART_MENU = "chart-menu"
+CHART_PNG = "chart-png"
+CHART_CSV = "chart-csv"
+CHART_DOWNLOAD = "chart-download"
 
 NAV_LINKS = {
     "dashboard": "shell-nav-dashboard",
@@ -29,9 +37,12 @@ DASHBOARD_COST_TOTAL = "dashboard-cost-total"
 DASHBOARD_COST_DAILY = "dashboard-cost-daily"
 DASHBOARD_TOP_AGENTS = "dashboard-top-agents"
 DASHBOARD_TOP_TEAMS = "dashboard-top-teams"
+DASHBOARD_TOP_AGENTS_TITLE = "dashboard-top-agents-title"
+DASHBOARD_TOP_TEAMS_TITLE = "dashboard-top-teams-title"
 
 # Users
 USERS_QUERY = "users-query"
+USERS_NEW_SEARCH = "users-new-search"  # the URL this tab asks for, passed on to the shell (assets/shell.js)
 USERS_MESSAGE = "users-message"
 USERS_CARDS = "users-cards"
 USERS_VIEW = "users-view"
@@ -47,10 +58,14 @@ USERS_CONCENTRATION = "users-concentration"
 USERS_ADOPTION = "users-adoption"
 USERS_DETAIL = "users-detail"
 USERS_DETAIL_BODY = "users-detail-body"
+USERS_DETAIL_TITLE = "users-detail-title"
 USERS_FREQUENCY_HELP = "users-frequency-help"
+USERS_FREQUENCY_TIP = "users-frequency-tip"
 
 # Analytics
 ANALYTICS_QUERY = "analytics-query"
+DASHBOARD_NEW_SEARCH = "dashboard-new-search"  # the URL a bar click asks for, passed on to the shell
+ANALYTICS_NEW_SEARCH = "analytics-new-search"  # the URL a click or control asks for, passed on to the shell
 ANALYTICS_CHIPS = "analytics-chips"
 ANALYTICS_CHIP = "analytics-chip"  # pattern-matching type: {"type": ANALYTICS_CHIP, "key": "agents", "value": id}
 ANALYTICS_AGENT_CHART = "analytics-agent-chart"
@@ -59,6 +74,8 @@ ANALYTICS_AGENT_GRID = "analytics-agent-grid"
 ANALYTICS_TEAM_CHART = "analytics-team-chart"
 ANALYTICS_TEAM_TABLE = "analytics-team-table"
 ANALYTICS_TEAM_GRID = "analytics-team-grid"
+ANALYTICS_AGENT_ENTER = "analytics-agent-enter"  # Enter on an agent grid row (its eventData), passed on in the browser
+ANALYTICS_TEAM_ENTER = "analytics-team-enter"
 ANALYTICS_GRAIN = "analytics-grain"
 ANALYTICS_STACK = "analytics-stack"
 ANALYTICS_DEFAULT_STACK = "agent"  # the value of ANALYTICS_STACK that the URL leaves out
@@ -81,6 +98,7 @@ BILLING_AGENT_GRID = "billing-agent-grid"
 # Generate Report (a dialog on every tab, in the shell)
 REPORT_OPEN = "report-open"
 REPORT_DIALOG = "report-dialog"
+REPORT_TITLE = "report-title"
 REPORT_POINTS = "report-points"
 REPORT_PERIOD = "report-period"
 REPORT_GRAIN = "report-grain"

@@ -26,8 +26,16 @@ def _nav() -> dbc.Nav:
     return dbc.Nav(links, pills=True, id=ids.SHELL_NAV)
 
 
-def _labelled(label: str, control, width: int, control_id: str) -> dbc.Col:
-    return dbc.Col([dbc.Label(label, html_for=control_id, className="small text-muted mb-1"), control], md=width)
+def _labelled(label: str, control, width: int | bool, control_id: str, **col) -> dbc.Col:
+    return dbc.Col([dbc.Label(label, html_for=control_id, className="small text-muted mb-1"), control], md=width, **col)
+
+
+def copy_link() -> html.Button:
+    """Copies the page's address, filters included (assets/copy_link.js); its text says when it has."""
+    return html.Button(
+        "Copy link", id=ids.FILTER_COPY_LINK, type="button", className="btn btn-outline-secondary",
+        title="Copy the address of this view, with its filters", **{"aria-live": "polite"},
+    )  # fmt: skip
 
 
 def filter_bar() -> dbc.Row:
@@ -45,10 +53,11 @@ def filter_bar() -> dbc.Row:
     agents = dcc.Dropdown(id=ids.FILTER_AGENTS, multi=True, placeholder="All agents")
     return dbc.Row(
         [
-            _labelled("Period", preset, 2, ids.FILTER_PRESET),
+            _labelled("Period", preset, 2, ids.FILTER_PRESET, id=ids.FILTER_PERIOD),
             _labelled("Dates", dates, 3, ids.FILTER_RANGE),
             _labelled("Teams", teams, 3, ids.FILTER_TEAMS),
-            _labelled("Agents", agents, 4, ids.FILTER_AGENTS),
+            _labelled("Agents", agents, True, ids.FILTER_AGENTS),  # the rest of the row, beside "Copy link"
+            dbc.Col(copy_link(), md="auto"),
         ],
         className="g-3 align-items-end",
     )
@@ -56,7 +65,7 @@ def filter_bar() -> dbc.Row:
 
 def shell() -> html.Div:
     """Built per request (Dash calls it), so nothing user-specific is baked in at start-up."""
-    header = html.Div(
+    header = html.Header(
         [
             html.Div(
                 [html.Span("Settings", className="text-muted"), html.Span(" › "), html.Strong("Telemetry")],
@@ -66,7 +75,7 @@ def shell() -> html.Div:
                 [
                     report_button(),
                     html.Span(id=ids.SHELL_SCOPE, className="badge text-bg-light border me-2"),
-                    html.Span(id=ids.SHELL_USER, className="me-3 text-muted small"),
+                    html.Span(id=ids.SHELL_USER, className="me-3 text-muted small text-break"),
                     html.Form(  # a POST from this page (Origin-checked), so no link elsewhere signs anyone out
                         html.Button("Log out", type="submit", className="btn btn-outline-secondary btn-sm"),
                         method="post",
@@ -74,21 +83,27 @@ def shell() -> html.Div:
                         className="m-0",
                     ),
                 ],
-                className="d-flex align-items-center",
+                className="d-flex flex-wrap align-items-center row-gap-2",
             ),
         ],
-        className="d-flex justify-content-between align-items-center py-3 border-bottom mb-3",
+        # Wraps rather than scrolls sideways: at 390 px the account and Log out go below the title.
+        className="d-flex flex-wrap justify-content-between align-items-center row-gap-2 py-3 border-bottom mb-3",
     )
     return dbc.Container(
         [
             dcc.Location(id=ids.SHELL_LOCATION, refresh="callback-nav"),
             header,
-            html.Div(_nav(), className="mb-3"),
-            html.Div(filter_bar(), className="bg-light border rounded p-3 mb-2"),
-            html.Div(id=ids.FILTER_MESSAGE),
-            html.Div(id=ids.SHELL_ERROR, role="alert"),
-            html.Div(id=ids.SHELL_NOTICE, role="status"),
-            html.Div(dash.page_container, className="mt-3"),
+            html.Nav(_nav(), className="mb-3", **{"aria-label": "Telemetry tabs"}),
+            # Every tab's content is in the one main landmark; each page names itself in an h1.
+            html.Main(
+                [
+                    html.Div(filter_bar(), className="bg-body-tertiary border rounded p-3 mb-2"),
+                    html.Div(id=ids.FILTER_MESSAGE),
+                    html.Div(id=ids.SHELL_ERROR, role="alert"),
+                    html.Div(id=ids.SHELL_NOTICE, role="status"),
+                    html.Div(dash.page_container, className="mt-3"),
+                ]
+            ),
             report_dialog(),
         ],
         fluid=True,

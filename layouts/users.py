@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from callbacks.grid_rows import MAX_FILTER_CONDITIONS, MAX_SEARCH_CHARS
 from layouts import ids
-from layouts._components import loading_graph, section
+from layouts._components import grid_overlays, loading_graph, loading_table, section
 from queries.users import FREQUENCY_CLASSES
 
 dash.register_page(__name__, path="/telemetry/users", name="Users", title="Telemetry · Users")
@@ -19,9 +19,12 @@ def frequency_help() -> html.Span:
     items = [html.Div([html.Strong(name.capitalize()), f": {text}"]) for name, text in FREQUENCY_CLASSES.items()]
     return html.Span(
         [
-            html.Span([html.Span("?", className="badge rounded-pill text-bg-secondary me-1"), "Frequency classes"],
-                      id=ids.USERS_FREQUENCY_HELP, className="text-primary small", style={"cursor": "help"}),
-            dbc.Tooltip(items, target=ids.USERS_FREQUENCY_HELP, placement="bottom", style={"textAlign": "left"}),
+            # A button, so the keyboard reaches it and the tooltip opens on focus as on hover.
+            html.Button([html.Span("?", className="badge rounded-pill text-bg-secondary me-1"), "Frequency classes"],
+                        id=ids.USERS_FREQUENCY_HELP, type="button", className="btn btn-link btn-sm p-0 small",
+                        style={"cursor": "help"}, **{"aria-describedby": ids.USERS_FREQUENCY_TIP}),
+            dbc.Tooltip(items, id=ids.USERS_FREQUENCY_TIP, target=ids.USERS_FREQUENCY_HELP, placement="bottom",
+                        style={"textAlign": "left"}),
         ]
     )  # fmt: skip
 
@@ -44,8 +47,10 @@ def grid() -> dag.AgGrid:
             "maxConcurrentDatasourceRequests": 1,
             "animateRows": False,
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+            **grid_overlays("Nobody here matches the search or the table's filters."),
         },
         columnSize="responsiveSizeToFit",
+        eventListeners={"cellKeyDown": ["selectRowOnEnter(params)"]},  # Space selects already (assets/a11y.js)
         style={"height": "560px"},
         className="ag-theme-quartz",
     )
@@ -91,34 +96,40 @@ def layout(**query: str) -> html.Div:
                     [html.Div(id=ids.USERS_CONCENTRATION, className="small text-muted mb-1"),
                      loading_graph(ids.USERS_DISTRIBUTION)],
                     "How concentrated usage is: active users by how many interactions they made",
+                    chart=ids.USERS_DISTRIBUTION,
                 ),
                 lg=6,
             ),
             dbc.Col(
                 section("Adoption over time", loading_graph(ids.USERS_ADOPTION),
-                        "People who have used an agent at least once, against people with access"),
+                        "People who have used an agent at least once, against people with access",
+                        chart=ids.USERS_ADOPTION),
                 lg=6,
             ),
         ],
         className="g-3 mt-1",
     )  # fmt: skip
     detail = dbc.Offcanvas(
-        dcc.Loading(html.Div(id=ids.USERS_DETAIL_BODY), type="dot"),
+        # Focusable, so a keyboard scrolls a long panel (the charts and tables in it take no focus).
+        dcc.Loading(html.Div(id=ids.USERS_DETAIL_BODY, tabIndex="0", **{"aria-label": "Activity"}), type="dot"),
         id=ids.USERS_DETAIL,
+        labelledby=ids.USERS_DETAIL_TITLE,
         title="User",
         placement="end",
         is_open=False,
-        style={"width": "560px"},
+        style={"width": "min(560px, 100vw)"},
     )
     return html.Div(
         [
+            html.H1("Users", className="visually-hidden"),  # the tab pills name it for the eye
             dcc.Store(id=ids.USERS_QUERY, data=query),
+            dcc.Store(id=ids.USERS_NEW_SEARCH),
             dcc.Store(id=ids.USERS_GRID_REFRESHED),
             html.Div(id=ids.USERS_MESSAGE),
             dcc.Loading(html.Div(id=ids.USERS_CARDS, className="mb-3"), type="dot"),
             toolbar,
             html.Div(id=ids.USERS_SEARCH_NOTE, className="small text-danger mb-1", role="status"),
-            dcc.Loading(grid(), type="dot"),
+            loading_table(grid()),
             charts,
             detail,
         ]

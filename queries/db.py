@@ -28,8 +28,8 @@ from data.rollups.manifest import (
     TABLES,
     index_folder,
     rollup_view_sql,
+    rollups_check,
     rollups_dir,
-    rollups_state,
 )
 from data.schema import empty_select, events_view_sql, literal
 from queries import cache as query_cache
@@ -120,7 +120,7 @@ class Database:
         self._events_listing: tuple | None = None  # the events folder's stat when the view was made
         self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
         self._rollups_present = tuple(False for _name in TABLES)
-        self._rollups_checked: tuple[tuple, dict | None, str | None] | None = None
+        self._rollups_checked: tuple[tuple, dict | None, str | None, str | None] | None = None
         self._index = IndexHolder()
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
         self._tables_of: str | None = None  # the build (its index name) whose small rollup tables are in memory
@@ -251,18 +251,24 @@ class Database:
         Rollups that do not answer are logged once per version, and said on the pages (`notice`): the
         tabs then read raw events, slower but never wrong, and nobody should have to guess why.
         """
+        return self._rollups_seen(tz)[:3]
+
+    def _rollups_seen(self, tz: object) -> tuple[tuple, dict | None, str | None, str | None]:
+        """`rollups_state` and the pages' notice, looked at again when the key changes (one tuple, so a
+        thread never sees one without the other)."""
         key = (query_cache.data_version(self.data_dir), _file_stat(rollups_dir(self.data_dir) / MANIFEST), tz)
         seen = self._rollups_checked
         if seen is None or seen[0] != key:
-            manifest, why_not = rollups_state(self.data_dir, tz)
+            manifest, why_not, notice = rollups_check(self.data_dir, tz)
             if why_not is not None:
                 logger.warning("%s (data folder %s)", why_not, self.data_dir)
-            seen = self._rollups_checked = (key, manifest, why_not)
+            seen = self._rollups_checked = (key, manifest, why_not, notice)
         return seen
 
     def notice(self, tz: object) -> str | None:
-        """What the pages should say about the data folder (rollups that do not answer), else None."""
-        return None if _rollups_off.is_set() else self.rollups_state(tz)[2]
+        """What the pages say about the data folder (rollups that do not answer) to the people reading
+        them, else None; the log has the technical reason."""
+        return None if _rollups_off.is_set() else self._rollups_seen(tz)[3]
 
     def forget_selections(self) -> None:
         """Drop the user index's kept row selections (a benchmark's cold start)."""
@@ -273,7 +279,7 @@ class Database:
     def user_index(self, cursor: duckdb.DuckDBPyConnection) -> UserIndex:
         """The index of the rollups' user_day rows (ask `uses_rollups` first): the one the build saved,
         memory-mapped, else read from the rollups once."""
-        key, manifest, _why_not = self._rollups_checked
+        key, manifest, _why_not, _notice = self._rollups_checked
         folder = index_folder(self.data_dir, manifest)
         # A saved index's folder name is new with each build, so it names its contents: a new data
         # version with the same build (the caches emptied, a file touched) keeps the index open.

@@ -6,6 +6,7 @@ local date (`timezone($tz, ts)`); see `_local_midnight`.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import os
 import threading
@@ -70,9 +71,17 @@ class Period:
         return list(cover(self.start, self.end, grain))
 
     def previous(self) -> Period:
-        """The period of equal length just before this one."""
-        length = dt.timedelta(days=self.days)
-        return Period(self.start - length, self.end - length, self.tz)
+        """The period this one is compared with: the same days `comparison_shift()` earlier."""
+        return self.comparison_shift().back(self)
+
+    def comparison_shift(self) -> Shift:
+        """How far back the comparison lies, one rule for every comparison (docs/architecture.md,
+        "Comparisons"): a period that starts on a month's first day (month or quarter to date, a
+        month, a year) against the same days of the month(s) before; any other against as many days
+        just before it, moved back to whole weeks so that weekdays line up (a Sunday against a Sunday)."""
+        if self.start.day == 1:
+            return Shift("month", (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1)
+        return Shift("week", -(-self.days // 7))
 
     def params(self) -> dict:
         """Bound parameters every events query takes: instants, UTC partition dates and zone."""
@@ -125,6 +134,69 @@ def cover(start: dt.date, end: dt.date, grain: str) -> tuple[dict, ...]:
         units.setdefault((bucket, *unit), {"bucket": bucket, "kind": unit[0], "start": unit[1]})
         day += dt.timedelta(days=1)
     return tuple(units.values())
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Whole weeks or whole months back: where a period's comparison lies (`Period.comparison_shift`)."""
+
+    unit: str  # "week" or "month"
+    count: int
+
+    def back(self, period: Period) -> Period:
+        """`period` moved back: by whole weeks, or to the same days of the month `count` months before (the
+        last day of a month stays the last day: 1-31 March against 1-28 February)."""
+        if self.unit == "week":
+            weeks = dt.timedelta(weeks=self.count)
+            return Period(period.start - weeks, period.end - weeks, period.tz)
+        return Period(_months_back(period.start, self.count), _months_back(period.end, self.count), period.tz)
+
+    @property
+    def text(self) -> str:
+        """What is compared, in a person's words: "same weekdays 5 weeks earlier"."""
+        if self.unit == "week":
+            return "same weekdays a week earlier" if self.count == 1 else f"same weekdays {self.count} weeks earlier"
+        if self.count % 12 == 0:
+            years = self.count // 12
+            return "same days a year earlier" if years == 1 else f"same days {years} years earlier"
+        return "same days a month earlier" if self.count == 1 else f"same days {self.count} months earlier"
+
+
+def _months_back(day: dt.date, months: int) -> dt.date:
+    """The same day of the month `months` months before; a month's last day, or a day the shorter month
+    lacks, becomes that month's last day."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    at_end = day.day == calendar.monthrange(day.year, day.month)[1]
+    return dt.date(year, month + 1, last if at_end else min(day.day, last))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A period's KPIs compared like for like: `current`, the period's complete days (all of them, or those
+    before today when it reaches today: today is still filling), against `previous`, the same days
+    `shift` earlier. Both are None when no day of the period is complete yet."""
+
+    period: Period
+    current: Period | None
+    previous: Period | None
+    shift: Shift
+
+    @property
+    def partial(self) -> bool:
+        """Whether today (or days to come) are left out: the period is not over."""
+        return self.current != self.period
+
+
+def comparison(period: Period, today: dt.date) -> Comparison:
+    """What `period`'s KPIs are compared with on `today` (see `Comparison`)."""
+    shift = period.comparison_shift()
+    last_complete = min(period.end, today - dt.timedelta(days=1))
+    if last_complete < period.start:
+        return Comparison(period, None, None, shift)
+    current = period if last_complete == period.end else Period(period.start, last_complete, period.tz)
+    return Comparison(period, current, shift.back(current), shift)
 
 
 # Local midnight and today are asked of DuckDB, not computed with Python's zoneinfo: the queries give

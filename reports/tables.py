@@ -61,7 +61,7 @@ def _summary(filters: Filters) -> Table:
         ("Total interactions", float(now["interactions"]), float(before["interactions"]), INT),
         ("Active users", float(now["active_users"]), float(before["active_users"]), INT),
         ("Cost (USD)", float(now["cost_usd"]), float(before["cost_usd"]), USD),
-        ("Adoption (active / people with access)", rate(adopted), rate(adopted_before), PERCENT),
+        ("Active share (active users / people with access)", rate(adopted), rate(adopted_before), PERCENT),
         ("Errors", float(now["errors"]), float(before["errors"]), INT),
         ("Input tokens", float(now["input_tokens"]), float(before["input_tokens"]), INT),
         ("Output tokens", float(now["output_tokens"]), float(before["output_tokens"]), INT),

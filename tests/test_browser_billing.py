@@ -110,8 +110,8 @@ def test_manager_sees_only_their_teams(browser, live_server):
     assert console_problems(browser) == []
 
 
-def test_custom_dates_show_the_placeholder(browser, live_server):
+def test_custom_dates_are_named_in_the_selector(browser, live_server):
     sign_in(browser, live_server, "admin", "/telemetry/billing?start=2026-03-02&end=2026-03-08")
     shows(browser, "billing-kpi-total-value", "$3.72")
-    assert selected_period(browser) == "Custom dates — pick a billing period"
+    assert selected_period(browser) == "2 Mar – 8 Mar 2026 (custom dates)"
     assert "Showing 2 Mar – 8 Mar 2026 (7 days)" in text_of(browser, "billing-period-note")

@@ -15,7 +15,7 @@ def test_generate_downloads_an_excel_file(browser, live_server):
     sign_in(browser, live_server, "manager", "/telemetry/billing" + WEEK)
     wait(browser).until(lambda b: b.find_elements(By.ID, "report-open"))
     browser.find_element(By.ID, "report-open").click()
-    wait(browser).until(lambda b: "As shown: 2026-03-02 to 2026-03-08" in b.find_element(By.ID, "report-period").text)
+    wait(browser).until(lambda b: "As shown: 2 Mar – 8 Mar 2026" in b.find_element(By.ID, "report-period").text)
     browser.find_element(By.XPATH, "//label[normalize-space()='Billing by team']").click()
     wait(browser).until(lambda b: b.find_element(By.ID, "report-generate").is_enabled())
     browser.find_element(By.ID, "report-generate").click()

@@ -121,11 +121,13 @@ def test_options_with_anchor_31_follow_the_month_ends(signed_in, app):
     assert note.startswith("30 days · today is day 11 of 30")
 
 
-def test_the_selector_shows_the_urls_period_or_the_placeholder(signed_in):
+def test_the_selector_names_the_urls_period_or_shows_the_placeholder(signed_in):
     with signed_in("admin"):
         assert cb.update_period_options(MARCH, TODAY)[1:] == ("2026-03-01/2026-03-31", "31 days")
-        _options, value, note = cb.update_period_options({"start": "2026-03-02", "end": "2026-03-08"}, TODAY)
-        assert (value, note) == (None, "Showing 2 Mar – 8 Mar 2026 (7 days) from the dates above.")
+        options, value, note = cb.update_period_options({"start": "2026-03-02", "end": "2026-03-08"}, TODAY)
+        assert (value, note) == ("2026-03-02/2026-03-08", "Showing 2 Mar – 8 Mar 2026 (7 days) from the dates above.")
+        assert options[0] == {"label": "2 Mar – 8 Mar 2026 (custom dates)", "value": "2026-03-02/2026-03-08"}
+        assert cb.update_url("2026-03-02/2026-03-08", "?start=2026-03-02&end=2026-03-08", TODAY) is no_update
         options, value, note = cb.update_period_options(BACKWARDS, TODAY)
     assert (len(options), value, note) == (4, None, "")
 
@@ -167,13 +169,13 @@ def test_a_closed_period_against_the_previous_one(signed_in):
         note, row = cb.update_summary(MARCH, TODAY)
     shown = by_id(row)
     assert note is None
-    assert shown["billing-kpi-total"].startswith("Organization total$4.921 Mar – 31 Mar 2026")
+    assert shown["billing-kpi-total"].startswith("Organization totali$4.921 Mar – 31 Mar 2026")  # "i": its definition
     assert shown["billing-kpi-total-value"] == "$4.92"
     assert shown["billing-kpi-total"].endswith("Closed billing period")
     assert shown["billing-kpi-average-value"] == "$0.16"  # 4.923334 / 31
-    assert shown["billing-kpi-previous"] == "Previous billing period$0.051 Feb – 28 Feb 2026"
+    assert shown["billing-kpi-previous"] == "Previous billing periodi$0.051 Feb – 28 Feb 2026"
     assert shown["billing-kpi-change-value"] == "+$4.87"  # $4.92 - $0.05, as shown
-    assert shown["billing-kpi-change-percent"] == "▲ 9,740.0%"
+    assert shown["billing-kpi-change-percent"] == "no data before 25 Feb 2026"  # not ▲ 9,740 % from e0 alone
 
 
 def test_the_current_period_is_projected_anchor_15(signed_in, anchor_15):
@@ -197,10 +199,13 @@ def test_the_current_period_is_projected_anchor_15(signed_in, anchor_15):
     )
     assert shown["billing-kpi-previous-value"] == "$4.97"
     assert "15 Feb – 14 Mar 2026" in shown["billing-kpi-previous"]
-    assert shown["billing-kpi-change"].startswith("Projected vs previous−$1.53")
-    assert shown["billing-kpi-change-percent"] == "▼ 30.8%"  # 1.53 / 4.97
+    assert shown["billing-kpi-change"].startswith("Projected vs previousi−$1.53")
+    assert shown["billing-kpi-change-percent"] == "no data before 25 Feb 2026"  # 15 Feb - 14 Mar: not ▼ 30.8 %
     # So far against the same 27 days of the previous period (15 Feb - 13 Mar, e0..e8 too): 2.00 - 4.97
-    assert (shown["billing-kpi-so-far-delta"], shown["billing-kpi-so-far-percent"]) == ("−$2.97", "▼ 59.8%")
+    assert (shown["billing-kpi-so-far-delta"], shown["billing-kpi-so-far-percent"]) == (
+        "−$2.97",
+        "no data before 25 Feb 2026",
+    )
 
 
 def test_a_manager_sees_the_total_of_their_teams_only(signed_in):
@@ -214,7 +219,7 @@ def test_a_manager_sees_the_total_of_their_teams_only(signed_in):
             *cb.update_period_options(MARCH, TODAY),
         ]
     shown = by_id(outputs[1])
-    assert shown["billing-kpi-total"].startswith("Total for your teams$2.92")  # e1-e4, e6-e8
+    assert shown["billing-kpi-total"].startswith("Total for your teamsi$2.92")  # e1-e4, e6-e8
     assert shown["billing-kpi-previous-value"] == "$0.05"  # e0 is Engineering's
     _figure, rows, options = outputs[2:5]
     assert [(r["label"], r["cost_text"], r["share_text"]) for r in rows] == [
@@ -245,8 +250,8 @@ def test_nothing_to_show_and_a_bad_period_say_so(signed_in):
         figure, rows, options = cb.update_teams(MARCH, TODAY)
         figure = as_figure(figure)
         daily = as_figure(cb.update_daily(MARCH, TODAY))
-    assert note.children == "No cost in this period (1 Mar – 31 Mar 2026)."
-    assert by_id(row)["billing-kpi-total"].startswith("Total for your teams$0.00")
+    assert note.children == "No cost in this period (1 Mar – 31 Mar 2026). There are no data in your scope yet."
+    assert by_id(row)["billing-kpi-total"].startswith("Total for your teamsi$0.00")
     assert figure.layout.annotations[0].text == daily.layout.annotations[0].text == "No cost in this period"
     assert rows == [] and "pinnedBottomRowData" not in options
     with signed_in("admin"):
@@ -298,6 +303,36 @@ def test_the_current_period_chart_has_the_run_rate_for_the_days_left(signed_in, 
     assert [d.isoformat() for d in projected.x] == ["2026-04-11", "2026-04-12", "2026-04-13", "2026-04-14"]
     assert set(projected.y) == {0.29}
     assert projected.name == "Projected at $0.29/day"
+
+
+def test_every_card_has_its_definition(signed_in):
+    with signed_in("admin"):
+        _note, closed = cb.update_summary(MARCH, TODAY)
+        _note, custom = cb.update_summary({"start": "2026-03-03", "end": "2026-03-10"}, TODAY)
+    tips = {tip.target: tip.children for tip in walk(closed) if type(tip).__name__ == "Tooltip"}
+    assert list(tips) == [f"billing-kpi-{card}-info" for card in ("total", "average", "previous", "change")]
+    assert tips["billing-kpi-previous-info"] == "What the whole billing period before this one cost."
+    shown = by_id(custom)
+    assert shown["billing-kpi-previous"] == "Previous: same weekdays 2 weeks earlieri$0.0017 Feb – 24 Feb 2026"
+    tips = {tip.target: tip.children for tip in walk(custom) if type(tip).__name__ == "Tooltip"}
+    assert tips["billing-kpi-previous-info"] == "What the same days earlier cost: the same weekdays 2 weeks earlier."
+    with signed_in("admin"):
+        _note, april = cb.update_summary({"start": "2026-04-01", "end": "2026-04-30"}, TODAY)
+    assert by_id(april)["billing-kpi-change-percent"] == "▼ 59.3%"  # the awkward April, $2.00, against March, $4.92
+
+
+def test_todays_bar_is_hatched_and_labelled_as_still_filling(signed_in, anchor_15):
+    with signed_in("admin"):
+        daily = as_figure(cb.update_daily({}, dt.date(2026, 4, 10)))
+        closed = as_figure(cb.update_daily(MARCH, TODAY))
+    bars = daily.data[0]
+    days = [d.isoformat() for d in bars.x]
+    shapes = list(bars.marker.pattern.shape)
+    assert [days[i] for i, shape in enumerate(shapes) if shape] == ["2026-04-10"]
+    assert bars.hovertemplate[days.index("2026-04-10")].endswith("(today so far)<extra></extra>")
+    assert bars.hovertemplate[days.index("2026-04-09")].endswith("%{customdata}<extra></extra>")
+    assert [(a.text, a.x) for a in daily.layout.annotations] == [("today so far", dt.date(2026, 4, 10))]
+    assert closed.data[0].marker.pattern.shape is None and not closed.layout.annotations
 
 
 def test_bar_charts_fold_the_smallest_into_other():

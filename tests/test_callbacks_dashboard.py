@@ -11,6 +11,8 @@ from layouts import ids
 from tests.figures import as_figure
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
+NEXT_WEEK = {"start": "2026-03-09", "end": "2026-03-15"}
+TODAY = dt.date(2026, 12, 6)
 
 
 def card_values(row) -> dict[str, tuple[str, str]]:
@@ -23,17 +25,68 @@ def card_values(row) -> dict[str, tuple[str, str]]:
     return found
 
 
+def compared(row) -> dict[str, str]:
+    """{card id: what its change compares}."""
+    return {col.children.id: col.children.children.children[2].children[2].children for col in row.children}
+
+
 def test_kpis_for_an_admin(signed_in):
     with signed_in("admin"):
-        note, row = dashboard.update_kpis(WEEK)
+        note, row = dashboard.update_kpis(WEEK, TODAY)
     assert note is None
+    # The week before (23 Feb - 1 Mar) starts before the first event (e0, 25 Feb): no honest change to show.
     assert card_values(row) == {
-        # previous week (23 Feb - 1 Mar): e0 only, 1 interaction by 1 user for $0.05
-        "dashboard-kpi-interactions": ("6", "▲ 500.0%"),
-        "dashboard-kpi-active-users": ("4", "▲ 300.0%"),
-        "dashboard-kpi-cost": ("$3.72", "▲ 7,346.7%"),  # 3.723334 / 0.05 - 1
-        "dashboard-kpi-adoption": ("57.1%", "▲ 300.0%"),  # 4 of the 7 people, against 1 of 7
+        "dashboard-kpi-interactions": ("6", "no data before 25 Feb 2026"),
+        "dashboard-kpi-active-users": ("4", "no data before 25 Feb 2026"),
+        "dashboard-kpi-cost": ("$3.72", "no data before 25 Feb 2026"),
+        "dashboard-kpi-adoption": ("57.1%", "no data before 25 Feb 2026"),  # 4 of the 7 people
     }
+    assert set(compared(row).values()) == {"to compare with 23 Feb – 1 Mar 2026"}
+
+
+def test_kpis_against_the_week_before(signed_in):
+    with signed_in("admin"):
+        _note, row = dashboard.update_kpis(NEXT_WEEK, TODAY)
+    # 9-15 March: e7, e8 by u5 for $1.20; 2-8 March: 6 interactions by 4 people for $3.723334
+    assert card_values(row) == {
+        "dashboard-kpi-interactions": ("2", "▼ 66.7%"),
+        "dashboard-kpi-active-users": ("1", "▼ 75.0%"),
+        "dashboard-kpi-cost": ("$1.20", "▼ 67.8%"),  # 1.2 / 3.723334 - 1
+        "dashboard-kpi-adoption": ("14.3%", "▼ 42.9 pp"),  # 1 of 7 against 4 of 7: points, not -75 %
+    }
+    assert set(compared(row).values()) == {"vs 2 Mar – 8 Mar 2026"}
+
+
+def test_kpis_of_a_period_that_reaches_today_compare_the_days_before_today(signed_in):
+    with signed_in("admin"):
+        _note, row = dashboard.update_kpis(NEXT_WEEK, dt.date(2026, 3, 10))
+        _note, today_only = dashboard.update_kpis({"start": "2026-03-10", "end": "2026-03-10"}, dt.date(2026, 3, 10))
+    # The values are the period's (e7 and e8 on the 9th); the changes compare 9 March with 2 March (e1, e2):
+    # 2 interactions by 1 person both days, $1.20 against $0.35.
+    assert card_values(row) == {
+        "dashboard-kpi-interactions": ("2", "0.0%"),
+        "dashboard-kpi-active-users": ("1", "0.0%"),
+        "dashboard-kpi-cost": ("$1.20", "▲ 242.9%"),
+        "dashboard-kpi-adoption": ("14.3%", "0.0 pp"),
+    }
+    assert set(compared(row).values()) == {"up to yesterday vs 2 Mar 2026 (today is partial)"}
+    assert card_values(today_only)["dashboard-kpi-interactions"] == ("0", "no complete day yet")
+    assert set(compared(today_only).values()) == {"to compare (today is partial)"}
+
+
+def test_every_kpi_has_its_definition(signed_in):
+    with signed_in("admin"):
+        _note, row = dashboard.update_kpis(NEXT_WEEK, TODAY)
+    tips = {}
+    for col in row.children:
+        heading = col.children.children.children[0].children
+        badge, tooltip = heading[1], heading[2]
+        assert (badge.tabIndex, badge.role, tooltip.target) == (0, "button", badge.id)
+        tips[heading[0]] = tooltip.children
+    assert list(tips) == ["Total interactions", "Active users", "Cost (USD)", "Active share"]
+    assert "Not the Users tab's “Adopted”" in tips["Active share"]
+    assert "percentage points" in tips["Active share"]
+    assert all(tip.endswith("with the same weekdays a week earlier.") for tip in tips.values())
 
 
 def test_kpis_for_a_manager_count_only_their_teams(signed_in):
@@ -48,9 +101,9 @@ def test_kpis_for_a_manager_count_only_their_teams(signed_in):
 
 def test_kpis_for_an_empty_period_and_a_backwards_one(signed_in):
     with signed_in("admin"):
-        note, row = dashboard.update_kpis({"start": "2025-01-01", "end": "2025-01-31"})
-        assert note.children == "No interactions in this period."
-        assert card_values(row)["dashboard-kpi-cost"] == ("$0.00", "no change")
+        note, row = dashboard.update_kpis({"start": "2025-01-01", "end": "2025-01-31"}, TODAY)
+        assert note.children == "No interactions in this period. Data start on 25 Feb 2026."
+        assert card_values(row)["dashboard-kpi-cost"] == ("$0.00", "no data before 25 Feb 2026")
         note, row = dashboard.update_kpis({"start": "2026-03-08", "end": "2026-03-01"})
     assert row is None
     assert note.children == "The period ends (2026-03-01) before it starts (2026-03-08)."
@@ -58,16 +111,55 @@ def test_kpis_for_an_empty_period_and_a_backwards_one(signed_in):
 
 def test_trend_has_every_day_and_the_previous_period(signed_in):
     with signed_in("admin"):
-        fig = as_figure(dashboard.update_trend(WEEK))
+        fig = as_figure(dashboard.update_trend(WEEK, TODAY))
     traces = {trace.name: trace for trace in fig.data}
     assert list(traces["Interactions"].y) == [2, 2, 1, 0, 0, 0, 1]
-    assert list(traces["Interactions (previous period)"].y) == [0, 0, 1, 0, 0, 0, 0]  # e0 on 25 Feb
+    # 23 Feb - 1 Mar, a week earlier; nothing is known before e0 on 25 Feb, so no line there
+    previous = traces["Interactions (23 Feb – 1 Mar 2026: same weekdays a week earlier, no data before 25 Feb 2026)"]
+    assert list(previous.y) == [None, None, 1, 0, 0, 0, 0]
     assert list(traces["Active users"].y) == [1, 2, 1, 0, 0, 0, 1]
+
+
+def test_the_trend_lines_up_weekdays(signed_in):
+    eight_days = {"start": "2026-03-03", "end": "2026-03-10"}  # Tuesday to Tuesday: two weeks back, not eight days
+    with signed_in("admin"):
+        fig = as_figure(dashboard.update_trend(eight_days, TODAY))
+    previous = next(t for t in fig.data if t.name.startswith("Interactions (17 Feb – 24 Feb 2026: same weekdays"))
+    days = [dt.datetime.strptime(d, "%d %b %Y").date() for d in previous.customdata]  # as format_day writes them
+    assert [d.weekday() for d in days] == [x.weekday() for x in fig.data[1].x]
+    assert previous.name.endswith("2 weeks earlier, no data before 25 Feb 2026)")
+    assert list(previous.y) == [None] * 8  # all before the first data
+
+
+def test_the_bucket_still_filling_is_dotted_hatched_and_labelled(signed_in):
+    with signed_in("admin"):
+        trend = as_figure(dashboard.update_trend(NEXT_WEEK, dt.date(2026, 3, 9)))
+        _total, cost = dashboard.update_cost(NEXT_WEEK, dt.date(2026, 3, 9))
+        _total, over = dashboard.update_cost(NEXT_WEEK, TODAY)
+    main = next(t for t in trend.data if t.name == "Interactions")
+    assert list(main.y) == [None, 0, 0, 0, 0, 0, 0]  # today's 2 are not drawn as a finished day
+    so_far = next(t for t in trend.data if t.name == "Interactions (today so far)")
+    assert (list(so_far.y), so_far.marker.symbol) == ([2], "circle-open")
+    assert [a.text for a in trend.layout.annotations] == ["today so far"]
+    cost = as_figure(cost)
+    assert list(cost.data[0].marker.pattern.shape) == ["/", "", "", "", "", "", ""]
+    assert cost.data[0].customdata[0] == "$1.20 (today so far)"
+    assert [a.text for a in cost.layout.annotations] == ["today so far"]
+    assert as_figure(over).data[0].marker.pattern.shape is None  # a period that is over: nothing unfinished
+
+
+def test_the_week_still_filling_is_labelled(signed_in):
+    weeks = {"start": "2026-02-25", "end": "2026-06-30"}  # 126 days: weekly
+    with signed_in("admin"):
+        trend = as_figure(dashboard.update_trend(weeks, dt.date(2026, 3, 11)))
+    assert [a.text for a in trend.layout.annotations] == ["this week so far"]
+    assert trend.layout.annotations[0].x == dt.date(2026, 3, 9)  # the week of Monday 9 March
+    assert trend.layout.annotations[0].y == 2
 
 
 def test_trend_says_when_there_is_nothing(signed_in):
     with signed_in("idle_manager"):
-        fig = as_figure(dashboard.update_trend(WEEK))
+        fig = as_figure(dashboard.update_trend(WEEK, TODAY))
     assert fig.layout.annotations[0].text == "No interactions in this period"
 
 
@@ -81,10 +173,29 @@ def test_cost_total_and_per_day(signed_in):
 
 def test_top_agents_and_teams(signed_in):
     with signed_in("admin"):
-        agents = as_figure(dashboard.update_top_agents(WEEK))
-        teams = as_figure(dashboard.update_top_teams(WEEK))
+        agents, agents_title = dashboard.update_top_agents(WEEK)
+        teams, teams_title = dashboard.update_top_teams(WEEK)
+    agents, teams = as_figure(agents), as_figure(teams)
     assert (list(agents.data[0].y), list(agents.data[0].x)) == (["Drafting", "Code Helper"], [2, 4])
     assert (list(teams.data[0].y), list(teams.data[0].x)) == (["Sales", "Legal", "Engineering"], [1, 1, 4])
+    # a click on a bar filters to its key (customdata[0]), as on the Analytics tab
+    assert [point[0] for point in agents.data[0].customdata] == ["a_draft", "a_code"]
+    assert [point[0] for point in teams.data[0].customdata] == ["t_sales", "t_legal", "t_eng"]
+    # three teams are not a "Top 5": the title says how many there are
+    assert (agents_title, teams_title) == ("Agents by interactions (2)", "Teams by interactions (3)")
+
+
+def test_top_title_says_top_5_only_when_there_are_more():
+    assert dashboard.top_title("teams", 6) == "Top 5 teams by interactions"
+    assert dashboard.top_title("teams", 5) == "Teams by interactions (5)"
+    assert dashboard.top_title("agents", 1) == "Agents by interactions (1)"
+
+
+def test_manager_with_two_teams_gets_no_top_5(signed_in):
+    with signed_in("manager"):
+        teams, title = dashboard.update_top_teams(WEEK)
+    assert title == "Teams by interactions (2)"
+    assert sorted(as_figure(teams).data[0].y) == ["Engineering", "Sales"]
 
 
 def test_filter_bar_follows_the_url(signed_in):
@@ -120,6 +231,18 @@ def test_team_options_and_scope_label_for_a_manager(signed_in):
     assert [t["label"] for t in teams] == ["Engineering", "Sales"]
     assert [a["value"] for a in agents] == ["a_code", "a_draft"]
     assert (user, scope) == ("manager@test.example · Manager", "Your teams: Engineering, Sales")
+
+
+def test_ids_a_link_asks_for_that_the_viewer_cannot_see_stay_marked_and_explained(signed_in):
+    with signed_in("manager"):
+        teams, agents, note = shell.link_filters(["t_legal", "t_sales"], ["a_gone", "a_code"])
+        assert shell.link_filters(["t_sales"], ["a_code"])[2] is None
+    assert [t["label"] for t in teams] == ["Engineering", "Sales", "t_legal (not available)"]
+    assert agents[-1] == {"label": "a_gone (not available)", "value": "a_gone"}
+    assert note.children == (
+        "Not every filter in this link can apply: team t_legal is not among the teams you can see; agent a_gone "
+        "is not in the directory. It matches no data here; remove it from the filter above."
+    )
 
 
 def test_on_billing_without_dates_the_bar_shows_the_current_billing_period(signed_in):

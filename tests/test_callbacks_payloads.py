@@ -44,20 +44,28 @@ def _is_pattern(item: dict) -> bool:
     return item["id"].startswith("{")
 
 
+# The id a wildcard (ALL, MATCH) stands for here: a chip with a key no chip has, a chart's menu item.
+WILDCARD_VALUES = {"key": "start", "value": "2026-03-02", "chart": "dashboard-trend"}
+
+
+def _concrete(pattern_id: str) -> dict:
+    return {key: WILDCARD_VALUES[key] if isinstance(value, list) else value
+            for key, value in json.loads(pattern_id).items()}  # fmt: skip
+
+
 def _entry(item: dict, value):
-    """An input as dash-renderer sends it; a pattern-matching (ALL) input is a list of the components it
-    matched: here one chip with a key no chip has."""
+    """An input as dash-renderer sends it; a pattern-matching ALL input is a list of the components it
+    matched (here one chip with a key no chip has), a MATCH input the one component that changed."""
     if not _is_pattern(item):
         return {**item, "value": value}
-    chip = {"type": json.loads(item["id"])["type"], "key": "start", "value": "2026-03-02"}
-    return [{"id": chip, "property": item["property"], "value": value}]
+    entry = {"id": _concrete(item["id"]), "property": item["property"], "value": value}
+    return entry if "MATCH" in item["id"] else [entry]
 
 
 def _changed(item: dict) -> str:
     if not _is_pattern(item):
         return f"{item['id']}.{item['property']}"
-    chip = {"key": "start", "type": json.loads(item["id"])["type"], "value": "2026-03-02"}
-    return json.dumps(chip, separators=(",", ":"), sort_keys=True) + "." + item["property"]
+    return json.dumps(_concrete(item["id"]), separators=(",", ":"), sort_keys=True) + "." + item["property"]
 
 
 def junk_payload(dependency: dict, trigger: dict, value) -> dict:
@@ -66,6 +74,9 @@ def junk_payload(dependency: dict, trigger: dict, value) -> dict:
     body["inputs"] = [_entry(item, value) for item in dependency["inputs"]]
     body["state"] = [_entry(item, value) for item in dependency["state"]]
     body["changedPropIds"] = [_changed(trigger)]
+    if "MATCH" in dependency["output"]:  # one output: of the component that changed
+        output_id, _, prop = dependency["output"].rpartition(".")
+        body["outputs"] = {"id": _concrete(output_id), "property": prop}
     return body
 
 
@@ -142,4 +153,4 @@ def test_a_chip_with_an_unknown_key_changes_nothing(admin_client):
     response = dp.post(client, body)
     assert response.status_code in (200, 204)
     text = response.get_data(as_text=True)
-    assert "shell-location" not in text and FAILURE not in text  # no update: the URL stays as it is
+    assert "analytics-new-search" not in text and FAILURE not in text  # no update: the URL stays as it is

@@ -36,7 +36,7 @@ def test_generate_stays_off_with_a_reason(signed_in):
 def test_period_choices(signed_in):
     with signed_in("admin"):
         options, value = report.update_period_options(True, SEARCH)
-    assert value == "shown" and options[0]["label"] == "As shown: 2026-03-02 to 2026-03-08"
+    assert value == "shown" and options[0]["label"] == "As shown: 2 Mar – 8 Mar 2026 · Teams: Engineering"
     labels = [o["label"] for o in options]
     assert "Last 30 days" in labels and any(label.startswith("Billing period") for label in labels)
     assert "Custom range" not in labels
@@ -69,7 +69,7 @@ def test_a_ticket_dies_with_its_session(app, signed_in, client, auth):
 
 
 def test_as_shown_on_the_billing_tab_is_the_billing_period_it_shows(app, signed_in):
-    from queries.billing_periods import billing_period_containing
+    from queries.billing_periods import billing_period_containing, period_label
     from queries.filters import default_period
     from queries.period import today_local
 
@@ -80,7 +80,18 @@ def test_as_shown_on_the_billing_tab_is_the_billing_period_it_shows(app, signed_
         elsewhere, _value = report.update_period_options(True, "", "/telemetry/dashboard")
         ticket, _off, _reason = report.prepare_ticket(["summary"], "shown", "auto", "csv", "", "/telemetry/billing")
     last_30 = default_period(tz)  # what the other tabs open on
-    assert options[0]["label"] == f"As shown: {shown.start} to {shown.end}"
-    assert elsewhere[0]["label"] == f"As shown: {last_30.start} to {last_30.end}"
+    assert options[0]["label"] == f"As shown: {period_label(shown)}"
+    assert elsewhere[0]["label"] == f"As shown: {period_label(last_30)}"
     ask, _email, _sid = read_ticket(app.config["SECRET_KEY"], ticket)
     assert (ask.start, ask.end) == (shown.start, shown.end)
+
+
+def test_as_shown_names_every_filter_in_effect(signed_in):
+    """Dates, teams and agents: "As shown: dates" while an agent filter applies was wrong."""
+    with signed_in("admin"):
+        agent_only = report.update_period_options(True, "?start=2026-03-02&end=2026-03-08&agents=a_code")[0]
+        both = report.update_period_options(True, "?start=2026-03-02&end=2026-03-08&teams=t_sales,t_eng&agents=a_code")
+        plain = report.update_period_options(True, "?start=2026-03-02&end=2026-03-08")[0]
+    assert agent_only[0]["label"] == "As shown: 2 Mar – 8 Mar 2026 · Agents: Code Helper"
+    assert both[0][0]["label"] == "As shown: 2 Mar – 8 Mar 2026 · Teams: Sales, Engineering · Agents: Code Helper"
+    assert plain[0]["label"] == "As shown: 2 Mar – 8 Mar 2026"

@@ -79,11 +79,11 @@ def test_a_manager_sees_and_exports_only_their_teams(app, signed_in):
 def test_user_detail_is_checked_against_the_scope(signed_in):
     with signed_in("manager"):
         is_open, title, body = users.open_detail([{"user_id": "u4"}], WEEK)
-        assert (is_open, title) == (True, "Mia Member")
+        assert (is_open, title.children, title.id) == (True, "Mia Member", "users-detail-title")
         daily = next(part.figure for part in body if isinstance(part, dcc.Graph))
         assert list(as_figure(daily).data[0].y) == [2, 0, 0, 0, 0, 0, 1]  # e1, e2 on Monday; e6 on Sunday
         _open, title, body = users.open_detail([{"user_id": "u3"}], WEEK)  # Legal is not theirs
-    assert title == "User"
+    assert title.children == "User"
     assert body[0].children == "This person is not in your scope."
 
 
@@ -183,3 +183,19 @@ def test_a_search_or_filter_over_the_limits_finds_nobody_and_says_why(signed_in)
     assert users.update_search_note("ada", three) == FILTER_TOO_LONG
     assert users.update_search_note("ada engineering", {"name": {"type": "contains", "filter": "a"}}) == ""
     assert users.update_search_note(None, None) == ""
+
+
+def test_every_card_has_its_definition_and_adopted_says_ever(signed_in):
+    with signed_in("admin"):
+        _note, cards, _columns = users.update_table(WEEK)
+    tips = {}
+    for col in cards.children:
+        heading, _value, note = col.children.children.children
+        _title, badge, tooltip = heading.children
+        assert (badge.tabIndex, badge.role, tooltip.target) == (0, "button", badge.id)
+        tips[col.children.id] = (tooltip.children, note.children)
+    assert list(tips) == ["users-card-total", "users-card-adopted", "users-card-not-adopted", "users-card-inactive"]
+    definition, note = tips["users-card-adopted"]
+    assert note == "57.1% have ever used an agent"  # 4 of 7: u2, u3, u4, u5 by 8 March
+    assert "at least once, up to the period's end, whether or not in the period" in definition
+    assert "Not the Dashboard's “Active share”" in definition

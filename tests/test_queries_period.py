@@ -129,3 +129,84 @@ def test_new_york_dst_week_by_hand():
     week = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8), "America/New_York")
     assert week.from_ts == dt.datetime(2026, 3, 2, 5, tzinfo=dt.UTC)  # EST, UTC-5
     assert week.to_ts == dt.datetime(2026, 3, 9, 4, tzinfo=dt.UTC)  # EDT, UTC-4: a 23-hour Sunday
+
+
+# --- The comparison period: one rule (docs/architecture.md, "Comparisons") -----------------------------
+
+
+@pytest.mark.parametrize("days", [1, 6, 7, 8, 13, 14, 30, 31, 90, 366])
+@pytest.mark.parametrize("start", [dt.date(2026, 3, 2), dt.date(2026, 11, 7), dt.date(2026, 12, 31)])
+def test_a_period_is_compared_with_the_same_weekdays_whole_weeks_before(start, days):
+    period = Period(start, start + dt.timedelta(days=days - 1))
+    before = period.previous()
+    assert before.days == period.days
+    assert before.start.weekday() == period.start.weekday()  # a Sunday against a Sunday
+    assert (period.start - before.start).days % 7 == 0
+    assert before.end < period.start  # the two never overlap
+    assert (period.start - before.start).days < period.days + 7  # and nothing is skipped beyond a week
+
+
+def test_the_last_30_days_are_compared_with_30_days_5_weeks_earlier():
+    period = Period(dt.date(2026, 11, 7), dt.date(2026, 12, 6))  # Saturday to Sunday
+    assert period.previous() == Period(dt.date(2026, 10, 3), dt.date(2026, 11, 1))  # Saturday to Sunday
+    assert period.comparison_shift().text == "same weekdays 5 weeks earlier"
+    assert Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8)).comparison_shift().text == "same weekdays a week earlier"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "previous", "text"),
+    [
+        # month to date: the same days of the month before
+        ("2026-12-01", "2026-12-06", ("2026-11-01", "2026-11-06"), "same days a month earlier"),
+        # a whole month against the whole month before, however long
+        ("2026-03-01", "2026-03-31", ("2026-02-01", "2026-02-28"), "same days a month earlier"),
+        ("2026-02-01", "2026-02-28", ("2026-01-01", "2026-01-31"), "same days a month earlier"),
+        ("2028-03-01", "2028-03-31", ("2028-02-01", "2028-02-29"), "same days a month earlier"),  # leap year
+        # a day the shorter month lacks: its last day
+        ("2026-03-01", "2026-03-30", ("2026-02-01", "2026-02-28"), "same days a month earlier"),
+        ("2026-05-01", "2026-05-30", ("2026-04-01", "2026-04-30"), "same days a month earlier"),
+        # quarter and year to date, across a year end
+        ("2026-01-01", "2026-02-10", ("2025-11-01", "2025-12-10"), "same days 2 months earlier"),
+        ("2026-10-01", "2026-12-06", ("2026-07-01", "2026-09-06"), "same days 3 months earlier"),
+        ("2026-01-01", "2026-12-06", ("2025-01-01", "2025-12-06"), "same days a year earlier"),
+    ],
+)
+def test_a_period_from_a_months_first_day_is_compared_with_the_same_days_of_the_months_before(
+    start, end, previous, text
+):
+    period = Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+    assert period.previous() == Period(*(dt.date.fromisoformat(day) for day in previous))
+    assert period.comparison_shift().text == text
+
+
+def test_the_comparison_period_has_local_midnights_across_daylight_saving():
+    # New York moves its clocks on Sunday 8 March 2026: the week after is compared with the week of the change
+    week = Period(dt.date(2026, 3, 9), dt.date(2026, 3, 15), "America/New_York")
+    before = week.previous()
+    assert before == Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8), "America/New_York")
+    assert before.from_ts == dt.datetime(2026, 3, 2, 5, tzinfo=dt.UTC)  # EST
+    assert before.to_ts == dt.datetime(2026, 3, 9, 4, tzinfo=dt.UTC) == week.from_ts  # EDT: a 167-hour week
+    # and a month to date in a zone that goes back in autumn
+    november = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 3), "Europe/Berlin").previous()
+    assert (november.start, november.end) == (dt.date(2026, 10, 1), dt.date(2026, 10, 3))
+    assert november.from_ts == dt.datetime(2026, 9, 30, 22, tzinfo=dt.UTC)  # CEST
+
+
+def test_kpis_compare_complete_days_like_for_like():
+    from queries.period import comparison
+
+    month = Period(dt.date(2026, 12, 1), dt.date(2026, 12, 6))
+    today = comparison(month, dt.date(2026, 12, 6))  # today is still filling: 1-5 December against 1-5 November
+    assert (today.current, today.previous) == (
+        Period(dt.date(2026, 12, 1), dt.date(2026, 12, 5)),
+        Period(dt.date(2026, 11, 1), dt.date(2026, 11, 5)),
+    )
+    assert today.partial
+    later = comparison(month, dt.date(2026, 12, 7))  # over: all of it, as `previous()`
+    assert (later.current, later.previous, later.partial) == (month, month.previous(), False)
+    last_30 = Period(dt.date(2026, 11, 7), dt.date(2026, 12, 6))
+    so_far = comparison(last_30, dt.date(2026, 12, 6))
+    assert so_far.current == Period(dt.date(2026, 11, 7), dt.date(2026, 12, 5))
+    assert so_far.previous == Period(dt.date(2026, 10, 3), dt.date(2026, 10, 31))  # the same shift: 5 weeks
+    only_today = comparison(Period(dt.date(2026, 12, 6), dt.date(2026, 12, 6)), dt.date(2026, 12, 6))
+    assert (only_today.current, only_today.previous, only_today.partial) == (None, None, True)

@@ -120,6 +120,34 @@ def test_csv_one_point_is_a_plain_file_several_are_a_zip(app):
     assert billing[1][:3] == ["Drafting", "2", "2.33"]
 
 
+def test_csv_counts_are_integers_in_every_file(app):
+    """A count is 6, never 6.0: the summary's value column mixes counts, money and rates, and each cell is
+    written as its row's kind (as in Excel); the other tables' counts are integer columns."""
+    archive = zipfile.ZipFile(io.BytesIO(make(app, "admin", "csv").content))
+    summary = csv_rows(archive.read("01-summary.csv"))
+    by_metric = {row[0]: row[1:3] for row in summary[1:]}
+    assert by_metric["Total interactions"] == ["6", "1"]
+    assert by_metric["Active users"] == ["4", "1"]
+    assert by_metric["Errors"] == ["1", "0"]
+    assert (by_metric["Input tokens"], by_metric["Output tokens"]) == (["6000", "1000"], ["1200", "200"])
+    assert by_metric["Cost (USD)"] == ["3.723334", "0.05"]  # money and rates keep their decimals
+    assert by_metric["Active share (active users / people with access)"][0] == str(4 / 7)
+    from queries.filters import Filters
+    from queries.period import Period
+    from queries.scope import Scope
+    from reports.tables import INT, POINTS, build_table  # every count column of every point
+
+    with app.app_context():
+        period = Period(WEEK["start"], WEEK["end"], app.config["ORG_TIMEZONE"])
+        for index, point in enumerate(POINTS, start=1):
+            table = build_table(point, Filters.asking(period, Scope.organization(), "day"))
+            content = csv_rows(archive.read(f"{index:02d}-{point.replace('_', '-')}.csv"))
+            for row, values in zip(table.frame.iter_rows(named=True), content[1:], strict=True):
+                for column, text in zip(table.columns, values, strict=True):
+                    if table.kind(column, row) == INT and text:
+                        assert re.fullmatch(r"-?[0-9]+", text), (point, column, text)
+
+
 def test_html_report_stands_alone(app):
     report = make(app, "admin", "html")
     page = report.content.decode()

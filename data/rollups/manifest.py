@@ -110,23 +110,51 @@ def _read_json(path: Path) -> dict | None:
 
 
 RAW_SCANS = "the tabs read the raw events (slower, never wrong) until `flask --app app rollup` is run"
+# What the pages say instead (callbacks/shell.py): their reader can neither run a command nor read the log.
+PAGE_NOTICE = (
+    "Pages may load more slowly than usual: Telemetry's summary tables {cause}, so every figure is computed "
+    "from the raw events meanwhile (complete and correct, only slower). An administrator should rebuild the "
+    "summary tables on the server; the server's log says why and how."
+)
 
 
 def rollups_state(data_dir: Path, tz: object, version: dict | None = None) -> tuple[dict | None, str | None]:
     """The manifest if the rollups answer for the events there now in zone `tz`, else None and why not,
-    in words for the page's notice and the log. `version`: the data version file as already read."""
+    in words for the log. `version`: the data version file as already read."""
+    manifest, why_not, _notice = rollups_check(data_dir, tz, version)
+    return manifest, why_not
+
+
+def rollups_check(
+    data_dir: Path, tz: object, version: dict | None = None
+) -> tuple[dict | None, str | None, str | None]:
+    """`rollups_state`, and when the rollups do not answer, what the pages tell the people reading them."""
+    manifest, cause = _why_not(data_dir, tz, version)
+    if cause is None:
+        return manifest, None, None
+    for_log, for_page = cause
+    return None, f"{for_log}; {RAW_SCANS}.", PAGE_NOTICE.format(cause=for_page)
+
+
+def _why_not(data_dir: Path, tz: object, version: dict | None) -> tuple[dict | None, tuple[str, str] | None]:
+    """The manifest, or why the rollups do not answer: for the log, and in the page's words."""
     version = schema.read_version(data_dir) if version is None else version
     manifest = _read_json(rollups_dir(data_dir) / MANIFEST)
     if manifest is None:
-        return None, f"The rollups are missing; {RAW_SCANS}." if schema.has_events(data_dir) else None
+        missing = ("The rollups are missing", "have not been built yet")
+        return None, missing if schema.has_events(data_dir) else None
     if manifest.get("format") != FORMAT:
-        return None, f"The rollups were built by another version of Telemetry; {RAW_SCANS}."
+        return None, ("The rollups were built by another version of Telemetry",
+                      "were built by an earlier version of Telemetry")  # fmt: skip
     if manifest.get("tz") != tz:
-        return None, f"The rollups are in time zone {manifest.get('tz')}, not {tz} (ORG_TIMEZONE); {RAW_SCANS}."
+        return None, (f"The rollups are in time zone {manifest.get('tz')}, not {tz} (ORG_TIMEZONE)",
+                      f"are in another time zone than the organization's ({tz})")  # fmt: skip
     if int(manifest.get("events_version", -1)) < int(version.get("events", 0)):
-        return None, f"The rollups are older than the events (their update failed; see the log); {RAW_SCANS}."
+        return None, ("The rollups are older than the events (their update failed; see the log)",
+                      "missed the latest update of the data")  # fmt: skip
     if schema.changed_by_hand(data_dir, version):
-        return None, f"Event files were added or removed outside Telemetry's writer; {RAW_SCANS}."
+        return None, ("Event files were added or removed outside Telemetry's writer",
+                      "do not include event files that were added or removed outside Telemetry's writer")  # fmt: skip
     return manifest, None
 
 

@@ -1,0 +1,186 @@
+"""Accessibility in headless Chromium: axe-core finds nothing on any tab, dialog or panel, for either role,
+and what a mouse does the keyboard does too, with a focus ring to see where it is.
+
+axe-core comes from the npm registry, pinned in tests/axe/package-lock.json; `make test` installs it
+(`npm ci`) into tests/axe/node_modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.test_browser_access import WEEK, sign_in, text_of, wait
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+TABS = {
+    "dashboard": ("/telemetry", "#dashboard-trend .scatterlayer .trace"),
+    "analytics": ("/telemetry/analytics", "#analytics-heatmap .heatmaplayer"),
+    "users": ("/telemetry/users", "#users-grid .ag-row"),
+    "billing": ("/telemetry/billing", "#billing-daily .barlayer .point"),
+}
+
+
+def axe_violations(browser) -> dict[str, list[str]]:
+    """axe-core's default rules (WCAG 2.0-2.2 A and AA, and best practices) on the page as it is: rule -> nodes."""
+    assert AXE.exists(), f"{AXE} is missing: `make test` installs it (npm ci --prefix tests/axe)"
+    if not browser.execute_script("return !!window.axe"):
+        browser.execute_script(AXE.read_text())  # through DevTools, so the page's CSP does not apply
+    browser.set_script_timeout(120)
+    found = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => [v.id + ' (' + v.impact + ')', v.nodes.map(n => n.target.join(' '))])))"
+        ".catch(e => done([['axe failed: ' + e, []]]));"
+    )
+    return dict(found)
+
+
+def settled(browser) -> bool:
+    """No Dash callback under way, and no transition (a dialog fading in has colours half-way)."""
+    return browser.execute_script(
+        "return !document.querySelector('[data-dash-is-loading=true]')"
+        " && !document.getAnimations().some(a => a instanceof CSSTransition && a.playState === 'running')"
+    )
+
+
+def open_tab(browser, base: str, slug: str) -> None:
+    path, drawn = TABS[slug]
+    browser.get(f"{base}{path}{WEEK}")
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, drawn) and settled(b))
+
+
+def dark(browser, on: bool) -> None:
+    """The system's colour scheme, as Chromium's DevTools emulate it; assets/theme.js follows it."""
+    scheme = "dark" if on else "light"
+    media = {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", media)
+    wait(browser).until(lambda b: b.execute_script("return document.documentElement.dataset.bsTheme") == scheme)
+    wait(browser).until(settled)
+
+
+def grid_cell(browser, grid: str, column: str, text: str):
+    cells = f"#{grid} .ag-row [col-id={column}]"
+    return wait(browser).until(
+        lambda b: next((c for c in b.find_elements(By.CSS_SELECTOR, cells) if c.text == text), None)
+    )
+
+
+def report(who: str, found: dict[str, dict[str, list[str]]]) -> None:
+    """The counts per place and rule, in the test's output (-s): the figures of the closing note."""
+    for where, rules in found.items():
+        counts = {rule: len(nodes) for rule, nodes in rules.items()}
+        print(f"axe {who} {where}: {sum(counts.values())}", counts)
+
+
+@pytest.mark.parametrize("who", ["admin", "manager"])
+def test_axe_finds_nothing_on_any_tab_dialog_or_panel(browser, live_server, who):
+    sign_in(browser, live_server, who)
+    wait(browser).until(lambda b: b.find_elements(By.ID, "report-open"))
+    found = {}
+    for slug in TABS:
+        open_tab(browser, live_server, slug)
+        found[slug] = axe_violations(browser)
+        dark(browser, True)  # the same page in the system's dark mode: its colours are checked too
+        found[f"{slug} dark"] = axe_violations(browser)
+        dark(browser, False)
+        if slug == "users":
+            grid_cell(browser, "users-grid", "name", "Sam Sales").click()
+            wait(browser).until(lambda b: b.find_elements(By.ID, "users-detail-agents") and settled(b))
+            found["users person panel"] = axe_violations(browser)
+    browser.find_element(By.ID, "report-open").click()
+    wait(browser).until(lambda b: "As shown" in b.find_element(By.ID, "report-period").text)
+    # The Cancel button shows only while a report is being made; shown here, its colours are checked too.
+    browser.execute_script("document.getElementById('report-cancel').style.display = 'inline-block'")
+    wait(browser).until(settled)
+    found["report dialog"] = axe_violations(browser)
+    report(who, found)
+    assert {where: rules for where, rules in found.items() if rules} == {}
+
+
+def test_axe_finds_nothing_on_the_access_notice(browser, live_server):
+    sign_in(browser, live_server, "member", "/telemetry/billing")
+    text_of(browser, "access-notice")
+    found = {"access notice": axe_violations(browser)}
+    report("member", found)
+    assert found == {"access notice": {}}
+
+
+def focus_ring(browser) -> str:
+    """The ring that shows where the focus is: an outline or box shadow on the focused element or on the
+    control around it (a date range rings both its fields); '' for none."""
+    return browser.execute_script(
+        "for (let e = document.activeElement, i = 0; e && i < 3; e = e.parentElement, i++) {"
+        "  if (i && !e.matches(':focus-within')) continue;"
+        "  const s = getComputedStyle(e);"
+        "  if (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) return 'outline ' + s.outlineColor;"
+        "  if (s.boxShadow !== 'none') return 'shadow ' + s.boxShadow;"
+        "}"
+        "return '';"
+    )
+
+
+def test_the_keyboard_reaches_every_control_with_a_visible_focus_ring(browser, live_server):
+    sign_in(browser, live_server, "admin")
+    open_tab(browser, live_server, "dashboard")  # nothing clicked: Tab starts at the top of the page
+    reached, rings = [], {}
+    for _ in range(40):  # Generate Report, Log out, four tabs, the filters, then the charts' toolbars
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        focused = browser.execute_script(
+            "const e = document.activeElement; return e.id || e.getAttribute('aria-label') || e.textContent.trim()"
+        )
+        reached.append(focused)
+        rings[focused] = focus_ring(browser)
+        if focused == "filter-agents":
+            break
+    for control in ("report-open", "Log out", "shell-nav-analytics", "filter-preset", "filter-range", "filter-teams",
+                    "filter-agents"):  # fmt: skip
+        assert control in reached, f"{control} is not reached by Tab: {reached}"
+        assert rings[control], f"{control} shows no focus ring"
+    # A dropdown opens from the keyboard, and a choice made there filters the page.
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option[role=option]"))
+    ActionChains(browser).send_keys("Code").perform()
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser).until(lambda b: "agents=" in b.current_url)
+
+
+def test_enter_opens_a_person_in_the_users_grid(browser, live_server):
+    sign_in(browser, live_server, "admin", "/telemetry/users" + WEEK)
+    wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#users-grid .ag-row")) >= 7)
+    browser.execute_script("dash_ag_grid.getApi('users-grid').setFocusedCell(0, 'name')")
+    focused = wait(browser).until(lambda b: b.switch_to.active_element.get_attribute("col-id") == "name")
+    assert focused
+    assert focus_ring(browser), "the focused cell shows no focus ring"
+    name = browser.switch_to.active_element.text
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser).until(lambda b: b.find_elements(By.ID, "users-detail-title"))
+    assert text_of(browser, "users-detail-title") == name
+
+
+def test_enter_on_a_table_row_filters_analytics_as_a_click_on_its_bar_does(browser, live_server):
+    sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
+    cell = grid_cell(browser, "analytics-agent-grid", "label", "Code Helper")
+    row = cell.find_element(By.XPATH, "./..").get_attribute("row-index")
+    browser.execute_script(f"dash_ag_grid.getApi('analytics-agent-grid').setFocusedCell({row}, 'label')")
+    wait(browser).until(lambda b: b.switch_to.active_element.text == "Code Helper")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser).until(lambda b: "agents=" in b.current_url)
+    assert "Code Helper" in text_of(browser, "analytics-chips")
+
+
+def test_the_frequency_classes_open_from_the_keyboard(browser, live_server):
+    sign_in(browser, live_server, "admin", "/telemetry/users" + WEEK)
+    search = wait(browser).until(lambda b: b.find_element(By.ID, "users-search"))
+    search.click()
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    assert browser.switch_to.active_element.get_attribute("id") == "users-frequency-help"
+    assert focus_ring(browser)
+    tip = wait(browser).until(lambda b: b.find_elements(By.ID, "users-frequency-tip"))
+    wait(browser).until(lambda b: "Daily" in tip[0].text)

@@ -1,0 +1,147 @@
+"""Chart cards in headless Chromium: no Plotly mode bar, a download menu used by keyboard, top-5 bars that filter."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
+
+pytestmark = pytest.mark.browser
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_TAB_STOPS = 60  # far more than the Dashboard has without the mode bars
+
+
+def drawn(browser, graph_id: str) -> None:
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f"#{graph_id} .barlayer .point"))
+
+
+def menu_toggle(browser, graph_id: str):
+    menu_id = json.dumps({"chart": graph_id, "type": "chart-menu"}, separators=(",", ":"))  # as Dash writes it
+    return browser.execute_script("return document.getElementById(arguments[0]).querySelector('button')", menu_id)
+
+
+def tab_to(browser, target) -> list[str]:
+    """Press Tab from the top of the page until `target` has the focus; the classes of what got it on the way."""
+    browser.find_element(By.TAG_NAME, "body").click()
+    browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    passed = []
+    for _ in range(MAX_TAB_STOPS):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        focused = browser.switch_to.active_element
+        if focused == target:
+            return passed
+        passed.append(browser.execute_script("return arguments[0].closest('.modebar') ? 'modebar' : ''", focused))
+    raise AssertionError(f"the menu was not reached in {MAX_TAB_STOPS} tab stops")
+
+
+def choose_by_keyboard(browser, graph_id: str, item: str) -> None:
+    """Open the card's menu with Enter, go down to `item` with the arrow keys, and press Enter."""
+    toggle = menu_toggle(browser, graph_id)
+    passed = tab_to(browser, toggle)
+    assert "modebar" not in passed
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    for _ in range(3):
+        ActionChains(browser).send_keys(Keys.ARROW_DOWN).perform()
+        if browser.switch_to.active_element.text == item:
+            break
+    assert browser.switch_to.active_element.text == item
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+
+
+def downloaded(browser, suffix: str):
+    return wait(browser).until(
+        lambda b: next((f for f in b.download_dir.glob(f"*{suffix}") if f.stat().st_size), None),
+        f"no {suffix} file was downloaded",
+    )
+
+
+def test_no_mode_bar_and_the_menu_works_by_keyboard(browser, live_server):
+    sign_in(browser, live_server, "admin")
+    drawn(browser, "dashboard-top-teams")
+    drawn(browser, "dashboard-top-agents")
+    assert browser.find_elements(By.CSS_SELECTOR, ".modebar, .modebar-btn") == []
+    assert "Share" not in browser.page_source  # Plotly's "Share chart…" (to its cloud) is nowhere
+
+    choose_by_keyboard(browser, "dashboard-top-teams", "Download data (CSV)")
+    path = downloaded(browser, ".csv")
+    assert path.name == "telemetry-dashboard-top-teams-2026-03-02-to-2026-03-08.csv"
+    with path.open(newline="") as file:
+        rows = list(csv.reader(file))
+    assert rows == [
+        ["Team", "Interactions", "Active users", "Cost (USD)"],
+        ["Engineering", "4", "2", "0.723333"],
+        ["Legal", "1", "1", "2.000000"],
+        ["Sales", "1", "1", "1.000001"],
+    ]
+
+    choose_by_keyboard(browser, "dashboard-top-agents", "Download PNG")
+    png = downloaded(browser, ".png")
+    assert png.read_bytes().startswith(PNG_MAGIC)
+    assert png.name.startswith("telemetry-dashboard-top-agents-")
+    assert csp_violations(browser) == []
+
+
+def test_a_manager_tours_the_tabs_without_a_mode_bar(browser, live_server):
+    sign_in(browser, live_server, "manager")
+    drawn(browser, "dashboard-top-teams")
+    # two teams are not a "Top 5"
+    wait(browser).until(lambda b: text_of(b, "dashboard-top-teams-title") == "Teams by interactions (2)")
+    for tab, charts in (("analytics", 4), ("users", 2), ("billing", 4)):
+        browser.find_element(By.ID, f"shell-nav-{tab}").click()
+        wait(browser).until(lambda b, n=charts: len(b.find_elements(By.CSS_SELECTOR, ".card .js-plotly-plot")) == n)
+        assert browser.find_elements(By.CSS_SELECTOR, ".modebar, .modebar-btn") == []
+        menus = browser.find_elements(By.CSS_SELECTOR, "[id*='chart-menu'] > button")
+        assert len(menus) == charts, tab  # every chart card has its menu
+
+
+def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, live_server):
+    sign_in(browser, live_server, "admin")
+    drawn(browser, "dashboard-top-teams")
+    bars = browser.find_elements(By.CSS_SELECTOR, "#dashboard-top-teams .barlayer .point path")
+    ActionChains(browser).move_to_element(bars[-1]).click().perform()  # the longest, on top: Engineering
+    wait(browser).until(lambda b: "teams=t_eng" in b.current_url, "a click on the bar never filtered")
+    assert "Engineering" in text_of(browser, "filter-teams")
+
+    browser.get(live_server + "/telemetry" + WEEK)
+    drawn(browser, "dashboard-top-teams")
+    label = next(t for t in browser.find_elements(By.CSS_SELECTOR, "#dashboard-top-teams .ytick text")
+                 if t.text == "Legal")  # fmt: skip
+    ActionChains(browser).move_to_element(label).click().perform()
+    wait(browser).until(lambda b: "teams=t_legal" in b.current_url, "a click on the label never filtered")
+    wait(browser).until(lambda b: text_of(b, "dashboard-kpi-interactions-value") == "1")
+
+    browser.get(live_server + "/telemetry" + WEEK)
+    drawn(browser, "dashboard-top-agents")
+    value = browser.find_element(By.CSS_SELECTOR, "#dashboard-top-agents .barlayer .point:first-child text")
+    assert value.text == "2"  # Drafting, the shorter bar
+    ActionChains(browser).move_to_element(value).click().perform()
+    wait(browser).until(lambda b: "agents=a_draft" in b.current_url, "a click on the value never filtered")
+    wait(browser).until(lambda b: text_of(b, "dashboard-kpi-interactions-value") == "2")
+
+
+def test_the_html_report_draws_in_the_apps_look_without_a_toolbar(app, browser, tmp_path):
+    from reports.chart_style import AGENT_COLOUR, TEAM_COLOUR
+    from tests.test_reports import make
+
+    page = tmp_path / "report.html"
+    page.write_bytes(make(app, "admin", "html", points=("usage_over_time", "by_agent", "by_team")).content)
+    browser.get(page.as_uri())
+    wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")) >= 3)
+    assert browser.find_elements(By.CSS_SELECTOR, ".modebar, .modebar-btn") == []
+    fills = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.barlayer .point path')).map(p => p.style.fill)"
+    )
+    rgb = [f"rgb({int(c[1:3], 16)}, {int(c[3:5], 16)}, {int(c[5:7], 16)})" for c in (AGENT_COLOUR, TEAM_COLOUR)]
+    assert set(fills) == set(rgb)  # agents and teams in the tabs' colours, not Plotly's default blue
+    ticks = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".xtick text") if t.text]
+    counts = [t for t in ticks if not t.startswith(("Mar", "Feb"))]  # the agents' and teams' interactions
+    assert counts and all(t.isdigit() for t in counts), counts  # 0, 1, 2, … never 0.5
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []

@@ -1,0 +1,35 @@
+"""What the browser waits for: how many callback requests a tab switch and a fresh load make.
+
+Counts, not timings: each request is a round trip and a render the person waits for, and a callback
+that fires with nothing clicked (a control writing the URL, the shell's labels one by one) is one more.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from layouts import ids
+from layouts.shell import TABS
+from tests import page_ready
+from tests.test_browser_access import WEEK, sign_in, wait
+
+pytestmark = pytest.mark.browser
+
+# Per tab: the shell (who is in, notice, filter choices), the filter bar, the page, the tab's data; the
+# Users grid's first block and its search note; on Billing the period selector set to what the URL shows.
+SWITCH = {"dashboard": 4, "analytics": 4, "users": 6, "billing": 5}
+FRESH = SWITCH  # the same requests: the report dialog and the tab links ask nothing until used
+
+
+@pytest.mark.parametrize("who", ["admin", "manager"])
+def test_tabs_ask_only_what_they_show(browser, live_server, who):
+    page_ready.install(browser)
+    sign_in(browser, live_server, who)
+    wait(browser).until(lambda b: "/telemetry" in b.current_url)
+    for slug, _label, path in TABS:
+        shown = page_ready.fresh_load(browser, f"{live_server}{path}{WEEK}")
+        assert shown["requests"] == FRESH[slug], ("fresh load", slug, shown["outputs"])
+    for slug, _label, path in TABS:  # from the last tab loaded, Billing, to each in turn
+        shown = page_ready.switch_tab(browser, ids.NAV_LINKS[slug], path)
+        assert shown["requests"] == SWITCH[slug], ("tab switch", slug, shown["outputs"])
+        assert browser.current_url.endswith(path + WEEK)  # the link kept the period
