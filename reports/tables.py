@@ -128,7 +128,8 @@ def _by_team(filters: Filters) -> Table:
         "team": TEXT, "members": INT, "active_users": INT, "adoption": PERCENT, "interactions": INT,
         "share": PERCENT, "interactions_per_member": FLOAT, "cost_usd": USD,
     }  # fmt: skip
-    headers = {"share": "Share of interactions", "cost_usd": "Cost (USD)"}
+    # "Active share", as on the Analytics tab and the summary: not the Users tab's "Adopted" (ever used)
+    headers = {"adoption": "Active share", "share": "Share of interactions", "cost_usd": "Cost (USD)"}
     return Table("by_team", "Usage by team", frame, kinds, Chart("bar", "team", ("interactions",)), headers)
 
 

@@ -79,7 +79,8 @@ def report(who: str, found: dict[str, dict[str, list[str]]]) -> None:
         print(f"axe {who} {where}: {sum(counts.values())}", counts)
 
 
-@pytest.mark.parametrize("who", ["admin", "manager"])
+# The manager's pass in `make test-long` (CI runs it too): the same pages with fewer teams.
+@pytest.mark.parametrize("who", ["admin", pytest.param("manager", marks=pytest.mark.long)])
 def test_axe_finds_nothing_on_any_tab_dialog_or_panel(browser, live_server, who):
     sign_in(browser, live_server, who)
     wait(browser).until(lambda b: b.find_elements(By.ID, "report-open"))

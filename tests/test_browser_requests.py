@@ -21,7 +21,7 @@ SWITCH = {"dashboard": 4, "analytics": 4, "users": 6, "billing": 5}
 FRESH = SWITCH  # the same requests: the report dialog and the tab links ask nothing until used
 
 
-@pytest.mark.parametrize("who", ["admin", "manager"])
+@pytest.mark.parametrize("who", ["admin", pytest.param("manager", marks=pytest.mark.long)])  # manager: test-long
 def test_tabs_ask_only_what_they_show(browser, live_server, who):
     page_ready.install(browser)
     sign_in(browser, live_server, who)

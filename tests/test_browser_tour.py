@@ -112,7 +112,8 @@ def screenshot(browser, path: Path, width: int, scheme: str) -> None:
     emulate(browser, width, scheme)
 
 
-@pytest.mark.parametrize("email", [DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL])
+# The manager's tour in `make test-long` (CI runs it too): the admin's has every card the manager's has.
+@pytest.mark.parametrize("email", [DEMO_ADMIN_EMAIL, pytest.param(DEMO_MANAGER_EMAIL, marks=pytest.mark.long)])
 def test_every_tab_fits_every_width_in_light_and_dark(browser, demo_server, email):
     """No sideways scroll at 390, 640, 1280 and 1920 px; the system's dark mode followed, charts included.
     The admin's pictures land in tests/artifacts/<tab>-<width>-<scheme>.png, the manager's at 1280 px."""

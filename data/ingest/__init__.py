@@ -1,7 +1,8 @@
 """Getting events and the directory into the data folder, safely: the writer side of Telemetry.
 
-- `readers.py`, `jsonl.py`, `otlp.py`: event files (JSONL, CSV, Parquet, OTLP/JSON) and OTLP requests
-  read as records; `checks.py`, `validate.py`: every record checked against the contract.
+- `readers.py`, `jsonl.py`, `csv_blocks.py`, `otlp.py`: event files (JSONL, CSV, Parquet, OTLP/JSON) and
+  OTLP requests read a batch of columns at a time (OTLP: as records); `checks.py`, `validate.py`: every
+  record checked against the contract, as columns (`accept_columns`), the rest one by one (`validate`).
 - `writer.py`: `ingest_files`, `ingest_otlp`: valid records written into their UTC dates' partitions,
   the others quarantined (`quarantine.py`).
 - `storage.py`: one writer at a time (`locked`), files written aside and renamed in, partition

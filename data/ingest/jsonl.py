@@ -30,7 +30,7 @@ class RawJson(str):
 
 @dataclass
 class _Checked:
-    """A block of a JSONL file: rows already accepted column-wise, and the lines left to check."""
+    """A block of a file: rows already accepted column-wise, and the lines or records left to check."""
 
     rows: list[pa.Table] = field(default_factory=list)  # contract rows (EVENTS_ARROW), in line order
     lines: list[np.ndarray] = field(default_factory=list)  # the line number of each of those rows
@@ -38,6 +38,9 @@ class _Checked:
     # bytes so a block's worth of parsed records never piles up for the garbage collector
     left: list[tuple[int, bytes]] = field(default_factory=list)
     refused_often: bool = False  # Arrow refused lines all over the block (see _read_stretch)
+    # records already read (Parquet, CSV) that the column check did not accept, in order: to `validate`
+    items: list[Item] = field(default_factory=list)
+    text_mode: bool = False  # the items' values are text cells (CSV)
 
 
 def _refuse_constant(name: str) -> None:

@@ -18,6 +18,7 @@ stands and the app reads raw events, saying so, never a stale figure.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import secrets
 import shutil
@@ -292,7 +293,7 @@ def _ids(items: Iterable) -> Iterator[str]:
             for table in entry.rows:
                 yield from table.column("event_id").to_pylist()
             records = (_jsonl_item(number, raw) for number, raw in entry.left)
-            found = [item[1] for item in records if item is not None]
+            found = [item[1] for item in itertools.chain(records, entry.items) if item is not None]
         else:
             found = [entry[1]]
         for record in found:

@@ -1,4 +1,5 @@
-"""Reading event files (JSONL, CSV, Parquet, OTLP/JSON) and OTLP requests as records to validate."""
+"""Reading event files (JSONL, CSV, Parquet, OTLP/JSON) and OTLP requests: a batch of columns at a time
+for the column check (`EventValidator.accept_columns`), records for `validate` where it does not accept them."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data.ingest import otlp
-from data.ingest.jsonl import Item, _Checked, _jsonl_blocks
+from data.ingest.csv_blocks import csv_blocks
+from data.ingest.jsonl import Item, _Checked, _jsonl_blocks, _rows_table
 from data.ingest.storage import ROW_GROUP_ROWS, IngestError
 from data.ingest.validate import (
     EVENT_FIELDS,
@@ -73,9 +76,9 @@ def _reader(
     if kind == "jsonl":
         return _jsonl_blocks(path, validator), False, 0
     if kind == "csv":
-        return _csv_items(path), True, 0
+        return csv_blocks(path, validator, _csv_items(path)), True, 0
     if kind == "parquet":
-        return _parquet_items(path), False, 0
+        return _parquet_blocks(path, validator), False, 0
     try:
         requests = otlp.read_json_file(path)
     except otlp.OtlpDecodeError as error:
@@ -103,17 +106,75 @@ def _csv_items(path: Path) -> Iterator[Item]:
         raise IngestError(f"{path}: not readable as CSV ({error})") from None
 
 
-def _parquet_items(path: Path) -> Iterator[Item]:
+def _parquet_blocks(path: Path, validator: EventValidator) -> Iterator[_Checked]:
+    """A Parquet file a batch of rows at a time, checked as columns; only the rows the column check does
+    not accept become Python records (for `validate`, and the quarantine file)."""
     try:
         handle = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as error:
         raise IngestError(f"{path}: not readable as Parquet ({error})") from None
-    number = 0
+    first_row = 1
     with handle:
-        for batch in handle.iter_batches(batch_size=ROW_GROUP_ROWS):
-            for record in pl.from_arrow(batch).iter_rows(named=True):
-                number += 1
-                yield number, record, record, [], None
+        # a reader per row group: one reader over the whole file keeps what it read until it is closed
+        for group in range(handle.num_row_groups):
+            for batch in handle.iter_batches(batch_size=ROW_GROUP_ROWS, row_groups=[group]):
+                frame = pl.from_arrow(batch)
+                yield _parquet_block(frame, first_row, validator)
+                first_row += frame.height
+
+
+def _parquet_block(frame: pl.DataFrame, first_row: int, validator: EventValidator) -> _Checked:
+    checked = _Checked()
+    typed, eligible = _event_columns(frame)
+    accepted = np.zeros(frame.height, dtype=bool)
+    if typed is not None:
+        rows, accepted = validator.accept_columns(typed, None, eligible)
+        if rows.height:
+            checked.rows.append(_rows_table(rows))
+            checked.lines.append(first_row + np.flatnonzero(accepted))
+    left = np.flatnonzero(~accepted)
+    if len(left):
+        for index, record in zip(left.tolist(), frame[left].iter_rows(named=True), strict=True):
+            checked.items.append((first_row + index, record, record, [], None))
+    return checked
+
+
+_WHOLE_FIELDS = ("input_tokens", "output_tokens", "latency_ms")
+_TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
+
+
+def _event_columns(frame: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.Series | None]:
+    """Typed columns as `accept_columns` takes them (text, Int64, Decimal(18, 6), ts as it is) and which
+    rows hold only values of a type that is read as it is; None when every row has an unknown field."""
+    if not set(frame.columns) <= set(EVENT_FIELDS):
+        return None, None
+    columns, readable = [], []
+    for name in EVENT_FIELDS:
+        if name not in frame.columns:
+            columns.append(pl.lit(None, dtype=_TARGET_TYPES.get(name, pl.String)).alias(name))
+            continue
+        dtype, column = frame.schema[name], pl.col(name)
+        if name == "ts":
+            columns.append(column)  # text, or an instant with a zone; anything else is left to `validate`
+            continue
+        target = _TARGET_TYPES.get(name, pl.String)
+        if dtype == pl.Null:
+            typed = column.cast(target)
+        elif name in _WHOLE_FIELDS and dtype.is_integer():
+            typed = column.cast(pl.Int64, strict=False)  # a UInt64 past Int64: null, so not accepted
+        elif name == "cost_usd" and isinstance(dtype, pl.Decimal) and dtype.scale <= 6:
+            typed = column.cast(target, strict=False)  # exact; too large: null, so not accepted (below)
+        elif name not in _TARGET_TYPES and isinstance(dtype, _TEXT_TYPES):
+            typed = column.cast(pl.String)
+        else:
+            typed = pl.lit(None, dtype=target)  # another type: `validate` says why
+        columns.append(typed.alias(name))
+        readable.append(column.is_null() | typed.is_not_null())
+    checked = frame.select(*columns, _readable=pl.all_horizontal(readable) if readable else pl.lit(True))
+    return checked.drop("_readable"), checked["_readable"]
+
+
+_TARGET_TYPES = {name: pl.Int64 for name in _WHOLE_FIELDS} | {"cost_usd": pl.Decimal(18, 6)}
 
 
 def _candidate_item(candidate: otlp.Candidate) -> Item:

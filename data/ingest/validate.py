@@ -269,19 +269,22 @@ class EventValidator:
     # --- A batch at a time ------------------------------------------------------------------------
 
     def accept_columns(
-        self, batch: pl.DataFrame, exact_cost: pl.Series | None = None
+        self, batch: pl.DataFrame, exact_cost: pl.Series | None = None, eligible: pl.Series | None = None
     ) -> tuple[pl.DataFrame, np.ndarray]:
         """The records of `batch` that `validate` would accept, as the same rows, and which they are.
 
         `batch` has the event fields as columns, as a JSON reader typed them (text, whole numbers,
-        cost as an exact Decimal(18, 6)). `exact_cost` marks the records whose cost_usd, when present,
-        was written in a form the per-record check reads to the same value (None: no record has one).
+        cost as an exact Decimal(18, 6)), ts as text or as a Datetime with a time zone (Parquet).
+        `exact_cost` marks the records whose cost_usd, when present, was written in a form the
+        per-record check reads to the same value (None: no record has one). `eligible` (None: all)
+        marks the records a reader could put in those types as they are; the others are not accepted.
         The answer: accepted rows (the contract's columns, ts in UTC µs, cost_usd in micro-dollars)
         and a mask over `batch`; records outside the mask still need `validate`, which may accept
         them (an unusual but valid spelling) or give every reason they are refused.
         """
         cost_ok, cost = _cost_columns(exact_cost)
-        accepted = pl.all_horizontal(*self._checks(), cost_ok).fill_null(False)  # null: a value missing
+        checks = [*self._checks(), cost_ok] + ([] if eligible is None else [pl.lit(eligible)])
+        accepted = pl.all_horizontal(*checks).fill_null(False)  # null: a value missing
         frame = self._with_lookups(batch).with_columns(_accepted=accepted)
         rows = frame.filter("_accepted").select(
             "event_id", pl.col("ts_us").alias("ts"), "user_id", pl.coalesce("team_id", "user_team").alias("team_id"),
@@ -292,7 +295,7 @@ class EventValidator:
 
     def _with_lookups(self, batch: pl.DataFrame) -> pl.DataFrame:
         """The batch with ts in UTC µs, its UTC day, the user's team and the model's price that day."""
-        frame = batch.with_columns(ts_us=_iso_utc_us(pl.col("ts"))).with_columns(utc_day=pl.col("ts_us") // DAY_US)
+        frame = batch.with_columns(ts_us=_utc_us(batch.schema["ts"])).with_columns(utc_day=pl.col("ts_us") // DAY_US)
         frame = frame.join(self._user_teams(), on="user_id", how="left", maintain_order="left")
         prices, models = self._prices_for(frame)
         # one integer key per (model, UTC day): a join on it is three times as fast as on both columns
@@ -376,6 +379,16 @@ _ISO_UTC = (
     r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
     r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 )
+
+
+def _utc_us(dtype: pl.DataType) -> pl.Expr:
+    """Microseconds since the epoch (UTC) of the ts column: text as `_iso_utc_us`, an instant as it is;
+    null for a timestamp without a zone (refused by `validate`) or any other type."""
+    if dtype == pl.String:
+        return _iso_utc_us(pl.col("ts"))
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return pl.col("ts").dt.epoch("us")
+    return pl.lit(None, dtype=pl.Int64)
 
 
 def _iso_utc_us(text: pl.Expr) -> pl.Expr:

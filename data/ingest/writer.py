@@ -8,6 +8,7 @@ takes decoded OTLP requests (the live receiver, api/otlp.py); both validate ever
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import Counter
 from collections.abc import Iterable
@@ -47,7 +48,7 @@ from data.ingest.validate import (
 from data.rollups.build import Build
 
 DEFAULT_COMPACT_AFTER_FILES = 8
-MAX_ROWS_IN_MEMORY = 2_000_000  # a larger import is written in several rounds
+MAX_ROWS_IN_MEMORY = 500_000  # a larger import is written in several rounds (memory: rows, not the file)
 WRITERS = 2  # dates written at once
 _EPOCH_DAY = date(1970, 1, 1)
 
@@ -65,7 +66,7 @@ class IngestSummary:
     quarantine_files: tuple[Path, ...] = ()
     compacted: tuple[str, ...] = ()  # UTC dates compacted afterwards
     reasons: tuple[tuple[str, int], ...] = ()  # why records were quarantined, most frequent first
-    rollups: tuple[Build, ...] = ()  # the rollup updates made inside the write (one per round)
+    rollups: tuple[Build, ...] = ()  # the rollup updates made inside the write (a file import: one)
     rollup_error: str | None = None  # an update failed: the events are written, the rollups behind them
 
 
@@ -78,6 +79,9 @@ class _Target:
     lock_timeout: float | None = None
     together: bool = False  # written with the other requests queued meanwhile (data/ingest/together.py)
     writes: list[Write] = field(default_factory=list)
+    # A file import's one write, entered at its first round and left when the import ends: an import of
+    # several rounds (MAX_ROWS_IN_MEMORY each) updates the rollups once, for every day it touched.
+    open_write: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
 
 def ingest_files(
@@ -144,13 +148,41 @@ def ingest_otlp(
 def _ingest(
     target: _Target, sources: list[_Source], validator: EventValidator, compact_after_files: int
 ) -> IngestSummary:
-    data_dir = target.data_dir
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     pending = _Pending()
     counts = {"read": 0, "written": 0, "duplicates": 0, "quarantined": 0}
     partitions: set[str] = set()
     quarantine_files = []
     reason_counts: Counter[str] = Counter()
+    with target.open_write:
+        _read_sources(target, sources, validator, pending, counts, partitions, quarantine_files, reason_counts)
+        compacted: list[str] = []
+        if pending.size or partitions:
+            _commit(target, pending.take(), counts, partitions, compact_after_files, compacted)
+    return IngestSummary(
+        **counts,
+        ignored=sum(s.ignored for s in sources),
+        partitions=tuple(sorted(partitions)),
+        quarantine_files=tuple(quarantine_files),
+        compacted=tuple(compacted),
+        reasons=tuple(reason_counts.most_common()),
+        rollups=tuple(w.rollups for w in target.writes if w.rollups is not None),
+        rollup_error=next((w.rollup_error for w in reversed(target.writes) if w.rollup_error), None),
+    )
+
+
+def _read_sources(
+    target: _Target,
+    sources: list[_Source],
+    validator: EventValidator,
+    pending: _Pending,
+    counts: dict,
+    partitions: set[str],
+    quarantine_files: list[Path],
+    reason_counts: Counter[str],
+) -> None:
+    """Every record checked, the valid ones written a round at a time, the others quarantined."""
+    data_dir = target.data_dir
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     for source in sources:
         with _Quarantine(data_dir, stamp, source.name, source.position, source.daily) as quarantine:
             for entry in source.items:
@@ -167,19 +199,6 @@ def _ingest(
         reason_counts.update(quarantine.reasons)
         if quarantine.path:
             quarantine_files.append(quarantine.path)
-    compacted: list[str] = []
-    if pending.size or partitions:
-        _commit(target, pending.take(), counts, partitions, compact_after_files, compacted)
-    return IngestSummary(
-        **counts,
-        ignored=sum(s.ignored for s in sources),
-        partitions=tuple(sorted(partitions)),
-        quarantine_files=tuple(quarantine_files),
-        compacted=tuple(compacted),
-        reasons=tuple(reason_counts.most_common()),
-        rollups=tuple(w.rollups for w in target.writes if w.rollups is not None),
-        rollup_error=next((w.rollup_error for w in reversed(target.writes) if w.rollup_error), None),
-    )
 
 
 def _checked_row(item: Item, validator: EventValidator, text_mode: bool, quarantine: _Quarantine) -> tuple | None:
@@ -198,15 +217,16 @@ def _checked_row(item: Item, validator: EventValidator, text_mode: bool, quarant
 def _add_checked(
     checked: _Checked, validator: EventValidator, quarantine: _Quarantine, pending: _Pending, counts: dict
 ) -> None:
-    """A JSONL block: the lines left over one by one, then all its rows in line order."""
+    """A block: the lines or records left over one by one, then all its rows in line (row) order."""
     counts["read"] += sum(t.num_rows for t in checked.rows)
     rows, lines = [], []
-    for number, raw in checked.left:
-        item = _jsonl_item(number, raw)
+    left = (_jsonl_item(number, raw) for number, raw in checked.left)
+    for item in itertools.chain(left, checked.items):
         if item is None:  # blank
             continue
+        number = item[0]
         counts["read"] += 1
-        row = _checked_row(item, validator, False, quarantine)
+        row = _checked_row(item, validator, checked.text_mode, quarantine)
         if row is not None:
             rows.append(row)
             lines.append(number)
@@ -304,9 +324,9 @@ def _commit(
     if target.together:  # the receiver: one write, one rollup update, for the requests queued meanwhile
         target.writes.append(run_together(data_dir, rows, target.tz, target.lock_timeout))
         return
-    with writing(data_dir, target.tz, target.lock_timeout) as write:
-        target.writes.append(write)
-        rows(write)
+    if not target.writes:
+        target.writes.append(target.open_write.enter_context(writing(data_dir, target.tz, target.lock_timeout)))
+    rows(target.writes[0])
 
 
 def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:

@@ -1,0 +1,254 @@
+"""CSV, a block at a time: lines in the plain form read column-wise by Arrow, the rest by `csv`.
+
+Reading a file with `csv.DictReader` and checking each record in Python costs ~15 µs a record; a
+large file is read in blocks instead. A line is given to Arrow only where Arrow and `csv` surely read
+the same cells from it: exactly one cell per header column, each cell either without quotes, commas,
+line breaks or NUL, or wholly quoted with doubled quotes inside, and the line not longer than `csv`'s
+field limit. Every other line (a quoted line break, a lone carriage return, a cell too many, a stray
+quote) starts a record read by `csv` itself, as the whole file used to be, until it ends at the end of a
+line; then Arrow takes over again. Text cells are then typed where their spelling is plain (`12`,
+`0.25`, an ISO timestamp) and checked as columns (`EventValidator.accept_columns`); every record not
+accepted goes to `validate` as a dict of its cells, so the reasons and the quarantine are as before.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pv
+
+from data.ingest.checks import EVENT_FIELDS
+from data.ingest.jsonl import Item, _Checked, _rows_table
+from data.ingest.storage import IngestError
+from data.ingest.validate import EventValidator
+
+CSV_BLOCK_BYTES = 16 << 20
+_BOM = b"\xef\xbb\xbf"
+_CR, _NL = ord("\r"), ord("\n")
+_FIELD_LIMIT = csv.field_size_limit()  # a longer cell is an error of the whole file: left to `csv`
+_CELL = r'(?:[^",\r\n\x00]*|"(?:[^"\r\n\x00]|"")*")'
+_PIECE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # lines as a file opened with newline="" has them
+_WHOLE = r"^[0-9]{1,18}$"
+_COST = r"^[0-9]{1,12}(?:\.[0-9]{1,6})?$"  # as micro_usd reads it, within DECIMAL(18, 6)
+
+
+def csv_blocks(path: Path, validator: EventValidator, one_by_one: Iterator[Item]) -> Iterator[_Checked | Item]:
+    """The file's records: blocks checked as columns, or `one_by_one` (the `csv` reader of the whole file)
+    when the header is not a plain list of event fields. A file `csv` cannot read (not UTF-8, a NUL, a cell
+    past the field limit) raises the IngestError `one_by_one` raises, which says where."""
+    with open(path, "rb") as handle:
+        header = _plain_header(handle.readline())
+        if header is None:
+            yield from one_by_one
+            return
+        number = 2  # the line after the header
+        while block := handle.read(CSV_BLOCK_BYTES):
+            if not block.endswith(b"\n"):
+                block += handle.readline()  # whole lines only
+            checked = _Checked(text_mode=True)
+            try:
+                _utf8(block)
+                number = _csv_block(_Lines(block, header, handle), number, validator, checked)
+            except _Unreadable:
+                for _item in one_by_one:  # raises, with the message a whole-file read gives
+                    pass
+                raise IngestError(f"{path}: not readable as CSV") from None  # (not reached)
+            yield checked
+
+
+class _Unreadable(Exception):
+    """Bytes that are not UTF-8, or a line `csv` refuses: the whole-file reader says which."""
+
+
+def _plain_header(line: bytes) -> list[str] | None:
+    """The header's names when it is a plain list of distinct event fields (else the file is read by `csv`)."""
+    line = line.removeprefix(_BOM).removesuffix(b"\n").removesuffix(b"\r")
+    try:
+        names = line.decode("utf-8").split(",")
+    except UnicodeDecodeError:
+        return None
+    if not line or any(c in line for c in b'"\r\x00') or len(set(names)) != len(names):
+        return None
+    return names if set(names) <= set(EVENT_FIELDS) else None
+
+
+def _utf8(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Unreadable from None
+
+
+class _Lines:
+    """A block's lines, which are plain (Arrow reads them as `csv` does) or blank, and the file to read on from."""
+
+    def __init__(self, block: bytes, header: list[str], handle: BinaryIO) -> None:
+        self.block, self.header, self.handle = block, header, handle
+        data = np.frombuffer(block, dtype=np.uint8)
+        breaks = np.flatnonzero(data == _NL)
+        self.starts = np.concatenate(([0], breaks + 1))
+        self.stops = np.concatenate((breaks, [len(block)]))  # before the "\n"
+        if self.starts[-1] == len(block):  # the block ends with "\n": no line after it
+            self.starts, self.stops = self.starts[:-1], self.stops[:-1]
+        self.ends = self.stops - ((data[np.maximum(self.stops - 1, 0)] == _CR) & (self.stops > self.starts))
+        self.blank = self.ends == self.starts
+        offsets = np.append(self.starts, len(block)).astype(np.int64)  # each line with its line break
+        texts = pl.Series(
+            pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(block))
+        )
+        one_line = rf"^{_CELL}(?:,{_CELL}){{{len(header) - 1}}}\r?\n?$"
+        short = self.ends - self.starts <= _FIELD_LIMIT
+        self.plain = self.blank | (texts.str.contains(one_line).to_numpy() & short)
+
+    def raw(self, index: int) -> bytes:
+        """Line `index` with its line break."""
+        stop = int(self.starts[index + 1]) if index + 1 < len(self.starts) else len(self.block)
+        return self.block[int(self.starts[index]) : stop]
+
+
+def _csv_block(lines: _Lines, number: int, validator: EventValidator, checked: _Checked) -> int:
+    """Runs of plain lines to Arrow, the others to `csv`; answers the number of the next line after the block."""
+    odd = np.flatnonzero(~lines.plain).tolist() + [len(lines.starts)]
+    begin, at = 0, 0
+    while begin < len(lines.starts):
+        while odd[at] < begin:
+            at += 1
+        stop = odd[at]
+        if begin < stop:
+            _read_plain(lines, begin, stop, number, validator, checked)
+            number += stop - begin
+        if stop < len(lines.starts):
+            begin, number = _read_with_csv(lines, stop, number, checked)
+        else:
+            begin = stop
+    return number
+
+
+def _read_plain(
+    lines: _Lines, begin: int, stop: int, number: int, validator: EventValidator, checked: _Checked
+) -> None:
+    records = begin + np.flatnonzero(~lines.blank[begin:stop])
+    if len(records) == 0:
+        return
+    low, high = int(lines.starts[begin]), int(lines.stops[stop - 1])
+    table = _arrow_cells(lines.block[low:high], lines.header)
+    if table is None or table.num_rows != len(records):  # not expected: then `csv` reads them
+        _read_with_csv(lines, begin, number, checked, until=stop)
+        return
+    cells = pl.from_arrow(table)
+    typed, eligible, exact = _typed(cells)
+    rows, accepted = validator.accept_columns(typed, exact, eligible)
+    if rows.height:
+        checked.rows.append(_rows_table(rows))
+        checked.lines.append(number + records[accepted] - begin)
+    left = np.flatnonzero(~accepted)
+    for index, record in zip(left.tolist(), cells[left].iter_rows(named=True), strict=True):
+        checked.items.append((number + int(records[index]) - begin, record, record, [], None))
+
+
+def _arrow_cells(text: bytes, header: list[str]) -> pa.Table | None:
+    try:
+        return pv.read_csv(
+            pa.BufferReader(text),
+            read_options=pv.ReadOptions(column_names=header, block_size=1 << 26),
+            parse_options=pv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+
+
+def _typed(cells: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+    """The cells as `accept_columns` takes them, where spelt plainly: whole numbers, cost as DECIMAL(18, 6),
+    an empty cell as missing. Answers the frame, which records could be typed, and which costs are exact."""
+    columns, readable = [], []
+    for name in EVENT_FIELDS:
+        if name not in cells.columns:
+            dtype = pl.Int64 if name in ("input_tokens", "output_tokens", "latency_ms") else pl.String
+            columns.append(pl.lit(None, dtype=pl.Decimal(18, 6) if name == "cost_usd" else dtype).alias(name))
+            continue
+        cell = pl.col(name)
+        missing = pl.when(cell != "").then(cell)  # an empty cell is a value not given
+        if name in ("input_tokens", "output_tokens", "latency_ms"):
+            columns.append(pl.when(cell.str.contains(_WHOLE)).then(cell).cast(pl.Int64).alias(name))
+        elif name == "cost_usd":
+            plain = cell.str.contains(_COST)
+            columns.append(pl.when(plain).then(cell).cast(pl.Decimal(18, 6)).alias(name))
+            readable.append((cell == "") | plain)
+        elif name in ("team_id", "conversation_id"):
+            columns.append(missing.alias(name))
+        else:
+            columns.append(cell)
+    typed = cells.select(*columns, _readable=pl.all_horizontal(readable) if readable else pl.lit(True))
+    eligible = typed["_readable"]
+    return typed.drop("_readable"), eligible, eligible
+
+
+class _Pieces:
+    """Lines from a block's line on, as `csv` reads a file opened with newline="" (a lone "\\r" ends a line
+    too), reading on in the file when a record goes past the block's end."""
+
+    def __init__(self, lines: _Lines, index: int, until: int | None = None) -> None:
+        self.lines, self.index, self.until = lines, index, until
+        self.pending: list[str] = []
+        self.pulled = 0
+
+    def __iter__(self) -> _Pieces:
+        return self
+
+    def __next__(self) -> str:
+        while not self.pending:
+            self.pending = _PIECE.findall(self._line())[::-1]
+        self.pulled += 1
+        return self.pending.pop()
+
+    def _line(self) -> str:
+        lines = self.lines
+        if self.index < len(lines.starts) and (self.until is None or self.index < self.until):
+            raw = lines.raw(self.index)
+        elif self.until is not None:
+            raise StopIteration
+        else:
+            raw = lines.handle.readline()  # a quoted cell runs past the block
+            if not raw:
+                raise StopIteration
+        self.index += 1
+        return _utf8(raw)
+
+    def at_plain_line(self) -> bool:
+        """Between two lines, the next one plain (or none left in the block): Arrow may go on."""
+        if self.pending:
+            return False
+        lines = self.lines
+        return self.index >= len(lines.starts) or bool(lines.plain[self.index])
+
+
+def _read_with_csv(
+    lines: _Lines, index: int, number: int, checked: _Checked, until: int | None = None
+) -> tuple[int, int]:
+    """Records read by `csv` from line `index` (numbered `number`) until one ends before a plain line (or,
+    with `until`, until that line); answers the next line's index and number."""
+    pieces = _Pieces(lines, index, until)
+    reader = csv.DictReader(pieces, fieldnames=lines.header)
+    try:
+        for row in reader:
+            reasons = []
+            extra = row.pop(None, None)  # type: ignore[call-overload]
+            if extra:
+                reasons.append(f"{len(extra)} more cell(s) than the header has columns")
+            record = {k: v for k, v in row.items() if v is not None}
+            checked.items.append((number - 1 + reader.line_num, record, row, reasons, None))
+            if until is None and pieces.at_plain_line():
+                break
+    except csv.Error:
+        raise _Unreadable from None
+    return pieces.index, number + pieces.pulled

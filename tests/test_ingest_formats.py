@@ -1,0 +1,292 @@
+"""Every format checked as columns gives what checking each record gives, and the same reasons.
+
+The same records (a few good, most breaking one rule of the contract) are written as JSONL, CSV,
+Parquet and OTLP/JSON and imported; each import is compared with the reference, the per-record path
+(`EventValidator.validate` on every record, as before the column-wise readers), and the quarantine
+files are compared across formats: the same records refused, in the same order, for the same reasons.
+Then CSV and Parquet inputs that only one of them can spell (quoted line breaks, other column types)
+are compared with their reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from data import ingest, schema
+from data.ingest import csv_blocks, jsonl, readers
+from tests.test_ingest import NOW, event, with_prices
+from tests.test_ingest_jsonl import outcome
+
+COLUMNS = schema.EVENTS.names()
+
+# (record, reason) in file order; reason None: written (or a duplicate). Worked out from docs/schema.md.
+RECORDS = [
+    (event("f1"), None),
+    (event("f2", user_id="ghost"), "unknown user 'ghost'"),
+    (event("f3", agent_id="a_nope"), "unknown agent 'a_nope'"),
+    (event("f4", team_id="t_nope"), "unknown team 't_nope'"),
+    (event("f5", ts="1999-12-31T23:59:59Z"), "ts is before 2000-01-01 (an unset clock?)"),
+    (event("f6", ts="2026-03-11T00:00:01Z"), "ts is more than a day in the future"),
+    (event("f7", input_tokens=-5), "input_tokens is negative (-5)"),
+    (
+        event("f8", output_tokens=schema.MAX_TOKENS + 1),
+        f"output_tokens is too large for one interaction ({schema.MAX_TOKENS + 1} > {schema.MAX_TOKENS})",
+    ),
+    (
+        event("f9", latency_ms=schema.MAX_LATENCY_MS + 1),
+        f"latency_ms is too large for one interaction ({schema.MAX_LATENCY_MS + 1} > {schema.MAX_LATENCY_MS})",
+    ),
+    (
+        event("f10", model="mystery-model"),
+        "no price for model 'mystery-model' on 2026-03-02 in directory/prices.parquet (cost_usd missing)",
+    ),
+    (event("f11", model=None), "model is missing"),
+    (event("f12", conversation_id="c" * 513), "conversation_id is longer than 512 characters"),
+    (event("f1"), None),  # a duplicate
+    (event("f14", user_id="u5", team_id="t_sales", ts="2026-03-03T23:30:00-05:00"), None),
+    (event("f15", user_id="ghost", agent_id="a_nope"), "unknown user 'ghost'; unknown agent 'a_nope'"),
+    (event("f16", ts="2026-02-27T10:00:00Z", model="half-model"), None),
+]
+
+
+def as_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def as_csv(path: Path, records: list[dict]) -> Path:
+    frame = pl.DataFrame([{name: r.get(name) for name in COLUMNS} for r in records], schema=dict.fromkeys(COLUMNS))
+    frame.drop("cost_usd").write_csv(path)
+    return path
+
+
+def as_parquet(path: Path, records: list[dict]) -> Path:
+    rows = [{**r, "ts": dt.datetime.fromisoformat(r["ts"])} for r in records]
+    frame = pl.DataFrame([{name: r.get(name) for name in COLUMNS} for r in rows], schema=schema.EVENTS)
+    frame.write_parquet(path)
+    return path
+
+
+def as_otlp(path: Path, records: list[dict]) -> Path:
+    """One `invoke_agent` span per record: ids, times and usage where the receiver finds them."""
+    spans = []
+    for number, record in enumerate(records, start=1):
+        start = dt.datetime.fromisoformat(record["ts"])
+        start_ns = (start - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1) * 1000
+        names = {"gen_ai.agent.id": "agent_id", "user.id": "user_id", "team.id": "team_id",
+                 "gen_ai.request.model": "model", "gen_ai.conversation.id": "conversation_id"}  # fmt: skip
+        attributes = [{"key": "gen_ai.operation.name", "value": {"stringValue": "invoke_agent"}}]
+        attributes += [{"key": k, "value": {"stringValue": record[v]}} for k, v in names.items() if v in record]
+        for key in ("input_tokens", "output_tokens"):
+            attributes.append({"key": f"gen_ai.usage.{key}", "value": {"intValue": str(record[key])}})
+        span_number = int(record["event_id"][1:])  # the duplicate gets the same ids
+        spans.append(
+            {
+                "traceId": f"{span_number:032x}",
+                "spanId": f"{span_number:016x}",
+                "name": "invoke_agent",
+                "startTimeUnixNano": str(start_ns),
+                "endTimeUnixNano": str(start_ns + record["latency_ms"] * 1_000_000),
+                "attributes": attributes,
+            }
+        )
+        assert number  # spans keep the records' order
+    document = {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {"name": "t"}, "spans": spans}]}]}
+    path.write_text(json.dumps(document) + "\n")
+    return path
+
+
+WRITERS = {"jsonl": as_jsonl, "csv": as_csv, "parquet": as_parquet, "otlp-json": as_otlp}
+SUFFIX = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet", "otlp-json": ".json"}
+
+
+def per_record(patched: pytest.MonkeyPatch) -> None:
+    """The reference: no column-wise reading anywhere, every record through `validate`."""
+    patched.setattr(jsonl, "_arrow_records", lambda text, expected: None)
+    patched.setattr(csv_blocks, "_plain_header", lambda line: None)
+    patched.setattr(readers, "_event_columns", lambda frame: (None, None))
+
+
+def both_ways(data_dir: Path, tmp_path: Path, source: Path, monkeypatch) -> tuple[tuple, tuple]:
+    reference_dir = tmp_path / f"reference-{source.name}"
+    shutil.copytree(data_dir, reference_dir)
+    fast = outcome(data_dir, ingest.ingest_files(data_dir, [source], now=NOW))
+    with monkeypatch.context() as patched:
+        per_record(patched)
+        slow = outcome(reference_dir, ingest.ingest_files(reference_dir, [source], now=NOW))
+    return fast, slow
+
+
+@pytest.mark.parametrize("fmt", list(WRITERS))
+def test_each_format_refuses_the_same_records_for_the_same_reasons(data_dir, tmp_path, monkeypatch, fmt):
+    with_prices(data_dir)
+    source = WRITERS[fmt](tmp_path / f"records{SUFFIX[fmt]}", [record for record, _ in RECORDS])
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == slow
+    counts, _rows, _files, quarantine, _reasons = fast
+    assert [q["reason"] for q in quarantine] == [reason for _, reason in RECORDS if reason]
+    # read, written, duplicates, quarantined
+    assert counts[:4] == (len(RECORDS), 3, 1, len(quarantine))
+    if fmt != "otlp-json":  # OTLP has no place in a line or row: the quarantine shows the span
+        first = 2 if fmt == "csv" else 1  # the header
+        position = "row" if fmt == "parquet" else "line"
+        expected = [first + n for n, (_, reason) in enumerate(RECORDS) if reason]
+        assert [q[position] for q in quarantine] == expected
+        assert [q["record"]["event_id"] for q in quarantine] == [r["event_id"] for r, reason in RECORDS if reason]
+
+
+def test_the_formats_write_the_same_rows(data_dir, tmp_path):
+    with_prices(data_dir)
+    written = {}
+    for fmt in ("jsonl", "csv", "parquet"):
+        folder = tmp_path / fmt
+        shutil.copytree(data_dir, folder)
+        source = WRITERS[fmt](tmp_path / f"records{SUFFIX[fmt]}", [record for record, _ in RECORDS])
+        ingest.ingest_files(folder, [source], now=NOW)
+        files = schema.events_dir(folder).glob("*/part-2*.parquet")
+        written[fmt] = pl.concat([pl.read_parquet(f) for f in files]).sort("event_id")
+    assert written["jsonl"].equals(written["csv"]) and written["jsonl"].equals(written["parquet"])
+    costs = dict(written["jsonl"].select("event_id", "cost_usd").rows())
+    # 1000 in, 200 out at 2.5 / 12.5 per million (March); f16: 0.5 / 0.25 (half-model)
+    assert costs == {"f1": Decimal("0.005000"), "f14": Decimal("0.005000"), "f16": Decimal("0.000550")}
+
+
+HEADER = ",".join(name for name in COLUMNS if name != "cost_usd")
+
+
+def csv_line(event_id: str, **cells: str) -> str:
+    record = {**{k: str(v) for k, v in event(event_id).items()}, **cells}
+    return ",".join(record.get(name, "") for name in COLUMNS if name != "cost_usd")
+
+
+TRICKY_CSV = [
+    csv_line("c_plain"),
+    csv_line("c_quoted", model='"claude-sonnet-4.5"', conversation_id='"c, with ""quotes"""'),
+    csv_line("c_newline", conversation_id='"two\nlines"'),  # one record over two lines
+    csv_line("c_after_newline"),
+    csv_line("c_lone_cr", conversation_id="a\rb"),  # a line break for csv: two short records
+    csv_line("c_extra") + ",surplus",
+    "c_short,2026-03-02T12:00:00Z,u4",
+    "",
+    "\r",
+    csv_line("c_spaces", input_tokens=" 12 ", user_id=" u4"),  # valid tokens, unknown user ' u4'
+    csv_line("c_plus", input_tokens="+3"),  # valid, read by csv
+    csv_line("c_cost_text") + "",
+    csv_line("c_stray_quote", conversation_id='ab"c'),
+    csv_line("c_quote_space", conversation_id='"ab" '),
+    csv_line("c_blank_team", team_id="   "),  # a blank cell is a value not given
+    csv_line("c_empty_quoted", team_id='""'),
+    csv_line("c_bad_ts", ts="2026-02-30T12:00:00Z"),
+    csv_line("c_unicode", conversation_id="c_✓"),
+    csv_line("c_plain"),  # a duplicate
+    csv_line("c_open_quote", conversation_id='"never closed') + "\n" + csv_line("c_swallowed"),
+]
+
+
+@pytest.mark.parametrize("block", [16 << 20, 300])
+def test_tricky_csv_gives_what_reading_it_with_csv_gives(data_dir, tmp_path, monkeypatch, block):
+    with_prices(data_dir)
+    monkeypatch.setattr(csv_blocks, "CSV_BLOCK_BYTES", block)
+    source = tmp_path / "tricky.csv"
+    source.write_bytes(("\ufeff" + HEADER + "\r\n" + "\r\n".join(TRICKY_CSV)).encode())  # no last line break
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == slow
+    counts, rows, _files, quarantine, _reasons = fast
+    written = {row[0] for row in rows}
+    assert {"c_plain", "c_quoted", "c_newline", "c_after_newline", "c_plus", "c_blank_team"} <= written
+    assert {"c_extra", "c_short", "c_spaces", "c_swallowed"}.isdisjoint(written)
+    lines = {q["record"].get("event_id"): q["line"] for q in quarantine}
+    assert lines["c_extra"] == 9  # the header is line 1; c_newline takes lines 4-5; c_lone_cr 7-8
+
+
+def test_csv_the_column_path_takes_plain_lines(data_dir, tmp_path, monkeypatch):
+    with_prices(data_dir)
+    source = tmp_path / "plain.csv"
+    source.write_text(HEADER + "\n" + "\n".join(csv_line(f"p{n}") for n in range(50)) + "\n")
+    validator = ingest.validate.EventValidator(ingest.validate.Directory.load(data_dir), NOW)
+    blocks = list(csv_blocks.csv_blocks(source, validator, iter(())))
+    assert sum(t.num_rows for b in blocks for t in b.rows) == 50 and not any(b.items for b in blocks)
+
+
+def test_csv_not_utf8_is_refused_as_before(data_dir, tmp_path):
+    with_prices(data_dir)
+    source = tmp_path / "latin1.csv"
+    source.write_bytes((HEADER + "\n" + csv_line("l1") + "\n").encode() + "l2,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ingest.IngestError, match=r"latin1.csv: not UTF-8 text \("):
+        ingest.ingest_files(data_dir, [source], now=NOW)
+
+
+def parquet_variant(tmp_path: Path, name: str, change) -> Path:
+    records = [record for record, _ in RECORDS]
+    frame = pl.read_parquet(as_parquet(tmp_path / "base.parquet", records))
+    path = tmp_path / f"{name}.parquet"
+    table = change(frame)
+    if isinstance(table, pa.Table):
+        pq.write_table(table, path)
+    else:
+        table.write_parquet(path)
+    return path
+
+
+PARQUET_VARIANTS = {
+    "int32_tokens": lambda f: f.with_columns(pl.col("input_tokens").cast(pl.Int32)),
+    "uint64_tokens": lambda f: f.with_columns(pl.col("output_tokens").cast(pl.UInt64) + 2**63),
+    "text_tokens": lambda f: f.with_columns(pl.col("latency_ms").cast(pl.String)),
+    "float_cost": lambda f: f.with_columns(pl.lit(0.5).alias("cost_usd")),
+    "cost_9_places": lambda f: f.with_columns(pl.lit(Decimal("0.123456000")).cast(pl.Decimal(38, 9)).alias("cost_usd")),
+    "cost_2_places": lambda f: f.with_columns(pl.lit(Decimal("1.25")).cast(pl.Decimal(10, 2)).alias("cost_usd")),
+    "cost_too_large": lambda f: f.with_columns(pl.lit(Decimal("10") ** 14).cast(pl.Decimal(38, 2)).alias("cost_usd")),
+    "naive_ts": lambda f: f.with_columns(pl.col("ts").dt.replace_time_zone(None)),
+    "ns_paris_ts": lambda f: f.with_columns(pl.col("ts").dt.cast_time_unit("ns").dt.convert_time_zone("Europe/Paris")),
+    "text_ts": lambda f: f.with_columns(pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")),
+    "date_ts": lambda f: f.with_columns(pl.col("ts").dt.date()),
+    "categorical": lambda f: f.with_columns(pl.col("model", "user_id").cast(pl.Categorical)),
+    "int_user": lambda f: f.with_columns(pl.lit(4).alias("user_id")),
+    "int_team": lambda f: f.with_columns(pl.lit(4).alias("team_id")),
+    "bool_tokens": lambda f: f.with_columns(pl.lit(True).alias("input_tokens")),
+    "no_team_column": lambda f: f.drop("team_id", "cost_usd"),
+    "unknown_column": lambda f: f.with_columns(pl.lit(None).alias("colour")),
+    "null_columns": lambda f: f.with_columns(pl.lit(None).alias("conversation_id")),
+    "dictionary": lambda f: f.to_arrow().set_column(2, "user_id", f.to_arrow().column("user_id").dictionary_encode()),
+}
+
+
+@pytest.mark.parametrize("variant", list(PARQUET_VARIANTS))
+def test_parquet_of_any_types_gives_what_reading_each_row_gives(data_dir, tmp_path, monkeypatch, variant):
+    with_prices(data_dir)
+    source = parquet_variant(tmp_path, variant, PARQUET_VARIANTS[variant])
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == slow
+
+
+def test_parquet_the_column_path_takes_typed_rows(data_dir, tmp_path):
+    with_prices(data_dir)
+    source = as_parquet(tmp_path / "good.parquet", [event(f"g{n}") for n in range(50)])
+    validator = ingest.validate.EventValidator(ingest.validate.Directory.load(data_dir), NOW)
+    [block] = list(readers._parquet_blocks(source, validator))
+    assert sum(t.num_rows for t in block.rows) == 50 and block.items == []
+
+
+def test_an_import_of_many_rounds_is_one_write_with_one_rollup_update(data_dir, tmp_path, monkeypatch):
+    """Memory follows MAX_ROWS_IN_MEMORY: each round's rows are written before more are read; the rounds
+    share one write, so the rollups are updated once, for every day touched."""
+    with_prices(data_dir)
+    monkeypatch.setattr(ingest.writer, "MAX_ROWS_IN_MEMORY", 4)
+    days = ["2026-03-02", "2026-03-03", "2026-03-04"]
+    records = [event(f"m{n}", ts=f"{days[n % 3]}T12:{n:02}:00Z") for n in range(10)]
+    summary = ingest.ingest_files(data_dir, [as_parquet(tmp_path / "m.parquet", records)], now=NOW, tz="UTC")
+    assert (summary.read, summary.written) == (10, 10)
+    # rounds m0-m3, m4-m7, m8-m9: a new file per round and date; the last round has no 3 March (m8: 4th, m9: 2nd)
+    new = [len(list(schema.partition_dir(data_dir, day).glob("part-2*.parquet"))) for day in days]
+    assert new == [3, 2, 3]
+    [update] = summary.rollups
+    assert update.days >= 3 and summary.rollup_error is None
