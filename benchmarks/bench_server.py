@@ -3,8 +3,8 @@
 The production app, unchanged, behind a WSGI wrapper that answers a few benchmark-only paths under
 /__bench__/ before the app sees the request (so never in production, where this module is not used):
 
-- POST /__bench__/cold: forget kept answers and callback outputs (one cache) and the user index's row selections
-  (a cold start; the rollups and the memory-mapped index stay, as on a running server);
+- POST /__bench__/cold: forget kept answers and callback outputs (one cache)
+  (a cold start; the rollups stay, as on a running server);
 - POST /__bench__/raw: no rollups and nothing kept, DuckDB straight over the raw events (the baseline);
 - POST /__bench__/ours: back to rollups and caches.
 
@@ -26,7 +26,6 @@ def create() -> Callable:
     kept = {}
 
     def control(action: str) -> None:
-        import queries
         from queries import cache
         from queries.db import use_rollups
 
@@ -34,7 +33,6 @@ def create() -> Callable:
         with app.app_context():
             if action == "cold":
                 results.clear()
-                queries.database().forget_selections()
             elif action == "raw":
                 kept.setdefault("max_bytes", results.max_bytes)
                 results.max_bytes = 0

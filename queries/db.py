@@ -26,15 +26,12 @@ from data.rollups.manifest import (
     ROLLUP_SCHEMAS,
     SETS,
     TABLES,
-    index_folder,
     rollup_view_sql,
     rollups_check,
     rollups_dir,
 )
 from data.schema import empty_select, events_view_sql, literal
 from queries import cache as query_cache
-from queries.index_answers import ANSWERS
-from queries.user_index import RELATIONS, CostsOutOfRange, IndexHolder, UserIndex
 
 SQL_DIR = Path(__file__).parent / "sql"
 # DuckDB warns that Arrow from a cursor's result copies the rows once more: answers here are small (and
@@ -63,14 +60,8 @@ def sql_text(name: str) -> str:
 
 @cache
 def has_rollup_variant(name: str) -> bool:
-    """Whether the rollups answer the question: a SQL file in from_rollups/, or Polars (`ANSWERS`)."""
-    return name in ANSWERS or (SQL_DIR / ROLLUP_SQL / f"{name}.sql").exists()
-
-
-@cache
-def index_relations(name: str) -> tuple[str, ...]:
-    """The `idx_*` relations (queries/user_index.py) a SQL file reads."""
-    return tuple(sorted(set(re.findall(r"\b(idx_[a-z_]+)\b", sql_text(name))) & RELATIONS.keys()))
+    """Whether the rollups answer the question: a SQL file in from_rollups/."""
+    return (SQL_DIR / ROLLUP_SQL / f"{name}.sql").exists()
 
 
 def create_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -121,9 +112,8 @@ class Database:
         self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
         self._rollups_present = tuple(False for _name in TABLES)
         self._rollups_checked: tuple[tuple, dict | None, str | None, str | None] | None = None
-        self._index = IndexHolder()
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
-        self._tables_of: str | None = None  # the build (its index name) whose small rollup tables are in memory
+        self._tables_of: str | None = None  # the build (manifest's `build`) whose small rollup tables are in memory
         self._con.sql("set TimeZone = 'UTC'")
         create_macros(self._con)  # in the catalogue, so every cursor of this database has them
         try:
@@ -226,21 +216,21 @@ class Database:
         """The `cube` rollup and most of `user_sets` into memory, once per build: a scan of memory instead of
         opening and reading a dozen Parquet files on each of a tab's queries."""
         with self._lock, reading_data():
-            if self._tables_of == manifest.get("index"):
+            if self._tables_of == manifest.get("build"):
                 return  # another thread did it while this one waited
             for table in IN_MEMORY:
                 self._con.sql(f"create or replace table {table} as select * from {table}_files")  # noqa: S608
             kept = f"select * from {SETS}_files where not ({SETS_ON_DISK})"  # noqa: S608
             self._con.sql(f"create or replace table {SETS}_units as {kept}")
             self._con.execute(PEOPLE_CODES)
-            self._tables_of = manifest.get("index")
+            self._tables_of = manifest.get("build")
 
     def uses_rollups(self, tz: object) -> bool:
         """Whether the rollups answer for the events there now, in zone `tz` (data/rollups/manifest.py)."""
         _key, manifest, _why_not = self.rollups_state(tz)
         if manifest is None or not all(self._rollups_present):
             return False
-        if self._tables_of != manifest.get("index"):
+        if self._tables_of != manifest.get("build"):
             self._load_tables(manifest)
         return True
 
@@ -269,21 +259,6 @@ class Database:
         """What the pages say about the data folder (rollups that do not answer) to the people reading
         them, else None; the log has the technical reason."""
         return None if _rollups_off.is_set() else self._rollups_seen(tz)[3]
-
-    def forget_selections(self) -> None:
-        """Drop the user index's kept row selections (a benchmark's cold start)."""
-        holder = self._index.current()
-        if holder is not None:
-            holder.forget_selections()
-
-    def user_index(self, cursor: duckdb.DuckDBPyConnection) -> UserIndex:
-        """The index of the rollups' user_day rows (ask `uses_rollups` first): the one the build saved,
-        memory-mapped, else read from the rollups once."""
-        key, manifest, _why_not, _notice = self._rollups_checked
-        folder = index_folder(self.data_dir, manifest)
-        # A saved index's folder name is new with each build, so it names its contents: a new data
-        # version with the same build (the caches emptied, a file touched) keeps the index open.
-        return self._index.get(key if folder is None else folder, folder, cursor)
 
     def _stale(self) -> bool:
         """Whether a stand-in view has a file to read now (or a directory file went away)."""
@@ -375,9 +350,8 @@ def run(
 ) -> pl.DataFrame:
     """Run the named SQL file with bound parameters and fetch the whole result.
 
-    Read from the rollups (queries/sql/from_rollups/<name>.sql, or for a few questions Polars:
-    queries/index_answers.py; the same question and the same answer) while they are current, else from
-    the raw events. The answer comes from this process's result
+    Read from the rollups (queries/sql/from_rollups/<name>.sql: the same question and the same answer)
+    while they are current, else from the raw events. The answer comes from this process's result
     cache when the same file was run with the same parameters (the scope is among them) on the same
     data version; see `queries.cache`. `then`, if given, finishes the answer in Polars before it is kept
     (so callers sharing an answer do not each redo it); it may depend only on the parameters and on
@@ -390,12 +364,8 @@ def run(
     bound = {key: given[key] for key in sql_parameters(name)}
     db = _databases.get(cursor)
     on_rollups = _rollups_answer(db, name, given)
-    if on_rollups and name in ANSWERS:
-        query = lambda: _answer_on_rollups(db, cursor, name, given)  # noqa: E731
-    elif on_rollups:
-        query = lambda: _rollups_else_raw(db, cursor, name, given)  # noqa: E731
-    else:
-        query = lambda: execute_on(cursor, name, given)  # noqa: E731
+    sql = f"{ROLLUP_SQL}/{name}" if on_rollups else name
+    query = lambda: execute_on(cursor, sql, given)  # noqa: E731
     answer = query if then is None else lambda: then(query())
     results = query_cache.in_use()
     if db is None or results is None:
@@ -405,41 +375,6 @@ def run(
     if then is not None:
         key += (then.__module__, then.__qualname__, then_depends_on)
     return results.frame(key, answer)
-
-
-def _answer_on_rollups(db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
-    """A question answered in Polars (queries/index_answers.py): its SQL parts read the same index as it
-    does, even if a new rollup build is opened meanwhile (user codes differ between builds)."""
-    index = db.user_index(cursor)
-    sql = lambda part, given: _execute_on_rollups(db, cursor, f"{ROLLUP_SQL}/{part}", given, index)  # noqa: E731
-    return ANSWERS[name](index, db.directory, sql, params)
-
-
-def _rollups_else_raw(db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
-    """A SQL question on the rollups; on the raw events where the user index cannot hold its costs
-    exactly (costs beyond any plausible interaction, copied in by hand): slower, never wrong."""
-    try:
-        return _execute_on_rollups(db, cursor, f"{ROLLUP_SQL}/{name}", params)
-    except CostsOutOfRange:
-        return execute_on(cursor, name, params)
-
-
-def _execute_on_rollups(
-    db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict, index: UserIndex | None = None
-) -> pl.DataFrame:
-    """Run a rollup SQL file, with the index relations it reads (from one index) registered on this cursor
-    meanwhile."""
-    registered = []
-    try:
-        for relation in index_relations(name):
-            if index is None:
-                index = db.user_index(cursor)
-            cursor.register(relation, RELATIONS[relation](index, params))
-            registered.append(relation)
-        return execute_on(cursor, name, params)
-    finally:
-        for relation in registered:
-            cursor.unregister(relation)
 
 
 def _rollups_answer(db: Database | None, name: str, params: dict) -> bool:

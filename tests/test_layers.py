@@ -28,11 +28,10 @@ RULES = [
     ("callbacks.report", ("app",), "a callback gets the app from Flask, not by importing it"),
     ("callbacks", ("app", "api"), "callbacks serve the pages"),
 ]
-# The rollup builder still reads two query-layer modules: `Period` (a value: local midnights by DuckDB's
-# rules, the same ones every question uses) and the user index it saves, which goes with issue 18 item 4.
+# The rollup builder still reads one query-layer module: `Period` (a value: local midnights by DuckDB's
+# rules, the same ones every question uses).
 ALLOWED = {
     ("data.rollups.build", "queries.period"),
-    ("data.rollups.build", "queries.user_index"),
 }
 
 

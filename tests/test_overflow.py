@@ -97,9 +97,9 @@ def test_int64_token_counts_copied_in_by_hand_keep_every_page_and_the_rollups_wo
     everything_answers(app, client, auth, signed_in)  # the same, from the rollups
 
 
-def test_costs_beyond_what_the_user_index_holds_are_summed_exactly(data_dir, app, client, auth):
+def test_per_person_costs_beyond_int64_micro_dollars_are_summed_exactly(data_dir, app, client, auth):
     """Ten events of $999,999,999,999.999999 (the DECIMAL(18,6) most) pass 2**63 micro-dollars together:
-    the per-person figures come from the raw events' exact sums instead of a wrapped-around int64."""
+    the per-person figures from the rollups are exact DECIMAL sums, never a wrapped-around int64."""
     (data_dir / HAND_MADE).unlink()
     copy_in(data_dir, hand_made_events(10, 1000, "999999999999.999999"))
     assert app.test_cli_runner().invoke(args=["rollup"]).exit_code == 0

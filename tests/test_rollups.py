@@ -10,7 +10,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 from flask import Flask
@@ -176,28 +175,6 @@ def test_every_question_in_every_period_and_scope_from_rollups_as_from_raw_event
     assert _compare(demo_app, name, every_pair=True) == 6 * 5
 
 
-def test_an_answer_and_its_sql_parts_read_one_index(demo_app, monkeypatch: pytest.MonkeyPatch) -> None:
-    # user codes differ between rollup builds: the per-person list's local times (SQL over idx_ever) must
-    # come from the index its sums came from, even if a new build is opened meanwhile
-    period = _periods()[0]
-    with demo_app.app_context(), query_cache.bypassed():
-        db = queries.database()
-        assert db.uses_rollups(TZ)
-        index, asked = db.user_index(queries.cursor()), []
-
-        def once(self, cursor) -> object:
-            asked.append(cursor)
-            assert len(asked) == 1, "the index was looked up again for a part of the answer"
-            return index
-
-        monkeypatch.setattr(type(db), "user_index", once)
-        found = users.user_activity(Filters.asking(period, Scope.organization()), today=END)
-        monkeypatch.undo()
-        with raw_events():
-            assert_frame_equal(found, users.user_activity(Filters.asking(period, Scope.organization()), today=END))
-    assert len(asked) == 1
-
-
 def test_the_data_bounds_are_the_same_from_rollups(demo_app) -> None:
     teams, agents = _teams_and_agents(demo_app)
     with demo_app.app_context(), query_cache.bypassed():
@@ -331,25 +308,6 @@ def test_the_rollup_command_builds_and_reports(tmp_path: Path) -> None:
     assert again.exit_code == 0 and "up to date" in again.output
 
 
-def test_the_user_index_is_saved_by_the_build_and_memory_mapped_by_the_app(demo_app, demo_dir: Path) -> None:
-    manifest = read_manifest(demo_dir)
-    assert (demo_dir / "rollups" / manifest["index"] / "rows.user.npy").is_file()
-    with demo_app.app_context():
-        db = queries.database()
-        assert db.uses_rollups(TZ)
-        index = db.user_index(queries.cursor())
-    rows, pairs = index.levels["rows"], index.levels["pairs"]
-    assert isinstance(rows["user"], np.memmap) and len(rows["user"]) == len(rows["day"]) > len(pairs["day"]) > 0
-
-
-def test_an_update_keeps_the_newest_two_user_indexes(demo_dir: Path, tmp_path: Path) -> None:
-    folder = _copy(demo_dir, tmp_path)
-    for _ in range(3):
-        rollup.build(folder, TZ, [END])
-    indexes = sorted(p.name for p in (folder / "rollups").glob("index-*"))
-    assert len(indexes) == 2 and read_manifest(folder)["index"] in indexes
-
-
 def test_ingesting_events_updates_the_rollups(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     org.write_org(folder)
@@ -426,105 +384,6 @@ def test_seeding_the_demo_builds_its_rollups(tmp_path: Path) -> None:
         assert queries.database().uses_rollups(TZ)
 
 
-def test_the_user_index_keeps_a_bounded_number_of_bytes_of_selections(demo_app, monkeypatch) -> None:
-    from queries import user_index
-
-    monkeypatch.setattr(user_index, "_SELECTIONS_BYTES", 1)
-    teams, _agents = _teams_and_agents(demo_app)
-    with demo_app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
-        queries.database().forget_selections()
-        for team in teams[:4]:
-            users.user_activity(Filters.asking(_periods()[0], Scope.teams([team])), today=END)  # per user: from rows
-        # the index that answered last (taken after: one taken before may have been replaced meanwhile)
-        index = queries.database().user_index(queries.cursor())
-        # each masked selection is over budget alone: only the last question's stay (at most its whole
-        # months and the days either side), all of the last team
-        assert 1 <= len(index._selections) <= 3
-        assert {key[3] for key in index._selections} == {(teams[3],)}  # (level, start, end, teams, agents)
-
-
-@pytest.mark.parametrize("moving", [True, False], ids=["people change teams", "everyone stays in one team"])
-def test_the_user_index_answers_periods_without_data_for_many_users(moving: bool) -> None:
-    """Periods before, inside and after the data, with people who change teams and people who do not."""
-    from queries.user_index import COLUMNS, COSTS_FIT, UserIndex, _agent_months, _months, _pairs
-
-    day0, users, rows = 20_500, 150, 3000
-    rng = np.random.default_rng(3)
-    columns = {
-        "day": np.sort(rng.integers(day0, day0 + 100, rows)),
-        "user": rng.integers(0, users, rows),
-        "team": rng.integers(0, 3, rows),
-        "agent": rng.integers(0, 4, rows),
-        "interactions": rng.integers(1, 5, rows),
-        "cost_micros": rng.integers(0, 10_000, rows),
-        "first_us": rng.integers(0, 10**12, rows),
-        "last_us": rng.integers(10**12, 2 * 10**12, rows),
-    }
-    if not moving:
-        columns["team"] = columns["user"] % 3
-    order = np.lexsort((columns["agent"], columns["team"], columns["user"], columns["day"]))
-    rows_level = {name: columns[name][order].astype(dtype) for name, dtype in COLUMNS.items()}
-    keys = {"users": [f"u{i:03d}" for i in range(users)], "teams": ["t0", "t1", "t2"], "agents": ["a0", "a1", "a2"]}
-    keys["agents"].append("a3")
-
-    arrays = {name: np.asarray(ids) for name, ids in keys.items()}
-    arrays.update({f"rows.{name}": column for name, column in rows_level.items()})
-    pairs = _pairs(rows_level)
-    arrays.update({f"pairs.{name}": column for name, column in pairs.items()})
-    arrays.update({f"months.{name}": column for name, column in _months(pairs).items()})
-    arrays.update({f"agent_months.{name}": column for name, column in _agent_months(rows_level).items()})
-    arrays[COSTS_FIT] = np.array([True])
-    index = UserIndex(arrays)
-    epoch = dt.date(1970, 1, 1)
-    # day0 is 2026-02-17: the data run to the end of May, and the periods end before, in and after them,
-    # with and without whole months inside (2026-03-01 is day0 + 12, 2026-05-01 day0 + 73)
-    periods = ((day0 - 40, day0 - 30), (day0 + 3, day0 + 9), (day0 + 12, day0 + 16), (day0 + 30, day0 + 40),
-               (day0 + 5, day0 + 80), (day0 + 12, day0 + 72), (day0 - 10, day0 + 130))  # fmt: skip
-    for start, end in periods:
-        for team_ids in (None, ["t1"]):
-            all_teams = team_ids is None
-            params = {
-                "start_date": epoch + dt.timedelta(days=start), "end_date": epoch + dt.timedelta(days=end),
-                "team_ids": team_ids, "agent_ids": None, "grain": "week",
-            }  # fmt: skip
-            inside = (rows_level["day"] >= start) & (rows_level["day"] <= end)
-            if not all_teams:
-                inside &= rows_level["team"] == 1
-            _check_from_the_start(index, params, rows_level, keys["users"], end, all_teams)
-            _check_per_user(index, params, rows_level, keys, inside)
-
-
-def _check_per_user(index, params: dict, rows: dict, keys: dict, inside: np.ndarray) -> None:
-    """Each user's interactions, cost, active (working) days and most-used agent in the period, worked out row
-    by row. Users here change teams within days: with every team in the scope their days over whole months
-    are counted from the pairs (the same day can be in two teams' months), with one team from the months."""
-    expected: dict[str, tuple] = {}
-    for user in sorted(set(rows["user"][inside].tolist())):
-        mine = inside & (rows["user"] == user)
-        per_agent = np.bincount(rows["agent"][mine], weights=rows["interactions"][mine], minlength=4)
-        top = int(np.argmax(per_agent))  # ties: the first agent id, as the index
-        days = set(rows["day"][mine].tolist())
-        working = sum((day + 3) % 7 < 5 for day in days)
-        sums = (int(rows["interactions"][mine].sum()), int(rows["cost_micros"][mine].sum()))
-        expected[keys["users"][user]] = (*sums, len(days), working, keys["agents"][top])
-    found = index.per_user(params)
-    columns = ("interactions", "cost_micros", "active_days", "active_working_days", "top_agent_id")
-    assert {r["user_id"]: tuple(r[c] for c in columns) for r in found.iter_rows(named=True)} == expected
-
-
-def _check_from_the_start(index, params: dict, rows: dict, users: list[str], end: int, all_teams: bool) -> None:
-    """Each user's first and last instant up to the period's end, worked out row by row."""
-    upto = (rows["day"] <= end) & (True if all_teams else rows["team"] == 1)
-    expected: dict[str, list[int]] = {}
-    for day, user, first, last in zip(*(rows[c][upto] for c in ("day", "user", "first_us", "last_us")), strict=True):
-        seen = expected.setdefault(users[user], [day, first, last])
-        seen[:] = [min(seen[0], day), min(seen[1], first), max(seen[2], last)]
-    ever = index.ever(params).with_columns(pl.col("first_ts", "last_ts").dt.epoch("us"))
-    assert {u: (f, la) for u, _code, f, la in ever.iter_rows()} == {u: (v[1], v[2]) for u, v in expected.items()}
-    assert [users[code] for code in ever["user_code"]] == ever["user_id"].to_list()
-
-
 def test_rollups_of_an_older_layout_are_not_read_until_rebuilt(demo_dir: Path, tmp_path: Path) -> None:
     folder = _copy(demo_dir, tmp_path)
     manifest_path = folder / "rollups" / "manifest.json"
@@ -537,32 +396,6 @@ def test_rollups_of_an_older_layout_are_not_read_until_rebuilt(demo_dir: Path, t
     assert result.exit_code == 0 and "Rolled up" in result.output
     with app.app_context():
         assert queries.database().uses_rollups(TZ)
-
-
-def test_an_index_folder_missing_a_file_is_read_from_the_rollups_instead(demo_app, demo_dir: Path, tmp_path) -> None:
-    from queries.user_index import IndexHolder
-
-    with demo_app.app_context():
-        assert queries.database().uses_rollups(TZ)
-        broken = tmp_path / "index-broken"
-        shutil.copytree(demo_dir / "rollups" / read_manifest(demo_dir)["index"], broken)
-        (broken / "pairs.day.npy").unlink()
-        index = IndexHolder().get("key", broken, queries.cursor())
-        assert len(index.levels["pairs"]["day"]) > 0
-
-
-def test_per_group_sums_are_exact_in_32_and_64_bits() -> None:
-    from queries.user_index import _sums
-
-    groups = np.array([0, 1, 0, 2, 1], dtype=np.int32)
-    small = np.array([1, 2, 3, 4, 5], dtype=np.int32)
-    assert _sums(groups, small, 4).tolist() == [4, 7, 4, 0]  # summed in 32 bits
-    big = np.array([2**31 - 1, 1, 2**31 - 1, 0, 0], dtype=np.int32)  # the total does not fit 32 bits
-    assert _sums(groups, big, 3).tolist() == [2**32 - 2, 1, 0]
-    negative = np.array([-5, 1, 2**31 - 1, 0, 0], dtype=np.int32)
-    assert _sums(groups, negative, 3).tolist() == [2**31 - 6, 1, 0]
-    micros = np.array([10**15, 1, 10**15, 0, 0], dtype=np.int64)
-    assert _sums(groups, micros, 3).tolist() == [2 * 10**15, 1, 0]
 
 
 def _same(from_rollups: pl.DataFrame, from_raw: pl.DataFrame, *asked: object) -> None:

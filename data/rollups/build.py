@@ -1,10 +1,12 @@
 """Rollups: the events pre-aggregated per local day, kept as Parquet beside them in `rollups/`.
 
-Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`),
+Four tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`),
 built by the SQL files `data/rollups/sql/<table>.sql`:
 - `cube`: per local day × team × agent × model: interactions, errors, tokens, cost, latency sum and count;
 - `hours`: per local day × hour × team × agent: interactions (the weekday × hour heat map);
-- `user_day`: per local day × user × team × agent: interactions, errors, cost, first and last instant.
+- `user_day`: per local day × user × team × agent: interactions, errors, cost, first and last instant;
+- `user_month`, from `user_day`: per local month × user × team × agent: the same sums, first and last
+  instant, and the days with activity as bit masks (the per-person questions: their whole months).
 Built from `user_day` after it: `user_sets`, who was active per local day, ISO week and month, for every
 team × agent, team, agent and everyone, as bitmaps of user codes (`user_codes.parquet`, kept from build
 to build; their length, `capacity` in the manifest, grows by a full rebuild of the sets). Distinct users
@@ -40,7 +42,6 @@ from data.rollups.manifest import (
     CODES_FILE,
     CODES_SCHEMA,
     FORMAT,
-    INDEX_PREFIX,
     MANIFEST,
     SETS,
     TABLES,
@@ -50,11 +51,11 @@ from data.rollups.manifest import (
 )
 from data.schema import empty_select, events_view_sql, literal
 from queries.period import Period
-from queries.user_index import UserIndex
 
 ROW_GROUP_ROWS = 100_000
 SETS_ROW_GROUP_ROWS = 256  # bitmaps of a few KB each: a question reads the units it needs, not a month's
 SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
+FROM_EVENTS = ("cube", "hours", "user_day")  # the tables aggregated from the events; user_month from user_day
 # New people get the next codes; the order puts a team's people side by side (their first team), so a
 # team's bitmaps have their bits close together and compress well.
 CODES_SQL = """
@@ -110,7 +111,6 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
             by_month = _months(sorted(set(days)))
             rows, capacity = _update(con, data_dir, tz, by_month, manifest.get("capacity"))
             months, changed = by_month, len(set(days))
-        index = _save_index(con, data_dir)
     finally:
         con.close()
     # The manifest first, naming the events version the version file is about to get: a reader between
@@ -120,13 +120,12 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
         "format": FORMAT,
         "tz": tz,
         "events_version": events,
-        "index": index.name,
+        "build": uuid.uuid4().hex,  # readers reload the tables they keep in memory once per build
         "capacity": capacity,
         "built_at": _now(),
     }
     _write_manifest(data_dir, manifest)
     schema.write_version(data_dir, data_changed=True, events_changed=True, rebuilt=full)  # full: takes in all
-    _remove_old_indexes(data_dir, keep=index)
     return Build(len(months), changed, rows, time.perf_counter() - started)
 
 
@@ -134,23 +133,6 @@ def _behind(data_dir: Path, manifest: dict) -> bool:
     """Whether the rollups missed a write's update: updating only this write's days would then record
     them current without the days the failed one touched."""
     return int(manifest.get("events_version", -1)) < int(schema.read_version(data_dir).get("events", 0))
-
-
-def _save_index(con: duckdb.DuckDBPyConnection, data_dir: Path) -> Path:
-    """The user index of the rollups now in place, saved in a new folder the manifest will name."""
-    con.sql(f"create or replace view user_day as {rollup_view_sql(data_dir, 'user_day')}")
-    folder = rollups_dir(data_dir) / f"{INDEX_PREFIX}{uuid.uuid4().hex}"
-    staging = folder.with_name(f".{folder.name}")
-    UserIndex.from_rollups(con).save(staging)
-    os.replace(staging, folder)
-    return folder
-
-
-def _remove_old_indexes(data_dir: Path, keep: Path) -> None:
-    """All but the newest two: a reader that read the previous manifest may still be opening its index."""
-    folders = sorted(rollups_dir(data_dir).glob(f"{INDEX_PREFIX}*"), key=lambda f: f.stat().st_mtime_ns)
-    for folder in [f for f in folders if f != keep][:-1]:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def local_days_of(utc_dates: Iterable[dt.date]) -> list[dt.date]:
@@ -196,6 +178,15 @@ def _aggregate(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> pl.D
     return pl.from_arrow(con.to_arrow_table())
 
 
+def _month_rows(con: duckdb.DuckDBPyConnection, user_day: pl.DataFrame) -> pl.DataFrame:
+    """The `user_month` rows of one month, from all of that month's `user_day` rows."""
+    con.register("user_day", user_day)
+    try:
+        return _aggregate(con, "user_month", {})
+    finally:
+        con.unregister("user_day")
+
+
 def _build_all(
     con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]
 ) -> tuple[dict, int]:
@@ -207,8 +198,9 @@ def _build_all(
     try:
         for month, days in months.items():
             period = Period(days[0], days[-1], tz)
-            for table in TABLES:
-                frame = _aggregate(con, table, period.params())
+            frames = {table: _aggregate(con, table, period.params()) for table in FROM_EVENTS}
+            frames["user_month"] = _month_rows(con, frames["user_day"])
+            for table, frame in frames.items():
                 rows[table] += frame.height
                 _write(frame, staging / table / f"month={month}" / "part-0.parquet")
         capacity = _build_sets(con, staging, list(months), None, kept_from=target)
@@ -225,7 +217,8 @@ def _update(
     rows = dict.fromkeys(TABLES, 0)
     for month, days in months.items():
         period = Period(days[0], days[-1], tz)
-        for table in TABLES:
+        frames = {}
+        for table in FROM_EVENTS:
             path = rollups_dir(data_dir) / table / f"month={month}" / "part-0.parquet"
             fresh = _aggregate(con, table, period.params())
             if path.exists():
@@ -233,8 +226,11 @@ def _update(
                     ~pl.col("day").is_between(period.start, period.end)
                 )
                 fresh = pl.concat([kept, fresh]).sort(_sort_columns(table))
-            rows[table] += fresh.height
-            _write(fresh, path)
+            frames[table] = fresh
+        frames["user_month"] = _month_rows(con, frames["user_day"])  # the whole month again
+        for table, frame in frames.items():
+            rows[table] += frame.height
+            _write(frame, rollups_dir(data_dir) / table / f"month={month}" / "part-0.parquet")
     capacity = _build_sets(con, rollups_dir(data_dir), _set_months(months), capacity, kept_from=rollups_dir(data_dir))
     return rows, capacity
 
@@ -316,7 +312,7 @@ def _write(frame: pl.DataFrame, path: Path, row_group_rows: int = ROW_GROUP_ROWS
 
 def _swap_in(new: Path, current: Path) -> None:
     """Replace the rollups folder by a new one; readers in between fall back to raw events."""
-    (current / MANIFEST).unlink(missing_ok=True)  # first, so nobody opens an index about to go
+    (current / MANIFEST).unlink(missing_ok=True)  # first: readers meanwhile take the rollups for missing
     old = current.with_name(f".rollups-old-{os.getpid()}")
     if current.exists():
         os.replace(current, old)

@@ -1,6 +1,6 @@
 """Where the rollups live and how to tell whether they are current (written by data/rollups/build.py).
 
-Three tables (and the bitmaps of who was active, `user_sets`, with the codes they use), each one Parquet
+Four tables (and the bitmaps of who was active, `user_sets`, with the codes they use), each one Parquet
 file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`).
 `rollups/manifest.json` records the layout's format, the time zone their local days are in and the
 events version they were built from (`events_version`, the counter of the data folder's version file,
@@ -23,14 +23,14 @@ from data.schema import empty_select, literal
 # 2: the user index holds day sets; 3: and month levels; 4: and per-month sums and days;
 # 5: token and latency sums are DECIMAL(38,0), exact over any value (Parquet keeps no 128-bit integer);
 # 6: the manifest names the events version it was built from, not a signature of the event files;
-# 7: and user_sets with user_codes (distinct users counted in SQL, from bitmaps).
-FORMAT = 7
-TABLES = ("cube", "hours", "user_day")
+# 7: and user_sets with user_codes (distinct users counted in SQL, from bitmaps);
+# 8: and user_month (per-person figures in SQL), no user index; the manifest names its build.
+FORMAT = 8
+TABLES = ("cube", "hours", "user_day", "user_month")  # user_month: built from user_day (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
 CODES_FILE = "user_codes.parquet"  # each person's bit in the sets
 CODES_SCHEMA = pl.Schema({"user_id": pl.String, "code": pl.Int32})
 MANIFEST = "manifest.json"
-INDEX_PREFIX = "index-"
 # Table schemas, for the typed, empty stand-in views the app uses before the first build.
 ROLLUP_SCHEMAS = {
     "cube": pl.Schema(
@@ -80,6 +80,22 @@ ROLLUP_SCHEMAS = {
             "cost_usd": pl.Decimal(38, 6),
             "first_ts": schema.UTC_TS,
             "last_ts": schema.UTC_TS,
+            "month": pl.String,
+        }
+    ),
+    "user_month": pl.Schema(
+        {
+            "month_start": pl.Date,
+            "user_id": pl.String,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "interactions": pl.Int64,
+            "errors": pl.Int64,
+            "cost_usd": pl.Decimal(38, 6),
+            "first_ts": schema.UTC_TS,
+            "last_ts": schema.UTC_TS,
+            "days": pl.Int32,  # bit d - 1: day d of the month had activity
+            "working_days": pl.Int32,  # the same, Monday to Friday only
             "month": pl.String,
         }
     ),
@@ -161,15 +177,6 @@ def _why_not(data_dir: Path, tz: object, version: dict | None) -> tuple[dict | N
 def current_manifest(data_dir: Path, tz: object) -> dict | None:
     """The rollups' manifest if they answer for the events there now in zone `tz`, else None."""
     return rollups_state(data_dir, tz)[0]
-
-
-def index_folder(data_dir: Path, manifest: dict) -> Path | None:
-    """The folder of the saved user index (queries/user_index.py) a manifest names, if any."""
-    name = manifest.get("index")
-    if not isinstance(name, str) or not name.startswith(INDEX_PREFIX) or "/" in name:
-        return None
-    folder = rollups_dir(data_dir) / name
-    return folder if folder.is_dir() else None
 
 
 def rollup_view_sql(data_dir: Path, table: str, folder: Path | None = None) -> str:

@@ -1,8 +1,25 @@
 -- Per local day of the period: the people listed in the scope who had access by then, and how many had
--- adopted by then; from the rollups (as ../adoption_curve.sql).
-with listed as (
+-- adopted by then; from the rollups (as ../adoption_curve.sql). First and last activity in the scope up to
+-- the period's end: the months before its last month from user_month, that month's days from user_day.
+with ever as (
+    select user_id, min(first_ts) as first_ts, max(last_ts) as last_ts
+    from (
+        select user_id, first_ts, last_ts
+        from user_month
+        where month < strftime($end_date, '%Y-%m')
+            and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+        union all
+        select user_id, first_ts, last_ts
+        from user_day
+        where month = strftime($end_date, '%Y-%m')
+            and day <= $end_date
+            and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+    )
+    group by user_id
+),
+listed as (
     -- active in the scope in the period: their last activity up to its end is in it
-    select user_id from idx_ever where last_ts >= $from_ts
+    select user_id from ever where last_ts >= $from_ts
     union
     select user_id
     from users
@@ -11,9 +28,9 @@ with listed as (
         and team_in_scope(team_id, $team_ids)
 ),
 firsts as (
-    select idx_ever.user_id, timezone($tz, idx_ever.first_ts)::date as first_day
-    from idx_ever
-    join listed on listed.user_id = idx_ever.user_id
+    select ever.user_id, timezone($tz, ever.first_ts)::date as first_day
+    from ever
+    join listed on listed.user_id = ever.user_id
 ),
 scoped_users as (
     select listed.user_id, least(timezone($tz, users.created_at)::date, firsts.first_day) as since

@@ -24,13 +24,30 @@ active as (
     where $by <> 'user'
     group by key
 ),
+-- per person: the period's whole local months from user_month, its other days from user_day
+user_rows as (
+    select user_id, interactions, cost_usd
+    from user_month
+    where month between $first_whole_month and $last_whole_month
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+        and $by = 'user'
+    union all
+    select user_id, interactions, cost_usd
+    from user_day
+    where day between $start_date and $end_date
+        and month in (strftime($start_date, '%Y-%m'), strftime($end_date, '%Y-%m'))
+        and month not between $first_whole_month and $last_whole_month
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+        and $by = 'user'
+),
 totals as (
     select sums.key, sums.interactions, active.active_users, sums.cost_usd
     from sums
     join active on active.key = sums.key
     union all
-    select user_id, interactions, 1, (cost_micros * 0.000001::decimal(18, 6))::decimal(38, 6)
-    from idx_per_user_if_by_user
+    select user_id, sum(interactions)::bigint, 1, sum(cost_usd)::decimal(38, 6)
+    from user_rows
+    group by user_id
 )
 select
     totals.key,
