@@ -286,6 +286,36 @@ def test_an_incremental_update_writes_the_same_files_as_a_full_build(demo_dir: P
             assert_frame_equal(pl.read_parquet(part), pl.read_parquet(full))
 
 
+def test_user_month_holds_each_persons_local_days_as_bit_masks(tmp_path: Path) -> None:
+    """tests/org.py in New York, worked out by hand: Mia's 2 March (Monday, twice) and 8 March (Sunday,
+    01:30 just before the clocks went forward) are bits 1 and 7; Sam's 9 March 03:30 UTC is still 8 March
+    locally (EDT), 04:30 UTC is 9 March; Max and Lee are on 3 March (Tuesday) locally, Lee's event on 4 March
+    in UTC. One row per person and team over all agents (agent_id null), and one per agent."""
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    rollup.build(folder, TZ)
+    rows = pl.read_parquet(folder / "rollups" / "user_month" / "month=2026-03" / "part-0.parquet")
+    got = {
+        (r["user_id"], r["team_id"], r["agent_id"]): (r["interactions"], r["errors"], str(r["cost_usd"]), r["days"],
+                                                     r["working_days"])
+        for r in rows.iter_rows(named=True)
+    }  # fmt: skip
+    mia = (3, 1, "0.390000", 2**1 + 2**7, 2**1)
+    sam = (3, 0, "2.200001", 2**2 + 2**7 + 2**8, 2**2 + 2**8)
+    max_ = (1, 0, "0.333333", 2**2, 2**2)
+    lee = (1, 0, "2.000000", 2**2, 2**2)
+    assert got == {
+        ("u4", "t_eng", None): mia, ("u4", "t_eng", "a_code"): mia,
+        ("u5", "t_sales", None): sam, ("u5", "t_sales", "a_code"): sam,
+        ("u2", "t_eng", None): max_, ("u2", "t_eng", "a_draft"): max_,
+        ("u3", "t_legal", None): lee, ("u3", "t_legal", "a_draft"): lee,
+    }  # fmt: skip
+    assert rows["month_start"].unique().to_list() == [dt.date(2026, 3, 1)]
+    assert rows["agent_id"].head(4).is_null().all()  # the rows over all agents first
+    february = pl.read_parquet(folder / "rollups" / "user_month" / "month=2026-02" / "part-0.parquet")
+    assert february.select("user_id", "days", "working_days").unique().rows() == [("u4", 2**24, 2**24)]  # Wed 25
+
+
 def test_the_hand_made_org_answers_the_same_with_rollups(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     org.write_org(folder)

@@ -1,25 +1,31 @@
 -- Per local day of the period: the people listed in the scope who had access by then, and how many had
--- adopted by then; from the rollups (as ../adoption_curve.sql). First and last activity in the scope up to
--- the period's end: the months before its last month from user_month, that month's days from user_day.
-with ever as (
-    select user_id, min(first_ts) as first_ts, max(last_ts) as last_ts
-    from (
-        select user_id, first_ts, last_ts
-        from user_month
-        where month < strftime($end_date, '%Y-%m')
-            and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-        union all
-        select user_id, first_ts, last_ts
-        from user_day
-        where month = strftime($end_date, '%Y-%m')
-            and day <= $end_date
-            and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-    )
+-- adopted by then; from the rollups (as ../adoption_curve.sql), user_month alone (its rows over all agents
+-- unless the scope names agents): a person is active in the period if a day of theirs in its months is one
+-- of its days (their day masks), and their first activity up to its end is in the months before its last
+-- month, or in that month if a day of theirs there is not after the period's end.
+with month_rows as (
+    select
+        user_id,
+        month,
+        first_ts,
+        days,
+        -- the period's days of this month, as a mask
+        (1::bigint << (case when month = strftime($end_date, '%Y-%m') then day($end_date::date) else 31 end))
+            - (1::bigint << (case when month = strftime($start_date, '%Y-%m') then day($start_date::date) else 1 end - 1))
+            as period_days
+    from user_month
+    where month <= strftime($end_date, '%Y-%m')
+        and (agent_id is null and $agent_ids::varchar[] is null or agent_id is not null and $agent_ids::varchar[] is not null)
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+),
+ever as (
+    select user_id, min(first_ts) as first_ts
+    from month_rows
+    where month < strftime($end_date, '%Y-%m') or days & ((1 << day($end_date::date)) - 1) <> 0
     group by user_id
 ),
 listed as (
-    -- active in the scope in the period: their last activity up to its end is in it
-    select user_id from ever where last_ts >= $from_ts
+    select user_id from month_rows where month >= strftime($start_date, '%Y-%m') and days & period_days <> 0
     union
     select user_id
     from users

@@ -24,11 +24,13 @@ active as (
     where $by <> 'user'
     group by key
 ),
--- per person: the period's whole local months from user_month, its other days from user_day
+-- per person: the period's whole local months from user_month (its rows over all agents unless the scope
+-- names agents), its other days from user_day
 user_rows as (
     select user_id, interactions, cost_usd
     from user_month
     where month between $first_whole_month and $last_whole_month
+        and (agent_id is null and $agent_ids::varchar[] is null or agent_id is not null and $agent_ids::varchar[] is not null)
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
         and $by = 'user'
     union all

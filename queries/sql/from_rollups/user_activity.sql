@@ -1,44 +1,73 @@
--- Everyone listed in the scope, with their activity in the scope, from the rollups (as ../user_activity.sql):
--- the period's whole local months from user_month, its other days (in its first and last month only)
--- from user_day. A person's active days are the bits of the OR of their day masks per month (a day with
--- two teams or agents counts once), summed over the months; their first and last activity ever are over
--- the months before the period's last month and that month's days up to its end.
-with period_rows as (
-    select user_id, agent_id, month, interactions, days, working_days
-    from user_month
-    where month between $first_whole_month and $last_whole_month
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-    union all
+-- Everyone listed in the scope, with their activity in the scope, from the rollups (as ../user_activity.sql).
+-- user_month gives each person's days in the period (their day masks per month, cut to the period's days:
+-- a day with two teams or agents counts once), the whole months' interactions and the first and last
+-- activity; user_day the interactions of the period's other days (in its first and last month only) and
+-- the last month's days up to the period's end. user_month's rows over all agents unless the scope names
+-- agents; its rows per agent for the most used agent.
+with month_rows as (
     select
         user_id,
-        agent_id,
         month,
         interactions,
-        (1 << (day(day) - 1))::integer as days,
-        (case when isodow(day) <= 5 then 1 << (day(day) - 1) else 0 end)::integer as working_days
+        first_ts,
+        last_ts,
+        days,
+        working_days,
+        -- the period's days of this month, as a mask
+        (1::bigint << (case when month = strftime($end_date, '%Y-%m') then day($end_date::date) else 31 end))
+            - (1::bigint << (case when month = strftime($start_date, '%Y-%m') then day($start_date::date) else 1 end - 1))
+            as period_days
+    from user_month
+    where month <= strftime($end_date, '%Y-%m')
+        and (agent_id is null and $agent_ids::varchar[] is null or agent_id is not null and $agent_ids::varchar[] is not null)
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+),
+day_rows as (
+    -- the days of the period's first and last month that are outside its whole months, and the last
+    -- month's days before the period (for the last activity up to its end)
+    select user_id, agent_id, day, month, interactions, last_ts
     from user_day
-    where day between $start_date and $end_date
-        and month in (strftime($start_date, '%Y-%m'), strftime($end_date, '%Y-%m'))
+    where month in (strftime($start_date, '%Y-%m'), strftime($end_date, '%Y-%m'))
         and month not between $first_whole_month and $last_whole_month
+        and day <= $end_date
+        and (day >= $start_date or month = strftime($end_date, '%Y-%m'))
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 per_month as (
-    select user_id, sum(interactions) as interactions, bit_or(days) as days, bit_or(working_days) as working_days
-    from period_rows
+    select
+        user_id,
+        sum(interactions) filter (where month between $first_whole_month and $last_whole_month) as interactions,
+        bit_or(days & period_days) as days,
+        bit_or(working_days & period_days) as working_days
+    from month_rows
+    where month >= strftime($start_date, '%Y-%m')
     group by user_id, month
 ),
 per_user as (
     select
-        user_id,
-        sum(interactions)::bigint as interactions,
-        sum(bit_count(days))::bigint as active_days,
-        sum(bit_count(working_days))::bigint as active_working_days
+        per_month.user_id,
+        (coalesce(sum(per_month.interactions), 0) + coalesce(any_value(edges.interactions), 0))::bigint
+            as interactions,
+        sum(bit_count(per_month.days))::bigint as active_days,
+        sum(bit_count(per_month.working_days))::bigint as active_working_days
     from per_month
-    group by user_id
+    left join (
+        select user_id, sum(interactions) as interactions from day_rows where day >= $start_date group by user_id
+    ) as edges on edges.user_id = per_month.user_id
+    group by per_month.user_id
+    having sum(bit_count(per_month.days)) > 0
 ),
 per_agent as (
     select user_id, agent_id, sum(interactions) as interactions
-    from period_rows
+    from (
+        select user_id, agent_id, interactions
+        from user_month
+        where month between $first_whole_month and $last_whole_month
+            and agent_id is not null
+            and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+        union all
+        select user_id, agent_id, interactions from day_rows where day >= $start_date
+    )
     group by user_id, agent_id
 ),
 top_agent as (
@@ -48,20 +77,26 @@ top_agent as (
     group by user_id
 ),
 ever as (
+    -- the last month's first instant counts if a day up to the period's end had activity, its last instant
+    -- if none after; else the last month's days up to the end say
     select user_id, min(first_ts) as first_ts, max(last_ts) as last_ts
     from (
-        select user_id, first_ts, last_ts
-        from user_month
-        where month < strftime($end_date, '%Y-%m')
-            and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+        select
+            user_id,
+            case
+                when month < strftime($end_date, '%Y-%m') or days & ((1 << day($end_date::date)) - 1) <> 0
+                then first_ts
+            end as first_ts,
+            case
+                when month < strftime($end_date, '%Y-%m') or days < (1::bigint << day($end_date::date))
+                then last_ts
+            end as last_ts
+        from month_rows
         union all
-        select user_id, first_ts, last_ts
-        from user_day
-        where month = strftime($end_date, '%Y-%m')
-            and day <= $end_date
-            and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+        select user_id, null, last_ts from day_rows where month = strftime($end_date, '%Y-%m')
     )
     group by user_id
+    having min(first_ts) is not null
 ),
 listed as (
     select user_id from per_user
