@@ -1,4 +1,4 @@
-"""Rollups: the events pre-aggregated per local day, kept as Parquet beside them in `rollups/`.
+"""Rollups: the events pre-aggregated per local day and month, kept as Parquet beside them in `rollups/`.
 
 Four tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`),
 built by the SQL files `data/rollups/sql/<table>.sql`:
