@@ -53,7 +53,6 @@ from queries.period import Period
 from queries.user_index import UserIndex
 
 ROW_GROUP_ROWS = 100_000
-SETS_ROW_GROUP_ROWS = 256  # bitmaps of a few KB each: a question reads the units it needs, not a month's
 SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
 # New people get the next codes; the order puts a team's people side by side (their first team), so a
 # team's bitmaps have their bits close together and compress well.
@@ -270,7 +269,7 @@ def _build_sets(
         frame = _aggregate(con, SETS, params)
         path = folder / SETS / f"month={month}" / "part-0.parquet"
         if frame.height:
-            _write(frame, path, SETS_ROW_GROUP_ROWS)
+            _write(frame, path)
         else:
             path.unlink(missing_ok=True)
     return capacity
