@@ -23,7 +23,6 @@ from data.rollups.manifest import (
     CODES_FILE,
     CODES_SCHEMA,
     MANIFEST,
-    ROLLUP_SCHEMAS,
     SETS,
     TABLES,
     rollup_view_sql,
@@ -40,12 +39,21 @@ warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning
 ROLLUP_SQL = "from_rollups"  # queries/sql/from_rollups/<name>.sql: the same question answered from rollups
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
-IN_MEMORY = ("cube",)  # the rollup table read by most questions, kept in each process's DuckDB (100M events: 20 MB)
-# user_sets in memory (loaded with the cube) but for the days' team × agent bitmaps, the bulk of them: read
-# from their files (queries/sql/cover.sql) only when a scope or grouping needs both, for a period's edge days.
-SETS_ON_DISK = "kind = 'day' and team_id is not null and agent_id is not null"
-# Rollups in memory but for the rows given here, read from their files: user_month's rows over all agents, which
-# the per-person questions read unless a scope names agents (a tenth of its rows; 100M events: ~30 MB).
+# The rollup tables read by most questions, kept in each process's DuckDB: the selects that make them from
+# `<rollup>_files`. The sets are split: the bitmaps, and the days' team × agent lists of codes, so that a
+# question that needs no list scans none (100M events: cube 20 MB, bitmaps 150 MB, lists 40 MB).
+IN_MEMORY = {
+    "cube": "select * from cube_files",
+    "user_sets": (
+        "select * exclude (codes) from user_sets_files where codes is null order by kind, start, team_id, agent_id"
+    ),
+    "user_day_sets": (
+        "select start as day, team_id, agent_id, codes, month from user_sets_files where codes is not null "
+        "order by day, team_id, agent_id"
+    ),
+}
+# Rollups in memory (`<table>_kept`, above) but for the rows given here, read from their files: user_month's
+# rows per agent, which the per-person questions read only for a scope that names agents or the most used agent.
 PART_ON_DISK = {"user_month": "agent_id is not null"}
 # The directory's people with their bit in the sets (none: never active), made again when the directory or
 # the rollups change: joined per question, 33,000 people cost 4 ms each time.
@@ -124,6 +132,7 @@ class Database:
                 self._create_directory_views()
                 self._create_events_view()
                 self._create_rollup_views()
+            self._con.sql("create or replace macro sets_capacity() as 64")  # until a build's tables load
             self._con.execute(sql_text("cover"))  # after the views: a table macro names the tables it reads
             self._con.execute(PEOPLE_CODES)
         except Exception:
@@ -200,42 +209,33 @@ class Database:
         the first build; `user_day` reads its files directly, the small ones are copied into memory (`user_month`:
         its rows over all agents, the view joins the two)."""
         present = self._rollup_files()
-        for table in TABLES:
+        for table in (*TABLES, SETS):
             files = rollup_view_sql(self.data_dir, table)
-            if table in IN_MEMORY:
+            if table in IN_MEMORY or table in PART_ON_DISK:
                 self._con.sql(f"create or replace view {table}_files as {files}")
-                if self._tables_of is None:
-                    self._con.sql(f"create or replace table {table} as {empty_select(ROLLUP_SCHEMAS[table])}")
-            elif table in PART_ON_DISK:
-                self._con.sql(f"create or replace view {table}_files as {files}")
-                if self._tables_of is None:
-                    self._con.sql(f"create or replace table {table}_kept as {empty_select(ROLLUP_SCHEMAS[table])}")
-                on_disk = f"select * from {table}_files where {PART_ON_DISK[table]}"  # noqa: S608
-                both = f"select * from {table}_kept union all {on_disk}"  # noqa: S608
-                self._con.sql(f"create or replace view {table} as {both}")
             else:
                 self._con.sql(f"create or replace view {table} as {files}")
-        self._con.sql(f"create or replace view {SETS}_files as {rollup_view_sql(self.data_dir, SETS)}")
-        if self._tables_of is None:
-            self._con.sql(f"create or replace table {SETS}_units as {empty_select(ROLLUP_SCHEMAS[SETS])}")
+        if self._tables_of is None:  # typed, empty tables until a build's are loaded
+            for table, select in IN_MEMORY.items():
+                self._con.sql(f"create or replace table {table} as {select} limit 0")
+        for table, on_disk in PART_ON_DISK.items():  # the rows kept in memory and the others, from their files
+            both = f"select * from {table}_kept union all select * from {table}_files where {on_disk}"  # noqa: S608
+            self._con.sql(f"create or replace view {table} as {both}")
         codes = rollups_dir(self.data_dir) / CODES_FILE
         found = f"select * from read_parquet({literal(codes)})" if codes.exists() else empty_select(CODES_SCHEMA)  # noqa: S608
         self._con.sql(f"create or replace view user_codes as {found}")
         self._rollups_present = present
 
     def _load_tables(self, manifest: dict) -> None:
-        """The `cube` rollup and most of `user_sets` and `user_month` into memory, once per build: a scan of
-        memory instead of opening and reading a dozen Parquet files on each of a tab's queries."""
+        """The `cube`, `user_sets` and most of `user_month` into memory, once per build: a scan of memory
+        instead of opening and reading a dozen Parquet files on each of a tab's queries."""
         with self._lock, reading_data():
             if self._tables_of == manifest.get("build"):
                 return  # another thread did it while this one waited
-            for table in IN_MEMORY:
-                self._con.sql(f"create or replace table {table} as select * from {table}_files")  # noqa: S608
-            for table, on_disk in PART_ON_DISK.items():
-                kept = f"select * from {table}_files where not ({on_disk})"  # noqa: S608
-                self._con.sql(f"create or replace table {table}_kept as {kept}")
-            kept = f"select * from {SETS}_files where not ({SETS_ON_DISK})"  # noqa: S608
-            self._con.sql(f"create or replace table {SETS}_units as {kept}")
+            for table, select in IN_MEMORY.items():
+                self._con.sql(f"create or replace table {table} as {select}")
+            # the bitmaps' length, a constant where a day's listed codes become a bitmap (queries/sql/cover.sql)
+            self._con.sql(f"create or replace macro sets_capacity() as {int(manifest.get('capacity') or 64)}")
             self._con.execute(PEOPLE_CODES)
             self._tables_of = manifest.get("build")
 

@@ -53,7 +53,6 @@ from data.schema import empty_select, events_view_sql, literal
 from queries.period import Period
 
 ROW_GROUP_ROWS = 100_000
-SETS_ROW_GROUP_ROWS = 256  # bitmaps of a few KB each: a question reads the units it needs, not a month's
 # user_month's rows over all agents come first (a tenth of a month's): in row groups of their own, mostly,
 # which the questions that read only them read alone (Parquet statistics: agent_id all null)
 ROW_GROUP_ROWS_OF = {"user_month": 16_384}
@@ -270,7 +269,7 @@ def _build_sets(
         frame = _aggregate(con, SETS, params)
         path = folder / SETS / f"month={month}" / "part-0.parquet"
         if frame.height:
-            _write(frame, path, SETS_ROW_GROUP_ROWS)
+            _write(frame, path)
         else:
             path.unlink(missing_ok=True)
     return capacity

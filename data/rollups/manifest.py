@@ -24,8 +24,9 @@ from data.schema import empty_select, literal
 # 5: token and latency sums are DECIMAL(38,0), exact over any value (Parquet keeps no 128-bit integer);
 # 6: the manifest names the events version it was built from, not a signature of the event files;
 # 7: and user_sets with user_codes (distinct users counted in SQL, from bitmaps);
-# 8: and user_month (per-person figures in SQL), no user index; the manifest names its build.
-FORMAT = 8
+# 8: a day's team × agent set lists its codes instead of a bitmap;
+# 9: and user_month (per-person figures in SQL), no user index; the manifest names its build.
+FORMAT = 9
 TABLES = ("cube", "hours", "user_day", "user_month")  # user_month: built from user_day (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
 CODES_FILE = "user_codes.parquet"  # each person's bit in the sets
@@ -66,6 +67,7 @@ ROLLUP_SCHEMAS = {
             "team_id": pl.String,
             "agent_id": pl.String,
             "users": pl.Binary,
+            "codes": pl.List(pl.Int32),
             "month": pl.String,
         }
     ),

@@ -1,10 +1,12 @@
--- Rollup: who was active, as a bitmap of user codes (rollups/user_codes.parquet: bit `code` set), per local
--- day, ISO week and month (`kind`, `start`), for every team × agent, every team, every agent and everyone
--- (grouping sets: a null team_id or agent_id means all of them). Distinct users over any period and scope
--- are the bit count of the OR of the units covering it (queries/sql/cover.sql), never added up. Read from
--- `user_day`; given are the units that lie wholly inside $first_day..$last_day and end on or after
--- $own_from (a month's file holds its days, itself and the weeks that end in it). Kept as BLOB: Parquet
--- would store a BIT column as text. ClickHouse: groupBitmapState per unit, merged with groupBitmapOr.
+-- Rollup: who was active, as user codes (rollups/user_codes.parquet), per local day, ISO week and month
+-- (`kind`, `start`), for every team × agent, every team, every agent and everyone (grouping sets: a null
+-- team_id or agent_id means all of them). Distinct users over any period and scope are the bit count of
+-- the OR of the sets covering it (queries/sql/cover.sql), never added up. A set is a bitmap (`users`, bit
+-- `code` set) but for a day's team × agent, the bulk of the sets and the sparsest: there the codes are
+-- listed (`codes`), 4 bytes a person instead of the whole bitmap. Read from `user_day`; given are the units
+-- that lie wholly inside $first_day..$last_day and end on or after $own_from (a month's file holds its
+-- days, itself and the weeks that end in it). Bitmaps are BLOB: Parquet would store a BIT column as text.
+-- ClickHouse: groupBitmapState per unit (lists and bitmaps alike), merged with groupBitmapOr.
 with rows as (
     select distinct user_day.day, user_day.team_id, user_day.agent_id, codes.code
     from user_day
@@ -25,10 +27,20 @@ ends as (
 inside as (
     select kind, start, team_id, agent_id, code from ends
     where start >= $first_day and last <= $last_day and last >= $own_from
+),
+bitmaps as (
+    select kind, start, team_id, agent_id, bitstring_agg(code, 0, $capacity - 1)::blob as users, null::integer[] as codes
+    from inside
+    group by grouping sets ((kind, start, team_id, agent_id), (kind, start, team_id), (kind, start, agent_id), (kind, start))
+    having not (kind = 'day' and grouping(team_id) = 0 and grouping(agent_id) = 0)
+),
+lists as (
+    select kind, start, team_id, agent_id, null::blob as users, list(code order by code) as codes
+    from inside
+    where kind = 'day'
+    group by kind, start, team_id, agent_id
 )
-select kind, start, team_id, agent_id, bitstring_agg(code, 0, $capacity - 1)::blob as users
-from inside
-group by grouping sets ((kind, start, team_id, agent_id), (kind, start, team_id), (kind, start, agent_id), (kind, start))
--- a team's bitmaps side by side, day after day: a scope of a few teams reads few row groups of the days'
--- team × agent bitmaps, the ones read from the files (queries/db.py)
+select * from bitmaps
+union all
+select * from lists
 order by kind, team_id nulls first, start, agent_id nulls first

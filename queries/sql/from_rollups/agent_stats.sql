@@ -16,7 +16,7 @@ with sums as (
 ),
 users as (
     select agent_id, bit_count(bit_or(users)) as active_users
-    from active_sets($period_units, $start_date, $end_date, 'period', $team_ids, $agent_ids, false, true)
+    from active_sets($period_units, $start_date, $end_date, $team_ids, $agent_ids, false, true)
     group by agent_id
 ),
 totals as (

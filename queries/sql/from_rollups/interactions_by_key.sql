@@ -20,7 +20,7 @@ labels as (
 ),
 active as (
     select case $by when 'team' then team_id else agent_id end as key, bit_count(bit_or(users)) as active_users
-    from active_sets($period_units, $start_date, $end_date, 'period', $team_ids, $agent_ids, $by = 'team', $by = 'agent')
+    from active_sets($period_units, $start_date, $end_date, $team_ids, $agent_ids, $by = 'team', $by = 'agent')
     where $by <> 'user'
     group by key
 ),

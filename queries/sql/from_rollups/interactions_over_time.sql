@@ -17,7 +17,7 @@ sums as (
 ),
 active as (
     select bucket, bit_count(bit_or(users)) as active_users
-    from active_sets($grain_units, $start_date, $end_date, $grain, $team_ids, $agent_ids, false, false)
+    from active_sets($grain_units, $start_date, $end_date, $team_ids, $agent_ids, false, false)
     group by bucket
 ),
 totals as (

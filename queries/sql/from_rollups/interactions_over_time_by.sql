@@ -47,7 +47,7 @@ active as (
         bit_count(bit_or(sets.users)) as active_users
     from (
         select bucket, case $by when 'team' then team_id else agent_id end as key, users
-        from active_sets($grain_units, $start_date, $end_date, $grain, $team_ids, $agent_ids, $by = 'team', $by = 'agent')
+        from active_sets($grain_units, $start_date, $end_date, $team_ids, $agent_ids, $by = 'team', $by = 'agent')
     ) as sets
     join ranked on ranked.key = sets.key
     group by all

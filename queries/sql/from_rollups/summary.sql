@@ -16,7 +16,7 @@ with totals as (
 ),
 active as (
     select bit_or(users) as users
-    from active_sets($period_units, $start_date, $end_date, 'period', $team_ids, $agent_ids, false, false)
+    from active_sets($period_units, $start_date, $end_date, $team_ids, $agent_ids, false, false)
 ),
 listed_by_directory as (
     select

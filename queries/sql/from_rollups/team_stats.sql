@@ -10,7 +10,7 @@ with sums as (
 ),
 active as (
     select team_id, bit_or(users) as users
-    from active_sets($period_units, $start_date, $end_date, 'period', $team_ids, $agent_ids, true, false)
+    from active_sets($period_units, $start_date, $end_date, $team_ids, $agent_ids, true, false)
     group by team_id
 ),
 totals as (
