@@ -22,9 +22,12 @@ $(VENV)/.installed: requirements.lock
 	$(PIP_INSTALL) -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+## The dev lock holds every package of the runtime lock at the same version (tests/test_setup.py checks it), so
+## one pip run of it installs both (pip looks each package up once, not twice).
+$(VENV)/.installed-dev: requirements-dev.lock requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) -r requirements-dev.lock
-	touch $@
+	touch $(VENV)/.installed $@
 
 ## The lock files again from requirements*.txt (after changing a pin there), by uv in a throwaway venv.
 ## The dev and bench locks are constrained to the runtime one, so one venv can take them in turn.

@@ -25,6 +25,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
 // click on that bar (Plotly reports clicks on the bars only). Bars, their labels and values are drawn
 // in the same order, so the n-th label is the n-th point of the trace.
 document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest(".telemetry-bar-keys")) {
+        return;  // a label's own button (below) says which bar
+    }
     const plot = event.target.closest && event.target.closest(".js-plotly-plot");
     const holder = plot && plot.closest(".dash-graph[id]");
     const trace = plot && plot.data && plot.data[0];
@@ -49,3 +52,130 @@ document.addEventListener("click", function (event) {
                    customdata: trace.customdata[index]};
     window.dash_clientside.set_props(holder.id, {clickData: {points: [point]}});
 }, true);
+
+// The keyboard's way to the same filter: over each such chart its labels are buttons, in a toolbar that is
+// one tab stop (the arrow keys, Home and End move between the bars, top to bottom; Enter or Space filters
+// to one, as a click does), with the page's focus ring (assets/a11y.css). Drawn again after every plot,
+// relative to Plotly's own container, so they stay on their labels when the chart is drawn anew or resized.
+(function () {
+    function filterable(plot) {
+        const trace = plot.data && plot.data[0];
+        return !!trace && trace.type === "bar" && trace.orientation === "h" && Array.isArray(trace.customdata)
+            && trace.customdata.length > 0;
+    }
+
+    function choose(plot, index) {
+        const holder = plot.closest(".dash-graph[id]");
+        const trace = plot.data && plot.data[0];
+        if (!holder || !trace || !trace.customdata || index >= trace.customdata.length) {
+            return;
+        }
+        const point = {curveNumber: 0, pointNumber: index, pointIndex: index, x: trace.x[index], y: trace.y[index],
+                       customdata: trace.customdata[index]};
+        window.dash_clientside.set_props(holder.id, {clickData: {points: [point]}});
+    }
+
+    function move(toolbar, event) {
+        const buttons = Array.from(toolbar.querySelectorAll("button"));
+        const at = buttons.indexOf(document.activeElement);
+        const next = {ArrowDown: at + 1, ArrowRight: at + 1, ArrowUp: at - 1, ArrowLeft: at - 1, Home: 0,
+                      End: buttons.length - 1}[event.key];
+        if (next === undefined || at < 0) {
+            return;
+        }
+        event.preventDefault();
+        const target = buttons[Math.max(0, Math.min(buttons.length - 1, next))];
+        buttons.forEach((button) => { button.tabIndex = button === target ? 0 : -1; });
+        target.focus();
+    }
+
+    function cardTitle(plot) {
+        const card = plot.closest(".card");
+        const title = card && card.querySelector(".card-header .fw-semibold");
+        return title ? title.textContent.trim() : "Chart";
+    }
+
+    // Where each label is, read for every chart first (one layout of the page), then the buttons put in.
+    function measure(plot) {
+        const container = plot.querySelector(".svg-container");
+        if (!container || !filterable(plot)) {
+            return {plot, places: []};
+        }
+        const trace = plot.data[0];
+        const labels = Array.from(plot.querySelectorAll(".yaxislayer-above .ytick text"));
+        const origin = container.getBoundingClientRect();
+        // the n-th label is the n-th point (see above); top to bottom on the screen
+        const places = labels.slice(0, trace.customdata.length)
+            .map((label, index) => ({index, box: label.getBoundingClientRect()}))
+            .filter((place) => place.box.width > 0)
+            .sort((a, b) => a.box.top - b.box.top);
+        return {plot, container, trace, origin, places};
+    }
+
+    function draw({plot, container, trace, origin, places}) {
+        const old = plot.querySelector(".telemetry-bar-keys");
+        const focused = old && old.contains(document.activeElement)
+            ? Array.from(old.querySelectorAll("button")).indexOf(document.activeElement) : -1;
+        if (old) {
+            old.remove();
+        }
+        if (!places.length) {
+            return;
+        }
+        const toolbar = document.createElement("div");
+        toolbar.className = "telemetry-bar-keys";
+        toolbar.setAttribute("role", "toolbar");
+        toolbar.setAttribute("aria-orientation", "vertical");
+        toolbar.setAttribute("aria-label", `${cardTitle(plot)}: filter to one`);
+        places.forEach((place, order) => {
+            const button = document.createElement("button");
+            button.type = "button";
+            button.className = "telemetry-bar-key";
+            button.tabIndex = order === Math.max(focused, 0) ? 0 : -1;
+            const value = Array.isArray(trace.text) ? ` (${trace.text[place.index]})` : "";
+            button.setAttribute("aria-label", `Filter to ${trace.y[place.index]}${value}`);
+            button.title = `Filter to ${trace.y[place.index]}`;
+            const pad = Math.max(0, (24 - place.box.height) / 2);  // a target of 24 px where the bars leave room
+            button.style.left = `${place.box.left - origin.left - 4}px`;
+            button.style.top = `${place.box.top - origin.top - pad}px`;
+            button.style.width = `${place.box.width + 8}px`;
+            button.style.height = `${place.box.height + 2 * pad}px`;
+            button.addEventListener("click", () => choose(plot, place.index));
+            toolbar.appendChild(button);
+        });
+        toolbar.addEventListener("keydown", (event) => move(toolbar, event));
+        container.appendChild(toolbar);
+        if (focused >= 0) {
+            toolbar.querySelectorAll("button")[Math.min(focused, places.length - 1)].focus();
+        }
+    }
+
+    // Drawn before the next paint, all charts at once: measuring a chart's labels between two charts that
+    // Plotly draws in one go would make the browser lay the page out once more for each.
+    const pending = new Set();
+    function later(plot) {
+        if (!pending.size) {
+            requestAnimationFrame(() => {
+                const plots = Array.from(pending);
+                pending.clear();
+                plots.filter((p) => p.isConnected).map(measure).forEach(draw);
+            });
+        }
+        pending.add(plot);
+    }
+
+    function watch() {
+        document.querySelectorAll(".dash-graph .js-plotly-plot").forEach((plot) => {
+            if (plot.__telemetryBarKeys || typeof plot.on !== "function") {
+                return;
+            }
+            plot.__telemetryBarKeys = true;
+            plot.on("plotly_afterplot", () => later(plot));
+            if (plot._fullLayout && plot.querySelector(".main-svg")) {
+                later(plot);
+            }
+        });
+    }
+    new MutationObserver(watch).observe(document.documentElement, {childList: true, subtree: true});
+    watch();
+})();

@@ -53,8 +53,9 @@ FILTER_KINDS = {"agents": "Agent", "teams": "Team"}
 DASH = "–"
 # Above this luminance black text has at least 4.5:1 on a cell, below it white has (they meet at 0.179).
 LABEL_SWITCH = 0.179
-GRID_THEME = {  # read by dash-ag-grid's own expression parser (no eval, so the CSP holds)
-    "function": "themeQuartz.withParams({cellHorizontalPadding: 10, headerFontSize: 13, fontSize: 13})"
+GRID_THEME = {  # read by dash-ag-grid's own expression parser (no eval, so the CSP holds); one theme object
+    # for every grid of the visit (assets/grids.js says why)
+    "function": "sharedTheme(themeQuartz, {cellHorizontalPadding: 10, headerFontSize: 13, fontSize: 13})"
 }
 
 
@@ -338,8 +339,9 @@ def over_time_figure(frame: pl.DataFrame, grain: str, period: Period, today: dt.
         showlegend=True,  # also for a single series: the legend names it
         xaxis=xaxis,
         yaxis={"title": title("Interactions"), "rangemode": "tozero", **count_ticks(_tallest_bucket(frame))},
-        legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
-        margin={"b": 56},
+        # at the figure's foot, under the axis title (in the plot's own units it ran into "Day")
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "traceorder": "normal"},
+        margin={"b": 84},
         **({"annotations": notes} if notes else {}),
     )
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, html, no_update
+from dash import ClientsideFunction, Input, Output, State, html, no_update
 from flask import current_app
 
 from auth.scope import current_scope
@@ -46,6 +46,7 @@ from layouts._components import (
     grid_overlays,
     info_tip,
     message,
+    no_data_before,
 )
 from queries import billing, usage
 from queries.billing_periods import (
@@ -156,6 +157,14 @@ def update_period_options(query: dict | None, today: dt.date | None = None) -> t
     return options, period_text(shown), f"{shown.days} days"
 
 
+def update_period_control(query: dict | None, today: dt.date | None = None) -> tuple:
+    """`update_period_options`, and the value it sets kept beside it: the browser tells a period chosen in
+    the selector from the one the tab set (assets/shell.js, `billingPeriodChosen`), and asks the server
+    (`update_url`) only for a choice."""
+    options, value, note = update_period_options(query, today)
+    return options, value, note, value
+
+
 def update_url(value: str | None, search: str | None, today: dt.date | None = None) -> str:
     """The URL with the chosen billing period's dates; nothing when it already shows that period."""
     if not isinstance(value, str) or "/" not in value:
@@ -261,8 +270,7 @@ def update_summary(query: dict | None, today: dt.date | None = None) -> tuple:
     previous_total = billing.total_cost(filters.for_period(previous))
     first_day = usage.data_bounds(scope, period.tz)["first_day"][0]
     # a previous period that starts before the first data would show a large rise from nothing
-    before_data = first_day is not None and previous.start < first_day
-    no_data = f"no data before {format_day(first_day)}" if before_data else None
+    no_data = no_data_before(previous.start, first_day)
 
     if is_current:
         projection = billing.projection(filters, today)
@@ -491,7 +499,8 @@ def update_models(query: dict | None, today: dt.date | None = None) -> Figure:
 def register_callbacks(app: dash.Dash) -> None:
     register_tab(app, Input(ids.BILLING_QUERY, "data"), [
         ((Output(ids.BILLING_PERIOD, "options"), Output(ids.BILLING_PERIOD, "value"),
-          Output(ids.BILLING_PERIOD_NOTE, "children")), update_period_options),
+          Output(ids.BILLING_PERIOD_NOTE, "children"), Output(ids.BILLING_PERIOD_SHOWN, "data")),
+         update_period_control),
         ((Output(ids.BILLING_MESSAGE, "children"), Output(ids.BILLING_KPIS, "children")), update_summary),
         ((Output(ids.BILLING_DAILY, "figure"),), update_daily),
         ((Output(ids.BILLING_MODEL_CHART, "figure"),), update_models),
@@ -500,9 +509,24 @@ def register_callbacks(app: dash.Dash) -> None:
         ((Output(ids.BILLING_AGENT_CHART, "figure"), Output(ids.BILLING_AGENT_GRID, "rowData"),
           Output(ids.BILLING_AGENT_GRID, "dashGridOptions")), update_agents),
     ])  # fmt: skip
-    app.callback(
-        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+    # The selector set by the tab asks nothing; a period chosen there goes to the server for its URL, into a
+    # store of this page (not the shell's location, which would fire it each time the page is drawn).
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "billingPeriodChosen"),
+        Output(ids.BILLING_PERIOD_CHOSEN, "data"),
         Input(ids.BILLING_PERIOD, "value"),
+        State(ids.BILLING_PERIOD_SHOWN, "data"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output(ids.BILLING_NEW_SEARCH, "data"),
+        Input(ids.BILLING_PERIOD_CHOSEN, "data"),
         State(ids.SHELL_LOCATION, "search"),
         prevent_initial_call=True,
     )(update_url)
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "passSearchOn"),
+        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Input(ids.BILLING_NEW_SEARCH, "data"),
+        prevent_initial_call=True,
+    )

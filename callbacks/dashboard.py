@@ -42,6 +42,7 @@ from layouts._components import (
     format_usd,
     kpi_card,
     message,
+    no_data_before,
 )
 from queries import usage
 from queries.billing_periods import period_label
@@ -78,8 +79,9 @@ def compared_text(compared: Comparison, first_day: dt.date | None) -> tuple[str 
     if compared.current is None:
         return "no complete day yet", "to compare (today is partial)" if compared.partial else ""
     previous = compared.previous
-    if first_day is not None and previous.start < first_day:
-        return f"no data before {format_day(first_day)}", f"to compare with {_dates(previous)}"
+    no_data = no_data_before(previous.start, first_day)
+    if no_data:
+        return no_data, f"to compare with {_dates(previous)}"
     if compared.partial:
         return None, f"up to yesterday vs {_dates(previous)} (today is partial)"
     return None, f"vs {_dates(previous)}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import dash_bootstrap_components as dbc
@@ -10,6 +9,7 @@ from dash import dcc, html
 
 from layouts import ids
 from reports.chart_style import PLOTLY_CONFIG
+from reports.formats import DAY, format_day, no_data_before, point_change, relative_change  # noqa: F401 (shared)
 
 # Every chart's Plotly config: no mode bar (reports/chart_style.py says why; its buttons also took most of
 # a tab's tab stops). The card's menu (chart_menu) offers the PNG and the data instead.
@@ -17,7 +17,8 @@ GRAPH_CONFIG = {**PLOTLY_CONFIG, "responsive": True}
 
 # One date style on every tab, "3 Mar 2026": these strftime patterns read the same in Python, Polars,
 # Plotly's axes and hovers (d3-time-format), so cards, grids and charts all take them from here.
-DAY = "%-d %b %Y"
+# DAY itself (and format_day) is in reports/formats.py, shared with the report files.
+DAY_PICKER = "D MMM YYYY"  # DAY in the date range's tokens (Dash's, moment-style): it shows "3 Mar 2026"
 DAY_TIME = "%-d %b %Y %H:%M"
 DAY_TICK = "%-d %b"  # an axis of days: the year is in the hover
 DAY_HOVER = "%a %-d %b %Y"
@@ -30,11 +31,6 @@ def format_count(value: int) -> str:
     return f"{value:,}"
 
 
-def format_day(day: dt.date) -> str:
-    """A local date as every tab writes it: 3 Mar 2026."""
-    return day.strftime(DAY)
-
-
 def format_usd(value: Decimal) -> str:
     """Money at the edge: exact decimal in, dollars and cents out (half-up, like an invoice)."""
     cents = Decimal(value).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
@@ -43,24 +39,18 @@ def format_usd(value: Decimal) -> str:
 
 def format_change(current: float, previous: float, up_is_good: bool = True) -> tuple[str, str]:
     """Text and Bootstrap colour for the change against the previous period; costs pass up_is_good=False."""
-    if previous == 0:
-        return ("new", "text-muted") if current else ("no change", "text-muted")
-    change = (float(current) - float(previous)) / float(previous) * 100
-    if abs(change) < 0.05:
-        return "0.0%", "text-muted"
+    text, direction = relative_change(current, previous)
+    if not direction:
+        return text, "text-muted"
     good, bad = ("text-success", "text-danger") if up_is_good else ("text-danger", "text-success")
-    arrow, colour = ("▲", good) if change > 0 else ("▼", bad)
-    return f"{arrow} {abs(change):,.1f}%", colour
+    return text, good if direction > 0 else bad
 
 
 def format_point_change(current: float, previous: float) -> tuple[str, str]:
     """Text and colour for the change of a rate (a share of 0..1), in percentage points: 74.4% -> 75.6%
     is "▲ 1.2 pp", not a relative 1.7%."""
-    points = (float(current) - float(previous)) * 100
-    if abs(points) < 0.05:
-        return "0.0 pp", "text-muted"
-    arrow, colour = ("▲", "text-success") if points > 0 else ("▼", "text-danger")
-    return f"{arrow} {abs(points):,.1f} pp", colour
+    text, direction = point_change(current, previous)
+    return text, {1: "text-success", -1: "text-danger"}.get(direction, "text-muted")
 
 
 def info_tip(element_id: str, name: str, definition: str) -> list:

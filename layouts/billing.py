@@ -75,6 +75,9 @@ def layout(**query: str) -> html.Div:
         [
             html.H1("Billing", className="visually-hidden"),  # the tab pills name it for the eye
             dcc.Store(id=ids.BILLING_QUERY, data=query),
+            dcc.Store(id=ids.BILLING_PERIOD_SHOWN),
+            dcc.Store(id=ids.BILLING_PERIOD_CHOSEN),
+            dcc.Store(id=ids.BILLING_NEW_SEARCH),
             _selector(),
             html.Div(id=ids.BILLING_MESSAGE),
             dcc.Loading(html.Div(id=ids.BILLING_KPIS, className="mb-3"), type="dot"),

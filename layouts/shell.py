@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts._components import DAY_PICKER
 from layouts._report import report_button, report_dialog
 from queries.period import PRESETS
 
@@ -46,8 +47,9 @@ def filter_bar() -> dbc.Row:
         clearable=False,
         searchable=False,
     )
+    # Shown as every tab writes a day; its values (start_date, end_date) and the URL stay ISO dates.
     dates = dcc.DatePickerRange(
-        id=ids.FILTER_RANGE, display_format="YYYY-MM-DD", first_day_of_week=1, minimum_nights=0
+        id=ids.FILTER_RANGE, display_format=DAY_PICKER, first_day_of_week=1, minimum_nights=0
     )
     teams = dcc.Dropdown(id=ids.FILTER_TEAMS, multi=True, placeholder="All teams in your scope")
     agents = dcc.Dropdown(id=ids.FILTER_AGENTS, multi=True, placeholder="All agents")

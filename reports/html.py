@@ -79,23 +79,15 @@ def display(value, kind: str) -> str:
     return str(value)
 
 
-def _change(change: float | None, value: float) -> str:
-    if change is None:
-        return "new" if value else "no change"
-    arrow = "▲" if change > 0 else "▼" if change < 0 else ""
-    return f"{arrow} {abs(change) * 100:,.1f}%".strip()
-
-
 def _cards(summary: Table) -> str:
     cards = []
     for row in summary.frame.iter_rows(named=True):
         unit = row["unit"]
-        change = _change(row["change"], row["value"])
         cards.append(
             f'<div class="card"><div class="label">{escape(row["metric"])}</div>'
             f'<div class="value">{escape(display(row["value"], unit))}</div>'
-            f'<div class="change">{escape(change)} vs previous period '
-            f"({escape(display(row['previous_period'], unit))})</div></div>"
+            f'<div class="change">{escape(row["change"])} · previous period: '
+            f"{escape(display(row['previous_period'], unit))}</div></div>"
         )
     return f'<div class="cards">{"".join(cards)}</div>'
 

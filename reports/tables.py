@@ -11,6 +11,7 @@ import polars as pl
 from queries import analytics, billing, usage, users
 from queries.filters import Filters
 from queries.period import Period
+from reports.formats import no_data_before, point_change, relative_change
 
 # Column kinds say how a cell is written: a number, money, a share, a date or text.
 TEXT, INT, FLOAT, PERCENT, USD, DATE, DATETIME = "text", "int", "float", "percent", "usd", "date", "datetime"
@@ -48,14 +49,21 @@ class Table:
 
 
 def _summary(filters: Filters) -> Table:
-    previous = filters.for_period(filters.period.previous())
+    """The KPIs against the comparison period (`Period.previous()`), the change said as on the Dashboard."""
+    compared = filters.period.previous()
+    previous = filters.for_period(compared)
     now = usage.summary(filters).row(0, named=True)
     before = usage.summary(previous).row(0, named=True)
     adopted = usage.adoption(filters).row(0, named=True)
     adopted_before = usage.adoption(previous).row(0, named=True)
+    no_data = no_data_before(compared.start, usage.data_bounds(filters.scope, filters.period.tz)["first_day"][0])
 
     def rate(row: dict) -> float:
         return row["active_users"] / row["users_with_access"] if row["users_with_access"] else 0.0
+
+    def change(value: float, earlier: float, unit: str) -> str:
+        # a rate changes by percentage points, anything else relatively
+        return no_data or (point_change if unit == PERCENT else relative_change)(value, earlier)[0]
 
     rows = [
         ("Total interactions", float(now["interactions"]), float(before["interactions"]), INT),
@@ -71,11 +79,11 @@ def _summary(filters: Filters) -> Table:
             "metric": [r[0] for r in rows],
             "value": [r[1] for r in rows],
             "previous_period": [r[2] for r in rows],
-            "change": [(r[1] - r[2]) / r[2] if r[2] else None for r in rows],
+            "change": [change(*r[1:]) for r in rows],
             "unit": [r[3] for r in rows],
         }
     )
-    kinds = {"metric": TEXT, "value": FLOAT, "previous_period": FLOAT, "change": PERCENT}
+    kinds = {"metric": TEXT, "value": FLOAT, "previous_period": FLOAT, "change": TEXT}
     headers = {"previous_period": "Previous period"}
     return Table("summary", "Summary KPIs", frame, kinds, headers=headers, unit_column="unit")
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import diskcache
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
 from auth.passwords import hash_password
+from auth.store import Store
 from queries import cache
 from tests import org
 
@@ -37,11 +42,47 @@ def data_dir(tmp_path: Path) -> Path:
     return folder
 
 
+# The accounts database with ACCOUNTS and an empty report cache, made once per process and password hash in
+# _TEMPLATES[0] and copied for each app: SQLite makes them with some 75 fsyncs, a copy with none, and on a
+# busy disk those were most of the set-up of each of the suite's hundreds of apps (0.2-0.5 s against 0.1 s).
+_TEMPLATES: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _template_folder(tmp_path_factory) -> None:
+    _TEMPLATES[:] = [tmp_path_factory.mktemp("templates")]
+
+
+def _template(password_hash: str) -> Path | None:
+    """A folder with telemetry.sqlite holding ACCOUNTS with this hash, and .cache/reports: made at first use."""
+    if not _TEMPLATES:
+        return None
+    folder = _TEMPLATES[0] / hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+    if not folder.exists():
+        draft = _TEMPLATES[0] / f".draft-{folder.name}"
+        store = Store(draft / "telemetry.sqlite")
+        for email, user_id, role in ACCOUNTS.values():
+            store.create_account(email, user_id, role, password_hash)
+        diskcache.Cache(str(draft / ".cache" / "reports")).close()
+        draft.rename(folder)
+    return folder
+
+
 def make_app(data_dir: Path, password_hash: str, **config) -> Flask:
+    """The app on data_dir with ACCOUNTS signed up: a copy of the template's accounts when it has none yet."""
+    accounts = Path(config.get("ACCOUNTS_DB") or Path(data_dir) / "telemetry.sqlite")
+    reports = Path(data_dir) / ".cache" / "reports"
+    template = None if accounts.exists() else _template(password_hash)
+    if template is not None:
+        accounts.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template / "telemetry.sqlite", accounts)
+        if not reports.exists():
+            shutil.copytree(template / ".cache" / "reports", reports)
     app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test", **config})
-    store = app.extensions["telemetry_store"]
-    for email, user_id, role in ACCOUNTS.values():
-        store.create_account(email, user_id, role, password_hash)
+    if template is None:
+        store = app.extensions["telemetry_store"]
+        for email, user_id, role in ACCOUNTS.values():
+            store.create_account(email, user_id, role, password_hash)
     return app
 
 
@@ -109,8 +150,10 @@ def live_server(tmp_path_factory, password_hash):
     server.shutdown()
 
 
-@pytest.fixture
-def browser(tmp_path):
+WINDOW = (1400, 1000)
+
+
+def _start_chromium(folder: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -126,21 +169,70 @@ def browser(tmp_path):
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path / 'chromium'}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        f"--user-data-dir={folder / 'chromium'}",
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
+    downloads = folder / "downloads"
+    downloads.mkdir(exist_ok=True)
     options.add_experimental_option(
         "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
     )
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-    driver.implicitly_wait(0)
     driver.download_dir = downloads
-    yield driver
-    driver.quit()
+    return driver
+
+
+def _fresh_tab(driver) -> None:
+    """What a test may have changed, back as a new Chromium has it: one new tab (no page, scripts added to
+    pages, emulated width or colour scheme), no cookies (nobody signed in), no permissions granted, the
+    window's size, the timeouts, an empty browser log and no file downloaded."""
+    old = driver.window_handles
+    driver.switch_to.new_window("tab")
+    tab = driver.current_window_handle
+    for handle in old:
+        driver.switch_to.window(handle)
+        driver.close()
+    driver.switch_to.window(tab)
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.execute_cdp_cmd("Browser.resetPermissions", {})
+    driver.set_window_size(*WINDOW)
+    driver.implicitly_wait(0)
+    driver.set_script_timeout(30)  # WebDriver's defaults
+    driver.set_page_load_timeout(300)
+    driver.get_log("browser")
+    for download in driver.download_dir.iterdir():
+        download.unlink()
+
+
+@pytest.fixture(scope="session")
+def _chromium(tmp_path_factory):
+    """One Chromium per test process, shared by its browser tests: starting one took 1-3 s each."""
+    held = {"driver": None, "folder": tmp_path_factory.mktemp("chromium")}
+    yield held
+    if held["driver"] is not None:
+        held["driver"].quit()
+
+
+@pytest.fixture
+def browser(_chromium):
+    """Headless Chromium in a fresh tab, as a new one would be (_fresh_tab); a browser that cannot give one
+    (a crashed page, a dialog left open) is replaced."""
+    from selenium.common.exceptions import WebDriverException
+
+    driver = _chromium["driver"]
+    if driver is not None:
+        try:
+            _fresh_tab(driver)
+        except WebDriverException:
+            with contextlib.suppress(WebDriverException):
+                driver.quit()
+            driver = _chromium["driver"] = None
+    if driver is None:
+        driver = _chromium["driver"] = _start_chromium(_chromium["folder"])
+        _fresh_tab(driver)
+    return driver
 
 
 @pytest.fixture

@@ -185,3 +185,43 @@ def test_the_frequency_classes_open_from_the_keyboard(browser, live_server):
     assert focus_ring(browser)
     tip = wait(browser).until(lambda b: b.find_elements(By.ID, "users-frequency-tip"))
     wait(browser).until(lambda b: "Daily" in tip[0].text)
+
+
+def tab_to(browser, selector: str, limit: int = 80) -> str:
+    """Press Tab until the focus is on an element matching `selector`; its accessible name."""
+    for _ in range(limit):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.execute_script(f"return document.activeElement.matches({selector!r})"):
+            return browser.switch_to.active_element.get_attribute("aria-label")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def focused_label(browser) -> str:
+    return browser.switch_to.active_element.get_attribute("aria-label")
+
+
+@pytest.mark.parametrize(
+    ("path", "chart", "key", "expected"),
+    [
+        # 2-8 March: Code Helper 4 interactions on top, then Drafting 2: Down reaches Drafting
+        ("/telemetry", "dashboard-top-agents", Keys.ARROW_DOWN, ("Filter to Drafting (2)", "agents=a_draft")),
+        ("/telemetry/analytics", "analytics-agent-chart", Keys.END, ("Filter to Drafting (2)", "agents=a_draft")),
+    ],
+)
+def test_the_keyboard_filters_to_a_bar_as_a_click_does(browser, live_server, path, chart, key, expected):
+    """A chart's bar labels are one tab stop (a toolbar of buttons), with a focus ring; the arrow keys move
+    between the bars and Enter filters to one: no mouse, no grid."""
+    sign_in(browser, live_server, "admin", path + WEEK)
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f"#{chart} .telemetry-bar-key") and settled(b))
+    first = tab_to(browser, f"#{chart} .telemetry-bar-key")
+    assert first == "Filter to Code Helper (4)"
+    assert focus_ring(browser), "the focused bar shows no focus ring"
+    ActionChains(browser).send_keys(Keys.TAB).perform()  # one tab stop per chart: Tab leaves it
+    assert not browser.execute_script(f"return document.activeElement.closest('#{chart}')")
+    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    assert focused_label(browser) == first
+    ActionChains(browser).send_keys(key).perform()
+    label, search = expected
+    assert focused_label(browser) == label
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser).until(lambda b: search in b.current_url)

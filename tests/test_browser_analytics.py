@@ -97,3 +97,19 @@ def test_a_backwards_period_is_explained_in_every_card(browser, live_server):
         wait(browser).until(
             lambda b, graph=graph: "before it" in b.find_element(By.CSS_SELECTOR, f"#{graph} .annotation").text
         )
+
+
+def test_the_tabs_two_grids_share_one_theme(browser, live_server):
+    """After a visit of the Dashboard, the tab's two grids share one theme object (assets/grids.js):
+    each grid's own theme added a <style> of its own, and each <style> restyles the whole page."""
+    sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
+    rows = "#analytics-team-grid .ag-row"
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, rows))
+    for link, shown in (("shell-nav-dashboard", "#dashboard-top-agents .barlayer"), ("shell-nav-analytics", rows)):
+        browser.find_element(By.ID, link).click()
+        wait(browser).until(lambda b, shown=shown: b.find_elements(By.CSS_SELECTOR, shown))
+    themes = browser.execute_script(
+        "return [...document.querySelectorAll('#_pages_content .ag-root-wrapper')].map((g) => "
+        "[...g.closest('[class*=ag-theme-params]').classList].find((c) => c.startsWith('ag-theme-params')))"
+    )
+    assert len(themes) == 2 and len(set(themes)) == 1, themes  # both grids, one theme

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from tests.test_browser_access import WEEK, sign_in, text_of, wait
 from tests.test_browser_analytics import bar, click
@@ -84,6 +85,27 @@ def test_grids_separate_thousands_and_every_tab_writes_dates_alike(browser, live
         browser.get(live_server + path + WEEK)
         labels = wait(browser).until(lambda b, graph=graph: ticks(b, graph))
         assert all(DAY_TICK.match(label) for label in labels), (graph, labels)
+
+
+def shown_dates(browser) -> list[str]:
+    """The filter bar's date range as shown (Dash 4 puts the id on the start input)."""
+    start = browser.find_element(By.ID, "filter-range").get_attribute("value")
+    end = browser.find_element(By.CSS_SELECTOR, ".dash-datepicker-end-date").get_attribute("value")
+    return [start, end]
+
+
+def test_the_date_range_writes_days_as_the_tabs_do_and_the_url_stays_iso(browser, live_server):
+    sign_in(browser, live_server, "admin", "/telemetry" + WEEK)
+    wait(browser).until(lambda b: shown_dates(b) == ["2 Mar 2026", "8 Mar 2026"])
+    assert browser.current_url.endswith("/telemetry" + WEEK)
+    # A day typed the way it is shown is read back, and the URL gets it as an ISO date.
+    end = browser.find_element(By.CSS_SELECTOR, ".dash-datepicker-end-date")
+    end.send_keys(Keys.CONTROL, "a")
+    end.send_keys("7 Mar 2026", Keys.ENTER)
+    wait(browser).until(lambda b: b.current_url.endswith("/telemetry?start=2026-03-02&end=2026-03-07"))
+    end.send_keys(Keys.ESCAPE)
+    wait(browser).until(lambda b: shown_dates(b) == ["2 Mar 2026", "7 Mar 2026"])
+    wait(browser).until(lambda b: text_of(b, "dashboard-kpi-interactions-value") == "5")  # e6 (8 March) left out
 
 
 def test_a_loading_grid_says_so_and_an_empty_period_says_when_data_start(browser, live_server):

@@ -176,6 +176,10 @@ def test_a_search_or_filter_over_the_limits_finds_nobody_and_says_why(signed_in)
     with signed_in("admin"):
         assert users.update_rows(FIRST_BLOCK, WEEK, huge) == {"rowData": [], "rowCount": 0}
         assert users.update_rows({**FIRST_BLOCK, "filterModel": three}, WEEK, None) == {"rowData": [], "rowCount": 0}
+        # the grid's block request says it too: the note comes with the rows, no request of its own
+        nobody = {"rowData": [], "rowCount": 0}
+        too_much = {**FIRST_BLOCK, "filterModel": three}
+        assert users.update_rows_and_note(too_much, WEEK, None) == (nobody, FILTER_TOO_LONG)
         assert users.export_csv(1, WEEK, huge, None) is no_update
         assert users.export_csv(1, WEEK, None, three) is no_update
         assert len(all_rows(WEEK, "ada engineering")) == 1

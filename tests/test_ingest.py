@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from data import ingest, schema
-from data.ingest import DirectoryImportError, compact, import_directory, ingest_files, storage, writer
+from data.ingest import DirectoryImportError, compact, import_directory, ingest_files, storage
 from queries.db import read_consistently
 from tests import org
 
@@ -360,7 +360,7 @@ def assert_readable(data_dir: Path) -> None:
 
 
 def test_a_failure_between_partitions_leaves_each_partition_whole(org_dir, tmp_path, monkeypatch):
-    original = writer._write_partition_file
+    original = storage._draft_partition_file
     calls = []
 
     def fail_on_second(folder, table):
@@ -369,14 +369,15 @@ def test_a_failure_between_partitions_leaves_each_partition_whole(org_dir, tmp_p
             raise OSError("disk full")
         return original(folder, table)
 
-    monkeypatch.setattr(writer, "_write_partition_file", fail_on_second)
+    monkeypatch.setattr(storage, "_draft_partition_file", fail_on_second)
     with pytest.raises(OSError, match="disk full"):
         run(org_dir, three_days(tmp_path))
     assert_readable(org_dir)
-    # dates are written two at a time: those that failed are absent, the others whole or absent
+    # every date is written hidden before any is renamed in: one failed, so none is there, and no draft is left
     kept = _whole_dates(org_dir)
-    assert len(kept) == 2 or kept in ([], [["x1"]], [["x2", "x3"]], [["x4"]])
-    monkeypatch.setattr(writer, "_write_partition_file", original)
+    assert kept == []
+    assert not list(schema.events_dir(org_dir).glob("*/.*.tmp"))
+    monkeypatch.setattr(storage, "_draft_partition_file", original)
     rerun = run(org_dir, three_days(tmp_path))
     already = sum(len(ids) for ids in kept)
     assert (rerun.written, rerun.duplicates) == (4 - already, already)
@@ -400,8 +401,8 @@ KILLER = textwrap.dedent(
     sys.path.insert(0, {project!r})
     import datetime as dt
     from data import ingest
-    from data.ingest import writer
-    real = writer.pq.write_table
+    from data.ingest import storage
+    real = storage.pq.write_table
     calls = []
 
     def write_then_die(table, where, **options):
@@ -412,7 +413,7 @@ KILLER = textwrap.dedent(
         if len(calls) >= 2:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    writer.pq.write_table = write_then_die
+    storage.pq.write_table = write_then_die
     ingest.ingest_files({data!r}, [{path!r}], "jsonl", now=dt.datetime(2026, 3, 10, tzinfo=dt.UTC))
     """
 )
@@ -423,13 +424,13 @@ def test_an_import_killed_midway_leaves_readable_consistent_data(org_dir, tmp_pa
     script = KILLER.format(project=str(PROJECT), data=str(org_dir), path=str(path))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert done.returncode == -9, done.stderr.decode()
-    # the second file written is on disk, not renamed into place; another may be half written: both
-    # are hidden temp files, invisible to the *.parquet glob
+    # the dates' files are written hidden, all of them before any is renamed into place: the killed
+    # import leaves two or three temp files (one may be half written), invisible to the *.parquet glob
     leftovers = list(schema.events_dir(org_dir).glob("*/.*.tmp"))
-    assert 1 <= len(leftovers) <= 2
+    assert 2 <= len(leftovers) <= 3
     assert_readable(org_dir)
     already = sum(len(ids) for ids in _whole_dates(org_dir))
-    assert already <= 3
+    assert already == 0
     rerun = run(org_dir, path)
     assert (rerun.written, rerun.duplicates) == (4 - already, already)
     assert not list(schema.events_dir(org_dir).glob("*/.*.tmp"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from data import ingest, schema
-from data.ingest import csv_blocks, jsonl, readers
+from data.ingest import csv_blocks, jsonl, otlp_columns, readers
 from tests.test_ingest import NOW, event, with_prices
 from tests.test_ingest_jsonl import outcome
 
@@ -114,6 +115,7 @@ def per_record(patched: pytest.MonkeyPatch) -> None:
     patched.setattr(jsonl, "_arrow_records", lambda text, expected: None)
     patched.setattr(csv_blocks, "_plain_header", lambda line: None)
     patched.setattr(readers, "_event_columns", lambda frame: (None, None))
+    patched.setattr(otlp_columns, "read_file", lambda path, validator, team_attribute: None)
 
 
 def both_ways(data_dir: Path, tmp_path: Path, source: Path, monkeypatch) -> tuple[tuple, tuple]:
@@ -130,6 +132,8 @@ def both_ways(data_dir: Path, tmp_path: Path, source: Path, monkeypatch) -> tupl
 def test_each_format_refuses_the_same_records_for_the_same_reasons(data_dir, tmp_path, monkeypatch, fmt):
     with_prices(data_dir)
     source = WRITERS[fmt](tmp_path / f"records{SUFFIX[fmt]}", [record for record, _ in RECORDS])
+    if fmt == "otlp-json":  # read as columns (Arrow's reader: every count a string)
+        assert otlp_columns.read_file(source, _validator(data_dir), "team.id") is not None
     fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
     assert fast == slow
     counts, _rows, _files, quarantine, _reasons = fast
@@ -290,3 +294,124 @@ def test_an_import_of_many_rounds_is_one_write_with_one_rollup_update(data_dir, 
     assert new == [3, 2, 3]
     [update] = summary.rollups
     assert update.days >= 3 and summary.rollup_error is None
+
+
+def _span(trace: int, span: int, name: str, parent: int | None = None, **options) -> dict:
+    """An OTLP/JSON span at 2026-03-02 12:00 UTC plus `span` seconds; `attributes` as key: AnyValue."""
+    start_ns = 1_772_452_800_000_000_000 + span * 1_000_000_000
+    found = {
+        "traceId": f"{trace:032X}",  # upper case: the event id is lower case either way
+        "spanId": f"{span:016x}",
+        "name": name,
+        "startTimeUnixNano": str(start_ns),
+        "endTimeUnixNano": str(start_ns + options.pop("latency_ns", 700_000_000)),
+        "attributes": [{"key": k, "value": v} for k, v in options.pop("attributes", {}).items()],
+    }
+    if parent is not None:
+        found["parentSpanId"] = f"{parent:016x}"
+    return {**found, **options}
+
+
+def _text(value: str) -> dict:
+    return {"stringValue": value}
+
+
+def _usage(input_tokens, output_tokens) -> dict:
+    return {"gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": output_tokens}
+
+
+# fmt: off
+WHO = {"user.id": _text("u4"), "gen_ai.request.model": _text(SONNET_MODEL := "claude-sonnet-4.5")}
+OTLP_DOCUMENTS = [
+    # one resource with the user on it, spans of every kind
+    {"resourceSpans": [{
+        "resource": {"attributes": [{"key": "user.id", "value": _text("u4")}]},
+        "scopeSpans": [{"scope": {"name": "agents"}, "spans": [
+            _span(1, 1, "invoke_agent", attributes={"gen_ai.agent.id": _text("a_code"), "gen_ai.request.model":
+                  _text(SONNET_MODEL), **_usage({"intValue": "1000"}, {"intValue": 200})}),
+            _span(1, 2, "chat claude", parent=1, attributes={"gen_ai.agent.id": _text("a_code"),
+                  **_usage({"intValue": "5"}, {"intValue": "5"})}),  # under an agent: not counted
+            _span(2, 3, "invoke_agent", attributes={"gen_ai.agent.id": _text("a_code")}),  # usage from below
+            _span(2, 4, "tool", parent=3),
+            _span(2, 5, "chat", parent=4, attributes={"gen_ai.request.model": _text(SONNET_MODEL),
+                  **_usage({"intValue": "300"}, {"doubleValue": 40.0})}),
+            _span(2, 6, "invoke_agent", parent=4, attributes={"gen_ai.agent.name": _text("Drafting"),
+                  **_usage({"intValue": "7"}, {"intValue": "8"})}),  # a nested agent, by name
+            _span(2, 7, "chat", parent=6, attributes=_usage({"intValue": "9"}, {"intValue": "9"})),  # its own
+            _span(3, 8, "chat", attributes={"gen_ai.agent.id": _text("a_code"), "team.id": _text("t_eng"),
+                  **WHO, **_usage({"intValue": "10"}, {"intValue": "20"})}),  # no agent above: counted
+            _span(3, 9, "chat", attributes={**WHO, **_usage({"intValue": "1"}, {"intValue": "1"})}),  # no agent
+            _span(4, 10, "http get"),
+            _span(5, 11, "invoke_agent", attributes={"gen_ai.agent.id": _text("a_code"), **WHO, "error.type":
+                  _text("timeout"), **_usage({"intValue": "1"}, {"intValue": "2"})}),
+            _span(5, 12, "invoke_agent", status={"code": 2}, attributes={"gen_ai.agent.id": _text("a_code"),
+                  **WHO, **_usage({"intValue": "1"}, {"intValue": "2"})}),
+            _span(6, 13, "x", attributes={"gen_ai.operation.name": _text("invoke_agent"), "gen_ai.agent.id":
+                  _text("a_code"), **WHO, **_usage({"intValue": "3"}, {"intValue": "4"})}),
+        ]}],
+    }]},
+    # refusals: each for its own reason
+    {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {"name": "bad"}, "spans": [
+        _span(7, 22, "http post"),  # ignored, before the others of its document
+        _span(7, 14, "invoke_agent", attributes={"gen_ai.agent.id": _text("a_code"), "user.id": _text("ghost"),
+              "gen_ai.request.model": _text(SONNET_MODEL), **_usage({"intValue": "1"}, {"intValue": "1"})}),
+        _span(7, 15, "invoke_agent", latency_ns=-5, attributes={"gen_ai.agent.id": _text("a_code"), **WHO,
+              **_usage({"intValue": "1"}, {"intValue": "1"})}),
+        _span(8, 16, "invoke_agent", attributes={"gen_ai.agent.id": _text("a_code"), "user.id": _text("u4")}),
+        _span(8, 17, "chat", parent=16, attributes={"gen_ai.request.model": _text("gpt-5"),
+              **_usage({"intValue": "1"}, {"intValue": "1"})}),
+        _span(8, 18, "chat", parent=16, attributes={"gen_ai.request.model": _text(SONNET_MODEL),
+              **_usage({"intValue": "1"}, {"intValue": "1"})}),  # two models: cannot be priced as one
+        _span(9, 19, "invoke_agent", attributes={"gen_ai.agent.name": _text("Nobody"), **WHO,
+              **_usage({"intValue": "1"}, {"intValue": "1"})}),
+        _span(9, 20, "invoke_agent", attributes={"gen_ai.agent.id": _text("a_code"), **WHO,
+              **_usage({"intValue": "-3"}, {"intValue": "1"})}),
+        _span(9, 21, "invoke_agent", endTimeUnixNano="0", attributes={"gen_ai.agent.id": _text("a_code"), **WHO,
+              **_usage({"intValue": "1"}, {"intValue": "1"})}),
+        _span(1, 1, "invoke_agent", attributes={"gen_ai.agent.id": _text("a_code"), **WHO,
+              **_usage({"intValue": "1"}, {"intValue": "1"})}),  # sent again: a duplicate
+    ]}]}]},
+]
+# fmt: on
+
+
+def test_otlp_spans_read_as_columns_give_what_decoding_each_span_gives(data_dir, tmp_path, monkeypatch):
+    with_prices(data_dir)
+    source = tmp_path / "traces.json"
+    source.write_text("".join(json.dumps(document) + "\n" for document in OTLP_DOCUMENTS))
+    # read as columns (Polars' reader: a count is spelt as a number and as a string)
+    assert otlp_columns.read_file(source, _validator(data_dir), "team.id") is not None
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == slow
+    counts, rows, _files, quarantine, _reasons = fast
+    # read: the 14 spans that are interactions (8 others ignored); 6 written, the re-sent one a duplicate
+    assert counts[:4] == (14, 6, 1, 7)
+    written = {row[0].split("-")[2] for row in rows if row[0].startswith("otel-")}
+    assert written == {f"{n:016x}" for n in (1, 3, 8, 11, 12, 13)}
+    assert [q["reason"] for q in quarantine] == [
+        "model is missing",  # the nested agent (found by its name) has usage of its own but no model
+        "unknown user 'ghost'",
+        "span ends before it starts",
+        "usage is spread over several models (claude-sonnet-4.5, gpt-5); cannot price it as one; model is missing",
+        "unknown agent name 'Nobody' (not in directory/agents.parquet)",
+        "input_tokens is negative (-3)",
+        "span ends before it starts; latency_ms is missing",
+    ]
+    usage = {row[0].split("-")[2]: row[7:9] for row in rows if row[0].startswith("otel-")}
+    assert usage[f"{3:016x}"] == (300, 40)  # from the chat under its tool span, not the nested agent's
+
+
+def _validator(data_dir: Path):
+    from data.ingest.validate import Directory, EventValidator
+
+    return EventValidator(Directory.load(data_dir), NOW)
+
+
+def test_otlp_counts_sent_as_numbers_are_read_as_columns_too(data_dir, tmp_path, monkeypatch):
+    with_prices(data_dir)
+    source = as_otlp(tmp_path / "numbers.json", [record for record, _ in RECORDS])
+    source.write_text(re.sub(r'"intValue": "(-?[0-9]+)"', r'"intValue": \1', source.read_text()))
+    assert '"intValue": 1000' in source.read_text()
+    assert otlp_columns.read_file(source, _validator(data_dir), "team.id") is not None
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == slow and fast[0][:4] == (len(RECORDS), 3, 1, len(RECORDS) - 4)

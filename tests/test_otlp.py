@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 import re
 import threading
 import time
@@ -33,7 +34,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from data import schema
-from data.ingest import ingest_files, ingest_otlp, otlp, storage, together
+from data.ingest import ingest_files, ingest_otlp, otlp, storage, together, writer
 from data.rollups import build as rollup_build
 from data.rollups.manifest import read_manifest
 from queries import usage
@@ -42,7 +43,7 @@ from queries.period import Period
 from queries.scope import Scope
 from tests import org
 from tests.conftest import make_app
-from tests.test_ingest import events, quarantine_lines, with_prices
+from tests.test_ingest import event, events, quarantine_lines, with_prices
 
 TOKEN = "ingest-token-for-tests-0123456789"
 MARCH_4 = Period(dt.date(2026, 3, 4), dt.date(2026, 3, 4), "UTC")
@@ -436,3 +437,51 @@ def test_a_request_queued_behind_a_write_gives_up_at_its_lock_timeout(tmp_path):
         with shared.turn:
             shared.writing = False
     assert ran == [] and shared.waiting == []
+
+
+def test_a_file_import_lets_a_waiting_request_in_between_its_rounds(tmp_path, monkeypatch):
+    """A large import holds the lock a round at a time while a request waits: after a round it ends its
+    write (rollups and version included), the request writes, and the import goes on in a new write."""
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    monkeypatch.setattr(writer, "MAX_ROWS_IN_MEMORY", 2)  # 6 events: three rounds
+    source = tmp_path / "six.jsonl"
+    source.write_text("".join(json.dumps(event(f"r{n}", ts=f"2026-03-0{n}T12:00:00Z")) + "\n" for n in range(1, 7)))
+    rounds = []
+    real = writer._give_way
+
+    def after_the_first_round_wait_for_the_request(target):
+        rounds.append(target)
+        if len(rounds) == 1:  # the import holds the lock until the request is waiting for it
+            _wait_until(lambda: storage.writers_waiting(folder))
+        real(target)
+
+    monkeypatch.setattr(writer, "_give_way", after_the_first_round_wait_for_the_request)
+    imported = {}
+    thread = threading.Thread(target=lambda: imported.update(summary=ingest_files(folder, [source], tz="UTC")))
+    thread.start()
+    _wait_until(lambda: rounds)
+    request = otlp.decode_json(json.dumps(otlp_json(otlp_json_span("00000000000000aa", "u4"))))
+    answer = ingest_otlp(folder, [request], tz="UTC", lock_timeout=60)  # in, long before the import ends
+    thread.join(timeout=120)
+    assert answer.written == 1 and answer.rollups
+    summary = imported["summary"]
+    assert summary.written == 6 and len(summary.rollups) == 2  # two writes: the first round, then the rest
+    assert not storage.writers_waiting(folder)
+    assert events(folder).filter(pl_starts("r")).height == 6
+
+
+def test_a_waiting_writer_that_died_does_not_hold_up_an_import(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    left = folder / f"{storage.WAITING}12345-dead"
+    left.touch()
+    os.utime(left, (time.time() - 60, time.time() - 60))  # untouched for a minute: its writer is gone
+    monkeypatch.setattr(writer, "MAX_ROWS_IN_MEMORY", 2)
+    source = tmp_path / "six.jsonl"
+    source.write_text("".join(json.dumps(event(f"d{n}", ts=f"2026-03-0{n}T12:00:00Z")) + "\n" for n in range(1, 7)))
+    summary = ingest_files(folder, [source], tz="UTC")
+    assert summary.written == 6 and len(summary.rollups) == 1  # one write: nobody was let in
+    assert not left.exists()  # removed by the writer that took the lock

@@ -191,7 +191,8 @@ def _imported_top_names() -> set[str]:
 
 def test_the_runtime_set_is_what_the_app_imports():
     """Each direct runtime requirement is imported by the app (gunicorn: the server that runs it)."""
-    imported = {_normal(d) for name in _imported_top_names() for d in packages_distributions().get(name, [])}
+    distributions = packages_distributions()  # once: it reads every installed package's file list (8 s)
+    imported = {_normal(d) for name in _imported_top_names() for d in distributions.get(name, [])}
     unused = set(_pins(REPO / "requirements.txt")) - imported - {"gunicorn"}
     assert unused == set(), f"not imported by the app; move to requirements-dev.txt or -bench.txt: {unused}"
 

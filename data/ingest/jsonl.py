@@ -41,6 +41,7 @@ class _Checked:
     # records already read (Parquet, CSV) that the column check did not accept, in order: to `validate`
     items: list[Item] = field(default_factory=list)
     text_mode: bool = False  # the items' values are text cells (CSV)
+    item_order: list[int] | None = None  # the items' places among the rows, when not their positions (OTLP)
 
 
 def _refuse_constant(name: str) -> None:

@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data.ingest import otlp
+from data.ingest import otlp, otlp_columns
 from data.ingest.csv_blocks import csv_blocks
 from data.ingest.jsonl import Item, _Checked, _jsonl_blocks, _rows_table
 from data.ingest.storage import ROW_GROUP_ROWS, IngestError
@@ -79,6 +79,10 @@ def _reader(
         return csv_blocks(path, validator, _csv_items(path)), True, 0
     if kind == "parquet":
         return _parquet_blocks(path, validator), False, 0
+    columns = otlp_columns.read_file(path, validator, team_attribute)
+    if columns is not None:
+        blocks, ignored = columns
+        return iter(blocks), False, ignored
     try:
         requests = otlp.read_json_file(path)
     except otlp.OtlpDecodeError as error:

@@ -12,7 +12,6 @@ import contextlib
 import itertools
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,10 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from data import schema
 from data.ingest import otlp
 from data.ingest.commit import Write, writing
 from data.ingest.compaction import _auto_compact
@@ -38,7 +34,14 @@ from data.ingest.readers import (
     _Source,
     detect_format,
 )
-from data.ingest.storage import EVENTS_ARROW, IngestError, _files, _write_partition_file, decimal_usd
+from data.ingest.storage import (
+    EVENTS_ARROW,
+    IngestError,
+    _append_partitions,
+    after_writers,
+    decimal_usd,
+    writers_waiting,
+)
 from data.ingest.together import run_together
 from data.ingest.validate import (
     DAY_US,
@@ -49,7 +52,6 @@ from data.rollups.build import Build
 
 DEFAULT_COMPACT_AFTER_FILES = 8
 MAX_ROWS_IN_MEMORY = 500_000  # a larger import is written in several rounds (memory: rows, not the file)
-WRITERS = 2  # dates written at once
 _EPOCH_DAY = date(1970, 1, 1)
 
 
@@ -79,9 +81,12 @@ class _Target:
     lock_timeout: float | None = None
     together: bool = False  # written with the other requests queued meanwhile (data/ingest/together.py)
     writes: list[Write] = field(default_factory=list)
-    # A file import's one write, entered at its first round and left when the import ends: an import of
-    # several rounds (MAX_ROWS_IN_MEMORY each) updates the rollups once, for every day it touched.
+    # A file import's write, entered at its first round and left when the import ends: an import of
+    # several rounds (MAX_ROWS_IN_MEMORY each) updates the rollups once, for every day it touched; unless
+    # another writer waits for the lock (`_give_way`): then that write ends after a round, and a new one
+    # begins with the next.
     open_write: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    current: Write | None = None
 
 
 def ingest_files(
@@ -195,6 +200,7 @@ def _read_sources(
                         pending.add_row(row)
                 while pending.size >= MAX_ROWS_IN_MEMORY:
                     _commit(target, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions)
+                    _give_way(target)
         counts["quarantined"] += quarantine.count
         reason_counts.update(quarantine.reasons)
         if quarantine.path:
@@ -221,10 +227,11 @@ def _add_checked(
     counts["read"] += sum(t.num_rows for t in checked.rows)
     rows, lines = [], []
     left = (_jsonl_item(number, raw) for number, raw in checked.left)
-    for item in itertools.chain(left, checked.items):
+    places = itertools.chain((None for _ in checked.left), checked.item_order or (None for _ in checked.items))
+    for item, place in zip(itertools.chain(left, checked.items), places, strict=True):
         if item is None:  # blank
             continue
-        number = item[0]
+        number = item[0] if place is None else place
         counts["read"] += 1
         row = _checked_row(item, validator, checked.text_mode, quarantine)
         if row is not None:
@@ -303,10 +310,9 @@ def _commit(
                 for start, stop in itertools.pairwise(bounds)
             ]
             # Arrow compresses and writes without Python's lock: two dates at a time (1M events a year:
-            # writing 75 dates took 1.3 of the import's 4.2 s one at a time)
+            # writing 75 dates took 1.3 of the import's 4.2 s one at a time); then all are flushed at once
             try:
-                with ThreadPoolExecutor(WRITERS) as pool:
-                    done = list(pool.map(lambda item: _append_partition(data_dir, *item), dates))
+                done = _append_partitions(data_dir, dates)
             except BaseException:
                 write.events_changed(utc_date for utc_date, _rows in dates)  # some may be written
                 raise
@@ -324,9 +330,24 @@ def _commit(
     if target.together:  # the receiver: one write, one rollup update, for the requests queued meanwhile
         target.writes.append(run_together(data_dir, rows, target.tz, target.lock_timeout))
         return
-    if not target.writes:
-        target.writes.append(target.open_write.enter_context(writing(data_dir, target.tz, target.lock_timeout)))
-    rows(target.writes[0])
+    if target.current is None:
+        target.current = target.open_write.enter_context(writing(data_dir, target.tz, target.lock_timeout))
+        target.writes.append(target.current)
+    rows(target.current)
+
+
+def _give_way(target: _Target) -> None:
+    """Between two rounds of a file import: if another writer waits for the lock (the receiver, which
+    answers 503 after its timeout), end this write here, as any write ends (the rollups of the days its
+    rounds touched, then the data version: readers see whole rounds), let the waiting writers have the
+    lock first, and go on in a new write."""
+    if target.current is None:
+        return
+    waiting = writers_waiting(target.data_dir)
+    if waiting:
+        target.open_write.close()
+        target.current = None
+        after_writers(waiting)
 
 
 def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:
@@ -342,31 +363,6 @@ def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:
         return table.take(keep)
     runs = itertools.pairwise([0, *breaks.tolist(), len(keep)])
     return pa.concat_tables([table.slice(int(keep[start]), stop - start) for start, stop in runs])
-
-
-def _append_partition(data_dir: Path, utc_date: str, table: pa.Table) -> tuple[int, int]:
-    """Drop ids the date has already, write the rest (sorted already) as one new file; answers rows written
-    and duplicates dropped."""
-    existing = _existing_ids(_files(data_dir, utc_date))
-    duplicates = 0
-    if existing is not None:
-        seen = pc.is_in(table.column("event_id"), value_set=existing)
-        duplicates = pc.sum(seen).as_py() or 0
-        table = table.filter(pc.invert(seen))
-    if table.num_rows == 0:
-        return 0, duplicates
-    _write_partition_file(schema.partition_dir(data_dir, utc_date), table)
-    return table.num_rows, duplicates
-
-
-def _existing_ids(files: list[Path]) -> pa.Array | None:
-    if not files:
-        return None
-    chunks = []
-    for path in files:
-        column = pq.read_table(path, columns=["event_id"]).column("event_id")
-        chunks.extend(chunk.cast(pa.large_string()) for chunk in column.chunks)
-    return pa.concat_arrays(chunks) if chunks else None
 
 
 def _events_table(rows: list[tuple]) -> pa.Table:
