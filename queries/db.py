@@ -51,6 +51,7 @@ IN_MEMORY = {
         "select start as day, team_id, agent_id, codes, month from user_sets_files where codes is not null "
         "order by day, team_id, agent_id"
     ),
+    "user_month_kept": "select * from user_month_files where agent_id is null",
 }
 # Rollups in memory (`<table>_kept`, above) but for the rows given here, read from their files: user_month's
 # rows per agent, which the per-person questions read only for a scope that names agents or the most used agent.
