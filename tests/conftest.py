@@ -38,7 +38,7 @@ def password_hash() -> str:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "data"
-    org.write_org(folder)
+    org.write_org_rolled_up(folder)
     return folder
 
 
@@ -141,7 +141,7 @@ def live_server(tmp_path_factory, password_hash):
     from werkzeug.serving import make_server
 
     folder = tmp_path_factory.mktemp("live") / "data"
-    org.write_org(folder)
+    org.write_org_rolled_up(folder)
     app = make_app(folder, password_hash)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
