@@ -42,6 +42,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; the OTLP receiver has its own OTLP_MAX_BYTES
     "CALLBACK_MAX_BYTES": 64 * 1024,  # tighter, for Dash callbacks and /api/ (auth/gate.py)
     "REPORT_MAX_JOBS": 2,  # report jobs running at once, all workers together (reports/jobs.py); one an account
+    "ROLLUP_REBUILD_WAIT": 10.0,  # seconds a question waits for a rebuild of stale rollups before the notice
 }
 # A thread back from DuckDB or numpy (which run without Python's lock) waits up to this long for the lock
 # while another thread builds a figure: 1 ms instead of CPython's 5 ms. Measured at 100M events, a tab's
@@ -129,6 +130,7 @@ PROCESS_ENVIRONMENT = {"TELEMETRY_CACHE_MB": MEGABYTES}
 CONFIG_ONLY = {
     "OTLP_MAX_BYTES": _whole(1, 2**31),
     "CALLBACK_MAX_BYTES": _whole(1024, 2**24),
+    "ROLLUP_REBUILD_WAIT": _number(0, 3600, "a number of seconds from 0 to 3600"),
 }
 
 

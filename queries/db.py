@@ -10,7 +10,6 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
@@ -36,7 +35,7 @@ SQL_DIR = Path(__file__).parent / "sql"
 # DuckDB warns that Arrow from a cursor's result copies the rows once more: answers here are small (and
 # the copy costs less than the relation layer's second parse and bind; see `execute_on`).
 warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
-ROLLUP_SQL = "from_rollups"  # queries/sql/from_rollups/<name>.sql: the same question answered from rollups
+ROLLUP_SQL = "from_rollups"  # queries/sql/from_rollups/<name>.sql: a question over the rollups
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 # The rollup tables read by most questions, kept in each process's DuckDB: the selects that make them from
@@ -68,12 +67,6 @@ PEOPLE_CODES = (
 def sql_text(name: str) -> str:
     """The text of queries/sql/<name>.sql; one question per file."""
     return (SQL_DIR / f"{name}.sql").read_text()
-
-
-@cache
-def has_rollup_variant(name: str) -> bool:
-    """Whether the rollups answer the question: a SQL file in from_rollups/."""
-    return (SQL_DIR / ROLLUP_SQL / f"{name}.sql").exists()
 
 
 def create_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -112,11 +105,30 @@ def reading_data() -> Iterator[None]:
         raise DataFolderError(f"The data folder has an unreadable file: {path}") from error
 
 
+class RollupsNotReady(DataFolderError):
+    """The rollups do not answer for the data folder as it is now, and their rebuild has not finished (or
+    failed): the pages say so (`Database.notice`), the API answers 503. No question reads the raw events."""
+
+
+# Rebuilds the rollups of a data folder in a zone unless they answer (the writer's side provides it:
+# `data.ingest.commit.rebuild_rollups`, wired by app.py; the query layer imports nothing of the writer).
+Rebuild = Callable[[Path, str], object]
+
+
 class Database:
     """Views over the Parquet data folder, on an in-memory DuckDB that cannot touch anything else."""
 
-    def __init__(self, data_dir: Path, threads: int = 2, memory_limit: str = "4GB") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        threads: int = 2,
+        memory_limit: str = "4GB",
+        rebuild: Rebuild | None = None,
+        rebuild_wait: float = 10.0,
+    ) -> None:
         self.data_dir = Path(data_dir).resolve()
+        self._rebuild, self._rebuild_wait = rebuild, rebuild_wait
+        self._rebuilding: _Rebuilding | None = None  # the last rebuild of stale rollups (`ready`)
         self._con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
         self._lock = threading.Lock()
         self._events_present = False
@@ -240,21 +252,42 @@ class Database:
             self._con.execute(PEOPLE_CODES)
             self._tables_of = manifest.get("build")
 
-    def uses_rollups(self, tz: object) -> bool:
-        """Whether the rollups answer for the events there now, in zone `tz` (data/rollups/manifest.py)."""
+    def ready(self, tz: object) -> None:
+        """Make sure the rollups answer for the data folder as it is now in zone `tz`: they do, or they are
+        rebuilt (waiting up to `rebuild_wait` seconds for it), or RollupsNotReady says why not."""
         _key, manifest, _why_not = self.rollups_state(tz)
-        if manifest is None or not all(self._rollups_present):
-            return False
+        if manifest is None:
+            manifest = self._rebuilt(tz)
+        if not all(self._rollups_present):
+            self.refresh()  # the first build's files: the views read them from now on
         if self._tables_of != manifest.get("build"):
             self._load_tables(manifest)
-        return True
+
+    def rollups_current(self, tz: object) -> bool:
+        """Whether the rollups answer for the data folder as it is now in zone `tz` (nothing rebuilt)."""
+        return self.rollups_state(tz)[1] is not None
+
+    def _rebuilt(self, tz: object) -> dict:
+        """The manifest once a rebuild in the background (one at a time) has made the rollups current."""
+        if self._rebuild is None or not isinstance(tz, str):
+            raise RollupsNotReady(self.notice(tz) or "The summary tables are not ready.")
+        key = self.rollups_state(tz)[0]
+        with self._lock:
+            if self._rebuilding is None or self._rebuilding.may_start_again(key):
+                self._rebuilding = _Rebuilding(key, lambda: self._rebuild(self.data_dir, tz))
+            rebuilding = self._rebuilding
+        rebuilding.thread.join(self._rebuild_wait)
+        _key, manifest, _why_not = self.rollups_state(tz)
+        if manifest is None:
+            raise RollupsNotReady(rebuilding.error or self.notice(tz) or "The summary tables are being rebuilt.")
+        return manifest
 
     def rollups_state(self, tz: object) -> tuple[tuple, dict | None, str | None]:
         """(key, the rollups' manifest if they answer, else None and why not), looked at again only when the
         data version, the manifest file or the zone changes: a small file read and a few stat calls.
 
-        Rollups that do not answer are logged once per version, and said on the pages (`notice`): the
-        tabs then read raw events, slower but never wrong, and nobody should have to guess why.
+        Rollups that do not answer are logged once per version, rebuilt (`ready`), and said on the pages
+        (`notice`) until they are: nobody should have to guess why the figures are missing.
         """
         return self._rollups_seen(tz)[:3]
 
@@ -273,7 +306,7 @@ class Database:
     def notice(self, tz: object) -> str | None:
         """What the pages say about the data folder (rollups that do not answer) to the people reading
         them, else None; the log has the technical reason."""
-        return None if _rollups_off.is_set() else self._rollups_seen(tz)[3]
+        return self._rollups_seen(tz)[3]
 
     def _stale(self) -> bool:
         """Whether a stand-in view has a file to read now (or a directory file went away)."""
@@ -318,6 +351,38 @@ class Database:
         self._con.close()
 
 
+class _Rebuilding:
+    """A rebuild of the rollups on a thread of its own, for the data as it was (`key`); one that failed is
+    tried again once the data change or after a while (a file that cannot be read stays so until someone
+    replaces it: every request would redo the work)."""
+
+    RETRY_SECONDS = 60.0
+
+    def __init__(self, key: tuple, rebuild: Callable[[], object]) -> None:
+        self.key = key
+        self.error: str | None = None
+        self._ended: float | None = None
+        self.thread = threading.Thread(target=self._run, args=(rebuild,), name="rollups-rebuild", daemon=True)
+        self.thread.start()
+
+    def _run(self, rebuild: Callable[[], object]) -> None:
+        try:
+            with reading_data():
+                rebuild()
+        except Exception as error:
+            logger.exception("Rebuilding the rollups failed")
+            self.error = str(error) if isinstance(error, DataFolderError) else (
+                f"The summary tables could not be rebuilt ({type(error).__name__}); the server's log says why"
+            )
+        finally:
+            self._ended = time.monotonic()
+
+    def may_start_again(self, key: tuple) -> bool:
+        if self._ended is None:
+            return False  # still running
+        return self.error is None or key != self.key or time.monotonic() - self._ended >= self.RETRY_SECONDS
+
+
 def _file_stat(path: Path) -> tuple | None:
     try:
         info = path.stat()
@@ -328,32 +393,14 @@ def _file_stat(path: Path) -> tuple | None:
 
 # The Database of each open cursor it handed out (weak: gone with the cursor).
 _databases: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, Database] = weakref.WeakKeyDictionary()
-_raw: ContextVar[bool] = ContextVar("telemetry_raw_events", default=False)  # follows a tab's parts
-_rollups_off = threading.Event()  # set: every thread reads raw events (benchmark baselines)
-
-
-def use_rollups(enabled: bool) -> None:
-    """Turn reading the rollups on or off for the whole process (the benchmark's raw baseline)."""
-    if enabled:
-        _rollups_off.clear()
-    else:
-        _rollups_off.set()
-
-
-@contextmanager
-def raw_events() -> Iterator[None]:
-    """Queries in this context, inside the block, read the raw events, never the rollups (comparisons)."""
-    token = _raw.set(True)
-    try:
-        yield
-    finally:
-        _raw.reset(token)
-
-
 @cache
 def sql_parameters(name: str) -> frozenset[str]:
     """The $names a SQL file uses; DuckDB refuses parameters a statement does not take."""
-    return frozenset(re.findall(r"\$([a-z_][a-z0-9_]*)", sql_text(name)))
+    return parameters_of(sql_text(name))
+
+
+def parameters_of(sql: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
 
 
 def run(
@@ -365,21 +412,23 @@ def run(
 ) -> pl.DataFrame:
     """Run the named SQL file with bound parameters and fetch the whole result.
 
-    Read from the rollups (queries/sql/from_rollups/<name>.sql: the same question and the same answer)
-    while they are current, else from the raw events. The answer comes from this process's result
+    A question that takes the time zone (`tz`) reads the rollups, made current first (`Database.ready`).
+    The answer comes from this process's result
     cache when the same file was run with the same parameters (the scope is among them) on the same
     data version; see `queries.cache`. `then`, if given, finishes the answer in Polars before it is kept
     (so callers sharing an answer do not each redo it); it may depend only on the parameters and on
     `then_depends_on`, which is part of the key.
     """
     given = params or {}
-    missing = sql_parameters(name) - given.keys()
-    if missing:
-        raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
-    bound = {key: given[key] for key in sql_parameters(name)}
-    db = _databases.get(cursor)
-    on_rollups = _rollups_answer(db, name, given)
+    on_rollups = "tz" in given
     sql = f"{ROLLUP_SQL}/{name}" if on_rollups else name
+    missing = sql_parameters(sql) - given.keys()
+    if missing:
+        raise TypeError(f"{sql}.sql needs parameters {sorted(missing)}")
+    bound = {key: given[key] for key in sql_parameters(sql)}
+    db = _databases.get(cursor)
+    if db is not None and on_rollups:
+        db.ready(given["tz"])
     query = lambda: execute_on(cursor, sql, given)  # noqa: E731
     answer = query if then is None else lambda: then(query())
     results = query_cache.in_use()
@@ -390,12 +439,6 @@ def run(
     if then is not None:
         key += (then.__module__, then.__qualname__, then_depends_on)
     return results.frame(key, answer)
-
-
-def _rollups_answer(db: Database | None, name: str, params: dict) -> bool:
-    if db is None or not has_rollup_variant(name) or _raw.get() or _rollups_off.is_set():
-        return False
-    return db.uses_rollups(params.get("tz"))
 
 
 def execute_on(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:

@@ -93,7 +93,7 @@ def test_int64_token_counts_copied_in_by_hand_keep_every_page_and_the_rollups_wo
     assert result.exit_code == 0, result.output
     assert "Rolled up" in result.output
     with app.app_context():
-        assert queries.database().uses_rollups("UTC")
+        assert queries.database().rollups_current("UTC")
     everything_answers(app, client, auth, signed_in)  # the same, from the rollups
 
 

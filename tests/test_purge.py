@@ -19,11 +19,11 @@ from data.ingest import purge, storage
 from data.rollups import build as rollup
 from queries import cache as query_cache
 from queries import usage
-from queries.db import raw_events
 from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from tests import org
+from tests.oracle import raw_events
 from tests.test_ingest import assert_readable, event, events, jsonl, with_prices
 from tests.test_rollups import TZ, _app, assert_rollups_answer_as_raw
 

@@ -31,11 +31,11 @@ from data.rollups import build as rollup
 from data.rollups.manifest import read_manifest, rollups_state
 from queries import analytics, billing, usage, users
 from queries import cache as query_cache
-from queries.db import raw_events
 from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from tests import org
+from tests.oracle import raw_events
 from tests.test_ingest import event, jsonl, with_prices
 from tests.test_otlp import TOKEN, otlp_json, otlp_json_span
 from tests.test_people_scope import write_org_with_a_mover
@@ -54,6 +54,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _app(folder: Path, tz: str) -> Flask:
     config = {"TESTING": True, "DATA_DIR": str(folder), "SECRET_KEY": "t", "ORG_TIMEZONE": tz}
+    config["ROLLUP_REBUILD_WAIT"] = 600
     return create_app(config, with_dash=False)
 
 
@@ -138,7 +139,7 @@ def _compare(app, name: str, every_pair: bool) -> int:
     teams, agents = _teams_and_agents(app)
     compared = 0
     with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         question = _questions(_busiest_user(app))[name]
         for period, scope in _cases(teams, agents, every_pair):
             from_rollups = question(period, scope)
@@ -153,7 +154,7 @@ def _compare(app, name: str, every_pair: bool) -> int:
 def assert_rollups_answer_as_raw(app, user_id: str, period: Period, scopes: tuple[Scope, ...]) -> None:
     """Every question, in each scope, answers from the rollups exactly as from the raw events."""
     with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         for question in _questions(user_id).values():
             for scope in scopes:
                 with raw_events():
@@ -184,19 +185,18 @@ def test_the_data_bounds_are_the_same_from_rollups(demo_app) -> None:
                 assert_frame_equal(from_rollups, usage.data_bounds(scope, TZ))
 
 
-def test_the_rollups_are_read_when_current(demo_app, monkeypatch: pytest.MonkeyPatch) -> None:
-    ran: list[str] = []
-    original = queries.db.execute_on
-    def spy(cur, name: str, params: dict) -> pl.DataFrame:
-        ran.append(name)
-        return original(cur, name, params)
-
-    monkeypatch.setattr(queries.db, "execute_on", spy)
-    with demo_app.app_context(), query_cache.bypassed():
-        usage.summary(Filters.asking(_periods()[0], Scope.organization()))
-        with raw_events():
-            usage.summary(Filters.asking(_periods()[0], Scope.organization()))
-    assert ran == ["from_rollups/summary", "summary"]
+def test_no_question_reads_the_events(demo_dir: Path, tmp_path: Path) -> None:
+    """Every event file made unreadable behind the writer's back (not seen: nothing asks for them): every
+    question still answers, the same as before."""
+    folder = _copy(demo_dir, tmp_path)
+    app = _app(folder, TZ)
+    with app.app_context(), query_cache.bypassed():
+        before = {name: q(_periods()[1], Scope.organization()) for name, q in _questions("u").items()}
+    for part in folder.glob("events/utc_date=*/*.parquet"):
+        part.write_bytes(b"PAR1 not Parquet any more")
+    with app.app_context(), query_cache.bypassed():
+        for name, question in _questions("u").items():
+            assert_frame_equal(question(_periods()[1], Scope.organization()), before[name])
 
 
 def _copy(demo_dir: Path, tmp_path: Path) -> Path:
@@ -206,7 +206,7 @@ def _copy(demo_dir: Path, tmp_path: Path) -> Path:
     return folder
 
 
-def test_a_partition_copied_in_by_hand_is_reported_not_silently_read_raw(
+def test_a_partition_copied_in_by_hand_is_reported_and_taken_in_by_a_rebuild(
     demo_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     folder = tmp_path / "data"
@@ -218,25 +218,24 @@ def test_a_partition_copied_in_by_hand_is_reported_not_silently_read_raw(
     period = Period(END - dt.timedelta(days=6), END, TZ)
     with app.app_context():
         db = queries.database()
-        assert db.uses_rollups(TZ) and queries.data_notice() is None
+        assert db.rollups_current(TZ) and queries.data_notice() is None
         before = usage.summary(Filters.asking(period, Scope.organization()))
         (tmp_path / day.name).rename(day)  # by hand, not through the writer
         caplog.set_level(logging.WARNING, logger="queries.db")
-        assert not db.uses_rollups(TZ) and not db.uses_rollups(TZ)
+        assert not db.rollups_current(TZ) and not db.rollups_current(TZ)
         notice = queries.data_notice()
-        # the page says it for its reader, who can run no command: what happens and what an admin should do
-        assert "outside Telemetry's writer" in notice and "An administrator should rebuild" in notice
+        # the page says it for its reader, who can run no command: what happens and what to do if it lasts
+        assert "outside Telemetry's writer" in notice and "being rebuilt" in notice
         assert "flask" not in notice and "rollup" not in notice
         logged = [r.getMessage() for r in caplog.records if "outside Telemetry's writer" in r.getMessage()]
-        assert len(logged) == 1 and "`flask --app app rollup`" in logged[0]  # the log stays technical
+        assert len(logged) == 1 and "rebuilt now" in logged[0]  # once, however often asked
         assert update_data_notice("/telemetry/dashboard").children == notice  # the banner on every page
-        with_raw = usage.summary(Filters.asking(period, Scope.organization()))
-        assert with_raw["interactions"][0] > before["interactions"][0]
-    assert app.test_cli_runner().invoke(args=["rollup"]).exit_code == 0
-    with app.app_context():
-        assert db.uses_rollups(TZ) and queries.data_notice() is None
+        after = usage.summary(Filters.asking(period, Scope.organization()))  # waits for the rebuild
+        assert after["interactions"][0] > before["interactions"][0]
+        assert db.rollups_current(TZ) and queries.data_notice() is None
         assert update_data_notice("/telemetry/dashboard") is None
-        assert_frame_equal(usage.summary(Filters.asking(period, Scope.organization())), with_raw)
+        with raw_events():
+            assert_frame_equal(usage.summary(Filters.asking(period, Scope.organization())), after)
 
 
 def test_the_per_person_list_from_the_rollups_follows_a_new_directory_file(demo_dir: Path, tmp_path: Path) -> None:
@@ -244,7 +243,7 @@ def test_the_per_person_list_from_the_rollups_follows_a_new_directory_file(demo_
     app = _app(folder, TZ)
     period = Period(END - dt.timedelta(days=29), END, TZ)
     with app.app_context():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         before = users.user_activity(Filters.asking(period, Scope.organization()))
     busiest = before.row(0, named=True)
     idle = before.filter(pl.col("interactions") == 0)["user_id"].to_list()
@@ -272,8 +271,8 @@ def test_rollups_of_another_time_zone_are_not_used(demo_dir: Path, tmp_path: Pat
     folder = _copy(demo_dir, tmp_path)
     app = _app(folder, "UTC")
     with app.app_context():
-        assert not queries.database().uses_rollups("UTC")
-        assert not queries.database().uses_rollups(TZ) or read_manifest(folder)["tz"] == TZ
+        assert not queries.database().rollups_current("UTC")
+        assert not queries.database().rollups_current(TZ) or read_manifest(folder)["tz"] == TZ
 
 
 def test_an_incremental_update_writes_the_same_files_as_a_full_build(demo_dir: Path, tmp_path: Path) -> None:
@@ -395,13 +394,13 @@ def test_a_compaction_changes_no_row_and_keeps_the_rollups_current(tmp_path: Pat
     manifest, events = read_manifest(folder), schema.read_version(folder)["events"]
     with app.app_context():
         db = queries.database()
-        assert db.uses_rollups(TZ)
+        assert db.rollups_current(TZ)
         version = query_cache.data_version(db.data_dir)
     result = runner.invoke(args=["compact"])
     assert "2026-03-04: 3 files -> 1" in result.output, result.output
     assert read_manifest(folder) == manifest and schema.read_version(folder)["events"] == events
     with app.app_context():
-        assert db.uses_rollups(TZ) and queries.data_notice() is None
+        assert db.rollups_current(TZ) and queries.data_notice() is None
         assert query_cache.data_version(db.data_dir) == version  # the cached answers stand
 
 
@@ -411,7 +410,7 @@ def test_seeding_the_demo_builds_its_rollups(tmp_path: Path) -> None:
     result = app.test_cli_runner().invoke(args=["seed-demo", "--users", "20", "--days", "10"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
 
 
 def test_rollups_of_an_older_layout_are_not_read_until_rebuilt(demo_dir: Path, tmp_path: Path) -> None:
@@ -421,11 +420,11 @@ def test_rollups_of_an_older_layout_are_not_read_until_rebuilt(demo_dir: Path, t
     manifest_path.write_text(json.dumps({**old, "format": 1}))
     app = _app(folder, TZ)
     with app.app_context():
-        assert not queries.database().uses_rollups(TZ)
+        assert not queries.database().rollups_current(TZ)
     result = app.test_cli_runner().invoke(args=["rollup", "--if-stale"])
     assert result.exit_code == 0 and "Rolled up" in result.output
     with app.app_context():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
 
 
 def _same(from_rollups: pl.DataFrame, from_raw: pl.DataFrame, *asked: object) -> None:
@@ -457,7 +456,7 @@ def test_people_who_moved_teams_are_listed_the_same_from_rollups(tmp_path: Path)
     scopes = (Scope.organization(), Scope.teams(["t_eng", "t_sales"]), Scope.teams(["t_legal"]),
               Scope.teams(["t_sales"]).narrow(agents=["a_code"]))  # fmt: skip
     with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         for name, question in _people_questions().items():
             for period in periods:
                 for scope in scopes:
@@ -490,7 +489,7 @@ def test_people_of_the_demo_who_moved_teams_are_listed_the_same_from_rollups(dem
     _move_people(folder, teams, dt.date(2026, 3, 1))
     rollup.build(folder, TZ)
     with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         for name, question in _people_questions().items():
             for period in _periods():
                 for scope in _scopes(teams, agents):
@@ -548,11 +547,11 @@ def test_a_partition_folder_changed_by_hand_stays_noticed_through_later_writes_u
         write()
         assert BY_HAND in _why_not(folder), write
     with app.app_context():
-        assert BY_HAND in queries.data_notice() and not queries.database().uses_rollups(TZ)
+        assert BY_HAND in queries.data_notice() and not queries.database().rollups_current(TZ)
     assert app.test_cli_runner().invoke(args=["rollup"]).exit_code == 0
     assert _why_not(folder) is None and not schema.read_version(folder)["by_hand"]
     with app.app_context():
-        assert queries.data_notice() is None and queries.database().uses_rollups(TZ)
+        assert queries.data_notice() is None and queries.database().rollups_current(TZ)
         period = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31), TZ)
         with_rollups = usage.summary(Filters.asking(period, Scope.organization()))
         with raw_events():
@@ -651,7 +650,7 @@ def test_an_update_after_a_failed_one_takes_in_the_days_the_failed_one_missed(
     app = _app(folder, TZ)
     period = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31), TZ)
     with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         with_rollups = usage.summary(Filters.asking(period, Scope.organization()))
         with raw_events():
             assert_frame_equal(with_rollups, usage.summary(Filters.asking(period, Scope.organization())))

@@ -127,12 +127,12 @@ def _read_json(path: Path) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
-RAW_SCANS = "the tabs read the raw events (slower, never wrong) until `flask --app app rollup` is run"
+REBUILT = "they are rebuilt now from the events; the tabs show no figure until that is done"
 # What the pages say instead (callbacks/shell.py): their reader can neither run a command nor read the log.
 PAGE_NOTICE = (
-    "Pages may load more slowly than usual: Telemetry's summary tables {cause}, so every figure is computed "
-    "from the raw events meanwhile (complete and correct, only slower). An administrator should rebuild the "
-    "summary tables on the server; the server's log says why and how."
+    "Telemetry's summary tables {cause}: they are being rebuilt from the events now, and the figures appear "
+    "when that is done (a few minutes for a large organization). If this notice stays, tell your "
+    "administrator: the server's log says why."
 )
 
 
@@ -151,7 +151,7 @@ def rollups_check(
     if cause is None:
         return manifest, None, None
     for_log, for_page = cause
-    return None, f"{for_log}; {RAW_SCANS}.", PAGE_NOTICE.format(cause=for_page)
+    return None, f"{for_log}; {REBUILT}.", PAGE_NOTICE.format(cause=for_page)
 
 
 def _why_not(data_dir: Path, tz: object, version: dict | None) -> tuple[dict | None, tuple[str, str] | None]:
