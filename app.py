@@ -122,6 +122,7 @@ ENVIRONMENT = {
     "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", _whole(1, 1000)),
     "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", _whole(1, 256)),
     "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", _whole(1, 64)),
+    "TELEMETRY_ROLLUP_REBUILD_WAIT": ("ROLLUP_REBUILD_WAIT", _number(0, 3600, "a number of seconds from 0 to 3600")),
 }
 # Read by the process's one result cache itself (queries/cache.py: answers and the tabs' outputs, made at first
 # use); checked here.
@@ -130,7 +131,6 @@ PROCESS_ENVIRONMENT = {"TELEMETRY_CACHE_MB": MEGABYTES}
 CONFIG_ONLY = {
     "OTLP_MAX_BYTES": _whole(1, 2**31),
     "CALLBACK_MAX_BYTES": _whole(1024, 2**24),
-    "ROLLUP_REBUILD_WAIT": _number(0, 3600, "a number of seconds from 0 to 3600"),
 }
 
 
