@@ -6,13 +6,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 1
 THREADS ?= 8
+ALERTS_EVERY ?= 300
 DATA_DIR := $(or $(TELEMETRY_DATA_DIR),var)
 DEMO_USERS ?= 1000
 DEMO_DAYS ?= 180
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TELEMETRY_DATA_DIR := $(DATA_DIR)
 
-.PHONY: run test test-long lint lock browser-deps axe-deps demo bench clean-data
+.PHONY: run test test-long lint lock browser-deps pdf-deps poppler-deps axe-deps demo bench clean-data
 
 PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes
 
@@ -51,14 +52,30 @@ demo: $(VENV)/.installed
 	@$(BIN)/flask --app app rollup --if-stale
 	@$(BIN)/flask --app app create-demo-accounts
 
-run: demo
+run: demo pdf-deps
 	@echo "Telemetry on http://$(HOST):$(PORT)/telemetry (data: $(DATA_DIR))"
-	$(BIN)/gunicorn "app:create_app()" --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile -
+	TELEMETRY_ALERTS_EVERY=$(ALERTS_EVERY) $(BIN)/gunicorn "app:create_app()" --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile -
 
 ## Debian's Chromium and ChromeDriver, for the browser tests.
 browser-deps:
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; else \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+
+## Debian's fonts for the PDF report (reports/pdf.py): DejaVu Sans, and for what it lacks Droid Sans Fallback
+## (Chinese, Japanese, Korean) and Symbola (emoji).
+PDF_FONTS := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf \
+	/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf
+pdf-deps:
+	@if ls $(PDF_FONTS) >/dev/null 2>&1; then :; else \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			fonts-dejavu-core fonts-droid-fallback fonts-symbola; \
+	fi
+
+## Poppler's pdftoppm and pdftotext, with which the tests draw and read the PDF report.
+poppler-deps:
+	@if command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null; then :; else \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; \
 	fi
 
 ## axe-core for the accessibility tests, from the npm registry at the version and hash in tests/axe/package-lock.json.
@@ -70,7 +87,7 @@ tests/axe/node_modules/.installed: tests/axe/package-lock.json
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-test: $(VENV)/.installed-dev browser-deps axe-deps lint
+test: $(VENV)/.installed-dev browser-deps pdf-deps poppler-deps axe-deps lint
 	$(BIN)/python -m pytest -n 2 -q
 
 ## The long variants of tests that `make test` runs shorter (CI runs both).

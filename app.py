@@ -11,9 +11,11 @@ from typing import Any, NamedTuple
 
 import click
 import dash
+from authlib.common.security import is_secure_transport
 from flask import Flask, Response, redirect, request
 from gunicorn.errors import AppImportError
 
+import alerts
 import api
 import auth
 import callbacks
@@ -43,6 +45,20 @@ DEFAULTS = {
     "CALLBACK_MAX_BYTES": 64 * 1024,  # tighter, for Dash callbacks and /api/ (auth/gate.py)
     "REPORT_MAX_JOBS": 2,  # report jobs running at once, all workers together (reports/jobs.py); one an account
     "ROLLUP_REBUILD_WAIT": 10.0,  # seconds a question waits for a rebuild of stale rollups before the notice
+    "PASSWORD_LOGIN": True,  # off (PASSWORD_LOGIN=0): only the break-glass admin signs in with a password
+    "OIDC_PROVIDER_NAME": "SSO",  # "Sign in with SSO" unless named
+    "OIDC_TIMEOUT_SECONDS": 10,  # each request to the identity provider (discovery, keys, token)
+    # Budgets and alerts (alerts/): links in alerts point at PUBLIC_URL; the checker thread runs in a serving
+    # process every ALERTS_EVERY_SECONDS (0: not at all; `make run` sets it); a claimed delivery whose sender
+    # stopped is sent again after ALERTS_LEASE_SECONDS; a failed one is retried after ALERTS_RETRY_SECONDS × 2^n.
+    "PUBLIC_URL": "http://127.0.0.1:8050",
+    "SMTP_PORT": 587,
+    "SMTP_STARTTLS": True,
+    "WEBHOOK_ALLOW_LOCAL": False,
+    "WEBHOOK_TIMEOUT": 10.0,
+    "ALERTS_EVERY_SECONDS": 0,
+    "ALERTS_LEASE_SECONDS": 300,
+    "ALERTS_RETRY_SECONDS": 30,
 }
 # A thread back from DuckDB or numpy (which run without Python's lock) waits up to this long for the lock
 # while another thread builds a figure: 1 ms instead of CPython's 5 ms. Measured at 100M events, a tab's
@@ -107,6 +123,8 @@ TEXT = Setting(str, lambda v: isinstance(v, str | Path) and str(v).strip() != ""
 FLAG = Setting(_flag, lambda v: isinstance(v, bool), "1, true, yes, on or 0, false, no, off")
 TIMEZONE = Setting(str, known_timezone, "an IANA name like Europe/Paris", "is not a known time zone")
 MEGABYTES = _number(0, 2**20, "a number of MiB from 0 (off) to 1048576")
+# The provider's address: HTTPS, or plain HTTP on this machine only (a provider in a test).
+ISSUER = Setting(str, lambda v: isinstance(v, str) and is_secure_transport(v), "an https:// URL", "is not an HTTPS URL")
 
 # Environment variable -> config key, with how it is read and checked (at start, in _finish_config).
 ENVIRONMENT = {
@@ -123,6 +141,26 @@ ENVIRONMENT = {
     "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", _whole(1, 256)),
     "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", _whole(1, 64)),
     "TELEMETRY_ROLLUP_REBUILD_WAIT": ("ROLLUP_REBUILD_WAIT", _number(0, 3600, "a number of seconds from 0 to 3600")),
+    # Single sign-on (auth/oidc.py); checked together in _check_sign_in.
+    "OIDC_ISSUER": ("OIDC_ISSUER", ISSUER),
+    "OIDC_CLIENT_ID": ("OIDC_CLIENT_ID", TEXT),
+    "OIDC_CLIENT_SECRET": ("OIDC_CLIENT_SECRET", TEXT),
+    "OIDC_PROVIDER_NAME": ("OIDC_PROVIDER_NAME", TEXT),
+    "OIDC_ALLOWED_DOMAINS": ("OIDC_ALLOWED_DOMAINS", TEXT),
+    "OIDC_GROUPS_CLAIM": ("OIDC_GROUPS_CLAIM", TEXT),
+    "OIDC_ADMIN_GROUPS": ("OIDC_ADMIN_GROUPS", TEXT),
+    "OIDC_MANAGER_GROUPS": ("OIDC_MANAGER_GROUPS", TEXT),
+    "PASSWORD_LOGIN": ("PASSWORD_LOGIN", FLAG),
+    "BREAK_GLASS_ADMIN": ("BREAK_GLASS_ADMIN", TEXT),
+    "TELEMETRY_PUBLIC_URL": ("PUBLIC_URL", TEXT),
+    "TELEMETRY_ALERTS_EVERY": ("ALERTS_EVERY_SECONDS", _whole(0, 86400)),
+    "TELEMETRY_WEBHOOK_ALLOW_LOCAL": ("WEBHOOK_ALLOW_LOCAL", FLAG),
+    "SMTP_HOST": ("SMTP_HOST", TEXT),
+    "SMTP_PORT": ("SMTP_PORT", _whole(1, 65535)),
+    "SMTP_USER": ("SMTP_USER", TEXT),
+    "SMTP_PASSWORD": ("SMTP_PASSWORD", TEXT),
+    "SMTP_STARTTLS": ("SMTP_STARTTLS", FLAG),
+    "SMTP_FROM": ("SMTP_FROM", TEXT),
 }
 # Read by the process's one result cache itself (queries/cache.py: answers and the tabs' outputs, made at first
 # use); checked here.
@@ -131,6 +169,10 @@ PROCESS_ENVIRONMENT = {"TELEMETRY_CACHE_MB": MEGABYTES}
 CONFIG_ONLY = {
     "OTLP_MAX_BYTES": _whole(1, 2**31),
     "CALLBACK_MAX_BYTES": _whole(1024, 2**24),
+    "OIDC_TIMEOUT_SECONDS": _number(0.1, 300, "a number of seconds from 0.1 to 300"),
+    "ALERTS_LEASE_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
+    "ALERTS_RETRY_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
+    "WEBHOOK_TIMEOUT": _number(0.01, 600, "seconds from 0.01 to 600"),
 }
 
 
@@ -157,6 +199,7 @@ def create_app(test_config: dict | None = None, with_dash: bool = True) -> Flask
     auth.init_app(server)
     api.init_app(server)
     reports.init_app(server)
+    alerts.init_app(server, serving=with_dash)
     if with_dash:
         sys.setswitchinterval(GIL_SWITCH_SECONDS)  # for the process serving requests, not for CLI jobs
         _add_dash(server)
@@ -238,6 +281,24 @@ def _finish_config(server: Flask) -> None:
     _make_folder("TELEMETRY_ACCOUNTS_DB", Path(config["ACCOUNTS_DB"]), Path(config["ACCOUNTS_DB"]).parent)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(config["DATA_DIR"])
+    _check_sign_in(config)
+
+
+def _check_sign_in(config: dict) -> None:
+    """Single sign-on's settings go together: an issuer needs its client, password login off needs SSO, and
+    a group mapping needs both the claim and at least one group."""
+    client = [key for key in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not config.get(key)]
+    if config.get("OIDC_ISSUER") and client:
+        raise ConfigError(f"OIDC_ISSUER is set but {' and '.join(client)} not; set all three for single sign-on.")
+    if not config.get("OIDC_ISSUER") and config.get("OIDC_CLIENT_ID"):
+        raise ConfigError("OIDC_CLIENT_ID is set but OIDC_ISSUER not; set the provider's issuer URL.")
+    if not config["PASSWORD_LOGIN"] and not config.get("OIDC_ISSUER"):
+        raise ConfigError("PASSWORD_LOGIN=0 needs single sign-on (OIDC_ISSUER); nobody could sign in otherwise.")
+    groups = config.get("OIDC_ADMIN_GROUPS") or config.get("OIDC_MANAGER_GROUPS")
+    if bool(config.get("OIDC_GROUPS_CLAIM")) != bool(groups):
+        raise ConfigError(
+            "OIDC_GROUPS_CLAIM and OIDC_ADMIN_GROUPS/OIDC_MANAGER_GROUPS go together: name the claim and its groups."
+        )
 
 
 def _outside_the_code(variable: str, folder: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
 from dash.exceptions import DependencyException
@@ -13,7 +14,8 @@ from auth.views import access_notice_page
 
 # Files that hold no data: the login page's and Dash's own scripts and styles.
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/static/")
-PUBLIC_PATHS = ("/login", "/_favicon.ico", "/favicon.ico")
+SIGN_IN_PATHS = ("/login", "/login/sso", "/login/sso/callback")  # the last two: single sign-on (auth/oidc.py)
+PUBLIC_PATHS = (*SIGN_IN_PATHS, "/_favicon.ico", "/favicon.ico")
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Machine endpoints (path -> view) that check their own token instead of a session: api/otlp.py.
 # They also enforce their own body size (OTLP_MAX_BYTES), above the app-wide MAX_CONTENT_LENGTH.
@@ -115,14 +117,16 @@ def security_headers(response: Response, csp: str) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers["Strict-Transport-Security"] = HSTS  # served over HTTPS: browsers keep to it
-    if not is_public(request.path) or request.path == "/login":
+    if not is_public(request.path) or request.path in SIGN_IN_PATHS:
         headers["Cache-Control"] = "no-store"
     return response
 
 
-def content_security_policy(script_hashes: list[str]) -> str:
+def content_security_policy(script_hashes: list[str], form_targets: Sequence[str] = ()) -> str:
     # Plotly and Dash components set inline styles; scripts are only ours, by file or by hash.
     scripts = " ".join(["'self'", *script_hashes])  # Dash gives them quoted: 'sha256-…'
+    # Browsers also hold a form's redirects to form-action: signing in and out by SSO end at the provider.
+    forms = " ".join(["'self'", *form_targets])
     return "; ".join(
         [
             "default-src 'self'",
@@ -133,7 +137,7 @@ def content_security_policy(script_hashes: list[str]) -> str:
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
-            "form-action 'self'",
+            f"form-action {forms}",
             "frame-ancestors 'none'",
         ]
     )

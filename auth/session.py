@@ -11,11 +11,13 @@ from flask import Flask, Request, current_app, request, session
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user
 
 from auth.store import AccountRow, SessionRow, Store, utcnow
+from queries import directory
 
 VIEWER_ROLES = ("admin", "manager")
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 _REJECTED_TOKEN_AUDIT_EVERY = dt.timedelta(minutes=1)
 _FINGERPRINT = "_fingerprint"  # key in the (signed) session cookie
+SSO_SESSION = "_oidc_id_token"  # key in the session cookie of a sign-in by the provider: its ID token
 
 
 @dataclass(frozen=True)
@@ -106,14 +108,32 @@ def presents_token(req: Request) -> bool:
     return scheme.lower() == "bearer"
 
 
+def refusal(row: AccountRow, sso: bool = False) -> str | None:
+    """Why an account may not be signed in, whatever the way: disabled here, or its person left (`active` false
+    in `users.parquet`); by single sign-on, also a person not in the directory at all. (A password account
+    with no directory row still signs in, as before the directory is imported.) The file is read again once
+    it changes."""
+    if row.disabled:
+        return "disabled"
+    person = directory.user_by_email(row.email)
+    if person is None:
+        return "not_in_directory" if sso else None
+    if not person["active"]:
+        return "left"
+    return None
+
+
 def load_session(sid: str) -> Account | None:
-    """The account behind a session cookie, unless revoked, disabled, idle or too old."""
+    """The account behind a session cookie, unless revoked, disabled, gone from the directory, idle or too old."""
     if presents_token(request):
         return None  # Flask-Login then asks load_token, and only it
     if session.get(_FINGERPRINT) != session_fingerprint():
         return None  # the cookie was issued to another address or browser: replayed, or stale
     found = store().session(sid)
     if found is None or found.revoked or found.account.disabled:
+        return None
+    if refusal(found.account, sso=SSO_SESSION in session):
+        store().revoke_session(sid)  # the person left: the session ends, as disable-user ends it
         return None
     now = utcnow()
     if _expired(found, now):
@@ -142,7 +162,7 @@ def load_token(req: Request) -> Account | None:
         return None
     token = req.headers["Authorization"].partition(" ")[2].strip()
     row = store().account_by_token(token) if token else None
-    if row is None or row.disabled:
+    if row is None or refusal(row):
         if token:  # anyone can send these: one entry per address a minute
             key = f"address:{address_key(req.remote_addr)}"
             detail = {"path": req.path[:200]}

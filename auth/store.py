@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROLES = ("admin", "manager", "member")
+# The password hash of an account made by single sign-on: no argon2 hash, so no password ever verifies.
+NO_PASSWORD = "!sso"
 
 SCHEMA = """
 create table if not exists accounts (
@@ -149,6 +151,22 @@ class Store:
                 (email.strip(),),
             ).fetchone()
         return AccountRow(*row[:5], bool(row[5])) if row else None
+
+    def sso_account(self, email: str, user_id: str, role: str) -> AccountRow:
+        """The account of a person signing in by SSO, made (with no password) or given the directory's user
+        and role, which decide at each sign-in."""
+        if role not in ROLES:
+            raise ValueError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+        with self._tx() as db:
+            db.execute(
+                "insert into accounts (email, user_id, role, password_hash, created_at) values (?, ?, ?, ?, ?)"
+                " on conflict (email) do update set user_id = excluded.user_id, role = excluded.role",
+                (email, user_id, role, NO_PASSWORD, utcnow().isoformat()),
+            )
+            row = db.execute(
+                "select id, email, user_id, role, password_hash, disabled from accounts where email = ?", (email,)
+            ).fetchone()
+        return AccountRow(*row[:5], bool(row[5]))
 
     def count_accounts(self) -> int:
         with self._tx() as db:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import dash
 from flask import Flask
 
-from callbacks import analytics, billing, charts, dashboard, report, shell, users
+from callbacks import analytics, billing, budgets, charts, dashboard, report, shell, users
 from callbacks._figures import use_house_template
 
 
@@ -19,5 +19,6 @@ def register_all(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
     analytics.register_callbacks(app)
     users.register_callbacks(app)
     billing.register_callbacks(app)
+    budgets.register_callbacks(app)
     report.register_callbacks(app, make_app)
     charts.register_callbacks(app)

@@ -91,8 +91,11 @@ def memoised(update: Callable) -> Callable:
     kept output, or MISSING, without computing anything.
     """
 
+    depends_on = getattr(update, "also_depends_on", None)  # what else its output follows, e.g. the budgets
+
     def key(shared: tuple) -> tuple:
-        return ("output", update.__module__, update.__qualname__, *shared)
+        extra = () if depends_on is None else (depends_on(),)
+        return ("output", update.__module__, update.__qualname__, *shared, *extra)
 
     @functools.wraps(update)
     def answer(*args):

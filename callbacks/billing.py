@@ -35,6 +35,7 @@ from callbacks._figures import (
     unfinished_note,
 )
 from callbacks._tab import register_tab
+from callbacks.budgets import update_budgets
 from layouts import ids
 from layouts._components import (
     DAY_HOVER,
@@ -508,6 +509,9 @@ def register_callbacks(app: dash.Dash) -> None:
           Output(ids.BILLING_TEAM_GRID, "dashGridOptions")), update_teams),
         ((Output(ids.BILLING_AGENT_CHART, "figure"), Output(ids.BILLING_AGENT_GRID, "rowData"),
           Output(ids.BILLING_AGENT_GRID, "dashGridOptions")), update_agents),
+        ((Output(ids.BILLING_BUDGETS, "children"), Output(ids.BILLING_BUDGET_FORM, "style"),
+          Output(ids.BILLING_BUDGET_SCOPE, "options"), Output(ids.BILLING_RECIPIENT_SCOPE, "options"),
+          Output(ids.BILLING_RECIPIENT_SCOPE, "value")), update_budgets),
     ])  # fmt: skip
     # The selector set by the tab asks nothing; a period chosen there goes to the server for its URL, into a
     # store of this page (not the shell's location, which would fire it each time the page is drawn).

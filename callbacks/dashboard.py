@@ -32,6 +32,7 @@ from callbacks._figures import (
 )
 from callbacks._tab import register_tab
 from callbacks.analytics import update_search_from_agent_click, update_search_from_team_click
+from callbacks.budgets import org_budget_line, store_version
 from layouts import ids
 from layouts._components import (
     format_change,
@@ -100,7 +101,8 @@ def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
     except PeriodError as error:
         return message(str(error), "danger"), None
     period = filters.period
-    compared = comparison(period, today or today_local(period.tz))
+    compared_day = today or today_local(period.tz)
+    compared = comparison(period, compared_day)
     now = usage.summary(filters).row(0, named=True)
     adopted_now = usage.adoption(filters).row(0, named=True)
     share_now = _ratio(adopted_now["active_users"], adopted_now["users_with_access"])
@@ -130,7 +132,7 @@ def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
     cards = [
         card("interactions", "Total interactions", format_count(now["interactions"])),
         card("active-users", "Active users", format_count(now["active_users"])),
-        card("cost", "Cost (USD)", format_usd(now["cost_usd"])),
+        card("cost", "Cost (USD)", format_usd(now["cost_usd"]), org_budget_line(filters.scope, compared_day)),
         card("adoption", "Active share", format_percent(share_now),
              f"{adopted_now['active_users']:,} of {adopted_now['users_with_access']:,} people with access"),
     ]  # fmt: skip
@@ -306,6 +308,9 @@ def update_top_agents(query: dict | None) -> tuple[Figure, str]:
 
 def update_top_teams(query: dict | None) -> tuple[Figure, str]:
     return _top("team", query)
+
+
+update_kpis.also_depends_on = store_version  # the cost card's organization budget line
 
 
 def register_callbacks(app: dash.Dash) -> None:

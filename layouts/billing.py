@@ -70,6 +70,38 @@ def _selector() -> dbc.Row:
     )
 
 
+def _field(label: str, control, width: int) -> dbc.Col:
+    return dbc.Col([dbc.Label(label, html_for=control.id, className="small mb-1"), control], md=width)
+
+
+def _budget_forms() -> dbc.Card:
+    """Set a budget (Admins: the row is shown to them only) and add an email recipient (Admins; Managers for
+    their teams). The scope lists are filled per viewer by the tab's callback; the server checks every change."""
+    cadences = [{"label": "Billing period", "value": "billing"}, {"label": "Calendar month", "value": "month"}]
+    budget = dbc.Row(
+        [
+            _field("Budget for", dbc.Select(id=ids.BILLING_BUDGET_SCOPE, options=[], value="org"), 4),
+            _field("Amount (USD)", dbc.Input(id=ids.BILLING_BUDGET_USD, type="text", inputMode="decimal"), 3),
+            _field("Per", dbc.Select(id=ids.BILLING_BUDGET_CADENCE, value="billing", options=cadences), 3),
+            dbc.Col(dbc.Button("Set budget", id=ids.BILLING_BUDGET_SET, color="primary"), md=2),
+        ],
+        id=ids.BILLING_BUDGET_FORM,
+        className="g-2 align-items-end mb-3",
+        style={"display": "none"},
+    )
+    recipient = dbc.Row(
+        [
+            _field("Send alerts to (email)", dbc.Input(id=ids.BILLING_RECIPIENT_EMAIL, type="email"), 4),
+            _field("Alerts of", dbc.Select(id=ids.BILLING_RECIPIENT_SCOPE, options=[]), 4),
+            dbc.Col(dbc.Button("Add recipient", id=ids.BILLING_RECIPIENT_ADD, color="secondary"), md=2),
+        ],
+        className="g-2 align-items-end",
+    )
+    feedback = html.Div(id=ids.BILLING_BUDGET_FEEDBACK, role="status", className="small mt-2")
+    header = dbc.CardHeader(html.Div("Budgets and recipients", className="fw-semibold"), className="bg-body")
+    return dbc.Card([header, dbc.CardBody([budget, recipient, feedback])], className="mt-3")
+
+
 def layout(**query: str) -> html.Div:
     return html.Div(
         [
@@ -108,6 +140,8 @@ def layout(**query: str) -> html.Div:
                 ],
                 className="g-3",
             ),
+            dcc.Loading(html.Div(id=ids.BILLING_BUDGETS, className="mt-3"), type="dot"),
+            _budget_forms(),
         ],
         id="billing-page",
     )  # fmt: skip

@@ -97,6 +97,16 @@ BILLING_TEAM_CHART = "billing-team-chart"
 BILLING_TEAM_GRID = "billing-team-grid"
 BILLING_AGENT_CHART = "billing-agent-chart"
 BILLING_AGENT_GRID = "billing-agent-grid"
+BILLING_BUDGETS = "billing-budgets"  # budgets against spend and the alerts sent (callbacks/budgets.py)
+BILLING_BUDGET_SCOPE = "billing-budget-scope"  # the budget form (admins) and the recipient form, in that section
+BILLING_BUDGET_USD = "billing-budget-usd"
+BILLING_BUDGET_CADENCE = "billing-budget-cadence"
+BILLING_BUDGET_SET = "billing-budget-set"
+BILLING_RECIPIENT_EMAIL = "billing-recipient-email"
+BILLING_RECIPIENT_SCOPE = "billing-recipient-scope"
+BILLING_RECIPIENT_ADD = "billing-recipient-add"
+BILLING_BUDGET_FEEDBACK = "billing-budget-feedback"
+BILLING_BUDGET_FORM = "billing-budget-form"  # the budget form's row: shown to Admins only
 
 # Generate Report (a dialog on every tab, in the shell)
 REPORT_OPEN = "report-open"

@@ -1,4 +1,4 @@
-"""Reports for people without access: Excel, CSV and HTML files, from the dialog or the command line."""
+"""Reports for people without access: Excel, CSV, HTML and PDF files, from the dialog or the command line."""
 
 from __future__ import annotations
 
@@ -21,13 +21,14 @@ from reports.request import FORMATS, ReportError, ReportRequest
 from reports.tables import POINTS
 
 FORMAT_HELP = (
-    "xlsx: one workbook; html: one self-contained page; csv: one .csv file for one point, a .zip of CSV files "
-    "for several (name --out *.zip)."
+    "xlsx: one workbook; html: one self-contained page; pdf: charts and tables to read or print; csv: one .csv "
+    "file for one point, a .zip of CSV files for several (name --out *.zip)."
 )
-REPORT_SUFFIXES = (".xlsx", ".html", ".htm", ".csv", ".zip")
+REPORT_SUFFIXES = (".xlsx", ".html", ".htm", ".pdf", ".csv", ".zip")
 OUT_KINDS = {
     "xlsx": "an xlsx report is an Excel workbook",
     "html": "an html report is one HTML page",
+    "pdf": "a pdf report is one PDF document",
     "csv": "one point in CSV makes a CSV file",
 }
 
@@ -44,7 +45,7 @@ OUT_KINDS = {
     "--out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The file to write, in a folder that exists: .xlsx, .html, .csv, or .zip for csv with several points.",
+    help="The file to write, in a folder that exists: .xlsx, .html, .pdf, .csv, or .zip for csv with several points.",
 )
 @click.option("--as", "as_email", default=None, help="Make it in this account's scope (a manager's teams).")
 @with_appcontext

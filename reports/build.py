@@ -20,6 +20,7 @@ from queries.scope import Scope
 from reports.csv_zip import table_csv, write_csv_zip
 from reports.html import write_html
 from reports.meta import ReportMeta
+from reports.pdf import write_pdf
 from reports.request import ReportError, ReportRequest
 from reports.tables import POINTS, Table, build_table
 from reports.xlsx import write_xlsx
@@ -30,6 +31,7 @@ MIMETYPES = {
     "csv": "text/csv",
     "zip": "application/zip",
     "html": "text/html",
+    "pdf": "application/pdf",
 }
 
 
@@ -91,6 +93,10 @@ def build_report(
         out = io.BytesIO()
         write_html(out, meta, summary, tables)
         return ReportFile(f"{stem}.html", MIMETYPES["html"], out.getvalue())
+    if ask.format == "pdf":
+        out = io.BytesIO()
+        write_pdf(out, meta, summary, tables)
+        return ReportFile(f"{stem}.pdf", MIMETYPES["pdf"], out.getvalue())
     with tempfile.TemporaryDirectory(prefix="telemetry-report-") as folder:
         path = Path(folder) / f"{stem}.xlsx"
         write_xlsx(path, meta, summary, tables)

@@ -12,7 +12,12 @@ from queries.period import GRAINS, Period, PeriodError
 from queries.scope import Scope
 from reports.tables import POINTS
 
-FORMATS = {"xlsx": "Excel (.xlsx)", "csv": "CSV (zip when several)", "html": "HTML (one self-contained file)"}
+FORMATS = {
+    "xlsx": "Excel (.xlsx)",
+    "csv": "CSV (zip when several)",
+    "html": "HTML (one self-contained file)",
+    "pdf": "PDF (to read, print or forward)",
+}
 TICKET_MAX_AGE_SECONDS = 15 * 60
 _SALT = "telemetry-report"
 

@@ -138,18 +138,55 @@ def auth(client: FlaskClient) -> AuthActions:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory, password_hash):
     """The tiny org served over HTTP by a threaded Werkzeug server on a free local port."""
+    yield from _serve(tmp_path_factory, password_hash)
+
+
+def _serve(tmp_path_factory, password_hash, **config):
     import threading
 
     from werkzeug.serving import make_server
 
     folder = tmp_path_factory.mktemp("live") / "data"
     org.write_org_rolled_up(folder)
-    app = make_app(folder, password_hash)
+    app = make_app(folder, password_hash, **config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+# Single sign-on: one OpenID provider on loopback per test process (tests/oidc_provider.py).
+
+
+@pytest.fixture(scope="session")
+def _oidc_provider():
+    from tests import oidc_provider
+
+    with oidc_provider.running() as provider:
+        yield provider
+
+
+@pytest.fixture
+def provider(_oidc_provider):
+    """The provider, with nothing left over from an earlier test's broken tokens."""
+    _oidc_provider.reset()
+    yield _oidc_provider
+    _oidc_provider.reset()
+
+
+def sso_config(issuer: str, **more) -> dict:
+    """The settings that point the app at a provider (tests/oidc_provider.py's client)."""
+    from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET
+
+    config = {"OIDC_ISSUER": issuer, "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": CLIENT_SECRET}
+    return {**config, "OIDC_PROVIDER_NAME": "Acme ID", **more}
+
+
+@pytest.fixture(scope="module")
+def sso_live_server(tmp_path_factory, password_hash, _oidc_provider):
+    """As live_server, signing in through the provider too."""
+    yield from _serve(tmp_path_factory, password_hash, **sso_config(_oidc_provider.url))
 
 
 WINDOW = (1400, 1000)

@@ -38,3 +38,6 @@ def test_nothing_selected_disables_generate_with_a_reason(browser, live_server):
         browser.find_element(By.XPATH, f"//label[normalize-space()='{label}']").click()
     assert text_of(browser, "report-reason") == "Choose at least one data point."
     assert not browser.find_element(By.ID, "report-generate").is_enabled()
+    formats = [label.text for label in browser.find_elements(By.CSS_SELECTOR, "#report-format label")]
+    assert formats == ["Excel (.xlsx)", "CSV (zip when several)", "HTML (one self-contained file)",
+                       "PDF (to read, print or forward)"]  # fmt: skip

@@ -18,7 +18,8 @@ MAX_LINES = 420  # "about 400": a module longer than this is two modules
 RULES = [
     ("queries", ("data.ingest", "data.demo", "data.rollups.build", "data.cli", "callbacks", "layouts", "api",
                  "reports", "app"), "queries reads what the writer wrote (data.schema, data.rollups.manifest)"),
-    ("data.ingest", ("queries", "callbacks", "layouts", "api", "reports", "auth", "app", "data.demo"), "the writer"),
+    ("data.ingest", ("queries", "callbacks", "layouts", "api", "reports", "auth", "app", "data.demo", "alerts"),
+     "the writer"),
     ("data.demo", ("queries", "callbacks", "layouts", "api", "reports", "auth", "app", "data.ingest"), "the demo"),
     ("data.schema", ("queries", "callbacks", "layouts", "api", "reports", "auth", "app", "data.ingest"), "contract"),
     ("data.rollups.manifest", ("queries", "callbacks", "layouts", "api", "reports", "app", "data.ingest", "data.demo",
@@ -27,6 +28,7 @@ RULES = [
      "the rollup builder, called by the writer"),
     ("callbacks.report", ("app",), "a callback gets the app from Flask, not by importing it"),
     ("callbacks", ("app", "api"), "callbacks serve the pages"),
+    ("alerts", ("app", "api", "callbacks"), "the checker runs below the pages, in a server or a command"),
 ]
 # The rollup builder still reads one query-layer module: `Period` (a value: local midnights by DuckDB's
 # rules, the same ones every question uses).
@@ -42,7 +44,7 @@ def _module(path: Path) -> str:
 
 def _sources() -> dict[str, Path]:
     found = {}
-    for package in ("api", "auth", "callbacks", "data", "layouts", "queries", "reports"):
+    for package in ("alerts", "api", "auth", "callbacks", "data", "layouts", "queries", "reports"):
         for path in sorted((ROOT / package).rglob("*.py")):
             found[_module(path)] = path
     found["app"] = ROOT / "app.py"

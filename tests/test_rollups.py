@@ -29,7 +29,7 @@ from data.ingest.storage import locked
 from data.ingest.writer import ingest_files
 from data.rollups import build as rollup
 from data.rollups.manifest import read_manifest, rollups_state
-from queries import analytics, billing, usage, users
+from queries import analytics, billing, budgets, usage, users
 from queries import cache as query_cache
 from queries.filters import Filters
 from queries.period import Period
@@ -117,6 +117,7 @@ def _questions(user_id: str) -> dict[str, Callable[[Period, Scope], pl.DataFrame
         "cost by agent": lambda p, s: billing.cost_by_key(Filters.asking(p, s), "agent"),
         "cost by model": lambda p, s: billing.cost_by_key(Filters.asking(p, s), "model"),
         "cost by day": lambda p, s: billing.cost_by_day(Filters.asking(p, s)),
+        "budget spend by day": lambda p, s: budgets.budget_spend_by_day(Filters.asking(p, s)),
     }
 
 

@@ -16,7 +16,7 @@ import pytest
 from app import DEFAULTS
 
 REPO = Path(__file__).resolve().parent.parent
-APP_PACKAGES = ["api", "auth", "callbacks", "data", "layouts", "queries", "reports"]
+APP_PACKAGES = ["alerts", "api", "auth", "callbacks", "data", "layouts", "queries", "reports"]
 LOCKS = {"requirements.txt": "requirements.lock", "requirements-dev.txt": "requirements-dev.lock",
          "requirements-bench.txt": "requirements-bench.lock"}
 needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")

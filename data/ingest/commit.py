@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,13 @@ from data.rollups.build import Build
 from data.rollups.manifest import current_manifest, read_manifest
 
 logger = logging.getLogger(__name__)
+_after_write: list[Callable[[Path], None]] = []
+
+
+def after_write(callback: Callable[[Path], None]) -> None:
+    """Have `callback(data_dir)` called after each write of this process that changed events, once the data
+    version is written (the alerts' checker is woken so). It must return at once: the writer waits for it."""
+    _after_write.append(callback)
 
 
 @dataclass
@@ -80,6 +87,16 @@ def _finish(data_dir: Path, write: Write) -> None:
         if not built:
             schema.write_version(data_dir, data_changed=bool(write.utc_dates) or write.directory,
                                  events_changed=bool(write.utc_dates))  # fmt: skip
+    if write.utc_dates:
+        _tell_after_write(data_dir)
+
+
+def _tell_after_write(data_dir: Path) -> None:
+    for callback in list(_after_write):
+        try:
+            callback(data_dir)
+        except Exception:  # a listener's failure is not the write's
+            logger.exception("A callback after the write failed")
 
 
 def rebuild_rollups(data_dir: Path, tz: str) -> Build | None:
