@@ -45,25 +45,37 @@ per_user as (
     having sum(bit_count(days)) > 0
 ),
 per_agent as (
-    select
-        user_id,
-        agent_id,
-        sum(
+    -- keyed by the person's and the agent's codes: the period's whole months from their sums, its first and
+    -- last month from their running sums
+    select code, agent, sum(interactions) as interactions
+    from (
+        select code, agent, interactions
+        from user_agent_month
+        where month between $first_whole_month and $last_whole_month
+            and team_in_scope(team_id, $team_ids)
+            and agent in (select agent from agent_codes where agent_in_scope(agent_id, $agent_ids))
+        union all
+        select
+            code,
+            agent,
             through_day(running_interactions, days, last_day_in(month, $end_date))
-            - through_day(running_interactions, days, first_day_in(month, $start_date) - 1)
-        ) as interactions
-    from user_month
-    where month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
-        and agent_id is not null
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-    group by user_id, agent_id
+                - through_day(running_interactions, days, first_day_in(month, $start_date) - 1)
+        from user_agent_month
+        where month in (strftime($start_date, '%Y-%m'), strftime($end_date, '%Y-%m'))
+            and month not between $first_whole_month and $last_whole_month
+            and team_in_scope(team_id, $team_ids)
+            and agent in (select agent from agent_codes where agent_in_scope(agent_id, $agent_ids))
+    )
+    group by code, agent
 ),
 top_agent as (
-    -- most interactions in the period; of equals, the first agent id
-    select user_id, arg_min(agent_id, (-interactions, agent_id)) as agent_id
-    from per_agent
-    where interactions > 0
-    group by user_id
+    -- most interactions in the period; of equals, the first agent id (the codes follow the ids' order)
+    select codes.user_id, agent_codes.agent_id
+    from (
+        select code, arg_min(agent, (-interactions, agent)) as agent from per_agent where interactions > 0 group by code
+    ) as top
+    join user_codes as codes on codes.code = top.code
+    join agent_codes on agent_codes.agent = top.agent
 ),
 ever as (
     -- the last month's first instant counts if a day up to the period's end had activity; its last instant
