@@ -70,6 +70,15 @@ IN_MEMORY = {
 # Rollups in memory (`<table>_kept`, above) but for the rows given here, read from their files: user_month's
 # rows per agent, which the per-person questions read only for a scope that names agents.
 PART_ON_DISK = {"user_month": "agent_id is not null"}
+# The user_month rows a scope reads: those over all agents (in memory) unless it names agents, then those per
+# agent (from their files). A table macro rather than a filter on the view: with the scope's agents bound,
+# DuckDB drops the part not read while planning, and does not open its files.
+USER_MONTH_ROWS = (
+    "create or replace macro user_month_rows(agent_ids) as table "
+    "select * from user_month_kept where agent_ids::varchar[] is null "
+    "union all "
+    "select * from user_month_files where agent_id is not null and agent_ids::varchar[] is not null"
+)
 # The directory's people with their bit in the sets (none: never active), made again when the directory or
 # the rollups change: joined per question, 33,000 people cost 4 ms each time.
 PEOPLE_CODES = (
@@ -239,6 +248,7 @@ class Database:
         for table, on_disk in PART_ON_DISK.items():  # the rows kept in memory and the others, from their files
             both = f"select * from {table}_kept union all select * from {table}_files where {on_disk}"  # noqa: S608
             self._con.sql(f"create or replace view {table} as {both}")
+        self._con.sql(USER_MONTH_ROWS)
         self._rollups_present = present
 
     def _load_tables(self, manifest: dict) -> None:

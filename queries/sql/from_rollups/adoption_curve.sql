@@ -13,9 +13,8 @@ with month_rows as (
         (1::bigint << (case when month = strftime($end_date, '%Y-%m') then day($end_date::date) else 31 end))
             - (1::bigint << (case when month = strftime($start_date, '%Y-%m') then day($start_date::date) else 1 end - 1))
             as period_days
-    from user_month
+    from user_month_rows($agent_ids)
     where month <= strftime($end_date, '%Y-%m')
-        and (agent_id is null and $agent_ids::varchar[] is null or agent_id is not null and $agent_ids::varchar[] is not null)
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 ever as (

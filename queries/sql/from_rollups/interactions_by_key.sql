@@ -34,9 +34,8 @@ user_rows as (
             - through_day(running_interactions, days, first_day_in(month, $start_date) - 1) as interactions,
         through_day(running_cost_usd, days, last_day_in(month, $end_date))
             - through_day(running_cost_usd, days, first_day_in(month, $start_date) - 1) as cost_usd
-    from user_month
+    from user_month_rows($agent_ids)
     where month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
-        and (agent_id is null and $agent_ids::varchar[] is null or agent_id is not null and $agent_ids::varchar[] is not null)
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
         and $by = 'user'
 ),

@@ -16,9 +16,8 @@ with month_rows as (
         day_last_ts,
         first_day_in(month, $start_date) as first_day,
         last_day_in(month, $end_date) as last_day
-    from user_month
+    from user_month_rows($agent_ids)
     where month <= strftime($end_date, '%Y-%m')
-        and (agent_id is null and $agent_ids::varchar[] is null or agent_id is not null and $agent_ids::varchar[] is not null)
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 per_month as (
