@@ -64,7 +64,7 @@ IN_MEMORY = {
         "user_month_files.interactions::integer as interactions, user_month_files.days, "
         "user_month_files.running_interactions::integer[] as running_interactions "
         "from user_month_files join user_codes as codes on codes.user_id = user_month_files.user_id "
-        "join agent_codes on agent_codes.agent_id = user_month_files.agent_id order by month, code"
+        "join agent_codes on agent_codes.agent_id = user_month_files.agent_id"
     ),
 }
 # Rollups in memory (`<table>_kept`, above) but for the rows given here, read from their files: user_month's
