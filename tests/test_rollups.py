@@ -310,6 +310,22 @@ def test_user_month_holds_each_persons_local_days_as_bit_masks(tmp_path: Path) -
         ("u2", "t_eng", None): max_, ("u2", "t_eng", "a_draft"): max_,
         ("u3", "t_legal", None): lee, ("u3", "t_legal", "a_draft"): lee,
     }  # fmt: skip
+    # per day with activity, in day order: interactions and cost so far in the month, the day's last instant
+    utc = dt.UTC
+    days_of = {
+        (r["user_id"], r["agent_id"]): (r["running_interactions"], [str(c) for c in r["running_cost_usd"]],
+                                        r["day_last_ts"])
+        for r in rows.iter_rows(named=True)
+    }  # fmt: skip
+    assert days_of[("u4", None)] == days_of[("u4", "a_code")] == (
+        [2, 3], ["0.350000", "0.390000"],
+        [dt.datetime(2026, 3, 2, 15, 30, tzinfo=utc), dt.datetime(2026, 3, 8, 6, 30, tzinfo=utc)],
+    )  # fmt: skip
+    assert days_of[("u5", None)] == (
+        [1, 2, 3], ["1.000001", "1.500001", "2.200001"],
+        [dt.datetime(2026, 3, 3, 9, tzinfo=utc), dt.datetime(2026, 3, 9, 3, 30, tzinfo=utc),
+         dt.datetime(2026, 3, 9, 4, 30, tzinfo=utc)],
+    )  # fmt: skip
     assert rows["month_start"].unique().to_list() == [dt.date(2026, 3, 1)]
     assert rows["agent_id"].head(4).is_null().all()  # the rows over all agents first
     february = pl.read_parquet(folder / "rollups" / "user_month" / "month=2026-02" / "part-0.parquet")

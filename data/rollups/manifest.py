@@ -25,8 +25,9 @@ from data.schema import empty_select, literal
 # 6: the manifest names the events version it was built from, not a signature of the event files;
 # 7: and user_sets with user_codes (distinct users counted in SQL, from bitmaps);
 # 8: a day's team × agent set lists its codes instead of a bitmap;
-# 9: and user_month (per-person figures in SQL), no user index; the manifest names its build.
-FORMAT = 9
+# 9: and user_month (per-person figures in SQL), no user index; the manifest names its build;
+# 10: user_month holds its days' running interactions and cost and last instants (no user_day read).
+FORMAT = 10
 TABLES = ("cube", "hours", "user_day", "user_month")  # user_month: built from user_day (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
 CODES_FILE = "user_codes.parquet"  # each person's bit in the sets
@@ -98,6 +99,9 @@ ROLLUP_SCHEMAS = {
             "last_ts": schema.UTC_TS,
             "days": pl.Int32,  # bit d - 1: day d of the month had activity
             "working_days": pl.Int32,  # the same, Monday to Friday only
+            "running_interactions": pl.List(pl.Int64),  # per day with activity: so far in the month
+            "running_cost_usd": pl.List(pl.Decimal(38, 6)),
+            "day_last_ts": pl.List(schema.UTC_TS),  # per day with activity: its last instant
             "month": pl.String,
         }
     ),

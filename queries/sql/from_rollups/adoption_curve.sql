@@ -3,29 +3,25 @@
 -- unless the scope names agents): a person is active in the period if a day of theirs in its months is one
 -- of its days (their day masks), and their first activity up to its end is in the months before its last
 -- month, or in that month if a day of theirs there is not after the period's end.
-with month_rows as (
+with per_user as (
+    -- one pass over the person's months up to the period's end
     select
         user_id,
-        month,
-        first_ts,
-        days,
-        -- the period's days of this month, as a mask
-        (1::bigint << (case when month = strftime($end_date, '%Y-%m') then day($end_date::date) else 31 end))
-            - (1::bigint << (case when month = strftime($start_date, '%Y-%m') then day($start_date::date) else 1 end - 1))
-            as period_days
-    from user_month
+        min(first_ts) filter (
+            where month < strftime($end_date, '%Y-%m') or days & ((1 << day($end_date::date)) - 1) <> 0
+        ) as first_ts,
+        -- a day of theirs is one of the period's (the period's days of the month, as a mask)
+        bool_or(
+            month >= strftime($start_date, '%Y-%m')
+            and days & ((1::bigint << last_day_in(month, $end_date)) - (1::bigint << (first_day_in(month, $start_date) - 1))) <> 0
+        ) as active_in_period
+    from user_month_rows($agent_ids)
     where month <= strftime($end_date, '%Y-%m')
-        and (agent_id is null and $agent_ids::varchar[] is null or agent_id is not null and $agent_ids::varchar[] is not null)
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-),
-ever as (
-    select user_id, min(first_ts) as first_ts
-    from month_rows
-    where month < strftime($end_date, '%Y-%m') or days & ((1 << day($end_date::date)) - 1) <> 0
     group by user_id
 ),
 listed as (
-    select user_id from month_rows where month >= strftime($start_date, '%Y-%m') and days & period_days <> 0
+    select user_id from per_user where active_in_period
     union
     select user_id
     from users
@@ -34,9 +30,10 @@ listed as (
         and team_in_scope(team_id, $team_ids)
 ),
 firsts as (
-    select ever.user_id, timezone($tz, ever.first_ts)::date as first_day
-    from ever
-    join listed on listed.user_id = ever.user_id
+    select per_user.user_id, timezone($tz, per_user.first_ts)::date as first_day
+    from per_user
+    join listed on listed.user_id = per_user.user_id
+    where per_user.first_ts is not null
 ),
 scoped_users as (
     select listed.user_id, least(timezone($tz, users.created_at)::date, firsts.first_day) as since

@@ -24,21 +24,18 @@ active as (
     where $by <> 'user'
     group by key
 ),
--- per person: the period's whole local months from user_month (its rows over all agents unless the scope
--- names agents), its other days from user_day
+-- per person: user_month's rows of the period's months (its rows over all agents unless the scope names
+-- agents), each the running sums through the period's last day in its month minus through the day before
+-- its first (queries/sql/macros.sql)
 user_rows as (
-    select user_id, interactions, cost_usd
-    from user_month
-    where month between $first_whole_month and $last_whole_month
-        and (agent_id is null and $agent_ids::varchar[] is null or agent_id is not null and $agent_ids::varchar[] is not null)
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-        and $by = 'user'
-    union all
-    select user_id, interactions, cost_usd
-    from user_day
-    where day between $start_date and $end_date
-        and month in (strftime($start_date, '%Y-%m'), strftime($end_date, '%Y-%m'))
-        and month not between $first_whole_month and $last_whole_month
+    select
+        user_id,
+        through_day(running_interactions, days, last_day_in(month, $end_date))
+            - through_day(running_interactions, days, first_day_in(month, $start_date) - 1) as interactions,
+        through_day(running_cost_usd, days, last_day_in(month, $end_date))
+            - through_day(running_cost_usd, days, first_day_in(month, $start_date) - 1) as cost_usd
+    from user_month_rows($agent_ids)
+    where month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
         and $by = 'user'
 ),
@@ -50,6 +47,7 @@ totals as (
     select user_id, sum(interactions)::bigint, 1, sum(cost_usd)::decimal(38, 6)
     from user_rows
     group by user_id
+    having sum(interactions) > 0
 )
 select
     totals.key,

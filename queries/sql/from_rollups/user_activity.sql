@@ -1,84 +1,84 @@
--- Everyone listed in the scope, with their activity in the scope, from the rollups (as ../user_activity.sql).
--- user_month gives each person's days in the period (their day masks per month, cut to the period's days:
--- a day with two teams or agents counts once), the whole months' interactions and the first and last
--- activity; user_day the interactions of the period's other days (in its first and last month only) and
--- the last month's days up to the period's end. user_month's rows over all agents unless the scope names
+-- Everyone listed in the scope, with their activity in the scope, from the rollups (as ../user_activity.sql),
+-- user_month alone: each month row answers for the period's days in its month (its running interactions
+-- through the last of them minus through the day before the first; queries/sql/macros.sql), and gives the
+-- person's days in the period (their day masks per month, cut to the period's days: a day with two teams or
+-- agents counts once) and the first and last activity. Its rows over all agents unless the scope names
 -- agents; its rows per agent for the most used agent.
 with month_rows as (
     select
         user_id,
         month,
-        interactions,
         first_ts,
         last_ts,
         days,
         working_days,
-        -- the period's days of this month, as a mask
-        (1::bigint << (case when month = strftime($end_date, '%Y-%m') then day($end_date::date) else 31 end))
-            - (1::bigint << (case when month = strftime($start_date, '%Y-%m') then day($start_date::date) else 1 end - 1))
-            as period_days
-    from user_month
+        running_interactions,
+        day_last_ts,
+        first_day_in(month, $start_date) as first_day,
+        last_day_in(month, $end_date) as last_day
+    from user_month_rows($agent_ids)
     where month <= strftime($end_date, '%Y-%m')
-        and (agent_id is null and $agent_ids::varchar[] is null or agent_id is not null and $agent_ids::varchar[] is not null)
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-),
-day_rows as (
-    -- the days of the period's first and last month that are outside its whole months, and the last
-    -- month's days before the period (for the last activity up to its end)
-    select user_id, agent_id, day, month, interactions, last_ts
-    from user_day
-    where month in (strftime($start_date, '%Y-%m'), strftime($end_date, '%Y-%m'))
-        and month not between $first_whole_month and $last_whole_month
-        and day <= $end_date
-        and (day >= $start_date or month = strftime($end_date, '%Y-%m'))
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 per_month as (
     select
         user_id,
-        sum(interactions) filter (where month between $first_whole_month and $last_whole_month) as interactions,
-        bit_or(days & period_days) as days,
-        bit_or(working_days & period_days) as working_days
+        sum(
+            through_day(running_interactions, days, last_day) - through_day(running_interactions, days, first_day - 1)
+        ) as interactions,
+        -- the period's days of this month, as a mask
+        bit_or(days & ((1::bigint << last_day) - (1::bigint << (first_day - 1)))) as days,
+        bit_or(working_days & ((1::bigint << last_day) - (1::bigint << (first_day - 1)))) as working_days
     from month_rows
     where month >= strftime($start_date, '%Y-%m')
     group by user_id, month
 ),
 per_user as (
     select
-        per_month.user_id,
-        (coalesce(sum(per_month.interactions), 0) + coalesce(any_value(edges.interactions), 0))::bigint
-            as interactions,
-        sum(bit_count(per_month.days))::bigint as active_days,
-        sum(bit_count(per_month.working_days))::bigint as active_working_days
+        user_id,
+        sum(interactions)::bigint as interactions,
+        sum(bit_count(days))::bigint as active_days,
+        sum(bit_count(working_days))::bigint as active_working_days
     from per_month
-    left join (
-        select user_id, sum(interactions) as interactions from day_rows where day >= $start_date group by user_id
-    ) as edges on edges.user_id = per_month.user_id
-    group by per_month.user_id
-    having sum(bit_count(per_month.days)) > 0
+    group by user_id
+    having sum(bit_count(days)) > 0
 ),
 per_agent as (
-    select user_id, agent_id, sum(interactions) as interactions
+    -- keyed by the person's and the agent's codes: the period's whole months from their sums, its first and
+    -- last month from their running sums
+    select code, agent, sum(interactions) as interactions
     from (
-        select user_id, agent_id, interactions
-        from user_month
+        select code, agent, interactions
+        from user_agent_month
         where month between $first_whole_month and $last_whole_month
-            and agent_id is not null
-            and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+            and team_in_scope(team_id, $team_ids)
+            and agent in (select agent from agent_codes where agent_in_scope(agent_id, $agent_ids))
         union all
-        select user_id, agent_id, interactions from day_rows where day >= $start_date
+        select
+            code,
+            agent,
+            through_day(running_interactions, days, last_day_in(month, $end_date))
+                - through_day(running_interactions, days, first_day_in(month, $start_date) - 1)
+        from user_agent_month
+        where month in (strftime($start_date, '%Y-%m'), strftime($end_date, '%Y-%m'))
+            and month not between $first_whole_month and $last_whole_month
+            and team_in_scope(team_id, $team_ids)
+            and agent in (select agent from agent_codes where agent_in_scope(agent_id, $agent_ids))
     )
-    group by user_id, agent_id
+    group by code, agent
 ),
 top_agent as (
-    -- most interactions; of equals, the first agent id
-    select user_id, arg_min(agent_id, (-interactions, agent_id)) as agent_id
-    from per_agent
-    group by user_id
+    -- most interactions in the period; of equals, the first agent id (the codes follow the ids' order)
+    select codes.user_id, agent_codes.agent_id
+    from (
+        select code, arg_min(agent, (-interactions, agent)) as agent from per_agent where interactions > 0 group by code
+    ) as top
+    join user_codes as codes on codes.code = top.code
+    join agent_codes on agent_codes.agent = top.agent
 ),
 ever as (
-    -- the last month's first instant counts if a day up to the period's end had activity, its last instant
-    -- if none after; else the last month's days up to the end say
+    -- the last month's first instant counts if a day up to the period's end had activity; its last instant
+    -- if none after, else the last instant of its last day up to the end
     select user_id, min(first_ts) as first_ts, max(last_ts) as last_ts
     from (
         select
@@ -90,10 +90,9 @@ ever as (
             case
                 when month < strftime($end_date, '%Y-%m') or days < (1::bigint << day($end_date::date))
                 then last_ts
+                else day_last_ts[days_through(days, day($end_date::date))]
             end as last_ts
         from month_rows
-        union all
-        select user_id, null, last_ts from day_rows where month = strftime($end_date, '%Y-%m')
     )
     group by user_id
     having min(first_ts) is not null
