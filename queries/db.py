@@ -53,17 +53,21 @@ IN_MEMORY = {
     "user_month_kept": "select * from user_month_files where agent_id is null",
     # The most used agent's input: user_month's rows per agent keyed by integers (a person's code, an agent's
     # code in the order of the agents' ids), which group faster than the ids; 32-bit counts (a person's month
-    # with one agent), half the memory.
+    # with one agent), half the memory. One key per person and agent (`person_agent`: the code shifted left
+    # 16 bits, or the agent's), rows in its order, months as numbers (`month_number`): a sum per person and
+    # agent then reads its rows one after another, and a period's months are an integer range.
     "agent_codes": (
         "select agent_id, (row_number() over (order by agent_id))::smallint as agent "
         "from (select distinct agent_id from user_month_files where agent_id is not null)"
     ),
     "user_agent_month": (
-        "select user_month_files.month, codes.code, user_month_files.team_id, agent_codes.agent, "
-        "user_month_files.interactions::integer as interactions, user_month_files.days, "
+        "select month_number(user_month_files.month) as month_number, "
+        "(codes.code::bigint << 16) | agent_codes.agent as person_agent, agent_codes.agent, "
+        "user_month_files.team_id, user_month_files.interactions::integer as interactions, user_month_files.days, "
         "user_month_files.running_interactions::integer[] as running_interactions "
         "from user_month_files join user_codes as codes on codes.user_id = user_month_files.user_id "
-        "join agent_codes on agent_codes.agent_id = user_month_files.agent_id"
+        "join agent_codes on agent_codes.agent_id = user_month_files.agent_id "
+        "order by person_agent"
     ),
 }
 # Rollups in memory (`<table>_kept`, above) but for the rows given here, read from their files: user_month's

@@ -41,3 +41,8 @@ create or replace macro first_day_in(month, start_date) as
 
 create or replace macro last_day_in(month, end_date) as
     case when month = strftime(end_date::date, '%Y-%m') then day(end_date::date) else 31 end;
+
+-- A month ('YYYY-MM') as a number, months since year 0: a range of months is an integer range.
+-- ClickHouse: toYear(d) * 12 + toMonth(d) - 1.
+create or replace macro month_number(month) as
+    (left(month, 4)::integer * 12 + right(month, 2)::integer - 1)::integer;

@@ -44,37 +44,46 @@ per_user as (
     having sum(bit_count(days)) > 0
 ),
 per_agent as (
-    -- keyed by the person's and the agent's codes: the period's whole months from their sums, its first and
-    -- last month from their running sums
-    select code, agent, sum(interactions) as interactions
-    from (
-        select code, agent, interactions
-        from user_agent_month
-        where month between $first_whole_month and $last_whole_month
-            and team_in_scope(team_id, $team_ids)
-            and agent in (select agent from agent_codes where agent_in_scope(agent_id, $agent_ids))
-        union all
-        select
-            code,
-            agent,
-            through_day(running_interactions, days, last_day_in(month, $end_date))
-                - through_day(running_interactions, days, first_day_in(month, $start_date) - 1)
-        from user_agent_month
-        where month in (strftime($start_date, '%Y-%m'), strftime($end_date, '%Y-%m'))
-            and month not between $first_whole_month and $last_whole_month
-            and team_in_scope(team_id, $team_ids)
-            and agent in (select agent from agent_codes where agent_in_scope(agent_id, $agent_ids))
-    )
-    group by code, agent
+    -- keyed by the person's and the agent's codes (one integer, the order user_agent_month's rows are in, kept
+    -- by reading them in one pass): the period's whole months from their sums, its first and last month from
+    -- their running sums
+    select
+        person_agent,
+        sum(
+            case
+                when month_number between month_number($first_whole_month) and month_number($last_whole_month)
+                then interactions
+                else through_day(
+                    running_interactions,
+                    days,
+                    case when month_number = month_number(strftime($end_date, '%Y-%m')) then day($end_date::date) else 31 end
+                ) - through_day(
+                    running_interactions,
+                    days,
+                    case when month_number = month_number(strftime($start_date, '%Y-%m')) then day($start_date::date) else 1 end
+                        - 1
+                )
+            end
+        )::bigint as interactions
+    from user_agent_month
+    where month_number between month_number(strftime($start_date, '%Y-%m')) and month_number(strftime($end_date, '%Y-%m'))
+        and team_in_scope(team_id, $team_ids)
+        and ($agent_ids::varchar[] is null
+            or list_contains((select list(agent) from agent_codes where agent_in_scope(agent_id, $agent_ids)), agent))
+    group by person_agent
 ),
 top_agent as (
-    -- most interactions in the period; of equals, the first agent id (the codes follow the ids' order)
+    -- most interactions in the period; of equals, the first agent id (the codes follow the ids' order): the
+    -- largest of interactions shifted left 16 bits, or'ed with 65535 minus the agent's code
     select codes.user_id, agent_codes.agent_id
     from (
-        select code, arg_min(agent, (-interactions, agent)) as agent from per_agent where interactions > 0 group by code
+        select person_agent >> 16 as code, max((interactions << 16) | (65535 - (person_agent & 65535))) as top
+        from per_agent
+        where interactions > 0
+        group by code
     ) as top
     join user_codes as codes on codes.code = top.code
-    join agent_codes on agent_codes.agent = top.agent
+    join agent_codes on agent_codes.agent = 65535 - (top.top & 65535)
 ),
 ever as (
     -- the last month's first instant counts if a day up to the period's end had activity; its last instant
