@@ -7,6 +7,7 @@ PORT ?= 8050
 WORKERS ?= 1
 THREADS ?= 8
 ALERTS_EVERY ?= 300
+SCHEDULES_EVERY ?= 60
 DATA_DIR := $(or $(TELEMETRY_DATA_DIR),var)
 DEMO_USERS ?= 1000
 DEMO_DAYS ?= 180
@@ -54,7 +55,7 @@ demo: $(VENV)/.installed
 
 run: demo pdf-deps
 	@echo "Telemetry on http://$(HOST):$(PORT)/telemetry (data: $(DATA_DIR))"
-	TELEMETRY_ALERTS_EVERY=$(ALERTS_EVERY) $(BIN)/gunicorn "app:create_app()" --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile -
+	TELEMETRY_ALERTS_EVERY=$(ALERTS_EVERY) TELEMETRY_SCHEDULES_EVERY=$(SCHEDULES_EVERY) $(BIN)/gunicorn "app:create_app()" --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile -
 
 ## Debian's Chromium and ChromeDriver, for the browser tests.
 browser-deps:

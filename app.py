@@ -59,6 +59,14 @@ DEFAULTS = {
     "ALERTS_EVERY_SECONDS": 0,
     "ALERTS_LEASE_SECONDS": 300,
     "ALERTS_RETRY_SECONDS": 30,
+    # Scheduled reports (reports/schedule_run.py) use the alerts' SMTP, lease and retry settings; a run sent
+    # more than SCHEDULES_LATE_SECONDS after its due time (the runner was not running) is marked late; a serving
+    # process sends what is due every SCHEDULES_EVERY_SECONDS (0: not at all, cron runs `run-schedules`).
+    "SCHEDULES_LATE_SECONDS": 900,
+    "SCHEDULES_EVERY_SECONDS": 0,
+    # A report larger than this is not attached: the email links to it, kept on the server, for SCHEDULES_LINK_DAYS.
+    "SCHEDULES_ATTACH_MAX_BYTES": 10_000_000,
+    "SCHEDULES_LINK_DAYS": 7,
 }
 # A thread back from DuckDB or numpy (which run without Python's lock) waits up to this long for the lock
 # while another thread builds a figure: 1 ms instead of CPython's 5 ms. Measured at 100M events, a tab's
@@ -155,6 +163,7 @@ ENVIRONMENT = {
     "TELEMETRY_PUBLIC_URL": ("PUBLIC_URL", TEXT),
     "TELEMETRY_ALERTS_EVERY": ("ALERTS_EVERY_SECONDS", _whole(0, 86400)),
     "TELEMETRY_WEBHOOK_ALLOW_LOCAL": ("WEBHOOK_ALLOW_LOCAL", FLAG),
+    "TELEMETRY_SCHEDULES_EVERY": ("SCHEDULES_EVERY_SECONDS", _whole(0, 86400)),
     "SMTP_HOST": ("SMTP_HOST", TEXT),
     "SMTP_PORT": ("SMTP_PORT", _whole(1, 65535)),
     "SMTP_USER": ("SMTP_USER", TEXT),
@@ -172,6 +181,9 @@ CONFIG_ONLY = {
     "OIDC_TIMEOUT_SECONDS": _number(0.1, 300, "a number of seconds from 0.1 to 300"),
     "ALERTS_LEASE_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
     "ALERTS_RETRY_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
+    "SCHEDULES_LATE_SECONDS": _number(0, 86400, "seconds from 0 to 86400"),
+    "SCHEDULES_ATTACH_MAX_BYTES": _whole(0, 2**31),
+    "SCHEDULES_LINK_DAYS": _number(0.001, 366, "days from 0.001 to 366"),
     "WEBHOOK_TIMEOUT": _number(0.01, 600, "seconds from 0.01 to 600"),
 }
 
@@ -198,7 +210,7 @@ def create_app(test_config: dict | None = None, with_dash: bool = True) -> Flask
     data.cli.init_app(server)
     auth.init_app(server)
     api.init_app(server)
-    reports.init_app(server)
+    reports.init_app(server, serving=with_dash)
     alerts.init_app(server, serving=with_dash)
     if with_dash:
         sys.setswitchinterval(GIL_SWITCH_SECONDS)  # for the process serving requests, not for CLI jobs

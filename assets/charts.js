@@ -64,6 +64,17 @@ document.addEventListener("click", function (event) {
             && trace.customdata.length > 0;
     }
 
+    function chooseSeries(plot, index) {
+        const holder = plot.closest(".dash-graph[id]");
+        const trace = plot.data && plot.data[index];
+        if (!holder || !trace || !trace.customdata || !trace.customdata.length) {
+            return;
+        }
+        const point = {curveNumber: index, pointNumber: 0, pointIndex: 0, x: trace.x[0], y: trace.y[0],
+                       customdata: trace.customdata[0]};
+        window.dash_clientside.set_props(holder.id, {clickData: {points: [point]}});
+    }
+
     function choose(plot, index) {
         const holder = plot.closest(".dash-graph[id]");
         const trace = plot.data && plot.data[0];
@@ -95,9 +106,34 @@ document.addEventListener("click", function (event) {
         return title ? title.textContent.trim() : "Chart";
     }
 
+    // A stacked chart over time (Analytics): each series is an agent or a team, and its legend entry the
+    // keyboard's way to filter to it. Those buttons let the mouse through (CSS), which keeps Plotly's own
+    // legend click (show or hide the series); a click on a series' bar filters, as before.
+    function series(plot) {  // marked so by its figure (callbacks/analytics.py, over_time_figure)
+        return !!(plot.layout && plot.layout.meta && plot.layout.meta.filter === "series");
+    }
+
+    function measureLegend(plot, container, origin) {
+        const places = Array.from(plot.querySelectorAll(".legend .traces"))
+            .map((item) => {
+                const data = item.__data__ && item.__data__[0] && item.__data__[0].trace;
+                return {index: data ? data.index : -1, box: item.getBoundingClientRect()};
+            })
+            .filter((place) => {
+                const trace = plot.data[place.index];
+                return trace && place.box.width > 0 && Array.isArray(trace.customdata) && trace.customdata.length
+                    && trace.customdata[0][0] !== "other";  // Other is no agent or team to filter to
+            })
+            .sort((a, b) => a.box.top - b.box.top || a.box.left - b.box.left);
+        return {plot, container, origin, places, legend: true};
+    }
+
     // Where each label is, read for every chart first (one layout of the page), then the buttons put in.
     function measure(plot) {
         const container = plot.querySelector(".svg-container");
+        if (container && series(plot)) {
+            return measureLegend(plot, container, container.getBoundingClientRect());
+        }
         if (!container || !filterable(plot)) {
             return {plot, places: []};
         }
@@ -112,7 +148,7 @@ document.addEventListener("click", function (event) {
         return {plot, container, trace, origin, places};
     }
 
-    function draw({plot, container, trace, origin, places}) {
+    function draw({plot, container, trace, origin, places, legend}) {
         const old = plot.querySelector(".telemetry-bar-keys");
         const focused = old && old.contains(document.activeElement)
             ? Array.from(old.querySelectorAll("button")).indexOf(document.activeElement) : -1;
@@ -123,24 +159,25 @@ document.addEventListener("click", function (event) {
             return;
         }
         const toolbar = document.createElement("div");
-        toolbar.className = "telemetry-bar-keys";
+        toolbar.className = legend ? "telemetry-bar-keys telemetry-series-keys" : "telemetry-bar-keys";
         toolbar.setAttribute("role", "toolbar");
-        toolbar.setAttribute("aria-orientation", "vertical");
+        toolbar.setAttribute("aria-orientation", legend ? "horizontal" : "vertical");
         toolbar.setAttribute("aria-label", `${cardTitle(plot)}: filter to one`);
         places.forEach((place, order) => {
             const button = document.createElement("button");
             button.type = "button";
             button.className = "telemetry-bar-key";
             button.tabIndex = order === Math.max(focused, 0) ? 0 : -1;
-            const value = Array.isArray(trace.text) ? ` (${trace.text[place.index]})` : "";
-            button.setAttribute("aria-label", `Filter to ${trace.y[place.index]}${value}`);
-            button.title = `Filter to ${trace.y[place.index]}`;
+            const name = legend ? plot.data[place.index].name : trace.y[place.index];
+            const value = !legend && Array.isArray(trace.text) ? ` (${trace.text[place.index]})` : "";
+            button.setAttribute("aria-label", `Filter to ${name}${value}`);
+            button.title = `Filter to ${name}`;
             const pad = Math.max(0, (24 - place.box.height) / 2);  // a target of 24 px where the bars leave room
             button.style.left = `${place.box.left - origin.left - 4}px`;
             button.style.top = `${place.box.top - origin.top - pad}px`;
             button.style.width = `${place.box.width + 8}px`;
             button.style.height = `${place.box.height + 2 * pad}px`;
-            button.addEventListener("click", () => choose(plot, place.index));
+            button.addEventListener("click", () => (legend ? chooseSeries : choose)(plot, place.index));
             toolbar.appendChild(button);
         });
         toolbar.addEventListener("keydown", (event) => move(toolbar, event));

@@ -31,8 +31,13 @@ LOGOUT_PATH = "/logout"
 HSTS = "max-age=31536000"
 
 
+# Links that carry their own signature, for people without an account: scheduled reports too large to
+# attach (reports/schedule_links.py), each one file, expiring.
+SIGNED_PREFIXES = ("/scheduled-reports/",)
+
+
 def is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or path.startswith(SIGNED_PREFIXES)
 
 
 def is_page(path: str) -> bool:

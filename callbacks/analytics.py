@@ -342,6 +342,7 @@ def over_time_figure(frame: pl.DataFrame, grain: str, period: Period, today: dt.
         # at the figure's foot, under the axis title (in the plot's own units it ran into "Day")
         legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "traceorder": "normal"},
         margin={"b": 84},
+        meta={"filter": "series"},  # its legend entries are the keyboard's way to filter (assets/charts.js)
         **({"annotations": notes} if notes else {}),
     )
 

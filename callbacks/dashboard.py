@@ -37,6 +37,7 @@ from layouts import ids
 from layouts._components import (
     format_change,
     format_count,
+    format_dates,
     format_day,
     format_percent,
     format_point_change,
@@ -46,19 +47,13 @@ from layouts._components import (
     no_data_before,
 )
 from queries import usage
-from queries.billing_periods import period_label
-from queries.period import Comparison, Period, PeriodError, comparison, today_local
+from queries.period import Comparison, PeriodError, comparison, today_local
 
 TOP = 5
 
 
 def _ratio(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
-
-
-def _dates(period: Period) -> str:
-    """`2 Mar – 8 Mar 2026`, or one day: `2 Mar 2026`."""
-    return format_day(period.start) if period.days == 1 else period_label(period)
 
 
 # What each card counts; the Users tab's "Adopted" is another number and says so (docs/schema.md).
@@ -82,10 +77,10 @@ def compared_text(compared: Comparison, first_day: dt.date | None) -> tuple[str 
     previous = compared.previous
     no_data = no_data_before(previous.start, first_day)
     if no_data:
-        return no_data, f"to compare with {_dates(previous)}"
+        return no_data, f"to compare with {format_dates(previous)}"
     if compared.partial:
-        return None, f"up to yesterday vs {_dates(previous)} (today is partial)"
-    return None, f"vs {_dates(previous)}"
+        return None, f"up to yesterday vs {format_dates(previous)} (today is partial)"
+    return None, f"vs {format_dates(previous)}"
 
 
 def basis_text(compared: Comparison) -> str:
@@ -221,7 +216,7 @@ def update_trend(query: dict | None, today: dt.date | None = None) -> Figure:
     first_day = usage.data_bounds(filters.scope, period.tz)["first_day"][0]
     gap = first_day if first_day is not None and before.start < first_day else None
     unfinished = unfinished_bucket(current["key"].to_list(), filters.grain, period, today or today_local(period.tz))
-    compared = f"{_dates(before)}: {period.comparison_shift().text}"
+    compared = f"{format_dates(before)}: {period.comparison_shift().text}"
     return trend_figure(current, previous, filters.grain, compared, gap, unfinished)
 
 

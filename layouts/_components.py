@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from layouts import ids
 from reports.chart_style import PLOTLY_CONFIG
-from reports.formats import DAY, format_day, no_data_before, point_change, relative_change  # noqa: F401 (shared)
+from reports.formats import DAY, format_dates, format_day, no_data_before, point_change, relative_change  # noqa: F401 (shared)
 
 # Every chart's Plotly config: no mode bar (reports/chart_style.py says why; its buttons also took most of
 # a tab's tab stops). The card's menu (chart_menu) offers the PNG and the data instead.

@@ -43,6 +43,16 @@ def parse_date(text: str | None, name: str) -> dt.date:
     return day
 
 
+def parse_instant(text: str, name: str) -> dt.datetime:
+    """An ISO date and time (UTC unless it has an offset) as an aware UTC instant: a command's --now, a
+    stored time stamp."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise PeriodError(f"The {name} {text!r} is not a date and time; use YYYY-MM-DDTHH:MM.", name) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
 def parse_period(start: str | None, end: str | None, tz: str) -> Period:
     """Two dates as text become a Period; a backwards or too long one is the end's fault."""
     first, last = parse_date(start, "start"), parse_date(end, "end")

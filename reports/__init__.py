@@ -121,5 +121,19 @@ def _check_out(out: Path, ask: ReportRequest) -> None:
         raise click.ClickException(f"--out {out}: cannot write in the folder {folder}.")
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, serving: bool = False) -> None:
+    """The report command; the schedules' store and commands (reports/schedule_cli.py); in a serving process
+    with TELEMETRY_SCHEDULES_EVERY set, the scheduler thread."""
+    from reports import schedule_cli, schedule_links
+    from reports.schedule_store import ScheduleStore
+
+    app.extensions["telemetry_schedules"] = ScheduleStore(app.config["ACCOUNTS_DB"])
+    app.register_blueprint(schedule_links.bp)
     app.cli.add_command(report_command)
+    for command in schedule_cli.COMMANDS:
+        app.cli.add_command(command)
+    # Not in a `flask …` command (it runs inside a click context): those end, a server keeps sending.
+    if serving and app.config["SCHEDULES_EVERY_SECONDS"] > 0 and click.get_current_context(silent=True) is None:
+        from reports.schedule_thread import Scheduler
+
+        Scheduler(app, app.config["SCHEDULES_EVERY_SECONDS"]).start()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from queries.billing_periods import period_label
+from queries.period import Period
+
 # One date style on every tab and in the report's texts, "3 Mar 2026" (layouts/_components.py has the rest).
 DAY = "%-d %b %Y"
 
@@ -15,6 +18,11 @@ DAY = "%-d %b %Y"
 def format_day(day: dt.date) -> str:
     """A local date as every tab writes it: 3 Mar 2026."""
     return day.strftime(DAY)
+
+
+def format_dates(period: Period) -> str:
+    """A period's dates: `2 Mar – 8 Mar 2026`, or one day: `2 Mar 2026`."""
+    return format_day(period.start) if period.days == 1 else period_label(period)
 
 
 def relative_change(current: float, previous: float) -> tuple[str, int]:

@@ -33,6 +33,7 @@ from reports.chart_style import (
     USERS_COLOUR,
     count_ticks,
 )
+from reports.formats import format_day
 from reports.meta import ReportMeta
 from reports.safe import chart_text
 from reports.tables import DATE, DATETIME, FLOAT, INT, PERCENT, USD, Table
@@ -73,9 +74,9 @@ def display(value, kind: str) -> str:
     if kind == FLOAT:
         return f"{float(value):,.2f}"
     if kind == DATETIME and isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return f"{format_day(value)} {value:%H:%M}"  # as the tabs write a day (reports/formats.py)
     if kind == DATE and isinstance(value, dt.date):
-        return value.isoformat()
+        return format_day(value)
     return str(value)
 
 
@@ -89,7 +90,8 @@ def _cards(summary: Table) -> str:
             f'<div class="change">{escape(row["change"])} · previous period: '
             f"{escape(display(row['previous_period'], unit))}</div></div>"
         )
-    return f'<div class="cards">{"".join(cards)}</div>'
+    compares = summary.frame["compared"][0] if summary.frame.height else ""
+    return f'<div class="cards">{"".join(cards)}</div><p class="meta">Change compares {escape(compares)}</p>'
 
 
 @cache

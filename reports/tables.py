@@ -10,8 +10,8 @@ import polars as pl
 
 from queries import analytics, billing, usage, users
 from queries.filters import Filters
-from queries.period import Period
-from reports.formats import no_data_before, point_change, relative_change
+from queries.period import Comparison, Period, comparison, today_local
+from reports.formats import format_dates, no_data_before, point_change, relative_change
 
 # Column kinds say how a cell is written: a number, money, a share, a date or text.
 TEXT, INT, FLOAT, PERCENT, USD, DATE, DATETIME = "text", "int", "float", "percent", "usd", "date", "datetime"
@@ -49,14 +49,24 @@ class Table:
 
 
 def _summary(filters: Filters) -> Table:
-    """The KPIs against the comparison period (`Period.previous()`), the change said as on the Dashboard."""
-    compared = filters.period.previous()
-    previous = filters.for_period(compared)
+    """The KPIs against the comparison period, like for like as on the Dashboard (`queries.period.comparison`):
+    a period that reaches today compares its complete days with the same days earlier."""
+    compared = comparison(filters.period, today_local(filters.period.tz))
     now = usage.summary(filters).row(0, named=True)
-    before = usage.summary(previous).row(0, named=True)
     adopted = usage.adoption(filters).row(0, named=True)
-    adopted_before = usage.adoption(previous).row(0, named=True)
-    no_data = no_data_before(compared.start, usage.data_bounds(filters.scope, filters.period.tz)["first_day"][0])
+    if compared.current is None:  # not one complete day yet: nothing to compare
+        so_far = before = {key: 0 for key in now}
+        adopted_so_far = adopted_before = {"active_users": 0, "users_with_access": 0}
+        no_data = "no complete day yet"
+    else:
+        current, previous = filters.for_period(compared.current), filters.for_period(compared.previous)
+        so_far = now if current == filters else usage.summary(current).row(0, named=True)
+        adopted_so_far = adopted if current == filters else usage.adoption(current).row(0, named=True)
+        before = usage.summary(previous).row(0, named=True)
+        adopted_before = usage.adoption(previous).row(0, named=True)
+        first_day = usage.data_bounds(filters.scope, filters.period.tz)["first_day"][0]
+        no_data = no_data_before(compared.previous.start, first_day)
+    compared_with = _compared_with(compared)
 
     def rate(row: dict) -> float:
         return row["active_users"] / row["users_with_access"] if row["users_with_access"] else 0.0
@@ -65,27 +75,39 @@ def _summary(filters: Filters) -> Table:
         # a rate changes by percentage points, anything else relatively
         return no_data or (point_change if unit == PERCENT else relative_change)(value, earlier)[0]
 
-    rows = [
-        ("Total interactions", float(now["interactions"]), float(before["interactions"]), INT),
-        ("Active users", float(now["active_users"]), float(before["active_users"]), INT),
-        ("Cost (USD)", float(now["cost_usd"]), float(before["cost_usd"]), USD),
-        ("Active share (active users / people with access)", rate(adopted), rate(adopted_before), PERCENT),
-        ("Errors", float(now["errors"]), float(before["errors"]), INT),
-        ("Input tokens", float(now["input_tokens"]), float(before["input_tokens"]), INT),
-        ("Output tokens", float(now["output_tokens"]), float(before["output_tokens"]), INT),
+    metrics = [
+        ("Total interactions", "interactions", INT),
+        ("Active users", "active_users", INT),
+        ("Cost (USD)", "cost_usd", USD),
+        ("Errors", "errors", INT),
+        ("Input tokens", "input_tokens", INT),
+        ("Output tokens", "output_tokens", INT),
     ]
+    rows = [(name, float(now[key]), float(so_far[key]), float(before[key]), unit) for name, key, unit in metrics]
+    share = ("Active share (active users / people with access)", rate(adopted), rate(adopted_so_far))
+    rows.insert(3, (*share, rate(adopted_before), PERCENT))
     frame = pl.DataFrame(
         {
             "metric": [r[0] for r in rows],
             "value": [r[1] for r in rows],
-            "previous_period": [r[2] for r in rows],
-            "change": [change(*r[1:]) for r in rows],
-            "unit": [r[3] for r in rows],
+            "previous_period": [r[3] for r in rows],
+            "change": [change(*r[2:]) for r in rows],
+            "compared": [compared_with] * len(rows),
+            "unit": [r[4] for r in rows],
         }
     )
-    kinds = {"metric": TEXT, "value": FLOAT, "previous_period": FLOAT, "change": TEXT}
-    headers = {"previous_period": "Previous period"}
+    kinds = {"metric": TEXT, "value": FLOAT, "previous_period": FLOAT, "change": TEXT, "compared": TEXT}
+    headers = {"previous_period": "Previous period", "compared": "Change compares"}
     return Table("summary", "Summary KPIs", frame, kinds, headers=headers, unit_column="unit")
+
+
+def _compared_with(compared: Comparison) -> str:
+    """What the Change column compares, in words: "2 Mar – 8 Mar 2026 vs 23 Feb – 1 Mar 2026", the period's
+    complete days only when it reaches today."""
+    if compared.current is None:
+        return "today is partial: no complete day yet"
+    partial = " (up to yesterday: today is partial)" if compared.partial else ""
+    return f"{format_dates(compared.current)}{partial} vs {format_dates(compared.previous)}"
 
 
 def days_in_period(bucket: dt.date, grain: str, period: Period) -> int:

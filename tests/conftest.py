@@ -300,3 +300,17 @@ def results(monkeypatch) -> Iterator[cache.ResultCache]:
     fresh = cache.ResultCache(64 * 2**20)
     monkeypatch.setattr(cache, "_cache", fresh)
     yield fresh
+
+
+@pytest.fixture
+def inbox():
+    """A real SMTP server on loopback (aiosmtpd): (its handler, which keeps the messages, and its port)."""
+    from aiosmtpd.controller import Controller
+
+    from tests.test_alerts_delivery import Inbox, _free_port
+
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield handler, controller.port
+    controller.stop()

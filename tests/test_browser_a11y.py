@@ -225,3 +225,21 @@ def test_the_keyboard_filters_to_a_bar_as_a_click_does(browser, live_server, pat
     assert focused_label(browser) == label
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     wait(browser).until(lambda b: search in b.current_url)
+
+
+def test_the_keyboard_filters_to_a_series_of_usage_over_time(browser, live_server):
+    """The stacked chart's legend entries are one tab stop too: Right moves to the next series, Enter filters
+    to it as a click on its bars does; the mouse still shows and hides series through Plotly's legend."""
+    sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
+    chart = "analytics-over-time"
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f"#{chart} .telemetry-bar-key") and settled(b))
+    first = tab_to(browser, f"#{chart} .telemetry-bar-key")
+    assert first == "Filter to Code Helper"  # the busiest agent's series first, as the legend lists them
+    assert focus_ring(browser), "the focused series shows no focus ring"
+    assert browser.execute_script(
+        f"return getComputedStyle(document.querySelector('#{chart} .telemetry-bar-key')).pointerEvents"
+    ) == "none"  # the legend's own click stays Plotly's
+    ActionChains(browser).send_keys(Keys.ARROW_RIGHT).perform()
+    assert focused_label(browser) == "Filter to Drafting"
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser).until(lambda b: "agents=a_draft" in b.current_url)

@@ -55,8 +55,8 @@ def test_admin_signs_in_and_sees_the_organization(browser, live_server):
     assert csp_violations(browser) == []
 
 
-def test_manager_sees_only_their_teams(browser, live_server):
-    sign_in(browser, live_server, "manager")
+def sees_only_the_managers_teams(browser) -> None:
+    """Max manages Engineering and Sales: his numbers (e1-e4, e6) and only those teams to filter by."""
     assert text_of(browser, "dashboard-kpi-interactions-value") == "5"
     assert text_of(browser, "dashboard-kpi-cost-value") == "$1.72"
     browser.find_element(By.CSS_SELECTOR, "#filter-teams").click()
@@ -64,6 +64,11 @@ def test_manager_sees_only_their_teams(browser, live_server):
         lambda b: [o.text for o in b.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option[role=option]")] or None
     )
     assert sorted(options) == ["Engineering", "Sales"]
+
+
+def test_manager_sees_only_their_teams(browser, live_server):
+    sign_in(browser, live_server, "manager")
+    sees_only_the_managers_teams(browser)
 
 
 def test_member_gets_the_access_notice(browser, live_server):

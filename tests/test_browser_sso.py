@@ -9,7 +9,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import ACCOUNTS
-from tests.test_browser_access import PATIENCE, WEEK, csp_violations, text_of
+from tests.test_browser_access import PATIENCE, WEEK, csp_violations, sees_only_the_managers_teams, text_of
 
 pytestmark = pytest.mark.browser
 
@@ -51,13 +51,7 @@ def test_an_admin_signs_in_through_the_provider_and_out_of_both(browser, sso_liv
 
 def test_a_manager_signs_in_through_the_provider_and_sees_only_their_teams(browser, sso_live_server, provider):
     sign_in_with_the_provider(browser, sso_live_server, provider, "manager")
-    assert text_of(browser, "dashboard-kpi-interactions-value") == "5"
-    assert text_of(browser, "dashboard-kpi-cost-value") == "$1.72"
-    browser.find_element(By.CSS_SELECTOR, "#filter-teams").click()
-    options = WebDriverWait(browser, PATIENCE).until(
-        lambda b: [o.text for o in b.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option[role=option]")] or None
-    )
-    assert sorted(options) == ["Engineering", "Sales"]
+    sees_only_the_managers_teams(browser)
     assert csp_violations(browser) == []
 
 

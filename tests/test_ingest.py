@@ -402,16 +402,18 @@ KILLER = textwrap.dedent(
     import datetime as dt
     from data import ingest
     from data.ingest import storage
+    import threading
     real = storage.pq.write_table
-    calls = []
+    written, lock = [], threading.Lock()
 
     def write_then_die(table, where, **options):
-        calls.append(where)
         real(table, where, **options)
-        # a file written after the second began is on disk, not yet renamed into place (>=: with two
-        # writers, a third date may begin before the second's writer looks)
-        if len(calls) >= 2:
-            os.kill(os.getpid(), signal.SIGKILL)
+        # once two files are whole on disk, not yet renamed into place: counted after the write, so that
+        # with two writers neither may still be opening its file (a third date may have begun meanwhile)
+        with lock:
+            written.append(where)
+            if len(written) >= 2:
+                os.kill(os.getpid(), signal.SIGKILL)
 
     storage.pq.write_table = write_then_die
     ingest.ingest_files({data!r}, [{path!r}], "jsonl", now=dt.datetime(2026, 3, 10, tzinfo=dt.UTC))

@@ -176,11 +176,12 @@ def test_the_summary_says_each_change_as_the_dashboard_does(app, signed_in):
     Dashboard's words (one helper: reports/formats.py)."""
     book = workbook(make(app, "admin", "xlsx", points=("summary",), **NEXT_WEEK))
     summary = rows(book["Summary"])
-    assert summary[8] == ["Metric", "Value", "Previous period", "Change"]
+    assert summary[8] == ["Metric", "Value", "Previous period", "Change", "Change compares"]
     assert {r[0]: r[3] for r in summary[9:]} == NEXT_WEEK_CHANGES
     assert all(book["Summary"].cell(row, 4).data_type == "s" for row in range(10, 17))
     table = csv_rows(make(app, "admin", "csv", points=("summary",), **NEXT_WEEK).content)
-    assert table[0] == ["Metric", "Value", "Previous period", "Change"]
+    assert table[0] == ["Metric", "Value", "Previous period", "Change", "Change compares"]
+    assert {r[4] for r in table[1:]} == {"9 Mar – 15 Mar 2026 vs 2 Mar – 8 Mar 2026"}
     assert {r[0]: r[3] for r in table[1:]} == NEXT_WEEK_CHANGES
     page = make(app, "admin", "html", points=("summary",), **NEXT_WEEK).content.decode()
     assert "▼ 42.9 pp · previous period: 57.1%" in page and "▼ 66.7% · previous period: 6" in page
@@ -192,6 +193,28 @@ def test_the_summary_says_each_change_as_the_dashboard_does(app, signed_in):
     shown = card_values(row)
     assert shown["dashboard-kpi-adoption"][1] == NEXT_WEEK_CHANGES["Active share (active users / people with access)"]
     assert shown["dashboard-kpi-cost"][1] == NEXT_WEEK_CHANGES["Cost (USD)"]
+
+
+def test_a_period_reaching_today_compares_its_complete_days_as_the_dashboard(app, signed_in, monkeypatch):
+    """9-15 March seen on 10 March (still filling): 9 March against 2 March, not the week against the week
+    before, in the Dashboard's numbers and words."""
+    from callbacks import dashboard
+    from reports import tables
+    from tests.test_callbacks_dashboard import card_values
+
+    today = dt.date(2026, 3, 10)
+    monkeypatch.setattr(tables, "today_local", lambda _tz: today)
+    table = csv_rows(make(app, "admin", "csv", points=("summary",), **NEXT_WEEK).content)
+    changes = {r[0]: r[3] for r in table[1:]}
+    assert {r[4] for r in table[1:]} == {"9 Mar 2026 (up to yesterday: today is partial) vs 2 Mar 2026"}
+    assert changes != NEXT_WEEK_CHANGES
+    with signed_in("admin"):
+        _note, row = dashboard.update_kpis({k: v.isoformat() for k, v in NEXT_WEEK.items()}, today)
+    shown = card_values(row)
+    assert shown["dashboard-kpi-interactions"][1] == changes["Total interactions"]
+    assert shown["dashboard-kpi-active-users"][1] == changes["Active users"]
+    assert shown["dashboard-kpi-cost"][1] == changes["Cost (USD)"]
+    assert shown["dashboard-kpi-adoption"][1] == changes["Active share (active users / people with access)"]
 
 
 def test_the_summary_has_no_change_where_the_previous_period_has_no_data(app):

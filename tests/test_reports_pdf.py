@@ -51,7 +51,7 @@ def test_the_pdf_has_a_title_page_kpis_and_each_point_drawn_and_tabled(app, tmp_
         assert fact in title
     assert "Summary KPIs" not in title  # the title page stands alone
     body = "\n".join(texts[1:])
-    assert "Metric" in body and "Previous period" in body and "Change" in body
+    assert "Metric" in body and "Previous" in body and "Change compares" in body
     assert "Total interactions" in body and "Active share" in body
     for heading in ("Usage per day", "Usage by agent", "Usage by team", "Per-user activity", "Not adopted yet",
                     "Cost by team", "Cost by agent", "Cost by model"):  # fmt: skip

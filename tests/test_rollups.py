@@ -498,6 +498,7 @@ def _move_people(folder: Path, teams: list[str], since: dt.date) -> None:
         moved.select(events.columns).write_parquet(part)
 
 
+@pytest.mark.long  # the hand-made mover (above) runs in `make test`; the demo's hundreds in test-long
 def test_people_of_the_demo_who_moved_teams_are_listed_the_same_from_rollups(demo_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "data"
     shutil.copytree(demo_dir, folder)
