@@ -24,6 +24,8 @@ from data.rollups.manifest import (
     MANIFEST,
     SETS,
     TABLES,
+    TOTALS_FILE,
+    TOTALS_SCHEMA,
     rollup_view_sql,
     rollups_check,
     rollups_dir,
@@ -51,24 +53,10 @@ IN_MEMORY = {
         "order by day, team_id, agent_id"
     ),
     "user_month_kept": "select * from user_month_files where agent_id is null",
-    # The most used agent's input: user_month's rows per agent keyed by integers (a person's code, an agent's
-    # code in the order of the agents' ids), which group faster than the ids; 32-bit counts (a person's month
-    # with one agent), half the memory. One key per person and agent (`person_agent`: the code shifted left
-    # 16 bits, or the agent's), rows in its order, months as numbers (`month_number`): a sum per person and
-    # agent then reads its rows one after another, and a period's months are an integer range.
-    "agent_codes": (
-        "select agent_id, (row_number() over (order by agent_id))::smallint as agent "
-        "from (select distinct agent_id from user_month_files where agent_id is not null)"
-    ),
-    "user_agent_month": (
-        "select month_number(user_month_files.month) as month_number, "
-        "(codes.code::bigint << 16) | agent_codes.agent as person_agent, agent_codes.agent, "
-        "user_month_files.team_id, user_month_files.interactions::integer as interactions, user_month_files.days, "
-        "user_month_files.running_interactions::integer[] as running_interactions "
-        "from user_month_files join user_codes as codes on codes.user_id = user_month_files.user_id "
-        "join agent_codes on agent_codes.agent_id = user_month_files.agent_id "
-        "order by person_agent"
-    ),
+    # each person's history (data/rollups/sql/user_totals.sql): their rows over all agents, read unless a scope
+    # names agents, and their rows per agent (the most used agent, and a scope that names agents), apart
+    "user_totals": "select * from user_totals_files where agent_id is null",
+    "agent_totals": "select * from user_totals_files where agent_id is not null",
 }
 # Rollups in memory (`<table>_kept`, above) but for the rows given here, read from their files: user_month's
 # rows per agent, which the per-person questions read only for a scope that names agents.
@@ -81,6 +69,15 @@ USER_MONTH_ROWS = (
     "select * from user_month_kept where agent_ids::varchar[] is null "
     "union all "
     "select * from user_month_files where agent_id is not null and agent_ids::varchar[] is not null"
+)
+# The user_totals rows a scope reads: over all agents unless it names agents, then those agents' rows
+# (`moved` then: a person's rows are added up, and a day with two of the agents counts once).
+TOTALS_IN_SCOPE = (
+    "create or replace macro totals_in_scope(team_ids, agent_ids) as table "
+    "select * from user_totals where agent_ids::varchar[] is null and team_in_scope(team_id, team_ids) "
+    "union all "
+    "select * replace (true as moved) from agent_totals "
+    "where agent_ids::varchar[] is not null and in_scope(team_id, agent_id, team_ids, agent_ids)"
 )
 # The directory's people with their bit in the sets (none: never active), made again when the directory or
 # the rollups change: joined per question, 33,000 people cost 4 ms each time.
@@ -258,6 +255,9 @@ class Database:
         codes = rollups_dir(self.data_dir) / CODES_FILE
         found = f"select * from read_parquet({literal(codes)})" if codes.exists() else empty_select(CODES_SCHEMA)  # noqa: S608
         self._con.sql(f"create or replace view user_codes as {found}")
+        totals = rollups_dir(self.data_dir) / TOTALS_FILE
+        found = f"select * from read_parquet({literal(totals)})" if totals.exists() else empty_select(TOTALS_SCHEMA)  # noqa: S608
+        self._con.sql(f"create or replace view user_totals_files as {found}")
         if self._tables_of is None:  # typed, empty tables until a build's are loaded
             for table, select in IN_MEMORY.items():
                 self._con.sql(f"create or replace table {table} as {select} limit 0")
@@ -265,6 +265,7 @@ class Database:
             both = f"select * from {table}_kept union all select * from {table}_files where {on_disk}"  # noqa: S608
             self._con.sql(f"create or replace view {table} as {both}")
         self._con.sql(USER_MONTH_ROWS)
+        self._con.sql(TOTALS_IN_SCOPE)
         self._rollups_present = present
 
     def _load_tables(self, manifest: dict) -> None:

@@ -11,6 +11,8 @@ Built from `user_day` after it: `user_sets`, who was active per local day, ISO w
 team × agent, team, agent and everyone, as bitmaps of user codes (`user_codes.parquet`, kept from build
 to build; their length, `capacity` in the manifest, grows by a full rebuild of the sets). Distinct users
 are the bit count of the OR of the bitmaps covering a period (queries/sql/cover.sql), never added up.
+Built from `user_month` last: `user_totals.parquet`, each person's whole history in a row per team × agent
+(running totals: any period's figures of a person from one row), written whole by every build and update.
 
 The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
 touched inside the same write, under the same ingestion lock (data/ingest/commit.py), and creates them
@@ -45,6 +47,8 @@ from data.rollups.manifest import (
     MANIFEST,
     SETS,
     TABLES,
+    TOTALS,
+    TOTALS_FILE,
     read_manifest,
     rollup_view_sql,
     rollups_dir,
@@ -206,6 +210,7 @@ def _build_all(
                 rows[table] += frame.height
                 _write(frame, staging / table / f"month={month}" / "part-0.parquet", ROW_GROUP_ROWS_OF.get(table))
         capacity = _build_sets(con, staging, list(months), None, kept_from=target)
+        rows[TOTALS] = _build_totals(con, staging)
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -235,6 +240,7 @@ def _update(
             path = rollups_dir(data_dir) / table / f"month={month}" / "part-0.parquet"
             _write(frame, path, ROW_GROUP_ROWS_OF.get(table))
     capacity = _build_sets(con, rollups_dir(data_dir), _set_months(months), capacity, kept_from=rollups_dir(data_dir))
+    rows[TOTALS] = _build_totals(con, rollups_dir(data_dir))
     return rows, capacity
 
 
@@ -273,6 +279,15 @@ def _build_sets(
         else:
             path.unlink(missing_ok=True)
     return capacity
+
+
+def _build_totals(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
+    """`user_totals` from all of `user_month`'s files in `folder` (after the codes: its keys use them): each
+    row holds a person's whole history, so a write to any month writes them all again. Returns its rows."""
+    con.sql(f"create or replace view user_month as {rollup_view_sql(folder.parent, 'user_month', folder)}")
+    frame = _aggregate(con, TOTALS, {})
+    _write(frame, folder / TOTALS_FILE)
+    return frame.height
 
 
 def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path) -> int:

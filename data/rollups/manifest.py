@@ -1,7 +1,7 @@
 """Where the rollups live and how to tell whether they are current (written by data/rollups/build.py).
 
 Four tables (and the bitmaps of who was active, `user_sets`, with the codes they use), each one Parquet
-file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`).
+file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`), and `user_totals.parquet`.
 `rollups/manifest.json` records the layout's format, the time zone their local days are in and the
 events version they were built from (`events_version`, the counter of the data folder's version file,
 data/schema.py). They answer while all three hold and the events folder is as the writer left it (or a
@@ -26,12 +26,32 @@ from data.schema import empty_select, literal
 # 7: and user_sets with user_codes (distinct users counted in SQL, from bitmaps);
 # 8: a day's team × agent set lists its codes instead of a bitmap;
 # 9: and user_month (per-person figures in SQL), no user index; the manifest names its build;
-# 10: user_month holds its days' running interactions and cost and last instants (no user_day read).
-FORMAT = 10
+# 10: user_month holds its days' running interactions and cost and last instants (no user_day read);
+# 11: and user_totals, each person's history in a row per team × agent (built from user_month).
+FORMAT = 11
 TABLES = ("cube", "hours", "user_day", "user_month")  # user_month: built from user_day (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
 CODES_FILE = "user_codes.parquet"  # each person's bit in the sets
 CODES_SCHEMA = pl.Schema({"user_id": pl.String, "code": pl.Int32})
+TOTALS = "user_totals"  # built from user_month: one file, every person's history (build.py)
+TOTALS_FILE = f"{TOTALS}.parquet"
+TOTALS_SCHEMA = pl.Schema(
+    {
+        "user_id": pl.String,
+        "code": pl.Int32,  # the person's in user_codes
+        "team_id": pl.String,
+        "agent_id": pl.String,
+        "moved": pl.Boolean,  # the person has rows in more than one team
+        "month0": pl.Int32,  # months since year 0 of the lists' first month
+        "first_ts": schema.UTC_TS,
+        "days": pl.List(pl.Int32),  # per month: bit d - 1, day d had activity
+        "working_days": pl.List(pl.Int32),
+        "days_before": pl.List(pl.Int32),  # per month: days with activity before it
+        "working_days_before": pl.List(pl.Int32),
+        "running_interactions": pl.List(pl.Int64),  # per day with activity: so far
+        "day_last_ts": pl.List(schema.UTC_TS),  # per day with activity: its last instant
+    }
+)
 MANIFEST = "manifest.json"
 # Table schemas, for the typed, empty stand-in views the app uses before the first build.
 ROLLUP_SCHEMAS = {

@@ -42,7 +42,18 @@ create or replace macro first_day_in(month, start_date) as
 create or replace macro last_day_in(month, end_date) as
     case when month = strftime(end_date::date, '%Y-%m') then day(end_date::date) else 31 end;
 
--- A month ('YYYY-MM') as a number, months since year 0: a range of months is an integer range.
--- ClickHouse: toYear(d) * 12 + toMonth(d) - 1.
-create or replace macro month_number(month) as
-    (left(month, 4)::integer * 12 + right(month, 2)::integer - 1)::integer;
+-- A row of user_totals (data/rollups/sql/user_totals.sql): how many of its days with activity are on or
+-- before day `d` of the month at position `m` of its lists (months since year 0 minus its `month0`: 0 before
+-- its first month, all of them after its last). The n-th entry of its lists per day with activity is the
+-- state on that day: a period's interactions are running_interactions[n at its end] - [n the day before its
+-- start] (0 for n = 0). ClickHouse: arrayElement for [ ], bitCount(bitAnd(m, bitShiftLeft(1, d) - 1)).
+create or replace macro active_through(days, days_before, m, d) as
+    case
+        when m < 1 then 0
+        when m > len(days) then days_before[len(days)] + bit_count(days[len(days)])
+        else days_before[m] + bit_count(days[m] & ((1::bigint << d) - 1))
+    end;
+
+-- A date's month as a position in user_totals' lists (1: the month `month0`).
+create or replace macro month_index(month0, d) as
+    (year(d::date) * 12 + month(d::date) - month0)::integer;

@@ -1,9 +1,10 @@
 -- Everyone listed in the scope (as in summary.sql: activity in the scope in the period, or the directory's
 -- people of its teams with access and still with the company), with their activity in the scope only: in
--- the period and ever before its end. A person whose current team is outside the scope shows as 'Another
--- team', its id hidden. Busiest first, then by name (missing names last), as the Users tab lists them.
+-- the period and ever before its end (their most used agent: most_used_agents.sql). A person whose current
+-- team is outside the scope shows as 'Another team', its id hidden. Busiest first, then by name (missing
+-- names last), as the Users tab lists them.
 with in_period as (
-    select user_id, agent_id, timezone($tz, ts)::date as day
+    select user_id, timezone($tz, ts)::date as day
     from events
     where ts >= $from_ts and ts < $to_ts
         and utc_date between $from_utc_date and $to_utc_date
@@ -39,14 +40,6 @@ scoped_users as (
     from listed
     left join users on users.user_id = listed.user_id
 ),
-agent_rank as (
-    select
-        user_id,
-        agent_id,
-        row_number() over (partition by user_id order by count(*) desc, agent_id) as position
-    from in_period
-    group by user_id, agent_id
-),
 ever as (
     select user_id, min(ts) as first_ts, max(ts) as last_ts
     from events
@@ -70,14 +63,11 @@ select
     coalesce(per_user.interactions, 0) as interactions,
     coalesce(per_user.active_days, 0) as active_days,
     coalesce(per_user.active_working_days, 0) as active_working_days,
-    timezone($tz, ever.first_ts) as first_active,
-    timezone($tz, ever.last_ts) as last_active,
-    coalesce(agents.name, agent_rank.agent_id) as most_used_agent
+    ever.first_ts as first_active,
+    ever.last_ts as last_active
 from scoped_users
 left join teams on teams.team_id = scoped_users.team_id
 left join per_user on per_user.user_id = scoped_users.user_id
 left join ever on ever.user_id = scoped_users.user_id
-left join agent_rank on agent_rank.user_id = scoped_users.user_id and agent_rank.position = 1
-left join agents on agents.agent_id = agent_rank.agent_id
 -- busiest first, then by name
 order by interactions desc, scoped_users.name asc nulls last, scoped_users.user_id asc

@@ -1,23 +1,20 @@
 -- Per local day of the period: the people listed in the scope who had access by then, and how many had
--- adopted by then; from the rollups (as ../adoption_curve.sql), user_month alone (its rows over all agents
--- unless the scope names agents): a person is active in the period if a day of theirs in its months is one
--- of its days (their day masks), and their first activity up to its end is in the months before its last
--- month, or in that month if a day of theirs there is not after the period's end.
-with per_user as (
-    -- one pass over the person's months up to the period's end
+-- adopted by then; from the rollups (as ../adoption_curve.sql), user_totals alone (a person's history in a
+-- row per team, per agent if the scope names agents): a person is active in the period if they have more
+-- days with activity by its end than by the day before its start, and their first activity counts if they
+-- had any by its end (queries/sql/macros.sql, `active_through`).
+with per_row as (
     select
         user_id,
-        min(first_ts) filter (
-            where month < strftime($end_date, '%Y-%m') or days & ((1 << day($end_date::date)) - 1) <> 0
-        ) as first_ts,
-        -- a day of theirs is one of the period's (the period's days of the month, as a mask)
-        bool_or(
-            month >= strftime($start_date, '%Y-%m')
-            and days & ((1::bigint << last_day_in(month, $end_date)) - (1::bigint << (first_day_in(month, $start_date) - 1))) <> 0
-        ) as active_in_period
-    from user_month_rows($agent_ids)
-    where month <= strftime($end_date, '%Y-%m')
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+        first_ts,
+        active_through(days, days_before, month_index(month0, $start_date::date - 1), day($start_date::date - 1))
+            as days_from,
+        active_through(days, days_before, month_index(month0, $end_date), day($end_date::date)) as days_to
+    from totals_in_scope($team_ids, $agent_ids)
+),
+per_user as (
+    select user_id, min(first_ts) filter (where days_to > 0) as first_ts, bool_or(days_to > days_from) as active_in_period
+    from per_row
     group by user_id
 ),
 listed as (

@@ -1,113 +1,92 @@
--- Everyone listed in the scope, with their activity in the scope, from the rollups (as ../user_activity.sql),
--- user_month alone: each month row answers for the period's days in its month (its running interactions
--- through the last of them minus through the day before the first; queries/sql/macros.sql), and gives the
--- person's days in the period (their day masks per month, cut to the period's days: a day with two teams or
--- agents counts once) and the first and last activity. Its rows over all agents unless the scope names
--- agents; its rows per agent for the most used agent.
-with month_rows as (
+-- Everyone listed in the scope, with their activity in the scope, from the rollups (as ../user_activity.sql;
+-- the most used agent is most_used_agents.sql): user_totals alone, a person's history in a row per team
+-- (per agent if the scope names agents). A period's interactions and days with activity are its running
+-- totals at its last day minus the day before its first (queries/sql/macros.sql, `active_through`); the
+-- first activity counts if on or before its end, the last is that of its last day with activity up to then
+-- (instants: queries/users.py shows them in local time).
+-- A person with several rows (who moved teams, or used several of the agents a scope names) adds them up,
+-- and their days with activity are counted from the rows' day masks OR'ed per month: a day counts once.
+with person_rows as (
+    -- rows with activity up to the period's end: running totals at its end minus the day before its start
     select
         user_id,
-        month,
+        moved,
+        coalesce(running_interactions[days_to], 0) - coalesce(running_interactions[days_from], 0) as interactions,
+        days_to - days_from as active_days,
+        working_days_to - working_days_from as active_working_days,
         first_ts,
-        last_ts,
-        days,
-        working_days,
-        running_interactions,
-        day_last_ts,
-        first_day_in(month, $start_date) as first_day,
-        last_day_in(month, $end_date) as last_day
-    from user_month_rows($agent_ids)
-    where month <= strftime($end_date, '%Y-%m')
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-),
-per_month as (
-    select
-        user_id,
-        sum(
-            through_day(running_interactions, days, last_day) - through_day(running_interactions, days, first_day - 1)
-        ) as interactions,
-        -- the period's days of this month, as a mask
-        bit_or(days & ((1::bigint << last_day) - (1::bigint << (first_day - 1)))) as days,
-        bit_or(working_days & ((1::bigint << last_day) - (1::bigint << (first_day - 1)))) as working_days
-    from month_rows
-    where month >= strftime($start_date, '%Y-%m')
-    group by user_id, month
+        day_last_ts[days_to] as last_ts,
+        days_to > days_from as active
+    from (
+        select
+            *,
+            active_through(days, days_before, month_from, day($start_date::date - 1)) as days_from,
+            active_through(days, days_before, month_to, day($end_date::date)) as days_to,
+            active_through(working_days, working_days_before, month_from, day($start_date::date - 1)) as working_days_from,
+            active_through(working_days, working_days_before, month_to, day($end_date::date)) as working_days_to
+        from (
+            select
+                *,
+                month_index(month0, $start_date::date - 1) as month_from,
+                month_index(month0, $end_date) as month_to
+            from totals_in_scope($team_ids, $agent_ids)
+        )
+    )
+    where days_to > 0
 ),
 per_user as (
     select
         user_id,
-        sum(interactions)::bigint as interactions,
-        sum(bit_count(days))::bigint as active_days,
-        sum(bit_count(working_days))::bigint as active_working_days
-    from per_month
-    group by user_id
-    having sum(bit_count(days)) > 0
-),
-per_agent as (
-    -- keyed by the person's and the agent's codes (one integer, the order user_agent_month's rows are in, kept
-    -- by reading them in one pass): the period's whole months from their sums, its first and last month from
-    -- their running sums
+        interactions::bigint as interactions,
+        active_days::bigint as active_days,
+        active_working_days::bigint as active_working_days,
+        first_ts,
+        last_ts,
+        false as shared
+    from person_rows
+    where not moved
+    union all
     select
-        person_agent,
-        sum(
-            case
-                when month_number between month_number($first_whole_month) and month_number($last_whole_month)
-                then interactions
-                else through_day(
-                    running_interactions,
-                    days,
-                    case when month_number = month_number(strftime($end_date, '%Y-%m')) then day($end_date::date) else 31 end
-                ) - through_day(
-                    running_interactions,
-                    days,
-                    case when month_number = month_number(strftime($start_date, '%Y-%m')) then day($start_date::date) else 1 end
-                        - 1
-                )
-            end
-        )::bigint as interactions
-    from user_agent_month
-    where month_number between month_number(strftime($start_date, '%Y-%m')) and month_number(strftime($end_date, '%Y-%m'))
-        and team_in_scope(team_id, $team_ids)
-        and ($agent_ids::varchar[] is null
-            or list_contains((select list(agent) from agent_codes where agent_in_scope(agent_id, $agent_ids)), agent))
-    group by person_agent
-),
-top_agent as (
-    -- most interactions in the period; of equals, the first agent id (the codes follow the ids' order): the
-    -- largest of interactions shifted left 16 bits, or'ed with 65535 minus the agent's code
-    select codes.user_id, agent_codes.agent_id
-    from (
-        select person_agent >> 16 as code, max((interactions << 16) | (65535 - (person_agent & 65535))) as top
-        from per_agent
-        where interactions > 0
-        group by code
-    ) as top
-    join user_codes as codes on codes.code = top.code
-    join agent_codes on agent_codes.agent = 65535 - (top.top & 65535)
-),
-ever as (
-    -- the last month's first instant counts if a day up to the period's end had activity; its last instant
-    -- if none after, else the last instant of its last day up to the end
-    select user_id, min(first_ts) as first_ts, max(last_ts) as last_ts
-    from (
-        select
-            user_id,
-            case
-                when month < strftime($end_date, '%Y-%m') or days & ((1 << day($end_date::date)) - 1) <> 0
-                then first_ts
-            end as first_ts,
-            case
-                when month < strftime($end_date, '%Y-%m') or days < (1::bigint << day($end_date::date))
-                then last_ts
-                else day_last_ts[days_through(days, day($end_date::date))]
-            end as last_ts
-        from month_rows
-    )
+        user_id,
+        sum(interactions)::bigint,
+        sum(active_days)::bigint,
+        sum(active_working_days)::bigint,
+        min(first_ts),
+        max(last_ts),
+        count(*) filter (where active) > 1
+    from person_rows
+    where moved
     group by user_id
-    having min(first_ts) is not null
+),
+shared_months as (
+    -- the period's months of a person active in several rows: each row's days in the period, OR'ed
+    select
+        rows.user_id,
+        month,
+        bit_or(rows.days[month] & period_mask) as days,
+        bit_or(rows.working_days[month] & period_mask) as working_days
+    from totals_in_scope($team_ids, $agent_ids) as rows
+    semi join per_user on per_user.user_id = rows.user_id and per_user.shared
+    cross join lateral (
+        select
+            month,
+            (1::bigint << (case when month = month_index(rows.month0, $end_date) then day($end_date::date) else 31 end))
+                - (1::bigint << (case when month = month_index(rows.month0, $start_date) then day($start_date::date) else 1 end - 1))
+                as period_mask
+        from unnest(range(
+            greatest(month_index(rows.month0, $start_date), 1),
+            least(month_index(rows.month0, $end_date), len(rows.days)) + 1
+        )) as months(month)
+    )
+    group by rows.user_id, month
+),
+shared_days as (
+    select user_id, sum(bit_count(days))::bigint as active_days, sum(bit_count(working_days))::bigint as active_working_days
+    from shared_months
+    group by user_id
 ),
 listed as (
-    select user_id from per_user
+    select user_id from per_user where active_days > 0
     union
     select user_id
     from users
@@ -140,16 +119,13 @@ select
     scoped_users.created_at,
     scoped_users.active,
     coalesce(per_user.interactions, 0) as interactions,
-    coalesce(per_user.active_days, 0) as active_days,
-    coalesce(per_user.active_working_days, 0) as active_working_days,
-    timezone($tz, ever.first_ts) as first_active,
-    timezone($tz, ever.last_ts) as last_active,
-    coalesce(agents.name, top_agent.agent_id) as most_used_agent
+    coalesce(shared_days.active_days, per_user.active_days, 0) as active_days,
+    coalesce(shared_days.active_working_days, per_user.active_working_days, 0) as active_working_days,
+    per_user.first_ts as first_active,
+    per_user.last_ts as last_active
 from scoped_users
 left join teams on teams.team_id = scoped_users.team_id
 left join per_user on per_user.user_id = scoped_users.user_id
-left join ever on ever.user_id = scoped_users.user_id
-left join top_agent on top_agent.user_id = scoped_users.user_id
-left join agents on agents.agent_id = top_agent.agent_id
+left join shared_days on shared_days.user_id = scoped_users.user_id
 -- busiest first, then by name
 order by interactions desc, scoped_users.name asc nulls last, scoped_users.user_id asc
