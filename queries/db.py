@@ -52,24 +52,11 @@ IN_MEMORY = {
         "select start as day, team_id, agent_id, codes, month from user_sets_files where codes is not null "
         "order by day, team_id, agent_id"
     ),
-    "user_month_kept": "select * from user_month_files where agent_id is null",
     # each person's history (data/rollups/sql/user_totals.sql): their rows over all agents, read unless a scope
     # names agents, and their rows per agent (the most used agent, and a scope that names agents), apart
     "user_totals": "select * from user_totals_files where agent_id is null",
     "agent_totals": "select * from user_totals_files where agent_id is not null",
 }
-# Rollups in memory (`<table>_kept`, above) but for the rows given here, read from their files: user_month's
-# rows per agent, which the per-person questions read only for a scope that names agents.
-PART_ON_DISK = {"user_month": "agent_id is not null"}
-# The user_month rows a scope reads: those over all agents (in memory) unless it names agents, then those per
-# agent (from their files). A table macro rather than a filter on the view: with the scope's agents bound,
-# DuckDB drops the part not read while planning, and does not open its files.
-USER_MONTH_ROWS = (
-    "create or replace macro user_month_rows(agent_ids) as table "
-    "select * from user_month_kept where agent_ids::varchar[] is null "
-    "union all "
-    "select * from user_month_files where agent_id is not null and agent_ids::varchar[] is not null"
-)
 # The user_totals rows a scope reads: over all agents unless it names agents, then those agents' rows
 # (`moved` then: a person's rows are added up, and a day with two of the agents counts once).
 TOTALS_IN_SCOPE = (
@@ -242,13 +229,12 @@ class Database:
         return tuple(any(rollups_dir(self.data_dir).glob(f"{table}/month=*/*.parquet")) for table in TABLES)
 
     def _create_rollup_views(self) -> None:
-        """A view per rollup table over its monthly files (`<table>_files`), a typed, empty stand-in before
-        the first build; `user_day` reads its files directly, the small ones are copied into memory (`user_month`:
-        its rows over all agents, the view joins the two)."""
+        """A view per rollup table over its monthly files (`<table>_files` for those copied into memory), a
+        typed, empty stand-in before the first build; `user_day` reads its files directly."""
         present = self._rollup_files()
         for table in (*TABLES, SETS):
             files = rollup_view_sql(self.data_dir, table)
-            if table in IN_MEMORY or table in PART_ON_DISK:
+            if table in IN_MEMORY:
                 self._con.sql(f"create or replace view {table}_files as {files}")
             else:
                 self._con.sql(f"create or replace view {table} as {files}")
@@ -261,15 +247,11 @@ class Database:
         if self._tables_of is None:  # typed, empty tables until a build's are loaded
             for table, select in IN_MEMORY.items():
                 self._con.sql(f"create or replace table {table} as {select} limit 0")
-        for table, on_disk in PART_ON_DISK.items():  # the rows kept in memory and the others, from their files
-            both = f"select * from {table}_kept union all select * from {table}_files where {on_disk}"  # noqa: S608
-            self._con.sql(f"create or replace view {table} as {both}")
-        self._con.sql(USER_MONTH_ROWS)
         self._con.sql(TOTALS_IN_SCOPE)
         self._rollups_present = present
 
     def _load_tables(self, manifest: dict) -> None:
-        """The `cube`, `user_sets` and most of `user_month` into memory, once per build: a scan of memory
+        """The `cube`, `user_sets` and `user_totals` into memory, once per build: a scan of memory
         instead of opening and reading a dozen Parquet files on each of a tab's queries."""
         with self._lock, reading_data():
             if self._tables_of == manifest.get("build"):

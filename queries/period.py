@@ -84,13 +84,9 @@ class Period:
         return Shift("week", -(-self.days // 7))
 
     def params(self) -> dict:
-        """Bound parameters every events query takes: instants, UTC partition dates and zone; and the
-        period's whole local months ('YYYY-MM', the first after the last when it holds none), which the
-        per-person questions read from the `user_month` rollup."""
+        """Bound parameters every events query takes: the local days, instants, UTC partition dates and
+        zone."""
         from_ts, to_ts = self.from_ts, self.to_ts
-        first = self.start if self.start.day == 1 else _next_month(self.start)
-        month_end = _next_month(self.end) - dt.timedelta(days=1)
-        last = self.end if self.end == month_end else self.end.replace(day=1) - dt.timedelta(days=1)
         return {
             "start_date": self.start,
             "end_date": self.end,
@@ -99,14 +95,7 @@ class Period:
             "from_utc_date": from_ts.date(),
             "to_utc_date": (to_ts - dt.timedelta(microseconds=1)).date(),
             "tz": self.tz,
-            "first_whole_month": f"{first:%Y-%m}",
-            "last_whole_month": f"{last:%Y-%m}",
         }
-
-
-def _next_month(day: dt.date) -> dt.date:
-    """The first day of the month after `day`'s."""
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def bucket_of(day: dt.date, start: dt.date, grain: str) -> dt.date:

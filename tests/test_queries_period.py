@@ -210,16 +210,3 @@ def test_kpis_compare_complete_days_like_for_like():
     assert so_far.previous == Period(dt.date(2026, 10, 3), dt.date(2026, 10, 31))  # the same shift: 5 weeks
     only_today = comparison(Period(dt.date(2026, 12, 6), dt.date(2026, 12, 6)), dt.date(2026, 12, 6))
     assert (only_today.current, only_today.previous, only_today.partial) == (None, None, True)
-
-
-def test_the_params_name_the_periods_whole_local_months() -> None:
-    def whole(start: str, end: str) -> tuple[str, str]:
-        params = Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end), "America/New_York").params()
-        return params["first_whole_month"], params["last_whole_month"]
-
-    assert whole("2026-03-05", "2026-06-30") == ("2026-04", "2026-06")
-    assert whole("2026-03-01", "2026-03-31") == ("2026-03", "2026-03")
-    assert whole("2026-02-01", "2026-02-28") == ("2026-02", "2026-02")  # not a leap year
-    assert whole("2025-12-07", "2026-12-06") == ("2026-01", "2026-11")  # across a year's end
-    assert whole("2026-03-02", "2026-03-30") == ("2026-04", "2026-02")  # none: the first after the last
-    assert whole("2026-03-08", "2026-03-08") == ("2026-04", "2026-02")

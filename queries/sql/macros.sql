@@ -25,23 +25,6 @@ create or replace macro in_scope(team_id, agent_id, team_ids, agent_ids) as
 create or replace macro any_team_in_scope(team_ids) as
     team_ids::varchar[] is null or len(team_ids::varchar[]) > 0;
 
--- A user_month row's days 1..`d` of its month (data/rollups/sql/user_month.sql): how many had activity, and
--- a running total through them (`running`: one entry per day with activity, so far in the month; 0 before
--- the first). A period's part of the month is the total through its last day minus through the day before
--- its first. ClickHouse: bitCount(bitAnd(days, bitShiftLeft(1, d) - 1)), and arrayElement, 0 when 0.
-create or replace macro days_through(days, d) as
-    bit_count(days & ((1::bigint << d) - 1));
-
-create or replace macro through_day(running, days, d) as
-    coalesce(running[days_through(days, d)], 0);
-
--- The first and the last day of a month (`month`, 'YYYY-MM') that lie in the period $start_date..$end_date.
-create or replace macro first_day_in(month, start_date) as
-    case when month = strftime(start_date::date, '%Y-%m') then day(start_date::date) else 1 end;
-
-create or replace macro last_day_in(month, end_date) as
-    case when month = strftime(end_date::date, '%Y-%m') then day(end_date::date) else 31 end;
-
 -- A row of user_totals (data/rollups/sql/user_totals.sql): how many of its days with activity are on or
 -- before day `d` of the month at position `m` of its lists (months since year 0 minus its `month0`: 0 before
 -- its first month, all of them after its last). The n-th entry of its lists per day with activity is the

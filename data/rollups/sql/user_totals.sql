@@ -4,8 +4,9 @@
 -- Lists per month, position 1 being the data's first month (`month0`, months since year 0): the days with
 -- activity as a bit mask (`days`, `working_days`: bit d - 1 for day d) and how many came before the month
 -- (`days_before`, `working_days_before`). Lists per day with activity, in day order over the whole
--- history: interactions so far (`running_interactions`) and the day's last instant (`day_last_ts`). The
--- n-th day with activity is the n-th entry of both. `code`: the person's (user_codes: a question looks up
+-- history: interactions and cost so far (`running_interactions`, `running_cost_usd`: DECIMAL(18, 6), half
+-- the memory of (38, 6), exact up to a trillion dollars a row) and the day's last instant (`day_last_ts`).
+-- The n-th day with activity is the n-th entry of each. `code`: the person's (user_codes: a question looks up
 -- a few people's rows faster by it than by their id). `moved`: the person has rows in more than one team,
 -- so that a question over their rows adds them up (and counts a day in two teams once).
 -- ClickHouse: arrayCumSum and groupArray over the months, arrayFlatten over the days.
@@ -55,9 +56,14 @@ per_key as (
         list(working_days order by i) as month_working_days,
         flatten(list(list_transform(running_interactions, lambda x: x + interactions_before) order by i))
             as running_interactions,
+        flatten(list(list_transform(running_cost_usd, lambda x: (x + cost_before)::decimal(18, 6)) order by i))
+            as running_cost_usd,
         flatten(list(day_last_ts order by i)) as day_last_ts
     from (
-        select *, sum(interactions) over (partition by key order by i) - interactions as interactions_before
+        select
+            *,
+            sum(interactions) over (partition by key order by i) - interactions as interactions_before,
+            sum(cost_usd) over (partition by key order by i) - cost_usd as cost_before
         from month_rows
     )
     group by key
@@ -67,6 +73,7 @@ dense as (
     select
         key,
         running_interactions,
+        running_cost_usd,
         day_last_ts,
         list_transform(range(1, (select months from bounds) + 1),
             lambda j: coalesce(month_days[list_position(months, j)], 0)) as days,
@@ -91,6 +98,7 @@ select
         lambda j: coalesce(list_sum(list_transform(dense.working_days[1:j - 1], lambda m: bit_count(m))), 0))::integer[]
         as working_days_before,
     dense.running_interactions,
+    dense.running_cost_usd,
     dense.day_last_ts
 from dense
 join keys on keys.key = dense.key

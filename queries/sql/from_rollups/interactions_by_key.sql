@@ -24,20 +24,22 @@ active as (
     where $by <> 'user'
     group by key
 ),
--- per person: user_month's rows of the period's months (its rows over all agents unless the scope names
--- agents), each the running sums through the period's last day in its month minus through the day before
--- its first (queries/sql/macros.sql)
+-- per person: their rows of user_totals in the scope, each the running sums at the period's last day minus
+-- the day before its first (queries/sql/macros.sql, `active_through`)
 user_rows as (
     select
         user_id,
-        through_day(running_interactions, days, last_day_in(month, $end_date))
-            - through_day(running_interactions, days, first_day_in(month, $start_date) - 1) as interactions,
-        through_day(running_cost_usd, days, last_day_in(month, $end_date))
-            - through_day(running_cost_usd, days, first_day_in(month, $start_date) - 1) as cost_usd
-    from user_month_rows($agent_ids)
-    where month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-        and $by = 'user'
+        coalesce(running_interactions[days_to], 0) - coalesce(running_interactions[days_from], 0) as interactions,
+        coalesce(running_cost_usd[days_to], 0) - coalesce(running_cost_usd[days_from], 0) as cost_usd
+    from (
+        select
+            *,
+            active_through(days, days_before, month_index(month0, $start_date::date - 1), day($start_date::date - 1))
+                as days_from,
+            active_through(days, days_before, month_index(month0, $end_date), day($end_date::date)) as days_to
+        from totals_in_scope($team_ids, $agent_ids)
+        where $by = 'user'
+    )
 ),
 totals as (
     select sums.key, sums.interactions, active.active_users, sums.cost_usd
