@@ -7,7 +7,7 @@ from collections.abc import Callable
 import dash
 from flask import Flask
 
-from callbacks import analytics, billing, budgets, charts, dashboard, report, shell, users
+from callbacks import analytics, billing, budgets, charts, dashboard, report, report_schedule, schedules, shell, users
 from callbacks._figures import use_house_template
 
 
@@ -22,3 +22,5 @@ def register_all(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
     budgets.register_callbacks(app)
     report.register_callbacks(app, make_app)
     charts.register_callbacks(app)
+    schedules.register_callbacks(app)
+    report_schedule.register_callbacks(app)

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
+from layouts._schedule_form import dialog_section
 from reports.request import FORMATS
 from reports.tables import POINTS
 
@@ -49,6 +50,7 @@ def report_dialog() -> html.Div:
             dbc.Progress(id=ids.REPORT_PROGRESS, value=0, striped=True, animated=True, className="mb-1",
                          style={"visibility": "hidden"}),  # fmt: skip
             html.Div(id=ids.REPORT_STATUS, className="small text-muted"),
+            dialog_section(),
         ]
     )
     footer = dbc.ModalFooter(
@@ -56,6 +58,7 @@ def report_dialog() -> html.Div:
             dbc.Button("Close", id=ids.REPORT_CLOSE, color="secondary", outline=True),
             # Danger, not warning: the warning outline is yellow on white (1.6:1), unreadable.
             dbc.Button("Cancel", id=ids.REPORT_CANCEL, color="danger", outline=True, style={"display": "none"}),
+            dbc.Button("Schedule…", id=ids.REPORT_SCHEDULE_OPEN, color="secondary", outline=True),
             dbc.Button("Generate", id=ids.REPORT_GENERATE, color="primary", disabled=True),
         ]
     )
@@ -66,5 +69,6 @@ def report_dialog() -> html.Div:
                       backdrop="static"),  # fmt: skip
             dcc.Store(id=ids.REPORT_TICKET),
             dcc.Download(id=ids.REPORT_DOWNLOAD),
+            dcc.Store(id=ids.REPORT_SCHEDULE_SAVED),
         ]
     )

@@ -14,6 +14,7 @@ FILTER_AGENTS = "filter-agents"
 FILTER_MESSAGE = "filter-message"
 FILTER_PERIOD = "filter-period"  # the column of the period preset (hidden on Billing, which has its own)
 FILTER_COPY_LINK = "filter-copy-link"  # "Copy link": copies the page's address, filters included
+FILTER_BAR = "filter-bar"  # the bar's frame: hidden on the Schedules page, which has no filters
 
 # Every chart card's menu, pattern-matching types: {"type": CHART_PNG, "chart": <the graph's id>}
 CHART_MENU = "chart-menu"
@@ -26,6 +27,7 @@ NAV_LINKS = {
     "analytics": "shell-nav-analytics",
     "users": "shell-nav-users",
     "billing": "shell-nav-billing",
+    "schedules": "shell-nav-schedules",
 }
 
 # Dashboard
@@ -124,3 +126,40 @@ REPORT_CLOSE = "report-close"
 REPORT_PROGRESS = "report-progress"
 REPORT_STATUS = "report-status"
 REPORT_DOWNLOAD = "report-download"
+REPORT_SCHEDULE_OPEN = "report-schedule-open"  # "Schedule…": the dialog's choices sent by email on a cadence
+REPORT_SCHEDULE_SECTION = "report-schedule-section"
+REPORT_SCHEDULE_SCOPE = "report-schedule-scope"  # what the schedule's report covers, and the time zone
+REPORT_SCHEDULE_PERIOD = "report-schedule-period"
+REPORT_SCHEDULE_CADENCE = "report-schedule-cadence"
+REPORT_SCHEDULE_AT = "report-schedule-at"
+REPORT_SCHEDULE_TO = "report-schedule-to"
+REPORT_SCHEDULE_SAVE = "report-schedule-save"
+REPORT_SCHEDULE_FEEDBACK = "report-schedule-feedback"
+REPORT_SCHEDULE_SAVED = "report-schedule-saved"  # the id saved last: the Schedules page lists it at once
+
+# Schedules (callbacks/schedules.py); the row buttons are pattern-matching: {"type": SCHEDULES_SEND, "schedule": id}
+SCHEDULES_QUERY = "schedules-query"
+SCHEDULES_TABLE = "schedules-table"
+SCHEDULES_FEEDBACK = "schedules-feedback"
+SCHEDULES_SEND = "schedules-send"
+SCHEDULES_PAUSE = "schedules-pause"
+SCHEDULES_EDIT = "schedules-edit"
+SCHEDULES_DELETE = "schedules-delete"
+SCHEDULES_CONFIRM = "schedules-confirm"  # the "Delete schedule?" dialog
+SCHEDULES_CONFIRM_TEXT = "schedules-confirm-text"
+SCHEDULES_CONFIRM_DELETE = "schedules-confirm-delete"
+SCHEDULES_CONFIRM_CANCEL = "schedules-confirm-cancel"
+SCHEDULES_PENDING = "schedules-pending"  # the id to delete once confirmed (checked again on the server)
+SCHEDULES_EDITOR = "schedules-editor"  # the Edit dialog and its fields
+SCHEDULES_EDITOR_TITLE = "schedules-editor-title"
+SCHEDULES_EDITOR_ID = "schedules-editor-id"
+SCHEDULES_EDITOR_SCOPE = "schedules-editor-scope"
+SCHEDULES_EDITOR_POINTS = "schedules-editor-points"
+SCHEDULES_EDITOR_FORMAT = "schedules-editor-format"
+SCHEDULES_EDITOR_PERIOD = "schedules-editor-period"
+SCHEDULES_EDITOR_CADENCE = "schedules-editor-cadence"
+SCHEDULES_EDITOR_AT = "schedules-editor-at"
+SCHEDULES_EDITOR_TO = "schedules-editor-to"
+SCHEDULES_EDITOR_SAVE = "schedules-editor-save"
+SCHEDULES_EDITOR_CANCEL = "schedules-editor-cancel"
+SCHEDULES_EDITOR_FEEDBACK = "schedules-editor-feedback"

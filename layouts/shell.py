@@ -16,6 +16,7 @@ TABS = (
     ("analytics", "Analytics", "/telemetry/analytics"),
     ("users", "Users", "/telemetry/users"),
     ("billing", "Billing", "/telemetry/billing"),
+    ("schedules", "Schedules", "/telemetry/schedules"),
 )
 
 
@@ -99,7 +100,7 @@ def shell() -> html.Div:
             # Every tab's content is in the one main landmark; each page names itself in an h1.
             html.Main(
                 [
-                    html.Div(filter_bar(), className="bg-body-tertiary border rounded p-3 mb-2"),
+                    html.Div(filter_bar(), id=ids.FILTER_BAR, className="bg-body-tertiary border rounded p-3 mb-2"),
                     html.Div(id=ids.FILTER_MESSAGE),
                     html.Div(id=ids.SHELL_ERROR, role="alert"),
                     html.Div(id=ids.SHELL_NOTICE, role="status"),

@@ -1,4 +1,4 @@
-"""Scheduled report commands: `flask --app app schedule-add|schedule-list|schedule-remove|run-schedules`.
+"""Scheduled report commands: `flask --app app schedule-add|-edit|-list|-pause|-send|-remove|run-schedules`.
 
 A schedule belongs to an account that may export (an admin or a manager) and is made in its scope at every
 run. Everything is checked before anything is stored; every change is audited.
@@ -12,32 +12,23 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from alerts.rules import check_email
 from auth.cli import printable
-from auth.scope import scope_for
 from auth.session import store as accounts
 from auth.store import AccountRow, utcnow
-from queries import directory
-from queries.filters import parse_ids, parse_instant
+from queries.filters import parse_instant
 from queries.period import PeriodError
-from reports.build import check_may_export
-from reports.request import FORMATS, ReportError, ReportRequest
-from reports.schedule_run import next_run, run_schedules, schedule_store, send_now
-from reports.schedules import CADENCE_HELP, PERIODS, Cadence, check_period
+from reports import schedule_changes as changes
+from reports.request import FORMATS
+from reports.schedule_run import next_run, run_schedules, schedule_store
+from reports.schedules import CADENCE_HELP, PERIODS
 from reports.tables import POINTS
-
-MAX_RECIPIENTS = 50
 
 
 def _owner(email: str) -> AccountRow:
-    account = accounts().account_by_email(email)
-    if account is None:
-        raise click.ClickException(f"No account with email {email!r}.")
     try:
-        check_may_export(account)
-    except ReportError as error:
-        raise click.ClickException(f"{email}: {error}") from None
-    return account
+        return changes.may_own(accounts().account_by_email(email), email)
+    except changes.ScheduleError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _moment(text: str | None) -> dt.datetime:
@@ -50,13 +41,14 @@ def _moment(text: str | None) -> dt.datetime:
         raise click.ClickException(str(error)) from None
 
 
-def _recipients(text: str) -> tuple[str, ...]:
-    found = tuple(dict.fromkeys(check_email(item) for item in text.split(",") if item.strip()))
-    if not found:
-        raise ValueError("Give at least one address to send the report to.")
-    if len(found) > MAX_RECIPIENTS:
-        raise ValueError(f"At most {MAX_RECIPIENTS} addresses per schedule.")
-    return found
+def _refused(error: changes.ScheduleError) -> click.ClickException:
+    return click.ClickException(f"--{error.field}: {error}" if error.field else str(error))
+
+
+def _first_run(schedule_id: int, choices: changes.Choices, now: dt.datetime) -> str:
+    first = choices.cadence.next_due(now, current_app.config["ORG_TIMEZONE"])
+    return (f"Schedule {schedule_id}: {choices.period} as {choices.format}, {choices.cadence.text} at {choices.at},"
+            f" to {', '.join(choices.recipients)}; first run {first:%Y-%m-%d %H:%M} UTC.")  # fmt: skip
 
 
 @click.command("schedule-add")
@@ -74,31 +66,53 @@ def _recipients(text: str) -> tuple[str, ...]:
 def schedule_add_command(as_email, points, fmt, period, cadence, at, to, teams, agents, now_text) -> None:
     """Send a report by email on a cadence: the same report as the Generate Report dialog's."""
     account = _owner(as_email)
-    viewer = scope_for(account.role, account.user_id)
     try:
-        chosen = tuple(p.strip() for p in points.split(",") if p.strip())
-        team_ids, agent_ids = parse_ids(teams, "teams"), parse_ids(agents, "agents")
-        today = dt.date.today()
-        ReportRequest(today, today, chosen, fmt, "day", team_ids, agent_ids)  # checks the points and format
-        check_period(period)
-        every = Cadence.parse(cadence, at)
-        recipients = _recipients(to)
-        unknown = directory.unknown_ids(viewer, team_ids, agent_ids)
-        if unknown:
-            raise ValueError(f"--{unknown[0]}: {unknown[1]}")
-    except (ValueError, PeriodError) as error:
-        raise click.ClickException(str(error)) from None
-    at_text = every.at.strftime("%H:%M")
+        choices = changes.check_choices(account, points.split(","), fmt, teams, agents, period, cadence, at, to)
+    except changes.ScheduleError as error:
+        raise _refused(error) from None
     now = _moment(now_text)
-    schedule_id = schedule_store().add(account.email, chosen, fmt, team_ids, agent_ids, period, every.text, at_text,
-                                       recipients, now)  # fmt: skip
-    accounts().audit(account.email, "schedule_add", {
-        "schedule": schedule_id, "points": ",".join(chosen), "format": fmt, "period": period,
-        "cadence": every.text, "at": at_text, "to": ",".join(recipients), "teams": ",".join(team_ids),
-        "agents": ",".join(agent_ids)}, None)  # fmt: skip
-    first = every.next_due(now, current_app.config["ORG_TIMEZONE"])
-    click.echo(f"Schedule {schedule_id}: {period} as {fmt}, {every.text} at {at_text}, to {', '.join(recipients)};"
-               f" first run {first:%Y-%m-%d %H:%M} UTC.")  # fmt: skip
+    schedule_id = changes.add(account, choices, now)
+    click.echo(_first_run(schedule_id, choices, now))
+
+
+@click.command("schedule-edit")
+@click.argument("schedule_id", type=int)
+@click.option("--as", "as_email", required=True, help="The owner, or an admin.")
+@click.option("--points", default=None, help=f"Comma-separated: {', '.join(POINTS)}.")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None)
+@click.option("--period", default=None, help=f"One of {', '.join(PERIODS)}.")
+@click.option("--cadence", default=None, help=CADENCE_HELP)
+@click.option("--at", "at", default=None, help="Local time (ORG_TIMEZONE), HH:MM.")
+@click.option("--to", "to", default=None, help="Comma-separated email addresses (all of them: they replace the list).")
+@click.option("--teams", default=None, help="Comma-separated team ids (in the owner's scope); '' for all of them.")
+@click.option("--agents", default=None, help="Comma-separated agent ids; '' for all.")
+@click.option("--now", "now_text", default=None, hidden=True, help="As of this instant (tests).")
+@with_appcontext
+def schedule_edit_command(schedule_id, as_email, points, fmt, period, cadence, at, to, teams, agents,
+                          now_text) -> None:  # fmt: skip
+    """Change what a schedule sends, when or to whom; what is not given stays. A new cadence or time counts from
+    now (a run due before is not sent)."""
+    account, schedule = _own(schedule_id, as_email)
+    try:
+        owner = changes.may_own(accounts().account_by_email(schedule.owner), schedule.owner)
+        choices = changes.check_choices(
+            owner,
+            points.split(",") if points is not None else schedule.points,
+            fmt or schedule.format,
+            teams if teams is not None else schedule.teams,
+            agents if agents is not None else schedule.agents,
+            period or schedule.period,
+            cadence or schedule.cadence,
+            at or schedule.at,
+            to if to is not None else schedule.recipients,
+        )
+    except changes.ScheduleError as error:
+        raise _refused(error) from None
+    changed = changes.edit(account, schedule, choices, _moment(now_text))
+    if not changed:
+        click.echo(f"Schedule {schedule_id}: nothing to change.")
+        return
+    click.echo(f"Changed {', '.join(changed)}. " + _first_run(schedule_id, choices, _moment(now_text)))
 
 
 @click.command("schedule-list")
@@ -129,18 +143,17 @@ def schedule_list_command(as_email: str | None) -> None:
 def schedule_remove_command(schedule_id: int, as_email: str) -> None:
     """Delete a schedule (its runs go with it; the audit log keeps its deliveries)."""
     account, schedule = _own(schedule_id, as_email)
-    schedule_store().remove(schedule_id)
-    accounts().audit(account.email, "schedule_remove", {"schedule": schedule_id, "owner": schedule.owner}, None)
+    changes.remove(account, schedule)
     click.echo(f"Removed schedule {schedule_id}.")
 
 
 def _own(schedule_id: int, as_email: str):
     """The schedule, if `as_email` owns it or is an admin (an account that may export either way)."""
     account = _owner(as_email)
-    schedule = schedule_store().schedule(schedule_id)
-    if schedule is None or (account.role != "admin" and schedule.owner != account.email):
-        raise click.ClickException(f"No schedule {schedule_id} of yours.")
-    return account, schedule
+    try:
+        return account, changes.owned(account, schedule_id)
+    except changes.ScheduleError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.command("schedule-pause")
@@ -152,10 +165,7 @@ def _own(schedule_id: int, as_email: str):
 def schedule_pause_command(schedule_id: int, as_email: str, resume: bool, now_text: str | None) -> None:
     """Pause a schedule, or resume it (a stopped one too: its owner's access is checked again at each run)."""
     account, schedule = _own(schedule_id, as_email)
-    status = "active" if resume else "paused"
-    schedule_store().set_status(schedule_id, status, since=_moment(now_text) if resume else None)
-    accounts().audit(account.email, "schedule_resume" if resume else "schedule_pause",
-                     {"schedule": schedule_id, "owner": schedule.owner, "was": schedule.status}, None)  # fmt: skip
+    status = changes.pause(account, schedule, resume, _moment(now_text))
     click.echo(f"Schedule {schedule_id} is {status}.")
 
 
@@ -167,8 +177,7 @@ def schedule_pause_command(schedule_id: int, as_email: str, resume: bool, now_te
 def schedule_send_command(schedule_id: int, as_email: str, now_text: str | None) -> None:
     """Send a schedule's report now ("Send now"), over its period as of now, in its owner's scope."""
     account, schedule = _own(schedule_id, as_email)
-    accounts().audit(account.email, "schedule_send", {"schedule": schedule_id, "owner": schedule.owner}, None)
-    outcome = send_now(schedule, _moment(now_text))
+    outcome = changes.send(account, schedule, _moment(now_text))
     if outcome != "sent":
         raise click.ClickException(f"Schedule {schedule_id}: {outcome}; see schedule-list.")
     click.echo(f"Sent schedule {schedule_id} to {', '.join(schedule.recipients)}.")
@@ -185,6 +194,7 @@ def run_schedules_command(now_text: str | None) -> None:
 
 COMMANDS = (
     schedule_add_command,
+    schedule_edit_command,
     schedule_list_command,
     schedule_pause_command,
     schedule_send_command,

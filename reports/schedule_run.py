@@ -83,7 +83,8 @@ def send_now(schedule: Schedule, now: dt.datetime) -> str:
     config, worker = current_app.config, _worker()
     lease = dt.timedelta(seconds=config["ALERTS_LEASE_SECONDS"])
     run = schedule_store().claim(schedule.id, now, False, worker, now, lease, MAX_ATTEMPTS)
-    return deliver(schedule, run, worker, now) if run else "busy"
+    # not retried: its due time is now, which no later round looks for; the person who asked is told at once
+    return deliver(schedule, run, worker, now, retries=False) if run else "busy"
 
 
 def _may_export(account: AccountRow | None) -> str | None:
@@ -95,7 +96,7 @@ def _may_export(account: AccountRow | None) -> str | None:
     return None
 
 
-def deliver(schedule: Schedule, run: Run, worker: str, now: dt.datetime) -> str:
+def deliver(schedule: Schedule, run: Run, worker: str, now: dt.datetime, retries: bool = True) -> str:
     """Make and send one run's report: sent, stopped, failed, or retry."""
     store, config = schedule_store(), current_app.config
     account = accounts().account_by_email(schedule.owner)
@@ -128,7 +129,7 @@ def deliver(schedule: Schedule, run: Run, worker: str, now: dt.datetime) -> str:
             message.add_attachment(report.content, *report.mimetype.split("/", 1), filename=report.filename)
         mail.send(mail.SmtpSettings.from_config(config), message)
     except (mail.MailError, ReportError) as error:
-        return _failed(schedule, run, worker, str(error), now)
+        return _failed(schedule, run, worker, str(error), now, retries)
     store.finish(run.id, worker, "sent", "late" if run.late else "")
     accounts().audit("scheduler", "schedule_delivery", {
         "schedule": schedule.id, "owner": schedule.owner, "due": run.due_at.isoformat(), "late": run.late,
@@ -141,9 +142,9 @@ def deliver(schedule: Schedule, run: Run, worker: str, now: dt.datetime) -> str:
     return "sent"
 
 
-def _failed(schedule: Schedule, run: Run, worker: str, error: str, now: dt.datetime) -> str:
+def _failed(schedule: Schedule, run: Run, worker: str, error: str, now: dt.datetime, retries: bool = True) -> str:
     retry = None
-    if run.attempts < MAX_ATTEMPTS:
+    if retries and run.attempts < MAX_ATTEMPTS:
         retry = now + dt.timedelta(seconds=current_app.config["ALERTS_RETRY_SECONDS"] * 2 ** (run.attempts - 1))
     schedule_store().finish(run.id, worker, "pending" if retry else "failed", error, retry)
     detail = {"schedule": schedule.id, "due": run.due_at.isoformat(), "failed": error[:200], "retry": bool(retry)}

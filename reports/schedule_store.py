@@ -118,6 +118,19 @@ class ScheduleStore(Store):
             )  # fmt: skip
             return int(cur.lastrowid)
 
+    def update(self, schedule_id: int, points: tuple[str, ...], fmt: str, teams: tuple[str, ...],
+               agents: tuple[str, ...], period: str, cadence: str, at: str, recipients: tuple[str, ...],
+               since: dt.datetime | None = None) -> bool:  # fmt: skip
+        """Change what a schedule sends, when and to whom; `since`: the runs due before it are not sent."""
+        with self._tx() as db:
+            cur = db.execute(
+                "update report_schedules set points = ?, format = ?, teams = ?, agents = ?, period = ?, cadence = ?,"
+                " at = ?, recipients = ?, active_since = coalesce(?, active_since) where id = ?",
+                (",".join(points), fmt, ",".join(teams), ",".join(agents), period, cadence, at, ",".join(recipients),
+                 since and _stamp(since), schedule_id),
+            )  # fmt: skip
+            return bool(cur.rowcount)
+
     def schedules(self, owner: str | None = None) -> list[Schedule]:
         """Every schedule, or one owner's, oldest first."""
         with self._tx() as db:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 # Per tab: the shell (who is in, notice, filter choices), the filter bar, the page, the tab's data; and the
 # Users grid's first block, with its search note. Billing's period selector, set to what the URL shows,
 # asks nothing (the browser tells it from a period chosen there).
-SWITCH = {"dashboard": 4, "analytics": 4, "users": 5, "billing": 4}
+SWITCH = {"dashboard": 4, "analytics": 4, "users": 5, "billing": 4, "schedules": 4}
 FRESH = SWITCH  # the same requests: the report dialog and the tab links ask nothing until used
 
 
@@ -30,7 +30,7 @@ def test_tabs_ask_only_what_they_show(browser, live_server, who):
     for slug, _label, path in TABS:
         shown = page_ready.fresh_load(browser, f"{live_server}{path}{WEEK}")
         assert shown["requests"] == FRESH[slug], ("fresh load", slug, shown["outputs"])
-    for slug, _label, path in TABS:  # from the last tab loaded, Billing, to each in turn
+    for slug, _label, path in TABS:  # from the last tab loaded, Schedules, to each in turn
         shown = page_ready.switch_tab(browser, ids.NAV_LINKS[slug], path)
         assert shown["requests"] == SWITCH[slug], ("tab switch", slug, shown["outputs"])
         assert browser.current_url.endswith(path + WEEK)  # the link kept the period

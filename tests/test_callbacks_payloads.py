@@ -44,8 +44,9 @@ def _is_pattern(item: dict) -> bool:
     return item["id"].startswith("{")
 
 
-# The id a wildcard (ALL, MATCH) stands for here: a chip with a key no chip has, a chart's menu item.
-WILDCARD_VALUES = {"key": "start", "value": "2026-03-02", "chart": "dashboard-trend"}
+# The id a wildcard (ALL, MATCH) stands for here: a chip with a key no chip has, a chart's menu item, a
+# schedule that does not exist.
+WILDCARD_VALUES = {"key": "start", "value": "2026-03-02", "chart": "dashboard-trend", "schedule": 999}
 
 
 def _concrete(pattern_id: str) -> dict:
@@ -125,7 +126,7 @@ def test_junk_in_a_pages_query_is_a_message(admin_client):
         if not d.get("clientside_function")  # runs in the browser: nothing of the server to test
         and any(i["id"].endswith("-query") and i["property"] == "data" for i in d["inputs"])
     ]  # fmt: skip
-    assert len(stores) == 4  # each tab's parts are one callback (callbacks/_tab.py)
+    assert len(stores) == 5  # each tab's parts are one callback (callbacks/_tab.py), and the Schedules list
     assert sum(len(dp._outputs(d["output"])) for d in stores) >= 30
     failures = []
     for dependency in stores:
