@@ -60,6 +60,7 @@ ROW_GROUP_ROWS = 100_000
 # user_month's rows over all agents come first (a tenth of a month's): in row groups of their own, mostly,
 # which the questions that read only them read alone (Parquet statistics: agent_id all null)
 ROW_GROUP_ROWS_OF = {"user_month": 16_384}
+TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
 SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
 FROM_EVENTS = ("cube", "hours", "user_day")  # the tables aggregated from the events; user_month from user_day
 # New people get the next codes; the order puts a team's people side by side (their first team), so a
@@ -286,7 +287,7 @@ def _build_totals(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
     row holds a person's whole history, so a write to any month writes them all again. Returns its rows."""
     con.sql(f"create or replace view user_month as {rollup_view_sql(folder.parent, 'user_month', folder)}")
     frame = _aggregate(con, TOTALS, {})
-    _write(frame, folder / TOTALS_FILE)
+    _write(frame, folder / TOTALS_FILE, TOTALS_ROW_GROUP_ROWS)
     return frame.height
 
 

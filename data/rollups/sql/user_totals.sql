@@ -102,6 +102,7 @@ select
     dense.day_last_ts
 from dense
 join keys on keys.key = dense.key
--- the rows over all agents first (each process keeps them apart), then in the order of the codes: a team's
--- people side by side (their first team), which a question of a few teams reads together
-order by keys.agent_id is not null, keys.key
+-- the rows over all agents first (kept in memory), in the order of the codes: a team's people side by side
+-- (their first team), which a question of a few teams reads together; then per agent, so that a question
+-- of a few agents reads their row groups only
+order by keys.agent_id nulls first, keys.key
