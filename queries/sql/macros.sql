@@ -40,3 +40,8 @@ create or replace macro active_through(days, days_before, m, d) as
 -- A date's month as a position in user_totals' lists (1: the month `month0`).
 create or replace macro month_index(month0, d) as
     (year(d::date) * 12 + month(d::date) - month0)::integer;
+
+-- The days of the month at position `m` of user_totals' lists that lie in the period, as a day mask.
+create or replace macro period_days(m, month0, start_date, end_date) as
+    (1::bigint << (case when m = month_index(month0, end_date) then day(end_date::date) else 31 end))
+        - (1::bigint << (case when m = month_index(month0, start_date) then day(start_date::date) else 1 end - 1));

@@ -58,32 +58,35 @@ per_user as (
     where moved
     group by user_id
 ),
-shared_months as (
-    -- the period's months of a person active in several rows: each row's days in the period, OR'ed
+shared_lists as (
+    -- a person active in several rows: per row, its day masks of the period's months, cut to its days
     select
         rows.user_id,
-        month,
-        bit_or(rows.days[month] & period_mask) as days,
-        bit_or(rows.working_days[month] & period_mask) as working_days
-    from totals_in_scope($team_ids, $agent_ids) as rows
-    semi join per_user on per_user.user_id = rows.user_id and per_user.shared
-    cross join lateral (
+        list(list_transform(months, lambda m: rows.days[m] & period_days(m, rows.month0, $start_date, $end_date)))
+            as days,
+        list(list_transform(months, lambda m: rows.working_days[m] & period_days(m, rows.month0, $start_date, $end_date)))
+            as working_days
+    from (
         select
-            month,
-            (1::bigint << (case when month = month_index(rows.month0, $end_date) then day($end_date::date) else 31 end))
-                - (1::bigint << (case when month = month_index(rows.month0, $start_date) then day($start_date::date) else 1 end - 1))
-                as period_mask
-        from unnest(range(
-            greatest(month_index(rows.month0, $start_date), 1),
-            least(month_index(rows.month0, $end_date), len(rows.days)) + 1
-        )) as months(month)
-    )
-    group by rows.user_id, month
+            *,
+            range(greatest(month_index(month0, $start_date), 1), least(month_index(month0, $end_date), len(days)) + 1)
+                as months
+        from totals_in_scope($team_ids, $agent_ids)
+    ) as rows
+    semi join per_user on per_user.user_id = rows.user_id and per_user.shared
+    group by rows.user_id
 ),
 shared_days as (
-    select user_id, sum(bit_count(days))::bigint as active_days, sum(bit_count(working_days))::bigint as active_working_days
-    from shared_months
-    group by user_id
+    -- per month, the bit count of the OR of the person's rows' masks (their lists are all as long)
+    select
+        user_id,
+        coalesce(list_sum(list_transform(range(1, len(days[1]) + 1),
+            lambda i: bit_count(list_reduce(list_transform(days, lambda row: row[i]), lambda a, b: a | b)))), 0)::bigint
+            as active_days,
+        coalesce(list_sum(list_transform(range(1, len(working_days[1]) + 1),
+            lambda i: bit_count(list_reduce(list_transform(working_days, lambda row: row[i]), lambda a, b: a | b)))), 0)::bigint
+            as active_working_days
+    from shared_lists
 ),
 listed as (
     select user_id from per_user where active_days > 0
