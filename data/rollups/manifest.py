@@ -49,7 +49,7 @@ TOTALS_SCHEMA = pl.Schema(
         "days_before": pl.List(pl.Int32),  # per month: days with activity before it
         "working_days_before": pl.List(pl.Int32),
         "running_interactions": pl.List(pl.Int64),  # per day with activity: so far
-        "running_cost_usd": pl.List(pl.Decimal(18, 6)),
+        "running_cost_usd": pl.List(pl.Decimal(38, 6)),
         "day_last_ts": pl.List(schema.UTC_TS),  # per day with activity: its last instant
     }
 )

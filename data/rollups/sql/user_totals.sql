@@ -4,8 +4,8 @@
 -- Lists per month, position 1 being the data's first month (`month0`, months since year 0): the days with
 -- activity as a bit mask (`days`, `working_days`: bit d - 1 for day d) and how many came before the month
 -- (`days_before`, `working_days_before`). Lists per day with activity, in day order over the whole
--- history: interactions and cost so far (`running_interactions`, `running_cost_usd`: DECIMAL(18, 6), half
--- the memory of (38, 6), exact up to a trillion dollars a row) and the day's last instant (`day_last_ts`).
+-- history: interactions and cost so far (`running_interactions`, `running_cost_usd`) and the day's last
+-- instant (`day_last_ts`).
 -- The n-th day with activity is the n-th entry of each. `code`: the person's (user_codes: a question looks up
 -- a few people's rows faster by it than by their id). `moved`: the person has rows in more than one team,
 -- so that a question over their rows adds them up (and counts a day in two teams once).
@@ -56,7 +56,7 @@ per_key as (
         list(working_days order by i) as month_working_days,
         flatten(list(list_transform(running_interactions, lambda x: x + interactions_before) order by i))
             as running_interactions,
-        flatten(list(list_transform(running_cost_usd, lambda x: (x + cost_before)::decimal(18, 6)) order by i))
+        flatten(list(list_transform(running_cost_usd, lambda x: (x + cost_before)::decimal(38, 6)) order by i))
             as running_cost_usd,
         flatten(list(day_last_ts order by i)) as day_last_ts
     from (
