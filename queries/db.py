@@ -37,7 +37,6 @@ SQL_DIR = Path(__file__).parent / "sql"
 # DuckDB warns that Arrow from a cursor's result copies the rows once more: answers here are small (and
 # the copy costs less than the relation layer's second parse and bind; see `execute_on`).
 warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
-ROLLUP_SQL = "from_rollups"  # queries/sql/from_rollups/<name>.sql: a question over the rollups
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 # The rollup tables read by most questions, kept in each process's DuckDB: the selects that make them from
@@ -443,15 +442,14 @@ def run(
     """
     given = params or {}
     on_rollups = "tz" in given
-    sql = f"{ROLLUP_SQL}/{name}" if on_rollups else name
-    missing = sql_parameters(sql) - given.keys()
+    missing = sql_parameters(name) - given.keys()
     if missing:
-        raise TypeError(f"{sql}.sql needs parameters {sorted(missing)}")
-    bound = {key: given[key] for key in sql_parameters(sql)}
+        raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
+    bound = {key: given[key] for key in sql_parameters(name)}
     db = _databases.get(cursor)
     if db is not None and on_rollups:
         db.ready(given["tz"])
-    query = lambda: execute_on(cursor, sql, given)  # noqa: E731
+    query = lambda: execute_on(cursor, name, given)  # noqa: E731
     answer = query if then is None else lambda: then(query())
     results = query_cache.in_use()
     if db is None or results is None:

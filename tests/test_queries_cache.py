@@ -46,7 +46,7 @@ def executions(monkeypatch) -> list[str]:
     execute = db.execute_on
 
     def counting(cursor, name, params):
-        ran.append(name.removeprefix(f"{db.ROLLUP_SQL}/"))
+        ran.append(name)
         return execute(cursor, name, params)
 
     monkeypatch.setattr(db, "execute_on", counting)

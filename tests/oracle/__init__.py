@@ -1,6 +1,6 @@
 """The oracle: each question over the raw events (tests/oracle/<name>.sql), for the equivalence tests.
 
-The served questions read only the rollups (queries/sql/from_rollups/); these are the same questions, worded
+The served questions (queries/sql/) read only the rollups; these are the same questions (same names), worded
 over the events, written to be obviously right rather than fast. Inside `raw_events()` the query layer runs
 them instead, with the same parameters, and bypasses the result cache.
 """
@@ -22,7 +22,7 @@ ORACLE = Path(__file__).parent
 
 def execute_on_events(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
     """`name`'s oracle over the raw events, with the parameters it uses."""
-    sql = (ORACLE / f"{name.removeprefix(db.ROLLUP_SQL + '/')}.sql").read_text()
+    sql = (ORACLE / f"{name}.sql").read_text()
     with db.reading_data():
         cursor.execute(sql, {key: params[key] for key in db.parameters_of(sql)})
         return pl.from_arrow(cursor.to_arrow_table())
@@ -32,7 +32,7 @@ def _answering_from_events(served: Callable) -> Callable:
     """`db.execute_on` for questions over the rollups replaced by their oracle; the others as `served`."""
 
     def execute(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
-        over_rollups = name.startswith(db.ROLLUP_SQL + "/")
+        over_rollups = (ORACLE / f"{name}.sql").exists()
         return (execute_on_events if over_rollups else served)(cursor, name, params)
 
     return execute

@@ -1,5 +1,5 @@
 -- Per local day of the period: the people listed in the scope who had access by then, and how many had
--- adopted by then; from the rollups (as ../adoption_curve.sql), user_totals alone (a person's history in a
+-- adopted by then; from the rollups (as tests/oracle/adoption_curve.sql), user_totals alone (a person's history in a
 -- row per team, per agent if the scope names agents): a person is active in the period if they have more
 -- days with activity by its end than by the day before its start, and their first activity counts if they
 -- had any by its end (queries/sql/macros.sql, `active_through`).

@@ -1,4 +1,4 @@
--- Cost per team, agent or model ($by), most expensive first, from the rollups (as ../cost_by_key.sql).
+-- Cost per team, agent or model ($by), most expensive first, from the rollups (as tests/oracle/cost_by_key.sql).
 with scoped as (
     select
         case $by when 'team' then team_id when 'agent' then agent_id else model end as key,

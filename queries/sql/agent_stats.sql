@@ -1,4 +1,4 @@
--- Usage, errors, latency, tokens and cost per agent, from the rollups (as ../agent_stats.sql).
+-- Usage, errors, latency, tokens and cost per agent, from the rollups (as tests/oracle/agent_stats.sql).
 with sums as (
     select
         agent_id,

@@ -1,5 +1,5 @@
 -- Usage per local day, week or month and per agent or team ($by), top $top_n keys and 'other', from
--- the rollups (as ../interactions_over_time_by.sql).
+-- the rollups (as tests/oracle/interactions_over_time_by.sql).
 with buckets as (
     select distinct date_trunc($grain, day::date)::date as bucket
     from range($start_date::timestamp, $end_date::timestamp + interval 1 day, interval 1 day) as t(day)

@@ -1,4 +1,4 @@
--- Cost per local day of the period, every day listed, from the rollups (as ../cost_by_day.sql).
+-- Cost per local day of the period, every day listed, from the rollups (as tests/oracle/cost_by_day.sql).
 with days as (
     select day::date as day
     from range($start_date::timestamp, $end_date::timestamp + interval 1 day, interval 1 day) as t(day)

@@ -1,5 +1,5 @@
 -- Interactions per local weekday (ISO, 1 = Monday) and hour, all 168 cells, from the rollups
--- (as ../activity_heatmap.sql).
+-- (as tests/oracle/activity_heatmap.sql).
 with cells as (
     select weekday::integer as weekday, hour::integer as hour
     from range(1, 8) as w(weekday), range(0, 24) as h(hour)

@@ -1,6 +1,6 @@
 -- Cost per local day of the period for the scope, each team and each agent in it, every day listed, with
 -- the running total from the period's first day (what a budget has spent so far); from the rollups (as
--- ../budget_spend_by_day.sql). `scope_kind` is org, team or agent; `scope_id` is null for org.
+-- tests/oracle/budget_spend_by_day.sql). `scope_kind` is org, team or agent; `scope_id` is null for org.
 with days as (
     select day::date as day
     from range($start_date::timestamp, $end_date::timestamp + interval 1 day, interval 1 day) as t(day)

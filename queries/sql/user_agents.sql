@@ -1,4 +1,4 @@
--- The agents one user used in the period, most used first, from the rollups (as ../user_agents.sql).
+-- The agents one user used in the period, most used first, from the rollups (as tests/oracle/user_agents.sql).
 with mine as (
     select agent_id, sum(interactions)::bigint as interactions, sum(cost_usd)::decimal(38, 6) as cost_usd,
         sum(errors)::bigint as errors

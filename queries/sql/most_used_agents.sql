@@ -1,5 +1,5 @@
 -- The agent each person used most in the period and the scope (of equals, the first agent id), by name, from
--- the rollups (as ../most_used_agents.sql): user_totals' rows per agent, each the running interactions at
+-- the rollups (as tests/oracle/most_used_agents.sql): user_totals' rows per agent, each the running interactions at
 -- the period's last day minus the day before its first (queries/sql/macros.sql); a person who moved teams
 -- adds up their rows per agent. For the people $user_ids (null: everyone): the Users tab asks for the rows
 -- it shows (found by their codes: a scan of integers, then only their rows' lists read).

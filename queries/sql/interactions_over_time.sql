@@ -1,5 +1,5 @@
 -- Usage and cost per local day, week or month, every bucket listed, from the rollups
--- (as ../interactions_over_time.sql).
+-- (as tests/oracle/interactions_over_time.sql).
 with buckets as (
     select distinct date_trunc($grain, day::date)::date as bucket
     from range($start_date::timestamp, $end_date::timestamp + interval 1 day, interval 1 day) as t(day)

@@ -1,4 +1,4 @@
--- Everyone listed in the scope, with their activity in the scope, from the rollups (as ../user_activity.sql;
+-- Everyone listed in the scope, with their activity in the scope, from the rollups (as tests/oracle/user_activity.sql;
 -- the most used agent is most_used_agents.sql): user_totals alone, a person's history in a row per team
 -- (per agent if the scope names agents). A period's interactions and days with activity are its running
 -- totals at its last day minus the day before its first (queries/sql/macros.sql, `active_through`); the

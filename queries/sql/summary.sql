@@ -1,4 +1,4 @@
--- Headline numbers for a period and scope, from the rollups: one row (as ../summary.sql). Active users
+-- Headline numbers for a period and scope, from the rollups: one row (as tests/oracle/summary.sql). Active users
 -- are the bits of the OR of the period's bitmaps; the people the scope lists are those, plus the
 -- directory's people of the scope's teams with access whose bit is not set (or who have none: never
 -- active anywhere).

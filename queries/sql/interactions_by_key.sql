@@ -1,4 +1,4 @@
--- Usage and cost per team, agent or user ($by), most first, from the rollups (as ../interactions_by_key.sql).
+-- Usage and cost per team, agent or user ($by), most first, from the rollups (as tests/oracle/interactions_by_key.sql).
 with sums as (
     select
         case $by when 'team' then team_id else agent_id end as key,

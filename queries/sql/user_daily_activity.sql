@@ -1,5 +1,5 @@
 -- One user's interactions and cost per local day of the period, every day listed, from the rollups
--- (as ../user_daily_activity.sql).
+-- (as tests/oracle/user_daily_activity.sql).
 with days as (
     select day::date as day
     from range($start_date::timestamp, $end_date::timestamp + interval 1 day, interval 1 day) as t(day)

@@ -1,5 +1,5 @@
 -- Usage, adoption and cost per team in the period, every team in scope listed, from the rollups
--- (as ../team_stats.sql).
+-- (as tests/oracle/team_stats.sql).
 with sums as (
     select team_id, sum(interactions)::bigint as interactions, sum(cost_usd)::decimal(38, 6) as cost_usd
     from cube
@@ -19,7 +19,7 @@ totals as (
     join active on active.team_id = sums.team_id
 ),
 listed_by_directory as (
-    -- The directory's people of each team (as in ../team_stats.sql), and how many of them were active in it.
+    -- The directory's people of each team (as in tests/oracle/team_stats.sql), and how many of them were active in it.
     select
         users.team_id,
         count(*) as listed,
@@ -33,7 +33,7 @@ listed_by_directory as (
     group by users.team_id
 ),
 members as (
-    -- Each team's people, as in ../team_stats.sql: those active in it or listed in it by the directory.
+    -- Each team's people, as in tests/oracle/team_stats.sql: those active in it or listed in it by the directory.
     select
         coalesce(active.team_id, listed_by_directory.team_id) as team_id,
         coalesce(bit_count(active.users), 0)
