@@ -10,13 +10,15 @@ from pathlib import Path
 
 import diskcache
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
+from alerts.store import AlertStore
 from app import create_app
-from auth.passwords import hash_password
 from auth.store import Store
 from queries import cache
+from reports.schedule_store import ScheduleStore
 from tests import org
 
 ORIGIN = "http://localhost"
@@ -32,14 +34,41 @@ ACCOUNTS = {
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    return hash_password(org.PASSWORD)
+    """org.PASSWORD as argon2id at the lowest cost: signing in checks it as it checks any argon2 hash, in well
+    under a millisecond against some 30 ms at the app's own cost, and the suite signs in hundreds of times.
+    (Hashes the app makes are checked in tests/test_cli.py.)"""
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(org.PASSWORD)
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "data"
-    org.write_org_rolled_up(folder)
+    org.write_org_rolled_up(folder)  # written once per process and copied (tests/org.py)
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _house_template_once() -> Iterator[None]:
+    """Plotly's house template made at the first app's start, not again at each of the suite's hundreds
+    (callbacks.register_all makes it for every app: some 90 ms, most of create_app). It is made anew if
+    anything has since replaced it or Plotly's default."""
+    import plotly.io as pio
+
+    import callbacks
+    from callbacks._figures import TEMPLATE, use_house_template
+
+    made: list[object] = []
+
+    def once() -> None:
+        templates = pio.templates
+        if made and templates.default == TEMPLATE and TEMPLATE in templates and templates[TEMPLATE] is made[0]:
+            return
+        use_house_template()
+        made[:] = [pio.templates[TEMPLATE]]
+
+    callbacks.use_house_template = once
+    yield
+    callbacks.use_house_template = use_house_template
 
 
 # The accounts database with ACCOUNTS and an empty report cache, made once per process and password hash in
@@ -54,7 +83,8 @@ def _template_folder(tmp_path_factory) -> None:
 
 
 def _template(password_hash: str) -> Path | None:
-    """A folder with telemetry.sqlite holding ACCOUNTS with this hash, and .cache/reports: made at first use."""
+    """A folder with telemetry.sqlite holding ACCOUNTS with this hash (and the alerts' and schedules' tables), and
+    .cache/reports: made at first use."""
     if not _TEMPLATES:
         return None
     folder = _TEMPLATES[0] / hashlib.sha256(password_hash.encode()).hexdigest()[:16]
@@ -63,6 +93,8 @@ def _template(password_hash: str) -> Path | None:
         store = Store(draft / "telemetry.sqlite")
         for email, user_id, role in ACCOUNTS.values():
             store.create_account(email, user_id, role, password_hash)
+        for more_tables in (AlertStore, ScheduleStore):  # made by each app otherwise, with their fsyncs
+            more_tables(store.path)
         diskcache.Cache(str(draft / ".cache" / "reports")).close()
         draft.rename(folder)
     return folder

@@ -177,10 +177,21 @@ BAD = [
     ("TELEMETRY_DUCKDB_THREADS", "0"),
     ("ORG_TIMEZONE", "Mars/Olympus"),
 ]
+COMMANDS = [["routes"], ["ingest", "events.jsonl"]]
 
 
-@pytest.mark.parametrize(("variable", "value"), BAD)
-@pytest.mark.parametrize("command", [["routes"], ["ingest", "events.jsonl"]])
+# Each a process of its own that imports the app (2-4 s): `make test` runs each setting once and each command,
+# every other pair in `make test-long` (every setting's message is checked in-process above).
+@pytest.mark.parametrize(
+    ("variable", "value", "command"),
+    [
+        pytest.param(
+            variable, value, command, marks=() if (i + j) % 2 == 0 else pytest.mark.long, id=f"{command[0]}-{variable}"
+        )
+        for i, (variable, value) in enumerate(BAD)
+        for j, command in enumerate(COMMANDS)
+    ],
+)
 def test_flask_says_a_bad_setting_in_one_line(data_dir, variable, value, command):
     flask = Path(sys.executable).parent / "flask"
     done = subprocess.run(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import ORIGIN
+from tests.test_browser_access import wait
 
 EVIL = "https://evil.example"
 
@@ -92,18 +92,16 @@ def test_our_pages_sign_out_with_a_form_not_a_link(client, auth):
 
 def _sign_in(browser, base: str, email: str, password: str) -> None:
     browser.get(base + "/telemetry")
-    WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.NAME, "email"))
+    wait(browser).until(lambda b: b.find_elements(By.NAME, "email"))
     browser.find_element(By.NAME, "email").send_keys(email)
     browser.find_element(By.NAME, "password").send_keys(password)
     browser.find_element(By.ID, "login-submit").click()
 
 
 def _click_sign_out(browser) -> None:
-    button = WebDriverWait(browser, 20).until(
-        lambda b: b.find_elements(By.CSS_SELECTOR, "form[action='/logout'] button") or None
-    )[0]
+    button = wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "form[action='/logout'] button") or None)[0]
     button.click()
-    WebDriverWait(browser, 15).until(lambda b: "/login" in b.current_url and b.find_elements(By.NAME, "email"))
+    wait(browser).until(lambda b: "/login" in b.current_url and b.find_elements(By.NAME, "email"))
 
 
 @pytest.mark.browser
@@ -115,7 +113,7 @@ def test_the_sign_out_button_works_in_a_browser(browser, live_server, who):
     _sign_in(browser, live_server, ACCOUNTS[who][0], org.PASSWORD)
     _click_sign_out(browser)
     browser.get(live_server + "/telemetry")
-    WebDriverWait(browser, 15).until(lambda b: b.find_elements(By.NAME, "email"))
+    wait(browser).until(lambda b: b.find_elements(By.NAME, "email"))
     assert "/login?next=/telemetry" in browser.current_url
 
 

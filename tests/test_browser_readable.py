@@ -140,7 +140,11 @@ def test_the_person_panel_shows_totals_and_fits_its_width(browser, live_server):
     )
     mia.click()
     assert text_of(browser, "users-detail-totals") == "3 interactions · 2 active days · $0.39"
-    assert text_of(browser, "users-detail-total") == "Total 3 1 $0.39"  # e1, e2 (an error), e6
+    total = "Total 3 1 $0.39"  # e1, e2 (an error), e6
+    # The row's cells are drawn one after another ("Total 3 1" was read once): wait for the whole row.
+    wait(browser).until(
+        lambda b: b.find_element(By.ID, "users-detail-total").text.strip() == total, f"the total row never read {total}"
+    )
     for width in (1400, 390):
         browser.set_window_size(width, 900)
         wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#users-detail-body .main-svg"))

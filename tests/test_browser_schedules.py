@@ -4,6 +4,7 @@ page, sends it now (it arrives at a real SMTP server on loopback, `inbox`), paus
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -17,6 +18,7 @@ from tests.test_browser_analytics import click
 from tests.test_schedules import attachment
 
 pytestmark = pytest.mark.browser
+SCREENSHOT = Path(__file__).parent / "artifacts" / "schedules-page.png"
 
 
 @pytest.fixture
@@ -70,6 +72,8 @@ def test_schedule_from_the_dialog_then_send_pause_and_delete_it_on_the_schedules
     wait(browser).until(lambda b: "Sent" in row_text(b).split("Active", 1)[1])
     wait(browser).until(settled)
     assert axe_violations(browser) == {}
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    browser.save_screenshot(SCREENSHOT)  # the page after a delivery, for people reviewing a change
 
     click(browser, button(browser, "Pause"))
     wait(browser).until(

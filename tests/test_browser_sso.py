@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import ACCOUNTS
-from tests.test_browser_access import PATIENCE, WEEK, csp_violations, sees_only_the_managers_teams, text_of
+from tests.test_browser_access import WEEK, csp_violations, sees_only_the_managers_teams, text_of, wait
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +18,10 @@ def sign_in_with_the_provider(browser, base: str, provider, who: str) -> None:
     email = ACCOUNTS[who][0]
     provider.set_user(email, email_verified=True, groups=["telemetry-admins"])  # groups: mapped by nobody here
     browser.get(base + "/telemetry" + WEEK)
-    button = WebDriverWait(browser, PATIENCE).until(EC.element_to_be_clickable((By.ID, "sso-submit")))
+    button = wait(browser).until(EC.element_to_be_clickable((By.ID, "sso-submit")))
     assert button.text == "Sign in with Acme ID"
     button.click()
-    subject = WebDriverWait(browser, PATIENCE).until(EC.presence_of_element_located((By.NAME, "sub")))
+    subject = wait(browser).until(EC.presence_of_element_located((By.NAME, "sub")))
     assert browser.current_url.startswith(provider.url + "/oauth2/authorize?")
     subject.send_keys(email)
     browser.find_element(By.XPATH, "//button[normalize-space()='Authorize']").click()
@@ -36,15 +35,13 @@ def test_an_admin_signs_in_through_the_provider_and_out_of_both(browser, sso_liv
     assert "admin@test.example" in text_of(browser, "shell-user")
     browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
     # The provider's own sign-out page (RP-initiated logout), which sends the browser back to our login page.
-    end = WebDriverWait(browser, PATIENCE).until(
-        EC.element_to_be_clickable((By.XPATH, "//button[normalize-space()='End session']"))
-    )
+    end = wait(browser).until(EC.element_to_be_clickable((By.XPATH, "//button[normalize-space()='End session']")))
     assert browser.current_url.startswith(provider.url + "/oauth2/end_session?")
     end.click()
-    WebDriverWait(browser, PATIENCE).until(EC.presence_of_element_located((By.ID, "sso-submit")))
+    wait(browser).until(EC.presence_of_element_located((By.ID, "sso-submit")))
     assert browser.current_url.startswith(sso_live_server + "/login")
     browser.get(sso_live_server + "/telemetry")
-    WebDriverWait(browser, PATIENCE).until(EC.presence_of_element_located((By.ID, "sso-submit")))
+    wait(browser).until(EC.presence_of_element_located((By.ID, "sso-submit")))
     assert "/login?next=/telemetry" in browser.current_url
     assert csp_violations(browser) == []
 
@@ -58,10 +55,8 @@ def test_a_manager_signs_in_through_the_provider_and_sees_only_their_teams(brows
 def test_an_unknown_person_is_told_why_in_the_browser(browser, sso_live_server, provider):
     provider.set_user("stranger@test.example", email_verified=True)
     browser.get(sso_live_server + "/login")
-    WebDriverWait(browser, PATIENCE).until(EC.element_to_be_clickable((By.ID, "sso-submit"))).click()
-    WebDriverWait(browser, PATIENCE).until(EC.presence_of_element_located((By.NAME, "sub"))).send_keys(
-        "stranger@test.example"
-    )
+    wait(browser).until(EC.element_to_be_clickable((By.ID, "sso-submit"))).click()
+    wait(browser).until(EC.presence_of_element_located((By.NAME, "sub"))).send_keys("stranger@test.example")
     browser.find_element(By.XPATH, "//button[normalize-space()='Authorize']").click()
     assert "is not in the organization's directory" in text_of(browser, "login-error")
     assert browser.find_elements(By.NAME, "password")  # password sign-in is still offered
