@@ -3,7 +3,9 @@
 -- (per agent if the scope names agents). A period's interactions and days with activity are its running
 -- totals at its last day minus the day before its first (queries/sql/macros.sql, `active_through`); the
 -- first activity counts if on or before its end, the last is that of its last day with activity up to then
--- (instants: queries/users.py shows them in local time).
+-- (instants: queries/users.py shows them in local time). Their team's id only if the scope has it (else
+-- null); names, emails and the order (busiest first) are joined in Polars from the directory
+-- (queries/users.py `people_activity`): 30,000 rows of strings cost more to hand over than to join there.
 -- A person with several rows (who moved teams, or used several of the agents a scope names) adds them up,
 -- and their days with activity are counted from the rows' day masks OR'ed per month: a day counts once.
 with person_rows as (
@@ -96,39 +98,16 @@ listed as (
     where created_at < $to_ts
         and active
         and team_in_scope(team_id, $team_ids)
-),
-scoped_users as (
-    select
-        listed.user_id,
-        users.name,
-        users.email,
-        users.team_id,
-        coalesce(team_in_scope(users.team_id, $team_ids), false) as team_in_scope,
-        users.created_at,
-        users.active
-    from listed
-    left join users on users.user_id = listed.user_id
 )
 select
-    scoped_users.user_id,
-    scoped_users.name,
-    scoped_users.email,
-    case when scoped_users.team_in_scope then scoped_users.team_id end as team_id,
-    case
-        when scoped_users.team_id is null then null
-        when scoped_users.team_in_scope then coalesce(teams.name, scoped_users.team_id)
-        else 'Another team'
-    end as team,
-    scoped_users.created_at,
-    scoped_users.active,
+    listed.user_id,
+    case when team_in_scope(users.team_id, $team_ids) then users.team_id end as team_id,
     coalesce(per_user.interactions, 0) as interactions,
     coalesce(shared_days.active_days, per_user.active_days, 0) as active_days,
     coalesce(shared_days.active_working_days, per_user.active_working_days, 0) as active_working_days,
     per_user.first_ts as first_active,
     per_user.last_ts as last_active
-from scoped_users
-left join teams on teams.team_id = scoped_users.team_id
-left join per_user on per_user.user_id = scoped_users.user_id
-left join shared_days on shared_days.user_id = scoped_users.user_id
--- busiest first, then by name
-order by interactions desc, scoped_users.name asc nulls last, scoped_users.user_id asc
+from listed
+left join users on users.user_id = listed.user_id
+left join per_user on per_user.user_id = listed.user_id
+left join shared_days on shared_days.user_id = listed.user_id

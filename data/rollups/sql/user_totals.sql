@@ -54,7 +54,7 @@ per_key as (
         list(i order by i) as months,
         list(days order by i) as month_days,
         list(working_days order by i) as month_working_days,
-        flatten(list(list_transform(running_interactions, lambda x: x + interactions_before) order by i))
+        flatten(list(list_transform(running_interactions, lambda x: (x + interactions_before)::bigint) order by i))
             as running_interactions,
         flatten(list(list_transform(running_cost_usd, lambda x: (x + cost_before)::decimal(38, 6)) order by i))
             as running_cost_usd,
