@@ -18,7 +18,10 @@ with person_rows as (
         working_days_to - working_days_from as active_working_days,
         first_ts,
         day_last_ts[days_to] as last_ts,
-        days_to > days_from as active
+        days_to > days_from as active,
+        month0,
+        days,
+        working_days
     from (
         select
             *,
@@ -36,6 +39,33 @@ with person_rows as (
     )
     where days_to > 0
 ),
+moved_days as (
+    -- a person with several rows (who moved teams, or used several of the agents a scope names): per month of
+    -- the period, the OR of their rows' day masks cut to its days, so that a day in two rows counts once
+    select
+        user_id,
+        sum(bit_count(days))::bigint as active_days,
+        sum(bit_count(working_days))::bigint as active_working_days
+    from (
+        select
+            user_id,
+            bit_or(days[m] & period_days(m, month0, $start_date, $end_date)) as days,
+            bit_or(working_days[m] & period_days(m, month0, $start_date, $end_date)) as working_days
+        from (
+            select
+                user_id,
+                month0,
+                days,
+                working_days,
+                unnest(range(greatest(month_index(month0, $start_date), 1),
+                    least(month_index(month0, $end_date), len(days)) + 1)) as m
+            from person_rows
+            where moved
+        )
+        group by user_id, m
+    )
+    group by user_id
+),
 per_user as (
     select
         user_id,
@@ -43,52 +73,24 @@ per_user as (
         active_days::bigint as active_days,
         active_working_days::bigint as active_working_days,
         first_ts,
-        last_ts,
-        false as shared
+        last_ts
     from person_rows
     where not moved
     union all
     select
-        user_id,
-        sum(interactions)::bigint,
-        sum(active_days)::bigint,
-        sum(active_working_days)::bigint,
-        min(first_ts),
-        max(last_ts),
-        count(*) filter (where active) > 1
-    from person_rows
-    where moved
-    group by user_id
-),
-shared_lists as (
-    -- a person active in several rows: per row, its day masks of the period's months, cut to its days
-    select
-        rows.user_id,
-        list(list_transform(months, lambda m: rows.days[m] & period_days(m, rows.month0, $start_date, $end_date)))
-            as days,
-        list(list_transform(months, lambda m: rows.working_days[m] & period_days(m, rows.month0, $start_date, $end_date)))
-            as working_days
+        totals.user_id,
+        totals.interactions,
+        coalesce(moved_days.active_days, 0),
+        coalesce(moved_days.active_working_days, 0),
+        totals.first_ts,
+        totals.last_ts
     from (
-        select
-            *,
-            range(greatest(month_index(month0, $start_date), 1), least(month_index(month0, $end_date), len(days)) + 1)
-                as months
-        from totals_in_scope($team_ids, $agent_ids)
-    ) as rows
-    semi join per_user on per_user.user_id = rows.user_id and per_user.shared
-    group by rows.user_id
-),
-shared_days as (
-    -- per month, the bit count of the OR of the person's rows' masks (their lists are all as long)
-    select
-        user_id,
-        coalesce(list_sum(list_transform(range(1, len(days[1]) + 1),
-            lambda i: bit_count(list_reduce(list_transform(days, lambda row: row[i]), lambda a, b: a | b)))), 0)::bigint
-            as active_days,
-        coalesce(list_sum(list_transform(range(1, len(working_days[1]) + 1),
-            lambda i: bit_count(list_reduce(list_transform(working_days, lambda row: row[i]), lambda a, b: a | b)))), 0)::bigint
-            as active_working_days
-    from shared_lists
+        select user_id, sum(interactions)::bigint as interactions, min(first_ts) as first_ts, max(last_ts) as last_ts
+        from person_rows
+        where moved
+        group by user_id
+    ) as totals
+    left join moved_days on moved_days.user_id = totals.user_id
 ),
 listed as (
     select user_id from per_user where active_days > 0
@@ -103,11 +105,10 @@ select
     listed.user_id,
     case when team_in_scope(users.team_id, $team_ids) then users.team_id end as team_id,
     coalesce(per_user.interactions, 0) as interactions,
-    coalesce(shared_days.active_days, per_user.active_days, 0) as active_days,
-    coalesce(shared_days.active_working_days, per_user.active_working_days, 0) as active_working_days,
+    coalesce(per_user.active_days, 0) as active_days,
+    coalesce(per_user.active_working_days, 0) as active_working_days,
     per_user.first_ts as first_active,
     per_user.last_ts as last_active
 from listed
 left join users on users.user_id = listed.user_id
 left join per_user on per_user.user_id = listed.user_id
-left join shared_days on shared_days.user_id = listed.user_id
