@@ -20,8 +20,9 @@ with person_rows as (
         day_last_ts[days_to] as last_ts,
         days_to > days_from as active,
         month0,
-        days,
-        working_days
+        -- their day masks only where they are needed: a moved person's rows (moved_days)
+        case when moved then days end as days,
+        case when moved then working_days end as working_days
     from (
         select
             *,
