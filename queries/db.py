@@ -81,6 +81,11 @@ PEOPLE_CODES = (
     "from users left join user_codes as codes on codes.user_id = users.user_id"
 )
 
+# The order `Database.directory` keeps a table's rows in: the people by name (missing names last), then id,
+# so that a list of them sorted busiest first, then by name, sorts on their position (queries/users.py).
+DIRECTORY_ORDER = {"users": "name asc nulls last, user_id asc"}
+
+
 @cache
 def sql_text(name: str) -> str:
     """The text of queries/sql/<name>.sql; one question per file."""
@@ -219,8 +224,9 @@ class Database:
         present = self._directory_present  # set only once every table is in place: never older than the table
         kept = self._frames.get(name)
         if kept is None or kept[0] != present:
+            order = f" order by {DIRECTORY_ORDER[name]}" if name in DIRECTORY_ORDER else ""
             with self._con.cursor() as cursor:
-                kept = self._frames[name] = (present, cursor.sql(f"select * from {name}").pl())  # noqa: S608
+                kept = self._frames[name] = (present, cursor.sql(f"select * from {name}{order}").pl())  # noqa: S608
         return kept[1]
 
     def _create_events_view(self) -> None:

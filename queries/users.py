@@ -79,7 +79,7 @@ def with_directory(activity: pl.DataFrame) -> pl.DataFrame:
     name (missing names last)."""
     db = database()
     people = db.directory("users").select("user_id", "name", "email", pl.col("team_id").alias("own_team"),
-                                          "created_at", "active")  # fmt: skip
+                                          "created_at", "active").with_row_index("by_name")  # fmt: skip
     teams = db.directory("teams").select("team_id", pl.col("name").alias("team"))
     team = (
         pl.when(pl.col("team_id").is_not_null())
@@ -88,11 +88,18 @@ def with_directory(activity: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("Another team"))
     )
     joined = activity.join(people, on="user_id", how="left").join(teams, on="team_id", how="left")
-    # one thread: 30,000 rows cost less CPU sorted in one than split among several
-    order = {"descending": [True, False, False], "nulls_last": True, "multithreaded": False}
-    return joined.select(*ACTIVITY_COLUMNS[:4], team.alias("team"), *ACTIVITY_COLUMNS[5:]).sort(
-        "interactions", "name", "user_id", **order
-    )
+    # The directory keeps its people in name order (queries/db.py DIRECTORY_ORDER): their position sorts as
+    # (name, id), one integer key with the interactions, a third of the cost of sorting on the strings; a
+    # person not in the directory has none, and the list is then sorted on the names. One thread: 30,000
+    # rows cost less CPU sorted in one than split among several.
+    if joined["by_name"].null_count():
+        order = [pl.col("interactions"), pl.col("name"), pl.col("user_id")]
+        descending, nulls_last = [True, False, False], True
+    else:
+        order = [pl.col("interactions").neg() * (people.height + 1) + pl.col("by_name")]
+        descending, nulls_last = [False], False
+    columns = (*ACTIVITY_COLUMNS[:4], team.alias("team"), *ACTIVITY_COLUMNS[5:])
+    return joined.sort(order, descending=descending, nulls_last=nulls_last, multithreaded=False).select(columns)
 
 
 def most_used_agents(filters: Filters, user_ids: list[str] | None = None) -> pl.DataFrame:
