@@ -44,6 +44,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,  # request bodies; the OTLP receiver has its own OTLP_MAX_BYTES
     "CALLBACK_MAX_BYTES": 64 * 1024,  # tighter, for Dash callbacks and /api/ (auth/gate.py)
     "REPORT_MAX_JOBS": 2,  # report jobs running at once, all workers together (reports/jobs.py); one an account
+    "ROLLUP_REBUILD_WAIT": 10.0,  # seconds a question waits for a rebuild of stale rollups before the notice
     "PASSWORD_LOGIN": True,  # off (PASSWORD_LOGIN=0): only the break-glass admin signs in with a password
     "OIDC_PROVIDER_NAME": "SSO",  # "Sign in with SSO" unless named
     "OIDC_TIMEOUT_SECONDS": 10,  # each request to the identity provider (discovery, keys, token)
@@ -147,6 +148,7 @@ ENVIRONMENT = {
     "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", _whole(1, 1000)),
     "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", _whole(1, 256)),
     "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", _whole(1, 64)),
+    "TELEMETRY_ROLLUP_REBUILD_WAIT": ("ROLLUP_REBUILD_WAIT", _number(0, 3600, "a number of seconds from 0 to 3600")),
     # Single sign-on (auth/oidc.py); checked together in _check_sign_in.
     "OIDC_ISSUER": ("OIDC_ISSUER", ISSUER),
     "OIDC_CLIENT_ID": ("OIDC_CLIENT_ID", TEXT),

@@ -7,8 +7,8 @@ Generates the demo organization at about --events events over --days days into
 benchmarks/out/<events>/ (kept for the next run), serves the app with gunicorn on loopback in its own
 process (one worker, 8 threads; benchmarks/bench_server.py adds the paths that empty its caches), logs
 in as an admin and as a manager, and for each tab sends all of its data callbacks at once (as the
-browser does) for randomized 30-day and full-year periods and scopes: cold (result cache, callback
-outputs and user index selections emptied) and warm (the same request again). Baselines in the same run: the same
+browser does) for randomized 30-day and full-year periods and scopes: cold (result cache and callback
+outputs emptied) and warm (the same request again). Baselines in the same run: the same
 callbacks with the result cache turned off (DuckDB straight over the raw events), and pandas reading
 the Parquet and grouping per question, for the Dashboard KPIs and the by-agent breakdown.
 Prints a Markdown table and writes it to benchmarks/RESULTS.md with the machine description.
@@ -379,7 +379,6 @@ def main(argv: list[str] | None = None) -> None:
 
     import polars as pl
 
-    import queries
     from queries import cache
     from queries.scope import Scope
 
@@ -448,8 +447,8 @@ def main(argv: list[str] | None = None) -> None:
         except ImportError:
             have_pandas = False
         if have_pandas and raw_samples:
-            # warm-up, as for the server above: the in-process app's first questions load the index, the
-            # cube and the directory (once per process, not per period)
+            # warm-up, as for the server above: the in-process app's first questions load the cube,
+            # the bitmaps and the directory (once per process, not per period)
             ours_kpis_and_agents(app, random_query(rng, 30, first, last, []), Scope.organization())
             for span_name, span in SPANS.items():
                 ours_cold_k, ours_cold_a, ours_warm_k, ours_warm_a, pd_k, pd_a = [], [], [], [], [], []
@@ -460,8 +459,6 @@ def main(argv: list[str] | None = None) -> None:
                     team_ids = managed if role == "manager" else chosen
                     scope = Scope.organization() if team_ids is None else Scope.teams(team_ids)
                     results.clear()
-                    with app.app_context():
-                        queries.database().forget_selections()
                     k, a = ours_kpis_and_agents(app, query, scope)
                     ours_cold_k.append(k)
                     ours_cold_a.append(a)
@@ -501,9 +498,9 @@ HTTP on loopback by a logged-in session (as the browser sends them when the peri
 tab with the grid's first block of rows), over randomized periods and scopes (admin, admin narrowed to
 one or two teams, a manager). The server is the app under gunicorn in its own process (one worker,
 8 threads, as `make run`), so the benchmark's HTTP clients do not share its CPU time or memory.
-Cold: the result cache, the callback outputs and the user index's row selections emptied first
-(through a loopback-only path that `benchmarks/bench_server.py` adds; the rollups, the
-memory-mapped user index and the data version stay, as on a running server in use); warm: the same
+Cold: the result cache and the callback outputs emptied first
+(through a loopback-only path that `benchmarks/bench_server.py` adds; the rollups and the data
+version stay, as on a running server in use); warm: the same
 request again; raw DuckDB: no rollups and nothing kept, DuckDB straight over the raw events, as before
 rollups existed.
 """

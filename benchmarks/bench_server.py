@@ -3,9 +3,9 @@
 The production app, unchanged, behind a WSGI wrapper that answers a few benchmark-only paths under
 /__bench__/ before the app sees the request (so never in production, where this module is not used):
 
-- POST /__bench__/cold: forget kept answers and callback outputs (one cache) and the user index's row selections
-  (a cold start; the rollups and the memory-mapped index stay, as on a running server);
-- POST /__bench__/raw: no rollups and nothing kept, DuckDB straight over the raw events (the baseline);
+- POST /__bench__/cold: forget kept answers and callback outputs (one cache)
+  (a cold start; the rollups stay, as on a running server);
+- POST /__bench__/raw: nothing kept, each question over the raw events (tests/oracle/: the baseline);
 - POST /__bench__/ours: back to rollups and caches.
 
 Run with one worker, so that what a path does reaches the process that answers the tabs.
@@ -26,22 +26,20 @@ def create() -> Callable:
     kept = {}
 
     def control(action: str) -> None:
-        import queries
         from queries import cache
-        from queries.db import use_rollups
+        from tests.oracle import answer_from_events  # the raw baseline: each question over the events
 
         results = cache.result_cache()
         with app.app_context():
             if action == "cold":
                 results.clear()
-                queries.database().forget_selections()
             elif action == "raw":
                 kept.setdefault("max_bytes", results.max_bytes)
                 results.max_bytes = 0
-                use_rollups(False)
+                answer_from_events(True)
             elif action == "ours":
                 results.max_bytes = kept.pop("max_bytes", results.max_bytes)
-                use_rollups(True)
+                answer_from_events(False)
             else:
                 raise KeyError(action)
 

@@ -81,7 +81,7 @@ def high_water_marks(pid: int) -> int:
 
 def rss_and_pss(pid: int) -> tuple[int, int]:
     """RSS and PSS summed over a process tree, in bytes (PSS counts pages shared between processes,
-    like the memory-mapped user index every worker maps, once in all)."""
+    like the Parquet files every worker reads, once in all)."""
     rss = pss = 0
     for process in tree(pid):
         with contextlib.suppress(psutil.NoSuchProcess):

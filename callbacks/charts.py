@@ -120,7 +120,7 @@ def _heatmap(query: dict) -> tuple[Filters, pl.DataFrame]:
 
 def _distribution(query: dict) -> tuple[Filters, pl.DataFrame]:
     filters = page_filters(query)
-    activity = users.user_activity(filters)
+    activity = users.people_activity(filters)
     return filters, _unless_idle(activity, users.usage_buckets(activity))
 
 

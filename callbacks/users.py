@@ -40,7 +40,7 @@ from layouts._components import (
     message,
 )
 from queries import users
-from queries.filters import search_with
+from queries.filters import Filters, search_with
 from queries.period import PeriodError
 from reports.safe import spreadsheet_safe
 
@@ -90,12 +90,12 @@ def view_rows(activity: pl.DataFrame, view: str, tz: str, end: dt.date) -> pl.Da
     frame = activity.with_columns(
         pl.col("last_active").dt.strftime("%Y-%m-%d %H:%M").fill_null("never"),
         pl.col("last_active").dt.strftime(DAY_TIME).fill_null("never").alias("last_active_text"),
-        pl.col("most_used_agent").fill_null("—"),
         since.dt.strftime("%Y-%m-%d").alias("access_since"),
         since.dt.strftime(DAY).alias("access_since_text"),
         (pl.lit(end) - since).dt.total_days().alias("days_with_access"),
     )
     if view != "not_adopted":
+        frame = frame.with_columns(pl.col("most_used_agent").fill_null("—"))
         return frame.select(["user_id", *(c["field"] for c in ALL_COLUMNS), "last_active_text"])
     fields = ["user_id", *(c["field"] for c in NOT_ADOPTED_COLUMNS), "access_since_text"]
     return frame.filter(pl.col("frequency") == "not adopted").sort("access_since", "name").select(fields)
@@ -181,11 +181,17 @@ def update_table(query: dict | None) -> tuple:
         filters = page_filters(query)
     except PeriodError as error:
         return message(str(error), "danger"), None, no_update
-    activity = users.user_activity(filters)
+    activity = users.people_activity(filters)
     if activity.is_empty():
         return message("Nobody in your scope yet.", "info"), summary_cards(activity), ALL_COLUMNS
     note = None if activity["interactions"].sum() else message(empty_period(filters), "info")
     return note, summary_cards(activity), _columns(_view(query))
+
+
+def _activity(filters: Filters, view: str) -> pl.DataFrame:
+    """The people of a view: with everyone's most used agent for the list of all (searched, sorted or
+    filtered on any column); the not adopted have none."""
+    return users.user_activity(filters) if view == "all" else users.people_activity(filters)
 
 
 def update_rows(request: dict | None, query: dict | None, search: str | None) -> dict:
@@ -198,13 +204,14 @@ def update_rows(request: dict | None, query: dict | None, search: str | None) ->
     except PeriodError:
         return {"rowData": [], "rowCount": 0}
     view = _view(query)
-    activity = users.user_activity(filters)
     if view == "all" and grid_rows.is_plain(request, search):
-        # the rows in their own order: only the block is put as a person reads it (30,000 people: 6 ms)
-        page, count = grid_rows.block(activity, request, {})
+        # the rows in their own order: only the block is put as a person reads it (30,000 people: 6 ms), and
+        # only its people's most used agents asked for
+        page, count = grid_rows.block(users.people_activity(filters), request, {})
+        page = users.with_most_used_agent(filters, page)
         rows = view_rows(page, view, org_timezone(), filters.period.end).to_dicts()
         return {"rowData": with_texts(rows), "rowCount": count}
-    rows = view_rows(activity, view, org_timezone(), filters.period.end)
+    rows = view_rows(_activity(filters, view), view, org_timezone(), filters.period.end)
     try:
         page, count = grid_rows.block(rows, request, filter_kinds(_columns(view)), search, SEARCH_FIELDS)
     except grid_rows.TooMuchAsked:  # said next to the search box (update_search_note)
@@ -254,8 +261,7 @@ def export_csv(n_clicks: int | None, query: dict | None, search: str | None = No
     except grid_rows.TooMuchAsked:
         return no_update
     view = _view(query)
-    activity = users.user_activity(period_filters)
-    rows = view_rows(activity, view, org_timezone(), period_filters.period.end)
+    rows = view_rows(_activity(period_filters, view), view, org_timezone(), period_filters.period.end)
     rows = grid_rows.matching(rows, filters, filter_kinds(_columns(view)), search, SEARCH_FIELDS)
     rows = rows.select(c["field"] for c in _columns(view))  # the values, not the texts shown beside them
     period = period_filters.period
@@ -283,7 +289,7 @@ def update_distribution(query: dict | None) -> tuple:
         filters = page_filters(query)
     except PeriodError as error:
         return None, message_figure(str(error), 260)
-    activity = users.user_activity(filters)
+    activity = users.people_activity(filters)
     active = activity.filter(pl.col("interactions") > 0)
     if active.is_empty():
         return None, message_figure(NO_INTERACTIONS, 260)

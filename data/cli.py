@@ -22,6 +22,7 @@ from data.ingest import (
     FORMATS,
     DirectoryImportError,
     IngestError,
+    commit,
     compact,
     import_directory,
     ingest_files,
@@ -276,6 +277,7 @@ def purge_command(
 
 
 def init_app(app: Flask) -> None:
+    app.extensions[queries.REBUILD] = commit.rebuild_rollups  # what the readers call on stale rollups
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(ingest_command)
     app.cli.add_command(compact_command)

@@ -271,6 +271,7 @@ _DUCKDB_TYPES = {
     pl.Int32: "integer",
     pl.Boolean: "boolean",
     pl.Date: "date",
+    pl.Binary: "blob",
 }
 
 
@@ -288,6 +289,8 @@ def _duckdb_type(dtype: pl.DataType) -> str:
         return f"decimal({dtype.precision}, {dtype.scale})"
     if isinstance(dtype, pl.Datetime):
         return "timestamptz"
+    if isinstance(dtype, pl.List):
+        return f"{_duckdb_type(dtype.inner)}[]"
     return _DUCKDB_TYPES[dtype.base_type()]
 
 

@@ -10,6 +10,7 @@ from flask import Flask, current_app, g
 from queries.db import Database
 
 _EXTENSION = "telemetry_db"
+REBUILD = "telemetry_rebuild_rollups"  # the writer side's rebuild of stale rollups (data/cli.py puts it there)
 _opening = threading.Lock()
 
 
@@ -28,7 +29,13 @@ def database() -> Database:
         with _opening:
             db = current_app.extensions.get(_EXTENSION)
             if db is None:
-                db = Database(current_app.config["DATA_DIR"], threads=current_app.config["DUCKDB_THREADS"])
+                config = current_app.config
+                db = Database(
+                    config["DATA_DIR"],
+                    threads=config["DUCKDB_THREADS"],
+                    rebuild=current_app.extensions.get(REBUILD),
+                    rebuild_wait=config["ROLLUP_REBUILD_WAIT"],
+                )
                 current_app.extensions[_EXTENSION] = db
     return db
 

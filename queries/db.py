@@ -10,7 +10,6 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
@@ -20,44 +19,77 @@ import polars as pl
 
 from data import schema
 from data.rollups.manifest import (
+    CODES_FILE,
+    CODES_SCHEMA,
     MANIFEST,
-    ROLLUP_SCHEMAS,
+    SETS,
     TABLES,
-    index_folder,
+    TOTALS_FILE,
+    TOTALS_SCHEMA,
     rollup_view_sql,
     rollups_check,
     rollups_dir,
 )
 from data.schema import empty_select, events_view_sql, literal
 from queries import cache as query_cache
-from queries.index_answers import ANSWERS
-from queries.user_index import RELATIONS, CostsOutOfRange, IndexHolder, UserIndex
 
 SQL_DIR = Path(__file__).parent / "sql"
 # DuckDB warns that Arrow from a cursor's result copies the rows once more: answers here are small (and
 # the copy costs less than the relation layer's second parse and bind; see `execute_on`).
 warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
-ROLLUP_SQL = "from_rollups"  # queries/sql/from_rollups/<name>.sql: the same question answered from rollups
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
-IN_MEMORY = ("cube",)  # the rollup table read by most questions, kept in each process's DuckDB (100M events: 20 MB)
+# The rollup tables read by most questions, kept in each process's DuckDB: the selects that make them from
+# `<rollup>_files`. The sets are split: the bitmaps, and the days' team × agent lists of codes, so that a
+# question that needs no list scans none (100M events: cube 20 MB, bitmaps 150 MB, lists 40 MB).
+IN_MEMORY = {
+    "cube": "select * from cube_files",
+    "user_sets": (
+        "select * exclude (codes) from user_sets_files where codes is null order by kind, start, team_id, agent_id"
+    ),
+    "user_day_sets": (
+        "select start as day, team_id, agent_id, codes, month from user_sets_files where codes is not null "
+        "order by day, team_id, agent_id"
+    ),
+    # each person's history (data/rollups/sql/user_totals.sql): their rows over all agents, read unless a scope
+    # names agents, and of their rows per agent what the most used agent reads (a third of their memory: at
+    # 100M events 130 MB of 460; a scope that names agents reads those agents' rows from the file), in the
+    # order of the codes: the Users tab's block of people finds theirs together
+    "user_totals": "select * from user_totals_files where agent_id is null",
+    "agent_totals": (
+        "select user_id, code, team_id, agent_id, moved, month0, days, days_before, running_interactions "
+        "from user_totals_files where agent_id is not null order by code"
+    ),
+}
+# The user_totals rows a scope reads: over all agents (in memory) unless it names agents, then those agents'
+# rows, from the file (its row groups of those agents), `moved`: a person's rows are added up, and a day with
+# two of the agents counts once. A table macro rather than a filter on a view: with the scope's agents bound,
+# DuckDB drops the part not read while planning, and does not open the file.
+TOTALS_IN_SCOPE = (
+    "create or replace macro totals_in_scope(team_ids, agent_ids) as table "
+    "select * from user_totals where agent_ids::varchar[] is null and team_in_scope(team_id, team_ids) "
+    "union all "
+    "select * replace (true as moved) from user_totals_files "
+    "where agent_ids::varchar[] is not null and agent_id in (select unnest(agent_ids::varchar[])) "
+    "and in_scope(team_id, agent_id, team_ids, agent_ids)"
+)
+# The directory's people with their bit in the sets (none: never active), made again when the directory or
+# the rollups change: joined per question, 33,000 people cost 4 ms each time.
+PEOPLE_CODES = (
+    "create or replace table people_codes as "
+    "select users.user_id, users.team_id, users.created_at, users.active, codes.code "
+    "from users left join user_codes as codes on codes.user_id = users.user_id"
+)
+
+# The order `Database.directory` keeps a table's rows in: the people by name (missing names last), then id,
+# so that a list of them sorted busiest first, then by name, sorts on their position (queries/users.py).
+DIRECTORY_ORDER = {"users": "name asc nulls last, user_id asc"}
+
 
 @cache
 def sql_text(name: str) -> str:
     """The text of queries/sql/<name>.sql; one question per file."""
     return (SQL_DIR / f"{name}.sql").read_text()
-
-
-@cache
-def has_rollup_variant(name: str) -> bool:
-    """Whether the rollups answer the question: a SQL file in from_rollups/, or Polars (`ANSWERS`)."""
-    return name in ANSWERS or (SQL_DIR / ROLLUP_SQL / f"{name}.sql").exists()
-
-
-@cache
-def index_relations(name: str) -> tuple[str, ...]:
-    """The `idx_*` relations (queries/user_index.py) a SQL file reads."""
-    return tuple(sorted(set(re.findall(r"\b(idx_[a-z_]+)\b", sql_text(name))) & RELATIONS.keys()))
 
 
 def create_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -96,21 +128,42 @@ def reading_data() -> Iterator[None]:
         raise DataFolderError(f"The data folder has an unreadable file: {path}") from error
 
 
+class RollupsNotReady(DataFolderError):
+    """The rollups do not answer for the data folder as it is now, and their rebuild has not finished (or
+    failed): the pages say so (`Database.notice`), the API answers 503. No question reads the raw events."""
+
+
+# Rebuilds the rollups of a data folder in a zone unless they answer (the writer's side provides it:
+# `data.ingest.commit.rebuild_rollups`, wired by app.py; the query layer imports nothing of the writer).
+Rebuild = Callable[[Path, str], object]
+
+
 class Database:
     """Views over the Parquet data folder, on an in-memory DuckDB that cannot touch anything else."""
 
-    def __init__(self, data_dir: Path, threads: int = 2, memory_limit: str = "4GB") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        threads: int = 2,
+        memory_limit: str = "4GB",
+        rebuild: Rebuild | None = None,
+        rebuild_wait: float = 10.0,
+    ) -> None:
         self.data_dir = Path(data_dir).resolve()
-        self._con = duckdb.connect(":memory:", config={"threads": threads, "memory_limit": memory_limit})
+        self._rebuild, self._rebuild_wait = rebuild, rebuild_wait
+        self._rebuilding: _Rebuilding | None = None  # the last rebuild of stale rollups (`ready`)
+        # Memory freed after loading the rollups (Parquet read buffers) goes back to the system past 16 MB, not
+        # DuckDB's default 128 MB per thread: 100M events, 150 MB less resident for the same tables.
+        config = {"threads": threads, "memory_limit": memory_limit, "allocator_flush_threshold": "16MB"}
+        self._con = duckdb.connect(":memory:", config=config)
         self._lock = threading.Lock()
         self._events_present = False
         self._events_listing: tuple | None = None  # the events folder's stat when the view was made
         self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
         self._rollups_present = tuple(False for _name in TABLES)
         self._rollups_checked: tuple[tuple, dict | None, str | None, str | None] | None = None
-        self._index = IndexHolder()
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
-        self._tables_of: str | None = None  # the build (its index name) whose small rollup tables are in memory
+        self._tables_of: str | None = None  # the build (manifest's `build`) whose small rollup tables are in memory
         self._con.sql("set TimeZone = 'UTC'")
         create_macros(self._con)  # in the catalogue, so every cursor of this database has them
         try:
@@ -118,6 +171,9 @@ class Database:
                 self._create_directory_views()
                 self._create_events_view()
                 self._create_rollup_views()
+            self._con.sql("create or replace macro sets_capacity() as 64")  # until a build's tables load
+            self._con.execute(sql_text("cover"))  # after the views: a table macro names the tables it reads
+            self._con.execute(PEOPLE_CODES)
         except Exception:
             self._con.close()  # the next request tries again, e.g. once the unreadable file is replaced
             raise
@@ -168,8 +224,9 @@ class Database:
         present = self._directory_present  # set only once every table is in place: never older than the table
         kept = self._frames.get(name)
         if kept is None or kept[0] != present:
+            order = f" order by {DIRECTORY_ORDER[name]}" if name in DIRECTORY_ORDER else ""
             with self._con.cursor() as cursor:
-                kept = self._frames[name] = (present, cursor.sql(f"select * from {name}").pl())  # noqa: S608
+                kept = self._frames[name] = (present, cursor.sql(f"select * from {name}{order}").pl())  # noqa: S608
         return kept[1]
 
     def _create_events_view(self) -> None:
@@ -188,44 +245,76 @@ class Database:
         return tuple(any(rollups_dir(self.data_dir).glob(f"{table}/month=*/*.parquet")) for table in TABLES)
 
     def _create_rollup_views(self) -> None:
-        """A view per rollup table over its monthly files (`<table>_files`), a typed, empty stand-in before
-        the first build; `user_day` reads its files directly, the small ones are copied into memory."""
+        """A view per rollup table over its monthly files (`<table>_files` for those copied into memory), a
+        typed, empty stand-in before the first build; `user_day` reads its files directly."""
         present = self._rollup_files()
-        for table in TABLES:
+        for table in (*TABLES, SETS):
             files = rollup_view_sql(self.data_dir, table)
             if table in IN_MEMORY:
                 self._con.sql(f"create or replace view {table}_files as {files}")
-                if self._tables_of is None:
-                    self._con.sql(f"create or replace table {table} as {empty_select(ROLLUP_SCHEMAS[table])}")
             else:
                 self._con.sql(f"create or replace view {table} as {files}")
+        codes = rollups_dir(self.data_dir) / CODES_FILE
+        found = f"select * from read_parquet({literal(codes)})" if codes.exists() else empty_select(CODES_SCHEMA)  # noqa: S608
+        self._con.sql(f"create or replace view user_codes as {found}")
+        totals = rollups_dir(self.data_dir) / TOTALS_FILE
+        found = f"select * from read_parquet({literal(totals)})" if totals.exists() else empty_select(TOTALS_SCHEMA)  # noqa: S608
+        self._con.sql(f"create or replace view user_totals_files as {found}")
+        if self._tables_of is None:  # typed, empty tables until a build's are loaded
+            for table, select in IN_MEMORY.items():
+                self._con.sql(f"create or replace table {table} as {select} limit 0")
+        self._con.sql(TOTALS_IN_SCOPE)
         self._rollups_present = present
 
     def _load_tables(self, manifest: dict) -> None:
-        """The `cube` rollup into memory, once per build: a scan of memory instead of opening and reading
-        a dozen Parquet files on each of a tab's queries (3.7 ms instead of 15 ms at 1M events)."""
+        """The `cube`, `user_sets` and `user_totals` into memory, once per build: a scan of memory
+        instead of opening and reading a dozen Parquet files on each of a tab's queries."""
         with self._lock, reading_data():
-            if self._tables_of == manifest.get("index"):
+            if self._tables_of == manifest.get("build"):
                 return  # another thread did it while this one waited
-            for table in IN_MEMORY:
-                self._con.sql(f"create or replace table {table} as select * from {table}_files")  # noqa: S608
-            self._tables_of = manifest.get("index")
+            for table, select in IN_MEMORY.items():
+                self._con.sql(f"create or replace table {table} as {select}")
+            # the bitmaps' length, a constant where a day's listed codes become a bitmap (queries/sql/cover.sql)
+            self._con.sql(f"create or replace macro sets_capacity() as {int(manifest.get('capacity') or 64)}")
+            self._con.execute(PEOPLE_CODES)
+            self._tables_of = manifest.get("build")
 
-    def uses_rollups(self, tz: object) -> bool:
-        """Whether the rollups answer for the events there now, in zone `tz` (data/rollups/manifest.py)."""
+    def ready(self, tz: object) -> None:
+        """Make sure the rollups answer for the data folder as it is now in zone `tz`: they do, or they are
+        rebuilt (waiting up to `rebuild_wait` seconds for it), or RollupsNotReady says why not."""
         _key, manifest, _why_not = self.rollups_state(tz)
-        if manifest is None or not all(self._rollups_present):
-            return False
-        if self._tables_of != manifest.get("index"):
+        if manifest is None:
+            manifest = self._rebuilt(tz)
+        if not all(self._rollups_present):
+            self.refresh()  # the first build's files: the views read them from now on
+        if self._tables_of != manifest.get("build"):
             self._load_tables(manifest)
-        return True
+
+    def rollups_current(self, tz: object) -> bool:
+        """Whether the rollups answer for the data folder as it is now in zone `tz` (nothing rebuilt)."""
+        return self.rollups_state(tz)[1] is not None
+
+    def _rebuilt(self, tz: object) -> dict:
+        """The manifest once a rebuild in the background (one at a time) has made the rollups current."""
+        if self._rebuild is None or not isinstance(tz, str):
+            raise RollupsNotReady(self.notice(tz) or "The summary tables are not ready.")
+        key = self.rollups_state(tz)[0]
+        with self._lock:
+            if self._rebuilding is None or self._rebuilding.may_start_again(key):
+                self._rebuilding = _Rebuilding(key, lambda: self._rebuild(self.data_dir, tz))
+            rebuilding = self._rebuilding
+        rebuilding.thread.join(self._rebuild_wait)
+        _key, manifest, _why_not = self.rollups_state(tz)
+        if manifest is None:
+            raise RollupsNotReady(rebuilding.error or self.notice(tz) or "The summary tables are being rebuilt.")
+        return manifest
 
     def rollups_state(self, tz: object) -> tuple[tuple, dict | None, str | None]:
         """(key, the rollups' manifest if they answer, else None and why not), looked at again only when the
         data version, the manifest file or the zone changes: a small file read and a few stat calls.
 
-        Rollups that do not answer are logged once per version, and said on the pages (`notice`): the
-        tabs then read raw events, slower but never wrong, and nobody should have to guess why.
+        Rollups that do not answer are logged once per version, rebuilt (`ready`), and said on the pages
+        (`notice`) until they are: nobody should have to guess why the figures are missing.
         """
         return self._rollups_seen(tz)[:3]
 
@@ -244,22 +333,7 @@ class Database:
     def notice(self, tz: object) -> str | None:
         """What the pages say about the data folder (rollups that do not answer) to the people reading
         them, else None; the log has the technical reason."""
-        return None if _rollups_off.is_set() else self._rollups_seen(tz)[3]
-
-    def forget_selections(self) -> None:
-        """Drop the user index's kept row selections (a benchmark's cold start)."""
-        holder = self._index.current()
-        if holder is not None:
-            holder.forget_selections()
-
-    def user_index(self, cursor: duckdb.DuckDBPyConnection) -> UserIndex:
-        """The index of the rollups' user_day rows (ask `uses_rollups` first): the one the build saved,
-        memory-mapped, else read from the rollups once."""
-        key, manifest, _why_not, _notice = self._rollups_checked
-        folder = index_folder(self.data_dir, manifest)
-        # A saved index's folder name is new with each build, so it names its contents: a new data
-        # version with the same build (the caches emptied, a file touched) keeps the index open.
-        return self._index.get(key if folder is None else folder, folder, cursor)
+        return self._rollups_seen(tz)[3]
 
     def _stale(self) -> bool:
         """Whether a stand-in view has a file to read now (or a directory file went away)."""
@@ -290,6 +364,7 @@ class Database:
             self._create_directory_views()
             self._create_events_view()
             self._create_rollup_views()
+            self._con.execute(PEOPLE_CODES)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one request or thread; views follow files that appeared since the last one."""
@@ -303,6 +378,38 @@ class Database:
         self._con.close()
 
 
+class _Rebuilding:
+    """A rebuild of the rollups on a thread of its own, for the data as it was (`key`); one that failed is
+    tried again once the data change or after a while (a file that cannot be read stays so until someone
+    replaces it: every request would redo the work)."""
+
+    RETRY_SECONDS = 60.0
+
+    def __init__(self, key: tuple, rebuild: Callable[[], object]) -> None:
+        self.key = key
+        self.error: str | None = None
+        self._ended: float | None = None
+        self.thread = threading.Thread(target=self._run, args=(rebuild,), name="rollups-rebuild", daemon=True)
+        self.thread.start()
+
+    def _run(self, rebuild: Callable[[], object]) -> None:
+        try:
+            with reading_data():
+                rebuild()
+        except Exception as error:
+            logger.exception("Rebuilding the rollups failed")
+            self.error = str(error) if isinstance(error, DataFolderError) else (
+                f"The summary tables could not be rebuilt ({type(error).__name__}); the server's log says why"
+            )
+        finally:
+            self._ended = time.monotonic()
+
+    def may_start_again(self, key: tuple) -> bool:
+        if self._ended is None:
+            return False  # still running
+        return self.error is None or key != self.key or time.monotonic() - self._ended >= self.RETRY_SECONDS
+
+
 def _file_stat(path: Path) -> tuple | None:
     try:
         info = path.stat()
@@ -313,32 +420,14 @@ def _file_stat(path: Path) -> tuple | None:
 
 # The Database of each open cursor it handed out (weak: gone with the cursor).
 _databases: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, Database] = weakref.WeakKeyDictionary()
-_raw: ContextVar[bool] = ContextVar("telemetry_raw_events", default=False)  # follows a tab's parts
-_rollups_off = threading.Event()  # set: every thread reads raw events (benchmark baselines)
-
-
-def use_rollups(enabled: bool) -> None:
-    """Turn reading the rollups on or off for the whole process (the benchmark's raw baseline)."""
-    if enabled:
-        _rollups_off.clear()
-    else:
-        _rollups_off.set()
-
-
-@contextmanager
-def raw_events() -> Iterator[None]:
-    """Queries in this context, inside the block, read the raw events, never the rollups (comparisons)."""
-    token = _raw.set(True)
-    try:
-        yield
-    finally:
-        _raw.reset(token)
-
-
 @cache
 def sql_parameters(name: str) -> frozenset[str]:
     """The $names a SQL file uses; DuckDB refuses parameters a statement does not take."""
-    return frozenset(re.findall(r"\$([a-z_][a-z0-9_]*)", sql_text(name)))
+    return parameters_of(sql_text(name))
+
+
+def parameters_of(sql: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
 
 
 def run(
@@ -350,27 +439,23 @@ def run(
 ) -> pl.DataFrame:
     """Run the named SQL file with bound parameters and fetch the whole result.
 
-    Read from the rollups (queries/sql/from_rollups/<name>.sql, or for a few questions Polars:
-    queries/index_answers.py; the same question and the same answer) while they are current, else from
-    the raw events. The answer comes from this process's result
+    A question that takes the time zone (`tz`) reads the rollups, made current first (`Database.ready`).
+    The answer comes from this process's result
     cache when the same file was run with the same parameters (the scope is among them) on the same
     data version; see `queries.cache`. `then`, if given, finishes the answer in Polars before it is kept
     (so callers sharing an answer do not each redo it); it may depend only on the parameters and on
     `then_depends_on`, which is part of the key.
     """
     given = params or {}
+    on_rollups = "tz" in given
     missing = sql_parameters(name) - given.keys()
     if missing:
         raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
     bound = {key: given[key] for key in sql_parameters(name)}
     db = _databases.get(cursor)
-    on_rollups = _rollups_answer(db, name, given)
-    if on_rollups and name in ANSWERS:
-        query = lambda: _answer_on_rollups(db, cursor, name, given)  # noqa: E731
-    elif on_rollups:
-        query = lambda: _rollups_else_raw(db, cursor, name, given)  # noqa: E731
-    else:
-        query = lambda: execute_on(cursor, name, given)  # noqa: E731
+    if db is not None and on_rollups:
+        db.ready(given["tz"])
+    query = lambda: execute_on(cursor, name, given)  # noqa: E731
     answer = query if then is None else lambda: then(query())
     results = query_cache.in_use()
     if db is None or results is None:
@@ -380,47 +465,6 @@ def run(
     if then is not None:
         key += (then.__module__, then.__qualname__, then_depends_on)
     return results.frame(key, answer)
-
-
-def _answer_on_rollups(db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
-    """A question answered in Polars (queries/index_answers.py): its SQL parts read the same index as it
-    does, even if a new rollup build is opened meanwhile (user codes differ between builds)."""
-    index = db.user_index(cursor)
-    sql = lambda part, given: _execute_on_rollups(db, cursor, f"{ROLLUP_SQL}/{part}", given, index)  # noqa: E731
-    return ANSWERS[name](index, db.directory, sql, params)
-
-
-def _rollups_else_raw(db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
-    """A SQL question on the rollups; on the raw events where the user index cannot hold its costs
-    exactly (costs beyond any plausible interaction, copied in by hand): slower, never wrong."""
-    try:
-        return _execute_on_rollups(db, cursor, f"{ROLLUP_SQL}/{name}", params)
-    except CostsOutOfRange:
-        return execute_on(cursor, name, params)
-
-
-def _execute_on_rollups(
-    db: Database, cursor: duckdb.DuckDBPyConnection, name: str, params: dict, index: UserIndex | None = None
-) -> pl.DataFrame:
-    """Run a rollup SQL file, with the index relations it reads (from one index) registered on this cursor
-    meanwhile."""
-    registered = []
-    try:
-        for relation in index_relations(name):
-            if index is None:
-                index = db.user_index(cursor)
-            cursor.register(relation, RELATIONS[relation](index, params))
-            registered.append(relation)
-        return execute_on(cursor, name, params)
-    finally:
-        for relation in registered:
-            cursor.unregister(relation)
-
-
-def _rollups_answer(db: Database | None, name: str, params: dict) -> bool:
-    if db is None or not has_rollup_variant(name) or _raw.get() or _rollups_off.is_set():
-        return False
-    return db.uses_rollups(params.get("tz"))
 
 
 def execute_on(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:

@@ -154,7 +154,8 @@ class Filters:
 
     def params(self, **extra: object) -> dict:
         """The SQL's bound parameters: the one place Filters become them, right before `queries.db.run`."""
-        return {**self.period.params(), **self.scope.params(), "grain": self.grain, **extra}
+        units = {"period_units": self.period.units("period"), "grain_units": self.period.units(self.grain)}
+        return {**self.period.params(), **self.scope.params(), "grain": self.grain, **units, **extra}
 
 
 def parse_filters(

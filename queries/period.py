@@ -66,6 +66,10 @@ class Period:
         """The first instant after the period (exclusive bound), as UTC."""
         return _local_midnight(self.end + dt.timedelta(days=1), self.tz)
 
+    def units(self, grain: str) -> list[dict]:
+        """The rollup units (`cover`) of each bucket of this period at `grain`, as the SQL binds them."""
+        return list(cover(self.start, self.end, grain))
+
     def previous(self) -> Period:
         """The period this one is compared with: the same days `comparison_shift()` earlier."""
         return self.comparison_shift().back(self)
@@ -80,7 +84,8 @@ class Period:
         return Shift("week", -(-self.days // 7))
 
     def params(self) -> dict:
-        """Bound parameters every events query takes: instants, UTC partition dates and zone."""
+        """Bound parameters every events query takes: the local days, instants, UTC partition dates and
+        zone."""
         from_ts, to_ts = self.from_ts, self.to_ts
         return {
             "start_date": self.start,
@@ -91,6 +96,45 @@ class Period:
             "to_utc_date": (to_ts - dt.timedelta(microseconds=1)).date(),
             "tz": self.tz,
         }
+
+
+def bucket_of(day: dt.date, start: dt.date, grain: str) -> dt.date:
+    """The first day of `day`'s bucket: its day, ISO week or month, or the period's start ('period')."""
+    if grain == "period":
+        return start
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+@lru_cache(maxsize=1024)
+def cover(start: dt.date, end: dt.date, grain: str) -> tuple[dict, ...]:
+    """The fewest rollup units (whole months, whole ISO weeks, single days) that cover each bucket of the
+    period from `start` to `end` (grain 'day', 'week', 'month', or 'period': the whole period is one
+    bucket), as {bucket, kind, start}. A unit never reaches past the period or its bucket, so distinct
+    users are the OR of the covering units' bitmaps (rollup user_sets): a day takes its month if that is
+    whole, else its week if that is whole, else itself. Worked out here rather than in SQL: a period has
+    at most a few hundred days, and planning the same in DuckDB cost each question 2-3 ms.
+    """
+    units: dict[tuple, dict] = {}
+    day = start
+    while day <= end:
+        bucket = bucket_of(day, start, grain)
+        month = day.replace(day=1)
+        month_end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        week = day - dt.timedelta(days=day.weekday())
+        week_end = week + dt.timedelta(days=6)
+        if start <= month and month_end <= end and bucket_of(month, start, grain) == bucket_of(month_end, start, grain):
+            unit = ("month", month)
+        elif start <= week and week_end <= end and bucket_of(week, start, grain) == bucket_of(week_end, start, grain):
+            unit = ("week", week)
+        else:
+            unit = ("day", day)
+        units.setdefault((bucket, *unit), {"bucket": bucket, "kind": unit[0], "start": unit[1]})
+        day += dt.timedelta(days=1)
+    return tuple(units.values())
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ def _per_user(filters: Filters) -> Table:
 def _not_adopted(filters: Filters) -> Table:
     since = pl.col("created_at").dt.convert_time_zone(filters.period.tz).dt.date()
     frame = (
-        users.user_activity(filters)
+        users.people_activity(filters)
         .filter(pl.col("frequency") == "not adopted")
         .select("name", "email", "team", since.alias("access_since"),
                 (pl.lit(filters.period.end) - since).dt.total_days().alias("days_with_access"))  # fmt: skip

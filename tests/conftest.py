@@ -41,17 +41,9 @@ def password_hash() -> str:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, _org_template: Path) -> Path:
+def data_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "data"
-    # A copy of the org written once (shutil.copy: the files are new, as org.write_org's would be).
-    shutil.copytree(_org_template, folder, copy_function=shutil.copy)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def _org_template(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("org") / "data"
-    org.write_org(folder)
+    org.write_org_rolled_up(folder)  # written once per process and copied (tests/org.py)
     return folder
 
 
@@ -118,6 +110,8 @@ def make_app(data_dir: Path, password_hash: str, **config) -> Flask:
         shutil.copyfile(template / "telemetry.sqlite", accounts)
         if not reports.exists():
             shutil.copytree(template / ".cache" / "reports", reports)
+    # a rebuild of stale rollups (events written by hand) is waited for: a busy machine must not fail a test
+    config = {"ROLLUP_REBUILD_WAIT": 600, **config}
     app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test", **config})
     if template is None:
         store = app.extensions["telemetry_store"]
@@ -185,7 +179,7 @@ def _serve(tmp_path_factory, password_hash, **config):
     from werkzeug.serving import make_server
 
     folder = tmp_path_factory.mktemp("live") / "data"
-    org.write_org(folder)
+    org.write_org_rolled_up(folder)
     app = make_app(folder, password_hash, **config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

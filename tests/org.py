@@ -8,12 +8,15 @@ Noa (u6) never used an agent. US daylight saving starts 2026-03-08 02:00 local.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 
 from data import schema
+from data.rollups import build as rollup_build
 
 UTC = dt.UTC
 PASSWORD = "correct horse battery staple"
@@ -92,3 +95,19 @@ def write_org(data_dir: Path) -> None:
         target = schema.partition_dir(data_dir, day.isoformat())
         target.mkdir(parents=True, exist_ok=True)
         part.sort("ts").write_parquet(target / "part-0.parquet")
+
+
+_rolled_up: list[Path] = []  # this process's org with its rollups, written once and copied for each test
+
+
+def write_org_rolled_up(data_dir: Path) -> None:
+    """`write_org` with the rollups in UTC built, as the writer leaves a data folder: the questions then read
+    the rollups, as they do when served. Built once per process and copied (a build costs ~0.2 s)."""
+    if not _rolled_up:
+        folder = Path(tempfile.mkdtemp(prefix="telemetry-org-")) / "data"
+        write_org(folder)
+        rollup_build.build(folder, "UTC")
+        _rolled_up.append(folder)
+    shutil.copytree(_rolled_up[0], data_dir)
+    # The copy's events folder is another folder (inode): recorded as the writer's, or it reads as changed by hand.
+    schema.write_version(data_dir, data_changed=False, events_changed=False, rebuilt=True)

@@ -30,11 +30,10 @@ RULES = [
     ("callbacks", ("app", "api"), "callbacks serve the pages"),
     ("alerts", ("app", "api", "callbacks"), "the checker runs below the pages, in a server or a command"),
 ]
-# The rollup builder still reads two query-layer modules: `Period` (a value: local midnights by DuckDB's
-# rules, the same ones every question uses) and the user index it saves, which goes with issue 18 item 4.
+# The rollup builder still reads one query-layer module: `Period` (a value: local midnights by DuckDB's
+# rules, the same ones every question uses).
 ALLOWED = {
     ("data.rollups.build", "queries.period"),
-    ("data.rollups.build", "queries.user_index"),
 }
 
 

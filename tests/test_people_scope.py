@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,10 +19,8 @@ import polars as pl
 import pytest
 from flask import Flask
 
-import queries
 from auth.scope import scope_for
 from data import schema
-from data.rollups import build as rollup
 from queries import analytics, usage, users
 from queries.filters import Filters
 from queries.period import Period
@@ -30,6 +29,7 @@ from reports.build import report_for_account
 from reports.request import ReportRequest
 from tests import org
 from tests.conftest import ACCOUNTS, make_app
+from tests.oracle import raw_events
 from tests.test_api import bearer, token_for
 
 WEEK = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8))
@@ -62,16 +62,17 @@ def write_org_with_a_mover(folder: Path) -> None:
         pl.DataFrame([row], schema=schema.EVENTS).write_parquet(target / f"part-{event_id}.parquet")
 
 
-@pytest.fixture(params=["raw events", "rollups"])
-def mover_app(request, tmp_path: Path, password_hash: str) -> Flask:
+@pytest.fixture(params=["rollups", "raw events"])
+def mover_app(request, tmp_path: Path, password_hash: str) -> Iterator[Flask]:
+    """The app as served (its rollups built by the first question), or answering with the oracle's SQL."""
     folder = tmp_path / "data"
     write_org_with_a_mover(folder)
-    if request.param == "rollups":
-        rollup.build(folder, "UTC")
     app = make_app(folder, password_hash)
-    with app.app_context():
-        assert queries.database().uses_rollups("UTC") == (request.param == "rollups")
-    return app
+    if request.param == "rollups":
+        yield app
+        return
+    with raw_events():
+        yield app
 
 
 def viewer_scope(who: str) -> Scope:

@@ -131,9 +131,10 @@ def test_a_managers_answer_is_not_served_to_others_through_the_callbacks(app, si
             answers.setdefault(who, []).append(str(update_kpis(query)))
     assert answers["manager"][0] == answers["manager"][1]
     assert len({answers["manager"][0], answers["admin"][0], answers["legal_manager"][0]}) == 3
-    # The KPIs run summary and adoption for the period; the week before starts before each viewer's first
-    # data (no change is shown), so it is not asked: 2 queries per viewer, the second visit of Max's none.
-    assert len([name for name in executions if name in ("summary", "adoption")]) == 6
+    # The KPIs (adoption among them: the summary's answer) run the summary for the period; the week before
+    # starts before each viewer's first data (no change is shown), so it is not asked: 1 query per viewer,
+    # the second visit of Max's none.
+    assert len([name for name in executions if name == "summary"]) == 3
 
 
 def test_a_new_partition_folder_is_seen_at_once(app, data_dir, results, executions):
@@ -157,7 +158,7 @@ def test_a_file_copied_into_a_partition_by_hand_is_taken_in_by_flask_rollup(app,
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert totals(WEEK, ORG) == (7, 5, Decimal("4.723334"), 1)
-    assert executions == ["summary", "from_rollups/summary"]  # and the rollups answer from now on
+    assert executions == ["summary", "summary"]
 
 
 def test_the_data_version_changes_exactly_when_a_writer_changes_the_data(data_dir, tmp_path):
@@ -218,7 +219,7 @@ def test_a_frame_changed_by_its_caller_leaves_the_cached_one_alone(app, results)
 
 
 def test_errors_are_not_cached(app, data_dir, results):
-    (data_dir / "events/utc_date=2026-03-03/zz-bad.parquet").write_bytes(b"PAR1 cut short")
+    (data_dir / "rollups/cube/month=2026-03/part-0.parquet").write_bytes(b"PAR1 cut short")
     with app.app_context(), pytest.raises(db.DataFolderError):
         usage.summary(Filters.asking(WEEK, ORG))
     assert len(results) == 0
@@ -321,7 +322,7 @@ def test_a_finished_answer_is_kept_finished_per_what_it_depends_on(app, results,
         finished.append(frame.height)
         return frame.with_columns(pl.lit("done").alias("state"))
 
-    params = {**WEEK.params(), **ORG.params()}
+    params = Filters.asking(WEEK, ORG).params()
     with app.app_context():
         first = db.run(cursor(), "summary", params, then=finish, then_depends_on=("monday",))
         again = db.run(cursor(), "summary", params, then=finish, then_depends_on=("monday",))

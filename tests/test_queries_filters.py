@@ -131,7 +131,8 @@ def test_params_are_the_period_the_scope_and_the_grain():
     week = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8), "Europe/Paris")
     scope = Scope.teams({"t_eng"})
     filters = Filters.asking(week, scope)
-    assert filters.params(by="team") == {**week.params(), **scope.params(), "grain": "day", "by": "team"}
+    units = {"period_units": week.units("period"), "grain_units": week.units("day")}
+    assert filters.params(by="team") == {**week.params(), **scope.params(), "grain": "day", **units, "by": "team"}
     previous = filters.for_period(week.previous())
     assert (previous.period, previous.scope, previous.grain) == (week.previous(), scope, "day")
 

@@ -4,13 +4,12 @@ the raw events and from the rollups: NULL allows every team (agent), an empty li
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
-import queries
-from data.rollups import build as rollup
 from queries import analytics, directory, usage, users
 from queries.cache import bypassed
 from queries.filters import Filters
@@ -18,6 +17,7 @@ from queries.period import Period
 from queries.scope import Scope
 from tests import org
 from tests.conftest import make_app
+from tests.oracle import raw_events
 
 # Monday 2 to Sunday 8 March 2026, UTC: e1..e6 (tests/org.py).
 WEEK = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8), "UTC")
@@ -27,16 +27,17 @@ def scope(teams: list[str] | None, agents: list[str] | None) -> Scope:
     return Scope(None if teams is None else frozenset(teams), "test", None if agents is None else frozenset(agents))
 
 
-@pytest.fixture(params=["raw events", "rollups"])
-def scoped_app(request, tmp_path: Path, password_hash: str) -> Flask:
+@pytest.fixture(params=["rollups", "raw events"])
+def scoped_app(request, tmp_path: Path, password_hash: str) -> Iterator[Flask]:
+    """The app as served (its rollups built by the first question), or answering with the oracle's SQL."""
     folder = tmp_path / "data"
     org.write_org(folder)
-    if request.param == "rollups":
-        rollup.build(folder, "UTC")
     app = make_app(folder, password_hash)
-    with app.app_context():
-        assert queries.database().uses_rollups("UTC") == (request.param == "rollups")
-    return app
+    if request.param == "rollups":
+        yield app
+        return
+    with raw_events():
+        yield app
 
 
 def test_params_are_the_ids_or_none():

@@ -161,3 +161,35 @@ def test_people_without_access_in_the_period_are_not_listed(data_dir):
     # Noa joins in June and Ivy has left with no use in the week: neither had access then
     assert sorted(rows["user_id"]) == ["u1", "u2", "u3", "u4", "u5"]
     assert users.adoption_curve(Filters.asking(WEEK, ORG))["users_with_access"].to_list() == [5] * 7
+
+
+def _activity(counts: dict[str, int]) -> pl.DataFrame:
+    """Rows as `user_activity.sql` returns them: ids, the team's id, the figures."""
+    ts = pl.Datetime("us", "UTC")
+    return pl.DataFrame(
+        {
+            "user_id": list(counts),
+            "team_id": [None] * len(counts),
+            "interactions": list(counts.values()),
+            "active_days": [1] * len(counts),
+            "active_working_days": [1] * len(counts),
+            "first_active": [None] * len(counts),
+            "last_active": [None] * len(counts),
+        },
+        schema_overrides={"team_id": pl.String, "first_active": ts, "last_active": ts},
+    )
+
+
+def test_the_list_is_busiest_first_then_by_name_then_by_id():
+    # equal counts go by name: Ivy, Mia, Sam; Noa alone, Ada and Max last
+    rows = users.with_directory(_activity({"u5": 3, "u6": 7, "u4": 3, "u1": 0, "u7": 3, "u2": 0}))
+    assert rows["user_id"].to_list() == ["u6", "u7", "u4", "u5", "u1", "u2"]
+    assert rows["name"].to_list()[:2] == ["Noa Never", "Ivy Idle"]
+    assert rows.columns[:7] == ["user_id", "name", "email", "team_id", "team", "created_at", "active"]
+
+
+def test_a_person_missing_from_the_directory_comes_after_the_named_with_as_many():
+    # no name: after the names of their count, and among those without one by id
+    rows = users.with_directory(_activity({"u5": 3, "ghost": 3, "u4": 3, "a_ghost": 3, "u6": 9}))
+    assert rows["user_id"].to_list() == ["u6", "u4", "u5", "a_ghost", "ghost"]
+    assert rows.filter(pl.col("user_id") == "ghost")["team"].to_list() == [None]

@@ -10,7 +10,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 from flask import Flask
@@ -32,11 +31,11 @@ from data.rollups import build as rollup
 from data.rollups.manifest import read_manifest, rollups_state
 from queries import analytics, billing, budgets, usage, users
 from queries import cache as query_cache
-from queries.db import raw_events
 from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from tests import org
+from tests.oracle import raw_events
 from tests.test_ingest import event, jsonl, with_prices
 from tests.test_otlp import TOKEN, otlp_json, otlp_json_span
 from tests.test_people_scope import write_org_with_a_mover
@@ -55,6 +54,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _app(folder: Path, tz: str) -> Flask:
     config = {"TESTING": True, "DATA_DIR": str(folder), "SECRET_KEY": "t", "ORG_TIMEZONE": tz}
+    config["ROLLUP_REBUILD_WAIT"] = 600
     return create_app(config, with_dash=False)
 
 
@@ -140,7 +140,7 @@ def _compare(app, name: str, every_pair: bool) -> int:
     teams, agents = _teams_and_agents(app)
     compared = 0
     with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         question = _questions(_busiest_user(app))[name]
         for period, scope in _cases(teams, agents, every_pair):
             from_rollups = question(period, scope)
@@ -155,7 +155,7 @@ def _compare(app, name: str, every_pair: bool) -> int:
 def assert_rollups_answer_as_raw(app, user_id: str, period: Period, scopes: tuple[Scope, ...]) -> None:
     """Every question, in each scope, answers from the rollups exactly as from the raw events."""
     with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         for question in _questions(user_id).values():
             for scope in scopes:
                 with raw_events():
@@ -177,28 +177,6 @@ def test_every_question_in_every_period_and_scope_from_rollups_as_from_raw_event
     assert _compare(demo_app, name, every_pair=True) == 6 * 5
 
 
-def test_an_answer_and_its_sql_parts_read_one_index(demo_app, monkeypatch: pytest.MonkeyPatch) -> None:
-    # user codes differ between rollup builds: the per-person list's local times (SQL over idx_ever) must
-    # come from the index its sums came from, even if a new build is opened meanwhile
-    period = _periods()[0]
-    with demo_app.app_context(), query_cache.bypassed():
-        db = queries.database()
-        assert db.uses_rollups(TZ)
-        index, asked = db.user_index(queries.cursor()), []
-
-        def once(self, cursor) -> object:
-            asked.append(cursor)
-            assert len(asked) == 1, "the index was looked up again for a part of the answer"
-            return index
-
-        monkeypatch.setattr(type(db), "user_index", once)
-        found = users.user_activity(Filters.asking(period, Scope.organization()), today=END)
-        monkeypatch.undo()
-        with raw_events():
-            assert_frame_equal(found, users.user_activity(Filters.asking(period, Scope.organization()), today=END))
-    assert len(asked) == 1
-
-
 def test_the_data_bounds_are_the_same_from_rollups(demo_app) -> None:
     teams, agents = _teams_and_agents(demo_app)
     with demo_app.app_context(), query_cache.bypassed():
@@ -208,19 +186,18 @@ def test_the_data_bounds_are_the_same_from_rollups(demo_app) -> None:
                 assert_frame_equal(from_rollups, usage.data_bounds(scope, TZ))
 
 
-def test_the_rollups_are_read_when_current(demo_app, monkeypatch: pytest.MonkeyPatch) -> None:
-    ran: list[str] = []
-    original = queries.db.execute_on
-    def spy(cur, name: str, params: dict) -> pl.DataFrame:
-        ran.append(name)
-        return original(cur, name, params)
-
-    monkeypatch.setattr(queries.db, "execute_on", spy)
-    with demo_app.app_context(), query_cache.bypassed():
-        usage.summary(Filters.asking(_periods()[0], Scope.organization()))
-        with raw_events():
-            usage.summary(Filters.asking(_periods()[0], Scope.organization()))
-    assert ran == ["from_rollups/summary", "summary"]
+def test_no_question_reads_the_events(demo_dir: Path, tmp_path: Path) -> None:
+    """Every event file made unreadable behind the writer's back (not seen: nothing asks for them): every
+    question still answers, the same as before."""
+    folder = _copy(demo_dir, tmp_path)
+    app = _app(folder, TZ)
+    with app.app_context(), query_cache.bypassed():
+        before = {name: q(_periods()[1], Scope.organization()) for name, q in _questions("u").items()}
+    for part in folder.glob("events/utc_date=*/*.parquet"):
+        part.write_bytes(b"PAR1 not Parquet any more")
+    with app.app_context(), query_cache.bypassed():
+        for name, question in _questions("u").items():
+            assert_frame_equal(question(_periods()[1], Scope.organization()), before[name])
 
 
 def _copy(demo_dir: Path, tmp_path: Path) -> Path:
@@ -230,7 +207,7 @@ def _copy(demo_dir: Path, tmp_path: Path) -> Path:
     return folder
 
 
-def test_a_partition_copied_in_by_hand_is_reported_not_silently_read_raw(
+def test_a_partition_copied_in_by_hand_is_reported_and_taken_in_by_a_rebuild(
     demo_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     folder = tmp_path / "data"
@@ -242,25 +219,24 @@ def test_a_partition_copied_in_by_hand_is_reported_not_silently_read_raw(
     period = Period(END - dt.timedelta(days=6), END, TZ)
     with app.app_context():
         db = queries.database()
-        assert db.uses_rollups(TZ) and queries.data_notice() is None
+        assert db.rollups_current(TZ) and queries.data_notice() is None
         before = usage.summary(Filters.asking(period, Scope.organization()))
         (tmp_path / day.name).rename(day)  # by hand, not through the writer
         caplog.set_level(logging.WARNING, logger="queries.db")
-        assert not db.uses_rollups(TZ) and not db.uses_rollups(TZ)
+        assert not db.rollups_current(TZ) and not db.rollups_current(TZ)
         notice = queries.data_notice()
-        # the page says it for its reader, who can run no command: what happens and what an admin should do
-        assert "outside Telemetry's writer" in notice and "An administrator should rebuild" in notice
+        # the page says it for its reader, who can run no command: what happens and what to do if it lasts
+        assert "outside Telemetry's writer" in notice and "being rebuilt" in notice
         assert "flask" not in notice and "rollup" not in notice
         logged = [r.getMessage() for r in caplog.records if "outside Telemetry's writer" in r.getMessage()]
-        assert len(logged) == 1 and "`flask --app app rollup`" in logged[0]  # the log stays technical
+        assert len(logged) == 1 and "rebuilt now" in logged[0]  # once, however often asked
         assert update_data_notice("/telemetry/dashboard").children == notice  # the banner on every page
-        with_raw = usage.summary(Filters.asking(period, Scope.organization()))
-        assert with_raw["interactions"][0] > before["interactions"][0]
-    assert app.test_cli_runner().invoke(args=["rollup"]).exit_code == 0
-    with app.app_context():
-        assert db.uses_rollups(TZ) and queries.data_notice() is None
+        after = usage.summary(Filters.asking(period, Scope.organization()))  # waits for the rebuild
+        assert after["interactions"][0] > before["interactions"][0]
+        assert db.rollups_current(TZ) and queries.data_notice() is None
         assert update_data_notice("/telemetry/dashboard") is None
-        assert_frame_equal(usage.summary(Filters.asking(period, Scope.organization())), with_raw)
+        with raw_events():
+            assert_frame_equal(usage.summary(Filters.asking(period, Scope.organization())), after)
 
 
 def test_the_per_person_list_from_the_rollups_follows_a_new_directory_file(demo_dir: Path, tmp_path: Path) -> None:
@@ -268,7 +244,7 @@ def test_the_per_person_list_from_the_rollups_follows_a_new_directory_file(demo_
     app = _app(folder, TZ)
     period = Period(END - dt.timedelta(days=29), END, TZ)
     with app.app_context():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         before = users.user_activity(Filters.asking(period, Scope.organization()))
     busiest = before.row(0, named=True)
     idle = before.filter(pl.col("interactions") == 0)["user_id"].to_list()
@@ -296,8 +272,8 @@ def test_rollups_of_another_time_zone_are_not_used(demo_dir: Path, tmp_path: Pat
     folder = _copy(demo_dir, tmp_path)
     app = _app(folder, "UTC")
     with app.app_context():
-        assert not queries.database().uses_rollups("UTC")
-        assert not queries.database().uses_rollups(TZ) or read_manifest(folder)["tz"] == TZ
+        assert not queries.database().rollups_current("UTC")
+        assert not queries.database().rollups_current(TZ) or read_manifest(folder)["tz"] == TZ
 
 
 def test_an_incremental_update_writes_the_same_files_as_a_full_build(demo_dir: Path, tmp_path: Path) -> None:
@@ -308,6 +284,52 @@ def test_an_incremental_update_writes_the_same_files_as_a_full_build(demo_dir: P
         for full in sorted((demo_dir / "rollups" / table).glob("month=*/*.parquet")):
             part = folder / "rollups" / table / full.parent.name / full.name
             assert_frame_equal(pl.read_parquet(part), pl.read_parquet(full))
+
+
+def test_user_month_holds_each_persons_local_days_as_bit_masks(tmp_path: Path) -> None:
+    """tests/org.py in New York, worked out by hand: Mia's 2 March (Monday, twice) and 8 March (Sunday,
+    01:30 just before the clocks went forward) are bits 1 and 7; Sam's 9 March 03:30 UTC is still 8 March
+    locally (EDT), 04:30 UTC is 9 March; Max and Lee are on 3 March (Tuesday) locally, Lee's event on 4 March
+    in UTC. One row per person and team over all agents (agent_id null), and one per agent."""
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    rollup.build(folder, TZ)
+    rows = pl.read_parquet(folder / "rollups" / "user_month" / "month=2026-03" / "part-0.parquet")
+    got = {
+        (r["user_id"], r["team_id"], r["agent_id"]): (r["interactions"], r["errors"], str(r["cost_usd"]), r["days"],
+                                                     r["working_days"])
+        for r in rows.iter_rows(named=True)
+    }  # fmt: skip
+    mia = (3, 1, "0.390000", 2**1 + 2**7, 2**1)
+    sam = (3, 0, "2.200001", 2**2 + 2**7 + 2**8, 2**2 + 2**8)
+    max_ = (1, 0, "0.333333", 2**2, 2**2)
+    lee = (1, 0, "2.000000", 2**2, 2**2)
+    assert got == {
+        ("u4", "t_eng", None): mia, ("u4", "t_eng", "a_code"): mia,
+        ("u5", "t_sales", None): sam, ("u5", "t_sales", "a_code"): sam,
+        ("u2", "t_eng", None): max_, ("u2", "t_eng", "a_draft"): max_,
+        ("u3", "t_legal", None): lee, ("u3", "t_legal", "a_draft"): lee,
+    }  # fmt: skip
+    # per day with activity, in day order: interactions and cost so far in the month, the day's last instant
+    utc = dt.UTC
+    days_of = {
+        (r["user_id"], r["agent_id"]): (r["running_interactions"], [str(c) for c in r["running_cost_usd"]],
+                                        r["day_last_ts"])
+        for r in rows.iter_rows(named=True)
+    }  # fmt: skip
+    assert days_of[("u4", None)] == days_of[("u4", "a_code")] == (
+        [2, 3], ["0.350000", "0.390000"],
+        [dt.datetime(2026, 3, 2, 15, 30, tzinfo=utc), dt.datetime(2026, 3, 8, 6, 30, tzinfo=utc)],
+    )  # fmt: skip
+    assert days_of[("u5", None)] == (
+        [1, 2, 3], ["1.000001", "1.500001", "2.200001"],
+        [dt.datetime(2026, 3, 3, 9, tzinfo=utc), dt.datetime(2026, 3, 9, 3, 30, tzinfo=utc),
+         dt.datetime(2026, 3, 9, 4, 30, tzinfo=utc)],
+    )  # fmt: skip
+    assert rows["month_start"].unique().to_list() == [dt.date(2026, 3, 1)]
+    assert rows["agent_id"].head(4).is_null().all()  # the rows over all agents first
+    february = pl.read_parquet(folder / "rollups" / "user_month" / "month=2026-02" / "part-0.parquet")
+    assert february.select("user_id", "days", "working_days").unique().rows() == [("u4", 2**24, 2**24)]  # Wed 25
 
 
 def test_the_hand_made_org_answers_the_same_with_rollups(tmp_path: Path) -> None:
@@ -330,25 +352,6 @@ def test_the_rollup_command_builds_and_reports(tmp_path: Path) -> None:
     assert not any(name.startswith(".") for name in os.listdir(folder / "rollups"))
     again = app.test_cli_runner().invoke(args=["rollup", "--if-stale"])
     assert again.exit_code == 0 and "up to date" in again.output
-
-
-def test_the_user_index_is_saved_by_the_build_and_memory_mapped_by_the_app(demo_app, demo_dir: Path) -> None:
-    manifest = read_manifest(demo_dir)
-    assert (demo_dir / "rollups" / manifest["index"] / "rows.user.npy").is_file()
-    with demo_app.app_context():
-        db = queries.database()
-        assert db.uses_rollups(TZ)
-        index = db.user_index(queries.cursor())
-    rows, pairs = index.levels["rows"], index.levels["pairs"]
-    assert isinstance(rows["user"], np.memmap) and len(rows["user"]) == len(rows["day"]) > len(pairs["day"]) > 0
-
-
-def test_an_update_keeps_the_newest_two_user_indexes(demo_dir: Path, tmp_path: Path) -> None:
-    folder = _copy(demo_dir, tmp_path)
-    for _ in range(3):
-        rollup.build(folder, TZ, [END])
-    indexes = sorted(p.name for p in (folder / "rollups").glob("index-*"))
-    assert len(indexes) == 2 and read_manifest(folder)["index"] in indexes
 
 
 def test_ingesting_events_updates_the_rollups(tmp_path: Path) -> None:
@@ -408,13 +411,13 @@ def test_a_compaction_changes_no_row_and_keeps_the_rollups_current(tmp_path: Pat
     manifest, events = read_manifest(folder), schema.read_version(folder)["events"]
     with app.app_context():
         db = queries.database()
-        assert db.uses_rollups(TZ)
+        assert db.rollups_current(TZ)
         version = query_cache.data_version(db.data_dir)
     result = runner.invoke(args=["compact"])
     assert "2026-03-04: 3 files -> 1" in result.output, result.output
     assert read_manifest(folder) == manifest and schema.read_version(folder)["events"] == events
     with app.app_context():
-        assert db.uses_rollups(TZ) and queries.data_notice() is None
+        assert db.rollups_current(TZ) and queries.data_notice() is None
         assert query_cache.data_version(db.data_dir) == version  # the cached answers stand
 
 
@@ -424,155 +427,7 @@ def test_seeding_the_demo_builds_its_rollups(tmp_path: Path) -> None:
     result = app.test_cli_runner().invoke(args=["seed-demo", "--users", "20", "--days", "10"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        assert queries.database().uses_rollups(TZ)
-
-
-def test_the_user_index_keeps_a_bounded_number_of_bytes_of_selections(demo_app, monkeypatch) -> None:
-    from queries import user_index
-
-    monkeypatch.setattr(user_index, "_SELECTIONS_BYTES", 1)
-    teams, _agents = _teams_and_agents(demo_app)
-    with demo_app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
-        index = queries.database().user_index(queries.cursor())
-        index.forget_selections()
-        for team in teams[:4]:
-            users.user_activity(Filters.asking(_periods()[0], Scope.teams([team])), today=END)  # per user: from rows
-        # each masked selection is over budget alone: only the last question's stay (at most its whole
-        # months and the days either side), all of the last team
-        assert 1 <= len(index._selections) <= 3
-        assert {key[3] for key in index._selections} == {(teams[3],)}  # (level, start, end, teams, agents)
-
-
-@pytest.mark.parametrize("moving", [True, False], ids=["people change teams", "everyone stays in one team"])
-def test_the_user_index_answers_periods_without_data_for_many_users(moving: bool) -> None:
-    """Sets of more than one 64-bit word, and periods before, inside and after the data. When people change
-    teams, a scope of teams by agent is counted from the rows; when nobody does, from the agents' sets."""
-    from queries import day_sets
-    from queries.user_index import COLUMNS, COSTS_FIT, UserIndex, _agent_months, _months, _pairs
-
-    day0, users, rows = 20_500, 150, 3000
-    rng = np.random.default_rng(3)
-    columns = {
-        "day": np.sort(rng.integers(day0, day0 + 100, rows)),
-        "user": rng.integers(0, users, rows),
-        "team": rng.integers(0, 3, rows),
-        "agent": rng.integers(0, 4, rows),
-        "interactions": rng.integers(1, 5, rows),
-        "cost_micros": rng.integers(0, 10_000, rows),
-        "first_us": rng.integers(0, 10**12, rows),
-        "last_us": rng.integers(10**12, 2 * 10**12, rows),
-    }
-    if not moving:
-        columns["team"] = columns["user"] % 3
-    order = np.lexsort((columns["agent"], columns["team"], columns["user"], columns["day"]))
-    rows_level = {name: columns[name][order].astype(dtype) for name, dtype in COLUMNS.items()}
-    keys = {"users": [f"u{i:03d}" for i in range(users)], "teams": ["t0", "t1", "t2"], "agents": ["a0", "a1", "a2"]}
-    keys["agents"].append("a3")
-
-    arrays = {name: np.asarray(ids) for name, ids in keys.items()}
-    arrays.update({f"rows.{name}": column for name, column in rows_level.items()})
-    pairs = _pairs(rows_level)
-    arrays.update({f"pairs.{name}": column for name, column in pairs.items()})
-    arrays.update({f"months.{name}": column for name, column in _months(pairs).items()})
-    arrays.update({f"agent_months.{name}": column for name, column in _agent_months(rows_level).items()})
-    arrays.update(day_sets.build(rows_level, users, 3, 4))
-    arrays[COSTS_FIT] = np.array([True])
-    index = UserIndex(arrays)
-    epoch = dt.date(1970, 1, 1)
-    # day0 is 2026-02-17: the data run to the end of May, and the periods end before, in and after them,
-    # with and without whole months inside (2026-03-01 is day0 + 12, 2026-05-01 day0 + 73)
-    periods = ((day0 - 40, day0 - 30), (day0 + 3, day0 + 9), (day0 + 12, day0 + 16), (day0 + 30, day0 + 40),
-               (day0 + 5, day0 + 80), (day0 + 12, day0 + 72), (day0 - 10, day0 + 130))  # fmt: skip
-    for start, end in periods:
-        for team_ids in (None, ["t1"]):
-            all_teams = team_ids is None
-            params = {
-                "start_date": epoch + dt.timedelta(days=start), "end_date": epoch + dt.timedelta(days=end),
-                "team_ids": team_ids, "agent_ids": None, "grain": "week",
-            }  # fmt: skip
-            inside = (rows_level["day"] >= start) & (rows_level["day"] <= end)
-            if not all_teams:
-                inside &= rows_level["team"] == 1
-            expected = sorted({keys["users"][u] for u in rows_level["user"][inside]})
-            assert index.active_users(params)["user_id"].to_list() == expected
-            weeks = {}
-            for day, user in zip(rows_level["day"][inside], rows_level["user"][inside], strict=True):
-                weeks.setdefault(epoch + dt.timedelta(days=int(day - (day + 3) % 7)), set()).add(user)
-            by_week = index.active_by_bucket(params)
-            assert dict(zip(by_week["bucket"], by_week["active_users"], strict=True)) == {
-                week: len(people) for week, people in weeks.items()
-            }
-            _check_from_the_start(index, params, rows_level, keys["users"], end, all_teams)
-            _check_per_user(index, params, rows_level, keys, inside)
-            _check_by_agent(index, params, rows_level, keys, inside)
-            if not all_teams and start <= day0 + 100 and end >= day0:
-                part = index.sets.days(start, end)[0]
-                assert (index.sets.only_in_teams(params, part) is None) == moving
-
-
-def _check_by_agent(index, params: dict, rows: dict, keys: dict, inside: np.ndarray) -> None:
-    """Distinct users per agent, and with agents narrowed too, worked out row by row."""
-    per_agent: dict[str, set] = {}
-    for user, agent in zip(rows["user"][inside], rows["agent"][inside], strict=True):
-        per_agent.setdefault(keys["agents"][agent], set()).add(user)
-    found = index.active_by(params, "agent")
-    assert dict(zip(found["key"], found["active_users"], strict=True)) == {k: len(v) for k, v in per_agent.items()}
-    narrowed = {**params, "agent_ids": ["a1", "a2"]}
-    both = inside & np.isin(rows["agent"], [1, 2])
-    expected = sorted({keys["users"][u] for u in rows["user"][both]})
-    assert index.active_users(narrowed)["user_id"].to_list() == expected
-    epoch = dt.date(1970, 1, 1)
-    weeks: dict[dt.date, set] = {}
-    for day, user in zip(rows["day"][both], rows["user"][both], strict=True):
-        weeks.setdefault(epoch + dt.timedelta(days=int(day - (day + 3) % 7)), set()).add(user)
-    found = index.active_by_bucket(narrowed)
-    assert dict(zip(found["bucket"], found["active_users"], strict=True)) == {w: len(u) for w, u in weeks.items()}
-    # the two agents with most interactions (ties: the first id), then 'other', per week
-    per_agent_total = np.bincount(rows["agent"][inside], weights=rows["interactions"][inside], minlength=4)
-    ranked = sorted(np.flatnonzero(per_agent_total), key=lambda a: (-per_agent_total[a], a))
-    label = {a: keys["agents"][a] if a in ranked[:2] else "other" for a in range(4)}
-    series: dict[tuple, set] = {}
-    for day, user, agent in zip(rows["day"][inside], rows["user"][inside], rows["agent"][inside], strict=True):
-        week = epoch + dt.timedelta(days=int(day - (day + 3) % 7))
-        series.setdefault((week, label[int(agent)]), set()).add(user)
-    found = index.active_by_bucket_and_series({**params, "by": "agent", "top_n": 2})
-    assert {(b, k): n for b, k, n in found.iter_rows()} == {key: len(u) for key, u in series.items()}
-
-
-def _check_per_user(index, params: dict, rows: dict, keys: dict, inside: np.ndarray) -> None:
-    """Each user's interactions, cost, active (working) days and most-used agent in the period, worked out row
-    by row. Users here change teams within days: with every team in the scope their days over whole months
-    are counted from the pairs (the same day can be in two teams' months), with one team from the months."""
-    expected: dict[str, tuple] = {}
-    for user in sorted(set(rows["user"][inside].tolist())):
-        mine = inside & (rows["user"] == user)
-        per_agent = np.bincount(rows["agent"][mine], weights=rows["interactions"][mine], minlength=4)
-        top = int(np.argmax(per_agent))  # ties: the first agent id, as the index
-        days = set(rows["day"][mine].tolist())
-        working = sum((day + 3) % 7 < 5 for day in days)
-        sums = (int(rows["interactions"][mine].sum()), int(rows["cost_micros"][mine].sum()))
-        expected[keys["users"][user]] = (*sums, len(days), working, keys["agents"][top])
-    found = index.per_user(params)
-    columns = ("interactions", "cost_micros", "active_days", "active_working_days", "top_agent_id")
-    assert {r["user_id"]: tuple(r[c] for c in columns) for r in found.iter_rows(named=True)} == expected
-
-
-def _check_from_the_start(index, params: dict, rows: dict, users: list[str], end: int, all_teams: bool) -> None:
-    """Each user's first day and first and last instant up to the period's end, worked out row by row."""
-    upto = (rows["day"] <= end) & (True if all_teams else rows["team"] == 1)
-    expected: dict[str, list[int]] = {}
-    for day, user, first, last in zip(*(rows[c][upto] for c in ("day", "user", "first_us", "last_us")), strict=True):
-        seen = expected.setdefault(users[user], [day, first, last])
-        seen[:] = [min(seen[0], day), min(seen[1], first), max(seen[2], last)]
-    firsts = index.firsts(params)
-    epoch = dt.date(1970, 1, 1)
-    assert dict(zip(firsts["user_id"], firsts["first_day"], strict=True)) == {
-        u: epoch + dt.timedelta(days=int(v[0])) for u, v in expected.items()
-    }
-    ever = index.ever(params).with_columns(pl.col("first_ts", "last_ts").dt.epoch("us"))
-    assert {u: (f, la) for u, _code, f, la in ever.iter_rows()} == {u: (v[1], v[2]) for u, v in expected.items()}
-    assert [users[code] for code in ever["user_code"]] == ever["user_id"].to_list()
+        assert queries.database().rollups_current(TZ)
 
 
 def test_rollups_of_an_older_layout_are_not_read_until_rebuilt(demo_dir: Path, tmp_path: Path) -> None:
@@ -582,37 +437,11 @@ def test_rollups_of_an_older_layout_are_not_read_until_rebuilt(demo_dir: Path, t
     manifest_path.write_text(json.dumps({**old, "format": 1}))
     app = _app(folder, TZ)
     with app.app_context():
-        assert not queries.database().uses_rollups(TZ)
+        assert not queries.database().rollups_current(TZ)
     result = app.test_cli_runner().invoke(args=["rollup", "--if-stale"])
     assert result.exit_code == 0 and "Rolled up" in result.output
     with app.app_context():
-        assert queries.database().uses_rollups(TZ)
-
-
-def test_an_index_folder_missing_a_file_is_read_from_the_rollups_instead(demo_app, demo_dir: Path, tmp_path) -> None:
-    from queries.user_index import IndexHolder
-
-    with demo_app.app_context():
-        assert queries.database().uses_rollups(TZ)
-        broken = tmp_path / "index-broken"
-        shutil.copytree(demo_dir / "rollups" / read_manifest(demo_dir)["index"], broken)
-        (broken / "sets.all.npy").unlink()
-        index = IndexHolder().get("key", broken, queries.cursor())
-        assert len(index.levels["rows"]["day"]) > 0 and index.sets is not None
-
-
-def test_per_group_sums_are_exact_in_32_and_64_bits() -> None:
-    from queries.user_index import _sums
-
-    groups = np.array([0, 1, 0, 2, 1], dtype=np.int32)
-    small = np.array([1, 2, 3, 4, 5], dtype=np.int32)
-    assert _sums(groups, small, 4).tolist() == [4, 7, 4, 0]  # summed in 32 bits
-    big = np.array([2**31 - 1, 1, 2**31 - 1, 0, 0], dtype=np.int32)  # the total does not fit 32 bits
-    assert _sums(groups, big, 3).tolist() == [2**32 - 2, 1, 0]
-    negative = np.array([-5, 1, 2**31 - 1, 0, 0], dtype=np.int32)
-    assert _sums(groups, negative, 3).tolist() == [2**31 - 6, 1, 0]
-    micros = np.array([10**15, 1, 10**15, 0, 0], dtype=np.int64)
-    assert _sums(groups, micros, 3).tolist() == [2 * 10**15, 1, 0]
+        assert queries.database().rollups_current(TZ)
 
 
 def _same(from_rollups: pl.DataFrame, from_raw: pl.DataFrame, *asked: object) -> None:
@@ -644,7 +473,7 @@ def test_people_who_moved_teams_are_listed_the_same_from_rollups(tmp_path: Path)
     scopes = (Scope.organization(), Scope.teams(["t_eng", "t_sales"]), Scope.teams(["t_legal"]),
               Scope.teams(["t_sales"]).narrow(agents=["a_code"]))  # fmt: skip
     with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         for name, question in _people_questions().items():
             for period in periods:
                 for scope in scopes:
@@ -678,7 +507,7 @@ def test_people_of_the_demo_who_moved_teams_are_listed_the_same_from_rollups(dem
     _move_people(folder, teams, dt.date(2026, 3, 1))
     rollup.build(folder, TZ)
     with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         for name, question in _people_questions().items():
             for period in _periods():
                 for scope in _scopes(teams, agents):
@@ -736,11 +565,11 @@ def test_a_partition_folder_changed_by_hand_stays_noticed_through_later_writes_u
         write()
         assert BY_HAND in _why_not(folder), write
     with app.app_context():
-        assert BY_HAND in queries.data_notice() and not queries.database().uses_rollups(TZ)
+        assert BY_HAND in queries.data_notice() and not queries.database().rollups_current(TZ)
     assert app.test_cli_runner().invoke(args=["rollup"]).exit_code == 0
     assert _why_not(folder) is None and not schema.read_version(folder)["by_hand"]
     with app.app_context():
-        assert queries.data_notice() is None and queries.database().uses_rollups(TZ)
+        assert queries.data_notice() is None and queries.database().rollups_current(TZ)
         period = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31), TZ)
         with_rollups = usage.summary(Filters.asking(period, Scope.organization()))
         with raw_events():
@@ -839,7 +668,7 @@ def test_an_update_after_a_failed_one_takes_in_the_days_the_failed_one_missed(
     app = _app(folder, TZ)
     period = Period(dt.date(2026, 2, 1), dt.date(2026, 3, 31), TZ)
     with app.app_context(), query_cache.bypassed():
-        assert queries.database().uses_rollups(TZ)
+        assert queries.database().rollups_current(TZ)
         with_rollups = usage.summary(Filters.asking(period, Scope.organization()))
         with raw_events():
             assert_frame_equal(with_rollups, usage.summary(Filters.asking(period, Scope.organization())))

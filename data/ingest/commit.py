@@ -19,7 +19,7 @@ from data import schema
 from data.ingest.storage import locked
 from data.rollups import build as rollup_build
 from data.rollups.build import Build
-from data.rollups.manifest import read_manifest
+from data.rollups.manifest import current_manifest, read_manifest
 
 logger = logging.getLogger(__name__)
 _after_write: list[Callable[[Path], None]] = []
@@ -97,6 +97,15 @@ def _tell_after_write(data_dir: Path) -> None:
             callback(data_dir)
         except Exception:  # a listener's failure is not the write's
             logger.exception("A callback after the write failed")
+
+
+def rebuild_rollups(data_dir: Path, tz: str) -> Build | None:
+    """Every rollup built again in zone `tz`, unless they answer for the data folder as it is now (another
+    process may have done it while this one waited for the lock): what readers ask for (queries/db.py)."""
+    with locked(data_dir):  # first: taking it marks what a writer that died left (data/ingest/storage.py)
+        if current_manifest(data_dir, tz) is not None:
+            return None
+        return rollup_build.build(data_dir, tz)
 
 
 def _dates(utc_dates: Iterable[str]) -> list[dt.date]:

@@ -1,11 +1,18 @@
-"""Rollups: the events pre-aggregated per local day, kept as Parquet beside them in `rollups/`.
+"""Rollups: the events pre-aggregated per local day and month, kept as Parquet beside them in `rollups/`.
 
-Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`),
+Four tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`),
 built by the SQL files `data/rollups/sql/<table>.sql`:
 - `cube`: per local day × team × agent × model: interactions, errors, tokens, cost, latency sum and count;
 - `hours`: per local day × hour × team × agent: interactions (the weekday × hour heat map);
-- `user_day`: per local day × user × team × agent: interactions, errors, cost, first and last instant.
-Distinct users are counted from `user_day` rows, never added up, so they stay exact over any period.
+- `user_day`: per local day × user × team × agent: interactions, errors, cost, first and last instant;
+- `user_month`, from `user_day`: per local month × user × team × agent: the same sums, first and last
+  instant, and the days with activity as bit masks (the per-person questions: their whole months).
+Built from `user_day` after it: `user_sets`, who was active per local day, ISO week and month, for every
+team × agent, team, agent and everyone, as bitmaps of user codes (`user_codes.parquet`, kept from build
+to build; their length, `capacity` in the manifest, grows by a full rebuild of the sets). Distinct users
+are the bit count of the OR of the bitmaps covering a period (queries/sql/cover.sql), never added up.
+Built from `user_month` last: `user_totals.parquet`, each person's whole history in a row per team × agent
+(running totals: any period's figures of a person from one row), written whole by every build and update.
 
 The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
 touched inside the same write, under the same ingestion lock (data/ingest/commit.py), and creates them
@@ -34,20 +41,48 @@ import polars as pl
 
 from data import schema
 from data.rollups.manifest import (
+    CODES_FILE,
+    CODES_SCHEMA,
     FORMAT,
-    INDEX_PREFIX,
     MANIFEST,
+    SETS,
     TABLES,
+    TOTALS,
+    TOTALS_FILE,
     read_manifest,
     rollup_view_sql,
     rollups_dir,
 )
-from data.schema import empty_select, events_view_sql
+from data.schema import empty_select, events_view_sql, literal
 from queries.period import Period
-from queries.user_index import UserIndex
 
 ROW_GROUP_ROWS = 100_000
+# user_month's rows over all agents come first (a tenth of a month's): in row groups of their own, mostly,
+# which the questions that read only them read alone (Parquet statistics: agent_id all null)
+ROW_GROUP_ROWS_OF = {"user_month": 16_384}
+TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
 SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
+FROM_EVENTS = ("cube", "hours", "user_day")  # the tables aggregated from the events; user_month from user_day
+# New people get the next codes; the order puts a team's people side by side (their first team), so a
+# team's bitmaps have their bits close together and compress well.
+CODES_SQL = """
+with seen as (
+    select user_id, arg_min(team_id, day) as first_team from user_day group by user_id
+),
+new as (
+    select seen.user_id, seen.first_team from seen anti join kept_codes on kept_codes.user_id = seen.user_id
+)
+select kept_codes.user_id, kept_codes.code
+from kept_codes
+semi join seen on seen.user_id = kept_codes.user_id  -- people erased from the events lose theirs
+union all
+select
+    user_id,
+    ((select coalesce(max(code) + 1, 0) from kept_codes)
+        + row_number() over (order by first_team, user_id) - 1)::integer
+from new
+order by code
+"""
 
 @dataclass(frozen=True)
 class Build:
@@ -77,22 +112,27 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
         if full:
             span = _local_span(con, tz)
             months = _months(span) if span else {}
-            rows = _build_all(con, data_dir, tz, months)
+            rows, capacity = _build_all(con, data_dir, tz, months)
             changed = sum(len(d) for d in months.values())
         else:
             by_month = _months(sorted(set(days)))
-            rows = _update(con, data_dir, tz, by_month)
+            rows, capacity = _update(con, data_dir, tz, by_month, manifest.get("capacity"))
             months, changed = by_month, len(set(days))
-        index = _save_index(con, data_dir)
     finally:
         con.close()
     # The manifest first, naming the events version the version file is about to get: a reader between
     # the two renames finds rollups ahead of the version it knows, never behind it.
     events = int(schema.read_version(data_dir).get("events", 0)) + 1
-    manifest = {"format": FORMAT, "tz": tz, "events_version": events, "index": index.name, "built_at": _now()}
+    manifest = {
+        "format": FORMAT,
+        "tz": tz,
+        "events_version": events,
+        "build": uuid.uuid4().hex,  # readers reload the tables they keep in memory once per build
+        "capacity": capacity,
+        "built_at": _now(),
+    }
     _write_manifest(data_dir, manifest)
     schema.write_version(data_dir, data_changed=True, events_changed=True, rebuilt=full)  # full: takes in all
-    _remove_old_indexes(data_dir, keep=index)
     return Build(len(months), changed, rows, time.perf_counter() - started)
 
 
@@ -100,23 +140,6 @@ def _behind(data_dir: Path, manifest: dict) -> bool:
     """Whether the rollups missed a write's update: updating only this write's days would then record
     them current without the days the failed one touched."""
     return int(manifest.get("events_version", -1)) < int(schema.read_version(data_dir).get("events", 0))
-
-
-def _save_index(con: duckdb.DuckDBPyConnection, data_dir: Path) -> Path:
-    """The user index of the rollups now in place, saved in a new folder the manifest will name."""
-    con.sql(f"create or replace view user_day as {rollup_view_sql(data_dir, 'user_day')}")
-    folder = rollups_dir(data_dir) / f"{INDEX_PREFIX}{uuid.uuid4().hex}"
-    staging = folder.with_name(f".{folder.name}")
-    UserIndex.from_rollups(con).save(staging)
-    os.replace(staging, folder)
-    return folder
-
-
-def _remove_old_indexes(data_dir: Path, keep: Path) -> None:
-    """All but the newest two: a reader that read the previous manifest may still be opening its index."""
-    folders = sorted(rollups_dir(data_dir).glob(f"{INDEX_PREFIX}*"), key=lambda f: f.stat().st_mtime_ns)
-    for folder in [f for f in folders if f != keep][:-1]:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def local_days_of(utc_dates: Iterable[dt.date]) -> list[dt.date]:
@@ -154,15 +177,26 @@ def _months(days: list[dt.date]) -> dict[str, list[dt.date]]:
     return months
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, table: str, period: Period) -> pl.DataFrame:
-    """One table's rows for the period's local days, from its builder SQL and the parameters it uses."""
+def _aggregate(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> pl.DataFrame:
+    """One table's rows from its builder SQL, given the parameters it uses."""
     text = (SQL_DIR / f"{table}.sql").read_text()
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
-    con.execute(text, {key: value for key, value in period.params().items() if key in used})
+    con.execute(text, {key: value for key, value in params.items() if key in used})
     return pl.from_arrow(con.to_arrow_table())
 
 
-def _build_all(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]) -> dict:
+def _month_rows(con: duckdb.DuckDBPyConnection, user_day: pl.DataFrame) -> pl.DataFrame:
+    """The `user_month` rows of one month, from all of that month's `user_day` rows."""
+    con.register("user_day", user_day)
+    try:
+        return _aggregate(con, "user_month", {})
+    finally:
+        con.unregister("user_day")
+
+
+def _build_all(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]
+) -> tuple[dict, int]:
     """Every month into a new folder, then swapped in whole."""
     target = rollups_dir(data_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -171,32 +205,107 @@ def _build_all(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: 
     try:
         for month, days in months.items():
             period = Period(days[0], days[-1], tz)
-            for table in TABLES:
-                frame = _aggregate(con, table, period)
+            frames = {table: _aggregate(con, table, period.params()) for table in FROM_EVENTS}
+            frames["user_month"] = _month_rows(con, frames["user_day"])
+            for table, frame in frames.items():
                 rows[table] += frame.height
-                _write(frame, staging / table / f"month={month}" / "part-0.parquet")
+                _write(frame, staging / table / f"month={month}" / "part-0.parquet", ROW_GROUP_ROWS_OF.get(table))
+        capacity = _build_sets(con, staging, list(months), None, kept_from=target)
+        rows[TOTALS] = _build_totals(con, staging)
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return rows
+    return rows, capacity
 
 
-def _update(con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]]) -> dict:
+def _update(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]], capacity: int | None
+) -> tuple[dict, int]:
     """Re-aggregate only the days given; the other days of their months are kept from the files there."""
     rows = dict.fromkeys(TABLES, 0)
     for month, days in months.items():
         period = Period(days[0], days[-1], tz)
-        for table in TABLES:
+        frames = {}
+        for table in FROM_EVENTS:
             path = rollups_dir(data_dir) / table / f"month={month}" / "part-0.parquet"
-            fresh = _aggregate(con, table, period)
+            fresh = _aggregate(con, table, period.params())
             if path.exists():
                 kept = pl.read_parquet(path, hive_partitioning=False).filter(
                     ~pl.col("day").is_between(period.start, period.end)
                 )
                 fresh = pl.concat([kept, fresh]).sort(_sort_columns(table))
-            rows[table] += fresh.height
-            _write(fresh, path)
-    return rows
+            frames[table] = fresh
+        frames["user_month"] = _month_rows(con, frames["user_day"])  # the whole month again
+        for table, frame in frames.items():
+            rows[table] += frame.height
+            path = rollups_dir(data_dir) / table / f"month={month}" / "part-0.parquet"
+            _write(frame, path, ROW_GROUP_ROWS_OF.get(table))
+    capacity = _build_sets(con, rollups_dir(data_dir), _set_months(months), capacity, kept_from=rollups_dir(data_dir))
+    rows[TOTALS] = _build_totals(con, rollups_dir(data_dir))
+    return rows, capacity
+
+
+def _set_months(months: dict[str, list[dt.date]]) -> list[str]:
+    """The months whose set files hold a unit of these days: a week is kept with the month it ends in."""
+    found = set(months)
+    for days in months.values():
+        found.update(f"{day - dt.timedelta(days=day.weekday()) + dt.timedelta(days=6):%Y-%m}" for day in days)
+    return sorted(found)
+
+
+def _build_sets(
+    con: duckdb.DuckDBPyConnection, folder: Path, months: list[str], capacity: int | None, kept_from: Path
+) -> int:
+    """The user codes, then the `user_sets` files of these months, from the `user_day` files in `folder`;
+    all of them when the codes outgrow `capacity` (the bitmaps' length; None: there are none yet).
+    Returns the capacity the sets now have."""
+    con.sql(f"create or replace view user_day as {rollup_view_sql(folder.parent, 'user_day', folder)}")
+    needed = _update_codes(con, folder, kept_from)
+    if capacity is None or needed > capacity:
+        capacity = -(-needed * 5 // 4 // 64) * 64 or 64  # room to grow before every set is rebuilt
+        months = sorted(path.name.removeprefix("month=") for path in (folder / "user_day").glob("month=*"))
+        shutil.rmtree(folder / SETS, ignore_errors=True)
+    for month in months:
+        first = dt.date.fromisoformat(f"{month}-01")
+        params = {
+            "first_day": first - dt.timedelta(days=first.weekday()),
+            "last_day": (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1),
+            "own_from": first,
+            "capacity": capacity,
+        }
+        frame = _aggregate(con, SETS, params)
+        path = folder / SETS / f"month={month}" / "part-0.parquet"
+        if frame.height:
+            _write(frame, path)
+        else:
+            path.unlink(missing_ok=True)
+    return capacity
+
+
+def _build_totals(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
+    """`user_totals` from all of `user_month`'s files in `folder` (after the codes: its keys use them): each
+    row holds a person's whole history, so a write to any month writes them all again. Returns its rows."""
+    con.sql(f"create or replace view user_month as {rollup_view_sql(folder.parent, 'user_month', folder)}")
+    frame = _aggregate(con, TOTALS, {})
+    _write(frame, folder / TOTALS_FILE, TOTALS_ROW_GROUP_ROWS)
+    return frame.height
+
+
+def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path) -> int:
+    """Give every person in `user_day` a code (`user_codes`, their bit in the sets): the codes in `kept_from`
+    stay, through full rebuilds too (a reader may pair one build's bitmaps with the next one's codes), but
+    for people no longer in the events (erased: no trace of them may stay); new people follow. Returns the
+    length the bitmaps need (the highest code + 1)."""
+    path, kept_path = folder / CODES_FILE, kept_from / CODES_FILE
+    kept = pl.read_parquet(kept_path) if kept_path.exists() else pl.DataFrame(schema=CODES_SCHEMA)
+    con.register("kept_codes", kept)
+    try:
+        codes = con.sql(CODES_SQL).pl()
+    finally:
+        con.unregister("kept_codes")
+    _write(codes, path)
+    con.sql(f"create or replace view user_codes as select * from read_parquet({literal(path)})")  # noqa: S608
+    return int(codes["code"].max()) + 1 if codes.height else 0  # erased people leave holes
 
 
 def _sort_columns(table: str) -> list[str]:
@@ -207,13 +316,14 @@ def _sort_columns(table: str) -> list[str]:
     }[table]
 
 
-def _write(frame: pl.DataFrame, path: Path) -> None:
+def _write(frame: pl.DataFrame, path: Path, row_group_rows: int | None = None) -> None:
     """One month's file, written aside and renamed in (readers see the old file or the new one)."""
+    row_group_rows = row_group_rows or ROW_GROUP_ROWS
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=".part-", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        frame.write_parquet(temp, compression="zstd", row_group_size=ROW_GROUP_ROWS, statistics=True)
+        frame.write_parquet(temp, compression="zstd", row_group_size=row_group_rows, statistics=True)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -222,7 +332,7 @@ def _write(frame: pl.DataFrame, path: Path) -> None:
 
 def _swap_in(new: Path, current: Path) -> None:
     """Replace the rollups folder by a new one; readers in between fall back to raw events."""
-    (current / MANIFEST).unlink(missing_ok=True)  # first, so nobody opens an index about to go
+    (current / MANIFEST).unlink(missing_ok=True)  # first: readers meanwhile take the rollups for missing
     old = current.with_name(f".rollups-old-{os.getpid()}")
     if current.exists():
         os.replace(current, old)

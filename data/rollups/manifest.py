@@ -1,6 +1,7 @@
 """Where the rollups live and how to tell whether they are current (written by data/rollups/build.py).
 
-Three tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`).
+Four tables (and the bitmaps of who was active, `user_sets`, with the codes they use), each one Parquet
+file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`), and `user_totals.parquet`.
 `rollups/manifest.json` records the layout's format, the time zone their local days are in and the
 events version they were built from (`events_version`, the counter of the data folder's version file,
 data/schema.py). They answer while all three hold and the events folder is as the writer left it (or a
@@ -21,11 +22,38 @@ from data.schema import empty_select, literal
 # The layout's version: rollups of another version are not read (raw events are) until rebuilt.
 # 2: the user index holds day sets; 3: and month levels; 4: and per-month sums and days;
 # 5: token and latency sums are DECIMAL(38,0), exact over any value (Parquet keeps no 128-bit integer);
-# 6: the manifest names the events version it was built from, not a signature of the event files.
-FORMAT = 6
-TABLES = ("cube", "hours", "user_day")
+# 6: the manifest names the events version it was built from, not a signature of the event files;
+# 7: and user_sets with user_codes (distinct users counted in SQL, from bitmaps);
+# 8: a day's team × agent set lists its codes instead of a bitmap;
+# 9: and user_month (per-person figures in SQL), no user index; the manifest names its build;
+# 10: user_month holds its days' running interactions and cost and last instants (no user_day read);
+# 11: and user_totals, each person's history in a row per team × agent (built from user_month).
+FORMAT = 11
+TABLES = ("cube", "hours", "user_day", "user_month")  # user_month: built from user_day (build.py)
+SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
+CODES_FILE = "user_codes.parquet"  # each person's bit in the sets
+CODES_SCHEMA = pl.Schema({"user_id": pl.String, "code": pl.Int32})
+TOTALS = "user_totals"  # built from user_month: one file, every person's history (build.py)
+TOTALS_FILE = f"{TOTALS}.parquet"
+TOTALS_SCHEMA = pl.Schema(
+    {
+        "user_id": pl.String,
+        "code": pl.Int32,  # the person's in user_codes
+        "team_id": pl.String,
+        "agent_id": pl.String,
+        "moved": pl.Boolean,  # the person has rows in more than one team
+        "month0": pl.Int32,  # months since year 0 of the lists' first month
+        "first_ts": schema.UTC_TS,
+        "days": pl.List(pl.Int32),  # per month: bit d - 1, day d had activity
+        "working_days": pl.List(pl.Int32),
+        "days_before": pl.List(pl.Int32),  # per month: days with activity before it
+        "working_days_before": pl.List(pl.Int32),
+        "running_interactions": pl.List(pl.Int64),  # per day with activity: so far
+        "running_cost_usd": pl.List(pl.Decimal(38, 6)),
+        "day_last_ts": pl.List(schema.UTC_TS),  # per day with activity: its last instant
+    }
+)
 MANIFEST = "manifest.json"
-INDEX_PREFIX = "index-"
 # Table schemas, for the typed, empty stand-in views the app uses before the first build.
 ROLLUP_SCHEMAS = {
     "cube": pl.Schema(
@@ -54,6 +82,17 @@ ROLLUP_SCHEMAS = {
             "month": pl.String,
         }
     ),
+    SETS: pl.Schema(
+        {
+            "kind": pl.String,
+            "start": pl.Date,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "users": pl.Binary,
+            "codes": pl.List(pl.Int32),
+            "month": pl.String,
+        }
+    ),
     "user_day": pl.Schema(
         {
             "day": pl.Date,
@@ -68,6 +107,25 @@ ROLLUP_SCHEMAS = {
             "month": pl.String,
         }
     ),
+    "user_month": pl.Schema(
+        {
+            "month_start": pl.Date,
+            "user_id": pl.String,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "interactions": pl.Int64,
+            "errors": pl.Int64,
+            "cost_usd": pl.Decimal(38, 6),
+            "first_ts": schema.UTC_TS,
+            "last_ts": schema.UTC_TS,
+            "days": pl.Int32,  # bit d - 1: day d of the month had activity
+            "working_days": pl.Int32,  # the same, Monday to Friday only
+            "running_interactions": pl.List(pl.Int64),  # per day with activity: so far in the month
+            "running_cost_usd": pl.List(pl.Decimal(38, 6)),
+            "day_last_ts": pl.List(schema.UTC_TS),  # per day with activity: its last instant
+            "month": pl.String,
+        }
+    ),
 }
 
 
@@ -75,9 +133,9 @@ def rollups_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "rollups"
 
 
-def table_files(data_dir: Path, table: str) -> Path:
-    """The glob of one table's files."""
-    return rollups_dir(data_dir) / table / "month=*" / "*.parquet"
+def table_files(data_dir: Path, table: str, folder: Path | None = None) -> Path:
+    """The glob of one table's files (in `folder`, by default the data folder's rollups)."""
+    return (folder or rollups_dir(data_dir)) / table / "month=*" / "*.parquet"
 
 
 def read_manifest(data_dir: Path) -> dict | None:
@@ -94,12 +152,12 @@ def _read_json(path: Path) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
-RAW_SCANS = "the tabs read the raw events (slower, never wrong) until `flask --app app rollup` is run"
+REBUILT = "they are rebuilt now from the events; the tabs show no figure until that is done"
 # What the pages say instead (callbacks/shell.py): their reader can neither run a command nor read the log.
 PAGE_NOTICE = (
-    "Pages may load more slowly than usual: Telemetry's summary tables {cause}, so every figure is computed "
-    "from the raw events meanwhile (complete and correct, only slower). An administrator should rebuild the "
-    "summary tables on the server; the server's log says why and how."
+    "Telemetry's summary tables {cause}: they are being rebuilt from the events now, and the figures appear "
+    "when that is done (a few minutes for a large organization). If this notice stays, tell your "
+    "administrator: the server's log says why."
 )
 
 
@@ -118,7 +176,7 @@ def rollups_check(
     if cause is None:
         return manifest, None, None
     for_log, for_page = cause
-    return None, f"{for_log}; {RAW_SCANS}.", PAGE_NOTICE.format(cause=for_page)
+    return None, f"{for_log}; {REBUILT}.", PAGE_NOTICE.format(cause=for_page)
 
 
 def _why_not(data_dir: Path, tz: object, version: dict | None) -> tuple[dict | None, tuple[str, str] | None]:
@@ -148,20 +206,12 @@ def current_manifest(data_dir: Path, tz: object) -> dict | None:
     return rollups_state(data_dir, tz)[0]
 
 
-def index_folder(data_dir: Path, manifest: dict) -> Path | None:
-    """The folder of the saved user index (queries/user_index.py) a manifest names, if any."""
-    name = manifest.get("index")
-    if not isinstance(name, str) or not name.startswith(INDEX_PREFIX) or "/" in name:
-        return None
-    folder = rollups_dir(data_dir) / name
-    return folder if folder.is_dir() else None
-
-
-def rollup_view_sql(data_dir: Path, table: str) -> str:
-    """The select a rollup table's view stands for: its monthly files, or a typed, empty stand-in."""
-    if not any(rollups_dir(data_dir).glob(f"{table}/month=*/*.parquet")):
+def rollup_view_sql(data_dir: Path, table: str, folder: Path | None = None) -> str:
+    """The select a rollup table's view stands for: its monthly files (in `folder`, by default the data
+    folder's rollups), or a typed, empty stand-in."""
+    if not any((folder or rollups_dir(data_dir)).glob(f"{table}/month=*/*.parquet")):
         return empty_select(ROLLUP_SCHEMAS[table])
     return (
-        f"select * from read_parquet({literal(table_files(data_dir, table))}, "  # noqa: S608
+        f"select * from read_parquet({literal(table_files(data_dir, table, folder))}, "  # noqa: S608
         "hive_partitioning = true, hive_types = {'month': varchar})"
     )

@@ -1,23 +1,28 @@
--- Usage, errors, latency, tokens and cost per agent in the period; every agent in scope listed, most used first.
-with scoped as (
-    select agent_id, user_id, status, latency_ms, input_tokens, output_tokens, cost_usd
-    from events
-    where ts >= $from_ts and ts < $to_ts
-        and utc_date between $from_utc_date and $to_utc_date
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-),
-totals as (
+-- Usage, errors, latency, tokens and cost per agent, from the rollups (as tests/oracle/agent_stats.sql).
+with sums as (
     select
         agent_id,
-        count(*) as interactions,
-        count(distinct user_id) as active_users,
-        count(*) filter (where status = 'error') as errors,
-        avg(latency_ms) as avg_latency_ms,
+        sum(interactions)::bigint as interactions,
+        sum(errors)::bigint as errors,
+        sum(latency_sum) / nullif(sum(latency_count), 0) as avg_latency_ms,
         sum(input_tokens)::decimal(38, 0) as input_tokens,
         sum(output_tokens)::decimal(38, 0) as output_tokens,
         sum(cost_usd)::decimal(38, 6) as cost_usd
-    from scoped
+    from cube
+    where day between $start_date and $end_date
+        and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
     group by agent_id
+),
+users as (
+    select agent_id, bit_count(bit_or(users)) as active_users
+    from active_sets($period_units, $start_date, $end_date, $team_ids, $agent_ids, false, true)
+    group by agent_id
+),
+totals as (
+    select sums.*, users.active_users
+    from sums
+    join users on users.agent_id = sums.agent_id
 ),
 listed as (
     -- Unused agents of the catalogue too (those existing by the period's end), unless the viewer sees no team.

@@ -1,22 +1,22 @@
--- Usage per local day, week or month and per agent or team ($by): the top $top_n keys of the period
--- by interactions, the rest as 'other'. Every bucket of the period is listed for every key.
+-- Usage per local day, week or month and per agent or team ($by), top $top_n keys and 'other', from
+-- the rollups (as tests/oracle/interactions_over_time_by.sql).
 with buckets as (
     select distinct date_trunc($grain, day::date)::date as bucket
     from range($start_date::timestamp, $end_date::timestamp + interval 1 day, interval 1 day) as t(day)
 ),
 scoped as (
     select
-        date_trunc($grain, timezone($tz, ts)::date)::date as bucket,
+        date_trunc($grain, day)::date as bucket,
         case $by when 'team' then team_id else agent_id end as key,
-        user_id,
+        interactions,
         cost_usd
-    from events
-    where ts >= $from_ts and ts < $to_ts
-        and utc_date between $from_utc_date and $to_utc_date
+    from cube
+    where day between $start_date and $end_date
+        and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 ranked as (
-    select key, row_number() over (order by count(*) desc, key) as rank
+    select key, row_number() over (order by sum(interactions) desc, key) as rank
     from scoped
     group by key
 ),
@@ -30,20 +30,32 @@ grouped as (
     select
         scoped.bucket,
         case when ranked.rank <= $top_n then scoped.key else 'other' end as key,
-        scoped.user_id,
+        scoped.interactions,
         scoped.cost_usd
     from scoped
     join ranked on ranked.key = scoped.key
 ),
-totals as (
-    select
-        bucket,
-        key,
-        count(*) as interactions,
-        count(distinct user_id) as active_users,
-        sum(cost_usd)::decimal(38, 6) as cost_usd
+sums as (
+    select bucket, key, sum(interactions)::bigint as interactions, sum(cost_usd)::decimal(38, 6) as cost_usd
     from grouped
     group by bucket, key
+),
+active as (
+    select
+        sets.bucket,
+        case when ranked.rank <= $top_n then sets.key else 'other' end as key,
+        bit_count(bit_or(sets.users)) as active_users
+    from (
+        select bucket, case $by when 'team' then team_id else agent_id end as key, users
+        from active_sets($grain_units, $start_date, $end_date, $team_ids, $agent_ids, $by = 'team', $by = 'agent')
+    ) as sets
+    join ranked on ranked.key = sets.key
+    group by all
+),
+totals as (
+    select sums.bucket, sums.key, sums.interactions, active.active_users, sums.cost_usd
+    from sums
+    join active on active.bucket = sums.bucket and active.key = sums.key
 ),
 labels as (
     select 'team' as kind, team_id as key, name as label from teams

@@ -24,3 +24,24 @@ create or replace macro in_scope(team_id, agent_id, team_ids, agent_ids) as
 -- Whether the scope allows any team at all (a scope of no team sees nothing, not even the agent catalogue).
 create or replace macro any_team_in_scope(team_ids) as
     team_ids::varchar[] is null or len(team_ids::varchar[]) > 0;
+
+-- A row of user_totals (data/rollups/sql/user_totals.sql): how many of its days with activity are on or
+-- before day `d` of the month at position `m` of its lists (months since year 0 minus its `month0`: 0 before
+-- its first month, all of them after its last). The n-th entry of its lists per day with activity is the
+-- state on that day: a period's interactions are running_interactions[n at its end] - [n the day before its
+-- start] (0 for n = 0). ClickHouse: arrayElement for [ ], bitCount(bitAnd(m, bitShiftLeft(1, d) - 1)).
+create or replace macro active_through(days, days_before, m, d) as
+    case
+        when m < 1 then 0
+        when m > len(days) then days_before[len(days)] + bit_count(days[len(days)])
+        else days_before[m] + bit_count(days[m] & ((1::bigint << d) - 1))
+    end;
+
+-- A date's month as a position in user_totals' lists (1: the month `month0`).
+create or replace macro month_index(month0, d) as
+    (year(d::date) * 12 + month(d::date) - month0)::integer;
+
+-- The days of the month at position `m` of user_totals' lists that lie in the period, as a day mask.
+create or replace macro period_days(m, month0, start_date, end_date) as
+    (1::bigint << (case when m = month_index(month0, end_date) then day(end_date::date) else 31 end))
+        - (1::bigint << (case when m = month_index(month0, start_date) then day(start_date::date) else 1 end - 1));

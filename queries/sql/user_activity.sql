@@ -1,83 +1,115 @@
--- Everyone listed in the scope (as in adoption.sql: activity in the scope in the period, or the directory's
--- people of its teams with access and still with the company), with their activity in the scope only: in
--- the period and ever before its end. A person whose current team is outside the scope shows as 'Another
--- team', its id hidden. Busiest first, then by name (missing names last), as the Users tab lists them.
-with in_period as (
-    select user_id, agent_id, timezone($tz, ts)::date as day
-    from events
-    where ts >= $from_ts and ts < $to_ts
-        and utc_date between $from_utc_date and $to_utc_date
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+-- Everyone listed in the scope, with their activity in the scope, from the rollups (as tests/oracle/user_activity.sql;
+-- the most used agent is most_used_agents.sql): user_totals alone, a person's history in a row per team
+-- (per agent if the scope names agents). A period's interactions and days with activity are its running
+-- totals at its last day minus the day before its first (queries/sql/macros.sql, `active_through`); the
+-- first activity counts if on or before its end, the last is that of its last day with activity up to then
+-- (instants: queries/users.py shows them in local time). Their team's id only if the scope has it (else
+-- null); names, emails and the order (busiest first) are joined in Polars from the directory
+-- (queries/users.py `people_activity`): 30,000 rows of strings cost more to hand over than to join there.
+-- A person with several rows (who moved teams, or used several of the agents a scope names) adds them up,
+-- and their days with activity are counted from the rows' day masks OR'ed per month: a day counts once.
+with person_rows as (
+    -- rows with activity up to the period's end: running totals at its end minus the day before its start
+    select
+        user_id,
+        moved,
+        coalesce(running_interactions[days_to], 0) - coalesce(running_interactions[days_from], 0) as interactions,
+        days_to - days_from as active_days,
+        working_days_to - working_days_from as active_working_days,
+        first_ts,
+        day_last_ts[days_to] as last_ts,
+        days_to > days_from as active,
+        month0,
+        -- their day masks only where they are needed: a moved person's rows (moved_days)
+        case when moved then days end as days,
+        case when moved then working_days end as working_days
+    from (
+        select
+            *,
+            active_through(days, days_before, month_from, day($start_date::date - 1)) as days_from,
+            active_through(days, days_before, month_to, day($end_date::date)) as days_to,
+            active_through(working_days, working_days_before, month_from, day($start_date::date - 1)) as working_days_from,
+            active_through(working_days, working_days_before, month_to, day($end_date::date)) as working_days_to
+        from (
+            select
+                *,
+                month_index(month0, $start_date::date - 1) as month_from,
+                month_index(month0, $end_date) as month_to
+            from totals_in_scope($team_ids, $agent_ids)
+        )
+    )
+    where days_to > 0
+),
+moved_days as (
+    -- a person with several rows (who moved teams, or used several of the agents a scope names): per month of
+    -- the period, the OR of their rows' day masks cut to its days, so that a day in two rows counts once
+    select
+        user_id,
+        sum(bit_count(days))::bigint as active_days,
+        sum(bit_count(working_days))::bigint as active_working_days
+    from (
+        select
+            user_id,
+            bit_or(days[m] & period_days(m, month0, $start_date, $end_date)) as days,
+            bit_or(working_days[m] & period_days(m, month0, $start_date, $end_date)) as working_days
+        from (
+            select
+                user_id,
+                month0,
+                days,
+                working_days,
+                unnest(range(greatest(month_index(month0, $start_date), 1),
+                    least(month_index(month0, $end_date), len(days)) + 1)) as m
+            from person_rows
+            where moved
+        )
+        group by user_id, m
+    )
+    group by user_id
 ),
 per_user as (
     select
         user_id,
-        count(*) as interactions,
-        count(distinct day) as active_days,
-        count(distinct day) filter (where isodow(day) <= 5) as active_working_days
-    from in_period
-    group by user_id
+        interactions::bigint as interactions,
+        active_days::bigint as active_days,
+        active_working_days::bigint as active_working_days,
+        first_ts,
+        last_ts
+    from person_rows
+    where not moved
+    union all
+    select
+        totals.user_id,
+        totals.interactions,
+        coalesce(moved_days.active_days, 0),
+        coalesce(moved_days.active_working_days, 0),
+        totals.first_ts,
+        totals.last_ts
+    from (
+        select user_id, sum(interactions)::bigint as interactions, min(first_ts) as first_ts, max(last_ts) as last_ts
+        from person_rows
+        where moved
+        group by user_id
+    ) as totals
+    left join moved_days on moved_days.user_id = totals.user_id
 ),
 listed as (
-    select user_id from per_user
+    select user_id from per_user where active_days > 0
     union
     select user_id
     from users
     where created_at < $to_ts
         and active
         and team_in_scope(team_id, $team_ids)
-),
-scoped_users as (
-    select
-        listed.user_id,
-        users.name,
-        users.email,
-        users.team_id,
-        coalesce(team_in_scope(users.team_id, $team_ids), false) as team_in_scope,
-        users.created_at,
-        users.active
-    from listed
-    left join users on users.user_id = listed.user_id
-),
-agent_rank as (
-    select
-        user_id,
-        agent_id,
-        row_number() over (partition by user_id order by count(*) desc, agent_id) as position
-    from in_period
-    group by user_id, agent_id
-),
-ever as (
-    select user_id, min(ts) as first_ts, max(ts) as last_ts
-    from events
-    where ts < $to_ts
-        and utc_date <= $to_utc_date
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-    group by user_id
 )
 select
-    scoped_users.user_id,
-    scoped_users.name,
-    scoped_users.email,
-    case when scoped_users.team_in_scope then scoped_users.team_id end as team_id,
-    case
-        when scoped_users.team_id is null then null
-        when scoped_users.team_in_scope then coalesce(teams.name, scoped_users.team_id)
-        else 'Another team'
-    end as team,
-    scoped_users.created_at,
-    scoped_users.active,
+    listed.user_id,
+    case when team_in_scope(users.team_id, $team_ids) then users.team_id end as team_id,
     coalesce(per_user.interactions, 0) as interactions,
     coalesce(per_user.active_days, 0) as active_days,
     coalesce(per_user.active_working_days, 0) as active_working_days,
-    timezone($tz, ever.first_ts) as first_active,
-    timezone($tz, ever.last_ts) as last_active,
-    coalesce(agents.name, agent_rank.agent_id) as most_used_agent
-from scoped_users
-left join teams on teams.team_id = scoped_users.team_id
-left join per_user on per_user.user_id = scoped_users.user_id
-left join ever on ever.user_id = scoped_users.user_id
-left join agent_rank on agent_rank.user_id = scoped_users.user_id and agent_rank.position = 1
-left join agents on agents.agent_id = agent_rank.agent_id
--- busiest first, then by name
-order by interactions desc, scoped_users.name asc nulls last, scoped_users.user_id asc
+    per_user.first_ts as first_active,
+    per_user.last_ts as last_active
+from listed
+left join users on users.user_id = listed.user_id
+left join per_user on per_user.user_id = listed.user_id

@@ -1,17 +1,21 @@
--- Cost per local day of the period, every day listed, from the rollups (as ../cost_by_day.sql).
+-- Cost per local day of the period, every day listed (0 when nothing happened); exact sums.
 with days as (
     select day::date as day
     from range($start_date::timestamp, $end_date::timestamp + interval 1 day, interval 1 day) as t(day)
 ),
+scoped as (
+    select timezone($tz, ts)::date as day, cost_usd
+    from events
+    where ts >= $from_ts and ts < $to_ts
+        and utc_date between $from_utc_date and $to_utc_date
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+),
 totals as (
     select
         day,
-        sum(interactions)::bigint as interactions,
+        count(*) as interactions,
         sum(cost_usd)::decimal(38, 6) as cost_usd
-    from cube
-    where day between $start_date and $end_date
-        and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+    from scoped
     group by day
 )
 select

@@ -1,16 +1,19 @@
--- One user's interactions and cost per local day of the period, every day listed, from the rollups
--- (as ../user_daily_activity.sql).
+-- One user's interactions and cost per local day of the period, every day listed.
 with days as (
     select day::date as day
     from range($start_date::timestamp, $end_date::timestamp + interval 1 day, interval 1 day) as t(day)
 ),
-per_day as (
-    select day, sum(interactions)::bigint as interactions, sum(cost_usd)::decimal(38, 6) as cost_usd
-    from user_day
-    where day between $start_date and $end_date
-        and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
+mine as (
+    select timezone($tz, ts)::date as day, cost_usd
+    from events
+    where user_id = $user_id
+        and ts >= $from_ts and ts < $to_ts
+        and utc_date between $from_utc_date and $to_utc_date
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-        and user_id = $user_id
+),
+per_day as (
+    select day, count(*) as interactions, sum(cost_usd)::decimal(38, 6) as cost_usd
+    from mine
     group by day
 )
 select

@@ -1,12 +1,12 @@
--- Cost per team, agent or model ($by), most expensive first, from the rollups (as ../cost_by_key.sql).
+-- Cost per team, agent or model ($by) with interactions in the period, most expensive first.
+-- Exact sums (they add up to summary.sql's cost_usd) and each key's share of the scope's total cost.
 with scoped as (
     select
         case $by when 'team' then team_id when 'agent' then agent_id else model end as key,
-        interactions,
         cost_usd
-    from cube
-    where day between $start_date and $end_date
-        and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
+    from events
+    where ts >= $from_ts and ts < $to_ts
+        and utc_date between $from_utc_date and $to_utc_date
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 labels as (
@@ -17,7 +17,7 @@ labels as (
 totals as (
     select
         key,
-        sum(interactions)::bigint as interactions,
+        count(*) as interactions,
         sum(cost_usd)::decimal(38, 6) as cost_usd
     from scoped
     group by key

@@ -1,9 +1,16 @@
 -- Cost per local day of the period for the scope, each team and each agent in it, every day listed, with
--- the running total from the period's first day (what a budget has spent so far); from the rollups (as
--- ../budget_spend_by_day.sql). `scope_kind` is org, team or agent; `scope_id` is null for org.
+-- the running total from the period's first day (what a budget has spent so far); exact sums.
+-- `scope_kind` is org, team or agent; `scope_id` is null for org.
 with days as (
     select day::date as day
     from range($start_date::timestamp, $end_date::timestamp + interval 1 day, interval 1 day) as t(day)
+),
+scoped as (
+    select timezone($tz, ts)::date as day, team_id, agent_id, cost_usd
+    from events
+    where ts >= $from_ts and ts < $to_ts
+        and utc_date between $from_utc_date and $to_utc_date
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
 ),
 grouped as (
     select
@@ -12,10 +19,7 @@ grouped as (
             as scope_kind,
         coalesce(team_id, agent_id) as scope_id,
         sum(cost_usd)::decimal(38, 6) as cost_usd
-    from cube
-    where day between $start_date and $end_date
-        and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+    from scoped
     group by grouping sets ((day), (day, team_id), (day, agent_id))
 ),
 costs as (

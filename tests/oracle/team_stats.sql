@@ -1,27 +1,26 @@
--- Usage, adoption and cost per team in the period, every team in scope listed, from the rollups
--- (as ../team_stats.sql).
-with sums as (
-    select team_id, sum(interactions)::bigint as interactions, sum(cost_usd)::decimal(38, 6) as cost_usd
-    from cube
-    where day between $start_date and $end_date
-        and month between strftime($start_date, '%Y-%m') and strftime($end_date, '%Y-%m')
+-- Usage, adoption and cost per team in the period; every team in scope listed, also those with no interactions.
+with scoped as (
+    select team_id, user_id, cost_usd
+    from events
+    where ts >= $from_ts and ts < $to_ts
+        and utc_date between $from_utc_date and $to_utc_date
         and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-    group by team_id
-),
-active_pairs as (
-    select user_id, team_id from idx_active_user_teams
 ),
 totals as (
-    select sums.team_id, sums.interactions, active.active_users, sums.cost_usd
-    from sums
-    join (select team_id, count(*) as active_users from active_pairs group by team_id) as active
-        on active.team_id = sums.team_id
+    select
+        team_id,
+        count(*) as interactions,
+        count(distinct user_id) as active_users,
+        sum(cost_usd)::decimal(38, 6) as cost_usd
+    from scoped
+    group by team_id
 ),
 members as (
-    -- Each team's people, as in ../team_stats.sql.
+    -- Each team's people, as summary.sql lists a scope's: anyone with activity in the team in the
+    -- period, and the people the directory puts in it who had access by the end and are still here.
     select team_id, count(*) as members
     from (
-        select team_id, user_id from active_pairs
+        select distinct team_id, user_id from scoped
         union
         select team_id, user_id
         from users
