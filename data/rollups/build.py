@@ -110,8 +110,7 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     con = _connect(data_dir, threads)
     try:
         if full:
-            span = _local_span(con, tz)
-            months = _months(span) if span else {}
+            months = _months(_local_days(con, tz))
             rows, capacity = _build_all(con, data_dir, tz, months)
             changed = sum(len(d) for d in months.values())
         else:
@@ -160,14 +159,11 @@ def _connect(data_dir: Path, threads: int) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _local_span(con: duckdb.DuckDBPyConnection, tz: str) -> list[dt.date]:
-    """Every local day from the first event's to the last's (none without events)."""
-    first, last = con.sql(
-        "select timezone($tz, min(ts))::date, timezone($tz, max(ts))::date from events", params={"tz": tz}
-    ).fetchall()[0]
-    if first is None:
-        return []
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+def _local_days(con: duckdb.DuckDBPyConnection, tz: str) -> list[dt.date]:
+    """The local days with events: months without any get no files (one stray event from 1970 would
+    otherwise make some 670 empty months, each with its sets)."""
+    rows = con.sql("select distinct timezone($tz, ts)::date as day from events order by day", params={"tz": tz})
+    return [day for (day,) in rows.fetchall()]
 
 
 def _months(days: list[dt.date]) -> dict[str, list[dt.date]]:
@@ -210,7 +206,7 @@ def _build_all(
             for table, frame in frames.items():
                 rows[table] += frame.height
                 _write(frame, staging / table / f"month={month}" / "part-0.parquet", ROW_GROUP_ROWS_OF.get(table))
-        capacity = _build_sets(con, staging, list(months), None, kept_from=target)
+        capacity = _build_sets(con, staging, _set_months(months), None, kept_from=target)
         rows[TOTALS] = _build_totals(con, staging)
         _swap_in(staging, target)
     finally:
