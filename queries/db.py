@@ -189,11 +189,6 @@ class Database:
         self._con.sql("set autoload_known_extensions = false")
         self._con.sql("set lock_configuration = true")
 
-    def _directory_files(self) -> tuple[tuple | None, ...]:
-        """Each directory file's (inode, mtime, size), None if missing, in schema order: a few stat calls."""
-        folder = schema.directory_dir(self.data_dir)
-        return tuple(_file_stat(folder / f"{name}.parquet") for name in schema.DIRECTORY)
-
     def _create_directory_views(self) -> None:
         """A table per directory file, one row per key (a hand-made file may repeat a key, and a repeated
         team would count its events twice in every join); a typed, empty stand-in for a missing file.
@@ -202,7 +197,7 @@ class Database:
         its 30,000 users on every query that joins them took 15 ms each time.
         """
         folder = schema.directory_dir(self.data_dir)
-        present = self._directory_files()
+        present = query_cache.directory_files(self.data_dir)
         for (name, columns), found in zip(schema.DIRECTORY.items(), present, strict=True):
             if found is not None:
                 keys = ", ".join(schema.DIRECTORY_KEYS[name])
@@ -238,7 +233,7 @@ class Database:
             body = empty_select(columns)
         self._con.sql(f"create or replace view events as {body}")
         self._events_present = present  # only once the view reads the files
-        self._events_listing = _file_stat(schema.events_dir(self.data_dir))
+        self._events_listing = query_cache.file_stat(schema.events_dir(self.data_dir))
 
     def _rollup_files(self) -> tuple[bool, ...]:
         """Which rollup tables have files: a glob each."""
@@ -321,7 +316,8 @@ class Database:
     def _rollups_seen(self, tz: object) -> tuple[tuple, dict | None, str | None, str | None]:
         """`rollups_state` and the pages' notice, looked at again when the key changes (one tuple, so a
         thread never sees one without the other)."""
-        key = (query_cache.data_version(self.data_dir), _file_stat(rollups_dir(self.data_dir) / MANIFEST), tz)
+        manifest_file = query_cache.file_stat(rollups_dir(self.data_dir) / MANIFEST)
+        key = (query_cache.data_version(self.data_dir), manifest_file, tz)
         seen = self._rollups_checked
         if seen is None or seen[0] != key:
             manifest, why_not, notice = rollups_check(self.data_dir, tz)
@@ -343,12 +339,12 @@ class Database:
             return True
         if not all(self._rollups_present) and self._rollup_files() != self._rollups_present:
             return True
-        return self._directory_files() != self._directory_present
+        return query_cache.directory_files(self.data_dir) != self._directory_present
 
     def _events_gone(self) -> bool:
         """Whether the last event file went (a purge of everything): the view's glob would then fail.
         Looked for only when the events folder's listing changed (a stat; a glob costs ms per request)."""
-        listing = _file_stat(schema.events_dir(self.data_dir))
+        listing = query_cache.file_stat(schema.events_dir(self.data_dir))
         if listing == self._events_listing:
             return False
         if schema.has_events(self.data_dir):
@@ -408,14 +404,6 @@ class _Rebuilding:
         if self._ended is None:
             return False  # still running
         return self.error is None or key != self.key or time.monotonic() - self._ended >= self.RETRY_SECONDS
-
-
-def _file_stat(path: Path) -> tuple | None:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 # The Database of each open cursor it handed out (weak: gone with the cursor).
