@@ -30,7 +30,7 @@ from data.rollups.manifest import (
     rollups_check,
     rollups_dir,
 )
-from data.schema import empty_select, events_view_sql, literal
+from data.schema import empty_select, literal
 from queries import cache as query_cache
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -92,11 +92,6 @@ def sql_text(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
-def create_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """The macros the questions call (queries/sql/macros.sql: the scope predicate), on this connection."""
-    con.execute(sql_text("macros"))
-
-
 class DataFolderError(RuntimeError):
     """A file in the data folder that DuckDB cannot read (corrupt, cut short, not Parquet).
 
@@ -145,7 +140,6 @@ class Database:
         self,
         data_dir: Path,
         threads: int = 2,
-        memory_limit: str = "4GB",
         rebuild: Rebuild | None = None,
         rebuild_wait: float = 10.0,
     ) -> None:
@@ -154,22 +148,19 @@ class Database:
         self._rebuilding: _Rebuilding | None = None  # the last rebuild of stale rollups (`ready`)
         # Memory freed after loading the rollups (Parquet read buffers) goes back to the system past 16 MB, not
         # DuckDB's default 128 MB per thread: 100M events, 150 MB less resident for the same tables.
-        config = {"threads": threads, "memory_limit": memory_limit, "allocator_flush_threshold": "16MB"}
+        config = {"threads": threads, "memory_limit": "4GB", "allocator_flush_threshold": "16MB"}
         self._con = duckdb.connect(":memory:", config=config)
         self._lock = threading.Lock()
-        self._events_present = False
-        self._events_listing: tuple | None = None  # the events folder's stat when the view was made
         self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
-        self._rollups_present = tuple(False for _name in TABLES)
+        self._rollups_present = tuple(False for _name in (*TABLES, SETS))
         self._rollups_checked: tuple[tuple, dict | None, str | None, str | None] | None = None
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
         self._tables_of: str | None = None  # the build (manifest's `build`) whose small rollup tables are in memory
         self._con.sql("set TimeZone = 'UTC'")
-        create_macros(self._con)  # in the catalogue, so every cursor of this database has them
+        self._con.execute(sql_text("macros"))  # the scope predicate; in the catalogue: every cursor has it
         try:
             with reading_data():
                 self._create_directory_views()
-                self._create_events_view()
                 self._create_rollup_views()
             self._con.sql("create or replace macro sets_capacity() as 64")  # until a build's tables load
             self._con.execute(sql_text("cover"))  # after the views: a table macro names the tables it reads
@@ -224,20 +215,10 @@ class Database:
                 kept = self._frames[name] = (present, cursor.sql(f"select * from {name}{order}").pl())  # noqa: S608
         return kept[1]
 
-    def _create_events_view(self) -> None:
-        present = schema.has_events(self.data_dir)
-        if present:
-            body = events_view_sql(self.data_dir)
-        else:
-            columns = pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date})
-            body = empty_select(columns)
-        self._con.sql(f"create or replace view events as {body}")
-        self._events_present = present  # only once the view reads the files
-        self._events_listing = query_cache.file_stat(schema.events_dir(self.data_dir))
-
     def _rollup_files(self) -> tuple[bool, ...]:
         """Which rollup tables have files: a glob each."""
-        return tuple(any(rollups_dir(self.data_dir).glob(f"{table}/month=*/*.parquet")) for table in TABLES)
+        folder = rollups_dir(self.data_dir)
+        return tuple(any(folder.glob(f"{table}/month=*/*.parquet")) for table in (*TABLES, SETS))
 
     def _create_rollup_views(self) -> None:
         """A view per rollup table over its monthly files (`<table>_files` for those copied into memory), a
@@ -277,45 +258,39 @@ class Database:
     def ready(self, tz: object) -> None:
         """Make sure the rollups answer for the data folder as it is now in zone `tz`: they do, or they are
         rebuilt (waiting up to `rebuild_wait` seconds for it), or RollupsNotReady says why not."""
-        _key, manifest, _why_not = self.rollups_state(tz)
+        manifest = self._rollups_seen(tz)[1]
         if manifest is None:
             manifest = self._rebuilt(tz)
-        if not all(self._rollups_present):
-            self.refresh()  # the first build's files: the views read them from now on
         if self._tables_of != manifest.get("build"):
+            if self._rollup_files() != self._rollups_present:
+                self.refresh()  # tables whose files came or went (the first build, a purge of everything)
             self._load_tables(manifest)
 
     def rollups_current(self, tz: object) -> bool:
         """Whether the rollups answer for the data folder as it is now in zone `tz` (nothing rebuilt)."""
-        return self.rollups_state(tz)[1] is not None
+        return self._rollups_seen(tz)[1] is not None
 
     def _rebuilt(self, tz: object) -> dict:
         """The manifest once a rebuild in the background (one at a time) has made the rollups current."""
         if self._rebuild is None or not isinstance(tz, str):
             raise RollupsNotReady(self.notice(tz) or "The summary tables are not ready.")
-        key = self.rollups_state(tz)[0]
+        key = self._rollups_seen(tz)[0]
         with self._lock:
             if self._rebuilding is None or self._rebuilding.may_start_again(key):
                 self._rebuilding = _Rebuilding(key, lambda: self._rebuild(self.data_dir, tz))
             rebuilding = self._rebuilding
         rebuilding.thread.join(self._rebuild_wait)
-        _key, manifest, _why_not = self.rollups_state(tz)
+        manifest = self._rollups_seen(tz)[1]
         if manifest is None:
             raise RollupsNotReady(rebuilding.error or self.notice(tz) or "The summary tables are being rebuilt.")
         return manifest
 
-    def rollups_state(self, tz: object) -> tuple[tuple, dict | None, str | None]:
-        """(key, the rollups' manifest if they answer, else None and why not), looked at again only when the
-        data version, the manifest file or the zone changes: a small file read and a few stat calls.
-
-        Rollups that do not answer are logged once per version, rebuilt (`ready`), and said on the pages
-        (`notice`) until they are: nobody should have to guess why the figures are missing.
-        """
-        return self._rollups_seen(tz)[:3]
-
     def _rollups_seen(self, tz: object) -> tuple[tuple, dict | None, str | None, str | None]:
-        """`rollups_state` and the pages' notice, looked at again when the key changes (one tuple, so a
-        thread never sees one without the other)."""
+        """(key, the rollups' manifest if they answer else None, why not, the pages' notice), one tuple so a
+        thread never sees one without the other; looked at again only when the data version, the manifest
+        file or the zone changes. Rollups that do not answer are logged once per version, rebuilt (`ready`)
+        and said on the pages (`notice`) until they are: nobody should have to guess why figures are missing.
+        """
         manifest_file = query_cache.file_stat(rollups_dir(self.data_dir) / MANIFEST)
         key = (query_cache.data_version(self.data_dir), manifest_file, tz)
         seen = self._rollups_checked
@@ -332,33 +307,15 @@ class Database:
         return self._rollups_seen(tz)[3]
 
     def _stale(self) -> bool:
-        """Whether a stand-in view has a file to read now (or a directory file went away)."""
-        if not self._events_present and schema.has_events(self.data_dir):
-            return True
-        if self._events_present and self._events_gone():
-            return True
-        if not all(self._rollups_present) and self._rollup_files() != self._rollups_present:
-            return True
+        """Whether a directory file changed (the rollups' files are looked at once per build: `ready`)."""
         return query_cache.directory_files(self.data_dir) != self._directory_present
 
-    def _events_gone(self) -> bool:
-        """Whether the last event file went (a purge of everything): the view's glob would then fail.
-        Looked for only when the events folder's listing changed (a stat; a glob costs ms per request)."""
-        listing = query_cache.file_stat(schema.events_dir(self.data_dir))
-        if listing == self._events_listing:
-            return False
-        if schema.has_events(self.data_dir):
-            self._events_listing = listing  # a date came or went, events remain: nothing to redo
-            return False
-        return True
-
     def refresh(self, only_if_stale: bool = False) -> None:
-        """Re-read the folder's layout, e.g. after the first events or a new directory file arrive."""
+        """Re-read the folder's layout, e.g. after the first build or a new directory file."""
         with self._lock, reading_data():
             if only_if_stale and not self._stale():  # another thread did it while this one waited
                 return
             self._create_directory_views()
-            self._create_events_view()
             self._create_rollup_views()
             self._con.execute(PEOPLE_CODES)
 
@@ -394,8 +351,10 @@ class _Rebuilding:
                 rebuild()
         except Exception as error:
             logger.exception("Rebuilding the rollups failed")
-            self.error = str(error) if isinstance(error, DataFolderError) else (
-                f"The summary tables could not be rebuilt ({type(error).__name__}); the server's log says why"
+            self.error = (
+                str(error)
+                if isinstance(error, DataFolderError)
+                else (f"The summary tables could not be rebuilt ({type(error).__name__}); the server's log says why")
             )
         finally:
             self._ended = time.monotonic()
@@ -408,6 +367,8 @@ class _Rebuilding:
 
 # The Database of each open cursor it handed out (weak: gone with the cursor).
 _databases: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, Database] = weakref.WeakKeyDictionary()
+
+
 @cache
 def sql_parameters(name: str) -> frozenset[str]:
     """The $names a SQL file uses; DuckDB refuses parameters a statement does not take."""
