@@ -18,7 +18,6 @@ from queries.period import GRAINS, MAX_DATE, MIN_DATE, Period, PeriodError, pres
 from queries.scope import Scope
 
 MAX_IDS = 500
-FILTER_KEYS = ("start", "end", "teams", "agents")
 DEFAULT_PRESET = "last_30"  # the period a page shows when its URL names none (the Billing tab aside)
 
 
