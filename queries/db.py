@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -37,7 +36,6 @@ SQL_DIR = Path(__file__).parent / "sql"
 # DuckDB warns that Arrow from a cursor's result copies the rows once more: answers here are small (and
 # the copy costs less than the relation layer's second parse and bind; see `execute_on`).
 warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
-T = TypeVar("T")
 logger = logging.getLogger(__name__)
 # The rollup tables read by most questions, kept in each process's DuckDB: the selects that make them from
 # `<rollup>_files`. The sets are split: the bitmaps, and the days' team × agent lists of codes, so that a
@@ -422,39 +420,6 @@ def execute_on(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl
     Executed on the cursor and fetched whole as Arrow rather than through a relation (`sql(...).pl()`):
     a relation parses and binds the statement in Python before running it, 3-5 ms of a 10-20 ms answer.
     """
-    bound = {key: params[key] for key in sql_parameters(name)}
-
-    def fetch() -> pl.DataFrame:
-        cursor.execute(sql_text(name), bound)
-        return pl.from_arrow(cursor.to_arrow_table())
-
-    db = _databases.get(cursor)
     with reading_data():
-        return fetch() if db is None else read_consistently(db.data_dir, fetch)
-
-
-SWAP_RETRIES = 40
-
-
-def read_consistently(data_dir: Path, read: Callable[[], T]) -> T:
-    """`read()`, a query over the data folder, run again if a partition folder was swapped meanwhile.
-
-    A query that lists a partition folder while a writer exchanges it (compaction, purge) can find
-    none of the names it listed (they are in the other folder by then) and count the date as empty,
-    with no error; or it fails with "file not found". The writers count their swaps (data/schema.py,
-    SWAPS_FILE): an answer is kept only if the count was even and the same before and after it.
-    """
-    for attempt in range(SWAP_RETRIES):
-        before = schema.swap_count(data_dir)
-        try:
-            answer = read()
-        except (duckdb.IOException, duckdb.InvalidInputException):
-            if before % 2 == 0 and schema.swap_count(data_dir) == before:
-                raise  # not a swap: a file that cannot be read (reading_data names it)
-            continue
-        if before % 2 == 0 and schema.swap_count(data_dir) == before:
-            return answer
-        if before % 2:
-            time.sleep(0.001 * (attempt + 1))  # a writer is between its two counts: a few renames
-    # A count left odd by a writer that died mid-swap (the next writer repairs it): its folders are whole.
-    return read()
+        cursor.execute(sql_text(name), {key: params[key] for key in sql_parameters(name)})
+        return pl.from_arrow(cursor.to_arrow_table())

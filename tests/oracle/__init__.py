@@ -32,10 +32,15 @@ def events_view(cursor: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
 def execute_on_events(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
     """`name`'s oracle over the raw events, with the parameters it uses."""
     sql = (ORACLE / f"{name}.sql").read_text()
-    with db.reading_data():
-        events_view(cursor, database().data_dir)
+    data_dir = database().data_dir
+
+    def fetch() -> pl.DataFrame:
+        events_view(cursor, data_dir)
         cursor.execute(sql, {key: params[key] for key in db.parameters_of(sql)})
         return pl.from_arrow(cursor.to_arrow_table())
+
+    with db.reading_data():  # no lock: a compaction or purge may swap a partition folder meanwhile
+        return schema.read_consistently(data_dir, fetch)
 
 
 def _answering_from_events(served: Callable) -> Callable:
