@@ -1,6 +1,6 @@
 """The process's one result cache (cachetools): answers to questions and the tabs' finished outputs.
 
-Keys start with their kind ("question": `queries.db.run`; "output": `callbacks/_memo.py`) and hold the
+Keys start with their kind ("question": `queries.run`; "output": `callbacks/_memo.py`) and hold the
 bound parameters or the viewer's scope, and the data version (`data_version`): an answer is never served
 to another scope, nor after a write. Least recently used entries go once their sizes pass
 `TELEMETRY_CACHE_MB` (0: off). Two threads asking the same key compute it once; errors are not kept.

@@ -1,4 +1,4 @@
-"""One locked-down, read-only DuckDB database per process; a cursor per request or thread."""
+"""One locked-down, read-only DuckDB database per process; a cursor per request or thread; the SQL files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import re
 import threading
 import time
 import warnings
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -321,9 +320,7 @@ class Database:
         """A cursor for one request or thread; views follow files that appeared since the last one."""
         if self._stale():
             self.refresh(only_if_stale=True)
-        cur = self._con.cursor()
-        _databases[cur] = self  # so `run` can key its results by this folder's data version
-        return cur
+        return self._con.cursor()
 
     def close(self) -> None:
         self._con.close()
@@ -363,10 +360,6 @@ class _Rebuilding:
         return self.error is None or key != self.key or time.monotonic() - self._ended >= self.RETRY_SECONDS
 
 
-# The Database of each open cursor it handed out (weak: gone with the cursor).
-_databases: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, Database] = weakref.WeakKeyDictionary()
-
-
 @cache
 def sql_parameters(name: str) -> frozenset[str]:
     """The $names a SQL file uses; DuckDB refuses parameters a statement does not take."""
@@ -375,43 +368,6 @@ def sql_parameters(name: str) -> frozenset[str]:
 
 def parameters_of(sql: str) -> frozenset[str]:
     return frozenset(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
-
-
-def run(
-    cursor: duckdb.DuckDBPyConnection,
-    name: str,
-    params: dict | None = None,
-    then: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
-    then_depends_on: tuple = (),
-) -> pl.DataFrame:
-    """Run the named SQL file with bound parameters and fetch the whole result.
-
-    A question that takes the time zone (`tz`) reads the rollups, made current first (`Database.ready`).
-    The answer comes from this process's result
-    cache when the same file was run with the same parameters (the scope is among them) on the same
-    data version; see `queries.cache`. `then`, if given, finishes the answer in Polars before it is kept
-    (so callers sharing an answer do not each redo it); it may depend only on the parameters and on
-    `then_depends_on`, which is part of the key.
-    """
-    given = params or {}
-    on_rollups = "tz" in given
-    missing = sql_parameters(name) - given.keys()
-    if missing:
-        raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
-    bound = {key: given[key] for key in sql_parameters(name)}
-    db = _databases.get(cursor)
-    if db is not None and on_rollups:
-        db.ready(given["tz"])
-    query = lambda: execute_on(cursor, name, given)  # noqa: E731
-    answer = query if then is None else lambda: then(query())
-    results = query_cache.in_use()
-    if db is None or results is None:
-        return answer()
-    # The version is taken before the query runs, so the rows are never older than their key says.
-    key = ("question", db.data_dir, query_cache.data_version(db.data_dir), name, query_cache.params_key(bound))
-    if then is not None:
-        key += (then.__module__, then.__qualname__, then_depends_on)
-    return results.frame(key, answer)
 
 
 def execute_on(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:

@@ -152,7 +152,7 @@ class Filters:
         return replace(self, period=period)
 
     def params(self, **extra: object) -> dict:
-        """The SQL's bound parameters: the one place Filters become them, right before `queries.db.run`."""
+        """The SQL's bound parameters: the one place Filters become them, right before `queries.run`."""
         units = {"period_units": self.period.units("period"), "grain_units": self.period.units(self.grain)}
         return {**self.period.params(), **self.scope.params(), "grain": self.grain, **units, **extra}
 
