@@ -308,7 +308,8 @@ class Database:
         return query_cache.directory_files(self.data_dir) != self._directory_present
 
     def refresh(self, only_if_stale: bool = False) -> None:
-        """Re-read the folder's layout, e.g. after the first build or a new directory file."""
+        """Re-read the folder's layout (a new directory file, rollup files that came or went). Nobody else
+        needs to call it after a write: `cursor` and `ready` see what changed."""
         with self._lock, reading_data():
             if only_if_stale and not self._stale():  # another thread did it while this one waited
                 return
