@@ -12,7 +12,6 @@ from queries.filters import Filters
 from queries.period import Period, today_local
 
 # The frequency classes, defined here and nowhere else; the Users tab shows these texts as tooltips.
-DAILY_SHARE_OF_WORKING_DAYS = 0.6
 FREQUENCY_CLASSES = {
     "daily": "Active on at least 60% of the working days (Monday to Friday) of the period.",
     "weekly": "Active on at least one day per week of the period on average, but not daily.",
@@ -41,7 +40,7 @@ def elapsed(period: Period, today: dt.date) -> Period:
 def frequency_class(period: Period) -> pl.Expr:
     """The class of each user row of `user_activity`, by the definitions above (pass the elapsed period)."""
     workdays = working_days(period)
-    daily = (pl.col("active_working_days") * 5 >= workdays * 3) if workdays else pl.lit(False)
+    daily = (pl.col("active_working_days") * 5 >= workdays * 3) if workdays else pl.lit(False)  # 60%, in integers
     return (
         pl.when(pl.col("first_active").is_null())
         .then(pl.lit("not adopted"))
