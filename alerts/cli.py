@@ -5,7 +5,6 @@ their own teams only; every change is audited."""
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 
 import click
@@ -19,6 +18,8 @@ from auth.cli import printable
 from auth.scope import scope_for
 from auth.session import store as accounts
 from queries import directory
+from queries.filters import parse_date
+from queries.period import PeriodError
 from queries.scope import Scope
 
 
@@ -186,7 +187,10 @@ def alert_list_command(limit: int) -> None:
 @with_appcontext
 def check_alerts_command(today: str | None) -> None:
     """Evaluate every budget and spend anomaly once and deliver what is due (as the schedule does; idempotent)."""
-    day = dt.date.fromisoformat(today) if today else None
+    try:
+        day = parse_date(today, "today") if today else None  # the one date parser
+    except PeriodError as error:
+        raise click.BadParameter(str(error), param_hint="--today") from None
     result = check_alerts(day)
     click.echo(f"{result.raised} new alert(s); {result.sent} sent, {result.failed} failed, {result.retrying} to retry.")
 

@@ -22,7 +22,6 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, current_app, request
 from google.protobuf import json_format
 
-import queries
 from data.ingest import DEFAULT_COMPACT_AFTER_FILES, IngestBusy, ingest_otlp, otlp
 
 bp = Blueprint("otlp", __name__)
@@ -83,8 +82,6 @@ def traces() -> Response:
         answer = _status(503, str(error), kind)
         answer.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return answer
-    if summary.written:
-        queries.database().refresh()
     message = ""
     if summary.quarantined:
         shown = "; ".join(f"{reason} (×{count})" for reason, count in summary.reasons[:5])

@@ -62,7 +62,7 @@ def request_key(args: tuple) -> tuple | None:
     scope = current_scope()
     data_dir = current_app.config["DATA_DIR"]
     version = query_cache.data_version(data_dir)
-    return app, inputs, scope.key(), scope.label, data_dir, version, today_local(org_timezone())
+    return app, inputs, scope, data_dir, version, today_local(org_timezone())
 
 
 def _as_json(value: object) -> tuple[object, int]:

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import dash
 from dash import Input, Output, no_update
@@ -28,10 +30,18 @@ from dash.exceptions import PreventUpdate
 
 from callbacks._errors import show_callback_error
 from callbacks._memo import MISSING, memoised, request_key
-from queries.pools import process_pool
 
 Part = tuple[Sequence[Output], Callable]
 PART_THREADS = 4  # per process; each request's own thread works too
+_pools: dict[int, ThreadPoolExecutor] = {}  # by process: a forked worker makes its own (threads do not survive a fork)
+
+
+def part_pool() -> ThreadPoolExecutor:
+    """This process's pool for the tabs' parts, made on first use."""
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        pool = _pools.setdefault(os.getpid(), ThreadPoolExecutor(PART_THREADS, thread_name_prefix="tab-part"))
+    return pool
 
 
 def _answer(update: Callable, count: int, args: tuple) -> list:
@@ -58,7 +68,7 @@ def _answer_side_by_side(parts: list[tuple[int, Callable, int]], args: tuple, an
     """Answer the parts (position, update, outputs) into `answers`: all but the first on the pool."""
     # Each task runs in a copy of this request's context: Flask's request and app context and Dash's
     # callback context (set_props) are context variables. DuckDB cursors are per thread (queries.cursor).
-    pool = process_pool("tab-part", PART_THREADS)
+    pool = part_pool()
     started = [(i, update, count, pool.submit(contextvars.copy_context().run, _answer, update, count, args))
                for i, update, count in parts[1:]]  # fmt: skip
     try:

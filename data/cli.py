@@ -110,7 +110,6 @@ def ingest_command(paths: tuple[Path, ...], fmt: str | None) -> None:
         )
     except IngestError as error:
         raise click.ClickException(str(error)) from None
-    queries.database().refresh()
     counts = f"read {summary.read:,}, written {summary.written:,}, duplicates {summary.duplicates:,}, "
     counts += f"quarantined {summary.quarantined:,}"
     if summary.ignored:
@@ -139,7 +138,6 @@ def ingest_command(paths: tuple[Path, ...], fmt: str | None) -> None:
 def compact_command(dates: tuple[datetime, ...]) -> None:
     """Merge each event partition's files into one file sorted by time."""
     done = compact(Path(current_app.config["DATA_DIR"]), [d.date().isoformat() for d in dates] or None)
-    queries.database().refresh()
     if not done:
         click.echo("Nothing to compact.")
     for item in done:
@@ -169,7 +167,6 @@ def import_directory_command(files: tuple[Path, ...]) -> None:
         for problem in error.problems:
             click.echo(problem, err=True)
         raise click.ClickException("Nothing was imported.") from None
-    queries.database().refresh()
     for name, rows in written.items():
         click.echo(f"{name}: {rows:,} rows")
 
@@ -197,7 +194,6 @@ def rollup_command(days: tuple[datetime, ...], if_stale: bool) -> None:
             click.echo("Rollups are up to date.")
             return
         done = rollup.build(data_dir, config["ORG_TIMEZONE"], [d.date() for d in days] or None)
-    queries.database().refresh()
     rows = ", ".join(f"{table} {count:,} rows" for table, count in done.rows.items())
     click.echo(f"Rolled up {done.days:,} local days in {done.months} months ({rows}) in {done.seconds:.1f} s.")
 
@@ -260,7 +256,6 @@ def purge_command(
     if dry_run:
         click.echo(f"Dry run: would remove {totals}; nothing changed.")
         return
-    queries.database().refresh()
     if done.rollups is not None:
         click.echo(f"rollups: {done.rollups.days} local days updated ({done.rollups.seconds:.1f} s)")
     if done.rollup_error:

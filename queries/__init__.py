@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import duckdb
+import polars as pl
 from flask import Flask, current_app, g
 
+from queries import cache as query_cache
+from queries import db
 from queries.db import Database
 
 _EXTENSION = "telemetry_db"
@@ -57,6 +61,40 @@ def cursor() -> duckdb.DuckDBPyConnection:
 def _close_cursor(_exc: BaseException | None) -> None:
     for cur in g.pop("telemetry_cursors", {}).values():
         cur.close()
+
+
+def run(
+    name: str,
+    params: dict | None = None,
+    then: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    then_depends_on: tuple = (),
+) -> pl.DataFrame:
+    """The answer of queries/sql/<name>.sql with its parameters bound, on this thread's cursor.
+
+    A question that takes the time zone (`tz`) reads the rollups, made current first (`Database.ready`).
+    Answers are kept in the result cache (`queries.cache`) by file, bound parameters (the scope among them)
+    and data version. `then`, if given, finishes the answer in Polars before it is kept (callers sharing
+    it do not each redo it); it may depend only on the parameters and on `then_depends_on`, in the key.
+    """
+    given = params or {}
+    bound = {key: given[key] for key in db.sql_parameters(name)}
+    data = database()
+    if "tz" in given:
+        data.ready(given["tz"])
+    on_cursor = cursor()
+
+    def answer() -> pl.DataFrame:
+        frame = db.execute_on(on_cursor, name, given)
+        return frame if then is None else then(frame)
+
+    results = query_cache.in_use()
+    if results is None:
+        return answer()
+    # The version is taken before the query runs, so the rows are never older than their key says.
+    key = ("question", data.data_dir, query_cache.data_version(data.data_dir), name, query_cache.params_key(bound))
+    if then is not None:
+        key += (then.__module__, then.__qualname__, then_depends_on)
+    return results.frame(key, answer)
 
 
 def data_notice() -> str | None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from queries import cursor
-from queries.db import run
+from queries import run
 from queries.filters import Filters
 from queries.scope import Scope
 
@@ -20,7 +19,7 @@ def agent_stats(filters: Filters) -> pl.DataFrame:
 
     Agents of the directory that nobody in scope used are listed with zeros (rates null).
     """
-    return run(cursor(), "agent_stats", filters.params())
+    return run("agent_stats", filters.params())
 
 
 def team_stats(filters: Filters) -> pl.DataFrame:
@@ -31,7 +30,7 @@ def team_stats(filters: Filters) -> pl.DataFrame:
     where"): active in the team in the period, or in it today with access by the period's end and still
     with the company; `adoption` and `interactions_per_member` are null for a team with no members.
     """
-    return run(cursor(), "team_stats", filters.params())
+    return run("team_stats", filters.params())
 
 
 def interactions_over_time_by(filters: Filters, by: str, top_n: int = 5) -> pl.DataFrame:
@@ -45,14 +44,14 @@ def interactions_over_time_by(filters: Filters, by: str, top_n: int = 5) -> pl.D
         raise ValueError(f"Unknown breakdown {by!r}; use one of {', '.join(STACK_KEYS)}.")
     if not isinstance(top_n, int) or not 1 <= top_n <= MAX_TOP_N:
         raise ValueError(f"top_n must be a whole number from 1 to {MAX_TOP_N}.")
-    return run(cursor(), "interactions_over_time_by", filters.params(by=by, top_n=top_n))
+    return run("interactions_over_time_by", filters.params(by=by, top_n=top_n))
 
 
 def activity_heatmap(filters: Filters) -> pl.DataFrame:
     """168 rows of weekday (ISO, 1 = Monday), hour (0..23, local time), interactions."""
-    return run(cursor(), "activity_heatmap", filters.params())
+    return run("activity_heatmap", filters.params())
 
 
 def filter_labels(scope: Scope) -> pl.DataFrame:
     """Rows of kind ('team' | 'agent'), key, label for the teams and agents the scope is narrowed to."""
-    return run(cursor(), "filter_labels", scope.params())
+    return run("filter_labels", scope.params())

@@ -12,8 +12,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from queries import cursor
-from queries.db import run
+from queries import run
 from queries.filters import Filters
 from queries.money import allocate_cents
 from queries.period import Period
@@ -31,7 +30,7 @@ def with_cents(frame: pl.DataFrame) -> pl.DataFrame:
 
 def total_cost(filters: Filters) -> Decimal:
     """The exact cost of the period in the scope (summary.sql's cost_usd)."""
-    return run(cursor(), "summary", filters.params())["cost_usd"][0]
+    return run("summary", filters.params())["cost_usd"][0]
 
 
 def cost_by_key(filters: Filters, by: str) -> pl.DataFrame:
@@ -41,12 +40,12 @@ def cost_by_key(filters: Filters, by: str) -> pl.DataFrame:
     """
     if by not in COST_KEYS:
         raise ValueError(f"Unknown breakdown {by!r}; use one of {', '.join(COST_KEYS)}.")
-    return with_cents(run(cursor(), "cost_by_key", filters.params(by=by)))
+    return with_cents(run("cost_by_key", filters.params(by=by)))
 
 
 def cost_by_day(filters: Filters) -> pl.DataFrame:
     """Rows of key (local date), label, interactions, cost_usd, cost_cents for every day of the period."""
-    return with_cents(run(cursor(), "cost_by_day", filters.params()))
+    return with_cents(run("cost_by_day", filters.params()))
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from queries import cursor
-from queries.db import run
+from queries import run
 from queries.filters import Filters
 
 
@@ -19,4 +18,4 @@ def budget_spend_by_day(filters: Filters) -> pl.DataFrame:
     Every day of the period for the organization (the filters' scope); for a team or an agent, every day
     once it has any cost in the period (none at all: no rows, its spend is $0). Exact DECIMAL sums.
     """
-    return run(cursor(), "budget_spend_by_day", filters.params())
+    return run("budget_spend_by_day", filters.params())

@@ -1,4 +1,4 @@
-"""One locked-down, read-only DuckDB database per process; a cursor per request or thread."""
+"""One locked-down, read-only DuckDB database per process; a cursor per request or thread; the SQL files."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import re
 import threading
 import time
 import warnings
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -30,14 +28,13 @@ from data.rollups.manifest import (
     rollups_check,
     rollups_dir,
 )
-from data.schema import empty_select, events_view_sql, literal
+from data.schema import empty_select, literal
 from queries import cache as query_cache
 
 SQL_DIR = Path(__file__).parent / "sql"
 # DuckDB warns that Arrow from a cursor's result copies the rows once more: answers here are small (and
 # the copy costs less than the relation layer's second parse and bind; see `execute_on`).
 warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
-T = TypeVar("T")
 logger = logging.getLogger(__name__)
 # The rollup tables read by most questions, kept in each process's DuckDB: the selects that make them from
 # `<rollup>_files`. The sets are split: the bitmaps, and the days' team × agent lists of codes, so that a
@@ -92,11 +89,6 @@ def sql_text(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
-def create_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """The macros the questions call (queries/sql/macros.sql: the scope predicate), on this connection."""
-    con.execute(sql_text("macros"))
-
-
 class DataFolderError(RuntimeError):
     """A file in the data folder that DuckDB cannot read (corrupt, cut short, not Parquet).
 
@@ -145,7 +137,6 @@ class Database:
         self,
         data_dir: Path,
         threads: int = 2,
-        memory_limit: str = "4GB",
         rebuild: Rebuild | None = None,
         rebuild_wait: float = 10.0,
     ) -> None:
@@ -154,22 +145,19 @@ class Database:
         self._rebuilding: _Rebuilding | None = None  # the last rebuild of stale rollups (`ready`)
         # Memory freed after loading the rollups (Parquet read buffers) goes back to the system past 16 MB, not
         # DuckDB's default 128 MB per thread: 100M events, 150 MB less resident for the same tables.
-        config = {"threads": threads, "memory_limit": memory_limit, "allocator_flush_threshold": "16MB"}
+        config = {"threads": threads, "memory_limit": "4GB", "allocator_flush_threshold": "16MB"}
         self._con = duckdb.connect(":memory:", config=config)
         self._lock = threading.Lock()
-        self._events_present = False
-        self._events_listing: tuple | None = None  # the events folder's stat when the view was made
         self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
-        self._rollups_present = tuple(False for _name in TABLES)
+        self._rollups_present = tuple(False for _name in (*TABLES, SETS))
         self._rollups_checked: tuple[tuple, dict | None, str | None, str | None] | None = None
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
         self._tables_of: str | None = None  # the build (manifest's `build`) whose small rollup tables are in memory
         self._con.sql("set TimeZone = 'UTC'")
-        create_macros(self._con)  # in the catalogue, so every cursor of this database has them
+        self._con.execute(sql_text("macros"))  # the scope predicate; in the catalogue: every cursor has it
         try:
             with reading_data():
                 self._create_directory_views()
-                self._create_events_view()
                 self._create_rollup_views()
             self._con.sql("create or replace macro sets_capacity() as 64")  # until a build's tables load
             self._con.execute(sql_text("cover"))  # after the views: a table macro names the tables it reads
@@ -189,11 +177,6 @@ class Database:
         self._con.sql("set autoload_known_extensions = false")
         self._con.sql("set lock_configuration = true")
 
-    def _directory_files(self) -> tuple[tuple | None, ...]:
-        """Each directory file's (inode, mtime, size), None if missing, in schema order: a few stat calls."""
-        folder = schema.directory_dir(self.data_dir)
-        return tuple(_file_stat(folder / f"{name}.parquet") for name in schema.DIRECTORY)
-
     def _create_directory_views(self) -> None:
         """A table per directory file, one row per key (a hand-made file may repeat a key, and a repeated
         team would count its events twice in every join); a typed, empty stand-in for a missing file.
@@ -202,7 +185,7 @@ class Database:
         its 30,000 users on every query that joins them took 15 ms each time.
         """
         folder = schema.directory_dir(self.data_dir)
-        present = self._directory_files()
+        present = query_cache.directory_files(self.data_dir)
         for (name, columns), found in zip(schema.DIRECTORY.items(), present, strict=True):
             if found is not None:
                 keys = ", ".join(schema.DIRECTORY_KEYS[name])
@@ -229,20 +212,10 @@ class Database:
                 kept = self._frames[name] = (present, cursor.sql(f"select * from {name}{order}").pl())  # noqa: S608
         return kept[1]
 
-    def _create_events_view(self) -> None:
-        present = schema.has_events(self.data_dir)
-        if present:
-            body = events_view_sql(self.data_dir)
-        else:
-            columns = pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date})
-            body = empty_select(columns)
-        self._con.sql(f"create or replace view events as {body}")
-        self._events_present = present  # only once the view reads the files
-        self._events_listing = _file_stat(schema.events_dir(self.data_dir))
-
     def _rollup_files(self) -> tuple[bool, ...]:
         """Which rollup tables have files: a glob each."""
-        return tuple(any(rollups_dir(self.data_dir).glob(f"{table}/month=*/*.parquet")) for table in TABLES)
+        folder = rollups_dir(self.data_dir)
+        return tuple(any(folder.glob(f"{table}/month=*/*.parquet")) for table in (*TABLES, SETS))
 
     def _create_rollup_views(self) -> None:
         """A view per rollup table over its monthly files (`<table>_files` for those copied into memory), a
@@ -282,46 +255,41 @@ class Database:
     def ready(self, tz: object) -> None:
         """Make sure the rollups answer for the data folder as it is now in zone `tz`: they do, or they are
         rebuilt (waiting up to `rebuild_wait` seconds for it), or RollupsNotReady says why not."""
-        _key, manifest, _why_not = self.rollups_state(tz)
+        manifest = self._rollups_seen(tz)[1]
         if manifest is None:
             manifest = self._rebuilt(tz)
-        if not all(self._rollups_present):
-            self.refresh()  # the first build's files: the views read them from now on
         if self._tables_of != manifest.get("build"):
+            if self._rollup_files() != self._rollups_present:
+                self.refresh()  # tables whose files came or went (the first build, a purge of everything)
             self._load_tables(manifest)
 
     def rollups_current(self, tz: object) -> bool:
         """Whether the rollups answer for the data folder as it is now in zone `tz` (nothing rebuilt)."""
-        return self.rollups_state(tz)[1] is not None
+        return self._rollups_seen(tz)[1] is not None
 
     def _rebuilt(self, tz: object) -> dict:
         """The manifest once a rebuild in the background (one at a time) has made the rollups current."""
         if self._rebuild is None or not isinstance(tz, str):
             raise RollupsNotReady(self.notice(tz) or "The summary tables are not ready.")
-        key = self.rollups_state(tz)[0]
+        key = self._rollups_seen(tz)[0]
         with self._lock:
             if self._rebuilding is None or self._rebuilding.may_start_again(key):
                 self._rebuilding = _Rebuilding(key, lambda: self._rebuild(self.data_dir, tz))
             rebuilding = self._rebuilding
         rebuilding.thread.join(self._rebuild_wait)
-        _key, manifest, _why_not = self.rollups_state(tz)
+        manifest = self._rollups_seen(tz)[1]
         if manifest is None:
             raise RollupsNotReady(rebuilding.error or self.notice(tz) or "The summary tables are being rebuilt.")
         return manifest
 
-    def rollups_state(self, tz: object) -> tuple[tuple, dict | None, str | None]:
-        """(key, the rollups' manifest if they answer, else None and why not), looked at again only when the
-        data version, the manifest file or the zone changes: a small file read and a few stat calls.
-
-        Rollups that do not answer are logged once per version, rebuilt (`ready`), and said on the pages
-        (`notice`) until they are: nobody should have to guess why the figures are missing.
-        """
-        return self._rollups_seen(tz)[:3]
-
     def _rollups_seen(self, tz: object) -> tuple[tuple, dict | None, str | None, str | None]:
-        """`rollups_state` and the pages' notice, looked at again when the key changes (one tuple, so a
-        thread never sees one without the other)."""
-        key = (query_cache.data_version(self.data_dir), _file_stat(rollups_dir(self.data_dir) / MANIFEST), tz)
+        """(key, the rollups' manifest if they answer else None, why not, the pages' notice), one tuple so a
+        thread never sees one without the other; looked at again only when the data version, the manifest
+        file or the zone changes. Rollups that do not answer are logged once per version, rebuilt (`ready`)
+        and said on the pages (`notice`) until they are: nobody should have to guess why figures are missing.
+        """
+        manifest_file = query_cache.file_stat(rollups_dir(self.data_dir) / MANIFEST)
+        key = (query_cache.data_version(self.data_dir), manifest_file, tz)
         seen = self._rollups_checked
         if seen is None or seen[0] != key:
             manifest, why_not, notice = rollups_check(self.data_dir, tz)
@@ -336,33 +304,16 @@ class Database:
         return self._rollups_seen(tz)[3]
 
     def _stale(self) -> bool:
-        """Whether a stand-in view has a file to read now (or a directory file went away)."""
-        if not self._events_present and schema.has_events(self.data_dir):
-            return True
-        if self._events_present and self._events_gone():
-            return True
-        if not all(self._rollups_present) and self._rollup_files() != self._rollups_present:
-            return True
-        return self._directory_files() != self._directory_present
-
-    def _events_gone(self) -> bool:
-        """Whether the last event file went (a purge of everything): the view's glob would then fail.
-        Looked for only when the events folder's listing changed (a stat; a glob costs ms per request)."""
-        listing = _file_stat(schema.events_dir(self.data_dir))
-        if listing == self._events_listing:
-            return False
-        if schema.has_events(self.data_dir):
-            self._events_listing = listing  # a date came or went, events remain: nothing to redo
-            return False
-        return True
+        """Whether a directory file changed (the rollups' files are looked at once per build: `ready`)."""
+        return query_cache.directory_files(self.data_dir) != self._directory_present
 
     def refresh(self, only_if_stale: bool = False) -> None:
-        """Re-read the folder's layout, e.g. after the first events or a new directory file arrive."""
+        """Re-read the folder's layout (a new directory file, rollup files that came or went). Nobody else
+        needs to call it after a write: `cursor` and `ready` see what changed."""
         with self._lock, reading_data():
             if only_if_stale and not self._stale():  # another thread did it while this one waited
                 return
             self._create_directory_views()
-            self._create_events_view()
             self._create_rollup_views()
             self._con.execute(PEOPLE_CODES)
 
@@ -370,9 +321,7 @@ class Database:
         """A cursor for one request or thread; views follow files that appeared since the last one."""
         if self._stale():
             self.refresh(only_if_stale=True)
-        cur = self._con.cursor()
-        _databases[cur] = self  # so `run` can key its results by this folder's data version
-        return cur
+        return self._con.cursor()
 
     def close(self) -> None:
         self._con.close()
@@ -398,8 +347,10 @@ class _Rebuilding:
                 rebuild()
         except Exception as error:
             logger.exception("Rebuilding the rollups failed")
-            self.error = str(error) if isinstance(error, DataFolderError) else (
-                f"The summary tables could not be rebuilt ({type(error).__name__}); the server's log says why"
+            self.error = (
+                str(error)
+                if isinstance(error, DataFolderError)
+                else (f"The summary tables could not be rebuilt ({type(error).__name__}); the server's log says why")
             )
         finally:
             self._ended = time.monotonic()
@@ -410,16 +361,6 @@ class _Rebuilding:
         return self.error is None or key != self.key or time.monotonic() - self._ended >= self.RETRY_SECONDS
 
 
-def _file_stat(path: Path) -> tuple | None:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return (info.st_ino, info.st_mtime_ns, info.st_size)
-
-
-# The Database of each open cursor it handed out (weak: gone with the cursor).
-_databases: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, Database] = weakref.WeakKeyDictionary()
 @cache
 def sql_parameters(name: str) -> frozenset[str]:
     """The $names a SQL file uses; DuckDB refuses parameters a statement does not take."""
@@ -430,82 +371,12 @@ def parameters_of(sql: str) -> frozenset[str]:
     return frozenset(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
 
 
-def run(
-    cursor: duckdb.DuckDBPyConnection,
-    name: str,
-    params: dict | None = None,
-    then: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
-    then_depends_on: tuple = (),
-) -> pl.DataFrame:
-    """Run the named SQL file with bound parameters and fetch the whole result.
-
-    A question that takes the time zone (`tz`) reads the rollups, made current first (`Database.ready`).
-    The answer comes from this process's result
-    cache when the same file was run with the same parameters (the scope is among them) on the same
-    data version; see `queries.cache`. `then`, if given, finishes the answer in Polars before it is kept
-    (so callers sharing an answer do not each redo it); it may depend only on the parameters and on
-    `then_depends_on`, which is part of the key.
-    """
-    given = params or {}
-    on_rollups = "tz" in given
-    missing = sql_parameters(name) - given.keys()
-    if missing:
-        raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
-    bound = {key: given[key] for key in sql_parameters(name)}
-    db = _databases.get(cursor)
-    if db is not None and on_rollups:
-        db.ready(given["tz"])
-    query = lambda: execute_on(cursor, name, given)  # noqa: E731
-    answer = query if then is None else lambda: then(query())
-    results = query_cache.in_use()
-    if db is None or results is None:
-        return answer()
-    # The version is taken before the query runs, so the rows are never older than their key says.
-    key = ("question", db.data_dir, query_cache.data_version(db.data_dir), name, query_cache.params_key(bound))
-    if then is not None:
-        key += (then.__module__, then.__qualname__, then_depends_on)
-    return results.frame(key, answer)
-
-
 def execute_on(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
     """Run the named SQL file on DuckDB, no cache, binding the parameters it uses.
 
     Executed on the cursor and fetched whole as Arrow rather than through a relation (`sql(...).pl()`):
     a relation parses and binds the statement in Python before running it, 3-5 ms of a 10-20 ms answer.
     """
-    bound = {key: params[key] for key in sql_parameters(name)}
-
-    def fetch() -> pl.DataFrame:
-        cursor.execute(sql_text(name), bound)
-        return pl.from_arrow(cursor.to_arrow_table())
-
-    db = _databases.get(cursor)
     with reading_data():
-        return fetch() if db is None else read_consistently(db.data_dir, fetch)
-
-
-SWAP_RETRIES = 40
-
-
-def read_consistently(data_dir: Path, read: Callable[[], T]) -> T:
-    """`read()`, a query over the data folder, run again if a partition folder was swapped meanwhile.
-
-    A query that lists a partition folder while a writer exchanges it (compaction, purge) can find
-    none of the names it listed (they are in the other folder by then) and count the date as empty,
-    with no error; or it fails with "file not found". The writers count their swaps (data/schema.py,
-    SWAPS_FILE): an answer is kept only if the count was even and the same before and after it.
-    """
-    for attempt in range(SWAP_RETRIES):
-        before = schema.swap_count(data_dir)
-        try:
-            answer = read()
-        except (duckdb.IOException, duckdb.InvalidInputException):
-            if before % 2 == 0 and schema.swap_count(data_dir) == before:
-                raise  # not a swap: a file that cannot be read (reading_data names it)
-            continue
-        if before % 2 == 0 and schema.swap_count(data_dir) == before:
-            return answer
-        if before % 2:
-            time.sleep(0.001 * (attempt + 1))  # a writer is between its two counts: a few renames
-    # A count left odd by a writer that died mid-swap (the next writer repairs it): its folders are whole.
-    return read()
+        cursor.execute(sql_text(name), {key: params[key] for key in sql_parameters(name)})
+        return pl.from_arrow(cursor.to_arrow_table())

@@ -6,28 +6,27 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from queries import cursor
-from queries.db import run
+from queries import run
 from queries.scope import Scope
 
 
 def user_by_email(email: str) -> dict | None:
-    rows = run(cursor(), "directory_user_by_email", {"email": email}).to_dicts()
+    rows = run("directory_user_by_email", {"email": email}).to_dicts()
     return rows[0] if rows else None
 
 
 def managed_team_ids(user_id: str) -> list[str]:
-    return run(cursor(), "managed_team_ids", {"user_id": user_id})["team_id"].to_list()
+    return run("managed_team_ids", {"user_id": user_id})["team_id"].to_list()
 
 
 def teams_in_scope(scope: Scope) -> pl.DataFrame:
     """Rows of team_id, name, members for the teams the viewer may see."""
-    return run(cursor(), "teams_in_scope", scope.params())
+    return run("teams_in_scope", scope.params())
 
 
 def agents() -> pl.DataFrame:
     """Rows of agent_id, name, owner_team_id, created_at for every agent."""
-    return run(cursor(), "agents")
+    return run("agents")
 
 
 def unknown_ids(scope: Scope, team_ids: Iterable[str], agent_ids: Iterable[str]) -> tuple[str, str] | None:

@@ -18,7 +18,6 @@ from queries.period import GRAINS, MAX_DATE, MIN_DATE, Period, PeriodError, pres
 from queries.scope import Scope
 
 MAX_IDS = 500
-FILTER_KEYS = ("start", "end", "teams", "agents")
 DEFAULT_PRESET = "last_30"  # the period a page shows when its URL names none (the Billing tab aside)
 
 
@@ -153,7 +152,7 @@ class Filters:
         return replace(self, period=period)
 
     def params(self, **extra: object) -> dict:
-        """The SQL's bound parameters: the one place Filters become them, right before `queries.db.run`."""
+        """The SQL's bound parameters: the one place Filters become them, right before `queries.run`."""
         units = {"period_units": self.period.units("period"), "grain_units": self.period.units(self.grain)}
         return {**self.period.params(), **self.scope.params(), "grain": self.grain, **units, **extra}
 

@@ -231,7 +231,7 @@ _icu_lock = threading.Lock()
 _icu: tuple[int, duckdb.DuckDBPyConnection] | None = None
 
 
-def _ask_icu_rows(sql: str, params: dict) -> list[tuple]:
+def _ask_icu(sql: str, params: dict) -> list[tuple]:
     """The rows `sql` answers, from this process's small, file-less DuckDB."""
     global _icu
     with _icu_lock:
@@ -239,11 +239,6 @@ def _ask_icu_rows(sql: str, params: dict) -> list[tuple]:
             con = duckdb.connect(":memory:", config={"threads": 1, "enable_external_access": False})
             _icu = (os.getpid(), con)
         return _icu[1].sql(sql, params=params).fetchall()
-
-
-def _ask_icu(sql: str, params: dict) -> object:
-    """The one value `sql` answers."""
-    return _ask_icu_rows(sql, params)[0][0]
 
 
 @lru_cache(maxsize=256)
@@ -257,7 +252,7 @@ def _local_midnights(year: int, tz: str) -> dict[dt.date, dt.datetime]:
     that `timezone($tz, ts)::date` puts on the period's days.
     """
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    rows = _ask_icu_rows(_MIDNIGHTS_SQL, {"first": first, "last": last, "tz": tz})
+    rows = _ask_icu(_MIDNIGHTS_SQL, {"first": first, "last": last, "tz": tz})
     return {day: _EPOCH + dt.timedelta(microseconds=micros) for day, micros in rows}
 
 
@@ -276,7 +271,7 @@ def known_timezone(tz: str) -> bool:
         pl.Series([_EPOCH]).dt.convert_time_zone(tz)
     except (ZoneInfoNotFoundError, ValueError, pl.exceptions.PolarsError):
         return False
-    return bool(_ask_icu("select count(*) from pg_timezone_names() where name = $tz", {"tz": tz}))
+    return bool(_ask_icu("select count(*) from pg_timezone_names() where name = $tz", {"tz": tz})[0][0])
 
 
 PRESETS = {
@@ -336,12 +331,6 @@ def today_local(tz: str) -> dt.date:
     known = _days.get(tz)
     if known is not None and known[1] <= now < known[2]:
         return known[0]
-    today = _ask_icu("select timezone($tz, now())::date", {"tz": tz})
+    today = _ask_icu("select timezone($tz, now())::date", {"tz": tz})[0][0]
     _days[tz] = (today, _local_midnight(today, tz), _local_midnight(today + dt.timedelta(days=1), tz))
     return today
-
-
-def last_days(days: int, tz: str, today: dt.date | None = None) -> Period:
-    """The `days` local days ending today."""
-    end = today or today_local(tz)
-    return Period(end - dt.timedelta(days=days - 1), end, tz)

@@ -8,7 +8,10 @@ from dataclasses import dataclass, replace
 
 @dataclass(frozen=True)
 class Scope:
-    """`team_ids` None means every team; an empty set means nothing at all. Same for agents."""
+    """`team_ids` None means every team; an empty set means nothing at all. Same for agents.
+
+    Frozen and hashable: the caches key on the scope itself (None, every team, is never equal to a set of ids).
+    """
 
     team_ids: frozenset[str] | None
     label: str = ""
@@ -46,10 +49,3 @@ class Scope:
             "team_ids": None if self.team_ids is None else sorted(self.team_ids),
             "agent_ids": None if self.agent_ids is None else sorted(self.agent_ids),
         }
-
-    def key(self) -> tuple:
-        """A hashable identity, for caches keyed by scope: None for every team (or agent), which no list of
-        ids can equal (a team whose id is "all" is not every team)."""
-        teams = None if self.team_ids is None else tuple(sorted(self.team_ids))
-        agents = None if self.agent_ids is None else tuple(sorted(self.agent_ids))
-        return (teams, agents)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from queries import cursor
-from queries.db import run
+from queries import run
 from queries.filters import Filters
 from queries.scope import Scope
 
@@ -14,14 +13,14 @@ BREAKDOWN_KEYS = ("team", "agent", "user")
 
 def summary(filters: Filters) -> pl.DataFrame:
     """One row: interactions, active_users, cost_usd, errors, input_tokens, output_tokens, users_with_access."""
-    return run(cursor(), "summary", filters.params())
+    return run("summary", filters.params())
 
 
 def interactions_by_key(filters: Filters, by: str) -> pl.DataFrame:
     """Rows of key, label, interactions, active_users, cost_usd per team, agent or user."""
     if by not in BREAKDOWN_KEYS:
         raise ValueError(f"Unknown breakdown {by!r}; use one of {', '.join(BREAKDOWN_KEYS)}.")
-    return run(cursor(), "interactions_by_key", filters.params(by=by))
+    return run("interactions_by_key", filters.params(by=by))
 
 
 def adoption(filters: Filters) -> pl.DataFrame:
@@ -32,9 +31,9 @@ def adoption(filters: Filters) -> pl.DataFrame:
 
 def data_bounds(scope: Scope, tz: str) -> pl.DataFrame:
     """One row: first_day and last_day with interactions in the scope (local dates; null when none)."""
-    return run(cursor(), "data_bounds", {**scope.params(), "tz": tz})
+    return run("data_bounds", {**scope.params(), "tz": tz})
 
 
 def interactions_over_time(filters: Filters) -> pl.DataFrame:
     """Rows of key (start of each `filters.grain` bucket), label, interactions, active_users, cost_usd; no gaps."""
-    return run(cursor(), "interactions_over_time", filters.params())
+    return run("interactions_over_time", filters.params())

@@ -7,13 +7,11 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from queries import cursor, database
-from queries.db import run
+from queries import database, run
 from queries.filters import Filters
 from queries.period import Period, today_local
 
 # The frequency classes, defined here and nowhere else; the Users tab shows these texts as tooltips.
-DAILY_SHARE_OF_WORKING_DAYS = 0.6
 FREQUENCY_CLASSES = {
     "daily": "Active on at least 60% of the working days (Monday to Friday) of the period.",
     "weekly": "Active on at least one day per week of the period on average, but not daily.",
@@ -42,7 +40,7 @@ def elapsed(period: Period, today: dt.date) -> Period:
 def frequency_class(period: Period) -> pl.Expr:
     """The class of each user row of `user_activity`, by the definitions above (pass the elapsed period)."""
     workdays = working_days(period)
-    daily = (pl.col("active_working_days") * 5 >= workdays * 3) if workdays else pl.lit(False)
+    daily = (pl.col("active_working_days") * 5 >= workdays * 3) if workdays else pl.lit(False)  # 60%, in integers
     return (
         pl.when(pl.col("first_active").is_null())
         .then(pl.lit("not adopted"))
@@ -70,7 +68,7 @@ def people_activity(filters: Filters, today: dt.date | None = None) -> pl.DataFr
         return with_directory(frame.with_columns(*local)).with_columns(frequency_class(elapsed(period, today)))
 
     # kept finished: the Users tab's cards, grid and charts all read it
-    return run(cursor(), "user_activity", filters.params(), then=finish, then_depends_on=(today, period.tz))
+    return run("user_activity", filters.params(), then=finish, then_depends_on=(today, period.tz))
 
 
 def with_directory(activity: pl.DataFrame) -> pl.DataFrame:
@@ -105,7 +103,7 @@ def with_directory(activity: pl.DataFrame) -> pl.DataFrame:
 def most_used_agents(filters: Filters, user_ids: list[str] | None = None) -> pl.DataFrame:
     """Per person (of `user_ids`; None: everyone) with interactions in the period and scope: the agent they
     used most (of equals, the first agent id), by name."""
-    return run(cursor(), "most_used_agents", filters.params(user_ids=user_ids))
+    return run("most_used_agents", filters.params(user_ids=user_ids))
 
 
 def with_most_used_agent(filters: Filters, rows: pl.DataFrame, everyone: bool = False) -> pl.DataFrame:
@@ -123,7 +121,7 @@ def user_activity(filters: Filters, today: dt.date | None = None) -> pl.DataFram
 
 def adoption_curve(filters: Filters) -> pl.DataFrame:
     """Per local day: adopted_users so far and users_with_access so far."""
-    return run(cursor(), "adoption_curve", filters.params())
+    return run("adoption_curve", filters.params())
 
 
 def user_in_scope(filters: Filters, user_id: str) -> dict | None:
@@ -134,11 +132,11 @@ def user_in_scope(filters: Filters, user_id: str) -> dict | None:
 
 
 def user_daily_activity(filters: Filters, user_id: str) -> pl.DataFrame:
-    return run(cursor(), "user_daily_activity", filters.params(user_id=user_id))
+    return run("user_daily_activity", filters.params(user_id=user_id))
 
 
 def user_agents(filters: Filters, user_id: str) -> pl.DataFrame:
-    return run(cursor(), "user_agents", filters.params(user_id=user_id))
+    return run("user_agents", filters.params(user_id=user_id))
 
 
 def usage_buckets(activity: pl.DataFrame) -> pl.DataFrame:

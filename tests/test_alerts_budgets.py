@@ -286,3 +286,8 @@ def test_a_day_far_above_the_trailing_median_is_an_anomaly_once(app, tmp_path: P
         ("anomaly:team:t_legal:2026-03-09", "Unusual spend: Legal (team) on 9 Mar 2026"),
     ]
     assert "2 new alert(s)" in check(app) and "0 new alert(s)" in check(app)
+
+
+def test_check_alerts_reads_its_date_with_the_one_date_parser(app):
+    result = cli(app, "check-alerts", "--today", "2026-02-30")
+    assert result.exit_code == 2 and "The today date '2026-02-30' is not a date; use YYYY-MM-DD." in result.output

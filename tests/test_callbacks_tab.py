@@ -10,7 +10,6 @@ import pytest
 
 import queries
 from callbacks import _tab
-from queries.pools import process_pool
 
 # A deadline for a condition that holds at once on an idle machine; generous for a busy one.
 WAIT_FOR_THE_POOL = 120
@@ -20,7 +19,7 @@ def test_each_thread_of_a_context_has_its_own_cursor_and_all_are_closed(app):
     with app.app_context():
         mine = queries.cursor()
         assert queries.cursor() is mine
-        pool = process_pool("tab-part", _tab.PART_THREADS)
+        pool = _tab.part_pool()
         theirs = pool.submit(contextvars.copy_context().run, queries.cursor).result()
         assert theirs is not mine
         assert mine.sql("select 1").fetchall() == theirs.sql("select 1").fetchall() == [(1,)]

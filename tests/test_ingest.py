@@ -25,7 +25,6 @@ import pytest
 
 from data import ingest, schema
 from data.ingest import DirectoryImportError, compact, import_directory, ingest_files, storage
-from queries.db import read_consistently
 from tests import org
 
 NOW = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)  # "today" for the future-timestamp check
@@ -487,7 +486,7 @@ def test_readers_never_see_both_file_sets_during_compaction(org_dir, tmp_path):
             count = lambda: con.sql(f"select count(*) from read_parquet('{glob}')").fetchall()[0][0]  # noqa: E731, S608
             while not stop.is_set():
                 try:  # as the app reads: again when a swap happened meanwhile (listed before, looked after)
-                    counts.append(read_consistently(org_dir, count))
+                    counts.append(schema.read_consistently(org_dir, count))
                 except duckdb.Error as error:
                     failures.append(str(error))
 

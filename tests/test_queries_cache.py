@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+import queries
 from data import schema
 from data.ingest import compact, import_directory, ingest_files
 from queries import cache, db, usage
@@ -314,8 +315,6 @@ def test_org_fixture_unchanged():
 
 
 def test_a_finished_answer_is_kept_finished_per_what_it_depends_on(app, results, executions):
-    from queries import cursor
-
     finished: list[object] = []
 
     def finish(frame: pl.DataFrame) -> pl.DataFrame:
@@ -324,10 +323,10 @@ def test_a_finished_answer_is_kept_finished_per_what_it_depends_on(app, results,
 
     params = Filters.asking(WEEK, ORG).params()
     with app.app_context():
-        first = db.run(cursor(), "summary", params, then=finish, then_depends_on=("monday",))
-        again = db.run(cursor(), "summary", params, then=finish, then_depends_on=("monday",))
-        other_day = db.run(cursor(), "summary", params, then=finish, then_depends_on=("tuesday",))
-        plain = db.run(cursor(), "summary", params)
+        first = queries.run("summary", params, then=finish, then_depends_on=("monday",))
+        again = queries.run("summary", params, then=finish, then_depends_on=("monday",))
+        other_day = queries.run("summary", params, then=finish, then_depends_on=("tuesday",))
+        plain = queries.run("summary", params)
     assert first["state"].to_list() == again["state"].to_list() == other_day["state"].to_list() == ["done"]
     assert finished == [1, 1]  # once per day it depends on; the repeat came finished from the cache
     assert "state" not in plain.columns and executions == ["summary", "summary", "summary"]

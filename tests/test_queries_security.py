@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 import queries
+from tests.oracle import events_view
 
 
 @pytest.mark.parametrize(
@@ -27,6 +28,14 @@ def test_connection_is_locked_down(app, statement):
             cursor.sql(statement).fetchall()
 
 
-def test_data_folder_is_readable(app):
+def test_the_rollups_are_readable_and_the_raw_events_only_by_the_oracle(app):
     with app.app_context():
-        assert queries.cursor().sql("select count(*) from events").fetchall() == [(9,)]
+        cursor = queries.cursor()
+        assert cursor.sql("select sum(interactions) from cube_files").fetchall() == [(9,)]
+        with pytest.raises(duckdb.CatalogException):  # no question on the serving path reads the raw events
+            cursor.sql("select count(*) from events").fetchall()
+        events_view(cursor, app.config["DATA_DIR"])  # the equivalence tests' oracle, on its cursor alone
+        assert cursor.sql("select count(*) from events").fetchall() == [(9,)]
+        other = queries.database().cursor()
+        with pytest.raises(duckdb.CatalogException):  # nor any other cursor
+            other.sql("select count(*) from events").fetchall()

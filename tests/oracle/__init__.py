@@ -2,7 +2,8 @@
 
 The served questions (queries/sql/) read only the rollups; these are the same questions (same names), worded
 over the events, written to be obviously right rather than fast. Inside `raw_events()` the query layer runs
-them instead, with the same parameters, and bypasses the result cache.
+them instead, with the same parameters, and bypasses the result cache. The serving database has no view of
+the raw events: `events_view` makes one on the oracle's cursor only.
 """
 
 from __future__ import annotations
@@ -14,18 +15,32 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from data import schema
 from queries import cache as query_cache
-from queries import db
+from queries import database, db
 
 ORACLE = Path(__file__).parent
+
+
+def events_view(cursor: duckdb.DuckDBPyConnection, data_dir: Path) -> None:
+    """`events`, every event file of the data folder as it is now, as a view of this cursor alone."""
+    columns = pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date})
+    body = schema.events_view_sql(data_dir) if schema.has_events(data_dir) else schema.empty_select(columns)
+    cursor.execute(f"create or replace temporary view events as {body}")
 
 
 def execute_on_events(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
     """`name`'s oracle over the raw events, with the parameters it uses."""
     sql = (ORACLE / f"{name}.sql").read_text()
-    with db.reading_data():
+    data_dir = database().data_dir
+
+    def fetch() -> pl.DataFrame:
+        events_view(cursor, data_dir)
         cursor.execute(sql, {key: params[key] for key in db.parameters_of(sql)})
         return pl.from_arrow(cursor.to_arrow_table())
+
+    with db.reading_data():  # no lock: a compaction or purge may swap a partition folder meanwhile
+        return schema.read_consistently(data_dir, fetch)
 
 
 def _answering_from_events(served: Callable) -> Callable:
