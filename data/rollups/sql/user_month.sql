@@ -1,5 +1,5 @@
 -- Rollup: per local month × user × team × agent, and per local month × user × team over all agents
--- (`agent_id` null: grouping sets, a tenth of the rows, read unless a scope names agents), from the month's
+-- (`agent_id` null, a tenth of the rows, read unless a scope names agents), from the month's
 -- `user_day` rows: its usage, first and last instant, and the days with activity as bit masks (bit d - 1
 -- for day d of the month; `working_days`: the Mondays to Fridays among them). Per day with activity, in day
 -- order (the n-th entry is the n-th set bit of `days`): the interactions and cost so far in the month
@@ -22,20 +22,24 @@ with days as (
     from user_day
 ),
 per_day as (
-    -- a person's day in a team, per agent and over all agents
+    -- a person's day in a team, per agent (user_day's rows as they are: one per day × user × team × agent) and
+    -- over all agents
+    select month_start, day, user_id, team_id, agent_id, interactions, errors, cost_usd, first_ts, last_ts
+    from days
+    union all
     select
         month_start,
         day,
         user_id,
         team_id,
-        agent_id,
+        null as agent_id,
         sum(interactions) as interactions,
         sum(errors) as errors,
         sum(cost_usd) as cost_usd,
         min(first_ts) as first_ts,
         max(last_ts) as last_ts
     from days
-    group by grouping sets ((month_start, day, user_id, team_id, agent_id), (month_start, day, user_id, team_id))
+    group by month_start, day, user_id, team_id
 ),
 running as (
     select
