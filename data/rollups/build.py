@@ -84,6 +84,7 @@ from new
 order by code
 """
 
+
 @dataclass(frozen=True)
 class Build:
     months: int
