@@ -38,6 +38,7 @@ EVENTS_PER_USER_DAY = 8.3  # the demo org's rate (benchmarks/bench.py)
 SECTION = "ingest-formats"
 NAMES = {"jsonl": "JSONL", "csv": "CSV", "parquet": "Parquet", "otlp-json": "OTLP/JSON"}
 _COUNTS = re.compile(r"read ([\d,]+), written ([\d,]+), duplicates ([\d,]+), quarantined ([\d,]+).*\(([\d.]+) s\)")
+_ROLLUPS = re.compile(r"rollups: [\d,]+ local days updated \(([\d.]+) s\)")
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -67,8 +68,10 @@ class Run:
     seconds: float  # the command's own count (DuckDB: the COPY)
     wall: float  # the child process, start-up included
     rss_mib: float
+    cpu: float  # the child's CPU seconds (user + system), start-up included: less sensitive to the load
     load: float  # 1-minute load average when it started
     written: int = 0
+    rollups: float = 0.0  # of `seconds`, the rollup build inside the import (what it prints)
     duplicates: int = 0
     quarantined: int = 0
     again_seconds: float = 0.0
@@ -204,13 +207,17 @@ def repeated_parquet(source: Path, target: Path, times: int) -> int:
 # --- Runs ----------------------------------------------------------------------------------------------
 
 
-def child(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, float, float]:
-    """Output, wall seconds and peak RSS (MiB) of a child process.
+def child(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, float, float, float]:
+    """Output, wall seconds, peak RSS (MiB) and CPU seconds (user + system) of a child process.
 
     The peak comes from GNU time (`/usr/bin/time -f %M`): the rusage of a child forked from this process
     starts at this process's own peak (Linux keeps it across exec), so `wait4` alone would floor it there."""
     with tempfile.NamedTemporaryFile(prefix="rss-") as peak:
-        timed = ["/usr/bin/time", "-f", "%M", "-o", peak.name, *command] if Path("/usr/bin/time").exists() else command
+        timed = (
+            ["/usr/bin/time", "-f", "%U %S %M", "-o", peak.name, *command]
+            if Path("/usr/bin/time").exists()
+            else command
+        )
         started = time.perf_counter()
         process = subprocess.run(timed, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         wall = time.perf_counter() - started
@@ -218,18 +225,21 @@ def child(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, floa
         if process.returncode not in (0, 1):  # 1: something was quarantined
             raise RuntimeError(f"{command} failed ({process.returncode}):\n{output}")
         lines = Path(peak.name).read_text().split()
-    return output, wall, int(lines[-1]) / 1024 if lines else float("nan")
+    if len(lines) < 3:
+        return output, wall, float("nan"), float("nan")
+    return output, wall, int(lines[-1]) / 1024, float(lines[-3]) + float(lines[-2])
 
 
 def ingest(code: Path, data_dir: Path, path: Path, fmt: str, args: argparse.Namespace) -> tuple:
     env = {**os.environ, "TELEMETRY_DATA_DIR": str(data_dir), "ORG_TIMEZONE": args.tz, "PYTHONPATH": str(code)}
     command = [args.python, "-m", "flask", "--app", "app", "ingest", "--format", fmt, str(path)]
-    output, wall, rss = child(command, code, env)
+    output, wall, rss, cpu = child(command, code, env)
     found = _COUNTS.search(output)
     if found is None:
         raise RuntimeError(f"no counts in the output of {command}:\n{output}")
     read, written, duplicates, quarantined = (int(g.replace(",", "")) for g in found.groups()[:4])
-    return float(found.group(5)), wall, rss, written, duplicates, quarantined
+    rollups = sum(float(s) for s in _ROLLUPS.findall(output))
+    return float(found.group(5)), wall, rss, written, duplicates, quarantined, cpu, rollups
 
 
 def import_twice(label: str, code: Path, fmt: str, work: Path, source: Path, events: int, args) -> Run:
@@ -240,13 +250,14 @@ def import_twice(label: str, code: Path, fmt: str, work: Path, source: Path, eve
     shutil.copytree(schema.directory_dir(source), schema.directory_dir(target))
     path = work / FORMATS[fmt]
     load = os.getloadavg()[0]
-    seconds, wall, rss, written, duplicates, quarantined = ingest(code, target, path, fmt, args)
+    seconds, wall, rss, written, duplicates, quarantined, cpu, rollups = ingest(code, target, path, fmt, args)
     again = ingest(code, target, path, fmt, args)
     shutil.rmtree(target, ignore_errors=True)
-    run = Run(label, fmt, events, seconds, wall, rss, load, written, duplicates, quarantined)
+    run = Run(label, fmt, events, seconds, wall, rss, cpu, load, written, rollups, duplicates, quarantined)
     run.again_seconds, run.again_rss_mib, run.again_duplicates = again[0], again[2], again[4]
-    print(f"{label:>6} {fmt:>9}: {seconds:.1f} s ({wall:.1f} wall), {rss:,.0f} MiB, written {written:,}, "
-          f"again {again[0]:.1f} s ({again[4]:,} duplicates), load {load:.2f}", flush=True)  # fmt: skip
+    print(f"{label:>6} {fmt:>9}: {seconds:.1f} s (rollups {rollups:.1f}; {wall:.1f} wall, {cpu:.1f} CPU), "
+          f"{rss:,.0f} MiB, written {written:,}, again {again[0]:.1f} s ({again[4]:,} duplicates), load {load:.2f}",
+          flush=True)  # fmt: skip
     return run
 
 
@@ -269,11 +280,14 @@ def duckdb_baseline(work: Path, events: int, args: argparse.Namespace) -> Run:
     shutil.rmtree(target, ignore_errors=True)
     load = os.getloadavg()[0]
     command = [args.python, "-c", _DUCKDB, str(work / FORMATS["parquet"]), str(target)]
-    output, wall, rss = child(command, work, dict(os.environ))
+    output, wall, rss, cpu = child(command, work, dict(os.environ))
     seconds = float(re.search(r"seconds=([\d.]+)", output).group(1))
     shutil.rmtree(target, ignore_errors=True)
-    print(f"duckdb   parquet: {seconds:.2f} s ({wall:.1f} wall), {rss:,.0f} MiB, load {load:.2f}", flush=True)
-    return Run("duckdb", "parquet", events, seconds, wall, rss, load)
+    print(
+        f"duckdb   parquet: {seconds:.2f} s ({wall:.1f} wall, {cpu:.1f} CPU), {rss:,.0f} MiB, load {load:.2f}",
+        flush=True,
+    )
+    return Run("duckdb", "parquet", events, seconds, wall, rss, cpu, load)
 
 
 def checkout(before: str, work: Path) -> tuple[Path, str, bool]:
@@ -286,7 +300,7 @@ def checkout(before: str, work: Path) -> tuple[Path, str, bool]:
         subprocess.run(["git", "-C", str(PROJECT), "worktree", "add", "--detach", str(folder), before], check=True)
         made = True
     commit = subprocess.run(["git", "-C", str(folder), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return folder, commit.stdout.strip(), made
+    return folder, commit.stdout.strip() if commit.returncode == 0 else folder.name, made  # not git: its name
 
 
 def head() -> str:
@@ -310,29 +324,31 @@ def render(runs: list[Run], events: int, args, before_commit: str | None, memory
         + f" on {date.today():%Y-%m-%d}: {events:,} demo events over {args.days} days, a directory of "
         f"{args.people:,} people, no cost sent (every record priced), into a fresh folder holding only the "
         f"directory, `flask ingest` with ORG_TIMEZONE={args.tz}: its first write builds the rollups inside the "
-        "import. Seconds are the command's own count (what it prints, start-up excluded); wall includes "
-        "start-up. Load: the 1-minute load average as each run started (2 cores, shared with other work). "
+        "import. Seconds are the command's own count (what it prints, start-up excluded), of which rollups: the "
+        "rollup build inside it (what it prints); wall and CPU (user + system, of the child) include start-up. "
+        "Load: the 1-minute load average as each run started (2 cores, shared with other work). "
         f"OTLP/JSON: the first {args.otlp_events:,} events, in the first round only. "
         f"Before: {before_commit or '-'}; after: {head()}. Old and new take turns, in alternating order.",
         "",
         f"- {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs; "
         f"Python {platform.python_version()}",
         "",
-        "| format | code | load | first import s | events/s | wall s | peak RSS MiB | re-import s | events/s | "
-        "re-import RSS MiB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| format | code | load | first import s | events/s | of which rollups s | wall s | CPU s | peak RSS MiB | "
+        "re-import s | events/s | re-import RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
         if run.label == "duckdb":
             lines.append(
                 f"| Parquet → date partitions | DuckDB `COPY` | {run.load:.2f} | {run.seconds:.2f} | "
-                f"{run.events / run.seconds:,.0f} | {run.wall:.1f} | {run.rss_mib:,.0f} | | | |"
+                f"{run.events / run.seconds:,.0f} | | {run.wall:.1f} | {run.cpu:.1f} | {run.rss_mib:,.0f} | | | |"
             )
             continue
         lines.append(
             f"| {NAMES[run.fmt]}{'' if run.events == events else f' ({run.events:,})'} | {run.label} | "
-            f"{run.load:.2f} | {run.seconds:.1f} | {run.events / run.seconds:,.0f} | {run.wall:.1f} | "
-            f"{run.rss_mib:,.0f} | {run.again_seconds:.1f} | {run.events / run.again_seconds:,.0f} | "
+            f"{run.load:.2f} | {run.seconds:.1f} | {run.events / run.seconds:,.0f} | {run.rollups:.1f} | "
+            f"{run.wall:.1f} | {run.cpu:.1f} | {run.rss_mib:,.0f} | "
+            f"{run.again_seconds:.1f} | {run.events / run.again_seconds:,.0f} | "
             f"{run.again_rss_mib:,.0f} |"
         )
     lines.append("")
@@ -345,7 +361,8 @@ def render(runs: list[Run], events: int, args, before_commit: str | None, memory
     if memory is not None:
         lines.append(
             f"- {memory.written:,} events as one Parquet file (the events above repeated under new ids), this "
-            f"code: {memory.seconds:.1f} s ({memory.written / memory.seconds:,.0f} events/s), peak RSS "
+            f"code: {memory.seconds:.1f} s ({memory.written / memory.seconds:,.0f} events/s; rollups "
+            f"{memory.rollups:.1f} s of it), peak RSS "
             f"{memory.rss_mib:,.0f} MiB, load {memory.load:.2f} as it started"
         )
     lines.append(f"<!-- /{SECTION}:{args.events} -->")
@@ -391,8 +408,8 @@ def main(argv: list[str] | None = None) -> None:
             target = work / "target-memory"
             shutil.copytree(schema.directory_dir(source), schema.directory_dir(target))
             load = os.getloadavg()[0]
-            seconds, wall, rss, written, _dup, _q = ingest(PROJECT, target, big, "parquet", args)
-            memory = Run("after", "parquet", total, seconds, wall, rss, load, written)
+            seconds, wall, rss, written, _dup, _q, cpu, rollups = ingest(PROJECT, target, big, "parquet", args)
+            memory = Run("after", "parquet", total, seconds, wall, rss, cpu, load, written, rollups)
             print(f"memory: {total:,} events, {seconds:.1f} s, peak RSS {rss:,.0f} MiB", flush=True)
         order = [*FORMATS]
         runs.sort(key=lambda r: (r.label != "duckdb", order.index(r.fmt)))  # stable: turns stay in order

@@ -415,3 +415,26 @@ def test_otlp_counts_sent_as_numbers_are_read_as_columns_too(data_dir, tmp_path,
     assert otlp_columns.read_file(source, _validator(data_dir), "team.id") is not None
     fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
     assert fast == slow and fast[0][:4] == (len(RECORDS), 3, 1, len(RECORDS) - 4)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("stringValue", 12345), ("stringValue", True), ("stringValue", {"a": 1}), ("traceId", 1), ("name", False)],
+)
+def test_otlp_a_value_of_the_wrong_type_is_refused_not_read_as_text(data_dir, tmp_path, monkeypatch, key, value):
+    """Polars' reader (a count spelt both ways in one file) would take a number or a flag where text is due
+    as its text, and import it; protobuf's reader refuses the file, so the column path must leave it to it."""
+    with_prices(data_dir)
+    documents = json.loads(json.dumps(OTLP_DOCUMENTS))
+    span = documents[0]["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    if key == "stringValue":
+        span["attributes"][0]["value"] = {"stringValue": value}  # gen_ai.agent.id
+    else:
+        span[key] = value
+    source = tmp_path / "traces.json"
+    source.write_text("".join(json.dumps(document) + "\n" for document in documents))
+    assert otlp_columns.read_file(source, _validator(data_dir), "team.id") is None
+    before = sorted(schema.events_dir(data_dir).glob("*/*.parquet"))
+    with pytest.raises(ingest.IngestError, match="not an OTLP/JSON ExportTraceServiceRequest"):
+        ingest.ingest_files(data_dir, [source], now=NOW)
+    assert sorted(schema.events_dir(data_dir).glob("*/*.parquet")) == before  # nothing imported

@@ -49,6 +49,9 @@ _SNAKE_CASE = re.compile(
     rb'string_value|int_value|double_value|instrumentation_library_spans)"'
 )
 _NESTED_VALUE = re.compile(rb'"(?:stringValue|intValue|doubleValue|boolValue)"\s*:\s*[\[{]')
+# a key whose value must be a JSON string, given a number, a flag, an object or a list (not null); a
+# key is the only string followed by a colon, so this never matches inside a value
+_NOT_TEXT = re.compile(rb'"(?:traceId|spanId|parentSpanId|name|key|stringValue)"\s*:\s*[^"\sn]')
 _HEX = r"^(?:[0-9a-fA-F]{2})+$"
 _ERROR_CODES = ("2", "STATUS_CODE_ERROR")
 _STATUS_CODES = ("0", "1", *_ERROR_CODES, "STATUS_CODE_UNSET", "STATUS_CODE_OK")
@@ -86,8 +89,9 @@ def _documents(content: bytes, expected: int) -> pl.DataFrame:
         table = pj.read_json(pa.BufferReader(content), read_options=pj.ReadOptions(block_size=_BLOCK_BYTES))
     except pa.ArrowInvalid:
         # a value spelt both ways in one file (a count as a number and as a string, as OTLP/JSON allows):
-        # Polars' reader takes the schema's types, but would also take an object as text, so not then
-        if _NESTED_VALUE.search(content):
+        # Polars' reader takes the schema's types, but would also take an object, a number or a flag as
+        # text where protobuf's reader refuses the file, so not then
+        if _NESTED_VALUE.search(content) or _NOT_TEXT.search(content):
             raise _NotColumnar from None
         documents = pl.read_ndjson(content, schema=_SCHEMA)
     else:

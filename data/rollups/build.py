@@ -84,6 +84,7 @@ from new
 order by code
 """
 
+
 @dataclass(frozen=True)
 class Build:
     months: int
@@ -177,8 +178,9 @@ def _aggregate(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> pl.D
     """One table's rows from its builder SQL, given the parameters it uses."""
     text = (SQL_DIR / f"{table}.sql").read_text()
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
-    con.execute(text, {key: value for key, value in params.items() if key in used})
-    return pl.from_arrow(con.to_arrow_table())
+    # a relation's Arrow result, not the cursor's: that one is copied once more (1M rows of user_month: 0.2 s)
+    relation = con.sql(text, params={key: value for key, value in params.items() if key in used})
+    return pl.from_arrow(relation.to_arrow_table())
 
 
 def _month_rows(con: duckdb.DuckDBPyConnection, user_day: pl.DataFrame) -> pl.DataFrame:
