@@ -27,8 +27,8 @@ def test_duckdb_cannot_read_the_cookie_key_or_the_accounts(app, reader, name):
         queries.cursor().sql(f"select content from {reader}('{folder / name}')").fetchall()  # noqa: S608
 
 
-def test_duckdb_still_reads_events_and_directory(app):
+def test_duckdb_still_reads_rollups_and_directory(app):
     with app.app_context():
         cursor = queries.cursor()
-        assert cursor.sql("select count(*) from events").fetchall() == [(9,)]
+        assert cursor.sql("select sum(interactions) from user_day").fetchall() == [(9,)]
         assert cursor.sql("select count(*) > 0 from users").fetchall() == [(True,)]

@@ -35,7 +35,7 @@ from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
 from tests import org
-from tests.oracle import raw_events
+from tests.oracle import events_cursor, raw_events
 from tests.test_ingest import event, jsonl, with_prices
 from tests.test_otlp import TOKEN, otlp_json, otlp_json_span
 from tests.test_people_scope import write_org_with_a_mover
@@ -124,7 +124,8 @@ def _questions(user_id: str) -> dict[str, Callable[[Period, Scope], pl.DataFrame
 def _busiest_user(app) -> str:
     with app.app_context():
         busiest = "select user_id from events group by 1 order by count(*) desc, 1 limit 1"
-        return queries.cursor().sql(busiest).fetchall()[0][0]
+        with events_cursor() as raw:
+            return raw.sql(busiest).fetchall()[0][0]
 
 
 def _cases(teams: list[str], agents: list[str], every_pair: bool) -> list[tuple[Period, Scope]]:

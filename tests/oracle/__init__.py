@@ -14,16 +14,30 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+import queries
+from data import schema
 from queries import cache as query_cache
 from queries import db
 
 ORACLE = Path(__file__).parent
 
 
-def execute_on_events(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
+@contextmanager
+def events_cursor() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor of the app's database (its macros, directory tables and rollups) that also reads the raw
+    events, as `events`: a temporary view, its own (the serving cursors have no `events`)."""
+    folder = queries.database().data_dir
+    columns = pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date})
+    body = schema.events_view_sql(folder) if schema.has_events(folder) else schema.empty_select(columns)
+    with queries.database().cursor() as cursor:
+        cursor.sql(f"create temp view events as {body}")
+        yield cursor
+
+
+def execute_on_events(_cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
     """`name`'s oracle over the raw events, with the parameters it uses."""
     sql = (ORACLE / f"{name}.sql").read_text()
-    with db.reading_data():
+    with db.reading_data(), events_cursor() as cursor:
         cursor.execute(sql, {key: params[key] for key in db.parameters_of(sql)})
         return pl.from_arrow(cursor.to_arrow_table())
 
