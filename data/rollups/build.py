@@ -285,7 +285,7 @@ def _build_sets(
 
 def _build_totals(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
     """`user_totals` from all of `user_month`'s files in `folder` (after the codes: its keys use them): each
-    row holds a person's whole history, so a write to any month writes them all again. Returns its rows."""
+    row holds a person's whole history, so a write to an earlier month writes them all again. Returns its rows."""
     con.sql(f"create or replace view user_month as {rollup_view_sql(folder.parent, 'user_month', folder)}")
     frame = _aggregate(con, TOTALS, {})
     _write(frame, folder / TOTALS_FILE, TOTALS_ROW_GROUP_ROWS)
