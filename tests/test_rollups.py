@@ -287,6 +287,66 @@ def test_an_incremental_update_writes_the_same_files_as_a_full_build(demo_dir: P
             assert_frame_equal(pl.read_parquet(part), pl.read_parquet(full))
 
 
+def _add_events(folder: Path, name: str, *changes: dict) -> list[dt.date]:
+    """Events like the demo's first one, each changed as given (`ts` a UTC datetime), written as a file of
+    their own into their date's folder; returns the local days to update."""
+    template = pl.read_parquet(next(folder.glob("events/utc_date=*/*.parquet"))).head(1)
+    dates = set()
+    for number, change in enumerate(changes):
+        date = change["ts"].date()
+        row = template.with_columns(event_id=pl.lit(f"{name}-{number}"), **{k: pl.lit(v) for k, v in change.items()})
+        (partition := schema.partition_dir(folder, date.isoformat())).mkdir(exist_ok=True)
+        row.cast(template.schema).write_parquet(partition / f"{name}-{number}.parquet")
+        dates.add(date)
+    return rollup.local_days_of(dates)
+
+
+def _assert_totals_as_a_full_build(folder: Path, tmp_path: Path, step: str) -> None:
+    full = tmp_path / f"full-{step}"
+    shutil.copytree(folder, full)
+    rollup.build(full, TZ)  # the codes kept, as every full build keeps them
+    assert_frame_equal(pl.read_parquet(folder / "rollups" / "user_totals.parquet"),
+                       pl.read_parquet(full / "rollups" / "user_totals.parquet"))  # fmt: skip
+
+
+def test_user_totals_after_an_update_of_its_last_months_is_as_a_full_build(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes to the last month append to `user_totals` (nothing read but its old rows and those months'):
+    the same rows, in the same order, as a build from every month; a write to an earlier month builds it all."""
+    folder = _copy(demo_dir, tmp_path)
+    people = pl.read_parquet(folder / "rollups" / "user_totals.parquet").filter(pl.col("agent_id").is_null())
+    mover = people.filter(~pl.col("moved")).row(0, named=True)
+    other_team = people.filter(pl.col("team_id") != mover["team_id"])["team_id"][0]
+    at = lambda day, hour=15: dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)  # noqa: E731
+    steps = {
+        "a day of the last month": [{"ts": at(END - dt.timedelta(days=3))}, {"ts": at(END, 2)}],
+        "a new person": [{"ts": at(END), "user_id": "u_new"}, {"ts": at(END, 3), "user_id": "u_new"}],
+        "a person moving team": [{"ts": at(END), "user_id": mover["user_id"], "team_id": other_team}],
+        "a day starting a month": [{"ts": at(dt.date(2026, 5, 1), 4), "agent_id": "a_new"}],
+        "a month after an empty one": [
+            {"ts": at(dt.date(2026, 7, 31), 23), "user_id": "u_new"},
+            {"ts": at(dt.date(2026, 7, 30)), "user_id": "u_gone"},
+        ],
+    }
+    full_build = rollup._build_totals  # the full builds compared with, in folders of their own, use it
+
+    def never_here(con: object, at: Path) -> int:
+        assert at != folder / "rollups", "built from every month"
+        return full_build(con, at)
+
+    monkeypatch.setattr(rollup, "_build_totals", never_here)
+    for step, changes in steps.items():
+        rollup.build(folder, TZ, _add_events(folder, step.replace(" ", "-"), *changes))
+        _assert_totals_as_a_full_build(folder, tmp_path, step)
+    (schema.partition_dir(folder, "2026-07-30") / "a-month-after-an-empty-one-1.parquet").unlink()  # erased
+    rollup.build(folder, TZ, rollup.local_days_of([dt.date(2026, 7, 30)]))
+    _assert_totals_as_a_full_build(folder, tmp_path, "erased")
+    monkeypatch.setattr(rollup, "_build_totals", full_build)
+    rollup.build(folder, TZ, _add_events(folder, "earlier", {"ts": at(dt.date(2026, 3, 10)), "user_id": "u_new"}))
+    _assert_totals_as_a_full_build(folder, tmp_path, "an earlier month")
+
+
 def test_user_month_holds_each_persons_local_days_as_bit_masks(tmp_path: Path) -> None:
     """tests/org.py in New York, worked out by hand: Mia's 2 March (Monday, twice) and 8 March (Sunday,
     01:30 just before the clocks went forward) are bits 1 and 7; Sam's 9 March 03:30 UTC is still 8 March
