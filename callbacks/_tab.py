@@ -14,6 +14,13 @@ Each part stays its own function (tests call them directly) and is memoised on i
 (`callbacks._memo`), and a part that fails does what a failed callback did before: its outputs stay
 as they were, the error is logged and the page says so (`callbacks._errors`), and the other parts
 are still shown.
+
+The page's own answer carries the tab's outputs (`with_tab_data`): Dash asks for the page (its layout,
+`layouts/<tab>.py`, components only) when the URL changes, and the store the tab's callback reads comes
+with it; the callback would then be asked for in a second round trip, once the page was drawn with empty
+charts, and everything drawn again. So the wiring answers the same parts into the page's components
+before the page goes out, and the callback fires only when its store changes in the browser (never at
+the page's first drawing: `prevent_initial_call`, as the tab's outputs come in the same chunk).
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ from collections.abc import Callable, Sequence
 
 import dash
 from dash import Input, Output, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from flask import current_app
 
 from callbacks._errors import show_callback_error
 from callbacks._memo import MISSING, memoised, request_key
@@ -32,6 +41,8 @@ from queries.pools import process_pool
 
 Part = tuple[Sequence[Output], Callable]
 PART_THREADS = 4  # per process; each request's own thread works too
+_TABS = "telemetry_tabs"  # the Flask app's extension: each tab's store id -> (outputs, callback function)
+NoUpdate = type(no_update)
 
 
 def _answer(update: Callable, count: int, args: tuple) -> list:
@@ -106,6 +117,40 @@ def together(parts: Sequence[Part]) -> Callable:
 
 
 def register_tab(app: dash.Dash, query: Input, parts: Sequence[Part]) -> None:
-    """Register the parts that read `query` as one callback."""
+    """Register the parts that read `query` as one callback, and as the page's own data (`with_tab_data`)."""
     outputs = [output for part_outputs, _update in parts for output in part_outputs]
-    app.callback(*outputs, query)(together(parts))
+    update_tab = together(parts)
+    app.callback(*outputs, query, prevent_initial_call=True)(update_tab)
+    app.server.extensions.setdefault(_TABS, {})[query.component_id] = (outputs, update_tab)
+
+
+def fill_tab(content: object) -> object:
+    """A page's components with its tab's outputs in place, answered as the tab's callback answers them."""
+    if not isinstance(content, Component):
+        return content
+    for store_id, (outputs, update_tab) in current_app.extensions.get(_TABS, {}).items():
+        try:
+            store = content[store_id]
+        except KeyError:
+            continue  # another tab's page
+        for output, value in zip(outputs, update_tab(store.data), strict=True):
+            if not isinstance(value, NoUpdate):  # a part that failed: as the layout drew it, the error shown
+                setattr(content[output.component_id], output.component_property, value)
+    return content
+
+
+def with_tab_data(registry: dict) -> None:
+    """Each page of Dash's registry answered with its tab's data (`fill_tab`); the layouts stay as written."""
+    for page in registry.values():
+        layout = page.get("layout")
+        if callable(layout) and not getattr(layout, "fills_tab", False):
+            page["layout"] = _filled(layout)
+
+
+def _filled(layout: Callable) -> Callable:
+    @functools.wraps(layout)
+    def page(**query):
+        return fill_tab(layout(**query))
+
+    page.fills_tab = True
+    return page
