@@ -15,12 +15,14 @@ Each part stays its own function (tests call them directly) and is memoised on i
 as they were, the error is logged and the page says so (`callbacks._errors`), and the other parts
 are still shown.
 
-The page's own answer carries the tab's outputs (`with_tab_data`): Dash asks for the page (its layout,
-`layouts/<tab>.py`, components only) when the URL changes, and the store the tab's callback reads comes
-with it; the callback would then be asked for in a second round trip, once the page was drawn with empty
-charts, and everything drawn again. So the wiring answers the same parts into the page's components
-before the page goes out, and the callback fires only when its store changes in the browser (never at
-the page's first drawing: `prevent_initial_call`, as the tab's outputs come in the same chunk).
+The page's own answer carries the tab's outputs when they are kept (`with_tab_data`): Dash asks for the
+page (its layout, `layouts/<tab>.py`, components only) when the URL changes, and the store the tab's
+callback reads comes with it; the callback was then asked for in a second round trip, once the page was
+drawn with empty charts, and everything was drawn again. A tab seen before (every part's output kept for
+this viewer, data version and day) now goes out with its outputs in place; any other goes out at once
+with its loading placeholders and a timer that asks for them once it is drawn (`update_asked`, the same
+parts), so a page never waits for a question. The tab's callback on its store itself never fires at the
+page's first drawing (`prevent_initial_call`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import functools
 from collections.abc import Callable, Sequence
 
 import dash
-from dash import Input, Output, no_update
+from dash import Input, Output, State, dcc, no_update
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from flask import current_app
@@ -113,7 +115,21 @@ def together(parts: Sequence[Part]) -> Callable:
             _answer_side_by_side(missing, args, answers)
         return tuple(value for answer in answers for value in answer)
 
+    def kept(*args) -> tuple | None:
+        """Every part's kept outputs in order, computing nothing; None unless all are kept."""
+        shared = request_key(args)
+        answers = [_kept(update, count, shared) for update, count in memoised_parts]
+        if any(answer is None for answer in answers):
+            return None
+        return tuple(value for answer in answers for value in answer)
+
+    update_tab.kept = kept
     return update_tab
+
+
+def asking(query_id: str) -> str:
+    """The id of the timer a page sent without its tab's outputs carries (`fill_tab`)."""
+    return f"{query_id}-ask"
 
 
 def register_tab(app: dash.Dash, query: Input, parts: Sequence[Part]) -> None:
@@ -121,11 +137,19 @@ def register_tab(app: dash.Dash, query: Input, parts: Sequence[Part]) -> None:
     outputs = [output for part_outputs, _update in parts for output in part_outputs]
     update_tab = together(parts)
     app.callback(*outputs, query, prevent_initial_call=True)(update_tab)
+
+    def update_asked(_ticks: int | None, query_data: object) -> tuple:
+        """The tab's outputs for a page that went out without them, once it is drawn."""
+        return update_tab(query_data)
+
+    again = [Output(output.component_id, output.component_property, allow_duplicate=True) for output in outputs]
+    ask = Input(asking(query.component_id), "n_intervals")
+    app.callback(*again, ask, State(query.component_id, "data"), prevent_initial_call=True)(update_asked)
     app.server.extensions.setdefault(_TABS, {})[query.component_id] = (outputs, update_tab)
 
 
 def fill_tab(content: object) -> object:
-    """A page's components with its tab's outputs in place, answered as the tab's callback answers them."""
+    """A page's components with its tab's kept outputs in place, or else with a timer that asks for them."""
     if not isinstance(content, Component):
         return content
     for store_id, (outputs, update_tab) in current_app.extensions.get(_TABS, {}).items():
@@ -133,10 +157,21 @@ def fill_tab(content: object) -> object:
             store = content[store_id]
         except KeyError:
             continue  # another tab's page
-        for output, value in zip(outputs, update_tab(store.data), strict=True):
-            if not isinstance(value, NoUpdate):  # a part that failed: as the layout drew it, the error shown
+        values = update_tab.kept(store.data)
+        if values is None:  # fires once, a moment after the page is drawn (an input of the page's own)
+            timer = dcc.Interval(id=asking(store_id), interval=1, max_intervals=1)
+            content.children = [*_as_children(content.children), timer]
+            continue
+        for output, value in zip(outputs, values, strict=True):
+            if not isinstance(value, NoUpdate):  # kept as the callback answered: this output unchanged
                 setattr(content[output.component_id], output.component_property, value)
     return content
+
+
+def _as_children(children: object) -> list:
+    if children is None:
+        return []
+    return list(children) if isinstance(children, list | tuple) else [children]
 
 
 def with_tab_data(registry: dict) -> None:
