@@ -9,6 +9,7 @@ from flask import Flask
 
 from callbacks import analytics, billing, budgets, charts, dashboard, report, report_schedule, schedules, shell, users
 from callbacks._figures import use_house_template
+from callbacks._tab import with_tab_data
 
 
 def register_all(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
@@ -24,3 +25,4 @@ def register_all(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
     charts.register_callbacks(app)
     schedules.register_callbacks(app)
     report_schedule.register_callbacks(app)
+    with_tab_data(dash.page_registry)  # after the tabs registered their parts

@@ -14,6 +14,15 @@ Each part stays its own function (tests call them directly) and is memoised on i
 (`callbacks._memo`), and a part that fails does what a failed callback did before: its outputs stay
 as they were, the error is logged and the page says so (`callbacks._errors`), and the other parts
 are still shown.
+
+The page's own answer carries the tab's outputs when they are kept (`with_tab_data`): Dash asks for the
+page (its layout, `layouts/<tab>.py`, components only) when the URL changes, and the store the tab's
+callback reads comes with it; the callback was then asked for in a second round trip, once the page was
+drawn with empty charts, and everything was drawn again. A tab seen before (every part's output kept for
+this viewer, data version and day) now goes out with its outputs in place; any other goes out at once
+with its loading placeholders and a timer that asks for them once it is drawn (`update_asked`, the same
+parts), so a page never waits for a question. The tab's callback on its store itself never fires at the
+page's first drawing (`prevent_initial_call`).
 """
 
 from __future__ import annotations
@@ -25,8 +34,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import dash
-from dash import Input, Output, no_update
+from dash import Input, Output, State, dcc, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from flask import current_app
 
 from callbacks._errors import show_callback_error
 from callbacks._memo import MISSING, memoised, request_key
@@ -42,6 +53,8 @@ def part_pool() -> ThreadPoolExecutor:
     if pool is None:
         pool = _pools.setdefault(os.getpid(), ThreadPoolExecutor(PART_THREADS, thread_name_prefix="tab-part"))
     return pool
+_TABS = "telemetry_tabs"  # the Flask app's extension: each tab's store id -> (outputs, callback function)
+NoUpdate = type(no_update)
 
 
 def _answer(update: Callable, count: int, args: tuple) -> list:
@@ -112,10 +125,77 @@ def together(parts: Sequence[Part]) -> Callable:
             _answer_side_by_side(missing, args, answers)
         return tuple(value for answer in answers for value in answer)
 
+    def kept(*args) -> tuple | None:
+        """Every part's kept outputs in order, computing nothing; None unless all are kept."""
+        shared = request_key(args)
+        answers = [_kept(update, count, shared) for update, count in memoised_parts]
+        if any(answer is None for answer in answers):
+            return None
+        return tuple(value for answer in answers for value in answer)
+
+    update_tab.kept = kept
     return update_tab
 
 
+def asking(query_id: str) -> str:
+    """The id of the timer a page sent without its tab's outputs carries (`fill_tab`)."""
+    return f"{query_id}-ask"
+
+
 def register_tab(app: dash.Dash, query: Input, parts: Sequence[Part]) -> None:
-    """Register the parts that read `query` as one callback."""
+    """Register the parts that read `query` as one callback, and as the page's own data (`with_tab_data`)."""
     outputs = [output for part_outputs, _update in parts for output in part_outputs]
-    app.callback(*outputs, query)(together(parts))
+    update_tab = together(parts)
+    app.callback(*outputs, query, prevent_initial_call=True)(update_tab)
+
+    def update_asked(_ticks: int | None, query_data: object) -> tuple:
+        """The tab's outputs for a page that went out without them, once it is drawn."""
+        return update_tab(query_data)
+
+    again = [Output(output.component_id, output.component_property, allow_duplicate=True) for output in outputs]
+    ask = Input(asking(query.component_id), "n_intervals")
+    app.callback(*again, ask, State(query.component_id, "data"), prevent_initial_call=True)(update_asked)
+    app.server.extensions.setdefault(_TABS, {})[query.component_id] = (outputs, update_tab)
+
+
+def fill_tab(content: object) -> object:
+    """A page's components with its tab's kept outputs in place, or else with a timer that asks for them."""
+    if not isinstance(content, Component):
+        return content
+    for store_id, (outputs, update_tab) in current_app.extensions.get(_TABS, {}).items():
+        try:
+            store = content[store_id]
+        except KeyError:
+            continue  # another tab's page
+        values = update_tab.kept(store.data)
+        if values is None:  # fires once, a moment after the page is drawn (an input of the page's own)
+            timer = dcc.Interval(id=asking(store_id), interval=1, max_intervals=1)
+            content.children = [*_as_children(content.children), timer]
+            continue
+        for output, value in zip(outputs, values, strict=True):
+            if not isinstance(value, NoUpdate):  # kept as the callback answered: this output unchanged
+                setattr(content[output.component_id], output.component_property, value)
+    return content
+
+
+def _as_children(children: object) -> list:
+    if children is None:
+        return []
+    return list(children) if isinstance(children, list | tuple) else [children]
+
+
+def with_tab_data(registry: dict) -> None:
+    """Each page of Dash's registry answered with its tab's data (`fill_tab`); the layouts stay as written."""
+    for page in registry.values():
+        layout = page.get("layout")
+        if callable(layout) and not getattr(layout, "fills_tab", False):
+            page["layout"] = _filled(layout)
+
+
+def _filled(layout: Callable) -> Callable:
+    @functools.wraps(layout)
+    def page(**query):
+        return fill_tab(layout(**query))
+
+    page.fills_tab = True
+    return page

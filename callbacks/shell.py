@@ -191,6 +191,15 @@ def update_filters(search, pathname, preset, start, end, teams, agents) -> tuple
     return (*controls, no_update, no_update, no_update)
 
 
+def update_shell(search, pathname, preset, start, end, teams, agents) -> tuple:
+    """The filter bar and the URL (`update_filters`) and, when the URL changed, who is in and the data notice
+    (`update_frame`): one request when a tab opens, not two."""
+    bar = update_filters(search, pathname, preset, start, end, teams, agents)
+    if ctx.triggered_id in (None, ids.SHELL_LOCATION):
+        return (*bar, *update_frame(pathname))
+    return (*bar, no_update, no_update, no_update)
+
+
 def period_preset_class(pathname: str | None) -> str:
     """The Billing tab names its period in its own selector (billing periods), so the bar's preset is hidden
     there: one period control per page."""
@@ -206,12 +215,6 @@ def register_callbacks(app: dash.Dash) -> None:
         [State(ids.NAV_LINKS[slug], "href") for slug, _label, _path in TABS],
     )
     app.callback(
-        Output(ids.SHELL_USER, "children"),
-        Output(ids.SHELL_SCOPE, "children"),
-        Output(ids.SHELL_NOTICE, "children"),
-        Input(ids.SHELL_LOCATION, "pathname"),
-    )(update_frame)
-    app.callback(
         Output(ids.SHELL_LOCATION, "search"),
         Output(ids.FILTER_PRESET, "value"),
         Output(ids.FILTER_RANGE, "start_date"),
@@ -222,6 +225,9 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.FILTER_TEAMS, "options"),
         Output(ids.FILTER_AGENTS, "options"),
         Output(ids.FILTER_PERIOD, "className"),
+        Output(ids.SHELL_USER, "children"),
+        Output(ids.SHELL_SCOPE, "children"),
+        Output(ids.SHELL_NOTICE, "children"),
         Input(ids.SHELL_LOCATION, "search"),
         Input(ids.SHELL_LOCATION, "pathname"),
         Input(ids.FILTER_PRESET, "value"),
@@ -229,7 +235,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.FILTER_RANGE, "end_date"),
         Input(ids.FILTER_TEAMS, "value"),
         Input(ids.FILTER_AGENTS, "value"),
-    )(update_filters)
+    )(update_shell)
     app.clientside_callback(  # "Copy link", in the browser alone (assets/copy_link.js)
         ClientsideFunction("telemetry", "copyLink"),
         Output(ids.FILTER_COPY_LINK, "children"),

@@ -108,7 +108,8 @@ def test_the_date_range_writes_days_as_the_tabs_do_and_the_url_stays_iso(browser
     wait(browser).until(lambda b: text_of(b, "dashboard-kpi-interactions-value") == "5")  # e6 (8 March) left out
 
 
-def test_a_loading_grid_says_so_and_an_empty_period_says_when_data_start(browser, live_server):
+def test_a_loading_grid_says_so_and_an_empty_period_says_when_data_start(browser, live_server, results):
+    # A fresh result cache (`results`): a tab seen before comes with its data in the page, nothing to load.
     hold_requests(browser, ["analytics-agent-table", "billing-team-grid"])
     sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
     wait(browser).until(held)

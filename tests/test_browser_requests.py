@@ -15,11 +15,13 @@ from tests.test_browser_access import WEEK, sign_in, wait
 
 pytestmark = pytest.mark.browser
 
-# Per tab: the shell (who is in, notice, filter choices), the filter bar, the page, the tab's data; and the
-# Users grid's first block, with its search note. Billing's period selector, set to what the URL shows,
-# asks nothing (the browser tells it from a period chosen there).
-SWITCH = {"dashboard": 4, "analytics": 4, "users": 5, "billing": 4, "schedules": 4}
-FRESH = SWITCH  # the same requests: the report dialog and the tab links ask nothing until used
+# Per tab: the shell with its filter bar (who is in, the notice, the filter choices and values) and the page;
+# and the Users grid's first block, with its search note, and the Schedules page's list. A tab seen before
+# comes with its data in the page's own answer; a tab seen first goes out without and asks for them once
+# drawn (one request more). Billing's period selector, set to what the URL shows, asks nothing (the browser
+# tells it from a period chosen there). The report dialog and the tab links ask nothing until used.
+SEEN = {"dashboard": 2, "analytics": 2, "users": 3, "billing": 2, "schedules": 3}
+FIRST = {slug: count + (slug != "schedules") for slug, count in SEEN.items()}
 
 
 @pytest.mark.parametrize("who", ["admin", pytest.param("manager", marks=pytest.mark.long)])  # manager: test-long
@@ -29,8 +31,11 @@ def test_tabs_ask_only_what_they_show(browser, live_server, who):
     wait(browser).until(lambda b: "/telemetry" in b.current_url)
     for slug, _label, path in TABS:
         shown = page_ready.fresh_load(browser, f"{live_server}{path}{WEEK}")
-        assert shown["requests"] == FRESH[slug], ("fresh load", slug, shown["outputs"])
+        assert shown["requests"] == FIRST[slug], ("first fresh load", slug, shown["outputs"])
     for slug, _label, path in TABS:  # from the last tab loaded, Schedules, to each in turn
         shown = page_ready.switch_tab(browser, ids.NAV_LINKS[slug], path)
-        assert shown["requests"] == SWITCH[slug], ("tab switch", slug, shown["outputs"])
+        assert shown["requests"] == SEEN[slug], ("tab switch", slug, shown["outputs"])
         assert browser.current_url.endswith(path + WEEK)  # the link kept the period
+    for slug, _label, path in TABS:
+        shown = page_ready.fresh_load(browser, f"{live_server}{path}{WEEK}")
+        assert shown["requests"] == SEEN[slug], ("fresh load", slug, shown["outputs"])
