@@ -162,6 +162,8 @@ def reclaim(scope: Scope, tz: str, days: int, today: dt.date | None = None) -> p
     return run(cursor(), "reclaim_seats", {**scope.params(), "tz": tz, "today": today, "days": days})
 
 
-def seats_cost(rows: int, seat_cost_usd: Decimal | None) -> Decimal | None:
+def seats_cost(rows: int, seat_cost_usd: Decimal | float | None) -> Decimal | None:
     """What `rows` reclaimable seats cost a month at `seat_cost_usd` per person (SEAT_COST_USD), None if unset."""
-    return None if seat_cost_usd is None else (Decimal(seat_cost_usd) * rows).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return (
+        None if seat_cost_usd is None else (Decimal(str(seat_cost_usd)) * rows).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    )
