@@ -29,7 +29,8 @@ RECLAIM_COLUMNS = [
     {"field": "managers", "headerName": "Manager", "minWidth": 140},
     {"field": "last_active", "headerName": "Last active",
      "valueFormatter": {"function": "params.data.last_active_text"}},
-    {"field": "idle_days", "headerName": "Days idle", "type": "rightAligned", "filter": "agNumberColumnFilter"},
+    {"field": "idle_days", "headerName": "Days idle", "type": "rightAligned", "filter": "agNumberColumnFilter",
+     "minWidth": 120},
 ]  # fmt: skip
 
 

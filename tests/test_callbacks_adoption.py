@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 from dash import no_update
 
@@ -67,3 +69,17 @@ def test_a_formula_looking_name_is_exported_as_text(signed_in, data_dir):
     with signed_in("admin"):
         content = adoption.export_reclaim(1, 90, WEEK)["content"]
     assert "u7,'=HYPERLINK(1)," in content
+
+
+def test_the_dashboard_shows_stickiness_beside_the_active_users(signed_in):
+    from callbacks import dashboard
+
+    with signed_in("admin"):
+        _note, row = dashboard.update_kpis(WEEK, dt.date(2026, 12, 6))
+    card = next(col.children for col in row.children if col.children.id == "dashboard-kpi-active-users")
+    assert card.children.children[3].children == "Stickiness (DAU / MAU): 20.8%"  # 5 / 24
+    with signed_in("manager"):
+        _note, row = dashboard.update_kpis({"start": "2026-03-09", "end": "2026-03-15"}, dt.date(2026, 3, 11))
+    card = next(col.children for col in row.children if col.children.id == "dashboard-kpi-active-users")
+    # 9-11 March so far (today the 11th): DAU 1, 0, 0 (Sam); MAU 3, 3, 3 (Max's teams: Mia, Sam, Max): 1 / 9
+    assert card.children.children[3].children == "Stickiness (DAU / MAU): 11.1%"
