@@ -14,7 +14,7 @@ import polars as pl
 from queries import cursor, database
 from queries.db import run
 from queries.filters import Filters
-from queries.period import Period, cover, today_local
+from queries.period import Period, today_local
 from queries.scope import Scope
 from queries.usage import interactions_by_key, summary
 
@@ -61,22 +61,13 @@ def funnel(filters: Filters, by: str = "org", today: dt.date | None = None) -> p
     return run(cursor(), "adoption_funnel", filters.params(by=by, judged_end=last))
 
 
-def window_units(days: list[dt.date], length: int) -> list[dict]:
-    """The sets' units covering the `length` days that end on each of `days`, bucketed by that day."""
-    return [
-        {**unit, "bucket": day} for day in days for unit in cover(day - dt.timedelta(days=length - 1), day, "period")
-    ]
-
-
 def active_days(filters: Filters, by: str = "org", today: dt.date | None = None) -> pl.DataFrame:
     """Rows of day, key, dau, wau, mau: per day of the period up to today and per key active in the windows."""
     _check_by(by)
     period = filters.period
     last = judged_end(period, today)
-    days = [period.start + dt.timedelta(days=i) for i in range(max(0, (last - period.start).days + 1))]
-    units = {f"{name}_units": window_units(days, length) for name, length in WINDOWS.items()}
-    window_start = period.start - dt.timedelta(days=WINDOWS["month"] - 1)
-    params = filters.params(by=by, judged_end=last, window_start=window_start, **units)
+    window_start = period.start - dt.timedelta(days=max(WINDOWS.values()) - 1)
+    params = filters.params(by=by, judged_end=last, window_start=window_start)
     return run(cursor(), "adoption_active_days", params)
 
 
