@@ -19,8 +19,6 @@ from queries.period import PeriodError
 ADOPTION_ORDER = Order((("key", False),))
 COHORT_ORDER = Order((("cohort_month", False), ("month_offset", False)))
 RECLAIM_ORDER = Order((("user_id", False),))
-RATIOS = ("dau", "wau", "mau", "stickiness")  # averages and ratios: text with 6 decimals, as money is
-MONEY = ("cost_usd", "cost_per_active_usd", "cost_per_interaction_usd", "previous_cost_per_active_usd")
 
 
 def _text(value: object) -> object:

@@ -52,16 +52,23 @@ def _grid(grid_id: str, columns: list[dict], empty: str, height: int) -> dag.AgG
     )
 
 
+NAMES = {"cost_per_active_usd": "Cost per active person"}  # the others read well as their key
+
+
+def _name(key: str) -> str:
+    return NAMES.get(key, key.replace("_", " ").capitalize())
+
+
 def _definitions(names: tuple[str, ...]) -> html.Ul:
-    return html.Ul([html.Li([html.Strong(name.replace("_", " ").capitalize()), f": {DEFINITIONS[name]}"])
-                    for name in names], className="small text-muted mb-0 ps-3")  # fmt: skip
+    return html.Ul([html.Li([html.Strong(_name(name)), f": {DEFINITIONS[name]}"]) for name in names],
+                   className="small text-muted mb-0 ps-3")  # fmt: skip
 
 
 def adoption_section() -> html.Section:
     """The section, under the Users tab's charts."""
     days = dbc.RadioItems(
         id=ids.ADOPTION_RECLAIM_DAYS,
-        options=[{"label": f"Idle {n} days", "value": n} for n in RECLAIM_DAYS],
+        options=[{"label": f"{n} days", "value": n} for n in RECLAIM_DAYS],
         value=RECLAIM_DAYS[0],
         inline=True,
         className="btn-group",
@@ -71,6 +78,7 @@ def adoption_section() -> html.Section:
     )
     reclaim_tools = dbc.Row(
         [
+            dbc.Col(html.Span("Idle for", id="adoption-reclaim-days-label", className="small"), width="auto"),
             dbc.Col(days, width="auto"),
             dbc.Col(html.Div(id=ids.ADOPTION_RECLAIM_SUMMARY, className="small", role="status"), width="auto"),
             dbc.Col(
@@ -87,7 +95,7 @@ def adoption_section() -> html.Section:
         className="g-2 align-items-center mb-2",
     )
     funnel_help = [*info_tip("adoption-funnel-info", "the adoption funnel", " ".join(
-        f"{name.replace('_', ' ').capitalize()}: {DEFINITIONS[name]}" for name in
+        f"{_name(name)}: {DEFINITIONS[name]}" for name in
         ("with_access", "tried", "active", "habitual", "power")))]  # fmt: skip
     return html.Section(
         [

@@ -113,12 +113,14 @@ def per(amount: Decimal | None, count: int | None) -> Decimal | None:
 
 def adoption(filters: Filters, by: str = "org", today: dt.date | None = None) -> pl.DataFrame:
     """Per key: label, the funnel, average dau / wau / mau, stickiness, interactions, cost, cost per active person
-    and per interaction, and the cost per active person of the period before (`previous_cost_per_active_usd`)."""
+    and per interaction, and both for the comparison period (`previous_cost_per_active_usd`, ...)."""
     keys = funnel(filters, by, today)
     sticky = stickiness(active_days(filters, by, today))
     spent = costs(filters, by)
     before = costs(filters.for_period(filters.period.previous()), by).select(
-        "key", pl.col("cost_per_active_usd").alias("previous_cost_per_active_usd")
+        "key",
+        pl.col("cost_per_active_usd").alias("previous_cost_per_active_usd"),
+        pl.col("cost_per_interaction_usd").alias("previous_cost_per_interaction_usd"),
     )
     joined = (
         keys.join(sticky, on="key", how="left").join(spent, on="key", how="left").join(before, on="key", how="left")

@@ -204,13 +204,14 @@ def _billing_by(by: str, title: str) -> Callable[[Filters], Table]:
 ADOPTION_KINDS = {
     "with_access": INT, "tried": INT, "active": INT, "habitual": INT, "power": INT, "dau": FLOAT, "wau": FLOAT,
     "mau": FLOAT, "stickiness": PERCENT, "interactions": INT, "cost_usd": USD, "cost_per_active_usd": USD,
-    "cost_per_interaction_usd": USD, "previous_cost_per_active_usd": USD,
+    "cost_per_interaction_usd": USD, "previous_cost_per_active_usd": USD, "previous_cost_per_interaction_usd": USD,
 }  # fmt: skip
 ADOPTION_HEADERS = {
     "dau": "Daily active (avg)", "wau": "Weekly active (avg)", "mau": "Monthly active (avg)",
     "cost_usd": "Cost (USD)", "cost_per_active_usd": "Cost per active person (USD)",
     "cost_per_interaction_usd": "Cost per interaction (USD)",
     "previous_cost_per_active_usd": "Cost per active person, previous period (USD)",
+    "previous_cost_per_interaction_usd": "Cost per interaction, previous period (USD)",
 }  # fmt: skip
 
 

@@ -33,6 +33,7 @@ def test_adoption_of_the_organization(app, client):
             "interactions": 6, "active_users": 4, "cost_usd": "3.723334",
             "cost_per_active_usd": "0.930834", "cost_per_interaction_usd": "0.620556",
             "previous_cost_per_active_usd": "0.050000",  # 23 Feb - 1 Mar: Mia's e0
+            "previous_cost_per_interaction_usd": "0.050000",
         }
     ]  # fmt: skip
 
