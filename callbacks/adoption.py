@@ -22,10 +22,11 @@ from callbacks._figures import (
     message_figure,
     title,
 )
-from callbacks._tab import register_tab
 from layouts import ids
+from layouts._adoption import reclaim_days
 from layouts._components import DAY, format_count, format_percent, format_usd
 from queries import adoption
+from queries.filters import search_with
 from queries.period import PeriodError, today_local
 from reports.safe import spreadsheet_safe
 
@@ -136,10 +137,6 @@ def update_league(query: dict | None) -> list[dict]:
     return league_rows(adoption.adoption(filters, "team"))
 
 
-def _days(value: object) -> int:
-    return value if isinstance(value, int) and value in adoption.RECLAIM_DAYS else adoption.RECLAIM_DAYS[0]
-
-
 def reclaim_rows(frame: pl.DataFrame) -> list[dict]:
     texts = frame.with_columns(pl.col("last_active").dt.strftime(DAY).fill_null("never").alias("last_active_text"))
     return texts.with_columns(pl.col("last_active").cast(pl.String)).to_dicts()
@@ -151,17 +148,28 @@ def seats_text(count: int) -> str:
     return seats if cost is None else f"{seats}: {format_usd(cost)} a month"
 
 
-def update_reclaim(days: object, query: dict | None) -> tuple:
-    """The scope's idle seats (the URL's teams and agents too; no period: as of today) and their count."""
+def update_reclaim(query: dict | None) -> tuple:
+    """The scope's idle seats for the URL's idle days (the URL's teams and agents too; no period: as of today)
+    and their count."""
     try:
         filters = page_filters(query)
     except PeriodError as error:
         return [], str(error)
-    frame = adoption.reclaim(filters.scope, org_timezone(), _days(days))
+    frame = adoption.reclaim(filters.scope, org_timezone(), reclaim_days(query))
     return reclaim_rows(frame), seats_text(frame.height)
 
 
-def export_reclaim(n_clicks: int | None, days: object, query: dict | None):
+def update_reclaim_search(days: object, search: str | None) -> str:
+    """A choice of idle days goes into the URL (as the Users tab's view does), which redraws the grid."""
+    if days not in adoption.RECLAIM_DAYS:
+        return no_update
+    try:
+        return search_with(search, reclaim=None if days == adoption.RECLAIM_DAYS[0] else str(days))
+    except PeriodError:  # a malformed URL from the browser
+        return no_update
+
+
+def export_reclaim(n_clicks: int | None, query: dict | None):
     """The idle seats as CSV: audited, formula-looking cells made plain text."""
     if not n_clicks:
         return no_update
@@ -169,32 +177,35 @@ def export_reclaim(n_clicks: int | None, days: object, query: dict | None):
         filters = page_filters(query)
     except PeriodError:
         return no_update
-    tz, idle = org_timezone(), _days(days)
+    tz, idle = org_timezone(), reclaim_days(query)
     rows = adoption.reclaim(filters.scope, tz, idle)
     audit("export", {"what": f"reclaim:{idle}", "format": "csv", "rows": rows.height})
-    return dcc.send_string(
-        spreadsheet_safe(rows).write_csv(), f"telemetry-seats-idle-{idle}-days-{today_local(tz)}.csv"
-    )
+    name = f"telemetry-seats-idle-{idle}-days-{today_local(tz)}.csv"
+    return dcc.send_string(spreadsheet_safe(rows).write_csv(), name)
 
 
-def register_callbacks(app: dash.Dash) -> None:
-    query = Input(ids.USERS_QUERY, "data")
-    register_tab(app, query, [
+def tab_parts() -> list:
+    """The section's parts of the Users tab's one callback (callbacks/users.py, callbacks/_tab.py)."""
+    return [
         ((Output(ids.ADOPTION_FUNNEL, "figure"),), update_funnel),
         ((Output(ids.ADOPTION_STICKINESS, "children"), Output(ids.ADOPTION_ACTIVE, "figure")), update_active),
         ((Output(ids.ADOPTION_COHORTS, "figure"),), update_cohorts),
         ((Output(ids.ADOPTION_LEAGUE, "rowData"),), update_league),
-    ])  # fmt: skip
+        ((Output(ids.ADOPTION_RECLAIM, "rowData"), Output(ids.ADOPTION_RECLAIM_SUMMARY, "children")), update_reclaim),
+    ]
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    """The choice of idle days (into the URL) and the export; the rest is in `tab_parts`."""
     app.callback(
-        Output(ids.ADOPTION_RECLAIM, "rowData"),
-        Output(ids.ADOPTION_RECLAIM_SUMMARY, "children"),
+        Output(ids.USERS_NEW_SEARCH, "data", allow_duplicate=True),
         Input(ids.ADOPTION_RECLAIM_DAYS, "value"),
-        query,
-    )(update_reclaim)
+        State(ids.SHELL_LOCATION, "search"),
+        prevent_initial_call=True,
+    )(update_reclaim_search)
     app.callback(
         Output(ids.ADOPTION_RECLAIM_DOWNLOAD, "data"),
         Input(ids.ADOPTION_RECLAIM_EXPORT, "n_clicks"),
-        State(ids.ADOPTION_RECLAIM_DAYS, "value"),
         State(ids.USERS_QUERY, "data"),
         prevent_initial_call=True,
     )(export_reclaim)

@@ -64,12 +64,18 @@ def _definitions(names: tuple[str, ...]) -> html.Ul:
                    className="small text-muted mb-0 ps-3")  # fmt: skip
 
 
-def adoption_section() -> html.Section:
+def reclaim_days(query: dict) -> int:
+    """The idle days the URL asks for (`reclaim=60`), else the first choice: in the URL, so a link keeps it."""
+    text = query.get("reclaim") if isinstance(query, dict) else None
+    return next((n for n in RECLAIM_DAYS if text == str(n)), RECLAIM_DAYS[0])
+
+
+def adoption_section(query: dict) -> html.Section:
     """The section, under the Users tab's charts."""
     days = dbc.RadioItems(
         id=ids.ADOPTION_RECLAIM_DAYS,
         options=[{"label": f"{n} days", "value": n} for n in RECLAIM_DAYS],
-        value=RECLAIM_DAYS[0],
+        value=reclaim_days(query),
         inline=True,
         className="btn-group",
         inputClassName="btn-check",

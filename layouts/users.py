@@ -132,7 +132,7 @@ def layout(**query: str) -> html.Div:
             html.Div(id=ids.USERS_SEARCH_NOTE, className="small text-danger mb-1", role="status"),
             loading_table(grid()),
             charts,
-            adoption_section(),
+            adoption_section(query),
             detail,
         ]
     )

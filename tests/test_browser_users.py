@@ -122,6 +122,10 @@ def test_the_adoption_section(browser, live_server):
     browser.execute_script("arguments[0].click()", export)  # far down the page: no scrolling to it
     exported = wait(browser).until(lambda b: [f for f in csv_files(b) if "seats-idle-30" in f.name])
     assert len(exported[0].read_text().splitlines()) == 1 + 7
+    days = browser.find_element(By.XPATH, "//label[normalize-space()='90 days']")
+    browser.execute_script("arguments[0].click()", days)
+    wait(browser).until(lambda b: "reclaim=90" in b.current_url and settled(b))  # a link keeps the choice
+    wait(browser).until(lambda b: len(reclaim_names(b)) == 7)  # still all: none active since March
     ARTIFACTS.mkdir(exist_ok=True)
     for width in (1280, 390):
         emulate(browser, width, "light")

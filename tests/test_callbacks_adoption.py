@@ -44,9 +44,9 @@ def test_cohorts_and_the_league_table_of_a_manager(signed_in):
 def test_seats_to_reclaim_and_their_export(signed_in, app):
     app.config["SEAT_COST_USD"] = 20
     with signed_in("legal_manager"):
-        rows, summary = adoption.update_reclaim(30, WEEK)
-        download = adoption.export_reclaim(1, 30, WEEK)
-        assert adoption.export_reclaim(None, 30, WEEK) is no_update
+        rows, summary = adoption.update_reclaim(WEEK)
+        download = adoption.export_reclaim(1, WEEK)
+        assert adoption.export_reclaim(None, WEEK) is no_update
     assert [(row["name"], row["last_active_text"]) for row in rows] == [
         ("Noa Never", "never"),
         ("Lee Legal", "4 Mar 2026"),
@@ -67,7 +67,7 @@ def test_a_formula_looking_name_is_exported_as_text(signed_in, data_dir):
     formula = pl.when(pl.col("user_id") == "u7").then(pl.lit("=HYPERLINK(1)")).otherwise("name")
     people.with_columns(formula.alias("name")).write_parquet(path)
     with signed_in("admin"):
-        content = adoption.export_reclaim(1, 90, WEEK)["content"]
+        content = adoption.export_reclaim(1, {**WEEK, "reclaim": "90"})["content"]
     assert "u7,'=HYPERLINK(1)," in content
 
 
@@ -83,3 +83,9 @@ def test_the_dashboard_shows_stickiness_beside_the_active_users(signed_in):
     card = next(col.children for col in row.children if col.children.id == "dashboard-kpi-active-users")
     # 9-11 March so far (today the 11th): DAU 1, 0, 0 (Sam); MAU 3, 3, 3 (Max's teams: Mia, Sam, Max): 1 / 9
     assert card.children.children[3].children == "Stickiness (DAU / MAU): 11.1%"
+
+
+def test_the_idle_days_are_in_the_url():
+    assert adoption.update_reclaim_search(60, "?start=2026-03-02") == "?start=2026-03-02&reclaim=60"
+    assert adoption.update_reclaim_search(30, "?start=2026-03-02&reclaim=60") == "?start=2026-03-02"
+    assert adoption.update_reclaim_search(45, "?start=2026-03-02") is no_update
