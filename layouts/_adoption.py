@@ -42,7 +42,7 @@ def _grid(grid_id: str, columns: list[dict], empty: str, height: int) -> dag.AgG
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 100},
         dashGridOptions={
             "pagination": True,
-            "paginationPageSize": 10,
+            "paginationPageSize": 20,  # one of the page sizes AG Grid offers (20, 50, 100)
             "animateRows": False,
             **grid_overlays(empty),
         },  # fmt: skip
