@@ -149,6 +149,8 @@ ENVIRONMENT = {
     "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", _whole(1, 256)),
     "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", _whole(1, 64)),
     "TELEMETRY_ROLLUP_REBUILD_WAIT": ("ROLLUP_REBUILD_WAIT", _number(0, 3600, "a number of seconds from 0 to 3600")),
+    # A seat's price per person per month (USD): what the seats to reclaim cost (docs/metrics.md).
+    "SEAT_COST_USD": ("SEAT_COST_USD", _number(0, 1_000_000, "a price in USD per person per month from 0 to 1000000")),
     # Single sign-on (auth/oidc.py); checked together in _check_sign_in.
     "OIDC_ISSUER": ("OIDC_ISSUER", ISSUER),
     "OIDC_CLIENT_ID": ("OIDC_CLIENT_ID", TEXT),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import otlp
+from api import adoption, otlp
 from api.v1 import bp
+
+ROUTES = (adoption,)  # modules that add their routes to the blueprint when imported
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,19 @@ from collections.abc import Callable
 import dash
 from flask import Flask
 
-from callbacks import analytics, billing, budgets, charts, dashboard, report, report_schedule, schedules, shell, users
+from callbacks import (
+    adoption,
+    analytics,
+    billing,
+    budgets,
+    charts,
+    dashboard,
+    report,
+    report_schedule,
+    schedules,
+    shell,
+    users,
+)
 from callbacks._figures import use_house_template
 from callbacks._tab import with_tab_data
 
@@ -19,6 +31,7 @@ def register_all(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
     dashboard.register_callbacks(app)
     analytics.register_callbacks(app)
     users.register_callbacks(app)
+    adoption.register_callbacks(app)
     billing.register_callbacks(app)
     budgets.register_callbacks(app)
     report.register_callbacks(app, make_app)

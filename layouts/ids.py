@@ -63,6 +63,18 @@ USERS_DETAIL_BODY = "users-detail-body"
 USERS_DETAIL_TITLE = "users-detail-title"
 USERS_FREQUENCY_HELP = "users-frequency-help"
 USERS_FREQUENCY_TIP = "users-frequency-tip"
+# The Users tab's Adoption section (layouts/_adoption.py, callbacks/adoption.py)
+ADOPTION_TITLE = "adoption-title"
+ADOPTION_FUNNEL = "adoption-funnel"
+ADOPTION_ACTIVE = "adoption-active"
+ADOPTION_STICKINESS = "adoption-stickiness"
+ADOPTION_COHORTS = "adoption-cohorts"
+ADOPTION_LEAGUE = "adoption-league"
+ADOPTION_RECLAIM_DAYS = "adoption-reclaim-days"
+ADOPTION_RECLAIM = "adoption-reclaim"
+ADOPTION_RECLAIM_SUMMARY = "adoption-reclaim-summary"
+ADOPTION_RECLAIM_EXPORT = "adoption-reclaim-export"
+ADOPTION_RECLAIM_DOWNLOAD = "adoption-reclaim-download"
 
 # Analytics
 ANALYTICS_QUERY = "analytics-query"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from queries import analytics, billing, usage, users
+from queries import adoption, analytics, billing, usage, users
 from queries.filters import Filters
 from queries.period import Comparison, Period, comparison, today_local
 from reports.formats import format_dates, no_data_before, point_change, relative_change
@@ -200,6 +200,60 @@ def _billing_by(by: str, title: str) -> Callable[[Filters], Table]:
     return build
 
 
+# Adoption in depth (docs/metrics.md): each metric a data point, as the Users tab's Adoption section shows it.
+ADOPTION_KINDS = {
+    "with_access": INT, "tried": INT, "active": INT, "habitual": INT, "power": INT, "dau": FLOAT, "wau": FLOAT,
+    "mau": FLOAT, "stickiness": PERCENT, "interactions": INT, "cost_usd": USD, "cost_per_active_usd": USD,
+    "cost_per_interaction_usd": USD, "previous_cost_per_active_usd": USD, "previous_cost_per_interaction_usd": USD,
+}  # fmt: skip
+ADOPTION_HEADERS = {
+    "dau": "Daily active (avg)", "wau": "Weekly active (avg)", "mau": "Monthly active (avg)",
+    "cost_usd": "Cost (USD)", "cost_per_active_usd": "Cost per active person (USD)",
+    "cost_per_interaction_usd": "Cost per interaction (USD)",
+    "previous_cost_per_active_usd": "Cost per active person, previous period (USD)",
+    "previous_cost_per_interaction_usd": "Cost per interaction, previous period (USD)",
+}  # fmt: skip
+
+
+def _adoption(by: str, title: str) -> Callable[[Filters], Table]:
+    """The funnel, active people, stickiness and costs per organisation, team or agent."""
+
+    def build(filters: Filters) -> Table:
+        name = {"org": "scope", "team": "team", "agent": "agent"}[by]
+        frame = adoption.adoption(filters, by).select(pl.col("label").alias(name), *ADOPTION_KINDS)
+        key = "adoption" if by == "org" else f"adoption_by_{by}"
+        chart = None if by == "org" else Chart("bar", name, ("active", "habitual"))
+        return Table(key, title, frame, {name: TEXT, **ADOPTION_KINDS}, chart, ADOPTION_HEADERS)
+
+    return build
+
+
+def _active_people(filters: Filters) -> Table:
+    frame = adoption.active_days(filters).select("day", "dau", "wau", "mau")
+    kinds = {"day": DATE, "dau": INT, "wau": INT, "mau": INT}
+    headers = {"dau": "Daily active", "wau": "Weekly active (7 days)", "mau": "Monthly active (28 days)"}
+    return Table("active_people", "Active people (DAU, WAU, MAU)", frame, kinds,
+                 Chart("line", "day", ("dau", "wau", "mau")), headers)  # fmt: skip
+
+
+def _cohorts(filters: Filters) -> Table:
+    frame = adoption.cohorts(filters)
+    kinds = {"cohort_month": DATE, "size": INT, "month_offset": INT, "active": INT, "active_share": PERCENT}
+    headers = {"cohort_month": "First active in", "size": "People", "month_offset": "Months since"}
+    return Table("cohorts", "Cohorts", frame, kinds, headers=headers)
+
+
+def _seats_to_reclaim(filters: Filters) -> Table:
+    """As of today, whatever the period: the scope's people with access idle for 30 days or more."""
+    frame = adoption.reclaim(filters.scope, filters.period.tz, adoption.RECLAIM_DAYS[0]).select(
+        "name", "email", "team", "managers", "access_since", "last_active", "idle_days"
+    )
+    kinds = {"name": TEXT, "email": TEXT, "team": TEXT, "managers": TEXT, "access_since": DATE,
+             "last_active": DATE, "idle_days": INT}  # fmt: skip
+    headers = {"access_since": "Has had access since", "idle_days": "Days idle"}
+    return Table("seats_to_reclaim", "Seats idle 30 days as of today", frame, kinds, headers=headers)
+
+
 POINTS: dict[str, tuple[str, Callable[[Filters], Table]]] = {
     "summary": ("Summary KPIs", _summary),
     "usage_over_time": ("Usage over time", _usage_over_time),
@@ -210,6 +264,12 @@ POINTS: dict[str, tuple[str, Callable[[Filters], Table]]] = {
     "billing_by_team": ("Billing by team", _billing_by("team", "Cost by team")),
     "billing_by_agent": ("Billing by agent", _billing_by("agent", "Cost by agent")),
     "billing_by_model": ("Billing by model", _billing_by("model", "Cost by model")),
+    "adoption": ("Adoption funnel and stickiness", _adoption("org", "Adoption")),
+    "adoption_by_team": ("Adoption by team", _adoption("team", "Adoption by team")),
+    "adoption_by_agent": ("Adoption by agent", _adoption("agent", "Adoption by agent")),
+    "active_people": ("Daily / weekly / monthly active people", _active_people),
+    "cohorts": ("Cohorts", _cohorts),
+    "seats_to_reclaim": ("Seats to reclaim", _seats_to_reclaim),
 }
 
 

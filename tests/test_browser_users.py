@@ -89,3 +89,53 @@ def test_a_search_over_the_limits_is_explained(browser, live_server):
     wait(browser).until(lambda b: grid_names(b) == [])
     search.send_keys(Keys.BACKSPACE * 2)  # ten words: searched again, the note gone
     wait(browser).until(lambda b: len(grid_names(b)) == 7 and not b.find_element(By.ID, "users-search-note").text)
+
+
+ADOPTION_DRAWN = (
+    "#adoption-funnel .barlayer .point",
+    "#adoption-active .scatterlayer .trace",
+    "#adoption-cohorts .heatmaplayer",
+    "#adoption-league .ag-row",
+    "#adoption-reclaim .ag-row",
+)
+
+
+def reclaim_names(browser) -> list[str]:
+    cells = browser.find_elements(By.CSS_SELECTOR, "#adoption-reclaim .ag-row [col-id=name]")
+    return sorted({c.text for c in cells if c.text})
+
+
+def test_the_adoption_section(browser, live_server):
+    """Funnel, active people and stickiness, cohorts, league table and idle seats drawn, exported, and shown at
+    1280 and 390 px (tests/artifacts/users-adoption-<width>.png) with no axe violation; a manager's own only."""
+    from tests.test_browser_a11y import axe_violations, settled
+    from tests.test_browser_tour import ARTIFACTS, LOOK, emulate, screenshot
+
+    sign_in(browser, live_server, "admin", "/telemetry/users" + WEEK)
+    wait(browser).until(lambda b: all(b.find_elements(By.CSS_SELECTOR, css) for css in ADOPTION_DRAWN) and settled(b))
+    assert text_of(browser, "adoption-stickiness").startswith("Stickiness 20.8%")
+    wait(browser).until(lambda b: len(reclaim_names(b)) == 7)  # 7 people, none active since March
+    idle = browser.find_elements(By.CSS_SELECTOR, "#adoption-reclaim .ag-row [col-id=idle_days]")
+    assert all(cell.text.isdigit() for cell in idle) and len(idle) == 7
+    assert text_of(browser, "adoption-reclaim-summary") == "7 seats to reclaim"
+    export = browser.find_element(By.ID, "adoption-reclaim-export")
+    browser.execute_script("arguments[0].click()", export)  # far down the page: no scrolling to it
+    exported = wait(browser).until(lambda b: [f for f in csv_files(b) if "seats-idle-30" in f.name])
+    assert len(exported[0].read_text().splitlines()) == 1 + 7
+    days = browser.find_element(By.XPATH, "//label[normalize-space()='90 days']")
+    browser.execute_script("arguments[0].click()", days)
+    wait(browser).until(lambda b: "reclaim=90" in b.current_url and settled(b))  # a link keeps the choice
+    wait(browser).until(lambda b: len(reclaim_names(b)) == 7)  # still all: none active since March
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width in (1280, 390):
+        emulate(browser, width, "light")
+        wait(browser).until(lambda b: settled(b) and b.execute_script(LOOK)["fit"])  # charts redrawn to the width
+        browser.execute_script("document.getElementById('adoption-title').scrollIntoView()")
+        screenshot(browser, ARTIFACTS / f"users-adoption-{width}.png", width, "light")
+        assert axe_violations(browser) == {}
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert csp_violations(browser) == []
+    browser.delete_all_cookies()  # signed out
+    sign_in(browser, live_server, "manager", "/telemetry/users" + WEEK)
+    wait(browser).until(lambda b: len(reclaim_names(b)) == 5)
+    assert "Lee Legal" not in reclaim_names(browser) and "Noa Never" not in reclaim_names(browser)

@@ -28,6 +28,7 @@ WEEK = {"start": dt.date(2026, 3, 2), "end": dt.date(2026, 3, 8), "grain": "day"
 ALL_POINTS = (
     "summary", "usage_over_time", "by_agent", "by_team", "per_user", "not_adopted",
     "billing_by_team", "billing_by_agent", "billing_by_model",
+    "adoption", "adoption_by_team", "adoption_by_agent", "active_people", "cohorts", "seats_to_reclaim",
 )  # fmt: skip
 
 
@@ -55,7 +56,8 @@ def test_excel_report_for_an_admin(app):
     book = workbook(report)
     assert book.sheetnames == [
         "Summary", "Usage per day", "Usage by agent", "Usage by team", "Per-user activity", "Not adopted yet",
-        "Cost by team", "Cost by agent", "Cost by model",
+        "Cost by team", "Cost by agent", "Cost by model", "Adoption", "Adoption by team", "Adoption by agent",
+        "Active people (DAU, WAU, MAU)", "Cohorts", "Seats idle 30 days as of today",
     ]  # fmt: skip
     summary = rows(book["Summary"])
     facts = {r[0]: r[1] for r in summary[2:7]}

@@ -29,7 +29,7 @@ from data.ingest.storage import locked
 from data.ingest.writer import ingest_files
 from data.rollups import build as rollup
 from data.rollups.manifest import read_manifest, rollups_state
-from queries import analytics, billing, budgets, usage, users
+from queries import adoption, analytics, billing, budgets, usage, users
 from queries import cache as query_cache
 from queries.filters import Filters
 from queries.period import Period
@@ -118,6 +118,14 @@ def _questions(user_id: str) -> dict[str, Callable[[Period, Scope], pl.DataFrame
         "cost by model": lambda p, s: billing.cost_by_key(Filters.asking(p, s), "model"),
         "cost by day": lambda p, s: billing.cost_by_day(Filters.asking(p, s)),
         "budget spend by day": lambda p, s: budgets.budget_spend_by_day(Filters.asking(p, s)),
+        "adoption funnel": lambda p, s: adoption.funnel(Filters.asking(p, s), "org", today),
+        "adoption funnel by team": lambda p, s: adoption.funnel(Filters.asking(p, s), "team", today),
+        "adoption funnel by agent": lambda p, s: adoption.funnel(Filters.asking(p, s), "agent", today),
+        "active people by day": lambda p, s: adoption.active_days(Filters.asking(p, s), "org", today),
+        "active people by team": lambda p, s: adoption.active_days(Filters.asking(p, s), "team", today),
+        "active people by agent": lambda p, s: adoption.active_days(Filters.asking(p, s), "agent", today),
+        "cohorts": lambda p, s: adoption.cohorts(Filters.asking(p, s), today),
+        "seats to reclaim": lambda p, s: adoption.reclaim(s, TZ, 30, p.end),
     }
 
 

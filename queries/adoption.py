@@ -1,0 +1,161 @@
+"""Adoption in depth (docs/metrics.md): the funnel, daily / weekly / monthly active people and stickiness,
+cost per active person, cohorts and seats to reclaim, per organisation, team or agent.
+
+Every metric is judged on the days that have passed: a period that ends after today ends today here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+import polars as pl
+
+from queries import database, run
+from queries.filters import Filters
+from queries.period import Period, today_local
+from queries.scope import Scope
+from queries.usage import interactions_by_key, summary
+
+# The definitions, each decided here and nowhere else (docs/metrics.md says them in words; the SQL's numbers
+# 7, 3, 28 and 12 are these).
+HABIT_WEEKS, HABIT_OF_WEEKS = 3, 4  # habitual: active in at least 3 of the 4 weeks (7 days) that end on the last day
+POWER_DAYS = 12  # power user: habitual, and active on at least 12 of those 28 days (60% of their 20 working days)
+WINDOWS = {"day": 1, "week": 7, "month": 28}  # dau, wau, mau: rolling windows of local days ending on each day
+RECLAIM_DAYS = (30, 60, 90)
+BY = ("org", "team", "agent")
+DEFINITIONS = {
+    "with_access": "People with access: the directory's people of the scope (with access by the period's end) "
+    "and anyone active in it during the period.",
+    "tried": "Of those, people who used an agent at least once, up to the period's end.",
+    "active": "People who used an agent in the period.",
+    "habitual": f"Active people who were also active in at least {HABIT_WEEKS} of the {HABIT_OF_WEEKS} weeks "
+    "(7 days each) ending on the period's last day.",
+    "power": f"Habitual people active on at least {POWER_DAYS} of those 28 days.",
+    "dau": "Daily active people: people active on a day, averaged over the period's days.",
+    "wau": "Weekly active people: people active in the 7 days ending on a day, averaged over the period's days.",
+    "mau": "Monthly active people: people active in the 28 days ending on a day, averaged over the period's days.",
+    "stickiness": "Average daily active people divided by average monthly active people (DAU / MAU).",
+    "cost_per_active_usd": "Cost of the period divided by the people active in it.",
+    "cost_per_interaction_usd": "Cost of the period divided by its interactions.",
+}
+FUNNEL = ("with_access", "tried", "active", "habitual", "power")
+
+
+def judged_end(period: Period, today: dt.date | None = None) -> dt.date:
+    """The period's last day that has passed (today counts): its end, or today if that comes first."""
+    today = today or today_local(period.tz)
+    return min(period.end, today)
+
+
+def _check_by(by: str) -> None:
+    if by not in BY:
+        raise ValueError(f"Unknown grouping {by!r}; use one of {', '.join(BY)}.")
+
+
+def funnel(filters: Filters, by: str = "org", today: dt.date | None = None) -> pl.DataFrame:
+    """Rows of key ('org', a team or an agent), with_access, tried, active, habitual, power."""
+    _check_by(by)
+    last = judged_end(filters.period, today)
+    return run("adoption_funnel", filters.params(by=by, judged_end=last))
+
+
+def active_days(filters: Filters, by: str = "org", today: dt.date | None = None) -> pl.DataFrame:
+    """Rows of day, key, dau, wau, mau: per day of the period up to today and per key active in the windows."""
+    _check_by(by)
+    period = filters.period
+    last = judged_end(period, today)
+    window_start = period.start - dt.timedelta(days=max(WINDOWS.values()) - 1)
+    params = filters.params(by=by, judged_end=last, window_start=window_start)
+    return run("adoption_active_days", params)
+
+
+def stickiness(curves: pl.DataFrame) -> pl.DataFrame:
+    """Per key of `active_days`: the average dau, wau and mau over its days, and stickiness (dau / mau)."""
+    averages = curves.group_by("key", maintain_order=True).agg(pl.col("dau", "wau", "mau").mean())
+    ratio = pl.when(pl.col("mau") > 0).then(pl.col("dau") / pl.col("mau")).otherwise(None)
+    return averages.with_columns(ratio.alias("stickiness"))
+
+
+def costs(filters: Filters, by: str = "org") -> pl.DataFrame:
+    """Rows of key, interactions, active_users, cost_usd, cost_per_active_usd, cost_per_interaction_usd (from the
+    questions the other tabs ask: the same figures)."""
+    _check_by(by)
+    if by == "org":
+        row = summary(filters).select("interactions", "active_users", "cost_usd")
+        frame = row.with_columns(pl.lit("org").alias("key"))
+    else:
+        frame = interactions_by_key(filters, by).select("key", "interactions", "active_users", "cost_usd")
+    rows = [
+        {
+            "key": row["key"],
+            "interactions": row["interactions"],
+            "active_users": row["active_users"],
+            "cost_usd": row["cost_usd"],
+            "cost_per_active_usd": per(row["cost_usd"], row["active_users"]),
+            "cost_per_interaction_usd": per(row["cost_usd"], row["interactions"]),
+        }
+        for row in frame.iter_rows(named=True)
+    ]
+    money = pl.Decimal(38, 6)
+    schema = {"key": pl.String, "interactions": pl.Int64, "active_users": pl.Int64, "cost_usd": money,
+              "cost_per_active_usd": money, "cost_per_interaction_usd": money}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)
+
+
+def per(amount: Decimal | None, count: int | None) -> Decimal | None:
+    """Money divided by a count, to the micro-dollar (half up), None when there is nothing to divide by."""
+    if not count or amount is None:
+        return None
+    return (Decimal(amount) / count).quantize(Decimal("0.000001"), ROUND_HALF_UP)
+
+
+def adoption(filters: Filters, by: str = "org", today: dt.date | None = None) -> pl.DataFrame:
+    """Per key: label, the funnel, average dau / wau / mau, stickiness, interactions, cost, cost per active person
+    and per interaction, and both for the comparison period (`previous_cost_per_active_usd`, ...)."""
+    keys = funnel(filters, by, today)
+    sticky = stickiness(active_days(filters, by, today))
+    spent = costs(filters, by)
+    before = costs(filters.for_period(filters.period.previous()), by).select(
+        "key",
+        pl.col("cost_per_active_usd").alias("previous_cost_per_active_usd"),
+        pl.col("cost_per_interaction_usd").alias("previous_cost_per_interaction_usd"),
+    )
+    joined = (
+        keys.join(sticky, on="key", how="left").join(spent, on="key", how="left").join(before, on="key", how="left")
+    )
+    filled = joined.with_columns(pl.col("dau", "wau", "mau").fill_null(0.0), pl.col("interactions").fill_null(0))
+    return filled.with_columns(labels(by, filled["key"])).select("key", "label", *filled.columns[1:])
+
+
+def labels(by: str, keys: pl.Series) -> pl.Series:
+    """The names of the keys (the team's, the agent's; the id when the directory has none)."""
+    if by == "org":
+        return pl.Series("label", ["Organization"] * len(keys), pl.String)
+    table, column = ("teams", "team_id") if by == "team" else ("agents", "agent_id")
+    names = dict(database().directory(table).select(column, "name").iter_rows())
+    return pl.Series("label", [names.get(key) or key for key in keys], pl.String)
+
+
+def cohorts(filters: Filters, today: dt.date | None = None) -> pl.DataFrame:
+    """Rows of cohort_month, size, month_offset, active, active_share: the scope's people by the month of their
+    first activity in it (the period's months), and how many of them were active each month since."""
+    last = judged_end(filters.period, today)
+    frame = run("adoption_cohorts", filters.params(judged_end=last))
+    return frame.with_columns((pl.col("active") / pl.col("size")).alias("active_share"))
+
+
+def reclaim(scope: Scope, tz: str, days: int, today: dt.date | None = None) -> pl.DataFrame:
+    """Rows of user_id, name, email, team_id, team, managers, access_since, last_active, idle_days: the scope's
+    people with access and no activity in it in the `days` days ending today, longest idle first."""
+    if days not in RECLAIM_DAYS:
+        raise ValueError(f"Unknown number of days {days!r}; use one of {', '.join(map(str, RECLAIM_DAYS))}.")
+    today = today or today_local(tz)
+    return run("reclaim_seats", {**scope.params(), "tz": tz, "today": today, "days": days})
+
+
+def seats_cost(rows: int, seat_cost_usd: Decimal | float | None) -> Decimal | None:
+    """What `rows` reclaimable seats cost a month at `seat_cost_usd` per person (SEAT_COST_USD), None if unset."""
+    return (
+        None if seat_cost_usd is None else (Decimal(str(seat_cost_usd)) * rows).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    )

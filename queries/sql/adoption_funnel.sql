@@ -1,0 +1,102 @@
+-- The adoption funnel per organisation, team or agent ($by: 'org', 'team', 'agent'; docs/metrics.md), from the
+-- rollups (as tests/oracle/adoption_funnel.sql): user_totals alone (a person's history in a row per team, per
+-- agent for $by = 'agent' or a scope that names agents) and the directory. Judged on the days that have passed:
+-- $judged_end is the period's last day, or today if that comes first.
+--   with_access: the people the key lists (docs/schema.md): its directory's people with access by the period's
+--                end (for an agent: the scope's), and anyone active in it in the period;
+--   tried:       of those, anyone with activity in it up to $judged_end;
+--   active:      activity in it from $start_date to $judged_end;
+--   habitual:    active, and active in at least 3 of the 4 weeks (7 days each) that end on $judged_end;
+--   power:       habitual, and active on at least 12 of those 28 days.
+-- The weeks come from the day masks of $judged_end's month and the month before (a 28-day window spans at most
+-- two), OR-ed over a person's rows (a day in two teams counts once), as one 62-bit mask.
+with per_row as (
+    select user_id, team_id, agent_id, month0, days, days_before
+    from totals_in_scope($team_ids, $agent_ids)
+    where $by <> 'agent'
+    union all
+    select user_id, team_id, agent_id, month0, days, days_before
+    from agent_totals
+    where $by = 'agent' and $agent_ids::varchar[] is null and team_in_scope(team_id, $team_ids)
+    union all
+    select user_id, team_id, agent_id, month0, days, days_before
+    from totals_in_scope($team_ids, $agent_ids)
+    where $by = 'agent' and $agent_ids::varchar[] is not null
+),
+marks as (
+    select
+        user_id,
+        case $by when 'team' then team_id when 'agent' then agent_id else 'org' end as key,
+        active_through(days, days_before, month_index(month0, $start_date::date - 1), day($start_date::date - 1))
+            as through_before,
+        active_through(days, days_before, month_index(month0, $judged_end::date), day($judged_end::date))
+            as through_end,
+        month_index(month0, $judged_end::date) as m,
+        case when m - 1 between 1 and len(days) then days[m - 1] else 0 end::bigint as lo,
+        case when m between 1 and len(days) then days[m] else 0 end::bigint as hi
+    from per_row
+),
+win as (
+    -- the bit of $judged_end in (hi << days of the month before) | lo
+    select
+        day(date_trunc('month', $judged_end::date) - interval 1 day) as shift,
+        day(date_trunc('month', $judged_end::date) - interval 1 day) + day($judged_end::date) - 1 as last_bit
+),
+per_person as (
+    select
+        marks.key,
+        marks.user_id,
+        bool_or(marks.through_end > 0) as tried,
+        bool_or(marks.through_end > marks.through_before) as active,
+        (bit_or(marks.hi) << any_value(win.shift)) | bit_or(marks.lo) as mask,
+        any_value(win.last_bit) as last_bit
+    from marks, win
+    group by marks.key, marks.user_id
+),
+judged as (
+    select
+        key,
+        user_id,
+        tried,
+        active,
+        ((((mask >> (last_bit - 6)) & 127) <> 0)::integer + (((mask >> (last_bit - 13)) & 127) <> 0)::integer
+            + (((mask >> (last_bit - 20)) & 127) <> 0)::integer + (((mask >> (last_bit - 27)) & 127) <> 0)::integer)
+            as weeks,
+        bit_count((mask >> (last_bit - 27)) & ((1::bigint << 28) - 1)) as days
+    from per_person
+),
+keys as (
+    select 'org' as key where $by = 'org'
+    union
+    select team_id from teams where $by = 'team' and team_in_scope(team_id, $team_ids)
+    union
+    select agent_id from agents
+    where $by = 'agent' and any_team_in_scope($team_ids) and agent_in_scope(agent_id, $agent_ids)
+    union
+    select key from judged where tried
+),
+directory as (
+    select keys.key, users.user_id
+    from users
+    join keys on keys.key = case $by when 'team' then users.team_id else keys.key end
+    where users.created_at < $to_ts
+        and users.active
+        and team_in_scope(users.team_id, $team_ids)
+),
+listed as (
+    select key, user_id from directory
+    union
+    select key, user_id from judged where active
+)
+select
+    keys.key,
+    count(listed.user_id) as with_access,
+    count(listed.user_id) filter (where judged.tried) as tried,
+    count(listed.user_id) filter (where judged.active) as active,
+    count(listed.user_id) filter (where judged.active and judged.weeks >= 3) as habitual,
+    count(listed.user_id) filter (where judged.active and judged.weeks >= 3 and judged.days >= 12) as power
+from keys
+left join listed on listed.key = keys.key
+left join judged on judged.key = listed.key and judged.user_id = listed.user_id
+group by keys.key
+order by keys.key

@@ -1,0 +1,91 @@
+"""The Users tab's Adoption section as plain functions on the tiny org (tests/org.py, UTC), signed in as each role.
+
+2-8 March 2026: Mia u4 active 2 and 8 March (and 25 February), Sam u5 3 March (and 9), Max u2 3 March, Lee u3
+4 March; Ada, Ivy and Noa never. The figures' numbers are those of tests/test_api_adoption.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from dash import no_update
+
+from callbacks import adoption
+from data import schema
+from tests.figures import as_figure
+
+WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
+
+
+def test_the_funnel_and_the_active_people(signed_in):
+    with signed_in("admin"):
+        funnel = as_figure(adoption.update_funnel(WEEK))
+        text, active = adoption.update_active(WEEK)
+    assert list(funnel.data[0].x) == [7, 4, 4, 0, 0]
+    assert list(funnel.data[0].y) == ["With access", "Tried", "Active", "Habitual", "Power"]
+    assert text == "Stickiness 20.8% (average daily / monthly active people: 0.7 / 3.4)"  # 5 / 24
+    daily = next(trace for trace in as_figure(active).data if trace.name == "Daily")
+    assert list(daily.y) == [1, 2, 1, 0, 0, 0, 1]
+
+
+def test_cohorts_and_the_league_table_of_a_manager(signed_in):
+    with signed_in("manager"):
+        heat = as_figure(adoption.update_cohorts({"start": "2026-02-01", "end": "2026-03-31"})).data[0]
+        league = adoption.update_league(WEEK)
+    assert list(heat.y) == ["Feb 2026 (1)", "Mar 2026 (2)"]  # Mia; Max and Sam (Lee's team is not Max's)
+    assert [list(row) for row in heat.z] == [[1.0, 1.0], [1.0, None]]
+    assert [(row["label"], row["active_share_text"], row["cost_per_active_text"]) for row in league] == [
+        ("Sales", "100.0%", "$1.00"),
+        ("Engineering", "50.0%", "$0.36"),
+    ]
+
+
+def test_seats_to_reclaim_and_their_export(signed_in, app):
+    app.config["SEAT_COST_USD"] = 20
+    with signed_in("legal_manager"):
+        rows, summary = adoption.update_reclaim(WEEK)
+        download = adoption.export_reclaim(1, WEEK)
+        assert adoption.export_reclaim(None, WEEK) is no_update
+    assert [(row["name"], row["last_active_text"]) for row in rows] == [
+        ("Noa Never", "never"),
+        ("Lee Legal", "4 Mar 2026"),
+    ]
+    assert summary == "2 seats to reclaim: $40.00 a month"
+    assert download["filename"].startswith("telemetry-seats-idle-30-days-")
+    lines = download["content"].splitlines()
+    assert lines[0].startswith("user_id,name,email,team_id,team,managers,")
+    assert [line.split(",")[0] for line in lines[1:]] == ["u6", "u3"]
+    store = app.extensions["telemetry_store"]
+    entry = store.audit_entries(1)[0]
+    assert entry["action"] == "export" and "reclaim:30" in str(entry["detail"])
+
+
+def test_a_formula_looking_name_is_exported_as_text(signed_in, data_dir):
+    path = schema.directory_dir(data_dir) / "users.parquet"
+    people = pl.read_parquet(path)
+    formula = pl.when(pl.col("user_id") == "u7").then(pl.lit("=HYPERLINK(1)")).otherwise("name")
+    people.with_columns(formula.alias("name")).write_parquet(path)
+    with signed_in("admin"):
+        content = adoption.export_reclaim(1, {**WEEK, "reclaim": "90"})["content"]
+    assert "u7,'=HYPERLINK(1)," in content
+
+
+def test_the_dashboard_shows_stickiness_beside_the_active_users(signed_in):
+    from callbacks import dashboard
+
+    with signed_in("admin"):
+        _note, row = dashboard.update_kpis(WEEK, dt.date(2026, 12, 6))
+    card = next(col.children for col in row.children if col.children.id == "dashboard-kpi-active-users")
+    assert card.children.children[3].children == "Stickiness (DAU / MAU): 20.8%"  # 5 / 24
+    with signed_in("manager"):
+        _note, row = dashboard.update_kpis({"start": "2026-03-09", "end": "2026-03-15"}, dt.date(2026, 3, 11))
+    card = next(col.children for col in row.children if col.children.id == "dashboard-kpi-active-users")
+    # 9-11 March so far (today the 11th): DAU 1, 0, 0 (Sam); MAU 3, 3, 3 (Max's teams: Mia, Sam, Max): 1 / 9
+    assert card.children.children[3].children == "Stickiness (DAU / MAU): 11.1%"
+
+
+def test_the_idle_days_are_in_the_url():
+    assert adoption.update_reclaim_search(60, "?start=2026-03-02") == "?start=2026-03-02&reclaim=60"
+    assert adoption.update_reclaim_search(30, "?start=2026-03-02&reclaim=60") == "?start=2026-03-02"
+    assert adoption.update_reclaim_search(45, "?start=2026-03-02") is no_update

@@ -1,0 +1,197 @@
+"""Adoption in depth (queries/adoption.py, docs/metrics.md), worked out by hand on the tiny org.
+
+The org of tests/test_people_scope.py (tests/org.py and Kim, u8, who moved from Sales to Legal on 5 March)
+in America/New_York, whose clocks go forward on Sunday 8 March 2026, plus a few events of their own
+(HABIT_EVENTS). Local days of activity (NY), by person:
+    Mia  u4 Engineering, Code Helper: 10 11 12 13 16 17 18 19 20 25 Feb, 2 Mar, 8 Mar (e6, 01:30 EST)
+    Sam  u5 Sales, Code Helper:       17 24 Feb, 3 Mar, 8 Mar (e7, 23:30 EDT), 9 Mar (e8, 00:30 EDT: DST)
+    Max  u2 Engineering, Drafting:    3 Mar
+    Lee  u3 Legal, Drafting:          20 Jan, 3 Mar (e5, 21:00 EST; 4 March in UTC)
+    Kim  u8 Sales 2 3 Mar (Code Helper), Legal 5 Mar (Drafting)
+    Ada u1, Ivy u7 (Engineering), Noa u6 (Legal): never. Everyone has had access since 5 January.
+Each number below holds from the rollups and from the raw events (the oracle, tests/oracle/adoption_*.sql).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+
+from data import schema
+from queries import adoption
+from queries.filters import Filters
+from queries.period import Period
+from queries.scope import Scope
+from tests import org
+from tests.conftest import make_app
+from tests.oracle import raw_events
+from tests.test_people_scope import write_org_with_a_mover
+
+NY = "America/New_York"
+WEEK = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8), NY)  # Monday to the Sunday of the DST change
+HABIT_EVENTS = [  # event_id, UTC time (10:00 EST), user, team, agent
+    *((f"h{day}", f"2026-02-{day:02d} 15:00", "u4", "t_eng", "a_code") for day in (10, 11, 12, 13, 16, 17, 18, 19, 20)),
+    ("s17", "2026-02-17 15:00", "u5", "t_sales", "a_code"),
+    ("s24", "2026-02-24 15:00", "u5", "t_sales", "a_code"),
+    ("l20", "2026-01-20 15:00", "u3", "t_legal", "a_draft"),
+]
+ORG, MAX, LEE = Scope.organization(), Scope.teams(["t_eng", "t_sales"]), Scope.teams(["t_legal"])
+
+
+def write_habit_org(folder: Path) -> None:
+    write_org_with_a_mover(folder)
+    for event_id, at, user, team, agent in HABIT_EVENTS:
+        ts = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
+        row = {
+            "event_id": event_id, "ts": ts, "user_id": user, "team_id": team, "agent_id": agent,
+            "model": "claude-sonnet-4.5", "conversation_id": f"c_{event_id}", "input_tokens": 100,
+            "output_tokens": 20, "cost_usd": Decimal("0.010000"), "latency_ms": 500, "status": "ok",
+        }  # fmt: skip
+        target = schema.partition_dir(folder, ts.date().isoformat())
+        target.mkdir(parents=True, exist_ok=True)
+        pl.DataFrame([row], schema=schema.EVENTS).write_parquet(target / f"part-{event_id}.parquet")
+
+
+@pytest.fixture(scope="module")
+def habit_server(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    folder = tmp_path_factory.mktemp("adoption") / "data"
+    write_habit_org(folder)
+    return make_app(folder, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(org.PASSWORD),
+                    ORG_TIMEZONE=NY)  # fmt: skip
+
+
+@pytest.fixture(params=["rollups", "raw events"])
+def habit_app(request, habit_server: Flask) -> Iterator[Flask]:
+    """The app as served (its rollups built by the first question), or answering with the oracle's SQL."""
+    app = habit_server
+    with app.app_context():
+        if request.param == "rollups":
+            yield app
+            return
+        with raw_events():
+            yield app
+
+
+def funnel(scope: Scope, by: str, today: dt.date, period: Period = WEEK) -> dict[str, tuple]:
+    frame = adoption.funnel(Filters.asking(period, scope), by, today)
+    return {row[0]: row[1:] for row in frame.select("key", *adoption.FUNNEL).iter_rows()}
+
+
+def test_the_funnel_of_a_period_ending_today(habit_app: Flask) -> None:
+    # with access, tried, active, habitual (3 of the 4 weeks 9-15, 16-22, 23 Feb-1 Mar, 2-8 Mar), power (12 days)
+    assert funnel(ORG, "org", WEEK.end) == {"org": (8, 5, 5, 2, 1)}  # Mia habitual and power (12 days), Sam habitual
+    assert funnel(ORG, "team", WEEK.end) == {
+        "t_eng": (4, 2, 2, 1, 1),  # Ada Max Mia Ivy; Max and Mia active
+        "t_legal": (3, 2, 2, 0, 0),  # Lee Noa Kim; Lee (Jan and 3 Mar) and Kim (5 Mar), one week each
+        "t_sales": (2, 2, 2, 1, 0),  # Sam, and Kim who was active in Sales; Sam habitual (17, 24 Feb, 3 Mar)
+    }
+    assert funnel(ORG, "agent", WEEK.end) == {"a_code": (8, 3, 3, 2, 1), "a_draft": (8, 3, 3, 0, 0)}
+    # Max's teams list Kim (active in Sales); Lee's see Kim's Legal day only
+    assert funnel(MAX, "org", WEEK.end) == {"org": (6, 4, 4, 2, 1)}
+    assert funnel(LEE, "org", WEEK.end) == {"org": (3, 2, 2, 0, 0)}
+    assert funnel(Scope.teams([]), "team", WEEK.end) == {}
+
+
+def test_the_funnel_judges_only_the_days_that_have_passed(habit_app: Flask) -> None:
+    # Thursday 5 March: Mia's 8 March has not come; her 28 days (6 Feb - 5 Mar) hold 11 active days, not power
+    assert funnel(ORG, "org", dt.date(2026, 3, 5)) == {"org": (8, 5, 5, 2, 0)}
+    # Monday 2 March: Mia and Kim active so far; Sam (17, 24 Feb) tried but not active yet
+    assert funnel(ORG, "org", dt.date(2026, 3, 2)) == {"org": (8, 4, 2, 1, 0)}
+
+
+def test_daily_weekly_and_monthly_active_people_cross_the_dst_change(habit_app: Flask) -> None:
+    curves = adoption.active_days(Filters.asking(WEEK, ORG), "org", WEEK.end)
+    assert curves["day"].to_list() == [WEEK.start + dt.timedelta(days=i) for i in range(7)]
+    assert curves["dau"].to_list() == [2, 4, 0, 1, 0, 0, 2]  # 3 Mar: Lee's 21:00 EST; 8 Mar: Sam's 23:30 EDT
+    assert curves["wau"].to_list() == [3, 5, 5, 5, 5, 5, 5]
+    assert curves["mau"].to_list() == [3, 5, 5, 5, 5, 5, 5]  # 2 Mar: 3 Feb - 2 Mar, Max and Lee not yet
+    sticky = adoption.stickiness(curves).row(0, named=True)
+    assert sticky["dau"] == pytest.approx(9 / 7) and sticky["mau"] == pytest.approx(33 / 7)
+    assert sticky["stickiness"] == pytest.approx(9 / 33)
+    by_team = adoption.active_days(Filters.asking(WEEK, ORG), "team", WEEK.end)
+    sales = by_team.filter(pl.col("key") == "t_sales")
+    assert sales["dau"].to_list() == [1, 2, 0, 0, 0, 0, 1]  # Kim on 2 and 3 March in Sales, Sam on 3 and 8
+    assert sales["mau"].to_list() == [2, 2, 2, 2, 2, 2, 2]
+    # a period ending after today: its days up to today only
+    assert adoption.active_days(Filters.asking(WEEK, ORG), "org", dt.date(2026, 3, 4)).height == 3
+
+
+def test_cost_per_active_person_and_per_interaction(habit_app: Flask) -> None:
+    row = adoption.costs(Filters.asking(WEEK, ORG)).row(0, named=True)
+    # local 2-8 March: e1..e7 (e8 is 9 March in NY) and Kim's three: 4.253334 USD, 10 interactions, 5 people
+    assert (row["cost_usd"], row["interactions"], row["active_users"]) == (Decimal("4.253334"), 10, 5)
+    assert row["cost_per_active_usd"] == Decimal("0.850667")
+    assert row["cost_per_interaction_usd"] == Decimal("0.425333")
+    rows = adoption.adoption(Filters.asking(WEEK, ORG), "org", WEEK.end).row(0, named=True)
+    # the week before (23 Feb - 1 Mar): e0 (0.05) and Sam's 24 Feb (0.01), two people
+    assert rows["previous_cost_per_active_usd"] == Decimal("0.030000")
+    assert rows["stickiness"] == pytest.approx(9 / 33)
+    assert (rows["label"], rows["with_access"], rows["power"]) == ("Organization", 8, 1)
+
+
+def test_cohorts_by_month_of_first_activity(habit_app: Flask) -> None:
+    period = Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31), NY)
+    frame = adoption.cohorts(Filters.asking(period, ORG), today=dt.date(2026, 3, 8))
+    assert frame.select("cohort_month", "size", "month_offset", "active").rows() == [
+        (dt.date(2026, 1, 1), 1, 0, 1),  # Lee: January, not February, March again
+        (dt.date(2026, 1, 1), 1, 1, 0),
+        (dt.date(2026, 1, 1), 1, 2, 1),
+        (dt.date(2026, 2, 1), 2, 0, 2),  # Mia and Sam
+        (dt.date(2026, 2, 1), 2, 1, 2),
+        (dt.date(2026, 3, 1), 2, 0, 2),  # Max and Kim
+    ]
+    assert frame["active_share"].to_list() == [1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
+    # Lee's teams: Lee (January) and Kim, whose first day in Legal is 5 March
+    legal = adoption.cohorts(Filters.asking(period, LEE), today=dt.date(2026, 3, 8))
+    assert legal.filter(pl.col("month_offset") == 0).select("cohort_month", "size").rows() == [
+        (dt.date(2026, 1, 1), 1),
+        (dt.date(2026, 3, 1), 1),
+    ]
+
+
+def test_seats_to_reclaim(habit_app: Flask) -> None:
+    rows = adoption.reclaim(ORG, NY, 30, today=dt.date(2026, 4, 8))
+    assert rows.select("user_id", "last_active", "idle_days").rows() == [
+        ("u1", None, 93),  # never: idle since their access (5 January)
+        ("u7", None, 93),
+        ("u6", None, 93),
+        ("u3", dt.date(2026, 3, 3), 36),  # Lee Legal before Max Manager, by name
+        ("u2", dt.date(2026, 3, 3), 36),
+        ("u8", dt.date(2026, 3, 5), 34),
+        ("u4", dt.date(2026, 3, 8), 31),
+        ("u5", dt.date(2026, 3, 9), 30),  # 00:30 EDT on 9 March: 30 days before 8 April
+    ]
+    assert rows.row(0, named=True) == {
+        "user_id": "u1", "name": "Ada Admin", "email": "admin@test.example", "team_id": "t_eng",
+        "team": "Engineering", "managers": "Max Manager", "access_since": dt.date(2026, 1, 5),
+        "last_active": None, "idle_days": 93,
+    }  # fmt: skip
+    assert "u5" not in adoption.reclaim(ORG, NY, 30, today=dt.date(2026, 4, 7))["user_id"]
+    assert adoption.reclaim(ORG, NY, 60, today=dt.date(2026, 4, 8))["user_id"].to_list() == ["u1", "u7", "u6"]
+    assert adoption.reclaim(ORG, NY, 90, today=dt.date(2026, 4, 4))["user_id"].to_list() == []  # access 89 days
+    # a manager: the people of their teams by the directory (Kim is Legal's), activity in their teams only
+    assert adoption.reclaim(MAX, NY, 30, today=dt.date(2026, 4, 8))["user_id"].sort().to_list() == [
+        "u1", "u2", "u4", "u5", "u7",
+    ]  # fmt: skip
+    legal = adoption.reclaim(LEE, NY, 30, today=dt.date(2026, 4, 8))
+    assert legal.select("user_id", "last_active").rows() == [
+        ("u6", None),
+        ("u3", dt.date(2026, 3, 3)),
+        ("u8", dt.date(2026, 3, 5)),
+    ]
+    assert adoption.seats_cost(legal.height, Decimal("19.99")) == Decimal("59.97")
+    assert adoption.seats_cost(legal.height, None) is None
+
+
+def test_unknown_groupings_and_days_are_refused() -> None:
+    with pytest.raises(ValueError, match="grouping"):
+        adoption.funnel(Filters.asking(WEEK, ORG), "user")
+    with pytest.raises(ValueError, match="days"):
+        adoption.reclaim(ORG, NY, 45)
