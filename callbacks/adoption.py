@@ -1,10 +1,10 @@
-"""The Users tab's Adoption section: the URL's filters in, one question of queries/adoption.py per part out."""
+"""The Adoption tab: the URL's filters in, one question of queries/adoption.py per part out."""
 
 from __future__ import annotations
 
 import dash
 import polars as pl
-from dash import Input, Output, State, dcc, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, no_update
 from flask import current_app
 
 from auth.session import audit
@@ -22,6 +22,7 @@ from callbacks._figures import (
     message_figure,
     title,
 )
+from callbacks._tab import register_tab
 from layouts import ids
 from layouts._adoption import reclaim_days
 from layouts._components import DAY, format_count, format_percent, format_usd
@@ -185,7 +186,7 @@ def export_reclaim(n_clicks: int | None, query: dict | None):
 
 
 def tab_parts() -> list:
-    """The section's parts of the Users tab's one callback (callbacks/users.py, callbacks/_tab.py)."""
+    """The tab's parts, answered in its one callback (callbacks/_tab.py)."""
     return [
         ((Output(ids.ADOPTION_FUNNEL, "figure"),), update_funnel),
         ((Output(ids.ADOPTION_STICKINESS, "children"), Output(ids.ADOPTION_ACTIVE, "figure")), update_active),
@@ -196,16 +197,24 @@ def tab_parts() -> list:
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    """The choice of idle days (into the URL) and the export; the rest is in `tab_parts`."""
+    """The tab's one data callback, the choice of idle days (into the URL) and the export."""
+    register_tab(app, Input(ids.ADOPTION_QUERY, "data"), tab_parts())
+    # Into a store of this page, not the shell's location, which would fire it each time the page is drawn.
     app.callback(
-        Output(ids.USERS_NEW_SEARCH, "data", allow_duplicate=True),
+        Output(ids.ADOPTION_NEW_SEARCH, "data"),
         Input(ids.ADOPTION_RECLAIM_DAYS, "value"),
         State(ids.SHELL_LOCATION, "search"),
         prevent_initial_call=True,
     )(update_reclaim_search)
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "passSearchOn"),
+        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
+        Input(ids.ADOPTION_NEW_SEARCH, "data"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output(ids.ADOPTION_RECLAIM_DOWNLOAD, "data"),
         Input(ids.ADOPTION_RECLAIM_EXPORT, "n_clicks"),
-        State(ids.USERS_QUERY, "data"),
+        State(ids.ADOPTION_QUERY, "data"),
         prevent_initial_call=True,
     )(export_reclaim)

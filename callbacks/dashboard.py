@@ -46,8 +46,7 @@ from layouts._components import (
     message,
     no_data_before,
 )
-from queries import adoption, usage
-from queries.filters import Filters
+from queries import usage
 from queries.period import Comparison, PeriodError, comparison, today_local
 
 TOP = 5
@@ -90,13 +89,6 @@ def basis_text(compared: Comparison) -> str:
     return f" The change compares the period's days{days} with the {compared.shift.text}."
 
 
-def stickiness_line(filters: Filters, today: dt.date) -> str:
-    """Stickiness beside the active users (docs/metrics.md): average daily / monthly active people."""
-    sticky = adoption.stickiness(adoption.active_days(filters, "org", today))
-    value = sticky["stickiness"][0] if sticky.height else None
-    return f"Stickiness (DAU / MAU): {'—' if value is None else format_percent(value)}"
-
-
 def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
     """Interactions, active users, cost and active share, each against the same days earlier (like for like)."""
     try:
@@ -134,7 +126,7 @@ def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
 
     cards = [
         card("interactions", "Total interactions", format_count(now["interactions"])),
-        card("active-users", "Active users", format_count(now["active_users"]), stickiness_line(filters, compared_day)),
+        card("active-users", "Active users", format_count(now["active_users"])),
         card("cost", "Cost (USD)", format_usd(now["cost_usd"]), org_budget_line(filters.scope, compared_day)),
         card("adoption", "Active share", format_percent(share_now),
              f"{adopted_now['active_users']:,} of {adopted_now['users_with_access']:,} people with access"),

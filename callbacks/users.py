@@ -11,7 +11,7 @@ import polars as pl
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from auth.session import audit
-from callbacks import adoption, grid_rows
+from callbacks import grid_rows
 from callbacks._common import empty_period, org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
@@ -403,7 +403,6 @@ def register_callbacks(app: dash.Dash) -> None:
           Output(ids.USERS_GRID, "columnDefs")), update_table),
         ((Output(ids.USERS_CONCENTRATION, "children"), Output(ids.USERS_DISTRIBUTION, "figure")), update_distribution),
         ((Output(ids.USERS_ADOPTION, "figure"),), update_adoption),
-        *adoption.tab_parts(),
     ])  # fmt: skip
     app.callback(
         Output(ids.USERS_GRID, "getRowsResponse"),

@@ -1,4 +1,4 @@
-"""The Users tab's Adoption section (docs/metrics.md): funnel, active people and stickiness, cohorts, the team
+"""The Adoption tab's section (docs/metrics.md): funnel, active people and stickiness, cohorts, the team
 league table and the seats to reclaim. Components only; callbacks/adoption.py fills them."""
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def reclaim_days(query: dict) -> int:
 
 
 def adoption_section(query: dict) -> html.Section:
-    """The section, under the Users tab's charts."""
+    """The section, the Adoption tab's page (layouts/adoption.py)."""
     days = dbc.RadioItems(
         id=ids.ADOPTION_RECLAIM_DAYS,
         options=[{"label": f"{n} days", "value": n} for n in RECLAIM_DAYS],
@@ -105,7 +105,7 @@ def adoption_section(query: dict) -> html.Section:
         ("with_access", "tried", "active", "habitual", "power")))]  # fmt: skip
     return html.Section(
         [
-            html.H2(["Adoption", *funnel_help], id=ids.ADOPTION_TITLE, className="h5 mt-4 mb-2"),
+            html.H2(["Adoption", *funnel_help], id=ids.ADOPTION_TITLE, className="h5 mb-2"),
             dbc.Row(
                 [
                     dbc.Col(section("Adoption funnel", loading_graph(ids.ADOPTION_FUNNEL),

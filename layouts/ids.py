@@ -26,6 +26,7 @@ NAV_LINKS = {
     "dashboard": "shell-nav-dashboard",
     "analytics": "shell-nav-analytics",
     "users": "shell-nav-users",
+    "adoption": "shell-nav-adoption",
     "billing": "shell-nav-billing",
     "schedules": "shell-nav-schedules",
 }
@@ -63,7 +64,9 @@ USERS_DETAIL_BODY = "users-detail-body"
 USERS_DETAIL_TITLE = "users-detail-title"
 USERS_FREQUENCY_HELP = "users-frequency-help"
 USERS_FREQUENCY_TIP = "users-frequency-tip"
-# The Users tab's Adoption section (layouts/_adoption.py, callbacks/adoption.py)
+# Adoption (layouts/adoption.py, layouts/_adoption.py, callbacks/adoption.py)
+ADOPTION_QUERY = "adoption-query"
+ADOPTION_NEW_SEARCH = "adoption-new-search"
 ADOPTION_TITLE = "adoption-title"
 ADOPTION_FUNNEL = "adoption-funnel"
 ADOPTION_ACTIVE = "adoption-active"

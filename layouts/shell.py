@@ -15,6 +15,7 @@ TABS = (
     ("dashboard", "Dashboard", "/telemetry"),
     ("analytics", "Analytics", "/telemetry/analytics"),
     ("users", "Users", "/telemetry/users"),
+    ("adoption", "Adoption", "/telemetry/adoption"),
     ("billing", "Billing", "/telemetry/billing"),
     ("schedules", "Schedules", "/telemetry/schedules"),
 )

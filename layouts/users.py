@@ -9,7 +9,6 @@ from dash import dcc, html
 
 from callbacks.grid_rows import MAX_FILTER_CONDITIONS, MAX_SEARCH_CHARS
 from layouts import ids
-from layouts._adoption import adoption_section
 from layouts._components import grid_overlays, loading_graph, loading_table, section
 from queries.users import FREQUENCY_CLASSES
 
@@ -132,7 +131,6 @@ def layout(**query: str) -> html.Div:
             html.Div(id=ids.USERS_SEARCH_NOTE, className="small text-danger mb-1", role="status"),
             loading_table(grid()),
             charts,
-            adoption_section(query),
             detail,
         ]
     )

@@ -10,7 +10,14 @@ from auth.gate import is_public
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, ORIGIN
 
-PAGES = ["/telemetry", "/telemetry/analytics", "/telemetry/users", "/telemetry/billing", "/telemetry/schedules"]
+PAGES = [
+    "/telemetry",
+    "/telemetry/analytics",
+    "/telemetry/users",
+    "/telemetry/adoption",
+    "/telemetry/billing",
+    "/telemetry/schedules",
+]
 NOTICE = "This section is available only to Admin and Manager roles."
 WEEK_QUERY = {"start": "2026-03-02", "end": "2026-03-08"}
 WEEK = {"dashboard-query.data": WEEK_QUERY}

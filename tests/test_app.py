@@ -13,7 +13,7 @@ from app import ENVIRONMENT, PROCESS_ENVIRONMENT, ConfigError, create_app
 
 PROJECT = Path(__file__).resolve().parents[1]
 
-PAGES = ["/telemetry", "/telemetry/analytics", "/telemetry/users", "/telemetry/billing"]
+PAGES = ["/telemetry", "/telemetry/analytics", "/telemetry/users", "/telemetry/adoption", "/telemetry/billing"]
 
 
 def test_every_tab_is_served_to_an_admin(client, auth):

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 # comes with its data in the page's own answer; a tab seen first goes out without and asks for them once
 # drawn (one request more). Billing's period selector, set to what the URL shows, asks nothing (the browser
 # tells it from a period chosen there). The report dialog and the tab links ask nothing until used.
-SEEN = {"dashboard": 2, "analytics": 2, "users": 3, "billing": 2, "schedules": 3}
+SEEN = {"dashboard": 2, "analytics": 2, "users": 3, "adoption": 2, "billing": 2, "schedules": 3}
 FIRST = {slug: count + (slug != "schedules") for slug, count in SEEN.items()}
 
 

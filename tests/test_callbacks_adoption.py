@@ -1,12 +1,10 @@
-"""The Users tab's Adoption section as plain functions on the tiny org (tests/org.py, UTC), signed in as each role.
+"""The Adoption tab as plain functions on the tiny org (tests/org.py, UTC), signed in as each role.
 
 2-8 March 2026: Mia u4 active 2 and 8 March (and 25 February), Sam u5 3 March (and 9), Max u2 3 March, Lee u3
 4 March; Ada, Ivy and Noa never. The figures' numbers are those of tests/test_api_adoption.py.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 import polars as pl
 from dash import no_update
@@ -71,21 +69,23 @@ def test_a_formula_looking_name_is_exported_as_text(signed_in, data_dir):
     assert "u7,'=HYPERLINK(1)," in content
 
 
-def test_the_dashboard_shows_stickiness_beside_the_active_users(signed_in):
-    from callbacks import dashboard
-
-    with signed_in("admin"):
-        _note, row = dashboard.update_kpis(WEEK, dt.date(2026, 12, 6))
-    card = next(col.children for col in row.children if col.children.id == "dashboard-kpi-active-users")
-    assert card.children.children[3].children == "Stickiness (DAU / MAU): 20.8%"  # 5 / 24
-    with signed_in("manager"):
-        _note, row = dashboard.update_kpis({"start": "2026-03-09", "end": "2026-03-15"}, dt.date(2026, 3, 11))
-    card = next(col.children for col in row.children if col.children.id == "dashboard-kpi-active-users")
-    # 9-11 March so far (today the 11th): DAU 1, 0, 0 (Sam); MAU 3, 3, 3 (Max's teams: Mia, Sam, Max): 1 / 9
-    assert card.children.children[3].children == "Stickiness (DAU / MAU): 11.1%"
-
-
 def test_the_idle_days_are_in_the_url():
     assert adoption.update_reclaim_search(60, "?start=2026-03-02") == "?start=2026-03-02&reclaim=60"
     assert adoption.update_reclaim_search(30, "?start=2026-03-02&reclaim=60") == "?start=2026-03-02"
     assert adoption.update_reclaim_search(45, "?start=2026-03-02") is no_update
+
+
+def test_the_adoption_tab_answers_in_one_request_in_the_managers_scope(app, client, auth):
+    """The tab's one callback reads its own query store; a manager's league table holds only their teams."""
+    from tests import dash_payloads as dp
+    from tests.test_access import dependencies
+
+    deps = dependencies(app)
+    tab = dp.find(deps, r"adoption-league\.rowData")
+    assert [dict(item) for item in tab["inputs"]] == [{"id": "adoption-query", "property": "data"}]
+    assert not any("adoption-" in d["output"] and "users-query" in str(d["inputs"]) for d in deps)
+    auth.login("manager")
+    response = dp.post(client, dp.payload(tab, {"adoption-query.data": WEEK}))
+    assert response.status_code == 200
+    league = response.get_json()["response"]["adoption-league"]["rowData"]
+    assert [row["label"] for row in league] == ["Sales", "Engineering"]

@@ -11,7 +11,7 @@ from tests.conftest import ACCOUNTS, AuthActions, make_app
 from tests.test_access import WEEK, WEEK_QUERY, dependencies
 from tests.test_queries_cache import event_frame, write_by_hand
 
-TABS = ("dashboard", "analytics", "users", "billing")
+TABS = ("dashboard", "analytics", "users", "adoption", "billing")
 
 
 def signed_in_client(app, who: str):
@@ -78,7 +78,7 @@ def test_warm_answers_are_the_bytes_of_fresh_ones(data_dir, password_hash, resul
         for query in (WEEK_QUERY, {**WEEK_QUERY, "teams": "t_sales"}, {"start": "2026-03-09", "end": "2026-03-02"}):
             fresh, warm = signed_in_client(fresh_app, who), signed_in_client(memo_app, who)
             bodies = tab_bodies(dependencies(fresh_app), query)
-            assert len(bodies) == 4  # one callback a tab, of 25 parts in all (Billing: 7, with its budgets; Users: 8)
+            assert len(bodies) == 5  # one callback a tab, of 25 parts in all (Billing: 7, with budgets; Adoption: 5)
             for body in bodies:
                 expected = dp.post(fresh, body).get_data()
                 assert dp.post(warm, body).get_data() == expected, body["output"]  # computed, then kept
