@@ -126,7 +126,7 @@ def test_junk_in_a_pages_query_is_a_message(admin_client):
         if not d.get("clientside_function")  # runs in the browser: nothing of the server to test
         and any(i["id"].endswith("-query") and i["property"] == "data" for i in d["inputs"])
     ]  # fmt: skip
-    assert len(stores) == 5  # each tab's parts are one callback (callbacks/_tab.py), and the Schedules list
+    assert len(stores) == 6  # each tab's parts are one callback (callbacks/_tab.py), and the Schedules list
     assert sum(len(dp._outputs(d["output"])) for d in stores) >= 30
     failures = []
     for dependency in stores:
