@@ -187,7 +187,7 @@ def test_the_frequency_classes_open_from_the_keyboard(browser, live_server):
     wait(browser).until(lambda b: "Daily" in tip[0].text)
 
 
-def tab_to(browser, selector: str, limit: int = 80) -> str:
+def tab_to(browser, selector: str, limit: int = 120) -> str:
     """Press Tab until the focus is on an element matching `selector`; its accessible name."""
     for _ in range(limit):
         ActionChains(browser).send_keys(Keys.TAB).perform()
