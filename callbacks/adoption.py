@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import polars as pl
-from dash import ClientsideFunction, Input, Output, State, dcc, no_update
+from dash import Input, Output, State, dcc, no_update
 from flask import current_app
 
 from auth.session import audit
@@ -23,6 +23,7 @@ from callbacks._figures import (
     title,
 )
 from callbacks._tab import register_tab
+from callbacks._url import keep_in_url
 from layouts import ids
 from layouts._adoption import reclaim_days
 from layouts._components import DAY, format_count, format_percent, format_usd
@@ -199,19 +200,7 @@ def tab_parts() -> list:
 def register_callbacks(app: dash.Dash) -> None:
     """The tab's one data callback, the choice of idle days (into the URL) and the export."""
     register_tab(app, Input(ids.ADOPTION_QUERY, "data"), tab_parts())
-    # Into a store of this page, not the shell's location, which would fire it each time the page is drawn.
-    app.callback(
-        Output(ids.ADOPTION_NEW_SEARCH, "data"),
-        Input(ids.ADOPTION_RECLAIM_DAYS, "value"),
-        State(ids.SHELL_LOCATION, "search"),
-        prevent_initial_call=True,
-    )(update_reclaim_search)
-    app.clientside_callback(
-        ClientsideFunction("telemetry", "passSearchOn"),
-        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
-        Input(ids.ADOPTION_NEW_SEARCH, "data"),
-        prevent_initial_call=True,
-    )
+    keep_in_url(app, ids.ADOPTION_NEW_SEARCH, [(update_reclaim_search, Input(ids.ADOPTION_RECLAIM_DAYS, "value"))])
     app.callback(
         Output(ids.ADOPTION_RECLAIM_DOWNLOAD, "data"),
         Input(ids.ADOPTION_RECLAIM_EXPORT, "n_clicks"),

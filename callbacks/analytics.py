@@ -12,7 +12,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import ALL, ClientsideFunction, Input, Output, State, ctx, html, no_update
+from dash import ALL, Input, Output, ctx, html, no_update
 from plotly.colors import sample_colorscale
 
 from callbacks._common import empty_period, org_timezone, page_filters
@@ -35,6 +35,7 @@ from callbacks._figures import (
     unfinished_note,
 )
 from callbacks._tab import register_tab
+from callbacks._url import keep_in_url
 from layouts import ids
 from layouts._components import format_count, format_percent, format_usd, grid_overlays, number_column
 from queries import analytics
@@ -572,7 +573,6 @@ def register_callbacks(app: dash.Dash) -> None:
         ((Output(ids.ANALYTICS_CHIPS, "children"),), update_chips),
     ])  # fmt: skip
 
-    search = State(ids.SHELL_LOCATION, "search")
     writers = (
         (update_search_from_agent_click, Input(ids.ANALYTICS_AGENT_CHART, "clickData")),
         (update_search_from_team_click, Input(ids.ANALYTICS_TEAM_CHART, "clickData")),
@@ -583,18 +583,7 @@ def register_callbacks(app: dash.Dash) -> None:
         (update_search_from_grain, Input(ids.ANALYTICS_GRAIN, "value")),
         (update_search_from_stack, Input(ids.ANALYTICS_STACK, "value")),
     )
-    # Into a store of this page, not the shell's location: a callback whose output is outside the page
-    # would fire, with nothing clicked, each time the page is drawn (one request per writer).
-    for writer, trigger in writers:
-        app.callback(
-            Output(ids.ANALYTICS_NEW_SEARCH, "data", allow_duplicate=True), trigger, search, prevent_initial_call=True
-        )(writer)
-    app.clientside_callback(
-        ClientsideFunction("telemetry", "passSearchOn"),
-        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
-        Input(ids.ANALYTICS_NEW_SEARCH, "data"),
-        prevent_initial_call=True,
-    )
+    keep_in_url(app, ids.ANALYTICS_NEW_SEARCH, writers)
     # A grid's Enter (its eventData) through a store of the page, in the browser: the grids are drawn by a
     # callback, and a server callback on an input inside them would fire, with no key pressed, each time.
     for grid_id, store_id in ((ids.ANALYTICS_AGENT_GRID, ids.ANALYTICS_AGENT_ENTER),

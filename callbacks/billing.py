@@ -35,6 +35,7 @@ from callbacks._figures import (
     unfinished_note,
 )
 from callbacks._tab import register_tab
+from callbacks._url import keep_in_url
 from callbacks.budgets import update_budgets
 from layouts import ids
 from layouts._components import (
@@ -522,15 +523,4 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ids.BILLING_PERIOD_SHOWN, "data"),
         prevent_initial_call=True,
     )
-    app.callback(
-        Output(ids.BILLING_NEW_SEARCH, "data"),
-        Input(ids.BILLING_PERIOD_CHOSEN, "data"),
-        State(ids.SHELL_LOCATION, "search"),
-        prevent_initial_call=True,
-    )(update_url)
-    app.clientside_callback(
-        ClientsideFunction("telemetry", "passSearchOn"),
-        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
-        Input(ids.BILLING_NEW_SEARCH, "data"),
-        prevent_initial_call=True,
-    )
+    keep_in_url(app, ids.BILLING_NEW_SEARCH, [(update_url, Input(ids.BILLING_PERIOD_CHOSEN, "data"))])

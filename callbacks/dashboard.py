@@ -7,7 +7,7 @@ import datetime as dt
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import ClientsideFunction, Input, Output, State
+from dash import Input, Output
 
 from callbacks._common import empty_period, page_filters
 from callbacks._figures import (
@@ -31,6 +31,7 @@ from callbacks._figures import (
     unfinished_note,
 )
 from callbacks._tab import register_tab
+from callbacks._url import keep_in_url
 from callbacks.analytics import update_search_from_agent_click, update_search_from_team_click
 from callbacks.budgets import org_budget_line, store_version
 from layouts import ids
@@ -320,18 +321,7 @@ def register_callbacks(app: dash.Dash) -> None:
     ])  # fmt: skip
     # A click on a bar (or its label or value: assets/charts.js) filters to it, as on the Analytics tab;
     # into a store of this page, as there, so that drawing the page sends no request for them.
-    search = State(ids.SHELL_LOCATION, "search")
-    for writer, chart in ((update_search_from_agent_click, ids.DASHBOARD_TOP_AGENTS),
-                          (update_search_from_team_click, ids.DASHBOARD_TOP_TEAMS)):  # fmt: skip
-        app.callback(
-            Output(ids.DASHBOARD_NEW_SEARCH, "data", allow_duplicate=True),
-            Input(chart, "clickData"),
-            search,
-            prevent_initial_call=True,
-        )(writer)
-    app.clientside_callback(
-        ClientsideFunction("telemetry", "passSearchOn"),
-        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
-        Input(ids.DASHBOARD_NEW_SEARCH, "data"),
-        prevent_initial_call=True,
-    )
+    keep_in_url(app, ids.DASHBOARD_NEW_SEARCH, [
+        (update_search_from_agent_click, Input(ids.DASHBOARD_TOP_AGENTS, "clickData")),
+        (update_search_from_team_click, Input(ids.DASHBOARD_TOP_TEAMS, "clickData")),
+    ])  # fmt: skip

@@ -27,6 +27,7 @@ from callbacks._figures import (
 )
 from callbacks._memo import memoised
 from callbacks._tab import register_tab
+from callbacks._url import keep_in_url
 from layouts import ids
 from layouts._components import (
     DAY,
@@ -420,19 +421,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.USERS_SEARCH, "value"),
         prevent_initial_call=True,
     )
-    # Into a store of this page, not the shell's location, which would fire it each time the page is drawn.
-    app.callback(
-        Output(ids.USERS_NEW_SEARCH, "data"),
-        Input(ids.USERS_VIEW, "value"),
-        State(ids.SHELL_LOCATION, "search"),
-        prevent_initial_call=True,
-    )(update_view)
-    app.clientside_callback(
-        ClientsideFunction("telemetry", "passSearchOn"),
-        Output(ids.SHELL_LOCATION, "search", allow_duplicate=True),
-        Input(ids.USERS_NEW_SEARCH, "data"),
-        prevent_initial_call=True,
-    )
+    keep_in_url(app, ids.USERS_NEW_SEARCH, [(update_view, Input(ids.USERS_VIEW, "value"))])
     app.callback(
         Output(ids.USERS_DOWNLOAD, "data"),
         Input(ids.USERS_EXPORT, "n_clicks"),
