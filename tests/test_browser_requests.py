@@ -25,7 +25,8 @@ FIRST = {slug: count + (slug != "schedules") for slug, count in SEEN.items()}
 
 
 @pytest.mark.parametrize("who", ["admin", pytest.param("manager", marks=pytest.mark.long)])  # manager: test-long
-def test_tabs_ask_only_what_they_show(browser, live_server, who):
+def test_tabs_ask_only_what_they_show(browser, live_server, who, results):
+    """`results`: a fresh result cache, so that each tab's first load is a first one whatever ran before."""
     page_ready.install(browser)
     sign_in(browser, live_server, who)
     wait(browser).until(lambda b: "/telemetry" in b.current_url)
