@@ -51,15 +51,7 @@ def write_org_with_a_mover(folder: Path) -> None:
     kim |= {"created_at": people["created_at"][0], "active": True}
     pl.concat([people, pl.DataFrame([kim], schema=schema.USERS)]).write_parquet(path)
     for event_id, at, team, agent in KIM_EVENTS:
-        ts = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
-        row = {
-            "event_id": event_id, "ts": ts, "user_id": "u8", "team_id": team, "agent_id": agent,
-            "model": "claude-sonnet-4.5", "conversation_id": f"c_{event_id}", "input_tokens": 100,
-            "output_tokens": 20, "cost_usd": Decimal("0.010000"), "latency_ms": 500, "status": "ok",
-        }  # fmt: skip
-        target = schema.partition_dir(folder, ts.date().isoformat())
-        target.mkdir(parents=True, exist_ok=True)
-        pl.DataFrame([row], schema=schema.EVENTS).write_parquet(target / f"part-{event_id}.parquet")
+        write_event(folder, event_id, at, "u8", team, agent)
 
 
 @pytest.fixture(params=["rollups", "raw events"])
@@ -175,3 +167,16 @@ def test_someone_gone_from_the_directory_is_still_listed_with_their_activity(mov
         assert (sam["name"], sam["team"], sam["interactions"], sam["frequency"]) == (None, None, 1, "weekly")
         assert people.filter(pl.col("interactions") > 0).height == summary["active_users"]
         assert adoption["users_with_access"] == people.height
+
+
+def write_event(folder: Path, event_id: str, at: str, user: str, team: str, agent: str) -> None:
+    """One event (UTC instant `at`, ISO) in a file of its own in its date's partition."""
+    ts = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
+    row = {
+        "event_id": event_id, "ts": ts, "user_id": user, "team_id": team, "agent_id": agent,
+        "model": "claude-sonnet-4.5", "conversation_id": f"c_{event_id}", "input_tokens": 100,
+        "output_tokens": 20, "cost_usd": Decimal("0.010000"), "latency_ms": 500, "status": "ok",
+    }  # fmt: skip
+    target = schema.partition_dir(folder, ts.date().isoformat())
+    target.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame([row], schema=schema.EVENTS).write_parquet(target / f"part-{event_id}.parquet")

@@ -24,7 +24,6 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 
-from data import schema
 from queries import adoption
 from queries.filters import Filters
 from queries.period import Period
@@ -32,7 +31,7 @@ from queries.scope import Scope
 from tests import org
 from tests.conftest import make_app
 from tests.oracle import raw_events
-from tests.test_people_scope import write_org_with_a_mover
+from tests.test_people_scope import write_event, write_org_with_a_mover
 
 NY = "America/New_York"
 WEEK = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8), NY)  # Monday to the Sunday of the DST change
@@ -48,15 +47,7 @@ ORG, MAX, LEE = Scope.organization(), Scope.teams(["t_eng", "t_sales"]), Scope.t
 def write_habit_org(folder: Path) -> None:
     write_org_with_a_mover(folder)
     for event_id, at, user, team, agent in HABIT_EVENTS:
-        ts = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
-        row = {
-            "event_id": event_id, "ts": ts, "user_id": user, "team_id": team, "agent_id": agent,
-            "model": "claude-sonnet-4.5", "conversation_id": f"c_{event_id}", "input_tokens": 100,
-            "output_tokens": 20, "cost_usd": Decimal("0.010000"), "latency_ms": 500, "status": "ok",
-        }  # fmt: skip
-        target = schema.partition_dir(folder, ts.date().isoformat())
-        target.mkdir(parents=True, exist_ok=True)
-        pl.DataFrame([row], schema=schema.EVENTS).write_parquet(target / f"part-{event_id}.parquet")
+        write_event(folder, event_id, at, user, team, agent)
 
 
 @pytest.fixture(scope="module")
