@@ -32,8 +32,8 @@ from callbacks._figures import (
 )
 from callbacks._tab import register_tab
 from callbacks._url import keep_in_url
-from callbacks.analytics import update_search_from_agent_click, update_search_from_team_click
 from callbacks.budgets import org_budget_line, store_version
+from callbacks.crossfilter import update_search_from_agent_click, update_search_from_team_click
 from layouts import ids
 from layouts._components import (
     format_change,

@@ -16,7 +16,7 @@ from flask_login import login_user
 from plotly.colors import sample_colorscale
 
 from auth.session import Account
-from callbacks import analytics
+from callbacks import analytics, crossfilter
 from callbacks._figures import BLUES, OTHER_COLOUR
 from layouts import ids
 from tests import dash_payloads as dp
@@ -122,7 +122,7 @@ def test_a_manager_never_sees_other_teams(signed_in):
         fig = as_figure(fig)
         stacked = as_figure(analytics.update_over_time({**WEEK, "stack": "team", "grain": "week"}))
         forged = analytics.update_teams({**WEEK, "teams": "t_legal"})
-        chips = analytics.update_chips({**WEEK, "teams": "t_legal"})
+        chips = crossfilter.update_chips({**WEEK, "teams": "t_legal"})
     assert list(fig.data[0].y) == ["Sales", "Engineering"]
     assert list(fig.data[0].text) == ["20.0%", "80.0%"]  # 1 and 4 of their 5
     assert grid_rows(table, "label", "interactions", "cost") == [("Engineering", "4", "$0.72"), ("Sales", "1", "$1.00")]
@@ -276,8 +276,8 @@ def chip_texts(children) -> list[tuple[dict, str]]:
 
 def test_chips_name_the_filters(signed_in):
     with signed_in("admin"):
-        chips = analytics.update_chips({**WEEK, "agents": "a_code", "teams": "t_eng"})
-        none = analytics.update_chips(WEEK)
+        chips = crossfilter.update_chips({**WEEK, "agents": "a_code", "teams": "t_eng"})
+        none = crossfilter.update_chips(WEEK)
     assert chip_texts(chips) == [
         ({"type": ids.ANALYTICS_CHIP, "key": "teams", "value": "t_eng"}, "Team: Engineering"),
         ({"type": ids.ANALYTICS_CHIP, "key": "agents", "value": "a_code"}, "Agent: Code Helper"),
@@ -288,44 +288,44 @@ def test_chips_name_the_filters(signed_in):
 def test_clicks_write_the_url():
     agent_bar = {"points": [{"y": "Code Helper", "customdata": ["a_code", "2", "$1.39", "25.0%"]}]}
     team_bar = {"points": [{"y": "Engineering", "customdata": ["t_eng", "4", "2", "4", "50.0%"]}]}
-    assert analytics.update_search_from_agent_click(agent_bar, SEARCH) == SEARCH + "&agents=a_code"
-    assert analytics.update_search_from_team_click(team_bar, SEARCH + "&agents=a_code") == (
+    assert crossfilter.update_search_from_agent_click(agent_bar, SEARCH) == SEARCH + "&agents=a_code"
+    assert crossfilter.update_search_from_team_click(team_bar, SEARCH + "&agents=a_code") == (
         SEARCH + "&agents=a_code&teams=t_eng"
     )
-    assert analytics.update_search_from_agent_click(agent_bar, SEARCH + "&agents=a_code") is no_update
-    assert analytics.update_search_from_agent_click({"points": []}, SEARCH) is no_update
+    assert crossfilter.update_search_from_agent_click(agent_bar, SEARCH + "&agents=a_code") is no_update
+    assert crossfilter.update_search_from_agent_click({"points": []}, SEARCH) is no_update
 
 
 def test_clicking_a_series_filters_by_what_the_chart_is_stacked_by():
     series = {"points": [{"customdata": ["t_sales", "$1.00"]}]}
     other = {"points": [{"customdata": ["other", "$2.00"]}]}
     by_team = SEARCH + "&stack=team"
-    assert analytics.update_search_from_time_click(series, by_team) == by_team + "&teams=t_sales"
+    assert crossfilter.update_search_from_time_click(series, by_team) == by_team + "&teams=t_sales"
     agent = {"points": [{"customdata": ["a_draft", "$2.33"]}]}
-    assert analytics.update_search_from_time_click(agent, SEARCH) == SEARCH + "&agents=a_draft"
-    assert analytics.update_search_from_time_click(other, SEARCH) is no_update
+    assert crossfilter.update_search_from_time_click(agent, SEARCH) == SEARCH + "&agents=a_draft"
+    assert crossfilter.update_search_from_time_click(other, SEARCH) is no_update
 
 
 def test_page_controls_write_the_url(app):
     with app.app_context():
-        assert analytics.update_search_from_grain("week", SEARCH + "&agents=a_code") == (
+        assert crossfilter.update_search_from_grain("week", SEARCH + "&agents=a_code") == (
             SEARCH + "&agents=a_code&grain=week"
         )
-        assert analytics.update_search_from_stack("team", SEARCH + "&grain=week") == SEARCH + "&grain=week&stack=team"
-        assert analytics.update_search_from_grain("week", SEARCH + "&grain=week") is no_update
+        assert crossfilter.update_search_from_stack("team", SEARCH + "&grain=week") == SEARCH + "&grain=week&stack=team"
+        assert crossfilter.update_search_from_grain("week", SEARCH + "&grain=week") is no_update
         # defaults stay out of the URL, so opening the tab adds no history entry
-        assert analytics.update_search_from_grain("day", SEARCH) is no_update
-        assert analytics.update_search_from_stack("agent", SEARCH) is no_update
-        assert analytics.update_search_from_stack("agent", SEARCH + "&stack=team") == SEARCH
+        assert crossfilter.update_search_from_grain("day", SEARCH) is no_update
+        assert crossfilter.update_search_from_stack("agent", SEARCH) is no_update
+        assert crossfilter.update_search_from_stack("agent", SEARCH + "&stack=team") == SEARCH
 
 
 def test_clearing_a_filter_keeps_the_rest():
     both = SEARCH + "&agents=a_code,a_draft&teams=t_eng"
-    assert analytics.clear_filter(both, "agents", "a_code") == SEARCH + "&agents=a_draft&teams=t_eng"
-    assert analytics.clear_filter(SEARCH + "&agents=a_code", "agents", "a_code") == SEARCH
-    assert analytics.clear_filter(SEARCH + "&teams=t_eng", "teams", "t_eng") == SEARCH
+    assert crossfilter.clear_filter(both, "agents", "a_code") == SEARCH + "&agents=a_draft&teams=t_eng"
+    assert crossfilter.clear_filter(SEARCH + "&agents=a_code", "agents", "a_code") == SEARCH
+    assert crossfilter.clear_filter(SEARCH + "&teams=t_eng", "teams", "t_eng") == SEARCH
     with pytest.raises(ValueError, match="Unknown filter"):
-        analytics.clear_filter(both, "start", "2026-03-02")
+        crossfilter.clear_filter(both, "start", "2026-03-02")
 
 
 # The page itself

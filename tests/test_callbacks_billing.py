@@ -17,6 +17,7 @@ import pytest
 from dash import no_update
 
 from callbacks import billing as cb
+from callbacks import billing_period as period_cb
 from data.demo import write_demo
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, make_app
@@ -85,7 +86,7 @@ def cents(texts) -> Decimal:
 
 def test_options_list_periods_with_data_and_the_current_one(signed_in):
     with signed_in("admin"):
-        options, value, note = cb.update_period_options({}, TODAY)
+        options, value, note = period_cb.update_period_options({}, TODAY)
     assert [o["label"] for o in options] == [
         "1 Nov – 30 Nov 2026 (current)",
         "1 Apr – 30 Apr 2026",
@@ -98,7 +99,7 @@ def test_options_list_periods_with_data_and_the_current_one(signed_in):
 
 def test_options_with_anchor_15(signed_in, anchor_15):
     with signed_in("admin"):
-        options, value, note = cb.update_period_options({}, dt.date(2026, 4, 10))
+        options, value, note = period_cb.update_period_options({}, dt.date(2026, 4, 10))
     assert [o["label"] for o in options] == ["15 Mar – 14 Apr 2026 (current)", "15 Feb – 14 Mar 2026"]
     assert value == "2026-03-15/2026-04-14"
     assert note.startswith("31 days · today is day 27 of 31")
@@ -109,7 +110,7 @@ def test_options_with_anchor_31_follow_the_month_ends(signed_in, app):
     app.config["BILLING_ANCHOR_DAY"] = 31
     try:
         with signed_in("admin"):
-            options, value, note = cb.update_period_options({}, dt.date(2026, 4, 10))
+            options, value, note = period_cb.update_period_options({}, dt.date(2026, 4, 10))
     finally:
         app.config["BILLING_ANCHOR_DAY"] = 1
     assert [o["label"] for o in options] == [
@@ -123,42 +124,42 @@ def test_options_with_anchor_31_follow_the_month_ends(signed_in, app):
 
 def test_the_selector_names_the_urls_period_or_shows_the_placeholder(signed_in):
     with signed_in("admin"):
-        assert cb.update_period_options(MARCH, TODAY)[1:] == ("2026-03-01/2026-03-31", "31 days")
-        options, value, note = cb.update_period_options({"start": "2026-03-02", "end": "2026-03-08"}, TODAY)
+        assert period_cb.update_period_options(MARCH, TODAY)[1:] == ("2026-03-01/2026-03-31", "31 days")
+        options, value, note = period_cb.update_period_options({"start": "2026-03-02", "end": "2026-03-08"}, TODAY)
         assert (value, note) == ("2026-03-02/2026-03-08", "Showing 2 Mar – 8 Mar 2026 (7 days) from the dates above.")
         assert options[0] == {"label": "2 Mar – 8 Mar 2026 (custom dates)", "value": "2026-03-02/2026-03-08"}
-        assert cb.update_url("2026-03-02/2026-03-08", "?start=2026-03-02&end=2026-03-08", TODAY) is no_update
-        options, value, note = cb.update_period_options(BACKWARDS, TODAY)
+        assert period_cb.update_url("2026-03-02/2026-03-08", "?start=2026-03-02&end=2026-03-08", TODAY) is no_update
+        options, value, note = period_cb.update_period_options(BACKWARDS, TODAY)
     assert (len(options), value, note) == (4, None, "")
 
 
 def test_a_manager_with_no_team_still_gets_the_current_period(signed_in):
     with signed_in("idle_manager"):
-        options, value, _note = cb.update_period_options({}, TODAY)
+        options, value, _note = period_cb.update_period_options({}, TODAY)
     assert options == [{"label": "1 Nov – 30 Nov 2026 (current)", "value": "2026-11-01/2026-11-30"}]
     assert value == "2026-11-01/2026-11-30"
 
 
 def test_choosing_a_period_writes_its_dates_and_keeps_the_other_keys(signed_in):
     with signed_in("admin"):
-        chosen = cb.update_url("2026-02-01/2026-02-28", "?start=2026-03-01&end=2026-03-31&teams=t_eng", TODAY)
+        chosen = period_cb.update_url("2026-02-01/2026-02-28", "?start=2026-03-01&end=2026-03-31&teams=t_eng", TODAY)
         assert chosen == "?start=2026-02-01&end=2026-02-28&teams=t_eng"
-        assert cb.update_url("2026-02-01/2026-02-28", "", TODAY) == "?start=2026-02-01&end=2026-02-28"
+        assert period_cb.update_url("2026-02-01/2026-02-28", "", TODAY) == "?start=2026-02-01&end=2026-02-28"
         # A bad period in the URL is replaced by the one picked.
-        assert cb.update_url("2026-02-01/2026-02-28", "?start=2026-03-31&end=2026-03-01", TODAY) == (
+        assert period_cb.update_url("2026-02-01/2026-02-28", "?start=2026-03-31&end=2026-03-01", TODAY) == (
             "?start=2026-02-01&end=2026-02-28"
         )
 
 
 def test_the_url_is_left_alone_when_it_already_shows_the_period(signed_in):
     with signed_in("admin"):
-        assert cb.update_url("2026-03-01/2026-03-31", "?start=2026-03-01&end=2026-03-31", TODAY) is no_update
+        assert period_cb.update_url("2026-03-01/2026-03-31", "?start=2026-03-01&end=2026-03-31", TODAY) is no_update
         # No dates in the URL means the current period: setting the selector to it writes nothing,
         # so the back button is never trapped.
-        assert cb.update_url("2026-11-01/2026-11-30", "", TODAY) is no_update
-        assert cb.update_url("2026-11-01/2026-11-30", "?teams=t_eng", TODAY) is no_update
+        assert period_cb.update_url("2026-11-01/2026-11-30", "", TODAY) is no_update
+        assert period_cb.update_url("2026-11-01/2026-11-30", "?teams=t_eng", TODAY) is no_update
         for value in (None, "", "2026-02-02/2026-02-28", "nonsense", "x/y", "2026-03-31/2026-03-01"):
-            assert cb.update_url(value, "?start=2026-03-01&end=2026-03-31", TODAY) is no_update, value
+            assert period_cb.update_url(value, "?start=2026-03-01&end=2026-03-31", TODAY) is no_update, value
 
 
 # --- Cards ------------------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ def test_a_manager_sees_the_total_of_their_teams_only(signed_in):
             *cb.update_agents(MARCH, TODAY),
             cb.update_models(MARCH, TODAY),
             cb.update_daily(MARCH, TODAY),
-            *cb.update_period_options(MARCH, TODAY),
+            *period_cb.update_period_options(MARCH, TODAY),
         ]
     shown = by_id(outputs[1])
     assert shown["billing-kpi-total"].startswith("Total for your teamsi$2.92")  # e1-e4, e6-e8
@@ -396,7 +397,7 @@ def test_demo_every_period_adds_up_on_screen(demo_app, anchor):
     demo_app.config["BILLING_ANCHOR_DAY"] = anchor
     today = dt.date(2026, 3, 18)  # inside the data, so the current period is projected too
     with admin_of(demo_app):
-        options, _value, _note = cb.update_period_options({}, today)
+        options, _value, _note = period_cb.update_period_options({}, today)
         assert len(options) == {1: 2, 15: 3}[anchor]
         for option in options:
             start, end = option["value"].split("/")

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from callbacks import analytics, billing, dashboard
+from callbacks import analytics, billing, crossfilter, dashboard
 from callbacks._figures import DRAWN_TEXT, figure
 from data import schema
 from tests.figures import as_figure
@@ -99,14 +99,14 @@ def test_analytics_charts_and_clicks_map_back_to_ids(signed_in):
     team_bar = teams["data"][0]
     index = [html.unescape(y) for y in team_bar["y"]].index(TEAM)
     click = {"points": [{"y": team_bar["y"][index], "customdata": team_bar["customdata"][index]}]}
-    assert analytics.update_search_from_team_click(click, "?start=2026-03-02") == "?start=2026-03-02&teams=t_eng"
+    assert crossfilter.update_search_from_team_click(click, "?start=2026-03-02") == "?start=2026-03-02&teams=t_eng"
     agent_bar = agents["data"][0]
     index = [html.unescape(y) for y in agent_bar["y"]].index(AGENT)
     click = {"points": [{"customdata": agent_bar["customdata"][index]}]}
-    assert analytics.update_search_from_agent_click(click, "?start=2026-03-02") == "?start=2026-03-02&agents=a_code"
+    assert crossfilter.update_search_from_agent_click(click, "?start=2026-03-02") == "?start=2026-03-02&agents=a_code"
     series = next(t for t in by_team["data"] if html.unescape(t["name"]) == TEAM)
     click = {"points": [{"customdata": series["customdata"][0]}]}
-    assert analytics.update_search_from_time_click(click, "?stack=team") == "?stack=team&teams=t_eng"
+    assert crossfilter.update_search_from_time_click(click, "?stack=team") == "?stack=team&teams=t_eng"
 
 
 def test_billing_charts(signed_in):
