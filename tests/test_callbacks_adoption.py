@@ -98,9 +98,8 @@ def test_agent_adoption_and_the_cost_per_model(signed_in):
     # Mia and Sam with Code Helper, Max and Lee with Drafting, of the 4 active people
     assert list(agents.y) == ["Drafting", "Code Helper"] and list(agents.text) == ["50.0% (2)", "50.0% (2)"]
     # e1..e6: 3.723334 USD, 6 interactions, 4 people; the week before e0 alone (0.05 USD, Mia)
-    assert [(m["label"], m["cost_text"], m["cost_per_interaction_text"], m["cost_per_active_text"]) for m in models] == [
-        ("claude-sonnet-4.5", "$3.72", "$0.62", "$0.93"),
-    ]
+    texts = ("label", "cost_text", "cost_per_interaction_text", "cost_per_active_text")
+    assert [tuple(m[t] for t in texts) for m in models] == [("claude-sonnet-4.5", "$3.72", "$0.62", "$0.93")]
     assert (models[0]["cost_per_interaction"], models[0]["cost_per_active"]) == (0.620556, 0.930834)
     assert models[0]["cost_per_active_change"].startswith("▲") and models[0]["cost_per_active_up"]
     with signed_in("manager"):  # Engineering and Sales: Mia, Sam and Max
