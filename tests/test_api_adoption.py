@@ -34,6 +34,7 @@ def test_adoption_of_the_organization(app, client):
             "cost_per_active_usd": "0.930834", "cost_per_interaction_usd": "0.620556",
             "previous_cost_per_active_usd": "0.050000",  # 23 Feb - 1 Mar: Mia's e0
             "previous_cost_per_interaction_usd": "0.050000",
+            "share_of_active": "1.000000",
         }
     ]  # fmt: skip
 
@@ -49,6 +50,15 @@ def test_adoption_by_team_for_a_manager_stays_in_their_teams(app, client):
     assert (sales["label"], sales["cost_per_active_usd"]) == ("Sales", "1.000001")
     legal = get(app, client, "legal_manager", f"adoption?by=agent&{WEEK}")["rows"]
     assert [(row["key"], row["with_access"], row["active"]) for row in legal] == [("a_code", 2, 0), ("a_draft", 2, 1)]
+
+
+def test_agent_adoption_and_an_agents_cohorts(app, client):
+    # Mia and Sam used Code Helper, Max Drafting, of the 3 active people of Max's teams
+    rows = get(app, client, "manager", f"adoption?by=agent&{WEEK}")["rows"]
+    assert [(row["key"], row["share_of_active"]) for row in rows] == [("a_code", "0.666667"), ("a_draft", "0.333333")]
+    # an agent's first users: Drafting's, in March (Max and Lee)
+    cohorts = get(app, client, "admin", f"cohorts?{WEEK}&agents=a_draft")["rows"]
+    assert [(row["cohort_month"], row["size"], row["active"]) for row in cohorts] == [("2026-03-01", 2, 2)]
 
 
 def test_adoption_pages_follow_the_keys(app, client):
