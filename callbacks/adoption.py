@@ -184,8 +184,9 @@ def model_rows(frame: pl.DataFrame) -> list[dict]:
         for name in ("cost_per_interaction", "cost_per_active"):
             value, before = row[f"{name}_usd"], row[f"previous_{name}_usd"]
             change, up, down = _change(value, before)
-            line |= {name: None if value is None else float(value), f"{name}_text": "—" if value is None else
-                     format_usd(value), f"{name}_change": change, f"{name}_up": up, f"{name}_down": down}  # fmt: skip
+            text = "—" if value is None else format_usd(value) if change == "—" else f"{format_usd(value)} ({change})"
+            line |= {name: None if value is None else float(value), f"{name}_text": text, f"{name}_change": change,
+                     f"{name}_up": up, f"{name}_down": down}  # fmt: skip
         rows.append(line)
     return rows
 

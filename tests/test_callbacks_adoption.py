@@ -99,7 +99,9 @@ def test_agent_adoption_and_the_cost_per_model(signed_in):
     assert list(agents.y) == ["Drafting", "Code Helper"] and list(agents.text) == ["50.0% (2)", "50.0% (2)"]
     # e1..e6: 3.723334 USD, 6 interactions, 4 people; the week before e0 alone (0.05 USD, Mia)
     texts = ("label", "cost_text", "cost_per_interaction_text", "cost_per_active_text")
-    assert [tuple(m[t] for t in texts) for m in models] == [("claude-sonnet-4.5", "$3.72", "$0.62", "$0.93")]
+    assert [tuple(m[t] for t in texts) for m in models] == [
+        ("claude-sonnet-4.5", "$3.72", "$0.62 (▲ 1,141.1%)", "$0.93 (▲ 1,761.7%)"),  # against 0.05 USD each
+    ]
     assert (models[0]["cost_per_interaction"], models[0]["cost_per_active"]) == (0.620556, 0.930834)
     assert models[0]["cost_per_active_change"].startswith("▲") and models[0]["cost_per_active_up"]
     with signed_in("manager"):  # Engineering and Sales: Mia, Sam and Max
