@@ -11,7 +11,7 @@ import pytest
 from app import ConfigError, create_app
 from tests.test_api import WEEK, bearer, token_for
 
-ROUTES = (f"adoption?by=org&{WEEK}", f"cohorts?{WEEK}", "reclaim?days=30")
+ROUTES = (f"adoption?by=org&{WEEK}", f"cohorts?{WEEK}", "reclaim?days=30", f"uptake?{WEEK}", f"model-costs?{WEEK}")
 
 
 def get(app, client, who: str, path: str) -> dict:
@@ -59,6 +59,23 @@ def test_agent_adoption_and_an_agents_cohorts(app, client):
     # an agent's first users: Drafting's, in March (Max and Lee)
     cohorts = get(app, client, "admin", f"cohorts?{WEEK}&agents=a_draft")["rows"]
     assert [(row["cohort_month"], row["size"], row["active"]) for row in cohorts] == [("2026-03-01", 2, 2)]
+
+
+def test_an_agents_uptake_and_the_cost_per_model(app, client):
+    # Lee's team: Drafting from Lee's 4 March (UTC) to 8 March, one person
+    answer = get(app, client, "legal_manager", f"uptake?{WEEK}")
+    assert [(row["agent_id"], row["day"], row["day_number"], row["users"]) for row in answer["rows"]] == [
+        ("a_draft", f"2026-03-0{day}", day - 4, 1) for day in range(4, 9)
+    ]
+    assert answer["rows"][0] == {"agent_id": "a_draft", "label": "Drafting", "first_day": "2026-03-04",
+                                 "day": "2026-03-04", "day_number": 0, "new_users": 1, "users": 1}  # fmt: skip
+    # Max's teams: 1.723334 USD for 5 interactions and 3 people; the week before Mia's 0.05 USD
+    rows = get(app, client, "manager", f"model-costs?{WEEK}")["rows"]
+    assert rows == [{
+        "key": "claude-sonnet-4.5", "label": "claude-sonnet-4.5", "interactions": 5, "cost_usd": "1.723334",
+        "cost_per_interaction_usd": "0.344667", "cost_per_active_usd": "0.574445",
+        "previous_cost_per_interaction_usd": "0.050000", "previous_cost_per_active_usd": "0.050000",
+    }]  # fmt: skip
 
 
 def test_adoption_pages_follow_the_keys(app, client):
