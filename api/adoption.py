@@ -1,5 +1,5 @@
-"""/api/v1/adoption, /api/v1/cohorts and /api/v1/reclaim (docs/metrics.md): the Adoption section as JSON, in the
-caller's scope, paged as the breakdowns are (api/paging.py)."""
+"""/api/v1/adoption, /api/v1/cohorts, /api/v1/uptake, /api/v1/model-costs and /api/v1/reclaim (docs/metrics.md): the
+Adoption section as JSON, in the caller's scope, paged as the breakdowns are (api/paging.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from queries.period import PeriodError
 ADOPTION_ORDER = Order((("key", False),))
 COHORT_ORDER = Order((("cohort_month", False), ("month_offset", False)))
 RECLAIM_ORDER = Order((("user_id", False),))
+UPTAKE_ORDER = Order((("agent_id", False), ("day_number", False)))
 
 
 def _text(value: object) -> object:
@@ -65,6 +66,32 @@ def cohorts() -> ResponseReturnValue:
     period = filters.period
     frame = adoption.cohorts(filters)
     rows, cursor = _paged("cohorts", frame, COHORT_ORDER, str(period.start), str(period.end), period.tz,
+                          filters.scope.params())  # fmt: skip
+    body = {"start": period.start.isoformat(), "end": period.end.isoformat(), "rows": rows}
+    return _json({**body, "has_more": cursor is not None, "next_cursor": cursor})
+
+
+@bp.get("/uptake")
+def uptake() -> ResponseReturnValue:
+    """Rows of agent_id, label, first_day, day, day_number, new_users, users: each agent of the scope from its first
+    interaction in it up to the period's end (or today)."""
+    filters = _filters()
+    period = filters.period
+    frame = adoption.uptake(filters)
+    rows, cursor = _paged("uptake", frame, UPTAKE_ORDER, str(period.start), str(period.end), period.tz,
+                          filters.scope.params())  # fmt: skip
+    body = {"start": period.start.isoformat(), "end": period.end.isoformat(), "rows": rows}
+    return _json({**body, "has_more": cursor is not None, "next_cursor": cursor})
+
+
+@bp.get("/model-costs")
+def model_costs() -> ResponseReturnValue:
+    """Per model: interactions, cost, cost per interaction and its part of the cost per active person, and both for
+    the comparison period."""
+    filters = _filters()
+    period = filters.period
+    frame = adoption.model_costs(filters)
+    rows, cursor = _paged("model-costs", frame, ADOPTION_ORDER, str(period.start), str(period.end), period.tz,
                           filters.scope.params())  # fmt: skip
     body = {"start": period.start.isoformat(), "end": period.end.isoformat(), "rows": rows}
     return _json({**body, "has_more": cursor is not None, "next_cursor": cursor})

@@ -16,6 +16,7 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 from flask import Flask
@@ -46,7 +47,19 @@ def questions(period: Period, teams: list[str]) -> dict[str, Callable]:
         "adoption_team": lambda: adoption.adoption(org, "team"),
         "manager_active_days": lambda: adoption.active_days(manager, "org"),
         "manager_funnel_team": lambda: adoption.funnel(manager, "team"),
+        "agent_adoption": lambda: adoption.agent_adoption(org),
+        "model_costs": lambda: adoption.model_costs(org),
+        "uptake": lambda: adoption.uptake(org),
+        "agent_cohorts": lambda: adoption.agent_cohorts(org, newest(org)),
+        "manager_uptake": lambda: adoption.uptake(manager),
+        "manager_agent_cohorts": lambda: adoption.agent_cohorts(manager, newest(manager)),
     }
+
+
+@cache
+def newest(filters: Filters) -> str:
+    """The agent the tab shows by default (found once: the tab asks the uptake first, from the cache then)."""
+    return adoption.pick_agent(adoption.uptake(filters), None)
 
 
 def main() -> None:

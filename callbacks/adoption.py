@@ -26,7 +26,7 @@ from callbacks._tab import register_tab
 from callbacks._url import keep_in_url
 from layouts import ids
 from layouts._adoption import reclaim_days
-from layouts._components import DAY, format_count, format_percent, format_usd
+from layouts._components import DAY, format_change, format_count, format_day, format_percent, format_usd
 from queries import adoption
 from queries.filters import search_with
 from queries.period import PeriodError, today_local
@@ -131,6 +131,135 @@ def league_rows(frame: pl.DataFrame) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["active_share"], -(r["stickiness"] or 0), r["label"]))
 
 
+TOP_AGENTS = 10  # the agent adoption chart's bars (the report and the API have every agent)
+
+
+def agents_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """The agents the adoption chart draws (and its CSV holds): the most adopted ones."""
+    return frame.head(TOP_AGENTS)
+
+
+def agents_figure(frame: pl.DataFrame) -> Figure:
+    top = agents_shown(frame).reverse()  # the most adopted on top
+    bars = {
+        "type": "bar", "orientation": "h", "y": top["label"].to_list(), "x": top["share_of_active"].to_list(),
+        "text": [f"{format_percent(s)} ({format_count(n)})" for s, n in zip(top["share_of_active"],
+                                                                            top["active_users"], strict=True)],
+        "textposition": "auto", "marker": {"color": AGENT_COLOUR},
+        "hovertemplate": "%{y}: %{text} of the active people<extra></extra>",
+    }  # fmt: skip
+    slots = {"range": [top.height - 0.5 - max(top.height, 5), top.height - 0.5], "type": "category"}
+    xaxis = {"title": title("Share of active people"), "tickformat": ".0%", "range": [0, 1]}
+    return figure([bars], HEIGHT, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8}, xaxis=xaxis,
+                  yaxis=slots)  # fmt: skip
+
+
+def update_agents(query: dict | None) -> Figure:
+    """The share of the scope's active people who used each agent (the most adopted ten)."""
+    try:
+        filters = page_filters(query)
+    except PeriodError as error:
+        return message_figure(str(error), HEIGHT)
+    frame = adoption.agent_adoption(filters)
+    if frame.is_empty():
+        return message_figure("Nobody in your scope used an agent in this period", HEIGHT)
+    return agents_figure(frame)
+
+
+def _change(current, previous) -> tuple[str, bool, bool]:
+    """A cost's change as text, and whether it rose or fell (red or green: a cost up is bad)."""
+    if current is None or previous is None:
+        return "—", False, False
+    text, colour = format_change(float(current), float(previous), up_is_good=False)
+    return text, colour == "text-danger", colour == "text-success"
+
+
+def model_rows(frame: pl.DataFrame) -> list[dict]:
+    """The models' rows as the grid shows them: values to sort, their texts and changes beside them."""
+    rows = []
+    for row in frame.iter_rows(named=True):
+        line = {"key": row["key"], "label": row["label"], "interactions": row["interactions"],
+                "interactions_text": format_count(row["interactions"]), "cost": float(row["cost_usd"]),
+                "cost_text": format_usd(row["cost_usd"])}  # fmt: skip
+        for name in ("cost_per_interaction", "cost_per_active"):
+            value, before = row[f"{name}_usd"], row[f"previous_{name}_usd"]
+            change, up, down = _change(value, before)
+            text = "—" if value is None else format_usd(value) if change == "—" else f"{format_usd(value)} ({change})"
+            line |= {name: None if value is None else float(value), f"{name}_text": text, f"{name}_change": change,
+                     f"{name}_up": up, f"{name}_down": down}  # fmt: skip
+        rows.append(line)
+    return rows
+
+
+def update_models(query: dict | None) -> list[dict]:
+    try:
+        filters = page_filters(query)
+    except PeriodError:
+        return []
+    return model_rows(adoption.model_costs(filters))
+
+
+def uptake_figure(curve: pl.DataFrame) -> Figure:
+    line = {
+        "type": "scatter", "mode": "lines", "x": curve["day"].to_list(), "y": curve["users"].to_list(),
+        "line": {"color": AGENT_COLOUR, "width": 3, "shape": "hv"}, "name": "People who have used it",
+        "customdata": curve["day_number"].to_list(),
+        "hovertemplate": "%{x}, day %{customdata}: %{y:,} people<extra></extra>",
+    }  # fmt: skip
+    return figure([line], HEIGHT, showlegend=False, xaxis=date_axis(),
+                  yaxis=count_axis(curve["users"].max(), "People who have used it"))  # fmt: skip
+
+
+def picked(query: dict | None) -> tuple:
+    """The filters, the scope's agents' uptake and the agent the view shows (the URL's `uptake`, else the newest)."""
+    filters = page_filters(query)
+    curves = adoption.uptake(filters)
+    return filters, curves, adoption.pick_agent(curves, (query or {}).get("uptake"))
+
+
+def update_uptake(query: dict | None) -> tuple:
+    """The picker's agents (the newest named as the default), which one is shown and since when, and its curve."""
+    try:
+        _filters, curves, agent = picked(query)
+    except PeriodError as error:
+        return [], "The newest agent", None, message_figure(str(error), HEIGHT)
+    agents = adoption.uptake_agents(curves)
+    options = [{"label": f"{row['label']} (since {format_day(row['first_day'])})", "value": row["agent_id"]}
+               for row in agents.iter_rows(named=True)]  # fmt: skip
+    if agent is None:
+        return options, "The newest agent", None, message_figure("Nobody in your scope has used an agent yet", HEIGHT)
+    newest = agents.row(0, named=True)
+    curve = curves.filter(pl.col("agent_id") == agent)
+    first = curve.row(0, named=True)
+    since = (
+        f"{first['label']}: first used in your scope on {format_day(first['first_day'])}; "
+        f"{format_count(curve['users'][-1])} people have used it since, up to {format_day(curve['day'][-1])}."
+    )
+    return options, f"{newest['label']} (the newest)", since, uptake_figure(curve)
+
+
+def update_agent_cohorts(query: dict | None) -> Figure:
+    """The cohorts of the shown agent's first users (its months in the period)."""
+    try:
+        filters, _curves, agent = picked(query)
+    except PeriodError as error:
+        return message_figure(str(error), HEIGHT)
+    frame = adoption.agent_cohorts(filters, agent) if agent else None
+    if frame is None or frame.is_empty():
+        return message_figure("Nobody in your scope first used this agent in this period", HEIGHT)
+    return cohort_figure(frame)
+
+
+def update_uptake_search(agent: object, search: str | None) -> str:
+    """A choice of agent goes into the URL, which redraws its uptake and cohorts."""
+    if not isinstance(agent, str) or not agent:
+        return no_update
+    try:
+        return search_with(search, uptake=agent)
+    except PeriodError:  # a malformed URL from the browser
+        return no_update
+
+
 def update_league(query: dict | None) -> list[dict]:
     try:
         filters = page_filters(query)
@@ -194,13 +323,32 @@ def tab_parts() -> list:
         ((Output(ids.ADOPTION_COHORTS, "figure"),), update_cohorts),
         ((Output(ids.ADOPTION_LEAGUE, "rowData"),), update_league),
         ((Output(ids.ADOPTION_RECLAIM, "rowData"), Output(ids.ADOPTION_RECLAIM_SUMMARY, "children")), update_reclaim),
+        ((Output(ids.ADOPTION_AGENTS, "figure"),), update_agents),
+        ((Output(ids.ADOPTION_MODELS, "rowData"),), update_models),
+        (
+            (
+                Output(ids.ADOPTION_UPTAKE_AGENT, "options"),
+                Output(ids.ADOPTION_UPTAKE_AGENT, "placeholder"),
+                Output(ids.ADOPTION_UPTAKE_SINCE, "children"),
+                Output(ids.ADOPTION_UPTAKE, "figure"),
+            ),
+            update_uptake,
+        ),
+        ((Output(ids.ADOPTION_AGENT_COHORTS, "figure"),), update_agent_cohorts),
     ]
 
 
 def register_callbacks(app: dash.Dash) -> None:
     """The tab's one data callback, the choice of idle days (into the URL) and the export."""
     register_tab(app, Input(ids.ADOPTION_QUERY, "data"), tab_parts())
-    keep_in_url(app, ids.ADOPTION_NEW_SEARCH, [(update_reclaim_search, Input(ids.ADOPTION_RECLAIM_DAYS, "value"))])
+    keep_in_url(
+        app,
+        ids.ADOPTION_NEW_SEARCH,
+        [
+            (update_reclaim_search, Input(ids.ADOPTION_RECLAIM_DAYS, "value")),
+            (update_uptake_search, Input(ids.ADOPTION_UPTAKE_AGENT, "value")),
+        ],
+    )
     app.callback(
         Output(ids.ADOPTION_RECLAIM_DOWNLOAD, "data"),
         Input(ids.ADOPTION_RECLAIM_EXPORT, "n_clicks"),

@@ -17,12 +17,13 @@ import polars as pl
 from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, ctx, dcc, no_update
 
 from auth.session import audit
+from callbacks import adoption as adoption_tab
 from callbacks import analytics as analytics_tab
 from callbacks import billing as billing_tab
 from callbacks import dashboard as dashboard_tab
 from callbacks._common import org_timezone, page_filters
 from layouts import ids
-from queries import analytics, billing, usage, users
+from queries import adoption, analytics, billing, usage, users
 from queries.filters import Filters, query_from_search
 from queries.money import to_cents
 from queries.period import PeriodError, today_local
@@ -44,6 +45,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "previous_interactions": ("Interactions (previous period)", INT),
     "previous_active_users": ("Active users (previous period)", INT),
     "users_with_access": ("People with access", INT), "adopted_users": ("Adopted", INT),
+    "stage": ("Stage", TEXT), "people": ("People", INT), "rate": ("Share of those with access", PERCENT),
+    "dau": ("Daily active", INT), "wau": ("Weekly active (7 days)", INT), "mau": ("Monthly active (28 days)", INT),
+    "cohort_month": ("First active in", DATE), "size": ("People", INT), "month_offset": ("Months since", INT),
+    "active": ("Active", INT), "active_share": ("Share active", PERCENT),
+    "share_of_active": ("Share of active people", PERCENT), "first_day": ("First used", DATE),
+    "day_number": ("Days since the first", INT), "new_users": ("First used that day", INT),
+    "people_so_far": ("People who have used it", INT),
 }  # fmt: skip
 
 
@@ -131,6 +139,56 @@ def _adoption(query: dict) -> tuple[Filters, pl.DataFrame]:
     return filters, rows if curve["users_with_access"].max() else rows.clear()
 
 
+# Adoption
+
+
+def _funnel(query: dict) -> tuple[Filters, pl.DataFrame]:
+    filters = page_filters(query)
+    frame = adoption.funnel(filters)
+    if frame.is_empty() or not frame["with_access"][0]:
+        return filters, pl.DataFrame(schema={"stage": pl.String, "people": pl.Int64, "rate": pl.Float64})
+    row = frame.row(0, named=True)
+    stages = adoption_tab.STAGES
+    people = [row[stage] for stage in stages]
+    return filters, pl.DataFrame({"stage": list(stages.values()), "people": people,
+                                  "rate": [n / people[0] for n in people]})  # fmt: skip
+
+
+def _active_people(query: dict) -> tuple[Filters, pl.DataFrame]:
+    filters = page_filters(query)
+    curves = adoption.active_days(filters)
+    rows = curves.select("day", "dau", "wau", "mau")
+    return filters, rows if curves.height and curves["mau"].max() else rows.clear()
+
+
+def _adoption_cohorts(query: dict) -> tuple[Filters, pl.DataFrame]:
+    filters = page_filters(query)
+    return filters, adoption.cohorts(filters)
+
+
+def _agent_adoption(query: dict) -> tuple[Filters, pl.DataFrame]:
+    filters = page_filters(query)
+    frame = adoption_tab.agents_shown(adoption.agent_adoption(filters))
+    return filters, frame.select(pl.col("label").alias("agent"), pl.col("active_users").alias("active"),
+                                 "share_of_active")  # fmt: skip
+
+
+def _uptake(query: dict) -> tuple[Filters, pl.DataFrame]:
+    filters, curves, agent = adoption_tab.picked(query)
+    curve = curves.filter(pl.col("agent_id") == agent)
+    return filters, curve.select(pl.col("label").alias("agent"), "first_day", "day", "day_number", "new_users",
+                                 pl.col("users").alias("people_so_far"))  # fmt: skip
+
+
+def _agent_cohorts(query: dict) -> tuple[Filters, pl.DataFrame]:
+    filters, _curves, agent = adoption_tab.picked(query)
+    columns = ["agent", "cohort_month", "size", "month_offset", "active", "active_share"]
+    if agent is None:
+        return filters, pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    label = adoption.labels("agent", pl.Series([agent]))[0]
+    return filters, adoption.agent_cohorts(filters, agent).with_columns(pl.lit(label).alias("agent")).select(columns)
+
+
 # Billing
 
 
@@ -180,6 +238,12 @@ CHARTS: dict[str, tuple[str, Rows]] = {
     ids.ANALYTICS_HEATMAP: ("Activity by weekday and hour", _heatmap),
     ids.USERS_DISTRIBUTION: ("Interactions per user", _distribution),
     ids.USERS_ADOPTION: ("Adoption over time", _adoption),
+    ids.ADOPTION_FUNNEL: ("Adoption funnel", _funnel),
+    ids.ADOPTION_ACTIVE: ("Daily, weekly and monthly active people", _active_people),
+    ids.ADOPTION_COHORTS: ("Cohorts", _adoption_cohorts),
+    ids.ADOPTION_AGENTS: ("Agent adoption", _agent_adoption),
+    ids.ADOPTION_UPTAKE: ("Agent uptake", _uptake),
+    ids.ADOPTION_AGENT_COHORTS: ("Cohorts of the agent's first users", _agent_cohorts),
     ids.BILLING_DAILY: ("Cost per day", _billing_daily),
     ids.BILLING_MODEL_CHART: ("Cost per model", _billing_by("model")),
     ids.BILLING_TEAM_CHART: ("Cost per team", _billing_by("team")),

@@ -22,6 +22,23 @@ LEAGUE_COLUMNS = [
      "valueFormatter": {"function": "params.data.cost_per_active_text"},
      "headerTooltip": DEFINITIONS["cost_per_active_usd"]},
 ]  # fmt: skip
+MODEL_COLUMNS = [
+    {"field": "label", "headerName": "Model", "pinned": "left", "minWidth": 150},
+    {"field": "interactions", "headerName": "Interactions", "type": "rightAligned",
+     "valueFormatter": {"function": "params.data.interactions_text"}},
+    {"field": "cost", "headerName": "Cost", "type": "rightAligned", "sort": "desc",
+     "valueFormatter": {"function": "params.data.cost_text"}},
+    {"field": "cost_per_interaction", "headerName": "Cost per interaction", "type": "rightAligned", "minWidth": 170,
+     "valueFormatter": {"function": "params.data.cost_per_interaction_text"},
+     "headerTooltip": DEFINITIONS["model_cost_per_interaction_usd"],
+     "cellClassRules": {"text-danger": "params.data.cost_per_interaction_up",
+                        "text-success": "params.data.cost_per_interaction_down"}},
+    {"field": "cost_per_active", "headerName": "Cost per active person", "type": "rightAligned", "minWidth": 170,
+     "valueFormatter": {"function": "params.data.cost_per_active_text"},
+     "headerTooltip": DEFINITIONS["model_cost_per_active_usd"],
+     "cellClassRules": {"text-danger": "params.data.cost_per_active_up",
+                        "text-success": "params.data.cost_per_active_down"}},
+]  # fmt: skip
 RECLAIM_COLUMNS = [
     {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 150},
     {"field": "email", "headerName": "Email", "minWidth": 190},
@@ -62,6 +79,27 @@ def _name(key: str) -> str:
 def _definitions(names: tuple[str, ...]) -> html.Ul:
     return html.Ul([html.Li([html.Strong(_name(name)), f": {DEFINITIONS[name]}"]) for name in names],
                    className="small text-muted mb-0 ps-3")  # fmt: skip
+
+
+def _about(subtitle: str, tip_id: str, name: str, *keys: str) -> list:
+    """A card's subtitle and an "i" with the definitions of what it shows (DEFINITIONS), reachable by keyboard."""
+    return [subtitle, *info_tip(tip_id, name, " ".join(DEFINITIONS[key] for key in keys))]
+
+
+def _agent_picker(query: dict) -> dbc.Row:
+    """The agent whose uptake and first users the tab shows: in the URL (`uptake=`), else the newest (the
+    callback fills the choices, the agents of the scope, and says which is the newest in the placeholder)."""
+    asked = query.get("uptake") if isinstance(query, dict) else None
+    picker = dcc.Dropdown(id=ids.ADOPTION_UPTAKE_AGENT, options=[], value=asked if isinstance(asked, str) else None,
+                          clearable=False, placeholder="The newest agent")  # fmt: skip
+    return dbc.Row(
+        [
+            dbc.Col(dbc.Label("Agent", html_for=ids.ADOPTION_UPTAKE_AGENT, className="small mb-0"), width="auto"),
+            dbc.Col(picker, xs=9, md=4),
+            dbc.Col(html.Div(id=ids.ADOPTION_UPTAKE_SINCE, className="small text-muted", role="status"), md=True),
+        ],
+        className="g-2 align-items-center mt-3",
+    )
 
 
 def reclaim_days(query: dict) -> int:
@@ -109,23 +147,59 @@ def adoption_section(query: dict) -> html.Section:
             dbc.Row(
                 [
                     dbc.Col(section("Adoption funnel", loading_graph(ids.ADOPTION_FUNNEL),
-                                    "People with access, who tried, were active, habitual and power users"), lg=6),
+                                    "People with access, who tried, were active, habitual and power users",
+                                    chart=ids.ADOPTION_FUNNEL), lg=6),
                     dbc.Col(section("Daily, weekly and monthly active people",
                                     [html.Div(id=ids.ADOPTION_STICKINESS, className="small mb-1"),
                                      loading_graph(ids.ADOPTION_ACTIVE)],
-                                    "Rolling 1, 7 and 28 local days, up to today"), lg=6),
+                                    _about("Rolling 1, 7 and 28 local days, up to today", "adoption-active-info",
+                                           "active people and stickiness", "dau", "wau", "mau", "stickiness"),
+                                    chart=ids.ADOPTION_ACTIVE), lg=6),
                 ],
                 className="g-3",
             ),
             dbc.Row(
                 [
                     dbc.Col(section("Cohorts: share still active", loading_graph(ids.ADOPTION_COHORTS),
-                                    "People by the month of their first interaction, active each month since"), lg=6),
+                                    _about("People by the month of their first interaction, active each month since",
+                                           "adoption-cohorts-info", "cohorts", "cohorts"),
+                                    chart=ids.ADOPTION_COHORTS), lg=6),
                     dbc.Col(section("Team league table",
                                     [loading_table(_grid(ids.ADOPTION_LEAGUE, LEAGUE_COLUMNS, "No team in your scope.",
                                                          260)),
                                      _definitions(("stickiness", "cost_per_active_usd"))],
-                                    "Teams ranked by adoption, stickiness and cost per active person"), lg=6),
+                                    _about("Teams ranked by adoption, stickiness and cost per active person",
+                                           "adoption-league-info", "the team league table", "active", "habitual",
+                                           "stickiness", "cost_per_active_usd")), lg=6),
+                ],
+                className="g-3 mt-1",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(section("Agent adoption", loading_graph(ids.ADOPTION_AGENTS),
+                                    _about("Share of the active people who used each agent in the period",
+                                           "adoption-agents-info", "agent adoption", "share_of_active"),
+                                    chart=ids.ADOPTION_AGENTS), lg=5),
+                    dbc.Col(section("Cost per model",
+                                    loading_table(_grid(ids.ADOPTION_MODELS, MODEL_COLUMNS,
+                                                        "No model answered in your scope in this period.", 260)),
+                                    _about("Each with its change against the previous period", "adoption-models-info",
+                                           "cost per model", "model_cost_per_interaction_usd",
+                                           "model_cost_per_active_usd")), lg=7),
+                ],
+                className="g-3 mt-1",
+            ),
+            _agent_picker(query),
+            dbc.Row(
+                [
+                    dbc.Col(section("Agent uptake", loading_graph(ids.ADOPTION_UPTAKE),
+                                    _about("People who have used the agent, by day since its first interaction",
+                                           "adoption-uptake-info", "agent uptake", "uptake"),
+                                    chart=ids.ADOPTION_UPTAKE), lg=6),
+                    dbc.Col(section("Cohorts of the agent's first users", loading_graph(ids.ADOPTION_AGENT_COHORTS),
+                                    _about("By the month of their first interaction with it, active with it since",
+                                           "adoption-agent-cohorts-info", "the agent's cohorts", "agent_cohorts"),
+                                    chart=ids.ADOPTION_AGENT_COHORTS), lg=6),
                 ],
                 className="g-3 mt-1",
             ),
@@ -134,7 +208,8 @@ def adoption_section(query: dict) -> html.Section:
                                 [reclaim_tools,
                                  loading_table(_grid(ids.ADOPTION_RECLAIM, RECLAIM_COLUMNS,
                                                      "No idle seats in your scope.", 420))],
-                                "People with access and no interaction in the last days, as of today")),
+                                _about("People with access and no interaction in the last days, as of today",
+                                       "adoption-reclaim-info", "seats to reclaim", "reclaim"))),
                 className="g-3 mt-1",
             ),
         ],

@@ -78,6 +78,12 @@ ADOPTION_RECLAIM = "adoption-reclaim"
 ADOPTION_RECLAIM_SUMMARY = "adoption-reclaim-summary"
 ADOPTION_RECLAIM_EXPORT = "adoption-reclaim-export"
 ADOPTION_RECLAIM_DOWNLOAD = "adoption-reclaim-download"
+ADOPTION_AGENTS = "adoption-agents"
+ADOPTION_MODELS = "adoption-models"
+ADOPTION_UPTAKE_AGENT = "adoption-uptake-agent"
+ADOPTION_UPTAKE_SINCE = "adoption-uptake-since"
+ADOPTION_UPTAKE = "adoption-uptake"
+ADOPTION_AGENT_COHORTS = "adoption-agent-cohorts"
 
 # Analytics
 ANALYTICS_QUERY = "analytics-query"

@@ -7,11 +7,13 @@ Every metric is judged on the days that have passed: a period that ends after to
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
 from queries import database, run
+from queries.billing import cost_by_key
 from queries.filters import Filters
 from queries.period import Period, today_local
 from queries.scope import Scope
@@ -38,6 +40,17 @@ DEFINITIONS = {
     "stickiness": "Average daily active people divided by average monthly active people (DAU / MAU).",
     "cost_per_active_usd": "Cost of the period divided by the people active in it.",
     "cost_per_interaction_usd": "Cost of the period divided by its interactions.",
+    "cohorts": "People by the local month of their first interaction in your scope; for each month since, the "
+    "share of them who were active in it.",
+    "reclaim": "People of your teams with access and no interaction in your scope in the last 30, 60 or 90 days, "
+    "as of today; with a seat price set, what their seats cost a month.",
+    "share_of_active": "Agent adoption: of the people active in the period, the share who used the agent.",
+    "model_cost_per_active_usd": "A model's cost in the period divided by all the people active in the scope: "
+    "its part of the cost per active person (the models add up to it).",
+    "model_cost_per_interaction_usd": "A model's cost in the period divided by the interactions it answered.",
+    "uptake": "People who have used the agent, counted up day by day from its first interaction in your scope.",
+    "agent_cohorts": "The agent's first users by the month of their first interaction with it, and the share of "
+    "them who used it again each month since.",
 }
 FUNNEL = ("with_access", "tried", "active", "habitual", "power")
 
@@ -103,6 +116,43 @@ def costs(filters: Filters, by: str = "org") -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
+def model_costs(filters: Filters) -> pl.DataFrame:
+    """Rows of key (the model), label, interactions, cost_usd, cost_per_interaction_usd, cost_per_active_usd and
+    both for the comparison period (`previous_...`), most expensive first. A model's cost per active person is
+    its cost over all the scope's active people (the rollups count people per team and agent, not per model)."""
+    rows = _model_costs(filters)
+    before = _model_costs(filters.for_period(filters.period.previous())).select(
+        "key",
+        pl.col("cost_per_interaction_usd").alias("previous_cost_per_interaction_usd"),
+        pl.col("cost_per_active_usd").alias("previous_cost_per_active_usd"),
+    )
+    return rows.join(before, on="key", how="left", maintain_order="left")
+
+
+def _model_costs(filters: Filters) -> pl.DataFrame:
+    active = summary(filters)["active_users"][0]
+    frame = cost_by_key(filters, "model")
+    money = pl.Decimal(38, 6)
+    rows = [
+        {"key": row["key"], "label": row["label"], "interactions": row["interactions"], "cost_usd": row["cost_usd"],
+         "cost_per_interaction_usd": per(row["cost_usd"], row["interactions"]),
+         "cost_per_active_usd": per(row["cost_usd"], active)}
+        for row in frame.iter_rows(named=True)
+    ]  # fmt: skip
+    schema = {"key": pl.String, "label": pl.String, "interactions": pl.Int64, "cost_usd": money,
+              "cost_per_interaction_usd": money, "cost_per_active_usd": money}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)
+
+
+def agent_adoption(filters: Filters) -> pl.DataFrame:
+    """Rows of key (the agent), label, active_users, share_of_active: the share of the scope's active people who
+    used each agent in the period, most used first."""
+    active = summary(filters)["active_users"][0]
+    frame = interactions_by_key(filters, "agent").select("key", "label", "active_users")
+    share = (pl.col("active_users") / active) if active else pl.lit(None, pl.Float64)
+    return frame.with_columns(share.alias("share_of_active")).sort(["active_users", "label"], descending=[True, False])
+
+
 def per(amount: Decimal | None, count: int | None) -> Decimal | None:
     """Money divided by a count, to the micro-dollar (half up), None when there is nothing to divide by."""
     if not count or amount is None:
@@ -125,6 +175,9 @@ def adoption(filters: Filters, by: str = "org", today: dt.date | None = None) ->
         keys.join(sticky, on="key", how="left").join(spent, on="key", how="left").join(before, on="key", how="left")
     )
     filled = joined.with_columns(pl.col("dau", "wau", "mau").fill_null(0.0), pl.col("interactions").fill_null(0))
+    everyone = summary(filters)["active_users"][0]
+    share = (pl.col("active_users").fill_null(0) / everyone) if everyone else pl.lit(None, pl.Float64)
+    filled = filled.with_columns(share.alias("share_of_active"))
     return filled.with_columns(labels(by, filled["key"])).select("key", "label", *filled.columns[1:])
 
 
@@ -143,6 +196,38 @@ def cohorts(filters: Filters, today: dt.date | None = None) -> pl.DataFrame:
     last = judged_end(filters.period, today)
     frame = run("adoption_cohorts", filters.params(judged_end=last))
     return frame.with_columns((pl.col("active") / pl.col("size")).alias("active_share"))
+
+
+def uptake(filters: Filters, today: dt.date | None = None) -> pl.DataFrame:
+    """Rows of agent_id, label, first_day, day, day_number, new_users, users: per agent of the scope, each day from
+    its first interaction in the scope up to the period's judged end, and the people who had used it by then."""
+    last = judged_end(filters.period, today)
+    frame = run("agent_uptake", filters.params(judged_end=last))
+    return frame.with_columns(labels("agent", frame["agent_id"])).select(
+        "agent_id", "label", "first_day", "day", "day_number", "new_users", "users"
+    )
+
+
+def uptake_agents(curves: pl.DataFrame) -> pl.DataFrame:
+    """Rows of agent_id, label, first_day, users of `uptake`'s agents, the newest first (then by name)."""
+    agents = curves.group_by("agent_id", "label", "first_day").agg(pl.col("users").max())
+    return agents.sort(["first_day", "label", "agent_id"], descending=[True, False, False])
+
+
+def pick_agent(curves: pl.DataFrame, asked: object) -> str | None:
+    """The agent the view asked for if `uptake` has it (in the scope), else the newest; None if there is none."""
+    agents = uptake_agents(curves)["agent_id"].to_list()
+    return asked if asked in agents else (agents[0] if agents else None)
+
+
+def for_agent(filters: Filters, agent_id: str) -> Filters:
+    """The same question about one agent: the scope narrowed (never widened) to it."""
+    return replace(filters, scope=filters.scope.narrow(agents=(agent_id,)), agents=(agent_id,))
+
+
+def agent_cohorts(filters: Filters, agent_id: str, today: dt.date | None = None) -> pl.DataFrame:
+    """`cohorts` of one agent's first users: people by the month of their first interaction with it."""
+    return cohorts(for_agent(filters, agent_id), today)
 
 
 def reclaim(scope: Scope, tz: str, days: int, today: dt.date | None = None) -> pl.DataFrame:

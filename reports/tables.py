@@ -205,6 +205,7 @@ ADOPTION_KINDS = {
     "with_access": INT, "tried": INT, "active": INT, "habitual": INT, "power": INT, "dau": FLOAT, "wau": FLOAT,
     "mau": FLOAT, "stickiness": PERCENT, "interactions": INT, "cost_usd": USD, "cost_per_active_usd": USD,
     "cost_per_interaction_usd": USD, "previous_cost_per_active_usd": USD, "previous_cost_per_interaction_usd": USD,
+    "share_of_active": PERCENT,
 }  # fmt: skip
 ADOPTION_HEADERS = {
     "dau": "Daily active (avg)", "wau": "Weekly active (avg)", "mau": "Monthly active (avg)",
@@ -212,6 +213,7 @@ ADOPTION_HEADERS = {
     "cost_per_interaction_usd": "Cost per interaction (USD)",
     "previous_cost_per_active_usd": "Cost per active person, previous period (USD)",
     "previous_cost_per_interaction_usd": "Cost per interaction, previous period (USD)",
+    "share_of_active": "Share of active people",
 }  # fmt: skip
 
 
@@ -243,6 +245,55 @@ def _cohorts(filters: Filters) -> Table:
     return Table("cohorts", "Cohorts", frame, kinds, headers=headers)
 
 
+def _agent_adoption(filters: Filters) -> Table:
+    frame = adoption.agent_adoption(filters).select(pl.col("label").alias("agent"), "active_users", "share_of_active")
+    kinds = {"agent": TEXT, "active_users": INT, "share_of_active": PERCENT}
+    headers = {"active_users": "Active people", "share_of_active": "Share of active people"}
+    return Table("agent_adoption", "Agent adoption", frame, kinds, Chart("bar", "agent", ("share_of_active",)),
+                 headers)  # fmt: skip
+
+
+MODEL_KINDS = {
+    "model": TEXT, "interactions": INT, "cost_usd": USD, "cost_per_interaction_usd": USD,
+    "previous_cost_per_interaction_usd": USD, "cost_per_active_usd": USD, "previous_cost_per_active_usd": USD,
+}  # fmt: skip
+
+
+def _cost_per_model(filters: Filters) -> Table:
+    """Per model: cost per interaction, and its part of the cost per active person, against the previous period."""
+    frame = adoption.model_costs(filters).select(pl.col("label").alias("model"), *list(MODEL_KINDS)[1:])
+    headers = {**ADOPTION_HEADERS, "cost_per_active_usd": "Cost per active person, its part (USD)",
+               "previous_cost_per_active_usd": "Cost per active person, its part, previous period (USD)"}  # fmt: skip
+    return Table("cost_per_model", "Cost per model", frame, MODEL_KINDS, headers=headers)
+
+
+def _agent_uptake(filters: Filters) -> Table:
+    """Every agent of the scope, each day from its first interaction in it: the people who have used it so far."""
+    frame = adoption.uptake(filters).select(
+        pl.col("label").alias("agent"), "first_day", "day", "day_number", "new_users", "users"
+    )
+    kinds = {"agent": TEXT, "first_day": DATE, "day": DATE, "day_number": INT, "new_users": INT, "users": INT}
+    headers = {"first_day": "First used", "day_number": "Days since the first", "new_users": "First used that day",
+               "users": "People who have used it"}  # fmt: skip
+    return Table("agent_uptake", "Agent uptake", frame, kinds, headers=headers)
+
+
+def _agent_cohorts(filters: Filters) -> Table:
+    """The cohorts of each agent's first users (the agents of the scope, newest first)."""
+    agents = adoption.uptake_agents(adoption.uptake(filters))
+    parts = [
+        adoption.agent_cohorts(filters, row["agent_id"]).select(pl.lit(row["label"]).alias("agent"), pl.all())
+        for row in agents.iter_rows(named=True)
+    ]
+    kinds = {"agent": TEXT, "cohort_month": DATE, "size": INT, "month_offset": INT, "active": INT,
+             "active_share": PERCENT}  # fmt: skip
+    schema = {"agent": pl.String, "cohort_month": pl.Date, "size": pl.Int64, "month_offset": pl.Int32,
+              "active": pl.Int64, "active_share": pl.Float64}  # fmt: skip
+    frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    headers = {"cohort_month": "First used in", "size": "People", "month_offset": "Months since"}
+    return Table("agent_cohorts", "Cohorts of agents' first users", frame, kinds, headers=headers)
+
+
 def _seats_to_reclaim(filters: Filters) -> Table:
     """As of today, whatever the period: the scope's people with access idle for 30 days or more."""
     frame = adoption.reclaim(filters.scope, filters.period.tz, adoption.RECLAIM_DAYS[0]).select(
@@ -270,6 +321,10 @@ POINTS: dict[str, tuple[str, Callable[[Filters], Table]]] = {
     "active_people": ("Daily / weekly / monthly active people", _active_people),
     "cohorts": ("Cohorts", _cohorts),
     "seats_to_reclaim": ("Seats to reclaim", _seats_to_reclaim),
+    "agent_adoption": ("Agent adoption", _agent_adoption),
+    "cost_per_model": ("Cost per model (per interaction, per active person)", _cost_per_model),
+    "agent_uptake": ("Agent uptake", _agent_uptake),
+    "agent_cohorts": ("Cohorts of agents' first users", _agent_cohorts),
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 from app import ConfigError, create_app
 from tests.test_api import WEEK, bearer, token_for
 
-ROUTES = (f"adoption?by=org&{WEEK}", f"cohorts?{WEEK}", "reclaim?days=30")
+ROUTES = (f"adoption?by=org&{WEEK}", f"cohorts?{WEEK}", "reclaim?days=30", f"uptake?{WEEK}", f"model-costs?{WEEK}")
 
 
 def get(app, client, who: str, path: str) -> dict:
@@ -34,6 +34,7 @@ def test_adoption_of_the_organization(app, client):
             "cost_per_active_usd": "0.930834", "cost_per_interaction_usd": "0.620556",
             "previous_cost_per_active_usd": "0.050000",  # 23 Feb - 1 Mar: Mia's e0
             "previous_cost_per_interaction_usd": "0.050000",
+            "share_of_active": "1.000000",
         }
     ]  # fmt: skip
 
@@ -49,6 +50,32 @@ def test_adoption_by_team_for_a_manager_stays_in_their_teams(app, client):
     assert (sales["label"], sales["cost_per_active_usd"]) == ("Sales", "1.000001")
     legal = get(app, client, "legal_manager", f"adoption?by=agent&{WEEK}")["rows"]
     assert [(row["key"], row["with_access"], row["active"]) for row in legal] == [("a_code", 2, 0), ("a_draft", 2, 1)]
+
+
+def test_agent_adoption_and_an_agents_cohorts(app, client):
+    # Mia and Sam used Code Helper, Max Drafting, of the 3 active people of Max's teams
+    rows = get(app, client, "manager", f"adoption?by=agent&{WEEK}")["rows"]
+    assert [(row["key"], row["share_of_active"]) for row in rows] == [("a_code", "0.666667"), ("a_draft", "0.333333")]
+    # an agent's first users: Drafting's, in March (Max and Lee)
+    cohorts = get(app, client, "admin", f"cohorts?{WEEK}&agents=a_draft")["rows"]
+    assert [(row["cohort_month"], row["size"], row["active"]) for row in cohorts] == [("2026-03-01", 2, 2)]
+
+
+def test_an_agents_uptake_and_the_cost_per_model(app, client):
+    # Lee's team: Drafting from Lee's 4 March (UTC) to 8 March, one person
+    answer = get(app, client, "legal_manager", f"uptake?{WEEK}")
+    assert [(row["agent_id"], row["day"], row["day_number"], row["users"]) for row in answer["rows"]] == [
+        ("a_draft", f"2026-03-0{day}", day - 4, 1) for day in range(4, 9)
+    ]
+    assert answer["rows"][0] == {"agent_id": "a_draft", "label": "Drafting", "first_day": "2026-03-04",
+                                 "day": "2026-03-04", "day_number": 0, "new_users": 1, "users": 1}  # fmt: skip
+    # Max's teams: 1.723334 USD for 5 interactions and 3 people; the week before Mia's 0.05 USD
+    rows = get(app, client, "manager", f"model-costs?{WEEK}")["rows"]
+    assert rows == [{
+        "key": "claude-sonnet-4.5", "label": "claude-sonnet-4.5", "interactions": 5, "cost_usd": "1.723334",
+        "cost_per_interaction_usd": "0.344667", "cost_per_active_usd": "0.574445",
+        "previous_cost_per_interaction_usd": "0.050000", "previous_cost_per_active_usd": "0.050000",
+    }]  # fmt: skip
 
 
 def test_adoption_pages_follow_the_keys(app, client):

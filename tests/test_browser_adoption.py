@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
 from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
@@ -17,6 +21,10 @@ DRAWN = (
     "#adoption-cohorts .heatmaplayer",
     "#adoption-league .ag-row",
     "#adoption-reclaim .ag-row",
+    "#adoption-agents .barlayer .point",
+    "#adoption-models .ag-row",
+    "#adoption-uptake .scatterlayer .trace",
+    "#adoption-agent-cohorts .heatmaplayer",
 )
 
 
@@ -64,3 +72,68 @@ def test_the_adoption_tab(browser, live_server):
     sign_in(browser, live_server, "manager", "/telemetry/adoption" + WEEK)
     wait(browser).until(lambda b: len(reclaim_names(b)) == 5)
     assert "Lee Legal" not in reclaim_names(browser) and "Noa Never" not in reclaim_names(browser)
+    wait(browser).until(lambda b: all(b.find_elements(By.CSS_SELECTOR, css) for css in DRAWN) and settled(b))
+    assert axe_violations(browser) == {}
+
+
+def tab_until(browser, selector: str, limit: int = 12) -> None:
+    """Press Tab until the focus is on an element matching `selector`, as a keyboard user goes on from here."""
+    for _ in range(limit):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.execute_script("return document.activeElement.matches(arguments[0])", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def focus_picker(browser) -> None:
+    """The focus on the agent picker, as a keyboard user who got there has it."""
+    browser.execute_script("const picker = document.getElementById('adoption-uptake-agent');"
+                           "picker.scrollIntoView({block: 'center'}); picker.focus()")  # fmt: skip
+    assert browser.switch_to.active_element.get_attribute("id") == "adoption-uptake-agent"
+
+
+def test_one_agent_on_the_adoption_tab(browser, live_server):
+    """Agent adoption and the cost per model drawn; the newest agent's uptake and its first users by default,
+    another one picked (into the URL); a card's definition and its menu's CSV by keyboard, in a manager's scope."""
+    from tests.test_browser_a11y import settled
+    from tests.test_browser_comparisons import tooltip_shows
+
+    sign_in(browser, live_server, "admin", "/telemetry/adoption" + WEEK)
+    wait(browser).until(lambda b: all(b.find_elements(By.CSS_SELECTOR, css) for css in DRAWN) and settled(b))
+    bars = browser.find_elements(By.CSS_SELECTOR, "#adoption-agents .barlayer .point text")
+    assert sorted(bar.text for bar in bars) == ["50.0% (2)", "50.0% (2)"]  # Mia, Sam; Max, Lee of 4 active
+    model = browser.find_element(By.CSS_SELECTOR, "#adoption-models .ag-row [col-id=cost_per_active]")
+    assert model.text == "$0.93 (▲ 1,761.7%)"  # 3.723334 USD for 4 active people, against 0.05 USD
+    assert text_of(browser, "adoption-uptake-since").startswith("Drafting: first used in your scope on 3 Mar 2026")
+    # all by keyboard from the picker: another agent, then the uptake card's definition and its menu's CSV
+    focus_picker(browser)
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option[role=option]"))
+    ActionChains(browser).send_keys("Code").perform()
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait(browser).until(lambda b: "uptake=a_code" in b.current_url and settled(b))  # a link keeps the choice
+    wait(browser).until(lambda b: text_of(b, "adoption-uptake-since").startswith("Code Helper: first used"))
+    focus_picker(browser)  # the page was drawn again for the new URL
+    tab_until(browser, "#adoption-uptake-info")
+    tooltip_shows(browser, "counted up day by day from its first interaction")
+    tab_until(browser, "[id*='adoption-uptake'][id*='chart-menu'] button", 2)
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    for _ in range(3):
+        ActionChains(browser).send_keys(Keys.ARROW_DOWN).perform()
+        if browser.switch_to.active_element.text == "Download data (CSV)":
+            break
+    assert browser.switch_to.active_element.text == "Download data (CSV)"
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    path = wait(browser).until(lambda b: next((f for f in csv_files(b) if "adoption-uptake" in f.name), None))
+    with path.open(newline="") as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == ["Agent", "First used", "Day", "Days since the first", "First used that day",
+                       "People who have used it"]  # fmt: skip
+    assert (rows[1], rows[-1][2:]) == (["Code Helper", "2026-02-25", "2026-02-25", "0", "1", "1"],
+                                       ["2026-03-08", "11", "0", "2"])  # fmt: skip
+    browser.delete_all_cookies()  # signed out
+    sign_in(browser, live_server, "legal_manager", "/telemetry/adoption" + WEEK + "&uptake=a_code")
+    # Code Helper is not used in Lee's team: their newest (and only) agent instead
+    wait(browser).until(
+        lambda b: text_of(b, "adoption-uptake-since").startswith("Drafting: first used in your scope on 4 Mar 2026")
+    )

@@ -89,3 +89,45 @@ def test_the_adoption_tab_answers_in_one_request_in_the_managers_scope(app, clie
     assert response.status_code == 200
     league = response.get_json()["response"]["adoption-league"]["rowData"]
     assert [row["label"] for row in league] == ["Sales", "Engineering"]
+
+
+def test_agent_adoption_and_the_cost_per_model(signed_in):
+    with signed_in("admin"):
+        agents = as_figure(adoption.update_agents(WEEK)).data[0]
+        models = adoption.update_models(WEEK)
+    # Mia and Sam with Code Helper, Max and Lee with Drafting, of the 4 active people
+    assert list(agents.y) == ["Drafting", "Code Helper"] and list(agents.text) == ["50.0% (2)", "50.0% (2)"]
+    # e1..e6: 3.723334 USD, 6 interactions, 4 people; the week before e0 alone (0.05 USD, Mia)
+    texts = ("label", "cost_text", "cost_per_interaction_text", "cost_per_active_text")
+    assert [tuple(m[t] for t in texts) for m in models] == [
+        ("claude-sonnet-4.5", "$3.72", "$0.62 (▲ 1,141.1%)", "$0.93 (▲ 1,761.7%)"),  # against 0.05 USD each
+    ]
+    assert (models[0]["cost_per_interaction"], models[0]["cost_per_active"]) == (0.620556, 0.930834)
+    assert models[0]["cost_per_active_change"].startswith("▲") and models[0]["cost_per_active_up"]
+    with signed_in("manager"):  # Engineering and Sales: Mia, Sam and Max
+        agents = as_figure(adoption.update_agents(WEEK)).data[0]
+    assert list(agents.text) == ["33.3% (1)", "66.7% (2)"]
+
+
+def test_an_agents_uptake_and_its_first_users(signed_in):
+    with signed_in("admin"):
+        options, placeholder, since, curve = adoption.update_uptake(WEEK)
+        heat = as_figure(adoption.update_agent_cohorts(WEEK)).data[0]
+        _options, _placeholder, code_since, code = adoption.update_uptake({**WEEK, "uptake": "a_code"})
+    # Drafting is the newest: Max on 3 March, Lee on 4 March; Code Helper since Mia's 25 February
+    assert options == [{"label": "Drafting (since 3 Mar 2026)", "value": "a_draft"},
+                       {"label": "Code Helper (since 25 Feb 2026)", "value": "a_code"}]  # fmt: skip
+    assert placeholder == "Drafting (the newest)"
+    assert since == "Drafting: first used in your scope on 3 Mar 2026; 2 people have used it since, up to 8 Mar 2026."
+    assert list(as_figure(curve).data[0].y) == [1, 2, 2, 2, 2, 2]
+    assert list(heat.y) == ["Mar 2026 (2)"] and [list(row) for row in heat.z] == [[1.0]]
+    assert list(as_figure(code).data[0].y) == [1] * 6 + [2] * 6 and code_since.startswith("Code Helper: first used")
+    with signed_in("legal_manager"):  # Lee's team: Drafting alone, from Lee's 4 March; Code Helper is not theirs
+        options, _placeholder, since, curve = adoption.update_uptake({**WEEK, "uptake": "a_code"})
+    assert [o["value"] for o in options] == ["a_draft"] and since.startswith("Drafting: first used in your scope on 4")
+    assert list(as_figure(curve).data[0].y) == [1] * 5
+
+
+def test_a_chosen_agent_goes_into_the_url():
+    assert adoption.update_uptake_search("a_code", "?start=2026-03-02") == "?start=2026-03-02&uptake=a_code"
+    assert adoption.update_uptake_search(None, "?start=2026-03-02") is no_update

@@ -78,13 +78,13 @@ def test_warm_answers_are_the_bytes_of_fresh_ones(data_dir, password_hash, resul
         for query in (WEEK_QUERY, {**WEEK_QUERY, "teams": "t_sales"}, {"start": "2026-03-09", "end": "2026-03-02"}):
             fresh, warm = signed_in_client(fresh_app, who), signed_in_client(memo_app, who)
             bodies = tab_bodies(dependencies(fresh_app), query)
-            assert len(bodies) == 5  # one callback a tab, of 25 parts in all (Billing: 7, with budgets; Adoption: 5)
+            assert len(bodies) == 5  # one callback a tab, of 29 parts in all (Billing: 7, with budgets; Adoption: 9)
             for body in bodies:
                 expected = dp.post(fresh, body).get_data()
                 assert dp.post(warm, body).get_data() == expected, body["output"]  # computed, then kept
                 assert dp.post(warm, body).get_data() == expected, body["output"]  # from the memo
-    assert results.hits["output"] == 2 * 3 * 25  # each warm app's second answer; never the other app's
-    assert results.misses["output"] == 2 * 2 * 3 * 25
+    assert results.hits["output"] == 2 * 3 * 29  # each warm app's second answer; never the other app's
+    assert results.misses["output"] == 2 * 2 * 3 * 29
 
 
 def test_new_data_is_seen_at_once(app, data_dir, results):

@@ -186,3 +186,87 @@ def test_unknown_groupings_and_days_are_refused() -> None:
         adoption.funnel(Filters.asking(WEEK, ORG), "user")
     with pytest.raises(ValueError, match="days"):
         adoption.reclaim(ORG, NY, 45)
+
+
+def test_agent_adoption_is_the_share_of_active_people_per_agent(habit_app: Flask) -> None:
+    # 2-8 March: Mia, Sam, Max, Lee and Kim active; Code Helper Mia, Sam, Kim; Drafting Max, Lee, Kim
+    def shares(frame: pl.DataFrame, *columns: str) -> list[tuple]:
+        return [(*row[:-1], pytest.approx(row[-1])) for row in frame.select("key", *columns, "share_of_active").rows()]
+
+    rows = adoption.agent_adoption(Filters.asking(WEEK, ORG))
+    assert shares(rows, "active_users") == [("a_code", 3, 0.6), ("a_draft", 3, 0.6)]
+    # Max's teams: Mia, Sam, Kim (in Sales) with Code Helper, Max alone with Drafting
+    assert shares(adoption.agent_adoption(Filters.asking(WEEK, MAX)), "active_users") == [
+        ("a_code", 3, 0.75), ("a_draft", 1, 0.25),
+    ]  # fmt: skip
+    assert shares(adoption.agent_adoption(Filters.asking(WEEK, LEE))) == [("a_draft", 1.0)]  # Lee and Kim (5 March)
+    by_agent = adoption.adoption(Filters.asking(WEEK, ORG), "agent", WEEK.end)
+    assert shares(by_agent) == [("a_code", 0.6), ("a_draft", 0.6)]
+
+
+def test_cost_per_interaction_and_per_active_person_per_model(habit_app: Flask) -> None:
+    # one model answered everything: 4.253334 USD for 10 interactions and the 5 active people (as the whole org);
+    # the week before: 0.06 USD (e0 0.05, Sam's 24 February 0.01) for 2 interactions and 2 people
+    rows = adoption.model_costs(Filters.asking(WEEK, ORG)).rows(named=True)
+    assert rows == [{
+        "key": "claude-sonnet-4.5", "label": "claude-sonnet-4.5", "interactions": 10, "cost_usd": Decimal("4.253334"),
+        "cost_per_interaction_usd": Decimal("0.425333"), "cost_per_active_usd": Decimal("0.850667"),
+        "previous_cost_per_interaction_usd": Decimal("0.030000"), "previous_cost_per_active_usd": Decimal("0.030000"),
+    }]  # fmt: skip
+    # Lee's team: Lee's 2.00 (3 March, 21:00 EST) and Kim's 0.01 (5 March); nothing the week before
+    legal = adoption.model_costs(Filters.asking(WEEK, LEE)).row(0, named=True)
+    assert (legal["cost_per_interaction_usd"], legal["cost_per_active_usd"]) == (Decimal("1.005000"),) * 2
+    assert legal["previous_cost_per_active_usd"] is None
+
+
+def uptake_of(scope: Scope, today: dt.date) -> dict[str, tuple]:
+    """Per agent: its first day, its number of days, and (day, users) on the days someone first used it."""
+    frame = adoption.uptake(Filters.asking(WEEK, scope), today)
+    return {
+        agent: (rows["first_day"][0], rows.height, rows.filter(pl.col("new_users") > 0).select("day", "users").rows())
+        for (agent,), rows in frame.partition_by("agent_id", as_dict=True, maintain_order=True).items()
+    }
+
+
+def test_an_agents_uptake_from_its_first_day(habit_app: Flask) -> None:
+    d = dt.date
+    # Code Helper: Mia 10 Feb, Sam 17 Feb, Kim 2 March (06:00 EST); Drafting: Lee 20 Jan, Max 3 March (18:30 EST,
+    # 23:30 UTC), Kim 5 March. Every day from the first to 8 March (the DST change) is a row.
+    assert uptake_of(ORG, WEEK.end) == {
+        "a_code": (d(2026, 2, 10), 27, [(d(2026, 2, 10), 1), (d(2026, 2, 17), 2), (d(2026, 3, 2), 3)]),
+        "a_draft": (d(2026, 1, 20), 48, [(d(2026, 1, 20), 1), (d(2026, 3, 3), 2), (d(2026, 3, 5), 3)]),
+    }
+    # up to today (4 March) only: Kim's Drafting (5 March) has not come
+    assert uptake_of(ORG, d(2026, 3, 4))["a_draft"] == (d(2026, 1, 20), 44, [(d(2026, 1, 20), 1), (d(2026, 3, 3), 2)])
+    # a manager: the agent's first day in their teams (Max's Drafting on 3 March, not Lee's January)
+    assert uptake_of(MAX, WEEK.end)["a_draft"] == (d(2026, 3, 3), 6, [(d(2026, 3, 3), 1)])
+    assert uptake_of(LEE, WEEK.end) == {"a_draft": (d(2026, 1, 20), 48, [(d(2026, 1, 20), 1), (d(2026, 3, 5), 2)])}
+    frame = adoption.uptake(Filters.asking(WEEK, ORG), WEEK.end)
+    last = frame.filter(pl.col("agent_id") == "a_code").row(-1, named=True)
+    assert (last["label"], last["day"], last["day_number"], last["users"]) == ("Code Helper", WEEK.end, 26, 3)
+    # the view's choice: the newest agent unless one in the scope is asked for
+    assert adoption.pick_agent(frame, None) == "a_code" and adoption.pick_agent(frame, "a_draft") == "a_draft"
+    assert adoption.pick_agent(frame, "a_other") == "a_code"
+    assert adoption.pick_agent(adoption.uptake(Filters.asking(WEEK, LEE), WEEK.end), "a_code") == "a_draft"
+
+
+def test_cohorts_of_an_agents_first_users(habit_app: Flask) -> None:
+    period = Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31), NY)
+    today = dt.date(2026, 3, 8)
+    draft = adoption.agent_cohorts(Filters.asking(period, ORG), "a_draft", today)
+    assert draft.select("cohort_month", "size", "month_offset", "active").rows() == [
+        (dt.date(2026, 1, 1), 1, 0, 1),  # Lee: January, not February, March again (3 March, 21:00 EST)
+        (dt.date(2026, 1, 1), 1, 1, 0),
+        (dt.date(2026, 1, 1), 1, 2, 1),
+        (dt.date(2026, 3, 1), 2, 0, 2),  # Max and Kim (Kim's Code Helper days do not count)
+    ]
+    code = adoption.agent_cohorts(Filters.asking(period, ORG), "a_code", today)
+    assert code.select("cohort_month", "size", "month_offset", "active").rows() == [
+        (dt.date(2026, 2, 1), 2, 0, 2),  # Mia and Sam
+        (dt.date(2026, 2, 1), 2, 1, 2),
+        (dt.date(2026, 3, 1), 1, 0, 1),  # Kim
+    ]
+    # a manager: their teams' first users only; an agent outside the scope narrows it to nothing
+    assert adoption.agent_cohorts(Filters.asking(period, MAX), "a_draft", today)["size"].to_list() == [1]  # Max
+    outside = Filters.asking(period, ORG, agents=("a_code",))
+    assert adoption.agent_cohorts(outside, "a_draft", today).is_empty()

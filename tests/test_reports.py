@@ -29,6 +29,7 @@ ALL_POINTS = (
     "summary", "usage_over_time", "by_agent", "by_team", "per_user", "not_adopted",
     "billing_by_team", "billing_by_agent", "billing_by_model",
     "adoption", "adoption_by_team", "adoption_by_agent", "active_people", "cohorts", "seats_to_reclaim",
+    "agent_adoption", "cost_per_model", "agent_uptake", "agent_cohorts",
 )  # fmt: skip
 
 
@@ -57,7 +58,8 @@ def test_excel_report_for_an_admin(app):
     assert book.sheetnames == [
         "Summary", "Usage per day", "Usage by agent", "Usage by team", "Per-user activity", "Not adopted yet",
         "Cost by team", "Cost by agent", "Cost by model", "Adoption", "Adoption by team", "Adoption by agent",
-        "Active people (DAU, WAU, MAU)", "Cohorts", "Seats idle 30 days as of today",
+        "Active people (DAU, WAU, MAU)", "Cohorts", "Seats idle 30 days as of today", "Agent adoption",
+        "Cost per model", "Agent uptake", "Cohorts of agents' first users",
     ]  # fmt: skip
     summary = rows(book["Summary"])
     facts = {r[0]: r[1] for r in summary[2:7]}

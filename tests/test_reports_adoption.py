@@ -40,3 +40,32 @@ def test_every_adoption_metric_is_a_data_point_of_the_report_command(app, runner
     seats = csv_rows(archive.read("05-seats-to-reclaim.csv"))
     assert sorted(r[0] for r in seats[1:]) == ["Ada Admin", "Ivy Idle", "Max Manager", "Mia Member", "Sam Sales"]
     assert exports(app)[0]["detail"]["points"] == POINTS  # audited as every export is
+
+
+def test_agent_adoption_uptake_cohorts_and_model_costs_are_data_points(app, runner, tmp_path):
+    """Max's teams, 2-8 March (UTC): Mia and Sam used Code Helper, Max Drafting (3 March, his first)."""
+    out = tmp_path / "agents.zip"
+    points = "agent_adoption,cost_per_model,agent_uptake,agent_cohorts,adoption_by_agent"
+    result = runner.invoke(args=report_args(out, "--as", "manager@test.example", points=points, fmt="csv"))
+    assert result.exit_code == 0, result.output
+    archive = zipfile.ZipFile(out)
+    agents = csv_rows(archive.read("01-agent-adoption.csv"))
+    assert agents == [["Agent", "Active people", "Share of active people"], ["Code Helper", "2", str(2 / 3)],
+                      ["Drafting", "1", str(1 / 3)]]  # fmt: skip
+    header, row = csv_rows(archive.read("02-cost-per-model.csv"))
+    values = dict(zip(header, row, strict=True))
+    # 1.723334 USD (e1 e2 e3 e4 e6), 5 interactions, 3 people; the week before Mia's 0.05 alone
+    assert [values[k] for k in ("Model", "Interactions", "Cost (USD)", "Cost per interaction (USD)",
+                                "Cost per active person, its part (USD)")] == [
+        "claude-sonnet-4.5", "5", "1.723334", "0.344667", "0.574445"]  # fmt: skip
+    assert values["Cost per interaction, previous period (USD)"] == "0.050000"
+    uptake = csv_rows(archive.read("03-agent-uptake.csv"))
+    assert uptake[0] == ["Agent", "First used", "Day", "Days since the first", "First used that day",
+                         "People who have used it"]  # fmt: skip
+    drafting = [r for r in uptake[1:] if r[0] == "Drafting"]  # Max's 3 March, up to 8 March
+    assert [(r[2], r[5]) for r in drafting] == [(f"2026-03-0{d}", "1") for d in range(3, 9)]
+    cohorts = csv_rows(archive.read("04-agent-cohorts.csv"))
+    assert cohorts[1:] == [["Drafting", "2026-03-01", "1", "0", "1", "1.0"], ["Code Helper", "2026-03-01", "1", "0",
+                           "1", "1.0"]]  # fmt: skip
+    by_agent = csv_rows(archive.read("05-adoption-by-agent.csv"))
+    assert by_agent[0][-1] == "Share of active people" and by_agent[1][-1] == str(2 / 3)

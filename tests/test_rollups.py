@@ -126,6 +126,7 @@ def _questions(user_id: str) -> dict[str, Callable[[Period, Scope], pl.DataFrame
         "active people by agent": lambda p, s: adoption.active_days(Filters.asking(p, s), "agent", today),
         "cohorts": lambda p, s: adoption.cohorts(Filters.asking(p, s), today),
         "seats to reclaim": lambda p, s: adoption.reclaim(s, TZ, 30, p.end),
+        "agent uptake": lambda p, s: adoption.uptake(Filters.asking(p, s), today),
     }
 
 
