@@ -1,10 +1,21 @@
 -- Daily, weekly and monthly active people per local day of the period up to $judged_end, per organisation, team
 -- or agent ($by; docs/metrics.md): the people active on the day, in the 7 and in the 28 days that end on it.
--- From the rollups (as tests/oracle/adoption_active_days.sql): each day's window is a bucket of the sets
--- (queries/sql/cover.sql), covered by the fewest units as queries/period.py `cover` would (a whole month, else
--- a whole ISO week, else a day), so people are counted once per window whatever the teams or agents they were
--- active in. Every day of every key active in the windows, zeros included.
-with active as (
+-- From the rollups (as tests/oracle/adoption_active_days.sql). Where each key is everyone, a team or an agent
+-- (`one_window_group`: the scope names at most one team for keys that are not teams, one agent for keys that
+-- are not agents, not both), `active_windows` holds the counts. Otherwise each day's window is a bucket of the
+-- sets (queries/sql/cover.sql), covered by the fewest units as queries/period.py `cover` would (a whole month,
+-- else a whole ISO week, else a day), so people are counted once per window whatever the teams or agents they
+-- were active in. Every day of every key active in the windows, zeros included.
+with windows as (
+    select day, case $by when 'team' then team_id when 'agent' then agent_id else 'org' end as key, dau, wau, mau
+    from active_windows
+    where one_window_group($by, $team_ids, $agent_ids)
+        and day between $start_date::date and $judged_end::date
+        and (team_id is not null) = ($team_ids::varchar[] is not null or $by = 'team')
+        and (agent_id is not null) = ($agent_ids::varchar[] is not null or $by = 'agent')
+        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
+),
+active as (
     -- one question for the three windows: a bucket is the window's last day and its length, as one number
     -- (days since 1970 × 100 + length), each covered by the fewest units as queries/period.py `cover` would
     select
@@ -42,27 +53,35 @@ with active as (
         ),
         $window_start, $judged_end, $team_ids, $agent_ids, $by = 'team', $by = 'agent'
     )
+    where not one_window_group($by, $team_ids, $agent_ids)
     group by all
 ),
-dau as (select day, key, people from active where length = 1),
-wau as (select day, key, people from active where length = 7),
-mau as (select day, key, people from active where length = 28),
+counts as (
+    select day, key, dau, wau, mau from windows
+    union all
+    select
+        day,
+        key,
+        max(people) filter (where length = 1) as dau,
+        max(people) filter (where length = 7) as wau,
+        max(people) filter (where length = 28) as mau
+    from active
+    group by day, key
+),
 days as (
     select day::date as day
     from range($start_date::timestamp, $judged_end::timestamp + interval 1 day, interval 1 day) as t(day)
 ),
 keys as (
-    select distinct key from mau where people > 0
+    select distinct key from counts where mau > 0
 )
 select
     days.day,
     keys.key,
-    coalesce(dau.people, 0)::bigint as dau,
-    coalesce(wau.people, 0)::bigint as wau,
-    coalesce(mau.people, 0)::bigint as mau
+    coalesce(counts.dau, 0)::bigint as dau,
+    coalesce(counts.wau, 0)::bigint as wau,
+    coalesce(counts.mau, 0)::bigint as mau
 from days
 cross join keys
-left join dau on dau.day = days.day and dau.key = keys.key
-left join wau on wau.day = days.day and wau.key = keys.key
-left join mau on mau.day = days.day and mau.key = keys.key
+left join counts on counts.day = days.day and counts.key = keys.key
 order by keys.key, days.day
