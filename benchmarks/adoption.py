@@ -34,6 +34,7 @@ from queries.scope import Scope  # noqa: E402
 def questions(period: Period, teams: list[str]) -> dict[str, Callable]:
     org = Filters.asking(period, Scope.organization())
     manager = Filters.asking(period, Scope.teams(teams))
+    one_team = Filters.asking(period, Scope.teams(teams[:1]))
     return {
         "funnel_org": lambda: adoption.funnel(org, "org"),
         "funnel_team": lambda: adoption.funnel(org, "team"),
@@ -46,6 +47,9 @@ def questions(period: Period, teams: list[str]) -> dict[str, Callable]:
         "adoption_team": lambda: adoption.adoption(org, "team"),
         "manager_active_days": lambda: adoption.active_days(manager, "org"),
         "manager_funnel_team": lambda: adoption.funnel(manager, "team"),
+        "manager_active_days_team": lambda: adoption.active_days(manager, "team"),
+        "manager_active_days_agent": lambda: adoption.active_days(manager, "agent"),
+        "one_team_active_days_agent": lambda: adoption.active_days(one_team, "agent"),
     }
 
 
