@@ -154,7 +154,11 @@ def start_server(folder: Path, scratch: Path, duckdb_threads: int):
     port, log = serving.free_port(), scratch / "gunicorn.log"
     server = serving.serve("benchmarks.bench_server:create()", env, port, 1, THREADS, log)
     base = f"http://127.0.0.1:{port}"
-    serving.wait_until_up(base, server, log)
+    try:
+        serving.wait_until_up(base, server, log)
+    except BaseException:
+        serving.stop(server)  # never left running
+        raise
     return server, base, {"admin": admin, "manager": manager}
 
 
