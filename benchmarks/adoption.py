@@ -35,6 +35,7 @@ from queries.scope import Scope  # noqa: E402
 def questions(period: Period, teams: list[str]) -> dict[str, Callable]:
     org = Filters.asking(period, Scope.organization())
     manager = Filters.asking(period, Scope.teams(teams))
+    one_team = Filters.asking(period, Scope.teams(teams[:1]))
     return {
         "funnel_org": lambda: adoption.funnel(org, "org"),
         "funnel_team": lambda: adoption.funnel(org, "team"),
@@ -53,6 +54,9 @@ def questions(period: Period, teams: list[str]) -> dict[str, Callable]:
         "agent_cohorts": lambda: adoption.agent_cohorts(org, newest(org)),
         "manager_uptake": lambda: adoption.uptake(manager),
         "manager_agent_cohorts": lambda: adoption.agent_cohorts(manager, newest(manager)),
+        "manager_active_days_team": lambda: adoption.active_days(manager, "team"),
+        "manager_active_days_agent": lambda: adoption.active_days(manager, "agent"),
+        "one_team_active_days_agent": lambda: adoption.active_days(one_team, "agent"),
     }
 
 

@@ -41,7 +41,7 @@ EVENTS_PER_USER_DAY = 8.3  # the demo org's rate (1,000 users × 180 days ≈ 1.
 END = date(2026, 11, 20)
 TZ = "America/New_York"
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway account in a throwaway store)
-TABS = ("dashboard", "analytics", "users", "billing")
+TABS = ("dashboard", "analytics", "users", "billing", "adoption")
 SPANS = {"30 days": 30, "full year": 365}
 THREADS = 8  # gunicorn threads of the one worker: a tab sends up to 8 callbacks at once
 
@@ -58,6 +58,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--duckdb-threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--data", type=Path, help="a built data folder to measure instead of the generated demo")
+    parser.add_argument("--tabs", nargs="+", choices=TABS, default=list(TABS), help="only these tabs")
     return parser.parse_args(argv)
 
 
@@ -152,7 +154,11 @@ def start_server(folder: Path, scratch: Path, duckdb_threads: int):
     port, log = serving.free_port(), scratch / "gunicorn.log"
     server = serving.serve("benchmarks.bench_server:create()", env, port, 1, THREADS, log)
     base = f"http://127.0.0.1:{port}"
-    serving.wait_until_up(base, server, log)
+    try:
+        serving.wait_until_up(base, server, log)
+    except BaseException:
+        serving.stop(server)  # never left running
+        raise
     return server, base, {"admin": admin, "manager": manager}
 
 
@@ -197,12 +203,12 @@ FIRST_BLOCK = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}
 BLOCK_INPUT = {"id": "users-grid", "property": "getRowsRequest"}
 
 
-def tab_callbacks(session, base: str) -> dict[str, list[dict]]:
+def tab_callbacks(session, base: str, tabs: tuple[str, ...] = TABS) -> dict[str, list[dict]]:
     """Per tab, the callbacks the browser sends when the period changes: those whose only input is the
     page's `<tab>-query` Store, and on the Users tab the grid's first block."""
     dependencies = session.get(f"{base}/_dash-dependencies").json()
     found = {}
-    for tab in TABS:
+    for tab in tabs:
         wanted = [{"id": f"{tab}-query", "property": "data"}]
         found[tab] = [d for d in dependencies if [dict(i) for i in d["inputs"]] in (wanted, [BLOCK_INPUT])
                       and (d["inputs"][0] != BLOCK_INPUT or tab == "users")]  # fmt: skip
@@ -369,7 +375,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(PROJECT))
     args = parse_arguments(argv)
     rng = random.Random(args.seed)
-    folder, generated = ensure_data(args.events, args.days)
+    folder, generated = (args.data, None) if args.data else ensure_data(args.events, args.days)
     events = count_events(folder)
     print(f"data: {folder} ({events:,} events{'' if generated is None else f', generated in {generated:.0f} s'})")
     rollup_build = ensure_rollups(folder, args.rebuild_rollups)
@@ -388,7 +394,7 @@ def main(argv: list[str] | None = None) -> None:
         server, base, who = start_server(folder, scratch, args.duckdb_threads)
         app = in_process_app(folder, scratch, args.duckdb_threads)
         sessions = {role: login(base, who[role]["email"]) for role in who}
-        callbacks = tab_callbacks(sessions["admin"], base)
+        callbacks = tab_callbacks(sessions["admin"], base, tuple(args.tabs))
         teams = pl.read_parquet(folder / "directory" / "teams.parquet")["team_id"].sort().to_list()
         managed = (
             pl.read_parquet(folder / "directory" / "team_managers.parquet")
@@ -404,13 +410,13 @@ def main(argv: list[str] | None = None) -> None:
               + ", ".join(f"{tab} {len(found)}" for tab, found in callbacks.items()))
 
         pool = ThreadPoolExecutor(max_workers=8)
-        for tab in TABS:  # warm-up: first-request work (imports, views, connections) is not measured
+        for tab in args.tabs:  # warm-up: first-request work (imports, views, connections) is not measured
             answer_tab(sessions["admin"], base, tab, callbacks[tab], random_query(rng, 30, first, last, []), pool)
         plan = {  # the same randomized periods and scopes for ours and for the raw baseline
             (tab, span_name): [(role := rng.choice(("admin", "manager")),
                                 random_query(rng, span, first, last, teams if role == "admin" else managed))
                                for _sample in range(args.samples)]
-            for tab in TABS for span_name, span in SPANS.items()
+            for tab in args.tabs for span_name, span in SPANS.items()
         }  # fmt: skip
         ours = {}
         for (tab, span_name), samples in plan.items():
@@ -578,7 +584,7 @@ def render(args, events, folder, generated, rows, pandas_rows, server_rss, total
         f"of each process's VmHWM); RSS then {extra['server_now'][0]:,.0f} MiB, PSS {extra['server_now'][1]:,.0f} MiB",
         f"- This benchmark's own process (HTTP clients, the in-process comparison with pandas): peak RSS "
         f"{total_rss:,.0f} MiB; pandas runs in a child capped at {PANDAS_MEMORY_GIB} GiB",
-        f"- Data: {folder.relative_to(PROJECT)}"
+        f"- Data: {folder.relative_to(PROJECT) if folder.is_relative_to(PROJECT) else folder}"
         + ("" if generated is None else f", generated in {generated:.0f} s"),
         "",
         "### Rollups and export",

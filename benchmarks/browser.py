@@ -43,7 +43,7 @@ RESULTS = PROJECT / "benchmarks" / "RESULTS.md"
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway account in a throwaway store)
 THREADS = 8
 TABS = {"dashboard": "/telemetry", "analytics": "/telemetry/analytics", "users": "/telemetry/users",
-        "billing": "/telemetry/billing"}  # fmt: skip
+        "billing": "/telemetry/billing", "adoption": "/telemetry/adoption"}  # fmt: skip
 LINKS = {slug: f"shell-nav-{slug}" for slug in TABS}
 LINKED = ("directory", "events", "rollups", ".version", ".ingest.lock")  # what the app reads of a data folder
 

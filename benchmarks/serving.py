@@ -44,7 +44,7 @@ def wait_until_up(base: str, server: subprocess.Popen, log: Path, timeout: float
         try:
             if requests.get(f"{base}/login", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or its first request still loading
             pass
         time.sleep(0.5)
     raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s")

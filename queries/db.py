@@ -24,6 +24,7 @@ from data.rollups.manifest import (
     TABLES,
     TOTALS_FILE,
     TOTALS_SCHEMA,
+    WINDOWS,
     rollup_view_sql,
     rollups_check,
     rollups_dir,
@@ -57,6 +58,9 @@ IN_MEMORY = {
         "select user_id, code, team_id, agent_id, moved, month0, days, days_before, running_interactions "
         "from user_totals_files where agent_id is not null order by code"
     ),
+    # per day and team, agent or everyone: the people active on it and in the 7 and 28 days ending on it (a
+    # year of 100M events: 20,000 rows)
+    "active_windows": "select * from active_windows_files order by team_id, agent_id, day",
 }
 # The user_totals rows a scope reads: over all agents (in memory) unless it names agents, then those agents'
 # rows, from the file (its row groups of those agents), `moved`: a person's rows are added up, and a day with
@@ -149,7 +153,7 @@ class Database:
         self._con = duckdb.connect(":memory:", config=config)
         self._lock = threading.Lock()
         self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
-        self._rollups_present = tuple(False for _name in (*TABLES, SETS))
+        self._rollups_present = tuple(False for _name in (*TABLES, SETS, WINDOWS))
         self._rollups_checked: tuple[tuple, dict | None, str | None, str | None] | None = None
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
         self._tables_of: str | None = None  # the build (manifest's `build`) whose small rollup tables are in memory
@@ -215,13 +219,13 @@ class Database:
     def _rollup_files(self) -> tuple[bool, ...]:
         """Which rollup tables have files: a glob each."""
         folder = rollups_dir(self.data_dir)
-        return tuple(any(folder.glob(f"{table}/month=*/*.parquet")) for table in (*TABLES, SETS))
+        return tuple(any(folder.glob(f"{table}/month=*/*.parquet")) for table in (*TABLES, SETS, WINDOWS))
 
     def _create_rollup_views(self) -> None:
         """A view per rollup table over its monthly files (`<table>_files` for those copied into memory), a
         typed, empty stand-in before the first build; `user_day` reads its files directly."""
         present = self._rollup_files()
-        for table in (*TABLES, SETS):
+        for table in (*TABLES, SETS, WINDOWS):
             files = rollup_view_sql(self.data_dir, table)
             if table in IN_MEMORY:
                 self._con.sql(f"create or replace view {table}_files as {files}")

@@ -11,6 +11,9 @@ Built from `user_day` after it: `user_sets`, who was active per local day, ISO w
 team × agent, team, agent and everyone, as bitmaps of user codes (`user_codes.parquet`, kept from build
 to build; their length, `capacity` in the manifest, grows by a full rebuild of the sets). Distinct users
 are the bit count of the OR of the bitmaps covering a period (queries/sql/cover.sql), never added up.
+Built from `user_sets` after them: `active_windows`, per local day and team, agent or everyone, how many people
+were active on it and in the 7 and 28 days ending on it (the Adoption tab's curves; a month's file holds its
+days' windows, so a write rebuilds the files of the months it touched and of the month after each).
 Built from `user_month` last: `user_totals.parquet`, each person's whole history in a row per team × agent
 (running totals: any period's figures of a person from one row); an update of its last months appends them.
 
@@ -49,6 +52,7 @@ from data.rollups.manifest import (
     TABLES,
     TOTALS,
     TOTALS_FILE,
+    WINDOWS,
     read_manifest,
     rollup_view_sql,
     rollups_dir,
@@ -209,6 +213,7 @@ def _build_all(
                 rows[table] += frame.height
                 _write(frame, staging / table / f"month={month}" / "part-0.parquet", ROW_GROUP_ROWS_OF.get(table))
         capacity = _build_sets(con, staging, _set_months(months), None, kept_from=target)
+        rows[WINDOWS] = _build_windows(con, staging, list(months))
         rows[TOTALS] = _build_totals(con, staging)
         _swap_in(staging, target)
     finally:
@@ -239,6 +244,7 @@ def _update(
             path = rollups_dir(data_dir) / table / f"month={month}" / "part-0.parquet"
             _write(frame, path, ROW_GROUP_ROWS_OF.get(table))
     capacity = _build_sets(con, rollups_dir(data_dir), _set_months(months), capacity, kept_from=rollups_dir(data_dir))
+    rows[WINDOWS] = _build_windows(con, rollups_dir(data_dir), list(months))
     rows[TOTALS] = _update_totals(con, rollups_dir(data_dir), added)
     return rows, capacity
 
@@ -278,6 +284,31 @@ def _build_sets(
         else:
             path.unlink(missing_ok=True)
     return capacity
+
+
+def _build_windows(con: duckdb.DuckDBPyConnection, folder: Path, months: list[str]) -> int:
+    """The `active_windows` files of these months and of the month after each (its first 27 days' windows reach
+    back into them), from the `user_sets` files in `folder` (after the sets); a month with none has no file.
+    Returns the rows written."""
+    con.sql(f"create or replace view user_sets as {rollup_view_sql(folder.parent, SETS, folder)}")
+    written = 0
+    for month in sorted({*months, *(_next_month(month) for month in months)}):
+        first = dt.date.fromisoformat(f"{month}-01")
+        params = {"first_day": first, "last_day": dt.date.fromisoformat(f"{_next_month(month)}-01") - dt.timedelta(1)}
+        frame = _aggregate(con, WINDOWS, params)
+        path = folder / WINDOWS / f"month={month}" / "part-0.parquet"
+        if frame.height:
+            _write(frame, path)
+        else:
+            path.unlink(missing_ok=True)
+        written += frame.height
+    return written
+
+
+def _next_month(month: str) -> str:
+    """The "YYYY-MM" after a "YYYY-MM"."""
+    year, number = divmod(_month_number(month) + 1, 12)
+    return f"{year:04d}-{number + 1:02d}"
 
 
 def _build_totals(con: duckdb.DuckDBPyConnection, folder: Path) -> int:

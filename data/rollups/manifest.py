@@ -1,6 +1,7 @@
 """Where the rollups live and how to tell whether they are current (written by data/rollups/build.py).
 
-Four tables (and the bitmaps of who was active, `user_sets`, with the codes they use), each one Parquet
+Four tables (and the bitmaps of who was active, `user_sets`, with the codes they use, and the counts of who was
+active in each day's trailing windows, `active_windows`), each one Parquet
 file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`), and `user_totals.parquet`.
 `rollups/manifest.json` records the layout's format, the time zone their local days are in and the
 events version they were built from (`events_version`, the counter of the data folder's version file,
@@ -27,10 +28,12 @@ from data.schema import empty_select, literal
 # 8: a day's team × agent set lists its codes instead of a bitmap;
 # 9: and user_month (per-person figures in SQL), no user index; the manifest names its build;
 # 10: user_month holds its days' running interactions and cost and last instants (no user_day read);
-# 11: and user_totals, each person's history in a row per team × agent (built from user_month).
-FORMAT = 11
+# 11: and user_totals, each person's history in a row per team × agent (built from user_month);
+# 12: and active_windows, the people active in each day's trailing 1, 7 and 28 days (built from user_sets).
+FORMAT = 12
 TABLES = ("cube", "hours", "user_day", "user_month")  # user_month: built from user_day (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
+WINDOWS = "active_windows"  # built from user_sets: per day, team or agent, how many were active up to it (build.py)
 CODES_FILE = "user_codes.parquet"  # each person's bit in the sets
 CODES_SCHEMA = pl.Schema({"user_id": pl.String, "code": pl.Int32})
 TOTALS = "user_totals"  # built from user_month: one file, every person's history (build.py)
@@ -90,6 +93,17 @@ ROLLUP_SCHEMAS = {
             "agent_id": pl.String,
             "users": pl.Binary,
             "codes": pl.List(pl.Int32),
+            "month": pl.String,
+        }
+    ),
+    WINDOWS: pl.Schema(
+        {
+            "day": pl.Date,
+            "team_id": pl.String,
+            "agent_id": pl.String,
+            "dau": pl.Int32,
+            "wau": pl.Int32,
+            "mau": pl.Int32,
             "month": pl.String,
         }
     ),

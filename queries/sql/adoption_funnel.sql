@@ -10,22 +10,26 @@
 --   power:       habitual, and active on at least 12 of those 28 days.
 -- The weeks come from the day masks of $judged_end's month and the month before (a 28-day window spans at most
 -- two), OR-ed over a person's rows (a day in two teams counts once), as one 62-bit mask.
+-- People are their codes (integers to group and join on), and counted per key: its directory's people, plus the
+-- active people the directory does not list (not a row per key and person of the directory: 36 agents × 33,000
+-- people at 100M events).
 with per_row as (
-    select user_id, team_id, agent_id, month0, days, days_before
+    select code, moved, team_id, agent_id, month0, days, days_before
     from totals_in_scope($team_ids, $agent_ids)
     where $by <> 'agent'
     union all
-    select user_id, team_id, agent_id, month0, days, days_before
+    select code, moved, team_id, agent_id, month0, days, days_before
     from agent_totals
     where $by = 'agent' and $agent_ids::varchar[] is null and team_in_scope(team_id, $team_ids)
     union all
-    select user_id, team_id, agent_id, month0, days, days_before
+    select code, moved, team_id, agent_id, month0, days, days_before
     from totals_in_scope($team_ids, $agent_ids)
     where $by = 'agent' and $agent_ids::varchar[] is not null
 ),
 marks as (
     select
-        user_id,
+        code,
+        moved,
         case $by when 'team' then team_id when 'agent' then agent_id else 'org' end as key,
         active_through(days, days_before, month_index(month0, $start_date::date - 1), day($start_date::date - 1))
             as through_before,
@@ -43,27 +47,33 @@ win as (
         day(date_trunc('month', $judged_end::date) - interval 1 day) + day($judged_end::date) - 1 as last_bit
 ),
 per_person as (
+    -- a person's rows in one key but for people who moved teams, whose rows in a key are OR-ed first
+    select marks.key, marks.code, marks.through_end > 0 as tried, marks.through_end > marks.through_before as active,
+        (marks.hi << win.shift) | marks.lo as mask
+    from marks, win
+    where not marks.moved
+    union all
     select
         marks.key,
-        marks.user_id,
+        marks.code,
         bool_or(marks.through_end > 0) as tried,
         bool_or(marks.through_end > marks.through_before) as active,
-        (bit_or(marks.hi) << any_value(win.shift)) | bit_or(marks.lo) as mask,
-        any_value(win.last_bit) as last_bit
+        (bit_or(marks.hi) << any_value(win.shift)) | bit_or(marks.lo) as mask
     from marks, win
-    group by marks.key, marks.user_id
+    where marks.moved
+    group by marks.key, marks.code
 ),
 judged as (
     select
         key,
-        user_id,
+        code,
         tried,
         active,
         ((((mask >> (last_bit - 6)) & 127) <> 0)::integer + (((mask >> (last_bit - 13)) & 127) <> 0)::integer
             + (((mask >> (last_bit - 20)) & 127) <> 0)::integer + (((mask >> (last_bit - 27)) & 127) <> 0)::integer)
             as weeks,
         bit_count((mask >> (last_bit - 27)) & ((1::bigint << 28) - 1)) as days
-    from per_person
+    from per_person, win
 ),
 keys as (
     select 'org' as key where $by = 'org'
@@ -76,27 +86,41 @@ keys as (
     select key from judged where tried
 ),
 directory as (
-    select keys.key, users.user_id
-    from users
-    join keys on keys.key = case $by when 'team' then users.team_id else keys.key end
+    -- the people the directory lists for the scope, once (not once per key: an agent's are all of them)
+    select code, team_id
+    from people_codes as users
     where users.created_at < $to_ts
         and users.active
         and team_in_scope(users.team_id, $team_ids)
 ),
+per_key as (
+    -- a key's people in the directory are listed, and anyone active in it: the directory's count, plus the
+    -- active people it does not list
+    select
+        judged.key,
+        count(*) filter (where judged.active and directory.code is null) as unlisted_active,
+        count(*) filter (where judged.tried and (judged.active or directory.code is not null)) as tried,
+        count(*) filter (where judged.active) as active,
+        count(*) filter (where judged.active and judged.weeks >= 3) as habitual,
+        count(*) filter (where judged.active and judged.weeks >= 3 and judged.days >= 12) as power
+    from judged
+    left join directory
+        on directory.code = judged.code and ($by <> 'team' or directory.team_id = judged.key)
+    group by judged.key
+),
 listed as (
-    select key, user_id from directory
-    union
-    select key, user_id from judged where active
+    select case $by when 'team' then team_id else 'org' end as team_key, count(*) as people
+    from directory
+    group by all
 )
 select
     keys.key,
-    count(listed.user_id) as with_access,
-    count(listed.user_id) filter (where judged.tried) as tried,
-    count(listed.user_id) filter (where judged.active) as active,
-    count(listed.user_id) filter (where judged.active and judged.weeks >= 3) as habitual,
-    count(listed.user_id) filter (where judged.active and judged.weeks >= 3 and judged.days >= 12) as power
+    (coalesce(listed.people, 0) + coalesce(per_key.unlisted_active, 0))::bigint as with_access,
+    coalesce(per_key.tried, 0)::bigint as tried,
+    coalesce(per_key.active, 0)::bigint as active,
+    coalesce(per_key.habitual, 0)::bigint as habitual,
+    coalesce(per_key.power, 0)::bigint as power
 from keys
-left join listed on listed.key = keys.key
-left join judged on judged.key = listed.key and judged.user_id = listed.user_id
-group by keys.key
+left join per_key on per_key.key = keys.key
+left join listed on listed.team_key = case $by when 'team' then keys.key else 'org' end
 order by keys.key

@@ -45,3 +45,11 @@ create or replace macro month_index(month0, d) as
 create or replace macro period_days(m, month0, start_date, end_date) as
     (1::bigint << (case when m = month_index(month0, end_date) then day(end_date::date) else 31 end))
         - (1::bigint << (case when m = month_index(month0, start_date) then day(start_date::date) else 1 end - 1));
+
+-- Whether each key of a question by `keys` ('org', 'team' or 'agent') in a scope is one group of the rollup
+-- `active_windows` (everyone, a team or an agent): the scope names at most one team unless the keys are teams,
+-- at most one agent unless they are agents, and not both teams and agents.
+create or replace macro one_window_group(keys, team_ids, agent_ids) as
+    (team_ids::varchar[] is null or keys = 'team' or len(team_ids::varchar[]) <= 1)
+    and (agent_ids::varchar[] is null or keys = 'agent' or len(agent_ids::varchar[]) <= 1)
+    and not ((keys = 'team' or team_ids::varchar[] is not null) and (keys = 'agent' or agent_ids::varchar[] is not null));

@@ -1,0 +1,93 @@
+"""`active_windows` (data/rollups/sql/active_windows.sql): the active-people curves it answers are the raw events',
+and a write that touches a few days leaves it as a full build would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import queries
+from data import schema
+from data.rollups import build as rollup
+from data.rollups.manifest import WINDOWS, rollups_dir
+from queries import adoption
+from queries import cache as query_cache
+from queries.filters import Filters
+from queries.scope import Scope
+from tests.oracle import raw_events
+from tests.test_rollups import END, TZ, _add_events, _app, _copy, _periods, _same, _teams_and_agents, demo_dir  # noqa: F401
+
+
+def _scopes(teams: list[str], agents: list[str]) -> list[Scope]:
+    """Scopes whose keys are one group of `active_windows` for some groupings, and two that are not."""
+    organization = Scope.organization()
+    return [
+        organization,
+        Scope.teams(teams[1:2]),
+        Scope.teams(teams[:3]),
+        organization.narrow(agents=agents[2:3]),
+        organization.narrow(agents=agents[:2]),
+        Scope.teams(teams[:1]).narrow(agents=agents[:1]),
+        Scope.teams([]),
+    ]
+
+
+def test_the_active_people_curves_answer_as_the_raw_events_in_every_scope(demo_dir: Path) -> None:  # noqa: F811
+    app = _app(demo_dir, TZ)
+    teams, agents = _teams_and_agents(app)
+    periods = [*_periods()[:2], _periods()[-2]]  # across the DST change, everything, past the data's end
+    with app.app_context(), query_cache.bypassed():
+        assert queries.database().rollups_current(TZ)
+        for period in periods:
+            for scope in _scopes(teams, agents):
+                for by in adoption.BY:
+                    # judged up to the period's end: past the data's, the windows reach into the next month
+                    from_rollups = adoption.active_days(Filters.asking(period, scope), by, period.end)
+                    with raw_events():
+                        from_raw = adoption.active_days(Filters.asking(period, scope), by, period.end)
+                    _same(from_rollups, from_raw, period, scope, by)
+                    assert from_rollups.height or scope != Scope.organization()
+
+
+def _windows(folder: Path) -> dict[str, pl.DataFrame]:
+    found = sorted((rollups_dir(folder) / WINDOWS).glob("month=*/part-0.parquet"))
+    return {path.parent.name: pl.read_parquet(path) for path in found}
+
+
+def _assert_windows_as_a_full_build(folder: Path, tmp_path: Path, step: str) -> None:
+    full = tmp_path / f"full-{step}"
+    shutil.copytree(folder, full)
+    rollup.build(full, TZ)
+    updated, built = _windows(folder), _windows(full)
+    assert list(updated) == list(built), step
+    for month, frame in built.items():
+        assert_frame_equal(updated[month], frame, check_exact=True)
+
+
+@pytest.mark.parametrize("step", ["a day of the last month", "a new month after the data", "an erased day"])
+def test_an_update_of_a_few_days_leaves_active_windows_as_a_full_build(
+    demo_dir: Path,  # noqa: F811
+    tmp_path: Path,
+    step: str,
+) -> None:
+    folder = _copy(demo_dir, tmp_path)
+    before = _windows(folder)
+    at = lambda day, hour=15: dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)  # noqa: E731
+    if step == "a day of the last month":
+        days = _add_events(folder, "late", {"ts": at(END - dt.timedelta(days=2)), "user_id": "u_new"})
+    elif step == "a new month after the data":  # its windows run 27 days into the month after
+        days = _add_events(folder, "june", {"ts": at(dt.date(2026, 6, 20), 4)})
+    else:
+        partition = schema.partition_dir(folder, (END - dt.timedelta(days=20)).isoformat())
+        for part in partition.glob("*.parquet"):
+            part.unlink()
+        days = rollup.local_days_of([END - dt.timedelta(days=20)])
+    rollup.build(folder, TZ, days)
+    after = _windows(folder)
+    assert set(after) != set(before) or any(not frame.equals(before[month]) for month, frame in after.items())
+    _assert_windows_as_a_full_build(folder, tmp_path, step.replace(" ", "-"))
