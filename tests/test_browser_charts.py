@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
+from tests.test_browser_links import settled
 
 pytestmark = pytest.mark.browser
 
@@ -104,8 +105,11 @@ def test_a_manager_tours_the_tabs_without_a_mode_bar(browser, live_server):
 
 
 def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, live_server):
+    """Each click once the page has answered every callback: a filter chosen before the filter bar has its
+    choices may be dropped with them (tests/test_browser_links.py, settled)."""
     sign_in(browser, live_server, "admin")
     drawn(browser, "dashboard-top-teams")
+    settled(browser)
     bars = browser.find_elements(By.CSS_SELECTOR, "#dashboard-top-teams .barlayer .point path")
     ActionChains(browser).move_to_element(bars[-1]).click().perform()  # the longest, on top: Engineering
     wait(browser).until(lambda b: "teams=t_eng" in b.current_url, "a click on the bar never filtered")
@@ -113,6 +117,7 @@ def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, 
 
     browser.get(live_server + "/telemetry" + WEEK)
     drawn(browser, "dashboard-top-teams")
+    settled(browser)
     label = next(t for t in browser.find_elements(By.CSS_SELECTOR, "#dashboard-top-teams .ytick text")
                  if t.text == "Legal")  # fmt: skip
     ActionChains(browser).move_to_element(label).click().perform()
@@ -121,6 +126,7 @@ def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, 
 
     browser.get(live_server + "/telemetry" + WEEK)
     drawn(browser, "dashboard-top-agents")
+    settled(browser)
     value = browser.find_element(By.CSS_SELECTOR, "#dashboard-top-agents .barlayer .point:first-child text")
     assert value.text == "2"  # Drafting, the shorter bar
     ActionChains(browser).move_to_element(value).click().perform()

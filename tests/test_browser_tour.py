@@ -108,8 +108,7 @@ def screenshot(browser, path: Path, width: int, scheme: str) -> None:
     wait(browser, 30).until(lambda b: b.execute_script(GRIDS_DRAWN))
     clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 0.5 if width >= 1280 else 1}
     shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "clip": clip})
-    path.write_bytes(base64.b64decode(shot["data"]))
-    emulate(browser, width, scheme)
+    path.write_bytes(base64.b64decode(shot["data"]))  # left this tall: the next look or tab sets the viewport anew
 
 
 # Each tab in `make test`: every width once and both schemes, the scheme switched live at each step. Every width
