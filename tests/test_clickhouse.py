@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -22,8 +23,10 @@ from data.clickhouse.schema import init  # noqa: E402
 from data.demo import write_demo  # noqa: E402
 from data.rollups import build as rollup  # noqa: E402
 from queries import cache as query_cache  # noqa: E402
-from queries import clickhouse, db  # noqa: E402
+from queries import clickhouse, db, usage  # noqa: E402
+from queries.scope import Scope  # noqa: E402
 from tests import org  # noqa: E402
+from tests.conftest import make_app  # noqa: E402
 from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions, _teams_and_agents  # noqa: E402
 
 # The questions of tests/test_rollups.py not yet answered on ClickHouse (each reads a file that has no
@@ -104,3 +107,66 @@ def test_every_translated_question_answers_on_clickhouse_as_on_duckdb_for_the_de
 @pytest.mark.parametrize("label", [label for label in QUESTIONS if label not in LEFT])
 def test_every_translated_question_answers_on_clickhouse_as_on_duckdb_for_the_hand_made_org(chdb, hand_made_org, label):
     assert _compare(hand_made_org[1], chdb, "handmade", label) == 6 + 2 * 4
+
+
+def test_the_data_bounds_are_the_same_on_clickhouse(chdb, demo_org) -> None:
+    app = demo_org[1]
+    teams, agents = _teams_and_agents(app)
+    scopes = [
+        Scope.organization(),
+        Scope.teams(teams[:2]),
+        Scope.teams([]),
+        Scope.organization().narrow(agents=agents[:1]),
+    ]
+    with app.app_context(), query_cache.bypassed():
+        for scope in scopes:
+            on_duckdb = usage.data_bounds(scope, TZ)
+            with answering_from_clickhouse(chdb, "demo", []):
+                assert_frame_equal(usage.data_bounds(scope, TZ), on_duckdb)
+
+
+def _totals(connection, database: str) -> dict:
+    """What a load could change: every table's rows and the sums the questions read."""
+    counts = {
+        table: connection.arrow(f"select count() as n from {database}.{table}").column("n")[0].as_py()  # noqa: S608
+        for table in ("events", "users", "teams", "team_managers", "agents", "prices")
+    }
+    sums = connection.arrow(
+        f"select sum(interactions) as i, sum(cost_usd) as c from {database}.cube"  # noqa: S608
+    ).to_pylist()[0]
+    people = connection.arrow(f"select uniqExactMerge(users) as p from {database}.user_sets").column("p")[0].as_py()  # noqa: S608
+    return {**counts, **sums, "people": people}
+
+
+def test_clickhouse_init_and_load_commands_load_a_data_folder_once(chdb, data_dir, password_hash) -> None:
+    """`clickhouse-init` then `clickhouse-load --from` the hand-made org: its 9 events, 7 people and $4.973334
+    (tests/org.py); a second load, and a second init, change nothing; a new zone moves the local days."""
+    app = make_app(data_dir, password_hash, CHDB_PATH=str(chdb.path), CLICKHOUSE_DATABASE="cli", ORG_TIMEZONE=TZ)
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["clickhouse-init"])
+    assert done.exit_code == 0, done.output
+    assert "ClickHouse database cli created; rollups made" in done.output
+    done = runner.invoke(args=["clickhouse-load", "--from", str(data_dir)])
+    assert done.exit_code == 0, done.output
+    assert "Loaded 9 events in 1 batches from 6 UTC dates (0 already there)" in done.output
+    first = _totals(chdb, "cli")
+    assert first == {"events": 9, "users": 7, "teams": 3, "team_managers": 3, "agents": 2, "prices": 0,
+                     "i": 9, "c": Decimal("4.973334"), "people": 4}  # fmt: skip
+    again = runner.invoke(args=["clickhouse-load", "--from", str(data_dir)])
+    assert "Loaded 0 events in 0 batches from 6 UTC dates (9 already there)" in again.output, again.output
+    assert runner.invoke(args=["clickhouse-init"]).output == "ClickHouse database cli brought up to date.\n"
+    assert _totals(chdb, "cli") == first
+    # e4 (2026-03-03 23:30 UTC) is 3 March in New York and 4 March in Tokyo
+    day_of_e4 = "select day from cli.user_day where user_id = 'u2'"
+    assert [str(d) for d in chdb.arrow(day_of_e4).column("day").to_pylist()] == ["2026-03-03"]
+    app.config["ORG_TIMEZONE"] = "Asia/Tokyo"
+    done = runner.invoke(args=["clickhouse-init"])
+    assert "rollups made and filled from the events" in done.output, done.output
+    assert [str(d) for d in chdb.arrow(day_of_e4).column("day").to_pylist()] == ["2026-03-04"]
+    assert _totals(chdb, "cli") == first
+
+
+def test_clickhouse_commands_need_chdb_path(app) -> None:
+    done = app.test_cli_runner().invoke(args=["clickhouse-init"])
+    assert done.exit_code != 0
+    assert "Set CHDB_PATH" in done.output

@@ -79,7 +79,8 @@ def _new_events(connection: ChdbConnection, name: str, day: dt.date, frame: pl.D
     )
     if known.num_rows == 0:
         return frame
-    return frame.filter(~pl.col("event_id").is_in(pl.from_arrow(known.column("event_id")).cast(pl.String)))
+    ids = pl.DataFrame({"event_id": pl.from_arrow(known.column("event_id")).cast(pl.String)})
+    return frame.join(ids, on="event_id", how="anti", maintain_order="left")
 
 
 def load_events(connection: ChdbConnection, database: str, data_dir: Path, loaded: Loaded) -> None:
