@@ -29,12 +29,7 @@ from tests import org  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions, _teams_and_agents  # noqa: E402
 
-# The questions of tests/test_rollups.py not yet answered on ClickHouse (each reads a file that has no
-# queries/sql/clickhouse twin; test_the_untranslated_questions_are_the_ones_listed keeps this list true).
-LEFT = {
-    "adoption funnel", "adoption funnel by team", "adoption funnel by agent", "active people by day",
-    "active people by team", "active people by agent", "cohorts", "seats to reclaim", "adoption curve",
-}  # fmt: skip
+# Every question of tests/test_rollups.py: `_compare` asserts that each file it runs has a ClickHouse twin.
 QUESTIONS = list(_questions("u"))
 
 
@@ -99,12 +94,12 @@ def _compare(app, connection, database: str, label: str) -> int:
     return compared
 
 
-@pytest.mark.parametrize("label", [label for label in QUESTIONS if label not in LEFT])
+@pytest.mark.parametrize("label", QUESTIONS)
 def test_every_translated_question_answers_on_clickhouse_as_on_duckdb_for_the_demo_org(chdb, demo_org, label):
     assert _compare(demo_org[1], chdb, "demo", label) == 6 + 2 * 4
 
 
-@pytest.mark.parametrize("label", [label for label in QUESTIONS if label not in LEFT])
+@pytest.mark.parametrize("label", QUESTIONS)
 def test_every_translated_question_answers_on_clickhouse_as_on_duckdb_for_the_hand_made_org(chdb, hand_made_org, label):
     assert _compare(hand_made_org[1], chdb, "handmade", label) == 6 + 2 * 4
 
