@@ -22,8 +22,8 @@ from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import init  # noqa: E402
 from data.demo import write_demo  # noqa: E402
 from data.rollups import build as rollup  # noqa: E402
+from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
 from queries import cache as query_cache  # noqa: E402
-from queries import clickhouse, db, usage  # noqa: E402
 from queries.scope import Scope  # noqa: E402
 from tests import org  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
@@ -165,3 +165,36 @@ def test_clickhouse_commands_need_chdb_path(app) -> None:
     done = app.test_cli_runner().invoke(args=["clickhouse-init"])
     assert done.exit_code != 0
     assert "Set CHDB_PATH" in done.output
+
+
+def test_the_directory_questions_answer_on_clickhouse_as_on_duckdb(chdb, hand_made_org) -> None:
+    """The tiny org's directory (tests/org.py): Max manages Engineering and Sales, emails match in any case."""
+    app = hand_made_org[1]
+    scopes = [Scope.organization(), Scope.teams(["t_eng", "t_sales"]), Scope.teams([]),
+              Scope.organization().narrow(["t_legal"], ["a_code"])]  # fmt: skip
+    asks = [
+        lambda: directory.agents(),
+        lambda: directory.managed_team_ids("u2"),
+        lambda: directory.user_by_email("MANAGER@test.example"),
+        lambda: directory.user_by_email("nobody@x.example"),
+    ]
+    asks += [lambda s=s: directory.teams_in_scope(s) for s in scopes]
+    asks += [lambda s=s: analytics.filter_labels(s) for s in scopes]
+    with app.app_context(), query_cache.bypassed():
+        for ask in asks:
+            on_duckdb = ask()
+            with answering_from_clickhouse(chdb, "handmade", []):
+                on_clickhouse = ask()
+            if isinstance(on_duckdb, pl.DataFrame):
+                assert_frame_equal(on_clickhouse, on_duckdb)
+            else:
+                assert on_clickhouse == on_duckdb
+        with answering_from_clickhouse(chdb, "handmade", []):
+            assert directory.managed_team_ids("u2") == ["t_eng", "t_sales"]
+            assert directory.user_by_email("MANAGER@test.example")["user_id"] == "u2"
+
+
+def test_every_question_has_a_clickhouse_file() -> None:
+    """Every named question of queries/sql/ (not the DuckDB macros) has its ClickHouse twin, and no other."""
+    duckdb_questions = {path.stem for path in db.SQL_DIR.glob("*.sql")} - {"macros", "cover"}
+    assert clickhouse.translated() == duckdb_questions
