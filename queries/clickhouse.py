@@ -8,12 +8,15 @@ Where the dialects differ only in binding: ClickHouse has no Nullable(Array), so
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 import polars as pl
+from flask import current_app
 
-from data.clickhouse import ChdbConnection, database_name
+from data import schema
+from data.clickhouse import ChdbConnection, ClickHouseError, chdb_connection, database_name
 
 SQL_DIR = Path(__file__).parent / "sql" / "clickhouse"
 EVERY = {"team_ids": "every_team", "agent_ids": "every_agent", "user_ids": "every_user"}
@@ -58,3 +61,30 @@ def execute(connection: ChdbConnection, database: str, name: str, params: dict) 
     """Run question `name` in the organization's database, binding the parameters it uses."""
     sql = sql_text(name).replace("$database", database_name(database))
     return _normal(pl.from_arrow(connection.arrow(sql, bound(params))))
+
+
+def configured() -> tuple[ChdbConnection, str]:
+    """The app's engine (chDB at CHDB_PATH) and organization database (CLICKHOUSE_DATABASE)."""
+    config = current_app.config
+    if not config.get("CHDB_PATH"):
+        raise ClickHouseError("TELEMETRY_BACKEND=chdb needs CHDB_PATH: the folder of the chDB engine's data.")
+    return chdb_connection(config["CHDB_PATH"]), config["CLICKHOUSE_DATABASE"]
+
+
+def run(name: str, params: dict, then: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> pl.DataFrame:
+    """`queries.run` on the ClickHouse backend: no result cache (nothing tells this process that ClickHouse's
+    data changed; its own caches and the rollups' views answer in milliseconds)."""
+    connection, database = configured()
+    frame = execute(connection, database, name, params)
+    return frame if then is None else then(frame)
+
+
+def directory(name: str) -> pl.DataFrame:
+    """A directory table of the organization's database, in the order DuckDB's `Database.directory` keeps it."""
+    if name not in schema.DIRECTORY:
+        raise KeyError(name)
+    connection, database = configured()
+    order = " order by name asc nulls last, user_id asc" if name == "users" else ""
+    table = f"{database_name(database)}.{name}"
+    frame = _normal(pl.from_arrow(connection.arrow(f"select * from {table}{order}")))  # noqa: S608
+    return frame.cast(dict(schema.DIRECTORY[name]))

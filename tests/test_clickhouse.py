@@ -17,7 +17,9 @@ from polars.testing import assert_frame_equal
 
 pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
 
-from data.clickhouse import chdb_connection  # noqa: E402
+import queries  # noqa: E402
+from app import ConfigError, create_app  # noqa: E402
+from data.clickhouse import ClickHouseError, chdb_connection  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import init  # noqa: E402
 from data.demo import write_demo  # noqa: E402
@@ -27,6 +29,7 @@ from queries import cache as query_cache  # noqa: E402
 from queries.scope import Scope  # noqa: E402
 from tests import org  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
+from tests.test_api import bearer, token_for  # noqa: E402
 from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions, _teams_and_agents  # noqa: E402
 
 # Every question of tests/test_rollups.py: `_compare` asserts that each file it runs has a ClickHouse twin.
@@ -198,3 +201,47 @@ def test_every_question_has_a_clickhouse_file() -> None:
     """Every named question of queries/sql/ (not the DuckDB macros) has its ClickHouse twin, and no other."""
     duckdb_questions = {path.stem for path in db.SQL_DIR.glob("*.sql")} - {"macros", "cover"}
     assert clickhouse.translated() == duckdb_questions
+
+
+API_QUERIES = [
+    "summary?start=2026-03-02&end=2026-03-08",
+    "summary?start=2026-02-01&end=2026-03-31&agents=a_code",
+    *(f"breakdown?by={by}&start=2026-02-20&end=2026-03-10" for by in ("team", "agent", "user", "day", "week", "month")),
+    "adoption?by=team&start=2026-03-01&end=2026-03-31",
+    "adoption?by=agent&start=2026-03-01&end=2026-03-09",
+    "cohorts?start=2026-02-01&end=2026-03-31",
+    "reclaim?days=30",
+]
+
+
+def test_the_api_answers_the_same_with_telemetry_backend_chdb(chdb, data_dir, tmp_path, password_hash) -> None:
+    """TELEMETRY_BACKEND=chdb: the app reads the organization's ClickHouse database, and every API answer, for
+    every role, is the DuckDB backend's, the hand-worked figures of tests/test_api.py among them."""
+    init(chdb, "api", "UTC")
+    load(chdb, "api", data_dir)
+    on_duckdb = make_app(data_dir, password_hash)
+    config = {"BACKEND": "chdb", "CHDB_PATH": str(chdb.path), "CLICKHOUSE_DATABASE": "api"}
+    on_chdb = make_app(data_dir, password_hash, ACCOUNTS_DB=str(tmp_path / "accounts.sqlite"), **config)
+    assert on_chdb.config["BACKEND"] == "chdb"
+    for who in ("admin", "manager", "legal_manager"):
+        tokens = [bearer(token_for(app, who)) for app in (on_duckdb, on_chdb)]
+        for query in API_QUERIES:
+            duckdb_answer = on_duckdb.test_client().get(f"/api/v1/{query}", headers=tokens[0])
+            chdb_answer = on_chdb.test_client().get(f"/api/v1/{query}", headers=tokens[1])
+            assert duckdb_answer.status_code == chdb_answer.status_code == 200, (who, query)
+            assert chdb_answer.get_json() == duckdb_answer.get_json(), (who, query)
+    summary = on_chdb.test_client().get(f"/api/v1/{API_QUERIES[0]}", headers=bearer(token_for(on_chdb, "admin")))
+    assert summary.get_json() == {
+        "interactions": 6, "active_users": 4, "cost_usd": "3.723334", "start": "2026-03-02", "end": "2026-03-08"
+    }  # fmt: skip
+
+
+def test_the_backend_setting_takes_duckdb_or_chdb(monkeypatch, data_dir) -> None:
+    monkeypatch.setenv("TELEMETRY_BACKEND", "postgres")
+    with pytest.raises(ConfigError, match="TELEMETRY_BACKEND='postgres'.*duckdb or chdb"):
+        create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t"}, with_dash=False)
+    monkeypatch.setenv("TELEMETRY_BACKEND", "chdb")
+    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t"}, with_dash=False)
+    assert app.config["BACKEND"] == "chdb"
+    with app.app_context(), pytest.raises(ClickHouseError, match="needs CHDB_PATH"):
+        queries.run("agents")
