@@ -230,7 +230,7 @@ API_QUERIES = [
 ]
 
 
-def test_the_api_answers_the_same_with_telemetry_backend_chdb(chdb, data_dir, tmp_path, password_hash) -> None:
+def test_the_api_answers_the_same_with_telemetry_backend_chdb(chdb, data_dir, tmp_path, password_hash, results) -> None:
     """TELEMETRY_BACKEND=chdb: the app reads the organization's ClickHouse database, and every API answer, for
     every role, is the DuckDB backend's, the hand-worked figures of tests/test_api.py among them."""
     init(chdb, "api", "UTC")
@@ -239,6 +239,10 @@ def test_the_api_answers_the_same_with_telemetry_backend_chdb(chdb, data_dir, tm
     config = {"BACKEND": "chdb", "CHDB_PATH": str(chdb.path), "CLICKHOUSE_DATABASE": "api"}
     on_chdb = make_app(data_dir, password_hash, ACCOUNTS_DB=str(tmp_path / "accounts.sqlite"), **config)
     assert on_chdb.config["BACKEND"] == "chdb"
+    with on_chdb.app_context():
+        assert query_cache.in_use() is None  # keyed by the data folder's version: nothing to go by on ClickHouse
+    with on_duckdb.app_context():
+        assert query_cache.in_use() is not None
     for who in ("admin", "manager", "legal_manager"):
         tokens = [bearer(token_for(app, who)) for app in (on_duckdb, on_chdb)]
         for query in API_QUERIES:
