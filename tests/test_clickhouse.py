@@ -265,3 +265,10 @@ def test_the_backend_setting_takes_duckdb_or_chdb(monkeypatch, data_dir) -> None
     assert app.config["BACKEND"] == "chdb"
     with app.app_context(), pytest.raises(ClickHouseError, match="needs CHDB_PATH"):
         queries.run("agents")
+
+
+def test_parameters_are_bound_as_given_whatever_their_text(chdb) -> None:
+    """Ids with quotes, backslashes, tabs and newlines come back as given: bound, never formatted into the SQL."""
+    odd = ["o'brien", "back\\slash", "tab\there", "new\nline", "]'); drop table x; --"]
+    found = chdb.arrow("select {ids:Array(String)} as ids, {one:String} as one", {"ids": odd, "one": odd[3]})
+    assert found.to_pylist() == [{"ids": odd, "one": odd[3]}]
