@@ -32,6 +32,8 @@ DEFAULTS = {
     "ORG_TIMEZONE": "UTC",
     "BILLING_ANCHOR_DAY": 1,
     "DUCKDB_THREADS": 2,
+    "BACKEND": "duckdb",  # TELEMETRY_BACKEND: duckdb (Parquet, the default) or chdb (docs/clickhouse.md)
+    "CLICKHOUSE_DATABASE": "telemetry",  # the organization's database on the ClickHouse backend (docs/clickhouse.md)
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_MAX_HOURS": 12,
     "LOGIN_MAX_FAILURES": 5,
@@ -147,6 +149,9 @@ ENVIRONMENT = {
     "TELEMETRY_TEAM_ATTRIBUTE": ("TEAM_ATTRIBUTE", TEXT),
     "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", _whole(1, 1000)),
     "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", _whole(1, 256)),
+    "TELEMETRY_BACKEND": ("BACKEND", Setting(str, lambda v: v in ("duckdb", "chdb"), "duckdb or chdb")),
+    "CHDB_PATH": ("CHDB_PATH", TEXT),  # the chDB engine's data folder (docs/clickhouse.md)
+    "CLICKHOUSE_DATABASE": ("CLICKHOUSE_DATABASE", TEXT),
     "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", _whole(1, 64)),
     "TELEMETRY_ROLLUP_REBUILD_WAIT": ("ROLLUP_REBUILD_WAIT", _number(0, 3600, "a number of seconds from 0 to 3600")),
     # A seat's price per person per month (USD): what the seats to reclaim cost (docs/metrics.md).

@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 import queries
 from auth.session import store
 from data import schema
+from data.clickhouse import cli as clickhouse_cli
 from data.demo import DemoDataExistsError, check_arguments, write_demo
 from data.ingest import (
     DEFAULT_COMPACT_AFTER_FILES,
@@ -279,6 +280,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_directory_command)
     app.cli.add_command(rollup_command)
     app.cli.add_command(purge_command)
+    clickhouse_cli.init_app(app)
 
 
 def _purge_detail(selectors: dict, done: purge.Purge) -> dict:

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
-from queries import database, run
+from queries import directory_table, run
 from queries.billing import cost_by_key
 from queries.filters import Filters
 from queries.period import Period, today_local
@@ -186,7 +186,7 @@ def labels(by: str, keys: pl.Series) -> pl.Series:
     if by == "org":
         return pl.Series("label", ["Organization"] * len(keys), pl.String)
     table, column = ("teams", "team_id") if by == "team" else ("agents", "agent_id")
-    names = dict(database().directory(table).select(column, "name").iter_rows())
+    names = dict(directory_table(table).select(column, "name").iter_rows())
     return pl.Series("label", [names.get(key) or key for key in keys], pl.String)
 
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import cachetools
 import polars as pl
+from flask import current_app, has_app_context
 
 from data import schema
 
@@ -139,8 +140,11 @@ def result_cache() -> ResultCache:
 
 
 def in_use() -> ResultCache | None:
-    """The cache, unless it is off or bypassed in this context."""
+    """The cache, unless it is off or bypassed in this context, or the app reads ClickHouse (its answers and the
+    tabs' outputs are keyed by the data folder's version, which says nothing of ClickHouse's data)."""
     results = result_cache()
+    if has_app_context() and current_app.config.get("BACKEND") == "chdb":
+        return None
     return results if results.max_bytes > 0 and not _bypass.get() else None
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from queries import database, run
+from queries import directory_table, run
 from queries.filters import Filters
 from queries.period import Period, today_local
 
@@ -75,10 +75,9 @@ def with_directory(activity: pl.DataFrame) -> pl.DataFrame:
     """`user_activity.sql`'s rows with each person's name, email, team (by name; 'Another team' for one the
     scope does not have, its id hidden), access date and status from the directory, busiest first, then by
     name (missing names last)."""
-    db = database()
-    people = db.directory("users").select("user_id", "name", "email", pl.col("team_id").alias("own_team"),
+    people = directory_table("users").select("user_id", "name", "email", pl.col("team_id").alias("own_team"),
                                           "created_at", "active").with_row_index("by_name")  # fmt: skip
-    teams = db.directory("teams").select("team_id", pl.col("name").alias("team"))
+    teams = directory_table("teams").select("team_id", pl.col("name").alias("team"))
     team = (
         pl.when(pl.col("team_id").is_not_null())
         .then(pl.coalesce("team", "team_id"))

@@ -1,0 +1,117 @@
+"""The ClickHouse backend's connection: chDB (in-process ClickHouse) for now, behind a thin interface that an
+HTTP client (clickhouse-connect) can take over (docs/clickhouse.md).
+
+One chDB engine per process, at one data path (chDB refuses a second path in the same process): each
+organization is a database in it (`CLICKHOUSE_DATABASE`), as on a server that hosts several.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_PARAMETER = re.compile(r"\{([a-z_][a-z0-9_]*):")
+_opening = threading.Lock()
+_engines: dict[str, ChdbConnection] = {}
+
+
+class ClickHouseError(RuntimeError):
+    """A statement the engine refused, or a setting it cannot run with; the message says which."""
+
+
+def database_name(name: str) -> str:
+    """`name` if it is a plain identifier: database names come from configuration and go into DDL as they are."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ClickHouseError(f"{name!r} is not a database name (letters, digits and _, not starting with a digit).")
+    return name
+
+
+def parameters_of(sql: str) -> frozenset[str]:
+    """The names of a statement's `{name:Type}` parameters."""
+    return frozenset(_PARAMETER.findall(sql))
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def parameter_text(value: object) -> str | None:
+    """A parameter's value as ClickHouse reads a `{name:Type}` value: its text form (None for NULL)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        utc = value.astimezone(dt.UTC) if value.tzinfo else value
+        return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dt.date | int | Decimal):
+        return str(value)
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+    if isinstance(value, list | tuple):
+        if not all(isinstance(item, str) for item in value):
+            raise ClickHouseError("Only lists of text are bound as parameters.")
+        return "[" + ",".join(_quoted(item) for item in value) + "]"
+    raise ClickHouseError(f"Cannot bind a {type(value).__name__} as a ClickHouse parameter.")
+
+
+class ChdbConnection:
+    """chDB's engine at a data path: statements, answers as Arrow tables, inserts of Arrow tables."""
+
+    def __init__(self, path: Path) -> None:
+        from chdb import session  # only a process that uses the backend loads the engine (180 MB)
+
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._session = session.Session(str(self.path))
+
+    def command(self, sql: str, params: dict | None = None) -> None:
+        """Run a statement that answers nothing (DDL, INSERT … SELECT)."""
+        self._run(sql, "CSV", params)
+
+    def arrow(self, sql: str, params: dict | None = None) -> pa.Table:
+        """A query's whole answer as an Arrow table."""
+        return self._run(sql, "ArrowTable", params)
+
+    def insert_arrow(self, table: str, rows: pa.Table) -> int:
+        """Insert `rows` into `table` (qualified name, from the schema) as one block; answers the rows written."""
+        if rows.num_rows == 0:
+            return 0
+        sink = io.BytesIO()
+        with ipc.new_stream(sink, rows.schema) as writer:
+            writer.write_table(rows)
+        names = ", ".join(rows.column_names)
+        try:
+            with self._session.send_insert(f"insert into {table} ({names})", "ArrowStream") as inserting:
+                inserting.append(sink.getvalue())
+                inserting.finish()
+        except RuntimeError as error:
+            raise ClickHouseError(str(error)) from None
+        return rows.num_rows
+
+    def _run(self, sql: str, fmt: str, params: dict | None) -> object:
+        bound = {name: parameter_text((params or {})[name]) for name in parameters_of(sql)}
+        try:
+            return self._session.query(sql, fmt, params=bound or None)
+        except RuntimeError as error:  # chDB's ChdbError is one
+            raise ClickHouseError(str(error)) from None
+
+
+def chdb_connection(path: Path | str) -> ChdbConnection:
+    """This process's chDB engine at `path`, opened once; a second path in the same process is refused."""
+    key = str(Path(path).resolve())
+    with _opening:
+        found = _engines.get(key)
+        if found is None:
+            if _engines:
+                raise ClickHouseError(f"chDB runs at one data path per process, already {next(iter(_engines))}.")
+            found = _engines[key] = ChdbConnection(Path(key))
+    return found

@@ -1,0 +1,72 @@
+"""The ClickHouse backend's commands: `clickhouse-init` makes or migrates the organization's database,
+`clickhouse-load --from DATA_DIR` moves a Parquet data folder into it (docs/clickhouse.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from data.clickhouse import ChdbConnection, ClickHouseError, chdb_connection
+from data.clickhouse.load import load
+from data.clickhouse.schema import init
+
+
+def configured() -> tuple[ChdbConnection, str]:
+    """The configured engine (chDB at CHDB_PATH) and the organization's database (CLICKHOUSE_DATABASE)."""
+    config = current_app.config
+    if not config.get("CHDB_PATH"):
+        raise click.ClickException("Set CHDB_PATH: the folder of the chDB engine's data.")
+    try:
+        return chdb_connection(Path(config["CHDB_PATH"])), config["CLICKHOUSE_DATABASE"]
+    except ClickHouseError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command("clickhouse-init")
+@with_appcontext
+def clickhouse_init_command() -> None:
+    """Create or migrate the ClickHouse tables, views and functions (rollups made again when the zone changed).
+
+    Run it with ingestion stopped: rollups made again are filled from the events already there.
+    """
+    connection, database = configured()
+    try:
+        applied = init(connection, database, current_app.config["ORG_TIMEZONE"])
+    except ClickHouseError as error:
+        raise click.ClickException(str(error)) from None
+    done = "created" if applied.created else "brought up to date"
+    rollups = "; rollups made and filled from the events" if applied.rebuilt else ""
+    click.echo(f"ClickHouse database {database} {done}{rollups}.")
+
+
+@click.command("clickhouse-load")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A Parquet data folder (events/ and directory/).",
+)
+@with_appcontext
+def clickhouse_load_command(source: Path) -> None:
+    """Load a Parquet data folder's directory and events into ClickHouse: only the events it lacks (run it
+    again after a failure, or for a folder that grew since: nothing is counted twice)."""
+    connection, database = configured()
+    try:
+        init(connection, database, current_app.config["ORG_TIMEZONE"])
+        done = load(connection, database, source)
+    except ClickHouseError as error:
+        raise click.ClickException(str(error)) from None
+    people = done.directory.get("users", 0)
+    click.echo(
+        f"Loaded {done.events:,} events in {done.batches} batches from {done.dates} UTC dates "
+        f"({done.duplicates:,} already there) and the directory ({people:,} people) into {database}."
+    )
+
+
+def init_app(app) -> None:
+    app.cli.add_command(clickhouse_init_command)
+    app.cli.add_command(clickhouse_load_command)

@@ -1,0 +1,116 @@
+"""`flask --app app clickhouse-load --from DATA_DIR`: a Parquet data folder (directory and events) moved into the
+organization's ClickHouse database, in batches, idempotent (docs/clickhouse.md).
+
+Events go in by UTC date, as they are stored: a date's ids already in ClickHouse are dropped first (the
+Parquet writer's rule, data/ingest/storage.py), so loading a folder again, or a folder that overlaps one
+loaded before, inserts only what is missing and the materialized views never count an event twice. The
+directory is replaced whole, table by table, by an exchange with a freshly filled copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from data import schema
+from data.clickhouse import ChdbConnection, ClickHouseError, database_name
+
+BATCH_ROWS = 500_000  # events per insert: whole UTC dates are gathered until a batch holds at least this many
+
+
+@dataclass
+class Loaded:
+    directory: dict[str, int] = field(default_factory=dict)  # rows per directory table
+    events: int = 0  # inserted
+    duplicates: int = 0  # already there (or repeated in the folder): not inserted
+    dates: int = 0
+    batches: int = 0
+
+
+def _arrow(frame: pl.DataFrame) -> pa.Table:
+    # the oldest Arrow layout: large strings rather than string views, which ClickHouse's Arrow reader lacks
+    return frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+
+
+def load_directory(connection: ChdbConnection, database: str, data_dir: Path) -> dict[str, int]:
+    """Each directory table replaced by the folder's file (one row per key, as queries/db.py reads it; a missing
+    file: an empty table)."""
+    name = database_name(database)
+    counts = {}
+    for table, columns in schema.DIRECTORY.items():
+        path = schema.directory_dir(data_dir) / f"{table}.parquet"
+        frame = pl.read_parquet(path).select(list(columns)).cast(dict(columns)) if path.exists() else columns.to_frame()
+        frame = frame.sort(list(columns), nulls_last=True).unique(schema.DIRECTORY_KEYS[table], keep="first")
+        connection.command(f"drop table if exists {name}.{table}_load")
+        connection.command(f"create table {name}.{table}_load as {name}.{table}")
+        connection.insert_arrow(f"{name}.{table}_load", _arrow(frame))
+        connection.command(f"exchange tables {name}.{table}_load and {name}.{table}")
+        connection.command(f"drop table {name}.{table}_load")
+        counts[table] = frame.height
+    return counts
+
+
+def _date_events(data_dir: Path, day: dt.date) -> pl.DataFrame:
+    """A UTC date's events, the first row of each id, in (ts, event_id) order (the writer's)."""
+    files = sorted(schema.partition_dir(data_dir, day.isoformat()).glob("*.parquet"))
+    if not files:
+        return schema.EVENTS.to_frame()
+    frame = pl.concat([pl.read_parquet(f, hive_partitioning=False).select(list(schema.EVENTS)) for f in files])
+    frame = frame.cast(dict(schema.EVENTS))
+    missing = [
+        c for c in ("event_id", "ts", "user_id", "team_id", "agent_id", "model", "status") if frame[c].null_count()
+    ]
+    if missing:
+        raise ClickHouseError(f"Events of {day} lack {', '.join(missing)}: not loaded (they never pass validation).")
+    return frame.unique("event_id", keep="first", maintain_order=True).sort("ts", "event_id")
+
+
+def _new_events(connection: ChdbConnection, name: str, day: dt.date, frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `frame` (one UTC date) whose ids that date does not have yet in ClickHouse."""
+    start = dt.datetime.combine(day, dt.time(), dt.UTC)
+    known = connection.arrow(
+        f"select event_id from {name}.events where ts >= {{start:DateTime64(6, 'UTC')}} "  # noqa: S608
+        f"and ts < {{end:DateTime64(6, 'UTC')}}",
+        {"start": start, "end": start + dt.timedelta(days=1)},
+    )
+    if known.num_rows == 0:
+        return frame
+    ids = pl.DataFrame({"event_id": pl.from_arrow(known.column("event_id")).cast(pl.String)})
+    return frame.join(ids, on="event_id", how="anti", maintain_order="left")
+
+
+def load_events(connection: ChdbConnection, database: str, data_dir: Path, loaded: Loaded) -> None:
+    """Every UTC date's events not in ClickHouse yet, in batches of whole dates."""
+    name = database_name(database)
+    pending: list[pl.DataFrame] = []
+
+    def flush() -> None:
+        if pending:
+            loaded.events += connection.insert_arrow(f"{name}.events", _arrow(pl.concat(pending)))
+            loaded.batches += 1
+            pending.clear()
+
+    for day in schema.partition_dates(data_dir):
+        frame = _date_events(data_dir, day)
+        new = _new_events(connection, name, day, frame)
+        loaded.duplicates += frame.height - new.height
+        loaded.dates += 1
+        if new.height:
+            pending.append(new)
+        if sum(part.height for part in pending) >= BATCH_ROWS:
+            flush()
+    flush()
+
+
+def load(connection: ChdbConnection, database: str, data_dir: Path) -> Loaded:
+    """The data folder's directory, then its events, into `database` (made by clickhouse-init)."""
+    data_dir = Path(data_dir)
+    if not schema.events_dir(data_dir).is_dir() and not schema.directory_dir(data_dir).is_dir():
+        raise ClickHouseError(f"{data_dir} holds no events/ or directory/ folder: nothing to load.")
+    loaded = Loaded(directory=load_directory(connection, database, data_dir))
+    load_events(connection, database, data_dir, loaded)
+    return loaded

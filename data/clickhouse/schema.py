@@ -1,0 +1,75 @@
+"""`flask --app app clickhouse-init`: the ClickHouse schema made or brought up to date (docs/clickhouse.md).
+
+Idempotent: tables are created if missing; the materialized views are made with the rollup tables they fill,
+and when the organization's zone changes (their local days change) the rollups are dropped, made again and
+filled from the events. What was applied is kept in `telemetry_meta` (format, zone).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from data.clickhouse import ChdbConnection, ClickHouseError, database_name
+
+SQL_DIR = Path(__file__).parent / "sql"
+FORMAT = "1"  # raised with any change to the tables or views below: clickhouse-init then makes the rollups again
+ROLLUPS = ("cube", "hours", "user_day", "user_sets")
+_ZONE = re.compile(r"[A-Za-z0-9_+\-/]{1,64}")
+
+
+def statements(name: str, database: str, tz: str = "UTC") -> list[str]:
+    """The statements of sql/<name>.sql with the database and zone put in (both checked: they come from
+    configuration and go into DDL, where ClickHouse takes no parameters)."""
+    if not _ZONE.fullmatch(tz):
+        raise ClickHouseError(f"{tz!r} is not a time zone name.")
+    text = (SQL_DIR / f"{name}.sql").read_text()
+    text = text.replace("$database", database_name(database)).replace("$tz", tz)
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    return [part.strip() for part in body.split(";") if part.strip()]
+
+
+def rollup_select(table: str, database: str, tz: str) -> str:
+    """The select that makes a rollup table's rows from events (sql/rollups/<table>.sql)."""
+    return statements(f"rollups/{table}", database, tz)[0]
+
+
+@dataclass(frozen=True)
+class Applied:
+    created: bool  # the database's tables were made now
+    rebuilt: bool  # the rollups were made (again) and filled from the events
+
+
+def meta(connection: ChdbConnection, database: str) -> dict[str, str]:
+    """What clickhouse-init last applied ({} before it ever ran)."""
+    name = database_name(database)
+    found = connection.arrow("select name from system.tables where database = {db:String}", {"db": name})
+    if "telemetry_meta" not in found.column("name").to_pylist():
+        return {}
+    rows = connection.arrow(f"select key, argMax(value, at) as value from {name}.telemetry_meta group by key")  # noqa: S608
+    return dict(zip(rows.column("key").to_pylist(), rows.column("value").to_pylist(), strict=True))
+
+
+def init(connection: ChdbConnection, database: str, tz: str) -> Applied:
+    """Create or migrate the organization's database for zone `tz`."""
+    name = database_name(database)
+    before = meta(connection, name)
+    connection.command(f"create database if not exists {name}")
+    for statement in statements("functions", name) + statements("tables", name):
+        connection.command(statement)
+    rebuild = before.get("format") != FORMAT or before.get("tz") != tz
+    if rebuild:
+        for table in ROLLUPS:  # the views first: no insert may reach a table being made again
+            connection.command(f"drop view if exists {name}.{table}_mv")
+            connection.command(f"drop table if exists {name}.{table}")
+        for statement in statements("rollup_tables", name, tz):
+            connection.command(statement)
+        for table in ROLLUPS:
+            select = rollup_select(table, name, tz)
+            connection.command(f"create materialized view {name}.{table}_mv to {name}.{table} as {select}")
+            connection.command(f"insert into {name}.{table} {select}")
+        insert = f"insert into {name}.telemetry_meta (key, value) values ({{k:String}}, {{v:String}})"  # noqa: S608
+        for key, value in (("format", FORMAT), ("tz", tz)):
+            connection.command(insert, {"k": key, "v": value})
+    return Applied(created=not before, rebuilt=rebuild)

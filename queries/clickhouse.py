@@ -1,0 +1,90 @@
+"""The questions on the ClickHouse backend: queries/sql/clickhouse/<name>.sql, the same named questions as
+queries/sql/<name>.sql, bound from the same `Filters.params()` and answered as Polars frames of the same columns
+and types (docs/clickhouse.md).
+
+Where the dialects differ only in binding: ClickHouse has no Nullable(Array), so a list that may be None
+(every team) is bound as the list (empty) and a flag beside it (`every_team`, `every_agent`, `every_user`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+from flask import current_app
+
+from data import schema
+from data.clickhouse import ChdbConnection, ClickHouseError, chdb_connection, database_name
+
+SQL_DIR = Path(__file__).parent / "sql" / "clickhouse"
+EVERY = {"team_ids": "every_team", "agent_ids": "every_agent", "user_ids": "every_user"}
+
+
+@cache
+def sql_text(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def translated() -> frozenset[str]:
+    """The questions that have a ClickHouse file."""
+    return frozenset(path.stem for path in SQL_DIR.glob("*.sql"))
+
+
+def bound(params: dict) -> dict:
+    """`Filters.params()` as ClickHouse binds them: each list that may be None as the list and its flag."""
+    found = dict(params)
+    for name, flag in EVERY.items():
+        if name in params:
+            value = params[name]
+            found[flag] = value is None
+            found[name] = [] if value is None else list(value)
+    return found
+
+
+def _normal(frame: pl.DataFrame) -> pl.DataFrame:
+    """Counts as Int64, as DuckDB answers them (ClickHouse's count() and sums of counts are unsigned), instants
+    in UTC as DuckDB names it."""
+    unsigned = (pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+    counts = [pl.col(name).cast(pl.Int64) for name, dtype in frame.schema.items() if dtype in unsigned]
+    # instants in DuckDB's name for UTC, so that frames from both backends are alike to the type
+    instants = [
+        pl.col(name).dt.convert_time_zone("Etc/UTC")
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone == "UTC"
+    ]
+    return frame.with_columns(*counts, *instants)
+
+
+def execute(connection: ChdbConnection, database: str, name: str, params: dict) -> pl.DataFrame:
+    """Run question `name` in the organization's database, binding the parameters it uses."""
+    sql = sql_text(name).replace("$database", database_name(database))
+    return _normal(pl.from_arrow(connection.arrow(sql, bound(params))))
+
+
+def configured() -> tuple[ChdbConnection, str]:
+    """The app's engine (chDB at CHDB_PATH) and organization database (CLICKHOUSE_DATABASE)."""
+    config = current_app.config
+    if not config.get("CHDB_PATH"):
+        raise ClickHouseError("TELEMETRY_BACKEND=chdb needs CHDB_PATH: the folder of the chDB engine's data.")
+    return chdb_connection(config["CHDB_PATH"]), config["CLICKHOUSE_DATABASE"]
+
+
+def run(name: str, params: dict, then: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> pl.DataFrame:
+    """`queries.run` on the ClickHouse backend: no result cache (nothing tells this process that ClickHouse's
+    data changed; its own caches and the rollups' views answer in milliseconds)."""
+    connection, database = configured()
+    frame = execute(connection, database, name, params)
+    return frame if then is None else then(frame)
+
+
+def directory(name: str) -> pl.DataFrame:
+    """A directory table of the organization's database, in the order DuckDB's `Database.directory` keeps it."""
+    if name not in schema.DIRECTORY:
+        raise KeyError(name)
+    connection, database = configured()
+    order = " order by name asc nulls last, user_id asc" if name == "users" else ""
+    table = f"{database_name(database)}.{name}"
+    frame = _normal(pl.from_arrow(connection.arrow(f"select * from {table}{order}")))  # noqa: S608
+    return frame.cast(dict(schema.DIRECTORY[name]))

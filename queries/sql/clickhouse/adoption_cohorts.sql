@@ -1,0 +1,39 @@
+-- Cohorts (as ../adoption_cohorts.sql): the people of the scope by the local month of their first activity in
+-- it, for the cohorts of the period's months; per cohort and month since (0: its own, up to {judged_end}'s
+-- month), how many were active in it. Days after {judged_end} do not count. From user_day.
+with active_months as (
+    select distinct user_id, toYear(day) * 12 + toMonth(day) - 1 as month_number
+    from $database.user_day
+    where day <= {judged_end:Date}
+        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+),
+cohorts as (
+    select user_id, min(month_number) as cohort from active_months group by user_id
+),
+sized as (
+    select cohort, count() as size
+    from cohorts
+    where cohort between toYear({start_date:Date}) * 12 + toMonth({start_date:Date}) - 1
+        and toYear({judged_end:Date}) * 12 + toMonth({judged_end:Date}) - 1
+    group by cohort
+),
+offsets as (
+    select cohort, size, arrayJoin(range(toUInt32(toYear({judged_end:Date}) * 12 + toMonth({judged_end:Date}) - cohort)))
+        as month_offset
+    from sized
+),
+active as (
+    select cohorts.cohort as cohort, active_months.month_number - cohorts.cohort as month_offset, count() as active
+    from cohorts
+    inner join active_months on active_months.user_id = cohorts.user_id
+    group by cohort, month_offset
+)
+select
+    makeDate(intDiv(offsets.cohort, 12), offsets.cohort % 12 + 1, 1) as cohort_month,
+    toInt64(offsets.size) as size,
+    toInt32(offsets.month_offset) as month_offset,
+    toInt64(coalesce(active.active, 0)) as active
+from offsets
+left join active on active.cohort = offsets.cohort and active.month_offset = offsets.month_offset
+order by cohort_month, month_offset
+settings join_use_nulls = 1

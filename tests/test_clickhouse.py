@@ -1,0 +1,274 @@
+"""The ClickHouse backend (on chDB, in-process ClickHouse): its schema, the load of a Parquet data folder, and
+every question it answers answering exactly as the DuckDB backend does, over the demo org and the hand-made org.
+
+Each org is loaded into chDB once per session (one engine per process: each org is a database in it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
+
+import queries  # noqa: E402
+from app import ConfigError, create_app  # noqa: E402
+from data.clickhouse import ClickHouseError, chdb_connection  # noqa: E402
+from data.clickhouse.load import load  # noqa: E402
+from data.clickhouse.schema import init  # noqa: E402
+from data.demo import write_demo  # noqa: E402
+from data.rollups import build as rollup  # noqa: E402
+from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
+from queries import cache as query_cache  # noqa: E402
+from queries.scope import Scope  # noqa: E402
+from tests import org  # noqa: E402
+from tests.conftest import make_app  # noqa: E402
+from tests.test_api import bearer, token_for  # noqa: E402
+from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions, _teams_and_agents  # noqa: E402
+
+# Every question of tests/test_rollups.py: `_compare` asserts that each file it runs has a ClickHouse twin.
+QUESTIONS = list(_questions("u"))
+
+
+@pytest.fixture(scope="session")
+def chdb(tmp_path_factory: pytest.TempPathFactory):
+    """This process's chDB engine (one data path per process)."""
+    return chdb_connection(tmp_path_factory.mktemp("chdb") / "engine")
+
+
+def _org(tmp_path_factory: pytest.TempPathFactory, chdb, name: str, write) -> tuple[Path, object]:
+    folder = tmp_path_factory.mktemp(name) / "data"
+    write(folder)
+    rollup.build(folder, TZ)
+    init(chdb, name, TZ)
+    load(chdb, name, folder)
+    return folder, _app(folder, TZ)
+
+
+@pytest.fixture(scope="session")
+def demo_org(tmp_path_factory, chdb):
+    return _org(tmp_path_factory, chdb, "demo", lambda folder: write_demo(folder, 80, 120, seed=5, end=END, tz=TZ))
+
+
+@pytest.fixture(scope="session")
+def hand_made_org(tmp_path_factory, chdb):
+    return _org(tmp_path_factory, chdb, "handmade", org.write_org)
+
+
+@contextmanager
+def answering_from_clickhouse(connection, database: str, asked: list[str]) -> Iterator[None]:
+    """Questions asked inside the block answer from ClickHouse where translated (DuckDB otherwise); `asked` gets
+    the name of every SQL file run."""
+    served = db.execute_on
+
+    def execute(cursor, name: str, params: dict) -> pl.DataFrame:
+        asked.append(name)
+        if name not in clickhouse.translated():
+            return served(cursor, name, params)
+        return clickhouse.execute(connection, database, name, params)
+
+    db.execute_on = execute
+    try:
+        with query_cache.bypassed():
+            yield
+    finally:
+        db.execute_on = served
+
+
+def _short_cases(teams: list[str], agents: list[str]) -> list[tuple]:
+    """`make test`'s cases: four periods in the whole organization (everything, 30 days across the DST change, the
+    23-hour day, past the data's end) and the four other scopes over the 30 days; `-m long`: all 14 of
+    test_rollups."""
+    cases = _cases(teams, agents, every_pair=False)
+    return [cases[0], cases[1], cases[2], cases[4], *cases[10:14]]
+
+
+def _compare(app, connection, database: str, label: str, every_case: bool = False) -> int:
+    teams, agents = _teams_and_agents(app)
+    compared = 0
+    with app.app_context(), query_cache.bypassed():
+        question = _questions(_busiest_user(app))[label]
+        cases = _cases(teams, agents, every_pair=False) if every_case else _short_cases(teams, agents)
+        for period, scope in cases:
+            on_duckdb = question(period, scope)
+            asked: list[str] = []
+            with answering_from_clickhouse(connection, database, asked):
+                on_clickhouse = question(period, scope)
+            assert set(asked) <= clickhouse.translated(), (label, set(asked) - clickhouse.translated())
+            assert_frame_equal(on_clickhouse, on_duckdb, check_exact=False, rel_tol=1e-12, abs_tol=0), (period, scope)
+            compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("label", QUESTIONS)
+def test_every_question_answers_on_clickhouse_as_on_duckdb_for_the_demo_org(chdb, demo_org, label):
+    assert _compare(demo_org[1], chdb, "demo", label) == 4 + 4
+
+
+@pytest.mark.parametrize("label", QUESTIONS)
+def test_every_question_answers_on_clickhouse_as_on_duckdb_for_the_hand_made_org(chdb, hand_made_org, label):
+    assert _compare(hand_made_org[1], chdb, "handmade", label) == 4 + 4
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("label", QUESTIONS)
+def test_every_question_in_more_periods_and_scopes_on_clickhouse_as_on_duckdb(chdb, demo_org, hand_made_org, label):
+    assert _compare(demo_org[1], chdb, "demo", label, every_case=True) == 6 + 2 * 4
+    assert _compare(hand_made_org[1], chdb, "handmade", label, every_case=True) == 6 + 2 * 4
+
+
+def test_the_data_bounds_are_the_same_on_clickhouse(chdb, demo_org) -> None:
+    app = demo_org[1]
+    teams, agents = _teams_and_agents(app)
+    scopes = [
+        Scope.organization(),
+        Scope.teams(teams[:2]),
+        Scope.teams([]),
+        Scope.organization().narrow(agents=agents[:1]),
+    ]
+    with app.app_context(), query_cache.bypassed():
+        for scope in scopes:
+            on_duckdb = usage.data_bounds(scope, TZ)
+            with answering_from_clickhouse(chdb, "demo", []):
+                assert_frame_equal(usage.data_bounds(scope, TZ), on_duckdb)
+
+
+def _totals(connection, database: str) -> dict:
+    """What a load could change: every table's rows and the sums the questions read."""
+    counts = {
+        table: connection.arrow(f"select count() as n from {database}.{table}").column("n")[0].as_py()  # noqa: S608
+        for table in ("events", "users", "teams", "team_managers", "agents", "prices")
+    }
+    sums = connection.arrow(
+        f"select sum(interactions) as i, sum(cost_usd) as c from {database}.cube"  # noqa: S608
+    ).to_pylist()[0]
+    people = connection.arrow(f"select uniqExactMerge(users) as p from {database}.user_sets").column("p")[0].as_py()  # noqa: S608
+    return {**counts, **sums, "people": people}
+
+
+def test_clickhouse_init_and_load_commands_load_a_data_folder_once(chdb, data_dir, password_hash) -> None:
+    """`clickhouse-init` then `clickhouse-load --from` the hand-made org: its 9 events, 7 people and $4.973334
+    (tests/org.py); a second load, and a second init, change nothing; a new zone moves the local days."""
+    app = make_app(data_dir, password_hash, CHDB_PATH=str(chdb.path), CLICKHOUSE_DATABASE="cli", ORG_TIMEZONE=TZ)
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["clickhouse-init"])
+    assert done.exit_code == 0, done.output
+    assert "ClickHouse database cli created; rollups made" in done.output
+    done = runner.invoke(args=["clickhouse-load", "--from", str(data_dir)])
+    assert done.exit_code == 0, done.output
+    assert "Loaded 9 events in 1 batches from 6 UTC dates (0 already there)" in done.output
+    first = _totals(chdb, "cli")
+    assert first == {"events": 9, "users": 7, "teams": 3, "team_managers": 3, "agents": 2, "prices": 0,
+                     "i": 9, "c": Decimal("4.973334"), "people": 4}  # fmt: skip
+    again = runner.invoke(args=["clickhouse-load", "--from", str(data_dir)])
+    assert "Loaded 0 events in 0 batches from 6 UTC dates (9 already there)" in again.output, again.output
+    assert runner.invoke(args=["clickhouse-init"]).output == "ClickHouse database cli brought up to date.\n"
+    assert _totals(chdb, "cli") == first
+    # e4 (2026-03-03 23:30 UTC) is 3 March in New York and 4 March in Tokyo
+    day_of_e4 = "select day from cli.user_day where user_id = 'u2'"
+    assert [str(d) for d in chdb.arrow(day_of_e4).column("day").to_pylist()] == ["2026-03-03"]
+    app.config["ORG_TIMEZONE"] = "Asia/Tokyo"
+    done = runner.invoke(args=["clickhouse-init"])
+    assert "rollups made and filled from the events" in done.output, done.output
+    assert [str(d) for d in chdb.arrow(day_of_e4).column("day").to_pylist()] == ["2026-03-04"]
+    assert _totals(chdb, "cli") == first
+
+
+def test_clickhouse_commands_need_chdb_path(app) -> None:
+    done = app.test_cli_runner().invoke(args=["clickhouse-init"])
+    assert done.exit_code != 0
+    assert "Set CHDB_PATH" in done.output
+
+
+def test_the_directory_questions_answer_on_clickhouse_as_on_duckdb(chdb, hand_made_org) -> None:
+    """The tiny org's directory (tests/org.py): Max manages Engineering and Sales, emails match in any case."""
+    app = hand_made_org[1]
+    scopes = [Scope.organization(), Scope.teams(["t_eng", "t_sales"]), Scope.teams([]),
+              Scope.organization().narrow(["t_legal"], ["a_code"])]  # fmt: skip
+    asks = [
+        lambda: directory.agents(),
+        lambda: directory.managed_team_ids("u2"),
+        lambda: directory.user_by_email("MANAGER@test.example"),
+        lambda: directory.user_by_email("nobody@x.example"),
+    ]
+    asks += [lambda s=s: directory.teams_in_scope(s) for s in scopes]
+    asks += [lambda s=s: analytics.filter_labels(s) for s in scopes]
+    with app.app_context(), query_cache.bypassed():
+        for ask in asks:
+            on_duckdb = ask()
+            with answering_from_clickhouse(chdb, "handmade", []):
+                on_clickhouse = ask()
+            if isinstance(on_duckdb, pl.DataFrame):
+                assert_frame_equal(on_clickhouse, on_duckdb)
+            else:
+                assert on_clickhouse == on_duckdb
+        with answering_from_clickhouse(chdb, "handmade", []):
+            assert directory.managed_team_ids("u2") == ["t_eng", "t_sales"]
+            assert directory.user_by_email("MANAGER@test.example")["user_id"] == "u2"
+
+
+def test_every_question_has_a_clickhouse_file() -> None:
+    """Every named question of queries/sql/ (not the DuckDB macros) has its ClickHouse twin, and no other."""
+    duckdb_questions = {path.stem for path in db.SQL_DIR.glob("*.sql")} - {"macros", "cover"}
+    assert clickhouse.translated() == duckdb_questions
+
+
+API_QUERIES = [
+    "summary?start=2026-03-02&end=2026-03-08",
+    "summary?start=2026-02-01&end=2026-03-31&agents=a_code",
+    *(f"breakdown?by={by}&start=2026-02-20&end=2026-03-10" for by in ("team", "agent", "user", "day", "week", "month")),
+    "adoption?by=team&start=2026-03-01&end=2026-03-31",
+    "adoption?by=agent&start=2026-03-01&end=2026-03-09",
+    "cohorts?start=2026-02-01&end=2026-03-31",
+    "reclaim?days=30",
+]
+
+
+def test_the_api_answers_the_same_with_telemetry_backend_chdb(chdb, data_dir, tmp_path, password_hash, results) -> None:
+    """TELEMETRY_BACKEND=chdb: the app reads the organization's ClickHouse database, and every API answer, for
+    every role, is the DuckDB backend's, the hand-worked figures of tests/test_api.py among them."""
+    init(chdb, "api", "UTC")
+    load(chdb, "api", data_dir)
+    on_duckdb = make_app(data_dir, password_hash)
+    config = {"BACKEND": "chdb", "CHDB_PATH": str(chdb.path), "CLICKHOUSE_DATABASE": "api"}
+    on_chdb = make_app(data_dir, password_hash, ACCOUNTS_DB=str(tmp_path / "accounts.sqlite"), **config)
+    assert on_chdb.config["BACKEND"] == "chdb"
+    with on_chdb.app_context():
+        assert query_cache.in_use() is None  # keyed by the data folder's version: nothing to go by on ClickHouse
+    with on_duckdb.app_context():
+        assert query_cache.in_use() is not None
+    for who in ("admin", "manager", "legal_manager"):
+        tokens = [bearer(token_for(app, who)) for app in (on_duckdb, on_chdb)]
+        for query in API_QUERIES:
+            duckdb_answer = on_duckdb.test_client().get(f"/api/v1/{query}", headers=tokens[0])
+            chdb_answer = on_chdb.test_client().get(f"/api/v1/{query}", headers=tokens[1])
+            assert duckdb_answer.status_code == chdb_answer.status_code == 200, (who, query)
+            assert chdb_answer.get_json() == duckdb_answer.get_json(), (who, query)
+    summary = on_chdb.test_client().get(f"/api/v1/{API_QUERIES[0]}", headers=bearer(token_for(on_chdb, "admin")))
+    assert summary.get_json() == {
+        "interactions": 6, "active_users": 4, "cost_usd": "3.723334", "start": "2026-03-02", "end": "2026-03-08"
+    }  # fmt: skip
+
+
+def test_the_backend_setting_takes_duckdb_or_chdb(monkeypatch, data_dir) -> None:
+    monkeypatch.setenv("TELEMETRY_BACKEND", "postgres")
+    with pytest.raises(ConfigError, match="TELEMETRY_BACKEND='postgres'.*duckdb or chdb"):
+        create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t"}, with_dash=False)
+    monkeypatch.setenv("TELEMETRY_BACKEND", "chdb")
+    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t"}, with_dash=False)
+    assert app.config["BACKEND"] == "chdb"
+    with app.app_context(), pytest.raises(ClickHouseError, match="needs CHDB_PATH"):
+        queries.run("agents")
+
+
+def test_parameters_are_bound_as_given_whatever_their_text(chdb) -> None:
+    """Ids with quotes, backslashes, tabs and newlines come back as given: bound, never formatted into the SQL."""
+    odd = ["o'brien", "back\\slash", "tab\there", "new\nline", "]'); drop table x; --"]
+    found = chdb.arrow("select {ids:Array(String)} as ids, {one:String} as one", {"ids": odd, "one": odd[3]})
+    assert found.to_pylist() == [{"ids": odd, "one": odd[3]}]
