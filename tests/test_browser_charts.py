@@ -103,6 +103,27 @@ def test_a_manager_tours_the_tabs_without_a_mode_bar(browser, live_server):
         assert len(menus) == charts, tab  # every chart card has its menu
 
 
+# Every chart of the page drawn by a registered trace module (a type missing from the bundle would be hidden).
+ALL_TRACES_DRAWN = """
+return [...document.querySelectorAll('.js-plotly-plot')].every((gd) => gd._fullData && gd._fullData.length
+    && gd.data.every((trace, i) => gd._fullData[i]._module && gd._fullData[i].type === (trace.type || 'scatter')));
+"""
+
+
+def test_the_charts_are_drawn_by_the_smaller_plotly_bundle(browser, live_server):
+    """plotly.js's cartesian bundle (app.py, PLOTLY_URL) draws every chart of every tab; the full one is never
+    fetched."""
+    sign_in(browser, live_server, "admin")
+    for tab, charts in (("dashboard", 4), ("analytics", 4), ("users", 2), ("billing", 4)):
+        browser.find_element(By.ID, f"shell-nav-{tab}").click()
+        wait(browser).until(lambda b, n=charts: len(b.find_elements(By.CSS_SELECTOR, ".card .js-plotly-plot")) == n)
+        wait(browser).until(lambda b: b.execute_script(ALL_TRACES_DRAWN), tab)
+    fetched = browser.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert [url for url in fetched if "plotly-cartesian-" in url]
+    assert not [url for url in fetched if "plotly.min.js" in url]
+    assert csp_violations(browser) == []
+
+
 def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, live_server):
     sign_in(browser, live_server, "admin")
     drawn(browser, "dashboard-top-teams")
