@@ -125,6 +125,30 @@ def test_the_charts_are_drawn_by_the_smaller_plotly_bundle(browser, live_server)
     assert csp_violations(browser) == []
 
 
+# dcc.Graph's resize of a chart (it asks at every box the browser reports, the first one included), then again at
+# another width: the chart's layout object, its width, and whether it was drawn anew each time.
+RESIZE_TWICE = """
+const done = arguments[arguments.length - 1];
+const gd = document.querySelector('#dashboard-trend .js-plotly-plot');
+const drawn = gd._fullLayout;
+window.Plotly.Plots.resize(gd).then(() => {
+  const same = gd._fullLayout === drawn;
+  gd.style.width = (gd._fullLayout.width - 100) + 'px';
+  return window.Plotly.Plots.resize(gd).then(() => done([same, gd._fullLayout !== drawn, gd._fullLayout.width,
+                                                          parseFloat(getComputedStyle(gd).width)]));
+});
+"""
+
+
+def test_a_chart_is_not_drawn_again_at_the_size_it_has(browser, live_server):
+    """A resize at an unchanged size keeps the drawing (every tab's charts were drawn twice); a new width redraws."""
+    sign_in(browser, live_server, "admin")
+    wait(browser).until(lambda b: b.execute_script(ALL_TRACES_DRAWN) and b.find_elements(By.ID, "dashboard-trend"))
+    same, redrawn, width, box = browser.execute_async_script(RESIZE_TWICE)
+    assert same, "drawn again at the same size"
+    assert redrawn and abs(width - box) <= 1
+
+
 def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, live_server):
     sign_in(browser, live_server, "admin")
     drawn(browser, "dashboard-top-teams")
