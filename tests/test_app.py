@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from plotly.offline import get_plotlyjs_version
 
-from app import ENVIRONMENT, PROCESS_ENVIRONMENT, ConfigError, create_app
+from app import ENVIRONMENT, PLOTLY_URL, PLOTLY_VERSION, PROCESS_ENVIRONMENT, ConfigError, create_app
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -245,6 +247,18 @@ def test_an_unknown_dash_file_is_not_found_without_a_traceback(client, caplog):
         assert answer.status_code == 404, path
     assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
     assert client.get("/_dash-component-suites/dash/dcc/dash_core_components.js").status_code == 200
+
+
+def test_the_charts_plotly_js_is_the_installed_version_kept_by_browsers(client):
+    """After a plotly upgrade, refresh vendor/ (app.py, PLOTLY_VERSION, says how)."""
+    assert get_plotlyjs_version() == PLOTLY_VERSION
+    answer = client.get(PLOTLY_URL, headers={"Accept-Encoding": "gzip"})  # before signing in too: public
+    assert answer.status_code == 200 and answer.mimetype == "text/javascript"
+    assert answer.headers["Content-Encoding"] == "gzip"
+    assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    script = gzip.decompress(answer.get_data()).decode()
+    assert f"plotly.js (cartesian - minified) v{PLOTLY_VERSION}" in script
+    assert client.get(PLOTLY_URL, headers={"Accept-Encoding": "identity"}).get_data(as_text=True) == script
 
 
 def test_a_data_folder_inside_the_code_stops_the_app_and_the_rollup_build(monkeypatch, tmp_path):

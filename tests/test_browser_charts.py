@@ -104,6 +104,52 @@ def test_a_manager_tours_the_tabs_without_a_mode_bar(browser, live_server):
         assert len(menus) == charts, tab  # every chart card has its menu
 
 
+# Every chart of the page drawn by a registered trace module (a type missing from the bundle would be hidden).
+ALL_TRACES_DRAWN = """
+return [...document.querySelectorAll('.js-plotly-plot')].every((gd) => gd._fullData && gd._fullData.length
+    && gd.data.every((trace, i) => gd._fullData[i]._module && gd._fullData[i].type === (trace.type || 'scatter')));
+"""
+
+
+def test_the_charts_are_drawn_by_the_smaller_plotly_bundle(browser, live_server):
+    """plotly.js's cartesian bundle (app.py, PLOTLY_URL) draws every chart of every tab; the full one is never
+    fetched."""
+    sign_in(browser, live_server, "admin")
+    for tab, charts in (("dashboard", 4), ("analytics", 4), ("users", 2), ("billing", 4)):
+        if tab != "dashboard":  # where signing in lands
+            browser.find_element(By.ID, f"shell-nav-{tab}").click()
+        wait(browser).until(lambda b, n=charts: len(b.find_elements(By.CSS_SELECTOR, ".card .js-plotly-plot")) == n)
+        wait(browser).until(lambda b: b.execute_script(ALL_TRACES_DRAWN), tab)
+    fetched = browser.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert [url for url in fetched if "plotly-cartesian-" in url]
+    assert not [url for url in fetched if "plotly.min.js" in url]
+    assert csp_violations(browser) == []
+
+
+# dcc.Graph's resize of a chart (it asks at every box the browser reports, the first one included), then again at
+# another width: the chart's layout object, its width, and whether it was drawn anew each time.
+RESIZE_TWICE = """
+const done = arguments[arguments.length - 1];
+const gd = document.querySelector('#dashboard-trend .js-plotly-plot');
+const drawn = gd._fullLayout;
+window.Plotly.Plots.resize(gd).then(() => {
+  const same = gd._fullLayout === drawn;
+  gd.style.width = (gd._fullLayout.width - 100) + 'px';
+  return window.Plotly.Plots.resize(gd).then(() => done([same, gd._fullLayout !== drawn, gd._fullLayout.width,
+                                                          parseFloat(getComputedStyle(gd).width)]));
+});
+"""
+
+
+def test_a_chart_is_not_drawn_again_at_the_size_it_has(browser, live_server):
+    """A resize at an unchanged size keeps the drawing (every tab's charts were drawn twice); a new width redraws."""
+    sign_in(browser, live_server, "admin")
+    wait(browser).until(lambda b: b.execute_script(ALL_TRACES_DRAWN) and b.find_elements(By.ID, "dashboard-trend"))
+    same, redrawn, width, box = browser.execute_async_script(RESIZE_TWICE)
+    assert same, "drawn again at the same size"
+    assert redrawn and abs(width - box) <= 1
+
+
 def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, live_server):
     """Each click once the page has answered every callback: a filter chosen before the filter bar has its
     choices may be dropped with them (tests/test_browser_links.py, settled)."""
