@@ -4,8 +4,10 @@ Adoption section as JSON, in the caller's scope, paged as the breakdowns are (ap
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
+import polars as pl
 from flask import current_app, request
 from flask.typing import ResponseReturnValue
 
@@ -13,7 +15,7 @@ from api.paging import Order, Pager, parse_limit, question_id
 from api.v1 import BadParameter, _filters, _json, _money, bp
 from auth.scope import current_scope
 from queries import adoption, directory
-from queries.filters import parse_ids
+from queries.filters import Filters, parse_ids
 from queries.period import PeriodError
 
 ADOPTION_ORDER = Order((("key", False),))
@@ -59,42 +61,34 @@ def adoption_by_key() -> ResponseReturnValue:
     return _json({**body, "has_more": cursor is not None, "next_cursor": cursor})
 
 
+def _period_rows(name: str, question: Callable[[Filters], pl.DataFrame], order: Order) -> ResponseReturnValue:
+    """A period's rows of one adoption question, a page at a time."""
+    filters = _filters()
+    period = filters.period
+    frame = question(filters)
+    rows, cursor = _paged(name, frame, order, str(period.start), str(period.end), period.tz, filters.scope.params())
+    body = {"start": period.start.isoformat(), "end": period.end.isoformat(), "rows": rows}
+    return _json({**body, "has_more": cursor is not None, "next_cursor": cursor})
+
+
 @bp.get("/cohorts")
 def cohorts() -> ResponseReturnValue:
     """Rows of cohort_month, size, month_offset, active, active_share."""
-    filters = _filters()
-    period = filters.period
-    frame = adoption.cohorts(filters)
-    rows, cursor = _paged("cohorts", frame, COHORT_ORDER, str(period.start), str(period.end), period.tz,
-                          filters.scope.params())  # fmt: skip
-    body = {"start": period.start.isoformat(), "end": period.end.isoformat(), "rows": rows}
-    return _json({**body, "has_more": cursor is not None, "next_cursor": cursor})
+    return _period_rows("cohorts", adoption.cohorts, COHORT_ORDER)
 
 
 @bp.get("/uptake")
 def uptake() -> ResponseReturnValue:
     """Rows of agent_id, label, first_day, day, day_number, new_users, users: each agent of the scope from its first
     interaction in it up to the period's end (or today)."""
-    filters = _filters()
-    period = filters.period
-    frame = adoption.uptake(filters)
-    rows, cursor = _paged("uptake", frame, UPTAKE_ORDER, str(period.start), str(period.end), period.tz,
-                          filters.scope.params())  # fmt: skip
-    body = {"start": period.start.isoformat(), "end": period.end.isoformat(), "rows": rows}
-    return _json({**body, "has_more": cursor is not None, "next_cursor": cursor})
+    return _period_rows("uptake", adoption.uptake, UPTAKE_ORDER)
 
 
 @bp.get("/model-costs")
 def model_costs() -> ResponseReturnValue:
     """Per model: interactions, cost, cost per interaction and its part of the cost per active person, and both for
     the comparison period."""
-    filters = _filters()
-    period = filters.period
-    frame = adoption.model_costs(filters)
-    rows, cursor = _paged("model-costs", frame, ADOPTION_ORDER, str(period.start), str(period.end), period.tz,
-                          filters.scope.params())  # fmt: skip
-    body = {"start": period.start.isoformat(), "end": period.end.isoformat(), "rows": rows}
-    return _json({**body, "has_more": cursor is not None, "next_cursor": cursor})
+    return _period_rows("model-costs", adoption.model_costs, ADOPTION_ORDER)
 
 
 @bp.get("/reclaim")
