@@ -9,18 +9,16 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from data.clickhouse import ChdbConnection, ClickHouseError, chdb_connection
+from data.clickhouse import ClickHouseError, Connection, connect
 from data.clickhouse.load import load
 from data.clickhouse.schema import init
 
 
-def configured() -> tuple[ChdbConnection, str]:
-    """The configured engine (chDB at CHDB_PATH) and the organization's database (CLICKHOUSE_DATABASE)."""
-    config = current_app.config
-    if not config.get("CHDB_PATH"):
-        raise click.ClickException("Set CHDB_PATH: the folder of the chDB engine's data.")
+def configured() -> tuple[Connection, str]:
+    """The configured ClickHouse (a server at CLICKHOUSE_URL, or chDB at CHDB_PATH) and the organization's
+    database."""
     try:
-        return chdb_connection(Path(config["CHDB_PATH"])), config["CLICKHOUSE_DATABASE"]
+        return connect(current_app.config)
     except ClickHouseError as error:
         raise click.ClickException(str(error)) from None
 
