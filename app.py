@@ -27,7 +27,7 @@ import reports
 from callbacks._errors import show_callback_error
 from data import schema
 from data.clickhouse import ClickHouseError
-from data.clickhouse.http import server
+from data.clickhouse.http import server as clickhouse_server
 from layouts.shell import shell
 from queries.period import known_timezone
 
@@ -359,7 +359,7 @@ def _check_clickhouse(config: dict) -> None:
     if not config.get("CLICKHOUSE_URL"):
         raise ConfigError("TELEMETRY_BACKEND=clickhouse needs CLICKHOUSE_URL: http(s)://USER@HOST:PORT/DATABASE.")
     try:
-        server(config["CLICKHOUSE_URL"], config.get("CLICKHOUSE_PASSWORD"))
+        clickhouse_server(config["CLICKHOUSE_URL"], config.get("CLICKHOUSE_PASSWORD"))
     except ClickHouseError as error:
         raise ConfigError(str(error)) from None
 

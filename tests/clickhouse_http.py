@@ -9,10 +9,13 @@ Record again after changing the DDL or a question the recorded exchange asks (`m
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import gzip
 import http.server
+import ipaddress
 import json
 import re
+import ssl
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -58,10 +61,11 @@ class Request:
         return self.params["query"] if "query" in self.params else self.body.decode()
 
     def key(self) -> dict:
-        """What a replay compares: everything but an insert's bytes, compared as rows (Arrow's buffer compression
-        may differ from one pyarrow to the next)."""
+        """What a replay compares: everything, an insert's body as its rows (Arrow's buffer compression may differ
+        from one pyarrow to the next)."""
         found = self.inserted()
-        body = {"rows": found[3].to_pylist()} if found else self.body.decode()
+        # an insert's rows in any order: a MergeTree keeps them in its own (and load.py's unique() keeps none)
+        body = {"rows": sorted(found[3].to_pylist(), key=repr)} if found else self.body.decode()
         return {"method": self.method, "path": self.path, "params": self.params, "headers": self.headers,
                 "body": body}  # fmt: skip
 
@@ -148,14 +152,21 @@ def _query(session, request: Request) -> Response:
 
 
 def forwarding(url: str) -> Callable[[Request], Response]:
-    """Answers from a real server at `url` (the recording's upstream)."""
+    """Answers from a real server at `url` (the recording's upstream, http(s)://USER:PASSWORD@HOST:PORT), as the
+    server's own user: the recording keeps only its own user and password."""
     import urllib3
 
-    pool = urllib3.PoolManager()
+    from data.clickhouse.http import server
+
+    upstream = server(url)
+    pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED" if upstream.verify else "CERT_NONE", ca_certs=upstream.ca_file)
+    login = "Basic " + base64.b64encode(f"{upstream.username}:{upstream.password}".encode()).decode()
 
     def answer(request: Request) -> Response:
-        target = url.rstrip("/") + request.path + "?" + urllib.parse.urlencode(request.params)
-        got = pool.request(request.method, target, body=request.body or None, headers=request.headers)
+        query = urllib.parse.urlencode(request.params)
+        target = f"{upstream.interface}://{upstream.host}:{upstream.port}{request.path}?{query}"
+        headers = {**request.headers, "authorization": login}
+        got = pool.request(request.method, target, body=request.body or None, headers=headers)
         return Response(got.status, {k: v for k, v in got.headers.items() if k.lower() in ANSWER_HEADERS}, got.data)
 
     return answer
@@ -263,14 +274,71 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serving(answer: Callable[[Request], Response]) -> Iterator[str]:
-    """A ClickHouse-like HTTP interface on a free loopback port, answering with `answer`; yields its base URL."""
+def serving(answer: Callable[[Request], Response], tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """A ClickHouse-like HTTP interface on a free loopback port, answering with `answer` (over TLS with `tls`, a
+    certificate and its key); yields its base URL."""
     handler = type("Handler", (_Handler,), {"answer": staticmethod(answer)})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that signs itself (its own CA), and its key, as PEM files in `folder`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "telemetry test ClickHouse")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "clickhouse.pem", folder / "clickhouse.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+def engine(tmp_path_factory):
+    """This process's chDB engine: the one already open (chDB takes one data path per process), else a new one."""
+    from data import clickhouse
+
+    with clickhouse._opening:
+        opened = next(iter(clickhouse._engines.values()), None)
+    return opened or clickhouse.chdb_connection(tmp_path_factory.mktemp("chdb") / "engine")
+
+
+if __name__ == "__main__":  # python -m tests.clickhouse_http [PORT]: chDB served over HTTP, for make test-clickhouse
+    import sys
+    import tempfile
+
+    from data.clickhouse import chdb_connection
+
+    folder = Path(tempfile.mkdtemp(prefix="chdb-served-"))
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8123
+    handler = type("Handler", (_Handler,), {"answer": staticmethod(from_chdb(chdb_connection(folder)))})
+    print(f"chDB at {folder} on http://{USER}:{PASSWORD}@127.0.0.1:{port}", flush=True)
+    http.server.ThreadingHTTPServer(("127.0.0.1", port), handler).serve_forever()

@@ -22,7 +22,7 @@ pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` ins
 
 import queries  # noqa: E402
 from app import ConfigError, create_app  # noqa: E402
-from data.clickhouse import ClickHouseError, chdb_connection, connect  # noqa: E402
+from data.clickhouse import ClickHouseError, connect  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import init  # noqa: E402
 from data.demo import write_demo  # noqa: E402
@@ -30,7 +30,7 @@ from data.rollups import build as rollup  # noqa: E402
 from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
 from queries import cache as query_cache  # noqa: E402
 from queries.scope import Scope  # noqa: E402
-from tests import org  # noqa: E402
+from tests import clickhouse_http, org  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
 from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions, _teams_and_agents  # noqa: E402
@@ -54,7 +54,7 @@ def chdb(tmp_path_factory: pytest.TempPathFactory):
         for name in (DEMO, HANDMADE, CLI, API):
             connection.command(f"drop database if exists {name}")
         return connection
-    return chdb_connection(tmp_path_factory.mktemp("chdb") / "engine")
+    return clickhouse_http.engine(tmp_path_factory)
 
 
 def backend(connection, database: str) -> dict:
