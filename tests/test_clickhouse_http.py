@@ -29,6 +29,8 @@ from data.clickhouse.schema import init  # noqa: E402
 from queries import clickhouse  # noqa: E402
 from tests import clickhouse_http as fake  # noqa: E402
 from tests import org  # noqa: E402
+from tests.conftest import make_app  # noqa: E402
+from tests.test_api import bearer, token_for  # noqa: E402
 
 RECORD = os.environ.get("CLICKHOUSE_HTTP_RECORD") == "1"
 UPSTREAM = os.environ.get("CLICKHOUSE_HTTP_UPSTREAM")
@@ -263,3 +265,22 @@ def test_tls_verifies_the_server_certificate_against_the_ca_file(engine, tmp_pat
             connection = HttpConnection(server(_url(base, path=f"/{option}")))
             assert connection.arrow("select 1 as one").to_pylist() == [{"one": 1}]
             connection.close()
+
+
+def test_the_app_answers_its_api_from_a_server_over_http(engine, data_dir, password_hash) -> None:
+    """TELEMETRY_BACKEND=clickhouse end to end: the app reads the hand-made org through the HTTP client (chDB
+    served over HTTP), and its API gives the figures worked out by hand in tests/test_api.py."""
+    init(engine, "telemetry_http_api", "UTC")
+    load(engine, "telemetry_http_api", data_dir)
+    served = fake.Recording(fake.from_chdb(engine))
+    with fake.serving(served) as base:
+        config = {"BACKEND": "clickhouse", "CLICKHOUSE_URL": _url(base, path="/telemetry_http_api")}
+        app = make_app(data_dir, password_hash, **config)
+        summary = app.test_client().get(
+            "/api/v1/summary?start=2026-03-02&end=2026-03-08", headers=bearer(token_for(app, "admin"))
+        )
+    assert summary.status_code == 200
+    assert any("from telemetry_http_api." in request.sql() for request, _ in served.exchanges)
+    assert summary.get_json() == {
+        "interactions": 6, "active_users": 4, "cost_usd": "3.723334", "start": "2026-03-02", "end": "2026-03-08"
+    }  # fmt: skip
