@@ -229,11 +229,16 @@ class Replay:
         with self._lock:
             if not self.pending:
                 self.differences.append((request.key(), None))
-                return error(1000, "NOT_RECORDED", "the recording has no more requests", status=500)
+                message = "the recording has no more requests: record it again (make clickhouse-fixture)"
+                return error(1000, "NOT_RECORDED", message, status=500)
             expected, response = self.pending.pop(0)
-            if expected.key() != request.key():
-                self.differences.append((request.key(), expected.key()))
-                return error(1000, "NOT_RECORDED", "this request is not the recording's next", status=500)
+            sent, recorded = request.key(), expected.key()
+            if sent != recorded:
+                self.differences.append((sent, recorded))
+                parts = ", ".join(part for part in sent if sent[part] != recorded[part])
+                message = (f"this request differs from the recording's next ({parts}): record the exchange again "
+                           "(make clickhouse-fixture) if the DDL or a question changed")  # fmt: skip
+                return error(1000, "NOT_RECORDED", message, status=500)
             return response
 
 
