@@ -14,7 +14,7 @@ DEMO_DAYS ?= 180
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export TELEMETRY_DATA_DIR := $(DATA_DIR)
 
-.PHONY: run test test-long lint lock browser-deps pdf-deps poppler-deps axe-deps demo bench clean-data
+.PHONY: run test test-long test-clickhouse clickhouse-fixture lint lock browser-deps pdf-deps poppler-deps axe-deps demo bench clean-data
 
 PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes
 
@@ -104,6 +104,21 @@ test: $(VENV)/.installed-dev browser-deps pdf-deps poppler-deps axe-deps lint
 ## The long variants of tests that `make test` runs shorter (CI runs both).
 test-long: $(VENV)/.installed-dev
 	$(PYTEST) -n 2 --dist worksteal -q -m long
+
+## tests/test_clickhouse.py on a ClickHouse server rather than chDB: CLICKHOUSE_URL=http(s)://USER:PASSWORD@HOST:PORT
+## make test-clickhouse. Its databases are named telemetry_test_* and dropped first; one process (they are shared).
+test-clickhouse: $(VENV)/.installed-dev
+	@if [ -z "$$CLICKHOUSE_URL" ]; then \
+		echo "test-clickhouse skipped: set CLICKHOUSE_URL=http(s)://USER:PASSWORD@HOST:PORT, a ClickHouse server's HTTP interface (make test runs these tests on chDB)."; \
+	else \
+		export TELEMETRY_TEST_CLICKHOUSE_URL="$$CLICKHOUSE_URL"; unset CLICKHOUSE_URL; \
+		$(PYTEST) -n 0 -q tests/test_clickhouse.py; \
+	fi
+
+## tests/fixtures/clickhouse_http.json recorded again after a change to the DDL or a question: chDB served over HTTP
+## answers, or a real server with CLICKHOUSE_HTTP_UPSTREAM=http(s)://USER:PASSWORD@HOST:PORT.
+clickhouse-fixture: $(VENV)/.installed-dev
+	CLICKHOUSE_HTTP_RECORD=1 $(BIN)/python -m pytest -n 0 -q tests/test_clickhouse_http.py -k recorded_requests
 
 ## Tab response times at about EVENTS demo events (generated once into benchmarks/out/); needs pandas.
 EVENTS ?= 1000000

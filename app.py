@@ -26,6 +26,8 @@ import queries
 import reports
 from callbacks._errors import show_callback_error
 from data import schema
+from data.clickhouse import ClickHouseError
+from data.clickhouse.http import server as clickhouse_server
 from layouts.shell import shell
 from queries.period import known_timezone
 
@@ -34,7 +36,7 @@ DEFAULTS = {
     "ORG_TIMEZONE": "UTC",
     "BILLING_ANCHOR_DAY": 1,
     "DUCKDB_THREADS": 2,
-    "BACKEND": "duckdb",  # TELEMETRY_BACKEND: duckdb (Parquet, the default) or chdb (docs/clickhouse.md)
+    "BACKEND": "duckdb",  # TELEMETRY_BACKEND: duckdb (Parquet, the default), chdb or clickhouse (docs/clickhouse.md)
     "CLICKHOUSE_DATABASE": "telemetry",  # the organization's database on the ClickHouse backend (docs/clickhouse.md)
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_MAX_HOURS": 12,
@@ -167,8 +169,15 @@ ENVIRONMENT = {
     "TELEMETRY_TEAM_ATTRIBUTE": ("TEAM_ATTRIBUTE", TEXT),
     "TELEMETRY_COMPACT_AFTER_FILES": ("COMPACT_AFTER_FILES", _whole(1, 1000)),
     "TELEMETRY_DUCKDB_THREADS": ("DUCKDB_THREADS", _whole(1, 256)),
-    "TELEMETRY_BACKEND": ("BACKEND", Setting(str, lambda v: v in ("duckdb", "chdb"), "duckdb or chdb")),
+    "TELEMETRY_BACKEND": (
+        "BACKEND",
+        Setting(str, lambda v: v in ("duckdb", "chdb", "clickhouse"), "duckdb, chdb or clickhouse"),
+    ),
     "CHDB_PATH": ("CHDB_PATH", TEXT),  # the chDB engine's data folder (docs/clickhouse.md)
+    # a ClickHouse server's HTTP interface, and its password if not in the URL: text, so that no check's message
+    # repeats them (_check_clickhouse reads the URL)
+    "CLICKHOUSE_URL": ("CLICKHOUSE_URL", TEXT),
+    "CLICKHOUSE_PASSWORD": ("CLICKHOUSE_PASSWORD", TEXT),
     "CLICKHOUSE_DATABASE": ("CLICKHOUSE_DATABASE", TEXT),
     "TELEMETRY_REPORT_MAX_JOBS": ("REPORT_MAX_JOBS", _whole(1, 64)),
     "TELEMETRY_ROLLUP_REBUILD_WAIT": ("ROLLUP_REBUILD_WAIT", _number(0, 3600, "a number of seconds from 0 to 3600")),
@@ -339,6 +348,20 @@ def _finish_config(server: Flask) -> None:
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _persistent_secret(config["DATA_DIR"])
     _check_sign_in(config)
+    _check_clickhouse(config)
+
+
+def _check_clickhouse(config: dict) -> None:
+    """TELEMETRY_BACKEND=clickhouse needs a readable CLICKHOUSE_URL (the message never repeats the URL: it may
+    hold the password)."""
+    if config.get("BACKEND") != "clickhouse" and not config.get("CLICKHOUSE_URL"):
+        return
+    if not config.get("CLICKHOUSE_URL"):
+        raise ConfigError("TELEMETRY_BACKEND=clickhouse needs CLICKHOUSE_URL: http(s)://USER@HOST:PORT/DATABASE.")
+    try:
+        clickhouse_server(config["CLICKHOUSE_URL"], config.get("CLICKHOUSE_PASSWORD"))
+    except ClickHouseError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _check_sign_in(config: dict) -> None:

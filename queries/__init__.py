@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 from flask import Flask, current_app, g
 
+from data.clickhouse import on_clickhouse
 from queries import cache as query_cache
 from queries import clickhouse, db
 from queries.db import Database
@@ -77,7 +78,7 @@ def run(
     it do not each redo it); it may depend only on the parameters and on `then_depends_on`, in the key.
     """
     given = params or {}
-    if current_app.config.get("BACKEND") == "chdb":
+    if on_clickhouse(current_app.config):
         return clickhouse.run(name, given, then)
     bound = {key: given[key] for key in db.sql_parameters(name)}
     data = database()
@@ -102,7 +103,7 @@ def run(
 def data_notice() -> str | None:
     """What every page should say about the data folder now (rollups missing or behind), else None; on ClickHouse
     nothing: its materialized views keep the rollups as the events come in."""
-    if current_app.config.get("BACKEND") == "chdb":
+    if on_clickhouse(current_app.config):
         return None
     return database().notice(current_app.config["ORG_TIMEZONE"])
 
@@ -110,6 +111,6 @@ def data_notice() -> str | None:
 def directory_table(name: str) -> pl.DataFrame:
     """A directory table (users, teams, agents, team_managers, prices) as a Polars frame, from the backend in use
     (users in name order: queries/db.py DIRECTORY_ORDER)."""
-    if current_app.config.get("BACKEND") == "chdb":
+    if on_clickhouse(current_app.config):
         return clickhouse.directory(name)
     return database().directory(name)

@@ -23,6 +23,7 @@ import polars as pl
 from flask import current_app, has_app_context
 
 from data import schema
+from data.clickhouse import on_clickhouse
 
 DEFAULT_MB = 192
 KEY_OVERHEAD = 512  # bytes counted per frame on top of its data: the key, the cache's node, the frame object
@@ -143,7 +144,7 @@ def in_use() -> ResultCache | None:
     """The cache, unless it is off or bypassed in this context, or the app reads ClickHouse (its answers and the
     tabs' outputs are keyed by the data folder's version, which says nothing of ClickHouse's data)."""
     results = result_cache()
-    if has_app_context() and current_app.config.get("BACKEND") == "chdb":
+    if has_app_context() and on_clickhouse(current_app.config):
         return None
     return results if results.max_bytes > 0 and not _bypass.get() else None
 

@@ -16,7 +16,7 @@ import polars as pl
 from flask import current_app
 
 from data import schema
-from data.clickhouse import ChdbConnection, ClickHouseError, chdb_connection, database_name
+from data.clickhouse import Connection, connect, database_name
 
 SQL_DIR = Path(__file__).parent / "sql" / "clickhouse"
 EVERY = {"team_ids": "every_team", "agent_ids": "every_agent", "user_ids": "every_user"}
@@ -57,18 +57,15 @@ def _normal(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(*counts, *instants)
 
 
-def execute(connection: ChdbConnection, database: str, name: str, params: dict) -> pl.DataFrame:
+def execute(connection: Connection, database: str, name: str, params: dict) -> pl.DataFrame:
     """Run question `name` in the organization's database, binding the parameters it uses."""
     sql = sql_text(name).replace("$database", database_name(database))
     return _normal(pl.from_arrow(connection.arrow(sql, bound(params))))
 
 
-def configured() -> tuple[ChdbConnection, str]:
-    """The app's engine (chDB at CHDB_PATH) and organization database (CLICKHOUSE_DATABASE)."""
-    config = current_app.config
-    if not config.get("CHDB_PATH"):
-        raise ClickHouseError("TELEMETRY_BACKEND=chdb needs CHDB_PATH: the folder of the chDB engine's data.")
-    return chdb_connection(config["CHDB_PATH"]), config["CLICKHOUSE_DATABASE"]
+def configured() -> tuple[Connection, str]:
+    """The app's ClickHouse (chDB at CHDB_PATH, or the server at CLICKHOUSE_URL) and organization database."""
+    return connect(current_app.config)
 
 
 def run(name: str, params: dict, then: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> pl.DataFrame:

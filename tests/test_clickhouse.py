@@ -2,10 +2,13 @@
 every question it answers answering exactly as the DuckDB backend does, over the demo org and the hand-made org.
 
 Each org is loaded into chDB once per session (one engine per process: each org is a database in it).
+`CLICKHOUSE_URL=… make test-clickhouse` runs the same tests on a ClickHouse server over HTTP instead, in
+databases named telemetry_test_* (dropped first).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -19,7 +22,7 @@ pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` ins
 
 import queries  # noqa: E402
 from app import ConfigError, create_app  # noqa: E402
-from data.clickhouse import ClickHouseError, chdb_connection  # noqa: E402
+from data.clickhouse import ClickHouseError, connect  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import init  # noqa: E402
 from data.demo import write_demo  # noqa: E402
@@ -27,7 +30,7 @@ from data.rollups import build as rollup  # noqa: E402
 from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
 from queries import cache as query_cache  # noqa: E402
 from queries.scope import Scope  # noqa: E402
-from tests import org  # noqa: E402
+from tests import clickhouse_http, org  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
 from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions, _teams_and_agents  # noqa: E402
@@ -36,10 +39,29 @@ from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions,
 QUESTIONS = list(_questions("u"))
 
 
+# `make test-clickhouse`: a ClickHouse server's HTTP interface (http(s)://USER:PASSWORD@HOST:PORT) instead of chDB
+SERVER_URL = os.environ.get("TELEMETRY_TEST_CLICKHOUSE_URL")
+PREFIX = "telemetry_test_" if SERVER_URL else ""  # a server may hold other databases: ours are named apart
+DEMO, HANDMADE, CLI, API = (PREFIX + name for name in ("demo", "handmade", "cli", "api"))
+
+
 @pytest.fixture(scope="session")
 def chdb(tmp_path_factory: pytest.TempPathFactory):
-    """This process's chDB engine (one data path per process)."""
-    return chdb_connection(tmp_path_factory.mktemp("chdb") / "engine")
+    """This process's chDB engine (one data path per process), or the server of `make test-clickhouse`, its test
+    databases dropped."""
+    if SERVER_URL:
+        connection, _ = connect({"BACKEND": "clickhouse", "CLICKHOUSE_URL": SERVER_URL})
+        for name in (DEMO, HANDMADE, CLI, API):
+            connection.command(f"drop database if exists {name}")
+        return connection
+    return clickhouse_http.engine(tmp_path_factory)
+
+
+def backend(connection, database: str) -> dict:
+    """The app's settings that answer from `connection` (chDB's engine, or the test server) and `database`."""
+    if SERVER_URL:
+        return {"BACKEND": "clickhouse", "CLICKHOUSE_URL": SERVER_URL, "CLICKHOUSE_DATABASE": database}
+    return {"BACKEND": "chdb", "CHDB_PATH": str(connection.path), "CLICKHOUSE_DATABASE": database}
 
 
 def _org(tmp_path_factory: pytest.TempPathFactory, chdb, name: str, write) -> tuple[Path, object]:
@@ -53,12 +75,12 @@ def _org(tmp_path_factory: pytest.TempPathFactory, chdb, name: str, write) -> tu
 
 @pytest.fixture(scope="session")
 def demo_org(tmp_path_factory, chdb):
-    return _org(tmp_path_factory, chdb, "demo", lambda folder: write_demo(folder, 80, 120, seed=5, end=END, tz=TZ))
+    return _org(tmp_path_factory, chdb, DEMO, lambda folder: write_demo(folder, 80, 120, seed=5, end=END, tz=TZ))
 
 
 @pytest.fixture(scope="session")
 def hand_made_org(tmp_path_factory, chdb):
-    return _org(tmp_path_factory, chdb, "handmade", org.write_org)
+    return _org(tmp_path_factory, chdb, HANDMADE, org.write_org)
 
 
 @contextmanager
@@ -108,19 +130,19 @@ def _compare(app, connection, database: str, label: str, every_case: bool = Fals
 
 @pytest.mark.parametrize("label", QUESTIONS)
 def test_every_question_answers_on_clickhouse_as_on_duckdb_for_the_demo_org(chdb, demo_org, label):
-    assert _compare(demo_org[1], chdb, "demo", label) == 4 + 4
+    assert _compare(demo_org[1], chdb, DEMO, label) == 4 + 4
 
 
 @pytest.mark.parametrize("label", QUESTIONS)
 def test_every_question_answers_on_clickhouse_as_on_duckdb_for_the_hand_made_org(chdb, hand_made_org, label):
-    assert _compare(hand_made_org[1], chdb, "handmade", label) == 4 + 4
+    assert _compare(hand_made_org[1], chdb, HANDMADE, label) == 4 + 4
 
 
 @pytest.mark.long
 @pytest.mark.parametrize("label", QUESTIONS)
 def test_every_question_in_more_periods_and_scopes_on_clickhouse_as_on_duckdb(chdb, demo_org, hand_made_org, label):
-    assert _compare(demo_org[1], chdb, "demo", label, every_case=True) == 6 + 2 * 4
-    assert _compare(hand_made_org[1], chdb, "handmade", label, every_case=True) == 6 + 2 * 4
+    assert _compare(demo_org[1], chdb, DEMO, label, every_case=True) == 6 + 2 * 4
+    assert _compare(hand_made_org[1], chdb, HANDMADE, label, every_case=True) == 6 + 2 * 4
 
 
 def test_the_data_bounds_are_the_same_on_clickhouse(chdb, demo_org) -> None:
@@ -135,7 +157,7 @@ def test_the_data_bounds_are_the_same_on_clickhouse(chdb, demo_org) -> None:
     with app.app_context(), query_cache.bypassed():
         for scope in scopes:
             on_duckdb = usage.data_bounds(scope, TZ)
-            with answering_from_clickhouse(chdb, "demo", []):
+            with answering_from_clickhouse(chdb, DEMO, []):
                 assert_frame_equal(usage.data_bounds(scope, TZ), on_duckdb)
 
 
@@ -155,35 +177,36 @@ def _totals(connection, database: str) -> dict:
 def test_clickhouse_init_and_load_commands_load_a_data_folder_once(chdb, data_dir, password_hash) -> None:
     """`clickhouse-init` then `clickhouse-load --from` the hand-made org: its 9 events, 7 people and $4.973334
     (tests/org.py); a second load, and a second init, change nothing; a new zone moves the local days."""
-    app = make_app(data_dir, password_hash, CHDB_PATH=str(chdb.path), CLICKHOUSE_DATABASE="cli", ORG_TIMEZONE=TZ)
+    config = {**backend(chdb, CLI), "BACKEND": "duckdb"}  # the commands of an app still on DuckDB
+    app = make_app(data_dir, password_hash, ORG_TIMEZONE=TZ, **config)
     runner = app.test_cli_runner()
     done = runner.invoke(args=["clickhouse-init"])
     assert done.exit_code == 0, done.output
-    assert "ClickHouse database cli created; rollups made" in done.output
+    assert f"ClickHouse database {CLI} created; rollups made" in done.output
     done = runner.invoke(args=["clickhouse-load", "--from", str(data_dir)])
     assert done.exit_code == 0, done.output
     assert "Loaded 9 events in 1 batches from 6 UTC dates (0 already there)" in done.output
-    first = _totals(chdb, "cli")
+    first = _totals(chdb, CLI)
     assert first == {"events": 9, "users": 7, "teams": 3, "team_managers": 3, "agents": 2, "prices": 0,
                      "i": 9, "c": Decimal("4.973334"), "people": 4}  # fmt: skip
     again = runner.invoke(args=["clickhouse-load", "--from", str(data_dir)])
     assert "Loaded 0 events in 0 batches from 6 UTC dates (9 already there)" in again.output, again.output
-    assert runner.invoke(args=["clickhouse-init"]).output == "ClickHouse database cli brought up to date.\n"
-    assert _totals(chdb, "cli") == first
+    assert runner.invoke(args=["clickhouse-init"]).output == f"ClickHouse database {CLI} brought up to date.\n"
+    assert _totals(chdb, CLI) == first
     # e4 (2026-03-03 23:30 UTC) is 3 March in New York and 4 March in Tokyo
-    day_of_e4 = "select day from cli.user_day where user_id = 'u2'"
+    day_of_e4 = f"select day from {CLI}.user_day where user_id = 'u2'"  # noqa: S608
     assert [str(d) for d in chdb.arrow(day_of_e4).column("day").to_pylist()] == ["2026-03-03"]
     app.config["ORG_TIMEZONE"] = "Asia/Tokyo"
     done = runner.invoke(args=["clickhouse-init"])
     assert "rollups made and filled from the events" in done.output, done.output
     assert [str(d) for d in chdb.arrow(day_of_e4).column("day").to_pylist()] == ["2026-03-04"]
-    assert _totals(chdb, "cli") == first
+    assert _totals(chdb, CLI) == first
 
 
-def test_clickhouse_commands_need_chdb_path(app) -> None:
+def test_clickhouse_commands_need_chdb_path_or_a_server(app) -> None:
     done = app.test_cli_runner().invoke(args=["clickhouse-init"])
     assert done.exit_code != 0
-    assert "Set CHDB_PATH" in done.output
+    assert "Set CHDB_PATH (the folder of the chDB engine's data) or CLICKHOUSE_URL" in done.output
 
 
 def test_the_directory_questions_answer_on_clickhouse_as_on_duckdb(chdb, hand_made_org) -> None:
@@ -202,13 +225,13 @@ def test_the_directory_questions_answer_on_clickhouse_as_on_duckdb(chdb, hand_ma
     with app.app_context(), query_cache.bypassed():
         for ask in asks:
             on_duckdb = ask()
-            with answering_from_clickhouse(chdb, "handmade", []):
+            with answering_from_clickhouse(chdb, HANDMADE, []):
                 on_clickhouse = ask()
             if isinstance(on_duckdb, pl.DataFrame):
                 assert_frame_equal(on_clickhouse, on_duckdb)
             else:
                 assert on_clickhouse == on_duckdb
-        with answering_from_clickhouse(chdb, "handmade", []):
+        with answering_from_clickhouse(chdb, HANDMADE, []):
             assert directory.managed_team_ids("u2") == ["t_eng", "t_sales"]
             assert directory.user_by_email("MANAGER@test.example")["user_id"] == "u2"
 
@@ -233,12 +256,12 @@ API_QUERIES = [
 def test_the_api_answers_the_same_with_telemetry_backend_chdb(chdb, data_dir, tmp_path, password_hash, results) -> None:
     """TELEMETRY_BACKEND=chdb: the app reads the organization's ClickHouse database, and every API answer, for
     every role, is the DuckDB backend's, the hand-worked figures of tests/test_api.py among them."""
-    init(chdb, "api", "UTC")
-    load(chdb, "api", data_dir)
+    init(chdb, API, "UTC")
+    load(chdb, API, data_dir)
     on_duckdb = make_app(data_dir, password_hash)
-    config = {"BACKEND": "chdb", "CHDB_PATH": str(chdb.path), "CLICKHOUSE_DATABASE": "api"}
+    config = backend(chdb, API)
     on_chdb = make_app(data_dir, password_hash, ACCOUNTS_DB=str(tmp_path / "accounts.sqlite"), **config)
-    assert on_chdb.config["BACKEND"] == "chdb"
+    assert on_chdb.config["BACKEND"] == config["BACKEND"]
     with on_chdb.app_context():
         assert query_cache.in_use() is None  # keyed by the data folder's version: nothing to go by on ClickHouse
     with on_duckdb.app_context():
@@ -258,12 +281,12 @@ def test_the_api_answers_the_same_with_telemetry_backend_chdb(chdb, data_dir, tm
 
 def test_the_backend_setting_takes_duckdb_or_chdb(monkeypatch, data_dir) -> None:
     monkeypatch.setenv("TELEMETRY_BACKEND", "postgres")
-    with pytest.raises(ConfigError, match="TELEMETRY_BACKEND='postgres'.*duckdb or chdb"):
+    with pytest.raises(ConfigError, match="TELEMETRY_BACKEND='postgres'.*duckdb, chdb or clickhouse"):
         create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t"}, with_dash=False)
     monkeypatch.setenv("TELEMETRY_BACKEND", "chdb")
     app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t"}, with_dash=False)
     assert app.config["BACKEND"] == "chdb"
-    with app.app_context(), pytest.raises(ClickHouseError, match="needs CHDB_PATH"):
+    with app.app_context(), pytest.raises(ClickHouseError, match="Set CHDB_PATH"):
         queries.run("agents")
 
 

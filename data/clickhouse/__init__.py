@@ -1,5 +1,6 @@
-"""The ClickHouse backend's connection: chDB (in-process ClickHouse) for now, behind a thin interface that an
-HTTP client (clickhouse-connect) can take over (docs/clickhouse.md).
+"""The ClickHouse backend's connection: chDB (in-process ClickHouse) at CHDB_PATH, or a ClickHouse server at
+CLICKHOUSE_URL over HTTP (data/clickhouse/http.py), behind one thin interface (`Connection`), chosen in one place
+(`connect`) (docs/clickhouse.md).
 
 One chDB engine per process, at one data path (chDB refuses a second path in the same process): each
 organization is a database in it (`CLICKHOUSE_DATABASE`), as on a server that hosts several.
@@ -11,8 +12,10 @@ import datetime as dt
 import io
 import re
 import threading
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -23,8 +26,21 @@ _opening = threading.Lock()
 _engines: dict[str, ChdbConnection] = {}
 
 
+BACKENDS = ("chdb", "clickhouse")  # TELEMETRY_BACKEND's values that answer from ClickHouse
+
+
 class ClickHouseError(RuntimeError):
     """A statement the engine refused, or a setting it cannot run with; the message says which."""
+
+
+class Connection(Protocol):
+    """What the backend asks of ClickHouse: chDB's engine (ChdbConnection) or a server (http.HttpConnection)."""
+
+    def command(self, sql: str, params: dict | None = None) -> None: ...
+
+    def arrow(self, sql: str, params: dict | None = None) -> pa.Table: ...
+
+    def insert_arrow(self, table: str, rows: pa.Table) -> int: ...
 
 
 def database_name(name: str) -> str:
@@ -115,3 +131,32 @@ def chdb_connection(path: Path | str) -> ChdbConnection:
                 raise ClickHouseError(f"chDB runs at one data path per process, already {next(iter(_engines))}.")
             found = _engines[key] = ChdbConnection(Path(key))
     return found
+
+
+def on_clickhouse(config: Mapping) -> bool:
+    """Whether the app answers from ClickHouse (chDB or a server) rather than DuckDB over Parquet."""
+    return config.get("BACKEND") in BACKENDS
+
+
+def connect(config: Mapping) -> tuple[Connection, str]:
+    """The configured ClickHouse and the organization's database: the one place that chooses. A server when
+    TELEMETRY_BACKEND=clickhouse (or, for the clickhouse-* commands of an app still on DuckDB, when CLICKHOUSE_URL
+    is set), else chDB at CHDB_PATH."""
+    url, backend = config.get("CLICKHOUSE_URL"), config.get("BACKEND")
+    database = config.get("CLICKHOUSE_DATABASE") or "telemetry"
+    if backend == "clickhouse" or (url and backend != "chdb"):
+        if not url:
+            raise ClickHouseError(
+                "TELEMETRY_BACKEND=clickhouse needs CLICKHOUSE_URL: http(s)://USER@HOST:PORT/DATABASE, the server's "
+                "HTTP interface (docs/clickhouse.md)."
+            )
+        from data.clickhouse.http import http_connection, server
+
+        to = server(url, config.get("CLICKHOUSE_PASSWORD"))
+        return http_connection(to), to.database or database_name(database)
+    if not config.get("CHDB_PATH"):
+        raise ClickHouseError(
+            "Set CHDB_PATH (the folder of the chDB engine's data) or CLICKHOUSE_URL (a ClickHouse server): "
+            "the ClickHouse backend needs one (docs/clickhouse.md)."
+        )
+    return chdb_connection(config["CHDB_PATH"]), database_name(database)

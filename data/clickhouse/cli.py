@@ -9,29 +9,37 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from data.clickhouse import ChdbConnection, ClickHouseError, chdb_connection
+from data.clickhouse import ClickHouseError, Connection, connect, database_name
+from data.clickhouse.cluster import cluster_statements
+from data.clickhouse.http import server
 from data.clickhouse.load import load
 from data.clickhouse.schema import init
 
 
-def configured() -> tuple[ChdbConnection, str]:
-    """The configured engine (chDB at CHDB_PATH) and the organization's database (CLICKHOUSE_DATABASE)."""
-    config = current_app.config
-    if not config.get("CHDB_PATH"):
-        raise click.ClickException("Set CHDB_PATH: the folder of the chDB engine's data.")
+def configured() -> tuple[Connection, str]:
+    """The configured ClickHouse (a server at CLICKHOUSE_URL, or chDB at CHDB_PATH) and the organization's
+    database."""
     try:
-        return chdb_connection(Path(config["CHDB_PATH"])), config["CLICKHOUSE_DATABASE"]
+        return connect(current_app.config)
     except ClickHouseError as error:
         raise click.ClickException(str(error)) from None
 
 
 @click.command("clickhouse-init")
+@click.option(
+    "--cluster",
+    metavar="NAME",
+    help="Print the DDL for cluster NAME (ON CLUSTER, Replicated engines, Distributed tables) instead of running it.",
+)
 @with_appcontext
-def clickhouse_init_command() -> None:
+def clickhouse_init_command(cluster: str | None) -> None:
     """Create or migrate the ClickHouse tables, views and functions (rollups made again when the zone changed).
 
     Run it with ingestion stopped: rollups made again are filled from the events already there.
     """
+    if cluster:
+        _print_cluster_ddl(cluster)
+        return
     connection, database = configured()
     try:
         applied = init(connection, database, current_app.config["ORG_TIMEZONE"])
@@ -65,6 +73,19 @@ def clickhouse_load_command(source: Path) -> None:
         f"Loaded {done.events:,} events in {done.batches} batches from {done.dates} UTC dates "
         f"({done.duplicates:,} already there) and the directory ({people:,} people) into {database}."
     )
+
+
+def _print_cluster_ddl(cluster: str) -> None:
+    """The organization's DDL in its cluster form, to run with clickhouse-client on a node (docs/scale.md)."""
+    config = current_app.config
+    try:
+        database = database_name(config.get("CLICKHOUSE_DATABASE") or "telemetry")
+        if config.get("CLICKHOUSE_URL"):
+            database = server(config["CLICKHOUSE_URL"], config.get("CLICKHOUSE_PASSWORD")).database or database
+        found = cluster_statements(database, config["ORG_TIMEZONE"], cluster)
+    except ClickHouseError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("".join(f"{statement};\n\n" for statement in found), nl=False)
 
 
 def init_app(app) -> None:

@@ -1,0 +1,71 @@
+"""`clickhouse-init --cluster NAME`: the DDL in its cluster form (data/clickhouse/cluster.py), checked as text and
+by chDB's parser (chDB has no ClickHouse Keeper to run it)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
+
+from data.clickhouse.cluster import cluster_statements  # noqa: E402
+from tests import clickhouse_http  # noqa: E402
+from tests.conftest import make_app  # noqa: E402
+
+TZ = "America/New_York"
+
+
+def _one(statements: list[str], start: str) -> str:
+    found = [s for s in statements if s.startswith(start)]
+    assert len(found) == 1, start
+    return found[0]
+
+
+def test_every_statement_runs_on_the_cluster_and_parses(tmp_path_factory) -> None:
+    statements = cluster_statements("acme", TZ, "telemetry")
+    # the database, 4 functions, 6 tables unsharded (directory, meta), events and 4 rollups local + Distributed, 4 views
+    assert len(statements) == 1 + 4 + 6 + 2 * 5 + 4
+    engine = clickhouse_http.engine(tmp_path_factory)
+    for statement in statements:
+        assert " on cluster telemetry" in statement
+        engine.arrow(f"explain ast {statement}")  # raises if ClickHouse cannot parse it
+
+
+def test_events_are_sharded_by_person_and_replicated_per_shard() -> None:
+    statements = cluster_statements("acme", TZ, "telemetry")
+    local = _one(statements, "create table if not exists acme.events_local on cluster telemetry (")
+    assert "engine = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/acme/events', '{replica}')" in local
+    assert local.endswith("partition by toYYYYMM(ts)\norder by (team_id, agent_id, ts, event_id)")
+    assert _one(statements, "create table if not exists acme.events on cluster") == (
+        "create table if not exists acme.events on cluster telemetry as acme.events_local\n"
+        "engine = Distributed(telemetry, acme, events_local, cityHash64(user_id))"
+    )
+
+
+def test_each_view_aggregates_its_node_events_into_its_local_rollup() -> None:
+    statements = cluster_statements("acme", TZ, "telemetry")
+    for rollup, engine in (("cube", "AggregatingMergeTree"), ("user_sets", "AggregatingMergeTree")):
+        view = _one(statements, f"create materialized view if not exists acme.{rollup}_mv")
+        assert f"on cluster telemetry to acme.{rollup}_local as select" in view
+        assert "from acme.events_local" in view and "from acme.events\n" not in view
+        assert "toDate(ts, 'America/New_York') as day" in view
+        local = _one(statements, f"create table if not exists acme.{rollup}_local")
+        assert f"Replicated{engine}('/clickhouse/tables/{{shard}}/acme/{rollup}', '{{replica}}')" in local
+
+
+def test_the_directory_is_a_full_copy_on_every_node() -> None:
+    statements = cluster_statements("acme", TZ, "telemetry")
+    users = _one(statements, "create table if not exists acme.users on cluster")
+    assert "engine = ReplicatedMergeTree('/clickhouse/tables/all/acme/users', '{replica}')" in users
+    meta = _one(statements, "create table if not exists acme.telemetry_meta on cluster")
+    assert "ReplicatedReplacingMergeTree('/clickhouse/tables/all/acme/telemetry_meta', '{replica}', at)" in meta
+    assert not [s for s in statements if "acme.users_local" in s]
+
+
+def test_clickhouse_init_cluster_prints_the_ddl_without_connecting(data_dir, password_hash) -> None:
+    app = make_app(data_dir, password_hash, CLICKHOUSE_DATABASE="acme", ORG_TIMEZONE=TZ)
+    done = app.test_cli_runner().invoke(args=["clickhouse-init", "--cluster", "telemetry"])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("create database if not exists acme on cluster telemetry;\n\n")
+    assert done.output.count(";\n\n") == len(cluster_statements("acme", TZ, "telemetry"))
+    refused = app.test_cli_runner().invoke(args=["clickhouse-init", "--cluster", "tele-metry"])
+    assert refused.exit_code != 0 and "'tele-metry' is not a cluster name" in refused.output
