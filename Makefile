@@ -99,17 +99,17 @@ PYTEST := $(if $(TEST_TMP_ROOT),tmp=$$(mktemp -d -p $(TEST_TMP_ROOT) telemetry-t
 ## a worker a quarter of the suite at a time, and once all the browser tests in one go: the other then sat idle for
 ## the last 2-3 minutes.
 test: $(VENV)/.installed-dev browser-deps pdf-deps poppler-deps axe-deps lint
-	$(PYTEST) -n 2 --dist worksteal -q
+	unset CLICKHOUSE_URL CLICKHOUSE_PASSWORD TELEMETRY_BACKEND; $(PYTEST) -n 2 --dist worksteal -q
 
 ## The long variants of tests that `make test` runs shorter (CI runs both).
 test-long: $(VENV)/.installed-dev
-	$(PYTEST) -n 2 --dist worksteal -q -m long
+	unset CLICKHOUSE_URL CLICKHOUSE_PASSWORD TELEMETRY_BACKEND; $(PYTEST) -n 2 --dist worksteal -q -m long
 
 ## tests/test_clickhouse.py on a ClickHouse server rather than chDB: CLICKHOUSE_URL=http(s)://USER:PASSWORD@HOST:PORT
 ## make test-clickhouse. Its databases are named telemetry_test_* and dropped first; one process (they are shared).
 test-clickhouse: $(VENV)/.installed-dev
 	@if [ -z "$$CLICKHOUSE_URL" ]; then \
-		echo "test-clickhouse skipped: set CLICKHOUSE_URL=http(s)://USER:PASSWORD@HOST:PORT, a ClickHouse server's HTTP interface (make test runs these tests on chDB)."; \
+		echo "test-clickhouse: set CLICKHOUSE_URL=http(s)://USER:PASSWORD@HOST:PORT, a ClickHouse server's HTTP interface (make test runs these tests on chDB)." >&2; exit 2; \
 	else \
 		export TELEMETRY_TEST_CLICKHOUSE_URL="$$CLICKHOUSE_URL"; unset CLICKHOUSE_URL; \
 		$(PYTEST) -n 0 -q tests/test_clickhouse.py; \

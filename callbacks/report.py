@@ -198,6 +198,8 @@ def stop_jobs_at_logout(sender: Flask, user: object = None, **_extra) -> None:
 JOB_CONFIG_KEYS = (
     "DATA_DIR", "ORG_TIMEZONE", "BILLING_ANCHOR_DAY", "SECRET_KEY", "ACCOUNTS_DB", "DUCKDB_THREADS",
     "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
+    # the backend, so that a job answers from the same ClickHouse as the page (never DuckDB's folder instead)
+    "BACKEND", "CHDB_PATH", "CLICKHOUSE_URL", "CLICKHOUSE_PASSWORD", "CLICKHOUSE_DATABASE",
 )  # fmt: skip
 
 
@@ -221,7 +223,7 @@ def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
     server.extensions[JOBS_EXTENSION] = jobs
     user_logged_out.connect(stop_jobs_at_logout, server)
     manager = SpawningDiskcacheManager(diskcache.Cache(str(folder)), jobs, expire=3600)
-    job_config = {key: str(server.config[key]) if key == "DATA_DIR" else server.config[key] for key in JOB_CONFIG_KEYS}
+    job_config = {key: server.config.get(key) for key in JOB_CONFIG_KEYS} | {"DATA_DIR": str(server.config["DATA_DIR"])}
     app.callback(
         Output(ids.REPORT_DIALOG, "is_open"),
         Input(ids.REPORT_OPEN, "n_clicks"),

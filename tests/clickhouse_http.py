@@ -2,8 +2,9 @@
 real server while recording, or replayed from a recording (tests/fixtures/clickhouse_http.json). Test tooling
 only: the product reaches a real server through data/clickhouse/http.py.
 
-Record again after changing the DDL or a question the recorded exchange asks (`make clickhouse-fixture`):
-`python -m tests.clickhouse_http record [--upstream URL]`.
+Record again after changing the DDL or a question the recorded exchange asks: `make clickhouse-fixture`
+(`CLICKHOUSE_HTTP_UPSTREAM=URL` to record from a real server). `python -m tests.clickhouse_http [PORT]` serves chDB
+over HTTP on a port of its own.
 """
 
 from __future__ import annotations
@@ -138,6 +139,8 @@ def _query(session, request: Request) -> Response:
     found = re.search(r"\sformat\s+(\w+)\s*$", sql, re.IGNORECASE)
     fmt = found.group(1) if found else fmt
     settings = {k: v for k, v in request.params.items() if k not in HTTP_OWN and not k.startswith("param_")}
+    if not all(re.fullmatch(r"\w+", name) for name in settings):
+        raise ValueError(f"not a setting's name: {sorted(settings)}")
     if settings and re.match(r"\s*(select|with)\b", sql, re.IGNORECASE):
         sql = (
             (sql if found else f"{sql} FORMAT {fmt}")

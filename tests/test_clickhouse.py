@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import polars as pl
 import pytest
@@ -41,6 +42,9 @@ QUESTIONS = list(_questions("u"))
 
 # `make test-clickhouse`: a ClickHouse server's HTTP interface (http(s)://USER:PASSWORD@HOST:PORT) instead of chDB
 SERVER_URL = os.environ.get("TELEMETRY_TEST_CLICKHOUSE_URL")
+if SERVER_URL and urlsplit(SERVER_URL).path.strip("/"):
+    # the tests make, fill and drop databases of their own: never the organization's that an app's URL names
+    pytest.exit("make test-clickhouse: give CLICKHOUSE_URL without a database (no /DATABASE path).", returncode=2)
 PREFIX = "telemetry_test_" if SERVER_URL else ""  # a server may hold other databases: ours are named apart
 DEMO, HANDMADE, CLI, API = (PREFIX + name for name in ("demo", "handmade", "cli", "api"))
 

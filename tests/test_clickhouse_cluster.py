@@ -7,7 +7,10 @@ import pytest
 
 pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
 
+from data.clickhouse import ClickHouseError  # noqa: E402
 from data.clickhouse.cluster import cluster_statements  # noqa: E402
+from data.clickhouse.load import load  # noqa: E402
+from data.clickhouse.schema import FORMAT, init  # noqa: E402
 from tests import clickhouse_http  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 
@@ -22,12 +25,32 @@ def _one(statements: list[str], start: str) -> str:
 
 def test_every_statement_runs_on_the_cluster_and_parses(tmp_path_factory) -> None:
     statements = cluster_statements("acme", TZ, "telemetry")
-    # the database, 4 functions, 6 tables unsharded (directory, meta), events and 4 rollups local + Distributed, 4 views
-    assert len(statements) == 1 + 4 + 6 + 2 * 5 + 4
+    # the database, 4 functions, 6 tables unsharded (directory, meta), events and 4 rollups local + Distributed, 4
+    # views, and what was applied recorded
+    assert len(statements) == 1 + 4 + 6 + 2 * 5 + 4 + 1
     engine = clickhouse_http.engine(tmp_path_factory)
     for statement in statements:
-        assert " on cluster telemetry" in statement
+        # the record is inserted on one node: telemetry_meta replicates it to every other
+        assert " on cluster telemetry" in statement or statement.startswith("insert into acme.telemetry_meta")
         engine.arrow(f"explain ast {statement}")  # raises if ClickHouse cannot parse it
+
+
+def test_the_cluster_ddl_records_its_format_and_zone_as_clickhouse_init_does() -> None:
+    assert cluster_statements("acme", TZ, "telemetry")[-1] == (
+        f"insert into acme.telemetry_meta (key, value) values ('format', '{FORMAT}'), ('tz', '{TZ}')"  # noqa: S608
+    )
+
+
+def test_init_and_load_refuse_a_database_in_the_cluster_form(tmp_path_factory, tmp_path) -> None:
+    engine = clickhouse_http.engine(tmp_path_factory)
+    engine.command("create database if not exists clustered")
+    engine.command("create table if not exists clustered.events_local (event_id String) engine = MergeTree order by ()")
+    with pytest.raises(ClickHouseError, match="clustered is in the cluster form .* clickhouse-init runs on a single"):
+        init(engine, "clustered", TZ)
+    (tmp_path / "events").mkdir()
+    with pytest.raises(ClickHouseError, match="clickhouse-load runs on a single server only"):
+        load(engine, "clustered", tmp_path)
+    engine.command("drop database clustered")
 
 
 def test_events_are_sharded_by_person_and_replicated_per_shard() -> None:

@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ from tests.conftest import make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
 
 RECORD = os.environ.get("CLICKHOUSE_HTTP_RECORD") == "1"
+A_FILE = __file__  # a file that exists, where CLICKHOUSE_URL's ca_file is only read for its path
 UPSTREAM = os.environ.get("CLICKHOUSE_HTTP_UPSTREAM")
 TZ = "America/New_York"
 RECORDED_DB, TWIN_DB = "telemetry_recorded", "telemetry_recorded_twin"
@@ -105,7 +107,10 @@ def test_the_client_sends_the_recorded_requests_and_answers_as_chdb(engine, org_
     for name, frame in frames.items():
         # rows in any order: the questions' SQL leaves ties unordered (queries/*.py order what they show)
         on_chdb = clickhouse.execute(engine, TWIN_DB, name, PARAMS)
-        assert_frame_equal(_sorted(frame), _sorted(on_chdb)), name
+        try:
+            assert_frame_equal(_sorted(frame), _sorted(on_chdb))
+        except AssertionError as differs:
+            raise AssertionError(f"{name}: {differs}") from None
 
 
 def _sorted(frame):
@@ -164,9 +169,10 @@ def test_the_recorded_load_inserts_arrow_blocks() -> None:
     ("url", "password", "expected"),
     [
         ("http://ch.example", None, ("http", "ch.example", 8123, "default", "", None, True, None)),
-        ("https://ana:p%40ss@ch.example/org_a", None, ("https", "ch.example", 8443, "ana", "p@ss", "org_a", 1, None)),
-        ("https://ana@ch.example:9443/org_a?ca_file=/etc/ch.pem", "pw", ("https", "ch.example", 9443, "ana", "pw",
-                                                                         "org_a", True, "/etc/ch.pem")),
+        ("https://ana:p%40ss@ch.example/org_a", None, ("https", "ch.example", 8443, "ana", "p@ss", "org_a", True,
+                                                        None)),
+        (f"https://ana@ch.example:9443/org_a?ca_file={A_FILE}", "pw", ("https", "ch.example", 9443, "ana", "pw",
+                                                                       "org_a", True, A_FILE)),
         ("https://ana@ch.example?verify=false", None, ("https", "ch.example", 8443, "ana", "", None, False, None)),
     ],
 )  # fmt: skip
@@ -187,6 +193,10 @@ def test_clickhouse_url_gives_the_server_user_password_database_and_tls(url, pas
         ("http://ch.example/1org", None, "is not a database name"),
         ("http://ch.example/?secure=1", None, "takes only ca_file and verify"),
         ("http://ch.example/?verify=no", None, "verify is true or false"),
+        ("https://ana:12#34@ch.example/org", None, "has a #: percent-encode it"),
+        (f"http://ch.example/?ca_file={A_FILE}", None, "are for https"),
+        ("http://ch.example/?verify=false", None, "are for https"),
+        ("https://ch.example/?ca_file=/no/such/ca.pem", None, "ca_file /no/such/ca.pem is not a file"),
     ],
 )
 def test_a_bad_clickhouse_url_is_refused_without_repeating_it(url, password, message) -> None:
@@ -233,11 +243,11 @@ def test_a_wrong_password_says_what_to_check_and_never_shows_it(engine) -> None:
     assert "n0t-the-password" not in message
 
 
-def test_a_server_that_does_not_answer_says_what_to_check(engine) -> None:
-    with fake.serving(fake.from_chdb(engine)) as base:
-        pass  # served and stopped: nothing listens on that port now
-    with pytest.raises(ClickHouseError) as unreachable:
-        HttpConnection(server(_url(base)))
+def test_a_server_that_does_not_answer_says_what_to_check() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))  # bound, never listening: a connection there is refused, and no one else takes it
+        with pytest.raises(ClickHouseError) as unreachable:
+            HttpConnection(server(_url(f"http://127.0.0.1:{held.getsockname()[1]}")))
     message = str(unreachable.value)
     assert "did not answer" in message and "Connection refused" in message
     assert "Check CLICKHOUSE_URL's host and port" in message

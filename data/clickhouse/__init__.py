@@ -138,25 +138,40 @@ def on_clickhouse(config: Mapping) -> bool:
     return config.get("BACKEND") in BACKENDS
 
 
+def _on_server(config: Mapping) -> bool:
+    """A server when TELEMETRY_BACKEND=clickhouse (or, for the clickhouse-* commands of an app still on DuckDB,
+    when CLICKHOUSE_URL is set), else chDB."""
+    backend = config.get("BACKEND")
+    return backend == "clickhouse" or (bool(config.get("CLICKHOUSE_URL")) and backend != "chdb")
+
+
+def database_of(config: Mapping) -> str:
+    """The organization's database: the one CLICKHOUSE_URL names when the app talks to that server, else
+    CLICKHOUSE_DATABASE (default `telemetry`)."""
+    if _on_server(config) and config.get("CLICKHOUSE_URL"):
+        from data.clickhouse.http import server
+
+        named = server(config["CLICKHOUSE_URL"], config.get("CLICKHOUSE_PASSWORD")).database
+        if named:
+            return named
+    return database_name(config.get("CLICKHOUSE_DATABASE") or "telemetry")
+
+
 def connect(config: Mapping) -> tuple[Connection, str]:
-    """The configured ClickHouse and the organization's database: the one place that chooses. A server when
-    TELEMETRY_BACKEND=clickhouse (or, for the clickhouse-* commands of an app still on DuckDB, when CLICKHOUSE_URL
-    is set), else chDB at CHDB_PATH."""
-    url, backend = config.get("CLICKHOUSE_URL"), config.get("BACKEND")
-    database = config.get("CLICKHOUSE_DATABASE") or "telemetry"
-    if backend == "clickhouse" or (url and backend != "chdb"):
-        if not url:
+    """The configured ClickHouse and the organization's database: the one place that chooses."""
+    if _on_server(config):
+        if not config.get("CLICKHOUSE_URL"):
             raise ClickHouseError(
                 "TELEMETRY_BACKEND=clickhouse needs CLICKHOUSE_URL: http(s)://USER@HOST:PORT/DATABASE, the server's "
                 "HTTP interface (docs/clickhouse.md)."
             )
         from data.clickhouse.http import http_connection, server
 
-        to = server(url, config.get("CLICKHOUSE_PASSWORD"))
-        return http_connection(to), to.database or database_name(database)
+        to = server(config["CLICKHOUSE_URL"], config.get("CLICKHOUSE_PASSWORD"))
+        return http_connection(to), database_of(config)
     if not config.get("CHDB_PATH"):
         raise ClickHouseError(
             "Set CHDB_PATH (the folder of the chDB engine's data) or CLICKHOUSE_URL (a ClickHouse server): "
             "the ClickHouse backend needs one (docs/clickhouse.md)."
         )
-    return chdb_connection(config["CHDB_PATH"]), database_name(database)
+    return chdb_connection(config["CHDB_PATH"]), database_of(config)

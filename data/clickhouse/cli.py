@@ -9,9 +9,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from data.clickhouse import ClickHouseError, Connection, connect, database_name
+from data.clickhouse import ClickHouseError, Connection, connect, database_of
 from data.clickhouse.cluster import cluster_statements
-from data.clickhouse.http import server
 from data.clickhouse.load import load
 from data.clickhouse.schema import init
 
@@ -79,10 +78,7 @@ def _print_cluster_ddl(cluster: str) -> None:
     """The organization's DDL in its cluster form, to run with clickhouse-client on a node (docs/scale.md)."""
     config = current_app.config
     try:
-        database = database_name(config.get("CLICKHOUSE_DATABASE") or "telemetry")
-        if config.get("CLICKHOUSE_URL"):
-            database = server(config["CLICKHOUSE_URL"], config.get("CLICKHOUSE_PASSWORD")).database or database
-        found = cluster_statements(database, config["ORG_TIMEZONE"], cluster)
+        found = cluster_statements(database_of(config), config["ORG_TIMEZONE"], cluster)
     except ClickHouseError as error:
         raise click.ClickException(str(error)) from None
     click.echo("".join(f"{statement};\n\n" for statement in found), nl=False)

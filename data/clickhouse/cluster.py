@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from data.clickhouse import ClickHouseError, database_name
-from data.clickhouse.schema import ROLLUPS, rollup_select, statements
+from data.clickhouse.schema import ROLLUPS, applied, rollup_select, statements
 
 SHARDED = ("events", *ROLLUPS)
 SHARD_KEY = {"events": "cityHash64(user_id)"}  # rollups are never inserted through their Distributed table
@@ -73,4 +73,7 @@ def cluster_statements(database: str, tz: str, cluster: str) -> list[str]:
             f"create materialized view if not exists {name}.{rollup}_mv on cluster {cluster} "
             f"to {name}.{rollup}_local as {select}"
         )
+    # recorded as clickhouse-init records it (the zone is checked by `statements`, FORMAT is ours)
+    values = ", ".join(f"('{key}', '{value}')" for key, value in applied(tz).items())
+    found.append(f"insert into {name}.telemetry_meta (key, value) values {values}")  # noqa: S608
     return found

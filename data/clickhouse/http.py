@@ -9,7 +9,10 @@ may instead come from `CLICKHOUSE_PASSWORD`, which keeps it out of the URL. It i
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyarrow as pa
@@ -18,10 +21,13 @@ from data.clickhouse import ClickHouseError, database_name, parameters_of
 
 PORTS = {"http": 8123, "https": 8443}
 OPTIONS = ("ca_file", "verify")
+CONNECT_SECONDS = 5
+ANSWER_SECONDS = 300  # a full import's insert … select may take minutes on a large organization
 # ClickHouse's codes for a user it does not let in (UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD,
 # AUTHENTICATION_FAILED) and for one it lets in but not to this (ACCESS_DENIED)
 REFUSED = {192, 193, 194, 516}
 DENIED = {497}
+T = TypeVar("T")
 _opening = threading.Lock()
 _clients: dict[Server, HttpConnection] = {}
 
@@ -53,6 +59,11 @@ def server(url: str, password: str | None = None) -> Server:
         raise ClickHouseError("CLICKHOUSE_URL is not a URL: http(s)://USER@HOST:PORT/DATABASE.") from None
     if parts.scheme not in PORTS or not parts.hostname:
         raise ClickHouseError("CLICKHOUSE_URL must be http(s)://USER@HOST:PORT/DATABASE (ClickHouse's HTTP interface).")
+    if parts.fragment or "#" in url:
+        # an unencoded # in a password ends the URL's address there: the host, port and user would be misread
+        raise ClickHouseError(
+            "CLICKHOUSE_URL has a #: percent-encode it in the password (%23), or use CLICKHOUSE_PASSWORD."
+        )
     if parts.password is not None and password:
         raise ClickHouseError("Give the ClickHouse password in CLICKHOUSE_URL or in CLICKHOUSE_PASSWORD, not both.")
     options = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -61,6 +72,10 @@ def server(url: str, password: str | None = None) -> Server:
         raise ClickHouseError(f"CLICKHOUSE_URL takes only {' and '.join(OPTIONS)} after ?, not {', '.join(unknown)}.")
     if options.get("verify", "true") not in ("true", "false"):
         raise ClickHouseError("CLICKHOUSE_URL's verify is true or false.")
+    if options and parts.scheme != "https":
+        raise ClickHouseError("CLICKHOUSE_URL's ca_file and verify are for https: with http nothing is verified.")
+    if options.get("ca_file") and not Path(options["ca_file"]).is_file():
+        raise ClickHouseError(f"CLICKHOUSE_URL's ca_file {options['ca_file']} is not a file.")
     path = unquote(parts.path).strip("/")
     return Server(
         interface=parts.scheme,
@@ -95,6 +110,9 @@ class HttpConnection:
             autogenerate_session_id=False,
             autogenerate_query_id=False,
             client_name="telemetry",
+            # a server that does not answer fails each question in seconds, not the library's default wait
+            connect_timeout=CONNECT_SECONDS,
+            send_receive_timeout=ANSWER_SECONDS,
             show_clickhouse_errors="scrub",  # the server's message, without the URL and version
         )
 
@@ -122,7 +140,7 @@ class HttpConnection:
         beside the `{name:Type}` text, and the server binds them (nothing is formatted into the SQL)."""
         return {name: (params or {})[name] for name in sorted(parameters_of(sql))} or None
 
-    def _call(self, call, *args, **kwargs):
+    def _call(self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
         from clickhouse_connect.driver import exceptions
 
         try:
@@ -173,8 +191,12 @@ def _first_cause(error: BaseException) -> str:
 def http_connection(to: Server) -> HttpConnection:
     """This process's connection to the server (one client per server: it pools its HTTP connections and is
     safe to share between threads)."""
-    with _opening:
-        found = _clients.get(to)
-        if found is None:
-            found = _clients[to] = HttpConnection(to)
+    found = _clients.get(to)
+    if found is None:
+        # made outside the lock: while a server does not answer, other threads are not queued behind this one
+        made = HttpConnection(to)
+        with _opening:
+            found = _clients.setdefault(to, made)
+        if found is not made:
+            made.close()
     return found

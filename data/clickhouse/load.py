@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from data import schema
 from data.clickhouse import ChdbConnection, ClickHouseError, database_name
+from data.clickhouse.schema import refuse_cluster
 
 BATCH_ROWS = 500_000  # events per insert: whole UTC dates are gathered until a batch holds at least this many
 
@@ -111,6 +112,7 @@ def load(connection: ChdbConnection, database: str, data_dir: Path) -> Loaded:
     data_dir = Path(data_dir)
     if not schema.events_dir(data_dir).is_dir() and not schema.directory_dir(data_dir).is_dir():
         raise ClickHouseError(f"{data_dir} holds no events/ or directory/ folder: nothing to load.")
+    refuse_cluster(connection, database, "clickhouse-load")
     loaded = Loaded(directory=load_directory(connection, database, data_dir))
     load_events(connection, database, data_dir, loaded)
     return loaded

@@ -35,17 +35,37 @@ def rollup_select(table: str, database: str, tz: str) -> str:
     return statements(f"rollups/{table}", database, tz)[0]
 
 
+def applied(tz: str) -> dict[str, str]:
+    """What telemetry_meta records of an init for zone `tz`."""
+    return {"format": FORMAT, "tz": tz}
+
+
 @dataclass(frozen=True)
 class Applied:
     created: bool  # the database's tables were made now
     rebuilt: bool  # the rollups were made (again) and filled from the events
 
 
+def tables(connection: ChdbConnection, database: str) -> set[str]:
+    """The names of the database's tables (none before clickhouse-init made it)."""
+    found = connection.arrow("select name from system.tables where database = {db:String}", {"db": database})
+    return set(found.column("name").to_pylist())
+
+
+def refuse_cluster(connection: ChdbConnection, database: str, what: str) -> None:
+    """Refuse to run `what` on a database in the cluster form (`clickhouse-init --cluster`): its statements are
+    the single server's, which would replace the Distributed tables and copy the Replicated ones' paths."""
+    if "events_local" in tables(connection, database_name(database)):
+        raise ClickHouseError(
+            f"{database} is in the cluster form (it has events_local): {what} runs on a single server only. "
+            "Change a cluster with the DDL of `flask --app app clickhouse-init --cluster NAME` (docs/scale.md)."
+        )
+
+
 def meta(connection: ChdbConnection, database: str) -> dict[str, str]:
     """What clickhouse-init last applied ({} before it ever ran)."""
     name = database_name(database)
-    found = connection.arrow("select name from system.tables where database = {db:String}", {"db": name})
-    if "telemetry_meta" not in found.column("name").to_pylist():
+    if "telemetry_meta" not in tables(connection, name):
         return {}
     rows = connection.arrow(f"select key, argMax(value, at) as value from {name}.telemetry_meta group by key")  # noqa: S608
     return dict(zip(rows.column("key").to_pylist(), rows.column("value").to_pylist(), strict=True))
@@ -54,6 +74,7 @@ def meta(connection: ChdbConnection, database: str) -> dict[str, str]:
 def init(connection: ChdbConnection, database: str, tz: str) -> Applied:
     """Create or migrate the organization's database for zone `tz`."""
     name = database_name(database)
+    refuse_cluster(connection, name, "clickhouse-init")
     before = meta(connection, name)
     connection.command(f"create database if not exists {name}")
     for statement in statements("functions", name) + statements("tables", name):
@@ -70,6 +91,6 @@ def init(connection: ChdbConnection, database: str, tz: str) -> Applied:
             connection.command(f"create materialized view {name}.{table}_mv to {name}.{table} as {select}")
             connection.command(f"insert into {name}.{table} {select}")
         insert = f"insert into {name}.telemetry_meta (key, value) values ({{k:String}}, {{v:String}})"  # noqa: S608
-        for key, value in (("format", FORMAT), ("tz", tz)):
+        for key, value in applied(tz).items():
             connection.command(insert, {"k": key, "v": value})
     return Applied(created=not before, rebuilt=rebuild)
