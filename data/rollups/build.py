@@ -61,8 +61,6 @@ from data.schema import empty_select, events_view_sql, literal
 from queries.period import Period
 
 ROW_GROUP_ROWS = 100_000
-BUILD_MEMORY_LIMIT = "600MB"  # DuckDB's, for a build; it spills the rest to SPILL_FOLDER
-SPILL_FOLDER = ".rollups-spill"
 # user_month's rows over all agents come first (a tenth of a month's): in row groups of their own, mostly,
 # which the questions that read only them read alone (Parquet statistics: agent_id all null)
 ROW_GROUP_ROWS_OF = {"user_month": 16_384}
@@ -158,15 +156,7 @@ def local_days_of(utc_dates: Iterable[dt.date]) -> list[dt.date]:
 
 
 def _connect(data_dir: Path, threads: int) -> duckdb.DuckDBPyConnection:
-    # Bounded memory: what does not fit (user_totals' lists, the windows' sorts) goes to DuckDB's files in the
-    # data folder's `.rollups-spill` (DuckDB removes them), not into the process's resident size.
-    config = {
-        "threads": threads,
-        "memory_limit": BUILD_MEMORY_LIMIT,
-        "temp_directory": str(data_dir / SPILL_FOLDER),
-        "preserve_insertion_order": False,  # every builder orders its rows itself
-    }
-    con = duckdb.connect(":memory:", config=config)
+    con = duckdb.connect(":memory:", config={"threads": threads})
     con.sql("set TimeZone = 'UTC'")
     if schema.has_events(data_dir):
         con.sql(f"create view events as {events_view_sql(data_dir)}")
