@@ -65,6 +65,7 @@ ROW_GROUP_ROWS = 100_000
 # which the questions that read only them read alone (Parquet statistics: agent_id all null)
 ROW_GROUP_ROWS_OF = {"user_month": 16_384}
 TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
+WINDOW_RUN_MONTHS = 12  # active_windows: months per query (its memory: their days' bitmaps of every group)
 SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
 FROM_EVENTS = ("cube", "hours", "user_day")  # the tables aggregated from the events; user_month from user_day
 # New people get the next codes; the order puts a team's people side by side (their first team), so a
@@ -292,17 +293,36 @@ def _build_windows(con: duckdb.DuckDBPyConnection, folder: Path, months: list[st
     Returns the rows written."""
     con.sql(f"create or replace view user_sets as {rollup_view_sql(folder.parent, SETS, folder)}")
     written = 0
-    for month in sorted({*months, *(_next_month(month) for month in months)}):
-        first = dt.date.fromisoformat(f"{month}-01")
-        params = {"first_day": first, "last_day": dt.date.fromisoformat(f"{_next_month(month)}-01") - dt.timedelta(1)}
+    for run in _runs(sorted({*months, *(_next_month(month) for month in months)})):
+        # one query per run of months: a month's windows read the 27 days before it, which a query per month
+        # would read again for every month
+        params = {
+            "first_day": dt.date.fromisoformat(f"{run[0]}-01"),
+            "last_day": dt.date.fromisoformat(f"{_next_month(run[-1])}-01") - dt.timedelta(1),
+        }
         frame = _aggregate(con, WINDOWS, params)
-        path = folder / WINDOWS / f"month={month}" / "part-0.parquet"
-        if frame.height:
-            _write(frame, path)
-        else:
-            path.unlink(missing_ok=True)
-        written += frame.height
+        month_of = frame.select(pl.col("day").dt.strftime("%Y-%m").alias("month"))
+        by_month = frame.with_columns(month_of).partition_by("month", as_dict=True, include_key=False)
+        for month in run:
+            part = by_month.get((month,))
+            path = folder / WINDOWS / f"month={month}" / "part-0.parquet"
+            if part is not None:
+                _write(part, path)
+                written += part.height
+            else:
+                path.unlink(missing_ok=True)
     return written
+
+
+def _runs(months: list[str], longest: int = WINDOW_RUN_MONTHS) -> list[list[str]]:
+    """Sorted "YYYY-MM"s cut into runs of consecutive months, `longest` at most each."""
+    runs: list[list[str]] = []
+    for month in months:
+        if runs and len(runs[-1]) < longest and _next_month(runs[-1][-1]) == month:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return runs
 
 
 def _next_month(month: str) -> str:

@@ -48,17 +48,19 @@ moved as (
     select key >> 32 as code from keys group by key >> 32 having count(distinct (key >> 16) & 65535) > 1
 ),
 per_key as (
-    -- the months with activity, and the running sums over the whole history (a month's list runs within it)
+    -- the months with activity in order, each with its running sums over the whole history (a month's list
+    -- runs within it): one list sorted by its first field, the month, costs less than a list per field each
+    -- ordered by the month (`list(x order by i)`)
     select
         key,
-        list(i order by i) as months,
-        list(days order by i) as month_days,
-        list(working_days order by i) as month_working_days,
-        flatten(list(list_transform(running_interactions, lambda x: (x + interactions_before)::bigint) order by i))
-            as running_interactions,
-        flatten(list(list_transform(running_cost_usd, lambda x: (x + cost_before)::decimal(38, 6)) order by i))
-            as running_cost_usd,
-        flatten(list(day_last_ts order by i)) as day_last_ts
+        list_sort(list({
+            'i': i,
+            'days': days,
+            'working_days': working_days,
+            'running_interactions': list_transform(running_interactions, lambda x: (x + interactions_before)::bigint),
+            'running_cost_usd': list_transform(running_cost_usd, lambda x: (x + cost_before)::decimal(38, 6)),
+            'day_last_ts': day_last_ts
+        })) as months
     from (
         select
             *,
@@ -72,13 +74,13 @@ dense as (
     -- every month, with activity or not
     select
         key,
-        running_interactions,
-        running_cost_usd,
-        day_last_ts,
+        flatten(list_transform(months, lambda m: m.running_interactions)) as running_interactions,
+        flatten(list_transform(months, lambda m: m.running_cost_usd)) as running_cost_usd,
+        flatten(list_transform(months, lambda m: m.day_last_ts)) as day_last_ts,
         list_transform(range(1, (select months from bounds) + 1),
-            lambda j: coalesce(month_days[list_position(months, j)], 0)) as days,
+            lambda j: coalesce(list_filter(months, lambda m: m.i = j)[1].days, 0)) as days,
         list_transform(range(1, (select months from bounds) + 1),
-            lambda j: coalesce(month_working_days[list_position(months, j)], 0)) as working_days
+            lambda j: coalesce(list_filter(months, lambda m: m.i = j)[1].working_days, 0)) as working_days
     from per_key
 )
 select
