@@ -47,6 +47,16 @@ def data_dir(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def chdb(tmp_path_factory: pytest.TempPathFactory):
+    """This process's chDB engine, shared by every test that uses ClickHouse (chDB opens one data path per
+    process): each test gives its organization a database of its own."""
+    pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
+    from data.clickhouse import chdb_connection  # only the tests that use it load the engine
+
+    return chdb_connection(tmp_path_factory.mktemp("chdb") / "engine")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _house_template_once() -> Iterator[None]:
     """Plotly's house template made at the first app's start, not again at each of the suite's hundreds

@@ -19,7 +19,7 @@ pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` ins
 
 import queries  # noqa: E402
 from app import ConfigError, create_app  # noqa: E402
-from data.clickhouse import ClickHouseError, chdb_connection  # noqa: E402
+from data.clickhouse import ClickHouseError  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import init  # noqa: E402
 from data.demo import write_demo  # noqa: E402
@@ -34,12 +34,6 @@ from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions,
 
 # Every question of tests/test_rollups.py: `_compare` asserts that each file it runs has a ClickHouse twin.
 QUESTIONS = list(_questions("u"))
-
-
-@pytest.fixture(scope="session")
-def chdb(tmp_path_factory: pytest.TempPathFactory):
-    """This process's chDB engine (one data path per process)."""
-    return chdb_connection(tmp_path_factory.mktemp("chdb") / "engine")
 
 
 def _org(tmp_path_factory: pytest.TempPathFactory, chdb, name: str, write) -> tuple[Path, object]:
