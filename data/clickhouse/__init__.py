@@ -72,6 +72,9 @@ class ChdbConnection:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._session = session.Session(str(self.path))
+        # one statement at a time: a session's parameters are its own, and threads that bound theirs at once
+        # (a tab's parts run side by side) ran with each other's, or with none ("Substitution … is not set")
+        self._turn = threading.Lock()
 
     def command(self, sql: str, params: dict | None = None) -> None:
         """Run a statement that answers nothing (DDL, INSERT … SELECT)."""
@@ -90,7 +93,7 @@ class ChdbConnection:
             writer.write_table(rows)
         names = ", ".join(rows.column_names)
         try:
-            with self._session.send_insert(f"insert into {table} ({names})", "ArrowStream") as inserting:
+            with self._turn, self._session.send_insert(f"insert into {table} ({names})", "ArrowStream") as inserting:
                 inserting.append(sink.getvalue())
                 inserting.finish()
         except RuntimeError as error:
@@ -100,7 +103,8 @@ class ChdbConnection:
     def _run(self, sql: str, fmt: str, params: dict | None) -> object:
         bound = {name: parameter_text((params or {})[name]) for name in parameters_of(sql)}
         try:
-            return self._session.query(sql, fmt, params=bound or None)
+            with self._turn:
+                return self._session.query(sql, fmt, params=bound or None)
         except RuntimeError as error:  # chDB's ChdbError is one
             raise ClickHouseError(str(error)) from None
 
