@@ -47,45 +47,20 @@ def data_dir(tmp_path: Path) -> Path:
     return folder
 
 
+def clickhouse_engine(tmp_path_factory: pytest.TempPathFactory):
+    """This process's chDB engine: the one already open (chDB takes one data path per process), else a new one."""
+    pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
+    from data import clickhouse  # only the tests that use it load the engine
+
+    with clickhouse._opening:
+        opened = next(iter(clickhouse._engines.values()), None)
+    return opened or clickhouse.chdb_connection(tmp_path_factory.mktemp("chdb") / "engine")
+
+
 @pytest.fixture(scope="session")
 def chdb(tmp_path_factory: pytest.TempPathFactory):
-    """This process's chDB engine, shared by every test that uses ClickHouse (chDB opens one data path per
-    process): each test gives its organization a database of its own."""
-    pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
-    from data.clickhouse import chdb_connection  # only the tests that use it load the engine
-
-    return chdb_connection(tmp_path_factory.mktemp("chdb") / "engine")
-
-
-def _clickhouse_org(tmp_path_factory: pytest.TempPathFactory, chdb, name: str, write) -> tuple[Path, Flask]:
-    """An org written as a data folder with rollups in New York time, and loaded into ClickHouse database `name`;
-    the folder and an app (without Dash) on it (tests/test_clickhouse*.py)."""
-    from data.clickhouse.load import load
-    from data.clickhouse.schema import init
-    from data.rollups import build as rollup
-    from tests.test_rollups import TZ, _app
-
-    folder = tmp_path_factory.mktemp(name) / "data"
-    write(folder)
-    rollup.build(folder, TZ)
-    init(chdb, name, TZ)
-    load(chdb, name, folder)
-    return folder, _app(folder, TZ)
-
-
-@pytest.fixture(scope="session")
-def demo_org(tmp_path_factory, chdb) -> tuple[Path, Flask]:
-    """The demo org (80 people, 120 days across a DST change) on both backends, database `demo`."""
-    from data.demo import write_demo
-    from tests.test_rollups import END, TZ
-
-    return _clickhouse_org(tmp_path_factory, chdb, "demo", lambda f: write_demo(f, 80, 120, seed=5, end=END, tz=TZ))
-
-
-@pytest.fixture(scope="session")
-def hand_made_org(tmp_path_factory, chdb) -> tuple[Path, Flask]:
-    """The hand-made org (tests/org.py) on both backends, database `handmade`."""
-    return _clickhouse_org(tmp_path_factory, chdb, "handmade", org.write_org)
+    """The chDB engine, shared by every test file that uses ClickHouse; each org is a database of its own."""
+    return clickhouse_engine(tmp_path_factory)
 
 
 @pytest.fixture(scope="session", autouse=True)

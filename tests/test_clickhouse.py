@@ -1,7 +1,7 @@
 """The ClickHouse backend (on chDB, in-process ClickHouse): its schema, the load of a Parquet data folder, and
 every question it answers answering exactly as the DuckDB backend does, over the demo org and the hand-made org.
 
-Each org is loaded into chDB once per session (tests/conftest.py: one engine per process, each org a database in it).
+Each org is loaded into chDB once per session (one engine per process: each org is a database in it).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -21,15 +22,43 @@ from app import ConfigError, create_app  # noqa: E402
 from data.clickhouse import ClickHouseError  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import init  # noqa: E402
+from data.demo import write_demo  # noqa: E402
+from data.rollups import build as rollup  # noqa: E402
 from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
 from queries import cache as query_cache  # noqa: E402
 from queries.scope import Scope  # noqa: E402
-from tests.conftest import make_app  # noqa: E402
+from tests import org  # noqa: E402
+from tests.conftest import clickhouse_engine, make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
-from tests.test_rollups import TZ, _busiest_user, _cases, _questions, _teams_and_agents  # noqa: E402
+from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions, _teams_and_agents  # noqa: E402
 
 # Every question of tests/test_rollups.py: `_compare` asserts that each file it runs has a ClickHouse twin.
 QUESTIONS = list(_questions("u"))
+
+
+@pytest.fixture(scope="session")
+def chdb(tmp_path_factory: pytest.TempPathFactory):
+    """This process's chDB engine (one data path per process: the one other test files opened, if any)."""
+    return clickhouse_engine(tmp_path_factory)
+
+
+def _org(tmp_path_factory: pytest.TempPathFactory, chdb, name: str, write) -> tuple[Path, object]:
+    folder = tmp_path_factory.mktemp(name) / "data"
+    write(folder)
+    rollup.build(folder, TZ)
+    init(chdb, name, TZ)
+    load(chdb, name, folder)
+    return folder, _app(folder, TZ)
+
+
+@pytest.fixture(scope="session")
+def demo_org(tmp_path_factory, chdb):
+    return _org(tmp_path_factory, chdb, "demo", lambda folder: write_demo(folder, 80, 120, seed=5, end=END, tz=TZ))
+
+
+@pytest.fixture(scope="session")
+def hand_made_org(tmp_path_factory, chdb):
+    return _org(tmp_path_factory, chdb, "handmade", org.write_org)
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Every tab, API answer and report is the same on both backends for the demo org (issue 24's must-show): the app
 served with TELEMETRY_BACKEND=duckdb over the demo org's data folder and with TELEMETRY_BACKEND=chdb over its
-ClickHouse database (tests/conftest.py `demo_org`) answers each tab's data callback (every figure, table and
-card), the people grid's rows and the exports, the API routes and a report's files (CSV and Excel) alike.
+ClickHouse database answers each tab's data callback (every figure, table and card), the people grid's rows, a
+person's panel and the exports, the API routes and a report's files (CSV and Excel) alike.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ import pytest
 pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
 
 from callbacks._tab import _TABS  # noqa: E402
+from data.clickhouse.load import load  # noqa: E402
+from data.clickhouse.schema import init  # noqa: E402
+from data.demo import write_demo  # noqa: E402
+from data.rollups import build as rollup  # noqa: E402
 from layouts import ids  # noqa: E402
 from queries.scope import Scope  # noqa: E402
 from reports.build import build_report  # noqa: E402
@@ -44,13 +48,18 @@ API = [
 
 
 @pytest.fixture(scope="module")
-def backends(demo_org, chdb, tmp_path_factory, password_hash):
-    """The demo org served by the full app (Dash included) on each backend; ClickHouse's data folder holds no
-    events (the accounts only), so nothing it answers can come from the Parquet files."""
-    folder = demo_org[0]
+def backends(chdb, tmp_path_factory, password_hash):
+    """The demo org of tests/test_clickhouse.py served by the full app (Dash included) on each backend, database
+    `demo_tabs`; ClickHouse's data folder holds no events (the accounts only), so nothing it answers can come from
+    the Parquet files."""
+    folder = tmp_path_factory.mktemp("demo") / "data"
+    write_demo(folder, 80, 120, seed=5, end=END, tz=TZ)
+    rollup.build(folder, TZ)
+    init(chdb, "demo_tabs", TZ)
+    load(chdb, "demo_tabs", folder)
     accounts = tmp_path_factory.mktemp("accounts") / "telemetry.sqlite"
     on_duckdb = make_app(folder, password_hash, ORG_TIMEZONE=TZ, ACCOUNTS_DB=str(accounts))
-    ch = {"BACKEND": "chdb", "CHDB_PATH": str(chdb.path), "CLICKHOUSE_DATABASE": "demo", "ORG_TIMEZONE": TZ}
+    ch = {"BACKEND": "chdb", "CHDB_PATH": str(chdb.path), "CLICKHOUSE_DATABASE": "demo_tabs", "ORG_TIMEZONE": TZ}
     on_clickhouse = make_app(tmp_path_factory.mktemp("clickhouse"), password_hash, **ch)
     return on_duckdb, on_clickhouse
 
