@@ -72,7 +72,8 @@ class IngestSummary:
 
 @dataclass
 class _Target:
-    """Where a write goes and how: the data folder, the organization's zone, how long to wait for the lock."""
+    """Where a write goes and how: the store (its data folder keeps the quarantine), the organization's zone, how
+    long to wait for the lock."""
 
     store: Store
     tz: str | None
