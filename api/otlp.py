@@ -22,6 +22,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, current_app, request
 from google.protobuf import json_format
 
+from data.clickhouse.writes import configured_store
 from data.ingest import DEFAULT_COMPACT_AFTER_FILES, IngestBusy, ingest_otlp, otlp
 
 bp = Blueprint("otlp", __name__)
@@ -77,6 +78,7 @@ def traces() -> Response:
             compact_after_files=int(config.get("COMPACT_AFTER_FILES", DEFAULT_COMPACT_AFTER_FILES)),
             lock_timeout=LOCK_WAIT_SECONDS,
             tz=config["ORG_TIMEZONE"],
+            store=configured_store(Path(config["DATA_DIR"])),
         )
     except IngestBusy as error:
         answer = _status(503, str(error), kind)

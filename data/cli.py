@@ -16,7 +16,9 @@ from flask.cli import with_appcontext
 import queries
 from auth.session import store
 from data import schema
+from data.clickhouse import ClickHouseError
 from data.clickhouse import cli as clickhouse_cli
+from data.clickhouse.writes import ClickHouseStore, configured_store
 from data.demo import DemoDataExistsError, check_arguments, write_demo
 from data.ingest import (
     DEFAULT_COMPACT_AFTER_FILES,
@@ -108,8 +110,9 @@ def ingest_command(paths: tuple[Path, ...], fmt: str | None) -> None:
             compact_after_files=int(config.get("COMPACT_AFTER_FILES", DEFAULT_COMPACT_AFTER_FILES)),
             team_attribute=config.get("TEAM_ATTRIBUTE", "team.id"),
             tz=config["ORG_TIMEZONE"],
+            store=_store(),
         )
-    except IngestError as error:
+    except (IngestError, ClickHouseError) as error:
         raise click.ClickException(str(error)) from None
     counts = f"read {summary.read:,}, written {summary.written:,}, duplicates {summary.duplicates:,}, "
     counts += f"quarantined {summary.quarantined:,}"
@@ -163,11 +166,13 @@ def import_directory_command(files: tuple[Path, ...]) -> None:
     All of them are validated first; if anything is wrong, nothing is replaced.
     """
     try:
-        written = import_directory(Path(current_app.config["DATA_DIR"]), files)
+        written = import_directory(Path(current_app.config["DATA_DIR"]), files, store=_store())
     except DirectoryImportError as error:
         for problem in error.problems:
             click.echo(problem, err=True)
         raise click.ClickException("Nothing was imported.") from None
+    except ClickHouseError as error:
+        raise click.ClickException(str(error)) from None
     for name, rows in written.items():
         click.echo(f"{name}: {rows:,} rows")
 
@@ -234,12 +239,13 @@ def purge_command(
     config = current_app.config
     data_dir = Path(config["DATA_DIR"])
     try:
+        destination = _store()
         ids = None
         if event_ids or ids_file:
             ids = frozenset(event_ids) | (purge.read_id_list(ids_file) if ids_file else frozenset())
         from_source = None
         if source is not None:
-            from_source = purge.source_ids(data_dir, source, fmt, config.get("TEAM_ATTRIBUTE", "team.id"))
+            from_source = purge.source_ids(data_dir, source, fmt, config.get("TEAM_ATTRIBUTE", "team.id"), destination)
         selection = purge.Selection(ids, from_source, user_id, _as_date(first), _as_date(last))
         files = {"event_ids_file": ids_file, "source": source}
         selectors = {**selection.describe(), **{k: str(v) for k, v in files.items() if v is not None}}
@@ -247,8 +253,8 @@ def purge_command(
         def audit(action: str, done: purge.Purge) -> None:
             store().audit("cli", action, _purge_detail(selectors, done), None)
 
-        done = purge.purge(data_dir, selection, config["ORG_TIMEZONE"], dry_run=dry_run, audit=audit)
-    except purge.PurgeError as error:
+        done = purge.purge(data_dir, selection, config["ORG_TIMEZONE"], dry_run=dry_run, audit=audit, store=destination)
+    except (purge.PurgeError, ClickHouseError) as error:
         raise click.ClickException(str(error)) from None
     for item in done.dates:
         left = "date left empty" if item.kept == 0 else f"{item.kept:,} left"
@@ -259,7 +265,9 @@ def purge_command(
         return
     if done.rollups is not None:
         click.echo(f"rollups: {done.rollups.days} local days updated ({done.rollups.seconds:.1f} s)")
-    if done.rollup_error:
+    if done.rollup_error and destination is not None:
+        click.echo(f"rollups: not made again ({done.rollup_error}); the next write makes them again", err=True)
+    elif done.rollup_error:
         click.echo(
             f"rollups: not updated ({done.rollup_error}); the app reads raw events until "
             "`flask --app app rollup` succeeds",
@@ -270,6 +278,11 @@ def purge_command(
     click.echo(f"Purged {totals}.")
     if done.rollup_error:
         click.get_current_context().exit(1)
+
+
+def _store() -> ClickHouseStore | None:
+    """Where the writes go: the organization's ClickHouse database on that backend, else the data folder."""
+    return configured_store(Path(current_app.config["DATA_DIR"]))
 
 
 def init_app(app: Flask) -> None:

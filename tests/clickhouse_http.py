@@ -330,15 +330,6 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-def engine(tmp_path_factory):
-    """This process's chDB engine: the one already open (chDB takes one data path per process), else a new one."""
-    from data import clickhouse
-
-    with clickhouse._opening:
-        opened = next(iter(clickhouse._engines.values()), None)
-    return opened or clickhouse.chdb_connection(tmp_path_factory.mktemp("chdb") / "engine")
-
-
 if __name__ == "__main__":  # python -m tests.clickhouse_http [PORT]: chDB served over HTTP, for make test-clickhouse
     import sys
     import tempfile

@@ -47,6 +47,20 @@ def data_dir(tmp_path: Path) -> Path:
     return folder
 
 
+def clickhouse_engine(tmp_path_factory: pytest.TempPathFactory):
+    """This process's chDB engine: the one already open (chDB takes one data path per process), else a new one."""
+    pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
+    from data import clickhouse  # only the tests that use it load the engine
+
+    return clickhouse.open_engine() or clickhouse.chdb_connection(tmp_path_factory.mktemp("chdb") / "engine")
+
+
+@pytest.fixture(scope="session")
+def chdb(tmp_path_factory: pytest.TempPathFactory):
+    """The chDB engine, shared by every test file that uses ClickHouse; each org is a database of its own."""
+    return clickhouse_engine(tmp_path_factory)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _house_template_once() -> Iterator[None]:
     """Plotly's house template made at the first app's start, not again at each of the suite's hundreds

@@ -31,8 +31,8 @@ from data.rollups import build as rollup  # noqa: E402
 from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
 from queries import cache as query_cache  # noqa: E402
 from queries.scope import Scope  # noqa: E402
-from tests import clickhouse_http, org  # noqa: E402
-from tests.conftest import make_app  # noqa: E402
+from tests import org  # noqa: E402
+from tests.conftest import clickhouse_engine, make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
 from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions, _teams_and_agents  # noqa: E402
 
@@ -58,7 +58,7 @@ def chdb(tmp_path_factory: pytest.TempPathFactory):
         for name in (DEMO, HANDMADE, CLI, API):
             connection.command(f"drop database if exists {name}")
         return connection
-    return clickhouse_http.engine(tmp_path_factory)
+    return clickhouse_engine(tmp_path_factory)
 
 
 def backend(connection, database: str) -> dict:

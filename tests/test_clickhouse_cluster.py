@@ -11,7 +11,6 @@ from data.clickhouse import ClickHouseError  # noqa: E402
 from data.clickhouse.cluster import cluster_statements  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import FORMAT, init  # noqa: E402
-from tests import clickhouse_http  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 
 TZ = "America/New_York"
@@ -23,12 +22,12 @@ def _one(statements: list[str], start: str) -> str:
     return found[0]
 
 
-def test_every_statement_runs_on_the_cluster_and_parses(tmp_path_factory) -> None:
+def test_every_statement_runs_on_the_cluster_and_parses(chdb) -> None:
     statements = cluster_statements("acme", TZ, "telemetry")
     # the database, 4 functions, 6 tables unsharded (directory, meta), events and 4 rollups local + Distributed, 4
     # views, and what was applied recorded
     assert len(statements) == 1 + 4 + 6 + 2 * 5 + 4 + 1
-    engine = clickhouse_http.engine(tmp_path_factory)
+    engine = chdb
     for statement in statements:
         # the record is inserted on one node: telemetry_meta replicates it to every other
         assert " on cluster telemetry" in statement or statement.startswith("insert into acme.telemetry_meta")
@@ -41,8 +40,8 @@ def test_the_cluster_ddl_records_its_format_and_zone_as_clickhouse_init_does() -
     )
 
 
-def test_init_and_load_refuse_a_database_in_the_cluster_form(tmp_path_factory, tmp_path) -> None:
-    engine = clickhouse_http.engine(tmp_path_factory)
+def test_init_and_load_refuse_a_database_in_the_cluster_form(chdb, tmp_path) -> None:
+    engine = chdb
     engine.command("create database if not exists clustered")
     engine.command("create table if not exists clustered.events_local (event_id String) engine = MergeTree order by ()")
     with pytest.raises(ClickHouseError, match="clustered is in the cluster form .* clickhouse-init runs on a single"):

@@ -30,7 +30,7 @@ from data.clickhouse.schema import init  # noqa: E402
 from queries import clickhouse  # noqa: E402
 from tests import clickhouse_http as fake  # noqa: E402
 from tests import org  # noqa: E402
-from tests.conftest import make_app  # noqa: E402
+from tests.conftest import clickhouse_engine, make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
 
 RECORD = os.environ.get("CLICKHOUSE_HTTP_RECORD") == "1"
@@ -61,7 +61,7 @@ PARAMS = {
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    return fake.engine(tmp_path_factory)
+    return clickhouse_engine(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

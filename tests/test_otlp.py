@@ -35,6 +35,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from data import schema
 from data.ingest import ingest_files, ingest_otlp, otlp, storage, together, writer
+from data.ingest.store import ParquetStore
 from data.rollups import build as rollup_build
 from data.rollups.manifest import read_manifest
 from queries import usage
@@ -432,7 +433,7 @@ def test_a_request_queued_behind_a_write_gives_up_at_its_lock_timeout(tmp_path):
         shared.writing = True  # a shared write under way in another thread
     try:
         with pytest.raises(storage.IngestBusy):
-            together.run_together(folder, ran.append, "UTC", lock_timeout=0)
+            together.run_together(ParquetStore(folder), ran.append, "UTC", lock_timeout=0)
     finally:
         with shared.turn:
             shared.writing = False

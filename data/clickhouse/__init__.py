@@ -88,6 +88,9 @@ class ChdbConnection:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._session = session.Session(str(self.path))
+        # one statement at a time: a session's parameters are its own, and threads that bound theirs at once
+        # (a tab's parts run side by side) ran with each other's, or with none ("Substitution … is not set")
+        self._turn = threading.Lock()
 
     def command(self, sql: str, params: dict | None = None) -> None:
         """Run a statement that answers nothing (DDL, INSERT … SELECT)."""
@@ -106,7 +109,7 @@ class ChdbConnection:
             writer.write_table(rows)
         names = ", ".join(rows.column_names)
         try:
-            with self._session.send_insert(f"insert into {table} ({names})", "ArrowStream") as inserting:
+            with self._turn, self._session.send_insert(f"insert into {table} ({names})", "ArrowStream") as inserting:
                 inserting.append(sink.getvalue())
                 inserting.finish()
         except RuntimeError as error:
@@ -116,7 +119,8 @@ class ChdbConnection:
     def _run(self, sql: str, fmt: str, params: dict | None) -> object:
         bound = {name: parameter_text((params or {})[name]) for name in parameters_of(sql)}
         try:
-            return self._session.query(sql, fmt, params=bound or None)
+            with self._turn:
+                return self._session.query(sql, fmt, params=bound or None)
         except RuntimeError as error:  # chDB's ChdbError is one
             raise ClickHouseError(str(error)) from None
 
@@ -131,6 +135,12 @@ def chdb_connection(path: Path | str) -> ChdbConnection:
                 raise ClickHouseError(f"chDB runs at one data path per process, already {next(iter(_engines))}.")
             found = _engines[key] = ChdbConnection(Path(key))
     return found
+
+
+def open_engine() -> ChdbConnection | None:
+    """This process's chDB engine if one is open (the tests share it: chDB takes one data path per process)."""
+    with _opening:
+        return next(iter(_engines.values()), None)
 
 
 def on_clickhouse(config: Mapping) -> bool:

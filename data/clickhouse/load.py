@@ -46,13 +46,19 @@ def load_directory(connection: ChdbConnection, database: str, data_dir: Path) ->
         path = schema.directory_dir(data_dir) / f"{table}.parquet"
         frame = pl.read_parquet(path).select(list(columns)).cast(dict(columns)) if path.exists() else columns.to_frame()
         frame = frame.sort(list(columns), nulls_last=True).unique(schema.DIRECTORY_KEYS[table], keep="first")
-        connection.command(f"drop table if exists {name}.{table}_load")
-        connection.command(f"create table {name}.{table}_load as {name}.{table}")
-        connection.insert_arrow(f"{name}.{table}_load", _arrow(frame))
-        connection.command(f"exchange tables {name}.{table}_load and {name}.{table}")
-        connection.command(f"drop table {name}.{table}_load")
+        replace_table(connection, name, table, frame)
         counts[table] = frame.height
     return counts
+
+
+def replace_table(connection: ChdbConnection, database: str, table: str, frame: pl.DataFrame) -> None:
+    """A directory table replaced whole: a fresh copy filled, then exchanged with it (a reader sees either)."""
+    name = database_name(database)
+    connection.command(f"drop table if exists {name}.{table}_load")
+    connection.command(f"create table {name}.{table}_load as {name}.{table}")
+    connection.insert_arrow(f"{name}.{table}_load", _arrow(frame))
+    connection.command(f"exchange tables {name}.{table}_load and {name}.{table}")
+    connection.command(f"drop table {name}.{table}_load")
 
 
 def _date_events(data_dir: Path, day: dt.date) -> pl.DataFrame:

@@ -8,6 +8,8 @@
 - `storage.py`: one writer at a time (`locked`), files written aside and renamed in, partition
   folders swapped whole, a crashed writer's leftovers repaired; `compaction.py`: `compact`.
 - `directory.py`: `import_directory`; `purge.py`: removing events (a person's, a date's).
+- `store.py`: the last step, where rows go: `ParquetStore` (the data folder, below) or ClickHouse's
+  (data/clickhouse/writes.py); everything before it is the same for both.
 - `commit.py`: `writing`, the one way to write: the files, then the rollups of the days touched, then
   the data version, all under the lock; `together.py`: the receiver's requests written together.
 """

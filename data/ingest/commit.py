@@ -88,10 +88,11 @@ def _finish(data_dir: Path, write: Write) -> None:
             schema.write_version(data_dir, data_changed=bool(write.utc_dates) or write.directory,
                                  events_changed=bool(write.utc_dates))  # fmt: skip
     if write.utc_dates:
-        _tell_after_write(data_dir)
+        tell_after_write(data_dir)
 
 
-def _tell_after_write(data_dir: Path) -> None:
+def tell_after_write(data_dir: Path) -> None:
+    """Call the callbacks of `after_write` (a write of any store that changed events)."""
     for callback in list(_after_write):
         try:
             callback(data_dir)

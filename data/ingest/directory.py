@@ -17,8 +17,8 @@ import pyarrow as pa
 
 from data import schema
 from data.ingest.checks import MAX_PRICE_MICRO, Invalid, day, flag, instant_us, is_missing, micro_usd, one_of, text
-from data.ingest.commit import writing
 from data.ingest.storage import IngestError, _fsync, decimal_usd
+from data.ingest.store import Store, store_of
 
 
 class DirectoryImportError(Exception):
@@ -27,14 +27,15 @@ class DirectoryImportError(Exception):
         self.problems = problems
 
 
-def import_directory(data_dir: Path, paths: Iterable[Path]) -> dict[str, int]:
+def import_directory(data_dir: Path, paths: Iterable[Path], store: Store | None = None) -> dict[str, int]:
     """Validate directory files (users.csv, teams.parquet, ...) and replace each one atomically.
 
     Every file is checked (types, required cells, roles) and so is the directory as it would be
     afterwards (unique keys, team and user references, price ranges); any problem and nothing is
-    replaced. Answers rows per table written.
+    replaced. Answers rows per table written. `store`: where the directory is kept (the data folder's
+    files by default; data/ingest/store.py).
     """
-    data_dir = Path(data_dir)
+    store = store_of(data_dir, store)
     problems: list[str] = []
     new: dict[str, pl.DataFrame] = {}
     for path in map(Path, paths):
@@ -51,24 +52,26 @@ def import_directory(data_dir: Path, paths: Iterable[Path]) -> dict[str, int]:
             new[name] = frame
     if problems:
         raise DirectoryImportError(problems)
-    folder = schema.directory_dir(data_dir)
-    merged = {}
-    for name, columns in schema.DIRECTORY.items():
-        path = folder / f"{name}.parquet"
-        merged[name] = new.get(name, pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=columns))
+    merged = {name: new[name] if name in new else store.directory_frame(name) for name in schema.DIRECTORY}
     problems = directory_problems(merged)
     if problems:
         raise DirectoryImportError(problems)
-    with writing(data_dir) as write:
+    with store.writing(None) as write:
         write.directory_changed()
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, frame in new.items():
-            draft = folder / f".{name}.parquet.{secrets.token_hex(4)}.tmp"
-            frame.write_parquet(draft, compression="zstd")
-            _fsync(draft)
-            os.replace(draft, folder / f"{name}.parquet")
-        _fsync(folder)
+        store.replace_directory(new)
     return {name: frame.height for name, frame in new.items()}
+
+
+def write_directory_files(data_dir: Path, frames: dict[str, pl.DataFrame]) -> None:
+    """The Parquet store's directory: each table's file written aside and renamed in (under the lock)."""
+    folder = schema.directory_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        draft = folder / f".{name}.parquet.{secrets.token_hex(4)}.tmp"
+        frame.write_parquet(draft, compression="zstd")
+        _fsync(draft)
+        os.replace(draft, folder / f"{name}.parquet")
+    _fsync(folder)
 
 
 MAX_LISTED_PROBLEMS = 20

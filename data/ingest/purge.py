@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from data import schema
-from data.ingest.commit import writing
+from data.ingest.commit import Write
 from data.ingest.jsonl import _Checked, _jsonl_item
 from data.ingest.readers import FORMATS, _reader, detect_format
 from data.ingest.storage import (
@@ -47,7 +47,8 @@ from data.ingest.storage import (
     _swap_folders,
     _write_partition_file,
 )
-from data.ingest.validate import Directory, EventValidator
+from data.ingest.store import Store, store_of
+from data.ingest.validate import EventValidator
 from data.rollups.build import Build
 
 _MASK_COLUMNS = ["event_id", "ts", "user_id", "cost_usd"]
@@ -155,30 +156,25 @@ def purge(
     dry_run: bool = False,
     lock_timeout: float | None = None,
     audit: Callable[[str, Purge], None] | None = None,
+    store: Store | None = None,
 ) -> Purge:
     """Remove the selected events (or, with dry_run, only count them); then update the rollups.
 
     `audit(action, purge)` is told, under the writer's lock, before the first date is rewritten
     ("purge_started", nothing counted yet) and once every date is ("purge_events"), so no removal
-    goes unrecorded, whatever happens to the process afterwards.
+    goes unrecorded, whatever happens to the process afterwards. `store`: where the events are (the data
+    folder's Parquet files by default; data/ingest/store.py).
     """
-    data_dir = Path(data_dir)
-    found = []
-    with writing(data_dir, tz, lock_timeout) as write:
-        if selection.user_id is not None:
-            _check_user(data_dir, selection.user_id)
-        for utc_date in selection.dates(data_dir):
-            files = _files(data_dir, utc_date)
-            masks = {path: _file_mask(path, selection) for path in files}
-            masks = {path: mask for path, mask in masks.items() if mask is not None}
-            if not masks:
-                continue
-            if not dry_run and not found and audit is not None:
-                audit("purge_started", Purge((), dry_run))
-            found.append(_count(utc_date, files, masks))
-            if not dry_run:
-                write.events_changed([utc_date])
-                _rewrite_partition(data_dir, utc_date, files, masks)
+    store = store_of(data_dir, store)
+
+    def started() -> None:
+        if audit is not None:
+            audit("purge_started", Purge((), dry_run))
+
+    with store.writing(tz, lock_timeout) as write:
+        if selection.user_id is not None and not _known(store, selection.user_id):
+            raise PurgeError(f"unknown user {selection.user_id!r}: not in the directory and no events")
+        found = store.remove(selection, write, dry_run, started)
         if not dry_run and audit is not None:
             audit("purge_events", Purge(tuple(found), dry_run))
     if dry_run or not found:
@@ -187,20 +183,43 @@ def purge(
     return Purge(tuple(found), dry_run, write.rollups, write.rollup_error)
 
 
+def remove_from_files(
+    data_dir: Path, selection: Selection, write: Write, dry_run: bool, started: Callable[[], None]
+) -> list[DatePurge]:
+    """The Parquet store's removal: each UTC date with selected rows rewritten without them (the module docstring)."""
+    found = []
+    for utc_date in selection.dates(data_dir):
+        files = _files(data_dir, utc_date)
+        masks = {path: _file_mask(path, selection) for path in files}
+        masks = {path: mask for path, mask in masks.items() if mask is not None}
+        if not masks:
+            continue
+        if not dry_run and not found:
+            started()
+        found.append(_count(utc_date, files, masks))
+        if not dry_run:
+            write.events_changed([utc_date])
+            _rewrite_partition(data_dir, utc_date, files, masks)
+    return found
+
+
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
-def _check_user(data_dir: Path, user_id: str) -> None:
-    """A user unknown to the directory may still have events (their row removed first); else refuse."""
-    if user_id in Directory.load(data_dir).user_teams:
-        return
+def _known(store: Store, user_id: str) -> bool:
+    """In the directory, or, once their row is removed from it, with events still."""
+    return user_id in store.directory().user_teams or store.has_events_of(user_id)
+
+
+def events_of(data_dir: Path, user_id: str) -> bool:
+    """Whether any event file holds an event of this person."""
     for utc_date in _partition_dates(data_dir):
         for path in _files(data_dir, utc_date):
             users = pq.read_table(path, columns=["user_id"]).column("user_id")
             if pc.any(pc.equal(users, user_id)).as_py():
-                return
-    raise PurgeError(f"unknown user {user_id!r}: not in the directory and no events")
+                return True
+    return False
 
 
 def _file_mask(path: Path, selection: Selection) -> tuple[pa.ChunkedArray, Decimal] | None:
@@ -263,7 +282,9 @@ def read_id_list(path: Path) -> frozenset[str]:
     return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 
-def source_ids(data_dir: Path, path: Path, fmt: str | None = None, team_attribute: str = "team.id") -> frozenset[str]:
+def source_ids(
+    data_dir: Path, path: Path, fmt: str | None = None, team_attribute: str = "team.id", store: Store | None = None
+) -> frozenset[str]:
     """The event ids in an input file of any format `ingest` reads, read by ingest's own readers.
 
     Every record with a text event_id counts, valid or not: the file's ids are what it could have
@@ -277,7 +298,7 @@ def source_ids(data_dir: Path, path: Path, fmt: str | None = None, team_attribut
             raise IngestError(f"unknown format {kind!r}; use one of {', '.join(FORMATS)}")
         if not path.is_file():
             raise IngestError(f"{path}: no such file")
-        validator = EventValidator(Directory.load(Path(data_dir)))
+        validator = EventValidator(store_of(data_dir, store).directory())
         items, _text_mode, _ignored = _reader(path, kind, fmt, validator, team_attribute)
         ids = frozenset(_ids(items))
     except IngestError as error:

@@ -15,9 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from data.ingest.commit import Write, writing
+from data.ingest.commit import Write
 from data.ingest.storage import IngestBusy
+
+if TYPE_CHECKING:
+    from data.ingest.store import Store
 
 Job = Callable[[Write], None]
 
@@ -49,11 +53,11 @@ def group(data_dir: Path) -> _Group:
         return _groups.setdefault(Path(data_dir).resolve(), _Group())
 
 
-def run_together(data_dir: Path, job: Job, tz: str | None, lock_timeout: float | None) -> Write:
+def run_together(store: Store, job: Job, tz: str | None, lock_timeout: float | None) -> Write:
     """Run `job(write)` inside a write shared with the jobs queued meanwhile; the first to find no shared
     write under way writes the queue; the others wait for theirs. Raises what the job (or the lock) raised;
     IngestBusy when `lock_timeout` passes before a write took the job in (as the lock itself would)."""
-    shared = group(data_dir)
+    shared = group(store.data_dir)
     entry = _Entry(job)
     deadline = None if lock_timeout is None else time.monotonic() + lock_timeout
     with shared.turn:
@@ -70,7 +74,7 @@ def run_together(data_dir: Path, job: Job, tz: str | None, lock_timeout: float |
             batch, shared.waiting = shared.waiting, []
             shared.turn.release()
             try:
-                _write(data_dir, batch, tz, lock_timeout)
+                _write(store, batch, tz, lock_timeout)
             finally:
                 shared.turn.acquire()
                 shared.writing = False
@@ -80,10 +84,10 @@ def run_together(data_dir: Path, job: Job, tz: str | None, lock_timeout: float |
     return entry.write
 
 
-def _write(data_dir: Path, batch: list[_Entry], tz: str | None, lock_timeout: float | None) -> None:
+def _write(store: Store, batch: list[_Entry], tz: str | None, lock_timeout: float | None) -> None:
     """One write for the whole batch; every entry is finished afterwards, with the write or an error."""
     try:
-        with writing(data_dir, tz, lock_timeout) as write:
+        with store.writing(tz, lock_timeout) as write:
             for entry in batch:
                 try:
                     entry.job(write)

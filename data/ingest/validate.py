@@ -82,7 +82,12 @@ class Directory:
             path = folder / f"{name}.parquet"
             return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=schema.DIRECTORY[name])
 
-        users, teams, agents, prices = frame("users"), frame("teams"), frame("agents"), frame("prices")
+        return cls.from_frames({name: frame(name) for name in ("users", "teams", "agents", "prices")})
+
+    @classmethod
+    def from_frames(cls, frames: dict[str, pl.DataFrame]) -> Directory:
+        """From the directory tables as frames (users, teams, agents, prices), wherever they are kept."""
+        users, teams, agents, prices = (frames[name] for name in ("users", "teams", "agents", "prices"))
         by_name: dict[str, list[str]] = {}
         for agent_id, name in agents.select("agent_id", "name").iter_rows():
             by_name.setdefault(name, []).append(agent_id)

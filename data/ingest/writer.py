@@ -21,8 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from data.ingest import otlp
-from data.ingest.commit import Write, writing
-from data.ingest.compaction import _auto_compact
+from data.ingest.commit import Write
 from data.ingest.jsonl import Item, _Checked, _jsonl_item
 from data.ingest.quarantine import _Quarantine
 from data.ingest.readers import (
@@ -37,15 +36,14 @@ from data.ingest.readers import (
 from data.ingest.storage import (
     EVENTS_ARROW,
     IngestError,
-    _append_partitions,
     after_writers,
     decimal_usd,
     writers_waiting,
 )
+from data.ingest.store import Store, store_of
 from data.ingest.together import run_together
 from data.ingest.validate import (
     DAY_US,
-    Directory,
     EventValidator,
 )
 from data.rollups.build import Build
@@ -74,9 +72,10 @@ class IngestSummary:
 
 @dataclass
 class _Target:
-    """Where a write goes and how: the data folder, the organization's zone, how long to wait for the lock."""
+    """Where a write goes and how: the store (its data folder keeps the quarantine), the organization's zone, how
+    long to wait for the lock."""
 
-    data_dir: Path
+    store: Store
     tz: str | None
     lock_timeout: float | None = None
     together: bool = False  # written with the other requests queued meanwhile (data/ingest/together.py)
@@ -88,6 +87,10 @@ class _Target:
     open_write: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     current: Write | None = None
 
+    @property
+    def data_dir(self) -> Path:
+        return self.store.data_dir
+
 
 def ingest_files(
     data_dir: Path,
@@ -98,12 +101,14 @@ def ingest_files(
     team_attribute: str = "team.id",
     now: datetime | None = None,
     tz: str | None = None,
+    store: Store | None = None,
 ) -> IngestSummary:
     """Import event files (fmt: jsonl | csv | parquet | otlp-json; None = by extension).
 
     `tz`: the organization's zone (ORG_TIMEZONE), for the rollups the write keeps (data/ingest/commit.py).
+    `store`: where the rows go (the data folder's Parquet files by default; data/ingest/store.py).
     """
-    data_dir = Path(data_dir)
+    store = store_of(data_dir, store)
     paths = [Path(p) for p in paths]
     formats = [fmt or detect_format(p) for p in paths]
     for path, kind in zip(paths, formats, strict=True):
@@ -115,7 +120,7 @@ def ingest_files(
         if kind == "csv" and not _csv_has_rows_or_event_header(path):
             problem = "no records, only a first line that is not a header of event columns"
             raise _read_as_wrong_format(path, kind, fmt, problem)
-    validator = EventValidator(Directory.load(data_dir), now)
+    validator = EventValidator(store.directory(), now)
     sources = [
         _Source(
             path.name,
@@ -124,7 +129,7 @@ def ingest_files(
         )
         for path, kind in zip(paths, formats, strict=True)
     ]
-    return _ingest(_Target(data_dir, tz), sources, validator, compact_after_files)
+    return _ingest(_Target(store, tz), sources, validator, compact_after_files)
 
 
 def ingest_otlp(
@@ -137,16 +142,17 @@ def ingest_otlp(
     lock_timeout: float | None = None,
     now: datetime | None = None,
     tz: str | None = None,
+    store: Store | None = None,
 ) -> IngestSummary:
     """Import decoded OTLP ExportTraceServiceRequests (what the live receiver gets); when it returns, the
     events are on disk and the rollups include them (or the summary says why not). Requests that arrive
     while a write is under way are written together in the next one (data/ingest/together.py)."""
-    data_dir = Path(data_dir)
-    directory = Directory.load(data_dir)
+    store = store_of(data_dir, store)
+    directory = store.directory()
     found, ignored = otlp.candidates(requests, team_attribute)
     items = (_candidate_item(c) for c in found)
     source_ = _Source(source, items, text_mode=False, ignored=ignored, daily=True)
-    target = _Target(data_dir, tz, lock_timeout, together=True)
+    target = _Target(store, tz, lock_timeout, together=True)
     return _ingest(target, [source_], EventValidator(directory, now), compact_after_files)
 
 
@@ -298,7 +304,7 @@ def _commit(
     write, update the rollups of the days that got rows."""
     if table is not None:
         table = _first_of_each_id(table, counts)
-    data_dir = target.data_dir
+    store = target.store
 
     def rows(write: Write) -> None:
         if table is not None and table.num_rows:
@@ -312,7 +318,7 @@ def _commit(
             # Arrow compresses and writes without Python's lock: two dates at a time (1M events a year:
             # writing 75 dates took 1.3 of the import's 4.2 s one at a time); then all are flushed at once
             try:
-                done = _append_partitions(data_dir, dates)
+                done = store.append(dates)
             except BaseException:
                 write.events_changed(utc_date for utc_date, _rows in dates)  # some may be written
                 raise
@@ -324,14 +330,14 @@ def _commit(
                     write.events_changed([utc_date])
         if compact_after_files is not None and compacted is not None:
             for utc_date in sorted(partitions):
-                if _auto_compact(data_dir, utc_date, compact_after_files):
+                if store.compact(utc_date, compact_after_files):
                     compacted.append(utc_date)
 
     if target.together:  # the receiver: one write, one rollup update, for the requests queued meanwhile
-        target.writes.append(run_together(data_dir, rows, target.tz, target.lock_timeout))
+        target.writes.append(run_together(store, rows, target.tz, target.lock_timeout))
         return
     if target.current is None:
-        target.current = target.open_write.enter_context(writing(data_dir, target.tz, target.lock_timeout))
+        target.current = target.open_write.enter_context(store.writing(target.tz, target.lock_timeout))
         target.writes.append(target.current)
     rows(target.current)
 

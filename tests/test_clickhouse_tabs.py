@@ -1,0 +1,185 @@
+"""Every tab, API answer and report is the same on both backends for the demo org (issue 24's must-show): the app
+served with TELEMETRY_BACKEND=duckdb over the demo org's data folder and with TELEMETRY_BACKEND=chdb over its
+ClickHouse database answers each tab's data callback (every figure, table and card), the people grid's rows, a
+person's panel and the exports, the API routes and a report's files (CSV and Excel) alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+import pytest
+
+pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
+
+from callbacks._tab import _TABS  # noqa: E402
+from data.clickhouse.load import load  # noqa: E402
+from data.clickhouse.schema import init  # noqa: E402
+from data.demo import write_demo  # noqa: E402
+from data.rollups import build as rollup  # noqa: E402
+from layouts import ids  # noqa: E402
+from queries.scope import Scope  # noqa: E402
+from reports.build import build_report  # noqa: E402
+from reports.request import ReportRequest  # noqa: E402
+from tests import dash_payloads as dp  # noqa: E402
+from tests.conftest import make_app  # noqa: E402
+from tests.test_access import dependencies  # noqa: E402
+from tests.test_api import bearer, token_for  # noqa: E402
+from tests.test_callbacks_memo import signed_in_client  # noqa: E402
+from tests.test_reports import ALL_POINTS  # noqa: E402
+from tests.test_rollups import END, TZ  # noqa: E402
+
+# The demo's days run to END (2026-04-20, 120 days, across the DST change of 8 March); "today" is later.
+EVERYTHING = {"start": "2025-12-22", "end": END.isoformat()}
+THIRTY_DAYS = {"start": "2026-02-24", "end": "2026-03-25"}
+QUERIES = [EVERYTHING, {**THIRTY_DAYS, "grain": "week"}]
+LONG_QUERIES = [{**THIRTY_DAYS, "grain": "day"}, {"start": "2026-03-08", "end": "2026-03-08"},
+                {"start": "2026-04-01", "end": "2026-04-30", "grain": "month"}]  # fmt: skip
+ROUTES = ["summary", *(f"breakdown?by={by}" for by in ("team", "agent", "user", "day", "week", "month")),
+          "adoption?by=team", "adoption?by=agent", "cohorts"]  # fmt: skip
+API = [
+    f"{route}{'&' if '?' in route else '?'}start={period['start']}&end={period['end']}"
+    for period in (EVERYTHING, THIRTY_DAYS)
+    for route in ROUTES
+] + ["reclaim?days=30", "reclaim?days=90"]
+
+
+@pytest.fixture(scope="module")
+def backends(chdb, tmp_path_factory, password_hash):
+    """The demo org of tests/test_clickhouse.py served by the full app (Dash included) on each backend, database
+    `demo_tabs`; ClickHouse's data folder holds no events (the accounts only), so nothing it answers can come from
+    the Parquet files."""
+    folder = tmp_path_factory.mktemp("demo") / "data"
+    write_demo(folder, 80, 120, seed=5, end=END, tz=TZ)
+    rollup.build(folder, TZ)
+    init(chdb, "demo_tabs", TZ)
+    load(chdb, "demo_tabs", folder)
+    accounts = tmp_path_factory.mktemp("accounts") / "telemetry.sqlite"
+    on_duckdb = make_app(folder, password_hash, ORG_TIMEZONE=TZ, ACCOUNTS_DB=str(accounts))
+    ch = {"BACKEND": "chdb", "CHDB_PATH": str(chdb.path), "CLICKHOUSE_DATABASE": "demo_tabs", "ORG_TIMEZONE": TZ}
+    on_clickhouse = make_app(tmp_path_factory.mktemp("clickhouse"), password_hash, **ch)
+    return on_duckdb, on_clickhouse
+
+
+def _teams(app) -> list[str]:
+    response = app.test_client().get("/api/v1/breakdown?by=team&start=2025-12-22&end=2026-04-20",
+                                     headers=bearer(token_for(app, "admin")))  # fmt: skip
+    return sorted(row["key"] for row in response.get_json()["rows"])
+
+
+def _tab_callbacks(app) -> dict[str, dict]:
+    """Each tab's data callback (its query store's one input), by its store's id."""
+    found = {}
+    for dependency in dependencies(app):
+        inputs = dependency["inputs"]
+        if len(inputs) == 1 and inputs[0]["property"] == "data" and inputs[0]["id"] in app.extensions[_TABS]:
+            found[inputs[0]["id"]] = dependency
+    return found
+
+
+def _answers(app, queries: list[dict]) -> dict:
+    """Every tab's outputs for each query, the people grid's first rows, the top person's panel and the exports,
+    as the browser gets them."""
+    client = signed_in_client(app, "admin")
+    deps = dependencies(app)
+    tabs = _tab_callbacks(app)
+    assert set(tabs) == {ids.DASHBOARD_QUERY, ids.ANALYTICS_QUERY, ids.BILLING_QUERY, ids.USERS_QUERY,
+                         ids.ADOPTION_QUERY}  # fmt: skip
+    grid = dp.find(deps, rf"{ids.USERS_GRID}\.getRowsResponse")
+    detail = dp.find(deps, rf"{ids.USERS_DETAIL}\.is_open")
+    exports = [dp.find(deps, rf"^{ids.USERS_DOWNLOAD}\.data$"), dp.find(deps, rf"^{ids.ADOPTION_RECLAIM_DOWNLOAD}\.")]
+    found = {}
+    for n, query in enumerate(queries):
+        for store, dependency in tabs.items():
+            found[n, store] = _posted(client, dependency, {f"{store}.data": query})
+        rows = {"startRow": 0, "endRow": 100, "sortModel": [{"colId": "cost_usd", "sort": "desc"}], "filterModel": {}}
+        found[n, "grid"] = _posted(client, grid, {f"{ids.USERS_GRID}.getRowsRequest": rows,
+                                                 f"{ids.USERS_QUERY}.data": query})  # fmt: skip
+        first = found[n, "grid"]["response"][ids.USERS_GRID]["getRowsResponse"]["rowData"][:1]
+        found[n, "person"] = _posted(client, detail, {f"{ids.USERS_GRID}.selectedRows": first,
+                                                     f"{ids.USERS_QUERY}.data": query})  # fmt: skip
+        for export in exports:
+            values = {f"{item['id']}.{item['property']}": 1 for item in export["inputs"]}
+            values |= {f"{ids.USERS_QUERY}.data": query, f"{ids.ADOPTION_QUERY}.data": query}
+            found[n, export["output"]] = _posted(client, export, values)
+    return found
+
+
+def _posted(client, dependency: dict, values: dict) -> object:
+    response = dp.post(client, dp.payload(dependency, values))
+    assert response.status_code in (200, 204), response.get_data(as_text=True)[:500]
+    return response.get_json() if response.status_code == 200 else None
+
+
+def _compare_tabs(backends, queries: list[dict]) -> None:
+    on_duckdb, on_clickhouse = (_answers(app, queries) for app in backends)
+    assert on_clickhouse.keys() == on_duckdb.keys()
+    for key, answer in on_duckdb.items():
+        assert answer is not None, key  # every part answered: nothing left out as "no update"
+        assert on_clickhouse[key] == answer, key
+
+
+def test_every_tab_answers_alike_on_both_backends(backends) -> None:
+    teams = _teams(backends[0])
+    assert len(teams) > 2
+    _compare_tabs(backends, [*QUERIES, {**THIRTY_DAYS, "teams": teams[:2]}])
+
+
+@pytest.mark.long
+def test_every_tab_in_more_periods_and_scopes_answers_alike(backends) -> None:
+    teams = _teams(backends[0])
+    _compare_tabs(backends, [*LONG_QUERIES, {**EVERYTHING, "teams": teams[1:2]}])
+
+
+def test_every_api_answer_is_the_same_on_both_backends(backends) -> None:
+    for who in ("admin", "manager"):
+        tokens = [bearer(token_for(app, who)) for app in backends]
+        for query in API:
+            on_duckdb, on_clickhouse = (
+                app.test_client().get(f"/api/v1/{query}", headers=token)
+                for app, token in zip(backends, tokens, strict=True)
+            )
+            assert on_duckdb.status_code == on_clickhouse.status_code == 200, (who, query)
+            assert on_clickhouse.get_json() == on_duckdb.get_json(), (who, query)
+
+
+def _report(app, fmt: str, **period) -> bytes:
+    ask = ReportRequest(points=ALL_POINTS, format=fmt, grain="week", **period)
+    with app.test_request_context():
+        return build_report(ask, Scope.organization(), "tests").content
+
+
+def _cells(content: bytes) -> dict[str, list[list]]:
+    """Each sheet's values; the summary's generation time left out (the two reports are made a moment apart)."""
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    return {
+        sheet.title: [[cell.value for cell in row] for row in sheet.iter_rows() if row[0].value != "Generated at"]
+        for sheet in book.worksheets
+    }
+
+
+def test_a_report_of_every_point_is_the_same_on_both_backends(backends) -> None:
+    """Every data point, as CSV files (a zip) and as an Excel workbook, over 30 days of the demo org."""
+    period = {"start": dt.date(2026, 2, 24), "end": dt.date(2026, 3, 25)}
+    csv_duckdb, csv_clickhouse = (zipfile.ZipFile(io.BytesIO(_report(app, "csv", **period))) for app in backends)
+    assert csv_clickhouse.namelist() == csv_duckdb.namelist() and len(csv_duckdb.namelist()) == len(ALL_POINTS)
+    for name in csv_duckdb.namelist():
+        assert csv_clickhouse.read(name) == csv_duckdb.read(name), name
+    sheets_duckdb, sheets_clickhouse = (_cells(_report(app, "xlsx", **period)) for app in backends)
+    assert list(sheets_clickhouse) == list(sheets_duckdb) and len(sheets_duckdb) == len(ALL_POINTS)
+    assert sheets_clickhouse == sheets_duckdb
+
+
+def test_statements_run_from_threads_at_once_keep_their_own_parameters(chdb) -> None:
+    """A tab's parts ask side by side (callbacks/_tab.py): each statement answers with the values it bound."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(n: int) -> tuple:
+        answer = chdb.arrow("select {text:String} as text, {n:UInt32} as n", {"text": f"part {n}", "n": n})
+        return tuple(answer.to_pylist()[0].values())
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(ask, range(40))) == [(f"part {n}", n) for n in range(40)]
