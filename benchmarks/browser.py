@@ -9,8 +9,7 @@ headless Chromium driven by Selenium (as tests/test_browser_*.py), and measures
 
 - a tab switch: from a click on a tab's link (the filters kept in the URL) until the tab is ready;
 - a fresh load: from navigating to a tab's URL until it is ready;
-- the callback requests (POST /_dash-update-component) each one made, from the Performance API's
-  resource entries.
+- the callback requests (POST /_dash-update-component) each one made, counted as the page sends them.
 
 Ready is defined in tests/page_ready.py (no loading state left, every chart drawn, every grid showing
 rows; checked in the page every few milliseconds, and held for a moment), which the browser tests use too.

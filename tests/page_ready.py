@@ -4,10 +4,17 @@ benchmarks/browser.py.
 Ready means: the URL's path is the tab's; Dash's store has no callback requested, waiting or running;
 no element has `data-dash-is-loading="true"` and no dcc.Loading spinner shows; every chart of the page
 (`.dash-graph`) has its Plotly figure drawn (`.main-svg`, with traces or a message); every AG Grid of
-the page shows rows or its empty message, and no loading row or overlay. The page checks it every few
-milliseconds and it has to hold for STABLE_MS to count (the time is when it first held), so a moment
-between two callbacks is never taken for the end. Callback requests are counted from the Performance
-API's resource entries (POST /_dash-update-component); their outputs are noted too, to say which.
+Dash's layout is in the page and shows rows with cells or its empty message: no stub row of a block still
+to get, no loading overlay. The page checks it every few milliseconds and it has to hold for STABLE_MS to
+count (the time is when it first held), so a moment between two callbacks is never taken for the end.
+Callback requests (POST /_dash-update-component) are counted as the page sends them (its `fetch`,
+wrapped; the Performance API's resource entries come only once an answer is complete), with their
+outputs, to say which.
+
+The grids are looked for from the layout, and their rows through AG Grid's API, because the page alone
+said "ready" too soon under load: a grid whose script (loaded on first use) had not come yet showed
+nothing, and the Users grid then showed one empty stub row before it asked for its first block; the
+request was then made after the count, one short.
 """
 
 from __future__ import annotations
@@ -27,25 +34,43 @@ WATCHER = r"""
     const notes = (gd.layout && gd.layout.annotations) || [];
     return (gd.data && gd.data.length > 0) || notes.length > 0;
   }
-  function gridDrawn(grid) {
+  function gridDrawn(id) {
+    // dash-ag-grid draws nothing (no element, no request) until its script, loaded on first use, has come;
+    // then an infinite row model shows a stub row for the block it is about to ask for: rows, not stubs
+    const grid = document.getElementById(id);
+    if (!grid || !grid.querySelector(".ag-root-wrapper")) return false;
+    let stubs = 0;
+    try {
+      dash_ag_grid.getApi(id).forEachNode((node) => { stubs += node.stub ? 1 : 0; });
+    } catch (e) {
+      return false;  // not started yet
+    }
     // AG Grid may keep a hidden loading overlay in the page once rows are shown: only a visible one counts
     const loading = grid.querySelectorAll(".ag-overlay-loading-wrapper, .ag-loading, .ag-skeleton-container");
-    if ([...loading].some((element) => element.offsetParent !== null)) return false;
-    return !!grid.querySelector(".ag-row, .ag-overlay-no-rows-wrapper, .ag-overlay-no-rows-center");
+    if (stubs > 0 || [...loading].some((element) => element.offsetParent !== null)) return false;
+    return !!grid.querySelector(".ag-row .ag-cell, .ag-overlay-no-rows-wrapper, .ag-overlay-no-rows-center");
+  }
+  function layoutGrids(state) {
+    // the AG Grids of Dash's layout by id: those in the page alone could be none yet (above)
+    const paths = (state.paths && state.paths.strs) || {};
+    return Object.entries(paths).filter(([, at]) => {
+      const node = at.reduce((part, key) => part && part[key], state.layout);
+      return node && node.namespace === "dash_ag_grid" && node.type === "AgGrid";
+    }).map(([id]) => id);
   }
   function ready(path) {
     if (location.pathname !== path || !window.store) return false;
-    const callbacks = window.store.getState().callbacks || {};
+    const state = window.store.getState();
+    const callbacks = state.callbacks || {};
     if (PENDING.some((key) => (callbacks[key] || []).length > 0)) return false;
     if (document.querySelector('[data-dash-is-loading="true"], .dash-spinner')) return false;
     const page = document.getElementById("_pages_content");
     if (!page || !page.firstElementChild) return false;
     if (![...page.querySelectorAll(".dash-graph")].every(graphDrawn)) return false;
-    return [...page.querySelectorAll(".ag-root-wrapper")].every(gridDrawn);
+    return layoutGrids(state).every(gridDrawn);
   }
   function requests(since) {
-    return performance.getEntriesByType("resource")
-      .filter((e) => e.startTime >= since && new URL(e.name).pathname.endsWith("CALLBACK_PATH")).length;
+    return calls.filter((c) => c.at >= since).length;
   }
   function watch(path, since, done) {
     let first = null;
@@ -55,7 +80,7 @@ WATCHER = r"""
         if (first === null) first = now;
         if (now - first >= STABLE_MS) {
           const outputs = calls.filter((c) => c.at >= since).map((c) => c.output);
-          return done({ms: first - since, requests: requests(since), outputs});
+          return done({ms: first - since, requests: outputs.length, outputs});
         }
       } else {
         first = null;
@@ -65,13 +90,15 @@ WATCHER = r"""
     tick();
   }
   const fetch = window.fetch;
-  window.fetch = function (resource, init) {  // notes which callback each request answers
-    if (String(resource).includes("CALLBACK_PATH") && init && typeof init.body === "string") {
-      try { calls.push({at: performance.now(), output: JSON.parse(init.body).output}); } catch (e) {}
+  window.fetch = function (resource, init) {  // counts each callback request as it is sent, and its outputs
+    const url = new URL(resource instanceof Request ? resource.url : String(resource), location.href);
+    if (url.pathname.endsWith("CALLBACK_PATH")) {
+      let output = null;
+      try { output = JSON.parse(init.body).output; } catch (e) {}
+      calls.push({at: performance.now(), output});
     }
     return fetch.apply(this, arguments);
   };
-  performance.setResourceTimingBufferSize(100000);
   window.__ready = {ready, requests, watch, result: null};
   document.addEventListener("DOMContentLoaded", () => {
     watch(location.pathname, 0, (result) => { window.__ready.result = result; });

@@ -51,8 +51,10 @@ def settled(browser) -> bool:
 
 
 def open_tab(browser, base: str, slug: str) -> None:
+    """The tab's page for WEEK, drawn; loaded unless it is the page shown (where signing in landed)."""
     path, drawn = TABS[slug]
-    browser.get(f"{base}{path}{WEEK}")
+    if browser.current_url != f"{base}{path}{WEEK}":
+        browser.get(f"{base}{path}{WEEK}")
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, drawn) and settled(b))
 
 
@@ -82,7 +84,7 @@ def report(who: str, found: dict[str, dict[str, list[str]]]) -> None:
 # The manager's pass in `make test-long` (CI runs it too): the same pages with fewer teams.
 @pytest.mark.parametrize("who", ["admin", pytest.param("manager", marks=pytest.mark.long)])
 def test_axe_finds_nothing_on_any_tab_dialog_or_panel(browser, live_server, who):
-    sign_in(browser, live_server, who)
+    sign_in(browser, live_server, who)  # lands on the Dashboard for WEEK: its tab is not loaded again
     wait(browser).until(lambda b: b.find_elements(By.ID, "report-open"))
     found = {}
     for slug in TABS:
@@ -129,7 +131,7 @@ def focus_ring(browser) -> str:
 
 def test_the_keyboard_reaches_every_control_with_a_visible_focus_ring(browser, live_server):
     sign_in(browser, live_server, "admin")
-    open_tab(browser, live_server, "dashboard")  # nothing clicked: Tab starts at the top of the page
+    open_tab(browser, live_server, "dashboard")  # where signing in landed, nothing clicked: Tab starts at the top
     reached, rings = [], {}
     for _ in range(40):  # Generate Report, Log out, four tabs, the filters, then the charts' toolbars
         ActionChains(browser).send_keys(Keys.TAB).perform()
