@@ -23,6 +23,7 @@ added as (
         team_id,
         agent_id,
         first_ts,
+        first_day,
         list_transform(range($kept + 1, $months + 1),
             lambda j: coalesce(list_filter(months, lambda m: m.i = j)[1].days, 0)) as days,
         list_transform(range($kept + 1, $months + 1),
@@ -38,6 +39,7 @@ added as (
             team_id,
             agent_id,
             min(first_ts) as first_ts,
+            min(month_start + bit_count((days & -days) - 1)::integer) as first_day,  -- as user_totals.sql
             list_sort(list({
                 'i': year(month_start) * 12 + month(month_start) - $month0,
                 'days': days,
@@ -81,6 +83,7 @@ select
     codes.code in (select code from moved) as moved,
     $month0::integer as month0,
     coalesce(kept.first_ts, added.first_ts) as first_ts,  -- a kept month comes first
+    coalesce(kept.first_day, added.first_day) as first_day,
     list_concat(list_resize(coalesce(kept.days[1:$kept], []), $kept, 0), coalesce(added.days, new_months)) as days,
     list_concat(list_resize(coalesce(kept.working_days[1:$kept], []), $kept, 0),
         coalesce(added.working_days, new_months)) as working_days,
