@@ -30,7 +30,7 @@ from data.schema import empty_select, literal
 # 10: user_month holds its days' running interactions and cost and last instants (no user_day read);
 # 11: and user_totals, each person's history in a row per team × agent (built from user_month);
 # 12: and active_windows, the people active in each day's trailing 1, 7 and 28 days (built from user_sets);
-# 13: user_totals holds each row's first local day (`first_day`).
+# 13: user_totals holds each row's first and last local day with activity (`first_day`, `last_day`).
 FORMAT = 13
 TABLES = ("cube", "hours", "user_day", "user_month")  # user_month: built from user_day (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
@@ -49,6 +49,7 @@ TOTALS_SCHEMA = pl.Schema(
         "month0": pl.Int32,  # months since year 0 of the lists' first month
         "first_ts": schema.UTC_TS,
         "first_day": pl.Date,  # the local day of first_ts
+        "last_day": pl.Date,  # the last local day with activity
         "days": pl.List(pl.Int32),  # per month: bit d - 1, day d had activity
         "working_days": pl.List(pl.Int32),
         "days_before": pl.List(pl.Int32),  # per month: days with activity before it
