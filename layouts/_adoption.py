@@ -12,19 +12,20 @@ from layouts._components import grid_overlays, info_tip, loading_graph, loading_
 from queries.adoption import DEFINITIONS, RECLAIM_DAYS
 
 LEAGUE_COLUMNS = [
-    {"field": "label", "headerName": "Team", "pinned": "left", "minWidth": 140},
-    {"field": "active_share", "headerName": "Active share", "type": "rightAligned", "sort": "desc",
+    {"field": "label", "headerName": "Team", "pinned": "left", "minWidth": 110},
+    {"field": "active_share", "headerName": "Active share", "type": "rightAligned", "sort": "desc", "minWidth": 120,
      "valueFormatter": {"function": "params.data.active_share_text"}, "headerTooltip": DEFINITIONS["active"]},
-    {"field": "habitual", "headerName": "Habitual", "type": "rightAligned", "headerTooltip": DEFINITIONS["habitual"]},
-    {"field": "stickiness", "headerName": "Stickiness", "type": "rightAligned",
+    {"field": "habitual", "headerName": "Habitual", "type": "rightAligned", "minWidth": 100,
+     "headerTooltip": DEFINITIONS["habitual"]},
+    {"field": "stickiness", "headerName": "Stickiness", "type": "rightAligned", "minWidth": 115,
      "valueFormatter": {"function": "params.data.stickiness_text"}, "headerTooltip": DEFINITIONS["stickiness"]},
-    {"field": "cost_per_active", "headerName": "Cost per active person", "type": "rightAligned", "minWidth": 150,
+    {"field": "cost_per_active", "headerName": "Cost per active person", "type": "rightAligned",
      "valueFormatter": {"function": "params.data.cost_per_active_text"},
      "headerTooltip": DEFINITIONS["cost_per_active_usd"]},
 ]  # fmt: skip
 MODEL_COLUMNS = [
-    {"field": "label", "headerName": "Model", "pinned": "left", "minWidth": 150},
-    {"field": "interactions", "headerName": "Interactions", "type": "rightAligned",
+    {"field": "label", "headerName": "Model", "pinned": "left", "minWidth": 140},
+    {"field": "interactions", "headerName": "Interactions", "type": "rightAligned", "minWidth": 130,
      "valueFormatter": {"function": "params.data.interactions_text"}},
     {"field": "cost", "headerName": "Cost", "type": "rightAligned", "sort": "desc",
      "valueFormatter": {"function": "params.data.cost_text"}},
@@ -56,7 +57,9 @@ def _grid(grid_id: str, columns: list[dict], empty: str, height: int) -> dag.AgG
         id=grid_id,
         columnDefs=columns,
         rowData=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 100},
+        # headers wrap between words rather than cut short (a half-width card at 1280 px, a phone)
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110, "wrapHeaderText": True,
+                       "autoHeaderHeight": True},  # fmt: skip
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 20,  # one of the page sizes AG Grid offers (20, 50, 100)

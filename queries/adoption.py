@@ -15,7 +15,7 @@ import polars as pl
 from queries import directory_table, run
 from queries.billing import cost_by_key
 from queries.filters import Filters
-from queries.period import Period, today_local
+from queries.period import Period, cover, today_local
 from queries.scope import Scope
 from queries.usage import interactions_by_key, summary
 
@@ -194,7 +194,8 @@ def cohorts(filters: Filters, today: dt.date | None = None) -> pl.DataFrame:
     """Rows of cohort_month, size, month_offset, active, active_share: the scope's people by the month of their
     first activity in it (the period's months), and how many of them were active each month since."""
     last = judged_end(filters.period, today)
-    frame = run("adoption_cohorts", filters.params(judged_end=last))
+    month_units = list(cover(last.replace(day=1), last, "period"))  # the judged end's month up to it
+    frame = run("adoption_cohorts", filters.params(judged_end=last, month_units=month_units))
     return frame.with_columns((pl.col("active") / pl.col("size")).alias("active_share"))
 
 

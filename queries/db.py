@@ -55,7 +55,7 @@ IN_MEMORY = {
     # order of the codes: the Users tab's block of people finds theirs together
     "user_totals": "select * from user_totals_files where agent_id is null",
     "agent_totals": (
-        "select user_id, code, team_id, agent_id, moved, month0, days, days_before, running_interactions "
+        "select user_id, code, team_id, agent_id, moved, month0, first_day, days, days_before, running_interactions "
         "from user_totals_files where agent_id is not null order by code"
     ),
     # per day and team, agent or everyone: the people active on it and in the 7 and 28 days ending on it (a

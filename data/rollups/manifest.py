@@ -29,8 +29,9 @@ from data.schema import empty_select, literal
 # 9: and user_month (per-person figures in SQL), no user index; the manifest names its build;
 # 10: user_month holds its days' running interactions and cost and last instants (no user_day read);
 # 11: and user_totals, each person's history in a row per team × agent (built from user_month);
-# 12: and active_windows, the people active in each day's trailing 1, 7 and 28 days (built from user_sets).
-FORMAT = 12
+# 12: and active_windows, the people active in each day's trailing 1, 7 and 28 days (built from user_sets);
+# 13: user_totals holds each row's first and last local day with activity (`first_day`, `last_day`).
+FORMAT = 13
 TABLES = ("cube", "hours", "user_day", "user_month")  # user_month: built from user_day (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
 WINDOWS = "active_windows"  # built from user_sets: per day, team or agent, how many were active up to it (build.py)
@@ -47,6 +48,8 @@ TOTALS_SCHEMA = pl.Schema(
         "moved": pl.Boolean,  # the person has rows in more than one team
         "month0": pl.Int32,  # months since year 0 of the lists' first month
         "first_ts": schema.UTC_TS,
+        "first_day": pl.Date,  # the local day of first_ts
+        "last_day": pl.Date,  # the last local day with activity
         "days": pl.List(pl.Int32),  # per month: bit d - 1, day d had activity
         "working_days": pl.List(pl.Int32),
         "days_before": pl.List(pl.Int32),  # per month: days with activity before it

@@ -1,27 +1,22 @@
 -- A new agent's uptake (docs/metrics.md): per agent of the scope, per local day from its first interaction in
 -- the scope (`first_day`, day_number 0) up to $judged_end, how many people had used it in the scope by then
 -- (`users`, cumulative) and for how many it was their first day with it (`new_users`). From the rollups (as
--- tests/oracle/agent_uptake.sql): the first instant of each person's rows per team × agent in user_totals (one
--- row per person and agent but for those who moved teams: `moved`).
+-- tests/oracle/agent_uptake.sql): the first local day of each person's rows per team × agent in user_totals
+-- (one row per person and agent but for those who moved teams: `moved`), kept in memory (`agent_totals`).
 with scoped as (
-    select agent_id, code, moved, first_ts
-    from user_totals_files
-    where agent_id is not null
-        and in_scope(team_id, agent_id, $team_ids, $agent_ids)
-),
-firsts as (
-    -- a person's one row per agent, unless they moved teams: then the first of their rows (in the scope)
-    select agent_id, first_ts from scoped where not moved
-    union all
-    select agent_id, min(first_ts) as first_ts from scoped where moved group by agent_id, code
-),
-first_days as (
-    select agent_id, timezone($tz, first_ts)::date as day from firsts
+    select agent_id, code, moved, first_day
+    from agent_totals
+    where in_scope(team_id, agent_id, $team_ids, $agent_ids)
+        and first_day <= $judged_end::date
 ),
 new_users as (
+    -- a person's one row per agent, unless they moved teams: then the first of their rows (in the scope)
     select agent_id, day, count(*) as new_users
-    from first_days
-    where day <= $judged_end::date
+    from (
+        select agent_id, first_day as day from scoped where not moved
+        union all
+        select agent_id, min(first_day) as day from scoped where moved group by agent_id, code
+    )
     group by agent_id, day
 ),
 agents as (

@@ -1,9 +1,9 @@
 -- Seats to reclaim (docs/metrics.md): the directory's people of the scope's teams with access (still with the
 -- company, access given at least $days days before $today) and no activity in the scope in the $days days that
 -- end on $today: their last active local day (none: never), team, the team's managers and days without
--- activity. From the rollups (as tests/oracle/reclaim_seats.sql): user_totals' last instant per person.
+-- activity. From the rollups (as tests/oracle/reclaim_seats.sql): user_totals' last local day per person.
 with last_seen as (
-    select user_id, max(timezone($tz, day_last_ts[len(day_last_ts)]))::date as last_active
+    select user_id, max(last_day) as last_active
     from totals_in_scope($team_ids, $agent_ids)
     group by user_id
 ),

@@ -5,7 +5,8 @@
 -- activity as a bit mask (`days`, `working_days`: bit d - 1 for day d) and how many came before the month
 -- (`days_before`, `working_days_before`). Lists per day with activity, in day order over the whole
 -- history: interactions and cost so far (`running_interactions`, `running_cost_usd`) and the day's last
--- instant (`day_last_ts`).
+-- instant (`day_last_ts`). `first_day`, `last_day`: the first and last local day
+-- with activity (of `first_ts`, of the last `day_last_ts`).
 -- The n-th day with activity is the n-th entry of each. `code`: the person's (user_codes: a question looks up
 -- a few people's rows faster by it than by their id). `moved`: the person has rows in more than one team,
 -- so that a question over their rows adds them up (and counts a day in two teams once).
@@ -40,7 +41,11 @@ keys as (
         any_value(user_id) as user_id,
         any_value(team_id) as team_id,
         any_value(agent_id) as agent_id,
-        min(first_ts) as first_ts
+        min(first_ts) as first_ts,
+        -- the first local day: the lowest bit of the first month's mask (no time zone to convert)
+        min(month_start + bit_count((days & -days) - 1)::integer) as first_day,
+        -- and the last: the highest bit of the last month's
+        max(month_start + floor(log2(days))::integer) as last_day
     from month_rows
     group by key
 ),
@@ -91,6 +96,8 @@ select
     keys.key >> 32 in (select code from moved) as moved,
     (select month0 from bounds)::integer as month0,
     keys.first_ts,
+    keys.first_day,
+    keys.last_day,
     dense.days,
     dense.working_days,
     list_transform(range(1, len(dense.days) + 1),

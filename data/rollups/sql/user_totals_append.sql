@@ -10,7 +10,10 @@ with kept as (
             *,
             coalesce(days_before[$kept + 1], days_before[-1] + bit_count(days[-1]))::integer as n,
             coalesce(working_days_before[$kept + 1], working_days_before[-1] + bit_count(working_days[-1]))::integer
-                as wn
+                as wn,
+            -- the last kept month with activity (its last day may lie in the months rewritten, not kept)
+            len(days[1:$kept]) + 1 - list_position(list_reverse(list_transform(days[1:$kept], lambda x: x <> 0)), true)
+                as last_m
         from old_totals
     )
     where n > 0
@@ -23,6 +26,8 @@ added as (
         team_id,
         agent_id,
         first_ts,
+        first_day,
+        last_day,
         list_transform(range($kept + 1, $months + 1),
             lambda j: coalesce(list_filter(months, lambda m: m.i = j)[1].days, 0)) as days,
         list_transform(range($kept + 1, $months + 1),
@@ -38,6 +43,8 @@ added as (
             team_id,
             agent_id,
             min(first_ts) as first_ts,
+            min(month_start + bit_count((days & -days) - 1)::integer) as first_day,  -- as user_totals.sql
+            max(month_start + floor(log2(days))::integer) as last_day,
             list_sort(list({
                 'i': year(month_start) * 12 + month(month_start) - $month0,
                 'days': days,
@@ -81,6 +88,9 @@ select
     codes.code in (select code from moved) as moved,
     $month0::integer as month0,
     coalesce(kept.first_ts, added.first_ts) as first_ts,  -- a kept month comes first
+    coalesce(kept.first_day, added.first_day) as first_day,
+    coalesce(added.last_day, make_date(((kept.last_m + $month0 - 1) // 12)::integer,
+        ((kept.last_m + $month0 - 1) % 12 + 1)::integer, 1) + floor(log2(kept.days[kept.last_m]))::integer) as last_day,
     list_concat(list_resize(coalesce(kept.days[1:$kept], []), $kept, 0), coalesce(added.days, new_months)) as days,
     list_concat(list_resize(coalesce(kept.working_days[1:$kept], []), $kept, 0),
         coalesce(added.working_days, new_months)) as working_days,
