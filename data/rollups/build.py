@@ -1,21 +1,10 @@
 """Rollups: the events pre-aggregated per local day and month, kept as Parquet beside them in `rollups/`.
 
-Four tables, each one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`),
-built by the SQL files `data/rollups/sql/<table>.sql`:
-- `cube`: per local day × team × agent × model: interactions, errors, tokens, cost, latency sum and count;
-- `hours`: per local day × hour × team × agent: interactions (the weekday × hour heat map);
-- `user_day`: per local day × user × team × agent: interactions, errors, cost, first and last instant;
-- `user_month`, from `user_day`: per local month × user × team × agent: the same sums, first and last
-  instant, and the days with activity as bit masks (the per-person questions: their whole months).
-Built from `user_day` after it: `user_sets`, who was active per local day, ISO week and month, for every
-team × agent, team, agent and everyone, as bitmaps of user codes (`user_codes.parquet`, kept from build
-to build; their length, `capacity` in the manifest, grows by a full rebuild of the sets). Distinct users
-are the bit count of the OR of the bitmaps covering a period (queries/sql/cover.sql), never added up.
-Built from `user_sets` after them: `active_windows`, per local day and team, agent or everyone, how many people
-were active on it and in the 7 and 28 days ending on it (the Adoption tab's curves; a month's file holds its
-days' windows, so a write rebuilds the files of the months it touched and of the month after each).
-Built from `user_month` last: `user_totals.parquet`, each person's whole history in a row per team × agent
-(running totals: any period's figures of a person from one row); an update of its last months appends them.
+Each table is one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`; `user_totals` and
+`user_codes` one file each), built by its SQL file `data/rollups/sql/<table>.sql`, in this order: `cube`, `hours`
+and `user_day` from the events; `user_month` from `user_day`; `user_sets` (bitmaps of user codes; distinct users
+are the bit count of an OR, never added up) from `user_day`; `active_windows` from `user_sets`; `user_totals` from
+`user_month` (an update of its last months appends them). Their grains and columns: docs/architecture.md.
 
 The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
 touched inside the same write, under the same ingestion lock (data/ingest/commit.py), and creates them
