@@ -9,7 +9,10 @@ headless Chromium driven by Selenium (as tests/test_browser_*.py), and measures
 
 - a tab switch: from a click on a tab's link (the filters kept in the URL) until the tab is ready;
 - a fresh load: from navigating to a tab's URL until it is ready;
-- the callback requests (POST /_dash-update-component) each one made, counted as the page sends them.
+- the callback requests (POST /_dash-update-component) each one made, counted as the page sends them;
+- per tab switch, what the page's main thread did (Chrome's Performance.getMetrics in thread time, before
+  the click and when ready): its CPU time, script, style and layout time, and how many times it worked out
+  styles and layout. A busy machine stretches the wall time; these it distorts far less.
 
 Ready is defined in tests/page_ready.py (no loading state left, every chart drawn, every grid showing
 rows; checked in the page every few milliseconds, and held for a moment), which the browser tests use too.
@@ -163,8 +166,26 @@ def fresh_load(driver, url: str) -> dict:
     return page_ready.fresh_load(driver, url)
 
 
+# Chrome's names, and ours: durations are in seconds of the main thread's CPU (timeDomain threadTicks)
+MAIN_THREAD = {"ThreadTime": "cpu", "ScriptDuration": "script", "RecalcStyleDuration": "style",
+               "LayoutDuration": "layout", "RecalcStyleCount": "recalcs", "LayoutCount": "layouts"}  # fmt: skip
+
+
+def main_thread(driver) -> dict[str, float]:
+    driver.execute_cdp_cmd("Performance.enable", {"timeDomain": "threadTicks"})  # per page; a no-op once on
+    metrics = driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]
+    return {MAIN_THREAD[m["name"]]: m["value"] for m in metrics if m["name"] in MAIN_THREAD}
+
+
 def switch_tab(driver, slug: str) -> dict:
-    return page_ready.switch_tab(driver, LINKS[slug], TABS[slug])
+    """The switch's time and requests, and what the main thread did from the click until ready (ms, counts)."""
+    before = main_thread(driver)
+    result = page_ready.switch_tab(driver, LINKS[slug], TABS[slug])
+    after = main_thread(driver)
+    for key, value in after.items():
+        scale = 1 if key in ("recalcs", "layouts") else 1000
+        result[key] = (value - before[key]) * scale
+    return result
 
 
 # --- Sampling --------------------------------------------------------------------------------------
@@ -240,6 +261,22 @@ def overall(found: dict, versions: list[str]) -> str:
     return "\n".join(lines)
 
 
+def main_thread_table(found: dict, versions: list[str]) -> str:
+    """Tab switches: medians of what the main thread did, per tab and role."""
+    head = " | ".join(f"{v} CPU | {v} script | {v} style + layout | {v} recalcs + layouts" for v in versions)
+    lines = [f"| role | tab | {head} |", "|---|---|" + "---:|---:|---:|---:|" * len(versions)]
+    for role in ("admin", "manager"):
+        for slug in TABS:
+            cells = []
+            for version in versions:
+                results = found[(version, role, "tab switch", slug)]
+                median = {key: statistics.median(r[key] for r in results) for key in MAIN_THREAD.values()}
+                cells.append(f"{median['cpu']:.0f} | {median['script']:.0f} | {median['style'] + median['layout']:.0f}"
+                             f" | {median['recalcs'] + median['layouts']:.0f}")  # fmt: skip
+            lines.append(f"| {role} | {slug} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def render(args, versions: dict[str, str], found: dict, loads: list[tuple[float, float, float]], events: str) -> str:
     names = list(versions)
     before = f" --before {args.before}" if args.before else ""
@@ -261,6 +298,11 @@ Load average (1/5/15 min) after the first round, in the middle and at the end: {
 {overall(found, names)}
 
 {table(found, names)}
+
+Tab switches, the page's main thread from the click until ready (medians; ms of its CPU time, and how many
+times it worked out styles and layout):
+
+{main_thread_table(found, names)}
 <!-- /browser -->"""
 
 
