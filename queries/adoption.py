@@ -186,8 +186,10 @@ def labels(by: str, keys: pl.Series) -> pl.Series:
     if by == "org":
         return pl.Series("label", ["Organization"] * len(keys), pl.String)
     table, column = ("teams", "team_id") if by == "team" else ("agents", "agent_id")
-    names = dict(directory_table(table).select(column, "name").iter_rows())
-    return pl.Series("label", [names.get(key) or key for key in keys], pl.String)
+    named = directory_table(table).filter(pl.col("name").is_not_null() & (pl.col("name") != ""))
+    names = named.unique(column, keep="last", maintain_order=True)  # as a dict of them would (ids are unique)
+    # an agent's uptake has a key a day: replaced in Polars, not looked up a key at a time in Python
+    return keys.cast(pl.String).replace(names[column], names["name"]).alias("label")
 
 
 def cohorts(filters: Filters, today: dt.date | None = None) -> pl.DataFrame:
