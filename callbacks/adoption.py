@@ -369,7 +369,7 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ids.ADOPTION_QUERY, "data"),
         prevent_initial_call=True,
     )(memoised(update_reclaim_rows))
-    # A new period, scope or idle days: the grid forgets its blocks and asks again (assets/grids.js).
+    # A new period, scope or idle days: the grid forgets its blocks and asks again (assets/users_grid.js).
     app.clientside_callback(
         ClientsideFunction("telemetry", "refreshReclaimGrid"),
         Output(ids.ADOPTION_RECLAIM_REFRESHED, "data"),
