@@ -197,21 +197,25 @@ def login(base: str, email: str):
     return session
 
 
-# The Users grid's rows come a block at a time (AG Grid's infinite row model): its first block is part
-# of opening the tab, asked for with the period's query as state.
+# The Users grid's rows and the Adoption tab's idle seats come a block at a time (AG Grid's infinite row model):
+# the first block is part of opening the tab, asked for with the period's query as state.
 FIRST_BLOCK = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}
-BLOCK_INPUT = {"id": "users-grid", "property": "getRowsRequest"}
+BLOCK_GRIDS = {"users": "users-grid", "adoption": "adoption-reclaim"}
+
+
+def block_input(tab: str) -> list[dict]:
+    return [{"id": BLOCK_GRIDS.get(tab), "property": "getRowsRequest"}]
 
 
 def tab_callbacks(session, base: str, tabs: tuple[str, ...] = TABS) -> dict[str, list[dict]]:
-    """Per tab, the callbacks the browser sends when the period changes: those whose only input is the
-    page's `<tab>-query` Store, and on the Users tab the grid's first block."""
+    """Per tab, the server's callbacks the browser sends when the period changes: those whose only input is the
+    page's `<tab>-query` Store, and its grid's first block (Users, Adoption)."""
     dependencies = session.get(f"{base}/_dash-dependencies").json()
     found = {}
     for tab in tabs:
-        wanted = [{"id": f"{tab}-query", "property": "data"}]
-        found[tab] = [d for d in dependencies if [dict(i) for i in d["inputs"]] in (wanted, [BLOCK_INPUT])
-                      and (d["inputs"][0] != BLOCK_INPUT or tab == "users")]  # fmt: skip
+        wanted = ([{"id": f"{tab}-query", "property": "data"}], block_input(tab))
+        found[tab] = [d for d in dependencies
+                      if [dict(i) for i in d["inputs"]] in wanted and not d.get("clientside_function")]  # fmt: skip
     return found
 
 
@@ -220,7 +224,8 @@ def callback_body(dependency: dict, tab: str, query: dict) -> dict:
     sys.path.insert(0, str(PROJECT))
     from tests.dash_payloads import payload
 
-    return payload(dependency, {f"{tab}-query.data": query, "users-grid.getRowsRequest": FIRST_BLOCK})
+    grid = block_input(tab)[0]["id"]
+    return payload(dependency, {f"{tab}-query.data": query, f"{grid}.getRowsRequest": FIRST_BLOCK})
 
 
 def answer_tab(session, base: str, tab: str, callbacks: list[dict], query: dict, pool: ThreadPoolExecutor) -> float:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dash
 import polars as pl
-from dash import Input, Output, State, dcc, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, no_update
 from flask import current_app
 
 from auth.session import audit
+from callbacks import grid_rows
 from callbacks._common import org_timezone, page_filters
 from callbacks._figures import (
     AGENT_COLOUR,
@@ -22,6 +23,7 @@ from callbacks._figures import (
     message_figure,
     title,
 )
+from callbacks._memo import memoised
 from callbacks._tab import register_tab
 from callbacks._url import keep_in_url
 from layouts import ids
@@ -265,7 +267,11 @@ def update_league(query: dict | None) -> list[dict]:
         filters = page_filters(query)
     except PeriodError:
         return []
-    return league_rows(adoption.adoption(filters, "team"))
+    return league_rows(adoption.adoption(filters, "team", compare=False))  # the table shows no change
+
+
+RECLAIM_KINDS = {"name": grid_rows.TEXT, "email": grid_rows.TEXT, "team": grid_rows.TEXT,
+                 "managers": grid_rows.TEXT, "last_active": grid_rows.TEXT, "idle_days": grid_rows.NUMBER}  # fmt: skip
 
 
 def reclaim_rows(frame: pl.DataFrame) -> list[dict]:
@@ -279,15 +285,30 @@ def seats_text(count: int) -> str:
     return seats if cost is None else f"{seats}: {format_usd(cost)} a month"
 
 
-def update_reclaim(query: dict | None) -> tuple:
-    """The scope's idle seats for the URL's idle days (the URL's teams and agents too; no period: as of today)
-    and their count."""
+def idle_seats(query: dict | None) -> pl.DataFrame:
+    """The scope's idle seats for the URL's idle days (the URL's teams and agents too; no period: as of today)."""
+    return adoption.reclaim(page_filters(query).scope, org_timezone(), reclaim_days(query))
+
+
+def update_reclaim(query: dict | None) -> str:
+    """How many seats are idle, and what they cost; the grid asks for its rows itself (`update_reclaim_rows`)."""
     try:
-        filters = page_filters(query)
+        return seats_text(idle_seats(query).height)
     except PeriodError as error:
-        return [], str(error)
-    frame = adoption.reclaim(filters.scope, org_timezone(), reclaim_days(query))
-    return reclaim_rows(frame), seats_text(frame.height)
+        return str(error)
+
+
+def update_reclaim_rows(request: dict | None, query: dict | None) -> dict:
+    """One block of the idle seats as the grid asks for it (AG Grid's infinite row model): a few thousand
+    rows sent whole made the tab's answer 2 MB, most of a warm answer's time."""
+    if not isinstance(request, dict):
+        return no_update
+    try:
+        frame = idle_seats(query)
+        page, count = grid_rows.block(frame, request, RECLAIM_KINDS)
+    except (PeriodError, grid_rows.TooMuchAsked):
+        return {"rowData": [], "rowCount": 0}
+    return {"rowData": reclaim_rows(page), "rowCount": count}
 
 
 def update_reclaim_search(days: object, search: str | None) -> str:
@@ -322,7 +343,7 @@ def tab_parts() -> list:
         ((Output(ids.ADOPTION_STICKINESS, "children"), Output(ids.ADOPTION_ACTIVE, "figure")), update_active),
         ((Output(ids.ADOPTION_COHORTS, "figure"),), update_cohorts),
         ((Output(ids.ADOPTION_LEAGUE, "rowData"),), update_league),
-        ((Output(ids.ADOPTION_RECLAIM, "rowData"), Output(ids.ADOPTION_RECLAIM_SUMMARY, "children")), update_reclaim),
+        ((Output(ids.ADOPTION_RECLAIM_SUMMARY, "children"),), update_reclaim),
         ((Output(ids.ADOPTION_AGENTS, "figure"),), update_agents),
         ((Output(ids.ADOPTION_MODELS, "rowData"),), update_models),
         (
@@ -339,8 +360,22 @@ def tab_parts() -> list:
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    """The tab's one data callback, the choice of idle days (into the URL) and the export."""
-    register_tab(app, Input(ids.ADOPTION_QUERY, "data"), tab_parts())
+    """The tab's one data callback, the idle seats' blocks, the choice of idle days (into the URL) and the export."""
+    query = Input(ids.ADOPTION_QUERY, "data")
+    register_tab(app, query, tab_parts())
+    app.callback(
+        Output(ids.ADOPTION_RECLAIM, "getRowsResponse"),
+        Input(ids.ADOPTION_RECLAIM, "getRowsRequest"),
+        State(ids.ADOPTION_QUERY, "data"),
+        prevent_initial_call=True,
+    )(memoised(update_reclaim_rows))
+    # A new period, scope or idle days: the grid forgets its blocks and asks again (assets/users_grid.js).
+    app.clientside_callback(
+        ClientsideFunction("telemetry", "refreshReclaimGrid"),
+        Output(ids.ADOPTION_RECLAIM_REFRESHED, "data"),
+        query,
+        prevent_initial_call=True,
+    )
     keep_in_url(
         app,
         ids.ADOPTION_NEW_SEARCH,

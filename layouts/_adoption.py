@@ -46,17 +46,30 @@ RECLAIM_COLUMNS = [
     {"field": "team", "headerName": "Team"},
     {"field": "managers", "headerName": "Manager", "minWidth": 140},
     {"field": "last_active", "headerName": "Last active",
-     "valueFormatter": {"function": "params.data.last_active_text"}},
+     # no data while the row's block is on its way
+     "valueFormatter": {"function": "params.data ? params.data.last_active_text : ''"}},
     {"field": "idle_days", "headerName": "Days idle", "type": "rightAligned", "filter": "agNumberColumnFilter",
      "minWidth": 120},
 ]  # fmt: skip
 
 
-def _grid(grid_id: str, columns: list[dict], empty: str, height: int) -> dag.AgGrid:
+# A grid's rows a block at a time from the server (AG Grid's infinite row model, as on the Users tab), sorted and
+# filtered there (callbacks/adoption.py `update_reclaim_rows`): thousands of idle seats sent whole made the tab's
+# answer megabytes.
+BLOCKS = {
+    "cacheBlockSize": 100,
+    "maxBlocksInCache": 20,
+    # dash-ag-grid answers the newest request only: a second one in flight would never be answered
+    "maxConcurrentDatasourceRequests": 1,
+}
+
+
+def _grid(grid_id: str, columns: list[dict], empty: str, height: int, blocks: bool = False) -> dag.AgGrid:
+    """A paged grid: its rows given whole by the tab's callback, or (`blocks`) asked of the server a block at a time."""
+    rows = {"rowModelType": "infinite", "getRowId": "params.data.user_id"} if blocks else {"rowData": []}
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
-        rowData=[],
         # headers wrap between words rather than cut short (a half-width card at 1280 px, a phone)
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110, "wrapHeaderText": True,
                        "autoHeaderHeight": True},  # fmt: skip
@@ -64,11 +77,13 @@ def _grid(grid_id: str, columns: list[dict], empty: str, height: int) -> dag.AgG
             "pagination": True,
             "paginationPageSize": 20,  # one of the page sizes AG Grid offers (20, 50, 100)
             "animateRows": False,
+            **(BLOCKS if blocks else {}),
             **grid_overlays(empty),
         },  # fmt: skip
         columnSize="responsiveSizeToFit",
         style={"height": f"{height}px"},
         className="ag-theme-quartz",
+        **rows,
     )
 
 
@@ -210,7 +225,8 @@ def adoption_section(query: dict) -> html.Section:
                 dbc.Col(section("Seats to reclaim",
                                 [reclaim_tools,
                                  loading_table(_grid(ids.ADOPTION_RECLAIM, RECLAIM_COLUMNS,
-                                                     "No idle seats in your scope.", 420))],
+                                                     "No idle seats in your scope.", 420, blocks=True)),
+                                 dcc.Store(id=ids.ADOPTION_RECLAIM_REFRESHED)],
                                 _about("People with access and no interaction in the last days, as of today",
                                        "adoption-reclaim-info", "seats to reclaim", "reclaim"))),
                 className="g-3 mt-1",

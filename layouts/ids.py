@@ -78,6 +78,7 @@ ADOPTION_RECLAIM = "adoption-reclaim"
 ADOPTION_RECLAIM_SUMMARY = "adoption-reclaim-summary"
 ADOPTION_RECLAIM_EXPORT = "adoption-reclaim-export"
 ADOPTION_RECLAIM_DOWNLOAD = "adoption-reclaim-download"
+ADOPTION_RECLAIM_REFRESHED = "adoption-reclaim-refreshed"  # when the grid last forgot its rows (clientside)
 ADOPTION_AGENTS = "adoption-agents"
 ADOPTION_MODELS = "adoption-models"
 ADOPTION_UPTAKE_AGENT = "adoption-uptake-agent"

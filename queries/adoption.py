@@ -160,20 +160,20 @@ def per(amount: Decimal | None, count: int | None) -> Decimal | None:
     return (Decimal(amount) / count).quantize(Decimal("0.000001"), ROUND_HALF_UP)
 
 
-def adoption(filters: Filters, by: str = "org", today: dt.date | None = None) -> pl.DataFrame:
+def adoption(filters: Filters, by: str = "org", today: dt.date | None = None, compare: bool = True) -> pl.DataFrame:
     """Per key: label, the funnel, average dau / wau / mau, stickiness, interactions, cost, cost per active person
-    and per interaction, and both for the comparison period (`previous_cost_per_active_usd`, ...)."""
+    and per interaction, and (`compare`) both for the comparison period (`previous_cost_per_active_usd`, ...)."""
     keys = funnel(filters, by, today)
     sticky = stickiness(active_days(filters, by, today))
     spent = costs(filters, by)
-    before = costs(filters.for_period(filters.period.previous()), by).select(
-        "key",
-        pl.col("cost_per_active_usd").alias("previous_cost_per_active_usd"),
-        pl.col("cost_per_interaction_usd").alias("previous_cost_per_interaction_usd"),
-    )
-    joined = (
-        keys.join(sticky, on="key", how="left").join(spent, on="key", how="left").join(before, on="key", how="left")
-    )
+    joined = keys.join(sticky, on="key", how="left").join(spent, on="key", how="left")
+    if compare:
+        before = costs(filters.for_period(filters.period.previous()), by).select(
+            "key",
+            pl.col("cost_per_active_usd").alias("previous_cost_per_active_usd"),
+            pl.col("cost_per_interaction_usd").alias("previous_cost_per_interaction_usd"),
+        )
+        joined = joined.join(before, on="key", how="left")
     filled = joined.with_columns(pl.col("dau", "wau", "mau").fill_null(0.0), pl.col("interactions").fill_null(0))
     everyone = summary(filters)["active_users"][0]
     share = (pl.col("active_users").fill_null(0) / everyone) if everyone else pl.lit(None, pl.Float64)
@@ -186,8 +186,10 @@ def labels(by: str, keys: pl.Series) -> pl.Series:
     if by == "org":
         return pl.Series("label", ["Organization"] * len(keys), pl.String)
     table, column = ("teams", "team_id") if by == "team" else ("agents", "agent_id")
-    names = dict(directory_table(table).select(column, "name").iter_rows())
-    return pl.Series("label", [names.get(key) or key for key in keys], pl.String)
+    named = directory_table(table).filter(pl.col("name").is_not_null() & (pl.col("name") != ""))
+    names = named.unique(column, keep="last", maintain_order=True)  # as a dict of them would (ids are unique)
+    # an agent's uptake has a key a day: replaced in Polars, not looked up a key at a time in Python
+    return keys.cast(pl.String).replace(names[column], names["name"]).alias("label")
 
 
 def cohorts(filters: Filters, today: dt.date | None = None) -> pl.DataFrame:

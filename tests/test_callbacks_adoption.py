@@ -42,13 +42,22 @@ def test_cohorts_and_the_league_table_of_a_manager(signed_in):
 def test_seats_to_reclaim_and_their_export(signed_in, app):
     app.config["SEAT_COST_USD"] = 20
     with signed_in("legal_manager"):
-        rows, summary = adoption.update_reclaim(WEEK)
+        summary = adoption.update_reclaim(WEEK)
+        block = adoption.update_reclaim_rows({"startRow": 0, "endRow": 100}, WEEK)
+        by_name_first = {"startRow": 0, "endRow": 1, "sortModel": [{"colId": "name", "sort": "asc"}]}
+        by_name = adoption.update_reclaim_rows(by_name_first, WEEK)
+        named = {"name": {"filterType": "text", "type": "contains", "filter": "LEGAL"}}
+        legal = adoption.update_reclaim_rows({"startRow": 0, "endRow": 100, "filterModel": named}, WEEK)
+        assert adoption.update_reclaim_rows(None, WEEK) is no_update
         download = adoption.export_reclaim(1, WEEK)
         assert adoption.export_reclaim(None, WEEK) is no_update
-    assert [(row["name"], row["last_active_text"]) for row in rows] == [
+    assert [(row["name"], row["last_active_text"]) for row in block["rowData"]] == [
         ("Noa Never", "never"),
         ("Lee Legal", "4 Mar 2026"),
     ]
+    assert block["rowCount"] == 2
+    assert ([row["name"] for row in by_name["rowData"]], by_name["rowCount"]) == (["Lee Legal"], 2)
+    assert ([row["name"] for row in legal["rowData"]], legal["rowCount"]) == (["Lee Legal"], 1)
     assert summary == "2 seats to reclaim: $40.00 a month"
     assert download["filename"].startswith("telemetry-seats-idle-30-days-")
     lines = download["content"].splitlines()

@@ -32,12 +32,12 @@ def top_teams(client, deps: list[dict], values: dict = WEEK) -> dict[str, int]:
 
 
 def tab_bodies(deps: list[dict], query: dict) -> list[dict]:
-    """Every data callback of every tab (those whose only input is the tab's query store), for `query`."""
+    """Every data callback of every tab (the server's whose only input is the tab's query store), for `query`."""
     bodies = []
     for tab in TABS:
         wanted = [{"id": f"{tab}-query", "property": "data"}]
         for dependency in deps:
-            if [dict(item) for item in dependency["inputs"]] == wanted:
+            if [dict(item) for item in dependency["inputs"]] == wanted and not dependency.get("clientside_function"):
                 bodies.append(dp.payload(dependency, {f"{tab}-query.data": query}))
     return bodies
 

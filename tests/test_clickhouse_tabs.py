@@ -75,6 +75,8 @@ def _tab_callbacks(app) -> dict[str, dict]:
     found = {}
     for dependency in dependencies(app):
         inputs = dependency["inputs"]
+        if dependency.get("clientside_function"):
+            continue  # the browser's own (a grid told to forget its rows)
         if len(inputs) == 1 and inputs[0]["property"] == "data" and inputs[0]["id"] in app.extensions[_TABS]:
             found[inputs[0]["id"]] = dependency
     return found
@@ -89,6 +91,7 @@ def _answers(app, queries: list[dict]) -> dict:
     assert set(tabs) == {ids.DASHBOARD_QUERY, ids.ANALYTICS_QUERY, ids.BILLING_QUERY, ids.USERS_QUERY,
                          ids.ADOPTION_QUERY}  # fmt: skip
     grid = dp.find(deps, rf"{ids.USERS_GRID}\.getRowsResponse")
+    seats = dp.find(deps, rf"{ids.ADOPTION_RECLAIM}\.getRowsResponse")
     detail = dp.find(deps, rf"{ids.USERS_DETAIL}\.is_open")
     exports = [dp.find(deps, rf"^{ids.USERS_DOWNLOAD}\.data$"), dp.find(deps, rf"^{ids.ADOPTION_RECLAIM_DOWNLOAD}\.")]
     found = {}
@@ -98,6 +101,9 @@ def _answers(app, queries: list[dict]) -> dict:
         rows = {"startRow": 0, "endRow": 100, "sortModel": [{"colId": "cost_usd", "sort": "desc"}], "filterModel": {}}
         found[n, "grid"] = _posted(client, grid, {f"{ids.USERS_GRID}.getRowsRequest": rows,
                                                  f"{ids.USERS_QUERY}.data": query})  # fmt: skip
+        seats_block = {"startRow": 0, "endRow": 1000, "sortModel": [], "filterModel": {}}
+        found[n, "seats"] = _posted(client, seats, {f"{ids.ADOPTION_RECLAIM}.getRowsRequest": seats_block,
+                                                   f"{ids.ADOPTION_QUERY}.data": query})  # fmt: skip
         first = found[n, "grid"]["response"][ids.USERS_GRID]["getRowsResponse"]["rowData"][:1]
         found[n, "person"] = _posted(client, detail, {f"{ids.USERS_GRID}.selectedRows": first,
                                                      f"{ids.USERS_QUERY}.data": query})  # fmt: skip
