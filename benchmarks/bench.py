@@ -67,6 +67,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         default="duckdb",
         help="the server's backend: chdb answers from --chdb-path (clickhouse-load of --data)",
     )
+    parser.add_argument("--cold-only", action="store_true", help="no warm answers (chDB keeps no answers)")
     parser.add_argument("--chdb-path", type=Path, help="the chDB engine's folder (CHDB_PATH), with --backend chdb")
     parser.add_argument("--clickhouse-database", default="telemetry", help="CLICKHOUSE_DATABASE, with --backend chdb")
     args = parser.parse_args(argv)
@@ -459,8 +460,9 @@ def main(argv: list[str] | None = None) -> None:
                 before = cpu_seconds(server.pid)
                 cold.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
                 cpu.append(cpu_seconds(server.pid) - before)
-                warm.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
-            ours[tab, span_name] = (*quantiles(cold), *quantiles(warm))
+                if not args.cold_only:
+                    warm.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
+            ours[tab, span_name] = (*quantiles(cold), *(quantiles(warm) if warm else (float("nan"),) * 2))
             cold_cpu[tab, span_name] = quantiles(cpu)
             cpu_median, cpu_p95 = cold_cpu[tab, span_name]
             print(f"  {tab} | {span_name} | " + " | ".join(f"{v:.1f}" for v in ours[tab, span_name])
