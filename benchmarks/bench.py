@@ -32,6 +32,7 @@ from datetime import date, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 
+import psutil
 import serving  # benchmarks/serving.py, beside this file
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,19 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--data", type=Path, help="a built data folder to measure instead of the generated demo")
     parser.add_argument("--tabs", nargs="+", choices=TABS, default=list(TABS), help="only these tabs")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--backend",
+        choices=("duckdb", "chdb"),
+        default="duckdb",
+        help="the server's backend: chdb answers from --chdb-path (clickhouse-load of --data)",
+    )
+    parser.add_argument("--cold-only", action="store_true", help="no warm answers (chDB keeps no answers)")
+    parser.add_argument("--chdb-path", type=Path, help="the chDB engine's folder (CHDB_PATH), with --backend chdb")
+    parser.add_argument("--clickhouse-database", default="telemetry", help="CLICKHOUSE_DATABASE, with --backend chdb")
+    args = parser.parse_args(argv)
+    if args.backend == "chdb" and (args.chdb_path is None or args.data is None):
+        parser.error("--backend chdb needs --chdb-path and --data (the Parquet folder it was loaded from)")
+    return args
 
 
 # --- Data ------------------------------------------------------------------------------------------
@@ -138,9 +151,20 @@ def people(folder: Path) -> tuple[dict, dict]:
     return admin, manager
 
 
-def start_server(folder: Path, scratch: Path, duckdb_threads: int):
+def backend_env(args: argparse.Namespace, folder: Path, scratch: Path) -> dict[str, str]:
+    """The server's backend settings: DuckDB over `folder`, or chDB at --chdb-path with a data folder of its own
+    (the app's lock, caches and quarantine; no events: they are in ClickHouse)."""
+    if args.backend == "duckdb":
+        return {"TELEMETRY_DATA_DIR": str(folder)}
+    (scratch / "app").mkdir(exist_ok=True)
+    return {"TELEMETRY_DATA_DIR": str(scratch / "app"), "TELEMETRY_BACKEND": "chdb",
+            "CHDB_PATH": str(args.chdb_path.resolve()), "CLICKHOUSE_DATABASE": args.clickhouse_database}  # fmt: skip
+
+
+def start_server(folder: Path, scratch: Path, duckdb_threads: int, backend: dict[str, str] | None = None):
     """The app under gunicorn in its own process (one worker, THREADS threads), as in production; answers
-    the process, its URL and the admin and manager it has accounts for."""
+    the process, its URL and the admin and manager it has accounts for. `backend` (`backend_env`) replaces
+    the DuckDB data folder's settings."""
     from auth.passwords import hash_password
     from auth.store import Store
 
@@ -150,7 +174,7 @@ def start_server(folder: Path, scratch: Path, duckdb_threads: int):
     store.create_account(admin["email"], admin["user_id"], "admin", hashed)
     store.create_account(manager["email"], manager["user_id"], "manager", hashed)
     env = {"TELEMETRY_DATA_DIR": str(folder), "TELEMETRY_ACCOUNTS_DB": str(accounts_db), "SECRET_KEY": "bench",
-           "ORG_TIMEZONE": TZ, "TELEMETRY_DUCKDB_THREADS": str(duckdb_threads)}  # fmt: skip
+           "ORG_TIMEZONE": TZ, "TELEMETRY_DUCKDB_THREADS": str(duckdb_threads)} | (backend or {})  # fmt: skip
     port, log = serving.free_port(), scratch / "gunicorn.log"
     server = serving.serve("benchmarks.bench_server:create()", env, port, 1, THREADS, log)
     base = f"http://127.0.0.1:{port}"
@@ -226,6 +250,16 @@ def callback_body(dependency: dict, tab: str, query: dict) -> dict:
 
     grid = block_input(tab)[0]["id"]
     return payload(dependency, {f"{tab}-query.data": query, f"{grid}.getRowsRequest": FIRST_BLOCK})
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process tree (the server: gunicorn and its worker) so far."""
+    total = 0.0
+    for process in serving.tree(pid):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def answer_tab(session, base: str, tab: str, callbacks: list[dict], query: dict, pool: ThreadPoolExecutor) -> float:
@@ -396,7 +430,7 @@ def main(argv: list[str] | None = None) -> None:
     results = cache.result_cache()
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
-        server, base, who = start_server(folder, scratch, args.duckdb_threads)
+        server, base, who = start_server(folder, scratch, args.duckdb_threads, backend_env(args, folder, scratch))
         app = in_process_app(folder, scratch, args.duckdb_threads)
         sessions = {role: login(base, who[role]["email"]) for role in who}
         callbacks = tab_callbacks(sessions["admin"], base, tuple(args.tabs))
@@ -423,22 +457,31 @@ def main(argv: list[str] | None = None) -> None:
                                for _sample in range(args.samples)]
             for tab in args.tabs for span_name, span in SPANS.items()
         }  # fmt: skip
-        ours = {}
+        ours, cold_cpu = {}, {}
         for (tab, span_name), samples in plan.items():
-            cold, warm = [], []
+            cold, warm, cpu = [], [], []
             for role, query in samples:
                 control(base, "cold")  # no kept results, callback outputs or row selections
+                before = cpu_seconds(server.pid)
                 cold.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
-                warm.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
-            ours[tab, span_name] = (*quantiles(cold), *quantiles(warm))
-            print(f"  {tab} | {span_name} | " + " | ".join(f"{v:.1f}" for v in ours[tab, span_name]), flush=True)
+                cpu.append(cpu_seconds(server.pid) - before)
+                if not args.cold_only:
+                    warm.append(answer_tab(sessions[role], base, tab, callbacks[tab], query, pool))
+            ours[tab, span_name] = (*quantiles(cold), *(quantiles(warm) if warm else (float("nan"),) * 2))
+            cold_cpu[tab, span_name] = quantiles(cpu)
+            cpu_median, cpu_p95 = cold_cpu[tab, span_name]
+            print(f"  {tab} | {span_name} | " + " | ".join(f"{v:.1f}" for v in ours[tab, span_name])
+                  + f" | cold CPU median {cpu_median:.0f} ms, p95 {cpu_p95:.0f} ms", flush=True)  # fmt: skip
         # the server's memory before the raw baseline, whose scans of the raw events use much more
         server_rss = serving.high_water_marks(server.pid) / 2**20
         server_now = [value / 2**20 for value in serving.rss_and_pss(server.pid)]
         # Before the baselines too: pandas' child fills 16 GiB and pushes the event files out of the page
         # cache (the export measured after it took 13.4 s, the same code before it 7-8 s).
-        export = time_export(folder, first, last)
-        print(f"full-year per-user Excel report: {export[0]:.1f} s, peak RSS {export[1]:,} MiB, {export[2]:,} bytes")
+        if args.backend == "duckdb":
+            export = time_export(folder, first, last)
+            print(f"full-year per-user Excel report: {export[0]:.1f} s, peak RSS {export[1]:,} MiB, {export[2]:,} B")
+        else:  # `flask report` is a second process: it cannot open the chDB engine the server holds
+            export = None
         rows = []
         for (tab, span_name), samples in plan.items():
             raw = []
@@ -493,7 +536,7 @@ def main(argv: list[str] | None = None) -> None:
                     )
         pool.shutdown()
 
-    extra = {"rollup_build": rollup_build, "export": export, "raw_samples": raw_samples}
+    extra = {"rollup_build": rollup_build, "export": export, "raw_samples": raw_samples, "cold_cpu": cold_cpu}
     extra["server_now"] = server_now
     table = render(args, events, folder, generated, rows, pandas_rows, server_rss, rss_mib(), extra)
     print(table)
@@ -523,6 +566,15 @@ def _rollup_line(build: tuple[float | None, int]) -> str:
     return f"- Full rollup build (`flask --app app rollup`): {build[0]:.1f} s, peak RSS {build[1]:,} MiB"
 
 
+def _export_line(export: tuple[float, int, int] | None) -> str:
+    if export is None:
+        return "- Full-year per-user Excel report: not timed on chDB (`flask report` cannot open the server's engine)"
+    return (
+        f"- Full-year per-user Excel report (`flask report --format xlsx`, summary + per user + not adopted): "
+        f"{export[0]:.1f} s, peak RSS {export[1]:,} MiB, {export[2] / 1024:,.0f} KiB file"
+    )
+
+
 def merge(existing: str, events: int, section: str) -> str:
     """RESULTS.md with this size's section put in (replacing the previous run's) and the header renewed."""
     found = {
@@ -541,18 +593,21 @@ def render(args, events, folder, generated, rows, pandas_rows, server_rss, total
         "",
         f"`python benchmarks/bench.py --events {args.events} --samples {args.samples}` on {date.today():%Y-%m-%d}: "
         f"{events:,} demo events over {args.days} days (org time zone {TZ}), {args.samples} samples per cell "
-        f"({extra['raw_samples']} for the raw baselines).",
+        f"({extra['raw_samples']} for the raw baselines); backend: {args.backend}.",
         "",
         "### Tabs",
         "",
-        "| tab | period | cold median | cold p95 | warm median | warm p95 | raw DuckDB median | raw DuckDB p95 "
-        "| cold / raw (p95) | warm / raw (p95) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "Cold CPU: the server's CPU time (user + system, gunicorn and its worker) per cold answer.",
+        "",
+        "| tab | period | cold median | cold p95 | cold CPU median | cold CPU p95 | warm median | warm p95 "
+        "| raw DuckDB median | raw DuckDB p95 | cold / raw (p95) | warm / raw (p95) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for tab, span, cm, cp, wm, wp, rm, rp in rows:
         rp = rp or float("nan")  # no raw baseline in this run
+        um, up = extra["cold_cpu"][tab, span]
         lines.append(
-            f"| {tab} | {span} | {cm:.0f} | {cp:.0f} | {wm:.1f} | {wp:.1f} | {rm:.0f} | {rp:.0f} "
+            f"| {tab} | {span} | {cm:.0f} | {cp:.0f} | {um:.0f} | {up:.0f} | {wm:.1f} | {wp:.1f} | {rm:.0f} | {rp:.0f} "
             f"| {cp / rp:.3f} | {wp / rp:.4f} |"
         )
     if pandas_rows:
@@ -595,8 +650,7 @@ def render(args, events, folder, generated, rows, pandas_rows, server_rss, total
         "### Rollups and export",
         "",
         _rollup_line(extra["rollup_build"]),
-        f"- Full-year per-user Excel report (`flask report --format xlsx`, summary + per user + not adopted): "
-        f"{extra['export'][0]:.1f} s, peak RSS {extra['export'][1]:,} MiB, {extra['export'][2] / 1024:,.0f} KiB file",
+        _export_line(extra["export"]),
         f"<!-- /events:{args.events} -->",
         "",
     ]

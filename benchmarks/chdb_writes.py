@@ -49,7 +49,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--freshness", type=int, default=40, help="OTLP posts timed until visible")
     parser.add_argument("--work", type=Path, help="folder for inputs and targets (default: a temporary one)")
     parser.add_argument("--freshness-on", type=Path, nargs=2, metavar=("CHDB_PATH", "DATA_DIR"),
-                        help="only the freshness, on a chDB database `bench` and its data folder")  # fmt: skip
+                        help="only the freshness, on a chDB database (--database) and its data folder")
+    parser.add_argument("--database", default="bench", help="CLICKHOUSE_DATABASE, with --freshness-on")  # fmt: skip
     parser.add_argument("--python", default=sys.executable)
     args = parser.parse_args(argv)
     args.otlp_events, args.before = 0, None  # what ingest.make_inputs reads
@@ -134,7 +135,7 @@ def freshness(chdb_path: Path, data_dir: Path, args) -> dict:
     from data import schema
 
     token = "bench-ingest-token-0123456789abcdef"
-    os.environ |= {"TELEMETRY_BACKEND": "chdb", "CHDB_PATH": str(chdb_path), "CLICKHOUSE_DATABASE": "bench"}
+    os.environ |= {"TELEMETRY_BACKEND": "chdb", "CHDB_PATH": str(chdb_path), "CLICKHOUSE_DATABASE": args.database}
     config = {"DATA_DIR": str(data_dir), "SECRET_KEY": "bench", "ORG_TIMEZONE": args.tz, "INGEST_TOKEN": token,
               "ACCOUNTS_DB": str(data_dir / "accounts.sqlite")}  # fmt: skip
     app = create_app(config, with_dash=False)

@@ -32,11 +32,12 @@ from queries.filters import (
 )
 from queries.period import PRESETS, Period, PeriodError, preset_period, today_local
 from reports.build import report_for_account
-from reports.jobs import JobRefused, ReportJobs
+from reports.jobs import JobRefused, ReportJobs, ThreadJobs, cancelled
 from reports.request import ReportError, ReportRequest, read_ticket, sign_ticket
 
 SHOWN = "shown"
 SESSION_ENDED = "Your session has ended; sign in again to generate reports."
+CANCELLED = "Cancelled."
 JOBS_EXTENSION = "telemetry_report_jobs"
 NO_JOB = -1  # the job handle of a refused request: nothing to poll, cancel or kill
 BILLING_CHOICES = 12
@@ -137,6 +138,8 @@ def generate_report(set_progress: Callable, n_clicks: int | None, ticket: str | 
         def progress(done: int, total: int, step: str) -> None:
             if session_ended(sid):  # signed out, or timed out, while the report was being built
                 raise ReportError(SESSION_ENDED)
+            if cancelled():  # a job on a thread (chDB), cancelled: it ends here
+                raise ReportError(CANCELLED)
             set_progress((int(100 * done / max(total, 1)), f"{step}…"))
 
         report = report_for_account(ask, account, progress)
@@ -188,6 +191,42 @@ class SpawningDiskcacheManager(DiskcacheManager):
         return job is not None and int(job) > 0 and super().job_running(job)
 
 
+class ThreadDiskcacheManager(DiskcacheManager):
+    """Dash's disk-cache manager with each job on a thread of this process (`ThreadJobs`), for chDB, whose
+    engine only the server's process can open; the same limits, refusals and cancelling (at the job's next
+    step) as `SpawningDiskcacheManager`."""
+
+    def __init__(self, cache: diskcache.Cache, jobs: ThreadJobs, expire: int | None = None) -> None:
+        super().__init__(cache, expire=expire)
+        self.jobs = jobs
+
+    def call_job_fn(self, key, job_fn, args, context):
+        account = current_account()
+        progress_key = self._make_progress_key(key)
+
+        def run() -> None:
+            job_fn(key, progress_key, args, context)
+            if cancelled():  # nobody polls a cancelled job: its answer is not kept
+                self.clear_cache_entry(key)
+                self.clear_cache_entry(progress_key)
+
+        try:
+            return self.jobs.start(account.email, getattr(account, "sid", None), run, session_ended)
+        except JobRefused as refused:
+            self.handle.set(key, (no_update, str(refused)))
+            return NO_JOB
+
+    def terminate_job(self, job):
+        if job is not None and int(job) > 0:
+            self.jobs.stop(int(job))
+
+    def terminate_unhealthy_job(self, job):
+        return False
+
+    def job_running(self, job):
+        return job is not None and int(job) > 0 and self.jobs.is_running(int(job))
+
+
 def stop_jobs_at_logout(sender: Flask, user: object = None, **_extra) -> None:
     """Flask-Login's user_logged_out: the session's report jobs end with it, in whichever worker they run."""
     jobs, sid = sender.extensions.get(JOBS_EXTENSION), getattr(user, "sid", None)
@@ -215,15 +254,32 @@ def _background_job(config: dict, make_app: Callable[..., Flask]) -> Callable:
     return generate_report_job
 
 
+def _thread_job(server: Flask) -> Callable:
+    """The job on a thread of the server's process (chDB): the server's own app answers it."""
+
+    def generate_report_job(set_progress, n_clicks, ticket):
+        with server.app_context():
+            return generate_report(set_progress, n_clicks, ticket)
+
+    return generate_report_job
+
+
 def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
     """Wire the dialog; `make_app` (the app factory) builds each report job's own app in its process."""
     server = app.server
     folder = Path(server.config["DATA_DIR"]) / ".cache" / "reports"
-    jobs = ReportJobs(folder / "jobs", int(server.config["REPORT_MAX_JOBS"]))
+    max_jobs = int(server.config["REPORT_MAX_JOBS"])
+    if server.config.get("BACKEND") == "chdb":  # one process holds chDB's engine: jobs are its threads
+        jobs = ThreadJobs(max_jobs)
+        manager = ThreadDiskcacheManager(diskcache.Cache(str(folder)), jobs, expire=3600)
+        job = _thread_job(server)
+    else:
+        jobs = ReportJobs(folder / "jobs", max_jobs)
+        manager = SpawningDiskcacheManager(diskcache.Cache(str(folder)), jobs, expire=3600)
+        job_config = {key: server.config.get(key) for key in JOB_CONFIG_KEYS}
+        job = _background_job(job_config | {"DATA_DIR": str(server.config["DATA_DIR"])}, make_app)
     server.extensions[JOBS_EXTENSION] = jobs
     user_logged_out.connect(stop_jobs_at_logout, server)
-    manager = SpawningDiskcacheManager(diskcache.Cache(str(folder)), jobs, expire=3600)
-    job_config = {key: server.config.get(key) for key in JOB_CONFIG_KEYS} | {"DATA_DIR": str(server.config["DATA_DIR"])}
     app.callback(
         Output(ids.REPORT_DIALOG, "is_open"),
         Input(ids.REPORT_OPEN, "n_clicks"),
@@ -276,4 +332,4 @@ def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
         cancel=[Input(ids.REPORT_CANCEL, "n_clicks")],
         interval=500,
         prevent_initial_call=True,
-    )(_background_job(job_config, make_app))
+    )(job)

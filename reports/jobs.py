@@ -1,6 +1,8 @@
 """Report jobs that are running: one an account, REPORT_MAX_JOBS in all, shared by every worker process.
 
-Each job is a process (about 250 MB), so the limit is checked before it is started. The register is a
+Each job is a process (about 250 MB), so the limit is checked before it is started. On chDB a job cannot be a
+process (chDB's engine opens its data path in one process only: the server's), so there each job is a thread of
+the server (`ThreadJobs`, the same rules, one process so one register in memory). The register of processes is a
 folder of small files, one per running job (`<pid>.json`: the process's start time, the account and
 its session), changed only under an exclusive `flock` on `lock` in the same folder, so gunicorn's
 workers see one register. A job whose process has ended (or is a zombie, or whose pid now belongs to
@@ -10,10 +12,13 @@ another process) no longer counts, whoever started it: nothing has to remember t
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -153,3 +158,92 @@ def _kill(job: Job) -> None:
             process.wait()
     except psutil.Error:
         pass
+
+
+_cancel: ContextVar[threading.Event | None] = ContextVar("report_job_cancel", default=None)
+
+
+def cancelled() -> bool:
+    """Whether the job this thread runs (`ThreadJobs`) was cancelled: a thread cannot be killed, so the job
+    checks this at each step and ends there."""
+    event = _cancel.get()
+    return event is not None and event.is_set()
+
+
+@dataclass(frozen=True)
+class ThreadJob:
+    id: int
+    account: str
+    sid: str | None
+    thread: threading.Thread
+    cancel: threading.Event
+
+
+class ThreadJobs:
+    """The register of report jobs run on threads of this process (the chDB backend, which serves from one
+    process), allowing `max_jobs` at once and one an account, as `ReportJobs`. A stopped job is asked to end
+    (`cancelled`) and no longer counts: it ends at its next step."""
+
+    def __init__(self, max_jobs: int = DEFAULT_MAX_JOBS) -> None:
+        self.max_jobs = max_jobs
+        self._jobs: dict[int, ThreadJob] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def start(self, account: str, sid: str | None, run: Callable[[], None], ended: Callable[[str], bool]) -> int:
+        """Run `run` on a thread of its own if the account has no job running and a slot is free; answer the
+        job's id, or raise JobRefused. Jobs of sessions that `ended` stop first."""
+        with self._lock:
+            self._stop_ended(ended)
+            jobs = self._running()
+            if any(job.account == account for job in jobs):
+                raise JobRefused(OWN_JOB_RUNNING)
+            if len(jobs) >= self.max_jobs:
+                raise JobRefused(server_busy(self.max_jobs))
+            job_id, cancel = next(self._ids), threading.Event()
+
+            def job() -> None:
+                _cancel.set(cancel)
+                run()
+
+            thread = threading.Thread(target=job, name=f"report-job-{job_id}", daemon=True)
+            self._jobs[job_id] = ThreadJob(job_id, account, sid, thread, cancel)
+            thread.start()
+            return job_id
+
+    def running(self) -> list[ThreadJob]:
+        with self._lock:
+            return self._running()
+
+    def is_running(self, job_id: int) -> bool:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return job is not None and job.thread.is_alive()
+
+    def stop(self, job_id: int) -> None:
+        """Ask a job to end (at its next step); an id that is not a running job is left alone."""
+        with self._lock:
+            job = self._jobs.pop(job_id, None)
+            if job is not None:
+                job.cancel.set()
+
+    def stop_session(self, sid: str) -> int:
+        """Ask every job started from this session to end (at logout); how many there were."""
+        return self.stop_ended(lambda candidate: candidate == sid)
+
+    def stop_ended(self, ended: Callable[[str], bool]) -> int:
+        """Ask every job whose session has ended to end; how many there were."""
+        with self._lock:
+            return self._stop_ended(ended)
+
+    def _stop_ended(self, ended: Callable[[str], bool]) -> int:
+        stopped = [job for job in self._running() if job.sid is not None and ended(job.sid)]
+        for job in stopped:
+            job.cancel.set()
+            del self._jobs[job.id]
+        return len(stopped)
+
+    def _running(self) -> list[ThreadJob]:
+        for job_id in [job.id for job in self._jobs.values() if not job.thread.is_alive()]:
+            del self._jobs[job_id]
+        return list(self._jobs.values())

@@ -207,6 +207,19 @@ def test_clickhouse_init_and_load_commands_load_a_data_folder_once(chdb, data_di
     assert _totals(chdb, CLI) == first
 
 
+def test_a_load_inserts_the_dates_clickhouse_lacks_and_checks_the_ids_of_those_it_has(chdb, data_dir) -> None:
+    """The hand-made org's 9 events on 6 UTC dates loaded, then one date's 2 events taken out (a folder that grew,
+    or a load that failed there): loading again inserts those 2 and finds the other 7 already there."""
+    database = f"{CLI}_partial"
+    init(chdb, database, TZ)
+    assert load(chdb, database, data_dir).events == 9
+    chdb.command(f"delete from {database}.events where toDate(ts) = '2026-03-02'")  # noqa: S608
+    assert _totals(chdb, database)["events"] == 7
+    again = load(chdb, database, data_dir)
+    assert (again.events, again.duplicates, again.dates) == (2, 7, 6)
+    assert _totals(chdb, database)["events"] == 9
+
+
 def test_clickhouse_commands_need_chdb_path_or_a_server(app) -> None:
     done = app.test_cli_runner().invoke(args=["clickhouse-init"])
     assert done.exit_code != 0

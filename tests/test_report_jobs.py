@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from app import ConfigError, create_app
 from callbacks import report
-from reports.jobs import OWN_JOB_RUNNING, JobRefused, ReportJobs, server_busy
+from reports.jobs import OWN_JOB_RUNNING, JobRefused, ReportJobs, ThreadJobs, cancelled, server_busy
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS
 
@@ -184,3 +185,55 @@ def test_the_total_is_a_setting(monkeypatch, data_dir):
     monkeypatch.setenv("TELEMETRY_REPORT_MAX_JOBS", "0")
     with pytest.raises(ConfigError, match="TELEMETRY_REPORT_MAX_JOBS"):
         create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test"})
+
+
+def test_jobs_on_threads_keep_the_same_rules(tmp_path):
+    """chDB's register (jobs on threads of the server): one an account, the setting in all, a cancelled job
+    told at its next step, a finished one's slot free again."""
+    jobs = ThreadJobs(max_jobs=2)
+    go_on = {name: threading.Event() for name in ("ada", "bob", "cy")}
+    told: dict[str, bool] = {}
+
+    def job(name: str):
+        def run() -> None:
+            go_on[name].wait()
+            told[name] = cancelled()
+
+        return run
+
+    ada = jobs.start("ada@x", "s1", job("ada"), never_ended)
+    with pytest.raises(JobRefused, match=OWN_JOB_RUNNING):
+        jobs.start("ada@x", "s1-other-tab", job("ada"), never_ended)
+    bob = jobs.start("bob@x", "s2", job("bob"), never_ended)
+    with pytest.raises(JobRefused, match=server_busy(2)):
+        jobs.start("cy@x", "s3", job("cy"), never_ended)
+    assert jobs.is_running(ada) and jobs.is_running(bob)
+    threads = [job.thread for job in jobs.running()]
+    jobs.stop(ada)  # Cancel: the slot is free at once, the thread ends at its next step
+    cy = jobs.start("cy@x", "s3", job("cy"), lambda sid: sid == "s2")  # bob's session has ended
+    assert [job.account for job in jobs.running()] == ["cy@x"]
+    threads += [job.thread for job in jobs.running()]
+    for name in go_on:
+        go_on[name].set()
+    for thread in threads:
+        thread.join()
+    assert told == {"ada": True, "bob": True, "cy": False}
+    assert not jobs.is_running(cy) and jobs.running() == []
+
+
+def test_a_job_on_a_thread_ends_at_its_next_step_once_cancelled():
+    jobs, step_reached, outcome = ThreadJobs(), threading.Event(), {}
+    resume = threading.Event()
+
+    def run() -> None:
+        step_reached.set()
+        resume.wait()
+        outcome["cancelled"] = cancelled()
+
+    job = jobs.start("ada@x", "s1", run, never_ended)
+    step_reached.wait()
+    thread = jobs.running()[0].thread
+    jobs.stop(job)
+    resume.set()
+    thread.join()
+    assert outcome == {"cancelled": True} and jobs.running() == []

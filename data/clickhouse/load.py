@@ -90,10 +90,17 @@ def _new_events(connection: ChdbConnection, name: str, day: dt.date, frame: pl.D
     return frame.join(ids, on="event_id", how="anti", maintain_order="left")
 
 
+def _dates_held(connection: ChdbConnection, name: str) -> set[dt.date]:
+    """The UTC dates ClickHouse holds events of: only those need their ids read (a first load reads none)."""
+    held = connection.arrow(f"select distinct toDate(ts) as day from {name}.events")  # noqa: S608
+    return set(held.column("day").to_pylist())
+
+
 def load_events(connection: ChdbConnection, database: str, data_dir: Path, loaded: Loaded) -> None:
     """Every UTC date's events not in ClickHouse yet, in batches of whole dates."""
     name = database_name(database)
     pending: list[pl.DataFrame] = []
+    held = _dates_held(connection, name)
 
     def flush() -> None:
         if pending:
@@ -103,7 +110,7 @@ def load_events(connection: ChdbConnection, database: str, data_dir: Path, loade
 
     for day in schema.partition_dates(data_dir):
         frame = _date_events(data_dir, day)
-        new = _new_events(connection, name, day, frame)
+        new = _new_events(connection, name, day, frame) if day in held else frame
         loaded.duplicates += frame.height - new.height
         loaded.dates += 1
         if new.height:

@@ -1,43 +1,69 @@
 -- Daily, weekly and monthly active people per local day of the period up to {judged_end}, per organisation, team
--- or agent ({by}) (as ../adoption_active_days.sql): each day's window (1, 7 or 28 days ending on it) merges the
--- day sets (uniqExact states) of its days, so people are counted once per window. Every day of every key active
--- in the windows, zeros included.
-with windows as (
-    select
-        day + pair.2 as window_end,
-        pair.1 as length,
+-- or agent ({by}) (as ../adoption_active_days.sql), from the people's active days (user_day), each person counted
+-- once per window. A person active on day d is in the windows of L days (1, 7, 28) that end on d .. d + L - 1;
+-- over a person's active days those runs of window ends join, so each run adds 1 where it starts and takes 1 back
+-- the day after it ends (a day whose previous active day is L or more days before starts a run; one whose next
+-- is L or more days after ends one). The people of a window are the running sum of those steps up to its last
+-- day: one pass over the person-days, no sets merged. Every day of every key active in the windows, zeros
+-- included.
+with person_days as (
+    select distinct
         multiIf({by:String} = 'team', team_id, {by:String} = 'agent', toString(agent_id), 'org') as key,
-        users
-    from $database.user_sets
-    array join arrayConcat(
-        arrayMap(back -> (1, back), range(1)), arrayMap(back -> (7, back), range(7)), arrayMap(back -> (28, back), range(28))
-    ) as pair
+        user_id,
+        day
+    from $database.user_day
     where day between {window_start:Date} and {judged_end:Date}
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
-        and day + pair.2 between {start_date:Date} and {judged_end:Date}
 ),
-active as (
-    select window_end as day, length, key, toInt64(uniqExactMerge(users)) as people
-    from windows
-    group by day, length, key
+gaps as (
+    select
+        key,
+        day,
+        dateDiff('day', lagInFrame(toNullable(day)) over person, day) as since,
+        dateDiff('day', day, leadInFrame(toNullable(day)) over person) as until
+    from person_days
+    window person as (partition by key, user_id order by day rows between unbounded preceding and unbounded following)
 ),
-days as (
-    select arrayJoin(arrayMap(i -> {start_date:Date} + i,
-        range(toUInt32(greatest(dateDiff('day', {start_date:Date}, {judged_end:Date}) + 1, 0))))) as day
+steps as (
+    select key, length, tupleElement(step, 1) as day, tupleElement(step, 2) as delta
+    from (
+        select
+            key,
+            length,
+            arrayJoin(arrayConcat(
+                if(since is null or since >= length, [(day, toInt32(1))], []),
+                if(until is null or until >= length, [(day + length, toInt32(-1))], [])
+            )) as step
+        from gaps
+        array join [1, 7, 28] as length
+    )
+    union all
+    -- every day of the period for every key, so that each has its running sum (a step of 0)
+    select key, length, day, toInt32(0) as delta
+    from (select distinct key from person_days) as keys
+    cross join (
+        select arrayJoin(arrayMap(i -> {start_date:Date} + i,
+            range(toUInt32(greatest(dateDiff('day', {start_date:Date}, {judged_end:Date}) + 1, 0))))) as day
+    ) as days
+    array join [1, 7, 28] as length
 ),
-keys as (
-    select distinct key from active where length = 28 and people > 0
+counts as (
+    select
+        key,
+        length,
+        day,
+        sum(sum(delta)) over (partition by key, length order by day rows between unbounded preceding and current row) as people
+    from steps
+    group by key, length, day
 )
 select
-    days.day as day,
-    keys.key as key,
-    coalesce(dau.people, 0) as dau,
-    coalesce(wau.people, 0) as wau,
-    coalesce(mau.people, 0) as mau
-from days
-cross join keys
-left join (select day, key, people from active where length = 1) as dau on dau.day = days.day and dau.key = keys.key
-left join (select day, key, people from active where length = 7) as wau on wau.day = days.day and wau.key = keys.key
-left join (select day, key, people from active where length = 28) as mau on mau.day = days.day and mau.key = keys.key
-order by keys.key, days.day
+    day,
+    key,
+    toInt64(sumIf(people, length = 1)) as dau,
+    toInt64(sumIf(people, length = 7)) as wau,
+    toInt64(sumIf(people, length = 28)) as mau
+from counts
+where day between {start_date:Date} and {judged_end:Date}
+group by day, key
+order by key, day
 settings join_use_nulls = 1
