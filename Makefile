@@ -106,13 +106,14 @@ test-long: $(VENV)/.installed-dev
 	unset CLICKHOUSE_URL CLICKHOUSE_PASSWORD TELEMETRY_BACKEND; $(PYTEST) -n 2 --dist worksteal -q -m long
 
 ## tests/test_clickhouse.py on a ClickHouse server rather than chDB: CLICKHOUSE_URL=http(s)://USER:PASSWORD@HOST:PORT
-## make test-clickhouse. Its databases are named telemetry_test_* and dropped first; one process (they are shared).
+## make test-clickhouse (its long variants too). Its databases are named telemetry_test_* and dropped first; one
+## process (they are shared).
 test-clickhouse: $(VENV)/.installed-dev
 	@if [ -z "$$CLICKHOUSE_URL" ]; then \
 		echo "test-clickhouse: set CLICKHOUSE_URL=http(s)://USER:PASSWORD@HOST:PORT, a ClickHouse server's HTTP interface (make test runs these tests on chDB)." >&2; exit 2; \
 	else \
 		export TELEMETRY_TEST_CLICKHOUSE_URL="$$CLICKHOUSE_URL"; unset CLICKHOUSE_URL; \
-		$(PYTEST) -n 0 -q tests/test_clickhouse.py; \
+		$(PYTEST) -n 0 -q -m "long or not long" tests/test_clickhouse.py; \
 	fi
 
 ## tests/fixtures/clickhouse_http.json recorded again after a change to the DDL or a question: chDB served over HTTP

@@ -28,6 +28,7 @@ from callbacks._errors import show_callback_error
 from data import schema
 from data.clickhouse import ClickHouseError
 from data.clickhouse.http import server as clickhouse_server
+from layouts import adoption, analytics, billing, dashboard, schedules, users
 from layouts.shell import shell
 from queries.period import known_timezone
 
@@ -79,6 +80,15 @@ DEFAULTS = {
 # callbacks sent at once: median 30-day Analytics 123 to 110 ms, Users 126 to 107 ms.
 GIL_SWITCH_SECONDS = 0.001
 
+# Each tab's page: the layout module, its address and its name (the tab's label and the window's title).
+PAGES = (
+    (dashboard, "/telemetry", "Dashboard"),
+    (analytics, "/telemetry/analytics", "Analytics"),
+    (users, "/telemetry/users", "Users"),
+    (adoption, "/telemetry/adoption", "Adoption"),
+    (billing, "/telemetry/billing", "Billing"),
+    (schedules, "/telemetry/schedules", "Schedules"),
+)
 
 # The charts' plotly.js: its "cartesian" bundle (scatter, bar, heatmap and the other 2-D traces: every chart the
 # tabs draw), 1.5 MB against the full bundle's 4.8 MB that dcc.Graph loads by itself; the same plotly.js version
@@ -257,7 +267,7 @@ def _add_dash(server: Flask) -> None:
         __name__,
         server=server,
         use_pages=True,
-        pages_folder="layouts",
+        pages_folder="",  # the pages are registered below: Dash's search of a folder compiles them again per app
         title="Telemetry",
         update_title=None,
         suppress_callback_exceptions=True,
@@ -266,6 +276,8 @@ def _add_dash(server: Flask) -> None:
         index_string=INDEX_STRING,
     )
     dash_app.layout = shell
+    for module, path, name in PAGES:
+        dash.register_page(module.__name__, path=path, name=name, title=f"Telemetry · {name}", layout=module.layout)
     server.add_url_rule(PLOTLY_URL, "plotly_bundle", _plotly_bundle)
     callbacks.register_all(dash_app, create_app)
     auth.init_dash(server, dash_app)

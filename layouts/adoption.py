@@ -3,13 +3,10 @@ reclaim (docs/metrics.md). A tab of its own, so the Users tab's one callback doe
 
 from __future__ import annotations
 
-import dash
 from dash import dcc, html
 
 from layouts import ids
 from layouts._adoption import adoption_section
-
-dash.register_page(__name__, path="/telemetry/adoption", name="Adoption", title="Telemetry · Adoption")
 
 
 def layout(**query: str) -> html.Div:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask import current_app
@@ -11,8 +10,6 @@ from layouts import ids
 from layouts._components import chart_menu, loading_graph, loading_placeholder, loading_table, section
 from queries.filters import asked_period, default_grain, default_period
 from queries.period import GRAINS, PeriodError
-
-dash.register_page(__name__, path="/telemetry/analytics", name="Analytics", title="Telemetry · Analytics")
 
 GRAIN_LABELS = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
 STACK_LABELS = {"agent": "By agent", "team": "By team"}

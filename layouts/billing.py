@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -16,8 +15,6 @@ from layouts._components import (
     number_column,
     section,
 )
-
-dash.register_page(__name__, path="/telemetry/billing", name="Billing", title="Telemetry · Billing")
 
 PICK_PERIOD = "Pick a billing period"  # shown only when the URL's period cannot be read
 CHART_HEIGHT = 340

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
 from layouts._components import chart_menu, chart_section, loading_graph, section
-
-dash.register_page(__name__, path="/telemetry", name="Dashboard", title="Telemetry · Dashboard")
 
 
 def _top(things: str, graph_id: str, title_id: str) -> dbc.Card:

@@ -3,7 +3,6 @@ runs; Send now, Pause/Resume, Edit and Delete on each. The rows come from callba
 
 from __future__ import annotations
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -11,8 +10,6 @@ from layouts import ids
 from layouts._schedule_form import schedule_fields, scope_note
 from reports.request import FORMATS
 from reports.tables import POINTS
-
-dash.register_page(__name__, path="/telemetry/schedules", name="Schedules", title="Telemetry · Schedules")
 
 
 def _editor() -> dbc.Modal:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -12,7 +11,6 @@ from layouts import ids
 from layouts._components import grid_overlays, loading_graph, loading_table, section
 from queries.users import FREQUENCY_CLASSES
 
-dash.register_page(__name__, path="/telemetry/users", name="Users", title="Telemetry · Users")
 
 def frequency_help() -> html.Span:
     """The class definitions, from the one place they are defined, behind a help mark."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -97,17 +98,26 @@ def write_org(data_dir: Path) -> None:
         part.sort("ts").write_parquet(target / "part-0.parquet")
 
 
-_rolled_up: list[Path] = []  # this process's org with its rollups, written once and copied for each test
+_rolled_up: dict[tuple, Path] = {}  # this process's folders with their rollups, each written once and copied per test
+
+
+def write_rolled_up(data_dir: Path, *writers: Callable[[Path], None], tz: str = "UTC") -> None:
+    """What `writers` write (`write_org` by default) with the rollups in `tz` built, as the writer leaves a data
+    folder: the questions then read the rollups, as they do when served. Written and built once per process and
+    copied (a build costs 0.2-1 s, and an app finding no rollups builds them at its first question)."""
+    writers = writers or (write_org,)
+    key = (tuple(f"{write.__module__}.{write.__qualname__}" for write in writers), tz)
+    if key not in _rolled_up:
+        folder = Path(tempfile.mkdtemp(prefix="telemetry-org-")) / "data"
+        for write in writers:
+            write(folder)
+        rollup_build.build(folder, tz)
+        _rolled_up[key] = folder
+    shutil.copytree(_rolled_up[key], data_dir)
+    # The copy's events folder is another folder (inode): recorded as the writer's, or it reads as changed by hand.
+    schema.write_version(data_dir, data_changed=False, events_changed=False, rebuilt=True)
 
 
 def write_org_rolled_up(data_dir: Path) -> None:
-    """`write_org` with the rollups in UTC built, as the writer leaves a data folder: the questions then read
-    the rollups, as they do when served. Built once per process and copied (a build costs ~0.2 s)."""
-    if not _rolled_up:
-        folder = Path(tempfile.mkdtemp(prefix="telemetry-org-")) / "data"
-        write_org(folder)
-        rollup_build.build(folder, "UTC")
-        _rolled_up.append(folder)
-    shutil.copytree(_rolled_up[0], data_dir)
-    # The copy's events folder is another folder (inode): recorded as the writer's, or it reads as changed by hand.
-    schema.write_version(data_dir, data_changed=False, events_changed=False, rebuilt=True)
+    """`write_org` with the rollups in UTC built (`write_rolled_up`)."""
+    write_rolled_up(data_dir)

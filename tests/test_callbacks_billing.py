@@ -22,7 +22,7 @@ from data.demo import write_demo
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, make_app
 from tests.figures import as_figure
-from tests.org import write_org
+from tests.org import write_org, write_rolled_up
 from tests.test_access import dependencies
 from tests.test_queries_billing import write_awkward_events
 
@@ -36,8 +36,7 @@ BACKWARDS_TEXT = "The period ends (2026-03-01) before it starts (2026-03-31)."
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "data"
-    write_org(folder)
-    write_awkward_events(folder)
+    write_rolled_up(folder, write_org, write_awkward_events)
     return folder
 
 

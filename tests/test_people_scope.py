@@ -56,9 +56,9 @@ def write_org_with_a_mover(folder: Path) -> None:
 
 @pytest.fixture(params=["rollups", "raw events"])
 def mover_app(request, tmp_path: Path, password_hash: str) -> Iterator[Flask]:
-    """The app as served (its rollups built by the first question), or answering with the oracle's SQL."""
+    """The app as served (from its rollups), or answering with the oracle's SQL."""
     folder = tmp_path / "data"
-    write_org_with_a_mover(folder)
+    org.write_rolled_up(folder, write_org_with_a_mover)
     app = make_app(folder, password_hash)
     if request.param == "rollups":
         yield app

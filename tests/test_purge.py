@@ -34,9 +34,7 @@ ALL = [e[0] for e in org.EVENTS]  # e0 .. e8; see tests/org.py for their dates, 
 def folder(tmp_path: Path) -> Path:
     """The tiny org with prices and rollups in New York time (local days straddle UTC dates)."""
     data_dir = tmp_path / "data"
-    org.write_org(data_dir)
-    with_prices(data_dir)
-    rollup.build(data_dir, TZ)
+    org.write_rolled_up(data_dir, org.write_org, with_prices, tz=TZ)
     return data_dir
 
 

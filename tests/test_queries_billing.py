@@ -22,7 +22,7 @@ from queries.filters import Filters
 from queries.money import to_cents
 from queries.period import Period
 from queries.scope import Scope
-from tests.org import events_frame, write_org
+from tests.org import events_frame, write_org, write_rolled_up
 
 ORG = Scope.organization()
 MAX = Scope.teams({"t_eng", "t_sales"})
@@ -67,8 +67,7 @@ def write_awkward_events(data_dir: Path) -> None:
 def data_dir(tmp_path: Path) -> Path:
     """The tiny org plus the awkward April (February and March are unchanged)."""
     folder = tmp_path / "data"
-    write_org(folder)
-    write_awkward_events(folder)
+    write_rolled_up(folder, write_org, write_awkward_events)
     return folder
 
 

@@ -29,9 +29,9 @@ def scope(teams: list[str] | None, agents: list[str] | None) -> Scope:
 
 @pytest.fixture(params=["rollups", "raw events"])
 def scoped_app(request, tmp_path: Path, password_hash: str) -> Iterator[Flask]:
-    """The app as served (its rollups built by the first question), or answering with the oracle's SQL."""
+    """The app as served (from its rollups), or answering with the oracle's SQL."""
     folder = tmp_path / "data"
-    org.write_org(folder)
+    org.write_org_rolled_up(folder)
     app = make_app(folder, password_hash)
     if request.param == "rollups":
         yield app
