@@ -128,7 +128,7 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
         "events_version": events,
         "build": uuid.uuid4().hex,  # readers reload the tables they keep in memory once per build
         "capacity": capacity,
-        "built_at": _now(),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     _write_manifest(data_dir, manifest)
     schema.write_version(data_dir, data_changed=True, events_changed=True, rebuilt=full)  # full: takes in all
@@ -414,7 +414,3 @@ def _write_manifest(data_dir: Path, manifest: dict) -> None:
     temp = folder / f".{MANIFEST}.tmp"
     temp.write_text(json.dumps(manifest, indent=2) + "\n")
     os.replace(temp, folder / MANIFEST)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
