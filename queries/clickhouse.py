@@ -17,6 +17,7 @@ from flask import current_app
 
 from data import schema
 from data.clickhouse import Connection, connect, database_name
+from queries.db import DIRECTORY_ORDER
 
 SQL_DIR = Path(__file__).parent / "sql" / "clickhouse"
 EVERY = {"team_ids": "every_team", "agent_ids": "every_agent", "user_ids": "every_user"}
@@ -81,7 +82,7 @@ def directory(name: str) -> pl.DataFrame:
     if name not in schema.DIRECTORY:
         raise KeyError(name)
     connection, database = configured()
-    order = " order by name asc nulls last, user_id asc" if name == "users" else ""
+    order = f" order by {DIRECTORY_ORDER[name]}" if name in DIRECTORY_ORDER else ""
     table = f"{database_name(database)}.{name}"
     frame = _normal(pl.from_arrow(connection.arrow(f"select * from {table}{order}")))  # noqa: S608
     return frame.cast(dict(schema.DIRECTORY[name]))

@@ -153,7 +153,6 @@ class Database:
         self._con = duckdb.connect(":memory:", config=config)
         self._lock = threading.Lock()
         self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
-        self._rollups_present = tuple(False for _name in (*TABLES, SETS, WINDOWS))
         self._rollups_checked: tuple[tuple, dict | None, str | None, str | None] | None = None
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
         self._tables_of: str | None = None  # the build (manifest's `build`) whose small rollup tables are in memory
@@ -216,15 +215,9 @@ class Database:
                 kept = self._frames[name] = (present, cursor.sql(f"select * from {name}{order}").pl())  # noqa: S608
         return kept[1]
 
-    def _rollup_files(self) -> tuple[bool, ...]:
-        """Which rollup tables have files: a glob each."""
-        folder = rollups_dir(self.data_dir)
-        return tuple(any(folder.glob(f"{table}/month=*/*.parquet")) for table in (*TABLES, SETS, WINDOWS))
-
     def _create_rollup_views(self) -> None:
         """A view per rollup table over its monthly files (`<table>_files` for those copied into memory), a
         typed, empty stand-in before the first build; `user_day` reads its files directly."""
-        present = self._rollup_files()
         for table in (*TABLES, SETS, WINDOWS):
             files = rollup_view_sql(self.data_dir, table)
             if table in IN_MEMORY:
@@ -241,7 +234,6 @@ class Database:
             for table, select in IN_MEMORY.items():
                 self._con.sql(f"create or replace table {table} as {select} limit 0")
         self._con.sql(TOTALS_IN_SCOPE)
-        self._rollups_present = present
 
     def _load_tables(self, manifest: dict) -> None:
         """The `cube`, `user_sets` and `user_totals` into memory, once per build: a scan of memory
@@ -249,6 +241,7 @@ class Database:
         with self._lock, reading_data():
             if self._tables_of == manifest.get("build"):
                 return  # another thread did it while this one waited
+            self._create_rollup_views()  # tables whose files came or went (the first build, a purge of everything)
             for table, select in IN_MEMORY.items():
                 self._con.sql(f"create or replace table {table} as {select}")
             # the bitmaps' length, a constant where a day's listed codes become a bitmap (queries/sql/cover.sql)
@@ -263,8 +256,6 @@ class Database:
         if manifest is None:
             manifest = self._rebuilt(tz)
         if self._tables_of != manifest.get("build"):
-            if self._rollup_files() != self._rollups_present:
-                self.refresh()  # tables whose files came or went (the first build, a purge of everything)
             self._load_tables(manifest)
 
     def rollups_current(self, tz: object) -> bool:

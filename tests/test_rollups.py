@@ -28,7 +28,7 @@ from data.ingest.purge import purge as purge_events
 from data.ingest.storage import locked
 from data.ingest.writer import ingest_files
 from data.rollups import build as rollup
-from data.rollups.manifest import read_manifest, rollups_state
+from data.rollups.manifest import read_manifest, rollups_check
 from queries import adoption, analytics, billing, budgets, usage, users
 from queries import cache as query_cache
 from queries.filters import Filters
@@ -607,7 +607,7 @@ def _org_with_rollups(tmp_path: Path) -> Path:
 
 
 def _why_not(folder: Path) -> str | None:
-    manifest, why_not = rollups_state(folder, TZ)
+    manifest, why_not, _notice = rollups_check(folder, TZ)
     assert (manifest is None) == (why_not is not None)
     return why_not
 
@@ -718,7 +718,7 @@ def test_a_version_read_just_before_a_write_began_is_not_taken_for_a_change_by_h
         schema.begin_write(folder, rollups=True)
         schema.partition_dir(folder, "2026-03-25").mkdir()  # the write's new date; then the reader's stat
         assert not schema.changed_by_hand(folder, read_before)
-        assert rollups_state(folder, TZ, read_before)[1] is None
+        assert rollups_check(folder, TZ, read_before)[1] is None
         schema.write_version(folder, data_changed=True, events_changed=False)
     schema.partition_dir(folder, "2026-03-26").mkdir()  # by hand
     assert schema.changed_by_hand(folder, schema.read_version(folder)) and BY_HAND in _why_not(folder)

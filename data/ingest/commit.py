@@ -3,7 +3,7 @@ rollups of the local days they touched (data/rollups/build.py), then the data ve
 
 Every writer goes through `writing`: ingestion (files and OTLP), compaction, purge, directory import.
 A reader that sees the new version (data/schema.py, one small file) sees rollups that include the write,
-or is told they do not (data/rollups/manifest.py, `rollups_state`) and reads the raw events meanwhile.
+or is told they do not (data/rollups/manifest.py, `rollups_check`) and shows no figure until they do.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _finish(data_dir: Path, write: Write) -> None:
             write.rollups = rollup_build.build(data_dir, tz, rollup_build.local_days_of(_dates(write.utc_dates)))
             built = True  # the build wrote the version
     except Exception as error:
-        logger.exception("Updating the rollups for %s failed; raw events are read", sorted(write.utc_dates))
+        logger.exception("Updating the rollups for %s failed; readers rebuild them", sorted(write.utc_dates))
         write.rollup_error = str(error) or type(error).__name__
     finally:  # even when interrupted: the files changed, and readers must know
         if not built:

@@ -57,6 +57,11 @@ TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows
 WINDOW_RUN_MONTHS = 12  # active_windows: months per query (its memory: their days' bitmaps of every group)
 SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
 FROM_EVENTS = ("cube", "hours", "user_day")  # the tables aggregated from the events; user_month from user_day
+SORT_COLUMNS = {  # their rows' order: a day's kept rows and its new ones sorted together
+    "cube": ["day", "team_id", "agent_id", "model"],
+    "hours": ["day", "hour", "team_id", "agent_id"],
+    "user_day": ["day", "user_id", "team_id", "agent_id"],
+}
 # New people get the next codes; the order puts a team's people side by side (their first team), so a
 # team's bitmaps have their bits close together and compress well.
 CODES_SQL = """
@@ -123,7 +128,7 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
         "events_version": events,
         "build": uuid.uuid4().hex,  # readers reload the tables they keep in memory once per build
         "capacity": capacity,
-        "built_at": _now(),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     _write_manifest(data_dir, manifest)
     schema.write_version(data_dir, data_changed=True, events_changed=True, rebuilt=full)  # full: takes in all
@@ -193,15 +198,8 @@ def _build_all(
     target = rollups_dir(data_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".rollups-", dir=target.parent))
-    rows = dict.fromkeys(TABLES, 0)
     try:
-        for month, days in months.items():
-            period = Period(days[0], days[-1], tz)
-            frames = {table: _aggregate(con, table, period.params()) for table in FROM_EVENTS}
-            frames["user_month"] = _month_rows(con, frames["user_day"])
-            for table, frame in frames.items():
-                rows[table] += frame.height
-                _write(frame, staging / table / f"month={month}" / "part-0.parquet", ROW_GROUP_ROWS_OF.get(table))
+        rows = _write_days(con, staging, tz, months)[0]
         capacity = _build_sets(con, staging, _set_months(months), None, kept_from=target)
         rows[WINDOWS] = _build_windows(con, staging, list(months))
         rows[TOTALS] = _build_totals(con, staging)
@@ -215,28 +213,41 @@ def _update(
     con: duckdb.DuckDBPyConnection, data_dir: Path, tz: str, months: dict[str, list[dt.date]], capacity: int | None
 ) -> tuple[dict, int]:
     """Re-aggregate only the days given; the other days of their months are kept from the files there."""
+    folder = rollups_dir(data_dir)
+    rows, added = _write_days(con, folder, tz, months, keep_other_days=True)
+    capacity = _build_sets(con, folder, _set_months(months), capacity, kept_from=folder)
+    rows[WINDOWS] = _build_windows(con, folder, list(months))
+    rows[TOTALS] = _update_totals(con, folder, added)
+    return rows, capacity
+
+
+def _write_days(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    tz: str,
+    months: dict[str, list[dt.date]],
+    keep_other_days: bool = False,
+) -> tuple[dict, dict[str, pl.DataFrame]]:
+    """The days given of the tables aggregated from the events, and their months' `user_month`, written into
+    `folder`; with `keep_other_days`, the other days of their months kept from the files there. Returns the rows
+    written per table and each month's `user_month` rows."""
     rows, added = dict.fromkeys(TABLES, 0), {}
     for month, days in months.items():
         period = Period(days[0], days[-1], tz)
         frames = {}
         for table in FROM_EVENTS:
-            path = rollups_dir(data_dir) / table / f"month={month}" / "part-0.parquet"
-            fresh = _aggregate(con, table, period.params())
-            if path.exists():
+            path = folder / table / f"month={month}" / "part-0.parquet"
+            frames[table] = _aggregate(con, table, period.params())
+            if keep_other_days and path.exists():
                 kept = pl.read_parquet(path, hive_partitioning=False).filter(
                     ~pl.col("day").is_between(period.start, period.end)
                 )
-                fresh = pl.concat([kept, fresh]).sort(_sort_columns(table))
-            frames[table] = fresh
+                frames[table] = pl.concat([kept, frames[table]]).sort(SORT_COLUMNS[table])
         frames["user_month"] = added[month] = _month_rows(con, frames["user_day"])  # the whole month again
         for table, frame in frames.items():
             rows[table] += frame.height
-            path = rollups_dir(data_dir) / table / f"month={month}" / "part-0.parquet"
-            _write(frame, path, ROW_GROUP_ROWS_OF.get(table))
-    capacity = _build_sets(con, rollups_dir(data_dir), _set_months(months), capacity, kept_from=rollups_dir(data_dir))
-    rows[WINDOWS] = _build_windows(con, rollups_dir(data_dir), list(months))
-    rows[TOTALS] = _update_totals(con, rollups_dir(data_dir), added)
-    return rows, capacity
+            _write(frame, folder / table / f"month={month}" / "part-0.parquet", ROW_GROUP_ROWS_OF.get(table))
+    return rows, added
 
 
 def _set_months(months: dict[str, list[dt.date]]) -> list[str]:
@@ -372,14 +383,6 @@ def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path)
     return int(codes["code"].max()) + 1 if codes.height else 0  # erased people leave holes
 
 
-def _sort_columns(table: str) -> list[str]:
-    return {
-        "cube": ["day", "team_id", "agent_id", "model"],
-        "hours": ["day", "hour", "team_id", "agent_id"],
-        "user_day": ["day", "user_id", "team_id", "agent_id"],
-    }[table]
-
-
 def _write(frame: pl.DataFrame, path: Path, row_group_rows: int | None = None) -> None:
     """One month's file, written aside and renamed in (readers see the old file or the new one)."""
     rows = row_group_rows or ROW_GROUP_ROWS
@@ -396,7 +399,7 @@ def _write(frame: pl.DataFrame, path: Path, row_group_rows: int | None = None) -
 
 
 def _swap_in(new: Path, current: Path) -> None:
-    """Replace the rollups folder by a new one; readers in between fall back to raw events."""
+    """Replace the rollups folder by a new one; readers in between find no manifest and wait for it."""
     (current / MANIFEST).unlink(missing_ok=True)  # first: readers meanwhile take the rollups for missing
     old = current.with_name(f".rollups-old-{os.getpid()}")
     if current.exists():
@@ -411,7 +414,3 @@ def _write_manifest(data_dir: Path, manifest: dict) -> None:
     temp = folder / f".{MANIFEST}.tmp"
     temp.write_text(json.dumps(manifest, indent=2) + "\n")
     os.replace(temp, folder / MANIFEST)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

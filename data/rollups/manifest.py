@@ -7,7 +7,7 @@ file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`), and `user
 events version they were built from (`events_version`, the counter of the data folder's version file,
 data/schema.py). They answer while all three hold and the events folder is as the writer left it (or a
 write is under way) and not marked changed by hand since the last full build (`schema.changed_by_hand`):
-`rollups_state` reads two small files and stats one folder, whatever the data's size.
+`rollups_check` reads two small files and stats one folder, whatever the data's size.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import polars as pl
 from data import schema
 from data.schema import empty_select, literal
 
-# The layout's version: rollups of another version are not read (raw events are) until rebuilt.
+# The layout's version: rollups of another version are not read until rebuilt.
 # 2: the user index holds day sets; 3: and month levels; 4: and per-month sums and days;
 # 5: token and latency sums are DECIMAL(38,0), exact over any value (Parquet keeps no 128-bit integer);
 # 6: the manifest names the events version it was built from, not a signature of the event files;
@@ -150,11 +150,6 @@ def rollups_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "rollups"
 
 
-def table_files(data_dir: Path, table: str, folder: Path | None = None) -> Path:
-    """The glob of one table's files (in `folder`, by default the data folder's rollups)."""
-    return (folder or rollups_dir(data_dir)) / table / "month=*" / "*.parquet"
-
-
 def read_manifest(data_dir: Path) -> dict | None:
     """The manifest of rollups in this layout's format, else None."""
     manifest = _read_json(rollups_dir(data_dir) / MANIFEST)
@@ -178,57 +173,46 @@ PAGE_NOTICE = (
 )
 
 
-def rollups_state(data_dir: Path, tz: object, version: dict | None = None) -> tuple[dict | None, str | None]:
-    """The manifest if the rollups answer for the events there now in zone `tz`, else None and why not,
-    in words for the log. `version`: the data version file as already read."""
-    manifest, why_not, _notice = rollups_check(data_dir, tz, version)
-    return manifest, why_not
-
-
 def rollups_check(
     data_dir: Path, tz: object, version: dict | None = None
 ) -> tuple[dict | None, str | None, str | None]:
-    """`rollups_state`, and when the rollups do not answer, what the pages tell the people reading them."""
-    manifest, cause = _why_not(data_dir, tz, version)
-    if cause is None:
-        return manifest, None, None
-    for_log, for_page = cause
-    return None, f"{for_log}; {REBUILT}.", PAGE_NOTICE.format(cause=for_page)
-
-
-def _why_not(data_dir: Path, tz: object, version: dict | None) -> tuple[dict | None, tuple[str, str] | None]:
-    """The manifest, or why the rollups do not answer: for the log, and in the page's words."""
+    """The manifest if the rollups answer for the events there now in zone `tz`, else None, why not in words for
+    the log, and what the pages tell the people reading them. `version`: the data version file as already read."""
     version = schema.read_version(data_dir) if version is None else version
     manifest = _read_json(rollups_dir(data_dir) / MANIFEST)
     if manifest is None:
-        missing = ("The rollups are missing", "have not been built yet")
-        return None, missing if schema.has_events(data_dir) else None
-    if manifest.get("format") != FORMAT:
-        return None, ("The rollups were built by another version of Telemetry",
-                      "were built by an earlier version of Telemetry")  # fmt: skip
-    if manifest.get("tz") != tz:
-        return None, (f"The rollups are in time zone {manifest.get('tz')}, not {tz} (ORG_TIMEZONE)",
-                      f"are in another time zone than the organization's ({tz})")  # fmt: skip
-    if int(manifest.get("events_version", -1)) < int(version.get("events", 0)):
-        return None, ("The rollups are older than the events (their update failed; see the log)",
-                      "missed the latest update of the data")  # fmt: skip
-    if schema.changed_by_hand(data_dir, version):
-        return None, ("Event files were added or removed outside Telemetry's writer",
-                      "do not include event files that were added or removed outside Telemetry's writer")  # fmt: skip
-    return manifest, None
+        if not schema.has_events(data_dir):
+            return None, None, None
+        cause = ("The rollups are missing", "have not been built yet")
+    elif manifest.get("format") != FORMAT:
+        cause = ("The rollups were built by another version of Telemetry",
+                 "were built by an earlier version of Telemetry")  # fmt: skip
+    elif manifest.get("tz") != tz:
+        cause = (f"The rollups are in time zone {manifest.get('tz')}, not {tz} (ORG_TIMEZONE)",
+                 f"are in another time zone than the organization's ({tz})")  # fmt: skip
+    elif int(manifest.get("events_version", -1)) < int(version.get("events", 0)):
+        cause = ("The rollups are older than the events (their update failed; see the log)",
+                 "missed the latest update of the data")  # fmt: skip
+    elif schema.changed_by_hand(data_dir, version):
+        cause = ("Event files were added or removed outside Telemetry's writer",
+                 "do not include event files that were added or removed outside Telemetry's writer")  # fmt: skip
+    else:
+        return manifest, None, None
+    return None, f"{cause[0]}; {REBUILT}.", PAGE_NOTICE.format(cause=cause[1])
 
 
 def current_manifest(data_dir: Path, tz: object) -> dict | None:
     """The rollups' manifest if they answer for the events there now in zone `tz`, else None."""
-    return rollups_state(data_dir, tz)[0]
+    return rollups_check(data_dir, tz)[0]
 
 
 def rollup_view_sql(data_dir: Path, table: str, folder: Path | None = None) -> str:
     """The select a rollup table's view stands for: its monthly files (in `folder`, by default the data
     folder's rollups), or a typed, empty stand-in."""
-    if not any((folder or rollups_dir(data_dir)).glob(f"{table}/month=*/*.parquet")):
+    folder = folder or rollups_dir(data_dir)
+    if not any(folder.glob(f"{table}/month=*/*.parquet")):
         return empty_select(ROLLUP_SCHEMAS[table])
     return (
-        f"select * from read_parquet({literal(table_files(data_dir, table, folder))}, "  # noqa: S608
+        f"select * from read_parquet({literal(folder / table / 'month=*' / '*.parquet')}, "  # noqa: S608
         "hive_partitioning = true, hive_types = {'month': varchar})"
     )
