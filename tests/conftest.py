@@ -139,6 +139,22 @@ def app(data_dir: Path, password_hash: str) -> Flask:
     return make_app(data_dir, password_hash)
 
 
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory, password_hash: str) -> Flask:
+    """One app on its own copy of the tiny org for a whole test module whose tests only read (callbacks called
+    as plain functions, questions): making an app and opening its DuckDB was most of such a test's time. Such a
+    module overrides `app` with it (`read_only_app` below); a module whose tests write (events, accounts,
+    settings) keeps `app`, one per test."""
+    folder = tmp_path_factory.mktemp("shared") / "data"
+    org.write_org_rolled_up(folder)
+    return make_app(folder, password_hash)
+
+
+def read_only_app(shared_app: Flask) -> Flask:
+    """`app` in a module whose tests only read: `app = pytest.fixture(read_only_app, name="app")` there."""
+    return shared_app
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
