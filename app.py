@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import click
 import dash
 from authlib.common.security import is_secure_transport
+from dash._hooks import HooksManager
 from flask import Flask, Response, redirect, request
 from gunicorn.errors import AppImportError
 
@@ -275,6 +276,10 @@ def _add_dash(server: Flask) -> None:
         on_error=show_callback_error,
         index_string=INDEX_STRING,
     )
+    # Each Dash() looks through every installed package's entry points for `dash_hooks` plugins; Dash's flag for
+    # doing that once per process is never set (dash 4.4), so it is set here once the first app has looked: the
+    # plugins a process can load are those installed when it started, as for any import.
+    HooksManager._registered = True
     dash_app.layout = shell
     for module, path, name in PAGES:
         dash.register_page(module.__name__, path=path, name=name, title=f"Telemetry · {name}", layout=module.layout)

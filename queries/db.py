@@ -156,13 +156,13 @@ class Database:
         self._rollups_checked: tuple[tuple, dict | None, str | None, str | None] | None = None
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
         self._tables_of: str | None = None  # the build (manifest's `build`) whose small rollup tables are in memory
-        self._con.sql("set TimeZone = 'UTC'")
+        self._con.execute("set TimeZone = 'UTC'")
         self._con.execute(sql_text("macros"))  # the scope predicate; in the catalogue: every cursor has it
         try:
             with reading_data():
                 self._create_directory_views()
                 self._create_rollup_views()
-            self._con.sql("create or replace macro sets_capacity() as 64")  # until a build's tables load
+            self._con.execute("create or replace macro sets_capacity() as 64")  # until a build's tables load
             self._con.execute(sql_text("cover"))  # after the views: a table macro names the tables it reads
             self._con.execute(PEOPLE_CODES)
         except Exception:
@@ -174,11 +174,11 @@ class Database:
         # Order matters: once external access is off, allowed_directories can no longer be set.
         folders = (schema.events_dir(self.data_dir), schema.directory_dir(self.data_dir), rollups_dir(self.data_dir))
         # The Parquet folders only: the data folder also holds .secret_key and the accounts.
-        self._con.sql(f"set allowed_directories = [{', '.join(literal(f) for f in folders)}]")
-        self._con.sql("set enable_external_access = false")
-        self._con.sql("set autoinstall_known_extensions = false")
-        self._con.sql("set autoload_known_extensions = false")
-        self._con.sql("set lock_configuration = true")
+        self._con.execute(f"set allowed_directories = [{', '.join(literal(f) for f in folders)}]")
+        self._con.execute("set enable_external_access = false")
+        self._con.execute("set autoinstall_known_extensions = false")
+        self._con.execute("set autoload_known_extensions = false")
+        self._con.execute("set lock_configuration = true")
 
     def _create_directory_views(self) -> None:
         """A table per directory file, one row per key (a hand-made file may repeat a key, and a repeated
@@ -199,7 +199,7 @@ class Database:
             else:
                 body = empty_select(columns)
             # Names come from the schema and paths from configuration, never from a request.
-            self._con.sql(f"create or replace table {name} as {body}")
+            self._con.execute(f"create or replace table {name} as {body}")
         self._directory_present = present  # only once every table is in place
 
     def directory(self, name: str) -> pl.DataFrame:
@@ -221,19 +221,19 @@ class Database:
         for table in (*TABLES, SETS, WINDOWS):
             files = rollup_view_sql(self.data_dir, table)
             if table in IN_MEMORY:
-                self._con.sql(f"create or replace view {table}_files as {files}")
+                self._con.execute(f"create or replace view {table}_files as {files}")
             else:
-                self._con.sql(f"create or replace view {table} as {files}")
+                self._con.execute(f"create or replace view {table} as {files}")
         codes = rollups_dir(self.data_dir) / CODES_FILE
         found = f"select * from read_parquet({literal(codes)})" if codes.exists() else empty_select(CODES_SCHEMA)  # noqa: S608
-        self._con.sql(f"create or replace view user_codes as {found}")
+        self._con.execute(f"create or replace view user_codes as {found}")
         totals = rollups_dir(self.data_dir) / TOTALS_FILE
         found = f"select * from read_parquet({literal(totals)})" if totals.exists() else empty_select(TOTALS_SCHEMA)  # noqa: S608
-        self._con.sql(f"create or replace view user_totals_files as {found}")
+        self._con.execute(f"create or replace view user_totals_files as {found}")
         if self._tables_of is None:  # typed, empty tables until a build's are loaded
             for table, select in IN_MEMORY.items():
-                self._con.sql(f"create or replace table {table} as {select} limit 0")
-        self._con.sql(TOTALS_IN_SCOPE)
+                self._con.execute(f"create or replace table {table} as {select} limit 0")
+        self._con.execute(TOTALS_IN_SCOPE)
 
     def _load_tables(self, manifest: dict) -> None:
         """The `cube`, `user_sets` and `user_totals` into memory, once per build: a scan of memory
@@ -243,9 +243,9 @@ class Database:
                 return  # another thread did it while this one waited
             self._create_rollup_views()  # tables whose files came or went (the first build, a purge of everything)
             for table, select in IN_MEMORY.items():
-                self._con.sql(f"create or replace table {table} as {select}")
+                self._con.execute(f"create or replace table {table} as {select}")
             # the bitmaps' length, a constant where a day's listed codes become a bitmap (queries/sql/cover.sql)
-            self._con.sql(f"create or replace macro sets_capacity() as {int(manifest.get('capacity') or 64)}")
+            self._con.execute(f"create or replace macro sets_capacity() as {int(manifest.get('capacity') or 64)}")
             self._con.execute(PEOPLE_CODES)
             self._tables_of = manifest.get("build")
 

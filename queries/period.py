@@ -264,8 +264,12 @@ def _local_midnight(day: dt.date, tz: str) -> dt.datetime:
 def known_timezone(tz: str) -> bool:
     """Whether DuckDB (the queries), Python (the demo) and Polars (local times in tables) all know the
     zone `tz` by this name: `localtime` is a zone to Python only, `Factory` not to Polars."""
-    if not isinstance(tz, str):
-        return False
+    return isinstance(tz, str) and _known_timezone(tz)
+
+
+@lru_cache(maxsize=64)
+def _known_timezone(tz: str) -> bool:
+    """`known_timezone`, asked once per name and process: every app checks its ORG_TIMEZONE at start."""
     try:
         ZoneInfo(tz)
         pl.Series([_EPOCH]).dt.convert_time_zone(tz)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import shutil
 from collections.abc import Iterator
@@ -59,6 +60,18 @@ def clickhouse_engine(tmp_path_factory: pytest.TempPathFactory):
 def chdb(tmp_path_factory: pytest.TempPathFactory):
     """The chDB engine, shared by every test file that uses ClickHouse; each org is a database of its own."""
     return clickhouse_engine(tmp_path_factory)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _imports_frozen() -> Iterator[None]:
+    """What collecting the tests imported (the app, Dash, Plotly, Polars, DuckDB and the test modules) kept out
+    of the garbage collector's full passes while the tests run: it lives as long as the process, and each pass
+    looked it all over again while the suite's hundreds of apps came and went. Given back at the end, so that
+    the interpreter's exit frees it as before (DuckDB's bindings report what is left)."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -137,6 +150,22 @@ def make_app(data_dir: Path, password_hash: str, **config) -> Flask:
 @pytest.fixture
 def app(data_dir: Path, password_hash: str) -> Flask:
     return make_app(data_dir, password_hash)
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory, password_hash: str) -> Flask:
+    """One app on its own copy of the tiny org for a whole test module whose tests only read (callbacks called
+    as plain functions, questions): making an app and opening its DuckDB was most of such a test's time. Such a
+    module overrides `app` with it (`read_only_app` below); a module whose tests write (events, accounts,
+    settings) keeps `app`, one per test."""
+    folder = tmp_path_factory.mktemp("shared") / "data"
+    org.write_org_rolled_up(folder)
+    return make_app(folder, password_hash)
+
+
+def read_only_app(shared_app: Flask) -> Flask:
+    """`app` in a module whose tests only read: `app = pytest.fixture(read_only_app, name="app")` there."""
+    return shared_app
 
 
 @pytest.fixture

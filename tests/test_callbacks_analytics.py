@@ -20,12 +20,14 @@ from callbacks import analytics, crossfilter
 from callbacks._figures import BLUES, OTHER_COLOUR
 from layouts import ids
 from tests import dash_payloads as dp
-from tests.conftest import ACCOUNTS, make_app
+from tests.conftest import ACCOUNTS, make_app, read_only_app
 from tests.figures import as_figure
 from tests.test_access import dependencies
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
 SEARCH = "?start=2026-03-02&end=2026-03-08"
+
+app = pytest.fixture(read_only_app, name="app")  # one app for the module: its tests only read
 
 
 def grid_rows(table, *fields: str) -> list[tuple]:

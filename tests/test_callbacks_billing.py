@@ -10,7 +10,6 @@ import datetime as dt
 import json
 from contextlib import contextmanager
 from decimal import Decimal
-from pathlib import Path
 
 import plotly
 import pytest
@@ -33,11 +32,13 @@ BACKWARDS = {"start": "2026-03-31", "end": "2026-03-01"}
 BACKWARDS_TEXT = "The period ends (2026-03-01) before it starts (2026-03-31)."
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, password_hash):
+    """One app for the module, on the org with April's awkward events: its tests only read (`anchor_15` and
+    the anchor-31 test put the anchor back)."""
+    folder = tmp_path_factory.mktemp("billing") / "data"
     write_rolled_up(folder, write_org, write_awkward_events)
-    return folder
+    return make_app(folder, password_hash)
 
 
 @pytest.fixture

@@ -13,12 +13,14 @@ from callbacks import charts
 from layouts import ids
 from reports.tables import INT
 from tests import dash_payloads as dp
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, read_only_app
 from tests.test_access import dependencies
 from tests.test_reports import rename_team
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
 WEEK_SEARCH = "?start=2026-03-02&end=2026-03-08"
+
+app = pytest.fixture(read_only_app, name="app")  # one app for the module: its tests only read
 
 
 def rows(download: dict) -> list[list[str]]:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from dash import no_update
 
 from callbacks import dashboard, shell
 from layouts import ids
+from tests.conftest import read_only_app
 from tests.figures import as_figure
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
 NEXT_WEEK = {"start": "2026-03-09", "end": "2026-03-15"}
 TODAY = dt.date(2026, 12, 6)
+
+app = pytest.fixture(read_only_app, name="app")  # one app for the module: its tests only read
 
 
 def card_values(row) -> dict[str, tuple[str, str]]:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from dash import dcc, no_update
 
 from callbacks import users
 from callbacks.grid_rows import FILTER_TOO_LONG, SEARCH_TOO_LONG
 from reports.safe import spreadsheet_safe
+from tests.conftest import read_only_app
 from tests.figures import as_figure
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
 FIRST_BLOCK = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}
+
+app = pytest.fixture(read_only_app, name="app")  # one app for the module: its tests only read
 
 
 def all_rows(query: dict, search: str | None = None, **request) -> list[dict]:
