@@ -54,7 +54,7 @@ EVENTS = [
 ]
 
 
-def events_frame() -> pl.DataFrame:
+def events_frame(events: list[tuple] = EVENTS) -> pl.DataFrame:
     rows = [
         {
             "event_id": event_id,
@@ -70,12 +70,12 @@ def events_frame() -> pl.DataFrame:
             "latency_ms": 900,
             "status": status,
         }
-        for event_id, at, user, team, agent, cost, status in EVENTS
+        for event_id, at, user, team, agent, cost, status in events
     ]
     return pl.DataFrame(rows, schema=schema.EVENTS)
 
 
-def write_org(data_dir: Path) -> None:
+def write_org(data_dir: Path, events: list[tuple] = EVENTS) -> None:
     """Write the directory and the events, one Parquet file per UTC date, as the contract says."""
     folder = schema.directory_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,8 +91,7 @@ def write_org(data_dir: Path) -> None:
     )
     agents = [(a, n, t, created) for a, n, t in AGENTS]
     pl.DataFrame(agents, schema=schema.AGENTS, orient="row").write_parquet(folder / "agents.parquet")
-    events = events_frame()
-    for (day,), part in events.group_by(pl.col("ts").dt.date(), maintain_order=True):
+    for (day,), part in events_frame(events).group_by(pl.col("ts").dt.date(), maintain_order=True):
         target = schema.partition_dir(data_dir, day.isoformat())
         target.mkdir(parents=True, exist_ok=True)
         part.sort("ts").write_parquet(target / "part-0.parquet")

@@ -9,6 +9,7 @@ databases named telemetry_test_* (dropped first).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,11 +27,12 @@ import queries  # noqa: E402
 from app import ConfigError, create_app  # noqa: E402
 from data.clickhouse import ClickHouseError, connect  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
-from data.clickhouse.schema import init  # noqa: E402
+from data.clickhouse.schema import Applied, init, rollup_select  # noqa: E402
 from data.demo import write_demo  # noqa: E402
 from data.rollups import build as rollup  # noqa: E402
 from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
 from queries import cache as query_cache  # noqa: E402
+from queries.period import Period  # noqa: E402
 from queries.scope import Scope  # noqa: E402
 from tests import org  # noqa: E402
 from tests.conftest import clickhouse_engine, make_app  # noqa: E402
@@ -47,7 +49,7 @@ if SERVER_URL and urlsplit(SERVER_URL).path.strip("/"):
     # the tests make, fill and drop databases of their own: never the organization's that an app's URL names
     pytest.exit("make test-clickhouse: give CLICKHOUSE_URL without a database (no /DATABASE path).", returncode=2)
 PREFIX = "telemetry_test_" if SERVER_URL else ""  # a server may hold other databases: ours are named apart
-DEMO, HANDMADE, CLI, API = (PREFIX + name for name in ("demo", "handmade", "cli", "api"))
+DEMO, HANDMADE, CLI, API, MOVED = (PREFIX + name for name in ("demo", "handmade", "cli", "api", "moved"))
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +58,7 @@ def chdb(tmp_path_factory: pytest.TempPathFactory):
     databases dropped."""
     if SERVER_URL:
         connection, _ = connect({"BACKEND": "clickhouse", "CLICKHOUSE_URL": SERVER_URL})
-        for name in (DEMO, HANDMADE, CLI, API):
+        for name in (DEMO, HANDMADE, CLI, API, MOVED):
             connection.command(f"drop database if exists {name}")
         return connection
     return clickhouse_engine(tmp_path_factory)
@@ -145,6 +147,67 @@ def test_every_question_in_more_periods_and_scopes_on_clickhouse_as_on_duckdb(ch
     assert _compare(hand_made_org[1], chdb, HANDMADE, label, every_case=True) == 6 + 2 * 4
 
 
+# The hand-made org and what user_month's masks and its mix with user_day must get right (times UTC, days New
+# York's): Mia (u4) moves to Sales on 03-20, has a day in both teams and two agents, and moves back in April; an
+# event on 04-01 UTC is 03-31 local (the month's last day), one on 05-01 UTC is 04-30; Sam (u5) is active across
+# months and on both 01:30s of 11-01 (daylight saving's end); Lee (u3) after the hand-made org's end.
+MOVED_EVENTS = [
+    *org.EVENTS,
+    ("m1", "2026-03-20 14:00", "u4", "t_sales", "a_code", "0.010000", "ok"),
+    ("m2", "2026-03-20 16:00", "u4", "t_eng", "a_draft", "0.020000", "error"),
+    ("m3", "2026-04-01 03:30", "u4", "t_sales", "a_draft", "0.030000", "ok"),
+    ("m4", "2026-04-15 12:00", "u4", "t_eng", "a_code", "0.040000", "ok"),
+    ("m5", "2026-03-31 12:00", "u5", "t_sales", "a_code", "0.050000", "ok"),
+    ("m6", "2026-04-02 12:00", "u5", "t_sales", "a_code", "0.060000", "ok"),
+    ("m7", "2026-05-01 02:00", "u5", "t_sales", "a_code", "0.070000", "ok"),
+    ("m8", "2026-11-01 05:30", "u5", "t_sales", "a_code", "0.080000", "ok"),
+    ("m9", "2026-11-01 06:30", "u5", "t_sales", "a_code", "0.090000", "ok"),
+    ("m10", "2026-04-10 15:00", "u3", "t_legal", "a_draft", "0.100000", "ok"),
+    ("m11", "2026-02-27 15:00", "u2", "t_eng", "a_code", "0.110000", "ok"),
+]
+
+
+@pytest.fixture(scope="session")
+def moved_org(tmp_path_factory, chdb):
+    return _org(tmp_path_factory, chdb, MOVED, lambda folder: org.write_org(folder, MOVED_EVENTS))
+
+
+def _moved_cases() -> list[tuple[Period, Scope]]:
+    """Periods cutting months, whole months, a month's last day, daylight saving's end; in the organization, and
+    over a cut period in a manager's teams, one team, an agent."""
+    cut = Period(dt.date(2026, 3, 5), dt.date(2026, 4, 10), TZ)
+    periods = [
+        cut,
+        Period(dt.date(2026, 3, 1), dt.date(2026, 4, 30), TZ),
+        Period(dt.date(2026, 3, 31), dt.date(2026, 3, 31), TZ),
+        Period(dt.date(2026, 2, 26), dt.date(2026, 11, 30), TZ),
+        Period(dt.date(2026, 10, 25), dt.date(2026, 11, 5), TZ),
+    ]
+    organization = Scope.organization()
+    scopes = [Scope.teams(["t_eng", "t_sales"]), Scope.teams(["t_sales"]), organization.narrow(agents=["a_code"])]
+    return [(period, organization) for period in periods] + [(cut, scope) for scope in scopes]
+
+
+# Found by this org: the DuckDB backend's rollups count no interaction in the week of 2026-04-27 over the long
+# period, where its raw events (and ClickHouse) count the one on 04-30 local (05-01 UTC). DuckDB's to fix.
+WEEKS_OFF_ON_DUCKDB = pytest.mark.xfail(strict=True, reason="DuckDB's rollups miss 04-30 local in a weekly bucket")
+
+
+WEEKLY = ("weekly", "stacked by agent")
+
+
+@pytest.mark.parametrize("label", [pytest.param(q, marks=WEEKS_OFF_ON_DUCKDB) if q in WEEKLY else q for q in QUESTIONS])
+def test_every_question_answers_alike_for_a_person_who_moved_teams_and_cut_months(chdb, moved_org, label):
+    app = moved_org[1]
+    with app.app_context(), query_cache.bypassed():
+        question = _questions("u4")[label]
+        for period, scope in _moved_cases():
+            on_duckdb = question(period, scope)
+            with answering_from_clickhouse(chdb, MOVED, []):
+                on_clickhouse = question(period, scope)
+            assert_frame_equal(on_clickhouse, on_duckdb, check_exact=False, rel_tol=1e-12, abs_tol=0), (period, scope)
+
+
 # The demo org's questions are compared in `make test-long` (above), its tabs in tests/test_clickhouse_tabs.py.
 @pytest.mark.parametrize(
     ("org_fixture", "database"), [("hand_made_org", HANDMADE), pytest.param("demo_org", DEMO, marks=pytest.mark.long)]
@@ -176,6 +239,37 @@ def _totals(connection, database: str) -> dict:
     ).to_pylist()[0]
     people = connection.arrow(f"select uniqExactMerge(users) as p from {database}.user_sets").column("p")[0].as_py()  # noqa: S608
     return {**counts, **sums, "people": people}
+
+
+def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_path) -> None:
+    folder = tmp_path / "data"
+    org.write_org(folder, MOVED_EVENTS)
+    name = PREFIX + "migrated"
+    chdb.command(f"drop database if exists {name}")
+    init(chdb, name, TZ)
+    load(chdb, name, folder)
+    # as a database made before migration 1 is: no user_month, no migration recorded
+    chdb.command(f"drop view {name}.user_month_mv")
+    chdb.command(f"drop table {name}.user_month")
+    chdb.command(f"insert into {name}.telemetry_meta (key, value) values ('migration', '0')")  # noqa: S608
+
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1,))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
+    chdb.command(f"optimize table {name}.user_month final")
+    kept, made = (
+        chdb.arrow(f"select * from ({source}) order by all").to_pylist()  # noqa: S608
+        for source in (f"select * from {name}.user_month", rollup_select("user_month", name, TZ))  # noqa: S608
+    )
+    assert kept == made
+    # Mia in Engineering with Code Helper in March: New York's 2nd (a Monday: e1, e2) and 8th (a Sunday: e6, at
+    # 01:30 before the clocks went forward)
+    mia = chdb.arrow(
+        f"select interactions, days, working_days, first_day, last_day from {name}.user_month "  # noqa: S608
+        "where user_id = 'u4' and team_id = 't_eng' and agent_id = 'a_code' and month = '2026-03-01'"
+    ).to_pylist()
+    assert mia == [{"interactions": 3, "days": 2**1 + 2**7, "working_days": 2**1,
+                    "first_day": dt.date(2026, 3, 2), "last_day": dt.date(2026, 3, 8)}]  # fmt: skip
+    chdb.command(f"drop database {name}")
 
 
 def test_clickhouse_init_and_load_commands_load_a_data_folder_once(chdb, data_dir, password_hash) -> None:

@@ -10,7 +10,7 @@ pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` ins
 from data.clickhouse import ClickHouseError  # noqa: E402
 from data.clickhouse.cluster import cluster_statements  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
-from data.clickhouse.schema import FORMAT, init  # noqa: E402
+from data.clickhouse.schema import FORMAT, MIGRATION, init  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 
 TZ = "America/New_York"
@@ -24,9 +24,9 @@ def _one(statements: list[str], start: str) -> str:
 
 def test_every_statement_runs_on_the_cluster_and_parses(chdb) -> None:
     statements = cluster_statements("acme", TZ, "telemetry")
-    # the database, 4 functions, 6 tables unsharded (directory, meta), events and 4 rollups local + Distributed, 4
+    # the database, 5 functions, 6 tables unsharded (directory, meta), events and 6 rollups local + Distributed, 6
     # views, and what was applied recorded
-    assert len(statements) == 1 + 4 + 6 + 2 * 5 + 4 + 1
+    assert len(statements) == 1 + 5 + 6 + 2 * 7 + 6 + 1
     engine = chdb
     for statement in statements:
         # the record is inserted on one node: telemetry_meta replicates it to every other
@@ -36,7 +36,8 @@ def test_every_statement_runs_on_the_cluster_and_parses(chdb) -> None:
 
 def test_the_cluster_ddl_records_its_format_and_zone_as_clickhouse_init_does() -> None:
     assert cluster_statements("acme", TZ, "telemetry")[-1] == (
-        f"insert into acme.telemetry_meta (key, value) values ('format', '{FORMAT}'), ('tz', '{TZ}')"  # noqa: S608
+        "insert into acme.telemetry_meta (key, value) values "  # noqa: S608
+        f"('format', '{FORMAT}'), ('tz', '{TZ}'), ('migration', '{MIGRATION}')"
     )
 
 

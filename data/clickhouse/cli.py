@@ -46,6 +46,9 @@ def clickhouse_init_command(cluster: str | None) -> None:
         raise click.ClickException(str(error)) from None
     done = "created" if applied.created else "brought up to date"
     rollups = "; rollups made and filled from the events" if applied.rebuilt else ""
+    if applied.migrated:
+        numbers = ", ".join(str(n) for n in applied.migrated)
+        rollups = f"; migration {numbers} applied (its rollups made and filled from the events)"
     click.echo(f"ClickHouse database {database} {done}{rollups}.")
 
 

@@ -2,7 +2,9 @@
 
 Idempotent: tables are created if missing; the materialized views are made with the rollup tables they fill,
 and when the organization's zone changes (their local days change) the rollups are dropped, made again and
-filled from the events. What was applied is kept in `telemetry_meta` (format, zone).
+filled from the events. A database made before a numbered migration (`MIGRATIONS`) gets the rollups it adds:
+each made with its view, then filled from the events already there. What was applied is kept in
+`telemetry_meta` (format, zone, migration).
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ from data.clickhouse import ChdbConnection, ClickHouseError, database_name
 
 SQL_DIR = Path(__file__).parent / "sql"
 FORMAT = "1"  # raised with any change to the tables or views below: clickhouse-init then makes the rollups again
-ROLLUPS = ("cube", "hours", "user_day", "user_sets")
+# the rollups each numbered migration adds to a database made before it (a new database gets them all at once)
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: ("user_month", "person_month")}
+MIGRATION = max(MIGRATIONS)
+ROLLUPS = ("cube", "hours", "user_day", "user_sets", *(t for n in sorted(MIGRATIONS) for t in MIGRATIONS[n]))
+# the column each rollup's local-month partition is of (toYYYYMM(column))
+MONTH_OF = {"user_month": "month", "person_month": "month"}
 _ZONE = re.compile(r"[A-Za-z0-9_+\-/]{1,64}")
 
 
@@ -37,13 +44,14 @@ def rollup_select(table: str, database: str, tz: str) -> str:
 
 def applied(tz: str) -> dict[str, str]:
     """What telemetry_meta records of an init for zone `tz`."""
-    return {"format": FORMAT, "tz": tz}
+    return {"format": FORMAT, "tz": tz, "migration": str(MIGRATION)}
 
 
 @dataclass(frozen=True)
 class Applied:
     created: bool  # the database's tables were made now
     rebuilt: bool  # the rollups were made (again) and filled from the events
+    migrated: tuple[int, ...] = ()  # the numbered migrations applied now (their rollups made and filled)
 
 
 def tables(connection: ChdbConnection, database: str) -> set[str]:
@@ -81,16 +89,32 @@ def init(connection: ChdbConnection, database: str, tz: str) -> Applied:
         connection.command(statement)
     rebuild = before.get("format") != FORMAT or before.get("tz") != tz
     if rebuild:
-        for table in ROLLUPS:  # the views first: no insert may reach a table being made again
-            connection.command(f"drop view if exists {name}.{table}_mv")
-            connection.command(f"drop table if exists {name}.{table}")
-        for statement in statements("rollup_tables", name, tz):
-            connection.command(statement)
-        for table in ROLLUPS:
-            select = rollup_select(table, name, tz)
-            connection.command(f"create materialized view {name}.{table}_mv to {name}.{table} as {select}")
-            connection.command(f"insert into {name}.{table} {select}")
-        insert = f"insert into {name}.telemetry_meta (key, value) values ({{k:String}}, {{v:String}})"  # noqa: S608
-        for key, value in applied(tz).items():
-            connection.command(insert, {"k": key, "v": value})
-    return Applied(created=not before, rebuilt=rebuild)
+        _make_rollups(connection, name, tz, ROLLUPS)
+        _record(connection, name, applied(tz))
+        return Applied(created=not before, rebuilt=True)
+    done = int(before.get("migration", "0"))
+    migrated = tuple(n for n in sorted(MIGRATIONS) if n > done)
+    for number in migrated:
+        _make_rollups(connection, name, tz, MIGRATIONS[number])
+        _record(connection, name, {"migration": str(number)})
+    return Applied(created=False, rebuilt=False, migrated=migrated)
+
+
+def _make_rollups(connection: ChdbConnection, name: str, tz: str, rollups: tuple[str, ...]) -> None:
+    """Rollup tables (dropped first if there) made with their views, then filled from the events already there:
+    run with ingestion stopped (an event inserted meanwhile would be counted by the view and by the fill)."""
+    for table in rollups:  # the views first: no insert may reach a table being made again
+        connection.command(f"drop view if exists {name}.{table}_mv")
+        connection.command(f"drop table if exists {name}.{table}")
+    for statement in statements("rollup_tables", name, tz):
+        connection.command(statement)  # `if not exists`: the rollups kept are left as they are
+    for table in rollups:
+        select = rollup_select(table, name, tz)
+        connection.command(f"create materialized view {name}.{table}_mv to {name}.{table} as {select}")
+        connection.command(f"insert into {name}.{table} {select}")
+
+
+def _record(connection: ChdbConnection, name: str, values: dict[str, str]) -> None:
+    insert = f"insert into {name}.telemetry_meta (key, value) values ({{k:String}}, {{v:String}})"  # noqa: S608
+    for key, value in values.items():
+        connection.command(insert, {"k": key, "v": value})

@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from data import schema
 from data.clickhouse import Connection, database_name
 from data.clickhouse.load import replace_table
-from data.clickhouse.schema import ROLLUPS, meta, rollup_select
+from data.clickhouse.schema import MONTH_OF, ROLLUPS, meta, rollup_select
 from data.ingest import commit
 from data.ingest.commit import Write
 from data.ingest.purge import DatePurge, Selection
@@ -220,11 +220,12 @@ class ClickHouseStore:
             for month in months:
                 self.connection.command(f"drop table if exists {copy}")
                 self.connection.command(f"create table {copy} as {self._table(table)}")
+                column = MONTH_OF.get(table, "day")
                 self.connection.command(
-                    f"insert into {copy} select * from ({select}) where toYYYYMM(day) = {{month:UInt32}}",  # noqa: S608
+                    f"insert into {copy} select * from ({select}) where toYYYYMM({column}) = {{month:UInt32}}",  # noqa: S608
                     {"month": month},
                 )
-                count = f"select count() as n, uniqExact(day) as days from {copy}"  # noqa: S608
+                count = f"select count() as n, uniqExact({column}) as days from {copy}"  # noqa: S608
                 counted = self.connection.arrow(count).to_pylist()[0]
                 # a month left without events has no rows to put in: its partition is dropped instead
                 if counted["n"]:

@@ -9,3 +9,10 @@ create or replace function in_scope as (team_id, agent_id, every_team, team_ids,
     -> (team_in_scope(team_id, every_team, team_ids) and agent_in_scope(agent_id, every_agent, agent_ids));
 
 create or replace function any_team_in_scope as (every_team, team_ids) -> (every_team or notEmpty(team_ids));
+
+-- The days of `month` (its first day) from `first` to `last`, as user_month's masks hold them (bit d - 1 for day
+-- d): a row was active in the period when its mask and this one share a bit.
+create or replace function month_days as (month, first, last)
+    -> if(greatest(first, month) > least(last, month + toIntervalMonth(1) - toIntervalDay(1)), toUInt32(0),
+        toUInt32(bitShiftLeft(toUInt64(1), toDayOfMonth(least(last, month + toIntervalMonth(1) - toIntervalDay(1))))
+            - bitShiftLeft(toUInt64(1), toDayOfMonth(greatest(first, month)) - 1)));

@@ -57,3 +57,49 @@ create table if not exists $database.user_sets (
 engine = AggregatingMergeTree
 partition by toYYYYMM(day)
 order by (team_id, agent_id, day);
+
+-- Per local month × team × agent × person (as data/rollups/sql/user_month.sql, its sums and days): usage, first
+-- and last instant and local day, and the days with activity as bit masks (bit d - 1 for day d of the month;
+-- `working_days`: the Mondays to Fridays among them). A period's people, active days and last day are read from
+-- a person's month rows (the masks ORed per person and month, never added up: a day in two teams or agents is
+-- one day), not from a row per day. Added by migration 1 (data/clickhouse/schema.py).
+create table if not exists $database.user_month (
+    month Date,
+    team_id String,
+    agent_id LowCardinality(String),
+    user_id String,
+    interactions SimpleAggregateFunction(sum, UInt64),
+    errors SimpleAggregateFunction(sum, UInt64),
+    cost_usd SimpleAggregateFunction(sum, Decimal(38, 6)),
+    first_ts SimpleAggregateFunction(min, DateTime64(6, 'UTC')),
+    last_ts SimpleAggregateFunction(max, DateTime64(6, 'UTC')),
+    first_day SimpleAggregateFunction(min, Date),
+    last_day SimpleAggregateFunction(max, Date),
+    days SimpleAggregateFunction(groupBitOr, UInt32),
+    working_days SimpleAggregateFunction(groupBitOr, UInt32)
+)
+engine = AggregatingMergeTree
+partition by toYYYYMM(month)
+order by (team_id, agent_id, month, user_id);
+
+-- user_month over all agents (agent_id ''): a person's month in a team in one row, about a tenth of user_month's
+-- rows, read by a question of every agent that does not ask per agent (as DuckDB's user_month rows with agent_id
+-- null). Added by migration 1.
+create table if not exists $database.person_month (
+    month Date,
+    team_id String,
+    agent_id LowCardinality(String),
+    user_id String,
+    interactions SimpleAggregateFunction(sum, UInt64),
+    errors SimpleAggregateFunction(sum, UInt64),
+    cost_usd SimpleAggregateFunction(sum, Decimal(38, 6)),
+    first_ts SimpleAggregateFunction(min, DateTime64(6, 'UTC')),
+    last_ts SimpleAggregateFunction(max, DateTime64(6, 'UTC')),
+    first_day SimpleAggregateFunction(min, Date),
+    last_day SimpleAggregateFunction(max, Date),
+    days SimpleAggregateFunction(groupBitOr, UInt32),
+    working_days SimpleAggregateFunction(groupBitOr, UInt32)
+)
+engine = AggregatingMergeTree
+partition by toYYYYMM(month)
+order by (team_id, agent_id, month, user_id);

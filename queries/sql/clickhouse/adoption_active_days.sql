@@ -1,19 +1,33 @@
--- Daily, weekly and monthly active people per local day of the period up to {judged_end}, per organisation, team
--- or agent ({by}) (as ../adoption_active_days.sql), from the people's active days (user_day), each person counted
--- once per window. A person active on day d is in the windows of L days (1, 7, 28) that end on d .. d + L - 1;
--- over a person's active days those runs of window ends join, so each run adds 1 where it starts and takes 1 back
--- the day after it ends (a day whose previous active day is L or more days before starts a run; one whose next
--- is L or more days after ends one). The people of a window are the running sum of those steps up to its last
--- day: one pass over the person-days, no sets merged. Every day of every key active in the windows, zeros
--- included.
-with person_days as (
-    select distinct
+-- Daily, weekly and monthly active people per local day of the period up to {judged_end}, per organisation, team or
+-- agent ({by}) (as ../adoption_active_days.sql), from the people's active days (user_month's masks, ORed per person
+-- and month), each person counted once per window. A person active on day d is in the windows of L days (1, 7, 28)
+-- that end on d .. d + L - 1; over a person's active days those runs of window ends join, so each run adds 1 where
+-- it starts and takes 1 back the day after it ends (a day whose previous active day is L or more days before starts
+-- a run; one whose next is L or more days after ends one). The people of a window are the running sum of those
+-- steps up to its last day: one pass over the person-days, no sets merged. Every day of every key active in the
+-- windows, zeros included.
+with person_months as (
+    select
         multiIf({by:String} = 'team', team_id, {by:String} = 'agent', toString(agent_id), 'org') as key,
         user_id,
-        day
-    from $database.user_day
-    where day between {window_start:Date} and {judged_end:Date}
+        month,
+        bitAnd(groupBitOr(days), month_days(month, {window_start:Date}, {judged_end:Date})) as mask
+    from (
+        -- a person's rows over all agents when the question asks of every agent and not per agent
+        select * from $database.person_month where {every_agent:Bool} and {by:String} <> 'agent'
+        union all
+        select * from $database.user_month where not ({every_agent:Bool} and {by:String} <> 'agent')
+    )
+    where month between toStartOfMonth({window_start:Date}) and {judged_end:Date}
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+    group by key, user_id, month
+    having mask != 0
+),
+person_days as (
+    -- each day of a person's mask (bit d - 1: day d of the month)
+    select key, user_id, month + toIntervalDay(bit) as day
+    from person_months
+    array join arrayFilter(i -> bitTest(mask, i), range(31)) as bit
 ),
 gaps as (
     select

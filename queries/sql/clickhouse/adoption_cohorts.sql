@@ -1,10 +1,17 @@
 -- Cohorts (as ../adoption_cohorts.sql): the people of the scope by the local month of their first activity in
 -- it, for the cohorts of the period's months; per cohort and month since (0: its own, up to {judged_end}'s
--- month), how many were active in it. Days after {judged_end} do not count. From user_day.
+-- month), how many were active in it. Days after {judged_end} do not count. From user_month (a row counts when
+-- its mask has a day up to {judged_end}).
 with active_months as (
-    select distinct user_id, toYear(day) * 12 + toMonth(day) - 1 as month_number
-    from $database.user_day
-    where day <= {judged_end:Date}
+    select distinct user_id, toYear(month) * 12 + toMonth(month) - 1 as month_number
+    from (
+        -- a person's rows over all agents when the question asks of every agent and not per agent
+        select * from $database.person_month where {every_agent:Bool}
+        union all
+        select * from $database.user_month where not ({every_agent:Bool})
+    )
+    where month <= {judged_end:Date}
+        and bitAnd(days, month_days(month, month, {judged_end:Date})) != 0
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
 ),
 cohorts as (

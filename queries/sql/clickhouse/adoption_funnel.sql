@@ -1,21 +1,37 @@
--- The adoption funnel per organisation, team or agent ({by}) (as ../adoption_funnel.sql), from user_day and the
+-- The adoption funnel per organisation, team or agent ({by}) (as ../adoption_funnel.sql), from user_month and the
 -- directory, judged on the days up to {judged_end}: tried (any activity by then), active (activity from
 -- {start_date}), habitual (active in at least 3 of the 4 weeks of 7 days that end on it), power (habitual, and
--- active on at least 12 of those 28 days).
-with judged as (
+-- active on at least 12 of those 28 days). A person's days per month are the OR of their rows' masks (a day in
+-- two teams or agents is one day), cut at {judged_end}; each week's days are a mask per month (month_days).
+with months as (
     select
         multiIf({by:String} = 'team', team_id, {by:String} = 'agent', toString(agent_id), 'org') as key,
         user_id,
-        true as tried,
-        countIf(day >= {start_date:Date}) > 0 as active,
-        toInt64(countIf(day > {judged_end:Date} - 7) > 0)
-            + toInt64(countIf(day > {judged_end:Date} - 14 and day <= {judged_end:Date} - 7) > 0)
-            + toInt64(countIf(day > {judged_end:Date} - 21 and day <= {judged_end:Date} - 14) > 0)
-            + toInt64(countIf(day > {judged_end:Date} - 28 and day <= {judged_end:Date} - 21) > 0) as weeks,
-        uniqExactIf(day, day > {judged_end:Date} - 28) as days
-    from $database.user_day
-    where day <= {judged_end:Date}
+        month,
+        bitAnd(groupBitOr(days), month_days(month, month, {judged_end:Date})) as mask
+    from (
+        -- a person's rows over all agents when the question asks of every agent and not per agent
+        select * from $database.person_month where {every_agent:Bool} and {by:String} <> 'agent'
+        union all
+        select * from $database.user_month where not ({every_agent:Bool} and {by:String} <> 'agent')
+    )
+    where month <= {judged_end:Date}
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+    group by key, user_id, month
+    having mask != 0
+),
+judged as (
+    select
+        key,
+        user_id,
+        true as tried,
+        max(bitAnd(mask, month_days(month, {start_date:Date}, {judged_end:Date})) != 0) as active,
+        toInt64(max(bitAnd(mask, month_days(month, {judged_end:Date} - 6, {judged_end:Date})) != 0))
+            + toInt64(max(bitAnd(mask, month_days(month, {judged_end:Date} - 13, {judged_end:Date} - 7)) != 0))
+            + toInt64(max(bitAnd(mask, month_days(month, {judged_end:Date} - 20, {judged_end:Date} - 14)) != 0))
+            + toInt64(max(bitAnd(mask, month_days(month, {judged_end:Date} - 27, {judged_end:Date} - 21)) != 0)) as weeks,
+        sum(bitCount(bitAnd(mask, month_days(month, {judged_end:Date} - 27, {judged_end:Date})))) as days
+    from months
     group by key, user_id
 ),
 keys as (

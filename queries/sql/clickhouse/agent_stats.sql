@@ -14,9 +14,11 @@ with sums as (
     group by agent_id
 ),
 people as (
-    select toString(agent_id) as agent_id, toInt64(uniqExactMerge(users)) as active_users
-    from $database.user_sets
-    where day between {start_date:Date} and {end_date:Date}
+    -- the ids of user_month rows whose masks have a day of the period
+    select toString(agent_id) as agent_id, toInt64(uniqExact(user_id)) as active_users
+    from $database.user_month
+    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
+        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     group by agent_id
 ),

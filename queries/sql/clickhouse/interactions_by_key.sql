@@ -1,5 +1,5 @@
 -- Usage and cost per team, agent or user ({by}), most first (as ../interactions_by_key.sql); people from the
--- day sets per team or agent, and per person from user_day.
+-- month masks per team or agent, and per person from user_month and user_day.
 with sums as (
     select
         if({by:String} = 'team', team_id, toString(agent_id)) as key,
@@ -12,20 +12,43 @@ with sums as (
     group by key
 ),
 active as (
-    select if({by:String} = 'team', team_id, toString(agent_id)) as key, toInt64(uniqExactMerge(users)) as active_users
-    from $database.user_sets
-    where day between {start_date:Date} and {end_date:Date}
+    -- the ids of rows whose masks have a day of the period
+    select if({by:String} = 'team', team_id, toString(agent_id)) as key, toInt64(uniqExact(user_id)) as active_users
+    from (
+        -- a person's rows over all agents when the question asks of every agent and not per agent
+        select * from $database.person_month where {every_agent:Bool} and {by:String} <> 'agent'
+        union all
+        select * from $database.user_month where not ({every_agent:Bool} and {by:String} <> 'agent')
+    )
+    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
+        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
         and {by:String} <> 'user'
     group by key
 ),
 per_user as (
+    -- the period's whole months from user_month, the days of its other months from user_day
     select user_id as key, toInt64(sum(interactions)) as interactions, toInt64(1) as active_users,
         toDecimal128(sum(cost_usd), 6) as cost_usd
-    from $database.user_day
-    where day between {start_date:Date} and {end_date:Date}
-        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
-        and {by:String} = 'user'
+    from (
+        select user_id, interactions, cost_usd
+        from (
+            -- a person's rows over all agents when the question asks of every agent and not per agent
+            select * from $database.person_month where {every_agent:Bool} and {by:String} <> 'agent'
+            union all
+            select * from $database.user_month where not ({every_agent:Bool} and {by:String} <> 'agent')
+        )
+        where month >= {start_date:Date} and toLastDayOfMonth(month) <= {end_date:Date}
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+            and {by:String} = 'user'
+        union all
+        select user_id, interactions, cost_usd
+        from $database.user_day
+        where day between {start_date:Date} and {end_date:Date}
+            and not (toStartOfMonth(day) >= {start_date:Date} and toLastDayOfMonth(day) <= {end_date:Date})
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+            and {by:String} = 'user'
+    )
     group by key
     having interactions > 0
 ),

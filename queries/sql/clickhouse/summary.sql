@@ -1,6 +1,6 @@
--- Headline numbers for a period and scope: one row (as ../summary.sql). Active people from the day sets
--- (uniqExactMerge); the people the scope lists are those active (user_day) and the directory's people of the
--- scope's teams with access.
+-- Headline numbers for a period and scope: one row (as ../summary.sql). Active people: the ids of user_month rows
+-- whose masks have a day of the period (uniqExact); the people the scope lists are those active (user_month: a row
+-- whose mask has a day of the period) and the directory's people of the scope's teams with access.
 with totals as (
     select
         toInt64(sum(interactions)) as interactions,
@@ -13,15 +13,27 @@ with totals as (
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
 ),
 active as (
-    select toInt64(uniqExactMerge(users)) as active_users
-    from $database.user_sets
-    where day between {start_date:Date} and {end_date:Date}
+    select toInt64(uniqExact(user_id)) as active_users
+    from (
+        -- a person's rows over all agents when the question asks of every agent and not per agent
+        select * from $database.person_month where {every_agent:Bool}
+        union all
+        select * from $database.user_month where not ({every_agent:Bool})
+    )
+    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
+        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
 ),
 listed as (
     select user_id
-    from $database.user_day
-    where day between {start_date:Date} and {end_date:Date}
+    from (
+        -- a person's rows over all agents when the question asks of every agent and not per agent
+        select * from $database.person_month where {every_agent:Bool}
+        union all
+        select * from $database.user_month where not ({every_agent:Bool})
+    )
+    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
+        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     union distinct
     select user_id

@@ -1,5 +1,6 @@
 -- Usage, adoption and cost per team in the period, every team in scope listed (as ../team_stats.sql). A team's
--- members: those active in it (user_day) or listed in it by the directory (with access by the period's end).
+-- members: those active in it (user_month: a row whose mask has a day of the period) or listed in it by the
+-- directory (with access by the period's end).
 with sums as (
     select team_id, toInt64(sum(interactions)) as interactions, toDecimal128(sum(cost_usd), 6) as cost_usd
     from $database.cube
@@ -8,9 +9,16 @@ with sums as (
     group by team_id
 ),
 people as (
-    select team_id, toInt64(uniqExactMerge(users)) as active_users
-    from $database.user_sets
-    where day between {start_date:Date} and {end_date:Date}
+    -- the ids of rows whose masks have a day of the period
+    select team_id, toInt64(uniqExact(user_id)) as active_users
+    from (
+        -- a person's rows over all agents when the question asks of every agent and not per agent
+        select * from $database.person_month where {every_agent:Bool}
+        union all
+        select * from $database.user_month where not ({every_agent:Bool})
+    )
+    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
+        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     group by team_id
 ),
@@ -22,8 +30,14 @@ totals as (
 ),
 member_rows as (
     select distinct team_id, user_id
-    from $database.user_day
-    where day between {start_date:Date} and {end_date:Date}
+    from (
+        -- a person's rows over all agents when the question asks of every agent and not per agent
+        select * from $database.person_month where {every_agent:Bool}
+        union all
+        select * from $database.user_month where not ({every_agent:Bool})
+    )
+    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
+        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     union distinct
     select assumeNotNull(team_id), user_id
