@@ -188,15 +188,7 @@ def _moved_cases() -> list[tuple[Period, Scope]]:
     return [(period, organization) for period in periods] + [(cut, scope) for scope in scopes]
 
 
-# Found by this org: the DuckDB backend's rollups count no interaction in the week of 2026-04-27 over the long
-# period, where its raw events (and ClickHouse) count the one on 04-30 local (05-01 UTC). DuckDB's to fix.
-WEEKS_OFF_ON_DUCKDB = pytest.mark.xfail(strict=True, reason="DuckDB's rollups miss 04-30 local in a weekly bucket")
-
-
-WEEKLY = ("weekly", "stacked by agent")
-
-
-@pytest.mark.parametrize("label", [pytest.param(q, marks=WEEKS_OFF_ON_DUCKDB) if q in WEEKLY else q for q in QUESTIONS])
+@pytest.mark.parametrize("label", QUESTIONS)
 def test_every_question_answers_alike_for_a_person_who_moved_teams_and_cut_months(chdb, moved_org, label):
     app = moved_org[1]
     with app.app_context(), query_cache.bypassed():

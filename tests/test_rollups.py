@@ -416,6 +416,21 @@ def test_the_hand_made_org_answers_the_same_with_rollups(tmp_path: Path) -> None
     assert_rollups_answer_as_raw(app, "u1", period, (Scope.organization(), Scope.teams(["t_legal"])))
 
 
+def test_a_week_that_ends_in_a_month_without_events_is_counted(tmp_path: Path) -> None:
+    # the last event is on Thursday 30 April, local (1 May, 02:00 UTC): its week, 27 April to 3 May, is kept
+    # with May, a month with no events of its own
+    folder = tmp_path / "data"
+    org.write_org(folder, [*org.EVENTS, ("e9", "2026-05-01 02:00", "u5", "t_sales", "a_code", "0.070000", "ok")])
+    rollup.build(folder, TZ)
+    app = _app(folder, TZ)
+    period = Period(dt.date(2026, 4, 1), dt.date(2026, 5, 31), TZ)
+    with app.app_context(), query_cache.bypassed():
+        weeks = usage.interactions_over_time(Filters.asking(period, Scope.organization(), "week"))
+    week = weeks.filter(pl.col("key") == dt.date(2026, 4, 27)).row(0, named=True)
+    assert (week["interactions"], week["active_users"], str(week["cost_usd"])) == (1, 1, "0.070000")
+    assert_rollups_answer_as_raw(app, "u5", period, (Scope.organization(), Scope.teams(["t_sales"])))
+
+
 def test_the_rollup_command_builds_and_reports(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     org.write_org(folder)

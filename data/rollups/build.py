@@ -268,7 +268,9 @@ def _build_sets(
     needed = _update_codes(con, folder, kept_from)
     if capacity is None or needed > capacity:
         capacity = -(-needed * 5 // 4 // 64) * 64 or 64  # room to grow before every set is rebuilt
-        months = sorted(path.name.removeprefix("month=") for path in (folder / "user_day").glob("month=*"))
+        # every month with days, and the next: a week that ends there is kept with it, events or none
+        days_of = [path.name.removeprefix("month=") for path in (folder / "user_day").glob("month=*")]
+        months = sorted({month for own in days_of for month in (own, _next_month(own))})
         shutil.rmtree(folder / SETS, ignore_errors=True)
     for month in months:
         first = dt.date.fromisoformat(f"{month}-01")

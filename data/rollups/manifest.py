@@ -31,7 +31,8 @@ from data.schema import empty_select, literal
 # 11: and user_totals, each person's history in a row per team × agent (built from user_month);
 # 12: and active_windows, the people active in each day's trailing 1, 7 and 28 days (built from user_sets);
 # 13: user_totals holds each row's first and last local day with activity (`first_day`, `last_day`).
-FORMAT = 13
+# 14: a week that ends in a month without events has its sets too (13 left them out on a full build).
+FORMAT = 14
 TABLES = ("cube", "hours", "user_day", "user_month")  # user_month: built from user_day (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
 WINDOWS = "active_windows"  # built from user_sets: per day, team or agent, how many were active up to it (build.py)
