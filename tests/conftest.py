@@ -181,11 +181,11 @@ def auth(client: FlaskClient) -> AuthActions:
 # Browser tests: the real app on a local port, driven by Debian's headless Chromium.
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory, password_hash):
-    """The tiny org served over HTTP by a threaded Werkzeug server on a free local port: one per test process, for
-    the browser tests that only read it (what they write, sign-ins and reports, no other test reads). One origin
-    for all of them, so Chromium compiles the app's scripts once, not once per test file."""
+    """The tiny org served over HTTP by a threaded Werkzeug server on a free local port. One per module, not per
+    process: Dash registers each new app's background callback in every earlier app's manager under one key (the
+    function's source), so a report job started from an older app runs with the newest app's settings."""
     yield from _serve(tmp_path_factory, password_hash)
 
 
