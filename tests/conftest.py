@@ -212,7 +212,9 @@ def auth(client: FlaskClient) -> AuthActions:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory, password_hash):
-    """The tiny org served over HTTP by a threaded Werkzeug server on a free local port."""
+    """The tiny org served over HTTP by a threaded Werkzeug server on a free local port. One per module, not per
+    process: Dash registers each new app's background callback in every earlier app's manager under one key (the
+    function's source), so a report job started from an older app runs with the newest app's settings."""
     yield from _serve(tmp_path_factory, password_hash)
 
 
@@ -295,26 +297,51 @@ def _start_chromium(folder: Path):
     )
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     driver.download_dir = downloads
+    _keep_page_scripts(driver)
     return driver
 
 
+def _keep_page_scripts(driver) -> None:
+    """Note the identifier of each script a test adds to every page (Page.addScriptToEvaluateOnNewDocument), for
+    _fresh_tab to remove: they stay with the tab, which the next test keeps."""
+    driver.page_scripts = []
+    send = driver.execute_cdp_cmd
+
+    def execute_cdp_cmd(cmd: str, cmd_args: dict):
+        result = send(cmd, cmd_args)
+        if cmd == "Page.addScriptToEvaluateOnNewDocument":
+            driver.page_scripts.append(result["identifier"])
+        return result
+
+    driver.execute_cdp_cmd = execute_cdp_cmd
+
+
 def _fresh_tab(driver) -> None:
-    """What a test may have changed, back as a new Chromium has it: one new tab (no page, scripts added to
-    pages, emulated width or colour scheme), no cookies (nobody signed in), no permissions granted, the
-    window's size, the timeouts, an empty browser log and no file downloaded."""
-    old = driver.window_handles
-    driver.switch_to.new_window("tab")
-    tab = driver.current_window_handle
-    for handle in old:
+    """What a test may have changed, back as a new tab has it: no page (about:blank), no scripts added to pages, no
+    emulated width or colour scheme, no cookies (nobody signed in), no permissions granted, the window's size,
+    the timeouts, an empty browser log and no file downloaded.
+
+    The tab itself is kept, and left by the page's own navigation: a new tab (or a typed about:blank) took a new
+    renderer process, which compiled the app's scripts again for each test (about 2 s of CPU a test)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    tab, *others = driver.window_handles
+    for handle in others:
         driver.switch_to.window(handle)
         driver.close()
     driver.switch_to.window(tab)
+    driver.set_script_timeout(30)  # WebDriver's defaults
+    driver.set_page_load_timeout(300)
+    driver.implicitly_wait(0)
+    driver.execute_script("window.stop(); location.replace('about:blank')")  # its timers and requests stop too
+    WebDriverWait(driver, 30, poll_frequency=0.02).until(lambda d: d.current_url == "about:blank")
+    while driver.page_scripts:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": driver.page_scripts.pop()})
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})
     driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     driver.execute_cdp_cmd("Browser.resetPermissions", {})
     driver.set_window_size(*WINDOW)
-    driver.implicitly_wait(0)
-    driver.set_script_timeout(30)  # WebDriver's defaults
-    driver.set_page_load_timeout(300)
     driver.get_log("browser")
     for download in driver.download_dir.iterdir():
         download.unlink()
