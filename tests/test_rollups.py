@@ -361,31 +361,33 @@ def test_user_totals_after_an_update_of_its_last_months_is_as_a_full_build(
     _assert_totals_as_a_full_build(folder, tmp_path, "an earlier month")
 
 
-def test_user_month_holds_each_persons_local_days_as_bit_masks(tmp_path: Path) -> None:
-    """tests/org.py in New York, worked out by hand: Mia's 2 March (Monday, twice) and 8 March (Sunday,
-    01:30 just before the clocks went forward) are bits 1 and 7; Sam's 9 March 03:30 UTC is still 8 March
-    locally (EDT), 04:30 UTC is 9 March; Max and Lee are on 3 March (Tuesday) locally, Lee's event on 4 March
-    in UTC. One row per person and team over all agents (agent_id null), and one per agent."""
+def test_user_totals_holds_each_persons_local_days_as_bit_masks_and_running_sums(tmp_path: Path) -> None:
+    """tests/org.py in New York, worked out by hand: the lists start at February (Mia's 25 February, a
+    Wednesday, bit 24). Mia's 2 March (Monday, twice) and 8 March (Sunday, 01:30 just before the clocks went
+    forward) are bits 1 and 7; Sam's 9 March 03:30 UTC is still 8 March locally (EDT), 04:30 UTC is 9 March;
+    Max and Lee are on 3 March (Tuesday) locally, Lee's event on 4 March in UTC. One row per person and team
+    over all agents (agent_id null), and one per agent."""
     folder = tmp_path / "data"
     org.write_org(folder)
     rollup.build(folder, TZ)
-    rows = pl.read_parquet(folder / "rollups" / "user_month" / "month=2026-03" / "part-0.parquet")
+    rows = pl.read_parquet(folder / "rollups" / "user_totals.parquet")
     got = {
-        (r["user_id"], r["team_id"], r["agent_id"]): (r["interactions"], r["errors"], str(r["cost_usd"]), r["days"],
-                                                     r["working_days"])
+        (r["user_id"], r["team_id"], r["agent_id"]): (r["month0"], r["days"], r["working_days"], r["days_before"],
+                                                     r["working_days_before"], r["first_day"], r["last_day"])
         for r in rows.iter_rows(named=True)
     }  # fmt: skip
-    mia = (3, 1, "0.390000", 2**1 + 2**7, 2**1)
-    sam = (3, 0, "2.200001", 2**2 + 2**7 + 2**8, 2**2 + 2**8)
-    max_ = (1, 0, "0.333333", 2**2, 2**2)
-    lee = (1, 0, "2.000000", 2**2, 2**2)
+    feb, mar = 2026 * 12 + 1, dt.date(2026, 3, 1)  # month0: February 2026, months since year 0
+    mia = (feb, [2**24, 2**1 + 2**7], [2**24, 2**1], [0, 1], [0, 1], dt.date(2026, 2, 25), mar.replace(day=8))
+    sam = (feb, [0, 2**2 + 2**7 + 2**8], [0, 2**2 + 2**8], [0, 0], [0, 0], mar.replace(day=3), mar.replace(day=9))
+    max_ = (feb, [0, 2**2], [0, 2**2], [0, 0], [0, 0], mar.replace(day=3), mar.replace(day=3))
+    lee = (feb, [0, 2**2], [0, 2**2], [0, 0], [0, 0], mar.replace(day=3), mar.replace(day=3))
     assert got == {
         ("u4", "t_eng", None): mia, ("u4", "t_eng", "a_code"): mia,
         ("u5", "t_sales", None): sam, ("u5", "t_sales", "a_code"): sam,
         ("u2", "t_eng", None): max_, ("u2", "t_eng", "a_draft"): max_,
         ("u3", "t_legal", None): lee, ("u3", "t_legal", "a_draft"): lee,
     }  # fmt: skip
-    # per day with activity, in day order: interactions and cost so far in the month, the day's last instant
+    # per day with activity, in day order over the whole history: interactions and cost so far, the day's last instant
     utc = dt.UTC
     days_of = {
         (r["user_id"], r["agent_id"]): (r["running_interactions"], [str(c) for c in r["running_cost_usd"]],
@@ -393,18 +395,16 @@ def test_user_month_holds_each_persons_local_days_as_bit_masks(tmp_path: Path) -
         for r in rows.iter_rows(named=True)
     }  # fmt: skip
     assert days_of[("u4", None)] == days_of[("u4", "a_code")] == (
-        [2, 3], ["0.350000", "0.390000"],
-        [dt.datetime(2026, 3, 2, 15, 30, tzinfo=utc), dt.datetime(2026, 3, 8, 6, 30, tzinfo=utc)],
+        [1, 3, 4], ["0.050000", "0.400000", "0.440000"],
+        [dt.datetime(2026, 2, 25, 12, tzinfo=utc), dt.datetime(2026, 3, 2, 15, 30, tzinfo=utc),
+         dt.datetime(2026, 3, 8, 6, 30, tzinfo=utc)],
     )  # fmt: skip
     assert days_of[("u5", None)] == (
         [1, 2, 3], ["1.000001", "1.500001", "2.200001"],
         [dt.datetime(2026, 3, 3, 9, tzinfo=utc), dt.datetime(2026, 3, 9, 3, 30, tzinfo=utc),
          dt.datetime(2026, 3, 9, 4, 30, tzinfo=utc)],
     )  # fmt: skip
-    assert rows["month_start"].unique().to_list() == [dt.date(2026, 3, 1)]
     assert rows["agent_id"].head(4).is_null().all()  # the rows over all agents first
-    february = pl.read_parquet(folder / "rollups" / "user_month" / "month=2026-02" / "part-0.parquet")
-    assert february.select("user_id", "days", "working_days").unique().rows() == [("u4", 2**24, 2**24)]  # Wed 25
 
 
 def test_the_hand_made_org_answers_the_same_with_rollups(tmp_path: Path) -> None:

@@ -2,9 +2,9 @@
 
 Each table is one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`; `user_totals` and
 `user_codes` one file each), built by its SQL file `data/rollups/sql/<table>.sql`, in this order: `cube`, `hours`
-and `user_day` from the events; `user_month` from `user_day`; `user_sets` (bitmaps of user codes; distinct users
-are the bit count of an OR, never added up) from `user_day`; `active_windows` from `user_sets`; `user_totals` from
-`user_month` (an update of its last months appends them). Their grains and columns: docs/architecture.md.
+and `user_day` from the events; `user_sets` (bitmaps of user codes; distinct users are the bit count of an OR,
+never added up) from `user_day`; `active_windows` from `user_sets`; `user_totals` from `user_day` (an update of
+its last months appends them). Their grains and columns: docs/architecture.md.
 
 The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
 touched inside the same write, under the same ingestion lock (data/ingest/commit.py), and creates them
@@ -50,13 +50,9 @@ from data.schema import empty_select, events_view_sql, literal
 from queries.period import Period
 
 ROW_GROUP_ROWS = 100_000
-# user_month's rows over all agents come first (a tenth of a month's): in row groups of their own, mostly,
-# which the questions that read only them read alone (Parquet statistics: agent_id all null)
-ROW_GROUP_ROWS_OF = {"user_month": 16_384}
 TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
 WINDOW_RUN_MONTHS = 12  # active_windows: months per query (its memory: their days' bitmaps of every group)
 SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
-FROM_EVENTS = ("cube", "hours", "user_day")  # the tables aggregated from the events; user_month from user_day
 SORT_COLUMNS = {  # their rows' order: a day's kept rows and its new ones sorted together
     "cube": ["day", "team_id", "agent_id", "model"],
     "hours": ["day", "hour", "team_id", "agent_id"],
@@ -177,18 +173,9 @@ def _aggregate(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> pl.D
     """One table's rows from its builder SQL, given the parameters it uses."""
     text = (SQL_DIR / f"{table}.sql").read_text()
     used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
-    # a relation's Arrow result, not the cursor's: that one is copied once more (1M rows of user_month: 0.2 s)
+    # a relation's Arrow result, not the cursor's: that one is copied once more (0.2 s a million rows)
     relation = con.sql(text, params={key: value for key, value in params.items() if key in used})
     return pl.from_arrow(relation.to_arrow_table())
-
-
-def _month_rows(con: duckdb.DuckDBPyConnection, user_day: pl.DataFrame) -> pl.DataFrame:
-    """The `user_month` rows of one month, from all of that month's `user_day` rows."""
-    con.register("user_day", user_day)
-    try:
-        return _aggregate(con, "user_month", {})
-    finally:
-        con.unregister("user_day")
 
 
 def _build_all(
@@ -228,14 +215,14 @@ def _write_days(
     months: dict[str, list[dt.date]],
     keep_other_days: bool = False,
 ) -> tuple[dict, dict[str, pl.DataFrame]]:
-    """The days given of the tables aggregated from the events, and their months' `user_month`, written into
-    `folder`; with `keep_other_days`, the other days of their months kept from the files there. Returns the rows
-    written per table and each month's `user_month` rows."""
+    """The days given of the tables aggregated from the events, written into `folder`; with `keep_other_days`,
+    the other days of their months kept from the files there. Returns the rows written per table and each
+    month's whole `user_day` rows (what user_totals takes in again)."""
     rows, added = dict.fromkeys(TABLES, 0), {}
     for month, days in months.items():
         period = Period(days[0], days[-1], tz)
         frames = {}
-        for table in FROM_EVENTS:
+        for table in TABLES:
             path = folder / table / f"month={month}" / "part-0.parquet"
             frames[table] = _aggregate(con, table, period.params())
             if keep_other_days and path.exists():
@@ -243,10 +230,10 @@ def _write_days(
                     ~pl.col("day").is_between(period.start, period.end)
                 )
                 frames[table] = pl.concat([kept, frames[table]]).sort(SORT_COLUMNS[table])
-        frames["user_month"] = added[month] = _month_rows(con, frames["user_day"])  # the whole month again
+        added[month] = frames["user_day"]  # the whole month's days: user_totals takes them in again
         for table, frame in frames.items():
             rows[table] += frame.height
-            _write(frame, folder / table / f"month={month}" / "part-0.parquet", ROW_GROUP_ROWS_OF.get(table))
+            _write(frame, folder / table / f"month={month}" / "part-0.parquet")
     return rows, added
 
 
@@ -334,17 +321,17 @@ def _next_month(month: str) -> str:
 
 
 def _build_totals(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
-    """`user_totals` from all of `user_month`'s files in `folder` (after the codes: its keys use them): each
+    """`user_totals` from all of `user_day`'s files in `folder` (after the codes: its keys use them): each
     row holds a person's whole history, so a write to an earlier month writes them all again. Returns its rows."""
-    con.sql(f"create or replace view user_month as {rollup_view_sql(folder.parent, 'user_month', folder)}")
+    con.sql(f"create or replace view user_day as {rollup_view_sql(folder.parent, 'user_day', folder)}")
     frame = _aggregate(con, TOTALS, {})
     _write(frame, folder / TOTALS_FILE, TOTALS_ROW_GROUP_ROWS)
     return frame.height
 
 
 def _update_totals(con: duckdb.DuckDBPyConnection, folder: Path, added: dict[str, pl.DataFrame]) -> int:
-    """`user_totals` after a write to these months (`user_month` rows given): when they are its last, its old
-    rows cut before them and these appended (user_totals_append.sql); else built from every month again."""
+    """`user_totals` after a write to these months (their whole `user_day` rows given): when they are its last,
+    its old rows cut before them and these appended (user_totals_append.sql); else built from every month again."""
     path, first = folder / TOTALS_FILE, _month_number(min(added))
     found = [_month_number(month) for month, frame in added.items() if frame.height]
     if path.exists():
@@ -354,11 +341,11 @@ def _update_totals(con: duckdb.DuckDBPyConnection, folder: Path, added: dict[str
         return _build_totals(con, folder)
     month0, last = ends[0]
     params = {"month0": month0, "kept": first - month0, "months": max(*found, last) - month0 + 1}
-    con.register("user_month", pl.concat(added.values()))
+    con.register("new_days", pl.concat(added.values()))
     try:
         frame = _aggregate(con, "user_totals_append", params)
     finally:
-        con.unregister("user_month")
+        con.unregister("new_days")
     _write(frame, path, TOTALS_ROW_GROUP_ROWS)
     return frame.height
 

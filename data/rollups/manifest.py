@@ -1,6 +1,6 @@
 """Where the rollups live and how to tell whether they are current (written by data/rollups/build.py).
 
-Four tables (and the bitmaps of who was active, `user_sets`, with the codes they use, and the counts of who was
+Three tables (and the bitmaps of who was active, `user_sets`, with the codes they use, and the counts of who was
 active in each day's trailing windows, `active_windows`), each one Parquet
 file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`), and `user_totals.parquet`.
 `rollups/manifest.json` records the layout's format, the time zone their local days are in and the
@@ -30,15 +30,16 @@ from data.schema import empty_select, literal
 # 10: user_month holds its days' running interactions and cost and last instants (no user_day read);
 # 11: and user_totals, each person's history in a row per team × agent (built from user_month);
 # 12: and active_windows, the people active in each day's trailing 1, 7 and 28 days (built from user_sets);
-# 13: user_totals holds each row's first and last local day with activity (`first_day`, `last_day`).
-# 14: a week that ends in a month without events has its sets too (13 left them out on a full build).
-FORMAT = 14
-TABLES = ("cube", "hours", "user_day", "user_month")  # user_month: built from user_day (build.py)
+# 13: user_totals holds each row's first and last local day with activity (`first_day`, `last_day`);
+# 14: no user_month (user_totals is built from user_day: its files were read by that build alone);
+# 15: a week that ends in a month without events has its sets too (14 left them out on a full build).
+FORMAT = 15
+TABLES = ("cube", "hours", "user_day")  # aggregated from the events, one file per local month (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
 WINDOWS = "active_windows"  # built from user_sets: per day, team or agent, how many were active up to it (build.py)
 CODES_FILE = "user_codes.parquet"  # each person's bit in the sets
 CODES_SCHEMA = pl.Schema({"user_id": pl.String, "code": pl.Int32})
-TOTALS = "user_totals"  # built from user_month: one file, every person's history (build.py)
+TOTALS = "user_totals"  # built from user_day: one file, every person's history (build.py)
 TOTALS_FILE = f"{TOTALS}.parquet"
 TOTALS_SCHEMA = pl.Schema(
     {
@@ -122,25 +123,6 @@ ROLLUP_SCHEMAS = {
             "cost_usd": pl.Decimal(38, 6),
             "first_ts": schema.UTC_TS,
             "last_ts": schema.UTC_TS,
-            "month": pl.String,
-        }
-    ),
-    "user_month": pl.Schema(
-        {
-            "month_start": pl.Date,
-            "user_id": pl.String,
-            "team_id": pl.String,
-            "agent_id": pl.String,
-            "interactions": pl.Int64,
-            "errors": pl.Int64,
-            "cost_usd": pl.Decimal(38, 6),
-            "first_ts": schema.UTC_TS,
-            "last_ts": schema.UTC_TS,
-            "days": pl.Int32,  # bit d - 1: day d of the month had activity
-            "working_days": pl.Int32,  # the same, Monday to Friday only
-            "running_interactions": pl.List(pl.Int64),  # per day with activity: so far in the month
-            "running_cost_usd": pl.List(pl.Decimal(38, 6)),
-            "day_last_ts": pl.List(schema.UTC_TS),  # per day with activity: its last instant
             "month": pl.String,
         }
     ),

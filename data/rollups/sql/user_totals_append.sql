@@ -1,7 +1,7 @@
 -- Rollup `user_totals` (user_totals.sql) after a write to its last months only, without reading the others:
--- its old rows (`old_totals`) cut to their first $kept months, and the rewritten months' `user_month` rows
--- appended, their running sums offset by the last kept ones; every list $months long (a new month: every row
--- grows). The same rows, in the same order, as user_totals.sql over every month. ClickHouse: arraySlice,
+-- its old rows (`old_totals`) cut to their first $kept months, and the rewritten months' days appended (`new_days`:
+-- their `user_day` rows), their running sums offset by the last kept ones; every list $months long (a new month:
+-- every row grows). The same rows, in the same order, as user_totals.sql over every month. ClickHouse: arraySlice,
 -- arrayResize, arrayConcat.
 with kept as (
     -- the old rows with activity in the kept months: their first `n` days' entries stay
@@ -18,53 +18,94 @@ with kept as (
     )
     where n > 0
 ),
-added as (
-    -- the rewritten months per key, from month $kept + 1 on: their masks, and the running sums over them (from
-    -- 0; a month's list runs within it)
+new_per_day as (
+    -- the rewritten months' days (`new_days`: their `user_day` rows), per agent and over all agents
+    select day, user_id, team_id, agent_id, interactions, cost_usd, first_ts, last_ts from new_days
+    union all
+    select day, user_id, team_id, null as agent_id, sum(interactions) as interactions, sum(cost_usd) as cost_usd,
+        min(first_ts) as first_ts, max(last_ts) as last_ts
+    from new_days
+    group by day, user_id, team_id
+),
+new_teams as materialized (
+    select team_id, row_number() over (order by team_id) as team from (select distinct team_id from new_days)
+),
+new_agents as materialized (
+    select agent_id, row_number() over (order by agent_id) as agent
+    from (select distinct agent_id from new_days union select null)
+),
+new_rows as materialized (
+    -- as user_totals.sql: one integer per person × team × agent, `i` the month's position in the lists
     select
-        user_id,
-        team_id,
-        agent_id,
-        first_ts,
-        first_day,
-        last_day,
-        list_transform(range($kept + 1, $months + 1),
-            lambda j: coalesce(list_filter(months, lambda m: m.i = j)[1].days, 0)) as days,
-        list_transform(range($kept + 1, $months + 1),
-            lambda j: coalesce(list_filter(months, lambda m: m.i = j)[1].working_days, 0)) as working_days,
-        flatten(list_transform(months, lambda m: list_transform(m.running_interactions, lambda x: x + m.before)))
-            as running_interactions,
-        flatten(list_transform(months, lambda m: list_transform(m.running_cost_usd, lambda x: x + m.cost_before)))
-            as running_cost_usd,
-        flatten(list_transform(months, lambda m: m.day_last_ts)) as day_last_ts
+        (codes.code::bigint << 32) | (new_teams.team << 16) | new_agents.agent as key,
+        year(new_per_day.day) * 12 + month(new_per_day.day) - $month0 as i,
+        new_per_day.day,
+        new_per_day.interactions,
+        new_per_day.cost_usd,
+        new_per_day.first_ts,
+        new_per_day.last_ts
+    from new_per_day
+    join user_codes as codes on codes.user_id = new_per_day.user_id
+    join new_teams on new_teams.team_id is not distinct from new_per_day.team_id
+    join new_agents on new_agents.agent_id is not distinct from new_per_day.agent_id
+),
+new_key_days as (
+    -- the rewritten months' days in order, their running sums from 0
+    select
+        key,
+        min(first_ts) as first_ts,
+        min(day) as first_day,
+        max(day) as last_day,
+        list_sort(list({'day': day, 'so_far': so_far, 'cost_so_far': cost_so_far, 'last_ts': last_ts})) as per_day
     from (
-        select
-            user_id,
-            team_id,
-            agent_id,
-            min(first_ts) as first_ts,
-            min(month_start + bit_count((days & -days) - 1)::integer) as first_day,  -- as user_totals.sql
-            max(month_start + floor(log2(days))::integer) as last_day,
-            list_sort(list({
-                'i': year(month_start) * 12 + month(month_start) - $month0,
-                'days': days,
-                'working_days': working_days,
-                'running_interactions': running_interactions,
-                'running_cost_usd': running_cost_usd,
-                'day_last_ts': day_last_ts,
-                'before': interactions_before,
-                'cost_before': cost_before
-            })) as months  -- by `i`, the first field
+        select key, day, first_ts, last_ts, sum(interactions) over w as so_far, sum(cost_usd) over w as cost_so_far
+        from new_rows
+        window w as (partition by key order by day)
+    )
+    group by key
+),
+new_months as (
+    -- each key's rewritten months with activity, in order, and their day masks
+    select
+        key,
+        list_transform(months, lambda m: m.i) as i_l,
+        list_transform(months, lambda m: m.days) as days_l,
+        list_transform(months, lambda m: m.working_days) as working_l
+    from (
+        select key, list_sort(list({'i': i, 'days': days, 'working_days': working_days})) as months
         from (
             select
-                *,
-                sum(interactions) over keyed - interactions as interactions_before,
-                sum(cost_usd) over keyed - cost_usd as cost_before
-            from user_month
-            window keyed as (partition by user_id, team_id, agent_id order by month_start)
+                key,
+                i,
+                bit_or(1 << (day(day) - 1))::integer as days,
+                coalesce(bit_or(1 << (day(day) - 1)) filter (where isodow(day) <= 5), 0)::integer as working_days
+            from new_rows
+            group by key, i
         )
-        group by user_id, team_id, agent_id
+        group by key
     )
+),
+added as (
+    -- the rewritten months per key, from month $kept + 1 on: their masks, and the running sums over them (from 0)
+    select
+        codes.user_id,
+        new_teams.team_id,
+        new_agents.agent_id,
+        new_key_days.first_ts,
+        new_key_days.first_day,
+        new_key_days.last_day,
+        list_transform(range($kept + 1, $months + 1),
+            lambda j: coalesce(new_months.days_l[list_position(new_months.i_l, j)], 0)) as days,
+        list_transform(range($kept + 1, $months + 1),
+            lambda j: coalesce(new_months.working_l[list_position(new_months.i_l, j)], 0)) as working_days,
+        list_transform(new_key_days.per_day, lambda d: d.so_far) as running_interactions,
+        list_transform(new_key_days.per_day, lambda d: d.cost_so_far) as running_cost_usd,
+        list_transform(new_key_days.per_day, lambda d: d.last_ts) as day_last_ts
+    from new_months
+    join new_key_days on new_key_days.key = new_months.key
+    join user_codes as codes on codes.code = new_months.key >> 32
+    join new_teams on new_teams.team = (new_months.key >> 16) & 65535
+    join new_agents on new_agents.agent = new_months.key & 65535
 ),
 moved as (
     -- people with rows in more than one team
@@ -72,7 +113,7 @@ moved as (
         select code, team_id from old_totals
         where coalesce(days_before[$kept + 1], days_before[-1] + bit_count(days[-1])) > 0  -- as `kept`
         union
-        select codes.code, user_month.team_id from user_month join user_codes as codes using (user_id)
+        select codes.code, new_days.team_id from new_days join user_codes as codes using (user_id)
     )
     group by code
     having count(*) > 1
