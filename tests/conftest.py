@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import shutil
 from collections.abc import Iterator
@@ -60,18 +59,6 @@ def clickhouse_engine(tmp_path_factory: pytest.TempPathFactory):
 def chdb(tmp_path_factory: pytest.TempPathFactory):
     """The chDB engine, shared by every test file that uses ClickHouse; each org is a database of its own."""
     return clickhouse_engine(tmp_path_factory)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _imports_frozen() -> Iterator[None]:
-    """What collecting the tests imported (the app, Dash, Plotly, Polars, DuckDB and the test modules) kept out
-    of the garbage collector's full passes while the tests run: it lives as long as the process, and each pass
-    looked it all over again while the suite's hundreds of apps came and went. Given back at the end, so that
-    the interpreter's exit frees it as before (DuckDB's bindings report what is left)."""
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
 
 
 @pytest.fixture(scope="session", autouse=True)
