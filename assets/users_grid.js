@@ -9,6 +9,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             return Date.now();
         },
         refreshReclaimGrid: async function () {
+            if (!document.getElementById("adoption-reclaim")) {
+                // not put in yet (out of view, assets/in_view.js): it asks for its first block once it is
+                return window.dash_clientside.no_update;
+            }
             const api = await window.dash_ag_grid.getApiAsync("adoption-reclaim");
             api.purgeInfiniteCache();
             return Date.now();

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dash import ClientsideFunction, Input, Output, State
 from flask import current_app
 
 from auth.scope import current_scope
+from layouts import ids
 from layouts._components import format_day
 from queries import usage
 from queries.filters import Filters, default_period, parse_filters
@@ -38,3 +40,13 @@ def empty_period(filters: Filters, nothing: str = "No interactions in this perio
     if filters.period.start > last:
         return f"{nothing} The latest data are from {format_day(last)}."
     return nothing
+
+
+def register_in_view(app, place_id: str) -> None:
+    """Put a place's part (layouts._components.in_view) in once the place is in view, in the browser."""
+    app.clientside_callback(
+        ClientsideFunction("inView", "show"),
+        Output(place_id, "children"),
+        Input(ids.in_view_store(place_id), "data"),
+        State(place_id, "id"),
+    )

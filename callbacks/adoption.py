@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dash
+import dash_ag_grid as dag
 import polars as pl
 from dash import ClientsideFunction, Input, Output, State, dcc, no_update
 from flask import current_app
 
 from auth.session import audit
 from callbacks import grid_rows
-from callbacks._common import org_timezone, page_filters
+from callbacks._common import org_timezone, page_filters, register_in_view
 from callbacks._figures import (
     AGENT_COLOUR,
     BLUES,
@@ -27,7 +28,7 @@ from callbacks._memo import memoised
 from callbacks._tab import register_tab
 from callbacks._url import keep_in_url
 from layouts import ids
-from layouts._adoption import reclaim_days
+from layouts._adoption import models_grid, reclaim_days
 from layouts._components import DAY, format_change, format_count, format_day, format_percent, format_usd
 from queries import adoption
 from queries.filters import search_with
@@ -193,12 +194,12 @@ def model_rows(frame: pl.DataFrame) -> list[dict]:
     return rows
 
 
-def update_models(query: dict | None) -> list[dict]:
+def update_models(query: dict | None) -> dag.AgGrid:
     try:
         filters = page_filters(query)
     except PeriodError:
-        return []
-    return model_rows(adoption.model_costs(filters))
+        return models_grid([])
+    return models_grid(model_rows(adoption.model_costs(filters)))
 
 
 def uptake_figure(curve: pl.DataFrame) -> Figure:
@@ -345,7 +346,7 @@ def tab_parts() -> list:
         ((Output(ids.ADOPTION_LEAGUE, "rowData"),), update_league),
         ((Output(ids.ADOPTION_RECLAIM_SUMMARY, "children"),), update_reclaim),
         ((Output(ids.ADOPTION_AGENTS, "figure"),), update_agents),
-        ((Output(ids.ADOPTION_MODELS, "rowData"),), update_models),
+        ((Output(ids.in_view_store(ids.ADOPTION_MODELS_TABLE), "data"),), update_models),
         (
             (
                 Output(ids.ADOPTION_UPTAKE_AGENT, "options"),
@@ -363,6 +364,8 @@ def register_callbacks(app: dash.Dash) -> None:
     """The tab's one data callback, the idle seats' blocks, the choice of idle days (into the URL) and the export."""
     query = Input(ids.ADOPTION_QUERY, "data")
     register_tab(app, query, tab_parts())
+    for place_id in (ids.ADOPTION_MODELS_TABLE, ids.ADOPTION_RECLAIM_TABLE):
+        register_in_view(app, place_id)
     app.callback(
         Output(ids.ADOPTION_RECLAIM, "getRowsResponse"),
         Input(ids.ADOPTION_RECLAIM, "getRowsRequest"),

@@ -13,7 +13,7 @@ import polars as pl
 from dash import Input, Output, html
 from plotly.colors import sample_colorscale
 
-from callbacks._common import empty_period, page_filters
+from callbacks._common import empty_period, page_filters, register_in_view
 from callbacks._figures import (
     AGENT_COLOUR,
     BLUES,
@@ -434,10 +434,14 @@ def update_heatmap(query: dict | None) -> Figure:
 
 def register_callbacks(app: dash.Dash) -> None:
     register_tab(app, Input(ids.ANALYTICS_QUERY, "data"), [
-        ((Output(ids.ANALYTICS_AGENT_CHART, "figure"), Output(ids.ANALYTICS_AGENT_TABLE, "children")), update_agents),
-        ((Output(ids.ANALYTICS_TEAM_CHART, "figure"), Output(ids.ANALYTICS_TEAM_TABLE, "children")), update_teams),
+        ((Output(ids.ANALYTICS_AGENT_CHART, "figure"), Output(ids.in_view_store(ids.ANALYTICS_AGENT_TABLE), "data")),
+         update_agents),
+        ((Output(ids.ANALYTICS_TEAM_CHART, "figure"), Output(ids.in_view_store(ids.ANALYTICS_TEAM_TABLE), "data")),
+         update_teams),
         ((Output(ids.ANALYTICS_OVER_TIME, "figure"),), update_over_time),
         ((Output(ids.ANALYTICS_HEATMAP, "figure"),), update_heatmap),
         ((Output(ids.ANALYTICS_CHIPS, "children"),), update_chips),
     ])  # fmt: skip
     register_crossfilter(app)
+    for place_id in ids.ANALYTICS_TABLES:
+        register_in_view(app, place_id)

@@ -11,11 +11,12 @@ import datetime as dt
 from decimal import Decimal
 
 import dash
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, html
 
-from callbacks._common import empty_period
+from callbacks._common import empty_period, register_in_view
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
@@ -54,6 +55,7 @@ from layouts._components import (
     info_tip,
     message,
     no_data_before,
+    number_column,
 )
 from queries import billing, usage
 from queries.billing_periods import (
@@ -343,6 +345,29 @@ def grid_options(frame: pl.DataFrame | None) -> dict:
     return options
 
 
+def columns(key_header: str) -> list[dict]:
+    return [
+        {"field": "label", "headerName": key_header, "flex": 2, "minWidth": 150, "tooltipField": "label"},
+        number_column("cost", "Cost (USD)", sort="desc"),
+        number_column("share", "Share of total", headerTooltip="This row's part of the total cost of the period"),
+        number_column("interactions", "Interactions"),
+    ]
+
+
+def grid(grid_id: str, key_header: str, rows: list[dict], options: dict) -> dag.AgGrid:
+    """A sortable table of cost per team or agent, with its total row; put in its place once in view."""
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns(key_header),
+        rowData=rows,
+        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True},
+        dashGridOptions=options,
+        getRowId="params.data.key",
+        columnSize="responsiveSizeToFit",
+        style={"height": f"{BREAKDOWN_HEIGHT}px"},
+    )
+
+
 def bars_shown(frame: pl.DataFrame, top: int = MAX_BARS) -> tuple[list[str], list[Decimal], list[float]]:
     """Labels, cents and shares of the bars: past `top` keys, the rest as one "Other (n)" bar (the CSV's rows too)."""
     labels, cents = frame["label"].to_list(), frame["cost_cents"].to_list()
@@ -399,12 +424,14 @@ def _breakdown(by: str, query: dict | None, today: dt.date | None) -> tuple[Figu
     return bar_figure(frame, COLOURS[by], height), grid_rows(frame), grid_options(frame)
 
 
-def update_teams(query: dict | None, today: dt.date | None = None) -> tuple[Figure, list[dict], dict]:
-    return _breakdown("team", query, today)
+def update_teams(query: dict | None, today: dt.date | None = None) -> tuple[Figure, dag.AgGrid]:
+    figure, rows, options = _breakdown("team", query, today)
+    return figure, grid(ids.BILLING_TEAM_GRID, "Team", rows, options)
 
 
-def update_agents(query: dict | None, today: dt.date | None = None) -> tuple[Figure, list[dict], dict]:
-    return _breakdown("agent", query, today)
+def update_agents(query: dict | None, today: dt.date | None = None) -> tuple[Figure, dag.AgGrid]:
+    figure, rows, options = _breakdown("agent", query, today)
+    return figure, grid(ids.BILLING_AGENT_GRID, "Agent", rows, options)
 
 
 def update_models(query: dict | None, today: dt.date | None = None) -> Figure:
@@ -419,12 +446,14 @@ def register_callbacks(app: dash.Dash) -> None:
         ((Output(ids.BILLING_MESSAGE, "children"), Output(ids.BILLING_KPIS, "children")), update_summary),
         ((Output(ids.BILLING_DAILY, "figure"),), update_daily),
         ((Output(ids.BILLING_MODEL_CHART, "figure"),), update_models),
-        ((Output(ids.BILLING_TEAM_CHART, "figure"), Output(ids.BILLING_TEAM_GRID, "rowData"),
-          Output(ids.BILLING_TEAM_GRID, "dashGridOptions")), update_teams),
-        ((Output(ids.BILLING_AGENT_CHART, "figure"), Output(ids.BILLING_AGENT_GRID, "rowData"),
-          Output(ids.BILLING_AGENT_GRID, "dashGridOptions")), update_agents),
+        ((Output(ids.BILLING_TEAM_CHART, "figure"), Output(ids.in_view_store(ids.BILLING_TEAM_TABLE), "data")),
+         update_teams),
+        ((Output(ids.BILLING_AGENT_CHART, "figure"), Output(ids.in_view_store(ids.BILLING_AGENT_TABLE), "data")),
+         update_agents),
         ((Output(ids.BILLING_BUDGETS, "children"), Output(ids.BILLING_BUDGET_FORM, "style"),
           Output(ids.BILLING_BUDGET_SCOPE, "options"), Output(ids.BILLING_RECIPIENT_SCOPE, "options"),
           Output(ids.BILLING_RECIPIENT_SCOPE, "value")), update_budgets),
     ])  # fmt: skip
     register_period_choice(app)
+    for place_id in (ids.BILLING_TEAM_TABLE, ids.BILLING_AGENT_TABLE):
+        register_in_view(app, place_id)

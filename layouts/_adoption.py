@@ -8,7 +8,15 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts._components import grid_overlays, info_tip, loading_graph, loading_table, section
+from layouts._components import (
+    grid_overlays,
+    in_view,
+    info_tip,
+    loading_graph,
+    loading_placeholder,
+    loading_table,
+    section,
+)
 from queries.adoption import DEFINITIONS, RECLAIM_DAYS
 
 LEAGUE_COLUMNS = [
@@ -53,6 +61,8 @@ RECLAIM_COLUMNS = [
 ]  # fmt: skip
 
 
+GRID_HEIGHT = 260
+RECLAIM_HEIGHT = 420
 # A grid's rows a block at a time from the server (AG Grid's infinite row model, as on the Users tab), sorted and
 # filtered there (callbacks/adoption.py `update_reclaim_rows`): thousands of idle seats sent whole made the tab's
 # answer megabytes.
@@ -64,9 +74,10 @@ BLOCKS = {
 }
 
 
-def _grid(grid_id: str, columns: list[dict], empty: str, height: int, blocks: bool = False) -> dag.AgGrid:
-    """A paged grid: its rows given whole by the tab's callback, or (`blocks`) asked of the server a block at a time."""
-    rows = {"rowModelType": "infinite", "getRowId": "params.data.user_id"} if blocks else {"rowData": []}
+def grid(grid_id: str, columns: list[dict], empty: str, height: int, blocks: bool = False,
+         rows: list[dict] | None = None) -> dag.AgGrid:
+    """A paged grid: its rows given whole (`rows`), or (`blocks`) asked of the server a block at a time."""
+    rows = {"rowModelType": "infinite", "getRowId": "params.data.user_id"} if blocks else {"rowData": rows or []}
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
@@ -85,6 +96,16 @@ def _grid(grid_id: str, columns: list[dict], empty: str, height: int, blocks: bo
         className="ag-theme-quartz",
         **rows,
     )
+
+
+def models_grid(rows: list[dict]) -> dag.AgGrid:
+    """The cost per model, put in its place once in view (callbacks/adoption.py `update_models`)."""
+    return grid(ids.ADOPTION_MODELS, MODEL_COLUMNS, "No model answered in your scope in this period.", GRID_HEIGHT,
+                rows=rows)
+
+
+def _in_view(place_id: str, height: int, part=None) -> dcc.Loading:
+    return loading_table(html.Div(in_view(place_id, loading_placeholder(height), height, part)))
 
 
 NAMES = {"cost_per_active_usd": "Cost per active person"}  # the others read well as their key
@@ -183,7 +204,7 @@ def adoption_section(query: dict) -> html.Section:
                                            "adoption-cohorts-info", "cohorts", "cohorts"),
                                     chart=ids.ADOPTION_COHORTS), lg=6),
                     dbc.Col(section("Team league table",
-                                    [loading_table(_grid(ids.ADOPTION_LEAGUE, LEAGUE_COLUMNS, "No team in your scope.",
+                                    [loading_table(grid(ids.ADOPTION_LEAGUE, LEAGUE_COLUMNS, "No team in your scope.",
                                                          260)),
                                      _definitions(("stickiness", "cost_per_active_usd"))],
                                     _about("Teams ranked by adoption, stickiness and cost per active person",
@@ -199,8 +220,7 @@ def adoption_section(query: dict) -> html.Section:
                                            "adoption-agents-info", "agent adoption", "share_of_active"),
                                     chart=ids.ADOPTION_AGENTS), lg=5),
                     dbc.Col(section("Cost per model",
-                                    loading_table(_grid(ids.ADOPTION_MODELS, MODEL_COLUMNS,
-                                                        "No model answered in your scope in this period.", 260)),
+                                    _in_view(ids.ADOPTION_MODELS_TABLE, GRID_HEIGHT),
                                     _about("Each with its change against the previous period", "adoption-models-info",
                                            "cost per model", "model_cost_per_interaction_usd",
                                            "model_cost_per_active_usd")), lg=7),
@@ -224,8 +244,9 @@ def adoption_section(query: dict) -> html.Section:
             dbc.Row(
                 dbc.Col(section("Seats to reclaim",
                                 [reclaim_tools,
-                                 loading_table(_grid(ids.ADOPTION_RECLAIM, RECLAIM_COLUMNS,
-                                                     "No idle seats in your scope.", 420, blocks=True)),
+                                 _in_view(ids.ADOPTION_RECLAIM_TABLE, RECLAIM_HEIGHT, grid(
+                                     ids.ADOPTION_RECLAIM, RECLAIM_COLUMNS, "No idle seats in your scope.",
+                                     RECLAIM_HEIGHT, blocks=True)),
                                  dcc.Store(id=ids.ADOPTION_RECLAIM_REFRESHED)],
                                 _about("People with access and no interaction in the last days, as of today",
                                        "adoption-reclaim-info", "seats to reclaim", "reclaim"))),

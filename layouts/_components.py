@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from layouts import ids
 from reports.chart_style import PLOTLY_CONFIG
@@ -155,6 +156,15 @@ def loading_placeholder(height: int | None = None) -> html.Div:
         style={"height": f"{height}px"} if height else {},
         role="status",
     )
+
+
+def in_view(place_id: str, placeholder, height: int, part=None) -> list:
+    """A place whose part (`part`, or one a callback puts into the store `in_view_store(place_id)`) is put in only
+    once the place scrolls into view (assets/in_view.js says why); until then it shows `placeholder`."""
+    place = html.Div(placeholder, id=place_id, className="telemetry-in-view", style={"minHeight": f"{height}px"})
+    # a store's data is JSON: a component as Dash sends one (a callback's output is turned into it the same way)
+    data = part.to_plotly_json() if isinstance(part, Component) else part
+    return [place, dcc.Store(id=ids.in_view_store(place_id), data=data)]
 
 
 def loading_table(table) -> dcc.Loading:

@@ -7,7 +7,7 @@ from dash import dcc, html
 from flask import current_app
 
 from layouts import ids
-from layouts._components import chart_menu, loading_graph, loading_placeholder, loading_table, section
+from layouts._components import chart_menu, in_view, loading_graph, loading_placeholder, loading_table, section
 from queries.filters import asked_period, default_grain, default_period
 from queries.period import GRAINS, PeriodError
 
@@ -45,8 +45,7 @@ def _initial_grain(query: dict) -> str:
 
 def _table(table_id: str) -> dcc.Loading:
     """Where the callback puts the sortable grid, or a message saying why there is none."""
-    place = html.Div(loading_placeholder(CHART_HEIGHT), id=table_id, style={"minHeight": f"{CHART_HEIGHT}px"})
-    return loading_table(place)
+    return loading_table(html.Div(in_view(table_id, loading_placeholder(CHART_HEIGHT), CHART_HEIGHT)))
 
 
 def _chart_and_table(title: str, hint: str, chart_id: str, table_title: str, table_hint: str, table_id: str):

@@ -74,12 +74,14 @@ ADOPTION_STICKINESS = "adoption-stickiness"
 ADOPTION_COHORTS = "adoption-cohorts"
 ADOPTION_LEAGUE = "adoption-league"
 ADOPTION_RECLAIM_DAYS = "adoption-reclaim-days"
+ADOPTION_RECLAIM_TABLE = "adoption-reclaim-table"  # holds the grid once in view
 ADOPTION_RECLAIM = "adoption-reclaim"
 ADOPTION_RECLAIM_SUMMARY = "adoption-reclaim-summary"
 ADOPTION_RECLAIM_EXPORT = "adoption-reclaim-export"
 ADOPTION_RECLAIM_DOWNLOAD = "adoption-reclaim-download"
 ADOPTION_RECLAIM_REFRESHED = "adoption-reclaim-refreshed"  # when the grid last forgot its rows (clientside)
 ADOPTION_AGENTS = "adoption-agents"
+ADOPTION_MODELS_TABLE = "adoption-models-table"  # holds the grid once in view (layouts._components.in_view)
 ADOPTION_MODELS = "adoption-models"
 ADOPTION_UPTAKE_AGENT = "adoption-uptake-agent"
 ADOPTION_UPTAKE_SINCE = "adoption-uptake-since"
@@ -98,6 +100,7 @@ ANALYTICS_AGENT_GRID = "analytics-agent-grid"
 ANALYTICS_TEAM_CHART = "analytics-team-chart"
 ANALYTICS_TEAM_TABLE = "analytics-team-table"
 ANALYTICS_TEAM_GRID = "analytics-team-grid"
+ANALYTICS_TABLES = (ANALYTICS_AGENT_TABLE, ANALYTICS_TEAM_TABLE)  # put in when in view (layouts._components.in_view)
 ANALYTICS_AGENT_ENTER = "analytics-agent-enter"  # Enter on an agent grid row (its eventData), passed on in the browser
 ANALYTICS_TEAM_ENTER = "analytics-team-enter"
 ANALYTICS_GRAIN = "analytics-grain"
@@ -118,8 +121,10 @@ BILLING_KPIS = "billing-kpis"
 BILLING_DAILY = "billing-daily"
 BILLING_MODEL_CHART = "billing-model-chart"
 BILLING_TEAM_CHART = "billing-team-chart"
+BILLING_TEAM_TABLE = "billing-team-table"  # holds the grid once in view (layouts._components.in_view)
 BILLING_TEAM_GRID = "billing-team-grid"
 BILLING_AGENT_CHART = "billing-agent-chart"
+BILLING_AGENT_TABLE = "billing-agent-table"
 BILLING_AGENT_GRID = "billing-agent-grid"
 BILLING_BUDGETS = "billing-budgets"  # budgets against spend and the alerts sent (callbacks/budgets.py)
 BILLING_BUDGET_SCOPE = "billing-budget-scope"  # the budget form (admins) and the recipient form, in that section
@@ -185,3 +190,8 @@ SCHEDULES_EDITOR_TO = "schedules-editor-to"
 SCHEDULES_EDITOR_SAVE = "schedules-editor-save"
 SCHEDULES_EDITOR_CANCEL = "schedules-editor-cancel"
 SCHEDULES_EDITOR_FEEDBACK = "schedules-editor-feedback"
+
+
+def in_view_store(place_id: str) -> str:
+    """The store that holds a place's part until the place is in view (layouts._components.in_view)."""
+    return f"{place_id}-part"

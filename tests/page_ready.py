@@ -67,6 +67,8 @@ WATCHER = r"""
     const page = document.getElementById("_pages_content");
     if (!page || !page.firstElementChild) return false;
     if (![...page.querySelectorAll(".dash-graph")].every(graphDrawn)) return false;
+    // a place whose part is put in once in view (assets/in_view.js): not known yet whether it is in view
+    if (page.querySelector(".telemetry-in-view:not([data-in-view])")) return false;
     return layoutGrids(state).every(gridDrawn);
   }
   function requests(since) {
@@ -132,3 +134,28 @@ def switch_tab(driver, link_id: str, path: str, timeout: float = 120) -> dict:
     driver.set_script_timeout(timeout)
     script = "const done = arguments[arguments.length - 1]; window.__ready.click(arguments[0], arguments[1], done);"
     return driver.execute_async_script(script, link_id, path)
+
+
+def scroll_to(driver, place_id: str, timeout: float = 60) -> None:
+    """Scroll a place that is filled once in view (assets/in_view.js) into view, as a person would, and wait
+    until its part is in (a grid below the fold starts only then)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+        lambda d: d.execute_script(
+            "const place = document.getElementById(arguments[0]);"
+            "if (!place) return false;"
+            "place.scrollIntoView({block: 'center'});"
+            "return place.dataset.inView === 'shown';",
+            place_id,
+        )
+    )
+
+
+def scroll_to_every_place(driver) -> None:
+    """Every place of the page filled once in view scrolled to and filled (for checks of the whole page, such as
+    axe's), then back to the top."""
+    places = driver.execute_script("return [...document.querySelectorAll('.telemetry-in-view')].map(e => e.id)")
+    for place_id in places:
+        scroll_to(driver, place_id)
+    driver.execute_script("window.scrollTo(0, 0)")

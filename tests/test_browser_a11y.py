@@ -14,6 +14,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from tests.page_ready import scroll_to_every_place
 from tests.test_browser_access import WEEK, sign_in, text_of, wait
 
 pytestmark = pytest.mark.browser
@@ -56,6 +57,8 @@ def open_tab(browser, base: str, slug: str) -> None:
     if browser.current_url != f"{base}{path}{WEEK}":
         browser.get(f"{base}{path}{WEEK}")
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, drawn) and settled(b))
+    scroll_to_every_place(browser)  # the grids below the fold too, for axe
+    wait(browser).until(settled)
 
 
 def dark(browser, on: bool) -> None:

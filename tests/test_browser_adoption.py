@@ -10,6 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
+from tests.page_ready import scroll_to
 from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
 from tests.test_browser_users import csv_files
 
@@ -26,6 +27,12 @@ DRAWN = (
     "#adoption-uptake .scatterlayer .trace",
     "#adoption-agent-cohorts .heatmaplayer",
 )
+
+
+def scrolled_to_the_grids(browser) -> None:
+    """The grids below the fold start once in view (assets/in_view.js): scrolled to, as a person would."""
+    for place_id in (ids.ADOPTION_MODELS_TABLE, ids.ADOPTION_RECLAIM_TABLE):
+        scroll_to(browser, place_id)
 
 
 def reclaim_names(browser) -> list[str]:
@@ -46,6 +53,7 @@ def test_the_adoption_tab(browser, live_server):
     wait(browser).until(lambda b: link.get_attribute("href").endswith("/telemetry/adoption" + WEEK))
     link.click()
     wait(browser).until(lambda b: b.current_url.endswith("/telemetry/adoption" + WEEK))  # the link kept the period
+    scrolled_to_the_grids(browser)
     wait(browser).until(lambda b: all(b.find_elements(By.CSS_SELECTOR, css) for css in DRAWN) and settled(b))
     assert text_of(browser, "adoption-stickiness").startswith("Stickiness 20.8%")
     wait(browser).until(lambda b: len(reclaim_names(b)) == 7)  # 7 people, none active since March
@@ -70,6 +78,7 @@ def test_the_adoption_tab(browser, live_server):
     assert csp_violations(browser) == []
     browser.delete_all_cookies()  # signed out
     sign_in(browser, live_server, "manager", "/telemetry/adoption" + WEEK)
+    scrolled_to_the_grids(browser)
     wait(browser).until(lambda b: len(reclaim_names(b)) == 5)
     assert "Lee Legal" not in reclaim_names(browser) and "Noa Never" not in reclaim_names(browser)
     wait(browser).until(lambda b: all(b.find_elements(By.CSS_SELECTOR, css) for css in DRAWN) and settled(b))
@@ -99,6 +108,7 @@ def test_one_agent_on_the_adoption_tab(browser, live_server):
     from tests.test_browser_comparisons import tooltip_shows
 
     sign_in(browser, live_server, "admin", "/telemetry/adoption" + WEEK)
+    scrolled_to_the_grids(browser)
     wait(browser).until(lambda b: all(b.find_elements(By.CSS_SELECTOR, css) for css in DRAWN) and settled(b))
     bars = browser.find_elements(By.CSS_SELECTOR, "#adoption-agents .barlayer .point text")
     assert sorted(bar.text for bar in bars) == ["50.0% (2)", "50.0% (2)"]  # Mia, Sam; Max, Lee of 4 active

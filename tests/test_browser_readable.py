@@ -10,6 +10,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from tests.page_ready import scroll_to
 from tests.test_browser_access import WEEK, sign_in, text_of, wait
 from tests.test_browser_analytics import bar, click
 
@@ -110,7 +111,7 @@ def test_the_date_range_writes_days_as_the_tabs_do_and_the_url_stays_iso(browser
 
 def test_a_loading_grid_says_so_and_an_empty_period_says_when_data_start(browser, live_server, results):
     # A fresh result cache (`results`): a tab seen before comes with its data in the page, nothing to load.
-    hold_requests(browser, ["analytics-agent-table", "billing-team-grid"])
+    hold_requests(browser, ["analytics-agent-table", "billing-team-table"])
     sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
     wait(browser).until(held)
     assert loading_text(browser, "analytics-agent-table") == "Loading…"  # not an empty card with pale dots
@@ -118,12 +119,14 @@ def test_a_loading_grid_says_so_and_an_empty_period_says_when_data_start(browser
     wait(browser).until(lambda b: cells(b, "analytics-agent-grid", "label") == ["Code Helper", "Drafting"])
     browser.get(live_server + "/telemetry/billing" + WEEK)
     wait(browser).until(held)
-    assert loading_text(browser, "billing-team-grid") == "Loading…"
+    assert loading_text(browser, "billing-team-table") == "Loading…"
     release(browser)
+    scroll_to(browser, "billing-team-table")  # below the fold: the grid starts once in view
     wait(browser).until(lambda b: cells(b, "billing-team-grid", "label") == ["Legal", "Sales", "Engineering", "Total"])
     browser.get(live_server + "/telemetry/billing?start=2025-01-01&end=2025-01-31")  # before the first data
     said = "No cost in this period (1 Jan – 31 Jan 2025). Data start on 25 Feb 2026."
     wait(browser).until(lambda b: release(b) or b.find_element(By.ID, "billing-message").text == said)
+    scroll_to(browser, "billing-team-table")
     wait(browser).until(lambda b: overlay(b, "billing-team-grid") == "No cost in this period.")
     browser.get(live_server + "/telemetry?start=2025-01-01&end=2025-01-31")
     assert text_of(browser, "dashboard-message") == "No interactions in this period. Data start on 25 Feb 2026."

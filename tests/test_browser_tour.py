@@ -100,7 +100,8 @@ def in_look(browser, scheme: str) -> bool:
 
 
 GRIDS_DRAWN = """return [...document.querySelectorAll('.ag-root-wrapper')].every(
-    g => g.querySelector('.ag-row, .ag-overlay-no-rows-wrapper, .ag-overlay-no-rows-center'))"""
+    g => g.querySelector('.ag-row, .ag-overlay-no-rows-wrapper, .ag-overlay-no-rows-center'))
+    && !document.querySelector('.telemetry-in-view:not([data-in-view=shown])')"""  # all in view: every grid in
 
 
 def screenshot(browser, path: Path, width: int, scheme: str) -> None:

@@ -103,7 +103,7 @@ def test_the_adoption_tab_answers_in_one_request_in_the_managers_scope(app, clie
 def test_agent_adoption_and_the_cost_per_model(signed_in):
     with signed_in("admin"):
         agents = as_figure(adoption.update_agents(WEEK)).data[0]
-        models = adoption.update_models(WEEK)
+        models = adoption.update_models(WEEK).rowData
     # Mia and Sam with Code Helper, Max and Lee with Drafting, of the 4 active people
     assert list(agents.y) == ["Drafting", "Code Helper"] and list(agents.text) == ["50.0% (2)", "50.0% (2)"]
     # e1..e6: 3.723334 USD, 6 interactions, 4 people; the week before e0 alone (0.05 USD, Mia)

@@ -77,6 +77,12 @@ def everything(*outputs) -> str:
     return json.dumps(plain, cls=plotly.utils.PlotlyJSONEncoder)
 
 
+def grid_outputs(answer: tuple) -> tuple:
+    """A breakdown's figure and its grid's rows and options (the grid is put in once in view)."""
+    figure, grid = answer
+    return figure, grid.rowData, grid.dashGridOptions
+
+
 def cents(texts) -> Decimal:
     return sum((Decimal(t.replace("$", "").replace(",", "")) for t in texts), Decimal(0))
 
@@ -213,8 +219,8 @@ def test_a_manager_sees_the_total_of_their_teams_only(signed_in):
     with signed_in("manager"):
         outputs = [
             *cb.update_summary(MARCH, TODAY),
-            *cb.update_teams(MARCH, TODAY),
-            *cb.update_agents(MARCH, TODAY),
+            *grid_outputs(cb.update_teams(MARCH, TODAY)),
+            *grid_outputs(cb.update_agents(MARCH, TODAY)),
             cb.update_models(MARCH, TODAY),
             cb.update_daily(MARCH, TODAY),
             *period_cb.update_period_options(MARCH, TODAY),
@@ -235,7 +241,7 @@ def test_a_manager_sees_the_total_of_their_teams_only(signed_in):
 def test_a_manager_cannot_widen_the_scope_through_the_callback_endpoint(app, client, auth):
     deps = dependencies(app)
     auth.login("manager")
-    teams = dp.find(deps, "billing-team-grid.rowData")
+    teams = dp.find(deps, "billing-team-table-part.data")
     own = dp.post(client, dp.payload(teams, {"billing-query.data": MARCH})).get_data(as_text=True)
     assert "Sales" in own and "Legal" not in own
     forged = {"billing-query.data": {**MARCH, "teams": "t_legal"}}
@@ -248,7 +254,7 @@ def test_a_manager_cannot_widen_the_scope_through_the_callback_endpoint(app, cli
 def test_nothing_to_show_and_a_bad_period_say_so(signed_in):
     with signed_in("idle_manager"):
         note, row = cb.update_summary(MARCH, TODAY)
-        figure, rows, options = cb.update_teams(MARCH, TODAY)
+        figure, rows, options = grid_outputs(cb.update_teams(MARCH, TODAY))
         figure = as_figure(figure)
         daily = as_figure(cb.update_daily(MARCH, TODAY))
     assert note.children == "No cost in this period (1 Mar – 31 Mar 2026). There are no data in your scope yet."
@@ -258,7 +264,7 @@ def test_nothing_to_show_and_a_bad_period_say_so(signed_in):
     with signed_in("admin"):
         note, row = cb.update_summary(BACKWARDS, TODAY)
         figures = [as_figure(cb.update_daily(BACKWARDS, TODAY)), as_figure(cb.update_models(BACKWARDS, TODAY))]
-        figure, rows, _options = cb.update_agents(BACKWARDS, TODAY)
+        figure, rows, _options = grid_outputs(cb.update_agents(BACKWARDS, TODAY))
         figure = as_figure(figure)
     assert (note.children, row) == (BACKWARDS_TEXT, None)
     assert [f.layout.annotations[0].text for f in [*figures, figure]] == [BACKWARDS_TEXT] * 3
@@ -271,8 +277,8 @@ def test_nothing_to_show_and_a_bad_period_say_so(signed_in):
 def test_awkward_april_every_breakdown_adds_up_to_the_total_shown(signed_in):
     with signed_in("admin"):
         _note, row = cb.update_summary(APRIL, TODAY)
-        _fig, teams, team_options = cb.update_teams(APRIL, TODAY)
-        _fig, agents, agent_options = cb.update_agents(APRIL, TODAY)
+        _fig, teams, team_options = grid_outputs(cb.update_teams(APRIL, TODAY))
+        _fig, agents, agent_options = grid_outputs(cb.update_agents(APRIL, TODAY))
         models = as_figure(cb.update_models(APRIL, TODAY))
         daily = as_figure(cb.update_daily(APRIL, TODAY))
     assert by_id(row)["billing-kpi-total-value"] == "$2.00"  # 2.004999
@@ -403,8 +409,8 @@ def test_demo_every_period_adds_up_on_screen(demo_app, anchor):
             start, end = option["value"].split("/")
             query = {"start": start, "end": end}
             total = by_id(cb.update_summary(query, today)[1])["billing-kpi-total-value"]
-            _fig, teams, team_options = cb.update_teams(query, today)
-            _fig, agents, agent_options = cb.update_agents(query, today)
+            _fig, teams, team_options = grid_outputs(cb.update_teams(query, today))
+            _fig, agents, agent_options = grid_outputs(cb.update_agents(query, today))
             daily = as_figure(cb.update_daily(query, today))
             models = as_figure(cb.update_models(query, today))
             assert cents(r["cost_text"] for r in teams) == cents([total]), option
