@@ -80,7 +80,24 @@ def active_days(filters: Filters, by: str = "org", today: dt.date | None = None)
     last = judged_end(period, today)
     window_start = period.start - dt.timedelta(days=max(WINDOWS.values()) - 1)
     params = filters.params(by=by, judged_end=last, window_start=window_start)
-    return run("adoption_active_days", params)
+    per_key = by != "org" and not one_window_group(by, filters.scope)
+    return run("adoption_active_days_per_key" if per_key else "adoption_active_days", params)
+
+
+def one_window_group(by: str, scope: Scope) -> bool:
+    """Whether each key is one group of the rollup `active_windows` (everyone, a team or an agent): the scope names
+    at most one team unless the keys are teams, at most one agent unless they are agents, and not both (the macro
+    `one_window_group` of queries/sql/macros.sql, which routes adoption_active_days.sql the same way). Other keys
+    than the organisation's one are then counted per person (adoption_active_days_per_key.sql): OR-ing each key's
+    day sets over every window costs many times more, and one statement for every route takes longer to plan."""
+    teams, agents = scope.team_ids, scope.agent_ids
+    named_teams = by == "team" or teams is not None
+    named_agents = by == "agent" or agents is not None
+    return (
+        (teams is None or by == "team" or len(teams) <= 1)
+        and (agents is None or by == "agent" or len(agents) <= 1)
+        and not (named_teams and named_agents)
+    )
 
 
 def stickiness(curves: pl.DataFrame) -> pl.DataFrame:

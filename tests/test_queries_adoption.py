@@ -114,6 +114,38 @@ def test_daily_weekly_and_monthly_active_people_cross_the_dst_change(habit_app: 
     assert adoption.active_days(Filters.asking(WEEK, ORG), "org", dt.date(2026, 3, 4)).height == 3
 
 
+def curves(scope: Scope, by: str, period: Period = WEEK) -> dict[str, tuple[list[int], list[int], list[int]]]:
+    """Per key: its dau, wau and mau day by day, judged on the period's last day."""
+    frame = adoption.active_days(Filters.asking(period, scope), by, period.end)
+    return {
+        key: (rows["dau"].to_list(), rows["wau"].to_list(), rows["mau"].to_list())
+        for (key,), rows in frame.partition_by("key", as_dict=True, maintain_order=True).items()
+    }
+
+
+def test_active_people_of_several_teams_or_agents_count_each_person_once(habit_app: Flask) -> None:
+    # Sales and Legal, whose keys are not one team's or agent's (no `active_windows` row holds them): Kim, active
+    # in Sales on 2 and 3 March and in Legal on 5 March, is one person in each window
+    sales_and_legal = Scope.teams(["t_sales", "t_legal"])
+    assert curves(sales_and_legal, "org") == {
+        "org": ([1, 3, 0, 1, 0, 0, 1], [2, 3, 3, 3, 3, 3, 3], [2, 3, 3, 3, 3, 3, 3]),  # Sam, Lee (3 Mar) and Kim
+    }
+    assert curves(sales_and_legal, "agent") == {
+        "a_code": ([1, 2, 0, 0, 0, 0, 1], [2] * 7, [2] * 7),  # Sam (24 Feb, 3 and 8 Mar), Kim (2 and 3 Mar)
+        "a_draft": ([0, 1, 0, 1, 0, 0, 0], [0, 1, 1, 2, 2, 2, 2], [0, 1, 1, 2, 2, 2, 2]),  # Lee 3 Mar, Kim 5 Mar
+    }
+    # both agents named, by team: a person's days with either agent, once
+    by_team = curves(ORG.narrow(agents=["a_code", "a_draft"]), "team")
+    assert by_team["t_eng"] == ([1, 1, 0, 0, 0, 0, 1], [1, 2, 2, 2, 2, 2, 2], [1, 2, 2, 2, 2, 2, 2])  # Mia, Max
+    assert by_team["t_legal"] == ([0, 1, 0, 1, 0, 0, 0], [0, 1, 1, 2, 2, 2, 2], [0, 1, 1, 2, 2, 2, 2])  # Lee, Kim
+    # the windows reach back into the month before: Lee's 20 January is in the 28 days up to 16 February, not 17
+    february = Period(dt.date(2026, 2, 15), dt.date(2026, 2, 18), NY)
+    assert curves(sales_and_legal, "agent", february) == {
+        "a_code": ([0, 0, 1, 0], [0, 0, 1, 1], [0, 0, 1, 1]),  # Sam on 17 February
+        "a_draft": ([0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0]),
+    }
+
+
 def test_cost_per_active_person_and_per_interaction(habit_app: Flask) -> None:
     row = adoption.costs(Filters.asking(WEEK, ORG)).row(0, named=True)
     # local 2-8 March: e1..e7 (e8 is 9 March in NY) and Kim's three: 4.253334 USD, 10 interactions, 5 people
