@@ -240,12 +240,13 @@ def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_pa
     chdb.command(f"drop database if exists {name}")
     init(chdb, name, TZ)
     load(chdb, name, folder)
-    # as a database made before migration 1 is: no user_month, no migration recorded
-    chdb.command(f"drop view {name}.user_month_mv")
-    chdb.command(f"drop table {name}.user_month")
+    # as a database made before migration 1 is: no user_month (nor user_totals, of migration 2), no migration recorded
+    for table in ("user_totals", "user_month"):
+        chdb.command(f"drop view {name}.{table}_mv")
+        chdb.command(f"drop table {name}.{table}")
     chdb.command(f"insert into {name}.telemetry_meta (key, value) values ('migration', '0')")  # noqa: S608
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1,))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1, 2))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     chdb.command(f"optimize table {name}.user_month final")
     kept, made = (
@@ -261,6 +262,45 @@ def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_pa
     ).to_pylist()
     assert mia == [{"interactions": 3, "days": 2**1 + 2**7, "working_days": 2**1,
                     "first_day": dt.date(2026, 3, 2), "last_day": dt.date(2026, 3, 8)}]  # fmt: skip
+    chdb.command(f"drop database {name}")
+
+
+def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_path) -> None:
+    folder = tmp_path / "data"
+    org.write_org(folder, MOVED_EVENTS)
+    name = PREFIX + "migrated_totals"
+    chdb.command(f"drop database if exists {name}")
+    init(chdb, name, TZ)
+    load(chdb, name, folder)
+    # as a database at migration 1 is: no user_totals
+    chdb.command(f"drop view {name}.user_totals_mv")
+    chdb.command(f"drop table {name}.user_totals")
+    chdb.command(f"insert into {name}.telemetry_meta (key, value) values ('migration', '1')")  # noqa: S608
+
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(2,))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
+    # an event inserted afterwards reaches it through user_month's view: Mia with Code Helper in Engineering at
+    # 02:00 UTC on 1 May, 22:00 on 30 April in New York
+    chdb.command(
+        f"insert into {name}.events (event_id, ts, user_id, team_id, agent_id, model, status) values "  # noqa: S608
+        "('late', '2026-05-01 02:00:00', 'u4', 't_eng', 'a_code', 'gpt-4o', 'ok')"
+    )
+    chdb.command(f"optimize table {name}.user_totals final")
+    mia = chdb.arrow(
+        f"select agent_id, team_id, first_day, last_day from {name}.user_totals "  # noqa: S608
+        "where user_id = 'u4' order by agent_id, team_id"
+    ).to_pylist()
+    day = dt.date
+    # Engineering with Code Helper: 25 February (e0) to the late event; Sales: Code Helper on 20 March (m1), Draft on
+    # New York's 31 March (m3, 03:30 UTC on 1 April); Engineering with Draft on 20 March (m2); '': every agent
+    assert [tuple(row.values()) for row in mia] == [
+        ("", "t_eng", day(2026, 2, 25), day(2026, 4, 30)),
+        ("", "t_sales", day(2026, 3, 20), day(2026, 3, 31)),
+        ("a_code", "t_eng", day(2026, 2, 25), day(2026, 4, 30)),
+        ("a_code", "t_sales", day(2026, 3, 20), day(2026, 3, 20)),
+        ("a_draft", "t_eng", day(2026, 3, 20), day(2026, 3, 20)),
+        ("a_draft", "t_sales", day(2026, 3, 31), day(2026, 3, 31)),
+    ]
     chdb.command(f"drop database {name}")
 
 

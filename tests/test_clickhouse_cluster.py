@@ -24,9 +24,9 @@ def _one(statements: list[str], start: str) -> str:
 
 def test_every_statement_runs_on_the_cluster_and_parses(chdb) -> None:
     statements = cluster_statements("acme", TZ, "telemetry")
-    # the database, 5 functions, 6 tables unsharded (directory, meta), events and 6 rollups local + Distributed, 6
+    # the database, 5 functions, 6 tables unsharded (directory, meta), events and 7 rollups local + Distributed, 7
     # views, and what was applied recorded
-    assert len(statements) == 1 + 5 + 6 + 2 * 7 + 6 + 1
+    assert len(statements) == 1 + 5 + 6 + 2 * 8 + 7 + 1
     engine = chdb
     for statement in statements:
         # the record is inserted on one node: telemetry_meta replicates it to every other
@@ -73,6 +73,13 @@ def test_each_view_aggregates_its_node_events_into_its_local_rollup() -> None:
         assert "toDate(ts, 'America/New_York') as day" in view
         local = _one(statements, f"create table if not exists acme.{rollup}_local")
         assert f"Replicated{engine}('/clickhouse/tables/{{shard}}/acme/{rollup}', '{{replica}}')" in local
+
+
+def test_the_view_of_whole_histories_reads_its_node_user_month() -> None:
+    statements = cluster_statements("acme", TZ, "telemetry")
+    view = _one(statements, "create materialized view if not exists acme.user_totals_mv")
+    assert "on cluster telemetry to acme.user_totals_local as select" in view
+    assert "from acme.user_month_local\n" in view and "from acme.user_month\n" not in view
 
 
 def test_the_directory_is_a_full_copy_on_every_node() -> None:

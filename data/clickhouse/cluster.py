@@ -68,7 +68,8 @@ def cluster_statements(database: str, tz: str, cluster: str) -> list[str]:
     for table in statements("tables", name) + statements("rollup_tables", name, tz):
         found.extend(_table(table, cluster))
     for rollup in ROLLUPS:
-        select = rollup_select(rollup, name, tz).replace(f"from {name}.events", f"from {name}.events_local")
+        # a view fires on the inserts into its shard's table: the events', or user_month's (user_totals)
+        select = re.sub(rf"\bfrom ({name}\.(?:events|user_month))\b", r"from \1_local", rollup_select(rollup, name, tz))
         found.append(
             f"create materialized view if not exists {name}.{rollup}_mv on cluster {cluster} "
             f"to {name}.{rollup}_local as {select}"

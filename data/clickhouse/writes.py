@@ -8,8 +8,8 @@ validation and quarantine are data/ingest's, unchanged). docs/clickhouse.md, "Wr
 - Directory: each table given is replaced whole, as clickhouse-load does (an exchange with a filled copy).
 - Purge: a lightweight DELETE of the selected events, then the rollups of the local months they were in made
   again from the events (the views never take a row back), each month at once (REPLACE PARTITION from a
-  filled copy). The months still to make are kept in `telemetry_meta` until done, so a write after a failed
-  correction finishes it.
+  filled copy); a rollup of whole histories (`user_totals`) is made again whole from user_month, at once. The
+  months still to make are kept in `telemetry_meta` until done, so a write after a failed correction finishes it.
 
 One writer at a time: the data folder's lock, as on the Parquet backend (a writer on another machine must not
 write the same organization meanwhile).
@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from data import schema
 from data.clickhouse import Connection, database_name
 from data.clickhouse.load import replace_table
-from data.clickhouse.schema import MONTH_OF, ROLLUPS, meta, rollup_select
+from data.clickhouse.schema import MONTH_OF, ROLLUPS, WHOLE, meta, rollup_select
 from data.ingest import commit
 from data.ingest.commit import Write
 from data.ingest.purge import DatePurge, Selection
@@ -217,6 +217,9 @@ class ClickHouseStore:
             select = rollup_select(table, self.database, tz)
             copy = self._table(f"{table}_fix")
             rows[table] = 0
+            if table in WHOLE:  # after the months of the rollup it reads (ROLLUPS' order): made again whole
+                rows[table] = self._replace_whole(table, select, copy)
+                continue
             for month in months:
                 self.connection.command(f"drop table if exists {copy}")
                 self.connection.command(f"create table {copy} as {self._table(table)}")
@@ -237,6 +240,16 @@ class ClickHouseStore:
                 self.connection.command(f"drop table {copy}")
         self._set_behind(set())
         return Build(months=len(months), days=days, rows=rows, seconds=time.perf_counter() - started)
+
+    def _replace_whole(self, table: str, select: str, copy: str) -> int:
+        """An unpartitioned rollup filled into a copy from its select and swapped in at once (its one partition)."""
+        self.connection.command(f"drop table if exists {copy}")
+        self.connection.command(f"create table {copy} as {self._table(table)}")
+        self.connection.command(f"insert into {copy} {select}")
+        count = self.connection.arrow(f"select count() as n from {copy}").column("n")[0].as_py()  # noqa: S608
+        self.connection.command(f"alter table {self._table(table)} replace partition tuple() from {copy}")
+        self.connection.command(f"drop table {copy}")
+        return count
 
 
 def selected(selection: Selection) -> tuple[str, dict]:

@@ -1,8 +1,19 @@
 -- Cohorts (as ../adoption_cohorts.sql): the people of the scope by the local month of their first activity in
 -- it, for the cohorts of the period's months; per cohort and month since (0: its own, up to {judged_end}'s
--- month), how many were active in it. Days after {judged_end} do not count. From user_month (a row counts when
--- its mask has a day up to {judged_end}).
-with active_months as (
+-- month), how many were active in it. Days after {judged_end} do not count. The cohorts from user_totals (a
+-- person's first day in the scope), the months active from user_month (a row counts when its mask has a day up to
+-- {judged_end}).
+with cohorts as (
+    -- a person's first month in the scope, from their first day in it by {judged_end} (user_totals)
+    select user_id, toYear(min(first_day)) * 12 + toMonth(min(first_day)) - 1 as cohort
+    from $database.user_totals
+    where (agent_id = '') = {every_agent:Bool}
+        and first_day <= {judged_end:Date}
+        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+    group by user_id
+),
+active_months as (
+    -- the months of the period's cohorts and after: from the period's first month on
     select distinct user_id, toYear(month) * 12 + toMonth(month) - 1 as month_number
     from (
         -- a person's rows over all agents when the question asks of every agent and not per agent
@@ -10,12 +21,9 @@ with active_months as (
         union all
         select * from $database.user_month where not ({every_agent:Bool})
     )
-    where month <= {judged_end:Date}
+    where month between toStartOfMonth({start_date:Date}) and {judged_end:Date}
         and bitAnd(days, month_days(month, month, {judged_end:Date})) != 0
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
-),
-cohorts as (
-    select user_id, min(month_number) as cohort from active_months group by user_id
 ),
 sized as (
     select cohort, count() as size

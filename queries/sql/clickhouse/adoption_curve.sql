@@ -1,19 +1,24 @@
 -- Per local day of the period: the people listed in the scope who had access by then, and how many had adopted
--- by then (as ../adoption_curve.sql), from user_month: a person is active in the period if a row's mask has a day
--- in it, and their first activity counts if it came by its end (a row whose first day is after the end has no
--- day up to it).
+-- by then (as ../adoption_curve.sql): a person's first activity in the scope from user_totals (counted if it came by
+-- the period's end), and whether they were active in the period from user_month (a row's mask has a day in it).
 with per_user as (
     select
         user_id,
         min(first_ts) as first_ts,
-        max(bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0) as active_in_period
-    from (
-        -- a person's rows over all agents when the question asks of every agent and not per agent
-        select * from $database.person_month where {every_agent:Bool}
-        union all
-        select * from $database.user_month where not ({every_agent:Bool})
-    )
-    where month <= {end_date:Date}
+        user_id in (
+            select user_id
+            from (
+                -- a person's rows over all agents when the question asks of every agent and not per agent
+                select * from $database.person_month where {every_agent:Bool}
+                union all
+                select * from $database.user_month where not ({every_agent:Bool})
+            )
+            where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
+                and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
+                and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+        ) as active_in_period
+    from $database.user_totals
+    where (agent_id = '') = {every_agent:Bool}
         and first_day <= {end_date:Date}
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     group by user_id

@@ -1,11 +1,12 @@
 -- A new agent's uptake (as ../agent_uptake.sql): per agent of the scope, per local day from its first
 -- interaction in the scope (day_number 0) up to {judged_end}, how many people had used it in the scope by then
--- (cumulative) and for how many it was their first day with it. From user_month: a person's first local day
--- with an agent over their rows in the scope (all their teams', if they moved).
+-- (cumulative) and for how many it was their first day with it. From user_totals: a person's first local day
+-- with an agent over their rows in the scope (all their teams', if they moved), one row a team × agent × person.
 with firsts as (
     select agent_id, user_id, min(first_day) as day
-    from $database.user_month
-    where in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+    from $database.user_totals
+    where agent_id != ''
+        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     group by agent_id, user_id
 ),
 new_users as (

@@ -1,15 +1,11 @@
 -- Seats to reclaim (as ../reclaim_seats.sql): the directory's people of the scope's teams with access given at
 -- least {days} days before {today} and no activity in the scope in the {days} days that end on it; their last
--- active local day (user_month's last day in the scope; none: never), team, its managers and days idle.
+-- active local day (user_totals' last day in the scope; none: never), team, its managers and days idle.
 with last_seen as (
     select user_id, max(last_day) as last_active
-    from (
-        -- a person's rows over all agents when the question asks of every agent and not per agent
-        select * from $database.person_month where {every_agent:Bool}
-        union all
-        select * from $database.user_month where not ({every_agent:Bool})
-    )
-    where in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+    from $database.user_totals
+    where (agent_id = '') = {every_agent:Bool}
+        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     group by user_id
 ),
 managers as (
