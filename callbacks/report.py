@@ -158,13 +158,28 @@ def spawn_job(job_fn: Callable, args: tuple) -> int:
     return process.pid
 
 
-class SpawningDiskcacheManager(DiskcacheManager):
+class OwnJobManager(DiskcacheManager):
+    """Dash's disk-cache manager for one app's report job. Dash (4.4) registers each background callback in every
+    manager of the process under one key per function source and outputs, the same for every app: a later app's
+    job replaced an earlier app's in its manager, so a report asked of the earlier app ran with the later one's
+    settings (its data folder: "Your session has ended"). This one keeps only its own app's job."""
+
+    def __init__(self, cache: diskcache.Cache, job: Callable, expire: int | None = None) -> None:
+        self.job = job  # before Dash's __init__, which registers every job made before this manager
+        super().__init__(cache, expire=expire)
+
+    def register(self, key, fn, progress):
+        if fn is self.job:
+            super().register(key, fn, progress)
+
+
+class SpawningDiskcacheManager(OwnJobManager):
     """Dash's disk-cache manager, with each job in a fresh interpreter (`spawn_job`), started only when
     the register of running jobs (reports/jobs.py) has a slot for it: one an account, REPORT_MAX_JOBS in
     all, across workers. Refused, no process starts and the dialog's status says why."""
 
-    def __init__(self, cache: diskcache.Cache, jobs: ReportJobs, expire: int | None = None) -> None:
-        super().__init__(cache, expire=expire)
+    def __init__(self, cache: diskcache.Cache, jobs: ReportJobs, job: Callable, expire: int | None = None) -> None:
+        super().__init__(cache, job, expire=expire)
         self.jobs = jobs
 
     def call_job_fn(self, key, job_fn, args, context):
@@ -191,13 +206,13 @@ class SpawningDiskcacheManager(DiskcacheManager):
         return job is not None and int(job) > 0 and super().job_running(job)
 
 
-class ThreadDiskcacheManager(DiskcacheManager):
+class ThreadDiskcacheManager(OwnJobManager):
     """Dash's disk-cache manager with each job on a thread of this process (`ThreadJobs`), for chDB, whose
     engine only the server's process can open; the same limits, refusals and cancelling (at the job's next
     step) as `SpawningDiskcacheManager`."""
 
-    def __init__(self, cache: diskcache.Cache, jobs: ThreadJobs, expire: int | None = None) -> None:
-        super().__init__(cache, expire=expire)
+    def __init__(self, cache: diskcache.Cache, jobs: ThreadJobs, job: Callable, expire: int | None = None) -> None:
+        super().__init__(cache, job, expire=expire)
         self.jobs = jobs
 
     def call_job_fn(self, key, job_fn, args, context):
@@ -271,13 +286,13 @@ def register_callbacks(app: dash.Dash, make_app: Callable[..., Flask]) -> None:
     max_jobs = int(server.config["REPORT_MAX_JOBS"])
     if server.config.get("BACKEND") == "chdb":  # one process holds chDB's engine: jobs are its threads
         jobs = ThreadJobs(max_jobs)
-        manager = ThreadDiskcacheManager(diskcache.Cache(str(folder)), jobs, expire=3600)
         job = _thread_job(server)
+        manager = ThreadDiskcacheManager(diskcache.Cache(str(folder)), jobs, job, expire=3600)
     else:
         jobs = ReportJobs(folder / "jobs", max_jobs)
-        manager = SpawningDiskcacheManager(diskcache.Cache(str(folder)), jobs, expire=3600)
         job_config = {key: server.config.get(key) for key in JOB_CONFIG_KEYS}
         job = _background_job(job_config | {"DATA_DIR": str(server.config["DATA_DIR"])}, make_app)
+        manager = SpawningDiskcacheManager(diskcache.Cache(str(folder)), jobs, job, expire=3600)
     server.extensions[JOBS_EXTENSION] = jobs
     user_logged_out.connect(stop_jobs_at_logout, server)
     app.callback(

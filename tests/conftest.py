@@ -197,27 +197,42 @@ def auth(client: FlaskClient) -> AuthActions:
 # Browser tests: the real app on a local port, driven by Debian's headless Chromium.
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory, password_hash):
-    """The tiny org served over HTTP by a threaded Werkzeug server on a free local port. One per module, not per
-    process: Dash registers each new app's background callback in every earlier app's manager under one key (the
-    function's source), so a report job started from an older app runs with the newest app's settings."""
-    yield from _serve(tmp_path_factory, password_hash)
+# The apps the browser tests are served, by address: `tests/test_browser_access.py` signs in to one by asking it for
+# a session cookie, where the login form itself is not under test.
+LIVE_APPS: dict[str, Flask] = {}
 
 
-def _serve(tmp_path_factory, password_hash, **config):
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """`app` served over HTTP by a threaded Werkzeug server on a free local port: its address, while in the block."""
     import threading
 
     from werkzeug.serving import make_server
 
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    LIVE_APPS[base] = app
+    try:
+        yield base
+    finally:
+        del LIVE_APPS[base]
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, password_hash):
+    """The tiny org, served. One per test process, for every browser test file that reads it: its pages then come
+    from one address, and Chromium keeps their scripts compiled from one file to the next (a new address compiled
+    them again, about 2 s of CPU a file). Each app keeps its own report job (callbacks/report.py, OwnJobManager)."""
+    yield from _serve(tmp_path_factory, password_hash)
+
+
+def _serve(tmp_path_factory, password_hash, **config):
     folder = tmp_path_factory.mktemp("live") / "data"
     org.write_org_rolled_up(folder)
-    app = make_app(folder, password_hash, **config)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(make_app(folder, password_hash, **config)) as base:
+        yield base
 
 
 # Single sign-on: one OpenID provider on loopback per test process (tests/oidc_provider.py).

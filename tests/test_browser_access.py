@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests import org
-from tests.conftest import ACCOUNTS
+from tests.conftest import ACCOUNTS, LIVE_APPS, AuthActions
 
 pytestmark = pytest.mark.browser
 
@@ -20,9 +22,20 @@ PATIENCE = 120
 # How often a wait looks again. WebDriverWait's default, half a second, is idle time added to most waits (0.25 s
 # on average; the suite waits some thousand times); each look is one WebDriver round trip of a few milliseconds.
 POLL = 0.05
+# Between two looks, `wait` waits in the page for its next change (a MutationObserver), or LOOK_AGAIN_MS at the
+# longest (for what is not in the page: a download, the address): looking every 50 ms, whether or not anything had
+# changed, cost Chromium, ChromeDriver and pytest 0.15 CPU-s a second of waiting, against 0.06 s.
+LOOK_AGAIN_MS = 250
+NEXT_CHANGE = """
+const done = arguments[arguments.length - 1];
+const observer = new MutationObserver(() => { observer.disconnect(); clearTimeout(timer); done(); });
+observer.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+const timer = setTimeout(() => { observer.disconnect(); done(); }, arguments[0]);
+"""
 
 
-def sign_in(browser, base: str, who: str, path: str = "/telemetry" + WEEK) -> None:
+def sign_in_by_the_form(browser, base: str, who: str, path: str = "/telemetry" + WEEK) -> None:
+    """Open `path`, and sign in as `who` on the login page it sends to."""
     browser.get(base + path)
     WebDriverWait(browser, PATIENCE, POLL).until(EC.presence_of_element_located((By.NAME, "email")))
     browser.find_element(By.NAME, "email").send_keys(ACCOUNTS[who][0])
@@ -30,9 +43,41 @@ def sign_in(browser, base: str, who: str, path: str = "/telemetry" + WEEK) -> No
     browser.find_element(By.ID, "login-submit").click()
 
 
+def sign_in(browser, base: str, who: str, path: str = "/telemetry" + WEEK) -> None:
+    """Signed in as `who` (a key of ACCOUNTS, or an email), then `path` opened: the login form's own answer, asked
+    of the served app with this browser's User-Agent (a session is pinned to it), its cookie set in the browser.
+    For tests of what comes after; the form itself is tested above and in tests/test_auth_*.py. (The form in the
+    browser was a page more to draw for each test.)"""
+    app = LIVE_APPS[base]
+    client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = browser.execute_script("return navigator.userAgent")
+    answer = AuthActions(client).login(who)
+    assert answer.status_code == 302, f"{who} could not sign in: {answer.status_code}"
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    browser.execute_cdp_cmd("Network.setCookie", {
+        "name": cookie.key, "value": cookie.value, "url": base, "path": cookie.path or "/",
+        "httpOnly": cookie.http_only, "secure": cookie.secure, "sameSite": cookie.same_site or "Lax",
+    })  # fmt: skip
+    browser.get(base + path)
+
+
+class UntilChanged(WebDriverWait):
+    """WebDriverWait that, when a look finds nothing, waits for the page to change before it looks again."""
+
+    def until(self, method, message: str = ""):
+        def look(driver):
+            found = method(driver)
+            if not found:
+                with contextlib.suppress(WebDriverException):  # the page went (a navigation): look again at once
+                    driver.execute_async_script(NEXT_CHANGE, LOOK_AGAIN_MS)
+            return found
+
+        return super().until(look, message)
+
+
 def wait(browser, timeout: float = PATIENCE) -> WebDriverWait:
     """Dash re-renders often: an element found a moment ago may be gone, so look again."""
-    return WebDriverWait(browser, timeout, POLL, ignored_exceptions=(StaleElementReferenceException,))
+    return UntilChanged(browser, timeout, POLL / 5, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def text_of(browser, element_id: str, timeout: float = PATIENCE) -> str:
@@ -47,7 +92,7 @@ def csp_violations(browser) -> list[str]:
 
 
 def test_admin_signs_in_and_sees_the_organization(browser, live_server):
-    sign_in(browser, live_server, "admin")
+    sign_in_by_the_form(browser, live_server, "admin")
     assert text_of(browser, "dashboard-kpi-interactions-value") == "6"
     assert text_of(browser, "dashboard-kpi-active-users-value") == "4"
     assert text_of(browser, "dashboard-kpi-cost-value") == "$3.72"
@@ -70,12 +115,12 @@ def sees_only_the_managers_teams(browser) -> None:
 
 
 def test_manager_sees_only_their_teams(browser, live_server):
-    sign_in(browser, live_server, "manager")
+    sign_in_by_the_form(browser, live_server, "manager")
     sees_only_the_managers_teams(browser)
 
 
 def test_member_gets_the_access_notice(browser, live_server):
-    sign_in(browser, live_server, "member", "/telemetry/billing")
+    sign_in_by_the_form(browser, live_server, "member", "/telemetry/billing")
     notice = text_of(browser, "access-notice")
     assert "available only to Admin and Manager roles" in notice
     assert "contact your organization administrator" in notice

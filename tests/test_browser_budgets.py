@@ -8,7 +8,6 @@ The screenshot lands in tests/artifacts/billing-budgets-<scheme>.png.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from selenium.webdriver.support.ui import Select
 
 from queries.period import today_local
 from tests import org
-from tests.conftest import make_app
+from tests.conftest import make_app, serving
 from tests.test_browser_a11y import axe_violations, dark, settled
 from tests.test_browser_access import sign_in, wait
 from tests.test_browser_analytics import click
@@ -29,8 +28,6 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 @pytest.fixture(scope="module")
 def budget_server(tmp_path_factory, password_hash):
-    from werkzeug.serving import make_server
-
     folder = tmp_path_factory.mktemp("budgets") / "data"
     org.write_org(folder)
     app = make_app(folder, password_hash)
@@ -46,10 +43,8 @@ def budget_server(tmp_path_factory, password_hash):
         assert runner.invoke(args=["budget-set", "--scope", scope, "--usd", usd, "--cadence", cadence]).exit_code == 0
     assert runner.invoke(args=["alert-channel-add", "--webhook", "https://hooks.example.com/x"]).exit_code == 0
     assert runner.invoke(args=["check-alerts"]).exit_code == 0  # listed as retrying: no network in tests
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", today
-    server.shutdown()
+    with serving(app) as base:
+        yield base, today
 
 
 def test_billing_shows_each_budget_against_its_spend_and_the_alerts_sent(browser, budget_server) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from queries.billing_periods import billing_period_containing, period_label
 from queries.filters import DEFAULT_PRESET
 from queries.period import preset_period, today_local
 from reports.formats import format_day
-from tests.test_browser_access import PATIENCE, WEEK, sign_in, text_of, wait
+from tests.test_browser_access import WEEK, sign_in, text_of, wait
 from tests.test_browser_dashboard import choose
 
 pytestmark = pytest.mark.browser
@@ -44,9 +43,7 @@ return !pending && !document.querySelector('[data-dash-is-loading]');
 
 def settled(browser) -> None:
     """Wait until the page has answered every callback (a dropdown that drops a value asks for another)."""
-    WebDriverWait(browser, PATIENCE, poll_frequency=0.05).until(
-        lambda b: b.execute_script(SETTLED), "the page never settled"
-    )
+    wait(browser).until(lambda b: b.execute_script(SETTLED), "the page never settled")
 
 
 def chosen(browser, dropdown_id: str) -> list[str]:

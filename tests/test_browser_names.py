@@ -11,7 +11,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from tests.conftest import make_app
+from tests.conftest import make_app, serving
 from tests.test_browser_access import WEEK, csp_violations, sign_in, wait
 from tests.test_browser_analytics import bar, click, ticks
 from tests.test_callbacks_names import AGENT, MODEL, TEAM, write_hostile_org
@@ -31,18 +31,11 @@ return [...document.querySelectorAll('.js-plotly-plot *')]
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory, password_hash):
     """The org with markup names, served like `live_server`."""
-    import threading
-
-    from werkzeug.serving import make_server
-
     folder = tmp_path_factory.mktemp("names") / "data"
     write_hostile_org(folder)
     app = make_app(folder, password_hash)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
+    with serving(app) as base:
+        yield base, app
 
 
 def links_in_charts(browser) -> list[str]:

@@ -9,19 +9,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import threading
 from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from werkzeug.serving import make_server
 
 from data.demo import write_demo
 from data.demo.cast import DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL
-from tests import org
-from tests.conftest import make_app
-from tests.test_browser_access import wait
+from tests.conftest import make_app, serving
+from tests.test_browser_access import sign_in, wait
 
 pytestmark = pytest.mark.browser
 
@@ -47,19 +44,13 @@ def demo_server(tmp_path_factory, password_hash):
 
         for email, role in ((DEMO_ADMIN_EMAIL, "admin"), (DEMO_MANAGER_EMAIL, "manager")):
             store.create_account(email, directory.user_by_email(email)["user_id"], role, password_hash)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(app) as base:
+        yield base
 
 
 def sign_in_as(browser, base: str, email: str, path: str = "/telemetry") -> None:
-    """Sign in on the login page that `path` sends to, and land there."""
-    browser.get(base + path)
-    wait(browser).until(lambda b: b.find_elements(By.NAME, "email"))
-    browser.find_element(By.NAME, "email").send_keys(email)
-    browser.find_element(By.NAME, "password").send_keys(org.PASSWORD)
-    browser.find_element(By.ID, "login-submit").click()
+    """Signed in (tests/test_browser_access.py, sign_in) and on `path`."""
+    sign_in(browser, base, email, path)
     wait(browser).until(lambda b: b.current_url.startswith(base + path))
 
 

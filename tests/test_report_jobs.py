@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,43 @@ def test_a_job_on_a_thread_ends_at_its_next_step_once_cancelled():
     resume.set()
     thread.join()
     assert outcome == {"cancelled": True} and jobs.running() == []
+
+
+def test_a_report_asked_of_an_app_runs_with_its_settings_though_another_app_was_made_after_it(
+    data_dir, tmp_path, password_hash, processes, monkeypatch
+):
+    """Dash (4.4) registers each app's report job in every manager of the process under one key: the job of an app
+    made earlier ran with the settings of the last app made (its data folder, where the session asking is unknown:
+    "Your session has ended"). Two apps in one process; the first one's job runs on a thread here (as on chDB), a
+    waiting process standing for it in the register of jobs."""
+    from tests import org
+    from tests.conftest import make_app
+    from tests.test_callbacks_memo import signed_in_client
+
+    def spawn(job_fn, args) -> int:
+        threading.Thread(target=job_fn, args=args, daemon=True).start()
+        return processes().pid
+
+    monkeypatch.setattr(report, "spawn_job", spawn)
+    first = make_app(data_dir, password_hash)
+    org.write_org_rolled_up(tmp_path / "other")
+    make_app(tmp_path / "other", password_hash)
+    client = signed_in_client(first, "admin")
+    deps = client.get("/_dash-dependencies").get_json()
+    asked = dp.payload(dp.find(deps, r"report-ticket\.data"), {
+        "report-points.value": ["summary"], "report-period.value": "shown", "report-grain.value": "day",
+        "report-format.value": "csv", "shell-location.search": "?start=2026-03-02&end=2026-03-08",
+        "shell-location.pathname": "/telemetry",
+    })  # fmt: skip
+    ticket = dp.post(client, asked).get_json()["response"]["report-ticket"]["data"]
+    generate = dp.payload(dp.find(deps, r"report-download\.data"),
+                          {"report-generate.n_clicks": 1, "report-ticket.data": ticket})  # fmt: skip
+    started = dp.post(client, generate).get_json()
+    poll = f"{dp.CALLBACK_URL}?cacheKey={started['cacheKey']}&job={started['job']}"
+    deadline, answer = time.monotonic() + 300, {}
+    while "response" not in answer:  # the page's polling, until the job's answer is there
+        assert time.monotonic() < deadline, "the report job never answered"
+        threading.Event().wait(0.05)
+        answer = client.post(poll, json=generate, headers={"Origin": dp.ORIGIN}).get_json() or {}
+    status = answer["response"]["report-status"]["children"]
+    assert status.startswith("Done: telemetry-summary-2026-03-02-to-2026-03-08.csv"), status
