@@ -152,7 +152,7 @@ def loading_placeholder(height: int | None = None) -> html.Div:
     and pale in the middle of an empty card, read as nothing there)."""
     return html.Div(
         [html.Span(className="spinner-border spinner-border-sm me-2", **{"aria-hidden": "true"}), "Loading…"],
-        className="d-flex align-items-center justify-content-center text-secondary telemetry-loading",
+        className="d-flex align-items-center justify-content-center text-body-secondary telemetry-loading",
         style={"height": f"{height}px"} if height else {},
         role="status",
     )

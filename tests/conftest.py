@@ -287,6 +287,9 @@ def _start_chromium(folder: Path):
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        # Bootstrap scrolls smoothly unless motion is reduced: a click on an element out of view (WebDriver scrolls
+        # to it first) would land where the element was before the scroll ends.
+        "--force-prefers-reduced-motion",
         f"--window-size={WINDOW[0]},{WINDOW[1]}",
         f"--user-data-dir={folder / 'chromium'}",
     ):

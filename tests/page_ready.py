@@ -145,7 +145,7 @@ def scroll_to(driver, place_id: str, timeout: float = 60) -> None:
         lambda d: d.execute_script(
             "const place = document.getElementById(arguments[0]);"
             "if (!place) return false;"
-            "place.scrollIntoView({block: 'center'});"
+            "place.scrollIntoView({block: 'center', behavior: 'instant'});"
             "return place.dataset.inView === 'shown';",
             place_id,
         )
@@ -158,4 +158,4 @@ def scroll_to_every_place(driver) -> None:
     places = driver.execute_script("return [...document.querySelectorAll('.telemetry-in-view')].map(e => e.id)")
     for place_id in places:
         scroll_to(driver, place_id)
-    driver.execute_script("window.scrollTo(0, 0)")
+    driver.execute_script("window.scrollTo({top: 0, left: 0, behavior: 'instant'})")

@@ -97,7 +97,7 @@ def tab_until(browser, selector: str, limit: int = 12) -> None:
 def focus_picker(browser) -> None:
     """The focus on the agent picker, as a keyboard user who got there has it."""
     browser.execute_script("const picker = document.getElementById('adoption-uptake-agent');"
-                           "picker.scrollIntoView({block: 'center'}); picker.focus()")  # fmt: skip
+                           "picker.scrollIntoView({block: 'center', behavior: 'instant'}); picker.focus()")  # fmt: skip
     assert browser.switch_to.active_element.get_attribute("id") == "adoption-uptake-agent"
 
 

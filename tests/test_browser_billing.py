@@ -81,7 +81,7 @@ def test_admin_switches_billing_period(browser, live_server):
     assert total == ["Total", "$4.92", "100.0%", "8"]
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#billing-daily .barlayer .point"))
     browser.save_screenshot("/tmp/telemetry-billing-admin.png")
-    browser.execute_script("window.scrollTo(0, 0)")  # back up to the period selector
+    browser.execute_script("window.scrollTo({top: 0, left: 0, behavior: 'instant'})")  # back up to the period selector
 
     choose(browser, "billing-period", FEBRUARY)
     wait(browser).until(lambda b: "start=2026-02-01&end=2026-02-28" in b.current_url)

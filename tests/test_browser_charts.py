@@ -32,7 +32,7 @@ def menu_toggle(browser, graph_id: str):
 def tab_to(browser, target) -> list[str]:
     """Press Tab from the top of the page until `target` has the focus; the classes of what got it on the way."""
     browser.find_element(By.TAG_NAME, "body").click()
-    browser.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    browser.execute_script("document.activeElement.blur(); window.scrollTo({top: 0, left: 0, behavior: 'instant'})")
     passed = []
     for _ in range(MAX_TAB_STOPS):
         ActionChains(browser).send_keys(Keys.TAB).perform()

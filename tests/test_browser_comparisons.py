@@ -40,7 +40,10 @@ def weekday(text: str) -> int:
 def tab_to(browser, element_id: str) -> None:
     """Press Tab from the top of the page until `element_id` has the focus, as a keyboard user would."""
     wait(browser).until(lambda b: b.find_elements(By.ID, element_id))
-    browser.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    browser.execute_script(
+        "document.activeElement && document.activeElement.blur();"
+        "window.scrollTo({top: 0, left: 0, behavior: 'instant'})"
+    )
     for _ in range(MAX_TABS):
         ActionChains(browser).send_keys(Keys.TAB).perform()
         if browser.switch_to.active_element.get_attribute("id") == element_id:
