@@ -2,8 +2,9 @@
 
 Each table is one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`; `user_totals` and
 `user_codes` one file each), built by its SQL file `data/rollups/sql/<table>.sql`, in this order: `cube`, `hours`
-and `user_day` from the events; `user_sets` (bitmaps of user codes; distinct users are the bit count of an OR,
-never added up) from `user_day`; `active_windows` from `user_sets`; `user_totals` from `user_day` (an update of
+and `user_day` from the events (a month's events read once for the three, with their local days and hours:
+`local_events.sql`); `user_sets` (bitmaps of user codes; distinct users are the bit count of an OR, never added
+up) from `user_day`; `active_windows` from `user_sets`; `user_totals` from `user_day` (an update of
 its last months appends them). Their grains and columns: docs/architecture.md.
 
 The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
@@ -52,7 +53,7 @@ from queries.period import Period
 ROW_GROUP_ROWS = 100_000
 TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
 WINDOW_RUN_MONTHS = 12  # active_windows: months per query (its memory: their days' bitmaps of every group)
-SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql over the raw events
+SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql
 SORT_COLUMNS = {  # their rows' order: a day's kept rows and its new ones sorted together
     "cube": ["day", "team_id", "agent_id", "model"],
     "hours": ["day", "hour", "team_id", "agent_id"],
@@ -172,10 +173,14 @@ def _months(days: list[dt.date]) -> dict[str, list[dt.date]]:
 def _aggregate(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> pl.DataFrame:
     """One table's rows from its builder SQL, given the parameters it uses."""
     text = (SQL_DIR / f"{table}.sql").read_text()
-    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
     # a relation's Arrow result, not the cursor's: that one is copied once more (0.2 s a million rows)
-    relation = con.sql(text, params={key: value for key, value in params.items() if key in used})
-    return pl.from_arrow(relation.to_arrow_table())
+    return pl.from_arrow(con.sql(text, params=_used(text, params)).to_arrow_table())
+
+
+def _used(text: str, params: dict) -> dict:
+    """The parameters a SQL text uses (DuckDB refuses any other)."""
+    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
+    return {key: value for key, value in params.items() if key in used}
 
 
 def _build_all(
@@ -222,9 +227,10 @@ def _write_days(
     for month, days in months.items():
         period = Period(days[0], days[-1], tz)
         frames = {}
+        _local_events(con, period)
         for table in TABLES:
             path = folder / table / f"month={month}" / "part-0.parquet"
-            frames[table] = _aggregate(con, table, period.params())
+            frames[table] = _aggregate(con, table, {})
             if keep_other_days and path.exists():
                 kept = pl.read_parquet(path, hive_partitioning=False).filter(
                     ~pl.col("day").is_between(period.start, period.end)
@@ -234,7 +240,15 @@ def _write_days(
         for table, frame in frames.items():
             rows[table] += frame.height
             _write(frame, folder / table / f"month={month}" / "part-0.parquet")
+    con.sql("drop table if exists local_events")
     return rows, added
+
+
+def _local_events(con: duckdb.DuckDBPyConnection, period: Period) -> None:
+    """The period's events with their local day and hour, as the table `local_events` the tables aggregated
+    from the events read: their files scanned once, not once per table."""
+    text = (SQL_DIR / "local_events.sql").read_text()
+    con.execute(f"create or replace temp table local_events as {text}", _used(text, period.params()))
 
 
 def _set_months(months: dict[str, list[dt.date]]) -> list[str]:

@@ -1,6 +1,6 @@
--- Rollup: per local day × team × agent × model, the additive measures of the period's events.
+-- Rollup: per local day × team × agent × model, the additive measures of the period's events (local_events.sql).
 select
-    timezone($tz, ts)::date as day,
+    day,
     team_id,
     agent_id,
     model,
@@ -11,8 +11,6 @@ select
     sum(cost_usd)::decimal(38, 6) as cost_usd,
     sum(latency_ms)::decimal(38, 0) as latency_sum,
     count(latency_ms) as latency_count
-from events
-where ts >= $from_ts and ts < $to_ts
-    and utc_date between $from_utc_date and $to_utc_date
+from local_events
 group by all
 order by day, team_id, agent_id, model

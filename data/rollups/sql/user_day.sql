@@ -1,7 +1,7 @@
--- Rollup: per local day × user × team × agent, the period's usage; distinct users are counted from
--- these rows (never added up), so they stay exact over any period and scope.
+-- Rollup: per local day × user × team × agent, the period's usage (local_events.sql); distinct users are counted
+-- from these rows (never added up), so they stay exact over any period and scope.
 select
-    timezone($tz, ts)::date as day,
+    day,
     user_id,
     team_id,
     agent_id,
@@ -10,8 +10,6 @@ select
     sum(cost_usd)::decimal(38, 6) as cost_usd,
     min(ts) as first_ts,
     max(ts) as last_ts
-from events
-where ts >= $from_ts and ts < $to_ts
-    and utc_date between $from_utc_date and $to_utc_date
+from local_events
 group by all
 order by day, user_id, team_id, agent_id
