@@ -5,44 +5,70 @@
 // server into a store beside its place; this puts it in, through Dash's set_props, so Dash knows it.
 // A place says what it knows in `data-in-view`: "away" (out of view, waiting), "shown" (its part is in);
 // none yet means not known yet (tests/page_ready.py waits for it).
+//
+// The places are looked up by id at each check, not observed as elements: React may draw a place's element
+// again (a new element with the same id), and an observer of the old one would never see the new one come
+// into view. A check is cheap (a box or two) and runs only while a part waits: at each scroll and resize,
+// and every CHECK_MS besides.
 (function () {
-    const parts = new Map();  // place id -> the part waiting for its place to come into view
-    const observer = new IntersectionObserver(function (entries) {
-        entries.forEach(function (entry) {
-            const place = entry.target;
-            if (!entry.isIntersecting) {
+    const CHECK_MS = 200;
+    const UNDRAWN_CHECKS = 50;  // a part whose place never appears (its page was left before it was drawn) is dropped
+    const waiting = new Map();  // place id -> {part, seen: whether its place has been drawn, misses}
+    let timer = null;
+
+    function inView(place) {
+        const box = place.getBoundingClientRect();  // all zero when the place is not displayed
+        return box.bottom > 0 && box.right > 0 && box.top < window.innerHeight && box.left < window.innerWidth
+            && box.width + box.height > 0;
+    }
+
+    function check() {
+        waiting.forEach(function (entry, placeId) {
+            const place = document.getElementById(placeId);
+            if (!place) {  // not drawn yet, or its page was left (then its part is not wanted any more)
+                entry.misses += 1;
+                if (entry.seen || entry.misses > UNDRAWN_CHECKS) {
+                    waiting.delete(placeId);
+                }
+                return;
+            }
+            entry.seen = true;
+            if (!inView(place)) {
                 place.dataset.inView = "away";
                 return;
             }
-            observer.unobserve(place);
-            if (place.isConnected && parts.has(place.id)) {
-                const part = parts.get(place.id);
-                parts.delete(place.id);
-                place.dataset.inView = "shown";
-                window.dash_clientside.set_props(place.id, {children: part});
-            }
+            waiting.delete(placeId);
+            place.dataset.inView = "shown";
+            window.dash_clientside.set_props(placeId, {children: entry.part});
         });
-    });
-
-    function watch(placeId, tries) {
-        const place = document.getElementById(placeId);
-        if (!place) {  // the page that holds it is not drawn yet
-            if (tries > 0) {
-                requestAnimationFrame(function () { watch(placeId, tries - 1); });
-            }
-            return;
+        if (waiting.size === 0 && timer !== null) {
+            clearInterval(timer);
+            timer = null;
         }
-        delete place.dataset.inView;
-        observer.unobserve(place);
-        observer.observe(place);  // reports at once whether it is in view
     }
+
+    function soon() {
+        if (waiting.size > 0) {
+            requestAnimationFrame(check);
+        }
+    }
+
+    window.addEventListener("scroll", soon, {passive: true, capture: true});
+    window.addEventListener("resize", soon, {passive: true});
 
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         inView: {
             show: function (part, placeId) {
                 if (part) {
-                    parts.set(placeId, part);
-                    watch(placeId, 60);
+                    const place = document.getElementById(placeId);
+                    if (place) {
+                        delete place.dataset.inView;  // a new part: not known yet whether it shows
+                    }
+                    waiting.set(placeId, {part: part, seen: false, misses: 0});
+                    requestAnimationFrame(check);
+                    if (timer === null) {
+                        timer = setInterval(check, CHECK_MS);
+                    }
                 }
                 return window.dash_clientside.no_update;
             },
