@@ -55,8 +55,8 @@ from layouts._components import (
     info_tip,
     message,
     no_data_before,
-    number_column,
 )
+from layouts.billing import BREAKDOWN_HEIGHT, grid
 from queries import billing, usage
 from queries.billing_periods import (
     is_billing_period,
@@ -70,7 +70,6 @@ from queries.scope import Scope
 NO_COST = "No cost in this period"
 MAX_BARS = 15  # bars per chart; past that, the smallest are summed into one "Other" bar
 HEIGHT = 340  # chart heights, as in layouts/billing.py
-BREAKDOWN_HEIGHT = 420
 COLOURS = {"team": TEAM_COLOUR, "agent": AGENT_COLOUR, "model": MODEL_COLOUR}
 PROJECTED_INFO = "billing-projected-info"
 
@@ -343,29 +342,6 @@ def grid_options(frame: pl.DataFrame | None) -> dict:
     if frame is not None and not frame.is_empty():
         options["pinnedBottomRowData"] = [total_row(frame)]
     return options
-
-
-def columns(key_header: str) -> list[dict]:
-    return [
-        {"field": "label", "headerName": key_header, "flex": 2, "minWidth": 150, "tooltipField": "label"},
-        number_column("cost", "Cost (USD)", sort="desc"),
-        number_column("share", "Share of total", headerTooltip="This row's part of the total cost of the period"),
-        number_column("interactions", "Interactions"),
-    ]
-
-
-def grid(grid_id: str, key_header: str, rows: list[dict], options: dict) -> dag.AgGrid:
-    """A sortable table of cost per team or agent, with its total row; put in its place once in view."""
-    return dag.AgGrid(
-        id=grid_id,
-        columnDefs=columns(key_header),
-        rowData=rows,
-        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True},
-        dashGridOptions=options,
-        getRowId="params.data.key",
-        columnSize="responsiveSizeToFit",
-        style={"height": f"{BREAKDOWN_HEIGHT}px"},
-    )
 
 
 def bars_shown(frame: pl.DataFrame, top: int = MAX_BARS) -> tuple[list[str], list[Decimal], list[float]]:

@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts import ids
-from layouts._components import chart_section, in_view, loading_graph, loading_placeholder, loading_table, section
+from layouts._components import (
+    chart_section,
+    in_view,
+    loading_graph,
+    loading_placeholder,
+    loading_table,
+    number_column,
+    section,
+)
 
 PICK_PERIOD = "Pick a billing period"  # shown only when the URL's period cannot be read
 CHART_HEIGHT = 340
 BREAKDOWN_HEIGHT = 420  # teams and agents: up to 15 bars, and their tables
 
 
+def columns(key_header: str) -> list[dict]:
+    return [
+        {"field": "label", "headerName": key_header, "flex": 2, "minWidth": 150, "tooltipField": "label"},
+        number_column("cost", "Cost (USD)", sort="desc"),
+        number_column("share", "Share of total", headerTooltip="This row's part of the total cost of the period"),
+        number_column("interactions", "Interactions"),
+    ]
+
+
+def grid(grid_id: str, key_header: str, rows: list[dict], options: dict) -> dag.AgGrid:
+    """A sortable table of cost per team or agent, with its total row; put in its place once in view."""
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns(key_header),
+        rowData=rows,
+        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True},
+        dashGridOptions=options,
+        getRowId="params.data.key",
+        columnSize="responsiveSizeToFit",
+        style={"height": f"{BREAKDOWN_HEIGHT}px"},
+    )
+
+
 def _table(place_id: str) -> dcc.Loading:
-    """Where the callback's grid goes once in view (callbacks/billing.py `grid`)."""
+    """Where the grid (`grid`, with the rows the callback answers) goes once in view."""
     return loading_table(html.Div(in_view(place_id, loading_placeholder(BREAKDOWN_HEIGHT), BREAKDOWN_HEIGHT)))
 
 
