@@ -17,14 +17,12 @@ import polars as pl
 
 from data import schema
 from data.rollups.manifest import (
-    CODES_FILE,
-    CODES_SCHEMA,
     MANIFEST,
+    ONE_FILE,
     SETS,
     TABLES,
-    TOTALS_FILE,
-    TOTALS_SCHEMA,
     WINDOWS,
+    parameters_of,
     rollup_view_sql,
     rollups_check,
     rollups_dir,
@@ -218,18 +216,9 @@ class Database:
     def _create_rollup_views(self) -> None:
         """A view per rollup table over its monthly files (`<table>_files` for those copied into memory), a
         typed, empty stand-in before the first build; `user_day` reads its files directly."""
-        for table in (*TABLES, SETS, WINDOWS):
-            files = rollup_view_sql(self.data_dir, table)
-            if table in IN_MEMORY:
-                self._con.execute(f"create or replace view {table}_files as {files}")
-            else:
-                self._con.execute(f"create or replace view {table} as {files}")
-        codes = rollups_dir(self.data_dir) / CODES_FILE
-        found = f"select * from read_parquet({literal(codes)})" if codes.exists() else empty_select(CODES_SCHEMA)  # noqa: S608
-        self._con.execute(f"create or replace view user_codes as {found}")
-        totals = rollups_dir(self.data_dir) / TOTALS_FILE
-        found = f"select * from read_parquet({literal(totals)})" if totals.exists() else empty_select(TOTALS_SCHEMA)  # noqa: S608
-        self._con.execute(f"create or replace view user_totals_files as {found}")
+        for table in (*TABLES, SETS, WINDOWS, *ONE_FILE):
+            view = f"{table}_files" if table in IN_MEMORY else table
+            self._con.execute(f"create or replace view {view} as {rollup_view_sql(self.data_dir, table)}")
         if self._tables_of is None:  # typed, empty tables until a build's are loaded
             for table, select in IN_MEMORY.items():
                 self._con.execute(f"create or replace table {table} as {select} limit 0")
@@ -360,10 +349,6 @@ class _Rebuilding:
 def sql_parameters(name: str) -> frozenset[str]:
     """The $names a SQL file uses; DuckDB refuses parameters a statement does not take."""
     return parameters_of(sql_text(name))
-
-
-def parameters_of(sql: str) -> frozenset[str]:
-    return frozenset(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
 
 
 def execute_on(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:

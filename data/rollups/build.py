@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -34,15 +33,16 @@ import polars as pl
 
 from data import schema
 from data.rollups.manifest import (
-    CODES_FILE,
+    CODES,
     CODES_SCHEMA,
     FORMAT,
     MANIFEST,
     SETS,
+    SQL_DIR,
     TABLES,
     TOTALS,
-    TOTALS_FILE,
     WINDOWS,
+    parameters_of,
     read_manifest,
     rollup_view_sql,
     rollups_dir,
@@ -53,7 +53,6 @@ from queries.period import Period
 ROW_GROUP_ROWS = 100_000
 TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
 WINDOW_RUN_MONTHS = 12  # active_windows: months per query (its memory: their days' bitmaps of every group)
-SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql
 SORT_COLUMNS = {  # their rows' order: a day's kept rows and its new ones sorted together
     "cube": ["day", "team_id", "agent_id", "model"],
     "hours": ["day", "hour", "team_id", "agent_id"],
@@ -178,9 +177,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> pl.D
 
 
 def _used(text: str, params: dict) -> dict:
-    """The parameters a SQL text uses (DuckDB refuses any other)."""
-    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
-    return {key: value for key, value in params.items() if key in used}
+    return {key: params[key] for key in parameters_of(text)}
 
 
 def _build_all(
@@ -339,14 +336,14 @@ def _build_totals(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
     row holds a person's whole history, so a write to an earlier month writes them all again. Returns its rows."""
     con.sql(f"create or replace view user_day as {rollup_view_sql(folder.parent, 'user_day', folder)}")
     frame = _aggregate(con, TOTALS, {})
-    _write(frame, folder / TOTALS_FILE, TOTALS_ROW_GROUP_ROWS)
+    _write(frame, folder / f"{TOTALS}.parquet", TOTALS_ROW_GROUP_ROWS)
     return frame.height
 
 
 def _update_totals(con: duckdb.DuckDBPyConnection, folder: Path, added: dict[str, pl.DataFrame]) -> int:
     """`user_totals` after a write to these months (their whole `user_day` rows given): when they are its last,
     its old rows cut before them and these appended (user_totals_append.sql); else built from every month again."""
-    path, first = folder / TOTALS_FILE, _month_number(min(added))
+    path, first = folder / f"{TOTALS}.parquet", _month_number(min(added))
     found = [_month_number(month) for month, frame in added.items() if frame.height]
     if path.exists():
         con.sql(f"create or replace view old_totals as select * from read_parquet({literal(path)})")  # noqa: S608
@@ -374,7 +371,7 @@ def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path)
     stay, through full rebuilds too (a reader may pair one build's bitmaps with the next one's codes), but
     for people no longer in the events (erased: no trace of them may stay); new people follow. Returns the
     length the bitmaps need (the highest code + 1)."""
-    path, kept_path = folder / CODES_FILE, kept_from / CODES_FILE
+    path, kept_path = folder / f"{CODES}.parquet", kept_from / f"{CODES}.parquet"
     kept = pl.read_parquet(kept_path) if kept_path.exists() else pl.DataFrame(schema=CODES_SCHEMA)
     con.register("kept_codes", kept)
     try:
