@@ -58,28 +58,6 @@ SORT_COLUMNS = {  # their rows' order: a day's kept rows and its new ones sorted
     "hours": ["day", "hour", "team_id", "agent_id"],
     "user_day": ["day", "user_id", "team_id", "agent_id"],
 }
-# New people get the next codes; the order puts a team's people side by side (their first team), so a
-# team's bitmaps have their bits close together and compress well.
-CODES_SQL = """
-with seen as (
-    select user_id, arg_min(team_id, day) as first_team from user_day group by user_id
-),
-new as (
-    select seen.user_id, seen.first_team from seen anti join kept_codes on kept_codes.user_id = seen.user_id
-)
-select kept_codes.user_id, kept_codes.code
-from kept_codes
-semi join seen on seen.user_id = kept_codes.user_id  -- people erased from the events lose theirs
-union all
-select
-    user_id,
-    ((select coalesce(max(code) + 1, 0) from kept_codes)
-        + row_number() over (order by first_team, user_id) - 1)::integer
-from new
-order by code
-"""
-
-
 @dataclass(frozen=True)
 class Build:
     months: int
@@ -375,7 +353,7 @@ def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path)
     kept = pl.read_parquet(kept_path) if kept_path.exists() else pl.DataFrame(schema=CODES_SCHEMA)
     con.register("kept_codes", kept)
     try:
-        codes = con.sql(CODES_SQL).pl()
+        codes = _aggregate(con, CODES, {})
     finally:
         con.unregister("kept_codes")
     _write(codes, path)
