@@ -162,7 +162,6 @@ class Database:
                 self._create_rollup_views()
             self._con.execute("create or replace macro sets_capacity() as 64")  # until a build's tables load
             self._con.execute(sql_text("cover"))  # after the views: a table macro names the tables it reads
-            self._con.execute(PEOPLE_CODES)
         except Exception:
             self._con.close()  # the next request tries again, e.g. once the unreadable file is replaced
             raise
@@ -223,6 +222,7 @@ class Database:
             for table, select in IN_MEMORY.items():
                 self._con.execute(f"create or replace table {table} as {select} limit 0")
         self._con.execute(TOTALS_IN_SCOPE)
+        self._con.execute(PEOPLE_CODES)
 
     def _load_tables(self, manifest: dict) -> None:
         """The `cube`, `user_sets` and `user_totals` into memory, once per build: a scan of memory
@@ -235,7 +235,6 @@ class Database:
                 self._con.execute(f"create or replace table {table} as {select}")
             # the bitmaps' length, a constant where a day's listed codes become a bitmap (queries/sql/cover.sql)
             self._con.execute(f"create or replace macro sets_capacity() as {int(manifest.get('capacity') or 64)}")
-            self._con.execute(PEOPLE_CODES)
             self._tables_of = manifest.get("build")
 
     def ready(self, tz: object) -> None:
@@ -291,20 +290,14 @@ class Database:
         """Whether a directory file changed (the rollups' files are looked at once per build: `ready`)."""
         return query_cache.directory_files(self.data_dir) != self._directory_present
 
-    def refresh(self, only_if_stale: bool = False) -> None:
-        """Re-read the folder's layout (a new directory file, rollup files that came or went). Nobody else
-        needs to call it after a write: `cursor` and `ready` see what changed."""
-        with self._lock, reading_data():
-            if only_if_stale and not self._stale():  # another thread did it while this one waited
-                return
-            self._create_directory_views()
-            self._create_rollup_views()
-            self._con.execute(PEOPLE_CODES)
-
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for one request or thread; views follow files that appeared since the last one."""
+        """A cursor for one request or thread; the tables follow a directory file that came, went or changed
+        since the last one (nobody needs to tell it after a write; the rollups are looked at once per build)."""
         if self._stale():
-            self.refresh(only_if_stale=True)
+            with self._lock, reading_data():
+                if self._stale():  # another thread may have done it while this one waited
+                    self._create_directory_views()
+                    self._create_rollup_views()
         return self._con.cursor()
 
     def close(self) -> None:
