@@ -83,14 +83,11 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     full = days is None or manifest is None or manifest.get("tz") != tz or _behind(data_dir, manifest)
     con = _connect(data_dir, threads)
     try:
+        months = _months(_local_days(con, tz) if full else sorted(set(days)))
         if full:
-            months = _months(_local_days(con, tz))
             rows, capacity = _build_all(con, data_dir, tz, months)
-            changed = sum(len(d) for d in months.values())
         else:
-            by_month = _months(sorted(set(days)))
-            rows, capacity = _update(con, data_dir, tz, by_month, manifest.get("capacity"))
-            months, changed = by_month, len(set(days))
+            rows, capacity = _update(con, data_dir, tz, months, manifest.get("capacity"))
     finally:
         con.close()
     # The manifest first, naming the events version the version file is about to get: a reader between
@@ -106,7 +103,7 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     }
     _write_manifest(data_dir, manifest)
     schema.write_version(data_dir, data_changed=True, events_changed=True, rebuilt=full)  # full: takes in all
-    return Build(len(months), changed, rows, time.perf_counter() - started)
+    return Build(len(months), sum(map(len, months.values())), rows, time.perf_counter() - started)
 
 
 def _behind(data_dir: Path, manifest: dict) -> bool:
