@@ -52,6 +52,7 @@ DEFINITIONS = {
     "agent_cohorts": "The agent's first users by the month of their first interaction with it, and the share of "
     "them who used it again each month since.",
 }
+MONEY = pl.Decimal(38, 6)
 FUNNEL = ("with_access", "tried", "active", "habitual", "power")
 
 
@@ -112,25 +113,14 @@ def costs(filters: Filters, by: str = "org") -> pl.DataFrame:
     questions the other tabs ask: the same figures)."""
     _check_by(by)
     if by == "org":
-        row = summary(filters).select("interactions", "active_users", "cost_usd")
-        frame = row.with_columns(pl.lit("org").alias("key"))
+        frame = summary(filters).select(pl.lit("org").alias("key"), "interactions", "active_users", "cost_usd")
     else:
         frame = interactions_by_key(filters, by).select("key", "interactions", "active_users", "cost_usd")
-    rows = [
-        {
-            "key": row["key"],
-            "interactions": row["interactions"],
-            "active_users": row["active_users"],
-            "cost_usd": row["cost_usd"],
-            "cost_per_active_usd": per(row["cost_usd"], row["active_users"]),
-            "cost_per_interaction_usd": per(row["cost_usd"], row["interactions"]),
-        }
-        for row in frame.iter_rows(named=True)
-    ]
-    money = pl.Decimal(38, 6)
-    schema = {"key": pl.String, "interactions": pl.Int64, "active_users": pl.Int64, "cost_usd": money,
-              "cost_per_active_usd": money, "cost_per_interaction_usd": money}  # fmt: skip
-    return pl.DataFrame(rows, schema=schema)
+    cast = frame.cast({"key": pl.String, "interactions": pl.Int64, "active_users": pl.Int64, "cost_usd": MONEY})
+    return cast.with_columns(
+        per_each(frame["cost_usd"], frame["active_users"], "cost_per_active_usd"),
+        per_each(frame["cost_usd"], frame["interactions"], "cost_per_interaction_usd"),
+    )
 
 
 def model_costs(filters: Filters) -> pl.DataFrame:
@@ -148,17 +138,12 @@ def model_costs(filters: Filters) -> pl.DataFrame:
 
 def _model_costs(filters: Filters) -> pl.DataFrame:
     active = summary(filters)["active_users"][0]
-    frame = cost_by_key(filters, "model")
-    money = pl.Decimal(38, 6)
-    rows = [
-        {"key": row["key"], "label": row["label"], "interactions": row["interactions"], "cost_usd": row["cost_usd"],
-         "cost_per_interaction_usd": per(row["cost_usd"], row["interactions"]),
-         "cost_per_active_usd": per(row["cost_usd"], active)}
-        for row in frame.iter_rows(named=True)
-    ]  # fmt: skip
-    schema = {"key": pl.String, "label": pl.String, "interactions": pl.Int64, "cost_usd": money,
-              "cost_per_interaction_usd": money, "cost_per_active_usd": money}  # fmt: skip
-    return pl.DataFrame(rows, schema=schema)
+    frame = cost_by_key(filters, "model").select("key", "label", "interactions", "cost_usd")
+    cast = frame.cast({"key": pl.String, "label": pl.String, "interactions": pl.Int64, "cost_usd": MONEY})
+    return cast.with_columns(
+        per_each(frame["cost_usd"], frame["interactions"], "cost_per_interaction_usd"),
+        per_each(frame["cost_usd"], [active] * frame.height, "cost_per_active_usd"),
+    )
 
 
 def agent_adoption(filters: Filters) -> pl.DataFrame:
@@ -175,6 +160,11 @@ def per(amount: Decimal | None, count: int | None) -> Decimal | None:
     if not count or amount is None:
         return None
     return (Decimal(amount) / count).quantize(Decimal("0.000001"), ROUND_HALF_UP)
+
+
+def per_each(amounts: pl.Series, counts: pl.Series | list, name: str) -> pl.Series:
+    """`per` of each amount and count, as a money column."""
+    return pl.Series(name, [per(amount, count) for amount, count in zip(amounts, counts, strict=True)], MONEY)
 
 
 def adoption(filters: Filters, by: str = "org", today: dt.date | None = None, compare: bool = True) -> pl.DataFrame:

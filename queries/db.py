@@ -17,14 +17,12 @@ import polars as pl
 
 from data import schema
 from data.rollups.manifest import (
-    CODES_FILE,
-    CODES_SCHEMA,
     MANIFEST,
+    ONE_FILE,
     SETS,
     TABLES,
-    TOTALS_FILE,
-    TOTALS_SCHEMA,
     WINDOWS,
+    parameters_of,
     rollup_view_sql,
     rollups_check,
     rollups_dir,
@@ -164,7 +162,6 @@ class Database:
                 self._create_rollup_views()
             self._con.execute("create or replace macro sets_capacity() as 64")  # until a build's tables load
             self._con.execute(sql_text("cover"))  # after the views: a table macro names the tables it reads
-            self._con.execute(PEOPLE_CODES)
         except Exception:
             self._con.close()  # the next request tries again, e.g. once the unreadable file is replaced
             raise
@@ -218,22 +215,14 @@ class Database:
     def _create_rollup_views(self) -> None:
         """A view per rollup table over its monthly files (`<table>_files` for those copied into memory), a
         typed, empty stand-in before the first build; `user_day` reads its files directly."""
-        for table in (*TABLES, SETS, WINDOWS):
-            files = rollup_view_sql(self.data_dir, table)
-            if table in IN_MEMORY:
-                self._con.execute(f"create or replace view {table}_files as {files}")
-            else:
-                self._con.execute(f"create or replace view {table} as {files}")
-        codes = rollups_dir(self.data_dir) / CODES_FILE
-        found = f"select * from read_parquet({literal(codes)})" if codes.exists() else empty_select(CODES_SCHEMA)  # noqa: S608
-        self._con.execute(f"create or replace view user_codes as {found}")
-        totals = rollups_dir(self.data_dir) / TOTALS_FILE
-        found = f"select * from read_parquet({literal(totals)})" if totals.exists() else empty_select(TOTALS_SCHEMA)  # noqa: S608
-        self._con.execute(f"create or replace view user_totals_files as {found}")
+        for table in (*TABLES, SETS, WINDOWS, *ONE_FILE):
+            view = f"{table}_files" if table in IN_MEMORY else table
+            self._con.execute(f"create or replace view {view} as {rollup_view_sql(self.data_dir, table)}")
         if self._tables_of is None:  # typed, empty tables until a build's are loaded
             for table, select in IN_MEMORY.items():
                 self._con.execute(f"create or replace table {table} as {select} limit 0")
         self._con.execute(TOTALS_IN_SCOPE)
+        self._con.execute(PEOPLE_CODES)
 
     def _load_tables(self, manifest: dict) -> None:
         """The `cube`, `user_sets` and `user_totals` into memory, once per build: a scan of memory
@@ -246,7 +235,6 @@ class Database:
                 self._con.execute(f"create or replace table {table} as {select}")
             # the bitmaps' length, a constant where a day's listed codes become a bitmap (queries/sql/cover.sql)
             self._con.execute(f"create or replace macro sets_capacity() as {int(manifest.get('capacity') or 64)}")
-            self._con.execute(PEOPLE_CODES)
             self._tables_of = manifest.get("build")
 
     def ready(self, tz: object) -> None:
@@ -302,20 +290,14 @@ class Database:
         """Whether a directory file changed (the rollups' files are looked at once per build: `ready`)."""
         return query_cache.directory_files(self.data_dir) != self._directory_present
 
-    def refresh(self, only_if_stale: bool = False) -> None:
-        """Re-read the folder's layout (a new directory file, rollup files that came or went). Nobody else
-        needs to call it after a write: `cursor` and `ready` see what changed."""
-        with self._lock, reading_data():
-            if only_if_stale and not self._stale():  # another thread did it while this one waited
-                return
-            self._create_directory_views()
-            self._create_rollup_views()
-            self._con.execute(PEOPLE_CODES)
-
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for one request or thread; views follow files that appeared since the last one."""
+        """A cursor for one request or thread; the tables follow a directory file that came, went or changed
+        since the last one (nobody needs to tell it after a write; the rollups are looked at once per build)."""
         if self._stale():
-            self.refresh(only_if_stale=True)
+            with self._lock, reading_data():
+                if self._stale():  # another thread may have done it while this one waited
+                    self._create_directory_views()
+                    self._create_rollup_views()
         return self._con.cursor()
 
     def close(self) -> None:
@@ -360,10 +342,6 @@ class _Rebuilding:
 def sql_parameters(name: str) -> frozenset[str]:
     """The $names a SQL file uses; DuckDB refuses parameters a statement does not take."""
     return parameters_of(sql_text(name))
-
-
-def parameters_of(sql: str) -> frozenset[str]:
-    return frozenset(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
 
 
 def execute_on(cursor: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:

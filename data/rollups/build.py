@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -34,15 +33,16 @@ import polars as pl
 
 from data import schema
 from data.rollups.manifest import (
-    CODES_FILE,
+    CODES,
     CODES_SCHEMA,
     FORMAT,
     MANIFEST,
     SETS,
+    SQL_DIR,
     TABLES,
     TOTALS,
-    TOTALS_FILE,
     WINDOWS,
+    parameters_of,
     read_manifest,
     rollup_view_sql,
     rollups_dir,
@@ -53,34 +53,11 @@ from queries.period import Period
 ROW_GROUP_ROWS = 100_000
 TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
 WINDOW_RUN_MONTHS = 12  # active_windows: months per query (its memory: their days' bitmaps of every group)
-SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql
 SORT_COLUMNS = {  # their rows' order: a day's kept rows and its new ones sorted together
     "cube": ["day", "team_id", "agent_id", "model"],
     "hours": ["day", "hour", "team_id", "agent_id"],
     "user_day": ["day", "user_id", "team_id", "agent_id"],
 }
-# New people get the next codes; the order puts a team's people side by side (their first team), so a
-# team's bitmaps have their bits close together and compress well.
-CODES_SQL = """
-with seen as (
-    select user_id, arg_min(team_id, day) as first_team from user_day group by user_id
-),
-new as (
-    select seen.user_id, seen.first_team from seen anti join kept_codes on kept_codes.user_id = seen.user_id
-)
-select kept_codes.user_id, kept_codes.code
-from kept_codes
-semi join seen on seen.user_id = kept_codes.user_id  -- people erased from the events lose theirs
-union all
-select
-    user_id,
-    ((select coalesce(max(code) + 1, 0) from kept_codes)
-        + row_number() over (order by first_team, user_id) - 1)::integer
-from new
-order by code
-"""
-
-
 @dataclass(frozen=True)
 class Build:
     months: int
@@ -106,14 +83,11 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     full = days is None or manifest is None or manifest.get("tz") != tz or _behind(data_dir, manifest)
     con = _connect(data_dir, threads)
     try:
+        months = _months(_local_days(con, tz) if full else sorted(set(days)))
         if full:
-            months = _months(_local_days(con, tz))
             rows, capacity = _build_all(con, data_dir, tz, months)
-            changed = sum(len(d) for d in months.values())
         else:
-            by_month = _months(sorted(set(days)))
-            rows, capacity = _update(con, data_dir, tz, by_month, manifest.get("capacity"))
-            months, changed = by_month, len(set(days))
+            rows, capacity = _update(con, data_dir, tz, months, manifest.get("capacity"))
     finally:
         con.close()
     # The manifest first, naming the events version the version file is about to get: a reader between
@@ -129,7 +103,7 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
     }
     _write_manifest(data_dir, manifest)
     schema.write_version(data_dir, data_changed=True, events_changed=True, rebuilt=full)  # full: takes in all
-    return Build(len(months), changed, rows, time.perf_counter() - started)
+    return Build(len(months), sum(map(len, months.values())), rows, time.perf_counter() - started)
 
 
 def _behind(data_dir: Path, manifest: dict) -> bool:
@@ -178,9 +152,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> pl.D
 
 
 def _used(text: str, params: dict) -> dict:
-    """The parameters a SQL text uses (DuckDB refuses any other)."""
-    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
-    return {key: value for key, value in params.items() if key in used}
+    return {key: params[key] for key in parameters_of(text)}
 
 
 def _build_all(
@@ -339,14 +311,14 @@ def _build_totals(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
     row holds a person's whole history, so a write to an earlier month writes them all again. Returns its rows."""
     con.sql(f"create or replace view user_day as {rollup_view_sql(folder.parent, 'user_day', folder)}")
     frame = _aggregate(con, TOTALS, {})
-    _write(frame, folder / TOTALS_FILE, TOTALS_ROW_GROUP_ROWS)
+    _write(frame, folder / f"{TOTALS}.parquet", TOTALS_ROW_GROUP_ROWS)
     return frame.height
 
 
 def _update_totals(con: duckdb.DuckDBPyConnection, folder: Path, added: dict[str, pl.DataFrame]) -> int:
     """`user_totals` after a write to these months (their whole `user_day` rows given): when they are its last,
     its old rows cut before them and these appended (user_totals_append.sql); else built from every month again."""
-    path, first = folder / TOTALS_FILE, _month_number(min(added))
+    path, first = folder / f"{TOTALS}.parquet", _month_number(min(added))
     found = [_month_number(month) for month, frame in added.items() if frame.height]
     if path.exists():
         con.sql(f"create or replace view old_totals as select * from read_parquet({literal(path)})")  # noqa: S608
@@ -374,11 +346,11 @@ def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path)
     stay, through full rebuilds too (a reader may pair one build's bitmaps with the next one's codes), but
     for people no longer in the events (erased: no trace of them may stay); new people follow. Returns the
     length the bitmaps need (the highest code + 1)."""
-    path, kept_path = folder / CODES_FILE, kept_from / CODES_FILE
+    path, kept_path = folder / f"{CODES}.parquet", kept_from / f"{CODES}.parquet"
     kept = pl.read_parquet(kept_path) if kept_path.exists() else pl.DataFrame(schema=CODES_SCHEMA)
     con.register("kept_codes", kept)
     try:
-        codes = con.sql(CODES_SQL).pl()
+        codes = _aggregate(con, CODES, {})
     finally:
         con.unregister("kept_codes")
     _write(codes, path)

@@ -12,9 +12,13 @@ write is under way) and not marked changed by hand since the last full build (`s
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
+from functools import cache
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from data import schema
@@ -37,96 +41,12 @@ FORMAT = 15
 TABLES = ("cube", "hours", "user_day")  # aggregated from the events, one file per local month (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
 WINDOWS = "active_windows"  # built from user_sets: per day, team or agent, how many were active up to it (build.py)
-CODES_FILE = "user_codes.parquet"  # each person's bit in the sets
+CODES = "user_codes"  # each person's bit in the sets (one file)
 CODES_SCHEMA = pl.Schema({"user_id": pl.String, "code": pl.Int32})
 TOTALS = "user_totals"  # built from user_day: one file, every person's history (build.py)
-TOTALS_FILE = f"{TOTALS}.parquet"
-TOTALS_SCHEMA = pl.Schema(
-    {
-        "user_id": pl.String,
-        "code": pl.Int32,  # the person's in user_codes
-        "team_id": pl.String,
-        "agent_id": pl.String,
-        "moved": pl.Boolean,  # the person has rows in more than one team
-        "month0": pl.Int32,  # months since year 0 of the lists' first month
-        "first_ts": schema.UTC_TS,
-        "first_day": pl.Date,  # the local day of first_ts
-        "last_day": pl.Date,  # the last local day with activity
-        "days": pl.List(pl.Int32),  # per month: bit d - 1, day d had activity
-        "working_days": pl.List(pl.Int32),
-        "days_before": pl.List(pl.Int32),  # per month: days with activity before it
-        "working_days_before": pl.List(pl.Int32),
-        "running_interactions": pl.List(pl.Int64),  # per day with activity: so far
-        "running_cost_usd": pl.List(pl.Decimal(38, 6)),
-        "day_last_ts": pl.List(schema.UTC_TS),  # per day with activity: its last instant
-    }
-)
+ONE_FILE = (CODES, TOTALS)  # the tables kept in one file, `rollups/<table>.parquet`, not one per month
 MANIFEST = "manifest.json"
-# Table schemas, for the typed, empty stand-in views the app uses before the first build.
-ROLLUP_SCHEMAS = {
-    "cube": pl.Schema(
-        {
-            "day": pl.Date,
-            "team_id": pl.String,
-            "agent_id": pl.String,
-            "model": pl.String,
-            "interactions": pl.Int64,
-            "errors": pl.Int64,
-            "input_tokens": pl.Decimal(38, 0),
-            "output_tokens": pl.Decimal(38, 0),
-            "cost_usd": pl.Decimal(38, 6),
-            "latency_sum": pl.Decimal(38, 0),
-            "latency_count": pl.Int64,
-            "month": pl.String,
-        }
-    ),
-    "hours": pl.Schema(
-        {
-            "day": pl.Date,
-            "hour": pl.Int32,
-            "team_id": pl.String,
-            "agent_id": pl.String,
-            "interactions": pl.Int64,
-            "month": pl.String,
-        }
-    ),
-    SETS: pl.Schema(
-        {
-            "kind": pl.String,
-            "start": pl.Date,
-            "team_id": pl.String,
-            "agent_id": pl.String,
-            "users": pl.Binary,
-            "codes": pl.List(pl.Int32),
-            "month": pl.String,
-        }
-    ),
-    WINDOWS: pl.Schema(
-        {
-            "day": pl.Date,
-            "team_id": pl.String,
-            "agent_id": pl.String,
-            "dau": pl.Int32,
-            "wau": pl.Int32,
-            "mau": pl.Int32,
-            "month": pl.String,
-        }
-    ),
-    "user_day": pl.Schema(
-        {
-            "day": pl.Date,
-            "user_id": pl.String,
-            "team_id": pl.String,
-            "agent_id": pl.String,
-            "interactions": pl.Int64,
-            "errors": pl.Int64,
-            "cost_usd": pl.Decimal(38, 6),
-            "first_ts": schema.UTC_TS,
-            "last_ts": schema.UTC_TS,
-            "month": pl.String,
-        }
-    ),
-}
+SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql
 
 
 def rollups_dir(data_dir: Path) -> Path:
@@ -190,12 +110,44 @@ def current_manifest(data_dir: Path, tz: object) -> dict | None:
 
 
 def rollup_view_sql(data_dir: Path, table: str, folder: Path | None = None) -> str:
-    """The select a rollup table's view stands for: its monthly files (in `folder`, by default the data
-    folder's rollups), or a typed, empty stand-in."""
+    """The select a rollup table's view stands for: its files (in `folder`, by default the data folder's
+    rollups), or a typed, empty stand-in (`stand_ins`)."""
     folder = folder or rollups_dir(data_dir)
+    if table in ONE_FILE:
+        path = folder / f"{table}.parquet"
+        return f"select * from read_parquet({literal(path)})" if path.exists() else stand_ins()[table]  # noqa: S608
     if not any(folder.glob(f"{table}/month=*/*.parquet")):
-        return empty_select(ROLLUP_SCHEMAS[table])
+        return stand_ins()[table]
     return (
         f"select * from read_parquet({literal(folder / table / 'month=*' / '*.parquet')}, "  # noqa: S608
         "hive_partitioning = true, hive_types = {'month': varchar})"
     )
+
+
+def parameters_of(sql: str) -> frozenset[str]:
+    """The $names a SQL text uses (DuckDB refuses parameters a statement does not take)."""
+    return frozenset(re.findall(r"\$([a-z_][a-z0-9_]*)", sql))
+
+
+@cache
+def stand_ins() -> dict[str, str]:
+    """A typed, empty select per rollup table, for its view before its first file: the columns its builder SQL
+    gives over no events, worked out once per process on a DuckDB of its own (so they never drift apart)."""
+    con = duckdb.connect(":memory:", config={"threads": 1})
+    try:
+        events = pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date})
+        con.execute(f"create view events as {empty_select(events)}")
+        con.execute(f"create table {CODES} as {empty_select(CODES_SCHEMA)}")
+        for table in ("local_events", *TABLES, SETS, WINDOWS, TOTALS):  # each reads those before it
+            month = "" if table in ("local_events", TOTALS) else ", null::varchar as month"  # the files' hive column
+            text = (SQL_DIR / f"{table}.sql").read_text()
+            # any value will do (there are no rows): a date, but for the zone and the bitmaps' length
+            values = {"tz": "UTC", "capacity": 64}
+            params = {name: values.get(name, dt.date(2000, 1, 1)) for name in parameters_of(text)}
+            con.execute(f"create table {table} as select *{month} from ({text}) limit 0", params)  # noqa: S608
+        tables = (*TABLES, SETS, WINDOWS, *ONE_FILE)
+        columns = {table: con.sql(f"describe {table}").fetchall() for table in tables}
+    finally:
+        con.close()
+    return {table: "select " + ", ".join(f"null::{kind} as {name}" for name, kind, *_ in found) + " where false"
+            for table, found in columns.items()}  # fmt: skip
