@@ -48,7 +48,6 @@ from layouts._components import (
     no_data_before,
 )
 from queries import adoption, usage
-from queries.filters import Filters
 from queries.period import Comparison, PeriodError, comparison, today_local
 
 TOP = 5
@@ -99,13 +98,6 @@ def basis_text(compared: Comparison) -> str:
     return f" The change compares the period's days{days} with the {compared.shift.text}."
 
 
-def stickiness(filters: Filters, today: dt.date) -> dict | None:
-    """The scope's average daily and monthly active people and stickiness over the period's days up to today
-    (the Adoption tab's question, docs/metrics.md); None when nobody was active on those days."""
-    sticky = adoption.stickiness(adoption.active_days(filters, "org", today))
-    return sticky.row(0, named=True) if sticky.height and sticky["dau"][0] else None
-
-
 def stickiness_change(current: dict | None, previous: dict | None) -> tuple[str, str]:
     """The change of stickiness in percentage points; words when either side had nobody active."""
     if current is None:
@@ -136,14 +128,15 @@ def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
     now = usage.summary(filters).row(0, named=True)
     adopted_now = usage.adoption(filters).row(0, named=True)
     share_now = _ratio(adopted_now["active_users"], adopted_now["users_with_access"])
-    sticky_now = stickiness(filters, compared_day)
     first_day = usage.data_bounds(filters.scope, period.tz)["first_day"][0]
     reason, against = compared_text(compared, first_day)
+    # the Adoption tab's stickiness (docs/metrics.md) of the period, and of the days compared if there are any
+    compared_periods = [compared.current, compared.previous] if reason is None else []
+    sticky_now, *sticky_compared = adoption.stickiness_over(filters, [period, *compared_periods], compared_day)
     if reason is None:
         current, previous = filters.for_period(compared.current), filters.for_period(compared.previous)
-        so_far, adopted_so_far, sticky_so_far = (now, adopted_now, sticky_now) if current == filters else (
-            usage.summary(current).row(0, named=True), usage.adoption(current).row(0, named=True),
-            stickiness(current, compared_day))  # fmt: skip
+        so_far, adopted_so_far = (now, adopted_now) if current == filters else (
+            usage.summary(current).row(0, named=True), usage.adoption(current).row(0, named=True))  # fmt: skip
         before = usage.summary(previous).row(0, named=True)
         adopted_before = usage.adoption(previous).row(0, named=True)
         share_so_far = _ratio(adopted_so_far["active_users"], adopted_so_far["users_with_access"])
@@ -151,7 +144,7 @@ def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
         changes = {
             "interactions": format_change(so_far["interactions"], before["interactions"]),
             "active-users": format_change(so_far["active_users"], before["active_users"]),
-            "stickiness": stickiness_change(sticky_so_far, stickiness(previous, compared_day)),
+            "stickiness": stickiness_change(*sticky_compared),
             "cost": format_change(so_far["cost_usd"], before["cost_usd"], up_is_good=False),
             "adoption": format_point_change(share_so_far, share_before),
         }
