@@ -47,10 +47,15 @@ from layouts._components import (
     message,
     no_data_before,
 )
-from queries import usage
+from queries import adoption, usage
 from queries.period import Comparison, PeriodError, comparison, today_local
 
 TOP = 5
+# The KPI cards' columns: one a row on a phone; two from 768 px (the last across the row); from 992 px the three
+# about use, then cost and active share; all five in a row from 1,400 px (narrower, a long cost would not fit).
+USE, MONEY = {"md": 6, "lg": 4, "xxl": True}, {"md": 6, "lg": 6, "xxl": True}
+CARD_WIDTHS = {"interactions": USE, "active-users": USE, "stickiness": USE, "cost": MONEY,
+               "adoption": {**MONEY, "md": 12}}  # fmt: skip
 
 
 def _ratio(part: int, whole: int) -> float:
@@ -62,6 +67,9 @@ DEFINITIONS = {
     "interactions": "Requests to the agents in the period and your scope (the teams and agents filtered), errors "
     "included.",
     "active-users": "People with at least one interaction in the period and scope.",
+    "stickiness": f"{adoption.DEFINITIONS['stickiness']} Daily: the people active on a day; monthly: those active in "
+    "the 28 days ending on it; each averaged over the period's days up to today, in the scope (as on the Adoption "
+    "tab). A dash when nobody was active in the period. Its change is in percentage points (pp).",
     "cost": "What the period's interactions in the scope cost, in US dollars.",
     "adoption": "Active users out of the people with access: anyone active in the scope in the period, and "
     "the directory's people of its teams who had access by the period's end and are still with the company. "
@@ -90,8 +98,26 @@ def basis_text(compared: Comparison) -> str:
     return f" The change compares the period's days{days} with the {compared.shift.text}."
 
 
+def stickiness_change(current: dict | None, previous: dict | None) -> tuple[str, str]:
+    """The change of stickiness in percentage points; words when either side had nobody active."""
+    if current is None:
+        return "nobody active", "text-muted"
+    if previous is None:
+        return "new", "text-muted"  # as a count's change from nothing (reports/formats.py)
+    return format_point_change(current["stickiness"], previous["stickiness"])
+
+
+def stickiness_card_text(sticky: dict | None) -> tuple[str, str]:
+    """The card's value and the averages it divides, or a dash and why."""
+    if sticky is None:
+        return "—", "Nobody active in the period"
+    averages = f"Daily {sticky['dau']:,.1f} / monthly {sticky['mau']:,.1f} active people, on average"
+    return format_percent(sticky["stickiness"]), averages
+
+
 def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
-    """Interactions, active users, cost and active share, each against the same days earlier (like for like)."""
+    """Interactions, active users, stickiness, cost and active share, each against the same days earlier (like for
+    like)."""
     try:
         filters = page_filters(query)
     except PeriodError as error:
@@ -104,6 +130,9 @@ def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
     share_now = _ratio(adopted_now["active_users"], adopted_now["users_with_access"])
     first_day = usage.data_bounds(filters.scope, period.tz)["first_day"][0]
     reason, against = compared_text(compared, first_day)
+    # the Adoption tab's stickiness (docs/metrics.md) of the period, and of the days compared if there are any
+    compared_periods = [compared.current, compared.previous] if reason is None else []
+    sticky_now, *sticky_compared = adoption.stickiness_over(filters, [period, *compared_periods], compared_day)
     if reason is None:
         current, previous = filters.for_period(compared.current), filters.for_period(compared.previous)
         so_far, adopted_so_far = (now, adopted_now) if current == filters else (
@@ -115,6 +144,7 @@ def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
         changes = {
             "interactions": format_change(so_far["interactions"], before["interactions"]),
             "active-users": format_change(so_far["active_users"], before["active_users"]),
+            "stickiness": stickiness_change(*sticky_compared),
             "cost": format_change(so_far["cost_usd"], before["cost_usd"], up_is_good=False),
             "adoption": format_point_change(share_so_far, share_before),
         }
@@ -122,17 +152,19 @@ def update_kpis(query: dict | None, today: dt.date | None = None) -> tuple:
         changes = dict.fromkeys(DEFINITIONS, (reason, "text-muted"))
     basis = basis_text(compared)
 
-    def card(key: str, title: str, value: str, note: str | None = None) -> dbc.Card:
-        return kpi_card(title, value, changes[key], f"dashboard-kpi-{key}", note, against, DEFINITIONS[key] + basis)
+    def card(key: str, title: str, value: str, note: str | None = None) -> dbc.Col:
+        shown = kpi_card(title, value, changes[key], f"dashboard-kpi-{key}", note, against, DEFINITIONS[key] + basis)
+        return dbc.Col(shown, **CARD_WIDTHS[key])
 
     cards = [
         card("interactions", "Total interactions", format_count(now["interactions"])),
         card("active-users", "Active users", format_count(now["active_users"])),
+        card("stickiness", "Stickiness", *stickiness_card_text(sticky_now)),
         card("cost", "Cost (USD)", format_usd(now["cost_usd"]), org_budget_line(filters.scope, compared_day)),
         card("adoption", "Active share", format_percent(share_now),
              f"{adopted_now['active_users']:,} of {adopted_now['users_with_access']:,} people with access"),
     ]  # fmt: skip
-    row = dbc.Row([dbc.Col(c, md=6, xl=3) for c in cards], className="g-3")
+    row = dbc.Row(cards, className="g-3")
     note = None if now["interactions"] else message(empty_period(filters), "info")
     return note, row
 

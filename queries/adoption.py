@@ -15,7 +15,7 @@ import polars as pl
 from queries import directory_table, run
 from queries.billing import cost_by_key
 from queries.filters import Filters
-from queries.period import Period, cover, today_local
+from queries.period import MAX_DAYS, Period, cover, today_local
 from queries.scope import Scope
 from queries.usage import interactions_by_key, summary
 
@@ -106,6 +106,23 @@ def stickiness(curves: pl.DataFrame) -> pl.DataFrame:
     averages = curves.group_by("key", maintain_order=True).agg(pl.col("dau", "wau", "mau").mean())
     ratio = pl.when(pl.col("mau") > 0).then(pl.col("dau") / pl.col("mau")).otherwise(None)
     return averages.with_columns(ratio.alias("stickiness"))
+
+
+def stickiness_over(filters: Filters, periods: list[Period], today: dt.date | None = None) -> list[dict | None]:
+    """`stickiness` of the scope (key org) over each of `periods` (its days up to today, as `active_days` judges
+    them): a row of dau, wau, mau and stickiness, None when nobody was active on those days. One `active_days`
+    over the days from the first start to the last end answers them all (a day's counts do not depend on the
+    period asked), as many apart if that would be longer than a period may be."""
+    span = Period(min(p.start for p in periods), max(p.end for p in periods), filters.period.tz)
+    if span.days > MAX_DAYS:
+        return [found for period in periods for found in stickiness_over(filters, [period], today)]
+    curves = active_days(filters.for_period(span), "org", today)
+    found = []
+    for period in periods:
+        days = curves.filter(pl.col("day").is_between(period.start, period.end))
+        sticky = stickiness(days)
+        found.append(sticky.row(0, named=True) if sticky.height and sticky["dau"][0] else None)
+    return found
 
 
 def costs(filters: Filters, by: str = "org") -> pl.DataFrame:

@@ -95,6 +95,7 @@ def test_admin_signs_in_and_sees_the_organization(browser, live_server):
     sign_in_by_the_form(browser, live_server, "admin")
     assert text_of(browser, "dashboard-kpi-interactions-value") == "6"
     assert text_of(browser, "dashboard-kpi-active-users-value") == "4"
+    assert text_of(browser, "dashboard-kpi-stickiness-value") == "20.8%"  # 5 / 24 (tests/test_callbacks_dashboard.py)
     assert text_of(browser, "dashboard-kpi-cost-value") == "$3.72"
     assert browser.current_url.endswith("/telemetry" + WEEK)
     assert "admin@test.example" in text_of(browser, "shell-user")
@@ -107,6 +108,7 @@ def sees_only_the_managers_teams(browser) -> None:
     """Max manages Engineering and Sales: his numbers (e1-e4, e6) and only those teams to filter by."""
     assert text_of(browser, "dashboard-kpi-interactions-value") == "5"
     assert text_of(browser, "dashboard-kpi-cost-value") == "$1.72"
+    assert text_of(browser, "dashboard-kpi-stickiness-value") == "21.1%"  # 4 / 19: Lee's 4 March is not his
     browser.find_element(By.CSS_SELECTOR, "#filter-teams").click()
     options = WebDriverWait(browser, PATIENCE, POLL).until(
         lambda b: [o.text for o in b.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option[role=option]")] or None

@@ -81,6 +81,9 @@ def test_each_kpi_definition_opens_from_the_keyboard(browser, live_server):
     text = tooltip_shows(browser, "Not the Users tab's “Adopted”")
     assert text.startswith("Active users out of the people with access")
     assert "ACTIVE SHARE" in text_of(browser, "dashboard-kpi-adoption").upper()
+    tab_to(browser, "dashboard-kpi-stickiness-info")
+    text = tooltip_shows(browser, "Average daily active people divided by average monthly active people")
+    assert "percentage points" in text
     browser.find_element(By.ID, "shell-nav-users").click()
     tab_to(browser, "users-card-adopted-info")
     tooltip_shows(browser, "at least once, up to the period's end, whether or not in the period")
@@ -97,6 +100,8 @@ def test_a_rate_changes_in_points_and_no_change_is_shown_before_the_first_data(b
     wait(browser).until(lambda b: text_of(b, "dashboard-kpi-adoption-value") == "14.3%")
     assert text_of(browser, "dashboard-kpi-adoption-change") == "▼ 42.9 pp"  # 1 of 7 against 4 of 7
     assert text_of(browser, "dashboard-kpi-interactions-change") == "▼ 66.7%"  # 2 against 6: counts stay relative
+    assert text_of(browser, "dashboard-kpi-stickiness-value") == "3.6%"  # 1 / 28
+    assert text_of(browser, "dashboard-kpi-stickiness-change") == "▼ 17.3 pp"  # against 5 / 24
     assert text_of(browser, "dashboard-kpi-adoption-compared") == "vs 2 Mar – 8 Mar 2026"
 
 

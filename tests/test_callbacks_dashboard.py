@@ -9,6 +9,7 @@ from dash import no_update
 
 from callbacks import dashboard, shell
 from layouts import ids
+from queries import adoption
 from tests.conftest import read_only_app
 from tests.figures import as_figure
 
@@ -29,6 +30,12 @@ def card_values(row) -> dict[str, tuple[str, str]]:
     return found
 
 
+def notes(row) -> dict[str, str | None]:
+    """{card id: the line under its change}."""
+    lines = {col.children.id: col.children.children.children for col in row.children}
+    return {card: body[3].children if len(body) > 3 else None for card, body in lines.items()}
+
+
 def compared(row) -> dict[str, str]:
     """{card id: what its change compares}."""
     return {col.children.id: col.children.children.children[2].children[2].children for col in row.children}
@@ -42,6 +49,7 @@ def test_kpis_for_an_admin(signed_in):
     assert card_values(row) == {
         "dashboard-kpi-interactions": ("6", "no data before 25 Feb 2026"),
         "dashboard-kpi-active-users": ("4", "no data before 25 Feb 2026"),
+        "dashboard-kpi-stickiness": ("20.8%", "no data before 25 Feb 2026"),  # 5 / 24 (test_stickiness_...)
         "dashboard-kpi-cost": ("$3.72", "no data before 25 Feb 2026"),
         "dashboard-kpi-adoption": ("57.1%", "no data before 25 Feb 2026"),  # 4 of the 7 people
     }
@@ -55,6 +63,7 @@ def test_kpis_against_the_week_before(signed_in):
     assert card_values(row) == {
         "dashboard-kpi-interactions": ("2", "▼ 66.7%"),
         "dashboard-kpi-active-users": ("1", "▼ 75.0%"),
+        "dashboard-kpi-stickiness": ("3.6%", "▼ 17.3 pp"),  # 1 / 28 against 5 / 24: points
         "dashboard-kpi-cost": ("$1.20", "▼ 67.8%"),  # 1.2 / 3.723334 - 1
         "dashboard-kpi-adoption": ("14.3%", "▼ 42.9 pp"),  # 1 of 7 against 4 of 7: points, not -75 %
     }
@@ -70,11 +79,13 @@ def test_kpis_of_a_period_that_reaches_today_compare_the_days_before_today(signe
     assert card_values(row) == {
         "dashboard-kpi-interactions": ("2", "0.0%"),
         "dashboard-kpi-active-users": ("1", "0.0%"),
+        "dashboard-kpi-stickiness": ("12.5%", "▼ 75.0 pp"),  # 9-10 March: 1 / 8; 9 March 1 / 4 against 2 March 1 / 1
         "dashboard-kpi-cost": ("$1.20", "▲ 242.9%"),
         "dashboard-kpi-adoption": ("14.3%", "0.0 pp"),
     }
     assert set(compared(row).values()) == {"up to yesterday vs 2 Mar 2026 (today is partial)"}
     assert card_values(today_only)["dashboard-kpi-interactions"] == ("0", "no complete day yet")
+    assert card_values(today_only)["dashboard-kpi-stickiness"] == ("—", "no complete day yet")  # nobody yet today
     assert set(compared(today_only).values()) == {"to compare (today is partial)"}
 
 
@@ -87,7 +98,9 @@ def test_every_kpi_has_its_definition(signed_in):
         badge, tooltip = heading[1], heading[2]
         assert (badge.tabIndex, badge.role, tooltip.target) == (0, "button", badge.id)
         tips[heading[0]] = tooltip.children
-    assert list(tips) == ["Total interactions", "Active users", "Cost (USD)", "Active share"]
+    assert list(tips) == ["Total interactions", "Active users", "Stickiness", "Cost (USD)", "Active share"]
+    assert tips["Stickiness"].startswith(adoption.DEFINITIONS["stickiness"])  # the Adoption tab's, docs/metrics.md
+    assert "28 days" in tips["Stickiness"] and "percentage points" in tips["Stickiness"]
     assert "Not the Users tab's “Adopted”" in tips["Active share"]
     assert "percentage points" in tips["Active share"]
     assert all(tip.endswith("with the same weekdays a week earlier.") for tip in tips.values())
@@ -100,7 +113,43 @@ def test_kpis_for_a_manager_count_only_their_teams(signed_in):
     assert values["dashboard-kpi-interactions"][0] == "5"
     assert values["dashboard-kpi-active-users"][0] == "3"
     assert values["dashboard-kpi-cost"][0] == "$1.72"
+    assert values["dashboard-kpi-stickiness"][0] == "21.1%"  # without Lee's 4 March: 4 / 19 (test_stickiness_...)
     assert values["dashboard-kpi-adoption"][0] == "60.0%"  # u2, u4, u5 of the 5 people in Engineering and Sales
+
+
+def test_stickiness_beside_active_users_for_a_period_a_manager_and_its_change_in_points(signed_in):
+    # The tiny org in UTC (tests/org.py). 2-8 March, people active per day: Mia 2nd; Sam and Max 3rd; Lee 4th;
+    # nobody 5th-7th; Mia 8th: 1+2+1+0+0+0+1 = 5. In the 28 days ending on each day: Mia (25 Feb, 2 Mar) on the
+    # 2nd; Mia, Sam, Max on the 3rd; and Lee from the 4th: 1+3+4+4+4+4+4 = 24. Stickiness 5/7 / 24/7 = 20.8 %.
+    with signed_in("admin"):
+        _note, week = dashboard.update_kpis(WEEK, TODAY)
+        _note, next_week = dashboard.update_kpis(NEXT_WEEK, TODAY)
+        # 8 March alone: Mia of the 4 active in the 28 days up to it; 1 March, a week before, nobody
+        _note, sunday = dashboard.update_kpis({"start": "2026-03-08", "end": "2026-03-08"}, TODAY)
+        # 16-22 March: nobody active (Sam's 9 March is in the week before)
+        _note, later = dashboard.update_kpis({"start": "2026-03-16", "end": "2026-03-22"}, TODAY)
+    assert card_values(week)["dashboard-kpi-stickiness"] == ("20.8%", "no data before 25 Feb 2026")
+    assert notes(week)["dashboard-kpi-stickiness"] == "Daily 0.7 / monthly 3.4 active people, on average"
+    # 9-15 March: Sam on the 9th, 1; the four still in every day's 28 days, 4 × 7 = 28: 1/28 = 3.6 %, against the
+    # 20.8 % of 2-8 March: 17.3 points down (not a relative -83 %)
+    assert card_values(next_week)["dashboard-kpi-stickiness"] == ("3.6%", "▼ 17.3 pp")
+    assert compared(next_week)["dashboard-kpi-stickiness"] == "vs 2 Mar – 8 Mar 2026"
+    assert card_values(sunday)["dashboard-kpi-stickiness"] == ("25.0%", "new")
+    assert card_values(later)["dashboard-kpi-stickiness"] == ("—", "nobody active")
+    assert notes(later)["dashboard-kpi-stickiness"] == "Nobody active in the period"
+    # Max's teams (Engineering, Sales: two teams, so counted from the day sets, not a rollup row): Lee's 4 March
+    # is not theirs. 2-8 March: 1+2+0+0+0+0+1 = 4 a day; 1+3+3+3+3+3+3 = 19 in the 28 days: 4/19 = 21.1 %.
+    # 9-15 March: Sam on the 9th, and Mia, Sam, Max in every 28 days: 1/21 = 4.8 %, 16.3 points below 21.1 %.
+    with signed_in("manager"):
+        _note, week = dashboard.update_kpis(WEEK, TODAY)
+        _note, next_week = dashboard.update_kpis(NEXT_WEEK, TODAY)
+    assert card_values(week)["dashboard-kpi-stickiness"] == ("21.1%", "no data before 25 Feb 2026")
+    assert notes(week)["dashboard-kpi-stickiness"] == "Daily 0.6 / monthly 2.7 active people, on average"
+    assert card_values(next_week)["dashboard-kpi-stickiness"] == ("4.8%", "▼ 16.3 pp")
+    # Lee's one team (a rollup row of `active_windows`): Lee on 4 March, in the 28 days from then: 1/5 = 20.0 %
+    with signed_in("legal_manager"):
+        _note, week = dashboard.update_kpis(WEEK, TODAY)
+    assert card_values(week)["dashboard-kpi-stickiness"] == ("20.0%", "no data before 4 Mar 2026")  # in Legal
 
 
 def test_kpis_for_an_empty_period_and_a_backwards_one(signed_in):
@@ -108,6 +157,8 @@ def test_kpis_for_an_empty_period_and_a_backwards_one(signed_in):
         note, row = dashboard.update_kpis({"start": "2025-01-01", "end": "2025-01-31"}, TODAY)
         assert note.children == "No interactions in this period. Data start on 25 Feb 2026."
         assert card_values(row)["dashboard-kpi-cost"] == ("$0.00", "no data before 25 Feb 2026")
+        assert card_values(row)["dashboard-kpi-stickiness"] == ("—", "no data before 25 Feb 2026")  # not 0 % or NaN
+        assert notes(row)["dashboard-kpi-stickiness"] == "Nobody active in the period"
         note, row = dashboard.update_kpis({"start": "2026-03-08", "end": "2026-03-01"})
     assert row is None
     assert note.children == "The period ends (2026-03-01) before it starts (2026-03-08)."

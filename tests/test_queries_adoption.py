@@ -114,6 +114,24 @@ def test_daily_weekly_and_monthly_active_people_cross_the_dst_change(habit_app: 
     assert adoption.active_days(Filters.asking(WEEK, ORG), "org", dt.date(2026, 3, 4)).height == 3
 
 
+def test_stickiness_of_a_period_and_of_the_week_before_from_one_question(habit_app: Flask) -> None:
+    before = Period(dt.date(2026, 2, 23), dt.date(2026, 3, 1), NY)
+    # 23 Feb - 1 Mar: Sam on the 24th, Mia on the 25th; Mia and Sam in each day's 28 days (Lee's 20 January not):
+    # 2 / 14. 2-8 March as above: 9 / 33.
+    week, week_before = adoption.stickiness_over(Filters.asking(WEEK, ORG), [WEEK, before], WEEK.end)
+    assert (week["dau"], week["mau"], week["stickiness"]) == pytest.approx((9 / 7, 33 / 7, 9 / 33))
+    assert week_before["stickiness"] == pytest.approx(1 / 7)
+    # Max's teams (Engineering and Sales: the day sets), Kim in Sales on 2 and 3 March: people a day 2+3+0+0+0+0+2
+    # = 7; in the 28 days Mia, Sam, Kim on the 2nd, and Max from the 3rd: 3 + 4 × 6 = 27
+    week, week_before = adoption.stickiness_over(Filters.asking(WEEK, MAX), [WEEK, before], WEEK.end)
+    assert (week["stickiness"], week_before["stickiness"]) == pytest.approx((7 / 27, 1 / 7))
+    # each as its own question answers the same; nobody in the week after the 9th (Sam's 00:30 EDT is the 9th)
+    later = Period(dt.date(2026, 3, 10), dt.date(2026, 3, 16), NY)
+    alone = adoption.stickiness(adoption.active_days(Filters.asking(WEEK, MAX), "org", WEEK.end)).row(0, named=True)
+    assert alone["stickiness"] == pytest.approx(7 / 27)
+    assert adoption.stickiness_over(Filters.asking(later, MAX), [later, WEEK], later.end)[0] is None
+
+
 def curves(scope: Scope, by: str, period: Period = WEEK) -> dict[str, tuple[list[int], list[int], list[int]]]:
     """Per key: its dau, wau and mau day by day, judged on the period's last day."""
     frame = adoption.active_days(Filters.asking(period, scope), by, period.end)
