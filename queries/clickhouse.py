@@ -19,7 +19,7 @@ import polars as pl
 from flask import current_app, g
 
 from data import schema
-from data.clickhouse import Connection, connect, database_name, parameters_of
+from data.clickhouse import ChdbConnection, Connection, connect, database_name, parameters_of
 from data.clickhouse import schema as clickhouse_schema
 from queries import cache as query_cache
 from queries.db import DIRECTORY_ORDER
@@ -76,11 +76,15 @@ def configured() -> tuple[Connection, str]:
 
 
 def data_version() -> tuple:
-    """The organization's database and its data version, as the result cache keys answers: its token is read once
-    per app context (a request: one query, not one per question), again once this process wrote since."""
+    """The organization's database and its data version, as the result cache keys answers. On a server, the token of
+    its last write, read once per app context (a request: one query, not one per question) and again once this
+    process wrote since; on chDB, this process's count of writes (its engine is this process's alone: a second
+    process cannot open its folder, so every write to it is one of this process's)."""
     connection, database = configured()
     where = (id(connection), database)  # a process keeps one connection per engine or server
     bumps = clickhouse_schema.bumped()  # first: a write that ends after this is read again next time
+    if isinstance(connection, ChdbConnection):
+        return ("clickhouse", *where, bumps)
     kept = g.get(_VERSION)
     if kept is None or kept[0] != (where, bumps):
         kept = (where, bumps), clickhouse_schema.data_version(connection, database)
