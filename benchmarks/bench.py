@@ -67,7 +67,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         default="duckdb",
         help="the server's backend: chdb answers from --chdb-path (clickhouse-load of --data)",
     )
-    parser.add_argument("--cold-only", action="store_true", help="no warm answers (chDB keeps no answers)")
+    parser.add_argument("--cold-only", action="store_true", help="no warm answers (only the cold ones are measured)")
     parser.add_argument("--chdb-path", type=Path, help="the chDB engine's folder (CHDB_PATH), with --backend chdb")
     parser.add_argument("--clickhouse-database", default="telemetry", help="CLICKHOUSE_DATABASE, with --backend chdb")
     args = parser.parse_args(argv)

@@ -12,8 +12,8 @@ keyed by
 - the viewer's scope as `auth.scope.current_scope()` decides it on the server (teams, agents and the
   label the pages show), so an output computed for one scope is never served to another: a manager's
   charts cannot reach an admin or a manager of other teams;
-- the data version (`queries.cache.data_version`), taken before the callback runs, so an answer is
-  never older than its key says; a write to the data folder makes every kept output unreachable;
+- the data version (`queries.data_version`: the data folder's, or the ClickHouse database's), taken before the
+  callback runs, so an answer is never older than its key says; a write makes every kept output unreachable;
 - the organization's local date, since the Billing tab and any query without dates depend on "today".
 
 Only callbacks whose output depends on nothing else are wrapped (the tabs' `update_*` of their
@@ -37,6 +37,7 @@ from plotly.io.json import to_json_plotly
 from auth.scope import current_scope
 from callbacks._common import org_timezone
 from queries import cache as query_cache
+from queries import data_version
 from queries.cache import MISSING, Kept
 from queries.period import today_local
 
@@ -59,10 +60,7 @@ def request_key(args: tuple) -> tuple | None:
     except (TypeError, ValueError):
         return None  # not what a browser sends (a test calling with Python objects)
     app = current_app.extensions.setdefault(_EXTENSION, object())  # kept in the keys: never reused
-    scope = current_scope()
-    data_dir = current_app.config["DATA_DIR"]
-    version = query_cache.data_version(data_dir)
-    return app, inputs, scope, data_dir, version, today_local(org_timezone())
+    return app, inputs, current_scope(), data_version(), today_local(org_timezone())
 
 
 def _as_json(value: object) -> tuple[object, int]:

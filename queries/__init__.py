@@ -79,7 +79,7 @@ def run(
     """
     given = params or {}
     if on_clickhouse(current_app.config):
-        return clickhouse.run(name, given, then)
+        return clickhouse.run(name, given, then, then_depends_on)
     bound = {key: given[key] for key in db.sql_parameters(name)}
     data = database()
 
@@ -99,6 +99,15 @@ def run(
     if then is not None:
         key += (then.__module__, then.__qualname__, then_depends_on)
     return results.frame(key, answer)
+
+
+def data_version() -> tuple:
+    """The version of the data the questions read now, as the result cache keys it: the data folder's (its path and
+    `queries.cache.data_version`), or the ClickHouse database's (`queries.clickhouse.data_version`)."""
+    if on_clickhouse(current_app.config):
+        return clickhouse.data_version()
+    data_dir = current_app.config["DATA_DIR"]
+    return (data_dir, query_cache.data_version(data_dir))
 
 
 def data_notice() -> str | None:

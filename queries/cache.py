@@ -1,7 +1,8 @@
 """The process's one result cache (cachetools): answers to questions and the tabs' finished outputs.
 
 Keys start with their kind ("question": `queries.run`; "output": `callbacks/_memo.py`) and hold the
-bound parameters or the viewer's scope, and the data version (`data_version`): an answer is never served
+bound parameters or the viewer's scope, and the data version (`data_version`, or on ClickHouse the token of the
+database's last write: `queries.clickhouse.data_version`): an answer is never served
 to another scope, nor after a write. Least recently used entries go once their sizes pass
 `TELEMETRY_CACHE_MB` (0: off). Two threads asking the same key compute it once; errors are not kept.
 Frames are handed out as `clone()`s (copy-on-write), so a caller that changes its frame leaves the kept one.
@@ -20,10 +21,8 @@ from typing import NamedTuple
 
 import cachetools
 import polars as pl
-from flask import current_app, has_app_context
 
 from data import schema
-from data.clickhouse import on_clickhouse
 
 DEFAULT_MB = 192
 KEY_OVERHEAD = 512  # bytes counted per frame on top of its data: the key, the cache's node, the frame object
@@ -141,11 +140,8 @@ def result_cache() -> ResultCache:
 
 
 def in_use() -> ResultCache | None:
-    """The cache, unless it is off or bypassed in this context, or the app reads ClickHouse (its answers and the
-    tabs' outputs are keyed by the data folder's version, which says nothing of ClickHouse's data)."""
+    """The cache, unless it is off or bypassed in this context."""
     results = result_cache()
-    if has_app_context() and on_clickhouse(current_app.config):
-        return None
     return results if results.max_bytes > 0 and not _bypass.get() else None
 
 

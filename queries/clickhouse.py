@@ -4,6 +4,9 @@ and types (docs/clickhouse.md).
 
 Where the dialects differ only in binding: ClickHouse has no Nullable(Array), so a list that may be None
 (every team) is bound as the list (empty) and a flag beside it (`every_team`, `every_agent`, `every_user`).
+
+Answers are kept in the process's result cache (queries/cache.py), as DuckDB's are, keyed by the database's data
+version: the token its last write left in `telemetry_meta` (data/clickhouse/schema.py `bump_version`).
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ from functools import cache
 from pathlib import Path
 
 import polars as pl
-from flask import current_app
+from flask import current_app, g
 
 from data import schema
-from data.clickhouse import Connection, connect, database_name
+from data.clickhouse import ChdbConnection, Connection, connect, database_name, parameters_of
+from data.clickhouse import schema as clickhouse_schema
+from queries import cache as query_cache
 from queries.db import DIRECTORY_ORDER
 
 SQL_DIR = Path(__file__).parent / "sql" / "clickhouse"
 EVERY = {"team_ids": "every_team", "agent_ids": "every_agent", "user_ids": "every_user"}
+_VERSION = "telemetry_clickhouse_version"  # flask.g: the data version read in this app context
 
 
 @cache
@@ -69,12 +75,47 @@ def configured() -> tuple[Connection, str]:
     return connect(current_app.config)
 
 
-def run(name: str, params: dict, then: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> pl.DataFrame:
-    """`queries.run` on the ClickHouse backend: no result cache (nothing tells this process that ClickHouse's
-    data changed; its own caches and the rollups' views answer in milliseconds)."""
+def data_version() -> tuple:
+    """The organization's database and its data version, as the result cache keys answers. On a server, the token of
+    its last write, read once per app context (a request: one query, not one per question) and again once this
+    process wrote since; on chDB, this process's count of writes (its engine is this process's alone: a second
+    process cannot open its folder, so every write to it is one of this process's)."""
     connection, database = configured()
-    frame = execute(connection, database, name, params)
-    return frame if then is None else then(frame)
+    where = (id(connection), database)  # a process keeps one connection per engine or server
+    bumps = clickhouse_schema.bumped()  # first: a write that ends after this is read again next time
+    if isinstance(connection, ChdbConnection):
+        return ("clickhouse", *where, bumps)
+    kept = g.get(_VERSION)
+    if kept is None or kept[0] != (where, bumps):
+        kept = (where, bumps), clickhouse_schema.data_version(connection, database)
+        setattr(g, _VERSION, kept)
+    return ("clickhouse", *where, kept[1])
+
+
+def run(
+    name: str,
+    params: dict,
+    then: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    then_depends_on: tuple = (),
+) -> pl.DataFrame:
+    """`queries.run` on the ClickHouse backend: the answer kept in the result cache by question, the parameters its
+    SQL binds and the data version (`data_version`), as on DuckDB."""
+    connection, database = configured()
+
+    def answer() -> pl.DataFrame:
+        frame = execute(connection, database, name, params)
+        return frame if then is None else then(frame)
+
+    results = query_cache.in_use()
+    if results is None:
+        return answer()
+    used = bound(params)
+    used = {key: used[key] for key in parameters_of(sql_text(name))}
+    # The version is taken before the query runs, so the rows are never older than their key says.
+    key = ("question", data_version(), name, query_cache.params_key(used))
+    if then is not None:
+        key += (then.__module__, then.__qualname__, then_depends_on)
+    return results.frame(key, answer)
 
 
 def directory(name: str) -> pl.DataFrame:

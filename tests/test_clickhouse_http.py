@@ -294,3 +294,28 @@ def test_the_app_answers_its_api_from_a_server_over_http(engine, data_dir, passw
     assert summary.get_json() == {
         "interactions": 6, "active_users": 4, "cost_usd": "3.723334", "start": "2026-03-02", "end": "2026-03-08"
     }  # fmt: skip
+
+
+def test_a_server_writer_elsewhere_is_seen_by_its_token(engine, data_dir, password_hash, results) -> None:
+    """On a server, another process (or machine) may write: the app keeps its answers until the database's data
+    version changes, read once per request; an event written with a new token is counted by the next request,
+    one written without a token (by hand) is not."""
+    init(engine, "telemetry_http_kept", "UTC")
+    load(engine, "telemetry_http_kept", data_dir)
+    with fake.serving(fake.Recording(fake.from_chdb(engine))) as base:
+        config = {"BACKEND": "clickhouse", "CLICKHOUSE_URL": _url(base, path="/telemetry_http_kept")}
+        app = make_app(data_dir, password_hash, **config)
+        token = bearer(token_for(app, "admin"))
+
+        def interactions() -> int:
+            answer = app.test_client().get("/api/v1/summary?start=2026-03-02&end=2026-03-08", headers=token)
+            return answer.get_json()["interactions"]
+
+        assert interactions() == 6  # tests/test_api.py's figure
+        engine.command(
+            "insert into telemetry_http_kept.events (event_id, ts, user_id, team_id, agent_id, model, status) "
+            "values ('elsewhere', '2026-03-06 12:00:00', 'u5', 't_sales', 'a_code', 'x', 'ok')"
+        )
+        assert interactions() == 6  # no new token: the kept answer stands
+        engine.command("insert into telemetry_http_kept.telemetry_meta (key, value) values ('data_version', 'other')")
+        assert interactions() == 7

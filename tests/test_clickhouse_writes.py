@@ -225,3 +225,21 @@ def test_import_directory_replaces_clickhouse_tables_as_parquet_files(twins, tmp
     assert refused[1] == refused[0]
     assert "Nothing was imported." in refused[1]
     assert twins.count("select count() from $db.teams") == 3
+
+
+def test_answers_on_clickhouse_are_kept_until_a_write_changes_the_data(twins, tmp_path, results) -> None:
+    """ClickHouse's answers are kept as DuckDB's (queries/cache.py), keyed by the database's data version: asked
+    again, the summary runs no question; an ingest that writes makes the next answer count its event; one that
+    writes nothing keeps the answers (a server's writers elsewhere: tests/test_clickhouse_http.py)."""
+    app = twins.clickhouse
+    before = twins.summary(app)
+    ran = results.misses["question"]
+    assert ran > 0
+    assert twins.summary(app) == before and results.misses["question"] == ran  # kept: nothing asked again
+    source = jsonl(tmp_path / "one.jsonl", event("n1", ts="2026-03-05T12:00:00Z", user_id="u5"))
+    assert "written 1" in app.test_cli_runner().invoke(args=["ingest", str(source)]).output
+    after_ingest = twins.summary(app)
+    assert after_ingest["interactions"] == before["interactions"] + 1
+    ran = results.misses["question"]
+    assert "written 0" in app.test_cli_runner().invoke(args=["ingest", str(source)]).output
+    assert twins.summary(app) == after_ingest and results.misses["question"] == ran  # nothing written: still kept

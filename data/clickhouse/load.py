@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from data import schema
 from data.clickhouse import ChdbConnection, ClickHouseError, database_name
-from data.clickhouse.schema import refuse_cluster
+from data.clickhouse.schema import bump_version, refuse_cluster
 
 BATCH_ROWS = 500_000  # events per insert: whole UTC dates are gathered until a batch holds at least this many
 
@@ -126,6 +126,9 @@ def load(connection: ChdbConnection, database: str, data_dir: Path) -> Loaded:
     if not schema.events_dir(data_dir).is_dir() and not schema.directory_dir(data_dir).is_dir():
         raise ClickHouseError(f"{data_dir} holds no events/ or directory/ folder: nothing to load.")
     refuse_cluster(connection, database, "clickhouse-load")
-    loaded = Loaded(directory=load_directory(connection, database, data_dir))
-    load_events(connection, database, data_dir, loaded)
+    try:
+        loaded = Loaded(directory=load_directory(connection, database, data_dir))
+        load_events(connection, database, data_dir, loaded)
+    finally:  # a load stopped half way has changed the data all the same
+        bump_version(connection, database)
     return loaded

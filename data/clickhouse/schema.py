@@ -9,6 +9,7 @@ each made with its view, then filled from the events already there. What was app
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ MONTH_OF = {"user_month": "month", "person_month": "month"}
 # rollups of a person's whole history, not partitioned: their view reads another rollup (user_month), made first
 WHOLE = ("user_totals",)
 _ZONE = re.compile(r"[A-Za-z0-9_+\-/]{1,64}")
+VERSION = "data_version"  # telemetry_meta: a token each write puts anew (the result cache's key: queries/clickhouse.py)
+_bumps = itertools.count(1)
+_bumped = 0  # this process's bumps so far: a reader that kept a token sees at once that this process wrote since
 
 
 def statements(name: str, database: str, tz: str = "UTC") -> list[str]:
@@ -81,6 +85,33 @@ def meta(connection: ChdbConnection, database: str) -> dict[str, str]:
     return dict(zip(rows.column("key").to_pylist(), rows.column("value").to_pylist(), strict=True))
 
 
+def data_version(connection: ChdbConnection, database: str) -> str:
+    """The token the database's last write left in telemetry_meta ('' before any)."""
+    name = database_name(database)
+    rows = connection.arrow(
+        f"select argMax(value, at) as token from {name}.telemetry_meta where key = {{k:String}}",  # noqa: S608
+        {"k": VERSION},
+    )
+    return rows.column("token")[0].as_py() if rows.num_rows else ""
+
+
+def bump_version(connection: ChdbConnection, database: str) -> None:
+    """A new data version: called once a write's rows are in (a reader that took the old token meanwhile keeps newer
+    rows under it, never older rows under the new one)."""
+    global _bumped
+    name = database_name(database)
+    connection.command(
+        f"insert into {name}.telemetry_meta (key, value) values ({{k:String}}, toString(generateUUIDv4()))",  # noqa: S608
+        {"k": VERSION},
+    )
+    _bumped = next(_bumps)
+
+
+def bumped() -> int:
+    """How many times this process bumped a data version."""
+    return _bumped
+
+
 def init(connection: ChdbConnection, database: str, tz: str) -> Applied:
     """Create or migrate the organization's database for zone `tz`."""
     name = database_name(database)
@@ -93,12 +124,15 @@ def init(connection: ChdbConnection, database: str, tz: str) -> Applied:
     if rebuild:
         _make_rollups(connection, name, tz, ROLLUPS)
         _record(connection, name, applied(tz))
+        bump_version(connection, name)
         return Applied(created=not before, rebuilt=True)
     done = int(before.get("migration", "0"))
     migrated = tuple(n for n in sorted(MIGRATIONS) if n > done)
     for number in migrated:
         _make_rollups(connection, name, tz, MIGRATIONS[number])
         _record(connection, name, {"migration": str(number)})
+    if migrated:
+        bump_version(connection, name)
     return Applied(created=False, rebuilt=False, migrated=migrated)
 
 

@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from data import schema
 from data.clickhouse import Connection, database_name
 from data.clickhouse.load import replace_table
-from data.clickhouse.schema import MONTH_OF, ROLLUPS, WHOLE, meta, rollup_select
+from data.clickhouse.schema import MONTH_OF, ROLLUPS, WHOLE, bump_version, meta, rollup_select
 from data.ingest import commit
 from data.ingest.commit import Write
 from data.ingest.purge import DatePurge, Selection
@@ -117,6 +117,8 @@ class ClickHouseStore:
                 write.rollups = self._make_again(sorted(write.months | behind))
             except Exception as error:  # the events are changed all the same; the months stay in BEHIND
                 write.rollup_error = str(error) or type(error).__name__
+        if write.utc_dates or write.directory or write.months or behind:  # last: the answers kept before are stale
+            bump_version(self.connection, self.database)
         if write.utc_dates:
             commit.tell_after_write(self.data_dir)
 

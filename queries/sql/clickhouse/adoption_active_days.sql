@@ -7,7 +7,7 @@
 -- of a day are those bits added up over the persons of the key (`sumForEach`, one array slot per day of the
 -- month): one row a person and month, no row a day, no sets merged. Every day of every key active in the
 -- windows, zeros included.
-with person_months as (
+with person_months as materialized (
     -- per key, person and month of the period: their days with activity in it and in the month before, cut to the
     -- windows' days (a row of month M is M's days for M and the days before for M + 1)
     select
@@ -73,4 +73,4 @@ from keys
 cross join days
 left join per_day on per_day.key = keys.key and per_day.day = days.day
 order by key, day
-settings join_use_nulls = 1
+settings join_use_nulls = 1, enable_materialized_cte = 1

@@ -3,7 +3,7 @@
 -- month), how many were active in it. Days after {judged_end} do not count. The cohorts from user_totals (a
 -- person's first day in the scope), the months active from user_month (a row counts when its mask has a day up to
 -- {judged_end}).
-with cohorts as (
+with cohorts as materialized (
     -- a person's first month in the scope, from their first day in it by {judged_end} (user_totals)
     select user_id, toYear(min(first_day)) * 12 + toMonth(min(first_day)) - 1 as cohort
     from $database.user_totals
@@ -51,4 +51,4 @@ select
 from offsets
 left join active on active.cohort = offsets.cohort and active.month_offset = offsets.month_offset
 order by cohort_month, month_offset
-settings join_use_nulls = 1
+settings join_use_nulls = 1, enable_materialized_cte = 1

@@ -1,7 +1,7 @@
 -- Per local day of the period: the people listed in the scope who had access by then, and how many had adopted
 -- by then (as ../adoption_curve.sql): a person's first activity in the scope from user_totals (counted if it came by
 -- the period's end), and whether they were active in the period from user_month (a row's mask has a day in it).
-with per_user as (
+with per_user as materialized (
     select
         user_id,
         min(first_ts) as first_ts,
@@ -32,7 +32,7 @@ listed as (
         and active
         and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
 ),
-firsts as (
+firsts as materialized (
     select per_user.user_id as user_id, toDate(per_user.first_ts, {tz:String}) as first_day
     from per_user
     inner join listed on listed.user_id = per_user.user_id
@@ -62,4 +62,4 @@ from days
 left join adopted_on on adopted_on.day = days.day
 left join access_from on access_from.day = days.day
 order by days.day
-settings join_use_nulls = 1
+settings join_use_nulls = 1, enable_materialized_cte = 1

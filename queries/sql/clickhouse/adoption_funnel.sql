@@ -20,7 +20,7 @@ with months as (
     group by key, user_id, month
     having mask != 0
 ),
-judged as (
+judged as materialized (
     select
         key,
         user_id,
@@ -75,4 +75,4 @@ left join listed on listed.key = keys.key
 left join judged on judged.key = listed.key and judged.user_id = listed.user_id
 group by keys.key
 order by keys.key
-settings join_use_nulls = 1
+settings join_use_nulls = 1, enable_materialized_cte = 1

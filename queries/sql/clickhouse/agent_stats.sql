@@ -15,14 +15,15 @@ with sums as (
 ),
 people as (
     -- the ids of user_month rows whose masks have a day of the period
-    select toString(agent_id) as agent_id, toInt64(uniqExact(user_id)) as active_users
+    -- people as the 128-bit hashes of their ids, numbers (docs/clickhouse.md, "Cost rules")
+    select toString(agent_id) as agent_id, toInt64(uniqExact(reinterpretAsUInt128(murmurHash3_128(user_id)))) as active_users
     from $database.user_month
     where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
         and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     group by agent_id
 ),
-totals as (
+totals as materialized (
     select sums.*, people.active_users as active_users
     from sums
     inner join people on people.agent_id = sums.agent_id
@@ -53,4 +54,4 @@ from listed
 left join totals on totals.agent_id = listed.agent_id
 left join $database.agents as agents on agents.agent_id = listed.agent_id
 order by interactions desc, label, key
-settings join_use_nulls = 1
+settings join_use_nulls = 1, enable_materialized_cte = 1

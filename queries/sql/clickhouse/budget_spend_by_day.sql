@@ -4,13 +4,13 @@ with days as (
     select arrayJoin(arrayMap(i -> {start_date:Date} + i,
         range(toUInt32(dateDiff('day', {start_date:Date}, {end_date:Date}) + 1)))) as day
 ),
-scoped as (
+scoped as materialized (
     select day, team_id, toString(agent_id) as agent_id, cost_usd
     from $database.cube
     where day between {start_date:Date} and {end_date:Date}
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
 ),
-costs as (
+costs as materialized (
     select day, 'org' as scope_kind, cast(null, 'Nullable(String)') as scope_id, toDecimal128(sum(cost_usd), 6) as cost_usd
     from scoped group by day
     union all
@@ -38,4 +38,4 @@ left join costs
     and coalesce(costs.scope_id, '') = coalesce(scopes.scope_id, '')
     and costs.day = days.day
 order by scopes.scope_kind, scopes.scope_id nulls first, days.day
-settings join_use_nulls = 1
+settings join_use_nulls = 1, enable_materialized_cte = 1

@@ -13,7 +13,8 @@ with sums as (
 ),
 active as (
     -- the ids of rows whose masks have a day of the period
-    select if({by:String} = 'team', team_id, toString(agent_id)) as key, toInt64(uniqExact(user_id)) as active_users
+    -- people as the 128-bit hashes of their ids, numbers (docs/clickhouse.md, "Cost rules")
+    select if({by:String} = 'team', team_id, toString(agent_id)) as key, toInt64(uniqExact(reinterpretAsUInt128(murmurHash3_128(user_id)))) as active_users
     from (
         -- a person's rows over all agents when the question asks of every agent and not per agent
         select * from $database.person_month where {every_agent:Bool} and {by:String} <> 'agent'

@@ -43,7 +43,7 @@ person_months as (
     group by user_id, target
     having target <= {end_date:Date} + 6
 ),
-people as (
+people as materialized (
     -- per month: the people active on each of its days (slot n: day n), or in the 7 days that end on it for weeks
     -- (the person's two months side by side in one timeline, day 1 of the month at bit 31), added up over the
     -- persons; and the people active in the month
@@ -89,4 +89,4 @@ from buckets
 left join sums on sums.bucket = buckets.bucket
 left join active on active.bucket = buckets.bucket
 order by key
-settings join_use_nulls = 1
+settings join_use_nulls = 1, enable_materialized_cte = 1

@@ -8,7 +8,7 @@ with buckets as (
             range(toUInt32(dateDiff('day', {start_date:Date}, {end_date:Date}) + 1)))) as day
     )
 ),
-scoped as (
+scoped as materialized (
     select
         multiIf({grain:String} = 'week', toMonday(day), {grain:String} = 'month', toStartOfMonth(day), day) as bucket,
         if({by:String} = 'team', team_id, toString(agent_id)) as key,
@@ -18,7 +18,7 @@ scoped as (
     where day between {start_date:Date} and {end_date:Date}
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
 ),
-ranked as (
+ranked as materialized (
     select key, toInt64(row_number() over (order by total desc, key)) as rank
     from (select key, sum(interactions) as total from scoped group by key)
 ),
@@ -80,4 +80,4 @@ cross join series
 left join totals on totals.bucket = buckets.bucket and totals.key = series.key
 left join labels on labels.kind = {by:String} and labels.key = series.key
 order by buckets.bucket, series.rank
-settings join_use_nulls = 1
+settings join_use_nulls = 1, enable_materialized_cte = 1

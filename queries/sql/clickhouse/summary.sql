@@ -13,7 +13,8 @@ with totals as (
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
 ),
 active as (
-    select toInt64(uniqExact(user_id)) as active_users
+    -- people as the 128-bit hashes of their ids, numbers (docs/clickhouse.md, "Cost rules")
+    select toInt64(uniqExact(reinterpretAsUInt128(murmurHash3_128(user_id)))) as active_users
     from (
         -- a person's rows over all agents when the question asks of every agent and not per agent
         select * from $database.person_month where {every_agent:Bool}

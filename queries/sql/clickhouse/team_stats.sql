@@ -10,7 +10,8 @@ with sums as (
 ),
 people as (
     -- the ids of rows whose masks have a day of the period
-    select team_id, toInt64(uniqExact(user_id)) as active_users
+    -- people as the 128-bit hashes of their ids, numbers (docs/clickhouse.md, "Cost rules")
+    select team_id, toInt64(uniqExact(reinterpretAsUInt128(murmurHash3_128(user_id)))) as active_users
     from (
         -- a person's rows over all agents when the question asks of every agent and not per agent
         select * from $database.person_month where {every_agent:Bool}
@@ -22,7 +23,7 @@ people as (
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     group by team_id
 ),
-totals as (
+totals as materialized (
     select sums.team_id as team_id, sums.interactions as interactions, people.active_users as active_users,
         sums.cost_usd as cost_usd
     from sums
@@ -47,7 +48,7 @@ member_rows as (
         and team_id is not null
         and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
 ),
-members as (
+members as materialized (
     select team_id, toInt64(count()) as members from member_rows group by team_id
 ),
 listed as (
@@ -72,4 +73,4 @@ left join totals on totals.team_id = listed.team_id
 left join members on members.team_id = listed.team_id
 left join $database.teams as teams on teams.team_id = listed.team_id
 order by interactions desc, label, key
-settings join_use_nulls = 1
+settings join_use_nulls = 1, enable_materialized_cte = 1

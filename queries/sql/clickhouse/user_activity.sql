@@ -47,7 +47,7 @@ used as (
     )
     group by user_id
 ),
-in_period as (
+in_period as materialized (
     select active.user_id as user_id, used.interactions as interactions, active.active_days as active_days,
         active.active_working_days as active_working_days
     from active
@@ -94,4 +94,4 @@ from listed
 left join $database.users as users on users.user_id = listed.user_id
 left join in_period on in_period.user_id = listed.user_id
 left join ever on ever.user_id = listed.user_id
-settings join_use_nulls = 1
+settings join_use_nulls = 1, enable_materialized_cte = 1
