@@ -27,7 +27,7 @@ END = dt.date(2026, 3, 20)
 PERIOD = "?start=2026-02-19&end=2026-03-20"
 TABS = {
     "dashboard": ("/telemetry", "#dashboard-trend .scatterlayer .trace"),
-    "analytics": ("/telemetry/analytics", "#analytics-heatmap .heatmaplayer"),
+    "analytics": ("/telemetry/analytics", "#analytics-agent-chart .barlayer .point"),
     "users": ("/telemetry/users", "#users-grid .ag-row"),
     "billing": ("/telemetry/billing", "#billing-daily .barlayer .point"),
 }
@@ -92,7 +92,9 @@ def in_look(browser, scheme: str) -> bool:
 
 GRIDS_DRAWN = """return [...document.querySelectorAll('.ag-root-wrapper')].every(
     g => g.querySelector('.ag-row, .ag-overlay-no-rows-wrapper, .ag-overlay-no-rows-center'))
-    && !document.querySelector('.telemetry-in-view:not([data-in-view=shown])')"""  # all in view: every grid in
+    && !document.querySelector('.telemetry-in-view:not([data-in-view=shown])')
+    && [...document.querySelectorAll('.dash-graph')].every(g => g.querySelector('.main-svg'))"""  # all in view: every
+# grid and chart in
 
 
 def screenshot(browser, path: Path, width: int, scheme: str) -> None:
