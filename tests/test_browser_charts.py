@@ -104,7 +104,8 @@ def test_no_mode_bar_and_the_menu_works_by_keyboard(browser, live_server):
 
 def test_a_chart_below_the_fold_is_drawn_once_its_card_is_in_view(browser, live_server):
     """Analytics' heat map, below the fold at 1400 x 1000, is not drawn while nobody can see it: its place says
-    "Loading…". Reached by keyboard, its card comes into view, the chart is drawn and its menu saves its PNG."""
+    "Loading…". A chart is drawn as soon as the top of its card scrolls into view; reached by keyboard, the heat
+    map's card comes into view, the chart is drawn and its menu saves its PNG."""
     from tests.test_browser_a11y import tab_to
 
     sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
@@ -114,6 +115,21 @@ def test_a_chart_below_the_fold_is_drawn_once_its_card_is_in_view(browser, live_
     assert not browser.find_elements(By.ID, ids.ANALYTICS_HEATMAP)
     assert "Loading…" in text_of(browser, place)
 
+    # scrolled until only the top of the usage-over-time card shows (its chart's place still below the window):
+    # the card is in view, so its chart is drawn
+    over_time = ids.chart_place(ids.ANALYTICS_OVER_TIME)
+    browser.execute_script(
+        "const card = document.getElementById(arguments[0]).closest('.card');"
+        "window.scrollBy({top: card.getBoundingClientRect().top - window.innerHeight + 20, behavior: 'instant'})",
+        over_time,
+    )
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f"#{ids.ANALYTICS_OVER_TIME} .barlayer .point"))
+    assert browser.execute_script(
+        "return document.getElementById(arguments[0]).getBoundingClientRect().top > window.innerHeight", over_time
+    )
+    assert browser.find_element(By.ID, place).get_attribute("data-in-view") == "away"  # the heat map still waits
+
+    browser.execute_script("window.scrollTo({top: 0, left: 0, behavior: 'instant'})")
     tab_to(browser, f"[id*='{ids.ANALYTICS_HEATMAP}'][id*='chart-menu'] > button")  # the card's first tab stop
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     for _ in range(3):
