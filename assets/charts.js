@@ -2,24 +2,38 @@
 //
 // "Download PNG" from a chart card's menu: Plotly draws the chart on the page into a PNG and the
 // browser saves it; nothing is sent anywhere (the mode bar, whose "Share chart…" would upload it, is off).
-window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    telemetry: Object.assign({}, (window.dash_clientside || {}).telemetry, {
-        downloadChartPng: function () {
-            const context = window.dash_clientside.callback_context;
-            const trigger = context.triggered_id || {};
-            if (!(context.triggered || []).some((input) => input.value)) {
-                return window.dash_clientside.no_update;  // menus drawn anew, not a click
-            }
-            const holder = trigger.chart && document.getElementById(trigger.chart);
-            const plot = holder && holder.querySelector(".js-plotly-plot");
-            if (plot && window.Plotly) {
+// A chart below the fold is put in once its card is in view (assets/in_view.js): one asked for at that
+// moment is saved as soon as it is drawn.
+(function () {
+    const DRAWN_WAIT_FRAMES = 600;  // about 10 s of animation frames
+
+    function whenDrawn(chartId, then, frames) {
+        const holder = chartId && document.getElementById(chartId);
+        const plot = holder && holder.querySelector(".js-plotly-plot");
+        if (plot && plot._fullLayout && window.Plotly) {
+            then(plot);
+        } else if ((frames || 0) < DRAWN_WAIT_FRAMES) {
+            requestAnimationFrame(() => whenDrawn(chartId, then, (frames || 0) + 1));
+        }
+    }
+
+    window.dash_clientside = Object.assign({}, window.dash_clientside, {
+        telemetry: Object.assign({}, (window.dash_clientside || {}).telemetry, {
+            downloadChartPng: function () {
+                const context = window.dash_clientside.callback_context;
+                const trigger = context.triggered_id || {};
+                if (!(context.triggered || []).some((input) => input.value)) {
+                    return window.dash_clientside.no_update;  // menus drawn anew, not a click
+                }
                 const day = new Date().toISOString().slice(0, 10);
-                window.Plotly.downloadImage(plot, {format: "png", filename: `telemetry-${trigger.chart}-${day}`});
-            }
-            return window.dash_clientside.no_update;
-        },
-    }),
-});
+                whenDrawn(trigger.chart, function (plot) {
+                    window.Plotly.downloadImage(plot, {format: "png", filename: `telemetry-${trigger.chart}-${day}`});
+                });
+                return window.dash_clientside.no_update;
+            },
+        }),
+    });
+})();
 
 // A click on a horizontal bar chart's category label, or on a bar's value written beside it, counts as a
 // click on that bar (Plotly reports clicks on the bars only). Bars, their labels and values are drawn

@@ -1,8 +1,11 @@
 // A part of a page put in its place only once the place scrolls into view (layouts/_components.py `in_view`,
-// callbacks/_common.py `register_in_view`). A grid below the fold then starts when a person can see it: each
-// AG Grid's start (its theme, sizes and scrollbars measured one by one, its rows drawn) was a large share of
-// the main thread's work in a tab switch, done for grids nobody had scrolled to. The part comes from the
-// server into a store beside its place; this puts it in, through Dash's set_props, so Dash knows it.
+// callbacks/_common.py `register_in_view`). A grid or a chart below the fold then starts when a person can see
+// it: each AG Grid's start (its theme, sizes and scrollbars measured one by one, its rows drawn) and each chart's
+// drawing (Plotly measures its labels one by one) were a large share of the main thread's work in a tab switch,
+// done for parts nobody had scrolled to. The part comes from the server into a store beside its place; this
+// puts it in, through Dash's set_props, so Dash knows it.
+// The place counts as in view as soon as its card does (its title, its menu): a card's menu or a tab stop in
+// its header is reached only once the card shows, and the chart is then drawn before the menu is used.
 // A place says what it knows in `data-in-view`: "away" (out of view, waiting), "shown" (its part is in);
 // none yet means not known yet (tests/page_ready.py waits for it).
 //
@@ -17,7 +20,7 @@
     let timer = null;
 
     function inView(place) {
-        const box = place.getBoundingClientRect();  // all zero when the place is not displayed
+        const box = (place.closest(".card") || place).getBoundingClientRect();  // all zero when not displayed
         return box.bottom > 0 && box.right > 0 && box.top < window.innerHeight && box.left < window.innerWidth
             && box.width + box.height > 0;
     }

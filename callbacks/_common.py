@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from dash import ClientsideFunction, Input, Output, State
 from flask import current_app
 
 from auth.scope import current_scope
 from layouts import ids
-from layouts._components import format_day
+from layouts._components import format_day, graph
 from queries import usage
 from queries.filters import Filters, default_period, parse_filters
 from queries.period import Period
@@ -50,3 +53,24 @@ def register_in_view(app, place_id: str) -> None:
         Input(ids.in_view_store(place_id), "data"),
         State(place_id, "id"),
     )
+
+
+def in_view_chart(update: Callable, graph_id: str, height: int, at: int | None = None) -> Callable:
+    """A tab's part for a chart drawn once in view (layouts._components.graph_in_view): `update`'s figure (its
+    output `at`, when it answers several) as the whole chart, for the place's store; `update` stays as it is."""
+
+    @functools.wraps(update)
+    def part(*args):
+        answer = update(*args)
+        if at is None:
+            return graph(graph_id, height, answer)
+        return (*answer[:at], graph(graph_id, height, answer[at]), *answer[at + 1 :])
+
+    part.__qualname__ = f"{update.__qualname__}.in_view"  # its own kept output (callbacks._memo keys by name)
+    return part
+
+
+def register_charts_in_view(app, *graph_ids: str) -> None:
+    """Each chart's place filled once in view (`register_in_view`)."""
+    for graph_id in graph_ids:
+        register_in_view(app, ids.chart_place(graph_id))

@@ -10,7 +10,7 @@ from flask import current_app
 
 from auth.session import audit
 from callbacks import grid_rows
-from callbacks._common import org_timezone, page_filters, register_in_view
+from callbacks._common import in_view_chart, org_timezone, page_filters, register_charts_in_view, register_in_view
 from callbacks._figures import (
     AGENT_COLOUR,
     BLUES,
@@ -345,19 +345,21 @@ def tab_parts() -> list:
         ((Output(ids.ADOPTION_COHORTS, "figure"),), update_cohorts),
         ((Output(ids.ADOPTION_LEAGUE, "rowData"),), update_league),
         ((Output(ids.ADOPTION_RECLAIM_SUMMARY, "children"),), update_reclaim),
-        ((Output(ids.ADOPTION_AGENTS, "figure"),), update_agents),
+        ((Output(ids.in_view_store(ids.chart_place(ids.ADOPTION_AGENTS)), "data"),),
+         in_view_chart(update_agents, ids.ADOPTION_AGENTS, HEIGHT)),
         ((Output(ids.in_view_store(ids.ADOPTION_MODELS_TABLE), "data"),), update_models),
         (
             (
                 Output(ids.ADOPTION_UPTAKE_AGENT, "options"),
                 Output(ids.ADOPTION_UPTAKE_AGENT, "placeholder"),
                 Output(ids.ADOPTION_UPTAKE_SINCE, "children"),
-                Output(ids.ADOPTION_UPTAKE, "figure"),
+                Output(ids.in_view_store(ids.chart_place(ids.ADOPTION_UPTAKE)), "data"),
             ),
-            update_uptake,
+            in_view_chart(update_uptake, ids.ADOPTION_UPTAKE, HEIGHT, at=3),
         ),
-        ((Output(ids.ADOPTION_AGENT_COHORTS, "figure"),), update_agent_cohorts),
-    ]
+        ((Output(ids.in_view_store(ids.chart_place(ids.ADOPTION_AGENT_COHORTS)), "data"),),
+         in_view_chart(update_agent_cohorts, ids.ADOPTION_AGENT_COHORTS, HEIGHT)),
+    ]  # fmt: skip
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -366,6 +368,7 @@ def register_callbacks(app: dash.Dash) -> None:
     register_tab(app, query, tab_parts())
     for place_id in (ids.ADOPTION_MODELS_TABLE, ids.ADOPTION_RECLAIM_TABLE):
         register_in_view(app, place_id)
+    register_charts_in_view(app, ids.ADOPTION_AGENTS, ids.ADOPTION_UPTAKE, ids.ADOPTION_AGENT_COHORTS)
     app.callback(
         Output(ids.ADOPTION_RECLAIM, "getRowsResponse"),
         Input(ids.ADOPTION_RECLAIM, "getRowsRequest"),

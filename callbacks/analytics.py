@@ -13,7 +13,7 @@ import polars as pl
 from dash import Input, Output, html
 from plotly.colors import sample_colorscale
 
-from callbacks._common import empty_period, page_filters, register_in_view
+from callbacks._common import empty_period, in_view_chart, page_filters, register_charts_in_view, register_in_view
 from callbacks._figures import (
     AGENT_COLOUR,
     BLUES,
@@ -438,10 +438,13 @@ def register_callbacks(app: dash.Dash) -> None:
          update_agents),
         ((Output(ids.ANALYTICS_TEAM_CHART, "figure"), Output(ids.in_view_store(ids.ANALYTICS_TEAM_TABLE), "data")),
          update_teams),
-        ((Output(ids.ANALYTICS_OVER_TIME, "figure"),), update_over_time),
-        ((Output(ids.ANALYTICS_HEATMAP, "figure"),), update_heatmap),
+        ((Output(ids.in_view_store(ids.chart_place(ids.ANALYTICS_OVER_TIME)), "data"),),
+         in_view_chart(update_over_time, ids.ANALYTICS_OVER_TIME, CHART_HEIGHT)),
+        ((Output(ids.in_view_store(ids.chart_place(ids.ANALYTICS_HEATMAP)), "data"),),
+         in_view_chart(update_heatmap, ids.ANALYTICS_HEATMAP, HEATMAP_HEIGHT)),
         ((Output(ids.ANALYTICS_CHIPS, "children"),), update_chips),
     ])  # fmt: skip
     register_crossfilter(app)
     for place_id in ids.ANALYTICS_TABLES:
         register_in_view(app, place_id)
+    register_charts_in_view(app, ids.ANALYTICS_OVER_TIME, ids.ANALYTICS_HEATMAP)

@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, html
 
-from callbacks._common import empty_period, register_in_view
+from callbacks._common import empty_period, in_view_chart, register_charts_in_view, register_in_view
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
@@ -422,10 +422,12 @@ def register_callbacks(app: dash.Dash) -> None:
         ((Output(ids.BILLING_MESSAGE, "children"), Output(ids.BILLING_KPIS, "children")), update_summary),
         ((Output(ids.BILLING_DAILY, "figure"),), update_daily),
         ((Output(ids.BILLING_MODEL_CHART, "figure"),), update_models),
-        ((Output(ids.BILLING_TEAM_CHART, "figure"), Output(ids.in_view_store(ids.BILLING_TEAM_TABLE), "data")),
-         update_teams),
-        ((Output(ids.BILLING_AGENT_CHART, "figure"), Output(ids.in_view_store(ids.BILLING_AGENT_TABLE), "data")),
-         update_agents),
+        ((Output(ids.in_view_store(ids.chart_place(ids.BILLING_TEAM_CHART)), "data"),
+          Output(ids.in_view_store(ids.BILLING_TEAM_TABLE), "data")),
+         in_view_chart(update_teams, ids.BILLING_TEAM_CHART, BREAKDOWN_HEIGHT, at=0)),
+        ((Output(ids.in_view_store(ids.chart_place(ids.BILLING_AGENT_CHART)), "data"),
+          Output(ids.in_view_store(ids.BILLING_AGENT_TABLE), "data")),
+         in_view_chart(update_agents, ids.BILLING_AGENT_CHART, BREAKDOWN_HEIGHT, at=0)),
         ((Output(ids.BILLING_BUDGETS, "children"), Output(ids.BILLING_BUDGET_FORM, "style"),
           Output(ids.BILLING_BUDGET_SCOPE, "options"), Output(ids.BILLING_RECIPIENT_SCOPE, "options"),
           Output(ids.BILLING_RECIPIENT_SCOPE, "value")), update_budgets),
@@ -433,3 +435,4 @@ def register_callbacks(app: dash.Dash) -> None:
     register_period_choice(app)
     for place_id in (ids.BILLING_TEAM_TABLE, ids.BILLING_AGENT_TABLE):
         register_in_view(app, place_id)
+    register_charts_in_view(app, ids.BILLING_TEAM_CHART, ids.BILLING_AGENT_CHART)

@@ -12,7 +12,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from auth.session import audit
 from callbacks import grid_rows
-from callbacks._common import empty_period, org_timezone, page_filters
+from callbacks._common import empty_period, in_view_chart, org_timezone, page_filters, register_charts_in_view
 from callbacks._figures import (
     AGENT_COLOUR,
     GREEN,
@@ -53,6 +53,7 @@ def shown_as_text(field: str) -> dict:
     return {"valueFormatter": {"function": f"params.data ? params.data.{field}_text : ''"}}
 
 
+CHART_HEIGHT = 260  # the tab's two charts
 ALL_COLUMNS = [
     {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 160},
     {"field": "email", "headerName": "Email", "minWidth": 200},
@@ -280,7 +281,8 @@ def distribution_figure(activity: pl.DataFrame) -> Figure:
         "marker": {"color": AGENT_COLOUR}, "hovertemplate": "%{y:,} users made %{x} interactions<extra></extra>",
     }  # fmt: skip
     return figure(
-        [bars], 260, hovermode="closest", showlegend=False, yaxis=count_axis(buckets["users"].max(), "Active users"),
+        [bars], CHART_HEIGHT, hovermode="closest", showlegend=False,
+        yaxis=count_axis(buckets["users"].max(), "Active users"),
         xaxis={"title": title("Interactions in the period"), "type": "category"},
     )  # fmt: skip
 
@@ -289,11 +291,11 @@ def update_distribution(query: dict | None) -> tuple:
     try:
         filters = page_filters(query)
     except PeriodError as error:
-        return None, message_figure(str(error), 260)
+        return None, message_figure(str(error), CHART_HEIGHT)
     activity = users.people_activity(filters)
     active = activity.filter(pl.col("interactions") > 0)
     if active.is_empty():
-        return None, message_figure(NO_INTERACTIONS, 260)
+        return None, message_figure(NO_INTERACTIONS, CHART_HEIGHT)
     share = users.top_share(activity, 0.1)
     text = f"The most active 10% of active users made {format_percent(share)} of all interactions."
     return text, distribution_figure(activity)
@@ -310,7 +312,7 @@ def adoption_figure(curve: pl.DataFrame) -> Figure:
         "name": "Adopted (used an agent at least once)", "mode": "lines", "line": {"color": GREEN, "width": 3},
         "fill": "tozeroy", "fillcolor": "rgba(0,158,115,0.12)",
     }  # fmt: skip
-    return figure([access, adopted], 260, xaxis=date_axis(),
+    return figure([access, adopted], CHART_HEIGHT, xaxis=date_axis(),
                   yaxis=count_axis(curve["users_with_access"].max(), "People"))  # fmt: skip
 
 
@@ -318,10 +320,10 @@ def update_adoption(query: dict | None) -> Figure:
     try:
         filters = page_filters(query)
     except PeriodError as error:
-        return message_figure(str(error), 260)
+        return message_figure(str(error), CHART_HEIGHT)
     curve = users.adoption_curve(filters)
     if curve["users_with_access"].max() == 0:
-        return message_figure("Nobody in your scope had access in this period", 260)
+        return message_figure("Nobody in your scope had access in this period", CHART_HEIGHT)
     return adoption_figure(curve)
 
 
@@ -402,9 +404,13 @@ def register_callbacks(app: dash.Dash) -> None:
     register_tab(app, query, [
         ((Output(ids.USERS_MESSAGE, "children"), Output(ids.USERS_CARDS, "children"),
           Output(ids.USERS_GRID, "columnDefs")), update_table),
-        ((Output(ids.USERS_CONCENTRATION, "children"), Output(ids.USERS_DISTRIBUTION, "figure")), update_distribution),
-        ((Output(ids.USERS_ADOPTION, "figure"),), update_adoption),
+        ((Output(ids.USERS_CONCENTRATION, "children"),
+          Output(ids.in_view_store(ids.chart_place(ids.USERS_DISTRIBUTION)), "data")),
+         in_view_chart(update_distribution, ids.USERS_DISTRIBUTION, CHART_HEIGHT, at=1)),
+        ((Output(ids.in_view_store(ids.chart_place(ids.USERS_ADOPTION)), "data"),),
+         in_view_chart(update_adoption, ids.USERS_ADOPTION, CHART_HEIGHT)),
     ])  # fmt: skip
+    register_charts_in_view(app, ids.USERS_DISTRIBUTION, ids.USERS_ADOPTION)
     app.callback(
         Output(ids.USERS_GRID, "getRowsResponse"),
         Output(ids.USERS_SEARCH_NOTE, "children"),

@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts._components import (
+    graph_in_view,
     grid_overlays,
     in_view,
     info_tip,
@@ -215,7 +216,7 @@ def adoption_section(query: dict) -> html.Section:
             ),
             dbc.Row(
                 [
-                    dbc.Col(section("Agent adoption", loading_graph(ids.ADOPTION_AGENTS),
+                    dbc.Col(section("Agent adoption", graph_in_view(ids.ADOPTION_AGENTS),
                                     _about("Share of the active people who used each agent in the period",
                                            "adoption-agents-info", "agent adoption", "share_of_active"),
                                     chart=ids.ADOPTION_AGENTS), lg=5),
@@ -230,11 +231,11 @@ def adoption_section(query: dict) -> html.Section:
             _agent_picker(query),
             dbc.Row(
                 [
-                    dbc.Col(section("Agent uptake", loading_graph(ids.ADOPTION_UPTAKE),
+                    dbc.Col(section("Agent uptake", graph_in_view(ids.ADOPTION_UPTAKE),
                                     _about("People who have used the agent, by day since its first interaction",
                                            "adoption-uptake-info", "agent uptake", "uptake"),
                                     chart=ids.ADOPTION_UPTAKE), lg=6),
-                    dbc.Col(section("Cohorts of the agent's first users", loading_graph(ids.ADOPTION_AGENT_COHORTS),
+                    dbc.Col(section("Cohorts of the agent's first users", graph_in_view(ids.ADOPTION_AGENT_COHORTS),
                                     _about("By the month of their first interaction with it, active with it since",
                                            "adoption-agent-cohorts-info", "the agent's cohorts", "agent_cohorts"),
                                     chart=ids.ADOPTION_AGENT_COHORTS), lg=6),

@@ -109,9 +109,12 @@ def section(title: str, body, subtitle: str | None = None, chart: str | None = N
     return dbc.Card([dbc.CardHeader(header, className=header_class), dbc.CardBody(body)], className="h-100")
 
 
-def chart_section(title: str, graph_id: str, height: int = 260, subtitle: str | None = None) -> dbc.Card:
-    """A card of one chart, with its download menu."""
-    return section(title, loading_graph(graph_id, height), subtitle, chart=graph_id)
+def chart_section(
+    title: str, graph_id: str, height: int = 260, subtitle: str | None = None, below_fold: bool = False
+) -> dbc.Card:
+    """A card of one chart, with its download menu; `below_fold`: drawn once in view (`graph_in_view`)."""
+    body = graph_in_view(graph_id, height) if below_fold else loading_graph(graph_id, height)
+    return section(title, body, subtitle, chart=graph_id)
 
 
 def chart_menu(graph_id: str, title: str) -> html.Div:
@@ -134,10 +137,23 @@ def chart_menu(graph_id: str, title: str) -> html.Div:
     return html.Div([menu, dcc.Download(id={"type": ids.CHART_DOWNLOAD, "chart": graph_id})], className="flex-shrink-0")
 
 
+def graph(graph_id: str, height: int = 260, figure: dict | None = None) -> dcc.Graph:
+    """A chart of a tab: no mode bar, drawn to its card's width and `height` px high."""
+    return dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"},
+                     **({"figure": figure} if figure is not None else {}))  # fmt: skip
+
+
 def loading_graph(graph_id: str, height: int = 260) -> dcc.Loading:
     """A chart area with a spinner while its callback runs."""
-    graph = dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"})
-    return dcc.Loading(graph, type="dot")
+    return dcc.Loading(graph(graph_id, height), type="dot")
+
+
+def graph_in_view(graph_id: str, height: int = 260) -> dcc.Loading:
+    """A chart below the fold, drawn only once its place is in view, as the grids are (`in_view`): Plotly's
+    drawing of the charts nobody had scrolled to was a large share of a tab switch. Its callback answers the
+    whole chart, `graph(graph_id, height, figure)`, into the place's store (callbacks/_common.py `in_view_chart`)."""
+    place = ids.chart_place(graph_id)
+    return loading_table(html.Div(in_view(place, loading_placeholder(height), height)))
 
 
 def grid_overlays(empty: str) -> dict:

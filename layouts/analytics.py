@@ -7,13 +7,22 @@ from dash import dcc, html
 from flask import current_app
 
 from layouts import ids
-from layouts._components import chart_menu, in_view, loading_graph, loading_placeholder, loading_table, section
+from layouts._components import (
+    chart_menu,
+    graph_in_view,
+    in_view,
+    loading_graph,
+    loading_placeholder,
+    loading_table,
+    section,
+)
 from queries.filters import asked_period, default_grain, default_period
 from queries.period import GRAINS, PeriodError
 
 GRAIN_LABELS = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
 STACK_LABELS = {"agent": "By agent", "team": "By team"}
 CHART_HEIGHT = 340
+HEATMAP_HEIGHT = 300
 
 
 def _toggle(control_id: str, options: dict[str, str], value: str, label: str) -> html.Div:
@@ -80,7 +89,7 @@ def _over_time(query: dict) -> dbc.Card:
                 [title, controls],
                 className="bg-body d-flex justify-content-between align-items-center flex-wrap gap-2",
             ),
-            dbc.CardBody(loading_graph(ids.ANALYTICS_OVER_TIME, height=CHART_HEIGHT)),
+            dbc.CardBody(graph_in_view(ids.ANALYTICS_OVER_TIME, CHART_HEIGHT)),  # below the fold
         ]
     )
 
@@ -105,7 +114,7 @@ def layout(**query: str) -> html.Div:
             dbc.Row(dbc.Col(_over_time(query)), className="g-3 mb-3"),
             dbc.Row(
                 dbc.Col(
-                    section("Activity by weekday and hour", loading_graph(ids.ANALYTICS_HEATMAP, 300),
+                    section("Activity by weekday and hour", graph_in_view(ids.ANALYTICS_HEATMAP, HEATMAP_HEIGHT),
                             "Interactions in the organization's local time", chart=ids.ANALYTICS_HEATMAP)
                 ),
                 className="g-3",

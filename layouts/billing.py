@@ -126,7 +126,8 @@ def layout(**query: str) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(chart_section("Cost per team", ids.BILLING_TEAM_CHART, BREAKDOWN_HEIGHT), lg=5),
+                    dbc.Col(chart_section("Cost per team", ids.BILLING_TEAM_CHART, BREAKDOWN_HEIGHT, below_fold=True),
+                            lg=5),
                     dbc.Col(section("Teams", _table(ids.BILLING_TEAM_TABLE),
                                     "Cents allocated so the rows add up to the total exactly"), lg=7),
                 ],
@@ -134,7 +135,8 @@ def layout(**query: str) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(chart_section("Cost per agent", ids.BILLING_AGENT_CHART, BREAKDOWN_HEIGHT), lg=5),
+                    dbc.Col(chart_section("Cost per agent", ids.BILLING_AGENT_CHART, BREAKDOWN_HEIGHT, below_fold=True),
+                            lg=5),
                     dbc.Col(section("Agents", _table(ids.BILLING_AGENT_TABLE),
                                     "Cents allocated so the rows add up to the total exactly"), lg=7),
                 ],

@@ -195,3 +195,8 @@ SCHEDULES_EDITOR_FEEDBACK = "schedules-editor-feedback"
 def in_view_store(place_id: str) -> str:
     """The store that holds a place's part until the place is in view (layouts._components.in_view)."""
     return f"{place_id}-part"
+
+
+def chart_place(graph_id: str) -> str:
+    """The place of a chart drawn once in view (layouts._components.graph_in_view); the chart keeps its own id."""
+    return f"{graph_id}-place"

@@ -8,7 +8,7 @@ from dash import dcc, html
 
 from callbacks.grid_rows import MAX_FILTER_CONDITIONS, MAX_SEARCH_CHARS
 from layouts import ids
-from layouts._components import grid_overlays, loading_graph, loading_table, section
+from layouts._components import graph_in_view, grid_overlays, loading_table, section
 from queries.users import FREQUENCY_CLASSES
 
 
@@ -86,20 +86,20 @@ def layout(**query: str) -> html.Div:
         ],
         className="g-2 align-items-center mb-2",
     )
-    charts = dbc.Row(
+    charts = dbc.Row(  # below the fold: drawn once in view
         [
             dbc.Col(
                 section(
                     "Interactions per user",
                     [html.Div(id=ids.USERS_CONCENTRATION, className="small text-muted mb-1"),
-                     loading_graph(ids.USERS_DISTRIBUTION)],
+                     graph_in_view(ids.USERS_DISTRIBUTION)],
                     "How concentrated usage is: active users by how many interactions they made",
                     chart=ids.USERS_DISTRIBUTION,
                 ),
                 lg=6,
             ),
             dbc.Col(
-                section("Adoption over time", loading_graph(ids.USERS_ADOPTION),
+                section("Adoption over time", graph_in_view(ids.USERS_ADOPTION),
                         "People who have used an agent at least once, against people with access",
                         chart=ids.USERS_ADOPTION),
                 lg=6,

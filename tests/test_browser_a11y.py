@@ -22,10 +22,14 @@ pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 TABS = {
     "dashboard": ("/telemetry", "#dashboard-trend .scatterlayer .trace"),
-    "analytics": ("/telemetry/analytics", "#analytics-heatmap .heatmaplayer"),
+    "analytics": ("/telemetry/analytics", "#analytics-agent-chart .barlayer .point"),
     "users": ("/telemetry/users", "#users-grid .ag-row"),
     "billing": ("/telemetry/billing", "#billing-daily .barlayer .point"),
 }
+
+
+# Every chart of the page drawn (one just put in once in view is drawn a moment later).
+CHARTS_DRAWN = "return [...document.querySelectorAll('.dash-graph')].every((g) => g.querySelector('.main-svg'))"
 
 
 def axe_violations(browser) -> dict[str, list[str]]:
@@ -57,8 +61,8 @@ def open_tab(browser, base: str, slug: str) -> None:
     if browser.current_url != f"{base}{path}{WEEK}":
         browser.get(f"{base}{path}{WEEK}")
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, drawn) and settled(b))
-    scroll_to_every_place(browser)  # the grids below the fold too, for axe
-    wait(browser).until(settled)
+    scroll_to_every_place(browser)  # the grids and charts below the fold too, for axe
+    wait(browser).until(lambda b: settled(b) and b.execute_script(CHARTS_DRAWN))
 
 
 def dark(browser, on: bool) -> None:
@@ -243,6 +247,9 @@ def test_the_keyboard_filters_to_a_series_of_usage_over_time(browser, live_serve
     to it as a click on its bars does; the mouse still shows and hides series through Plotly's legend."""
     sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
     chart = "analytics-over-time"
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#analytics-agent-chart .telemetry-bar-key"))
+    # below the fold: its card's menu, the tab stop before the legend, brings it into view, and it is drawn
+    tab_to(browser, f"[id*='{chart}'][id*='chart-menu'] > button")
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f"#{chart} .telemetry-bar-key") and settled(b))
     first = tab_to(browser, f"#{chart} .telemetry-bar-key")
     assert first == "Filter to Code Helper"  # the busiest agent's series first, as the legend lists them

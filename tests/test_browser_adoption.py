@@ -29,9 +29,14 @@ DRAWN = (
 )
 
 
+BELOW_THE_FOLD = (ids.chart_place(ids.ADOPTION_AGENTS), ids.ADOPTION_MODELS_TABLE, ids.chart_place(ids.ADOPTION_UPTAKE),
+                  ids.chart_place(ids.ADOPTION_AGENT_COHORTS), ids.ADOPTION_RECLAIM_TABLE)  # fmt: skip
+
+
 def scrolled_to_the_grids(browser) -> None:
-    """The grids below the fold start once in view (assets/in_view.js): scrolled to, as a person would."""
-    for place_id in (ids.ADOPTION_MODELS_TABLE, ids.ADOPTION_RECLAIM_TABLE):
+    """The grids and charts below the fold start once in view (assets/in_view.js): scrolled to, as a person
+    would."""
+    for place_id in BELOW_THE_FOLD:
         scroll_to(browser, place_id)
 
 

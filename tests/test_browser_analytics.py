@@ -6,6 +6,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
+from layouts import ids
 from tests.page_ready import scroll_to
 from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
 
@@ -57,8 +58,10 @@ def test_admin_reads_filters_and_clears(browser, live_server):
     shows(browser, "analytics-agent-grid", "Code Helper", "25.0%", "4,800", "$1.39", "Drafting", "$2.33")
     shows(browser, "analytics-team-grid", "Engineering", "50.0%", "66.7%", "$0.72", "Sales", "100.0%")
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#analytics-agent-chart .barlayer .point"))
+    for graph in (ids.ANALYTICS_OVER_TIME, ids.ANALYTICS_HEATMAP):  # below the fold: drawn once in view
+        scroll_to(browser, ids.chart_place(graph))
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#analytics-heatmap .hm"))
-    assert buckets(browser, "analytics-over-time") == [7, 7]  # Code Helper and Drafting, one bar per day
+    wait(browser).until(lambda b: buckets(b, "analytics-over-time") == [7, 7])  # Code Helper and Drafting, by day
     browser.save_screenshot(SCREENSHOT)
 
     click(browser, browser.find_element(By.XPATH, "//*[@id='analytics-grain']//label[text()='Weekly']"))
@@ -96,6 +99,8 @@ def test_a_backwards_period_is_explained_in_every_card(browser, live_server):
     scroll_to(browser, "analytics-team-table")  # put in once in view (assets/in_view.js)
     shows(browser, "analytics-team-table", "before it starts")
     for graph in ("analytics-agent-chart", "analytics-over-time", "analytics-heatmap"):
+        if graph != "analytics-agent-chart":  # below the fold: drawn once in view
+            scroll_to(browser, ids.chart_place(graph))
         wait(browser).until(
             lambda b, graph=graph: "before it" in b.find_element(By.CSS_SELECTOR, f"#{graph} .annotation").text
         )

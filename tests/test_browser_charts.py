@@ -11,6 +11,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from layouts import ids
+from tests.page_ready import scroll_to_every_place
 from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
 from tests.test_browser_links import settled
 
@@ -64,6 +66,15 @@ def downloaded(browser, suffix: str):
     )
 
 
+def every_chart_drawn(browser, tab: str, charts: int) -> None:
+    """The tab's places below the fold scrolled to (charts there are drawn once in view), then its `charts`
+    charts drawn."""
+    if tab != "dashboard":  # the Dashboard has no place below the fold; the others' are named after them
+        wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f".telemetry-in-view[id^='{tab}-']"))
+        scroll_to_every_place(browser)
+    wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".card .js-plotly-plot")) == charts, tab)
+
+
 def test_no_mode_bar_and_the_menu_works_by_keyboard(browser, live_server):
     sign_in(browser, live_server, "admin")
     drawn(browser, "dashboard-top-teams")
@@ -91,6 +102,49 @@ def test_no_mode_bar_and_the_menu_works_by_keyboard(browser, live_server):
     assert csp_violations(browser) == []
 
 
+def test_a_chart_below_the_fold_is_drawn_once_its_card_is_in_view(browser, live_server):
+    """Analytics' heat map, below the fold at 1400 x 1000, is not drawn while nobody can see it: its place says
+    "Loading…". A chart is drawn as soon as the top of its card scrolls into view; reached by keyboard, the heat
+    map's card comes into view, the chart is drawn and its menu saves its PNG."""
+    from tests.test_browser_a11y import tab_to
+
+    sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
+    drawn(browser, ids.ANALYTICS_AGENT_CHART)
+    place = ids.chart_place(ids.ANALYTICS_HEATMAP)
+    wait(browser).until(lambda b: b.find_element(By.ID, place).get_attribute("data-in-view") == "away")
+    assert not browser.find_elements(By.ID, ids.ANALYTICS_HEATMAP)
+    assert "Loading…" in text_of(browser, place)
+
+    # scrolled until only the top of the usage-over-time card shows (its chart's place still below the window):
+    # the card is in view, so its chart is drawn
+    over_time = ids.chart_place(ids.ANALYTICS_OVER_TIME)
+    browser.execute_script(
+        "const card = document.getElementById(arguments[0]).closest('.card');"
+        "window.scrollBy({top: card.getBoundingClientRect().top - window.innerHeight + 20, behavior: 'instant'})",
+        over_time,
+    )
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f"#{ids.ANALYTICS_OVER_TIME} .barlayer .point"))
+    assert browser.execute_script(
+        "return document.getElementById(arguments[0]).getBoundingClientRect().top > window.innerHeight", over_time
+    )
+    assert browser.find_element(By.ID, place).get_attribute("data-in-view") == "away"  # the heat map still waits
+
+    browser.execute_script("window.scrollTo({top: 0, left: 0, behavior: 'instant'})")
+    tab_to(browser, f"[id*='{ids.ANALYTICS_HEATMAP}'][id*='chart-menu'] > button")  # the card's first tab stop
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    for _ in range(3):
+        ActionChains(browser).send_keys(Keys.ARROW_DOWN).perform()
+        if browser.switch_to.active_element.text == "Download PNG":
+            break
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    png = downloaded(browser, ".png")
+    assert png.name.startswith("telemetry-analytics-heatmap-") and png.read_bytes().startswith(PNG_MAGIC)
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#analytics-heatmap .heatmaplayer"))
+    assert browser.find_element(By.ID, place).get_attribute("data-in-view") == "shown"
+    assert "Loading…" not in text_of(browser, place)
+    assert csp_violations(browser) == []
+
+
 def test_a_manager_tours_the_tabs_without_a_mode_bar(browser, live_server):
     sign_in(browser, live_server, "manager")
     drawn(browser, "dashboard-top-teams")
@@ -98,7 +152,7 @@ def test_a_manager_tours_the_tabs_without_a_mode_bar(browser, live_server):
     wait(browser).until(lambda b: text_of(b, "dashboard-top-teams-title") == "Teams by interactions (2)")
     for tab, charts in (("analytics", 4), ("users", 2), ("billing", 4)):
         browser.find_element(By.ID, f"shell-nav-{tab}").click()
-        wait(browser).until(lambda b, n=charts: len(b.find_elements(By.CSS_SELECTOR, ".card .js-plotly-plot")) == n)
+        every_chart_drawn(browser, tab, charts)
         assert browser.find_elements(By.CSS_SELECTOR, ".modebar, .modebar-btn") == []
         menus = browser.find_elements(By.CSS_SELECTOR, "[id*='chart-menu'] > button")
         assert len(menus) == charts, tab  # every chart card has its menu
@@ -118,7 +172,7 @@ def test_the_charts_are_drawn_by_the_smaller_plotly_bundle(browser, live_server)
     for tab, charts in (("dashboard", 4), ("analytics", 4), ("users", 2), ("billing", 4)):
         if tab != "dashboard":  # where signing in lands
             browser.find_element(By.ID, f"shell-nav-{tab}").click()
-        wait(browser).until(lambda b, n=charts: len(b.find_elements(By.CSS_SELECTOR, ".card .js-plotly-plot")) == n)
+        every_chart_drawn(browser, tab, charts)
         wait(browser).until(lambda b: b.execute_script(ALL_TRACES_DRAWN), tab)
     fetched = browser.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
     assert [url for url in fetched if "plotly-cartesian-" in url]

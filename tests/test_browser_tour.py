@@ -18,6 +18,7 @@ from selenium.webdriver.common.by import By
 from data.demo import write_demo
 from data.demo.cast import DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL
 from tests.conftest import make_app, serving
+from tests.page_ready import scroll_to_every_place
 from tests.test_browser_access import sign_in, wait
 
 pytestmark = pytest.mark.browser
@@ -27,7 +28,7 @@ END = dt.date(2026, 3, 20)
 PERIOD = "?start=2026-02-19&end=2026-03-20"
 TABS = {
     "dashboard": ("/telemetry", "#dashboard-trend .scatterlayer .trace"),
-    "analytics": ("/telemetry/analytics", "#analytics-heatmap .heatmaplayer"),
+    "analytics": ("/telemetry/analytics", "#analytics-agent-chart .barlayer .point"),
     "users": ("/telemetry/users", "#users-grid .ag-row"),
     "billing": ("/telemetry/billing", "#billing-daily .barlayer .point"),
 }
@@ -92,7 +93,9 @@ def in_look(browser, scheme: str) -> bool:
 
 GRIDS_DRAWN = """return [...document.querySelectorAll('.ag-root-wrapper')].every(
     g => g.querySelector('.ag-row, .ag-overlay-no-rows-wrapper, .ag-overlay-no-rows-center'))
-    && !document.querySelector('.telemetry-in-view:not([data-in-view=shown])')"""  # all in view: every grid in
+    && !document.querySelector('.telemetry-in-view:not([data-in-view=shown])')
+    && [...document.querySelectorAll('.dash-graph')].every(g => g.querySelector('.main-svg'))"""  # all in view: every
+# grid and chart in
 
 
 def screenshot(browser, path: Path, width: int, scheme: str) -> None:
@@ -133,6 +136,7 @@ def test_every_tab_fits_every_width_in_light_and_dark(browser, demo_server, emai
         if browser.current_url != demo_server + path + PERIOD:
             browser.get(demo_server + path + PERIOD)
         wait(browser).until(lambda b, drawn=drawn: b.find_elements(By.CSS_SELECTOR, drawn))
+        scroll_to_every_place(browser)  # the grids and charts below the fold put in: every chart's look is checked
         for scheme, width in looks:
             emulate(browser, width, scheme)
             # Charts redraw to a new width or scheme a moment after it changes: wait for that, then say
