@@ -156,6 +156,13 @@ def read_only_app(shared_app: Flask) -> Flask:
 
 
 @pytest.fixture
+def own_app(data_dir: Path, password_hash: str) -> Flask:
+    """An app of this test's own in a module whose `app` is shared, for a test whose writes others would see (or
+    that would see theirs: an audit entry written once a minute)."""
+    return make_app(data_dir, password_hash)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

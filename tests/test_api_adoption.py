@@ -9,7 +9,10 @@ from __future__ import annotations
 import pytest
 
 from app import ConfigError, create_app
+from tests.conftest import read_only_app
 from tests.test_api import WEEK, bearer, token_for
+
+app = pytest.fixture(read_only_app, name="app")  # one app for the module: its tests only read
 
 ROUTES = (f"adoption?by=org&{WEEK}", f"cohorts?{WEEK}", "reclaim?days=30", f"uptake?{WEEK}", f"model-costs?{WEEK}")
 
@@ -96,8 +99,8 @@ def test_cohorts(app, client):
     assert [(row["cohort_month"], row["size"]) for row in legal] == [("2026-03-01", 1)]  # Lee
 
 
-def test_seats_to_reclaim_in_each_scope(app, client):
-    app.config["SEAT_COST_USD"] = 19.5  # as create_app reads SEAT_COST_USD=19.5 (tests/test_app.py)
+def test_seats_to_reclaim_in_each_scope(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "SEAT_COST_USD", 19.5)  # as create_app reads SEAT_COST_USD=19.5 (tests/test_app.py)
     answer = get(app, client, "admin", "reclaim?days=90")
     assert [row["user_id"] for row in answer["rows"]] == ["u1", "u2", "u3", "u4", "u5", "u6", "u7"]
     assert (answer["days"], answer["seats"]) == (90, 7)

@@ -22,7 +22,11 @@ from auth.store import AccountRow
 from reports.build import build_report, report_for_account
 from reports.request import ReportError, ReportRequest, read_ticket, sign_ticket
 from reports.safe import FORMULA_SIGNS, LEADING_SPACE, looks_like_formula, safe_text, spreadsheet_safe
-from tests.conftest import ACCOUNTS
+from tests.conftest import ACCOUNTS, read_only_app
+
+# One app for the module: its tests read (a team renamed is put back; exports are audited, each looked for as the
+# newest entry or against those before).
+app = pytest.fixture(read_only_app, name="app")
 
 WEEK = {"start": dt.date(2026, 3, 2), "end": dt.date(2026, 3, 8), "grain": "day"}
 ALL_POINTS = (
@@ -425,13 +429,14 @@ def exports(app) -> list[dict]:
 def test_the_out_path_is_checked_before_the_report_is_made(app, runner, tmp_path):
     """A missing folder used to surface as a traceback once the whole report was built (and audited)."""
     (tmp_path / "a-file").write_text("")
+    before = exports(app)
     cases = [(tmp_path / "nonexistent", "does not exist"), (tmp_path / "a-file", "is a file, not a folder")]
     for folder, problem in cases:
         out = folder / "x.xlsx"
         result = runner.invoke(args=report_args(out))
         assert result.exit_code == 1 and not isinstance(result.exception, OSError), result.exception
         assert result.output.splitlines() == [f"Error: --out {out}: the folder {folder} {problem}."]
-    assert exports(app) == []  # refused before anything was made
+    assert exports(app) == before  # refused before anything was made
 
 
 @pytest.mark.parametrize(
@@ -447,11 +452,11 @@ def test_the_out_path_is_checked_before_the_report_is_made(app, runner, tmp_path
     ],
 )
 def test_unknown_team_or_agent_ids_are_refused_by_name(app, runner, tmp_path, extra, message):
-    out = tmp_path / "r.xlsx"
+    out, before = tmp_path / "r.xlsx", exports(app)
     result = runner.invoke(args=report_args(out, *extra))
     assert result.exit_code == 1
     assert result.output.splitlines() == [message]
-    assert not out.exists() and exports(app) == []
+    assert not out.exists() and exports(app) == before
 
 
 def test_known_ids_narrow_the_report(runner, tmp_path):

@@ -16,7 +16,10 @@ from pypdf import PdfReader
 from reports import pdf
 from reports.meta import ReportMeta
 from reports.tables import INT, TEXT, USD, Table
+from tests.conftest import read_only_app
 from tests.test_reports import ALL_POINTS, account, exports, make, rename_team, report_args
+
+app = pytest.fixture(read_only_app, name="app")  # one app for the module, as in tests/test_reports.py
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
