@@ -233,18 +233,23 @@ def _totals(connection, database: str) -> dict:
     return {**counts, **sums, "people": people}
 
 
-def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_path) -> None:
-    folder = tmp_path / "data"
+def _database_at_migration(chdb, folder: Path, name: str, migration: int, missing: tuple[str, ...]) -> None:
+    """The hand-made org loaded into `name` as a database at `migration` is: without the `missing` tables (and their
+    views), that migration recorded."""
     org.write_org(folder, MOVED_EVENTS)
-    name = PREFIX + "migrated"
     chdb.command(f"drop database if exists {name}")
     init(chdb, name, TZ)
     load(chdb, name, folder)
-    # as a database made before migration 1 is: no user_month (nor user_totals, of migration 2), no migration recorded
-    for table in ("user_totals", "user_month"):
+    for table in missing:
         chdb.command(f"drop view {name}.{table}_mv")
         chdb.command(f"drop table {name}.{table}")
-    chdb.command(f"insert into {name}.telemetry_meta (key, value) values ('migration', '0')")  # noqa: S608
+    chdb.command(f"insert into {name}.telemetry_meta (key, value) values ('migration', '{migration}')")  # noqa: S608
+
+
+def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_path) -> None:
+    name = PREFIX + "migrated"
+    # before migration 1: no user_month (nor user_totals, of migration 2)
+    _database_at_migration(chdb, tmp_path / "data", name, 0, ("user_totals", "user_month"))
 
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1, 2))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
@@ -266,16 +271,8 @@ def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_pa
 
 
 def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_path) -> None:
-    folder = tmp_path / "data"
-    org.write_org(folder, MOVED_EVENTS)
     name = PREFIX + "migrated_totals"
-    chdb.command(f"drop database if exists {name}")
-    init(chdb, name, TZ)
-    load(chdb, name, folder)
-    # as a database at migration 1 is: no user_totals
-    chdb.command(f"drop view {name}.user_totals_mv")
-    chdb.command(f"drop table {name}.user_totals")
-    chdb.command(f"insert into {name}.telemetry_meta (key, value) values ('migration', '1')")  # noqa: S608
+    _database_at_migration(chdb, tmp_path / "data", name, 1, ("user_totals",))  # at migration 1: no user_totals
 
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(2,))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
