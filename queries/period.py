@@ -166,11 +166,15 @@ class Shift:
 def _months_back(day: dt.date, months: int) -> dt.date:
     """The same day of the month `months` months before; a month's last day, or a day the shorter month
     lacks, becomes that month's last day."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    at_end = day.day == calendar.monthrange(day.year, day.month)[1]
-    return dt.date(year, month + 1, last if at_end else min(day.day, last))
+    at_end = (day + dt.timedelta(days=1)).day == 1
+    return add_months(day, -months, 31 if at_end else day.day)
+
+
+def add_months(day: dt.date, months: int, day_of_month: int) -> dt.date:
+    """Day `day_of_month` of the month `months` after `day`'s (before, if negative), or that month's last day if
+    it is shorter."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return dt.date(year, month + 1, min(day_of_month, calendar.monthrange(year, month + 1)[1]))
 
 
 @dataclass(frozen=True)
@@ -324,17 +328,10 @@ def matching_preset(period: Period, today: dt.date, first_day: dt.date | None = 
     return "custom"
 
 
-# zone -> (today, its first instant, the next day's): "today" stays the same until the next local
-# midnight by the same rules, so DuckDB is asked again only then (it took 4-5 ms a time).
-_days: dict[str, tuple[dt.date, dt.datetime, dt.datetime]] = {}
-
-
 def today_local(tz: str) -> dt.date:
-    """Today's local date, by the same (DuckDB) rules as `_local_midnight`."""
+    """Today's local date, by the same (DuckDB) rules as `_local_midnight`: the latest day that has begun (a
+    local date is at most a day from the UTC one)."""
     now = dt.datetime.now(dt.UTC)
-    known = _days.get(tz)
-    if known is not None and known[1] <= now < known[2]:
-        return known[0]
-    today = _ask_icu("select timezone($tz, now())::date", {"tz": tz})[0][0]
-    _days[tz] = (today, _local_midnight(today, tz), _local_midnight(today + dt.timedelta(days=1), tz))
-    return today
+    tomorrow = now.date() + dt.timedelta(days=1)
+    days = (tomorrow - dt.timedelta(days=back) for back in range(3))
+    return next(day for day in days if _local_midnight(day, tz) <= now)
