@@ -12,6 +12,7 @@ import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -211,25 +212,7 @@ def comparison(period: Period, today: dt.date) -> Comparison:
 # counted in a period but on none of its days. One tiny in-memory DuckDB per process answers, for a
 # whole year of days at once (each statement costs a few milliseconds, whatever its size), and the
 # answers are kept.
-_MIDNIGHTS_SQL = """
-with days as (
-    select unnest(generate_series($first::timestamp, $last::timestamp, interval 1 day))::date as day
-),
-probes as (
-    select day, timezone('UTC', day::timestamp + probe) as probe_ts
-    from days, unnest([interval '-1 day', interval '1 day']) as p(probe)
-),
-candidates as (
-    select day, timezone('UTC', day::timestamp - (timezone($tz, probe_ts) - timezone('UTC', probe_ts))) as instant
-    from probes
-)
-select day, epoch_us(coalesce(
-    min(instant) filter (where timezone($tz, instant)::date >= day),
-    timezone($tz, day::timestamp)
-)) as first_instant
-from candidates
-group by day
-"""
+_MIDNIGHTS_SQL = Path(__file__).parent / "sql" / "local_midnights.sql"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _icu_lock = threading.Lock()
 _icu: tuple[int, duckdb.DuckDBPyConnection] | None = None
@@ -256,7 +239,7 @@ def _local_midnights(year: int, tz: str) -> dict[dt.date, dt.datetime]:
     that `timezone($tz, ts)::date` puts on the period's days.
     """
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    rows = _ask_icu(_MIDNIGHTS_SQL, {"first": first, "last": last, "tz": tz})
+    rows = _ask_icu(_MIDNIGHTS_SQL.read_text(), {"first": first, "last": last, "tz": tz})
     return {day: _EPOCH + dt.timedelta(microseconds=micros) for day, micros in rows}
 
 
