@@ -8,39 +8,21 @@ with anchor 31, 31 Jan – 27 Feb, 28 Feb – 30 Mar, 31 Mar – 29 Apr, 30 Apr 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
-from queries.period import MAX_DAYS, Period
+from queries.period import MAX_DAYS, Period, add_months
 
 MIN_ANCHOR, MAX_ANCHOR = 1, 31  # a month shorter than the anchor starts its period on its last day
 
 
-def _check_anchor(anchor: int) -> int:
-    if not isinstance(anchor, int) or not MIN_ANCHOR <= anchor <= MAX_ANCHOR:
-        raise ValueError(f"The billing anchor day must be a day of the month from {MIN_ANCHOR} to {MAX_ANCHOR}.")
-    return anchor
-
-
-def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
-    index = year * 12 + (month - 1) + months
-    return index // 12, index % 12 + 1
-
-
-def _period_start(year: int, month: int, anchor: int) -> dt.date:
-    """The day the month's period starts: its anchor day, or its last day if the month is shorter."""
-    return dt.date(year, month, min(anchor, calendar.monthrange(year, month)[1]))
-
-
 def billing_period_containing(day: dt.date, anchor: int, tz: str) -> Period:
     """The billing period that `day` (a local date) falls in."""
-    _check_anchor(anchor)
-    year, month = day.year, day.month
-    if day < _period_start(year, month, anchor):
-        year, month = _add_months(year, month, -1)
-    next_year, next_month = _add_months(year, month, 1)
-    end = _period_start(next_year, next_month, anchor) - dt.timedelta(days=1)
-    return Period(_period_start(year, month, anchor), end, tz)
+    if not isinstance(anchor, int) or not MIN_ANCHOR <= anchor <= MAX_ANCHOR:
+        raise ValueError(f"The billing anchor day must be a day of the month from {MIN_ANCHOR} to {MAX_ANCHOR}.")
+    start = add_months(day, 0, anchor)  # the month's anchor day, or its last day if the month is shorter
+    if day < start:
+        start = add_months(day, -1, anchor)
+    return Period(start, add_months(start, 1, anchor) - dt.timedelta(days=1), tz)
 
 
 def previous_billing_period(period: Period, anchor: int) -> Period:

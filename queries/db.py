@@ -60,26 +60,6 @@ IN_MEMORY = {
     # year of 100M events: 20,000 rows)
     "active_windows": "select * from active_windows_files order by team_id, agent_id, day",
 }
-# The user_totals rows a scope reads: over all agents (in memory) unless it names agents, then those agents'
-# rows, from the file (its row groups of those agents), `moved`: a person's rows are added up, and a day with
-# two of the agents counts once. A table macro rather than a filter on a view: with the scope's agents bound,
-# DuckDB drops the part not read while planning, and does not open the file.
-TOTALS_IN_SCOPE = (
-    "create or replace macro totals_in_scope(team_ids, agent_ids) as table "
-    "select * from user_totals where agent_ids::varchar[] is null and team_in_scope(team_id, team_ids) "
-    "union all "
-    "select * replace (true as moved) from user_totals_files "
-    "where agent_ids::varchar[] is not null and agent_id in (select unnest(agent_ids::varchar[])) "
-    "and in_scope(team_id, agent_id, team_ids, agent_ids)"
-)
-# The directory's people with their bit in the sets (none: never active), made again when the directory or
-# the rollups change: joined per question, 33,000 people cost 4 ms each time.
-PEOPLE_CODES = (
-    "create or replace table people_codes as "
-    "select users.user_id, users.team_id, users.created_at, users.active, codes.code "
-    "from users left join user_codes as codes on codes.user_id = users.user_id"
-)
-
 # The order `Database.directory` keeps a table's rows in: the people by name (missing names last), then id,
 # so that a list of them sorted busiest first, then by name, sorts on their position (queries/users.py).
 DIRECTORY_ORDER = {"users": "name asc nulls last, user_id asc"}
@@ -151,7 +131,7 @@ class Database:
         self._con = duckdb.connect(":memory:", config=config)
         self._lock = threading.Lock()
         self._directory_present: tuple[tuple | None, ...] = tuple(None for _name in schema.DIRECTORY)
-        self._rollups_checked: tuple[tuple, dict | None, str | None, str | None] | None = None
+        self._rollups_checked: tuple[tuple, dict | None, str | None] | None = None
         self._frames: dict[str, tuple[tuple, pl.DataFrame]] = {}  # directory tables as Polars, by their files
         self._tables_of: str | None = None  # the build (manifest's `build`) whose small rollup tables are in memory
         self._con.execute("set TimeZone = 'UTC'")
@@ -221,8 +201,8 @@ class Database:
         if self._tables_of is None:  # typed, empty tables until a build's are loaded
             for table, select in IN_MEMORY.items():
                 self._con.execute(f"create or replace table {table} as {select} limit 0")
-        self._con.execute(TOTALS_IN_SCOPE)
-        self._con.execute(PEOPLE_CODES)
+        self._con.execute(sql_text("totals_in_scope"))
+        self._con.execute(sql_text("people_codes"))
 
     def _load_tables(self, manifest: dict) -> None:
         """The `cube`, `user_sets` and `user_totals` into memory, once per build: a scan of memory
@@ -265,8 +245,8 @@ class Database:
             raise RollupsNotReady(rebuilding.error or self.notice(tz) or "The summary tables are being rebuilt.")
         return manifest
 
-    def _rollups_seen(self, tz: object) -> tuple[tuple, dict | None, str | None, str | None]:
-        """(key, the rollups' manifest if they answer else None, why not, the pages' notice), one tuple so a
+    def _rollups_seen(self, tz: object) -> tuple[tuple, dict | None, str | None]:
+        """(key, the rollups' manifest if they answer else None, the pages' notice), one tuple so a
         thread never sees one without the other; looked at again only when the data version, the manifest
         file or the zone changes. Rollups that do not answer are logged once per version, rebuilt (`ready`)
         and said on the pages (`notice`) until they are: nobody should have to guess why figures are missing.
@@ -278,13 +258,13 @@ class Database:
             manifest, why_not, notice = rollups_check(self.data_dir, tz)
             if why_not is not None:
                 logger.warning("%s (data folder %s)", why_not, self.data_dir)
-            seen = self._rollups_checked = (key, manifest, why_not, notice)
+            seen = self._rollups_checked = (key, manifest, notice)
         return seen
 
     def notice(self, tz: object) -> str | None:
         """What the pages say about the data folder (rollups that do not answer) to the people reading
         them, else None; the log has the technical reason."""
-        return self._rollups_seen(tz)[3]
+        return self._rollups_seen(tz)[2]
 
     def _stale(self) -> bool:
         """Whether a directory file changed (the rollups' files are looked at once per build: `ready`)."""
@@ -297,7 +277,7 @@ class Database:
             with self._lock, reading_data():
                 if self._stale():  # another thread may have done it while this one waited
                     self._create_directory_views()
-                    self._create_rollup_views()
+                    self._con.execute(sql_text("people_codes"))  # the one rollup table joined with the directory
         return self._con.cursor()
 
     def close(self) -> None:

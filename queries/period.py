@@ -12,6 +12,7 @@ import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -166,11 +167,15 @@ class Shift:
 def _months_back(day: dt.date, months: int) -> dt.date:
     """The same day of the month `months` months before; a month's last day, or a day the shorter month
     lacks, becomes that month's last day."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    at_end = day.day == calendar.monthrange(day.year, day.month)[1]
-    return dt.date(year, month + 1, last if at_end else min(day.day, last))
+    at_end = (day + dt.timedelta(days=1)).day == 1
+    return add_months(day, -months, 31 if at_end else day.day)
+
+
+def add_months(day: dt.date, months: int, day_of_month: int) -> dt.date:
+    """Day `day_of_month` of the month `months` after `day`'s (before, if negative), or that month's last day if
+    it is shorter."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return dt.date(year, month + 1, min(day_of_month, calendar.monthrange(year, month + 1)[1]))
 
 
 @dataclass(frozen=True)
@@ -207,25 +212,7 @@ def comparison(period: Period, today: dt.date) -> Comparison:
 # counted in a period but on none of its days. One tiny in-memory DuckDB per process answers, for a
 # whole year of days at once (each statement costs a few milliseconds, whatever its size), and the
 # answers are kept.
-_MIDNIGHTS_SQL = """
-with days as (
-    select unnest(generate_series($first::timestamp, $last::timestamp, interval 1 day))::date as day
-),
-probes as (
-    select day, timezone('UTC', day::timestamp + probe) as probe_ts
-    from days, unnest([interval '-1 day', interval '1 day']) as p(probe)
-),
-candidates as (
-    select day, timezone('UTC', day::timestamp - (timezone($tz, probe_ts) - timezone('UTC', probe_ts))) as instant
-    from probes
-)
-select day, epoch_us(coalesce(
-    min(instant) filter (where timezone($tz, instant)::date >= day),
-    timezone($tz, day::timestamp)
-)) as first_instant
-from candidates
-group by day
-"""
+_MIDNIGHTS_SQL = Path(__file__).parent / "sql" / "local_midnights.sql"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _icu_lock = threading.Lock()
 _icu: tuple[int, duckdb.DuckDBPyConnection] | None = None
@@ -252,7 +239,7 @@ def _local_midnights(year: int, tz: str) -> dict[dt.date, dt.datetime]:
     that `timezone($tz, ts)::date` puts on the period's days.
     """
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    rows = _ask_icu(_MIDNIGHTS_SQL, {"first": first, "last": last, "tz": tz})
+    rows = _ask_icu(_MIDNIGHTS_SQL.read_text(), {"first": first, "last": last, "tz": tz})
     return {day: _EPOCH + dt.timedelta(microseconds=micros) for day, micros in rows}
 
 
@@ -324,17 +311,10 @@ def matching_preset(period: Period, today: dt.date, first_day: dt.date | None = 
     return "custom"
 
 
-# zone -> (today, its first instant, the next day's): "today" stays the same until the next local
-# midnight by the same rules, so DuckDB is asked again only then (it took 4-5 ms a time).
-_days: dict[str, tuple[dt.date, dt.datetime, dt.datetime]] = {}
-
-
 def today_local(tz: str) -> dt.date:
-    """Today's local date, by the same (DuckDB) rules as `_local_midnight`."""
+    """Today's local date, by the same (DuckDB) rules as `_local_midnight`: the latest day that has begun (a
+    local date is at most a day from the UTC one)."""
     now = dt.datetime.now(dt.UTC)
-    known = _days.get(tz)
-    if known is not None and known[1] <= now < known[2]:
-        return known[0]
-    today = _ask_icu("select timezone($tz, now())::date", {"tz": tz})[0][0]
-    _days[tz] = (today, _local_midnight(today, tz), _local_midnight(today + dt.timedelta(days=1), tz))
-    return today
+    tomorrow = now.date() + dt.timedelta(days=1)
+    days = (tomorrow - dt.timedelta(days=back) for back in range(3))
+    return next(day for day in days if _local_midnight(day, tz) <= now)
