@@ -248,10 +248,10 @@ def _database_at_migration(chdb, folder: Path, name: str, migration: int, missin
 
 def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_path) -> None:
     name = PREFIX + "migrated"
-    # before migration 1: no user_month (nor user_totals, of migration 2)
-    _database_at_migration(chdb, tmp_path / "data", name, 0, ("user_totals", "user_month"))
+    # before migration 1: no user_month (nor user_totals, of migration 2, nor user_weeks, of 3)
+    _database_at_migration(chdb, tmp_path / "data", name, 0, ("user_weeks", "user_totals", "user_month"))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1, 2))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1, 2, 3))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     chdb.command(f"optimize table {name}.user_month final")
     kept, made = (
@@ -272,9 +272,10 @@ def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_pa
 
 def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_path) -> None:
     name = PREFIX + "migrated_totals"
-    _database_at_migration(chdb, tmp_path / "data", name, 1, ("user_totals",))  # at migration 1: no user_totals
+    # at migration 1: no user_totals (nor user_weeks, of migration 3)
+    _database_at_migration(chdb, tmp_path / "data", name, 1, ("user_weeks", "user_totals"))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(2,))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(2, 3))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     # an event inserted afterwards reaches it through user_month's view: Mia with Code Helper in Engineering at
     # 02:00 UTC on 1 May, 22:00 on 30 April in New York
@@ -298,6 +299,46 @@ def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_p
         ("a_draft", "t_eng", day(2026, 3, 20), day(2026, 3, 20)),
         ("a_draft", "t_sales", day(2026, 3, 31), day(2026, 3, 31)),
     ]
+    chdb.command(f"drop database {name}")
+
+
+def test_clickhouse_init_migrates_a_database_made_before_user_weeks(chdb, tmp_path) -> None:
+    name = PREFIX + "migrated_weeks"
+    _database_at_migration(chdb, tmp_path / "data", name, 2, ("user_weeks",))  # at migration 2: no user_weeks
+
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(3,))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
+    # a later event reaches it through its view: Mia with Code Helper at 02:00 UTC on 1 May, 30 April in New York
+    chdb.command(
+        f"insert into {name}.events (event_id, ts, user_id, team_id, agent_id, model, status) values "  # noqa: S608
+        "('late', '2026-05-01 02:00:00', 'u4', 't_eng', 'a_code', 'gpt-4o', 'ok')"
+    )
+    weeks = chdb.arrow(
+        f"select week, month, toInt64(uniqExactMerge(users)) as people from {name}.user_weeks "  # noqa: S608
+        "group by week, month order by week, month"
+    ).to_pylist()
+    day = dt.date
+    # New York's weeks (Mondays): Mia and Max the week of 23 February (e0, m11); Mia, Sam, Max and Lee the week of
+    # 2 March (e1-e6, and e7 on Sunday the 8th at 23:30); Sam on Monday 9 March at 00:30 (e8); Mia on the 20th (m1, m2);
+    # the week of 30 March cut at the month: Mia (m3, 31 March at 23:30) and Sam (m5) in March, Sam in April (m6);
+    # Lee (m10), Mia (m4); Sam (m7) and Mia (late) on 30 April; Sam on 1 November twice, daylight saving's end (m8, m9)
+    assert [tuple(row.values()) for row in weeks] == [
+        (day(2026, 2, 23), day(2026, 2, 1), 2),
+        (day(2026, 3, 2), day(2026, 3, 1), 4),
+        (day(2026, 3, 9), day(2026, 3, 1), 1),
+        (day(2026, 3, 16), day(2026, 3, 1), 1),
+        (day(2026, 3, 30), day(2026, 3, 1), 2),
+        (day(2026, 3, 30), day(2026, 4, 1), 1),
+        (day(2026, 4, 6), day(2026, 4, 1), 1),
+        (day(2026, 4, 13), day(2026, 4, 1), 1),
+        (day(2026, 4, 27), day(2026, 4, 1), 2),
+        (day(2026, 10, 26), day(2026, 11, 1), 1),
+    ]
+    # the week of 30 March over both its months: Sam once
+    merged = chdb.arrow(
+        f"select toInt64(uniqExactMerge(users)) as people from {name}.user_weeks where week = '2026-03-30'"  # noqa: S608
+    )
+    assert merged.column("people").to_pylist() == [2]
     chdb.command(f"drop database {name}")
 
 

@@ -23,6 +23,8 @@ from tests.conftest import make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
 from tests.test_ingest import event, jsonl, with_prices  # noqa: E402
 
+SETS = ("user_sets", "user_weeks")  # rollups of exact sets: compared by their people
+
 TOKEN = "ingest-token-for-tests-0123456789"
 WEEKS = "start=2026-02-20&end=2026-03-31"
 ANSWERS = [f"summary?{WEEKS}", *(f"breakdown?by={by}&{WEEKS}" for by in ("team", "agent", "user", "day")),
@@ -76,7 +78,7 @@ class Twins:
         """Each rollup table, its rows merged, holds what its select makes from the events now."""
         for table in ROLLUPS:
             self.chdb.command(f"optimize table {self.database}.{table} final")
-            people = " except users, finalizeAggregation(users) as people" if table == "user_sets" else ""
+            people = " except users, finalizeAggregation(users) as people" if table in SETS else ""
             kept, made = (
                 self.chdb.arrow(f"select *{people} from ({source}) order by all").to_pylist()  # noqa: S608
                 for source in (f"select * from {self.database}.{table}", rollup_select(table, self.database, "UTC"))  # noqa: S608

@@ -19,11 +19,11 @@ from data.clickhouse import ChdbConnection, ClickHouseError, database_name
 SQL_DIR = Path(__file__).parent / "sql"
 FORMAT = "1"  # raised with any change to the tables or views below: clickhouse-init then makes the rollups again
 # the rollups each numbered migration adds to a database made before it (a new database gets them all at once)
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: ("user_month", "person_month"), 2: ("user_totals",)}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: ("user_month", "person_month"), 2: ("user_totals",), 3: ("user_weeks",)}
 MIGRATION = max(MIGRATIONS)
 ROLLUPS = ("cube", "hours", "user_day", "user_sets", *(t for n in sorted(MIGRATIONS) for t in MIGRATIONS[n]))
 # the column each rollup's local-month partition is of (toYYYYMM(column))
-MONTH_OF = {"user_month": "month", "person_month": "month"}
+MONTH_OF = {"user_month": "month", "person_month": "month", "user_weeks": "month"}
 # rollups of a person's whole history, not partitioned: their view reads another rollup (user_month), made first
 WHOLE = ("user_totals",)
 _ZONE = re.compile(r"[A-Za-z0-9_+\-/]{1,64}")

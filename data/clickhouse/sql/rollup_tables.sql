@@ -122,3 +122,19 @@ create table if not exists $database.user_totals (
 )
 engine = AggregatingMergeTree
 order by (agent_id, team_id, user_id);
+
+-- Who was active per local week (its Monday) × team × agent, as exact sets, cut at the local months (`month`: a
+-- week over two months has a row in each, so that the table is partitioned by local month as the others are and
+-- a purge makes a month again alone). The people of a period's whole weeks are uniqExactMerge over a fifth of
+-- user_sets' rows (a week's set holds each person once, not once per day): the weekly series per key
+-- (interactions_over_time_by). Added by migration 3.
+create table if not exists $database.user_weeks (
+    week Date,
+    month Date,
+    team_id String,
+    agent_id LowCardinality(String),
+    users AggregateFunction(uniqExact, String)
+)
+engine = AggregatingMergeTree
+partition by toYYYYMM(month)
+order by (team_id, agent_id, week, month);
