@@ -48,3 +48,20 @@ def test_tabs_ask_only_what_they_show(browser, live_server, who, every_kind, res
     for slug, _label, path in TABS if every_kind else ():
         shown = page_ready.fresh_load(browser, f"{live_server}{path}{WEEK}")
         assert shown["requests"] == SEEN[slug], ("fresh load", slug, shown["outputs"])
+
+
+def test_preloaded_scripts_are_the_ones_used(browser, live_server):
+    """Each script app.py preloads is the one the page's own loaders use, on a tab that draws charts, dropdowns, a
+    date range and a grid: fetched once, and no other file of the same name (another URL would be a second fetch)."""
+    from app import PRELOADED
+
+    page_ready.install(browser)
+    sign_in(browser, live_server, "admin", "/telemetry/analytics")
+    page_ready.fresh_load(browser, f"{live_server}/telemetry/analytics{WEEK}")
+    page_ready.scroll_to(browser, "analytics-team-table")  # its grid starts once in view (assets/in_view.js)
+    fetched = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname);"
+    )
+    for url in PRELOADED:
+        stem = url.rsplit("/", 1)[-1].split(".")[0]
+        assert [path for path in fetched if path.rsplit("/", 1)[-1].startswith(stem)] == [url]
