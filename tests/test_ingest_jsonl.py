@@ -13,13 +13,14 @@ import json
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from data import ingest, schema
-from data.ingest import jsonl, writer
+from data.ingest import jsonl, validate, writer
 from data.ingest.validate import Directory, EventValidator
 from tests.test_ingest import NOW, event, events, with_prices
 
@@ -248,6 +249,25 @@ def checked(validator: EventValidator, items: list) -> list[tuple[int, object]]:
         else:
             out.append((position, writer._events_table([row]).to_pylist()[0]))
     return out
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2026-03-02T09:15:30Z", dt.datetime(2026, 3, 2, 9, 15, 30)),
+        ("2026-03-02T09:15:30.25+05:30", dt.datetime(2026, 3, 2, 3, 45, 30, 250_000)),
+        ("2026-03-01T23:15:30.000001-05:00", dt.datetime(2026, 3, 2, 4, 15, 30, 1)),
+        ("2026-03-02T00:30:00+23:59", dt.datetime(2026, 3, 1, 0, 31)),
+        ("2024-02-29T00:00:00.123456Z", dt.datetime(2024, 2, 29, 0, 0, 0, 123_456)),
+        ("2026-02-29T00:00:00Z", None),  # no such day
+        ("2026-03-02T09:15:30.1234567Z", None),  # 7 decimals, a space, no zone: left to `validate`
+        ("2026-03-02 09:15:30Z", None),
+        ("2026-03-02T09:15:30", None),
+    ],
+)
+def test_a_timestamp_as_text_is_read_as_columns_to_the_microsecond(text, utc):
+    micros = pl.select(validate._iso_utc_us(pl.lit(text))).item()
+    assert micros == (None if utc is None else (utc - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1))
 
 
 def test_an_exported_day_in_time_order_is_written_sorted(data_dir, tmp_path):

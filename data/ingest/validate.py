@@ -398,9 +398,18 @@ def _utc_us(dtype: pl.DataType) -> pl.Expr:
 
 def _iso_utc_us(text: pl.Expr) -> pl.Expr:
     """Microseconds since the epoch (UTC) of an `_ISO_UTC` timestamp; null for anything else."""
-    # strict=False: a day that does not exist (30 February) becomes null, as fromisoformat refuses it
-    parsed = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", time_unit="us", time_zone="UTC", strict=False)
-    return pl.when(text.str.contains(_ISO_UTC)).then(parsed.dt.epoch("us"))
+    # The pattern puts every field in its place: the first 19 characters by a fixed format (Polars' fast
+    # path; strict=False: a day that does not exist, 30 February, is null, as fromisoformat refuses it),
+    # the fraction's digits and the offset added as numbers. A format with `%.f%#z` costs twice as much.
+    utc = text.str.ends_with("Z")
+    seconds = text.str.head(19).str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False).dt.epoch("us")
+    length = text.str.len_bytes().cast(pl.Int64) - pl.when(utc).then(21).otherwise(26)  # of the digits
+    digits = text.str.slice(20, pl.max_horizontal(length, 0))
+    zone = text.str.tail(6)
+    minutes = zone.str.slice(1, 2).cast(pl.Int64, strict=False) * 60 + zone.str.slice(4, 2).cast(pl.Int64, strict=False)
+    offset = pl.when(utc).then(0).when(zone.str.starts_with("-")).then(-minutes).otherwise(minutes) * 60_000_000
+    fraction = digits.str.pad_end(6, "0").cast(pl.Int64, strict=False)
+    return pl.when(text.str.contains(_ISO_UTC)).then(seconds + fraction - offset)
 
 
 def _plain_text(name: str) -> pl.Expr:
