@@ -18,7 +18,6 @@ which readers check in O(1) (data/rollups/manifest.py). Every file is written as
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import os
 import shutil
@@ -53,7 +52,6 @@ from queries.period import Period
 
 ROW_GROUP_ROWS = 100_000
 TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
-SPILL_ABOVE = "500MB"  # the build's memory, past which DuckDB spills to disk (user_totals at 100M events: 3 GB)
 WINDOW_RUN_MONTHS = 12  # active_windows: months per query (its memory: their days' bitmaps of every group)
 SORT_COLUMNS = {  # their rows' order: a day's kept rows and its new ones sorted together
     "cube": ["day", "team_id", "agent_id", "model"],
@@ -123,8 +121,7 @@ def local_days_of(utc_dates: Iterable[dt.date]) -> list[dt.date]:
 
 
 def _connect(data_dir: Path, threads: int) -> duckdb.DuckDBPyConnection:
-    config = {"threads": threads, "memory_limit": SPILL_ABOVE, "temp_directory": str(data_dir / ".rollups-spill")}
-    con = duckdb.connect(":memory:", config=config)
+    con = duckdb.connect(":memory:", config={"threads": threads})
     con.sql("set TimeZone = 'UTC'")
     if schema.has_events(data_dir):
         con.sql(f"create view events as {events_view_sql(data_dir)}")
@@ -141,7 +138,10 @@ def _local_days(con: duckdb.DuckDBPyConnection, tz: str) -> list[dt.date]:
 
 
 def _months(days: list[dt.date]) -> dict[str, list[dt.date]]:
-    return {month: list(them) for month, them in itertools.groupby(days, lambda day: f"{day:%Y-%m}")}
+    months: dict[str, list[dt.date]] = {}
+    for day in days:
+        months.setdefault(f"{day:%Y-%m}", []).append(day)
+    return months
 
 
 def _aggregate(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> pl.DataFrame:
@@ -358,14 +358,15 @@ def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path)
     return int(codes["code"].max()) + 1 if codes.height else 0  # erased people leave holes
 
 
-def _write(frame: pl.DataFrame, path: Path, group_rows: int = ROW_GROUP_ROWS) -> None:
+def _write(frame: pl.DataFrame, path: Path, row_group_rows: int | None = None) -> None:
     """One month's file, written aside and renamed in (readers see the old file or the new one)."""
+    rows = row_group_rows or ROW_GROUP_ROWS
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=".part-", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         # zstd's level 1: files as small as at its default (3) here, for a quarter less CPU
-        frame.write_parquet(temp, compression="zstd", compression_level=1, row_group_size=group_rows, statistics=True)
+        frame.write_parquet(temp, compression="zstd", compression_level=1, row_group_size=rows, statistics=True)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
