@@ -29,6 +29,7 @@ from queries import analytics, usage
 from queries.filters import Filters
 from queries.period import Period, PeriodError
 from queries.scope import Scope
+from tests.conftest import read_only_app
 
 ORG = Scope.organization()
 MAX = Scope.teams({"t_eng", "t_sales"})
@@ -52,8 +53,14 @@ def rows(frame, columns) -> list[tuple]:
     return frame.select(columns).rows()
 
 
+# One app for the module: its tests only read. A result cache of each test's own (`results`): the tests ask in UTC and
+# in New York, the folder's rollups are rebuilt for the zone asked, and an answer kept is keyed by its SQL's
+# parameters, which for some questions do not hold the zone.
+app = pytest.fixture(read_only_app, name="app")
+
+
 @pytest.fixture(autouse=True)
-def _context(app):
+def _context(app, results):
     with app.app_context():
         yield
 

@@ -11,6 +11,7 @@ from queries import directory, usage
 from queries.filters import Filters, parse_grain, parse_period
 from queries.period import Period, PeriodError
 from queries.scope import Scope
+from tests.conftest import read_only_app
 
 ORG = Scope.organization()
 MAX = Scope.teams({"t_eng", "t_sales"})
@@ -28,8 +29,14 @@ def totals(period: Period, scope: Scope) -> tuple:
     return row["interactions"], row["active_users"], row["cost_usd"], row["errors"]
 
 
+# One app for the module: its tests only read. A result cache of each test's own (`results`): the tests ask in UTC and
+# in New York, the folder's rollups are rebuilt for the zone asked, and an answer kept is keyed by its SQL's
+# parameters, which for some questions do not hold the zone.
+app = pytest.fixture(read_only_app, name="app")
+
+
 @pytest.fixture(autouse=True)
-def _context(app):
+def _context(app, results):
     with app.app_context():
         yield
 

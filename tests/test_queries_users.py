@@ -12,6 +12,7 @@ from queries import users
 from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
+from tests.conftest import read_only_app
 
 ORG = Scope.organization()
 MAX = Scope.teams({"t_eng", "t_sales"})
@@ -19,8 +20,14 @@ NY = "America/New_York"
 WEEK = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8))
 
 
+# One app for the module: its tests only read. A result cache of each test's own (`results`): the tests ask in UTC and
+# in New York, the folder's rollups are rebuilt for the zone asked, and an answer kept is keyed by its SQL's
+# parameters, which for some questions do not hold the zone.
+app = pytest.fixture(read_only_app, name="app")
+
+
 @pytest.fixture(autouse=True)
-def _context(app):
+def _context(app, results):
     with app.app_context():
         yield
 
@@ -146,21 +153,22 @@ def test_days_still_to_come_do_not_count_against_anyone():
     assert frame.select(users.frequency_class(WEEK))["frequency"][0] == "weekly"  # 2 of 5 had the week ended
 
 
-def test_people_without_access_in_the_period_are_not_listed(data_dir):
-    path = schema.directory_dir(data_dir) / "users.parquet"
-    people = pl.read_parquet(path)
-    late = people.with_columns(
-        pl.when(pl.col("user_id") == "u6")
-        .then(pl.lit(dt.datetime(2026, 6, 1, tzinfo=dt.UTC)))
-        .otherwise(pl.col("created_at"))
-        .alias("created_at"),
-        pl.when(pl.col("user_id") == "u7").then(False).otherwise(pl.col("active")).alias("active"),
-    )
-    late.write_parquet(path)
-    rows = users.user_activity(Filters.asking(WEEK, ORG))
-    # Noa joins in June and Ivy has left with no use in the week: neither had access then
-    assert sorted(rows["user_id"]) == ["u1", "u2", "u3", "u4", "u5"]
-    assert users.adoption_curve(Filters.asking(WEEK, ORG))["users_with_access"].to_list() == [5] * 7
+def test_people_without_access_in_the_period_are_not_listed(own_app, data_dir):
+    path = schema.directory_dir(data_dir) / "users.parquet"  # rewritten: its own app and folder, not the module's
+    with own_app.app_context():
+        people = pl.read_parquet(path)
+        late = people.with_columns(
+            pl.when(pl.col("user_id") == "u6")
+            .then(pl.lit(dt.datetime(2026, 6, 1, tzinfo=dt.UTC)))
+            .otherwise(pl.col("created_at"))
+            .alias("created_at"),
+            pl.when(pl.col("user_id") == "u7").then(False).otherwise(pl.col("active")).alias("active"),
+        )
+        late.write_parquet(path)
+        rows = users.user_activity(Filters.asking(WEEK, ORG))
+        # Noa joins in June and Ivy has left with no use in the week: neither had access then
+        assert sorted(rows["user_id"]) == ["u1", "u2", "u3", "u4", "u5"]
+        assert users.adoption_curve(Filters.asking(WEEK, ORG))["users_with_access"].to_list() == [5] * 7
 
 
 def _activity(counts: dict[str, int]) -> pl.DataFrame:
