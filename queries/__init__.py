@@ -95,7 +95,9 @@ def run(
     if results is None:
         return answer()
     # The version is taken before the query runs, so the rows are never older than their key says.
-    key = ("question", data.data_dir, query_cache.data_version(data.data_dir), name, query_cache.params_key(bound))
+    # The zone is in the key even where the SQL does not name it: the rollups it reads are built for one zone.
+    version = query_cache.data_version(data.data_dir)
+    key = ("question", data.data_dir, version, given.get("tz"), name, query_cache.params_key(bound))
     if then is not None:
         key += (then.__module__, then.__qualname__, then_depends_on)
     return results.frame(key, answer)

@@ -15,7 +15,7 @@ import pytest
 import queries
 from data import schema
 from data.ingest import compact, import_directory, ingest_files
-from queries import cache, db, usage
+from queries import analytics, cache, db, usage
 from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
@@ -103,6 +103,18 @@ def test_other_parameters_are_other_entries(app, results, executions):
         assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "agent")["interactions"].to_list() == [4, 2]
         assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "team")["interactions"].to_list() == [4, 1, 1]
     assert executions == ["summary", "summary", "interactions_by_key", "interactions_by_key"]
+
+
+def test_zones_never_share_an_entry(app, results):
+    """The rollups are built for one zone, so a question whose SQL names no zone (the heat map binds local days
+    only) is still another entry in another zone: the hours of e1..e6 in UTC, then in New York (EST, then EDT
+    from 8 March)."""
+    utc = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8), "UTC")
+    new_york = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 8), "America/New_York")
+    with app.app_context():
+        for period, hours in ((utc, [2, 6, 9, 10, 15, 23]), (new_york, [1, 4, 5, 10, 18, 21, 23])):
+            frame = analytics.activity_heatmap(Filters.asking(period, ORG))
+            assert sorted(frame.filter(pl.col("interactions") > 0)["hour"].to_list()) == hours
 
 
 def test_scopes_never_share_an_entry(app, results, executions):
