@@ -270,6 +270,14 @@ def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_pa
     chdb.command(f"drop database {name}")
 
 
+def _insert_late_event(chdb, name: str) -> None:
+    """Mia with Code Helper in Engineering at 02:00 UTC on 1 May: 22:00 on 30 April in New York."""
+    chdb.command(
+        f"insert into {name}.events (event_id, ts, user_id, team_id, agent_id, model, status) values "  # noqa: S608
+        "('late', '2026-05-01 02:00:00', 'u4', 't_eng', 'a_code', 'gpt-4o', 'ok')"
+    )
+
+
 def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_path) -> None:
     name = PREFIX + "migrated_totals"
     # at migration 1: no user_totals (nor user_weeks, of migration 3)
@@ -279,10 +287,7 @@ def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_p
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     # an event inserted afterwards reaches it through user_month's view: Mia with Code Helper in Engineering at
     # 02:00 UTC on 1 May, 22:00 on 30 April in New York
-    chdb.command(
-        f"insert into {name}.events (event_id, ts, user_id, team_id, agent_id, model, status) values "  # noqa: S608
-        "('late', '2026-05-01 02:00:00', 'u4', 't_eng', 'a_code', 'gpt-4o', 'ok')"
-    )
+    _insert_late_event(chdb, name)
     chdb.command(f"optimize table {name}.user_totals final")
     mia = chdb.arrow(
         f"select agent_id, team_id, first_day, last_day from {name}.user_totals "  # noqa: S608
@@ -309,10 +314,7 @@ def test_clickhouse_init_migrates_a_database_made_before_user_weeks(chdb, tmp_pa
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(3,))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     # a later event reaches it through its view: Mia with Code Helper at 02:00 UTC on 1 May, 30 April in New York
-    chdb.command(
-        f"insert into {name}.events (event_id, ts, user_id, team_id, agent_id, model, status) values "  # noqa: S608
-        "('late', '2026-05-01 02:00:00', 'u4', 't_eng', 'a_code', 'gpt-4o', 'ok')"
-    )
+    _insert_late_event(chdb, name)
     weeks = chdb.arrow(
         f"select week, month, toInt64(uniqExactMerge(users)) as people from {name}.user_weeks "  # noqa: S608
         "group by week, month order by week, month"
