@@ -186,28 +186,17 @@ def update_filters(search, pathname, preset, start, end, teams, agents) -> tuple
         if controls[4] is no_update:  # a malformed URL: the controls stay as they are, and their options
             return (*controls, no_update, no_update, period_preset_class(pathname))
         team_options, agent_options, note = link_filters(controls[4], controls[5])
-        if tab_switch():  # the same query, so the same options; a control already showing its value is left
-            shown = (preset, start, end, teams, agents)
-            kept = tuple(no_update if new == old else new for new, old in zip(controls[1:6], shown, strict=True))
-            return (controls[0], *kept, controls[-1] or note, no_update, no_update, period_preset_class(pathname))
         return (*controls[:-1], controls[-1] or note, team_options, agent_options, period_preset_class(pathname))
     controls = search_from_controls(trigger, search, (preset, start, end, teams, agents), today_local(tz), tz)
     return (*controls, no_update, no_update, no_update)
 
 
-def tab_switch() -> bool:
-    """Whether only the URL's path changed (a tab link keeps the query): the filters stay as they are."""
-    return list(ctx.triggered_prop_ids) == [f"{ids.SHELL_LOCATION}.pathname"]
-
-
 def update_shell(search, pathname, preset, start, end, teams, agents) -> tuple:
     """The filter bar and the URL (`update_filters`) and, when the URL changed, who is in and the data notice
-    (`update_frame`): one request when a tab opens, not two. A tab switch sends only what changed: each output
-    sent is drawn again in the browser (the filter bar's dropdowns and date range), and who is in stays."""
+    (`update_frame`): one request when a tab opens, not two."""
     bar = update_filters(search, pathname, preset, start, end, teams, agents)
     if ctx.triggered_id in (None, ids.SHELL_LOCATION):
-        frame = (no_update, no_update, update_data_notice(pathname)) if tab_switch() else update_frame(pathname)
-        return (*bar, *frame)
+        return (*bar, *update_frame(pathname))
     return (*bar, no_update, no_update, no_update)
 
 
