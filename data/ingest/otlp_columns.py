@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ import pyarrow.json as pj
 
 from data.ingest import otlp
 from data.ingest.jsonl import Item, _Checked, _rows_table
+from data.ingest.storage import IngestError
 from data.ingest.validate import EVENT_FIELDS, EventValidator, Invalid
 
 _VALUE = pl.Struct(
@@ -57,36 +60,169 @@ _ERROR_CODES = ("2", "STATUS_CODE_ERROR")
 _STATUS_CODES = ("0", "1", *_ERROR_CODES, "STATUS_CODE_UNSET", "STATUS_CODE_OK")
 MAX_DEPTH = 64  # parents followed up from a span; a deeper (or circular) chain: the file is read span by span
 BLOCK_SPANS = 100_000  # rows handed on at a time
-_BLOCK_BYTES = 16 << 20  # Arrow's JSON reader: bytes it parses at once (a document must fit)
+BLOCK_BYTES = 16 << 20  # the file's lines read at once (a longer line: alone); Arrow's JSON reader's block too
 
 
 class _NotColumnar(Exception):
     """The file is not in the shape read here: `otlp.read_json_file` reads it."""
 
 
-def read_file(path: Path, validator: EventValidator, team_attribute: str) -> tuple[list[_Checked], int] | None:
+def read_file(path: Path, validator: EventValidator, team_attribute: str) -> tuple[Iterator[_Checked], int] | None:
     """The file's interactions as checked blocks, and how many spans were ignored; None when the file is
-    not in the shape read here (the span-by-span reader then reads it, or refuses it, as before)."""
-    content = Path(path).read_bytes()
-    if b'"resourceSpans"' not in content or _SNAKE_CASE.search(content):
-        return None
-    lines = [line for line in content.splitlines() if line.strip()]
+    not in the shape read here (the span-by-span reader then reads it, or refuses it, as before).
+
+    The file is read a block of lines (BLOCK_BYTES) at a time, twice: first to check its whole shape and to
+    keep what links spans to their parents (`_Links`), then to hand on each block's events; so memory
+    follows the block and the spans that have a parent, not the file."""
     try:
-        documents = _documents(content, len(lines))
-        spans = _spans(documents)
-        if spans.height == 0:
-            return None
-        events, ignored = _events(spans, team_attribute)
+        links = _survey(path, team_attribute)
     except (_NotColumnar, pa.ArrowException, pl.exceptions.PolarsError):
         return None
-    return _checked(events, validator, lines), ignored
+    if links is None:
+        return None
+    return _blocks_of_events(path, validator, team_attribute, links), links.ignored
+
+
+def _line_blocks(path: Path) -> Iterator[bytes]:
+    """The file's bytes, BLOCK_BYTES of whole lines at a time (a longer line: alone)."""
+    with open(path, "rb") as handle:
+        while block := handle.read(BLOCK_BYTES):
+            if not block.endswith(b"\n"):
+                block += handle.readline()
+            yield block
+
+
+@dataclass
+class _Block:
+    """A block of lines read as spans: `frame` (`_parse`) and the block's documents (for the quarantine)."""
+
+    frame: pl.DataFrame
+    lines: list[bytes]
+
+
+def _parsed_blocks(path: Path, team_attribute: str, cached: _Block | None = None) -> Iterator[_Block]:
+    """Each block of the file as spans, numbered across the file; `cached`: the first block, parsed already."""
+    first_span = 0
+    for number, content in enumerate(_line_blocks(path)):
+        block = cached if number == 0 and cached is not None else _parse(content, first_span, team_attribute)
+        first_span += block.frame.height
+        yield block
+
+
+def _parse(content: bytes, first_span: int, team_attribute: str) -> _Block:
+    """A block of whole lines as one row per span (`_spans`) with the attributes the mapping reads and the
+    operation; _NotColumnar when it is not in the shape read here."""
+    if _SNAKE_CASE.search(content):
+        raise _NotColumnar
+    lines = [line for line in content.splitlines() if line.strip()]
+    spans = _spans(_documents(content, len(lines)))
+    spans = spans.with_columns(pl.col("span").cast(pl.Int64) + first_span)
+    return _Block(_with_attributes(spans, team_attribute), lines)
+
+
+@dataclass
+class _Links:
+    """What the file's spans need of the others (read in a first pass): for each span that has a parent, and
+    each other span that is a parent, its key, parent, operation and usage, and the nearest `invoke_agent`
+    span above it (`nearest_agent`); per agent span, the usage of the inference spans under it (`inner`)."""
+
+    nearest: pl.DataFrame  # span (its number in the file), nearest_agent (trace-span key); spans with a parent
+    inner: pl.DataFrame  # key (an agent's), inner_input, inner_output, inner_models, inner_model_count
+    ignored: int  # spans that are not interactions
+    first: _Block | None = None  # the first block's spans, when it is the only one (not read twice)
+
+
+def _survey(path: Path, team_attribute: str) -> _Links | None:
+    """The first pass: every block checked (_NotColumnar if one is not in the shape read here), the spans
+    that have a parent kept, and how many spans are interactions; None when the file has no span or never
+    says `resourceSpans`."""
+    children, spans, counted, named_children, blocks = [], 0, 0, 0, 0
+    first = None
+    said = False
+    for block in _parsed_blocks(path, team_attribute):
+        said = said or any(b'"resourceSpans"' in line for line in block.lines)
+        frame = block.frame
+        first, blocks, spans = block if blocks == 0 else None, blocks + 1, spans + frame.height
+        agent, inference = pl.col("operation") == otlp.INVOKE_AGENT, pl.col("operation").is_in(otlp.INFERENCE)
+        named = inference & _attribute("gen_ai.agent.id", "gen_ai.agent.name").is_not_null()
+        counted += frame.select((agent | (named & pl.col("parent_id").is_null())).sum()).item()
+        children.append(_link_rows(frame.filter(pl.col("parent_id").is_not_null())))
+        named_children += frame.select((named & ~agent & pl.col("parent_id").is_not_null()).sum()).item()
+    if not said or spans == 0:
+        return None
+    links = pl.concat(children) if children else pl.DataFrame()
+    if links.height == 0:
+        empty = pl.DataFrame(schema={"span": pl.Int64, "nearest_agent": pl.String})
+        return _Links(empty, _inner(empty), spans - counted, first)
+    wanted = links.select("trace_id", span_id="parent_id").unique()
+    parents = [  # the spans without a parent that are one: a second pass, for their operation only
+        _link_rows(block.frame.filter(pl.col("parent_id").is_null()).join(wanted, on=["trace_id", "span_id"]))
+        for block in _parsed_blocks(path, team_attribute, first)
+    ]
+    links = pl.concat([links, *parents]).sort("span")
+    links = links.with_columns(nearest_agent=_nearest_agent(links))
+    children = links.filter(pl.col("parent_id").is_not_null())
+    named = (
+        children.filter(pl.col("inference") & pl.col("named") & pl.col("nearest_agent").is_null()).height
+        if named_children
+        else 0
+    )
+    return _Links(children.select("span", "nearest_agent"), _inner(children), spans - counted - named, first)
+
+
+def _link_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    agent, inference = pl.col("operation") == otlp.INVOKE_AGENT, pl.col("operation").is_in(otlp.INFERENCE)
+    return frame.select(
+        "span",
+        "trace_id",
+        "span_id",
+        "parent_id",
+        agent.fill_null(False).alias("agent"),
+        inference.fill_null(False).alias("inference"),
+        _attribute("gen_ai.agent.id", "gen_ai.agent.name").is_not_null().alias("named"),
+        _count("gen_ai.usage.input_tokens").alias("input"),
+        _count("gen_ai.usage.output_tokens").alias("output"),
+        _attribute(*otlp.MODEL_ATTRIBUTES).alias("model"),
+    )
+
+
+def _inner(children: pl.DataFrame) -> pl.DataFrame:
+    """Per agent span (its key), the usage and models of the inference spans whose nearest agent it is."""
+    if children.height == 0:
+        return pl.DataFrame(
+            schema={"key": pl.String, "inner_input": pl.Int64, "inner_output": pl.Int64,
+                    "inner_models": pl.String, "inner_model_count": pl.UInt32}
+        )  # fmt: skip
+    model = pl.col("model")
+    return (
+        children.filter(pl.col("inference") & pl.col("nearest_agent").is_not_null())
+        .group_by("nearest_agent")
+        .agg(
+            inner_input=pl.col("input").fill_null(0).sum(),
+            inner_output=pl.col("output").fill_null(0).sum(),
+            inner_models=model.filter(model != "").unique().sort().str.join(", "),
+            inner_model_count=model.filter(model != "").n_unique(),
+        )
+        .rename({"nearest_agent": "key"})
+    )
+
+
+def _blocks_of_events(path: Path, validator: EventValidator, team_attribute: str, links: _Links) -> Iterator[_Checked]:
+    """The second pass: each block's interactions, checked."""
+    try:
+        for block in _parsed_blocks(path, team_attribute, links.first):
+            events = _events(block.frame, links, team_attribute)
+            yield from _checked(events, validator, block.lines)
+    except (_NotColumnar, pa.ArrowException, pl.exceptions.PolarsError) as error:
+        raise IngestError(f"{path}: changed while it was read ({error})") from None
 
 
 def _documents(content: bytes, expected: int) -> pl.DataFrame:
     """One row per line's export, in the columns of _SCHEMA: Arrow's JSON reader finds the types (a count
     may be a number or a string), which are then brought to the schema's."""
     try:
-        table = pj.read_json(pa.BufferReader(content), read_options=pj.ReadOptions(block_size=_BLOCK_BYTES))
+        options = pj.ReadOptions(block_size=max(BLOCK_BYTES, len(content)))  # each document in one piece
+        table = pj.read_json(pa.BufferReader(content), read_options=options)
     except pa.ArrowInvalid:
         # a value spelt both ways in one file (a count as a number and as a string, as OTLP/JSON allows):
         # Polars' reader takes the schema's types, but would also take an object, a number or a flag as
@@ -95,8 +231,8 @@ def _documents(content: bytes, expected: int) -> pl.DataFrame:
             raise _NotColumnar from None
         documents = pl.read_ndjson(content, schema=_SCHEMA)
     else:
-        if "resourceSpans" not in table.column_names:
-            raise _NotColumnar
+        if "resourceSpans" not in table.column_names:  # in another block (`_survey` checks the file says it)
+            return pl.DataFrame({"resourceSpans": [None] * table.num_rows}, schema=_SCHEMA)
         target = pl.DataFrame(schema=_SCHEMA).to_arrow().schema.field("resourceSpans").type
         column = _conform(table.column("resourceSpans").combine_chunks(), target)
         documents = pl.from_arrow(pa.table({"resourceSpans": column}))
@@ -231,10 +367,9 @@ def _attribute_columns(frame: pl.DataFrame, column: str, row: str, keys: dict[st
     return wide.with_columns(pl.lit(None, dtype=pl.String).alias(key) for key in missing)
 
 
-def _events(spans: pl.DataFrame, team_attribute: str) -> tuple[pl.DataFrame, int]:
-    """The spans that are interactions (`otlp.candidates`), as event fields plus `span` (the order),
-    `document`, `within` (the span's place in its document), `agent_name` (to look up) and `reasons` (the
-    span's own, as `otlp._candidate` gives them); and how many spans are not interactions."""
+def _with_attributes(spans: pl.DataFrame, team_attribute: str) -> pl.DataFrame:
+    """The spans with the attributes the mapping reads, as `own:<key>` and `res:<key>` (its resource's)
+    columns, and the operation (`otlp.candidates`)."""
     keys = {**_READ, team_attribute: _READ.get(team_attribute, _TEXT)}
     own = _attribute_columns(spans, "attributes", "span", keys)
     resource = _attribute_columns(spans, "resource_attributes", "resource_number", keys)
@@ -243,90 +378,77 @@ def _events(spans: pl.DataFrame, team_attribute: str) -> tuple[pl.DataFrame, int
     frame = frame.join(
         resource.rename({k: f"res:{k}" for k in keys}), on="resource_number", how="left", maintain_order="left"
     )
-
-    def attribute(*names: str) -> pl.Expr:
-        """The first of these attributes found on the span, else on its resource (`otlp._Span.attribute`)."""
-        return pl.coalesce(*(pl.col(f"own:{n}") for n in names), *(pl.col(f"res:{n}") for n in names))
-
-    def count(name: str) -> pl.Expr:
-        return attribute(name).cast(pl.Int64)
-
     named = pl.col("own:gen_ai.operation.name")
-    frame = frame.with_columns(
+    return frame.with_columns(
         operation=pl.when(named != "").then(named).otherwise(pl.col("name").str.split(" ").list.first())
     )
-    nearest = _nearest_agent(frame)
-    key = pl.concat_str("trace_id", pl.lit("-"), "span_id")
-    keys = frame.select(key).to_series()
-    none = pl.Series([None], dtype=pl.String)
-    nearest_key = keys.gather(np.maximum(nearest, 0)).zip_with(pl.Series(nearest >= 0), none)
-    frame = frame.with_columns(key=key, nearest_agent=nearest_key)
+
+
+def _attribute(*names: str) -> pl.Expr:
+    """The first of these attributes found on the span, else on its resource (`otlp._Span.attribute`)."""
+    return pl.coalesce(*(pl.col(f"own:{n}") for n in names), *(pl.col(f"res:{n}") for n in names))
+
+
+def _count(name: str) -> pl.Expr:
+    return _attribute(name).cast(pl.Int64)
+
+
+def _events(frame: pl.DataFrame, links: _Links, team_attribute: str) -> pl.DataFrame:
+    """A block's spans that are interactions (`otlp.candidates`), as event fields plus `span` (the order),
+    `document`, `within` (the span's place in its document), `agent_name` (to look up) and `reasons` (the
+    span's own, as `otlp._candidate` gives them); what links them to the file's other spans: `links`."""
+    frame = frame.join(links.nearest, on="span", how="left", maintain_order="left")
+    frame = frame.with_columns(key=pl.concat_str("trace_id", pl.lit("-"), "span_id"))
     agent = pl.col("operation") == otlp.INVOKE_AGENT
     inference = pl.col("operation").is_in(otlp.INFERENCE)
-    model = attribute(*otlp.MODEL_ATTRIBUTES)
-    inner = (
-        frame.filter(inference & pl.col("nearest_agent").is_not_null())
-        .group_by("nearest_agent")
-        .agg(
-            inner_input=count("gen_ai.usage.input_tokens").fill_null(0).sum(),
-            inner_output=count("gen_ai.usage.output_tokens").fill_null(0).sum(),
-            inner_models=model.filter(model != "").unique().sort().str.join(", "),
-            inner_model_count=model.filter(model != "").n_unique(),
-        )
-        .rename({"nearest_agent": "key"})
-    )
+    model = _attribute(*otlp.MODEL_ATTRIBUTES)
     counted = agent | (
-        inference & pl.col("nearest_agent").is_null() & attribute("gen_ai.agent.id", "gen_ai.agent.name").is_not_null()
+        inference & pl.col("nearest_agent").is_null() & _attribute("gen_ai.agent.id", "gen_ai.agent.name").is_not_null()
     )
-    frame = frame.with_columns(counted=counted)
-    ignored = frame.height - int(frame["counted"].sum())
     # every copy of a span sent twice has the spans under it (otlp._inference_under looks them up by id)
-    frame = frame.filter("counted").join(inner, on="key", how="left", maintain_order="left")
-    no_usage = count("gen_ai.usage.input_tokens").is_null() & count("gen_ai.usage.output_tokens").is_null()
+    frame = frame.filter(counted).join(links.inner, on="key", how="left", maintain_order="left")
+    no_usage = _count("gen_ai.usage.input_tokens").is_null() & _count("gen_ai.usage.output_tokens").is_null()
     from_inner = agent & no_usage & pl.col("inner_input").is_not_null()
     spread = from_inner & model.is_null() & (pl.col("inner_model_count") > 1)
     duration = pl.col("end_ns") - pl.col("start_ns")
-    agent_id = attribute("gen_ai.agent.id")
+    agent_id = _attribute("gen_ai.agent.id")
     reasons = pl.concat_list(
         pl.when(spread).then(
             pl.format("usage is spread over several models ({}); cannot price it as one", "inner_models")
         ),
         pl.when(duration < 0).then(pl.lit("span ends before it starts")),
     ).list.drop_nulls()
-    events = frame.select(
+    return frame.select(
         "span",
         "document",
         "within",
         pl.concat_str(pl.lit("otel-"), "key").alias("event_id"),
         (pl.col("start_ns") // 1000).cast(pl.Datetime("us", "UTC")).alias("ts"),
-        attribute(*otlp.USER_ATTRIBUTES).alias("user_id"),
-        attribute(team_attribute).alias("team_id"),
+        _attribute(*otlp.USER_ATTRIBUTES).alias("user_id"),
+        _attribute(team_attribute).alias("team_id"),
         agent_id.alias("agent_id"),
         pl.when(from_inner & model.is_null() & (pl.col("inner_model_count") == 1))
         .then(pl.col("inner_models"))
         .otherwise(model)
         .alias("model"),
-        attribute("gen_ai.conversation.id").alias("conversation_id"),
-        pl.when(from_inner).then("inner_input").otherwise(count("gen_ai.usage.input_tokens")).alias("input_tokens"),
-        pl.when(from_inner).then("inner_output").otherwise(count("gen_ai.usage.output_tokens")).alias("output_tokens"),
+        _attribute("gen_ai.conversation.id").alias("conversation_id"),
+        pl.when(from_inner).then("inner_input").otherwise(_count("gen_ai.usage.input_tokens")).alias("input_tokens"),
+        pl.when(from_inner).then("inner_output").otherwise(_count("gen_ai.usage.output_tokens")).alias("output_tokens"),
         pl.when(pl.col("end_ns") != 0).then((duration + 500_000) // 1_000_000).alias("latency_ms"),
-        pl.when(pl.col("status_error") | attribute("error.type").is_not_null())
+        pl.when(pl.col("status_error") | _attribute("error.type").is_not_null())
         .then(pl.lit("error"))
         .otherwise(pl.lit("ok"))
         .alias("status"),
         pl.lit(None, dtype=pl.Decimal(18, 6)).alias("cost_usd"),
-        pl.when(agent_id.is_null()).then(attribute("gen_ai.agent.name")).alias("agent_name"),
+        pl.when(agent_id.is_null()).then(_attribute("gen_ai.agent.name")).alias("agent_name"),
         reasons.alias("reasons"),
     )
-    return events, ignored
 
 
-def _nearest_agent(frame: pl.DataFrame) -> np.ndarray:
-    """Per span, the row of its nearest `invoke_agent` ancestor among the file's spans (-1: none), parents
-    followed as `otlp._under_agent` and `otlp._inference_under` follow them."""
-    keys = frame.select("trace_id", "span_id", "parent_id").with_row_index("row")
-    if keys["parent_id"].null_count() == keys.height:
-        return np.full(keys.height, -1, dtype=np.int64)
+def _nearest_agent(links: pl.DataFrame) -> pl.Series:
+    """Per link (in file order), the key of its nearest `invoke_agent` ancestor among the file's spans (null:
+    none), parents followed as `otlp._under_agent` and `otlp._inference_under` follow them."""
+    keys = links.select("trace_id", "span_id", "parent_id").with_row_index("row")
     # a span sent twice: the last one is the parent, as in otlp.candidates' dict of spans by id
     last = keys.unique(["trace_id", "span_id"], keep="last", maintain_order=True)
     parents = keys.join(
@@ -337,13 +459,15 @@ def _nearest_agent(frame: pl.DataFrame) -> np.ndarray:
         maintain_order="left",
     )["parent_row"]
     parent = parents.fill_null(-1).to_numpy().astype(np.int64)
-    is_agent = (frame["operation"] == otlp.INVOKE_AGENT).fill_null(False).to_numpy()
+    is_agent = links["agent"].to_numpy()
     found = np.full(len(parent), -1, dtype=np.int64)
     at = parent.copy()
     for _depth in range(MAX_DEPTH):
         walking = at >= 0
         if not walking.any():
-            return found
+            key = links.select(pl.concat_str("trace_id", pl.lit("-"), "span_id")).to_series()
+            none = pl.Series([None], dtype=pl.String)
+            return key.gather(np.maximum(found, 0)).zip_with(pl.Series(found >= 0), none).alias("nearest_agent")
         hit = walking & is_agent[np.maximum(at, 0)]
         found[hit] = at[hit]
         at = np.where(walking & ~hit, parent[np.maximum(at, 0)], -1)
