@@ -1,13 +1,13 @@
 """OTLP/JSON files read as columns: spans to event rows with Arrow and Polars, checked as columns.
 
 Decoding each span through protobuf (`otlp.read_json_file`, `otlp.candidates`) costs about 0.2 ms a
-span. Here Arrow's JSON reader reads the file, the spans are exploded out of `resourceSpans` /
-`scopeSpans`, their attributes (and their resource's) pivoted into columns, and the rules of
-`otlp.candidates` (which spans are interactions, an agent span's usage from the inference spans under
-it) applied with expressions, joins and a vectorised walk up the parents; the rows then go through
-`EventValidator.accept_columns` like every other format. A span it does not accept becomes the record
-`otlp.candidates` makes, for `validate`, so reasons and quarantine are as before (the quarantine shows
-the span as protobuf decodes it, then, for that span only).
+span. Here Arrow's JSON reader reads the file a block of lines at a time (`read_file`), the spans are
+exploded out of `resourceSpans` / `scopeSpans`, their attributes (and their resource's) pivoted into
+columns, and the rules of `otlp.candidates` (which spans are interactions, an agent span's usage from
+the inference spans under it) applied with expressions, joins and a vectorised walk up the parents;
+the rows then go through `EventValidator.accept_columns` like every other format. A span it does not
+accept becomes the record `otlp.candidates` makes, for `validate`, so reasons and quarantine are as
+before (the quarantine shows the span as protobuf decodes it, then, for that span only).
 
 Only files in the common shape are read so: one export per line, camelCase keys, ids in hex, the
 attributes the mapping reads holding text or an integer (counts also an integral double). Any other
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,6 @@ import pyarrow.json as pj
 
 from data.ingest import otlp
 from data.ingest.jsonl import Item, _Checked, _rows_table
-from data.ingest.storage import IngestError
 from data.ingest.validate import EVENT_FIELDS, EventValidator, Invalid
 
 _VALUE = pl.Struct(
@@ -71,53 +71,96 @@ def read_file(path: Path, validator: EventValidator, team_attribute: str) -> tup
     """The file's interactions as checked blocks, and how many spans were ignored; None when the file is
     not in the shape read here (the span-by-span reader then reads it, or refuses it, as before).
 
-    The file is read a block of lines (BLOCK_BYTES) at a time, twice: first to check its whole shape and to
-    keep what links spans to their parents (`_Links`), then to hand on each block's events; so memory
-    follows the block and the spans that have a parent, not the file."""
+    The file is parsed a block of lines (BLOCK_BYTES) at a time: a first pass checks its whole shape and keeps
+    what links spans to their parents (`_Links`), the blocks' spans set aside on disk (`_Parsed`); then each
+    block's events are handed on. Memory follows the block and the spans that have a parent, not the file."""
+    parsed = _Parsed(Path(path))
     try:
-        links = _survey(path, team_attribute)
+        links = _survey(parsed, team_attribute)
     except (_NotColumnar, pa.ArrowException, pl.exceptions.PolarsError):
+        parsed.close()
         return None
     if links is None:
+        parsed.close()
         return None
-    return _blocks_of_events(path, validator, team_attribute, links), links.ignored
-
-
-def _line_blocks(path: Path) -> Iterator[bytes]:
-    """The file's bytes, BLOCK_BYTES of whole lines at a time (a longer line: alone)."""
-    with open(path, "rb") as handle:
-        while block := handle.read(BLOCK_BYTES):
-            if not block.endswith(b"\n"):
-                block += handle.readline()
-            yield block
+    return _blocks_of_events(parsed, validator, team_attribute, links), links.ignored
 
 
 @dataclass
 class _Block:
-    """A block of lines read as spans: `frame` (`_parse`) and the block's documents (for the quarantine)."""
+    """A block of the file's lines read as spans (`_parse`), and where its lines are (for the quarantine)."""
 
     frame: pl.DataFrame
-    lines: list[bytes]
+    offset: int
+    size: int
 
 
-def _parsed_blocks(path: Path, team_attribute: str, cached: _Block | None = None) -> Iterator[_Block]:
-    """Each block of the file as spans, numbered across the file; `cached`: the first block, parsed already."""
-    first_span = 0
-    for number, content in enumerate(_line_blocks(path)):
-        block = cached if number == 0 and cached is not None else _parse(content, first_span, team_attribute)
-        first_span += block.frame.height
-        yield block
+class _Parsed:
+    """The file's blocks, parsed once: the first pass reads the file (`blocks`) and sets each block's spans
+    aside in a temporary folder (Arrow IPC), the later passes read them back (`again`); a file of one block
+    stays in memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sizes: list[tuple[int, int]] = []  # (offset, size) of each block
+        self.only: _Block | None = None
+        self.folder: tempfile.TemporaryDirectory | None = None
+        self.said = False  # whether the file says "resourceSpans" anywhere
+
+    def blocks(self, team_attribute: str) -> Iterator[_Block]:
+        offset, first_span = 0, 0
+        with open(self.path, "rb") as handle:
+            while content := handle.read(BLOCK_BYTES):
+                if not content.endswith(b"\n"):
+                    content += handle.readline()  # whole lines only
+                self.said = self.said or b'"resourceSpans"' in content
+                block = _Block(_parse(content, first_span, team_attribute), offset, len(content))
+                offset, first_span = offset + len(content), first_span + block.frame.height
+                self._keep(block)
+                yield block
+
+    def _keep(self, block: _Block) -> None:
+        self.sizes.append((block.offset, block.size))
+        if len(self.sizes) == 1:
+            self.only = block
+            return
+        if self.folder is None:
+            self.folder = tempfile.TemporaryDirectory(prefix="otlp-blocks-")
+            self._spill(0, self.only.frame)
+            self.only = None
+        self._spill(len(self.sizes) - 1, block.frame)
+
+    def _spill(self, number: int, frame: pl.DataFrame) -> None:
+        frame.write_ipc(Path(self.folder.name) / f"{number}.arrow", compression="lz4")
+
+    def again(self) -> Iterator[_Block]:
+        if self.only is not None:
+            yield self.only
+            return
+        for number, (offset, size) in enumerate(self.sizes):
+            frame = pl.read_ipc(Path(self.folder.name) / f"{number}.arrow")
+            yield _Block(frame, offset, size)
+
+    def lines(self, block: _Block) -> list[bytes]:
+        """The block's documents, one a line, read from the file again."""
+        with open(self.path, "rb") as handle:
+            handle.seek(block.offset)
+            return [line for line in handle.read(block.size).splitlines() if line.strip()]
+
+    def close(self) -> None:
+        if self.folder is not None:
+            self.folder.cleanup()
 
 
-def _parse(content: bytes, first_span: int, team_attribute: str) -> _Block:
+def _parse(content: bytes, first_span: int, team_attribute: str) -> pl.DataFrame:
     """A block of whole lines as one row per span (`_spans`) with the attributes the mapping reads and the
     operation; _NotColumnar when it is not in the shape read here."""
     if _SNAKE_CASE.search(content):
         raise _NotColumnar
-    lines = [line for line in content.splitlines() if line.strip()]
-    spans = _spans(_documents(content, len(lines)))
+    lines = sum(1 for line in content.splitlines() if line.strip())
+    spans = _spans(_documents(content, lines))
     spans = spans.with_columns(pl.col("span").cast(pl.Int64) + first_span)
-    return _Block(_with_attributes(spans, team_attribute), lines)
+    return _with_attributes(spans, team_attribute)
 
 
 @dataclass
@@ -129,35 +172,31 @@ class _Links:
     nearest: pl.DataFrame  # span (its number in the file), nearest_agent (trace-span key); spans with a parent
     inner: pl.DataFrame  # key (an agent's), inner_input, inner_output, inner_models, inner_model_count
     ignored: int  # spans that are not interactions
-    first: _Block | None = None  # the first block's spans, when it is the only one (not read twice)
 
 
-def _survey(path: Path, team_attribute: str) -> _Links | None:
+def _survey(parsed: _Parsed, team_attribute: str) -> _Links | None:
     """The first pass: every block checked (_NotColumnar if one is not in the shape read here), the spans
     that have a parent kept, and how many spans are interactions; None when the file has no span or never
     says `resourceSpans`."""
-    children, spans, counted, named_children, blocks = [], 0, 0, 0, 0
-    first = None
-    said = False
-    for block in _parsed_blocks(path, team_attribute):
-        said = said or any(b'"resourceSpans"' in line for line in block.lines)
+    children, spans, counted, named_children = [], 0, 0, 0
+    agent, inference = pl.col("operation") == otlp.INVOKE_AGENT, pl.col("operation").is_in(otlp.INFERENCE)
+    named = inference & _attribute("gen_ai.agent.id", "gen_ai.agent.name").is_not_null()
+    for block in parsed.blocks(team_attribute):
         frame = block.frame
-        first, blocks, spans = block if blocks == 0 else None, blocks + 1, spans + frame.height
-        agent, inference = pl.col("operation") == otlp.INVOKE_AGENT, pl.col("operation").is_in(otlp.INFERENCE)
-        named = inference & _attribute("gen_ai.agent.id", "gen_ai.agent.name").is_not_null()
+        spans += frame.height
         counted += frame.select((agent | (named & pl.col("parent_id").is_null())).sum()).item()
         children.append(_link_rows(frame.filter(pl.col("parent_id").is_not_null())))
         named_children += frame.select((named & ~agent & pl.col("parent_id").is_not_null()).sum()).item()
-    if not said or spans == 0:
+    if not parsed.said or spans == 0:
         return None
-    links = pl.concat(children) if children else pl.DataFrame()
+    links = pl.concat(children)
     if links.height == 0:
         empty = pl.DataFrame(schema={"span": pl.Int64, "nearest_agent": pl.String})
-        return _Links(empty, _inner(empty), spans - counted, first)
+        return _Links(empty, _inner(empty), spans - counted)
     wanted = links.select("trace_id", span_id="parent_id").unique()
-    parents = [  # the spans without a parent that are one: a second pass, for their operation only
+    parents = [  # the spans without a parent that are one: their operation
         _link_rows(block.frame.filter(pl.col("parent_id").is_null()).join(wanted, on=["trace_id", "span_id"]))
-        for block in _parsed_blocks(path, team_attribute, first)
+        for block in parsed.again()
     ]
     links = pl.concat([links, *parents]).sort("span")
     links = links.with_columns(nearest_agent=_nearest_agent(links))
@@ -167,7 +206,7 @@ def _survey(path: Path, team_attribute: str) -> _Links | None:
         if named_children
         else 0
     )
-    return _Links(children.select("span", "nearest_agent"), _inner(children), spans - counted - named, first)
+    return _Links(children.select("span", "nearest_agent"), _inner(children), spans - counted - named)
 
 
 def _link_rows(frame: pl.DataFrame) -> pl.DataFrame:
@@ -207,14 +246,16 @@ def _inner(children: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _blocks_of_events(path: Path, validator: EventValidator, team_attribute: str, links: _Links) -> Iterator[_Checked]:
+def _blocks_of_events(
+    parsed: _Parsed, validator: EventValidator, team_attribute: str, links: _Links
+) -> Iterator[_Checked]:
     """The second pass: each block's interactions, checked."""
     try:
-        for block in _parsed_blocks(path, team_attribute, links.first):
+        for block in parsed.again():
             events = _events(block.frame, links, team_attribute)
-            yield from _checked(events, validator, block.lines)
-    except (_NotColumnar, pa.ArrowException, pl.exceptions.PolarsError) as error:
-        raise IngestError(f"{path}: changed while it was read ({error})") from None
+            yield from _checked(events, validator, _Documents(lambda block=block: parsed.lines(block)))
+    finally:
+        parsed.close()
 
 
 def _documents(content: bytes, expected: int) -> pl.DataFrame:
@@ -474,13 +515,12 @@ def _nearest_agent(links: pl.DataFrame) -> pl.Series:
     raise _NotColumnar  # deeper than MAX_DEPTH, or parents in a circle
 
 
-def _checked(events: pl.DataFrame, validator: EventValidator, lines: list[bytes]) -> list[_Checked]:
+def _checked(events: pl.DataFrame, validator: EventValidator, documents: _Documents) -> list[_Checked]:
     """Blocks of rows the column check accepts, and the other interactions as records for `validate`,
     each with its span's place in the file."""
     names = _agent_ids(events, validator)
     looked_up = pl.col("agent_name").replace_strict(names, default=None, return_dtype=pl.String)
     events = events.with_columns(pl.coalesce("agent_id", looked_up).alias("agent_id"))
-    documents = _Documents(lines)
     blocks = []
     for start in range(0, events.height, BLOCK_SPANS):
         block = events.slice(start, BLOCK_SPANS)
@@ -520,15 +560,19 @@ def _item(record: dict, documents: _Documents) -> Item:
 
 
 class _Documents:
-    """The file's documents, decoded by protobuf only for a span the quarantine shows (the last few kept)."""
+    """A block's documents, read again and decoded by protobuf only for a span the quarantine shows (the last
+    few kept)."""
 
-    def __init__(self, lines: list[bytes]) -> None:
-        self.lines = lines
+    def __init__(self, read: Callable[[], list[bytes]]) -> None:
+        self.read = read
+        self.lines: list[bytes] | None = None
         self._decoded: dict[int, list[otlp._Span]] = {}
 
     def original(self, document: int, within: int) -> dict:
         """The quarantine's view of a document's span (`otlp.original`)."""
         if document not in self._decoded:
+            if self.lines is None:
+                self.lines = self.read()
             if len(self._decoded) >= 4:
                 self._decoded.pop(next(iter(self._decoded)))
             self._decoded[document] = _spans_of(otlp.decode_json(self.lines[document]))
