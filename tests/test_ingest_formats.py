@@ -438,3 +438,30 @@ def test_otlp_a_value_of_the_wrong_type_is_refused_not_read_as_text(data_dir, tm
     with pytest.raises(ingest.IngestError, match="not an OTLP/JSON ExportTraceServiceRequest"):
         ingest.ingest_files(data_dir, [source], now=NOW)
     assert sorted(schema.events_dir(data_dir).glob("*/*.parquet")) == before  # nothing imported
+
+
+def test_otlp_a_large_file_is_read_a_block_of_lines_at_a_time(data_dir, tmp_path, monkeypatch):
+    """Memory follows `BLOCK_BYTES`, not the file: with one line to a block, each span its own export and the
+    spans in reverse (a chat before the agent above it, as a Collector exports spans that end first), the
+    file gives what one read of the whole of it gives, and what decoding each span gives."""
+    with_prices(data_dir)
+    lines = []
+    for document in OTLP_DOCUMENTS:
+        [resource_spans] = document["resourceSpans"]
+        [scope_spans] = resource_spans["scopeSpans"]
+        for span in scope_spans["spans"]:
+            one = {**scope_spans, "spans": [span]}
+            lines.append(json.dumps({"resourceSpans": [{**resource_spans, "scopeSpans": [one]}]}) + "\n")
+    source = tmp_path / "traces.json"
+    source.write_text("".join(reversed(lines)))
+    whole_dir = tmp_path / "whole"
+    shutil.copytree(data_dir, whole_dir)
+    whole = outcome(whole_dir, ingest.ingest_files(whole_dir, [source], now=NOW))
+    monkeypatch.setattr(otlp_columns, "BLOCK_BYTES", 1)
+    blocks, ignored = otlp_columns.read_file(source, _validator(data_dir), "team.id")
+    # 23 lines, one span each: a block of checked rows for each of the 14 interactions, 9 spans ignored
+    assert (len(list(blocks)), ignored) == (14, 9)
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == whole and fast == slow
+    counts, _rows, _files, quarantine, _reasons = fast
+    assert counts[:4] == (14, 6, 1, 7) and len(quarantine) == 7

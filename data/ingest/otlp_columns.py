@@ -1,13 +1,13 @@
 """OTLP/JSON files read as columns: spans to event rows with Arrow and Polars, checked as columns.
 
 Decoding each span through protobuf (`otlp.read_json_file`, `otlp.candidates`) costs about 0.2 ms a
-span. Here Arrow's JSON reader reads the file, the spans are exploded out of `resourceSpans` /
-`scopeSpans`, their attributes (and their resource's) pivoted into columns, and the rules of
-`otlp.candidates` (which spans are interactions, an agent span's usage from the inference spans under
-it) applied with expressions, joins and a vectorised walk up the parents; the rows then go through
-`EventValidator.accept_columns` like every other format. A span it does not accept becomes the record
-`otlp.candidates` makes, for `validate`, so reasons and quarantine are as before (the quarantine shows
-the span as protobuf decodes it, then, for that span only).
+span. Here Arrow's JSON reader reads the file a block of lines at a time (`read_file`), the spans are
+exploded out of `resourceSpans` / `scopeSpans`, their attributes (and their resource's) pivoted into
+columns, and the rules of `otlp.candidates` (which spans are interactions, an agent span's usage from
+the inference spans under it) applied with expressions, joins and a vectorised walk up the parents;
+the rows then go through `EventValidator.accept_columns` like every other format. A span it does not
+accept becomes the record `otlp.candidates` makes, for `validate`, so reasons and quarantine are as
+before (the quarantine shows the span as protobuf decodes it, then, for that span only).
 
 Only files in the common shape are read so: one export per line, camelCase keys, ids in hex, the
 attributes the mapping reads holding text or an integer (counts also an integral double). Any other
@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,36 +60,210 @@ _ERROR_CODES = ("2", "STATUS_CODE_ERROR")
 _STATUS_CODES = ("0", "1", *_ERROR_CODES, "STATUS_CODE_UNSET", "STATUS_CODE_OK")
 MAX_DEPTH = 64  # parents followed up from a span; a deeper (or circular) chain: the file is read span by span
 BLOCK_SPANS = 100_000  # rows handed on at a time
-_BLOCK_BYTES = 16 << 20  # Arrow's JSON reader: bytes it parses at once (a document must fit)
+BLOCK_BYTES = 16 << 20  # the file's lines read at once (a longer line: alone); Arrow's JSON reader's block too
 
 
 class _NotColumnar(Exception):
     """The file is not in the shape read here: `otlp.read_json_file` reads it."""
 
 
-def read_file(path: Path, validator: EventValidator, team_attribute: str) -> tuple[list[_Checked], int] | None:
+def read_file(path: Path, validator: EventValidator, team_attribute: str) -> tuple[Iterator[_Checked], int] | None:
     """The file's interactions as checked blocks, and how many spans were ignored; None when the file is
-    not in the shape read here (the span-by-span reader then reads it, or refuses it, as before)."""
-    content = Path(path).read_bytes()
-    if b'"resourceSpans"' not in content or _SNAKE_CASE.search(content):
-        return None
-    lines = [line for line in content.splitlines() if line.strip()]
+    not in the shape read here (the span-by-span reader then reads it, or refuses it, as before).
+
+    The file is parsed a block of lines (BLOCK_BYTES) at a time: a first pass checks its whole shape and keeps
+    what links spans to their parents (`_Links`), the blocks' spans set aside on disk (`_Parsed`); then each
+    block's events are handed on. Memory follows the block and the spans that have a parent, not the file."""
+    parsed = _Parsed(Path(path))
     try:
-        documents = _documents(content, len(lines))
-        spans = _spans(documents)
-        if spans.height == 0:
-            return None
-        events, ignored = _events(spans, team_attribute)
+        links = _survey(parsed, team_attribute)
     except (_NotColumnar, pa.ArrowException, pl.exceptions.PolarsError):
+        parsed.close()
         return None
-    return _checked(events, validator, lines), ignored
+    if links is None:
+        parsed.close()
+        return None
+    return _blocks_of_events(parsed, validator, team_attribute, links), links.ignored
+
+
+@dataclass
+class _Block:
+    """A block of the file's lines read as spans (`_parse`), and where its lines are (for the quarantine)."""
+
+    frame: pl.DataFrame
+    offset: int
+    size: int
+
+
+class _Parsed:
+    """The file's blocks, parsed once: the first pass reads the file (`blocks`) and sets each block's spans
+    aside in a temporary folder (Arrow IPC), the later passes read them back (`again`); a file of one block
+    stays in memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sizes: list[tuple[int, int]] = []  # (offset, size) of each block
+        self.only: _Block | None = None
+        self.folder: tempfile.TemporaryDirectory | None = None
+        self.said = False  # whether the file says "resourceSpans" anywhere
+
+    def blocks(self, team_attribute: str) -> Iterator[_Block]:
+        offset, first_span = 0, 0
+        with open(self.path, "rb") as handle:
+            while content := handle.read(BLOCK_BYTES):
+                if not content.endswith(b"\n"):
+                    content += handle.readline()  # whole lines only
+                self.said = self.said or b'"resourceSpans"' in content
+                block = _Block(_parse(content, first_span, team_attribute), offset, len(content))
+                offset, first_span = offset + len(content), first_span + block.frame.height
+                self._keep(block)
+                yield block
+
+    def _keep(self, block: _Block) -> None:
+        self.sizes.append((block.offset, block.size))
+        if len(self.sizes) == 1:
+            self.only = block
+            return
+        if self.folder is None:
+            self.folder = tempfile.TemporaryDirectory(prefix="otlp-blocks-")
+            self._spill(0, self.only.frame)
+            self.only = None
+        self._spill(len(self.sizes) - 1, block.frame)
+
+    def _spill(self, number: int, frame: pl.DataFrame) -> None:
+        frame.write_ipc(Path(self.folder.name) / f"{number}.arrow", compression="lz4")
+
+    def again(self) -> Iterator[_Block]:
+        if self.only is not None:
+            yield self.only
+            return
+        for number, (offset, size) in enumerate(self.sizes):
+            frame = pl.read_ipc(Path(self.folder.name) / f"{number}.arrow")
+            yield _Block(frame, offset, size)
+
+    def lines(self, block: _Block) -> list[bytes]:
+        """The block's documents, one a line, read from the file again."""
+        with open(self.path, "rb") as handle:
+            handle.seek(block.offset)
+            return [line for line in handle.read(block.size).splitlines() if line.strip()]
+
+    def close(self) -> None:
+        if self.folder is not None:
+            self.folder.cleanup()
+
+
+def _parse(content: bytes, first_span: int, team_attribute: str) -> pl.DataFrame:
+    """A block of whole lines as one row per span (`_spans`) with the attributes the mapping reads and the
+    operation; _NotColumnar when it is not in the shape read here."""
+    if _SNAKE_CASE.search(content):
+        raise _NotColumnar
+    lines = sum(1 for line in content.splitlines() if line.strip())
+    spans = _spans(_documents(content, lines))
+    spans = spans.with_columns(pl.col("span").cast(pl.Int64) + first_span)
+    return _with_attributes(spans, team_attribute)
+
+
+@dataclass
+class _Links:
+    """What the file's spans need of the others (read in a first pass): for each span that has a parent, and
+    each other span that is a parent, its key, parent, operation and usage, and the nearest `invoke_agent`
+    span above it (`nearest_agent`); per agent span, the usage of the inference spans under it (`inner`)."""
+
+    nearest: pl.DataFrame  # span (its number in the file), nearest_agent (trace-span key); spans with a parent
+    inner: pl.DataFrame  # key (an agent's), inner_input, inner_output, inner_models, inner_model_count
+    ignored: int  # spans that are not interactions
+
+
+def _survey(parsed: _Parsed, team_attribute: str) -> _Links | None:
+    """The first pass: every block checked (_NotColumnar if one is not in the shape read here), the spans
+    that have a parent kept, and how many spans are interactions; None when the file has no span or never
+    says `resourceSpans`."""
+    children, spans, counted, named_children = [], 0, 0, 0
+    agent, inference = pl.col("operation") == otlp.INVOKE_AGENT, pl.col("operation").is_in(otlp.INFERENCE)
+    named = inference & _attribute("gen_ai.agent.id", "gen_ai.agent.name").is_not_null()
+    for block in parsed.blocks(team_attribute):
+        frame = block.frame
+        spans += frame.height
+        counted += frame.select((agent | (named & pl.col("parent_id").is_null())).sum()).item()
+        children.append(_link_rows(frame.filter(pl.col("parent_id").is_not_null())))
+        named_children += frame.select((named & ~agent & pl.col("parent_id").is_not_null()).sum()).item()
+    if not parsed.said or spans == 0:
+        return None
+    links = pl.concat(children)
+    if links.height == 0:
+        empty = pl.DataFrame(schema={"span": pl.Int64, "nearest_agent": pl.String})
+        return _Links(empty, _inner(empty), spans - counted)
+    wanted = links.select("trace_id", span_id="parent_id").unique()
+    parents = [  # the spans without a parent that are one: their operation
+        _link_rows(block.frame.filter(pl.col("parent_id").is_null()).join(wanted, on=["trace_id", "span_id"]))
+        for block in parsed.again()
+    ]
+    links = pl.concat([links, *parents]).sort("span")
+    links = links.with_columns(nearest_agent=_nearest_agent(links))
+    children = links.filter(pl.col("parent_id").is_not_null())
+    named = (
+        children.filter(pl.col("inference") & pl.col("named") & pl.col("nearest_agent").is_null()).height
+        if named_children
+        else 0
+    )
+    return _Links(children.select("span", "nearest_agent"), _inner(children), spans - counted - named)
+
+
+def _link_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    agent, inference = pl.col("operation") == otlp.INVOKE_AGENT, pl.col("operation").is_in(otlp.INFERENCE)
+    return frame.select(
+        "span",
+        "trace_id",
+        "span_id",
+        "parent_id",
+        agent.fill_null(False).alias("agent"),
+        inference.fill_null(False).alias("inference"),
+        _attribute("gen_ai.agent.id", "gen_ai.agent.name").is_not_null().alias("named"),
+        _count("gen_ai.usage.input_tokens").alias("input"),
+        _count("gen_ai.usage.output_tokens").alias("output"),
+        _attribute(*otlp.MODEL_ATTRIBUTES).alias("model"),
+    )
+
+
+def _inner(children: pl.DataFrame) -> pl.DataFrame:
+    """Per agent span (its key), the usage and models of the inference spans whose nearest agent it is."""
+    if children.height == 0:
+        return pl.DataFrame(
+            schema={"key": pl.String, "inner_input": pl.Int64, "inner_output": pl.Int64,
+                    "inner_models": pl.String, "inner_model_count": pl.UInt32}
+        )  # fmt: skip
+    model = pl.col("model")
+    return (
+        children.filter(pl.col("inference") & pl.col("nearest_agent").is_not_null())
+        .group_by("nearest_agent")
+        .agg(
+            inner_input=pl.col("input").fill_null(0).sum(),
+            inner_output=pl.col("output").fill_null(0).sum(),
+            inner_models=model.filter(model != "").unique().sort().str.join(", "),
+            inner_model_count=model.filter(model != "").n_unique(),
+        )
+        .rename({"nearest_agent": "key"})
+    )
+
+
+def _blocks_of_events(
+    parsed: _Parsed, validator: EventValidator, team_attribute: str, links: _Links
+) -> Iterator[_Checked]:
+    """The second pass: each block's interactions, checked."""
+    try:
+        for block in parsed.again():
+            events = _events(block.frame, links, team_attribute)
+            yield from _checked(events, validator, _Documents(lambda block=block: parsed.lines(block)))
+    finally:
+        parsed.close()
 
 
 def _documents(content: bytes, expected: int) -> pl.DataFrame:
     """One row per line's export, in the columns of _SCHEMA: Arrow's JSON reader finds the types (a count
     may be a number or a string), which are then brought to the schema's."""
     try:
-        table = pj.read_json(pa.BufferReader(content), read_options=pj.ReadOptions(block_size=_BLOCK_BYTES))
+        options = pj.ReadOptions(block_size=max(BLOCK_BYTES, len(content)))  # each document in one piece
+        table = pj.read_json(pa.BufferReader(content), read_options=options)
     except pa.ArrowInvalid:
         # a value spelt both ways in one file (a count as a number and as a string, as OTLP/JSON allows):
         # Polars' reader takes the schema's types, but would also take an object, a number or a flag as
@@ -95,8 +272,8 @@ def _documents(content: bytes, expected: int) -> pl.DataFrame:
             raise _NotColumnar from None
         documents = pl.read_ndjson(content, schema=_SCHEMA)
     else:
-        if "resourceSpans" not in table.column_names:
-            raise _NotColumnar
+        if "resourceSpans" not in table.column_names:  # in another block (`_survey` checks the file says it)
+            return pl.DataFrame({"resourceSpans": [None] * table.num_rows}, schema=_SCHEMA)
         target = pl.DataFrame(schema=_SCHEMA).to_arrow().schema.field("resourceSpans").type
         column = _conform(table.column("resourceSpans").combine_chunks(), target)
         documents = pl.from_arrow(pa.table({"resourceSpans": column}))
@@ -231,10 +408,9 @@ def _attribute_columns(frame: pl.DataFrame, column: str, row: str, keys: dict[st
     return wide.with_columns(pl.lit(None, dtype=pl.String).alias(key) for key in missing)
 
 
-def _events(spans: pl.DataFrame, team_attribute: str) -> tuple[pl.DataFrame, int]:
-    """The spans that are interactions (`otlp.candidates`), as event fields plus `span` (the order),
-    `document`, `within` (the span's place in its document), `agent_name` (to look up) and `reasons` (the
-    span's own, as `otlp._candidate` gives them); and how many spans are not interactions."""
+def _with_attributes(spans: pl.DataFrame, team_attribute: str) -> pl.DataFrame:
+    """The spans with the attributes the mapping reads, as `own:<key>` and `res:<key>` (its resource's)
+    columns, and the operation (`otlp.candidates`)."""
     keys = {**_READ, team_attribute: _READ.get(team_attribute, _TEXT)}
     own = _attribute_columns(spans, "attributes", "span", keys)
     resource = _attribute_columns(spans, "resource_attributes", "resource_number", keys)
@@ -243,90 +419,77 @@ def _events(spans: pl.DataFrame, team_attribute: str) -> tuple[pl.DataFrame, int
     frame = frame.join(
         resource.rename({k: f"res:{k}" for k in keys}), on="resource_number", how="left", maintain_order="left"
     )
-
-    def attribute(*names: str) -> pl.Expr:
-        """The first of these attributes found on the span, else on its resource (`otlp._Span.attribute`)."""
-        return pl.coalesce(*(pl.col(f"own:{n}") for n in names), *(pl.col(f"res:{n}") for n in names))
-
-    def count(name: str) -> pl.Expr:
-        return attribute(name).cast(pl.Int64)
-
     named = pl.col("own:gen_ai.operation.name")
-    frame = frame.with_columns(
+    return frame.with_columns(
         operation=pl.when(named != "").then(named).otherwise(pl.col("name").str.split(" ").list.first())
     )
-    nearest = _nearest_agent(frame)
-    key = pl.concat_str("trace_id", pl.lit("-"), "span_id")
-    keys = frame.select(key).to_series()
-    none = pl.Series([None], dtype=pl.String)
-    nearest_key = keys.gather(np.maximum(nearest, 0)).zip_with(pl.Series(nearest >= 0), none)
-    frame = frame.with_columns(key=key, nearest_agent=nearest_key)
+
+
+def _attribute(*names: str) -> pl.Expr:
+    """The first of these attributes found on the span, else on its resource (`otlp._Span.attribute`)."""
+    return pl.coalesce(*(pl.col(f"own:{n}") for n in names), *(pl.col(f"res:{n}") for n in names))
+
+
+def _count(name: str) -> pl.Expr:
+    return _attribute(name).cast(pl.Int64)
+
+
+def _events(frame: pl.DataFrame, links: _Links, team_attribute: str) -> pl.DataFrame:
+    """A block's spans that are interactions (`otlp.candidates`), as event fields plus `span` (the order),
+    `document`, `within` (the span's place in its document), `agent_name` (to look up) and `reasons` (the
+    span's own, as `otlp._candidate` gives them); what links them to the file's other spans: `links`."""
+    frame = frame.join(links.nearest, on="span", how="left", maintain_order="left")
+    frame = frame.with_columns(key=pl.concat_str("trace_id", pl.lit("-"), "span_id"))
     agent = pl.col("operation") == otlp.INVOKE_AGENT
     inference = pl.col("operation").is_in(otlp.INFERENCE)
-    model = attribute(*otlp.MODEL_ATTRIBUTES)
-    inner = (
-        frame.filter(inference & pl.col("nearest_agent").is_not_null())
-        .group_by("nearest_agent")
-        .agg(
-            inner_input=count("gen_ai.usage.input_tokens").fill_null(0).sum(),
-            inner_output=count("gen_ai.usage.output_tokens").fill_null(0).sum(),
-            inner_models=model.filter(model != "").unique().sort().str.join(", "),
-            inner_model_count=model.filter(model != "").n_unique(),
-        )
-        .rename({"nearest_agent": "key"})
-    )
+    model = _attribute(*otlp.MODEL_ATTRIBUTES)
     counted = agent | (
-        inference & pl.col("nearest_agent").is_null() & attribute("gen_ai.agent.id", "gen_ai.agent.name").is_not_null()
+        inference & pl.col("nearest_agent").is_null() & _attribute("gen_ai.agent.id", "gen_ai.agent.name").is_not_null()
     )
-    frame = frame.with_columns(counted=counted)
-    ignored = frame.height - int(frame["counted"].sum())
     # every copy of a span sent twice has the spans under it (otlp._inference_under looks them up by id)
-    frame = frame.filter("counted").join(inner, on="key", how="left", maintain_order="left")
-    no_usage = count("gen_ai.usage.input_tokens").is_null() & count("gen_ai.usage.output_tokens").is_null()
+    frame = frame.filter(counted).join(links.inner, on="key", how="left", maintain_order="left")
+    no_usage = _count("gen_ai.usage.input_tokens").is_null() & _count("gen_ai.usage.output_tokens").is_null()
     from_inner = agent & no_usage & pl.col("inner_input").is_not_null()
     spread = from_inner & model.is_null() & (pl.col("inner_model_count") > 1)
     duration = pl.col("end_ns") - pl.col("start_ns")
-    agent_id = attribute("gen_ai.agent.id")
+    agent_id = _attribute("gen_ai.agent.id")
     reasons = pl.concat_list(
         pl.when(spread).then(
             pl.format("usage is spread over several models ({}); cannot price it as one", "inner_models")
         ),
         pl.when(duration < 0).then(pl.lit("span ends before it starts")),
     ).list.drop_nulls()
-    events = frame.select(
+    return frame.select(
         "span",
         "document",
         "within",
         pl.concat_str(pl.lit("otel-"), "key").alias("event_id"),
         (pl.col("start_ns") // 1000).cast(pl.Datetime("us", "UTC")).alias("ts"),
-        attribute(*otlp.USER_ATTRIBUTES).alias("user_id"),
-        attribute(team_attribute).alias("team_id"),
+        _attribute(*otlp.USER_ATTRIBUTES).alias("user_id"),
+        _attribute(team_attribute).alias("team_id"),
         agent_id.alias("agent_id"),
         pl.when(from_inner & model.is_null() & (pl.col("inner_model_count") == 1))
         .then(pl.col("inner_models"))
         .otherwise(model)
         .alias("model"),
-        attribute("gen_ai.conversation.id").alias("conversation_id"),
-        pl.when(from_inner).then("inner_input").otherwise(count("gen_ai.usage.input_tokens")).alias("input_tokens"),
-        pl.when(from_inner).then("inner_output").otherwise(count("gen_ai.usage.output_tokens")).alias("output_tokens"),
+        _attribute("gen_ai.conversation.id").alias("conversation_id"),
+        pl.when(from_inner).then("inner_input").otherwise(_count("gen_ai.usage.input_tokens")).alias("input_tokens"),
+        pl.when(from_inner).then("inner_output").otherwise(_count("gen_ai.usage.output_tokens")).alias("output_tokens"),
         pl.when(pl.col("end_ns") != 0).then((duration + 500_000) // 1_000_000).alias("latency_ms"),
-        pl.when(pl.col("status_error") | attribute("error.type").is_not_null())
+        pl.when(pl.col("status_error") | _attribute("error.type").is_not_null())
         .then(pl.lit("error"))
         .otherwise(pl.lit("ok"))
         .alias("status"),
         pl.lit(None, dtype=pl.Decimal(18, 6)).alias("cost_usd"),
-        pl.when(agent_id.is_null()).then(attribute("gen_ai.agent.name")).alias("agent_name"),
+        pl.when(agent_id.is_null()).then(_attribute("gen_ai.agent.name")).alias("agent_name"),
         reasons.alias("reasons"),
     )
-    return events, ignored
 
 
-def _nearest_agent(frame: pl.DataFrame) -> np.ndarray:
-    """Per span, the row of its nearest `invoke_agent` ancestor among the file's spans (-1: none), parents
-    followed as `otlp._under_agent` and `otlp._inference_under` follow them."""
-    keys = frame.select("trace_id", "span_id", "parent_id").with_row_index("row")
-    if keys["parent_id"].null_count() == keys.height:
-        return np.full(keys.height, -1, dtype=np.int64)
+def _nearest_agent(links: pl.DataFrame) -> pl.Series:
+    """Per link (in file order), the key of its nearest `invoke_agent` ancestor among the file's spans (null:
+    none), parents followed as `otlp._under_agent` and `otlp._inference_under` follow them."""
+    keys = links.select("trace_id", "span_id", "parent_id").with_row_index("row")
     # a span sent twice: the last one is the parent, as in otlp.candidates' dict of spans by id
     last = keys.unique(["trace_id", "span_id"], keep="last", maintain_order=True)
     parents = keys.join(
@@ -337,26 +500,27 @@ def _nearest_agent(frame: pl.DataFrame) -> np.ndarray:
         maintain_order="left",
     )["parent_row"]
     parent = parents.fill_null(-1).to_numpy().astype(np.int64)
-    is_agent = (frame["operation"] == otlp.INVOKE_AGENT).fill_null(False).to_numpy()
+    is_agent = links["agent"].to_numpy()
     found = np.full(len(parent), -1, dtype=np.int64)
     at = parent.copy()
     for _depth in range(MAX_DEPTH):
         walking = at >= 0
         if not walking.any():
-            return found
+            key = links.select(pl.concat_str("trace_id", pl.lit("-"), "span_id")).to_series()
+            none = pl.Series([None], dtype=pl.String)
+            return key.gather(np.maximum(found, 0)).zip_with(pl.Series(found >= 0), none).alias("nearest_agent")
         hit = walking & is_agent[np.maximum(at, 0)]
         found[hit] = at[hit]
         at = np.where(walking & ~hit, parent[np.maximum(at, 0)], -1)
     raise _NotColumnar  # deeper than MAX_DEPTH, or parents in a circle
 
 
-def _checked(events: pl.DataFrame, validator: EventValidator, lines: list[bytes]) -> list[_Checked]:
+def _checked(events: pl.DataFrame, validator: EventValidator, documents: _Documents) -> list[_Checked]:
     """Blocks of rows the column check accepts, and the other interactions as records for `validate`,
     each with its span's place in the file."""
     names = _agent_ids(events, validator)
     looked_up = pl.col("agent_name").replace_strict(names, default=None, return_dtype=pl.String)
     events = events.with_columns(pl.coalesce("agent_id", looked_up).alias("agent_id"))
-    documents = _Documents(lines)
     blocks = []
     for start in range(0, events.height, BLOCK_SPANS):
         block = events.slice(start, BLOCK_SPANS)
@@ -396,15 +560,19 @@ def _item(record: dict, documents: _Documents) -> Item:
 
 
 class _Documents:
-    """The file's documents, decoded by protobuf only for a span the quarantine shows (the last few kept)."""
+    """A block's documents, read again and decoded by protobuf only for a span the quarantine shows (the last
+    few kept)."""
 
-    def __init__(self, lines: list[bytes]) -> None:
-        self.lines = lines
+    def __init__(self, read: Callable[[], list[bytes]]) -> None:
+        self.read = read
+        self.lines: list[bytes] | None = None
         self._decoded: dict[int, list[otlp._Span]] = {}
 
     def original(self, document: int, within: int) -> dict:
         """The quarantine's view of a document's span (`otlp.original`)."""
         if document not in self._decoded:
+            if self.lines is None:
+                self.lines = self.read()
             if len(self._decoded) >= 4:
                 self._decoded.pop(next(iter(self._decoded)))
             self._decoded[document] = _spans_of(otlp.decode_json(self.lines[document]))

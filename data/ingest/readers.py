@@ -82,7 +82,7 @@ def _reader(
     columns = otlp_columns.read_file(path, validator, team_attribute)
     if columns is not None:
         blocks, ignored = columns
-        return iter(blocks), False, ignored
+        return blocks, False, ignored
     try:
         requests = otlp.read_json_file(path)
     except otlp.OtlpDecodeError as error:
