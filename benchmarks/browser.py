@@ -12,7 +12,11 @@ headless Chromium driven by Selenium (as tests/test_browser_*.py), and measures
 - the callback requests (POST /_dash-update-component) each one made, counted as the page sends them;
 - per tab switch, what the page's main thread did (Chrome's Performance.getMetrics in thread time, before
   the click and when ready): its CPU time, script, style and layout time, and how many times it worked out
-  styles and layout. A busy machine stretches the wall time; these it distorts far less.
+  styles and layout. A busy machine stretches the wall time; these it distorts far less. Chrome's script
+  time leaves out the scripts run as promise jobs (React's commit of a page, in dash-renderer's), so CPU is
+  more than script + style + layout;
+- and the CPU time of all of Chromium's processes meanwhile (the compositor, rasterizing and the GPU
+  process's drawing, on the same 2 cores as the main thread and the server).
 
 Ready is defined in tests/page_ready.py (no loading state left, every chart drawn, every grid showing
 rows; checked in the page every few milliseconds, and held for a moment), which the browser tests use too.
@@ -55,6 +59,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, required=True, help="a data folder with current rollups (only read)")
     parser.add_argument("--before", type=Path, help="another checkout to measure on the same data, in turn")
     parser.add_argument("--samples", type=int, default=10, help="per tab, role and kind")
+    parser.add_argument("--tabs", default=",".join(TABS), help="a subset of the tabs, comma-separated")
     parser.add_argument("--start", help="the period's first day [default: 30 days to the data's last day]")
     parser.add_argument("--end", help="the period's last day [default: the data's last day]")
     parser.add_argument("--duckdb-threads", type=int, default=2)
@@ -174,7 +179,22 @@ MAIN_THREAD = {"ThreadTime": "cpu", "ScriptDuration": "script", "RecalcStyleDura
 def main_thread(driver) -> dict[str, float]:
     driver.execute_cdp_cmd("Performance.enable", {"timeDomain": "threadTicks"})  # per page; a no-op once on
     metrics = driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]
-    return {MAIN_THREAD[m["name"]]: m["value"] for m in metrics if m["name"] in MAIN_THREAD}
+    found = {MAIN_THREAD[m["name"]]: m["value"] for m in metrics if m["name"] in MAIN_THREAD}
+    return {**found, "browser": browser_cpu(driver)}
+
+
+def browser_cpu(driver) -> float:
+    """CPU seconds (user + system) of every Chromium process chromedriver started, so far."""
+    import psutil
+
+    total = 0.0
+    for process in psutil.Process(driver.service.process.pid).children(recursive=True):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:  # a renderer or helper that ended meanwhile
+            continue
+        total += times.user + times.system
+    return total
 
 
 def switch_tab(driver, slug: str) -> dict:
@@ -199,11 +219,11 @@ def quantiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), statistics.quantiles(ordered, n=20, method="inclusive")[18]
 
 
-def measure(drivers: dict, bases: dict, query: str, samples: int, loads: list) -> dict:
+def measure(drivers: dict, bases: dict, query: str, samples: int, loads: list, tabs: list[str]) -> dict:
     """Samples of every (version, role, kind, tab), versions in turn within each round; the load average
     is noted in `loads` after the first round, in the middle and at the end."""
     found: dict[tuple, list[dict]] = {}
-    order = list(TABS)
+    order = list(tabs)
     for round_ in range(samples + 1):  # round 0 warms the server and the browser's cache: not counted
         for (version, role), driver in drivers.items():
             base = bases[version]
@@ -231,7 +251,7 @@ def table(found: dict, versions: list[str]) -> str:
              "|---|---|---|" + "---:|---:|---:|" * len(versions)]  # fmt: skip
     for kind in ("tab switch", "fresh load"):
         for role in ("admin", "manager"):
-            for slug in TABS:
+            for slug in tabs_of(found):
                 cells = []
                 for version in versions:
                     results = found[(version, role, kind, slug)]
@@ -239,6 +259,10 @@ def table(found: dict, versions: list[str]) -> str:
                     cells.append(f"{median:.0f} | {p95:.0f} | {_range([r['requests'] for r in results])}")
                 lines.append(f"| {kind} | {role} | {slug} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def tabs_of(found: dict) -> list[str]:
+    return [slug for slug in TABS if any(key[3] == slug for key in found)]
 
 
 def _range(counts: list[int]) -> str:
@@ -263,16 +287,18 @@ def overall(found: dict, versions: list[str]) -> str:
 
 def main_thread_table(found: dict, versions: list[str]) -> str:
     """Tab switches: medians of what the main thread did, per tab and role."""
-    head = " | ".join(f"{v} CPU | {v} script | {v} style + layout | {v} recalcs + layouts" for v in versions)
-    lines = [f"| role | tab | {head} |", "|---|---|" + "---:|---:|---:|---:|" * len(versions)]
+    head = " | ".join(
+        f"{v} CPU | {v} script | {v} style + layout | {v} recalcs + layouts | {v} browser CPU" for v in versions
+    )
+    lines = [f"| role | tab | {head} |", "|---|---|" + "---:|---:|---:|---:|---:|" * len(versions)]
     for role in ("admin", "manager"):
-        for slug in TABS:
+        for slug in tabs_of(found):
             cells = []
             for version in versions:
                 results = found[(version, role, "tab switch", slug)]
-                median = {key: statistics.median(r[key] for r in results) for key in MAIN_THREAD.values()}
+                median = {key: statistics.median(r[key] for r in results) for key in (*MAIN_THREAD.values(), "browser")}
                 cells.append(f"{median['cpu']:.0f} | {median['script']:.0f} | {median['style'] + median['layout']:.0f}"
-                             f" | {median['recalcs'] + median['layouts']:.0f}")  # fmt: skip
+                             f" | {median['recalcs'] + median['layouts']:.0f} | {median['browser']:.0f}")  # fmt: skip
             lines.append(f"| {role} | {slug} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -300,7 +326,7 @@ Load average (1/5/15 min) after the first round, in the middle and at the end: {
 {table(found, names)}
 
 Tab switches, the page's main thread from the click until ready (medians; ms of its CPU time, and how many
-times it worked out styles and layout):
+times it worked out styles and layout), and the CPU ms of all Chromium's processes meanwhile:
 
 {main_thread_table(found, names)}
 <!-- /browser -->"""
@@ -346,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
                 for role, person in accounts.items():
                     drivers[(name, role)] = chromium(Path(scratch) / f"chromium-{name}-{role}")
                     sign_in(drivers[(name, role)], bases[name], person["email"])
-            found = measure(drivers, bases, query, args.samples, loads)
+            found = measure(drivers, bases, query, args.samples, loads, args.tabs.split(","))
         finally:
             for driver in drivers.values():
                 driver.quit()

@@ -50,13 +50,20 @@ WATCHER = r"""
     if (stubs > 0 || [...loading].some((element) => element.offsetParent !== null)) return false;
     return !!grid.querySelector(".ag-row .ag-cell, .ag-overlay-no-rows-wrapper, .ag-overlay-no-rows-center");
   }
+  let grids = {layout: null, paths: null, ids: []};
   function layoutGrids(state) {
-    // the AG Grids of Dash's layout by id: those in the page alone could be none yet (above)
-    const paths = (state.paths && state.paths.strs) || {};
-    return Object.entries(paths).filter(([, at]) => {
-      const node = at.reduce((part, key) => part && part[key], state.layout);
-      return node && node.namespace === "dash_ag_grid" && node.type === "AgGrid";
-    }).map(([id]) => id);
+    // the AG Grids of Dash's layout by id: those in the page alone could be none yet (above). Looked for
+    // again only when the layout changes: walking every component's path at each check was most of the
+    // check's own main-thread time, counted in what browser.py measures
+    if (state.layout !== grids.layout || state.paths !== grids.paths) {
+      const paths = (state.paths && state.paths.strs) || {};
+      const ids = Object.entries(paths).filter(([, at]) => {
+        const node = at.reduce((part, key) => part && part[key], state.layout);
+        return node && node.namespace === "dash_ag_grid" && node.type === "AgGrid";
+      }).map(([id]) => id);
+      grids = {layout: state.layout, paths: state.paths, ids};
+    }
+    return grids.ids;
   }
   function ready(path) {
     if (location.pathname !== path || !window.store) return false;

@@ -145,6 +145,41 @@ def test_a_chart_below_the_fold_is_drawn_once_its_card_is_in_view(browser, live_
     assert csp_violations(browser) == []
 
 
+RUNNING = """
+return document.getAnimations().filter((a) => a.playState === "running")
+    .map((a) => { const t = a.effect && a.effect.target; return t ? (t.id || t.className) : "?"; });
+"""
+COPY_TURNS = """
+const copy = document.body.appendChild(arguments[0].cloneNode(true));
+const name = getComputedStyle(copy).animationName;
+copy.remove();
+return name;
+"""
+
+
+def test_a_page_at_rest_animates_nothing_out_of_sight(browser, live_server):
+    """Once Analytics has answered, nothing on the page animates: the heat map's place below the fold says
+    "Loading…" beside a spinner that stands still until the place is in view (Chromium turned it on the page's
+    main thread, a frame at a time, for as long as the page was open), and the tabs' pills change colour at once
+    instead of fading (colours, too, are animated on the main thread) when a tab is clicked."""
+    sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
+    drawn(browser, ids.ANALYTICS_AGENT_CHART)
+    place = ids.chart_place(ids.ANALYTICS_HEATMAP)
+    wait(browser).until(lambda b: b.find_element(By.ID, place).get_attribute("data-in-view") == "away")
+    settled(browser)
+    assert "Loading…" in text_of(browser, place)
+    assert browser.execute_script(RUNNING) == []
+    spinner = browser.find_element(By.CSS_SELECTOR, f"#{place} .spinner-border")
+    assert spinner.value_of_css_property("animation-name") == "none"
+    # the same spinner anywhere else turns, as Bootstrap draws it
+    assert browser.execute_script(COPY_TURNS, spinner) == "spinner-border"
+
+    browser.find_element(By.ID, ids.NAV_LINKS["dashboard"]).click()
+    assert not [t for t in browser.execute_script(RUNNING) if "nav-link" in t]
+    nav = browser.find_element(By.ID, ids.NAV_LINKS["analytics"])
+    assert nav.value_of_css_property("transition-duration") == "0s"
+
+
 def test_a_manager_tours_the_tabs_without_a_mode_bar(browser, live_server):
     sign_in(browser, live_server, "manager")
     drawn(browser, "dashboard-top-teams")
