@@ -61,6 +61,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tz", default="America/New_York")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--tabs", help="comma-separated tabs to measure [default: every tab]")
     return parser.parse_args(argv)
 
 
@@ -199,11 +200,11 @@ def quantiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), statistics.quantiles(ordered, n=20, method="inclusive")[18]
 
 
-def measure(drivers: dict, bases: dict, query: str, samples: int, loads: list) -> dict:
+def measure(drivers: dict, bases: dict, query: str, samples: int, loads: list, tabs: list[str]) -> dict:
     """Samples of every (version, role, kind, tab), versions in turn within each round; the load average
     is noted in `loads` after the first round, in the middle and at the end."""
     found: dict[tuple, list[dict]] = {}
-    order = list(TABS)
+    order = list(tabs)
     for round_ in range(samples + 1):  # round 0 warms the server and the browser's cache: not counted
         for (version, role), driver in drivers.items():
             base = bases[version]
@@ -211,8 +212,9 @@ def measure(drivers: dict, bases: dict, query: str, samples: int, loads: list) -
                 result = fresh_load(driver, f"{base}{TABS[slug]}{query}")
                 if round_:
                     found.setdefault((version, role, "fresh load", slug), []).append(result)
-            fresh_load(driver, f"{base}{TABS[order[-1]]}{query}")
-            for slug in order:  # from the last tab: every switch lands on a tab other than the one shown
+            # from the last tab (or, with one tab, the Dashboard): every switch lands on a tab other than the one shown
+            fresh_load(driver, f"{base}{TABS[order[-1] if len(order) > 1 else 'dashboard']}{query}")
+            for slug in order:
                 result = switch_tab(driver, slug)
                 if round_:
                     found.setdefault((version, role, "tab switch", slug), []).append(result)
@@ -226,12 +228,17 @@ def measure(drivers: dict, bases: dict, query: str, samples: int, loads: list) -
 # --- Report ----------------------------------------------------------------------------------------
 
 
+def measured(found: dict) -> list[str]:
+    """The tabs measured, in the shell's order."""
+    return [slug for slug in TABS if any(key[3] == slug for key in found)]
+
+
 def table(found: dict, versions: list[str]) -> str:
     lines = ["| kind | role | tab | " + " | ".join(f"{v} median | {v} p95 | {v} requests" for v in versions) + " |",
              "|---|---|---|" + "---:|---:|---:|" * len(versions)]  # fmt: skip
     for kind in ("tab switch", "fresh load"):
         for role in ("admin", "manager"):
-            for slug in TABS:
+            for slug in measured(found):
                 cells = []
                 for version in versions:
                     results = found[(version, role, kind, slug)]
@@ -266,7 +273,7 @@ def main_thread_table(found: dict, versions: list[str]) -> str:
     head = " | ".join(f"{v} CPU | {v} script | {v} style + layout | {v} recalcs + layouts" for v in versions)
     lines = [f"| role | tab | {head} |", "|---|---|" + "---:|---:|---:|---:|" * len(versions)]
     for role in ("admin", "manager"):
-        for slug in TABS:
+        for slug in measured(found):
             cells = []
             for version in versions:
                 results = found[(version, role, "tab switch", slug)]
@@ -325,6 +332,9 @@ def git_commit(checkout: Path) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_arguments(argv)
+    tabs = args.tabs.split(",") if args.tabs else list(TABS)
+    if unknown := set(tabs) - set(TABS):
+        raise SystemExit(f"--tabs: no tab {', '.join(sorted(unknown))} (the tabs: {', '.join(TABS)})")
     data = args.data.resolve()
     _first, last = data_days(data)
     args.end = args.end or (dt.date.fromisoformat(last) - dt.timedelta(days=1)).isoformat()
@@ -346,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
                 for role, person in accounts.items():
                     drivers[(name, role)] = chromium(Path(scratch) / f"chromium-{name}-{role}")
                     sign_in(drivers[(name, role)], bases[name], person["email"])
-            found = measure(drivers, bases, query, args.samples, loads)
+            found = measure(drivers, bases, query, args.samples, loads, tabs)
         finally:
             for driver in drivers.values():
                 driver.quit()
