@@ -28,7 +28,7 @@ LEAGUE_COLUMNS = [
      "headerTooltip": DEFINITIONS["habitual"]},
     {"field": "stickiness", "headerName": "Stickiness", "type": "rightAligned", "minWidth": 115,
      "valueFormatter": {"function": "params.data.stickiness_text"}, "headerTooltip": DEFINITIONS["stickiness"]},
-    {"field": "cost_per_active", "headerName": "Cost per active person", "type": "rightAligned",
+    {"field": "cost_per_active", "headerName": "Cost per active person", "type": "rightAligned", "minWidth": 150,
      "valueFormatter": {"function": "params.data.cost_per_active_text"},
      "headerTooltip": DEFINITIONS["cost_per_active_usd"]},
 ]  # fmt: skip
@@ -82,9 +82,12 @@ def grid(grid_id: str, columns: list[dict], empty: str, height: int, blocks: boo
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
-        # headers wrap between words rather than cut short (a half-width card at 1280 px, a phone)
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110, "wrapHeaderText": True,
-                       "autoHeaderHeight": True},  # fmt: skip
+        # headers wrap between words rather than cut short (a half-width card at 1280 px, a phone), to two lines at
+        # most (the minimum widths see to it), which fit AG Grid's own header height: measuring each header's
+        # height (autoHeaderHeight) at each width change forced a style pass per header cell. The columns flex to
+        # the grid's width (as sizing them to fit did, without measuring the grid again at each change).
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110, "flex": 1,
+                       "wrapHeaderText": True},  # fmt: skip
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 20,  # one of the page sizes AG Grid offers (20, 50, 100)
@@ -92,7 +95,6 @@ def grid(grid_id: str, columns: list[dict], empty: str, height: int, blocks: boo
             **(BLOCKS if blocks else {}),
             **grid_overlays(empty),
         },  # fmt: skip
-        columnSize="responsiveSizeToFit",
         style={"height": f"{height}px"},
         className="ag-theme-quartz",
         **rows,
