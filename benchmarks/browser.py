@@ -231,8 +231,9 @@ def measure(drivers: dict, bases: dict, query: str, samples: int, loads: list, t
                 result = fresh_load(driver, f"{base}{TABS[slug]}{query}")
                 if round_:
                     found.setdefault((version, role, "fresh load", slug), []).append(result)
-            fresh_load(driver, f"{base}{TABS[order[-1]]}{query}")
-            for slug in order:  # from the last tab: every switch lands on a tab other than the one shown
+            shown = order[-1] if len(order) > 1 else next(slug for slug in TABS if slug != order[0])
+            fresh_load(driver, f"{base}{TABS[shown]}{query}")
+            for slug in order:  # from another tab: every switch lands on a tab other than the one shown
                 result = switch_tab(driver, slug)
                 if round_:
                     found.setdefault((version, role, "tab switch", slug), []).append(result)

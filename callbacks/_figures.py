@@ -9,6 +9,7 @@ instead (`tests/figures.py`: Plotly must read it back unchanged), so a misspelt 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import textwrap
 from functools import cache
 
@@ -156,3 +157,44 @@ def unfinished_note(x: object, y: float, grain: str, yref: str = "y") -> dict:
     """The label above the unfinished bucket: "today so far", "this week so far"."""
     return {"text": UNFINISHED[grain], "x": x, "y": y, "xref": "x", "yref": yref, "showarrow": False,
             "yanchor": "bottom", "yshift": 4, "font": {"size": 11, "color": MUTED}}  # fmt: skip
+
+
+# --- Margins that already fit: no second drawing -------------------------------------------------------
+# The house template (plotly_white) has automargin on for both axes: when a tick label, an axis title, a legend
+# or a colour bar needs more room than the figure's margins give, Plotly grows the margins and draws the whole
+# chart a second time (measured: about 40 % of a small chart's drawing). Margins that already fit leave it
+# nothing to grow. Automargin stays on, so a label wider than these estimates still fits (then drawn twice).
+# Widths are those of the house font at 12 px where it is widest of the common system fonts (DejaVu Sans):
+# other fonts leave a few pixels to spare.
+
+LABEL_PAD = 14  # between a y axis and the right end of its tick labels, as Plotly draws them
+X_TITLED = 53  # bottom margin for an x axis with tick labels and a title
+Y_TITLED = 38  # left margin for a y axis with a title, besides its tick labels' width
+_CHAR_WIDTHS = ((3.4, "ijl'IJ"), (3.9, " ,.:;/\\|"), (4.8, "ft()[]-!r"), (6.5, "sz?c*_`L\""), (7.1, "kFvxy"),
+                (7.4, "aeoTYP"), (7.7, "0123456789$bdghnpquSE{}"), (8.4, "KAVXZBRC"), (9.5, "UNHDG&OQw"),
+                (10.4, "#+<=>^~M"), (12.0, "%mW@"))  # fmt: skip
+_WIDTH = {char: width for width, chars in _CHAR_WIDTHS for char in chars}
+
+
+def text_width(text: str) -> float:
+    """About how wide `text` is drawn in the house font (12 px); a character not in the table counts as wide."""
+    return sum(_WIDTH.get(char, 12.0) for char in text)
+
+
+def label_margin(labels: list[str]) -> int:
+    """A left margin that fits a category axis's labels."""
+    return round(max((text_width(label) for label in labels), default=0) + LABEL_PAD)
+
+
+def count_margin(largest: float) -> int:
+    """A left margin that fits a titled count axis (`count_ticks`) up to `largest`: its widest tick label is
+    about the largest value written short (20k, 1.5M) or whole (1,500)."""
+    if count_ticks(largest)["tickformat"] == "~s":
+        exponent = min(max(int(math.log10(largest)) // 3, 1), 4)
+        whole, unit = int(largest / 1000**exponent), "kMGT"[exponent - 1]
+        # 1.5M's axis may have 800k on it: the widest is either
+        widest = max(text_width(f"{whole}.9{unit}" if whole < 10 else f"{whole}{unit}"),
+                     text_width(f"999{'kMGT'[exponent - 2]}") if exponent > 1 else 0)  # fmt: skip
+    else:
+        widest = text_width(f"{round(largest):,}")
+    return max(round(widest) + Y_TITLED, HOUSE_LAYOUT["margin"]["l"])

@@ -17,10 +17,13 @@ from callbacks._figures import (
     GREEN,
     MUTED,
     USERS_COLOUR,
+    X_TITLED,
     Figure,
     count_axis,
+    count_margin,
     date_axis,
     figure,
+    label_margin,
     message_figure,
     title,
 )
@@ -37,6 +40,8 @@ from reports.safe import spreadsheet_safe
 
 STAGES = {"with_access": "With access", "tried": "Tried", "active": "Active", "habitual": "Habitual", "power": "Power"}
 HEIGHT = 260
+LEGEND_BELOW = 71  # bottom margin for the house legend under a chart of this height (callbacks/_figures.py says why)
+COLOUR_BAR = 112  # right margin for a colour bar of shares with its title, at a half-width card
 NOBODY = "Nobody in your scope had access in this period"
 
 
@@ -50,7 +55,8 @@ def funnel_figure(row: dict) -> Figure:
         "hovertemplate": "%{y}: %{x:,} people<extra></extra>",
     }  # fmt: skip
     return figure([bars], HEIGHT, hovermode="closest", showlegend=False, xaxis=count_axis(counts[0], "People"),
-                  yaxis={"autorange": "reversed", "type": "category"})  # fmt: skip
+                  yaxis={"autorange": "reversed", "type": "category"},
+                  margin={"l": label_margin(list(STAGES.values())), "b": X_TITLED})  # fmt: skip
 
 
 def update_funnel(query: dict | None) -> Figure:
@@ -72,7 +78,9 @@ def active_figure(curves: pl.DataFrame) -> Figure:
         for name, label, colour, width in (("mau", "Monthly (28 days)", MUTED, 2), ("wau", "Weekly (7 days)",
                                            AGENT_COLOUR, 2), ("dau", "Daily", USERS_COLOUR, 3))
     ]  # fmt: skip
-    return figure(lines, HEIGHT, xaxis=date_axis(), yaxis=count_axis(curves["mau"].max(), "Active people"))
+    largest = curves["mau"].max()
+    return figure(lines, HEIGHT, xaxis=date_axis(), yaxis=count_axis(largest, "Active people"),
+                  margin={"l": count_margin(largest), "b": LEGEND_BELOW})  # fmt: skip
 
 
 def update_active(query: dict | None) -> tuple:
@@ -104,7 +112,8 @@ def cohort_figure(frame: pl.DataFrame) -> Figure:
         "hovertemplate": "%{y}, month %{x}: %{text} active<extra></extra>",
     }  # fmt: skip
     return figure([heat], HEIGHT, hovermode="closest", xaxis={"title": title("Months since the first"),
-                  "type": "category"}, yaxis={"autorange": "reversed", "type": "category"})  # fmt: skip
+                  "type": "category"}, yaxis={"autorange": "reversed", "type": "category"},
+                  margin={"l": label_margin(labels), "r": COLOUR_BAR, "b": X_TITLED})  # fmt: skip
 
 
 def update_cohorts(query: dict | None) -> Figure:
@@ -153,8 +162,8 @@ def agents_figure(frame: pl.DataFrame) -> Figure:
     }  # fmt: skip
     slots = {"range": [top.height - 0.5 - max(top.height, 5), top.height - 0.5], "type": "category"}
     xaxis = {"title": title("Share of active people"), "tickformat": ".0%", "range": [0, 1]}
-    return figure([bars], HEIGHT, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8}, xaxis=xaxis,
-                  yaxis=slots)  # fmt: skip
+    return figure([bars], HEIGHT, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8, "b": X_TITLED},
+                  xaxis=xaxis, yaxis=slots)  # fmt: skip
 
 
 def update_agents(query: dict | None) -> Figure:
@@ -209,8 +218,9 @@ def uptake_figure(curve: pl.DataFrame) -> Figure:
         "customdata": curve["day_number"].to_list(),
         "hovertemplate": "%{x}, day %{customdata}: %{y:,} people<extra></extra>",
     }  # fmt: skip
-    return figure([line], HEIGHT, showlegend=False, xaxis=date_axis(),
-                  yaxis=count_axis(curve["users"].max(), "People who have used it"))  # fmt: skip
+    largest = curve["users"].max()
+    yaxis = count_axis(largest, "People who have used it")
+    return figure([line], HEIGHT, showlegend=False, xaxis=date_axis(), yaxis=yaxis, margin={"l": count_margin(largest)})
 
 
 def picked(query: dict | None) -> tuple:

@@ -22,11 +22,14 @@ from callbacks._figures import (
     PALETTE,
     TEAM_COLOUR,
     UNFINISHED,
+    X_TITLED,
     Figure,
+    count_margin,
     count_ticks,
     date_axis,
     figure,
     hatched,
+    label_margin,
     message_figure,
     title,
     unfinished_bucket,
@@ -46,6 +49,7 @@ BAR_SLOTS = 6
 NARROW = 38  # characters per line of a message in a third-width chart
 CHART_HEIGHT = 340
 HEATMAP_HEIGHT = 300
+COLOUR_BAR = 100  # right margin for the heat map's colour bar of counts, at full width (callbacks/_figures.py says why)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DASH = "–"
 # Above this luminance black text has at least 4.5:1 on a cell, below it white has (they meet at 0.179).
@@ -64,7 +68,7 @@ AGENT_COLUMNS = [
     {"field": "label", "headerName": "Agent", "flex": 2, "minWidth": 170, "tooltipField": "label"},
     _number("interactions", "Interactions", sort="desc", minWidth=118),
     _number("active_users", "Active users"),
-    _number("per_user", "Per active user", headerTooltip="Interactions per active user"),
+    _number("per_user", "Per active user", headerTooltip="Interactions per active user", minWidth=96),
     _number("error_rate", "Error rate"),
     _number("latency", "Avg latency"),
     _number("tokens", "Tokens", tooltipField="tokens_detail", headerTooltip="Input + output tokens"),
@@ -88,12 +92,13 @@ def grid(grid_id: str, columns: list[dict], rows: list[dict]) -> dag.AgGrid:
         id=grid_id,
         columnDefs=columns,
         rowData=rows,
-        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "wrapHeaderText": True,
-                       "autoHeaderHeight": True},
+        # Headers wrap to two lines at most (the minimum widths see to it), which fit AG Grid's own header
+        # height: measuring each header's height (autoHeaderHeight) again at each width change forced a style
+        # pass per header cell. The columns flex to the grid's width, so no sizing to fit either.
+        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "wrapHeaderText": True},
         dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, "theme": GRID_THEME,
                          **grid_overlays(f"{NO_INTERACTIONS}.")},
         getRowId="params.data.key",
-        columnSize="responsiveSizeToFit",
         # Enter on a row filters the tab to it, as a click on its bar does: the keyboard's way (assets/a11y.js).
         eventListeners={"cellKeyDown": ["filterOnEnter(params, setEventData)"]},
         style={"height": f"{CHART_HEIGHT}px"},
@@ -115,9 +120,11 @@ def _bar_slots(count: int) -> dict:
 
 
 def _bar_chart(bars: dict, xaxis: dict, count: int) -> Figure:
-    """One horizontal bar trace (`count` bars) in a chart of this tab: hover on the bar, no legend."""
-    return figure([bars], CHART_HEIGHT, hovermode="closest", showlegend=False, margin={"t": 28, "l": 8},
-                  xaxis=xaxis, yaxis=_bar_slots(count))  # fmt: skip
+    """One horizontal bar trace (`count` bars) in a chart of this tab: hover on the bar, no legend; margins that
+    fit its labels (callbacks/_figures.py `label_margin`)."""
+    margin = {"t": 28, "l": label_margin([f"{label} " for label in bars["y"]]), "b": X_TITLED}  # the ticksuffix
+    return figure([bars], CHART_HEIGHT, hovermode="closest", showlegend=False, margin=margin, xaxis=xaxis,
+                  yaxis=_bar_slots(count))  # fmt: skip
 
 
 def _or_dash(value: float | None, text) -> str:
@@ -338,7 +345,7 @@ def over_time_figure(frame: pl.DataFrame, grain: str, period: Period, today: dt.
         yaxis={"title": title("Interactions"), "rangemode": "tozero", **count_ticks(_tallest_bucket(frame))},
         # at the figure's foot, under the axis title (in the plot's own units it ran into "Day")
         legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "traceorder": "normal"},
-        margin={"b": 84},
+        margin={"b": 84, "l": count_margin(_tallest_bucket(frame))},
         meta={"filter": "series"},  # its legend entries are the keyboard's way to filter (assets/charts.js)
         **({"annotations": notes} if notes else {}),
     )
@@ -417,7 +424,7 @@ def heatmap_figure(frame: pl.DataFrame, tz: str) -> Figure:
         hovermode="closest",
         xaxis={"title": title(f"Hour of day ({tz})"), "showgrid": False, "type": "category"},
         yaxis={"autorange": "reversed", "showgrid": False, "type": "category"},
-        margin={"t": 28, "l": 48},
+        margin={"t": 28, "l": 48, "b": X_TITLED, "r": COLOUR_BAR},
     )
 
 

@@ -63,6 +63,7 @@ RECLAIM_COLUMNS = [
 
 
 GRID_HEIGHT = 260
+HEADER_LINE, HEADER_PAD = 16, 12  # a header's line of text, and above and below it (AG Grid's quartz theme)
 RECLAIM_HEIGHT = 420
 # A grid's rows a block at a time from the server (AG Grid's infinite row model, as on the Users tab), sorted and
 # filtered there (callbacks/adoption.py `update_reclaim_rows`): thousands of idle seats sent whole made the tab's
@@ -76,19 +77,23 @@ BLOCKS = {
 
 
 def grid(grid_id: str, columns: list[dict], empty: str, height: int, blocks: bool = False,
-         rows: list[dict] | None = None) -> dag.AgGrid:
-    """A paged grid: its rows given whole (`rows`), or (`blocks`) asked of the server a block at a time."""
+         rows: list[dict] | None = None, header_lines: int = 2) -> dag.AgGrid:
+    """A paged grid: its rows given whole (`rows`), or (`blocks`) asked of the server a block at a time; its
+    headers `header_lines` high."""
     rows = {"rowModelType": "infinite", "getRowId": "params.data.user_id"} if blocks else {"rowData": rows or []}
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
-        # headers wrap between words rather than cut short (a half-width card at 1280 px, a phone)
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110, "wrapHeaderText": True,
-                       "autoHeaderHeight": True},  # fmt: skip
+        # headers wrap between words rather than cut short (a half-width card at 1280 px, a phone), in a header as
+        # high as `header_lines` need (two fit AG Grid's own): measuring each header's height (autoHeaderHeight)
+        # at each width change forced a style pass per header cell
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110,
+                       "wrapHeaderText": True},  # fmt: skip
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 20,  # one of the page sizes AG Grid offers (20, 50, 100)
             "animateRows": False,
+            **({"headerHeight": HEADER_LINE * header_lines + HEADER_PAD} if header_lines > 2 else {}),
             **(BLOCKS if blocks else {}),
             **grid_overlays(empty),
         },  # fmt: skip
@@ -206,7 +211,7 @@ def adoption_section(query: dict) -> html.Section:
                                     chart=ids.ADOPTION_COHORTS), lg=6),
                     dbc.Col(section("Team league table",
                                     [loading_table(grid(ids.ADOPTION_LEAGUE, LEAGUE_COLUMNS, "No team in your scope.",
-                                                         260)),
+                                                         260, header_lines=3)),  # "Cost per active person"
                                      _definitions(("stickiness", "cost_per_active_usd"))],
                                     _about("Teams ranked by adoption, stickiness and cost per active person",
                                            "adoption-league-info", "the team league table", "active", "habitual",

@@ -10,6 +10,7 @@ import polars as pl
 from dash import no_update
 
 from callbacks import adoption
+from callbacks._figures import count_margin
 from data import schema
 from tests.figures import as_figure
 
@@ -141,3 +142,14 @@ def test_an_agents_uptake_and_its_first_users(signed_in):
 def test_a_chosen_agent_goes_into_the_url():
     assert adoption.update_uptake_search("a_code", "?start=2026-03-02") == "?start=2026-03-02&uptake=a_code"
     assert adoption.update_uptake_search(None, "?start=2026-03-02") is no_update
+
+
+def test_the_charts_margins_already_fit_their_labels():
+    """Margins that fit, so Plotly's automargin has nothing to grow and draws a chart once (callbacks/_figures.py).
+    "With access": W 12 + i 3.4 + t 4.8 + h 7.7 + space 3.9 + a 7.4 + c 6.5 + c 6.5 + e 7.4 + s 6.5 + s 6.5 =
+    72.6 px, and 14 between the labels and the axis; an x axis with a title takes 53 px below."""
+    funnel = adoption.funnel_figure({"with_access": 7, "tried": 4, "active": 4, "habitual": 0, "power": 0})
+    assert funnel["layout"]["margin"] == {"l": 87, "b": 53}
+    assert count_margin(23_000) == 60  # "23k" 7.7 + 7.7 + 7.1 = 22.5 px, and 38 for the axis title
+    assert count_margin(1_500) == 73  # "1,500" 4 × 7.7 + 3.9 = 34.7 px, and 38
+    assert count_margin(5) == 48  # a digit: the house margin is room enough
