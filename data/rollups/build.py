@@ -322,9 +322,10 @@ def _update_totals(folder: Path, added: dict[str, pl.DataFrame]) -> int:
     its old rows cut before them and continued with them; else built from every month again."""
     path, first = folder / f"{TOTALS}.parquet", _month_number(min(added))
     found = [_month_number(month) for month, frame in added.items() if frame.height]
-    old = pl.read_parquet(path) if path.exists() else None
-    ends = old is not None and old.height and (old["month0"][0], old["month0"][0] + old["days"].list.len()[0] - 1)
-    if not found or not ends or not ends[0] < first >= ends[1]:  # an earlier month, or months gone
+    old = pl.scan_parquet(path) if path.exists() else None
+    last = (pl.col("month0") + pl.col("days").list.len() - 1).alias("last")
+    ends = old.head(1).select("month0", last).collect().rows() if old is not None else []
+    if not found or not ends or not ends[0][0] < first >= ends[0][1]:  # an earlier month, or months gone
         return _build_totals(folder)
     codes = pl.read_parquet(folder / f"{CODES}.parquet")
     return _write_totals(user_totals(pl.concat(added.values()).lazy(), codes, old, first), path)

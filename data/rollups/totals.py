@@ -38,7 +38,7 @@ _PER_DAY = ("running_interactions", "running_cost_usd", "day_last_ts")
 def user_totals(
     user_day: pl.LazyFrame,
     codes: pl.DataFrame,
-    old: pl.DataFrame | None = None,
+    old: pl.LazyFrame | None = None,
     first: int = 0,
     batch_rows: int = BATCH_ROWS,
 ) -> Iterator[pl.DataFrame]:
@@ -58,9 +58,9 @@ def user_totals(
     teams, agents = pl.Series("team_id", teams, pl.String), pl.Series("agent_id", [*agents, None], pl.String)
     month0, start, last, kept = low, 0, high, None
     if old is not None:  # the months from `first` on made again, at their place in the old lists
-        month0, start = old["month0"][0], first - old["month0"][0]
-        last = max(month0 + old["days"].list.len()[0] - 1, high if high is not None else first)
-        kept = _kept(old, start, codes)
+        month0, length = old.head(1).select("month0", pl.col("days").list.len()).collect().row(0)
+        start, last = first - month0, max(month0 + length - 1, high if high is not None else first)
+        kept = _kept(old, start, min(start, length), codes)
         teams, agents = pl.concat([teams, kept["team_id"]]), pl.concat([agents, kept["agent_id"]])
     months = last - month0 + 1
     teams = _ranks(teams, "team_id", nulls_last=True)
@@ -111,11 +111,10 @@ def _bounds(keys: pl.Series, low: int, high: int) -> tuple[int, int]:
     return at, keys.search_sorted(high, "right") - at
 
 
-def _kept(old: pl.DataFrame, start: int, codes: pl.DataFrame) -> pl.DataFrame:
-    """The old rows with days before month position `start` (0 the first; past their lists' end: months without
-    days between): their entries before it, how many days with activity (`n`, `wn`), the sums on the last of
-    them, and the last of them (`last_day`); the people with a code only."""
-    cut = min(start, old["days"].list.len()[0])
+def _kept(old: pl.LazyFrame, start: int, cut: int, codes: pl.DataFrame) -> pl.DataFrame:
+    """The old rows with days before month position `start` (0 the first; past their lists' end, `cut`: months
+    without days between): their entries before it, how many days with activity (`n`, `wn`), the sums on the
+    last of them, and the last of them (`last_day`); the people with a code only."""
     counted = {
         f"{prefix}n": pl.col(f"{name}_before").list.get(cut - 1) + pl.col(name).list.get(cut - 1).bitwise_count_ones()
         for prefix, name in zip(("", "w"), _MASKS, strict=True)
@@ -137,7 +136,7 @@ def _kept(old: pl.DataFrame, start: int, codes: pl.DataFrame) -> pl.DataFrame:
         **{name: pl.col(name).list.head(pl.col("n")) for name in _PER_DAY},
         interactions=pl.col("running_interactions").list.get(pl.col("n") - 1),
         cost_usd=pl.col("running_cost_usd").list.get(pl.col("n") - 1),
-    )  # fmt: skip
+    ).collect()  # fmt: skip
 
 
 def _key_ranges(keys: pl.Series, batch_rows: int) -> list[tuple[int, int]]:
@@ -215,21 +214,26 @@ def _continued(kept: pl.DataFrame, made: pl.DataFrame, start: int, months: int) 
     keys = pl.concat([kept["key"], made["key"]]).unique().sort().to_frame()
     both = keys.join(kept, on="key", how="left", maintain_order="left")
     both = both.join(made, on="key", how="left", maintain_order="left", suffix="_made")
-    zeros = pl.lit([0] * months, pl.List(pl.Int32))
 
-    def joined(name: str, kept_empty: pl.Expr, made_empty: pl.Expr) -> pl.Expr:
-        return pl.concat_list(pl.coalesce(name, kept_empty), pl.coalesce(f"{name}_made", made_empty)).alias(name)
+    def per_month(name: str, kept_empty: pl.Expr, made_empty: pl.Expr) -> pl.Expr:
+        # as fixed-size arrays: their concatenation costs a fifth of the lists'
+        ends = pl.coalesce(name, kept_empty).list.to_array(start), pl.coalesce(f"{name}_made", made_empty)
+        return pl.concat_arr(ends[0], ends[1].list.to_array(months)).arr.to_list().alias(name)
 
-    nothing = pl.lit(0, pl.Int32).repeat_by(start)
+    def per_day(name: str) -> pl.Expr:
+        nothing = pl.lit([], TOTALS_SCHEMA[name])
+        return pl.concat_list(pl.coalesce(name, nothing), pl.coalesce(f"{name}_made", nothing)).alias(name)
+
     return both.select(
         "key",
         pl.coalesce("first_ts", "first_ts_made"),  # a kept month comes first
         pl.coalesce("first_day", "first_day_made"),
         pl.coalesce("last_day_made", "last_day").alias("last_day"),
-        *(joined(name, nothing, zeros) for name in _MASKS),
-        *(joined(f"{name}_before", pl.col(counted).fill_null(0).repeat_by(start), pl.col(counted).repeat_by(months))
+        *(per_month(name, pl.lit(0, pl.Int32).repeat_by(start), pl.lit([0] * months, pl.List(pl.Int32)))
+          for name in _MASKS),
+        *(per_month(f"{name}_before", pl.col(counted).fill_null(0).repeat_by(start), pl.col(counted).repeat_by(months))
           for name, counted in zip(_MASKS, ("n", "wn"), strict=True)),
-        *(joined(name, pl.lit([], TOTALS_SCHEMA[name]), pl.lit([], TOTALS_SCHEMA[name])) for name in _PER_DAY),
+        *(per_day(name) for name in _PER_DAY),
     )  # fmt: skip
 
 
