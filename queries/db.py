@@ -47,7 +47,7 @@ IN_MEMORY = {
         "select start as day, team_id, agent_id, codes, month from user_sets_files where codes is not null "
         "order by day, team_id, agent_id"
     ),
-    # each person's history (data/rollups/sql/user_totals.sql): their rows over all agents, read unless a scope
+    # each person's history (data/rollups/totals.py): their rows over all agents, read unless a scope
     # names agents, and of their rows per agent what the most used agent reads (a third of their memory: at
     # 100M events 130 MB of 460; a scope that names agents reads those agents' rows from the file), in the
     # order of the codes: the Users tab's block of people finds theirs together

@@ -344,9 +344,9 @@ def test_user_totals_after_an_update_of_its_last_months_is_as_a_full_build(
     }
     full_build = rollup._build_totals  # the full builds compared with, in folders of their own, use it
 
-    def never_here(con: object, at: Path) -> int:
+    def never_here(at: Path) -> int:
         assert at != folder / "rollups", "built from every month"
-        return full_build(con, at)
+        return full_build(at)
 
     monkeypatch.setattr(rollup, "_build_totals", never_here)
     for step, changes in steps.items():

@@ -4,8 +4,9 @@ Each table is one Parquet file per local month (`rollups/<table>/month=YYYY-MM/p
 `user_codes` one file each), built by its SQL file `data/rollups/sql/<table>.sql`, in this order: `cube`, `hours`
 and `user_day` from the events (a month's events read once for the three, with their local days and hours:
 `local_events.sql`); `user_sets` (bitmaps of user codes; distinct users are the bit count of an OR, never added
-up) from `user_day`; `active_windows` from `user_sets`; `user_totals` from `user_day` (an update of
-its last months appends them). Their grains and columns: docs/architecture.md.
+up) from `user_day`; `active_windows` from `user_sets`; `user_totals` from `user_day`, as Polars columns
+(data/rollups/totals.py; an update of its last months continues its old rows with them). Their grains and
+columns: docs/architecture.md.
 
 The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
 touched inside the same write, under the same ingestion lock (data/ingest/commit.py), and creates them
@@ -41,12 +42,14 @@ from data.rollups.manifest import (
     SQL_DIR,
     TABLES,
     TOTALS,
+    TOTALS_SCHEMA,
     WINDOWS,
     parameters_of,
     read_manifest,
     rollup_view_sql,
     rollups_dir,
 )
+from data.rollups.totals import user_totals
 from data.schema import empty_select, events_view_sql, literal
 from queries.period import Period
 
@@ -166,7 +169,7 @@ def _build_all(
         rows = _write_days(con, staging, tz, months)[0]
         capacity = _build_sets(con, staging, _set_months(months), None, kept_from=target)
         rows[WINDOWS] = _build_windows(con, staging, list(months))
-        rows[TOTALS] = _build_totals(con, staging)
+        rows[TOTALS] = _build_totals(staging)
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -181,7 +184,7 @@ def _update(
     rows, added = _write_days(con, folder, tz, months, keep_other_days=True)
     capacity = _build_sets(con, folder, _set_months(months), capacity, kept_from=folder)
     rows[WINDOWS] = _build_windows(con, folder, list(months))
-    rows[TOTALS] = _update_totals(con, folder, added)
+    rows[TOTALS] = _update_totals(folder, added)
     return rows, capacity
 
 
@@ -306,34 +309,26 @@ def _next_month(month: str) -> str:
     return f"{year:04d}-{number + 1:02d}"
 
 
-def _build_totals(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
+def _build_totals(folder: Path) -> int:
     """`user_totals` from all of `user_day`'s files in `folder` (after the codes: its keys use them): each
     row holds a person's whole history, so a write to an earlier month writes them all again. Returns its rows."""
-    con.sql(f"create or replace view user_day as {rollup_view_sql(folder.parent, 'user_day', folder)}")
-    frame = _aggregate(con, TOTALS, {})
-    _write(frame, folder / f"{TOTALS}.parquet", TOTALS_ROW_GROUP_ROWS)
-    return frame.height
+    files = sorted((folder / "user_day").glob("month=*/part-0.parquet"))
+    days = user_totals(pl.scan_parquet(files, hive_partitioning=False), pl.read_parquet(folder / f"{CODES}.parquet"))
+    return _write_totals(days if files else [], folder / f"{TOTALS}.parquet")
 
 
-def _update_totals(con: duckdb.DuckDBPyConnection, folder: Path, added: dict[str, pl.DataFrame]) -> int:
+def _update_totals(folder: Path, added: dict[str, pl.DataFrame]) -> int:
     """`user_totals` after a write to these months (their whole `user_day` rows given): when they are its last,
-    its old rows cut before them and these appended (user_totals_append.sql); else built from every month again."""
+    its old rows cut before them and continued with them; else built from every month again."""
     path, first = folder / f"{TOTALS}.parquet", _month_number(min(added))
     found = [_month_number(month) for month, frame in added.items() if frame.height]
-    if path.exists():
-        con.sql(f"create or replace view old_totals as select * from read_parquet({literal(path)})")  # noqa: S608
-    ends = path.exists() and con.sql("select month0, month0 + len(days) - 1 from old_totals limit 1").fetchall()
+    old = pl.scan_parquet(path) if path.exists() else None
+    last = (pl.col("month0") + pl.col("days").list.len() - 1).alias("last")
+    ends = old.head(1).select("month0", last).collect().rows() if old is not None else []
     if not found or not ends or not ends[0][0] < first >= ends[0][1]:  # an earlier month, or months gone
-        return _build_totals(con, folder)
-    month0, last = ends[0]
-    params = {"month0": month0, "kept": first - month0, "months": max(*found, last) - month0 + 1}
-    con.register("new_days", pl.concat(added.values()))
-    try:
-        frame = _aggregate(con, "user_totals_append", params)
-    finally:
-        con.unregister("new_days")
-    _write(frame, path, TOTALS_ROW_GROUP_ROWS)
-    return frame.height
+        return _build_totals(folder)
+    codes = pl.read_parquet(folder / f"{CODES}.parquet")
+    return _write_totals(user_totals(pl.concat(added.values()).lazy(), codes, old, first), path)
 
 
 def _month_number(month: str) -> int:
@@ -371,6 +366,13 @@ def _write(frame: pl.DataFrame, path: Path, row_group_rows: int | None = None) -
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _write_totals(batches: Iterable[pl.DataFrame], path: Path) -> int:
+    """`user_totals`' file from its batches of rows (data/rollups/totals.py). Returns its rows."""
+    frame = pl.concat([pl.DataFrame(schema=TOTALS_SCHEMA), *batches])
+    _write(frame, path, TOTALS_ROW_GROUP_ROWS)
+    return frame.height
 
 
 def _swap_in(new: Path, current: Path) -> None:

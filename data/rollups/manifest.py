@@ -43,10 +43,30 @@ SETS = "user_sets"  # built from user_day: who was active per day, week and mont
 WINDOWS = "active_windows"  # built from user_sets: per day, team or agent, how many were active up to it (build.py)
 CODES = "user_codes"  # each person's bit in the sets (one file)
 CODES_SCHEMA = pl.Schema({"user_id": pl.String, "code": pl.Int32})
-TOTALS = "user_totals"  # built from user_day: one file, every person's history (build.py)
+TOTALS = "user_totals"  # built from user_day: one file, every person's history (totals.py)
+TOTALS_SCHEMA = pl.Schema(
+    {
+        "user_id": pl.String,
+        "code": pl.Int32,  # the person's in user_codes
+        "team_id": pl.String,
+        "agent_id": pl.String,
+        "moved": pl.Boolean,  # the person has rows in more than one team
+        "month0": pl.Int32,  # months since year 0 of the lists' first month
+        "first_ts": schema.UTC_TS,
+        "first_day": pl.Date,  # the local day of first_ts
+        "last_day": pl.Date,  # the last local day with activity
+        "days": pl.List(pl.Int32),  # per month: bit d - 1, day d had activity
+        "working_days": pl.List(pl.Int32),
+        "days_before": pl.List(pl.Int32),  # per month: days with activity before it
+        "working_days_before": pl.List(pl.Int32),
+        "running_interactions": pl.List(pl.Int64),  # per day with activity: so far
+        "running_cost_usd": pl.List(pl.Decimal(38, 6)),
+        "day_last_ts": pl.List(schema.UTC_TS),  # per day with activity: its last instant
+    }
+)
 ONE_FILE = (CODES, TOTALS)  # the tables kept in one file, `rollups/<table>.parquet`, not one per month
 MANIFEST = "manifest.json"
-SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql
+SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql (user_totals: totals.py)
 
 
 def rollups_dir(data_dir: Path) -> Path:
@@ -138,8 +158,9 @@ def stand_ins() -> dict[str, str]:
         events = pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date})
         con.execute(f"create view events as {empty_select(events)}")
         con.execute(f"create table {CODES} as {empty_select(CODES_SCHEMA)}")
-        for table in ("local_events", *TABLES, SETS, WINDOWS, TOTALS):  # each reads those before it
-            month = "" if table in ("local_events", TOTALS) else ", null::varchar as month"  # the files' hive column
+        con.execute(f"create table {TOTALS} as {empty_select(TOTALS_SCHEMA)}")  # built in Polars: totals.py
+        for table in ("local_events", *TABLES, SETS, WINDOWS):  # each reads those before it
+            month = "" if table == "local_events" else ", null::varchar as month"  # the files' hive column
             text = (SQL_DIR / f"{table}.sql").read_text()
             # any value will do (there are no rows): a date, but for the zone and the bitmaps' length
             values = {"tz": "UTC", "capacity": 64}

@@ -25,7 +25,7 @@ create or replace macro in_scope(team_id, agent_id, team_ids, agent_ids) as
 create or replace macro any_team_in_scope(team_ids) as
     team_ids::varchar[] is null or len(team_ids::varchar[]) > 0;
 
--- A row of user_totals (data/rollups/sql/user_totals.sql): how many of its days with activity are on or
+-- A row of user_totals (data/rollups/totals.py): how many of its days with activity are on or
 -- before day `d` of the month at position `m` of its lists (months since year 0 minus its `month0`: 0 before
 -- its first month, all of them after its last). The n-th entry of its lists per day with activity is the
 -- state on that day: a period's interactions are running_interactions[n at its end] - [n the day before its
