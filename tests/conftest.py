@@ -294,6 +294,9 @@ def _start_chromium(folder: Path):
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        # V8's optimising compilers (TurboFan, Maglev) off: a test's page lives seconds, too short for optimised code
+        # to repay its compiling; its scripts run the same in the interpreter and the baseline compiler.
+        "--js-flags=--no-opt --no-maglev",
         # Bootstrap scrolls smoothly unless motion is reduced: a click on an element out of view (WebDriver scrolls
         # to it first) would land where the element was before the scroll ends.
         "--force-prefers-reduced-motion",

@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.page_ready import scroll_to_every_place
-from tests.test_browser_access import WEEK, sign_in, text_of, wait
+from tests.test_browser_access import WEEK, navigate, sign_in, text_of, wait
 
 pytestmark = pytest.mark.browser
 
@@ -56,10 +56,10 @@ def settled(browser) -> bool:
 
 
 def open_tab(browser, base: str, slug: str) -> None:
-    """The tab's page for WEEK, drawn; loaded unless it is the page shown (where signing in landed)."""
+    """The tab's page for WEEK, drawn: gone to as its link goes, unless shown already (where signing in landed)."""
     path, drawn = TABS[slug]
     if browser.current_url != f"{base}{path}{WEEK}":
-        browser.get(f"{base}{path}{WEEK}")
+        navigate(browser, path + WEEK)
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, drawn) and settled(b))
     scroll_to_every_place(browser)  # the grids and charts below the fold too, for axe
     wait(browser).until(lambda b: settled(b) and b.execute_script(CHARTS_DRAWN))
@@ -167,8 +167,17 @@ def test_the_keyboard_reaches_every_control_with_a_visible_focus_ring(browser, l
     wait(browser).until(lambda b: "agents=" in b.current_url)
 
 
-def test_enter_opens_a_person_in_the_users_grid(browser, live_server):
+def test_the_frequency_classes_open_and_enter_opens_a_person_in_the_users_grid(browser, live_server):
+    """Both by keyboard on one load of the Users tab: the "Frequency classes" help from the search box, then Enter
+    on a focused cell of the grid opens that person."""
     sign_in(browser, live_server, "admin", "/telemetry/users" + WEEK)
+    search = wait(browser).until(lambda b: b.find_element(By.ID, "users-search"))
+    search.click()
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    assert browser.switch_to.active_element.get_attribute("id") == "users-frequency-help"
+    assert focus_ring(browser)
+    tip = wait(browser).until(lambda b: b.find_elements(By.ID, "users-frequency-tip"))
+    wait(browser).until(lambda b: "Daily" in tip[0].text)
     wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#users-grid .ag-row")) >= 7)
     browser.execute_script("dash_ag_grid.getApi('users-grid').setFocusedCell(0, 'name')")
     focused = wait(browser).until(lambda b: b.switch_to.active_element.get_attribute("col-id") == "name")
@@ -189,17 +198,6 @@ def test_enter_on_a_table_row_filters_analytics_as_a_click_on_its_bar_does(brows
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     wait(browser).until(lambda b: "agents=" in b.current_url)
     assert "Code Helper" in text_of(browser, "analytics-chips")
-
-
-def test_the_frequency_classes_open_from_the_keyboard(browser, live_server):
-    sign_in(browser, live_server, "admin", "/telemetry/users" + WEEK)
-    search = wait(browser).until(lambda b: b.find_element(By.ID, "users-search"))
-    search.click()
-    ActionChains(browser).send_keys(Keys.TAB).perform()
-    assert browser.switch_to.active_element.get_attribute("id") == "users-frequency-help"
-    assert focus_ring(browser)
-    tip = wait(browser).until(lambda b: b.find_elements(By.ID, "users-frequency-tip"))
-    wait(browser).until(lambda b: "Daily" in tip[0].text)
 
 
 def tab_to(browser, selector: str, limit: int = 120) -> str:

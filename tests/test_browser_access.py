@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from urllib.parse import urlsplit
 
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
@@ -59,6 +60,27 @@ def sign_in(browser, base: str, who: str, path: str = "/telemetry" + WEEK) -> No
         "httpOnly": cookie.http_only, "secure": cookie.secure, "sameSite": cookie.same_site or "Lax",
     })  # fmt: skip
     browser.get(base + path)
+
+
+# Another tab's page in the same document, as the tab links go there (dcc.Location's own event, then to the top):
+# a fresh load (browser.get) ran every script of the app again, about twice the CPU of this in Chromium.
+NAVIGATE = """
+const heading = document.querySelector('#_pages_content h1');
+window.history.pushState({}, '', arguments[0]);
+window.dispatchEvent(new CustomEvent('_dashprivate_pushstate'));
+window.scrollTo({top: 0, left: 0, behavior: 'instant'});
+return heading && heading.textContent;
+"""
+PAGE_HEADING = "const heading = document.querySelector('#_pages_content h1'); return heading && heading.textContent;"
+
+
+def navigate(browser, path: str) -> None:
+    """Go to another tab (`path`, with its query) within the page, as its link in the shell does, and wait until its
+    page has replaced the one shown. For tests of what a tab shows; a link's fresh load is tested in
+    tests/test_browser_links.py and tests/test_browser_requests.py."""
+    assert urlsplit(path).path != urlsplit(browser.current_url).path, f"{path}: the page shown (load it instead)"
+    left = browser.execute_script(NAVIGATE, path)
+    wait(browser).until(lambda b: b.execute_script(PAGE_HEADING) not in (None, left), f"{path} never replaced {left}")
 
 
 class UntilChanged(WebDriverWait):

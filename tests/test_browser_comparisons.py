@@ -13,7 +13,7 @@ from selenium.webdriver.common.keys import Keys
 from layouts import ids
 from queries.period import today_local
 from tests.page_ready import scroll_to
-from tests.test_browser_access import sign_in, text_of, wait
+from tests.test_browser_access import navigate, sign_in, text_of, wait
 
 pytestmark = pytest.mark.browser
 
@@ -112,7 +112,7 @@ def test_the_bucket_still_filling_is_marked_on_every_chart_over_time(browser, li
     sign_in(browser, live_server, "admin", f"/telemetry?start=2026-02-25&end={today}")  # weekly
     wait(browser).until(lambda b: chart_notes(b, "dashboard-trend") == ["this week so far"])
     wait(browser).until(lambda b: chart_notes(b, "dashboard-cost-daily") == ["this week so far"])
-    browser.get(f"{live_server}/telemetry/analytics?start=2026-02-25&end={today}")
+    navigate(browser, f"/telemetry/analytics?start=2026-02-25&end={today}")  # as the tab's link goes
     scroll_to(browser, ids.chart_place(ids.ANALYTICS_OVER_TIME))  # below the fold: drawn once in view
     wait(browser).until(lambda b: chart_notes(b, "analytics-over-time") == ["this week so far"])
     browser.get(f"{live_server}/telemetry/billing?start=2026-03-01&end={today}")

@@ -12,7 +12,7 @@ from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
 from tests.page_ready import scroll_to
-from tests.test_browser_access import WEEK, sign_in, text_of, wait
+from tests.test_browser_access import WEEK, navigate, sign_in, text_of, wait
 from tests.test_browser_analytics import bar, click
 
 pytestmark = pytest.mark.browser
@@ -84,7 +84,7 @@ def test_grids_separate_thousands_and_every_tab_writes_dates_alike(browser, live
     assert not [e for e in browser.get_log("browser") if "Blocked a string" in e["message"]]
     for path, graph in (("/telemetry", "dashboard-trend"), ("/telemetry/analytics", "analytics-over-time"),
                         ("/telemetry/billing", "billing-daily"), ("/telemetry", "dashboard-cost-daily")):  # fmt: skip
-        browser.get(live_server + path + WEEK)
+        navigate(browser, path + WEEK)  # from the tab before, as its link goes
         if graph == ids.ANALYTICS_OVER_TIME:  # below the fold: drawn once in view
             scroll_to(browser, ids.chart_place(graph))
         labels = wait(browser).until(lambda b, graph=graph: ticks(b, graph))

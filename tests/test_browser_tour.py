@@ -19,7 +19,7 @@ from data.demo import write_demo
 from data.demo.cast import DEMO_ADMIN_EMAIL, DEMO_MANAGER_EMAIL
 from tests.conftest import make_app, serving
 from tests.page_ready import scroll_to_every_place
-from tests.test_browser_access import sign_in, wait
+from tests.test_browser_access import navigate, sign_in, wait
 
 pytestmark = pytest.mark.browser
 
@@ -134,7 +134,7 @@ def test_every_tab_fits_every_width_in_light_and_dark(browser, demo_server, emai
     for slug, (path, drawn) in TABS.items():
         emulate(browser, 1280, "light")
         if browser.current_url != demo_server + path + PERIOD:
-            browser.get(demo_server + path + PERIOD)
+            navigate(browser, path + PERIOD)  # as the tab's link goes
         wait(browser).until(lambda b, drawn=drawn: b.find_elements(By.CSS_SELECTOR, drawn))
         scroll_to_every_place(browser)  # the grids and charts below the fold put in: every chart's look is checked
         for scheme, width in looks:
