@@ -24,9 +24,9 @@ def _one(statements: list[str], start: str) -> str:
 
 def test_every_statement_runs_on_the_cluster_and_parses(chdb) -> None:
     statements = cluster_statements("acme", TZ, "telemetry")
-    # the database, 5 functions, 7 tables unsharded (directory, meta, the people codes), events and 11 rollups local +
-    # Distributed, 11 views, and what was applied recorded
-    assert len(statements) == 1 + 5 + 7 + 2 * 12 + 11 + 1
+    # the database, 5 functions, 6 tables unsharded (directory, meta), events and 8 rollups local + Distributed, 8
+    # views, and what was applied recorded
+    assert len(statements) == 1 + 5 + 6 + 2 * 9 + 8 + 1
     engine = chdb
     for statement in statements:
         # the record is inserted on one node: telemetry_meta replicates it to every other

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
 
 from data.clickhouse.load import load  # noqa: E402
-from data.clickhouse.schema import CODED, ROLLUPS, init, rollup_select  # noqa: E402
+from data.clickhouse.schema import ROLLUPS, init, rollup_select  # noqa: E402
 from data.ingest.quarantine import QUARANTINE  # noqa: E402
 from tests import org  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
@@ -79,8 +79,6 @@ class Twins:
         for table in ROLLUPS:
             self.chdb.command(f"optimize table {self.database}.{table} final")
             people = " except users, finalizeAggregation(users) as people" if table in SETS else ""
-            if table in CODED:  # the bitmaps' members, the codes themselves
-                people = " except users, bitmapToArray(users) as people"
             kept, made = (
                 self.chdb.arrow(f"select *{people} from ({source}) order by all").to_pylist()  # noqa: S608
                 for source in (f"select * from {self.database}.{table}", rollup_select(table, self.database, "UTC"))  # noqa: S608

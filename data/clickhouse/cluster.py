@@ -40,10 +40,6 @@ def _table(statement: str, cluster: str) -> list[str]:
     if not found:
         raise ValueError(f"not a table of the expected form: {statement[:60]}")
     database, name, columns, engine, _, args, rest = found.groups()
-    if engine == "Join":  # no Replicated form: a copy per node (user_codes; its writes on a cluster: docs/scale.md)
-        return [
-            f"create table if not exists {database}.{name} on cluster {cluster}{columns}engine = Join({args}){rest}"
-        ]
     if name not in SHARDED:
         path = f"/clickhouse/tables/all/{database}/{name}"
         return [

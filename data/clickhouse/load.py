@@ -4,8 +4,7 @@ organization's ClickHouse database, in batches, idempotent (docs/clickhouse.md).
 Events go in by UTC date, as they are stored: a date's ids already in ClickHouse are dropped first (the
 Parquet writer's rule, data/ingest/storage.py), so loading a folder again, or a folder that overlaps one
 loaded before, inserts only what is missing and the materialized views never count an event twice. The
-directory is replaced whole, table by table, by an exchange with a freshly filled copy. The people of a batch
-without a code get one before it is inserted (data/clickhouse/codes.py).
+directory is replaced whole, table by table, by an exchange with a freshly filled copy.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from data import schema
-from data.clickhouse import ChdbConnection, ClickHouseError, codes, database_name
+from data.clickhouse import ChdbConnection, ClickHouseError, database_name
 from data.clickhouse.schema import bump_version, refuse_cluster
 
 BATCH_ROWS = 500_000  # events per insert: whole UTC dates are gathered until a batch holds at least this many
@@ -105,9 +104,7 @@ def load_events(connection: ChdbConnection, database: str, data_dir: Path, loade
 
     def flush() -> None:
         if pending:
-            rows = _arrow(pl.concat(pending))
-            codes.give(connection, name, rows)  # first: the views number the people by them
-            loaded.events += connection.insert_arrow(f"{name}.events", rows)
+            loaded.events += connection.insert_arrow(f"{name}.events", _arrow(pl.concat(pending)))
             loaded.batches += 1
             pending.clear()
 

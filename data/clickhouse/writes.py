@@ -10,8 +10,6 @@ validation and quarantine are data/ingest's, unchanged). docs/clickhouse.md, "Wr
   again from the events (the views never take a row back), each month at once (REPLACE PARTITION from a
   filled copy); a rollup of whole histories (`user_totals`) is made again whole from user_month, at once. The
   months still to make are kept in `telemetry_meta` until done, so a write after a failed correction finishes it.
-  Then the codes of the people left without events are forgotten (data/clickhouse/codes.py).
-- Codes: the people of a round without a code get one before its insert (data/clickhouse/codes.py).
 
 One writer at a time: the data folder's lock, as on the Parquet backend (a writer on another machine must not
 write the same organization meanwhile).
@@ -33,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data import schema
-from data.clickhouse import Connection, codes, database_name
+from data.clickhouse import Connection, database_name
 from data.clickhouse.load import replace_table
 from data.clickhouse.schema import MONTH_OF, ROLLUPS, WHOLE, bump_version, meta, rollup_select
 from data.ingest import commit
@@ -138,7 +136,6 @@ class ClickHouseStore:
             counts.append((rows.num_rows, 0 if ids is None else pc.sum(seen).as_py() or 0))
         rows = pa.concat_tables(new)
         if rows.num_rows:  # the writer's columns: large strings, which ClickHouse's Arrow reader takes
-            codes.give(self.connection, self.database, rows)  # first: the views number the people by them
             self.connection.insert_arrow(self._table("events"), rows)
         return counts
 
@@ -173,7 +170,9 @@ class ClickHouseStore:
 
     # --- purge -----------------------------------------------------------------------------------
 
-    def remove(self, selection: Selection, write: Write, dry_run: bool, started: Callable[[], None]) -> list[DatePurge]:
+    def remove(
+        self, selection: Selection, write: Write, dry_run: bool, started: Callable[[], None]
+    ) -> list[DatePurge]:
         """Count the selected events per UTC date; unless a dry run, delete them (lightweight DELETE) and mark the
         local months they were in for their rollups to be made again at the write's end."""
         where, params = selected(selection)
@@ -241,7 +240,6 @@ class ClickHouseStore:
                 rows[table] += counted["n"]
                 days += counted["days"] if table == "cube" else 0
                 self.connection.command(f"drop table {copy}")
-        codes.forget_gone(self.connection, self.database)  # once no month's bitmap holds them
         self._set_behind(set())
         return Build(months=len(months), days=days, rows=rows, seconds=time.perf_counter() - started)
 

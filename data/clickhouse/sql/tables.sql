@@ -64,13 +64,6 @@ create table if not exists $database.prices (
 engine = MergeTree
 order by (model, valid_from);
 
--- Each person's code, their number in the people bitmaps (people_days, people_weeks, people_months): given by the
--- writers before they insert a new person's first events (data/clickhouse/codes.py; clickhouse-init numbers the
--- people already there), read by the views with joinGet. A Join table: a hash table in memory, kept on disk; an id
--- inserted again keeps its first code (ANY), so giving codes again changes nothing. Codes from 1 (0: none).
-create table if not exists $database.user_codes (user_id String, code UInt32)
-engine = Join(ANY, LEFT, user_id);
-
 -- What clickhouse-init applied: the schema's format and the zone the rollups' local days are in.
 create table if not exists $database.telemetry_meta (key String, value String, at DateTime64(6, 'UTC') default now64(6))
 engine = ReplacingMergeTree(at)

@@ -1,5 +1,6 @@
--- Headline numbers for a period and scope: one row (as ../summary.sql). Active people: an OR of the people
--- bitmaps; the people the scope lists are those and the directory's people of the scope's teams with access.
+-- Headline numbers for a period and scope: one row (as ../summary.sql). Active people: the ids of user_month rows
+-- whose masks have a day of the period (uniqExact); the people the scope lists are those active (user_month: a row
+-- whose mask has a day of the period) and the directory's people of the scope's teams with access.
 with totals as (
     select
         toInt64(sum(interactions)) as interactions,
@@ -11,49 +12,43 @@ with totals as (
     where day between {start_date:Date} and {end_date:Date}
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
 ),
-people as materialized (
-    -- an OR of the bitmaps of the period's whole months (people_months) and of its other days (people_days)
-    -- (docs/clickhouse.md, "Distinct people")
-    select groupBitmapMergeState(users) as users
+active as (
+    -- people as the 128-bit hashes of their ids, numbers (docs/clickhouse.md, "Cost rules")
+    select toInt64(uniqExact(reinterpretAsUInt128(murmurHash3_128(user_id)))) as active_users
     from (
-        select users
-        from $database.people_months
-        where month >= {start_date:Date} and toLastDayOfMonth(month) <= {end_date:Date}
-            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+        -- a person's rows over all agents when the question asks of every agent and not per agent
+        select * from $database.person_month where {every_agent:Bool}
         union all
-        select users
-        from $database.people_days
-        where day between {start_date:Date} and {end_date:Date}
-            and not (toStartOfMonth(day) >= {start_date:Date} and toLastDayOfMonth(day) <= {end_date:Date})
-            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+        select * from $database.user_month where not ({every_agent:Bool})
     )
+    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
+        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
+        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
 ),
-directory as (
-    -- the directory's people of the scope's teams with access by the period's end, with their code (none: never
-    -- active)
-    select joinGetOrNull('$database.user_codes', 'code', user_id) as code
+listed as (
+    select user_id
+    from (
+        -- a person's rows over all agents when the question asks of every agent and not per agent
+        select * from $database.person_month where {every_agent:Bool}
+        union all
+        select * from $database.user_month where not ({every_agent:Bool})
+    )
+    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
+        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
+        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+    union distinct
+    select user_id
     from $database.users
     where created_at < {to_ts:DateTime64(6, 'UTC')}
         and active
         and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
-),
-listed as (
-    -- the people the scope lists: an OR of the active ones' bitmap and the directory's coded people, and those
-    -- of the directory without a code
-    select toInt64(groupBitmapMerge(users) + (select count() from directory where code is null)) as users_with_access
-    from (
-        select users from people
-        union all
-        select groupBitmapState(assumeNotNull(code)) as users from directory where code is not null
-    )
 )
 select
     totals.interactions,
-    toInt64(bitmapCardinality(people.users)) as active_users,
+    active.active_users,
     totals.cost_usd,
     totals.errors,
     totals.input_tokens,
     totals.output_tokens,
-    listed.users_with_access as users_with_access
-from totals, people, listed
-settings enable_materialized_cte = 1
+    toInt64((select count() from listed)) as users_with_access
+from totals, active
