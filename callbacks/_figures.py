@@ -181,9 +181,14 @@ def text_width(text: str) -> float:
     return sum(_WIDTH.get(char, 12.0) for char in text)
 
 
+LABEL_MARGIN_MAX = 160  # Plotly never narrows a margin it was given: a longer name must not squeeze the bars away
+
+
 def label_margin(labels: list[str]) -> int:
-    """A left margin that fits a category axis's labels."""
-    return round(max((text_width(label) for label in labels), default=0) + LABEL_PAD)
+    """A left margin that fits a category axis's labels, at most LABEL_MARGIN_MAX (automargin grows it for a
+    longer label, within what leaves the bars room)."""
+    widest = max((text_width(label) for label in labels), default=0)
+    return min(round(widest + LABEL_PAD), LABEL_MARGIN_MAX)
 
 
 def count_margin(largest: float) -> int:

@@ -10,7 +10,7 @@ import polars as pl
 from dash import no_update
 
 from callbacks import adoption
-from callbacks._figures import count_margin
+from callbacks._figures import count_margin, label_margin
 from data import schema
 from tests.figures import as_figure
 
@@ -153,3 +153,6 @@ def test_the_charts_margins_already_fit_their_labels():
     assert count_margin(23_000) == 60  # "23k" 7.7 + 7.7 + 7.1 = 22.5 px, and 38 for the axis title
     assert count_margin(1_500) == 73  # "1,500" 4 × 7.7 + 3.9 = 34.7 px, and 38
     assert count_margin(5) == 48  # a digit: the house margin is room enough
+    # a long name is given at most 160 px (Plotly never narrows a margin it was given; automargin may widen it)
+    assert label_margin(["Quarterly revenue forecasting and reconciliation assistant"]) == 160
+    assert label_margin(["Ops"]) == 38  # O 9.5 + p 7.7 + s 6.5 = 23.7 px, and 14
