@@ -72,7 +72,7 @@ AGENT_COLUMNS = [
     _number("error_rate", "Error rate"),
     _number("latency", "Avg latency"),
     _number("tokens", "Tokens", tooltipField="tokens_detail", headerTooltip="Input + output tokens"),
-    _number("cost", "Cost"),
+    _number("cost", "Cost", minWidth=92),  # "$10,063.51" whole at any width
 ]
 TEAM_COLUMNS = [
     {"field": "label", "headerName": "Team", "flex": 2, "minWidth": 150, "tooltipField": "label"},
@@ -82,7 +82,7 @@ TEAM_COLUMNS = [
     _number("interactions", "Interactions", sort="desc", minWidth=118),
     _number("share", "Share", headerTooltip="Share of the interactions in scope"),
     _number("per_member", "Per member", headerTooltip="Interactions per member"),
-    _number("cost", "Cost"),
+    _number("cost", "Cost", minWidth=92),  # "$10,063.51" whole at any width
 ]
 
 
