@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -465,3 +466,25 @@ def test_otlp_a_large_file_is_read_a_block_of_lines_at_a_time(data_dir, tmp_path
     assert fast == whole and fast == slow
     counts, _rows, _files, quarantine, _reasons = fast
     assert counts[:4] == (14, 6, 1, 7) and len(quarantine) == 7
+
+
+def test_otlp_blocks_set_aside_are_removed_when_the_read_fails(data_dir, tmp_path, monkeypatch):
+    """A read that fails after blocks were set aside on disk (a disk full, an interrupt) removes them then,
+    not when the process ends: a long-running receiver would otherwise fill its temporary folder."""
+    with_prices(data_dir)
+    source = tmp_path / "traces.json"
+    source.write_text("".join(json.dumps(document) + "\n" for document in OTLP_DOCUMENTS))
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(otlp_columns, "BLOCK_BYTES", 1)
+
+    def disk_full(links):
+        assert list(temp.iterdir()), "the blocks were set aside"
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(otlp_columns, "_nearest_agent", disk_full)
+    with pytest.raises(OSError, match="No space left") as failed:
+        otlp_columns.read_file(source, _validator(data_dir), "team.id")
+    assert list(temp.iterdir()) == []  # while the error is still held, as a log handler holds it
+    assert failed.type is OSError

@@ -62,6 +62,9 @@ def read_file(path: Path, validator: EventValidator, team_attribute: str) -> tup
     except (NotColumnar, pa.ArrowException, pl.exceptions.PolarsError):
         parsed.close()
         return None
+    except BaseException:  # a disk full, an interrupt: the blocks set aside go now, not at exit
+        parsed.close()
+        raise
     if links is None:
         parsed.close()
         return None
