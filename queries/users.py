@@ -24,8 +24,7 @@ ACTIVITY_COLUMNS = (
     "active_working_days", "first_active", "last_active",
 )  # fmt: skip
 LOCAL_TIMES = ("first_active", "last_active")  # instants in `user_activity.sql`'s answer, local in its frame
-USAGE_BANDS = ("1", "2–5", "6–20", "21–50", "51–100", "101–250", "251–500", "501+")  # interactions per active user
-BAND_TOPS = (1, 5, 20, 50, 100, 250, 500)  # the most interactions of each band but the last
+USAGE_BUCKETS = ((1, 1), (2, 5), (6, 20), (21, 50), (51, 100), (101, 250), (251, 500), (501, None))
 
 
 def working_days(period: Period) -> int:
@@ -141,10 +140,13 @@ def user_agents(filters: Filters, user_id: str) -> pl.DataFrame:
 
 def usage_buckets(activity: pl.DataFrame) -> pl.DataFrame:
     """How many active users fall in each band of interactions per user (1, 2-5, 6-20, …)."""
-    active = activity.filter(pl.col("interactions") > 0)["interactions"]
-    bands = active.cut(BAND_TOPS, labels=USAGE_BANDS)
-    users = [int((bands == band).sum()) for band in USAGE_BANDS]
-    return pl.DataFrame({"band": USAGE_BANDS, "users": users}, schema={"band": pl.String, "users": pl.Int64})
+    counts = activity["interactions"]
+    rows = []
+    for low, high in USAGE_BUCKETS:
+        inside = (counts >= low) if high is None else ((counts >= low) & (counts <= high))
+        label = f"{low}+" if high is None else (str(low) if low == high else f"{low}–{high}")
+        rows.append({"band": label, "users": int(inside.sum())})
+    return pl.DataFrame(rows, schema={"band": pl.String, "users": pl.Int64})
 
 
 def top_share(activity: pl.DataFrame, share_of_users: float = 0.1) -> float:
