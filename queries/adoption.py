@@ -14,7 +14,7 @@ import polars as pl
 
 from queries import directory_table, run
 from queries.billing import cost_by_key
-from queries.filters import Filters
+from queries.filters import Filters, check_one_of
 from queries.period import MAX_DAYS, Period, cover, today_local
 from queries.scope import Scope
 from queries.usage import interactions_by_key, summary
@@ -62,21 +62,16 @@ def judged_end(period: Period, today: dt.date | None = None) -> dt.date:
     return min(period.end, today)
 
 
-def _check_by(by: str) -> None:
-    if by not in BY:
-        raise ValueError(f"Unknown grouping {by!r}; use one of {', '.join(BY)}.")
-
-
 def funnel(filters: Filters, by: str = "org", today: dt.date | None = None) -> pl.DataFrame:
     """Rows of key ('org', a team or an agent), with_access, tried, active, habitual, power."""
-    _check_by(by)
+    check_one_of(by, BY, "grouping")
     last = judged_end(filters.period, today)
     return run("adoption_funnel", filters.params(by=by, judged_end=last))
 
 
 def active_days(filters: Filters, by: str = "org", today: dt.date | None = None) -> pl.DataFrame:
     """Rows of day, key, dau, wau, mau: per day of the period up to today and per key active in the windows."""
-    _check_by(by)
+    check_one_of(by, BY, "grouping")
     period = filters.period
     last = judged_end(period, today)
     window_start = period.start - dt.timedelta(days=max(WINDOWS.values()) - 1)
@@ -128,7 +123,7 @@ def stickiness_over(filters: Filters, periods: list[Period], today: dt.date | No
 def costs(filters: Filters, by: str = "org") -> pl.DataFrame:
     """Rows of key, interactions, active_users, cost_usd, cost_per_active_usd, cost_per_interaction_usd (from the
     questions the other tabs ask: the same figures)."""
-    _check_by(by)
+    check_one_of(by, BY, "grouping")
     if by == "org":
         frame = summary(filters).select(pl.lit("org").alias("key"), "interactions", "active_users", "cost_usd")
     else:
@@ -145,12 +140,14 @@ def model_costs(filters: Filters) -> pl.DataFrame:
     both for the comparison period (`previous_...`), most expensive first. A model's cost per active person is
     its cost over all the scope's active people (the rollups count people per team and agent, not per model)."""
     rows = _model_costs(filters)
-    before = _model_costs(filters.for_period(filters.period.previous())).select(
-        "key",
-        pl.col("cost_per_interaction_usd").alias("previous_cost_per_interaction_usd"),
-        pl.col("cost_per_active_usd").alias("previous_cost_per_active_usd"),
-    )
+    earlier = _model_costs(filters.for_period(filters.period.previous()))
+    before = _previous(earlier, "cost_per_interaction_usd", "cost_per_active_usd")
     return rows.join(before, on="key", how="left", maintain_order="left")
+
+
+def _previous(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """`frame`'s key and `columns` named as the comparison period's (`previous_...`)."""
+    return frame.select("key", *(pl.col(column).alias(f"previous_{column}") for column in columns))
 
 
 def _model_costs(filters: Filters) -> pl.DataFrame:
@@ -166,10 +163,15 @@ def _model_costs(filters: Filters) -> pl.DataFrame:
 def agent_adoption(filters: Filters) -> pl.DataFrame:
     """Rows of key (the agent), label, active_users, share_of_active: the share of the scope's active people who
     used each agent in the period, most used first."""
-    active = summary(filters)["active_users"][0]
     frame = interactions_by_key(filters, "agent").select("key", "label", "active_users")
-    share = (pl.col("active_users") / active) if active else pl.lit(None, pl.Float64)
-    return frame.with_columns(share.alias("share_of_active")).sort(["active_users", "label"], descending=[True, False])
+    return frame.with_columns(share_of_active(filters)).sort(["active_users", "label"], descending=[True, False])
+
+
+def share_of_active(filters: Filters) -> pl.Expr:
+    """Each row's `active_users` as a share of the people active in the scope (None when nobody was)."""
+    active = summary(filters)["active_users"][0]
+    share = (pl.col("active_users").fill_null(0) / active) if active else pl.lit(None, pl.Float64)
+    return share.alias("share_of_active")
 
 
 def per(amount: Decimal | None, count: int | None) -> Decimal | None:
@@ -192,16 +194,11 @@ def adoption(filters: Filters, by: str = "org", today: dt.date | None = None, co
     spent = costs(filters, by)
     joined = keys.join(sticky, on="key", how="left").join(spent, on="key", how="left")
     if compare:
-        before = costs(filters.for_period(filters.period.previous()), by).select(
-            "key",
-            pl.col("cost_per_active_usd").alias("previous_cost_per_active_usd"),
-            pl.col("cost_per_interaction_usd").alias("previous_cost_per_interaction_usd"),
-        )
+        earlier = costs(filters.for_period(filters.period.previous()), by)
+        before = _previous(earlier, "cost_per_active_usd", "cost_per_interaction_usd")
         joined = joined.join(before, on="key", how="left")
     filled = joined.with_columns(pl.col("dau", "wau", "mau").fill_null(0.0), pl.col("interactions").fill_null(0))
-    everyone = summary(filters)["active_users"][0]
-    share = (pl.col("active_users").fill_null(0) / everyone) if everyone else pl.lit(None, pl.Float64)
-    filled = filled.with_columns(share.alias("share_of_active"))
+    filled = filled.with_columns(share_of_active(filters))
     return filled.with_columns(labels(by, filled["key"])).select("key", "label", *filled.columns[1:])
 
 
@@ -260,8 +257,7 @@ def agent_cohorts(filters: Filters, agent_id: str, today: dt.date | None = None)
 def reclaim(scope: Scope, tz: str, days: int, today: dt.date | None = None) -> pl.DataFrame:
     """Rows of user_id, name, email, team_id, team, managers, access_since, last_active, idle_days: the scope's
     people with access and no activity in it in the `days` days ending today, longest idle first."""
-    if days not in RECLAIM_DAYS:
-        raise ValueError(f"Unknown number of days {days!r}; use one of {', '.join(map(str, RECLAIM_DAYS))}.")
+    check_one_of(days, RECLAIM_DAYS, "number of days")
     today = today or today_local(tz)
     return run("reclaim_seats", {**scope.params(), "tz": tz, "today": today, "days": days})
 

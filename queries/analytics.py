@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from queries import run
-from queries.filters import Filters
+from queries.filters import Filters, check_one_of
 from queries.scope import Scope
 
 STACK_KEYS = ("agent", "team")
@@ -40,8 +40,7 @@ def interactions_over_time_by(filters: Filters, by: str, top_n: int = 5) -> pl.D
     most interactions in the whole period, then 'other' (label 'Other') for the rest, if any.
     No rows when nothing happened in the period.
     """
-    if by not in STACK_KEYS:
-        raise ValueError(f"Unknown breakdown {by!r}; use one of {', '.join(STACK_KEYS)}.")
+    check_one_of(by, STACK_KEYS, "breakdown")
     if not isinstance(top_n, int) or not 1 <= top_n <= MAX_TOP_N:
         raise ValueError(f"top_n must be a whole number from 1 to {MAX_TOP_N}.")
     return run("interactions_over_time_by", filters.params(by=by, top_n=top_n))

@@ -13,7 +13,7 @@ from decimal import Decimal
 import polars as pl
 
 from queries import run
-from queries.filters import Filters
+from queries.filters import Filters, check_one_of
 from queries.money import allocate_cents
 from queries.period import Period
 
@@ -38,8 +38,7 @@ def cost_by_key(filters: Filters, by: str) -> pl.DataFrame:
 
     Only keys with interactions in the period; `share` is the key's part of the scope's exact total (null if $0).
     """
-    if by not in COST_KEYS:
-        raise ValueError(f"Unknown breakdown {by!r}; use one of {', '.join(COST_KEYS)}.")
+    check_one_of(by, COST_KEYS, "breakdown")
     return with_cents(run("cost_by_key", filters.params(by=by)))
 
 

@@ -81,6 +81,7 @@ class DataFolderError(RuntimeError):
 
 # DuckDB names the file it failed on in quotes: "No magic bytes found at end of file '/…/x.parquet'".
 _QUOTED_PATH = re.compile(r"""['"]([^'"]*/[^'"]+)['"]""")
+_IN_DATA_FOLDER = re.compile(r".*/((?:events|directory)/.+)")  # a path from the data folder down, if it is in one
 
 
 @contextmanager
@@ -92,13 +93,8 @@ def reading_data() -> Iterator[None]:
         found = _QUOTED_PATH.search(str(error))
         if found is None:
             raise
-        path = found.group(1)
-        for folder in ("/events/", "/directory/"):
-            if folder in path:
-                path = folder.lstrip("/") + path.split(folder, 1)[1]
-                break
-        else:
-            path = Path(path).name
+        inside = _IN_DATA_FOLDER.fullmatch(found.group(1))
+        path = inside.group(1) if inside else Path(found.group(1)).name
         raise DataFolderError(f"The data folder has an unreadable file: {path}") from error
 
 

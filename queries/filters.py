@@ -80,6 +80,13 @@ def parse_grain(text: str | None) -> str:
     return text
 
 
+def check_one_of(value: object, allowed: tuple, what: str) -> None:
+    """ValueError naming what is allowed, unless `value` is one of `allowed` (a question's own argument: the
+    wiring has checked what a person asked already)."""
+    if value not in allowed:
+        raise ValueError(f"Unknown {what} {value!r}; use one of {', '.join(map(str, allowed))}.")
+
+
 def parse_ids(value: str | list[str] | None, name: str = "ids") -> tuple[str, ...]:
     """Comma-separated ids (or a list of them), de-duplicated, order kept; PeriodError for anything else."""
     if value is None:

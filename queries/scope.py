@@ -32,14 +32,11 @@ class Scope:
     def narrow(self, teams: Iterable[str] | None = None, agents: Iterable[str] | None = None) -> Scope:
         """Apply filters from the browser: they can only ever shrink the scope."""
         scope = self
-        wanted_teams = frozenset(teams or ())
+        wanted_teams, wanted_agents = frozenset(teams or ()), frozenset(agents or ())
         if wanted_teams:
-            allowed = wanted_teams if self.team_ids is None else wanted_teams & self.team_ids
-            scope = replace(scope, team_ids=allowed, label="Selected teams")
-        wanted_agents = frozenset(agents or ())
+            scope = replace(scope, team_ids=_within(wanted_teams, self.team_ids), label="Selected teams")
         if wanted_agents:
-            allowed = wanted_agents if self.agent_ids is None else wanted_agents & self.agent_ids
-            scope = replace(scope, agent_ids=allowed)
+            scope = replace(scope, agent_ids=_within(wanted_agents, self.agent_ids))
         return scope
 
     def params(self) -> dict:
@@ -49,3 +46,8 @@ class Scope:
             "team_ids": None if self.team_ids is None else sorted(self.team_ids),
             "agent_ids": None if self.agent_ids is None else sorted(self.agent_ids),
         }
+
+
+def _within(wanted: frozenset[str], allowed: frozenset[str] | None) -> frozenset[str]:
+    """The ids of `wanted` that `allowed` (None: every id) has."""
+    return wanted if allowed is None else wanted & allowed

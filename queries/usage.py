@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from queries import run
-from queries.filters import Filters
+from queries.filters import Filters, check_one_of
 from queries.scope import Scope
 
 BREAKDOWN_KEYS = ("team", "agent", "user")
@@ -18,8 +18,7 @@ def summary(filters: Filters) -> pl.DataFrame:
 
 def interactions_by_key(filters: Filters, by: str) -> pl.DataFrame:
     """Rows of key, label, interactions, active_users, cost_usd per team, agent or user."""
-    if by not in BREAKDOWN_KEYS:
-        raise ValueError(f"Unknown breakdown {by!r}; use one of {', '.join(BREAKDOWN_KEYS)}.")
+    check_one_of(by, BREAKDOWN_KEYS, "breakdown")
     return run("interactions_by_key", filters.params(by=by))
 
 
