@@ -1,4 +1,4 @@
-"""`active_windows` (data/rollups/sql/active_windows.sql): the active-people curves it answers are the raw events',
+"""`active_windows` (data/rollups/build.py `_windows`): the active-people curves it answers are the raw events',
 and a write that touches a few days leaves it as a full build would."""
 
 from __future__ import annotations
