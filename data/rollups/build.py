@@ -4,9 +4,9 @@ Each table is one Parquet file per local month (`rollups/<table>/month=YYYY-MM/p
 `user_codes` one file each), built by its SQL file `data/rollups/sql/<table>.sql`, in this order: `cube`, `hours`
 and `user_day` from the events (a month's events read once for the three, with their local days and hours:
 `local_events.sql`); `user_sets` (bitmaps of user codes; distinct users are the bit count of an OR, never added
-up) from `user_day`; `active_windows` from `user_sets`; `user_totals` from `user_day`, as Polars columns
-(data/rollups/totals.py; an update of its last months continues its old rows with them). Their grains and
-columns: docs/architecture.md.
+up) from `user_day`; `active_windows` from `user_sets`, counted in numpy (data/rollups/windows.py); `user_totals`
+from `user_day`, as Polars columns (data/rollups/totals.py; an update of its last months continues its old rows
+with them). Their grains and columns: docs/architecture.md.
 
 The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
 touched inside the same write, under the same ingestion lock (data/ingest/commit.py), and creates them
@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import polars as pl
 
 from data import schema
@@ -45,13 +44,13 @@ from data.rollups.manifest import (
     TOTALS,
     TOTALS_SCHEMA,
     WINDOWS,
-    WINDOWS_SCHEMA,
     parameters_of,
     read_manifest,
     rollup_view_sql,
     rollups_dir,
 )
 from data.rollups.totals import user_totals
+from data.rollups.windows import active_windows
 from data.schema import empty_select, events_view_sql, literal
 from queries.period import Period
 
@@ -278,7 +277,7 @@ def _build_windows(con: duckdb.DuckDBPyConnection, folder: Path, months: list[st
         # would read again for every month
         first = dt.date.fromisoformat(f"{run[0]}-01")
         last = dt.date.fromisoformat(f"{_next_month(run[-1])}-01") - dt.timedelta(1)
-        frame = _windows(_aggregate(con, "window_days", {"first_day": first, "last_day": last}), first, last)
+        frame = active_windows(_aggregate(con, "window_days", {"first_day": first, "last_day": last}), first, last)
         month_of = frame.select(pl.col("day").dt.strftime("%Y-%m").alias("month"))
         by_month = frame.with_columns(month_of).partition_by("month", as_dict=True, include_key=False)
         for month in run:
@@ -290,43 +289,6 @@ def _build_windows(con: duckdb.DuckDBPyConnection, folder: Path, months: list[st
             else:
                 path.unlink(missing_ok=True)
     return written
-
-
-def _windows(days: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:
-    """`active_windows`' rows of `first`..`last` from the day bitmaps of each group from 27 days before
-    (sql/window_days.sql): each group's bitmaps the rows of a matrix, one a day (none: no bit), OR-ed with itself
-    shifted by 1, 2 and 3 days (a row is then the OR of the 7 days ending on it) and then by 7 and 14 (28 days).
-    In numpy, not SQL: DuckDB ORs a BIT a byte at a time, and a window of them sums every frame again."""
-    origin = first - dt.timedelta(days=27)
-    dates = pl.date_range(origin, last, eager=True)
-    frames = [pl.DataFrame(schema=WINDOWS_SCHEMA)]
-    for (team, agent), group in days.group_by("team_id", "agent_id", maintain_order=True):
-        # a bitmap's length is a whole number of 64-bit words (the capacity, _build_sets)
-        found = np.frombuffer(b"".join(group["users"]), dtype=np.uint64).reshape(group.height, -1)
-        bits = np.zeros((len(dates), found.shape[1]), dtype=np.uint64)
-        bits[(group["day"] - origin).dt.total_days().to_numpy()] = found
-        counts = {"dau": _people(bits)}
-        for name, shifts in (("wau", (1, 2, 3)), ("mau", (7, 14))):
-            for shift in shifts:
-                bits = _or_shifted(bits, shift)
-            counts[name] = _people(bits)
-        keys = {"team_id": pl.repeat(team, len(dates), dtype=pl.String, eager=True),
-                "agent_id": pl.repeat(agent, len(dates), dtype=pl.String, eager=True)}  # fmt: skip
-        frames.append(pl.DataFrame({"day": dates, **keys, **counts}, schema=WINDOWS_SCHEMA))
-    rows = pl.concat(frames).filter(pl.col("day") >= first, pl.col("mau") > 0)  # nobody in 28 days: no row
-    return rows.sort("team_id", "agent_id", "day", nulls_last=False)
-
-
-def _or_shifted(bits: np.ndarray, shift: int) -> np.ndarray:
-    """Each day's row OR-ed with the row `shift` days before it."""
-    out = bits.copy()
-    np.bitwise_or(bits[shift:], bits[:-shift], out=out[shift:])
-    return out
-
-
-def _people(bits: np.ndarray) -> np.ndarray:
-    """The bits set in each row: the people in each day's set."""
-    return np.bitwise_count(bits).sum(axis=1, dtype=np.int32)
 
 
 def _runs(months: list[str], longest: int = WINDOW_RUN_MONTHS) -> list[list[str]]:
