@@ -1,4 +1,4 @@
-"""`active_windows` (data/rollups/sql/active_windows.sql): the active-people curves it answers are the raw events',
+"""`active_windows` (data/rollups/windows.py): the active-people curves it answers are the raw events',
 and a write that touches a few days leaves it as a full build would."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import queries
 from data import schema
 from data.rollups import build as rollup
 from data.rollups.manifest import WINDOWS, rollups_dir
+from data.rollups.windows import active_windows
 from queries import adoption
 from queries import cache as query_cache
 from queries.filters import Filters
@@ -95,3 +96,29 @@ def test_an_update_of_a_few_days_leaves_active_windows_as_a_full_build(
     after = _windows(folder)
     assert set(after) != set(before) or any(not frame.equals(before[month]) for month, frame in after.items())
     _assert_windows_as_a_full_build(folder, tmp_path, step.replace(" ", "-"))
+
+
+def test_a_day_counts_in_the_7_and_the_28_days_that_end_on_each_day_after_it() -> None:
+    """Ann active on 20 February and 1 March, Ben on 1 and 10 March: worked out by hand from those days."""
+    bitmap = lambda *codes: sum(1 << code for code in codes).to_bytes(16, "little")  # noqa: E731
+    days = pl.DataFrame(
+        {
+            "day": [dt.date(2026, 2, 20), dt.date(2026, 3, 1), dt.date(2026, 3, 10)],
+            "team_id": [None] * 3,
+            "agent_id": [None] * 3,
+            "users": [bitmap(0), bitmap(0, 70), bitmap(70)],
+        },
+        schema={"day": pl.Date, "team_id": pl.String, "agent_id": pl.String, "users": pl.Binary},
+    )
+    rows = active_windows(days, dt.date(2026, 3, 1), dt.date(2026, 4, 30))
+    counts = {day: (dau, wau, mau) for day, dau, wau, mau in rows.select("day", "dau", "wau", "mau").iter_rows()}
+    assert min(counts) == dt.date(2026, 3, 1)  # 20 February is before the days asked for
+    assert max(counts) == dt.date(2026, 4, 6)  # the last with Ben's 10 March in its 28 days: none after
+    assert counts[dt.date(2026, 3, 1)] == (2, 2, 2)
+    assert counts[dt.date(2026, 3, 7)] == (0, 2, 2)  # 1-7 March
+    assert counts[dt.date(2026, 3, 8)] == (0, 0, 2)  # 2-8 March: nobody; 9 February - 8 March: both
+    assert counts[dt.date(2026, 3, 10)] == (1, 1, 2)
+    assert counts[dt.date(2026, 3, 28)] == (0, 0, 2)  # 1-28 March
+    assert counts[dt.date(2026, 3, 29)] == (0, 0, 1)  # 2-29 March: Ben
+    assert counts[dt.date(2026, 4, 6)] == (0, 0, 1)
+    assert rows.height == 37 and rows["team_id"].is_null().all() and rows["agent_id"].is_null().all()

@@ -4,9 +4,9 @@ Each table is one Parquet file per local month (`rollups/<table>/month=YYYY-MM/p
 `user_codes` one file each), built by its SQL file `data/rollups/sql/<table>.sql`, in this order: `cube`, `hours`
 and `user_day` from the events (a month's events read once for the three, with their local days and hours:
 `local_events.sql`); `user_sets` (bitmaps of user codes; distinct users are the bit count of an OR, never added
-up) from `user_day`; `active_windows` from `user_sets`; `user_totals` from `user_day`, as Polars columns
-(data/rollups/totals.py; an update of its last months continues its old rows with them). Their grains and
-columns: docs/architecture.md.
+up) from `user_day`; `active_windows` from `user_sets`, counted in numpy (data/rollups/windows.py); `user_totals`
+from `user_day`, as Polars columns (data/rollups/totals.py; an update of its last months continues its old rows
+with them). Their grains and columns: docs/architecture.md.
 
 The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
 touched inside the same write, under the same ingestion lock (data/ingest/commit.py), and creates them
@@ -50,6 +50,7 @@ from data.rollups.manifest import (
     rollups_dir,
 )
 from data.rollups.totals import user_totals
+from data.rollups.windows import active_windows
 from data.schema import empty_select, events_view_sql, literal
 from queries.period import Period
 
@@ -274,11 +275,9 @@ def _build_windows(con: duckdb.DuckDBPyConnection, folder: Path, months: list[st
     for run in _runs(sorted({*months, *(_next_month(month) for month in months)})):
         # one query per run of months: a month's windows read the 27 days before it, which a query per month
         # would read again for every month
-        params = {
-            "first_day": dt.date.fromisoformat(f"{run[0]}-01"),
-            "last_day": dt.date.fromisoformat(f"{_next_month(run[-1])}-01") - dt.timedelta(1),
-        }
-        frame = _aggregate(con, WINDOWS, params)
+        first = dt.date.fromisoformat(f"{run[0]}-01")
+        last = dt.date.fromisoformat(f"{_next_month(run[-1])}-01") - dt.timedelta(1)
+        frame = active_windows(_aggregate(con, "window_days", {"first_day": first, "last_day": last}), first, last)
         month_of = frame.select(pl.col("day").dt.strftime("%Y-%m").alias("month"))
         by_month = frame.with_columns(month_of).partition_by("month", as_dict=True, include_key=False)
         for month in run:

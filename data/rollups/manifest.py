@@ -41,6 +41,9 @@ FORMAT = 15
 TABLES = ("cube", "hours", "user_day")  # aggregated from the events, one file per local month (build.py)
 SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
 WINDOWS = "active_windows"  # built from user_sets: per day, team or agent, how many were active up to it (build.py)
+WINDOWS_SCHEMA = pl.Schema(  # counted in windows.py from the day bitmaps of sql/window_days.sql
+    {"day": pl.Date, "team_id": pl.String, "agent_id": pl.String, "dau": pl.Int32, "wau": pl.Int32, "mau": pl.Int32}
+)
 CODES = "user_codes"  # each person's bit in the sets (one file)
 CODES_SCHEMA = pl.Schema({"user_id": pl.String, "code": pl.Int32})
 TOTALS = "user_totals"  # built from user_day: one file, every person's history (totals.py)
@@ -159,7 +162,8 @@ def stand_ins() -> dict[str, str]:
         con.execute(f"create view events as {empty_select(events)}")
         con.execute(f"create table {CODES} as {empty_select(CODES_SCHEMA)}")
         con.execute(f"create table {TOTALS} as {empty_select(TOTALS_SCHEMA)}")  # built in Polars: totals.py
-        for table in ("local_events", *TABLES, SETS, WINDOWS):  # each reads those before it
+        con.execute(f"create table {WINDOWS} as {empty_select(WINDOWS_SCHEMA)}")  # counted in numpy: windows.py
+        for table in ("local_events", *TABLES, SETS):  # each reads those before it
             month = "" if table == "local_events" else ", null::varchar as month"  # the files' hive column
             text = (SQL_DIR / f"{table}.sql").read_text()
             # any value will do (there are no rows): a date, but for the zone and the bitmaps' length

@@ -10,7 +10,8 @@
 -- bitmaps a month), not aggregated again from the rows: a bitmap costs most per group, not per row.
 -- ClickHouse: groupBitmapState per unit (lists and bitmaps alike), merged with groupBitmapOr.
 with rows as (
-    select distinct user_day.day, user_day.team_id, user_day.agent_id, codes.code
+    -- user_day holds a row per day × person × team × agent: no duplicates to drop
+    select user_day.day, user_day.team_id, user_day.agent_id, codes.code
     from user_day
     join user_codes as codes on codes.user_id = user_day.user_id
     where user_day.day between $first_day and $last_day
