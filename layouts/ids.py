@@ -7,6 +7,8 @@ SHELL_USER = "shell-user"
 SHELL_SCOPE = "shell-scope"
 SHELL_ERROR = "shell-error"
 SHELL_NOTICE = "shell-notice"  # what the pages should know about the data folder (rollups behind)
+IN_VIEW_PART = "in-view-part"  # the type of every place's store (`in_view_store`): one callback shows them all
+IN_VIEW_SINK = "in-view-sink"  # that callback's output: it answers nothing (assets/in_view.js puts the parts in)
 FILTER_PRESET = "filter-preset"
 FILTER_RANGE = "filter-range"
 FILTER_TEAMS = "filter-teams"
@@ -192,9 +194,9 @@ SCHEDULES_EDITOR_CANCEL = "schedules-editor-cancel"
 SCHEDULES_EDITOR_FEEDBACK = "schedules-editor-feedback"
 
 
-def in_view_store(place_id: str) -> str:
+def in_view_store(place_id: str) -> dict:
     """The store that holds a place's part until the place is in view (layouts._components.in_view)."""
-    return f"{place_id}-part"
+    return {"type": IN_VIEW_PART, "place": place_id}
 
 
 def chart_place(graph_id: str) -> str:

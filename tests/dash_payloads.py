@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from tests.conftest import ORIGIN
@@ -14,7 +15,8 @@ def _outputs(output: str) -> list[dict]:
     found = []
     for part in parts:
         component, _, prop = part.rpartition(".")
-        found.append({"id": component, "property": prop})
+        # a pattern-matching id is written as its JSON; dash-renderer sends it as the object
+        found.append({"id": json.loads(component) if component.startswith("{") else component, "property": prop})
     return found
 
 
