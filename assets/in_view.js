@@ -75,27 +75,6 @@
                 }
                 return window.dash_clientside.no_update;
             },
-            // Every place's store of the page (callbacks/_common.py `register_in_view`): the parts that changed
-            // (all of them when the page is drawn) wait for their places, as `show` does for one.
-            showAll: function (parts) {
-                const context = window.dash_clientside.callback_context;
-                const inputs = (context.inputs_list && context.inputs_list[0]) || [];
-                const changed = new Set();
-                let every = false;
-                (context.triggered || []).forEach(function (input) {
-                    try {
-                        changed.add(JSON.parse(input.prop_id.slice(0, input.prop_id.lastIndexOf("."))).place);
-                    } catch (error) {
-                        every = true;  // "." when the page is drawn: not one store, all of them
-                    }
-                });
-                inputs.forEach(function (input, i) {
-                    if (every || changed.size === 0 || changed.has(input.id.place)) {
-                        window.dash_clientside.inView.show(parts[i], input.id.place);
-                    }
-                });
-                return window.dash_clientside.no_update;
-            },
         },
     });
 })();

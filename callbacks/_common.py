@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from dash import ALL, ClientsideFunction, Input, Output
+from dash import ClientsideFunction, Input, Output, State
 from flask import current_app
 
 from auth.scope import current_scope
@@ -46,19 +46,13 @@ def empty_period(filters: Filters, nothing: str = "No interactions in this perio
 
 
 def register_in_view(app, place_id: str) -> None:
-    """Put a place's part (layouts._components.in_view) in once the place is in view, in the browser.
-
-    One callback for every place of every page (its store's id says which place), registered once: a page's
-    places then cost dash-renderer one callback when the page is drawn, not one each (each callback's turns
-    through Dash's queue made the page's components check their props again, several times)."""
-    if getattr(app, "_in_view_registered", False):
-        return
+    """Put a place's part (layouts._components.in_view) in once the place is in view, in the browser."""
     app.clientside_callback(
-        ClientsideFunction("inView", "showAll"),
-        Output(ids.IN_VIEW_SINK, "data"),
-        Input(ids.in_view_store(ALL), "data"),
+        ClientsideFunction("inView", "show"),
+        Output(place_id, "children"),
+        Input(ids.in_view_store(place_id), "data"),
+        State(place_id, "id"),
     )
-    app._in_view_registered = True
 
 
 def in_view_chart(update: Callable, graph_id: str, height: int, at: int | None = None) -> Callable:

@@ -7,8 +7,6 @@ SHELL_USER = "shell-user"
 SHELL_SCOPE = "shell-scope"
 SHELL_ERROR = "shell-error"
 SHELL_NOTICE = "shell-notice"  # what the pages should know about the data folder (rollups behind)
-IN_VIEW_PART = "in-view-part"  # the type of every place's store (`in_view_store`): one callback shows them all
-IN_VIEW_SINK = "in-view-sink"  # that callback's output: it answers nothing (assets/in_view.js puts the parts in)
 FILTER_PRESET = "filter-preset"
 FILTER_RANGE = "filter-range"
 FILTER_TEAMS = "filter-teams"
@@ -194,9 +192,9 @@ SCHEDULES_EDITOR_CANCEL = "schedules-editor-cancel"
 SCHEDULES_EDITOR_FEEDBACK = "schedules-editor-feedback"
 
 
-def in_view_store(place_id: str) -> dict:
+def in_view_store(place_id: str) -> str:
     """The store that holds a place's part until the place is in view (layouts._components.in_view)."""
-    return {"type": IN_VIEW_PART, "place": place_id}
+    return f"{place_id}-part"
 
 
 def chart_place(graph_id: str) -> str:

@@ -96,7 +96,6 @@ def shell() -> html.Div:
     return dbc.Container(
         [
             dcc.Location(id=ids.SHELL_LOCATION, refresh="callback-nav"),
-            dcc.Store(id=ids.IN_VIEW_SINK),
             header,
             html.Nav(_nav(), className="mb-3", **{"aria-label": "Telemetry tabs"}),
             # Every tab's content is in the one main landmark; each page names itself in an h1.

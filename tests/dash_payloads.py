@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from tests.conftest import ORIGIN
@@ -15,8 +14,7 @@ def _outputs(output: str) -> list[dict]:
     found = []
     for part in parts:
         component, _, prop = part.rpartition(".")
-        # a pattern-matching id is written as its JSON; dash-renderer sends it as the object
-        found.append({"id": json.loads(component) if component.startswith("{") else component, "property": prop})
+        found.append({"id": component, "property": prop})
     return found
 
 

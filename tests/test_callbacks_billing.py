@@ -241,7 +241,7 @@ def test_a_manager_sees_the_total_of_their_teams_only(signed_in):
 def test_a_manager_cannot_widen_the_scope_through_the_callback_endpoint(app, client, auth):
     deps = dependencies(app)
     auth.login("manager")
-    teams = dp.find(deps, '"place":"billing-team-table"')
+    teams = dp.find(deps, "billing-team-table-part.data")
     own = dp.post(client, dp.payload(teams, {"billing-query.data": MARCH})).get_data(as_text=True)
     assert "Sales" in own and "Legal" not in own
     forged = {"billing-query.data": {**MARCH, "teams": "t_legal"}}
