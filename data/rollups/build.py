@@ -25,12 +25,13 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from data import schema
 from data.rollups.manifest import (
@@ -170,6 +171,7 @@ def _build_all(
         rows = _write_days(con, staging, tz, months)[0]
         capacity = _build_sets(con, staging, _set_months(months), None, kept_from=target)
         rows[WINDOWS] = _build_windows(con, staging, list(months))
+        con.close()  # DuckDB's memory given back before user_totals' (Polars), which makes the build's peak
         rows[TOTALS] = _build_totals(staging)
         _swap_in(staging, target)
     finally:
@@ -185,6 +187,7 @@ def _update(
     rows, added = _write_days(con, folder, tz, months, keep_other_days=True)
     capacity = _build_sets(con, folder, _set_months(months), capacity, kept_from=folder)
     rows[WINDOWS] = _build_windows(con, folder, list(months))
+    con.close()  # as in `_build_all`
     rows[TOTALS] = _update_totals(folder, added)
     return rows, capacity
 
@@ -197,8 +200,8 @@ def _write_days(
     keep_other_days: bool = False,
 ) -> tuple[dict, dict[str, pl.DataFrame]]:
     """The days given of the tables aggregated from the events, written into `folder`; with `keep_other_days`,
-    the other days of their months kept from the files there. Returns the rows written per table and each
-    month's whole `user_day` rows (what user_totals takes in again)."""
+    the other days of their months kept from the files there. Returns the rows written per table and, with
+    `keep_other_days`, each month's whole `user_day` rows (what user_totals takes in again)."""
     rows, added = dict.fromkeys(TABLES, 0), {}
     for month, days in months.items():
         period = Period(days[0], days[-1], tz)
@@ -212,7 +215,8 @@ def _write_days(
                     ~pl.col("day").is_between(period.start, period.end)
                 )
                 frames[table] = pl.concat([kept, frames[table]]).sort(SORT_COLUMNS[table])
-        added[month] = frames["user_day"]  # the whole month's days: user_totals takes them in again
+        if keep_other_days:  # the whole month's days: user_totals takes them in again (a full build reads the files)
+            added[month] = frames["user_day"]
         for table, frame in frames.items():
             rows[table] += frame.height
             _write(frame, folder / table / f"month={month}" / "part-0.parquet")
@@ -352,15 +356,20 @@ def _update_codes(con: duckdb.DuckDBPyConnection, folder: Path, kept_from: Path)
     return int(codes["code"].max()) + 1 if codes.height else 0  # erased people leave holes
 
 
-def _write(frame: pl.DataFrame, path: Path, row_group_rows: int | None = None) -> None:
-    """One month's file, written aside and renamed in (readers see the old file or the new one)."""
+def _write(frame: pl.DataFrame | pl.LazyFrame, path: Path, row_group_rows: int | None = None) -> None:
+    """One month's file, written aside and renamed in (readers see the old file or the new one); a lazy frame's
+    rows are written as its batches come."""
     rows = row_group_rows or ROW_GROUP_ROWS
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=".part-", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         # zstd's level 1: files as small as at its default (3) here, for a quarter less CPU
-        frame.write_parquet(temp, compression="zstd", compression_level=1, row_group_size=rows, statistics=True)
+        options = {"compression": "zstd", "compression_level": 1, "row_group_size": rows, "statistics": True}
+        if isinstance(frame, pl.LazyFrame):
+            frame.sink_parquet(temp, **options)
+        else:
+            frame.write_parquet(temp, **options)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -368,10 +377,18 @@ def _write(frame: pl.DataFrame, path: Path, row_group_rows: int | None = None) -
 
 
 def _write_totals(batches: Iterable[pl.DataFrame], path: Path) -> int:
-    """`user_totals`' file from its batches of rows (data/rollups/totals.py). Returns its rows."""
-    frame = pl.concat([pl.DataFrame(schema=TOTALS_SCHEMA), *batches])
-    _write(frame, path, TOTALS_ROW_GROUP_ROWS)
-    return frame.height
+    """`user_totals`' file from its batches of rows (data/rollups/totals.py), each written as it comes: the whole
+    file's rows are never in memory together. Returns its rows."""
+    rows = 0
+
+    def source(with_columns: list[str] | None, *_: object) -> Iterator[pl.DataFrame]:
+        nonlocal rows
+        for batch in batches:
+            rows += batch.height
+            yield batch.select(with_columns) if with_columns else batch
+
+    _write(register_io_source(source, schema=TOTALS_SCHEMA), path, TOTALS_ROW_GROUP_ROWS)
+    return rows
 
 
 def _swap_in(new: Path, current: Path) -> None:

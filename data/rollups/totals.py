@@ -72,8 +72,11 @@ def user_totals(
         .select("key", "day", "interactions", "cost_usd", "first_ts", "last_ts")
         .collect(engine="streaming")  # in batches: the ids' strings are never all in memory
     )
-    over_agents = days.group_by("day", person=pl.col("key") % _AGENT).agg(  # the null agent's rank is 0: first
-        pl.col("interactions").sum(), pl.col("cost_usd").sum(), pl.col("first_ts").min(), pl.col("last_ts").max()
+    over_agents = (  # lazy: the eager group_by by an expression holds about four times the rows' memory
+        days.lazy()
+        .group_by("day", person=pl.col("key") % _AGENT)  # the null agent's rank is 0: first
+        .agg(pl.col("interactions").sum(), pl.col("cost_usd").sum(), pl.col("first_ts").min(), pl.col("last_ts").max())
+        .collect()
     )
     over_agents = over_agents.rename({"person": "key"}).select(days.columns)
     keys = [over_agents["key"], days["key"]]
