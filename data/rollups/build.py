@@ -379,10 +379,13 @@ def _write(frame: pl.DataFrame | pl.LazyFrame, path: Path, row_group_rows: int |
 def _write_totals(batches: Iterable[pl.DataFrame], path: Path) -> int:
     """`user_totals`' file from its batches of rows (data/rollups/totals.py), each written as it comes: the whole
     file's rows are never in memory together. Returns its rows."""
-    rows = 0
+    rows, asked = 0, False
 
     def source(with_columns: list[str] | None, *_: object) -> Iterator[pl.DataFrame]:
-        nonlocal rows
+        nonlocal rows, asked
+        if asked:  # the batches are read once: a second read would write a short file without an error
+            raise RuntimeError("user_totals' batches were asked for twice")
+        asked = True
         for batch in batches:
             rows += batch.height
             yield batch.select(with_columns) if with_columns else batch
