@@ -7,7 +7,6 @@ import datetime as dt
 import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, ctx, no_update
-from dash.exceptions import PreventUpdate
 from flask import current_app
 
 import queries
@@ -192,37 +191,13 @@ def update_filters(search, pathname, preset, start, end, teams, agents) -> tuple
     return (*controls, no_update, no_update, no_update)
 
 
-def update_shell(search, pathname, preset, start, end, teams, agents, shown_class=None) -> tuple:
+def update_shell(search, pathname, preset, start, end, teams, agents) -> tuple:
     """The filter bar and the URL (`update_filters`) and, when the URL changed, who is in and the data notice
     (`update_frame`): one request when a tab opens, not two."""
-    if _same_bar(search, pathname, shown_class):
-        return _switched(pathname, shown_class)
     bar = update_filters(search, pathname, preset, start, end, teams, agents)
     if ctx.triggered_id in (None, ids.SHELL_LOCATION):
         return (*bar, *update_frame(pathname))
     return (*bar, no_update, no_update, no_update)
-
-
-def _same_bar(search: str | None, pathname: str | None, shown_class: str | None) -> bool:
-    """Whether a tab switch (the path alone changed) leaves the filter bar as it is: its values, options and
-    notes follow the query string, except Billing's default period (no dates in the URL, to or from Billing)."""
-    switched = set(ctx.triggered_prop_ids) == {f"{ids.SHELL_LOCATION}.pathname"}
-    if not switched or shown_class is None or not isinstance(search, str | None):  # None: the bar never filled
-        return False
-    query = query_from_search(search)
-    explicit = bool(query.get("start") and query.get("end"))
-    return explicit or (pathname != BILLING_PATH and shown_class != period_preset_class(BILLING_PATH))
-
-
-def _switched(pathname: str | None, shown_class: str | None) -> tuple:
-    """A tab switch's answer: only the period preset's visibility, if it changes, else nothing at all.
-
-    Sending the bar's values and options again cost the page more than the switch's own page: each value it
-    set fired this callback again (dropped only once queued), and every dropdown was drawn again."""
-    preset_class = period_preset_class(pathname)
-    if preset_class == shown_class:
-        raise PreventUpdate
-    return (no_update,) * 9 + (preset_class,) + (no_update,) * 3
 
 
 def period_preset_class(pathname: str | None) -> str:
@@ -260,7 +235,6 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.FILTER_RANGE, "end_date"),
         Input(ids.FILTER_TEAMS, "value"),
         Input(ids.FILTER_AGENTS, "value"),
-        State(ids.FILTER_PERIOD, "className"),
     )(update_shell)
     app.clientside_callback(  # "Copy link", in the browser alone (assets/copy_link.js)
         ClientsideFunction("telemetry", "copyLink"),
