@@ -355,7 +355,7 @@ def _keep_page_scripts(driver) -> None:
 def _fresh_tab(driver) -> None:
     """What a test may have changed, back as a new tab has it: no page (about:blank), no scripts added to pages, no
     emulated width or colour scheme, no cookies (nobody signed in), no permissions granted, the window's size,
-    the timeouts, an empty browser log and no file downloaded.
+    the timeouts (a script's longer), an empty browser log and no file downloaded.
 
     The tab itself is kept, and left by the page's own navigation: a new tab (or a typed about:blank) took a new
     renderer process, which compiled the app's scripts again for each test (about 2 s of CPU a test)."""
@@ -366,8 +366,10 @@ def _fresh_tab(driver) -> None:
         driver.switch_to.window(handle)
         driver.close()
     driver.switch_to.window(tab)
-    driver.set_script_timeout(30)  # WebDriver's defaults
-    driver.set_page_load_timeout(300)
+    # A script runs when the page's main thread is free: on a busy machine that can take longer than WebDriver's
+    # default 30 s (main's charts test failed so at load 40), so as long as a wait's PATIENCE; it costs nothing idle.
+    driver.set_script_timeout(120)
+    driver.set_page_load_timeout(300)  # WebDriver's default
     driver.implicitly_wait(0)
     driver.execute_script("window.stop(); location.replace('about:blank')")  # its timers and requests stop too
     WebDriverWait(driver, 30, poll_frequency=0.02).until(lambda d: d.current_url == "about:blank")
