@@ -1,4 +1,8 @@
-"""Fixtures: the tiny org on disk, the app on it, accounts for each role, and a login helper."""
+"""Fixtures: the tiny org on disk, the app on it, accounts for each role, and a login helper.
+
+The app's modules are imported where a fixture first needs them, not here: pytest imports this file in xdist's
+controller too, which runs no test, and the app's imports (Dash, Plotly, Polars, DuckDB) were some 3 CPU-s there,
+spent before the workers start."""
 
 from __future__ import annotations
 
@@ -7,19 +11,15 @@ import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import diskcache
 import pytest
-from argon2 import PasswordHasher
-from flask import Flask
-from flask.testing import FlaskClient
 
-from alerts.store import AlertStore
-from app import create_app
-from auth.store import Store
-from queries import cache
-from reports.schedule_store import ScheduleStore
-from tests import org
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+
+    from queries import cache
 
 ORIGIN = "http://localhost"
 
@@ -37,11 +37,17 @@ def password_hash() -> str:
     """org.PASSWORD as argon2id at the lowest cost: signing in checks it as it checks any argon2 hash, in well
     under a millisecond against some 30 ms at the app's own cost, and the suite signs in hundreds of times.
     (Hashes the app makes are checked in tests/test_cli.py.)"""
+    from argon2 import PasswordHasher
+
+    from tests import org
+
     return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(org.PASSWORD)
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
+    from tests import org
+
     folder = tmp_path / "data"
     org.write_org_rolled_up(folder)  # written once per process and copied (tests/org.py)
     return folder
@@ -103,6 +109,12 @@ def _template(password_hash: str) -> Path | None:
         return None
     folder = _TEMPLATES[0] / hashlib.sha256(password_hash.encode()).hexdigest()[:16]
     if not folder.exists():
+        import diskcache
+
+        from alerts.store import AlertStore
+        from auth.store import Store
+        from reports.schedule_store import ScheduleStore
+
         draft = _TEMPLATES[0] / f".draft-{folder.name}"
         store = Store(draft / "telemetry.sqlite")
         for email, user_id, role in ACCOUNTS.values():
@@ -126,6 +138,8 @@ def make_app(data_dir: Path, password_hash: str, **config) -> Flask:
             shutil.copytree(template / ".cache" / "reports", reports)
     # a rebuild of stale rollups (events written by hand) is waited for: a busy machine must not fail a test
     config = {"ROLLUP_REBUILD_WAIT": 600, **config}
+    from app import create_app
+
     app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "test", **config})
     if template is None:
         store = app.extensions["telemetry_store"]
@@ -145,6 +159,8 @@ def shared_app(tmp_path_factory, password_hash: str) -> Flask:
     as plain functions, questions): making an app and opening its DuckDB was most of such a test's time. Such a
     module overrides `app` with it (`read_only_app` below); a module whose tests write (events, accounts,
     settings) keeps `app`, one per test."""
+    from tests import org
+
     folder = tmp_path_factory.mktemp("shared") / "data"
     org.write_org_rolled_up(folder)
     return make_app(folder, password_hash)
@@ -182,7 +198,10 @@ class AuthActions:
         start = page.index(marker) + len(marker)
         return page[start : page.index('"', start)]
 
-    def login(self, who: str = "admin", password: str = org.PASSWORD, next_url: str = ""):
+    def login(self, who: str = "admin", password: str | None = None, next_url: str = ""):
+        from tests import org
+
+        password = org.PASSWORD if password is None else password
         email = ACCOUNTS[who][0] if who in ACCOUNTS else who
         token = self.csrf_token()
         target = f"/login?next={next_url}" if next_url else "/login"
@@ -236,6 +255,8 @@ def live_server(tmp_path_factory, password_hash):
 
 
 def _serve(tmp_path_factory, password_hash, **config):
+    from tests import org
+
     folder = tmp_path_factory.mktemp("live") / "data"
     org.write_org_rolled_up(folder)
     with serving(make_app(folder, password_hash, **config)) as base:
@@ -334,7 +355,7 @@ def _keep_page_scripts(driver) -> None:
 def _fresh_tab(driver) -> None:
     """What a test may have changed, back as a new tab has it: no page (about:blank), no scripts added to pages, no
     emulated width or colour scheme, no cookies (nobody signed in), no permissions granted, the window's size,
-    the timeouts, an empty browser log and no file downloaded.
+    the timeouts (a script's longer), an empty browser log and no file downloaded.
 
     The tab itself is kept, and left by the page's own navigation: a new tab (or a typed about:blank) took a new
     renderer process, which compiled the app's scripts again for each test (about 2 s of CPU a test)."""
@@ -345,8 +366,10 @@ def _fresh_tab(driver) -> None:
         driver.switch_to.window(handle)
         driver.close()
     driver.switch_to.window(tab)
-    driver.set_script_timeout(30)  # WebDriver's defaults
-    driver.set_page_load_timeout(300)
+    # A script runs when the page's main thread is free: on a busy machine that can take longer than WebDriver's
+    # default 30 s (main's charts test failed so at load 40), so as long as a wait's PATIENCE; it costs nothing idle.
+    driver.set_script_timeout(120)
+    driver.set_page_load_timeout(300)  # WebDriver's default
     driver.implicitly_wait(0)
     driver.execute_script("window.stop(); location.replace('about:blank')")  # its timers and requests stop too
     WebDriverWait(driver, 30, poll_frequency=0.02).until(lambda d: d.current_url == "about:blank")
@@ -414,6 +437,8 @@ def signed_in(app):
 @pytest.fixture
 def results(monkeypatch) -> Iterator[cache.ResultCache]:
     """A fresh result cache for this test, in place of the process's one."""
+    from queries import cache
+
     fresh = cache.ResultCache(64 * 2**20)
     monkeypatch.setattr(cache, "_cache", fresh)
     yield fresh

@@ -102,10 +102,16 @@ def test_no_mode_bar_and_the_menu_works_by_keyboard(browser, live_server):
     assert csp_violations(browser) == []
 
 
-def test_a_chart_below_the_fold_is_drawn_once_its_card_is_in_view(browser, live_server):
+def test_a_chart_below_the_fold_is_drawn_once_in_view_and_a_page_at_rest_animates_nothing(browser, live_server):
     """Analytics' heat map, below the fold at 1400 x 1000, is not drawn while nobody can see it: its place says
     "Loading…". A chart is drawn as soon as the top of its card scrolls into view; reached by keyboard, the heat
-    map's card comes into view, the chart is drawn and its menu saves its PNG."""
+    map's card comes into view, the chart is drawn and its menu saves its PNG.
+
+    Once Analytics has answered, nothing on the page animates: the heat map's place below the fold says
+    "Loading…" beside a spinner that stands still until the place is in view (Chromium turned it on the page's
+    main thread, a frame at a time, for as long as the page was open), and the tabs' pills change colour at once
+    instead of fading (colours, too, are animated on the main thread) when a tab is clicked. (One page for both:
+    each test's first load is most of its cost.)"""
     from tests.test_browser_a11y import tab_to
 
     sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
@@ -114,6 +120,15 @@ def test_a_chart_below_the_fold_is_drawn_once_its_card_is_in_view(browser, live_
     wait(browser).until(lambda b: b.find_element(By.ID, place).get_attribute("data-in-view") == "away")
     assert not browser.find_elements(By.ID, ids.ANALYTICS_HEATMAP)
     assert "Loading…" in text_of(browser, place)
+
+    # at rest: nothing animates, the spinner out of sight stands still
+    settled(browser)
+    assert "Loading…" in text_of(browser, place)
+    assert browser.execute_script(RUNNING) == []
+    spinner = browser.find_element(By.CSS_SELECTOR, f"#{place} .spinner-border")
+    assert spinner.value_of_css_property("animation-name") == "none"
+    # the same spinner anywhere else turns, as Bootstrap draws it
+    assert browser.execute_script(COPY_TURNS, spinner) == "spinner-border"
 
     # scrolled until only the top of the usage-over-time card shows (its chart's place still below the window):
     # the card is in view, so its chart is drawn
@@ -144,6 +159,12 @@ def test_a_chart_below_the_fold_is_drawn_once_its_card_is_in_view(browser, live_
     assert "Loading…" not in text_of(browser, place)
     assert csp_violations(browser) == []
 
+    # a tab clicked: its pill changes colour at once
+    browser.find_element(By.ID, ids.NAV_LINKS["dashboard"]).click()
+    assert not [t for t in browser.execute_script(RUNNING) if "nav-link" in t]
+    nav = browser.find_element(By.ID, ids.NAV_LINKS["analytics"])
+    assert nav.value_of_css_property("transition-duration") == "0s"
+
 
 RUNNING = """
 return document.getAnimations().filter((a) => a.playState === "running")
@@ -155,29 +176,6 @@ const name = getComputedStyle(copy).animationName;
 copy.remove();
 return name;
 """
-
-
-def test_a_page_at_rest_animates_nothing_out_of_sight(browser, live_server):
-    """Once Analytics has answered, nothing on the page animates: the heat map's place below the fold says
-    "Loading…" beside a spinner that stands still until the place is in view (Chromium turned it on the page's
-    main thread, a frame at a time, for as long as the page was open), and the tabs' pills change colour at once
-    instead of fading (colours, too, are animated on the main thread) when a tab is clicked."""
-    sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
-    drawn(browser, ids.ANALYTICS_AGENT_CHART)
-    place = ids.chart_place(ids.ANALYTICS_HEATMAP)
-    wait(browser).until(lambda b: b.find_element(By.ID, place).get_attribute("data-in-view") == "away")
-    settled(browser)
-    assert "Loading…" in text_of(browser, place)
-    assert browser.execute_script(RUNNING) == []
-    spinner = browser.find_element(By.CSS_SELECTOR, f"#{place} .spinner-border")
-    assert spinner.value_of_css_property("animation-name") == "none"
-    # the same spinner anywhere else turns, as Bootstrap draws it
-    assert browser.execute_script(COPY_TURNS, spinner) == "spinner-border"
-
-    browser.find_element(By.ID, ids.NAV_LINKS["dashboard"]).click()
-    assert not [t for t in browser.execute_script(RUNNING) if "nav-link" in t]
-    nav = browser.find_element(By.ID, ids.NAV_LINKS["analytics"])
-    assert nav.value_of_css_property("transition-duration") == "0s"
 
 
 def test_a_manager_tours_the_tabs_without_a_mode_bar(browser, live_server):
@@ -200,10 +198,18 @@ return [...document.querySelectorAll('.js-plotly-plot')].every((gd) => gd._fullD
 """
 
 
-def test_the_charts_are_drawn_by_the_smaller_plotly_bundle(browser, live_server):
-    """plotly.js's cartesian bundle (app.py, PLOTLY_URL) draws every chart of every tab; the full one is never
-    fetched."""
+def test_a_chart_is_not_drawn_again_at_its_size_and_the_smaller_plotly_bundle_draws_every_tab(browser, live_server):
+    """A resize at an unchanged size keeps the drawing (every tab's charts were drawn twice); a new width redraws.
+    Then plotly.js's cartesian bundle (app.py, PLOTLY_URL) draws every chart of every tab; the full one is never
+    fetched. (One page for both: each test's first load is most of its cost.)"""
     sign_in(browser, live_server, "admin")
+    # the trend's own plot drawn (every() over no plot yet is true), then no callback left to draw it again
+    wait(browser).until(lambda b: b.execute_script(TREND_DRAWN) and b.execute_script(ALL_TRACES_DRAWN))
+    settled(browser)
+    same, redrawn, width, box = browser.execute_async_script(RESIZE_TWICE)
+    assert same, "drawn again at the same size"
+    assert redrawn and abs(width - box) <= 1
+
     for tab, charts in (("dashboard", 4), ("analytics", 4), ("users", 2), ("billing", 4)):
         if tab != "dashboard":  # where signing in lands
             browser.find_element(By.ID, f"shell-nav-{tab}").click()
@@ -232,17 +238,6 @@ window.Plotly.Plots.resize(gd).then(() => {
                                                           parseFloat(getComputedStyle(gd).width)]));
 });
 """
-
-
-def test_a_chart_is_not_drawn_again_at_the_size_it_has(browser, live_server):
-    """A resize at an unchanged size keeps the drawing (every tab's charts were drawn twice); a new width redraws."""
-    sign_in(browser, live_server, "admin")
-    # the trend's own plot drawn (every() over no plot yet is true), then no callback left to draw it again
-    wait(browser).until(lambda b: b.execute_script(TREND_DRAWN) and b.execute_script(ALL_TRACES_DRAWN))
-    settled(browser)
-    same, redrawn, width, box = browser.execute_async_script(RESIZE_TWICE)
-    assert same, "drawn again at the same size"
-    assert redrawn and abs(width - box) <= 1
 
 
 def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, live_server):

@@ -77,8 +77,17 @@ def test_the_trend_lines_up_weekdays_and_says_what_it_compares(browser, live_ser
     assert any("same weekdays 2 weeks earlier" in text for text in legend), legend
 
 
-def test_each_kpi_definition_opens_from_the_keyboard(browser, live_server):
-    sign_in(browser, live_server, "admin")
+def test_a_rate_changes_in_points_no_change_before_the_first_data_and_each_definition_opens_by_keyboard(
+    browser, live_server
+):
+    """Each KPI's definition opens from the keyboard between the two periods (one page for both: each test's first
+    load is most of its cost)."""
+    sign_in(browser, live_server, "admin")  # 2-8 March, against 23 Feb - 1 Mar: the data start on 25 Feb
+    wait(browser).until(lambda b: text_of(b, "dashboard-kpi-interactions-value") == "6")
+    assert text_of(browser, "dashboard-kpi-interactions-change") == "no data before 25 Feb 2026"
+    assert text_of(browser, "dashboard-kpi-cost-compared") == "to compare with 23 Feb – 1 Mar 2026"
+    assert "▲" not in text_of(browser, "dashboard-kpis")
+
     tab_to(browser, "dashboard-kpi-adoption-info")
     text = tooltip_shows(browser, "Not the Users tab's “Adopted”")
     assert text.startswith("Active users out of the people with access")
@@ -91,13 +100,6 @@ def test_each_kpi_definition_opens_from_the_keyboard(browser, live_server):
     tooltip_shows(browser, "at least once, up to the period's end, whether or not in the period")
     assert "have ever used an agent" in text_of(browser, "users-card-adopted")
 
-
-def test_a_rate_changes_in_points_and_no_change_is_shown_before_the_first_data(browser, live_server):
-    sign_in(browser, live_server, "admin")  # 2-8 March, against 23 Feb - 1 Mar: the data start on 25 Feb
-    wait(browser).until(lambda b: text_of(b, "dashboard-kpi-interactions-value") == "6")
-    assert text_of(browser, "dashboard-kpi-interactions-change") == "no data before 25 Feb 2026"
-    assert text_of(browser, "dashboard-kpi-cost-compared") == "to compare with 23 Feb – 1 Mar 2026"
-    assert "▲" not in text_of(browser, "dashboard-kpis")
     browser.get(f"{live_server}/telemetry?start=2026-03-09&end=2026-03-15")
     wait(browser).until(lambda b: text_of(b, "dashboard-kpi-adoption-value") == "14.3%")
     assert text_of(browser, "dashboard-kpi-adoption-change") == "▼ 42.9 pp"  # 1 of 7 against 4 of 7

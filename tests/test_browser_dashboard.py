@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from selenium.webdriver.common.by import By
 
@@ -26,7 +28,8 @@ def choose(browser, dropdown_id: str, label: str) -> None:
     option.click()
 
 
-def test_presets_the_url_and_the_back_button(browser, live_server):
+def test_presets_the_url_the_back_button_and_the_team_filter(browser, live_server):
+    """One page for both (each test's first load is most of its cost): a preset and back, then a team."""
     sign_in(browser, live_server, "admin")
     kpi(browser, "interactions", "6")
     assert "Custom range" in text_of(browser, "filter-preset")
@@ -36,19 +39,20 @@ def test_presets_the_url_and_the_back_button(browser, live_server):
     browser.back()
     kpi(browser, "interactions", "6")
     assert browser.current_url.endswith(WEEK)
-    browser.find_element(By.ID, "shell-nav-analytics").click()
-    wait(browser).until(lambda b: "/telemetry/analytics" in b.current_url)
-    assert browser.current_url.endswith("/telemetry/analytics" + WEEK)
-    assert csp_violations(browser) == []
 
-
-def test_team_filter_narrows_the_numbers(browser, live_server):
-    sign_in(browser, live_server, "admin")
-    kpi(browser, "interactions", "6")
+    # the team filter narrows the numbers
     choose(browser, "filter-teams", "Legal")
     kpi(browser, "interactions", "1")
     kpi(browser, "cost", "$2.00")
     assert "teams=t_legal" in browser.current_url
+
+    # the tab links keep the period and the filters
+    browser.find_element(By.ID, "shell-nav-analytics").click()
+    wait(browser).until(lambda b: "/telemetry/analytics" in b.current_url)
+    address = urlsplit(browser.current_url)
+    assert address.path == "/telemetry/analytics"
+    assert parse_qs(address.query) == {"start": ["2026-03-02"], "end": ["2026-03-08"], "teams": ["t_legal"]}
+    assert csp_violations(browser) == []
 
 
 def test_a_backwards_range_in_a_link_is_explained(browser, live_server):

@@ -28,8 +28,6 @@ from app import ConfigError, create_app  # noqa: E402
 from data.clickhouse import ClickHouseError, connect  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import Applied, init, rollup_select  # noqa: E402
-from data.demo import write_demo  # noqa: E402
-from data.rollups import build as rollup  # noqa: E402
 from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
 from queries import cache as query_cache  # noqa: E402
 from queries.period import Period  # noqa: E402
@@ -37,7 +35,15 @@ from queries.scope import Scope  # noqa: E402
 from tests import org  # noqa: E402
 from tests.conftest import clickhouse_engine, make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
-from tests.test_rollups import END, TZ, _app, _busiest_user, _cases, _questions, _teams_and_agents  # noqa: E402
+from tests.test_rollups import (  # noqa: E402
+    TZ,
+    _app,
+    _busiest_user,
+    _cases,
+    _questions,
+    _teams_and_agents,
+    write_demo_org,
+)
 
 # Every question of tests/test_rollups.py: `_compare` asserts that each file it runs has a ClickHouse twin.
 QUESTIONS = list(_questions("u"))
@@ -73,8 +79,7 @@ def backend(connection, database: str) -> dict:
 
 def _org(tmp_path_factory: pytest.TempPathFactory, chdb, name: str, write) -> tuple[Path, object]:
     folder = tmp_path_factory.mktemp(name) / "data"
-    write(folder)
-    rollup.build(folder, TZ)
+    org.write_rolled_up(folder, write, tz=TZ)  # the demo's as tests/test_rollups.py's: built once per process
     init(chdb, name, TZ)
     load(chdb, name, folder)
     return folder, _app(folder, TZ)
@@ -82,7 +87,7 @@ def _org(tmp_path_factory: pytest.TempPathFactory, chdb, name: str, write) -> tu
 
 @pytest.fixture(scope="session")
 def demo_org(tmp_path_factory, chdb):
-    return _org(tmp_path_factory, chdb, DEMO, lambda folder: write_demo(folder, 80, 120, seed=5, end=END, tz=TZ))
+    return _org(tmp_path_factory, chdb, DEMO, write_demo_org)
 
 
 @pytest.fixture(scope="session")

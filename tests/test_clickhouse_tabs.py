@@ -20,19 +20,18 @@ pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` ins
 from callbacks._tab import _TABS  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import init  # noqa: E402
-from data.demo import write_demo  # noqa: E402
-from data.rollups import build as rollup  # noqa: E402
 from layouts import ids  # noqa: E402
 from queries.scope import Scope  # noqa: E402
 from reports.build import build_report  # noqa: E402
 from reports.request import ReportRequest  # noqa: E402
 from tests import dash_payloads as dp  # noqa: E402
+from tests import org  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 from tests.test_access import dependencies  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
 from tests.test_callbacks_memo import signed_in_client  # noqa: E402
 from tests.test_reports import ALL_POINTS  # noqa: E402
-from tests.test_rollups import END, TZ  # noqa: E402
+from tests.test_rollups import END, TZ, write_demo_org  # noqa: E402
 
 # The demo's days run to END (2026-04-20, 120 days, across the DST change of 8 March); "today" is later.
 EVERYTHING = {"start": "2025-12-22", "end": END.isoformat()}
@@ -55,8 +54,7 @@ def backends(chdb, tmp_path_factory, password_hash):
     `demo_tabs`; ClickHouse's data folder holds no events (the accounts only), so nothing it answers can come from
     the Parquet files."""
     folder = tmp_path_factory.mktemp("demo") / "data"
-    write_demo(folder, 80, 120, seed=5, end=END, tz=TZ)
-    rollup.build(folder, TZ)
+    org.write_rolled_up(folder, write_demo_org, tz=TZ)  # as tests/test_rollups.py's, built once per process
     init(chdb, "demo_tabs", TZ)
     load(chdb, "demo_tabs", folder)
     accounts = tmp_path_factory.mktemp("accounts") / "telemetry.sqlite"

@@ -44,11 +44,15 @@ TZ = "America/New_York"
 END = dt.date(2026, 4, 20)  # the demo's 120 days cross the DST change of 2026-03-08
 
 
+def write_demo_org(folder: Path) -> None:
+    """The demo org these tests and tests/test_clickhouse*.py ask: 80 people over 120 days to END."""
+    write_demo(folder, 80, 120, seed=5, end=END, tz=TZ)
+
+
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("rollups") / "data"
-    write_demo(folder, 80, 120, seed=5, end=END, tz=TZ)
-    rollup.build(folder, TZ)
+    org.write_rolled_up(folder, write_demo_org, tz=TZ)  # written and built once per process, copied
     return folder
 
 
