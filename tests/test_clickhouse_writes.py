@@ -19,7 +19,11 @@ pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` ins
 from data import schema  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import CODED, ROLLUPS, init, rollup_select  # noqa: E402
+from data.clickhouse.writes import ClickHouseStore  # noqa: E402
+from data.ingest.otlp import decode_json  # noqa: E402
 from data.ingest.quarantine import QUARANTINE  # noqa: E402
+from data.ingest.validate import Directory  # noqa: E402
+from data.ingest.writer import ingest_files, ingest_otlp  # noqa: E402
 from tests import org  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
@@ -346,3 +350,95 @@ def test_clickhouse_load_codes_the_people_of_its_events_not_in_its_directory(tmp
     load(chdb, name, folder)  # again: no code given twice
     assert chdb.arrow(f"select count() as n from {name}.user_codes").column("n").to_pylist() == [7]  # noqa: S608
     chdb.command(f"drop database {name}")
+
+
+def _users_file(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
+    path.write_text(
+        "user_id,name,email,team_id,role,created_at,active\n"
+        + "".join(f"{u},{n},{e},{team},{role},2026-01-01T00:00:00Z,true\n" for u, n, e, team, role in rows)
+    )
+    return path
+
+
+def _rows_holding(twins: Twins, text: str) -> dict[str, int]:
+    """Per table of the database, the rows with `text` in a text column (the id a person is known by; the
+    `uniqExact` states of user_sets and user_weeks hold hashes: assert_rollups_are_the_events checks those)."""
+    columns = twins.chdb.arrow(
+        "select c.table as t, groupArray(c.name) as names from system.columns as c join system.tables as s "
+        "on s.database = c.database and s.name = c.table where c.database = {db:String} "
+        "and s.engine not in ('View', 'MaterializedView') and c.type in {texts:Array(String)} group by c.table",
+        {"db": twins.database, "texts": ["String", "Nullable(String)", "LowCardinality(String)"]},
+    ).to_pylist()
+    found = {}
+    for row in columns:
+        where = " or ".join(f"`{name}` = {{text:String}}" for name in row["names"])
+        sql = f"select count() as n from {twins.database}.`{row['t']}` where {where}"  # noqa: S608
+        found[row["t"]] = twins.chdb.arrow(sql, {"text": text}).column("n")[0].as_py()
+    return {table: n for table, n in found.items() if n}
+
+
+def test_an_erased_person_leaves_no_row_and_their_code_is_never_given_again(twins, tmp_path) -> None:
+    """Sam (u5, code 7: the highest) removed from the directory, then purged: his events and rollup rows go on both
+    backends with the same answers, and so does his code: no row of the ClickHouse database holds his id. Nia, who
+    comes next, gets code 8, not Sam's 7."""
+    others = [row for row in org.USERS if row[0] != "u5"]
+    assert twins.both("import-directory", str(_users_file(tmp_path / "users.csv", others)))[1] == "users: 6 rows"
+    assert _code(twins, "u5") == [7]  # his events are still there
+    on_duckdb, on_clickhouse = twins.both("purge", "--user", "u5")
+    assert on_clickhouse == on_duckdb
+    assert "Purged 3 interactions" in on_clickhouse
+    assert _rows_holding(twins, "u5") == {}
+    assert "user_codes" in _rows_holding(twins, "u1")  # the check does see a kept person's rows
+    twins.assert_same_answers()
+    twins.assert_rollups_are_the_events()
+    nia = ("u9", "Nia New", "nia@test.example", "t_sales", "member")
+    twins.both("import-directory", str(_users_file(tmp_path / "users.csv", [*others, nia])))
+    assert _code(twins, "u9") == [8]
+    assert twins.count("select count() from $db.user_codes") == 7
+
+
+def test_an_event_validated_before_its_persons_code_went_is_quarantined(twins, tmp_path) -> None:
+    """Nia (u9) is added (code 8) and a validator reads the directory; import-directory drops her (no events: her
+    code goes); then the validator's batch is written: under the lock her event is found to have no code and is
+    quarantined as an unknown user's, Sam's is written; so is her span from the receiver. Uma, added next, gets
+    code 9, not Nia's 8."""
+    nia = ("u9", "Nia New", "nia@test.example", "t_sales", "member")
+    cli = twins.clickhouse.test_cli_runner()
+
+    def import_users(rows: list[tuple[str, str, str, str, str]]) -> None:
+        done = cli.invoke(args=["import-directory", str(_users_file(tmp_path / "users.csv", rows))])
+        assert done.exit_code == 0, done.output
+
+    import_users([*org.USERS, nia])
+    store = ClickHouseStore(twins.chdb, twins.database, twins.clickhouse_dir)
+    read_before = store.directory()
+    assert "u9" in read_before.user_teams
+    import_users(org.USERS)
+    assert _code(twins, "u9") == []
+
+    class ReadBefore(ClickHouseStore):
+        def directory(self) -> Directory:
+            return read_before
+
+    source = jsonl(
+        tmp_path / "late.jsonl",
+        event("n9", ts="2026-03-05T12:00:00Z", user_id="u9"),
+        event("n1", ts="2026-03-05T13:00:00Z", user_id="u5"),
+    )
+    same_db = (twins.chdb, twins.database, twins.clickhouse_dir)
+    done = ingest_files(twins.clickhouse_dir, [source], tz="UTC", store=ReadBefore(*same_db))
+    assert (done.read, done.written, done.quarantined) == (2, 1, 1)
+    assert done.reasons == (("unknown user 'u9'", 1),)
+    refused = _quarantined(twins.clickhouse_dir)
+    assert [(r["reason"], r["record"]["event_id"]) for r in refused] == [("unknown user 'u9'", "n9")]
+    span = _otlp_span("00f067aa0ba902b9", 1_772_712_000 * 10**9)  # the receiver's way: the same check
+    span["attributes"] = [*span["attributes"][:-1], {"key": "user.id", "value": {"stringValue": "u9"}}]
+    request = decode_json(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}))
+    done = ingest_otlp(twins.clickhouse_dir, [request], tz="UTC", store=ReadBefore(*same_db))
+    assert (done.read, done.written, done.quarantined, done.reasons) == (1, 0, 1, (("unknown user 'u9'", 1),))
+    assert twins.count("select count() from $db.events where user_id = 'u9'") == 0
+    assert _rows_holding(twins, "u9") == {}
+    twins.assert_rollups_are_the_events()
+    uma = ("u10", "Uma Usher", "uma@test.example", "t_eng", "member")
+    import_users([*org.USERS, uma])
+    assert _code(twins, "u10") == [9]

@@ -7,11 +7,14 @@ validation and quarantine are data/ingest's, unchanged). docs/clickhouse.md, "Wr
   the materialized views, and an import run again inserts nothing.
 - Directory: each table given is replaced whole, as clickhouse-load does (an exchange with a filled copy); the
   people it adds get their codes first (data/clickhouse/codes.py), so every person an event can be validated
-  against has one. Validation reads the people who have a code (a person without one is unknown: quarantined).
+  against has one; the codes of the people it drops who have no events go. Validation reads the people who have
+  a code (a person without one is unknown: quarantined), and under the lock each batch's people are checked
+  again (`unknown_people`): a code may have gone since the validator read the directory.
 - Purge: a lightweight DELETE of the selected events, then the rollups of the local months they were in made
   again from the events (the views never take a row back), each month at once (REPLACE PARTITION from a
   filled copy); a rollup of whole histories (`user_totals`) is made again whole from user_month, at once. The
   months still to make are kept in `telemetry_meta` until done, so a write after a failed correction finishes it.
+  The codes of the people it left without events who are not in the directory go too (an erasure).
 
 One writer at a time: the data folder's lock, as on the Parquet backend (a writer on another machine must not
 write the same organization meanwhile).
@@ -34,7 +37,7 @@ import pyarrow.compute as pc
 
 from data import schema
 from data.clickhouse import Connection, database_name
-from data.clickhouse.codes import Codes
+from data.clickhouse.codes import Codes, forget
 from data.clickhouse.load import replace_table
 from data.clickhouse.schema import MONTH_OF, ROLLUPS, WHOLE, bump_version, meta, rollup_select
 from data.ingest import commit
@@ -116,6 +119,8 @@ class ClickHouseStore:
             Codes(self.connection, self.database).give(frames["users"])
         for name, frame in frames.items():
             replace_table(self.connection, self.database, name, frame.select(list(schema.DIRECTORY[name])))
+        if "users" in frames:  # the people dropped who have no events: nothing of theirs is kept
+            forget(self.connection, self.database)
 
     # --- a write ---------------------------------------------------------------------------------
 
@@ -158,6 +163,14 @@ class ClickHouseStore:
         if rows.num_rows:  # the writer's columns: large strings, which ClickHouse's Arrow reader takes
             self.connection.insert_arrow(self._table("events"), rows)
         return counts
+
+    def unknown_people(self, user_ids: pa.ChunkedArray) -> set[str]:
+        """The people of a batch who have no code (any more): their events would be left out of the people bitmaps.
+        Under the lock: a validator may have read the directory before a purge or import-directory took a code."""
+        coded = self.connection.arrow(f"select user_id from {self._table('user_codes')}")  # noqa: S608
+        batch = pc.unique(user_ids.cast(pa.string()))
+        have = pc.is_in(batch, value_set=coded.column("user_id").cast(pa.string()))
+        return set(pc.filter(batch, pc.invert(have)).to_pylist())
 
     def _known_ids(self, utc_dates: list[str]) -> dict[str, pa.Array]:
         """The ids these UTC dates have already, per date (one query: the dates' months are read, not the rest)."""
@@ -217,6 +230,7 @@ class ClickHouseStore:
         self._set_behind(self._behind() | write.months)  # first: a crash after the delete still has them made
         write.events_changed(d.utc_date for d in dates)
         self.connection.command(f"delete from {events} where {where}", params)  # noqa: S608
+        forget(self.connection, self.database)  # an erased person's code: the selection left them without events
         return dates
 
     def _behind(self) -> set[int]:

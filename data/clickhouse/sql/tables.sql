@@ -67,7 +67,8 @@ order by (model, valid_from);
 -- Each person's code, their number in the people bitmaps (people_days, people_weeks, people_months, whose views join
 -- it): given by the one writer of the directory (import-directory, clickhouse-load) to every person it adds, before
 -- the person is in `users`, so before any event of theirs can pass validation (data/clickhouse/codes.py). A row per
--- person, never changed nor removed: a code is never given twice nor reused. Codes from 1.
+-- person, never changed; removed once the person is in neither `users` nor the events (an erasure). A code is never
+-- given twice nor reused (the highest given: telemetry_meta's codes_given). Codes from 1.
 create table if not exists $database.user_codes (user_id String, code UInt32)
 engine = MergeTree
 order by user_id;
