@@ -26,6 +26,7 @@ pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` ins
 import queries  # noqa: E402
 from app import ConfigError, create_app  # noqa: E402
 from data.clickhouse import ClickHouseError, connect  # noqa: E402
+from data.clickhouse.codes import GIVEN, Codes  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import Applied, init, rollup_select  # noqa: E402
 from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
@@ -246,17 +247,19 @@ def _database_at_migration(chdb, folder: Path, name: str, migration: int, missin
     init(chdb, name, TZ)
     load(chdb, name, folder)
     for table in missing:
-        chdb.command(f"drop view {name}.{table}_mv")
+        chdb.command(f"drop view if exists {name}.{table}_mv")
         chdb.command(f"drop table {name}.{table}")
+    if "user_codes" in missing:  # nor the highest code given, kept beside them
+        chdb.command(f"delete from {name}.telemetry_meta where key = {{k:String}}", {"k": GIVEN})  # noqa: S608
     chdb.command(f"insert into {name}.telemetry_meta (key, value) values ('migration', '{migration}')")  # noqa: S608
 
 
 def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_path) -> None:
     name = PREFIX + "migrated"
-    # before migration 1: no user_month (nor user_totals, of migration 2, nor user_weeks, of 3)
-    _database_at_migration(chdb, tmp_path / "data", name, 0, ("user_weeks", "user_totals", "user_month"))
+    # before migration 1: no user_month (nor user_totals, of migration 2, user_weeks, of 3, the bitmaps, of 4)
+    _database_at_migration(chdb, tmp_path / "data", name, 0, (*BITMAPS, "user_weeks", "user_totals", "user_month"))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1, 2, 3))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1, 2, 3, 4))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     chdb.command(f"optimize table {name}.user_month final")
     kept, made = (
@@ -285,10 +288,10 @@ def _insert_late_event(chdb, name: str) -> None:
 
 def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_path) -> None:
     name = PREFIX + "migrated_totals"
-    # at migration 1: no user_totals (nor user_weeks, of migration 3)
-    _database_at_migration(chdb, tmp_path / "data", name, 1, ("user_weeks", "user_totals"))
+    # at migration 1: no user_totals (nor user_weeks, of migration 3, nor the bitmaps, of 4)
+    _database_at_migration(chdb, tmp_path / "data", name, 1, (*BITMAPS, "user_weeks", "user_totals"))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(2, 3))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(2, 3, 4))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     # an event inserted afterwards reaches it through user_month's view: Mia with Code Helper in Engineering at
     # 02:00 UTC on 1 May, 22:00 on 30 April in New York
@@ -312,11 +315,33 @@ def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_p
     chdb.command(f"drop database {name}")
 
 
+BITMAPS = ("people_days", "people_weeks", "people_months", "user_codes")  # migration 4
+_day = dt.date
+# The moved org's people per New York week (Mondays) and month, with the late event: Mia and Max the week of 23
+# February (e0, m11); Mia, Sam, Max and Lee the week of 2 March (e1-e6, and e7 on Sunday the 8th at 23:30); Sam on
+# Monday 9 March at 00:30 (e8); Mia on the 20th (m1, m2); the week of 30 March cut at the month: Mia (m3, 31 March at
+# 23:30) and Sam (m5) in March, Sam in April (m6); Lee (m10), Mia (m4); Sam (m7) and Mia (late) on 30 April; Sam on 1
+# November twice, daylight saving's end (m8, m9)
+MOVED_WEEKS = [
+    (_day(2026, 2, 23), _day(2026, 2, 1), 2),
+    (_day(2026, 3, 2), _day(2026, 3, 1), 4),
+    (_day(2026, 3, 9), _day(2026, 3, 1), 1),
+    (_day(2026, 3, 16), _day(2026, 3, 1), 1),
+    (_day(2026, 3, 30), _day(2026, 3, 1), 2),
+    (_day(2026, 3, 30), _day(2026, 4, 1), 1),
+    (_day(2026, 4, 6), _day(2026, 4, 1), 1),
+    (_day(2026, 4, 13), _day(2026, 4, 1), 1),
+    (_day(2026, 4, 27), _day(2026, 4, 1), 2),
+    (_day(2026, 10, 26), _day(2026, 11, 1), 1),
+]
+
+
 def test_clickhouse_init_migrates_a_database_made_before_user_weeks(chdb, tmp_path) -> None:
     name = PREFIX + "migrated_weeks"
-    _database_at_migration(chdb, tmp_path / "data", name, 2, ("user_weeks",))  # at migration 2: no user_weeks
+    # at migration 2: no user_weeks (nor the bitmaps, of 4)
+    _database_at_migration(chdb, tmp_path / "data", name, 2, (*BITMAPS, "user_weeks"))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(3,))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(3, 4))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     # a later event reaches it through its view: Mia with Code Helper at 02:00 UTC on 1 May, 30 April in New York
     _insert_late_event(chdb, name)
@@ -324,28 +349,48 @@ def test_clickhouse_init_migrates_a_database_made_before_user_weeks(chdb, tmp_pa
         f"select week, month, toInt64(uniqExactMerge(users)) as people from {name}.user_weeks "  # noqa: S608
         "group by week, month order by week, month"
     ).to_pylist()
-    day = dt.date
-    # New York's weeks (Mondays): Mia and Max the week of 23 February (e0, m11); Mia, Sam, Max and Lee the week of
-    # 2 March (e1-e6, and e7 on Sunday the 8th at 23:30); Sam on Monday 9 March at 00:30 (e8); Mia on the 20th (m1, m2);
-    # the week of 30 March cut at the month: Mia (m3, 31 March at 23:30) and Sam (m5) in March, Sam in April (m6);
-    # Lee (m10), Mia (m4); Sam (m7) and Mia (late) on 30 April; Sam on 1 November twice, daylight saving's end (m8, m9)
-    assert [tuple(row.values()) for row in weeks] == [
-        (day(2026, 2, 23), day(2026, 2, 1), 2),
-        (day(2026, 3, 2), day(2026, 3, 1), 4),
-        (day(2026, 3, 9), day(2026, 3, 1), 1),
-        (day(2026, 3, 16), day(2026, 3, 1), 1),
-        (day(2026, 3, 30), day(2026, 3, 1), 2),
-        (day(2026, 3, 30), day(2026, 4, 1), 1),
-        (day(2026, 4, 6), day(2026, 4, 1), 1),
-        (day(2026, 4, 13), day(2026, 4, 1), 1),
-        (day(2026, 4, 27), day(2026, 4, 1), 2),
-        (day(2026, 10, 26), day(2026, 11, 1), 1),
-    ]
+    assert [tuple(row.values()) for row in weeks] == MOVED_WEEKS
     # the week of 30 March over both its months: Sam once
     merged = chdb.arrow(
         f"select toInt64(uniqExactMerge(users)) as people from {name}.user_weeks where week = '2026-03-30'"  # noqa: S608
     )
     assert merged.column("people").to_pylist() == [2]
+    chdb.command(f"drop database {name}")
+
+
+def test_clickhouse_init_migrates_a_database_made_before_the_people_bitmaps(chdb, tmp_path) -> None:
+    name = PREFIX + "migrated_bitmaps"
+    _database_at_migration(chdb, tmp_path / "data", name, 3, BITMAPS)  # at migration 3: no codes, no bitmaps
+
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(4,))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
+    # everyone in the events or the directory, by team (their first event's, else the directory's), then id:
+    # Engineering's Ada (u1, no events), Max (u2, m11), Mia (u4, e0), Ivy (u7, no events); Legal's Lee (u3) and Noa
+    # (u6, no events); Sales' Sam (u5)
+    coded = chdb.arrow(f"select user_id, code from {name}.user_codes order by code").to_pylist()  # noqa: S608
+    assert [tuple(row.values()) for row in coded] == [
+        ("u1", 1), ("u2", 2), ("u4", 3), ("u7", 4), ("u3", 5), ("u6", 6), ("u5", 7)
+    ]  # fmt: skip
+    everyone = pl.from_arrow(chdb.arrow(f"select user_id, team_id from {name}.events"))  # noqa: S608
+    assert Codes(chdb, name).give(everyone) == 0  # given again: nothing changes
+    _insert_late_event(chdb, name)  # through the views: Mia has a code
+    weeks = chdb.arrow(
+        f"select week, month, toInt64(groupBitmapMerge(users)) as people from {name}.people_weeks "  # noqa: S608
+        "group by week, month order by week, month"
+    ).to_pylist()
+    assert [tuple(row.values()) for row in weeks] == MOVED_WEEKS
+    months = chdb.arrow(
+        f"select month, toInt64(groupBitmapMerge(users)) as people from {name}.people_months "  # noqa: S608
+        "group by month order by month"
+    ).to_pylist()
+    # February: Mia, Max; March: Mia, Sam, Max, Lee; April: Mia, Sam, Lee; November: Sam
+    day = dt.date
+    assert [tuple(row.values()) for row in months] == [
+        (day(2026, 2, 1), 2), (day(2026, 3, 1), 4), (day(2026, 4, 1), 3), (day(2026, 11, 1), 1)
+    ]  # fmt: skip
+    # 9 March in New York: Sam's e7 (03:30 UTC, the 8th) is the day before; e8 (04:30 UTC) is the 9th
+    ninth = f"select groupBitmapMerge(users) as people from {name}.people_days where day = '2026-03-09'"  # noqa: S608
+    assert chdb.arrow(ninth).column("people").to_pylist() == [1]
     chdb.command(f"drop database {name}")
 
 

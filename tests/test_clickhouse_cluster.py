@@ -24,9 +24,9 @@ def _one(statements: list[str], start: str) -> str:
 
 def test_every_statement_runs_on_the_cluster_and_parses(chdb) -> None:
     statements = cluster_statements("acme", TZ, "telemetry")
-    # the database, 5 functions, 6 tables unsharded (directory, meta), events and 8 rollups local + Distributed, 8
-    # views, and what was applied recorded
-    assert len(statements) == 1 + 5 + 6 + 2 * 9 + 8 + 1
+    # the database, 5 functions, 7 tables unsharded (directory, meta, the people codes), events and 11 rollups local +
+    # Distributed, 11 views, and what was applied recorded
+    assert len(statements) == 1 + 5 + 7 + 2 * 12 + 11 + 1
     engine = chdb
     for statement in statements:
         # the record is inserted on one node: telemetry_meta replicates it to every other
@@ -99,3 +99,16 @@ def test_clickhouse_init_cluster_prints_the_ddl_without_connecting(data_dir, pas
     assert done.output.count(";\n\n") == len(cluster_statements("acme", TZ, "telemetry"))
     refused = app.test_cli_runner().invoke(args=["clickhouse-init", "--cluster", "tele-metry"])
     assert refused.exit_code != 0 and "'tele-metry' is not a cluster name" in refused.output
+
+
+def test_the_people_codes_are_a_replicated_copy_on_every_node_the_bitmap_views_join() -> None:
+    """user_codes is replicated whole to every node (one path), as the directory: each shard's bitmap views join
+    their node's copy with the node's events."""
+    statements = cluster_statements("acme", TZ, "telemetry")
+    codes = _one(statements, "create table if not exists acme.user_codes on cluster")
+    assert "engine = ReplicatedMergeTree('/clickhouse/tables/all/acme/user_codes', '{replica}')" in codes
+    assert not [s for s in statements if "acme.user_codes_local" in s]
+    for rollup in ("people_days", "people_weeks", "people_months"):
+        view = _one(statements, f"create materialized view if not exists acme.{rollup}_mv")
+        assert f"on cluster telemetry to acme.{rollup}_local as select" in view
+        assert "from acme.events_local as events\ninner join acme.user_codes as codes" in view

@@ -153,16 +153,21 @@ def test_a_recorded_question_binds_its_parameters_on_the_server() -> None:
 
 def test_the_recorded_load_inserts_arrow_blocks() -> None:
     """clickhouse-load over HTTP: the hand-made org's 9 events in one Arrow insert into the organization's events,
-    each directory table into its loading copy."""
+    each directory table into its loading copy, and before the users the codes of its 7 people (the ids in the
+    insert's body)."""
     inserts = {found[0]: found for request in _requests() if (found := request.inserted())}
     table, columns, fmt, rows = inserts[f"{RECORDED_DB}.events"]
     assert fmt == "Arrow"
     assert rows.num_rows == 9
     assert sorted(rows.column("event_id").to_pylist()) == ["e0", *(f"e{i}" for i in range(1, 9))]
     assert columns == rows.column_names
-    assert set(inserts) == {f"{RECORDED_DB}.{name}_load" for name in ("users", "teams", "team_managers", "agents")} | {
-        f"{RECORDED_DB}.events"
-    }
+    _table, _columns, _fmt, coded = inserts[f"{RECORDED_DB}.user_codes"]
+    # by team, then id: Engineering's u1, u2, u4, u7, Legal's u3, u6, Sales' u5
+    assert list(zip(coded.column("user_id").to_pylist(), coded.column("code").to_pylist(), strict=True)) == [
+        ("u1", 1), ("u2", 2), ("u4", 3), ("u7", 4), ("u3", 5), ("u6", 6), ("u5", 7)
+    ]  # fmt: skip
+    loads = {f"{RECORDED_DB}.{name}_load" for name in ("users", "teams", "team_managers", "agents")}
+    assert set(inserts) == loads | {f"{RECORDED_DB}.events", f"{RECORDED_DB}.user_codes"}
 
 
 @pytest.mark.parametrize(

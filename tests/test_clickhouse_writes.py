@@ -11,13 +11,19 @@ import json
 import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
 
+from data import schema  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
-from data.clickhouse.schema import ROLLUPS, init, rollup_select  # noqa: E402
+from data.clickhouse.schema import CODED, ROLLUPS, init, rollup_select  # noqa: E402
+from data.clickhouse.writes import ClickHouseStore  # noqa: E402
+from data.ingest.otlp import decode_json  # noqa: E402
 from data.ingest.quarantine import QUARANTINE  # noqa: E402
+from data.ingest.validate import Directory  # noqa: E402
+from data.ingest.writer import ingest_files, ingest_otlp  # noqa: E402
 from tests import org  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
@@ -79,6 +85,8 @@ class Twins:
         for table in ROLLUPS:
             self.chdb.command(f"optimize table {self.database}.{table} final")
             people = " except users, finalizeAggregation(users) as people" if table in SETS else ""
+            if table in CODED:  # the bitmaps' members, the codes themselves
+                people = " except users, arraySort(bitmapToArray(users)) as people"
             kept, made = (
                 self.chdb.arrow(f"select *{people} from ({source}) order by all").to_pylist()  # noqa: S608
                 for source in (f"select * from {self.database}.{table}", rollup_select(table, self.database, "UTC"))  # noqa: S608
@@ -245,3 +253,192 @@ def test_answers_on_clickhouse_are_kept_until_a_write_changes_the_data(twins, tm
     ran = results.misses["question"]
     assert "written 0" in app.test_cli_runner().invoke(args=["ingest", str(source)]).output
     assert twins.summary(app) == after_ingest and results.misses["question"] == ran  # nothing written: still kept
+
+
+def _code(twins: Twins, user_id: str) -> list[int]:
+    """The codes user_codes holds for a person (one, or none)."""
+    found = twins.chdb.arrow(
+        f"select code from {twins.database}.user_codes where user_id = {{u:String}}",  # noqa: S608
+        {"u": user_id},
+    )
+    return found.column("code").to_pylist()
+
+
+def _people_of(twins: Twins, day: str) -> list[int]:
+    """The codes in the people bitmaps of a UTC day (the twins' zone), over every team and agent."""
+    found = twins.chdb.arrow(
+        f"select bitmapToArray(groupBitmapMergeState(users)) as codes from {twins.database}.people_days "  # noqa: S608
+        "where day = {day:Date}",
+        {"day": day},
+    )
+    return sorted(found.column("codes").to_pylist()[0])
+
+
+def test_an_unknown_persons_events_are_quarantined_until_the_directory_gives_them_a_code(twins, tmp_path) -> None:
+    """Nia (u9) is in no directory: her event, from a file and from the receiver, is quarantined on both backends,
+    gets her no code and reaches no rollup. Once import-directory adds her she has the next code (8: the org's 7
+    people have 1-7, by team then id) and the same file writes her event, counted in the bitmaps by that code. A
+    person written into `users` by hand, without a code, is unknown to validation on ClickHouse."""
+    source = jsonl(
+        tmp_path / "nia.jsonl",
+        event("n9", ts="2026-03-05T12:00:00Z", user_id="u9"),
+        event("n1", ts="2026-03-05T13:00:00Z", user_id="u5"),
+    )
+    on_duckdb, on_clickhouse = twins.both("ingest", str(source))
+    assert on_clickhouse == on_duckdb
+    assert "read 2, written 1, duplicates 0, quarantined 1" in on_clickhouse
+    span = _otlp_span("00f067aa0ba902b9", 1_772_712_000 * 10**9)  # 2026-03-05 12:00 UTC
+    span["attributes"] = [*span["attributes"][:-1], {"key": "user.id", "value": {"stringValue": "u9"}}]
+    body = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    for app in (twins.duckdb, twins.clickhouse):
+        answer = app.test_client().post("/v1/traces", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert answer.get_json()["partialSuccess"]["rejectedSpans"] == "1"
+    refused = _quarantined(twins.clickhouse_dir)
+    assert refused == _quarantined(twins.parquet_dir)
+    assert len(refused) == 2 and all("unknown user 'u9'" in json.dumps(record) for record in refused)
+    assert twins.count("select count() from $db.events where user_id = 'u9'") == 0
+    assert _code(twins, "u9") == []
+    assert _people_of(twins, "2026-03-05") == [7]  # Sam (u5) only
+    twins.assert_rollups_are_the_events()
+
+    users = tmp_path / "users.csv"
+    rows = [*org.USERS, ("u9", "Nia New", "nia@test.example", "t_sales", "member")]
+    users.write_text(
+        "user_id,name,email,team_id,role,created_at,active\n"
+        + "".join(f"{u},{n},{e},{team},{role},2026-01-01T00:00:00Z,true\n" for u, n, e, team, role in rows)
+    )
+    on_duckdb, on_clickhouse = twins.both("import-directory", str(users))
+    assert on_clickhouse == on_duckdb == "users: 8 rows"
+    assert _code(twins, "u9") == [8]
+    assert twins.count("select max(code) from $db.user_codes") == 8  # the others' codes unchanged
+    on_duckdb, on_clickhouse = twins.both("ingest", str(source))
+    assert on_clickhouse == on_duckdb
+    assert "read 2, written 1, duplicates 1, quarantined 0" in on_clickhouse
+    assert _people_of(twins, "2026-03-05") == [7, 8]
+    twins.assert_same_answers()
+    twins.assert_rollups_are_the_events()
+
+    twins.chdb.command(
+        f"insert into {twins.database}.users (user_id, name, email, team_id, role, created_at, active) values "  # noqa: S608
+        "('u10', 'Hand Written', 'hand@test.example', 't_eng', 'member', '2026-01-01 00:00:00', true)"
+    )
+    by_hand = jsonl(tmp_path / "hand.jsonl", event("h1", ts="2026-03-06T12:00:00Z", user_id="u10"))
+    done = twins.clickhouse.test_cli_runner().invoke(args=["ingest", str(by_hand)])
+    assert "read 1, written 0, duplicates 0, quarantined 1" in done.output
+    assert "unknown user 'u10'" in json.dumps(_quarantined(twins.clickhouse_dir))
+    assert twins.count("select count() from $db.events where user_id = 'u10'") == 0
+
+
+def test_clickhouse_load_codes_the_people_of_its_events_not_in_its_directory(tmp_path, chdb) -> None:
+    """A folder whose events include Sam's (u5), removed from its directory since: clickhouse-load gives him a code
+    as it loads them (after the directory's 6 people, by team then id), and the bitmaps count him as DuckDB does."""
+    folder = tmp_path / "data"
+    org.write_org(folder, org.EVENTS)
+    users = pl.read_parquet(schema.directory_dir(folder) / "users.parquet")
+    users.filter(pl.col("user_id") != "u5").write_parquet(schema.directory_dir(folder) / "users.parquet")
+    name = "test_load_codes"
+    chdb.command(f"drop database if exists {name}")
+    init(chdb, name, "UTC")
+    load(chdb, name, folder)
+    coded = chdb.arrow(f"select user_id, code from {name}.user_codes order by code").to_pylist()  # noqa: S608
+    # the directory's: Engineering's u1, u2, u4, u7, Legal's u3, u6; then Sam of the events
+    assert [tuple(row.values()) for row in coded] == [
+        ("u1", 1), ("u2", 2), ("u4", 3), ("u7", 4), ("u3", 5), ("u6", 6), ("u5", 7)
+    ]  # fmt: skip
+    people = chdb.arrow(f"select toInt64(groupBitmapMerge(users)) as n from {name}.people_months").column("n")  # noqa: S608
+    assert people.to_pylist() == [4]  # Mia, Sam, Max, Lee (tests/org.py)
+    load(chdb, name, folder)  # again: no code given twice
+    assert chdb.arrow(f"select count() as n from {name}.user_codes").column("n").to_pylist() == [7]  # noqa: S608
+    chdb.command(f"drop database {name}")
+
+
+def _users_file(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
+    path.write_text(
+        "user_id,name,email,team_id,role,created_at,active\n"
+        + "".join(f"{u},{n},{e},{team},{role},2026-01-01T00:00:00Z,true\n" for u, n, e, team, role in rows)
+    )
+    return path
+
+
+def _rows_holding(twins: Twins, text: str) -> dict[str, int]:
+    """Per table of the database, the rows with `text` in a text column (the id a person is known by; the
+    `uniqExact` states of user_sets and user_weeks hold hashes: assert_rollups_are_the_events checks those)."""
+    columns = twins.chdb.arrow(
+        "select c.table as t, groupArray(c.name) as names from system.columns as c join system.tables as s "
+        "on s.database = c.database and s.name = c.table where c.database = {db:String} "
+        "and s.engine not in ('View', 'MaterializedView') and c.type in {texts:Array(String)} group by c.table",
+        {"db": twins.database, "texts": ["String", "Nullable(String)", "LowCardinality(String)"]},
+    ).to_pylist()
+    found = {}
+    for row in columns:
+        where = " or ".join(f"`{name}` = {{text:String}}" for name in row["names"])
+        sql = f"select count() as n from {twins.database}.`{row['t']}` where {where}"  # noqa: S608
+        found[row["t"]] = twins.chdb.arrow(sql, {"text": text}).column("n")[0].as_py()
+    return {table: n for table, n in found.items() if n}
+
+
+def test_an_erased_person_leaves_no_row_and_their_code_is_never_given_again(twins, tmp_path) -> None:
+    """Sam (u5, code 7: the highest) removed from the directory, then purged: his events and rollup rows go on both
+    backends with the same answers, and so does his code: no row of the ClickHouse database holds his id. Nia, who
+    comes next, gets code 8, not Sam's 7."""
+    others = [row for row in org.USERS if row[0] != "u5"]
+    assert twins.both("import-directory", str(_users_file(tmp_path / "users.csv", others)))[1] == "users: 6 rows"
+    assert _code(twins, "u5") == [7]  # his events are still there
+    on_duckdb, on_clickhouse = twins.both("purge", "--user", "u5")
+    assert on_clickhouse == on_duckdb
+    assert "Purged 3 interactions" in on_clickhouse
+    assert _rows_holding(twins, "u5") == {}
+    assert "user_codes" in _rows_holding(twins, "u1")  # the check does see a kept person's rows
+    twins.assert_same_answers()
+    twins.assert_rollups_are_the_events()
+    nia = ("u9", "Nia New", "nia@test.example", "t_sales", "member")
+    twins.both("import-directory", str(_users_file(tmp_path / "users.csv", [*others, nia])))
+    assert _code(twins, "u9") == [8]
+    assert twins.count("select count() from $db.user_codes") == 7
+
+
+def test_an_event_validated_before_its_persons_code_went_is_quarantined(twins, tmp_path) -> None:
+    """Nia (u9) is added (code 8) and a validator reads the directory; import-directory drops her (no events: her
+    code goes); then the validator's batch is written: under the lock her event is found to have no code and is
+    quarantined as an unknown user's, Sam's is written; so is her span from the receiver. Uma, added next, gets
+    code 9, not Nia's 8."""
+    nia = ("u9", "Nia New", "nia@test.example", "t_sales", "member")
+    cli = twins.clickhouse.test_cli_runner()
+
+    def import_users(rows: list[tuple[str, str, str, str, str]]) -> None:
+        done = cli.invoke(args=["import-directory", str(_users_file(tmp_path / "users.csv", rows))])
+        assert done.exit_code == 0, done.output
+
+    import_users([*org.USERS, nia])
+    store = ClickHouseStore(twins.chdb, twins.database, twins.clickhouse_dir)
+    read_before = store.directory()
+    assert "u9" in read_before.user_teams
+    import_users(org.USERS)
+    assert _code(twins, "u9") == []
+
+    class ReadBefore(ClickHouseStore):
+        def directory(self) -> Directory:
+            return read_before
+
+    source = jsonl(
+        tmp_path / "late.jsonl",
+        event("n9", ts="2026-03-05T12:00:00Z", user_id="u9"),
+        event("n1", ts="2026-03-05T13:00:00Z", user_id="u5"),
+    )
+    same_db = (twins.chdb, twins.database, twins.clickhouse_dir)
+    done = ingest_files(twins.clickhouse_dir, [source], tz="UTC", store=ReadBefore(*same_db))
+    assert (done.read, done.written, done.quarantined) == (2, 1, 1)
+    assert done.reasons == (("unknown user 'u9'", 1),)
+    refused = _quarantined(twins.clickhouse_dir)
+    assert [(r["reason"], r["record"]["event_id"]) for r in refused] == [("unknown user 'u9'", "n9")]
+    span = _otlp_span("00f067aa0ba902b9", 1_772_712_000 * 10**9)  # the receiver's way: the same check
+    span["attributes"] = [*span["attributes"][:-1], {"key": "user.id", "value": {"stringValue": "u9"}}]
+    request = decode_json(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}))
+    done = ingest_otlp(twins.clickhouse_dir, [request], tz="UTC", store=ReadBefore(*same_db))
+    assert (done.read, done.written, done.quarantined, done.reasons) == (1, 0, 1, (("unknown user 'u9'", 1),))
+    assert twins.count("select count() from $db.events where user_id = 'u9'") == 0
+    assert _rows_holding(twins, "u9") == {}
+    twins.assert_rollups_are_the_events()
+    uma = ("u10", "Uma Usher", "uma@test.example", "t_eng", "member")
+    import_users([*org.USERS, uma])
+    assert _code(twins, "u10") == [9]

@@ -13,6 +13,7 @@ from data.clickhouse import ClickHouseError, Connection, connect, database_of
 from data.clickhouse.cluster import cluster_statements
 from data.clickhouse.load import load
 from data.clickhouse.schema import init
+from data.ingest.storage import locked
 
 
 def configured() -> tuple[Connection, str]:
@@ -41,7 +42,8 @@ def clickhouse_init_command(cluster: str | None) -> None:
         return
     connection, database = configured()
     try:
-        applied = init(connection, database, current_app.config["ORG_TIMEZONE"])
+        with _writer_lock():  # it may give codes and fill rollups: no other write meanwhile
+            applied = init(connection, database, current_app.config["ORG_TIMEZONE"])
     except ClickHouseError as error:
         raise click.ClickException(str(error)) from None
     done = "created" if applied.created else "brought up to date"
@@ -66,8 +68,9 @@ def clickhouse_load_command(source: Path) -> None:
     again after a failure, or for a folder that grew since: nothing is counted twice)."""
     connection, database = configured()
     try:
-        init(connection, database, current_app.config["ORG_TIMEZONE"])
-        done = load(connection, database, source)
+        with _writer_lock():  # the writes' lock: the load gives people their codes (data/clickhouse/codes.py)
+            init(connection, database, current_app.config["ORG_TIMEZONE"])
+            done = load(connection, database, source)
     except ClickHouseError as error:
         raise click.ClickException(str(error)) from None
     people = done.directory.get("users", 0)
@@ -75,6 +78,12 @@ def clickhouse_load_command(source: Path) -> None:
         f"Loaded {done.events:,} events in {done.batches} batches from {done.dates} UTC dates "
         f"({done.duplicates:,} already there) and the directory ({people:,} people) into {database}."
     )
+
+
+def _writer_lock():
+    """The organization's one-writer lock, the one ingest, the receiver, import-directory and purge take (the data
+    folder's): waited for, as they wait for it."""
+    return locked(Path(current_app.config["DATA_DIR"]))
 
 
 def _print_cluster_ddl(cluster: str) -> None:

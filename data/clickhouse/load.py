@@ -4,7 +4,10 @@ organization's ClickHouse database, in batches, idempotent (docs/clickhouse.md).
 Events go in by UTC date, as they are stored: a date's ids already in ClickHouse are dropped first (the
 Parquet writer's rule, data/ingest/storage.py), so loading a folder again, or a folder that overlaps one
 loaded before, inserts only what is missing and the materialized views never count an event twice. The
-directory is replaced whole, table by table, by an exchange with a freshly filled copy.
+directory is replaced whole, table by table, by an exchange with a freshly filled copy. The load gives codes
+(data/clickhouse/codes.py) to the directory's people before it replaces `users`, and to the people of a batch of
+events who have none (a person since removed from the directory) before it inserts the batch: run it under the
+data folder's lock, as the `clickhouse-load` command does.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import pyarrow as pa
 
 from data import schema
 from data.clickhouse import ChdbConnection, ClickHouseError, database_name
+from data.clickhouse.codes import Codes
 from data.clickhouse.schema import bump_version, refuse_cluster
 
 BATCH_ROWS = 500_000  # events per insert: whole UTC dates are gathered until a batch holds at least this many
@@ -37,15 +41,17 @@ def _arrow(frame: pl.DataFrame) -> pa.Table:
     return frame.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
-def load_directory(connection: ChdbConnection, database: str, data_dir: Path) -> dict[str, int]:
+def load_directory(connection: ChdbConnection, database: str, data_dir: Path, codes: Codes) -> dict[str, int]:
     """Each directory table replaced by the folder's file (one row per key, as queries/db.py reads it; a missing
-    file: an empty table)."""
+    file: an empty table); the people it adds get their codes first."""
     name = database_name(database)
     counts = {}
     for table, columns in schema.DIRECTORY.items():
         path = schema.directory_dir(data_dir) / f"{table}.parquet"
         frame = pl.read_parquet(path).select(list(columns)).cast(dict(columns)) if path.exists() else columns.to_frame()
         frame = frame.sort(list(columns), nulls_last=True).unique(schema.DIRECTORY_KEYS[table], keep="first")
+        if table == "users":
+            codes.give(frame)
         replace_table(connection, name, table, frame)
         counts[table] = frame.height
     return counts
@@ -96,15 +102,18 @@ def _dates_held(connection: ChdbConnection, name: str) -> set[dt.date]:
     return set(held.column("day").to_pylist())
 
 
-def load_events(connection: ChdbConnection, database: str, data_dir: Path, loaded: Loaded) -> None:
-    """Every UTC date's events not in ClickHouse yet, in batches of whole dates."""
+def load_events(connection: ChdbConnection, database: str, data_dir: Path, loaded: Loaded, codes: Codes) -> None:
+    """Every UTC date's events not in ClickHouse yet, in batches of whole dates; a batch's people without a code
+    get one before it is inserted (the views join the codes)."""
     name = database_name(database)
     pending: list[pl.DataFrame] = []
     held = _dates_held(connection, name)
 
     def flush() -> None:
         if pending:
-            loaded.events += connection.insert_arrow(f"{name}.events", _arrow(pl.concat(pending)))
+            batch = pl.concat(pending)
+            codes.give(batch.select("user_id", "team_id"))
+            loaded.events += connection.insert_arrow(f"{name}.events", _arrow(batch))
             loaded.batches += 1
             pending.clear()
 
@@ -121,14 +130,16 @@ def load_events(connection: ChdbConnection, database: str, data_dir: Path, loade
 
 
 def load(connection: ChdbConnection, database: str, data_dir: Path) -> Loaded:
-    """The data folder's directory, then its events, into `database` (made by clickhouse-init)."""
+    """The data folder's directory, then its events, into `database` (made by clickhouse-init). The caller holds
+    the organization's writer lock (the codes are given here)."""
     data_dir = Path(data_dir)
     if not schema.events_dir(data_dir).is_dir() and not schema.directory_dir(data_dir).is_dir():
         raise ClickHouseError(f"{data_dir} holds no events/ or directory/ folder: nothing to load.")
     refuse_cluster(connection, database, "clickhouse-load")
     try:
-        loaded = Loaded(directory=load_directory(connection, database, data_dir))
-        load_events(connection, database, data_dir, loaded)
+        codes = Codes(connection, database)
+        loaded = Loaded(directory=load_directory(connection, database, data_dir, codes))
+        load_events(connection, database, data_dir, loaded, codes)
     finally:  # a load stopped half way has changed the data all the same
         bump_version(connection, database)
     return loaded

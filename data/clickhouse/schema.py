@@ -14,16 +14,24 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from data.clickhouse import ChdbConnection, ClickHouseError, database_name
+from data.clickhouse import ChdbConnection, ClickHouseError, codes, database_name
 
 SQL_DIR = Path(__file__).parent / "sql"
 FORMAT = "1"  # raised with any change to the tables or views below: clickhouse-init then makes the rollups again
 # the rollups each numbered migration adds to a database made before it (a new database gets them all at once)
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: ("user_month", "person_month"), 2: ("user_totals",), 3: ("user_weeks",)}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("user_month", "person_month"),
+    2: ("user_totals",),
+    3: ("user_weeks",),
+    4: ("people_days", "people_weeks", "people_months"),
+}
 MIGRATION = max(MIGRATIONS)
 ROLLUPS = ("cube", "hours", "user_day", "user_sets", *(t for n in sorted(MIGRATIONS) for t in MIGRATIONS[n]))
 # the column each rollup's local-month partition is of (toYYYYMM(column))
-MONTH_OF = {"user_month": "month", "person_month": "month", "user_weeks": "month"}
+MONTH_OF = {"user_month": "month", "person_month": "month", "user_weeks": "month", "people_weeks": "month",
+            "people_months": "month"}  # fmt: skip
+# rollups of people's codes (user_codes, data/clickhouse/codes.py): everyone there is numbered before they fill
+CODED = ("people_days", "people_weeks", "people_months")
 # rollups of a person's whole history, not partitioned: their view reads another rollup (user_month), made first
 WHOLE = ("user_totals",)
 _ZONE = re.compile(r"[A-Za-z0-9_+\-/]{1,64}")
@@ -144,6 +152,8 @@ def _make_rollups(connection: ChdbConnection, name: str, tz: str, rollups: tuple
         connection.command(f"drop table if exists {name}.{table}")
     for statement in statements("rollup_tables", name, tz):
         connection.command(statement)  # `if not exists`: the rollups kept are left as they are
+    if set(rollups) & set(CODED):
+        codes.number(connection, name)  # the people already there (user_codes: made by tables.sql)
     for table in rollups:
         select = rollup_select(table, name, tz)
         connection.command(f"create materialized view {name}.{table}_mv to {name}.{table} as {select}")

@@ -5,11 +5,16 @@ validation and quarantine are data/ingest's, unchanged). docs/clickhouse.md, "Wr
 - Events: each round of valid rows (at most data/ingest/writer.py MAX_ROWS_IN_MEMORY) is one insert, but for the
   ids its UTC dates have already (the Parquet writer's rule, and clickhouse-load's): nothing is counted twice by
   the materialized views, and an import run again inserts nothing.
-- Directory: each table given is replaced whole, as clickhouse-load does (an exchange with a filled copy).
+- Directory: each table given is replaced whole, as clickhouse-load does (an exchange with a filled copy); the
+  people it adds get their codes first (data/clickhouse/codes.py), so every person an event can be validated
+  against has one; the codes of the people it drops who have no events go. Validation reads the people who have
+  a code (a person without one is unknown: quarantined), and under the lock each batch's people are checked
+  again (`unknown_people`): a code may have gone since the validator read the directory.
 - Purge: a lightweight DELETE of the selected events, then the rollups of the local months they were in made
   again from the events (the views never take a row back), each month at once (REPLACE PARTITION from a
   filled copy); a rollup of whole histories (`user_totals`) is made again whole from user_month, at once. The
   months still to make are kept in `telemetry_meta` until done, so a write after a failed correction finishes it.
+  The codes of the people it left without events who are not in the directory go too (an erasure).
 
 One writer at a time: the data folder's lock, as on the Parquet backend (a writer on another machine must not
 write the same organization meanwhile).
@@ -32,6 +37,7 @@ import pyarrow.compute as pc
 
 from data import schema
 from data.clickhouse import Connection, database_name
+from data.clickhouse.codes import Codes, forget
 from data.clickhouse.load import replace_table
 from data.clickhouse.schema import MONTH_OF, ROLLUPS, WHOLE, bump_version, meta, rollup_select
 from data.ingest import commit
@@ -75,7 +81,9 @@ class ClickHouseStore:
             cached = _directories.get((id(self.connection), self.database))
             if cached is not None and cached[0] == key:
                 return cached[1]
-        found = Directory.from_frames({name: self.directory_frame(name) for name in schema.DIRECTORY})
+        frames = {name: self.directory_frame(name) for name in schema.DIRECTORY}
+        frames["users"] = self._coded_users()
+        found = Directory.from_frames(frames)
         with _directories_lock:
             _directories[(id(self.connection), self.database)] = (key, found)
         return found
@@ -83,7 +91,7 @@ class ClickHouseStore:
     def _directory_key(self) -> tuple:
         rows = self.connection.arrow(
             "select name, toString(uuid) as id, total_rows from system.tables where database = {db:String} "
-            "and name in ('users', 'teams', 'agents', 'prices') order by name",
+            "and name in ('users', 'teams', 'agents', 'prices', 'user_codes') order by name",
             {"db": self.database},
         )
         return tuple(tuple(row.values()) for row in rows.to_pylist())
@@ -93,9 +101,26 @@ class ClickHouseStore:
         frame = pl.from_arrow(self.connection.arrow(f"select * from {self._table(name)}"))  # noqa: S608
         return frame.select(list(columns)).cast(dict(columns))
 
+    def _coded_users(self) -> pl.DataFrame:
+        """The directory's people who have a code: the only ones whose events pass validation (every person
+        import-directory or clickhouse-load added has one; one written into `users` by hand has none)."""
+        columns = schema.DIRECTORY["users"]
+        frame = pl.from_arrow(
+            self.connection.arrow(
+                f"select * from {self._table('users')} "  # noqa: S608
+                f"where user_id in (select user_id from {self._table('user_codes')})"
+            )
+        )
+        return frame.select(list(columns)).cast(dict(columns))
+
     def replace_directory(self, frames: dict[str, pl.DataFrame]) -> None:
+        """The tables given replaced (under the write's lock); the people added get their codes first."""
+        if "users" in frames:
+            Codes(self.connection, self.database).give(frames["users"])
         for name, frame in frames.items():
             replace_table(self.connection, self.database, name, frame.select(list(schema.DIRECTORY[name])))
+        if "users" in frames:  # the people dropped who have no events: nothing of theirs is kept
+            forget(self.connection, self.database)
 
     # --- a write ---------------------------------------------------------------------------------
 
@@ -138,6 +163,14 @@ class ClickHouseStore:
         if rows.num_rows:  # the writer's columns: large strings, which ClickHouse's Arrow reader takes
             self.connection.insert_arrow(self._table("events"), rows)
         return counts
+
+    def unknown_people(self, user_ids: pa.ChunkedArray) -> set[str]:
+        """The people of a batch who have no code (any more): their events would be left out of the people bitmaps.
+        Under the lock: a validator may have read the directory before a purge or import-directory took a code."""
+        coded = self.connection.arrow(f"select user_id from {self._table('user_codes')}")  # noqa: S608
+        batch = pc.unique(user_ids.cast(pa.string()))
+        have = pc.is_in(batch, value_set=coded.column("user_id").cast(pa.string()))
+        return set(pc.filter(batch, pc.invert(have)).to_pylist())
 
     def _known_ids(self, utc_dates: list[str]) -> dict[str, pa.Array]:
         """The ids these UTC dates have already, per date (one query: the dates' months are read, not the rest)."""
@@ -197,6 +230,7 @@ class ClickHouseStore:
         self._set_behind(self._behind() | write.months)  # first: a crash after the delete still has them made
         write.events_changed(d.utc_date for d in dates)
         self.connection.command(f"delete from {events} where {where}", params)  # noqa: S608
+        forget(self.connection, self.database)  # an erased person's code: the selection left them without events
         return dates
 
     def _behind(self) -> set[int]:

@@ -43,6 +43,10 @@ class Store(Protocol):
         """Each UTC date's valid rows (sorted by ts, one row per id) stored but for the ids the date has already;
         answers rows written and duplicates dropped per date."""
 
+    def unknown_people(self, user_ids: pa.ChunkedArray) -> set[str]:
+        """The people of a batch about to be written (under the lock) whom the store no longer knows, though the
+        validator did: their events are quarantined, as an unknown user's."""
+
     def compact(self, utc_date: str, limit: int) -> bool:
         """Merge the date's stored pieces if there are more than `limit`; True if it did."""
 
@@ -79,6 +83,9 @@ class ParquetStore:
 
     def append(self, dates: list[tuple[str, pa.Table]]) -> list[tuple[int, int]]:
         return _append_partitions(self.data_dir, dates)
+
+    def unknown_people(self, user_ids: pa.ChunkedArray) -> set[str]:
+        return set()  # the folder keeps nothing per person that a write must find (DuckDB codes from the events)
 
     def compact(self, utc_date: str, limit: int) -> bool:
         return _auto_compact(self.data_dir, utc_date, limit)

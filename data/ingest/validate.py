@@ -172,6 +172,11 @@ def _check(kind: int, raw: object, name: str, text_mode: bool, maximum: int) -> 
 Row = tuple[str, int, str, str, str, str, str | None, int, int, int, int, str]
 
 
+def unknown_user(user_id: str) -> str:
+    """The quarantine's reason for an event whose person is not known (also when the writer finds it so)."""
+    return f"unknown user {user_id!r}"
+
+
 class EventValidator:
     """Turns a raw record (a dict) into a `Row` or the list of everything wrong with it."""
 
@@ -233,7 +238,7 @@ class EventValidator:
             reasons.append("ts is more than a day in the future")
         user_team = self.directory.user_teams.get(values["user_id"])
         if user_team is None:
-            reasons.append(f"unknown user {values['user_id']!r}")
+            reasons.append(unknown_user(values["user_id"]))
         team_id = values["team_id"] or user_team
         if values["team_id"] is not None and values["team_id"] not in self.directory.team_ids:
             reasons.append(f"unknown team {values['team_id']!r}")

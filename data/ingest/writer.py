@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from data.ingest import otlp
 from data.ingest.commit import Write
@@ -45,6 +46,7 @@ from data.ingest.together import run_together
 from data.ingest.validate import (
     DAY_US,
     EventValidator,
+    unknown_user,
 )
 from data.rollups.build import Build
 
@@ -86,6 +88,8 @@ class _Target:
     # begins with the next.
     open_write: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     current: Write | None = None
+    # the rows whose person the store no longer knew when their round was written (`_refuse_unknown`)
+    late: _Quarantine | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -164,11 +168,18 @@ def _ingest(
     partitions: set[str] = set()
     quarantine_files = []
     reason_counts: Counter[str] = Counter()
-    with target.open_write:
-        _read_sources(target, sources, validator, pending, counts, partitions, quarantine_files, reason_counts)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    names = ", ".join(s.name for s in sources)
+    target.late = _Quarantine(target.data_dir, stamp, names, daily=any(s.daily for s in sources))
+    with target.late, target.open_write:
+        _read_sources(target, sources, validator, pending, counts, partitions, quarantine_files, reason_counts, stamp)
         compacted: list[str] = []
         if pending.size or partitions:
             _commit(target, pending.take(), counts, partitions, compact_after_files, compacted)
+    counts["quarantined"] += target.late.count
+    reason_counts.update(target.late.reasons)
+    if target.late.path:
+        quarantine_files.append(target.late.path)
     return IngestSummary(
         **counts,
         ignored=sum(s.ignored for s in sources),
@@ -190,10 +201,10 @@ def _read_sources(
     partitions: set[str],
     quarantine_files: list[Path],
     reason_counts: Counter[str],
+    stamp: str,
 ) -> None:
     """Every record checked, the valid ones written a round at a time, the others quarantined."""
     data_dir = target.data_dir
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     for source in sources:
         with _Quarantine(data_dir, stamp, source.name, source.position, source.daily) as quarantine:
             for entry in source.items:
@@ -307,6 +318,9 @@ def _commit(
     store = target.store
 
     def rows(write: Write) -> None:
+        nonlocal table
+        if table is not None and table.num_rows:
+            table = _refuse_unknown(store, table, target.late)
         if table is not None and table.num_rows:
             # sorted by ts, so each UTC date's rows are one slice, the dates in order
             days = pl.from_arrow(table.column("ts")).dt.epoch("us").to_numpy() // DAY_US  # (Arrow's loads pandas)
@@ -340,6 +354,18 @@ def _commit(
         target.current = target.open_write.enter_context(store.writing(target.tz, target.lock_timeout))
         target.writes.append(target.current)
     rows(target.current)
+
+
+def _refuse_unknown(store: Store, table: pa.Table, late: _Quarantine | None) -> pa.Table:
+    """The round's rows but those of people the store no longer knows (asked under the lock: a validator may
+    have read the directory before their code went); theirs quarantined as an unknown user's."""
+    unknown = store.unknown_people(table.column("user_id"))
+    if not unknown:
+        return table
+    refused = pc.is_in(table.column("user_id"), value_set=pa.array(sorted(unknown), table.schema.field("user_id").type))
+    for record in table.filter(refused).to_pylist():
+        late.add(None, record, [unknown_user(record["user_id"])])
+    return table.filter(pc.invert(refused))
 
 
 def _give_way(target: _Target) -> None:

@@ -138,3 +138,38 @@ create table if not exists $database.user_weeks (
 engine = AggregatingMergeTree
 partition by toYYYYMM(month)
 order by (team_id, agent_id, week, month);
+
+-- Who was active per local day × team × agent, as bitmaps of their codes (user_codes): the people of any period
+-- and scope are groupBitmapMerge over its rows, an OR of bitmaps (as user_sets, whose sets hold the ids). Added by
+-- migration 4, with people_weeks (per local week, cut at the local months as user_weeks) and people_months (per
+-- local month): a period's whole months and weeks are merged from these, its other days from people_days.
+create table if not exists $database.people_days (
+    day Date,
+    team_id String,
+    agent_id LowCardinality(String),
+    users AggregateFunction(groupBitmap, UInt32)
+)
+engine = AggregatingMergeTree
+partition by toYYYYMM(day)
+order by (team_id, agent_id, day);
+
+create table if not exists $database.people_weeks (
+    week Date,
+    month Date,
+    team_id String,
+    agent_id LowCardinality(String),
+    users AggregateFunction(groupBitmap, UInt32)
+)
+engine = AggregatingMergeTree
+partition by toYYYYMM(month)
+order by (team_id, agent_id, week, month);
+
+create table if not exists $database.people_months (
+    month Date,
+    team_id String,
+    agent_id LowCardinality(String),
+    users AggregateFunction(groupBitmap, UInt32)
+)
+engine = AggregatingMergeTree
+partition by toYYYYMM(month)
+order by (team_id, agent_id, month);

@@ -64,6 +64,15 @@ create table if not exists $database.prices (
 engine = MergeTree
 order by (model, valid_from);
 
+-- Each person's code, their number in the people bitmaps (people_days, people_weeks, people_months, whose views join
+-- it): given by the one writer of the directory (import-directory, clickhouse-load) to every person it adds, before
+-- the person is in `users`, so before any event of theirs can pass validation (data/clickhouse/codes.py). A row per
+-- person, never changed; removed once the person is in neither `users` nor the events (an erasure). A code is never
+-- given twice nor reused (the highest given: telemetry_meta's codes_given). Codes from 1.
+create table if not exists $database.user_codes (user_id String, code UInt32)
+engine = MergeTree
+order by user_id;
+
 -- What clickhouse-init applied: the schema's format and the zone the rollups' local days are in.
 create table if not exists $database.telemetry_meta (key String, value String, at DateTime64(6, 'UTC') default now64(6))
 engine = ReplacingMergeTree(at)

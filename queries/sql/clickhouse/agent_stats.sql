@@ -14,13 +14,21 @@ with sums as (
     group by agent_id
 ),
 people as (
-    -- the ids of user_month rows whose masks have a day of the period
-    -- people as the 128-bit hashes of their ids, numbers (docs/clickhouse.md, "Cost rules")
-    select toString(agent_id) as agent_id, toInt64(uniqExact(reinterpretAsUInt128(murmurHash3_128(user_id)))) as active_users
-    from $database.user_month
-    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
-        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
-        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+    -- an OR of the bitmaps of the period's whole months (people_months) and of its other days (people_days)
+    -- (docs/clickhouse.md, "Distinct people")
+    select agent_id, toInt64(groupBitmapMerge(users)) as active_users
+    from (
+        select toString(agent_id) as agent_id, users
+        from $database.people_months
+        where month >= {start_date:Date} and toLastDayOfMonth(month) <= {end_date:Date}
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+        union all
+        select toString(agent_id) as agent_id, users
+        from $database.people_days
+        where day between {start_date:Date} and {end_date:Date}
+            and not (toStartOfMonth(day) >= {start_date:Date} and toLastDayOfMonth(day) <= {end_date:Date})
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+    )
     group by agent_id
 ),
 totals as materialized (

@@ -12,19 +12,23 @@ with sums as (
     group by key
 ),
 active as (
-    -- the ids of rows whose masks have a day of the period
-    -- people as the 128-bit hashes of their ids, numbers (docs/clickhouse.md, "Cost rules")
-    select if({by:String} = 'team', team_id, toString(agent_id)) as key, toInt64(uniqExact(reinterpretAsUInt128(murmurHash3_128(user_id)))) as active_users
+    -- an OR of the bitmaps of the period's whole months (people_months) and of its other days (people_days)
+    -- (docs/clickhouse.md, "Distinct people")
+    select key, toInt64(groupBitmapMerge(users)) as active_users
     from (
-        -- a person's rows over all agents when the question asks of every agent and not per agent
-        select * from $database.person_month where {every_agent:Bool} and {by:String} <> 'agent'
+        select if({by:String} = 'team', team_id, toString(agent_id)) as key, users
+        from $database.people_months
+        where month >= {start_date:Date} and toLastDayOfMonth(month) <= {end_date:Date}
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+            and {by:String} <> 'user'
         union all
-        select * from $database.user_month where not ({every_agent:Bool} and {by:String} <> 'agent')
+        select if({by:String} = 'team', team_id, toString(agent_id)) as key, users
+        from $database.people_days
+        where day between {start_date:Date} and {end_date:Date}
+            and not (toStartOfMonth(day) >= {start_date:Date} and toLastDayOfMonth(day) <= {end_date:Date})
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+            and {by:String} <> 'user'
     )
-    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
-        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
-        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
-        and {by:String} <> 'user'
     group by key
 ),
 per_user as (

@@ -1,6 +1,6 @@
 -- Usage per local day, week or month and per agent or team ({by}), top {top_n} keys and 'other'
--- (as ../interactions_over_time_by.sql). People per bucket merged from the sets of who was active: per week
--- (user_weeks) for the period's whole weeks at the week grain, per day (user_sets) otherwise.
+-- (as ../interactions_over_time_by.sql). People per bucket: an OR of the bitmaps of who was active, per week
+-- (people_weeks) or month (people_months) for the period's whole weeks or months, per day (people_days) otherwise.
 with buckets as (
     select distinct multiIf({grain:String} = 'week', toMonday(day), {grain:String} = 'month', toStartOfMonth(day), day)
         as bucket
@@ -43,22 +43,29 @@ people as (
     select
         sets.bucket as bucket,
         if(ranked.rank <= {top_n:Int64}, sets.key, 'other') as key,
-        toInt64(uniqExactMerge(sets.users)) as active_users
+        toInt64(groupBitmapMerge(sets.users)) as active_users
     from (
-        -- at the week grain, the period's whole weeks from user_weeks (a set a week, not a set a day), the days of
-        -- its partial weeks from user_sets
+        -- an OR of bitmaps: at the week grain the period's whole weeks from people_weeks, at the month grain its
+        -- whole months from people_months, the other days from people_days
         select week as bucket, if({by:String} = 'team', team_id, toString(agent_id)) as key, users
-        from $database.user_weeks
+        from $database.people_weeks
         where {grain:String} = 'week' and week >= {start_date:Date} and week + 6 <= {end_date:Date}
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+        union all
+        select month as bucket, if({by:String} = 'team', team_id, toString(agent_id)) as key, users
+        from $database.people_months
+        where {grain:String} = 'month' and month >= {start_date:Date} and toLastDayOfMonth(month) <= {end_date:Date}
             and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
         union all
         select
             multiIf({grain:String} = 'week', toMonday(day), {grain:String} = 'month', toStartOfMonth(day), day) as bucket,
             if({by:String} = 'team', team_id, toString(agent_id)) as key,
             users
-        from $database.user_sets
+        from $database.people_days
         where day between {start_date:Date} and {end_date:Date}
             and not ({grain:String} = 'week' and toMonday(day) >= {start_date:Date} and toMonday(day) + 6 <= {end_date:Date})
+            and not ({grain:String} = 'month' and toStartOfMonth(day) >= {start_date:Date}
+                and toLastDayOfMonth(day) <= {end_date:Date})
             and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     ) as sets
     inner join ranked on ranked.key = sets.key

@@ -1,6 +1,5 @@
--- Headline numbers for a period and scope: one row (as ../summary.sql). Active people: the ids of user_month rows
--- whose masks have a day of the period (uniqExact); the people the scope lists are those active (user_month: a row
--- whose mask has a day of the period) and the directory's people of the scope's teams with access.
+-- Headline numbers for a period and scope: one row (as ../summary.sql). Active people: an OR of the people
+-- bitmaps; the people the scope lists are those and the directory's people of the scope's teams with access.
 with totals as (
     select
         toInt64(sum(interactions)) as interactions,
@@ -12,43 +11,50 @@ with totals as (
     where day between {start_date:Date} and {end_date:Date}
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
 ),
-active as (
-    -- people as the 128-bit hashes of their ids, numbers (docs/clickhouse.md, "Cost rules")
-    select toInt64(uniqExact(reinterpretAsUInt128(murmurHash3_128(user_id)))) as active_users
+people as materialized (
+    -- an OR of the bitmaps of the period's whole months (people_months) and of its other days (people_days)
+    -- (docs/clickhouse.md, "Distinct people")
+    select groupBitmapMergeState(users) as users
     from (
-        -- a person's rows over all agents when the question asks of every agent and not per agent
-        select * from $database.person_month where {every_agent:Bool}
+        select users
+        from $database.people_months
+        where month >= {start_date:Date} and toLastDayOfMonth(month) <= {end_date:Date}
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
         union all
-        select * from $database.user_month where not ({every_agent:Bool})
+        select users
+        from $database.people_days
+        where day between {start_date:Date} and {end_date:Date}
+            and not (toStartOfMonth(day) >= {start_date:Date} and toLastDayOfMonth(day) <= {end_date:Date})
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     )
-    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
-        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
-        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+),
+directory as (
+    -- the directory's people of the scope's teams with access by the period's end, with their code (none: never
+    -- active)
+    select codes.code as code
+    from $database.users as users
+    left join $database.user_codes as codes on codes.user_id = users.user_id
+    where users.created_at < {to_ts:DateTime64(6, 'UTC')}
+        and users.active
+        and team_in_scope(users.team_id, {every_team:Bool}, {team_ids:Array(String)})
 ),
 listed as (
-    select user_id
+    -- the people the scope lists: an OR of the active ones' bitmap and the directory's coded people, and those
+    -- of the directory without a code
+    select toInt64(groupBitmapMerge(users) + (select count() from directory where code is null)) as users_with_access
     from (
-        -- a person's rows over all agents when the question asks of every agent and not per agent
-        select * from $database.person_month where {every_agent:Bool}
+        select users from people
         union all
-        select * from $database.user_month where not ({every_agent:Bool})
+        select groupBitmapState(assumeNotNull(code)) as users from directory where code is not null
     )
-    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
-        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
-        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
-    union distinct
-    select user_id
-    from $database.users
-    where created_at < {to_ts:DateTime64(6, 'UTC')}
-        and active
-        and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
 )
 select
     totals.interactions,
-    active.active_users,
+    toInt64(bitmapCardinality(people.users)) as active_users,
     totals.cost_usd,
     totals.errors,
     totals.input_tokens,
     totals.output_tokens,
-    toInt64((select count() from listed)) as users_with_access
-from totals, active
+    listed.users_with_access as users_with_access
+from totals, people, listed
+settings join_use_nulls = 1, enable_materialized_cte = 1

@@ -1,6 +1,6 @@
 -- Usage, adoption and cost per team in the period, every team in scope listed (as ../team_stats.sql). A team's
--- members: those active in it (user_month: a row whose mask has a day of the period) or listed in it by the
--- directory (with access by the period's end).
+-- members: those active in it (the people bitmaps) or listed in it by the directory (with access by the period's
+-- end).
 with sums as (
     select team_id, toInt64(sum(interactions)) as interactions, toDecimal128(sum(cost_usd), 6) as cost_usd
     from $database.cube
@@ -8,48 +8,59 @@ with sums as (
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     group by team_id
 ),
-people as (
-    -- the ids of rows whose masks have a day of the period
-    -- people as the 128-bit hashes of their ids, numbers (docs/clickhouse.md, "Cost rules")
-    select team_id, toInt64(uniqExact(reinterpretAsUInt128(murmurHash3_128(user_id)))) as active_users
+people as materialized (
+    -- who was active in each team: an OR of the bitmaps of the period's whole months (people_months) and of its
+    -- other days (people_days) (docs/clickhouse.md, "Distinct people")
+    select team_id, groupBitmapMergeState(users) as users
     from (
-        -- a person's rows over all agents when the question asks of every agent and not per agent
-        select * from $database.person_month where {every_agent:Bool}
+        select team_id, users
+        from $database.people_months
+        where month >= {start_date:Date} and toLastDayOfMonth(month) <= {end_date:Date}
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
         union all
-        select * from $database.user_month where not ({every_agent:Bool})
+        select team_id, users
+        from $database.people_days
+        where day between {start_date:Date} and {end_date:Date}
+            and not (toStartOfMonth(day) >= {start_date:Date} and toLastDayOfMonth(day) <= {end_date:Date})
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     )
-    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
-        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
-        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
     group by team_id
 ),
 totals as materialized (
-    select sums.team_id as team_id, sums.interactions as interactions, people.active_users as active_users,
-        sums.cost_usd as cost_usd
+    select sums.team_id as team_id, sums.interactions as interactions,
+        toInt64(bitmapCardinality(people.users)) as active_users, sums.cost_usd as cost_usd
     from sums
     inner join people on people.team_id = sums.team_id
 ),
-member_rows as (
-    select distinct team_id, user_id
-    from (
-        -- a person's rows over all agents when the question asks of every agent and not per agent
-        select * from $database.person_month where {every_agent:Bool}
-        union all
-        select * from $database.user_month where not ({every_agent:Bool})
-    )
-    where month between toStartOfMonth({start_date:Date}) and {end_date:Date}
-        and bitAnd(days, month_days(month, {start_date:Date}, {end_date:Date})) != 0
-        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
-    union distinct
-    select assumeNotNull(team_id), user_id
-    from $database.users
-    where created_at < {to_ts:DateTime64(6, 'UTC')}
-        and active
-        and team_id is not null
-        and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
+directory as (
+    -- the directory's people of each team with access by the period's end, with their code (none: never active)
+    select assumeNotNull(users.team_id) as team_id, codes.code as code
+    from $database.users as users
+    left join $database.user_codes as codes on codes.user_id = users.user_id
+    where users.created_at < {to_ts:DateTime64(6, 'UTC')}
+        and users.active
+        and users.team_id is not null
+        and team_in_scope(users.team_id, {every_team:Bool}, {team_ids:Array(String)})
 ),
 members as materialized (
-    select team_id, toInt64(count()) as members from member_rows group by team_id
+    -- a team's members: those active in it or listed in it by the directory (an OR of bitmaps), and those listed
+    -- who have no code
+    select team_id, toInt64(sum(n)) as members
+    from (
+        select team_id, groupBitmapMerge(users) as n
+        from (
+            select team_id, users from people
+            union all
+            select team_id, groupBitmapState(assumeNotNull(code)) as users
+            from directory
+            where code is not null
+            group by team_id
+        )
+        group by team_id
+        union all
+        select team_id, count() as n from directory where code is null group by team_id
+    )
+    group by team_id
 ),
 listed as (
     select team_id from $database.teams where team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
