@@ -17,7 +17,8 @@ import pytest
 pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` installs it")
 
 from data import schema  # noqa: E402
-from data.clickhouse.load import load  # noqa: E402
+from data.clickhouse.codes import Codes, forget, given  # noqa: E402
+from data.clickhouse.load import load, replace_table  # noqa: E402
 from data.clickhouse.schema import CODED, ROLLUPS, init, rollup_select  # noqa: E402
 from data.clickhouse.writes import ClickHouseStore  # noqa: E402
 from data.ingest.otlp import decode_json  # noqa: E402
@@ -442,3 +443,22 @@ def test_an_event_validated_before_its_persons_code_went_is_quarantined(twins, t
     uma = ("u10", "Uma Usher", "uma@test.example", "t_eng", "member")
     import_users([*org.USERS, uma])
     assert _code(twins, "u10") == [9]
+
+
+def test_a_forgotten_top_code_is_not_given_again_after_the_rollups_are_remade(tmp_path, chdb) -> None:
+    """Sam (u5) holds the highest code, 7, and is erased; `clickhouse-init` then remakes the people rollups (another
+    zone), which numbers anyone without a code: the highest code given stays 7, so Nia gets 8, not Sam's 7."""
+    folder = tmp_path / "data"
+    org.write_org(folder, org.EVENTS)
+    name = "test_top_code"
+    chdb.command(f"drop database if exists {name}")
+    init(chdb, name, "UTC")
+    load(chdb, name, folder)
+    assert chdb.arrow(f"select code from {name}.user_codes where user_id = 'u5'").to_pylist() == [{"code": 7}]  # noqa: S608
+    chdb.command(f"delete from {name}.events where user_id = 'u5'")  # noqa: S608
+    replace_table(chdb, name, "users", pl.from_arrow(chdb.arrow(f"select * from {name}.users where user_id != 'u5'")))  # noqa: S608
+    assert forget(chdb, name) == 1
+    init(chdb, name, "America/New_York")
+    assert given(chdb, name) == 7
+    Codes(chdb, name).give(pl.DataFrame({"user_id": ["u9"], "team_id": ["t_sales"]}))
+    assert chdb.arrow(f"select code from {name}.user_codes where user_id = 'u9'").to_pylist() == [{"code": 8}]  # noqa: S608

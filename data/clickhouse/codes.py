@@ -112,9 +112,10 @@ def forget(connection: Connection, database: str) -> int:
 def number(connection: Connection, database: str) -> None:
     """Codes for everyone in the events or the directory who has none (clickhouse-init, before the bitmaps fill)."""
     name = database_name(database)
-    connection.command(_NUMBER.format(db=name), {"given": given(connection, name)})
-    connection.command(
+    top = given(connection, name)
+    connection.command(_NUMBER.format(db=name), {"given": top})
+    connection.command(  # never below the highest given: the holder of a forgotten top code must not be followed
         f"insert into {name}.telemetry_meta (key, value) "  # noqa: S608
-        f"select {{k:String}}, toString(max(code)) from {name}.user_codes",
-        {"k": GIVEN},
+        f"select {{k:String}}, toString(greatest(max(code), {{given:UInt32}})) from {name}.user_codes",
+        {"k": GIVEN, "given": top},
     )
