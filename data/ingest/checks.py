@@ -195,3 +195,7 @@ def _show(value: object) -> str:
     shown = str(value) if isinstance(value, Decimal) else repr(value)
     return shown if len(shown) <= 80 else shown[:77] + "..."
 
+
+def unknown_user(user_id: str) -> str:
+    """The quarantine's reason for an event whose person is not known (also when the writer finds it so)."""
+    return f"unknown user {user_id!r}"

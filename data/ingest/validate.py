@@ -37,6 +37,7 @@ from data.ingest.checks import (
     micro_usd,
     one_of,
     text,
+    unknown_user,
     whole,
 )
 
@@ -170,11 +171,6 @@ def _check(kind: int, raw: object, name: str, text_mode: bool, maximum: int) -> 
 
 # A valid event as the writer takes it: the contract's columns, ts in UTC µs, cost in micro-dollars.
 Row = tuple[str, int, str, str, str, str, str | None, int, int, int, int, str]
-
-
-def unknown_user(user_id: str) -> str:
-    """The quarantine's reason for an event whose person is not known (also when the writer finds it so)."""
-    return f"unknown user {user_id!r}"
 
 
 class EventValidator:

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data.ingest import otlp
+from data.ingest.checks import unknown_user
 from data.ingest.commit import Write
 from data.ingest.jsonl import Item, _Checked, _jsonl_item
 from data.ingest.quarantine import _Quarantine
@@ -43,11 +44,7 @@ from data.ingest.storage import (
 )
 from data.ingest.store import Store, store_of
 from data.ingest.together import run_together
-from data.ingest.validate import (
-    DAY_US,
-    EventValidator,
-    unknown_user,
-)
+from data.ingest.validate import DAY_US, EventValidator
 from data.rollups.build import Build
 
 DEFAULT_COMPACT_AFTER_FILES = 8
