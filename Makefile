@@ -16,29 +16,36 @@ export TELEMETRY_DATA_DIR := $(DATA_DIR)
 
 .PHONY: run test test-long test-clickhouse clickhouse-fixture lint lock browser-deps pdf-deps poppler-deps axe-deps demo bench clean-data
 
-PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes
+## uv installs the locks: in a clean clone pip took about 4 times as long (its resolver and bytecode, one wheel at a
+## time). uv itself comes from its own hashed lock, installed by the venv's pip.
+UV := $(BIN)/uv
+UV_BOOTSTRAP := $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes
+PIP_INSTALL := $(UV) pip install --quiet --require-hashes --python $(BIN)/python
+
+$(UV): requirements-uv.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(UV_BOOTSTRAP) -r requirements-uv.lock
+	touch $@
 
 ## Installs come from the lock files: every package, transitive ones included, at a pinned version and hash.
-$(VENV)/.installed: requirements.lock
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/.installed: requirements.lock $(UV)
 	$(PIP_INSTALL) -r requirements.lock
 	touch $@
 
 ## The dev lock holds every package of the runtime lock at the same version (tests/test_setup.py checks it), so
-## one pip run of it installs both (pip looks each package up once, not twice).
-$(VENV)/.installed-dev: requirements-dev.lock requirements.lock
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+## one install of it installs both.
+$(VENV)/.installed-dev: requirements-dev.lock requirements.lock $(UV)
 	$(PIP_INSTALL) -r requirements-dev.lock
 	touch $(VENV)/.installed $@
 
-## The lock files again from requirements*.txt (after changing a pin there), by uv in a throwaway venv.
-## The dev and bench locks are constrained to the runtime one, so one venv can take them in turn.
-UV_VERSION ?= 0.13.9
+## The lock files again from requirements*.txt (after changing a pin there), by uv (requirements-uv.lock) in a
+## throwaway venv. The dev and bench locks are constrained to the runtime one, so one venv can take them in turn.
 LOCK_TOOLS := .tmp/lock-tools
 UV_COMPILE = $(LOCK_TOOLS)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu --custom-compile-command "make lock" $(LOCK_FLAGS)
 lock:
-	test -x $(LOCK_TOOLS)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install --quiet uv==$(UV_VERSION); }
+	test -x $(LOCK_TOOLS)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install --quiet --require-hashes -r requirements-uv.lock; }
+	$(UV_COMPILE) requirements-uv.txt -o requirements-uv.lock
 	$(UV_COMPILE) requirements.txt -o requirements.lock
 	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
 	$(UV_COMPILE) requirements-bench.txt -c requirements.lock -o requirements-bench.lock

@@ -18,7 +18,7 @@ from app import DEFAULTS
 REPO = Path(__file__).resolve().parent.parent
 APP_PACKAGES = ["alerts", "api", "auth", "callbacks", "data", "layouts", "queries", "reports"]
 LOCKS = {"requirements.txt": "requirements.lock", "requirements-dev.txt": "requirements-dev.lock",
-         "requirements-bench.txt": "requirements-bench.lock"}
+         "requirements-bench.txt": "requirements-bench.lock", "requirements-uv.txt": "requirements-uv.lock"}
 needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
 
@@ -209,11 +209,15 @@ def test_every_package_the_app_imports_is_in_the_runtime_lock():
 
 def test_installs_come_from_the_locks_with_hashes():
     makefile = (REPO / "Makefile").read_text()
-    assert re.search(r"^\$\(VENV\)/\.installed: requirements\.lock$", makefile, re.M)
+    assert re.search(r"^\$\(VENV\)/\.installed: requirements\.lock \$\(UV\)$", makefile, re.M)
     assert re.search(r"^\$\(VENV\)/\.installed-dev: requirements-dev\.lock ", makefile, re.M)
-    assert re.search(r"^PIP_INSTALL := .*pip install .*--require-hashes", makefile, re.M)
-    installs = [line.strip() for line in makefile.splitlines() if " -r requirements" in line]
-    assert installs and all(re.fullmatch(r"\$\(PIP_INSTALL\) -r requirements(-\w+)?\.lock", i) for i in installs)
+    assert re.search(r"^\$\(UV\): requirements-uv\.lock$", makefile, re.M)
+    assert re.search(r"^PIP_INSTALL := \$\(UV\) pip install .*--require-hashes", makefile, re.M)
+    assert re.search(r"^UV_BOOTSTRAP := .*pip install .*--require-hashes", makefile, re.M)
+    lines = [line.strip() for line in makefile.splitlines() if "LOCK_TOOLS" not in line]  # `make lock`'s own uv
+    installs = [line for line in lines if " -r requirements" in line]
+    allowed = r"\$\(PIP_INSTALL\) -r requirements(-\w+)?\.lock|\$\(UV_BOOTSTRAP\) -r requirements-uv\.lock"
+    assert installs and all(re.fullmatch(allowed, i) for i in installs), installs
 
 
 # --- Docs ------------------------------------------------------------------------------------------------
