@@ -1,4 +1,4 @@
--- Per local week (its Monday) and local month × team × agent, who was active, as an exact set (as user_sets.sql,
+-- Per local week (its Monday) and local month × team × agent, who was active, as an exact set (as data/rollups/sets.py,
 -- a week's days of one month in one row).
 select
     toMonday(toDate(ts, '$tz')) as week,
