@@ -100,6 +100,7 @@ PAGES = (
 PLOTLY_VERSION = "4.1.1"
 PLOTLY_BUNDLE = Path(__file__).resolve().parent / "vendor" / f"plotly-cartesian-{PLOTLY_VERSION}.min.js.gz"
 PLOTLY_URL = f"/static/plotly-cartesian-{PLOTLY_VERSION}.min.js"
+YEAR_SECONDS = 31536000  # how long browsers keep a file whose URL changes with it
 # What the tabs need once their answer is in: fetched with the page's own scripts rather than one after the
 # other when the first chart, date range, dropdown and grid appear (dash-renderer, dcc and AG Grid load them
 # lazily; AG Grid's 0.87 MB chunk was otherwise asked for only once the first grid was drawn).
@@ -289,6 +290,7 @@ def _add_dash(server: Flask) -> None:
     for module, path, name in PAGES:
         dash.register_page(module.__name__, path=path, name=name, title=f"Telemetry · {name}", layout=module.layout)
     server.add_url_rule(PLOTLY_URL, "plotly_bundle", _plotly_bundle)
+    server.after_request(_assets_kept)
     callbacks.register_all(dash_app, create_app)
     auth.init_dash(server, dash_app)
     _finish_dash_setup(server)
@@ -315,7 +317,19 @@ def _plotly_bundle() -> Response:
         body = gzip.decompress(body)
     response.set_data(body)
     response.headers["Vary"] = "Accept-Encoding"
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # the version is in the URL
+    response.headers["Cache-Control"] = f"public, max-age={YEAR_SECONDS}, immutable"  # the version is in the URL
+    return response
+
+
+def _assets_kept(response: Response) -> Response:
+    """Dash names each asset with its file's time (`/assets/x.js?m=<mtime>`): a changed file is a new URL, so
+    browsers may keep one for good. Flask's default made a fresh load ask again for each of the 15 (scripts
+    that hold up the page's start)."""
+    if request.path.startswith("/assets/") and "m" in request.args and response.status_code == 200:
+        response.cache_control.no_cache = None
+        response.cache_control.public = True
+        response.cache_control.max_age = YEAR_SECONDS
+        response.cache_control.immutable = True
     return response
 
 

@@ -1,5 +1,8 @@
 // The system's colour scheme (prefers-color-scheme), followed live: Bootstrap's dark theme, AG Grid's,
 // and the charts', whose figures come from the server in the light house look (callbacks/_figures.py).
+// A chart is drawn in the page's colours at once: its figure's template is swapped for a dark one on its way to
+// Plotly (window.telemetryDress, called by assets/plotly_bundle.js). Colouring it after Plotly had drawn it
+// in the light look drew every chart twice in dark mode.
 (function () {
     const scheme = window.matchMedia("(prefers-color-scheme: dark)");
     // Bootstrap 5.3's dark body colours; grid lines a step above the background.
@@ -9,64 +12,43 @@
         return scheme.matches;
     }
 
-    function axesOf(gd) {
-        return Object.keys(gd._fullLayout || {}).filter(function (key) {
-            return /^[xy]axis\d*$/.test(key);
-        });
-    }
-
-    function colours(gd, paper, plot, font, grid, line) {
-        const look = {paper_bgcolor: paper, plot_bgcolor: plot, "font.color": font};
-        axesOf(gd).forEach(function (axis) {
-            const full = gd._fullLayout[axis];
-            look[axis + ".gridcolor"] = grid === undefined ? full.gridcolor : grid;
-            look[axis + ".linecolor"] = line === undefined ? full.linecolor : line;
-            look[axis + ".zerolinecolor"] = line === undefined ? full.zerolinecolor : line;
-        });
-        return look;
-    }
-
-    // The layout changes that give this chart the wanted look, or null when it has it already.
-    function changes(gd) {
-        const full = gd._fullLayout;
-        if (!full || !full.font) {
-            return null;
+    // The server's template in the page's colours: always a new object, as Plotly may change the one it holds
+    // (the server's, in the figure Dash keeps, stays as it came).
+    function look(light) {
+        const template = JSON.parse(JSON.stringify(light));
+        if (isDark()) {
+            const layout = template.layout = template.layout || {};
+            layout.paper_bgcolor = DARK.paper;
+            layout.plot_bgcolor = DARK.plot;
+            layout.font = Object.assign({}, layout.font, {color: DARK.font});
+            ["xaxis", "yaxis"].forEach(function (axis) {  // a template's xaxis and yaxis are every x and y axis's
+                layout[axis] = Object.assign({}, layout[axis], {gridcolor: DARK.grid, linecolor: DARK.line,
+                                                                zerolinecolor: DARK.line});
+            });
         }
-        if (full.paper_bgcolor !== DARK.paper) {  // as the server drew it: the light look, to go back to
-            gd._telemetryLight = colours(gd, full.paper_bgcolor, full.plot_bgcolor, full.font.color);
-        }
-        const wanted = isDark() ? colours(gd, DARK.paper, DARK.plot, DARK.font, DARK.grid, DARK.line)
-            : gd._telemetryLight;
-        const current = function (path) {
-            return path.split(".").reduce(function (node, key) { return node && node[key]; }, full);
-        };
-        // Plotly leaves out what a chart does not draw (no grid lines: no gridcolor); asking for it
-        // again after each drawing would never end.
-        const update = {};
-        Object.keys(wanted || {}).forEach(function (path) {
-            const now = current(path);
-            if (now !== undefined && wanted[path] !== undefined && now !== wanted[path]) {
-                update[path] = wanted[path];
-            }
-        });
-        return Object.keys(update).length ? update : null;
+        return template;
     }
 
-    function restyle(gd) {
-        const update = window.Plotly && changes(gd);
-        if (update) {
-            window.Plotly.relayout(gd, update);
+    // A figure's layout in the page's colours, a new object; the chart keeps the server's template, to go back to
+    // when the scheme changes.
+    window.telemetryDress = function (gd, layout) {
+        const template = layout && layout.template;
+        if (!template || typeof template !== "object") {
+            return layout;
         }
-    }
+        if (gd && typeof gd === "object") {
+            gd._telemetryLight = template;
+            gd._telemetryDark = isDark();
+        }
+        return Object.assign({}, layout, {template: look(template)});
+    };
 
-    function watch(all) {
+    // The charts on the page when the scheme changes: drawn again from the server's template, by Plotly.react (a
+    // relayout would also be written back into the figure Dash keeps, dcc.Graph's way with a person's zoom).
+    function recolour() {
         document.querySelectorAll(".js-plotly-plot").forEach(function (gd) {
-            if (!gd._telemetryWatched && typeof gd.on === "function") {
-                gd._telemetryWatched = true;
-                gd.on("plotly_afterplot", function () { restyle(gd); });  // each new figure from the server
-                restyle(gd);
-            } else if (all) {
-                restyle(gd);
+            if (window.Plotly && gd._fullLayout && gd._telemetryLight && gd._telemetryDark !== isDark()) {
+                window.Plotly.react(gd, gd.data, Object.assign({}, gd.layout, {template: gd._telemetryLight}));
             }
         });
     }
@@ -75,14 +57,9 @@
         const mode = isDark() ? "dark" : "light";
         document.documentElement.setAttribute("data-bs-theme", mode);
         document.body.setAttribute("data-ag-theme-mode", mode);  // AG Grid's themes read it
-        watch(true);
+        recolour();
     }
 
     scheme.addEventListener("change", apply);
-    new MutationObserver(function (records) {
-        if (records.some(function (r) { return r.addedNodes.length; })) {
-            watch(false);
-        }
-    }).observe(document.body, {childList: true, subtree: true});
     apply();
 })();

@@ -170,6 +170,9 @@ def unfinished_note(x: object, y: float, grain: str, yref: str = "y") -> dict:
 LABEL_PAD = 14  # between a y axis and the right end of its tick labels, as Plotly draws them
 X_TITLED = 53  # bottom margin for an x axis with tick labels and a title
 Y_TITLED = 38  # left margin for a y axis with a title, besides its tick labels' width
+Y_UNTITLED = 9  # left margin for a y axis without a title, besides its tick labels' width
+X_COUNTS_TITLED = 49  # bottom margin for a titled x axis of short counts (0, 500k, 1M) at 260 px
+LEGEND_BELOW = 71  # bottom margin for the house legend (one row) under a chart 260 px high
 _CHAR_WIDTHS = ((3.4, "ijl'IJ"), (3.9, " ,.:;/\\|"), (4.8, "ft()[]-!r"), (6.5, "sz?c*_`L\""), (7.1, "kFvxy"),
                 (7.4, "aeoTYP"), (7.7, "0123456789$bdghnpquSE{}"), (8.4, "KAVXZBRC"), (9.5, "UNHDG&OQw"),
                 (10.4, "#+<=>^~M"), (12.0, "%mW@"))  # fmt: skip
@@ -203,3 +206,11 @@ def count_margin(largest: float) -> int:
     else:
         widest = text_width(f"{round(largest):,}")
     return max(round(widest) + Y_TITLED, HOUSE_LAYOUT["margin"]["l"])
+
+
+def money_margin(max_value: float) -> int:
+    """A left margin that fits an untitled dollar axis (`money_axis`) up to `max_value`: its widest tick label is
+    about the top of the axis, which Plotly draws a few per cent above the largest value."""
+    top = max_value * 1.05
+    widest = text_width(f"${top:,.2f}" if max_value < 10 else f"${round(top):,}")
+    return max(round(widest) + Y_UNTITLED, HOUSE_LAYOUT["margin"]["l"])

@@ -53,6 +53,8 @@ def part_pool() -> ThreadPoolExecutor:
     if pool is None:
         pool = _pools.setdefault(os.getpid(), ThreadPoolExecutor(PART_THREADS, thread_name_prefix="tab-part"))
     return pool
+
+
 _TABS = "telemetry_tabs"  # the Flask app's extension: each tab's store id -> (outputs, callback function)
 NoUpdate = type(no_update)
 

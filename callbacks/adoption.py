@@ -15,6 +15,7 @@ from callbacks._figures import (
     AGENT_COLOUR,
     BLUES,
     GREEN,
+    LEGEND_BELOW,
     MUTED,
     USERS_COLOUR,
     X_TITLED,
@@ -40,7 +41,6 @@ from reports.safe import spreadsheet_safe
 
 STAGES = {"with_access": "With access", "tried": "Tried", "active": "Active", "habitual": "Habitual", "power": "Power"}
 HEIGHT = 260
-LEGEND_BELOW = 71  # bottom margin for the house legend under a chart of this height (callbacks/_figures.py says why)
 COLOUR_BAR = 112  # right margin for a colour bar of shares with its title, at a half-width card
 NOBODY = "Nobody in your scope had access in this period"
 

@@ -30,6 +30,7 @@ from callbacks._figures import (
     hatched,
     message_figure,
     money_axis,
+    money_margin,
     unfinished_bucket,
     unfinished_note,
 )
@@ -70,6 +71,7 @@ from queries.scope import Scope
 NO_COST = "No cost in this period"
 MAX_BARS = 15  # bars per chart; past that, the smallest are summed into one "Other" bar
 HEIGHT = 340  # chart heights, as in layouts/billing.py
+TICK_STANDOFF_ROOM = 10  # the daily chart's dollar labels stand 6 px off their axis: the room that takes (measured)
 COLOURS = {"team": TEAM_COLOUR, "agent": AGENT_COLOUR, "model": MODEL_COLOUR}
 PROJECTED_INFO = "billing-projected-info"
 
@@ -286,7 +288,7 @@ def daily_figure(frame: pl.DataFrame, projection: billing.Projection | None, unf
         hovermode="closest",
         showlegend=projected,
         legend={"orientation": "h", "y": 1.02, "x": 0, "xanchor": "left", "yanchor": "bottom"},
-        margin={"t": 40},
+        margin={"t": 40, "l": money_margin(top) + TICK_STANDOFF_ROOM},  # that fits: drawn once (_figures.py)
         bargap=0.15,
         **({"annotations": notes} if notes else {}),
     )

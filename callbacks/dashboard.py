@@ -17,6 +17,7 @@ from callbacks._figures import (
     TEAM_COLOUR,
     UNFINISHED,
     USERS_COLOUR,
+    X_COUNTS_TITLED,
     Figure,
     bucket_end,
     count_axis,
@@ -26,6 +27,7 @@ from callbacks._figures import (
     hatched,
     message_figure,
     money_axis,
+    money_margin,
     title,
     unfinished_bucket,
     unfinished_note,
@@ -266,8 +268,9 @@ def cost_figure(frame: pl.DataFrame, grain: str, unfinished: int | None = None) 
         "marker": {"color": COST_COLOUR},
     }
     notes = [] if unfinished is None else [unfinished_note(bars["x"][unfinished], bars["y"][unfinished], grain)]
-    return figure([hatched(bars, unfinished)], 220, xaxis=date_axis(grain),
-                  yaxis=money_axis(float(frame["cost_usd"].max())), showlegend=False, margin={"t": 8},
+    largest = float(frame["cost_usd"].max())
+    return figure([hatched(bars, unfinished)], 220, xaxis=date_axis(grain), yaxis=money_axis(largest),
+                  showlegend=False, margin={"t": 8, "l": money_margin(largest)},
                   **({"annotations": notes} if notes else {}))  # fmt: skip
 
 
@@ -314,7 +317,8 @@ def top_figure(frame: pl.DataFrame, colour: str) -> Figure:
     # Room for five bars, so two are not two slabs (as on the Analytics tab).
     slots = {"range": [top.height - 0.5 - max(top.height, TOP), top.height - 0.5]}
     xaxis = {"title": title("Interactions"), **count_ticks(top["interactions"].max())}
-    return figure([bars], 260, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8}, xaxis=xaxis,
+    return figure([bars], 260, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8, "b": X_COUNTS_TITLED},
+                  xaxis=xaxis,
                   yaxis=slots)  # fmt: skip
 
 

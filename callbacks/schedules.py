@@ -95,8 +95,9 @@ def _row(schedule: Schedule, run: Run | None, now: dt.datetime, with_owner: bool
         html.Td(schedule.period.replace("_", " ").capitalize()),
         html.Td(f"{cadence_label(schedule.cadence)} at {schedule.at}"),
         # one address a line, broken inside only when one alone is wider than the column
-        html.Td([html.Div(address) for address in schedule.recipients], className="text-break",
-                style={"minWidth": "14rem"}),  # fmt: skip
+        html.Td(
+            [html.Div(address) for address in schedule.recipients], className="text-break", style={"minWidth": "14rem"}
+        ),  # fmt: skip
         html.Td(schedule.status.capitalize()),
         html.Td(local_time(run.due_at) if run else "–"),
         html.Td(result_text(schedule, run), className="text-danger" if run and run.status == "failed" else ""),

@@ -16,10 +16,13 @@ from callbacks._common import empty_period, in_view_chart, org_timezone, page_fi
 from callbacks._figures import (
     AGENT_COLOUR,
     GREEN,
+    LEGEND_BELOW,
     MUTED,
     NO_INTERACTIONS,
+    X_TITLED,
     Figure,
     count_axis,
+    count_margin,
     date_axis,
     figure,
     message_figure,
@@ -284,6 +287,7 @@ def distribution_figure(activity: pl.DataFrame) -> Figure:
         [bars], CHART_HEIGHT, hovermode="closest", showlegend=False,
         yaxis=count_axis(buckets["users"].max(), "Active users"),
         xaxis={"title": title("Interactions in the period"), "type": "category"},
+        margin={"l": count_margin(buckets["users"].max()), "b": X_TITLED},  # that fit: drawn once (_figures.py)
     )  # fmt: skip
 
 
@@ -312,8 +316,9 @@ def adoption_figure(curve: pl.DataFrame) -> Figure:
         "name": "Adopted (used an agent at least once)", "mode": "lines", "line": {"color": GREEN, "width": 3},
         "fill": "tozeroy", "fillcolor": "rgba(0,158,115,0.12)",
     }  # fmt: skip
-    return figure([access, adopted], CHART_HEIGHT, xaxis=date_axis(),
-                  yaxis=count_axis(curve["users_with_access"].max(), "People"))  # fmt: skip
+    largest = curve["users_with_access"].max()
+    return figure([access, adopted], CHART_HEIGHT, xaxis=date_axis(), yaxis=count_axis(largest, "People"),
+                  margin={"l": count_margin(largest), "b": LEGEND_BELOW})  # fmt: skip
 
 
 def update_adoption(query: dict | None) -> Figure:

@@ -261,6 +261,15 @@ def test_the_charts_plotly_js_is_the_installed_version_kept_by_browsers(client):
     assert client.get(PLOTLY_URL, headers={"Accept-Encoding": "identity"}).get_data(as_text=True) == script
 
 
+def test_assets_named_with_their_time_are_kept_by_browsers(client):
+    """Dash names each asset with its file's time; one asked for without it is asked about again."""
+    kept = client.get("/assets/theme.js?m=1796675830.5887377")
+    assert kept.status_code == 200
+    assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    unnamed = client.get("/assets/theme.js")
+    assert unnamed.status_code == 200 and "max-age=31536000" not in unnamed.headers.get("Cache-Control", "")
+
+
 def test_a_data_folder_inside_the_code_stops_the_app_and_the_rollup_build(monkeypatch, tmp_path):
     """The old default ./data is the package data/ now: a rollup rebuild there would replace data/rollups/."""
     from data import schema

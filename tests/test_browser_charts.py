@@ -13,6 +13,7 @@ from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
 from tests.page_ready import scroll_to_every_place
+from tests.test_browser_a11y import dark
 from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
 from tests.test_browser_links import settled
 
@@ -289,3 +290,35 @@ def test_the_html_report_draws_in_the_apps_look_without_a_toolbar(app, browser, 
     assert counts and all(t.isdigit() for t in counts), counts  # 0, 1, 2, … never 0.5
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+
+
+# Each chart of the page: its paper as drawn, and the figure Dash keeps for it (its layout's own colours, and its
+# template's paper), from dash-renderer's store.
+KEPT_FIGURES = """
+const state = window.store.getState();
+return [...document.querySelectorAll('.dash-graph[id]')].map((graph) => {
+  const node = (state.paths.strs[graph.id] || []).reduce((part, key) => part && part[key], state.layout);
+  const layout = (node && node.props.figure && node.props.figure.layout) || {};
+  const gd = graph.querySelector('.js-plotly-plot');
+  return [graph.id, gd && gd._fullLayout ? gd._fullLayout.paper_bgcolor : null, layout.paper_bgcolor || null,
+          layout.template ? layout.template.layout.paper_bgcolor : null];
+});
+"""
+
+
+def test_in_dark_mode_charts_are_drawn_dark_at_once(browser, live_server):
+    """The dark look goes into the figure on its way to Plotly (assets/theme.js): each chart was drawn light, then
+    recoloured by a relayout (drawn again), which dcc.Graph wrote back into the figure Dash keeps."""
+    media = {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", media)  # before the page: its first drawing is dark
+    try:
+        sign_in(browser, live_server, "admin")
+        wait(browser).until(lambda b: b.execute_script(TREND_DRAWN) and b.execute_script(ALL_TRACES_DRAWN))
+        settled(browser)
+        charts = browser.execute_script(KEPT_FIGURES)
+        assert len(charts) == 4
+        assert all(drawn == "#212529" for _, drawn, _, _ in charts), charts
+        # as the server sent them: no colour of the layout's own, the light template
+        assert all(own is None and template == "white" for _, _, own, template in charts), charts
+    finally:
+        dark(browser, False)

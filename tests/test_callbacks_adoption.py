@@ -10,7 +10,7 @@ import polars as pl
 from dash import no_update
 
 from callbacks import adoption
-from callbacks._figures import count_margin, label_margin
+from callbacks._figures import count_margin, label_margin, money_margin
 from data import schema
 from tests.figures import as_figure
 
@@ -156,3 +156,10 @@ def test_the_charts_margins_already_fit_their_labels():
     # a long name is given at most 160 px (Plotly never narrows a margin it was given; automargin may widen it)
     assert label_margin(["Quarterly revenue forecasting and reconciliation assistant"]) == 160
     assert label_margin(["Ops"]) == 38  # O 9.5 + p 7.7 + s 6.5 = 23.7 px, and 14
+
+
+def test_a_dollar_axis_margin_fits_its_widest_label():
+    """Plotly draws a dollar axis a few per cent above its largest value; the label there is the widest."""
+    assert money_margin(20_000) == 59  # "$21,000": 6 × 7.7 + 3.9 = 50.1 px, and 9 beside an untitled axis
+    assert money_margin(1_300) == 51  # "$1,365": 5 × 7.7 + 3.9 = 42.4 px, and 9
+    assert money_margin(5) == 48  # "$5.25": the house margin is room enough
