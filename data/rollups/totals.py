@@ -87,7 +87,7 @@ def user_totals(
     code = pl.col("user_id").replace_strict(codes["user_id"], codes["code"], default=None, return_dtype=pl.Int64)
     rows = _day_rows(user_day.select(_key(code, teams, agents), *_DAY_COLUMNS).drop_nulls("key").collect())
     each = _each(kept, rows)
-    rows = rows.with_columns(_running(rows, each), month=_MONTH - lists.month0, bit=_BIT)
+    rows = rows.select("day", "interactions", "cost_usd", "last_ts")  # what the lists take from them
     ids = _ids(each["key"], codes, teams, agents).with_columns(month0=pl.lit(lists.month0, pl.Int32))
     for low_row, high_row in _batches(each, batch_rows):
         part = each.slice(low_row, high_row - low_row)
@@ -136,8 +136,9 @@ def _day_rows(days: pl.DataFrame) -> pl.DataFrame:
     day order: the rows over all agents first (the null agent's rank is 0)."""
     if not days["day"].is_sorted():  # the files keep them in day order, which the stable sorts below keep
         days = days.sort("day", maintain_order=True)
-    by_person = days.sort(pl.col("key") % _AGENT, maintain_order=True)
-    return pl.concat([_over_agents(by_person), days.sort("key", maintain_order=True)])
+    over_agents = _over_agents(days.sort(pl.col("key") % _AGENT, maintain_order=True))
+    days = days.sort("key", maintain_order=True)
+    return pl.concat([over_agents, days])
 
 
 def _over_agents(rows: pl.DataFrame) -> pl.DataFrame:
@@ -191,14 +192,14 @@ def _each(kept: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def _running(rows: pl.DataFrame, each: pl.DataFrame) -> list[pl.Series]:
-    """The day rows' interactions and cost so far (each key's run, from what its kept row carries) and last instants."""
-    made = each.filter(pl.col("at").is_not_null())  # the keys' runs, in order
-    of_row = pl.Series(np.repeat(np.arange(made.height), made["m"].to_numpy()))
+def _running(rows: pl.DataFrame, made: pl.DataFrame, of_row: pl.Series) -> list[pl.Series]:
+    """The day rows' interactions and cost so far (a run per key, the `made` rows of `_each`, each day row's run
+    `of_row`: from what its kept row carries) and their last instants."""
+    runs = made["at"] - (made["at"][0] if made.height else 0)
     sums = []
     for name, so_far in zip(("interactions", "cost_usd"), _PER_DAY[:2], strict=True):
         summed = rows[name].cum_sum()
-        shift = made[name] - (summed - rows[name]).gather(made["at"])  # what the run's first row adds to its own
+        shift = made[name] - (summed - rows[name]).gather(runs)  # what each run adds to the sums over the rows
         sums.append((summed + shift.gather(of_row)).alias(so_far))
     return [*sums, rows["last_ts"].alias("day_last_ts")]
 
@@ -249,6 +250,9 @@ class _Lists:
         slices holding them)."""
         has_old = part["k"].is_not_null().to_numpy()
         in_old = (part["k"].drop_nulls() - (part["k"].drop_nulls()[0] if has_old.any() else 0)).to_numpy()
+        made = part.filter(pl.col("at").is_not_null())
+        of_row = pl.Series(np.repeat(np.arange(made.height), made["m"].to_numpy()))  # each day row's key among them
+        rows = rows.with_columns(_running(rows, made, of_row))
         lists = self._month_lists(old["days"] if len(in_old) else None, has_old, in_old, rows, part["m"].to_numpy())
         old_length, old_start, old_total = np.zeros(part.height, np.int64), np.zeros(part.height, np.int64), 0
         flat = {name: _flat(old[name]) for name in _PER_DAY} if len(in_old) else {}
@@ -272,9 +276,9 @@ class _Lists:
         days and the counts before each month follow from them."""
         keys, made = len(has_old), self.months - self.start
         of_row = np.repeat(np.arange(keys), days_made)  # each day row's key
-        cells = of_row * made + rows["month"].to_numpy() - self.start
+        month, bit = rows.select((_MONTH - self.month0 - self.start).alias("month"), _BIT.alias("bit")).to_numpy().T
         days = np.zeros((keys, self.months), np.int32)
-        days[:, self.start :] = np.bincount(cells, rows["bit"].to_numpy(), keys * made).reshape(keys, made)
+        days[:, self.start :] = np.bincount(of_row * made + month, bit, keys * made).reshape(keys, made)
         if old is not None:
             days[has_old, : self.cut] = _matrix(old, self.length)[in_old, : self.cut]
         lists = {}
@@ -304,7 +308,7 @@ def _rows_of(matrix: np.ndarray) -> pl.Series:
 def _flat(lists: pl.Series) -> tuple[pl.Series, np.ndarray]:
     """A list column's entries, flat, and where each row's start (and the last one's end)."""
     arrow = lists.to_arrow()
-    offsets = arrow.offsets.to_numpy()
+    offsets = pl.Series(arrow.offsets).to_numpy()  # through Polars: pyarrow's own would import pandas (0.4 CPU-s)
     return pl.Series(arrow.flatten()), offsets - offsets[0]
 
 
