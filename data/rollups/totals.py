@@ -11,16 +11,23 @@ docs/architecture.md says who reads them.
 One way for a whole build and for a write to the last months only: the rows are made from the days given,
 and with an old file's rows they continue those, cut before the first month rewritten (their running sums and
 day counts carried on), so that an update reads no other month. Polars rather than SQL: DuckDB's grouped lists,
-the joins carrying them and the lambdas over them cost about twice the CPU and a third more memory. Here every
-list is one grouped column of a frame sorted by key and day, and the month lists one flat column of every key's
-months, cut into rows; a batch of keys at a time.
+the joins carrying them and the lambdas over them cost about twice the CPU and a third more memory. Nothing is
+grouped by hashing, and no list is joined or concatenated: the day rows are put in key then day order by two
+stable sorts (the files keep them in day order), a day's rows over all agents summed as runs of one of them; a
+key's per-day lists are its run of rows, made into lists where the runs start (Arrow's offsets), the old rows'
+entries gathered with the new ones by position; its month lists are a row of a keys × months matrix (numpy), the
+working days and the counts before each month worked out from the days (an old file's are not read). A batch of
+keys at a time.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterator
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from data.rollups.manifest import TOTALS_SCHEMA
 
@@ -30,9 +37,16 @@ _TEAM, _CODE, _AGENT = 1, 2**16, 2**47
 _MOST = 2**16
 BATCH_ROWS = 250_000  # day rows per batch of keys (all agents' and per agent's): its memory
 _MONTH = pl.col("day").dt.year().cast(pl.Int32) * 12 + pl.col("day").dt.month().cast(pl.Int32) - 1
-_BIT = pl.lit(2, pl.Int32).pow(pl.col("day").dt.day().cast(pl.Int32) - 1)  # day d: bit d - 1
+_BIT = pl.lit(2, pl.Int32).pow(pl.col("day").dt.day().cast(pl.Int32) - 1).cast(pl.Int32)  # day d: bit d - 1
 _MASKS = ("days", "working_days")
+_BEFORE = ("days_before", "working_days_before")
 _PER_DAY = ("running_interactions", "running_cost_usd", "day_last_ts")
+_DAY_COLUMNS = ("day", "interactions", "cost_usd", "first_ts", "last_ts")  # user_day's, besides the ids
+_KEPT = pl.Schema({  # per old row cut: the days with activity it keeps, the sums on the last, the last's local day
+    "k": pl.UInt32, "key": pl.Int64, "n": pl.Int64, "interactions": pl.Int64,
+    "cost_usd": TOTALS_SCHEMA["running_cost_usd"].inner, "first_ts": TOTALS_SCHEMA["first_ts"], "first_day": pl.Date,
+    "last_day": pl.Date,
+})  # fmt: skip
 
 
 def user_totals(
@@ -56,205 +70,265 @@ def user_totals(
     if old is None and low is None:  # no days
         return
     teams, agents = pl.Series("team_id", teams, pl.String), pl.Series("agent_id", [*agents, None], pl.String)
-    month0, start, last, kept = low, 0, high, None
+    month0, last, start, length = low, high, 0, 0
+    old_rows = pl.DataFrame(schema={"code": pl.Int32, "team_id": pl.String, "agent_id": pl.String})
     if old is not None:  # the months from `first` on made again, at their place in the old lists
         month0, length = old.head(1).select("month0", pl.col("days").list.len()).collect().row(0)
         start, last = first - month0, max(month0 + length - 1, high if high is not None else first)
-        kept = _kept(old, start, min(start, length), codes)
-        teams, agents = pl.concat([teams, kept["team_id"]]), pl.concat([agents, kept["agent_id"]])
-    months = last - month0 + 1
+        # the masks of working days and the days before each month follow from `days`: not read
+        old_rows = old.select("code", "team_id", "agent_id", "days", *_PER_DAY, "first_ts", "first_day").collect()
+        teams, agents = pl.concat([teams, old_rows["team_id"]]), pl.concat([agents, old_rows["agent_id"]])
+    lists = _Lists(month0, last - month0 + 1, start, length)
     teams = _ranks(teams, "team_id", nulls_last=True)
     agents = _ranks(agents, "agent_id", nulls_last=False)
     if max(teams.height, agents.height) > _MOST:
         raise ValueError(f"user_totals keeps at most {_MOST - 1} teams and agents in its keys.")
-    days = (
-        _keyed(user_day.join(codes.lazy(), on="user_id"), teams, agents)
-        .select("key", "day", "interactions", "cost_usd", "first_ts", "last_ts")
-        .collect(engine="streaming")  # in batches: the ids' strings are never all in memory
-    )
-    over_agents = (  # lazy: the eager group_by by an expression holds about four times the rows' memory
-        days.lazy()
-        .group_by("day", person=pl.col("key") % _AGENT)  # the null agent's rank is 0: first
-        .agg(pl.col("interactions").sum(), pl.col("cost_usd").sum(), pl.col("first_ts").min(), pl.col("last_ts").max())
-        .collect()
-    )
-    over_agents = over_agents.rename({"person": "key"}).select(days.columns)
-    keys = [over_agents["key"], days["key"]]
-    if kept is not None:  # in the file's order, which is the keys' (the ranks of old and new ids in one order)
-        ids = kept.select("code", "team_id", "agent_id").with_row_index().lazy()
-        kept = kept.with_columns(_keyed(ids, teams, agents).collect().sort("index")["key"])
-        keys.append(kept["key"])
-    every = pl.concat(keys)
-    people = every.filter(every < _AGENT).unique().to_frame()  # the keys over all agents: each team of a code
-    moved = people.group_by(code=pl.col("key") // _CODE).agg(moved=pl.len() > 1)
-    for low_key, high_key in _key_ranges(every, batch_rows):
-        in_range = pl.col("key").is_between(low_key, high_key)
-        rows = pl.concat([over_agents.filter(in_range), days.filter(in_range)]).sort("key", "day")
-        part = kept.slice(*_bounds(kept["key"], low_key, high_key)) if kept is not None else None
-        made = _made(rows, part, month0 + start, months - start)
-        made = _continued(part, made, start, months - start) if part is not None else made
-        ids = _ids(made["key"], codes, teams, agents, moved, month0)
-        yield pl.concat([ids, made.drop("key")], how="horizontal").select(TOTALS_SCHEMA.names())
+    kept = _kept(old_rows, _key(pl.col("code"), teams, agents), lists, codes) if old is not None else _KEPT.to_frame()
+    code = pl.col("user_id").replace_strict(codes["user_id"], codes["code"], default=None, return_dtype=pl.Int64)
+    rows = _day_rows(user_day.select(_key(code, teams, agents), *_DAY_COLUMNS).drop_nulls("key").collect())
+    each = _each(kept, rows)
+    rows = rows.select("day", "interactions", "cost_usd", "last_ts")  # what the lists take from them
+    ids = _ids(each["key"], codes, teams, agents).with_columns(month0=pl.lit(lists.month0, pl.Int32))
+    for low_row, high_row in _batches(each, batch_rows):
+        part = each.slice(low_row, high_row - low_row)
+        made = lists.made(part, _slice(old_rows, part["k"]), _slice(rows, part["at"], part["m"]))
+        yield pl.concat([ids.slice(low_row, high_row - low_row), made], how="horizontal").select(TOTALS_SCHEMA.names())
 
 
-def _keyed(rows: pl.LazyFrame, teams: pl.DataFrame, agents: pl.DataFrame) -> pl.LazyFrame:
-    """Rows with a person's code, a team and an agent, and their key."""
-    return (
-        rows.join(teams.lazy(), on="team_id", nulls_equal=True)
-        .join(agents.lazy(), on="agent_id", nulls_equal=True)
-        .with_columns(
-            (pl.col("agent_rank") * _AGENT + pl.col("code").cast(pl.Int64) * _CODE + pl.col("team_rank")).alias("key")
-        )
-    )
-
-
-def _bounds(keys: pl.Series, low: int, high: int) -> tuple[int, int]:
-    """Where the sorted `keys` from `low` to `high` start, and how many they are."""
-    at = keys.search_sorted(low, "left")
-    return at, keys.search_sorted(high, "right") - at
-
-
-def _kept(old: pl.LazyFrame, start: int, cut: int, codes: pl.DataFrame) -> pl.DataFrame:
-    """The old rows with days before month position `start` (0 the first; past their lists' end, `cut`: months
-    without days between): their entries before it, how many days with activity (`n`, `wn`), the sums on the
-    last of them, and the last of them (`last_day`); the people with a code only."""
-    counted = {
-        f"{prefix}n": pl.col(f"{name}_before").list.get(cut - 1) + pl.col(name).list.get(cut - 1).bitwise_count_ones()
-        for prefix, name in zip(("", "w"), _MASKS, strict=True)
-    }
-    kept = old.with_columns(**{name: value.cast(pl.Int32) for name, value in counted.items()})
-    kept = kept.filter(pl.col("n") > 0, pl.col("code").is_in(codes["code"].implode()))
-    # the last month with activity (its last day may lie in the months rewritten) and its highest bit
-    active = pl.col("days").list.head(cut).list.eval((pl.element() != 0).cast(pl.Int8))
-    at = cut - 1 - active.list.reverse().list.arg_max()
-    month = pl.col("month0") + at.cast(pl.Int32)
-    last_bit = 31 - pl.col("days").list.get(at).bitwise_leading_zeros().cast(pl.Int32)
-    pad = {"days": pl.lit(0, pl.Int32), "working_days": pl.lit(0, pl.Int32), "days_before": pl.col("n"),
-           "working_days_before": pl.col("wn")}  # fmt: skip
-    return kept.select(
-        "user_id", "code", "team_id", "agent_id", "first_ts", "first_day", "n", "wn",
-        last_day=pl.date(month // 12, month % 12 + 1, 1) + pl.duration(days=last_bit),
-        **{name: pl.concat_list(pl.col(name).list.head(cut), by.repeat_by(start - cut)) if start > cut
-           else pl.col(name).list.head(cut) for name, by in pad.items()},
-        **{name: pl.col(name).list.head(pl.col("n")) for name in _PER_DAY},
-        interactions=pl.col("running_interactions").list.get(pl.col("n") - 1),
-        cost_usd=pl.col("running_cost_usd").list.get(pl.col("n") - 1),
-    ).collect()  # fmt: skip
-
-
-def _key_ranges(keys: pl.Series, batch_rows: int) -> list[tuple[int, int]]:
-    """Consecutive ranges of keys (both ends included), each with about `batch_rows` rows, a key in one."""
-    counts = keys.value_counts(name="rows").sort("key")
-    batch = (counts["rows"].cum_sum() - counts["rows"]) // batch_rows
-    ranges = counts.group_by(batch.alias("batch"), maintain_order=True).agg(
-        pl.col("key").first().alias("low"), pl.col("key").last().alias("high")
-    )
-    return list(ranges.select("low", "high").iter_rows())
+def _key(code: pl.Expr, teams: pl.DataFrame, agents: pl.DataFrame) -> pl.Expr:
+    """A row's key, from a person's code and the ranks of its team and agent (every id is among the ranks)."""
+    team = pl.col("team_id").replace_strict(teams["team_id"], teams["team_rank"])
+    agent = pl.col("agent_id").replace_strict(agents["agent_id"], agents["agent_rank"])
+    return (agent * _AGENT + code.cast(pl.Int64) * _CODE + team).alias("key")
 
 
 def _ranks(values: pl.Series, name: str, nulls_last: bool) -> pl.DataFrame:
-    """Each distinct value (null too) and its rank in sort order, 0 first."""
+    """Each distinct value (null too) and its rank in sort order, 0 first (the row's number)."""
     rank = name.removesuffix("_id") + "_rank"
     ranked = values.unique().sort(nulls_last=nulls_last).to_frame(name).with_row_index(rank)
     return ranked.with_columns(pl.col(rank).cast(pl.Int64))
 
 
-def _made(rows: pl.DataFrame, kept: pl.DataFrame | None, first: int, months: int) -> pl.DataFrame:
-    """Per key of the day rows (sorted by key and day), in key order: the first instant and days, the lists per
-    day with activity in day order, and the masks and days before of the `months` months from `first` (months
-    since year 0); their sums and counts carried on from the `kept` rows' of the same key, if any."""
-    start = pl.DataFrame({"key": rows["key"].unique(maintain_order=True)})
-    start = start.join(kept.select("key", "interactions", "cost_usd", "n", "wn"), on="key", how="left",
-                       maintain_order="left") if kept is not None else start  # fmt: skip
-    carried = rows.join(start.select("key", so_far=pl.col("interactions"), cost_so_far=pl.col("cost_usd")), on="key",
-                        how="left", maintain_order="left") if kept is not None else rows  # fmt: skip
-    per_key = carried.group_by("key", maintain_order=True).agg(
-        pl.col("first_ts").min(),
-        pl.col("day").first().alias("first_day"),
-        pl.col("day").last().alias("last_day"),
-        _running("interactions", "so_far", kept is not None).alias("running_interactions"),
-        _running("cost_usd", "cost_so_far", kept is not None).alias("running_cost_usd"),
-        pl.col("last_ts").alias("day_last_ts"),
+def _kept(old: pl.DataFrame, key: pl.Expr, lists: _Lists, codes: pl.DataFrame) -> pl.DataFrame:
+    """Per old row (`k`, in the file's order: the keys') with days in the months kept, of a person with a code: the
+    days with activity it keeps (`n`), the sums on the last of them and that day (`last_day`)."""
+    masks = _matrix(old["days"], lists.length)[:, : lists.cut]
+    # the last month with activity among those kept (its last day may lie in the months rewritten): its highest bit
+    at = lists.cut - 1 - np.argmax(masks[:, ::-1] != 0, axis=1)
+    last = pl.DataFrame({"month": lists.month0 + at, "mask": masks[np.arange(len(masks)), at]})
+    last_day = pl.date(pl.col("month") // 12, pl.col("month") % 12 + 1, 1) + pl.duration(
+        days=31 - pl.col("mask").bitwise_leading_zeros().cast(pl.Int32)
     )
-    return pl.concat([per_key, _month_lists(rows, start, first, months)], how="horizontal")
+    kept = old.select(key, "first_ts", "first_day").with_columns(
+        n=pl.Series(np.bitwise_count(masks).sum(axis=1, dtype=np.int64)), last_day=last.select(last_day).to_series()
+    )
+    kept = kept.with_columns(  # for a row without days kept (n 0), the last entry: it is left out below
+        interactions=old["running_interactions"].list.get(kept["n"] - 1),
+        cost_usd=old["running_cost_usd"].list.get(kept["n"] - 1),
+    ).with_row_index("k")
+    if not kept["key"].is_sorted():
+        raise ValueError("user_totals' file is not in its rows' order: build the rollups again (flask rollup).")
+    return kept.filter(pl.col("n") > 0, old["code"].is_in(codes["code"].implode())).select(_KEPT.names())
 
 
-def _running(column: str, carried: str, has_carried: bool) -> pl.Expr:
-    """A key's sums so far per day, from what it had before these days, if anything."""
-    summed = pl.col(column).cum_sum()
-    return summed + pl.col(carried).fill_null(0).first() if has_carried else summed
+def _day_rows(days: pl.DataFrame) -> pl.DataFrame:
+    """The keyed `user_day` rows per agent and, summed over a day's agents, per team over all agents, in key then
+    day order: the rows over all agents first (the null agent's rank is 0)."""
+    if not days["day"].is_sorted():  # the files keep them in day order, which the stable sorts below keep
+        days = days.sort("day", maintain_order=True)
+    over_agents = _over_agents(days.sort(pl.col("key") % _AGENT, maintain_order=True))
+    days = days.sort("key", maintain_order=True)
+    return pl.concat([over_agents, days])
 
 
-def _month_lists(rows: pl.DataFrame, start: pl.DataFrame, first: int, months: int) -> pl.DataFrame:
-    """Per key (`start`'s, in key order, with the days counted before, if any): the `months` months' day masks
-    from `first` and the days with activity before each month."""
-    at = pl.col("key").rle_id().cast(pl.Int64) * months + _MONTH - first  # the key's n-th run, its month
-    # a key has one row a day, so a month's mask is the sum of its days' bits
-    masks = (
-        rows.select(at.alias("at"), _BIT.alias("days"), pl.when(pl.col("day").dt.weekday() <= 5).then(_BIT).otherwise(0)
-                    .alias("working_days"))
-        .group_by("at")
-        .agg(pl.col("days").sum(), pl.col("working_days").sum())
-    )  # fmt: skip
-    keys = start.height
-    key_of = pl.int_range(0, keys * months, step=1, eager=True) // months
-    lists = {}
-    for name, counted in zip(_MASKS, ("n", "wn"), strict=True):
-        flat = pl.zeros(keys * months, pl.Int32, eager=True).scatter(masks["at"], masks[name])
-        counts = flat.bitwise_count_ones().cast(pl.Int32)
-        so_far = counts.cum_sum() - counts  # over all keys: less what the key's first month had
-        before = so_far - so_far.gather(key_of * months)
-        if counted in start.columns:
-            before += start[counted].fill_null(0).gather(key_of)
-        lists[name] = flat.reshape((keys, months)).cast(pl.List(pl.Int32))
-        lists[f"{name}_before"] = before.reshape((keys, months)).cast(pl.List(pl.Int32))
-    return pl.DataFrame(lists)
+def _over_agents(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per person × team and day, the sums of its agents' `rows` (in person then day order: a run each)."""
+    person = (rows["key"] % _AGENT).to_numpy()
+    runs = _starts(person, rows["day"].to_physical().to_numpy())
+    if not len(runs):
+        return rows
+    cost = rows["cost_usd"].cum_sum().gather(np.append(runs[1:], rows.height) - 1)
+    return pl.DataFrame({
+        "key": person[runs],
+        "day": rows["day"].gather(runs),
+        "interactions": np.add.reduceat(rows["interactions"].to_numpy(), runs),
+        "cost_usd": cost - cost.shift(1, fill_value=0),  # sums so far at the runs' ends: exact differences
+        "first_ts": pl.Series(np.minimum.reduceat(rows["first_ts"].to_physical().to_numpy(), runs)),
+        "last_ts": pl.Series(np.maximum.reduceat(rows["last_ts"].to_physical().to_numpy(), runs)),
+    }).cast(dict(rows.schema))  # fmt: skip
 
 
-def _continued(kept: pl.DataFrame, made: pl.DataFrame, start: int, months: int) -> pl.DataFrame:
-    """The `kept` rows continued by the rows `made` of the same key (a key in one only: the other's part empty),
-    in key order: every month list `start` + `months` long."""
-    keys = pl.concat([kept["key"], made["key"]]).unique().sort().to_frame()
-    both = keys.join(kept, on="key", how="left", maintain_order="left")
-    both = both.join(made, on="key", how="left", maintain_order="left", suffix="_made")
-
-    def per_month(name: str, kept_empty: pl.Expr, made_empty: pl.Expr) -> pl.Expr:
-        # as fixed-size arrays: their concatenation costs a fifth of the lists'
-        ends = pl.coalesce(name, kept_empty).list.to_array(start), pl.coalesce(f"{name}_made", made_empty)
-        return pl.concat_arr(ends[0], ends[1].list.to_array(months)).arr.to_list().alias(name)
-
-    def per_day(name: str) -> pl.Expr:
-        nothing = pl.lit([], TOTALS_SCHEMA[name])
-        return pl.concat_list(pl.coalesce(name, nothing), pl.coalesce(f"{name}_made", nothing)).alias(name)
-
-    return both.select(
-        "key",
-        pl.coalesce("first_ts", "first_ts_made"),  # a kept month comes first
-        pl.coalesce("first_day", "first_day_made"),
-        pl.coalesce("last_day_made", "last_day").alias("last_day"),
-        *(per_month(name, pl.lit(0, pl.Int32).repeat_by(start), pl.lit([0] * months, pl.List(pl.Int32)))
-          for name in _MASKS),
-        *(per_month(f"{name}_before", pl.col(counted).fill_null(0).repeat_by(start), pl.col(counted).repeat_by(months))
-          for name, counted in zip(_MASKS, ("n", "wn"), strict=True)),
-        *(per_day(name) for name in _PER_DAY),
-    )  # fmt: skip
+def _starts(*columns: np.ndarray) -> np.ndarray:
+    """Where each run of equal values (in every column) starts."""
+    if not len(columns[0]):
+        return np.zeros(0, np.int64)
+    changed = np.zeros(len(columns[0]), bool)
+    changed[0] = True
+    for column in columns:
+        changed[1:] |= column[1:] != column[:-1]
+    return np.flatnonzero(changed)
 
 
-def _ids(
-    keys: pl.Series, codes: pl.DataFrame, teams: pl.DataFrame, agents: pl.DataFrame, moved: pl.DataFrame, month0: int
-) -> pl.DataFrame:
-    """Per key, in key order: the person's id and code, the team's and agent's ids, `moved`, `month0`."""
+def _each(kept: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """Per key of the kept rows and the day rows, in key order: its kept row (`k`), where its day rows start (`at`)
+    and how many (`m`), the days with activity and sums it carries on (`n`, `interactions`, `cost_usd`; 0
+    without a kept row), its first instant and first and last local day."""
+    runs = _starts(rows["key"].to_numpy())
+    ends = np.append(runs[1:], rows.height)
+    made = pl.DataFrame({"key": rows["key"].gather(runs), "at": runs, "m": ends - runs}).with_columns(
+        first_ts=rows["first_ts"].gather(runs),  # a key's first day holds its first instant
+        first_day=rows["day"].gather(runs),
+        last_day_made=rows["day"].gather(ends - 1),
+    )
+    carried = ("n", "interactions", "cost_usd")
     return (
-        keys.to_frame()
+        kept.join(made, on="key", how="full", coalesce=True, suffix="_made")
+        .sort("key")
         .select(
-            (pl.col("key") // _CODE % (_AGENT // _CODE)).alias("code"),
-            (pl.col("key") % _CODE).alias("team_rank"),
-            (pl.col("key") // _AGENT).alias("agent_rank"),
+            "key", "k", "at", pl.col("m").fill_null(0), *(pl.col(name).fill_null(0) for name in carried),
+            pl.coalesce("first_ts", "first_ts_made"), pl.coalesce("first_day", "first_day_made"),
+            pl.coalesce("last_day_made", "last_day").alias("last_day"),
         )
-        .join(moved, on="code", maintain_order="left")
-        .with_columns(pl.col("code").cast(pl.Int32))
-        .join(codes, on="code", maintain_order="left")
-        .join(teams, on="team_rank", maintain_order="left")
-        .join(agents, on="agent_rank", maintain_order="left")
-        .with_columns(pl.lit(month0, pl.Int32).alias("month0"))
-    )
+    )  # fmt: skip
+
+
+def _running(rows: pl.DataFrame, made: pl.DataFrame, of_row: pl.Series) -> list[pl.Series]:
+    """The day rows' interactions and cost so far (a run per key, the `made` rows of `_each`, each day row's run
+    `of_row`: from what its kept row carries) and their last instants."""
+    runs = made["at"] - (made["at"][0] if made.height else 0)
+    sums = []
+    for name, so_far in zip(("interactions", "cost_usd"), _PER_DAY[:2], strict=True):
+        summed = rows[name].cum_sum()
+        shift = made[name] - (summed - rows[name]).gather(runs)  # what each run adds to the sums over the rows
+        sums.append((summed + shift.gather(of_row)).alias(so_far))
+    return [*sums, rows["last_ts"].alias("day_last_ts")]
+
+
+def _ids(keys: pl.Series, codes: pl.DataFrame, teams: pl.DataFrame, agents: pl.DataFrame) -> pl.DataFrame:
+    """Per key: the person's id and code, the team's and agent's ids, and `moved` (the person has rows over all
+    agents in more than one team)."""
+    code = (keys // _CODE % (_AGENT // _CODE)).cast(pl.Int32)
+    people = code.filter(keys < _AGENT).to_numpy()
+    moved = np.bincount(people, minlength=int(code.max() or 0) + 1) > 1
+    users = codes.sort("code")
+    return pl.DataFrame({
+        "user_id": users["user_id"].gather(users["code"].search_sorted(code)),
+        "code": code,
+        "team_id": teams["team_id"].gather(keys % _CODE),
+        "agent_id": agents["agent_id"].gather(keys // _AGENT),
+        "moved": moved[code.to_numpy()],
+    })  # fmt: skip
+
+
+def _batches(each: pl.DataFrame, batch_rows: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of `each`'s rows (the end excluded), each with about `batch_rows` day rows, old or new."""
+    ends = (each["n"].cast(pl.Int64) + each["m"]).cum_sum().to_numpy()
+    cuts = np.searchsorted(ends, np.arange(batch_rows, ends[-1] if len(ends) else 0, batch_rows), "right")
+    bounds = [0, *sorted({int(at) for at in cuts if 0 < at < len(ends)}), len(ends)]
+    return [(low, high) for low, high in zip(bounds, bounds[1:], strict=False) if high > low]
+
+
+def _slice(frame: pl.DataFrame, at: pl.Series, length: pl.Series | None = None) -> pl.DataFrame:
+    """The rows of `frame` from the first of `at` (rows, null: none) to the last (and `length` more, if given)."""
+    found = at.drop_nulls()
+    if not len(found):
+        return frame.clear()
+    end = found[-1] + (length.filter(at.is_not_null())[-1] if length is not None else 1)
+    return frame.slice(found[0], end - found[0])
+
+
+class _Lists:
+    """The lists of a batch of keys: `months` months from `month0` (months since year 0); the first `start` kept from
+    old rows (the first `cut` of their `length`, then months without days), the others made from day rows."""
+
+    def __init__(self, month0: int, months: int, start: int = 0, length: int = 0) -> None:
+        self.month0, self.months, self.start, self.length, self.cut = month0, months, start, length, min(start, length)
+        self.working = np.array([_working_bits(month) for month in range(month0, month0 + months)], np.int32)
+
+    def made(self, part: pl.DataFrame, old: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+        """The keys' (`part` of `_each`) first instant and days, and lists, from their old rows and day rows (the
+        slices holding them)."""
+        has_old = part["k"].is_not_null().to_numpy()
+        in_old = (part["k"].drop_nulls() - (part["k"].drop_nulls()[0] if has_old.any() else 0)).to_numpy()
+        made = part.filter(pl.col("at").is_not_null())
+        of_row = pl.Series(np.repeat(np.arange(made.height), made["m"].to_numpy()))  # each day row's key among them
+        rows = rows.with_columns(_running(rows, made, of_row))
+        lists = self._month_lists(old["days"] if len(in_old) else None, has_old, in_old, rows, part["m"].to_numpy())
+        old_length, old_start, old_total = np.zeros(part.height, np.int64), np.zeros(part.height, np.int64), 0
+        flat = {name: _flat(old[name]) for name in _PER_DAY} if len(in_old) else {}
+        if flat:
+            offsets = flat[_PER_DAY[0]][1]  # a row's per-day lists are alike in length
+            old_length[has_old], old_start[has_old] = part["n"].to_numpy()[has_old], offsets[in_old]
+            old_total = offsets[-1]
+        first_row = part["at"].drop_nulls()[0] if len(rows) else 0
+        new_start = (part["at"].fill_null(first_row) - first_row).to_numpy()
+        at, offsets = _positions(old_length, old_start, part["m"].to_numpy(), new_start, old_total)
+        for name in _PER_DAY:
+            values = pl.concat([flat[name][0], rows[name]], rechunk=False).gather(at) if flat else rows[name]
+            lists[name] = _lists(values, offsets)
+        return pl.concat([part.select("first_ts", "first_day", "last_day"), pl.DataFrame(lists)], how="horizontal")
+
+    def _month_lists(
+        self, old: pl.Series | None, has_old: np.ndarray, in_old: np.ndarray, rows: pl.DataFrame, days_made: np.ndarray
+    ) -> dict[str, pl.Series]:
+        """The four month lists: the days of the first `cut` months from the `old` rows' (of the keys `has_old`, at
+        `in_old`), those of the months from `start` on from the day rows (`days_made` a key); the masks of working
+        days and the counts before each month follow from them."""
+        keys, made = len(has_old), self.months - self.start
+        of_row = np.repeat(np.arange(keys), days_made)  # each day row's key
+        month, bit = rows.select((_MONTH - self.month0 - self.start).alias("month"), _BIT.alias("bit")).to_numpy().T
+        days = np.zeros((keys, self.months), np.int32)
+        days[:, self.start :] = np.bincount(of_row * made + month, bit, keys * made).reshape(keys, made)
+        if old is not None:
+            days[has_old, : self.cut] = _matrix(old, self.length)[in_old, : self.cut]
+        lists = {}
+        for name, before, masks in zip(_MASKS, _BEFORE, (days, days & self.working), strict=True):
+            counted = np.bitwise_count(masks).astype(np.int32)
+            lists[name], lists[before] = _rows_of(masks), _rows_of(np.cumsum(counted, axis=1, dtype=np.int32) - counted)
+        return lists
+
+
+def _working_bits(month: int) -> int:
+    """The bits of a month's days from Monday to Friday (months since year 0)."""
+    year, number = divmod(month, 12)
+    weekday, length = calendar.monthrange(year, number + 1)
+    return sum(1 << day for day in range(length) if (weekday + day) % 7 < 5)
+
+
+def _matrix(lists: pl.Series, width: int) -> np.ndarray:
+    """Lists all `width` long, as the rows of a matrix."""
+    return lists.explode(empty_as_null=False).to_numpy().reshape(len(lists), width)
+
+
+def _rows_of(matrix: np.ndarray) -> pl.Series:
+    """A matrix's rows as a list column."""
+    return pl.Series(matrix).cast(pl.List(pl.Int32))
+
+
+def _flat(lists: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """A list column's entries, flat, and where each row's start (and the last one's end)."""
+    arrow = lists.to_arrow()
+    offsets = pl.Series(arrow.offsets).to_numpy()  # through Polars: pyarrow's own would import pandas (0.4 CPU-s)
+    return pl.Series(arrow.flatten()), offsets - offsets[0]
+
+
+def _lists(values: pl.Series, offsets: np.ndarray) -> pl.Series:
+    """A list column from its entries, flat, and where each row's start (and the last one's end)."""
+    return pl.Series(pa.LargeListArray.from_arrays(pl.Series(offsets).to_arrow(), values.to_arrow()))
+
+
+def _positions(
+    old_length: np.ndarray, old_start: np.ndarray, new_length: np.ndarray, new_start: np.ndarray, old_total: int
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Where each list starts (and the last one ends), and where each entry comes from among the old entries and,
+    after their `old_total`, the new ones (None: the new ones in order). Row r holds the old entries from
+    `old_start[r]` on (`old_length[r]` of them), then the new ones from `new_start[r]` on (`new_length[r]`)."""
+    lengths = old_length + new_length
+    offsets = np.zeros(len(lengths) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if not old_length.any():
+        return None, offsets
+    # an entry's source is its place in the lists shifted by its run's (a row's old or new entries) shift
+    runs = np.stack([old_length, new_length], axis=1).ravel()
+    shifts = np.stack([old_start, old_total + new_start - old_length], axis=1) - offsets[:-1, None]
+    return np.arange(offsets[-1]) + np.repeat(shifts.ravel(), runs), offsets
