@@ -22,18 +22,12 @@
     fix();
 })();
 
-// Called by dash-ag-grid's eventListeners (layouts/users.py, callbacks/analytics.py), by name, no eval.
+// Called by dash-ag-grid's eventListeners (layouts/users.py), by name, no eval.
 window.dashAgGridFunctions = Object.assign({}, window.dashAgGridFunctions, {
     // Users: Enter opens a person as a click or Space does (a selected row opens the panel).
     selectRowOnEnter: function (params) {
         if (params.event && params.event.key === "Enter" && params.node) {
             params.node.setSelected(true);
-        }
-    },
-    // Analytics: Enter on an agent's or team's row filters the tab to it, as a click on its bar does.
-    filterOnEnter: function (params, setEventData) {
-        if (params.event && params.event.key === "Enter" && params.data) {
-            setEventData({key: params.data.key});
         }
     },
 });

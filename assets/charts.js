@@ -1,11 +1,19 @@
 // The charts' own behaviour in the browser (wired in callbacks/charts.py and callbacks/dashboard.py).
 //
-// "Download PNG" from a chart card's menu: Plotly draws the chart on the page into a PNG and the
-// browser saves it; nothing is sent anywhere (the mode bar, whose "Share chart…" would upload it, is off).
-// A chart below the fold is put in once its card is in view (assets/in_view.js): one asked for at that
-// moment is saved as soon as it is drawn.
+// A chart card's download menu, drawn by the browser from ONE Dash component (layouts/_components.py
+// `chart_menu`: an empty <div> naming its chart and title): a Dash menu of its own was seven components per card,
+// each checked again by dash-renderer at every update of its store, in every tab switch.
+// The menu is a menu button (WAI-ARIA's pattern): Enter, Space or Down opens it on its first item, Up on its
+// last; the arrow keys, Home and End move; Enter chooses; Escape, Tab or a click elsewhere closes it.
+// "Download PNG": Plotly draws the chart on the page into a PNG and the browser saves it; nothing is sent
+// anywhere (the mode bar, whose "Share chart…" would upload it, is off). A chart below the fold is put in once
+// its card is in view (assets/in_view.js): one asked for at that moment is saved as soon as it is drawn.
+// "Download data (CSV)": the chart's id goes into the shell's store (ids.CHART_CSV), whose callback answers the
+// file (callbacks/charts.py: the viewer's scope, audited) through the shell's one dcc.Download.
 (function () {
     const DRAWN_WAIT_FRAMES = 600;  // about 10 s of animation frames
+    const CSV_STORE = "chart-csv";  // layouts/ids.py CHART_CSV
+    const ITEMS = [["Download PNG", downloadPng], ["Download data (CSV)", downloadCsv]];
 
     function whenDrawn(chartId, then, frames) {
         const holder = chartId && document.getElementById(chartId);
@@ -17,22 +25,115 @@
         }
     }
 
-    window.dash_clientside = Object.assign({}, window.dash_clientside, {
-        telemetry: Object.assign({}, (window.dash_clientside || {}).telemetry, {
-            downloadChartPng: function () {
-                const context = window.dash_clientside.callback_context;
-                const trigger = context.triggered_id || {};
-                if (!(context.triggered || []).some((input) => input.value)) {
-                    return window.dash_clientside.no_update;  // menus drawn anew, not a click
-                }
-                const day = new Date().toISOString().slice(0, 10);
-                whenDrawn(trigger.chart, function (plot) {
-                    window.Plotly.downloadImage(plot, {format: "png", filename: `telemetry-${trigger.chart}-${day}`});
-                });
-                return window.dash_clientside.no_update;
-            },
-        }),
+    function downloadPng(chart) {
+        const day = new Date().toISOString().slice(0, 10);
+        whenDrawn(chart, function (plot) {
+            window.Plotly.downloadImage(plot, {format: "png", filename: `telemetry-${chart}-${day}`});
+        });
+    }
+
+    function downloadCsv(chart) {
+        window.dash_clientside.set_props(CSV_STORE, {data: {chart: chart, at: Date.now()}});
+    }
+
+    function build(holder) {
+        holder.__telemetryMenu = true;
+        holder.classList.add("dropdown");
+        const toggle = document.createElement("button");
+        toggle.type = "button";
+        toggle.className = "btn btn-link btn-sm py-0 px-2 text-secondary fs-5 lh-1 text-decoration-none";
+        toggle.setAttribute("aria-haspopup", "menu");
+        toggle.setAttribute("aria-expanded", "false");
+        const dots = document.createElement("span");
+        dots.setAttribute("aria-hidden", "true");
+        dots.textContent = "\u22ef";
+        const name = document.createElement("span");
+        name.className = "visually-hidden";
+        name.textContent = `Download: ${holder.dataset.title}`;
+        toggle.append(dots, name);
+        const menu = document.createElement("div");
+        menu.className = "dropdown-menu dropdown-menu-end";
+        menu.setAttribute("role", "menu");
+        menu.setAttribute("data-bs-popper", "static");  // Bootstrap's placement under the toggle, at its right
+        menu.setAttribute("aria-label", `Download: ${holder.dataset.title}`);
+        const items = ITEMS.map(([text, action]) => {
+            const item = document.createElement("button");
+            item.type = "button";
+            item.className = "dropdown-item";
+            item.setAttribute("role", "menuitem");
+            item.tabIndex = -1;
+            item.textContent = text;
+            item.addEventListener("click", () => {
+                close(true);
+                action(holder.dataset.chart);
+            });
+            return item;
+        });
+        menu.append(...items);
+
+        function open(at) {
+            menu.classList.add("show");
+            toggle.setAttribute("aria-expanded", "true");
+            items[(at + items.length) % items.length].focus();
+        }
+        function close(refocus) {
+            if (!menu.classList.contains("show")) {
+                return;
+            }
+            menu.classList.remove("show");
+            toggle.setAttribute("aria-expanded", "false");
+            if (refocus) {
+                toggle.focus();
+            }
+        }
+        toggle.addEventListener("click", () => (menu.classList.contains("show") ? close(true) : open(0)));
+        toggle.addEventListener("keydown", (event) => {
+            if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+                event.preventDefault();
+                open(event.key === "ArrowDown" ? 0 : -1);
+            }
+        });
+        menu.addEventListener("keydown", (event) => {
+            const at = items.indexOf(document.activeElement);
+            const next = {ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1}[event.key];
+            if (next !== undefined) {
+                event.preventDefault();
+                items[(next + items.length) % items.length].focus();
+            } else if (event.key === "Escape") {
+                event.preventDefault();
+                close(true);
+            } else if (event.key === "Tab") {
+                close(false);
+            }
+        });
+        holder.addEventListener("focusout", (event) => {
+            if (!holder.contains(event.relatedTarget)) {
+                close(false);
+            }
+        });
+        holder.append(toggle, menu);
+    }
+
+    function buildAll() {
+        document.querySelectorAll(".telemetry-chart-menu").forEach((holder) => {
+            if (!holder.__telemetryMenu) {
+                build(holder);
+            }
+        });
+    }
+
+    // a click elsewhere closes an open menu (a click inside it is its own)
+    document.addEventListener("click", (event) => {
+        document.querySelectorAll(".telemetry-chart-menu .dropdown-menu.show").forEach((menu) => {
+            const holder = menu.parentElement;
+            if (!holder.contains(event.target)) {
+                menu.classList.remove("show");
+                holder.firstElementChild.setAttribute("aria-expanded", "false");
+            }
+        });
     });
+    new MutationObserver(buildAll).observe(document.documentElement, {childList: true, subtree: true});
+    buildAll();
 })();
 
 // A click on a horizontal bar chart's category label, or on a bar's value written beside it, counts as a

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 import dash
-import dash_ag_grid as dag
 import polars as pl
 from dash import Input, Output, html
 from plotly.colors import sample_colorscale
@@ -38,7 +37,7 @@ from callbacks._figures import (
 from callbacks._tab import register_tab
 from callbacks.crossfilter import register_crossfilter, update_chips
 from layouts import ids
-from layouts._components import format_count, format_percent, format_usd, grid_overlays, number_column
+from layouts._components import format_count, format_percent, format_usd, plain_table
 from queries import analytics
 from queries.period import Period, PeriodError, today_local
 
@@ -54,55 +53,36 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DASH = "–"
 # Above this luminance black text has at least 4.5:1 on a cell, below it white has (they meet at 0.179).
 LABEL_SWITCH = 0.179
-GRID_THEME = {  # read by dash-ag-grid's own expression parser (no eval, so the CSP holds); one theme object
-    # for every grid of the visit (assets/grids.js says why)
-    "function": "sharedTheme(themeQuartz, {cellHorizontalPadding: 10, headerFontSize: 13, fontSize: 13})"
-}
-
-
-def _number(field: str, header: str, **extra) -> dict:
-    return number_column(field, header, **{"minWidth": 70, **extra})
-
-
 AGENT_COLUMNS = [
-    {"field": "label", "headerName": "Agent", "flex": 2, "minWidth": 170, "tooltipField": "label"},
-    _number("interactions", "Interactions", sort="desc", minWidth=118),
-    _number("active_users", "Active users"),
-    _number("per_user", "Per active user", headerTooltip="Interactions per active user", minWidth=96),
-    _number("error_rate", "Error rate"),
-    _number("latency", "Avg latency"),
-    _number("tokens", "Tokens", tooltipField="tokens_detail", headerTooltip="Input + output tokens"),
-    _number("cost", "Cost", minWidth=92),  # "$10,063.51" whole at any width
+    {"field": "label", "header": "Agent"},
+    {"field": "interactions", "header": "Interactions", "sort": "desc"},
+    {"field": "active_users", "header": "Active users"},
+    {"field": "per_user", "header": "Per active user", "title": "Interactions per active user"},
+    {"field": "error_rate", "header": "Error rate"},
+    {"field": "latency", "header": "Avg latency"},
+    {"field": "tokens", "header": "Tokens", "title": "Input + output tokens", "detail": "tokens_detail"},
+    {"field": "cost", "header": "Cost"},
 ]
 TEAM_COLUMNS = [
-    {"field": "label", "headerName": "Team", "flex": 2, "minWidth": 150, "tooltipField": "label"},
-    _number("members", "Members", headerTooltip="Active in the team in the period, or in it with access"),
-    _number("active_users", "Active users"),
-    _number("adoption", "Active share", headerTooltip="Active users / members (as the Dashboard's Active share)"),
-    _number("interactions", "Interactions", sort="desc", minWidth=118),
-    _number("share", "Share", headerTooltip="Share of the interactions in scope"),
-    _number("per_member", "Per member", headerTooltip="Interactions per member"),
-    _number("cost", "Cost", minWidth=92),  # "$10,063.51" whole at any width
+    {"field": "label", "header": "Team"},
+    {"field": "members", "header": "Members", "title": "Active in the team in the period, or in it with access"},
+    {"field": "active_users", "header": "Active users"},
+    {
+        "field": "adoption",
+        "header": "Active share",
+        "title": "Active users / members (as the Dashboard's Active share)",
+    },
+    {"field": "interactions", "header": "Interactions", "sort": "desc"},
+    {"field": "share", "header": "Share", "title": "Share of the interactions in scope"},
+    {"field": "per_member", "header": "Per member", "title": "Interactions per member"},
+    {"field": "cost", "header": "Cost"},
 ]
 
 
-def grid(grid_id: str, columns: list[dict], rows: list[dict]) -> dag.AgGrid:
-    """A sortable grid; built per update, as the whole page is rebuilt on every URL change anyway."""
-    return dag.AgGrid(
-        id=grid_id,
-        columnDefs=columns,
-        rowData=rows,
-        # Headers wrap to two lines at most (the minimum widths see to it), which fit AG Grid's own header
-        # height: measuring each header's height (autoHeaderHeight) again at each width change forced a style
-        # pass per header cell. The columns flex to the grid's width, so no sizing to fit either.
-        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True, "wrapHeaderText": True},
-        dashGridOptions={"animateRows": False, "tooltipShowDelay": 300, "theme": GRID_THEME,
-                         **grid_overlays(f"{NO_INTERACTIONS}.")},
-        getRowId="params.data.key",
-        # Enter on a row filters the tab to it, as a click on its bar does: the keyboard's way (assets/a11y.js).
-        eventListeners={"cellKeyDown": ["filterOnEnter(params, setEventData)"]},
-        style={"height": f"{CHART_HEIGHT}px"},
-    )  # fmt: skip
+def table_of(table_id: str, caption: str, columns: list[dict], rows: list[dict], store: str) -> html.Div:
+    """Every agent or team, sortable, a name's Enter or click filtering the tab to it: one component drawn by the
+    browser (assets/tables.js), not an AG Grid, whose start was most of this tab's switch."""
+    return plain_table(table_id, caption, columns, rows, height=CHART_HEIGHT, empty=f"{NO_INTERACTIONS}.", store=store)
 
 
 def table_message(text: str) -> html.Div:
@@ -211,7 +191,8 @@ def update_agents(query: dict | None) -> tuple:
     frame = analytics.agent_stats(filters)
     if frame.is_empty():
         return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message(empty_period(filters))
-    table = grid(ids.ANALYTICS_AGENT_GRID, AGENT_COLUMNS, agent_rows(frame))
+    rows = agent_rows(frame)
+    table = table_of(ids.ANALYTICS_AGENT_GRID, "All agents", AGENT_COLUMNS, rows, ids.ANALYTICS_AGENT_ENTER)
     if frame["interactions"].sum() == 0:  # agents nobody used: still listed, with zeros
         return message_figure(empty_period(filters), CHART_HEIGHT, wrap=NARROW), table
     return agent_figure(frame), table
@@ -283,7 +264,8 @@ def update_teams(query: dict | None) -> tuple:
     frame = analytics.team_stats(filters)
     if frame.is_empty():
         return message_figure(NO_INTERACTIONS, CHART_HEIGHT), table_message("No teams in your scope.")
-    table = grid(ids.ANALYTICS_TEAM_GRID, TEAM_COLUMNS, team_rows(frame))
+    rows = team_rows(frame)
+    table = table_of(ids.ANALYTICS_TEAM_GRID, "All teams", TEAM_COLUMNS, rows, ids.ANALYTICS_TEAM_ENTER)
     if frame["interactions"].sum() == 0:
         return message_figure(empty_period(filters), CHART_HEIGHT, wrap=NARROW), table
     return team_figure(frame), table

@@ -120,8 +120,7 @@ def _card(title, value: str, lines: list, card_id: str) -> dbc.Card:
 
 def _defined(title: str, value: str, lines: list, card_id: str, definition: str) -> list:
     """A card whose title has its definition behind an "i" (hover or keyboard focus)."""
-    badge, tooltip = info_tip(f"{card_id}-info", title, definition)
-    return [_card(html.Span([title, badge]), value, lines, card_id), tooltip]
+    return [_card(html.Span([title, info_tip(f"{card_id}-info", title, definition)]), value, lines, card_id)]
 
 
 def _projection_card(projection: billing.Projection) -> list:
@@ -134,14 +133,7 @@ def _projection_card(projection: billing.Projection) -> list:
         f"today has cost so far) and the {projection.remaining_days} days left after today. "
         "Days without use count as $0. An estimate, not an invoice."
     )
-    title = html.Span(
-        [
-            "Projected ",
-            html.Span("i", id=PROJECTED_INFO, tabIndex=0, role="button", className="badge rounded-pill text-bg-primary",
-                      style={"cursor": "help", "fontFamily": "Georgia, serif", "fontStyle": "italic"},
-                      **{"aria-label": "How the projection is made"}),
-        ]
-    )  # fmt: skip
+    title = html.Span(["Projected ", info_tip(PROJECTED_INFO, "the projection", method, "How the projection is made")])
     card = _card(
         title,
         format_usd(projection.projected),
@@ -152,11 +144,7 @@ def _projection_card(projection: billing.Projection) -> list:
         ],
         "billing-kpi-projected",
     )  # fmt: skip
-    tooltip = dbc.Tooltip(
-        method, target=PROJECTED_INFO, placement="bottom", id="billing-projected-method",
-        style={"--bs-tooltip-max-width": "360px", "textAlign": "left"},
-    )  # fmt: skip
-    return [card, tooltip]
+    return [card]
 
 
 def _amount(text: str, element_id: str | None = None, colour: str = "") -> html.Span:

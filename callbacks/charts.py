@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import dash
 import polars as pl
-from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, ctx, dcc, no_update
+from dash import Input, Output, State, dcc, no_update
 
 from auth.session import audit
 from callbacks import adoption as adoption_tab
@@ -276,29 +276,21 @@ def chart_csv(chart: object, query: dict) -> dict | None:
     return dcc.send_string(table_csv(table).decode(), f"telemetry-{chart}-{period.start}-to-{period.end}.csv")
 
 
-def download_csv(n_clicks: int | None, search: str | None):
-    """The menu's "Download data (CSV)": which card from the clicked item's id, what it shows from the URL."""
-    if not n_clicks:
-        return no_update
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict):
+def download_csv(asked: dict | None, search: str | None):
+    """A menu's "Download data (CSV)": which card from what the menu put in the store, what it shows from the URL."""
+    if not isinstance(asked, dict):
         return no_update
     try:
         query = query_from_search(search)
     except PeriodError:
         return no_update
-    return chart_csv(trigger.get("chart"), query) or no_update
+    return chart_csv(asked.get("chart"), query) or no_update
 
 
 def register_callbacks(app: dash.Dash) -> None:
     app.callback(
-        Output({"type": ids.CHART_DOWNLOAD, "chart": MATCH}, "data"),
-        Input({"type": ids.CHART_CSV, "chart": MATCH}, "n_clicks"),
+        Output(ids.CHART_DOWNLOAD, "data"),
+        Input(ids.CHART_CSV, "data"),
         State(ids.SHELL_LOCATION, "search"),
         prevent_initial_call=True,
     )(download_csv)
-    app.clientside_callback(
-        ClientsideFunction("telemetry", "downloadChartPng"),
-        Input({"type": ids.CHART_PNG, "chart": ALL}, "n_clicks"),
-        prevent_initial_call=True,
-    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, ctx, html, no_update
+from dash import ALL, Input, ctx, html, no_update
 
 from callbacks._common import org_timezone, page_filters
 from callbacks._url import keep_in_url
@@ -40,7 +40,7 @@ def update_chips(query: dict | None) -> list:
     except PeriodError:
         return []
     if not filters.teams and not filters.agents:
-        return [html.Span("Tip: click an agent or a team in a chart, or press Enter on its row in a table, to filter "
+        return [html.Span("Tip: click an agent or a team in a chart or a table (or press Enter on its name) to filter "
                           "this tab to it.",
                           className="text-muted small")]  # fmt: skip
     labels = analytics.filter_labels(filters.scope)
@@ -158,13 +158,3 @@ def register_crossfilter(app: dash.Dash) -> None:
         (update_search_from_stack, Input(ids.ANALYTICS_STACK, "value")),
     )
     keep_in_url(app, ids.ANALYTICS_NEW_SEARCH, writers)
-    # A grid's Enter (its eventData) through a store of the page, in the browser: the grids are drawn by a
-    # callback, and a server callback on an input inside them would fire, with no key pressed, each time.
-    for grid_id, store_id in ((ids.ANALYTICS_AGENT_GRID, ids.ANALYTICS_AGENT_ENTER),
-                              (ids.ANALYTICS_TEAM_GRID, ids.ANALYTICS_TEAM_ENTER)):  # fmt: skip
-        app.clientside_callback(
-            "(event) => event || window.dash_clientside.no_update",
-            Output(store_id, "data"),
-            Input(grid_id, "eventData"),
-            prevent_initial_call=True,
-        )

@@ -151,7 +151,7 @@ def summary_cards(activity: pl.DataFrame) -> dbc.Row:
                     dbc.CardBody(
                         [
                             html.Div(
-                                [title, *info_tip(f"{card_id}-info", title, CARD_DEFINITIONS[card_id])],
+                                [title, info_tip(f"{card_id}-info", title, CARD_DEFINITIONS[card_id])],
                                 className="text-muted small text-uppercase",
                             ),
                             html.Div(value, className="fs-3 fw-semibold", id=f"{card_id}-value"),

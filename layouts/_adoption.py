@@ -128,7 +128,7 @@ def _definitions(names: tuple[str, ...]) -> html.Ul:
 
 def _about(subtitle: str, tip_id: str, name: str, *keys: str) -> list:
     """A card's subtitle and an "i" with the definitions of what it shows (DEFINITIONS), reachable by keyboard."""
-    return [subtitle, *info_tip(tip_id, name, " ".join(DEFINITIONS[key] for key in keys))]
+    return [subtitle, info_tip(tip_id, name, " ".join(DEFINITIONS[key] for key in keys))]
 
 
 def _agent_picker(query: dict) -> dbc.Row:
@@ -183,7 +183,7 @@ def adoption_section(query: dict) -> html.Section:
         ],
         className="g-2 align-items-center mb-2",
     )
-    funnel_help = [*info_tip("adoption-funnel-info", "the adoption funnel", " ".join(
+    funnel_help = [info_tip("adoption-funnel-info", "the adoption funnel", " ".join(
         f"{_name(name)}: {DEFINITIONS[name]}" for name in
         ("with_access", "tried", "active", "habitual", "power")))]  # fmt: skip
     return html.Section(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import dash_bootstrap_components as dbc
@@ -26,6 +27,7 @@ DAY_HOVER = "%a %-d %b %Y"
 WEEK_HOVER = "Week of %-d %b %Y"
 MONTH = "%b %Y"
 MONTH_HOVER = "%B %Y"
+TABLE_COLUMN = ("field", "header", "title", "sort")  # what the browser reads of a plain_table's column
 
 
 def format_count(value: int) -> str:
@@ -54,17 +56,14 @@ def format_point_change(current: float, previous: float) -> tuple[str, str]:
     return text, {1: "text-success", -1: "text-danger"}.get(direction, "text-muted")
 
 
-def info_tip(element_id: str, name: str, definition: str) -> list:
-    """An "i" that shows `definition` on hover and on keyboard focus (a tab stop, read out as its name)."""
-    badge = html.Span(
+def info_tip(element_id: str, name: str, definition: str, label: str | None = None) -> html.Span:
+    """An "i" that shows `definition` on hover and on keyboard focus (a tab stop, read out as its name, "What
+    <name> means" unless `label`): ONE component, whose tooltip the browser draws (assets/tips.js says why)."""
+    return html.Span(
         "i", id=element_id, tabIndex=0, role="button",
-        className="badge rounded-pill text-bg-primary text-lowercase ms-1",
-        style={"cursor": "help", "fontFamily": "Georgia, serif", "fontStyle": "italic"},
-        **{"aria-label": f"What {name} means"},
+        className="badge rounded-pill text-bg-primary text-lowercase ms-1 telemetry-tip",
+        **{"aria-label": label or f"What {name} means", "data-tip": definition},
     )  # fmt: skip
-    tooltip = dbc.Tooltip(definition, target=element_id, placement="bottom", id=f"{element_id}-text",
-                          style={"--bs-tooltip-max-width": "340px", "textAlign": "left"})  # fmt: skip
-    return [badge, tooltip]
 
 
 def kpi_card(
@@ -78,7 +77,7 @@ def kpi_card(
 ) -> dbc.Card:
     """A KPI: title (with its definition behind an "i"), value, its change and what that compares."""
     text, colour = change
-    heading = [title, *info_tip(f"{card_id}-info", title, definition)] if definition else title
+    heading = [title, info_tip(f"{card_id}-info", title, definition)] if definition else title
     lines = [
         html.Div(heading, className="text-muted small text-uppercase"),
         html.Div(value, className="fs-3 fw-semibold", id=f"{card_id}-value"),
@@ -118,23 +117,10 @@ def chart_section(
 
 
 def chart_menu(graph_id: str, title: str) -> html.Div:
-    """A chart card's menu: the chart as a PNG (drawn in the browser) and its data as CSV (from the server)."""
-    items = [
-        dbc.DropdownMenuItem("Download PNG", id={"type": ids.CHART_PNG, "chart": graph_id}),
-        dbc.DropdownMenuItem("Download data (CSV)", id={"type": ids.CHART_CSV, "chart": graph_id}),
-    ]
-    label = [html.Span("⋯", **{"aria-hidden": "true"}), html.Span(f"Download: {title}", className="visually-hidden")]
-    menu = dbc.DropdownMenu(
-        items,
-        label=label,
-        id={"type": ids.CHART_MENU, "chart": graph_id},
-        size="sm",
-        color="link",
-        caret=False,
-        align_end=True,
-        toggle_class_name="py-0 px-2 text-secondary fs-5 lh-1",
-    )
-    return html.Div([menu, dcc.Download(id={"type": ids.CHART_DOWNLOAD, "chart": graph_id})], className="flex-shrink-0")
+    """A chart card's menu, the chart as a PNG (drawn in the browser) and its data as CSV (from the server): ONE
+    component, which the browser makes a menu button (assets/charts.js says why)."""
+    return html.Div(id={"type": ids.CHART_MENU, "chart": graph_id}, className="telemetry-chart-menu flex-shrink-0",
+                    **{"data-chart": graph_id, "data-title": title})  # fmt: skip
 
 
 def graph(graph_id: str, height: int = 260, figure: dict | None = None) -> dcc.Graph:
@@ -186,6 +172,41 @@ def in_view(place_id: str, placeholder, height: int, part=None) -> list:
 def loading_table(table) -> dcc.Loading:
     """A grid or table that says "Loading…" while its callback runs, from the first paint on."""
     return dcc.Loading(table, custom_spinner=loading_placeholder())
+
+
+def plain_table(
+    table_id: str,
+    caption: str,
+    columns: list[dict],
+    rows: list[dict],
+    *,
+    height: int,
+    empty: str,
+    store: str | None = None,
+) -> html.Div:
+    """A small sortable table in ONE component, drawn by the browser (assets/tables.js says why).
+
+    `columns`: dicts of `field`, `header`, and optionally `title` (the header's tooltip), `detail` (the field
+    holding each cell's tooltip) and `sort` (the column sorted on at first, from the largest). Each row holds
+    its numbers to sort on and, beside each, the text to show (`<field>_text`; the first column shows its value).
+    With `store`, a row's name is a button whose click or Enter puts `{"data": {"key": <row's key>}}` into it.
+    """
+
+    def entry(row: dict, column: dict, first: bool) -> list:
+        field = column["field"]
+        text = row[field] if first else row[f"{field}_text"]
+        return [text, row[field], row[column["detail"]] if column.get("detail") else None]
+
+    spec = {
+        "caption": caption,
+        "height": height,
+        "empty": empty,
+        "store": store,
+        "columns": [{key: column[key] for key in TABLE_COLUMN if column.get(key)} for column in columns],
+        "rows": [{"key": row.get("key"),
+                  "cells": [entry(row, column, not index) for index, column in enumerate(columns)]} for row in rows],
+    }  # fmt: skip
+    return html.Div(id=table_id, className="telemetry-table", **{"data-table": json.dumps(spec, separators=(",", ":"))})
 
 
 def number_column(field: str, header: str, **extra) -> dict:

@@ -53,7 +53,7 @@ def _initial_grain(query: dict) -> str:
 
 
 def _table(table_id: str) -> dcc.Loading:
-    """Where the callback puts the sortable grid, or a message saying why there is none."""
+    """Where the callback puts the sortable table, or a message saying why there is none."""
     return loading_table(html.Div(in_view(table_id, loading_placeholder(CHART_HEIGHT), CHART_HEIGHT)))
 
 
@@ -105,7 +105,7 @@ def layout(**query: str) -> html.Div:
             html.Div(id=ids.ANALYTICS_CHIPS, className="d-flex align-items-center flex-wrap gap-2 mb-3"),
             _chart_and_table(
                 "Top agents by interactions", "Click a bar to filter the tab to that agent", ids.ANALYTICS_AGENT_CHART,
-                "All agents", "Click a column header to sort; Enter on a row filters to it", ids.ANALYTICS_AGENT_TABLE,
+                "All agents", "Click a column header to sort, a name to filter to it", ids.ANALYTICS_AGENT_TABLE,
             ),
             _chart_and_table(
                 "Share of interactions by team", "Click a bar to filter the tab to that team", ids.ANALYTICS_TEAM_CHART,

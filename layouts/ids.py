@@ -16,11 +16,10 @@ FILTER_PERIOD = "filter-period"  # the column of the period preset (hidden on Bi
 FILTER_COPY_LINK = "filter-copy-link"  # "Copy link": copies the page's address, filters included
 FILTER_BAR = "filter-bar"  # the bar's frame: hidden on the Schedules page, which has no filters
 
-# Every chart card's menu, pattern-matching types: {"type": CHART_PNG, "chart": <the graph's id>}
+# Every chart card's menu, a pattern-matching type: {"type": CHART_MENU, "chart": <the graph's id>}
 CHART_MENU = "chart-menu"
-CHART_PNG = "chart-png"
-CHART_CSV = "chart-csv"
-CHART_DOWNLOAD = "chart-download"
+CHART_CSV = "chart-csv"  # the shell's store: {"chart": <graph id>} when a menu's CSV is asked for (assets/charts.js)
+CHART_DOWNLOAD = "chart-download"  # the shell's one download of a chart's CSV
 
 NAV_LINKS = {
     "dashboard": "shell-nav-dashboard",
@@ -95,13 +94,13 @@ ANALYTICS_NEW_SEARCH = "analytics-new-search"  # the URL a click or control asks
 ANALYTICS_CHIPS = "analytics-chips"
 ANALYTICS_CHIP = "analytics-chip"  # pattern-matching type: {"type": ANALYTICS_CHIP, "key": "agents", "value": id}
 ANALYTICS_AGENT_CHART = "analytics-agent-chart"
-ANALYTICS_AGENT_TABLE = "analytics-agent-table"  # holds the grid, or a message
-ANALYTICS_AGENT_GRID = "analytics-agent-grid"
+ANALYTICS_AGENT_TABLE = "analytics-agent-table"  # holds the table, or a message
+ANALYTICS_AGENT_GRID = "analytics-agent-grid"  # the table itself (its id kept from when it was an AG Grid)
 ANALYTICS_TEAM_CHART = "analytics-team-chart"
 ANALYTICS_TEAM_TABLE = "analytics-team-table"
 ANALYTICS_TEAM_GRID = "analytics-team-grid"
 ANALYTICS_TABLES = (ANALYTICS_AGENT_TABLE, ANALYTICS_TEAM_TABLE)  # put in when in view (layouts._components.in_view)
-ANALYTICS_AGENT_ENTER = "analytics-agent-enter"  # Enter on an agent grid row (its eventData), passed on in the browser
+ANALYTICS_AGENT_ENTER = "analytics-agent-enter"  # a click or Enter on an agent's name in the table (assets/tables.js)
 ANALYTICS_TEAM_ENTER = "analytics-team-enter"
 ANALYTICS_GRAIN = "analytics-grain"
 ANALYTICS_STACK = "analytics-stack"

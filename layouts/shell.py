@@ -96,6 +96,9 @@ def shell() -> html.Div:
     return dbc.Container(
         [
             dcc.Location(id=ids.SHELL_LOCATION, refresh="callback-nav"),
+            # a chart card's "Download data (CSV)" (assets/charts.js, callbacks/charts.py): one for every card
+            dcc.Store(id=ids.CHART_CSV),
+            dcc.Download(id=ids.CHART_DOWNLOAD),
             header,
             html.Nav(_nav(), className="mb-3", **{"aria-label": "Telemetry tabs"}),
             # Every tab's content is in the one main landmark; each page names itself in an h1.

@@ -189,15 +189,32 @@ def test_the_frequency_classes_open_and_enter_opens_a_person_in_the_users_grid(b
     assert text_of(browser, "users-detail-title") == name
 
 
-def test_enter_on_a_table_row_filters_analytics_as_a_click_on_its_bar_does(browser, live_server):
+def test_an_analytics_table_sorts_by_its_headers_and_enter_on_a_name_filters(browser, live_server):
+    """The tables are plain HTML (assets/tables.js): a header sorts (from the largest, then the smallest, then the
+    table's own order), the headers and the names are one tab stop each, and Enter on a name filters to it."""
     sign_in(browser, live_server, "admin", "/telemetry/analytics" + WEEK)
-    cell = grid_cell(browser, "analytics-agent-grid", "label", "Code Helper")
-    row = cell.find_element(By.XPATH, "./..").get_attribute("row-index")
-    browser.execute_script(f"dash_ag_grid.getApi('analytics-agent-grid').setFocusedCell({row}, 'label')")
-    wait(browser).until(lambda b: b.switch_to.active_element.text == "Code Helper")
-    ActionChains(browser).send_keys(Keys.ENTER).perform()
-    wait(browser).until(lambda b: "agents=" in b.current_url)
-    assert "Code Helper" in text_of(browser, "analytics-chips")
+    names = "#analytics-agent-grid tbody th"
+
+    def shown(b) -> list[str]:
+        return [c.text for c in b.find_elements(By.CSS_SELECTOR, names)]
+
+    wait(browser).until(lambda b: shown(b) == ["Code Helper", "Drafting"])
+    cost = browser.find_element(By.XPATH, "//*[@id='analytics-agent-grid']//thead//button[text()='Cost']")
+    header = cost.find_element(By.XPATH, "./..")
+    assert header.get_attribute("aria-sort") == "none"
+    cost.click()  # Drafting cost more ($2.33 against $1.39)
+    assert header.get_attribute("aria-sort") == "descending"
+    assert shown(browser) == ["Drafting", "Code Helper"]
+    cost.send_keys(Keys.ENTER)
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert shown(browser) == ["Code Helper", "Drafting"]
+    keys = browser.find_elements(By.CSS_SELECTOR, "#analytics-agent-grid .telemetry-table-key")
+    assert [k.get_attribute("tabindex") for k in keys] == ["0", "-1"]  # one tab stop, the arrows move down
+    keys[0].send_keys(Keys.ARROW_DOWN)
+    assert browser.switch_to.active_element.text == "Drafting"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait(browser).until(lambda b: "agents=a_draft" in b.current_url, "Enter on a name never filtered")
+    wait(browser).until(lambda b: "Drafting" in text_of(b, "analytics-chips"))
 
 
 def tab_to(browser, selector: str, limit: int = 120) -> str:

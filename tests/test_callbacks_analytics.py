@@ -8,6 +8,7 @@ Sales e3, Legal e5. Manager Max (u2) sees Engineering and Sales only.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -30,9 +31,17 @@ SEARCH = "?start=2026-03-02&end=2026-03-08"
 app = pytest.fixture(read_only_app, name="app")  # one app for the module: its tests only read
 
 
+def table_cells(table, *fields: str, part: int = 0) -> list[tuple]:
+    """What the table (layouts/_components.py `plain_table`) holds per row and column: its text (part 0), the value
+    it sorts on (1) or its tooltip (2)."""
+    spec = json.loads(table.to_plotly_json()["props"]["data-table"])
+    at = [[column["field"] for column in spec["columns"]].index(field) for field in fields]
+    return [tuple(row["cells"][index][part] for index in at) for row in spec["rows"]]
+
+
 def grid_rows(table, *fields: str) -> list[tuple]:
-    """What the grid shows: the formatted text of each column (the label as is)."""
-    return [tuple(row[field if field == "label" else f"{field}_text"] for field in fields) for row in table.rowData]
+    """What the table shows: the formatted text of each column (the label as is)."""
+    return table_cells(table, *fields)
 
 
 def annotation(fig) -> str:
@@ -55,9 +64,9 @@ def test_agents_chart_and_grid(signed_in):
         ("Code Helper", "4", "2", "2.0", "25.0%", "0.9 s", "4,800", "$1.39"),
         ("Drafting", "2", "2", "1.0", "0.0%", "0.9 s", "2,400", "$2.33"),
     ]
-    # The grid sorts on the numbers, not on the text; the tooltip has the exact tokens.
-    assert [(row["interactions"], row["cost"]) for row in table.rowData] == [(4, 1.390001), (2, 2.333333)]
-    assert table.rowData[0]["tokens_detail"] == "4,800: 4,000 in · 800 out"
+    # The table sorts on the numbers, not on the text; the tooltip has the exact tokens.
+    assert table_cells(table, "interactions", "cost", part=1) == [(4, 1.390001), (2, 2.333333)]
+    assert table_cells(table, "tokens", part=2)[0] == ("4,800: 4,000 in · 800 out",)
 
 
 def test_token_counts_are_compact():

@@ -99,15 +99,16 @@ def test_what_is_not_a_chart_or_a_period_is_refused(signed_in):
 
 
 def _download_request(app, chart: str, search: str = WEEK_SEARCH) -> dict:
-    """The request dash-renderer sends when the menu's CSV item of `chart` is clicked."""
+    """The request dash-renderer sends when the menu's CSV item of `chart` is clicked (assets/charts.js puts the
+    chart in the shell's store)."""
     dependency = next(d for d in dependencies(app) if ids.CHART_DOWNLOAD in d["output"])
-    item = {"type": ids.CHART_CSV, "chart": chart}
+    asked = {"chart": chart, "at": 1}
     return {
         "output": dependency["output"],
-        "outputs": {"id": {"type": ids.CHART_DOWNLOAD, "chart": chart}, "property": "data"},
-        "inputs": [{"id": item, "property": "n_clicks", "value": 1}],
+        "outputs": {"id": ids.CHART_DOWNLOAD, "property": "data"},
+        "inputs": [{"id": ids.CHART_CSV, "property": "data", "value": asked}],
         "state": [{"id": ids.SHELL_LOCATION, "property": "search", "value": search}],
-        "changedPropIds": [json.dumps(item, separators=(",", ":"), sort_keys=True) + ".n_clicks"],
+        "changedPropIds": [f"{ids.CHART_CSV}.data"],
     }
 
 
