@@ -11,8 +11,12 @@ from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from data.ingest.jsonl import RawJson
+from data.ingest.jsonl import Item, RawJson
+
+if TYPE_CHECKING:
+    from data.ingest.validate import EventValidator
 
 QUARANTINE = "quarantine"
 
@@ -93,6 +97,19 @@ class _Quarantine:
             os.close(fd)
         self._draft.unlink()
         return target
+
+
+def checked_row(item: Item, validator: EventValidator, text_mode: bool, quarantine: _Quarantine) -> tuple | None:
+    """One record through `validate`: its row, or None once it is in quarantine with every reason."""
+    position, record, original, reasons, agent_name = item
+    row = None
+    if record is not None:
+        row, found = validator.validate(record, text_mode, agent_name)
+        if reasons or found:
+            row, reasons = None, reasons + found
+    if row is None:
+        quarantine.add(position, original, reasons)
+    return row
 
 
 def _json_value(value: object) -> object:
