@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -29,6 +31,7 @@ from data.clickhouse import ClickHouseError, connect  # noqa: E402
 from data.clickhouse.codes import GIVEN, Codes  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
 from data.clickhouse.schema import Applied, init, rollup_select  # noqa: E402
+from data.ingest.storage import LOCK_FILE, locked  # noqa: E402
 from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
 from queries import cache as query_cache  # noqa: E402
 from queries.period import Period  # noqa: E402
@@ -421,6 +424,45 @@ def test_clickhouse_init_and_load_commands_load_a_data_folder_once(chdb, data_di
     assert "rollups made and filled from the events" in done.output, done.output
     assert [str(d) for d in chdb.arrow(day_of_e4).column("day").to_pylist()] == ["2026-03-04"]
     assert _totals(chdb, CLI) == first
+
+
+def test_clickhouse_load_waits_for_the_writers_lock(chdb, data_dir, password_hash) -> None:
+    """Another writer holds the data folder's lock: `clickhouse-load` waits for it, its database not even made,
+    and loads the hand-made org's 9 events once the lock is released."""
+    database = f"{CLI}_waits"
+    chdb.command(f"drop database if exists {database}")
+    app = make_app(data_dir, password_hash, ORG_TIMEZONE=TZ, **{**backend(chdb, database), "BACKEND": "duckdb"})
+    if not Path("/proc/locks").exists():
+        pytest.skip("who waits for a lock is read from Linux's /proc/locks")
+    found: dict = {}
+    command = ["clickhouse-load", "--from", str(data_dir)]
+    loader = threading.Thread(target=lambda: found.update(done=app.test_cli_runner().invoke(args=command)))
+    with locked(data_dir):
+        loader.start()
+        _wait_for(lambda: _waiting_for_lock(data_dir / LOCK_FILE) or not loader.is_alive())
+        assert "done" not in found  # not finished: waiting
+        exists = "select count() as n from system.databases where name = {name:String}"
+        assert chdb.arrow(exists, {"name": database}).column("n").to_pylist() == [0]
+    loader.join()
+    assert found["done"].exit_code == 0, found["done"].output
+    assert "Loaded 9 events in 1 batches from 6 UTC dates (0 already there)" in found["done"].output
+    assert _totals(chdb, database)["events"] == 9
+    chdb.command(f"drop database {database}")
+
+
+def _waiting_for_lock(path: Path) -> bool:
+    """Whether a flock of the file waits (Linux: a `->` line of /proc/locks names the file's device and inode)."""
+    found = path.stat()
+    key = f"{os.major(found.st_dev):02x}:{os.minor(found.st_dev):02x}:{found.st_ino} "
+    return any("->" in line and key in line for line in Path("/proc/locks").read_text().splitlines())
+
+
+def _wait_for(condition, limit: float = 120.0) -> None:
+    """Until `condition()` holds (polled; the limit only turns a hang into a failure)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
 
 
 def test_a_load_inserts_the_dates_clickhouse_lacks_and_checks_the_ids_of_those_it_has(chdb, data_dir) -> None:
