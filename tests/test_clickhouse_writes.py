@@ -30,8 +30,6 @@ from tests.conftest import make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
 from tests.test_ingest import event, jsonl, with_prices  # noqa: E402
 
-SETS = ("user_sets", "user_weeks")  # rollups of exact sets: compared by their people
-
 TOKEN = "ingest-token-for-tests-0123456789"
 WEEKS = "start=2026-02-20&end=2026-03-31"
 ANSWERS = [f"summary?{WEEKS}", *(f"breakdown?by={by}&{WEEKS}" for by in ("team", "agent", "user", "day")),
@@ -85,9 +83,8 @@ class Twins:
         """Each rollup table, its rows merged, holds what its select makes from the events now."""
         for table in ROLLUPS:
             self.chdb.command(f"optimize table {self.database}.{table} final")
-            people = " except users, finalizeAggregation(users) as people" if table in SETS else ""
-            if table in CODED:  # the bitmaps' members, the codes themselves
-                people = " except users, arraySort(bitmapToArray(users)) as people"
+            # the bitmaps' members, the codes themselves
+            people = " except users, arraySort(bitmapToArray(users)) as people" if table in CODED else ""
             kept, made = (
                 self.chdb.arrow(f"select *{people} from ({source}) order by all").to_pylist()  # noqa: S608
                 for source in (f"select * from {self.database}.{table}", rollup_select(table, self.database, "UTC"))  # noqa: S608
@@ -362,8 +359,7 @@ def _users_file(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
 
 
 def _rows_holding(twins: Twins, text: str) -> dict[str, int]:
-    """Per table of the database, the rows with `text` in a text column (the id a person is known by; the
-    `uniqExact` states of user_sets and user_weeks hold hashes: assert_rollups_are_the_events checks those)."""
+    """Per table of the database, the rows with `text` in a text column (the id a person is known by)."""
     columns = twins.chdb.arrow(
         "select c.table as t, groupArray(c.name) as names from system.columns as c join system.tables as s "
         "on s.database = c.database and s.name = c.table where c.database = {db:String} "
