@@ -9,7 +9,9 @@ import into a copy of the folder whose directory no longer has Sam.
 
 from __future__ import annotations
 
+import errno
 import json
+import resource
 import shutil
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import pytest
 from data import schema
 from data.ingest import ingest_files, ingest_otlp
 from data.ingest.otlp import decode_json
+from data.ingest.quarantine import _Quarantine
 from data.ingest.store import ParquetStore
 from tests.test_ingest import NOW, event, with_prices
 from tests.test_ingest_formats import SUFFIX, WRITERS
@@ -60,7 +63,7 @@ def _import(folder: Path, fmt: str, sources: list[Path], store: ParquetStore | N
         done = ingest_files(folder, sources, now=NOW, store=store)
     assert done.read == done.written + done.duplicates + done.quarantined
     counts, rows, _in_order, quarantine, reasons = outcome(folder, done)
-    return counts, rows, sorted(quarantine, key=lambda r: json.dumps(r, sort_keys=True)), reasons
+    return counts, rows, quarantine, reasons  # the quarantine in file order: the input's
 
 
 @pytest.mark.parametrize("fmt", [*WRITERS, "otlp-receiver"])
@@ -80,6 +83,45 @@ def test_a_row_refused_under_the_lock_is_quarantined_as_validation_would(data_di
         first = {"reason": "unknown user 'u5'", "source": "records.jsonl", "line": 1, "record": RECORDS[0]}
         assert [q for q in quarantine if q.get("line") == 1] == [first]
     if fmt == "parquet":
-        assert sorted(q["row"] for q in quarantine) == [1, 3, 4, 5, 7]
+        assert [q["row"] for q in quarantine] == [1, 3, 4, 5, 7]
         teams = {q["row"]: (q["record"]["team_id"], q["record"]["cost_usd"]) for q in quarantine}
         assert teams == {1: (None, None), 3: (None, None), 4: ("t_sales", None), 5: (None, None), 7: (None, None)}
+
+
+def test_an_import_of_many_files_keeps_few_open(data_dir, tmp_path) -> None:
+    """Each of 100 files has a late row (Sam's), a good one and a refused one: under a limit of 64 open files the
+    import goes through, each file's quarantine in its lines' order."""
+    with_prices(data_dir)
+    files = [
+        WRITERS["jsonl"](
+            tmp_path / f"in{n:03d}.jsonl",
+            [event(f"s{n}", user_id=GONE), event(f"g{n}"), event(f"b{n}", input_tokens=-1)],
+        )
+        for n in range(100)
+    ]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+    try:
+        done = ingest_files(data_dir, files, now=NOW, store=Forgets(data_dir))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert (done.read, done.written, done.duplicates, done.quarantined) == (300, 100, 0, 200)
+    assert len(done.quarantine_files) == 100
+    first = [json.loads(line) for line in done.quarantine_files[0].read_text().splitlines()]
+    assert [(q["line"], q["record"]["event_id"]) for q in first] == [(1, "s0"), (3, "b0")]
+
+
+def test_a_late_row_the_quarantine_cannot_take_fails_the_import(data_dir, tmp_path, monkeypatch) -> None:
+    """A disk full while a late row is quarantined is an error, not a row lost: only reading again is forgiven."""
+    with_prices(data_dir)
+    source = WRITERS["jsonl"](tmp_path / "records.jsonl", RECORDS)
+    add = _Quarantine.add
+
+    def disk_full(self, position, original, reasons, place=None) -> None:
+        if reasons == [f"unknown user '{GONE}'"]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        add(self, position, original, reasons, place)
+
+    monkeypatch.setattr(_Quarantine, "add", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        ingest_files(data_dir, [source], now=NOW, store=Forgets(data_dir))

@@ -11,13 +11,13 @@ refused at validation. A row its source no longer holds is quarantined as it wou
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -54,21 +54,27 @@ class Late:
     rows: dict[int, dict[int, dict]] = field(default_factory=dict)
 
     def settle(self, sources: list[_Source], validator: EventValidator, quarantines: list[_Quarantine]) -> None:
-        """Each held row quarantined as validation, had it known, would have: read again from its source."""
+        """Each held row quarantined as validation, had it known, would have: read again from its source, put in
+        its place among the source's refusals."""
         if not self.rows:
             return
         recall = _without(validator, self.people)
         for index, held in sorted(self.rows.items()):
-            source, quarantine = sources[index], quarantines[index]
-            # a source that cannot be read again (a file gone) leaves its rows to the last loop, never lost
-            with contextlib.suppress(IngestError, OSError):
-                for place, item, text_mode in _records(source, recall):
-                    if held.pop(place, None) is not None and checked_row(item, recall, text_mode, quarantine):
-                        quarantine.add(item[0], item[2], [unknown_user(item[1]["user_id"])])  # not expected
-                    if not held:
-                        break
-            for row in held.values():
+            quarantine = quarantines[index]
+            first = quarantine.count
+            for place, item, text_mode in _read_again(sources[index], recall):
+                row = held.get(place)
+                if row is None:
+                    continue
+                if checked_row(item, recall, text_mode, quarantine, place):
+                    quarantine.add(item[0], item[2], [unknown_user(item[1]["user_id"])], place)  # not expected
+                del held[place]
+                if not held:
+                    break
+            for row in held.values():  # no longer in its source: as it would have been stored, last
                 quarantine.add(None, row, [unknown_user(row["user_id"])])
+            held.clear()
+            quarantine.in_place(first)
         self.rows.clear()
 
 
@@ -93,6 +99,21 @@ def _without(validator: EventValidator, people: set[str]) -> EventValidator:
     recall = EventValidator(dataclasses.replace(validator.directory, user_teams=users))
     recall.earliest_us, recall.latest_us = validator.earliest_us, validator.latest_us
     return recall
+
+
+def _read_again(source: _Source, validator: EventValidator) -> Iterator[tuple[int, Item, bool]]:
+    """`_records`, up to where the source can no longer be read (a file gone or changed): the rows not found by
+    then are quarantined as they would have been stored."""
+    records = _records(source, validator)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except (IngestError, OSError, pa.ArrowException, pl.exceptions.PolarsError):
+            records.close()
+            return
+        yield record
 
 
 def _records(source: _Source, validator: EventValidator) -> Iterator[tuple[int, Item, bool]]:

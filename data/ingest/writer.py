@@ -172,7 +172,8 @@ def _ingest(
     quarantine_files = []
     reason_counts: Counter[str] = Counter()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    # each source's quarantine is kept open to the end: a row refused under the lock joins its source's refusals
+    # each source's quarantine is closed once the source is read and renamed at the end: a row refused under the
+    # lock joins its source's refusals in its place
     quarantines = [_Quarantine(target.data_dir, stamp, s.name, s.position, s.daily) for s in sources]
     compacted: list[str] = []
     try:
@@ -217,12 +218,14 @@ def _read_sources(
                 _add_checked(entry, validator, quarantine, pending, counts, number)
             else:
                 counts["read"] += 1
-                row = checked_row(entry, validator, source.text_mode, quarantine)
+                place = place_of(entry, index)
+                row = checked_row(entry, validator, source.text_mode, quarantine, place)
                 if row is not None:
-                    pending.add_row(row, number, place_of(entry, index))
+                    pending.add_row(row, number, place)
             while pending.size >= MAX_ROWS_IN_MEMORY:
                 _commit(target, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions)
                 _give_way(target)
+        quarantine.close()  # an import of many files keeps one open
 
 
 def _add_checked(
@@ -235,7 +238,7 @@ def _add_checked(
         if item is None:  # blank
             continue
         counts["read"] += 1
-        row = checked_row(item, validator, checked.text_mode, quarantine)
+        row = checked_row(item, validator, checked.text_mode, quarantine, place)
         if row is not None:
             rows.append(row)
             lines.append(place)
