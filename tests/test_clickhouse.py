@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -28,7 +30,8 @@ from app import ConfigError, create_app  # noqa: E402
 from data.clickhouse import ClickHouseError, connect  # noqa: E402
 from data.clickhouse.codes import GIVEN, Codes  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
-from data.clickhouse.schema import Applied, init, rollup_select  # noqa: E402
+from data.clickhouse.schema import Applied, init, rollup_select, tables  # noqa: E402
+from data.ingest.storage import LOCK_FILE, locked  # noqa: E402
 from queries import analytics, clickhouse, db, directory, usage  # noqa: E402
 from queries import cache as query_cache  # noqa: E402
 from queries.period import Period  # noqa: E402
@@ -235,17 +238,21 @@ def _totals(connection, database: str) -> dict:
     sums = connection.arrow(
         f"select sum(interactions) as i, sum(cost_usd) as c from {database}.cube"  # noqa: S608
     ).to_pylist()[0]
-    people = connection.arrow(f"select uniqExactMerge(users) as p from {database}.user_sets").column("p")[0].as_py()  # noqa: S608
+    people = connection.arrow(f"select groupBitmapMerge(users) as p from {database}.people_days").column("p")[0].as_py()  # noqa: S608
     return {**counts, **sums, "people": people}
 
 
-def _database_at_migration(chdb, folder: Path, name: str, migration: int, missing: tuple[str, ...]) -> None:
+def _database_at_migration(
+    chdb, folder: Path, name: str, migration: int, missing: tuple[str, ...], dropped: tuple[str, ...] = ()
+) -> None:
     """The hand-made org loaded into `name` as a database at `migration` is: without the `missing` tables (and their
-    views), that migration recorded."""
+    views), with the `dropped` ones a later migration drops (`_old_rollup`), that migration recorded."""
     org.write_org(folder, MOVED_EVENTS)
     chdb.command(f"drop database if exists {name}")
     init(chdb, name, TZ)
     load(chdb, name, folder)
+    for table in dropped:
+        _old_rollup(chdb, name, table)
     for table in missing:
         chdb.command(f"drop view if exists {name}.{table}_mv")
         chdb.command(f"drop table {name}.{table}")
@@ -256,10 +263,11 @@ def _database_at_migration(chdb, folder: Path, name: str, migration: int, missin
 
 def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_path) -> None:
     name = PREFIX + "migrated"
-    # before migration 1: no user_month (nor user_totals, of migration 2, user_weeks, of 3, the bitmaps, of 4)
-    _database_at_migration(chdb, tmp_path / "data", name, 0, (*BITMAPS, "user_weeks", "user_totals", "user_month"))
+    # before migration 1: no user_month (nor user_totals, of migration 2, the bitmaps, of 4); user_sets (dropped by 5)
+    _database_at_migration(chdb, tmp_path / "data", name, 0, (*BITMAPS, "user_totals", "user_month"), ("user_sets",))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1, 2, 3, 4))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1, 2, 3, 4, 5))
+    assert not {"user_sets", "user_weeks"} & tables(chdb, name)
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     chdb.command(f"optimize table {name}.user_month final")
     kept, made = (
@@ -288,10 +296,10 @@ def _insert_late_event(chdb, name: str) -> None:
 
 def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_path) -> None:
     name = PREFIX + "migrated_totals"
-    # at migration 1: no user_totals (nor user_weeks, of migration 3, nor the bitmaps, of 4)
-    _database_at_migration(chdb, tmp_path / "data", name, 1, (*BITMAPS, "user_weeks", "user_totals"))
+    # at migration 1: no user_totals (nor the bitmaps, of 4)
+    _database_at_migration(chdb, tmp_path / "data", name, 1, (*BITMAPS, "user_totals"), ("user_sets",))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(2, 3, 4))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(2, 3, 4, 5))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     # an event inserted afterwards reaches it through user_month's view: Mia with Code Helper in Engineering at
     # 02:00 UTC on 1 May, 22:00 on 30 April in New York
@@ -336,33 +344,41 @@ MOVED_WEEKS = [
 ]
 
 
-def test_clickhouse_init_migrates_a_database_made_before_user_weeks(chdb, tmp_path) -> None:
-    name = PREFIX + "migrated_weeks"
-    # at migration 2: no user_weeks (nor the bitmaps, of 4)
-    _database_at_migration(chdb, tmp_path / "data", name, 2, (*BITMAPS, "user_weeks"))
-
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(3, 4))
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
-    # a later event reaches it through its view: Mia with Code Helper at 02:00 UTC on 1 May, 30 April in New York
-    _insert_late_event(chdb, name)
-    weeks = chdb.arrow(
-        f"select week, month, toInt64(uniqExactMerge(users)) as people from {name}.user_weeks "  # noqa: S608
-        "group by week, month order by week, month"
-    ).to_pylist()
-    assert [tuple(row.values()) for row in weeks] == MOVED_WEEKS
-    # the week of 30 March over both its months: Sam once
-    merged = chdb.arrow(
-        f"select toInt64(uniqExactMerge(users)) as people from {name}.user_weeks where week = '2026-03-30'"  # noqa: S608
+def _old_rollup(chdb, name: str, table: str) -> None:
+    """A stand-in for a rollup a migration dropped (user_sets, user_weeks): a table of who was active per local day,
+    kept by a view over the events, as they were."""
+    chdb.command(
+        f"create table {name}.{table} (day Date, team_id String, agent_id LowCardinality(String), "
+        "users AggregateFunction(uniqExact, String)) engine = AggregatingMergeTree order by (team_id, agent_id, day)"
     )
-    assert merged.column("people").to_pylist() == [2]
+    select = f"select toDate(ts, '{TZ}') as day, team_id, agent_id, uniqExactState(user_id) as users from {name}.events"  # noqa: S608
+    chdb.command(f"create materialized view {name}.{table}_mv to {name}.{table} as {select} group by all")
+
+
+def test_clickhouse_init_drops_the_sets_no_question_reads(chdb, tmp_path) -> None:
+    """A database at migration 4 has user_sets and user_weeks and their views: migration 5 drops all four, and an
+    event inserted afterwards still reaches the rollups that are kept."""
+    name = PREFIX + "migrated_sets"
+    _database_at_migration(chdb, tmp_path / "data", name, 4, (), ("user_sets", "user_weeks"))
+    assert {"user_sets", "user_sets_mv", "user_weeks", "user_weeks_mv"} <= tables(chdb, name)
+
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(5,))
+    assert not {"user_sets", "user_sets_mv", "user_weeks", "user_weeks_mv"} & tables(chdb, name)
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
+    # Mia's April in New York: m4 (the 15th); then the late event (the 30th) reaches her month through its view
+    april = f"select toInt64(sum(interactions)) as n from {name}.user_month where user_id = 'u4' and month = '2026-04-01'"  # noqa: S608, E501
+    assert chdb.arrow(april).column("n").to_pylist() == [1]
+    _insert_late_event(chdb, name)
+    assert chdb.arrow(april).column("n").to_pylist() == [2]
     chdb.command(f"drop database {name}")
 
 
 def test_clickhouse_init_migrates_a_database_made_before_the_people_bitmaps(chdb, tmp_path) -> None:
     name = PREFIX + "migrated_bitmaps"
-    _database_at_migration(chdb, tmp_path / "data", name, 3, BITMAPS)  # at migration 3: no codes, no bitmaps
+    # at migration 3: no codes, no bitmaps
+    _database_at_migration(chdb, tmp_path / "data", name, 3, BITMAPS, ("user_sets", "user_weeks"))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(4,))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(4, 5))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     # everyone in the events or the directory, by team (their first event's, else the directory's), then id:
     # Engineering's Ada (u1, no events), Max (u2, m11), Mia (u4, e0), Ivy (u7, no events); Legal's Lee (u3) and Noa
@@ -421,6 +437,45 @@ def test_clickhouse_init_and_load_commands_load_a_data_folder_once(chdb, data_di
     assert "rollups made and filled from the events" in done.output, done.output
     assert [str(d) for d in chdb.arrow(day_of_e4).column("day").to_pylist()] == ["2026-03-04"]
     assert _totals(chdb, CLI) == first
+
+
+def test_clickhouse_load_waits_for_the_writers_lock(chdb, data_dir, password_hash) -> None:
+    """Another writer holds the data folder's lock: `clickhouse-load` waits for it, its database not even made,
+    and loads the hand-made org's 9 events once the lock is released."""
+    database = f"{CLI}_waits"
+    chdb.command(f"drop database if exists {database}")
+    app = make_app(data_dir, password_hash, ORG_TIMEZONE=TZ, **{**backend(chdb, database), "BACKEND": "duckdb"})
+    if not Path("/proc/locks").exists():
+        pytest.skip("who waits for a lock is read from Linux's /proc/locks")
+    found: dict = {}
+    command = ["clickhouse-load", "--from", str(data_dir)]
+    loader = threading.Thread(target=lambda: found.update(done=app.test_cli_runner().invoke(args=command)))
+    with locked(data_dir):
+        loader.start()
+        _wait_for(lambda: _waiting_for_lock(data_dir / LOCK_FILE) or not loader.is_alive())
+        assert "done" not in found  # not finished: waiting
+        exists = "select count() as n from system.databases where name = {name:String}"
+        assert chdb.arrow(exists, {"name": database}).column("n").to_pylist() == [0]
+    loader.join()
+    assert found["done"].exit_code == 0, found["done"].output
+    assert "Loaded 9 events in 1 batches from 6 UTC dates (0 already there)" in found["done"].output
+    assert _totals(chdb, database)["events"] == 9
+    chdb.command(f"drop database {database}")
+
+
+def _waiting_for_lock(path: Path) -> bool:
+    """Whether a flock of the file waits (Linux: a `->` line of /proc/locks names the file's device and inode)."""
+    found = path.stat()
+    key = f"{os.major(found.st_dev):02x}:{os.minor(found.st_dev):02x}:{found.st_ino} "
+    return any("->" in line and key in line for line in Path("/proc/locks").read_text().splitlines())
+
+
+def _wait_for(condition, limit: float = 120.0) -> None:
+    """Until `condition()` holds (polled; the limit only turns a hang into a failure)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)
 
 
 def test_a_load_inserts_the_dates_clickhouse_lacks_and_checks_the_ids_of_those_it_has(chdb, data_dir) -> None:

@@ -24,9 +24,9 @@ def _one(statements: list[str], start: str) -> str:
 
 def test_every_statement_runs_on_the_cluster_and_parses(chdb) -> None:
     statements = cluster_statements("acme", TZ, "telemetry")
-    # the database, 5 functions, 7 tables unsharded (directory, meta, the people codes), events and 11 rollups local +
-    # Distributed, 11 views, and what was applied recorded
-    assert len(statements) == 1 + 5 + 7 + 2 * 12 + 11 + 1
+    # the database, the 2 rollups migration 5 dropped (view, table, local table), 5 functions, 7 tables unsharded
+    # (directory, meta, the people codes), events and 9 rollups local + Distributed, 9 views, what was applied recorded
+    assert len(statements) == 1 + 2 * 3 + 5 + 7 + 2 * 10 + 9 + 1
     engine = chdb
     for statement in statements:
         # the record is inserted on one node: telemetry_meta replicates it to every other
@@ -66,13 +66,24 @@ def test_events_are_sharded_by_person_and_replicated_per_shard() -> None:
 
 def test_each_view_aggregates_its_node_events_into_its_local_rollup() -> None:
     statements = cluster_statements("acme", TZ, "telemetry")
-    for rollup, engine in (("cube", "AggregatingMergeTree"), ("user_sets", "AggregatingMergeTree")):
+    for rollup, engine in (("cube", "AggregatingMergeTree"), ("user_day", "AggregatingMergeTree")):
         view = _one(statements, f"create materialized view if not exists acme.{rollup}_mv")
         assert f"on cluster telemetry to acme.{rollup}_local as select" in view
         assert "from acme.events_local" in view and "from acme.events\n" not in view
         assert "toDate(ts, 'America/New_York') as day" in view
         local = _one(statements, f"create table if not exists acme.{rollup}_local")
         assert f"Replicated{engine}('/clickhouse/tables/{{shard}}/acme/{rollup}', '{{replica}}')" in local
+
+
+def test_the_rollups_a_migration_dropped_are_dropped_first_views_before_tables() -> None:
+    """user_sets and user_weeks (dropped by migration 5): the same DDL brings a cluster made before up to date."""
+    statements = cluster_statements("acme", TZ, "telemetry")
+    assert statements[1:7] == [
+        f"drop {kind} if exists acme.{name} on cluster telemetry"
+        for rollup in ("user_sets", "user_weeks")
+        for kind, name in (("view", f"{rollup}_mv"), ("table", rollup), ("table", f"{rollup}_local"))
+    ]
+    assert not [s for s in statements[7:] if "user_sets" in s or "user_weeks" in s]
 
 
 def test_the_view_of_whole_histories_reads_its_node_user_month() -> None:

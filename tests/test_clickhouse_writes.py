@@ -30,8 +30,6 @@ from tests.conftest import make_app  # noqa: E402
 from tests.test_api import bearer, token_for  # noqa: E402
 from tests.test_ingest import event, jsonl, with_prices  # noqa: E402
 
-SETS = ("user_sets", "user_weeks")  # rollups of exact sets: compared by their people
-
 TOKEN = "ingest-token-for-tests-0123456789"
 WEEKS = "start=2026-02-20&end=2026-03-31"
 ANSWERS = [f"summary?{WEEKS}", *(f"breakdown?by={by}&{WEEKS}" for by in ("team", "agent", "user", "day")),
@@ -85,9 +83,8 @@ class Twins:
         """Each rollup table, its rows merged, holds what its select makes from the events now."""
         for table in ROLLUPS:
             self.chdb.command(f"optimize table {self.database}.{table} final")
-            people = " except users, finalizeAggregation(users) as people" if table in SETS else ""
-            if table in CODED:  # the bitmaps' members, the codes themselves
-                people = " except users, arraySort(bitmapToArray(users)) as people"
+            # the bitmaps' members, the codes themselves
+            people = " except users, arraySort(bitmapToArray(users)) as people" if table in CODED else ""
             kept, made = (
                 self.chdb.arrow(f"select *{people} from ({source}) order by all").to_pylist()  # noqa: S608
                 for source in (f"select * from {self.database}.{table}", rollup_select(table, self.database, "UTC"))  # noqa: S608
@@ -362,8 +359,7 @@ def _users_file(path: Path, rows: list[tuple[str, str, str, str, str]]) -> Path:
 
 
 def _rows_holding(twins: Twins, text: str) -> dict[str, int]:
-    """Per table of the database, the rows with `text` in a text column (the id a person is known by; the
-    `uniqExact` states of user_sets and user_weeks hold hashes: assert_rollups_are_the_events checks those)."""
+    """Per table of the database, the rows with `text` in a text column (the id a person is known by)."""
     columns = twins.chdb.arrow(
         "select c.table as t, groupArray(c.name) as names from system.columns as c join system.tables as s "
         "on s.database = c.database and s.name = c.table where c.database = {db:String} "
@@ -401,8 +397,8 @@ def test_an_erased_person_leaves_no_row_and_their_code_is_never_given_again(twin
 def test_an_event_validated_before_its_persons_code_went_is_quarantined(twins, tmp_path) -> None:
     """Nia (u9) is added (code 8) and a validator reads the directory; import-directory drops her (no events: her
     code goes); then the validator's batch is written: under the lock her event is found to have no code and is
-    quarantined as an unknown user's, Sam's is written; so is her span from the receiver. Uma, added next, gets
-    code 9, not Nia's 8."""
+    quarantined as an unknown user's, as the file has it, with its line; Sam's is written; so is her span from the
+    receiver. Uma, added next, gets code 9, not Nia's 8."""
     nia = ("u9", "Nia New", "nia@test.example", "t_sales", "member")
     cli = twins.clickhouse.test_cli_runner()
 
@@ -421,17 +417,15 @@ def test_an_event_validated_before_its_persons_code_went_is_quarantined(twins, t
         def directory(self) -> Directory:
             return read_before
 
-    source = jsonl(
-        tmp_path / "late.jsonl",
-        event("n9", ts="2026-03-05T12:00:00Z", user_id="u9"),
-        event("n1", ts="2026-03-05T13:00:00Z", user_id="u5"),
-    )
+    hers = event("n9", ts="2026-03-05T12:00:00Z", user_id="u9")
+    source = jsonl(tmp_path / "late.jsonl", hers, event("n1", ts="2026-03-05T13:00:00Z", user_id="u5"))
     same_db = (twins.chdb, twins.database, twins.clickhouse_dir)
     done = ingest_files(twins.clickhouse_dir, [source], tz="UTC", store=ReadBefore(*same_db))
     assert (done.read, done.written, done.quarantined) == (2, 1, 1)
     assert done.reasons == (("unknown user 'u9'", 1),)
     refused = _quarantined(twins.clickhouse_dir)
-    assert [(r["reason"], r["record"]["event_id"]) for r in refused] == [("unknown user 'u9'", "n9")]
+    # as validation would have quarantined it: her record as the file has it (no team, no cost), and its line
+    assert refused == [{"reason": "unknown user 'u9'", "source": "late.jsonl", "line": 1, "record": hers}]
     span = _otlp_span("00f067aa0ba902b9", 1_772_712_000 * 10**9)  # the receiver's way: the same check
     span["attributes"] = [*span["attributes"][:-1], {"key": "user.id", "value": {"stringValue": "u9"}}]
     request = decode_json(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}))

@@ -50,7 +50,7 @@ def clickhouse_init_command(cluster: str | None) -> None:
     rollups = "; rollups made and filled from the events" if applied.rebuilt else ""
     if applied.migrated:
         numbers = ", ".join(str(n) for n in applied.migrated)
-        rollups = f"; migration {numbers} applied (its rollups made and filled from the events)"
+        rollups = f"; migration {numbers} applied (rollups made, filled or dropped)"
     click.echo(f"ClickHouse database {database} {done}{rollups}.")
 
 

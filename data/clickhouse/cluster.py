@@ -1,12 +1,13 @@
 """The DDL of `clickhouse-init` in the form for a cluster (`clickhouse-init --cluster NAME` prints it; docs/scale.md):
 the same files (sql/functions.sql, sql/tables.sql, sql/rollup_tables.sql, sql/rollups/*.sql) with each statement
-`ON CLUSTER`, the events and the rollups sharded, the directory on every node.
+`ON CLUSTER`, the events and the rollups sharded, the directory on every node; first, the rollups a migration
+dropped (`DROPS`) are dropped if there, so that the same DDL brings a cluster made before up to date.
 
 - events and each rollup: a `<name>_local` table on every node, its engine made Replicated (ZooKeeper path per
   shard, `{shard}` and `{replica}` from each server's macros), and `<name>` a Distributed table over them, so the
   questions' SQL reads `db.events`, `db.cube`… as on one server. Events are sharded by person
   (`cityHash64(user_id)`): a person's events, and so their `user_day` rows, live on one shard, and each shard's
-  distinct-people sets are disjoint, which `uniqExactMerge` over the shards adds up exactly.
+  distinct-people bitmaps are disjoint, which `groupBitmapMerge` over the shards ORs exactly.
 - each materialized view reads its node's `events_local` and writes its `<rollup>_local`: a block inserted on a
   replica is aggregated there once, and the other replicas fetch the aggregated parts (replicas never run views
   on fetched parts).
@@ -22,7 +23,7 @@ from __future__ import annotations
 import re
 
 from data.clickhouse import ClickHouseError, database_name
-from data.clickhouse.schema import ROLLUPS, applied, rollup_select, statements
+from data.clickhouse.schema import DROPS, ROLLUPS, applied, rollup_select, statements
 
 SHARDED = ("events", *ROLLUPS)
 SHARD_KEY = {"events": "cityHash64(user_id)"}  # rollups are never inserted through their Distributed table
@@ -63,6 +64,10 @@ def cluster_statements(database: str, tz: str, cluster: str) -> list[str]:
     if not _NAME.fullmatch(cluster):
         raise ClickHouseError(f"{cluster!r} is not a cluster name (letters, digits and _, not starting with a digit).")
     found = [f"create database if not exists {name} on cluster {cluster}"]
+    for rollup in (t for n in sorted(DROPS) for t in DROPS[n]):  # those a migration dropped, views first
+        found.append(f"drop view if exists {name}.{rollup}_mv on cluster {cluster}")
+        for table in (rollup, f"{rollup}_local"):
+            found.append(f"drop table if exists {name}.{table} on cluster {cluster}")
     for function in statements("functions", name):  # create or replace function NAME as …
         found.append(function.replace(" as ", f" on cluster {cluster} as ", 1))
     for table in statements("tables", name) + statements("rollup_tables", name, tz):

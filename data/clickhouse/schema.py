@@ -3,8 +3,8 @@
 Idempotent: tables are created if missing; the materialized views are made with the rollup tables they fill,
 and when the organization's zone changes (their local days change) the rollups are dropped, made again and
 filled from the events. A database made before a numbered migration (`MIGRATIONS`) gets the rollups it adds:
-each made with its view, then filled from the events already there. What was applied is kept in
-`telemetry_meta` (format, zone, migration).
+each made with its view, then filled from the events already there; and loses those it drops (`DROPS`), views
+first. What was applied is kept in `telemetry_meta` (format, zone, migration).
 """
 
 from __future__ import annotations
@@ -22,14 +22,17 @@ FORMAT = "1"  # raised with any change to the tables or views below: clickhouse-
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("user_month", "person_month"),
     2: ("user_totals",),
-    3: ("user_weeks",),
+    3: (),  # it added user_weeks, which 5 drops: a database before 3 is not given it
     4: ("people_days", "people_weeks", "people_months"),
+    5: (),
 }
+# the rollups (tables and views) a migration drops: user_sets and user_weeks, `uniqExact` states of the ids that no
+# question reads since the people bitmaps (4), while their views ran on every insert
+DROPS: dict[int, tuple[str, ...]] = {5: ("user_sets", "user_weeks")}
 MIGRATION = max(MIGRATIONS)
-ROLLUPS = ("cube", "hours", "user_day", "user_sets", *(t for n in sorted(MIGRATIONS) for t in MIGRATIONS[n]))
+ROLLUPS = ("cube", "hours", "user_day", *(t for n in sorted(MIGRATIONS) for t in MIGRATIONS[n]))
 # the column each rollup's local-month partition is of (toYYYYMM(column))
-MONTH_OF = {"user_month": "month", "person_month": "month", "user_weeks": "month", "people_weeks": "month",
-            "people_months": "month"}  # fmt: skip
+MONTH_OF = {"user_month": "month", "person_month": "month", "people_weeks": "month", "people_months": "month"}
 # rollups of people's codes (user_codes, data/clickhouse/codes.py): everyone there is numbered before they fill
 CODED = ("people_days", "people_weeks", "people_months")
 # rollups of a person's whole history, not partitioned: their view reads another rollup (user_month), made first
@@ -130,6 +133,7 @@ def init(connection: ChdbConnection, database: str, tz: str) -> Applied:
         connection.command(statement)
     rebuild = before.get("format") != FORMAT or before.get("tz") != tz
     if rebuild:
+        _drop_rollups(connection, name, tuple(t for n in sorted(DROPS) for t in DROPS[n]))
         _make_rollups(connection, name, tz, ROLLUPS)
         _record(connection, name, applied(tz))
         bump_version(connection, name)
@@ -137,7 +141,9 @@ def init(connection: ChdbConnection, database: str, tz: str) -> Applied:
     done = int(before.get("migration", "0"))
     migrated = tuple(n for n in sorted(MIGRATIONS) if n > done)
     for number in migrated:
-        _make_rollups(connection, name, tz, MIGRATIONS[number])
+        _drop_rollups(connection, name, DROPS.get(number, ()))
+        if MIGRATIONS[number]:
+            _make_rollups(connection, name, tz, MIGRATIONS[number])
         _record(connection, name, {"migration": str(number)})
     if migrated:
         bump_version(connection, name)
@@ -147,9 +153,7 @@ def init(connection: ChdbConnection, database: str, tz: str) -> Applied:
 def _make_rollups(connection: ChdbConnection, name: str, tz: str, rollups: tuple[str, ...]) -> None:
     """Rollup tables (dropped first if there) made with their views, then filled from the events already there:
     run with ingestion stopped (an event inserted meanwhile would be counted by the view and by the fill)."""
-    for table in rollups:  # the views first: no insert may reach a table being made again
-        connection.command(f"drop view if exists {name}.{table}_mv")
-        connection.command(f"drop table if exists {name}.{table}")
+    _drop_rollups(connection, name, rollups)  # no insert may reach a table being made again
     for statement in statements("rollup_tables", name, tz):
         connection.command(statement)  # `if not exists`: the rollups kept are left as they are
     if set(rollups) & set(CODED):
@@ -158,6 +162,13 @@ def _make_rollups(connection: ChdbConnection, name: str, tz: str, rollups: tuple
         select = rollup_select(table, name, tz)
         connection.command(f"create materialized view {name}.{table}_mv to {name}.{table} as {select}")
         connection.command(f"insert into {name}.{table} {select}")
+
+
+def _drop_rollups(connection: ChdbConnection, name: str, rollups: tuple[str, ...]) -> None:
+    """Rollup tables dropped if there, each after its view."""
+    for table in rollups:
+        connection.command(f"drop view if exists {name}.{table}_mv")
+        connection.command(f"drop table if exists {name}.{table}")
 
 
 def _record(connection: ChdbConnection, name: str, values: dict[str, str]) -> None:

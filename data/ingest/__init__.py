@@ -4,7 +4,7 @@
   OTLP requests read a batch of columns at a time (OTLP: as records); `checks.py`, `validate.py`: every
   record checked against the contract, as columns (`accept_columns`), the rest one by one (`validate`).
 - `writer.py`: `ingest_files`, `ingest_otlp`: valid records written into their UTC dates' partitions,
-  the others quarantined (`quarantine.py`).
+  the others quarantined (`quarantine.py`; `late.py`: those the store refuses under the lock, as the input had them).
 - `storage.py`: one writer at a time (`locked`), files written aside and renamed in, partition
   folders swapped whole, a crashed writer's leftovers repaired; `compaction.py`: `compact`.
 - `directory.py`: `import_directory`; `purge.py`: removing events (a person's, a date's).

@@ -43,6 +43,13 @@ class _Checked:
     text_mode: bool = False  # the items' values are text cells (CSV)
     item_order: list[int] | None = None  # the items' places among the rows, when not their positions (OTLP)
 
+    def records(self) -> Iterator[tuple[int, Item | None]]:
+        """The lines left over, read one by one (None: blank), then the items, each with its place in the file."""
+        for number, raw in self.left:
+            yield number, _jsonl_item(number, raw)
+        places = self.item_order or (item[0] for item in self.items)
+        yield from zip(places, self.items, strict=True)
+
 
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number")

@@ -4,7 +4,7 @@ for the column check (`EventValidator.accept_columns`), records for `validate` w
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,8 @@ class _Source:
     ignored: int = 0
     position: str = "line"
     daily: bool = False  # one quarantine file per UTC day (the receiver: many small requests)
+    # the same records read again, with another validator (data/ingest/late.py); None: they cannot be
+    recall: Callable[[EventValidator], Iterator[Item | _Checked]] | None = None
 
 
 def _reader(

@@ -9,6 +9,7 @@ takes decoded OTLP requests (the live receiver, api/otlp.py); both validate ever
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 from collections import Counter
 from collections.abc import Iterable
@@ -19,13 +20,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from data.ingest import otlp
-from data.ingest.checks import unknown_user
 from data.ingest.commit import Write
-from data.ingest.jsonl import Item, _Checked, _jsonl_item
-from data.ingest.quarantine import _Quarantine
+from data.ingest.jsonl import _Checked
+from data.ingest.late import Late, place_of, refuse_unknown, with_origin
+from data.ingest.quarantine import _Quarantine, checked_row
 from data.ingest.readers import (
     FORMATS,
     _candidate_item,
@@ -85,8 +85,8 @@ class _Target:
     # begins with the next.
     open_write: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     current: Write | None = None
-    # the rows whose person the store no longer knew when their round was written (`_refuse_unknown`)
-    late: _Quarantine | None = None
+    # the rows whose person the store no longer knew when their round was written (data/ingest/late.py)
+    late: Late = field(default_factory=Late)
 
     @property
     def data_dir(self) -> Path:
@@ -127,10 +127,15 @@ def ingest_files(
             path.name,
             *_reader(path, kind, fmt, validator, team_attribute),
             position="row" if kind == "parquet" else "line",
+            recall=functools.partial(_read_again, path, kind, fmt, team_attribute),
         )
         for path, kind in zip(paths, formats, strict=True)
     ]
     return _ingest(_Target(store, tz), sources, validator, compact_after_files)
+
+
+def _read_again(path: Path, kind: str, fmt: str | None, team_attribute: str, validator: EventValidator):
+    return _reader(path, kind, fmt, validator, team_attribute)[0]
 
 
 def ingest_otlp(
@@ -152,7 +157,8 @@ def ingest_otlp(
     directory = store.directory()
     found, ignored = otlp.candidates(requests, team_attribute)
     items = (_candidate_item(c) for c in found)
-    source_ = _Source(source, items, text_mode=False, ignored=ignored, daily=True)
+    again = lambda _validator: (_candidate_item(c) for c in found)  # noqa: E731 (a record does not depend on it)
+    source_ = _Source(source, items, text_mode=False, ignored=ignored, daily=True, recall=again)
     target = _Target(store, tz, lock_timeout, together=True)
     return _ingest(target, [source_], EventValidator(directory, now), compact_after_files)
 
@@ -166,17 +172,24 @@ def _ingest(
     quarantine_files = []
     reason_counts: Counter[str] = Counter()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-    names = ", ".join(s.name for s in sources)
-    target.late = _Quarantine(target.data_dir, stamp, names, daily=any(s.daily for s in sources))
-    with target.late, target.open_write:
-        _read_sources(target, sources, validator, pending, counts, partitions, quarantine_files, reason_counts, stamp)
-        compacted: list[str] = []
-        if pending.size or partitions:
-            _commit(target, pending.take(), counts, partitions, compact_after_files, compacted)
-    counts["quarantined"] += target.late.count
-    reason_counts.update(target.late.reasons)
-    if target.late.path:
-        quarantine_files.append(target.late.path)
+    # each source's quarantine is closed once the source is read and renamed at the end: a row refused under the
+    # lock joins its source's refusals in its place
+    quarantines = [_Quarantine(target.data_dir, stamp, s.name, s.position, s.daily) for s in sources]
+    compacted: list[str] = []
+    try:
+        with target.open_write:
+            _read_sources(target, sources, validator, pending, counts, partitions, quarantines)
+            if pending.size or partitions:
+                _commit(target, pending.take(), counts, partitions, compact_after_files, compacted)
+        target.late.settle(sources, validator, quarantines)
+    finally:
+        for quarantine in quarantines:  # in the sources' order, as the files were named before
+            quarantine.__exit__(None, None, None)
+    for quarantine in quarantines:
+        counts["quarantined"] += quarantine.count
+        reason_counts.update(quarantine.reasons)
+        if quarantine.path:
+            quarantine_files.append(quarantine.path)
     return IngestSummary(
         **counts,
         ignored=sum(s.ignored for s in sources),
@@ -196,83 +209,65 @@ def _read_sources(
     pending: _Pending,
     counts: dict,
     partitions: set[str],
-    quarantine_files: list[Path],
-    reason_counts: Counter[str],
-    stamp: str,
+    quarantines: list[_Quarantine],
 ) -> None:
     """Every record checked, the valid ones written a round at a time, the others quarantined."""
-    data_dir = target.data_dir
-    for source in sources:
-        with _Quarantine(data_dir, stamp, source.name, source.position, source.daily) as quarantine:
-            for entry in source.items:
-                if isinstance(entry, _Checked):
-                    _add_checked(entry, validator, quarantine, pending, counts)
-                else:
-                    counts["read"] += 1
-                    row = _checked_row(entry, validator, source.text_mode, quarantine)
-                    if row is not None:
-                        pending.add_row(row)
-                while pending.size >= MAX_ROWS_IN_MEMORY:
-                    _commit(target, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions)
-                    _give_way(target)
-        counts["quarantined"] += quarantine.count
-        reason_counts.update(quarantine.reasons)
-        if quarantine.path:
-            quarantine_files.append(quarantine.path)
-
-
-def _checked_row(item: Item, validator: EventValidator, text_mode: bool, quarantine: _Quarantine) -> tuple | None:
-    """One record through `validate`: its row, or None once it is in quarantine with every reason."""
-    position, record, original, reasons, agent_name = item
-    row = None
-    if record is not None:
-        row, found = validator.validate(record, text_mode, agent_name)
-        if reasons or found:
-            row, reasons = None, reasons + found
-    if row is None:
-        quarantine.add(position, original, reasons)
-    return row
+    for number, (source, quarantine) in enumerate(zip(sources, quarantines, strict=True)):
+        for index, entry in enumerate(source.items):
+            if isinstance(entry, _Checked):
+                _add_checked(entry, validator, quarantine, pending, counts, number)
+            else:
+                counts["read"] += 1
+                place = place_of(entry, index)
+                row = checked_row(entry, validator, source.text_mode, quarantine, place)
+                if row is not None:
+                    pending.add_row(row, number, place)
+            while pending.size >= MAX_ROWS_IN_MEMORY:
+                _commit(target, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions)
+                _give_way(target)
+        quarantine.close()  # an import of many files keeps one open
 
 
 def _add_checked(
-    checked: _Checked, validator: EventValidator, quarantine: _Quarantine, pending: _Pending, counts: dict
+    checked: _Checked, validator: EventValidator, quarantine: _Quarantine, pending: _Pending, counts: dict, source: int
 ) -> None:
     """A block: the lines or records left over one by one, then all its rows in line (row) order."""
     counts["read"] += sum(t.num_rows for t in checked.rows)
     rows, lines = [], []
-    left = (_jsonl_item(number, raw) for number, raw in checked.left)
-    places = itertools.chain((None for _ in checked.left), checked.item_order or (None for _ in checked.items))
-    for item, place in zip(itertools.chain(left, checked.items), places, strict=True):
+    for place, item in checked.records():
         if item is None:  # blank
             continue
-        number = item[0] if place is None else place
         counts["read"] += 1
-        row = _checked_row(item, validator, checked.text_mode, quarantine)
+        row = checked_row(item, validator, checked.text_mode, quarantine, place)
         if row is not None:
             rows.append(row)
-            lines.append(number)
+            lines.append(place)
     tables, numbers = list(checked.rows), list(checked.lines)
     if rows:
         tables.append(_events_table(rows))
         numbers.append(np.array(lines, dtype=np.int64))
     if not tables:
         return
-    table = pa.concat_tables(tables)
+    table, places = pa.concat_tables(tables), np.concatenate(numbers)
     if rows and len(tables) > 1:  # the first record of an id wins, so keep the file's order
-        table = table.take(np.argsort(np.concatenate(numbers), kind="stable"))
-    pending.add_table(table)
+        order = np.argsort(places, kind="stable")
+        table, places = table.take(order), places[order]
+    pending.add_table(with_origin(table, source, places))
 
 
 class _Pending:
-    """Valid rows waiting to be written, in the order they arrived (the first of an id wins)."""
+    """Valid rows waiting to be written, in the order they arrived (the first of an id wins), each with its
+    origin (data/ingest/late.py `ORIGIN`)."""
 
     def __init__(self) -> None:
         self.tables: list[pa.Table] = []
         self.rows: list[tuple] = []
+        self.origins: list[tuple[int, int]] = []
         self.size = 0
 
-    def add_row(self, row: tuple) -> None:
+    def add_row(self, row: tuple, source: int, place: int) -> None:
         self.rows.append(row)
+        self.origins.append((source, place))
         self.size += 1
 
     def add_table(self, table: pa.Table) -> None:
@@ -296,8 +291,9 @@ class _Pending:
 
     def _flush(self) -> None:
         if self.rows:
-            self.tables.append(_events_table(self.rows))
-            self.rows = []
+            sources, places = zip(*self.origins, strict=True)
+            self.tables.append(with_origin(_events_table(self.rows), np.array(sources), np.array(places)))
+            self.rows, self.origins = [], []
 
 
 def _commit(
@@ -310,14 +306,15 @@ def _commit(
 ) -> None:
     """Write rows (valid, maybe duplicated) into their dates' partitions, maybe compact; and, in the same
     write, update the rollups of the days that got rows."""
-    if table is not None:
-        table = _first_of_each_id(table, counts)
     store = target.store
 
     def rows(write: Write) -> None:
         nonlocal table
         if table is not None and table.num_rows:
-            table = _refuse_unknown(store, table, target.late)
+            # the people the store no longer knows first: their rows are not there to be the first of an id
+            table = refuse_unknown(store, table, target.late)
+            if table.num_rows:
+                table = _first_of_each_id(table, counts)
         if table is not None and table.num_rows:
             # sorted by ts, so each UTC date's rows are one slice, the dates in order
             days = pl.from_arrow(table.column("ts")).dt.epoch("us").to_numpy() // DAY_US  # (Arrow's loads pandas)
@@ -351,18 +348,6 @@ def _commit(
         target.current = target.open_write.enter_context(store.writing(target.tz, target.lock_timeout))
         target.writes.append(target.current)
     rows(target.current)
-
-
-def _refuse_unknown(store: Store, table: pa.Table, late: _Quarantine | None) -> pa.Table:
-    """The round's rows but those of people the store no longer knows (asked under the lock: a validator may
-    have read the directory before their code went); theirs quarantined as an unknown user's."""
-    unknown = store.unknown_people(table.column("user_id"))
-    if not unknown:
-        return table
-    refused = pc.is_in(table.column("user_id"), value_set=pa.array(sorted(unknown), table.schema.field("user_id").type))
-    for record in table.filter(refused).to_pylist():
-        late.add(None, record, [unknown_user(record["user_id"])])
-    return table.filter(pc.invert(refused))
 
 
 def _give_way(target: _Target) -> None:

@@ -1,8 +1,9 @@
 -- The rollups in ClickHouse: AggregatingMergeTree tables kept by materialized views over `events` (one select
 -- each in rollups/<table>.sql, also used to fill them from the events when they are made or the zone changes).
 -- Partitioned by local month, ordered like the events (team, agent, time). A view adds one row per key and
--- inserted block: rows are summed (sum / min / max of SimpleAggregateFunction columns, uniqExactMerge of the
--- people's states) by every question, and merged by the engine in the background. `$tz` is ORG_TIMEZONE.
+-- inserted block: rows are summed (sum / min / max of SimpleAggregateFunction columns, groupBitmapMerge of the
+-- people's bitmaps) by every question, and merged by the engine in the background. `$tz` is ORG_TIMEZONE.
+-- (user_sets and user_weeks, `uniqExact` states of the ids, were dropped by migration 5: no question read them.)
 create table if not exists $database.cube (
     day Date,
     team_id String,
@@ -45,18 +46,6 @@ create table if not exists $database.user_day (
 engine = AggregatingMergeTree
 partition by toYYYYMM(day)
 order by (team_id, agent_id, day, user_id);
-
--- Who was active per local day × team × agent, as exact sets (uniqExact states): the people of any period and
--- scope are uniqExactMerge over its days' rows, never a sum of counts.
-create table if not exists $database.user_sets (
-    day Date,
-    team_id String,
-    agent_id LowCardinality(String),
-    users AggregateFunction(uniqExact, String)
-)
-engine = AggregatingMergeTree
-partition by toYYYYMM(day)
-order by (team_id, agent_id, day);
 
 -- Per local month × team × agent × person (as data/rollups/sql/user_month.sql, its sums and days): usage, first
 -- and last instant and local day, and the days with activity as bit masks (bit d - 1 for day d of the month;
@@ -123,26 +112,11 @@ create table if not exists $database.user_totals (
 engine = AggregatingMergeTree
 order by (agent_id, team_id, user_id);
 
--- Who was active per local week (its Monday) × team × agent, as exact sets, cut at the local months (`month`: a
--- week over two months has a row in each, so that the table is partitioned by local month as the others are and
--- a purge makes a month again alone). The people of a period's whole weeks are uniqExactMerge over a fifth of
--- user_sets' rows (a week's set holds each person once, not once per day): the weekly series per key
--- (interactions_over_time_by). Added by migration 3.
-create table if not exists $database.user_weeks (
-    week Date,
-    month Date,
-    team_id String,
-    agent_id LowCardinality(String),
-    users AggregateFunction(uniqExact, String)
-)
-engine = AggregatingMergeTree
-partition by toYYYYMM(month)
-order by (team_id, agent_id, week, month);
-
 -- Who was active per local day × team × agent, as bitmaps of their codes (user_codes): the people of any period
--- and scope are groupBitmapMerge over its rows, an OR of bitmaps (as user_sets, whose sets hold the ids). Added by
--- migration 4, with people_weeks (per local week, cut at the local months as user_weeks) and people_months (per
--- local month): a period's whole months and weeks are merged from these, its other days from people_days.
+-- and scope are groupBitmapMerge over its rows, an OR of bitmaps. Added by migration 4, with people_weeks (per
+-- local week, cut at the local months: a week over two months has a row in each, so that the table is partitioned
+-- by local month as the others are and a purge makes a month again alone) and people_months (per local month): a
+-- period's whole months and weeks are merged from these, its other days from people_days.
 create table if not exists $database.people_days (
     day Date,
     team_id String,
