@@ -27,6 +27,7 @@
     function show(badge) {
         const tip = tooltip();
         tip.lastChild.textContent = badge.dataset.tip;
+        tip.style.left = "0px";  // measured at the left edge: a tip left at the right edge would wrap narrow
         tip.classList.add("show");
         const box = badge.getBoundingClientRect();
         const width = tip.offsetWidth;

@@ -54,14 +54,20 @@ def tab_to(browser, element_id: str) -> None:
 
 
 def tooltip_shows(browser, *parts: str) -> str:
-    """The shown tooltip that holds every one of `parts` (the one of an element just left may still be fading)."""
+    """The shown tooltip that holds every one of `parts` (the one of an element just left may still be fading),
+    drawn just under the focused "i" and inside the window (not at the page's foot)."""
+    under_focus = (
+        "const t = arguments[0].getBoundingClientRect(), i = document.activeElement.getBoundingClientRect();"
+        "return t.top >= i.bottom - 2 && t.top <= i.bottom + 24 && t.left >= 0 && t.right <= innerWidth"
+        " && t.width <= 360;"
+    )
     return wait(browser).until(
         lambda b: next(
             (t.text for t in b.find_elements(By.CSS_SELECTOR, ".tooltip")
-             if t.is_displayed() and all(part in t.text for part in parts)),
+             if t.is_displayed() and all(part in t.text for part in parts) and b.execute_script(under_focus, t)),
             None,
         ),
-        f"no tooltip showed {parts}",
+        f"no tooltip showed {parts} under the focused element",
     )  # fmt: skip
 
 
