@@ -98,6 +98,7 @@ PAGES = (
 # plotly.js-cartesian-dist-min@<version>`, then `gzip -9n -c package/plotly-cartesian.min.js >
 # vendor/plotly-cartesian-<version>.min.js.gz`. Served with the version in its name, so browsers keep it.
 PLOTLY_VERSION = "4.1.1"
+ASSETS = Path(__file__).resolve().parent / "assets"  # Dash's assets folder (its default)
 PLOTLY_BUNDLE = Path(__file__).resolve().parent / "vendor" / f"plotly-cartesian-{PLOTLY_VERSION}.min.js.gz"
 PLOTLY_URL = f"/static/plotly-cartesian-{PLOTLY_VERSION}.min.js"
 YEAR_SECONDS = 31536000  # how long browsers keep a file whose URL changes with it
@@ -324,12 +325,15 @@ def _plotly_bundle() -> Response:
 def _assets_kept(response: Response) -> Response:
     """Dash names each asset with its file's time (`/assets/x.js?m=<mtime>`): a changed file is a new URL, so
     browsers may keep one for good. Flask's default made a fresh load ask again for each of the 15 (scripts
-    that hold up the page's start)."""
-    if request.path.startswith("/assets/") and "m" in request.args and response.status_code == 200:
-        response.cache_control.no_cache = None
-        response.cache_control.public = True
-        response.cache_control.max_age = YEAR_SECONDS
-        response.cache_control.immutable = True
+    that hold up the page's start). Kept only when `m` is the served file's own time: a host still serving an
+    older file (a deploy under way on another) does not make browsers keep that one for the new name."""
+    if request.path.startswith("/assets/") and response.status_code == 200 and "m" in request.args:
+        served = ASSETS / request.path.removeprefix("/assets/")
+        if request.args["m"] == str(served.stat().st_mtime):  # Dash's `m`: the float's str
+            response.cache_control.no_cache = None
+            response.cache_control.public = True
+            response.cache_control.max_age = YEAR_SECONDS
+            response.cache_control.immutable = True
     return response
 
 
