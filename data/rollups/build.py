@@ -1,12 +1,12 @@
 """Rollups: the events pre-aggregated per local day and month, kept as Parquet beside them in `rollups/`.
 
 Each table is one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`; `user_totals` and
-`user_codes` one file each), in this order: `cube`, `hours` and `user_day` from the events, in Polars (a run of
-days' events read once for the three, each event's local day and hour worked out once: data/rollups/days.py); the
-codes (`sql/user_codes.sql`), then `user_sets` (bitmaps of user codes; distinct users are the bit count of an OR,
-never added up) from `user_day`, in numpy (data/rollups/sets.py); `active_windows` from `user_sets`, counted in
-numpy (data/rollups/windows.py); `user_totals` from `user_day`, as Polars columns (data/rollups/totals.py; an
-update of its last months continues its old rows with them). Their grains and columns: docs/architecture.md.
+`user_codes` one file each), built by its SQL file `data/rollups/sql/<table>.sql`, in this order: `cube`, `hours`
+and `user_day` from the events (a month's events read once for the three, with their local days and hours:
+`local_events.sql`); `user_sets` (bitmaps of user codes; distinct users are the bit count of an OR, never added
+up) from `user_day`; `active_windows` from `user_sets`, counted in numpy (data/rollups/windows.py); `user_totals`
+from `user_day`, as Polars columns (data/rollups/totals.py; an update of its last months continues its old rows
+with them). Their grains and columns: docs/architecture.md.
 
 The writer keeps them: every write that changes events (ingest, OTLP, purge) updates the local days it
 touched inside the same write, under the same ingestion lock (data/ingest/commit.py), and creates them
@@ -34,7 +34,6 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from data import schema
-from data.rollups.days import KEYS, day_tables, event_files
 from data.rollups.manifest import (
     CODES,
     CODES_SCHEMA,
@@ -51,16 +50,19 @@ from data.rollups.manifest import (
     rollup_view_sql,
     rollups_dir,
 )
-from data.rollups.sets import user_sets
 from data.rollups.totals import user_totals
 from data.rollups.windows import active_windows
 from data.schema import empty_select, events_view_sql, literal
+from queries.period import Period
 
 ROW_GROUP_ROWS = 100_000
 TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
 WINDOW_RUN_MONTHS = 12  # active_windows: months per query (its memory: their days' bitmaps of every group)
-
-
+SORT_COLUMNS = {  # their rows' order: a day's kept rows and its new ones sorted together
+    "cube": ["day", "team_id", "agent_id", "model"],
+    "hours": ["day", "hour", "team_id", "agent_id"],
+    "user_day": ["day", "user_id", "team_id", "agent_id"],
+}
 @dataclass(frozen=True)
 class Build:
     months: int
@@ -135,20 +137,9 @@ def _connect(data_dir: Path, threads: int) -> duckdb.DuckDBPyConnection:
 
 def _local_days(con: duckdb.DuckDBPyConnection, tz: str) -> list[dt.date]:
     """The local days with events: months without any get no files (one stray event from 1970 would
-    otherwise make some 670 empty months, each with its sets). A UTC date's first and last event give its local
-    days (two at most, but where a clock goes back across midnight: there its events are read)."""
-    ends = con.sql(
-        "select utc_date, timezone($tz, min(ts))::date, timezone($tz, max(ts))::date from events group by utc_date",
-        params={"tz": tz},
-    )
-    days = set()
-    for utc_date, first, last in ends.fetchall():
-        if first is not None and (last - first).days > 1:  # the days between may have none
-            every = "select distinct timezone($tz, ts)::date from events where utc_date = $utc_date"
-            days.update(day for (day,) in con.sql(every, params={"tz": tz, "utc_date": utc_date}).fetchall())
-        else:
-            days.update(day for day in (first, last) if day is not None)
-    return sorted(days)
+    otherwise make some 670 empty months, each with its sets)."""
+    rows = con.sql("select distinct timezone($tz, ts)::date as day from events order by day", params={"tz": tz})
+    return [day for (day,) in rows.fetchall()]
 
 
 def _months(days: list[dt.date]) -> dict[str, list[dt.date]]:
@@ -177,7 +168,7 @@ def _build_all(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".rollups-", dir=target.parent))
     try:
-        rows = _write_days(data_dir, staging, tz, months)[0]
+        rows = _write_days(con, staging, tz, months)[0]
         capacity = _build_sets(con, staging, _set_months(months), None, kept_from=target)
         rows[WINDOWS] = _build_windows(con, staging, list(months))
         con.close()  # DuckDB's memory given back before user_totals' (Polars), which makes the build's peak
@@ -193,7 +184,7 @@ def _update(
 ) -> tuple[dict, int]:
     """Re-aggregate only the days given; the other days of their months are kept from the files there."""
     folder = rollups_dir(data_dir)
-    rows, added = _write_days(data_dir, folder, tz, months, keep_other_days=True)
+    rows, added = _write_days(con, folder, tz, months, keep_other_days=True)
     capacity = _build_sets(con, folder, _set_months(months), capacity, kept_from=folder)
     rows[WINDOWS] = _build_windows(con, folder, list(months))
     con.close()  # as in `_build_all`
@@ -202,30 +193,42 @@ def _update(
 
 
 def _write_days(
-    data_dir: Path,
+    con: duckdb.DuckDBPyConnection,
     folder: Path,
     tz: str,
     months: dict[str, list[dt.date]],
     keep_other_days: bool = False,
 ) -> tuple[dict, dict[str, pl.DataFrame]]:
-    """The days given of the tables aggregated from the events (days.py), written into `folder`; with
-    `keep_other_days`, the other days of their months kept from the files there. Returns the rows written per table
-    and, with `keep_other_days`, each month's whole `user_day` rows (what user_totals takes in again)."""
-    rows, added, files = dict.fromkeys(TABLES, 0), {}, event_files(data_dir)
+    """The days given of the tables aggregated from the events, written into `folder`; with `keep_other_days`,
+    the other days of their months kept from the files there. Returns the rows written per table and, with
+    `keep_other_days`, each month's whole `user_day` rows (what user_totals takes in again)."""
+    rows, added = dict.fromkeys(TABLES, 0), {}
     for month, days in months.items():
-        frames = day_tables(files, tz, days[0], days[-1])
+        period = Period(days[0], days[-1], tz)
+        frames = {}
+        _local_events(con, period)
         for table in TABLES:
             path = folder / table / f"month={month}" / "part-0.parquet"
+            frames[table] = _aggregate(con, table, {})
             if keep_other_days and path.exists():
-                kept = pl.read_parquet(path, hive_partitioning=False)
-                kept = kept.filter(~pl.col("day").is_between(days[0], days[-1]))
-                frames[table] = pl.concat([kept, frames[table]]).sort(KEYS[table])
+                kept = pl.read_parquet(path, hive_partitioning=False).filter(
+                    ~pl.col("day").is_between(period.start, period.end)
+                )
+                frames[table] = pl.concat([kept, frames[table]]).sort(SORT_COLUMNS[table])
         if keep_other_days:  # the whole month's days: user_totals takes them in again (a full build reads the files)
             added[month] = frames["user_day"]
         for table, frame in frames.items():
             rows[table] += frame.height
             _write(frame, folder / table / f"month={month}" / "part-0.parquet")
+    con.sql("drop table if exists local_events")
     return rows, added
+
+
+def _local_events(con: duckdb.DuckDBPyConnection, period: Period) -> None:
+    """The period's events with their local day and hour, as the table `local_events` the tables aggregated
+    from the events read: their files scanned once, not once per table."""
+    text = (SQL_DIR / "local_events.sql").read_text()
+    con.execute(f"create or replace temp table local_events as {text}", _used(text, period.params()))
 
 
 def _set_months(months: dict[str, list[dt.date]]) -> list[str]:
@@ -250,29 +253,21 @@ def _build_sets(
         days_of = [path.name.removeprefix("month=") for path in (folder / "user_day").glob("month=*")]
         months = sorted({month for own in days_of for month in (own, _next_month(own))})
         shutil.rmtree(folder / SETS, ignore_errors=True)
-    codes = pl.read_parquet(folder / f"{CODES}.parquet")
     for month in months:
         first = dt.date.fromisoformat(f"{month}-01")
-        frame = user_sets(_coded_days(folder, first, codes), first, capacity)
+        params = {
+            "first_day": first - dt.timedelta(days=first.weekday()),
+            "last_day": (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1),
+            "own_from": first,
+            "capacity": capacity,
+        }
+        frame = _aggregate(con, SETS, params)
         path = folder / SETS / f"month={month}" / "part-0.parquet"
         if frame.height:
             _write(frame, path)
         else:
             path.unlink(missing_ok=True)
     return capacity
-
-
-def _coded_days(folder: Path, month: dt.date, codes: pl.DataFrame) -> pl.DataFrame:
-    """`user_day`'s rows (`day`, `team_id`, `agent_id`) with the person's code, of the month beginning on `month` and
-    of the days before it from its Monday on (the sets of the weeks that end in the month)."""
-    monday = month - dt.timedelta(days=month.weekday())
-    files = [folder / "user_day" / f"month={day:%Y-%m}" / "part-0.parquet" for day in sorted({monday, month})]
-    files = [path for path in files if path.exists()]
-    if not files:
-        return pl.DataFrame(schema={"day": pl.Date, "team_id": pl.String, "agent_id": pl.String, "code": pl.Int32})
-    days = pl.scan_parquet(files, hive_partitioning=False).select("day", "user_id", "team_id", "agent_id")
-    days = days.filter(pl.col("day") >= monday)  # user_day holds a row per day × person × team × agent: no duplicate
-    return days.join(codes.lazy(), on="user_id").select("day", "team_id", "agent_id", "code").collect()
 
 
 def _build_windows(con: duckdb.DuckDBPyConnection, folder: Path, months: list[str]) -> int:

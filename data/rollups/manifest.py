@@ -12,6 +12,7 @@ write is under way) and not marked changed by hand since the last full build (`s
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from functools import cache
@@ -37,23 +38,8 @@ from data.schema import empty_select, literal
 # 14: no user_month (user_totals is built from user_day: its files were read by that build alone);
 # 15: a week that ends in a month without events has its sets too (14 left them out on a full build).
 FORMAT = 15
-TABLES = ("cube", "hours", "user_day")  # aggregated from the events, one file per local month (days.py)
-_WHOLE, _MONEY = pl.Decimal(38, 0), pl.Decimal(38, 6)  # sums: exact over any value (Parquet keeps no 128-bit integer)
-DAY_SCHEMAS = {  # made in Polars: days.py
-    "cube": pl.Schema({"day": pl.Date, "team_id": pl.String, "agent_id": pl.String, "model": pl.String,
-                       "interactions": pl.Int64, "errors": pl.Int64, "input_tokens": _WHOLE, "output_tokens": _WHOLE,
-                       "cost_usd": _MONEY, "latency_sum": _WHOLE, "latency_count": pl.Int64}),
-    "hours": pl.Schema({"day": pl.Date, "hour": pl.Int32, "team_id": pl.String, "agent_id": pl.String,
-                        "interactions": pl.Int64}),
-    "user_day": pl.Schema({"day": pl.Date, "user_id": pl.String, "team_id": pl.String, "agent_id": pl.String,
-                           "interactions": pl.Int64, "errors": pl.Int64, "cost_usd": _MONEY,
-                           "first_ts": schema.UTC_TS, "last_ts": schema.UTC_TS}),
-}  # fmt: skip
-SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (sets.py)
-SETS_SCHEMA = pl.Schema(
-    {"kind": pl.String, "start": pl.Date, "team_id": pl.String, "agent_id": pl.String, "users": pl.Binary,
-     "codes": pl.List(pl.Int32)}
-)  # fmt: skip
+TABLES = ("cube", "hours", "user_day")  # aggregated from the events, one file per local month (build.py)
+SETS = "user_sets"  # built from user_day: who was active per day, week and month, as bitmaps (build.py)
 WINDOWS = "active_windows"  # built from user_sets: per day, team or agent, how many were active up to it (build.py)
 WINDOWS_SCHEMA = pl.Schema(  # counted in windows.py from the day bitmaps of sql/window_days.sql
     {"day": pl.Date, "team_id": pl.String, "agent_id": pl.String, "dau": pl.Int32, "wau": pl.Int32, "mau": pl.Int32}
@@ -83,7 +69,7 @@ TOTALS_SCHEMA = pl.Schema(
 )
 ONE_FILE = (CODES, TOTALS)  # the tables kept in one file, `rollups/<table>.parquet`, not one per month
 MANIFEST = "manifest.json"
-SQL_DIR = Path(__file__).parent / "sql"  # builders: <table>.sql (the day tables: days.py; user_totals: totals.py)
+SQL_DIR = Path(__file__).parent / "sql"  # one builder per table: <table>.sql (user_totals: totals.py)
 
 
 def rollups_dir(data_dir: Path) -> Path:
@@ -168,15 +154,22 @@ def parameters_of(sql: str) -> frozenset[str]:
 
 @cache
 def stand_ins() -> dict[str, str]:
-    """A typed, empty select per rollup table, for its view before its first file: the columns its builder gives
-    (its schema here), worked out once per process on a DuckDB of its own (DuckDB's names of the types)."""
+    """A typed, empty select per rollup table, for its view before its first file: the columns its builder SQL
+    gives over no events, worked out once per process on a DuckDB of its own (so they never drift apart)."""
     con = duckdb.connect(":memory:", config={"threads": 1})
     try:
+        events = pl.Schema({**schema.EVENTS, schema.PARTITION_COLUMN: pl.Date})
+        con.execute(f"create view events as {empty_select(events)}")
         con.execute(f"create table {CODES} as {empty_select(CODES_SCHEMA)}")
         con.execute(f"create table {TOTALS} as {empty_select(TOTALS_SCHEMA)}")  # built in Polars: totals.py
         con.execute(f"create table {WINDOWS} as {empty_select(WINDOWS_SCHEMA)}")  # counted in numpy: windows.py
-        for table, columns in (*DAY_SCHEMAS.items(), (SETS, SETS_SCHEMA)):  # a month's file each: its hive column
-            con.execute(f"create table {table} as select *, null::varchar as month from ({empty_select(columns)})")  # noqa: S608
+        for table in ("local_events", *TABLES, SETS):  # each reads those before it
+            month = "" if table == "local_events" else ", null::varchar as month"  # the files' hive column
+            text = (SQL_DIR / f"{table}.sql").read_text()
+            # any value will do (there are no rows): a date, but for the zone and the bitmaps' length
+            values = {"tz": "UTC", "capacity": 64}
+            params = {name: values.get(name, dt.date(2000, 1, 1)) for name in parameters_of(text)}
+            con.execute(f"create table {table} as select *{month} from ({text}) limit 0", params)  # noqa: S608
         tables = (*TABLES, SETS, WINDOWS, *ONE_FILE)
         columns = {table: con.sql(f"describe {table}").fetchall() for table in tables}
     finally:

@@ -3,7 +3,7 @@
 -- question ORs them per group and counts the bits (bit_count(bit_or(users))). `units` lists the rollup
 -- units that cover each bucket ({bucket, kind, start}: queries/period.py `cover`, bound as
 -- $period_units or $grain_units); they may overlap, which an OR does not mind. A day's team × agent set
--- is a list of codes (`user_day_sets`: data/rollups/sets.py, split off in queries/db.py) and
+-- is a list of codes (`user_day_sets`: data/rollups/sql/user_sets.sql, split off in queries/db.py) and
 -- becomes a bitmap here, per bucket and group, as long as the others (`sets_capacity()`, set when a
 -- build's tables load). ClickHouse: a parameterised view, with the units as an array joined (arrayJoin),
 -- and groupBitmapOr over groupBitmap states (lists and bitmaps alike).

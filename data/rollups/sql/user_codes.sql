@@ -1,4 +1,4 @@
--- Rollup: each person's code, their bit in the sets (data/rollups/sets.py). The codes kept from the last build
+-- Rollup: each person's code, their bit in the sets (user_sets.sql). The codes kept from the last build
 -- (`kept_codes`) stay, but for people no longer in `user_day` (erased from the events); new people get the
 -- next codes, in an order that puts a team's people side by side (their first team), so a team's bitmaps have
 -- their bits close together and compress well.

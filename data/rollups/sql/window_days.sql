@@ -1,4 +1,4 @@
--- Rollup input: the day bitmaps of every team, every agent and everyone (as in user_sets, data/rollups/sets.py: a null team_id or
+-- Rollup input: the day bitmaps of every team, every agent and everyone (as in user_sets: a null team_id or
 -- agent_id means all of them; not per team × agent) from $first_day - 27 to $last_day, what `active_windows`
 -- counts (data/rollups/windows.py): how many people were active on each day of $first_day..$last_day
 -- (`dau`), in the 7 (`wau`) and in the 28 local days (`mau`) that end on it, exact distinct counts, the bits of

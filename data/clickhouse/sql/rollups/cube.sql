@@ -1,4 +1,4 @@
--- Per local day × team × agent × model, the additive measures (as data/rollups/days.py).
+-- Per local day × team × agent × model, the additive measures (as data/rollups/sql/cube.sql).
 select
     toDate(ts, '$tz') as day,
     team_id,

@@ -1,4 +1,4 @@
--- Per local day × hour × team × agent, the interactions (as data/rollups/days.py).
+-- Per local day × hour × team × agent, the interactions (as data/rollups/sql/hours.sql).
 select
     toDate(ts, '$tz') as day,
     toHour(ts, '$tz') as hour,

@@ -1,4 +1,4 @@
--- Per local day × team × agent × person, their usage and first and last instant (as data/rollups/days.py).
+-- Per local day × team × agent × person, their usage and first and last instant (as data/rollups/sql/user_day.sql).
 select
     toDate(ts, '$tz') as day,
     team_id,
