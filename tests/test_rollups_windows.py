@@ -122,3 +122,17 @@ def test_a_day_counts_in_the_7_and_the_28_days_that_end_on_each_day_after_it() -
     assert counts[dt.date(2026, 3, 29)] == (0, 0, 1)  # 2-29 March: Ben
     assert counts[dt.date(2026, 4, 6)] == (0, 0, 1)
     assert rows.height == 37 and rows["team_id"].is_null().all() and rows["agent_id"].is_null().all()
+
+
+def test_a_person_of_no_team_does_not_hide_everyone_else_that_day() -> None:
+    """A null team's day set has everyone's key (both null): on 5 May two people of teams and one of none were
+    active, so everyone's count is 3, whichever of the two rows comes first."""
+    day = dt.date(2026, 5, 5)
+    bitmap = lambda *codes: sum(1 << code for code in codes).to_bytes(8, "little")  # noqa: E731
+    for rows in ([bitmap(0, 1), bitmap(2)], [bitmap(2), bitmap(0, 1)]):  # everyone's, then no team's; and reversed
+        days = pl.DataFrame(
+            {"day": [day, day], "team_id": [None, None], "agent_id": [None, None], "users": rows},
+            schema={"day": pl.Date, "team_id": pl.String, "agent_id": pl.String, "users": pl.Binary},
+        )
+        counts = active_windows(days, day, day).select("dau", "wau", "mau").rows()
+        assert counts == [(3, 3, 3)]

@@ -30,7 +30,9 @@ def active_windows(days: pl.DataFrame, first: dt.date, last: dt.date) -> pl.Data
         # a bitmap's length is a whole number of 64-bit words (the capacity: build.py `_build_sets`)
         found = np.frombuffer(b"".join(group["users"]), dtype=np.uint64).reshape(group.height, -1)
         bits = np.zeros((len(dates), found.shape[1]), dtype=np.uint64)  # a day with nobody: no bit
-        bits[(group["day"] - origin).dt.total_days().to_numpy()] = found
+        # OR-ed in, not assigned: a null team's own day set has the key of everyone's (both null), and a
+        # person of no team must not hide everyone else that day
+        np.bitwise_or.at(bits, (group["day"] - origin).dt.total_days().to_numpy(), found)
         counts = {"dau": _people(bits)}
         for name, shifts in (("wau", WEEK_SHIFTS), ("mau", MONTH_SHIFTS)):
             for shift in shifts:
