@@ -132,7 +132,10 @@
             }
         });
     });
-    new MutationObserver(buildAll).observe(document.documentElement, {childList: true, subtree: true});
+    // Plotly's drawing (inside each chart's SVG) is most of a page's changes: those never add a menu
+    new MutationObserver((records) => {
+        if (records.some((record) => !(record.target instanceof SVGElement))) buildAll();
+    }).observe(document.documentElement, {childList: true, subtree: true});
     buildAll();
 })();
 

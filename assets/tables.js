@@ -152,7 +152,10 @@
         });
     }
 
-    new MutationObserver(drawAll).observe(document.documentElement, {
+    // Plotly's drawing (inside each chart's SVG) is most of a page's changes: those never hold a table
+    new MutationObserver((records) => {
+        if (records.some((record) => !(record.target instanceof SVGElement))) drawAll();
+    }).observe(document.documentElement, {
         childList: true, subtree: true, attributes: true, attributeFilter: ["data-table"],
     });
     drawAll();
