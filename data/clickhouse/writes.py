@@ -39,7 +39,7 @@ from data import schema
 from data.clickhouse import Connection, database_name
 from data.clickhouse.codes import Codes, forget
 from data.clickhouse.load import replace_table
-from data.clickhouse.schema import MONTH_OF, ROLLUPS, WHOLE, bump_version, meta, rollup_select
+from data.clickhouse.schema import MONTH_OF, ROLLUPS, WHOLE, WINDOWS, bump_version, meta, rollup_select
 from data.ingest import commit
 from data.ingest.commit import Write
 from data.ingest.purge import DatePurge, Selection
@@ -256,7 +256,8 @@ class ClickHouseStore:
             if table in WHOLE:  # after the months of the rollup it reads (ROLLUPS' order): made again whole
                 rows[table] = self._replace_whole(table, select, copy)
                 continue
-            for month in months:
+            # a window's month holds days of the month before too: a change there reaches the next month's rows
+            for month in with_the_next(months) if table in WINDOWS else months:
                 self.connection.command(f"drop table if exists {copy}")
                 self.connection.command(f"create table {copy} as {self._table(table)}")
                 column = MONTH_OF.get(table, "day")
@@ -286,6 +287,12 @@ class ClickHouseStore:
         self.connection.command(f"alter table {self._table(table)} replace partition tuple() from {copy}")
         self.connection.command(f"drop table {copy}")
         return count
+
+
+def with_the_next(months: list[int]) -> list[int]:
+    """The months (YYYYMM) and the month after each."""
+    following = {month + 1 if month % 100 < 12 else (month // 100 + 1) * 100 + 1 for month in months}
+    return sorted(set(months) | following)
 
 
 def selected(selection: Selection) -> tuple[str, dict]:
