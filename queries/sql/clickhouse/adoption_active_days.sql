@@ -2,7 +2,7 @@
 -- agent ({by}) (as ../adoption_active_days.sql) where each key is everyone, a team or an agent (queries/adoption.py
 -- `one_window_group`): the count of the OR of active_windows' rows of each day and key (the people active on the
 -- day, in the 7 and in the 28 days that end on it). Every day of every key active in the windows, zeros included
--- (`with fill`, per key).
+-- (`with fill`, per key; none for a period that starts after {judged_end}).
 select day, key, dau, wau, mau
 from (
     select
@@ -18,7 +18,7 @@ from (
         and (team_id = '' or team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)}))
         and (agent_id = '' or agent_in_scope(agent_id, {every_agent:Bool}, {agent_ids:Array(String)}))
     group by day, key
-    order by key, day with fill from {start_date:Date} to {judged_end:Date} + 1
+    order by key, day with fill from {start_date:Date} to greatest({judged_end:Date} + 1, {start_date:Date})
 )
 where key <> ''  -- with no key at all, the fill makes the days for an empty one
 order by key, day

@@ -26,7 +26,7 @@ from (
     array join range(28) as offset
     where day between {start_date:Date} and {judged_end:Date}
     group by day, key
-    order by key, day with fill from {start_date:Date} to {judged_end:Date} + 1
+    order by key, day with fill from {start_date:Date} to greatest({judged_end:Date} + 1, {start_date:Date})
 )
 where key <> ''  -- with no key at all, the fill makes the days for an empty one
 order by key, day
