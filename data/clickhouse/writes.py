@@ -12,7 +12,8 @@ validation and quarantine are data/ingest's, unchanged). docs/clickhouse.md, "Wr
   again (`unknown_people`): a code may have gone since the validator read the directory.
 - Purge: a lightweight DELETE of the selected events, then the rollups of the local months they were in made
   again from the events (the views never take a row back), each month at once (REPLACE PARTITION from a
-  filled copy); a rollup of whole histories (`user_totals`) is made again whole from user_month, at once. The
+  filled copy; the windows of `active_windows`, from people_days, the month after each too: they reach back into
+  it); a rollup of whole histories (`user_totals`) is made again whole from user_month, at once. The
   months still to make are kept in `telemetry_meta` until done, so a write after a failed correction finishes it.
   The codes of the people it left without events who are not in the directory go too (an erasure).
 
