@@ -76,8 +76,16 @@ def active_days(filters: Filters, by: str = "org", today: dt.date | None = None)
     last = judged_end(period, today)
     window_start = period.start - dt.timedelta(days=max(WINDOWS.values()) - 1)
     params = filters.params(by=by, judged_end=last, window_start=window_start)
-    per_key = by != "org" and not one_window_group(by, filters.scope)
-    return run("adoption_active_days_per_key" if per_key else "adoption_active_days", params)
+    return run(active_days_question(by, filters.scope), params)
+
+
+def active_days_question(by: str, scope: Scope) -> str:
+    """The SQL file that counts `active_days` best for these keys: `active_windows` where each key is one of its
+    groups; the scope's day sets OR-ed per day where the one key is the organisation's over several groups (on DuckDB
+    both are adoption_active_days.sql, which routes the same way); other keys per person."""
+    if one_window_group(by, scope):
+        return "adoption_active_days"
+    return "adoption_active_days_merged" if by == "org" else "adoption_active_days_per_key"
 
 
 def one_window_group(by: str, scope: Scope) -> bool:

@@ -264,9 +264,9 @@ def _database_at_migration(
 def test_clickhouse_init_migrates_a_database_made_before_user_month(chdb, tmp_path) -> None:
     name = PREFIX + "migrated"
     # before migration 1: no user_month (nor user_totals, of migration 2, the bitmaps, of 4); user_sets (dropped by 5)
-    _database_at_migration(chdb, tmp_path / "data", name, 0, (*BITMAPS, "user_totals", "user_month"), ("user_sets",))
+    _database_at_migration(chdb, tmp_path / "data", name, 0, (*LATER, "user_totals", "user_month"), ("user_sets",))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1, 2, 3, 4, 5))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(1, 2, 3, 4, 5, 6))
     assert not {"user_sets", "user_weeks"} & tables(chdb, name)
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     chdb.command(f"optimize table {name}.user_month final")
@@ -297,9 +297,9 @@ def _insert_late_event(chdb, name: str) -> None:
 def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_path) -> None:
     name = PREFIX + "migrated_totals"
     # at migration 1: no user_totals (nor the bitmaps, of 4)
-    _database_at_migration(chdb, tmp_path / "data", name, 1, (*BITMAPS, "user_totals"), ("user_sets",))
+    _database_at_migration(chdb, tmp_path / "data", name, 1, (*LATER, "user_totals"), ("user_sets",))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(2, 3, 4, 5))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(2, 3, 4, 5, 6))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     # an event inserted afterwards reaches it through user_month's view: Mia with Code Helper in Engineering at
     # 02:00 UTC on 1 May, 22:00 on 30 April in New York
@@ -324,6 +324,7 @@ def test_clickhouse_init_migrates_a_database_made_before_user_totals(chdb, tmp_p
 
 
 BITMAPS = ("people_days", "people_weeks", "people_months", "user_codes")  # migration 4
+LATER = ("active_windows", *BITMAPS)  # migrations 4 and 6 (the windows first: their view reads people_days)
 _day = dt.date
 # The moved org's people per New York week (Mondays) and month, with the late event: Mia and Max the week of 23
 # February (e0, m11); Mia, Sam, Max and Lee the week of 2 March (e1-e6, and e7 on Sunday the 8th at 23:30); Sam on
@@ -359,10 +360,10 @@ def test_clickhouse_init_drops_the_sets_no_question_reads(chdb, tmp_path) -> Non
     """A database at migration 4 has user_sets and user_weeks and their views: migration 5 drops all four, and an
     event inserted afterwards still reaches the rollups that are kept."""
     name = PREFIX + "migrated_sets"
-    _database_at_migration(chdb, tmp_path / "data", name, 4, (), ("user_sets", "user_weeks"))
+    _database_at_migration(chdb, tmp_path / "data", name, 4, ("active_windows",), ("user_sets", "user_weeks"))
     assert {"user_sets", "user_sets_mv", "user_weeks", "user_weeks_mv"} <= tables(chdb, name)
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(5,))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(5, 6))
     assert not {"user_sets", "user_sets_mv", "user_weeks", "user_weeks_mv"} & tables(chdb, name)
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     # Mia's April in New York: m4 (the 15th); then the late event (the 30th) reaches her month through its view
@@ -376,9 +377,9 @@ def test_clickhouse_init_drops_the_sets_no_question_reads(chdb, tmp_path) -> Non
 def test_clickhouse_init_migrates_a_database_made_before_the_people_bitmaps(chdb, tmp_path) -> None:
     name = PREFIX + "migrated_bitmaps"
     # at migration 3: no codes, no bitmaps
-    _database_at_migration(chdb, tmp_path / "data", name, 3, BITMAPS, ("user_sets", "user_weeks"))
+    _database_at_migration(chdb, tmp_path / "data", name, 3, LATER, ("user_sets", "user_weeks"))
 
-    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(4, 5))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(4, 5, 6))
     assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
     # everyone in the events or the directory, by team (their first event's, else the directory's), then id:
     # Engineering's Ada (u1, no events), Max (u2, m11), Mia (u4, e0), Ivy (u7, no events); Legal's Lee (u3) and Noa
@@ -407,6 +408,51 @@ def test_clickhouse_init_migrates_a_database_made_before_the_people_bitmaps(chdb
     # 9 March in New York: Sam's e7 (03:30 UTC, the 8th) is the day before; e8 (04:30 UTC) is the 9th
     ninth = f"select groupBitmapMerge(users) as people from {name}.people_days where day = '2026-03-09'"  # noqa: S608
     assert chdb.arrow(ninth).column("people").to_pylist() == [1]
+    chdb.command(f"drop database {name}")
+
+
+def _windows(chdb, name: str, day: str, team: str = "", agent: str = "") -> tuple[int, int, int]:
+    """active_windows' people on a New York day for everyone ('', ''), a team or an agent: dau, wau, mau."""
+    found = chdb.arrow(
+        f"select toInt64(groupBitmapMerge(dau)) as d, toInt64(groupBitmapMerge(wau)) as w, "  # noqa: S608
+        f"toInt64(groupBitmapMerge(mau)) as m from {name}.active_windows "
+        "where day = {day:Date} and team_id = {team:String} and agent_id = {agent:String}",
+        {"day": day, "team": team, "agent": agent},
+    ).to_pylist()
+    return tuple(found[0].values())
+
+
+def test_clickhouse_init_migrates_a_database_made_before_active_windows(chdb, tmp_path) -> None:
+    """Migration 6 adds active_windows and fills it from people_days; an event inserted afterwards reaches it through
+    people_days' view, into the windows of the 28 days from its day on."""
+    name = PREFIX + "migrated_windows"
+    _database_at_migration(chdb, tmp_path / "data", name, 5, ("active_windows",))
+
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=(6,))
+    assert init(chdb, name, TZ) == Applied(created=False, rebuilt=False, migrated=())
+    # New York's 9 March: Sam (e8; e7 is the 8th, 23:30); the 7 days from the 3rd: Sam, Max (e4), Lee (e5) on the
+    # 3rd, Mia (e6) on the 8th; the 28 days from 10 February: the same four (Mia and Max in February too)
+    assert _windows(chdb, name, "2026-03-09") == (1, 4, 4)
+    assert _windows(chdb, name, "2026-03-10") == (0, 2, 4)  # Mia on the 8th, Sam on the 8th and 9th
+    assert _windows(chdb, name, "2026-03-09", team="t_sales") == (1, 1, 1)
+    assert _windows(chdb, name, "2026-03-09", agent="a_draft") == (0, 2, 2)  # Max (e4) and Lee (e5) on the 3rd
+    assert _windows(chdb, name, "2026-03-09", agent="a_code") == (1, 2, 3)  # Sam; Mia; Max on 27 February (m11)
+    # 30 April: Sam (m7, 22:00); the 28 days from 3 April: Lee (m10), Mia (m4), Sam. Then Mia's late event (22:00,
+    # 02:00 UTC on 1 May), counted in the windows up to 27 days after
+    assert _windows(chdb, name, "2026-04-30") == (1, 1, 3)
+    _insert_late_event(chdb, name)
+    assert _windows(chdb, name, "2026-04-30") == (2, 2, 3)
+    assert _windows(chdb, name, "2026-05-27") == (0, 0, 2)
+    last = chdb.arrow(f"select max(day) as last from {name}.active_windows where day < '2026-10-01'").to_pylist()  # noqa: S608
+    assert last == [{"last": dt.date(2026, 5, 27)}]
+    chdb.command(f"optimize table {name}.active_windows final")
+    sets = (f"arraySort(bitmapToArray({b})) as {b}" for b in ("dau", "wau", "mau"))
+    members = ", ".join(["day, team_id, agent_id", *sets])
+    kept, made = (
+        chdb.arrow(f"select {members} from ({source}) order by all").to_pylist()  # noqa: S608
+        for source in (f"select * from {name}.active_windows", rollup_select("active_windows", name, TZ))  # noqa: S608
+    )
+    assert kept == made
     chdb.command(f"drop database {name}")
 
 

@@ -25,8 +25,9 @@ def _one(statements: list[str], start: str) -> str:
 def test_every_statement_runs_on_the_cluster_and_parses(chdb) -> None:
     statements = cluster_statements("acme", TZ, "telemetry")
     # the database, the 2 rollups migration 5 dropped (view, table, local table), 5 functions, 7 tables unsharded
-    # (directory, meta, the people codes), events and 9 rollups local + Distributed, 9 views, what was applied recorded
-    assert len(statements) == 1 + 2 * 3 + 5 + 7 + 2 * 10 + 9 + 1
+    # (directory, meta, the people codes), events and 10 rollups local + Distributed, 10 views, what was applied
+    # recorded
+    assert len(statements) == 1 + 2 * 3 + 5 + 7 + 2 * 11 + 10 + 1
     engine = chdb
     for statement in statements:
         # the record is inserted on one node: telemetry_meta replicates it to every other
@@ -123,3 +124,12 @@ def test_the_people_codes_are_a_replicated_copy_on_every_node_the_bitmap_views_j
         view = _one(statements, f"create materialized view if not exists acme.{rollup}_mv")
         assert f"on cluster telemetry to acme.{rollup}_local as select" in view
         assert "from acme.events_local as events\ninner join acme.user_codes as codes" in view
+
+
+def test_the_windows_view_reads_its_node_people_days() -> None:
+    """active_windows is kept from the rows inserted into the node's people_days: a person's events, and so their
+    codes, live on one shard, so each shard's windows are disjoint sets that groupBitmapMerge ORs exactly."""
+    statements = cluster_statements("acme", TZ, "telemetry")
+    view = _one(statements, "create materialized view if not exists acme.active_windows_mv")
+    assert "on cluster telemetry to acme.active_windows_local as select" in view
+    assert "from acme.people_days_local\n" in view and "from acme.people_days\n" not in view

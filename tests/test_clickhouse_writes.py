@@ -19,7 +19,7 @@ pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` ins
 from data import schema  # noqa: E402
 from data.clickhouse.codes import Codes, forget, given  # noqa: E402
 from data.clickhouse.load import load, replace_table  # noqa: E402
-from data.clickhouse.schema import CODED, ROLLUPS, init, rollup_select  # noqa: E402
+from data.clickhouse.schema import CODED, ROLLUPS, WINDOWS, init, rollup_select  # noqa: E402
 from data.clickhouse.writes import ClickHouseStore  # noqa: E402
 from data.ingest.otlp import decode_json  # noqa: E402
 from data.ingest.quarantine import QUARANTINE  # noqa: E402
@@ -85,6 +85,9 @@ class Twins:
             self.chdb.command(f"optimize table {self.database}.{table} final")
             # the bitmaps' members, the codes themselves
             people = " except users, arraySort(bitmapToArray(users)) as people" if table in CODED else ""
+            if table in WINDOWS:
+                members = (f"arraySort(bitmapToArray({b})) as {b}_people" for b in ("dau", "wau", "mau"))
+                people = " except (dau, wau, mau), " + ", ".join(members)
             kept, made = (
                 self.chdb.arrow(f"select *{people} from ({source}) order by all").to_pylist()  # noqa: S608
                 for source in (f"select * from {self.database}.{table}", rollup_select(table, self.database, "UTC"))  # noqa: S608

@@ -73,8 +73,11 @@ def cluster_statements(database: str, tz: str, cluster: str) -> list[str]:
     for table in statements("tables", name) + statements("rollup_tables", name, tz):
         found.extend(_table(table, cluster))
     for rollup in ROLLUPS:
-        # a view fires on the inserts into its shard's table: the events', or user_month's (user_totals)
-        select = re.sub(rf"\bfrom ({name}\.(?:events|user_month))\b", r"from \1_local", rollup_select(rollup, name, tz))
+        # a view fires on the inserts into its shard's table: the events', user_month's (user_totals) or people_days'
+        # (active_windows)
+        select = re.sub(
+            rf"\bfrom ({name}\.(?:events|user_month|people_days))\b", r"from \1_local", rollup_select(rollup, name, tz)
+        )
         found.append(
             f"create materialized view if not exists {name}.{rollup}_mv on cluster {cluster} "
             f"to {name}.{rollup}_local as {select}"

@@ -25,6 +25,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: (),  # it added user_weeks, which 5 drops: a database before 3 is not given it
     4: ("people_days", "people_weeks", "people_months"),
     5: (),
+    6: ("active_windows",),
 }
 # the rollups (tables and views) a migration drops: user_sets and user_weeks, `uniqExact` states of the ids that no
 # question reads since the people bitmaps (4), while their views ran on every insert
@@ -37,6 +38,9 @@ MONTH_OF = {"user_month": "month", "person_month": "month", "people_weeks": "mon
 CODED = ("people_days", "people_weeks", "people_months")
 # rollups of a person's whole history, not partitioned: their view reads another rollup (user_month), made first
 WHOLE = ("user_totals",)
+# rollups of windows of days ending on each day: their view reads another rollup (people_days), made first, and a
+# local month's rows hold people of the month before too (the 27 days before each day)
+WINDOWS = ("active_windows",)
 _ZONE = re.compile(r"[A-Za-z0-9_+\-/]{1,64}")
 VERSION = "data_version"  # telemetry_meta: a token each write puts anew (the result cache's key: queries/clickhouse.py)
 _bumps = itertools.count(1)

@@ -12,7 +12,8 @@ validation and quarantine are data/ingest's, unchanged). docs/clickhouse.md, "Wr
   again (`unknown_people`): a code may have gone since the validator read the directory.
 - Purge: a lightweight DELETE of the selected events, then the rollups of the local months they were in made
   again from the events (the views never take a row back), each month at once (REPLACE PARTITION from a
-  filled copy); a rollup of whole histories (`user_totals`) is made again whole from user_month, at once. The
+  filled copy; the windows of `active_windows`, from people_days, the month after each too: they reach back into
+  it); a rollup of whole histories (`user_totals`) is made again whole from user_month, at once. The
   months still to make are kept in `telemetry_meta` until done, so a write after a failed correction finishes it.
   The codes of the people it left without events who are not in the directory go too (an erasure).
 
@@ -39,7 +40,7 @@ from data import schema
 from data.clickhouse import Connection, database_name
 from data.clickhouse.codes import Codes, forget
 from data.clickhouse.load import replace_table
-from data.clickhouse.schema import MONTH_OF, ROLLUPS, WHOLE, bump_version, meta, rollup_select
+from data.clickhouse.schema import MONTH_OF, ROLLUPS, WHOLE, WINDOWS, bump_version, meta, rollup_select
 from data.ingest import commit
 from data.ingest.commit import Write
 from data.ingest.purge import DatePurge, Selection
@@ -256,7 +257,8 @@ class ClickHouseStore:
             if table in WHOLE:  # after the months of the rollup it reads (ROLLUPS' order): made again whole
                 rows[table] = self._replace_whole(table, select, copy)
                 continue
-            for month in months:
+            # a window's month holds days of the month before too: a change there reaches the next month's rows
+            for month in with_the_next(months) if table in WINDOWS else months:
                 self.connection.command(f"drop table if exists {copy}")
                 self.connection.command(f"create table {copy} as {self._table(table)}")
                 column = MONTH_OF.get(table, "day")
@@ -286,6 +288,12 @@ class ClickHouseStore:
         self.connection.command(f"alter table {self._table(table)} replace partition tuple() from {copy}")
         self.connection.command(f"drop table {copy}")
         return count
+
+
+def with_the_next(months: list[int]) -> list[int]:
+    """The months (YYYYMM) and the month after each."""
+    following = {month + 1 if month % 100 < 12 else (month // 100 + 1) * 100 + 1 for month in months}
+    return sorted(set(months) | following)
 
 
 def selected(selection: Selection) -> tuple[str, dict]:

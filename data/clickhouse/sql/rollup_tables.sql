@@ -147,3 +147,24 @@ create table if not exists $database.people_months (
 engine = AggregatingMergeTree
 partition by toYYYYMM(month)
 order by (team_id, agent_id, month);
+
+-- Who was active per local day × everyone, a team or an agent (team_id '': every team; agent_id '': every agent;
+-- never both named), on the day (dau), in the 7 (wau) and in the 28 local days (mau) that end on it, as bitmaps of
+-- their codes: DuckDB's active_windows (data/rollups/windows.py) with the sets in place of their counts, so that the
+-- engine keeps it. A window spans inserts, but an OR of sets does not mind: the view over the rows each insert adds
+-- to people_days ORs each of them into its groups' windows of the 28 days from its day on, and a question counts
+-- the OR of a day's rows (groupBitmapMerge). Rows up to 27 days after the data's last day, as DuckDB's. Added by
+-- migration 6.
+create table if not exists $database.active_windows (
+    day Date,
+    team_id String,
+    agent_id LowCardinality(String),
+    dau AggregateFunction(groupBitmap, UInt32),
+    wau AggregateFunction(groupBitmap, UInt32),
+    mau AggregateFunction(groupBitmap, UInt32)
+)
+engine = AggregatingMergeTree
+partition by toYYYYMM(day)
+order by (team_id, agent_id, day)
+-- a granule of 64 rows, not 8,192: a month's rows are a few thousand bitmaps, and a question reads one group's
+settings index_granularity = 64;

@@ -1,0 +1,1 @@
+adoption_active_days.sql
