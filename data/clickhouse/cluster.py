@@ -8,9 +8,9 @@ dropped (`DROPS`) are dropped if there, so that the same DDL brings a cluster ma
   questions' SQL reads `db.events`, `db.cube`… as on one server. Events are sharded by person
   (`cityHash64(user_id)`): a person's events, and so their `user_day` rows, live on one shard, and each shard's
   distinct-people bitmaps are disjoint, which `groupBitmapMerge` over the shards ORs exactly.
-- each materialized view reads its node's `events_local` and writes its `<rollup>_local`: a block inserted on a
-  replica is aggregated there once, and the other replicas fetch the aggregated parts (replicas never run views
-  on fetched parts).
+- each materialized view reads its node's `events_local` (`active_windows`' reads `people_days_local`) and writes
+  its `<rollup>_local`: a block inserted on a replica is aggregated there once, and the other replicas fetch the
+  aggregated parts (replicas never run views on fetched parts).
 - the directory and telemetry_meta: Replicated with one path for the whole cluster, a full copy on every node, so
   that the questions' joins with it stay local to each shard.
 
