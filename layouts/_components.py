@@ -214,16 +214,3 @@ def plain_table(
         spec["total"] = [entry(total, column, not index) for index, column in enumerate(columns)]
     return html.Div(id=table_id, className="telemetry-table", **{"data-table": json.dumps(spec, separators=(",", ":"))})
 
-
-def number_column(field: str, header: str, **extra) -> dict:
-    """An AG Grid column sorted on the number and shown as the server formatted it (`<field>_text`)."""
-    return {
-        "field": field,
-        "headerName": header,
-        "type": "rightAligned",
-        "valueFormatter": {"function": f"params.data.{field}_text"},
-        "sortingOrder": ["desc", "asc", None],
-        "flex": 1,
-        "minWidth": 100,
-        **extra,
-    }
