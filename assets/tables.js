@@ -7,7 +7,8 @@
 // What a person can do, by mouse and by keyboard: sort on a column (its header is a button; a first press
 // sorts a number column from the largest, a second from the smallest, a third puts the table's own order
 // back, as the grids did; `aria-sort` says which), and, when the table names a store, filter the tab to a row
-// (its name is a button: a click, Enter or Space). The headers are one tab stop (the arrow keys move along
+// (its name is a button: a click, Enter or Space). A cell may carry a colour (a change up or down), and a
+// table its total row, kept under the rows (<tfoot>). The headers are one tab stop (the arrow keys move along
 // them) and the names another (the arrow keys move up and down), as a grid is one tab stop.
 (function () {
     const NEXT = {none: "descending", descending: "ascending", ascending: "none"};
@@ -45,10 +46,10 @@
 
     function cell(tag, entry, first, spec, row) {
         const element = document.createElement(tag);
-        const [text, , title] = entry;
+        const [text, , title, tone] = entry;
         if (first) {
             element.scope = "row";
-            if (spec.store) {
+            if (spec.store && row) {
                 const button = document.createElement("button");
                 button.type = "button";
                 button.className = "telemetry-table-key";
@@ -62,7 +63,7 @@
             }
         } else {
             element.textContent = text;
-            element.className = "text-end";
+            element.className = tone ? `text-end ${tone}` : "text-end";
         }
         if (title) {
             element.title = title;
@@ -140,6 +141,10 @@
         }
         roving(headers.map((th) => th.firstChild), ["ArrowLeft", "ArrowRight"]);
         show();
+        if (spec.total) {  // a sum stays under the rows, whatever their order
+            const tr = table.createTFoot().insertRow();
+            spec.total.forEach((entry, index) => tr.appendChild(cell(index ? "td" : "th", entry, !index, spec, null)));
+        }
         scroll.appendChild(table);
         holder.appendChild(scroll);
     }

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import polars as pl
-from dash import ClientsideFunction, Input, Output, State, dcc, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from flask import current_app
 
 from auth.session import audit
@@ -32,7 +31,7 @@ from callbacks._memo import memoised
 from callbacks._tab import register_tab
 from callbacks._url import keep_in_url
 from layouts import ids
-from layouts._adoption import models_grid, reclaim_days
+from layouts._adoption import league_table, models_table, reclaim_days
 from layouts._components import DAY, format_change, format_count, format_day, format_percent, format_usd
 from queries import adoption
 from queries.filters import search_with
@@ -128,14 +127,15 @@ def update_cohorts(query: dict | None) -> Figure:
 
 
 def league_rows(frame: pl.DataFrame) -> list[dict]:
-    """The teams' rows as the grid shows them: values to sort, and their texts beside them."""
+    """The teams' rows as the table shows them: values to sort, and their texts beside them."""
     rows = []
     for row in frame.iter_rows(named=True):
         share = row["active"] / row["with_access"] if row["with_access"] else 0.0
         cost = row["cost_per_active_usd"]
         rows.append({
             "key": row["key"], "label": row["label"], "active_share": share, "active_share_text": format_percent(share),
-            "habitual": row["habitual"], "stickiness": row["stickiness"],
+            "habitual": row["habitual"], "habitual_text": format_count(row["habitual"]),
+            "stickiness": row["stickiness"],
             "stickiness_text": "—" if row["stickiness"] is None else format_percent(row["stickiness"]),
             "cost_per_active": None if cost is None else float(cost),
             "cost_per_active_text": "—" if cost is None else format_usd(cost),
@@ -178,16 +178,16 @@ def update_agents(query: dict | None) -> Figure:
     return agents_figure(frame)
 
 
-def _change(current, previous) -> tuple[str, bool, bool]:
-    """A cost's change as text, and whether it rose or fell (red or green: a cost up is bad)."""
+def _change(current, previous) -> tuple[str, str | None]:
+    """A cost's change as text, and its colour when it rose or fell (red or green: a cost up is bad)."""
     if current is None or previous is None:
-        return "—", False, False
+        return "—", None
     text, colour = format_change(float(current), float(previous), up_is_good=False)
-    return text, colour == "text-danger", colour == "text-success"
+    return text, colour if colour in ("text-danger", "text-success") else None
 
 
 def model_rows(frame: pl.DataFrame) -> list[dict]:
-    """The models' rows as the grid shows them: values to sort, their texts and changes beside them."""
+    """The models' rows as the table shows them: values to sort, their texts, changes and colours beside them."""
     rows = []
     for row in frame.iter_rows(named=True):
         line = {"key": row["key"], "label": row["label"], "interactions": row["interactions"],
@@ -195,20 +195,20 @@ def model_rows(frame: pl.DataFrame) -> list[dict]:
                 "cost_text": format_usd(row["cost_usd"])}  # fmt: skip
         for name in ("cost_per_interaction", "cost_per_active"):
             value, before = row[f"{name}_usd"], row[f"previous_{name}_usd"]
-            change, up, down = _change(value, before)
+            change, tone = _change(value, before)
             text = "—" if value is None else format_usd(value) if change == "—" else f"{format_usd(value)} ({change})"
             line |= {name: None if value is None else float(value), f"{name}_text": text, f"{name}_change": change,
-                     f"{name}_up": up, f"{name}_down": down}  # fmt: skip
+                     f"{name}_tone": tone}  # fmt: skip
         rows.append(line)
     return rows
 
 
-def update_models(query: dict | None) -> dag.AgGrid:
+def update_models(query: dict | None) -> html.Div:
     try:
         filters = page_filters(query)
     except PeriodError:
-        return models_grid([])
-    return models_grid(model_rows(adoption.model_costs(filters)))
+        return models_table([])
+    return models_table(model_rows(adoption.model_costs(filters)))
 
 
 def uptake_figure(curve: pl.DataFrame) -> Figure:
@@ -273,12 +273,12 @@ def update_uptake_search(agent: object, search: str | None) -> str:
         return no_update
 
 
-def update_league(query: dict | None) -> list[dict]:
+def update_league(query: dict | None) -> html.Div:
     try:
         filters = page_filters(query)
     except PeriodError:
-        return []
-    return league_rows(adoption.adoption(filters, "team", compare=False))  # the table shows no change
+        return league_table([])
+    return league_table(league_rows(adoption.adoption(filters, "team", compare=False)))  # the table shows no change
 
 
 RECLAIM_KINDS = {"name": grid_rows.TEXT, "email": grid_rows.TEXT, "team": grid_rows.TEXT,
@@ -353,7 +353,7 @@ def tab_parts() -> list:
         ((Output(ids.ADOPTION_FUNNEL, "figure"),), update_funnel),
         ((Output(ids.ADOPTION_STICKINESS, "children"), Output(ids.ADOPTION_ACTIVE, "figure")), update_active),
         ((Output(ids.ADOPTION_COHORTS, "figure"),), update_cohorts),
-        ((Output(ids.ADOPTION_LEAGUE, "rowData"),), update_league),
+        ((Output(ids.ADOPTION_LEAGUE_PLACE, "children"),), update_league),
         ((Output(ids.ADOPTION_RECLAIM_SUMMARY, "children"),), update_reclaim),
         ((Output(ids.in_view_store(ids.chart_place(ids.ADOPTION_AGENTS)), "data"),),
          in_view_chart(update_agents, ids.ADOPTION_AGENTS, HEIGHT)),

@@ -11,7 +11,6 @@ import datetime as dt
 from decimal import Decimal
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output, html
@@ -52,12 +51,11 @@ from layouts._components import (
     format_count,
     format_day,
     format_usd,
-    grid_overlays,
     info_tip,
     message,
     no_data_before,
 )
-from layouts.billing import BREAKDOWN_HEIGHT, grid
+from layouts.billing import BREAKDOWN_HEIGHT, table
 from queries import billing, usage
 from queries.billing_periods import (
     is_billing_period,
@@ -71,6 +69,7 @@ from queries.scope import Scope
 NO_COST = "No cost in this period"
 MAX_BARS = 15  # bars per chart; past that, the smallest are summed into one "Other" bar
 HEIGHT = 340  # chart heights, as in layouts/billing.py
+BAR_RIGHT = 24  # a breakdown chart's right margin: half its widest short dollar label ("$1.5M"), measured
 TICK_STANDOFF_ROOM = 10  # the daily chart's dollar labels stand 6 px off their axis: the room that takes (measured)
 COLOURS = {"team": TEAM_COLOUR, "agent": AGENT_COLOUR, "model": MODEL_COLOUR}
 PROJECTED_INFO = "billing-projected-info"
@@ -316,7 +315,7 @@ def grid_rows(frame: pl.DataFrame) -> list[dict]:
 
 
 def total_row(frame: pl.DataFrame) -> dict:
-    """The table's pinned last row: the sum of the rows' cents, which is the rounded total."""
+    """The table's total row: the sum of the rows' cents, which is the rounded total."""
     cents = sum(frame["cost_cents"].to_list(), Decimal(0))
     interactions = int(frame["interactions"].sum())
     return {
@@ -324,14 +323,6 @@ def total_row(frame: pl.DataFrame) -> dict:
         "share": 1.0, "share_text": "100.0%", "interactions": interactions,
         "interactions_text": format_count(interactions),
     }  # fmt: skip
-
-
-def grid_options(frame: pl.DataFrame | None) -> dict:
-    """The tables' options, with the pinned total row when there are rows."""
-    options = {"animateRows": False, "tooltipShowDelay": 300, **grid_overlays(f"{NO_COST}.")}
-    if frame is not None and not frame.is_empty():
-        options["pinnedBottomRowData"] = [total_row(frame)]
-    return options
 
 
 def bars_shown(frame: pl.DataFrame, top: int = MAX_BARS) -> tuple[list[str], list[Decimal], list[float]]:
@@ -344,6 +335,14 @@ def bars_shown(frame: pl.DataFrame, top: int = MAX_BARS) -> tuple[list[str], lis
         cents = cents[: top - 1] + [sum(cents[top - 1 :], Decimal(0))]
         shares = shares[: top - 1] + [sum(shares[top - 1 :])]
     return labels, cents, shares
+
+
+def bar_axis(largest: float) -> dict:
+    """The dollar axis under a breakdown's bars, in a third- or five-twelfths-wide card: a few short labels ("$1.2M",
+    not "$1,234,567"; each bar says its exact amount) that need no turning. Turned labels grew the bottom margin,
+    and Plotly drew the chart a second time to make room (callbacks/_figures.py, "Margins that already fit")."""
+    axis = {**money_axis(largest), "nticks": 4}
+    return {**axis, "tickformat": "$~s"} if largest >= 1000 else axis
 
 
 def bar_figure(frame: pl.DataFrame, colour: str, height: int = HEIGHT, top: int = MAX_BARS) -> Figure:
@@ -369,35 +368,37 @@ def bar_figure(frame: pl.DataFrame, colour: str, height: int = HEIGHT, top: int 
         height,
         hovermode="closest",
         showlegend=False,
-        margin={"l": min(220, 24 + 7 * longest), "r": 16, "t": 32, "b": 40},
-        xaxis=money_axis(float(max(cents))),
+        # on the right, half the last tick label, which may stand at the axis' end
+        margin={"l": min(220, 24 + 7 * longest), "r": BAR_RIGHT, "t": 32, "b": 40},
+        xaxis=bar_axis(float(max(cents))),
         yaxis={"automargin": True},
         uniformtext={"minsize": 10, "mode": "hide"},
         bargap=max(0.2, 1 - len(labels) / 8),  # a few bars stay slim instead of filling the chart
     )
 
 
-def _breakdown(by: str, query: dict | None, today: dt.date | None) -> tuple[Figure, list[dict], dict]:
+def _breakdown(by: str, query: dict | None, today: dt.date | None) -> tuple[Figure, list[dict], dict | None]:
+    """The chart, the table's rows and its total row (None without rows)."""
     height = HEIGHT if by == "model" else BREAKDOWN_HEIGHT
     today = today_or_local(today)
     try:
         filters = billing_filters(query, today)
     except PeriodError as error:
-        return message_figure(str(error), height), [], grid_options(None)
+        return message_figure(str(error), height), [], None
     frame = billing.cost_by_key(filters, by)
     if frame.is_empty():
-        return message_figure(NO_COST, height), [], grid_options(None)
-    return bar_figure(frame, COLOURS[by], height), grid_rows(frame), grid_options(frame)
+        return message_figure(NO_COST, height), [], None
+    return bar_figure(frame, COLOURS[by], height), grid_rows(frame), total_row(frame)
 
 
-def update_teams(query: dict | None, today: dt.date | None = None) -> tuple[Figure, dag.AgGrid]:
-    figure, rows, options = _breakdown("team", query, today)
-    return figure, grid(ids.BILLING_TEAM_GRID, "Team", rows, options)
+def update_teams(query: dict | None, today: dt.date | None = None) -> tuple[Figure, html.Div]:
+    figure, rows, total = _breakdown("team", query, today)
+    return figure, table(ids.BILLING_TEAM_GRID, "Team", rows, total, f"{NO_COST}.")
 
 
-def update_agents(query: dict | None, today: dt.date | None = None) -> tuple[Figure, dag.AgGrid]:
-    figure, rows, options = _breakdown("agent", query, today)
-    return figure, grid(ids.BILLING_AGENT_GRID, "Agent", rows, options)
+def update_agents(query: dict | None, today: dt.date | None = None) -> tuple[Figure, html.Div]:
+    figure, rows, total = _breakdown("agent", query, today)
+    return figure, table(ids.BILLING_AGENT_GRID, "Agent", rows, total, f"{NO_COST}.")
 
 
 def update_models(query: dict | None, today: dt.date | None = None) -> Figure:

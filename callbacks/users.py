@@ -58,7 +58,7 @@ def shown_as_text(field: str) -> dict:
 
 CHART_HEIGHT = 260  # the tab's two charts
 ALL_COLUMNS = [
-    {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 160},
+    {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 160, "width": 160},  # pinned: no flex
     {"field": "email", "headerName": "Email", "minWidth": 200},
     {"field": "team", "headerName": "Team"},
     {"field": "interactions", "headerName": "Interactions", "type": "rightAligned", "filter": "agNumberColumnFilter",
@@ -70,7 +70,7 @@ ALL_COLUMNS = [
     {"field": "frequency", "headerName": "Frequency", "headerTooltip": "See Frequency classes above the table"},
 ]  # fmt: skip
 NOT_ADOPTED_COLUMNS = [
-    {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 160},
+    {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 160, "width": 160},  # pinned: no flex
     {"field": "email", "headerName": "Email", "minWidth": 200},
     {"field": "team", "headerName": "Team"},
     {"field": "access_since", "headerName": "Has had access since", **shown_as_text("access_since")},

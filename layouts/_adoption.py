@@ -16,38 +16,28 @@ from layouts._components import (
     loading_graph,
     loading_placeholder,
     loading_table,
+    plain_table,
     section,
 )
 from queries.adoption import DEFINITIONS, RECLAIM_DAYS
 
+# The league's and the models' tables: a few dozen rows at most, drawn by the browser (`plain_table`), not AG Grids,
+# whose start was a large part of a switch to this tab (the league is in view)
 LEAGUE_COLUMNS = [
-    {"field": "label", "headerName": "Team", "pinned": "left", "minWidth": 110},
-    {"field": "active_share", "headerName": "Active share", "type": "rightAligned", "sort": "desc", "minWidth": 120,
-     "valueFormatter": {"function": "params.data.active_share_text"}, "headerTooltip": DEFINITIONS["active"]},
-    {"field": "habitual", "headerName": "Habitual", "type": "rightAligned", "minWidth": 100,
-     "headerTooltip": DEFINITIONS["habitual"]},
-    {"field": "stickiness", "headerName": "Stickiness", "type": "rightAligned", "minWidth": 115,
-     "valueFormatter": {"function": "params.data.stickiness_text"}, "headerTooltip": DEFINITIONS["stickiness"]},
-    {"field": "cost_per_active", "headerName": "Cost per active person", "type": "rightAligned",
-     "valueFormatter": {"function": "params.data.cost_per_active_text"},
-     "headerTooltip": DEFINITIONS["cost_per_active_usd"]},
-]  # fmt: skip
+    {"field": "label", "header": "Team"},
+    {"field": "active_share", "header": "Active share", "title": DEFINITIONS["active"], "sort": "desc"},
+    {"field": "habitual", "header": "Habitual", "title": DEFINITIONS["habitual"]},
+    {"field": "stickiness", "header": "Stickiness", "title": DEFINITIONS["stickiness"]},
+    {"field": "cost_per_active", "header": "Cost per active person", "title": DEFINITIONS["cost_per_active_usd"]},
+]
 MODEL_COLUMNS = [
-    {"field": "label", "headerName": "Model", "pinned": "left", "minWidth": 140},
-    {"field": "interactions", "headerName": "Interactions", "type": "rightAligned", "minWidth": 130,
-     "valueFormatter": {"function": "params.data.interactions_text"}},
-    {"field": "cost", "headerName": "Cost", "type": "rightAligned", "sort": "desc",
-     "valueFormatter": {"function": "params.data.cost_text"}},
-    {"field": "cost_per_interaction", "headerName": "Cost per interaction", "type": "rightAligned", "minWidth": 170,
-     "valueFormatter": {"function": "params.data.cost_per_interaction_text"},
-     "headerTooltip": DEFINITIONS["model_cost_per_interaction_usd"],
-     "cellClassRules": {"text-danger": "params.data.cost_per_interaction_up",
-                        "text-success": "params.data.cost_per_interaction_down"}},
-    {"field": "cost_per_active", "headerName": "Cost per active person", "type": "rightAligned", "minWidth": 170,
-     "valueFormatter": {"function": "params.data.cost_per_active_text"},
-     "headerTooltip": DEFINITIONS["model_cost_per_active_usd"],
-     "cellClassRules": {"text-danger": "params.data.cost_per_active_up",
-                        "text-success": "params.data.cost_per_active_down"}},
+    {"field": "label", "header": "Model"},
+    {"field": "interactions", "header": "Interactions"},
+    {"field": "cost", "header": "Cost", "sort": "desc"},
+    {"field": "cost_per_interaction", "header": "Cost per interaction",
+     "title": DEFINITIONS["model_cost_per_interaction_usd"], "tone": "cost_per_interaction_tone"},
+    {"field": "cost_per_active", "header": "Cost per active person", "title": DEFINITIONS["model_cost_per_active_usd"],
+     "tone": "cost_per_active_tone"},
 ]  # fmt: skip
 RECLAIM_COLUMNS = [
     {"field": "name", "headerName": "Name", "pinned": "left", "minWidth": 150},
@@ -63,51 +53,48 @@ RECLAIM_COLUMNS = [
 
 
 GRID_HEIGHT = 260
-HEADER_LINE, HEADER_PAD = 16, 12  # a header's line of text, and above and below it (AG Grid's quartz theme)
 RECLAIM_HEIGHT = 420
-# A grid's rows a block at a time from the server (AG Grid's infinite row model, as on the Users tab), sorted and
-# filtered there (callbacks/adoption.py `update_reclaim_rows`): thousands of idle seats sent whole made the tab's
-# answer megabytes.
-BLOCKS = {
-    "cacheBlockSize": 100,
-    "maxBlocksInCache": 20,
-    # dash-ag-grid answers the newest request only: a second one in flight would never be answered
-    "maxConcurrentDatasourceRequests": 1,
-}
 
 
-def grid(grid_id: str, columns: list[dict], empty: str, height: int, blocks: bool = False,
-         rows: list[dict] | None = None, header_lines: int = 2) -> dag.AgGrid:
-    """A paged grid: its rows given whole (`rows`), or (`blocks`) asked of the server a block at a time; its
-    headers `header_lines` high."""
-    rows = {"rowModelType": "infinite", "getRowId": "params.data.user_id"} if blocks else {"rowData": rows or []}
+def reclaim_grid() -> dag.AgGrid:
+    """The idle seats, a block at a time from the server (AG Grid's infinite row model, as on the Users tab), sorted
+    and filtered there (callbacks/adoption.py `update_reclaim_rows`): thousands of idle seats sent whole made the
+    tab's answer megabytes."""
     return dag.AgGrid(
-        id=grid_id,
-        columnDefs=columns,
-        # headers wrap between words rather than cut short (a half-width card at 1280 px, a phone), in a header as
-        # high as `header_lines` need (two fit AG Grid's own): measuring each header's height (autoHeaderHeight)
-        # at each width change forced a style pass per header cell
+        id=ids.ADOPTION_RECLAIM,
+        columnDefs=RECLAIM_COLUMNS,
+        rowModelType="infinite",
+        getRowId="params.data.user_id",
+        # headers wrap between words rather than cut short (a phone): measuring each header's height
+        # (autoHeaderHeight) at each width change forced a style pass per header cell
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110,
                        "wrapHeaderText": True},  # fmt: skip
         dashGridOptions={
             "pagination": True,
             "paginationPageSize": 20,  # one of the page sizes AG Grid offers (20, 50, 100)
             "animateRows": False,
-            **({"headerHeight": HEADER_LINE * header_lines + HEADER_PAD} if header_lines > 2 else {}),
-            **(BLOCKS if blocks else {}),
-            **grid_overlays(empty),
-        },  # fmt: skip
+            "cacheBlockSize": 100,
+            "maxBlocksInCache": 20,
+            # dash-ag-grid answers the newest request only: a second one in flight would never be answered
+            "maxConcurrentDatasourceRequests": 1,
+            **grid_overlays("No idle seats in your scope."),
+        },
         columnSize="responsiveSizeToFit",
-        style={"height": f"{height}px"},
+        style={"height": f"{RECLAIM_HEIGHT}px"},
         className="ag-theme-quartz",
-        **rows,
     )
 
 
-def models_grid(rows: list[dict]) -> dag.AgGrid:
+def league_table(rows: list[dict]) -> html.Div:
+    """The team league table (callbacks/adoption.py `update_league`)."""
+    return plain_table(ids.ADOPTION_LEAGUE, "Team league table", LEAGUE_COLUMNS, rows, height=GRID_HEIGHT,
+                       empty="No team in your scope.")  # fmt: skip
+
+
+def models_table(rows: list[dict]) -> html.Div:
     """The cost per model, put in its place once in view (callbacks/adoption.py `update_models`)."""
-    return grid(ids.ADOPTION_MODELS, MODEL_COLUMNS, "No model answered in your scope in this period.", GRID_HEIGHT,
-                rows=rows)
+    return plain_table(ids.ADOPTION_MODELS, "Cost per model", MODEL_COLUMNS, rows, height=GRID_HEIGHT,
+                       empty="No model answered in your scope in this period.")  # fmt: skip
 
 
 def _in_view(place_id: str, height: int, part=None) -> dcc.Loading:
@@ -210,8 +197,8 @@ def adoption_section(query: dict) -> html.Section:
                                            "adoption-cohorts-info", "cohorts", "cohorts"),
                                     chart=ids.ADOPTION_COHORTS), lg=6),
                     dbc.Col(section("Team league table",
-                                    [loading_table(grid(ids.ADOPTION_LEAGUE, LEAGUE_COLUMNS, "No team in your scope.",
-                                                         260, header_lines=3)),  # "Cost per active person"
+                                    [loading_table(html.Div(loading_placeholder(GRID_HEIGHT),
+                                                            id=ids.ADOPTION_LEAGUE_PLACE, className="mb-2")),
                                      _definitions(("stickiness", "cost_per_active_usd"))],
                                     _about("Teams ranked by adoption, stickiness and cost per active person",
                                            "adoption-league-info", "the team league table", "active", "habitual",
@@ -250,9 +237,7 @@ def adoption_section(query: dict) -> html.Section:
             dbc.Row(
                 dbc.Col(section("Seats to reclaim",
                                 [reclaim_tools,
-                                 _in_view(ids.ADOPTION_RECLAIM_TABLE, RECLAIM_HEIGHT, grid(
-                                     ids.ADOPTION_RECLAIM, RECLAIM_COLUMNS, "No idle seats in your scope.",
-                                     RECLAIM_HEIGHT, blocks=True)),
+                                 _in_view(ids.ADOPTION_RECLAIM_TABLE, RECLAIM_HEIGHT, reclaim_grid()),
                                  dcc.Store(id=ids.ADOPTION_RECLAIM_REFRESHED)],
                                 _about("People with access and no interaction in the last days, as of today",
                                        "adoption-reclaim-info", "seats to reclaim", "reclaim"))),

@@ -183,19 +183,23 @@ def plain_table(
     height: int,
     empty: str,
     store: str | None = None,
+    total: dict | None = None,
 ) -> html.Div:
     """A small sortable table in ONE component, drawn by the browser (assets/tables.js says why).
 
     `columns`: dicts of `field`, `header`, and optionally `title` (the header's tooltip), `detail` (the field
-    holding each cell's tooltip) and `sort` (the column sorted on at first, from the largest). Each row holds
-    its numbers to sort on and, beside each, the text to show (`<field>_text`; the first column shows its value).
-    With `store`, a row's name is a button whose click or Enter puts `{"data": {"key": <row's key>}}` into it.
+    holding each cell's tooltip), `tone` (the field holding each cell's Bootstrap text colour class, or None)
+    and `sort` (the column sorted on at first, from the largest). Each row holds its numbers to sort on and,
+    beside each, the text to show (`<field>_text`; the first column shows its value). With `store`, a row's name
+    is a button whose click or Enter puts `{"data": {"key": <row's key>}}` into it. `total`: a row of the same
+    fields kept under the others whatever the order (a table's sum).
     """
 
     def entry(row: dict, column: dict, first: bool) -> list:
         field = column["field"]
         text = row[field] if first else row[f"{field}_text"]
-        return [text, row[field], row[column["detail"]] if column.get("detail") else None]
+        cell = [text, row[field], row[column["detail"]] if column.get("detail") else None]
+        return [*cell, row[column["tone"]] or None] if column.get("tone") else cell
 
     spec = {
         "caption": caption,
@@ -206,18 +210,7 @@ def plain_table(
         "rows": [{"key": row.get("key"),
                   "cells": [entry(row, column, not index) for index, column in enumerate(columns)]} for row in rows],
     }  # fmt: skip
+    if total is not None:
+        spec["total"] = [entry(total, column, not index) for index, column in enumerate(columns)]
     return html.Div(id=table_id, className="telemetry-table", **{"data-table": json.dumps(spec, separators=(",", ":"))})
 
-
-def number_column(field: str, header: str, **extra) -> dict:
-    """An AG Grid column sorted on the number and shown as the server formatted it (`<field>_text`)."""
-    return {
-        "field": field,
-        "headerName": header,
-        "type": "rightAligned",
-        "valueFormatter": {"function": f"params.data.{field}_text"},
-        "sortingOrder": ["desc", "asc", None],
-        "flex": 1,
-        "minWidth": 100,
-        **extra,
-    }

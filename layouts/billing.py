@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -13,7 +12,7 @@ from layouts._components import (
     loading_graph,
     loading_placeholder,
     loading_table,
-    number_column,
+    plain_table,
     section,
 )
 
@@ -23,30 +22,25 @@ BREAKDOWN_HEIGHT = 420  # teams and agents: up to 15 bars, and their tables
 
 
 def columns(key_header: str) -> list[dict]:
+    """A breakdown table's columns (`plain_table`), the most expensive first."""
     return [
-        {"field": "label", "headerName": key_header, "flex": 2, "minWidth": 150, "tooltipField": "label"},
-        number_column("cost", "Cost (USD)", sort="desc"),
-        number_column("share", "Share of total", headerTooltip="This row's part of the total cost of the period"),
-        number_column("interactions", "Interactions"),
+        {"field": "label", "header": key_header, "detail": "label"},  # a long name in full on hover
+        {"field": "cost", "header": "Cost (USD)", "sort": "desc"},
+        {"field": "share", "header": "Share of total", "title": "This row's part of the total cost of the period"},
+        {"field": "interactions", "header": "Interactions"},
     ]
 
 
-def grid(grid_id: str, key_header: str, rows: list[dict], options: dict) -> dag.AgGrid:
-    """A sortable table of cost per team or agent, with its total row; put in its place once in view."""
-    return dag.AgGrid(
-        id=grid_id,
-        columnDefs=columns(key_header),
-        rowData=rows,
-        defaultColDef={"sortable": True, "resizable": True, "suppressMovable": True},
-        dashGridOptions=options,
-        getRowId="params.data.key",
-        columnSize="responsiveSizeToFit",
-        style={"height": f"{BREAKDOWN_HEIGHT}px"},
-    )
+def table(table_id: str, key_header: str, rows: list[dict], total: dict | None, empty: str) -> html.Div:
+    """A sortable table of cost per team or agent with its total row under it; put in its place once in view. A
+    table drawn by the browser (assets/tables.js), not an AG Grid: a few dozen rows, and a grid's start was a
+    large part of the tab's work once in view."""
+    return plain_table(table_id, f"Cost per {key_header.lower()}", columns(key_header), rows,
+                       height=BREAKDOWN_HEIGHT, empty=empty, total=total)  # fmt: skip
 
 
 def _table(place_id: str) -> dcc.Loading:
-    """Where the grid (`grid`, with the rows the callback answers) goes once in view."""
+    """Where the table (`table`, with the rows the callback answers) goes once in view."""
     return loading_table(html.Div(in_view(place_id, loading_placeholder(BREAKDOWN_HEIGHT), BREAKDOWN_HEIGHT)))
 
 

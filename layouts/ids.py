@@ -72,6 +72,7 @@ ADOPTION_ACTIVE = "adoption-active"
 ADOPTION_STICKINESS = "adoption-stickiness"
 ADOPTION_COHORTS = "adoption-cohorts"
 ADOPTION_LEAGUE = "adoption-league"
+ADOPTION_LEAGUE_PLACE = "adoption-league-place"  # holds the league table (layouts/_adoption.py `league_table`)
 ADOPTION_RECLAIM_DAYS = "adoption-reclaim-days"
 ADOPTION_RECLAIM_TABLE = "adoption-reclaim-table"  # holds the grid once in view
 ADOPTION_RECLAIM = "adoption-reclaim"

@@ -34,7 +34,9 @@ def grid() -> dag.AgGrid:
         rowModelType="infinite",
         getRowId="params.data.user_id",
         columnDefs=[],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110,
+        # the columns share the width (flex) rather than being sized to fit on every width change
+        # (responsiveSizeToFit), which measured the grid's viewport and scrollbars again each time
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110, "flex": 1,
                        "filterParams": {"buttons": ["reset"], "maxNumConditions": MAX_FILTER_CONDITIONS}},
         dashGridOptions={
             "pagination": True,
@@ -47,7 +49,6 @@ def grid() -> dag.AgGrid:
             "rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
             **grid_overlays("Nobody here matches the search or the table's filters."),
         },
-        columnSize="responsiveSizeToFit",
         eventListeners={"cellKeyDown": ["selectRowOnEnter(params)"]},  # Space selects already (assets/a11y.js)
         style={"height": "560px"},
         className="ag-theme-quartz",

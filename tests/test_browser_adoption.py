@@ -20,10 +20,10 @@ DRAWN = (
     "#adoption-funnel .barlayer .point",
     "#adoption-active .scatterlayer .trace",
     "#adoption-cohorts .heatmaplayer",
-    "#adoption-league .ag-row",
+    "#adoption-league tbody th",
     "#adoption-reclaim .ag-row",
     "#adoption-agents .barlayer .point",
-    "#adoption-models .ag-row",
+    "#adoption-models tbody th",
     "#adoption-uptake .scatterlayer .trace",
     "#adoption-agent-cohorts .heatmaplayer",
 )
@@ -117,8 +117,9 @@ def test_one_agent_on_the_adoption_tab(browser, live_server):
     wait(browser).until(lambda b: all(b.find_elements(By.CSS_SELECTOR, css) for css in DRAWN) and settled(b))
     bars = browser.find_elements(By.CSS_SELECTOR, "#adoption-agents .barlayer .point text")
     assert sorted(bar.text for bar in bars) == ["50.0% (2)", "50.0% (2)"]  # Mia, Sam; Max, Lee of 4 active
-    model = browser.find_element(By.CSS_SELECTOR, "#adoption-models .ag-row [col-id=cost_per_active]")
+    model = browser.find_element(By.CSS_SELECTOR, "#adoption-models tbody td:nth-child(5)")
     assert model.text == "$0.93 (▲ 1,761.7%)"  # 3.723334 USD for 4 active people, against 0.05 USD
+    assert "text-danger" in model.get_attribute("class")  # a cost up is bad
     assert text_of(browser, "adoption-uptake-since").startswith("Drafting: first used in your scope on 3 Mar 2026")
     # all by keyboard from the picker: another agent, then the uptake card's definition and its menu's CSV
     focus_picker(browser)
@@ -152,3 +153,30 @@ def test_one_agent_on_the_adoption_tab(browser, live_server):
     wait(browser).until(
         lambda b: text_of(b, "adoption-uptake-since").startswith("Drafting: first used in your scope on 4 Mar 2026")
     )
+
+
+def column(browser, table_id: str, index: int) -> list[str]:
+    return [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, f"#{table_id} tbody tr > :nth-child({index})")]
+
+
+def test_the_league_and_the_models_are_tables_and_no_grid_starts_above_the_idle_seats(browser, live_server):
+    """The league table (in view) and the cost per model are plain tables (assets/tables.js), sorted by a header's
+    click or keyboard, with their definitions on the headers: no AG Grid starts on the tab until the idle seats,
+    the one grid left, are scrolled to."""
+    from tests.test_browser_a11y import settled
+
+    sign_in(browser, live_server, "admin", "/telemetry/adoption" + WEEK)
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#adoption-league tbody th") and settled(b))
+    assert not browser.find_elements(By.CSS_SELECTOR, ".ag-root-wrapper")
+    assert column(browser, "adoption-league", 1) == ["Sales", "Engineering", "Legal"]  # by active share
+    assert column(browser, "adoption-league", 2) == ["100.0%", "50.0%", "50.0%"]
+    header = browser.find_element(By.XPATH, "//*[@id='adoption-league']//thead//button[text()='Active share']")
+    assert header.get_attribute("title") == "People who used an agent in the period."
+    header.send_keys(Keys.ENTER)  # from the largest to the smallest
+    wait(browser).until(lambda b: column(b, "adoption-league", 2) == ["50.0%", "50.0%", "100.0%"])
+    assert header.find_element(By.XPATH, "..").get_attribute("aria-sort") == "ascending"
+    scroll_to(browser, ids.ADOPTION_MODELS_TABLE)
+    wait(browser).until(lambda b: column(b, "adoption-models", 1) == ["claude-sonnet-4.5"])
+    assert not browser.find_elements(By.CSS_SELECTOR, ".ag-root-wrapper")
+    scroll_to(browser, ids.ADOPTION_RECLAIM_TABLE)
+    wait(browser).until(lambda b: len(reclaim_names(b)) == 7)

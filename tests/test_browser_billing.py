@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from queries.billing_periods import billing_period_containing, period_label
 from queries.period import today_local
 from tests.page_ready import scroll_to
 from tests.test_browser_access import PATIENCE, sign_in, text_of, wait
 from tests.test_browser_dashboard import choose
+from tests.test_browser_tour import emulate
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +32,13 @@ def selected_period(browser) -> str:
 
 
 def grid_rows(browser, grid_id: str) -> list[str]:
-    """The table's body rows as shown, e.g. 'Sales $2.20 44.7% 3' (the pinned total row excluded)."""
-    rows = browser.find_elements(By.CSS_SELECTOR, f"#{grid_id} .ag-center-cols-container .ag-row")
-    ordered = sorted(rows, key=lambda r: int(r.get_attribute("row-index")))
-    return [" ".join(r.text.split()) for r in ordered]
+    """The table's body rows as shown, e.g. 'Sales $2.20 44.7% 3' (the total row excluded)."""
+    rows = browser.find_elements(By.CSS_SELECTOR, f"#{grid_id} tbody tr")
+    return [" ".join(r.text.split()) for r in rows]
+
+
+def total_row(browser, grid_id: str) -> list[str]:
+    return browser.find_element(By.CSS_SELECTOR, f"#{grid_id} tfoot tr").text.split()
 
 
 def filter_dates(browser) -> list[str]:
@@ -70,15 +75,14 @@ def test_admin_switches_billing_period(browser, live_server):
     shows(browser, "billing-kpi-change-value", "+$4.87")
     assert selected_period(browser) == MARCH
     wait(browser).until(lambda b: filter_dates(b) == ["1 Mar 2026", "31 Mar 2026"])  # the filter bar follows
-    scroll_to(browser, "billing-team-table")  # below the fold: the grid starts once in view
+    scroll_to(browser, "billing-team-table")  # below the fold: the table is put in once in view
     wait(browser).until(lambda b: len(grid_rows(b, "billing-team-grid")) == 3)
     assert grid_rows(browser, "billing-team-grid") == [
         "Sales $2.20 44.7% 3",
         "Legal $2.00 40.6% 1",
         "Engineering $0.72 14.7% 4",
     ]
-    total = browser.find_element(By.CSS_SELECTOR, "#billing-team-grid .ag-floating-bottom .ag-row").text.split()
-    assert total == ["Total", "$4.92", "100.0%", "8"]
+    assert total_row(browser, "billing-team-grid") == ["Total", "$4.92", "100.0%", "8"]
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#billing-daily .barlayer .point"))
     browser.save_screenshot("/tmp/telemetry-billing-admin.png")
     browser.execute_script("window.scrollTo({top: 0, left: 0, behavior: 'instant'})")  # back up to the period selector
@@ -125,3 +129,38 @@ def test_custom_dates_are_named_in_the_selector(browser, live_server):
     shows(browser, "billing-kpi-total-value", "$3.72")
     assert selected_period(browser) == "2 Mar – 8 Mar 2026 (custom dates)"
     assert "Showing 2 Mar – 8 Mar 2026 (7 days)" in text_of(browser, "billing-period-note")
+
+
+# Each breakdown chart's margins as sent and as Plotly drew them: where they differ, a label needed more room and
+# Plotly drew the chart a second time to make it
+MARGINS = """return arguments[0].map(id => {
+    const g = document.getElementById(id).querySelector('.js-plotly-plot');
+    const sent = g.layout.margin, drawn = g._fullLayout._size;
+    return [id, [sent.l, sent.r, sent.t, sent.b], [drawn.l, drawn.r, drawn.t, drawn.b].map(Math.round)];
+})"""
+BREAKDOWN_CHARTS = ("billing-model-chart", "billing-team-chart", "billing-agent-chart")
+
+
+def test_the_breakdowns_sort_keep_their_total_and_are_drawn_once_at_every_width(browser, live_server):
+    """The teams' and agents' tables are plain tables (assets/tables.js, no AG Grid on the tab): a header sorts by
+    click or keyboard, the total stays under the rows; the breakdown charts' dollar labels need no more room than
+    their margins give, at 1280 and 390 px (turned labels grew the bottom margin: drawn twice)."""
+    from tests.test_browser_a11y import settled
+    from tests.test_browser_tour import LOOK
+
+    sign_in(browser, live_server, "admin", "/telemetry/billing?start=2026-03-01&end=2026-03-31")
+    scroll_to(browser, "billing-team-table")
+    scroll_to(browser, "billing-agent-table")
+    wait(browser).until(lambda b: len(grid_rows(b, "billing-agent-grid")) == 2)
+    assert grid_rows(browser, "billing-agent-grid") == ["Code Helper $2.59 52.6% 6", "Drafting $2.33 47.4% 2"]
+    cost = browser.find_element(By.XPATH, "//*[@id='billing-agent-grid']//thead//button[text()='Cost (USD)']")
+    cost.send_keys(Keys.ENTER)  # sorted from the largest already: now from the smallest
+    wait(browser).until(lambda b: grid_rows(b, "billing-agent-grid")[0].startswith("Drafting"))
+    assert total_row(browser, "billing-agent-grid") == ["Total", "$4.92", "100.0%", "8"]
+    assert not browser.find_elements(By.CSS_SELECTOR, ".ag-root-wrapper")
+    for width in (1280, 390):
+        emulate(browser, width, "light")
+        wait(browser).until(lambda b: settled(b) and b.execute_script(LOOK)["fit"])  # drawn again to the width
+        for chart, sent, drawn in browser.execute_script(MARGINS, BREAKDOWN_CHARTS):
+            assert drawn == sent, (width, chart)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

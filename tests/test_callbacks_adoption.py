@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 from dash import no_update
 
@@ -13,6 +15,7 @@ from callbacks import adoption
 from callbacks._figures import count_margin, label_margin, money_margin
 from data import schema
 from tests.figures import as_figure
+from tests.test_callbacks_analytics import table_cells
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}
 
@@ -34,7 +37,7 @@ def test_cohorts_and_the_league_table_of_a_manager(signed_in):
         league = adoption.update_league(WEEK)
     assert list(heat.y) == ["Feb 2026 (1)", "Mar 2026 (2)"]  # Mia; Max and Sam (Lee's team is not Max's)
     assert [list(row) for row in heat.z] == [[1.0, 1.0], [1.0, None]]
-    assert [(row["label"], row["active_share_text"], row["cost_per_active_text"]) for row in league] == [
+    assert table_cells(league, "label", "active_share", "cost_per_active") == [
         ("Sales", "100.0%", "$1.00"),
         ("Engineering", "50.0%", "$0.36"),
     ]
@@ -91,30 +94,30 @@ def test_the_adoption_tab_answers_in_one_request_in_the_managers_scope(app, clie
     from tests.test_access import dependencies
 
     deps = dependencies(app)
-    tab = dp.find(deps, r"adoption-league\.rowData")
+    tab = dp.find(deps, r"adoption-league-place\.children")
     assert [dict(item) for item in tab["inputs"]] == [{"id": "adoption-query", "property": "data"}]
     outputs = [(d["output"].strip(".").split("..."), str(d["inputs"])) for d in deps]  # Dash's "..a.b...c.d.."
     assert not any(any(o.startswith("adoption-") for o in ids_) and "users-query" in inputs for ids_, inputs in outputs)
     auth.login("manager")
     response = dp.post(client, dp.payload(tab, {"adoption-query.data": WEEK}))
     assert response.status_code == 200
-    league = response.get_json()["response"]["adoption-league"]["rowData"]
-    assert [row["label"] for row in league] == ["Sales", "Engineering"]
+    league = response.get_json()["response"]["adoption-league-place"]["children"]["props"]["data-table"]
+    assert [row["cells"][0][0] for row in json.loads(league)["rows"]] == ["Sales", "Engineering"]
 
 
 def test_agent_adoption_and_the_cost_per_model(signed_in):
     with signed_in("admin"):
         agents = as_figure(adoption.update_agents(WEEK)).data[0]
-        models = adoption.update_models(WEEK).rowData
+        models = adoption.update_models(WEEK)
     # Mia and Sam with Code Helper, Max and Lee with Drafting, of the 4 active people
     assert list(agents.y) == ["Drafting", "Code Helper"] and list(agents.text) == ["50.0% (2)", "50.0% (2)"]
     # e1..e6: 3.723334 USD, 6 interactions, 4 people; the week before e0 alone (0.05 USD, Mia)
-    texts = ("label", "cost_text", "cost_per_interaction_text", "cost_per_active_text")
-    assert [tuple(m[t] for t in texts) for m in models] == [
+    fields = ("label", "cost", "cost_per_interaction", "cost_per_active")
+    assert table_cells(models, *fields) == [
         ("claude-sonnet-4.5", "$3.72", "$0.62 (▲ 1,141.1%)", "$0.93 (▲ 1,761.7%)"),  # against 0.05 USD each
     ]
-    assert (models[0]["cost_per_interaction"], models[0]["cost_per_active"]) == (0.620556, 0.930834)
-    assert models[0]["cost_per_active_change"].startswith("▲") and models[0]["cost_per_active_up"]
+    assert table_cells(models, "cost_per_interaction", "cost_per_active", part=1) == [(0.620556, 0.930834)]
+    assert table_cells(models, "cost_per_interaction", "cost_per_active", part=3) == [("text-danger", "text-danger")]
     with signed_in("manager"):  # Engineering and Sales: Mia, Sam and Max
         agents = as_figure(adoption.update_agents(WEEK)).data[0]
     assert list(agents.text) == ["33.3% (1)", "66.7% (2)"]

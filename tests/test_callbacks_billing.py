@@ -84,9 +84,18 @@ def everything(*outputs) -> str:
 
 
 def grid_outputs(answer: tuple) -> tuple:
-    """A breakdown's figure and its grid's rows and options (the grid is put in once in view)."""
-    figure, grid = answer
-    return figure, grid.rowData, grid.dashGridOptions
+    """A breakdown's figure, its table's rows and its total row (`{"total": row}`, or {} without rows) as the table
+    (layouts/_components.py `plain_table`, put in once in view) shows them: each field's value and its text."""
+    figure, table = answer
+    spec = json.loads(table.to_plotly_json()["props"]["data-table"])
+    fields = [column["field"] for column in spec["columns"]]
+
+    def row(cells: list) -> dict:
+        return {field: cell[1] for field, cell in zip(fields, cells, strict=True)} | {
+            f"{field}_text": cell[0] for field, cell in zip(fields, cells, strict=True)
+        }
+
+    return figure, [row(r["cells"]) for r in spec["rows"]], {"total": row(spec["total"])} if "total" in spec else {}
 
 
 def cents(texts) -> Decimal:
@@ -239,7 +248,7 @@ def test_a_manager_sees_the_total_of_their_teams_only(signed_in):
         ("Sales", "$2.20", "75.3%"),
         ("Engineering", "$0.72", "24.7%"),
     ]
-    assert options["pinnedBottomRowData"][0]["cost_text"] == "$2.92"
+    assert options["total"]["cost_text"] == "$2.92"
     assert "Legal" not in everything(*outputs)
     assert "t_legal" not in everything(*outputs)
 
@@ -266,7 +275,7 @@ def test_nothing_to_show_and_a_bad_period_say_so(signed_in):
     assert note.children == "No cost in this period (1 Mar – 31 Mar 2026). There are no data in your scope yet."
     assert by_id(row)["billing-kpi-total"].startswith("Total for your teamsi$0.00")
     assert figure.layout.annotations[0].text == daily.layout.annotations[0].text == "No cost in this period"
-    assert rows == [] and "pinnedBottomRowData" not in options
+    assert rows == [] and "total" not in options
     with signed_in("admin"):
         note, row = cb.update_summary(BACKWARDS, TODAY)
         figures = [as_figure(cb.update_daily(BACKWARDS, TODAY)), as_figure(cb.update_models(BACKWARDS, TODAY))]
@@ -296,8 +305,8 @@ def test_awkward_april_every_breakdown_adds_up_to_the_total_shown(signed_in):
     assert [r["share_text"] for r in teams] == ["33.3%"] * 3
     assert [(r["label"], r["cost_text"]) for r in agents] == [("Code Helper", "$1.33"), ("Drafting", "$0.67")]
     assert (
-        team_options["pinnedBottomRowData"][0]["cost_text"]
-        == agent_options["pinnedBottomRowData"][0]["cost_text"]
+        team_options["total"]["cost_text"]
+        == agent_options["total"]["cost_text"]
         == "$2.00"
     )
     assert [t.split(" · ")[0] for t in models.data[0].text] == ["$0.66", "$0.67", "$0.67"]  # smallest at the bottom
@@ -420,8 +429,8 @@ def test_demo_every_period_adds_up_on_screen(demo_app, anchor):
             models = as_figure(cb.update_models(query, today))
             assert cents(r["cost_text"] for r in teams) == cents([total]), option
             assert cents(r["cost_text"] for r in agents) == cents([total]), option
-            assert team_options["pinnedBottomRowData"][0]["cost_text"] == total
-            assert agent_options["pinnedBottomRowData"][0]["cost_text"] == total
+            assert team_options["total"]["cost_text"] == total
+            assert agent_options["total"]["cost_text"] == total
             assert cents(daily.data[0].customdata) == cents([total]), option
             assert cents(t.split(" · ")[0] for t in models.data[0].text) == cents([total]), option
     demo_app.config["BILLING_ANCHOR_DAY"] = 1
