@@ -175,8 +175,29 @@ def test_the_league_and_the_models_are_tables_and_no_grid_starts_above_the_idle_
     header.send_keys(Keys.ENTER)  # from the largest to the smallest
     wait(browser).until(lambda b: column(b, "adoption-league", 2) == ["50.0%", "50.0%", "100.0%"])
     assert header.find_element(By.XPATH, "..").get_attribute("aria-sort") == "ascending"
+    assert names_stay_in_view(browser, "adoption-league")
     scroll_to(browser, ids.ADOPTION_MODELS_TABLE)
     wait(browser).until(lambda b: column(b, "adoption-models", 1) == ["claude-sonnet-4.5"])
     assert not browser.find_elements(By.CSS_SELECTOR, ".ag-root-wrapper")
     scroll_to(browser, ids.ADOPTION_RECLAIM_TABLE)
     wait(browser).until(lambda b: len(reclaim_names(b)) == 7)
+
+
+def names_stay_in_view(browser, table_id: str) -> bool:
+    """In a card too narrow for its numbers (390 px), the table scrolled to its right end still shows each row's
+    name and the name column's header at its left edge."""
+    scrolled, offsets = browser.execute_script(
+        """
+        const scroll = document.querySelector(`#${arguments[0]} .telemetry-table-scroll`);
+        scroll.style.width = "160px";
+        scroll.scrollLeft = scroll.scrollWidth;
+        const left = scroll.getBoundingClientRect().left;
+        const firsts = [...scroll.querySelectorAll("tr > th:first-child")];
+        const found = [scroll.scrollLeft, firsts.map((th) => th.getBoundingClientRect().left - left)];
+        scroll.scrollLeft = 0;
+        scroll.style.width = "";
+        return found;
+        """,
+        table_id,
+    )
+    return scrolled > 0 and len(offsets) > 1 and all(abs(offset) < 1.5 for offset in offsets)
