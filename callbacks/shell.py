@@ -235,15 +235,16 @@ def first_layout() -> html.Div:
     if not page:
         return frame
     pathname, search = address
-    layout = page["layout"]
-    frame[PAGE_CONTENT].children = layout(**_parse_query_string(search)) if callable(layout) else layout
+    parts = {getattr(part, "id", None): part for part in frame._traverse()}  # one walk, not one a lookup
     for location in (ids.SHELL_LOCATION, PAGE_LOCATION):
-        frame[location].pathname, frame[location].search = pathname, search
+        parts[location].pathname, parts[location].search = pathname, search
     for slug, _label, path in TABS:  # as assets/shell.js `navLinks` writes them
-        frame[ids.NAV_LINKS[slug]].href = path + search
+        parts[ids.NAV_LINKS[slug]].href = path + search
     for output, value in zip(SHELL_OUTPUTS, shell_from_url(search, pathname), strict=True):
         if value is not no_update:
-            setattr(frame[output.component_id], output.component_property, value)
+            setattr(parts[output.component_id], output.component_property, value)
+    layout = page["layout"]
+    parts[PAGE_CONTENT].children = layout(**_parse_query_string(search)) if callable(layout) else layout
     return frame
 
 
