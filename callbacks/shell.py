@@ -31,7 +31,8 @@ from queries.filters import (
 from queries.period import PRESETS, PeriodError, matching_preset, preset_period, today_local
 
 BILLING_PATH = "/telemetry/billing"
-PAGE_CONTENT, PAGE_LOCATION = "_pages_content", "_pages_location"  # Dash's page container's (dash.page_container)
+# Dash's page container's (dash.page_container); its page callback answers the page and its title into the store
+PAGE_CONTENT, PAGE_LOCATION, PAGE_STORE = "_pages_content", "_pages_location", "_pages_store"
 # The frame's one server callback: the filter bar, the URL, who is in and the data notice.
 SHELL_OUTPUTS = (
     Output(ids.SHELL_LOCATION, "search"),
@@ -243,8 +244,9 @@ def first_layout() -> html.Div:
     for output, value in zip(SHELL_OUTPUTS, shell_from_url(search, pathname), strict=True):
         if value is not no_update:
             setattr(parts[output.component_id], output.component_property, value)
-    layout = page["layout"]
+    layout, title = page["layout"], page["title"]
     parts[PAGE_CONTENT].children = layout(**_parse_query_string(search)) if callable(layout) else layout
+    parts[PAGE_STORE].data = {"title": title() if callable(title) else title}  # as Dash's page callback answers
     return frame
 
 

@@ -84,6 +84,7 @@ def test_a_starting_page_gets_its_page_and_its_filter_bar_with_the_layout(client
     assert component(layout, "filter-range")["props"]["start_date"] == "2026-03-02"
     assert component(layout, "shell-user")["props"]["children"] == "manager@test.example · Manager"
     assert component(layout, "shell-nav-users")["props"]["href"] == "/telemetry/users" + SEARCH
+    assert component(layout, "_pages_store")["props"]["data"] == {"title": "Telemetry · Analytics"}  # the window's
 
     # no Referer, or an address that is no page: the frame goes out empty, filled by its callbacks as it mounts
     for headers in ({}, {"Referer": ORIGIN + "/elsewhere" + SEARCH}):
