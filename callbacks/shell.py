@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, ctx, html, no_update
 from dash._pages import _parse_query_string, _path_to_page  # Dash's own routing: the page as its callback finds it
 from flask import current_app, has_request_context, request
+from werkzeug.exceptions import HTTPException
 
 import queries
 from auth.scope import current_scope
@@ -229,13 +230,24 @@ def first_layout() -> html.Div:
     shows. With their pathname and search already the browser's, the locations change nothing when they mount and
     neither fires. The address is the request's Referer (the page's own URL: Dash asks for the layout from the
     page; the app's Referrer-Policy is same-origin); without one, or for an address that is no page, the frame
-    goes out empty and is filled as before."""
-    frame = shell()
+    goes out empty and is filled as before, as it is when filling it fails: the page's callbacks then show their
+    error in the frame, where a failed layout answer would leave the browser nothing but Dash's "Error loading
+    layout"."""
     address = _starting_address()
     page = None if address is None else _path_to_page(address[0].strip("/"))[0]
     if not page:
-        return frame
-    pathname, search = address
+        return shell()
+    try:
+        return _filled_frame(shell(), page, *address)
+    except HTTPException:  # the gate's answers (refused, signed out) stay what they are
+        raise
+    except Exception:  # noqa: BLE001 - any other failure: the empty frame, whose callbacks say what failed
+        current_app.logger.exception("The layout of %s could not be made; the frame goes out empty", address[0])
+        return shell()
+
+
+def _filled_frame(frame: html.Div, page: dict, pathname: str, search: str) -> html.Div:
+    """The frame with the page at `pathname` in place and the filter bar as `search` says."""
     parts = {getattr(part, "id", None): part for part in frame._traverse()}  # one walk, not one a lookup
     for location in (ids.SHELL_LOCATION, PAGE_LOCATION):
         parts[location].pathname, parts[location].search = pathname, search

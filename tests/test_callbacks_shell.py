@@ -92,3 +92,26 @@ def test_a_starting_page_gets_its_page_and_its_filter_bar_with_the_layout(client
         assert component(layout, "_pages_content")["props"].get("children") is None
         assert "pathname" not in component(layout, "shell-location")["props"]
         assert "value" not in component(layout, "filter-teams")["props"]
+
+
+def test_a_starting_page_that_cannot_be_made_still_gets_the_frame(client, auth, monkeypatch, caplog):
+    """A repeated key in the address is a page like any other; and when making the page fails, the layout is the
+    empty frame (its callbacks then say what failed on the page), never an error that leaves the browser only
+    Dash's "Error loading layout"."""
+    auth.login("admin")
+    for path in ("/telemetry/analytics?start=2026-03-02&end=2026-03-08&stack=team&stack=agent",
+                 "/telemetry/users?view=a&view=b"):  # fmt: skip
+        answer = client.get("/_dash-layout", headers={"Referer": ORIGIN + path})
+        assert answer.status_code == 200
+        assert component(answer.get_json(), "_pages_content")["props"].get("children") is not None
+
+    import queries.directory
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the directory is away")
+
+    monkeypatch.setattr(queries.directory, "teams_in_scope", broken)
+    answer = client.get("/_dash-layout", headers={"Referer": ORIGIN + "/telemetry/analytics" + SEARCH})
+    assert answer.status_code == 200
+    assert component(answer.get_json(), "_pages_content")["props"].get("children") is None
+    assert "could not be made" in caplog.text
