@@ -26,11 +26,11 @@ import data.cli
 import queries
 import reports
 from callbacks._errors import show_callback_error
+from callbacks.shell import first_layout
 from data import schema
 from data.clickhouse import ClickHouseError
 from data.clickhouse.http import server as clickhouse_server
 from layouts import adoption, analytics, billing, dashboard, schedules, users
-from layouts.shell import shell
 from queries.period import known_timezone
 
 DEFAULTS = {
@@ -287,7 +287,7 @@ def _add_dash(server: Flask) -> None:
     # doing that once per process is never set (dash 4.4), so it is set here once the first app has looked: the
     # plugins a process can load are those installed when it started, as for any import.
     HooksManager._registered = True
-    dash_app.layout = shell
+    dash_app.layout = first_layout  # the frame, with the page its address asks for (callbacks/shell.py)
     for module, path, name in PAGES:
         dash.register_page(module.__name__, path=path, name=name, title=f"Telemetry · {name}", layout=module.layout)
     server.add_url_rule(PLOTLY_URL, "plotly_bundle", _plotly_bundle)

@@ -16,7 +16,9 @@ headless Chromium driven by Selenium (as tests/test_browser_*.py), and measures
   time leaves out the scripts run as promise jobs (React's commit of a page, in dash-renderer's), so CPU is
   more than script + style + layout;
 - and the CPU time of all of Chromium's processes meanwhile (the compositor, rasterizing and the GPU
-  process's drawing, on the same 2 cores as the main thread and the server).
+  process's drawing, on the same 2 cores as the main thread and the server), and the server's;
+- per fresh load, the same: the new page's main thread from its start (its metrics start with the page), all of
+  Chromium's CPU and the server's from the navigation until ready.
 
 Ready is defined in tests/page_ready.py (no loading state left, every chart drawn, every grid showing
 rows; checked in the page every few milliseconds, and held for a moment), which the browser tests use too.
@@ -167,8 +169,17 @@ def sign_in(driver, base: str, email: str) -> None:
     WebDriverWait(driver, 60).until(lambda d: "/telemetry" in d.current_url)
 
 
-def fresh_load(driver, url: str) -> dict:
-    return page_ready.fresh_load(driver, url)
+def fresh_load(driver, url: str, server=None) -> dict:
+    """The load's time and requests; what the new page's main thread did until ready (its metrics start with the
+    page), all of Chromium's CPU and the server's meanwhile (ms, counts)."""
+    browser_before, server_before = browser_cpu(driver), server_cpu(server)
+    result = page_ready.fresh_load(driver, url)
+    after = main_thread(driver)
+    for key, value in after.items():
+        scale = 1 if key in ("recalcs", "layouts") else 1000
+        result[key] = ((value - browser_before) if key == "browser" else value) * scale
+    result["server"] = (server_cpu(server) - server_before) * 1000
+    return result
 
 
 # Chrome's names, and ours: durations are in seconds of the main thread's CPU (timeDomain threadTicks)
@@ -197,14 +208,33 @@ def browser_cpu(driver) -> float:
     return total
 
 
-def switch_tab(driver, slug: str) -> dict:
-    """The switch's time and requests, and what the main thread did from the click until ready (ms, counts)."""
-    before = main_thread(driver)
+def server_cpu(server) -> float:
+    """CPU seconds (user + system) of the server's processes (gunicorn's and its worker's) so far; 0 without one."""
+    import psutil
+
+    if server is None:
+        return 0.0
+    total = 0.0
+    root = psutil.Process(server.pid)
+    for process in (root, *root.children(recursive=True)):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def switch_tab(driver, slug: str, server=None) -> dict:
+    """The switch's time and requests, and what the main thread did from the click until ready, and the server's
+    CPU meanwhile (ms, counts)."""
+    before, server_before = main_thread(driver), server_cpu(server)
     result = page_ready.switch_tab(driver, LINKS[slug], TABS[slug])
     after = main_thread(driver)
     for key, value in after.items():
         scale = 1 if key in ("recalcs", "layouts") else 1000
         result[key] = (value - before[key]) * scale
+    result["server"] = (server_cpu(server) - server_before) * 1000
     return result
 
 
@@ -219,22 +249,22 @@ def quantiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), statistics.quantiles(ordered, n=20, method="inclusive")[18]
 
 
-def measure(drivers: dict, bases: dict, query: str, samples: int, loads: list, tabs: list[str]) -> dict:
+def measure(drivers: dict, bases: dict, query: str, samples: int, loads: list, tabs: list[str], servers: dict) -> dict:
     """Samples of every (version, role, kind, tab), versions in turn within each round; the load average
     is noted in `loads` after the first round, in the middle and at the end."""
     found: dict[tuple, list[dict]] = {}
     order = list(tabs)
     for round_ in range(samples + 1):  # round 0 warms the server and the browser's cache: not counted
         for (version, role), driver in drivers.items():
-            base = bases[version]
+            base, server = bases[version], servers.get(version)
             for slug in order:
-                result = fresh_load(driver, f"{base}{TABS[slug]}{query}")
+                result = fresh_load(driver, f"{base}{TABS[slug]}{query}", server)
                 if round_:
                     found.setdefault((version, role, "fresh load", slug), []).append(result)
             shown = order[-1] if len(order) > 1 else next(slug for slug in TABS if slug != order[0])
             fresh_load(driver, f"{base}{TABS[shown]}{query}")
             for slug in order:  # from another tab: every switch lands on a tab other than the one shown
-                result = switch_tab(driver, slug)
+                result = switch_tab(driver, slug, server)
                 if round_:
                     found.setdefault((version, role, "tab switch", slug), []).append(result)
         order = order[1:] + order[:1]  # vary which tab each one is switched from
@@ -286,20 +316,23 @@ def overall(found: dict, versions: list[str]) -> str:
     return "\n".join(lines)
 
 
-def main_thread_table(found: dict, versions: list[str]) -> str:
-    """Tab switches: medians of what the main thread did, per tab and role."""
+def main_thread_table(found: dict, versions: list[str], kind: str = "tab switch") -> str:
+    """Medians of what the main thread did, per tab and role, with all of Chromium's CPU and the server's."""
     head = " | ".join(
-        f"{v} CPU | {v} script | {v} style + layout | {v} recalcs + layouts | {v} browser CPU" for v in versions
+        f"{v} CPU | {v} script | {v} style + layout | {v} recalcs + layouts | {v} browser CPU | {v} server CPU"
+        for v in versions
     )
-    lines = [f"| role | tab | {head} |", "|---|---|" + "---:|---:|---:|---:|---:|" * len(versions)]
+    lines = [f"| role | tab | {head} |", "|---|---|" + "---:|---:|---:|---:|---:|---:|" * len(versions)]
     for role in ("admin", "manager"):
         for slug in tabs_of(found):
             cells = []
             for version in versions:
-                results = found[(version, role, "tab switch", slug)]
-                median = {key: statistics.median(r[key] for r in results) for key in (*MAIN_THREAD.values(), "browser")}
+                results = found[(version, role, kind, slug)]
+                keys = (*MAIN_THREAD.values(), "browser", "server")
+                median = {key: statistics.median(r[key] for r in results) for key in keys}
                 cells.append(f"{median['cpu']:.0f} | {median['script']:.0f} | {median['style'] + median['layout']:.0f}"
-                             f" | {median['recalcs'] + median['layouts']:.0f} | {median['browser']:.0f}")  # fmt: skip
+                             f" | {median['recalcs'] + median['layouts']:.0f} | {median['browser']:.0f}"
+                             f" | {median['server']:.0f}")  # fmt: skip
             lines.append(f"| {role} | {slug} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -327,9 +360,14 @@ Load average (1/5/15 min) after the first round, in the middle and at the end: {
 {table(found, names)}
 
 Tab switches, the page's main thread from the click until ready (medians; ms of its CPU time, and how many
-times it worked out styles and layout), and the CPU ms of all Chromium's processes meanwhile:
+times it worked out styles and layout), and the CPU ms of all Chromium's processes and of the server meanwhile:
 
 {main_thread_table(found, names)}
+
+Fresh loads, the new page's main thread from its start until ready (its metrics start with the page) and the CPU
+ms of all Chromium's processes and of the server from the navigation until ready (medians):
+
+{main_thread_table(found, names, "fresh load")}
 <!-- /browser -->"""
 
 
@@ -373,7 +411,7 @@ def main(argv: list[str] | None = None) -> None:
                 for role, person in accounts.items():
                     drivers[(name, role)] = chromium(Path(scratch) / f"chromium-{name}-{role}")
                     sign_in(drivers[(name, role)], bases[name], person["email"])
-            found = measure(drivers, bases, query, args.samples, loads, args.tabs.split(","))
+            found = measure(drivers, bases, query, args.samples, loads, args.tabs.split(","), servers)
         finally:
             for driver in drivers.values():
                 driver.quit()

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import Input, Output
 
-from callbacks._common import empty_period, page_filters
+from callbacks._common import empty_period, in_view_chart, page_filters, register_charts_in_view
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
@@ -18,9 +18,11 @@ from callbacks._figures import (
     UNFINISHED,
     USERS_COLOUR,
     X_COUNTS_TITLED,
+    X_TITLED,
     Figure,
     bucket_end,
     count_axis,
+    count_margin,
     count_ticks,
     date_axis,
     figure,
@@ -49,10 +51,13 @@ from layouts._components import (
     message,
     no_data_before,
 )
+from layouts.dashboard import TOP_HEIGHT
 from queries import adoption, usage
 from queries.period import Comparison, PeriodError, comparison, today_local
 
 TOP = 5
+TREND_X_TICKS = 40  # the trend's bottom margin for its axis of days (no title)
+TREND_LEGEND = 60  # and for its legend's two rows below it
 # The KPI cards' columns: one a row on a phone; two from 768 px (the last across the row); from 992 px the three
 # about use, then cost and active share; all five in a row from 1,400 px (narrower, a long cost would not fit).
 USE, MONEY = {"md": 6, "lg": 4, "xxl": True}, {"md": 6, "lg": 6, "xxl": True}
@@ -224,16 +229,23 @@ def trend_figure(
     x_title = {"week": "Week starting", "month": "Month"}.get(grain)
     xaxis = date_axis(grain) if x_title is None else {"title": title(x_title), **date_axis(grain)}
     notes = [] if unfinished is None else [unfinished_note(x[unfinished], current["interactions"][unfinished], grain)]
+    interactions = max(current["interactions"].max(), previous["interactions"].max())
+    users = max(current["active_users"].max(), previous["active_users"].max())
+    # Margins that fit the axes and a legend of up to two rows (it wraps by the card's width), the legend at the
+    # figure's foot: Plotly then has nothing to grow and draws the chart once (callbacks/_figures.py says why).
+    margin = {"l": count_margin(interactions), "r": count_margin(users),
+              "b": (X_TITLED if x_title else TREND_X_TICKS) + TREND_LEGEND}  # fmt: skip
     return figure(
         traces,
         340,
         xaxis=xaxis,
-        yaxis=count_axis(max(current["interactions"].max(), previous["interactions"].max()), "Interactions"),
+        yaxis=count_axis(interactions, "Interactions"),
         yaxis2={
-            **count_axis(max(current["active_users"].max(), previous["active_users"].max()), "Active users"),
+            **count_axis(users, "Active users"),
             "overlaying": "y", "side": "right", "showgrid": False, "tickmode": "auto",
         },
-        legend={"orientation": "h", "y": -0.22},
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
+        margin=margin,
         **({"annotations": notes} if notes else {}),
     )  # fmt: skip
 
@@ -317,9 +329,8 @@ def top_figure(frame: pl.DataFrame, colour: str) -> Figure:
     # Room for five bars, so two are not two slabs (as on the Analytics tab).
     slots = {"range": [top.height - 0.5 - max(top.height, TOP), top.height - 0.5]}
     xaxis = {"title": title("Interactions"), **count_ticks(top["interactions"].max())}
-    return figure([bars], 260, hovermode="closest", showlegend=False, margin={"l": 160, "t": 8, "b": X_COUNTS_TITLED},
-                  xaxis=xaxis,
-                  yaxis=slots)  # fmt: skip
+    return figure([bars], TOP_HEIGHT, hovermode="closest", showlegend=False, xaxis=xaxis, yaxis=slots,
+                  margin={"l": 160, "t": 8, "b": X_COUNTS_TITLED})  # fmt: skip
 
 
 def _top(by: str, query: dict | None) -> tuple[Figure, str]:
@@ -327,10 +338,10 @@ def _top(by: str, query: dict | None) -> tuple[Figure, str]:
     try:
         filters = page_filters(query)
     except PeriodError as error:
-        return message_figure(str(error), 260), top_title(things, TOP + 1)
+        return message_figure(str(error), TOP_HEIGHT), top_title(things, TOP + 1)
     frame = usage.interactions_by_key(filters, by)
     if frame.is_empty():
-        return message_figure(NO_INTERACTIONS, 260), top_title(things, TOP + 1)
+        return message_figure(NO_INTERACTIONS, TOP_HEIGHT), top_title(things, TOP + 1)
     return top_figure(frame, AGENT_COLOUR if by == "agent" else TEAM_COLOUR), top_title(things, frame.height)
 
 
@@ -350,11 +361,14 @@ def register_callbacks(app: dash.Dash) -> None:
         ((Output(ids.DASHBOARD_MESSAGE, "children"), Output(ids.DASHBOARD_KPIS, "children")), update_kpis),
         ((Output(ids.DASHBOARD_TREND, "figure"),), update_trend),
         ((Output(ids.DASHBOARD_COST_TOTAL, "children"), Output(ids.DASHBOARD_COST_DAILY, "figure")), update_cost),
-        ((Output(ids.DASHBOARD_TOP_AGENTS, "figure"), Output(ids.DASHBOARD_TOP_AGENTS_TITLE, "children")),
-         update_top_agents),
-        ((Output(ids.DASHBOARD_TOP_TEAMS, "figure"), Output(ids.DASHBOARD_TOP_TEAMS_TITLE, "children")),
-         update_top_teams),
+        ((Output(ids.in_view_store(ids.chart_place(ids.DASHBOARD_TOP_AGENTS)), "data"),
+          Output(ids.DASHBOARD_TOP_AGENTS_TITLE, "children")),
+         in_view_chart(update_top_agents, ids.DASHBOARD_TOP_AGENTS, TOP_HEIGHT, at=0)),
+        ((Output(ids.in_view_store(ids.chart_place(ids.DASHBOARD_TOP_TEAMS)), "data"),
+          Output(ids.DASHBOARD_TOP_TEAMS_TITLE, "children")),
+         in_view_chart(update_top_teams, ids.DASHBOARD_TOP_TEAMS, TOP_HEIGHT, at=0)),
     ])  # fmt: skip
+    register_charts_in_view(app, ids.DASHBOARD_TOP_AGENTS, ids.DASHBOARD_TOP_TEAMS)
     # A click on a bar (or its label or value: assets/charts.js) filters to it, as on the Analytics tab;
     # into a store of this page, as there, so that drawing the page sends no request for them.
     keep_in_url(app, ids.DASHBOARD_NEW_SEARCH, [

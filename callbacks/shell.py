@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ClientsideFunction, Input, Output, State, ctx, no_update
-from flask import current_app
+from dash import ClientsideFunction, Input, Output, State, ctx, html, no_update
+from dash._pages import _parse_query_string, _path_to_page  # Dash's own routing: the page as its callback finds it
+from flask import current_app, has_request_context, request
+from werkzeug.exceptions import HTTPException
 
 import queries
 from auth.scope import current_scope
@@ -15,7 +18,7 @@ from auth.session import current_account
 from callbacks._common import org_timezone
 from layouts import ids
 from layouts._components import message
-from layouts.shell import TABS
+from layouts.shell import TABS, shell
 from queries import directory, usage
 from queries.filters import (
     DEFAULT_PRESET,
@@ -29,6 +32,24 @@ from queries.filters import (
 from queries.period import PRESETS, PeriodError, matching_preset, preset_period, today_local
 
 BILLING_PATH = "/telemetry/billing"
+# Dash's page container's (dash.page_container); its page callback answers the page and its title into the store
+PAGE_CONTENT, PAGE_LOCATION, PAGE_STORE = "_pages_content", "_pages_location", "_pages_store"
+# The frame's one server callback: the filter bar, the URL, who is in and the data notice.
+SHELL_OUTPUTS = (
+    Output(ids.SHELL_LOCATION, "search"),
+    Output(ids.FILTER_PRESET, "value"),
+    Output(ids.FILTER_RANGE, "start_date"),
+    Output(ids.FILTER_RANGE, "end_date"),
+    Output(ids.FILTER_TEAMS, "value"),
+    Output(ids.FILTER_AGENTS, "value"),
+    Output(ids.FILTER_MESSAGE, "children"),
+    Output(ids.FILTER_TEAMS, "options"),
+    Output(ids.FILTER_AGENTS, "options"),
+    Output(ids.FILTER_PERIOD, "className"),
+    Output(ids.SHELL_USER, "children"),
+    Output(ids.SHELL_SCOPE, "children"),
+    Output(ids.SHELL_NOTICE, "children"),
+)
 
 
 def update_user_label(_pathname: str | None) -> tuple[str, str]:
@@ -176,28 +197,77 @@ def _picked_date(value: object) -> object:
     return value[:10] if isinstance(value, str) else value
 
 
-def update_filters(search, pathname, preset, start, end, teams, agents) -> tuple:
-    """The filter bar from the URL (with its options and the period preset's visibility), or the URL
-    from the filter bar."""
+def shell_from_url(search: str | None, pathname: str | None) -> tuple:
+    """The frame as the URL says (first load, a shared link, the back button, another tab): the filter bar with
+    its choices and the period preset's visibility, who is in and the data notice; `SHELL_OUTPUTS`' values."""
     tz = org_timezone()
-    trigger = ctx.triggered_id
-    if trigger in (None, ids.SHELL_LOCATION):
-        controls = controls_from_search(search, today_local(tz), tz, pathname)
-        if controls[4] is no_update:  # a malformed URL: the controls stay as they are, and their options
-            return (*controls, no_update, no_update, period_preset_class(pathname))
+    controls = controls_from_search(search, today_local(tz), tz, pathname)
+    if controls[4] is no_update:  # a malformed URL: the controls stay as they are, and their options
+        bar = (*controls, no_update, no_update, period_preset_class(pathname))
+    else:
         team_options, agent_options, note = link_filters(controls[4], controls[5])
-        return (*controls[:-1], controls[-1] or note, team_options, agent_options, period_preset_class(pathname))
-    controls = search_from_controls(trigger, search, (preset, start, end, teams, agents), today_local(tz), tz)
-    return (*controls, no_update, no_update, no_update)
+        bar = (*controls[:-1], controls[-1] or note, team_options, agent_options, period_preset_class(pathname))
+    return (*bar, *update_frame(pathname))
 
 
 def update_shell(search, pathname, preset, start, end, teams, agents) -> tuple:
-    """The filter bar and the URL (`update_filters`) and, when the URL changed, who is in and the data notice
-    (`update_frame`): one request when a tab opens, not two."""
-    bar = update_filters(search, pathname, preset, start, end, teams, agents)
-    if ctx.triggered_id in (None, ids.SHELL_LOCATION):
-        return (*bar, *update_frame(pathname))
-    return (*bar, no_update, no_update, no_update)
+    """The frame from the URL when the URL changed (`shell_from_url`: one request when a tab opens, not two), or the
+    URL from the filter bar after the user changed one of its controls."""
+    trigger = ctx.triggered_id
+    if trigger in (None, ids.SHELL_LOCATION):
+        return shell_from_url(search, pathname)
+    tz = org_timezone()
+    controls = search_from_controls(trigger, search, (preset, start, end, teams, agents), today_local(tz), tz)
+    return (*controls, *(no_update,) * (len(SHELL_OUTPUTS) - len(controls)))
+
+
+def first_layout() -> html.Div:
+    """The frame Dash sends a page that starts (`_dash-layout`): with the page its address asks for in place, and
+    the frame as that address says (`shell_from_url`), so that the page is drawn whole at once.
+
+    Otherwise the page is drawn empty, its two locations then take the address from the browser, and that fires
+    the frame's callback and Dash's page callback: a round trip, and the page drawn a second time, before anything
+    shows. With their pathname and search already the browser's, the locations change nothing when they mount and
+    neither fires. The address is the request's Referer (the page's own URL: Dash asks for the layout from the
+    page; the app's Referrer-Policy is same-origin); without one, or for an address that is no page, the frame
+    goes out empty and is filled as before, as it is when filling it fails: the page's callbacks then show their
+    error in the frame, where a failed layout answer would leave the browser nothing but Dash's "Error loading
+    layout"."""
+    address = _starting_address()
+    page = None if address is None else _path_to_page(address[0].strip("/"))[0]
+    if not page:
+        return shell()
+    try:
+        return _filled_frame(shell(), page, *address)
+    except HTTPException:  # the gate's answers (refused, signed out) stay what they are
+        raise
+    except Exception:  # noqa: BLE001 - any other failure: the empty frame, whose callbacks say what failed
+        current_app.logger.exception("The layout of %s could not be made; the frame goes out empty", address[0])
+        return shell()
+
+
+def _filled_frame(frame: html.Div, page: dict, pathname: str, search: str) -> html.Div:
+    """The frame with the page at `pathname` in place and the filter bar as `search` says."""
+    parts = {getattr(part, "id", None): part for part in frame._traverse()}  # one walk, not one a lookup
+    for location in (ids.SHELL_LOCATION, PAGE_LOCATION):
+        parts[location].pathname, parts[location].search = pathname, search
+    for slug, _label, path in TABS:  # as assets/shell.js `navLinks` writes them
+        parts[ids.NAV_LINKS[slug]].href = path + search
+    for output, value in zip(SHELL_OUTPUTS, shell_from_url(search, pathname), strict=True):
+        if value is not no_update:
+            setattr(parts[output.component_id], output.component_property, value)
+    layout, title = page["layout"], page["title"]
+    parts[PAGE_CONTENT].children = layout(**_parse_query_string(search)) if callable(layout) else layout
+    parts[PAGE_STORE].data = {"title": title() if callable(title) else title}  # as Dash's page callback answers
+    return frame
+
+
+def _starting_address() -> tuple[str, str] | None:
+    """The pathname and search (as `window.location` has them) of the page asking for its layout, if known."""
+    if not has_request_context() or not request.path.endswith("/_dash-layout") or not request.referrer:
+        return None
+    url = urlsplit(request.referrer)
+    return url.path, f"?{url.query}" if url.query else ""
 
 
 def period_preset_class(pathname: str | None) -> str:
@@ -213,21 +283,10 @@ def register_callbacks(app: dash.Dash) -> None:
         [Output(ids.NAV_LINKS[slug], "href") for slug, _label, _path in TABS],
         Input(ids.SHELL_LOCATION, "search"),
         [State(ids.NAV_LINKS[slug], "href") for slug, _label, _path in TABS],
+        prevent_initial_call=True,  # as for the frame's callback below
     )
     app.callback(
-        Output(ids.SHELL_LOCATION, "search"),
-        Output(ids.FILTER_PRESET, "value"),
-        Output(ids.FILTER_RANGE, "start_date"),
-        Output(ids.FILTER_RANGE, "end_date"),
-        Output(ids.FILTER_TEAMS, "value"),
-        Output(ids.FILTER_AGENTS, "value"),
-        Output(ids.FILTER_MESSAGE, "children"),
-        Output(ids.FILTER_TEAMS, "options"),
-        Output(ids.FILTER_AGENTS, "options"),
-        Output(ids.FILTER_PERIOD, "className"),
-        Output(ids.SHELL_USER, "children"),
-        Output(ids.SHELL_SCOPE, "children"),
-        Output(ids.SHELL_NOTICE, "children"),
+        *SHELL_OUTPUTS,
         Input(ids.SHELL_LOCATION, "search"),
         Input(ids.SHELL_LOCATION, "pathname"),
         Input(ids.FILTER_PRESET, "value"),
@@ -235,6 +294,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.FILTER_RANGE, "end_date"),
         Input(ids.FILTER_TEAMS, "value"),
         Input(ids.FILTER_AGENTS, "value"),
+        prevent_initial_call=True,  # the frame comes filled (`first_layout`), or its location fires as it mounts
     )(update_shell)
     app.clientside_callback(  # "Copy link", in the browser alone (assets/copy_link.js)
         ClientsideFunction("telemetry", "copyLink"),

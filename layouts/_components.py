@@ -130,8 +130,10 @@ def graph(graph_id: str, height: int = 260, figure: dict | None = None) -> dcc.G
 
 
 def loading_graph(graph_id: str, height: int = 260) -> dcc.Loading:
-    """A chart area with a spinner while its callback runs."""
-    return dcc.Loading(graph(graph_id, height), type="dot")
+    """A chart area with a spinner while its callback runs, as high as its chart from the first drawing on: until
+    dcc.Graph's script has come (a fresh load) the chart is not in the page, and the page below it was drawn that
+    much higher, so a place below the fold could count as in view (assets/in_view.js) and the page jumped."""
+    return dcc.Loading(graph(graph_id, height), type="dot", parent_style={"minHeight": f"{height}px"})
 
 
 def graph_in_view(graph_id: str, height: int = 260) -> dcc.Loading:

@@ -68,7 +68,8 @@ def _chart_and_table(title: str, hint: str, chart_id: str, table_title: str, tab
 
 
 def _over_time(query: dict) -> dbc.Card:
-    stack = query.get("stack") if query.get("stack") in STACK_LABELS else ids.ANALYTICS_DEFAULT_STACK
+    asked = query.get("stack")  # a list when the key is repeated: then the default, as for any unknown value
+    stack = asked if isinstance(asked, str) and asked in STACK_LABELS else ids.ANALYTICS_DEFAULT_STACK
     title = html.Div(
         [
             html.Div("Interactions over time", className="fw-semibold"),

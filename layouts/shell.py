@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -67,6 +69,12 @@ def filter_bar() -> dbc.Row:
     )
 
 
+def page_container() -> html.Div:
+    """Dash's page container, a copy of its own: a frame may be sent with its page in place (callbacks/shell.py
+    `first_layout`), and Dash's one object is shared by every request."""
+    return copy.deepcopy(dash.page_container)
+
+
 def shell() -> html.Div:
     """Built per request (Dash calls it), so nothing user-specific is baked in at start-up."""
     header = html.Header(
@@ -108,7 +116,7 @@ def shell() -> html.Div:
                     html.Div(id=ids.FILTER_MESSAGE),
                     html.Div(id=ids.SHELL_ERROR, role="alert"),
                     html.Div(id=ids.SHELL_NOTICE, role="status"),
-                    html.Div(dash.page_container, className="mt-3"),
+                    html.Div(page_container(), className="mt-3"),
                 ]
             ),
             report_dialog(),

@@ -56,7 +56,8 @@ def grid() -> dag.AgGrid:
 
 
 def layout(**query: str) -> html.Div:
-    view = query.get("view") if query.get("view") in ids.USERS_VIEWS else "all"
+    asked = query.get("view")  # a list when the key is repeated: then the default, as for any unknown value
+    view = asked if isinstance(asked, str) and asked in ids.USERS_VIEWS else "all"
     toolbar = dbc.Row(
         [
             dbc.Col(

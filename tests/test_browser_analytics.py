@@ -86,7 +86,7 @@ def test_admin_reads_filters_and_clears(browser, live_server):
 
     rows = "#analytics-team-grid tbody tr"
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, rows))
-    for link, shown in (("shell-nav-dashboard", "#dashboard-top-agents .barlayer"), ("shell-nav-analytics", rows)):
+    for link, shown in (("shell-nav-dashboard", "#dashboard-trend .scatterlayer"), ("shell-nav-analytics", rows)):
         browser.find_element(By.ID, link).click()
         wait(browser).until(lambda b, shown=shown: b.find_elements(By.CSS_SELECTOR, shown))
     assert browser.find_elements(By.CSS_SELECTOR, "#_pages_content .ag-root-wrapper") == []  # no AG Grid to start

@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from layouts import ids
-from tests.page_ready import scroll_to_every_place
+from tests.page_ready import scroll_to, scroll_to_every_place
 from tests.test_browser_a11y import dark
 from tests.test_browser_access import WEEK, csp_violations, sign_in, text_of, wait
 from tests.test_browser_links import settled
@@ -23,7 +23,13 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_TAB_STOPS = 60  # far more than the Dashboard has without the mode bars
 
 
+# The Dashboard's charts below the fold, drawn once scrolled to (layouts/dashboard.py)
+BELOW_THE_FOLD = (ids.DASHBOARD_TOP_AGENTS, ids.DASHBOARD_TOP_TEAMS)
+
+
 def drawn(browser, graph_id: str) -> None:
+    if graph_id in BELOW_THE_FOLD:
+        scroll_to(browser, ids.chart_place(graph_id))
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f"#{graph_id} .barlayer .point"))
 
 
@@ -70,9 +76,8 @@ def downloaded(browser, suffix: str):
 def every_chart_drawn(browser, tab: str, charts: int) -> None:
     """The tab's places below the fold scrolled to (charts there are drawn once in view), then its `charts`
     charts drawn."""
-    if tab != "dashboard":  # the Dashboard has no place below the fold; the others' are named after them
-        wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f".telemetry-in-view[id^='{tab}-']"))
-        scroll_to_every_place(browser)
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f".telemetry-in-view[id^='{tab}-']"))
+    scroll_to_every_place(browser)  # each tab's places are named after it
     wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".card .js-plotly-plot")) == charts, tab)
 
 
@@ -313,6 +318,7 @@ def test_in_dark_mode_charts_are_drawn_dark_at_once(browser, live_server):
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", media)  # before the page: its first drawing is dark
     try:
         sign_in(browser, live_server, "admin")
+        every_chart_drawn(browser, "dashboard", 4)
         wait(browser).until(lambda b: b.execute_script(TREND_DRAWN) and b.execute_script(ALL_TRACES_DRAWN))
         settled(browser)
         charts = browser.execute_script(KEPT_FIGURES)

@@ -49,8 +49,11 @@ def texts(browser, selector: str) -> list[str]:
 
 
 def drawn(browser, *graph_ids: str) -> None:
-    """Wait until each chart has drawn its bars (its tick labels are drawn with them)."""
+    """Wait until each chart has drawn its bars (its tick labels are drawn with them); one drawn once in view (the
+    Dashboard's top charts) scrolled to first."""
     for graph in graph_ids:
+        if graph.startswith("dashboard-top-"):
+            scroll_to(browser, ids.chart_place(graph))
         wait(browser).until(lambda b, g=graph: b.find_elements(By.CSS_SELECTOR, f"#{g} .barlayer .point"), graph)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from callbacks import dashboard
+from layouts import ids
 from tests import dash_payloads as dp
 from tests.test_access import WEEK, dependencies
 
@@ -29,6 +30,7 @@ def test_a_failing_callback_shows_an_alert(app, client, auth, monkeypatch):
 def test_a_failing_part_of_a_tab_leaves_the_other_parts_shown(app, client, auth, monkeypatch):
     # the top agents and teams: parts after the first, computed on the pool (callbacks/_tab.py)
     answer = _dashboard_with_broken(app, client, auth, monkeypatch, "interactions_by_key").get_json()
-    assert "dashboard-top-teams" not in answer["response"] and "dashboard-top-agents" not in answer["response"]
+    for chart in (ids.DASHBOARD_TOP_TEAMS, ids.DASHBOARD_TOP_AGENTS):  # drawn once in view: their places' stores
+        assert ids.in_view_store(ids.chart_place(chart)) not in answer["response"]
     assert "Total interactions" in str(answer["response"]["dashboard-kpis"])  # still shown
     assert "Part of this page could not be loaded" in str(answer["sideUpdate"])

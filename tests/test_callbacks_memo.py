@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from layouts import ids
 from queries import period
 from tests import dash_payloads as dp
 from tests.conftest import ACCOUNTS, AuthActions, make_app
@@ -24,7 +25,8 @@ def top_teams(client, deps: list[dict], values: dict = WEEK) -> dict[str, int]:
     """The Dashboard's top-teams chart as {team: interactions}; {} for the empty-state message."""
     response = dp.post(client, dp.payload(dp.find(deps, "dashboard-top-teams"), values))
     assert response.status_code == 200
-    figure = response.get_json()["response"]["dashboard-top-teams"]["figure"]
+    place = ids.in_view_store(ids.chart_place(ids.DASHBOARD_TOP_TEAMS))  # drawn once in view: the whole chart
+    figure = response.get_json()["response"][place]["data"]["props"]["figure"]
     if not figure["data"]:
         return {}
     bar = figure["data"][0]
