@@ -21,9 +21,10 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from data import schema
 from data.ingest import otlp
 from data.ingest.commit import Write
-from data.ingest.jsonl import _Checked
+from data.ingest.jsonl import _Checked, _rows_table
 from data.ingest.late import Late, place_of, refuse_unknown, with_origin
 from data.ingest.quarantine import _Quarantine, checked_row
 from data.ingest.readers import (
@@ -36,10 +37,8 @@ from data.ingest.readers import (
     detect_format,
 )
 from data.ingest.storage import (
-    EVENTS_ARROW,
     IngestError,
     after_writers,
-    decimal_usd,
     numpy_array,
     writers_waiting,
 )
@@ -385,13 +384,11 @@ def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:
 
 
 def _events_table(rows: list[tuple]) -> pa.Table:
-    columns = list(zip(*rows, strict=True))
-    names = EVENTS_ARROW.names
-    arrays = []
-    for name, values in zip(names, columns, strict=True):
-        kind = EVENTS_ARROW.field(name).type
-        if name == "cost_usd":
-            arrays.append(decimal_usd(np.fromiter(values, dtype=np.int64, count=len(values))))
-        else:
-            arrays.append(pa.array(values, type=kind))
-    return pa.Table.from_arrays(arrays, schema=EVENTS_ARROW)
+    """Rows `validate` accepted, as the writer takes them (through Polars: `pa.array` of Python values loads
+    pandas)."""
+    return _rows_table(pl.DataFrame(rows, schema=_ROW_SCHEMA, orient="row"))
+
+
+# A `validate` row's columns: ts in UTC µs and cost_usd in micro-dollars, as `accept_columns` answers them
+_ROW_SCHEMA = {name: pl.Int64 if kind in (pl.Datetime, pl.Decimal) or kind.is_integer() else pl.String
+               for name, kind in schema.EVENTS.items()}  # fmt: skip
