@@ -507,3 +507,12 @@ def test_an_import_of_each_format_loads_no_pandas(data_dir, tmp_path):
     done = subprocess.run([sys.executable, "-c", script, str(data_dir), *paths], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[1], check=True)  # fmt: skip
     assert done.stdout.split() == ["4", "False"]
+
+
+def test_a_parquet_file_named_like_a_pattern_is_read_as_itself(data_dir, tmp_path):
+    """Its row groups are read by Polars, which would take `[1]*` for a pattern of names."""
+    with_prices(data_dir)
+    as_parquet(tmp_path / "ev1x.parquet", [event("other")])  # what the pattern would match
+    source = as_parquet(tmp_path / "ev[1]*.parquet", [event(f"p{n}") for n in range(3)])
+    summary = ingest.ingest_files(data_dir, [source], now=NOW)
+    assert (summary.read, summary.written) == (3, 3)

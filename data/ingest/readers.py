@@ -137,7 +137,7 @@ def _row_group_frames(path: Path, handle: pq.ParquetFile, group: int, offset: in
         return
     if rows <= POLARS_GROUP_ROWS:
         try:
-            yield pl.scan_parquet(path, hive_partitioning=False).slice(offset, rows).collect()
+            yield pl.scan_parquet(path, hive_partitioning=False, glob=False).slice(offset, rows).collect()
             return
         except pl.exceptions.PolarsError:
             pass  # a type Polars does not read: Arrow's batches
