@@ -22,7 +22,6 @@ from data.ingest.validate import (
     EventValidator,
 )
 
-POLARS_GROUP_ROWS = 2 * ROW_GROUP_ROWS  # a Parquet row group up to this many rows is read whole by Polars
 FORMATS = ("jsonl", "csv", "parquet", "otlp-json")
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".json": "otlp-json"}
 
@@ -122,28 +121,12 @@ def _parquet_blocks(path: Path, validator: EventValidator) -> Iterator[_Checked]
         raise IngestError(f"{path}: not readable as Parquet ({error})") from None
     first_row = 1
     with handle:
+        # a reader per row group: one reader over the whole file keeps what it read until it is closed
         for group in range(handle.num_row_groups):
-            for frame in _row_group_frames(path, handle, group, first_row - 1):
+            for batch in handle.iter_batches(batch_size=ROW_GROUP_ROWS, row_groups=[group]):
+                frame = pl.from_arrow(batch)
                 yield _parquet_block(frame, first_row, validator)
                 first_row += frame.height
-
-
-def _row_group_frames(path: Path, handle: pq.ParquetFile, group: int, offset: int) -> Iterator[pl.DataFrame]:
-    """A row group's rows as frames: a small one (as exporters write them) read by Polars in one go, a
-    quarter of Arrow's CPU; a larger one, or one Polars cannot read, in Arrow's batches, so memory stays
-    bounded by ROW_GROUP_ROWS whatever the file."""
-    rows = handle.metadata.row_group(group).num_rows
-    if rows == 0:
-        return
-    if rows <= POLARS_GROUP_ROWS:
-        try:
-            yield pl.scan_parquet(path, hive_partitioning=False, glob=False).slice(offset, rows).collect()
-            return
-        except pl.exceptions.PolarsError:
-            pass  # a type Polars does not read: Arrow's batches
-    # a reader per row group: one reader over the whole file keeps what it read until it is closed
-    for batch in handle.iter_batches(batch_size=ROW_GROUP_ROWS, row_groups=[group]):
-        yield pl.from_arrow(batch)
 
 
 def _parquet_block(frame: pl.DataFrame, first_row: int, validator: EventValidator) -> _Checked:
