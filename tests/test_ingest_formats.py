@@ -14,6 +14,8 @@ import datetime as dt
 import json
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -488,3 +490,29 @@ def test_otlp_blocks_set_aside_are_removed_when_the_read_fails(data_dir, tmp_pat
         otlp_columns.read_file(source, _validator(data_dir), "team.id")
     assert list(temp.iterdir()) == []  # while the error is still held, as a log handler holds it
     assert failed.type is OSError
+
+
+def test_an_import_of_each_format_loads_no_pandas(data_dir, tmp_path):
+    """Nothing an import does needs pandas, and loading it costs more CPU than checking 100,000 records (Arrow
+    loads it for `pa.array` of numpy or Python values): a fresh process imports each format, odd records and
+    all, the rollups updated, without it."""
+    with_prices(data_dir)
+    records = [record for record, _ in RECORDS]
+    paths = [str(WRITERS[fmt](tmp_path / f"events{SUFFIX[fmt]}", records)) for fmt in ("jsonl", "csv", "parquet")]
+    script = (
+        "import sys; from pathlib import Path; from data import ingest; "
+        "summary = ingest.ingest_files(Path(sys.argv[1]), sys.argv[2:], tz='UTC'); "
+        "print(summary.written, 'pandas' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(data_dir), *paths], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], check=True)  # fmt: skip
+    assert done.stdout.split() == ["4", "False"]
+
+
+def test_a_parquet_file_named_like_a_pattern_is_read_as_itself(data_dir, tmp_path):
+    """Its row groups are read by Polars, which would take `[1]*` for a pattern of names."""
+    with_prices(data_dir)
+    as_parquet(tmp_path / "ev1x.parquet", [event("other")])  # what the pattern would match
+    source = as_parquet(tmp_path / "ev[1]*.parquet", [event(f"p{n}") for n in range(3)])
+    summary = ingest.ingest_files(data_dir, [source], now=NOW)
+    assert (summary.read, summary.written) == (3, 3)

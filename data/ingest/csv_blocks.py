@@ -103,14 +103,25 @@ class _Lines:
         texts = pl.Series(
             pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(block))
         )
-        one_line = rf"^{_CELL}(?:,{_CELL}){{{len(header) - 1}}}\r?\n?$"
         short = self.ends - self.starts <= _FIELD_LIMIT
-        self.plain = self.blank | (texts.str.contains(one_line).to_numpy() & short)
+        self.plain = self.blank | (_one_line(texts, len(header)) & short)
 
     def raw(self, index: int) -> bytes:
         """Line `index` with its line break."""
         stop = int(self.starts[index + 1]) if index + 1 < len(self.starts) else len(self.block)
         return self.block[int(self.starts[index]) : stop]
+
+
+def _one_line(texts: pl.Series, cells: int) -> np.ndarray:
+    """Which lines (each with its line break) are one record of `cells` plain cells: without a quote, a
+    carriage return or a NUL, by their count of commas (literal searches, a third of the pattern's CPU);
+    the others by the pattern of quoted cells."""
+    odd = texts.str.contains_any(['"', "\r", "\x00"]).to_numpy()
+    plain = ~odd & (texts.str.count_matches(",", literal=True).to_numpy() == cells - 1)
+    if odd.any():
+        one_line = rf"^{_CELL}(?:,{_CELL}){{{cells - 1}}}\r?\n?$"
+        plain[odd] = texts.filter(pl.Series(odd)).str.contains(one_line).to_numpy()
+    return plain
 
 
 def _csv_block(lines: _Lines, number: int, validator: EventValidator, checked: _Checked) -> int:

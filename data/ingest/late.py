@@ -25,7 +25,7 @@ from data.ingest.checks import unknown_user
 from data.ingest.jsonl import Item, _Checked
 from data.ingest.quarantine import _Quarantine, checked_row
 from data.ingest.readers import _Source
-from data.ingest.storage import IngestError
+from data.ingest.storage import IngestError, numpy_array
 from data.ingest.validate import EventValidator
 
 if TYPE_CHECKING:
@@ -37,8 +37,8 @@ ORIGIN = ("_source", "_place")  # columns of a pending row: its source's index a
 def with_origin(table: pa.Table, source: int | np.ndarray, places: np.ndarray) -> pa.Table:
     """The rows with where each came from (`ORIGIN`: one source or one per row), dropped before they are stored."""
     sources = np.full(len(places), source, dtype=np.int32) if isinstance(source, int) else source.astype(np.int32)
-    table = table.append_column(ORIGIN[0], pa.array(sources))
-    return table.append_column(ORIGIN[1], pa.array(np.asarray(places, dtype=np.int64)))
+    table = table.append_column(ORIGIN[0], numpy_array(sources))
+    return table.append_column(ORIGIN[1], numpy_array(np.asarray(places, dtype=np.int64)))
 
 
 def place_of(item: Item, index: int) -> int:

@@ -205,6 +205,14 @@ def decimal_usd(micro: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.decimal128(18, 6), micro.size, [None, pa.py_buffer(words)])
 
 
+def numpy_array(values: np.ndarray) -> pa.Array:
+    """An Arrow array of a numpy array of integers, made from its buffer: `pa.array(numpy)` and `take(numpy)`
+    load pandas, which the import never needs."""
+    values = np.ascontiguousarray(values)
+    kind = pa.from_numpy_dtype(values.dtype)
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)])
+
+
 def _write_partition_file(folder: Path, table: pa.Table) -> Path:
     """A new file in the partition: written hidden, flushed, renamed into place."""
     draft = _draft_partition_file(folder, table)

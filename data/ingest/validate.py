@@ -414,7 +414,7 @@ def _iso_utc_us(text: pl.Expr) -> pl.Expr:
 
 
 def _plain_text(name: str) -> pl.Expr:
-    """A text `text()` accepts as it is, conservatively: at most MAX_TEXT bytes (so characters) and
-    one printable ASCII character (so not blank, by any definition of whitespace)."""
+    """A text `text()` accepts as it is, conservatively: at most MAX_TEXT bytes (so characters), its first character
+    printable ASCII (not blank by any definition; compared, not searched: any other text goes to `validate`)."""
     column = pl.col(name)
-    return (column.str.len_bytes() <= MAX_TEXT) & column.str.contains("[!-~]")
+    return (column.str.len_bytes() <= MAX_TEXT) & column.str.head(1).is_between(pl.lit("!"), pl.lit("~"))
