@@ -26,6 +26,7 @@ TABS = {
     "analytics": ("/telemetry/analytics", "#analytics-agent-chart .barlayer .point"),
     "users": ("/telemetry/users", "#users-grid .ag-row"),
     "billing": ("/telemetry/billing", "#billing-daily .barlayer .point"),
+    "adoption": ("/telemetry/adoption", "#adoption-league tbody th"),
 }
 
 

@@ -31,6 +31,7 @@ TABS = {
     "analytics": ("/telemetry/analytics", "#analytics-agent-chart .barlayer .point"),
     "users": ("/telemetry/users", "#users-grid .ag-row"),
     "billing": ("/telemetry/billing", "#billing-daily .barlayer .point"),
+    "adoption": ("/telemetry/adoption", "#adoption-league tbody th"),
 }
 
 
@@ -99,7 +100,7 @@ GRIDS_DRAWN = """return [...document.querySelectorAll('.ag-root-wrapper')].every
 
 
 def screenshot(browser, path: Path, width: int, scheme: str) -> None:
-    """The whole page, at half size from 1280 px on, so the 32 pictures stay small. The viewport is made as
+    """The whole page, at half size from 1280 px on, so the 40 pictures stay small. The viewport is made as
     tall as the page first: AG Grid draws no rows in a grid outside it."""
     height = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"]
     emulate(browser, width, scheme, height=int(height))
