@@ -101,8 +101,16 @@ def test_other_parameters_are_other_entries(app, results, executions):
         assert totals(WEEK, ORG)[0] == 6
         assert totals(Period(dt.date(2026, 3, 2), dt.date(2026, 3, 9)), ORG)[0] == 8
         assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "agent")["interactions"].to_list() == [4, 2]
+        assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "user")["interactions"].to_list() == [3, 1, 1, 1]
+    assert executions == ["summary", "summary", "interactions_by_team_and_agent", "interactions_by_user"]
+
+
+def test_teams_and_agents_are_answered_by_one_statement(app, results, executions):
+    """A tab shows both (the Dashboard's top agents and teams): asking by team after by agent runs nothing more."""
+    with app.app_context():
+        assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "agent")["interactions"].to_list() == [4, 2]
         assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "team")["interactions"].to_list() == [4, 1, 1]
-    assert executions == ["summary", "summary", "interactions_by_key", "interactions_by_key"]
+    assert executions == ["interactions_by_team_and_agent"]
 
 
 def test_zones_never_share_an_entry(app, results):
