@@ -1,5 +1,5 @@
 -- Usage and cost per team and per agent (`kind`), most first within each, from the rollups (as
--- tests/oracle/interactions_by_key.sql by team and by agent): both in one statement, as a tab shows both
+-- tests/oracle/interactions_by_team_and_agent.sql): both in one statement, as a tab shows both
 -- (queries/usage.py `interactions_by_key` takes one kind's rows).
 with sums as (
     select team_id, agent_id, sum(interactions) as interactions, sum(cost_usd) as cost_usd

@@ -1,4 +1,4 @@
--- Usage and cost per person, most first, from the rollups (as tests/oracle/interactions_by_key.sql by user):
+-- Usage and cost per person, most first, from the rollups (as tests/oracle/interactions_by_user.sql):
 -- their rows of user_totals in the scope, each the running sums at the period's last day minus the day before
 -- its first (queries/sql/macros.sql, `active_through`).
 with user_rows as (
