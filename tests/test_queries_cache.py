@@ -15,7 +15,7 @@ import pytest
 import queries
 from data import schema
 from data.ingest import compact, import_directory, ingest_files
-from queries import analytics, cache, db, usage
+from queries import adoption, analytics, cache, db, usage
 from queries.filters import Filters
 from queries.period import Period
 from queries.scope import Scope
@@ -101,8 +101,27 @@ def test_other_parameters_are_other_entries(app, results, executions):
         assert totals(WEEK, ORG)[0] == 6
         assert totals(Period(dt.date(2026, 3, 2), dt.date(2026, 3, 9)), ORG)[0] == 8
         assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "agent")["interactions"].to_list() == [4, 2]
+        assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "user")["interactions"].to_list() == [3, 1, 1, 1]
+    assert executions == ["summary", "summary", "interactions_by_team_and_agent", "interactions_by_user"]
+
+
+def test_teams_and_agents_are_answered_by_one_statement(app, results, executions):
+    """A tab shows both (the Dashboard's top agents and teams): asking by team after by agent runs nothing more."""
+    with app.app_context():
+        assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "agent")["interactions"].to_list() == [4, 2]
         assert usage.interactions_by_key(Filters.asking(WEEK, ORG), "team")["interactions"].to_list() == [4, 1, 1]
-    assert executions == ["summary", "summary", "interactions_by_key", "interactions_by_key"]
+    assert executions == ["interactions_by_team_and_agent"]
+
+
+def test_the_organisations_and_its_teams_funnels_are_answered_by_one_statement(app, results, executions):
+    """The Adoption tab shows both (its funnel and its teams' table): by team after the organisation runs nothing
+    more; by agent is another statement."""
+    with app.app_context():
+        assert adoption.funnel(Filters.asking(WEEK, ORG), "org", WEEK.end)["key"].to_list() == ["org"]
+        teams = adoption.funnel(Filters.asking(WEEK, ORG), "team", WEEK.end)["key"].to_list()
+        assert teams == ["t_eng", "t_legal", "t_sales"]
+        assert adoption.funnel(Filters.asking(WEEK, ORG), "agent", WEEK.end)["key"].to_list() == ["a_code", "a_draft"]
+    assert executions == ["adoption_funnel", "adoption_funnel"]
 
 
 def test_zones_never_share_an_entry(app, results):

@@ -1,5 +1,6 @@
--- The adoption funnel per organisation, team or agent ($by: 'org', 'team', 'agent'; docs/metrics.md), from the
--- rollups (as tests/oracle/adoption_funnel.sql): user_totals alone (a person's history in a row per team, per
+-- The adoption funnel per agent ($by 'agent'), or per organisation and per team together (any other $by), a row per
+-- `kind` and key (docs/metrics.md; one statement for both, as the Adoption tab shows both), from the rollups (as
+-- tests/oracle/adoption_funnel.sql): user_totals alone (a person's history in a row per team, per
 -- agent for $by = 'agent' or a scope that names agents) and the directory. Judged on the days that have passed:
 -- $judged_end is the period's last day, or today if that comes first.
 --   with_access: the people the key lists (docs/schema.md): its directory's people with access by the period's
@@ -26,11 +27,15 @@ with per_row as (
     from totals_in_scope($team_ids, $agent_ids)
     where $by = 'agent' and $agent_ids::varchar[] is not null
 ),
+kinds as (
+    select unnest(case when $by = 'agent' then ['agent'] else ['org', 'team'] end) as kind
+),
 marks as (
     select
+        kinds.kind,
         code,
         moved,
-        case $by when 'team' then team_id when 'agent' then agent_id else 'org' end as key,
+        case kinds.kind when 'team' then team_id when 'agent' then agent_id else 'org' end as key,
         active_through(days, days_before, month_index(month0, $start_date::date - 1), day($start_date::date - 1))
             as through_before,
         active_through(days, days_before, month_index(month0, $judged_end::date), day($judged_end::date))
@@ -38,7 +43,7 @@ marks as (
         month_index(month0, $judged_end::date) as m,
         case when m - 1 between 1 and len(days) then days[m - 1] else 0 end::bigint as lo,
         case when m between 1 and len(days) then days[m] else 0 end::bigint as hi
-    from per_row
+    from per_row, kinds
 ),
 win as (
     -- the bit of $judged_end in (hi << days of the month before) | lo
@@ -48,12 +53,13 @@ win as (
 ),
 per_person as (
     -- a person's rows in one key but for people who moved teams, whose rows in a key are OR-ed first
-    select marks.key, marks.code, marks.through_end > 0 as tried, marks.through_end > marks.through_before as active,
+    select marks.kind, marks.key, marks.code, marks.through_end > 0 as tried, marks.through_end > marks.through_before as active,
         (marks.hi << win.shift) | marks.lo as mask
     from marks, win
     where not marks.moved
     union all
     select
+        marks.kind,
         marks.key,
         marks.code,
         bool_or(marks.through_end > 0) as tried,
@@ -61,10 +67,11 @@ per_person as (
         (bit_or(marks.hi) << any_value(win.shift)) | bit_or(marks.lo) as mask
     from marks, win
     where marks.moved
-    group by marks.key, marks.code
+    group by marks.kind, marks.key, marks.code
 ),
 judged as (
     select
+        kind,
         key,
         code,
         tried,
@@ -76,14 +83,14 @@ judged as (
     from per_person, win
 ),
 keys as (
-    select 'org' as key where $by = 'org'
+    select 'org' as kind, 'org' as key where $by <> 'agent'
     union
-    select team_id from teams where $by = 'team' and team_in_scope(team_id, $team_ids)
+    select 'team', team_id from teams where $by <> 'agent' and team_in_scope(team_id, $team_ids)
     union
-    select agent_id from agents
+    select 'agent', agent_id from agents
     where $by = 'agent' and any_team_in_scope($team_ids) and agent_in_scope(agent_id, $agent_ids)
     union
-    select key from judged where tried
+    select kind, key from judged where tried
 ),
 directory as (
     -- the people the directory lists for the scope, once (not once per key: an agent's are all of them)
@@ -97,6 +104,7 @@ per_key as (
     -- a key's people in the directory are listed, and anyone active in it: the directory's count, plus the
     -- active people it does not list
     select
+        judged.kind,
         judged.key,
         count(*) filter (where judged.active and directory.code is null) as unlisted_active,
         count(*) filter (where judged.tried and (judged.active or directory.code is not null)) as tried,
@@ -105,15 +113,16 @@ per_key as (
         count(*) filter (where judged.active and judged.weeks >= 3 and judged.days >= 12) as power
     from judged
     left join directory
-        on directory.code = judged.code and ($by <> 'team' or directory.team_id = judged.key)
-    group by judged.key
+        on directory.code = judged.code and (judged.kind <> 'team' or directory.team_id = judged.key)
+    group by judged.kind, judged.key
 ),
 listed as (
-    select case $by when 'team' then team_id else 'org' end as team_key, count(*) as people
-    from directory
+    select kinds.kind, case kinds.kind when 'team' then team_id else 'org' end as team_key, count(*) as people
+    from directory, kinds
     group by all
 )
 select
+    keys.kind,
     keys.key,
     (coalesce(listed.people, 0) + coalesce(per_key.unlisted_active, 0))::bigint as with_access,
     coalesce(per_key.tried, 0)::bigint as tried,
@@ -121,6 +130,6 @@ select
     coalesce(per_key.habitual, 0)::bigint as habitual,
     coalesce(per_key.power, 0)::bigint as power
 from keys
-left join per_key on per_key.key = keys.key
-left join listed on listed.team_key = case $by when 'team' then keys.key else 'org' end
-order by keys.key
+left join per_key on per_key.kind = keys.kind and per_key.key = keys.key
+left join listed on listed.kind = keys.kind and listed.team_key = case keys.kind when 'team' then keys.key else 'org' end
+order by keys.kind, keys.key

@@ -1,4 +1,6 @@
--- The adoption funnel per organisation, team or agent ({by}) (as ../adoption_funnel.sql), judged on the days up to
+-- The adoption funnel per agent ({by} 'agent'), or per organisation and per team together (any other {by}), a row
+-- per `kind` and key (as ../adoption_funnel.sql: one statement for both, as the Adoption tab shows both, each rollup
+-- read once and its rows counted for the organisation and for their team), judged on the days up to
 -- {judged_end}: tried (any activity by then: user_totals' first day), active (activity from {start_date}: the month
 -- masks of the period's months), habitual (active in at least 3 of the 4 weeks of 7 days that end on it), power
 -- (habitual, and active on at least 12 of those 28 days). A person's 28 days are their rows' masks of {judged_end}'s
@@ -7,7 +9,8 @@
 -- does not list (not a row per key and person of the directory: 36 agents × 33,000 people at 100M events).
 with judged as materialized (
     select
-        multiIf({by:String} = 'team', team_id, {by:String} = 'agent', toString(agent_id), 'org') as key,
+        kind,
+        multiIf(kind = 'team', team_id, kind = 'agent', toString(agent_id), 'org') as key,
         user_id,
         max(tried) as tried,
         max(active) as active,
@@ -46,25 +49,27 @@ with judged as materialized (
                 and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
         )
     )
-    group by key, user_id
+    array join if({by:String} = 'agent', ['agent'], ['org', 'team']) as kind
+    group by kind, key, user_id
 ),
 keys as (
-    select 'org' as key where {by:String} = 'org'
+    select 'org' as kind, 'org' as key where {by:String} <> 'agent'
     union distinct
-    select team_id from $database.teams
-    where {by:String} = 'team' and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
+    select 'team', team_id from $database.teams
+    where {by:String} <> 'agent' and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
     union distinct
-    select agent_id from $database.agents
+    select 'agent', agent_id from $database.agents
     where {by:String} = 'agent' and any_team_in_scope({every_team:Bool}, {team_ids:Array(String)})
         and agent_in_scope(agent_id, {every_agent:Bool}, {agent_ids:Array(String)})
     union distinct
-    select key from judged where tried
+    select kind, key from judged where tried
 ),
 directory as materialized (
-    -- the people the directory lists for the scope, once (not once per key: an agent's are all of them); a team's
-    -- own people for a team
-    select user_id, if({by:String} = 'team', team_id, '') as team_key
+    -- the people the directory lists for the scope, once per kind (not once per key: an agent's are all of them); a
+    -- team's own people for a team
+    select kind, user_id, if(kind = 'team', team_id, '') as team_key
     from $database.users
+    array join if({by:String} = 'agent', ['agent'], ['org', 'team']) as kind
     where created_at < {to_ts:DateTime64(6, 'UTC')}
         and active
         and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
@@ -73,6 +78,7 @@ per_key as (
     -- a key's people in the directory are listed, and anyone active in it: the directory's count, plus the
     -- active people it does not list
     select
+        judged.kind as kind,
         judged.key as key,
         countIf(judged.active and directory.user_id is null) as unlisted_active,
         countIf(judged.tried and (judged.active or directory.user_id is not null)) as tried,
@@ -87,13 +93,15 @@ per_key as (
             + toUInt8(bitAnd(judged.timeline, 127) != 0)) >= 3 and bitCount(judged.timeline) >= 12) as power
     from judged
     left join directory
-        on directory.user_id = judged.user_id and directory.team_key = if({by:String} = 'team', judged.key, '')
-    group by judged.key
+        on directory.kind = judged.kind and directory.user_id = judged.user_id
+            and directory.team_key = if(judged.kind = 'team', judged.key, '')
+    group by judged.kind, judged.key
 ),
 listed as (
-    select team_key, count() as people from directory group by team_key
+    select kind, team_key, count() as people from directory group by kind, team_key
 )
 select
+    keys.kind as kind,
     keys.key as key,
     toInt64(coalesce(listed.people, 0) + coalesce(per_key.unlisted_active, 0)) as with_access,
     toInt64(coalesce(per_key.tried, 0)) as tried,
@@ -101,7 +109,7 @@ select
     toInt64(coalesce(per_key.habitual, 0)) as habitual,
     toInt64(coalesce(per_key.power, 0)) as power
 from keys
-left join per_key on per_key.key = keys.key
-left join listed on listed.team_key = if({by:String} = 'team', keys.key, '')
-order by keys.key
+left join per_key on per_key.kind = keys.kind and per_key.key = keys.key
+left join listed on listed.kind = keys.kind and listed.team_key = if(keys.kind = 'team', keys.key, '')
+order by kind, key
 settings join_use_nulls = 1, enable_materialized_cte = 1
