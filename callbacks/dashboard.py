@@ -58,6 +58,7 @@ from queries.period import Comparison, PeriodError, comparison, today_local
 
 TOP = 5
 TREND_X_TICKS = 50  # the trend's bottom margin for its axis of days (no title; turned on a phone)
+TREND_X_MONTHS = X_TITLED + 30  # for its titled axis of months: "Mar 2025" is turned on a phone too
 # and for its legend's rows below it: one on a laptop, three on a phone (where the plot between the two axes is
 # too narrow for two entries), each entry a few words; the legend hangs from the top of that band
 TREND_LEGEND = 92
@@ -251,7 +252,7 @@ def trend_figure(
     # Margins that fit the axes and a legend of up to three rows (it wraps by the card's width), the legend at the
     # figure's foot: Plotly then has nothing to grow and draws the chart once (callbacks/_figures.py says why).
     margin = {"l": count_margin(interactions), "r": count_margin(users),
-              "b": (X_TITLED if x_title else TREND_X_TICKS) + TREND_LEGEND}  # fmt: skip
+              "b": {"day": TREND_X_TICKS, "week": X_TITLED}.get(grain, TREND_X_MONTHS) + TREND_LEGEND}  # fmt: skip
     return figure(
         traces,
         TREND_HEIGHT,

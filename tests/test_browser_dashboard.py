@@ -109,3 +109,16 @@ def test_the_trend_legend_says_what_is_compared_and_fits_at_every_width(browser,
     )
     assert "(1 Oct – 8 Dec 2025: same days 3 months earlier, no data before 25 Feb 2026)" in behind
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_trend_by_month_is_drawn_once_at_every_width(browser, live_server):
+    """Two years by month (a titled axis of "Mar 2024"): on a phone Plotly turns those labels, and the margin sent
+    keeps room for them, so the trend is still drawn once."""
+    from tests.test_browser_tour import emulate
+
+    sign_in(browser, live_server, "admin", "/telemetry?start=2024-03-03&end=2026-03-08")
+    for width in (1920, 1280, 640, 390):
+        emulate(browser, width, "light")
+        seen = wait(browser).until(lambda b: b.execute_script(TREND_FITS))
+        assert seen["rows"] <= 3 and seen["kept"], (width, seen)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
