@@ -25,10 +25,13 @@ RING = 3.0  # WCAG 1.4.11, a focus ring against the colours next to it
 CONTRAST = r"""
 const [elements, ring] = arguments;
 function rgba(text) {
-  const m = /rgba?\(([^)]*)\)/.exec(text || "");
-  if (!m) return null;
-  const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
-  return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  // rgb()/rgba(), or color(srgb r g b / a) with channels from 0 to 1 (AG Grid's hover tint is computed so); any
+  // other notation stops the test rather than being left out of what is drawn behind the text
+  const m = /(rgba?|color)\(([^)]*)\)/.exec(text || "");
+  if (!m || (m[1] === "color" && !m[2].startsWith("srgb "))) throw new Error("a colour not composited: " + text);
+  const p = m[2].replace(/^srgb /, "").split(/[\s,\/]+/).filter(Boolean).map(Number);
+  const scale = m[1] === "color" ? 255 : 1;
+  return [p[0] * scale, p[1] * scale, p[2] * scale, p.length > 3 ? p[3] : 1];
 }
 function over(top, under) {
   const a = top[3] + under[3] * (1 - top[3]);
@@ -63,7 +66,8 @@ return elements.map((element) => {
   const style = getComputedStyle(element);
   const fore = ring ? rgba(style.outlineColor) : over(rgba(style.color), back);
   const name = element.className || element.tagName;
-  return [element.textContent.trim().slice(0, 30) + " (" + name + ")", Math.round(ratio(fore, back) * 100) / 100];
+  const label = element.textContent.trim().slice(0, 30) + " (" + name + ")";
+  return [label, Math.round(ratio(fore, back) * 100) / 100, back.map((v) => Math.round(v * 100) / 100)];
 });
 """
 
@@ -105,7 +109,12 @@ GRID_TEXT = ".ag-cell, .ag-header-cell-text"
 def too_faint(browser, elements, least: float = TEXT, ring: bool = False) -> list[tuple[str, float]]:
     """Each element's text (or, with ring, its focus outline) against its drawn background, those under `least`."""
     found = browser.execute_script(CONTRAST, elements, ring) if elements else []
-    return [(text, ratio) for text, ratio in found if ratio < least]
+    return [(text, ratio) for text, ratio, _ in found if ratio < least]
+
+
+def backdrop(browser, element) -> list[float]:
+    """The colour composited behind `element` (what `too_faint` measures its text against)."""
+    return browser.execute_script(CONTRAST, [element], False)[0][2]
 
 
 def hover(browser, element) -> None:
@@ -123,7 +132,11 @@ def faint_in_tables(browser) -> list[str]:
     """Every table's text at rest, then each body row's text under the mouse, with the focus ring of its name."""
     faint = [f"at rest: {f}" for f in too_faint(browser, browser.find_elements(By.CSS_SELECTOR, TABLE_TEXT))]
     for row in rows_of(browser, ".telemetry-table-grid tbody tr"):
-        hover(browser, row.find_element(By.CSS_SELECTOR, "th"))
+        name = row.find_element(By.CSS_SELECTOR, "th")
+        at_rest = backdrop(browser, name)
+        hover(browser, name)
+        if backdrop(browser, name) == at_rest:  # the tint under the mouse is what this test is for
+            faint.append(f"hovered, no tint seen behind: {name.text} {at_rest}")
         cells = row.find_elements(By.CSS_SELECTOR, "td, th:not(:has(button)), button")
         faint += [f"hovered: {f}" for f in too_faint(browser, cells)]
         keys = row.find_elements(By.CSS_SELECTOR, "button")
@@ -137,8 +150,12 @@ def faint_in_grids(browser) -> list[str]:
     """Every AG Grid's text at rest, and its first rows' under the mouse."""
     faint = [f"at rest: {f}" for f in too_faint(browser, browser.find_elements(By.CSS_SELECTOR, GRID_TEXT))]
     for row in rows_of(browser, ".ag-center-cols-container .ag-row")[:3]:
-        hover(browser, row.find_element(By.CSS_SELECTOR, ".ag-cell"))
+        cell = row.find_element(By.CSS_SELECTOR, ".ag-cell")
+        at_rest = backdrop(browser, cell)
+        hover(browser, cell)
         wait(browser).until(lambda b, r=row: "ag-row-hover" in r.get_attribute("class"))
+        if backdrop(browser, cell) == at_rest:
+            faint.append(f"hovered, no tint seen behind: {cell.text} {at_rest}")
         faint += [f"hovered: {f}" for f in too_faint(browser, row.find_elements(By.CSS_SELECTOR, ".ag-cell"))]
     return faint
 
