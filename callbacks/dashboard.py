@@ -13,6 +13,7 @@ from callbacks._common import empty_period, in_view_chart, page_filters, registe
 from callbacks._figures import (
     AGENT_COLOUR,
     COST_COLOUR,
+    MUTED,
     NO_INTERACTIONS,
     TEAM_COLOUR,
     UNFINISHED,
@@ -56,8 +57,13 @@ from queries import adoption, usage
 from queries.period import Comparison, PeriodError, comparison, today_local
 
 TOP = 5
-TREND_X_TICKS = 40  # the trend's bottom margin for its axis of days (no title)
-TREND_LEGEND = 60  # and for its legend's two rows below it
+TREND_X_TICKS = 50  # the trend's bottom margin for its axis of days (no title; turned on a phone)
+TREND_X_MONTHS = X_TITLED + 30  # for its titled axis of months: "Mar 2025" is turned on a phone too
+# and for its legend's rows below it: one on a laptop, three on a phone (where the plot between the two axes is
+# too narrow for two entries), each entry a few words; the legend hangs from the top of that band
+TREND_LEGEND = 92
+TREND_HEIGHT = 340
+COMPARED = "compared"  # the legend group of the lines behind
 # The KPI cards' columns: one a row on a phone; two from 768 px (the last across the row); from 992 px the three
 # about use, then cost and active share; all five in a row from 1,400 px (narrower, a long cost would not fit).
 USE, MONEY = {"md": 6, "lg": 4, "xxl": True}, {"md": 6, "lg": 6, "xxl": True}
@@ -189,6 +195,14 @@ def _so_far_traces(x: list, y: list, index: int, name: str, axis: str, colour: s
     return [line, point]
 
 
+def _compared_entry(shift: str) -> dict:
+    """The legend's one entry for both lines behind: what they are ("same weekdays a week earlier"), short enough
+    that the legend keeps to its band on a phone; their dates are in their hover. A click shows or hides both."""
+    return {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": shift[:1].upper() + shift[1:],
+            "legendgroup": COMPARED, "hoverinfo": "skip",
+            "line": {"width": 1.5, "dash": "dot", "color": MUTED}}  # fmt: skip
+
+
 def trend_figure(
     current: pl.DataFrame,
     previous: pl.DataFrame,
@@ -196,10 +210,12 @@ def trend_figure(
     compared: str = "previous period",
     first_day: dt.date | None = None,
     unfinished: int | None = None,
+    shift: str | None = None,
 ) -> Figure:
-    """Interactions and active users per bucket, with the comparison period (`compared` says which) faint
-    behind them, bucket for bucket; when it starts before the first data (`first_day`), its buckets before
-    that are left out, and the bucket still filling (`unfinished`) is drawn dotted and labelled."""
+    """Interactions and active users per bucket, with the comparison period (`compared` says which, `shift`
+    in the legend) faint behind them, bucket for bucket; when it starts before the first data (`first_day`),
+    its buckets before that are left out, and the bucket still filling (`unfinished`) is drawn dotted and
+    labelled."""
     traces = []
     x = current["key"].to_list()
     prev_keys = previous["key"].to_list()[: len(x)]
@@ -213,9 +229,10 @@ def trend_figure(
             before = [None if bucket_end(k, grain) <= first_day else v for k, v in zip(prev_keys, before, strict=True)]
         traces.append({
             "type": "scatter", "x": x[: len(prev_dates)], "y": before,
-            "name": f"{name} ({label})", "yaxis": axis, "mode": "lines",
-            "line": {"width": 1.5, "dash": "dot", "color": colour}, "opacity": 0.35, "customdata": prev_dates,
-            "hovertemplate": "%{y:,} on %{customdata}<extra>" + name + " (" + compared + ")</extra>",
+            "name": f"{name} ({label})", "yaxis": axis, "mode": "lines", "legendgroup": COMPARED,
+            "showlegend": False, "line": {"width": 1.5, "dash": "dot", "color": colour}, "opacity": 0.35,
+            "customdata": prev_dates,
+            "hovertemplate": "%{y:,} on %{customdata}<extra>" + name + " (" + label + ")</extra>",
         })  # fmt: skip
         y = current[column].to_list()
         shown = y if unfinished is None else [None if i == unfinished else v for i, v in enumerate(y)]
@@ -226,25 +243,26 @@ def trend_figure(
         })  # fmt: skip
         if unfinished is not None:
             traces.extend(_so_far_traces(x, y, unfinished, name, axis, colour, grain))
+    traces.append(_compared_entry(shift or compared))
     x_title = {"week": "Week starting", "month": "Month"}.get(grain)
     xaxis = date_axis(grain) if x_title is None else {"title": title(x_title), **date_axis(grain)}
     notes = [] if unfinished is None else [unfinished_note(x[unfinished], current["interactions"][unfinished], grain)]
     interactions = max(current["interactions"].max(), previous["interactions"].max())
     users = max(current["active_users"].max(), previous["active_users"].max())
-    # Margins that fit the axes and a legend of up to two rows (it wraps by the card's width), the legend at the
+    # Margins that fit the axes and a legend of up to three rows (it wraps by the card's width), the legend at the
     # figure's foot: Plotly then has nothing to grow and draws the chart once (callbacks/_figures.py says why).
     margin = {"l": count_margin(interactions), "r": count_margin(users),
-              "b": (X_TITLED if x_title else TREND_X_TICKS) + TREND_LEGEND}  # fmt: skip
+              "b": {"day": TREND_X_TICKS, "week": X_TITLED}.get(grain, TREND_X_MONTHS) + TREND_LEGEND}  # fmt: skip
     return figure(
         traces,
-        340,
+        TREND_HEIGHT,
         xaxis=xaxis,
         yaxis=count_axis(interactions, "Interactions"),
         yaxis2={
             **count_axis(users, "Active users"),
             "overlaying": "y", "side": "right", "showgrid": False, "tickmode": "auto",
         },
-        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
+        legend={"orientation": "h", "yref": "container", "y": TREND_LEGEND / TREND_HEIGHT, "yanchor": "top"},
         margin=margin,
         **({"annotations": notes} if notes else {}),
     )  # fmt: skip
@@ -263,8 +281,8 @@ def update_trend(query: dict | None, today: dt.date | None = None) -> Figure:
     first_day = usage.data_bounds(filters.scope, period.tz)["first_day"][0]
     gap = first_day if first_day is not None and before.start < first_day else None
     unfinished = unfinished_bucket(current["key"].to_list(), filters.grain, period, today or today_local(period.tz))
-    compared = f"{format_dates(before)}: {period.comparison_shift().text}"
-    return trend_figure(current, previous, filters.grain, compared, gap, unfinished)
+    shift = period.comparison_shift().text
+    return trend_figure(current, previous, filters.grain, f"{format_dates(before)}: {shift}", gap, unfinished, shift)
 
 
 def cost_figure(frame: pl.DataFrame, grain: str, unfinished: int | None = None) -> Figure:

@@ -80,7 +80,7 @@ def test_the_trend_lines_up_weekdays_and_says_what_it_compares(browser, live_ser
     assert [weekday(d) for d in behind["customdata"]] == [weekday(x) for x in shown["x"]]
     assert behind["customdata"][0] == "17 Feb 2026"  # the one date style
     legend = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#dashboard-trend .legendtext")]
-    assert any("same weekdays 2 weeks earlier" in text for text in legend), legend
+    assert any("same weekdays 2 weeks earlier" in text.lower() for text in legend), legend
 
 
 def test_a_rate_changes_in_points_no_change_before_the_first_data_and_each_definition_opens_by_keyboard(

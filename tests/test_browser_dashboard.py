@@ -80,3 +80,45 @@ def test_charts_draw(browser, live_server):
     browser.save_screenshot("/tmp/telemetry-dashboard-manager.png")
     labels = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#dashboard-top-teams .ytick text")]
     assert sorted(labels) == ["Engineering", "Sales"]
+
+
+TREND_FITS = """
+const gd = document.querySelector('#dashboard-trend .js-plotly-plot');
+if (!gd || !gd._fullLayout || Math.abs(gd._fullLayout.width - gd.parentElement.clientWidth) > 1) return null;
+if (!gd.querySelector('.legend .traces')) return null;  // not drawn with its data yet
+const rows = new Set([...gd.querySelectorAll('.legend .traces')].map((e) => e.getBoundingClientRect().top));
+return {rows: rows.size, legend: [...gd.querySelectorAll('.legendtext')].map((t) => t.textContent),
+        kept: ['l', 'r', 't', 'b'].every((s) => Math.round(gd._fullLayout._size[s]) === gd._fullLayout.margin[s])};
+"""
+
+
+def test_the_trend_legend_says_what_is_compared_and_fits_at_every_width(browser, live_server):
+    """A long comparison (1 January to 8 March against the same days two months earlier, which start before the
+    first data): its legend names what the dotted lines are in three rows at most, so Plotly keeps the margins sent
+    and draws the trend once, from a phone to a desktop; the dates compared are in the lines' hover."""
+    from tests.test_browser_tour import emulate
+
+    sign_in(browser, live_server, "admin", "/telemetry?start=2026-01-01&end=2026-03-08")
+    for width in (1920, 1280, 640, 390):
+        emulate(browser, width, "light")
+        seen = wait(browser).until(lambda b: b.execute_script(TREND_FITS))
+        assert seen["rows"] <= 3 and seen["kept"], (width, seen)
+        assert seen["legend"] == ["Interactions", "Active users", "Same days 3 months earlier"], (width, seen)
+    behind = browser.execute_script(
+        "return document.querySelector('#dashboard-trend .js-plotly-plot').data[0].hovertemplate"
+    )
+    assert "(1 Oct – 8 Dec 2025: same days 3 months earlier, no data before 25 Feb 2026)" in behind
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_trend_by_month_is_drawn_once_at_every_width(browser, live_server):
+    """Two years by month (a titled axis of "Mar 2024"): on a phone Plotly turns those labels, and the margin sent
+    keeps room for them, so the trend is still drawn once."""
+    from tests.test_browser_tour import emulate
+
+    sign_in(browser, live_server, "admin", "/telemetry?start=2024-03-03&end=2026-03-08")
+    for width in (1920, 1280, 640, 390):
+        emulate(browser, width, "light")
+        seen = wait(browser).until(lambda b: b.execute_script(TREND_FITS))
+        assert seen["rows"] <= 3 and seen["kept"], (width, seen)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

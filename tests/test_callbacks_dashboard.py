@@ -316,3 +316,18 @@ def test_charts_carry_the_house_template(signed_in):
     white = pio.templates["plotly_white"].to_plotly_json()
     assert template["data"] == white["data"] and template["layout"]["plot_bgcolor"] == white["layout"]["plot_bgcolor"]
     assert template["layout"]["colorway"][:2] == ["#0072B2", "#E69F00"]  # Okabe-Ito, colour-blind safe
+
+
+def test_the_trend_legend_names_what_is_compared_in_a_few_words(signed_in):
+    """The legend's entries stay short whatever the period (the lines behind are one entry, their dates in
+    their hover), so it keeps to three rows on a phone."""
+    with signed_in("admin"):
+        fig = as_figure(dashboard.update_trend({"start": "2026-01-01", "end": "2026-03-08"}, TODAY))
+    entries = [t.name for t in fig.data if t.showlegend is not False]
+    assert entries == ["Interactions", "Active users", "Same days 3 months earlier"]
+    assert all(len(entry) <= 30 for entry in entries)
+    behind = [t for t in fig.data if t.legendgroup == "compared" and t.x != (None,)]
+    assert [t.name for t in behind] == [
+        "Interactions (1 Oct – 8 Dec 2025: same days 3 months earlier, no data before 25 Feb 2026)",
+        "Active users (1 Oct – 8 Dec 2025: same days 3 months earlier, no data before 25 Feb 2026)",
+    ]
