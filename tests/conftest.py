@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
     from queries import cache
 
 ORIGIN = "http://localhost"
+
+# Property tests never depend on timing or on earlier runs: no deadline (a busy machine is not a failure), the
+# same examples every run (no saved failures, a fixed seed).
+settings.register_profile("telemetry", deadline=None, derandomize=True, database=None)
+settings.load_profile("telemetry")
 
 ACCOUNTS = {
     "admin": ("admin@test.example", "u1", "admin"),

@@ -129,3 +129,15 @@ def test_the_bucket_still_filling_is_marked_on_every_chart_over_time(browser, li
     assert len(browser.find_elements(By.CSS_SELECTOR, hatched)) == 1
     # its previous period (the same days 10 months earlier) is before the data: no percentage from nothing
     assert text_of(browser, "billing-kpi-change-percent") == "no data before 25 Feb 2026"
+
+
+def test_the_cards_of_a_period_that_reaches_today_compare_complete_days(browser, live_server):
+    """Like for like: with today still filling, every card's change compares the days up to yesterday, and says so."""
+    today = today_local("UTC")
+    sign_in(browser, live_server, "admin", f"/telemetry?start={today - dt.timedelta(days=6)}&end={today}")
+    cards = ("interactions", "active-users", "stickiness", "cost", "adoption")
+    said = {card: text_of(browser, f"dashboard-kpi-{card}-compared") for card in cards}
+    assert all(text.startswith("up to yesterday vs ") for text in said.values()), said
+    assert all(text.endswith("(today is partial)") for text in said.values()), said
+    tab_to(browser, "dashboard-kpi-interactions-info")
+    tooltip_shows(browser, "The change compares the period's days up to yesterday (today is still filling)")
