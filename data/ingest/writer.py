@@ -24,6 +24,7 @@ import pyarrow as pa
 from data import schema
 from data.ingest import otlp
 from data.ingest.commit import Write
+from data.ingest.earlier import EarlierIds
 from data.ingest.jsonl import _Checked, _rows_table
 from data.ingest.late import Late, place_of, refuse_unknown, with_origin
 from data.ingest.quarantine import _Quarantine, checked_row
@@ -87,6 +88,8 @@ class _Target:
     current: Write | None = None
     # the rows whose person the store no longer knew when their round was written (data/ingest/late.py)
     late: Late = field(default_factory=Late)
+    # the ids the import's earlier rounds handled: the first of an id wins across rounds, whatever its date
+    earlier: EarlierIds = field(default_factory=EarlierIds)
 
     @property
     def data_dir(self) -> Path:
@@ -183,6 +186,7 @@ def _ingest(
                 _commit(target, pending.take(), counts, partitions, compact_after_files, compacted)
         target.late.settle(sources, validator, quarantines)
     finally:
+        target.earlier.close()
         for quarantine in quarantines:  # in the sources' order, as the files were named before
             quarantine.__exit__(None, None, None)
     for quarantine in quarantines:
@@ -223,7 +227,7 @@ def _read_sources(
                 if row is not None:
                     pending.add_row(row, number, place)
             while pending.size >= MAX_ROWS_IN_MEMORY:
-                _commit(target, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions)
+                _commit(target, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions, more=True)
                 _give_way(target)
         quarantine.close()  # an import of many files keeps one open
 
@@ -303,9 +307,11 @@ def _commit(
     partitions: set[str],
     compact_after_files: int | None = None,
     compacted: list[str] | None = None,
+    *,
+    more: bool = False,
 ) -> None:
     """Write rows (valid, maybe duplicated) into their dates' partitions, maybe compact; and, in the same
-    write, update the rollups of the days that got rows."""
+    write, update the rollups of the days that got rows. `more`: other rounds of the import follow."""
     store = target.store
 
     def rows(write: Write) -> None:
@@ -314,7 +320,9 @@ def _commit(
             # the people the store no longer knows first: their rows are not there to be the first of an id
             table = refuse_unknown(store, table, target.late)
             if table.num_rows:
-                table = _first_of_each_id(table, counts)
+                table = target.earlier.without_earlier(_first_of_each_id(table, counts), counts)
+            if more:
+                target.earlier.add(table.column("event_id"))
         if table is not None and table.num_rows:
             # sorted by ts, so each UTC date's rows are one slice, the dates in order
             days = pl.from_arrow(table.column("ts")).dt.epoch("us").to_numpy() // DAY_US  # (Arrow's loads pandas)
