@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -628,6 +629,29 @@ def test_import_directory_replaces_files_with_the_contract_types(org_dir, tmp_pa
     assert read["prices"]["input_usd_per_mtok"].to_list() == [Decimal("3"), Decimal("2.5"), Decimal("0.000001")]
     assert read["prices"]["valid_to"].to_list() == [dt.date(2026, 2, 28), None, None]
     assert not list(folder.glob(".*"))  # no temp files left
+
+
+def test_import_directory_takes_prices_of_a_decimal_wider_than_38_digits(org_dir, tmp_path):
+    """Prices written as DECIMAL(76, 6): taken exactly where they fit, refused with the value where not (Polars
+    does not read such a column: its reader refuses the file)."""
+    kind = pa.decimal256(76, 6)
+    prices = pa.table({
+        "model": ["m", "n"],
+        "input_usd_per_mtok": pa.array([Decimal("2.5"), Decimal(10) ** 60], kind),
+        "output_usd_per_mtok": pa.array([Decimal("12.500001"), Decimal("1")], kind),
+        "valid_from": [dt.date(2025, 1, 1)] * 2,
+        "valid_to": pa.array([None, None], pa.date32()),
+    })  # fmt: skip
+    pq.write_table(prices, tmp_path / "prices.parquet")
+    with pytest.raises(DirectoryImportError) as refused:
+        import_directory(org_dir, [tmp_path / "prices.parquet"])
+    assert refused.value.problems == [
+        f"prices.parquet row 2: input_usd_per_mtok is too large for DECIMAL(18,6) (1{'0' * 60}.000000)"
+    ]
+    pq.write_table(prices.slice(0, 1), tmp_path / "prices.parquet")
+    assert import_directory(org_dir, [tmp_path / "prices.parquet"]) == {"prices": 1}
+    stored = pl.read_parquet(schema.directory_dir(org_dir) / "prices.parquet")
+    assert stored.select("input_usd_per_mtok", "output_usd_per_mtok").rows() == [(Decimal("2.5"), Decimal("12.500001"))]
 
 
 def test_import_directory_refuses_bad_files_and_changes_nothing(org_dir, tmp_path):
