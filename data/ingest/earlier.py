@@ -33,8 +33,8 @@ class EarlierIds:
         """A round's ids, all distinct and none of an earlier round's."""
         if not len(ids):
             return
-        # two sorted runs: numpy's stable sort (timsort for integers this wide) merges them
-        self.hashes = np.sort(np.concatenate([self.hashes, np.sort(_hashes(ids))]), kind="stable")
+        new = np.sort(_hashes(ids))
+        self.hashes = np.insert(self.hashes, np.searchsorted(self.hashes, new), new)
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix="telemetry-ingest-ids-"))
         path = self.folder / f"round-{len(self.files)}.arrow"
@@ -49,8 +49,10 @@ class EarlierIds:
             return table
         ids = table.column(_COLUMN)
         hashes = _hashes(ids)
-        at = np.searchsorted(self.hashes, hashes).clip(max=self.hashes.size - 1)
-        maybe = np.flatnonzero(self.hashes[at] == hashes)
+        order = np.argsort(hashes)  # looked up in order: one walk through the sorted hashes, not a jump each
+        ordered = hashes[order]
+        at = np.searchsorted(self.hashes, ordered).clip(max=self.hashes.size - 1)
+        maybe = np.sort(order[self.hashes[at] == ordered])
         if not len(maybe):
             return table
         candidates = pl.from_arrow(ids).gather(maybe)
