@@ -18,6 +18,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from data.ingest.storage import numpy_array
+
 _COLUMN = "event_id"
 
 
@@ -29,11 +31,11 @@ class EarlierIds:
         self.folder: Path | None = None
         self.files: list[Path] = []
 
-    def add(self, ids: pa.ChunkedArray) -> None:
-        """A round's ids, all distinct and none of an earlier round's."""
+    def add(self, ids: pa.ChunkedArray, hashes: np.ndarray) -> None:
+        """A round's ids (`id_hash`es given), all distinct and none of an earlier round's."""
         if not len(ids):
             return
-        new = np.sort(_hashes(ids))
+        new = np.sort(hashes)
         self.hashes = np.insert(self.hashes, np.searchsorted(self.hashes, new), new)
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix="telemetry-ingest-ids-"))
@@ -43,28 +45,26 @@ class EarlierIds:
             writer.write_table(table)
         self.files.append(path)
 
-    def without_earlier(self, table: pa.Table, counts: dict) -> pa.Table:
-        """The rows whose id no earlier round had; the others are counted as duplicates."""
+    def without_earlier(self, table: pa.Table, hashes: np.ndarray, counts: dict) -> tuple[pa.Table, np.ndarray]:
+        """The rows whose id no earlier round had, and their ids' hashes; the others are counted as duplicates."""
         if not self.hashes.size or not table.num_rows:
-            return table
-        ids = table.column(_COLUMN)
-        hashes = _hashes(ids)
+            return table, hashes
         order = np.argsort(hashes)  # looked up in order: one walk through the sorted hashes, not a jump each
         ordered = hashes[order]
         at = np.searchsorted(self.hashes, ordered).clip(max=self.hashes.size - 1)
         maybe = np.sort(order[self.hashes[at] == ordered])
         if not len(maybe):
-            return table
-        candidates = pl.from_arrow(ids).gather(maybe)
+            return table, hashes
+        candidates = pl.from_arrow(table.column(_COLUMN).take(numpy_array(maybe)))
         seen = pl.Series(np.zeros(len(maybe), dtype=bool))
         for path in self.files:
             with pa.memory_map(str(path)) as source:
                 earlier = pl.from_arrow(pa.ipc.open_file(source).read_all().column(_COLUMN))
                 seen = seen | candidates.is_in(earlier.implode())
-        drop = np.zeros(table.num_rows, dtype=bool)
-        drop[maybe[seen.to_numpy()]] = True
-        counts["duplicates"] += int(drop.sum())
-        return table.filter(pl.Series(~drop).to_arrow())
+        keep = np.ones(table.num_rows, dtype=bool)
+        keep[maybe[seen.to_numpy()]] = False
+        counts["duplicates"] += int(table.num_rows - keep.sum())
+        return table.filter(pl.Series(keep).to_arrow()), hashes[keep]
 
     def close(self) -> None:
         """The temporary files removed (the import is over)."""
@@ -75,5 +75,6 @@ class EarlierIds:
         self.hashes = np.empty(0, dtype=np.uint64)
 
 
-def _hashes(ids: pa.ChunkedArray) -> np.ndarray:
-    return pl.from_arrow(ids).hash().to_numpy()
+def id_hash(ids: pl.Expr) -> pl.Expr:
+    """The 64-bit hash an id is kept by (data/ingest/writer.py computes it with the round's first of each id)."""
+    return ids.hash()
