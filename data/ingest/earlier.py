@@ -36,7 +36,7 @@ class EarlierIds:
         if not len(ids):
             return
         new = np.sort(hashes)
-        self.hashes = np.insert(self.hashes, np.searchsorted(self.hashes, new), new)
+        self.hashes = np.insert(self.hashes, np.searchsorted(self.hashes, new), new) if self.hashes.size else new
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix="telemetry-ingest-ids-"))
         path = self.folder / f"round-{len(self.files)}.arrow"

@@ -151,10 +151,12 @@ def narrow_decimals(table: pa.RecordBatch | pa.Table) -> tuple[pa.RecordBatch | 
     """The rows with each decimal column of more than 38 digits (Arrow's decimal256, which Polars does not take:
     a Rust panic) as 38 digits of the same scale where its value fits, 0 where it does not (those rows held back:
     `Wide`)."""
+    found = [index for index, field in enumerate(table.schema) if pa.types.is_decimal256(field.type)]
+    if not found:
+        return table, None
     wide, held, columns = {}, np.zeros(table.num_rows, dtype=bool), list(table.columns)
-    for index, field in enumerate(table.schema):
-        if not pa.types.is_decimal256(field.type):
-            continue
+    for index in found:
+        field = table.schema.field(index)
         column, scale = table.column(index), field.type.scale
         if 0 <= scale <= 38:
             fits = pc.less(pc.abs(column), pa.scalar(Decimal(10) ** (38 - scale), pa.decimal256(76, scale)))
@@ -165,8 +167,6 @@ def narrow_decimals(table: pa.RecordBatch | pa.Table) -> tuple[pa.RecordBatch | 
         columns[index] = pc.cast(pc.if_else(fits, column, pa.scalar(Decimal(0), field.type)), narrow)
         wide[field.name] = column
         held |= ~pl.Series(fits, dtype=pl.Boolean).to_numpy()
-    if not wide:
-        return table, None
     return type(table).from_arrays(columns, names=table.schema.names), Wide(wide, held)
 
 
