@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 from decimal import Decimal
@@ -310,6 +311,26 @@ def test_ids_of_one_hash_in_other_rounds_are_told_apart_exactly(org_dir, tmp_pat
     monkeypatch.setattr(earlier, "id_hash", lambda ids: ids.hash() * 0)
     summary = run(org_dir, _rounds_file(tmp_path))
     assert (summary.read, summary.written, summary.duplicates, summary.quarantined) == (11, 5, 4, 2)
+
+
+def test_the_earlier_rounds_ids_leave_no_file_behind(org_dir, tmp_path, monkeypatch):
+    """The ids an import keeps on disk between its rounds are removed when it ends, and when it fails."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    monkeypatch.setattr(ingest.writer, "MAX_ROWS_IN_MEMORY", 2)
+    run(org_dir, _rounds_file(tmp_path))
+    assert list(temporary.iterdir()) == []
+
+    def disk_full(data_dir, dates):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(storage, "_append_partitions", disk_full)
+    monkeypatch.setattr(ingest.store, "_append_partitions", disk_full)
+    records = [event(f"t{n}", ts=f"2026-03-0{n % 3 + 1}T12:00:00Z") for n in range(6)]
+    with pytest.raises(OSError, match="disk full"):
+        run(org_dir, jsonl(tmp_path / "more.jsonl", *records))
+    assert list(temporary.iterdir()) == []
 
 
 def test_an_id_sent_again_in_another_import_is_a_duplicate_on_its_own_date_only(org_dir, tmp_path):
