@@ -596,3 +596,19 @@ def test_a_parquet_cost_written_by_duckdb_as_decimal_38_10_is_taken_exactly(data
     summary = ingest.ingest_files(data_dir, [path], now=NOW)
     assert (summary.read, summary.written, summary.quarantined) == (2, 1, 1)
     assert summary.reasons == (("cost_usd has more than 6 decimal places (1.1234567000)", 1),)
+@pytest.mark.parametrize("nest", [lambda kind: pa.struct([("d", kind)]), pa.list_])
+def test_a_parquet_column_with_wide_decimals_inside_is_refused_as_with_narrow_ones(data_dir, tmp_path, nest):
+    """An extra column of lists or structs holding decimals of more than 38 digits (Polars panics on them at any
+    depth): its rows are quarantined for the same reasons, with the same values, as with 38-digit decimals."""
+    with_prices(data_dir)
+    outcomes = []
+    for kind in (pa.decimal128(38, 6), pa.decimal256(76, 6)):
+        value = {"d": Decimal("1.5")} if pa.types.is_struct(nest(kind)) else [Decimal("1.5")]
+        frame = pl.DataFrame([event(f"x{n}") for n in range(2)])
+        table = frame.to_arrow().append_column("extra", pa.array([value, None], nest(kind)))
+        pq.write_table(table, tmp_path / "extra.parquet")
+        summary = ingest.ingest_files(data_dir, [tmp_path / "extra.parquet"], now=NOW)
+        lines = [json.loads(line) for path in summary.quarantine_files for line in path.read_text().splitlines()]
+        outcomes.append((summary.read, summary.written, [(q["reason"], q["record"]) for q in lines]))
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[0][0] == 2

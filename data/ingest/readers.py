@@ -151,23 +151,39 @@ def narrow_decimals(table: pa.RecordBatch | pa.Table) -> tuple[pa.RecordBatch | 
     """The rows with each decimal column of more than 38 digits (Arrow's decimal256, which Polars does not take:
     a Rust panic) as 38 digits of the same scale where its value fits, 0 where it does not (those rows held back:
     `Wide`)."""
-    found = [index for index, field in enumerate(table.schema) if pa.types.is_decimal256(field.type)]
+    found = [index for index, field in enumerate(table.schema) if holds_wide(field.type)]
     if not found:
         return table, None
     wide, held, columns = {}, np.zeros(table.num_rows, dtype=bool), list(table.columns)
     for index in found:
-        field = table.schema.field(index)
-        column, scale = table.column(index), field.type.scale
-        if 0 <= scale <= 38:
-            fits = pc.less(pc.abs(column), pa.scalar(Decimal(10) ** (38 - scale), pa.decimal256(76, scale)))
-            fits = pc.fill_null(fits, True)
-        else:  # no 38-digit decimal has this scale
-            fits = pc.is_null(column)
-        narrow = pa.decimal128(38, min(max(scale, 0), 38))
-        columns[index] = pc.cast(pc.if_else(fits, column, pa.scalar(Decimal(0), field.type)), narrow)
+        field, column = table.schema.field(index), table.column(index)
+        fits, columns[index] = _narrowed(field.type, column, table.num_rows)
         wide[field.name] = column
         held |= ~pl.Series(fits, dtype=pl.Boolean).to_numpy()
     return type(table).from_arrays(columns, names=table.schema.names), Wide(wide, held)
+
+
+def _narrowed(kind: pa.DataType, column: pa.Array | pa.ChunkedArray, rows: int) -> tuple[pa.Array, pa.Array]:
+    """Which values fit in 38 digits, and the column with those values and 0 (null: nested) for the others."""
+    if not pa.types.is_decimal256(kind):  # inside a list or struct: no event field is one, so `validate` refuses
+        return pc.is_null(column), pa.nulls(rows)
+    scale = kind.scale
+    if 0 <= scale <= 38:
+        fits = pc.less(pc.abs(column), pa.scalar(Decimal(10) ** (38 - scale), pa.decimal256(76, scale)))
+        fits = pc.fill_null(fits, True)
+    else:  # no 38-digit decimal has this scale
+        fits = pc.is_null(column)
+    narrow = pa.decimal128(38, min(max(scale, 0), 38))
+    return fits, pc.cast(pc.if_else(fits, column, pa.scalar(Decimal(0), kind)), narrow)
+
+
+def holds_wide(kind: pa.DataType) -> bool:
+    """Whether a column of this type holds a decimal of more than 38 digits, at any depth."""
+    if pa.types.is_decimal256(kind):
+        return True
+    if pa.types.is_dictionary(kind):
+        return holds_wide(kind.value_type)
+    return any(holds_wide(kind.field(index).type) for index in range(kind.num_fields))
 
 
 def _parquet_block(frame: pl.DataFrame, first_row: int, validator: EventValidator, wide: Wide | None) -> _Checked:
