@@ -256,7 +256,8 @@ def import_twice(label: str, code: Path, fmt: str, work: Path, source: Path, eve
     run = Run(label, fmt, events, seconds, wall, rss, cpu, load, written, rollups, duplicates, quarantined)
     run.again_seconds, run.again_rss_mib, run.again_duplicates = again[0], again[2], again[4]
     print(f"{label:>6} {fmt:>9}: {seconds:.1f} s (rollups {rollups:.1f}; {wall:.1f} wall, {cpu:.1f} CPU), "
-          f"{rss:,.0f} MiB, written {written:,}, again {again[0]:.1f} s ({again[4]:,} duplicates), load {load:.2f}",
+          f"{rss:,.0f} MiB, written {written:,}, again {again[0]:.1f} s ({again[6]:.2f} CPU, {again[4]:,} duplicates), "
+          f"load {load:.2f}",
           flush=True)  # fmt: skip
     return run
 

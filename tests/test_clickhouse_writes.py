@@ -21,6 +21,7 @@ from data.clickhouse.codes import Codes, forget, given  # noqa: E402
 from data.clickhouse.load import load, replace_table  # noqa: E402
 from data.clickhouse.schema import CODED, ROLLUPS, WINDOWS, init, rollup_select  # noqa: E402
 from data.clickhouse.writes import ClickHouseStore  # noqa: E402
+from data.ingest import writer  # noqa: E402
 from data.ingest.otlp import decode_json  # noqa: E402
 from data.ingest.quarantine import QUARANTINE  # noqa: E402
 from data.ingest.validate import Directory  # noqa: E402
@@ -135,6 +136,27 @@ def test_ingest_writes_into_clickhouse_as_into_parquet_once(twins, tmp_path) -> 
     again = twins.clickhouse.test_cli_runner().invoke(args=["ingest", str(source)])
     assert "read 5, written 0, duplicates 4, quarantined 1" in again.output
     assert twins.count("select count() from $db.events") == before + 2
+    twins.assert_rollups_are_the_events()
+
+
+def test_an_import_in_rounds_keeps_the_first_of_an_id_on_clickhouse_too(twins, tmp_path, monkeypatch) -> None:
+    """Rounds of two rows: an id of the first round again on another date in the second is a duplicate on both
+    backends, as in one round."""
+    monkeypatch.setattr(writer, "MAX_ROWS_IN_MEMORY", 2)
+    source = jsonl(
+        tmp_path / "rounds.jsonl",
+        event("n1", ts="2026-03-05T12:00:00Z", user_id="u5"),
+        event("n2", ts="2026-03-06T12:00:00Z"),
+        event("n1", ts="2026-03-07T12:00:00Z", user_id="u5"),
+        event("n3", ts="2026-03-07T13:00:00Z"),
+    )
+    before = twins.count("select count() from $db.events")
+    on_duckdb, on_clickhouse = twins.both("ingest", str(source))
+    assert on_clickhouse == on_duckdb
+    assert "read 4, written 3, duplicates 1, quarantined 0" in on_clickhouse
+    assert twins.count("select count() from $db.events where event_id = 'n1'") == 1
+    assert twins.count("select count() from $db.events") == before + 3
+    twins.assert_same_answers()
     twins.assert_rollups_are_the_events()
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 from decimal import Decimal
@@ -20,11 +21,12 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from data import ingest, schema
-from data.ingest import DirectoryImportError, compact, import_directory, ingest_files, storage
+from data.ingest import DirectoryImportError, compact, earlier, import_directory, ingest_files, storage
 from tests import org
 
 NOW = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)  # "today" for the future-timestamp check
@@ -259,6 +261,88 @@ def test_reimport_and_overlapping_files_add_no_duplicates(org_dir, tmp_path):
     on_disk = events(org_dir)
     assert on_disk.height == len(org.EVENTS) + 3
     assert on_disk["event_id"].is_unique().all()
+
+
+def _rounds_file(tmp_path: Path) -> Path:
+    """Ids repeated on other UTC dates and in other rounds, an id the org has already (e1, 2 March), refusals."""
+    return jsonl(
+        tmp_path / "rounds.jsonl",
+        event("r1", ts="2026-03-02T12:00:00Z"),
+        event("r2", ts="2026-03-03T12:00:00Z"),
+        "not json",
+        event("r1", ts="2026-03-04T12:00:00Z", input_tokens=5),  # r1 again, another date: a duplicate
+        event("r3", ts="2026-03-05T12:00:00Z"),
+        event("e1", ts="2026-03-06T12:00:00Z", input_tokens=7),  # the org's e1 is on 2 March: new on 6 March
+        event("r2", ts="2026-03-03T12:00:00Z"),
+        event("bad", input_tokens=-1),
+        event("e1", ts="2026-03-02T10:00:00Z"),  # e1 again: the first (6 March) won
+        event("r4", ts="2026-03-01T12:00:00Z"),
+        event("r3", ts="2026-03-01T13:00:00Z"),
+    )
+
+
+@pytest.mark.parametrize("round_rows", [1, 2, 3, 4, None])
+def test_an_import_in_rounds_keeps_what_one_round_keeps(org_dir, tmp_path, monkeypatch, round_rows):
+    """Within one import the first record of an id wins whatever its date, however many rounds the import is
+    written in: the same events, counts and quarantine as in one round, worked out by hand."""
+    if round_rows is not None:
+        monkeypatch.setattr(ingest.writer, "MAX_ROWS_IN_MEMORY", round_rows)
+    summary = run(org_dir, _rounds_file(tmp_path))
+    assert (summary.read, summary.written, summary.duplicates, summary.quarantined) == (11, 5, 4, 2)
+    new = events(org_dir).filter(pl.col("event_id").is_in(["r1", "r2", "r3", "r4", "e1"]))
+    placed = sorted(new.select("event_id", "utc_date", "input_tokens").rows())
+    assert placed == [
+        ("e1", dt.date(2026, 3, 2), 1000),  # the org's own
+        ("e1", dt.date(2026, 3, 6), 7),
+        ("r1", dt.date(2026, 3, 2), 1000),
+        ("r2", dt.date(2026, 3, 3), 1000),
+        ("r3", dt.date(2026, 3, 5), 1000),
+        ("r4", dt.date(2026, 3, 1), 1000),
+    ]
+    assert [q["line"] for q in quarantine_lines(summary.quarantine_files[0])] == [3, 8]
+    again = run(org_dir, _rounds_file(tmp_path))
+    assert (again.read, again.written, again.duplicates, again.quarantined) == (11, 0, 9, 2)
+
+
+def test_ids_of_one_hash_in_other_rounds_are_told_apart_exactly(org_dir, tmp_path, monkeypatch):
+    """The earlier rounds' ids are kept as hashes, and a hash found again is checked against the ids themselves:
+    with every id given the same hash, the import keeps what it keeps in one round."""
+    monkeypatch.setattr(ingest.writer, "MAX_ROWS_IN_MEMORY", 2)
+    monkeypatch.setattr(earlier, "id_hash", lambda ids: ids.hash() * 0)
+    summary = run(org_dir, _rounds_file(tmp_path))
+    assert (summary.read, summary.written, summary.duplicates, summary.quarantined) == (11, 5, 4, 2)
+
+
+def test_the_earlier_rounds_ids_leave_no_file_behind(org_dir, tmp_path, monkeypatch):
+    """The ids an import keeps on disk between its rounds are removed when it ends, and when it fails."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    monkeypatch.setattr(ingest.writer, "MAX_ROWS_IN_MEMORY", 2)
+    run(org_dir, _rounds_file(tmp_path))
+    assert list(temporary.iterdir()) == []
+
+    def disk_full(data_dir, dates):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(storage, "_append_partitions", disk_full)
+    monkeypatch.setattr(ingest.store, "_append_partitions", disk_full)
+    records = [event(f"t{n}", ts=f"2026-03-0{n % 3 + 1}T12:00:00Z") for n in range(6)]
+    with pytest.raises(OSError, match="disk full"):
+        run(org_dir, jsonl(tmp_path / "more.jsonl", *records))
+    assert list(temporary.iterdir()) == []
+
+
+def test_an_id_sent_again_in_another_import_is_a_duplicate_on_its_own_date_only(org_dir, tmp_path):
+    """Between imports an id is looked for in its own UTC date's events (docs/schema.md, "Duplicates"): sent
+    again at the same instant it is a duplicate; at another instant on another date it is stored again."""
+    run(org_dir, jsonl(tmp_path / "a.jsonl", event("s1", ts="2026-03-02T12:00:00Z")))
+    later = jsonl(tmp_path / "b.jsonl", event("s1", ts="2026-03-02T12:00:00Z"), event("s1", ts="2026-03-05T12:00:00Z"))
+    summary = run(org_dir, later)
+    assert (summary.written, summary.duplicates) == (0, 2)  # the first of the file is the stored one: the second goes
+    run(org_dir, jsonl(tmp_path / "c.jsonl", event("s1", ts="2026-03-05T12:00:00Z")))
+    stored = events(org_dir).filter(pl.col("event_id") == "s1")["utc_date"].sort().to_list()
+    assert stored == [dt.date(2026, 3, 2), dt.date(2026, 3, 5)]
 
 
 def test_late_events_land_in_their_own_utc_dates_partition(org_dir, tmp_path):
@@ -565,6 +649,29 @@ def test_import_directory_replaces_files_with_the_contract_types(org_dir, tmp_pa
     assert read["prices"]["input_usd_per_mtok"].to_list() == [Decimal("3"), Decimal("2.5"), Decimal("0.000001")]
     assert read["prices"]["valid_to"].to_list() == [dt.date(2026, 2, 28), None, None]
     assert not list(folder.glob(".*"))  # no temp files left
+
+
+def test_import_directory_takes_prices_of_a_decimal_wider_than_38_digits(org_dir, tmp_path):
+    """Prices written as DECIMAL(76, 6): taken exactly where they fit, refused with the value where not (Polars
+    does not read such a column: its reader refuses the file)."""
+    kind = pa.decimal256(76, 6)
+    prices = pa.table({
+        "model": ["m", "n"],
+        "input_usd_per_mtok": pa.array([Decimal("2.5"), Decimal(10) ** 60], kind),
+        "output_usd_per_mtok": pa.array([Decimal("12.500001"), Decimal("1")], kind),
+        "valid_from": [dt.date(2025, 1, 1)] * 2,
+        "valid_to": pa.array([None, None], pa.date32()),
+    })  # fmt: skip
+    pq.write_table(prices, tmp_path / "prices.parquet")
+    with pytest.raises(DirectoryImportError) as refused:
+        import_directory(org_dir, [tmp_path / "prices.parquet"])
+    assert refused.value.problems == [
+        f"prices.parquet row 2: input_usd_per_mtok is too large for DECIMAL(18,6) (1{'0' * 60}.000000)"
+    ]
+    pq.write_table(prices.slice(0, 1), tmp_path / "prices.parquet")
+    assert import_directory(org_dir, [tmp_path / "prices.parquet"]) == {"prices": 1}
+    stored = pl.read_parquet(schema.directory_dir(org_dir) / "prices.parquet")
+    assert stored.select("input_usd_per_mtok", "output_usd_per_mtok").rows() == [(Decimal("2.5"), Decimal("12.500001"))]
 
 
 def test_import_directory_refuses_bad_files_and_changes_nothing(org_dir, tmp_path):

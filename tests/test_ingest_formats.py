@@ -20,6 +20,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -244,6 +245,15 @@ def parquet_variant(tmp_path: Path, name: str, change) -> Path:
     return path
 
 
+def _cycled(frame: pl.DataFrame, kind: pa.DataType) -> pl.Series | pa.Array:
+    """A cost column of this type: exact, too many places (too large for one interaction), missing, too large
+    for DECIMAL(18,6), by turns."""
+    wide = pa.types.is_decimal256(kind)
+    values = [Decimal("0.25"), Decimal("123456.5" if wide else "1.1234567"), None, Decimal(10) ** (60 if wide else 20)]
+    column = pa.array([values[n % 4] for n in range(frame.height)], kind)
+    return column if wide else pl.Series("cost_usd", column)
+
+
 PARQUET_VARIANTS = {
     "int32_tokens": lambda f: f.with_columns(pl.col("input_tokens").cast(pl.Int32)),
     "uint64_tokens": lambda f: f.with_columns(pl.col("output_tokens").cast(pl.UInt64) + 2**63),
@@ -252,6 +262,8 @@ PARQUET_VARIANTS = {
     "cost_9_places": lambda f: f.with_columns(pl.lit(Decimal("0.123456000")).cast(pl.Decimal(38, 9)).alias("cost_usd")),
     "cost_2_places": lambda f: f.with_columns(pl.lit(Decimal("1.25")).cast(pl.Decimal(10, 2)).alias("cost_usd")),
     "cost_too_large": lambda f: f.with_columns(pl.lit(Decimal("10") ** 14).cast(pl.Decimal(38, 2)).alias("cost_usd")),
+    "cost_10_places_mixed": lambda f: f.with_columns(_cycled(f, pa.decimal128(38, 10))),
+    "cost_76_digits": lambda f: f.to_arrow().set_column(9, "cost_usd", _cycled(f, pa.decimal256(76, 6))),
     "naive_ts": lambda f: f.with_columns(pl.col("ts").dt.replace_time_zone(None)),
     "ns_paris_ts": lambda f: f.with_columns(pl.col("ts").dt.cast_time_unit("ns").dt.convert_time_zone("Europe/Paris")),
     "text_ts": lambda f: f.with_columns(pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")),
@@ -516,3 +528,87 @@ def test_a_parquet_file_named_like_a_pattern_is_read_as_itself(data_dir, tmp_pat
     source = as_parquet(tmp_path / "ev[1]*.parquet", [event(f"p{n}") for n in range(3)])
     summary = ingest.ingest_files(data_dir, [source], now=NOW)
     assert (summary.read, summary.written) == (3, 3)
+
+
+def _costs_file(path: Path, kind: pa.DataType, costs: list[Decimal | None]) -> Path:
+    """Events c0, c1, … on 2 March whose `cost_usd` column is of this decimal type, written by pyarrow."""
+    frame = pl.DataFrame([event(f"c{n}") for n in range(len(costs))]).with_columns(
+        pl.col("ts").str.to_datetime(time_zone="UTC", time_unit="us")
+    )
+    table = frame.to_arrow().append_column(pa.field("cost_usd", kind), pa.array(costs, kind))
+    pq.write_table(table, path)
+    return path
+
+
+PRICED = Decimal("0.005000")  # 1,000 in at 2.5 and 200 out at 12.5 USD per million tokens (tests/test_ingest.py)
+TOO_LARGE = "cost_usd is too large for one interaction"
+WIDE_DECIMALS = {
+    "76_6": (
+        pa.decimal256(76, 6),
+        [Decimal("0.25"), Decimal(10) ** 60, Decimal("123456789012.5"), None, Decimal("99999.999999")],
+        {"c0": Decimal("0.25"), "c3": PRICED, "c4": Decimal("99999.999999")},
+        {"c1": "cost_usd is too large for DECIMAL(18,6) (1" + "0" * 60 + ".000000)",
+         "c2": f"{TOO_LARGE} (123456789012.500000 > 100000)"},
+    ),
+    "38_10": (
+        pa.decimal128(38, 10),
+        [Decimal("0.25"), Decimal("1.1234567"), Decimal("0.123456"), None],
+        {"c0": Decimal("0.25"), "c2": Decimal("0.123456"), "c3": PRICED},
+        {"c1": "cost_usd has more than 6 decimal places (1.1234567000)"},
+    ),
+    "18_2": (
+        pa.decimal128(18, 2),
+        [Decimal("0.25"), Decimal("1234567890123456.78"), Decimal("12.5")],
+        {"c0": Decimal("0.25"), "c2": Decimal("12.5")},
+        {"c1": "cost_usd is too large for DECIMAL(18,6) (1234567890123456.78)"},
+    ),
+    "76_40": (  # no 38-digit decimal has this scale: each row is read by `validate`
+        pa.decimal256(76, 40),
+        [Decimal("0.25"), Decimal("0.1234567"), None],
+        {"c0": Decimal("0.25"), "c2": PRICED},
+        {"c1": "cost_usd has more than 6 decimal places (0.1234567" + "0" * 33 + ")"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(WIDE_DECIMALS))
+def test_a_parquet_cost_of_any_decimal_is_taken_exactly_or_refused_with_its_reason(data_dir, tmp_path, name):
+    """A cost column of a decimal wider than Polars takes (more than 38 digits) or with more places than the
+    schema's: values that fit DECIMAL(18,6) are written exactly, the others quarantined with the value as sent;
+    never a panic, never a row lost."""
+    with_prices(data_dir)
+    kind, costs, written, refused = WIDE_DECIMALS[name]
+    summary = ingest.ingest_files(data_dir, [_costs_file(tmp_path / f"{name}.parquet", kind, costs)], now=NOW)
+    assert (summary.read, summary.written, summary.quarantined) == (len(costs), len(written), len(refused))
+    stored = pl.read_parquet(schema.events_dir(data_dir) / "*" / "*.parquet")
+    stored = stored.filter(pl.col("event_id").is_in(list(written)))
+    assert dict(stored.select("event_id", "cost_usd").rows()) == written
+    lines = [json.loads(line) for path in summary.quarantine_files for line in path.read_text().splitlines()]
+    assert {q["record"]["event_id"]: q["reason"] for q in lines} == refused
+
+
+def test_a_parquet_cost_written_by_duckdb_as_decimal_38_10_is_taken_exactly(data_dir, tmp_path):
+    with_prices(data_dir)
+    source = _costs_file(tmp_path / "pyarrow.parquet", pa.decimal128(38, 10), [Decimal("0.25"), Decimal("1.1234567")])
+    path = tmp_path / "duckdb.parquet"
+    duckdb.sql(f"copy (select * from read_parquet('{source}')) to '{path}' (format parquet)")  # noqa: S608
+    assert pq.read_schema(path).field("cost_usd").type == pa.decimal128(38, 10)
+    summary = ingest.ingest_files(data_dir, [path], now=NOW)
+    assert (summary.read, summary.written, summary.quarantined) == (2, 1, 1)
+    assert summary.reasons == (("cost_usd has more than 6 decimal places (1.1234567000)", 1),)
+@pytest.mark.parametrize("nest", [lambda kind: pa.struct([("d", kind)]), pa.list_])
+def test_a_parquet_column_with_wide_decimals_inside_is_refused_as_with_narrow_ones(data_dir, tmp_path, nest):
+    """An extra column of lists or structs holding decimals of more than 38 digits (Polars panics on them at any
+    depth): its rows are quarantined for the same reasons, with the same values, as with 38-digit decimals."""
+    with_prices(data_dir)
+    outcomes = []
+    for kind in (pa.decimal128(38, 6), pa.decimal256(76, 6)):
+        value = {"d": Decimal("1.5")} if pa.types.is_struct(nest(kind)) else [Decimal("1.5")]
+        frame = pl.DataFrame([event(f"x{n}") for n in range(2)])
+        table = frame.to_arrow().append_column("extra", pa.array([value, None], nest(kind)))
+        pq.write_table(table, tmp_path / "extra.parquet")
+        summary = ingest.ingest_files(data_dir, [tmp_path / "extra.parquet"], now=NOW)
+        lines = [json.loads(line) for path in summary.quarantine_files for line in path.read_text().splitlines()]
+        outcomes.append((summary.read, summary.written, [(q["reason"], q["record"]) for q in lines]))
+    assert outcomes[1] == outcomes[0]
+    assert outcomes[0][0] == 2

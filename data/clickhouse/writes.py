@@ -2,9 +2,10 @@
 `import-directory` and `purge` when ClickHouse is the backend (data/ingest/store.py is the seam; reading,
 validation and quarantine are data/ingest's, unchanged). docs/clickhouse.md, "Writes".
 
-- Events: each round of valid rows (at most data/ingest/writer.py MAX_ROWS_IN_MEMORY) is one insert, but for the
-  ids its UTC dates have already (the Parquet writer's rule, and clickhouse-load's): nothing is counted twice by
-  the materialized views, and an import run again inserts nothing.
+- Events: each round of valid rows (at most data/ingest/writer.py MAX_ROWS_IN_MEMORY; the ids of the import's
+  earlier rounds already dropped, data/ingest/earlier.py) is one insert, but for the ids its UTC dates have already
+  (the Parquet writer's rule, and clickhouse-load's): nothing is counted twice by the materialized views, and an
+  import run again inserts nothing.
 - Directory: each table given is replaced whole, as clickhouse-load does (an exchange with a filled copy); the
   people it adds get their codes first (data/clickhouse/codes.py), so every person an event can be validated
   against has one; the codes of the people it drops who have no events go. Validation reads the people who have

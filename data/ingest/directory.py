@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from data import schema
 from data.ingest.checks import MAX_PRICE_MICRO, Invalid, day, flag, instant_us, is_missing, micro_usd, one_of, text
+from data.ingest.readers import holds_wide, narrow_decimals
 from data.ingest.storage import IngestError, _fsync, decimal_usd
 from data.ingest.store import Store, store_of
 
@@ -114,8 +116,13 @@ def _directory_records(path: Path, text_mode: bool) -> tuple[list[str], Iterator
             reader = csv.DictReader(handle)
             rows = [(f"line {reader.line_num}", row) for row in reader]
             return list(reader.fieldnames or []), iter(rows)
-    frame = pl.read_parquet(path, hive_partitioning=False)
-    return frame.columns, ((f"row {i}", r) for i, r in enumerate(frame.iter_rows(named=True), start=1))
+    if not any(holds_wide(field.type) for field in pq.read_schema(path)):
+        frame = pl.read_parquet(path, hive_partitioning=False)
+        return frame.columns, ((f"row {i}", r) for i, r in enumerate(frame.iter_rows(named=True), start=1))
+    narrowed, wide = narrow_decimals(pq.read_table(path))  # Polars does not take decimals of 39 digits or more
+    frame = pl.from_arrow(narrowed)
+    rows = (wide.restore(i, r) for i, r in enumerate(frame.iter_rows(named=True)))
+    return frame.columns, ((f"row {i}", r) for i, r in enumerate(rows, start=1))
 
 
 def _directory_frame(columns: pl.Schema, values: dict[str, list]) -> pl.DataFrame:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from data.ingest import otlp, otlp_columns
@@ -124,16 +126,73 @@ def _parquet_blocks(path: Path, validator: EventValidator) -> Iterator[_Checked]
         # a reader per row group: one reader over the whole file keeps what it read until it is closed
         for group in range(handle.num_row_groups):
             for batch in handle.iter_batches(batch_size=ROW_GROUP_ROWS, row_groups=[group]):
-                frame = pl.from_arrow(batch)
-                yield _parquet_block(frame, first_row, validator)
+                narrowed, wide = narrow_decimals(batch)
+                frame = pl.from_arrow(narrowed)
+                yield _parquet_block(frame, first_row, validator, wide)
                 first_row += frame.height
 
 
-def _parquet_block(frame: pl.DataFrame, first_row: int, validator: EventValidator) -> _Checked:
+@dataclass
+class Wide:
+    """Decimal columns wider than Polars takes (more than 38 digits), as the file has them, and the rows whose
+    value does not fit in 38 digits: those rows are left to the per-record checks, with the file's values."""
+
+    columns: dict[str, pa.Array | pa.ChunkedArray]
+    rows: np.ndarray  # bool per row
+
+    def restore(self, index: int, record: dict) -> dict:
+        """A row's record with the file's own values in the wide columns, where they did not fit."""
+        if self.rows[index]:
+            record.update((name, column[index].as_py()) for name, column in self.columns.items())
+        return record
+
+
+def narrow_decimals(table: pa.RecordBatch | pa.Table) -> tuple[pa.RecordBatch | pa.Table, Wide | None]:
+    """The rows with each decimal column of more than 38 digits (Arrow's decimal256, which Polars does not take:
+    a Rust panic) as 38 digits of the same scale where its value fits, 0 where it does not (those rows held back:
+    `Wide`)."""
+    found = [index for index, field in enumerate(table.schema) if holds_wide(field.type)]
+    if not found:
+        return table, None
+    wide, held, columns = {}, np.zeros(table.num_rows, dtype=bool), list(table.columns)
+    for index in found:
+        field, column = table.schema.field(index), table.column(index)
+        fits, columns[index] = _narrowed(field.type, column, table.num_rows)
+        wide[field.name] = column
+        held |= ~pl.Series(fits, dtype=pl.Boolean).to_numpy()
+    return type(table).from_arrays(columns, names=table.schema.names), Wide(wide, held)
+
+
+def _narrowed(kind: pa.DataType, column: pa.Array | pa.ChunkedArray, rows: int) -> tuple[pa.Array, pa.Array]:
+    """Which values fit in 38 digits, and the column with those values and 0 (null: nested) for the others."""
+    if not pa.types.is_decimal256(kind):  # inside a list or struct: no event field is one, so `validate` refuses
+        return pc.is_null(column), pa.nulls(rows)
+    scale = kind.scale
+    if 0 <= scale <= 38:
+        fits = pc.less(pc.abs(column), pa.scalar(Decimal(10) ** (38 - scale), pa.decimal256(76, scale)))
+        fits = pc.fill_null(fits, True)
+    else:  # no 38-digit decimal has this scale
+        fits = pc.is_null(column)
+    narrow = pa.decimal128(38, min(max(scale, 0), 38))
+    return fits, pc.cast(pc.if_else(fits, column, pa.scalar(Decimal(0), kind)), narrow)
+
+
+def holds_wide(kind: pa.DataType) -> bool:
+    """Whether a column of this type holds a decimal of more than 38 digits, at any depth."""
+    if pa.types.is_decimal256(kind):
+        return True
+    if pa.types.is_dictionary(kind):
+        return holds_wide(kind.value_type)
+    return any(holds_wide(kind.field(index).type) for index in range(kind.num_fields))
+
+
+def _parquet_block(frame: pl.DataFrame, first_row: int, validator: EventValidator, wide: Wide | None) -> _Checked:
     checked = _Checked()
     typed, eligible = _event_columns(frame)
     accepted = np.zeros(frame.height, dtype=bool)
     if typed is not None:
+        if wide is not None:
+            eligible = eligible & pl.Series(~wide.rows)
         rows, accepted = validator.accept_columns(typed, None, eligible)
         if rows.height:
             checked.rows.append(_rows_table(rows))
@@ -141,6 +200,8 @@ def _parquet_block(frame: pl.DataFrame, first_row: int, validator: EventValidato
     left = np.flatnonzero(~accepted)
     if len(left):
         for index, record in zip(left.tolist(), frame[left].iter_rows(named=True), strict=True):
+            if wide is not None:
+                record = wide.restore(index, record)
             checked.items.append((first_row + index, record, record, [], None))
     return checked
 
@@ -168,8 +229,10 @@ def _event_columns(frame: pl.DataFrame) -> tuple[pl.DataFrame | None, pl.Series 
             typed = column.cast(target)
         elif name in _WHOLE_FIELDS and dtype.is_integer():
             typed = column.cast(pl.Int64, strict=False)  # a UInt64 past Int64: null, so not accepted
-        elif name == "cost_usd" and isinstance(dtype, pl.Decimal) and dtype.scale <= 6:
-            typed = column.cast(target, strict=False)  # exact; too large: null, so not accepted (below)
+        elif name == "cost_usd" and isinstance(dtype, pl.Decimal):
+            typed = column.cast(target, strict=False)  # too large: null, so not accepted (below)
+            if dtype.scale > 6:  # taken only where exact: more places are left to `validate`, which says so
+                typed = pl.when(typed.cast(dtype, strict=False) == column).then(typed)
         elif name not in _TARGET_TYPES and isinstance(dtype, _TEXT_TYPES):
             typed = column.cast(pl.String)
         else:

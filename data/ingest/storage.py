@@ -11,9 +11,10 @@ see, and what a crash can leave:
   first, then flushed together and renamed in (`_append_partitions`): a failed write leaves no date
   changed, a crash while renaming some dates updated and the others as before; running the same
   import again writes only what is missing, because…
-- Idempotence: `event_id` is the key. A batch keeps the first record of each id, and before writing
-  a date it drops the ids already in that date's files. (An event re-sent with a different `ts`
-  on another UTC date is not caught; OTLP re-sends keep their start time.)
+- Idempotence: `event_id` is the key. An import keeps the first record of each id, in all its rounds
+  (data/ingest/earlier.py), and before writing a date it drops the ids already in that date's files.
+  (An event re-sent by another import with a different `ts` on another UTC date is not caught; OTLP
+  re-sends keep their start time. docs/schema.md, "Duplicates".)
 - One writer at a time: every write (ingest, compaction, directory import) holds an exclusive
   `flock` on `$DATA_DIR/.ingest.lock`, so the CLI and the receiver's workers never interleave a
   duplicate check and a write.

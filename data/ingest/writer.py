@@ -22,8 +22,9 @@ import polars as pl
 import pyarrow as pa
 
 from data import schema
-from data.ingest import otlp
+from data.ingest import earlier, otlp
 from data.ingest.commit import Write
+from data.ingest.earlier import EarlierIds
 from data.ingest.jsonl import _Checked, _rows_table
 from data.ingest.late import Late, place_of, refuse_unknown, with_origin
 from data.ingest.quarantine import _Quarantine, checked_row
@@ -87,6 +88,8 @@ class _Target:
     current: Write | None = None
     # the rows whose person the store no longer knew when their round was written (data/ingest/late.py)
     late: Late = field(default_factory=Late)
+    # the ids the import's earlier rounds handled: the first of an id wins across rounds, whatever its date
+    earlier: EarlierIds = field(default_factory=EarlierIds)
 
     @property
     def data_dir(self) -> Path:
@@ -183,6 +186,7 @@ def _ingest(
                 _commit(target, pending.take(), counts, partitions, compact_after_files, compacted)
         target.late.settle(sources, validator, quarantines)
     finally:
+        target.earlier.close()
         for quarantine in quarantines:  # in the sources' order, as the files were named before
             quarantine.__exit__(None, None, None)
     for quarantine in quarantines:
@@ -223,7 +227,7 @@ def _read_sources(
                 if row is not None:
                     pending.add_row(row, number, place)
             while pending.size >= MAX_ROWS_IN_MEMORY:
-                _commit(target, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions)
+                _commit(target, pending.take(MAX_ROWS_IN_MEMORY), counts, partitions, more=True)
                 _give_way(target)
         quarantine.close()  # an import of many files keeps one open
 
@@ -303,9 +307,11 @@ def _commit(
     partitions: set[str],
     compact_after_files: int | None = None,
     compacted: list[str] | None = None,
+    *,
+    more: bool = False,
 ) -> None:
     """Write rows (valid, maybe duplicated) into their dates' partitions, maybe compact; and, in the same
-    write, update the rollups of the days that got rows."""
+    write, update the rollups of the days that got rows. `more`: other rounds of the import follow."""
     store = target.store
 
     def rows(write: Write) -> None:
@@ -314,7 +320,10 @@ def _commit(
             # the people the store no longer knows first: their rows are not there to be the first of an id
             table = refuse_unknown(store, table, target.late)
             if table.num_rows:
-                table = _first_of_each_id(table, counts)
+                table, hashes = _first_of_each_id(table, counts)
+                table, hashes = target.earlier.without_earlier(table, hashes, counts)
+                if more:
+                    target.earlier.add(table.column("event_id"), hashes)
         if table is not None and table.num_rows:
             # sorted by ts, so each UTC date's rows are one slice, the dates in order
             days = pl.from_arrow(table.column("ts")).dt.epoch("us").to_numpy() // DAY_US  # (Arrow's loads pandas)
@@ -364,23 +373,26 @@ def _give_way(target: _Target) -> None:
         after_writers(waiting)
 
 
-def _first_of_each_id(table: pa.Table, counts: dict) -> pa.Table:
-    """The first row of each event_id, sorted by (ts, event_id): the order of every partition file."""
+def _first_of_each_id(table: pa.Table, counts: dict) -> tuple[pa.Table, np.ndarray]:
+    """The first row of each event_id, sorted by (ts, event_id): the order of every partition file; and the
+    hashes of their ids (data/ingest/earlier.py `id_hash`), in that order."""
     keys = pl.from_arrow(table.select(["ts", "event_id"])).with_row_index("row")
+    keys = keys.with_columns(earlier.id_hash(pl.col("event_id")).alias("hash"))
     # Equal ids hash equal: when no two hashes are, every row is its id's first, known for a fifth of the
     # exact check's CPU; otherwise (a duplicate, or two ids of one hash) the exact check.
-    if keys["event_id"].hash().n_unique() < keys.height:
+    if keys["hash"].n_unique() < keys.height:
         keys = keys.filter(pl.col("event_id").is_first_distinct())
-    keep = keys.sort("ts", "event_id")["row"].to_numpy()
-    keep = keep.astype(np.int64)
+    keys = keys.sort("ts", "event_id")
+    keep = keys["row"].to_numpy().astype(np.int64)
+    hashes = keys["hash"].to_numpy()
     counts["duplicates"] += table.num_rows - len(keep)
     # An export in time order moves only a few rows (equal ts, duplicates): keep the runs of rows
     # that stay together as slices of the table instead of copying every column.
     breaks = np.flatnonzero(np.diff(keep) != 1) + 1
     if len(breaks) > len(keep) // 1000:
-        return table.take(numpy_array(keep))
+        return table.take(numpy_array(keep)), hashes
     runs = itertools.pairwise([0, *breaks.tolist(), len(keep)])
-    return pa.concat_tables([table.slice(int(keep[start]), stop - start) for start, stop in runs])
+    return pa.concat_tables([table.slice(int(keep[start]), stop - start) for start, stop in runs]), hashes
 
 
 def _events_table(rows: list[tuple]) -> pa.Table:
