@@ -2,8 +2,8 @@
 
 Each table is one Parquet file per local month (`rollups/<table>/month=YYYY-MM/part-0.parquet`; `user_totals` and
 `user_codes` one file each), built by its SQL file `data/rollups/sql/<table>.sql`, in this order: `cube`, `hours`
-and `user_day` from the events (a month's events read once for the three, with their local days and hours:
-`local_events.sql`); `user_sets` (bitmaps of user codes; distinct users are the bit count of an OR, never added
+and `user_day` from the events (a month's events read and grouped once for the three, each its own grouping
+set: `day_groups.sql`); `user_sets` (bitmaps of user codes; distinct users are the bit count of an OR, never added
 up) from `user_day`; `active_windows` from `user_sets`, counted in numpy (data/rollups/windows.py); `user_totals`
 from `user_day`, as Polars columns (data/rollups/totals.py; an update of its last months continues its old rows
 with them). Their grains and columns: docs/architecture.md.
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 from polars.io.plugins import register_io_source
 
 from data import schema
@@ -206,7 +207,7 @@ def _write_days(
     for month, days in months.items():
         period = Period(days[0], days[-1], tz)
         frames = {}
-        _local_events(con, period)
+        con.register("day_groups", _day_groups(con, period))
         for table in TABLES:
             path = folder / table / f"month={month}" / "part-0.parquet"
             frames[table] = _aggregate(con, table, {})
@@ -220,15 +221,16 @@ def _write_days(
         for table, frame in frames.items():
             rows[table] += frame.height
             _write(frame, folder / table / f"month={month}" / "part-0.parquet")
-    con.sql("drop table if exists local_events")
+    con.unregister("day_groups")
     return rows, added
 
 
-def _local_events(con: duckdb.DuckDBPyConnection, period: Period) -> None:
-    """The period's events with their local day and hour, as the table `local_events` the tables aggregated
-    from the events read: their files scanned once, not once per table."""
-    text = (SQL_DIR / "local_events.sql").read_text()
-    con.execute(f"create or replace temp table local_events as {text}", _used(text, period.params()))
+def _day_groups(con: duckdb.DuckDBPyConnection, period: Period) -> pa.Table:
+    """The period's events grouped once for the three tables aggregated from the events, each its own grouping
+    set: their files scanned once, and the events never held whole (a temporary table of them cost more to
+    fill than the three tables' grouping, and held a month of events)."""
+    text = (SQL_DIR / "day_groups.sql").read_text()
+    return con.sql(text, params=_used(text, period.params())).to_arrow_table()
 
 
 def _set_months(months: dict[str, list[dt.date]]) -> list[str]:

@@ -163,8 +163,8 @@ def stand_ins() -> dict[str, str]:
         con.execute(f"create table {CODES} as {empty_select(CODES_SCHEMA)}")
         con.execute(f"create table {TOTALS} as {empty_select(TOTALS_SCHEMA)}")  # built in Polars: totals.py
         con.execute(f"create table {WINDOWS} as {empty_select(WINDOWS_SCHEMA)}")  # counted in numpy: windows.py
-        for table in ("local_events", *TABLES, SETS):  # each reads those before it
-            month = "" if table == "local_events" else ", null::varchar as month"  # the files' hive column
+        for table in ("day_groups", *TABLES, SETS):  # each reads those before it
+            month = "" if table == "day_groups" else ", null::varchar as month"  # the files' hive column
             text = (SQL_DIR / f"{table}.sql").read_text()
             # any value will do (there are no rows): a date, but for the zone and the bitmaps' length
             values = {"tz": "UTC", "capacity": 64}

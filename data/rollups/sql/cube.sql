@@ -1,16 +1,16 @@
--- Rollup: per local day × team × agent × model, the additive measures of the period's events (local_events.sql).
+-- Rollup: per local day × team × agent × model, the additive measures of the period's events (day_groups.sql).
 select
     day,
     team_id,
     agent_id,
     model,
-    count(*) as interactions,
-    count(*) filter (where status = 'error') as errors,
-    sum(input_tokens)::decimal(38, 0) as input_tokens,
-    sum(output_tokens)::decimal(38, 0) as output_tokens,
-    sum(cost_usd)::decimal(38, 6) as cost_usd,
-    sum(latency_ms)::decimal(38, 0) as latency_sum,
-    count(latency_ms) as latency_count
-from local_events
-group by all
+    interactions,
+    errors,
+    input_tokens,
+    output_tokens,
+    cost_usd,
+    latency_sum,
+    latency_count
+from day_groups
+where grouped = 6
 order by day, team_id, agent_id, model

@@ -1,10 +1,10 @@
--- Rollup: per local day × hour of day × team × agent, the period's interactions (local_events.sql).
+-- Rollup: per local day × hour of day × team × agent, the period's interactions (day_groups.sql).
 select
     day,
     hour,
     team_id,
     agent_id,
-    count(*) as interactions
-from local_events
-group by all
+    interactions
+from day_groups
+where grouped = 3
 order by day, hour, team_id, agent_id
