@@ -31,3 +31,11 @@ window.dashAgGridFunctions = Object.assign({}, window.dashAgGridFunctions, {
         }
     },
 });
+
+// AG Grid hands the focus from a grid's last cell (Tab) to its pager with preventScroll: the page stayed put and
+// the focused "Page Size" below the window. Brought into view, as the browser does for any other focus.
+document.addEventListener("focusin", function (event) {
+    if (event.target.closest && event.target.closest(".ag-paging-panel")) {
+        event.target.scrollIntoView({block: "nearest"});
+    }
+});

@@ -225,8 +225,8 @@ document.addEventListener("click", function (event) {
     }
 
     // A stacked chart over time (Analytics): each series is an agent or a team, and its legend entry the
-    // keyboard's way to filter to it. Those buttons let the mouse through (CSS), which keeps Plotly's own
-    // legend click (show or hide the series); a click on a series' bar filters, as before.
+    // keyboard's way to filter to it, and the mouse's: a click on the entry filters as Enter does (Plotly's own
+    // legend click is off, callbacks/_figures.py), and so does a click on a series' bar, as before.
     function series(plot) {  // marked so by its figure (callbacks/analytics.py, over_time_figure)
         return !!(plot.layout && plot.layout.meta && plot.layout.meta.filter === "series");
     }

@@ -41,7 +41,9 @@ BLUES = make_colorscale(sequential.Blues)  # the heat map's scale, as Plotly's P
 TEMPLATE = "telemetry"  # plotly_white with the house layout below
 HOUSE_LAYOUT = {
     "margin": {"l": 48, "r": 16, "t": 24, "b": 40},
-    "legend": {"orientation": "h", "y": -0.18},
+    # A legend is a key, not a control: Plotly's click and double click on an entry (hide or isolate a series)
+    # are the mouse's alone, its entries cannot be focused (issue 20: nothing mouse-only).
+    "legend": {"orientation": "h", "y": -0.18, "itemclick": False, "itemdoubleclick": False},
     "hovermode": "x unified",
     "font": FONT,
     "colorway": PALETTE,

@@ -197,7 +197,7 @@ def _so_far_traces(x: list, y: list, index: int, name: str, axis: str, colour: s
 
 def _compared_entry(shift: str) -> dict:
     """The legend's one entry for both lines behind: what they are ("same weekdays a week earlier"), short enough
-    that the legend keeps to its band on a phone; their dates are in their hover. A click shows or hides both."""
+    that the legend keeps to its band on a phone; their dates are in their hover."""
     return {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": shift[:1].upper() + shift[1:],
             "legendgroup": COMPARED, "hoverinfo": "skip",
             "line": {"width": 1.5, "dash": "dot", "color": MUTED}}  # fmt: skip
