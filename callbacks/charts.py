@@ -64,13 +64,16 @@ def _trend(query: dict) -> tuple[Filters, pl.DataFrame]:
     current = usage.interactions_over_time(filters)
     if current["interactions"].sum() == 0:
         return filters, current.clear().select(pl.col("key").alias("period_start"), "interactions", "active_users")
-    previous = usage.interactions_over_time(filters.for_period(filters.period.previous())).head(current.height)
+    before = filters.period.previous()
+    previous = usage.interactions_over_time(filters.for_period(before)).head(current.height)
+    gap = dashboard_tab.comparison_gap(filters, before)
+    missing = pl.Series([dashboard_tab.before_data(key, filters.grain, gap) for key in previous["key"]], dtype=bool)
     rows = current.select(pl.col("key").alias("period_start"), "interactions", "active_users").with_row_index()
-    behind = previous.select(
+    behind = previous.select(  # empty, as the chart draws no line, where the data had not started
         pl.col("key").alias("previous_period_start"),
-        pl.col("interactions").alias("previous_interactions"),
-        pl.col("active_users").alias("previous_active_users"),
-    ).with_row_index()
+        *(pl.when(missing).then(None).otherwise(pl.col(column)).alias(f"previous_{column}")
+          for column in ("interactions", "active_users")),
+    ).with_row_index()  # fmt: skip
     return filters, rows.join(behind, on="index", how="left").drop("index")
 
 

@@ -54,7 +54,8 @@ from layouts._components import (
 )
 from layouts.dashboard import TOP_HEIGHT
 from queries import adoption, usage
-from queries.period import Comparison, PeriodError, comparison, today_local
+from queries.filters import Filters
+from queries.period import Comparison, Period, PeriodError, comparison, today_local
 
 TOP = 5
 TREND_X_TICKS = 50  # the trend's bottom margin for its axis of days (no title; turned on a phone)
@@ -203,6 +204,18 @@ def _compared_entry(shift: str) -> dict:
             "line": {"width": 1.5, "dash": "dot", "color": MUTED}}  # fmt: skip
 
 
+def comparison_gap(filters: Filters, before: Period) -> dt.date | None:
+    """The first day of data when the comparison period starts before it: its buckets ending by then have nothing
+    to compare (no line on the chart, no number in its CSV)."""
+    first_day = usage.data_bounds(filters.scope, filters.period.tz)["first_day"][0]
+    return first_day if first_day is not None and before.start < first_day else None
+
+
+def before_data(key: dt.date | None, grain: str, gap: dt.date | None) -> bool:
+    """Whether a comparison bucket ends before the data start (`gap`, from `comparison_gap`)."""
+    return gap is not None and key is not None and bucket_end(key, grain) <= gap
+
+
 def trend_figure(
     current: pl.DataFrame,
     previous: pl.DataFrame,
@@ -226,7 +239,7 @@ def trend_figure(
                                        ("active_users", "Active users", "y2", USERS_COLOUR)):  # fmt: skip
         before = previous[column].to_list()[: len(x)]
         if missing:  # before the first data there is nothing to compare with: no line, not a line at zero
-            before = [None if bucket_end(k, grain) <= first_day else v for k, v in zip(prev_keys, before, strict=True)]
+            before = [None if before_data(k, grain, first_day) else v for k, v in zip(prev_keys, before, strict=True)]
         traces.append({
             "type": "scatter", "x": x[: len(prev_dates)], "y": before,
             "name": f"{name} ({label})", "yaxis": axis, "mode": "lines", "legendgroup": COMPARED,
@@ -278,8 +291,7 @@ def update_trend(query: dict | None, today: dt.date | None = None) -> Figure:
         return message_figure(NO_INTERACTIONS)
     period, before = filters.period, filters.period.previous()
     previous = usage.interactions_over_time(filters.for_period(before))
-    first_day = usage.data_bounds(filters.scope, period.tz)["first_day"][0]
-    gap = first_day if first_day is not None and before.start < first_day else None
+    gap = comparison_gap(filters, before)
     unfinished = unfinished_bucket(current["key"].to_list(), filters.grain, period, today or today_local(period.tz))
     shift = period.comparison_shift().text
     return trend_figure(current, previous, filters.grain, f"{format_dates(before)}: {shift}", gap, unfinished, shift)

@@ -86,8 +86,17 @@ def test_every_chart_card_has_its_data(signed_in, chart):
     table = rows(download)
     assert len(table) > 1 and all(header.strip() for header in table[0])
     counts = {header for header, kind in charts.COLUMNS.values() if kind == INT}
-    for row in table[1:]:  # counts are written as whole numbers (not 259402.0)
-        assert all(cell.isdigit() for header, cell in zip(table[0], row, strict=True) if header in counts), row
+    for row in table[1:]:  # counts are written as whole numbers (not 259402.0), or nothing where there is none
+        cells = [cell for head, cell in zip(table[0], row, strict=True) if head in counts]
+        assert all(cell.isdigit() or cell == "" for cell in cells), row
+
+
+def test_the_trends_csv_leaves_the_days_before_the_data_empty_as_the_chart_does(signed_in):
+    with signed_in("admin"):
+        table = rows(charts.chart_csv(ids.DASHBOARD_TREND, WEEK))
+    # 2-8 March against 23 Feb - 1 Mar; the data start on 25 Feb: 23 and 24 Feb have nothing to compare
+    assert table[0][3:5] == ["Previous period starting", "Interactions (previous period)"]
+    assert [row[3:] for row in table[1:4]] == [["2026-02-23", "", ""], ["2026-02-24", "", ""], ["2026-02-25", "1", "1"]]
 
 
 def test_what_is_not_a_chart_or_a_period_is_refused(signed_in):
