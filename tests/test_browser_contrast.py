@@ -160,7 +160,8 @@ def faint_in_grids(browser) -> list[str]:
     return faint
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
+# dark in `make test-long` (CI runs both), as the other browser tests' second scheme: each run walks four tabs
+@pytest.mark.parametrize("scheme", ["light", pytest.param("dark", marks=pytest.mark.long)])
 def test_table_and_grid_text_keeps_its_contrast_under_the_mouse(browser, demo_server, scheme):  # noqa: F811
     """Every text of the plain tables (Analytics, Billing with its sticky total, Adoption with its red and green
     changes) and of the AG Grids (Users, Adoption's idle seats) at 4.5:1 or more against the colour drawn behind
