@@ -304,11 +304,16 @@ _DUCKDB_TYPES = {
 
 
 def events_view_sql(data_dir: Path) -> str:
-    """The select the `events` view stands for: every event file of the data folder."""
+    """The select the `events` view stands for: every event file of the data folder.
+
+    DuckDB gives the view the first file's column types and reads the others as those: `ts` is cast to the
+    contract's instant (a no-op for files the writer wrote), so a file copied in by hand with `ts` in
+    nanoseconds, or without a zone (read as UTC: the sessions reading events are in UTC), is compared
+    with the questions' instants like any other."""
     glob = events_dir(Path(data_dir).resolve()) / EVENT_FILES
     return (
-        f"select * from read_parquet({literal(glob)}, hive_partitioning = true, "  # noqa: S608
-        f"hive_types = {{'{PARTITION_COLUMN}': date}})"
+        f"select * replace (ts::timestamptz as ts) from read_parquet({literal(glob)}, "  # noqa: S608
+        f"hive_partitioning = true, hive_types = {{'{PARTITION_COLUMN}': date}})"
     )
 
 

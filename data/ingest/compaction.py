@@ -16,7 +16,6 @@ import pyarrow.parquet as pq
 from data import schema
 from data.ingest.commit import writing
 from data.ingest.storage import (
-    EVENTS_ARROW,
     ROW_GROUP_ROWS,
     STAGING,
     _files,
@@ -25,6 +24,7 @@ from data.ingest.storage import (
     _retire,
     _swap_folders,
     _write_partition_file,
+    as_contract,
 )
 
 
@@ -69,7 +69,7 @@ def _compact_partition(data_dir: Path, utc_date: str, merge: list[Path]) -> Comp
     folder = schema.partition_dir(data_dir, utc_date)
     files = _files(data_dir, utc_date)
     keep = [f for f in files if f not in merge]
-    tables = [pq.read_table(f).select(EVENTS_ARROW.names).cast(EVENTS_ARROW) for f in merge]
+    tables = [as_contract(pq.read_table(f)) for f in merge]
     merged = pa.concat_tables(tables).sort_by([("ts", "ascending"), ("event_id", "ascending")])
     staging = data_dir / STAGING / f"compact-{folder.name}-{secrets.token_hex(4)}"
     staging.mkdir(parents=True)

@@ -37,7 +37,6 @@ from data.ingest.commit import Write
 from data.ingest.jsonl import _Checked, _jsonl_item
 from data.ingest.readers import FORMATS, _reader, detect_format
 from data.ingest.storage import (
-    EVENTS_ARROW,
     STAGING,
     IngestError,
     _files,
@@ -46,6 +45,8 @@ from data.ingest.storage import (
     _retire,
     _swap_folders,
     _write_partition_file,
+    as_contract,
+    contract_ts,
 )
 from data.ingest.store import Store, store_of
 from data.ingest.validate import EventValidator
@@ -113,7 +114,7 @@ class Selection:
         parts = [pc.is_in(table.column("event_id").cast(pa.large_string()), value_set=ids) for ids in self._id_arrays]
         if self.user_id is not None:
             parts.append(pc.equal(table.column("user_id"), self.user_id))
-        ts = table.column("ts")
+        ts = contract_ts(table.column("ts"))
         if self.first is not None:
             parts.append(pc.greater_equal(ts, pa.scalar(_midnight(self.first), ts.type)))
         if self.last is not None:
@@ -250,10 +251,7 @@ def _rewrite_partition(data_dir: Path, utc_date: str, files: list[Path], masks: 
                 os.link(path, staging / path.name)
             except OSError:
                 shutil.copy2(path, staging / path.name)
-    kept = [
-        pq.read_table(path).select(EVENTS_ARROW.names).cast(EVENTS_ARROW).filter(pc.invert(mask))
-        for path, (mask, _) in masks.items()
-    ]
+    kept = [as_contract(pq.read_table(path)).filter(pc.invert(mask)) for path, (mask, _) in masks.items()]
     table = pa.concat_tables(kept).sort_by([("ts", "ascending"), ("event_id", "ascending")])
     if table.num_rows:
         _write_partition_file(staging, table)

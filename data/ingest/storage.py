@@ -198,6 +198,21 @@ def _files(data_dir: Path, utc_date: str) -> list[Path]:
     return sorted(schema.partition_dir(data_dir, utc_date).glob("*.parquet"))
 
 
+def contract_ts(ts: pa.ChunkedArray) -> pa.ChunkedArray:
+    """An event file's `ts` as the contract has it (UTC, microseconds). A file copied in by hand may hold it in
+    nanoseconds or without a zone: taken as DuckDB reads it in the events view (data/schema.py), in UTC and
+    rounded to the microsecond, so a file rewritten (compaction, purge) keeps what the rollups were built from."""
+    if pa.types.is_timestamp(ts.type) and ts.type.unit == "ns":
+        ts = pc.round_temporal(ts, unit="microsecond")  # DuckDB's cast rounds too (half up); the cast below is exact
+    return ts.cast(EVENTS_ARROW.field("ts").type)
+
+
+def as_contract(table: pa.Table) -> pa.Table:
+    """An event file's rows in the contract's columns and types (EVENTS_ARROW), `ts` as `contract_ts` takes it."""
+    table = table.set_column(table.schema.get_field_index("ts"), "ts", contract_ts(table.column("ts")))
+    return table.select(EVENTS_ARROW.names).cast(EVENTS_ARROW)
+
+
 def decimal_usd(micro: np.ndarray) -> pa.Array:
     """Decimal(18, 6) dollars from integer micro-dollars, exactly (as data/demo/ writes them)."""
     words = np.empty((micro.size, 2), dtype=np.int64)

@@ -1,0 +1,139 @@
+"""Edges of the data the rollups are built from: event files copied in by hand with other types."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from data import ingest, schema
+from data.ingest.compaction import compact
+from data.ingest.purge import Selection
+from data.ingest.purge import purge as purge_events
+from data.rollups import build as rollup
+from data.rollups.manifest import read_manifest, rollups_check
+from tests import org
+from tests.test_ingest import NOW, event, jsonl, with_prices
+from tests.test_ingest_formats import as_parquet
+from tests.test_rollups import TZ, _app
+
+
+def _rollup_files(folder: Path) -> dict[str, Path]:
+    """Every file and folder of the rollups but the manifest (it names its build), by its path in them."""
+    top = folder / "rollups"
+    return {str(path.relative_to(top)): path for path in sorted(top.rglob("*")) if path.name != "manifest.json"}
+
+
+def assert_same_rollups(folder: Path, expected: Path) -> None:
+    """The same rollup files and folders, each file holding the same rows (frame-equal), and the bitmaps' length."""
+    found, wanted = _rollup_files(folder), _rollup_files(expected)
+    assert list(found) == list(wanted)
+    for name, path in found.items():
+        if path.is_file():
+            try:
+                assert_frame_equal(_read(path), _read(wanted[name]), check_exact=True)
+            except AssertionError as error:
+                raise AssertionError(f"{name}: {error}") from None
+    assert read_manifest(folder)["capacity"] == read_manifest(expected)["capacity"]
+
+
+def _read(path: Path) -> pl.DataFrame:
+    return pl.read_parquet(path, hive_partitioning=False)
+
+
+# --- ts in nanoseconds, or without a zone, in a file copied in by hand --------------------------------------------
+
+TS_KINDS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "ns UTC": lambda ts: ts.dt.cast_time_unit("ns"),
+    "ns without a zone": lambda ts: ts.dt.cast_time_unit("ns").dt.replace_time_zone(None),
+    "us without a zone": lambda ts: ts.dt.replace_time_zone(None),  # main took it for New York's wall clock
+    "ns Paris": lambda ts: ts.dt.cast_time_unit("ns").dt.convert_time_zone("Europe/Paris"),
+    "ms UTC": lambda ts: ts.dt.cast_time_unit("ms"),
+}
+
+
+def _rewrite(part: Path, change: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
+    change(pl.read_parquet(part, hive_partitioning=False)).write_parquet(part)
+
+
+@pytest.mark.parametrize("files", ["the first", "every"])
+@pytest.mark.parametrize("kind", list(TS_KINDS))
+def test_event_files_with_ts_of_another_unit_or_zone_give_the_same_rollups(tmp_path: Path, kind: str, files: str):
+    """The tiny org's files rewritten by hand with `ts` as given (the same instants), the first one (whose types
+    DuckDB gives every file) or all: `flask rollup` and an import's update write what they write from the
+    writer's own files."""
+    expected, folder = tmp_path / "expected", tmp_path / "data"
+    for each in (expected, folder):
+        org.write_org(each)
+        with_prices(each)
+    parts = sorted(folder.glob("events/utc_date=*/*.parquet"))
+    for part in parts[:1] if files == "the first" else parts:
+        _rewrite(part, lambda frame: frame.with_columns(TS_KINDS[kind](pl.col("ts"))))
+    for each in (expected, folder):
+        result = _app(each, TZ).test_cli_runner().invoke(args=["rollup"])
+        assert result.exit_code == 0, result.output
+    assert_same_rollups(folder, expected)
+    batch = jsonl(tmp_path / "more.jsonl", event("more-1", "2026-02-25T23:30:00Z"), event("more-2", user_id="u5"))
+    for each in (expected, folder):  # the import's update of a few days
+        summary = ingest.ingest_files(each, [batch], now=NOW, tz=TZ)
+        assert summary.written == 2 and summary.rollup_error is None
+    assert_same_rollups(folder, expected)
+
+
+def test_a_parquet_import_with_ts_in_nanoseconds_stores_what_microseconds_store(tmp_path: Path) -> None:
+    records = [event(f"n{n}", ts=f"2026-03-0{1 + n % 5}T1{n % 10}:00:00.123456Z") for n in range(20)]
+    stored = {}
+    for unit in ("us", "ns"):
+        folder = tmp_path / unit
+        org.write_org(folder, [])
+        with_prices(folder)
+        source = as_parquet(tmp_path / f"{unit}.parquet", records)
+        _rewrite(source, lambda frame, unit=unit: frame.with_columns(pl.col("ts").dt.cast_time_unit(unit)))
+        assert ingest.ingest_files(folder, [source], now=NOW, tz=TZ).written == 20
+        stored[unit] = pl.read_parquet(schema.events_dir(folder) / "*" / "*.parquet").sort("event_id")
+    assert stored["ns"].schema == stored["us"].schema and stored["ns"]["ts"].dtype == schema.UTC_TS
+    assert_frame_equal(stored["ns"], stored["us"])
+    assert_same_rollups(tmp_path / "ns", tmp_path / "us")
+
+
+def test_a_file_with_ts_in_nanoseconds_is_compacted_and_purged_as_the_rollups_read_it(tmp_path: Path) -> None:
+    """A hand-copied file whose instants have digits below the microsecond: DuckDB reads them rounded to it (half up),
+    and a compaction or a purge rewrites them so; main's rewrite refused it ("would lose data")."""
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    day = schema.partition_dir(folder, "2026-03-02")
+    extra = {"e1": 499, "e2": 500}  # nanoseconds past the event's instant: 10:00:00.000000 and 15:30:00.000001
+    pl.read_parquet(day / "part-0.parquet", hive_partitioning=False).with_columns(
+        pl.col("event_id") + "-copy",
+        pl.col("ts").dt.cast_time_unit("ns") + pl.duration(nanoseconds=pl.col("event_id").replace_strict(extra)),
+    ).write_parquet(day / "by-hand.parquet")
+    rollup.build(folder, TZ)
+    built = tmp_path / "built"
+    shutil.copytree(folder, built)
+    assert [(done.files_before, done.files_after) for done in compact(folder)] == [(2, 1)]
+    stored = pl.read_parquet(day / "*.parquet").filter(pl.col("event_id").str.ends_with("-copy"))
+    assert stored["ts"].dt.microsecond().to_list() == [0, 1] and stored["ts"].dtype == schema.UTC_TS
+    assert rollups_check(folder, TZ)[1] is None  # a compaction changes no row: the rollups stand
+    rollup.build(folder, TZ)
+    assert_same_rollups(folder, built)
+    done = purge_events(folder, Selection(event_ids=frozenset({"e1-copy"})), TZ)
+    assert done.events == 1 and done.rollup_error is None
+
+
+def test_an_event_file_with_its_columns_in_another_order_gives_the_same_rollups(tmp_path: Path) -> None:
+    """February's only file (a month of its own in New York) copied in by hand with its columns reversed."""
+    expected, folder = tmp_path / "expected", tmp_path / "data"
+    for each in (expected, folder):
+        org.write_org(each)
+    _rewrite(folder / "events" / "utc_date=2026-02-25" / "part-0.parquet", lambda f: f.select(reversed(f.columns)))
+    for each in (expected, folder):
+        rollup.build(each, TZ)
+    assert_same_rollups(folder, expected)
+    assert compact(folder, partitions=["2026-02-25"])[0].rows == 1
+    [part] = schema.partition_dir(folder, "2026-02-25").glob("*.parquet")
+    assert pl.read_parquet_schema(part) == schema.EVENTS  # the contract's order
