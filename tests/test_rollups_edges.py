@@ -1,7 +1,9 @@
-"""Edges of the data the rollups are built from: event files copied in by hand with other types."""
+"""Edges of the data the rollups are built from: event files copied in by hand with other types, and a write that
+leaves a month without events (a purge, an import next to it) leaving what a full build leaves."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +21,7 @@ from data.rollups.manifest import read_manifest, rollups_check
 from tests import org
 from tests.test_ingest import NOW, event, jsonl, with_prices
 from tests.test_ingest_formats import as_parquet
-from tests.test_rollups import TZ, _app
+from tests.test_rollups import TZ, _app, write_demo_org
 
 
 def _rollup_files(folder: Path) -> dict[str, Path]:
@@ -137,3 +139,56 @@ def test_an_event_file_with_its_columns_in_another_order_gives_the_same_rollups(
     assert compact(folder, partitions=["2026-02-25"])[0].rows == 1
     [part] = schema.partition_dir(folder, "2026-02-25").glob("*.parquet")
     assert pl.read_parquet_schema(part) == schema.EVENTS  # the contract's order
+
+
+# --- A purge that empties a month ------------------------------------------------------------------------------------
+
+
+def _tiny(folder: Path) -> None:
+    org.write_org(folder)
+    with_prices(folder)
+
+
+PURGES = {
+    # the tiny org's February in New York: e0 alone (25 February), its UTC date purged
+    "the first month": (_tiny, Selection(last=dt.date(2026, 2, 28))),
+    # the demo's April (1-20), and the last hours of 31 March in New York: every UTC date from 1 April
+    "the last month": (write_demo_org, Selection(first=dt.date(2026, 4, 1))),
+    # the demo's February, and 1 March in New York: local February wholly in UTC 1 February .. 1 March
+    "a month in the middle": (write_demo_org, Selection(first=dt.date(2026, 2, 1), last=dt.date(2026, 3, 1))),
+    # every event
+    "every month": (_tiny, Selection(first=dt.date(2000, 1, 1))),
+}
+EMPTIED = {"the first month": "2026-02", "the last month": "2026-04", "a month in the middle": "2026-02"}
+
+
+@pytest.mark.parametrize("emptied", list(PURGES))
+def test_a_purge_that_empties_a_month_leaves_the_rollups_a_build_of_the_rest_writes(tmp_path: Path, emptied: str):
+    write, selection = PURGES[emptied]
+    folder = tmp_path / "data"
+    org.write_rolled_up(folder, write, tz=TZ)
+    done = purge_events(folder, selection, TZ)
+    assert done.events and done.rollup_error is None and rollups_check(folder, TZ)[1] is None
+    rebuilt = tmp_path / "rebuilt"
+    shutil.copytree(folder, rebuilt)
+    rollup.build(rebuilt, TZ)  # all again, from the events left (the people's codes kept, as every build keeps them)
+    assert_same_rollups(folder, rebuilt)
+    months = {name.split("/")[1] for name in _rollup_files(folder) if name.startswith("cube/")}
+    assert f"month={EMPTIED.get(emptied)}" not in months
+
+
+def test_an_import_next_to_a_month_without_events_leaves_the_rollups_a_full_build_writes(tmp_path: Path) -> None:
+    """An event late on 31 December in New York (1 January in UTC): its update takes in the local days of both UTC
+    dates' sides, January's too, which has no event; main wrote January files of no rows, which no build writes."""
+    folder = tmp_path / "data"
+    org.write_rolled_up(folder, _tiny, tz=TZ)
+    summary = ingest.ingest_files(folder, [jsonl(tmp_path / "late.jsonl", event("late", "2026-01-01T03:00:00Z"))],
+                                  now=NOW, tz=TZ)  # fmt: skip
+    assert summary.written == 1 and summary.rollup_error is None
+    rebuilt = tmp_path / "rebuilt"
+    shutil.copytree(folder, rebuilt)
+    rollup.build(rebuilt, TZ)
+    assert_same_rollups(folder, rebuilt)
+    assert "cube/month=2025-12/part-0.parquet" in _rollup_files(folder)
+    # January keeps the sets of the week that ends in it, and its days' trailing windows; no rows of its own
+    assert not {f"{table}/month=2026-01" for table in rollup.TABLES} & set(_rollup_files(folder))

@@ -220,7 +220,7 @@ def _write_days(
             added[month] = frames["user_day"]
         for table, frame in frames.items():
             rows[table] += frame.height
-            _write(frame, folder / table / f"month={month}" / "part-0.parquet")
+            _write_month(frame, folder / table / f"month={month}" / "part-0.parquet")
     con.unregister("day_groups")
     return rows, added
 
@@ -263,12 +263,7 @@ def _build_sets(
             "own_from": first,
             "capacity": capacity,
         }
-        frame = _aggregate(con, SETS, params)
-        path = folder / SETS / f"month={month}" / "part-0.parquet"
-        if frame.height:
-            _write(frame, path)
-        else:
-            path.unlink(missing_ok=True)
+        _write_month(_aggregate(con, SETS, params), folder / SETS / f"month={month}" / "part-0.parquet")
     return capacity
 
 
@@ -287,13 +282,9 @@ def _build_windows(con: duckdb.DuckDBPyConnection, folder: Path, months: list[st
         month_of = frame.select(pl.col("day").dt.strftime("%Y-%m").alias("month"))
         by_month = frame.with_columns(month_of).partition_by("month", as_dict=True, include_key=False)
         for month in run:
-            part = by_month.get((month,))
-            path = folder / WINDOWS / f"month={month}" / "part-0.parquet"
-            if part is not None:
-                _write(part, path)
-                written += part.height
-            else:
-                path.unlink(missing_ok=True)
+            part = by_month.get((month,), frame.clear())
+            _write_month(part, folder / WINDOWS / f"month={month}" / "part-0.parquet")
+            written += part.height
     return written
 
 
@@ -376,6 +367,17 @@ def _write(frame: pl.DataFrame | pl.LazyFrame, path: Path, row_group_rows: int |
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _write_month(frame: pl.DataFrame, path: Path) -> None:
+    """A table's file of a month (`_write`); a month without rows has none (a purge can leave one so: its file goes,
+    and its folder and the table's once empty), as a full build leaves it."""
+    if frame.height:
+        return _write(frame, path)
+    path.unlink(missing_ok=True)
+    for folder in (path.parent, path.parent.parent):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _write_totals(batches: Iterable[pl.DataFrame], path: Path) -> int:
