@@ -1,9 +1,11 @@
-"""Edges of the data the rollups are built from: event files copied in by hand with other types, and a write that
-leaves a month without events (a purge, an import next to it) leaving what a full build leaves."""
+"""Edges of the data the rollups are built from: event files copied in by hand with other types, a write that leaves
+a month without events (a purge, an import next to it) leaving what a full build leaves, and builds of the same
+events writing the same files."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -192,3 +194,27 @@ def test_an_import_next_to_a_month_without_events_leaves_the_rollups_a_full_buil
     assert "cube/month=2025-12/part-0.parquet" in _rollup_files(folder)
     # January keeps the sets of the week that ends in it, and its days' trailing windows; no rows of its own
     assert not {f"{table}/month=2026-01" for table in rollup.TABLES} & set(_rollup_files(folder))
+
+
+# --- The same events, the same files -----------------------------------------------------------------------------
+
+
+def test_builds_of_the_same_events_with_people_of_no_team_write_the_same_files(tmp_path: Path) -> None:
+    """A third of the demo's people in no team (team_id null): their team's sets have the keys of every team's
+    (both null), which main's sort left in any order. Built three times, on one thread and on two: every file the
+    same, byte for byte."""
+    source = tmp_path / "source"
+    write_demo_org(source)
+    people = sorted(pl.read_parquet(source / "directory" / "users.parquet")["user_id"])
+    no_team = pl.when(pl.col("user_id").is_in(people[::3])).then(None).otherwise("team_id").alias("team_id")
+    for part in source.glob("events/utc_date=*/*.parquet"):
+        _rewrite(part, lambda frame: frame.with_columns(no_team))
+    digests = []
+    for number, threads in enumerate((1, 2, 2)):
+        folder = tmp_path / f"build-{number}"
+        shutil.copytree(source, folder)
+        rollup.build(folder, TZ, threads=threads)
+        files = {name: path for name, path in _rollup_files(folder).items() if path.is_file()}
+        digests.append({name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()})
+    assert any(name.startswith("user_sets/") for name in digests[0])
+    assert digests[1] == digests[0] and digests[2] == digests[0]
