@@ -59,7 +59,7 @@ from queries.period import Period
 ROW_GROUP_ROWS = 100_000
 TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
 WINDOW_RUN_MONTHS = 12  # active_windows: months per query (its memory: their days' bitmaps of every group)
-SORT_COLUMNS = {  # their rows' order: a day's kept rows and its new ones sorted together
+SORT_COLUMNS = {  # their rows' order, as their SQL's (nulls last): a day's kept rows and its new ones sorted together
     "cube": ["day", "team_id", "agent_id", "model"],
     "hours": ["day", "hour", "team_id", "agent_id"],
     "user_day": ["day", "user_id", "team_id", "agent_id"],
@@ -215,7 +215,7 @@ def _write_days(
                 kept = pl.read_parquet(path, hive_partitioning=False).filter(
                     ~pl.col("day").is_between(period.start, period.end)
                 )
-                frames[table] = pl.concat([kept, frames[table]]).sort(SORT_COLUMNS[table])
+                frames[table] = pl.concat([kept, frames[table]]).sort(SORT_COLUMNS[table], nulls_last=True)
         if keep_other_days:  # the whole month's days: user_totals takes them in again (a full build reads the files)
             added[month] = frames["user_day"]
         for table, frame in frames.items():
