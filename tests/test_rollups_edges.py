@@ -10,7 +10,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -18,6 +21,7 @@ from data import ingest, schema
 from data.ingest.compaction import compact
 from data.ingest.purge import Selection
 from data.ingest.purge import purge as purge_events
+from data.ingest.storage import contract_ts
 from data.rollups import build as rollup
 from data.rollups.manifest import read_manifest, rollups_check
 from tests import org
@@ -127,6 +131,50 @@ def test_a_file_with_ts_in_nanoseconds_is_compacted_and_purged_as_the_rollups_re
     assert_same_rollups(folder, built)
     done = purge_events(folder, Selection(event_ids=frozenset({"e1-copy"})), TZ)
     assert done.events == 1 and done.rollup_error is None
+
+
+def test_nanoseconds_are_rounded_to_the_microsecond_as_duckdb_casts_them(tmp_path: Path) -> None:
+    """Half away from zero, before 1970 too (epoch nanoseconds → microseconds worked out by hand), in any zone."""
+    nanoseconds = [499, 500, 1_500, 2_500, -499, -500, -1_500, -2_500, -1_000_000_501]
+    expected = [0, 1, 2, 3, 0, -1, -2, -3, -1_000_001]
+    for zone in ("UTC", None, "Europe/Paris"):
+        column = pa.chunked_array([pa.array(nanoseconds, pa.timestamp("ns", zone))])
+        assert contract_ts(column).cast(pa.int64()).to_pylist() == expected
+        pq.write_table(pa.table({"ts": column}), tmp_path / "ns.parquet")
+        cast = "select epoch_us(ts::timestamptz) from read_parquet($path)"
+        with duckdb.connect() as con:
+            con.execute("set TimeZone = 'UTC'")
+            assert [us for (us,) in con.execute(cast, {"path": str(tmp_path / "ns.parquet")}).fetchall()] == expected
+
+
+def test_a_file_in_nanoseconds_of_a_zone_with_a_repeated_hour_is_compacted(tmp_path: Path) -> None:
+    """Paris' clocks go back at 01:00 UTC on 25 October 2026: 00:30 and 01:30 UTC are both 02:30 there. A hand-copied
+    file with such instants in nanoseconds of that zone is compacted (the branch's rounding on wall clocks failed:
+    "Local time is ambiguous"), each instant rounded to its own microsecond."""
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    day = schema.partition_dir(folder, "2026-10-25")
+    day.mkdir()
+    instants = {
+        "e1": dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC),
+        "e2": dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC),
+    }
+    source = pl.read_parquet(schema.partition_dir(folder, "2026-03-02") / "part-0.parquet", hive_partitioning=False)
+    for name, suffix in (("part-0", ""), ("by-hand", "-copy")):
+        source.with_columns(
+            pl.col("event_id") + suffix,
+            ts=(pl.col("event_id").replace_strict(instants, return_dtype=schema.UTC_TS).dt.cast_time_unit("ns")
+                + pl.duration(nanoseconds=500)).dt.convert_time_zone("Europe/Paris"),
+        ).write_parquet(day / f"{name}.parquet")  # fmt: skip
+    assert [(done.files_before, done.files_after) for done in compact(folder, partitions=["2026-10-25"])] == [(2, 1)]
+    stored = pl.read_parquet(day / "*.parquet").sort("event_id")
+    one = dt.timedelta(microseconds=1)
+    assert stored["ts"].to_list() == [
+        instants["e1"] + one,
+        instants["e1"] + one,
+        instants["e2"] + one,
+        instants["e2"] + one,
+    ]
 
 
 def test_an_event_file_with_its_columns_in_another_order_gives_the_same_rollups(tmp_path: Path) -> None:

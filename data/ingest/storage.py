@@ -201,9 +201,14 @@ def _files(data_dir: Path, utc_date: str) -> list[Path]:
 def contract_ts(ts: pa.ChunkedArray) -> pa.ChunkedArray:
     """An event file's `ts` as the contract has it (UTC, microseconds). A file copied in by hand may hold it in
     nanoseconds or without a zone: taken as DuckDB reads it in the events view (data/schema.py), in UTC and
-    rounded to the microsecond, so a file rewritten (compaction, purge) keeps what the rollups were built from."""
-    if pa.types.is_timestamp(ts.type) and ts.type.unit == "ns":
-        ts = pc.round_temporal(ts, unit="microsecond")  # DuckDB's cast rounds too (half up); the cast below is exact
+    rounded to the microsecond (half away from zero), so a file rewritten (compaction, purge) keeps what the
+    rollups were built from."""
+    if pa.types.is_timestamp(ts.type) and ts.type.unit == "ns":  # rounded on the epoch's integers, in no zone
+        ns = ts.cast(pa.int64())  # (pyarrow's round_temporal works on wall clocks: a repeated hour fails it)
+        us = pc.divide(ns, 1000)  # truncated toward zero, then half away from it: DuckDB's cast
+        rest = pc.subtract(ns, pc.multiply(us, 1000))
+        us = pc.add(us, pc.if_else(pc.greater_equal(rest, 500), 1, pc.if_else(pc.less_equal(rest, -500), -1, 0)))
+        ts = us.cast(pa.timestamp("us", ts.type.tz))
     return ts.cast(EVENTS_ARROW.field("ts").type)
 
 
