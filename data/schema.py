@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
@@ -269,6 +269,26 @@ EVENT_FILES = f"{PARTITION_COLUMN}=*/*.parquet"
 
 def has_events(data_dir: Path) -> bool:
     return any(events_dir(data_dir).glob(EVENT_FILES))
+
+
+class EventFileError(ValueError):
+    """An event file that lacks a column of the contract (one copied into the data folder by hand)."""
+
+
+def check_event_columns(path: Path, names: Iterable[str]) -> None:
+    """Raise EventFileError naming the file and the contract's columns it lacks (its columns: `names`)."""
+    missing = [name for name in EVENTS if name not in set(names)]
+    if missing:
+        raise EventFileError(
+            f"{path} has no column {', '.join(missing)} (a file copied in by hand?): add the column to it, or "
+            "move it out of the data folder and import its events"
+        )
+
+
+def check_event_files(data_dir: Path) -> None:
+    """`check_event_columns` for every event file, from their footers: after a read of them all failed."""
+    for path in sorted(events_dir(Path(data_dir)).glob(EVENT_FILES)):
+        check_event_columns(path, pl.read_parquet_schema(path))
 
 
 def partition_dates(data_dir: Path) -> list[dt.date]:

@@ -191,6 +191,47 @@ def test_an_event_file_with_its_columns_in_another_order_gives_the_same_rollups(
     assert pl.read_parquet_schema(part) == schema.EVENTS  # the contract's order
 
 
+# --- A file copied in by hand without a column -----------------------------------------------------------------------
+
+
+def _without_latency(folder: Path) -> Path:
+    """A copy of 9 March's file (new ids) without `latency_ms`, put beside it by hand; answers its path."""
+    day = schema.partition_dir(folder, "2026-03-09")
+    frame = pl.read_parquet(day / "part-0.parquet", hive_partitioning=False)
+    frame.with_columns(pl.col("event_id") + "-copy").drop("latency_ms").write_parquet(day / "by-hand.parquet")
+    return day / "by-hand.parquet"
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_compact_and_rollup_name_an_event_file_without_a_column_and_change_nothing(tmp_path: Path) -> None:
+    """Main failed the compaction with a bare KeyError and the build in DuckDB's words ("schema mismatch in glob")."""
+    folder = tmp_path / "data"
+    org.write_rolled_up(folder, _tiny, tz=TZ)
+    path = _without_latency(folder)
+    before = {name: _contents(folder / name) for name in ("events", "rollups")}
+    runner = _app(folder, TZ).test_cli_runner()
+    for command in (["compact"], ["rollup"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 1 and f"Error: {path} has no column latency_ms" in result.output, result.output
+    assert {name: _contents(folder / name) for name in ("events", "rollups")} == before
+
+
+def test_an_import_beside_an_event_file_without_a_column_writes_its_events(tmp_path: Path) -> None:
+    """Main's import failed on the date's duplicate check (Polars: "extra column in file outside of expected
+    schema"). Now its event is written, the date left uncompacted, and the rollups' update names the file."""
+    folder = tmp_path / "data"
+    org.write_rolled_up(folder, _tiny, tz=TZ)
+    path = _without_latency(folder)
+    batch = jsonl(tmp_path / "more.jsonl", event("more-1", "2026-03-09T12:00:00Z"))
+    summary = ingest.ingest_files(folder, [batch], compact_after_files=1, now=NOW, tz=TZ)
+    assert summary.written == 1 and summary.compacted == ()
+    assert summary.rollup_error.startswith(f"{path} has no column latency_ms")
+    assert len(list(path.parent.glob("*.parquet"))) == 3 and path.exists()
+
+
 # --- A purge that empties a month ------------------------------------------------------------------------------------
 
 

@@ -251,7 +251,7 @@ def _rewrite_partition(data_dir: Path, utc_date: str, files: list[Path], masks: 
                 os.link(path, staging / path.name)
             except OSError:
                 shutil.copy2(path, staging / path.name)
-    kept = [as_contract(pq.read_table(path)).filter(pc.invert(mask)) for path, (mask, _) in masks.items()]
+    kept = [as_contract(pq.read_table(path), path).filter(pc.invert(mask)) for path, (mask, _) in masks.items()]
     table = pa.concat_tables(kept).sort_by([("ts", "ascending"), ("event_id", "ascending")])
     if table.num_rows:
         _write_partition_file(staging, table)

@@ -212,8 +212,10 @@ def contract_ts(ts: pa.ChunkedArray) -> pa.ChunkedArray:
     return ts.cast(EVENTS_ARROW.field("ts").type)
 
 
-def as_contract(table: pa.Table) -> pa.Table:
-    """An event file's rows in the contract's columns and types (EVENTS_ARROW), `ts` as `contract_ts` takes it."""
+def as_contract(table: pa.Table, path: Path) -> pa.Table:
+    """Event file `path`'s rows in the contract's columns and types (EVENTS_ARROW), `ts` as `contract_ts` takes
+    it; schema.EventFileError if it lacks one of them."""
+    schema.check_event_columns(path, table.column_names)
     table = table.set_column(table.schema.get_field_index("ts"), "ts", contract_ts(table.column("ts")))
     return table.select(EVENTS_ARROW.names).cast(EVENTS_ARROW)
 
@@ -299,7 +301,8 @@ def _draft_partition(data_dir: Path, utc_date: str, table: pa.Table) -> tuple[Dr
     files = _files(data_dir, utc_date)
     duplicates = 0
     if files:
-        existing = pl.read_parquet(files, columns=["event_id"]).to_series()
+        # file by file: one copied in by hand may have other columns (a read of them all wants the first's)
+        existing = pl.concat([pl.read_parquet(path, columns=["event_id"]) for path in files]).to_series()
         seen = pl.from_arrow(table.column("event_id")).is_in(existing.implode())
         duplicates = seen.sum()
         table = table.filter(pc.invert(seen.to_arrow()))

@@ -94,6 +94,9 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
             rows, capacity = _build_all(con, data_dir, tz, months)
         else:
             rows, capacity = _update(con, data_dir, tz, months, manifest.get("capacity"))
+    except duckdb.Error:  # a file copied in by hand without a column: named, rather than in DuckDB's words
+        schema.check_event_files(data_dir)
+        raise
     finally:
         con.close()
     # The manifest first, naming the events version the version file is about to get: a reader between
