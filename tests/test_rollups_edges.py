@@ -219,6 +219,17 @@ def test_compact_and_rollup_name_an_event_file_without_a_column_and_change_nothi
     assert {name: _contents(folder / name) for name in ("events", "rollups")} == before
 
 
+def test_a_purge_beside_an_event_file_without_a_column_names_it_and_rewrites_no_date(tmp_path: Path) -> None:
+    """Every event purged: main rewrote the dates before 9 March, then failed there with a bare KeyError."""
+    folder = tmp_path / "data"
+    org.write_rolled_up(folder, _tiny, tz=TZ)
+    path = _without_latency(folder)
+    before = _contents(folder / "events")
+    with pytest.raises(schema.EventFileError, match=f"^{path} has no column latency_ms"):
+        purge_events(folder, Selection(first=dt.date(2000, 1, 1)), TZ)
+    assert _contents(folder / "events") == before
+
+
 def test_an_import_beside_an_event_file_without_a_column_writes_its_events(tmp_path: Path) -> None:
     """Main's import failed on the date's duplicate check (Polars: "extra column in file outside of expected
     schema"). Now its event is written, the date left uncompacted, and the rollups' update names the file."""

@@ -188,17 +188,18 @@ def remove_from_files(
     data_dir: Path, selection: Selection, write: Write, dry_run: bool, started: Callable[[], None]
 ) -> list[DatePurge]:
     """The Parquet store's removal: each UTC date with selected rows rewritten without them (the module docstring)."""
-    found = []
+    found, rewrites = [], []  # every date's selected rows first: a file that cannot be read fails before any rewrite
     for utc_date in selection.dates(data_dir):
         files = _files(data_dir, utc_date)
         masks = {path: _file_mask(path, selection) for path in files}
         masks = {path: mask for path, mask in masks.items() if mask is not None}
         if not masks:
             continue
-        if not dry_run and not found:
-            started()
         found.append(_count(utc_date, files, masks))
-        if not dry_run:
+        rewrites.append((utc_date, files, masks))
+    if rewrites and not dry_run:
+        started()
+        for utc_date, files, masks in rewrites:
             write.events_changed([utc_date])
             _rewrite_partition(data_dir, utc_date, files, masks)
     return found
@@ -224,8 +225,11 @@ def events_of(data_dir: Path, user_id: str) -> bool:
 
 
 def _file_mask(path: Path, selection: Selection) -> tuple[pa.ChunkedArray, Decimal] | None:
-    """The selected rows of one file and their cost, or None when it has none."""
-    table = pq.read_table(path, columns=_MASK_COLUMNS)
+    """The selected rows of one file and their cost, or None when it has none; schema.EventFileError for a file
+    without a column (copied in by hand), before any date is rewritten."""
+    source = pq.ParquetFile(path)
+    schema.check_event_columns(path, source.schema_arrow.names)
+    table = source.read(columns=_MASK_COLUMNS)
     mask = selection.mask(table)
     if not pc.any(mask).as_py():
         return None
