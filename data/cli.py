@@ -141,7 +141,10 @@ def ingest_command(paths: tuple[Path, ...], fmt: str | None) -> None:
 @with_appcontext
 def compact_command(dates: tuple[datetime, ...]) -> None:
     """Merge each event partition's files into one file sorted by time."""
-    done = compact(Path(current_app.config["DATA_DIR"]), [d.date().isoformat() for d in dates] or None)
+    try:
+        done = compact(Path(current_app.config["DATA_DIR"]), [d.date().isoformat() for d in dates] or None)
+    except schema.EventFileError as error:
+        raise click.ClickException(str(error)) from None
     if not done:
         click.echo("Nothing to compact.")
     for item in done:
@@ -199,7 +202,10 @@ def rollup_command(days: tuple[datetime, ...], if_stale: bool) -> None:
         if if_stale and current_manifest(data_dir, config["ORG_TIMEZONE"]) is not None:
             click.echo("Rollups are up to date.")
             return
-        done = rollup.build(data_dir, config["ORG_TIMEZONE"], [d.date() for d in days] or None)
+        try:
+            done = rollup.build(data_dir, config["ORG_TIMEZONE"], [d.date() for d in days] or None)
+        except schema.EventFileError as error:
+            raise click.ClickException(str(error)) from None
     rows = ", ".join(f"{table} {count:,} rows" for table, count in done.rows.items())
     click.echo(f"Rolled up {done.days:,} local days in {done.months} months ({rows}) in {done.seconds:.1f} s.")
 
@@ -254,7 +260,7 @@ def purge_command(
             store().audit("cli", action, _purge_detail(selectors, done), None)
 
         done = purge.purge(data_dir, selection, config["ORG_TIMEZONE"], dry_run=dry_run, audit=audit, store=destination)
-    except (purge.PurgeError, ClickHouseError) as error:
+    except (purge.PurgeError, schema.EventFileError, ClickHouseError) as error:
         raise click.ClickException(str(error)) from None
     for item in done.dates:
         left = "date left empty" if item.kept == 0 else f"{item.kept:,} left"

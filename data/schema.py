@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
@@ -271,6 +271,26 @@ def has_events(data_dir: Path) -> bool:
     return any(events_dir(data_dir).glob(EVENT_FILES))
 
 
+class EventFileError(ValueError):
+    """An event file that lacks a column of the contract (one copied into the data folder by hand)."""
+
+
+def check_event_columns(path: Path, names: Iterable[str]) -> None:
+    """Raise EventFileError naming the file and the contract's columns it lacks (its columns: `names`)."""
+    missing = [name for name in EVENTS if name not in set(names)]
+    if missing:
+        raise EventFileError(
+            f"{path} has no column {', '.join(missing)} (a file copied in by hand?): add the column to it, or "
+            "move it out of the data folder and import its events"
+        )
+
+
+def check_event_files(data_dir: Path) -> None:
+    """`check_event_columns` for every event file, from their footers: after a read of them all failed."""
+    for path in sorted(events_dir(Path(data_dir)).glob(EVENT_FILES)):
+        check_event_columns(path, pl.read_parquet_schema(path))
+
+
 def partition_dates(data_dir: Path) -> list[dt.date]:
     """The UTC dates of the partition folders (events/utc_date=YYYY-MM-DD), oldest first.
 
@@ -304,11 +324,16 @@ _DUCKDB_TYPES = {
 
 
 def events_view_sql(data_dir: Path) -> str:
-    """The select the `events` view stands for: every event file of the data folder."""
+    """The select the `events` view stands for: every event file of the data folder.
+
+    DuckDB gives the view the first file's column types and reads the others as those: `ts` is cast to the
+    contract's instant (a no-op for files the writer wrote), so a file copied in by hand with `ts` in
+    nanoseconds, or without a zone (read as UTC: the sessions reading events are in UTC), is compared
+    with the questions' instants like any other."""
     glob = events_dir(Path(data_dir).resolve()) / EVENT_FILES
     return (
-        f"select * from read_parquet({literal(glob)}, hive_partitioning = true, "  # noqa: S608
-        f"hive_types = {{'{PARTITION_COLUMN}': date}})"
+        f"select * replace (ts::timestamptz as ts) from read_parquet({literal(glob)}, "  # noqa: S608
+        f"hive_partitioning = true, hive_types = {{'{PARTITION_COLUMN}': date}})"
     )
 
 

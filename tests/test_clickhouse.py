@@ -27,6 +27,7 @@ pytest.importorskip("chdb", reason="chDB is in requirements.txt: `make test` ins
 
 import queries  # noqa: E402
 from app import ConfigError, create_app  # noqa: E402
+from data import schema  # noqa: E402
 from data.clickhouse import ClickHouseError, connect  # noqa: E402
 from data.clickhouse.codes import GIVEN, Codes  # noqa: E402
 from data.clickhouse.load import load  # noqa: E402
@@ -535,6 +536,31 @@ def test_a_load_inserts_the_dates_clickhouse_lacks_and_checks_the_ids_of_those_i
     again = load(chdb, database, data_dir)
     assert (again.events, again.duplicates, again.dates) == (2, 7, 6)
     assert _totals(chdb, database)["events"] == 9
+
+
+def test_a_load_takes_each_file_of_a_date_in_microseconds_rounded_as_duckdb_reads_it(chdb, tmp_path) -> None:
+    """Files copied in by hand in nanoseconds, 500 past each instant (new ids): beside 9 March's file (the writer's,
+    in microseconds), and in place of 2 March's. Main's load failed on 9 March (Polars could not put the two
+    together) and truncated an ns file to the microsecond; DuckDB reads each instant 1 µs later (rounded)."""
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    copies = []
+    for date, name in (("2026-03-09", "by-hand.parquet"), ("2026-03-02", "part-0.parquet")):
+        day = schema.partition_dir(folder, date)
+        frame = pl.read_parquet(day / "part-0.parquet", hive_partitioning=False)
+        copies.append(frame.select(pl.col("event_id") + "-ns", "ts"))
+        frame.with_columns(
+            pl.col("event_id") + "-ns", pl.col("ts").dt.cast_time_unit("ns") + pl.duration(nanoseconds=500)
+        ).write_parquet(day / name)
+    expected = pl.concat(copies).sort("event_id")
+    database = f"{CLI}_ns"
+    init(chdb, database, TZ)
+    assert load(chdb, database, folder).events == len(org.EVENTS) + copies[0].height
+    stored = pl.from_arrow(
+        chdb.arrow(f"select event_id, ts from {database}.events where endsWith(event_id, '-ns') order by event_id")  # noqa: S608
+    )
+    assert stored["event_id"].to_list() == expected["event_id"].to_list()
+    assert stored["ts"].to_list() == [ts + dt.timedelta(microseconds=1) for ts in expected["ts"]]
 
 
 def test_clickhouse_commands_need_chdb_path_or_a_server(app) -> None:

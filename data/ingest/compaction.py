@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -16,7 +17,6 @@ import pyarrow.parquet as pq
 from data import schema
 from data.ingest.commit import writing
 from data.ingest.storage import (
-    EVENTS_ARROW,
     ROW_GROUP_ROWS,
     STAGING,
     _files,
@@ -25,7 +25,10 @@ from data.ingest.storage import (
     _retire,
     _swap_folders,
     _write_partition_file,
+    as_contract,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,11 @@ def _auto_compact(data_dir: Path, utc_date: str, limit: int) -> bool:
         return False
     small = [f for f in files if pq.read_metadata(f).num_rows < ROW_GROUP_ROWS]
     merge = small if len(small) >= 2 and len(files) - len(small) + 1 <= limit else files
-    _compact_partition(data_dir, utc_date, merge)
+    try:
+        _compact_partition(data_dir, utc_date, merge)
+    except schema.EventFileError as error:  # the import's rows are written: the date stays as it is
+        logger.warning("Compacting %s left undone: %s", utc_date, error)
+        return False
     return True
 
 
@@ -69,7 +76,7 @@ def _compact_partition(data_dir: Path, utc_date: str, merge: list[Path]) -> Comp
     folder = schema.partition_dir(data_dir, utc_date)
     files = _files(data_dir, utc_date)
     keep = [f for f in files if f not in merge]
-    tables = [pq.read_table(f).select(EVENTS_ARROW.names).cast(EVENTS_ARROW) for f in merge]
+    tables = [as_contract(pq.read_table(f), f) for f in merge]
     merged = pa.concat_tables(tables).sort_by([("ts", "ascending"), ("event_id", "ascending")])
     staging = data_dir / STAGING / f"compact-{folder.name}-{secrets.token_hex(4)}"
     staging.mkdir(parents=True)

@@ -37,7 +37,6 @@ from data.ingest.commit import Write
 from data.ingest.jsonl import _Checked, _jsonl_item
 from data.ingest.readers import FORMATS, _reader, detect_format
 from data.ingest.storage import (
-    EVENTS_ARROW,
     STAGING,
     IngestError,
     _files,
@@ -46,6 +45,8 @@ from data.ingest.storage import (
     _retire,
     _swap_folders,
     _write_partition_file,
+    as_contract,
+    contract_ts,
 )
 from data.ingest.store import Store, store_of
 from data.ingest.validate import EventValidator
@@ -113,7 +114,7 @@ class Selection:
         parts = [pc.is_in(table.column("event_id").cast(pa.large_string()), value_set=ids) for ids in self._id_arrays]
         if self.user_id is not None:
             parts.append(pc.equal(table.column("user_id"), self.user_id))
-        ts = table.column("ts")
+        ts = contract_ts(table.column("ts"))
         if self.first is not None:
             parts.append(pc.greater_equal(ts, pa.scalar(_midnight(self.first), ts.type)))
         if self.last is not None:
@@ -187,17 +188,18 @@ def remove_from_files(
     data_dir: Path, selection: Selection, write: Write, dry_run: bool, started: Callable[[], None]
 ) -> list[DatePurge]:
     """The Parquet store's removal: each UTC date with selected rows rewritten without them (the module docstring)."""
-    found = []
+    found, rewrites = [], []  # every date's selected rows first: a file that cannot be read fails before any rewrite
     for utc_date in selection.dates(data_dir):
         files = _files(data_dir, utc_date)
         masks = {path: _file_mask(path, selection) for path in files}
         masks = {path: mask for path, mask in masks.items() if mask is not None}
         if not masks:
             continue
-        if not dry_run and not found:
-            started()
         found.append(_count(utc_date, files, masks))
-        if not dry_run:
+        rewrites.append((utc_date, files, masks))
+    if rewrites and not dry_run:
+        started()
+        for utc_date, files, masks in rewrites:
             write.events_changed([utc_date])
             _rewrite_partition(data_dir, utc_date, files, masks)
     return found
@@ -223,8 +225,11 @@ def events_of(data_dir: Path, user_id: str) -> bool:
 
 
 def _file_mask(path: Path, selection: Selection) -> tuple[pa.ChunkedArray, Decimal] | None:
-    """The selected rows of one file and their cost, or None when it has none."""
-    table = pq.read_table(path, columns=_MASK_COLUMNS)
+    """The selected rows of one file and their cost, or None when it has none; schema.EventFileError for a file
+    without a column (copied in by hand), before any date is rewritten."""
+    source = pq.ParquetFile(path)
+    schema.check_event_columns(path, source.schema_arrow.names)
+    table = source.read(columns=_MASK_COLUMNS)
     mask = selection.mask(table)
     if not pc.any(mask).as_py():
         return None
@@ -250,10 +255,7 @@ def _rewrite_partition(data_dir: Path, utc_date: str, files: list[Path], masks: 
                 os.link(path, staging / path.name)
             except OSError:
                 shutil.copy2(path, staging / path.name)
-    kept = [
-        pq.read_table(path).select(EVENTS_ARROW.names).cast(EVENTS_ARROW).filter(pc.invert(mask))
-        for path, (mask, _) in masks.items()
-    ]
+    kept = [as_contract(pq.read_table(path), path).filter(pc.invert(mask)) for path, (mask, _) in masks.items()]
     table = pa.concat_tables(kept).sort_by([("ts", "ascending"), ("event_id", "ascending")])
     if table.num_rows:
         _write_partition_file(staging, table)

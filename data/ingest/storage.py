@@ -198,6 +198,28 @@ def _files(data_dir: Path, utc_date: str) -> list[Path]:
     return sorted(schema.partition_dir(data_dir, utc_date).glob("*.parquet"))
 
 
+def contract_ts(ts: pa.ChunkedArray) -> pa.ChunkedArray:
+    """An event file's `ts` as the contract has it (UTC, microseconds). A file copied in by hand may hold it in
+    nanoseconds or without a zone: taken as DuckDB reads it in the events view (data/schema.py), in UTC and
+    rounded to the microsecond (half away from zero), so a file rewritten (compaction, purge) keeps what the
+    rollups were built from."""
+    if pa.types.is_timestamp(ts.type) and ts.type.unit == "ns":  # rounded on the epoch's integers, in no zone
+        ns = ts.cast(pa.int64())  # (pyarrow's round_temporal works on wall clocks: a repeated hour fails it)
+        us = pc.divide(ns, 1000)  # truncated toward zero, then half away from it: DuckDB's cast
+        rest = pc.subtract(ns, pc.multiply(us, 1000))
+        us = pc.add(us, pc.if_else(pc.greater_equal(rest, 500), 1, pc.if_else(pc.less_equal(rest, -500), -1, 0)))
+        ts = us.cast(pa.timestamp("us", ts.type.tz))
+    return ts.cast(EVENTS_ARROW.field("ts").type)
+
+
+def as_contract(table: pa.Table, path: Path) -> pa.Table:
+    """Event file `path`'s rows in the contract's columns and types (EVENTS_ARROW), `ts` as `contract_ts` takes
+    it; schema.EventFileError if it lacks one of them."""
+    schema.check_event_columns(path, table.column_names)
+    table = table.set_column(table.schema.get_field_index("ts"), "ts", contract_ts(table.column("ts")))
+    return table.select(EVENTS_ARROW.names).cast(EVENTS_ARROW)
+
+
 def decimal_usd(micro: np.ndarray) -> pa.Array:
     """Decimal(18, 6) dollars from integer micro-dollars, exactly (as data/demo/ writes them)."""
     words = np.empty((micro.size, 2), dtype=np.int64)
@@ -279,7 +301,8 @@ def _draft_partition(data_dir: Path, utc_date: str, table: pa.Table) -> tuple[Dr
     files = _files(data_dir, utc_date)
     duplicates = 0
     if files:
-        existing = pl.read_parquet(files, columns=["event_id"]).to_series()
+        # file by file: one copied in by hand may have other columns (a read of them all wants the first's)
+        existing = pl.concat([pl.read_parquet(path, columns=["event_id"]) for path in files]).to_series()
         seen = pl.from_arrow(table.column("event_id")).is_in(existing.implode())
         duplicates = seen.sum()
         table = table.filter(pc.invert(seen.to_arrow()))

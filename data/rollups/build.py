@@ -59,7 +59,7 @@ from queries.period import Period
 ROW_GROUP_ROWS = 100_000
 TOTALS_ROW_GROUP_ROWS = 8_192  # user_totals' rows per agent: a few agents' rows read alone (their statistics)
 WINDOW_RUN_MONTHS = 12  # active_windows: months per query (its memory: their days' bitmaps of every group)
-SORT_COLUMNS = {  # their rows' order: a day's kept rows and its new ones sorted together
+SORT_COLUMNS = {  # their rows' order, as their SQL's (nulls last): a day's kept rows and its new ones sorted together
     "cube": ["day", "team_id", "agent_id", "model"],
     "hours": ["day", "hour", "team_id", "agent_id"],
     "user_day": ["day", "user_id", "team_id", "agent_id"],
@@ -94,6 +94,9 @@ def build(data_dir: Path, tz: str, days: Iterable[dt.date] | None = None, thread
             rows, capacity = _build_all(con, data_dir, tz, months)
         else:
             rows, capacity = _update(con, data_dir, tz, months, manifest.get("capacity"))
+    except duckdb.Error:  # a file copied in by hand without a column: named, rather than in DuckDB's words
+        schema.check_event_files(data_dir)
+        raise
     finally:
         con.close()
     # The manifest first, naming the events version the version file is about to get: a reader between
@@ -215,12 +218,12 @@ def _write_days(
                 kept = pl.read_parquet(path, hive_partitioning=False).filter(
                     ~pl.col("day").is_between(period.start, period.end)
                 )
-                frames[table] = pl.concat([kept, frames[table]]).sort(SORT_COLUMNS[table])
+                frames[table] = pl.concat([kept, frames[table]]).sort(SORT_COLUMNS[table], nulls_last=True)
         if keep_other_days:  # the whole month's days: user_totals takes them in again (a full build reads the files)
             added[month] = frames["user_day"]
         for table, frame in frames.items():
             rows[table] += frame.height
-            _write(frame, folder / table / f"month={month}" / "part-0.parquet")
+            _write_month(frame, folder / table / f"month={month}" / "part-0.parquet")
     con.unregister("day_groups")
     return rows, added
 
@@ -263,12 +266,7 @@ def _build_sets(
             "own_from": first,
             "capacity": capacity,
         }
-        frame = _aggregate(con, SETS, params)
-        path = folder / SETS / f"month={month}" / "part-0.parquet"
-        if frame.height:
-            _write(frame, path)
-        else:
-            path.unlink(missing_ok=True)
+        _write_month(_aggregate(con, SETS, params), folder / SETS / f"month={month}" / "part-0.parquet")
     return capacity
 
 
@@ -287,13 +285,9 @@ def _build_windows(con: duckdb.DuckDBPyConnection, folder: Path, months: list[st
         month_of = frame.select(pl.col("day").dt.strftime("%Y-%m").alias("month"))
         by_month = frame.with_columns(month_of).partition_by("month", as_dict=True, include_key=False)
         for month in run:
-            part = by_month.get((month,))
-            path = folder / WINDOWS / f"month={month}" / "part-0.parquet"
-            if part is not None:
-                _write(part, path)
-                written += part.height
-            else:
-                path.unlink(missing_ok=True)
+            part = by_month.get((month,), frame.clear())
+            _write_month(part, folder / WINDOWS / f"month={month}" / "part-0.parquet")
+            written += part.height
     return written
 
 
@@ -376,6 +370,17 @@ def _write(frame: pl.DataFrame | pl.LazyFrame, path: Path, row_group_rows: int |
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _write_month(frame: pl.DataFrame, path: Path) -> None:
+    """A table's file of a month (`_write`); a month without rows has none (a purge can leave one so: its file goes,
+    and its folder and the table's once empty), as a full build leaves it."""
+    if frame.height:
+        return _write(frame, path)
+    path.unlink(missing_ok=True)
+    for folder in (path.parent, path.parent.parent):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _write_totals(batches: Iterable[pl.DataFrame], path: Path) -> int:

@@ -3,7 +3,8 @@
 -- next codes, in an order that puts a team's people side by side (their first team), so a team's bitmaps have
 -- their bits close together and compress well.
 with seen as (
-    select user_id, arg_min(team_id, day) as first_team from user_day group by user_id
+    -- the first team by day, then by id: a person in two teams on their first day gets the same code every build
+    select user_id, arg_min(team_id, (day, team_id)) as first_team from user_day group by user_id
 ),
 new as (
     select seen.user_id, seen.first_team from seen anti join kept_codes on kept_codes.user_id = seen.user_id

@@ -55,4 +55,7 @@ select 'day' as kind, day as start, team_id, agent_id, null::blob as users, list
 from rows
 where day >= $own_from
 group by day, team_id, agent_id
-order by kind, team_id nulls first, start, agent_id nulls first
+-- a total order, so two builds of the same rows write the same files: a null team's own set has the key of every
+-- team's (both null), and a week's or month's per team × agent of one agent's; the bitmaps tell them apart (lists
+-- last: one per key), and two sets with the same bitmap are the same row
+order by kind, team_id nulls first, start, agent_id nulls first, users nulls last
