@@ -119,19 +119,23 @@ def _jsonl_blocks(path: Path, validator: EventValidator) -> Iterator[_Checked]:
         while block := handle.read(JSONL_BLOCK_BYTES):
             if not block.endswith(b"\n"):
                 block += handle.readline()  # whole lines only
-            checked = _jsonl_block(block, first_line, validator, refused_often)
+            checked, breaks = _jsonl_block(block, first_line, validator, refused_often)
             yield checked
-            first_line += block.count(b"\n")
+            first_line += breaks
             refused_often = checked.refused_often
 
 
-def _jsonl_block(block: bytes, first_line: int, validator: EventValidator, split_first: bool = False) -> _Checked:
+def _jsonl_block(
+    block: bytes, first_line: int, validator: EventValidator, split_first: bool = False
+) -> tuple[_Checked, int]:
     """Runs of lines that look like one object each go to Arrow; any other line is read on its own.
+    Answers the block checked and its count of line breaks.
 
     `split_first`: the previous block had refused lines all over, so do not try a run whole first.
     """
     data = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(data == ord("\n"))
+    breaks = len(ends)
     starts = np.concatenate(([0], ends + 1))
     ends = np.concatenate((ends, [len(block)]))
     last = ends - 1 - (data[np.maximum(ends - 1, 0)] == _CR)  # the last byte before "\r\n" or "\n"
@@ -148,7 +152,7 @@ def _jsonl_block(block: bytes, first_line: int, validator: EventValidator, split
             lines.one_by_one(stop, stop + 1, checked)
         begin = stop + 1
     checked.refused_often = len(checked.left) > len(starts) // 10
-    return checked
+    return checked, breaks
 
 
 @dataclass
