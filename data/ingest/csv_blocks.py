@@ -135,39 +135,53 @@ def _one_line(texts: pl.Series, cells: int) -> np.ndarray:
 
 
 def _csv_block(lines: _Lines, number: int, validator: EventValidator, checked: _Checked) -> int:
-    """Runs of plain lines to Arrow, the others to `csv`; answers the number of the next line after the block.
+    """Plain lines to Arrow, the others to `csv`; answers the number of the next line after the block.
     A `quick` block is given to Arrow whole first: if it finds a line of another count of cells, it reads nothing
-    and the block's lines are sorted out as below."""
-    if lines.quick and _read_plain(lines, 0, len(lines.starts), number, validator, checked, or_csv=False):
+    and the block's lines are sorted out as below. The runs of plain lines between the others are read and checked
+    together, in one call each (a few odd lines all over a block would otherwise make thousands of small ones)."""
+    if lines.quick and _read_plain(lines, [(0, len(lines.starts), number)], validator, checked, or_csv=False):
         return number + len(lines.starts)
     odd = np.flatnonzero(~lines.plain).tolist() + [len(lines.starts)]
     begin, at = 0, 0
+    runs = []  # (first line, stop, its number) of each run of plain lines
     while begin < len(lines.starts):
         while odd[at] < begin:
             at += 1
         stop = odd[at]
         if begin < stop:
-            _read_plain(lines, begin, stop, number, validator, checked)
+            runs.append((begin, stop, number))
             number += stop - begin
         if stop < len(lines.starts):
             begin, number = _read_with_csv(lines, stop, number, checked)
         else:
             begin = stop
+    _read_plain(lines, runs, validator, checked)
+    checked.items.sort(key=lambda item: item[0])  # in the file's order, as the quarantine shows them
     return number
 
 
 def _read_plain(
-    lines: _Lines, begin: int, stop: int, number: int, validator: EventValidator, checked: _Checked, or_csv: bool = True
+    lines: _Lines, runs: list[tuple[int, int, int]], validator: EventValidator, checked: _Checked, or_csv: bool = True
 ) -> bool:
-    """Lines begin..stop-1 read by Arrow and checked as columns; if Arrow refuses them, read by `csv` (`or_csv`)
-    or not at all (answers False, `checked` untouched)."""
-    records = begin + np.flatnonzero(~lines.blank[begin:stop])
-    if len(records) == 0:
+    """Runs of plain lines (first, stop, the first's number) read by Arrow together and checked as columns; if Arrow
+    refuses them, each run read on its own, or by `csv` (`or_csv`); or not at all (answers False, `checked`
+    untouched)."""
+    texts, numbers = [], []
+    for begin, stop, number in runs:
+        records = begin + np.flatnonzero(~lines.blank[begin:stop])
+        if len(records):
+            texts.append(lines.block[int(lines.starts[begin]) : int(lines.stops[stop - 1])])
+            numbers.append(number + records - begin)
+    if not texts:
         return True
-    low, high = int(lines.starts[begin]), int(lines.stops[stop - 1])
-    table = _arrow_cells(lines.block[low:high], lines.header)
-    if table is None or table.num_rows != len(records):  # not expected of plain lines: then `csv` reads them
-        if or_csv:
+    numbers = np.concatenate(numbers)
+    table = _arrow_cells(b"\n".join(texts), lines.header)
+    if table is None or table.num_rows != len(numbers):  # not expected of plain lines
+        if or_csv and len(runs) > 1:
+            for run in runs:
+                _read_plain(lines, [run], validator, checked)
+        elif or_csv:
+            begin, stop, number = runs[0]
             _read_with_csv(lines, begin, number, checked, until=stop)
         return or_csv
     cells = pl.from_arrow(table)
@@ -175,10 +189,10 @@ def _read_plain(
     rows, accepted = validator.accept_columns(typed, exact, eligible)
     if rows.height:
         checked.rows.append(_rows_table(rows))
-        checked.lines.append(number + records[accepted] - begin)
+        checked.lines.append(numbers[accepted])
     left = np.flatnonzero(~accepted)
     for index, record in zip(left.tolist(), cells[left].iter_rows(named=True), strict=True):
-        checked.items.append((number + int(records[index]) - begin, record, record, [], None))
+        checked.items.append((int(numbers[index]), record, record, [], None))
     return True
 
 
