@@ -207,6 +207,21 @@ def test_a_field_given_twice_among_refused_lines_is_read_as_before(data_dir, tmp
     assert "d20" in {row[0] for row in fast[1]}  # json keeps the last "status"
 
 
+def test_a_line_not_utf8_in_a_long_stretch_of_costs_is_quarantined(data_dir, tmp_path, monkeypatch):
+    """The stretch around a line that is not UTF-8 is split and its parts read by Arrow; their costs are checked
+    on their own lines (UTF-8) though the block is not: the import goes on, that one line quarantined."""
+    with_prices(data_dir)
+    lines = [json.dumps(event(f"b{n}", cost_usd="0.5")).encode() for n in range(600)]
+    lines[300] = b'{"event_id": "b_\xff"}'
+    source = tmp_path / "not_utf8.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == slow
+    counts, _rows, _, quarantine, _ = fast
+    assert counts[:4] == (600, 599, 0, 1)
+    assert [(q["line"], q["reason"]) for q in quarantine] == [(301, "not UTF-8 text")]
+
+
 def test_lines_and_duplicates_follow_the_file_across_blocks(data_dir, tmp_path, monkeypatch):
     with_prices(data_dir)
     small_blocks(monkeypatch)

@@ -229,6 +229,15 @@ class _Lines:
         lines = pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(self.block))
         return pl.Series(lines)
 
+    def read_by_arrow(self, records: np.ndarray) -> pl.Series:
+        """Lines `records`, each with its line break: lines Arrow read, so UTF-8 even where the block is not."""
+        if self.texts is not None:
+            return self.texts.gather(records)
+        offsets = np.append(self.starts, len(self.block)).astype(np.int64)
+        buffers = [None, pa.py_buffer(offsets), pa.py_buffer(self.block)]
+        lines = pa.Array.from_buffers(pa.large_binary(), len(self.starts), buffers)
+        return pl.Series(lines.take(pa.array(records)).cast(pa.large_string()))
+
     def text(self, begin: int, stop: int) -> pa.Buffer | None:
         """The bytes of lines begin..stop-1, or None when they are not all UTF-8."""
         low, high = int(self.starts[begin]), int(self.ends[stop - 1])
@@ -325,7 +334,7 @@ def _exact_cost(lines: _Lines, records: np.ndarray, table: pa.Table) -> pl.Serie
     """Which records spell cost_usd plainly (see _PLAIN_COST); None when none has one."""
     if table.column("cost_usd").null_count == table.num_rows:
         return None
-    return lines.texts.gather(records).str.contains(_PLAIN_COST)  # Arrow read them: UTF-8
+    return lines.read_by_arrow(records).str.contains(_PLAIN_COST)
 
 
 def _rows_table(rows: pl.DataFrame) -> pa.Table:
