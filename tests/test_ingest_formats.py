@@ -216,6 +216,55 @@ def test_tricky_csv_gives_what_reading_it_with_csv_gives(data_dir, tmp_path, mon
     assert lines["c_extra"] == 9  # the header is line 1; c_newline takes lines 4-5; c_lone_cr 7-8
 
 
+UNQUOTED_CSV = [
+    csv_line("u_plain"),
+    csv_line("u_extra") + ",surplus",  # a cell too many: Arrow refuses the whole block, which is sorted out
+    "u_short,2026-03-02T12:00:00Z,u4",
+    "",
+    "   ",
+    csv_line("u_unicode", conversation_id="c_✓"),
+    csv_line("u_plain"),  # a duplicate
+    csv_line("u_last"),
+]
+
+
+@pytest.mark.parametrize("block", [16 << 20, 300])
+def test_csv_without_quotes_or_carriage_returns_gives_what_csv_gives(data_dir, tmp_path, monkeypatch, block):
+    """A block with no quote, carriage return or NUL is given to Arrow whole first; a line of another count of
+    cells makes Arrow refuse it, and then the block is read line by line as any other."""
+    with_prices(data_dir)
+    monkeypatch.setattr(csv_blocks, "CSV_BLOCK_BYTES", block)
+    source = tmp_path / "unquoted.csv"
+    source.write_text(HEADER + "\n" + "\n".join(UNQUOTED_CSV) + "\n")
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == slow
+    counts, rows, _files, quarantine, _reasons = fast
+    assert {row[0] for row in rows if row[0].startswith("u_")} == {"u_plain", "u_unicode", "u_last"}
+    refused = [(q["line"], q["record"].get("event_id")) for q in quarantine]
+    assert refused == [(3, "u_extra"), (4, "u_short"), (6, "   ")]
+    assert counts[:4] == (7, 3, 1, 3)
+
+
+def test_csv_odd_lines_all_over_a_block_leave_the_plain_ones_to_one_call(data_dir, tmp_path, monkeypatch):
+    """The runs of plain lines between odd ones are read and checked together, in one call."""
+    with_prices(data_dir)
+    lines = [csv_line(f"o{n}") for n in range(200)]
+    for n in range(5, 200, 9):
+        lines[n] = csv_line(f"o{n}") + ",surplus" if n % 2 else csv_line(f"o{n}", model='"claude-sonnet-4.5"')
+    source = tmp_path / "odd.csv"
+    source.write_text(HEADER + "\n" + "\n".join(lines) + "\n")
+    validator = ingest.validate.EventValidator(ingest.validate.Directory.load(data_dir), NOW)
+    [block] = list(csv_blocks.csv_blocks(source, validator, iter(())))
+    extra = [n + 2 for n in range(5, 200, 9) if n % 2]  # line numbers: the header is line 1
+    # the wholly quoted cells are plain too (Arrow reads them as csv does): only the lines with a cell too many
+    # are read by `csv`
+    assert len(block.rows) == 1 and block.rows[0].num_rows == 200 - len(extra)
+    assert [item[0] for item in block.items] == extra
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == slow
+    assert [q["line"] for q in fast[3]] == extra
+
+
 def test_csv_the_column_path_takes_plain_lines(data_dir, tmp_path, monkeypatch):
     with_prices(data_dir)
     source = tmp_path / "plain.csv"

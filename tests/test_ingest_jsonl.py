@@ -164,6 +164,64 @@ def test_a_bad_line_sends_only_its_short_stretch_one_by_one(data_dir, tmp_path, 
     assert sum(table.num_rows for table in block.rows) == 63
 
 
+REFUSED_BY_ARROW = [
+    lambda n: json.dumps(event(f"r{n}", user_id=5)),  # a number where text is due
+    lambda n: json.dumps(event(f"r{n}", colour="blue")),  # an unknown field
+    lambda n: json.dumps(event(f"r{n}")).replace('"status"', '"cost_usd": 0.1234567, "status"'),  # 7 places
+    lambda n: json.dumps(event(f"r{n}", conversation_id="\ud800")),  # a lone surrogate
+    lambda n: json.dumps(event(f"r{n}", input_tokens="12")),  # text where a count is due
+]
+
+
+def test_lines_arrow_refuses_all_over_a_block_go_one_by_one_the_rest_in_one_call(data_dir, tmp_path, monkeypatch):
+    """A block with refused lines everywhere: those lines are read on their own, all the others in one call of
+    Arrow's reader (not the stretches between them split down to single lines)."""
+    with_prices(data_dir)
+    lines = [json.dumps(event(f"p{n}", ts=f"2026-03-02T12:{n % 60:02}:00Z")) for n in range(300)]
+    for n in range(3, 300, 7):
+        lines[n] = REFUSED_BY_ARROW[n % len(REFUSED_BY_ARROW)](n)
+    lines[100] = json.dumps(event("p100", user_id="ghost"))  # Arrow reads it; `validate` refuses it
+    source = lines_file(tmp_path / "refused.jsonl", lines)
+    validator = EventValidator(Directory.load(data_dir), NOW)
+    [block] = list(jsonl._jsonl_blocks(source, validator))
+    refused = [n + 1 for n in range(3, 300, 7)]
+    assert sorted(number for number, _ in block.left) == sorted([*refused, 101])
+    assert [number for number, _ in block.left] == sorted(number for number, _ in block.left)  # in line order
+    assert len(block.rows) == 1 and block.rows[0].num_rows == 300 - len(refused) - 1
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == slow
+    assert [q["line"] for q in fast[3]] == sorted([*refused, 101])  # each refused by `validate` too
+
+
+def test_a_field_given_twice_among_refused_lines_is_read_as_before(data_dir, tmp_path, monkeypatch):
+    """Arrow refuses a line whose field is given twice though its form looks plain: the block is then read
+    stretch by stretch, as before, with the same outcome as reading every line on its own."""
+    with_prices(data_dir)
+    small_blocks(monkeypatch)
+    lines = [json.dumps(event(f"d{n}", ts=f"2026-03-02T12:{n:02}:00Z")) for n in range(40)]
+    for n in range(2, 40, 9):
+        lines[n] = REFUSED_BY_ARROW[n % len(REFUSED_BY_ARROW)](n)
+    lines[20] = json.dumps(event("d20")).replace('"status": "ok"', '"status": "error", "status": "ok"')
+    fast, slow = both_ways(data_dir, tmp_path, lines_file(tmp_path / "twice.jsonl", lines), monkeypatch)
+    assert fast == slow
+    assert "d20" in {row[0] for row in fast[1]}  # json keeps the last "status"
+
+
+def test_a_line_not_utf8_in_a_long_stretch_of_costs_is_quarantined(data_dir, tmp_path, monkeypatch):
+    """The stretch around a line that is not UTF-8 is split and its parts read by Arrow; their costs are checked
+    on their own lines (UTF-8) though the block is not: the import goes on, that one line quarantined."""
+    with_prices(data_dir)
+    lines = [json.dumps(event(f"b{n}", cost_usd="0.5")).encode() for n in range(600)]
+    lines[300] = b'{"event_id": "b_\xff"}'
+    source = tmp_path / "not_utf8.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    fast, slow = both_ways(data_dir, tmp_path, source, monkeypatch)
+    assert fast == slow
+    counts, _rows, _, quarantine, _ = fast
+    assert counts[:4] == (600, 599, 0, 1)
+    assert [(q["line"], q["reason"]) for q in quarantine] == [(301, "not UTF-8 text")]
+
+
 def test_lines_and_duplicates_follow_the_file_across_blocks(data_dir, tmp_path, monkeypatch):
     with_prices(data_dir)
     small_blocks(monkeypatch)

@@ -14,6 +14,7 @@ accepted goes to `validate` as a dict of its cells, so the reasons and the quara
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,7 +55,8 @@ def csv_blocks(path: Path, validator: EventValidator, one_by_one: Iterator[Item]
                 block += handle.readline()  # whole lines only
             checked = _Checked(text_mode=True)
             try:
-                _utf8(block)
+                if not block.isascii():
+                    _utf8(block)
                 number = _csv_block(_Lines(block, header, handle), number, validator, checked)
             except _Unreadable:
                 for _item in one_by_one:  # raises, with the message a whole-file read gives
@@ -87,7 +89,10 @@ def _utf8(raw: bytes) -> str:
 
 
 class _Lines:
-    """A block's lines, which are plain (Arrow reads them as `csv` does) or blank, and the file to read on from."""
+    """A block's lines, which are plain (Arrow reads them as `csv` does) or blank, and the file to read on from.
+
+    `quick`: no line holds a quote, a carriage return or a NUL, and none is past the field limit; then every line
+    is plain but for its count of cells, which Arrow checks itself (it refuses a row of another count)."""
 
     def __init__(self, block: bytes, header: list[str], handle: BinaryIO) -> None:
         self.block, self.header, self.handle = block, header, handle
@@ -99,12 +104,17 @@ class _Lines:
             self.starts, self.stops = self.starts[:-1], self.stops[:-1]
         self.ends = self.stops - ((data[np.maximum(self.stops - 1, 0)] == _CR) & (self.stops > self.starts))
         self.blank = self.ends == self.starts
-        offsets = np.append(self.starts, len(block)).astype(np.int64)  # each line with its line break
+        self.short = self.ends - self.starts <= _FIELD_LIMIT
+        self.quick = not any(c in block for c in (b'"', b"\r", b"\x00")) and bool(self.short.all())
+
+    @functools.cached_property
+    def plain(self) -> np.ndarray:
+        """Which lines are plain or blank."""
+        offsets = np.append(self.starts, len(self.block)).astype(np.int64)  # each line with its line break
         texts = pl.Series(
-            pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(block))
+            pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(self.block))
         )
-        short = self.ends - self.starts <= _FIELD_LIMIT
-        self.plain = self.blank | (_one_line(texts, len(header)) & short)
+        return self.blank | (_one_line(texts, len(self.header)) & self.short)
 
     def raw(self, index: int) -> bytes:
         """Line `index` with its line break."""
@@ -125,43 +135,65 @@ def _one_line(texts: pl.Series, cells: int) -> np.ndarray:
 
 
 def _csv_block(lines: _Lines, number: int, validator: EventValidator, checked: _Checked) -> int:
-    """Runs of plain lines to Arrow, the others to `csv`; answers the number of the next line after the block."""
+    """Plain lines to Arrow, the others to `csv`; answers the number of the next line after the block.
+    A `quick` block is given to Arrow whole first: if it finds a line of another count of cells, it reads nothing
+    and the block's lines are sorted out as below. The runs of plain lines between the others are read and checked
+    together, in one call each (a few odd lines all over a block would otherwise make thousands of small ones)."""
+    if lines.quick and _read_plain(lines, [(0, len(lines.starts), number)], validator, checked, or_csv=False):
+        return number + len(lines.starts)
     odd = np.flatnonzero(~lines.plain).tolist() + [len(lines.starts)]
     begin, at = 0, 0
+    runs = []  # (first line, stop, its number) of each run of plain lines
     while begin < len(lines.starts):
         while odd[at] < begin:
             at += 1
         stop = odd[at]
         if begin < stop:
-            _read_plain(lines, begin, stop, number, validator, checked)
+            runs.append((begin, stop, number))
             number += stop - begin
         if stop < len(lines.starts):
             begin, number = _read_with_csv(lines, stop, number, checked)
         else:
             begin = stop
+    _read_plain(lines, runs, validator, checked)
+    checked.items.sort(key=lambda item: item[0])  # in the file's order, as the quarantine shows them
     return number
 
 
 def _read_plain(
-    lines: _Lines, begin: int, stop: int, number: int, validator: EventValidator, checked: _Checked
-) -> None:
-    records = begin + np.flatnonzero(~lines.blank[begin:stop])
-    if len(records) == 0:
-        return
-    low, high = int(lines.starts[begin]), int(lines.stops[stop - 1])
-    table = _arrow_cells(lines.block[low:high], lines.header)
-    if table is None or table.num_rows != len(records):  # not expected: then `csv` reads them
-        _read_with_csv(lines, begin, number, checked, until=stop)
-        return
+    lines: _Lines, runs: list[tuple[int, int, int]], validator: EventValidator, checked: _Checked, or_csv: bool = True
+) -> bool:
+    """Runs of plain lines (first, stop, the first's number) read by Arrow together and checked as columns; if Arrow
+    refuses them, each run read on its own, or by `csv` (`or_csv`); or not at all (answers False, `checked`
+    untouched)."""
+    texts, numbers = [], []
+    for begin, stop, number in runs:
+        records = begin + np.flatnonzero(~lines.blank[begin:stop])
+        if len(records):
+            texts.append(lines.block[int(lines.starts[begin]) : int(lines.stops[stop - 1])])
+            numbers.append(number + records - begin)
+    if not texts:
+        return True
+    numbers = np.concatenate(numbers)
+    table = _arrow_cells(b"\n".join(texts), lines.header)
+    if table is None or table.num_rows != len(numbers):  # not expected of plain lines
+        if or_csv and len(runs) > 1:
+            for run in runs:
+                _read_plain(lines, [run], validator, checked)
+        elif or_csv:
+            begin, stop, number = runs[0]
+            _read_with_csv(lines, begin, number, checked, until=stop)
+        return or_csv
     cells = pl.from_arrow(table)
     typed, eligible, exact = _typed(cells)
     rows, accepted = validator.accept_columns(typed, exact, eligible)
     if rows.height:
         checked.rows.append(_rows_table(rows))
-        checked.lines.append(number + records[accepted] - begin)
+        checked.lines.append(numbers[accepted])
     left = np.flatnonzero(~accepted)
     for index, record in zip(left.tolist(), cells[left].iter_rows(named=True), strict=True):
-        checked.items.append((number + int(records[index]) - begin, record, record, [], None))
+        checked.items.append((int(numbers[index]), record, record, [], None))
+    return True
 
 
 def _arrow_cells(text: bytes, header: list[str]) -> pa.Table | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -113,25 +114,52 @@ _PLAIN_COST = (
 )
 
 
+# A line Arrow's reader surely reads with _JSON_OPTIONS' schema: one object of known fields, each a value Arrow takes
+# (text or null for the texts; an integer of at most 18 digits or null for the counts; for the cost, null or a number
+# or text of at most 12 digits and 6 decimals); no lone surrogate in a text. A field given twice is not ruled out
+# here: Arrow refuses it, and the block is read as `_read_stretch` does.
+_SPACE = r"[ \t]*"
+_HEX = "[0-9a-fA-F]"
+_ESCAPE = (  # a \u escape of a surrogate only as a pair
+    rf'\\(?:["\\/bfnrt]|u(?:[0-9a-cA-Ce-fE-F]{_HEX}{{3}}|[dD][0-7]{_HEX}{{2}})'
+    rf"|u[dD][89abAB]{_HEX}{{2}}\\u[dD][c-fC-F]{_HEX}{{2}})"
+)
+_STRING = rf'"(?:[^"\\\x00-\x1f]|{_ESCAPE})*"'
+_TEXTS = "|".join(name for name in _JSON_FIELDS.names if pa.types.is_string(_JSON_FIELDS.field(name).type))
+_COUNTS = "|".join(name for name in _JSON_FIELDS.names if pa.types.is_integer(_JSON_FIELDS.field(name).type))
+_COST = r'-?(?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,6})?|"\+?(?:[0-9]{1,12}(?:\.[0-9]{1,6})?|\.[0-9]{1,6})"'
+_MEMBER = (
+    rf'"(?:{_TEXTS})"{_SPACE}:{_SPACE}(?:{_STRING}|null)'
+    rf'|"(?:{_COUNTS})"{_SPACE}:{_SPACE}(?:-?(?:0|[1-9][0-9]{{0,17}})|null)'
+    rf'|"cost_usd"{_SPACE}:{_SPACE}(?:{_COST}|null)'
+)
+_MEMBERS = rf"(?:{_MEMBER}){_SPACE}(?:,{_SPACE}(?:{_MEMBER}){_SPACE})*"
+_SURELY_READ = rf"^{_SPACE}\{{{_SPACE}(?:{_MEMBERS})?\}}{_SPACE}\r?\n?$"
+
+
 def _jsonl_blocks(path: Path, validator: EventValidator) -> Iterator[_Checked]:
     with open(path, "rb") as handle:
         first_line, refused_often = 1, False
         while block := handle.read(JSONL_BLOCK_BYTES):
             if not block.endswith(b"\n"):
                 block += handle.readline()  # whole lines only
-            checked = _jsonl_block(block, first_line, validator, refused_often)
+            checked, breaks = _jsonl_block(block, first_line, validator, refused_often)
             yield checked
-            first_line += block.count(b"\n")
+            first_line += breaks
             refused_often = checked.refused_often
 
 
-def _jsonl_block(block: bytes, first_line: int, validator: EventValidator, split_first: bool = False) -> _Checked:
+def _jsonl_block(
+    block: bytes, first_line: int, validator: EventValidator, split_first: bool = False
+) -> tuple[_Checked, int]:
     """Runs of lines that look like one object each go to Arrow; any other line is read on its own.
+    Answers the block checked and its count of line breaks.
 
     `split_first`: the previous block had refused lines all over, so do not try a run whole first.
     """
     data = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(data == ord("\n"))
+    breaks = len(ends)
     starts = np.concatenate(([0], ends + 1))
     ends = np.concatenate((ends, [len(block)]))
     last = ends - 1 - (data[np.maximum(ends - 1, 0)] == _CR)  # the last byte before "\r\n" or "\n"
@@ -140,15 +168,20 @@ def _jsonl_block(block: bytes, first_line: int, validator: EventValidator, split
     lines = _Lines(block, starts, ends, blank, first_line, block.isascii())
     checked = _Checked()
     odd = np.flatnonzero(~(whole | blank))
+    stretches = []
     begin = 0
     for stop in [*odd.tolist(), len(starts)]:
         if begin < stop:
-            _read_stretch(lines, begin, stop, validator, checked, split_first)
+            stretches.append((begin, stop))
         if stop < len(starts):
             lines.one_by_one(stop, stop + 1, checked)
         begin = stop + 1
-    checked.refused_often = len(checked.left) > len(starts) // 10
-    return checked
+    if not _read_together(lines, stretches, validator, checked, split_first):
+        for begin, stop in stretches:
+            _read_stretch(lines, begin, stop, validator, checked, split_first)
+        checked.refused_often = len(checked.left) > len(starts) // 10
+    checked.left.sort(key=lambda pair: pair[0])  # in the file's order, as the quarantine shows them
+    return checked, breaks
 
 
 @dataclass
@@ -172,6 +205,39 @@ class _Lines:
         """Indexes of the lines that hold a record (not blank)."""
         return begin + np.flatnonzero(~self.blank[begin:stop])
 
+    def joined(self, stretches: list[tuple[int, int]]) -> pa.Buffer | None:
+        """The bytes of these stretches of lines, one after the other, or None when they are not all UTF-8."""
+        if len(stretches) == 1:
+            return self.text(*stretches[0])
+        text = b"\n".join(self.block[int(self.starts[begin]) : int(self.ends[stop - 1])] for begin, stop in stretches)
+        if not self.ascii:
+            try:
+                text.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        return pa.py_buffer(text)
+
+    @functools.cached_property
+    def texts(self) -> pl.Series | None:
+        """Each line with its line break, or None when the block is not UTF-8."""
+        if not self.ascii:
+            try:
+                self.block.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        offsets = np.append(self.starts, len(self.block)).astype(np.int64)
+        lines = pa.LargeStringArray.from_buffers(len(self.starts), pa.py_buffer(offsets), pa.py_buffer(self.block))
+        return pl.Series(lines)
+
+    def read_by_arrow(self, records: np.ndarray) -> pl.Series:
+        """Lines `records`, each with its line break: lines Arrow read, so UTF-8 even where the block is not."""
+        if self.texts is not None:
+            return self.texts.gather(records)
+        offsets = np.append(self.starts, len(self.block)).astype(np.int64)
+        buffers = [None, pa.py_buffer(offsets), pa.py_buffer(self.block)]
+        lines = pa.Array.from_buffers(pa.large_binary(), len(self.starts), buffers)
+        return pl.Series(lines.take(pa.array(records)).cast(pa.large_string()))
+
     def text(self, begin: int, stop: int) -> pa.Buffer | None:
         """The bytes of lines begin..stop-1, or None when they are not all UTF-8."""
         low, high = int(self.starts[begin]), int(self.ends[stop - 1])
@@ -181,6 +247,49 @@ class _Lines:
             except UnicodeDecodeError:
                 return None
         return pa.py_buffer(self.block).slice(low, high - low)
+
+
+def _read_together(
+    lines: _Lines, stretches: list[tuple[int, int]], validator: EventValidator, checked: _Checked, split_first: bool
+) -> bool:
+    """The lines of every stretch read by Arrow in one call and checked as columns. If Arrow refuses them (a line
+    of another type, an unknown field), the lines in a form it surely reads (`_SURELY_READ`) are read in one call,
+    and the others one by one. Answers False, `checked` untouched, if Arrow refuses those too, or the block is not
+    UTF-8: then each stretch is read as `_read_stretch` does.
+
+    A few odd lines all over a block would otherwise split its stretches into thousands of small calls."""
+    records = np.concatenate([lines.records(begin, stop) for begin, stop in stretches] or [np.empty(0, np.int64)])
+    if len(records) == 0:
+        return True
+    if not split_first:
+        table = _arrow_records(lines.joined(stretches), len(records))
+        if table is not None:
+            _take(lines, records, table, validator, checked)
+            checked.refused_often = False
+            return True
+    if lines.texts is None:
+        return False
+    fine = lines.texts.gather(records).str.contains(_SURELY_READ).to_numpy()
+    if fine.any():
+        chosen = lines.texts.gather(records[fine]).str.join("").item().encode()
+        table = _arrow_records(pa.py_buffer(chosen), int(fine.sum()))
+        if table is None:
+            return False
+        _take(lines, records[fine], table, validator, checked)
+    for index in records[~fine].tolist():
+        lines.one_by_one(index, index + 1, checked)
+    checked.refused_often = not fine.all()
+    return True
+
+
+def _take(lines: _Lines, records: np.ndarray, table: pa.Table, validator: EventValidator, checked: _Checked) -> None:
+    """Arrow's rows of these lines checked as columns: the accepted ones kept, the others left to `validate`."""
+    rows, accepted = validator.accept_columns(pl.from_arrow(table), _exact_cost(lines, records, table))
+    if rows.height:
+        checked.rows.append(_rows_table(rows))
+        checked.lines.append(lines.first_line + records[accepted])
+    for index in records[~accepted].tolist():
+        lines.one_by_one(index, index + 1, checked)
 
 
 def _read_stretch(
@@ -205,12 +314,7 @@ def _read_stretch(
         for low in range(begin, stop, step):
             _read_stretch(lines, low, min(low + step, stop), validator, checked)
         return
-    rows, accepted = validator.accept_columns(pl.from_arrow(table), _exact_cost(lines, records, table))
-    if rows.height:
-        checked.rows.append(_rows_table(rows))
-        checked.lines.append(lines.first_line + records[accepted])
-    for index in records[~accepted].tolist():
-        lines.one_by_one(index, index + 1, checked)
+    _take(lines, records, table, validator, checked)
 
 
 def _arrow_records(text: pa.Buffer | None, expected: int) -> pa.Table | None:
@@ -230,10 +334,7 @@ def _exact_cost(lines: _Lines, records: np.ndarray, table: pa.Table) -> pl.Serie
     """Which records spell cost_usd plainly (see _PLAIN_COST); None when none has one."""
     if table.column("cost_usd").null_count == table.num_rows:
         return None
-    # each record's text runs to the next record's start (the blank lines between are whitespace)
-    offsets = np.append(lines.starts[records], lines.ends[records[-1]]).astype(np.int64)
-    texts = pa.LargeStringArray.from_buffers(len(records), pa.py_buffer(offsets), pa.py_buffer(lines.block))
-    return pl.Series(texts).str.contains(_PLAIN_COST)
+    return lines.read_by_arrow(records).str.contains(_PLAIN_COST)
 
 
 def _rows_table(rows: pl.DataFrame) -> pa.Table:

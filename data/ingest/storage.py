@@ -75,6 +75,10 @@ STALE_WAITING_SECONDS = 2  # a waiting writer's file untouched this long: it die
 # Columns whose values repeat: a dictionary makes them smaller. Not the ids (unique) nor the numbers and
 # times (mostly distinct): a dictionary of those costs time and space for nothing.
 _DICTIONARY_COLUMNS = ["user_id", "team_id", "agent_id", "model", "conversation_id", "status"]
+# Columns whose min/max a reader can use: the instants (DuckDB skips row groups by ts) and the numbers. The text
+# columns' values spread over a date's whole range (rows sorted by ts): their min/max would never skip a row group,
+# and computing them is a large part of writing the file.
+_STATISTICS_COLUMNS = ["ts", "input_tokens", "output_tokens", "cost_usd", "latency_ms"]
 WRITERS = 2  # dates written at once (Arrow encodes and compresses without Python's lock)
 FLUSHERS = 16  # files flushed to disk at once (each fsync waits for the disk, not the CPU)
 
@@ -258,7 +262,7 @@ def _draft_partition_file(folder: Path, table: pa.Table) -> Draft:
     draft = folder / f".{name}.tmp"
     pq.write_table(
         table, draft, compression="zstd", row_group_size=ROW_GROUP_ROWS, store_decimal_as_integer=True,
-        use_dictionary=_DICTIONARY_COLUMNS,
+        use_dictionary=_DICTIONARY_COLUMNS, write_statistics=_STATISTICS_COLUMNS,
     )  # fmt: skip
     return Draft(draft, folder / name)
 
@@ -302,13 +306,24 @@ def _draft_partition(data_dir: Path, utc_date: str, table: pa.Table) -> tuple[Dr
     duplicates = 0
     if files:
         # file by file: one copied in by hand may have other columns (a read of them all wants the first's)
-        existing = pl.concat([pl.read_parquet(path, columns=["event_id"]) for path in files]).to_series()
+        existing = _stored_ids(files)
         seen = pl.from_arrow(table.column("event_id")).is_in(existing.implode())
         duplicates = seen.sum()
         table = table.filter(pc.invert(seen.to_arrow()))
     if table.num_rows == 0:
         return None, (0, duplicates)
     return _draft_partition_file(schema.partition_dir(data_dir, utc_date), table), (table.num_rows, duplicates)
+
+
+def _stored_ids(files: list[Path]) -> pl.Series:
+    """The event ids of a date's files, read by Arrow in this thread (the writers run two dates at once): Polars'
+    reader sets up more for each call than reading one date's column costs."""
+    columns = []
+    for path in files:
+        with pq.ParquetFile(path) as handle:
+            column = handle.read(columns=["event_id"], use_threads=False).column(0)
+        columns.append(pl.Series(column).cast(pl.String))  # as each file has it: string, large or dictionary
+    return pl.concat(columns)
 
 
 _RENAME_EXCHANGE = 2
