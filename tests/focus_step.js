@@ -41,7 +41,8 @@ const seen = (e, now, before) => {  // the indicator drawn now and not before, a
   return '';
 };
 const name = (e) => e.id || e.getAttribute('aria-label') || e.getAttribute('col-id') || (e.textContent || '').trim().slice(0, 40) || e.tagName;
-document.getAnimations().forEach((a) => a.finish());  // a colour half-way through its transition is neither state
+// a colour half-way through its transition is neither state; an endless one (a loading spinner) cannot be finished
+document.getAnimations().forEach((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity && a.finish());
 // What the focus has left, and the control around it, has its plain look: compare.
 w.pending = w.pending.filter((p) => {
   if (p.rings.some((r) => r.el.matches(':focus-within'))) return true;

@@ -324,5 +324,5 @@ def test_no_legend_hides_a_line_on_a_click_and_a_series_entry_filters_as_enter_d
     assert browser.execute_script(LEGENDS) == [[chart, False, False]]
     entry = browser.find_elements(By.CSS_SELECTOR, keys)[1]
     assert entry.get_attribute("aria-label") == "Filter to Drafting"
-    ActionChains(browser).move_to_element(entry).click().perform()  # where the legend's entry is drawn
+    ActionChains(browser, duration=0).move_to_element(entry).click().perform()  # where the legend's entry is drawn
     wait(browser).until(lambda b: "agents=a_draft" in b.current_url)

@@ -33,7 +33,7 @@ def click(browser, element, exact: bool = False) -> None:
     """Scroll the element to the middle of the window at once (Bootstrap scrolls smoothly), then click it."""
     browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
     if exact:
-        ActionChains(browser).move_to_element(element).click().perform()
+        ActionChains(browser, duration=0).move_to_element(element).click().perform()
     else:
         element.click()
 

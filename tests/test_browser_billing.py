@@ -64,7 +64,7 @@ def test_admin_switches_billing_period(browser, live_server):
     shows(browser, "billing-kpi-total-value", "$0.00")
     assert "No cost in this period" in text_of(browser, "billing-message")
     assert "start=" not in browser.current_url
-    ActionChains(browser).move_to_element(browser.find_element(By.ID, "billing-projected-info")).perform()
+    ActionChains(browser, duration=0).move_to_element(browser.find_element(By.ID, "billing-projected-info")).perform()
     tooltip = wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".tooltip"))
     assert "Projected = cost to date ($0.00" in tooltip[0].text
 

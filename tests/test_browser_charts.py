@@ -253,7 +253,7 @@ def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, 
     drawn(browser, "dashboard-top-teams")
     settled(browser)
     bars = browser.find_elements(By.CSS_SELECTOR, "#dashboard-top-teams .barlayer .point path")
-    ActionChains(browser).move_to_element(bars[-1]).click().perform()  # the longest, on top: Engineering
+    ActionChains(browser, duration=0).move_to_element(bars[-1]).click().perform()  # the longest, on top: Engineering
     wait(browser).until(lambda b: "teams=t_eng" in b.current_url, "a click on the bar never filtered")
     assert "Engineering" in text_of(browser, "filter-teams")
 
@@ -262,7 +262,7 @@ def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, 
     settled(browser)
     label = next(t for t in browser.find_elements(By.CSS_SELECTOR, "#dashboard-top-teams .ytick text")
                  if t.text == "Legal")  # fmt: skip
-    ActionChains(browser).move_to_element(label).click().perform()
+    ActionChains(browser, duration=0).move_to_element(label).click().perform()
     wait(browser).until(lambda b: "teams=t_legal" in b.current_url, "a click on the label never filtered")
     wait(browser).until(lambda b: text_of(b, "dashboard-kpi-interactions-value") == "1")
 
@@ -271,7 +271,7 @@ def test_a_click_on_a_bar_its_label_or_its_value_filters_the_dashboard(browser, 
     settled(browser)
     value = browser.find_element(By.CSS_SELECTOR, "#dashboard-top-agents .barlayer .point:first-child text")
     assert value.text == "2"  # Drafting, the shorter bar
-    ActionChains(browser).move_to_element(value).click().perform()
+    ActionChains(browser, duration=0).move_to_element(value).click().perform()
     wait(browser).until(lambda b: "agents=a_draft" in b.current_url, "a click on the value never filtered")
     wait(browser).until(lambda b: text_of(b, "dashboard-kpi-interactions-value") == "2")
 

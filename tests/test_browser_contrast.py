@@ -22,8 +22,7 @@ RING = 3.0  # WCAG 1.4.11, a focus ring against the colours next to it
 # The colour drawn behind an element: its own background, the ::before/::after it paints (AG Grid's hovered row)
 # and inset shadows over it (Bootstrap's table states: hover, stripes), then its ancestors', composited from the
 # page down with their alpha; the text's own alpha (Bootstrap's muted greys) composited over that.
-CONTRAST = r"""
-const [elements, ring] = arguments;
+COLOURS = r"""
 function rgba(text) {
   // rgb()/rgba(), or color(srgb r g b / a) with channels from 0 to 1 (AG Grid's hover tint is computed so); any
   // other notation stops the test rather than being left out of what is drawn behind the text
@@ -61,15 +60,61 @@ function ratio(a, b) {
   const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
   return (x + 0.05) / (y + 0.05);
 }
-return elements.map((element) => {
-  const back = behind(ring ? element.parentElement : element);
-  const style = getComputedStyle(element);
-  const fore = ring ? rgba(style.outlineColor) : over(rgba(style.color), back);
-  const name = element.className || element.tagName;
-  const label = element.textContent.trim().slice(0, 30) + " (" + name + ")";
-  return [label, Math.round(ratio(fore, back) * 100) / 100, back.map((v) => Math.round(v * 100) / 100)];
-});
+function backdrop(element) {
+  return behind(element).map((v) => Math.round(v * 100) / 100);
+}
+function contrasts(elements, ring) {
+  return [...elements].map((element) => {
+    const back = behind(ring ? element.parentElement : element);
+    const style = getComputedStyle(element);
+    const fore = ring ? rgba(style.outlineColor) : over(rgba(style.color), back);
+    const name = element.className || element.tagName;
+    const label = element.textContent.trim().slice(0, 30) + " (" + name + ")";
+    return [label, Math.round(ratio(fore, back) * 100) / 100];
+  });
+}
 """
+# The colour drawn behind an element: its own background, the ::before/::after it paints (AG Grid's hovered row)
+# and inset shadows over it (Bootstrap's table states: hover, stripes), then its ancestors', composited from the
+# page down with their alpha; the text's own alpha (Bootstrap's muted greys) composited over that. Each text's
+# (or, with ring, its focus outline's) ratio to it.
+CONTRAST = COLOURS + "return contrasts(arguments[0], arguments[1]);"
+# The rows a person sees (not display: none, hidden or of no size), in the page's order, each with the first of
+# its elements where the mouse goes.
+ROWS = """
+const [rows, target] = arguments;
+return [...document.querySelectorAll(rows)].filter((row) => {
+  const box = row.getBoundingClientRect();
+  return box.width > 0 && box.height > 0 && row.checkVisibility({opacityProperty: true, visibilityProperty: true});
+}).map((row) => [row, row.querySelector(target)]);
+"""
+# Where the mouse goes next scrolled to the middle of its scroller, as a person's would be, and the colour behind
+# it before the mouse is there.
+AT_REST = (
+    COLOURS
+    + """
+arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});
+return backdrop(arguments[0]);
+"""
+)
+# Under the mouse (null until the target is hovered, and its row too where a class says so): the colour behind
+# the target, the ratios of the row's texts, then with keys the focus rings of the row's keys, the first focused
+# as from the keyboard.
+HOVERED = (
+    COLOURS
+    + """
+const [row, target, texts, hoveredClass, keysCss] = arguments;
+if (!target.matches(":hover") || (hoveredClass && !row.classList.contains(hoveredClass))) return null;
+const keys = keysCss ? row.querySelectorAll(keysCss) : [];
+const faint = contrasts(row.querySelectorAll(texts), false);
+const found = {text: target.innerText.trim(), back: backdrop(target), faint};
+if (keys.length) {
+  keys[0].focus({focusVisible: true});
+  found.rings = contrasts(keys, true);
+}
+return found;
+"""
+)
 
 # Each count written over Analytics' heat map against the colour of the cell under it, read from the heat map's
 # own picture (Plotly draws the cells as one image: axe reads neither it nor the SVG text over it).
@@ -109,54 +154,47 @@ GRID_TEXT = ".ag-cell, .ag-header-cell-text"
 def too_faint(browser, elements, least: float = TEXT, ring: bool = False) -> list[tuple[str, float]]:
     """Each element's text (or, with ring, its focus outline) against its drawn background, those under `least`."""
     found = browser.execute_script(CONTRAST, elements, ring) if elements else []
-    return [(text, ratio) for text, ratio, _ in found if ratio < least]
+    return [(text, ratio) for text, ratio in found if ratio < least]
 
 
-def backdrop(browser, element) -> list[float]:
-    """The colour composited behind `element` (what `too_faint` measures its text against)."""
-    return browser.execute_script(CONTRAST, [element], False)[0][2]
+def under_the_mouse(browser, row, target, texts: str, hovered_class: str = "", keys: str = "") -> dict:
+    """The mouse moved onto `target` (in `row`) as a person's would be: the colour behind it at rest and under the
+    mouse, the ratios of the row's `texts` under it, and with `keys` the focus rings of those keys, the first
+    focused. One look at the page each (a round trip per element was most of the walk's time)."""
+    at_rest = browser.execute_script(AT_REST, target)
+    # duration 0: Selenium's default move glides for 250 ms, idle time for a test that reads where the mouse ends
+    ActionChains(browser, duration=0).move_to_element(target).perform()
+    found = wait(browser).until(lambda b: b.execute_script(HOVERED, row, target, texts, hovered_class, keys))
+    return {**found, "at_rest": at_rest}
 
 
-def hover(browser, element) -> None:
-    """The mouse over `element`, scrolled to the middle of its scroller, as a person's would be."""
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})", element)
-    ActionChains(browser).move_to_element(element).perform()
-    wait(browser).until(lambda b: b.execute_script("return arguments[0].matches(':hover')", element))
-
-
-def rows_of(browser, css: str):
-    return [row for row in browser.find_elements(By.CSS_SELECTOR, css) if row.is_displayed()]
+def rows_of(browser, css: str, target: str) -> list:
+    """[row, its first `target`] for each row of `css` shown."""
+    rows = browser.execute_script(ROWS, css, target)
+    assert all(found for _, found in rows), f"a row of {css} without {target}"
+    return rows
 
 
 def faint_in_tables(browser) -> list[str]:
     """Every table's text at rest, then each body row's text under the mouse, with the focus ring of its name."""
     faint = [f"at rest: {f}" for f in too_faint(browser, browser.find_elements(By.CSS_SELECTOR, TABLE_TEXT))]
-    for row in rows_of(browser, ".telemetry-table-grid tbody tr"):
-        name = row.find_element(By.CSS_SELECTOR, "th")
-        at_rest = backdrop(browser, name)
-        hover(browser, name)
-        if backdrop(browser, name) == at_rest:  # the tint under the mouse is what this test is for
-            faint.append(f"hovered, no tint seen behind: {name.text} {at_rest}")
-        cells = row.find_elements(By.CSS_SELECTOR, "td, th:not(:has(button)), button")
-        faint += [f"hovered: {f}" for f in too_faint(browser, cells)]
-        keys = row.find_elements(By.CSS_SELECTOR, "button")
-        if keys:
-            browser.execute_script("arguments[0].focus({focusVisible: true})", keys[0])
-            faint += [f"focus ring, hovered: {f}" for f in too_faint(browser, keys, RING, ring=True)]
+    for row, name in rows_of(browser, ".telemetry-table-grid tbody tr", "th"):
+        found = under_the_mouse(browser, row, name, "td, th:not(:has(button)), button", keys="button")
+        if found["back"] == found["at_rest"]:  # the tint under the mouse is what this test is for
+            faint.append(f"hovered, no tint seen behind: {found['text']} {found['at_rest']}")
+        faint += [f"hovered: {(t, r)}" for t, r in found["faint"] if r < TEXT]
+        faint += [f"focus ring, hovered: {(t, r)}" for t, r in found.get("rings", []) if r < RING]
     return faint
 
 
 def faint_in_grids(browser) -> list[str]:
     """Every AG Grid's text at rest, and its first rows' under the mouse."""
     faint = [f"at rest: {f}" for f in too_faint(browser, browser.find_elements(By.CSS_SELECTOR, GRID_TEXT))]
-    for row in rows_of(browser, ".ag-center-cols-container .ag-row")[:3]:
-        cell = row.find_element(By.CSS_SELECTOR, ".ag-cell")
-        at_rest = backdrop(browser, cell)
-        hover(browser, cell)
-        wait(browser).until(lambda b, r=row: "ag-row-hover" in r.get_attribute("class"))
-        if backdrop(browser, cell) == at_rest:
-            faint.append(f"hovered, no tint seen behind: {cell.text} {at_rest}")
-        faint += [f"hovered: {f}" for f in too_faint(browser, row.find_elements(By.CSS_SELECTOR, ".ag-cell"))]
+    for row, cell in rows_of(browser, ".ag-center-cols-container .ag-row", ".ag-cell")[:3]:
+        found = under_the_mouse(browser, row, cell, ".ag-cell", hovered_class="ag-row-hover")
+        if found["back"] == found["at_rest"]:
+            faint.append(f"hovered, no tint seen behind: {found['text']} {found['at_rest']}")
+        faint += [f"hovered: {(t, r)}" for t, r in found["faint"] if r < TEXT]
     return faint
 
 

@@ -60,7 +60,7 @@ def drawn(browser, *graph_ids: str) -> None:
 def hover(browser, element) -> str:
     """Hover a bar and return the hover label Plotly draws for it."""
     browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
-    ActionChains(browser).move_to_element(element).perform()
+    ActionChains(browser, duration=0).move_to_element(element).perform()
     return wait(browser).until(lambda b: " ".join(texts(b, ".hoverlayer .hovertext text")), "no hover label")
 
 
