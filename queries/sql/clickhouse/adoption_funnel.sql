@@ -40,9 +40,11 @@ with judged as materialized (
                 toInt32(dateDiff('day', {judged_end:Date} - 27, month)) as shift
             from (
                 -- a person's rows over all agents when the question asks of every agent and not per agent
-                select * from $database.person_month where {every_agent:Bool} and {by:String} <> 'agent'
+                select team_id, agent_id, user_id, month, days from $database.person_month
+                where {every_agent:Bool} and {by:String} <> 'agent'
                 union all
-                select * from $database.user_month where not ({every_agent:Bool} and {by:String} <> 'agent')
+                select team_id, agent_id, user_id, month, days from $database.user_month
+                where not ({every_agent:Bool} and {by:String} <> 'agent')
             )
             where month between least(toStartOfMonth({start_date:Date}), toStartOfMonth({judged_end:Date} - 27))
                     and {judged_end:Date}
@@ -51,18 +53,6 @@ with judged as materialized (
     )
     array join if({by:String} = 'agent', ['agent'], ['org', 'team']) as kind
     group by kind, key, user_id
-),
-keys as (
-    select 'org' as kind, 'org' as key where {by:String} <> 'agent'
-    union distinct
-    select 'team', team_id from $database.teams
-    where {by:String} <> 'agent' and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
-    union distinct
-    select 'agent', agent_id from $database.agents
-    where {by:String} = 'agent' and any_team_in_scope({every_team:Bool}, {team_ids:Array(String)})
-        and agent_in_scope(agent_id, {every_agent:Bool}, {agent_ids:Array(String)})
-    union distinct
-    select kind, key from judged where tried
 ),
 directory as materialized (
     -- the people the directory lists for the scope, once per kind (not once per key: an agent's are all of them); a
@@ -90,12 +80,41 @@ per_key as (
         countIf(judged.active and (toUInt8(bitAnd(bitShiftRight(judged.timeline, 21), 127) != 0)
             + toUInt8(bitAnd(bitShiftRight(judged.timeline, 14), 127) != 0)
             + toUInt8(bitAnd(bitShiftRight(judged.timeline, 7), 127) != 0)
-            + toUInt8(bitAnd(judged.timeline, 127) != 0)) >= 3 and bitCount(judged.timeline) >= 12) as power
+            + toUInt8(bitAnd(judged.timeline, 127) != 0)) >= 3 and bitCount(judged.timeline) >= 12) as power,
+        max(judged.tried) as any_tried
     from judged
     left join directory
         on directory.kind = judged.kind and directory.user_id = judged.user_id
             and directory.team_key = if(judged.kind = 'team', judged.key, '')
     group by judged.kind, judged.key
+),
+keys as (
+    -- the keys of the scope (the organisation, its teams or agents) and any other key tried in it, with their
+    -- counts: one grouping of both (the judged people read once), not a list of keys joined to the counts
+    select
+        kind,
+        key,
+        sum(unlisted_active) as unlisted_active,
+        sum(tried) as tried,
+        sum(active) as active,
+        sum(habitual) as habitual,
+        sum(power) as power
+    from (
+        select 'org' as kind, 'org' as key, 0 as unlisted_active, 0 as tried, 0 as active, 0 as habitual, 0 as power,
+            1 as answered
+        where {by:String} <> 'agent'
+        union all
+        select 'team', team_id, 0, 0, 0, 0, 0, 1 from $database.teams
+        where {by:String} <> 'agent' and team_in_scope(team_id, {every_team:Bool}, {team_ids:Array(String)})
+        union all
+        select 'agent', agent_id, 0, 0, 0, 0, 0, 1 from $database.agents
+        where {by:String} = 'agent' and any_team_in_scope({every_team:Bool}, {team_ids:Array(String)})
+            and agent_in_scope(agent_id, {every_agent:Bool}, {agent_ids:Array(String)})
+        union all
+        select kind, key, unlisted_active, tried, active, habitual, power, any_tried from per_key
+    )
+    group by kind, key
+    having max(answered) = 1
 ),
 listed as (
     select kind, team_key, count() as people from directory group by kind, team_key
@@ -103,13 +122,12 @@ listed as (
 select
     keys.kind as kind,
     keys.key as key,
-    toInt64(coalesce(listed.people, 0) + coalesce(per_key.unlisted_active, 0)) as with_access,
-    toInt64(coalesce(per_key.tried, 0)) as tried,
-    toInt64(coalesce(per_key.active, 0)) as active,
-    toInt64(coalesce(per_key.habitual, 0)) as habitual,
-    toInt64(coalesce(per_key.power, 0)) as power
+    toInt64(coalesce(listed.people, 0) + keys.unlisted_active) as with_access,
+    toInt64(keys.tried) as tried,
+    toInt64(keys.active) as active,
+    toInt64(keys.habitual) as habitual,
+    toInt64(keys.power) as power
 from keys
-left join per_key on per_key.kind = keys.kind and per_key.key = keys.key
 left join listed on listed.kind = keys.kind and listed.team_key = if(keys.kind = 'team', keys.key, '')
 order by kind, key
 settings join_use_nulls = 1, enable_materialized_cte = 1
