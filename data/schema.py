@@ -67,9 +67,7 @@ ROLES = ("admin", "manager", "member")
 
 TEAMS = pl.Schema({"team_id": pl.String, "name": pl.String})
 TEAM_MANAGERS = pl.Schema({"user_id": pl.String, "team_id": pl.String})
-AGENTS = pl.Schema(
-    {"agent_id": pl.String, "name": pl.String, "owner_team_id": pl.String, "created_at": UTC_TS}
-)
+AGENTS = pl.Schema({"agent_id": pl.String, "name": pl.String, "owner_team_id": pl.String, "created_at": UTC_TS})
 
 
 # directory/prices.parquet: the price list events' cost_usd was computed from, one row per model and
@@ -329,12 +327,33 @@ def events_view_sql(data_dir: Path) -> str:
     DuckDB gives the view the first file's column types and reads the others as those: `ts` is cast to the
     contract's instant (a no-op for files the writer wrote), so a file copied in by hand with `ts` in
     nanoseconds, or without a zone (read as UTC: the sessions reading events are in UTC), is compared
-    with the questions' instants like any other."""
-    glob = events_dir(Path(data_dir).resolve()) / EVENT_FILES
+    with the questions' instants like any other. A first file with a column of Parquet's null type (all
+    null, as Polars writes a `pl.Null` column) would have every other file's values cast to it, which
+    DuckDB refuses: the files are then read by name (each file's footer read, every file checked to have
+    every column, as a union would fill a missing one with nulls) and those columns cast to the contract's
+    types."""
+    data_dir = Path(data_dir).resolve()
+    glob = events_dir(data_dir) / EVENT_FILES
+    null_typed = _null_typed_columns(data_dir)
+    if null_typed:
+        check_event_files(data_dir)
+    casts = "".join(f", {name}::{_duckdb_type(EVENTS[name])} as {name}" for name in null_typed if name != "ts")
+    union = ", union_by_name = true" if null_typed else ""
     return (
-        f"select * replace (ts::timestamptz as ts) from read_parquet({literal(glob)}, "  # noqa: S608
-        f"hive_partitioning = true, hive_types = {{'{PARTITION_COLUMN}': date}})"
+        f"select * replace (ts::timestamptz as ts{casts}) from read_parquet({literal(glob)}, "  # noqa: S608
+        f"hive_partitioning = true, hive_types = {{'{PARTITION_COLUMN}': date}}{union})"
     )
+
+
+def _null_typed_columns(data_dir: Path) -> list[str]:
+    """The contract's columns that the first event file (the one DuckDB takes the types from) holds as Parquet's
+    null type."""
+    for utc_date in partition_dates(data_dir):  # the glob's order: by date, then by file name
+        files = sorted(partition_dir(data_dir, utc_date.isoformat()).glob("*.parquet"))
+        if files:
+            found = pl.read_parquet_schema(files[0])
+            return [name for name in EVENTS if found.get(name) == pl.Null]
+    return []
 
 
 def _duckdb_type(dtype: pl.DataType) -> str:

@@ -333,3 +333,113 @@ def test_an_update_with_people_of_no_team_writes_the_rows_of_a_full_build_in_its
     shutil.copytree(folder, full)
     rollup.build(folder, TZ, [dt.date(2026, 3, 7), dt.date(2026, 3, 8), dt.date(2026, 3, 9), dt.date(2026, 4, 1)])
     assert_same_rollups(folder, full)
+
+
+# --- A column of Parquet's null type (all null, as Polars writes `pl.Null`) in a file copied in by hand --------------
+
+NULL_COLUMNS = ("model", "team_id", "cost_usd", "latency_ms")
+
+
+def _all_null(folder: Path, column: str, parts: list[Path], typed: bool) -> None:
+    """`column` made null in `parts`: of the contract's type (`typed`), or of Parquet's null type."""
+    value = pl.lit(None, dtype=schema.EVENTS[column]) if typed else pl.lit(None)
+    for part in parts:
+        _rewrite(part, lambda frame: frame.with_columns(value.alias(column)))
+    if not typed:
+        assert pl.read_parquet_schema(parts[0])[column] == pl.Null
+
+
+@pytest.mark.parametrize("files", ["the first", "every"])
+@pytest.mark.parametrize("column", NULL_COLUMNS)
+def test_event_files_with_a_column_of_the_null_type_give_the_rollups_of_nulls_of_its_type(
+    tmp_path: Path, column: str, files: str
+) -> None:
+    """Main's build failed in DuckDB's reader ("failed to cast column ... to NULL"): the first file gives every
+    file its types. The same rollups as the same nulls written with the contract's type, through `flask rollup`,
+    an import's update, a compaction and a purge of that file's date."""
+    expected, folder = tmp_path / "expected", tmp_path / "data"
+    for each in (expected, folder):
+        org.write_org(each)
+        with_prices(each)
+        parts = sorted(each.glob("events/utc_date=*/*.parquet"))
+        _all_null(each, column, parts[:1] if files == "the first" else parts, typed=each == expected)
+    for each in (expected, folder):
+        result = _app(each, TZ).test_cli_runner().invoke(args=["rollup"])
+        assert result.exit_code == 0, result.output
+    assert_same_rollups(folder, expected)
+    batch = jsonl(tmp_path / "more.jsonl", event("more-1", "2026-02-25T23:30:00Z"), event("more-2", user_id="u5"))
+    for each in (expected, folder):  # 25 February: the first file's date, compacted after the import
+        summary = ingest.ingest_files(each, [batch], compact_after_files=1, now=NOW, tz=TZ)
+        assert summary.written == 2 and summary.rollup_error is None
+        assert "2026-02-25" in summary.compacted
+    assert_same_rollups(folder, expected)
+    first = sorted(folder.glob("events/utc_date=*/*.parquet"))[0]
+    assert pl.read_parquet_schema(first) == schema.EVENTS  # rewritten in the contract's types
+    for each in (expected, folder):
+        done = purge_events(each, Selection(event_ids=frozenset({"e0"})), TZ)
+        assert done.events == 1 and done.rollup_error is None
+    assert_same_rollups(folder, expected)
+
+
+def test_a_compaction_and_a_purge_rewrite_a_column_of_the_null_type_in_the_contracts_type(tmp_path: Path) -> None:
+    """A hand-copied file beside the writer's (a date's second, not the first file DuckDB reads types from)."""
+    folder = tmp_path / "data"
+    org.write_org(folder)
+    with_prices(folder)
+    day = schema.partition_dir(folder, "2026-03-02")
+    source = pl.read_parquet(day / "part-0.parquet", hive_partitioning=False)
+    source.with_columns(pl.col("event_id") + "-copy", pl.lit(None).alias("cost_usd")).write_parquet(
+        day / "by-hand.parquet"
+    )
+    rollup.build(folder, TZ)
+    purged = tmp_path / "purged"
+    shutil.copytree(folder, purged)
+    assert [(done.files_before, done.files_after) for done in compact(folder)] == [(2, 1)]
+    done = purge_events(purged, Selection(event_ids=frozenset({"e1-copy"})), TZ)
+    assert done.events == 1 and done.rollup_error is None
+    for each, left in ((folder, 2), (purged, 1)):
+        parts = sorted(schema.partition_dir(each, "2026-03-02").glob("*.parquet"))
+        assert [pl.read_parquet_schema(part) for part in parts] == [schema.EVENTS] * len(parts)
+        copies = pl.read_parquet(parts).filter(pl.col("event_id").str.ends_with("-copy"))
+        assert copies.height == left and copies["cost_usd"].null_count() == left
+
+
+def test_a_parquet_import_with_a_column_of_the_null_type_stores_it_in_the_contracts_type(tmp_path: Path) -> None:
+    """Passes on main: the import casts a null-typed column to the contract's type (data/ingest/readers.py)."""
+    records = [event(f"n{n}", ts=f"2026-03-0{1 + n % 5}T1{n % 10}:00:00Z") for n in range(20)]
+    stored = {}
+    for kind in ("typed", "null"):
+        folder = tmp_path / kind
+        org.write_org(folder, [])
+        with_prices(folder)
+        source = as_parquet(tmp_path / f"{kind}.parquet", records)
+        _all_null(folder, "conversation_id", [source], typed=kind == "typed")
+        assert ingest.ingest_files(folder, [source], now=NOW, tz=TZ).written == 20
+        stored[kind] = pl.read_parquet(schema.events_dir(folder) / "*" / "*.parquet").sort("event_id")
+    assert stored["null"].schema == stored["typed"].schema and stored["null"]["conversation_id"].null_count() == 20
+    assert_frame_equal(stored["null"], stored["typed"])
+    assert_same_rollups(tmp_path / "null", tmp_path / "typed")
+
+
+def test_a_clickhouse_load_reads_a_column_of_the_null_type_as_nulls_of_its_type(tmp_path: Path) -> None:
+    """`clickhouse-load`'s read of a date: each file in the contract's types (no chDB needed to read it)."""
+    from data.clickhouse import load
+
+    expected, folder = tmp_path / "expected", tmp_path / "data"
+    for each in (expected, folder):
+        org.write_org(each)
+        _all_null(each, "latency_ms", sorted(each.glob("events/utc_date=2026-03-02/*.parquet")), typed=each == expected)
+    day = dt.date(2026, 3, 2)
+    assert_frame_equal(load._date_events(folder, day), load._date_events(expected, day))
+
+
+def test_a_first_file_of_the_null_type_without_a_column_is_named_and_nothing_changes(tmp_path: Path) -> None:
+    """Read by name, a missing column would be nulls: the build names the file instead, as for any file."""
+    folder = tmp_path / "data"
+    org.write_rolled_up(folder, _tiny, tz=TZ)
+    _all_null(folder, "model", sorted(folder.glob("events/utc_date=*/*.parquet"))[:1], typed=False)
+    path = _without_latency(folder)
+    before = {name: _contents(folder / name) for name in ("events", "rollups")}
+    result = _app(folder, TZ).test_cli_runner().invoke(args=["rollup"])
+    assert result.exit_code == 1 and f"Error: {path} has no column latency_ms" in result.output, result.output
+    assert {name: _contents(folder / name) for name in ("events", "rollups")} == before
