@@ -54,3 +54,6 @@ select
     toInt64(bitmapCardinality(bitmapOr(people.users, coded.users)) + (select count() from directory)
         - coded.people) as users_with_access
 from totals, people, coded
+-- no PREWHERE: these rollups are narrow and sorted by the keys filtered on; reading the filter's columns first
+-- cost more CPU than it saved (benchmarks/RESULTS.md, h24-dash)
+settings optimize_move_to_prewhere = 0
