@@ -234,3 +234,24 @@ def test_statements_run_from_threads_at_once_keep_their_own_parameters(chdb) -> 
 
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(ask, range(40))) == [(f"part {n}", n) for n in range(40)]
+
+
+def test_a_write_from_one_thread_is_read_at_once_by_another(chdb) -> None:
+    """Each thread asks on a session of its own (a tab's parts run at once): what one thread's insert wrote is in
+    the answer of a statement another thread asks as soon as the insert returns, and the engine stays open when a
+    thread that used it ends."""
+    import threading
+
+    import pyarrow as pa
+
+    chdb.command("create database if not exists threads_test")
+    chdb.command("create or replace table threads_test.seen (n UInt32) engine = MergeTree order by n")
+    try:
+        for n in range(1, 4):
+            writer = threading.Thread(target=chdb.insert_arrow, args=("threads_test.seen", pa.table({"n": [n]})))
+            writer.start()
+            writer.join()
+            answer = chdb.arrow("select groupArray(n) as ns from (select n from threads_test.seen order by n)")
+            assert answer.to_pylist() == [{"ns": list(range(1, n + 1))}]
+    finally:
+        chdb.command("drop database threads_test")

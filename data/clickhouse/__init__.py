@@ -87,10 +87,21 @@ class ChdbConnection:
 
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._session = session.Session(str(self.path))
-        # one statement at a time: a session's parameters are its own, and threads that bound theirs at once
-        # (a tab's parts run side by side) ran with each other's, or with none ("Substitution … is not set")
-        self._turn = threading.Lock()
+        self._open = session.Session
+        self._engine = self._open(str(self.path))  # opens the engine, and keeps it open for the process
+        self._opened = threading.local()
+        self._opened.session = self._engine
+
+    @property
+    def _session(self) -> object:
+        """This thread's session on the engine. A session's bound parameters are its own: threads that bound
+        theirs on one session at once ran with each other's, or with none ("Substitution … is not set"). With one
+        session a thread, a tab's parts (asked side by side) run their statements at once, as a server's clients
+        do; each session sees the others' writes once they end."""
+        found = getattr(self._opened, "session", None)
+        if found is None:
+            found = self._opened.session = self._open(str(self.path))
+        return found
 
     def command(self, sql: str, params: dict | None = None) -> None:
         """Run a statement that answers nothing (DDL, INSERT … SELECT)."""
@@ -109,7 +120,7 @@ class ChdbConnection:
             writer.write_table(rows)
         names = ", ".join(rows.column_names)
         try:
-            with self._turn, self._session.send_insert(f"insert into {table} ({names})", "ArrowStream") as inserting:
+            with self._session.send_insert(f"insert into {table} ({names})", "ArrowStream") as inserting:
                 inserting.append(sink.getvalue())
                 inserting.finish()
         except RuntimeError as error:
@@ -119,8 +130,7 @@ class ChdbConnection:
     def _run(self, sql: str, fmt: str, params: dict | None) -> object:
         bound = {name: parameter_text((params or {})[name]) for name in parameters_of(sql)}
         try:
-            with self._turn:
-                return self._session.query(sql, fmt, params=bound or None)
+            return self._session.query(sql, fmt, params=bound or None)
         except RuntimeError as error:  # chDB's ChdbError is one
             raise ClickHouseError(str(error)) from None
 

@@ -22,3 +22,6 @@ from (
 )
 where key <> ''  -- with no key at all, the fill makes the days for an empty one
 order by key, day
+-- no PREWHERE: these rollups are narrow and sorted by the keys filtered on; reading the filter's columns first
+-- cost more CPU than it saved (benchmarks/RESULTS.md, h24-dash)
+settings optimize_move_to_prewhere = 0

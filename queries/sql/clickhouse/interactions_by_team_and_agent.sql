@@ -48,4 +48,6 @@ from sums
 inner join active on active.kind = sums.kind and active.key = sums.key
 left join labels on labels.kind = sums.kind and labels.key = sums.key
 order by kind, interactions desc, key
-settings join_use_nulls = 1
+-- no PREWHERE: these rollups are narrow and sorted by the keys filtered on; reading the filter's columns first
+-- cost more CPU than it saved (benchmarks/RESULTS.md, h24-dash)
+settings join_use_nulls = 1, optimize_move_to_prewhere = 0

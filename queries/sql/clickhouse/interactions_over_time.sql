@@ -56,4 +56,6 @@ from buckets
 left join sums on sums.bucket = buckets.bucket
 left join active on active.bucket = buckets.bucket
 order by key
-settings join_use_nulls = 1
+-- no PREWHERE: these rollups are narrow and sorted by the keys filtered on; reading the filter's columns first
+-- cost more CPU than it saved (benchmarks/RESULTS.md, h24-dash)
+settings join_use_nulls = 1, optimize_move_to_prewhere = 0

@@ -11,9 +11,9 @@ with totals as (
     where day between {start_date:Date} and {end_date:Date}
         and in_scope(team_id, agent_id, {every_team:Bool}, {team_ids:Array(String)}, {every_agent:Bool}, {agent_ids:Array(String)})
 ),
-people as materialized (
+people as (
     -- an OR of the bitmaps of the period's whole months (people_months) and of its other days (people_days)
-    -- (docs/clickhouse.md, "Distinct people")
+    -- (docs/clickhouse.md, "Distinct people"); named once below, so merged once with no materialized table
     select groupBitmapMergeState(users) as users
     from (
         select users
@@ -41,13 +41,6 @@ coded as (
     select groupBitmapState(code) as users, count() as people
     from $database.user_codes
     where user_id in (select user_id from directory)
-),
-listed as (
-    -- the people the scope lists: an OR of the active ones' bitmap and the directory's coded people, and those
-    -- of the directory without a code (never active)
-    select toInt64(bitmapCardinality(bitmapOr(people.users, coded.users)) + (select count() from directory)
-        - coded.people) as users_with_access
-    from people, coded
 )
 select
     totals.interactions,
@@ -56,6 +49,11 @@ select
     totals.errors,
     totals.input_tokens,
     totals.output_tokens,
-    listed.users_with_access as users_with_access
-from totals, people, listed
-settings join_use_nulls = 1, enable_materialized_cte = 1
+    -- the people the scope lists: an OR of the active ones' bitmap and the directory's coded people, and those of
+    -- the directory without a code (never active)
+    toInt64(bitmapCardinality(bitmapOr(people.users, coded.users)) + (select count() from directory)
+        - coded.people) as users_with_access
+from totals, people, coded
+-- no PREWHERE: these rollups are narrow and sorted by the keys filtered on; reading the filter's columns first
+-- cost more CPU than it saved (benchmarks/RESULTS.md, h24-dash)
+settings optimize_move_to_prewhere = 0
