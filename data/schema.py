@@ -286,7 +286,11 @@ def check_event_columns(path: Path, names: Iterable[str]) -> None:
 def check_event_files(data_dir: Path) -> None:
     """`check_event_columns` for every event file, from their footers: after a read of them all failed."""
     for path in sorted(events_dir(Path(data_dir)).glob(EVENT_FILES)):
-        check_event_columns(path, pl.read_parquet_schema(path))
+        try:
+            names = pl.read_parquet_schema(path)
+        except (pl.exceptions.ComputeError, OSError):
+            continue  # not Parquet at all: the failed read's own error names it
+        check_event_columns(path, names)
 
 
 def partition_dates(data_dir: Path) -> list[dt.date]:
@@ -351,7 +355,10 @@ def _null_typed_columns(data_dir: Path) -> list[str]:
     for utc_date in partition_dates(data_dir):  # the glob's order: by date, then by file name
         files = sorted(partition_dir(data_dir, utc_date.isoformat()).glob("*.parquet"))
         if files:
-            found = pl.read_parquet_schema(files[0])
+            try:
+                found = pl.read_parquet_schema(files[0])
+            except (pl.exceptions.ComputeError, OSError):
+                return []  # not Parquet at all: the read's own error names it
             return [name for name in EVENTS if found.get(name) == pl.Null]
     return []
 

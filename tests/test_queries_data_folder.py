@@ -203,6 +203,16 @@ def test_an_unreadable_event_file_is_named(data_dir, password_hash):
         assert queries.data_notice() is None
 
 
+def test_an_unreadable_first_event_file_is_named(data_dir, password_hash):
+    bad = schema.events_dir(data_dir) / "utc_date=2000-01-01" / "bad.parquet"  # before every other date: the
+    bad.parent.mkdir()  # first file of all, whose footer the events view looks at
+    bad.write_bytes(b"PAR1 this was cut short while copying")
+    app = make_app(data_dir, password_hash)
+    named = "unreadable file: events/utc_date=2000-01-01/bad.parquet$"
+    with app.app_context(), pytest.raises(DataFolderError, match=named):
+        usage.summary(Filters.asking(WEEK, ORG))
+
+
 def test_an_unreadable_directory_file_is_named(data_dir, password_hash):
     (schema.directory_dir(data_dir) / "teams.parquet").write_bytes(b"team_id,name\nt_eng,Engineering\n")
     app = make_app(data_dir, password_hash)
