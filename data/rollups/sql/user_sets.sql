@@ -23,10 +23,10 @@ days as (
     group by grouping sets ((day, team_id), (day, agent_id), (day))
 ),
 units as (
-    select 'day' as kind, day as start, team_id, agent_id, users from days
+    select 'day' as kind, day as start, team_id, agent_id, scope, users from days
     union all
     -- a week's and a month's: the OR of their days' bitmaps, of every team, agent and everyone
-    select kind, start, team_id, agent_id, bit_or(users) as users
+    select kind, start, team_id, agent_id, scope, bit_or(users) as users
     from (
         select 'week' as kind, date_trunc('week', day)::date as start, team_id, agent_id, scope, users from days
         union all
@@ -35,7 +35,7 @@ units as (
     group by kind, start, team_id, agent_id, scope
     union all
     -- and per team × agent, from the rows
-    select kind, start, team_id, agent_id, bitstring_agg(code, 0, $capacity - 1) as users
+    select kind, start, team_id, agent_id, 0 as scope, bitstring_agg(code, 0, $capacity - 1) as users
     from (
         select 'week' as kind, date_trunc('week', day)::date as start, team_id, agent_id, code from rows
         union all
@@ -47,15 +47,19 @@ ends as (
     select *, case kind when 'week' then start + 6 when 'month' then last_day(start) else start end as last
     from units
 )
-select kind, start, team_id, agent_id, users::blob as users, null::integer[] as codes
-from ends
-where start >= $first_day and last <= $last_day and last >= $own_from
-union all
-select 'day' as kind, day as start, team_id, agent_id, null::blob as users, list(code order by code) as codes
-from rows
-where day >= $own_from
-group by day, team_id, agent_id
+select kind, start, team_id, agent_id, users, codes
+from (
+    select kind, start, team_id, agent_id, scope, users::blob as users, null::integer[] as codes
+    from ends
+    where start >= $first_day and last <= $last_day and last >= $own_from
+    union all
+    select 'day' as kind, day as start, team_id, agent_id, 0 as scope, null::blob as users,
+        list(code order by code) as codes
+    from rows
+    where day >= $own_from
+    group by day, team_id, agent_id
+)
 -- a total order, so two builds of the same rows write the same files: a null team's own set has the key of every
--- team's (both null), and a week's or month's per team × agent of one agent's; the bitmaps tell them apart (lists
--- last: one per key), and two sets with the same bitmap are the same row
-order by kind, team_id nulls first, start, agent_id nulls first, users nulls last
+-- team's (both null), and a week's or month's per team × agent of one agent's; the grouping level (`scope`) tells
+-- them apart, and a day's list (scope 0) comes after its key's bitmaps
+order by kind, team_id nulls first, start, agent_id nulls first, users is null, scope
