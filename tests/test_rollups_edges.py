@@ -92,17 +92,29 @@ def test_event_files_with_ts_of_another_unit_or_zone_give_the_same_rollups(tmp_p
     assert_same_rollups(folder, expected)
 
 
+def _imported_as_parquet(folder: Path, records: list[dict], alter: Callable[[Path, Path], object]) -> pl.DataFrame:
+    """The events stored by importing `records` as a Parquet file, altered first by `alter(source, folder)`, into a
+    new org at `folder` (every record written)."""
+    org.write_org(folder, [])
+    with_prices(folder)
+    source = as_parquet(folder.parent / f"{folder.name}.parquet", records)
+    alter(source, folder)
+    assert ingest.ingest_files(folder, [source], now=NOW, tz=TZ).written == len(records)
+    return pl.read_parquet(schema.events_dir(folder) / "*" / "*.parquet").sort("event_id")
+
+
 def test_a_parquet_import_with_ts_in_nanoseconds_stores_what_microseconds_store(tmp_path: Path) -> None:
     records = [event(f"n{n}", ts=f"2026-03-0{1 + n % 5}T1{n % 10}:00:00.123456Z") for n in range(20)]
-    stored = {}
-    for unit in ("us", "ns"):
-        folder = tmp_path / unit
-        org.write_org(folder, [])
-        with_prices(folder)
-        source = as_parquet(tmp_path / f"{unit}.parquet", records)
-        _rewrite(source, lambda frame, unit=unit: frame.with_columns(pl.col("ts").dt.cast_time_unit(unit)))
-        assert ingest.ingest_files(folder, [source], now=NOW, tz=TZ).written == 20
-        stored[unit] = pl.read_parquet(schema.events_dir(folder) / "*" / "*.parquet").sort("event_id")
+    stored = {
+        unit: _imported_as_parquet(
+            tmp_path / unit,
+            records,
+            lambda source, _, unit=unit: _rewrite(
+                source, lambda frame: frame.with_columns(pl.col("ts").dt.cast_time_unit(unit))
+            ),
+        )
+        for unit in ("us", "ns")
+    }
     assert stored["ns"].schema == stored["us"].schema and stored["ns"]["ts"].dtype == schema.UTC_TS
     assert_frame_equal(stored["ns"], stored["us"])
     assert_same_rollups(tmp_path / "ns", tmp_path / "us")
@@ -407,15 +419,14 @@ def test_a_compaction_and_a_purge_rewrite_a_column_of_the_null_type_in_the_contr
 def test_a_parquet_import_with_a_column_of_the_null_type_stores_it_in_the_contracts_type(tmp_path: Path) -> None:
     """Passes on main: the import casts a null-typed column to the contract's type (data/ingest/readers.py)."""
     records = [event(f"n{n}", ts=f"2026-03-0{1 + n % 5}T1{n % 10}:00:00Z") for n in range(20)]
-    stored = {}
-    for kind in ("typed", "null"):
-        folder = tmp_path / kind
-        org.write_org(folder, [])
-        with_prices(folder)
-        source = as_parquet(tmp_path / f"{kind}.parquet", records)
-        _all_null(folder, "conversation_id", [source], typed=kind == "typed")
-        assert ingest.ingest_files(folder, [source], now=NOW, tz=TZ).written == 20
-        stored[kind] = pl.read_parquet(schema.events_dir(folder) / "*" / "*.parquet").sort("event_id")
+    stored = {
+        kind: _imported_as_parquet(
+            tmp_path / kind,
+            records,
+            lambda source, folder, kind=kind: _all_null(folder, "conversation_id", [source], typed=kind == "typed"),
+        )
+        for kind in ("typed", "null")
+    }
     assert stored["null"].schema == stored["typed"].schema and stored["null"]["conversation_id"].null_count() == 20
     assert_frame_equal(stored["null"], stored["typed"])
     assert_same_rollups(tmp_path / "null", tmp_path / "typed")
